@@ -1,0 +1,43 @@
+# The two commands of a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PLAN   ?= params/demo.yaml
+ARCHIVE ?= data/demo.duckdb
+
+.PHONY: demo test install sysdeps clean lab bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Chinese labels need a CJK font (figures and pages); installed once, as root, from Debian.
+sysdeps:
+	@if fc-list :lang=zh 2>/dev/null | grep -q . ; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "planlib: installing a CJK font (fonts-noto-cjk) so Chinese labels render"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-noto-cjk >/dev/null; \
+	else echo "planlib: WARNING no CJK font found; install fonts-noto-cjk so Chinese labels render" >&2; fi
+
+$(ARCHIVE): | $(STAMP)
+	$(BIN)/planlib demo $(ARCHIVE)
+
+demo: sysdeps $(STAMP) $(ARCHIVE)
+	$(BIN)/planlib run $(PLAN) --workers 2
+
+test: sysdeps $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_archive.py
+
+clean:
+	rm -rf $(VENV) runs/* data/*.duckdb

@@ -1,0 +1,169 @@
+"""
+The ``planlib`` command.
+
+::
+
+    planlib demo [ARCHIVE] [--seed N] [--scale small|national] [--force]
+    planlib archive init ARCHIVE
+    planlib archive import ARCHIVE TABLE FILE...
+    planlib archive check ARCHIVE [--region ID] [--out FILE.csv] [--limit N]
+    planlib run PLAN.yaml [--regions ID...] [--level LEVEL] [--notebooks N...] [--workers N]
+                          [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]
+
+Exit codes: 0 success; 1 some regions failed (run) or error findings (check);
+2 invalid input, nothing done; 3 import with some rows rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from planlib.errors import PlanlibError
+from planlib.schemas import LEVELS, TABLE_ORDER
+
+__all__ = ["main", "build_parser"]
+
+
+def _err(message: str) -> None:
+    print(f"planlib: error: {message}", file=sys.stderr)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from planlib import demo
+
+    path = Path(args.archive)
+    if path.exists() and not args.force:
+        _err(f"{path} exists; pass --force to rebuild it")
+        return 2
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summary = demo.build_demo(path, seed=args.seed, scale=args.scale, progress=True)
+    print(f"demo archive: {summary.path}")
+    for table, n in summary.counts.items():
+        print(f"  {table:<12} {n:>12,} rows")
+    print(f"  planted defects for `planlib archive check`: {len(summary.planted_defects)}")
+    return 0
+
+
+def _cmd_archive_init(args: argparse.Namespace) -> int:
+    from planlib import archive
+
+    path = archive.init_archive(Path(args.archive))
+    print(f"archive ready: {path}")
+    return 0
+
+
+def _cmd_archive_import(args: argparse.Namespace) -> int:
+    from planlib import archive
+
+    report = archive.import_files(Path(args.archive), args.table, [Path(f) for f in args.files])
+    for line in report.lines():
+        print(line)
+    return report.exit_code
+
+
+def _cmd_archive_check(args: argparse.Namespace) -> int:
+    from planlib import archive, quality
+
+    con = archive.connect(Path(args.archive))
+    try:
+        findings = quality.check_archive(con, region_id=args.region)
+    finally:
+        con.close()
+    print(quality.format_findings(findings, limit=args.limit))
+    if args.out:
+        out = Path(args.out)
+        findings.to_csv(out, index=False, encoding="utf-8-sig")
+        print(f"findings written to {out}")
+    return 1 if (findings["severity"] == "error").any() else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from planlib import batch
+
+    if args.executor == "dask":
+        _err("--executor dask is not available in this version; use the local executor (the default)")
+        return 2
+    result = batch.run_plan(
+        Path(args.plan),
+        regions=args.regions,
+        level=args.level,
+        notebooks=args.notebooks,
+        workers=args.workers,
+        resume=args.resume,
+        scenario=args.scenario,
+        runs_root=args.runs_dir,
+        progress=not args.quiet,
+    )
+    n = len(result.manifest["entries"])
+    ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
+    print(f"{ok}/{n} reports succeeded")
+    for region, nb in result.failed:
+        entry = next(e for e in result.manifest["entries"] if (e["region_id"], e["notebook"]) == (region, nb))
+        err = entry.get("error") or {}
+        print(f"  FAILED {region} {nb}: {err.get('ename')}: {str(err.get('evalue', ''))[:200]}", file=sys.stderr)
+    print(f"portal: {result.portal}")
+    return result.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    p = argparse.ArgumentParser(prog="planlib", description="Annual marketing-plan workbooks: archive, analysis, runs.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="build the deterministic demo archive")
+    d.add_argument("archive", nargs="?", default="data/demo.duckdb")
+    d.add_argument("--seed", type=int, default=20261127)
+    d.add_argument("--scale", choices=["small", "national"], default="small")
+    d.add_argument("--force", action="store_true", help="rebuild an existing archive")
+    d.set_defaults(func=_cmd_demo)
+
+    a = sub.add_parser("archive", help="the information archive (DuckDB file)")
+    asub = a.add_subparsers(dest="archive_command", required=True)
+    ai = asub.add_parser("init", help="create an empty archive")
+    ai.add_argument("archive")
+    ai.set_defaults(func=_cmd_archive_init)
+    am = asub.add_parser("import", help="import CSV/XLSX/Parquet files into a table")
+    am.add_argument("archive")
+    am.add_argument("table", choices=TABLE_ORDER)
+    am.add_argument("files", nargs="+")
+    am.set_defaults(func=_cmd_archive_import)
+    ac = asub.add_parser("check", help="data-quality report")
+    ac.add_argument("archive")
+    ac.add_argument("--region", default=None, help="only this region's subtree")
+    ac.add_argument("--out", default=None, help="also write all findings to this CSV")
+    ac.add_argument("--limit", type=int, default=30, help="findings listed on the terminal")
+    ac.set_defaults(func=_cmd_archive_check)
+
+    r = sub.add_parser("run", help="run a plan's notebooks per region")
+    r.add_argument("plan")
+    r.add_argument("--regions", nargs="+", default=None)
+    r.add_argument("--level", choices=LEVELS, default=None)
+    r.add_argument("--notebooks", nargs="+", default=None)
+    r.add_argument("--workers", type=int, default=None)
+    r.add_argument("--executor", choices=["local", "dask"], default="local")
+    r.add_argument("--scheduler", default=None, help="Dask scheduler address (with --executor dask)")
+    r.add_argument("--resume", action="store_true", help="continue the latest run, skipping what succeeded")
+    r.add_argument("--scenario", default="base")
+    r.add_argument("--runs-dir", default=None, help="default: runs/ in the current folder")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``planlib`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PlanlibError as exc:
+        _err(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted; nothing was changed by the interrupted step")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

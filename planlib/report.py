@@ -1,0 +1,324 @@
+"""
+What leadership reads: escaped display helpers, HTML export without code, the run portal.
+
+Reports never build HTML from data by string formatting. Every data-derived string
+(region names, table cells, captions, index names) goes through :func:`html.escape`
+here, because nbconvert's HTML exporter does not sanitize and ``DataFrame.style``
+leaves captions and index names raw (HAZARDS.md).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "REMOVE_TAG",
+    "heading",
+    "note",
+    "table_html",
+    "show_table",
+    "key_figures",
+    "export_html",
+    "write_atomic",
+    "completion_marker",
+    "mark_complete",
+    "render_portal",
+]
+
+#: Cells with this tag (widgets, setup) are removed from the exported HTML.
+REMOVE_TAG = "remove_cell"
+
+_STYLE = """
+<style>
+.planlib-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px 0}
+.planlib-table th,.planlib-table td{border:1px solid #d0d7de;padding:3px 8px}
+.planlib-table th{background:#f3f5f7;text-align:left}
+.planlib-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.planlib-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0}
+.planlib-note{color:#444;margin:4px 0 12px 0}
+.planlib-kpis{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 14px 0}
+.planlib-kpi{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;min-width:140px}
+.planlib-kpi .v{font-size:20px;font-weight:600}
+.planlib-kpi .l{font-size:12px;color:#555}
+</style>
+"""
+
+
+def _e(value: object) -> str:
+    """Escape any value for HTML text or attribute context."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _html(markup: str):
+    from IPython.display import HTML  # imported lazily: the library itself needs no IPython
+
+    return HTML(markup)
+
+
+def heading(text: str, level: int = 2):
+    """
+    A heading whose text comes from data (a region name), escaped.
+
+    Returns an ``IPython.display.HTML`` object; Markdown would pass raw HTML through.
+    """
+    level = min(max(int(level), 1), 6)
+    return _html(f"<h{level}>{_e(text)}</h{level}>")
+
+
+def note(text: str):
+    """A sentence of reading under a table or figure, escaped."""
+    return _html(f'<p class="planlib-note">{_e(text)}</p>')
+
+
+def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple[str, bool]:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA or value is pd.NaT:
+        return "–", False
+    if fmt is not None:
+        return (fmt(value) if callable(fmt) else fmt.format(value)), True
+    if isinstance(value, bool):
+        return str(value), False
+    if isinstance(value, int):
+        return f"{value:,}", True
+    if isinstance(value, float):
+        return f"{value:,.2f}", True
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d"), False
+    try:
+        import numpy as np
+
+        if isinstance(value, np.integer):
+            return f"{int(value):,}", True
+        if isinstance(value, np.floating):
+            return f"{float(value):,.2f}", True
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value), False
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    formats: Mapping[str, str | Callable[[Any], str]] | None = None,
+    labels: Mapping[str, str] | None = None,
+    index: bool = False,
+    max_rows: int = 200,
+) -> str:
+    """
+    Render a frame as an HTML table with every string escaped.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to show; not modified.
+    caption : str, optional
+        Caption above the table (escaped).
+    formats : mapping, optional
+        Column -> format string (``"{:.1%}"``) or callable.
+    labels : mapping, optional
+        Column -> display label (e.g. Chinese headers).
+    index : bool, default False
+        Show the index as leading columns.
+    max_rows : int, default 200
+        Rows beyond this are cut, with a line saying how many.
+
+    Returns
+    -------
+    str
+        HTML markup; the only unescaped text is planlib's own tags.
+    """
+    formats = dict(formats or {})
+    labels = dict(labels or {})
+    shown = frame.reset_index() if index else frame
+    cols = list(shown.columns)
+    parts = [_STYLE, '<table class="planlib-table">']
+    if caption:
+        parts.append(f"<caption>{_e(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{_e(labels.get(c, c))}</th>" for c in cols) + "</tr></thead>")
+    parts.append("<tbody>")
+    for row in shown.head(max_rows).itertuples(index=False, name=None):
+        cells = []
+        for col, value in zip(cols, row):
+            text, numeric = _format_cell(value, formats.get(col))
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{_e(text)}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    if len(shown) > max_rows:
+        parts.append(f'<p class="planlib-note">… {len(shown) - max_rows:,} more rows not shown</p>')
+    return "".join(parts)
+
+
+def show_table(frame: pd.DataFrame, **kwargs):
+    """:func:`table_html` wrapped for notebook display."""
+    return _html(table_html(frame, **kwargs))
+
+
+def key_figures(items: Sequence[tuple[str, str]]):
+    """A row of labelled key figures (label, formatted value), escaped."""
+    boxes = "".join(
+        f'<div class="planlib-kpi"><div class="v">{_e(v)}</div><div class="l">{_e(k)}</div></div>' for k, v in items
+    )
+    return _html(_STYLE + f'<div class="planlib-kpis">{boxes}</div>')
+
+
+# -- files ---------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """
+    Write a file so that readers see the old or the new content, never a partial one.
+
+    The data goes to a temporary file in the same folder, then ``os.replace``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def export_html(notebook_path: Path, html_path: Path, *, title: str | None = None) -> Path:
+    """
+    Export an executed notebook to HTML without code, prompts or removed cells.
+
+    Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters``
+    are dropped; inputs are excluded. Written atomically.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.TagRemovePreprocessor.remove_cell_tags = {REMOVE_TAG, "parameters", "injected-parameters"}
+    cfg.TagRemovePreprocessor.enabled = True
+    cfg.HTMLExporter.exclude_input = True
+    cfg.HTMLExporter.exclude_input_prompt = True
+    cfg.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=cfg)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    resources = {"metadata": {"name": title or Path(notebook_path).stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return write_atomic(Path(html_path), body)
+
+
+def completion_marker(run_dir: str | Path, region: str, notebook: str) -> Path:
+    """Where a notebook's final cell records that it ran to the end."""
+    return Path(run_dir) / "regions" / region / f".{notebook}.complete"
+
+
+def mark_complete(run_dir: str | Path | None, region: str, notebook: str) -> Path | None:
+    """
+    Record that a notebook reached its last cell (called by that cell).
+
+    The batch deletes the marker before execution and counts a region as succeeded
+    only if the marker exists afterwards: papermill's metadata says "completed" even
+    after a kernel death. With ``run_dir=None`` (interactive use) nothing is written.
+    """
+    if run_dir is None:
+        return None
+    marker = completion_marker(run_dir, region, notebook)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"region": region, "notebook": notebook}), encoding="utf-8")
+    return marker
+
+
+# -- portal ----------------------------------------------------------------------------
+
+_PORTAL = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;margin:24px;color:#1f2328}
+h1{font-size:22px;margin-bottom:4px} .sub{color:#555;margin-bottom:16px}
+table{border-collapse:collapse;font-size:14px} th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left}
+th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;font-weight:600}
+.skipped{color:#6e7781} .err{font-family:monospace;font-size:12px;color:#6e1a1a;max-width:520px}
+.lvl-province td:first-child{padding-left:22px}.lvl-city td:first-child{padding-left:40px}
+.lvl-county td:first-child{padding-left:58px}.lvl-township td:first-child{padding-left:76px}
+.summary span{margin-right:18px}
+</style></head><body>
+<h1>{{ title }}</h1>
+<div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {{ finished }}</div>
+<div class="summary"><span>区域 regions: {{ n_regions }}</span>
+<span class="ok">成功 succeeded: {{ n_ok }}</span><span class="failed">失败 failed: {{ n_failed }}</span></div>
+<table><thead><tr><th>区域 region</th><th>编码 id</th><th>层级 level</th>
+{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
+{% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
+{% for c in r.cells %}<td>{% if c.status == "succeeded" %}<a class="ok" href="{{ c.href }}">报告 report</a>
+<span class="skipped">{{ c.seconds }}</span>{% elif c.status == "failed" %}<span class="failed">失败 failed</span>
+{% if c.href %} · <a href="{{ c.href }}">上次成功 last good</a>{% endif %}
+{% if c.failed_href %} · <a href="{{ c.failed_href }}">notebook</a>{% endif %}<div class="err">{{ c.error }}</div>
+{% else %}<span class="skipped">{{ c.status }}</span>{% endif %}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+</body></html>
+"""
+
+
+def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str, Any]]) -> str:
+    """
+    The run's ``index.html``: every region with its status and report links.
+
+    Parameters
+    ----------
+    manifest : mapping
+        The run manifest (plan_id, run_id, title, notebooks, entries).
+    region_rows : sequence of mapping
+        One mapping per region in display order: region_id, name, level.
+
+    Returns
+    -------
+    str
+        HTML rendered by Jinja2 with autoescaping on, so names from data are escaped.
+    """
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+    entries = {(e["region_id"], e["notebook"]): e for e in manifest.get("entries", [])}
+    notebooks = list(manifest.get("notebooks", []))
+    rows = []
+    for r in region_rows:
+        cells = []
+        for nb in notebooks:
+            e = entries.get((r["region_id"], nb), {"status": "not run"})
+            err = e.get("error") or {}
+            cells.append(
+                {
+                    "status": e.get("status", "not run"),
+                    "href": e.get("html"),
+                    "failed_href": e.get("failed_notebook"),
+                    "seconds": f"{e['seconds']:.1f}s" if e.get("seconds") is not None else "",
+                    "error": " ".join(str(err.get(k, "")) for k in ("cell", "ename", "evalue") if err.get(k) is not None)[:400],
+                }
+            )
+        rows.append({**r, "cells": cells})
+    statuses = [e.get("status") for e in manifest.get("entries", [])]
+    failed_regions = {e["region_id"] for e in manifest.get("entries", []) if e.get("status") == "failed"}
+    return env.from_string(_PORTAL).render(
+        title=manifest.get("title") or manifest.get("plan_id", "planlib"),
+        plan_id=manifest.get("plan_id", ""),
+        run_id=manifest.get("run_id", ""),
+        finished=manifest.get("finished", ""),
+        notebooks=notebooks,
+        rows=rows,
+        n_regions=len(region_rows),
+        n_ok=len(region_rows) - len(failed_regions),
+        n_failed=len(failed_regions),
+        statuses=statuses,
+    )

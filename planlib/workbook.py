@@ -1,0 +1,125 @@
+"""
+The notebooks' setup: one call that resolves params the same way in JupyterLab and the batch.
+
+The batch passes the run's resolved snapshot (``params.resolved.yaml``); interactive
+use passes the plan file and resolves base -> region -> scenario with the same code,
+so both give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planlib.errors import ParamsError
+
+__all__ = ["Workbook", "open_workbook", "assumptions_table"]
+
+SNAPSHOT_NAME = "params.resolved.yaml"
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """What a notebook works on: its params, the region tree, the region and the archive."""
+
+    params: Any
+    tree: Any
+    region: str
+    scenario: str
+    run_dir: Path | None
+    interactive: bool
+
+    @property
+    def archive(self) -> Path:
+        return Path(self.params.archive)
+
+    @property
+    def region_name(self) -> str:
+        return self.tree.name(self.region)
+
+    @property
+    def level(self) -> str:
+        return self.tree.level(self.region)
+
+    @property
+    def title(self) -> str:
+        """Region path and plan, e.g. '总部 / 山东省 · demo-2027'."""
+        return f"{self.tree.path_label(self.region)} · {self.params.plan_id}"
+
+
+def open_workbook(
+    region: str,
+    scenario: str = "base",
+    params_file: str | Path | None = None,
+    run_dir: str | Path | None = None,
+    interactive: bool = True,
+) -> Workbook:
+    """
+    Resolve params and open the archive's region tree for one region.
+
+    Parameters
+    ----------
+    region : str
+        Region id from the archive.
+    scenario : str, default "base"
+        Scenario name (ignored when ``params_file`` is a resolved snapshot, which has it).
+    params_file : path
+        A plan YAML, or a run's ``params.resolved.yaml``.
+    run_dir : path, optional
+        The run folder (batch only).
+    interactive : bool, default True
+        False under the batch: no widgets.
+
+    Raises
+    ------
+    ParamsError
+        If no params file is given or the region is not in the archive.
+    """
+    from planlib import archive, params
+
+    if params_file is None:
+        raise ParamsError("params_file: give a plan YAML (e.g. ../params/demo.yaml) or a run's params.resolved.yaml")
+    path = Path(params_file)
+    if path.name == SNAPSHOT_NAME:
+        plan = params.load_snapshot(path)
+    else:
+        plan = params.load_plan(path, region=None, scenario=scenario)
+        tree = archive.load_tree(plan.archive)
+        tree.check(region)
+        plan = params.load_plan(path, region=region, scenario=scenario, tree=tree)
+        return Workbook(plan, tree, region, scenario, Path(run_dir) if run_dir else None, interactive)
+    tree = archive.load_tree(plan.archive)
+    tree.check(region)
+    return Workbook(plan, tree, region, scenario, Path(run_dir) if run_dir else None, interactive)
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for k in sorted(value):
+            _flatten(f"{prefix}.{k}" if prefix else str(k), value[k], out)
+    elif isinstance(value, (list, tuple)):
+        out.append((prefix, ", ".join(map(str, value)) if value else "—"))
+    else:
+        out.append((prefix, "—" if value is None else str(value)))
+
+
+def assumptions_table(wb: Workbook, *, sections: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """
+    The "Assumptions used" table: every resolved parameter as (key, value).
+
+    Parameters
+    ----------
+    wb : Workbook
+    sections : tuple of str, optional
+        Only these top-level keys.
+    """
+    resolved = wb.params.resolved_dict()
+    rows: list[tuple[str, str]] = []
+    for key in sorted(resolved):
+        if key in {"source_files"} or (sections and key not in sections):
+            continue
+        _flatten(key, resolved[key], rows)
+    return pd.DataFrame(rows, columns=["key", "value"])

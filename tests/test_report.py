@@ -1,0 +1,71 @@
+"""Report helpers: every data-derived string escaped, atomic writes, the portal."""
+
+import pandas as pd
+
+from planlib import report
+
+HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+
+
+def test_table_html_escapes_cells_headers_and_caption():
+    frame = pd.DataFrame({HOSTILE: [HOSTILE], "销量": [1234.5]})
+    out = report.table_html(frame, caption=HOSTILE, labels={"销量": HOSTILE})
+    assert "<script>" not in out and "<img" not in out
+    assert out.count("&lt;script&gt;") == 4  # caption, two headers, one cell
+    assert "1,234.50" in out
+
+
+def test_table_html_formats_and_cuts_long_tables():
+    frame = pd.DataFrame({"share": [0.25, 0.5, 0.25], "n": [1, 2, 3]})
+    out = report.table_html(frame, formats={"share": "{:.1%}"}, max_rows=2)
+    assert "25.0%" in out and "50.0%" in out
+    assert "1 more rows not shown" in out
+
+
+def test_heading_and_note_escape():
+    assert "<script>" not in report.heading(HOSTILE).data
+    assert "&lt;img src=x onerror=alert(1)&gt;" in report.note(HOSTILE).data
+
+
+def test_write_atomic_keeps_old_content_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "a.html"
+    report.write_atomic(target, "old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.os, "replace", boom)
+    try:
+        report.write_atomic(target, "new")
+    except OSError:
+        pass
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.html"]  # no temp file left behind
+
+
+def test_render_portal_escapes_names_and_errors():
+    manifest = {
+        "plan_id": "p1",
+        "run_id": "r1",
+        "title": HOSTILE,
+        "notebooks": ["10_review_archive"],
+        "entries": [
+            {"region_id": "K1", "notebook": "10_review_archive", "status": "succeeded", "seconds": 1.0,
+             "html": "regions/K1/10_review_archive.html"},
+            {"region_id": "K2", "notebook": "10_review_archive", "status": "failed", "seconds": 1.0,
+             "error": {"cell": 3, "ename": "ValueError", "evalue": HOSTILE}, "html": None},
+        ],
+    }
+    rows = [{"region_id": "K1", "name": HOSTILE, "level": "county"},
+            {"region_id": "K2", "name": "章丘区", "level": "county"}]
+    page = report.render_portal(manifest, rows)
+    assert "<script>" not in page and "<img" not in page
+    assert 'href="regions/K1/10_review_archive.html"' in page
+    assert "章丘区" in page and "失败 failed" in page
+    assert "成功 succeeded: 1" in page and "失败 failed: 1" in page
+
+
+def test_mark_complete_writes_marker_only_in_a_run(tmp_path):
+    assert report.mark_complete(None, "K1", "nb") is None
+    marker = report.mark_complete(tmp_path, "K1", "nb")
+    assert marker == report.completion_marker(tmp_path, "K1", "nb") and marker.exists()
