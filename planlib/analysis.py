@@ -128,3 +128,252 @@ def brand_volumes(sales: pd.DataFrame) -> pd.DataFrame:
     total = g.groupby("year")["volume"].transform("sum")
     g["volume_share"] = g["volume"] / total.where(total != 0)
     return g
+
+
+# -- dynamic ratios ----------------------------------------------------------------------
+
+
+def indices(values: pd.Series) -> pd.DataFrame:
+    """
+    Fixed-base (定基) and chain (环比) indices of an ordered series.
+
+    Parameters
+    ----------
+    values : Series
+        Values in period order (index = period labels).
+
+    Returns
+    -------
+    DataFrame
+        value, fixed_base, chain — indexed like ``values``.
+
+    Notes
+    -----
+    fixed_base_t = x_t / x_0, chain_t = x_t / x_{t−1} (NaN for t = 0 or a zero base);
+    so Π_{s≤t} chain_s = fixed_base_t wherever no base is zero.
+    """
+    x = values.astype("float64")
+    base = x.iloc[0] if len(x) else np.nan
+    prev = x.shift(1)
+    return pd.DataFrame(
+        {
+            "value": x,
+            "fixed_base": x / base if base not in (0, 0.0) and pd.notna(base) else np.nan,
+            "chain": x / prev.where(prev != 0),
+        },
+        index=values.index,
+    )
+
+
+def cagr(first: float, last: float, periods: int) -> float:
+    """
+    Compound annual growth rate over ``periods`` years.
+
+    Notes
+    -----
+    CAGR = (last / first)^(1 / periods) − 1; NaN if ``first`` ≤ 0 or ``periods`` < 1.
+    """
+    if periods < 1 or not first > 0 or last < 0:
+        return float("nan")
+    return float((last / first) ** (1.0 / periods) - 1.0)
+
+
+# -- factor substitution -------------------------------------------------------------------
+
+
+def factor_substitution(base: pd.DataFrame, current: pd.DataFrame, *, item: str = "sku") -> pd.DataFrame:
+    """
+    Explain a revenue change as volume, mix and price effects (因素替代法).
+
+    Parameters
+    ----------
+    base, current : DataFrame
+        One row per ``item`` with ``volume`` and ``revenue`` for the base and current period.
+    item : str, default "sku"
+        The column identifying items (the mix is measured across them).
+
+    Returns
+    -------
+    DataFrame
+        One row per effect in substitution order — ``volume``, ``mix``, ``price`` — then
+        ``total``, with columns effect, amount and share_of_change.
+
+    Notes
+    -----
+    Revenue is R = Q · Σ_i m_i · p_i with Q total volume, m_i = q_i / Q the mix and
+    p_i = r_i / q_i the unit price. Factors are replaced one at a time, quantity
+    factors before quality factors and physical before monetary:
+
+    - volume effect = Q₁ Σ m₀ p₀ − Q₀ Σ m₀ p₀
+    - mix effect    = Q₁ Σ m₁ p₀ − Q₁ Σ m₀ p₀
+    - price effect  = Q₁ Σ m₁ p₁ − Q₁ Σ m₁ p₀ = R₁ − Q₁ Σ m₁ p₀
+
+    The three telescope, so they add up exactly to R₁ − R₀. An item sold only in the
+    current period takes its current price as base price (no price effect); an item
+    with revenue but no volume cannot be priced, so its revenue enters the price effect.
+    """
+    cols = [item, "volume", "revenue"]
+    b = base[cols].groupby(item).sum()
+    c = current[cols].groupby(item).sum()
+    both = b.add_suffix("_0").join(c.add_suffix("_1"), how="outer").fillna(0.0)
+    q0, r0 = both["volume_0"], both["revenue_0"]
+    q1, r1 = both["volume_1"], both["revenue_1"]
+    p1 = (r1 / q1.where(q1 > 0)).fillna(0.0)
+    p0 = (r0 / q0.where(q0 > 0)).fillna(p1)
+    Q0, Q1 = float(q0.sum()), float(q1.sum())
+    R0, R1 = float(r0.sum()), float(r1.sum())
+    m0 = q0 / Q0 if Q0 > 0 else q0 * 0.0
+    m1 = q1 / Q1 if Q1 > 0 else q1 * 0.0
+    s0 = Q0 * float((m0 * p0).sum())  # the priced part of R0
+    step1 = Q1 * float((m0 * p0).sum())
+    step2 = Q1 * float((m1 * p0).sum())
+    volume_effect = step1 - s0
+    mix_effect = step2 - step1
+    # the price effect closes the identity exactly (it includes unpriced revenue)
+    price_effect = (R1 - R0) - volume_effect - mix_effect
+    total = R1 - R0
+    out = pd.DataFrame(
+        {
+            "effect": ["volume", "mix", "price", "total"],
+            "amount": [volume_effect, mix_effect, price_effect, total],
+        }
+    )
+    out["share_of_change"] = out["amount"] / total if total != 0 else np.nan
+    return out
+
+
+def factor_substitution_by(monthly: pd.DataFrame, base_year: int, year: int, *, by: str = "product_line") -> pd.DataFrame:
+    """
+    :func:`factor_substitution` for the whole region and for each ``by`` group.
+
+    Returns
+    -------
+    DataFrame
+        group ('全部' for the region), effect, amount — the region's effects add up to
+        its revenue change, and each group's to the group's change.
+    """
+    frames = []
+    b_all = monthly[monthly["year"] == base_year]
+    c_all = monthly[monthly["year"] == year]
+    frames.append(factor_substitution(b_all, c_all).assign(group="全部"))
+    for key in sorted(set(b_all[by]).union(c_all[by])):
+        f = factor_substitution(b_all[b_all[by] == key], c_all[c_all[by] == key])
+        frames.append(f.assign(group=key))
+    return pd.concat(frames, ignore_index=True)[["group", "effect", "amount", "share_of_change"]]
+
+
+# -- terminals -----------------------------------------------------------------------------
+
+
+def abc_classes(values: pd.Series, *, thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95)) -> pd.DataFrame:
+    """
+    ABC (Pareto) classes from sales: the largest units making up the first 50% are A, …
+
+    Parameters
+    ----------
+    values : Series
+        Sales per unit (e.g. terminal revenue over the last year), indexed by id.
+    thresholds : tuple, default (0.5, 0.8, 0.95)
+        Cumulative-share limits of classes A, B and C; the rest is D.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by id, sorted by value descending: value, share, cum_share, abc_class.
+
+    Notes
+    -----
+    Units are sorted by value (ties by id). A unit's class is set by the cumulative
+    share *before* it: the unit that crosses a threshold still belongs to the class
+    it starts in, so the top unit is always A. Units with zero sales are D.
+    """
+    a, b, c = thresholds
+    if not 0 < a < b < c <= 1:
+        raise ValueError(f"thresholds must rise within (0, 1], got {thresholds}")
+    v = values.astype("float64").clip(lower=0.0)
+    order = pd.DataFrame({"value": v}).rename_axis("id").reset_index()
+    order = order.sort_values(["value", "id"], ascending=[False, True], kind="mergesort").set_index("id")
+    total = float(order["value"].sum())
+    order["share"] = order["value"] / total if total > 0 else 0.0
+    order["cum_share"] = order["share"].cumsum()
+    before = order["cum_share"] - order["share"]
+    cls = np.select([before < a, before < b, before < c], ["A", "B", "C"], default="D")
+    order["abc_class"] = np.where(order["value"] > 0, cls, "D")
+    order.index.name = values.index.name
+    return order
+
+
+# -- seasonality ---------------------------------------------------------------------------
+
+
+def _daily(monthly_values: pd.DataFrame, value: str) -> pd.Series:
+    """Spread each month's value evenly over its days."""
+    m = monthly_values.groupby("date")[value].sum()
+    if m.empty:
+        return pd.Series(dtype="float64")
+    days = pd.date_range(m.index.min(), m.index.max() + pd.offsets.MonthEnd(0), freq="D")
+    month_start = days.to_period("M").to_timestamp()
+    per_day = (m / m.index.days_in_month).reindex(month_start).to_numpy()
+    return pd.Series(np.nan_to_num(per_day), index=days)
+
+
+def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str = "spring_festival") -> pd.DataFrame:
+    """
+    The seasonal profile: each period's share of its year, by calendar or festival year.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        Output of :func:`monthly_sales` (needs ``date`` and ``value``).
+    value : str, default "volume"
+    align : {"spring_festival", "calendar"}
+        ``calendar``: calendar months. ``spring_festival``: twelve equal periods of the
+        festival year, so the holiday sits in the same slot every year.
+
+    Returns
+    -------
+    DataFrame
+        year, slot (1–12), label, value, share — complete years only; shares sum to 1 per year.
+
+    Notes
+    -----
+    Festival alignment: with SF_Y the solar date of Spring Festival in year Y and
+    L = (SF_{Y+1} − SF_Y) / 12, slot k (1–12) covers [SF_Y + (k − 2)·L, SF_Y + (k − 1)·L).
+    Slot 1 is the pre-festival month, slot 2 starts on the festival day. Monthly values
+    are spread evenly over their days first (:func:`_daily`).
+    """
+    from planlib import calendar
+
+    if align not in ("spring_festival", "calendar"):
+        raise ValueError(f"align must be 'spring_festival' or 'calendar', got {align!r}")
+    cols = ["year", "slot", "label", value, "share"]
+    if monthly.empty:
+        return pd.DataFrame(columns=cols)
+    if align == "calendar":
+        g = monthly.groupby(["year", "month"], as_index=False)[value].sum().rename(columns={"month": "slot"})
+        counts = g.groupby("year")["slot"].transform("count")
+        g = g[counts == 12].copy()
+        g["label"] = g["slot"].map(lambda m: f"{m}月")
+    else:
+        daily = _daily(monthly, value)
+        first, last = daily.index.min(), daily.index.max()
+        rows = []
+        for y in range(first.year - 1, last.year + 1):
+            sf0 = pd.Timestamp(calendar.spring_festival(y))
+            sf1 = pd.Timestamp(calendar.spring_festival(y + 1))
+            length = (sf1 - sf0) / 12
+            start, end = sf0 - length, sf1 - length
+            if start < first or end > last + pd.Timedelta(days=1):
+                continue
+            edges = [start + k * length for k in range(13)]
+            pos = np.searchsorted(np.array(edges[1:], dtype="datetime64[ns]"), daily.index.to_numpy(), side="right")
+            inside = (daily.index >= start) & (daily.index < end)
+            sums = pd.Series(daily.to_numpy()[inside]).groupby(pos[inside]).sum()
+            for k in range(12):
+                rows.append((y, k + 1, float(sums.get(k, 0.0))))
+        g = pd.DataFrame(rows, columns=["year", "slot", value])
+        labels = {1: "春节前月"} | {k: f"节后第{k - 1}月" for k in range(2, 13)}
+        g["label"] = g["slot"].map(labels)
+    total = g.groupby("year")[value].transform("sum")
+    g["share"] = g[value] / total.where(total != 0)
+    return g[cols].reset_index(drop=True)

@@ -402,7 +402,7 @@ def run_plan(
         region_dir.mkdir(parents=True, exist_ok=True)
         try:
             rp = params_mod.load_plan(plan_path, region=region, scenario=scenario, tree=tree)
-            snapshot = region_dir / "params.resolved.yaml"
+            snapshot = region_dir / params_mod.SNAPSHOT_NAME
             params_mod.write_snapshot(rp, snapshot)
         except Exception as exc:  # one region's bad override must not stop the others
             for name in nb_names:

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from planlib.errors import ParamsError
+from planlib.params import SNAPSHOT_NAME
 
 __all__ = ["Workbook", "open_workbook", "assumptions_table"]
 
-SNAPSHOT_NAME = "params.resolved.yaml"
 
 
 @dataclass(frozen=True)

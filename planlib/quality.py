@@ -1,0 +1,686 @@
+"""
+Data quality of the archive: what must be fixed or understood before planning.
+
+"Distorted data is the plan's fatal killer" (DOMAIN.md §4): a missing month reads as a
+collapse, a double upload as a boom, a misplaced decimal as a price war. This module
+finds such faults in the archive's sales and reports them as one tidy table of
+findings, most of them on the monthly own sales (``grain='month'``, ``brand='own'``),
+computed in DuckDB and vectorised numpy so that a national archive is checked in
+seconds.
+
+Checks (:data:`CHECKS`; severity in brackets):
+
+==========================  =====================================================
+missing_month [error]       county × product line: a month without sales inside
+                            the series' active span
+series_stop [warning]       terminal (or terminal × SKU) whose last sale is ≥ 3
+                            months before the archive's last month
+series_start [info]         terminal (or terminal × SKU) whose first sale is ≥ 3
+                            months after the archive's first month
+outlier [warning]           a series' month far above its own history (robust z)
+level_shift [warning]       county × product line: its share of the line falls by
+                            more than 40 % from one month on and stays down
+duplicate_upload [error]    county-month where most series doubled against their
+                            neighbouring months (an upload summed twice)
+duplicate_rows [error]      sales rows repeating the same key
+volume_without_revenue      volume > 0 but revenue 0 or missing
+  [error]
+revenue_without_volume      revenue > 0 but volume 0 or missing
+  [error]
+unit_price [error]          revenue / volume outside [0.3, 3] × the list price
+competitor_coverage         a county with own sales but no competitor sales in a
+  [warning]                 year (or none in the whole archive: info)
+distributor_missing         own monthly rows without a distributor
+  [warning]
+distributor_without_sales   a distributor with no sales rows at all
+  [info]
+no_sales [info]             nothing to check (empty archive or region)
+==========================  =====================================================
+
+Messages are plain English; reports localise the labels.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from planlib.errors import DataError
+from planlib.hierarchy import RegionTree
+from planlib.schemas import OWN_BRAND
+
+__all__ = [
+    "CHECKS",
+    "SEVERITIES",
+    "FINDING_COLUMNS",
+    "check_archive",
+    "summarise_findings",
+    "format_findings",
+]
+
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+
+#: Check name -> what it finds.
+CHECKS: dict[str, str] = {
+    "missing_month": "a month without sales inside a county × product line series",
+    "series_stop": "a terminal or terminal × SKU series that stopped",
+    "series_start": "a terminal or terminal × SKU series that started late",
+    "outlier": "a monthly volume far above the series' own history",
+    "level_shift": "a county × product line share that fell and stayed down",
+    "duplicate_upload": "a county-month whose rows look uploaded twice",
+    "duplicate_rows": "rows repeating the same key",
+    "volume_without_revenue": "volume without revenue",
+    "revenue_without_volume": "revenue without volume",
+    "unit_price": "implied unit price far from the list price",
+    "competitor_coverage": "no competitor sales for a county in a year",
+    "distributor_missing": "own sales rows without a distributor",
+    "distributor_without_sales": "a distributor with no sales",
+    "no_sales": "nothing to check",
+}
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "check",
+    "severity",
+    "region_id",
+    "product_line",
+    "sku",
+    "terminal_id",
+    "brand",
+    "date",
+    "value",
+    "expected",
+    "message",
+)
+
+# thresholds (see check_archive, Notes)
+_STOP_MONTHS = 3
+_OUTLIER_Z = 8.0
+_OUTLIER_RATIO = 5.0
+_OUTLIER_MIN_MONTHS = 6
+_SHIFT_WINDOW = 6
+_SHIFT_FALL = 0.40
+_DUP_RATIO = 1.6
+_DUP_MIN_ROWS = 3
+_PRICE_RANGE = (0.3, 3.0)
+
+_SALES_KEY = "s.region_id, s.sku, s.channel, s.brand, s.terminal_id, s.distributor_id"
+
+
+def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
+    """Findings frame with all columns, from ``rows`` plus constant columns."""
+    out = pd.DataFrame(index=range(0 if rows is None else len(rows)))
+    for col in FINDING_COLUMNS:
+        if col in const:
+            out[col] = const[col]
+        elif rows is not None and col in rows:
+            out[col] = rows[col].to_numpy()
+        else:
+            out[col] = None
+    return out
+
+
+def _month_add(date: pd.Timestamp, months: int) -> pd.Timestamp:
+    return (pd.Timestamp(date).to_period("M") + months).to_timestamp()
+
+
+class _Checker:
+    def __init__(self, con: duckdb.DuckDBPyConnection, tree: RegionTree | None, region_id: str | None) -> None:
+        self.con = con
+        self.tree = tree
+        tag = uuid.uuid4().hex[:8]
+        self.rmap_name = f"_planlib_quality_rmap_{tag}"
+        regions = tree.to_frame() if tree is not None else pd.DataFrame(columns=["region_id", "level"])
+        if tree is not None:
+            county = [tree.ancestor_at(r, "county") or r for r in regions["region_id"]]
+            scope = set(tree.subtree(region_id)) if region_id is not None else set(regions["region_id"])
+        else:
+            extra = con.execute("SELECT DISTINCT region_id FROM sales").df()["region_id"].astype(str)
+            regions = pd.DataFrame({"region_id": extra, "level": "county"})
+            county = list(regions["region_id"])
+            scope = set(county)
+        self.regions = regions
+        self.rmap = pd.DataFrame(
+            {
+                "region_id": regions["region_id"].astype(str).to_numpy(dtype=object),
+                "county_id": np.array(county, dtype=object),
+                "in_scope": regions["region_id"].isin(scope).to_numpy(),
+            }
+        )
+        self.scope = scope
+        con.register(self.rmap_name, self.rmap)
+        self.own_name = f"_planlib_quality_own_{tag}"
+        self.own = self.own_name
+        first = con.execute(
+            f"SELECT min(date) FROM sales WHERE grain = 'month' AND brand = '{OWN_BRAND}'").fetchone()[0]
+        first = "DATE '1900-01-01'" if first is None else f"DATE '{first}'"
+        scoped = "" if region_id is None else "AND m.in_scope"
+        # the monthly own sales in scope, once: sid identifies a series by its key minus the date
+        con.execute(f"""
+            CREATE TEMP TABLE {self.own_name} AS
+            SELECT hash(s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id) AS sid,
+                   date_diff('month', {first}, s.date) AS m,
+                   s.date, s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id,
+                   s.volume, s.revenue, m.county_id, coalesce(p.product_line, '?') AS product_line
+            FROM sales s
+            JOIN {self.rmap_name} m ON s.region_id = m.region_id
+            LEFT JOIN products p ON p.sku = s.sku
+            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}
+        """)
+        self.scoped_sales = "sales" if region_id is None else (
+            f"(SELECT * FROM sales WHERE region_id IN (SELECT region_id FROM {self.rmap_name} WHERE in_scope))")
+
+    def close(self) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
+        self.con.unregister(self.rmap_name)
+
+    def q(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    # -- the checks ------------------------------------------------------------------
+    def run(self) -> list[pd.DataFrame]:
+        span = self.con.execute(
+            f"SELECT min(date), max(date) FROM sales WHERE grain = 'month' AND brand = '{OWN_BRAND}'"
+        ).fetchone()
+        n_scope = self.con.execute(f"SELECT count(*) FROM {self.own}").fetchone()[0]
+        out: list[pd.DataFrame] = []
+        if span[0] is None or n_scope == 0:
+            out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",
+                              message="no monthly own sales to check" + ("" if span[0] is None else " in this region")))
+            out.append(self.distributor_without_sales())
+            return out
+        self.first, self.last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
+        self.months = pd.date_range(self.first, self.last, freq="MS")
+        county_line = self.q(f"""
+            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
+            FROM {self.own} GROUP BY ALL""")
+        county_line["date"] = pd.to_datetime(county_line["date"])
+        line_total = self.q(f"""
+            SELECT coalesce(p.product_line, '?') AS product_line, s.date, sum(s.volume) AS volume
+            FROM sales s LEFT JOIN products p ON p.sku = s.sku
+            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' GROUP BY ALL""")
+        line_total["date"] = pd.to_datetime(line_total["date"])
+        out += [
+            self.missing_and_shift(county_line, line_total),
+            self.stops_and_starts(),
+            self.outliers(line_total),
+            self.duplicate_upload(line_total),
+            self.duplicate_rows(),
+            self.volume_revenue(),
+            self.unit_price(),
+            self.competitor_coverage(county_line),
+            self.distributor_missing(),
+            self.distributor_without_sales(),
+        ]
+        return out
+
+    def missing_and_shift(self, county_line: pd.DataFrame, line_total: pd.DataFrame) -> pd.DataFrame:
+        n_m = len(self.months)
+        mat = county_line.pivot_table(index=["county_id", "product_line"], columns="date", values="volume",
+                                      aggfunc="sum").reindex(columns=self.months)
+        vol = mat.to_numpy(dtype=float, copy=True)
+        vol[vol <= 0] = np.nan
+        keys = mat.index.to_frame(index=False)
+        present = ~np.isnan(vol)
+        first = present.argmax(axis=1)
+        last = n_m - 1 - present[:, ::-1].argmax(axis=1)
+        idx = np.arange(n_m)[None, :]
+        gap = (~present) & (idx > first[:, None]) & (idx < last[:, None])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(vol, axis=1)
+        s_i, m_i = np.nonzero(gap)
+        missing = _frame(
+            pd.DataFrame({
+                "region_id": keys["county_id"].to_numpy()[s_i],
+                "product_line": keys["product_line"].to_numpy()[s_i],
+                "date": self.months[m_i],
+                "value": 0.0,
+                "expected": med[s_i],
+            }),
+            check="missing_month", severity="error",
+        )
+        missing["message"] = [
+            f"no own sales of this product line in {d:%Y-%m}, inside the series' span" for d in missing["date"]
+        ]
+        # level shift on the county's share of the line's total (removes season and common shocks)
+        tot = line_total.pivot_table(index="product_line", columns="date", values="volume",
+                                     aggfunc="sum").reindex(columns=self.months)
+        tot = tot.reindex(keys["product_line"]).to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(tot > 0, vol / tot, np.nan)
+        w = _SHIFT_WINDOW
+        shifts = []
+        if n_m >= 2 * w:
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            win = sliding_window_view(share, w, axis=1)  # (n, n_m - w + 1, w); window j = months j..j+w-1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med_w = np.nanmedian(win, axis=2)
+                mean_w = np.nanmean(win, axis=2)
+                ks = np.arange(w, n_m - w + 1)
+                before_med, after_med = med_w[:, ks - w], med_w[:, ks]
+                before_mean, after_mean = mean_w[:, ks - w], mean_w[:, ks]
+                rest = np.stack([np.nanmedian(share[:, k:], axis=1) for k in ks], axis=1)
+            limit = (1 - _SHIFT_FALL) * before_med
+            hit = (after_med < limit) & (rest < limit) & (before_med > 0)
+            score = np.where(hit, 1 - after_mean / before_mean, -np.inf)
+            best = score.argmax(axis=1)
+            rows = np.flatnonzero(np.isfinite(score[np.arange(len(score)), best]))
+            for r in rows:
+                j = best[r]
+                k = ks[j]
+                before_v = np.nanmedian(vol[r, k - w:k])
+                after_v = np.nanmedian(vol[r, k:k + w])
+                shifts.append({
+                    "region_id": keys["county_id"].iat[r],
+                    "product_line": keys["product_line"].iat[r],
+                    "date": self.months[k],
+                    "value": float(after_v),
+                    "expected": float(before_v),
+                    "message": f"share of the product line fell {1 - after_med[r, j] / before_med[r, j]:.0%} "
+                               f"from {self.months[k]:%Y-%m} and stayed down (median volume "
+                               f"{before_v:,.0f} -> {after_v:,.0f})",
+                })
+        shift = _frame(pd.DataFrame(shifts), check="level_shift", severity="warning")
+        return pd.concat([missing, shift], ignore_index=True)
+
+    def stops_and_starts(self) -> pd.DataFrame:
+        first_i = self.first.year * 12 + self.first.month - 1
+        last_i = self.last.year * 12 + self.last.month - 1
+        n_m = last_i - first_i
+        # only series or terminals that stop or start late come back from the database
+        series = self.q(f"""
+            WITH s AS (
+                SELECT terminal_id, sku, max(region_id) AS region_id, max(product_line) AS product_line,
+                       min(m) AS first_m, max(m) AS last_m
+                FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku),
+            t AS (SELECT *, min(first_m) OVER (PARTITION BY terminal_id) AS t_first,
+                            max(last_m) OVER (PARTITION BY terminal_id) AS t_last,
+                            count(*) OVER (PARTITION BY terminal_id) AS n
+                  FROM s)
+            SELECT terminal_id, sku, region_id, product_line, first_m, last_m, t_first, t_last, n FROM t
+            WHERE last_m <= {n_m - _STOP_MONTHS} OR first_m >= {_STOP_MONTHS}""")
+        if series.empty:
+            return _frame()
+        series["first_i"] = series["first_m"] + first_i
+        series["last_i"] = series["last_m"] + first_i
+        term = series[(series["t_last"] <= n_m - _STOP_MONTHS) | (series["t_first"] >= _STOP_MONTHS)]
+        term = term.groupby("terminal_id", sort=True).agg(
+            region_id=("region_id", "max"), first_i=("t_first", "min"), last_i=("t_last", "max"), n=("n", "max"))
+        term["first_i"] += first_i
+        term["last_i"] += first_i
+        term = term.reset_index()
+        to_date = lambda i: pd.to_datetime({"year": np.asarray(i) // 12, "month": np.asarray(i) % 12 + 1, "day": 1})
+        out = []
+        for kind, sev in (("stop", "warning"), ("start", "info")):
+            if kind == "stop":
+                t_hit = term[term["last_i"] <= last_i - _STOP_MONTHS]
+                s_hit = series[(series["last_i"] <= last_i - _STOP_MONTHS) & ~series["terminal_id"].isin(t_hit["terminal_id"])]
+                t_i, s_i = t_hit["last_i"].to_numpy() + 1, s_hit["last_i"].to_numpy() + 1
+                t_val, s_val = last_i - t_i + 1, last_i - s_i + 1  # months without sales
+            else:
+                t_hit = term[term["first_i"] >= first_i + _STOP_MONTHS]
+                s_hit = series[(series["first_i"] >= first_i + _STOP_MONTHS) & ~series["terminal_id"].isin(t_hit["terminal_id"])]
+                t_i, s_i = t_hit["first_i"].to_numpy(), s_hit["first_i"].to_numpy()
+                t_val, s_val = t_i - first_i, s_i - first_i  # months before the first sale
+            tf = _frame(pd.DataFrame({
+                "region_id": t_hit["region_id"].to_numpy(), "terminal_id": t_hit["terminal_id"].to_numpy(),
+                "date": to_date(t_i) if len(t_i) else pd.Series([], dtype="datetime64[ns]"),
+                "value": np.asarray(t_val, dtype=float), "expected": 0.0,
+            }), check=f"series_{kind}", severity=sev)
+            tf["message"] = [
+                (f"terminal stopped buying all {n} SKUs from {d:%Y-%m}" if kind == "stop"
+                 else f"terminal started buying in {d:%Y-%m}, after the archive's start")
+                for n, d in zip(t_hit["n"], tf["date"])
+            ]
+            sf = _frame(pd.DataFrame({
+                "region_id": s_hit["region_id"].to_numpy(), "terminal_id": s_hit["terminal_id"].to_numpy(),
+                "sku": s_hit["sku"].to_numpy(), "product_line": s_hit["product_line"].to_numpy(),
+                "date": to_date(s_i) if len(s_i) else pd.Series([], dtype="datetime64[ns]"),
+                "value": np.asarray(s_val, dtype=float), "expected": 0.0,
+            }), check=f"series_{kind}", severity=sev)
+            sf["message"] = [
+                (f"SKU series stopped from {d:%Y-%m} while the terminal still buys" if kind == "stop"
+                 else f"SKU series started in {d:%Y-%m}") for d in sf["date"]
+            ]
+            out += [tf, sf]
+        res = pd.concat([o for o in out if len(o)] or [_frame()], ignore_index=True)
+        res["brand"] = OWN_BRAND
+        return res
+
+    def outliers(self, line_total: pd.DataFrame) -> pd.DataFrame:
+        # season of each line: its archive total in the month over its median month
+        season = line_total.copy()
+        season["f"] = season["volume"] / season.groupby("product_line")["volume"].transform("median")
+        season = season.loc[season["f"] > 0, ["product_line", "date", "f"]]
+        name = f"{self.rmap_name}_season"
+        self.con.register(name, season)
+        try:
+            rows = self.q(f"""
+                WITH o AS (SELECT o.*, o.volume / coalesce(f.f, 1.0) AS adj
+                           FROM {self.own} o LEFT JOIN {name} f
+                           ON f.product_line = o.product_line AND f.date = o.date),
+                st AS (SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM o GROUP BY sid)
+                SELECT o.region_id, o.product_line, o.sku, o.terminal_id, o.date, o.volume AS value,
+                       st.med * o.volume / o.adj AS expected,
+                       (o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9) AS z
+                FROM o JOIN st USING (sid)
+                WHERE st.n >= {_OUTLIER_MIN_MONTHS} AND o.adj >= {_OUTLIER_RATIO} * st.med
+                  AND (o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9) > {_OUTLIER_Z}""")
+        finally:
+            self.con.unregister(name)
+        out = _frame(rows, check="outlier", severity="warning", brand=OWN_BRAND)
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["message"] = [
+            f"volume {v:,.0f} is {v / e:.0f}x the series' seasonal median {e:,.0f} (robust z {z:.0f})"
+            for v, e, z in zip(rows["value"], rows["expected"], rows["z"])
+        ]
+        return out
+
+    def duplicate_upload(self, line_total: pd.DataFrame) -> pd.DataFrame:
+        rows = self.q(f"""
+            WITH l AS (
+                SELECT county_id, date, volume,
+                       lag(volume) OVER w AS prev, lead(volume) OVER w AS next
+                FROM {self.own} WINDOW w AS (PARTITION BY sid ORDER BY m)),
+            r AS (
+                SELECT county_id, date,
+                       volume / nullif((coalesce(prev, next) + coalesce(next, prev)) / 2, 0) AS r
+                FROM l WHERE prev IS NOT NULL OR next IS NOT NULL)
+            SELECT county_id, date, median(r) AS med_r, count(r) AS n FROM r WHERE r IS NOT NULL GROUP BY ALL""")
+        if rows.empty:
+            return _frame()
+        rows["date"] = pd.to_datetime(rows["date"])
+        # the archive-wide month-to-neighbours ratio carries the season (Spring Festival months)
+        tot = line_total.groupby("date")["volume"].sum().reindex(self.months)
+        t = tot.to_numpy(dtype=float)
+        prev = np.concatenate([[np.nan], t[:-1]])
+        nxt = np.concatenate([t[1:], [np.nan]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            neigh = np.nanmean(np.stack([prev, nxt]), axis=0)
+        season = pd.Series(t / neigh, index=self.months)
+        rows["ratio"] = rows["med_r"] / rows["date"].map(season).to_numpy(dtype=float)
+        hit = rows[(rows["ratio"] >= _DUP_RATIO) & (rows["n"] >= _DUP_MIN_ROWS)].reset_index(drop=True)
+        out = _frame(pd.DataFrame({
+            "region_id": hit["county_id"], "date": hit["date"], "value": hit["ratio"], "expected": 1.0,
+        }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
+        out["message"] = [
+            f"most rows of {d:%Y-%m} are {x:.1f}x their neighbouring months ({n} rows): uploaded twice?"
+            for d, x, n in zip(hit["date"], hit["ratio"], hit["n"])
+        ]
+        return out
+
+    def duplicate_rows(self) -> pd.DataFrame:
+        key = "date, grain, region_id, sku, channel, brand, terminal_id, distributor_id"
+        rows = self.q(f"""
+            WITH h AS (SELECT hash({key}) AS h FROM {self.scoped_sales}),
+            d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
+            SELECT {key}, count(*) AS n, sum(volume) AS volume
+            FROM {self.scoped_sales} s WHERE hash({key}) IN (SELECT h FROM d)
+            GROUP BY {key} HAVING count(*) > 1""")
+        out = _frame(rows, check="duplicate_rows", severity="error")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["value"] = rows["n"].to_numpy(dtype=float) if len(rows) else []
+        out["expected"] = 1.0
+        out["message"] = [f"{n} {g} rows share the same key" for n, g in zip(rows["n"], rows["grain"])]
+        return out
+
+    def volume_revenue(self) -> pd.DataFrame:
+        rows = self.q(f"""
+            SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
+                   s.volume, s.revenue, p.unit_price
+            FROM {self.scoped_sales} s
+            LEFT JOIN products p ON p.sku = s.sku
+            WHERE ((coalesce(s.volume, 0) > 0 AND coalesce(s.revenue, 0) = 0)
+                                  OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))""")
+        if rows.empty:
+            return _frame()
+        vwr = rows["volume"].fillna(0) > 0
+        out = _frame(rows, check=None, severity="error")
+        out["check"] = np.where(vwr, "volume_without_revenue", "revenue_without_volume")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy()
+        out["value"] = np.where(vwr, rows["revenue"].fillna(0), rows["volume"].fillna(0))
+        out["expected"] = np.where(vwr, rows["volume"] * rows["unit_price"], np.nan)
+        out["message"] = [
+            f"{g} row has volume {v:,.0f} but no revenue" if w else f"{g} row has revenue {r:,.2f} but no volume"
+            for g, v, r, w in zip(rows["grain"], rows["volume"].fillna(0), rows["revenue"].fillna(0), vwr)
+        ]
+        return out
+
+    def unit_price(self) -> pd.DataFrame:
+        lo, hi = _PRICE_RANGE
+        rows = self.q(f"""
+            SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
+                   s.revenue / s.volume AS value, p.unit_price AS expected
+            FROM {self.scoped_sales} s
+            JOIN products p ON p.sku = s.sku
+            WHERE s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
+              AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price)""")
+        out = _frame(rows, check="unit_price", severity="error")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["message"] = [
+            f"{g} row: revenue/volume {v:,.2f} is {v / e:.2g}x the list price {e:,.2f}"
+            for g, v, e in zip(rows["grain"], rows["value"], rows["expected"])
+        ]
+        return out
+
+    def competitor_coverage(self, county_line: pd.DataFrame) -> pd.DataFrame:
+        comp = self.q(f"""
+            SELECT m.county_id, year(s.date) AS year, count(*) AS n
+            FROM sales s JOIN {self.rmap_name} m ON s.region_id = m.region_id
+            WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
+        own = county_line.assign(year=county_line["date"].dt.year)[["county_id", "year"]].drop_duplicates()
+        if comp.empty:
+            root = self.tree.root if self.tree is not None else None
+            return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
+                          region_id=root, value=0.0, expected=np.nan,
+                          message="the archive holds no competitor sales")
+        merged = own.merge(comp, on=["county_id", "year"], how="left")
+        miss = merged[merged["n"].isna()].sort_values(["county_id", "year"]).reset_index(drop=True)
+        out = _frame(pd.DataFrame({
+            "region_id": miss["county_id"], "date": pd.to_datetime(miss["year"].astype(str) + "-01-01"),
+            "value": 0.0,
+        }), check="competitor_coverage", severity="warning")
+        out["message"] = [f"no competitor sales recorded in {y} while own sales exist" for y in miss["year"]]
+        return out
+
+    def distributor_missing(self) -> pd.DataFrame:
+        rows = self.q(f"""
+            SELECT county_id AS region_id, count(*) AS value
+            FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
+        out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
+        out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
+        out["message"] = [f"{int(n)} own monthly rows have no distributor" for n in rows["value"]]
+        return out
+
+    def distributor_without_sales(self) -> pd.DataFrame:
+        try:
+            rows = self.q(f"""
+                SELECT d.distributor_id, d.region_id
+                FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
+                WHERE m.in_scope AND d.distributor_id NOT IN (
+                    SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IS NOT NULL)
+                ORDER BY 1""")
+        except duckdb.CatalogException:
+            return _frame()
+        out = _frame(rows, check="distributor_without_sales", severity="info", value=0.0)
+        out["message"] = [f"distributor {d} has no sales rows" for d in rows["distributor_id"]]
+        return out
+
+
+def check_archive(
+    archive: str | os.PathLike | duckdb.DuckDBPyConnection,
+    *,
+    region_id: str | None = None,
+    tree: RegionTree | None = None,
+) -> pd.DataFrame:
+    """
+    Check the archive's data quality and return the findings.
+
+    Parameters
+    ----------
+    archive : path or DuckDB connection
+        An archive file (opened read-only and closed again) or an open connection
+        (left open; nothing is written to it).
+    region_id : str, optional
+        Report only findings in this region's subtree. Checks that compare with the
+        whole archive (the season, a line's total) still use the whole archive, so a
+        region's findings are the same as in a full check.
+    tree : RegionTree, optional
+        The region tree, if already built; default built from ``regions``.
+
+    Returns
+    -------
+    DataFrame
+        One row per finding, columns :data:`FINDING_COLUMNS`: check, severity
+        ('error' / 'warning' / 'info'), region_id, product_line, sku, terminal_id,
+        brand, date (first day of the month), value, expected, message; sorted by
+        severity, check, region and date. An empty archive gives one ``no_sales``
+        info finding.
+
+    Raises
+    ------
+    DataError
+        If the database lacks the archive's ``regions``, ``products`` or ``sales`` table.
+    HierarchyError
+        If ``region_id`` is not in the archive or the region tree is invalid.
+
+    Notes
+    -----
+    On the monthly own sales, with m months, a series' volumes v and the archive's
+    first and last months:
+
+    - missing_month: county × product line months with no volume between the
+      series' first and last month.
+    - series_stop: last ≤ archive last − 3 months (date = first missing month);
+      series_start: first ≥ archive first + 3 months. A terminal all of whose SKUs
+      stopped (started) gives one finding without a SKU.
+    - outlier: per series (region, sku, channel, terminal, distributor) with ≥ 6
+      months, z = (v − median) / max(1.4826·MAD, 0.1·median); flagged when
+      z > 8 and v ≥ 5·median.
+    - level_shift: share_t = county-line volume / line total; for each month k,
+      before = median(share[k−6:k]), after = median(share[k:k+6]); flagged when
+      after < 0.6·before and median(share[k:]) < 0.6·before; k maximises
+      1 − mean(after window) / mean(before window).
+    - duplicate_upload: r = v_t / mean(v_t−1, v_t+1) per series; a county-month is
+      flagged when median(r) / S_t ≥ 1.6 over ≥ 3 rows, where S_t is the same ratio
+      for the archive's total (the season).
+    - unit_price: revenue / volume outside [0.3, 3] × products.unit_price (all rows).
+    """
+    close = False
+    if isinstance(archive, duckdb.DuckDBPyConnection):
+        con = archive
+    else:
+        path = Path(archive)
+        if not path.exists():
+            raise DataError(f"archive {path} does not exist")
+        con = duckdb.connect(str(path), read_only=True)
+        close = True
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
+        missing = [t for t in ("regions", "products", "sales") if t not in tables]
+        if missing:
+            raise DataError(f"not a planlib archive: table(s) {', '.join(missing)} missing")
+        if tree is None:
+            regions = con.execute("SELECT * FROM regions").df()
+            tree = RegionTree(regions) if not regions.empty else None
+        if region_id is not None:
+            if tree is None:
+                from planlib.errors import HierarchyError
+
+                raise HierarchyError(f"unknown region id {region_id!r}: the archive has no regions")
+            tree.check(region_id)
+        checker = _Checker(con, tree, region_id)
+        try:
+            parts = checker.run()
+        finally:
+            checker.close()
+    finally:
+        if close:
+            con.close()
+    return _finish(parts)
+
+
+def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if parts:
+        out = pd.concat([p[list(FINDING_COLUMNS)].astype(object) for p in parts], ignore_index=True)
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
+    out["date"] = pd.to_datetime(out["date"])
+    for col in ("value", "expected"):
+        out[col] = pd.to_numeric(out[col]).astype("float64")
+    for col in ("check", "severity", "region_id", "product_line", "sku", "terminal_id", "brand", "message"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    rank = out["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    order = out.assign(_rank=rank).sort_values(
+        ["_rank", "check", "region_id", "date", "sku", "terminal_id"], kind="stable", na_position="first").index
+    return out.loc[order].reset_index(drop=True)
+
+
+def summarise_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """
+    Count findings by check and severity.
+
+    Returns
+    -------
+    DataFrame
+        Columns check, severity, findings; errors first, then warnings, then info.
+    """
+    if findings.empty:
+        return pd.DataFrame({"check": pd.Series(dtype=object), "severity": pd.Series(dtype=object),
+                             "findings": pd.Series(dtype="int64")})
+    g = findings.groupby(["check", "severity"], as_index=False).size().rename(columns={"size": "findings"})
+    g["_rank"] = g["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    g = g.sort_values(["_rank", "check"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    g["findings"] = g["findings"].astype("int64")
+    return g
+
+
+def format_findings(findings: pd.DataFrame, *, limit: int = 20) -> str:
+    """
+    Render findings as a plain-text table for the terminal, errors first.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        As returned by :func:`check_archive`.
+    limit : int, default 20
+        Rows listed; a last line says how many more there are.
+
+    Returns
+    -------
+    str
+    """
+    if findings.empty:
+        return "data quality: no findings"
+    counts = findings["severity"].value_counts()
+    head = "data quality: " + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES) + \
+        f" ({len(findings)} findings)"
+    rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    shown = findings.assign(_rank=rank).sort_values(["_rank", "check", "region_id", "date"], kind="stable",
+                                                   na_position="first").head(max(int(limit), 0))
+    table = pd.DataFrame({
+        "severity": shown["severity"],
+        "check": shown["check"],
+        "region": shown["region_id"].fillna(""),
+        "date": [f"{d:%Y-%m}" if pd.notna(d) else "" for d in shown["date"]],
+        "sku/terminal": [" ".join(x for x in (s, t) if isinstance(x, str)) for s, t in
+                         zip(shown["sku"], shown["terminal_id"])],
+        "message": shown["message"].fillna(""),
+    })
+    lines = [head, summarise_findings(findings).to_string(index=False), ""]
+    if len(table):
+        lines.append(table.to_string(index=False, justify="left"))
+    if len(findings) > len(table):
+        lines.append(f"... and {len(findings) - len(table)} more")
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""Shared fixtures: a tiny archive written straight through DuckDB, and a plan for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from planlib.schemas import TABLE_ORDER, table_ddl
+
+HOSTILE_NAME = '<img src=x onerror=alert(1)><script>alert("planlib")</script>'
+
+# HQ -> P1 -> C1 -> K1 (sales), K2 (hostile name, sales), K3 (no sales at all)
+REGIONS = [
+    ("HQ", "总部", "hq", None),
+    ("P1", "山东省", "province", "HQ"),
+    ("C1", "济南市", "city", "P1"),
+    ("K1", "历城区", "county", "C1"),
+    ("K2", HOSTILE_NAME, "county", "C1"),
+    ("K3", "新设县", "county", "C1"),
+]
+
+
+def write_tiny_archive(path: Path) -> Path:
+    """Two years of monthly own and competitor sales in K1 and K2; K3 has none."""
+    con = duckdb.connect(str(path))
+    for name in TABLE_ORDER:
+        con.execute(table_ddl(name))
+    con.execute("CREATE TABLE planlib_meta (key VARCHAR, value VARCHAR)")
+    con.execute("INSERT INTO planlib_meta VALUES ('format_version', '1')")
+    regions = pd.DataFrame(REGIONS, columns=["region_id", "name", "level", "parent_id"])
+    products = pd.DataFrame(
+        {
+            "sku": ["S1", "S2", "X1"],
+            "name": ["康源500ml", "康源养生酒", "金潭500ml"],
+            "product_line": ["白酒", "保健酒", "白酒"],
+            "spec": ["500ml×6", "750ml×6", "500ml×6"],
+            "unit_price": [50.0, 80.0, 45.0],
+            "unit_variable_cost": [30.0, 40.0, None],
+        }
+    )
+    rows = []
+    for region, level in (("K1", 100.0), ("K2", 60.0)):
+        for year in (2024, 2025):
+            for month in range(1, 13):
+                date = pd.Timestamp(year, month, 1)
+                lift = 1.5 if month in (1, 2, 9) else 1.0
+                for sku, price, share in (("S1", 50.0, 0.7), ("S2", 80.0, 0.3)):
+                    v = round(level * share * lift * (1.1 if year == 2025 else 1.0), 1)
+                    ch = "group_purchase" if sku == "S2" else "supermarket"
+                    rows.append((date, "month", region, sku, ch, "own", None, None, v, v * price))
+                v = round(level * 0.8 * lift, 1)
+                rows.append((date, "month", region, "X1", "supermarket", "金潭", None, None, v, v * 45.0))
+    sales = pd.DataFrame(
+        rows,
+        columns=["date", "grain", "region_id", "sku", "channel", "brand", "terminal_id", "distributor_id", "volume", "revenue"],
+    )
+    market = sales.assign(product_line=sales["sku"].map({"S1": "白酒", "S2": "保健酒", "X1": "白酒"}))
+    market = market.groupby(["date", "region_id", "product_line"], as_index=False)[["volume", "revenue"]].sum()
+    market = market.rename(columns={"volume": "market_volume", "revenue": "market_revenue"})
+    market[["market_volume", "market_revenue"]] *= 3
+    for name, frame in (("regions", regions), ("products", products), ("sales", sales), ("market", market)):
+        con.register("frame", frame)
+        cols = ", ".join(frame.columns)
+        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM frame")
+        con.unregister("frame")
+    con.close()
+    return path
+
+
+PLAN_YAML = """\
+plan_id: tiny-2026
+title: 测试方案 2026
+year: 2026
+archive: tiny.duckdb
+currency: CNY
+scope:
+  root: HQ
+  levels: [hq, province, city, county]
+notebooks: [10_review_archive]
+run:
+  timeout_seconds: 300
+  workers: 2
+analysis:
+  history_years: 2
+"""
+
+
+@pytest.fixture()
+def tiny_plan(tmp_path) -> Path:
+    """A plan file beside a tiny archive in a fresh folder."""
+    write_tiny_archive(tmp_path / "tiny.duckdb")
+    plan = tmp_path / "tiny.yaml"
+    plan.write_text(PLAN_YAML, encoding="utf-8")
+    return plan
