@@ -140,6 +140,19 @@ class RegionTree:
         k = self._pos[self.check(region_id)]
         return self._preorder[k : k + self._size[region_id]]
 
+    def child_map(self, region_id: str) -> dict[str, str]:
+        """
+        Map every descendant of a region to the direct child whose subtree holds it.
+
+        The children map to themselves; the region itself is not in the map. Used to
+        roll facts recorded at any depth up to a parent's children.
+        """
+        out: dict[str, str] = {}
+        for child in self.children(region_id):
+            for node in self.subtree(child):
+                out[node] = child
+        return out
+
     def at_level(self, level: str) -> tuple[str, ...]:
         """All regions of a level, in tree order."""
         return tuple(i for i in self._preorder if self._level[i] == level)

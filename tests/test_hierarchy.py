@@ -32,6 +32,8 @@ def test_region_tree_lookups():
     assert tree.at_level("county") == ("K1", "K2")
     assert tree.ancestor_at("T1", "city") == "C1"
     assert tree.ancestor_at("P1", "county") is None
+    assert tree.child_map("P1") == {"C1": "C1", "K1": "C1", "K2": "C1", "T1": "C1"}
+    assert tree.child_map("K1") == {"T1": "T1"}
     assert tree.path_label("K1") == "总部 / 山东省 / 济南市 / 历城区"
 
 
