@@ -32,6 +32,7 @@ from pathlib import Path
 import charset_normalizer
 import duckdb
 import numpy as np
+import openpyxl
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
@@ -569,6 +570,24 @@ def _read_parquet(source: Path) -> pd.DataFrame:
     return pd.concat([header, body], ignore_index=True)
 
 
+def _xlsx_formula_cells(source: Path) -> list[tuple[int, int]]:
+    """(row, column) positions, 0-based, of formula cells on the first sheet."""
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=False)
+    except Exception:  # the value read has succeeded; no formula information then
+        return []
+    try:
+        sheet = book.worksheets[0]
+        return [
+            (r, c)
+            for r, row in enumerate(sheet.iter_rows(values_only=True))
+            for c, value in enumerate(row)
+            if isinstance(value, str) and value.startswith("=")
+        ]
+    finally:
+        book.close()
+
+
 def _read_text_grid(source: Path) -> pd.DataFrame:
     """Read a file as a grid of strings, the header row included (row 0 = file row 1)."""
     if not source.is_file():
@@ -846,6 +865,18 @@ def _parse_file(source: Path, table: str, today: dt.date) -> _Parsed:
     if body.empty:
         raise DataError(f"{source}: no data rows under the header; expected one row per fact")
     mapping, ignored = _map_headers([str(h) for h in headers], table, source)
+    issues = []
+    if source.suffix.lower() in (".xlsx", ".xlsm"):
+        # a formula Excel never calculated has no saved value: reading gives an empty cell
+        lost = [
+            (r + 1, mapping[c]) for r, c in _xlsx_formula_cells(source)
+            if r >= 1 and c in mapping and r < grid.shape[0] and grid.iat[r, c].strip(_BLANKS) == ""
+        ]
+        if lost:
+            issues.append(pd.DataFrame(
+                {"row": [r for r, _ in lost], "field": [c for _, c in lost],
+                 "reason": "a formula without a saved value: open the file in Excel, save it, import again"}
+            ))
     spec = TABLES[table]
     latest = _latest_date(today)
     raw = body.copy()
@@ -860,7 +891,6 @@ def _parse_file(source: Path, table: str, today: dt.date) -> _Parsed:
             fill = defaults.get(col)
             text[col] = pd.Series(fill, index=body.index, dtype="str")
 
-    issues = []
     rewritten: dict[str, int] = {}
     typed: dict[str, pd.Series] = {}
     # enumerations and known spellings
@@ -981,14 +1011,20 @@ def _check_against_archive(
         dup = _rows(
             con,
             f"""
-            SELECT _row,
-                   _row <> min(_row) OVER (PARTITION BY {_sql_list(cols)}) AS repeat,
-                   count(DISTINCT struct_pack({_sql_list(vals)})) OVER (PARTITION BY {_sql_list(key)}) AS variants,
-                   list(_row) OVER (PARTITION BY {_sql_list(key)}) AS rows
-            FROM _planlib_cand
+            SELECT _row, variants > 1 AS conflict FROM (
+                SELECT _row,
+                       _row <> min(_row) OVER (PARTITION BY {_sql_list(cols)}) AS repeat,
+                       count(DISTINCT struct_pack({_sql_list(vals)})) OVER (PARTITION BY {_sql_list(key)}) AS variants
+                FROM _planlib_cand)
+            WHERE variants > 1 OR repeat
             """,
         )
-        conflict = dup[dup["variants"] > 1]
+        conflict = _rows(
+            con,
+            f"SELECT _row, list(_row) OVER (PARTITION BY {_sql_list(key)}) AS rows FROM _planlib_cand "
+            "WHERE _row IN (SELECT unnest(?::BIGINT[]))",
+            [dup.loc[dup["conflict"], "_row"].tolist()],
+        )
         if len(conflict):
             others = [
                 ", ".join(str(r) for r in sorted(rs) if r != me)
@@ -999,7 +1035,7 @@ def _check_against_archive(
                         pd.Series(["same key as row(s) " + o + " in this file, with different values" for o in others],
                                   dtype="str"))
             )
-        repeats = dup.loc[(dup["variants"] == 1) & dup["repeat"], "_row"].to_numpy()
+        repeats = dup.loc[~dup["conflict"], "_row"].to_numpy()
         unchanged.append(repeats)
         drop = np.concatenate([conflict["_row"].to_numpy(), repeats])
         con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [drop.tolist()])
@@ -1012,8 +1048,9 @@ def _check_against_archive(
         same = " AND ".join(f"c.{v} IS NOT DISTINCT FROM a.{v}" for v in vals)
         found = _rows(
             con,
+            f"SELECT _row, same, CASE WHEN NOT same THEN diff END AS diff FROM ("
             f"SELECT c._row, ({same}) AS same, concat_ws(', ', {diffs}) AS diff "
-            f"FROM _planlib_cand c JOIN {table} a ON {on}",
+            f"FROM _planlib_cand c JOIN {table} a ON {on})",
         )
         unchanged.append(found.loc[found["same"], "_row"].to_numpy())
         clash = found[~found["same"]]
@@ -1063,7 +1100,7 @@ def _check_region_parents(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
             f"""
             WITH known AS (SELECT region_id, level, parent_id FROM regions
                            UNION ALL SELECT region_id, level, parent_id FROM _planlib_cand),
-                 roots AS (SELECT region_id FROM known WHERE parent_id IS NULL)
+                 roots AS (SELECT region_id FROM known WHERE parent_id IS NULL AND level = 'hq')
             SELECT c._row, c.parent_id, c.level, p.level AS parent_level,
                    (SELECT string_agg(region_id, ', ') FROM roots WHERE roots.region_id <> c.region_id) AS other_roots
             FROM _planlib_cand c LEFT JOIN known p ON p.region_id = c.parent_id

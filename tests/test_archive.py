@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -42,15 +45,25 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     return path
 
 
-@pytest.fixture
-def arc(tmp_path: Path) -> Path:
-    """The tiny company's archive, built through import_files itself."""
-    path = init_archive(tmp_path / "data" / "acme.duckdb")
+@pytest.fixture(scope="session")
+def company_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny company's archive, built once through import_files itself."""
+    folder = tmp_path_factory.mktemp("company")
+    path = init_archive(folder / "acme.duckdb")
     for table, text in [
         ("regions", REGIONS), ("distributors", DISTRIBUTORS), ("terminals", TERMINALS), ("products", PRODUCTS)
     ]:
-        report = import_files(path, table, [write(tmp_path / f"{table}.csv", text)])
+        report = import_files(path, table, [write(folder / f"{table}.csv", text)])
         assert report.exit_code == 0, report.lines()
+    return path
+
+
+@pytest.fixture
+def arc(company_archive: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the tiny company's archive at <tmp_path>/data/acme.duckdb."""
+    path = tmp_path / "data" / "acme.duckdb"
+    path.parent.mkdir()
+    shutil.copyfile(company_archive, path)
     return path
 
 
@@ -406,6 +419,27 @@ def test_import_files_rejects_values_outside_the_allowed_set(arc, table, text, f
     assert report.exit_code == 2
 
 
+def test_import_files_rejects_a_month_where_a_day_is_needed(arc):
+    report = imp(arc, "events", "date,region_id,kind\n2024-03,NS,holiday\n2024-03-08,NS,节假日\n")
+    got = rejects(report)
+    assert got[["row", "field", "reason"]].values.tolist() == [
+        ["2", "date", "a month where a full date is needed (2024-03)"]
+    ]
+    assert load_table(arc, "events")[["date", "kind"]].values.tolist() == [[pd.Timestamp("2024-03-08"), "holiday"]]
+
+
+def test_import_files_rejects_regions_that_break_the_tree(arc):
+    text = "region_id,name,level,parent_id\nX1,x,province,YH\nX2,x,hq,\nX3,x,city,\n"
+    report = imp(arc, "regions", text)
+    got = rejects(report)
+    assert got["reason"].tolist() == [
+        "level province is not below its parent's level township",
+        "a second hq root: the tree has one root, found also CN",
+        "only the hq region may have no parent_id",
+    ]
+    assert archive.load_tree(arc).root == "CN"
+
+
 def test_import_files_rejects_a_key_repeated_with_different_values(arc):
     text = SALES_HEADER + "2024-03,NS,0755,supermarket,1,1\n2024-03,NS,0755,supermarket,2,2\n2024-03,NS,NA,x,1,1\n"
     report = imp(arc, "sales", text)
@@ -460,14 +494,8 @@ def test_import_files_report_counts_add_up_and_exit_codes(arc, tmp_path):
     assert "  mixed.csv: read 2 = imported 1 + unchanged 0 + rejected 1" in report.lines()
     again = import_files(arc, "sales", [good])
     assert (again.exit_code, again.unchanged, again.rejects_path) == (0, 1, None)
-    with pytest.raises(dataclasses_frozen_error()):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         report.table = "x"  # type: ignore[misc]
-
-
-def dataclasses_frozen_error() -> type[Exception]:
-    import dataclasses
-
-    return dataclasses.FrozenInstanceError
 
 
 def test_import_files_writes_rejects_file_beside_the_archive(arc):
@@ -526,7 +554,7 @@ def test_import_files_whole_file_error_imports_nothing(arc, tmp_path):
     assert sales(arc).empty
 
 
-def test_import_files_does_not_mutate_or_leak_connections(arc, tmp_path):
+def test_import_files_accepts_an_open_connection(arc, tmp_path):
     src = write(tmp_path / "s.csv", SALES_HEADER + "2024-03,NS,0755,supermarket,1,1\n")
     with archive.connect(arc, read_only=False) as con:
         report = import_files(con, "sales", [src])
@@ -548,9 +576,25 @@ def test_import_files_is_vectorised_on_many_rows(arc, tmp_path):
     frame = frame[pd.to_datetime(frame["date"]) < pd.Timestamp(dt.date.today())]
     src = tmp_path / "big.csv"
     frame.to_csv(src, index=False)
-    import time
-
     start = time.perf_counter()
     report = import_files(arc, "sales", [src])
     assert report.imported == len(frame)
     assert time.perf_counter() - start < 30
+
+
+def test_import_files_rejects_xlsx_formulas_without_saved_values(arc, tmp_path):
+    import openpyxl
+
+    # openpyxl writes formulas without cached values, like a generated workbook never opened in Excel
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["date", "region_id", "sku", "channel", "volume", "revenue"])
+    sheet.append(["2024-03", "NS", "0755", "supermarket", 2, "=E2*6.5"])
+    sheet.append(["2024-03", "NS", "NA", "supermarket", 2, 13])
+    src = tmp_path / "calc.xlsx"
+    book.save(src)
+    report = import_files(arc, "sales", [src])
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "revenue"]]
+    assert got["reason"].iloc[0].startswith("a formula without a saved value")
+    assert sales(arc)["sku"].tolist() == ["NA"]
