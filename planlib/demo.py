@@ -25,7 +25,8 @@ The company
 
 The history
 -----------
-``years`` full calendar years (default 3, ending the year before today), monthly:
+``years`` full calendar years (default 2024–2026, so the demo plans 2027; fixed, not
+taken from today, so the same seed always builds the same archive), monthly:
 
 - own sales per terminal × SKU (each terminal sells a subset: 3–5 SKUs small,
   2–4 national) with trend (regional growth, some counties declining), seasonality
@@ -66,10 +67,10 @@ nationally):
 (a) ``missing_month`` 平阴县 ``P01C01K02`` × 白酒, 2024-03: the rows are deleted.
 (b) ``duplicate_upload`` 中牟县 ``P02C01K01``, 2023-06: every row's volume and revenue doubled.
 (c) ``outlier`` in 寿光市 ``P01C02K01``, ``KY-BJ-01``, 2024-06: one terminal's volume ×20.
-(d) ``price_typo`` in 正定县 ``P03C01K02``… (see the constant): revenue 100 × volume × price.
+(d) ``price_typo`` in 正定县 ``P03C01K02``, ``KY-YS-01``, 2023-08: revenue 100 × volume × price.
 (e) ``series_stop`` in 偃师区 ``P02C02K01``: one terminal stops buying from 2024-09.
 (f) ``level_shift`` 丰县 ``P04C01K01``: volume halves from 2024-05 on.
-(g) ``volume_without_revenue`` in ``P03C02K01``, ``KY-DD-01``, 2024-02: revenue 0.
+(g) ``volume_without_revenue`` in 涿州市 ``P03C02K01``, ``KY-DD-01``, 2024-02: revenue 0.
 
 Each entry's ``check`` names the :mod:`planlib.quality` check that should find it.
 """
@@ -97,6 +98,7 @@ __all__ = [
     "build_demo",
     "planted_defects",
     "DEFAULT_SEED",
+    "DEFAULT_START_YEAR",
 ]
 
 DEFAULT_SEED = 20261127
@@ -108,6 +110,8 @@ SCALES: dict[str, str] = {
 }
 
 _DEFECT_BASE_YEAR = 2023
+#: First year of the demo history when none is given: 2024–2026, planned for 2027.
+DEFAULT_START_YEAR = 2024
 
 #: The planted defects, for a history starting in 2023 at small scale (see the module
 #: docstring). ``check`` is the quality check that should report each one.
@@ -379,7 +383,7 @@ def _validate(seed, scale, start_year, years) -> tuple[int, str, int, int]:
     if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or not 2 <= years <= 10:
         raise ParamsError(f"years must be an integer from 2 to 10 (the plan needs two years of history), got {years!r}")
     if start_year is None:
-        start_year = dt.date.today().year - int(years)
+        start_year = DEFAULT_START_YEAR
     if isinstance(start_year, bool) or not isinstance(start_year, (int, np.integer)) or not 1901 <= start_year <= 2090:
         raise ParamsError(f"start_year must be an integer year from 1901 to 2090, got {start_year!r}")
     return int(seed), scale, int(start_year), int(years)
@@ -686,10 +690,6 @@ class _Company:
         self.comp_brand = np.array([p[2] for p in _COMP_PRODUCTS])
         self.comp_price = np.array([p[5] for p in _COMP_PRODUCTS])
         self.line_price = np.array([self.own_price[self.own_line == l].mean() for l in range(3)])
-
-
-def _region_id_for(company: _Company, small_id: str) -> str:
-    return small_id if company.scale == "small" else _national_id(small_id)
 
 
 def _resolve_defects(company: _Company) -> list[dict]:
@@ -1188,7 +1188,7 @@ def build_demo(
     scale : {"small", "national"}
         See :data:`SCALES` and the module docstring.
     start_year : int, optional
-        First year of history; default ``today.year - years`` (full years before this one).
+        First year of history; default :data:`DEFAULT_START_YEAR` (2024).
     years : int, default 3
         Calendar years of monthly history, 2–10.
     progress : bool, default False

@@ -20,8 +20,8 @@ series_start [info]         terminal (or terminal × SKU) whose first sale is �
 outlier [warning]           a series' month far above its own history (robust z)
 level_shift [warning]       county × product line: its share of the line falls by
                             more than 40 % from one month on and stays down
-duplicate_upload [error]    county-month where most series doubled against their
-                            neighbouring months (an upload summed twice)
+duplicate_upload [error]    county-month where the typical series doubled against
+                            the neighbouring months (an upload summed twice)
 duplicate_rows [error]      sales rows repeating the same key
 volume_without_revenue      volume > 0 but revenue 0 or missing
   [error]
@@ -51,7 +51,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from planlib.errors import DataError
+from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import OWN_BRAND
 
@@ -109,8 +109,6 @@ _DUP_RATIO = 1.6
 _DUP_MIN_ROWS = 3
 _PRICE_RANGE = (0.3, 3.0)
 
-_SALES_KEY = "s.region_id, s.sku, s.channel, s.brand, s.terminal_id, s.distributor_id"
-
 
 def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
     """Findings frame with all columns, from ``rows`` plus constant columns."""
@@ -123,10 +121,6 @@ def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
         else:
             out[col] = None
     return out
-
-
-def _month_add(date: pd.Timestamp, months: int) -> pd.Timestamp:
-    return (pd.Timestamp(date).to_period("M") + months).to_timestamp()
 
 
 class _Checker:
@@ -155,6 +149,9 @@ class _Checker:
         self.scope = scope
         con.register(self.rmap_name, self.rmap)
         self.own_name = f"_planlib_quality_own_{tag}"
+        self.stats_name = f"_planlib_quality_stats_{tag}"
+        self.season_name = f"_planlib_quality_season_{tag}"
+        self.season_registered = False
         self.own = self.own_name
         first = con.execute(
             f"SELECT min(date) FROM sales WHERE grain = 'month' AND brand = '{OWN_BRAND}'").fetchone()[0]
@@ -177,7 +174,10 @@ class _Checker:
 
     def close(self) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
         self.con.unregister(self.rmap_name)
+        if self.season_registered:
+            self.con.unregister(self.season_name)
 
     def q(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
@@ -205,11 +205,12 @@ class _Checker:
             FROM sales s LEFT JOIN products p ON p.sku = s.sku
             WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' GROUP BY ALL""")
         line_total["date"] = pd.to_datetime(line_total["date"])
+        self.series_stats(line_total)
         out += [
             self.missing_and_shift(county_line, line_total),
             self.stops_and_starts(),
-            self.outliers(line_total),
-            self.duplicate_upload(line_total),
+            self.outliers(),
+            self.duplicate_upload(),
             self.duplicate_rows(),
             self.volume_revenue(),
             self.unit_price(),
@@ -355,27 +356,28 @@ class _Checker:
         res["brand"] = OWN_BRAND
         return res
 
-    def outliers(self, line_total: pd.DataFrame) -> pd.DataFrame:
-        # season of each line: its archive total in the month over its median month
+    def series_stats(self, line_total: pd.DataFrame) -> None:
+        """Season per line and month, and each series' robust level on deseasonalised volume."""
         season = line_total.copy()
         season["f"] = season["volume"] / season.groupby("product_line")["volume"].transform("median")
-        season = season.loc[season["f"] > 0, ["product_line", "date", "f"]]
-        name = f"{self.rmap_name}_season"
-        self.con.register(name, season)
-        try:
-            rows = self.q(f"""
-                WITH o AS (SELECT o.*, o.volume / coalesce(f.f, 1.0) AS adj
-                           FROM {self.own} o LEFT JOIN {name} f
-                           ON f.product_line = o.product_line AND f.date = o.date),
-                st AS (SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM o GROUP BY sid)
-                SELECT o.region_id, o.product_line, o.sku, o.terminal_id, o.date, o.volume AS value,
-                       st.med * o.volume / o.adj AS expected,
-                       (o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9) AS z
-                FROM o JOIN st USING (sid)
-                WHERE st.n >= {_OUTLIER_MIN_MONTHS} AND o.adj >= {_OUTLIER_RATIO} * st.med
-                  AND (o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9) > {_OUTLIER_Z}""")
-        finally:
-            self.con.unregister(name)
+        season = season.loc[season["f"] > 0, ["product_line", "date", "f"]].reset_index(drop=True)
+        self.con.register(self.season_name, season)
+        self.season_registered = True
+        self.adj = f"""
+            SELECT o.*, o.volume / coalesce(f.f, 1.0) AS adj
+            FROM {self.own} o LEFT JOIN {self.season_name} f
+            ON f.product_line = o.product_line AND f.date = o.date"""
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.stats_name} AS
+            SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM ({self.adj}) GROUP BY sid""")
+
+    def outliers(self) -> pd.DataFrame:
+        z = "(o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9)"
+        rows = self.q(f"""
+            SELECT o.region_id, o.product_line, o.sku, o.terminal_id, o.date, o.volume AS value,
+                   st.med * o.volume / o.adj AS expected, {z} AS z
+            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            WHERE st.n >= {_OUTLIER_MIN_MONTHS} AND o.adj >= {_OUTLIER_RATIO} * st.med AND {z} > {_OUTLIER_Z}""")
         out = _frame(rows, check="outlier", severity="warning", brand=OWN_BRAND)
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["message"] = [
@@ -384,37 +386,35 @@ class _Checker:
         ]
         return out
 
-    def duplicate_upload(self, line_total: pd.DataFrame) -> pd.DataFrame:
+    def duplicate_upload(self) -> pd.DataFrame:
         rows = self.q(f"""
-            WITH l AS (
-                SELECT county_id, date, volume,
-                       lag(volume) OVER w AS prev, lead(volume) OVER w AS next
-                FROM {self.own} WINDOW w AS (PARTITION BY sid ORDER BY m)),
-            r AS (
-                SELECT county_id, date,
-                       volume / nullif((coalesce(prev, next) + coalesce(next, prev)) / 2, 0) AS r
-                FROM l WHERE prev IS NOT NULL OR next IS NOT NULL)
-            SELECT county_id, date, median(r) AS med_r, count(r) AS n FROM r WHERE r IS NOT NULL GROUP BY ALL""")
+            SELECT o.county_id, o.date, median(o.adj / st.med) AS q, count(*) AS n
+            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            WHERE st.med > 0 AND st.n >= 3 GROUP BY ALL""")
         if rows.empty:
             return _frame()
         rows["date"] = pd.to_datetime(rows["date"])
-        # the archive-wide month-to-neighbours ratio carries the season (Spring Festival months)
-        tot = line_total.groupby("date")["volume"].sum().reindex(self.months)
-        t = tot.to_numpy(dtype=float)
-        prev = np.concatenate([[np.nan], t[:-1]])
-        nxt = np.concatenate([t[1:], [np.nan]])
+        q = rows.pivot_table(index="county_id", columns="date", values="q", aggfunc="sum").reindex(
+            columns=self.months)
+        n = rows.pivot_table(index="county_id", columns="date", values="n", aggfunc="sum").reindex(
+            columns=self.months)
+        qv = q.to_numpy(dtype=float, copy=True)
+        pad = np.full((len(qv), 1), np.nan)
+        prev = np.concatenate([pad, qv[:, :-1]], axis=1)
+        nxt = np.concatenate([qv[:, 1:], pad], axis=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             neigh = np.nanmean(np.stack([prev, nxt]), axis=0)
-        season = pd.Series(t / neigh, index=self.months)
-        rows["ratio"] = rows["med_r"] / rows["date"].map(season).to_numpy(dtype=float)
-        hit = rows[(rows["ratio"] >= _DUP_RATIO) & (rows["n"] >= _DUP_MIN_ROWS)].reset_index(drop=True)
+            ratio = qv / neigh
+        hit = (ratio >= _DUP_RATIO) & (n.to_numpy(dtype=float) >= _DUP_MIN_ROWS)
+        c_i, m_i = np.nonzero(np.nan_to_num(hit, nan=0.0).astype(bool))
         out = _frame(pd.DataFrame({
-            "region_id": hit["county_id"], "date": hit["date"], "value": hit["ratio"], "expected": 1.0,
+            "region_id": q.index.to_numpy()[c_i], "date": self.months[m_i], "value": ratio[c_i, m_i],
+            "expected": 1.0,
         }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
         out["message"] = [
-            f"most rows of {d:%Y-%m} are {x:.1f}x their neighbouring months ({n} rows): uploaded twice?"
-            for d, x, n in zip(hit["date"], hit["ratio"], hit["n"])
+            f"the typical row of {d:%Y-%m} is {x:.1f}x its level in the neighbouring months "
+            f"({int(k)} rows): uploaded twice?" for d, x, k in zip(out["date"], out["value"], n.to_numpy()[c_i, m_i])
         ]
         return out
 
@@ -564,15 +564,16 @@ def check_archive(
       series_start: first ≥ archive first + 3 months. A terminal all of whose SKUs
       stopped (started) gives one finding without a SKU.
     - outlier: per series (region, sku, channel, terminal, distributor) with ≥ 6
-      months, z = (v − median) / max(1.4826·MAD, 0.1·median); flagged when
-      z > 8 and v ≥ 5·median.
+      months, on deseasonalised volume a (below), z = (a − median) /
+      max(1.4826·MAD, 0.1·median); flagged when z > 8 and a ≥ 5·median.
     - level_shift: share_t = county-line volume / line total; for each month k,
       before = median(share[k−6:k]), after = median(share[k:k+6]); flagged when
       after < 0.6·before and median(share[k:]) < 0.6·before; k maximises
       1 − mean(after window) / mean(before window).
-    - duplicate_upload: r = v_t / mean(v_t−1, v_t+1) per series; a county-month is
-      flagged when median(r) / S_t ≥ 1.6 over ≥ 3 rows, where S_t is the same ratio
-      for the archive's total (the season).
+    - duplicate_upload: with a_t = v_t / f_l,t (f the line's archive total in the
+      month over its median month: the season) and q = a_t / median(a) per series,
+      Q_c,t = median of q over a county-month's rows; flagged when
+      Q_c,t / mean(Q_c,t−1, Q_c,t+1) ≥ 1.6 over ≥ 3 rows. Outliers use the same a_t.
     - unit_price: revenue / volume outside [0.3, 3] × products.unit_price (all rows).
     """
     close = False
@@ -595,8 +596,6 @@ def check_archive(
             tree = RegionTree(regions) if not regions.empty else None
         if region_id is not None:
             if tree is None:
-                from planlib.errors import HierarchyError
-
                 raise HierarchyError(f"unknown region id {region_id!r}: the archive has no regions")
             tree.check(region_id)
         checker = _Checker(con, tree, region_id)
