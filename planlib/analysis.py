@@ -337,10 +337,12 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
 
     Notes
     -----
-    Festival alignment: with SF_Y the solar date of Spring Festival in year Y and
-    L = (SF_{Y+1} − SF_Y) / 12, slot k (1–12) covers [SF_Y + (k − 2)·L, SF_Y + (k − 1)·L).
-    Slot 1 is the pre-festival month, slot 2 starts on the festival day. Monthly values
-    are spread evenly over their days first (:func:`_daily`).
+    Festival alignment: with SF_Y the solar date of Spring Festival in year Y, the
+    festival season starting B = 21 days before it (the sales window of
+    planlib.calendar.HOLIDAY_WINDOWS) and L = (SF_{Y+1} − SF_Y) / 12, slot k (1–12)
+    covers [SF_Y − B + (k − 1)·L, SF_Y − B + k·L). Slot 1 is the festival season (the
+    whole window, 28 days < L), slots 2–12 the festival year's following months.
+    Monthly values are spread evenly over their days first (:func:`_daily`).
     """
     from planlib import calendar
 
@@ -362,7 +364,8 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
             sf0 = pd.Timestamp(calendar.spring_festival(y))
             sf1 = pd.Timestamp(calendar.spring_festival(y + 1))
             length = (sf1 - sf0) / 12
-            start, end = sf0 - length, sf1 - length
+            lead = pd.Timedelta(days=calendar.HOLIDAY_WINDOWS["spring_festival"][0])
+            start, end = sf0 - lead, sf1 - lead
             if start < first or end > last + pd.Timedelta(days=1):
                 continue
             edges = [start + k * length for k in range(13)]
@@ -372,7 +375,7 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
             for k in range(12):
                 rows.append((y, k + 1, float(sums.get(k, 0.0))))
         g = pd.DataFrame(rows, columns=["year", "slot", value])
-        labels = {1: "春节前月"} | {k: f"节后第{k - 1}月" for k in range(2, 13)}
+        labels = {1: "春节档"} | {k: f"档后第{k - 1}月" for k in range(2, 13)}
         g["label"] = g["slot"].map(labels)
     total = g.groupby("year")[value].transform("sum")
     g["share"] = g[value] / total.where(total != 0)

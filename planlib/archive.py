@@ -282,8 +282,8 @@ def load_table(
     Returns
     -------
     DataFrame
-        DATE columns as ``datetime64``, text (code) columns as ``str``, DOUBLE as
-        ``float64``, INTEGER as ``int64``; rows ordered by the table's key.
+        DATE columns as ``datetime64``, text (code) columns as ``str``,
+        DOUBLE as ``float64``, INTEGER as ``int64``; rows ordered by the table's key.
 
     Raises
     ------
@@ -304,7 +304,13 @@ def load_table(
         params.append(ids)
     sql += " ORDER BY " + ", ".join(f"{k} NULLS FIRST" for k in spec.key)
     with _Open(archive) as con:
-        frame = con.execute(sql, params).df()
+        # Arrow, not .df(): an order of magnitude faster for text columns
+        cur = con.cursor()  # its own result state: earlier fetchone() calls leave none pending here
+        try:
+            table_data = cur.sql(sql, params=params or None).to_arrow_table()
+        finally:
+            cur.close()
+    frame = table_data.to_pandas(date_as_object=False)
     return _typed(frame, table)
 
 

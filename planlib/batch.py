@@ -209,6 +209,8 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
                 start_timeout=120,
                 execution_timeout=task["timeout"],
                 cwd=task["cwd"],
+                # the kernel's own start-up chatter (TCP notice) is not the user's business
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
             error = None
             break

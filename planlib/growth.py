@@ -119,8 +119,8 @@ def terminal_capacity(
     cur = rows[years == year].groupby("terminal_id")["volume"].sum()
     prev = rows[years == year - 1].groupby("terminal_id")["volume"].sum()
     t = terminals.loc[terminals["terminal_class"].isin(classes), ["terminal_id", "name", "terminal_class", "channel"]].copy()
-    t["own_volume"] = t["terminal_id"].map(cur).fillna(0.0)
-    t["own_prev"] = t["terminal_id"].map(prev).fillna(0.0)
+    t["own_volume"] = t["terminal_id"].map(cur).fillna(0.0).astype("float64")
+    t["own_prev"] = t["terminal_id"].map(prev).fillna(0.0).astype("float64")
     peer = t.groupby(["terminal_class", "channel"])["own_volume"].transform(lambda s: s.quantile(quantile))
     return pd.DataFrame(
         {

@@ -443,9 +443,24 @@ class Analysis(_Section):
     ----------
     history_years : int, default 3
         Years of history before the plan year that the analysis reads.
+    capture_rate : float, default 0.1
+        Share of a growth point's headroom (capacity − own sales) a unit with neutral
+        momentum can win in a year (planlib.growth.rank_growth_points).
+    abc_thresholds : tuple of 3 floats, default (0.5, 0.8, 0.95)
+        Cumulative revenue shares that close terminal classes A, B and C.
     """
 
     history_years: int = Field(3, ge=1, le=30)
+    capture_rate: float = Field(0.1, gt=0, le=1)
+    abc_thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95)
+
+    @field_validator("abc_thresholds")
+    @classmethod
+    def _rising(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        a, b, c = value
+        if not 0 < a < b < c <= 1:
+            raise ValueError(f"must rise strictly within (0, 1], got {list(value)}")
+        return value
 
 
 class Swot(_Section):
@@ -455,6 +470,10 @@ class Swot(_Section):
     weaknesses: tuple[Line, ...] = ()
     opportunities: tuple[Line, ...] = ()
     threats: tuple[Line, ...] = ()
+
+    def lines(self) -> dict[str, tuple[str, ...]]:
+        """The four boxes as a plain mapping (box -> lines)."""
+        return {box: tuple(getattr(self, box)) for box in ("strengths", "weaknesses", "opportunities", "threats")}
 
 
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -21,6 +21,12 @@ __all__ = [
     "monthly_lines",
     "stacked_shares",
     "grouped_bars",
+    "weekly_lines",
+    "seasonal_compare",
+    "share_bars",
+    "growth_points",
+    "effects_bars",
+    "expense_ratio_lines",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -75,7 +81,30 @@ def set_style() -> str:
     matplotlib.rcParams["savefig.dpi"] = 100
     warnings.filterwarnings("error", message=r"Glyph .* missing from font")
     warnings.filterwarnings("error", message=r".*missing from current font")
+    _register_png_display()
     return font
+
+
+def _figure_png(fig) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _register_png_display() -> None:
+    """Show bare matplotlib Figures as PNG in IPython (no pyplot, so no double display)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the library works without IPython
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
 
 
 def _new_axes(width: float = 9.0, height: float = 3.8):
@@ -155,5 +184,117 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, y
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+def weekly_lines(weekly: pd.DataFrame, *, title: str):
+    """Weekly volume of core terminals, one line per terminal class (date, terminal_class, volume)."""
+    import seaborn as sns
+
+    fig, ax = _new_axes(9.0, 3.4)
+    data = weekly.assign(date=pd.to_datetime(weekly["date"]))
+    sns.lineplot(data=data, x="date", y="volume", hue="terminal_class", ax=ax, linewidth=1.2)
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("周销量")
+    ax.legend(title="等级")
+    fig.tight_layout()
+    return fig
+
+
+def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFrame):
+    """
+    Two panels side by side: the profile by calendar month and aligned on Spring Festival.
+
+    Both frames come from :func:`planlib.analysis.seasonal_profile` (year, slot, label, share).
+    """
+    import seaborn as sns
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    fig = Figure(figsize=(11.0, 3.8))
+    left, right = fig.subplots(1, 2, sharey=True)
+    for ax, frame, title in (
+        (left, calendar_profile, "按公历月份 Calendar months"),
+        (right, festival_profile, "按春节对齐 Aligned on Spring Festival"),
+    ):
+        data = frame.assign(year=frame["year"].astype(str))
+        sns.lineplot(data=data, x="slot", y="share", hue="year", marker="o", ax=ax)
+        labels = frame.drop_duplicates("slot").sort_values("slot")["label"].tolist()
+        ax.set_xticks(range(1, len(labels) + 1))
+        ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+        ax.set_title(title)
+        ax.set_xlabel("")
+        ax.set_ylabel("占全年比例")
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.legend(title="年份", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def share_bars(share: pd.DataFrame, *, title: str):
+    """Own share by group and year (year, group, own_share) as grouped horizontal bars."""
+    import seaborn as sns
+    from matplotlib.ticker import PercentFormatter
+
+    groups = share["group"].nunique()
+    fig, ax = _new_axes(8.0, max(2.5, 0.35 * groups * max(1, share["year"].nunique()) / 2 + 1))
+    data = share.assign(year=share["year"].astype(str))
+    sns.barplot(data=data, y="group", x="own_share", hue="year", ax=ax, errorbar=None, orient="h")
+    ax.set_title(title)
+    ax.set_xlabel("本品份额")
+    ax.set_ylabel("")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    fig.tight_layout()
+    return fig
+
+
+def growth_points(points: pd.DataFrame, *, title: str):
+    """Attainable increase of the top growth points (name, kind, attainable), largest on top."""
+    fig, ax = _new_axes(8.0, max(2.5, 0.38 * len(points) + 1))
+    colours = {"region": "#1f77b4", "channel": "#ff7f0e", "terminal": "#2ca02c"}
+    data = points.iloc[::-1]
+    ax.barh([str(n) for n in data["name"]], data["attainable"], color=[colours.get(k, "#888") for k in data["kind"]])
+    ax.set_title(title)
+    ax.set_xlabel("可争取增量（销量）")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c, label=l) for l, c in zip(("区域", "渠道", "终端"), colours.values())], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def effects_bars(effects: pd.DataFrame, *, title: str):
+    """Volume, mix and price effects and the total per group (group, effect, amount)."""
+    import seaborn as sns
+
+    names = {"volume": "销量效应", "mix": "结构效应", "price": "价格效应", "total": "合计"}
+    fig, ax = _new_axes(8.0, 3.6)
+    data = effects.assign(effect=effects["effect"].map(names))
+    sns.barplot(data=data, x="group", y="amount", hue="effect", ax=ax, errorbar=None)
+    ax.axhline(0, color="#333", linewidth=0.8)
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("销售额变动")
+    fig.tight_layout()
+    return fig
+
+
+def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
+    """Expense ratio by category over the years (year, category, ratio)."""
+    import seaborn as sns
+    from matplotlib.ticker import PercentFormatter
+
+    from planlib.schemas import CATEGORY_NAMES_ZH
+
+    fig, ax = _new_axes(8.0, 3.4)
+    data = ratios.assign(category=ratios["category"].map(lambda c: CATEGORY_NAMES_ZH.get(c, c)), year=ratios["year"].astype(str))
+    sns.lineplot(data=data, x="year", y="ratio", hue="category", marker="o", ax=ax)
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("费用率")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig

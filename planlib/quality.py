@@ -683,3 +683,36 @@ def format_findings(findings: pd.DataFrame, *, limit: int = 20) -> str:
     if len(findings) > len(table):
         lines.append(f"... and {len(findings) - len(table)} more")
     return "\n".join(lines)
+
+
+def findings_to_resolve(findings: pd.DataFrame) -> pd.DataFrame:
+    """
+    The errors and warnings, with the columns a report shows (errors first).
+
+    Returns
+    -------
+    DataFrame
+        severity, check, region_id, product_line, sku, terminal_id, date, message.
+    """
+    cols = ["severity", "check", "region_id", "product_line", "sku", "terminal_id", "date", "message"]
+    return findings.loc[findings["severity"].isin(["error", "warning"]), cols].reset_index(drop=True)
+
+
+def reading(findings: pd.DataFrame) -> str:
+    """
+    One sentence for the report: how many faults, and what the analysis cannot be trusted on.
+
+    The affected series are named by check and region so a reader knows which of the
+    figures that follow carry a distortion until the records are corrected.
+    """
+    serious = findings_to_resolve(findings)
+    if serious.empty:
+        return "No errors or warnings: the records of this region can carry the analysis below."
+    n_err = int((serious["severity"] == "error").sum())
+    n_warn = int((serious["severity"] == "warning").sum())
+    touched = serious.groupby("check")["region_id"].apply(lambda s: ", ".join(sorted({str(x) for x in s.dropna()})[:4]))
+    parts = "; ".join(f"{check} in {regions}" for check, regions in touched.items())
+    return (
+        f"{n_err} errors and {n_warn} warnings ({parts}): figures that include these series — "
+        "growth, seasonality, outliers in monthly charts, unit prices — should not be trusted until the records are corrected."
+    )

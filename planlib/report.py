@@ -21,6 +21,10 @@ import pandas as pd
 
 __all__ = [
     "REMOVE_TAG",
+    "LABELS",
+    "FORMATS",
+    "UNIT_KINDS",
+    "swot_boxes",
     "heading",
     "note",
     "table_html",
@@ -36,13 +40,53 @@ __all__ = [
 #: Cells with this tag (widgets, setup) are removed from the exported HTML.
 REMOVE_TAG = "remove_cell"
 
+#: Chinese column headers for report tables (the column name shows where none is set).
+LABELS: dict[str, str] = {
+    "key": "参数", "value": "取值", "year": "年份", "month": "月", "quarter": "季度", "volume": "销量",
+    "revenue": "销售额", "gross_margin": "毛利", "gross_margin_rate": "毛利率", "volume_growth": "销量增长",
+    "revenue_growth": "销售额增长", "revenue_yoy": "同比", "fixed_base": "定基指数", "chain": "环比指数",
+    "dimension": "维度", "share_first": "首年占比", "share_last": "末年占比", "change": "变动",
+    "expenses": "费用", "terminals": "终端数", "distributors": "经销商数", "expense_ratio": "费用率",
+    "revenue_per_terminal": "单终端销售额", "revenue_per_distributor": "单经销商销售额",
+    "holiday": "节日", "window_weeks": "窗口周数", "window_avg": "窗口周均", "baseline_avg": "平日周均",
+    "uplift": "提升", "group": "区域/分组", "own_volume": "本品销量", "competitor_volume": "竞品销量",
+    "market_volume": "品类容量", "own_share": "本品份额", "competitor_share": "竞品份额",
+    "share_change": "份额变动", "brand": "品牌", "volume_share": "销量份额", "kind": "类型",
+    "start_date": "开始", "end_date": "结束", "cost": "费用", "description": "说明",
+    "distributor_id": "经销商编码", "name": "名称", "tier": "级别", "own_volume_prev": "上年本品销量",
+    "own_growth": "本品增长", "trend": "趋势", "measure": "指标", "terminal_class": "终端等级",
+    "active": "有进货", "coverage": "覆盖率", "terminal_id": "终端编码", "channel": "渠道",
+    "recorded_class": "档案等级", "spec": "规格", "share": "占比", "cum_share": "累计占比", "computed_class": "ABC 类",
+    "mismatch": "不一致", "unit_id": "单元", "capacity": "容量", "headroom": "空间",
+    "competitor_growth": "竞品增长", "momentum": "势头", "attainable": "可争取增量", "rank": "排名",
+    "effect": "效应", "amount": "金额", "share_of_change": "占变动", "category": "费用类别",
+    "ratio": "费用率", "activity_id": "活动", "region_id": "区域编码", "window_revenue": "活动期销售额",
+    "baseline_revenue": "基线销售额", "lift": "提升", "extra_margin": "新增毛利", "roi": "回报率",
+    "paid": "有回报", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
+    "sku": "产品编码", "date": "日期", "message": "说明 message",
+}  # fmt: skip
+
+_PCT, _PP = "{:.1%}", "{:+.1%}"
+#: Number formats by column for report tables.
+FORMATS: dict[str, str] = {
+    "year": "{}", "quarter": "{}", "gross_margin_rate": _PCT, "volume_growth": _PP, "revenue_growth": _PP,
+    "revenue_yoy": _PP, "fixed_base": "{:.3f}", "chain": "{:.3f}", "share_first": _PCT, "share_last": _PCT,
+    "change": _PP, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
+    "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
+    "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
+    "ratio": _PCT, "lift": _PP, "roi": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
+}  # fmt: skip
+
+#: Labels of growth-point units.
+UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}
+
 _STYLE = """
 <style>
-.planlib-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px 0}
-.planlib-table th,.planlib-table td{border:1px solid #d0d7de;padding:3px 8px}
-.planlib-table th{background:#f3f5f7;text-align:left}
-.planlib-table td.num{text-align:right;font-variant-numeric:tabular-nums}
-.planlib-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0}
+table.planlib-table{border-collapse:collapse;font-size:13px;margin:6px 0 14px 0}
+table.planlib-table th,table.planlib-table td{border:1px solid #d0d7de;padding:3px 8px;text-align:left !important}
+table.planlib-table th{background:#f3f5f7}
+table.planlib-table td.num{text-align:right !important;font-variant-numeric:tabular-nums}
+table.planlib-table caption{caption-side:top;text-align:left;font-weight:600;padding:4px 0;white-space:nowrap}
 .planlib-note{color:#444;margin:4px 0 12px 0}
 .planlib-kpis{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 14px 0}
 .planlib-kpi{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;min-width:140px}
@@ -88,7 +132,7 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
     if isinstance(value, int):
         return f"{value:,}", True
     if isinstance(value, float):
-        return f"{value:,.2f}", True
+        return (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"), True
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d"), False
     try:
@@ -97,7 +141,7 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
         if isinstance(value, np.integer):
             return f"{int(value):,}", True
         if isinstance(value, np.floating):
-            return f"{float(value):,.2f}", True
+            return _format_cell(float(value), None)
     except ImportError:  # pragma: no cover
         pass
     return str(value), False
@@ -138,6 +182,9 @@ def table_html(
     formats = dict(formats or {})
     labels = dict(labels or {})
     shown = frame.reset_index() if index else frame
+    if shown.empty:
+        head = f"<b>{_e(caption)}</b>: " if caption else ""
+        return _STYLE + f'<p class="planlib-note">{head}无记录 — nothing to show.</p>'
     cols = list(shown.columns)
     parts = [_STYLE, '<table class="planlib-table">']
     if caption:
@@ -170,6 +217,28 @@ def key_figures(items: Sequence[tuple[str, str]]):
     return _html(_STYLE + f'<div class="planlib-kpis">{boxes}</div>')
 
 
+def swot_boxes(swot: "pd.DataFrame"):
+    """
+    The SWOT four-box table (strengths, weaknesses / opportunities, threats), escaped.
+
+    Lines from the analyst are marked with ✎.
+    """
+    titles = {"strengths": "优势 Strengths", "weaknesses": "劣势 Weaknesses",
+              "opportunities": "机会 Opportunities", "threats": "威胁 Threats"}  # fmt: skip
+
+    def box(name: str) -> str:
+        rows = swot[swot["box"] == name] if not swot.empty else swot
+        items = "".join(
+            f"<li>{_e(line)}{' ✎' if source == 'analyst' else ''}</li>" for line, source in zip(rows["line"], rows["source"])
+        ) or "<li>—</li>"
+        return f'<td style="vertical-align:top;width:50%"><b>{_e(titles[name])}</b><ul>{items}</ul></td>'
+
+    return _html(
+        _STYLE + '<table class="planlib-table" style="width:100%">'
+        f"<tr>{box('strengths')}{box('weaknesses')}</tr><tr>{box('opportunities')}{box('threats')}</tr></table>"
+    )
+
+
 # -- files ---------------------------------------------------------------------------
 
 
@@ -182,6 +251,9 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, readable like any other report
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)

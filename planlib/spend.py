@@ -13,7 +13,7 @@ import pandas as pd
 
 from planlib.schemas import CATEGORIES, OWN_BRAND
 
-__all__ = ["expense_ratios", "activity_lift"]
+__all__ = ["expense_ratios", "activity_lift", "subtree_months"]
 
 
 def expense_ratios(expenses: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
@@ -50,8 +50,8 @@ def expense_ratios(expenses: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFram
 
 def activity_lift(
     activities: pd.DataFrame,
-    monthly: pd.DataFrame,
-    subtrees: dict[str, tuple[str, ...]],
+    region_months: pd.DataFrame,
+    control: pd.Series,
     *,
     margin_rate: float,
 ) -> pd.DataFrame:
@@ -62,10 +62,12 @@ def activity_lift(
     ----------
     activities : DataFrame
         Archive activities (own and competitors'); only ``brand == 'own'`` with a cost are measured.
-    monthly : DataFrame
-        Own monthly sales (:func:`planlib.analysis.monthly_sales`) with region_id and date.
-    subtrees : dict
-        Activity region_id -> the region ids of its subtree (from :meth:`RegionTree.subtree`).
+    region_months : DataFrame
+        Own revenue of each region's whole subtree by month: index region_id, columns
+        month starts (see :func:`subtree_months`).
+    control : Series
+        Own revenue by month of a comparison market that shares the regions' seasons
+        (the parent's subtree); index month starts.
     margin_rate : float
         Gross margin per unit of revenue, to turn extra revenue into extra margin.
 
@@ -77,41 +79,74 @@ def activity_lift(
 
     Notes
     -----
-    For window months W (months overlapping the activity) in year y, and the three
-    months P before the window:
+    For window months W (months overlapping the activity) and the three months P
+    before it, with R the region's revenue and C the control's:
 
-    baseline = Σ_W R_{y−1} × (Σ_P R_y / Σ_P R_{y−1})   (last year's same months, trend-adjusted)
+    baseline = Σ_W C × (Σ_P R / Σ_P C)
 
+    i.e. what the region would have sold had it moved with the control market — the
+    Spring Festival and every other season move both alike, so a festival that falls
+    in another month this year is not mistaken for a lift.
     lift = window / baseline − 1; extra_margin = (window − baseline) × margin_rate;
-    roi = (extra_margin − cost) / cost; paid = roi > 0. Activities without a year of
-    history before them get NaN and paid = False.
+    roi = (extra_margin − cost) / cost; paid = roi > 0. An activity whose months are
+    not all in the history gets NaN and paid = False.
     """
     cols = ["activity_id", "region_id", "kind", "start_date", "end_date", "cost", "window_revenue",
             "baseline_revenue", "lift", "extra_margin", "roi", "paid"]  # fmt: skip
     own = activities[(activities["brand"] == OWN_BRAND) & activities["cost"].fillna(0).gt(0)]
-    if own.empty or monthly.empty:
+    own = own[own["region_id"].isin(region_months.index)]
+    if own.empty or region_months.empty:
         return pd.DataFrame(columns=cols)
-    by_region = monthly.groupby(["region_id", pd.to_datetime(monthly["date"])])["revenue"].sum()
+    months = pd.DatetimeIndex(region_months.columns)
+    pos = {m: i for i, m in enumerate(months)}
+    values = region_months.to_numpy(dtype="float64")
+    ctrl = control.reindex(months).to_numpy(dtype="float64")
+    row_of = {r: i for i, r in enumerate(region_months.index)}
+    starts = pd.to_datetime(own["start_date"]).dt.to_period("M").dt.to_timestamp()
+    ends = pd.to_datetime(own["end_date"]).dt.to_period("M").dt.to_timestamp()
     rows = []
-    for act in own.itertuples(index=False):
-        ids = subtrees.get(act.region_id, ())
-        series = by_region[by_region.index.get_level_values(0).isin(ids)].groupby(level=1).sum()
-        start = pd.Timestamp(act.start_date).to_period("M").to_timestamp()
-        end = pd.Timestamp(act.end_date).to_period("M").to_timestamp()
-        window = pd.date_range(start, end, freq="MS")
-        pre = pd.date_range(start - pd.DateOffset(months=3), start - pd.DateOffset(months=1), freq="MS")
-
-        def total(months):
-            return float(series.reindex(months).sum()) if series.reindex(months).notna().all() else np.nan
-
-        w = total(window)
-        w_prev = total(window - pd.DateOffset(years=1))
-        p, p_prev = total(pre), total(pre - pd.DateOffset(years=1))
-        base = w_prev * (p / p_prev) if p_prev and p_prev > 0 else np.nan
-        lift = w / base - 1.0 if base and base > 0 else np.nan
-        extra = (w - base) * margin_rate if pd.notna(base) else np.nan
-        roi = (extra - act.cost) / act.cost if pd.notna(extra) else np.nan
+    for act, m0, m1 in zip(own.itertuples(index=False), starts, ends):
+        a, b = pos.get(m0), pos.get(m1)
+        r = values[row_of[act.region_id]]
+        if a is None or b is None or a < 3:
+            w = base = lift = extra = roi = np.nan
+        else:
+            w = float(r[a : b + 1].sum())
+            pre_r, pre_c = float(r[a - 3 : a].sum()), float(ctrl[a - 3 : a].sum())
+            base = float(ctrl[a : b + 1].sum()) * pre_r / pre_c if pre_c > 0 else np.nan
+            lift = w / base - 1.0 if base and base > 0 else np.nan
+            extra = (w - base) * margin_rate if pd.notna(base) else np.nan
+            roi = (extra - act.cost) / act.cost if pd.notna(extra) else np.nan
         rows.append((act.activity_id, act.region_id, act.kind, act.start_date, act.end_date, float(act.cost),
                      w, base, lift, extra, roi, bool(pd.notna(roi) and roi > 0)))  # fmt: skip
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values(["roi", "activity_id"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+def subtree_months(monthly: pd.DataFrame, tree, region: str) -> pd.DataFrame:
+    """
+    Own revenue by month of every region in ``region``'s subtree, each including its descendants.
+
+    Returns
+    -------
+    DataFrame
+        Index region_id (the whole subtree), columns month starts, values revenue.
+
+    Notes
+    -----
+    Facts are summed where they are recorded, then added up the tree from the leaves,
+    so a parent's row equals the sum of its children's rows plus its own facts.
+    """
+    ids = list(tree.subtree(region))
+    if monthly.empty:
+        return pd.DataFrame(index=pd.Index(ids, name="region_id"))
+    wide = monthly.pivot_table(index="region_id", columns="date", values="revenue", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(ids, fill_value=0.0)
+    values = wide.to_numpy(dtype="float64").copy()
+    index = {r: i for i, r in enumerate(ids)}
+    for r in reversed(ids):  # depth-first order reversed: children before parents
+        p = tree.parent(r)
+        if r != region and p in index:
+            values[index[p]] += values[index[r]]
+    out = pd.DataFrame(values, index=pd.Index(ids, name="region_id"), columns=pd.DatetimeIndex(wide.columns))
+    return out

@@ -24,9 +24,14 @@ def terminal_classes(
     *,
     year: int,
     thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95),
+    groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """
     ABC classes computed from a year's own revenue, beside the class in the archive.
+
+    Classes are relative to a market: with ``groups`` (terminal_id -> market, e.g. the
+    terminal's county) each market's terminals are ranked among themselves, as the
+    recorded classes are set market by market.
 
     Parameters
     ----------
@@ -38,6 +43,8 @@ def terminal_classes(
         The year whose revenue sets the classes.
     thresholds : tuple
         Cumulative-share limits of A, B and C (see :func:`planlib.analysis.abc_classes`).
+    groups : Series, optional
+        terminal_id -> market; default one market for all.
 
     Returns
     -------
@@ -49,7 +56,10 @@ def terminal_classes(
     rows = rows[pd.to_datetime(rows["date"]).dt.year == year]
     revenue = rows.groupby("terminal_id")["revenue"].sum().reindex(terminals["terminal_id"], fill_value=0.0)
     revenue.index.name = "terminal_id"
-    abc = abc_classes(revenue, thresholds=thresholds).reset_index()
+    market = revenue.index.map(groups).fillna("") if groups is not None else pd.Index([""] * len(revenue))
+    parts = [abc_classes(revenue[market == m], thresholds=thresholds) for m in sorted(set(market))]
+    abc = (pd.concat(parts) if parts else abc_classes(revenue, thresholds=thresholds)).reset_index()
+    abc = abc.sort_values(["value", "terminal_id"], ascending=[False, True], kind="mergesort")
     out = abc.merge(
         terminals[["terminal_id", "name", "channel", "terminal_class"]].rename(columns={"terminal_class": "recorded_class"}),
         on="terminal_id",

@@ -170,7 +170,7 @@ def test_load_plan_unknown_key_names_file_line_and_dotted_key(plan: Path):
     with pytest.raises(ParamsError) as exc:
         load_plan(plan)
     assert errors_of(exc) == [
-        f"{plan}:10: analysis.history_year: unknown key; expected one of history_years",
+        f"{plan}:10: analysis.history_year: unknown key; expected one of history_years, capture_rate, abc_thresholds",
     ]
 
 

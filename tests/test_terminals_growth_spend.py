@@ -29,6 +29,15 @@ def test_terminal_classes_flags_mismatches():
     assert out["mismatch"].to_dict() == {"T1": False, "T2": True, "T3": True, "T4": True}
 
 
+def test_terminal_classes_rank_within_each_market():
+    sales = _own([("2025-03-01", "T1", 60.0), ("2025-03-01", "T2", 25.0), ("2025-03-01", "T3", 10.0),
+                  ("2025-03-01", "T4", 5.0)])
+    groups = pd.Series({"T1": "K1", "T2": "K1", "T3": "K2", "T4": "K2"})
+    out = terminals.terminal_classes(sales, TERMINALS, year=2025, groups=groups).set_index("terminal_id")
+    # each county's top terminal is A; T2 and T4 (second in their county, from 70%/67%) are B
+    assert out["computed_class"].to_dict() == {"T1": "A", "T2": "B", "T3": "A", "T4": "B"}
+
+
 def test_coverage_counts_last_quarter_buyers():
     sales = _own([("2025-12-01", "T1", 1.0), ("2025-10-01", "T3", 1.0), ("2025-09-01", "T2", 1.0)])
     out = terminals.coverage(sales, TERMINALS, months=3).set_index("terminal_class")
@@ -97,19 +106,35 @@ def test_expense_ratios_by_category():
     assert out.index.tolist() == ["labour", "media", "全部"]
 
 
-def test_activity_lift_trend_adjusted_baseline():
-    months = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
-    rev = pd.Series(100.0, index=months)
-    rev[months >= "2025-01-01"] = 110.0  # the region grew 10%
-    rev["2025-06-01"] = 165.0  # the activity month
-    monthly = pd.DataFrame({"region_id": "K1", "date": months, "revenue": rev.to_numpy()})
-    acts = pd.DataFrame({"activity_id": ["A1", "A2"], "region_id": ["K1", "K1"], "brand": ["own", "金潭"],
-                         "kind": ["promotion", "promotion"], "start_date": pd.to_datetime(["2025-06-05"] * 2),
-                         "end_date": pd.to_datetime(["2025-06-20"] * 2), "cost": [10.0, 99.0]})
-    out = spend.activity_lift(acts, monthly, {"K1": ("K1",)}, margin_rate=0.4)
-    assert out["activity_id"].tolist() == ["A1"]  # competitors' activities are not measured
-    row = out.iloc[0]
-    # baseline = 100 (June 2024) x 330/300 = 110; lift = 165/110 - 1 = 0.5; margin 55 x 0.4 = 22; roi 1.2
-    assert row["baseline_revenue"] == pytest.approx(110.0)
-    assert row["lift"] == pytest.approx(0.5)
-    assert row["roi"] == pytest.approx(1.2) and bool(row["paid"])
+def test_activity_lift_against_a_control_market():
+    months = pd.date_range("2025-01-01", "2025-06-01", freq="MS")
+    # the control market doubles in May (a holiday that moved); the region follows it and,
+    # in June, sells 50% above what the control's path implies
+    control = pd.Series([100.0, 100.0, 100.0, 100.0, 200.0, 100.0], index=months)
+    region = pd.DataFrame([[10.0, 10.0, 10.0, 10.0, 20.0, 15.0]], index=pd.Index(["K1"], name="region_id"), columns=months)
+    acts = pd.DataFrame({"activity_id": ["A1", "A2", "A3", "C1"], "region_id": ["K1"] * 4,
+                         "brand": ["own", "own", "own", "金潭"], "kind": "promotion",
+                         "start_date": pd.to_datetime(["2025-05-03", "2025-06-05", "2025-02-01", "2025-06-01"]),
+                         "end_date": pd.to_datetime(["2025-05-20", "2025-06-20", "2025-02-10", "2025-06-30"]),
+                         "cost": [1.0, 2.0, 1.0, 99.0]})
+    out = spend.activity_lift(acts, region, control, margin_rate=0.4).set_index("activity_id")
+    assert sorted(out.index) == ["A1", "A2", "A3"]  # competitors' activities are not measured
+    # May: baseline = 200 x 30/300 = 20 -> no lift although May doubled
+    assert out.loc["A1", "baseline_revenue"] == pytest.approx(20.0) and out.loc["A1", "lift"] == pytest.approx(0.0)
+    assert not out.loc["A1", "paid"]
+    # June: pre-period Mar-May: region 40, control 400 -> baseline 10; lift 0.5; margin 5 x 0.4 = 2; roi 0
+    assert out.loc["A2", "baseline_revenue"] == pytest.approx(10.0) and out.loc["A2", "lift"] == pytest.approx(0.5)
+    assert out.loc["A2", "roi"] == pytest.approx(0.0)
+    assert np.isnan(out.loc["A3", "lift"])  # no three months of history before it
+
+
+def test_subtree_months_rolls_facts_up_the_tree():
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({"region_id": ["C1", "K1", "K2", "T1"], "name": list("abcd"),
+                                    "level": ["city", "county", "county", "township"],
+                                    "parent_id": [None, "C1", "C1", "K1"]}))
+    monthly = pd.DataFrame({"region_id": ["K1", "T1", "K2", "C1"], "date": pd.to_datetime(["2025-01-01"] * 4),
+                            "revenue": [1.0, 2.0, 4.0, 8.0]})
+    out = spend.subtree_months(monthly, tree, "C1").iloc[:, 0].to_dict()
+    assert out == {"C1": 15.0, "K1": 3.0, "T1": 2.0, "K2": 4.0}

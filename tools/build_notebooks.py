@@ -33,78 +33,107 @@ def code(text, *tags):
 
 def review_archive():
     cells = [
-        md("# 市场回顾：数据质量与历史销售\n\n"
-           "**The question for leadership:** can this region's plan be built on its records, "
-           "and what do three years of sales, margin, mix and competition say?"),
+        md("# 市场环境分析：增量从哪里来？\n\n"
+           "**The question for leadership:** can this region's plan stand on its records, and where can next "
+           "year's increase come from — which areas, channels and terminals, against which competitors, at what cost?"),
         code(PARAMETERS, "parameters"),
-        code('''\
+        code("""\
 from IPython.display import display
-from planlib import analysis, archive, plots, quality, report
+from planlib import analysis, plots, quality, report, review, widgets
 from planlib.workbook import assumptions_table, open_workbook
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
-products = archive.load_table(wb.archive, "products")
-sales = archive.load_table(wb.archive, "sales", region_ids=wb.tree.subtree(region))
-monthly = analysis.monthly_sales(sales, products)
-has_history = not monthly.empty'''),
-        code('''\
+data = review.load_region_data(wb.archive, wb.tree, region)
+rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
+last = rv.years[-1] if rv.years else None"""),
+        code("""\
 display(report.heading(wb.title, 1))
-display(report.note(f"层级 level: {wb.level} · 下级区域 children: {len(wb.tree.children(region))} · "
-                    f"计划年度 plan year: {wb.params.year} · 情景 scenario: {wb.scenario}"))'''),
+display(report.key_figures(review.key_figures(rv)))
+display(report.note(f"层级 {wb.level} · 下级区域 {len(wb.tree.children(region))} 个 · 计划年度 {wb.params.year} · 情景 {wb.scenario}"))"""),
         md("## 使用的假设 Assumptions used"),
-        code('''report.show_table(assumptions_table(wb, sections=("plan_id", "year", "scope", "analysis")), labels={"key": "参数", "value": "取值"})'''),
-        md("## 1. 数据质量 Data quality\n\nDistorted data is the plan's fatal killer: these are the archive's faults inside this region, checked before any number below is read."),
-        code('''\
+        code("""report.show_table(assumptions_table(wb, sections=("plan_id", "year", "scope", "analysis")), labels=report.LABELS)"""),
+        md("## 1. 数据质量 Data quality first\n\n"
+           "Distorted data is the plan's fatal killer: these are the archive's faults inside this region, found before any number below is read."),
+        code("""\
 findings = quality.check_archive(wb.archive, region_id=region, tree=wb.tree)
-report.show_table(quality.summarise_findings(findings), caption="检查结果汇总 Findings by check")'''),
-        code('''\
-serious = findings[findings["severity"].isin(["error", "warning"])]
-display(report.show_table(serious[["severity", "check", "region_id", "sku", "terminal_id", "date", "message"]],
-                          caption="需要处理的问题 Findings to resolve", max_rows=25))
-display(report.note(f"{(findings['severity'] == 'error').sum()} errors and {(findings['severity'] == 'warning').sum()} "
-                    "warnings: figures touching these series should be read with care until the records are corrected."))'''),
-        md("## 2. 历年销售与毛利 Sales and margin by year"),
-        code('''\
-if has_history:
-    years = analysis.yearly_summary(monthly)
-    display(report.show_table(years, caption="本品历年销售 Own sales by year",
-        labels={"year": "年份", "volume": "销量", "revenue": "销售额", "gross_margin": "毛利",
-                "gross_margin_rate": "毛利率", "volume_growth": "销量增长", "revenue_growth": "销售额增长"},
-        formats={"year": "{}", "gross_margin_rate": "{:.1%}", "volume_growth": "{:+.1%}", "revenue_growth": "{:+.1%}"}))
-    last = years.iloc[-1]
-    display(report.note(f"{int(last['year'])} 年销售额 {last['revenue']:,.0f}，毛利 {last['gross_margin']:,.0f}"
-                        f"（毛利率 {last['gross_margin_rate']:.1%}）。"))
+display(report.show_table(quality.summarise_findings(findings), caption="检查结果汇总 Findings by check", labels=report.LABELS))
+display(report.show_table(quality.findings_to_resolve(findings), caption="需要处理的问题 Findings to resolve", labels=report.LABELS, max_rows=25))
+display(report.note(quality.reading(findings)))"""),
+        md("## 2. 销售回顾 Sales review"),
+        code("""\
+if rv.has_history:
+    display(report.show_table(rv.yearly, caption="本品历年销售与毛利 Own sales and margin by year", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(rv.revenue_indices.reset_index(), caption="销售额定基与环比指数 Fixed-base and chain indices", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note(f"{rv.years[0]}–{last} 年销售额复合增长率 CAGR {rv.cagr:+.1%}；环比指数连乘等于定基指数。"))
 else:
-    display(report.note("该区域在档案中没有销售记录 — this region has no sales history in the archive; "
-                        "its plan cannot be based on its own records."))'''),
-        code('''\
-if has_history:
-    display(plots.monthly_lines(analysis.monthly_profile(monthly), value="revenue",
-                                title="月度销售额（按年）Monthly revenue by year", ylabel="销售额"))
-    display(report.note("春节在一月或二月，旺季随农历移动；中秋、国庆形成第二个高峰。"))'''),
-        md("## 3. 结构 Composition: product lines and channels"),
-        code('''\
-if has_history:
-    by_line = analysis.composition(monthly, "product_line")
-    display(plots.stacked_shares(by_line, index="year", columns="product_line", value="share",
-                                 title="产品线销售额占比 Revenue share by product line"))
-    by_channel = analysis.composition(monthly.assign(channel=monthly["channel"].map(analysis.channel_label)), "channel")
-    display(plots.stacked_shares(by_channel, index="year", columns="channel", value="share",
-                                 title="渠道销售额占比 Revenue share by channel"))
-    display(report.note("各年占比合计为 100%；团购为特殊渠道，单独列示。"))'''),
-        md("## 4. 本品与竞品 Own brand against competitors"),
-        code('''\
-brands = analysis.brand_volumes(sales)
-if not brands.empty:
-    brands = brands.assign(brand=brands["brand"].map(analysis.brand_label))
-    display(plots.grouped_bars(brands, x="year", y="volume", hue="brand", title="本品与竞品销量 Volume by brand", ylabel="销量"))
-    display(report.show_table(brands, caption="品牌销量与份额 Volume and share by brand",
-        labels={"year": "年份", "brand": "品牌", "volume": "销量", "revenue": "销售额", "volume_share": "销量份额"},
-        formats={"year": "{}", "volume_share": "{:.1%}"}))
+    display(report.note("该区域在档案中没有销售记录 — this region has no sales history in the archive; its plan cannot rest on its own records."))"""),
+        code("""\
+if rv.has_history:
+    display(plots.monthly_lines(analysis.monthly_profile(rv.monthly), value="revenue", title="月度销售额（按年）Monthly revenue by year", ylabel="销售额"))
+    display(report.show_table(rv.quarterly, caption="季度销售 Quarterly sales", labels=report.LABELS, formats=report.FORMATS))"""),
+        code("""\
+if not rv.core_weekly.empty:
+    display(plots.weekly_lines(rv.core_weekly, title="A/B 类核心终端周销量 Weekly volume of core terminals"))
+    display(report.show_table(rv.holiday_uplift, caption="节日窗口销量与平日对比 Holiday windows against ordinary weeks", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note("节日提升 = 节日窗口周均销量 / 当年平日周均销量 − 1（核心终端周数据）。"))"""),
+        code("""\
+if rv.has_history:
+    display(plots.stacked_shares(rv.composition["product_line"], index="year", columns="product_line", value="share", title="产品线结构 Revenue share by product line"))
+    display(plots.stacked_shares(rv.composition["channel"], index="year", columns="channel", value="share", title="渠道结构（含团购）Revenue share by channel"))
+    display(report.show_table(rv.composition_shift.replace({"dimension": report.LABELS}), caption="结构变化 Composition: first and last year", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(rv.related_ratios, caption="相关比率 Related ratios", labels=report.LABELS, formats=report.FORMATS))"""),
+        md("## 3. 季节性 Seasonality: calendar months against the Spring Festival"),
+        code("""\
+if not rv.seasonal_festival.empty:
+    display(plots.seasonal_compare(rv.seasonal_calendar, rv.seasonal_festival))
+    display(report.note("左：按公历月份，春节旺季在一月与二月之间移动；右：按春节对齐（农历），节前旺季每年落在同一位置。"))"""),
+        md("## 4. 市场与竞争 Market and competition"),
+        code("""\
+if rv.share_by_child.empty:
+    display(report.note("下级区域没有品类容量数据（市场数据按县记录）— the children have no category data of their own."))
 else:
-    display(report.note("没有本品或竞品的销售记录 — no brand sales recorded for this region."))'''),
-        code('''report.mark_complete(run_dir, region, "10_review_archive")''', "remove_cell"),
+    display(plots.share_bars(rv.share_by_child.assign(group=rv.share_by_child["group"].map(rv.names)), title="各下级区域本品份额 Own share of category volume by area"))
+    display(report.show_table(rv.share_by_line, caption="产品线份额 Share by product line", labels=report.LABELS, formats=report.FORMATS))
+if not rv.brands.empty:
+    display(plots.grouped_bars(rv.brands.assign(brand=rv.brands["brand"].map(analysis.brand_label)), x="year", y="volume", hue="brand", title="本品与竞品销量 Volume by brand", ylabel="销量"))
+    display(report.show_table(rv.brands.assign(brand=rv.brands["brand"].map(analysis.brand_label)), caption="品牌销量、份额与增长 Brands", labels=report.LABELS, formats=report.FORMATS))
+display(report.show_table(rv.competitor_activities[["brand", "kind", "start_date", "end_date", "cost", "description"]], caption="竞品促销与媒体 Competitors' promotions and media", labels=report.LABELS, max_rows=15))"""),
+        md("## 5. 经销商 Distributors"),
+        code("""\
+display(report.show_table(rv.distributors, caption=f"{last} 年经销商本品与竞品销量 Own and competitor volume by distributor", labels=report.LABELS, formats=report.FORMATS, max_rows=20))
+display(report.show_table(rv.distributor_concentration, caption="集中度 Concentration", labels=report.LABELS, formats=report.FORMATS))
+display(report.note(review.distributor_reading(rv)))"""),
+        md("## 6. 终端 Terminals"),
+        code("""\
+display(report.show_table(rv.coverage, caption="近一季度终端覆盖率 Terminals buying in the last quarter", labels=report.LABELS, formats=report.FORMATS))
+mismatch = rv.terminal_classes[rv.terminal_classes["mismatch"]]
+display(report.show_table(mismatch, caption=f"按销售计算的 ABC 类与档案等级不一致的终端（{len(mismatch)} 家）Recorded class differs from ABC", labels=report.LABELS, formats=report.FORMATS, max_rows=20))"""),
+        md("## 7. 增量点 Growth points"),
+        code("""\
+display(report.show_table(rv.growth_points.head(10).assign(kind=rv.growth_points["kind"].map(report.UNIT_KINDS)), caption="前十个增量点 Top ten growth points", labels=report.LABELS, formats=report.FORMATS))
+if not rv.growth_points.empty:
+    display(plots.growth_points(rv.growth_points.head(10), title="可争取增量 Attainable increase"))
+    display(report.note("可争取增量 = 空间（容量 − 本品销量）× 争取率 × 势头（1 + 本品增长 − 竞品增长，限于 0.5–1.5）。"))"""),
+        md("## 8. 因素替代 Factor substitution: volume, mix, price"),
+        code("""\
+if not rv.factor_effects.empty:
+    display(plots.effects_bars(rv.factor_effects, title=f"{rv.years[-2]}→{last} 销售额变动分解 Revenue change by factor"))
+    display(report.show_table(rv.factor_effects, caption="销量、结构、价格效应（先数量后质量）", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note("三个效应依次替代，合计恰等于销售额变动。"))"""),
+        md("## 9. 费用回顾 Spend review: where past spend paid"),
+        code("""\
+if not rv.expense_ratios.empty:
+    display(plots.expense_ratio_lines(rv.expense_ratios, title="各类费用率 Expense ratio by category"))
+display(report.show_table(rv.activity_lift, caption="过往活动的销售提升与回报 Past activities: lift and return", labels=report.LABELS, formats=report.FORMATS, max_rows=20))
+display(report.note(review.spend_reading(rv)))"""),
+        md("## 10. SWOT"),
+        code("""report.swot_boxes(rv.swot)"""),
+        md("## 交互调整 Tune by hand (JupyterLab only)"),
+        code("""\
+if interactive:
+    display(widgets.review_panel(wb, rv, data))""", "remove_cell"),
+        code("""report.mark_complete(run_dir, region, "10_review_archive")""", "remove_cell"),
     ]
     return cells
 

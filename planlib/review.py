@@ -1,0 +1,390 @@
+"""
+The environment analysis of one region, all sections at once.
+
+:func:`load_region_data` reads what a region's analysis needs from the archive (its
+subtree's facts); :func:`review_region` turns it into every table the review notebook
+shows. The notebook and the benchmark call the same two functions, so the numbers
+leadership reads are the numbers that are tested and timed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planlib import analysis, competition, growth, spend, terminals
+from planlib.hierarchy import RegionTree
+from planlib.schemas import OWN_BRAND
+
+__all__ = ["RegionData", "RegionReview", "load_region_data", "review_region"]
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """The archive's facts for one region's subtree (plus the catalogue tables)."""
+
+    region: str
+    sales: pd.DataFrame
+    products: pd.DataFrame
+    market: pd.DataFrame
+    expenses: pd.DataFrame
+    activities: pd.DataFrame
+    events: pd.DataFrame
+    terminals: pd.DataFrame
+    distributors: pd.DataFrame
+    control: pd.Series
+
+
+def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
+    """
+    Read one region's facts: every table filtered to its subtree.
+
+    Activities and events of the region's ancestors are included too (a province's
+    media campaign or policy reaches its counties); distributors are all those located
+    in the subtree or selling into it. ``control`` is the own monthly revenue of the
+    parent's subtree (the region's own for the root), the comparison market for
+    measuring activity lift (:func:`planlib.spend.activity_lift`).
+    """
+    from planlib import archive as archive_mod
+
+    ids = tree.subtree(region)
+    con = archive_mod.connect(archive) if isinstance(archive, (str, Path)) else archive
+    try:
+        load = archive_mod.load_table
+        sales = load(con, "sales", region_ids=ids)
+        upward = (*ids, *tree.ancestors(region))
+        distributors = load(con, "distributors")
+        used = set(sales["distributor_id"].dropna())
+        distributors = distributors[distributors["region_id"].isin(ids) | distributors["distributor_id"].isin(used)]
+        return RegionData(
+            region=region,
+            sales=sales,
+            products=load(con, "products"),
+            market=load(con, "market", region_ids=ids),
+            expenses=load(con, "expenses", region_ids=ids),
+            activities=load(con, "activities", region_ids=upward),
+            events=load(con, "events", region_ids=upward),
+            terminals=load(con, "terminals", region_ids=ids),
+            distributors=distributors.reset_index(drop=True),
+            control=_control_series(con, tree.subtree(tree.parent(region) or region)),
+        )
+    finally:
+        if con is not archive:
+            con.close()
+
+
+def _control_series(con, ids) -> pd.Series:
+    cur = con.cursor()
+    try:
+        frame = cur.sql(
+            "SELECT date, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand = ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY date ORDER BY date",
+            params=[OWN_BRAND, list(ids)],
+        ).to_arrow_table().to_pandas(date_as_object=False)
+    finally:
+        cur.close()
+    return pd.Series(frame["revenue"].to_numpy(), index=pd.DatetimeIndex(frame["date"]), name="revenue")
+
+
+@dataclass(frozen=True)
+class RegionReview:
+    """Every table of the environment analysis for one region."""
+
+    region: str
+    years: tuple[int, ...]
+    monthly: pd.DataFrame
+    yearly: pd.DataFrame
+    cagr: float
+    quarterly: pd.DataFrame
+    revenue_indices: pd.DataFrame
+    composition: dict[str, pd.DataFrame]
+    composition_shift: pd.DataFrame
+    related_ratios: pd.DataFrame
+    core_weekly: pd.DataFrame
+    holiday_uplift: pd.DataFrame
+    seasonal_calendar: pd.DataFrame
+    seasonal_festival: pd.DataFrame
+    share_by_child: pd.DataFrame
+    share_by_line: pd.DataFrame
+    brands: pd.DataFrame
+    competitor_activities: pd.DataFrame
+    distributors: pd.DataFrame
+    distributor_concentration: pd.DataFrame
+    terminal_classes: pd.DataFrame
+    coverage: pd.DataFrame
+    growth_points: pd.DataFrame
+    factor_effects: pd.DataFrame
+    expense_ratios: pd.DataFrame
+    activity_lift: pd.DataFrame
+    swot: pd.DataFrame
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_history(self) -> bool:
+        return not self.monthly.empty
+
+
+def _quarterly(monthly: pd.DataFrame) -> pd.DataFrame:
+    q = monthly.assign(quarter=(monthly["month"] - 1) // 3 + 1)
+    g = q.groupby(["year", "quarter"], as_index=False)[["volume", "revenue"]].sum()
+    prev = g.groupby("quarter")["revenue"].shift(1)
+    g["revenue_yoy"] = g["revenue"] / prev.where(prev > 0) - 1.0
+    return g
+
+
+def _composition_shift(comp: dict[str, pd.DataFrame], years: tuple[int, ...]) -> pd.DataFrame:
+    """Share in the first and last year per dimension value, and the move in points."""
+    rows = []
+    if len(years) >= 2:
+        y0, y1 = years[0], years[-1]
+        for dim, frame in comp.items():
+            s = frame.pivot_table(index=dim, columns="year", values="share", aggfunc="sum", fill_value=0.0)
+            for key in s.index:
+                a = float(s.loc[key].get(y0, 0.0))
+                b = float(s.loc[key].get(y1, 0.0))
+                rows.append((dim, key, a, b, b - a))
+    return pd.DataFrame(rows, columns=["dimension", "value", "share_first", "share_last", "change"])
+
+
+def review_region(
+    data: RegionData,
+    tree: RegionTree,
+    *,
+    capture_rate: float = 0.1,
+    abc_thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95),
+    swot_lines: dict[str, tuple[str, ...]] | None = None,
+) -> RegionReview:
+    """
+    Compute every section of the environment analysis for ``data.region``.
+
+    Parameters
+    ----------
+    data : RegionData
+        From :func:`load_region_data`.
+    tree : RegionTree
+    capture_rate : float, default 0.1
+        Share of headroom a growth point can win in a year (:func:`planlib.growth.rank_growth_points`).
+    abc_thresholds : tuple
+        Cumulative-share limits of A, B, C terminals.
+    swot_lines : dict, optional
+        The analyst's SWOT lines from the params.
+
+    Returns
+    -------
+    RegionReview
+    """
+    region = data.region
+    monthly = analysis.monthly_sales(data.sales, data.products)
+    years = tuple(sorted(monthly["year"].unique().tolist()))
+    last = years[-1] if years else None
+    yearly = analysis.yearly_summary(monthly)
+    cagr = (
+        analysis.cagr(float(yearly["revenue"].iloc[0]), float(yearly["revenue"].iloc[-1]), len(yearly) - 1)
+        if len(yearly) >= 2
+        else float("nan")
+    )
+    idx = analysis.indices(yearly.set_index("year")["revenue"]) if not yearly.empty else pd.DataFrame()
+    terminal_class = data.terminals.set_index("terminal_id")["terminal_class"]
+    spec = data.products.set_index("sku")["spec"]
+    dims = monthly.assign(
+        channel=monthly["channel"].map(analysis.channel_label),
+        spec=monthly["sku"].map(spec).fillna("—"),
+        terminal_class=monthly["terminal_id"].map(terminal_class).fillna("未指定"),
+    )
+    comp = {d: analysis.composition(dims, d) for d in ("product_line", "spec", "channel", "terminal_class")}
+    names = {r: tree.name(r) for r in tree.subtree(region)}
+    names.update(dict(zip(data.terminals["terminal_id"], data.terminals["name"])))
+
+    # related ratios: expense / sales, revenue per terminal and per distributor
+    exp_year = data.expenses.assign(year=pd.to_datetime(data.expenses["date"]).dt.year).groupby("year")["amount"].sum()
+    active_t = monthly.dropna(subset=["terminal_id"]).groupby("year")["terminal_id"].nunique()
+    active_d = monthly.dropna(subset=["distributor_id"]).groupby("year")["distributor_id"].nunique()
+    related = yearly[["year", "revenue"]].assign(
+        expenses=lambda f: f["year"].map(exp_year).fillna(0.0),
+        terminals=lambda f: f["year"].map(active_t).fillna(0).astype("int64"),
+        distributors=lambda f: f["year"].map(active_d).fillna(0).astype("int64"),
+    )
+    related["expense_ratio"] = related["expenses"] / related["revenue"].where(related["revenue"] > 0)
+    related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
+    related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
+
+    weekly = terminals.core_weekly(data.sales, data.terminals)
+    uplift = terminals.holiday_uplift(weekly) if not weekly.empty else pd.DataFrame(
+        columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"]
+    )
+
+    child_map = tree.child_map(region)
+    share_child = competition.market_share(data.sales, data.market, data.products, by="region", group_map=child_map)
+    # children without category data (e.g. townships, where the market is recorded by county) have no share
+    share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
+    share_line = competition.market_share(data.sales, data.market, data.products, by="product_line")
+    brands = competition.brand_growth(data.sales)
+    comp_acts = data.activities[data.activities["brand"] != OWN_BRAND]
+    if last is not None:
+        comp_acts = comp_acts[pd.to_datetime(comp_acts["end_date"]).dt.year >= last - 1]
+    comp_acts = comp_acts.sort_values("start_date", ascending=False).reset_index(drop=True)
+
+    if last is not None:
+        dist = competition.distributor_review(data.sales, data.distributors, year=last)
+        conc = competition.concentration(dist.set_index("distributor_id")["own_volume"])
+        county = {r: tree.ancestor_at(r, "county") or r for r in set(data.terminals["region_id"])}
+        groups = data.terminals.set_index("terminal_id")["region_id"].map(county)
+        classes = terminals.terminal_classes(
+            data.sales, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
+        )
+    else:
+        dist = pd.DataFrame(columns=["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_share",
+                                     "own_volume_prev", "own_growth", "trend"])  # fmt: skip
+        conc = competition.concentration(pd.Series(dtype="float64"))
+        classes = pd.DataFrame(columns=["terminal_id", "name", "channel", "recorded_class", "revenue", "share",
+                                        "cum_share", "computed_class", "mismatch"])  # fmt: skip
+    cov = terminals.coverage(data.sales, data.terminals)
+
+    # growth points: child areas, channels, core terminals
+    units = []
+    if last is not None and not share_child.empty:
+        cur = share_child[share_child["year"] == last].set_index("group")
+        prev = share_child[share_child["year"] == last - 1].set_index("group")
+        own_prev = prev["own_volume"].reindex(cur.index)
+        comp_prev = prev["competitor_volume"].reindex(cur.index)
+        units.append(
+            pd.DataFrame(
+                {
+                    "kind": "region",
+                    "unit_id": cur.index,
+                    "name": [names.get(g, g) for g in cur.index],
+                    "capacity": cur["market_volume"],
+                    "own_volume": cur["own_volume"],
+                    "own_growth": cur["own_volume"] / own_prev.where(own_prev > 0) - 1.0,
+                    "competitor_growth": cur["competitor_volume"] / comp_prev.where(comp_prev > 0) - 1.0,
+                }
+            ).reset_index(drop=True)
+        )
+    if last is not None:
+        mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
+        ch = growth.channel_capacity(data.sales, mvol, year=last)
+        ch["name"] = ch["unit_id"].map(analysis.channel_label)
+        units.append(ch)
+        units.append(growth.terminal_capacity(data.sales, data.terminals, year=last))
+    units = [u for u in units if not u.empty]
+    points = (
+        growth.rank_growth_points(pd.concat(units, ignore_index=True), capture_rate=capture_rate)
+        if units
+        else growth.rank_growth_points(
+            pd.DataFrame(columns=["kind", "unit_id", "name", "capacity", "own_volume", "own_growth", "competitor_growth"])
+        )
+    )
+
+    effects = (
+        analysis.factor_substitution_by(monthly, years[-2], years[-1])
+        if len(years) >= 2
+        else pd.DataFrame(columns=["group", "effect", "amount", "share_of_change"])
+    )
+    ratios = spend.expense_ratios(data.expenses, monthly)
+    margin_rate = float(yearly["gross_margin_rate"].iloc[-1]) if not yearly.empty else 0.0
+    lift = spend.activity_lift(
+        data.activities,
+        spend.subtree_months(monthly, tree, region),
+        data.control,
+        margin_rate=margin_rate if np.isfinite(margin_rate) else 0.0,
+    )
+    cov_rate = float(cov.loc[cov["terminal_class"] == "全部", "coverage"].iloc[0]) if not cov.empty else None
+    sw = growth.swot(
+        share_by_child=share_child,
+        brands=brands,
+        yearly=yearly,
+        growth_points=points,
+        coverage_rate=cov_rate,
+        names=names,
+        analyst=swot_lines,
+    )
+    return RegionReview(
+        region=region,
+        years=years,
+        monthly=monthly,
+        yearly=yearly,
+        cagr=cagr,
+        quarterly=_quarterly(monthly),
+        revenue_indices=idx,
+        composition=comp,
+        composition_shift=_composition_shift(comp, years),
+        related_ratios=related,
+        core_weekly=weekly,
+        holiday_uplift=uplift,
+        seasonal_calendar=analysis.seasonal_profile(monthly, align="calendar"),
+        seasonal_festival=analysis.seasonal_profile(monthly, align="spring_festival"),
+        share_by_child=share_child,
+        share_by_line=share_line,
+        brands=brands,
+        competitor_activities=comp_acts,
+        distributors=dist,
+        distributor_concentration=conc,
+        terminal_classes=classes,
+        coverage=cov,
+        growth_points=points,
+        factor_effects=effects,
+        expense_ratios=ratios,
+        activity_lift=lift,
+        swot=sw,
+        names=names,
+    )
+
+
+def key_figures(rv: RegionReview) -> list[tuple[str, str]]:
+    """
+    The headline figures of a region: last year's revenue, growth, gross margin and share.
+
+    Returns
+    -------
+    list of (label, formatted value)
+    """
+    if not rv.has_history:
+        return [("销售额 revenue", "—"), ("说明", "无销售记录 no sales history")]
+    last = rv.yearly.iloc[-1]
+    year = int(last["year"])
+    items = [
+        (f"{year} 销售额 revenue", f"{last['revenue']:,.0f}"),
+        ("销售额增长 growth", f"{last['revenue_growth']:+.1%}" if pd.notna(last["revenue_growth"]) else "—"),
+        (f"{year} 毛利 gross margin", f"{last['gross_margin']:,.0f}"),
+        ("毛利率 margin rate", f"{last['gross_margin_rate']:.1%}" if pd.notna(last["gross_margin_rate"]) else "—"),
+    ]
+    line = rv.share_by_line[rv.share_by_line["year"] == year]
+    if not line.empty and line["market_volume"].sum() > 0:
+        items.append(("市场份额 share", f"{line['own_volume'].sum() / line['market_volume'].sum():.1%}"))
+    ratio = rv.related_ratios[rv.related_ratios["year"] == year]["expense_ratio"]
+    if not ratio.empty and pd.notna(ratio.iloc[0]):
+        items.append(("费用率 expense ratio", f"{ratio.iloc[0]:.1%}"))
+    return items
+
+
+def distributor_reading(rv: RegionReview) -> str:
+    """One sentence on the distributors: concentration, growing and shrinking ones."""
+    d = rv.distributors
+    if d.empty:
+        return "No distributor sales recorded for this region."
+    conc = rv.distributor_concentration.set_index("measure")["value"]
+    grow = d[d["trend"] == "growing"]["name"].head(3).tolist()
+    shrink = d[d["trend"].isin(["shrinking", "lost"])]["name"].head(3).tolist()
+    text = f"前三家经销商占本品销量 {conc.get('top3', float('nan')):.0%}。"
+    if grow:
+        text += f" 增长：{'、'.join(map(str, grow))}。"
+    if shrink:
+        text += f" 下滑：{'、'.join(map(str, shrink))}。"
+    return text
+
+
+def spend_reading(rv: RegionReview) -> str:
+    """One sentence on past spend: how many activities paid, and what the rest cost."""
+    lift = rv.activity_lift
+    measured = lift.dropna(subset=["roi"]) if not lift.empty else lift
+    if measured.empty:
+        return "没有可衡量的本品活动 — no own activity with a year of history before it to measure."
+    paid = measured[measured["paid"].astype(bool)]
+    unpaid = measured[~measured["paid"].astype(bool)]
+    return (
+        f"{len(measured)} 项可衡量活动中 {len(paid)} 项回报为正；"
+        f"{len(unpaid)} 项未见回报，花费 {unpaid['cost'].sum():,.0f} — 提高费用率之前，先看清这些钱花在了哪里。"
+    )
