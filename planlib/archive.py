@@ -134,13 +134,14 @@ def _not_an_archive(path: Path, why: str) -> DataError:
 
 
 def _is_planlib(con: duckdb.DuckDBPyConnection) -> bool:
+    # fetchall, not fetchone: a half-read result would block the caller's next query
     found = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META_TABLE]
-    ).fetchone()
-    if not found or found[0] == 0:
+    ).fetchall()
+    if not found or found[0][0] == 0:
         return False
-    row = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'format_version'").fetchone()
-    return row is not None
+    rows = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'format_version'").fetchall()
+    return len(rows) > 0
 
 
 def init_archive(path: str | os.PathLike[str]) -> Path:

@@ -1,0 +1,62 @@
+"""
+How fast is the environment analysis of one region (all sections' numbers, no notebook)?
+
+Usage:
+    python benchmarks/bench_review.py [ARCHIVE]     # default: builds/reuses data/national.duckdb
+
+Prints, for one province and one county of the archive: reading the region's facts,
+computing every section (planlib.review), and the total — the median of several runs —
+and, for comparison, the straightforward read (DuckDB's ``.df()`` of the same rows).
+Goals (issue 3): province < 3 s, county < 0.3 s on the national archive.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from planlib import archive, demo, review  # noqa: E402
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), value
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "national.duckdb"
+    if not path.exists():
+        print(f"building the national archive at {path} (about a minute) …")
+        demo.build_demo(path, scale="national", progress=True)
+    con = archive.connect(path)
+    tree = archive.load_tree(con)
+    province = tree.at_level("province")[0]
+    county = tree.at_level("county")[0]
+    rows = con.sql("SELECT count(*) FROM sales").fetchall()[0][0]
+    print(f"archive {path.name}: {len(tree):,} regions, {rows:,} sales rows")
+    for label, region, repeat in (("province", province, 3), ("county", county, 7)):
+        ids = tree.subtree(region)
+        t_load, data = timed(lambda: review.load_region_data(con, tree, region), repeat)
+        t_review, _ = timed(lambda: review.review_region(data, tree), repeat)
+        t_total, _ = timed(lambda: review.review_region(review.load_region_data(con, tree, region), tree), repeat)
+        sql = "SELECT * FROM sales WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
+        t_df, _ = timed(lambda: con.execute(sql, [list(ids)]).df(), repeat)
+        print(
+            f"{label:<9} {region:<12} sales rows {len(data.sales):>9,}   read {t_load:6.3f} s   "
+            f"sections {t_review:6.3f} s   total {t_total:6.3f} s   "
+            f"(straightforward .df() read alone {t_df:6.3f} s, ratio {t_df / t_load:4.1f}x)"
+        )
+    con.close()
+
+
+if __name__ == "__main__":
+    main()
