@@ -15,6 +15,7 @@ import pandas as pd
 from planlib.schemas import CHANNELS, OWN_BRAND
 
 __all__ = [
+    "at_grain",
     "monthly_sales",
     "yearly_summary",
     "monthly_profile",
@@ -23,6 +24,17 @@ __all__ = [
     "channel_label",
     "brand_label",
 ]
+
+
+def at_grain(sales: pd.DataFrame, grain: str = "month") -> pd.DataFrame:
+    """
+    The rows of one time grain; the frame itself when it holds no other grain.
+
+    Filtering copies every column, which is the costliest step on a province's rows,
+    so frames already reduced to one grain pass through untouched.
+    """
+    mask = sales["grain"] == grain
+    return sales if bool(mask.all()) else sales[mask]
 
 
 def channel_label(channel: str) -> str:
@@ -54,7 +66,7 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
         The kept rows plus ``product_line``, ``year``, ``month`` and ``variable_cost``
         (volume × unit_variable_cost, 0 where the cost is unknown).
     """
-    rows = sales[sales["grain"] == "month"]
+    rows = at_grain(sales)
     if brand is not None:
         rows = rows[rows["brand"] == brand]
     prod = products[["sku", "product_line", "unit_variable_cost"]]
@@ -122,7 +134,7 @@ def composition(monthly: pd.DataFrame, by: str, *, value: str = "revenue") -> pd
 
 def brand_volumes(sales: pd.DataFrame) -> pd.DataFrame:
     """Monthly-grain volume and revenue by year and brand (own and each competitor)."""
-    rows = sales[sales["grain"] == "month"]
+    rows = at_grain(sales)
     years = pd.to_datetime(rows["date"]).dt.year.astype("int64")
     g = rows.assign(year=years).groupby(["year", "brand"], as_index=False)[["volume", "revenue"]].sum()
     total = g.groupby("year")["volume"].transform("sum")

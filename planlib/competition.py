@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planlib.analysis import at_grain
 from planlib.schemas import OWN_BRAND
 
 __all__ = ["market_share", "brand_growth", "distributor_review", "concentration"]
 
 
 def _month_rows(sales: pd.DataFrame) -> pd.DataFrame:
-    rows = sales[sales["grain"] == "month"]
+    rows = at_grain(sales)
     return rows.assign(year=pd.to_datetime(rows["date"]).dt.year.astype("int64"))
 
 

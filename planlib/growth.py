@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planlib.analysis import at_grain
 from planlib.schemas import OWN_BRAND
 
 __all__ = ["rank_growth_points", "channel_capacity", "terminal_capacity", "swot"]
@@ -72,7 +73,7 @@ def channel_capacity(sales: pd.DataFrame, market_volume: float, *, year: int) ->
     DataFrame
         kind ('channel'), unit_id, name, capacity, own_volume, own_growth, competitor_growth.
     """
-    rows = sales[sales["grain"] == "month"]
+    rows = at_grain(sales)
     rows = rows.assign(year=pd.to_datetime(rows["date"]).dt.year)
     rows = rows[rows["year"].isin([year, year - 1])]
     own = rows["brand"] == OWN_BRAND
@@ -114,7 +115,8 @@ def terminal_capacity(
     DataFrame
         kind ('terminal'), unit_id, name, capacity, own_volume, own_growth, competitor_growth (NaN).
     """
-    rows = sales[(sales["grain"] == "month") & (sales["brand"] == OWN_BRAND)].dropna(subset=["terminal_id"])
+    rows = at_grain(sales)
+    rows = rows[rows["brand"] == OWN_BRAND].dropna(subset=["terminal_id"])
     years = pd.to_datetime(rows["date"]).dt.year
     cur = rows[years == year].groupby("terminal_id")["volume"].sum()
     prev = rows[years == year - 1].groupby("terminal_id")["volume"].sum()

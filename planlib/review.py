@@ -17,7 +17,7 @@ import pandas as pd
 
 from planlib import analysis, competition, growth, spend, terminals
 from planlib.hierarchy import RegionTree
-from planlib.schemas import OWN_BRAND
+from planlib.schemas import CHANNELS, OWN_BRAND
 
 __all__ = ["RegionData", "RegionReview", "load_region_data", "review_region"]
 
@@ -35,7 +35,7 @@ class RegionData:
     events: pd.DataFrame
     terminals: pd.DataFrame
     distributors: pd.DataFrame
-    control: pd.Series
+    control: pd.Series | None = None
 
 
 def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
@@ -44,9 +44,10 @@ def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
 
     Activities and events of the region's ancestors are included too (a province's
     media campaign or policy reaches its counties); distributors are all those located
-    in the subtree or selling into it. ``control`` is the own monthly revenue of the
-    parent's subtree (the region's own for the root), the comparison market for
-    measuring activity lift (:func:`planlib.spend.activity_lift`).
+    in the subtree or selling into it. ``control`` is the comparison market for
+    measuring activity lift (:func:`planlib.spend.activity_lift`): the own monthly
+    revenue of the parent's subtree, read only when the region has own activities of
+    its own; otherwise (activities all in its children) the region's own total serves.
     """
     from planlib import archive as archive_mod
 
@@ -57,19 +58,22 @@ def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
         sales = load(con, "sales", region_ids=ids)
         upward = (*ids, *tree.ancestors(region))
         distributors = load(con, "distributors")
-        used = set(sales["distributor_id"].dropna())
+        used = sales["distributor_id"].dropna().unique()
         distributors = distributors[distributors["region_id"].isin(ids) | distributors["distributor_id"].isin(used)]
+        activities = load(con, "activities", region_ids=upward)
+        parent = tree.parent(region)
+        at_region = bool(((activities["brand"] == OWN_BRAND) & (activities["region_id"] == region)).any())
         return RegionData(
             region=region,
             sales=sales,
             products=load(con, "products"),
             market=load(con, "market", region_ids=ids),
             expenses=load(con, "expenses", region_ids=ids),
-            activities=load(con, "activities", region_ids=upward),
+            activities=activities,
             events=load(con, "events", region_ids=upward),
             terminals=load(con, "terminals", region_ids=ids),
             distributors=distributors.reset_index(drop=True),
-            control=_control_series(con, tree.subtree(tree.parent(region) or region)),
+            control=_control_series(con, tree.subtree(parent)) if at_region and parent else None,
         )
     finally:
         if con is not archive:
@@ -177,7 +181,10 @@ def review_region(
     RegionReview
     """
     region = data.region
-    monthly = analysis.monthly_sales(data.sales, data.products)
+    # split the rows by grain once: every later filter on a province's rows is a full copy
+    month_rows = analysis.at_grain(data.sales, "month")
+    week_rows = analysis.at_grain(data.sales, "week")
+    monthly = analysis.monthly_sales(month_rows, data.products)
     years = tuple(sorted(monthly["year"].unique().tolist()))
     last = years[-1] if years else None
     yearly = analysis.yearly_summary(monthly)
@@ -190,7 +197,7 @@ def review_region(
     terminal_class = data.terminals.set_index("terminal_id")["terminal_class"]
     spec = data.products.set_index("sku")["spec"]
     dims = monthly.assign(
-        channel=monthly["channel"].map(analysis.channel_label),
+        channel=monthly["channel"].map(CHANNELS).fillna(monthly["channel"]),
         spec=monthly["sku"].map(spec).fillna("—"),
         terminal_class=monthly["terminal_id"].map(terminal_class).fillna("未指定"),
     )
@@ -211,29 +218,29 @@ def review_region(
     related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
     related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
 
-    weekly = terminals.core_weekly(data.sales, data.terminals)
+    weekly = terminals.core_weekly(week_rows, data.terminals)
     uplift = terminals.holiday_uplift(weekly) if not weekly.empty else pd.DataFrame(
         columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"]
     )
 
     child_map = tree.child_map(region)
-    share_child = competition.market_share(data.sales, data.market, data.products, by="region", group_map=child_map)
+    share_child = competition.market_share(month_rows, data.market, data.products, by="region", group_map=child_map)
     # children without category data (e.g. townships, where the market is recorded by county) have no share
     share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
-    share_line = competition.market_share(data.sales, data.market, data.products, by="product_line")
-    brands = competition.brand_growth(data.sales)
+    share_line = competition.market_share(month_rows, data.market, data.products, by="product_line")
+    brands = competition.brand_growth(month_rows)
     comp_acts = data.activities[data.activities["brand"] != OWN_BRAND]
     if last is not None:
         comp_acts = comp_acts[pd.to_datetime(comp_acts["end_date"]).dt.year >= last - 1]
     comp_acts = comp_acts.sort_values("start_date", ascending=False).reset_index(drop=True)
 
     if last is not None:
-        dist = competition.distributor_review(data.sales, data.distributors, year=last)
+        dist = competition.distributor_review(month_rows, data.distributors, year=last)
         conc = competition.concentration(dist.set_index("distributor_id")["own_volume"])
         county = {r: tree.ancestor_at(r, "county") or r for r in set(data.terminals["region_id"])}
         groups = data.terminals.set_index("terminal_id")["region_id"].map(county)
         classes = terminals.terminal_classes(
-            data.sales, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
+            monthly, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
         )
     else:
         dist = pd.DataFrame(columns=["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_share",
@@ -241,7 +248,7 @@ def review_region(
         conc = competition.concentration(pd.Series(dtype="float64"))
         classes = pd.DataFrame(columns=["terminal_id", "name", "channel", "recorded_class", "revenue", "share",
                                         "cum_share", "computed_class", "mismatch"])  # fmt: skip
-    cov = terminals.coverage(data.sales, data.terminals)
+    cov = terminals.coverage(monthly, data.terminals)
 
     # growth points: child areas, channels, core terminals
     units = []
@@ -265,10 +272,10 @@ def review_region(
         )
     if last is not None:
         mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
-        ch = growth.channel_capacity(data.sales, mvol, year=last)
+        ch = growth.channel_capacity(month_rows, mvol, year=last)
         ch["name"] = ch["unit_id"].map(analysis.channel_label)
         units.append(ch)
-        units.append(growth.terminal_capacity(data.sales, data.terminals, year=last))
+        units.append(growth.terminal_capacity(monthly, data.terminals, year=last))
     units = [u for u in units if not u.empty]
     points = (
         growth.rank_growth_points(pd.concat(units, ignore_index=True), capture_rate=capture_rate)
@@ -285,10 +292,12 @@ def review_region(
     )
     ratios = spend.expense_ratios(data.expenses, monthly)
     margin_rate = float(yearly["gross_margin_rate"].iloc[-1]) if not yearly.empty else 0.0
+    region_months = spend.subtree_months(monthly, tree, region)
+    control = data.control if data.control is not None else region_months.loc[region]
     lift = spend.activity_lift(
         data.activities,
-        spend.subtree_months(monthly, tree, region),
-        data.control,
+        region_months,
+        control,
         margin_rate=margin_rate if np.isfinite(margin_rate) else 0.0,
     )
     cov_rate = float(cov.loc[cov["terminal_class"] == "全部", "coverage"].iloc[0]) if not cov.empty else None

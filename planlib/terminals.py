@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planlib.analysis import abc_classes
+from planlib.analysis import abc_classes, at_grain
 from planlib.calendar import HOLIDAY_WINDOWS, holiday_date
 from planlib.schemas import OWN_BRAND
 
@@ -15,7 +15,10 @@ __all__ = ["terminal_classes", "coverage", "core_weekly", "holiday_uplift"]
 
 
 def _own(sales: pd.DataFrame, grain: str) -> pd.DataFrame:
-    return sales[(sales["grain"] == grain) & (sales["brand"] == OWN_BRAND)].dropna(subset=["terminal_id"])
+    """Own rows of one grain with a terminal; frames already reduced pass through uncopied."""
+    rows = at_grain(sales, grain)
+    keep = (rows["brand"] == OWN_BRAND) & rows["terminal_id"].notna()
+    return rows if bool(keep.all()) else rows[keep]
 
 
 def terminal_classes(
