@@ -69,14 +69,16 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
     rows = at_grain(sales)
     if brand is not None:
         rows = rows[rows["brand"] == brand]
-    prod = products[["sku", "product_line", "unit_variable_cost"]]
-    out = rows.merge(prod, on="sku", how="left", validate="many_to_one")
-    dates = pd.to_datetime(out["date"])
-    return out.assign(
+    prod = products.set_index("sku")
+    line = rows["product_line"] if "product_line" in rows else rows["sku"].map(prod["product_line"])
+    unit_cost = rows["sku"].map(prod["unit_variable_cost"]).astype("float64").fillna(0.0)
+    dates = pd.to_datetime(rows["date"])
+    return rows.assign(
+        product_line=line,
         year=dates.dt.year.astype("int64"),
         month=dates.dt.month.astype("int64"),
-        variable_cost=(out["volume"] * out["unit_variable_cost"].fillna(0.0)).astype("float64"),
-    ).drop(columns=["unit_variable_cost"])
+        variable_cost=(rows["volume"] * unit_cost).astype("float64"),
+    )
 
 
 def yearly_summary(monthly: pd.DataFrame) -> pd.DataFrame:
@@ -264,20 +266,59 @@ def factor_substitution_by(monthly: pd.DataFrame, base_year: int, year: int, *, 
         group ('全部' for the region), effect, amount — the region's effects add up to
         its revenue change, and each group's to the group's change.
     """
-    frames = []
-    b_all = monthly[monthly["year"] == base_year]
-    c_all = monthly[monthly["year"] == year]
-    frames.append(factor_substitution(b_all, c_all).assign(group="全部"))
-    for key in sorted(set(b_all[by]).union(c_all[by])):
-        f = factor_substitution(b_all[b_all[by] == key], c_all[c_all[by] == key])
-        frames.append(f.assign(group=key))
-    return pd.concat(frames, ignore_index=True)[["group", "effect", "amount", "share_of_change"]]
+    rows = monthly[monthly["year"].isin([base_year, year])]
+    items = rows.groupby([by, "sku", "year"])[["volume", "revenue"]].sum().unstack("year", fill_value=0.0)
+    items.columns = [f"{c}_{'0' if y == base_year else '1'}" for c, y in items.columns]
+    for col in ("volume_0", "revenue_0", "volume_1", "revenue_1"):
+        if col not in items:
+            items[col] = 0.0
+    items = items.reset_index()
+    frames = [_effects(items.assign(**{by: "全部"}), by), _effects(items, by)]
+    out = pd.concat(frames, ignore_index=True).rename(columns={by: "group"})
+    return out[["group", "effect", "amount", "share_of_change"]]
+
+
+def _effects(items: pd.DataFrame, by: str) -> pd.DataFrame:
+    """
+    Volume, mix and price effects per group from item rows (volume_0, revenue_0, volume_1, revenue_1).
+
+    Notes
+    -----
+    The substitution chain of :func:`factor_substitution` written as sums, so all
+    groups are computed at once: with p0 the base price (the current price for new
+    items), s0 = Σ q0·p0, step1 = (Q1/Q0)·s0 (0 when Q0 = 0), step2 = Σ q1·p0;
+    volume = step1 − s0, mix = step2 − step1, price = (R1 − R0) − volume − mix.
+    """
+    q0, r0, q1, r1 = (items[c].to_numpy(dtype="float64") for c in ("volume_0", "revenue_0", "volume_1", "revenue_1"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.where(q1 > 0, r1 / np.where(q1 > 0, q1, 1.0), 0.0)
+        p0 = np.where(q0 > 0, r0 / np.where(q0 > 0, q0, 1.0), p1)
+    g = pd.DataFrame({by: items[by].to_numpy(), "q0": q0, "q1": q1, "r0": r0, "r1": r1, "s0": q0 * p0, "s2": q1 * p0})
+    s = g.groupby(by, sort=True)[["q0", "q1", "r0", "r1", "s0", "s2"]].sum()
+    ratio = np.where(s["q0"] > 0, s["q1"] / s["q0"].where(s["q0"] > 0, 1.0), 0.0)
+    step1 = ratio * s["s0"]
+    volume = step1 - s["s0"]
+    mix = s["s2"] - step1
+    total = s["r1"] - s["r0"]
+    price = total - volume - mix
+    out = pd.DataFrame({"volume": volume, "mix": mix, "price": price, "total": total})
+    out = out.reset_index().melt(id_vars=by, var_name="effect", value_name="amount")
+    order = {"volume": 0, "mix": 1, "price": 2, "total": 3}
+    out = out.assign(_o=out["effect"].map(order)).sort_values([by, "_o"], kind="mergesort").drop(columns="_o")
+    group_total = out[by].map(total.to_dict())
+    out["share_of_change"] = out["amount"] / group_total.where(group_total != 0)
+    return out.reset_index(drop=True)
 
 
 # -- terminals -----------------------------------------------------------------------------
 
 
-def abc_classes(values: pd.Series, *, thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95)) -> pd.DataFrame:
+def abc_classes(
+    values: pd.Series,
+    *,
+    thresholds: tuple[float, float, float] = (0.5, 0.8, 0.95),
+    groups: pd.Series | None = None,
+) -> pd.DataFrame:
     """
     ABC (Pareto) classes from sales: the largest units making up the first 50% are A, …
 
@@ -287,6 +328,9 @@ def abc_classes(values: pd.Series, *, thresholds: tuple[float, float, float] = (
         Sales per unit (e.g. terminal revenue over the last year), indexed by id.
     thresholds : tuple, default (0.5, 0.8, 0.95)
         Cumulative-share limits of classes A, B and C; the rest is D.
+    groups : Series, optional
+        id -> group (e.g. market); each group is ranked on its own, shares are of
+        the group's total.
 
     Returns
     -------
@@ -303,14 +347,17 @@ def abc_classes(values: pd.Series, *, thresholds: tuple[float, float, float] = (
     if not 0 < a < b < c <= 1:
         raise ValueError(f"thresholds must rise within (0, 1], got {thresholds}")
     v = values.astype("float64").clip(lower=0.0)
-    order = pd.DataFrame({"value": v}).rename_axis("id").reset_index()
-    order = order.sort_values(["value", "id"], ascending=[False, True], kind="mergesort").set_index("id")
-    total = float(order["value"].sum())
-    order["share"] = order["value"] / total if total > 0 else 0.0
-    order["cum_share"] = order["share"].cumsum()
+    grp = values.index.map(groups).fillna("") if groups is not None else np.zeros(len(values), dtype="int64")
+    order = pd.DataFrame({"value": v.to_numpy(), "_g": np.asarray(grp)}, index=values.index)
+    order = order.rename_axis("id").reset_index()
+    order = order.sort_values(["_g", "value", "id"], ascending=[True, False, True], kind="mergesort").set_index("id")
+    total = order.groupby("_g")["value"].transform("sum")
+    order["share"] = (order["value"] / total.where(total > 0)).fillna(0.0)
+    order["cum_share"] = order.groupby("_g")["share"].cumsum()
     before = order["cum_share"] - order["share"]
     cls = np.select([before < a, before < b, before < c], ["A", "B", "C"], default="D")
     order["abc_class"] = np.where(order["value"] > 0, cls, "D")
+    order = order.drop(columns="_g").sort_values(["value"], ascending=False, kind="mergesort")
     order.index.name = values.index.name
     return order
 

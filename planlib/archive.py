@@ -263,6 +263,7 @@ def load_table(
     *,
     region_ids: Iterable[str] | None = None,
     columns: Sequence[str] | None = None,
+    years: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """
     Read one archive table into a frame.
@@ -279,6 +280,9 @@ def load_table(
         region's whole subtree pass ``tree.subtree(region)``.
     columns : sequence of str, optional
         Columns to return, in this order; default all, in table order.
+    years : (int, int), optional
+        Keep only rows whose ``date`` falls in these calendar years (inclusive).
+        Ignored for tables without ``date``.
 
     Returns
     -------
@@ -303,6 +307,9 @@ def load_table(
         ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
         sql += " WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
         params.append(ids)
+    if years is not None and "date" in spec.columns:
+        sql += (" AND" if params else " WHERE") + " date >= ? AND date < ?"
+        params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
     sql += " ORDER BY " + ", ".join(f"{k} NULLS FIRST" for k in spec.key)
     with _Open(archive) as con:
         # Arrow, not .df(): an order of magnitude faster for text columns

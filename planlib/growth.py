@@ -74,7 +74,8 @@ def channel_capacity(sales: pd.DataFrame, market_volume: float, *, year: int) ->
         kind ('channel'), unit_id, name, capacity, own_volume, own_growth, competitor_growth.
     """
     rows = at_grain(sales)
-    rows = rows.assign(year=pd.to_datetime(rows["date"]).dt.year)
+    if "year" not in rows:
+        rows = rows.assign(year=pd.to_datetime(rows["date"]).dt.year)
     rows = rows[rows["year"].isin([year, year - 1])]
     own = rows["brand"] == OWN_BRAND
     g = pd.concat(
@@ -117,13 +118,14 @@ def terminal_capacity(
     """
     rows = at_grain(sales)
     rows = rows[rows["brand"] == OWN_BRAND].dropna(subset=["terminal_id"])
-    years = pd.to_datetime(rows["date"]).dt.year
+    years = rows["year"] if "year" in rows else pd.to_datetime(rows["date"]).dt.year
     cur = rows[years == year].groupby("terminal_id")["volume"].sum()
     prev = rows[years == year - 1].groupby("terminal_id")["volume"].sum()
     t = terminals.loc[terminals["terminal_class"].isin(classes), ["terminal_id", "name", "terminal_class", "channel"]].copy()
     t["own_volume"] = t["terminal_id"].map(cur).fillna(0.0).astype("float64")
     t["own_prev"] = t["terminal_id"].map(prev).fillna(0.0).astype("float64")
-    peer = t.groupby(["terminal_class", "channel"])["own_volume"].transform(lambda s: s.quantile(quantile))
+    q = t.groupby(["terminal_class", "channel"])["own_volume"].quantile(quantile).rename("peer")
+    peer = t[["terminal_class", "channel"]].merge(q, left_on=["terminal_class", "channel"], right_index=True, how="left")["peer"].to_numpy()
     return pd.DataFrame(
         {
             "kind": "terminal",

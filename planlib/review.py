@@ -38,11 +38,13 @@ class RegionData:
     control: pd.Series | None = None
 
 
-def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
+def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int, int] | None = None) -> RegionData:
     """
     Read one region's facts: every table filtered to its subtree.
 
-    Activities and events of the region's ancestors are included too (a province's
+    ``years`` (first, last) limits the facts to the analysis window, e.g. the plan's
+    ``analysis.history_years`` before the plan year. Activities and events of the
+    region's ancestors are included too (a province's
     media campaign or policy reaches its counties); distributors are all those located
     in the subtree or selling into it. ``control`` is the comparison market for
     measuring activity lift (:func:`planlib.spend.activity_lift`): the own monthly
@@ -55,7 +57,7 @@ def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
     con = archive_mod.connect(archive) if isinstance(archive, (str, Path)) else archive
     try:
         load = archive_mod.load_table
-        sales = load(con, "sales", region_ids=ids)
+        sales = load(con, "sales", region_ids=ids, years=years)
         upward = (*ids, *tree.ancestors(region))
         distributors = load(con, "distributors")
         used = sales["distributor_id"].dropna().unique()
@@ -67,8 +69,8 @@ def load_region_data(archive, tree: RegionTree, region: str) -> RegionData:
             region=region,
             sales=sales,
             products=load(con, "products"),
-            market=load(con, "market", region_ids=ids),
-            expenses=load(con, "expenses", region_ids=ids),
+            market=load(con, "market", region_ids=ids, years=years),
+            expenses=load(con, "expenses", region_ids=ids, years=years),
             activities=activities,
             events=load(con, "events", region_ids=upward),
             terminals=load(con, "terminals", region_ids=ids),
@@ -141,16 +143,19 @@ def _quarterly(monthly: pd.DataFrame) -> pd.DataFrame:
 
 def _composition_shift(comp: dict[str, pd.DataFrame], years: tuple[int, ...]) -> pd.DataFrame:
     """Share in the first and last year per dimension value, and the move in points."""
-    rows = []
-    if len(years) >= 2:
-        y0, y1 = years[0], years[-1]
-        for dim, frame in comp.items():
-            s = frame.pivot_table(index=dim, columns="year", values="share", aggfunc="sum", fill_value=0.0)
-            for key in s.index:
-                a = float(s.loc[key].get(y0, 0.0))
-                b = float(s.loc[key].get(y1, 0.0))
-                rows.append((dim, key, a, b, b - a))
-    return pd.DataFrame(rows, columns=["dimension", "value", "share_first", "share_last", "change"])
+    cols = ["dimension", "value", "share_first", "share_last", "change"]
+    if len(years) < 2:
+        return pd.DataFrame(columns=cols)
+    y0, y1 = years[0], years[-1]
+    parts = []
+    for dim, frame in comp.items():
+        s = frame.groupby([dim, "year"])["share"].sum().unstack("year")
+        first = s[y0] if y0 in s else 0.0
+        last = s[y1] if y1 in s else 0.0
+        part = pd.DataFrame({"share_first": first, "share_last": last}).fillna(0.0)
+        part["change"] = part["share_last"] - part["share_first"]
+        parts.append(part.rename_axis("value").reset_index().assign(dimension=dim))
+    return pd.concat(parts, ignore_index=True)[cols]
 
 
 def review_region(
@@ -183,6 +188,10 @@ def review_region(
     region = data.region
     # split the rows by grain once: every later filter on a province's rows is a full copy
     month_rows = analysis.at_grain(data.sales, "month")
+    month_rows = month_rows.assign(
+        year=month_rows["date"].dt.year.astype("int64"),
+        product_line=month_rows["sku"].map(data.products.set_index("sku")["product_line"]),
+    )
     week_rows = analysis.at_grain(data.sales, "week")
     monthly = analysis.monthly_sales(month_rows, data.products)
     years = tuple(sorted(monthly["year"].unique().tolist()))

@@ -59,9 +59,7 @@ def terminal_classes(
     rows = rows[pd.to_datetime(rows["date"]).dt.year == year]
     revenue = rows.groupby("terminal_id")["revenue"].sum().reindex(terminals["terminal_id"], fill_value=0.0)
     revenue.index.name = "terminal_id"
-    market = revenue.index.map(groups).fillna("") if groups is not None else pd.Index([""] * len(revenue))
-    parts = [abc_classes(revenue[market == m], thresholds=thresholds) for m in sorted(set(market))]
-    abc = (pd.concat(parts) if parts else abc_classes(revenue, thresholds=thresholds)).reset_index()
+    abc = abc_classes(revenue, thresholds=thresholds, groups=groups).reset_index()
     abc = abc.sort_values(["value", "terminal_id"], ascending=[False, True], kind="mergesort")
     out = abc.merge(
         terminals[["terminal_id", "name", "channel", "terminal_class"]].rename(columns={"terminal_class": "recorded_class"}),

@@ -45,6 +45,11 @@ class Workbook:
         return self.tree.level(self.region)
 
     @property
+    def history(self) -> tuple[int, int]:
+        """The analysis window: ``analysis.history_years`` full years before the plan year."""
+        return (self.params.year - self.params.analysis.history_years, self.params.year - 1)
+
+    @property
     def title(self) -> str:
         """Region path and plan, e.g. '总部 / 山东省 · demo-2027'."""
         return f"{self.tree.path_label(self.region)} · {self.params.plan_id}"

@@ -149,3 +149,22 @@ def test_seasonal_profile_puts_spring_festival_in_the_same_slot_each_year():
     assert cal_peaks[2023] == 1 and cal_peaks[2024] in (1, 2)  # the calendar peak moves
     for frame in (aligned, cal):
         assert frame.groupby("year")["share"].sum().tolist() == pytest.approx([1.0] * frame["year"].nunique())
+
+
+def test_factor_substitution_by_matches_the_item_by_item_chain():
+    rng = np.random.default_rng(11)
+    rows = []
+    for year in (2024, 2025):
+        for line, skus in (("白酒", "ABC"), ("保健酒", "DE")):
+            for sku in skus:
+                if rng.random() < 0.2:
+                    continue  # some items missing in one year
+                q = rng.uniform(1, 50)
+                rows.append((year, line, sku, q, q * rng.uniform(5, 20)))
+    monthly = pd.DataFrame(rows, columns=["year", "product_line", "sku", "volume", "revenue"])
+    out = analysis.factor_substitution_by(monthly, 2024, 2025)
+    for group in ("全部", "白酒", "保健酒"):
+        part = monthly if group == "全部" else monthly[monthly["product_line"] == group]
+        ref = analysis.factor_substitution(part[part["year"] == 2024], part[part["year"] == 2025])
+        got = out[out["group"] == group].set_index("effect")["amount"]
+        assert got.to_dict() == pytest.approx(ref.set_index("effect")["amount"].to_dict(), abs=1e-9)

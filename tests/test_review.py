@@ -75,3 +75,14 @@ def test_region_without_history_gets_an_empty_review(tmp_path):
     rv = review.review_region(review.load_region_data(path, tree, "K3"), tree)
     assert not rv.has_history and rv.yearly.empty and rv.growth_points.empty
     assert review.key_figures(rv)[0][1] == "—"
+
+
+def test_load_region_data_keeps_the_analysis_window(demo_archive):
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    county = tree.at_level("county")[0]
+    data = review.load_region_data(path, tree, county, years=(2024, 2025))
+    for frame in (data.sales, data.market, data.expenses):
+        assert sorted(frame["date"].dt.year.unique()) == [2024, 2025]
+    rv = review.review_region(data, tree)
+    assert rv.years == (2024, 2025)

@@ -44,7 +44,7 @@ from planlib.workbook import assumptions_table, open_workbook
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
-data = review.load_region_data(wb.archive, wb.tree, region)
+data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)
 rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
 last = rv.years[-1] if rv.years else None"""),
         code("""\
