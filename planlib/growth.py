@@ -124,8 +124,12 @@ def terminal_capacity(
     t = terminals.loc[terminals["terminal_class"].isin(classes), ["terminal_id", "name", "terminal_class", "channel"]].copy()
     t["own_volume"] = t["terminal_id"].map(cur).fillna(0.0).astype("float64")
     t["own_prev"] = t["terminal_id"].map(prev).fillna(0.0).astype("float64")
-    q = t.groupby(["terminal_class", "channel"])["own_volume"].quantile(quantile).rename("peer")
-    peer = t[["terminal_class", "channel"]].merge(q, left_on=["terminal_class", "channel"], right_index=True, how="left")["peer"].to_numpy()
+    if t.empty:
+        peer = np.zeros(0)
+    else:
+        q = t.groupby(["terminal_class", "channel"])["own_volume"].quantile(quantile).rename("peer")
+        keys = ["terminal_class", "channel"]
+        peer = t[keys].merge(q, left_on=keys, right_index=True, how="left")["peer"].to_numpy()
     return pd.DataFrame(
         {
             "kind": "terminal",

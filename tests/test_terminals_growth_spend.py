@@ -138,3 +138,9 @@ def test_subtree_months_rolls_facts_up_the_tree():
                             "revenue": [1.0, 2.0, 4.0, 8.0]})
     out = spend.subtree_months(monthly, tree, "C1").iloc[:, 0].to_dict()
     assert out == {"C1": 15.0, "K1": 3.0, "T1": 2.0, "K2": 4.0}
+
+
+def test_terminal_capacity_with_no_core_terminals_is_empty():
+    sales = _own([("2025-03-01", "T1", 60.0)])
+    out = growth.terminal_capacity(sales, TERMINALS.iloc[0:0], year=2025)
+    assert out.empty and list(out.columns)[:4] == ["kind", "unit_id", "name", "capacity"]
