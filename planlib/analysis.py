@@ -301,13 +301,18 @@ def _effects(items: pd.DataFrame, by: str) -> pd.DataFrame:
     mix = s["s2"] - step1
     total = s["r1"] - s["r0"]
     price = total - volume - mix
-    out = pd.DataFrame({"volume": volume, "mix": mix, "price": price, "total": total})
-    out = out.reset_index().melt(id_vars=by, var_name="effect", value_name="amount")
-    order = {"volume": 0, "mix": 1, "price": 2, "total": 3}
-    out = out.assign(_o=out["effect"].map(order)).sort_values([by, "_o"], kind="mergesort").drop(columns="_o")
-    group_total = out[by].map(total.to_dict())
-    out["share_of_change"] = out["amount"] / group_total.where(group_total != 0)
-    return out.reset_index(drop=True)
+    amounts = np.column_stack([volume.to_numpy(), mix.to_numpy(), price.to_numpy(), total.to_numpy()]).ravel()
+    totals = np.repeat(total.to_numpy(), 4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(totals != 0, amounts / np.where(totals != 0, totals, 1.0), np.nan)
+    return pd.DataFrame(
+        {
+            by: np.repeat(s.index.to_numpy(), 4),
+            "effect": np.tile(["volume", "mix", "price", "total"], len(s)),
+            "amount": amounts,
+            "share_of_change": share,
+        }
+    )
 
 
 # -- terminals -----------------------------------------------------------------------------

@@ -233,9 +233,14 @@ def review_region(
     )
 
     child_map = tree.child_map(region)
-    share_child = competition.market_share(month_rows, data.market, data.products, by="region", group_map=child_map)
     # children without category data (e.g. townships, where the market is recorded by county) have no share
-    share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
+    if data.market["region_id"].isin(list(child_map)).any():
+        share_child = competition.market_share(
+            month_rows, data.market, data.products, by="region", group_map=child_map
+        )
+        share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
+    else:
+        share_child = competition.market_share(month_rows.iloc[0:0], data.market.iloc[0:0], data.products, by="region", group_map={})
     share_line = competition.market_share(month_rows, data.market, data.products, by="product_line")
     brands = competition.brand_growth(month_rows)
     comp_acts = data.activities[data.activities["brand"] != OWN_BRAND]

@@ -110,13 +110,16 @@ def core_weekly(sales: pd.DataFrame, terminals: pd.DataFrame, *, classes: tuple[
     DataFrame
         date (week start), terminal_class, volume, revenue, terminals (reporting that week).
     """
-    core = terminals.loc[terminals["terminal_class"].isin(classes), ["terminal_id", "terminal_class"]]
-    rows = _own(sales, "week").merge(core, on="terminal_id", how="inner")
-    return (
-        rows.groupby(["date", "terminal_class"])
-        .agg(volume=("volume", "sum"), revenue=("revenue", "sum"), terminals=("terminal_id", "nunique"))
-        .reset_index()
-    )
+    core = terminals.loc[terminals["terminal_class"].isin(classes)].set_index("terminal_id")["terminal_class"]
+    rows = _own(sales, "week")
+    cls = rows["terminal_id"].map(core)
+    rows = pd.DataFrame(
+        {"date": rows["date"], "terminal_class": cls, "terminal_id": rows["terminal_id"],
+         "volume": rows["volume"], "revenue": rows["revenue"]}  # fmt: skip
+    ).dropna(subset=["terminal_class"])
+    sums = rows.groupby(["date", "terminal_class"])[["volume", "revenue"]].sum()
+    sums["terminals"] = rows.drop_duplicates(["date", "terminal_class", "terminal_id"]).groupby(["date", "terminal_class"]).size()
+    return sums.reset_index()
 
 
 def holiday_uplift(weekly: pd.DataFrame, *, value: str = "volume") -> pd.DataFrame:
