@@ -15,6 +15,7 @@ import pandas as pd
 from planlib.schemas import CHANNELS, OWN_BRAND
 
 __all__ = [
+    "EFFECT_NAMES_ZH",
     "at_grain",
     "monthly_sales",
     "yearly_summary",
@@ -24,6 +25,10 @@ __all__ = [
     "channel_label",
     "brand_label",
 ]
+
+
+#: Chinese names of the factor-substitution effects, in substitution order.
+EFFECT_NAMES_ZH: dict[str, str] = {"volume": "销量效应", "mix": "结构效应", "price": "价格效应", "total": "合计"}
 
 
 def at_grain(sales: pd.DataFrame, grain: str = "month") -> pd.DataFrame:

@@ -273,9 +273,10 @@ def effects_bars(effects: pd.DataFrame, *, title: str):
     """Volume, mix and price effects and the total per group (group, effect, amount)."""
     import seaborn as sns
 
-    names = {"volume": "销量效应", "mix": "结构效应", "price": "价格效应", "total": "合计"}
+    from planlib.analysis import EFFECT_NAMES_ZH
+
     fig, ax = _new_axes(8.0, 3.6)
-    data = effects.assign(effect=effects["effect"].map(names))
+    data = effects.assign(effect=effects["effect"].map(EFFECT_NAMES_ZH))
     sns.barplot(data=data, x="group", y="amount", hue="effect", ax=ax, errorbar=None)
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.set_title(title)

@@ -19,11 +19,16 @@ from typing import Any
 
 import pandas as pd
 
+from planlib.analysis import EFFECT_NAMES_ZH
+from planlib.calendar import HOLIDAY_NAMES_ZH
+
 __all__ = [
     "REMOVE_TAG",
     "LABELS",
     "FORMATS",
     "UNIT_KINDS",
+    "EFFECT_NAMES",
+    "HOLIDAY_NAMES",
     "swot_boxes",
     "heading",
     "note",
@@ -76,6 +81,10 @@ FORMATS: dict[str, str] = {
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
 }  # fmt: skip
+
+#: Labels of the factor-substitution effects and of the holidays (defined with their data).
+EFFECT_NAMES = EFFECT_NAMES_ZH
+HOLIDAY_NAMES = HOLIDAY_NAMES_ZH
 
 #: Labels of growth-point units.
 UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}

@@ -20,8 +20,11 @@ run_dir = None                     # the batch passes the output folder; None wr
 interactive = True                 # the batch passes False: no widgets'''
 
 
-def md(text):
-    return new_markdown_cell(text)
+def md(text, *tags):
+    cell = new_markdown_cell(text)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
 
 
 def code(text, *tags):
@@ -75,7 +78,7 @@ if rv.has_history:
         code("""\
 if not rv.core_weekly.empty:
     display(plots.weekly_lines(rv.core_weekly, title="A/B 类核心终端周销量 Weekly volume of core terminals"))
-    display(report.show_table(rv.holiday_uplift, caption="节日窗口销量与平日对比 Holiday windows against ordinary weeks", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(rv.holiday_uplift.replace({"holiday": report.HOLIDAY_NAMES}), caption="节日窗口销量与平日对比 Holiday windows against ordinary weeks", labels=report.LABELS, formats=report.FORMATS))
     display(report.note("节日提升 = 节日窗口周均销量 / 当年平日周均销量 − 1（核心终端周数据）。"))"""),
         code("""\
 if rv.has_history:
@@ -119,7 +122,7 @@ if not rv.growth_points.empty:
         code("""\
 if not rv.factor_effects.empty:
     display(plots.effects_bars(rv.factor_effects, title=f"{rv.years[-2]}→{last} 销售额变动分解 Revenue change by factor"))
-    display(report.show_table(rv.factor_effects, caption="销量、结构、价格效应（先数量后质量）", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(rv.factor_effects.replace({"effect": report.EFFECT_NAMES}), caption="销量、结构、价格效应（先数量后质量）", labels=report.LABELS, formats=report.FORMATS))
     display(report.note("三个效应依次替代，合计恰等于销售额变动。"))"""),
         md("## 9. 费用回顾 Spend review: where past spend paid"),
         code("""\
@@ -129,7 +132,7 @@ display(report.show_table(rv.activity_lift, caption="过往活动的销售提升
 display(report.note(review.spend_reading(rv)))"""),
         md("## 10. SWOT"),
         code("""report.swot_boxes(rv.swot)"""),
-        md("## 交互调整 Tune by hand (JupyterLab only)"),
+        md("## 交互调整 Tune by hand (JupyterLab only)", "remove_cell"),
         code("""\
 if interactive:
     display(widgets.review_panel(wb, rv, data))""", "remove_cell"),
