@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import maximum_flow
 
 from planlib.errors import DataError, HierarchyError, ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
+from planlib.schemas import LEVEL_DEPTH
 
 __all__ = [
     "SPLIT_METHODS",
@@ -323,22 +324,29 @@ def _child_month_matrix(history, window, children) -> pd.DataFrame:
     return wide.reindex(index=pd.Index(kids, dtype=object), columns=months).fillna(0.0)
 
 
+def _pa_core(y: np.ndarray) -> np.ndarray:
+    """proportion_averages on a children x months matrix."""
+    parent_total = float(y.sum())
+    return y.sum(axis=1) / parent_total if parent_total > 0 else np.zeros(len(y))
+
+
+def _ap_core(y: np.ndarray) -> np.ndarray:
+    """average_proportions on a children x months matrix; zero-parent months skipped."""
+    parent = y.sum(axis=0)
+    used = parent > 0
+    if not used.any():
+        return np.zeros(len(y))
+    return (y[:, used] / parent[used]).mean(axis=1)
+
+
 def _proportion_averages(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
-    parent_total = float(y.to_numpy().sum())
-    share = y.sum(axis=1) / parent_total if parent_total > 0 else y.sum(axis=1) * 0.0
-    return share.rename("share")
+    return pd.Series(_pa_core(y.to_numpy()), index=y.index, name="share")
 
 
 def _average_proportions(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
-    values = y.to_numpy()
-    parent = values.sum(axis=0)
-    used = parent > 0  # months with a zero parent are skipped
-    if not used.any():
-        return pd.Series(0.0, index=y.index, name="share")
-    share = (values[:, used] / parent[used]).mean(axis=1)
-    return pd.Series(share, index=y.index, name="share")
+    return pd.Series(_ap_core(y.to_numpy()), index=y.index, name="share")
 
 
 def _potential(history=None, *, window=None, children=None, potential=None) -> pd.Series:
@@ -397,7 +405,7 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
         (default 24), or the months present between two dates inclusive.
     children : sequence, optional
         The children to return, in this order; default the children in ``history``
-        (sorted) or in ``potential``.
+        (sorted) or in ``potential``. History rows of other children are ignored.
 
     Returns
     -------
@@ -556,7 +564,7 @@ def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, hold
         Last year's actual per child; needed for ``floor``. Children not in it have no floor.
     floor : float or Series, optional
         The largest shrink allowed against last year, as a fraction (0.1 = at most 10%
-        below last year); per child when a Series.
+        below last year); per child when a Series (children not in it have no floor).
     cap : Series, optional
         Upper bound per child (e.g. its potential). Children not in it have no cap.
     holds : dict, optional
@@ -614,7 +622,7 @@ def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, hold
         ly = last_year if isinstance(last_year, pd.Series) else pd.Series(last_year)
         ly = ly.reindex(idx).fillna(0.0).to_numpy(dtype=float)
         _check_amounts(ly, idx, "last_year")
-        fl = floor.reindex(idx) if isinstance(floor, pd.Series) else pd.Series(float(floor), index=idx)
+        fl = floor.reindex(idx).fillna(1.0) if isinstance(floor, pd.Series) else pd.Series(float(floor), index=idx)
         fl = fl.to_numpy(dtype=float, na_value=np.nan)
         if (~np.isfinite(fl) | (fl < 0) | (fl > 1)).any():
             raise SplitError(f"floor must be a fraction between 0 and 1 (0.1 = at most 10% below last year), got {floor!r}")
@@ -939,8 +947,9 @@ def split_down(
     Returns
     -------
     DataFrame
-        ``region_id, parent_id, level, target`` in tree order, the root first; each
-        parent's children sum exactly to its target.
+        ``region_id, parent_id, level, target`` in tree order, the root first (its
+        parent_id missing when it is the tree's root); each parent's children sum
+        exactly to its target.
 
     Raises
     ------
@@ -987,25 +996,36 @@ def split_down(
         win = (months[0], months[-1]) if len(months) else window
     else:
         win = window
-    # roll each fact up to the region and all its ancestors, then group by parent
+    # roll each fact up to the region and all its ancestors: one region x month matrix
     leaf = h.groupby(["child", "month"], as_index=False)["value"].sum()
     chains = [(rid, a) for rid in pd.unique(leaf["child"]) for a in (rid, *tree.ancestors(rid))]
     link = pd.DataFrame(chains, columns=["child", "region"])
-    node = leaf.merge(link, on="child").groupby(["region", "month"], as_index=False)["value"].sum()
-    node["parent"] = [tree.parent(rid) for rid in node["region"]]
-    by_parent = {
-        p: g[["region", "month", "value"]].rename(columns={"region": "child"})
-        for p, g in node.dropna(subset=["parent"]).groupby("parent", sort=False)
-    }
-    empty = pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
-                          "value": pd.Series([], dtype=float)})
+    node = leaf.merge(link, on="child").groupby(["region", "month"])["value"].sum().unstack("month", fill_value=0.0)
+    node_values = node.to_numpy(dtype=float)
+    node_row = {rid: i for i, rid in enumerate(node.index)}
+    n_months = node_values.shape[1]
+
+    def history_shares(kids: tuple) -> pd.Series:
+        y = np.zeros((len(kids), n_months))
+        for j, kid in enumerate(kids):
+            i = node_row.get(kid)
+            if i is not None:
+                y[j] = node_values[i]
+        parts = {"proportion_averages": _pa_core, "average_proportions": _ap_core}
+        if method in parts:
+            return pd.Series(parts[method](y), index=pd.Index(kids, dtype=object), name="share")
+        # potential, equal, blend: the general path on this parent's tidy history
+        tidy = pd.DataFrame(
+            {"child": np.repeat(np.asarray(kids, dtype=object), n_months),
+             "month": np.tile(node.columns.to_numpy(), len(kids)), "value": y.ravel()}
+        )
+        sub_potential = potential.reindex(list(kids)) if isinstance(potential, pd.Series) else potential
+        return shares_for(method, tidy, potential=sub_potential, weights=weights, window=win, children=kids)
 
     base_depth = len(tree.ancestors(start))
     if levels is None:
         max_depth = None
     elif isinstance(levels, str):
-        from planlib.schemas import LEVEL_DEPTH
-
         if levels not in LEVEL_DEPTH:
             raise ParamsError(f"unknown level {levels!r}; valid levels: {', '.join(LEVEL_DEPTH)}")
         max_level = LEVEL_DEPTH[levels]
@@ -1028,14 +1048,9 @@ def split_down(
         if max_depth is not None and len(tree.ancestors(rid)) + 1 > max_depth:
             continue
         if isinstance(levels, str):
-            from planlib.schemas import LEVEL_DEPTH
-
             if any(LEVEL_DEPTH.get(tree.level(k), 99) > max_level for k in kids):
                 continue
-        sub_potential = potential.reindex(list(kids)) if isinstance(potential, pd.Series) else potential
-        shares = shares_for(
-            method, by_parent.get(rid, empty), potential=sub_potential, weights=weights, window=win, children=kids
-        )
+        shares = history_shares(kids)
         if float(shares.sum()) == 0:
             if len(kids) > 1 and target[rid] != 0:
                 no_basis.append(f"{rid} ({_fmt(float(target[rid]))} over {len(kids)} children)")

@@ -418,3 +418,34 @@ def test_split_down_rejects_unknown_regions_and_methods():
         split_down(TREE, 1000, bad)
     with pytest.raises(ParamsError, match="valid methods"):
         split_down(TREE, 1000, LEAF_HISTORY, method="top_down")
+
+
+def test_split_down_blend_goes_through_the_general_path():
+    # HQ: proportion_averages gives P1 1, P2 0; equal gives 1/2 each -> 3/4 and 1/4
+    out = split_down(
+        TREE, 1000, LEAF_HISTORY, method="blend", weights={"proportion_averages": 0.5, "equal": 0.5}
+    )
+    t = out.set_index("region_id")["target"]
+    assert (t["P1"], t["P2"], t["C1"], t["C2"]) == (750, 250, 375, 375)
+    _check_reaggregates(out)
+
+
+def test_fit_table_reports_margins_the_seed_cannot_reach():
+    # row 1 may only use column b, whose total is 0
+    seed = pd.DataFrame([[1.0, 0.0], [0.0, 1.0]], columns=["a", "b"])
+    with pytest.raises(SplitError, match="did not fit its margins in 50 rounds"):
+        fit_table(seed, [1.0, 1.0], [2.0, 0.0], max_iter=50)
+
+
+def test_constrain_split_zero_free_shares_spread_evenly_with_warning():
+    with pytest.warns(PlanWarning, match="spread evenly"):
+        out = constrain_split(10, pd.Series({"a": 0.0, "b": 0.0}), cap=pd.Series({"a": 3.0}))
+    assert out.to_dict() == {"a": 3, "b": 7}
+
+
+def test_round_table_in_cents_keeps_margins_exact():
+    fitted = fit_table(pd.DataFrame(np.ones((2, 3))), [1.0, 1.0], [0.67, 0.67, 0.66])
+    out = round_table(fitted, [1.0, 1.0], [0.67, 0.67, 0.66], unit=0.01)
+    assert_allclose(out.sum(axis=1).to_numpy(), [1.0, 1.0], atol=1e-9)
+    assert_allclose(out.sum(axis=0).to_numpy(), [0.67, 0.67, 0.66], atol=1e-9)
+    assert set(np.round(out.to_numpy().ravel(), 2)) <= {0.33, 0.34}
