@@ -70,6 +70,9 @@ __all__ = [
     "RunSettings",
     "Analysis",
     "Swot",
+    "Milestone",
+    "Targets",
+    "Split",
     "PlanParams",
     "load_plan",
     "load_snapshot",
@@ -476,6 +479,55 @@ class Swot(_Section):
         return {box: tuple(getattr(self, box)) for box in ("strengths", "weaknesses", "opportunities", "threats")}
 
 
+class Milestone(_Section):
+    """A staged distribution goal: by ``date``, ``coverage`` of the key (A/B) terminals buy."""
+
+    stage: Line
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra=_says("an ISO date such as 2027-06-30"))
+    coverage: float = Field(gt=0, le=1)
+
+
+class Targets(_Section):
+    """
+    Assumptions of target setting.
+
+    Attributes
+    ----------
+    stretch : float, default 0.05
+        "Jump and touch" (跳一跳,摸得着): the target is the baseline forecast × (1 + stretch).
+    unit : int, default 1
+        The plan's volume unit; every split is rounded to multiples of it, exactly.
+    milestones : tuple of Milestone
+        Staged coverage goals of the key terminals (e.g. 40% by mid-year, 60% by year end).
+    """
+
+    stretch: float = Field(0.05, ge=-0.5, le=1.0)
+    unit: int = Field(1, ge=1)
+    milestones: tuple[Milestone, ...] = ()
+
+
+class Split(_Section):
+    """
+    How targets are split down the pyramid.
+
+    Attributes
+    ----------
+    method : str, default "proportion_averages"
+        One of proportion_averages, average_proportions, potential, equal, blend.
+    weights : mapping, default {}
+        For ``blend``: method -> weight.
+    floor : float or None, default 0.2
+        No child is asked to shrink more than this fraction against last year.
+    history_years : int, default 2
+        Years of history behind the shares (the seed's minimum is two).
+    """
+
+    method: Literal["proportion_averages", "average_proportions", "potential", "equal", "blend"] = "proportion_averages"
+    weights: dict[str, float] = Field(default_factory=dict)
+    floor: float | None = Field(0.2, ge=0, le=1)
+    history_years: int = Field(2, ge=1, le=10)
+
+
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -513,6 +565,10 @@ class PlanParams(_Section):
         Analysis assumptions (overridable).
     swot : Swot
         The analyst's SWOT lines (overridable).
+    targets : Targets
+        Stretch, the plan's unit, staged milestones (overridable).
+    split : Split
+        Split method, weights, floor and history window (overridable).
     region_overrides, scenarios : Path or None
         Absolute folders of the region override and scenario files.
     source_files : tuple of Path
@@ -538,6 +594,8 @@ class PlanParams(_Section):
     run: RunSettings = RunSettings()
     analysis: Analysis = Analysis()
     swot: Swot = Swot()
+    targets: Targets = Targets()
+    split: Split = Split()
     region_overrides: Path | None = Field(
         None, strict=False, json_schema_extra=_says("a folder beside the plan holding <region_id>.yaml files")
     )

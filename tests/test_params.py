@@ -178,7 +178,7 @@ def test_load_plan_unknown_key_in_region_file_names_that_file(plan: Path):
     region_file = write(plan.parent, "regions/K1.yaml", "analysis:\n  history_years: 2\nbudgte: {}\n")
     with pytest.raises(ParamsError) as exc:
         load_plan(plan, region="K1")
-    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot"]
+    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot, targets, split"]
 
 
 def test_load_plan_wrong_type_in_region_file_names_that_file(plan: Path):
@@ -548,8 +548,28 @@ def test_override_yaml_rejects_unknown_plan_level_and_wrong_type():
 def test_params_all_is_pinned():
     assert params.__all__ == [
         "BASE_SCENARIO", "SNAPSHOT_NAME", "PLAN_KEYS", "RUNTIME_KEYS", "OVERRIDABLE", "StrictLoader",
-        "Scope", "RunSettings", "Analysis", "Swot", "PlanParams", "load_plan", "load_snapshot",
+        "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "PlanParams", "load_plan", "load_snapshot",
         "write_snapshot", "override_yaml",
     ]  # fmt: skip
-    assert params.OVERRIDABLE == ("analysis", "swot")
+    assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split")
     assert set(PlanParams.model_fields) == params.PLAN_KEYS | params.RUNTIME_KEYS | set(params.OVERRIDABLE)
+
+
+def test_load_plan_targets_and_split_sections(tmp_path):
+    text = PLAN + (
+        "targets:\n  stretch: 0.08\n  milestones:\n    - {stage: 一阶段, date: \"2027-06-30\", coverage: 0.4}\n"
+        "split:\n  method: average_proportions\n  floor: 0.1\n"
+    )
+    plan = write(tmp_path, "plan.yaml", text.replace("region_overrides: regions\n", "").replace("scenarios: scenarios\n", ""))
+    p = load_plan(plan)
+    assert p.targets.stretch == 0.08 and p.targets.milestones[0].coverage == 0.4
+    assert p.split.method == "average_proportions" and p.split.floor == 0.1 and p.split.history_years == 2
+
+
+def test_load_plan_unknown_split_method_lists_the_valid_ones(tmp_path):
+    text = PLAN.replace("region_overrides: regions\n", "").replace("scenarios: scenarios\n", "") + "split:\n  method: gut_feeling\n"
+    plan = write(tmp_path, "plan.yaml", text)
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    (line,) = errors_of(exc)
+    assert "split.method" in line and "gut_feeling" in line and "proportion_averages" in line
