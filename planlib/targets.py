@@ -1,0 +1,755 @@
+"""
+Setting targets: a baseline from history, the stretch on top, and the checks around it.
+
+The seed asks for targets the team can "jump and touch" (跳一跳,摸得着): history's
+trend and seasonality first, a stretch set in the params on top, and the flat
+"+20% for pressure" habit shown only as a comparison. Sales targets never travel
+alone: revenue, gross margin, expenses and profit are set together (DOMAIN §1, §5).
+
+Public functions
+----------------
+baseline                 next year's volume from history (damped Holt-Winters, or fallbacks)
+festival_month_shares    the plan year's month shares, Spring Festival aligned to its real date
+set_targets              volume, revenue, gross margin, expenses, profit and market share targets
+milestones               staged coverage goals for key terminals (40% by stage 1, 60% by stage 2)
+reconcile                top-down (分配方式) against bottom-up (上行方式) numbers, per child
+reconcile_summary        totals and gap of a reconciliation
+diagnostics              implied growth per child against its trend and potential
+fairness                 spread of implied growth across children
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planlib import analysis, calendar
+from planlib.errors import ParamsError, PlanWarning
+from planlib.split import round_to_total
+
+__all__ = [
+    "Baseline",
+    "RECONCILE_METHODS",
+    "TARGET_KINDS",
+    "baseline",
+    "festival_month_shares",
+    "set_targets",
+    "milestones",
+    "reconcile",
+    "reconcile_summary",
+    "diagnostics",
+    "fairness",
+]
+
+#: Target kinds of :func:`set_targets`, in row order.
+TARGET_KINDS: tuple[str, ...] = ("volume", "revenue", "gross_margin", "expenses", "profit", "market_share")
+
+#: Growth clip of the short-history baseline (12–23 months).
+GROWTH_CLIP = 0.30
+#: The "+20% for pressure" habit, shown as a comparison only.
+FLAT_PRESSURE = 0.20
+_SF_LEAD_DAYS = calendar.HOLIDAY_WINDOWS["spring_festival"][0]  # slot 1 starts 21 days before SF
+
+
+# -- baseline ----------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """
+    A region's baseline for the plan year.
+
+    Attributes
+    ----------
+    annual : float
+        The plan year's baseline total (≥ 0).
+    monthly : Series
+        Index 1–12 (calendar month of the plan year), summing to ``annual``; the split
+        follows :func:`festival_month_shares`.
+    method : str
+        ``holt_winters_damped``, ``last12_growth``, ``run_rate`` or ``zero``.
+    history_years : DataFrame
+        year, value, growth — complete calendar years of history; growth is
+        value_t / value_{t−1} − 1 (NaN for the first year or a zero base).
+    cagr : float
+        Compound growth from the first to the last complete year (NaN with fewer than two).
+    """
+
+    annual: float
+    monthly: pd.Series
+    method: str
+    history_years: pd.DataFrame
+    cagr: float
+
+
+def _month_series(monthly: pd.DataFrame, value: str) -> pd.Series:
+    """Monthly totals on a gap-free month-start index (absent months are 0), leading zeros trimmed."""
+    missing = [c for c in ("date", value) if c not in monthly.columns]
+    if missing:
+        raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+    if monthly.empty:
+        return pd.Series(dtype="float64")
+    dates = pd.to_datetime(monthly["date"]).dt.to_period("M").dt.to_timestamp()
+    values = pd.to_numeric(monthly[value], errors="coerce").astype("float64")
+    if values.isna().any():
+        raise ParamsError(f"monthly {value} has missing or non-numeric values; fix them before planning")
+    s = values.groupby(dates.to_numpy()).sum().sort_index()
+    full = pd.date_range(s.index.min(), s.index.max(), freq="MS")
+    s = s.reindex(full, fill_value=0.0)
+    nonzero = np.flatnonzero(s.to_numpy() != 0)
+    return s.iloc[nonzero[0] :] if len(nonzero) else s.iloc[0:0]
+
+
+def _history_years(s: pd.Series) -> tuple[pd.DataFrame, float]:
+    years = s.groupby(s.index.year).agg(["sum", "count"])
+    years = years[years["count"] == 12]
+    out = pd.DataFrame({"year": years.index.astype("int64"), "value": years["sum"].to_numpy(dtype="float64")})
+    prev = out["value"].shift(1)
+    consecutive = out["year"].diff() == 1
+    out["growth"] = (out["value"] / prev.where((prev > 0) & consecutive)) - 1.0
+    if len(out) >= 2:
+        rate = analysis.cagr(out["value"].iloc[0], out["value"].iloc[-1], int(out["year"].iloc[-1] - out["year"].iloc[0]))
+    else:
+        rate = float("nan")
+    return out, rate
+
+
+def _growth_annual(s: pd.Series, horizon: int) -> float:
+    """Last 12 months × (1 + g)^(horizon / 12), g the recent growth clipped to ±30%."""
+    last12 = float(s.iloc[-12:].sum())
+    m = min(len(s) - 12, 12)
+    g = 0.0
+    if m >= 1:
+        recent = float(s.iloc[-m:].sum())
+        year_before = float(s.iloc[-12 - m : -12].sum())
+        if year_before > 0:
+            g = float(np.clip(recent / year_before - 1.0, -GROWTH_CLIP, GROWTH_CLIP))
+    return last12 * (1.0 + g) ** (horizon / 12.0)
+
+
+def _ets_annual(s: pd.Series, horizon: int) -> tuple[float | None, str]:
+    """The plan year's total from damped additive Holt-Winters, or (None, why the fit is not usable)."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = ExponentialSmoothing(
+                s.to_numpy(dtype="float64"),
+                trend="add",
+                damped_trend=True,
+                seasonal="add",
+                seasonal_periods=12,
+                initialization_method="estimated",
+            )
+            path = np.asarray(model.fit().forecast(horizon), dtype="float64")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            return None, f"the fit failed ({exc})"
+    # a fit that did not converge is not trusted; other numeric warnings raised during the
+    # optimiser's trial steps are harmless as long as the forecast itself is finite
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return None, "the optimiser did not converge"
+    plan = path[-12:]
+    if not np.isfinite(plan).all():
+        return None, "the forecast is not finite"
+    return float(plan.sum()), ""
+
+
+def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> Baseline:
+    """
+    Forecast a region's plan-year total from its monthly history.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        One region's monthly rows: ``date`` (any day of the month) and ``value``;
+        rows of the same month are summed, absent months count as 0 and months
+        before the first sale are dropped.
+    plan_year : int
+        The year being planned; history must end before it.
+    value : str, default "volume"
+        The column to forecast.
+
+    Returns
+    -------
+    Baseline
+
+    Raises
+    ------
+    ParamsError
+        If a column is missing, a value is not numeric, or history reaches into the plan year.
+
+    Warns
+    -----
+    PlanWarning
+        One per call, naming every fallback taken: fewer than 12 months or all zeros
+        (run rate / zero), a Holt-Winters fit that fails (the 12-month method is used),
+        a month split without a complete festival year (see :func:`festival_month_shares`).
+
+    Notes
+    -----
+    With n months of history ending h months before the end of the plan year:
+
+    - n ≥ 24 — ``holt_winters_damped``: statsmodels ``ExponentialSmoothing`` with
+      additive damped trend and additive seasonality (period 12), parameters by
+      maximum likelihood; annual = Σ of the last 12 of the h forecast months.
+      A fit that raises, warns of non-convergence or forecasts non-finite values
+      falls back to ``last12_growth`` with a PlanWarning.
+    - 12 ≤ n < 24 — ``last12_growth``: annual = L12 · (1 + g)^(h/12), L12 the last
+      12 months' total and g = Σ last m months / Σ the same m months a year earlier − 1,
+      m = min(n − 12, 12) (g = 0 when m = 0 or the base is 0), clipped to ±30%.
+    - 0 < n < 12 — ``run_rate``: annual = 12 · mean of the months.
+    - all zeros or no history — ``zero``: annual = 0.
+
+    The annual total is clipped at ≥ 0. Its months are annual × the plan year's
+    :func:`festival_month_shares`, never the calendar-month seasonality of the
+    forecast, because Spring Festival moves between January and February.
+    """
+    s = _month_series(monthly, value)
+    history_years, rate = _history_years(s)
+    months = pd.RangeIndex(1, 13, name="month")
+    if s.empty:
+        warnings.warn(
+            f"no {value} history (all zeros or no rows): the {plan_year} baseline is 0",
+            PlanWarning,
+            stacklevel=2,
+        )
+        return Baseline(0.0, pd.Series(0.0, index=months, name=value), "zero", history_years, rate)
+    end = pd.Timestamp(plan_year, 12, 1)
+    last = s.index[-1]
+    horizon = (end.year - last.year) * 12 + (end.month - last.month)
+    if horizon < 12:
+        raise ParamsError(
+            f"history runs to {last:%Y-%m}, inside the plan year {plan_year}; pass history before {plan_year}"
+        )
+    n = len(s)
+    notes = []  # one PlanWarning per call, however many fallbacks were taken
+    if n >= 24:
+        annual, why = _ets_annual(s, horizon)
+        method = "holt_winters_damped"
+        if annual is None:
+            notes.append(
+                f"Holt-Winters did not fit the {n} months of {value} ({why}): the baseline is "
+                "the last 12 months × recent growth"
+            )
+            annual, method = _growth_annual(s, horizon), "last12_growth"
+    elif n >= 12:
+        annual, method = _growth_annual(s, horizon), "last12_growth"
+    else:
+        notes.append(f"only {n} months of {value} history: the {plan_year} baseline is 12 × their mean (run rate)")
+        annual, method = 12.0 * float(s.mean()), "run_rate"
+    annual = max(float(annual), 0.0)
+    shares, share_note = _festival_shares(pd.DataFrame({"date": s.index, value: s.to_numpy()}), plan_year, value)
+    if share_note:
+        notes.append(share_note)
+    if notes:
+        warnings.warn("; ".join(notes), PlanWarning, stacklevel=2)
+    return Baseline(annual, (shares * annual).rename(value), method, history_years, rate)
+
+
+# -- festival-aligned month shares -----------------------------------------------------------
+def _festival_year_days(fy: int, slot_shares: np.ndarray) -> pd.Series:
+    """Per-day share of festival year ``fy``: each slot's share spread evenly over its days."""
+    sf0 = pd.Timestamp(calendar.spring_festival(fy))
+    sf1 = pd.Timestamp(calendar.spring_festival(fy + 1))
+    lead = pd.Timedelta(days=_SF_LEAD_DAYS)
+    start, length = sf0 - lead, (sf1 - sf0) / 12
+    days = pd.date_range(start, sf1 - lead - pd.Timedelta(days=1), freq="D")
+    edges = np.array([start + k * length for k in range(1, 13)], dtype="datetime64[ns]")
+    slot = np.minimum(np.searchsorted(edges, days.to_numpy(), side="right"), 11)
+    per_slot_days = np.bincount(slot, minlength=12)
+    per_day = slot_shares[slot] / np.where(per_slot_days[slot] > 0, per_slot_days[slot], 1)
+    return pd.Series(per_day, index=days)
+
+
+def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str]:
+    """Shares (index 1–12) and the fallback message ('' when the festival profile was used)."""
+    months = pd.RangeIndex(1, 13, name="month")
+    frame = monthly[["date", value]].copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
+    frame = frame.groupby("date", as_index=False)[value].sum()
+    profile = analysis.seasonal_profile(frame, value=value, align="spring_festival")
+    profile = profile[profile["share"].notna()]
+    if not profile.empty:
+        avg = profile.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
+        if avg.sum() > 0:
+            avg = (avg / avg.sum()).to_numpy(dtype="float64")
+            days = pd.concat([_festival_year_days(plan_year - 1, avg), _festival_year_days(plan_year, avg)])
+            days = days[days.index.year == plan_year]
+            by_month = days.groupby(days.index.month).sum().reindex(range(1, 13), fill_value=0.0)
+            return pd.Series(by_month.to_numpy() / by_month.sum(), index=months, name="share"), ""
+    dates = frame["date"]
+    cal = analysis.seasonal_profile(
+        frame.assign(year=dates.dt.year, month=dates.dt.month), value=value, align="calendar"
+    )
+    cal = cal[cal["share"].notna()]
+    if not cal.empty:
+        avg = cal.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
+        if avg.sum() > 0:
+            msg = (
+                f"no complete festival year of {value} history: the {plan_year} month split uses the "
+                "calendar-month profile, so it does not follow the Spring Festival date"
+            )
+            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share"), msg
+    days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
+    msg = f"no complete year of {value} history: the {plan_year} month split is even by days"
+    return pd.Series(days_in / days_in.sum(), index=months, name="share"), msg
+
+
+def festival_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.Series:
+    """
+    The plan year's calendar-month shares from the festival-aligned seasonal profile.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        ``date`` (month start) and ``value`` for one region; rows of a month are summed.
+    plan_year : int
+    value : str, default "volume"
+
+    Returns
+    -------
+    Series
+        Index 1–12 (``month``), named ``share``, summing to 1.
+
+    Warns
+    -----
+    PlanWarning
+        When no complete festival year exists (the calendar-month profile averaged over
+        complete calendar years is used) or no complete year at all (even by days).
+
+    Notes
+    -----
+    1. Profile: for every complete festival year Y of history,
+       :func:`planlib.analysis.seasonal_profile` (``align="spring_festival"``) gives
+       slot shares s_{Y,k}; the profile is s̄_k = mean_Y s_{Y,k}, renormalised.
+    2. Mapping: with SF_p the plan year's Spring Festival and L_p = (SF_{p+1} − SF_p)/12,
+       slot k of festival year p covers [SF_p − 21d + (k−1)L_p, SF_p − 21d + k·L_p);
+       each of its n_k days gets s̄_k / n_k (a day belongs to the slot holding its
+       midnight, as in the profile). Days of the plan year before SF_p − 21d belong to
+       festival year p − 1 and get the same profile on that year's slots.
+    3. share_m = Σ_{days d in month m of the plan year} w_d / Σ_{days of the plan year} w_d.
+
+    Examples
+    --------
+    A Spring Festival in February (2026-02-17) puts the festival season in February,
+    one in January (2025-01-29) in January.
+    """
+    missing = [c for c in ("date", value) if c not in monthly.columns]
+    if missing:
+        raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+    shares, msg = _festival_shares(monthly, plan_year, value)
+    if msg:
+        warnings.warn(msg, PlanWarning, stacklevel=2)
+    return shares
+
+
+# -- target kinds ------------------------------------------------------------------------------
+def _finite(x, what: str, *, low: float | None = None) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise ParamsError(f"{what} must be a number, got {x!r}") from None
+    if not math.isfinite(v) or (low is not None and v < low):
+        bound = f" ≥ {low:g}" if low is not None else ""
+        raise ParamsError(f"{what} must be a finite number{bound}, got {x!r}")
+    return v
+
+
+def _kinds(volume: float, price: float, cost: float, expenses: float | None, ratio: float | None, market: float | None) -> list[float]:
+    revenue = volume * price
+    margin = revenue - volume * cost
+    spend = expenses if expenses is not None else ratio * revenue
+    share = volume / market if market is not None and market > 0 else float("nan")
+    return [volume, revenue, margin, spend, margin - spend, share]
+
+
+def set_targets(
+    monthly_own: pd.DataFrame,
+    plan_year: int,
+    *,
+    stretch: float = 0.05,
+    unit_price: float,
+    unit_cost: float,
+    expenses: float | None = None,
+    expense_ratio: float | None = None,
+    market_volume: float | None = None,
+) -> pd.DataFrame:
+    """
+    Sales and profit targets together: volume, revenue, gross margin, expenses, profit, share.
+
+    Parameters
+    ----------
+    monthly_own : DataFrame
+        One region's own monthly sales: ``date`` and ``volume`` (``revenue`` may be present).
+    plan_year : int
+    stretch : float, default 0.05
+        "Jump and touch" on top of the baseline (a fraction; > −1).
+    unit_price, unit_cost : float
+        Planned price and unit variable cost.
+    expenses : float, optional
+        The budget's expense total; takes precedence over ``expense_ratio``.
+    expense_ratio : float, optional
+        Expenses / revenue from history, used when no budget figure is given.
+    market_volume : float, optional
+        The category's volume in the plan year; market share is NaN without it.
+
+    Returns
+    -------
+    DataFrame
+        One row per kind of :data:`TARGET_KINDS`: kind, baseline, target, flat20, basis.
+
+    Raises
+    ------
+    ParamsError
+        If a number is invalid, or neither ``expenses`` nor ``expense_ratio`` is given.
+
+    Warns
+    -----
+    PlanWarning
+        From :func:`baseline` (short or zero history).
+
+    Notes
+    -----
+    For each column the volume V is: baseline B (:func:`baseline` of ``volume``),
+    target T = B · (1 + stretch), flat20 F = 1.2 · V_ly, with V_ly the last 12 months
+    of actuals (the previous year when history ends in December; 12 × their mean
+    when shorter). Then, with P the unit price and C the unit cost:
+
+    - revenue R = V · P
+    - gross margin GM = R − V · C
+    - expenses E = the budget figure when given (the same in every column), else e · R
+    - profit = GM − E
+    - market share = V / M (NaN when M is unknown or 0)
+    """
+    stretch = _finite(stretch, "stretch")
+    if stretch <= -1:
+        raise ParamsError(f"stretch must be above −1 (−100%), got {stretch!r}")
+    price = _finite(unit_price, "unit_price", low=0.0)
+    cost = _finite(unit_cost, "unit_cost", low=0.0)
+    if expenses is None and expense_ratio is None:
+        raise ParamsError("set_targets needs expenses (the budget's figure) or expense_ratio (from history)")
+    spend = _finite(expenses, "expenses", low=0.0) if expenses is not None else None
+    ratio = _finite(expense_ratio, "expense_ratio", low=0.0) if expense_ratio is not None else None
+    market = _finite(market_volume, "market_volume", low=0.0) if market_volume is not None else None
+
+    base = baseline(monthly_own, plan_year, value="volume")
+    s = _month_series(monthly_own, "volume")
+    last = s.iloc[-12:]
+    v_ly = float(last.sum()) if len(last) == 12 else 12.0 * float(last.mean()) if len(last) else 0.0
+    ly_label = (
+        f"{last.index[0]:%Y-%m}–{last.index[-1]:%Y-%m}" if len(last) else "no history"
+    )
+    volumes = {"baseline": base.annual, "target": base.annual * (1.0 + stretch), "flat20": v_ly * (1.0 + FLAT_PRESSURE)}
+    cols = {k: _kinds(v, price, cost, spend, ratio, market) for k, v in volumes.items()}
+    exp_basis = f"budget figure {spend:,.0f}" if spend is not None else f"expense ratio {ratio:.1%} × revenue"
+    basis = [
+        f"baseline {base.method} × (1 + stretch {stretch:.1%}); flat20 = 1.2 × actual {ly_label}",
+        f"volume × unit price {price:g}",
+        f"revenue − volume × unit cost {cost:g}",
+        exp_basis,
+        "gross margin − expenses",
+        f"volume / market volume {market:,.0f}" if market else "market volume unknown",
+    ]
+    return pd.DataFrame({"kind": list(TARGET_KINDS), **cols, "basis": basis})
+
+
+# -- staged milestones ------------------------------------------------------------------------
+def milestones(key_terminals: int, stages: Sequence[tuple[str, float]]) -> pd.DataFrame:
+    """
+    Staged distribution goals: how many key terminals must carry the product by each date.
+
+    Parameters
+    ----------
+    key_terminals : int
+        Number of key (e.g. A and B class) terminals in the area.
+    stages : sequence of (date, coverage)
+        Each stage's due date (ISO string) and coverage of key terminals (a fraction
+        in (0, 1]), e.g. ``[("2026-06-30", 0.4), ("2026-12-31", 0.6)]``.
+
+    Returns
+    -------
+    DataFrame
+        stage (1, 2, …), date (Timestamp), coverage, terminals (int64).
+
+    Raises
+    ------
+    ParamsError
+        If ``key_terminals`` is not a non-negative integer, a date does not parse,
+        a coverage is outside (0, 1], or coverages or dates do not strictly rise.
+
+    Notes
+    -----
+    terminals_s = ceil(coverage_s · N), computed after rounding the product to 9
+    decimals so that 0.6 · 5 counts 3 terminals, not 4.
+    """
+    if isinstance(key_terminals, bool) or not isinstance(key_terminals, (int, np.integer)) or key_terminals < 0:
+        raise ParamsError(f"key_terminals must be a non-negative integer, got {key_terminals!r}")
+    if len(stages) == 0:
+        raise ParamsError("milestones need at least one (date, coverage) stage")
+    dates, coverages = [], []
+    for i, stage in enumerate(stages, start=1):
+        try:
+            when, cov = stage
+        except (TypeError, ValueError):
+            raise ParamsError(f"stage {i} must be a (date, coverage) pair, got {stage!r}") from None
+        try:
+            dates.append(pd.Timestamp(when))
+        except (TypeError, ValueError):
+            raise ParamsError(f"stage {i} date {when!r} is not a date (use ISO, e.g. '2026-06-30')") from None
+        c = _finite(cov, f"stage {i} coverage")
+        if not 0 < c <= 1:
+            raise ParamsError(f"stage {i} coverage must be in (0, 1], got {cov!r}")
+        coverages.append(c)
+    for i in range(1, len(stages)):
+        if coverages[i] <= coverages[i - 1]:
+            raise ParamsError(
+                f"coverages must rise stage by stage: stage {i + 1} ({coverages[i]:.0%}) is not above "
+                f"stage {i} ({coverages[i - 1]:.0%})"
+            )
+        if dates[i] <= dates[i - 1]:
+            raise ParamsError(f"stage dates must rise: stage {i + 1} ({dates[i]:%Y-%m-%d}) is not after stage {i}")
+    terminals = [math.ceil(round(c * key_terminals, 9)) for c in coverages]
+    return pd.DataFrame(
+        {
+            "stage": np.arange(1, len(stages) + 1, dtype="int64"),
+            "date": pd.DatetimeIndex(dates),
+            "coverage": np.array(coverages, dtype="float64"),
+            "terminals": np.array(terminals, dtype="int64"),
+        }
+    )
+
+
+# -- top-down vs bottom-up -------------------------------------------------------------------
+def _round_total(total: float, unit: float) -> float:
+    return round(total / unit) * unit
+
+
+def _take_top_down(td, bu, weight, unit):
+    return round_to_total(td, td.sum(), unit=unit)
+
+
+def _take_bottom_up(td, bu, weight, unit):
+    return round_to_total(bu, _round_total(bu.sum(), unit), unit=unit)
+
+
+def _blend(td, bu, weight, unit):
+    mixed = weight * td + (1.0 - weight) * bu
+    return round_to_total(mixed, _round_total(mixed.sum(), unit), unit=unit)
+
+
+def _scale_bottom_up(td, bu, weight, unit):
+    if bu.sum() == 0 and td.sum() != 0:
+        warnings.warn(
+            "no bottom-up proposals to scale (all zero): the top-down split is taken",
+            PlanWarning,
+            stacklevel=4,
+        )
+        return round_to_total(td, td.sum(), unit=unit)
+    return round_to_total(bu, td.sum(), unit=unit)
+
+
+#: Reconciliation choices between top-down (分配方式) and bottom-up (上行方式) numbers.
+RECONCILE_METHODS = {
+    "top_down": _take_top_down,
+    "bottom_up": _take_bottom_up,
+    "blend": _blend,
+    "scale_bottom_up": _scale_bottom_up,
+}
+
+
+def reconcile(
+    top_down: pd.Series,
+    bottom_up: pd.Series,
+    *,
+    method: str = "scale_bottom_up",
+    weight: float = 0.5,
+    unit=1,
+) -> pd.DataFrame:
+    """
+    Set top-down and bottom-up numbers side by side, with the gap and a reconciled number.
+
+    Parameters
+    ----------
+    top_down : Series
+        The allocated target per child (分配方式).
+    bottom_up : Series
+        The children's own proposals (上行方式); a child missing on either side counts 0.
+    method : {"scale_bottom_up", "top_down", "bottom_up", "blend"}
+        How the reconciled number is chosen (:data:`RECONCILE_METHODS`).
+    weight : float, default 0.5
+        Weight on top-down for ``blend``, in [0, 1].
+    unit : int or float, default 1
+        Rounding unit of the reconciled column.
+
+    Returns
+    -------
+    DataFrame
+        One row per child (top-down's order, then children only bottom-up names):
+        child, top_down, bottom_up, gap, gap_pct, reconciled.
+
+    Raises
+    ------
+    ParamsError
+        If ``method`` is unknown (the valid ones are listed) or ``weight`` is outside [0, 1].
+    SplitError
+        If an amount is negative or NaN, or the top-down total is not a multiple of ``unit``.
+
+    Warns
+    -----
+    PlanWarning
+        ``scale_bottom_up`` with all proposals zero: the top-down split is taken.
+
+    Notes
+    -----
+    gap_i = BU_i − TD_i; gap_pct_i = gap_i / TD_i (NaN when TD_i = 0). Reconciled, rounded
+    by largest remainder (:func:`planlib.split.round_to_total`) to an exact total:
+
+    - top_down: TD_i, total Σ TD
+    - bottom_up: BU_i, total Σ BU rounded to the unit
+    - blend: w · TD_i + (1 − w) · BU_i, total Σ of the blend rounded to the unit
+    - scale_bottom_up: BU_i · Σ TD / Σ BU, total Σ TD
+    """
+    try:
+        func = RECONCILE_METHODS[method]
+    except (KeyError, TypeError):
+        raise ParamsError(f"unknown reconcile method {method!r}; valid: {', '.join(RECONCILE_METHODS)}") from None
+    w = _finite(weight, "weight")
+    if not 0 <= w <= 1:
+        raise ParamsError(f"weight must be in [0, 1], got {weight!r}")
+    children = top_down.index.append(bottom_up.index[~bottom_up.index.isin(top_down.index)])
+    td = pd.Series(top_down.to_numpy(dtype="float64", na_value=np.nan), index=top_down.index).reindex(children, fill_value=0.0)
+    bu = pd.Series(bottom_up.to_numpy(dtype="float64", na_value=np.nan), index=bottom_up.index).reindex(children, fill_value=0.0)
+    reconciled = func(td, bu, w, unit)
+    gap = bu - td
+    return pd.DataFrame(
+        {
+            "child": children.to_numpy(),
+            "top_down": td.to_numpy(),
+            "bottom_up": bu.to_numpy(),
+            "gap": gap.to_numpy(),
+            "gap_pct": (gap / td.where(td != 0)).to_numpy(),
+            "reconciled": reconciled.to_numpy(),
+        }
+    )
+
+
+def reconcile_summary(frame: pd.DataFrame) -> dict:
+    """
+    Totals of a :func:`reconcile` frame.
+
+    Returns
+    -------
+    dict
+        top_down, bottom_up, gap, gap_pct, reconciled (totals), children,
+        children_above / children_below (bottom-up above / below top-down).
+
+    Notes
+    -----
+    gap = Σ BU − Σ TD; gap_pct = gap / Σ TD (NaN when Σ TD = 0).
+    """
+    td, bu = float(frame["top_down"].sum()), float(frame["bottom_up"].sum())
+    rec = frame["reconciled"].sum()
+    return {
+        "top_down": td,
+        "bottom_up": bu,
+        "gap": bu - td,
+        "gap_pct": (bu - td) / td if td != 0 else float("nan"),
+        "reconciled": rec.item() if hasattr(rec, "item") else rec,
+        "children": int(len(frame)),
+        "children_above": int((frame["gap"] > 0).sum()),
+        "children_below": int((frame["gap"] < 0).sum()),
+    }
+
+
+# -- diagnostics ---------------------------------------------------------------------------
+def diagnostics(
+    targets: pd.Series,
+    last_year: pd.Series,
+    trend: pd.Series,
+    potential: pd.Series | None,
+) -> pd.DataFrame:
+    """
+    Is each child's target fair and feasible? Implied growth against trend and potential.
+
+    Parameters
+    ----------
+    targets : Series
+        Target per child (the children of the result, in this order).
+    last_year : Series
+        Last year's actual per child; a missing child counts 0.
+    trend : Series
+        Each child's own trend growth (e.g. its CAGR), as a fraction; missing is NaN.
+    potential : Series or None
+        Each child's capacity (category potential or headroom ceiling); None or a
+        missing child means unknown.
+
+    Returns
+    -------
+    DataFrame
+        child, target, last_year, implied_growth, trend_growth, growth_vs_trend,
+        potential, beyond_potential (bool).
+
+    Notes
+    -----
+    implied_growth = target / last_year − 1 (NaN when last_year ≤ 0, e.g. a new child);
+    growth_vs_trend = implied_growth − trend_growth;
+    beyond_potential = target > potential (False when the potential is unknown).
+    """
+    children = targets.index
+    t = pd.Series(targets.to_numpy(dtype="float64", na_value=np.nan), index=children)
+    ly = last_year.astype("float64").reindex(children).fillna(0.0)
+    tr = trend.astype("float64").reindex(children)
+    pot = potential.astype("float64").reindex(children) if potential is not None else pd.Series(np.nan, index=children)
+    implied = t / ly.where(ly > 0) - 1.0
+    return pd.DataFrame(
+        {
+            "child": children.to_numpy(),
+            "target": t.to_numpy(),
+            "last_year": ly.to_numpy(),
+            "implied_growth": implied.to_numpy(),
+            "trend_growth": tr.to_numpy(),
+            "growth_vs_trend": (implied - tr).to_numpy(),
+            "potential": pot.to_numpy(),
+            "beyond_potential": (pot.notna() & (t > pot)).to_numpy(dtype=bool),
+        }
+    )
+
+
+def fairness(frame: pd.DataFrame) -> dict:
+    """
+    Spread of implied growth across children (a :func:`diagnostics` frame).
+
+    Returns
+    -------
+    dict
+        children (with a defined implied growth), std, iqr, min_child, min_growth,
+        max_child, max_growth, beyond_potential (count).
+
+    Notes
+    -----
+    std is the sample standard deviation (ddof = 1; NaN with fewer than two children);
+    iqr = Q3 − Q1 with linear interpolation between order statistics. Ties in min/max go
+    to the first child in frame order. Children without a defined growth are left out.
+    """
+    g = frame.set_index("child")["implied_growth"].dropna()
+    if g.empty:
+        min_child = max_child = None
+        lo = hi = float("nan")
+    else:
+        min_child, max_child = g.idxmin(), g.idxmax()
+        lo, hi = float(g.min()), float(g.max())
+    return {
+        "children": int(len(g)),
+        "std": float(g.std(ddof=1)) if len(g) >= 2 else float("nan"),
+        "iqr": float(g.quantile(0.75) - g.quantile(0.25)) if len(g) else float("nan"),
+        "min_child": min_child,
+        "min_growth": lo,
+        "max_child": max_child,
+        "max_growth": hi,
+        "beyond_potential": int(frame["beyond_potential"].sum()),
+    }
