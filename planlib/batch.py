@@ -26,13 +26,14 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planlib import __version__
-from planlib.errors import ParamsError, RunError
+from planlib.errors import ParamsError, PlanWarning, RunError
 from planlib.schemas import LEVEL_DEPTH, is_valid_region_id
 
 __all__ = [
@@ -283,6 +284,45 @@ def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[d
     write_atomic(run_dir / "index.html", render_portal(manifest, region_rows))
 
 
+#: Notebooks that read the run's results tables, and the plan-wide step that writes them.
+_NEEDS_TARGETS = ("20_split_targets",)
+
+
+def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[dict[str, Any]]:
+    """
+    Compute what is computed once for the whole plan before the notebooks run.
+
+    The targets are set at the root and split top-down, so they are one computation for
+    the plan, written to ``results/``; each region's 20_split_targets notebook reads its
+    rows. A failure here is recorded; the notebooks that need the results then fail with
+    a clear message, the others run as usual.
+    """
+    if not waves or not any(n in _NEEDS_TARGETS for n in nb_names):
+        return []
+    from planlib import archive as archive_mod
+    from planlib import targets
+
+    t0 = time.perf_counter()
+    step: dict[str, Any] = {"step": "targets", "status": "failed", "seconds": None, "error": None, "outputs": []}
+    try:
+        con = archive_mod.connect(plan.archive)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlanWarning)
+                pt = targets.plan_targets(plan, tree, con)
+            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
+        finally:
+            con.close()
+        names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
+        written = targets.write_results(pt, run_dir, plan_id=plan.plan_id, names=names)
+        step["outputs"] = [str(Path(p).relative_to(run_dir)) for p in written]
+        step["status"] = "succeeded"
+    except Exception as exc:  # recorded; the notebooks needing it fail with it
+        step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+    step["seconds"] = round(time.perf_counter() - t0, 2)
+    return [step]
+
+
 def run_plan(
     plan_path: str | Path,
     *,
@@ -446,6 +486,7 @@ def run_plan(
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
     manifest["entries"] = ordered_entries()
+    manifest["plan_steps"] = _plan_steps(base, tree, run_dir, nb_names, waves)
     _write_manifest(run_dir, manifest, region_rows)
 
     n_workers = max(1, int(workers or base.run.workers))

@@ -27,6 +27,7 @@ __all__ = [
     "growth_points",
     "effects_bars",
     "expense_ratio_lines",
+    "target_months",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -302,4 +303,19 @@ def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
+    return fig
+
+
+def target_months(months: pd.DataFrame, *, title: str):
+    """Monthly target bars against last year's line (month, target_volume, last_year_volume)."""
+    fig, ax = _new_axes(9.0, 3.6)
+    m = pd.to_datetime(months["month"]).dt.month
+    ax.bar(m, months["target_volume"], color="#4c72b0", label="目标 target")
+    ax.plot(m, months["last_year_volume"], color="#dd8452", marker="o", label="去年 last year")
+    ax.set_xticks(range(1, 13))
+    ax.set_xticklabels([f"{k}月" for k in range(1, 13)])
+    ax.set_title(title)
+    ax.set_ylabel("销量")
+    ax.legend()
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
     return fig

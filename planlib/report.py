@@ -27,6 +27,7 @@ __all__ = [
     "LABELS",
     "FORMATS",
     "UNIT_KINDS",
+    "KIND_NAMES",
     "EFFECT_NAMES",
     "HOLIDAY_NAMES",
     "swot_boxes",
@@ -67,7 +68,9 @@ LABELS: dict[str, str] = {
     "effect": "效应", "amount": "金额", "share_of_change": "占变动", "category": "费用类别",
     "ratio": "费用率", "activity_id": "活动", "region_id": "区域编码", "window_revenue": "活动期销售额",
     "baseline_revenue": "基线销售额", "lift": "提升", "extra_margin": "新增毛利", "roi": "回报率",
-    "paid": "有回报", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
+    "paid": "有回报", "last_year": "去年", "baseline": "趋势预测", "target": "目标", "flat20": "一律+20%",
+    "target_volume": "目标销量", "target_revenue": "目标销售额", "last_year_volume": "去年销量", "growth": "增长",
+    "line": "终端/乡镇", "stage": "阶段", "terminals_needed": "终端数", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
     "sku": "产品编码", "date": "日期", "message": "说明 message",
 }  # fmt: skip
 
@@ -79,12 +82,18 @@ FORMATS: dict[str, str] = {
     "change": _PP, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
     "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
-    "ratio": _PCT, "lift": _PP, "roi": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
+    "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
 }  # fmt: skip
 
 #: Labels of the factor-substitution effects and of the holidays (defined with their data).
 EFFECT_NAMES = EFFECT_NAMES_ZH
 HOLIDAY_NAMES = HOLIDAY_NAMES_ZH
+
+#: Labels of the target kinds.
+KIND_NAMES: dict[str, str] = {
+    "volume": "销量 volume", "revenue": "销售额 revenue", "gross_margin": "毛利 gross margin",
+    "expenses": "费用 expenses", "profit": "利润 profit", "market_share": "市场份额 share",
+}  # fmt: skip
 
 #: Labels of growth-point units.
 UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}

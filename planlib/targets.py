@@ -44,6 +44,18 @@ __all__ = [
     "reconcile_summary",
     "diagnostics",
     "fairness",
+    "RegionEconomics",
+    "region_economics",
+    "PlanTargets",
+    "plan_targets",
+    "region_kinds",
+    "region_view",
+    "RegionTargetView",
+    "key_figures",
+    "kinds_reading",
+    "fairness_reading",
+    "write_results",
+    "load_results",
 ]
 
 #: Target kinds of :func:`set_targets`, in row order.
@@ -753,3 +765,363 @@ def fairness(frame: pd.DataFrame) -> dict:
         "max_growth": hi,
         "beyond_potential": int(frame["beyond_potential"].sum()),
     }
+
+
+# -- the plan as a whole ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RegionEconomics:
+    """
+    A region's history in the figures its targets are priced with.
+
+    Attributes
+    ----------
+    monthly : DataFrame
+        date, volume, revenue — own monthly sales of the region's subtree.
+    unit_price, unit_cost : float
+        Last year's realised price per unit and variable cost per unit (SKU mix weighted).
+    expense_ratio : float
+        Last year's expenses / revenue.
+    market_volume : float
+        Last year's category volume (NaN when the archive has none).
+    """
+
+    region: str
+    monthly: pd.DataFrame
+    unit_price: float
+    unit_cost: float
+    expense_ratio: float
+    market_volume: float
+
+
+def region_economics(con, tree, region: str, plan_year: int) -> RegionEconomics:
+    """
+    Read a region's monthly own sales, last year's price, unit cost, expense ratio and market.
+
+    Aggregated in DuckDB over the region's subtree, so a national root reads in well under
+    a second. ``con`` is an open archive connection (:func:`planlib.archive.connect`).
+    """
+    ids = list(tree.subtree(region))
+    last = plan_year - 1
+    cur = con.cursor()
+    try:
+        monthly = cur.sql(
+            "SELECT date, sum(volume) AS volume, sum(revenue) AS revenue FROM sales "
+            "WHERE grain = 'month' AND brand = 'own' AND date < ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY date ORDER BY date",
+            params=[pd.Timestamp(plan_year, 1, 1).date(), ids],
+        ).to_arrow_table().to_pandas(date_as_object=False)
+        row = cur.sql(
+            "SELECT sum(s.volume), sum(s.revenue), sum(s.volume * coalesce(p.unit_variable_cost, 0)) "
+            "FROM sales s JOIN products p USING (sku) WHERE s.grain = 'month' AND s.brand = 'own' "
+            "AND year(s.date) = ? AND s.region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[last, ids],
+        ).fetchall()[0]
+        exp = cur.sql(
+            "SELECT sum(amount) FROM expenses WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[last, ids],
+        ).fetchall()[0][0]
+        mkt = cur.sql(
+            "SELECT sum(market_volume) FROM market WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[last, ids],
+        ).fetchall()[0][0]
+    finally:
+        cur.close()
+    vol, rev, var = (float(x or 0.0) for x in row)
+    return RegionEconomics(
+        region=region,
+        monthly=monthly,
+        unit_price=rev / vol if vol > 0 else 0.0,
+        unit_cost=var / vol if vol > 0 else 0.0,
+        expense_ratio=float(exp or 0.0) / rev if rev > 0 else 0.0,
+        market_volume=float(mkt) if mkt else float("nan"),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class PlanTargets:
+    """The plan's targets: the root's target kinds and the exact split of its volume."""
+
+    root: str
+    plan_year: int
+    baseline: Baseline
+    kinds: pd.DataFrame
+    month_shares: pd.Series
+    total_volume: int
+    table: pd.DataFrame
+
+
+def plan_targets(plan, tree, con) -> PlanTargets:
+    """
+    Set the root's targets and split its volume exactly down the plan's scope.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan (``year``, ``scope``, ``targets``, ``split``).
+    tree : RegionTree
+    con : DuckDBPyConnection
+        The open archive.
+
+    Returns
+    -------
+    PlanTargets
+        ``table`` is the DESIGN.md §4 targets table of every region in scope.
+
+    Notes
+    -----
+    target volume = round_unit(baseline × (1 + targets.stretch)); months follow the
+    plan year's festival-aligned profile (:func:`festival_month_shares`); regions, months,
+    product lines, channels, terminal classes and A/B terminals are split by
+    :func:`planlib.allocation.allocate_plan`, every child summing exactly to its parent.
+    """
+    from planlib import allocation
+
+    root, year = plan.scope.root, plan.year
+    econ = region_economics(con, tree, root, year)
+    base = baseline(econ.monthly, year)
+    unit = plan.targets.unit
+    total = int(round(base.annual * (1.0 + plan.targets.stretch) / unit)) * unit
+    kinds = set_targets(
+        econ.monthly,
+        year,
+        stretch=plan.targets.stretch,
+        unit_price=econ.unit_price,
+        unit_cost=econ.unit_cost,
+        expense_ratio=econ.expense_ratio,
+        market_volume=econ.market_volume,
+    )
+    shares = festival_month_shares(econ.monthly, year)
+    history = allocation.load_allocation_history(con, tree, root, year)
+    levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
+    table = allocation.allocate_plan(
+        history,
+        tree,
+        root=root,
+        total_volume=total,
+        month_shares=shares,
+        plan_year=year,
+        method=plan.split.method,
+        levels=levels or ("county",),
+        unit=unit,
+        floor=plan.split.floor,
+    )
+    return PlanTargets(root, year, base, kinds, shares, total, table)
+
+
+def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) -> pd.DataFrame:
+    """
+    A region's targets of every kind: its allocated volume priced with its own history.
+
+    Parameters
+    ----------
+    econ : RegionEconomics
+        The region's history (:func:`region_economics`).
+    table : DataFrame
+        The plan's targets table (DESIGN.md §4); the region's total rows are used.
+    plan_year : int
+
+    Returns
+    -------
+    DataFrame
+        kind, last_year, baseline, target, flat20 — volume, revenue, gross_margin,
+        expenses, profit, market_share.
+
+    Notes
+    -----
+    target revenue = Σ the region's monthly target_revenue; gross margin = revenue −
+    volume × unit cost; expenses = last year's expense ratio × revenue (the budget's
+    figure once a budget exists); profit = gross margin − expenses; share = volume /
+    last year's category volume. ``baseline`` is the region's own forecast
+    (:func:`baseline`), so the stretch each region is asked for is visible.
+    """
+    rows = table[(table["region_id"] == econ.region) & _is_total(table)]
+    volume = float(rows["target_volume"].sum())
+    revenue = float(rows["target_revenue"].sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)  # a region's fallback is shown by its method
+        base = baseline(econ.monthly, plan_year) if not econ.monthly.empty else None
+    monthly = econ.monthly
+    last = monthly[pd.to_datetime(monthly["date"]).dt.year == plan_year - 1] if not monthly.empty else monthly
+    ly_vol = float(last["volume"].sum()) if len(last) else 0.0
+    ly_rev = float(last["revenue"].sum()) if len(last) else 0.0
+    price = revenue / volume if volume > 0 else econ.unit_price
+
+    def derived(vol: float, rev: float) -> list[float]:
+        margin = rev - vol * econ.unit_cost
+        expenses = econ.expense_ratio * rev
+        share = vol / econ.market_volume if econ.market_volume and econ.market_volume > 0 else float("nan")
+        return [vol, rev, margin, expenses, margin - expenses, share]
+
+    base_vol = base.annual if base is not None else 0.0
+    return pd.DataFrame(
+        {
+            "kind": list(TARGET_KINDS),
+            "last_year": derived(ly_vol, ly_rev),
+            "baseline": derived(base_vol, base_vol * price),
+            "target": derived(volume, revenue),
+            "flat20": derived(ly_vol * (1 + FLAT_PRESSURE), ly_rev * (1 + FLAT_PRESSURE)),
+        }
+    )
+
+
+def _is_total(table: pd.DataFrame) -> pd.Series:
+    cols = [c for c in ("product_line", "sku", "channel", "terminal_class", "terminal_id") if c in table]
+    return table[cols].isna().all(axis=1)
+
+
+RESULTS_TARGETS = "targets.parquet"
+
+
+def write_results(pt: PlanTargets, run_dir, *, plan_id: str, names: dict[str, str]) -> list:
+    """
+    Write ``results/targets.parquet`` and ``<plan_id>-targets.xlsx`` into a run folder, atomically.
+
+    Returns the paths written.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from planlib import allocation
+
+    run_dir = Path(run_dir)
+    results = run_dir / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    target = results / RESULTS_TARGETS
+    fd, tmp = tempfile.mkstemp(prefix=".targets.", suffix=".parquet", dir=results)
+    os.close(fd)
+    try:
+        pt.table.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    excel = allocation.export_targets_excel(pt.table, run_dir / f"{plan_id}-targets.xlsx", names=names)
+    return [target, excel]
+
+
+def load_results(run_dir) -> pd.DataFrame:
+    """Read a run's ``results/targets.parquet`` (written by the batch before the notebooks)."""
+    from pathlib import Path
+
+    path = Path(run_dir) / "results" / RESULTS_TARGETS
+    if not path.exists():
+        raise ParamsError(f"{path}: no targets in this run; the batch writes them before 20_split_targets runs")
+    return pd.read_parquet(path)
+
+
+@dataclass(frozen=True, eq=False)
+class RegionTargetView:
+    """One region's rows of the targets table, shaped for its report."""
+
+    region: str
+    months: pd.DataFrame
+    children: pd.DataFrame
+    breakdowns: dict
+    terminals: pd.DataFrame
+    key_terminals: int
+
+
+def _growth(target: pd.Series, last: pd.Series) -> pd.Series:
+    return target / last.where(last > 0) - 1.0
+
+
+def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFrame | None = None) -> RegionTargetView:
+    """
+    A region's months, children, breakdowns and terminal lines from the plan's targets table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The targets table (DESIGN.md §4).
+    tree : RegionTree
+    region : str
+    terminals : DataFrame, optional
+        The archive's terminals of the region (names for terminal lines, A/B count).
+
+    Returns
+    -------
+    RegionTargetView
+        ``months``: month, target_volume, target_revenue, last_year_volume, growth;
+        ``children``: region_id, name, last_year_volume, target_volume, growth, share;
+        ``breakdowns``: dimension -> annual table; ``terminals``: one row per terminal
+        line with the twelve months (county level only).
+    """
+    from planlib.allocation import breakdown_of
+
+    kind = breakdown_of(table)
+    mine = table["region_id"] == region
+    tot = table[mine & (kind == "total")].sort_values("month")
+    months = tot[["month", "target_volume", "target_revenue", "last_year_volume"]].reset_index(drop=True)
+    months["growth"] = _growth(months["target_volume"], months["last_year_volume"])
+    kids = list(tree.children(region))
+    ch = table[table["region_id"].isin(kids) & (kind == "total")]
+    children = ch.groupby("region_id", as_index=False)[["last_year_volume", "target_volume"]].sum()
+    children.insert(1, "name", children["region_id"].map(tree.name))
+    children["growth"] = _growth(children["target_volume"], children["last_year_volume"])
+    total = children["target_volume"].sum()
+    children["share"] = children["target_volume"] / total if total > 0 else np.nan
+    breakdowns = {}
+    for dim in ("product_line", "channel", "terminal_class"):
+        rows = table[mine & (kind == dim)]
+        g = rows.groupby(dim, as_index=False)[["last_year_volume", "target_volume", "target_revenue"]].sum()
+        g["growth"] = _growth(g["target_volume"], g["last_year_volume"])
+        t = g["target_volume"].sum()
+        g["share"] = g["target_volume"] / t if t > 0 else np.nan
+        breakdowns[dim] = g
+    sub = set(tree.subtree(region))
+    term = table[table["region_id"].isin(sub) & (kind == "terminal")]
+    names = {} if terminals is None else dict(zip(terminals["terminal_id"], terminals["name"]))
+    if term.empty:
+        lines = pd.DataFrame()
+    else:
+        label = term["terminal_id"].map(names).fillna(term["terminal_id"])
+        label = label.where(term["terminal_id"].notna(), "C/D · " + term["region_id"].map(tree.name))
+        wide = term.assign(line=label.astype(str), m=pd.to_datetime(term["month"]).dt.month).pivot_table(
+            index=["line", "terminal_class"], columns="m", values="target_volume", aggfunc="sum", fill_value=0
+        )
+        wide.columns = [f"{m}月" for m in wide.columns]
+        wide["全年"] = wide.sum(axis=1)
+        lines = wide.reset_index().sort_values(["terminal_class", "全年"], ascending=[True, False]).reset_index(drop=True)
+    key = 0 if terminals is None else int(terminals["terminal_class"].isin(["A", "B"]).sum())
+    return RegionTargetView(region, months, children, breakdowns, lines, key)
+
+
+def key_figures(kinds: pd.DataFrame, plan_year: int) -> list[tuple[str, str]]:
+    """Headline figures of a region's targets: volume, revenue, profit and their growth."""
+    k = kinds.set_index("kind")
+    out = []
+    for kind, label in (("volume", "销量目标 volume"), ("revenue", "销售额目标 revenue"), ("profit", "利润目标 profit")):
+        target, last = k.loc[kind, "target"], k.loc[kind, "last_year"]
+        out.append((f"{plan_year} {label}", f"{target:,.0f}"))
+        if last and last > 0:
+            out.append((f"{label.split()[0]} 增长", f"{target / last - 1:+.1%}"))
+    return out
+
+
+def kinds_reading(kinds: pd.DataFrame) -> str:
+    """One sentence: the stretch asked for, and what the flat +20% would have asked."""
+    k = kinds.set_index("kind")
+    vol = k.loc["volume"]
+    prof = k.loc["profit"]
+    if not vol["last_year"] > 0:
+        return "No sales last year: the target rests on the plan's split alone."
+    return (
+        f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+.1%}，比自身趋势预测 "
+        f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+.1%}；"
+        f"利润目标 {prof['target']:,.0f}。\"一律加 20%\" 将要求 {vol['flat20']:,.0f}，"
+        f"比本方案多 {vol['flat20'] - vol['target']:,.0f}。"
+    )
+
+
+def fairness_reading(children: pd.DataFrame) -> str:
+    """One sentence on how evenly the children are asked to grow."""
+    g = children["growth"].dropna()
+    if g.empty:
+        return "No child has a last year to compare with."
+    lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
+    return (
+        f"隐含增长从 {lo['name']} 的 {lo['growth']:+.1%} 到 {hi['name']} 的 {hi['growth']:+.1%}；"
+        f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。各下级合计恰等于本级目标。"
+    )

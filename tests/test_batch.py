@@ -157,3 +157,32 @@ def test_select_regions_scope_and_level(tiny_plan):
     assert batch.select_regions(plan, tree, level="county") == ["K3", "K2", "K1"]
     order = batch.select_regions(plan, tree)
     assert order[-1] == "HQ" and order.index("C1") > order.index("K1")
+
+
+def test_run_plan_writes_exact_targets_and_reports(tiny_plan, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from planlib import allocation, archive
+
+    result = batch.run_plan(
+        tiny_plan, notebooks=["20_split_targets"], regions=["HQ", "C1", "K1", "K2", "K3"],
+        runs_root=tmp_path / "runs", run_id="r1", progress=False,
+    )
+    entries = _entries(result)
+    assert result.exit_code == 0, {k: v["error"] for k, v in entries.items()}
+    (step,) = result.manifest["plan_steps"]
+    assert step["status"] == "succeeded" and "results/targets.parquet" in step["outputs"]
+    table = pd.read_parquet(result.run_dir / "results" / "targets.parquet")
+    tree = archive.load_tree(tiny_plan.parent / "tiny.duckdb")
+    allocation.validate_targets(table, tree)  # raises unless every split re-aggregates exactly
+    totals = table[allocation.breakdown_of(table) == "total"]
+    by_region = totals.groupby("region_id")["target_volume"].sum()
+    assert by_region["C1"] == by_region["K1"] + by_region["K2"] + by_region["K3"]
+    assert by_region["HQ"] == by_region["P1"] == by_region["C1"]
+    book = openpyxl.load_workbook(result.run_dir / "tiny-2026-targets.xlsx", read_only=True)
+    assert len(book.sheetnames) >= 2
+    k2 = (result.run_dir / "regions" / "K2" / "20_split_targets.html").read_text(encoding="utf-8")
+    assert '<script>alert("planlib")' not in k2 and "&lt;img src=x onerror=alert(1)&gt;" in k2
+    hq = (result.run_dir / "regions" / "HQ" / "20_split_targets.html").read_text(encoding="utf-8")
+    assert "利润 profit" in hq and "一律+20%" in hq

@@ -141,6 +141,68 @@ if interactive:
     return cells
 
 
+def split_targets():
+    return [
+        md("# 销售与利润目标：定多少、怎么分？\n\n"
+           "**The question for leadership:** what sales *and profit* target can this region reach with a stretch, "
+           "and how does it split — exactly — by month, child area, product line, channel and named terminal?"),
+        code(PARAMETERS, "parameters"),
+        code("""\
+from IPython.display import display
+from planlib import archive, plots, report, targets
+from planlib.workbook import assumptions_table, open_workbook
+
+wb = open_workbook(region, scenario, params_file, run_dir, interactive)
+plots.set_style()
+con = archive.connect(wb.archive)
+table = targets.load_results(run_dir) if run_dir else targets.plan_targets(wb.params, wb.tree, con).table
+econ = targets.region_economics(con, wb.tree, region, wb.params.year)
+view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)))"""),
+        code("""\
+display(report.heading(wb.title, 1))
+kinds = targets.region_kinds(econ, table, plan_year=wb.params.year)
+display(report.key_figures(targets.key_figures(kinds, wb.params.year)))"""),
+        md("## 使用的假设 Assumptions used"),
+        code("""report.show_table(assumptions_table(wb, sections=("year", "scope", "targets", "split")), labels=report.LABELS)"""),
+        md("## 1. 目标与依据 Targets and their basis\n\n"
+           "Sales and profit together: the volume target priced with the region's own price, unit cost and expense ratio; "
+           "the flat \"+20% for pressure\" habit is shown beside it, not used."),
+        code("""\
+display(report.show_table(kinds.replace({"kind": report.KIND_NAMES}), caption="目标种类 Targets by kind", labels=report.LABELS, formats=report.FORMATS))
+display(report.note(targets.kinds_reading(kinds)))"""),
+        md("## 2. 月度分解 Months"),
+        code("""\
+if view.months.empty:
+    display(report.note("该区域不在计划范围内 — this region has no targets in the plan's scope."))
+else:
+    display(plots.target_months(view.months, title="月度目标与去年 Monthly target against last year"))
+    display(report.show_table(view.months, caption="月度目标 Monthly targets", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note("月度分解按计划年春节日期对齐的季节曲线；各月合计恰等于全年目标。"))"""),
+        md("## 3. 下级分解 Children"),
+        code("""\
+if view.children.empty:
+    display(report.note("没有下级计划单位 — no planned children below this region."))
+else:
+    display(report.show_table(view.children, caption="下级目标与隐含增长 Children: target and implied growth", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note(targets.fairness_reading(view.children)))"""),
+        md("## 4. 结构 Product lines, channels, terminal classes"),
+        code("""\
+for dim, frame in view.breakdowns.items():
+    display(report.show_table(frame, caption=f"按{report.LABELS.get(dim, dim)}分解 By {dim}", labels=report.LABELS, formats=report.FORMATS))"""),
+        md("## 5. 终端 Named terminals"),
+        code("""\
+if view.terminals.empty:
+    display(report.note("终端目标在县级分解 — terminal targets are split at county level; see the county reports and the Excel workbook."))
+else:
+    display(report.show_table(view.terminals, caption="A/B 类终端逐月目标（C/D 类按乡镇合并）Monthly targets by terminal", labels=report.LABELS, formats=report.FORMATS, max_rows=60))"""),
+        md("## 6. 阶段目标 Staged distribution goals"),
+        code("""report.show_table(targets.milestones(view.key_terminals, [(m.date, m.coverage) for m in wb.params.targets.milestones]) if wb.params.targets.milestones else view.months.iloc[0:0], caption=f"重点终端铺货阶段目标（共 {view.key_terminals} 家 A/B 终端）", labels=report.LABELS, formats=report.FORMATS)"""),
+        code("""\
+con.close()
+report.mark_complete(run_dir, region, "20_split_targets")""", "remove_cell"),
+    ]
+
+
 def write(name, cells):
     for i, cell in enumerate(cells):
         cell.id = f"{name[:2]}-{i:02d}"  # stable ids: rebuilding gives a clean diff
@@ -152,3 +214,4 @@ def write(name, cells):
 
 if __name__ == "__main__":
     write("10_review_archive", review_archive())
+    write("20_split_targets", split_targets())

@@ -1,0 +1,1132 @@
+"""
+Allocation of a plan's volume target down the pyramid: regions, months, breakdowns, terminals.
+
+The top-down split (分配方式, DOMAIN.md §2, §5) of one integer volume target into the
+``results/targets.parquet`` table of DESIGN.md §4::
+
+    root total ─ split_down / constrain_split ─ region annual totals (every level)
+        └─ root months = round_to_total(total x month shares)
+        └─ per level, children x months fitted to (children's totals, parent's months)
+           and rounded with both margins exact
+    every region-month ─ product_line / channel / terminal_class breakdowns
+    every county-month ─ named A and B terminals, C/D terminals as one line per township
+
+Public names
+------------
+AllocationHistory          the aggregated history an allocation needs (frozen)
+load_allocation_history    read it from the archive with DuckDB aggregations
+allocate_plan              the targets table (volume exact at every level and breakdown)
+validate_targets           check that a targets table re-aggregates exactly
+breakdown_of               which breakdown each row of a targets table belongs to
+export_targets_excel       the workbook a regional manager reads without the suite
+
+Exactness: volumes are integers (multiples of ``unit``) and every table is rounded with
+all of its margins exact (largest remainder for one margin, controlled rounding by
+maximum flow for two). Revenue is volume x last year's realised price, rounded to
+cents per line: it is *not* split-exact (lines need not add up to the total's revenue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pandas.api.types import union_categoricals
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import maximum_flow
+
+from planlib import calendar as cal
+from planlib.archive import _Open, load_table
+from planlib.errors import DataError, HierarchyError, ParamsError, PlanWarning, SplitError
+from planlib.hierarchy import RegionTree
+from planlib.schemas import LEVEL_DEPTH, OWN_BRAND
+from planlib.split import SPLIT_METHODS, constrain_split, round_to_total, shares_for, split_down
+
+__all__ = [
+    "TARGET_COLUMNS",
+    "BREAKDOWNS",
+    "AllocationHistory",
+    "load_allocation_history",
+    "allocate_plan",
+    "validate_targets",
+    "breakdown_of",
+    "export_targets_excel",
+]
+
+#: Columns of the targets table (DESIGN.md §4), key columns first, then values and basis.
+TARGET_COLUMNS: tuple[str, ...] = (
+    "region_id", "level", "month", "product_line", "sku", "channel", "terminal_class",
+    "terminal_id", "target_volume", "target_revenue", "last_year_volume", "share",
+)
+#: The bracketed (breakdown) columns of DESIGN.md §4; all empty on a region-month total row.
+BREAKDOWN_COLUMNS: tuple[str, ...] = ("product_line", "sku", "channel", "terminal_class", "terminal_id")
+#: The breakdowns :func:`allocate_plan` writes, besides the totals.
+BREAKDOWNS: tuple[str, ...] = ("product_line", "channel", "terminal_class", "terminal")
+#: terminal_class of the one line per township holding its C and D terminals.
+CD_LINE = "CD"
+#: Holidays whose date moves between years (lunar); their months are pooled in seeds.
+MOVING_HOLIDAYS: tuple[str, ...] = ("spring_festival", "mid_autumn")
+LEVEL_NAMES_ZH: dict[str, str] = {"hq": "总部", "province": "省区", "city": "城市", "county": "区县", "township": "乡镇"}
+TERMINAL_SHEET = "终端"
+
+_MONTHS = np.arange(1, 13)
+
+
+# ---------------------------------------------------------------------------------------
+# the history
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AllocationHistory:
+    """
+    The aggregated own-brand history an allocation is based on (monthly grain only).
+
+    Attributes
+    ----------
+    plan_year : int
+        The year being planned; "last year" is ``plan_year - 1``.
+    monthly : DataFrame
+        ``region_id, month, volume, revenue``: own sales per recorded region (county or
+        township, as in the sales table) and month, the two full years before the plan year.
+    product_lines, channels, terminal_classes : DataFrame
+        ``region_id, month, <dimension>, volume, revenue`` for last year.
+    terminals : DataFrame
+        ``terminal_id, terminal_class, region_id, month, volume, revenue`` for last year:
+        one line per A or B terminal (``terminal_id`` set, ``terminal_class`` A/B,
+        ``region_id`` where its sales are recorded) and one per region holding C/D
+        terminals (``terminal_id`` missing, ``terminal_class`` ``"CD"``).
+    terminal_list : DataFrame
+        ``terminal_id, name, region_id, terminal_class`` of every A and B terminal in
+        scope, with or without sales (each gets a target line).
+    unit_prices : Series
+        Catalogue price per product line (mean ``unit_price`` of the own SKUs), the
+        fallback for lines with no realised price last year.
+    names : Mapping
+        Display names of the terminals (terminal_id -> name).
+    """
+
+    plan_year: int
+    monthly: pd.DataFrame
+    product_lines: pd.DataFrame
+    channels: pd.DataFrame
+    terminal_classes: pd.DataFrame
+    terminals: pd.DataFrame
+    terminal_list: pd.DataFrame
+    unit_prices: pd.Series
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+def _cat(codes, categories) -> pd.Categorical:
+    """A categorical from integer codes (-1 = missing) and its categories, without string work."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(categories, dtype=object))
+
+
+def _dense_long(values: np.ndarray, labels: list, names: list[str], revenue: np.ndarray) -> pd.DataFrame:
+    """Non-zero cells of dense volume/revenue arrays as a long frame (labels: categories or a DatetimeIndex)."""
+    nz = np.nonzero((values != 0) | (revenue != 0))
+    data = {}
+    for name, lab, ix in zip(names, labels, nz):
+        data[name] = lab[ix] if isinstance(lab, pd.DatetimeIndex) else _cat(ix, lab)
+    data["volume"] = values[nz]
+    data["revenue"] = revenue[nz]
+    return pd.DataFrame(data)
+
+
+def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int) -> AllocationHistory:
+    """
+    Read the history an allocation needs, aggregated in DuckDB.
+
+    Parameters
+    ----------
+    archive : str, path-like or DuckDBPyConnection
+        The archive (an open connection is left open).
+    tree : RegionTree
+        The region tree (``archive.load_tree``).
+    root : str
+        The region whose target is allocated; only its subtree is read.
+    plan_year : int
+        The plan year; the history is the two full calendar years before it.
+
+    Returns
+    -------
+    AllocationHistory
+        Text columns are categoricals (cheap on national data).
+
+    Raises
+    ------
+    HierarchyError
+        An unknown root.
+    DataError
+        No own monthly sales in the window.
+
+    Notes
+    -----
+    One scan of the sales table (own brand, ``grain = 'month'``: weekly rows repeat the
+    monthly ones), joined to small code tables for region, terminal and product line and
+    grouped by region, month, and -- last year only -- channel, terminal class and A/B
+    terminal, with one volume/revenue pair per product line (``FILTER``). Grouping on
+    integer codes keeps the national archive (15M sales rows) to about a second; every
+    frame of :class:`AllocationHistory` is then a dense ``bincount`` of that result.
+    """
+    tree.check(root)
+    plan_year = int(plan_year)
+    first, last = plan_year - 2, plan_year - 1
+    scope = list(tree.subtree(root))
+    with _Open(archive) as con:
+        cur = con.cursor()
+        try:
+            prod = cur.sql("SELECT sku, product_line, unit_price, unit_variable_cost FROM products").df()
+            lines = sorted(prod["product_line"].dropna().unique().tolist())
+            terms = cur.sql(
+                "SELECT terminal_id, name, region_id, terminal_class FROM terminals ORDER BY terminal_id"
+            ).to_arrow_table()
+            pivot = "".join(
+                f", sum(s.volume) FILTER (WHERE p.li = {i}) AS v{i}, sum(s.revenue) FILTER (WHERE p.li = {i}) AS r{i}"
+                for i in range(len(lines))
+            )
+            # code tables registered from Arrow: DuckDB knows their size and joins them cheaply
+            cur.register("_alloc_regions", pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32())}))
+            cur.register("_alloc_lines", pa.table({"product_line": pa.array(lines, pa.string()),
+                                                   "li": pa.array(range(len(lines)), pa.int32())}))
+            sql = f"""
+                WITH tmap AS (SELECT terminal_id, terminal_class,
+                                     (row_number() OVER (ORDER BY terminal_id) - 1)::INTEGER AS ti FROM terminals),
+                     pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
+                SELECT r.ri, ((year(s.date) - $first) * 12 + month(s.date) - 1)::INTEGER AS mi,
+                       CASE WHEN s.date >= $ly THEN s.channel END AS channel,
+                       CASE WHEN s.date >= $ly THEN t.terminal_class END AS terminal_class,
+                       CASE WHEN s.date >= $ly AND t.terminal_class IN ('A', 'B') THEN t.ti END AS ti,
+                       sum(s.volume) AS v, sum(s.revenue) AS r{pivot}
+                FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+                     JOIN pmap p ON p.sku = s.sku
+                     LEFT JOIN tmap t ON t.terminal_id = s.terminal_id
+                WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $end
+                GROUP BY ALL
+            """
+            agg = cur.sql(sql, params={
+                "first": first, "own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
+                "end": dt.date(plan_year, 1, 1),
+            }).to_arrow_table()
+        finally:
+            for name in ("_alloc_regions", "_alloc_lines"):
+                try:
+                    cur.unregister(name)
+                except Exception:  # pragma: no cover - not registered after an early failure
+                    pass
+            cur.close()
+    if agg.num_rows == 0:
+        raise DataError(
+            f"no own monthly sales for {root} in {first}–{last}: import sales for the two years "
+            f"before the plan year {plan_year}"
+        )
+
+    def ints(col: str) -> np.ndarray:
+        return np.asarray(agg.column(col).combine_chunks().fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def floats(col: str) -> np.ndarray:
+        return np.nan_to_num(np.asarray(agg.column(col).to_numpy(zero_copy_only=False), dtype=float))
+
+    def codes(col: str):
+        enc = agg.column(col).combine_chunks().dictionary_encode()
+        idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return idx, np.asarray(enc.dictionary.to_pylist(), dtype=object)
+
+    reg_u = np.asarray(scope, dtype=object)
+    nr = len(reg_u)
+    reg, mi, ti = ints("ri"), ints("mi"), ints("ti")
+    chan, chan_u = codes("channel")
+    cls, cls_u = codes("terminal_class")
+    v, r = floats("v"), floats("r")
+    months24 = pd.DatetimeIndex([pd.Timestamp(first + y, m, 1) for y in range(2) for m in range(1, 13)])
+    months12 = months24[12:]
+
+    key = reg * 24 + mi
+    mv = np.bincount(key, v, nr * 24).reshape(nr, 24)
+    mr = np.bincount(key, r, nr * 24).reshape(nr, 24)
+    monthly = _dense_long(mv, [reg_u, months24], ["region_id", "month"], mr)
+
+    ly_rows = mi >= 12
+    key12 = (reg * 12 + mi - 12)[ly_rows]
+
+    def by_dim(dim_codes: np.ndarray, n_vals: int, vv: np.ndarray, rr: np.ndarray):
+        dc = dim_codes[ly_rows]
+        ok = dc >= 0
+        kk = key12[ok] * n_vals + dc[ok]
+        size = nr * 12 * n_vals
+        return (np.bincount(kk, vv[ly_rows][ok], size).reshape(nr, 12, n_vals),
+                np.bincount(kk, rr[ly_rows][ok], size).reshape(nr, 12, n_vals))
+
+    nl = len(lines)
+    pl_v = np.zeros((nr, 12, nl))
+    pl_r = np.zeros((nr, 12, nl))
+    for i in range(nl):
+        pl_v[:, :, i] = np.bincount(key12, floats(f"v{i}")[ly_rows], nr * 12).reshape(nr, 12)
+        pl_r[:, :, i] = np.bincount(key12, floats(f"r{i}")[ly_rows], nr * 12).reshape(nr, 12)
+    product_lines = _dense_long(pl_v, [reg_u, months12, np.asarray(lines, dtype=object)],
+                                ["region_id", "month", "product_line"], pl_r)
+    ch_v, ch_r = by_dim(chan, len(chan_u), v, r)
+    channels = _dense_long(ch_v, [reg_u, months12, chan_u], ["region_id", "month", "channel"], ch_r)
+    cl_v, cl_r = by_dim(cls, len(cls_u), v, r)
+    terminal_classes = _dense_long(cl_v, [reg_u, months12, cls_u], ["region_id", "month", "terminal_class"], cl_r)
+
+    # terminal lines: A/B per terminal (ti set), C/D per region
+    term_u = np.asarray(terms.column("terminal_id").to_pylist(), dtype=object)
+    t_class = np.asarray(terms.column("terminal_class").to_pylist(), dtype=object)
+    nt = len(term_u)
+    ab_rows = ly_rows & (ti >= 0)
+    cd_rows = ly_rows & (ti < 0) & (cls >= 0)
+    tk = ti[ab_rows] * 12 + mi[ab_rows] - 12
+    t_v = np.bincount(tk, v[ab_rows], nt * 12).reshape(nt, 12)
+    t_r = np.bincount(tk, r[ab_rows], nt * 12).reshape(nt, 12)
+    t_reg = np.full(nt, -1, dtype=np.int64)
+    t_reg[ti[ab_rows]] = reg[ab_rows]  # the region the terminal's sales are recorded in
+    ab = _dense_long(t_v, [term_u, months12], ["terminal_id", "month"], t_r)
+    tcodes = ab["terminal_id"].cat.codes.to_numpy()
+    ab["terminal_class"] = _cat(pd.Index(["A", "B"]).get_indexer(t_class[tcodes]), ["A", "B"])
+    ab["region_id"] = _cat(t_reg[tcodes], reg_u)
+    ck = reg[cd_rows] * 12 + mi[cd_rows] - 12
+    c_v = np.bincount(ck, v[cd_rows], nr * 12).reshape(nr, 12)
+    c_r = np.bincount(ck, r[cd_rows], nr * 12).reshape(nr, 12)
+    cd = _dense_long(c_v, [reg_u, months12], ["region_id", "month"], c_r)
+    cd["terminal_id"] = _cat(np.full(len(cd), -1), term_u)
+    cd["terminal_class"] = _cat(np.full(len(cd), -1), ["A", "B"])
+    cols = ["terminal_id", "terminal_class", "region_id", "month", "volume", "revenue"]
+    terminals = pd.concat([ab[cols], cd[cols]], ignore_index=True)
+    terminals["terminal_class"] = terminals["terminal_class"].cat.add_categories([CD_LINE]).fillna(CD_LINE)
+
+    tl = terms.to_pandas()
+    in_scope = tl["region_id"].isin(set(scope)) & tl["terminal_class"].isin(["A", "B"])
+    tl = tl[in_scope].reset_index(drop=True)
+    names = dict(zip(term_u, terms.column("name").to_pylist()))
+    own = prod[prod["unit_variable_cost"].notna()]
+    own = own if len(own) else prod
+    unit_prices = own.groupby("product_line")["unit_price"].mean().rename("unit_price")
+    return AllocationHistory(
+        plan_year=plan_year, monthly=monthly, product_lines=product_lines, channels=channels,
+        terminal_classes=terminal_classes, terminals=terminals,
+        terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
+        unit_prices=unit_prices, names=names,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# sparse, block-wise versions of split.fit_table / split.round_table
+# ---------------------------------------------------------------------------------------
+_SNAP = 1e-9
+
+
+def _fit_cells(row, col, seed, r_tot, c_tot, *, tol=1e-9, max_iter=2000):
+    """
+    Biproportional fitting (IPF / RAS) of a sparse table given as cells.
+
+    The same iteration as :func:`planlib.split.fit_table` (x_ij = a_i s_ij b_j), on many
+    independent tables at once: rows and columns are global ids, and a table is any set
+    of rows and columns linked by cells. Returns (x, converged_rows, converged_cols).
+    """
+    nr, nc = len(r_tot), len(c_tot)
+    b = np.ones(nc)
+    a = np.zeros(nr)
+    x = seed
+    r_tol = tol * np.maximum(1.0, np.abs(r_tot))
+    c_tol = tol * np.maximum(1.0, np.abs(c_tot))
+    ok_r = ok_c = None
+    for _ in range(max_iter):
+        rs = np.bincount(row, seed * b[col], nr)
+        a = np.divide(r_tot, rs, out=np.zeros(nr), where=rs > 0)
+        cs = np.bincount(col, seed * a[row], nc)
+        b = np.divide(c_tot, cs, out=np.zeros(nc), where=cs > 0)
+        x = seed * a[row] * b[col]
+        ok_r = np.abs(np.bincount(row, x, nr) - r_tot) <= r_tol
+        ok_c = np.abs(np.bincount(col, x, nc) - c_tot) <= c_tol
+        if ok_r.all() and ok_c.all():
+            break
+    return x, ok_r, ok_c
+
+
+def _round_cells(row, col, x, r_units, c_units):
+    """
+    Controlled rounding of a sparse fitted table (cells in units): every row and column exact.
+
+    The transportation network of :func:`planlib.split.round_table` over all tables at
+    once (they share only the source and the sink, so one maximum flow saturates each).
+    """
+    nr, nc = len(r_units), len(c_units)
+    near = np.rint(x)
+    x = np.where(np.abs(x - near) <= _SNAP * np.maximum(1.0, np.abs(x)), near, x)
+    base = np.floor(x).astype(np.int64)
+    frac = x - base
+    need_r = r_units - np.bincount(row, base, nr).astype(np.int64)
+    need_c = c_units - np.bincount(col, base, nc).astype(np.int64)
+    if (need_r < 0).any() or (need_c < 0).any() or need_r.sum() != need_c.sum():
+        raise SplitError("internal: the fitted table's margins are off their totals; it cannot be rounded")
+    out = base.copy()
+    if need_r.sum() == 0:
+        return out
+    cells = np.flatnonzero(frac > 0)
+    src, sink = 0, nr + nc + 1
+    tails = np.concatenate([np.full(nr, src), 1 + row[cells], 1 + nr + np.arange(nc)])
+    heads = np.concatenate([1 + np.arange(nr), 1 + nr + col[cells], np.full(nc, sink)])
+    caps = np.concatenate([need_r, np.ones(len(cells), dtype=np.int64), need_c]).astype(np.int32)
+    keep = caps > 0
+    graph = csr_matrix((caps[keep], (tails[keep], heads[keep])), shape=(sink + 1, sink + 1), dtype=np.int32)
+    res = maximum_flow(graph, src, sink, method="dinic")
+    if res.flow_value != need_r.sum():
+        raise SplitError(
+            f"controlled rounding placed {res.flow_value} of {need_r.sum()} units: the table's margins disagree"
+        )
+    flow = coo_matrix(res.flow)
+    sel = (flow.data > 0) & (flow.row >= 1) & (flow.row <= nr) & (flow.col > nr) & (flow.col <= nr + nc)
+    up_key = (flow.row[sel].astype(np.int64) - 1) * nc + (flow.col[sel].astype(np.int64) - 1 - nr)
+    cell_key = row[cells].astype(np.int64) * nc + col[cells]
+    order = np.argsort(cell_key)
+    hit = order[np.searchsorted(cell_key[order], up_key)]
+    out[cells[hit]] += 1
+    return out
+
+
+def _fit_and_round(block, row, col, seed, r_units, c_units, what: str) -> np.ndarray:
+    """
+    Fit cells to integer margins and round them, every row and column exact.
+
+    ``block`` is the table id of each cell. Rows (columns) with a positive total but no
+    seed are seeded evenly over their table's positive columns (rows), as
+    :func:`planlib.split.fit_table` does, with a PlanWarning; a table whose seed zeros
+    leave its margins unreachable is refitted with a 10 % independence prior
+    (x_ij ∝ r_i c_j) mixed into its seed, with a PlanWarning.
+    """
+    r = r_units.astype(float)
+    c = c_units.astype(float)
+    seed = seed.astype(float).copy()
+    nr, nc = len(r), len(c)
+    rs = np.bincount(row, seed, nr)
+    empty_r = (r > 0) & (rs == 0)
+    cs = np.bincount(col, seed, nc)
+    empty_c = (c > 0) & (cs == 0)
+    if empty_r.any() or empty_c.any():
+        fill = (empty_r[row] & (c[col] > 0)) | (empty_c[col] & (r[row] > 0))
+        seed[fill] = 1.0
+        n_r, n_c = int(empty_r.sum()), int(empty_c.sum())
+        warnings.warn(
+            f"{what}: {n_r} row(s) and {n_c} column(s) have a target but no history: spread evenly",
+            PlanWarning, stacklevel=3,
+        )
+    x, ok_r, ok_c = _fit_cells(row, col, seed, r, c)
+    if not (ok_r.all() and ok_c.all()):
+        bad = np.zeros(int(block.max()) + 1, dtype=bool)
+        bad[block[~ok_r[row] | ~ok_c[col]]] = True
+        # independence prior per table: r_i * c_j / the table's total
+        block_of_row = np.zeros(nr, dtype=np.int64)
+        block_of_row[row] = block
+        row_total_in_block = np.bincount(block_of_row, r, len(bad))
+        prior = r[row] * c[col] / np.where(row_total_in_block[block] > 0, row_total_in_block[block], 1.0)
+        mix = bad[block]
+        s_sum = np.bincount(block, seed, len(bad))
+        p_sum = np.bincount(block, prior, len(bad))
+        scale = np.divide(s_sum, p_sum, out=np.ones(len(bad)), where=p_sum > 0)
+        seed = np.where(mix, 0.9 * seed + 0.1 * prior * scale[block], seed)
+        warnings.warn(
+            f"{what}: {int(bad.sum())} table(s) could not reach their margins from last year's pattern; "
+            "refitted with a 10% even prior",
+            PlanWarning, stacklevel=3,
+        )
+        x, ok_r, ok_c = _fit_cells(row, col, seed, r, c, max_iter=5000)
+        if not (ok_r.all() and ok_c.all()):
+            raise SplitError(f"{what}: the table did not fit its margins")
+    return _round_cells(row, col, x, r_units.astype(np.int64), c_units.astype(np.int64))
+
+
+def _split_groups(group, weights, totals, n_groups, labels_rank, what: str) -> np.ndarray:
+    """
+    Largest-remainder split of each group's integer total over its members (vectorised
+    :func:`planlib.split.round_to_total`); a group with no weight splits evenly (warned).
+    """
+    w = np.asarray(weights, dtype=float)
+    wsum = np.bincount(group, w, n_groups)
+    totals = np.asarray(totals, dtype=np.int64)
+    zero = (wsum == 0) & (totals > 0)
+    if zero.any():
+        w = np.where(zero[group], 1.0, w)
+        wsum = np.bincount(group, w, n_groups)
+        present = np.bincount(group, minlength=n_groups) > 0
+        n = int((zero & present).sum())
+        if n:
+            warnings.warn(f"{what}: {n} region(s) with a target but no history: split evenly", PlanWarning,
+                          stacklevel=3)
+    q = np.divide(totals[group] * w, wsum[group], out=np.zeros(len(w)), where=wsum[group] > 0)
+    near = np.rint(q)
+    q = np.where(np.abs(q - near) <= _SNAP * np.maximum(1.0, q), near, q)
+    base = np.floor(q).astype(np.int64)
+    short = totals - np.bincount(group, base, n_groups).astype(np.int64)
+    rem = np.round(q - base, 9)
+    order = np.lexsort((labels_rank, -rem, group))
+    g_sorted = group[order]
+    start = np.searchsorted(g_sorted, np.arange(n_groups))
+    pos = np.arange(len(order)) - start[g_sorted]
+    up = np.zeros(len(w), dtype=np.int64)
+    up[order[pos < short[g_sorted]]] = 1
+    return base + up
+
+
+# ---------------------------------------------------------------------------------------
+# the allocation
+# ---------------------------------------------------------------------------------------
+def _festival_groups(plan_year: int) -> list[list[int]]:
+    """Month groups (0-based) touched by a moving holiday's window last year or in the plan year."""
+    win = cal.holiday_windows([plan_year - 1, plan_year])
+    win = win[win["holiday"].isin(MOVING_HOLIDAYS)]
+    groups: list[set[int]] = []
+    for holiday in MOVING_HOLIDAYS:
+        months: set[int] = set()
+        for start, end in win.loc[win["holiday"] == holiday, ["start", "end"]].itertuples(index=False):
+            m, e = (start.year, start.month), (end.year, end.month)
+            while m <= e:
+                if m[0] in (plan_year - 1, plan_year):
+                    months.add(m[1] - 1)
+                m = (m[0] + m[1] // 12, m[1] % 12 + 1)
+        if len(months) > 1:
+            months = set(range(min(months), max(months) + 1))
+            for g in groups:
+                if g & months:
+                    g |= months
+                    break
+            else:
+                groups.append(months)
+    return [sorted(g) for g in groups]
+
+
+def _festival_free(profile: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+    """Each month group replaced by its mean (last axis = 12 months): the holiday's timing removed."""
+    out = profile.astype(float).copy()
+    for g in groups:
+        out[..., g] = out[..., g].mean(axis=-1, keepdims=True)
+    return out
+
+
+def _check_month_shares(month_shares) -> np.ndarray:
+    s = pd.Series(month_shares)
+    if sorted(int(i) for i in s.index) != list(range(1, 13)):
+        raise ParamsError(f"month_shares must be indexed by the months 1..12, got {list(s.index)}")
+    s.index = s.index.astype(int)
+    arr = s.sort_index().to_numpy(dtype=float, na_value=np.nan)
+    if (~np.isfinite(arr)).any() or (arr < 0).any() or arr.sum() <= 0:
+        raise SplitError("month_shares must be non-negative numbers with a positive sum")
+    if abs(arr.sum() - 1.0) > 1e-6:
+        raise SplitError(f"month_shares must sum to 1, they sum to {arr.sum():.6g}")
+    return arr
+
+
+class _Nodes:
+    """The planned regions (tree order) with index arrays for roll-ups."""
+
+    def __init__(self, tree: RegionTree, frame: pd.DataFrame, root: str, deepest: str):
+        self.ids = frame["region_id"].to_numpy(dtype=object)
+        self.pos = {rid: i for i, rid in enumerate(self.ids)}
+        self.level = frame["level"].to_numpy(dtype=object)
+        self.depth = np.array([LEVEL_DEPTH[lv] for lv in self.level])
+        self.parent = np.array([self.pos.get(p, -1) for p in frame["parent_id"]], dtype=np.int64)
+        self.parent[0] = -1
+        self.n = len(self.ids)
+        self.rank = np.empty(self.n, dtype=np.int64)
+        self.rank[np.argsort(self.ids.astype(str), kind="stable")] = np.arange(self.n)
+        # each region of the subtree -> its deepest planned ancestor-or-self
+        self.home: dict[str, int] = {}
+        for rid in tree.subtree(root):
+            r = rid
+            while r is not None and r not in self.pos:
+                r = tree.parent(r)
+            self.home[rid] = self.pos[r] if r is not None else 0
+
+    def index_of(self, region_ids: pd.Series) -> np.ndarray:
+        codes, uniq = pd.factorize(region_ids)
+        m = np.array([self.home.get(u, -1) for u in uniq], dtype=np.int64)
+        out = m[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        return np.where(codes < 0, -1, out)
+
+    def roll_up(self, arr: np.ndarray) -> np.ndarray:
+        """Sum values recorded at home nodes into every ancestor (first axis = nodes)."""
+        out = arr.copy()
+        for dep in sorted(set(self.depth.tolist()), reverse=True):
+            kids = np.flatnonzero((self.depth == dep) & (self.parent >= 0))
+            np.add.at(out, self.parent[kids], out[kids])
+        return out
+
+
+def _month_index(months: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(months).month.to_numpy() - 1
+
+
+def _dim_cube(frame: pd.DataFrame, dim: str, nodes: _Nodes, values=None):
+    """Node x 12 x value arrays of last year's volume and revenue, rolled up the tree."""
+    ni = nodes.index_of(frame["region_id"])
+    keep = ni >= 0
+    f = frame[keep]
+    vals = np.asarray(sorted(pd.unique(f[dim].dropna())) if values is None else values, dtype=object)
+    vpos = {v: i for i, v in enumerate(vals)}
+    vi = f[dim].map(vpos).to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(vi)
+    key = (ni[keep][ok] * 12 + _month_index(f["month"])[ok]) * len(vals) + vi[ok].astype(np.int64)
+    size = nodes.n * 12 * len(vals)
+    vol = np.bincount(key, f["volume"].to_numpy(dtype=float)[ok], size).reshape(nodes.n, 12, len(vals))
+    rev = np.bincount(key, f["revenue"].to_numpy(dtype=float)[ok], size).reshape(nodes.n, 12, len(vals))
+    return vals, nodes.roll_up(vol), nodes.roll_up(rev)
+
+
+def _price(vol: np.ndarray, rev: np.ndarray, fallback) -> np.ndarray:
+    """Realised price rev / vol where volume is positive, else the fallback (broadcast)."""
+    fb = np.broadcast_to(np.asarray(fallback, dtype=float), vol.shape)
+    return np.where(vol > 0, rev / np.where(vol > 0, vol, 1.0), fb)
+
+
+def _history_at(monthly: pd.DataFrame, tree: RegionTree, root: str, depth: int) -> pd.DataFrame:
+    """Tidy region_id, month, value history of the root's subtree, rolled up to ``depth`` (no deeper)."""
+    home = {}
+    for rid in tree.subtree(root):
+        r = rid
+        while LEVEL_DEPTH[tree.level(r)] > depth:
+            r = tree.parent(r)
+        home[rid] = r
+    codes, uniq = pd.factorize(monthly["region_id"])
+    mapped = np.array([home.get(u) for u in uniq], dtype=object)
+    ok = np.array([m is not None for m in mapped], dtype=bool)
+    if len(codes) == 0 or not ok.any():
+        return pd.DataFrame({"region_id": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
+                             "value": pd.Series([], dtype=float)})
+    targets, tcodes = np.unique(mapped[ok].astype(str), return_inverse=True)
+    to_target = np.full(len(uniq), -1, dtype=np.int64)
+    to_target[np.flatnonzero(ok)] = tcodes
+    t = np.where(codes >= 0, to_target[np.maximum(codes, 0)], -1)
+    keep = t >= 0
+    mcodes, months = pd.factorize(pd.DatetimeIndex(monthly["month"]))
+    key = t[keep] * len(months) + mcodes[keep]
+    vals = np.bincount(key, monthly["volume"].to_numpy(dtype=float)[keep], len(targets) * len(months))
+    nz = np.flatnonzero(vals)
+    return pd.DataFrame({"region_id": targets[nz // len(months)].astype(object),
+                         "month": months[nz % len(months)], "value": vals[nz]})
+
+
+def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, floor, holds,
+                   last_year_start):
+    """Annual totals per planned region: split_down, or constrain_split level by level."""
+    h = history_frame
+    if floor is None and not holds:
+        return split_down(tree, total, h, method=method, unit=unit, levels=deepest, root=root)
+    # the constrained path: shares by method per parent, then floors and holds
+    frame_ids = []
+    start_level = LEVEL_DEPTH[deepest]
+    order = [r for r in tree.subtree(root) if LEVEL_DEPTH[tree.level(r)] <= start_level]
+    rolled = {}
+    by_region = h.groupby(["region_id", "month"])["value"].sum()
+    for (rid, month), val in by_region.items():
+        for a in (rid, *tree.ancestors(rid)):
+            rolled[(a, month)] = rolled.get((a, month), 0.0) + val
+    roll = pd.Series(rolled, dtype=float)
+    roll.index = pd.MultiIndex.from_tuples(roll.index, names=["region_id", "month"]) if len(roll) else roll.index
+    holds = dict(holds or {})
+    unknown = [k for k in holds if k not in set(order) or k == root]
+    if unknown:
+        raise ParamsError(f"holds name regions that are not planned below {root}: {', '.join(map(str, unknown))}")
+    target = {root: int(total)}
+    for rid in order:
+        frame_ids.append((rid, tree.parent(rid), tree.level(rid), target[rid]))
+        kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= start_level]
+        if not kids:
+            continue
+        if len(roll):
+            sub = roll[roll.index.get_level_values(0).isin(kids)]
+            tidy = pd.DataFrame({"child": sub.index.get_level_values(0), "month": sub.index.get_level_values(1),
+                                 "value": sub.to_numpy()})
+        else:
+            tidy = pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
+                                 "value": pd.Series([], dtype=float)})
+        shares = shares_for(method, tidy, children=kids) if method != "equal" else shares_for("equal", children=kids)
+        ly = tidy[tidy["month"] >= last_year_start].groupby("child")["value"].sum().reindex(kids).fillna(0.0)
+        kid_holds = {k: holds[k] for k in kids if k in holds}
+        if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
+            warnings.warn(f"no basis to split {rid} by {method} (no history): split evenly over {len(kids)} children",
+                          PlanWarning, stacklevel=3)
+            shares = pd.Series(1.0, index=shares.index)
+        split = constrain_split(target[rid], shares, last_year=ly if floor is not None else None, floor=floor,
+                                holds=kid_holds or None, unit=unit)
+        target.update({k: int(v) for k, v in split.items()})
+    out = pd.DataFrame(frame_ids, columns=["region_id", "parent_id", "level", "target"])
+    out["target"] = out["target"].astype(np.int64)
+    return out
+
+
+def allocate_plan(
+    history: AllocationHistory,
+    tree: RegionTree,
+    *,
+    root: str,
+    total_volume: int,
+    month_shares: pd.Series,
+    plan_year: int,
+    method: str = "proportion_averages",
+    levels=("province", "city", "county"),
+    unit: int = 1,
+    floor: float | None = None,
+    holds: Mapping[str, int] | None = None,
+) -> pd.DataFrame:
+    """
+    Allocate a volume target down the pyramid to regions, months, breakdowns and terminals.
+
+    Parameters
+    ----------
+    history : AllocationHistory
+        From :func:`load_allocation_history` (or built by hand).
+    tree : RegionTree
+        The region tree.
+    root : str
+        The region whose target this is (HQ, or any region for its own subtree).
+    total_volume : int
+        The root's annual volume target, a multiple of ``unit``.
+    month_shares : Series
+        The plan year's seasonal profile, indexed 1..12, summing to 1.
+    plan_year : int
+        The plan year; ``month`` is the first of each month of it.
+    method : str, default "proportion_averages"
+        Share method for the regions (``split.SPLIT_METHODS``), on the two years of history.
+    levels : sequence of str, default ("province", "city", "county")
+        Levels to split to; levels at or above the root are skipped; the deepest one named
+        is the last level split (terminals are allocated when it is ``county``).
+    unit : int, default 1
+        Rounding unit of every volume.
+    floor : float, optional
+        Largest shrink against last year allowed to any region (0.1 = at most 10 % below),
+        applied per parent's children by :func:`split.constrain_split`.
+    holds : dict, optional
+        Region id -> fixed annual volume (a manager's number); its siblings share the rest.
+
+    Returns
+    -------
+    DataFrame
+        The targets table of DESIGN.md §4 (:data:`TARGET_COLUMNS`): for every planned
+        region and month one total row (bracketed columns empty), then its breakdowns by
+        product_line, channel and terminal_class (one dimension per row), and at county
+        level one row per A/B terminal (``terminal_id`` set) and per township's C/D
+        terminals (``terminal_class`` ``"CD"``, ``region_id`` the township).
+        ``last_year_volume`` is last year's actual of the same line and month; ``share``
+        the line's share used for its annual split (of its parent region, of its region's
+        total for a breakdown value, of its county for a terminal line).
+
+    Raises
+    ------
+    ParamsError
+        Unknown method or level, a hold on a region that is not planned, a bad unit or
+        month_shares index.
+    SplitError
+        Infeasible floors/holds (the message names them and by how much); a month_shares
+        that does not sum to 1.
+    HierarchyError
+        Unknown root.
+
+    Warns
+    -----
+    PlanWarning
+        A parent (or region, for a breakdown) with a target but no history: split evenly.
+
+    Notes
+    -----
+    *Regions.* T_c = split of T_parent by shares p_c (method over the two-year window);
+    with ``floor``/``holds`` by ``constrain_split`` per parent.
+
+    *Months.* Root: M_m = round_to_total(T x s_m). For each parent P and its children C the
+    table x_cm is fitted (IPF) to rows T_c and columns M_{P,m} from the seed
+    y_cm = child c's last-year month m with the moving holidays' months pooled
+    (Spring Festival and Mid-Autumn: each group of months their windows touch, last year or
+    in the plan year, replaced by its mean, so last year's festival timing does not override
+    the plan year's in ``month_shares``), then rounded with both margins exact. Levels are
+    processed top-down, so each child's months are its parent's exact months.
+
+    *Breakdowns* (product line, channel, terminal class; terminal lines per county): per
+    region, A_rv = largest-remainder split of T_r by last year's mix w_rv; then the
+    region's months x values table is fitted to rows M_rm and columns A_rv from the pooled
+    last-year seed and rounded with both margins exact. Every value column sums to A_rv,
+    every month to M_rm.
+
+    *Revenue* = volume x the line's realised price last year (revenue / volume of the same
+    region and value; a terminal's own; else its region's, else the catalogue's
+    ``unit_price`` mean), rounded to 0.01 per row. Volume is split-exact, revenue is not.
+
+    All tables are solved at once per level (sparse IPF and one maximum-flow rounding over
+    all of them), the same algorithms as ``split.fit_table`` and ``split.round_table``.
+    """
+    if method != "blend" and method not in SPLIT_METHODS:
+        raise ParamsError(f"unknown split method {method!r}; valid methods: {', '.join(SPLIT_METHODS)}")
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or unit < 1:
+        raise ParamsError(f"unit must be a positive whole number of cases, got {unit!r}")
+    unit = int(unit)
+    tree.check(root)
+    plan_year = int(plan_year)
+    if history.plan_year != plan_year:
+        raise ParamsError(f"the history was read for plan year {history.plan_year}, not {plan_year}")
+    root_depth = LEVEL_DEPTH[tree.level(root)]
+    bad = [lv for lv in levels if lv not in LEVEL_DEPTH]
+    if bad:
+        raise ParamsError(f"unknown level(s) {bad}; valid levels: {', '.join(LEVEL_DEPTH)}")
+    below = [lv for lv in levels if LEVEL_DEPTH[lv] > root_depth]
+    deepest = max(below, key=LEVEL_DEPTH.get) if below else tree.level(root)
+    shares = _check_month_shares(month_shares)
+    if int(total_volume) != total_volume or int(total_volume) % unit or total_volume < 0:
+        raise SplitError(f"total_volume {total_volume!r} must be a non-negative whole multiple of the unit {unit}")
+    total = int(total_volume)
+    groups = _festival_groups(plan_year)
+    months = pd.DatetimeIndex([pd.Timestamp(plan_year, m, 1) for m in range(1, 13)])
+    ly_start = pd.Timestamp(plan_year - 1, 1, 1)
+
+    # -- 1. annual totals per region ------------------------------------------------------
+    hist = _history_at(history.monthly, tree, root, LEVEL_DEPTH[deepest])
+    plan = _region_totals(tree, hist, root=root, total=total, method=method, unit=unit, deepest=deepest,
+                          floor=floor, holds=holds, last_year_start=ly_start)
+    nodes = _Nodes(tree, plan, root, deepest)
+    annual = plan["target"].to_numpy(dtype=np.int64) // unit  # in units from here on
+
+    # last year per node x month (volume, revenue), rolled up
+    ly_rows = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == plan_year - 1]
+    ni = nodes.index_of(ly_rows["region_id"])
+    keep = ni >= 0
+    key = ni[keep] * 12 + _month_index(ly_rows["month"])[keep]
+    ly_vol = nodes.roll_up(np.bincount(key, ly_rows["volume"].to_numpy(dtype=float)[keep], nodes.n * 12)
+                           .reshape(nodes.n, 12))
+    ly_rev = nodes.roll_up(np.bincount(key, ly_rows["revenue"].to_numpy(dtype=float)[keep], nodes.n * 12)
+                           .reshape(nodes.n, 12))
+
+    # -- 2. region x month ----------------------------------------------------------------
+    mon = np.zeros((nodes.n, 12), dtype=np.int64)
+    mon[0] = round_to_total(shares, annual[0])
+    seed_all = _festival_free(ly_vol, groups)
+    for dep in sorted(set(nodes.depth[1:].tolist())):
+        kids = np.flatnonzero(nodes.depth == dep)
+        par = nodes.parent[kids]
+        upar, pblock = np.unique(par, return_inverse=True)
+        row = np.repeat(np.arange(len(kids)), 12)
+        col = (pblock[:, None] * 12 + _MONTHS[None, :] - 1).ravel()
+        cells = _fit_and_round(np.repeat(pblock, 12), row, col, seed_all[kids].ravel(), annual[kids],
+                               mon[upar].ravel(), f"months of the {LEVEL_NAMES_ZH.get(nodes.level[kids[0]])} level")
+        mon[kids] = cells.reshape(len(kids), 12)
+
+    parts = []
+    parent_annual = np.where(nodes.parent >= 0, annual[np.maximum(nodes.parent, 0)], annual)
+    region_share = np.divide(annual, parent_annual, out=np.ones(nodes.n), where=parent_annual > 0)
+    fallback_price = float(history.unit_prices.mean()) if len(history.unit_prices) else 0.0
+    region_price = _price(ly_vol.sum(axis=1), ly_rev.sum(axis=1), np.nan)
+    # a region with no realised price takes its nearest ancestor's, else the catalogue's
+    for i in range(nodes.n):
+        if not np.isfinite(region_price[i]):
+            p = nodes.parent[i]
+            region_price[i] = region_price[p] if p >= 0 and np.isfinite(region_price[p]) else fallback_price
+    node_cat = pd.Categorical.from_codes(np.arange(nodes.n), categories=pd.Index(nodes.ids, dtype=object))
+    parts.append(_rows(node_cat, nodes.level, months, mon * unit, np.repeat(region_price[:, None], 12, axis=1),
+                       ly_vol, np.repeat(region_share[:, None], 12, axis=1)))
+
+    # -- 3. breakdowns --------------------------------------------------------------------
+    for dim, frame in (("product_line", history.product_lines), ("channel", history.channels),
+                       ("terminal_class", history.terminal_classes)):
+        vals, vol, rev = _dim_cube(frame, dim, nodes)
+        if len(vals) == 0:
+            warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=2)
+            continue
+        nv = len(vals)
+        mix = vol.sum(axis=1)  # node x value
+        grp = np.repeat(np.arange(nodes.n), nv)
+        vrank = np.tile(np.arange(nv), nodes.n)
+        a = _split_groups(grp, mix.ravel(), annual, nodes.n, vrank, f"{dim} split").reshape(nodes.n, nv)
+        row = np.repeat(np.arange(nodes.n * 12), nv)  # (node, month) rows
+        col = (np.arange(nodes.n)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
+               + np.arange(nv)[None, None, :]).ravel()
+        seed = _festival_free(np.moveaxis(vol, 1, 2), groups)  # node x value x month
+        seed = np.moveaxis(seed, 2, 1).ravel()
+        cells = _fit_and_round(np.repeat(np.arange(nodes.n), 12 * nv), row, col, seed, mon.ravel(), a.ravel(),
+                               f"{dim} by month").reshape(nodes.n, 12, nv)
+        fb = history.unit_prices.reindex(vals).to_numpy(dtype=float) if dim == "product_line" else None
+        if fb is None or np.isnan(fb).all():
+            fb = np.repeat(region_price[:, None], nv, axis=1)[:, None, :]
+        else:
+            fb = np.where(np.isnan(fb), fallback_price, fb)[None, None, :]
+        price = _price(np.repeat(vol.sum(axis=1)[:, None, :], 12, axis=1),
+                       np.repeat(rev.sum(axis=1)[:, None, :], 12, axis=1),
+                       np.broadcast_to(fb, vol.shape))
+        share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
+        parts.append(_rows(pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=node_cat.categories),
+                           np.repeat(nodes.level, nv), months,
+                           np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
+                           np.moveaxis(price, 2, 1).reshape(-1, 12),
+                           np.moveaxis(vol, 2, 1).reshape(-1, 12),
+                           np.repeat(share.reshape(-1, 1), 12, axis=1),
+                           **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
+                                                             categories=pd.Index(vals, dtype=object))}))
+
+    # -- 4. terminals (county level) --------------------------------------------------------
+    if deepest == "county":
+        term_part = _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, region_price)
+        if term_part is not None:
+            parts.append(term_part)
+    return _assemble(parts)
+
+
+def _as_cat(values) -> pd.Categorical:
+    if isinstance(values, pd.Categorical):
+        return values
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
+
+
+def _rows(region_ids, level, months, volume, price, last_year, share, **keys) -> dict:
+    """Columns (line x 12 months, text as categoricals) of the targets table from line x month arrays."""
+    region = _as_cat(region_ids)
+    n = len(region)
+    vol = np.asarray(volume, dtype=np.int64).ravel()
+    out: dict = {}
+    for col, v in (("region_id", region), ("level", _as_cat(level)), *((c, keys.get(c)) for c in BREAKDOWN_COLUMNS)):
+        if v is None:
+            out[col] = pd.Categorical.from_codes(np.full(n * 12, -1), categories=pd.Index([], dtype=object))
+        else:
+            c = _as_cat(v)
+            out[col] = pd.Categorical.from_codes(np.repeat(c.codes, 12), categories=c.categories)
+    out["month"] = np.tile(months.to_numpy(), n)
+    out["target_volume"] = vol
+    out["target_revenue"] = np.round(vol * np.asarray(price, dtype=float).ravel(), 2)
+    out["last_year_volume"] = np.asarray(last_year, dtype=float).ravel()
+    out["share"] = np.asarray(share, dtype=float).ravel()
+    return out
+
+
+def _assemble(parts: list[dict]) -> pd.DataFrame:
+    """One frame from the parts' columns; text columns are categoricals over all parts."""
+    data = {}
+    for col in TARGET_COLUMNS:
+        pieces = [p[col] for p in parts]
+        if isinstance(pieces[0], pd.Categorical):
+            data[col] = union_categoricals(pieces)
+        else:
+            data[col] = np.concatenate(pieces)
+    return pd.DataFrame(data)
+
+
+def _lookup(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (-1 where missing), cheap for categoricals."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        pos = index.get_indexer(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, pos[np.maximum(codes, 0)] if len(pos) else -1, -1)
+    return index.get_indexer(values)
+
+
+def _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, region_price):
+    """One line per A/B terminal and per township's C/D terminals, exact to the county-months."""
+    counties = np.flatnonzero(nodes.level == "county")
+    county_pos = np.full(nodes.n, -1, dtype=np.int64)
+    county_pos[counties] = np.arange(len(counties))
+    t = history.terminals
+    tl = history.terminal_list
+    ab_ids = pd.Index(tl["terminal_id"].astype(object).to_numpy(), dtype=object)
+    is_cd = t["terminal_id"].isna().to_numpy()
+    cd_regions = pd.Index(pd.unique(t.loc[is_cd, "region_id"].astype(object).to_numpy()), dtype=object)
+    nab = len(ab_ids)
+    line_region = np.concatenate([tl["region_id"].astype(object).to_numpy(), cd_regions.to_numpy()])
+    line_class = np.concatenate([tl["terminal_class"].astype(object).to_numpy(), np.full(len(cd_regions), CD_LINE,
+                                                                                          dtype=object)])
+    line_tid = np.concatenate([ab_ids.to_numpy(), np.full(len(cd_regions), None, dtype=object)])
+    line_label = np.concatenate([ab_ids.to_numpy(), ("~" + cd_regions.astype(str)).to_numpy()]).astype(str)
+    home = nodes.index_of(pd.Series(line_region, dtype=object))
+    cpos = np.where(home >= 0, county_pos[np.maximum(home, 0)], -1)
+    keep = np.flatnonzero(cpos >= 0)
+    if not len(keep):
+        warnings.warn("no terminals under the planned counties: no terminal lines", PlanWarning, stacklevel=3)
+        return None
+    keep = keep[np.lexsort((line_label[keep], cpos[keep]))]
+    nl = len(keep)
+    new_pos = np.full(len(line_label), -1, dtype=np.int64)
+    new_pos[keep] = np.arange(nl)
+    cpos = cpos[keep]
+    # last year's rows -> lines
+    li = np.full(len(t), -1, dtype=np.int64)
+    ab_li = _lookup(ab_ids, t["terminal_id"][~is_cd])
+    li[~is_cd] = np.where(ab_li >= 0, new_pos[np.maximum(ab_li, 0)], -1)
+    cd_li = _lookup(cd_regions, t["region_id"][is_cd])
+    li[is_cd] = np.where(cd_li >= 0, new_pos[nab + np.maximum(cd_li, 0)], -1)
+    okr = li >= 0
+    key = li[okr] * 12 + _month_index(t["month"])[okr]
+    vol = np.bincount(key, t["volume"].to_numpy(dtype=float)[okr], nl * 12).reshape(nl, 12)
+    rev = np.bincount(key, t["revenue"].to_numpy(dtype=float)[okr], nl * 12).reshape(nl, 12)
+    # counties with a target but no terminals at all cannot be broken down: say so
+    has_lines = np.bincount(cpos, minlength=len(counties)) > 0
+    missing = (~has_lines) & (annual[counties] > 0)
+    if missing.any():
+        warnings.warn(f"{int(missing.sum())} county(ies) have no terminals: no terminal lines for them "
+                      f"({', '.join(nodes.ids[counties[missing]][:10])})", PlanWarning, stacklevel=3)
+    county_total = np.where(has_lines, annual[counties], 0)
+    a = _split_groups(cpos, vol.sum(axis=1), county_total, len(counties), np.arange(nl), "terminal split")
+    row = np.repeat(np.arange(nl), 12)
+    col = (cpos[:, None] * 12 + np.arange(12)[None, :]).ravel()
+    c_tot = np.where(has_lines[:, None], mon[counties], 0).ravel()
+    cells = _fit_and_round(np.repeat(cpos, 12), row, col, _festival_free(vol, groups).ravel(), a, c_tot,
+                           "terminal lines by month").reshape(nl, 12)
+    fb = region_price[counties][cpos]
+    price = _price(np.repeat(vol.sum(axis=1, keepdims=True), 12, axis=1),
+                   np.repeat(rev.sum(axis=1, keepdims=True), 12, axis=1), np.repeat(fb[:, None], 12, axis=1))
+    cls = line_class[keep]
+    cd_line = cls == CD_LINE
+    region = np.where(cd_line, line_region[keep], nodes.ids[counties][cpos])
+    region_cat = _as_cat(region)
+    level_of = np.array([tree.level(r) for r in region_cat.categories], dtype=object)
+    level = level_of[region_cat.codes]
+    ann = annual[counties][cpos]
+    share = np.divide(a, ann, out=np.zeros(nl), where=ann > 0)
+    return _rows(region_cat, level, months, cells * unit, price, vol, np.repeat(share[:, None], 12, axis=1),
+                 terminal_class=cls, terminal_id=line_tid[keep])
+
+
+# ---------------------------------------------------------------------------------------
+# checking and reading a targets table
+# ---------------------------------------------------------------------------------------
+def breakdown_of(targets: pd.DataFrame) -> pd.Series:
+    """
+    Which breakdown each row belongs to: ``total``, ``product_line``, ``sku``, ``channel``,
+    ``terminal_class`` or ``terminal`` (a named terminal, or a township's C/D line).
+    """
+    out = pd.Series("total", index=targets.index, dtype=object)
+    for col in ("product_line", "sku", "channel", "terminal_class"):
+        out[targets[col].notna()] = col
+    out[targets["terminal_id"].notna() | (targets["terminal_class"] == CD_LINE)] = "terminal"
+    return out.rename("breakdown")
+
+
+def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
+    """
+    Check that a targets table re-aggregates exactly; raise SplitError listing the faults.
+
+    Checks: each planned child region's totals sum to its parent's in every month; every
+    breakdown (product line, channel, terminal class, terminal lines of a county) sums to
+    its region's total in every month.
+    """
+    b = breakdown_of(targets)
+    tot = targets[b == "total"].set_index(["region_id", "month"])["target_volume"]
+    faults = []
+    if tot.index.has_duplicates:
+        faults.append("duplicate total rows")
+    planned = set(tot.index.get_level_values(0))
+    kids = [r for r in planned if tree.parent(r) in planned]
+    if kids:
+        t = tot.reset_index()
+        t = t[t["region_id"].isin(kids)]
+        t["parent"] = t["region_id"].map(tree.parent)
+        s = t.groupby(["parent", "month"])["target_volume"].sum()
+        diff = s - tot.reindex(s.index)
+        if (diff != 0).any():
+            faults.append(f"children do not sum to their parent: {list(diff[diff != 0].index[:5])}")
+    for kind in ("product_line", "channel", "terminal_class", "terminal"):
+        part = targets[b == kind]
+        if not len(part):
+            continue
+        reg = part["region_id"]
+        if kind == "terminal":
+            reg = reg.map(lambda r: tree.ancestor_at(r, "county") or r)
+        s = part.groupby([reg.to_numpy(), part["month"].to_numpy()])["target_volume"].sum()
+        diff = s - tot.reindex(s.index)
+        if diff.isna().any() or (diff != 0).any():
+            faults.append(f"{kind} breakdown off its totals: {list(diff[(diff != 0) | diff.isna()].index[:5])}")
+    if faults:
+        raise SplitError("the targets table does not re-aggregate exactly: " + "; ".join(faults))
+
+
+# ---------------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------------
+def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str]) -> Path:
+    """
+    Write the targets as a workbook a regional manager reads without the suite.
+
+    Parameters
+    ----------
+    targets : DataFrame
+        From :func:`allocate_plan`.
+    path : str or path-like
+        The ``.xlsx`` file; written atomically (a temporary file in the same folder, then
+        ``os.replace``), so a reader never sees half a workbook.
+    names : Mapping
+        Display names by region id (and terminal id); missing ids show the id.
+
+    Returns
+    -------
+    Path
+
+    Notes
+    -----
+    One sheet per level (总部, 省区, 城市, 区县, 乡镇 as present): a region x month matrix of
+    the region totals with the name and an annual total column. Sheet 终端: every named
+    A/B terminal x 12 months with its county and class, plus the townships' C/D lines.
+    Bold header, frozen panes, thousands-separated number formats.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    path = Path(path)
+    b = breakdown_of(targets)
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    month_heads = [f"{m}月" for m in range(1, 13)]
+
+    def sheet(title, heads, rows, n_key):
+        ws = wb.create_sheet(title)
+        ws.append(heads)
+        for c in ws[1]:
+            c.font = bold
+        for r in rows:
+            ws.append(r)
+        ws.freeze_panes = ws.cell(row=2, column=n_key + 1)
+        for j in range(n_key + 1, len(heads) + 1):
+            letter = get_column_letter(j)
+            ws.column_dimensions[letter].width = 11
+            for cell in ws[letter][1:]:
+                cell.number_format = "#,##0"
+        for j in range(1, n_key + 1):
+            ws.column_dimensions[get_column_letter(j)].width = 16
+        return ws
+
+    tot = targets[b == "total"]
+    month_no = pd.DatetimeIndex(tot["month"]).month
+    wide = tot.assign(m=month_no).pivot_table(index=["level", "region_id"], columns="m", values="target_volume",
+                                              aggfunc="sum", sort=False)
+    for level in sorted(tot["level"].unique(), key=lambda lv: LEVEL_DEPTH.get(lv, 99)):
+        part = wide.loc[level]
+        rows = [[rid, names.get(rid, rid), *[int(v) for v in part.loc[rid].reindex(range(1, 13), fill_value=0)],
+                 int(part.loc[rid].sum())] for rid in part.index]
+        sheet(LEVEL_NAMES_ZH.get(level, level), ["地区编号", "地区名称", *month_heads, "全年"], rows, 2)
+
+    term = targets[b == "terminal"]
+    if len(term):
+        key = np.where(term["terminal_id"].notna(), term["terminal_id"].astype(str),
+                       "CD:" + term["region_id"].astype(str))
+        t = term.assign(key=key, m=pd.DatetimeIndex(term["month"]).month)
+        wide_t = t.pivot_table(index="key", columns="m", values="target_volume", aggfunc="sum", sort=False)
+        info = t.drop_duplicates("key").set_index("key")
+        rows = []
+        for k in wide_t.index:
+            row_info = info.loc[k]
+            cd = pd.isna(row_info["terminal_id"])
+            rid = row_info["region_id"]
+            name = f"{names.get(rid, rid)} C/D类终端" if cd else names.get(k, k)
+            vals = [int(v) for v in wide_t.loc[k].reindex(range(1, 13), fill_value=0)]
+            rows.append(["" if cd else k, name, rid, names.get(rid, rid), row_info["terminal_class"], *vals, sum(vals)])
+        sheet(TERMINAL_SHEET, ["终端编号", "终端名称", "所在地区", "地区名称", "类别", *month_heads, "全年"], rows, 5)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,313 @@
+"""Allocation down the pyramid: exact at every level, month and breakdown; holds; zero history; Excel."""
+
+from __future__ import annotations
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from planlib.allocation import (
+    TARGET_COLUMNS,
+    AllocationHistory,
+    _fit_cells,
+    _round_cells,
+    allocate_plan,
+    breakdown_of,
+    export_targets_excel,
+    load_allocation_history,
+    validate_targets,
+)
+from planlib.archive import load_tree
+from planlib.demo import build_demo
+from planlib.errors import ParamsError, PlanWarning, SplitError
+from planlib.hierarchy import RegionTree
+from planlib.split import fit_table
+
+PLAN_YEAR = 2026
+# a liquor season: Spring Festival and autumn peaks
+MONTH_SHARES = pd.Series([1.6, 1.3, 0.8, 0.8, 0.9, 0.9, 0.8, 0.8, 1.1, 1.2, 0.9, 0.9], index=range(1, 13)) / 12.0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The small demo archive (2023–2025), its tree, the 2026 history and an HQ allocation."""
+    path = tmp_path_factory.mktemp("alloc") / "d.duckdb"
+    build_demo(path, start_year=2023)
+    tree = load_tree(path)
+    history = load_allocation_history(path, tree, tree.root, PLAN_YEAR)
+    ly_total = history.monthly.loc[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1, "volume"].sum()
+    total = int(round(ly_total * 1.08))
+    targets = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                            plan_year=PLAN_YEAR)
+    return {"path": path, "tree": tree, "history": history, "targets": targets, "total": total}
+
+
+def _totals(targets: pd.DataFrame) -> pd.DataFrame:
+    return targets[breakdown_of(targets) == "total"]
+
+
+def _wide(frame: pd.DataFrame, by) -> pd.Series:
+    return frame.groupby(by, observed=True)["target_volume"].sum()
+
+
+# -- the table ------------------------------------------------------------------------------
+def test_allocate_plan_has_the_design_columns_and_plan_year_months(demo):
+    t = demo["targets"]
+    assert list(t.columns) == list(TARGET_COLUMNS)
+    assert sorted(pd.DatetimeIndex(t["month"]).unique()) == [pd.Timestamp(PLAN_YEAR, m, 1) for m in range(1, 13)]
+    assert t["target_volume"].dtype == np.int64 and (t["target_volume"] >= 0).all()
+    assert t["sku"].isna().all()
+    # a breakdown row carries exactly one dimension (terminal lines: class and id together)
+    dims = t[["product_line", "channel", "terminal_class"]].notna().sum(axis=1)
+    assert dims.max() == 1
+
+
+def test_allocate_plan_children_sum_to_parent_at_every_level_and_month(demo):
+    tree, t = demo["tree"], demo["targets"]
+    tot = _totals(t)
+    assert set(tot["level"].unique()) == {"hq", "province", "city", "county"}
+    by_region_month = tot.set_index(["region_id", "month"])["target_volume"]
+    kids = tot[tot["level"] != "hq"].assign(parent=lambda f: f["region_id"].astype(str).map(tree.parent))
+    summed = kids.groupby(["parent", "month"])["target_volume"].sum()
+    pd.testing.assert_series_equal(summed, by_region_month.reindex(summed.index), check_names=False)
+    # months sum to the annual total; the root's year is the target
+    annual = tot.groupby("region_id", observed=True)["target_volume"].sum()
+    assert annual[tree.root] == demo["total"]
+    for level in ("province", "city", "county"):
+        assert annual[tot.loc[tot["level"] == level, "region_id"].unique()].sum() == demo["total"]
+    # the root's months are the exact largest-remainder rounding of total x month shares
+    hq = tot[tot["region_id"] == tree.root].sort_values("month")["target_volume"].to_numpy()
+    assert np.abs(hq - demo["total"] * MONTH_SHARES.to_numpy()).max() < 1
+    validate_targets(t, tree)
+
+
+@pytest.mark.parametrize("dim", ["product_line", "channel", "terminal_class"])
+def test_allocate_plan_breakdown_sums_exactly_to_region_month_totals(demo, dim):
+    t = demo["targets"]
+    part = t[breakdown_of(t) == dim]
+    tot = _wide(_totals(t), ["region_id", "month"])
+    summed = _wide(part, ["region_id", "month"])
+    assert len(summed) == len(tot)  # every region-month has this breakdown
+    pd.testing.assert_series_equal(summed.sort_index(), tot.sort_index())
+
+
+def test_allocate_plan_terminal_lines_sum_exactly_to_county_months(demo):
+    tree, t, history = demo["tree"], demo["targets"], demo["history"]
+    lines = t[breakdown_of(t) == "terminal"]
+    county = lines["region_id"].astype(str).map(lambda r: tree.ancestor_at(r, "county"))
+    summed = lines.groupby([county.to_numpy(), lines["month"].to_numpy()])["target_volume"].sum()
+    tot = _totals(t)
+    tot = tot[tot["level"] == "county"].set_index(["region_id", "month"])["target_volume"]
+    assert (summed.reindex(tot.index) == tot).all()
+    # every A/B terminal by name, twelve months each; C/D as one line per township, no id
+    named = lines[lines["terminal_id"].notna()]
+    assert set(named["terminal_id"].astype(str)) == set(history.terminal_list["terminal_id"])
+    assert (named.groupby("terminal_id", observed=True).size() == 12).all()
+    assert set(named["terminal_class"].astype(str)) <= {"A", "B"}
+    cd = lines[lines["terminal_id"].isna()]
+    assert set(cd["terminal_class"].astype(str)) == {"CD"}
+    assert set(cd["level"].astype(str)) <= {"township", "county"}
+    assert (cd.groupby(["region_id", "month"], observed=True).size() == 1).all()
+
+
+def test_allocate_plan_revenue_is_volume_times_last_years_price(demo):
+    t, history = demo["targets"], demo["history"]
+    tot = _totals(t)
+    hq = tot[tot["region_id"] == demo["tree"].root]
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
+    price = ly["revenue"].sum() / ly["volume"].sum()
+    np.testing.assert_allclose(hq["target_revenue"], np.round(hq["target_volume"] * price, 2), atol=0.006)
+    assert (t["target_revenue"] >= 0).all() and t["target_revenue"].notna().all()
+
+
+def test_allocate_plan_basis_columns_explain_each_line(demo):
+    t, history = demo["targets"], demo["history"]
+    tot = _totals(t)
+    hq = tot[tot["region_id"] == demo["tree"].root]
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
+    assert hq["last_year_volume"].sum() == pytest.approx(ly["volume"].sum())
+    # shares of a region's children add to 1
+    prov = tot[(tot["level"] == "province") & (tot["month"] == tot["month"].min())]
+    assert prov["share"].sum() == pytest.approx(1.0)
+    assert t["share"].between(0, 1).all()
+
+
+def test_allocate_plan_leaves_its_inputs_unchanged(demo):
+    before = demo["history"].monthly.copy()
+    shares = MONTH_SHARES.copy()
+    allocate_plan(demo["history"], demo["tree"], root="P01", total_volume=10_000, month_shares=shares,
+                  plan_year=PLAN_YEAR)
+    pd.testing.assert_frame_equal(demo["history"].monthly, before)
+    pd.testing.assert_series_equal(shares, MONTH_SHARES)
+
+
+def test_allocate_plan_from_a_province_plans_only_its_subtree(demo):
+    tree = demo["tree"]
+    t = allocate_plan(demo["history"], tree, root="P01", total_volume=10_000, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR)
+    assert set(t["region_id"].astype(str)) <= set(tree.subtree("P01"))
+    assert _wide(_totals(t)[lambda f: f["region_id"] == "P01"], "region_id").iloc[0] == 10_000
+    validate_targets(t, tree)
+
+
+# -- constraints ----------------------------------------------------------------------------
+def test_allocate_plan_holds_are_respected_and_the_rest_respread(demo):
+    tree = demo["tree"]
+    held_county = tree.children(tree.children(tree.children(tree.root)[0])[0])[0]
+    t = allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, holds={held_county: 12_345, "P02": 50_000})
+    annual = _wide(_totals(t), "region_id")
+    assert annual[held_county] == 12_345
+    assert annual["P02"] == 50_000
+    assert annual[tree.root] == demo["total"]
+    validate_targets(t, tree)
+
+
+def test_allocate_plan_floor_limits_the_shrink_against_last_year(demo):
+    tree, history = demo["tree"], demo["history"]
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
+    total = int(ly["volume"].sum())  # a flat plan: declining regions meet their floors
+    t = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, floor=0.05)
+    tot = _totals(t)
+    annual = _wide(tot, "region_id")
+    last = tot.groupby("region_id", observed=True)["last_year_volume"].sum()
+    assert (annual >= np.ceil(0.95 * last[annual.index] - 1e-9)).all()
+    validate_targets(t, tree)
+
+
+def test_allocate_plan_without_binding_constraints_matches_split_down(demo):
+    # floor=1.0 allows any shrink: the constrained path must give the plain split
+    t = allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=demo["total"],
+                      month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, floor=1.0)
+    pd.testing.assert_series_equal(_wide(_totals(t), "region_id"), _wide(_totals(demo["targets"]), "region_id"))
+
+
+def test_allocate_plan_infeasible_holds_name_the_conflict(demo):
+    with pytest.raises(SplitError, match="holds"):
+        allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=1000,
+                      month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, holds={"P01": 5000})
+
+
+def test_allocate_plan_unknown_method_lists_the_valid_ones(demo):
+    with pytest.raises(ParamsError, match="proportion_averages"):
+        allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=1000,
+                      month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, method="flat_20_percent")
+
+
+def test_allocate_plan_rejects_month_shares_that_do_not_sum_to_one(demo):
+    with pytest.raises(SplitError, match="sum to 1"):
+        allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=1000,
+                      month_shares=MONTH_SHARES * 2, plan_year=PLAN_YEAR)
+
+
+# -- zero history (hand-built) ----------------------------------------------------------------
+def _tiny():
+    """HQ -> P1 (K1 60%, K2 40% of sales) and P2 (K3, K4: no sales at all, no terminals)."""
+    tree = RegionTree(pd.DataFrame(
+        [("HQ", "总部", "hq", None), ("P1", "甲省", "province", "HQ"), ("P2", "乙省", "province", "HQ"),
+         ("C1", "甲市", "city", "P1"), ("C2", "乙市", "city", "P2"),
+         ("K1", "一县", "county", "C1"), ("K2", "二县", "county", "C1"),
+         ("K3", "三县", "county", "C2"), ("K4", "四县", "county", "C2")],
+        columns=["region_id", "name", "level", "parent_id"]))
+    months = [pd.Timestamp(y, m, 1) for y in (2024, 2025) for m in range(1, 13)]
+    monthly = pd.DataFrame({
+        "region_id": ["K1"] * 24 + ["K2"] * 24, "month": months * 2,
+        "volume": [60.0] * 24 + [40.0] * 24, "revenue": [600.0] * 24 + [400.0] * 24})
+    ly = monthly[pd.DatetimeIndex(monthly["month"]).year == 2025]
+    product_lines = ly.assign(product_line="白酒")[["region_id", "month", "product_line", "volume", "revenue"]]
+    channels = ly.assign(channel="supermarket")[["region_id", "month", "channel", "volume", "revenue"]]
+    classes = ly.assign(terminal_class="A")[["region_id", "month", "terminal_class", "volume", "revenue"]]
+    terminals = ly.assign(terminal_id=ly["region_id"].map({"K1": "T1", "K2": "T2"}), terminal_class="A")[
+        ["terminal_id", "terminal_class", "region_id", "month", "volume", "revenue"]]
+    history = AllocationHistory(
+        plan_year=2026, monthly=monthly, product_lines=product_lines, channels=channels,
+        terminal_classes=classes, terminals=terminals,
+        terminal_list=pd.DataFrame({"terminal_id": ["T1", "T2"], "name": ["甲店", "乙店"],
+                                    "region_id": ["K1", "K2"], "terminal_class": ["A", "A"]}),
+        unit_prices=pd.Series({"白酒": 10.0}), names={"T1": "甲店", "T2": "乙店"})
+    return tree, history
+
+
+def test_allocate_plan_region_without_history_splits_evenly_with_a_warning():
+    tree, history = _tiny()
+    even = pd.Series(1 / 12, index=range(1, 13))
+    # P2's whole subtree has no history: every level splits evenly, months spread evenly
+    with pytest.warns(PlanWarning) as record:
+        t = allocate_plan(history, tree, root="P2", total_volume=1201, month_shares=even, plan_year=2026)
+    assert any("no basis" in str(w.message) for w in record)
+    annual = _wide(_totals(t), "region_id")
+    assert annual["C2"] == 1201 and sorted([annual["K3"], annual["K4"]]) == [600, 601]
+    k3 = _totals(t)[lambda f: f["region_id"] == "K3"]["target_volume"]
+    assert k3.max() - k3.min() <= 1
+    validate_targets(t, tree)
+
+
+def test_allocate_plan_sibling_without_history_gets_nothing_unless_held():
+    tree, history = _tiny()
+    even = pd.Series(1 / 12, index=range(1, 13))
+    t = allocate_plan(history, tree, root="HQ", total_volume=1201, month_shares=even, plan_year=2026)
+    annual = _wide(_totals(t), "region_id")
+    # proportion_averages: P2 has no history, so P1 takes the whole
+    assert annual["P1"] == 1201 and annual["P2"] == 0
+    assert annual["K1"] == 721 and annual["K2"] == 480  # 60 / 40 of 1201, largest remainder
+    # hold P2 at 100: its two no-history counties split that evenly, with a warning
+    with pytest.warns(PlanWarning):
+        t = allocate_plan(history, tree, root="HQ", total_volume=1200, month_shares=even, plan_year=2026,
+                          holds={"P2": 100})
+    annual = _wide(_totals(t), "region_id")
+    assert annual["P1"] == 1100 and annual["K3"] == 50 and annual["K4"] == 50
+    validate_targets(t, tree)
+
+
+# -- the sparse fit and rounding agree with split.fit_table ------------------------------------
+def test_fit_cells_matches_fit_table_and_rounding_keeps_margins():
+    rng = np.random.default_rng(7)
+    seed = pd.DataFrame(rng.uniform(0.1, 5, (6, 12)))
+    r = pd.Series(rng.integers(100, 1000, 6).astype(float))
+    c = pd.Series(round_parts := np.full(12, r.sum() / 12))
+    c.iloc[0] += r.sum() - c.sum()
+    expected = fit_table(seed, r, c)
+    row, col = np.repeat(np.arange(6), 12), np.tile(np.arange(12), 6)
+    x, ok_r, ok_c = _fit_cells(row, col, seed.to_numpy().ravel(), r.to_numpy(), c.to_numpy())
+    assert ok_r.all() and ok_c.all()
+    np.testing.assert_allclose(x.reshape(6, 12), expected.to_numpy(), rtol=1e-9)
+    del round_parts
+    # integer margins: controlled rounding is exact on rows and columns, each cell floor or ceil
+    ri = r.to_numpy(dtype=np.int64)
+    ci = np.full(12, ri.sum() // 12)
+    ci[: ri.sum() - ci.sum()] += 1
+    x, _, _ = _fit_cells(row, col, seed.to_numpy().ravel(), ri.astype(float), ci.astype(float))
+    k = _round_cells(row, col, x, ri, ci)
+    assert (np.bincount(row, k) == ri).all() and (np.bincount(col, k) == ci).all()
+    assert (np.abs(k - x) < 1).all()
+
+
+# -- Excel ----------------------------------------------------------------------------------------
+def test_export_targets_excel_sheets_match_the_table(demo, tmp_path):
+    tree, t = demo["tree"], demo["targets"]
+    names = {rid: tree.name(rid) for rid in tree.ids} | dict(demo["history"].names)
+    path = export_targets_excel(t, tmp_path / "targets.xlsx", names=names)
+    assert path.exists() and [p.name for p in tmp_path.iterdir()] == ["targets.xlsx"]  # no temp file left
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["总部", "省区", "城市", "区县", "终端"]
+    tot = _totals(t)
+    for sheet, level in (("总部", "hq"), ("省区", "province"), ("城市", "city"), ("区县", "county")):
+        rows = list(wb[sheet].iter_rows(values_only=True))
+        assert rows[0][:3] == ("地区编号", "地区名称", "1月") and rows[0][-1] == "全年"
+        body = {r[0]: r for r in rows[1:]}
+        expected = _wide(tot[tot["level"] == level], ["region_id", "month"]).unstack("month")
+        assert set(body) == set(expected.index.astype(str))
+        for rid, r in body.items():
+            assert list(r[2:14]) == expected.loc[rid].tolist()
+            assert r[14] == sum(r[2:14])
+            assert r[1] == tree.name(rid)
+    term = list(wb["终端"].iter_rows(values_only=True))
+    lines = t[breakdown_of(t) == "terminal"]
+    assert sum(r[-1] for r in term[1:]) == lines["target_volume"].sum() == demo["total"]
+    named = [r for r in term[1:] if r[0]]
+    assert len(named) == lines["terminal_id"].nunique()
+    wb.close()
+    ws = openpyxl.load_workbook(path)["区县"]
+    assert ws.freeze_panes == "C2" and ws["A1"].font.bold and ws["C2"].number_format == "#,##0"
