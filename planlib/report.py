@@ -348,6 +348,9 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 <div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {{ finished }}</div>
 <div class="summary"><span>区域 regions: {{ n_regions }}</span>
 <span class="ok">成功 succeeded: {{ n_ok }}</span><span class="failed">失败 failed: {{ n_failed }}</span></div>
+{% for s in steps %}<div class="sub">{% if s.status == "succeeded" %}全计划步骤 {{ s.step }}:
+{% for o in s.outputs %}<a href="{{ o }}">{{ o }}</a> {% endfor %}{% else %}<span class="failed">{{ s.step }} 失败 failed</span>
+<span class="err">{{ s.error }}</span>{% endif %}</div>{% endfor %}
 <table><thead><tr><th>区域 region</th><th>编码 id</th><th>层级 level</th>
 {% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
@@ -411,4 +414,9 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
         n_ok=len(region_rows) - len(failed_regions),
         n_failed=len(failed_regions),
         statuses=statuses,
+        steps=[
+            {"step": s.get("step"), "status": s.get("status"), "outputs": s.get("outputs", []),
+             "error": " ".join(str(v) for v in (s.get("error") or {}).values())[:400]}
+            for s in manifest.get("plan_steps", [])
+        ],
     )

@@ -58,7 +58,9 @@ def test_render_portal_escapes_names_and_errors():
     }
     rows = [{"region_id": "K1", "name": HOSTILE, "level": "county"},
             {"region_id": "K2", "name": "章丘区", "level": "county"}]
+    manifest["plan_steps"] = [{"step": "targets", "status": "succeeded", "outputs": ["p1-targets.xlsx"]}]
     page = report.render_portal(manifest, rows)
+    assert 'href="p1-targets.xlsx"' in page
     assert "<script>" not in page and "<img" not in page
     assert 'href="regions/K1/10_review_archive.html"' in page
     assert "章丘区" in page and "失败 failed" in page
