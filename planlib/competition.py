@@ -118,17 +118,13 @@ def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year:
     """
     rows = _month_rows(sales).dropna(subset=["distributor_id"])
     rows = rows[rows["year"].isin([year, year - 1])]
-    own = rows["brand"] == OWN_BRAND
-    key = ["distributor_id"]
-    cur = rows["year"] == year
-    t = pd.concat(
-        [
-            rows[own & cur].groupby(key)["volume"].sum().rename("own_volume"),
-            rows[~own & cur].groupby(key)["volume"].sum().rename("competitor_volume"),
-            rows[own & ~cur].groupby(key)["volume"].sum().rename("own_volume_prev"),
-        ],
-        axis=1,
-    ).fillna(0.0)
+    # one group-by: the column a row adds to, by brand side and year
+    own = (rows["brand"] == OWN_BRAND).to_numpy()
+    cur = (rows["year"] == year).to_numpy()
+    column = np.select([own & cur, ~own & cur, own & ~cur], ["own_volume", "competitor_volume", "own_volume_prev"], "")
+    t = rows["volume"].groupby([rows["distributor_id"].to_numpy(), column]).sum().unstack(fill_value=0.0)
+    t = t.reindex(columns=["own_volume", "competitor_volume", "own_volume_prev"], fill_value=0.0)
+    t.index.name = "distributor_id"
     t = t.reset_index().merge(distributors[["distributor_id", "name", "tier"]], on="distributor_id", how="left")
     known = t["own_volume"] + t["competitor_volume"]
     t["own_share"] = t["own_volume"] / known.where(known > 0)

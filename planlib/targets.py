@@ -1070,14 +1070,20 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         t = g["target_volume"].sum()
         g["share"] = g["target_volume"] / t if t > 0 else np.nan
         breakdowns[dim] = g
-    sub = set(tree.subtree(region))
+    # terminal lines are split at county level; a county's report lists them
+    sub = set(tree.subtree(region)) if tree.level(region) == "county" else set()
     term = table[table["region_id"].isin(sub) & (kind == "terminal")]
     names = {} if terminals is None else dict(zip(terminals["terminal_id"], terminals["name"]))
     if term.empty:
         lines = pd.DataFrame()
     else:
-        label = term["terminal_id"].map(names).fillna(term["terminal_id"])
-        label = label.where(term["terminal_id"].notna(), "C/D · " + term["region_id"].map(tree.name))
+        label = pd.Series(
+            [
+                names.get(t, t) if isinstance(t, str) else f"C/D · {tree.name(r)}"
+                for t, r in zip(term["terminal_id"].astype(object), term["region_id"].astype(object))
+            ],
+            index=term.index,
+        )
         wide = term.assign(line=label.astype(str), m=pd.to_datetime(term["month"]).dt.month).pivot_table(
             index=["line", "terminal_class"], columns="m", values="target_volume", aggfunc="sum", fill_value=0
         )

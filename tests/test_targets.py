@@ -332,3 +332,56 @@ def test_fairness_numbers_by_hand():
     assert (f["min_child"], f["max_child"]) == ("C", "B")
     assert (f["min_growth"], f["max_growth"]) == (0.0, 0.5)
     assert (f["children"], f["beyond_potential"]) == (3, 1)
+
+
+# -- the plan as a whole: region kinds and the region view -----------------------------------
+
+
+def _plan_table():
+    """K1 and K2 under C1, two months; K1 has one named terminal and a township C/D line."""
+    import numpy as np
+
+    rows = []
+    for region, vols, last in (("C1", (30, 70), (20, 60)), ("K1", (10, 30), (5, 25)), ("K2", (20, 40), (15, 35))):
+        for m, v, ly in zip((1, 2), vols, last):
+            rows.append((region, pd.Timestamp(2027, m, 1), None, None, None, v, v * 10.0, ly))
+    for m, v in zip((1, 2), (4, 12)):
+        rows.append(("K1", pd.Timestamp(2027, m, 1), "A", "T1", None, v, v * 10.0, 0))
+        rows.append(("K1T1", pd.Timestamp(2027, m, 1), "CD", None, None, 10 - v if m == 1 else 30 - v, 0.0, 0))
+    t = pd.DataFrame(rows, columns=["region_id", "month", "terminal_class", "terminal_id", "channel",
+                                    "target_volume", "target_revenue", "last_year_volume"])
+    return t.assign(product_line=np.nan, sku=np.nan, level="county", share=np.nan)
+
+
+def _tree():
+    from planlib.hierarchy import RegionTree
+
+    return RegionTree(pd.DataFrame({"region_id": ["C1", "K1", "K2", "K1T1"], "name": ["济南市", "历城区", "章丘区", "港沟镇"],
+                                    "level": ["city", "county", "county", "township"],
+                                    "parent_id": [None, "C1", "C1", "K1"]}))
+
+
+def test_region_kinds_prices_the_allocated_volume():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": months, "volume": 10.0, "revenue": 100.0})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15, market_volume=400.0)
+    kinds = targets.region_kinds(econ, _plan_table(), plan_year=2027).set_index("kind")
+    # target volume 100, revenue 1,000; margin 1,000 - 600 = 400; expenses 150; profit 250; share 0.25
+    assert kinds.loc["volume", "target"] == 100 and kinds.loc["revenue", "target"] == 1000
+    assert kinds.loc["gross_margin", "target"] == pytest.approx(400.0)
+    assert kinds.loc["expenses", "target"] == pytest.approx(150.0)
+    assert kinds.loc["profit", "target"] == pytest.approx(250.0)
+    assert kinds.loc["market_share", "target"] == pytest.approx(0.25)
+    # last year 120 units / 1,200; flat +20% asks 144
+    assert kinds.loc["volume", "last_year"] == 120 and kinds.loc["volume", "flat20"] == pytest.approx(144.0)
+
+
+def test_region_view_children_and_terminal_lines():
+    view = targets.region_view(_plan_table(), _tree(), "C1")
+    kids = view.children.set_index("region_id")
+    assert kids["target_volume"].to_dict() == {"K1": 40, "K2": 60}
+    assert kids["target_volume"].sum() == view.months["target_volume"].sum() == 100
+    assert kids.loc["K1", "growth"] == pytest.approx(40 / 30 - 1)
+    k1 = targets.region_view(_plan_table(), _tree(), "K1")
+    lines = k1.terminals.set_index("terminal_class")["全年"]
+    assert lines.sum() == k1.months["target_volume"].sum() == 40  # terminal lines add up to the county
