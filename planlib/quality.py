@@ -112,32 +112,51 @@ _PRICE_RANGE = (0.3, 3.0)
 
 def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
     """Findings frame with all columns, from ``rows`` plus constant columns."""
-    out = pd.DataFrame(index=range(0 if rows is None else len(rows)))
+    n = 0 if rows is None else len(rows)
+    data = {}
     for col in FINDING_COLUMNS:
         if col in const:
-            out[col] = const[col]
+            data[col] = const[col]
         elif rows is not None and col in rows:
-            out[col] = rows[col].to_numpy()
+            data[col] = rows[col].to_numpy()
         else:
-            out[col] = None
-    return out
+            data[col] = None
+    return pd.DataFrame(data, index=range(n))  # one construction: column-wise inserts are slow
 
 
 class _Checker:
     def __init__(self, con: duckdb.DuckDBPyConnection, tree: RegionTree | None, region_id: str | None) -> None:
         self.con = con
         self.tree = tree
+        self.region_id = region_id
         tag = uuid.uuid4().hex[:8]
         self.rmap_name = f"_planlib_quality_rmap_{tag}"
-        regions = tree.to_frame() if tree is not None else pd.DataFrame(columns=["region_id", "level"])
-        if tree is not None:
+        self.own_name = f"_planlib_quality_own_{tag}"
+        self.stats_name = f"_planlib_quality_stats_{tag}"
+        self.season_name = f"_planlib_quality_season_{tag}"
+        self.sales_name = f"_planlib_quality_sales_{tag}"
+        self.sales_created = False
+        self.season_registered = False
+        self.own = self.own_name
+        if tree is not None and region_id is not None:
+            # only the region's subtree (and, below county level, the rest of its county, which
+            # the county-level checks group by) is mapped: nothing outside it is read row by row
+            scope = tree.subtree(region_id)
+            county_of = tree.ancestor_at(region_id, "county")
+            closure = tree.subtree(county_of) if county_of is not None and county_of != region_id else scope
+            ids = list(closure)
+            county = [tree.ancestor_at(r, "county") or r for r in ids]
+            regions = pd.DataFrame({"region_id": ids, "level": [tree.level(r) for r in ids]})
+        elif tree is not None:
+            regions = tree.to_frame()
             county = [tree.ancestor_at(r, "county") or r for r in regions["region_id"]]
-            scope = set(tree.subtree(region_id)) if region_id is not None else set(regions["region_id"])
+            scope = regions["region_id"]
         else:
             extra = con.execute("SELECT DISTINCT region_id FROM sales").df()["region_id"].astype(str)
             regions = pd.DataFrame({"region_id": extra, "level": "county"})
             county = list(regions["region_id"])
-            scope = set(county)
+            scope = county
+        scope = set(scope)
         self.regions = regions
         self.rmap = pd.DataFrame(
             {
@@ -148,15 +167,37 @@ class _Checker:
         )
         self.scope = scope
         con.register(self.rmap_name, self.rmap)
-        self.own_name = f"_planlib_quality_own_{tag}"
-        self.stats_name = f"_planlib_quality_stats_{tag}"
-        self.season_name = f"_planlib_quality_season_{tag}"
-        self.season_registered = False
-        self.own = self.own_name
-        first = con.execute(
-            f"SELECT min(date) FROM sales WHERE grain = 'month' AND brand = '{OWN_BRAND}'").fetchone()[0]
-        first = "DATE '1900-01-01'" if first is None else f"DATE '{first}'"
-        scoped = "" if region_id is None else "AND m.in_scope"
+        # the product lines' monthly totals over the WHOLE archive (the season and the level
+        # shift's denominator are national), aggregated by SKU first: one cheap scan
+        self.line_total = self.q(f"""
+            WITH a AS (SELECT sku, date, sum(volume) AS volume FROM sales
+                       WHERE grain = 'month' AND brand = '{OWN_BRAND}' GROUP BY sku, date)
+            SELECT coalesce(p.product_line, '?') AS product_line, a.date, sum(a.volume) AS volume
+            FROM a LEFT JOIN products p ON p.sku = a.sku GROUP BY ALL""")
+        self.line_total["date"] = pd.to_datetime(self.line_total["date"])
+        if self.line_total.empty:
+            self.span = (None, None)
+        else:
+            self.span = (self.line_total["date"].min().date(), self.line_total["date"].max().date())
+        first = "DATE '1900-01-01'" if self.span[0] is None else f"DATE '{self.span[0]:%Y-%m-%d}'"
+        if region_id is None:
+            self.scoped_sales = "sales"
+            self.closure_sales = "sales"
+            src, scoped = "sales", ""
+        else:
+            # the subtree's sales rows, read once; the id range lets DuckDB skip row groups
+            ids = sorted(self.rmap["region_id"])
+            con.execute(f"""
+                CREATE TEMP TABLE {self.sales_name} AS
+                SELECT * FROM sales
+                WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))""",
+                        [ids[0], ids[-1], ids])
+            self.sales_created = True
+            self.closure_sales = self.sales_name
+            self.scoped_sales = self.sales_name if len(closure) == len(scope) else (
+                f"(SELECT * FROM {self.sales_name} WHERE region_id IN "
+                f"(SELECT region_id FROM {self.rmap_name} WHERE in_scope))")
+            src, scoped = self.sales_name, "AND m.in_scope"
         # the monthly own sales in scope, once: sid identifies a series by its key minus the date
         con.execute(f"""
             CREATE TEMP TABLE {self.own_name} AS
@@ -164,17 +205,17 @@ class _Checker:
                    date_diff('month', {first}, s.date) AS m,
                    s.date, s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id,
                    s.volume, s.revenue, m.county_id, coalesce(p.product_line, '?') AS product_line
-            FROM sales s
+            FROM {src} s
             JOIN {self.rmap_name} m ON s.region_id = m.region_id
             LEFT JOIN products p ON p.sku = s.sku
             WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}
         """)
-        self.scoped_sales = "sales" if region_id is None else (
-            f"(SELECT * FROM sales WHERE region_id IN (SELECT region_id FROM {self.rmap_name} WHERE in_scope))")
 
     def close(self) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
         self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
+        if self.sales_created:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.sales_name}")
         self.con.unregister(self.rmap_name)
         if self.season_registered:
             self.con.unregister(self.season_name)
@@ -184,9 +225,7 @@ class _Checker:
 
     # -- the checks ------------------------------------------------------------------
     def run(self) -> list[pd.DataFrame]:
-        span = self.con.execute(
-            f"SELECT min(date), max(date) FROM sales WHERE grain = 'month' AND brand = '{OWN_BRAND}'"
-        ).fetchone()
+        span = self.span
         n_scope = self.con.execute(f"SELECT count(*) FROM {self.own}").fetchone()[0]
         out: list[pd.DataFrame] = []
         if span[0] is None or n_scope == 0:
@@ -200,11 +239,7 @@ class _Checker:
             SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
             FROM {self.own} GROUP BY ALL""")
         county_line["date"] = pd.to_datetime(county_line["date"])
-        line_total = self.q(f"""
-            SELECT coalesce(p.product_line, '?') AS product_line, s.date, sum(s.volume) AS volume
-            FROM sales s LEFT JOIN products p ON p.sku = s.sku
-            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' GROUP BY ALL""")
-        line_total["date"] = pd.to_datetime(line_total["date"])
+        line_total = self.line_total
         self.series_stats(line_total)
         out += [
             self.missing_and_shift(county_line, line_total),
@@ -475,10 +510,17 @@ class _Checker:
     def competitor_coverage(self, county_line: pd.DataFrame) -> pd.DataFrame:
         comp = self.q(f"""
             SELECT m.county_id, year(s.date) AS year, count(*) AS n
-            FROM sales s JOIN {self.rmap_name} m ON s.region_id = m.region_id
+            FROM {self.closure_sales} s JOIN {self.rmap_name} m ON s.region_id = m.region_id
             WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
         own = county_line.assign(year=county_line["date"].dt.year)[["county_id", "year"]].drop_duplicates()
-        if comp.empty:
+        if comp.empty and self.region_id is not None:
+            # none in the region's counties: does the archive hold any at all?
+            comp_any = self.con.execute(
+                f"SELECT 1 FROM sales s JOIN (SELECT region_id FROM regions) r ON s.region_id = r.region_id "
+                f"WHERE s.brand <> '{OWN_BRAND}' LIMIT 1").fetchone()
+        else:
+            comp_any = None if comp.empty else (1,)
+        if comp_any is None:
             root = self.tree.root if self.tree is not None else None
             return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
                           region_id=root, value=0.0, expected=np.nan,
@@ -503,12 +545,27 @@ class _Checker:
 
     def distributor_without_sales(self) -> pd.DataFrame:
         try:
-            rows = self.q(f"""
-                SELECT d.distributor_id, d.region_id
-                FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
-                WHERE m.in_scope AND d.distributor_id NOT IN (
-                    SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IS NOT NULL)
-                ORDER BY 1""")
+            if self.region_id is None:
+                rows = self.q(f"""
+                    SELECT d.distributor_id, d.region_id
+                    FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
+                    WHERE m.in_scope AND d.distributor_id NOT IN (
+                        SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IS NOT NULL)
+                    ORDER BY 1""")
+            else:
+                # the region's distributors; most sell inside the region, so only the others
+                # are looked up in the whole archive
+                rows = self.q(f"""
+                    SELECT d.distributor_id, d.region_id
+                    FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
+                    WHERE m.in_scope AND d.distributor_id IS NOT NULL AND d.distributor_id NOT IN (
+                        SELECT DISTINCT distributor_id FROM {self.closure_sales} WHERE distributor_id IS NOT NULL)
+                    ORDER BY 1""")
+                if len(rows):
+                    sold = self.con.execute(
+                        "SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [list(rows["distributor_id"].astype(str))]).df()["distributor_id"]
+                    rows = rows[~rows["distributor_id"].isin(sold)].reset_index(drop=True)
         except duckdb.CatalogException:
             return _frame()
         out = _frame(rows, check="distributor_without_sales", severity="info", value=0.0)

@@ -189,3 +189,51 @@ def test_check_archive_does_not_change_the_archive(small):
     summary, f = small
     again = quality.check_archive(summary.path)
     pd.testing.assert_frame_equal(f, again)
+
+
+def _restricted(full: pd.DataFrame, tree: RegionTree, region_id: str) -> pd.DataFrame:
+    return full[full["region_id"].isin(set(tree.subtree(region_id)))].reset_index(drop=True)
+
+
+def test_check_archive_region_filter_matches_the_full_report_for_counties_and_cities(small):
+    summary, full = small
+    con = duckdb.connect(str(summary.path), read_only=True)
+    try:
+        tree = RegionTree(con.execute("SELECT * FROM regions").df())
+        counties = sorted({_county(tree, d["region_id"]) for d in summary.planted_defects if d["region_id"] in tree})
+        regions = counties[:4] + sorted({tree.parent(c) for c in counties[:4]}) + [tree.root]
+        for rid in regions:
+            part = quality.check_archive(con, region_id=rid, tree=tree)
+            expected = _restricted(full, tree, rid)
+            if len(expected):
+                pd.testing.assert_frame_equal(part, expected, obj=rid)
+            else:
+                assert part.empty, rid
+    finally:
+        con.close()
+
+
+def test_check_archive_region_scope_reads_only_the_subtree_but_keeps_archive_wide_facts(tmp_path):
+    path = tmp_path / "mini.duckdb"
+    _mini(path, faults=("zero_revenue", "price", "duplicate_row"))
+    con = duckdb.connect(str(path))
+    # D3 is registered in K1 but sells only in K2; D4 in K1 sells nowhere
+    con.execute("INSERT INTO distributors VALUES ('D3', '丙商贸', 'K1', 2), ('D4', '丁商贸', 'K1', 2)")
+    con.execute("UPDATE sales SET distributor_id = 'D3' WHERE region_id = 'K2' AND brand <> 'own' AND month(date) = 3")
+    # K1 has no competitor sales in 2024; the archive still has some (K2)
+    con.execute("DELETE FROM sales WHERE region_id = 'K1' AND brand <> 'own' AND year(date) = 2024")
+    con.close()
+    tree = RegionTree(duckdb.connect(str(path), read_only=True).execute("SELECT * FROM regions").df())
+    full = quality.check_archive(path, tree=tree)
+    for rid in ("K1", "K2", "C1"):
+        part = quality.check_archive(path, region_id=rid, tree=tree)
+        pd.testing.assert_frame_equal(part, _restricted(full, tree, rid), obj=rid)
+    k1 = quality.check_archive(path, region_id="K1", tree=tree)
+    assert set(k1.loc[k1["check"] == "distributor_without_sales", "region_id"]) == {"K1"}
+    assert list(k1.loc[k1["check"] == "distributor_without_sales", "message"]) == ["distributor D4 has no sales rows"]
+    cov = k1[k1["check"] == "competitor_coverage"]
+    assert list(cov["severity"]) == ["warning"] and cov["date"].iat[0] == pd.Timestamp("2024-01-01")
+    errors = k1[k1["severity"] == "error"]
+    assert sorted(errors["check"]) == ["duplicate_rows", "unit_price", "volume_without_revenue"]
+    k2 = quality.check_archive(path, region_id="K2", tree=tree)
+    assert k2[k2["severity"] == "error"].empty
