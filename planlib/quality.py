@@ -672,7 +672,8 @@ def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
         out = pd.concat([p[list(FINDING_COLUMNS)].astype(object) for p in parts], ignore_index=True)
     else:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
-    out["date"] = pd.to_datetime(out["date"])
+    # one resolution whichever checks contributed (a region's findings equal the full report's)
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[us]")
     for col in ("value", "expected"):
         out[col] = pd.to_numeric(out[col]).astype("float64")
     for col in ("check", "severity", "region_id", "product_line", "sku", "terminal_id", "brand", "message"):
