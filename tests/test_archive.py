@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
-import time
 from pathlib import Path
 
 import duckdb
@@ -566,7 +565,7 @@ def test_import_files_accepts_an_open_connection(arc, tmp_path):
 
 
 def test_import_files_is_vectorised_on_many_rows(arc, tmp_path):
-    # 60k rows: a per-row Python loop would take far longer than this bound
+    # 60k rows in one import, every value normalised (speed lives in benchmarks/bench_import.py)
     n = 60_000
     days = pd.date_range("2020-01-01", periods=n // 2, freq="D").strftime("%Y-%m-%d")
     frame = pd.DataFrame(
@@ -576,10 +575,8 @@ def test_import_files_is_vectorised_on_many_rows(arc, tmp_path):
     frame = frame[pd.to_datetime(frame["date"]) < pd.Timestamp(dt.date.today())]
     src = tmp_path / "big.csv"
     frame.to_csv(src, index=False)
-    start = time.perf_counter()
     report = import_files(arc, "sales", [src])
-    assert report.imported == len(frame)
-    assert time.perf_counter() - start < 30
+    assert report.imported == len(frame) and report.rejected == 0
 
 
 def test_import_files_rejects_xlsx_formulas_without_saved_values(arc, tmp_path):
