@@ -88,16 +88,12 @@ def open_workbook(
     if params_file is None:
         raise ParamsError("params_file: give a plan YAML (e.g. ../params/demo.yaml) or a run's params.resolved.yaml")
     path = Path(params_file)
-    if path.name == SNAPSHOT_NAME:
-        plan = params.load_snapshot(path)
-    else:
-        plan = params.load_plan(path, region=None, scenario=scenario)
-        tree = archive.load_tree(plan.archive)
-        tree.check(region)
-        plan = params.load_plan(path, region=region, scenario=scenario, tree=tree)
-        return Workbook(plan, tree, region, scenario, Path(run_dir) if run_dir else None, interactive)
+    snapshot = path.name == SNAPSHOT_NAME
+    plan = params.load_snapshot(path) if snapshot else params.load_plan(path, region=None, scenario=scenario)
     tree = archive.load_tree(plan.archive)
     tree.check(region)
+    if not snapshot:  # resolve the region's overrides the way the batch does
+        plan = params.load_plan(path, region=region, scenario=scenario, tree=tree)
     return Workbook(plan, tree, region, scenario, Path(run_dir) if run_dir else None, interactive)
 
 
