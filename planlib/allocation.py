@@ -612,11 +612,16 @@ def _history_at(monthly: pd.DataFrame, tree: RegionTree, root: str, depth: int) 
 
 
 def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, floor, holds,
-                   last_year_start):
+                   last_year_start, weights=None, potential=None, cap=None):
     """Annual totals per planned region: split_down, or constrain_split level by level."""
     h = history_frame
-    if floor is None and not holds:
-        return split_down(tree, total, h, method=method, unit=unit, levels=deepest, root=root)
+    extra = {}
+    if weights:
+        extra["weights"] = dict(weights)
+    if potential is not None:
+        extra["potential"] = potential
+    if floor is None and not holds and cap is None:
+        return split_down(tree, total, h, method=method, unit=unit, levels=deepest, root=root, **extra)
     # the constrained path: shares by method per parent, then floors and holds
     frame_ids = []
     start_level = LEVEL_DEPTH[deepest]
@@ -645,15 +650,21 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         else:
             tidy = pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
                                  "value": pd.Series([], dtype=float)})
-        shares = shares_for(method, tidy, children=kids) if method != "equal" else shares_for("equal", children=kids)
+        pot = None if potential is None else potential.reindex(kids).fillna(0.0)
+        shares = (shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot)
+                  if method != "equal" else shares_for("equal", children=kids))
         ly = tidy[tidy["month"] >= last_year_start].groupby("child")["value"].sum().reindex(kids).fillna(0.0)
         kid_holds = {k: holds[k] for k in kids if k in holds}
         if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
             warnings.warn(f"no basis to split {rid} by {method} (no history): split evenly over {len(kids)} children",
                           PlanWarning, stacklevel=3)
             shares = pd.Series(1.0, index=shares.index)
+        kid_cap = None
+        if cap is not None and potential is not None:
+            known = potential.reindex(kids).dropna()
+            kid_cap = (known * cap // unit * unit) if len(known) else None
         split = constrain_split(target[rid], shares, last_year=ly if floor is not None else None, floor=floor,
-                                holds=kid_holds or None, unit=unit)
+                                cap=kid_cap, holds=kid_holds or None, unit=unit)
         target.update({k: int(v) for k, v in split.items()})
     out = pd.DataFrame(frame_ids, columns=["region_id", "parent_id", "level", "target"])
     out["target"] = out["target"].astype(np.int64)
@@ -673,6 +684,9 @@ def allocate_plan(
     unit: int = 1,
     floor: float | None = None,
     holds: Mapping[str, int] | None = None,
+    weights: Mapping[str, float] | None = None,
+    potential: pd.Series | None = None,
+    cap: float | None = None,
 ) -> pd.DataFrame:
     """
     Allocate a volume target down the pyramid to regions, months, breakdowns and terminals.
@@ -703,6 +717,16 @@ def allocate_plan(
         applied per parent's children by :func:`split.constrain_split`.
     holds : dict, optional
         Region id -> fixed annual volume (a manager's number); its siblings share the rest.
+    weights : dict, optional
+        For ``method="blend"``: method name -> weight (:func:`split.shares_for`).
+    potential : Series, optional
+        Each region's potential volume (region id -> volume, e.g. its category market ×
+        the largest share thought attainable); the basis of ``method="potential"`` and of
+        ``cap``. Regions missing from it have no potential and no cap.
+    cap : float, optional
+        No region is asked for more than ``cap`` × its potential (1.0: not beyond it),
+        applied per parent's children by :func:`split.constrain_split`; the excess is
+        re-spread over the siblings below their caps.
 
     Returns
     -------
@@ -762,6 +786,11 @@ def allocate_plan(
         raise ParamsError(f"unknown split method {method!r}; valid methods: {', '.join(SPLIT_METHODS)}")
     if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or unit < 1:
         raise ParamsError(f"unit must be a positive whole number of cases, got {unit!r}")
+    if cap is not None and (potential is None or not cap > 0):
+        raise ParamsError(f"cap {cap!r} needs a positive value and each region's potential (none given)"
+                          if potential is None else f"cap must be a positive fraction of potential, got {cap!r}")
+    if method == "potential" and potential is None:
+        raise ParamsError("method 'potential' needs each region's potential (the market table gives it)")
     unit = int(unit)
     tree.check(root)
     plan_year = int(plan_year)
@@ -784,7 +813,8 @@ def allocate_plan(
     # -- 1. annual totals per region ------------------------------------------------------
     hist = _history_at(history.monthly, tree, root, LEVEL_DEPTH[deepest])
     plan = _region_totals(tree, hist, root=root, total=total, method=method, unit=unit, deepest=deepest,
-                          floor=floor, holds=holds, last_year_start=ly_start)
+                          floor=floor, holds=holds, last_year_start=ly_start, weights=weights,
+                          potential=potential, cap=cap)
     nodes = _Nodes(tree, plan, root, deepest)
     annual = plan["target"].to_numpy(dtype=np.int64) // unit  # in units from here on
 

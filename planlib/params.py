@@ -50,6 +50,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 
@@ -78,6 +79,7 @@ __all__ = [
     "load_snapshot",
     "write_snapshot",
     "override_yaml",
+    "overrides_yaml",
 ]
 
 #: The scenario name that means "no scenario file".
@@ -288,6 +290,8 @@ def _dotted(path: tuple) -> str:
     """``('swot', 'threats', 0)`` -> ``swot.threats[0]``; odd keys are quoted."""
     out = ""
     for part in path:
+        if part == "[key]":  # pydantic's marker of a mapping's key: the key itself is already named
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         elif _IDENT.fullmatch(part):
@@ -520,12 +524,54 @@ class Split(_Section):
         No child is asked to shrink more than this fraction against last year.
     history_years : int, default 2
         Years of history behind the shares (the seed's minimum is two).
+    potential_share : float, default 0.5
+        A region's potential volume = this share of its category market last year (the
+        market table); the basis of ``method: potential`` and of ``cap``.
+    cap : float or None, default None
+        No region is asked for more than ``cap`` × its potential (1.0: up to the
+        potential); the excess is re-spread over its siblings. None: no cap.
+    holds : mapping, default {}
+        Region id -> annual volume fixed by a manager; its siblings share the rest.
+    proposals : Path or None, default None
+        A CSV of the children's own proposals (上行方式), columns ``region_id`` and
+        ``volume``, relative to the plan file. None: each child's own trend forecast
+        × (1 + its stretch) is its proposal.
+    reconcile : str, default "scale_bottom_up"
+        How the report reconciles top-down with bottom-up: scale_bottom_up, top_down,
+        bottom_up or blend (``reconcile_weight`` on top-down).
+    reconcile_weight : float, default 0.5
+        The top-down weight of ``reconcile: blend``.
     """
 
     method: Literal["proportion_averages", "average_proportions", "potential", "equal", "blend"] = "proportion_averages"
-    weights: dict[str, float] = Field(default_factory=dict)
+    weights: dict[Literal["proportion_averages", "average_proportions", "potential", "equal"],
+                  Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     floor: float | None = Field(0.2, ge=0, le=1)
     history_years: int = Field(2, ge=1, le=10)
+    potential_share: float = Field(0.5, gt=0, le=1)
+    cap: float | None = Field(None, gt=0, le=10)
+    holds: dict[RegionId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    proposals: Path | None = Field(
+        None, strict=False, json_schema_extra=_says("a CSV file path (region_id, volume), relative to the plan file")
+    )
+    reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] = "scale_bottom_up"
+    reconcile_weight: float = Field(0.5, ge=0, le=1)
+
+    @field_validator("proposals")
+    @classmethod
+    def _proposals_beside_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or value.is_absolute():
+            return value
+        base = (info.context or {}).get("base_dir")
+        if base is None:
+            raise ValueError(f"the relative path '{value}' has no plan folder to start from")
+        return Path(os.path.normpath(Path(base) / value))
+
+    @model_validator(mode="after")
+    def _blend_has_weights(self) -> "Split":
+        if self.method == "blend" and not any(w > 0 for w in self.weights.values()):
+            raise ValueError("method blend needs weights, e.g. {proportion_averages: 0.7, potential: 0.3}")
+        return self
 
 
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -736,6 +782,7 @@ def _field_at(loc: tuple) -> tuple[Any, list[Any], type[BaseModel] | None]:
     ann: Any = PlanParams
     meta: list[Any] = []
     owner: type[BaseModel] | None = None
+    key_ann: Any = None
     for part in loc:
         ann, more = _strip_annotated(ann)
         inner = _optional_inner(ann)
@@ -749,6 +796,11 @@ def _field_at(loc: tuple) -> tuple[Any, list[Any], type[BaseModel] | None]:
             ann, meta = info.annotation, [*info.metadata, info]
         elif isinstance(part, int) and get_origin(ann) is tuple:
             ann, meta = get_args(ann)[0], []
+        elif part == "[key]" and key_ann is not None:
+            ann, meta = key_ann, []
+        elif get_origin(ann) is dict:
+            key_ann, ann = get_args(ann)
+            meta = []
         else:
             return None, [], owner
     return ann, meta, owner
@@ -756,7 +808,7 @@ def _field_at(loc: tuple) -> tuple[Any, list[Any], type[BaseModel] | None]:
 
 def _constraints(meta: list[Any]) -> str:
     bits = []
-    for m in meta:
+    for m in [x for m in meta for x in (m.metadata if isinstance(m, FieldInfo) else [m])]:
         if isinstance(m, annotated_types.Ge):
             bits.append(f">= {m.ge}")
         elif isinstance(m, annotated_types.Gt):
@@ -765,6 +817,7 @@ def _constraints(meta: list[Any]) -> str:
             bits.append(f"<= {m.le}")
         elif isinstance(m, annotated_types.Lt):
             bits.append(f"< {m.lt}")
+    bits = list(dict.fromkeys(bits))  # a bound may arrive both bare and inside its FieldInfo
     return (" " + " and ".join(bits)) if bits else ""
 
 
@@ -1266,3 +1319,41 @@ def override_yaml(section_path: str, value: Any) -> str:
     for part in reversed(parts):
         nested = {part: nested}
     return yaml.dump(nested, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def overrides_yaml(values: Mapping[str, Any]) -> str:
+    """
+    The YAML for several tuned values at once (each checked as :func:`override_yaml`).
+
+    Parameters
+    ----------
+    values : mapping
+        Dotted key -> tuned value, e.g. ``{"targets.stretch": 0.08, "split.floor": 0.1}``.
+
+    Returns
+    -------
+    str
+        One YAML document with the keys nested by section, in the order given.
+
+    Raises
+    ------
+    ParamsError
+        As :func:`override_yaml`, for the first bad key.
+
+    Examples
+    --------
+    >>> print(overrides_yaml({"targets.stretch": 0.08, "split.floor": 0.1}), end="")
+    targets:
+      stretch: 0.08
+    split:
+      floor: 0.1
+    """
+    nested: dict[str, Any] = {}
+    for key, value in values.items():
+        override_yaml(key, value)  # validates key and value
+        parts = key.split(".")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _plain(value)
+    return yaml.dump(nested, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False) if nested else ""

@@ -28,6 +28,7 @@ __all__ = [
     "effects_bars",
     "expense_ratio_lines",
     "target_months",
+    "children_targets",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -318,4 +319,27 @@ def target_months(months: pd.DataFrame, *, title: str):
     ax.set_ylabel("销量")
     ax.legend()
     fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
+    return fig
+
+
+def children_targets(frame, *, title: str):
+    """
+    Each child's target beside last year (bars) and its potential (a tick), one group per child.
+
+    ``frame`` has name, last_year, target and optionally potential (NaN: unknown).
+    """
+    import numpy as np
+
+    fig, ax = _new_axes(8.0, 3.4)
+    x = np.arange(len(frame))
+    ax.bar(x - 0.2, frame["last_year"].to_numpy(dtype=float), width=0.4, label="去年 last year", color="#9aa5b1")
+    ax.bar(x + 0.2, frame["target"].to_numpy(dtype=float), width=0.4, label="目标 target", color="#1f6feb")
+    if "potential" in frame and frame["potential"].notna().any():
+        ax.scatter(x, frame["potential"].to_numpy(dtype=float), marker="_", s=600, color="#d1242f",
+                   label="潜力 potential", zorder=3)
+    ax.set_xticks(x, frame["name"].astype(str).tolist(), rotation=30 if len(frame) > 6 else 0, ha="right" if len(frame) > 6 else "center")
+    ax.set_title(title)
+    ax.set_ylabel("销量")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
     return fig

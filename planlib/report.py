@@ -72,6 +72,8 @@ LABELS: dict[str, str] = {
     "target_volume": "目标销量", "target_revenue": "目标销售额", "last_year_volume": "去年销量", "growth": "增长",
     "line": "终端/乡镇", "stage": "阶段", "terminals_needed": "终端数", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
     "sku": "产品编码", "date": "日期", "message": "说明 message",
+    "potential": "潜力", "beyond_potential": "超潜力", "top_down": "分配目标", "bottom_up": "下级提案",
+    "gap": "差距", "gap_pct": "差距%", "reconciled": "协调后",
 }  # fmt: skip
 
 _PCT, _PP = "{:.1%}", "{:+.1%}"
@@ -83,6 +85,7 @@ FORMATS: dict[str, str] = {
     "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
+    "gap_pct": _PP,
 }  # fmt: skip
 
 #: Labels of the factor-substitution effects and of the holidays (defined with their data).

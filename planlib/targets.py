@@ -16,6 +16,9 @@ reconcile                top-down (分配方式) against bottom-up (上行方式
 reconcile_summary        totals and gap of a reconciliation
 diagnostics              implied growth per child against its trend and potential
 fairness                 spread of implied growth across children
+region_potential         each region's potential volume (a share of its category market)
+children_proposals       the children's own proposals: a proposals file, else their own trend
+bottom_up_gap            top-down beside bottom-up per child, the gap and the reconciled number
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,6 +58,10 @@ __all__ = [
     "key_figures",
     "kinds_reading",
     "fairness_reading",
+    "region_potential",
+    "children_proposals",
+    "bottom_up_gap",
+    "gap_reading",
     "write_results",
     "load_results",
 ]
@@ -894,6 +902,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     )
     shares = festival_month_shares(econ.monthly, year)
     history = allocation.load_allocation_history(con, tree, root, year)
+    sp = plan.split
+    potential = region_potential(con, tree, root, year, share=sp.potential_share)
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     table = allocation.allocate_plan(
         history,
@@ -905,9 +915,124 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         method=plan.split.method,
         levels=levels or ("county",),
         unit=unit,
-        floor=plan.split.floor,
+        floor=sp.floor,
+        holds=dict(sp.holds) or None,
+        weights=dict(sp.weights) or None,
+        potential=potential if (sp.cap is not None or sp.method == "potential" or sp.weights.get("potential")) else None,
+        cap=sp.cap,
     )
     return PlanTargets(root, year, base, kinds, shares, total, table)
+
+
+def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> pd.Series:
+    """
+    Each region's potential volume: a share of its category market last year.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    root : str
+        The regions of this subtree are returned.
+    plan_year : int
+    share : float
+        The largest share of the category market thought attainable (``split.potential_share``).
+
+    Returns
+    -------
+    Series
+        ``potential`` by region id, for every region of the subtree whose subtree has
+        market records last year (the others are missing: their potential is unknown).
+
+    Notes
+    -----
+    potential_r = share × Σ_{l ∈ subtree(r)} market_volume_{l, last year}.
+    """
+    ids = list(tree.subtree(root))
+    rows = con.cursor().sql(
+        "SELECT region_id, sum(market_volume) FROM market WHERE year(date) = ? "
+        "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id",
+        params=[plan_year - 1, ids],
+    ).fetchall()
+    top = set(tree.ancestors(root))
+    rolled: dict[str, float] = {}
+    for rid, vol in rows:
+        for a in (rid, *tree.ancestors(rid)):
+            if a not in top:
+                rolled[a] = rolled.get(a, 0.0) + float(vol or 0.0)
+    order = [r for r in ids if r in rolled]
+    return pd.Series([share * rolled[r] for r in order], index=pd.Index(order, name="region_id"),
+                     name="potential", dtype="float64")
+
+
+def children_proposals(con, tree, region: str, plan_year: int, *, stretch: float, unit: int = 1,
+                       path=None) -> tuple[pd.Series, str]:
+    """
+    The children's own proposals (上行方式): from a proposals file, else their own trend.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    region : str
+        The parent; proposals are read for its children.
+    plan_year : int
+    stretch : float
+        Added to each child's own baseline when no file is given.
+    unit : int, default 1
+        Proposals from the trend are rounded to this unit.
+    path : path-like, optional
+        A CSV with columns ``region_id`` and ``volume`` (``split.proposals``); rows of
+        regions that are not children of ``region`` are ignored.
+
+    Returns
+    -------
+    (Series, str)
+        Proposed annual volume per child (children without a proposal are missing) and
+        where the numbers come from (for the report).
+
+    Raises
+    ------
+    DataError
+        The file is missing, lacks a column, or a row's volume is not a non-negative number
+        (the message names the file, the row and the field).
+
+    Notes
+    -----
+    Without a file: proposal_c = round_unit(baseline_c × (1 + stretch)), each child's own
+    damped trend forecast (:func:`baseline`), as the child would propose from its own runs.
+    """
+    from planlib.errors import DataError
+
+    kids = list(tree.children(region))
+    if path is not None:
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise DataError(f"{path}: the proposals file (split.proposals) does not exist") from None
+        missing = [c for c in ("region_id", "volume") if c not in raw.columns]
+        if missing:
+            raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected region_id, volume")
+        vol = pd.to_numeric(raw["volume"].str.replace(",", "").str.strip(), errors="coerce")
+        bad = raw.index[vol.isna() | (vol < 0)]
+        if len(bad):
+            i = int(bad[0])
+            raise DataError(f"{path}: row {i + 2}: volume: got {raw.loc[i, 'volume']!r}; expected a non-negative number"
+                            + (f" ({len(bad)} rows like this)" if len(bad) > 1 else ""))
+        mine = raw["region_id"].str.strip().isin(kids)
+        got = pd.Series(vol[mine].to_numpy(dtype=float), index=raw.loc[mine, "region_id"].str.strip().to_numpy())
+        got = got.groupby(level=0).sum()
+        return got.reindex([k for k in kids if k in got.index]).rename("bottom_up"), f"提案文件 {Path(path).name}"
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        for kid in kids:
+            econ = region_economics(con, tree, kid, plan_year)
+            if econ.monthly.empty:
+                continue
+            b = baseline(econ.monthly, plan_year)
+            out[kid] = float(round(b.annual * (1.0 + stretch) / unit) * unit)
+    return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
 
 
 def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) -> pd.DataFrame:
@@ -1027,7 +1152,8 @@ def _growth(target: pd.Series, last: pd.Series) -> pd.Series:
     return target / last.where(last > 0) - 1.0
 
 
-def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFrame | None = None) -> RegionTargetView:
+def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFrame | None = None,
+                potential: pd.Series | None = None) -> RegionTargetView:
     """
     A region's months, children, breakdowns and terminal lines from the plan's targets table.
 
@@ -1039,12 +1165,16 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     region : str
     terminals : DataFrame, optional
         The archive's terminals of the region (names for terminal lines, A/B count).
+    potential : Series, optional
+        Potential volume by region id (:func:`region_potential`): adds the children's
+        ``potential`` and ``beyond_potential`` (target above it) columns.
 
     Returns
     -------
     RegionTargetView
         ``months``: month, target_volume, target_revenue, last_year_volume, growth;
-        ``children``: region_id, name, last_year_volume, target_volume, growth, share;
+        ``children``: region_id, name, last_year_volume, target_volume, growth, share
+        (and potential, beyond_potential when ``potential`` is given);
         ``breakdowns``: dimension -> annual table; ``terminals``: one row per terminal
         line with the twelve months (county level only).
     """
@@ -1062,6 +1192,10 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     children["growth"] = _growth(children["target_volume"], children["last_year_volume"])
     total = children["target_volume"].sum()
     children["share"] = children["target_volume"] / total if total > 0 else np.nan
+    if potential is not None:
+        pot = potential.reindex(children["region_id"]).to_numpy(dtype=float)
+        children["potential"] = pot
+        children["beyond_potential"] = np.nan_to_num(pot, nan=np.inf) < children["target_volume"].to_numpy()
     breakdowns = {}
     for dim in ("product_line", "channel", "terminal_class"):
         rows = table[mine & (kind == dim)]
@@ -1131,3 +1265,197 @@ def fairness_reading(children: pd.DataFrame) -> str:
         f"隐含增长从 {lo['name']} 的 {lo['growth']:+.1%} 到 {hi['name']} 的 {hi['growth']:+.1%}；"
         f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。各下级合计恰等于本级目标。"
     )
+
+
+def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str = "scale_bottom_up",
+                  weight: float = 0.5, unit=1) -> pd.DataFrame:
+    """
+    The children's top-down targets beside their own proposals: the gap and a reconciliation.
+
+    Parameters
+    ----------
+    children : DataFrame
+        ``region_id, name, target_volume`` (:attr:`RegionTargetView.children`).
+    proposals : Series
+        Proposed volume per child (:func:`children_proposals`).
+    method, weight, unit
+        As :func:`reconcile` (``split.reconcile``, ``split.reconcile_weight``, ``targets.unit``).
+
+    Returns
+    -------
+    DataFrame
+        region_id, name, top_down, bottom_up, gap, gap_pct, reconciled — one row per
+        child, then a total row (``region_id`` "合计").
+
+    Notes
+    -----
+    As :func:`reconcile`; the total row holds Σ of each column and gap_pct = Σ gap / Σ TD.
+    """
+    td = pd.Series(children["target_volume"].to_numpy(dtype=float), index=children["region_id"].to_numpy())
+    rec = reconcile(td, proposals.astype(float), method=method, weight=weight, unit=unit)
+    names = dict(zip(children["region_id"], children["name"]))
+    rec.insert(1, "name", rec["child"].map(names).fillna(rec["child"]))
+    rec = rec.rename(columns={"child": "region_id"})
+    tot = reconcile_summary(rec.rename(columns={"region_id": "child"}))
+    total = {"region_id": "合计", "name": "合计 total", "top_down": tot["top_down"], "bottom_up": tot["bottom_up"],
+             "gap": tot["gap"], "gap_pct": tot["gap_pct"], "reconciled": float(tot["reconciled"])}
+    return pd.concat([rec, pd.DataFrame([total])], ignore_index=True)
+
+
+def gap_reading(gap: pd.DataFrame, source: str) -> str:
+    """One sentence on the bottom-up gap: in total, and the child furthest below top-down."""
+    kids, tot = gap.iloc[:-1], gap.iloc[-1]
+    if kids.empty:
+        return "没有下级提案 — no proposals from the children."
+    low = kids.loc[kids["gap"].idxmin()]
+    pct = f"{tot['gap_pct']:+.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
+    return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
+            f"差 {tot['gap']:+,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+,.0f}）。")
+
+
+# -- tuning one region's split (the notebook's panel) ---------------------------------------
+@dataclass(frozen=True, eq=False)
+class SplitInputs:
+    """
+    What one region's children split rests on, read once for a tuning panel.
+
+    Attributes
+    ----------
+    region : str
+    total : int
+        The region's annual target in the plan (from the targets table).
+    stretch : float
+        The plan's stretch the total was set with.
+    history : DataFrame
+        child, month, value — each child's own monthly volume over the history window.
+    last_year : Series
+        Each child's volume last year.
+    trend : Series
+        Each child's own trend growth (last year over the year before, − 1; NaN if new).
+    potential : Series
+        Each child's potential (:func:`region_potential`); missing where unknown.
+    names : dict
+        Child id -> display name.
+    """
+
+    region: str
+    total: int
+    stretch: float
+    history: pd.DataFrame
+    last_year: pd.Series
+    trend: pd.Series
+    potential: pd.Series
+    names: dict
+
+
+def split_inputs(con, tree, region: str, plan_year: int, *, total: int, stretch: float,
+                 potential_share: float = 0.5, history_years: int = 2) -> SplitInputs:
+    """
+    Read a region's children's monthly history, last year, trend and potential in one pass.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    region : str
+    plan_year : int
+    total : int
+        The region's annual target in the plan.
+    stretch : float
+        The plan's stretch (``targets.stretch``).
+    potential_share : float, default 0.5
+        ``split.potential_share``.
+    history_years : int, default 2
+        ``split.history_years``: the window of the shares.
+
+    Returns
+    -------
+    SplitInputs
+    """
+    kids = list(tree.children(region))
+    owner = {r: k for k in kids for r in tree.subtree(k)}
+    first = plan_year - history_years
+    rows = con.cursor().sql(
+        "SELECT region_id, date, sum(volume) FROM sales WHERE grain = 'month' AND brand = 'own' "
+        "AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
+        params=[pd.Timestamp(first, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), list(owner)],
+    ).fetchall()
+    raw = pd.DataFrame(rows, columns=["region_id", "month", "value"])
+    raw["child"] = raw["region_id"].map(owner)
+    hist = raw.groupby(["child", "month"], as_index=False)["value"].sum()
+    hist["month"] = pd.to_datetime(hist["month"])
+    year = hist["month"].dt.year
+    ly = hist[year == plan_year - 1].groupby("child")["value"].sum().reindex(kids).fillna(0.0)
+    prev = hist[year == plan_year - 2].groupby("child")["value"].sum().reindex(kids)
+    trend = ly / prev.where(prev > 0) - 1.0
+    pot = region_potential(con, tree, region, plan_year, share=potential_share).reindex(kids).dropna()
+    return SplitInputs(region, int(total), float(stretch), hist[["child", "month", "value"]], ly, trend, pot,
+                       {k: tree.name(k) for k in kids})
+
+
+def tune_split(inputs: SplitInputs, *, stretch: float | None = None, weights: dict | None = None,
+               floor: float | None = None, cap: float | None = None, hold: tuple[str, int] | None = None,
+               unit: int = 1) -> tuple[pd.DataFrame, dict]:
+    """
+    Re-split one region's target over its children with tuned assumptions.
+
+    Parameters
+    ----------
+    inputs : SplitInputs
+        From :func:`split_inputs`.
+    stretch : float, optional
+        A tuned stretch: the region's total scales by (1 + stretch) / (1 + plan stretch).
+    weights : dict, optional
+        Method -> weight (a ``blend``); default ``{"proportion_averages": 1}``.
+    floor, cap : float, optional
+        As ``split.floor`` and ``split.cap`` (cap × potential; children without a
+        potential have no cap).
+    hold : (child, volume), optional
+        One child's number fixed by a manager.
+    unit : int, default 1
+
+    Returns
+    -------
+    (DataFrame, dict)
+        :func:`diagnostics` columns plus name and share, one row per child, summing exactly
+        to the (tuned) total; and :func:`fairness` of it with the total.
+
+    Raises
+    ------
+    SplitError
+        Infeasible constraints, as :func:`planlib.split.constrain_split` (which, by how much).
+
+    Notes
+    -----
+    T' = round_unit(T × (1 + s') / (1 + s)); shares = Σ_m w_m · shares_m / Σ w (blend of
+    :func:`planlib.split.shares_for`); targets = constrain_split(T', shares, floor, cap × potential, hold).
+    """
+    from planlib.split import constrain_split, shares_for
+
+    kids = list(inputs.names)
+    total = inputs.total
+    if stretch is not None:
+        total = int(round(inputs.total * (1.0 + stretch) / (1.0 + inputs.stretch) / unit)) * unit
+    w = {k: float(v) for k, v in (weights or {"proportion_averages": 1.0}).items() if v and v > 0}
+    if not w:
+        w = {"equal": 1.0}
+    pot = inputs.potential.reindex(kids).fillna(0.0) if len(inputs.potential) else None
+    if "potential" in w and pot is None:
+        raise ParamsError("no child of this region has a potential (no market records): weight 'potential' must be 0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        shares = shares_for("blend", inputs.history, weights=w, children=kids, potential=pot)
+        if float(shares.sum()) == 0:
+            shares = shares_for("equal", children=kids)
+        kid_cap = None
+        if cap is not None and len(inputs.potential):
+            kid_cap = inputs.potential * cap // unit * unit
+        holds = {hold[0]: int(hold[1])} if hold is not None else None
+        target = constrain_split(total, shares, last_year=inputs.last_year if floor is not None else None,
+                                 floor=floor, cap=kid_cap, holds=holds, unit=unit)
+    diag = diagnostics(target, inputs.last_year, inputs.trend, inputs.potential if len(inputs.potential) else None)
+    diag.insert(1, "name", diag["child"].map(inputs.names))
+    diag.insert(3, "share", diag["target"] / total if total > 0 else np.nan)
+    summary = fairness(diag)
+    summary["total"] = total
+    return diag, summary

@@ -311,3 +311,52 @@ def test_export_targets_excel_sheets_match_the_table(demo, tmp_path):
     wb.close()
     ws = openpyxl.load_workbook(path)["区县"]
     assert ws.freeze_panes == "C2" and ws["A1"].font.bold and ws["C2"].number_format == "#,##0"
+
+
+# -- caps against potential, blends -------------------------------------------------------------
+def test_allocate_plan_cap_holds_every_region_within_its_potential_and_respreads(demo):
+    tree = demo["tree"]
+    plain = _wide(_totals(demo["targets"]), "region_id")
+    # potential: 10% above the plain target for every region but P01, which is held 10% below its plain target
+    potential = (plain * 1.10).astype(float)
+    potential["P01"] = float(plain["P01"]) * 0.9
+    t = allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, potential=potential, cap=1.0)
+    annual = _wide(_totals(t), "region_id")
+    assert annual[tree.root] == demo["total"]
+    assert annual["P01"] <= potential["P01"]
+    assert annual["P01"] == int(potential["P01"])  # the cap binds, floored to the unit
+    assert (annual.drop(tree.root) <= potential[annual.drop(tree.root).index] + 1e-9).all()
+    # the excess went to P01's siblings, whose targets rose
+    for sib in ("P02", "P03", "P04"):
+        if sib in annual.index:
+            assert annual[sib] >= plain[sib]
+    validate_targets(t, tree)
+
+
+def test_allocate_plan_cap_without_potential_is_a_params_error(demo):
+    with pytest.raises(ParamsError, match="potential"):
+        allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=1000,
+                      month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, cap=1.0)
+
+
+def test_allocate_plan_infeasible_cap_names_the_shortfall(demo):
+    tree = demo["tree"]
+    potential = pd.Series(1.0, index=list(tree.subtree(tree.root)))  # nobody can take anything
+    with pytest.raises(SplitError, match="cap"):
+        allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, potential=potential, cap=1.0)
+
+
+def test_allocate_plan_blend_with_weights_is_exact(demo):
+    tree = demo["tree"]
+    t = allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, method="blend", weights={"proportion_averages": 0.5, "equal": 0.5})
+    annual = _wide(_totals(t), "region_id")
+    provinces = list(tree.children(tree.root))
+    plain = _wide(_totals(demo["targets"]), "region_id")[provinces]
+    # half of an even split pulls every province towards the mean
+    even = demo["total"] / len(provinces)
+    assert (np.abs(annual[provinces] - even) <= np.abs(plain - even) + 1).all()
+    assert annual[provinces].sum() == demo["total"]
+    validate_targets(t, tree)

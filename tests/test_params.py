@@ -549,7 +549,7 @@ def test_params_all_is_pinned():
     assert params.__all__ == [
         "BASE_SCENARIO", "SNAPSHOT_NAME", "PLAN_KEYS", "RUNTIME_KEYS", "OVERRIDABLE", "StrictLoader",
         "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "PlanParams", "load_plan", "load_snapshot",
-        "write_snapshot", "override_yaml",
+        "write_snapshot", "override_yaml", "overrides_yaml",
     ]  # fmt: skip
     assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split")
     assert set(PlanParams.model_fields) == params.PLAN_KEYS | params.RUNTIME_KEYS | set(params.OVERRIDABLE)

@@ -157,7 +157,8 @@ plots.set_style()
 con = archive.connect(wb.archive)
 table = targets.load_results(run_dir) if run_dir else targets.plan_targets(wb.params, wb.tree, con).table
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
-view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)))"""),
+potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
+view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential)"""),
         code("""\
 display(report.heading(wb.title, 1))
 kinds = targets.region_kinds(econ, table, plan_year=wb.params.year)
@@ -183,8 +184,24 @@ else:
 if view.children.empty:
     display(report.note("没有下级计划单位 — no planned children below this region."))
 else:
+    display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力 Children: target, last year, potential"))
     display(report.show_table(view.children, caption="下级目标与隐含增长 Children: target and implied growth", labels=report.LABELS, formats=report.FORMATS))
     display(report.note(targets.fairness_reading(view.children)))"""),
+        md("## 3a. 上下结合 Top-down against the children's own proposals\n\n"
+           "分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal, the gap, and the reconciliation the plan chose."),
+        code("""\
+if view.children.empty:
+    display(report.note("没有下级计划单位 — no planned children to compare with."))
+else:
+    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.params.targets.stretch, unit=wb.params.targets.unit, path=wb.params.split.proposals)
+    gap = targets.bottom_up_gap(view.children, proposals, method=wb.params.split.reconcile, weight=wb.params.split.reconcile_weight, unit=wb.params.targets.unit)
+    display(report.show_table(gap, caption=f"上下差距（协调方式：{wb.params.split.reconcile}）Gap to bottom-up", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note(targets.gap_reading(gap, source)))"""),
+        code("""\
+if interactive:
+    from planlib import widgets
+    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years)
+    display(widgets.split_panel(wb, inputs))""", "remove_cell"),
         md("## 4. 结构 Product lines, channels, terminal classes"),
         code("""\
 for dim, frame in view.breakdowns.items():
