@@ -285,7 +285,25 @@ def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[d
 
 
 #: Notebooks that read the run's results tables, and the plan-wide step that writes them.
-_NEEDS_TARGETS = ("20_split_targets",)
+_NEEDS_TARGETS = ("20_split_targets", "30_build_budget")
+_NEEDS_BUDGET = ("30_build_budget",)
+
+
+def _region_budget_params(plan, tree) -> dict[str, Any]:
+    """Each region override file's own budget section (only those that differ from the plan's)."""
+    from planlib import params as params_mod
+
+    folder = plan.region_overrides
+    out: dict[str, Any] = {}
+    if folder is None or not Path(folder).is_dir():
+        return out
+    for file in sorted(Path(folder).glob("*.yaml")):
+        if file.stem not in tree:
+            continue
+        p = params_mod.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
+        if p.budget != plan.budget:
+            out[file.stem] = p.budget
+    return out
 
 
 def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[dict[str, Any]]:
@@ -319,8 +337,39 @@ def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[d
         step["status"] = "succeeded"
     except Exception as exc:  # recorded; the notebooks needing it fail with it
         step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+        pt = None
     step["seconds"] = round(time.perf_counter() - t0, 2)
-    return [step]
+    steps = [step]
+    if pt is not None and any(n in _NEEDS_BUDGET for n in nb_names):
+        steps.append(_budget_step(plan, tree, run_dir, pt, names))
+    return steps
+
+
+def _budget_step(plan, tree, run_dir: Path, pt, names) -> dict[str, Any]:
+    """Price the plan's targets once for the whole plan: results/budget.parquet and the budget workbook."""
+    from planlib import archive as archive_mod
+    from planlib import costing
+
+    t0 = time.perf_counter()
+    step: dict[str, Any] = {"step": "budget", "status": "failed", "seconds": None, "error": None, "outputs": []}
+    try:
+        con = archive_mod.connect(plan.archive)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlanWarning)
+                pb = costing.plan_budget(plan, tree, con, pt.table, region_params=_region_budget_params(plan, tree))
+            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
+            step["notes"] = list(pb.notes)
+        finally:
+            con.close()
+        written = costing.write_results(pb, run_dir, plan_id=plan.plan_id, names=names)
+        step["outputs"] = [str(Path(p).relative_to(run_dir)) for p in written]
+        step["status"] = "succeeded"
+        step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
+    except Exception as exc:  # recorded; the notebooks needing it fail with it
+        step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+    step["seconds"] = round(time.perf_counter() - t0, 2)
+    return step
 
 
 def run_plan(
@@ -487,6 +536,10 @@ def run_plan(
 
     manifest["entries"] = ordered_entries()
     manifest["plan_steps"] = _plan_steps(base, tree, run_dir, nb_names, waves)
+    flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
+    for row in region_rows:
+        if row["region_id"] in flags:
+            row["flag"] = flags[row["region_id"]]
     _write_manifest(run_dir, manifest, region_rows)
 
     n_workers = max(1, int(workers or base.run.workers))

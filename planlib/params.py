@@ -74,6 +74,7 @@ __all__ = [
     "Milestone",
     "Targets",
     "Split",
+    "Budget",
     "PlanParams",
     "load_plan",
     "load_snapshot",
@@ -574,6 +575,112 @@ class Split(_Section):
         return self
 
 
+BudgetMethod = Literal["percent_of_sales", "benchmark", "marginal", "zero_based", "objective_task", "input_output"]
+Category = Literal["labour", "office", "media", "channel", "promotion"]
+Amount = Annotated[float, Field(ge=0)]
+
+
+class Activity(_Section):
+    """One activity of a zero-based list: what it costs and what it is expected to return."""
+
+    name: Line
+    category: Category
+    item: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", json_schema_extra=_says("an item code such as tv"))]
+    cost: float = Field(gt=0)
+    expected_return: float = Field(ge=0)
+
+
+class ChannelRates(_Section):
+    """
+    Channel fees per terminal (objective-task, built terminal by terminal).
+
+    Attributes
+    ----------
+    display, promoter_wages : mapping
+        Terminal class (A, B) -> amount per terminal per year.
+    slotting : mapping
+        Terminal class -> entry fee per new terminal (no sales last year).
+    event_gifts : mapping
+        Terminal class -> consumer-event gifts per terminal per year.
+    year_end_rebate : float
+        Distributors' year-end rebate as a fraction of the target revenue.
+    """
+
+    display: dict[Literal["A", "B"], Amount] = Field(default_factory=lambda: {"A": 2400.0, "B": 1200.0})
+    promoter_wages: dict[Literal["A", "B"], Amount] = Field(default_factory=lambda: {"A": 24000.0, "B": 0.0})
+    slotting: dict[Literal["A", "B"], Amount] = Field(default_factory=lambda: {"A": 5000.0, "B": 3000.0})
+    event_gifts: dict[Literal["A", "B"], Amount] = Field(default_factory=lambda: {"A": 3000.0, "B": 1000.0})
+    year_end_rebate: float = Field(0.03, ge=0, le=0.5)
+
+
+class Headcount(_Section):
+    """
+    The marginal-return test for salespeople.
+
+    Attributes
+    ----------
+    cost_per_head : float
+        A salesperson's yearly cost (wages, social insurance, travel).
+    first_contribution : float
+        The gross margin the first extra salesperson is expected to add in a year.
+    decay : float
+        Each further one adds this fraction of the previous one's contribution.
+    """
+
+    cost_per_head: float = Field(96000.0, gt=0)
+    first_contribution: float = Field(150000.0, ge=0)
+    decay: float = Field(0.6, ge=0, lt=1)
+
+
+class Budget(_Section):
+    """
+    Assumptions of the expense budget.
+
+    Attributes
+    ----------
+    methods : mapping
+        Category -> budgeting method (percent_of_sales, benchmark, marginal, zero_based,
+        objective_task, input_output).
+    ratios : mapping
+        Category -> a set expense ratio for percent_of_sales / benchmark; categories not
+        given use the region's own ratio of last year.
+    cap_ratio : float or None
+        The total never exceeds this fraction of the target revenue.
+    cap_amount : float or None
+        ... or this amount (the lower of the two when both are set).
+    tolerance : float
+        Items may move by this fraction during the year while the total holds.
+    expense_ratio_threshold : float
+        The dual check flags a budget above this share of the target revenue.
+    fixed_categories : list
+        Categories phased straight-line; the others follow the target's months.
+    channel : ChannelRates
+        Fees per terminal for objective_task.
+    headcount : Headcount
+        The marginal test for labour.
+    activities : list of Activity
+        The zero-based list (name, category, item, cost, expected_return).
+    items : mapping
+        Category -> {item code: label}: a company's items beyond the catalogue.
+    """
+
+    methods: dict[Category, BudgetMethod] = Field(
+        default_factory=lambda: {"labour": "percent_of_sales", "office": "percent_of_sales",
+                                 "media": "percent_of_sales", "channel": "objective_task",
+                                 "promotion": "percent_of_sales"}
+    )
+    ratios: dict[Category, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    cap_ratio: float | None = Field(0.25, gt=0, le=1)
+    cap_amount: float | None = Field(None, gt=0)
+    tolerance: float = Field(0.1, ge=0, le=1)
+    expense_ratio_threshold: float = Field(0.2, gt=0, le=1)
+    fixed_categories: tuple[Category, ...] = ("labour", "office")
+    channel: ChannelRates = ChannelRates()
+    headcount: Headcount = Headcount()
+    activities: tuple[Activity, ...] = ()
+    items: dict[Category, dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Line]] = Field(default_factory=dict)
+
+
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -614,7 +721,9 @@ class PlanParams(_Section):
     targets : Targets
         Stretch, the plan's unit, staged milestones (overridable).
     split : Split
-        Split method, weights, floor and history window (overridable).
+        Split method, weights, floor, cap, holds, proposals (overridable).
+    budget : Budget
+        Budget methods, ratios, cap, tolerance, channel rates, headcount, activities (overridable).
     region_overrides, scenarios : Path or None
         Absolute folders of the region override and scenario files.
     source_files : tuple of Path
@@ -642,6 +751,7 @@ class PlanParams(_Section):
     swot: Swot = Swot()
     targets: Targets = Targets()
     split: Split = Split()
+    budget: Budget = Budget()
     region_overrides: Path | None = Field(
         None, strict=False, json_schema_extra=_says("a folder beside the plan holding <region_id>.yaml files")
     )

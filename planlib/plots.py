@@ -29,6 +29,7 @@ __all__ = [
     "expense_ratio_lines",
     "target_months",
     "children_targets",
+    "budget_months",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -341,5 +342,26 @@ def children_targets(frame, *, title: str):
     ax.set_title(title)
     ax.set_ylabel("销量")
     ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def budget_months(months, *, title: str, names=None):
+    """Monthly budget stacked by category (``months``: month and one column per category)."""
+    import numpy as np
+
+    fig, ax = _new_axes(8.5, 3.4)
+    cats = [c for c in months.columns if c != "month"]
+    bottom = np.zeros(len(months))
+    x = months["month"].to_numpy()
+    for c in cats:
+        v = months[c].to_numpy(dtype=float)
+        ax.bar(x, v, bottom=bottom, label=(names or {}).get(c, c), width=0.7)
+        bottom += v
+    ax.set_xticks(x, [f"{int(m)}月" for m in x])
+    ax.set_title(title)
+    ax.set_ylabel("费用")
+    ax.legend(loc="upper right", fontsize=8, ncol=5)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v / 10000:,.0f}万")
     fig.tight_layout()
     return fig

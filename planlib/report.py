@@ -30,6 +30,7 @@ __all__ = [
     "KIND_NAMES",
     "EFFECT_NAMES",
     "HOLIDAY_NAMES",
+    "CATEGORY_NAMES",
     "swot_boxes",
     "heading",
     "note",
@@ -74,6 +75,18 @@ LABELS: dict[str, str] = {
     "sku": "产品编码", "date": "日期", "message": "说明 message",
     "potential": "潜力", "beyond_potential": "超潜力", "top_down": "分配目标", "bottom_up": "下级提案",
     "gap": "差距", "gap_pct": "差距%", "reconciled": "协调后",
+    "method": "方法", "chosen": "选定方法", "item": "项目", "percent_of_sales": "销售百分比法", "benchmark": "竞争对手参照法",
+    "objective_task": "目标任务法", "marginal": "边际收益法", "zero_based": "零基预算法", "input_output": "投入产出法",
+    "budget": "费用预算", "profit_at_target": "目标下利润", "profit_target": "利润目标", "flag": "双重检查",
+    "price_change": "价格变动", "volume_change": "销量变动", "profit": "利润", "profit_change": "利润变动",
+    "activities": "活动数", "measured": "可测", "measured_cost": "可测费用", "lift_revenue": "提升销售额",
+    "return_per_cost": "每元回报", "not_paid": "无回报数", "not_paid_cost": "无回报费用", "reason": "原因",
+    "全部": "全部",
+}  # fmt: skip
+
+#: Labels of the five expense categories.
+CATEGORY_NAMES: dict[str, str] = {
+    "labour": "人力成本", "office": "办公管理", "media": "媒体投放", "channel": "渠道费用", "promotion": "推广费用",
 }  # fmt: skip
 
 _PCT, _PP = "{:.1%}", "{:+.1%}"
@@ -85,7 +98,7 @@ FORMATS: dict[str, str] = {
     "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
-    "gap_pct": _PP,
+    "gap_pct": _PP, "return_per_cost": "{:.2f}", "price_change": _PP, "volume_change": _PP,
 }  # fmt: skip
 
 #: Labels of the factor-substitution effects and of the holidays (defined with their data).
@@ -345,7 +358,7 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 .skipped{color:#6e7781} .err{font-family:monospace;font-size:12px;color:#6e1a1a;max-width:520px}
 .lvl-province td:first-child{padding-left:22px}.lvl-city td:first-child{padding-left:40px}
 .lvl-county td:first-child{padding-left:58px}.lvl-township td:first-child{padding-left:76px}
-.summary span{margin-right:18px}
+.summary span{margin-right:18px} .warn{color:#9a6700;font-weight:600}
 </style></head><body>
 <h1>{{ title }}</h1>
 <div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {{ finished }}</div>
@@ -354,9 +367,13 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 {% for s in steps %}<div class="sub">{% if s.status == "succeeded" %}全计划步骤 {{ s.step }}:
 {% for o in s.outputs %}<a href="{{ o }}">{{ o }}</a> {% endfor %}{% else %}<span class="failed">{{ s.step }} 失败 failed</span>
 <span class="err">{{ s.error }}</span>{% endif %}</div>{% endfor %}
+{% if n_profit_missed %}<div class="sub"><span class="warn">销量达成、利润未达 sales met, profit missed: {{ n_profit_missed }} 个区域 regions</span>
+— 见各区域 30_build_budget 报告的双重检查 (see the dual check in each region's budget report).</div>{% endif %}
 <table><thead><tr><th>区域 region</th><th>编码 id</th><th>层级 level</th>
+{% if has_flags %}<th>双重检查 dual check</th>{% endif %}
 {% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
+{% if has_flags %}<td>{% if r.flag == "sales met, profit missed" %}<span class="warn">销量达成、利润未达</span>{% elif r.flag == "both met" %}<span class="ok">双达成</span>{% elif r.flag %}{{ r.flag }}{% endif %}</td>{% endif %}
 {% for c in r.cells %}<td>{% if c.status == "succeeded" %}<a class="ok" href="{{ c.href }}">报告 report</a>
 <span class="skipped">{{ c.seconds }}</span>{% elif c.status == "failed" %}<span class="failed">失败 failed</span>
 {% if c.href %} · <a href="{{ c.href }}">上次成功 last good</a>{% endif %}
@@ -417,6 +434,8 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
         n_ok=len(region_rows) - len(failed_regions),
         n_failed=len(failed_regions),
         statuses=statuses,
+        has_flags=any(r.get("flag") for r in region_rows),
+        n_profit_missed=sum(1 for r in region_rows if r.get("flag") == "sales met, profit missed"),
         steps=[
             {"step": s.get("step"), "status": s.get("status"), "outputs": s.get("outputs", []),
              "error": " ".join(str(v) for v in (s.get("error") or {}).values())[:400]}

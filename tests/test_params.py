@@ -95,7 +95,7 @@ def test_load_plan_reads_the_demo_plan():
     assert p.archive.is_absolute()
     assert p.scope.root == "HQ"
     assert p.scope.levels == ("hq", "province", "city", "county")
-    assert p.notebooks == ("10_review_archive", "20_split_targets")
+    assert p.notebooks == ("10_review_archive", "20_split_targets", "30_build_budget")
     assert (p.run.timeout_seconds, p.run.workers) == (600, 2)
     assert p.analysis.history_years == 3
     assert p.swot.threats == ()
@@ -178,7 +178,7 @@ def test_load_plan_unknown_key_in_region_file_names_that_file(plan: Path):
     region_file = write(plan.parent, "regions/K1.yaml", "analysis:\n  history_years: 2\nbudgte: {}\n")
     with pytest.raises(ParamsError) as exc:
         load_plan(plan, region="K1")
-    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot, targets, split"]
+    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot, targets, split, budget"]
 
 
 def test_load_plan_wrong_type_in_region_file_names_that_file(plan: Path):
@@ -548,10 +548,10 @@ def test_override_yaml_rejects_unknown_plan_level_and_wrong_type():
 def test_params_all_is_pinned():
     assert params.__all__ == [
         "BASE_SCENARIO", "SNAPSHOT_NAME", "PLAN_KEYS", "RUNTIME_KEYS", "OVERRIDABLE", "StrictLoader",
-        "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "PlanParams", "load_plan", "load_snapshot",
+        "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "Budget", "PlanParams", "load_plan", "load_snapshot",
         "write_snapshot", "override_yaml", "overrides_yaml",
     ]  # fmt: skip
-    assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split")
+    assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split", "budget")
     assert set(PlanParams.model_fields) == params.PLAN_KEYS | params.RUNTIME_KEYS | set(params.OVERRIDABLE)
 
 

@@ -220,6 +220,80 @@ report.mark_complete(run_dir, region, "20_split_targets")""", "remove_cell"),
     ]
 
 
+def build_budget():
+    return [
+        md("# 费用预算与利润检查：目标要花多少钱、能不能赚钱？\n\n"
+           "**The question for leadership:** what does this region's target cost, by category, item, month and "
+           "terminal — and at that cost, is the profit target still reachable?"),
+        code(PARAMETERS, "parameters"),
+        code("""\
+from IPython.display import display
+from planlib import archive, budget, costing, plots, report, review, targets
+from planlib.workbook import assumptions_table, open_workbook
+
+wb = open_workbook(region, scenario, params_file, run_dir, interactive)
+plots.set_style()
+con = archive.connect(wb.archive)
+if run_dir:
+    table, regions, methods = costing.load_results(run_dir)
+else:
+    pb = costing.plan_budget(wb.params, wb.tree, con, targets.plan_targets(wb.params, wb.tree, con).table)
+    table, regions, methods = pb.table, pb.regions, pb.methods
+rb = costing.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())"""),
+        code("""\
+display(report.heading(wb.title, 1))
+display(report.key_figures(costing.key_figures(rb.summary)))
+display(report.note(costing.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))"""),
+        md("## 使用的假设 Assumptions used"),
+        code("""report.show_table(assumptions_table(wb, sections=("year", "budget")), labels=report.LABELS, max_rows=60)"""),
+        md("## 1. 方法比较 The budgeting methods side by side\n\n"
+           "Every method that applies to a category, for the same region and target; the plan's choice in the first column."),
+        code("""report.show_table(rb.methods.replace({"category": report.CATEGORY_NAMES, "chosen": report.LABELS}), caption="各方法预算额 Budget by method", labels=report.LABELS, formats=report.FORMATS)"""),
+        md("## 2. 选定的预算 The chosen budget"),
+        code("""\
+display(report.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别 By category", labels=report.LABELS, formats=report.FORMATS))
+display(report.show_table(rb.by_item.replace({"category": report.CATEGORY_NAMES, "method": report.LABELS}), caption="按费用项目 By item", labels=report.LABELS, formats=report.FORMATS, max_rows=40))"""),
+        md("## 3. 月度分解 Phasing\n\n固定费用（人力、办公）按月平均，其他费用随目标的季节曲线；各月合计恰等于全年。"),
+        code("""\
+display(plots.budget_months(rb.months, title="月度费用预算 Budget by month", names=report.CATEGORY_NAMES))
+display(report.show_table(rb.months, caption="月度费用 Budget by month and category", labels={**report.LABELS, **report.CATEGORY_NAMES}, formats=report.FORMATS))"""),
+        md("## 4. 本量利 Cost-volume-profit\n\nBEP = FC / (P − VC): fixed costs are the fixed categories; VC is the product cost plus the variable expenses per unit."),
+        code("""\
+s = rb.summary
+display(report.show_table(costing.cvp_view(s), caption="本量利 CVP at the target", labels=report.LABELS, formats=report.FORMATS))
+display(report.show_table(budget.sensitivity(s["target_volume"], s["cvp_price"], s["cvp_unit_variable_cost"], s["cvp_fixed_cost"]), caption="敏感性：价格 −5%、销量 −10% Sensitivity", labels=report.LABELS, formats=report.FORMATS))"""),
+        md("## 5. 双重检查与下级 The dual check, and the children side by side"),
+        code("""\
+if rb.children.empty:
+    display(report.note(costing.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
+else:
+    display(report.show_table(rb.children.replace({"flag": costing.FLAG_NAMES}), caption="下级预算与双重检查（本级 = 下级之和 + 本级自有费用）Children", labels=report.LABELS, formats=report.FORMATS))
+    display(report.note(costing.children_reading(rb)))"""),
+        md("## 6. 终端渠道费用 Channel fees, terminal by terminal"),
+        code("""\
+if rb.terminals.empty:
+    display(report.note("终端渠道费用在县级逐终端编制；见各县报告和预算工作簿 — built terminal by terminal at county level; see the county reports and the budget workbook."))
+else:
+    display(report.show_table(rb.terminals, caption=f"A/B 终端渠道费用（{len(rb.terminals)} 家）Channel fees per terminal", labels=report.LABELS, formats=report.FORMATS, max_rows=40))"""),
+        md("## 7. 过去的费用有没有回报 Did past spend pay?\n\n"
+           "The answer to \"raise the expense ratio\": what each category cost, what each activity kind returned, and the spend that did not pay."),
+        code("""\
+data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)
+rv = review.review_region(data, wb.tree)
+roi = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly)
+display(report.show_table(roi["by_category"].replace({"category": report.CATEGORY_NAMES}), caption="费用率（按年、类别）Expense ratio by category", labels=report.LABELS, formats=report.FORMATS, max_rows=40))
+display(report.show_table(roi["by_kind"], caption="活动回报（按类型）Return by activity kind", labels=report.LABELS, formats=report.FORMATS))
+display(report.show_table(roi["did_not_pay"], caption="没有回报的活动 Spend that did not pay", labels=report.LABELS, formats=report.FORMATS, max_rows=15))"""),
+        code("""\
+if interactive:
+    from planlib import widgets
+    display(widgets.budget_panel(wb, rb))""", "remove_cell"),
+        code("""\
+con.close()
+report.mark_complete(run_dir, region, "30_build_budget")""", "remove_cell"),
+    ]
+
+
 def write(name, cells):
     for i, cell in enumerate(cells):
         cell.id = f"{name[:2]}-{i:02d}"  # stable ids: rebuilding gives a clean diff
@@ -232,3 +306,4 @@ def write(name, cells):
 if __name__ == "__main__":
     write("10_review_archive", review_archive())
     write("20_split_targets", split_targets())
+    write("30_build_budget", build_budget())

@@ -1,0 +1,923 @@
+"""
+Pricing the plan: the expense budget of every planned region, its phasing, CVP and the dual check.
+
+:mod:`planlib.budget` holds the methods (pure functions on small frames); this module
+applies them to a whole plan at once, the way :func:`planlib.targets.plan_targets` sets
+and splits the targets: one read of last year's expenses, sales and activities, then
+vectorised arithmetic over every planning unit (the deepest planned level, e.g. the
+counties) and a consolidation up the tree.
+
+Public names
+------------
+PlanBudget      the plan's budget table (DESIGN.md §4), per-region CVP and dual check, methods compared
+plan_budget     price a plan's targets: every unit's budget by the params' methods, capped, phased, consolidated
+region_budget   one region's rows of a PlanBudget, shaped for its report
+write_results   results/budget.parquet (+ regions, methods) and the plan's budget workbook
+export_budget_excel  the workbook: category × month per region, terminal channel fees, CVP and the dual check
+load_results    the run's budget results
+tune_budget     one region's budget re-priced with tuned methods, ratios, cap, price and volume
+key_figures     a region's headline budget figures; dual_reading: its dual check in one sentence
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planlib import budget as bm
+from planlib.errors import BudgetError, ParamsError, PlanWarning
+from planlib.schemas import CATEGORIES, CATEGORY_NAMES_ZH, OWN_BRAND
+
+__all__ = ["PlanBudget", "plan_budget", "region_budget", "RegionBudget", "write_results", "load_results",
+           "export_budget_excel", "tune_budget", "key_figures", "dual_reading", "FLAG_NAMES",
+           "BUDGET_COLUMNS", "RESULTS_BUDGET", "RESULTS_REGIONS"]
+
+#: Columns of results/budget.parquet (DESIGN.md §4).
+BUDGET_COLUMNS = ("region_id", "month", "category", "item", "terminal_id", "amount", "method")
+RESULTS_BUDGET = "budget.parquet"
+RESULTS_REGIONS = "budget_regions.parquet"
+#: The cap's growth ceiling on what a region can sell: last year × (1 + this) when no potential is known.
+REACH_GROWTH = 0.30
+_KIND_ITEMS = {  # activity kinds (input_output) -> the item their spend is booked to
+    "media": ("media", "tv"),
+    "promotion": ("promotion", "premiums"),
+    "tasting": ("promotion", "temp_promoters"),
+    "display": ("channel", "display"),
+}
+_CENT = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class PlanBudget:
+    """
+    The plan's expense budget.
+
+    Attributes
+    ----------
+    table : DataFrame
+        DESIGN.md §4 ``budget.parquet``: region_id, month, category, item, terminal_id,
+        amount, method. Planning units carry their own rows (terminal-level channel fees
+        with ``terminal_id``); every parent carries ``consolidated`` rows (its children
+        summed, no terminal) and its own items (``own``).
+    regions : DataFrame
+        One row per planned region: level, parent_id, targets, budget by category,
+        cap, CVP (fixed/variable, BEP, margin of safety, profit) and the dual check
+        (sales_reachable, profit_reachable, flag) with the implied expense ratio.
+    methods : DataFrame
+        region_id, category, method, amount: every applicable method's amount per
+        category and region, for the side-by-side comparison (the chosen one marked).
+    response : DataFrame
+        The input-output response curves per activity kind (:func:`budget.fit_response`)
+        and the plan's spend mix (:func:`budget.allocate_spend`).
+    """
+
+    root: str
+    plan_year: int
+    table: pd.DataFrame
+    regions: pd.DataFrame
+    methods: pd.DataFrame
+    response: pd.DataFrame
+    notes: tuple = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------------------
+def _read(con, ids: list[str], plan_year: int):
+    """Last year's own sales (revenue, volume, variable cost) and expenses by region, and activities."""
+    cur = con.cursor()
+    try:
+        ly = plan_year - 1
+        sales = cur.sql(
+            "SELECT s.region_id, sum(s.volume) AS volume, sum(s.revenue) AS revenue, "
+            "sum(s.volume * coalesce(p.unit_variable_cost, 0)) AS variable_cost "
+            "FROM sales s JOIN products p USING (sku) WHERE s.grain = 'month' AND s.brand = ? "
+            "AND year(s.date) = ? AND s.region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY s.region_id",
+            params=[OWN_BRAND, ly, ids],
+        ).df()
+        comp = cur.sql(
+            "SELECT sum(revenue) FROM sales WHERE grain = 'month' AND brand <> ? AND year(date) = ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[OWN_BRAND, ly, ids],
+        ).fetchall()[0][0]
+        expenses = cur.sql(
+            "SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            params=[ly, ids],
+        ).df()
+        acts = cur.sql(
+            "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
+            "WHERE region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[ids],
+        ).df()
+    finally:
+        cur.close()
+    return sales, float(comp or 0.0), expenses, acts
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------
+def _cents(x) -> np.ndarray:
+    return np.rint(np.asarray(x, dtype=float) / _CENT).astype(np.int64)
+
+
+def _largest_remainder(total_cents: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise split of whole cents by weights (n × k), each row summing exactly; ties to the first column."""
+    w = np.asarray(weights, dtype=float)
+    s = w.sum(axis=1, keepdims=True)
+    k = w.shape[1]
+    even = np.full_like(w, 1.0 / k)
+    share = np.where(s > 0, w / np.where(s > 0, s, 1.0), even)
+    quota = share * total_cents[:, None]
+    base = np.floor(quota).astype(np.int64)
+    short = total_cents - base.sum(axis=1)
+    rem = quota - base
+    order = np.argsort(-rem, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(k)[None, :].repeat(len(w), axis=0), axis=1)
+    return base + (rank < short[:, None])
+
+
+def _unit_of(tree, ids, depth_level: str) -> dict:
+    """Region -> its planning unit (its ancestor at the unit level, or itself)."""
+    out = {}
+    for r in ids:
+        out[r] = tree.ancestor_at(r, depth_level) if tree.level(r) != depth_level else r
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# the plan's budget
+# ---------------------------------------------------------------------------------------
+def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=None) -> PlanBudget:
+    """
+    Price a plan's targets: each planning unit's budget by category, capped, phased and consolidated.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan (``year``, ``scope``, ``budget``, ``split.potential_share``).
+    tree : RegionTree
+    con : DuckDBPyConnection
+        The open archive.
+    targets_table : DataFrame
+        The plan's targets (:func:`planlib.targets.plan_targets`, DESIGN.md §4).
+    region_params : mapping, optional
+        Region id -> its own :class:`planlib.params.Budget` (from its override file);
+        a unit takes its own, else its nearest ancestor's, else the plan's.
+
+    Returns
+    -------
+    PlanBudget
+
+    Raises
+    ------
+    BudgetError
+        A category's method does not apply to it (``objective_task`` is for channel,
+        ``marginal`` for labour), or a region's price does not exceed its unit variable
+        cost (break-even is undefined; the regions are named).
+
+    Notes
+    -----
+    For a planning unit u with target revenue R_u and last year's revenue R⁰_u:
+
+    - percent_of_sales: B_{u,c} = ρ_c R_u, ρ_c the set ratio or last year's E⁰_{u,c} / R⁰_u;
+    - benchmark: for promotion, ρ = the competitors' activity spend / their revenue last
+      year (the plan's whole scope, the spend the archive records of them); for any
+      category, the set ratio ``budget.ratios``;
+    - objective_task (channel): :func:`budget.objective_task` terminal by terminal over the
+      unit's A/B terminal lines (a terminal without sales last year pays the entry fee) plus
+      the rebate on R_u;
+    - marginal (labour): last year's labour + n × cost per head, n from
+      :func:`budget.marginal_headcount` on contributions c₁ d^k;
+    - zero_based: :func:`budget.zero_based` on the params' activity list, capped at the
+      category's percent-of-sales amount;
+    - input_output: the category's percent-of-sales amount, spread over activity kinds
+      by the plan-wide mix of :func:`budget.allocate_spend` on the fitted response curves.
+
+    Items split a category by last year's item mix (largest remainder in cents). The cap
+    min(cap_ratio × R_u, cap_amount) scales a unit over it down exactly to it
+    (:func:`budget.apply_cap`). Months: fixed categories straight-line, the others by the
+    unit's target months, each row exact in cents. A parent's budget is its children's
+    plus its own items (its own offices' last-year ratio to its subtree's revenue ×
+    its subtree's target revenue), :func:`budget.consolidate`.
+    """
+    from planlib.allocation import breakdown_of
+    from planlib.hierarchy import LEVEL_DEPTH
+    from planlib.targets import region_potential
+
+    bp = plan.budget
+    year = int(plan.year)
+    root = plan.scope.root
+    kind = breakdown_of(targets_table)
+    totals = targets_table[kind == "total"]
+    planned = pd.unique(totals["region_id"].astype(str))
+    depth = max(LEVEL_DEPTH[tree.level(r)] for r in planned)
+    unit_level = next(lv for lv, d in LEVEL_DEPTH.items() if d == depth)
+    units = [r for r in planned if tree.level(r) == unit_level]
+    parents = [r for r in planned if tree.level(r) != unit_level]
+    sub = list(tree.subtree(root))
+    unit_of = {}
+    for u in units:
+        for r in tree.subtree(u):
+            unit_of[r] = u
+    sales, comp_revenue, expenses, acts = _read(con, sub, year)
+
+    # -- targets per unit -----------------------------------------------------------------
+    tot = totals.assign(region_id=totals["region_id"].astype(str), m=pd.DatetimeIndex(totals["month"]).month)
+    vol_m = tot.pivot_table(index="region_id", columns="m", values="target_volume", aggfunc="sum", fill_value=0.0)
+    rev_m = tot.pivot_table(index="region_id", columns="m", values="target_revenue", aggfunc="sum", fill_value=0.0)
+    vol_m = vol_m.reindex(columns=range(1, 13), fill_value=0.0)
+    rev_m = rev_m.reindex(columns=range(1, 13), fill_value=0.0)
+    target_volume = vol_m.sum(axis=1)
+    target_revenue = rev_m.sum(axis=1)
+
+    # -- last year per unit ---------------------------------------------------------------
+    s = sales.assign(unit=sales["region_id"].map(unit_of))
+    su = s.dropna(subset=["unit"]).groupby("unit")[["volume", "revenue", "variable_cost"]].sum()
+    su = su.reindex(units).fillna(0.0)
+    e = expenses.assign(unit=expenses["region_id"].map(unit_of))
+    eu = e.dropna(subset=["unit"]).groupby(["unit", "category", "item"], as_index=False)["amount"].sum()
+    own = e[e["unit"].isna()].groupby(["region_id", "category", "item"], as_index=False)["amount"].sum()
+
+    # -- per-unit params (override files), else the plan's --------------------------------
+    region_params = dict(region_params or {})
+
+    def params_of(r):
+        for a in (r, *tree.ancestors(r)):
+            if a in region_params:
+                return region_params[a]
+        return bp
+
+    unit_bp = {u: params_of(u) for u in units}
+    groups: dict[int, list[str]] = {}
+    for u in units:
+        groups.setdefault(id(unit_bp[u]), []).append(u)
+
+    # -- response curves (input_output): plan-wide, own activities ------------------------
+    response = _response(con, tree, root, acts, sales)
+
+    # -- category budgets per unit ---------------------------------------------------------
+    rows, method_rows, notes = [], [], []
+    comp_cost = float(acts.loc[(acts["brand"] != OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1),
+                               "cost"].fillna(0).sum())
+    comp_ratio = comp_cost / comp_revenue if comp_revenue > 0 else None
+    terminals = _terminal_lines(targets_table, kind, unit_of)
+    for members in groups.values():
+        p = unit_bp[members[0]]
+        r_target = target_revenue.reindex(members).fillna(0.0).to_numpy()
+        r_last = su.loc[members, "revenue"].to_numpy()
+        ly_cat = eu[eu["unit"].isin(members)].pivot_table(index="unit", columns="category", values="amount",
+                                                         aggfunc="sum", fill_value=0.0)
+        ly_cat = ly_cat.reindex(index=members, columns=list(CATEGORIES), fill_value=0.0)
+        for cat in CATEGORIES:
+            chosen = p.methods.get(cat, "percent_of_sales")
+            ratio_hist = np.divide(ly_cat[cat].to_numpy(), r_last, out=np.zeros(len(members)), where=r_last > 0)
+            ratio = np.full(len(members), p.ratios[cat]) if cat in p.ratios else ratio_hist
+            amounts = {"percent_of_sales": ratio * r_target}
+            # benchmark: the competitors' promotion spend ratio (their activities / their revenue), else a set ratio
+            bench = comp_ratio if (cat == "promotion" and comp_ratio is not None) else p.ratios.get(cat)
+            if bench is not None:
+                amounts["benchmark"] = bench * r_target
+            if cat == "channel":
+                amounts["objective_task"] = _channel_totals(terminals, members, p, target_revenue)
+            if cat == "labour":
+                n = _headcount(p)
+                amounts["marginal"] = ly_cat[cat].to_numpy() + n * p.headcount.cost_per_head
+            if p.activities and any(a.category == cat for a in p.activities):
+                amounts["zero_based"] = _zero_based_totals(p, cat, amounts["percent_of_sales"])
+            if cat in ("media", "promotion") and len(response):
+                amounts["input_output"] = amounts["percent_of_sales"]
+            if chosen not in amounts:
+                if chosen == "objective_task" or chosen == "marginal":
+                    raise BudgetError(f"budget.methods.{cat}: {chosen} does not apply to {cat} "
+                                      f"({'objective_task is for channel' if chosen == 'objective_task' else 'marginal is for labour'})")
+                if chosen == "benchmark":
+                    raise BudgetError(f"budget.methods.{cat}: benchmark needs competitor spend in the archive or "
+                                      f"budget.ratios.{cat}")
+                if chosen == "zero_based":
+                    raise BudgetError(f"budget.methods.{cat}: zero_based needs budget.activities of category {cat}")
+                raise BudgetError(f"budget.methods.{cat}: input_output needs past activities to fit responses")
+            for m, a in amounts.items():
+                method_rows.append(pd.DataFrame({"region_id": members, "category": cat, "method": m,
+                                                 "amount": np.round(np.asarray(a, dtype=float), 2),
+                                                 "chosen": m == chosen}))
+            rows.append(_items(members, cat, chosen, np.asarray(amounts[chosen], dtype=float), eu, p, terminals,
+                               response, target_revenue))
+    unit_rows = pd.concat(rows, ignore_index=True)
+
+    # -- cap per unit ----------------------------------------------------------------------
+    unit_rows, capped = _cap(unit_rows, units, unit_bp, target_revenue)
+    if capped:
+        notes = (f"{len(capped)} region(s) budgeted above their cap and scaled down to it: "
+                 f"{', '.join(capped[:10])}{' …' if len(capped) > 10 else ''}",)
+
+    # -- own items of the parents ------------------------------------------------------------
+    own_rows = _own_items(own, parents, tree, sales, target_revenue)
+
+    # -- months ------------------------------------------------------------------------------
+    month_share = vol_m.div(vol_m.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(1.0 / 12)
+    phased_units = _phase(unit_rows, month_share, bp.fixed_categories, year)
+    phased_own = _phase(own_rows, month_share, bp.fixed_categories, year) if len(own_rows) else own_rows
+    table = bm.consolidate(phased_units, tree, own_items=phased_own if len(phased_own) else None, root=root)
+    table = _own_apart(table[list(BUDGET_COLUMNS)], phased_own)
+    months = pd.DatetimeIndex([pd.Timestamp(year, m, 1) for m in range(1, 13)])
+    table["month"] = months[table["month"].to_numpy(dtype=int) - 1]
+
+    # -- regions: targets, budget, CVP, dual check ---------------------------------------------
+    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, con, root, year,
+                       plan.split.potential_share)
+    methods = pd.concat(method_rows, ignore_index=True)
+    methods = _methods_up(methods, tree, planned, unit_of)
+    return PlanBudget(root, year, table, regions, methods, response, notes)
+
+
+def _own_apart(table: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """Show a parent's own items as their own rows: consolidated = the children's sum, own = its offices'."""
+    if own is None or own.empty:
+        return table.reset_index(drop=True)
+    key = ["region_id", "month", "category", "item"]
+    o = own.assign(c=_cents(own["amount"])).groupby(key, as_index=False)["c"].sum()
+    cons = table[table["method"] == "consolidated"]
+    merged = cons.assign(c=_cents(cons["amount"])).merge(o.rename(columns={"c": "own_c"}), on=key, how="left")
+    merged["c"] = merged["c"] - merged["own_c"].fillna(0).astype(np.int64)
+    merged["amount"] = merged["c"] * _CENT
+    kids = merged[merged["c"] != 0][list(BUDGET_COLUMNS)]
+    own_rows = o.assign(amount=o["c"] * _CENT, terminal_id=None, method="own")[list(BUDGET_COLUMNS)]
+    rest = table[table["method"] != "consolidated"]
+    out = pd.concat([rest, kids, own_rows], ignore_index=True)
+    return out.sort_values(["region_id", "month", "category", "item", "method"], kind="stable").reset_index(drop=True)
+
+
+def _response(con, tree, root, acts, sales) -> pd.DataFrame:
+    """Response curves per own activity kind, fitted on the whole plan's past activities."""
+    from planlib import spend
+
+    own = acts[(acts["brand"] == OWN_BRAND) & acts["cost"].notna()]
+    if own.empty:
+        return pd.DataFrame()
+    sub = list(tree.subtree(root))
+    cur = con.cursor()
+    try:
+        months = cur.sql(
+            "SELECT region_id, date, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand = ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
+            params=[OWN_BRAND, sub],
+        ).df()
+    finally:
+        cur.close()
+    if months.empty:
+        return pd.DataFrame()
+    wide = months.pivot_table(index="region_id", columns="date", values="revenue", aggfunc="sum", fill_value=0.0)
+    wide.columns = pd.DatetimeIndex(wide.columns)
+    rows = {}
+    for r in sorted(set(own["region_id"])):
+        members = wide.index.intersection(list(tree.subtree(r)))
+        rows[r] = wide.loc[members].sum(axis=0)
+    region_months = pd.DataFrame(rows).T
+    control = wide.sum(axis=0)  # the whole plan moves with the same seasons
+    rev, var = float(sales["revenue"].sum()), float(sales["variable_cost"].sum())
+    margin = 1.0 - var / rev if rev > 0 else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        lifts = spend.activity_lift(own, region_months, control, margin_rate=margin)
+    if lifts.empty:
+        return pd.DataFrame()
+    return bm.fit_response(lifts)
+
+
+def _terminal_lines(table: pd.DataFrame, kind: pd.Series, unit_of: dict) -> pd.DataFrame:
+    t = table[kind == "terminal"]
+    named = t[t["terminal_id"].notna()]
+    g = named.groupby(["terminal_id"], observed=True).agg(
+        region_id=("region_id", "first"), terminal_class=("terminal_class", "first"),
+        target_volume=("target_volume", "sum"), target_revenue=("target_revenue", "sum"),
+        last_year=("last_year_volume", "sum"),
+    ).reset_index()
+    g["region_id"] = g["region_id"].astype(str)
+    g["terminal_class"] = g["terminal_class"].astype(str)
+    g["terminal_id"] = g["terminal_id"].astype(str)
+    g["unit"] = g["region_id"].map(unit_of)
+    g["is_new"] = g["last_year"] <= 0
+    return g
+
+
+def _rates(p) -> dict:
+    c = p.channel
+    return {"display": dict(c.display), "promoter_wages": dict(c.promoter_wages), "slotting": dict(c.slotting),
+            "event_gifts": dict(c.event_gifts)}
+
+
+def _channel_fees(terminals: pd.DataFrame, members: list[str], p, target_revenue: pd.Series) -> pd.DataFrame:
+    """Terminal-by-terminal channel fees of the members, plus each member's rebate row."""
+    t = terminals[terminals["unit"].isin(members)]
+    fees = bm.objective_task(t.drop(columns=["target_revenue"]).assign(region_id=t["unit"]), rates=_rates(p)) \
+        if len(t) else pd.DataFrame(columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
+    rebate = p.channel.year_end_rebate * target_revenue.reindex(members).fillna(0.0).to_numpy()
+    reb = pd.DataFrame({"region_id": members, "terminal_id": None, "category": "channel", "item": "year_end_rebate",
+                        "amount": np.round(rebate, 2), "method": "objective_task"})
+    return pd.concat([fees, reb[reb["amount"] > 0]], ignore_index=True)
+
+
+def _channel_totals(terminals, members, p, target_revenue) -> np.ndarray:
+    fees = _channel_fees(terminals, members, p, target_revenue)
+    return fees.groupby("region_id")["amount"].sum().reindex(members).fillna(0.0).to_numpy()
+
+
+def _headcount(p) -> int:
+    h = p.headcount
+    contributions = [h.first_contribution * h.decay ** k for k in range(50)]
+    return int(bm.marginal_headcount(contributions, h.cost_per_head))
+
+
+def _zero_based_totals(p, cat, caps: np.ndarray) -> np.ndarray:
+    acts = pd.DataFrame([{"activity": a.name, "cost": a.cost, "expected_return": a.expected_return}
+                         for a in p.activities if a.category == cat])
+    out = np.zeros(len(caps))
+    for i, cap in enumerate(caps):
+        z = bm.zero_based(acts, float(cap))
+        out[i] = float(z.loc[z["funded"], "cost"].sum())
+    return out
+
+
+def _items(members, cat, method, amount, eu, p, terminals, response, target_revenue) -> pd.DataFrame:
+    """A category's amount per unit split over items (by last year's mix), or the method's own rows."""
+    if method == "objective_task":
+        return _channel_fees(terminals, members, p, target_revenue).assign(method="objective_task")
+    if method == "input_output" and len(response):
+        spend_mix = _spend_mix(response, cat)
+        if spend_mix is not None:
+            items, weights = spend_mix
+            cents = _largest_remainder(_cents(amount), np.repeat(weights[None, :], len(members), axis=0))
+            return _long(members, cat, items, cents, "input_output")
+    ly = eu[(eu["category"] == cat) & eu["unit"].isin(members)]
+    items = sorted(pd.unique(ly["item"])) or [next(iter(bm.ITEM_CATALOGUE[cat]["items"]))]
+    w = ly.pivot_table(index="unit", columns="item", values="amount", aggfunc="sum", fill_value=0.0)
+    w = w.reindex(index=members, columns=items, fill_value=0.0).to_numpy()
+    cents = _largest_remainder(_cents(amount), w)
+    return _long(members, cat, items, cents, method)
+
+
+def _spend_mix(response: pd.DataFrame, cat: str):
+    """The plan's best mix of a category's spend over the activity kinds booked to it."""
+    kinds = [k for k in response["kind"] if _KIND_ITEMS.get(k, (None,))[0] == cat]
+    curves = response[response["kind"].isin(kinds) & (response["curve"] != "zero")]
+    if curves.empty:
+        return None
+    probe = 1_000_000.0  # the mix at a typical county budget's scale
+    alloc = bm.allocate_spend(curves, probe, unit=1.0)
+    items = [_KIND_ITEMS[k][1] for k in alloc["kind"]]
+    w = alloc["spend"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"item": items, "w": w}).groupby("item", sort=True)["w"].sum()
+    return list(frame.index), frame.to_numpy()
+
+
+def _long(members, cat, items, cents, method) -> pd.DataFrame:
+    n, k = cents.shape
+    out = pd.DataFrame({
+        "region_id": np.repeat(np.asarray(members, dtype=object), k),
+        "terminal_id": None,
+        "category": cat,
+        "item": np.tile(np.asarray(items, dtype=object), n),
+        "amount": cents.ravel() * _CENT,
+        "method": method,
+    })
+    return out[out["amount"] > 0]
+
+
+def _cap(rows: pd.DataFrame, units, unit_bp, target_revenue) -> tuple[pd.DataFrame, list[str]]:
+    tot = rows.groupby("region_id")["amount"].sum()
+    capped, parts = [], []
+    for u, g in rows.groupby("region_id", sort=False):
+        p = unit_bp[u]
+        caps = [c for c in (p.cap_ratio * float(target_revenue.get(u, 0.0)) if p.cap_ratio is not None else None,
+                            p.cap_amount) if c is not None]
+        cap = math.floor(min(caps) * 100) / 100 if caps else None
+        if cap is not None and tot[u] > cap + 1e-9:
+            scaled = bm.apply_cap(pd.Series(g["amount"].to_numpy(), index=range(len(g))), cap, unit=_CENT)
+            g = g.assign(amount=scaled.to_numpy())
+            capped.append(u)
+        parts.append(g)
+    return (pd.concat(parts, ignore_index=True) if parts else rows), capped
+
+
+def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.DataFrame:
+    """A parent's own offices: last year's ratio to its subtree's revenue × its subtree's target revenue."""
+    if own.empty:
+        return pd.DataFrame(columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
+    rev = sales.set_index("region_id")["revenue"]
+    out = []
+    for r, g in own[own["region_id"].isin(parents)].groupby("region_id"):
+        sub_rev = float(rev.reindex(list(tree.subtree(r))).fillna(0.0).sum())
+        tgt = float(target_revenue.get(r, 0.0))
+        if sub_rev <= 0:
+            continue
+        amt = np.round(g["amount"].to_numpy() / sub_rev * tgt, 2)
+        out.append(pd.DataFrame({"region_id": r, "terminal_id": None, "category": g["category"].to_numpy(),
+                                 "item": g["item"].to_numpy(), "amount": amt, "method": "own"}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
+
+
+def _phase(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, year: int) -> pd.DataFrame:
+    """Each row's annual amount over the twelve months, exact in cents."""
+    if rows.empty:
+        return rows.assign(month=pd.Series(dtype="int64"))
+    shares = month_share.reindex(rows["region_id"]).fillna(1.0 / 12).to_numpy(copy=True)
+    straight = rows["category"].isin(list(fixed)).to_numpy()
+    shares[straight] = 1.0 / 12
+    cents = _largest_remainder(_cents(rows["amount"].to_numpy()), shares)
+    rep = rows.loc[rows.index.repeat(12)].reset_index(drop=True)
+    rep["month"] = np.tile(np.arange(1, 13), len(rows))  # 1..12 here; the plan year's dates at the end
+    rep["amount"] = cents.ravel() * _CENT
+    return rep[rep["amount"] != 0].reset_index(drop=True)
+
+
+def _methods_up(methods: pd.DataFrame, tree, planned, unit_of) -> pd.DataFrame:
+    """Parents' method amounts: the sum of their units' (own items are the same under every method)."""
+    out = [methods]
+    for r in planned:
+        if r in set(methods["region_id"]):
+            continue
+        kids = [u for u in set(methods["region_id"]) if r in tree.ancestors(u)]
+        if not kids:
+            continue
+        g = methods[methods["region_id"].isin(kids)].groupby(["category", "method"], as_index=False).agg(
+            amount=("amount", "sum"), chosen=("chosen", "max"))
+        out.append(g.assign(region_id=r))
+    return pd.concat(out, ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
+
+
+def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, con, root, year,
+             potential_share) -> pd.DataFrame:
+    from planlib.targets import region_potential
+
+    annual = table.groupby(["region_id", "category"])["amount"].sum().unstack("category", fill_value=0.0)
+    annual = annual.reindex(index=list(planned), columns=list(CATEGORIES), fill_value=0.0)
+    rev_ly = sales.set_index("region_id")
+    exp_ly = expenses.groupby("region_id")["amount"].sum()
+    pot = region_potential(con, tree, root, year, share=potential_share)
+    rows = []
+    for r in planned:
+        ids = list(tree.subtree(r))
+        ly = rev_ly.reindex(ids).fillna(0.0)
+        vol, rev, var = float(ly["volume"].sum()), float(ly["revenue"].sum()), float(ly["variable_cost"].sum())
+        e = float(exp_ly.reindex(ids).fillna(0.0).sum())
+        rows.append((r, tree.level(r), tree.parent(r), vol, rev, var, e))
+    h = pd.DataFrame(rows, columns=["region_id", "level", "parent_id", "ly_volume", "ly_revenue", "ly_variable_cost",
+                                    "ly_expenses"]).set_index("region_id")
+    V = target_volume.reindex(h.index).fillna(0.0)
+    R = target_revenue.reindex(h.index).fillna(0.0)
+    vc = (h["ly_variable_cost"] / h["ly_volume"].where(h["ly_volume"] > 0)).fillna(0.0)
+    ly_ratio = (h["ly_expenses"] / h["ly_revenue"].where(h["ly_revenue"] > 0)).fillna(0.0)
+    B = annual.sum(axis=1)
+    fixed = annual[[c for c in CATEGORIES if c in bp.fixed_categories]].sum(axis=1)
+    variable_exp = B - fixed
+    out = h.copy()
+    out["target_volume"], out["target_revenue"] = V, R
+    for c in CATEGORIES:
+        out[f"budget_{c}"] = annual[c]
+    out["budget"] = B
+    caps = []
+    for r in h.index:
+        c = [x for x in (bp.cap_ratio * R[r] if bp.cap_ratio is not None else None, bp.cap_amount) if x is not None]
+        caps.append(min(c) if c else np.nan)
+    out["cap"] = caps
+    out["expense_ratio"] = B / R.where(R > 0)
+    out["ly_expense_ratio"] = ly_ratio
+    # the profit target: target revenue less variable cost and last year's expense ratio (targets.region_kinds)
+    out["profit_target"] = R - vc * V - ly_ratio * R
+    reach = h["ly_volume"] * (1 + REACH_GROWTH)
+    pr = pot.reindex(h.index)
+    out["reachable_volume"] = np.where(pr.notna(), np.minimum(pr.fillna(np.inf), reach), reach)
+    ok = (V > 0) & (R > 0)
+    dc = bm.dual_check(pd.DataFrame({"region_id": h.index[ok], "target_volume": V[ok].to_numpy(),
+                                     "target_revenue": R[ok].to_numpy(),
+                                     "reachable_volume": out.loc[ok, "reachable_volume"].to_numpy(),
+                                     "budget": B[ok].to_numpy(), "unit_variable_cost": vc[ok].to_numpy(),
+                                     "profit_target": out.loc[ok, "profit_target"].to_numpy()}),
+                       expense_ratio_threshold=bp.expense_ratio_threshold).set_index("region_id")
+    for col in ("sales_reachable", "profit_at_target", "profit_reachable", "budget_limit", "over_threshold", "flag"):
+        out[col] = dc[col].reindex(h.index)
+    # CVP: fixed = fixed categories; unit variable = product cost + variable categories per unit
+    price = R / V.where(V > 0)
+    uvc = vc + variable_exp / V.where(V > 0)
+    cv = pd.DataFrame({"region_id": h.index[ok], "fixed_cost": fixed[ok].to_numpy(),
+                       "unit_variable_cost": uvc[ok].to_numpy(), "price": price[ok].to_numpy(),
+                       "volume": V[ok].to_numpy(), "profit_target": out.loc[ok, "profit_target"].to_numpy()})
+    bad = cv["price"] <= cv["unit_variable_cost"]
+    if bad.any():
+        names = ", ".join(f"{r} (P {p:,.2f} ≤ VC {v:,.2f})" for r, p, v in
+                          cv.loc[bad, ["region_id", "price", "unit_variable_cost"]].itertuples(index=False))
+        raise BudgetError(f"price does not exceed unit variable cost (product cost + variable expenses per unit) in "
+                          f"{names}: no break-even volume; lower the channel/promotion budget or raise the price")
+    c = bm.cvp_table(cv).set_index("region_id")
+    for col in ("price", "unit_variable_cost", "fixed_cost", "unit_contribution", "bep_units", "bep_revenue",
+                "margin_of_safety", "profit", "required_volume"):
+        out[f"cvp_{col}" if col not in ("bep_units", "bep_revenue", "margin_of_safety") else col] = c[col].reindex(h.index)
+    return out.reset_index()
+
+
+# ---------------------------------------------------------------------------------------
+# one region, results
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class RegionBudget:
+    """One region's budget, shaped for its report."""
+
+    region: str
+    summary: pd.Series
+    by_category: pd.DataFrame
+    by_item: pd.DataFrame
+    months: pd.DataFrame
+    methods: pd.DataFrame
+    children: pd.DataFrame
+    terminals: pd.DataFrame
+
+
+def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.DataFrame, tree, region: str,
+                  *, names=None) -> RegionBudget:
+    """
+    A region's budget by category and item, by month, its methods compared, its children and terminal fees.
+
+    Parameters
+    ----------
+    pb_table, regions, methods : DataFrame
+        :attr:`PlanBudget.table`, ``.regions``, ``.methods`` (or the run's results).
+    tree : RegionTree
+    region : str
+    names : mapping, optional
+        Terminal id -> name for the terminal fee list.
+
+    Returns
+    -------
+    RegionBudget
+        ``by_category``: category, name, amount, share, ratio (of target revenue);
+        ``months``: month × category amounts; ``methods``: category × method amounts;
+        ``children``: the children's budget, revenue, expense ratio and flag side by side;
+        ``terminals``: the terminal-level channel fees (units only).
+    """
+    mine = pb_table[pb_table["region_id"] == region]
+    info = regions.set_index("region_id")
+    summary = info.loc[region] if region in info.index else pd.Series(dtype=object)
+    rev = float(summary.get("target_revenue", np.nan)) if len(summary) else np.nan
+    cat = mine.groupby("category")["amount"].sum().reindex(list(CATEGORIES), fill_value=0.0)
+    by_category = pd.DataFrame({"category": cat.index, "name": [CATEGORY_NAMES_ZH[c] for c in cat.index],
+                                "amount": cat.to_numpy()})
+    total = by_category["amount"].sum()
+    by_category["share"] = by_category["amount"] / total if total > 0 else np.nan
+    by_category["ratio"] = by_category["amount"] / rev if rev and rev > 0 else np.nan
+    by_item = mine.groupby(["category", "item", "method"], as_index=False)["amount"].sum()
+    labels = {i: lab for c in bm.ITEM_CATALOGUE.values() for i, lab in c["items"].items()}
+    by_item.insert(2, "name", by_item["item"].map(labels).fillna(by_item["item"]))
+    months = mine.assign(m=pd.DatetimeIndex(mine["month"]).month).pivot_table(
+        index="m", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+    months = months.reindex(index=range(1, 13), columns=list(CATEGORIES), fill_value=0.0)
+    months.index.name = "month"
+    m = methods[methods["region_id"] == region]
+    comp = m.pivot_table(index="category", columns="method", values="amount", aggfunc="sum")
+    comp = comp.reindex([c for c in CATEGORIES if c in comp.index])
+    chosen = m[m["chosen"]].drop_duplicates("category").set_index("category")["method"]
+    comp.insert(0, "chosen", chosen.reindex(comp.index))
+    comp = comp.reset_index()
+    kids = list(tree.children(region))
+    ch = info.reindex([k for k in kids if k in info.index])
+    children = ch.reset_index()[["region_id", "target_revenue", "budget", "expense_ratio", "profit_at_target",
+                                 "profit_target", "flag"]] if len(ch) else pd.DataFrame()
+    if len(children):
+        children.insert(1, "name", children["region_id"].map(tree.name))
+    term = mine[mine["terminal_id"].notna()]
+    if len(term):
+        terms = term.groupby(["terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(
+            index="terminal_id", columns="item", values="amount", fill_value=0.0)
+        terms["合计"] = terms.sum(axis=1)
+        terms = terms.sort_values("合计", ascending=False).reset_index()
+        if names:
+            terms.insert(1, "name", terms["terminal_id"].map(dict(names)))
+    else:
+        terms = pd.DataFrame()
+    return RegionBudget(region, summary, by_category, by_item, months.reset_index(), comp, children, terms)
+
+
+def write_results(pb: PlanBudget, run_dir, *, plan_id: str, names: dict) -> list:
+    """Write results/budget.parquet, results/budget_regions.parquet and the budget workbook, atomically."""
+    from planlib.report import write_atomic
+
+    run_dir = Path(run_dir)
+    res = run_dir / "results"
+    res.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, frame in ((RESULTS_BUDGET, pb.table), (RESULTS_REGIONS, pb.regions),
+                        ("budget_methods.parquet", pb.methods)):
+        path = res / name
+        tmp = path.with_suffix(".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+        out.append(path)
+    xlsx = run_dir / f"{plan_id}-budget.xlsx"
+    out.append(export_budget_excel(pb, xlsx, names=names))
+    return out
+
+
+def export_budget_excel(pb: PlanBudget, path, *, names: dict) -> Path:
+    """The budget for people who live in Excel: category × month per region, terminal fees, the dual check."""
+    path = Path(path)
+    tmp = path.with_name(path.stem + ".tmp.xlsx")
+    t = pb.table
+    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        wide = t.assign(月=pd.DatetimeIndex(t["month"]).month).pivot_table(
+            index=["region_id", "category"], columns="月", values="amount", aggfunc="sum", fill_value=0.0)
+        wide.columns = [f"{m}月" for m in wide.columns]
+        wide["全年"] = wide.sum(axis=1)
+        wide = wide.reset_index()
+        wide.insert(1, "区域", wide["region_id"].map(names))
+        wide["category"] = wide["category"].map(CATEGORY_NAMES_ZH)
+        wide.rename(columns={"region_id": "区域编码", "category": "费用类别"}).to_excel(xw, sheet_name="区域×月份", index=False)
+        term = t[t["terminal_id"].notna()]
+        if len(term):
+            tw = term.groupby(["region_id", "terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(
+                index=["region_id", "terminal_id"], columns="item", values="amount", fill_value=0.0)
+            tw["合计"] = tw.sum(axis=1)
+            tw.reset_index().rename(columns={"region_id": "区域编码", "terminal_id": "终端编码"}).to_excel(
+                xw, sheet_name="终端渠道费用", index=False)
+        cols = ["region_id", "level", "target_volume", "target_revenue", "budget", "cap", "expense_ratio",
+                "profit_target", "profit_at_target", "bep_units", "margin_of_safety", "flag"]
+        pb.regions[cols].rename(columns={
+            "region_id": "区域编码", "level": "层级", "target_volume": "目标销量", "target_revenue": "目标销售额",
+            "budget": "费用预算", "cap": "预算上限", "expense_ratio": "费用率", "profit_target": "利润目标",
+            "profit_at_target": "目标下利润", "bep_units": "保本销量", "margin_of_safety": "安全边际", "flag": "双重检查",
+        }).to_excel(xw, sheet_name="本量利与双重检查", index=False)
+    tmp.replace(path)
+    return path
+
+
+def load_results(run_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The run's budget table, regions and methods (written by the batch before 30_build_budget runs)."""
+    res = Path(run_dir) / "results"
+    path = res / RESULTS_BUDGET
+    if not path.exists():
+        raise ParamsError(f"{path}: no budget in this run; the batch writes it before 30_build_budget runs")
+    return (pd.read_parquet(path), pd.read_parquet(res / RESULTS_REGIONS),
+            pd.read_parquet(res / "budget_methods.parquet"))
+
+
+# ---------------------------------------------------------------------------------------
+# tuning one region's budget (the notebook's panel)
+# ---------------------------------------------------------------------------------------
+def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | None = None,
+                ratios: dict | None = None, cap_ratio: float | None = None, fixed_categories=("labour", "office"),
+                price_change: float = 0.0, volume_change: float = 0.0) -> tuple[pd.DataFrame, dict]:
+    """
+    Re-price one region's budget with tuned methods, ratios and cap, and its CVP under a price/volume change.
+
+    Parameters
+    ----------
+    summary : Series
+        The region's row of :attr:`PlanBudget.regions` (target_volume, target_revenue,
+        ly_revenue, ly_variable_cost, ly_volume, profit_target, reachable_volume, …).
+    methods : DataFrame
+        The region's rows of :attr:`PlanBudget.methods` (category, method, amount, chosen).
+    choices : dict, optional
+        Category -> method (default: the chosen ones).
+    ratios : dict, optional
+        Category -> a set expense ratio: that category becomes ratio × target revenue.
+    cap_ratio : float, optional
+        Cap as a fraction of the target revenue; the budget is scaled down to it exactly.
+    fixed_categories : sequence
+        Categories that are fixed cost in the CVP.
+    price_change, volume_change : float
+        Sensitivity: P × (1 + price_change), V × (1 + volume_change); the budget's
+        variable categories move with revenue, fixed ones stay.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        category, method, amount (after the cap) per category; and budget, cap, capped,
+        expense_ratio, fixed_cost, unit_variable_cost, price, volume, bep_units,
+        margin_of_safety, profit, profit_target, flag.
+
+    Raises
+    ------
+    BudgetError
+        The tuned price does not exceed the unit variable cost (no break-even).
+
+    Notes
+    -----
+    profit = V'(P' − VC) − B_var' − B_fixed with V' = V(1+dv), P' = P(1+dp),
+    B_var' = B_var (1+dp)(1+dv); BEP = B_fixed / (P' − VC − B_var'/V').
+    """
+    m = methods.copy()
+    chosen = dict(zip(m.loc[m["chosen"], "category"], m.loc[m["chosen"], "method"]))
+    chosen.update(choices or {})
+    R = float(summary["target_revenue"])
+    V = float(summary["target_volume"])
+    rows = []
+    for cat in CATEGORIES:
+        method = chosen.get(cat, "percent_of_sales")
+        if ratios and cat in ratios:
+            amount, method = float(ratios[cat]) * R, "percent_of_sales"
+        else:
+            hit = m[(m["category"] == cat) & (m["method"] == method)]
+            if hit.empty:
+                hit = m[(m["category"] == cat) & m["chosen"]]
+            amount = float(hit["amount"].sum())
+        rows.append((cat, method, round(amount, 2)))
+    table = pd.DataFrame(rows, columns=["category", "method", "amount"])
+    total = float(table["amount"].sum())
+    cap = math.floor(cap_ratio * R * 100) / 100 if cap_ratio is not None else None
+    capped = cap is not None and total > cap + 1e-9
+    if capped:
+        table["amount"] = bm.apply_cap(table.set_index("category")["amount"], cap, unit=_CENT).to_numpy()
+    B = float(table["amount"].sum())
+    fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
+    var_b = B - fixed
+    vc = float(summary["ly_variable_cost"]) / float(summary["ly_volume"]) if summary["ly_volume"] > 0 else 0.0
+    P = R / V if V > 0 else 0.0
+    P2, V2 = P * (1 + price_change), V * (1 + volume_change)
+    var_b2 = var_b * (1 + price_change) * (1 + volume_change)
+    uvc = vc + (var_b2 / V2 if V2 > 0 else 0.0)
+    if V2 > 0 and P2 <= uvc:
+        raise BudgetError(f"price {P2:,.2f} does not exceed the unit variable cost {uvc:,.2f} "
+                          f"(product {vc:,.2f} + variable expenses {uvc - vc:,.2f} per unit): no break-even volume")
+    c = bm.cvp(V2, P2, uvc, fixed) if V2 > 0 else {"bep_units": float("nan"), "margin_of_safety": float("nan"),
+                                                 "profit": -fixed}
+    sales_ok = V2 <= float(summary.get("reachable_volume", np.inf))
+    profit_ok = c["profit"] >= float(summary["profit_target"])
+    flag = {(True, True): "both met", (True, False): "sales met, profit missed",
+            (False, True): "sales missed, profit met", (False, False): "both missed"}[(sales_ok, profit_ok)]
+    return table, {"budget": B, "cap": cap, "capped": capped, "expense_ratio": B / R if R > 0 else float("nan"),
+                   "fixed_cost": fixed, "unit_variable_cost": uvc, "price": P2, "volume": V2,
+                   "bep_units": c["bep_units"], "margin_of_safety": c["margin_of_safety"], "profit": c["profit"],
+                   "profit_target": float(summary["profit_target"]), "flag": flag}
+
+
+def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
+    """Headline figures of a region's budget: total, expense ratio, profit against target, BEP, the dual check."""
+    if summary is None or not len(summary):
+        return [("费用预算 budget", "—")]
+    flag = FLAG_NAMES.get(summary.get("flag"), "—")
+    return [
+        ("费用预算 budget", f"{summary['budget']:,.0f}"),
+        ("费用率 expense ratio", f"{summary['expense_ratio']:.1%}"),
+        ("目标下利润 profit at target", f"{summary['profit_at_target']:,.0f}"),
+        ("利润目标 profit target", f"{summary['profit_target']:,.0f}"),
+        ("保本销量 break-even volume", f"{summary['bep_units']:,.0f}"),
+        ("双重检查 dual check", flag),
+    ]
+
+
+#: The dual check's flags in the reports' words.
+FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
+              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed"}
+
+
+def dual_reading(summary: pd.Series, threshold: float) -> str:
+    """One sentence of the dual check: can the sales target be reached, and does the profit hold at it."""
+    if summary is None or not len(summary) or not isinstance(summary.get("flag"), str):
+        return "该区域没有预算 — no budget for this region."
+    gap = summary["profit_at_target"] - summary["profit_target"]
+    ratio = summary["expense_ratio"]
+    over = "高于" if ratio > threshold else "不高于"
+    base = (f"按预算 {summary['budget']:,.0f}（费用率 {ratio:.1%}，{over}阈值 {threshold:.0%}），目标销量下利润 "
+            f"{summary['profit_at_target']:,.0f}，比利润目标 {'多' if gap >= 0 else '少'} {abs(gap):,.0f}；")
+    if summary["flag"] == "sales met, profit missed":
+        return base + (f"销量目标可达但利润目标不可达：预算最多 {summary['budget_limit']:,.0f} 才能守住利润，"
+                       "须压缩可控费用或提高价格。")
+    return base + f"结论：{FLAG_NAMES.get(summary['flag'], summary['flag'])}。"
+
+
+def cvp_view(summary: pd.Series) -> pd.DataFrame:
+    """A region's CVP at the target as a two-column table (measure, value) for its report."""
+    rows = [
+        ("目标销量 target volume", summary["target_volume"]),
+        ("单价 P", summary["cvp_price"]),
+        ("单位变动成本 VC（产品 + 变动费用）", summary["cvp_unit_variable_cost"]),
+        ("单位边际贡献 P − VC", summary["cvp_unit_contribution"]),
+        ("固定费用 FC", summary["cvp_fixed_cost"]),
+        ("保本销量 BEP = FC / (P − VC)", summary["bep_units"]),
+        ("保本销售额 BEP revenue", summary["bep_revenue"]),
+        ("安全边际 margin of safety", summary["margin_of_safety"]),
+        ("目标下利润 profit at target", summary["cvp_profit"]),
+        ("利润目标所需销量 volume for the profit target", summary["cvp_required_volume"]),
+    ]
+    return pd.DataFrame({"measure": [r[0] for r in rows],
+                         "value": [f"{v:.1%}" if "安全边际" in r[0] else f"{v:,.2f}" if "P" in r[0] and "BEP" not in r[0]
+                                   else f"{v:,.0f}" for r, v in zip(rows, [r[1] for r in rows])]})
+
+
+def children_reading(rb: RegionBudget) -> str:
+    """One sentence on the children: how many miss profit at their sales target, and the parent's own items."""
+    ch = rb.children
+    missed = ch[ch["flag"] == "sales met, profit missed"]
+    own = float(rb.summary.get("budget", 0.0)) - float(ch["budget"].sum())
+    head = f"本级预算 = 下级之和 {ch['budget'].sum():,.0f} + 本级自有费用 {own:,.0f}。"
+    if missed.empty:
+        return head + "没有下级出现销量达成而利润未达。"
+    names = "、".join(missed["name"].astype(str).tolist()[:6])
+    return head + f"{len(missed)} 个下级销量可达而利润不可达：{names}。"
