@@ -1,5 +1,5 @@
 """
-Time the review panel's redraw for a county and a province of the demo archive.
+Time the panels' redraws on the demo archive: review (county, province), split and budget (county).
 
 Run by hand: ``.venv/bin/python benchmarks/bench_widgets.py [--archive PATH] [--redraws N]``.
 Uses ``data/demo.duckdb`` when it exists, else builds the small demo in a temporary
@@ -7,7 +7,10 @@ folder. For each region, cycles the panel's controls (period, product line, alig
 capture rate) over N redraws and prints median and p95 milliseconds of
 :func:`planlib.widgets.review_view` alone, of the view plus its figure
 (:func:`planlib.widgets.seasonal_figure`), and of the panel's full redraw (which also
-renders the PNG and the escaped tables).
+renders the PNG and the escaped tables). Then, with the demo plan (params/demo.yaml), the
+targets notebook's split panel (stretch, blend weights, floor, cap, a hold) and the budget
+notebook's panel (a category's method and ratio, the cap, price and volume) for a county.
+Goal (issues 3, 4, 5): every redraw under 200 ms.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from planlib import demo, plots, review, widgets
+from planlib import archive as archive_mod
+from planlib import costing, demo, params, plots, review, targets, widgets
 from planlib.workbook import open_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +96,48 @@ def bench_region(plan: Path, region: str, redraws: int) -> None:
     print(f"  panel redraw (+PNG)    {_ms(redraw_s)}")
 
 
+def _timed_moves(moves) -> list[float]:
+    out = []
+    for control, value in moves:
+        t0 = time.perf_counter()
+        control.value = value
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def bench_plan_panels(archive: Path, tmp: Path, region: str, redraws: int) -> None:
+    text = (ROOT / "params" / "demo.yaml").read_text(encoding="utf-8")
+    plan_file = tmp / "demo-plan.yaml"
+    plan_file.write_text(text.replace("archive: ../data/demo.duckdb", f"archive: {archive.resolve()}")
+                         .replace("region_overrides: regions", "").replace("scenarios: scenarios", ""), encoding="utf-8")
+    wb = open_workbook(region, "base", plan_file, None, True)
+    con = archive_mod.connect(wb.archive)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = targets.plan_targets(wb.params, wb.tree, con).table
+        pb = costing.plan_budget(wb.params, wb.tree, con, table)
+    total = int(table[(table["region_id"] == region) & table[["product_line", "channel", "terminal_class",
+                                                               "terminal_id"]].isna().all(axis=1)]["target_volume"].sum())
+    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=total, stretch=wb.params.targets.stretch)
+    panel = widgets.split_panel(wb, inputs)
+    moves = []
+    for i in range(redraws):
+        moves.append([(panel.stretch, 0.03 + 0.01 * (i % 8)), (panel.floor, 0.1 + 0.05 * (i % 4)),
+                      (panel.weights["equal"], 0.1 * (i % 5)), (panel.use_cap, bool(i % 2))][i % 4])
+    print(f"split panel   {region:<10} {_ms(_timed_moves(moves))}   ({len(inputs.names)} children)")
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, wb.tree, region)
+    bpanel = widgets.budget_panel(wb, rb)
+    moves = []
+    for i in range(redraws):
+        moves.append([(bpanel.cap, 0.15 + 0.01 * (i % 8)), (bpanel.price_change, -0.01 * (i % 6)),
+                      (bpanel.volume_change, -0.02 * (i % 6)), (bpanel.use_ratio["promotion"], bool(i % 2)),
+                      (bpanel.ratio["promotion"], 0.01 + 0.002 * (i % 5))][i % 5])
+    print(f"budget panel  {region:<10} {_ms(_timed_moves(moves))}")
+    con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--archive", type=Path, default=None, help="an existing archive (default data/demo.duckdb)")
@@ -112,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.redraws} redraws per region")
         for region in REGIONS.values():
             bench_region(plan, region, args.redraws)
+        bench_plan_panels(archive, Path(tmp), REGIONS["county"], args.redraws)
     return 0
 
 

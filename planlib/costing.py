@@ -88,36 +88,46 @@ class PlanBudget:
 # ---------------------------------------------------------------------------------------
 # reading
 # ---------------------------------------------------------------------------------------
-def _read(con, ids: list[str], plan_year: int):
-    """Last year's own sales (revenue, volume, variable cost) and expenses by region, and activities."""
+def _read(con, ids: list[str] | None, plan_year: int):
+    """
+    Own sales by region and month, last year's by region, competitors' revenue, expenses and activities.
+
+    ``ids`` None reads the whole archive (the plan's root is the tree's root): no region
+    filter, which DuckDB scans several times faster than a list of every region id.
+    """
+    where = "" if ids is None else " AND region_id IN (SELECT unnest(?::VARCHAR[]))"
+    extra = [] if ids is None else [ids]
     cur = con.cursor()
     try:
         ly = plan_year - 1
-        sales = cur.sql(
-            "SELECT s.region_id, sum(s.volume) AS volume, sum(s.revenue) AS revenue, "
-            "sum(s.volume * coalesce(p.unit_variable_cost, 0)) AS variable_cost "
-            "FROM sales s JOIN products p USING (sku) WHERE s.grain = 'month' AND s.brand = ? "
-            "AND year(s.date) = ? AND s.region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY s.region_id",
-            params=[OWN_BRAND, ly, ids],
-        ).df()
+        # one scan of own sales: by region and month (the activities' lift needs the months)
+        monthly = cur.sql(
+            "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
+            "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
+            "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? "
+            f"AND date < ?{where} GROUP BY ALL",
+            params=[OWN_BRAND, pd.Timestamp(plan_year, 1, 1).date(), *extra],
+        ).to_arrow_table().to_pandas()
+        monthly["date"] = pd.to_datetime(monthly["date"])
+        last = monthly[monthly["date"].dt.year == ly]
+        sales = last.groupby("region_id", as_index=False)[["volume", "revenue", "variable_cost"]].sum()
         comp = cur.sql(
-            "SELECT sum(revenue) FROM sales WHERE grain = 'month' AND brand <> ? AND year(date) = ? "
-            "AND region_id IN (SELECT unnest(?::VARCHAR[]))",
-            params=[OWN_BRAND, ly, ids],
+            f"SELECT sum(revenue) FROM sales WHERE grain = 'month' AND brand <> ? AND year(date) = ?{where}",
+            params=[OWN_BRAND, ly, *extra],
         ).fetchall()[0][0]
         expenses = cur.sql(
-            "SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ? "
-            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
-            params=[ly, ids],
+            f"SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ?{where} "
+            "GROUP BY ALL",
+            params=[ly, *extra],
         ).df()
         acts = cur.sql(
             "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
-            "WHERE region_id IN (SELECT unnest(?::VARCHAR[]))",
-            params=[ids],
+            f"WHERE true{where}",
+            params=extra,
         ).df()
     finally:
         cur.close()
-    return sales, float(comp or 0.0), expenses, acts
+    return sales, monthly, float(comp or 0.0), expenses, acts
 
 
 # ---------------------------------------------------------------------------------------
@@ -227,7 +237,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     for u in units:
         for r in tree.subtree(u):
             unit_of[r] = u
-    sales, comp_revenue, expenses, acts = _read(con, sub, year)
+    sales, monthly, comp_revenue, expenses, acts = _read(con, None if root == tree.root else sub, year)
 
     # -- targets per unit -----------------------------------------------------------------
     tot = totals.assign(region_id=totals["region_id"].astype(str), m=pd.DatetimeIndex(totals["month"]).month)
@@ -261,7 +271,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
         groups.setdefault(id(unit_bp[u]), []).append(u)
 
     # -- response curves (input_output): plan-wide, own activities ------------------------
-    response = _response(con, tree, root, acts, sales)
+    response = _response(tree, acts, sales, monthly)
 
     # -- category budgets per unit ---------------------------------------------------------
     rows, method_rows, notes = [], [], []
@@ -325,8 +335,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     month_share = vol_m.div(vol_m.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(1.0 / 12)
     phased_units = _phase(unit_rows, month_share, bp.fixed_categories, year)
     phased_own = _phase(own_rows, month_share, bp.fixed_categories, year) if len(own_rows) else own_rows
-    table = bm.consolidate(phased_units, tree, own_items=phased_own if len(phased_own) else None, root=root)
-    table = _own_apart(table[list(BUDGET_COLUMNS)], phased_own)
+    table = _consolidate(phased_units, phased_own, tree, units, parents)
     months = pd.DatetimeIndex([pd.Timestamp(year, m, 1) for m in range(1, 13)])
     table["month"] = months[table["month"].to_numpy(dtype=int) - 1]
 
@@ -338,50 +347,80 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     return PlanBudget(root, year, table, regions, methods, response, notes)
 
 
-def _own_apart(table: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
-    """Show a parent's own items as their own rows: consolidated = the children's sum, own = its offices'."""
-    if own is None or own.empty:
-        return table.reset_index(drop=True)
-    key = ["region_id", "month", "category", "item"]
-    o = own.assign(c=_cents(own["amount"])).groupby(key, as_index=False)["c"].sum()
-    cons = table[table["method"] == "consolidated"]
-    merged = cons.assign(c=_cents(cons["amount"])).merge(o.rename(columns={"c": "own_c"}), on=key, how="left")
-    merged["c"] = merged["c"] - merged["own_c"].fillna(0).astype(np.int64)
-    merged["amount"] = merged["c"] * _CENT
-    kids = merged[merged["c"] != 0][list(BUDGET_COLUMNS)]
-    own_rows = o.assign(amount=o["c"] * _CENT, terminal_id=None, method="own")[list(BUDGET_COLUMNS)]
-    rest = table[table["method"] != "consolidated"]
-    out = pd.concat([rest, kids, own_rows], ignore_index=True)
-    return out.sort_values(["region_id", "month", "category", "item", "method"], kind="stable").reset_index(drop=True)
+def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, parents) -> pd.DataFrame:
+    """
+    Units' rows as they are, then each parent's children summed (``consolidated``) and its own items (``own``).
+
+    The same sums as :func:`planlib.budget.consolidate` (which the tests hold this to), on
+    dense region × month × item arrays of whole cents, so a national plan adds up in
+    a fraction of a second; a parent's consolidated rows are its children's totals and its
+    own offices' items stay on rows of their own.
+    """
+    cols = list(BUDGET_COLUMNS)
+    unit_rows = unit_rows[cols]
+    if not parents:
+        return unit_rows.reset_index(drop=True)
+    keys = pd.concat([unit_rows[["category", "item"]], own_rows[["category", "item"]] if len(own_rows) else None])
+    pairs = keys.drop_duplicates().sort_values(["category", "item"]).reset_index(drop=True)
+    pair_index = pd.MultiIndex.from_frame(pairs)
+    nj = len(pairs)
+    u_index = {u: k for k, u in enumerate(units)}
+    p_index = {r: k for k, r in enumerate(parents)}
+
+    def dense(rows, index, n):
+        if not len(rows):
+            return np.zeros((n, 12 * nj), dtype=np.int64)
+        j = pair_index.get_indexer(pd.MultiIndex.from_arrays([rows["category"], rows["item"]]))
+        r = pd.Index(list(index)).get_indexer(rows["region_id"])
+        flat = (r * 12 + rows["month"].to_numpy(dtype=np.int64) - 1) * nj + j
+        # bincount in float64 is exact for whole cents below 2**53 (9e13 yuan)
+        arr = np.bincount(flat, weights=_cents(rows["amount"]).astype(np.float64), minlength=n * 12 * nj)
+        return np.rint(arr).astype(np.int64).reshape(n, 12 * nj)
+
+    A = dense(unit_rows, u_index, len(units))
+    O = dense(own_rows, p_index, len(parents))
+    from scipy import sparse
+
+    pu = [(p_index[a], u_index[u]) for u in units for a in tree.ancestors(u) if a in p_index]
+    pp = [(p_index[a], p_index[q]) for q in parents for a in tree.ancestors(q) if a in p_index]
+    M = sparse.csr_matrix((np.ones(len(pu), dtype=np.int64), ([a for a, _ in pu], [b for _, b in pu])),
+                          shape=(len(parents), len(units)))
+    N = sparse.csr_matrix((np.ones(len(pp), dtype=np.int64), ([a for a, _ in pp], [b for _, b in pp])),
+                          shape=(len(parents), len(parents)))
+    children_sum = np.asarray(M @ A) + np.asarray(N @ O)  # every unit and every lower parent's own items
+
+    def long(arr, method):
+        r, flat = np.nonzero(arr)
+        m, j = np.divmod(flat, nj)
+        return pd.DataFrame({
+            "region_id": np.asarray(parents, dtype=object)[r], "month": m + 1,
+            "category": pairs["category"].to_numpy(dtype=object)[j], "item": pairs["item"].to_numpy(dtype=object)[j],
+            "terminal_id": None, "amount": arr[r, flat] * _CENT, "method": method,
+        })
+
+    up = pd.concat([long(children_sum, "consolidated"), long(O, "own")], ignore_index=True)
+    order = {r: k for k, r in enumerate(tree.ids)}
+    up = up.assign(_o=up["region_id"].map(order)).sort_values(["_o", "month", "category", "item", "method"],
+                                                              kind="stable").drop(columns="_o")
+    return pd.concat([unit_rows, up[cols]], ignore_index=True)
 
 
-def _response(con, tree, root, acts, sales) -> pd.DataFrame:
+def _response(tree, acts, sales, monthly) -> pd.DataFrame:
     """Response curves per own activity kind, fitted on the whole plan's past activities."""
     from planlib import spend
 
     own = acts[(acts["brand"] == OWN_BRAND) & acts["cost"].notna()]
-    if own.empty:
+    if own.empty or monthly.empty:
         return pd.DataFrame()
-    sub = list(tree.subtree(root))
-    cur = con.cursor()
-    try:
-        months = cur.sql(
-            "SELECT region_id, date, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand = ? "
-            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
-            params=[OWN_BRAND, sub],
-        ).df()
-    finally:
-        cur.close()
-    if months.empty:
-        return pd.DataFrame()
-    wide = months.pivot_table(index="region_id", columns="date", values="revenue", aggfunc="sum", fill_value=0.0)
-    wide.columns = pd.DatetimeIndex(wide.columns)
-    rows = {}
-    for r in sorted(set(own["region_id"])):
-        members = wide.index.intersection(list(tree.subtree(r)))
-        rows[r] = wide.loc[members].sum(axis=0)
-    region_months = pd.DataFrame(rows).T
-    control = wide.sum(axis=0)  # the whole plan moves with the same seasons
+    months = monthly[["region_id", "date", "revenue"]]
+    link = pd.DataFrame([(m, r) for r in sorted(set(own["region_id"])) for m in tree.subtree(r)],
+                        columns=["region_id", "activity_region"])
+    sub_months = months.merge(link, on="region_id").groupby(["activity_region", "date"])["revenue"].sum()
+    region_months = sub_months.unstack("date", fill_value=0.0)
+    region_months.index.name = "region_id"
+    region_months.columns = pd.DatetimeIndex(region_months.columns)
+    control = months.groupby("date")["revenue"].sum()  # the whole plan moves with the same seasons
+    control.index = pd.DatetimeIndex(control.index)
     rev, var = float(sales["revenue"].sum()), float(sales["variable_cost"].sum())
     margin = 1.0 - var / rev if rev > 0 else 0.0
     with warnings.catch_warnings():
@@ -437,13 +476,14 @@ def _headcount(p) -> int:
 
 
 def _zero_based_totals(p, cat, caps: np.ndarray) -> np.ndarray:
+    """Each unit's funded zero-based cost: the ranked list (:func:`budget.zero_based`) cut at its cap."""
     acts = pd.DataFrame([{"activity": a.name, "cost": a.cost, "expected_return": a.expected_return}
                          for a in p.activities if a.category == cat])
-    out = np.zeros(len(caps))
-    for i, cap in enumerate(caps):
-        z = bm.zero_based(acts, float(cap))
-        out[i] = float(z.loc[z["funded"], "cost"].sum())
-    return out
+    ranked = bm.zero_based(acts, 0.0)  # the ranking does not depend on the cap
+    cum = ranked["cumulative_cost"].to_numpy(dtype=float)
+    caps = np.asarray(caps, dtype=float)
+    funded = np.searchsorted(cum, caps + 1e-9 * np.maximum(1.0, caps), side="right")  # cum_k <= cap, as zero_based
+    return np.concatenate([[0.0], cum])[funded]
 
 
 def _items(members, cat, method, amount, eu, p, terminals, response, target_revenue) -> pd.DataFrame:
@@ -492,37 +532,45 @@ def _long(members, cat, items, cents, method) -> pd.DataFrame:
 
 
 def _cap(rows: pd.DataFrame, units, unit_bp, target_revenue) -> tuple[pd.DataFrame, list[str]]:
+    """Scale a unit whose budget is above its cap down exactly to it (:func:`budget.apply_cap`)."""
     tot = rows.groupby("region_id")["amount"].sum()
-    capped, parts = [], []
-    for u, g in rows.groupby("region_id", sort=False):
+    caps = {}
+    for u in units:
         p = unit_bp[u]
-        caps = [c for c in (p.cap_ratio * float(target_revenue.get(u, 0.0)) if p.cap_ratio is not None else None,
-                            p.cap_amount) if c is not None]
-        cap = math.floor(min(caps) * 100) / 100 if caps else None
-        if cap is not None and tot[u] > cap + 1e-9:
-            scaled = bm.apply_cap(pd.Series(g["amount"].to_numpy(), index=range(len(g))), cap, unit=_CENT)
-            g = g.assign(amount=scaled.to_numpy())
-            capped.append(u)
-        parts.append(g)
-    return (pd.concat(parts, ignore_index=True) if parts else rows), capped
+        c = [x for x in (p.cap_ratio * float(target_revenue.get(u, 0.0)) if p.cap_ratio is not None else None,
+                         p.cap_amount) if x is not None]
+        if c:
+            caps[u] = math.floor(min(c) * 100) / 100
+    over = [u for u, c in caps.items() if float(tot.get(u, 0.0)) > c + 1e-9]
+    if not over:
+        return rows, []
+    rows = rows.copy()
+    for u in over:
+        idx = np.flatnonzero((rows["region_id"] == u).to_numpy())
+        scaled = bm.apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), caps[u], unit=_CENT)
+        rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+    return rows, over
 
 
 def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.DataFrame:
     """A parent's own offices: last year's ratio to its subtree's revenue × its subtree's target revenue."""
-    if own.empty:
-        return pd.DataFrame(columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
-    rev = sales.set_index("region_id")["revenue"]
-    out = []
-    for r, g in own[own["region_id"].isin(parents)].groupby("region_id"):
-        sub_rev = float(rev.reindex(list(tree.subtree(r))).fillna(0.0).sum())
-        tgt = float(target_revenue.get(r, 0.0))
-        if sub_rev <= 0:
-            continue
-        amt = np.round(g["amount"].to_numpy() / sub_rev * tgt, 2)
-        out.append(pd.DataFrame({"region_id": r, "terminal_id": None, "category": g["category"].to_numpy(),
-                                 "item": g["item"].to_numpy(), "amount": amt, "method": "own"}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
+    empty = pd.DataFrame(columns=["region_id", "terminal_id", "category", "item", "amount", "method"])
+    mine = own[own["region_id"].isin(parents)]
+    if mine.empty:
+        return empty
+    wanted = set(mine["region_id"])
+    rev = sales.groupby("region_id")["revenue"].sum()
+    link = pd.DataFrame([(r, a) for r in rev.index for a in tree.ancestors(r) if a in wanted] +
+                        [(r, r) for r in rev.index if r in wanted], columns=["region_id", "parent"])
+    sub_rev = rev.rename("rev").to_frame().join(link.set_index("region_id"), how="inner").groupby("parent")["rev"].sum()
+    ratio = mine["region_id"].map(sub_rev).to_numpy(dtype=float)
+    tgt = mine["region_id"].map(target_revenue).fillna(0.0).to_numpy(dtype=float)
+    ok = ratio > 0
+    amt = np.round(np.divide(mine["amount"].to_numpy(dtype=float), ratio, out=np.zeros(len(mine)), where=ok) * tgt, 2)
+    out = pd.DataFrame({"region_id": mine["region_id"].to_numpy(), "terminal_id": None,
+                        "category": mine["category"].to_numpy(), "item": mine["item"].to_numpy(), "amount": amt,
+                        "method": "own"})
+    return out[ok & (amt > 0)].reset_index(drop=True)
 
 
 def _phase(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, year: int) -> pd.DataFrame:
@@ -541,17 +589,15 @@ def _phase(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, year: int) -> p
 
 def _methods_up(methods: pd.DataFrame, tree, planned, unit_of) -> pd.DataFrame:
     """Parents' method amounts: the sum of their units' (own items are the same under every method)."""
-    out = [methods]
-    for r in planned:
-        if r in set(methods["region_id"]):
-            continue
-        kids = [u for u in set(methods["region_id"]) if r in tree.ancestors(u)]
-        if not kids:
-            continue
-        g = methods[methods["region_id"].isin(kids)].groupby(["category", "method"], as_index=False).agg(
-            amount=("amount", "sum"), chosen=("chosen", "max"))
-        out.append(g.assign(region_id=r))
-    return pd.concat(out, ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
+    planned_set = set(planned)
+    units = pd.unique(methods["region_id"])
+    link = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in planned_set],
+                        columns=["region_id", "parent"])
+    if link.empty:
+        return methods[["region_id", "category", "method", "amount", "chosen"]]
+    up = methods.merge(link, on="region_id").groupby(["parent", "category", "method"], as_index=False).agg(
+        amount=("amount", "sum"), chosen=("chosen", "max")).rename(columns={"parent": "region_id"})
+    return pd.concat([methods, up], ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
 
 
 def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, con, root, year,
@@ -563,15 +609,24 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     rev_ly = sales.set_index("region_id")
     exp_ly = expenses.groupby("region_id")["amount"].sum()
     pot = region_potential(con, tree, root, year, share=potential_share)
-    rows = []
-    for r in planned:
-        ids = list(tree.subtree(r))
-        ly = rev_ly.reindex(ids).fillna(0.0)
-        vol, rev, var = float(ly["volume"].sum()), float(ly["revenue"].sum()), float(ly["variable_cost"].sum())
-        e = float(exp_ly.reindex(ids).fillna(0.0).sum())
-        rows.append((r, tree.level(r), tree.parent(r), vol, rev, var, e))
-    h = pd.DataFrame(rows, columns=["region_id", "level", "parent_id", "ly_volume", "ly_revenue", "ly_variable_cost",
-                                    "ly_expenses"]).set_index("region_id")
+    # facts per planned node (a unit takes its subtree's), then rolled up its planned ancestors
+    planned_set = set(planned)
+    node_of = {}
+    for r in set(rev_ly.index) | set(exp_ly.index):
+        node_of[r] = next((a for a in (r, *tree.ancestors(r)) if a in planned_set), None)
+    facts = pd.DataFrame({
+        "ly_volume": rev_ly["volume"], "ly_revenue": rev_ly["revenue"], "ly_variable_cost": rev_ly["variable_cost"],
+    }).join(exp_ly.rename("ly_expenses"), how="outer").fillna(0.0)
+    facts["node"] = facts.index.map(node_of)
+    per_node = facts.dropna(subset=["node"]).groupby("node")[["ly_volume", "ly_revenue", "ly_variable_cost",
+                                                              "ly_expenses"]].sum()
+    link = pd.DataFrame([(n, a) for n in per_node.index for a in (n, *tree.ancestors(n)) if a in planned_set],
+                        columns=["node", "region_id"])
+    rolled = per_node.join(link.set_index("node"), how="inner").groupby("region_id").sum()
+    h = rolled.reindex(list(planned)).fillna(0.0)
+    h.insert(0, "parent_id", [tree.parent(r) for r in h.index])
+    h.insert(0, "level", [tree.level(r) for r in h.index])
+    h.index.name = "region_id"
     V = target_volume.reindex(h.index).fillna(0.0)
     R = target_revenue.reindex(h.index).fillna(0.0)
     vc = (h["ly_variable_cost"] / h["ly_volume"].where(h["ly_volume"] > 0)).fillna(0.0)

@@ -213,3 +213,17 @@ def test_portal_flags_sales_met_profit_missed_and_escapes():
     page = report.render_portal(manifest, rows)
     assert "销量达成、利润未达 sales met, profit missed: 1" in page
     assert "&lt;b&gt;县&lt;/b&gt;" in page and "<b>县</b>" not in page
+
+
+def test_plan_budget_consolidation_equals_the_reference_consolidate(priced):
+    """The dense fast path adds up exactly as budget.consolidate does, region by region."""
+    from planlib import budget as bm
+
+    t = priced["pb"].table.assign(month=lambda f: pd.DatetimeIndex(f["month"]).month)
+    units = t[~t["method"].isin(["consolidated", "own"])]
+    own = t[t["method"] == "own"]
+    ref = bm.consolidate(units, priced["tree"], own_items=own, root="HQ")
+    key = ["region_id", "month", "category", "item"]
+    ref_tot = ref.assign(c=np.rint(ref["amount"] * 100)).groupby(key)["c"].sum()
+    got_tot = t.assign(c=np.rint(t["amount"] * 100)).groupby(key)["c"].sum()
+    pd.testing.assert_series_equal(got_tot.sort_index(), ref_tot.sort_index(), check_names=False, check_index_type=False)
