@@ -205,7 +205,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
       unit's A/B terminal lines (a terminal without sales last year pays the entry fee) plus
       the rebate on R_u;
     - marginal (labour): last year's labour + n × cost per head, n from
-      :func:`budget.marginal_headcount` on contributions c₁ d^k;
+      :func:`budget.marginal_headcount` on contributions c₁ d^k, where the first extra
+      salesperson wins c₁ = headroom_capture × (potential − target volume) × unit margin;
     - zero_based: :func:`budget.zero_based` on the params' activity list, capped at the
       category's percent-of-sales amount;
     - input_output: the category's percent-of-sales amount, spread over activity kinds
@@ -270,6 +271,13 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     for u in units:
         groups.setdefault(id(unit_bp[u]), []).append(u)
 
+    # -- headroom and unit margin per unit (the marginal headcount test) -------------------
+    potential = region_potential(con, tree, root, year, share=plan.split.potential_share)
+    headroom = (potential.reindex(units) - target_volume.reindex(units)).clip(lower=0.0).fillna(0.0)
+    unit_vc = su["variable_cost"] / su["volume"].where(su["volume"] > 0)
+    unit_margin = (target_revenue.reindex(units) / target_volume.reindex(units).where(lambda v: v > 0)
+                   - unit_vc).clip(lower=0.0).fillna(0.0)
+
     # -- response curves (input_output): plan-wide, own activities ------------------------
     response = _response(tree, acts, sales, monthly)
 
@@ -298,8 +306,10 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
             if cat == "channel":
                 amounts["objective_task"] = _channel_totals(terminals, members, p, target_revenue)
             if cat == "labour":
-                n = _headcount(p)
-                amounts["marginal"] = ly_cat[cat].to_numpy() + n * p.headcount.cost_per_head
+                first = p.headcount.headroom_capture * headroom.reindex(members).fillna(0.0).to_numpy() \
+                    * unit_margin.reindex(members).fillna(0.0).to_numpy()
+                heads = _headcount(first, p.headcount.cost_per_head, p.headcount.decay)
+                amounts["marginal"] = ly_cat[cat].to_numpy() + heads * p.headcount.cost_per_head
             if p.activities and any(a.category == cat for a in p.activities):
                 amounts["zero_based"] = _zero_based_totals(p, cat, amounts["percent_of_sales"])
             if cat in ("media", "promotion") and len(response):
@@ -340,8 +350,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     table["month"] = months[table["month"].to_numpy(dtype=int) - 1]
 
     # -- regions: targets, budget, CVP, dual check ---------------------------------------------
-    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, con, root, year,
-                       plan.split.potential_share)
+    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, potential)
     methods = pd.concat(method_rows, ignore_index=True)
     methods = _methods_up(methods, tree, planned, unit_of)
     return PlanBudget(root, year, table, regions, methods, response, notes)
@@ -469,10 +478,25 @@ def _channel_totals(terminals, members, p, target_revenue) -> np.ndarray:
     return fees.groupby("region_id")["amount"].sum().reindex(members).fillna(0.0).to_numpy()
 
 
-def _headcount(p) -> int:
-    h = p.headcount
-    contributions = [h.first_contribution * h.decay ** k for k in range(50)]
-    return int(bm.marginal_headcount(contributions, h.cost_per_head))
+def _headcount(first: np.ndarray, cost: float, decay: float) -> np.ndarray:
+    """
+    Salespeople to add per unit: :func:`budget.marginal_headcount` on contributions first × decay^k.
+
+    Closed form of the same rule: n = 0 when first ≤ cost, else the number of k ≥ 0 with
+    first · decay^k > cost, i.e. ⌈ln(cost / first) / ln(decay)⌉ (1 when decay is 0).
+    """
+    first = np.asarray(first, dtype=float)
+    n = np.zeros(len(first), dtype=np.int64)
+    over = first > cost
+    if decay <= 0:
+        n[over] = 1
+        return n
+    k = np.log(cost / first[over]) / np.log(decay)
+    n[over] = np.ceil(k - 1e-12).astype(np.int64)
+    # a contribution exactly at the cost is not added (marginal_headcount's rule)
+    exact = np.isclose(first[over] * decay ** (n[over] - 1), cost, rtol=1e-12)
+    n[over] -= exact.astype(np.int64)
+    return np.maximum(n, 0)
 
 
 def _zero_based_totals(p, cat, caps: np.ndarray) -> np.ndarray:
@@ -600,15 +624,11 @@ def _methods_up(methods: pd.DataFrame, tree, planned, unit_of) -> pd.DataFrame:
     return pd.concat([methods, up], ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
 
 
-def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, con, root, year,
-             potential_share) -> pd.DataFrame:
-    from planlib.targets import region_potential
-
+def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot) -> pd.DataFrame:
     annual = table.groupby(["region_id", "category"])["amount"].sum().unstack("category", fill_value=0.0)
     annual = annual.reindex(index=list(planned), columns=list(CATEGORIES), fill_value=0.0)
     rev_ly = sales.set_index("region_id")
     exp_ly = expenses.groupby("region_id")["amount"].sum()
-    pot = region_potential(con, tree, root, year, share=potential_share)
     # facts per planned node (a unit takes its subtree's), then rolled up its planned ancestors
     planned_set = set(planned)
     node_of = {}

@@ -621,14 +621,15 @@ class Headcount(_Section):
     ----------
     cost_per_head : float
         A salesperson's yearly cost (wages, social insurance, travel).
-    first_contribution : float
-        The gross margin the first extra salesperson is expected to add in a year.
+    headroom_capture : float
+        The share of the region's headroom (potential − target volume) the first extra
+        salesperson wins in a year; the contribution is that volume × the unit margin.
     decay : float
         Each further one adds this fraction of the previous one's contribution.
     """
 
     cost_per_head: float = Field(96000.0, gt=0)
-    first_contribution: float = Field(150000.0, ge=0)
+    headroom_capture: float = Field(0.02, ge=0, le=1)
     decay: float = Field(0.6, ge=0, lt=1)
 
 

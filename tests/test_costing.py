@@ -227,3 +227,13 @@ def test_plan_budget_consolidation_equals_the_reference_consolidate(priced):
     ref_tot = ref.assign(c=np.rint(ref["amount"] * 100)).groupby(key)["c"].sum()
     got_tot = t.assign(c=np.rint(t["amount"] * 100)).groupby(key)["c"].sum()
     pd.testing.assert_series_equal(got_tot.sort_index(), ref_tot.sort_index(), check_names=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3, 0.6, 0.9])
+def test_headcount_closed_form_equals_marginal_headcount(decay):
+    from planlib import budget as bm
+
+    firsts = np.array([0.0, 50_000.0, 96_000.0, 96_000.01, 160_000.0, 160_000.0 / 0.6, 1e6, 96_000.0 / 0.6])
+    got = costing._headcount(firsts, 96_000.0, decay)
+    want = [bm.marginal_headcount([f * decay ** k for k in range(200)], 96_000.0) for f in firsts]
+    assert got.tolist() == want
