@@ -289,23 +289,6 @@ _NEEDS_TARGETS = ("20_split_targets", "30_build_budget")
 _NEEDS_BUDGET = ("30_build_budget",)
 
 
-def _region_budget_params(plan, tree) -> dict[str, Any]:
-    """Each region override file's own budget section (only those that differ from the plan's)."""
-    from planlib import params as params_mod
-
-    folder = plan.region_overrides
-    out: dict[str, Any] = {}
-    if folder is None or not Path(folder).is_dir():
-        return out
-    for file in sorted(Path(folder).glob("*.yaml")):
-        if file.stem not in tree:
-            continue
-        p = params_mod.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
-        if p.budget != plan.budget:
-            out[file.stem] = p.budget
-    return out
-
-
 def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[dict[str, Any]]:
     """
     Compute what is computed once for the whole plan before the notebooks run.
@@ -357,8 +340,10 @@ def _budget_step(plan, tree, run_dir: Path, pt, names) -> dict[str, Any]:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PlanWarning)
-                pb = costing.plan_budget(plan, tree, con, pt.table, region_params=_region_budget_params(plan, tree))
-            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
+                region_params, problems = costing.region_budget_params(plan, tree)
+                pb = costing.plan_budget(plan, tree, con, pt.table, region_params=region_params)
+            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)] + [
+                f"region override not used for the budget: {p}" for p in problems]
             step["notes"] = list(pb.notes)
         finally:
             con.close()
@@ -537,6 +522,12 @@ def run_plan(
     manifest["entries"] = ordered_entries()
     manifest["plan_steps"] = _plan_steps(base, tree, run_dir, nb_names, waves)
     flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
+    saved = run_dir / "results" / "budget_regions.parquet"
+    if not flags and saved.exists():  # a resumed run whose plan steps were already done
+        import pandas as pd
+
+        r = pd.read_parquet(saved, columns=["region_id", "flag"])
+        flags = {k: v for k, v in zip(r["region_id"], r["flag"]) if isinstance(v, str)}
     for row in region_rows:
         if row["region_id"] in flags:
             row["flag"] = flags[row["region_id"]]

@@ -34,7 +34,8 @@ from planlib.errors import BudgetError, ParamsError, PlanWarning
 from planlib.schemas import CATEGORIES, CATEGORY_NAMES_ZH, OWN_BRAND
 
 __all__ = ["PlanBudget", "plan_budget", "region_budget", "RegionBudget", "write_results", "load_results",
-           "export_budget_excel", "tune_budget", "key_figures", "dual_reading", "FLAG_NAMES",
+           "export_budget_excel", "tune_budget", "key_figures", "dual_reading", "FLAG_NAMES", "region_budget_params",
+           "cvp_view", "children_reading", "sensitivity_view", "methods_long", "has_cvp",
            "BUDGET_COLUMNS", "RESULTS_BUDGET", "RESULTS_REGIONS"]
 
 #: Columns of results/budget.parquet (DESIGN.md §4).
@@ -248,6 +249,17 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     rev_m = rev_m.reindex(columns=range(1, 13), fill_value=0.0)
     target_volume = vol_m.sum(axis=1)
     target_revenue = rev_m.sum(axis=1)
+    # a parent's revenue is its units' (each priced at its own realised price), so ratios and
+    # caps add up the tree: Σ children's cap ≤ the parent's cap at the same ratio
+    roll = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in set(parents)],
+                        columns=["unit", "parent"])
+    if len(roll):
+        up_rev = roll.assign(rev=roll["unit"].map(target_revenue)).groupby("parent")["rev"].sum()
+        up_m = rev_m.reindex(roll["unit"]).set_axis(roll["parent"], axis=0).groupby(level=0).sum()
+        target_revenue = target_revenue.copy()
+        target_revenue.loc[up_rev.index] = up_rev
+        rev_m = rev_m.copy()
+        rev_m.loc[up_m.index] = up_m.to_numpy()
 
     # -- last year per unit ---------------------------------------------------------------
     s = sales.assign(unit=sales["region_id"].map(unit_of))
@@ -287,6 +299,17 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                                "cost"].fillna(0).sum())
     comp_ratio = comp_cost / comp_revenue if comp_revenue > 0 else None
     terminals = _terminal_lines(targets_table, kind, unit_of)
+    if unit_level != "county" and any(unit_bp[u].methods.get("channel") == "objective_task" for u in units):
+        raise BudgetError(f"budget.methods.channel: objective_task builds channel fees terminal by terminal from the "
+                          f"terminal targets, which the plan splits at county level, but the plan stops at "
+                          f"{unit_level}; add county to scope.levels or choose another method for channel")
+    # plan-wide ratios: the fallback of a unit without sales last year
+    plan_rev = float(su["revenue"].sum())
+    plan_ratio = (eu.groupby("category")["amount"].sum() / plan_rev).to_dict() if plan_rev > 0 else {}
+    new_units = [u for u in units if su.loc[u, "revenue"] <= 0]
+    if new_units:
+        notes.append(f"{len(new_units)} region(s) without sales last year take the plan's expense ratios: "
+                     f"{', '.join(new_units[:10])}{' …' if len(new_units) > 10 else ''}")
     for members in groups.values():
         p = unit_bp[members[0]]
         r_target = target_revenue.reindex(members).fillna(0.0).to_numpy()
@@ -296,7 +319,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
         ly_cat = ly_cat.reindex(index=members, columns=list(CATEGORIES), fill_value=0.0)
         for cat in CATEGORIES:
             chosen = p.methods.get(cat, "percent_of_sales")
-            ratio_hist = np.divide(ly_cat[cat].to_numpy(), r_last, out=np.zeros(len(members)), where=r_last > 0)
+            ratio_hist = np.divide(ly_cat[cat].to_numpy(), r_last,
+                                   out=np.full(len(members), float(plan_ratio.get(cat, 0.0))), where=r_last > 0)
             ratio = np.full(len(members), p.ratios[cat]) if cat in p.ratios else ratio_hist
             amounts = {"percent_of_sales": ratio * r_target}
             # benchmark: the competitors' promotion spend ratio (their activities / their revenue), else a set ratio
@@ -332,14 +356,19 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                                response, target_revenue))
     unit_rows = pd.concat(rows, ignore_index=True)
 
-    # -- cap per unit ----------------------------------------------------------------------
-    unit_rows, capped = _cap(unit_rows, units, unit_bp, target_revenue)
+    # -- caps: each unit, then each parent's own items ----------------------------------------
+    cap_of = {r: _cap_for(r, params_of(r), bp, region_params, root, target_revenue) for r in planned}
+    unit_rows, capped = _cap(unit_rows, units, cap_of)
     if capped:
-        notes = (f"{len(capped)} region(s) budgeted above their cap and scaled down to it: "
-                 f"{', '.join(capped[:10])}{' …' if len(capped) > 10 else ''}",)
+        notes.append(f"{len(capped)} region(s) budgeted above their cap and scaled down to it: "
+                     f"{', '.join(capped[:10])}{' …' if len(capped) > 10 else ''}")
 
-    # -- own items of the parents ------------------------------------------------------------
+    # -- own items of the parents, within the parents' caps --------------------------------------
     own_rows = _own_items(own, parents, tree, sales, target_revenue)
+    own_rows, squeezed = _cap_parents(own_rows, unit_rows, tree, parents, units, cap_of)
+    if squeezed:
+        notes.append(f"{len(squeezed)} parent region(s)' own items scaled down to keep them within their cap: "
+                     f"{', '.join(squeezed[:10])}")
 
     # -- months ------------------------------------------------------------------------------
     month_share = vol_m.div(vol_m.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(1.0 / 12)
@@ -350,10 +379,60 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     table["month"] = months[table["month"].to_numpy(dtype=int) - 1]
 
     # -- regions: targets, budget, CVP, dual check ---------------------------------------------
-    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, potential)
+    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, potential, cap_of)
+    no_bep = regions.loc[regions["flag"] == "no break-even", "region_id"].tolist()
+    if no_bep:
+        notes.append(f"{len(no_bep)} region(s) where the price does not exceed the unit variable cost (no break-even): "
+                     f"{', '.join(no_bep[:10])}")
     methods = pd.concat(method_rows, ignore_index=True)
-    methods = _methods_up(methods, tree, planned, unit_of)
-    return PlanBudget(root, year, table, regions, methods, response, notes)
+    methods = _methods_up(methods, tree, planned, own_rows)
+    return PlanBudget(root, year, table, regions, methods, response, tuple(notes))
+
+
+def _cap_for(region, p, plan_bp, region_params, root, target_revenue) -> float | None:
+    """
+    A region's cap: cap_ratio × its target revenue, and cap_amount where it is set for it.
+
+    ``cap_amount`` caps the region whose file sets it: the plan file's the root, a region
+    file's that region (it is not inherited, since an amount fits one region's size).
+    """
+    c = []
+    if p.cap_ratio is not None:
+        c.append(p.cap_ratio * float(target_revenue.get(region, 0.0)))
+    own_amount = region_params.get(region).cap_amount if region in region_params else (
+        plan_bp.cap_amount if region == root else None)
+    if own_amount is not None:
+        c.append(float(own_amount))
+    return math.floor(min(c) * 100) / 100 if c else None
+
+
+def _cap_parents(own_rows, unit_rows, tree, parents, units, cap_of) -> tuple[pd.DataFrame, list[str]]:
+    """Scale a parent's own items so that its children plus its own stay within its cap (deepest parents first)."""
+    if not parents:
+        return own_rows, []
+    unit_tot = unit_rows.groupby("region_id")["amount"].sum()
+    own_tot = own_rows.groupby("region_id")["amount"].sum() if len(own_rows) else pd.Series(dtype=float)
+    total = {u: float(unit_tot.get(u, 0.0)) for u in units}
+    squeezed, rows = [], own_rows.copy()
+    planned = set(units) | set(parents)
+    for r in sorted(parents, key=lambda x: -len(tree.ancestors(x))):
+        kids = [k for k in tree.children(r) if k in planned]
+        kids_total = sum(total.get(k, 0.0) for k in kids)
+        own = float(own_tot.get(r, 0.0))
+        cap = cap_of.get(r)
+        if cap is not None and kids_total > cap + 0.005:
+            raise BudgetError(f"budget cap of {r} ({tree.name(r)}): its children's budgets {kids_total:,.2f} already "
+                              f"exceed its cap {cap:,.2f} by {kids_total - cap:,.2f}; raise its cap or lower theirs")
+        if cap is not None and kids_total + own > cap + 0.005:
+            room = math.floor((cap - kids_total) * 100) / 100
+            idx = np.flatnonzero((rows["region_id"] == r).to_numpy())
+            scaled = bm.apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), max(room, 0.0),
+                                  unit=_CENT)
+            rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+            own = float(scaled.sum())
+            squeezed.append(r)
+        total[r] = kids_total + own
+    return rows, squeezed
 
 
 def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, parents) -> pd.DataFrame:
@@ -514,6 +593,21 @@ def _items(members, cat, method, amount, eu, p, terminals, response, target_reve
     """A category's amount per unit split over items (by last year's mix), or the method's own rows."""
     if method == "objective_task":
         return _channel_fees(terminals, members, p, target_revenue).assign(method="objective_task")
+    if method == "zero_based":
+        # each funded activity booked to its own item (the ranked list cut at the unit's amount)
+        acts = [a for a in p.activities if a.category == cat]
+        ranked = bm.zero_based(pd.DataFrame([{"activity": a.name, "cost": a.cost, "expected_return": a.expected_return}
+                                             for a in acts]), 0.0)
+        item_of = {a.name: a.item for a in acts}
+        cum = np.concatenate([[0.0], ranked["cumulative_cost"].to_numpy(dtype=float)])
+        funded = np.searchsorted(cum[1:], amount + 1e-9 * np.maximum(1.0, amount), side="right")
+        unit_idx = np.repeat(np.arange(len(members)), funded)
+        k = np.concatenate([np.arange(n) for n in funded]) if funded.sum() else np.zeros(0, dtype=int)
+        return pd.DataFrame({"region_id": np.asarray(members, dtype=object)[unit_idx], "terminal_id": None,
+                             "category": cat, "item": ranked["activity"].map(item_of).to_numpy(dtype=object)[k],
+                             "amount": ranked["cost"].to_numpy(dtype=float)[k], "method": "zero_based"}) \
+            .groupby(["region_id", "terminal_id", "category", "item", "method"], dropna=False, as_index=False,
+                     sort=False)["amount"].sum()[["region_id", "terminal_id", "category", "item", "amount", "method"]]
     if method == "input_output" and len(response):
         spend_mix = _spend_mix(response, cat)
         if spend_mix is not None:
@@ -555,23 +649,16 @@ def _long(members, cat, items, cents, method) -> pd.DataFrame:
     return out[out["amount"] > 0]
 
 
-def _cap(rows: pd.DataFrame, units, unit_bp, target_revenue) -> tuple[pd.DataFrame, list[str]]:
+def _cap(rows: pd.DataFrame, units, cap_of: dict) -> tuple[pd.DataFrame, list[str]]:
     """Scale a unit whose budget is above its cap down exactly to it (:func:`budget.apply_cap`)."""
     tot = rows.groupby("region_id")["amount"].sum()
-    caps = {}
-    for u in units:
-        p = unit_bp[u]
-        c = [x for x in (p.cap_ratio * float(target_revenue.get(u, 0.0)) if p.cap_ratio is not None else None,
-                         p.cap_amount) if x is not None]
-        if c:
-            caps[u] = math.floor(min(c) * 100) / 100
-    over = [u for u, c in caps.items() if float(tot.get(u, 0.0)) > c + 1e-9]
+    over = [u for u in units if cap_of.get(u) is not None and float(tot.get(u, 0.0)) > cap_of[u] + 1e-9]
     if not over:
         return rows, []
     rows = rows.copy()
     for u in over:
         idx = np.flatnonzero((rows["region_id"] == u).to_numpy())
-        scaled = bm.apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), caps[u], unit=_CENT)
+        scaled = bm.apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), cap_of[u], unit=_CENT)
         rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
     return rows, over
 
@@ -611,8 +698,14 @@ def _phase(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, year: int) -> p
     return rep[rep["amount"] != 0].reset_index(drop=True)
 
 
-def _methods_up(methods: pd.DataFrame, tree, planned, unit_of) -> pd.DataFrame:
-    """Parents' method amounts: the sum of their units' (own items are the same under every method)."""
+def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) -> pd.DataFrame:
+    """
+    Parents' method amounts: their units' sums plus the own items of the parent and the parents below it.
+
+    A parent's own offices are budgeted the same way whatever the units' method, so they
+    are added to every method's amount of their category: each method's column is then a
+    whole budget for the region, comparable with the chosen one.
+    """
     planned_set = set(planned)
     units = pd.unique(methods["region_id"])
     link = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in planned_set],
@@ -621,10 +714,18 @@ def _methods_up(methods: pd.DataFrame, tree, planned, unit_of) -> pd.DataFrame:
         return methods[["region_id", "category", "method", "amount", "chosen"]]
     up = methods.merge(link, on="region_id").groupby(["parent", "category", "method"], as_index=False).agg(
         amount=("amount", "sum"), chosen=("chosen", "max")).rename(columns={"parent": "region_id"})
+    if len(own_rows):
+        own = own_rows.groupby(["region_id", "category"])["amount"].sum().rename("own").reset_index()
+        olink = pd.DataFrame([(q, a) for q in pd.unique(own["region_id"]) for a in (q, *tree.ancestors(q))
+                              if a in planned_set], columns=["region_id", "parent"])
+        own_up = own.merge(olink, on="region_id").groupby(["parent", "category"], as_index=False)["own"].sum()
+        up = up.merge(own_up.rename(columns={"parent": "region_id"}), on=["region_id", "category"], how="left")
+        up["amount"] = np.round(up["amount"] + up["own"].fillna(0.0), 2)
+        up = up.drop(columns="own")
     return pd.concat([methods, up], ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
 
 
-def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot) -> pd.DataFrame:
+def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot, cap_of) -> pd.DataFrame:
     annual = table.groupby(["region_id", "category"])["amount"].sum().unstack("category", fill_value=0.0)
     annual = annual.reindex(index=list(planned), columns=list(CATEGORIES), fill_value=0.0)
     rev_ly = sales.set_index("region_id")
@@ -649,8 +750,12 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     h.index.name = "region_id"
     V = target_volume.reindex(h.index).fillna(0.0)
     R = target_revenue.reindex(h.index).fillna(0.0)
-    vc = (h["ly_variable_cost"] / h["ly_volume"].where(h["ly_volume"] > 0)).fillna(0.0)
-    ly_ratio = (h["ly_expenses"] / h["ly_revenue"].where(h["ly_revenue"] > 0)).fillna(0.0)
+    # a region without sales last year takes the plan's unit cost and expense ratio
+    tot_vol, tot_rev = float(sales["volume"].sum()), float(sales["revenue"].sum())
+    plan_vc = float(sales["variable_cost"].sum()) / tot_vol if tot_vol > 0 else 0.0
+    plan_ratio = float(expenses["amount"].sum()) / tot_rev if tot_rev > 0 else 0.0
+    vc = (h["ly_variable_cost"] / h["ly_volume"].where(h["ly_volume"] > 0)).fillna(plan_vc)
+    ly_ratio = (h["ly_expenses"] / h["ly_revenue"].where(h["ly_revenue"] > 0)).fillna(plan_ratio)
     B = annual.sum(axis=1)
     fixed = annual[[c for c in CATEGORIES if c in bp.fixed_categories]].sum(axis=1)
     variable_exp = B - fixed
@@ -659,13 +764,10 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     for c in CATEGORIES:
         out[f"budget_{c}"] = annual[c]
     out["budget"] = B
-    caps = []
-    for r in h.index:
-        c = [x for x in (bp.cap_ratio * R[r] if bp.cap_ratio is not None else None, bp.cap_amount) if x is not None]
-        caps.append(min(c) if c else np.nan)
-    out["cap"] = caps
+    out["cap"] = [cap_of.get(r) if cap_of.get(r) is not None else np.nan for r in h.index]
     out["expense_ratio"] = B / R.where(R > 0)
     out["ly_expense_ratio"] = ly_ratio
+    out["unit_product_cost"] = vc
     # the profit target: target revenue less variable cost and last year's expense ratio (targets.region_kinds)
     out["profit_target"] = R - vc * V - ly_ratio * R
     reach = h["ly_volume"] * (1 + REACH_GROWTH)
@@ -686,16 +788,18 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     cv = pd.DataFrame({"region_id": h.index[ok], "fixed_cost": fixed[ok].to_numpy(),
                        "unit_variable_cost": uvc[ok].to_numpy(), "price": price[ok].to_numpy(),
                        "volume": V[ok].to_numpy(), "profit_target": out.loc[ok, "profit_target"].to_numpy()})
-    bad = cv["price"] <= cv["unit_variable_cost"]
+    # a region whose price does not cover its unit variable cost has no break-even: flagged, not fatal
+    bad = (cv["price"] <= cv["unit_variable_cost"]).to_numpy()
     if bad.any():
-        names = ", ".join(f"{r} (P {p:,.2f} ≤ VC {v:,.2f})" for r, p, v in
-                          cv.loc[bad, ["region_id", "price", "unit_variable_cost"]].itertuples(index=False))
-        raise BudgetError(f"price does not exceed unit variable cost (product cost + variable expenses per unit) in "
-                          f"{names}: no break-even volume; lower the channel/promotion budget or raise the price")
-    c = bm.cvp_table(cv).set_index("region_id")
+        out.loc[cv.loc[bad, "region_id"].to_numpy(), "flag"] = "no break-even"
+    c = bm.cvp_table(cv[~bad]).set_index("region_id") if (~bad).any() else pd.DataFrame()
     for col in ("price", "unit_variable_cost", "fixed_cost", "unit_contribution", "bep_units", "bep_revenue",
                 "margin_of_safety", "profit", "required_volume"):
-        out[f"cvp_{col}" if col not in ("bep_units", "bep_revenue", "margin_of_safety") else col] = c[col].reindex(h.index)
+        name = f"cvp_{col}" if col not in ("bep_units", "bep_revenue", "margin_of_safety") else col
+        out[name] = c[col].reindex(h.index) if len(c) else np.nan
+    bad_ids = cv.loc[bad, "region_id"].to_numpy()
+    out.loc[bad_ids, "cvp_price"] = price.reindex(bad_ids).to_numpy()
+    out.loc[bad_ids, "cvp_unit_variable_cost"] = uvc.reindex(bad_ids).to_numpy()
     return out.reset_index()
 
 
@@ -912,7 +1016,10 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     B = float(table["amount"].sum())
     fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
     var_b = B - fixed
-    vc = float(summary["ly_variable_cost"]) / float(summary["ly_volume"]) if summary["ly_volume"] > 0 else 0.0
+    if "unit_product_cost" in summary.index and pd.notna(summary["unit_product_cost"]):
+        vc = float(summary["unit_product_cost"])
+    else:
+        vc = float(summary["ly_variable_cost"]) / float(summary["ly_volume"]) if summary["ly_volume"] > 0 else 0.0
     P = R / V if V > 0 else 0.0
     P2, V2 = P * (1 + price_change), V * (1 + volume_change)
     var_b2 = var_b * (1 + price_change) * (1 + volume_change)
@@ -932,30 +1039,52 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
                    "profit_target": float(summary["profit_target"]), "flag": flag}
 
 
+def _num(x, fmt: str = "{:,.0f}") -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    return fmt.format(x) if math.isfinite(x) else "—"
+
+
+def has_cvp(rb: RegionBudget) -> bool:
+    """Whether a region has a CVP to show: it is planned, has a positive target and a break-even."""
+    s = rb.summary
+    return bool(len(s)) and isinstance(s.get("flag"), str) and s.get("flag") != "no break-even" \
+        and _num(s.get("bep_units")) != "—"
+
+
 def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
     """Headline figures of a region's budget: total, expense ratio, profit against target, BEP, the dual check."""
     if summary is None or not len(summary):
         return [("费用预算 budget", "—")]
     flag = FLAG_NAMES.get(summary.get("flag"), "—")
     return [
-        ("费用预算 budget", f"{summary['budget']:,.0f}"),
-        ("费用率 expense ratio", f"{summary['expense_ratio']:.1%}"),
-        ("目标下利润 profit at target", f"{summary['profit_at_target']:,.0f}"),
-        ("利润目标 profit target", f"{summary['profit_target']:,.0f}"),
-        ("保本销量 break-even volume", f"{summary['bep_units']:,.0f}"),
+        ("费用预算 budget", _num(summary.get("budget"))),
+        ("费用率 expense ratio", _num(summary.get("expense_ratio"), "{:.1%}")),
+        ("目标下利润 profit at target", _num(summary.get("profit_at_target"))),
+        ("利润目标 profit target", _num(summary.get("profit_target"))),
+        ("保本销量 break-even volume", _num(summary.get("bep_units"))),
         ("双重检查 dual check", flag),
     ]
 
 
 #: The dual check's flags in the reports' words.
 FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
-              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed"}
+              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
+              "no break-even": "无保本点 no break-even (P ≤ VC)"}
 
 
 def dual_reading(summary: pd.Series, threshold: float) -> str:
     """One sentence of the dual check: can the sales target be reached, and does the profit hold at it."""
-    if summary is None or not len(summary) or not isinstance(summary.get("flag"), str):
-        return "该区域没有预算 — no budget for this region."
+    if summary is None or not len(summary):
+        return "该区域不在方案的预算层级内 — this region is not planned (outside scope.levels): no budget of its own."
+    if not isinstance(summary.get("flag"), str):
+        return "该区域的目标为零，没有本量利可算 — the region's target is zero: no CVP to compute."
+    if summary["flag"] == "no break-even":
+        return (f"单价 {_num(summary.get('cvp_price'), '{:,.2f}')} 不高于单位变动成本 "
+                f"{_num(summary.get('cvp_unit_variable_cost'), '{:,.2f}')}（产品成本 + 单位变动费用）：没有保本点，"
+                "须压缩渠道/推广费用或提高价格 — no break-even: the price does not cover the variable cost per unit.")
     gap = summary["profit_at_target"] - summary["profit_target"]
     ratio = summary["expense_ratio"]
     over = "高于" if ratio > threshold else "不高于"
@@ -996,3 +1125,75 @@ def children_reading(rb: RegionBudget) -> str:
         return head + "没有下级出现销量达成而利润未达。"
     names = "、".join(missed["name"].astype(str).tolist()[:6])
     return head + f"{len(missed)} 个下级销量可达而利润不可达：{names}。"
+
+
+def region_budget_params(plan, tree) -> tuple[dict, list[str]]:
+    """
+    Each region override file's own budget section, for :func:`plan_budget`'s ``region_params``.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan resolved without a region (``load_plan(path)``).
+    tree : RegionTree
+
+    Returns
+    -------
+    (dict, list of str)
+        Region id -> its :class:`planlib.params.Budget` (only those that differ from the
+        plan's), and one line per override file that could not be read (that region then
+        takes the plan's budget params; its own notebooks report the file's error).
+    """
+    from planlib import params as params_mod
+    from planlib.errors import PlanlibError
+
+    folder = plan.region_overrides
+    out: dict = {}
+    problems: list[str] = []
+    if folder is None or not Path(folder).is_dir():
+        return out, problems
+    for file in sorted(Path(folder).glob("*.yaml")):
+        if file.stem not in tree:
+            continue
+        try:
+            p = params_mod.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
+        except PlanlibError as exc:
+            problems.append(f"{file.name}: {str(exc).splitlines()[0]}")
+            continue
+        if p.budget != plan.budget:
+            out[file.stem] = p.budget
+    return out, problems
+
+
+def methods_long(rb: RegionBudget) -> pd.DataFrame:
+    """A region's methods table in long form (category, method, amount, chosen) for :func:`tune_budget`."""
+    m = rb.methods
+    if m.empty:
+        return pd.DataFrame(columns=["category", "method", "amount", "chosen"])
+    long = m.melt(id_vars=["category", "chosen"], var_name="method", value_name="amount").dropna(subset=["amount"])
+    long["chosen"] = long["method"] == long["chosen"]
+    return long[["category", "method", "amount", "chosen"]].reset_index(drop=True)
+
+
+def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"), price_change: float = -0.05,
+                     volume_change: float = -0.10) -> pd.DataFrame:
+    """
+    Profit at the target and under a price and a volume change, priced as the tuning panel prices it.
+
+    Returns
+    -------
+    DataFrame
+        scenario, price_change, volume_change, volume, price, budget, profit, profit_change,
+        bep_units — base, price, volume, both (:func:`tune_budget` with each change; the
+        variable expenses move with revenue, the fixed ones stay).
+    """
+    long = methods_long(rb)
+    rows = []
+    for name, dp, dv in (("base", 0.0, 0.0), ("price", price_change, 0.0), ("volume", 0.0, volume_change),
+                         ("price_and_volume", price_change, volume_change)):
+        _, r = tune_budget(rb.summary, long, fixed_categories=fixed_categories, price_change=dp, volume_change=dv)
+        rows.append((name, dp, dv, r["volume"], r["price"], r["budget"], r["profit"], r["bep_units"]))
+    out = pd.DataFrame(rows, columns=["scenario", "price_change", "volume_change", "volume", "price", "budget", "profit",
+                                      "bep_units"])
+    out.insert(7, "profit_change", out["profit"] - out["profit"].iloc[0])
+    return out

@@ -1287,27 +1287,52 @@ def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str =
         region_id, name, top_down, bottom_up, gap, gap_pct, reconciled — one row per
         child, then a total row (``region_id`` "合计").
 
+    Warns
+    -----
+    PlanWarning
+        Children without a proposal: they keep their top-down target (bottom_up, gap NaN)
+        and only the proposers are reconciled, within their own top-down total.
+
     Notes
     -----
-    As :func:`reconcile`; the total row holds Σ of each column and gap_pct = Σ gap / Σ TD.
+    As :func:`reconcile` over the children that proposed; the total row holds Σ top_down
+    and Σ reconciled over all children (equal under scale_bottom_up and top_down) and the
+    gap over the proposers: gap = Σ BU − Σ TD of them, gap_pct = gap / Σ TD of them.
     """
     td = pd.Series(children["target_volume"].to_numpy(dtype=float), index=children["region_id"].to_numpy())
-    rec = reconcile(td, proposals.astype(float), method=method, weight=weight, unit=unit)
+    bu = proposals.astype(float).dropna()
+    silent = [c for c in td.index if c not in bu.index]
+    if silent:
+        warnings.warn(f"no proposal from {', '.join(map(str, silent))}: they keep their top-down targets and the "
+                      "others are reconciled among themselves", PlanWarning, stacklevel=2)
+    with_td = td.drop(silent)
+    rec = reconcile(with_td, bu, method=method, weight=weight, unit=unit) if len(bu) or len(with_td) else \
+        pd.DataFrame(columns=["child", "top_down", "bottom_up", "gap", "gap_pct", "reconciled"])
+    if silent:
+        keep = pd.DataFrame({"child": silent, "top_down": td[silent].to_numpy(), "bottom_up": np.nan, "gap": np.nan,
+                             "gap_pct": np.nan, "reconciled": td[silent].to_numpy()})
+        rec = pd.concat([rec, keep], ignore_index=True) if len(rec) else keep
+        order = {c: i for i, c in enumerate(td.index)}
+        rec = rec.assign(_o=rec["child"].map(order).fillna(len(order))).sort_values("_o", kind="stable") \
+            .drop(columns="_o").reset_index(drop=True)
     names = dict(zip(children["region_id"], children["name"]))
     rec.insert(1, "name", rec["child"].map(names).fillna(rec["child"]))
     rec = rec.rename(columns={"child": "region_id"})
-    tot = reconcile_summary(rec.rename(columns={"region_id": "child"}))
-    total = {"region_id": "合计", "name": "合计 total", "top_down": tot["top_down"], "bottom_up": tot["bottom_up"],
-             "gap": tot["gap"], "gap_pct": tot["gap_pct"], "reconciled": float(tot["reconciled"])}
+    proposed = rec[rec["bottom_up"].notna()]
+    td_p, bu_p = float(proposed["top_down"].sum()), float(proposed["bottom_up"].sum())
+    total = {"region_id": "合计", "name": "合计 total", "top_down": float(rec["top_down"].sum()),
+             "bottom_up": bu_p if len(proposed) else np.nan, "gap": bu_p - td_p if len(proposed) else np.nan,
+             "gap_pct": (bu_p - td_p) / td_p if td_p > 0 else np.nan, "reconciled": float(rec["reconciled"].sum())}
     return pd.concat([rec, pd.DataFrame([total])], ignore_index=True)
 
 
 def gap_reading(gap: pd.DataFrame, source: str) -> str:
     """One sentence on the bottom-up gap: in total, and the child furthest below top-down."""
     kids, tot = gap.iloc[:-1], gap.iloc[-1]
+    kids = kids[kids["gap"].notna()]
     if kids.empty:
         return "没有下级提案 — no proposals from the children."
-    low = kids.loc[kids["gap"].idxmin()]
+    low = kids.loc[kids["gap"].abs().idxmax()]
     pct = f"{tot['gap_pct']:+.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
     return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
             f"差 {tot['gap']:+,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+,.0f}）。")

@@ -668,8 +668,9 @@ class BudgetPanel(ipywidgets.VBox):
             self.ratio[cat] = ipywidgets.FloatSlider(value=min(max(ratio0, 0.0), 0.3), min=0.0, max=0.3, step=0.002,
                                                      readout_format=".1%", continuous_update=False)
             rows.append(ipywidgets.HBox([self.method[cat], self.use_ratio[cat], self.ratio[cat]]))
-        self.cap = ipywidgets.FloatSlider(value=float(bp.cap_ratio or 0.3), min=0.05, max=0.4, step=0.005,
-                                          readout_format=".1%", description="上限 cap (× revenue)",
+        self.use_cap = ipywidgets.Checkbox(value=bp.cap_ratio is not None, description="上限 cap", indent=False)
+        self.cap = ipywidgets.FloatSlider(value=float(bp.cap_ratio or 0.25), min=0.05, max=0.4, step=0.005,
+                                          readout_format=".1%", description="× 目标销售额 revenue",
                                           continuous_update=False, style=style)
         self.price_change = ipywidgets.FloatSlider(value=0.0, min=-0.2, max=0.1, step=0.01, readout_format="+.0%",
                                                    description="价格 price", continuous_update=False, style=style)
@@ -677,21 +678,19 @@ class BudgetPanel(ipywidgets.VBox):
                                                     description="销量 volume", continuous_update=False, style=style)
         self.override = ipywidgets.HTML()
         self.output = ipywidgets.Output()
-        for w in (*self.method.values(), *self.ratio.values(), *self.use_ratio.values(), self.cap,
+        for w in (*self.method.values(), *self.ratio.values(), *self.use_ratio.values(), self.use_cap, self.cap,
                   self.price_change, self.volume_change):
             w.observe(self._on_change, names="value")
-        super().__init__(children=[*rows, ipywidgets.HBox([self.cap, self.price_change, self.volume_change]),
+        super().__init__(children=[*rows, ipywidgets.HBox([self.use_cap, self.cap, self.price_change,
+                                                           self.volume_change]),
                                    self.override, self.output], **kwargs)
         self.redraw()
 
     @staticmethod
     def _long_methods(rb) -> pd.DataFrame:
-        m = rb.methods
-        if m.empty:
-            return pd.DataFrame(columns=["category", "method", "amount", "chosen"])
-        long = m.melt(id_vars=["category", "chosen"], var_name="method", value_name="amount").dropna(subset=["amount"])
-        long["chosen"] = long["method"] == long["chosen"]
-        return long[["category", "method", "amount", "chosen"]]
+        from planlib import costing
+
+        return costing.methods_long(rb)
 
     def _amount(self, cat: str, method: str) -> float:
         long = self._methods_long
@@ -706,7 +705,7 @@ class BudgetPanel(ipywidgets.VBox):
         return {
             "choices": {c: w.value for c, w in self.method.items()},
             "ratios": {c: round(float(self.ratio[c].value), 4) for c in self.ratio if self.use_ratio[c].value},
-            "cap_ratio": round(float(self.cap.value), 4),
+            "cap_ratio": round(float(self.cap.value), 4) if self.use_cap.value else None,
             "price_change": round(float(self.price_change.value), 4),
             "volume_change": round(float(self.volume_change.value), 4),
         }
@@ -719,7 +718,7 @@ class BudgetPanel(ipywidgets.VBox):
             values["budget.methods"] = {**dict(bp.methods), **changed}
         if t["ratios"] != dict(bp.ratios):
             values["budget.ratios"] = t["ratios"]
-        if bp.cap_ratio is None or t["cap_ratio"] != round(float(bp.cap_ratio), 4):
+        if t["cap_ratio"] != (round(float(bp.cap_ratio), 4) if bp.cap_ratio is not None else None):
             values["budget.cap_ratio"] = t["cap_ratio"]
         if not values:
             return _note("与方案设置相同 — the region's own settings; nothing to override.")

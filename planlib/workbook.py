@@ -49,6 +49,20 @@ class Workbook:
         """The analysis window: ``analysis.history_years`` full years before the plan year."""
         return (self.params.year - self.params.analysis.history_years, self.params.year - 1)
 
+    def plan_params(self):
+        """
+        The plan as the batch resolves it for its plan-wide steps (targets, budget): no region override.
+
+        The region's own params (:attr:`params`) carry its override file; targets and budgets
+        are computed once for the whole plan, so JupyterLab recomputes them from the plan file
+        exactly as the batch does. Needs the plan file (not a run's snapshot).
+        """
+        from planlib import params
+
+        if not self.params.source_files:
+            raise ParamsError("these params have no plan file to resolve the whole plan from")
+        return params.load_plan(self.params.source_files[0], region=None, scenario=self.scenario, tree=self.tree)
+
     @property
     def title(self) -> str:
         """Region path and plan, e.g. '总部 / 山东省 · demo-2027'."""

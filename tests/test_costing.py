@@ -76,7 +76,7 @@ def test_plan_budget_never_exceeds_the_cap_of_any_unit(priced):
     r = priced["pb"].regions
     units = r[r["level"] == "county"]
     assert (units["budget"] <= units["cap"] + 1e-6).all()
-    assert np.allclose(units["cap"], 0.25 * units["target_revenue"], rtol=1e-9)
+    assert np.allclose(units["cap"], 0.25 * units["target_revenue"], rtol=0, atol=0.01)  # floored to the cent
 
 
 def test_plan_budget_phasing_fixed_straight_variable_seasonal(priced):
@@ -237,3 +237,92 @@ def test_headcount_closed_form_equals_marginal_headcount(decay):
     got = costing._headcount(firsts, 96_000.0, decay)
     want = [bm.marginal_headcount([f * decay ** k for k in range(200)], 96_000.0) for f in firsts]
     assert got.tolist() == want
+
+
+def test_plan_budget_parents_stay_within_their_caps_by_squeezing_their_own_items(priced):
+    bp = priced["plan"].budget
+    plan = priced["plan"].model_copy(update={"budget": bp.model_copy(update={"cap_ratio": 0.16})})
+    pb = costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
+    r = pb.regions
+    assert (r["budget"] <= r["cap"] + 0.01).all()  # every level, not just the counties
+    assert any("own items scaled down" in n for n in pb.notes)
+    # still exact: a parent = its children + its own items
+    t = pb.table
+    hq = t[t["region_id"] == "HQ"]["amount"].sum()
+    kids = t[t["region_id"].isin(priced["tree"].children("HQ"))]["amount"].sum()
+    own = t[(t["region_id"] == "HQ") & (t["method"] == "own")]["amount"].sum()
+    assert hq == pytest.approx(kids + own, abs=0.01)
+
+
+def test_plan_budget_cap_amount_below_the_childrens_sum_names_the_region(priced):
+    bp = priced["plan"].budget
+    plan = priced["plan"].model_copy(update={"budget": bp.model_copy(update={"cap_amount": 1_000_000.0})})
+    with pytest.raises(BudgetError, match=r"budget cap of HQ \(.*\): its children's budgets .* exceed its cap 1,000,000.00"):
+        costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
+
+
+def test_plan_budget_price_below_variable_cost_flags_the_region_not_the_plan(priced):
+    bp = priced["plan"].budget
+    heavy = bp.model_copy(update={"channel": bp.channel.model_copy(update={"display": {"A": 9e6, "B": 9e6}}),
+                                  "cap_ratio": 1.0})
+    loose = bp.model_copy(update={"cap_ratio": 1.0})  # the parents' caps must allow it too
+    pb = costing.plan_budget(priced["plan"], priced["tree"], priced["con"], priced["targets"],
+                             region_params={"HQ": loose, "P01C01K01": heavy})
+    r = pb.regions.set_index("region_id")
+    assert r.loc["P01C01K01", "flag"] == "no break-even"
+    assert np.isnan(r.loc["P01C01K01", "bep_units"])
+    assert r.loc["P01C01K02", "flag"] in ("both met", "sales met, profit missed")  # the others are priced as usual
+    assert any("no break-even" in n for n in pb.notes)
+
+
+def test_zero_based_books_each_funded_activity_to_its_item(priced):
+    t = priced["pb"].table
+    units = priced["pb"].regions.query("level == 'county'")["region_id"]
+    promo = t[t["region_id"].isin(units) & (t["category"] == "promotion")]
+    assert set(promo["item"]) <= {"premiums", "promo_materials"}
+    per_unit = promo.groupby("region_id")["amount"].sum().round(2)
+    # the ranked list (premiums 2.5 per yuan, then promo materials 2.0) funded whole, as a prefix
+    assert set(per_unit.unique()) <= {60_000.0, 140_000.0}
+
+
+@pytest.mark.parametrize("region", ["P01C01", "P01C01K01", "HQ"])
+def test_budget_panel_starts_at_the_reports_numbers_and_shows_the_override(priced, region):
+    import html as html_mod
+
+    import yaml
+
+    from planlib import plots, widgets
+    from planlib.params import StrictLoader
+    from planlib.workbook import open_workbook
+
+    plots.set_style()
+    pb = priced["pb"]
+    wb = open_workbook(region, "base", priced["folder"] / "plan.yaml", None, True)
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], region)
+    before = set(priced["folder"].iterdir())
+    panel = widgets.budget_panel(wb, rb)
+    _, res = costing.tune_budget(rb.summary, costing.methods_long(rb), cap_ratio=0.25)
+    assert res["budget"] == pytest.approx(rb.summary["budget"], abs=0.05)  # own items included at parents
+    assert "nothing to override" in panel.override.value
+    panel.cap.value = 0.2
+    text = html_mod.unescape(panel.override.value)
+    assert yaml.load(text[text.index("<pre>") + 5:text.index("</pre>")], Loader=StrictLoader) == {
+        "budget": {"cap_ratio": 0.2}}
+    assert "双重检查" in panel.output.outputs[0]["data"]["text/html"]
+    assert set(priced["folder"].iterdir()) == before
+
+
+def test_sensitivity_view_matches_the_panel(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01K02")
+    sv = costing.sensitivity_view(rb).set_index("scenario")
+    _, both = costing.tune_budget(rb.summary, costing.methods_long(rb), price_change=-0.05, volume_change=-0.10)
+    assert sv.loc["price_and_volume", "profit"] == pytest.approx(both["profit"])
+    assert sv.loc["base", "profit_change"] == 0 and sv.loc["price", "profit_change"] < 0
+
+
+def test_workbook_plan_params_is_the_plan_without_the_region_override(priced):
+    from planlib.workbook import open_workbook
+
+    wb = open_workbook("P01C01K01", "base", priced["folder"] / "plan.yaml", None, True)
+    assert wb.plan_params().region is None and wb.plan_params().budget == wb.params.budget

@@ -171,3 +171,17 @@ def test_overrides_yaml_validates_each_key():
     assert params.overrides_yaml({}) == ""
     with pytest.raises(ParamsError, match="split.cap"):
         params.overrides_yaml({"targets.stretch": 0.1, "split.cap": "high"})
+
+
+def test_bottom_up_gap_children_without_a_proposal_keep_top_down():
+    children = pd.DataFrame({"region_id": ["K1", "K2", "K3"], "name": ["甲", "乙", "丙"],
+                             "target_volume": [600, 300, 100]})
+    proposals = pd.Series({"K1": 900.0})  # only K1 proposed
+    with pytest.warns(targets.PlanWarning, match="no proposal from K2, K3"):
+        gap = targets.bottom_up_gap(children, proposals, method="scale_bottom_up")
+    rows = gap.set_index("region_id")
+    assert rows.loc["K1", "reconciled"] == 600  # scaled within its own top-down total
+    assert rows.loc["K2", "reconciled"] == 300 and rows.loc["K3", "reconciled"] == 100
+    assert np.isnan(rows.loc["K2", "gap"])
+    assert rows.loc["合计", "reconciled"] == 1000 and rows.loc["合计", "gap"] == 300
+    assert "甲" in targets.gap_reading(gap, "file")

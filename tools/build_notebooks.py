@@ -155,7 +155,7 @@ from planlib.workbook import assumptions_table, open_workbook
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
 con = archive.connect(wb.archive)
-table = targets.load_results(run_dir) if run_dir else targets.plan_targets(wb.params, wb.tree, con).table
+table = targets.load_results(run_dir) if run_dir else targets.plan_targets(wb.plan_params(), wb.tree, con).table
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential)"""),
@@ -236,8 +236,9 @@ plots.set_style()
 con = archive.connect(wb.archive)
 if run_dir:
     table, regions, methods = costing.load_results(run_dir)
-else:
-    pb = costing.plan_budget(wb.params, wb.tree, con, targets.plan_targets(wb.params, wb.tree, con).table)
+else:  # JupyterLab: the whole plan's budget, as the batch computes it
+    plan = wb.plan_params()
+    pb = costing.plan_budget(plan, wb.tree, con, targets.plan_targets(plan, wb.tree, con).table, region_params=costing.region_budget_params(plan, wb.tree)[0])
     table, regions, methods = pb.table, pb.regions, pb.methods
 rb = costing.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())"""),
         code("""\
@@ -259,9 +260,11 @@ display(plots.budget_months(rb.months, title="月度费用预算 Budget by month
 display(report.show_table(rb.months, caption="月度费用 Budget by month and category", labels={**report.LABELS, **report.CATEGORY_NAMES}, formats=report.FORMATS))"""),
         md("## 4. 本量利 Cost-volume-profit\n\nBEP = FC / (P − VC): fixed costs are the fixed categories; VC is the product cost plus the variable expenses per unit."),
         code("""\
-s = rb.summary
-display(report.show_table(costing.cvp_view(s), caption="本量利 CVP at the target", labels=report.LABELS, formats=report.FORMATS))
-display(report.show_table(budget.sensitivity(s["target_volume"], s["cvp_price"], s["cvp_unit_variable_cost"], s["cvp_fixed_cost"]), caption="敏感性：价格 −5%、销量 −10% Sensitivity", labels=report.LABELS, formats=report.FORMATS))"""),
+if costing.has_cvp(rb):
+    display(report.show_table(costing.cvp_view(rb.summary), caption="本量利 CVP at the target", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(costing.sensitivity_view(rb, fixed_categories=wb.params.budget.fixed_categories), caption="敏感性：价格 −5%、销量 −10%（变动费用随销售额变动）Sensitivity", labels=report.LABELS, formats=report.FORMATS))
+else:
+    display(report.note(costing.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))"""),
         md("## 5. 双重检查与下级 The dual check, and the children side by side"),
         code("""\
 if rb.children.empty:
