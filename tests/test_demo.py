@@ -232,6 +232,15 @@ def test_build_demo_expenses_in_all_categories_near_a_fifth_of_revenue(built):
     assert {"display", "promoter_wages", "slotting"} == set(term["item"])
 
 
+def test_build_demo_expense_items_are_the_budget_catalogues(built):
+    from planlib.budget import ITEM_CATALOGUE
+
+    _, con = built
+    pairs = set(map(tuple, _q(con, "SELECT DISTINCT category, item FROM expenses").to_numpy().tolist()))
+    catalogue = {(c, i) for c, spec in ITEM_CATALOGUE.items() for i in spec["items"]}
+    assert pairs <= catalogue, sorted(pairs - catalogue)
+
+
 def test_build_demo_activities_and_events(built):
     summary, con = built
     a = _q(con, "SELECT brand, kind, count(*) AS n FROM activities GROUP BY ALL")
