@@ -6,7 +6,10 @@ Usage:
 
 Prints, for one province and one county of the archive: reading the region's facts,
 computing every section (planlib.review), and the total — the median of several runs —
-and, for comparison, the straightforward read (DuckDB's ``.df()`` of the same rows).
+and, for comparison, the straightforward read (DuckDB's ``.df()`` of the same rows) as a
+ratio to the read. For the county it also prints the data-quality section
+(:func:`planlib.quality.check_archive` on the region's subtree, called with the archive's
+path as the review notebook calls it) and the county's total with it.
 Goals (issue 3): province < 3 s, county < 0.3 s on the national archive.
 """
 
@@ -20,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planlib import archive, demo, review  # noqa: E402
+from planlib import archive, demo, quality, review  # noqa: E402
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:
@@ -55,6 +58,18 @@ def main() -> None:
             f"sections {t_review:6.3f} s   total {t_total:6.3f} s   "
             f"(straightforward .df() read alone {t_df:6.3f} s, ratio {t_df / t_load:4.1f}x)"
         )
+        if label == "county":
+            t_quality, findings = timed(lambda: quality.check_archive(path, region_id=region, tree=tree), repeat)
+
+            def with_quality():
+                review.review_region(review.load_region_data(con, tree, region), tree)
+                return quality.check_archive(path, region_id=region, tree=tree)
+
+            t_all, _ = timed(with_quality, repeat)
+            print(
+                f"{'':<9} {region:<12} data quality (check_archive, {len(findings)} findings) {t_quality:6.3f} s   "
+                f"county total with quality {t_all:6.3f} s"
+            )
     con.close()
 
 

@@ -52,6 +52,202 @@ def brand_label(brand: str) -> str:
     return "本品" if brand == OWN_BRAND else brand
 
 
+# -- grouping on integer codes ---------------------------------------------------------------
+# The review sums a province's half million rows by a dozen different keys; pandas'
+# group-by re-hashes the text keys and builds an index each time, which costs more than
+# the sums. These helpers factorise a key once and add up with ``np.bincount``.
+
+
+def _codes(values) -> tuple[np.ndarray, pd.Index]:
+    """
+    Codes (−1 where missing) and the sorted distinct values of one group key.
+
+    The order is a group-by's (``sort=True``), so cells come out as a group-by lists them.
+    A categorical key is not hashed again: its codes are used (re-ranked if its
+    categories are not sorted), and its labels are its categories. Small integers
+    (years, months) are counted rather than hashed.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        uniques = cat.categories
+        if not uniques.is_monotonic_increasing:
+            order = uniques.argsort()
+            rank = np.empty(len(order) + 1, dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            rank[-1] = -1
+            codes = rank[codes]  # code −1 reads the last slot
+            uniques = uniques.take(order)
+        if uniques.dtype == object:
+            uniques = pd.Index(uniques.to_numpy())
+        return codes, uniques
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(values):
+        v = np.asarray(values)
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 4 * len(v) + 1024:
+            present = np.flatnonzero(np.bincount(v - lo, minlength=hi - lo + 1))
+            rank = np.zeros(hi - lo + 1, dtype=np.int64)
+            rank[present] = np.arange(len(present))
+            return rank[v - lo], pd.Index((present + lo).astype(dtype))
+    codes, uniques = pd.factorize(values, sort=True)
+    uniques = pd.Index(uniques)
+    if uniques.dtype == object:  # a group-by infers the labels' type (text in an object column is str)
+        uniques = pd.Index(uniques.to_numpy())
+    return codes.astype(np.int64, copy=False), uniques
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's position among the distinct values (missing included), and those values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        codes = np.asarray(cat.codes, dtype=np.int64)
+        n = len(cat.categories)
+        seen = np.bincount(codes + 1, minlength=n + 1)
+        used = np.flatnonzero(seen[1:])  # only the categories that occur, as factorize lists values
+        position = np.full(n + 1, len(used), dtype=np.int64)  # code −1 (missing) reads the last slot
+        position[used] = np.arange(len(used))
+        uniques = pd.Series(cat.categories.take(used), dtype=cat.categories.dtype)
+        if seen[0]:
+            uniques = pd.concat([uniques, pd.Series([np.nan], dtype=cat.categories.dtype)], ignore_index=True)
+        return position[codes], uniques
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype=values.dtype)
+
+
+def _lookup(values: pd.Series, mapping) -> pd.Series:
+    """``values.map(mapping)``, looked up once per distinct value instead of once per row."""
+    codes, uniques = _distinct(values)
+    mapped = uniques.map(mapping)
+    return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
+
+
+def _mapped_codes(values: pd.Series, mapping) -> tuple[np.ndarray, pd.Index, object]:
+    """
+    :func:`_codes` of ``values.map(mapping)`` without building the mapped column.
+
+    Returns the codes, the sorted labels and the dtype the mapped column would have.
+    """
+    codes, uniques = _distinct(values)
+    mapped = uniques.map(mapping)
+    k, labels = _codes(mapped)
+    return k[codes], labels, mapped.dtype
+
+
+def _categorical(values: pd.Series) -> pd.Series:
+    """The column as a categorical with sorted categories: later group-bys need no hashing."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), index=values.index, name=values.name)
+
+
+def _weights(values) -> tuple[np.ndarray, np.dtype]:
+    """Values to add up as float64 (missing as 0, as ``sum`` skips them) and the dtype of their sum."""
+    s = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
+    kind = s.dtype.kind
+    out_dtype = np.dtype("int64") if kind in "iub" else np.dtype("float64")
+    w = s.astype(np.float64, copy=False)
+    if kind == "f" and np.isnan(w).any():
+        w = np.where(np.isnan(w), 0.0, w)
+    return w, out_dtype
+
+
+def _group_sums(
+    keys: list[np.ndarray], sizes: list[int], values=()
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """
+    Sums of ``values`` over the combinations of the ``keys`` codes that occur.
+
+    Parameters
+    ----------
+    keys : list of int arrays
+        One code array per key (from :func:`_codes`; rows with a −1 are left out, as a
+        group-by drops missing keys).
+    sizes : list of int
+        Number of distinct values of each key.
+    values : sequence of arrays or Series
+        Columns to add up (missing values count as 0).
+
+    Returns
+    -------
+    cells : list of int arrays
+        Each key's code per occurring combination, in lexicographic (group-by) order.
+    sums : list of arrays
+        One sum per combination for each of ``values`` (int64 for integer columns).
+    counts : int array
+        Rows per combination.
+    """
+    n = len(keys[0])
+    valid = np.ones(n, dtype=bool)
+    for k in keys:
+        valid &= k >= 0
+    rows = None if valid.all() else np.flatnonzero(valid)
+    flat = None
+    size, renumbered = 1, False
+    for k, m in zip(keys, sizes):
+        k = k if rows is None else k[rows]
+        m = max(int(m), 1)
+        if flat is None:
+            flat = k.astype(np.int64, copy=True)
+        else:
+            if size * m > 1 << 40:  # keep the combined code small: renumber what occurs (order kept)
+                _, flat = np.unique(flat, return_inverse=True)
+                size, renumbered = int(flat.max()) + 1 if len(flat) else 0, True
+            flat *= m
+            flat += k
+        size *= m
+    if flat is None:
+        flat = np.zeros(0, dtype=np.int64)
+    if size <= max(4 * len(flat), 1 << 16):  # few possible cells: count them all, keep those with rows
+        where, length = flat, size
+        counts = np.bincount(flat, minlength=size)
+        slot = np.flatnonzero(counts)
+        counts = counts[slot]
+        if renumbered:
+            first = np.zeros(size, dtype=np.int64)
+            first[flat[::-1]] = np.arange(len(flat) - 1, -1, -1)
+            first = first[slot]
+    else:
+        cells, first, where, counts = np.unique(flat, return_index=True, return_inverse=True, return_counts=True)
+        slot, length, renumbered = None, len(cells), True
+    if renumbered:
+        pick = first if rows is None else rows[first]
+        out_keys = [k[pick] for k in keys]
+    else:
+        out_keys = list(np.unravel_index(slot, [max(int(m), 1) for m in sizes])) if len(keys) > 1 else [slot]
+    sums = []
+    for v in values:
+        w, dtype = _weights(v)
+        if rows is not None:
+            w = w[rows]
+        s = np.bincount(where, weights=w, minlength=length)  # int64 (!) when there are no rows
+        s = s if slot is None else s[slot]
+        sums.append(s.astype(dtype, copy=False))
+    return out_keys, sums, counts
+
+
+def _ratio(num, den) -> np.ndarray:
+    """``num / den`` where ``den > 0``, else NaN (``num / den.where(den > 0)``)."""
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    return num / np.where(den > 0, den, np.nan)
+
+
+def _previous(values, groups: np.ndarray | None = None, order: np.ndarray | None = None) -> np.ndarray:
+    """
+    Each row's predecessor: the value one row up (``shift(1)``), or within its group in
+    ``order`` (``groupby(groups).shift(1)`` after sorting by ``order``); NaN for the first.
+    """
+    v = np.asarray(values, dtype="float64")
+    out = np.full(len(v), np.nan)
+    if groups is None:
+        out[1:] = v[:-1]
+        return out
+    sort = np.lexsort((order, groups))
+    same = groups[sort][1:] == groups[sort][:-1]
+    out[sort[1:]] = np.where(same, v[sort][:-1], np.nan)
+    return out
+
+
 def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | None = OWN_BRAND) -> pd.DataFrame:
     """
     Monthly-grain sales rows with product line, year, month and variable cost.
@@ -75,8 +271,8 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
     if brand is not None:
         rows = rows[rows["brand"] == brand]
     prod = products.set_index("sku")
-    line = rows["product_line"] if "product_line" in rows else rows["sku"].map(prod["product_line"])
-    unit_cost = rows["sku"].map(prod["unit_variable_cost"]).astype("float64").fillna(0.0)
+    line = rows["product_line"] if "product_line" in rows else _lookup(rows["sku"], prod["product_line"])
+    unit_cost = _lookup(rows["sku"], prod["unit_variable_cost"]).astype("float64").fillna(0.0)
     dates = pd.to_datetime(rows["date"])
     return rows.assign(
         product_line=line,
@@ -105,13 +301,16 @@ def yearly_summary(monthly: pd.DataFrame) -> pd.DataFrame:
     gross_margin = revenue − Σ volume × unit_variable_cost;
     growth_t = x_t / x_{t−1} − 1 (NaN for the first year or a zero base).
     """
-    g = monthly.groupby("year", as_index=False)[["volume", "revenue", "variable_cost"]].sum()
-    g["gross_margin"] = g["revenue"] - g["variable_cost"]
-    g["gross_margin_rate"] = np.where(g["revenue"] > 0, g["gross_margin"] / g["revenue"].where(g["revenue"] > 0), np.nan)
-    for col in ("volume", "revenue"):
-        prev = g[col].shift(1)
-        g[f"{col}_growth"] = (g[col] / prev.where(prev > 0)) - 1.0
-    return g.drop(columns=["variable_cost"])
+    k, years = _codes(monthly["year"])
+    sums = [monthly[c] for c in ("volume", "revenue", "variable_cost")]
+    (ky,), (volume, revenue, cost), _ = _group_sums([k], [len(years)], sums)
+    margin = revenue - cost
+    return pd.DataFrame({
+        "year": years.take(ky), "volume": volume, "revenue": revenue, "gross_margin": margin,
+        "gross_margin_rate": _ratio(margin, revenue),
+        "volume_growth": _ratio(volume, _previous(volume)) - 1.0,
+        "revenue_growth": _ratio(revenue, _previous(revenue)) - 1.0,
+    })  # fmt: skip
 
 
 def monthly_profile(monthly: pd.DataFrame) -> pd.DataFrame:
@@ -133,10 +332,12 @@ def composition(monthly: pd.DataFrame, by: str, *, value: str = "revenue") -> pd
     -----
     share_{y,k} = x_{y,k} / Σ_k x_{y,k}.
     """
-    g = monthly.groupby(["year", by], as_index=False)[value].sum()
-    total = g.groupby("year")[value].transform("sum")
-    g["share"] = g[value] / total.where(total != 0)
-    return g
+    ky, years = _codes(monthly["year"])
+    kb, values = _codes(monthly[by])
+    (cy, cb), (sums,), _ = _group_sums([ky, kb], [len(years), len(values)], [monthly[value]])
+    total = np.bincount(cy, weights=sums, minlength=len(years))[cy]
+    share = np.asarray(sums, dtype="float64") / np.where(total != 0, total, np.nan)
+    return pd.DataFrame({"year": years.take(cy), by: values.take(cb), value: sums, "share": share})
 
 
 def brand_volumes(sales: pd.DataFrame) -> pd.DataFrame:
@@ -171,14 +372,14 @@ def indices(values: pd.Series) -> pd.DataFrame:
     fixed_base_t = x_t / x_0, chain_t = x_t / x_{t−1} (NaN for t = 0 or a zero base);
     so Π_{s≤t} chain_s = fixed_base_t wherever no base is zero.
     """
-    x = values.astype("float64")
-    base = x.iloc[0] if len(x) else np.nan
-    prev = x.shift(1)
+    x = values.to_numpy(dtype="float64")
+    base = x[0] if len(x) else np.nan
+    prev = _previous(x)
     return pd.DataFrame(
         {
             "value": x,
             "fixed_base": x / base if base not in (0, 0.0) and pd.notna(base) else np.nan,
-            "chain": x / prev.where(prev != 0),
+            "chain": x / np.where(prev != 0, prev, np.nan),
         },
         index=values.index,
     )
@@ -271,21 +472,29 @@ def factor_substitution_by(monthly: pd.DataFrame, base_year: int, year: int, *, 
         group ('全部' for the region), effect, amount — the region's effects add up to
         its revenue change, and each group's to the group's change.
     """
-    rows = monthly[monthly["year"].isin([base_year, year])]
-    items = rows.groupby([by, "sku", "year"])[["volume", "revenue"]].sum().unstack("year", fill_value=0.0)
-    items.columns = [f"{c}_{'0' if y == base_year else '1'}" for c, y in items.columns]
-    for col in ("volume_0", "revenue_0", "volume_1", "revenue_1"):
-        if col not in items:
-            items[col] = 0.0
-    items = items.reset_index()
-    frames = [_effects(items.assign(**{by: "全部"}), by), _effects(items, by)]
-    out = pd.concat(frames, ignore_index=True).rename(columns={by: "group"})
-    return out[["group", "effect", "amount", "share_of_change"]]
+    years = monthly["year"].to_numpy()
+    base, cur = years == base_year, years == year
+    kg, groups = _codes(monthly[by])
+    ks, skus = _codes(monthly["sku"])
+    kg = np.where(base | cur, kg, -1)
+    volume, _ = _weights(monthly["volume"])
+    revenue, _ = _weights(monthly["revenue"])
+    # one item per (group, sku): its volume and revenue in the base and the current year
+    sums = [np.where(base, volume, 0.0), np.where(base, revenue, 0.0), np.where(cur, volume, 0.0), np.where(cur, revenue, 0.0)]
+    (cg, _), (q0, r0, q1, r1), _ = _group_sums([kg, ks], [len(groups), len(skus)], sums)
+    whole = _effects(np.zeros(len(cg), dtype=np.int64), pd.Index(["全部"]), q0, r0, q1, r1)
+    parts = _effects(cg, groups, q0, r0, q1, r1)
+    labels, amounts, shares = (np.concatenate([a, b]) for a, b in zip(whole, parts))
+    return pd.DataFrame({
+        "group": labels, "effect": np.tile(["volume", "mix", "price", "total"], len(labels) // 4),
+        "amount": amounts, "share_of_change": shares,
+    })  # fmt: skip
 
 
-def _effects(items: pd.DataFrame, by: str) -> pd.DataFrame:
+def _effects(codes: np.ndarray, labels: pd.Index, q0, r0, q1, r1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
-    Volume, mix and price effects per group from item rows (volume_0, revenue_0, volume_1, revenue_1).
+    Volume, mix, price and total per group from item rows (group code, q0, r0, q1, r1):
+    the group labels, amounts and shares of the change, four rows per group.
 
     Notes
     -----
@@ -294,30 +503,25 @@ def _effects(items: pd.DataFrame, by: str) -> pd.DataFrame:
     items), s0 = Σ q0·p0, step1 = (Q1/Q0)·s0 (0 when Q0 = 0), step2 = Σ q1·p0;
     volume = step1 − s0, mix = step2 − step1, price = (R1 − R0) − volume − mix.
     """
-    q0, r0, q1, r1 = (items[c].to_numpy(dtype="float64") for c in ("volume_0", "revenue_0", "volume_1", "revenue_1"))
     with np.errstate(divide="ignore", invalid="ignore"):
         p1 = np.where(q1 > 0, r1 / np.where(q1 > 0, q1, 1.0), 0.0)
         p0 = np.where(q0 > 0, r0 / np.where(q0 > 0, q0, 1.0), p1)
-    g = pd.DataFrame({by: items[by].to_numpy(), "q0": q0, "q1": q1, "r0": r0, "r1": r1, "s0": q0 * p0, "s2": q1 * p0})
-    s = g.groupby(by, sort=True)[["q0", "q1", "r0", "r1", "s0", "s2"]].sum()
-    ratio = np.where(s["q0"] > 0, s["q1"] / s["q0"].where(s["q0"] > 0, 1.0), 0.0)
-    step1 = ratio * s["s0"]
-    volume = step1 - s["s0"]
-    mix = s["s2"] - step1
-    total = s["r1"] - s["r0"]
+    present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    n = len(labels)
+    Q0, Q1, R0, R1, s0, s2 = (np.bincount(codes, weights=w, minlength=n)[present]
+                              for w in (q0, q1, r0, r1, q0 * p0, q1 * p0))  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(Q0 > 0, Q1 / np.where(Q0 > 0, Q0, 1.0), 0.0)
+    step1 = ratio * s0
+    volume = step1 - s0
+    mix = s2 - step1
+    total = R1 - R0
     price = total - volume - mix
-    amounts = np.column_stack([volume.to_numpy(), mix.to_numpy(), price.to_numpy(), total.to_numpy()]).ravel()
-    totals = np.repeat(total.to_numpy(), 4)
+    amounts = np.column_stack([volume, mix, price, total]).ravel()
+    totals = np.repeat(total, 4)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(totals != 0, amounts / np.where(totals != 0, totals, 1.0), np.nan)
-    return pd.DataFrame(
-        {
-            by: np.repeat(s.index.to_numpy(), 4),
-            "effect": np.tile(["volume", "mix", "price", "total"], len(s)),
-            "amount": amounts,
-            "share_of_change": share,
-        }
-    )
+    return np.repeat(labels.take(present).to_numpy(), 4), amounts, share
 
 
 # -- terminals -----------------------------------------------------------------------------
@@ -356,20 +560,26 @@ def abc_classes(
     a, b, c = thresholds
     if not 0 < a < b < c <= 1:
         raise ValueError(f"thresholds must rise within (0, 1], got {thresholds}")
-    v = values.astype("float64").clip(lower=0.0)
+    v = np.clip(values.to_numpy(dtype="float64"), 0.0, None)
     grp = values.index.map(groups).fillna("") if groups is not None else np.zeros(len(values), dtype="int64")
-    order = pd.DataFrame({"value": v.to_numpy(), "_g": np.asarray(grp)}, index=values.index)
-    order = order.rename_axis("id").reset_index()
-    order = order.sort_values(["_g", "value", "id"], ascending=[True, False, True], kind="mergesort").set_index("id")
-    total = order.groupby("_g")["value"].transform("sum")
-    order["share"] = (order["value"] / total.where(total > 0)).fillna(0.0)
-    order["cum_share"] = order.groupby("_g")["share"].cumsum()
-    before = order["cum_share"] - order["share"]
+    kg, _ = _codes(pd.Series(np.asarray(grp)))
+    ki, _ = _codes(values.index)
+    ki = np.where(ki < 0, len(ki), ki)  # a missing id sorts last
+    order = np.lexsort((ki, -v, np.isnan(v), kg))  # by group, value descending, id
+    v, kg = v[order], kg[order]
+    # the group's total and running share as a group-by adds them up (compensated sums)
+    total = pd.Series(v).groupby(kg).transform("sum").to_numpy()
+    share = np.nan_to_num(v / np.where(total > 0, total, np.nan), nan=0.0, posinf=np.inf, neginf=-np.inf)
+    cum = pd.Series(share).groupby(kg).cumsum().to_numpy()
+    before = cum - share
     cls = np.select([before < a, before < b, before < c], ["A", "B", "C"], default="D")
-    order["abc_class"] = np.where(order["value"] > 0, cls, "D")
-    order = order.drop(columns="_g").sort_values(["value"], ascending=False, kind="mergesort")
-    order.index.name = values.index.name
-    return order
+    cls = np.where(v > 0, cls, "D")
+    final = np.argsort(-v, kind="stable")  # value descending, ties in the order above (missing last)
+    index = values.index.take(order[final])
+    return pd.DataFrame(
+        {"value": v[final], "share": share[final], "cum_share": cum[final], "abc_class": cls[final]},
+        index=index.rename(values.index.name),
+    )
 
 
 # -- seasonality ---------------------------------------------------------------------------
@@ -377,7 +587,9 @@ def abc_classes(
 
 def _daily(monthly_values: pd.DataFrame, value: str) -> pd.Series:
     """Spread each month's value evenly over its days."""
-    m = monthly_values.groupby("date")[value].sum()
+    kd, dates = _codes(monthly_values["date"])
+    (cd,), (sums,), _ = _group_sums([kd], [len(dates)], [monthly_values[value]])
+    m = pd.Series(sums, index=dates.take(cd))
     if m.empty:
         return pd.Series(dtype="float64")
     days = pd.date_range(m.index.min(), m.index.max() + pd.offsets.MonthEnd(0), freq="D")
@@ -421,13 +633,17 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
     if monthly.empty:
         return pd.DataFrame(columns=cols)
     if align == "calendar":
-        g = monthly.groupby(["year", "month"], as_index=False)[value].sum().rename(columns={"month": "slot"})
-        counts = g.groupby("year")["slot"].transform("count")
-        g = g[counts == 12].copy()
-        g["label"] = g["slot"].map(lambda m: f"{m}月")
+        ky, years = _codes(monthly["year"])
+        km, months = _codes(monthly["month"])
+        (cy, cm), (sums,), _ = _group_sums([ky, km], [len(years), len(months)], [monthly[value]])
+        keep = np.bincount(cy, minlength=len(years))[cy] == 12
+        slots = months.take(cm[keep])
+        label = [f"{m}月" for m in slots] if len(slots) else slots.to_numpy()  # (an empty map keeps the type)
+        g = {"year": years.take(cy[keep]), "slot": slots, "label": label, value: sums[keep]}
     else:
         daily = _daily(monthly, value)
         first, last = daily.index.min(), daily.index.max()
+        days, per_day = daily.index.to_numpy(), daily.to_numpy()
         rows = []
         for y in range(first.year - 1, last.year + 1):
             sf0 = pd.Timestamp(calendar.spring_festival(y))
@@ -438,14 +654,22 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
             if start < first or end > last + pd.Timedelta(days=1):
                 continue
             edges = [start + k * length for k in range(13)]
-            pos = np.searchsorted(np.array(edges[1:], dtype="datetime64[ns]"), daily.index.to_numpy(), side="right")
-            inside = (daily.index >= start) & (daily.index < end)
-            sums = pd.Series(daily.to_numpy()[inside]).groupby(pos[inside]).sum()
-            for k in range(12):
-                rows.append((y, k + 1, float(sums.get(k, 0.0))))
-        g = pd.DataFrame(rows, columns=["year", "slot", value])
+            pos = np.searchsorted(np.array(edges[1:], dtype="datetime64[ns]"), days, side="right")
+            inside = (days >= start.to_datetime64()) & (days < end.to_datetime64())
+            sums = np.bincount(pos[inside], weights=per_day[inside], minlength=12)
+            rows += [(y, k + 1, float(sums[k])) for k in range(12)]
         labels = {1: "春节档"} | {k: f"档后第{k - 1}月" for k in range(2, 13)}
-        g["label"] = g["slot"].map(labels)
-    total = g.groupby("year")[value].transform("sum")
-    g["share"] = g[value] / total.where(total != 0)
-    return g[cols].reset_index(drop=True)
+        if not rows:  # no complete festival year: an empty frame of untyped columns, as before
+            g = pd.DataFrame(rows, columns=["year", "slot", value]).assign(label=lambda f: f["slot"].map(labels))
+            return g.assign(share=g[value])[cols]
+        g = {
+            "year": np.array([r[0] for r in rows], dtype="int64"),
+            "slot": np.array([r[1] for r in rows], dtype="int64"),
+            "label": [labels[r[1]] for r in rows],
+            value: np.array([r[2] for r in rows], dtype="float64"),
+        }
+    ky, years = _codes(pd.Series(g["year"]))
+    x = np.asarray(g[value], dtype="float64")
+    total = np.bincount(ky, weights=x, minlength=len(years))[ky]
+    g["share"] = x / np.where(total != 0, total, np.nan)
+    return pd.DataFrame(g, columns=cols)

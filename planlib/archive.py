@@ -305,8 +305,12 @@ def load_table(
     params: list[object] = []
     if region_ids is not None and "region_id" in spec.columns:
         ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
-        sql += " WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(ids)
+        if ids:  # the id range lets DuckDB skip the row groups outside it (a subtree's ids are close)
+            sql += " WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))"
+            params += [min(ids), max(ids), ids]
+        else:
+            sql += " WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(ids)
     if years is not None and "date" in spec.columns:
         sql += (" AND" if params else " WHERE") + " date >= ? AND date < ?"
         params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
@@ -330,15 +334,21 @@ def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         typ = types[col]
         s = frame[col]
         if typ == "VARCHAR":
-            s = s.astype("str")
+            s = s if s.dtype == _TEXT else s.astype("str")
         elif typ == "DATE":
-            s = pd.to_datetime(s)
+            s = s if s.dtype.kind == "M" else pd.to_datetime(s)
         elif typ == "INTEGER":
-            s = s.astype("int64") if not s.isna().any() else s.astype("Int64")
+            s = s if s.dtype == np.int64 else s.astype("int64") if not s.isna().any() else s.astype("Int64")
         elif typ == "DOUBLE":
-            s = s.astype("float64")
+            s = s if s.dtype == np.float64 else s.astype("float64")
         out[col] = s
+    if all(out[c].dtype == frame[c].dtype for c in frame.columns):
+        return frame  # Arrow gave the documented types already: no copy
     return pd.DataFrame(out, index=frame.index, columns=list(frame.columns))
+
+
+#: The dtype of text columns (``astype("str")``).
+_TEXT = pd.Series([], dtype="str").dtype
 
 
 def load_tree(archive: str | os.PathLike[str] | duckdb.DuckDBPyConnection) -> RegionTree:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planlib.analysis import at_grain
+from planlib.analysis import _codes, _group_sums, _mapped_codes, _previous, _ratio, _weights, at_grain
 from planlib.schemas import OWN_BRAND
 
 __all__ = ["market_share", "brand_growth", "distributor_review", "concentration"]
@@ -53,32 +53,51 @@ def market_share(
     own_share = own volume / market volume; a zero or missing market gives NaN.
     """
     rows = _month_rows(sales)
-    if "product_line" not in rows:
-        rows = rows.assign(product_line=rows["sku"].map(products.set_index("sku")["product_line"]))
-    mkt = market.assign(year=pd.to_datetime(market["date"]).dt.year.astype("int64"))
+    mkt_year = pd.to_datetime(market["date"]).dt.year.astype("int64")
     if by == "region":
         if group_map is None:
             raise ValueError("by='region' needs group_map")
-        rows = rows.assign(group=rows["region_id"].map(group_map)).dropna(subset=["group"])
-        mkt = mkt.assign(group=mkt["region_id"].map(group_map)).dropna(subset=["group"])
+        kg_s, g_s, dtype_s = _mapped_codes(rows["region_id"], group_map)
+        kg_m, g_m, dtype_m = _mapped_codes(market["region_id"], group_map)
     elif by == "product_line":
-        rows = rows.assign(group=rows["product_line"])
-        mkt = mkt.assign(group=mkt["product_line"])
+        if "product_line" in rows:
+            kg_s, g_s = _codes(rows["product_line"])
+            dtype_s = g_s.dtype
+        else:
+            kg_s, g_s, dtype_s = _mapped_codes(rows["sku"], products.set_index("sku")["product_line"])
+        kg_m, g_m = _codes(market["product_line"])
+        dtype_m = g_m.dtype
     else:
         raise ValueError(f"by must be 'product_line' or 'region', got {by!r}")
-    # one group-by with the brand side as a key: filtering a province's rows twice costs more
-    side = np.where(rows["brand"] == OWN_BRAND, "own_volume", "competitor_volume")
-    vol = rows.groupby([rows["year"], rows["group"], side])["volume"].sum().unstack(fill_value=0.0)
-    vol = vol.reindex(columns=["own_volume", "competitor_volume"], fill_value=0.0)
-    vol.index.names = ["year", "group"]
-    cap = mkt.groupby(["year", "group"])["market_volume"].sum()
-    out = pd.concat([vol, cap], axis=1).fillna(0.0).reset_index()
-    denom = out["market_volume"].where(out["market_volume"] > 0)
-    out["own_share"] = out["own_volume"] / denom
-    out["competitor_share"] = out["competitor_volume"] / denom
-    out = out.sort_values(["group", "year"], kind="mergesort")
-    out["share_change"] = out.groupby("group")["own_share"].diff()
-    return out.sort_values(["year", "group"], kind="mergesort").reset_index(drop=True)
+    # the sales rows and the market rows share one key space: (year, group) cells of either side
+    groups = g_s.union(g_m) if len(g_s) and len(g_m) else (g_s if len(g_s) else g_m)
+    kg = np.concatenate([_recode(kg_s, groups.get_indexer(g_s)), _recode(kg_m, groups.get_indexer(g_m))])
+    ky, years = _codes(np.concatenate([rows["year"].to_numpy(), mkt_year.to_numpy()]))
+    n = len(rows)
+    volume, _ = _weights(rows["volume"])
+    mvol, _ = _weights(market["market_volume"])
+    own = (rows["brand"] == OWN_BRAND).to_numpy()
+    zeros_s, zeros_m = np.zeros(n), np.zeros(len(market))
+    (cy, cg), (own_v, comp_v, cap), _ = _group_sums(
+        [ky, kg], [len(years), len(groups)],
+        [np.concatenate([np.where(own, volume, 0.0), zeros_m]),
+         np.concatenate([np.where(own, 0.0, volume), zeros_m]),
+         np.concatenate([zeros_s, mvol])],
+    )  # fmt: skip
+    if not len(cy):  # nothing on either side: the labels keep the type of the side that has some
+        groups = groups[:0].astype(dtype_s if (kg_s >= 0).any() or not (kg_m >= 0).any() else dtype_m)
+    own_share, comp_share = _ratio(own_v, cap), _ratio(comp_v, cap)
+    return pd.DataFrame({
+        "year": years.take(cy), "group": groups.take(cg), "own_volume": own_v, "competitor_volume": comp_v,
+        "market_volume": cap, "own_share": own_share, "competitor_share": comp_share,
+        # the change against the group's previous year on record
+        "share_change": own_share - _previous(own_share, cg, cy),
+    })  # fmt: skip
+
+
+def _recode(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Codes into one label set mapped to another (``new[code]``); −1 stays −1."""
+    return np.append(new, -1)[codes]  # code −1 reads the appended −1
 
 
 def brand_growth(sales: pd.DataFrame) -> pd.DataFrame:
@@ -91,13 +110,16 @@ def brand_growth(sales: pd.DataFrame) -> pd.DataFrame:
         year, brand, volume, revenue, volume_share, volume_growth.
     """
     rows = _month_rows(sales)
-    g = rows.groupby(["year", "brand"], as_index=False)[["volume", "revenue"]].sum()
-    total = g.groupby("year")["volume"].transform("sum")
-    g["volume_share"] = g["volume"] / total.where(total != 0)
-    g = g.sort_values(["brand", "year"], kind="mergesort")
-    prev = g.groupby("brand")["volume"].shift(1)
-    g["volume_growth"] = g["volume"] / prev.where(prev > 0) - 1.0
-    return g.sort_values(["year", "brand"], kind="mergesort").reset_index(drop=True)
+    ky, years = _codes(rows["year"])
+    kb, brands = _codes(rows["brand"])
+    (cy, cb), (volume, revenue), _ = _group_sums([ky, kb], [len(years), len(brands)], [rows["volume"], rows["revenue"]])
+    total = np.bincount(cy, weights=volume, minlength=len(years))[cy]
+    return pd.DataFrame({
+        "year": years.take(cy), "brand": brands.take(cb), "volume": volume, "revenue": revenue,
+        "volume_share": volume / np.where(total != 0, total, np.nan),
+        # growth against the brand's previous year on record
+        "volume_growth": _ratio(volume, _previous(volume, cb, cy)) - 1.0,
+    })  # fmt: skip
 
 
 def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year: int) -> pd.DataFrame:
@@ -116,32 +138,41 @@ def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year:
     trend: growth > +5% growing, < −5% shrinking, else steady; no sales the year
     before is 'new'; none this year but some before is 'lost'.
     """
-    rows = _month_rows(sales).dropna(subset=["distributor_id"])
-    rows = rows[rows["year"].isin([year, year - 1])]
-    # one group-by: the column a row adds to, by brand side and year
+    rows = _month_rows(sales)
+    years = rows["year"].to_numpy()
+    cur, prev = years == year, years == year - 1
+    kd, ids = _codes(rows["distributor_id"])
+    kd = np.where(cur | prev, kd, -1)
+    # one pass: the column a row adds to, by brand side and year
     own = (rows["brand"] == OWN_BRAND).to_numpy()
-    cur = (rows["year"] == year).to_numpy()
-    column = np.select([own & cur, ~own & cur, own & ~cur], ["own_volume", "competitor_volume", "own_volume_prev"], "")
-    t = rows["volume"].groupby([rows["distributor_id"].to_numpy(), column]).sum().unstack(fill_value=0.0)
-    t = t.reindex(columns=["own_volume", "competitor_volume", "own_volume_prev"], fill_value=0.0)
-    t.index.name = "distributor_id"
-    t = t.reset_index().merge(distributors[["distributor_id", "name", "tier"]], on="distributor_id", how="left")
-    known = t["own_volume"] + t["competitor_volume"]
-    t["own_share"] = t["own_volume"] / known.where(known > 0)
-    t["own_growth"] = t["own_volume"] / t["own_volume_prev"].where(t["own_volume_prev"] > 0) - 1.0
+    volume, _ = _weights(rows["volume"])
+    (cd,), (own_v, comp_v, own_prev), _ = _group_sums(
+        [kd], [len(ids)],
+        [np.where(own & cur, volume, 0.0), np.where(~own & cur, volume, 0.0), np.where(own & prev, volume, 0.0)],
+    )  # fmt: skip
+    ids = ids.take(cd)
+    t = pd.DataFrame({"distributor_id": ids.to_numpy(), "own_volume": own_v, "competitor_volume": comp_v,
+                      "own_volume_prev": own_prev})  # fmt: skip
+    d = distributors[["distributor_id", "name", "tier"]]
+    if d["distributor_id"].is_unique:  # the names and tiers by lookup (a left merge when ids repeat)
+        info = d.set_index("distributor_id").reindex(ids)
+        t.insert(1, "name", info["name"].array)
+        t.insert(2, "tier", info["tier"].array)
+    else:
+        t = t.merge(d, on="distributor_id", how="left")
+        t = t[["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_volume_prev"]]
+    own_v, comp_v, own_prev = (t[c].to_numpy() for c in ("own_volume", "competitor_volume", "own_volume_prev"))
+    growth = _ratio(own_v, own_prev) - 1.0
+    t.insert(5, "own_share", _ratio(own_v, own_v + comp_v))
+    t["own_growth"] = growth
     t["trend"] = np.select(
-        [
-            (t["own_volume_prev"] <= 0) & (t["own_volume"] > 0),
-            (t["own_volume_prev"] > 0) & (t["own_volume"] <= 0),
-            t["own_growth"] > 0.05,
-            t["own_growth"] < -0.05,
-        ],
+        [(own_prev <= 0) & (own_v > 0), (own_prev > 0) & (own_v <= 0), growth > 0.05, growth < -0.05],
         ["new", "lost", "growing", "shrinking"],
         default="steady",
     )
-    cols = ["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_share",
-            "own_volume_prev", "own_growth", "trend"]  # fmt: skip
-    return t[cols].sort_values(["own_volume", "distributor_id"], ascending=[False, True]).reset_index(drop=True)
+    rank, _ = _codes(t["distributor_id"])
+    order = np.lexsort((rank, -t["own_volume"].to_numpy(dtype="float64")))
+    return t.take(order).reset_index(drop=True)
 
 
 def concentration(values: pd.Series, *, tops: tuple[int, ...] = (1, 3, 5)) -> pd.DataFrame:
@@ -157,8 +188,10 @@ def concentration(values: pd.Series, *, tops: tuple[int, ...] = (1, 3, 5)) -> pd
     -----
     top_n = Σ of the n largest / Σ all; HHI = Σ s_i² with s_i each unit's share (1 = one unit).
     """
-    v = values.astype("float64").clip(lower=0).sort_values(ascending=False)
+    v = np.clip(values.to_numpy(dtype="float64"), 0.0, None)
+    missing = np.isnan(v)
+    v = np.concatenate([-np.sort(-v[~missing]), np.zeros(int(missing.sum()))])  # largest first; missing last, as 0
     total = float(v.sum())
-    rows = [(f"top{n}", float(v.head(n).sum() / total) if total > 0 else np.nan) for n in tops]
+    rows = [(f"top{n}", float(v[:n].sum() / total) if total > 0 else np.nan) for n in tops]
     rows.append(("hhi", float(((v / total) ** 2).sum()) if total > 0 else np.nan))
     return pd.DataFrame(rows, columns=["measure", "value"])

@@ -51,6 +51,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from planlib.analysis import _codes, _group_sums
 from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import OWN_BRAND
@@ -122,6 +123,38 @@ def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
         else:
             data[col] = None
     return pd.DataFrame(data, index=range(n))  # one construction: column-wise inserts are slow
+
+
+def _grid(
+    frame: pd.DataFrame, keys: list[str], value: str, months: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """
+    ``frame`` (one row per key and month) as a grid: one row per key combination (sorted),
+    one column per month of ``months``; NaN where a month has no row, a missing value 0.
+
+    The same as ``pivot_table(index=keys, columns="date", values=value, aggfunc="sum")``
+    reindexed to ``months``, without pandas' reshaping.
+    """
+    codes = [_codes(frame[k]) for k in keys]
+    cells, _, _ = _group_sums([c for c, _ in codes], [len(u) for _, u in codes])
+    dims = [max(len(u), 1) for _, u in codes]
+    cell_key = np.ravel_multi_index(cells, dims) if len(frame) else np.zeros(0, dtype=np.int64)
+    row = np.searchsorted(cell_key, np.ravel_multi_index([c for c, _ in codes], dims)) if len(frame) else cell_key
+    month = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[M]").astype(np.int64)
+    col = month - (np.datetime64(months[0], "M").astype(np.int64) if len(months) else 0)
+    grid = np.full((len(cell_key), len(months)), np.nan)
+    x = frame[value].to_numpy(dtype="float64")
+    grid[row, col] = np.where(np.isnan(x), 0.0, x)  # a sum of nothing is 0, as pivot_table adds
+    labels = pd.DataFrame({k: u.take(c).to_numpy() for k, (_, u), c in zip(keys, codes, cells)})
+    return labels, grid
+
+
+def _suffix_nanmedian(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(values[:, k:], axis=1)`` for every k in ``starts``, in one call (rows × starts)."""
+    n = values.shape[1]
+    cut = np.arange(n)[None, :] >= np.asarray(starts)[:, None]  # (starts, months)
+    stacked = np.where(cut[None, :, :], values[:, None, :], np.nan)
+    return np.nanmedian(stacked, axis=2)
 
 
 class _Checker:
@@ -226,18 +259,17 @@ class _Checker:
     # -- the checks ------------------------------------------------------------------
     def run(self) -> list[pd.DataFrame]:
         span = self.span
-        n_scope = self.con.execute(f"SELECT count(*) FROM {self.own}").fetchone()[0]
+        county_line = self.q(f"""
+            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
+            FROM {self.own} GROUP BY ALL""")
         out: list[pd.DataFrame] = []
-        if span[0] is None or n_scope == 0:
+        if span[0] is None or county_line.empty:
             out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",
                               message="no monthly own sales to check" + ("" if span[0] is None else " in this region")))
             out.append(self.distributor_without_sales())
             return out
         self.first, self.last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
         self.months = pd.date_range(self.first, self.last, freq="MS")
-        county_line = self.q(f"""
-            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
-            FROM {self.own} GROUP BY ALL""")
         county_line["date"] = pd.to_datetime(county_line["date"])
         line_total = self.line_total
         self.series_stats(line_total)
@@ -257,11 +289,8 @@ class _Checker:
 
     def missing_and_shift(self, county_line: pd.DataFrame, line_total: pd.DataFrame) -> pd.DataFrame:
         n_m = len(self.months)
-        mat = county_line.pivot_table(index=["county_id", "product_line"], columns="date", values="volume",
-                                      aggfunc="sum").reindex(columns=self.months)
-        vol = mat.to_numpy(dtype=float, copy=True)
+        keys, vol = _grid(county_line, ["county_id", "product_line"], "volume", self.months)
         vol[vol <= 0] = np.nan
-        keys = mat.index.to_frame(index=False)
         present = ~np.isnan(vol)
         first = present.argmax(axis=1)
         last = n_m - 1 - present[:, ::-1].argmax(axis=1)
@@ -285,9 +314,9 @@ class _Checker:
             f"no own sales of this product line in {d:%Y-%m}, inside the series' span" for d in missing["date"]
         ]
         # level shift on the county's share of the line's total (removes season and common shocks)
-        tot = line_total.pivot_table(index="product_line", columns="date", values="volume",
-                                     aggfunc="sum").reindex(columns=self.months)
-        tot = tot.reindex(keys["product_line"]).to_numpy(dtype=float)
+        lines, tot = _grid(line_total, ["product_line"], "volume", self.months)
+        at = pd.Index(lines["product_line"]).get_indexer(keys["product_line"])
+        tot = np.where((at >= 0)[:, None], tot[np.maximum(at, 0)] if len(tot) else np.nan, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(tot > 0, vol / tot, np.nan)
         w = _SHIFT_WINDOW
@@ -303,7 +332,7 @@ class _Checker:
                 ks = np.arange(w, n_m - w + 1)
                 before_med, after_med = med_w[:, ks - w], med_w[:, ks]
                 before_mean, after_mean = mean_w[:, ks - w], mean_w[:, ks]
-                rest = np.stack([np.nanmedian(share[:, k:], axis=1) for k in ks], axis=1)
+                rest = _suffix_nanmedian(share, ks)
             limit = (1 - _SHIFT_FALL) * before_med
             hit = (after_med < limit) & (rest < limit) & (before_med > 0)
             score = np.where(hit, 1 - after_mean / before_mean, -np.inf)
@@ -428,12 +457,8 @@ class _Checker:
             WHERE st.med > 0 AND st.n >= 3 GROUP BY ALL""")
         if rows.empty:
             return _frame()
-        rows["date"] = pd.to_datetime(rows["date"])
-        q = rows.pivot_table(index="county_id", columns="date", values="q", aggfunc="sum").reindex(
-            columns=self.months)
-        n = rows.pivot_table(index="county_id", columns="date", values="n", aggfunc="sum").reindex(
-            columns=self.months)
-        qv = q.to_numpy(dtype=float, copy=True)
+        counties, qv = _grid(rows, ["county_id"], "q", self.months)
+        _, nv = _grid(rows, ["county_id"], "n", self.months)
         pad = np.full((len(qv), 1), np.nan)
         prev = np.concatenate([pad, qv[:, :-1]], axis=1)
         nxt = np.concatenate([qv[:, 1:], pad], axis=1)
@@ -441,15 +466,15 @@ class _Checker:
             warnings.simplefilter("ignore", RuntimeWarning)
             neigh = np.nanmean(np.stack([prev, nxt]), axis=0)
             ratio = qv / neigh
-        hit = (ratio >= _DUP_RATIO) & (n.to_numpy(dtype=float) >= _DUP_MIN_ROWS)
+        hit = (ratio >= _DUP_RATIO) & (nv >= _DUP_MIN_ROWS)
         c_i, m_i = np.nonzero(np.nan_to_num(hit, nan=0.0).astype(bool))
         out = _frame(pd.DataFrame({
-            "region_id": q.index.to_numpy()[c_i], "date": self.months[m_i], "value": ratio[c_i, m_i],
+            "region_id": counties["county_id"].to_numpy()[c_i], "date": self.months[m_i], "value": ratio[c_i, m_i],
             "expected": 1.0,
         }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
         out["message"] = [
             f"the typical row of {d:%Y-%m} is {x:.1f}x its level in the neighbouring months "
-            f"({int(k)} rows): uploaded twice?" for d, x, k in zip(out["date"], out["value"], n.to_numpy()[c_i, m_i])
+            f"({int(k)} rows): uploaded twice?" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
         ]
         return out
 

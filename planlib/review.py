@@ -134,11 +134,48 @@ class RegionReview:
 
 
 def _quarterly(monthly: pd.DataFrame) -> pd.DataFrame:
-    q = monthly.assign(quarter=(monthly["month"] - 1) // 3 + 1)
-    g = q.groupby(["year", "quarter"], as_index=False)[["volume", "revenue"]].sum()
-    prev = g.groupby("quarter")["revenue"].shift(1)
-    g["revenue_yoy"] = g["revenue"] / prev.where(prev > 0) - 1.0
-    return g
+    ky, years = analysis._codes(monthly["year"])
+    kq, quarters = analysis._codes((monthly["month"] - 1) // 3 + 1)
+    (cy, cq), (volume, revenue), _ = analysis._group_sums(
+        [ky, kq], [len(years), len(quarters)], [monthly["volume"], monthly["revenue"]]
+    )
+    # against the same quarter of the previous year on record
+    yoy = analysis._ratio(revenue, analysis._previous(revenue, cq, cy)) - 1.0
+    return pd.DataFrame(
+        {"year": years.take(cy), "quarter": quarters.take(cq), "volume": volume, "revenue": revenue, "revenue_yoy": yoy}
+    )
+
+
+#: The text keys of the sales rows that the sections group by.
+_KEYS = ("grain", "region_id", "sku", "channel", "brand", "terminal_id", "distributor_id")
+
+
+def _as_text(frame: pd.DataFrame, **columns: pd.Series) -> pd.DataFrame:
+    """The frame with its categorical columns back as text (their categories' type), or as given."""
+    for c in frame.columns:
+        s = frame[c]
+        if c not in columns and isinstance(s.dtype, pd.CategoricalDtype):
+            text = s.cat.categories.array.take(np.asarray(s.cat.codes), allow_fill=True)
+            columns[c] = pd.Series(text, index=s.index, name=c)
+    return frame.assign(**columns)
+
+
+def _relabel(values: pd.Series, mapping, default: str | None = None) -> pd.Series:
+    """``values.map(mapping).fillna(default)`` as a categorical, looked up once per distinct value."""
+    codes, labels, _ = analysis._mapped_codes(values, mapping)
+    if default is not None and (codes < 0).any():
+        if default not in labels:
+            labels = labels.append(pd.Index([default]))
+        codes = np.where(codes < 0, labels.get_loc(default), codes)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=values.index, name=values.name)
+
+
+def _active_by_year(monthly: pd.DataFrame, column: str) -> pd.Series:
+    """Distinct values of ``column`` (terminals, distributors) with rows in each year."""
+    ky, years = analysis._codes(monthly["year"])
+    kc, values = analysis._codes(monthly[column])
+    (cy, _), _, _ = analysis._group_sums([ky, kc], [len(years), len(values)])
+    return pd.Series(np.bincount(cy, minlength=len(years)), index=years)
 
 
 def _composition_shift(comp: dict[str, pd.DataFrame], years: tuple[int, ...]) -> pd.DataFrame:
@@ -147,15 +184,22 @@ def _composition_shift(comp: dict[str, pd.DataFrame], years: tuple[int, ...]) ->
     if len(years) < 2:
         return pd.DataFrame(columns=cols)
     y0, y1 = years[0], years[-1]
-    parts = []
+    dims, values, first, last = [], [], [], []
     for dim, frame in comp.items():
-        s = frame.groupby([dim, "year"])["share"].sum().unstack("year")
-        first = s[y0] if y0 in s else 0.0
-        last = s[y1] if y1 in s else 0.0
-        part = pd.DataFrame({"share_first": first, "share_last": last}).fillna(0.0)
-        part["change"] = part["share_last"] - part["share_first"]
-        parts.append(part.rename_axis("value").reset_index().assign(dimension=dim))
-    return pd.concat(parts, ignore_index=True)[cols]
+        kv, labels = analysis._codes(frame[dim])
+        ok = kv >= 0
+        kv, yrs = kv[ok], frame["year"].to_numpy()[ok]
+        share = np.nan_to_num(frame["share"].to_numpy(dtype="float64")[ok])  # a missing share counts 0
+        shown = np.flatnonzero(np.bincount(kv, minlength=len(labels)))
+        dims += [dim] * len(shown)
+        values.append(labels.take(shown))
+        first.append(np.bincount(kv, weights=np.where(yrs == y0, share, 0.0), minlength=len(labels))[shown])
+        last.append(np.bincount(kv, weights=np.where(yrs == y1, share, 0.0), minlength=len(labels))[shown])
+    first, last = np.concatenate(first), np.concatenate(last)
+    value = values[0].append(values[1:])
+    return pd.DataFrame(
+        {"dimension": dims, "value": value, "share_first": first, "share_last": last, "change": last - first}
+    )
 
 
 def review_region(
@@ -186,17 +230,18 @@ def review_region(
     RegionReview
     """
     region = data.region
-    # split the rows by grain once: every later filter on a province's rows is a full copy
-    month_rows = analysis.at_grain(data.sales, "month")
-    month_rows = month_rows.assign(
-        year=month_rows["date"].dt.year.astype("int64"),
-        product_line=month_rows["sku"].map(data.products.set_index("sku")["product_line"]),
-    )
-    week_rows = analysis.at_grain(data.sales, "week")
-    monthly = analysis.monthly_sales(month_rows, data.products)
+    # the sections read the rows with their text keys as categories: each key is hashed
+    # once here rather than in every section's group-by, and filters copy codes, not text
+    sales = data.sales.assign(**{c: analysis._categorical(data.sales[c]) for c in _KEYS if c in data.sales})
+    line_of = data.products.set_index("sku")["product_line"]
+    rows = analysis.at_grain(sales, "month")
+    rows = rows.assign(year=rows["date"].dt.year.astype("int64"), product_line=_relabel(rows["sku"], line_of))
+    week_rows = analysis.at_grain(sales, "week")
+    own = analysis.monthly_sales(rows, data.products)
+    monthly = _as_text(own, product_line=analysis._lookup(own["sku"], line_of))
     years = tuple(sorted(monthly["year"].unique().tolist()))
     last = years[-1] if years else None
-    yearly = analysis.yearly_summary(monthly)
+    yearly = analysis.yearly_summary(own)
     cagr = (
         analysis.cagr(float(yearly["revenue"].iloc[0]), float(yearly["revenue"].iloc[-1]), len(yearly) - 1)
         if len(yearly) >= 2
@@ -205,19 +250,20 @@ def review_region(
     idx = analysis.indices(yearly.set_index("year")["revenue"]) if not yearly.empty else pd.DataFrame()
     terminal_class = data.terminals.set_index("terminal_id")["terminal_class"]
     spec = data.products.set_index("sku")["spec"]
-    dims = monthly.assign(
-        channel=monthly["channel"].map(CHANNELS).fillna(monthly["channel"]),
-        spec=monthly["sku"].map(spec).fillna("—"),
-        terminal_class=monthly["terminal_id"].map(terminal_class).fillna("未指定"),
+    dims = own.assign(
+        channel=_relabel(own["channel"], lambda c: CHANNELS.get(c, c)),
+        spec=_relabel(own["sku"], spec, default="—"),
+        terminal_class=_relabel(own["terminal_id"], terminal_class, default="未指定"),
     )
     comp = {d: analysis.composition(dims, d) for d in ("product_line", "spec", "channel", "terminal_class")}
     names = {r: tree.name(r) for r in tree.subtree(region)}
     names.update(dict(zip(data.terminals["terminal_id"], data.terminals["name"])))
 
     # related ratios: expense / sales, revenue per terminal and per distributor
-    exp_year = data.expenses.assign(year=pd.to_datetime(data.expenses["date"]).dt.year).groupby("year")["amount"].sum()
-    active_t = monthly.dropna(subset=["terminal_id"]).groupby("year")["terminal_id"].nunique()
-    active_d = monthly.dropna(subset=["distributor_id"]).groupby("year")["distributor_id"].nunique()
+    ke, exp_years = analysis._codes(pd.to_datetime(data.expenses["date"]).dt.year)
+    (ce,), (amount,), _ = analysis._group_sums([ke], [len(exp_years)], [data.expenses["amount"]])
+    exp_year = pd.Series(amount, index=exp_years.take(ce))
+    active_t, active_d = (_active_by_year(own, col) for col in ("terminal_id", "distributor_id"))
     related = yearly[["year", "revenue"]].assign(
         expenses=lambda f: f["year"].map(exp_year).fillna(0.0),
         terminals=lambda f: f["year"].map(active_t).fillna(0).astype("int64"),
@@ -236,25 +282,27 @@ def review_region(
     # children without category data (e.g. townships, where the market is recorded by county) have no share
     if data.market["region_id"].isin(list(child_map)).any():
         share_child = competition.market_share(
-            month_rows, data.market, data.products, by="region", group_map=child_map
+            rows, data.market, data.products, by="region", group_map=child_map
         )
         share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
     else:
-        share_child = competition.market_share(month_rows.iloc[0:0], data.market.iloc[0:0], data.products, by="region", group_map={})
-    share_line = competition.market_share(month_rows, data.market, data.products, by="product_line")
-    brands = competition.brand_growth(month_rows)
+        share_child = competition.market_share(
+            rows.iloc[0:0], data.market.iloc[0:0], data.products, by="region", group_map={}
+        )
+    share_line = competition.market_share(rows, data.market, data.products, by="product_line")
+    brands = competition.brand_growth(rows)
     comp_acts = data.activities[data.activities["brand"] != OWN_BRAND]
     if last is not None:
         comp_acts = comp_acts[pd.to_datetime(comp_acts["end_date"]).dt.year >= last - 1]
     comp_acts = comp_acts.sort_values("start_date", ascending=False).reset_index(drop=True)
 
     if last is not None:
-        dist = competition.distributor_review(month_rows, data.distributors, year=last)
+        dist = competition.distributor_review(rows, data.distributors, year=last)
         conc = competition.concentration(dist.set_index("distributor_id")["own_volume"])
         county = {r: tree.ancestor_at(r, "county") or r for r in set(data.terminals["region_id"])}
         groups = data.terminals.set_index("terminal_id")["region_id"].map(county)
         classes = terminals.terminal_classes(
-            monthly, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
+            own, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
         )
     else:
         dist = pd.DataFrame(columns=["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_share",
@@ -262,7 +310,7 @@ def review_region(
         conc = competition.concentration(pd.Series(dtype="float64"))
         classes = pd.DataFrame(columns=["terminal_id", "name", "channel", "recorded_class", "revenue", "share",
                                         "cum_share", "computed_class", "mismatch"])  # fmt: skip
-    cov = terminals.coverage(monthly, data.terminals)
+    cov = terminals.coverage(own, data.terminals)
 
     # growth points: child areas, channels, core terminals
     units = []
@@ -286,10 +334,10 @@ def review_region(
         )
     if last is not None:
         mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
-        ch = growth.channel_capacity(month_rows, mvol, year=last)
+        ch = growth.channel_capacity(rows, mvol, year=last)
         ch["name"] = ch["unit_id"].map(analysis.channel_label)
         units.append(ch)
-        units.append(growth.terminal_capacity(monthly, data.terminals, year=last))
+        units.append(growth.terminal_capacity(own, data.terminals, year=last))
     units = [u for u in units if not u.empty]
     points = (
         growth.rank_growth_points(pd.concat(units, ignore_index=True), capture_rate=capture_rate)
@@ -300,13 +348,13 @@ def review_region(
     )
 
     effects = (
-        analysis.factor_substitution_by(monthly, years[-2], years[-1])
+        analysis.factor_substitution_by(own, years[-2], years[-1])
         if len(years) >= 2
         else pd.DataFrame(columns=["group", "effect", "amount", "share_of_change"])
     )
-    ratios = spend.expense_ratios(data.expenses, monthly)
+    ratios = spend.expense_ratios(data.expenses, own)
     margin_rate = float(yearly["gross_margin_rate"].iloc[-1]) if not yearly.empty else 0.0
-    region_months = spend.subtree_months(monthly, tree, region)
+    region_months = spend.subtree_months(own, tree, region)
     control = data.control if data.control is not None else region_months.loc[region]
     lift = spend.activity_lift(
         data.activities,
@@ -330,15 +378,15 @@ def review_region(
         monthly=monthly,
         yearly=yearly,
         cagr=cagr,
-        quarterly=_quarterly(monthly),
+        quarterly=_quarterly(own),
         revenue_indices=idx,
         composition=comp,
         composition_shift=_composition_shift(comp, years),
         related_ratios=related,
         core_weekly=weekly,
         holiday_uplift=uplift,
-        seasonal_calendar=analysis.seasonal_profile(monthly, align="calendar"),
-        seasonal_festival=analysis.seasonal_profile(monthly, align="spring_festival"),
+        seasonal_calendar=analysis.seasonal_profile(own, align="calendar"),
+        seasonal_festival=analysis.seasonal_profile(own, align="spring_festival"),
         share_by_child=share_child,
         share_by_line=share_line,
         brands=brands,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planlib.analysis import _codes, _group_sums, _ratio
 from planlib.schemas import CATEGORIES, OWN_BRAND
 
 __all__ = ["expense_ratios", "activity_lift", "subtree_months"]
@@ -36,16 +37,25 @@ def expense_ratios(expenses: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFram
     -----
     ratio = Σ amount / Σ own revenue of the year; NaN when revenue is zero.
     """
-    e = expenses.assign(year=pd.to_datetime(expenses["date"]).dt.year.astype("int64"))
-    g = e.groupby(["year", "category"], as_index=False)["amount"].sum()
-    total = g.groupby("year", as_index=False)["amount"].sum().assign(category="全部")
-    g = pd.concat([g, total], ignore_index=True)
-    rev = monthly.groupby("year")["revenue"].sum()
-    g["revenue"] = g["year"].map(rev).fillna(0.0)
-    g["ratio"] = g["amount"] / g["revenue"].where(g["revenue"] > 0)
-    order = {c: i for i, c in enumerate((*CATEGORIES, "全部"))}
-    g = g.assign(_o=g["category"].map(order).fillna(99)).sort_values(["year", "_o"], kind="mergesort")
-    return g.drop(columns="_o").reset_index(drop=True)
+    ky, years = _codes(pd.to_datetime(expenses["date"]).dt.year.astype("int64"))
+    kc, categories = _codes(expenses["category"])
+    (cy, cc), (amount,), _ = _group_sums([ky, kc], [len(years), len(categories)], [expenses["amount"]])
+    # the year's total ('全部') is the sum of its categories
+    (ty,), (total,), _ = _group_sums([cy], [len(years)], [amount])
+    ry, rev_years = _codes(monthly["year"])
+    (cr,), (rev,), _ = _group_sums([ry], [len(rev_years)], [monthly["revenue"]])
+    year = years.take(np.concatenate([cy, ty]))
+    category = categories.take(cc).append(pd.Index(["全部"] * len(ty), dtype=categories.dtype))
+    amount = np.concatenate([amount, total])
+    at = rev_years.take(cr).get_indexer(year)
+    revenue = np.where(at >= 0, rev[np.maximum(at, 0)] if len(rev) else 0.0, 0.0)
+    # by year, then the categories in their catalogue order with the total last (others after it)
+    rank = {c: i for i, c in enumerate((*CATEGORIES, "全部"))}
+    order = np.lexsort((np.array([rank.get(c, 99) for c in category], dtype="float64"), year.to_numpy()))
+    return pd.DataFrame({
+        "year": year.take(order), "category": category.take(order), "amount": amount[order],
+        "revenue": revenue[order], "ratio": _ratio(amount, revenue)[order],
+    })  # fmt: skip
 
 
 def activity_lift(
@@ -93,21 +103,27 @@ def activity_lift(
     """
     cols = ["activity_id", "region_id", "kind", "start_date", "end_date", "cost", "window_revenue",
             "baseline_revenue", "lift", "extra_margin", "roi", "paid"]  # fmt: skip
-    own = activities[(activities["brand"] == OWN_BRAND) & activities["cost"].fillna(0).gt(0)]
-    own = own[own["region_id"].isin(region_months.index)]
+    measured = (activities["brand"] == OWN_BRAND) & activities["cost"].fillna(0).gt(0)
+    measured &= activities["region_id"].isin(region_months.index)
+    own = activities[measured.to_numpy()]
     if own.empty or region_months.empty:
         return pd.DataFrame(columns=cols)
     months = pd.DatetimeIndex(region_months.columns)
-    pos = {m: i for i, m in enumerate(months)}
     values = region_months.to_numpy(dtype="float64")
     ctrl = control.reindex(months).to_numpy(dtype="float64")
     row_of = {r: i for i, r in enumerate(region_months.index)}
-    starts = pd.to_datetime(own["start_date"]).dt.to_period("M").dt.to_timestamp()
-    ends = pd.to_datetime(own["end_date"]).dt.to_period("M").dt.to_timestamp()
+    # the column of each activity's first and last month (a column that is not a month start never matches)
+    exact = months == months.to_period("M").to_timestamp()
+    pos = {m: i for i, (m, ok) in enumerate(zip(_month_number(months.to_numpy()), exact)) if ok}
+    starts = _month_number(pd.to_datetime(own["start_date"]).to_numpy())
+    ends = _month_number(pd.to_datetime(own["end_date"]).to_numpy())
     rows = []
-    for act, m0, m1 in zip(own.itertuples(index=False), starts, ends):
+    for act_id, region_id, kind, start, end, cost, m0, m1 in zip(
+        own["activity_id"].tolist(), own["region_id"].tolist(), own["kind"].tolist(), own["start_date"].tolist(),
+        own["end_date"].tolist(), own["cost"].tolist(), starts, ends,
+    ):  # fmt: skip
         a, b = pos.get(m0), pos.get(m1)
-        r = values[row_of[act.region_id]]
+        r = values[row_of[region_id]]
         if a is None or b is None or a < 3:
             w = base = lift = extra = roi = np.nan
         else:
@@ -116,11 +132,21 @@ def activity_lift(
             base = float(ctrl[a : b + 1].sum()) * pre_r / pre_c if pre_c > 0 else np.nan
             lift = w / base - 1.0 if base and base > 0 else np.nan
             extra = (w - base) * margin_rate if pd.notna(base) else np.nan
-            roi = (extra - act.cost) / act.cost if pd.notna(extra) else np.nan
-        rows.append((act.activity_id, act.region_id, act.kind, act.start_date, act.end_date, float(act.cost),
-                     w, base, lift, extra, roi, bool(pd.notna(roi) and roi > 0)))  # fmt: skip
+            roi = (extra - cost) / cost if pd.notna(extra) else np.nan
+        rows.append((act_id, region_id, kind, start, end, float(cost), w, base, lift, extra, roi,
+                     bool(pd.notna(roi) and roi > 0)))  # fmt: skip
     out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["roi", "activity_id"], ascending=[False, True], na_position="last").reset_index(drop=True)
+    # by return, best first (unmeasured last), then id
+    ids, _ = _codes(out["activity_id"])
+    roi = out["roi"].to_numpy(dtype="float64")
+    order = np.lexsort((np.where(ids < 0, len(ids), ids), -roi, np.isnan(roi)))
+    return out.take(order).reset_index(drop=True)
+
+
+def _month_number(dates: np.ndarray) -> list[int | None]:
+    """Months since 1970 of datetime64 values (None where missing)."""
+    months = dates.astype("datetime64[M]")
+    return [None if np.isnat(m) else int(m.astype(np.int64)) for m in months]
 
 
 def subtree_months(monthly: pd.DataFrame, tree, region: str) -> pd.DataFrame:
@@ -140,13 +166,21 @@ def subtree_months(monthly: pd.DataFrame, tree, region: str) -> pd.DataFrame:
     ids = list(tree.subtree(region))
     if monthly.empty:
         return pd.DataFrame(index=pd.Index(ids, name="region_id"))
-    wide = monthly.pivot_table(index="region_id", columns="date", values="revenue", aggfunc="sum", fill_value=0.0)
-    wide = wide.reindex(ids, fill_value=0.0)
-    values = wide.to_numpy(dtype="float64").copy()
+    kr, regions = _codes(monthly["region_id"])
+    kd, dates = _codes(monthly["date"])
+    kd = np.where(kr >= 0, kd, -1)  # the months of rows with a region, as pivot_table lists them
+    present = np.flatnonzero(np.bincount(kd[kd >= 0], minlength=len(dates)))
+    column = np.full(len(dates), -1)
+    column[present] = np.arange(len(present))
+    row = pd.Index(ids).get_indexer(regions)  # regions outside the subtree are left out
+    (cr, cd), (sums,), _ = _group_sums([kr, kd], [len(regions), len(dates)], [monthly["revenue"]])
+    inside = row[cr] >= 0
+    values = np.zeros((len(ids), len(present)))
+    values[row[cr[inside]], column[cd[inside]]] = sums[inside]
+    columns = pd.DatetimeIndex(dates.take(present), name="date")
     index = {r: i for i, r in enumerate(ids)}
     for r in reversed(ids):  # depth-first order reversed: children before parents
         p = tree.parent(r)
         if r != region and p in index:
             values[index[p]] += values[index[r]]
-    out = pd.DataFrame(values, index=pd.Index(ids, name="region_id"), columns=pd.DatetimeIndex(wide.columns))
-    return out
+    return pd.DataFrame(values, index=pd.Index(ids, name="region_id"), columns=columns)

@@ -5,20 +5,19 @@ the weekly sales of core (A/B) terminals.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from planlib.analysis import abc_classes, at_grain
+from planlib.analysis import _codes, _group_sums, _mapped_codes, abc_classes
 from planlib.calendar import HOLIDAY_WINDOWS, holiday_date
 from planlib.schemas import OWN_BRAND
 
 __all__ = ["terminal_classes", "coverage", "core_weekly", "holiday_uplift"]
 
 
-def _own(sales: pd.DataFrame, grain: str) -> pd.DataFrame:
-    """Own rows of one grain with a terminal; frames already reduced pass through uncopied."""
-    rows = at_grain(sales, grain)
-    keep = (rows["brand"] == OWN_BRAND) & rows["terminal_id"].notna()
-    return rows if bool(keep.all()) else rows[keep]
+def _own_mask(sales: pd.DataFrame, grain: str) -> np.ndarray:
+    """Which rows are own rows of one grain with a terminal (no copy of the rows)."""
+    return ((sales["grain"] == grain) & (sales["brand"] == OWN_BRAND) & sales["terminal_id"].notna()).to_numpy()
 
 
 def terminal_classes(
@@ -55,18 +54,29 @@ def terminal_classes(
         terminal_id, name, channel, recorded_class, revenue, share, cum_share,
         computed_class, mismatch — every terminal of the region, sorted by revenue.
     """
-    rows = _own(sales, "month")
-    rows = rows[pd.to_datetime(rows["date"]).dt.year == year]
-    revenue = rows.groupby("terminal_id")["revenue"].sum().reindex(terminals["terminal_id"], fill_value=0.0)
+    keep = _own_mask(sales, "month") & (pd.to_datetime(sales["date"]).dt.year == year).to_numpy()
+    kt, ids = _codes(sales["terminal_id"])
+    (ct,), (sums,), _ = _group_sums([np.where(keep, kt, -1)], [len(ids)], [sales["revenue"]])
+    revenue = pd.Series(sums, index=ids.take(ct)).reindex(terminals["terminal_id"], fill_value=0.0)
     revenue.index.name = "terminal_id"
-    abc = abc_classes(revenue, thresholds=thresholds, groups=groups).reset_index()
-    abc = abc.sort_values(["value", "terminal_id"], ascending=[False, True], kind="mergesort")
-    out = abc.merge(
-        terminals[["terminal_id", "name", "channel", "terminal_class"]].rename(columns={"terminal_class": "recorded_class"}),
-        on="terminal_id",
-        how="left",
-    ).rename(columns={"value": "revenue", "abc_class": "computed_class"})
-    out["mismatch"] = out["recorded_class"] != out["computed_class"]
+    abc = abc_classes(revenue, thresholds=thresholds, groups=groups)
+    ids = abc.index
+    rank, _ = _codes(ids)
+    order = np.lexsort((np.where(rank < 0, len(rank), rank), -abc["value"].to_numpy()))  # revenue descending, then id
+    abc, ids = abc.take(order), ids.take(order)
+    recorded = terminals[["terminal_id", "name", "channel", "terminal_class"]]
+    if recorded["terminal_id"].is_unique:  # name, channel and class by lookup (a left merge when ids repeat)
+        info = recorded.set_index("terminal_id").reindex(ids)
+        out = pd.DataFrame({
+            "terminal_id": ids.array, "name": info["name"].array, "channel": info["channel"].array,
+            "recorded_class": info["terminal_class"].array, "revenue": abc["value"].array,
+            "share": abc["share"].array, "cum_share": abc["cum_share"].array, "computed_class": abc["abc_class"].array,
+        })  # fmt: skip
+    else:
+        out = abc.rename_axis("terminal_id").reset_index().merge(
+            recorded.rename(columns={"terminal_class": "recorded_class"}), on="terminal_id", how="left"
+        ).rename(columns={"value": "revenue", "abc_class": "computed_class"})
+    out["mismatch"] = (out["recorded_class"] != out["computed_class"]).to_numpy()
     cols = ["terminal_id", "name", "channel", "recorded_class", "revenue", "share", "cum_share", "computed_class", "mismatch"]
     return out[cols]
 
@@ -84,19 +94,23 @@ def coverage(sales: pd.DataFrame, terminals: pd.DataFrame, *, months: int = 3) -
     -----
     coverage = terminals with own sales > 0 in the window / terminals on record.
     """
-    rows = _own(sales, "month")
-    if rows.empty:
-        last = None
-        active_ids: set[str] = set()
-    else:
-        last = pd.to_datetime(rows["date"]).max()
-        start = last - pd.DateOffset(months=months - 1)
-        window = rows[(pd.to_datetime(rows["date"]) >= start) & (rows["volume"] > 0)]
-        active_ids = set(window["terminal_id"])
-    t = terminals.assign(active=terminals["terminal_id"].isin(active_ids))
-    g = t.groupby("terminal_class").agg(terminals=("terminal_id", "size"), active=("active", "sum")).reset_index()
-    total = pd.DataFrame({"terminal_class": ["全部"], "terminals": [len(t)], "active": [int(t["active"].sum())]})
-    g = pd.concat([g, total], ignore_index=True)
+    keep = _own_mask(sales, "month")
+    active = np.zeros(len(terminals), dtype=bool)
+    dates = pd.to_datetime(sales["date"]).to_numpy()
+    known = dates[keep][~np.isnat(dates[keep])]
+    if len(known):
+        start = (pd.Timestamp(known.max()) - pd.DateOffset(months=months - 1)).to_datetime64()
+        window = keep & (dates >= start) & (sales["volume"] > 0).to_numpy()
+        kt, ids = _codes(sales["terminal_id"])
+        bought = ids.take(np.flatnonzero(np.bincount(kt[window & (kt >= 0)], minlength=len(ids))))
+        active = bought.get_indexer(terminals["terminal_id"]) >= 0
+    kc, classes = _codes(terminals["terminal_class"])
+    (cc,), (n_active,), counts = _group_sums([kc], [len(classes)], [active])
+    g = pd.DataFrame({
+        "terminal_class": pd.Index(classes.take(cc)).append(pd.Index(["全部"])),
+        "terminals": np.append(counts, len(terminals)).astype("int64"),
+        "active": np.append(n_active, active.sum()).astype("int64"),
+    })  # fmt: skip
     g["coverage"] = g["active"] / g["terminals"].where(g["terminals"] > 0)
     return g
 
@@ -111,15 +125,19 @@ def core_weekly(sales: pd.DataFrame, terminals: pd.DataFrame, *, classes: tuple[
         date (week start), terminal_class, volume, revenue, terminals (reporting that week).
     """
     core = terminals.loc[terminals["terminal_class"].isin(classes)].set_index("terminal_id")["terminal_class"]
-    rows = _own(sales, "week")
-    cls = rows["terminal_id"].map(core)
-    rows = pd.DataFrame(
-        {"date": rows["date"], "terminal_class": cls, "terminal_id": rows["terminal_id"],
-         "volume": rows["volume"], "revenue": rows["revenue"]}  # fmt: skip
-    ).dropna(subset=["terminal_class"])
-    sums = rows.groupby(["date", "terminal_class"])[["volume", "revenue"]].sum()
-    sums["terminals"] = rows.drop_duplicates(["date", "terminal_class", "terminal_id"]).groupby(["date", "terminal_class"]).size()
-    return sums.reset_index()
+    keep = _own_mask(sales, "week")
+    rows = sales if keep.all() else sales.loc[keep, ["date", "terminal_id", "volume", "revenue"]]
+    kd, dates = _codes(rows["date"])
+    kc, cls, _ = _mapped_codes(rows["terminal_id"], core)
+    kt, ids = _codes(rows["terminal_id"])
+    (cd, cc), (volume, revenue), _ = _group_sums([kd, kc], [len(dates), len(cls)], [rows["volume"], rows["revenue"]])
+    # terminals reporting: distinct (date, class, terminal) cells, counted per (date, class)
+    (td, tc, _), _, _ = _group_sums([kd, kc, kt], [len(dates), len(cls), len(ids)])
+    _, _, reporting = _group_sums([td, tc], [len(dates), len(cls)])
+    return pd.DataFrame({
+        "date": dates.take(cd), "terminal_class": cls.take(cc), "volume": volume, "revenue": revenue,
+        "terminals": reporting.astype("int64"),
+    })  # fmt: skip
 
 
 def holiday_uplift(weekly: pd.DataFrame, *, value: str = "volume") -> pd.DataFrame:
@@ -142,28 +160,35 @@ def holiday_uplift(weekly: pd.DataFrame, *, value: str = "volume") -> pd.DataFra
     (planlib.calendar.HOLIDAY_WINDOWS). baseline_avg is the mean of the year's weeks
     outside every window; uplift = window_avg / baseline_avg − 1.
     """
-    w = weekly.groupby("date")[value].sum().reset_index()
-    w["date"] = pd.to_datetime(w["date"])
-    w["year"] = w["date"].dt.year
-    w["end"] = w["date"] + pd.Timedelta(days=6)
-    rows = []
+    kd, dates = _codes(weekly["date"])
+    (cd,), (sums,), _ = _group_sums([kd], [len(dates)], [weekly[value]])
+    start = pd.DatetimeIndex(pd.to_datetime(dates.take(cd)))
+    values = np.asarray(sums, dtype="float64")
+    years = start.year.to_numpy()
+    start = start.to_numpy()
+    end = start + np.timedelta64(6, "D")
     windows = []
-    for year in sorted(w["year"].unique()):
+    for year in np.unique(years):
         for holiday, (before, after) in HOLIDAY_WINDOWS.items():
             day = pd.Timestamp(holiday_date(holiday, int(year)))
             lo, hi = day - pd.Timedelta(days=before), day + pd.Timedelta(days=after)
-            windows.append((int(year), holiday, lo, hi))
-    in_any = pd.Series(False, index=w.index)
-    for year, holiday, lo, hi in windows:
-        mask = (w["date"] <= hi) & (w["end"] >= lo)
+            windows.append((int(year), holiday, (start <= hi.to_datetime64()) & (end >= lo.to_datetime64())))
+    in_any = np.zeros(len(values), dtype=bool)
+    for _, _, mask in windows:
         in_any |= mask
-    for year, holiday, lo, hi in windows:
-        mask = (w["date"] <= hi) & (w["end"] >= lo)
-        base = w[(w["year"] == year) & ~in_any][value]
-        if not mask.any() or base.empty:
+    rows = []
+    for year, holiday, mask in windows:
+        base = values[(years == year) & ~in_any]
+        if not mask.any() or base.size == 0:
             continue
-        window_avg = float(w.loc[mask, value].mean())
-        baseline = float(base.mean())
+        window_avg = _mean(values[mask])
+        baseline = _mean(base)
         rows.append((year, holiday, int(mask.sum()), window_avg, baseline,
                      window_avg / baseline - 1.0 if baseline > 0 else float("nan")))  # fmt: skip
     return pd.DataFrame(rows, columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"])
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the values present (NaN if none), as ``Series.mean`` computes it."""
+    v = values[~np.isnan(values)]
+    return float(v.sum() / len(v)) if len(v) else float("nan")

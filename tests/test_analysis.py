@@ -168,3 +168,34 @@ def test_factor_substitution_by_matches_the_item_by_item_chain():
         ref = analysis.factor_substitution(part[part["year"] == 2024], part[part["year"] == 2025])
         got = out[out["group"] == group].set_index("effect")["amount"]
         assert got.to_dict() == pytest.approx(ref.set_index("effect")["amount"].to_dict(), abs=1e-9)
+
+
+# -- grouping on codes ------------------------------------------------------------------------
+
+
+def test_group_sums_equal_pandas_group_by_for_text_and_categorical_keys():
+    rng = np.random.default_rng(3)
+    n = 500
+    frame = pd.DataFrame({
+        "line": pd.Series(rng.choice(["白酒", "保健酒", "啤酒", None], n), dtype="str"),
+        "year": rng.integers(2021, 2026, n),
+        "volume": np.where(rng.random(n) < 0.1, np.nan, rng.random(n) * 100),
+        "count": rng.integers(0, 5, n),
+    })  # fmt: skip
+    expected = frame.groupby(["line", "year"])[["volume", "count"]].sum()
+    for line in (frame["line"], analysis._categorical(frame["line"])):
+        (kl, lines), (ky, years) = analysis._codes(line), analysis._codes(frame["year"])
+        (cl, cy), (volume, count), rows = analysis._group_sums(
+            [kl, ky], [len(lines), len(years)], [frame["volume"], frame["count"]]
+        )
+        index = pd.MultiIndex.from_arrays([lines.take(cl), years.take(cy)], names=["line", "year"])
+        got = pd.DataFrame({"volume": volume, "count": count}, index=index)
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-12)  # missing keys dropped, int sums stay int
+        assert rows.tolist() == frame.groupby(["line", "year"]).size().tolist()
+
+
+def test_lookup_equals_map_for_text_and_categorical_keys():
+    keys = pd.Series(["S1", None, "S2", "S9", "S1"], dtype="str")
+    for mapping in ({"S1": "白酒", "S2": "保健酒"}, pd.Series({"S1": 1.5, "S2": 2.0}), {}):
+        for k in (keys, analysis._categorical(keys)):
+            pd.testing.assert_series_equal(analysis._lookup(k, mapping), keys.map(mapping))

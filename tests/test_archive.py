@@ -16,6 +16,7 @@ from planlib import archive
 from planlib.archive import ImportReport, import_files, init_archive, load_table
 from planlib.errors import DataError
 from planlib.schemas import TABLE_ORDER
+from tests.conftest import write_tiny_archive
 
 # A tiny company: CN (hq) -> GD (province) -> SZ (city) -> NS (county) -> YH (township),
 # one distributor in SZ, terminal T1 in NS (via D1), T2 in YH (direct), skus 0755 and NA
@@ -595,3 +596,10 @@ def test_import_files_rejects_xlsx_formulas_without_saved_values(arc, tmp_path):
     assert got[["row", "field"]].values.tolist() == [["2", "revenue"]]
     assert got["reason"].iloc[0].startswith("a formula without a saved value")
     assert sales(arc)["sku"].tolist() == ["NA"]
+
+
+def test_load_table_filters_regions_by_id_not_by_the_range_between_them(tmp_path):
+    path = write_tiny_archive(tmp_path / "t.duckdb")
+    got = load_table(path, "sales", region_ids=["K3", "K1"], columns=["region_id"])
+    assert set(got["region_id"]) == {"K1"}  # K2 lies between K1 and K3 but was not asked for
+    assert load_table(path, "sales", region_ids=[]).empty

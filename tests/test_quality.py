@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -237,3 +239,22 @@ def test_check_archive_region_scope_reads_only_the_subtree_but_keeps_archive_wid
     assert sorted(errors["check"]) == ["duplicate_rows", "unit_price", "volume_without_revenue"]
     k2 = quality.check_archive(path, region_id="K2", tree=tree)
     assert k2[k2["severity"] == "error"].empty
+
+
+def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
+    months = pd.date_range("2024-01-01", periods=8, freq="MS")
+    frame = pd.DataFrame({
+        "county_id": ["K2", "K1", "K1", "K2", "K1", "K1"],
+        "product_line": ["白酒", "白酒", "保健酒", "白酒", "白酒", "保健酒"],
+        "date": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01", "2024-08-01", "2024-05-01", "2024-07-01"]),
+        "volume": [3.0, 4.0, np.nan, 6.0, 2.0, 9.0],
+    })  # fmt: skip
+    keys, grid = quality._grid(frame, ["county_id", "product_line"], "volume", months)
+    ref = frame.pivot_table(index=["county_id", "product_line"], columns="date", values="volume", aggfunc="sum")
+    ref = ref.reindex(columns=months)
+    np.testing.assert_array_equal(grid, ref.to_numpy())
+    assert list(keys.itertuples(index=False, name=None)) == ref.index.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN suffixes give NaN
+        expected = np.stack([np.nanmedian(grid[:, k:], axis=1) for k in range(1, 7)], axis=1)
+        np.testing.assert_array_equal(quality._suffix_nanmedian(grid, np.arange(1, 7)), expected)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planlib import archive, demo, review
+from planlib import analysis, archive, competition, demo, review, spend, terminals
 from tests.conftest import write_tiny_archive
 
 
@@ -86,3 +86,32 @@ def test_load_region_data_keeps_the_analysis_window(demo_archive):
         assert sorted(frame["date"].dt.year.unique()) == [2024, 2025]
     rv = review.review_region(data, tree)
     assert rv.years == (2024, 2025)
+
+
+def test_review_sections_equal_the_functions_on_the_text_rows(demo_archive):
+    """The review groups categorical copies of the rows; its tables are the functions' on the rows as read."""
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    data = review.load_region_data(path, tree, tree.at_level("city")[0])
+    rv = review.review_region(data, tree)
+    rows = data.sales[data.sales["grain"] == "month"]
+    rows = rows.assign(
+        year=rows["date"].dt.year.astype("int64"),
+        product_line=rows["sku"].map(data.products.set_index("sku")["product_line"]),
+    )
+    monthly = analysis.monthly_sales(rows, data.products)
+    last = rv.years[-1]
+    pairs = {
+        "monthly": (rv.monthly, monthly),
+        "yearly": (rv.yearly, analysis.yearly_summary(monthly)),
+        "composition": (rv.composition["product_line"], analysis.composition(monthly, "product_line")),
+        "factor_effects": (rv.factor_effects, analysis.factor_substitution_by(monthly, rv.years[-2], last)),
+        "share_by_line": (rv.share_by_line, competition.market_share(rows, data.market, data.products)),
+        "brands": (rv.brands, competition.brand_growth(rows)),
+        "distributors": (rv.distributors, competition.distributor_review(rows, data.distributors, year=last)),
+        "coverage": (rv.coverage, terminals.coverage(monthly, data.terminals)),
+        "core_weekly": (rv.core_weekly, terminals.core_weekly(data.sales[data.sales["grain"] == "week"], data.terminals)),
+        "expense_ratios": (rv.expense_ratios, spend.expense_ratios(data.expenses, monthly)),
+    }
+    for name, (got, expected) in pairs.items():
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=name)

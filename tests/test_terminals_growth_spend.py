@@ -144,3 +144,16 @@ def test_terminal_capacity_with_no_core_terminals_is_empty():
     sales = _own([("2025-03-01", "T1", 60.0)])
     out = growth.terminal_capacity(sales, TERMINALS.iloc[0:0], year=2025)
     assert out.empty and list(out.columns)[:4] == ["kind", "unit_id", "name", "capacity"]
+
+
+def test_terminal_capacity_peer_is_the_group_by_quantile():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(0, 25))
+        cls = pd.Series(rng.choice(["A", "B", None], n), dtype="str")
+        channel = pd.Series(rng.choice(["supermarket", "restaurant"], n), dtype="str")
+        volume = rng.choice([0.0, 1.0, 2.5, 7.0, np.nan], n) * rng.random(n)
+        frame = pd.DataFrame({"c": cls, "h": channel, "v": volume})
+        q = frame.groupby(["c", "h"])["v"].quantile(0.75).rename("q")
+        expected = frame[["c", "h"]].merge(q, left_on=["c", "h"], right_index=True, how="left")["q"].to_numpy()
+        np.testing.assert_array_equal(growth._group_quantile(volume, [cls, channel], 0.75), expected)
