@@ -33,12 +33,14 @@ import os
 import tempfile
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import maximum_flow
@@ -123,20 +125,247 @@ class AllocationHistory:
     names: Mapping[str, str] = field(default_factory=dict)
 
 
-def _cat(codes, categories) -> pd.Categorical:
-    """A categorical from integer codes (-1 = missing) and its categories, without string work."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(categories, dtype=object))
+def _cat_dtype(categories) -> pd.CategoricalDtype:
+    """A categorical dtype over ``categories`` (object strings), validated once and shared by every frame."""
+    return pd.CategoricalDtype(pd.Index(categories, dtype=object))
 
 
-def _dense_long(values: np.ndarray, labels: list, names: list[str], revenue: np.ndarray) -> pd.DataFrame:
-    """Non-zero cells of dense volume/revenue arrays as a long frame (labels: categories or a DatetimeIndex)."""
-    nz = np.nonzero((values != 0) | (revenue != 0))
+def _dense_long(values: np.ndarray, revenue: np.ndarray, labels: list, names: list[str]) -> pd.DataFrame:
+    """Non-zero cells of dense volume/revenue arrays as a long frame (labels: categorical dtypes or a DatetimeIndex)."""
+    flat = np.flatnonzero((values != 0) | (revenue != 0))
     data = {}
-    for name, lab, ix in zip(names, labels, nz):
-        data[name] = lab[ix] if isinstance(lab, pd.DatetimeIndex) else _cat(ix, lab)
-    data["volume"] = values[nz]
-    data["revenue"] = revenue[nz]
+    for name, lab, ix in zip(names, labels, np.unravel_index(flat, values.shape)):
+        if isinstance(lab, pd.DatetimeIndex):
+            data[name] = lab.to_numpy()[ix]
+        else:
+            data[name] = pd.Categorical.from_codes(ix, dtype=lab)
+    data["volume"] = values.ravel()[flat]
+    data["revenue"] = revenue.ravel()[flat]
     return pd.DataFrame(data)
+
+
+def _sums(key: np.ndarray, volume: np.ndarray, revenue: np.ndarray, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Volume and revenue summed by flat cell ``key`` into dense arrays of ``shape``."""
+    size = int(np.prod(shape))
+    return np.bincount(key, volume, size).reshape(shape), np.bincount(key, revenue, size).reshape(shape)
+
+
+def _sorted_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """Integer codes (-1 = missing) of a text column over its sorted distinct values, and those values."""
+    enc = column.combine_chunks().dictionary_encode()
+    values = enc.dictionary.to_pylist()
+    order = sorted(range(len(values)), key=values.__getitem__)
+    rank = np.empty(len(values) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(values))
+    rank[-1] = -1  # a missing value (index -1) stays -1
+    idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return rank[idx], [values[i] for i in order]
+
+
+def _agg_ints(agg: pa.Table, col: str) -> np.ndarray:
+    return np.asarray(agg.column(col).to_numpy(), dtype=np.int64)
+
+
+def _agg_floats(agg: pa.Table, col: str) -> np.ndarray:
+    """A float column of the aggregate (no nulls: coalesced in SQL); NaN or inf sums count as 0, as before."""
+    x = np.asarray(agg.column(col).to_numpy(), dtype=float)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x)
+    return x
+
+
+def _terminal_codes(terms: pa.Table) -> tuple[np.ndarray, list, np.ndarray]:
+    """
+    Per terminal (in ``terms`` order) its class's code among the sorted classes (-1: none),
+    those classes, and per terminal 0 (class A), 1 (B) or -1 (any other).
+    """
+    t_ci, cls_all = _sorted_codes(terms.column("terminal_class"))
+    ab_code = np.full(len(cls_all) + 1, -1, dtype=np.int64)  # last entry: a missing class
+    for j, c in enumerate(("A", "B")):
+        if c in cls_all:
+            ab_code[cls_all.index(c)] = j
+    return t_ci, cls_all, ab_code[t_ci]
+
+
+# last year's own monthly sales by region, month, channel, terminal class code and A/B terminal
+_HISTORY_SQL = """
+    WITH pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
+    SELECT r.ri, s.date, s.channel, coalesce(t.ci, -1) AS ci, coalesce(t.ti, -1) AS ti,
+           sum(s.volume) AS v, sum(s.revenue) AS r
+    FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+         JOIN pmap p ON p.sku = s.sku
+         LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
+    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
+    GROUP BY ALL
+"""
+# both years' own monthly sales by region, month and product line
+_PRODUCT_LINE_SQL = """
+    WITH pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
+    SELECT r.ri, s.date, p.li, sum(s.volume) AS v, sum(s.revenue) AS r
+    FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+         JOIN pmap p ON p.sku = s.sku
+    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $end
+    GROUP BY ALL
+"""
+
+
+def _query_with(cur, tables: dict[str, pa.Table], sql: str, params: dict) -> pa.Table:
+    """Run ``sql`` on the cursor with Arrow code tables registered under their names, then close it."""
+    try:
+        for name, table in tables.items():
+            cur.register(name, table)
+        return cur.sql(sql, params=params).to_arrow_table()
+    finally:
+        for name in tables:
+            try:
+                cur.unregister(name)
+            except Exception:  # pragma: no cover - not registered after an early failure
+                pass
+        cur.close()
+
+
+def _read_history(con, scope: list, plan_year: int, pool: ThreadPoolExecutor):
+    """
+    What :func:`load_allocation_history` is built from: the products (pandas), the
+    terminals (Arrow, by terminal_id) with their codes (:func:`_terminal_codes`), and two
+    aggregates of the own monthly sales of the regions in ``scope`` (Arrow): ``agg``, last
+    year's by region code ``ri``, ``date``, channel, class code ``ci`` and A/B terminal
+    ``ti`` (-1 where none); and ``agg_pl``, both years' by ``ri``, ``date`` and product
+    line code ``li``, a Future: it is run on ``pool`` (its own cursor) once ``agg`` is
+    read, so DuckDB computes it while Python builds the frames from ``agg``.
+    """
+    first, last = plan_year - 2, plan_year - 1
+    cur = con.cursor()
+    try:
+        prod = cur.sql("SELECT sku, product_line, unit_price, unit_variable_cost FROM products").df()
+        terms = cur.sql(
+            "SELECT terminal_id, name, region_id, terminal_class FROM terminals ORDER BY terminal_id"
+        ).to_arrow_table()
+    finally:
+        cur.close()
+    lines = sorted(prod["product_line"].dropna().unique().tolist())
+    codes = _terminal_codes(terms)
+    t_ci, t_ab = codes[0], codes[2]
+    # code tables registered from Arrow: DuckDB knows their size and joins them cheaply
+    regions = pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32())})
+    line_codes = pa.table({"product_line": pa.array(lines, pa.string()), "li": pa.array(range(len(lines)), pa.int32())})
+    term_codes = pa.table({
+        "terminal_id": terms.column("terminal_id"),
+        "ci": pa.array(t_ci, pa.int32(), mask=t_ci < 0),
+        "ti": pa.array(np.arange(terms.num_rows), pa.int32(), mask=t_ab < 0),
+    })
+    params = {"own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
+              "end": dt.date(plan_year, 1, 1)}
+    agg = _query_with(con.cursor(), {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_terms": term_codes},
+                      _HISTORY_SQL, {k: params[k] for k in ("own", "ly", "end")})
+    # product lines (and the first year's months): a second, smaller aggregate -- cheaper for
+    # DuckDB than a FILTER sum per line and measure in the one above -- computed while the
+    # caller turns ``agg`` into frames
+    agg_pl = pool.submit(_query_with, con.cursor(), {"_alloc_regions": regions, "_alloc_lines": line_codes},
+                         _PRODUCT_LINE_SQL, {k: params[k] for k in ("own", "start", "end")})
+    return prod, terms, codes, agg, agg_pl
+
+
+def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.Table, codes, agg: pa.Table,
+                    agg_pl: Future) -> AllocationHistory:
+    """
+    The frames of :class:`AllocationHistory` from :func:`_read_history`'s tables: bincounts
+    of integer codes, no string work (the product-line aggregate ``agg_pl`` is a Future,
+    waited for last). Each frame is built in its own function, so its dense arrays are
+    freed before the next one is made.
+    """
+    first = plan_year - 2
+    lines = sorted(prod["product_line"].dropna().unique().tolist())
+    t_ci, cls_all, t_ab = codes
+    nr, nt = len(scope), terms.num_rows
+    reg_dtype = _cat_dtype(scope)
+    months24 = pd.DatetimeIndex([pd.Timestamp(first + y, m, 1) for y in range(2) for m in range(1, 13)])
+    months12 = months24[12:]
+
+    def month_index(table: pa.Table) -> np.ndarray:
+        """Month 0-23 of the two years, from the few distinct dates."""
+        dcodes, dates = pd.factorize(np.asarray(table.column("date").to_numpy(), dtype="datetime64[D]"))
+        dates = pd.DatetimeIndex(dates)
+        return ((dates.year.to_numpy() - first) * 12 + dates.month.to_numpy() - 1).astype(np.int64)[dcodes]
+
+    # last year: region x month x a dimension's values
+    reg, mi = _agg_ints(agg, "ri"), month_index(agg) - 12
+    v, r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
+    key12 = reg * 12 + mi
+
+    def by(dim: str, dim_codes: np.ndarray, values: list) -> pd.DataFrame:
+        ok = np.flatnonzero(dim_codes >= 0)
+        n = len(values)
+        return _dense_long(*_sums(key12[ok] * n + dim_codes[ok], v[ok], r[ok], (nr, 12, n)),
+                           [reg_dtype, months12, _cat_dtype(values)], ["region_id", "month", dim])
+
+    chan, chan_u = _sorted_codes(agg.column("channel"))
+    channels = by("channel", chan, chan_u)
+    del chan
+    # terminal classes: the classes of last year's rows, in sorted order
+    ci = _agg_ints(agg, "ci")
+    present = np.flatnonzero(np.bincount(ci[ci >= 0], minlength=len(cls_all)) > 0)
+    recode = np.full(len(cls_all) + 1, -1, dtype=np.int64)
+    recode[present] = np.arange(len(present))
+    terminal_classes = by("terminal_class", recode[ci], [cls_all[j] for j in present])
+    term_u = terms.column("terminal_id").to_numpy(zero_copy_only=False)
+
+    def terminal_lines() -> pd.DataFrame:
+        """A/B per terminal (ti set), C/D per region."""
+        ti = _agg_ints(agg, "ti")
+        ab = np.flatnonzero(ti >= 0)
+        t_v, t_r = _sums(ti[ab] * 12 + mi[ab], v[ab], r[ab], (nt, 12))
+        t_reg = np.full(nt, -1, dtype=np.int64)
+        t_reg[ti[ab]] = reg[ab]  # the region the terminal's sales are recorded in
+        ab_t, ab_m = np.nonzero((t_v != 0) | (t_r != 0))
+        cd = np.flatnonzero((ti < 0) & (ci >= 0))
+        c_v, c_r = _sums(key12[cd], v[cd], r[cd], (nr, 12))
+        cd_reg, cd_m = np.nonzero((c_v != 0) | (c_r != 0))
+        n_cd = len(cd_reg)
+        return pd.DataFrame({
+            "terminal_id": pd.Categorical.from_codes(np.concatenate([ab_t, np.full(n_cd, -1)]),
+                                                     dtype=_cat_dtype(term_u)),
+            "terminal_class": pd.Categorical.from_codes(np.concatenate([t_ab[ab_t], np.full(n_cd, 2)]),
+                                                        dtype=pd.CategoricalDtype(["A", "B", CD_LINE])),
+            "region_id": pd.Categorical.from_codes(np.concatenate([t_reg[ab_t], cd_reg]), dtype=reg_dtype),
+            "month": months12.to_numpy()[np.concatenate([ab_m, cd_m])],
+            "volume": np.concatenate([t_v[ab_t, ab_m], c_v[cd_reg, cd_m]]),
+            "revenue": np.concatenate([t_r[ab_t, ab_m], c_r[cd_reg, cd_m]]),
+        })
+
+    terminals = terminal_lines()
+    del ci
+
+    # last, from the aggregate DuckDB has been computing meanwhile: last year's product
+    # lines, and region x month of both years (the first year's summed over the lines)
+    pl = agg_pl.result()
+    nl = len(lines)
+    p_reg, p_mi = _agg_ints(pl, "ri"), month_index(pl)
+    p_v, p_r = _agg_floats(pl, "v"), _agg_floats(pl, "r")
+    p_ly = np.flatnonzero(p_mi >= 12)
+    pk = (p_reg[p_ly] * 12 + p_mi[p_ly] - 12) * nl + _agg_ints(pl, "li")[p_ly]
+    pl_v, pl_r = _sums(pk, p_v[p_ly], p_r[p_ly], (nr, 12, nl))
+    product_lines = _dense_long(pl_v.astype(float, copy=False), pl_r.astype(float, copy=False),
+                                [reg_dtype, months12, _cat_dtype(lines)], ["region_id", "month", "product_line"])
+    p_fy = np.flatnonzero(p_mi < 12)
+    monthly = _dense_long(*_sums(np.concatenate([p_reg[p_fy] * 24 + p_mi[p_fy], reg * 24 + 12 + mi]),
+                                 np.concatenate([p_v[p_fy], v]), np.concatenate([p_r[p_fy], r]), (nr, 24)),
+                          [reg_dtype, months24], ["region_id", "month"])
+    del reg, mi, v, r, key12
+
+    in_scope = pc.and_(pc.is_in(terms.column("region_id"), value_set=pa.array(scope, pa.string())),
+                       pa.array(t_ab >= 0))
+    tl = terms.filter(in_scope).to_pandas()
+    names = dict(zip(term_u, terms.column("name").to_pylist()))
+    own = prod[prod["unit_variable_cost"].notna()]
+    own = own if len(own) else prod
+    unit_prices = own.groupby("product_line")["unit_price"].mean().rename("unit_price")
+    return AllocationHistory(
+        plan_year=plan_year, monthly=monthly, product_lines=product_lines, channels=channels,
+        terminal_classes=terminal_classes, terminals=terminals,
+        terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
+        unit_prices=unit_prices, names=names,
+    )
 
 
 def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int) -> AllocationHistory:
@@ -157,7 +386,8 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     Returns
     -------
     AllocationHistory
-        Text columns are categoricals (cheap on national data).
+        Text columns are categoricals (cheap on national data); the categories of
+        ``channel`` and ``terminal_class`` are sorted.
 
     Raises
     ------
@@ -168,152 +398,32 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
 
     Notes
     -----
-    One scan of the sales table (own brand, ``grain = 'month'``: weekly rows repeat the
-    monthly ones), joined to small code tables for region, terminal and product line and
-    grouped by region, month, and -- last year only -- channel, terminal class and A/B
-    terminal, with one volume/revenue pair per product line (``FILTER``). Grouping on
-    integer codes keeps the national archive (15M sales rows) to about a second; every
-    frame of :class:`AllocationHistory` is then a dense ``bincount`` of that result.
+    Two aggregations of the sales table (own brand, ``grain = 'month'``: weekly rows
+    repeat the monthly ones), joined to small code tables for region, terminal and product
+    line registered from Arrow: last year's by region, month, channel, terminal class and
+    A/B terminal (about 900k groups on the national archive, 15M sales rows); and both
+    years' by region, month and product line (the first year's months are its sums).
+    Two plain sums per group cost DuckDB much less than one pass with a ``FILTER`` sum
+    per product line and measure; the second runs on a worker thread (its own cursor)
+    while this one builds the other frames from the first. Every key but the channel is
+    an integer code made in Python from the tree and the terminals table, so the results
+    (fetched as Arrow) need no string work; every frame of :class:`AllocationHistory` is
+    then a dense ``bincount`` of them, its text columns categoricals over dtypes built
+    once.
     """
     tree.check(root)
     plan_year = int(plan_year)
-    first, last = plan_year - 2, plan_year - 1
     scope = list(tree.subtree(root))
-    with _Open(archive) as con:
-        cur = con.cursor()
-        try:
-            prod = cur.sql("SELECT sku, product_line, unit_price, unit_variable_cost FROM products").df()
-            lines = sorted(prod["product_line"].dropna().unique().tolist())
-            terms = cur.sql(
-                "SELECT terminal_id, name, region_id, terminal_class FROM terminals ORDER BY terminal_id"
-            ).to_arrow_table()
-            pivot = "".join(
-                f", sum(s.volume) FILTER (WHERE p.li = {i}) AS v{i}, sum(s.revenue) FILTER (WHERE p.li = {i}) AS r{i}"
-                for i in range(len(lines))
+    # the worker runs the product-line aggregate while this thread builds the other frames;
+    # leaving the block waits for it, then closes the archive (if opened here)
+    with _Open(archive) as con, ThreadPoolExecutor(max_workers=1) as pool:
+        prod, terms, codes, agg, agg_pl = _read_history(con, scope, plan_year, pool)
+        if agg.num_rows == 0 and agg_pl.result().num_rows == 0:
+            raise DataError(
+                f"no own monthly sales for {root} in {plan_year - 2}–{plan_year - 1}: import sales for the two years "
+                f"before the plan year {plan_year}"
             )
-            # code tables registered from Arrow: DuckDB knows their size and joins them cheaply
-            cur.register("_alloc_regions", pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32())}))
-            cur.register("_alloc_lines", pa.table({"product_line": pa.array(lines, pa.string()),
-                                                   "li": pa.array(range(len(lines)), pa.int32())}))
-            sql = f"""
-                WITH tmap AS (SELECT terminal_id, terminal_class,
-                                     (row_number() OVER (ORDER BY terminal_id) - 1)::INTEGER AS ti FROM terminals),
-                     pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
-                SELECT r.ri, ((year(s.date) - $first) * 12 + month(s.date) - 1)::INTEGER AS mi,
-                       CASE WHEN s.date >= $ly THEN s.channel END AS channel,
-                       CASE WHEN s.date >= $ly THEN t.terminal_class END AS terminal_class,
-                       CASE WHEN s.date >= $ly AND t.terminal_class IN ('A', 'B') THEN t.ti END AS ti,
-                       sum(s.volume) AS v, sum(s.revenue) AS r{pivot}
-                FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
-                     JOIN pmap p ON p.sku = s.sku
-                     LEFT JOIN tmap t ON t.terminal_id = s.terminal_id
-                WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $end
-                GROUP BY ALL
-            """
-            agg = cur.sql(sql, params={
-                "first": first, "own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
-                "end": dt.date(plan_year, 1, 1),
-            }).to_arrow_table()
-        finally:
-            for name in ("_alloc_regions", "_alloc_lines"):
-                try:
-                    cur.unregister(name)
-                except Exception:  # pragma: no cover - not registered after an early failure
-                    pass
-            cur.close()
-    if agg.num_rows == 0:
-        raise DataError(
-            f"no own monthly sales for {root} in {first}–{last}: import sales for the two years "
-            f"before the plan year {plan_year}"
-        )
-
-    def ints(col: str) -> np.ndarray:
-        return np.asarray(agg.column(col).combine_chunks().fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-    def floats(col: str) -> np.ndarray:
-        return np.nan_to_num(np.asarray(agg.column(col).to_numpy(zero_copy_only=False), dtype=float))
-
-    def codes(col: str):
-        enc = agg.column(col).combine_chunks().dictionary_encode()
-        idx = np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return idx, np.asarray(enc.dictionary.to_pylist(), dtype=object)
-
-    reg_u = np.asarray(scope, dtype=object)
-    nr = len(reg_u)
-    reg, mi, ti = ints("ri"), ints("mi"), ints("ti")
-    chan, chan_u = codes("channel")
-    cls, cls_u = codes("terminal_class")
-    v, r = floats("v"), floats("r")
-    months24 = pd.DatetimeIndex([pd.Timestamp(first + y, m, 1) for y in range(2) for m in range(1, 13)])
-    months12 = months24[12:]
-
-    key = reg * 24 + mi
-    mv = np.bincount(key, v, nr * 24).reshape(nr, 24)
-    mr = np.bincount(key, r, nr * 24).reshape(nr, 24)
-    monthly = _dense_long(mv, [reg_u, months24], ["region_id", "month"], mr)
-
-    ly_rows = mi >= 12
-    key12 = (reg * 12 + mi - 12)[ly_rows]
-
-    def by_dim(dim_codes: np.ndarray, n_vals: int, vv: np.ndarray, rr: np.ndarray):
-        dc = dim_codes[ly_rows]
-        ok = dc >= 0
-        kk = key12[ok] * n_vals + dc[ok]
-        size = nr * 12 * n_vals
-        return (np.bincount(kk, vv[ly_rows][ok], size).reshape(nr, 12, n_vals),
-                np.bincount(kk, rr[ly_rows][ok], size).reshape(nr, 12, n_vals))
-
-    nl = len(lines)
-    pl_v = np.zeros((nr, 12, nl))
-    pl_r = np.zeros((nr, 12, nl))
-    for i in range(nl):
-        pl_v[:, :, i] = np.bincount(key12, floats(f"v{i}")[ly_rows], nr * 12).reshape(nr, 12)
-        pl_r[:, :, i] = np.bincount(key12, floats(f"r{i}")[ly_rows], nr * 12).reshape(nr, 12)
-    product_lines = _dense_long(pl_v, [reg_u, months12, np.asarray(lines, dtype=object)],
-                                ["region_id", "month", "product_line"], pl_r)
-    ch_v, ch_r = by_dim(chan, len(chan_u), v, r)
-    channels = _dense_long(ch_v, [reg_u, months12, chan_u], ["region_id", "month", "channel"], ch_r)
-    cl_v, cl_r = by_dim(cls, len(cls_u), v, r)
-    terminal_classes = _dense_long(cl_v, [reg_u, months12, cls_u], ["region_id", "month", "terminal_class"], cl_r)
-
-    # terminal lines: A/B per terminal (ti set), C/D per region
-    term_u = np.asarray(terms.column("terminal_id").to_pylist(), dtype=object)
-    t_class = np.asarray(terms.column("terminal_class").to_pylist(), dtype=object)
-    nt = len(term_u)
-    ab_rows = ly_rows & (ti >= 0)
-    cd_rows = ly_rows & (ti < 0) & (cls >= 0)
-    tk = ti[ab_rows] * 12 + mi[ab_rows] - 12
-    t_v = np.bincount(tk, v[ab_rows], nt * 12).reshape(nt, 12)
-    t_r = np.bincount(tk, r[ab_rows], nt * 12).reshape(nt, 12)
-    t_reg = np.full(nt, -1, dtype=np.int64)
-    t_reg[ti[ab_rows]] = reg[ab_rows]  # the region the terminal's sales are recorded in
-    ab = _dense_long(t_v, [term_u, months12], ["terminal_id", "month"], t_r)
-    tcodes = ab["terminal_id"].cat.codes.to_numpy()
-    ab["terminal_class"] = _cat(pd.Index(["A", "B"]).get_indexer(t_class[tcodes]), ["A", "B"])
-    ab["region_id"] = _cat(t_reg[tcodes], reg_u)
-    ck = reg[cd_rows] * 12 + mi[cd_rows] - 12
-    c_v = np.bincount(ck, v[cd_rows], nr * 12).reshape(nr, 12)
-    c_r = np.bincount(ck, r[cd_rows], nr * 12).reshape(nr, 12)
-    cd = _dense_long(c_v, [reg_u, months12], ["region_id", "month"], c_r)
-    cd["terminal_id"] = _cat(np.full(len(cd), -1), term_u)
-    cd["terminal_class"] = _cat(np.full(len(cd), -1), ["A", "B"])
-    cols = ["terminal_id", "terminal_class", "region_id", "month", "volume", "revenue"]
-    terminals = pd.concat([ab[cols], cd[cols]], ignore_index=True)
-    terminals["terminal_class"] = terminals["terminal_class"].cat.add_categories([CD_LINE]).fillna(CD_LINE)
-
-    tl = terms.to_pandas()
-    in_scope = tl["region_id"].isin(set(scope)) & tl["terminal_class"].isin(["A", "B"])
-    tl = tl[in_scope].reset_index(drop=True)
-    names = dict(zip(term_u, terms.column("name").to_pylist()))
-    own = prod[prod["unit_variable_cost"].notna()]
-    own = own if len(own) else prod
-    unit_prices = own.groupby("product_line")["unit_price"].mean().rename("unit_price")
-    return AllocationHistory(
-        plan_year=plan_year, monthly=monthly, product_lines=product_lines, channels=channels,
-        terminal_classes=terminal_classes, terminals=terminals,
-        terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
-        unit_prices=unit_prices, names=names,
-    )
+        return _history_frames(plan_year, scope, prod, terms, codes, agg, agg_pl)
 
 
 # ---------------------------------------------------------------------------------------
@@ -663,8 +773,12 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         if cap is not None and potential is not None:
             known = potential.reindex(kids).dropna()
             kid_cap = (known * cap // unit * unit) if len(known) else None
-        split = constrain_split(target[rid], shares, last_year=ly if floor is not None else None, floor=floor,
-                                cap=kid_cap, holds=kid_holds or None, unit=unit)
+        try:
+            split = constrain_split(target[rid], shares, last_year=ly if floor is not None else None, floor=floor,
+                                    cap=kid_cap, holds=kid_holds or None, unit=unit)
+        except SplitError as exc:
+            raise SplitError(f"splitting {rid} ({tree.name(rid)}, target {target[rid]:,}) over its children: {exc}; "
+                             "loosen split.floor / split.cap / split.holds for it") from None
         target.update({k: int(v) for k, v in split.items()})
     out = pd.DataFrame(frame_ids, columns=["region_id", "parent_id", "level", "target"])
     out["target"] = out["target"].astype(np.int64)
