@@ -1287,6 +1287,8 @@ def import_files(
                     pending.append((tmp, final))
                     _rejects_frame(p, issues).to_csv(tmp, index=False, encoding="utf-8-sig")
                 results.append((p, len(new), len(unchanged), len(rejected_rows), final))
+            if table in ("sales", "products"):
+                refresh_summaries(con)  # in the same transaction: never stale after an import
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -1305,3 +1307,45 @@ def import_files(
         for p, imported, unchanged, rejected, final in results
     )
     return ImportReport(table=table, archive=archive_path, files=reports)
+
+
+# ---------------------------------------------------------------------------------------
+# Summaries kept beside the facts
+# ---------------------------------------------------------------------------------------
+SKU_MONTHS_TABLE = "planlib_sku_months"
+_SKU_MONTHS_KEY = "sku_months_sales_rows"
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """
+    Rebuild the archive's small summary of own monthly sales by SKU (``planlib_sku_months``).
+
+    The data-quality check needs the product lines' monthly totals over the whole archive
+    for every region it checks; this keeps them beside the facts, so checking one county
+    does not scan every sales row. Called inside the import's transaction (and by the demo
+    builder); :func:`sku_months` trusts it only while the sales table still has the row
+    count it was built from.
+    """
+    con.execute(f"""CREATE OR REPLACE TABLE {SKU_MONTHS_TABLE} AS
+        SELECT sku, date, sum(volume) AS volume FROM sales
+        WHERE grain = 'month' AND brand = '{OWN_BRAND}' GROUP BY sku, date""")
+    rows = con.execute("SELECT count(*) FROM sales").fetchone()[0]
+    con.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR, value VARCHAR)")
+    con.execute(f"DELETE FROM {META_TABLE} WHERE key = ?", [_SKU_MONTHS_KEY])
+    con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?)", [_SKU_MONTHS_KEY, str(rows)])
+
+
+def sku_months_fresh(con: duckdb.DuckDBPyConnection) -> bool:
+    """
+    Whether ``planlib_sku_months`` exists and was built from the sales table as it is.
+
+    Fresh means the sales table still has the row count the summary was built from; rows
+    added or removed outside ``planlib archive import`` make it stale, and readers then
+    aggregate the sales table themselves.
+    """
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if SKU_MONTHS_TABLE not in tables or META_TABLE not in tables:
+        return False
+    stored = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", [_SKU_MONTHS_KEY]).fetchone()
+    rows = con.execute("SELECT count(*) FROM sales").fetchone()[0]
+    return stored is not None and stored[0] == str(rows)

@@ -1252,6 +1252,9 @@ def build_demo(
             finally:
                 bar.close()
             builder.finish()
+            from planlib.archive import refresh_summaries
+
+            refresh_summaries(con)
             counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLE_ORDER}
             con.execute("CHECKPOINT")
         finally:

@@ -202,9 +202,15 @@ class _Checker:
         con.register(self.rmap_name, self.rmap)
         # the product lines' monthly totals over the WHOLE archive (the season and the level
         # shift's denominator are national), aggregated by SKU first: one cheap scan
+        # (the archive keeps them by SKU in planlib_sku_months, refreshed by every import)
+        from planlib.archive import SKU_MONTHS_TABLE, sku_months_fresh
+
+        stored = sku_months_fresh(con)
+        src_a = (f"SELECT sku, date, volume FROM {SKU_MONTHS_TABLE}" if stored else
+                 f"SELECT sku, date, sum(volume) AS volume FROM sales WHERE grain = 'month' "
+                 f"AND brand = '{OWN_BRAND}' GROUP BY sku, date")
         self.line_total = self.q(f"""
-            WITH a AS (SELECT sku, date, sum(volume) AS volume FROM sales
-                       WHERE grain = 'month' AND brand = '{OWN_BRAND}' GROUP BY sku, date)
+            WITH a AS ({src_a})
             SELECT coalesce(p.product_line, '?') AS product_line, a.date, sum(a.volume) AS volume
             FROM a LEFT JOIN products p ON p.sku = a.sku GROUP BY ALL""")
         self.line_total["date"] = pd.to_datetime(self.line_total["date"])

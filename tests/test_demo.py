@@ -80,7 +80,9 @@ def test_build_demo_counts_in_expected_ranges(built):
 
 def test_build_demo_meta_row(built):
     _, con = built
-    assert con.execute("SELECT key, value FROM planlib_meta").fetchall() == [("format_version", "1")]
+    rows = dict(con.execute("SELECT key, value FROM planlib_meta").fetchall())
+    sales = con.execute("SELECT count(*) FROM sales").fetchone()[0]
+    assert rows == {"format_version": "1", "sku_months_sales_rows": str(sales)}
 
 
 def test_build_demo_every_foreign_key_resolves(built):

@@ -258,3 +258,24 @@ def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN suffixes give NaN
         expected = np.stack([np.nanmedian(grid[:, k:], axis=1) for k in range(1, 7)], axis=1)
         np.testing.assert_array_equal(quality._suffix_nanmedian(grid, np.arange(1, 7)), expected)
+
+
+def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_path):
+    """The summary kept by the import is only a shortcut: findings are identical, and a stale one is ignored."""
+    import duckdb
+
+    from planlib import archive, demo, quality
+
+    path = tmp_path / "d.duckdb"
+    demo.build_demo(path, start_year=2023)
+    con = duckdb.connect(str(path))
+    assert archive.sku_months_fresh(con)
+    with_summary = quality.check_archive(con, region_id="P01C01K01")
+    con.execute(f"DROP TABLE {archive.SKU_MONTHS_TABLE}")
+    assert not archive.sku_months_fresh(con)
+    without = quality.check_archive(con, region_id="P01C01K01")
+    pd.testing.assert_frame_equal(with_summary, without)
+    archive.refresh_summaries(con)
+    con.execute("DELETE FROM sales WHERE rowid IN (SELECT rowid FROM sales LIMIT 5)")
+    assert not archive.sku_months_fresh(con)  # rows removed outside planlib: not trusted
+    con.close()
