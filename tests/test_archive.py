@@ -603,3 +603,21 @@ def test_load_table_filters_regions_by_id_not_by_the_range_between_them(tmp_path
     got = load_table(path, "sales", region_ids=["K3", "K1"], columns=["region_id"])
     assert set(got["region_id"]) == {"K1"}  # K2 lies between K1 and K3 but was not asked for
     assert load_table(path, "sales", region_ids=[]).empty
+
+
+def test_import_files_refreshes_the_sku_months_summary(arc, tmp_path):
+    from planlib import archive
+
+    src = tmp_path / "sales.parquet"
+    pd.DataFrame(
+        {"date": [dt.date(2024, 3, 5), dt.date(2024, 3, 9)], "region_id": ["NS", "NS"], "sku": ["0755", "NA"],
+         "channel": ["supermarket", "supermarket"], "volume": [10, 4], "revenue": [65.5, 20.0]}
+    ).to_parquet(src)
+    import_files(arc, "sales", [src])
+    con = archive.connect(arc)
+    try:
+        assert archive.sku_months_fresh(con)
+        got = con.execute(f"SELECT sku, date, volume FROM {archive.SKU_MONTHS_TABLE} ORDER BY sku").fetchall()
+        assert got == [("0755", dt.date(2024, 3, 1), 10.0), ("NA", dt.date(2024, 3, 1), 4.0)]
+    finally:
+        con.close()
