@@ -965,7 +965,7 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
                      name="potential", dtype="float64")
 
 
-def children_proposals(con, tree, region: str, plan_year: int, *, stretch: float, unit: int = 1,
+def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit: int = 1,
                        path=None) -> tuple[pd.Series, str]:
     """
     The children's own proposals (上行方式): from a proposals file, else their own trend.
@@ -977,8 +977,10 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch: float
     region : str
         The parent; proposals are read for its children.
     plan_year : int
-    stretch : float
-        Added to each child's own baseline when no file is given.
+    stretch : float or mapping
+        Added to each child's own baseline when no file is given: one value, or child id ->
+        its own stretch (its override file's ``targets.stretch``; missing children take
+        the mapping's ``None`` key, else 0).
     unit : int, default 1
         Proposals from the trend are rounded to this unit.
     path : path-like, optional
@@ -1031,7 +1033,8 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch: float
             if econ.monthly.empty:
                 continue
             b = baseline(econ.monthly, plan_year)
-            out[kid] = float(round(b.annual * (1.0 + stretch) / unit) * unit)
+            own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
+            out[kid] = float(round(b.annual * (1.0 + float(own)) / unit) * unit)
     return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
 
 
@@ -1146,6 +1149,7 @@ class RegionTargetView:
     breakdowns: dict
     terminals: pd.DataFrame
     key_terminals: int
+    quarters: pd.DataFrame = None
 
 
 def _growth(target: pd.Series, last: pd.Series) -> pd.Series:
@@ -1173,6 +1177,7 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     -------
     RegionTargetView
         ``months``: month, target_volume, target_revenue, last_year_volume, growth;
+        ``quarters``: the months summed by quarter, with growth and share;
         ``children``: region_id, name, last_year_volume, target_volume, growth, share
         (and potential, beyond_potential when ``potential`` is given);
         ``breakdowns``: dimension -> annual table; ``terminals``: one row per terminal
@@ -1225,7 +1230,12 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         wide["全年"] = wide.sum(axis=1)
         lines = wide.reset_index().sort_values(["terminal_class", "全年"], ascending=[True, False]).reset_index(drop=True)
     key = 0 if terminals is None else int(terminals["terminal_class"].isin(["A", "B"]).sum())
-    return RegionTargetView(region, months, children, breakdowns, lines, key)
+    q = months.assign(quarter=pd.DatetimeIndex(months["month"]).quarter).groupby("quarter", as_index=False)[
+        ["target_volume", "target_revenue", "last_year_volume"]].sum()
+    q["growth"] = _growth(q["target_volume"], q["last_year_volume"])
+    t = q["target_volume"].sum()
+    q["share"] = q["target_volume"] / t if t > 0 else np.nan
+    return RegionTargetView(region, months, children, breakdowns, lines, key, q)
 
 
 def key_figures(kinds: pd.DataFrame, plan_year: int) -> list[tuple[str, str]]:

@@ -63,6 +63,21 @@ class Workbook:
             raise ParamsError("these params have no plan file to resolve the whole plan from")
         return params.load_plan(self.params.source_files[0], region=None, scenario=self.scenario, tree=self.tree)
 
+    def stretches(self, regions) -> dict:
+        """
+        Each region's own ``targets.stretch`` (its override file merged), and under the
+        ``None`` key this region's, for the children's bottom-up proposals.
+        """
+        from planlib import params
+
+        out: dict = {None: float(self.params.targets.stretch)}
+        folder = self.params.region_overrides
+        for r in regions:
+            if folder is not None and (Path(folder) / f"{r}.yaml").is_file() and self.params.source_files:
+                p = params.load_plan(self.params.source_files[0], region=r, scenario=self.scenario, tree=self.tree)
+                out[r] = float(p.targets.stretch)
+        return out
+
     @property
     def title(self) -> str:
         """Region path and plan, e.g. '总部 / 山东省 · demo-2027'."""

@@ -185,3 +185,19 @@ def test_bottom_up_gap_children_without_a_proposal_keep_top_down():
     assert np.isnan(rows.loc["K2", "gap"])
     assert rows.loc["合计", "reconciled"] == 1000 and rows.loc["合计", "gap"] == 300
     assert "甲" in targets.gap_reading(gap, "file")
+
+
+def test_children_proposals_take_each_childs_own_stretch(tiny):
+    con, tree, _ = tiny
+    flat, _ = targets.children_proposals(con, tree, "C1", PLAN_YEAR, stretch=0.0)
+    own, _ = targets.children_proposals(con, tree, "C1", PLAN_YEAR, stretch={None: 0.0, "K1": 0.5})
+    assert own["K1"] == pytest.approx(round(flat["K1"] * 1.5), abs=1)
+    assert own["K2"] == flat["K2"]
+
+
+def test_region_view_quarters_sum_the_months():
+    from tests.test_targets import _plan_table, _tree
+
+    view = targets.region_view(_plan_table(), _tree(), "C1")
+    assert view.quarters["target_volume"].sum() == view.months["target_volume"].sum()
+    assert view.quarters["quarter"].tolist() == [1]

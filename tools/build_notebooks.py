@@ -178,6 +178,7 @@ if view.months.empty:
 else:
     display(plots.target_months(view.months, title="月度目标与去年 Monthly target against last year"))
     display(report.show_table(view.months, caption="月度目标 Monthly targets", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(view.quarters, caption="季度目标 Quarterly targets", labels=report.LABELS, formats=report.FORMATS))
     display(report.note("月度分解按计划年春节日期对齐的季节曲线；各月合计恰等于全年目标。"))"""),
         md("## 3. 下级分解 Children"),
         code("""\
@@ -193,7 +194,7 @@ else:
 if view.children.empty:
     display(report.note("没有下级计划单位 — no planned children to compare with."))
 else:
-    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.params.targets.stretch, unit=wb.params.targets.unit, path=wb.params.split.proposals)
+    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals)
     gap = targets.bottom_up_gap(view.children, proposals, method=wb.params.split.reconcile, weight=wb.params.split.reconcile_weight, unit=wb.params.targets.unit)
     display(report.show_table(gap, caption=f"上下差距（协调方式：{wb.params.split.reconcile}）Gap to bottom-up", labels=report.LABELS, formats=report.FORMATS))
     display(report.note(targets.gap_reading(gap, source)))"""),
