@@ -941,7 +941,8 @@ def load_results(run_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     res = Path(run_dir) / "results"
     path = res / RESULTS_BUDGET
     if not path.exists():
-        raise ParamsError(f"{path}: no budget in this run; the batch writes it before 30_build_budget runs")
+        raise ParamsError(f"{path}: no budget in this run{_step_failure(run_dir, 'budget')}; the batch writes it "
+                          "before 30_build_budget runs")
     return (pd.read_parquet(path), pd.read_parquet(res / RESULTS_REGIONS),
             pd.read_parquet(res / "budget_methods.parquet"))
 
@@ -1197,3 +1198,18 @@ def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"),
                                       "bep_units"])
     out.insert(7, "profit_change", out["profit"] - out["profit"].iloc[0])
     return out
+
+
+def _step_failure(run_dir, step: str) -> str:
+    """', because the <step> step failed: <error>' from the run's manifest, or ''."""
+    import json
+
+    try:
+        manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for s in manifest.get("plan_steps", []):
+        if s.get("step") == step and s.get("status") == "failed" and s.get("error"):
+            e = s["error"]
+            return f", because the plan's {step} step failed: {e.get('ename', '')}: {e.get('evalue', '')}"
+    return ""

@@ -681,6 +681,18 @@ class Budget(_Section):
     activities: tuple[Activity, ...] = ()
     items: dict[Category, dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Line]] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _methods_fit_their_categories(self) -> "Budget":
+        only = {"objective_task": ("channel",), "marginal": ("labour",), "input_output": ("media", "promotion")}
+        bad = [f"{c}: {m} (only for {', '.join(only[m])})" for c, m in self.methods.items()
+               if m in only and c not in only[m]]
+        listed = {a.category for a in self.activities}
+        bad += [f"{c}: zero_based needs activities of category {c} in budget.activities"
+                for c, m in self.methods.items() if m == "zero_based" and c not in listed]
+        if bad:
+            raise ValueError("methods that do not apply: " + "; ".join(bad))
+        return self
+
 
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -1003,6 +1015,8 @@ def _error_text(err: Mapping[str, Any], origin_kind: str) -> str:
     if kind == "missing":
         return f"missing; expected {expected}"
     if kind == "value_error":
+        if ann is not None and _is_model(_strip_annotated(ann)[0]):
+            return f"{err['ctx']['error']}"  # a check across the section's keys: the message names them
         return f"{err['ctx']['error']}; expected {expected}"
     if kind in _GOT_TYPES:
         return f"got {_describe(err['input'])}; expected {expected}"

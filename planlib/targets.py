@@ -1135,7 +1135,10 @@ def load_results(run_dir) -> pd.DataFrame:
 
     path = Path(run_dir) / "results" / RESULTS_TARGETS
     if not path.exists():
-        raise ParamsError(f"{path}: no targets in this run; the batch writes them before 20_split_targets runs")
+        from planlib.costing import _step_failure
+
+        raise ParamsError(f"{path}: no targets in this run{_step_failure(run_dir, 'targets')}; the batch writes them "
+                          "before the notebooks run")
     return pd.read_parquet(path)
 
 

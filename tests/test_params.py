@@ -573,3 +573,14 @@ def test_load_plan_unknown_split_method_lists_the_valid_ones(tmp_path):
         load_plan(plan)
     (line,) = errors_of(exc)
     assert "split.method" in line and "gut_feeling" in line and "proportion_averages" in line
+
+
+def test_budget_methods_that_do_not_fit_their_category_are_params_errors(tmp_path):
+    from planlib.params import Budget
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=r"labour: objective_task \(only for channel\)"):
+        Budget(methods={"labour": "objective_task"})
+    with pytest.raises(ValidationError, match="promotion: zero_based needs activities of category promotion"):
+        Budget(methods={"promotion": "zero_based"})
+    assert Budget(methods={"media": "input_output", "labour": "marginal"}).methods["media"] == "input_output"
