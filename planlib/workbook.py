@@ -130,10 +130,22 @@ def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
     if isinstance(value, dict):
         for k in sorted(value):
             _flatten(f"{prefix}.{k}" if prefix else str(k), value[k], out)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        for i, v in enumerate(value):  # a list of records (milestones, activities): one row each
+            out.append((f"{prefix}[{i}]", "; ".join(f"{k}: {_plain_text(v[k])}" for k in v)))
     elif isinstance(value, (list, tuple)):
-        out.append((prefix, ", ".join(map(str, value)) if value else "—"))
+        out.append((prefix, ", ".join(map(_plain_text, value)) if value else "—"))
     else:
-        out.append((prefix, "—" if value is None else str(value)))
+        out.append((prefix, _plain_text(value)))
+
+
+def _plain_text(value: Any) -> str:
+    """A value as people write it: no '.0' on whole numbers, '—' for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value)}"
+    return str(value)
 
 
 def assumptions_table(wb: Workbook, *, sections: tuple[str, ...] | None = None) -> pd.DataFrame:

@@ -326,3 +326,14 @@ def test_workbook_plan_params_is_the_plan_without_the_region_override(priced):
 
     wb = open_workbook("P01C01K01", "base", priced["folder"] / "plan.yaml", None, True)
     assert wb.plan_params().region is None and wb.plan_params().budget == wb.params.budget
+
+
+def test_assumptions_table_lists_records_one_row_each_without_trailing_zeros(priced):
+    from planlib.workbook import assumptions_table, open_workbook
+
+    wb = open_workbook("P01C01K01", "base", priced["folder"] / "plan.yaml", None, True)
+    rows = dict(assumptions_table(wb, sections=("year", "budget")).to_numpy().tolist())
+    assert rows["budget.activities[0]"] == "name: 品鉴会; category: promotion; item: premiums; cost: 60000; expected_return: 150000"
+    assert rows["budget.channel.display.A"] == "2400"
+    assert rows["budget.cap_amount"] == "—"
+    assert rows["year"] == "2026"
