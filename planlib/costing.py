@@ -12,8 +12,8 @@ Public names
 PlanBudget      the plan's budget table (DESIGN.md §4), per-region CVP and dual check, methods compared
 plan_budget     price a plan's targets: every unit's budget by the params' methods, capped, phased, consolidated
 region_budget   one region's rows of a PlanBudget, shaped for its report
-write_results   results/budget.parquet (+ regions, methods) and the plan's budget workbook
-export_budget_excel  the workbook: category × month per region, terminal channel fees, CVP and the dual check
+write_results   results/budget.parquet (+ regions, methods) and the budget sheets of the plan's workbook
+export_budget_excel  the sheets: category × month per region, terminal channel fees, CVP and the dual check
 load_results    the run's budget results
 tune_budget     one region's budget re-priced with tuned methods, ratios, cap, price and volume
 key_figures     a region's headline budget figures; dual_reading: its dual check in one sentence
@@ -899,17 +899,31 @@ def write_results(pb: PlanBudget, run_dir, *, plan_id: str, names: dict) -> list
         frame.to_parquet(tmp, index=False)
         tmp.replace(path)
         out.append(path)
-    xlsx = run_dir / f"{plan_id}-budget.xlsx"
+    # the budget's sheets go into the plan's workbook beside the targets' sheets
+    xlsx = run_dir / f"{plan_id}-targets.xlsx"
     out.append(export_budget_excel(pb, xlsx, names=names))
     return out
 
 
 def export_budget_excel(pb: PlanBudget, path, *, names: dict) -> Path:
-    """The budget for people who live in Excel: category × month per region, terminal fees, the dual check."""
+    """
+    The budget for people who live in Excel: category × month per region, terminal fees, the dual check.
+
+    The three sheets (区域×月份 费用, 终端渠道费用, 本量利与双重检查) are added to the workbook at
+    ``path`` when it exists (the plan's targets workbook; sheets of the same name are
+    replaced), else a workbook is created. Written to a copy, then moved into place.
+    """
+    import shutil
+
     path = Path(path)
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     t = pb.table
-    with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+    if path.exists():
+        shutil.copyfile(path, tmp)
+        writer = pd.ExcelWriter(tmp, engine="openpyxl", mode="a", if_sheet_exists="replace")
+    else:
+        writer = pd.ExcelWriter(tmp, engine="openpyxl")
+    with writer as xw:
         wide = t.assign(月=pd.DatetimeIndex(t["month"]).month).pivot_table(
             index=["region_id", "category"], columns="月", values="amount", aggfunc="sum", fill_value=0.0)
         wide.columns = [f"{m}月" for m in wide.columns]
@@ -917,7 +931,7 @@ def export_budget_excel(pb: PlanBudget, path, *, names: dict) -> Path:
         wide = wide.reset_index()
         wide.insert(1, "区域", wide["region_id"].map(names))
         wide["category"] = wide["category"].map(CATEGORY_NAMES_ZH)
-        wide.rename(columns={"region_id": "区域编码", "category": "费用类别"}).to_excel(xw, sheet_name="区域×月份", index=False)
+        wide.rename(columns={"region_id": "区域编码", "category": "费用类别"}).to_excel(xw, sheet_name="费用 区域×月份", index=False)
         term = t[t["terminal_id"].notna()]
         if len(term):
             tw = term.groupby(["region_id", "terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(

@@ -155,7 +155,16 @@ def test_write_results_and_excel(priced, tmp_path):
     t, regions, methods = costing.load_results(tmp_path)
     assert len(t) == len(priced["pb"].table) and t["amount"].sum() == pytest.approx(priced["pb"].table["amount"].sum())
     wb = openpyxl.load_workbook(written[-1], read_only=True)
-    assert wb.sheetnames == ["区域×月份", "终端渠道费用", "本量利与双重检查"]
+    assert wb.sheetnames == ["费用 区域×月份", "终端渠道费用", "本量利与双重检查"]
+    assert written[-1].name == "demo-2026-targets.xlsx"
+    # into the plan's workbook beside the targets' sheets, twice without duplicating
+    from planlib.allocation import export_targets_excel
+
+    export_targets_excel(priced["targets"], written[-1], names=names)
+    costing.write_results(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
+    costing.write_results(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
+    sheets = openpyxl.load_workbook(written[-1], read_only=True).sheetnames
+    assert sheets.count("终端渠道费用") == 1 and "费用 区域×月份" in sheets and len(sheets) > 3
 
 
 def test_region_budget_view_and_children(priced):
