@@ -54,7 +54,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from planlib.errors import ParamsError
+from planlib.errors import ParamsError, PlanlibError
 from planlib.schemas import LEVEL_DEPTH, LEVELS, is_valid_region_id
 
 if TYPE_CHECKING:
@@ -684,13 +684,22 @@ class Budget(_Section):
     @model_validator(mode="after")
     def _methods_fit_their_categories(self) -> "Budget":
         only = {"objective_task": ("channel",), "marginal": ("labour",), "input_output": ("media", "promotion")}
-        bad = [f"{c}: {m} (only for {', '.join(only[m])})" for c, m in self.methods.items()
-               if m in only and c not in only[m]]
+        bad = [f"methods.{c}: {m} does not apply to {c} (only for {', '.join(only[m])})"
+               for c, m in self.methods.items() if m in only and c not in only[m]]
+        from planlib.budget import catalogue  # the item codes, with the company's own (budget.items)
+
+        try:
+            items = catalogue(self.items)
+        except PlanlibError as exc:
+            raise ValueError(f"items: {exc}") from None
+        bad += [f"activities: {a.name} books to {a.category}.{a.item}, not an item of {a.category} "
+                f"(items: {', '.join(items[a.category]['items'])})"
+                for a in self.activities if a.item not in items[a.category]["items"]]
         listed = {a.category for a in self.activities}
-        bad += [f"{c}: zero_based needs activities of category {c} in budget.activities"
+        bad += [f"methods.{c}: zero_based needs activities of category {c} in budget.activities"
                 for c, m in self.methods.items() if m == "zero_based" and c not in listed]
         if bad:
-            raise ValueError("methods that do not apply: " + "; ".join(bad))
+            raise ValueError("; ".join(bad))
         return self
 
 

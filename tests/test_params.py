@@ -579,8 +579,16 @@ def test_budget_methods_that_do_not_fit_their_category_are_params_errors(tmp_pat
     from planlib.params import Budget
     from pydantic import ValidationError
 
-    with pytest.raises(ValidationError, match=r"labour: objective_task \(only for channel\)"):
+    with pytest.raises(ValidationError, match=r"methods.labour: objective_task does not apply to labour \(only for channel\)"):
         Budget(methods={"labour": "objective_task"})
     with pytest.raises(ValidationError, match="promotion: zero_based needs activities of category promotion"):
         Budget(methods={"promotion": "zero_based"})
     assert Budget(methods={"media": "input_output", "labour": "marginal"}).methods["media"] == "input_output"
+
+    from planlib.params import Activity
+
+    with pytest.raises(ValidationError, match=r"activities: 品鉴 books to promotion.tv, not an item of promotion"):
+        Budget(activities=(Activity(name="品鉴", category="promotion", item="tv", cost=1, expected_return=2),))
+    own = Budget(items={"promotion": {"tasting_wine": "品鉴酒"}},
+                 activities=(Activity(name="品鉴", category="promotion", item="tasting_wine", cost=1, expected_return=2),))
+    assert own.activities[0].item == "tasting_wine"

@@ -254,7 +254,8 @@ display(report.note(costing.dual_reading(rb.summary, wb.params.budget.expense_ra
         md("## 2. 选定的预算 The chosen budget"),
         code("""\
 display(report.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别 By category", labels=report.LABELS, formats=report.FORMATS))
-display(report.show_table(rb.by_item.replace({"category": report.CATEGORY_NAMES, "method": report.LABELS}), caption="按费用项目 By item", labels=report.LABELS, formats=report.FORMATS, max_rows=40))"""),
+display(report.show_table(rb.by_item.replace({"category": report.CATEGORY_NAMES, "method": report.LABELS}), caption="按费用项目 By item", labels=report.LABELS, formats=report.FORMATS, max_rows=40))
+display(report.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变（budget.check_tolerance 检查）。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变（budget.check_tolerance 检查）。"))"""),
         md("## 3. 月度分解 Phasing\n\n固定费用（人力、办公）按月平均，其他费用随目标的季节曲线；各月合计恰等于全年。"),
         code("""\
 display(plots.budget_months(rb.months, title="月度费用预算 Budget by month", names=report.CATEGORY_NAMES))
