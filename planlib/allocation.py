@@ -8,7 +8,7 @@ The top-down split (分配方式, DOMAIN.md §2, §5) of one integer volume targ
         └─ root months = round_to_total(total x month shares)
         └─ per level, children x months fitted to (children's totals, parent's months)
            and rounded with both margins exact
-    every region-month ─ product_line / channel / terminal_class breakdowns
+    every region-month ─ product_line / sku / channel / terminal_class / distributor_id breakdowns
     every county-month ─ named A and B terminals, C/D terminals as one line per township
 
 Public names
@@ -66,12 +66,15 @@ __all__ = [
 #: Columns of the targets table (DESIGN.md §4), key columns first, then values and basis.
 TARGET_COLUMNS: tuple[str, ...] = (
     "region_id", "level", "month", "product_line", "sku", "channel", "terminal_class",
-    "terminal_id", "target_volume", "target_revenue", "last_year_volume", "share",
+    "terminal_id", "distributor_id", "target_volume", "target_revenue", "last_year_volume", "share",
 )
 #: The bracketed (breakdown) columns of DESIGN.md §4; all empty on a region-month total row.
-BREAKDOWN_COLUMNS: tuple[str, ...] = ("product_line", "sku", "channel", "terminal_class", "terminal_id")
+BREAKDOWN_COLUMNS: tuple[str, ...] = ("product_line", "sku", "channel", "terminal_class", "terminal_id",
+                                      "distributor_id")
 #: The breakdowns :func:`allocate_plan` writes, besides the totals.
-BREAKDOWNS: tuple[str, ...] = ("product_line", "channel", "terminal_class", "terminal")
+BREAKDOWNS: tuple[str, ...] = ("product_line", "sku", "channel", "terminal_class", "distributor_id", "terminal")
+#: distributor_id of the sales with no distributor (direct supply), one bucket per region-month.
+DIRECT = "直供"
 #: terminal_class of the one line per township holding its C and D terminals.
 CD_LINE = "CD"
 #: Holidays whose date moves between years (lunar); their months are pooled in seeds.
@@ -99,6 +102,10 @@ class AllocationHistory:
         township, as in the sales table) and month, the two full years before the plan year.
     product_lines, channels, terminal_classes : DataFrame
         ``region_id, month, <dimension>, volume, revenue`` for last year.
+    skus, distributors : DataFrame or None
+        The same for ``sku`` and ``distributor_id`` (sales without a distributor under
+        :data:`DIRECT`, so the distributors cover every unit); None (hand-built
+        histories): no such breakdown.
     terminals : DataFrame
         ``terminal_id, terminal_class, region_id, month, volume, revenue`` for last year:
         one line per A or B terminal (``terminal_id`` set, ``terminal_class`` A/B,
@@ -112,6 +119,8 @@ class AllocationHistory:
         fallback for lines with no realised price last year.
     names : Mapping
         Display names of the terminals (terminal_id -> name).
+    sku_prices : Series or None
+        Catalogue ``unit_price`` per SKU, the fallback for SKUs with no realised price.
     """
 
     plan_year: int
@@ -123,6 +132,9 @@ class AllocationHistory:
     terminal_list: pd.DataFrame
     unit_prices: pd.Series
     names: Mapping[str, str] = field(default_factory=dict)
+    skus: pd.DataFrame | None = None
+    distributors: pd.DataFrame | None = None
+    sku_prices: pd.Series | None = None
 
 
 def _cat_dtype(categories) -> pd.CategoricalDtype:
@@ -187,21 +199,30 @@ def _terminal_codes(terms: pa.Table) -> tuple[np.ndarray, list, np.ndarray]:
     return t_ci, cls_all, ab_code[t_ci]
 
 
-# last year's own monthly sales by region, month, channel, terminal class code and A/B terminal
+# last year's own monthly sales by region, month, channel, terminal class code and A/B
+# terminal; and, from the same scan (a second grouping set: the first's keys are null), by
+# region, month and distributor (DIRECT where none)
 _HISTORY_SQL = """
-    WITH pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
-    SELECT r.ri, s.date, s.channel, coalesce(t.ci, -1) AS ci, coalesce(t.ti, -1) AS ti,
-           sum(s.volume) AS v, sum(s.revenue) AS r
-    FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
-         JOIN pmap p ON p.sku = s.sku
-         LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
-    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
-    GROUP BY ALL
+    WITH pmap AS (SELECT p.sku FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line),
+    rows AS (
+        SELECT r.ri, s.date, s.channel, coalesce(t.ci, -1) AS ci, coalesce(t.ti, -1) AS ti,
+               coalesce(s.distributor_id, $direct) AS dist, s.volume, s.revenue
+        FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+             JOIN pmap p ON p.sku = s.sku
+             LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
+        WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
+    )
+    SELECT ri, date, channel, ci, ti, dist, sum(volume) AS v, sum(revenue) AS r
+    FROM rows
+    GROUP BY GROUPING SETS ((ri, date, channel, ci, ti), (ri, date, dist))
 """
-# both years' own monthly sales by region, month and product line
-_PRODUCT_LINE_SQL = """
-    WITH pmap AS (SELECT p.sku, l.li FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line)
-    SELECT r.ri, s.date, p.li, sum(s.volume) AS v, sum(s.revenue) AS r
+# both years' own monthly sales by region, month and SKU code (SKUs of a known product line;
+# the first year's summed over them, si = -1: only its months are needed)
+_SKU_SQL = """
+    WITH pmap AS (SELECT p.sku, k.si FROM products p JOIN _alloc_skus k ON k.sku = p.sku
+                  JOIN _alloc_lines l ON l.product_line = p.product_line)
+    SELECT r.ri, s.date, CASE WHEN s.date >= $ly THEN p.si ELSE -1 END AS si, sum(s.volume) AS v,
+           sum(s.revenue) AS r
     FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
          JOIN pmap p ON p.sku = s.sku
     WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $end
@@ -227,12 +248,14 @@ def _query_with(cur, tables: dict[str, pa.Table], sql: str, params: dict) -> pa.
 def _read_history(con, scope: list, plan_year: int, pool: ThreadPoolExecutor):
     """
     What :func:`load_allocation_history` is built from: the products (pandas), the
-    terminals (Arrow, by terminal_id) with their codes (:func:`_terminal_codes`), and two
-    aggregates of the own monthly sales of the regions in ``scope`` (Arrow): ``agg``, last
-    year's by region code ``ri``, ``date``, channel, class code ``ci`` and A/B terminal
-    ``ti`` (-1 where none); and ``agg_pl``, both years' by ``ri``, ``date`` and product
-    line code ``li``, a Future: it is run on ``pool`` (its own cursor) once ``agg`` is
-    read, so DuckDB computes it while Python builds the frames from ``agg``.
+    terminals (Arrow, by terminal_id) with their codes (:func:`_terminal_codes`), the SKUs
+    of a known product line (sorted), and aggregates of the own monthly sales of the
+    regions in ``scope`` (Arrow): ``agg``, last year's by region code ``ri``, ``date``,
+    channel, class code ``ci`` and A/B terminal ``ti`` (-1 where none); ``agg_dist``, last
+    year's by ``ri``, ``date`` and distributor ``dist`` (the same scan's second grouping
+    set); and ``agg_sku``, both years' by ``ri``, ``date`` and SKU code ``si``, a Future:
+    it is run on ``pool`` (its own cursor) once ``agg`` is read, so DuckDB computes it
+    while Python builds the frames from ``agg``.
     """
     first, last = plan_year - 2, plan_year - 1
     cur = con.cursor()
@@ -249,29 +272,50 @@ def _read_history(con, scope: list, plan_year: int, pool: ThreadPoolExecutor):
     # code tables registered from Arrow: DuckDB knows their size and joins them cheaply
     regions = pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32())})
     line_codes = pa.table({"product_line": pa.array(lines, pa.string()), "li": pa.array(range(len(lines)), pa.int32())})
+    skus = sorted(prod.loc[prod["product_line"].notna(), "sku"].dropna().unique().tolist())
+    sku_codes = pa.table({"sku": pa.array(skus, pa.string()), "si": pa.array(range(len(skus)), pa.int32())})
     term_codes = pa.table({
         "terminal_id": terms.column("terminal_id"),
         "ci": pa.array(t_ci, pa.int32(), mask=t_ci < 0),
         "ti": pa.array(np.arange(terms.num_rows), pa.int32(), mask=t_ab < 0),
     })
     params = {"own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
-              "end": dt.date(plan_year, 1, 1)}
-    agg = _query_with(con.cursor(), {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_terms": term_codes},
-                      _HISTORY_SQL, {k: params[k] for k in ("own", "ly", "end")})
-    # product lines (and the first year's months): a second, smaller aggregate -- cheaper for
-    # DuckDB than a FILTER sum per line and measure in the one above -- computed while the
-    # caller turns ``agg`` into frames
-    agg_pl = pool.submit(_query_with, con.cursor(), {"_alloc_regions": regions, "_alloc_lines": line_codes},
-                         _PRODUCT_LINE_SQL, {k: params[k] for k in ("own", "start", "end")})
-    return prod, terms, codes, agg, agg_pl
+              "end": dt.date(plan_year, 1, 1), "direct": DIRECT}
+    both = _query_with(con.cursor(),
+                       {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_terms": term_codes},
+                       _HISTORY_SQL, {k: params[k] for k in ("own", "ly", "end", "direct")})
+    # SKUs (their product lines, and the first year's months): a second, smaller aggregate --
+    # cheaper for DuckDB than a FILTER sum per SKU and measure in the one above -- computed
+    # while the caller turns ``agg`` into frames
+    agg_sku = pool.submit(_query_with, con.cursor(),
+                          {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_skus": sku_codes},
+                          _SKU_SQL, {k: params[k] for k in ("own", "ly", "start", "end")})
+    by_dist = pc.is_valid(both.column("dist"))
+    agg = both.filter(pc.invert(by_dist)).drop_columns(["dist"])
+    agg_dist = both.filter(by_dist).select(["ri", "date", "dist", "v", "r"])
+    return prod, terms, codes, skus, agg, agg_dist, agg_sku
 
 
-def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.Table, codes, agg: pa.Table,
-                    agg_pl: Future) -> AllocationHistory:
+def _distributor_frame(agg_dist: pa.Table, reg_dtype, month_of, months12) -> pd.DataFrame:
+    """The ``distributors`` frame: the aggregate's rows as they are (one per key), sparse."""
+    v, r = _agg_floats(agg_dist, "v"), _agg_floats(agg_dist, "r")
+    nz = np.flatnonzero((v != 0) | (r != 0))
+    agg_dist = agg_dist.take(pa.array(nz))
+    dist, dist_u = _sorted_codes(agg_dist.column("dist"))
+    return pd.DataFrame({
+        "region_id": pd.Categorical.from_codes(_agg_ints(agg_dist, "ri"), dtype=reg_dtype),
+        "month": months12.to_numpy()[month_of(agg_dist) - 12],
+        "distributor_id": pd.Categorical.from_codes(dist, dtype=_cat_dtype(dist_u)),
+        "volume": v[nz], "revenue": r[nz],
+    })
+
+
+def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.Table, codes, skus: list,
+                    agg: pa.Table, agg_dist: pa.Table, agg_sku: Future) -> AllocationHistory:
     """
     The frames of :class:`AllocationHistory` from :func:`_read_history`'s tables: bincounts
-    of integer codes, no string work (the product-line aggregate ``agg_pl`` is a Future,
-    waited for last). Each frame is built in its own function, so its dense arrays are
+    of integer codes, no string work but the distributor ids (the SKU aggregate ``agg_sku``
+    is a Future, waited for last). Each frame is built in its own function, so its dense arrays are
     freed before the next one is made.
     """
     first = plan_year - 2
@@ -335,18 +379,30 @@ def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.T
 
     terminals = terminal_lines()
     del ci
+    distributors = _distributor_frame(agg_dist, reg_dtype, month_index, months12)
 
-    # last, from the aggregate DuckDB has been computing meanwhile: last year's product
-    # lines, and region x month of both years (the first year's summed over the lines)
-    pl = agg_pl.result()
+    # last, from the aggregate DuckDB has been computing meanwhile: last year's SKUs and
+    # product lines, and region x month of both years (the first year's summed over the SKUs)
+    pl = agg_sku.result()
     nl = len(lines)
+    line_of_sku = pd.Index(lines).get_indexer(prod.drop_duplicates("sku").set_index("sku")["product_line"]
+                                              .reindex(skus)).astype(np.int64)
     p_reg, p_mi = _agg_ints(pl, "ri"), month_index(pl)
     p_v, p_r = _agg_floats(pl, "v"), _agg_floats(pl, "r")
     p_ly = np.flatnonzero(p_mi >= 12)
-    pk = (p_reg[p_ly] * 12 + p_mi[p_ly] - 12) * nl + _agg_ints(pl, "li")[p_ly]
-    pl_v, pl_r = _sums(pk, p_v[p_ly], p_r[p_ly], (nr, 12, nl))
+    p_key12 = p_reg[p_ly] * 12 + p_mi[p_ly] - 12
+    pl_v, pl_r = _sums(p_key12 * nl + line_of_sku[_agg_ints(pl, "si")[p_ly]], p_v[p_ly], p_r[p_ly], (nr, 12, nl))
     product_lines = _dense_long(pl_v.astype(float, copy=False), pl_r.astype(float, copy=False),
                                 [reg_dtype, months12, _cat_dtype(lines)], ["region_id", "month", "product_line"])
+    del pl_v, pl_r
+    # SKUs: the aggregate's rows are already one per (region, month, SKU) -- taken as they are
+    s_nz = p_ly[(p_v[p_ly] != 0) | (p_r[p_ly] != 0)]
+    sku_frame = pd.DataFrame({
+        "region_id": pd.Categorical.from_codes(p_reg[s_nz], dtype=reg_dtype),
+        "month": months12.to_numpy()[p_mi[s_nz] - 12],
+        "sku": pd.Categorical.from_codes(_agg_ints(pl, "si")[s_nz], dtype=_cat_dtype(skus)),
+        "volume": p_v[s_nz], "revenue": p_r[s_nz],
+    })
     p_fy = np.flatnonzero(p_mi < 12)
     monthly = _dense_long(*_sums(np.concatenate([p_reg[p_fy] * 24 + p_mi[p_fy], reg * 24 + 12 + mi]),
                                  np.concatenate([p_v[p_fy], v]), np.concatenate([p_r[p_fy], r]), (nr, 24)),
@@ -360,11 +416,12 @@ def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.T
     own = prod[prod["unit_variable_cost"].notna()]
     own = own if len(own) else prod
     unit_prices = own.groupby("product_line")["unit_price"].mean().rename("unit_price")
+    sku_prices = prod.drop_duplicates("sku").set_index("sku")["unit_price"].reindex(skus).rename("unit_price")
     return AllocationHistory(
         plan_year=plan_year, monthly=monthly, product_lines=product_lines, channels=channels,
         terminal_classes=terminal_classes, terminals=terminals,
         terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
-        unit_prices=unit_prices, names=names,
+        unit_prices=unit_prices, names=names, skus=sku_frame, distributors=distributors, sku_prices=sku_prices,
     )
 
 
@@ -399,17 +456,20 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     Notes
     -----
     Two aggregations of the sales table (own brand, ``grain = 'month'``: weekly rows
-    repeat the monthly ones), joined to small code tables for region, terminal and product
-    line registered from Arrow: last year's by region, month, channel, terminal class and
-    A/B terminal (about 900k groups on the national archive, 15M sales rows); and both
-    years' by region, month and product line (the first year's months are its sums).
-    Two plain sums per group cost DuckDB much less than one pass with a ``FILTER`` sum
-    per product line and measure; the second runs on a worker thread (its own cursor)
-    while this one builds the other frames from the first. Every key but the channel is
-    an integer code made in Python from the tree and the terminals table, so the results
-    (fetched as Arrow) need no string work; every frame of :class:`AllocationHistory` is
-    then a dense ``bincount`` of them, its text columns categoricals over dtypes built
-    once.
+    repeat the monthly ones), joined to small code tables for region, terminal, product
+    line and SKU registered from Arrow: last year's by region, month, channel, terminal
+    class and A/B terminal (about 900k groups on the national archive, 15M sales rows),
+    with a second grouping set of the same scan by region, month and distributor (sales
+    without one under :data:`DIRECT`); and both years' by region, month and SKU (the
+    first year's summed over the SKUs: only its months are needed; the product lines are
+    the SKUs' sums). Two plain sums per group cost DuckDB much less than one pass with a
+    ``FILTER`` sum per SKU and measure; the second runs on a worker thread (its own
+    cursor) while this one builds the other frames from the first. Every key but the
+    channel and the distributor is an integer code made in Python from the tree, the
+    products and the terminals table, so the results (fetched as Arrow) need little
+    string work; the frames of :class:`AllocationHistory` are dense bincounts of
+    them (the SKUs and distributors: the aggregate's rows as they are), text columns
+    categoricals over dtypes built once.
     """
     tree.check(root)
     plan_year = int(plan_year)
@@ -417,13 +477,13 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     # the worker runs the product-line aggregate while this thread builds the other frames;
     # leaving the block waits for it, then closes the archive (if opened here)
     with _Open(archive) as con, ThreadPoolExecutor(max_workers=1) as pool:
-        prod, terms, codes, agg, agg_pl = _read_history(con, scope, plan_year, pool)
-        if agg.num_rows == 0 and agg_pl.result().num_rows == 0:
+        prod, terms, codes, skus, agg, agg_dist, agg_sku = _read_history(con, scope, plan_year, pool)
+        if agg.num_rows == 0 and agg_sku.result().num_rows == 0:
             raise DataError(
                 f"no own monthly sales for {root} in {plan_year - 2}–{plan_year - 1}: import sales for the two years "
                 f"before the plan year {plan_year}"
             )
-        return _history_frames(plan_year, scope, prod, terms, codes, agg, agg_pl)
+        return _history_frames(plan_year, scope, prod, terms, codes, skus, agg, agg_dist, agg_sku)
 
 
 # ---------------------------------------------------------------------------------------
@@ -847,7 +907,9 @@ def allocate_plan(
     DataFrame
         The targets table of DESIGN.md §4 (:data:`TARGET_COLUMNS`): for every planned
         region and month one total row (bracketed columns empty), then its breakdowns by
-        product_line, channel and terminal_class (one dimension per row), and at county
+        product_line, sku, channel and terminal_class (one dimension per row, every value
+        of the dimension), by distributor_id (one line per distributor the region sold
+        through last year, :data:`DIRECT` for sales without one), and at county
         level one row per A/B terminal (``terminal_id`` set) and per township's C/D
         terminals (``terminal_class`` ``"CD"``, ``region_id`` the township).
         ``last_year_volume`` is last year's actual of the same line and month; ``share``
@@ -883,15 +945,16 @@ def allocate_plan(
     the plan year's in ``month_shares``), then rounded with both margins exact. Levels are
     processed top-down, so each child's months are its parent's exact months.
 
-    *Breakdowns* (product line, channel, terminal class; terminal lines per county): per
+    *Breakdowns* (product line, SKU, channel, terminal class, distributor; terminal lines
+    per county): per
     region, A_rv = largest-remainder split of T_r by last year's mix w_rv; then the
     region's months x values table is fitted to rows M_rm and columns A_rv from the pooled
     last-year seed and rounded with both margins exact. Every value column sums to A_rv,
     every month to M_rm.
 
     *Revenue* = volume x the line's realised price last year (revenue / volume of the same
-    region and value; a terminal's own; else its region's, else the catalogue's
-    ``unit_price`` mean), rounded to 0.01 per row. Volume is split-exact, revenue is not.
+    region and value; a terminal's own; else the catalogue's ``unit_price`` for a SKU, its
+    mean for a product line, else the region's), rounded to 0.01 per row. Volume is split-exact, revenue is not.
 
     All tables are solved at once per level (sparse IPF and one maximum-flow rounding over
     all of them), the same algorithms as ``split.fit_table`` and ``split.round_table``.
@@ -971,8 +1034,10 @@ def allocate_plan(
                        ly_vol, np.repeat(region_share[:, None], 12, axis=1)))
 
     # -- 3. breakdowns --------------------------------------------------------------------
-    for dim, frame in (("product_line", history.product_lines), ("channel", history.channels),
+    for dim, frame in (("product_line", history.product_lines), ("sku", history.skus), ("channel", history.channels),
                        ("terminal_class", history.terminal_classes)):
+        if frame is None:  # a hand-built history without this dimension
+            continue
         vals, vol, rev = _dim_cube(frame, dim, nodes)
         if len(vals) == 0:
             warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=2)
@@ -989,7 +1054,8 @@ def allocate_plan(
         seed = np.moveaxis(seed, 2, 1).ravel()
         cells = _fit_and_round(np.repeat(np.arange(nodes.n), 12 * nv), row, col, seed, mon.ravel(), a.ravel(),
                                f"{dim} by month").reshape(nodes.n, 12, nv)
-        fb = history.unit_prices.reindex(vals).to_numpy(dtype=float) if dim == "product_line" else None
+        catalogue = {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim)
+        fb = catalogue.reindex(vals).to_numpy(dtype=float) if catalogue is not None else None
         if fb is None or np.isnan(fb).all():
             fb = np.repeat(region_price[:, None], nv, axis=1)[:, None, :]
         else:
@@ -1007,12 +1073,99 @@ def allocate_plan(
                            **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
                                                              categories=pd.Index(vals, dtype=object))}))
 
+    # distributors: thousands nationally, each in a few regions -- sparse (region, distributor) lines
+    if history.distributors is not None:
+        dist_part = _sparse_breakdown(history.distributors, "distributor_id", nodes, annual, mon, unit, months,
+                                      groups, region_price)
+        if dist_part is not None:
+            parts.append(dist_part)
+
     # -- 4. terminals (county level) --------------------------------------------------------
     if deepest == "county":
         term_part = _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, region_price)
         if term_part is not None:
             parts.append(term_part)
     return _assemble(parts)
+
+
+def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price):
+    """
+    A breakdown over many values, each present in few regions: one line per (region, value)
+    with last-year history there (rolled up), exact to the region-months like the dense
+    breakdowns. A region with a target but no such history takes its nearest planned
+    ancestor's values, split evenly (PlanWarning).
+    """
+    ni = nodes.index_of(frame["region_id"])
+    keep = np.flatnonzero(ni >= 0)
+    codes, vals = pd.factorize(frame[dim].astype(object).to_numpy()[keep], sort=True)
+    ok = codes >= 0
+    keep, codes = keep[ok], codes[ok]
+    nv = len(vals)
+    if nv == 0:
+        warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=3)
+        return None
+    node = ni[keep]
+    mi = _month_index(frame["month"].iloc[keep])
+    v = frame["volume"].to_numpy(dtype=float)[keep]
+    r = frame["revenue"].to_numpy(dtype=float)[keep]
+    # lines at the home nodes, then rolled up one depth at a time into the parents' lines
+    pairs, pinv = np.unique(node.astype(np.int64) * nv + codes, return_inverse=True)
+
+    def merged(keys, vol_rows, rev_rows):
+        uk, inv = np.unique(keys, return_inverse=True)
+        idx = (inv[:, None] * 12 + np.arange(12)[None, :]).ravel()
+        return (uk, np.bincount(idx, vol_rows.ravel(), len(uk) * 12).reshape(-1, 12),
+                np.bincount(idx, rev_rows.ravel(), len(uk) * 12).reshape(-1, 12))
+
+    vol = np.bincount(pinv * 12 + mi, v, len(pairs) * 12).reshape(-1, 12)
+    rev = np.bincount(pinv * 12 + mi, r, len(pairs) * 12).reshape(-1, 12)
+    for dep in sorted(set(nodes.depth.tolist()), reverse=True):
+        pn = pairs // nv
+        sel = np.flatnonzero((nodes.depth[pn] == dep) & (nodes.parent[pn] >= 0))
+        if not len(sel):
+            continue
+        up = nodes.parent[pn[sel]] * nv + pairs[sel] % nv
+        pairs, vol, rev = merged(np.concatenate([pairs, up]), np.vstack([vol, vol[sel]]),
+                                 np.vstack([rev, rev[sel]]))
+    live = (vol.sum(axis=1) > 0)
+    pairs, vol, rev = pairs[live], vol[live], rev[live]
+    # regions with a target but no lines borrow their nearest ancestor's values (no seed: even)
+    has = np.zeros(nodes.n, dtype=bool)
+    has[pairs // nv] = True
+    borrow = []
+    for i in np.flatnonzero((~has) & (annual > 0)):
+        a = nodes.parent[i]
+        while a >= 0 and not has[a]:
+            a = nodes.parent[a]
+        if a >= 0:
+            borrow.append(i * nv + pairs[pairs // nv == a] % nv)
+    if borrow:
+        extra = np.concatenate(borrow)
+        pairs = np.concatenate([pairs, extra])
+        vol = np.vstack([vol, np.zeros((len(extra), 12))])
+        rev = np.vstack([rev, np.zeros((len(extra), 12))])
+        order = np.argsort(pairs, kind="stable")
+        pairs, vol, rev = pairs[order], vol[order], rev[order]
+    pnode, pval = pairs // nv, pairs % nv
+    without = (annual > 0) & (np.bincount(pnode, minlength=nodes.n) == 0)
+    if without.any():
+        warnings.warn(f"{int(without.sum())} region(s) have a target but no {dim} history anywhere above them: "
+                      f"no {dim} lines for them", PlanWarning, stacklevel=3)
+    covered = np.bincount(pnode, minlength=nodes.n) > 0
+    n_pairs = len(pairs)
+    a = _split_groups(pnode, vol.sum(axis=1), np.where(covered, annual, 0), nodes.n, pval, f"{dim} split")
+    row = (pnode[:, None] * 12 + np.arange(12)[None, :]).ravel()
+    col = np.repeat(np.arange(n_pairs), 12)
+    r_units = np.where(covered[:, None], mon, 0).ravel()
+    cells = _fit_and_round(np.repeat(pnode, 12), row, col, _festival_free(vol, groups).ravel(), r_units, a,
+                           f"{dim} by month").reshape(n_pairs, 12)
+    price = _price(np.repeat(vol.sum(axis=1, keepdims=True), 12, axis=1),
+                   np.repeat(rev.sum(axis=1, keepdims=True), 12, axis=1),
+                   np.repeat(region_price[pnode][:, None], 12, axis=1))
+    share = np.divide(a, annual[pnode], out=np.zeros(n_pairs), where=annual[pnode] > 0)
+    region = pd.Categorical.from_codes(pnode, categories=pd.Index(nodes.ids, dtype=object))
+    return _rows(region, nodes.level[pnode], months, cells * unit, price, vol, np.repeat(share[:, None], 12, axis=1),
+                 **{dim: pd.Categorical.from_codes(pval, categories=pd.Index(vals, dtype=object))})
 
 
 def _as_cat(values) -> pd.Categorical:
@@ -1134,10 +1287,14 @@ def _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, regi
 def breakdown_of(targets: pd.DataFrame) -> pd.Series:
     """
     Which breakdown each row belongs to: ``total``, ``product_line``, ``sku``, ``channel``,
-    ``terminal_class`` or ``terminal`` (a named terminal, or a township's C/D line).
+    ``terminal_class``, ``distributor_id`` or ``terminal`` (a named terminal, or a
+    township's C/D line). Tables written before the distributor breakdown (no
+    ``distributor_id`` column) are read as before.
     """
     out = pd.Series("total", index=targets.index, dtype=object)
-    for col in ("product_line", "sku", "channel", "terminal_class"):
+    for col in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
+        if col not in targets:
+            continue
         out[targets[col].notna()] = col
     out[targets["terminal_id"].notna() | (targets["terminal_class"] == CD_LINE)] = "terminal"
     return out.rename("breakdown")
@@ -1148,8 +1305,8 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
     Check that a targets table re-aggregates exactly; raise SplitError listing the faults.
 
     Checks: each planned child region's totals sum to its parent's in every month; every
-    breakdown (product line, channel, terminal class, terminal lines of a county) sums to
-    its region's total in every month.
+    breakdown (product line, SKU, channel, terminal class, distributor, terminal lines of a
+    county) sums to its region's total in every month.
     """
     b = breakdown_of(targets)
     tot = targets[b == "total"].set_index(["region_id", "month"])["target_volume"]
@@ -1166,7 +1323,7 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
         diff = s - tot.reindex(s.index)
         if (diff != 0).any():
             faults.append(f"children do not sum to their parent: {list(diff[diff != 0].index[:5])}")
-    for kind in ("product_line", "channel", "terminal_class", "terminal"):
+    for kind in ("product_line", "sku", "channel", "terminal_class", "distributor_id", "terminal"):
         part = targets[b == kind]
         if not len(part):
             continue

@@ -1205,9 +1205,13 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         children["potential"] = pot
         children["beyond_potential"] = np.nan_to_num(pot, nan=np.inf) < children["target_volume"].to_numpy()
     breakdowns = {}
-    for dim in ("product_line", "channel", "terminal_class"):
-        rows = table[mine & (kind == dim)]
-        g = rows.groupby(dim, as_index=False)[["last_year_volume", "target_volume", "target_revenue"]].sum()
+    for dim in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
+        if dim not in table:  # a table written before this breakdown existed: no rows
+            rows = table.iloc[:0].assign(**{dim: pd.Series([], dtype=object)})
+        else:
+            rows = table[mine & (kind == dim)]
+        g = rows.groupby(dim, as_index=False, observed=True)[
+            ["last_year_volume", "target_volume", "target_revenue"]].sum()
         g["growth"] = _growth(g["target_volume"], g["last_year_volume"])
         t = g["target_volume"].sum()
         g["share"] = g["target_volume"] / t if t > 0 else np.nan

@@ -57,10 +57,11 @@ def test_allocate_plan_has_the_design_columns_and_plan_year_months(demo):
     assert list(t.columns) == list(TARGET_COLUMNS)
     assert sorted(pd.DatetimeIndex(t["month"]).unique()) == [pd.Timestamp(PLAN_YEAR, m, 1) for m in range(1, 13)]
     assert t["target_volume"].dtype == np.int64 and (t["target_volume"] >= 0).all()
-    assert t["sku"].isna().all()
     # a breakdown row carries exactly one dimension (terminal lines: class and id together)
-    dims = t[["product_line", "channel", "terminal_class"]].notna().sum(axis=1)
+    dims = t[["product_line", "sku", "channel", "terminal_class", "distributor_id"]].notna().sum(axis=1)
     assert dims.max() == 1
+    assert set(breakdown_of(t).unique()) == {"total", "product_line", "sku", "channel", "terminal_class",
+                                              "distributor_id", "terminal"}
 
 
 def test_allocate_plan_children_sum_to_parent_at_every_level_and_month(demo):
@@ -82,7 +83,7 @@ def test_allocate_plan_children_sum_to_parent_at_every_level_and_month(demo):
     validate_targets(t, tree)
 
 
-@pytest.mark.parametrize("dim", ["product_line", "channel", "terminal_class"])
+@pytest.mark.parametrize("dim", ["product_line", "sku", "channel", "terminal_class"])
 def test_allocate_plan_breakdown_sums_exactly_to_region_month_totals(demo, dim):
     t = demo["targets"]
     part = t[breakdown_of(t) == dim]
@@ -90,6 +91,85 @@ def test_allocate_plan_breakdown_sums_exactly_to_region_month_totals(demo, dim):
     summed = _wide(part, ["region_id", "month"])
     assert len(summed) == len(tot)  # every region-month has this breakdown
     pd.testing.assert_series_equal(summed.sort_index(), tot.sort_index())
+
+
+def test_allocate_plan_distributor_lines_sum_exactly_to_region_month_totals(demo):
+    t = demo["targets"]
+    part = t[breakdown_of(t) == "distributor_id"]
+    tot = _wide(_totals(t), ["region_id", "month"])
+    summed = _wide(part, ["region_id", "month"])
+    # one line per region and distributor it had sales through; every region-month with a
+    # target has lines (at every level), and they add up to it exactly
+    assert set(part["level"].astype(str)) == {"hq", "province", "city", "county"}
+    assert set(tot[tot > 0].index) <= set(summed.index)
+    pd.testing.assert_series_equal(summed.reindex(tot.index, fill_value=0), tot)
+    assert (part.groupby(["region_id", "distributor_id"], observed=True).size() == 12).all()
+
+
+def test_allocate_plan_sku_split_follows_last_years_county_mix(demo):
+    t, tree = demo["targets"], demo["tree"]
+    county = sorted(t.loc[t["level"] == "county", "region_id"].astype(str).unique())[0]
+    # hand check from the archive: the county's own sales by SKU last year
+    import duckdb
+    from planlib.schemas import OWN_BRAND
+    with duckdb.connect(str(demo["path"]), read_only=True) as con:
+        ly = con.execute(
+            "SELECT sku, sum(volume) FROM sales WHERE grain = 'month' AND brand = ? AND region_id LIKE ? "
+            "AND date >= DATE '2025-01-01' AND date < DATE '2026-01-01' GROUP BY sku",
+            [OWN_BRAND, county + "%"]).fetchall()
+    mix = pd.Series(dict(ly), dtype=float)
+    rows = t[(breakdown_of(t) == "sku") & (t["region_id"] == county)]
+    annual = rows.groupby(rows["sku"].astype(str))["target_volume"].sum()
+    total = int(_totals(t).loc[lambda f: f["region_id"] == county, "target_volume"].sum())
+    assert annual.sum() == total
+    expected = total * mix / mix.sum()  # largest remainder: each SKU within one case of its exact share
+    assert (np.abs(annual.reindex(expected.index, fill_value=0) - expected) < 1).all()
+    assert (annual.drop(expected.index, errors="ignore") == 0).all()  # no sales last year: no target
+    ly_by_sku = rows.groupby(rows["sku"].astype(str))["last_year_volume"].sum()
+    np.testing.assert_allclose(ly_by_sku.reindex(mix.index), mix.to_numpy())
+    # a SKU line's revenue is its volume at that SKU's own realised price last year
+    sku = mix.idxmax()
+    with duckdb.connect(str(demo["path"]), read_only=True) as con:
+        price = con.execute(
+            "SELECT sum(revenue) / sum(volume) FROM sales WHERE grain = 'month' AND brand = ? AND region_id LIKE ? "
+            "AND sku = ? AND date >= DATE '2025-01-01' AND date < DATE '2026-01-01'",
+            [OWN_BRAND, county + "%", sku]).fetchone()[0]
+    line = rows[rows["sku"].astype(str) == sku]
+    np.testing.assert_allclose(line["target_revenue"], np.round(line["target_volume"] * price, 2), atol=0.006)
+
+
+def test_load_allocation_history_puts_sales_without_distributor_in_the_direct_bucket(demo, tmp_path):
+    import shutil
+
+    import duckdb
+    from planlib.allocation import DIRECT
+    from planlib.schemas import OWN_BRAND
+    path = tmp_path / "direct.duckdb"
+    shutil.copy(demo["path"], path)
+    tree = demo["tree"]
+    county = sorted(r for r in tree.subtree(tree.root) if tree.level(r) == "county")[0]
+    # the county's own sales through its first channel (by name) now have no distributor
+    with duckdb.connect(str(path)) as con:
+        chan = con.execute("SELECT min(channel) FROM sales WHERE brand = ? AND region_id LIKE ?",
+                           [OWN_BRAND, county + "%"]).fetchone()[0]
+        con.execute("UPDATE sales SET distributor_id = NULL WHERE brand = ? AND region_id LIKE ? AND channel = ?",
+                    [OWN_BRAND, county + "%", chan])
+        direct_ly = con.execute(
+            "SELECT sum(volume) FROM sales WHERE grain = 'month' AND brand = ? AND region_id LIKE ? AND channel = ? "
+            "AND date >= DATE '2025-01-01' AND date < DATE '2026-01-01'", [OWN_BRAND, county + "%", chan]).fetchone()[0]
+    history = load_allocation_history(path, tree, tree.root, PLAN_YEAR)
+    d = history.distributors
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
+    assert d["volume"].sum() == pytest.approx(ly["volume"].sum())  # every unit has a distributor bucket
+    in_county = d["region_id"].astype(str).str.startswith(county)
+    assert d.loc[in_county & (d["distributor_id"] == DIRECT), "volume"].sum() == pytest.approx(direct_ly)
+    assert not (d.loc[~in_county, "distributor_id"] == DIRECT).any()
+    t = allocate_plan(history, tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR)
+    validate_targets(t, tree)
+    lines = t[(breakdown_of(t) == "distributor_id") & (t["region_id"] == county)]
+    assert (lines["distributor_id"] == DIRECT).sum() == 12 and lines.loc[
+        lines["distributor_id"] == DIRECT, "target_volume"].sum() > 0
 
 
 def test_allocate_plan_terminal_lines_sum_exactly_to_county_months(demo):
@@ -262,6 +342,32 @@ def test_allocate_plan_sibling_without_history_gets_nothing_unless_held():
 
 
 # -- the sparse fit and rounding agree with split.fit_table ------------------------------------
+def test_allocate_plan_region_without_distributor_history_takes_its_parents_distributors():
+    tree, history = _tiny()
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == 2025]
+    # K1 sold through D1 (2/3) and directly (1/3); K2's sales carry no distributor record at all
+    k1 = ly[ly["region_id"] == "K1"]
+    dist = pd.concat([k1.assign(distributor_id="D1", volume=k1["volume"] * 2 / 3),
+                      k1.assign(distributor_id="直供", volume=k1["volume"] / 3)])
+    history = AllocationHistory(**{**history.__dict__, "distributors": dist[
+        ["region_id", "month", "distributor_id", "volume", "revenue"]]})
+    even = pd.Series(1 / 12, index=range(1, 13))
+    with pytest.warns(PlanWarning, match="distributor"):
+        t = allocate_plan(history, tree, root="HQ", total_volume=1200, month_shares=even, plan_year=2026)
+    validate_targets(t, tree)
+    lines = t[breakdown_of(t) == "distributor_id"]
+    annual = lines.groupby([lines["region_id"].astype(str), lines["distributor_id"].astype(str)])[
+        "target_volume"].sum()
+    # K1 (720) by its mix; K2 (480) has no history: its parent C1's two distributors, evenly
+    assert annual[("K1", "D1")] == 480 and annual[("K1", "直供")] == 240
+    assert annual[("K2", "D1")] == 240 and annual[("K2", "直供")] == 240
+    # a distributor line that no longer adds up is caught
+    broken = t.copy()
+    broken.loc[lines.index[0], "target_volume"] += 1
+    with pytest.raises(SplitError, match="distributor_id breakdown"):
+        validate_targets(broken, tree)
+
+
 def test_fit_cells_matches_fit_table_and_rounding_keeps_margins():
     rng = np.random.default_rng(7)
     seed = pd.DataFrame(rng.uniform(0.1, 5, (6, 12)))

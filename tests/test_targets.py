@@ -385,3 +385,22 @@ def test_region_view_children_and_terminal_lines():
     k1 = targets.region_view(_plan_table(), _tree(), "K1")
     lines = k1.terminals.set_index("terminal_class")["全年"]
     assert lines.sum() == k1.months["target_volume"].sum() == 40  # terminal lines add up to the county
+
+
+def test_region_view_breakdowns_include_sku_and_distributor():
+    # C1's two months broken down by one SKU and by a distributor plus the direct bucket
+    t = _plan_table().assign(distributor_id=np.nan)
+    extra = pd.DataFrame({
+        "region_id": "C1", "month": [pd.Timestamp(2027, 1, 1), pd.Timestamp(2027, 2, 1)] * 3,
+        "sku": ["KY-BJ-01"] * 2 + [np.nan] * 4, "distributor_id": [np.nan] * 2 + ["D1", "D1", "直供", "直供"],
+        "target_volume": [30, 70, 20, 50, 10, 20], "target_revenue": 0.0, "last_year_volume": 0.0,
+        "level": "city", "share": np.nan})
+    t = pd.concat([t, extra], ignore_index=True)
+    view = targets.region_view(t, _tree(), "C1")
+    assert list(view.breakdowns) == ["product_line", "sku", "channel", "terminal_class", "distributor_id"]
+    assert view.breakdowns["sku"].set_index("sku")["target_volume"].to_dict() == {"KY-BJ-01": 100}
+    assert view.breakdowns["distributor_id"].set_index("distributor_id")["target_volume"].to_dict() == {
+        "D1": 70, "直供": 30}
+    # a table written before the distributor breakdown: the key is there, empty
+    old = targets.region_view(_plan_table(), _tree(), "C1")
+    assert "distributor_id" in old.breakdowns and old.breakdowns["distributor_id"].empty
