@@ -8,8 +8,9 @@ Builds the national demo archive (``build_demo(path, scale="national")``, about 
 if it is missing, then times, in this process:
 
 1. ``load_allocation_history``: DuckDB's aggregations of the ~15M-row sales table for HQ;
-2. ``allocate_plan``: HQ's target to 31 provinces, ~330 cities, ~2,800 counties x 12 months,
-   with product-line, channel and terminal-class breakdowns of every region-month and
+2. ``allocate_plan`` with the params' default floor (0.2): HQ's target to 31 provinces,
+   ~330 cities, ~2,800 counties x 12 months,
+   with product-line, SKU, channel, terminal-class and distributor breakdowns of every region-month and
    every A/B terminal (plus C/D lines per township) x 12 months, all exact.
 
 Prints seconds per step and in total (wall clock, and the process's CPU time beside it: on a
@@ -109,8 +110,9 @@ def main() -> None:
     month_shares = profile / profile.sum()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # the plan's default constraint (split.floor 0.2: nobody asked to shrink more than 20%)
         targets = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=month_shares,
-                                plan_year=plan_year)
+                                plan_year=plan_year, floor=0.2)
     t2, c2 = time.perf_counter(), time.process_time()
     print(f"load_allocation_history  {t1 - t0:6.2f} s   (CPU {c1 - c0:5.2f} s)")
     print(f"allocate_plan            {t2 - t1:6.2f} s   (CPU {c2 - c1:5.2f} s)")

@@ -792,38 +792,58 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         extra["potential"] = potential
     if floor is None and not holds and cap is None:
         return split_down(tree, total, h, method=method, unit=unit, levels=deepest, root=root, **extra)
-    # the constrained path: shares by method per parent, then floors and holds
+    # the constrained path: shares by method per parent, then floors, caps and holds
     frame_ids = []
     start_level = LEVEL_DEPTH[deepest]
     order = [r for r in tree.subtree(root) if LEVEL_DEPTH[tree.level(r)] <= start_level]
-    rolled = {}
-    by_region = h.groupby(["region_id", "month"])["value"].sum()
-    for (rid, month), val in by_region.items():
-        for a in (rid, *tree.ancestors(rid)):
-            rolled[(a, month)] = rolled.get((a, month), 0.0) + val
-    roll = pd.Series(rolled, dtype=float)
-    roll.index = pd.MultiIndex.from_tuples(roll.index, names=["region_id", "month"]) if len(roll) else roll.index
+    # every planned region's subtree history as one dense region x month matrix (the months
+    # of the whole history: the window every parent uses, as in split_down)
+    row_of = {r: i for i, r in enumerate(order)}
+    by_region = h.groupby(["region_id", "month"], observed=True)["value"].sum()
+    months = pd.DatetimeIndex(sorted(pd.unique(by_region.index.get_level_values(1)))) if len(by_region) \
+        else pd.DatetimeIndex([])
+    roll = np.zeros((len(order), len(months)))
+    if len(by_region):
+        # each fact counts for its region and every planned ancestor: expand by the chains
+        code, uniq = pd.factorize(by_region.index.get_level_values(0))
+        chains = [[row_of[a] for a in (r, *tree.ancestors(r)) if a in row_of] for r in uniq]
+        lens = np.array([len(c) for c in chains], dtype=np.int64)
+        flat = np.array([i for c in chains for i in c], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        n_each = lens[code]
+        entry = np.repeat(np.arange(len(code)), n_each)
+        within = np.arange(n_each.sum()) - np.repeat(np.cumsum(n_each) - n_each, n_each)
+        rows = flat[offsets[code][entry] + within]
+        cols = pd.Index(months).get_indexer(by_region.index.get_level_values(1))[entry]
+        vals = by_region.to_numpy(dtype=float)[entry]
+        roll = np.bincount(rows * len(months) + cols, weights=vals,
+                           minlength=len(order) * len(months)).reshape(len(order), len(months))
+    last_cols = months >= last_year_start
     holds = dict(holds or {})
     unknown = [k for k in holds if k not in set(order) or k == root]
     if unknown:
         raise ParamsError(f"holds name regions that are not planned below {root}: {', '.join(map(str, unknown))}")
+    from planlib.split import _ap_core, _pa_core
+
+    cores = {"proportion_averages": _pa_core, "average_proportions": _ap_core}
     target = {root: int(total)}
     for rid in order:
         frame_ids.append((rid, tree.parent(rid), tree.level(rid), target[rid]))
         kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= start_level]
         if not kids:
             continue
-        if len(roll):
-            sub = roll[roll.index.get_level_values(0).isin(kids)]
-            tidy = pd.DataFrame({"child": sub.index.get_level_values(0), "month": sub.index.get_level_values(1),
-                                 "value": sub.to_numpy()})
-        else:
-            tidy = pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
-                                 "value": pd.Series([], dtype=float)})
-        pot = None if potential is None else potential.reindex(kids).fillna(0.0)
-        shares = (shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot)
-                  if method != "equal" else shares_for("equal", children=kids))
-        ly = tidy[tidy["month"] >= last_year_start].groupby("child")["value"].sum().reindex(kids).fillna(0.0)
+        y = roll[[row_of[k] for k in kids]]
+        if method in cores:
+            shares = pd.Series(cores[method](y), index=pd.Index(kids, dtype=object), name="share")
+        elif method == "equal":
+            shares = shares_for("equal", children=kids)
+        else:  # potential, blend: the general path on this parent's tidy history
+            tidy = pd.DataFrame({"child": np.repeat(np.asarray(kids, dtype=object), len(months)),
+                                 "month": np.tile(months.to_numpy(), len(kids)), "value": y.ravel()})
+            pot = None if potential is None else potential.reindex(kids).fillna(0.0)
+            shares = shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot,
+                                window=(months[0], months[-1]) if len(months) else None)
+        ly = pd.Series(y[:, last_cols].sum(axis=1), index=pd.Index(kids, dtype=object))
         kid_holds = {k: holds[k] for k in kids if k in holds}
         if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
             warnings.warn(f"no basis to split {rid} by {method} (no history): split evenly over {len(kids)} children",
