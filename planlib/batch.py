@@ -162,7 +162,30 @@ def _failed_cell(nb_path: Path) -> int | None:
 
 
 def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
-    """Execute one (region, notebook) and return its manifest entry. Never raises."""
+    """
+    Execute one (region, notebook) and return its manifest entry. Never raises.
+
+    The kernel's own stderr (its log lines, e.g. the "KeyboardInterrupt caught in kernel"
+    jupyter_client's shutdown provokes) goes to ``regions/<region>/<notebook>.kernel.log``
+    instead of the terminal, where the batch shows only its progress; the notebook's
+    outputs and errors are in the notebook as always.
+    """
+    run_dir = Path(task["run_dir"])
+    log_dir = _inside(run_dir / "regions" / task["region_id"], run_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log_dir / f"{task['notebook']}.kernel.log", "ab") as log:
+            os.dup2(log.fileno(), 2)  # the kernel subprocess inherits fd 2
+            return _execute_task_logged(task)
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _execute_task_logged(task: dict[str, Any]) -> dict[str, Any]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
