@@ -323,61 +323,65 @@ def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[d
     """
     if not waves or not any(n in _NEEDS_TARGETS for n in nb_names):
         return []
-    from planlib import archive as archive_mod
     from planlib import targets
 
-    t0 = time.perf_counter()
-    step: dict[str, Any] = {"step": "targets", "status": "failed", "seconds": None, "error": None, "outputs": []}
-    try:
-        con = archive_mod.connect(plan.archive)
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", PlanWarning)
-                pt = targets.plan_targets(plan, tree, con)
-            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
-        finally:
-            con.close()
-        names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
-        written = targets.write_results(pt, run_dir, plan_id=plan.plan_id, names=names)
-        step["outputs"] = [str(Path(p).relative_to(run_dir)) for p in written]
-        step["status"] = "succeeded"
-    except Exception as exc:  # recorded; the notebooks needing it fail with it
-        step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
-        pt = None
-    step["seconds"] = round(time.perf_counter() - t0, 2)
-    steps = [step]
-    if pt is not None and any(n in _NEEDS_BUDGET for n in nb_names):
+    names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
+    pt = None
+
+    def set_targets(con, step):
+        nonlocal pt
+        pt = targets.plan_targets(plan, tree, con)
+        return targets.write_results(pt, run_dir, plan_id=plan.plan_id, names=names)
+
+    steps = [_run_step("targets", plan, run_dir, set_targets)]
+    if steps[0]["status"] == "succeeded" and any(n in _NEEDS_BUDGET for n in nb_names):
         steps.append(_budget_step(plan, tree, run_dir, pt, names))
     return steps
 
 
-def _budget_step(plan, tree, run_dir: Path, pt, names) -> dict[str, Any]:
-    """Price the plan's targets once for the whole plan: results/budget.parquet and the budget workbook."""
+def _run_step(name: str, plan, run_dir: Path, compute) -> dict[str, Any]:
+    """
+    Run one plan-wide step on an open archive and record it: status, seconds, outputs, warnings.
+
+    ``compute(con, step)`` returns the files it wrote (it may add keys to ``step``). Never
+    raises: a failure is recorded, and the notebooks needing the step fail with it.
+    """
     from planlib import archive as archive_mod
-    from planlib import costing
 
     t0 = time.perf_counter()
-    step: dict[str, Any] = {"step": "budget", "status": "failed", "seconds": None, "error": None, "outputs": []}
+    step: dict[str, Any] = {"step": name, "status": "failed", "seconds": None, "error": None, "outputs": []}
     try:
         con = archive_mod.connect(plan.archive)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PlanWarning)
-                region_params, problems = costing.region_budget_params(plan, tree)
-                pb = costing.plan_budget(plan, tree, con, pt.table, region_params=region_params)
-            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)] + [
-                f"region override not used for the budget: {p}" for p in problems]
-            step["notes"] = list(pb.notes)
+                written = compute(con, step)
+            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)] + \
+                step.pop("extra_warnings", [])
         finally:
             con.close()
-        written = costing.write_results(pb, run_dir, plan_id=plan.plan_id, names=names)
         step["outputs"] = [str(Path(p).relative_to(run_dir)) for p in written]
         step["status"] = "succeeded"
-        step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
     except Exception as exc:  # recorded; the notebooks needing it fail with it
         step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+        step.pop("extra_warnings", None)
     step["seconds"] = round(time.perf_counter() - t0, 2)
     return step
+
+
+def _budget_step(plan, tree, run_dir: Path, pt, names) -> dict[str, Any]:
+    """Price the plan's targets once for the whole plan: results/budget.parquet and the workbook's budget sheets."""
+    from planlib import costing
+
+    def price(con, step):
+        region_params, problems = costing.region_budget_params(plan, tree)
+        pb = costing.plan_budget(plan, tree, con, pt.table, region_params=region_params)
+        step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
+        step["notes"] = list(pb.notes)
+        step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
+        return costing.write_results(pb, run_dir, plan_id=plan.plan_id, names=names)
+
+    return _run_step("budget", plan, run_dir, price)
 
 
 def run_plan(

@@ -155,14 +155,6 @@ def _largest_remainder(total_cents: np.ndarray, weights: np.ndarray) -> np.ndarr
     return base + (rank < short[:, None])
 
 
-def _unit_of(tree, ids, depth_level: str) -> dict:
-    """Region -> its planning unit (its ancestor at the unit level, or itself)."""
-    out = {}
-    for r in ids:
-        out[r] = tree.ancestor_at(r, depth_level) if tree.level(r) != depth_level else r
-    return out
-
-
 # ---------------------------------------------------------------------------------------
 # the plan's budget
 # ---------------------------------------------------------------------------------------
@@ -327,8 +319,11 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
             bench = comp_ratio if (cat == "promotion" and comp_ratio is not None) else p.ratios.get(cat)
             if bench is not None:
                 amounts["benchmark"] = bench * r_target
-            if cat == "channel":
-                amounts["objective_task"] = _channel_totals(terminals, members, p, target_revenue)
+            fees = None
+            if cat == "channel":  # built once: the comparison's total and, when chosen, the rows
+                fees = _channel_fees(terminals, members, p, target_revenue)
+                amounts["objective_task"] = fees.groupby("region_id")["amount"].sum().reindex(members) \
+                    .fillna(0.0).to_numpy()
             if cat == "labour":
                 first = p.headcount.headroom_capture * headroom.reindex(members).fillna(0.0).to_numpy() \
                     * unit_margin.reindex(members).fillna(0.0).to_numpy()
@@ -352,8 +347,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                 method_rows.append(pd.DataFrame({"region_id": members, "category": cat, "method": m,
                                                  "amount": np.round(np.asarray(a, dtype=float), 2),
                                                  "chosen": m == chosen}))
-            rows.append(_items(members, cat, chosen, np.asarray(amounts[chosen], dtype=float), eu, p, terminals,
-                               response, target_revenue))
+            rows.append(fees.assign(method="objective_task") if chosen == "objective_task" else
+                        _items(members, cat, chosen, np.asarray(amounts[chosen], dtype=float), eu, p, response))
     unit_rows = pd.concat(rows, ignore_index=True)
 
     # -- caps: each unit, then each parent's own items ----------------------------------------
@@ -552,11 +547,6 @@ def _channel_fees(terminals: pd.DataFrame, members: list[str], p, target_revenue
     return pd.concat([fees, reb[reb["amount"] > 0]], ignore_index=True)
 
 
-def _channel_totals(terminals, members, p, target_revenue) -> np.ndarray:
-    fees = _channel_fees(terminals, members, p, target_revenue)
-    return fees.groupby("region_id")["amount"].sum().reindex(members).fillna(0.0).to_numpy()
-
-
 def _headcount(first: np.ndarray, cost: float, decay: float) -> np.ndarray:
     """
     Salespeople to add per unit: :func:`budget.marginal_headcount` on contributions first × decay^k.
@@ -589,10 +579,8 @@ def _zero_based_totals(p, cat, caps: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], cum])[funded]
 
 
-def _items(members, cat, method, amount, eu, p, terminals, response, target_revenue) -> pd.DataFrame:
+def _items(members, cat, method, amount, eu, p, response) -> pd.DataFrame:
     """A category's amount per unit split over items (by last year's mix), or the method's own rows."""
-    if method == "objective_task":
-        return _channel_fees(terminals, members, p, target_revenue).assign(method="objective_task")
     if method == "zero_based":
         # each funded activity booked to its own item (the ranked list cut at the unit's amount)
         acts = [a for a in p.activities if a.category == cat]
