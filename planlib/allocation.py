@@ -98,10 +98,11 @@ class AllocationHistory:
     plan_year : int
         The year being planned; "last year" is ``plan_year - 1``.
     monthly : DataFrame
-        ``region_id, month, volume, revenue``: own sales per recorded region (county or
-        township, as in the sales table) and month, the two full years before the plan year.
+        ``region_id, month, volume, revenue``: own sales per region at ``level`` (see
+        below) and month, the two full years before the plan year.
     product_lines, channels, terminal_classes : DataFrame
-        ``region_id, month, <dimension>, volume, revenue`` for last year.
+        ``region_id, month, <dimension>, volume, revenue`` for last year, by the region
+        at ``level`` (see below).
     skus, distributors : DataFrame or None
         The same for ``sku`` and ``distributor_id`` (sales without a distributor under
         :data:`DIRECT`, so the distributors cover every unit); None (hand-built
@@ -121,6 +122,10 @@ class AllocationHistory:
         Display names of the terminals (terminal_id -> name).
     sku_prices : Series or None
         Catalogue ``unit_price`` per SKU, the fallback for SKUs with no realised price.
+    level : str or None
+        The level the months and breakdowns were summed to (their ``region_id`` is a
+        region at that level, or above it where sales are recorded there; the terminal
+        lines keep the recorded region); None: by recorded region (hand-built histories).
     """
 
     plan_year: int
@@ -135,6 +140,7 @@ class AllocationHistory:
     skus: pd.DataFrame | None = None
     distributors: pd.DataFrame | None = None
     sku_prices: pd.Series | None = None
+    level: str | None = None
 
 
 def _cat_dtype(categories) -> pd.CategoricalDtype:
@@ -153,7 +159,7 @@ def _dense_long(values: np.ndarray, revenue: np.ndarray, labels: list, names: li
             data[name] = pd.Categorical.from_codes(ix, dtype=lab)
     data["volume"] = values.ravel()[flat]
     data["revenue"] = revenue.ravel()[flat]
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # fresh arrays: no consolidating copy
 
 
 def _sums(key: np.ndarray, volume: np.ndarray, revenue: np.ndarray, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
@@ -199,33 +205,33 @@ def _terminal_codes(terms: pa.Table) -> tuple[np.ndarray, list, np.ndarray]:
     return t_ci, cls_all, ab_code[t_ci]
 
 
-# last year's own monthly sales by region, month, channel, terminal class code and A/B
-# terminal; and, from the same scan (a second grouping set: the first's keys are null), by
-# region, month and distributor (DIRECT where none)
-_HISTORY_SQL = """
-    WITH pmap AS (SELECT p.sku FROM products p JOIN _alloc_lines l ON l.product_line = p.product_line),
-    rows AS (
-        SELECT r.ri, s.date, s.channel, coalesce(t.ci, -1) AS ci, coalesce(t.ti, -1) AS ti,
-               coalesce(s.distributor_id, $direct) AS dist, s.volume, s.revenue
+# last year's own monthly sales in one scan (SKUs of a known product line), four groupings
+# told apart by ``gs`` (GROUPING(channel, dist, si)): 7, by recorded region ``ri``, month
+# ``m`` (0-11) and terminal line ``li`` (an A/B terminal's code, -2 a C/D terminal, -1 none);
+# 3, by the region at the plan's deepest level ``hi``, month, channel and class code ``ci``;
+# 5, by ``hi``, month and distributor (DIRECT where none); 6, by ``hi``, month and SKU ``si``
+_LAST_YEAR_SQL = """
+    WITH rows AS (
+        SELECT r.ri, r.hi, month(s.date) - 1 AS m, s.channel, coalesce(t.ci, -1) AS ci,
+               coalesce(t.li, -1) AS li, coalesce(s.distributor_id, $direct) AS dist, k.si, s.volume, s.revenue
         FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
-             JOIN pmap p ON p.sku = s.sku
+             JOIN _alloc_skus k ON k.sku = s.sku
              LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
         WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
     )
-    SELECT ri, date, channel, ci, ti, dist, sum(volume) AS v, sum(revenue) AS r
+    SELECT GROUPING(channel, dist, si) AS gs, ri, hi, m, li, channel, ci, dist, si,
+           sum(volume) AS v, sum(revenue) AS r
     FROM rows
-    GROUP BY GROUPING SETS ((ri, date, channel, ci, ti), (ri, date, dist))
+    GROUP BY GROUPING SETS ((ri, m, li), (hi, m, channel, ci), (hi, m, dist), (hi, m, si))
 """
-# both years' own monthly sales by region, month and SKU code (SKUs of a known product line;
-# the first year's summed over them, si = -1: only its months are needed)
-_SKU_SQL = """
-    WITH pmap AS (SELECT p.sku, k.si FROM products p JOIN _alloc_skus k ON k.sku = p.sku
-                  JOIN _alloc_lines l ON l.product_line = p.product_line)
-    SELECT r.ri, s.date, CASE WHEN s.date >= $ly THEN p.si ELSE -1 END AS si, sum(s.volume) AS v,
-           sum(s.revenue) AS r
+#: ``gs`` of each grouping set of :data:`_LAST_YEAR_SQL`
+_GS_LINES, _GS_CHANNELS, _GS_DIST, _GS_SKUS = 7, 3, 5, 6
+# the first year's own monthly sales by the region at the plan's deepest level and month (the same SKUs)
+_FIRST_YEAR_SQL = """
+    SELECT r.hi, month(s.date) - 1 AS m, sum(s.volume) AS v, sum(s.revenue) AS r
     FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
-         JOIN pmap p ON p.sku = s.sku
-    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $end
+         JOIN _alloc_skus k ON k.sku = s.sku
+    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $ly
     GROUP BY ALL
 """
 
@@ -245,17 +251,33 @@ def _query_with(cur, tables: dict[str, pa.Table], sql: str, params: dict) -> pa.
         cur.close()
 
 
-def _read_history(con, scope: list, plan_year: int, pool: ThreadPoolExecutor):
+def _home_codes(tree: RegionTree, scope: list, level: str) -> tuple[np.ndarray, list]:
+    """
+    Per region of ``scope`` (depth-first order) the code of its home: itself, or below
+    ``level`` its ancestor there; and the homes (the regions of ``scope`` down to ``level``).
+    """
+    depth = LEVEL_DEPTH[level]
+    pos = {r: i for i, r in enumerate(scope)}
+    home = np.full(len(scope), -1, dtype=np.int32)
+    homes: list = []
+    levels, parents = tree.levels, tree.parents
+    for i, r in enumerate(scope):
+        p = pos.get(parents[r])
+        if p is not None and LEVEL_DEPTH[levels[r]] > depth:
+            home[i] = home[p]  # the parent comes first (depth-first), so its home is known
+        else:
+            home[i] = len(homes)
+            homes.append(r)
+    return home, homes
+
+
+def _read_history(con, tree: RegionTree, scope: list, plan_year: int, level: str, pool: ThreadPoolExecutor):
     """
     What :func:`load_allocation_history` is built from: the products (pandas), the
     terminals (Arrow, by terminal_id) with their codes (:func:`_terminal_codes`), the SKUs
-    of a known product line (sorted), and aggregates of the own monthly sales of the
-    regions in ``scope`` (Arrow): ``agg``, last year's by region code ``ri``, ``date``,
-    channel, class code ``ci`` and A/B terminal ``ti`` (-1 where none); ``agg_dist``, last
-    year's by ``ri``, ``date`` and distributor ``dist`` (the same scan's second grouping
-    set); and ``agg_sku``, both years' by ``ri``, ``date`` and SKU code ``si``, a Future:
-    it is run on ``pool`` (its own cursor) once ``agg`` is read, so DuckDB computes it
-    while Python builds the frames from ``agg``.
+    of a known product line (sorted), ``last`` (:data:`_LAST_YEAR_SQL`, Arrow) and
+    ``first`` (:data:`_FIRST_YEAR_SQL`), a Future: it is run on ``pool`` (its own cursor)
+    once ``last`` is read, so DuckDB computes it while Python builds the frames from ``last``.
     """
     first, last = plan_year - 2, plan_year - 1
     cur = con.cursor()
@@ -266,148 +288,147 @@ def _read_history(con, scope: list, plan_year: int, pool: ThreadPoolExecutor):
         ).to_arrow_table()
     finally:
         cur.close()
-    lines = sorted(prod["product_line"].dropna().unique().tolist())
     codes = _terminal_codes(terms)
     t_ci, t_ab = codes[0], codes[2]
     # code tables registered from Arrow: DuckDB knows their size and joins them cheaply
-    regions = pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32())})
-    line_codes = pa.table({"product_line": pa.array(lines, pa.string()), "li": pa.array(range(len(lines)), pa.int32())})
+    home, homes = _home_codes(tree, scope, level)
+    regions = pa.table({"region_id": scope, "ri": pa.array(range(len(scope)), pa.int32()),
+                        "hi": pa.array(home, pa.int32())})
     skus = sorted(prod.loc[prod["product_line"].notna(), "sku"].dropna().unique().tolist())
     sku_codes = pa.table({"sku": pa.array(skus, pa.string()), "si": pa.array(range(len(skus)), pa.int32())})
     term_codes = pa.table({
         "terminal_id": terms.column("terminal_id"),
         "ci": pa.array(t_ci, pa.int32(), mask=t_ci < 0),
-        "ti": pa.array(np.arange(terms.num_rows), pa.int32(), mask=t_ab < 0),
+        # an A/B terminal's rank among the A/B terminals; -2 a C/D (any other class); -1 none
+        "li": pa.array(np.where(t_ab >= 0, np.cumsum(t_ab >= 0) - 1, np.where(t_ci >= 0, -2, -1)), pa.int32()),
     })
     params = {"own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
               "end": dt.date(plan_year, 1, 1), "direct": DIRECT}
-    both = _query_with(con.cursor(),
-                       {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_terms": term_codes},
-                       _HISTORY_SQL, {k: params[k] for k in ("own", "ly", "end", "direct")})
-    # SKUs (their product lines, and the first year's months): a second, smaller aggregate --
-    # cheaper for DuckDB than a FILTER sum per SKU and measure in the one above -- computed
-    # while the caller turns ``agg`` into frames
-    agg_sku = pool.submit(_query_with, con.cursor(),
-                          {"_alloc_regions": regions, "_alloc_lines": line_codes, "_alloc_skus": sku_codes},
-                          _SKU_SQL, {k: params[k] for k in ("own", "ly", "start", "end")})
-    by_dist = pc.is_valid(both.column("dist"))
-    agg = both.filter(pc.invert(by_dist)).drop_columns(["dist"])
-    agg_dist = both.filter(by_dist).select(["ri", "date", "dist", "v", "r"])
-    return prod, terms, codes, skus, agg, agg_dist, agg_sku
+    codes_in = {"_alloc_regions": regions, "_alloc_skus": sku_codes}
+    last_agg = _query_with(con.cursor(), {**codes_in, "_alloc_terms": term_codes}, _LAST_YEAR_SQL,
+                           {k: params[k] for k in ("own", "ly", "end", "direct")})
+    first_agg = pool.submit(_query_with, con.cursor(), codes_in, _FIRST_YEAR_SQL,
+                            {k: params[k] for k in ("own", "start", "ly")})
+    return prod, terms, codes, skus, (home, homes), last_agg, first_agg
 
 
-def _distributor_frame(agg_dist: pa.Table, reg_dtype, month_of, months12) -> pd.DataFrame:
+def _grouping(agg: pa.Table, gs: int, columns: list[str]) -> pa.Table:
+    """The rows of one grouping set of :data:`_LAST_YEAR_SQL`, with the columns it groups by and the sums."""
+    return agg.filter(pc.equal(agg.column("gs"), gs)).select([*columns, "v", "r"])
+
+
+def _distributor_frame(agg_dist: pa.Table, reg_dtype, months12) -> pd.DataFrame:
     """The ``distributors`` frame: the aggregate's rows as they are (one per key), sparse."""
     v, r = _agg_floats(agg_dist, "v"), _agg_floats(agg_dist, "r")
     nz = np.flatnonzero((v != 0) | (r != 0))
     agg_dist = agg_dist.take(pa.array(nz))
     dist, dist_u = _sorted_codes(agg_dist.column("dist"))
     return pd.DataFrame({
-        "region_id": pd.Categorical.from_codes(_agg_ints(agg_dist, "ri"), dtype=reg_dtype),
-        "month": months12.to_numpy()[month_of(agg_dist) - 12],
+        "region_id": pd.Categorical.from_codes(_agg_ints(agg_dist, "hi"), dtype=reg_dtype),
+        "month": months12.to_numpy()[_agg_ints(agg_dist, "m")],
         "distributor_id": pd.Categorical.from_codes(dist, dtype=_cat_dtype(dist_u)),
         "volume": v[nz], "revenue": r[nz],
-    })
+    }, copy=False)
 
 
-def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.Table, codes, skus: list,
-                    agg: pa.Table, agg_dist: pa.Table, agg_sku: Future) -> AllocationHistory:
+def _history_frames(plan_year: int, scope: list, level: str, prod: pd.DataFrame, terms: pa.Table, codes,
+                    skus: list, homes: tuple, last_agg: pa.Table, first_agg: Future) -> AllocationHistory:
     """
     The frames of :class:`AllocationHistory` from :func:`_read_history`'s tables: bincounts
-    of integer codes, no string work but the distributor ids (the SKU aggregate ``agg_sku``
-    is a Future, waited for last). Each frame is built in its own function, so its dense arrays are
-    freed before the next one is made.
+    of integer codes, no string work but the channels and distributor ids (the first
+    year's aggregate ``first_agg`` is a Future, waited for last). Each frame is built in
+    its own function, so its dense arrays are freed before the next one is made.
     """
     first = plan_year - 2
     lines = sorted(prod["product_line"].dropna().unique().tolist())
     t_ci, cls_all, t_ab = codes
-    nr, nt = len(scope), terms.num_rows
+    ab_pos = np.flatnonzero(t_ab >= 0)  # the A/B terminals, in terminal_id order
+    nr, nt = len(scope), len(ab_pos)
     reg_dtype = _cat_dtype(scope)
+    home, home_ids = homes
+    nh, home_dtype = len(home_ids), _cat_dtype(home_ids)
     months24 = pd.DatetimeIndex([pd.Timestamp(first + y, m, 1) for y in range(2) for m in range(1, 13)])
     months12 = months24[12:]
 
-    def month_index(table: pa.Table) -> np.ndarray:
-        """Month 0-23 of the two years, from the few distinct dates."""
-        dcodes, dates = pd.factorize(np.asarray(table.column("date").to_numpy(), dtype="datetime64[D]"))
-        dates = pd.DatetimeIndex(dates)
-        return ((dates.year.to_numpy() - first) * 12 + dates.month.to_numpy() - 1).astype(np.int64)[dcodes]
-
-    # last year: region x month x a dimension's values
-    reg, mi = _agg_ints(agg, "ri"), month_index(agg) - 12
+    # by the region at the plan's level, month and channel / terminal class
+    agg = _grouping(last_agg, _GS_CHANNELS, ["hi", "m", "channel", "ci"])
+    key12 = _agg_ints(agg, "hi") * 12 + _agg_ints(agg, "m")
     v, r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
-    key12 = reg * 12 + mi
 
     def by(dim: str, dim_codes: np.ndarray, values: list) -> pd.DataFrame:
         ok = np.flatnonzero(dim_codes >= 0)
         n = len(values)
-        return _dense_long(*_sums(key12[ok] * n + dim_codes[ok], v[ok], r[ok], (nr, 12, n)),
-                           [reg_dtype, months12, _cat_dtype(values)], ["region_id", "month", dim])
+        return _dense_long(*_sums(key12[ok] * n + dim_codes[ok], v[ok], r[ok], (nh, 12, n)),
+                           [home_dtype, months12, _cat_dtype(values)], ["region_id", "month", dim])
 
     chan, chan_u = _sorted_codes(agg.column("channel"))
     channels = by("channel", chan, chan_u)
-    del chan
     # terminal classes: the classes of last year's rows, in sorted order
     ci = _agg_ints(agg, "ci")
     present = np.flatnonzero(np.bincount(ci[ci >= 0], minlength=len(cls_all)) > 0)
     recode = np.full(len(cls_all) + 1, -1, dtype=np.int64)
     recode[present] = np.arange(len(present))
     terminal_classes = by("terminal_class", recode[ci], [cls_all[j] for j in present])
+    del agg, key12, v, r, chan, ci
     term_u = terms.column("terminal_id").to_numpy(zero_copy_only=False)
 
+    # by recorded region, month and terminal line: the terminal lines and last year's months
+    agg = _grouping(last_agg, _GS_LINES, ["ri", "m", "li"])
+    reg, mi, li = _agg_ints(agg, "ri"), _agg_ints(agg, "m"), _agg_ints(agg, "li")
+    v, r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
+
     def terminal_lines() -> pd.DataFrame:
-        """A/B per terminal (ti set), C/D per region."""
-        ti = _agg_ints(agg, "ti")
-        ab = np.flatnonzero(ti >= 0)
-        t_v, t_r = _sums(ti[ab] * 12 + mi[ab], v[ab], r[ab], (nt, 12))
+        """A/B per terminal (li set: the rank among ``ab_pos``), C/D per region."""
+        ab = np.flatnonzero(li >= 0)
+        t_v, t_r = _sums(li[ab] * 12 + mi[ab], v[ab], r[ab], (nt, 12))
         t_reg = np.full(nt, -1, dtype=np.int64)
-        t_reg[ti[ab]] = reg[ab]  # the region the terminal's sales are recorded in
+        t_reg[li[ab]] = reg[ab]  # the region the terminal's sales are recorded in
         ab_t, ab_m = np.nonzero((t_v != 0) | (t_r != 0))
-        cd = np.flatnonzero((ti < 0) & (ci >= 0))
-        c_v, c_r = _sums(key12[cd], v[cd], r[cd], (nr, 12))
+        cd = np.flatnonzero(li == -2)
+        c_v, c_r = _sums(reg[cd] * 12 + mi[cd], v[cd], r[cd], (nr, 12))
         cd_reg, cd_m = np.nonzero((c_v != 0) | (c_r != 0))
         n_cd = len(cd_reg)
         return pd.DataFrame({
             "terminal_id": pd.Categorical.from_codes(np.concatenate([ab_t, np.full(n_cd, -1)]),
-                                                     dtype=_cat_dtype(term_u)),
-            "terminal_class": pd.Categorical.from_codes(np.concatenate([t_ab[ab_t], np.full(n_cd, 2)]),
+                                                     dtype=_cat_dtype(term_u[ab_pos])),
+            "terminal_class": pd.Categorical.from_codes(np.concatenate([t_ab[ab_pos][ab_t], np.full(n_cd, 2)]),
                                                         dtype=pd.CategoricalDtype(["A", "B", CD_LINE])),
             "region_id": pd.Categorical.from_codes(np.concatenate([t_reg[ab_t], cd_reg]), dtype=reg_dtype),
             "month": months12.to_numpy()[np.concatenate([ab_m, cd_m])],
             "volume": np.concatenate([t_v[ab_t, ab_m], c_v[cd_reg, cd_m]]),
             "revenue": np.concatenate([t_r[ab_t, ab_m], c_r[cd_reg, cd_m]]),
-        })
+        }, copy=False)
 
     terminals = terminal_lines()
-    del ci
-    distributors = _distributor_frame(agg_dist, reg_dtype, month_index, months12)
+    ly_key, ly_v, ly_r = home[reg].astype(np.int64) * 24 + 12 + mi, v, r
+    del agg, reg, mi, li
+    distributors = _distributor_frame(_grouping(last_agg, _GS_DIST, ["hi", "m", "dist"]), home_dtype, months12)
 
-    # last, from the aggregate DuckDB has been computing meanwhile: last year's SKUs and
-    # product lines, and region x month of both years (the first year's summed over the SKUs)
-    pl = agg_sku.result()
+    # SKUs (the aggregate's rows are one per region, month and SKU: taken as they are) and product lines
+    agg = _grouping(last_agg, _GS_SKUS, ["hi", "m", "si"])
+    s_reg, s_mi, si = _agg_ints(agg, "hi"), _agg_ints(agg, "m"), _agg_ints(agg, "si")
+    s_v, s_r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
     nl = len(lines)
     line_of_sku = pd.Index(lines).get_indexer(prod.drop_duplicates("sku").set_index("sku")["product_line"]
                                               .reindex(skus)).astype(np.int64)
-    p_reg, p_mi = _agg_ints(pl, "ri"), month_index(pl)
-    p_v, p_r = _agg_floats(pl, "v"), _agg_floats(pl, "r")
-    p_ly = np.flatnonzero(p_mi >= 12)
-    p_key12 = p_reg[p_ly] * 12 + p_mi[p_ly] - 12
-    pl_v, pl_r = _sums(p_key12 * nl + line_of_sku[_agg_ints(pl, "si")[p_ly]], p_v[p_ly], p_r[p_ly], (nr, 12, nl))
-    product_lines = _dense_long(pl_v.astype(float, copy=False), pl_r.astype(float, copy=False),
-                                [reg_dtype, months12, _cat_dtype(lines)], ["region_id", "month", "product_line"])
-    del pl_v, pl_r
-    # SKUs: the aggregate's rows are already one per (region, month, SKU) -- taken as they are
-    s_nz = p_ly[(p_v[p_ly] != 0) | (p_r[p_ly] != 0)]
+    product_lines = _dense_long(*_sums((s_reg * 12 + s_mi) * nl + line_of_sku[si], s_v, s_r, (nh, 12, nl)),
+                                [home_dtype, months12, _cat_dtype(lines)], ["region_id", "month", "product_line"])
+    s_nz = np.flatnonzero((s_v != 0) | (s_r != 0))
     sku_frame = pd.DataFrame({
-        "region_id": pd.Categorical.from_codes(p_reg[s_nz], dtype=reg_dtype),
-        "month": months12.to_numpy()[p_mi[s_nz] - 12],
-        "sku": pd.Categorical.from_codes(_agg_ints(pl, "si")[s_nz], dtype=_cat_dtype(skus)),
-        "volume": p_v[s_nz], "revenue": p_r[s_nz],
-    })
-    p_fy = np.flatnonzero(p_mi < 12)
-    monthly = _dense_long(*_sums(np.concatenate([p_reg[p_fy] * 24 + p_mi[p_fy], reg * 24 + 12 + mi]),
-                                 np.concatenate([p_v[p_fy], v]), np.concatenate([p_r[p_fy], r]), (nr, 24)),
-                          [reg_dtype, months24], ["region_id", "month"])
-    del reg, mi, v, r, key12
+        "region_id": pd.Categorical.from_codes(s_reg[s_nz], dtype=home_dtype),
+        "month": months12.to_numpy()[s_mi[s_nz]],
+        "sku": pd.Categorical.from_codes(si[s_nz], dtype=_cat_dtype(skus)),
+        "volume": s_v[s_nz], "revenue": s_r[s_nz],
+    }, copy=False)
+    del agg, s_reg, s_mi, si, s_v, s_r
+
+    # last, from the aggregate DuckDB has been computing meanwhile: the first year's months
+    fy = first_agg.result()
+    monthly = _dense_long(*_sums(np.concatenate([_agg_ints(fy, "hi") * 24 + _agg_ints(fy, "m"), ly_key]),
+                                 np.concatenate([_agg_floats(fy, "v"), ly_v]),
+                                 np.concatenate([_agg_floats(fy, "r"), ly_r]), (nh, 24)),
+                          [home_dtype, months24], ["region_id", "month"])
+    del ly_key, ly_v, ly_r
 
     in_scope = pc.and_(pc.is_in(terms.column("region_id"), value_set=pa.array(scope, pa.string())),
                        pa.array(t_ab >= 0))
@@ -422,10 +443,12 @@ def _history_frames(plan_year: int, scope: list, prod: pd.DataFrame, terms: pa.T
         terminal_classes=terminal_classes, terminals=terminals,
         terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
         unit_prices=unit_prices, names=names, skus=sku_frame, distributors=distributors, sku_prices=sku_prices,
+        level=level,
     )
 
 
-def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int) -> AllocationHistory:
+def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int, *,
+                            level: str = "county") -> AllocationHistory:
     """
     Read the history an allocation needs, aggregated in DuckDB.
 
@@ -439,6 +462,11 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
         The region whose target is allocated; only its subtree is read.
     plan_year : int
         The plan year; the history is the two full calendar years before it.
+    level : str, default "county"
+        The deepest level the plan splits to. The months and the breakdowns (product
+        lines, SKUs, channels, terminal classes, distributors) of regions below it are
+        read summed into their ancestor at this level; the terminal lines stay by the
+        region the sales are recorded in (a township's C/D terminals are its line).
 
     Returns
     -------
@@ -450,40 +478,45 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     ------
     HierarchyError
         An unknown root.
+    ParamsError
+        An unknown level.
     DataError
         No own monthly sales in the window.
 
     Notes
     -----
     Two aggregations of the sales table (own brand, ``grain = 'month'``: weekly rows
-    repeat the monthly ones), joined to small code tables for region, terminal, product
-    line and SKU registered from Arrow: last year's by region, month, channel, terminal
-    class and A/B terminal (about 900k groups on the national archive, 15M sales rows),
-    with a second grouping set of the same scan by region, month and distributor (sales
-    without one under :data:`DIRECT`); and both years' by region, month and SKU (the
-    first year's summed over the SKUs: only its months are needed; the product lines are
-    the SKUs' sums). Two plain sums per group cost DuckDB much less than one pass with a
-    ``FILTER`` sum per SKU and measure; the second runs on a worker thread (its own
-    cursor) while this one builds the other frames from the first. Every key but the
+    repeat the monthly ones; SKUs of a known product line), joined to small code tables
+    for region, terminal and SKU registered from Arrow. Last year's in one scan with four
+    grouping sets: by recorded region, month and terminal line (an A/B terminal, the
+    region's C/D terminals, or none; summed over the lines: the months), and by the
+    region at ``level``, month and channel with class, distributor (sales without one
+    under :data:`DIRECT`) or SKU (the product lines are the SKUs' sums). Grouping at
+    ``level`` rather than by the ~11k recorded regions halves the groups DuckDB builds
+    on the national archive (15M sales rows). The first year's, by region at ``level``
+    and month only, runs on a worker thread
+    (its own cursor) while this one builds the frames from the first. Every key but the
     channel and the distributor is an integer code made in Python from the tree, the
     products and the terminals table, so the results (fetched as Arrow) need little
-    string work; the frames of :class:`AllocationHistory` are dense bincounts of
-    them (the SKUs and distributors: the aggregate's rows as they are), text columns
+    string work; the frames of :class:`AllocationHistory` are dense bincounts of them
+    (the SKUs and distributors: the aggregate's rows as they are), text columns
     categoricals over dtypes built once.
     """
     tree.check(root)
+    if level not in LEVEL_DEPTH:
+        raise ParamsError(f"unknown level {level!r}; valid levels: {', '.join(LEVEL_DEPTH)}")
     plan_year = int(plan_year)
     scope = list(tree.subtree(root))
-    # the worker runs the product-line aggregate while this thread builds the other frames;
+    # the worker runs the first year's aggregate while this thread builds the other frames;
     # leaving the block waits for it, then closes the archive (if opened here)
     with _Open(archive) as con, ThreadPoolExecutor(max_workers=1) as pool:
-        prod, terms, codes, skus, agg, agg_dist, agg_sku = _read_history(con, scope, plan_year, pool)
-        if agg.num_rows == 0 and agg_sku.result().num_rows == 0:
+        prod, terms, codes, skus, home, last_agg, first_agg = _read_history(con, tree, scope, plan_year, level, pool)
+        if last_agg.num_rows == 0 and first_agg.result().num_rows == 0:
             raise DataError(
                 f"no own monthly sales for {root} in {plan_year - 2}–{plan_year - 1}: import sales for the two years "
                 f"before the plan year {plan_year}"
             )
-        return _history_frames(plan_year, scope, prod, terms, codes, skus, agg, agg_dist, agg_sku)
+        return _history_frames(plan_year, scope, level, prod, terms, codes, skus, home, last_agg, first_agg)
 
 
 # ---------------------------------------------------------------------------------------
@@ -555,8 +588,11 @@ def _round_cells(row, col, x, r_units, c_units):
     sel = (flow.data > 0) & (flow.row >= 1) & (flow.row <= nr) & (flow.col > nr) & (flow.col <= nr + nc)
     up_key = (flow.row[sel].astype(np.int64) - 1) * nc + (flow.col[sel].astype(np.int64) - 1 - nr)
     cell_key = row[cells].astype(np.int64) * nc + col[cells]
-    order = np.argsort(cell_key)
-    hit = order[np.searchsorted(cell_key[order], up_key)]
+    if len(cell_key) > 1 and (cell_key[1:] > cell_key[:-1]).all():  # cells in row-major order already (most callers)
+        hit = np.searchsorted(cell_key, up_key)
+    else:
+        order = np.argsort(cell_key)
+        hit = order[np.searchsorted(cell_key[order], up_key)]
     out[cells[hit]] += 1
     return out
 
@@ -697,6 +733,7 @@ class _Nodes:
 
     def __init__(self, tree: RegionTree, frame: pd.DataFrame, root: str, deepest: str):
         self.ids = frame["region_id"].to_numpy(dtype=object)
+        self.categories = pd.Index(self.ids, dtype=object)  # one Index shared by every part's region column
         self.pos = {rid: i for i, rid in enumerate(self.ids)}
         self.level = frame["level"].to_numpy(dtype=object)
         self.depth = np.array([LEVEL_DEPTH[lv] for lv in self.level])
@@ -707,10 +744,11 @@ class _Nodes:
         self.rank[np.argsort(self.ids.astype(str), kind="stable")] = np.arange(self.n)
         # each region of the subtree -> its deepest planned ancestor-or-self
         self.home: dict[str, int] = {}
+        parents = tree.parents
         for rid in tree.subtree(root):
             r = rid
             while r is not None and r not in self.pos:
-                r = tree.parent(r)
+                r = parents[r]
             self.home[rid] = self.pos[r] if r is not None else 0
 
     def index_of(self, region_ids: pd.Series) -> np.ndarray:
@@ -757,10 +795,11 @@ def _price(vol: np.ndarray, rev: np.ndarray, fallback) -> np.ndarray:
 def _history_at(monthly: pd.DataFrame, tree: RegionTree, root: str, depth: int) -> pd.DataFrame:
     """Tidy region_id, month, value history of the root's subtree, rolled up to ``depth`` (no deeper)."""
     home = {}
+    levels, parents = tree.levels, tree.parents
     for rid in tree.subtree(root):
         r = rid
-        while LEVEL_DEPTH[tree.level(r)] > depth:
-            r = tree.parent(r)
+        while LEVEL_DEPTH[levels[r]] > depth:
+            r = parents[r]
         home[rid] = r
     codes, uniq = pd.factorize(monthly["region_id"])
     mapped = np.array([home.get(u) for u in uniq], dtype=object)
@@ -795,7 +834,8 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
     # the constrained path: shares by method per parent, then floors, caps and holds
     frame_ids = []
     start_level = LEVEL_DEPTH[deepest]
-    order = [r for r in tree.subtree(root) if LEVEL_DEPTH[tree.level(r)] <= start_level]
+    levels, parents = tree.levels, tree.parents
+    order = [r for r in tree.subtree(root) if LEVEL_DEPTH[levels[r]] <= start_level]
     # every planned region's subtree history as one dense region x month matrix (the months
     # of the whole history: the window every parent uses, as in split_down)
     row_of = {r: i for i, r in enumerate(order)}
@@ -823,13 +863,13 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
     unknown = [k for k in holds if k not in set(order) or k == root]
     if unknown:
         raise ParamsError(f"holds name regions that are not planned below {root}: {', '.join(map(str, unknown))}")
-    from planlib.split import _ap_core, _pa_core
+    from planlib.split import _ap_core, _constrain_units, _pa_core, _unit_bounds
 
     cores = {"proportion_averages": _pa_core, "average_proportions": _ap_core}
     target = {root: int(total)}
     for rid in order:
-        frame_ids.append((rid, tree.parent(rid), tree.level(rid), target[rid]))
-        kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= start_level]
+        frame_ids.append((rid, parents[rid], levels[rid], target[rid]))
+        kids = [k for k in tree.children(rid) if LEVEL_DEPTH[levels[k]] <= start_level]
         if not kids:
             continue
         y = roll[[row_of[k] for k in kids]]
@@ -843,7 +883,8 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
             pot = None if potential is None else potential.reindex(kids).fillna(0.0)
             shares = shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot,
                                 window=(months[0], months[-1]) if len(months) else None)
-        ly = pd.Series(y[:, last_cols].sum(axis=1), index=pd.Index(kids, dtype=object))
+        kid_idx = pd.Index(kids, dtype=object)
+        ly = y[:, last_cols].sum(axis=1)
         kid_holds = {k: holds[k] for k in kids if k in holds}
         if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
             warnings.warn(f"no basis to split {rid} by {method} (no history): split evenly over {len(kids)} children",
@@ -854,12 +895,22 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
             known = potential.reindex(kids).dropna()
             kid_cap = (known * cap // unit * unit) if len(known) else None
         try:
-            split = constrain_split(target[rid], shares, last_year=ly if floor is not None else None, floor=floor,
-                                    cap=kid_cap, holds=kid_holds or None, unit=unit)
+            s = shares.reindex(kid_idx).to_numpy(dtype=float)
+            hi = np.full(len(kids), np.inf) if kid_cap is None else kid_cap.reindex(kid_idx).fillna(np.inf).to_numpy()
+            if kid_holds or not (np.isfinite(s).all() and (s >= 0).all() and (hi >= 0).all()):
+                # holds (each checked against its own bounds), or bad inputs: the checked public path
+                split = constrain_split(target[rid], shares, last_year=pd.Series(ly, index=kid_idx)
+                                        if floor is not None else None, floor=floor, cap=kid_cap,
+                                        holds=kid_holds or None, unit=unit)
+                target.update({k: int(v) for k, v in split.items()})
+            else:  # floors and caps only: constrain_split's core on arrays (no pandas per parent)
+                lo_k, hi_k = _unit_bounds((1.0 - floor) * ly if floor is not None else np.zeros(len(kids)), hi, unit)
+                k = _constrain_units(target[rid] // unit, s, lo_k, hi_k, np.zeros(len(kids), dtype=bool),
+                                     np.zeros(len(kids), dtype=np.int64), kid_idx, unit)
+                target.update(zip(kids, (k * unit).tolist()))
         except SplitError as exc:
             raise SplitError(f"splitting {rid} ({tree.name(rid)}, target {target[rid]:,}) over its children: {exc}; "
                              "loosen split.floor / split.cap / split.holds for it") from None
-        target.update({k: int(v) for k, v in split.items()})
     out = pd.DataFrame(frame_ids, columns=["region_id", "parent_id", "level", "target"])
     out["target"] = out["target"].astype(np.int64)
     return out
@@ -999,6 +1050,13 @@ def allocate_plan(
         raise ParamsError(f"unknown level(s) {bad}; valid levels: {', '.join(LEVEL_DEPTH)}")
     below = [lv for lv in levels if LEVEL_DEPTH[lv] > root_depth]
     deepest = max(below, key=LEVEL_DEPTH.get) if below else tree.level(root)
+    if history.level is not None and LEVEL_DEPTH[history.level] < LEVEL_DEPTH[deepest]:
+        raise ParamsError(
+            f"the history's breakdowns were read summed to the {history.level} level, but the plan splits to "
+            f"{deepest}: read it with load_allocation_history(..., level={deepest!r})"
+        )
+    if floor is not None and not (isinstance(floor, (int, float)) and 0.0 <= float(floor) <= 1.0):
+        raise SplitError(f"floor must be a fraction between 0 and 1 (0.1 = at most 10% below last year), got {floor!r}")
     shares = _check_month_shares(month_shares)
     if int(total_volume) != total_volume or int(total_volume) % unit or total_volume < 0:
         raise SplitError(f"total_volume {total_volume!r} must be a non-negative whole multiple of the unit {unit}")
@@ -1049,63 +1107,67 @@ def allocate_plan(
         if not np.isfinite(region_price[i]):
             p = nodes.parent[i]
             region_price[i] = region_price[p] if p >= 0 and np.isfinite(region_price[p]) else fallback_price
-    node_cat = pd.Categorical.from_codes(np.arange(nodes.n), categories=pd.Index(nodes.ids, dtype=object))
+    node_cat = pd.Categorical.from_codes(np.arange(nodes.n), categories=nodes.categories)
     parts.append(_rows(node_cat, nodes.level, months, mon * unit, np.repeat(region_price[:, None], 12, axis=1),
                        ly_vol, np.repeat(region_share[:, None], 12, axis=1)))
 
-    # -- 3. breakdowns --------------------------------------------------------------------
-    for dim, frame in (("product_line", history.product_lines), ("sku", history.skus), ("channel", history.channels),
-                       ("terminal_class", history.terminal_classes)):
-        if frame is None:  # a hand-built history without this dimension
-            continue
-        vals, vol, rev = _dim_cube(frame, dim, nodes)
-        if len(vals) == 0:
-            warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=2)
-            continue
-        nv = len(vals)
-        mix = vol.sum(axis=1)  # node x value
-        grp = np.repeat(np.arange(nodes.n), nv)
-        vrank = np.tile(np.arange(nv), nodes.n)
-        a = _split_groups(grp, mix.ravel(), annual, nodes.n, vrank, f"{dim} split").reshape(nodes.n, nv)
-        row = np.repeat(np.arange(nodes.n * 12), nv)  # (node, month) rows
-        col = (np.arange(nodes.n)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
-               + np.arange(nv)[None, None, :]).ravel()
-        seed = _festival_free(np.moveaxis(vol, 1, 2), groups)  # node x value x month
-        seed = np.moveaxis(seed, 2, 1).ravel()
-        cells = _fit_and_round(np.repeat(np.arange(nodes.n), 12 * nv), row, col, seed, mon.ravel(), a.ravel(),
-                               f"{dim} by month").reshape(nodes.n, 12, nv)
-        catalogue = {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim)
-        fb = catalogue.reindex(vals).to_numpy(dtype=float) if catalogue is not None else None
-        if fb is None or np.isnan(fb).all():
-            fb = np.repeat(region_price[:, None], nv, axis=1)[:, None, :]
-        else:
-            fb = np.where(np.isnan(fb), fallback_price, fb)[None, None, :]
-        price = _price(np.repeat(vol.sum(axis=1)[:, None, :], 12, axis=1),
-                       np.repeat(rev.sum(axis=1)[:, None, :], 12, axis=1),
-                       np.broadcast_to(fb, vol.shape))
-        share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
-        parts.append(_rows(pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=node_cat.categories),
-                           np.repeat(nodes.level, nv), months,
-                           np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
-                           np.moveaxis(price, 2, 1).reshape(-1, 12),
-                           np.moveaxis(vol, 2, 1).reshape(-1, 12),
-                           np.repeat(share.reshape(-1, 1), 12, axis=1),
-                           **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
-                                                             categories=pd.Index(vals, dtype=object))}))
-
-    # distributors: thousands nationally, each in a few regions -- sparse (region, distributor) lines
+    # -- 3. breakdowns, 4. terminals (county level) --------------------------------------
+    jobs = [(_dense_breakdown, (frame, dim, nodes, annual, mon, unit, months, groups, region_price,
+                                {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim),
+                                fallback_price))
+            for dim, frame in (("product_line", history.product_lines), ("sku", history.skus),
+                               ("channel", history.channels), ("terminal_class", history.terminal_classes))
+            if frame is not None]  # None: a hand-built history without this dimension
     if history.distributors is not None:
-        dist_part = _sparse_breakdown(history.distributors, "distributor_id", nodes, annual, mon, unit, months,
-                                      groups, region_price)
-        if dist_part is not None:
-            parts.append(dist_part)
-
-    # -- 4. terminals (county level) --------------------------------------------------------
+        # thousands nationally, each in a few regions -- sparse (region, distributor) lines
+        jobs.append((_sparse_breakdown, (history.distributors, "distributor_id", nodes, annual, mon, unit, months,
+                                         groups, region_price)))
     if deepest == "county":
-        term_part = _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, region_price)
-        if term_part is not None:
-            parts.append(term_part)
+        jobs.append((_terminal_rows, (history, tree, nodes, annual, mon, unit, months, groups, region_price)))
+    parts.extend(p for p in (fn(*args) for fn, args in jobs) if p is not None)
     return _assemble(parts)
+
+
+def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price, catalogue,
+                     fallback_price):
+    """
+    One line per (region, value) of a dimension with few values (product lines, SKUs,
+    channels, terminal classes), exact to the region-months and to each region's annual
+    split by last year's mix; None (warned) when the dimension has no history.
+    """
+    vals, vol, rev = _dim_cube(frame, dim, nodes)
+    if len(vals) == 0:
+        warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=3)
+        return None
+    nv = len(vals)
+    mix = vol.sum(axis=1)  # node x value
+    grp = np.repeat(np.arange(nodes.n), nv)
+    vrank = np.tile(np.arange(nv), nodes.n)
+    a = _split_groups(grp, mix.ravel(), annual, nodes.n, vrank, f"{dim} split").reshape(nodes.n, nv)
+    row = np.repeat(np.arange(nodes.n * 12), nv)  # (node, month) rows
+    col = (np.arange(nodes.n)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
+           + np.arange(nv)[None, None, :]).ravel()
+    seed = _festival_free(np.moveaxis(vol, 1, 2), groups)  # node x value x month
+    seed = np.moveaxis(seed, 2, 1).ravel()
+    cells = _fit_and_round(np.repeat(np.arange(nodes.n), 12 * nv), row, col, seed, mon.ravel(), a.ravel(),
+                           f"{dim} by month").reshape(nodes.n, 12, nv)
+    fb = catalogue.reindex(vals).to_numpy(dtype=float) if catalogue is not None else None
+    if fb is None or np.isnan(fb).all():
+        fb = np.repeat(region_price[:, None], nv, axis=1)[:, None, :]
+    else:
+        fb = np.where(np.isnan(fb), fallback_price, fb)[None, None, :]
+    price = _price(np.repeat(vol.sum(axis=1)[:, None, :], 12, axis=1),
+                   np.repeat(rev.sum(axis=1)[:, None, :], 12, axis=1),
+                   np.broadcast_to(fb, vol.shape))
+    share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
+    region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=nodes.categories)
+    return _rows(region, np.repeat(nodes.level, nv), months,
+                 np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
+                 np.moveaxis(price, 2, 1).reshape(-1, 12),
+                 np.moveaxis(vol, 2, 1).reshape(-1, 12),
+                 np.repeat(share.reshape(-1, 1), 12, axis=1),
+                 **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
+                                                   categories=pd.Index(vals, dtype=object))})
 
 
 def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price):
@@ -1183,7 +1245,7 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
                    np.repeat(rev.sum(axis=1, keepdims=True), 12, axis=1),
                    np.repeat(region_price[pnode][:, None], 12, axis=1))
     share = np.divide(a, annual[pnode], out=np.zeros(n_pairs), where=annual[pnode] > 0)
-    region = pd.Categorical.from_codes(pnode, categories=pd.Index(nodes.ids, dtype=object))
+    region = pd.Categorical.from_codes(pnode, categories=nodes.categories)
     return _rows(region, nodes.level[pnode], months, cells * unit, price, vol, np.repeat(share[:, None], 12, axis=1),
                  **{dim: pd.Categorical.from_codes(pval, categories=pd.Index(vals, dtype=object))})
 
@@ -1224,7 +1286,7 @@ def _assemble(parts: list[dict]) -> pd.DataFrame:
             data[col] = union_categoricals(pieces)
         else:
             data[col] = np.concatenate(pieces)
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # fresh arrays: no consolidating copy
 
 
 def _lookup(index: pd.Index, values: pd.Series) -> np.ndarray:
@@ -1293,7 +1355,7 @@ def _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, regi
     cd_line = cls == CD_LINE
     region = np.where(cd_line, line_region[keep], nodes.ids[counties][cpos])
     region_cat = _as_cat(region)
-    level_of = np.array([tree.level(r) for r in region_cat.categories], dtype=object)
+    level_of = np.array([tree.levels[r] for r in region_cat.categories], dtype=object)
     level = level_of[region_cat.codes]
     ann = annual[counties][cpos]
     share = np.divide(a, ann, out=np.zeros(nl), where=ann > 0)

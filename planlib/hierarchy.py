@@ -7,7 +7,8 @@ every query for a region goes through :meth:`RegionTree.subtree`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -103,6 +104,16 @@ class RegionTree:
     def ids(self) -> tuple[str, ...]:
         """All region ids, parents before children (depth-first)."""
         return self._preorder
+
+    @property
+    def levels(self) -> Mapping[str, str]:
+        """Region id -> level of every region: a read-only view, for loops over many regions."""
+        return MappingProxyType(self._level)
+
+    @property
+    def parents(self) -> Mapping[str, str | None]:
+        """Region id -> parent id (None for the root) of every region: a read-only view."""
+        return MappingProxyType(self._parent)
 
     def check(self, region_id: str) -> str:
         """Return ``region_id`` if it is in the tree, else raise HierarchyError."""

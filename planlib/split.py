@@ -550,6 +550,64 @@ def _round_within(x: np.ndarray, k_total: int, lo: np.ndarray, hi: np.ndarray, r
     return k
 
 
+def _unit_bounds(lo: np.ndarray, hi: np.ndarray, u: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds in whole units: floors rounded up, caps down (inf: no cap)."""
+    lo_k = np.ceil(np.round(lo / u, 9)).astype(np.int64)
+    hi_k = np.where(np.isfinite(hi), np.floor(np.round(np.where(np.isfinite(hi), hi, 0.0) / u, 9)), np.inf)
+    return lo_k, hi_k
+
+
+def _constrain_units(k_total: int, shares: np.ndarray, lo_k: np.ndarray, hi_k, held: np.ndarray,
+                     hold_k: np.ndarray, idx: pd.Index, u: float, hold_txt: str = "") -> np.ndarray:
+    """
+    The core of :func:`constrain_split` on checked arrays, in units: the feasibility
+    checks (errors name the children of ``idx``) and the spread of what the holds leave.
+    """
+    free = ~held
+    clash = free & (lo_k > hi_k)
+    if clash.any():
+        i = int(np.flatnonzero(clash)[0])
+        raise SplitError(
+            f"floor of {idx[i]} ({_fmt(lo_k[i] * u)}) is above its cap ({_fmt(hi_k[i] * u)}) "
+            f"by {_fmt((lo_k[i] - hi_k[i]) * u)}"
+        )
+    rest_k = k_total - int(hold_k.sum())
+    after = f" after holds {hold_txt}" if hold_txt else ""
+    if rest_k < 0:
+        raise SplitError(
+            f"holds {hold_txt} sum to {_fmt(hold_k.sum() * u)}, more than the total {_fmt(k_total * u)} "
+            f"(over by {_fmt(-rest_k * u)})"
+        )
+    need = int(lo_k[free].sum())
+    if need > rest_k:
+        floored = [str(idx[i]) for i in np.flatnonzero(free & (lo_k > 0))]
+        raise SplitError(
+            f"floors need {_fmt(need * u)} but only {_fmt(rest_k * u)} remains{after} "
+            f"(short by {_fmt((need - rest_k) * u)}; floored children: {_labels(floored)})"
+        )
+    room = float(hi_k[free].sum()) if free.any() else 0.0
+    if room < rest_k:
+        capped = [str(idx[i]) for i in np.flatnonzero(free & np.isfinite(hi_k))]
+        raise SplitError(
+            f"caps allow only {_fmt(room * u)} but {_fmt(rest_k * u)} remains to place{after} "
+            f"(over by {_fmt((rest_k - room) * u)}; capped children: {_labels(capped)})"
+        )
+
+    out_k = hold_k.copy()
+    if free.any():
+        sf = shares[free]
+        if sf.sum() == 0 and rest_k > 0:
+            warnings.warn(
+                f"no basis to split the remaining {_fmt(rest_k * u)} (all free shares are zero): spread evenly",
+                PlanWarning,
+                stacklevel=3,
+            )
+        lo_f, hi_f = lo_k[free].astype(float), hi_k[free].astype(float)
+        x = _spread_within(float(rest_k), sf, lo_f, hi_f)
+        out_k[free] = _round_within(x, rest_k, lo_f, hi_f, _label_rank(idx[free]))
+    return out_k
+
+
 def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, holds=None, unit=1) -> pd.Series:
     """
     Split a target by shares while respecting floors against last year, caps and holds.
@@ -635,9 +693,7 @@ def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, hold
         if (c < 0).any():
             raise SplitError(f"caps negative for {_labels(idx[c < 0])}")
         hi = c
-    # bounds in whole units: floors up, caps down
-    lo_k = np.ceil(np.round(lo / u, 9)).astype(np.int64)
-    hi_k = np.where(np.isfinite(hi), np.floor(np.round(np.where(np.isfinite(hi), hi, 0.0) / u, 9)), np.inf)
+    lo_k, hi_k = _unit_bounds(lo, hi, u)
 
     held = np.zeros(n, dtype=bool)
     hold_k = np.zeros(n, dtype=np.int64)
@@ -662,49 +718,8 @@ def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, hold
                 f"(over by {_fmt((k - hi_k[i]) * u)})"
             )
         held[i], hold_k[i] = True, k
-    hold_txt = "{" + ", ".join(f"{c}: {_fmt(hold_k[pos[c]] * u)}" for c in holds) + "}"
-    free = ~held
-    clash = free & (lo_k > hi_k)
-    if clash.any():
-        i = int(np.flatnonzero(clash)[0])
-        raise SplitError(
-            f"floor of {idx[i]} ({_fmt(lo_k[i] * u)}) is above its cap ({_fmt(hi_k[i] * u)}) "
-            f"by {_fmt((lo_k[i] - hi_k[i]) * u)}"
-        )
-    rest_k = k_total - int(hold_k.sum())
-    after = f" after holds {hold_txt}" if holds else ""
-    if rest_k < 0:
-        raise SplitError(
-            f"holds {hold_txt} sum to {_fmt(hold_k.sum() * u)}, more than the total {_fmt(k_total * u)} "
-            f"(over by {_fmt(-rest_k * u)})"
-        )
-    need = int(lo_k[free].sum())
-    if need > rest_k:
-        floored = [str(idx[i]) for i in np.flatnonzero(free & (lo_k > 0))]
-        raise SplitError(
-            f"floors need {_fmt(need * u)} but only {_fmt(rest_k * u)} remains{after} "
-            f"(short by {_fmt((need - rest_k) * u)}; floored children: {_labels(floored)})"
-        )
-    room = float(hi_k[free].sum()) if free.any() else 0.0
-    if room < rest_k:
-        capped = [str(idx[i]) for i in np.flatnonzero(free & np.isfinite(hi_k))]
-        raise SplitError(
-            f"caps allow only {_fmt(room * u)} but {_fmt(rest_k * u)} remains to place{after} "
-            f"(over by {_fmt((rest_k - room) * u)}; capped children: {_labels(capped)})"
-        )
-
-    out_k = hold_k.copy()
-    if free.any():
-        sf = s.to_numpy()[free]
-        if sf.sum() == 0 and rest_k > 0:
-            warnings.warn(
-                f"no basis to split the remaining {_fmt(rest_k * u)} (all free shares are zero): spread evenly",
-                PlanWarning,
-                stacklevel=2,
-            )
-        lo_f, hi_f = lo_k[free].astype(float), hi_k[free].astype(float)
-        x = _spread_within(float(rest_k), sf, lo_f, hi_f)
-        out_k[free] = _round_within(x, rest_k, lo_f, hi_f, _label_rank(idx[free]))
+    hold_txt = "{" + ", ".join(f"{c}: {_fmt(hold_k[pos[c]] * u)}" for c in holds) + "}" if holds else ""
+    out_k = _constrain_units(k_total, s.to_numpy(), lo_k, hi_k, held, hold_k, idx, u, hold_txt)
     return pd.Series(_from_units(out_k, u), index=idx, name="target")
 
 

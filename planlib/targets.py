@@ -34,6 +34,7 @@ import pandas as pd
 
 from planlib import analysis, calendar
 from planlib.errors import ParamsError, PlanWarning
+from planlib.schemas import LEVEL_DEPTH
 from planlib.split import round_to_total
 
 __all__ = [
@@ -901,10 +902,11 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         market_volume=econ.market_volume,
     )
     shares = festival_month_shares(econ.monthly, year)
-    history = allocation.load_allocation_history(con, tree, root, year)
+    levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
+    deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
+    history = allocation.load_allocation_history(con, tree, root, year, level=deepest)
     sp = plan.split
     potential = region_potential(con, tree, root, year, share=sp.potential_share)
-    levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     table = allocation.allocate_plan(
         history,
         tree,

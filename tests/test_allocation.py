@@ -172,6 +172,74 @@ def test_load_allocation_history_puts_sales_without_distributor_in_the_direct_bu
         lines["distributor_id"] == DIRECT, "target_volume"].sum() > 0
 
 
+def test_load_allocation_history_sums_the_recorded_regions_into_the_plan_level(demo):
+    # read by township (where most sales are recorded) and by county (the default): the
+    # county frames are the township frames with each township replaced by its county
+    tree = demo["tree"]
+    fine = load_allocation_history(demo["path"], tree, tree.root, PLAN_YEAR, level="township")
+    coarse = demo["history"]
+    assert (coarse.level, fine.level) == ("county", "township")
+    county_of = {r: (tree.ancestor_at(r, "county") or r) for r in tree.subtree(tree.root)}
+    assert set(fine.monthly["region_id"].astype(str).map(tree.level)) == {"county", "township"}
+    assert set(coarse.monthly["region_id"].astype(str).map(tree.level)) == {"county"}
+    for name, dim in (("monthly", None), ("product_lines", "product_line"), ("skus", "sku"),
+                      ("channels", "channel"), ("terminal_classes", "terminal_class"),
+                      ("distributors", "distributor_id")):
+        keys = ["region_id", "month"] + ([dim] if dim else [])
+        f = getattr(fine, name).assign(region_id=lambda x: x["region_id"].astype(str).map(county_of))
+        f = f.astype({k: str for k in keys if k != "month"})
+        c = getattr(coarse, name).astype({k: str for k in keys if k != "month"})
+        want = f.groupby(keys)[["volume", "revenue"]].sum()
+        got = c.set_index(keys)[["volume", "revenue"]].sort_index()
+        assert len(got) == len(want), name
+        pd.testing.assert_frame_equal(got, want.reindex(got.index), check_exact=False, rtol=1e-12)
+    # the terminal lines keep the recorded region: a township's C/D terminals are its own line
+    pd.testing.assert_frame_equal(coarse.terminals, fine.terminals)
+    assert "township" in set(coarse.terminals.loc[coarse.terminals["terminal_id"].isna(), "region_id"]
+                             .astype(str).map(tree.level))
+
+
+def test_allocate_plan_refuses_a_history_summed_above_its_deepest_level(demo):
+    tree = demo["tree"]
+    with pytest.raises(ParamsError, match="level='township'"):
+        allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, levels=("province", "city", "county", "township"))
+    with pytest.raises(ParamsError, match="unknown level 'village'"):
+        load_allocation_history(demo["path"], tree, tree.root, PLAN_YEAR, level="village")
+
+
+@pytest.mark.parametrize("floor", [-0.1, 1.5, float("nan")])
+def test_allocate_plan_floor_must_be_a_fraction(demo, floor):
+    with pytest.raises(SplitError, match="floor must be a fraction between 0 and 1"):
+        allocate_plan(demo["history"], demo["tree"], root=demo["tree"].root, total_volume=demo["total"],
+                      month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, floor=floor)
+
+
+def test_allocate_plan_floored_split_of_each_parent_is_constrain_splits(demo):
+    # the constrained path runs constrain_split's core on arrays per parent: for HQ's
+    # provinces it must give what the public function gives on the same shares and bounds
+    from planlib.split import constrain_split, shares_for
+
+    tree, history = demo["tree"], demo["history"]
+    ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
+    total = int(0.97 * ly["volume"].sum())  # 3% below last year: the floor binds for the fastest grower
+    t = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, floor=0.05, levels=("province",))
+    province = history.monthly.assign(child=history.monthly["region_id"].astype(str).map(
+        lambda r: tree.ancestor_at(r, "province")))
+    tidy = province.groupby(["child", "month"], as_index=False)["volume"].sum().rename(columns={"volume": "value"})
+    kids = list(tree.children(tree.root))
+    months = pd.DatetimeIndex(tidy["month"])
+    shares = shares_for("proportion_averages", tidy, children=kids, window=(months.min(), months.max()))
+    last = tidy[months.year == PLAN_YEAR - 1].groupby("child")["value"].sum()
+    want = constrain_split(total, shares, last_year=last, floor=0.05)
+    got = _wide(_totals(t), "region_id").reindex(kids)
+    assert (got.to_numpy() == want.reindex(kids).to_numpy()).all()
+    # a province held at its floor (it would get less by its share), so this is not the plain split
+    at_floor = np.ceil(0.95 * last.reindex(kids).to_numpy() - 1e-9)
+    assert ((want.reindex(kids).to_numpy() == at_floor) & (shares.reindex(kids).to_numpy() * total < at_floor)).any()
+
+
 def test_allocate_plan_terminal_lines_sum_exactly_to_county_months(demo):
     tree, t, history = demo["tree"], demo["targets"], demo["history"]
     lines = t[breakdown_of(t) == "terminal"]

@@ -37,6 +37,16 @@ def test_region_tree_lookups():
     assert tree.path_label("K1") == "总部 / 山东省 / 济南市 / 历城区"
 
 
+def test_region_tree_levels_and_parents_are_read_only_views():
+    tree = RegionTree(_regions(TREE_ROWS))
+    assert dict(tree.levels) == {"HQ": "hq", "P1": "province", "C1": "city", "K1": "county", "K2": "county",
+                                 "T1": "township"}
+    assert dict(tree.parents) == {"HQ": None, "P1": "HQ", "C1": "P1", "K1": "C1", "K2": "C1", "T1": "K1"}
+    with pytest.raises(TypeError):
+        tree.levels["K1"] = "city"  # type: ignore[index]
+    assert tree.level("K1") == "county"
+
+
 def test_region_tree_bottom_up_puts_children_first():
     tree = RegionTree(_regions(TREE_ROWS))
     order = tree.bottom_up(["HQ", "K1", "C1", "P1", "K2"])
