@@ -23,7 +23,10 @@ export_targets_excel       the workbook a regional manager reads without the sui
 Exactness: volumes are integers (multiples of ``unit``) and every table is rounded with
 all of its margins exact (largest remainder for one margin, controlled rounding by
 maximum flow for two). Revenue is volume x last year's realised price, rounded to
-cents per line: it is *not* split-exact (lines need not add up to the total's revenue).
+cents per line: a planned unit's region-month total at its own price, a parent's the
+sum of its children's (so region totals add up the pyramid to the cent, like volume);
+a breakdown line at its own price, *not* split-exact (lines need not add up to their
+region's revenue).
 """
 
 from __future__ import annotations
@@ -1108,8 +1111,14 @@ def allocate_plan(
             p = nodes.parent[i]
             region_price[i] = region_price[p] if p >= 0 and np.isfinite(region_price[p]) else fallback_price
     node_cat = pd.Categorical.from_codes(np.arange(nodes.n), categories=nodes.categories)
+    # revenue of the totals: a region planned as a unit (no planned children) at its own
+    # realised price, in cents; a parent's is its children's sum, so it adds up like volume
+    has_kids = np.zeros(nodes.n, dtype=bool)
+    has_kids[nodes.parent[nodes.parent >= 0]] = True
+    revenue = np.where(has_kids[:, None], 0.0, np.round(mon * unit * region_price[:, None], 2))
+    revenue = np.round(nodes.roll_up(revenue), 2)
     parts.append(_rows(node_cat, nodes.level, months, mon * unit, np.repeat(region_price[:, None], 12, axis=1),
-                       ly_vol, np.repeat(region_share[:, None], 12, axis=1)))
+                       ly_vol, np.repeat(region_share[:, None], 12, axis=1), revenue=revenue))
 
     # -- 3. breakdowns, 4. terminals (county level) --------------------------------------
     jobs = [(_dense_breakdown, (frame, dim, nodes, annual, mon, unit, months, groups, region_price,
@@ -1257,8 +1266,11 @@ def _as_cat(values) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
 
 
-def _rows(region_ids, level, months, volume, price, last_year, share, **keys) -> dict:
-    """Columns (line x 12 months, text as categoricals) of the targets table from line x month arrays."""
+def _rows(region_ids, level, months, volume, price, last_year, share, revenue=None, **keys) -> dict:
+    """
+    Columns (line x 12 months, text as categoricals) of the targets table from line x month
+    arrays; revenue is volume x price in cents unless given.
+    """
     region = _as_cat(region_ids)
     n = len(region)
     vol = np.asarray(volume, dtype=np.int64).ravel()
@@ -1271,7 +1283,8 @@ def _rows(region_ids, level, months, volume, price, last_year, share, **keys) ->
             out[col] = pd.Categorical.from_codes(np.repeat(c.codes, 12), categories=c.categories)
     out["month"] = np.tile(months.to_numpy(), n)
     out["target_volume"] = vol
-    out["target_revenue"] = np.round(vol * np.asarray(price, dtype=float).ravel(), 2)
+    out["target_revenue"] = (np.round(vol * np.asarray(price, dtype=float).ravel(), 2) if revenue is None
+                             else np.asarray(revenue, dtype=float).ravel())
     out["last_year_volume"] = np.asarray(last_year, dtype=float).ravel()
     out["share"] = np.asarray(share, dtype=float).ravel()
     return out
@@ -1386,12 +1399,14 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
     """
     Check that a targets table re-aggregates exactly; raise SplitError listing the faults.
 
-    Checks: each planned child region's totals sum to its parent's in every month; every
-    breakdown (product line, SKU, channel, terminal class, distributor, terminal lines of a
-    county) sums to its region's total in every month.
+    Checks: each planned child region's totals sum to its parent's in every month, in
+    volume and (to the cent) in revenue; every breakdown (product line, SKU, channel,
+    terminal class, distributor, terminal lines of a county) sums to its region's total
+    volume in every month.
     """
     b = breakdown_of(targets)
-    tot = targets[b == "total"].set_index(["region_id", "month"])["target_volume"]
+    totals = targets[b == "total"].set_index(["region_id", "month"])
+    tot = totals["target_volume"]
     faults = []
     if tot.index.has_duplicates:
         faults.append("duplicate total rows")
@@ -1405,6 +1420,11 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
         diff = s - tot.reindex(s.index)
         if (diff != 0).any():
             faults.append(f"children do not sum to their parent: {list(diff[diff != 0].index[:5])}")
+        rev = t.assign(r=totals["target_revenue"].reindex(pd.MultiIndex.from_frame(t[["region_id", "month"]]))
+                       .to_numpy()).groupby(["parent", "month"])["r"].sum()
+        off = (rev - totals["target_revenue"].reindex(rev.index)).abs() > 0.005
+        if off.any():
+            faults.append(f"children's revenue does not sum to their parent's: {list(off[off].index[:5])}")
     for kind in ("product_line", "sku", "channel", "terminal_class", "distributor_id", "terminal"):
         part = targets[b == kind]
         if not len(part):

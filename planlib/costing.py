@@ -35,6 +35,7 @@ from planlib.schemas import CATEGORIES, CATEGORY_NAMES_ZH, OWN_BRAND
 
 __all__ = ["PlanBudget", "plan_budget", "region_budget", "RegionBudget", "write_results", "load_results",
            "export_budget_excel", "tune_budget", "key_figures", "dual_reading", "FLAG_NAMES", "region_budget_params",
+           "region_expenses",
            "cvp_view", "children_reading", "sensitivity_view", "methods_long", "has_cvp",
            "BUDGET_COLUMNS", "RESULTS_BUDGET", "RESULTS_REGIONS"]
 
@@ -947,6 +948,24 @@ def load_results(run_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
                           "before 30_build_budget runs")
     return (pd.read_parquet(path), pd.read_parquet(res / RESULTS_REGIONS),
             pd.read_parquet(res / "budget_methods.parquet"))
+
+
+def region_expenses(run_dir, region: str) -> float | None:
+    """
+    The region's expense budget in the run, or None when the run has no budget for it.
+
+    The targets report prices its profit target with it (:func:`planlib.targets.region_kinds`);
+    None (no run folder, the budget step not run or failed, a region outside the plan) keeps
+    last year's expense ratio there.
+    """
+    if run_dir is None:
+        return None
+    path = Path(run_dir) / "results" / RESULTS_REGIONS
+    if not path.exists():
+        return None
+    rows = pd.read_parquet(path, columns=["region_id", "budget"])
+    hit = rows.loc[rows["region_id"].astype(str) == str(region), "budget"]
+    return float(hit.iloc[0]) if len(hit) and np.isfinite(hit.iloc[0]) else None
 
 
 # ---------------------------------------------------------------------------------------

@@ -81,7 +81,8 @@ LABELS: dict[str, str] = {
     "price_change": "价格变动", "volume_change": "销量变动", "profit": "利润", "profit_change": "利润变动",
     "activities": "活动数", "measured": "可测", "measured_cost": "可测费用", "lift_revenue": "提升销售额",
     "return_per_cost": "每元回报", "not_paid": "无回报数", "not_paid_cost": "无回报费用", "reason": "原因",
-    "全部": "全部", "consolidated": "下级汇总", "own": "本级自有",
+    "全部": "全部", "consolidated": "下级汇总", "own": "本级自有", "basis": "依据 basis",
+    "with_budget": "按本次预算",
 }  # fmt: skip
 
 #: Labels of the five expense categories.

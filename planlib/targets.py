@@ -1040,9 +1040,10 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit:
     return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
 
 
-def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) -> pd.DataFrame:
+def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
+                 budget: float | None = None) -> pd.DataFrame:
     """
-    A region's targets of every kind: its allocated volume priced with its own history.
+    A region's targets of every kind: its allocated volume priced with its own history and costs.
 
     Parameters
     ----------
@@ -1051,21 +1052,37 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) 
     table : DataFrame
         The plan's targets table (DESIGN.md §4); the region's total rows are used.
     plan_year : int
+    budget : float, optional
+        The region's expense budget for the plan year (the run's budget,
+        :func:`planlib.costing.region_expenses`): the ``with_budget`` column prices the
+        target with it.
 
     Returns
     -------
     DataFrame
-        kind, last_year, baseline, target, flat20 — volume, revenue, gross_margin,
-        expenses, profit, market_share.
+        kind, last_year, baseline, target, flat20, with_budget, basis — volume, revenue,
+        gross_margin, expenses, profit, market_share. ``with_budget`` is the target with
+        the budget's expenses (NaN without a budget); ``basis`` says how each target is
+        computed.
+
+    Raises
+    ------
+    ParamsError
+        A budget that is negative or not a finite number.
 
     Notes
     -----
     target revenue = Σ the region's monthly target_revenue; gross margin = revenue −
-    volume × unit cost; expenses = last year's expense ratio × revenue (the budget's
-    figure once a budget exists); profit = gross margin − expenses; share = volume /
+    volume × unit cost (last year's variable cost per unit); expenses = last year's
+    expense ratio × revenue; profit = gross margin − expenses: the profit target, set
+    before the money is (DOMAIN §6: the profit target gives the expense limit). With a
+    budget B: expenses = B and profit = gross margin − B, the profit the budgeted plan
+    makes at the target (the budget's dual check compares the two). share = volume /
     last year's category volume. ``baseline`` is the region's own forecast
     (:func:`baseline`), so the stretch each region is asked for is visible.
     """
+    if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget >= 0):
+        raise ParamsError(f"budget for {econ.region} must be a non-negative number, got {budget!r}")
     rows = table[(table["region_id"] == econ.region) & _is_total(table)]
     volume = float(rows["target_volume"].sum())
     revenue = float(rows["target_revenue"].sum())
@@ -1078,9 +1095,9 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) 
     ly_rev = float(last["revenue"].sum()) if len(last) else 0.0
     price = revenue / volume if volume > 0 else econ.unit_price
 
-    def derived(vol: float, rev: float) -> list[float]:
+    def derived(vol: float, rev: float, expenses: float | None = None) -> list[float]:
         margin = rev - vol * econ.unit_cost
-        expenses = econ.expense_ratio * rev
+        expenses = econ.expense_ratio * rev if expenses is None else float(expenses)
         share = vol / econ.market_volume if econ.market_volume and econ.market_volume > 0 else float("nan")
         return [vol, rev, margin, expenses, margin - expenses, share]
 
@@ -1092,12 +1109,24 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int) 
             "baseline": derived(base_vol, base_vol * price),
             "target": derived(volume, revenue),
             "flat20": derived(ly_vol * (1 + FLAT_PRESSURE), ly_rev * (1 + FLAT_PRESSURE)),
+            "with_budget": derived(volume, revenue, budget) if budget is not None else [float("nan")] * 6,
+            "basis": [
+                "分配到本区的销量 the allocated volume",
+                "销量 × 去年实现价格 volume × last year's realised price",
+                f"销售额 − 销量 × 单位成本 {econ.unit_cost:,.2f} revenue − volume × unit cost",
+                f"去年费用率 {econ.expense_ratio:.1%} × 销售额 last year's expense ratio × revenue",
+                "毛利 − 费用 gross margin − expenses",
+                "销量 / 去年品类市场量 volume / last year's category market",
+            ],
         }
     )
 
 
 def _is_total(table: pd.DataFrame) -> pd.Series:
-    cols = [c for c in ("product_line", "sku", "channel", "terminal_class", "terminal_id") if c in table]
+    """The region-month total rows: every breakdown column empty (distributor lines included)."""
+    from planlib.allocation import BREAKDOWN_COLUMNS
+
+    cols = [c for c in BREAKDOWN_COLUMNS if c in table]
     return table[cols].isna().all(axis=1)
 
 
@@ -1256,22 +1285,35 @@ def key_figures(kinds: pd.DataFrame, plan_year: int) -> list[tuple[str, str]]:
         out.append((f"{plan_year} {label}", f"{target:,.0f}"))
         if last and last > 0:
             out.append((f"{label.split()[0]} 增长", f"{target / last - 1:+.1%}"))
+    if "with_budget" in k.columns and pd.notna(k.loc["profit", "with_budget"]):
+        out.append(("目标下利润（按预算）profit at target with the budget", f"{k.loc['profit', 'with_budget']:,.0f}"))
     return out
 
 
 def kinds_reading(kinds: pd.DataFrame) -> str:
-    """One sentence: the stretch asked for, and what the flat +20% would have asked."""
+    """
+    One sentence: the stretch asked for, the profit target and (with the run's budget) the
+    profit the budgeted plan makes against it, and what the flat +20% would have asked.
+    """
     k = kinds.set_index("kind")
     vol = k.loc["volume"]
     prof = k.loc["profit"]
     if not vol["last_year"] > 0:
         return "No sales last year: the target rests on the plan's split alone."
-    return (
+    head = (
         f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+.1%}，比自身趋势预测 "
         f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+.1%}；"
-        f"利润目标 {prof['target']:,.0f}。\"一律加 20%\" 将要求 {vol['flat20']:,.0f}，"
-        f"比本方案多 {vol['flat20'] - vol['target']:,.0f}。"
+        f"利润目标 {prof['target']:,.0f}（按去年费用率）"
     )
+    with_budget = prof.get("with_budget", float("nan"))
+    if pd.notna(with_budget):
+        exp, rev = k.loc["expenses", "with_budget"], k.loc["revenue", "target"]
+        gap = with_budget - prof["target"]
+        head += (f"；按本次费用预算 {exp:,.0f}（费用率 {exp / rev if rev > 0 else float('nan'):.1%}），"
+                 f"目标下利润 {with_budget:,.0f}，比利润目标{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
+    else:
+        head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"
+    return head + (f"。\"一律加 20%\" 将要求 {vol['flat20']:,.0f}，比本方案多 {vol['flat20'] - vol['target']:,.0f}。")
 
 
 def fairness_reading(children: pd.DataFrame) -> str:

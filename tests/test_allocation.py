@@ -260,12 +260,24 @@ def test_allocate_plan_terminal_lines_sum_exactly_to_county_months(demo):
 
 
 def test_allocate_plan_revenue_is_volume_times_last_years_price(demo):
-    t, history = demo["targets"], demo["history"]
-    tot = _totals(t)
-    hq = tot[tot["region_id"] == demo["tree"].root]
+    t, history, tree = demo["targets"], demo["history"], demo["tree"]
+    tot = _totals(t).assign(region_id=lambda f: f["region_id"].astype(str))
     ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
-    price = ly["revenue"].sum() / ly["volume"].sum()
-    np.testing.assert_allclose(hq["target_revenue"], np.round(hq["target_volume"] * price, 2), atol=0.006)
+    # a county (a planned unit) at its own realised price last year, in cents
+    county = tot.loc[tot["level"] == "county", "region_id"].iloc[0]
+    mine = ly[ly["region_id"].astype(str) == county]
+    price = mine["revenue"].sum() / mine["volume"].sum()
+    rows = tot[tot["region_id"] == county]
+    np.testing.assert_allclose(rows["target_revenue"], np.round(rows["target_volume"] * price, 2), atol=1e-9)
+    # a parent's revenue is its children's sum, month by month, to the cent
+    kids = tot[tot["level"] != "hq"].assign(parent=lambda f: f["region_id"].map(tree.parent))
+    summed = kids.groupby(["parent", "month"])["target_revenue"].sum()
+    own = tot.set_index(["region_id", "month"])["target_revenue"].reindex(summed.index)
+    np.testing.assert_allclose(own.to_numpy(), summed.to_numpy(), atol=0.005)
+    # so HQ's price is the children's mix: near its own realised price, not equal to it
+    hq = tot[tot["region_id"] == tree.root]
+    hq_price = ly["revenue"].sum() / ly["volume"].sum()
+    assert hq["target_revenue"].sum() / hq["target_volume"].sum() == pytest.approx(hq_price, rel=0.01)
     assert (t["target_revenue"] >= 0).all() and t["target_revenue"].notna().all()
 
 
@@ -534,3 +546,20 @@ def test_allocate_plan_blend_with_weights_is_exact(demo):
     assert (np.abs(annual[provinces] - even) <= np.abs(plain - even) + 1).all()
     assert annual[provinces].sum() == demo["total"]
     validate_targets(t, tree)
+
+
+def test_validate_targets_names_each_fault(demo):
+    t, tree = demo["targets"], demo["tree"]
+    validate_targets(t, tree)  # the allocation itself re-aggregates
+    tot = breakdown_of(t) == "total"
+    county = t.loc[tot & (t["level"] == "county"), "region_id"].iloc[0]
+    jan = t["month"] == t["month"].min()
+    one_more = t.copy()
+    one_more.loc[tot & jan & (t["region_id"] == county), "target_volume"] += 1
+    with pytest.raises(SplitError, match="children do not sum to their parent") as err:
+        validate_targets(one_more, tree)
+    assert "breakdown off its totals" in str(err.value)  # the county's own lines no longer reach it
+    a_cent = t.copy()
+    a_cent.loc[tot & jan & (t["region_id"] == tree.root), "target_revenue"] += 0.01
+    with pytest.raises(SplitError, match="children's revenue does not sum to their parent's"):
+        validate_targets(a_cent, tree)

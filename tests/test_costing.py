@@ -346,3 +346,29 @@ def test_assumptions_table_lists_records_one_row_each_without_trailing_zeros(pri
     assert rows["budget.channel.display.A"] == "2400"
     assert rows["budget.cap_amount"] == "—"
     assert rows["year"] == "2026"
+
+
+def test_region_kinds_with_the_runs_budget_agrees_with_the_dual_check(priced, tmp_path):
+    # the targets report's profit target and its profit with the run's budget are the
+    # budget report's profit target and profit at target (R - VC x V - B), for every
+    # region, parents too (a parent's revenue is its children's sum in both)
+    pb, tree, con, table = priced["pb"], priced["tree"], priced["con"], priced["targets"]
+    (tmp_path / "results").mkdir()
+    pb.regions.to_parquet(tmp_path / "results" / costing.RESULTS_REGIONS)
+    regs = pb.regions.set_index("region_id")
+    checked = 0
+    for region in [tree.root, *tree.children(tree.root)[:2], tree.at_level("county")[0]]:
+        b = costing.region_expenses(tmp_path, region)
+        assert b == pytest.approx(regs.loc[region, "budget"])
+        econ = targets.region_economics(con, tree, region, priced["plan"].year)
+        kinds = targets.region_kinds(econ, table, plan_year=priced["plan"].year, budget=b).set_index("kind")
+        assert kinds.loc["revenue", "target"] == pytest.approx(regs.loc[region, "target_revenue"], rel=1e-12)
+        assert kinds.loc["profit", "target"] == pytest.approx(regs.loc[region, "profit_target"], rel=1e-9)
+        assert kinds.loc["expenses", "with_budget"] == pytest.approx(b)
+        assert kinds.loc["profit", "with_budget"] == pytest.approx(regs.loc[region, "profit_at_target"], rel=1e-9)
+        checked += 1
+    assert checked == 4
+    # no budget for the region, no run folder, no budget file: None
+    assert costing.region_expenses(tmp_path, "NOPE") is None
+    assert costing.region_expenses(None, tree.root) is None
+    assert costing.region_expenses(tmp_path / "elsewhere", tree.root) is None

@@ -353,6 +353,15 @@ def _plan_table():
     return t.assign(product_line=np.nan, sku=np.nan, level="county", share=np.nan)
 
 
+def _with_distributor_lines(t: pd.DataFrame) -> pd.DataFrame:
+    """C1's months also broken down by a distributor and the direct bucket (breakdown rows, not totals)."""
+    dist = pd.DataFrame({"region_id": "C1", "month": [pd.Timestamp(2027, m, 1) for m in (1, 2, 1, 2)],
+                         "distributor_id": ["D1", "D1", "直供", "直供"], "target_volume": [20, 50, 10, 20],
+                         "target_revenue": [200.0, 500.0, 100.0, 200.0], "last_year_volume": [15.0, 40.0, 5.0, 20.0],
+                         "level": "city", "share": np.nan})
+    return pd.concat([t.assign(distributor_id=np.nan), dist], ignore_index=True)
+
+
 def _tree():
     from planlib.hierarchy import RegionTree
 
@@ -365,8 +374,9 @@ def test_region_kinds_prices_the_allocated_volume():
     months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
     monthly = pd.DataFrame({"date": months, "volume": 10.0, "revenue": 100.0})
     econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15, market_volume=400.0)
-    kinds = targets.region_kinds(econ, _plan_table(), plan_year=2027).set_index("kind")
-    # target volume 100, revenue 1,000; margin 1,000 - 600 = 400; expenses 150; profit 250; share 0.25
+    kinds = targets.region_kinds(econ, _with_distributor_lines(_plan_table()), plan_year=2027).set_index("kind")
+    # target volume 100, revenue 1,000 (the distributor lines are a breakdown, not counted again);
+    # margin 1,000 - 600 = 400; expenses 150; profit 250; share 0.25
     assert kinds.loc["volume", "target"] == 100 and kinds.loc["revenue", "target"] == 1000
     assert kinds.loc["gross_margin", "target"] == pytest.approx(400.0)
     assert kinds.loc["expenses", "target"] == pytest.approx(150.0)
@@ -374,6 +384,29 @@ def test_region_kinds_prices_the_allocated_volume():
     assert kinds.loc["market_share", "target"] == pytest.approx(0.25)
     # last year 120 units / 1,200; flat +20% asks 144
     assert kinds.loc["volume", "last_year"] == 120 and kinds.loc["volume", "flat20"] == pytest.approx(144.0)
+    assert kinds.loc["expenses", "basis"].startswith("去年费用率 15.0%")
+
+
+def test_region_kinds_prices_the_target_with_the_runs_budget_beside_the_profit_target():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": months, "volume": 10.0, "revenue": 100.0})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15, market_volume=400.0)
+    kinds = targets.region_kinds(econ, _plan_table(), plan_year=2027, budget=220.0).set_index("kind")
+    # the profit target stays at last year's ratio: 400 - 150 = 250; with the budget 220: 180
+    assert kinds.loc["profit", "target"] == pytest.approx(250.0)
+    assert kinds.loc["expenses", "with_budget"] == pytest.approx(220.0)
+    assert kinds.loc["profit", "with_budget"] == pytest.approx(180.0)
+    assert kinds.loc["volume", "with_budget"] == kinds.loc["volume", "target"] == 100
+    reading = targets.kinds_reading(kinds.reset_index())
+    assert "利润目标 250" in reading and "费用预算 220" in reading and "目标下利润 180，比利润目标少 70" in reading
+    figures = dict(targets.key_figures(kinds.reset_index(), 2027))
+    assert figures["目标下利润（按预算）profit at target with the budget"] == "180"
+    # without a budget the column is empty and the sentence says the budget comes later
+    plain = targets.region_kinds(econ, _plan_table(), plan_year=2027)
+    assert plain["with_budget"].isna().all() and "尚无费用预算" in targets.kinds_reading(plain)
+    for bad in (-1.0, float("nan"), "220"):
+        with pytest.raises(ParamsError, match="budget for C1"):
+            targets.region_kinds(econ, _plan_table(), plan_year=2027, budget=bad)
 
 
 def test_region_view_children_and_terminal_lines():

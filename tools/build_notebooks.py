@@ -149,7 +149,7 @@ def split_targets():
         code(PARAMETERS, "parameters"),
         code("""\
 from IPython.display import display
-from planlib import archive, plots, report, targets
+from planlib import archive, costing, plots, report, targets
 from planlib.workbook import assumptions_table, open_workbook
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
@@ -161,13 +161,15 @@ potential = targets.region_potential(con, wb.tree, region, wb.params.year, share
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential)"""),
         code("""\
 display(report.heading(wb.title, 1))
-kinds = targets.region_kinds(econ, table, plan_year=wb.params.year)
+kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=costing.region_expenses(run_dir, region))
 display(report.key_figures(targets.key_figures(kinds, wb.params.year)))"""),
         md("## 使用的假设 Assumptions used"),
         code("""report.show_table(assumptions_table(wb, sections=("year", "scope", "targets", "split")), labels=report.LABELS)"""),
         md("## 1. 目标与依据 Targets and their basis\n\n"
-           "Sales and profit together: the volume target priced with the region's own price, unit cost and expense ratio; "
-           "the flat \"+20% for pressure\" habit is shown beside it, not used."),
+           "Sales and profit together: the volume target priced with the region's own price, unit cost and last year's "
+           "expense ratio gives the profit target; beside it, the same target with the run's expense budget for the region "
+           "— the profit the budgeted plan makes (the budget report's dual check). The flat \"+20% for pressure\" habit "
+           "is shown too, not used."),
         code("""\
 display(report.show_table(kinds.replace({"kind": report.KIND_NAMES}), caption="目标种类 Targets by kind", labels=report.LABELS, formats=report.FORMATS))
 display(report.note(targets.kinds_reading(kinds)))"""),
