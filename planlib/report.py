@@ -82,7 +82,7 @@ LABELS: dict[str, str] = {
     "activities": "活动数", "measured": "可测", "measured_cost": "可测费用", "lift_revenue": "提升销售额",
     "return_per_cost": "每元回报", "not_paid": "无回报数", "not_paid_cost": "无回报费用", "reason": "原因",
     "全部": "全部", "consolidated": "下级汇总", "own": "本级自有", "basis": "依据 basis",
-    "with_budget": "按本次预算",
+    "with_budget": "按本次预算", "market_growth": "市场增长", "vs_baseline": "比趋势预测",
 }  # fmt: skip
 
 #: Labels of the five expense categories.
@@ -100,6 +100,7 @@ FORMATS: dict[str, str] = {
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
     "gap_pct": _PP, "return_per_cost": "{:.2f}", "price_change": _PP, "volume_change": _PP,
+    "market_growth": _PP, "vs_baseline": _PP,
 }  # fmt: skip
 
 #: Labels of the factor-substitution effects and of the holidays (defined with their data).

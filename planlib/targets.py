@@ -54,6 +54,11 @@ __all__ = [
     "PlanTargets",
     "plan_targets",
     "region_kinds",
+    "region_baseline",
+    "baseline_history",
+    "baseline_reading",
+    "BASELINE_METHODS_ZH",
+    "children_baselines",
     "region_view",
     "RegionTargetView",
     "key_figures",
@@ -794,6 +799,9 @@ class RegionEconomics:
         Last year's expenses / revenue.
     market_volume : float
         Last year's category volume (NaN when the archive has none).
+    market_years : DataFrame or None
+        year, market_volume — the category volume of each year in the archive (None or
+        empty: no market records).
     """
 
     region: str
@@ -802,6 +810,7 @@ class RegionEconomics:
     unit_cost: float
     expense_ratio: float
     market_volume: float
+    market_years: pd.DataFrame | None = None
 
 
 def region_economics(con, tree, region: str, plan_year: int) -> RegionEconomics:
@@ -831,10 +840,12 @@ def region_economics(con, tree, region: str, plan_year: int) -> RegionEconomics:
             "SELECT sum(amount) FROM expenses WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
             params=[last, ids],
         ).fetchall()[0][0]
-        mkt = cur.sql(
-            "SELECT sum(market_volume) FROM market WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
-            params=[last, ids],
-        ).fetchall()[0][0]
+        market_years = cur.sql(
+            "SELECT year(date) AS year, sum(market_volume) AS market_volume FROM market WHERE year(date) < ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY year ORDER BY year",
+            params=[plan_year, ids],
+        ).df()
+        mkt = market_years.loc[market_years["year"] == last, "market_volume"].sum() if len(market_years) else None
     finally:
         cur.close()
     vol, rev, var = (float(x or 0.0) for x in row)
@@ -845,6 +856,7 @@ def region_economics(con, tree, region: str, plan_year: int) -> RegionEconomics:
         unit_cost=var / vol if vol > 0 else 0.0,
         expense_ratio=float(exp or 0.0) / rev if rev > 0 else 0.0,
         market_volume=float(mkt) if mkt else float("nan"),
+        market_years=market_years.astype({"year": "int64", "market_volume": "float64"}),
     )
 
 
@@ -968,7 +980,7 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
 
 
 def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit: int = 1,
-                       path=None) -> tuple[pd.Series, str]:
+                       path=None, baselines: pd.Series | None = None) -> tuple[pd.Series, str]:
     """
     The children's own proposals (上行方式): from a proposals file, else their own trend.
 
@@ -988,6 +1000,8 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit:
     path : path-like, optional
         A CSV with columns ``region_id`` and ``volume`` (``split.proposals``); rows of
         regions that are not children of ``region`` are ignored.
+    baselines : Series, optional
+        The children's baselines if already computed (:func:`children_baselines`).
 
     Returns
     -------
@@ -1027,17 +1041,36 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit:
         got = pd.Series(vol[mine].to_numpy(dtype=float), index=raw.loc[mine, "region_id"].str.strip().to_numpy())
         got = got.groupby(level=0).sum()
         return got.reindex([k for k in kids if k in got.index]).rename("bottom_up"), f"提案文件 {Path(path).name}"
+    base = children_baselines(con, tree, region, plan_year) if baselines is None else baselines
+    out = {}
+    for kid in kids:
+        if kid not in base.index or pd.isna(base[kid]):
+            continue
+        own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
+        out[kid] = float(round(float(base[kid]) * (1.0 + float(own)) / unit) * unit)
+    return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
+
+
+def children_baselines(con, tree, region: str, plan_year: int, *, table: pd.DataFrame | None = None) -> pd.Series:
+    """
+    Each child's own baseline for the plan year: its damped trend forecast (:func:`baseline`).
+
+    Children without own sales are left out, and with ``table`` (a targets table) those
+    the plan does not split to. Fallback warnings are not raised here: a child's method
+    shows in its own report.
+    """
+    kids = list(tree.children(region))
+    if table is not None:
+        planned = set(pd.unique(table["region_id"].astype(str)))
+        kids = [k for k in kids if k in planned]
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanWarning)
         for kid in kids:
             econ = region_economics(con, tree, kid, plan_year)
-            if econ.monthly.empty:
-                continue
-            b = baseline(econ.monthly, plan_year)
-            own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
-            out[kid] = float(round(b.annual * (1.0 + float(own)) / unit) * unit)
-    return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
+            if not econ.monthly.empty:
+                out[kid] = float(baseline(econ.monthly, plan_year).annual)
+    return pd.Series(out, dtype="float64", name="baseline")
 
 
 def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
@@ -1122,6 +1155,87 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     )
 
 
+#: How each baseline method reads in a report.
+BASELINE_METHODS_ZH: dict[str, str] = {
+    "holt_winters_damped": "阻尼趋势 Holt-Winters（statsmodels，含季节）",
+    "last12_growth": "近 12 个月 × 近期增长",
+    "run_rate": "月均 × 12（不足一年历史）",
+    "zero": "无历史，基线为 0",
+}
+
+
+def region_baseline(econ: RegionEconomics, plan_year: int) -> Baseline:
+    """
+    The region's baseline (:func:`baseline` of its own monthly volume), without the
+    fallback warning: a report states the method taken (:data:`BASELINE_METHODS_ZH`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        return baseline(econ.monthly, plan_year)
+
+
+def baseline_history(econ: RegionEconomics, base: Baseline, plan_year: int, *, target: float) -> pd.DataFrame:
+    """
+    The region's complete years beside its baseline and target: growth, market and share.
+
+    Parameters
+    ----------
+    econ : RegionEconomics
+        The region's history (:func:`region_economics`).
+    base : Baseline
+        Its baseline for the plan year (:func:`baseline` of ``econ.monthly``).
+    plan_year : int
+    target : float
+        The region's volume target (its allocated volume).
+
+    Returns
+    -------
+    DataFrame
+        year (text: each complete year, then "<plan year> 趋势预测" and "<plan year> 目标"),
+        volume, growth, market_volume, market_growth, own_share. The plan year's market
+        is last year's (no forecast of the category is made), so its share is the share
+        the baseline or target would take of last year's market.
+
+    Notes
+    -----
+    growth_t = volume_t / volume_{t−1} − 1 (the plan-year rows against the last
+    complete year); market_growth likewise on the category volume; own_share =
+    volume / market_volume.
+    """
+    hy = base.history_years[["year", "value", "growth"]].rename(columns={"value": "volume"})
+    mk = econ.market_years if econ.market_years is not None else pd.DataFrame(columns=["year", "market_volume"])
+    mk = mk.astype({"year": "int64", "market_volume": "float64"})
+    out = hy.merge(mk, on="year", how="left")
+    prev_m = out["market_volume"].shift(1)
+    out["market_growth"] = out["market_volume"] / prev_m.where(prev_m > 0) - 1.0
+    last_vol = float(out["volume"].iloc[-1]) if len(out) else float("nan")
+    last_mkt = float(out["market_volume"].iloc[-1]) if len(out) else float("nan")
+    plan_rows = pd.DataFrame({
+        "year": [f"{plan_year} 趋势预测", f"{plan_year} 目标"],
+        "volume": [float(base.annual), float(target)],
+        "market_volume": [last_mkt, last_mkt],
+    })
+    plan_rows["growth"] = plan_rows["volume"] / last_vol - 1.0 if last_vol > 0 else np.nan
+    plan_rows["market_growth"] = np.nan
+    out = pd.concat([out.assign(year=out["year"].astype(str)), plan_rows], ignore_index=True)
+    out["own_share"] = out["volume"] / out["market_volume"].where(out["market_volume"] > 0)
+    return out[["year", "volume", "growth", "market_volume", "market_growth", "own_share"]]
+
+
+def baseline_reading(base: Baseline, history: pd.DataFrame, *, target: float) -> str:
+    """One sentence: the baseline's method, past growth, and the stretch the target asks on top of it."""
+    method = BASELINE_METHODS_ZH.get(base.method, base.method)
+    years = base.history_years
+    past = ""
+    if len(years) >= 2:
+        past = (f"{int(years['year'].iloc[0])}–{int(years['year'].iloc[-1])} 年复合增长 {base.cagr:+.1%}，"
+                f"去年 {years['growth'].iloc[-1]:+.1%}；")
+    share = history["own_share"].iloc[-1]
+    share_txt = f"，占去年品类市场 {share:.1%}" if pd.notna(share) else ""
+    stretch = f"，比趋势预测 {target / base.annual - 1:+.1%}" if base.annual > 0 else ""
+    return (f"基线方法：{method}。{past}趋势预测 {base.annual:,.0f}；目标 {target:,.0f}{stretch}{share_txt}。")
+
+
 def _is_total(table: pd.DataFrame) -> pd.Series:
     """The region-month total rows: every breakdown column empty (distributor lines included)."""
     from planlib.allocation import BREAKDOWN_COLUMNS
@@ -1191,7 +1305,7 @@ def _growth(target: pd.Series, last: pd.Series) -> pd.Series:
 
 
 def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFrame | None = None,
-                potential: pd.Series | None = None) -> RegionTargetView:
+                potential: pd.Series | None = None, baselines: pd.Series | None = None) -> RegionTargetView:
     """
     A region's months, children, breakdowns and terminal lines from the plan's targets table.
 
@@ -1206,6 +1320,10 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     potential : Series, optional
         Potential volume by region id (:func:`region_potential`): adds the children's
         ``potential`` and ``beyond_potential`` (target above it) columns.
+    baselines : Series, optional
+        Each child's own trend forecast (:func:`children_baselines`): adds the children's
+        ``baseline`` and ``vs_baseline`` (target / baseline − 1: the stretch each child is
+        asked for on top of its own trend) columns.
 
     Returns
     -------
@@ -1235,6 +1353,9 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         pot = potential.reindex(children["region_id"]).to_numpy(dtype=float)
         children["potential"] = pot
         children["beyond_potential"] = np.nan_to_num(pot, nan=np.inf) < children["target_volume"].to_numpy()
+    if baselines is not None:
+        children["baseline"] = baselines.reindex(children["region_id"]).to_numpy(dtype=float)
+        children["vs_baseline"] = _growth(children["target_volume"], children["baseline"])
     breakdowns = {}
     for dim in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
         if dim not in table:  # a table written before this breakdown existed: no rows
@@ -1322,10 +1443,19 @@ def fairness_reading(children: pd.DataFrame) -> str:
     if g.empty:
         return "No child has a last year to compare with."
     lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
-    return (
+    out = (
         f"隐含增长从 {lo['name']} 的 {lo['growth']:+.1%} 到 {hi['name']} 的 {hi['growth']:+.1%}；"
-        f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。各下级合计恰等于本级目标。"
+        f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。"
     )
+    if "vs_baseline" in children and children["vs_baseline"].notna().any():
+        v = children["vs_baseline"].dropna()
+        top = children.loc[v.idxmax()]
+        out += f"比自身趋势预测要求最多的是 {top['name']}（{top['vs_baseline']:+.1%}）。"
+    if "beyond_potential" in children:
+        n = int(children["beyond_potential"].sum())
+        out += (f"{n} 个下级目标超出潜力：{'、'.join(children.loc[children['beyond_potential'], 'name'].astype(str))}。"
+                if n else "没有下级目标超出潜力。")
+    return out + "各下级合计恰等于本级目标。"
 
 
 def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str = "scale_bottom_up",

@@ -420,6 +420,46 @@ def test_region_view_children_and_terminal_lines():
     assert lines.sum() == k1.months["target_volume"].sum() == 40  # terminal lines add up to the county
 
 
+def test_region_view_sets_each_child_beside_its_own_trend_and_potential():
+    baselines = pd.Series({"K1": 32.0, "K2": 80.0})
+    view = targets.region_view(_plan_table(), _tree(), "C1", baselines=baselines,
+                               potential=pd.Series({"K1": 35.0, "K2": 100.0}))
+    kids = view.children.set_index("region_id")
+    # K1: target 40 against its own trend 32 (+25%), above its potential 35; K2: 60 / 80 - 1 = -25%
+    assert kids["vs_baseline"].to_dict() == pytest.approx({"K1": 0.25, "K2": -0.25})
+    assert kids["beyond_potential"].to_dict() == {"K1": True, "K2": False}
+    reading = targets.fairness_reading(view.children)
+    assert "比自身趋势预测要求最多的是 历城区（+25.0%）" in reading
+    assert "1 个下级目标超出潜力：历城区" in reading and reading.endswith("各下级合计恰等于本级目标。")
+
+
+def test_baseline_history_sets_past_growth_market_and_share_beside_the_baseline():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    # 10, 11, 12 a month: 120, 132, 144 a year (+10%, +9.1%)
+    vol = np.repeat([10.0, 11.0, 12.0], 12)
+    monthly = pd.DataFrame({"date": months, "volume": vol, "revenue": vol * 10})
+    market = pd.DataFrame({"year": [2024, 2025, 2026], "market_volume": [400.0, 500.0, 600.0]})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15,
+                                   market_volume=600.0, market_years=market)
+    base = targets.region_baseline(econ, 2027)
+    h = targets.baseline_history(econ, base, 2027, target=180.0).set_index("year")
+    assert list(h.index) == ["2024", "2025", "2026", "2027 趋势预测", "2027 目标"]
+    assert h.loc["2025", "growth"] == pytest.approx(0.10) and h.loc["2026", "growth"] == pytest.approx(144 / 132 - 1)
+    assert h.loc["2025", "market_growth"] == pytest.approx(0.25) and h.loc["2026", "market_growth"] == pytest.approx(0.20)
+    assert h.loc["2024", "own_share"] == pytest.approx(0.30) and h.loc["2026", "own_share"] == pytest.approx(0.24)
+    # the plan year against the last complete year, its share of last year's market
+    assert h.loc["2027 目标", "growth"] == pytest.approx(180 / 144 - 1)
+    assert h.loc["2027 目标", "own_share"] == pytest.approx(0.30)
+    assert h.loc["2027 趋势预测", "volume"] == pytest.approx(base.annual)
+    reading = targets.baseline_reading(base, h.reset_index(), target=180.0)
+    assert reading.startswith("基线方法：") and "2024–2026 年复合增长 +9.5%" in reading
+    assert f"比趋势预测 {180 / base.annual - 1:+.1%}" in reading
+    # no market records: the market columns are empty, nothing fails
+    bare = targets.baseline_history(targets.RegionEconomics("C1", monthly, 10.0, 6.0, 0.15, float("nan")), base, 2027,
+                                    target=180.0)
+    assert bare["market_volume"].isna().all() and bare["own_share"].isna().all()
+
+
 def test_region_view_breakdowns_include_sku_and_distributor():
     # C1's two months broken down by one SKU and by a distributor plus the direct bucket
     t = _plan_table().assign(distributor_id=np.nan)

@@ -158,7 +158,8 @@ con = archive.connect(wb.archive)
 table = targets.load_results(run_dir) if run_dir else targets.plan_targets(wb.plan_params(), wb.tree, con).table
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
-view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential)"""),
+baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
+view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)"""),
         code("""\
 display(report.heading(wb.title, 1))
 kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=costing.region_expenses(run_dir, region))
@@ -173,6 +174,12 @@ display(report.key_figures(targets.key_figures(kinds, wb.params.year)))"""),
         code("""\
 display(report.show_table(kinds.replace({"kind": report.KIND_NAMES}), caption="目标种类 Targets by kind", labels=report.LABELS, formats=report.FORMATS))
 display(report.note(targets.kinds_reading(kinds)))"""),
+        md("### 1a. 基线与历年增长 The baseline beside past growth, the market and the share"),
+        code("""\
+base = targets.region_baseline(econ, wb.params.year)
+history = targets.baseline_history(econ, base, wb.params.year, target=float(view.months["target_volume"].sum()))
+display(report.show_table(history, caption="历年销量、市场与份额 Past years, the baseline and the target", labels=report.LABELS, formats=report.FORMATS))
+display(report.note(targets.baseline_reading(base, history, target=float(view.months["target_volume"].sum()))))"""),
         md("## 2. 月度分解 Months"),
         code("""\
 if view.months.empty:
@@ -188,7 +195,7 @@ if view.children.empty:
     display(report.note("没有下级计划单位 — no planned children below this region."))
 else:
     display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力 Children: target, last year, potential"))
-    display(report.show_table(view.children, caption="下级目标与隐含增长 Children: target and implied growth", labels=report.LABELS, formats=report.FORMATS))
+    display(report.show_table(view.children, caption="下级目标、隐含增长、自身趋势与潜力 Children: target, implied growth, own trend and potential", labels=report.LABELS, formats=report.FORMATS))
     display(report.note(targets.fairness_reading(view.children)))"""),
         md("## 3a. 上下结合 Top-down against the children's own proposals\n\n"
            "分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal, the gap, and the reconciliation the plan chose."),
@@ -196,7 +203,7 @@ else:
 if view.children.empty:
     display(report.note("没有下级计划单位 — no planned children to compare with."))
 else:
-    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals)
+    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals, baselines=baselines)
     gap = targets.bottom_up_gap(view.children, proposals, method=wb.params.split.reconcile, weight=wb.params.split.reconcile_weight, unit=wb.params.targets.unit)
     display(report.show_table(gap, caption=f"上下差距（协调方式：{wb.params.split.reconcile}）Gap to bottom-up", labels=report.LABELS, formats=report.FORMATS))
     display(report.note(targets.gap_reading(gap, source)))"""),
