@@ -117,7 +117,7 @@ def _month_series(monthly: pd.DataFrame, value: str) -> pd.Series:
     if missing:
         raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
     if monthly.empty:
-        return pd.Series(dtype="float64")
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
     dates = pd.to_datetime(monthly["date"]).dt.to_period("M").dt.to_timestamp()
     values = pd.to_numeric(monthly[value], errors="coerce").astype("float64")
     if values.isna().any():

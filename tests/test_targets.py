@@ -94,6 +94,15 @@ def test_baseline_zero_history_warns_and_is_zero():
     assert b.method == "zero"
     assert b.annual == 0.0
     pd.testing.assert_series_equal(b.monthly, pd.Series(0.0, index=pd.RangeIndex(1, 13, name="month"), name="volume"))
+    # a region without a single row (new this year): the same, and its history table is empty
+    with pytest.warns(PlanWarning, match="baseline is 0"):
+        none = targets.baseline(pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "volume": []}), 2025)
+    assert none.method == "zero" and none.history_years.empty and math.isnan(none.cagr)
+    econ = targets.RegionEconomics("K3", pd.DataFrame({"date": [], "volume": [], "revenue": []}), 0.0, 0.0, 0.0,
+                                   float("nan"))
+    h = targets.baseline_history(econ, none, 2025, target=50.0)
+    assert list(h["year"]) == ["2025 趋势预测", "2025 目标"] and h["growth"].isna().all()
+    assert targets.baseline_reading(none, h, target=50.0) == "基线方法：无历史，基线为 0。趋势预测 0；目标 50。"
 
 
 def test_baseline_falls_back_when_holt_winters_does_not_converge(monkeypatch):
