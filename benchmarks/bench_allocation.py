@@ -152,8 +152,8 @@ def main() -> None:
     for w in caught:
         print(f"PlanWarning: {w.message}")
     t3 = time.perf_counter()
-    validate_targets(targets, tree)
-    print(f"validate_targets: every level, month and breakdown exact ({time.perf_counter() - t3:.2f} s, not timed)")
+    validate_targets(targets, tree, sku_lines=history.sku_lines)
+    print(f"validate_targets: every level, month and breakdown exact, product lines = their SKUs' sums ({time.perf_counter() - t3:.2f} s, not timed)")
     plain = plain_read(path, plan_year)
     print(f"the straightforward read (a GROUP BY per breakdown by recorded region, .df()): {plain:.2f} s, "
           f"{plain / (t1 - t0):.1f}x load_allocation_history's {t1 - t0:.2f} s (and it has not built a frame yet)")

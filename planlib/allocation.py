@@ -8,7 +8,8 @@ The top-down split (分配方式, DOMAIN.md §2, §5) of one integer volume targ
         └─ root months = round_to_total(total x month shares)
         └─ per level, children x months fitted to (children's totals, parent's months)
            and rounded with both margins exact
-    every region-month ─ product_line / sku / channel / terminal_class / distributor_id breakdowns
+    every region-month ─ sku / channel / terminal_class / distributor_id breakdowns; the
+                         product lines are their SKUs' sums
     every county-month ─ named A and B terminals, C/D terminals as one line per township
 
 Public names
@@ -125,6 +126,9 @@ class AllocationHistory:
         Display names of the terminals (terminal_id -> name).
     sku_prices : Series or None
         Catalogue ``unit_price`` per SKU, the fallback for SKUs with no realised price.
+    sku_lines : Series or None
+        The product line of each SKU of ``skus``: with it, the product-line targets are
+        their SKUs' sums (None: split by their own mix).
     level : str or None
         The level the months and breakdowns were summed to (their ``region_id`` is a
         region at that level, or above it where sales are recorded there; the terminal
@@ -144,6 +148,7 @@ class AllocationHistory:
     distributors: pd.DataFrame | None = None
     sku_prices: pd.Series | None = None
     level: str | None = None
+    sku_lines: pd.Series | None = None
 
 
 def _cat_dtype(categories) -> pd.CategoricalDtype:
@@ -440,13 +445,15 @@ def _history_frames(plan_year: int, scope: list, level: str, prod: pd.DataFrame,
     own = prod[prod["unit_variable_cost"].notna()]
     own = own if len(own) else prod
     unit_prices = own.groupby("product_line")["unit_price"].mean().rename("unit_price")
-    sku_prices = prod.drop_duplicates("sku").set_index("sku")["unit_price"].reindex(skus).rename("unit_price")
+    by_sku = prod.drop_duplicates("sku").set_index("sku")
+    sku_prices = by_sku["unit_price"].reindex(skus).rename("unit_price")
+    sku_lines = by_sku["product_line"].reindex(skus).astype(object).rename("product_line")
     return AllocationHistory(
         plan_year=plan_year, monthly=monthly, product_lines=product_lines, channels=channels,
         terminal_classes=terminal_classes, terminals=terminals,
         terminal_list=tl[["terminal_id", "name", "region_id", "terminal_class"]],
         unit_prices=unit_prices, names=names, skus=sku_frame, distributors=distributors, sku_prices=sku_prices,
-        level=level,
+        level=level, sku_lines=sku_lines,
     )
 
 
@@ -877,7 +884,7 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
             continue
         y = roll[[row_of[k] for k in kids]]
         if method in cores:
-            shares = pd.Series(cores[method](y), index=pd.Index(kids, dtype=object), name="share")
+            shares = pd.Series(cores[method](y, kids, months), index=pd.Index(kids, dtype=object), name="share")
         elif method == "equal":
             shares = shares_for("equal", children=kids)
         else:  # potential, blend: the general path on this parent's tidy history
@@ -1121,19 +1128,29 @@ def allocate_plan(
                        ly_vol, np.repeat(region_share[:, None], 12, axis=1), revenue=revenue))
 
     # -- 3. breakdowns, 4. terminals (county level) --------------------------------------
-    jobs = [(_dense_breakdown, (frame, dim, nodes, annual, mon, unit, months, groups, region_price,
-                                {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim),
-                                fallback_price))
-            for dim, frame in (("product_line", history.product_lines), ("sku", history.skus),
-                               ("channel", history.channels), ("terminal_class", history.terminal_classes))
-            if frame is not None]  # None: a hand-built history without this dimension
+    dense = {}
+    for dim, frame in (("sku", history.skus), ("product_line", history.product_lines), ("channel", history.channels),
+                       ("terminal_class", history.terminal_classes)):
+        if frame is None:  # a hand-built history without this dimension
+            continue
+        if dim == "product_line" and dense.get("sku") is not None and history.sku_lines is not None:
+            # the product lines are their SKUs' sums, so the two breakdowns agree cell by cell
+            dense[dim] = _lines_of_skus(dense["sku"], history.sku_lines, frame, nodes, annual, unit, months)
+        else:
+            dense[dim] = _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price,
+                                          {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim),
+                                          fallback_price)
+    parts.extend(dense[d][0] for d in ("product_line", "sku", "channel", "terminal_class") if dense.get(d) is not None)
     if history.distributors is not None:
         # thousands nationally, each in a few regions -- sparse (region, distributor) lines
-        jobs.append((_sparse_breakdown, (history.distributors, "distributor_id", nodes, annual, mon, unit, months,
-                                         groups, region_price)))
+        dist_part = _sparse_breakdown(history.distributors, "distributor_id", nodes, annual, mon, unit, months,
+                                      groups, region_price)
+        if dist_part is not None:
+            parts.append(dist_part)
     if deepest == "county":
-        jobs.append((_terminal_rows, (history, tree, nodes, annual, mon, unit, months, groups, region_price)))
-    parts.extend(p for p in (fn(*args) for fn, args in jobs) if p is not None)
+        term_part = _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, region_price)
+        if term_part is not None:
+            parts.append(term_part)
     return _assemble(parts)
 
 
@@ -1142,7 +1159,9 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
     """
     One line per (region, value) of a dimension with few values (product lines, SKUs,
     channels, terminal classes), exact to the region-months and to each region's annual
-    split by last year's mix; None (warned) when the dimension has no history.
+    split by last year's mix: (the rows, (values, cells, revenue)) with the node x month x
+    value cells in units and their revenue in cents; None (warned) when the dimension
+    has no history.
     """
     vals, vol, rev = _dim_cube(frame, dim, nodes)
     if len(vals) == 0:
@@ -1169,14 +1188,44 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
                    np.repeat(rev.sum(axis=1)[:, None, :], 12, axis=1),
                    np.broadcast_to(fb, vol.shape))
     share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
+    revenue = np.round(cells * unit * price, 2)
     region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=nodes.categories)
-    return _rows(region, np.repeat(nodes.level, nv), months,
+    part = _rows(region, np.repeat(nodes.level, nv), months,
                  np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
                  np.moveaxis(price, 2, 1).reshape(-1, 12),
                  np.moveaxis(vol, 2, 1).reshape(-1, 12),
                  np.repeat(share.reshape(-1, 1), 12, axis=1),
+                 revenue=np.moveaxis(revenue, 2, 1).reshape(-1, 12),
                  **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
                                                    categories=pd.Index(vals, dtype=object))})
+    return part, (vals, cells, revenue)
+
+
+def _lines_of_skus(sku, sku_lines: pd.Series, frame, nodes, annual, unit, months):
+    """
+    The product-line breakdown as its SKUs' sums (volume and revenue, cell by cell), so a
+    line's target is exactly what its SKUs add up to; last year's volume from ``frame``.
+    """
+    _, (skus, cells, revenue) = sku
+    line_of = sku_lines.reindex(pd.Index(skus, dtype=object)).to_numpy(dtype=object)
+    lines = sorted({x for x in line_of if isinstance(x, str)})
+    if len(lines) == 0 or any(not isinstance(x, str) for x in line_of):
+        raise SplitError("internal: every SKU of the SKU breakdown needs its product line")
+    onehot = (line_of[:, None] == np.asarray(lines, dtype=object)[None, :]).astype(float)  # sku x line
+    unit_cells = np.rint(cells @ onehot).astype(np.int64)  # node x month x line, exact sums of integers
+    rev = np.round(revenue @ onehot, 2)
+    _, ly, _ = _dim_cube(frame, "product_line", nodes, values=lines)
+    nl = len(lines)
+    a = unit_cells.sum(axis=1)
+    share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
+    vol = unit_cells * unit
+    region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nl), categories=nodes.categories)
+    part = _rows(region, np.repeat(nodes.level, nl), months, np.moveaxis(vol, 2, 1).reshape(-1, 12),
+                 np.zeros((nodes.n * nl, 12)), np.moveaxis(ly, 2, 1).reshape(-1, 12),
+                 np.repeat(share.reshape(-1, 1), 12, axis=1), revenue=np.moveaxis(rev, 2, 1).reshape(-1, 12),
+                 product_line=pd.Categorical.from_codes(np.tile(np.arange(nl), nodes.n),
+                                                        categories=pd.Index(lines, dtype=object)))
+    return part, (lines, unit_cells, rev)
 
 
 def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price):
@@ -1395,14 +1444,15 @@ def breakdown_of(targets: pd.DataFrame) -> pd.Series:
     return out.rename("breakdown")
 
 
-def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
+def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.Series | None = None) -> None:
     """
     Check that a targets table re-aggregates exactly; raise SplitError listing the faults.
 
     Checks: each planned child region's totals sum to its parent's in every month, in
     volume and (to the cent) in revenue; every breakdown (product line, SKU, channel,
     terminal class, distributor, terminal lines of a county) sums to its region's total
-    volume in every month.
+    volume in every month; with ``sku_lines`` (SKU -> product line), each product line's
+    row is its SKUs' sum in every region and month.
     """
     b = breakdown_of(targets)
     totals = targets[b == "total"].set_index(["region_id", "month"])
@@ -1436,6 +1486,17 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree) -> None:
         diff = s - tot.reindex(s.index)
         if diff.isna().any() or (diff != 0).any():
             faults.append(f"{kind} breakdown off its totals: {list(diff[(diff != 0) | diff.isna()].index[:5])}")
+    if sku_lines is not None and (b == "sku").any() and (b == "product_line").any():
+        sk = targets[b == "sku"]
+        line = sk["sku"].astype(object).map(sku_lines)
+        s = sk.groupby([sk["region_id"].to_numpy(), sk["month"].to_numpy(), line.to_numpy()])["target_volume"].sum()
+        pl = targets[b == "product_line"]
+        own = pl.set_index([pl["region_id"].astype(object), pl["month"], pl["product_line"].astype(object)])[
+            "target_volume"]
+        own.index.names = s.index.names
+        diff = s.sub(own, fill_value=0)
+        if (diff != 0).any():
+            faults.append(f"SKUs do not sum to their product line: {list(diff[diff != 0].index[:5])}")
     if faults:
         raise SplitError("the targets table does not re-aggregate exactly: " + "; ".join(faults))
 

@@ -47,6 +47,10 @@ __all__ = [
 ]
 
 DEFAULT_WINDOW_MONTHS = 24  # the seed's minimum: two years of history
+#: A child whose first sale in the history window comes after at least this many months
+#: without any opened during the window (a region added last year): its share is taken
+#: over the months since (see :func:`shares_for`).
+NEW_CHILD_MONTHS = 3
 _SNAP = 1e-9  # relative distance to a whole unit below which a quota counts as whole
 
 
@@ -324,14 +328,12 @@ def _child_month_matrix(history, window, children) -> pd.DataFrame:
     return wide.reindex(index=pd.Index(kids, dtype=object), columns=months).fillna(0.0)
 
 
-def _pa_core(y: np.ndarray) -> np.ndarray:
-    """proportion_averages on a children x months matrix."""
+def _pa_plain(y: np.ndarray) -> np.ndarray:
     parent_total = float(y.sum())
     return y.sum(axis=1) / parent_total if parent_total > 0 else np.zeros(len(y))
 
 
-def _ap_core(y: np.ndarray) -> np.ndarray:
-    """average_proportions on a children x months matrix; zero-parent months skipped."""
+def _ap_plain(y: np.ndarray) -> np.ndarray:
     parent = y.sum(axis=0)
     used = parent > 0
     if not used.any():
@@ -339,14 +341,73 @@ def _ap_core(y: np.ndarray) -> np.ndarray:
     return (y[:, used] / parent[used]).mean(axis=1)
 
 
+def _opened(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """
+    The children that opened during the window: first sale after at least
+    :data:`NEW_CHILD_MONTHS` months without any; their indices and first months.
+    """
+    if y.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    has = y > 0
+    first = np.where(has.any(axis=1), has.argmax(axis=1), 0)
+    new = np.flatnonzero(first >= NEW_CHILD_MONTHS)
+    return new, first[new]
+
+
+def _with_opened(y: np.ndarray, plain, method: str, labels, months) -> np.ndarray:
+    """
+    Shares by ``plain`` (a children x months core), a child opened during the window
+    taking its share of the parent over the months since it opened (PlanWarning).
+    """
+    new, first = _opened(y)
+    if not len(new):
+        return plain(y)
+    parent = y.sum(axis=0)
+    p_new = np.zeros(len(new))
+    for j, (i, s) in enumerate(zip(new, first)):
+        if method == "proportion_averages":
+            den = float(parent[s:].sum())
+            p_new[j] = float(y[i, s:].sum()) / den if den > 0 else 0.0
+        else:
+            used = parent[s:] > 0
+            p_new[j] = float((y[i, s:][used] / parent[s:][used]).mean()) if used.any() else 0.0
+    est = np.setdiff1d(np.arange(len(y)), new)
+    base = plain(y[est]) if len(est) else np.zeros(0)
+    out = np.zeros(len(y))
+    taken = float(p_new.sum())
+    if taken >= 1.0 or not base.sum() > 0:
+        out[new] = p_new / taken if taken > 0 else 0.0
+    else:
+        out[new] = p_new
+        out[est] = base * (1.0 - taken)
+    named = [f"{labels[i] if labels is not None else i} ({months[s]:%Y-%m})" if months is not None
+             else str(labels[i] if labels is not None else i) for i, s in zip(new, first)]
+    warnings.warn(
+        f"{len(new)} region(s) opened during the history window, first sales: {_labels(named)}: "
+        f"each takes its {method} share of the months since it opened, the others share the rest",
+        PlanWarning, stacklevel=4,
+    )
+    return out
+
+
+def _pa_core(y: np.ndarray, labels=None, months=None) -> np.ndarray:
+    """proportion_averages on a children x months matrix (children opened in the window: see _with_opened)."""
+    return _with_opened(y, _pa_plain, "proportion_averages", labels, months)
+
+
+def _ap_core(y: np.ndarray, labels=None, months=None) -> np.ndarray:
+    """average_proportions on a children x months matrix; zero-parent months skipped."""
+    return _with_opened(y, _ap_plain, "average_proportions", labels, months)
+
+
 def _proportion_averages(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
-    return pd.Series(_pa_core(y.to_numpy()), index=y.index, name="share")
+    return pd.Series(_pa_core(y.to_numpy(), y.index, y.columns), index=y.index, name="share")
 
 
 def _average_proportions(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
-    return pd.Series(_ap_core(y.to_numpy()), index=y.index, name="share")
+    return pd.Series(_ap_core(y.to_numpy(), y.index, y.columns), index=y.index, name="share")
 
 
 def _potential(history=None, *, window=None, children=None, potential=None) -> pd.Series:
@@ -441,7 +502,14 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
     A child with no history in the window gets share 0; only when the whole parent has
     no history are all shares zero, and :func:`split_target` then splits evenly with
     a :class:`PlanWarning`. A child with no history that should still get a number
-    (a region added last year) needs ``potential``, ``equal`` or a ``blend``.
+    needs ``potential``, ``equal`` or a ``blend``.
+
+    A child opened during the window (a region added last year: its first sale after
+    :data:`NEW_CHILD_MONTHS` or more months without any) would be measured against
+    months it did not trade in. Its share is taken over the months since its first
+    sale s_i instead — p_i = Σ_{t≥s_i} y_{i,t} / Σ_{t≥s_i} Y_t, or the mean of
+    y_{i,t} / Y_t over those months — and the other children share 1 − Σ p_new by the
+    method among themselves, with a PlanWarning naming the opened children.
 
     Examples
     --------
@@ -1028,7 +1096,7 @@ def split_down(
                 y[j] = node_values[i]
         parts = {"proportion_averages": _pa_core, "average_proportions": _ap_core}
         if method in parts:
-            return pd.Series(parts[method](y), index=pd.Index(kids, dtype=object), name="share")
+            return pd.Series(parts[method](y, kids, node.columns), index=pd.Index(kids, dtype=object), name="share")
         # potential, equal, blend: the general path on this parent's tidy history
         tidy = pd.DataFrame(
             {"child": np.repeat(np.asarray(kids, dtype=object), n_months),

@@ -895,7 +895,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     target volume = round_unit(baseline × (1 + targets.stretch)); months follow the
     plan year's festival-aligned profile (:func:`festival_month_shares`); regions, months,
     product lines, channels, terminal classes and A/B terminals are split by
-    :func:`planlib.allocation.allocate_plan`, every child summing exactly to its parent.
+    :func:`planlib.allocation.allocate_plan`, every child summing exactly to its parent
+    (checked by :func:`planlib.allocation.validate_targets` before the table is returned).
     """
     from planlib import allocation
 
@@ -935,6 +936,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         potential=potential if (sp.cap is not None or sp.method == "potential" or sp.weights.get("potential")) else None,
         cap=sp.cap,
     )
+    # a safety net before anything is written: every level, month and breakdown adds up
+    allocation.validate_targets(table, tree, sku_lines=history.sku_lines)
     return PlanTargets(root, year, base, kinds, shares, total, table)
 
 

@@ -240,6 +240,25 @@ def test_allocate_plan_floored_split_of_each_parent_is_constrain_splits(demo):
     assert ((want.reindex(kids).to_numpy() == at_floor) & (shares.reindex(kids).to_numpy() * total < at_floor)).any()
 
 
+def test_allocate_plan_product_lines_are_their_skus_sums(demo):
+    t, history = demo["targets"], demo["history"]
+    validate_targets(t, demo["tree"], sku_lines=history.sku_lines)
+    b = breakdown_of(t)
+    sk = t[b == "sku"].assign(line=lambda f: f["sku"].astype(object).map(history.sku_lines))
+    by_line = sk.groupby(["region_id", "month", "line"], observed=True)[["target_volume", "target_revenue"]].sum()
+    pl = t[b == "product_line"].set_index(["region_id", "month", "product_line"])[["target_volume", "target_revenue"]]
+    pl.index.names = by_line.index.names
+    pl = pl.reindex(by_line.index)
+    assert (pl["target_volume"] == by_line["target_volume"]).all()  # volume to the unit
+    np.testing.assert_allclose(pl["target_revenue"], by_line["target_revenue"], atol=0.005)  # revenue to the cent
+    # and a table whose line and SKUs disagree is caught
+    off = t.copy()
+    first_line = (b == "product_line").to_numpy().nonzero()[0][0]
+    off.iloc[first_line, off.columns.get_loc("target_volume")] += 1
+    with pytest.raises(SplitError, match="SKUs do not sum to their product line"):
+        validate_targets(off, demo["tree"], sku_lines=history.sku_lines)
+
+
 def test_allocate_plan_terminal_lines_sum_exactly_to_county_months(demo):
     tree, t, history = demo["tree"], demo["targets"], demo["history"]
     lines = t[breakdown_of(t) == "terminal"]
@@ -401,6 +420,22 @@ def test_allocate_plan_region_without_history_splits_evenly_with_a_warning():
     assert annual["C2"] == 1201 and sorted([annual["K3"], annual["K4"]]) == [600, 601]
     k3 = _totals(t)[lambda f: f["region_id"] == "K3"]["target_volume"]
     assert k3.max() - k3.min() <= 1
+    validate_targets(t, tree)
+
+
+def test_allocate_plan_county_added_last_year_is_split_by_its_months_since_opening():
+    tree, history = _tiny()
+    # K2 opened in January 2025: no sales in 2024 (its 2024 rows dropped)
+    opened = history.monthly[~((history.monthly["region_id"] == "K2")
+                               & (pd.DatetimeIndex(history.monthly["month"]).year == 2024))]
+    history = AllocationHistory(**{**history.__dict__, "monthly": opened})
+    even = pd.Series(1 / 12, index=range(1, 13))
+    with pytest.warns(PlanWarning, match=r"first sales: K2 \(2025-01\)"):
+        t = allocate_plan(history, tree, root="P1", total_volume=1000, month_shares=even, plan_year=2026,
+                          floor=0.5)
+    annual = _wide(_totals(t), "region_id")
+    # K2 sold 40 of every 100 since it opened: 400 of 1,000 (over both years it would be 250)
+    assert annual["K1"] == 600 and annual["K2"] == 400
     validate_targets(t, tree)
 
 

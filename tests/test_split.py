@@ -119,6 +119,36 @@ def test_shares_for_average_proportions_matches_hand_computed():
     assert_allclose(out.to_numpy(), [0.375, 0.625])
 
 
+def _opened_history(first_b: int, b_value: float = 5.0) -> pd.DataFrame:
+    """A sells 10 a month and C 20 a month for 24 months; B sells b_value a month from month first_b (0-based)."""
+    months = pd.date_range("2024-01-01", periods=24, freq="MS")
+    rows = [("A", m, 10.0) for m in months] + [("C", m, 20.0) for m in months]
+    rows += [("B", m, b_value if i >= first_b else 0.0) for i, m in enumerate(months)]
+    return pd.DataFrame(rows, columns=["child", "month", "value"])
+
+
+@pytest.mark.parametrize("method", ["proportion_averages", "average_proportions"])
+def test_shares_for_a_region_added_last_year_takes_its_share_since_it_opened(method):
+    # B opened in 2025-01: in its 12 months it sold 5 of every 35 -> 1/7; A and C share the
+    # other 6/7 as 10 : 20 (both methods agree on these flat histories)
+    with pytest.warns(PlanWarning, match=r"opened during the history window, first sales: B \(2025-01\)"):
+        out = shares_for(method, _opened_history(12))
+    assert_allclose(out[["A", "B", "C"]].to_numpy(), [6 / 7 / 3, 1 / 7, 6 / 7 * 2 / 3])
+    assert out.sum() == pytest.approx(1.0)
+    # measured over all 24 months B would get 60 / 780, little more than half its share while trading
+    assert out["B"] > 1.8 * 60 / 780
+
+
+def test_shares_for_a_short_gap_at_the_start_is_not_an_opening():
+    # B missing only its first two months (fewer than NEW_CHILD_MONTHS): the plain definitions
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("error", PlanWarning)
+        out = shares_for("proportion_averages", _opened_history(2))
+    assert out["B"] == pytest.approx(5 * 22 / (30 * 24 + 5 * 22))
+
+
 def test_shares_for_average_proportions_skips_months_with_a_zero_parent():
     # March: both children sold 0 -> the month is skipped, not counted as 0/0
     hist = pd.concat([TWO_MONTHS, _history([("A", "2025-03", 0.0), ("B", "2025-03", 0.0)])])
