@@ -582,13 +582,21 @@ def _round_cells(row, col, x, r_units, c_units):
     out = base.copy()
     if need_r.sum() == 0:
         return out
-    cells = np.flatnonzero(frac > 0)
+    # only a fractional cell whose row and column both still need units can take one
+    cells = np.flatnonzero((frac > 0) & (need_r[row] > 0) & (need_c[col] > 0))
+    cell_key = row[cells].astype(np.int64) * nc + col[cells]
+    if len(cell_key) > 1 and not (cell_key[1:] > cell_key[:-1]).all():  # most callers give row-major order
+        order = np.argsort(cell_key, kind="stable")
+        cells, cell_key = cells[order], cell_key[order]
+    # the network in CSR form, built directly: source -> rows -> (cells) -> columns -> sink,
+    # each node's edges sorted by head (cells are row-major, so by column within a row)
     src, sink = 0, nr + nc + 1
-    tails = np.concatenate([np.full(nr, src), 1 + row[cells], 1 + nr + np.arange(nc)])
-    heads = np.concatenate([1 + np.arange(nr), 1 + nr + col[cells], np.full(nc, sink)])
-    caps = np.concatenate([need_r, np.ones(len(cells), dtype=np.int64), need_c]).astype(np.int32)
-    keep = caps > 0
-    graph = csr_matrix((caps[keep], (tails[keep], heads[keep])), shape=(sink + 1, sink + 1), dtype=np.int32)
+    r_open, c_open = np.flatnonzero(need_r > 0), np.flatnonzero(need_c > 0)
+    counts = np.concatenate([[len(r_open)], np.bincount(row[cells], minlength=nr), need_c > 0, [0]])
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    indices = np.concatenate([1 + r_open, 1 + nr + col[cells], np.full(len(c_open), sink)]).astype(np.int32)
+    data = np.concatenate([need_r[r_open], np.ones(len(cells), dtype=np.int64), need_c[c_open]]).astype(np.int32)
+    graph = csr_matrix((data, indices, indptr), shape=(sink + 1, sink + 1))
     res = maximum_flow(graph, src, sink, method="dinic")
     if res.flow_value != need_r.sum():
         raise SplitError(
@@ -597,12 +605,7 @@ def _round_cells(row, col, x, r_units, c_units):
     flow = coo_matrix(res.flow)
     sel = (flow.data > 0) & (flow.row >= 1) & (flow.row <= nr) & (flow.col > nr) & (flow.col <= nr + nc)
     up_key = (flow.row[sel].astype(np.int64) - 1) * nc + (flow.col[sel].astype(np.int64) - 1 - nr)
-    cell_key = row[cells].astype(np.int64) * nc + col[cells]
-    if len(cell_key) > 1 and (cell_key[1:] > cell_key[:-1]).all():  # cells in row-major order already (most callers)
-        hit = np.searchsorted(cell_key, up_key)
-    else:
-        order = np.argsort(cell_key)
-        hit = order[np.searchsorted(cell_key[order], up_key)]
+    hit = np.searchsorted(cell_key, up_key)
     out[cells[hit]] += 1
     return out
 
