@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planlib.analysis import EFFECT_NAMES_ZH
@@ -101,6 +102,8 @@ FORMATS: dict[str, str] = {
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
     "gap_pct": _PP, "return_per_cost": "{:.2f}", "price_change": _PP, "volume_change": _PP,
     "market_growth": _PP, "vs_baseline": _PP,
+    # volumes of the gap table: whole units, however small
+    "top_down": "{:,.0f}", "bottom_up": "{:,.0f}", "gap": "{:+,.0f}", "reconciled": "{:,.0f}",
 }  # fmt: skip
 
 #: Labels of the factor-substitution effects and of the holidays (defined with their data).
@@ -163,23 +166,18 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
         return "–", False
     if fmt is not None:
         return (fmt(value) if callable(fmt) else fmt.format(value)), True
-    if isinstance(value, bool):
-        return str(value), False
+    if isinstance(value, (bool, np.bool_)):
+        return ("是" if value else "否"), False
     if isinstance(value, int):
         return f"{value:,}", True
     if isinstance(value, float):
         return (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"), True
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d"), False
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return f"{int(value):,}", True
-        if isinstance(value, np.floating):
-            return _format_cell(float(value), None)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, np.integer):
+        return f"{int(value):,}", True
+    if isinstance(value, np.floating):
+        return _format_cell(float(value), None)
     return str(value), False
 
 

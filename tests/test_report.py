@@ -1,5 +1,6 @@
 """Report helpers: every data-derived string escaped, atomic writes, the portal."""
 
+import numpy as np
 import pandas as pd
 
 from planlib import report
@@ -71,3 +72,12 @@ def test_mark_complete_writes_marker_only_in_a_run(tmp_path):
     assert report.mark_complete(None, "K1", "nb") is None
     marker = report.mark_complete(tmp_path, "K1", "nb")
     assert marker == report.completion_marker(tmp_path, "K1", "nb") and marker.exists()
+
+
+def test_cells_read_as_a_manager_expects_yes_no_and_whole_unit_gaps():
+    from planlib.report import FORMATS, _format_cell
+
+    assert _format_cell(True, None) == ("是", False) and _format_cell(np.bool_(False), None) == ("否", False)
+    # the gap table's volumes are whole units, signed for the gap, however small
+    assert _format_cell(54.0, FORMATS["gap"])[0] == "+54" and _format_cell(-339.0, FORMATS["gap"])[0] == "-339"
+    assert _format_cell(3307.4, FORMATS["bottom_up"])[0] == "3,307"
