@@ -753,6 +753,8 @@ class _Nodes:
         self.parent = np.array([self.pos.get(p, -1) for p in frame["parent_id"]], dtype=np.int64)
         self.parent[0] = -1
         self.n = len(self.ids)
+        self.leaf = np.ones(self.n, dtype=bool)  # planned units: no planned children
+        self.leaf[self.parent[self.parent >= 0]] = False
         self.rank = np.empty(self.n, dtype=np.int64)
         self.rank[np.argsort(self.ids.astype(str), kind="stable")] = np.arange(self.n)
         # each region of the subtree -> its deepest planned ancestor-or-self
@@ -1123,9 +1125,7 @@ def allocate_plan(
     node_cat = pd.Categorical.from_codes(np.arange(nodes.n), categories=nodes.categories)
     # revenue of the totals: a region planned as a unit (no planned children) at its own
     # realised price, in cents; a parent's is its children's sum, so it adds up like volume
-    has_kids = np.zeros(nodes.n, dtype=bool)
-    has_kids[nodes.parent[nodes.parent >= 0]] = True
-    revenue = np.where(has_kids[:, None], 0.0, np.round(mon * unit * region_price[:, None], 2))
+    revenue = np.where(nodes.leaf[:, None], np.round(mon * unit * region_price[:, None], 2), 0.0)
     revenue = np.round(nodes.roll_up(revenue), 2)
     parts.append(_rows(node_cat, nodes.level, months, mon * unit, np.repeat(region_price[:, None], 12, axis=1),
                        ly_vol, np.repeat(region_share[:, None], 12, axis=1), revenue=revenue))
@@ -1161,41 +1161,52 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
                      fallback_price):
     """
     One line per (region, value) of a dimension with few values (product lines, SKUs,
-    channels, terminal classes), exact to the region-months and to each region's annual
-    split by last year's mix: (the rows, (values, cells, revenue)) with the node x month x
-    value cells in units and their revenue in cents; None (warned) when the dimension
+    channels, terminal classes): (the rows, (values, cells, revenue)) with the node x month
+    x value cells in units and their revenue in cents; None (warned) when the dimension
     has no history.
+
+    Each planned unit (a region without planned children) is split by its own last-year
+    mix, exact to its months and to its annual split; a parent's lines are its children's
+    sums, so every level adds up in every month and value, like the region totals.
     """
     vals, vol, rev = _dim_cube(frame, dim, nodes)
     if len(vals) == 0:
         warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=3)
         return None
     nv = len(vals)
-    mix = vol.sum(axis=1)  # node x value
-    grp = np.repeat(np.arange(nodes.n), nv)
-    vrank = np.tile(np.arange(nv), nodes.n)
-    a = _split_groups(grp, mix.ravel(), annual, nodes.n, vrank, f"{dim} split").reshape(nodes.n, nv)
-    row = np.repeat(np.arange(nodes.n * 12), nv)  # (node, month) rows
-    col = (np.arange(nodes.n)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
+    units = np.flatnonzero(nodes.leaf)
+    nu = len(units)
+    mix = vol[units].sum(axis=1)  # unit x value
+    a_u = _split_groups(np.repeat(np.arange(nu), nv), mix.ravel(), annual[units], nu, np.tile(np.arange(nv), nu),
+                        f"{dim} split").reshape(nu, nv)
+    row = np.repeat(np.arange(nu * 12), nv)  # (unit, month) rows
+    col = (np.arange(nu)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
            + np.arange(nv)[None, None, :]).ravel()
-    seed = _festival_free(np.moveaxis(vol, 1, 2), groups)  # node x value x month
+    seed = _festival_free(np.moveaxis(vol[units], 1, 2), groups)  # unit x value x month
     seed = np.moveaxis(seed, 2, 1).ravel()
-    cells = _fit_and_round(np.repeat(np.arange(nodes.n), 12 * nv), row, col, seed, mon.ravel(), a.ravel(),
-                           f"{dim} by month").reshape(nodes.n, 12, nv)
+    cells_u = _fit_and_round(np.repeat(np.arange(nu), 12 * nv), row, col, seed, mon[units].ravel(), a_u.ravel(),
+                             f"{dim} by month").reshape(nu, 12, nv)
     fb = catalogue.reindex(vals).to_numpy(dtype=float) if catalogue is not None else None
     if fb is None or np.isnan(fb).all():
-        fb = np.repeat(region_price[:, None], nv, axis=1)[:, None, :]
+        fb = np.repeat(region_price[units][:, None], nv, axis=1)[:, None, :]
     else:
         fb = np.where(np.isnan(fb), fallback_price, fb)[None, None, :]
-    price = _price(np.repeat(vol.sum(axis=1)[:, None, :], 12, axis=1),
-                   np.repeat(rev.sum(axis=1)[:, None, :], 12, axis=1),
-                   np.broadcast_to(fb, vol.shape))
+    price = _price(np.repeat(vol[units].sum(axis=1)[:, None, :], 12, axis=1),
+                   np.repeat(rev[units].sum(axis=1)[:, None, :], 12, axis=1),
+                   np.broadcast_to(fb, (nu, 12, nv)))
+    # the units' lines, then every parent's as its children's sums (volume, revenue in cents)
+    cells = np.zeros((nodes.n, 12, nv), dtype=np.int64)
+    cells[units] = cells_u
+    cells = nodes.roll_up(cells)
+    revenue = np.zeros((nodes.n, 12, nv))
+    revenue[units] = np.round(cells_u * unit * price, 2)
+    revenue = np.round(nodes.roll_up(revenue), 2)
+    a = cells.sum(axis=1)
     share = np.divide(a, annual[:, None], out=np.zeros(a.shape), where=annual[:, None] > 0)
-    revenue = np.round(cells * unit * price, 2)
     region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=nodes.categories)
     part = _rows(region, np.repeat(nodes.level, nv), months,
                  np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
-                 np.moveaxis(price, 2, 1).reshape(-1, 12),
+                 np.zeros((nodes.n * nv, 12)),
                  np.moveaxis(vol, 2, 1).reshape(-1, 12),
                  np.repeat(share.reshape(-1, 1), 12, axis=1),
                  revenue=np.moveaxis(revenue, 2, 1).reshape(-1, 12),
@@ -1233,10 +1244,13 @@ def _lines_of_skus(sku, sku_lines: pd.Series, frame, nodes, annual, unit, months
 
 def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price):
     """
-    A breakdown over many values, each present in few regions: one line per (region, value)
-    with last-year history there (rolled up), exact to the region-months like the dense
-    breakdowns. A region with a target but no such history takes its nearest planned
-    ancestor's values, split evenly (PlanWarning).
+    A breakdown over many values, each present in few regions: one line per (region, value).
+
+    Each planned unit (a region without planned children) gets a line per value it had
+    last year, exact to its months and to its annual split by that mix; a unit with a
+    target but no such history takes its nearest planned ancestor's values, split evenly
+    (PlanWarning). A parent's lines are its children's sums, so every level adds up in
+    every month and value.
     """
     ni = nodes.index_of(frame["region_id"])
     keep = np.flatnonzero(ni >= 0)
@@ -1251,32 +1265,38 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
     mi = _month_index(frame["month"].iloc[keep])
     v = frame["volume"].to_numpy(dtype=float)[keep]
     r = frame["revenue"].to_numpy(dtype=float)[keep]
-    # lines at the home nodes, then rolled up one depth at a time into the parents' lines
-    pairs, pinv = np.unique(node.astype(np.int64) * nv + codes, return_inverse=True)
 
-    def merged(keys, vol_rows, rev_rows):
+    def merged(keys, *rows_by_key):
+        """Sum rows (pair x 12 arrays) of equal pair keys."""
         uk, inv = np.unique(keys, return_inverse=True)
         idx = (inv[:, None] * 12 + np.arange(12)[None, :]).ravel()
-        return (uk, np.bincount(idx, vol_rows.ravel(), len(uk) * 12).reshape(-1, 12),
-                np.bincount(idx, rev_rows.ravel(), len(uk) * 12).reshape(-1, 12))
+        return (uk, *(np.bincount(idx, x.ravel(), len(uk) * 12).reshape(-1, 12) for x in rows_by_key))
 
+    def rolled(pairs, *arrays):
+        """The lines of every ancestor added: each depth's lines summed into its parents'."""
+        for dep in sorted(set(nodes.depth.tolist()), reverse=True):
+            pn = pairs // nv
+            sel = np.flatnonzero((nodes.depth[pn] == dep) & (nodes.parent[pn] >= 0))
+            if not len(sel):
+                continue
+            up = nodes.parent[pn[sel]] * nv + pairs[sel] % nv
+            pairs, *arrays = merged(np.concatenate([pairs, up]), *(np.vstack([x, x[sel]]) for x in arrays))
+        return (pairs, *arrays)
+
+    # last year's lines at the home nodes, rolled up: every node's own history of each value
+    pairs, pinv = np.unique(node.astype(np.int64) * nv + codes, return_inverse=True)
     vol = np.bincount(pinv * 12 + mi, v, len(pairs) * 12).reshape(-1, 12)
     rev = np.bincount(pinv * 12 + mi, r, len(pairs) * 12).reshape(-1, 12)
-    for dep in sorted(set(nodes.depth.tolist()), reverse=True):
-        pn = pairs // nv
-        sel = np.flatnonzero((nodes.depth[pn] == dep) & (nodes.parent[pn] >= 0))
-        if not len(sel):
-            continue
-        up = nodes.parent[pn[sel]] * nv + pairs[sel] % nv
-        pairs, vol, rev = merged(np.concatenate([pairs, up]), np.vstack([vol, vol[sel]]),
-                                 np.vstack([rev, rev[sel]]))
-    live = (vol.sum(axis=1) > 0)
+    pairs, vol, rev = rolled(pairs, vol, rev)
+    live = vol.sum(axis=1) > 0
     pairs, vol, rev = pairs[live], vol[live], rev[live]
-    # regions with a target but no lines borrow their nearest ancestor's values (no seed: even)
+    # the planned units' lines; a unit with a target but none borrows its nearest ancestor's values
     has = np.zeros(nodes.n, dtype=bool)
     has[pairs // nv] = True
+    on_unit = nodes.leaf[pairs // nv]
+    u_pairs, u_vol, u_rev = pairs[on_unit], vol[on_unit], rev[on_unit]
     borrow = []
-    for i in np.flatnonzero((~has) & (annual > 0)):
+    for i in np.flatnonzero(nodes.leaf & (~has) & (annual > 0)):
         a = nodes.parent[i]
         while a >= 0 and not has[a]:
             a = nodes.parent[a]
@@ -1284,30 +1304,43 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
             borrow.append(i * nv + pairs[pairs // nv == a] % nv)
     if borrow:
         extra = np.concatenate(borrow)
-        pairs = np.concatenate([pairs, extra])
-        vol = np.vstack([vol, np.zeros((len(extra), 12))])
-        rev = np.vstack([rev, np.zeros((len(extra), 12))])
-        order = np.argsort(pairs, kind="stable")
-        pairs, vol, rev = pairs[order], vol[order], rev[order]
-    pnode, pval = pairs // nv, pairs % nv
-    without = (annual > 0) & (np.bincount(pnode, minlength=nodes.n) == 0)
+        u_pairs = np.concatenate([u_pairs, extra])
+        u_vol = np.vstack([u_vol, np.zeros((len(extra), 12))])
+        u_rev = np.vstack([u_rev, np.zeros((len(extra), 12))])
+        order = np.argsort(u_pairs, kind="stable")
+        u_pairs, u_vol, u_rev = u_pairs[order], u_vol[order], u_rev[order]
+        warnings.warn(f"{len(borrow)} region(s) have a target but no {dim} history: they take their nearest "
+                      f"planned ancestor's {dim} values, split evenly", PlanWarning, stacklevel=3)
+    unode, uval = u_pairs // nv, u_pairs % nv
+    covered = np.bincount(unode, minlength=nodes.n) > 0
+    without = nodes.leaf & (annual > 0) & ~covered
     if without.any():
         warnings.warn(f"{int(without.sum())} region(s) have a target but no {dim} history anywhere above them: "
                       f"no {dim} lines for them", PlanWarning, stacklevel=3)
-    covered = np.bincount(pnode, minlength=nodes.n) > 0
-    n_pairs = len(pairs)
-    a = _split_groups(pnode, vol.sum(axis=1), np.where(covered, annual, 0), nodes.n, pval, f"{dim} split")
-    row = (pnode[:, None] * 12 + np.arange(12)[None, :]).ravel()
-    col = np.repeat(np.arange(n_pairs), 12)
+    n_u = len(u_pairs)
+    a_u = _split_groups(unode, u_vol.sum(axis=1), np.where(covered, annual, 0), nodes.n, uval, f"{dim} split")
+    row = (unode[:, None] * 12 + np.arange(12)[None, :]).ravel()
+    col = np.repeat(np.arange(n_u), 12)
     r_units = np.where(covered[:, None], mon, 0).ravel()
-    cells = _fit_and_round(np.repeat(pnode, 12), row, col, _festival_free(vol, groups).ravel(), r_units, a,
-                           f"{dim} by month").reshape(n_pairs, 12)
-    price = _price(np.repeat(vol.sum(axis=1, keepdims=True), 12, axis=1),
-                   np.repeat(rev.sum(axis=1, keepdims=True), 12, axis=1),
-                   np.repeat(region_price[pnode][:, None], 12, axis=1))
-    share = np.divide(a, annual[pnode], out=np.zeros(n_pairs), where=annual[pnode] > 0)
+    cells_u = _fit_and_round(np.repeat(unode, 12), row, col, _festival_free(u_vol, groups).ravel(), r_units, a_u,
+                             f"{dim} by month").reshape(n_u, 12)
+    price = _price(np.repeat(u_vol.sum(axis=1, keepdims=True), 12, axis=1),
+                   np.repeat(u_rev.sum(axis=1, keepdims=True), 12, axis=1),
+                   np.repeat(region_price[unode][:, None], 12, axis=1))
+    # every parent's lines: its children's sums (volume in units, revenue in cents)
+    all_pairs, cells, revenue = rolled(u_pairs, cells_u.astype(float), np.round(cells_u * unit * price, 2))
+    cells = np.rint(cells).astype(np.int64)
+    revenue = np.round(revenue, 2)
+    ly = np.zeros((len(all_pairs), 12))
+    pos = np.searchsorted(pairs, all_pairs)
+    found = (pos < len(pairs)) & (pairs[np.minimum(pos, len(pairs) - 1)] == all_pairs)
+    ly[found] = vol[pos[found]]
+    pnode, pval = all_pairs // nv, all_pairs % nv
+    a = cells.sum(axis=1)
+    share = np.divide(a, annual[pnode], out=np.zeros(len(all_pairs)), where=annual[pnode] > 0)
     region = pd.Categorical.from_codes(pnode, categories=nodes.categories)
-    return _rows(region, nodes.level[pnode], months, cells * unit, price, vol, np.repeat(share[:, None], 12, axis=1),
+    return _rows(region, nodes.level[pnode], months, cells * unit, np.zeros((len(all_pairs), 12)), ly,
+                 np.repeat(share[:, None], 12, axis=1), revenue=revenue,
                  **{dim: pd.Categorical.from_codes(pval, categories=pd.Index(vals, dtype=object))})
 
 
@@ -1454,8 +1487,9 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
     Checks: each planned child region's totals sum to its parent's in every month, in
     volume and (to the cent) in revenue; every breakdown (product line, SKU, channel,
     terminal class, distributor, terminal lines of a county) sums to its region's total
-    volume in every month; with ``sku_lines`` (SKU -> product line), each product line's
-    row is its SKUs' sum in every region and month.
+    volume in every month; a parent's breakdown lines are its children's sums, value by
+    value and month by month; with ``sku_lines`` (SKU -> product line), each product
+    line's row is its SKUs' sum in every region and month.
     """
     b = breakdown_of(targets)
     totals = targets[b == "total"].set_index(["region_id", "month"])
@@ -1489,6 +1523,22 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         diff = s - tot.reindex(s.index)
         if diff.isna().any() or (diff != 0).any():
             faults.append(f"{kind} breakdown off its totals: {list(diff[(diff != 0) | diff.isna()].index[:5])}")
+    # a parent's breakdown is its planned children's, value by value and month by month
+    for kind in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
+        part = targets[b == kind]
+        if not len(part) or not kids:
+            continue
+        reg = part["region_id"].astype(object)
+        val = part[kind].astype(object)
+        mine = part.groupby([reg.to_numpy(), part["month"].to_numpy(), val.to_numpy()])["target_volume"].sum()
+        is_kid = reg.isin(kids).to_numpy()
+        up = part[is_kid].groupby([reg[is_kid].map(tree.parent).to_numpy(), part["month"].to_numpy()[is_kid],
+                                   val[is_kid].to_numpy()])["target_volume"].sum()
+        parents = set(up.index.get_level_values(0))
+        mine = mine[mine.index.get_level_values(0).isin(parents)]
+        diff = up.sub(mine, fill_value=0)
+        if (diff != 0).any():
+            faults.append(f"children's {kind} lines do not sum to their parent's: {list(diff[diff != 0].index[:5])}")
     if sku_lines is not None and (b == "sku").any() and (b == "product_line").any():
         sk = targets[b == "sku"]
         line = sk["sku"].astype(object).map(sku_lines)

@@ -240,6 +240,37 @@ def test_allocate_plan_floored_split_of_each_parent_is_constrain_splits(demo):
     assert ((want.reindex(kids).to_numpy() == at_floor) & (shares.reindex(kids).to_numpy() * total < at_floor)).any()
 
 
+@pytest.mark.parametrize("dim", ["product_line", "sku", "channel", "terminal_class", "distributor_id"])
+def test_allocate_plan_parent_breakdowns_are_their_childrens_sums(demo, dim):
+    # a province's 白酒 (or SKU, channel, class, distributor) in March is its cities' sum
+    t, tree = demo["targets"], demo["tree"]
+    part = t[breakdown_of(t) == dim].assign(region_id=lambda f: f["region_id"].astype(str),
+                                            key=lambda f: f[dim].astype(str))
+    kids = part[part["level"] != "hq"].assign(parent=lambda f: f["region_id"].map(tree.parent))
+    summed = kids.groupby(["parent", "month", "key"])[["target_volume", "target_revenue"]].sum()
+    own = part.set_index(["region_id", "month", "key"])[["target_volume", "target_revenue"]]
+    own.index.names = summed.index.names
+    own = own.reindex(summed.index)
+    assert own["target_volume"].notna().all()
+    assert (own["target_volume"] == summed["target_volume"]).all()
+    np.testing.assert_allclose(own["target_revenue"], summed["target_revenue"], atol=0.005)
+
+
+def test_validate_targets_catches_a_parent_line_that_is_not_its_childrens_sum(demo):
+    # move one unit between two SKUs of one county-month: the county still adds up, its city does not
+    t, tree = demo["targets"], demo["tree"]
+    b = breakdown_of(t)
+    county = t.loc[(b == "total") & (t["level"] == "county"), "region_id"].iloc[0]
+    rows = t.index[(b == "sku") & (t["region_id"] == county) & (t["month"] == t["month"].min())
+                   & (t["target_volume"] > 0)][:2]
+    moved = t.copy()
+    moved.loc[rows[0], "target_volume"] += 1
+    moved.loc[rows[1], "target_volume"] -= 1
+    with pytest.raises(SplitError, match="children's sku lines do not sum to their parent's") as err:
+        validate_targets(moved, tree)
+    assert "breakdown off its totals" not in str(err.value)
+
+
 def test_allocate_plan_product_lines_are_their_skus_sums(demo):
     t, history = demo["targets"], demo["history"]
     validate_targets(t, demo["tree"], sku_lines=history.sku_lines)
