@@ -215,22 +215,22 @@ def _terminal_codes(terms: pa.Table) -> tuple[np.ndarray, list, np.ndarray]:
 
 # last year's own monthly sales in one scan (SKUs of a known product line), four groupings
 # told apart by ``gs`` (GROUPING(channel, dist, si)): 7, by recorded region ``ri``, month
-# ``m`` (0-11) and terminal line ``li`` (an A/B terminal's code, -2 a C/D terminal, -1 none);
-# 3, by the region at the plan's deepest level ``hi``, month, channel and class code ``ci``;
+# ``m`` (0-11) and terminal line ``li`` (an A/B terminal's code; -2 - class code: a terminal
+# of another class; -1 none); 3, by the region at the plan's deepest level ``hi``, month and channel;
 # 5, by ``hi``, month and distributor (DIRECT where none); 6, by ``hi``, month and SKU ``si``
 _LAST_YEAR_SQL = """
     WITH rows AS (
-        SELECT r.ri, r.hi, month(s.date) - 1 AS m, s.channel, coalesce(t.ci, -1) AS ci,
-               coalesce(t.li, -1) AS li, coalesce(s.distributor_id, $direct) AS dist, k.si, s.volume, s.revenue
+        SELECT r.ri, r.hi, month(s.date) - 1 AS m, s.channel, coalesce(t.li, -1) AS li,
+               coalesce(s.distributor_id, $direct) AS dist, k.si, s.volume, s.revenue
         FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
              JOIN _alloc_skus k ON k.sku = s.sku
              LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
         WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
     )
-    SELECT GROUPING(channel, dist, si) AS gs, ri, hi, m, li, channel, ci, dist, si,
+    SELECT GROUPING(channel, dist, si) AS gs, ri, hi, m, li, channel, dist, si,
            sum(volume) AS v, sum(revenue) AS r
     FROM rows
-    GROUP BY GROUPING SETS ((ri, m, li), (hi, m, channel, ci), (hi, m, dist), (hi, m, si))
+    GROUP BY GROUPING SETS ((ri, m, li), (hi, m, channel), (hi, m, dist), (hi, m, si))
 """
 #: ``gs`` of each grouping set of :data:`_LAST_YEAR_SQL`
 _GS_LINES, _GS_CHANNELS, _GS_DIST, _GS_SKUS = 7, 3, 5, 6
@@ -306,9 +306,9 @@ def _read_history(con, tree: RegionTree, scope: list, plan_year: int, level: str
     sku_codes = pa.table({"sku": pa.array(skus, pa.string()), "si": pa.array(range(len(skus)), pa.int32())})
     term_codes = pa.table({
         "terminal_id": terms.column("terminal_id"),
-        "ci": pa.array(t_ci, pa.int32(), mask=t_ci < 0),
-        # an A/B terminal's rank among the A/B terminals; -2 a C/D (any other class); -1 none
-        "li": pa.array(np.where(t_ab >= 0, np.cumsum(t_ab >= 0) - 1, np.where(t_ci >= 0, -2, -1)), pa.int32()),
+        # an A/B terminal's rank among the A/B terminals; -2 - class code: a terminal of another
+        # class (its township's C/D line); -1: no terminal, or one without a class
+        "li": pa.array(np.where(t_ab >= 0, np.cumsum(t_ab >= 0) - 1, np.where(t_ci >= 0, -2 - t_ci, -1)), pa.int32()),
     })
     params = {"own": OWN_BRAND, "ly": dt.date(last, 1, 1), "start": dt.date(first, 1, 1),
               "end": dt.date(plan_year, 1, 1), "direct": DIRECT}
@@ -358,32 +358,31 @@ def _history_frames(plan_year: int, scope: list, level: str, prod: pd.DataFrame,
     months24 = pd.DatetimeIndex([pd.Timestamp(first + y, m, 1) for y in range(2) for m in range(1, 13)])
     months12 = months24[12:]
 
-    # by the region at the plan's level, month and channel / terminal class
-    agg = _grouping(last_agg, _GS_CHANNELS, ["hi", "m", "channel", "ci"])
-    key12 = _agg_ints(agg, "hi") * 12 + _agg_ints(agg, "m")
-    v, r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
-
-    def by(dim: str, dim_codes: np.ndarray, values: list) -> pd.DataFrame:
-        ok = np.flatnonzero(dim_codes >= 0)
-        n = len(values)
-        return _dense_long(*_sums(key12[ok] * n + dim_codes[ok], v[ok], r[ok], (nh, 12, n)),
-                           [home_dtype, months12, _cat_dtype(values)], ["region_id", "month", dim])
-
+    # by the region at the plan's level, month and channel
+    agg = _grouping(last_agg, _GS_CHANNELS, ["hi", "m", "channel"])
     chan, chan_u = _sorted_codes(agg.column("channel"))
-    channels = by("channel", chan, chan_u)
-    # terminal classes: the classes of last year's rows, in sorted order
-    ci = _agg_ints(agg, "ci")
-    present = np.flatnonzero(np.bincount(ci[ci >= 0], minlength=len(cls_all)) > 0)
-    recode = np.full(len(cls_all) + 1, -1, dtype=np.int64)
-    recode[present] = np.arange(len(present))
-    terminal_classes = by("terminal_class", recode[ci], [cls_all[j] for j in present])
-    del agg, key12, v, r, chan, ci
+    channels = _dense_long(*_sums((_agg_ints(agg, "hi") * 12 + _agg_ints(agg, "m")) * len(chan_u) + chan,
+                                  _agg_floats(agg, "v"), _agg_floats(agg, "r"), (nh, 12, len(chan_u))),
+                           [home_dtype, months12, _cat_dtype(chan_u)], ["region_id", "month", "channel"])
+    del agg, chan
     term_u = terms.column("terminal_id").to_numpy(zero_copy_only=False)
 
-    # by recorded region, month and terminal line: the terminal lines and last year's months
+    # by recorded region, month and terminal line: the terminal lines, the terminal classes
+    # (an A/B terminal's class, or the class in the line code) and last year's months
     agg = _grouping(last_agg, _GS_LINES, ["ri", "m", "li"])
     reg, mi, li = _agg_ints(agg, "ri"), _agg_ints(agg, "m"), _agg_ints(agg, "li")
     v, r = _agg_floats(agg, "v"), _agg_floats(agg, "r")
+    ci = np.where(li >= 0, t_ci[ab_pos][np.maximum(li, 0)] if len(ab_pos) else -1, np.where(li <= -2, -2 - li, -1))
+    present = np.flatnonzero(np.bincount(ci[ci >= 0], minlength=len(cls_all)) > 0)
+    recode = np.full(len(cls_all) + 1, -1, dtype=np.int64)
+    recode[present] = np.arange(len(present))
+    cls = recode[ci]
+    ok = np.flatnonzero(cls >= 0)
+    terminal_classes = _dense_long(*_sums((home[reg[ok]].astype(np.int64) * 12 + mi[ok]) * len(present) + cls[ok],
+                                          v[ok], r[ok], (nh, 12, len(present))),
+                                   [home_dtype, months12, _cat_dtype([cls_all[j] for j in present])],
+                                   ["region_id", "month", "terminal_class"])
+    del ci, cls, ok
 
     def terminal_lines() -> pd.DataFrame:
         """A/B per terminal (li set: the rank among ``ab_pos``), C/D per region."""
@@ -392,7 +391,7 @@ def _history_frames(plan_year: int, scope: list, level: str, prod: pd.DataFrame,
         t_reg = np.full(nt, -1, dtype=np.int64)
         t_reg[li[ab]] = reg[ab]  # the region the terminal's sales are recorded in
         ab_t, ab_m = np.nonzero((t_v != 0) | (t_r != 0))
-        cd = np.flatnonzero(li == -2)
+        cd = np.flatnonzero(li <= -2)
         c_v, c_r = _sums(reg[cd] * 12 + mi[cd], v[cd], r[cd], (nr, 12))
         cd_reg, cd_m = np.nonzero((c_v != 0) | (c_r != 0))
         n_cd = len(cd_reg)
