@@ -23,11 +23,12 @@ export_targets_excel       the workbook a regional manager reads without the sui
 
 Exactness: volumes are integers (multiples of ``unit``) and every table is rounded with
 all of its margins exact (largest remainder for one margin, controlled rounding by
-maximum flow for two). Revenue is volume x last year's realised price, rounded to
-cents per line: a planned unit's region-month total at its own price, a parent's the
-sum of its children's (so region totals add up the pyramid to the cent, like volume);
-a breakdown line at its own price, *not* split-exact (lines need not add up to their
-region's revenue).
+maximum flow for two). Breakdowns are split at the planned units (regions without
+planned children); a parent's lines are its children's sums, and a product line's its
+SKUs'. Revenue is volume x last year's realised price, rounded to cents per line at the
+planned units and summed above them, so every parent's revenue is its children's to the
+cent; within one region the breakdown lines are each at their own price and need not
+add up to the region's total revenue.
 """
 
 from __future__ import annotations
@@ -498,8 +499,8 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     repeat the monthly ones; SKUs of a known product line), joined to small code tables
     for region, terminal and SKU registered from Arrow. Last year's in one scan with four
     grouping sets: by recorded region, month and terminal line (an A/B terminal, the
-    region's C/D terminals, or none; summed over the lines: the months), and by the
-    region at ``level``, month and channel with class, distributor (sales without one
+    region's C/D terminals by class, or none; summed over the lines: the months and the
+    terminal classes), and by the region at ``level``, month and channel, distributor (sales without one
     under :data:`DIRECT`) or SKU (the product lines are the SKUs' sums). Grouping at
     ``level`` rather than by the ~11k recorded regions halves the groups DuckDB builds
     on the national archive (15M sales rows). The first year's, by region at ``level``
@@ -784,8 +785,8 @@ def _month_index(months: pd.Series) -> np.ndarray:
     return pd.DatetimeIndex(months).month.to_numpy() - 1
 
 
-def _dim_cube(frame: pd.DataFrame, dim: str, nodes: _Nodes, values=None):
-    """Node x 12 x value arrays of last year's volume and revenue, rolled up the tree."""
+def _dim_cube(frame: pd.DataFrame, dim: str, nodes: _Nodes, values=None, *, rolled: bool = True):
+    """Node x 12 x value arrays of last year's volume and revenue, rolled up the tree (or each node's own)."""
     ni = nodes.index_of(frame["region_id"])
     keep = ni >= 0
     f = frame[keep]
@@ -797,7 +798,30 @@ def _dim_cube(frame: pd.DataFrame, dim: str, nodes: _Nodes, values=None):
     size = nodes.n * 12 * len(vals)
     vol = np.bincount(key, f["volume"].to_numpy(dtype=float)[ok], size).reshape(nodes.n, 12, len(vals))
     rev = np.bincount(key, f["revenue"].to_numpy(dtype=float)[ok], size).reshape(nodes.n, 12, len(vals))
-    return vals, nodes.roll_up(vol), nodes.roll_up(rev)
+    return (vals, nodes.roll_up(vol), nodes.roll_up(rev)) if rolled else (vals, vol, rev)
+
+
+def _pushed_down(own: np.ndarray, nodes: _Nodes, annual: np.ndarray) -> np.ndarray:
+    """
+    Each node's own history with a parent's own (sales recorded at the parent itself, e.g.
+    a city's key accounts) handed down to its planned units by their targets' shares.
+    """
+    out = own.copy()
+    parents = np.flatnonzero(~nodes.leaf)
+    if not out[parents].any():
+        return out
+    kids_of = {}
+    for i in np.flatnonzero(nodes.parent >= 0):
+        kids_of.setdefault(int(nodes.parent[i]), []).append(i)
+    for p in sorted(parents, key=lambda i: nodes.depth[i]):  # parents before their children
+        if not out[p].any():
+            continue
+        kids = np.asarray(kids_of[int(p)])
+        w = annual[kids].astype(float)
+        w = w / w.sum() if w.sum() > 0 else np.full(len(kids), 1.0 / len(kids))
+        out[kids] += out[p][None] * w.reshape((-1,) + (1,) * (out.ndim - 1))
+        out[p] = 0.0
+    return out
 
 
 def _price(vol: np.ndarray, rev: np.ndarray, fallback) -> np.ndarray:
@@ -1015,7 +1039,9 @@ def allocate_plan(
     Warns
     -----
     PlanWarning
-        A parent (or region, for a breakdown) with a target but no history: split evenly.
+        A parent (or planned unit, for a breakdown) with a target but no history: split
+        evenly; a breakdown's history recorded above the planned units that cannot be
+        handed down (distributors); a child opened during the history window.
 
     Notes
     -----
@@ -1030,16 +1056,18 @@ def allocate_plan(
     the plan year's in ``month_shares``), then rounded with both margins exact. Levels are
     processed top-down, so each child's months are its parent's exact months.
 
-    *Breakdowns* (product line, SKU, channel, terminal class, distributor; terminal lines
-    per county): per
-    region, A_rv = largest-remainder split of T_r by last year's mix w_rv; then the
-    region's months x values table is fitted to rows M_rm and columns A_rv from the pooled
-    last-year seed and rounded with both margins exact. Every value column sums to A_rv,
-    every month to M_rm.
+    *Breakdowns* (SKU, channel, terminal class, distributor; terminal lines per county):
+    per planned unit u (a region without planned children), A_uv = largest-remainder split
+    of T_u by last year's mix w_uv (its own history plus what its ancestors recorded
+    themselves, handed down by the targets' shares); then its months x values table is
+    fitted to rows M_um and columns A_uv from the pooled last-year seed and rounded with
+    both margins exact. A parent's lines are its children's sums, so every level adds up
+    in every month and value; product lines are their SKUs' sums.
 
     *Revenue* = volume x the line's realised price last year (revenue / volume of the same
-    region and value; a terminal's own; else the catalogue's ``unit_price`` for a SKU, its
-    mean for a product line, else the region's), rounded to 0.01 per row. Volume is split-exact, revenue is not.
+    unit and value; a terminal's own; else the catalogue's ``unit_price`` for a SKU, else
+    the region's), rounded to 0.01 per row at the planned units; a parent's rows and a
+    product line's are sums of those, so revenue adds up the pyramid to the cent.
 
     All tables are solved at once per level (sparse IPF and one maximum-flow rounding over
     all of them), the same algorithms as ``split.fit_table`` and ``split.round_table``.
@@ -1168,20 +1196,24 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
     mix, exact to its months and to its annual split; a parent's lines are its children's
     sums, so every level adds up in every month and value, like the region totals.
     """
-    vals, vol, rev = _dim_cube(frame, dim, nodes)
+    vals, own_vol, own_rev = _dim_cube(frame, dim, nodes, rolled=False)
     if len(vals) == 0:
         warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=3)
         return None
     nv = len(vals)
+    vol = nodes.roll_up(own_vol)  # last year per node, for the basis column
+    # the units' seeds: their own history, plus what their ancestors recorded themselves
+    # handed down by the targets' shares (so a city's own key accounts keep their channel)
+    unit_vol, unit_rev = _pushed_down(own_vol, nodes, annual), _pushed_down(own_rev, nodes, annual)
     units = np.flatnonzero(nodes.leaf)
     nu = len(units)
-    mix = vol[units].sum(axis=1)  # unit x value
+    mix = unit_vol[units].sum(axis=1)  # unit x value
     a_u = _split_groups(np.repeat(np.arange(nu), nv), mix.ravel(), annual[units], nu, np.tile(np.arange(nv), nu),
                         f"{dim} split").reshape(nu, nv)
     row = np.repeat(np.arange(nu * 12), nv)  # (unit, month) rows
     col = (np.arange(nu)[:, None, None] * nv + np.zeros((1, 12, 1), dtype=np.int64)
            + np.arange(nv)[None, None, :]).ravel()
-    seed = _festival_free(np.moveaxis(vol[units], 1, 2), groups)  # unit x value x month
+    seed = _festival_free(np.moveaxis(unit_vol[units], 1, 2), groups)  # unit x value x month
     seed = np.moveaxis(seed, 2, 1).ravel()
     cells_u = _fit_and_round(np.repeat(np.arange(nu), 12 * nv), row, col, seed, mon[units].ravel(), a_u.ravel(),
                              f"{dim} by month").reshape(nu, 12, nv)
@@ -1190,8 +1222,8 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
         fb = np.repeat(region_price[units][:, None], nv, axis=1)[:, None, :]
     else:
         fb = np.where(np.isnan(fb), fallback_price, fb)[None, None, :]
-    price = _price(np.repeat(vol[units].sum(axis=1)[:, None, :], 12, axis=1),
-                   np.repeat(rev[units].sum(axis=1)[:, None, :], 12, axis=1),
+    price = _price(np.repeat(unit_vol[units].sum(axis=1)[:, None, :], 12, axis=1),
+                   np.repeat(unit_rev[units].sum(axis=1)[:, None, :], 12, axis=1),
                    np.broadcast_to(fb, (nu, 12, nv)))
     # the units' lines, then every parent's as its children's sums (volume, revenue in cents)
     cells = np.zeros((nodes.n, 12, nv), dtype=np.int64)
@@ -1223,7 +1255,9 @@ def _lines_of_skus(sku, sku_lines: pd.Series, frame, nodes, annual, unit, months
     line_of = sku_lines.reindex(pd.Index(skus, dtype=object)).to_numpy(dtype=object)
     lines = sorted({x for x in line_of if isinstance(x, str)})
     if len(lines) == 0 or any(not isinstance(x, str) for x in line_of):
-        raise SplitError("internal: every SKU of the SKU breakdown needs its product line")
+        missing = [s for s, x in zip(skus, line_of) if not isinstance(x, str)]
+        raise ParamsError(f"sku_lines gives no product line for SKU(s) {_labels_of(missing)}: every SKU of the "
+                          "history's skus needs one")
     onehot = (line_of[:, None] == np.asarray(lines, dtype=object)[None, :]).astype(float)  # sku x line
     unit_cells = np.rint(cells @ onehot).astype(np.int64)  # node x month x line, exact sums of integers
     rev = np.round(revenue @ onehot, 2)
@@ -1261,6 +1295,11 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
         warnings.warn(f"no {dim} history: no {dim} breakdown", PlanWarning, stacklevel=3)
         return None
     node = ni[keep]
+    above = np.unique(node[~nodes.leaf[node]])
+    if len(above):
+        warnings.warn(f"{dim} history recorded at {len(above)} region(s) above the planned units "
+                      f"({_labels_of(nodes.ids[above])}) does not shape their units' {dim} lines; their lines "
+                      "are their units' sums", PlanWarning, stacklevel=3)
     mi = _month_index(frame["month"].iloc[keep])
     v = frame["volume"].to_numpy(dtype=float)[keep]
     r = frame["revenue"].to_numpy(dtype=float)[keep]
@@ -1341,6 +1380,11 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
     return _rows(region, nodes.level[pnode], months, cells * unit, np.zeros((len(all_pairs), 12)), ly,
                  np.repeat(share[:, None], 12, axis=1), revenue=revenue,
                  **{dim: pd.Categorical.from_codes(pval, categories=pd.Index(vals, dtype=object))})
+
+
+def _labels_of(ids, limit: int = 5) -> str:
+    ids = [str(x) for x in ids]
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def _as_cat(values) -> pd.Categorical:

@@ -344,13 +344,24 @@ def _ap_plain(y: np.ndarray) -> np.ndarray:
 def _opened(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     The children that opened during the window: first sale after at least
-    :data:`NEW_CHILD_MONTHS` months without any; their indices and first months.
+    :data:`NEW_CHILD_MONTHS` months without any, and (where the window shows it) selling
+    a year later in most of those calendar months, so a seasonal child is not one; their
+    indices and first months.
     """
     if y.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    n = y.shape[1]
     has = y > 0
     first = np.where(has.any(axis=1), has.argmax(axis=1), 0)
-    new = np.flatnonzero(first >= NEW_CHILD_MONTHS)
+    new = []
+    for i in np.flatnonzero(first >= NEW_CHILD_MONTHS):
+        # a seasonal child is quiet in the same months every year: opened only if it sold in
+        # most of its quiet months' calendar months a year later (or it is too new to tell)
+        later = np.arange(first[i]) + 12
+        later = later[(later < n) & (later >= first[i])]
+        if not len(later) or (y[i, later] > 0).mean() >= 0.5:
+            new.append(i)
+    new = np.asarray(new, dtype=np.int64)
     return new, first[new]
 
 
@@ -375,17 +386,20 @@ def _with_opened(y: np.ndarray, plain, method: str, labels, months) -> np.ndarra
     base = plain(y[est]) if len(est) else np.zeros(0)
     out = np.zeros(len(y))
     taken = float(p_new.sum())
-    if taken >= 1.0 or not base.sum() > 0:
-        out[new] = p_new / taken if taken > 0 else 0.0
-    else:
+    if taken < 1.0 and base.sum() > 0:
         out[new] = p_new
         out[est] = base * (1.0 - taken)
+    else:  # openings and closings overlapping: each child's share over its own months, rescaled
+        out[new] = p_new
+        out[est] = plain(y)[est]
+        total = float(out.sum())
+        out = out / total if total > 0 else out
     named = [f"{labels[i] if labels is not None else i} ({months[s]:%Y-%m})" if months is not None
              else str(labels[i] if labels is not None else i) for i, s in zip(new, first)]
     warnings.warn(
-        f"{len(new)} region(s) opened during the history window, first sales: {_labels(named)}: "
+        f"{len(new)} of the children opened during the history window, first sales: {_labels(named)}: "
         f"each takes its {method} share of the months since it opened, the others share the rest",
-        PlanWarning, stacklevel=4,
+        PlanWarning, stacklevel=2,
     )
     return out
 

@@ -1117,7 +1117,8 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     last year's category volume. ``baseline`` is the region's own forecast
     (:func:`baseline`), so the stretch each region is asked for is visible.
     """
-    if budget is not None and not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget >= 0):
+    if budget is not None and not (isinstance(budget, (int, float, np.integer, np.floating))
+                                   and not isinstance(budget, bool) and math.isfinite(budget) and budget >= 0):
         raise ParamsError(f"budget for {econ.region} must be a non-negative number, got {budget!r}")
     rows = table[(table["region_id"] == econ.region) & _is_total(table)]
     volume = float(rows["target_volume"].sum())

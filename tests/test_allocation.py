@@ -470,6 +470,24 @@ def test_allocate_plan_county_added_last_year_is_split_by_its_months_since_openi
     validate_targets(t, tree)
 
 
+def test_allocate_plan_hands_a_parents_own_channel_sales_down_to_its_counties():
+    # 甲市 (C1) books key-account sales itself: 30 a month through channel KA
+    tree, history = _tiny()
+    ka = pd.DataFrame({"region_id": "C1", "month": [pd.Timestamp(2025, m, 1) for m in range(1, 13)],
+                       "channel": "KA", "volume": 30.0, "revenue": 300.0})
+    history = AllocationHistory(**{**history.__dict__, "channels": pd.concat([history.channels, ka], ignore_index=True)})
+    even = pd.Series(1 / 12, index=range(1, 13))
+    t = allocate_plan(history, tree, root="P1", total_volume=1300, month_shares=even, plan_year=2026)
+    validate_targets(t, tree)
+    ch = t[breakdown_of(t) == "channel"].groupby(["region_id", "channel"], observed=True)["target_volume"].sum()
+    # the counties carry KA in proportion to their targets (60 : 40), and the city's KA is their sum
+    assert ch[("K1", "KA")] > 0 and ch[("K2", "KA")] > 0
+    assert ch[("C1", "KA")] == ch[("K1", "KA")] + ch[("K2", "KA")]
+    assert ch[("K1", "KA")] / ch[("C1", "KA")] == pytest.approx(0.6, abs=0.01)
+    # 360 of 1,560 units last year were KA (23%): the plan keeps about that share
+    assert ch[("C1", "KA")] / 1300 == pytest.approx(360 / 1560, abs=0.01)
+
+
 def test_allocate_plan_sibling_without_history_gets_nothing_unless_held():
     tree, history = _tiny()
     even = pd.Series(1 / 12, index=range(1, 13))

@@ -149,6 +149,35 @@ def test_shares_for_a_short_gap_at_the_start_is_not_an_opening():
     assert out["B"] == pytest.approx(5 * 22 / (30 * 24 + 5 * 22))
 
 
+def test_shares_for_a_seasonal_child_is_not_an_opening():
+    # B sells only April to December, both years: quiet in the same months a year later
+    import warnings as w
+
+    months = pd.date_range("2024-01-01", periods=24, freq="MS")
+    hist = pd.DataFrame([("A", m, 100.0) for m in months] + [("B", m, 50.0 if m.month >= 4 else 0.0) for m in months],
+                        columns=["child", "month", "value"])
+    with w.catch_warnings():
+        w.simplefilter("error", PlanWarning)
+        out = shares_for("proportion_averages", hist)
+    assert out["B"] == pytest.approx(900 / 3300)
+
+
+def test_shares_for_openings_taking_more_than_the_whole_never_zero_a_steady_child():
+    # B opens in month 12 and C in month 18, each selling 1,000 a month: their shares while
+    # trading (0.625 and 0.476) add up past 1, so every child's share is taken over its own
+    # months and the three rescaled; the steady A keeps a share
+    months = pd.date_range("2024-01-01", periods=24, freq="MS")
+    rows = [("A", m, 100.0) for m in months]
+    rows += [("B", m, 1000.0 if i >= 12 else 0.0) for i, m in enumerate(months)]
+    rows += [("C", m, 1000.0 if i >= 18 else 0.0) for i, m in enumerate(months)]
+    with pytest.warns(PlanWarning, match=r"2 of the children opened during the history window"):
+        out = shares_for("proportion_averages", pd.DataFrame(rows, columns=["child", "month", "value"]))
+    # A: 2,400 of 20,400 over the window; B: 12,000 of 19,200 since month 12; C: 6,000 of 12,600 since month 18
+    raw = np.array([2400 / 20400, 12000 / 19200, 6000 / 12600])
+    assert_allclose(out[["A", "B", "C"]].to_numpy(), raw / raw.sum())
+    assert out["A"] > 0.09
+
+
 def test_shares_for_average_proportions_skips_months_with_a_zero_parent():
     # March: both children sold 0 -> the month is skipped, not counted as 0/0
     hist = pd.concat([TWO_MONTHS, _history([("A", "2025-03", 0.0), ("B", "2025-03", 0.0)])])
