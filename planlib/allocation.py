@@ -1154,8 +1154,8 @@ def allocate_plan(
     # realised price, in cents; a parent's is its children's sum, so it adds up like volume
     revenue = np.where(nodes.leaf[:, None], np.round(mon * unit * region_price[:, None], 2), 0.0)
     revenue = np.round(nodes.roll_up(revenue), 2)
-    parts.append(_rows(node_cat, nodes.level, months, mon * unit, np.repeat(region_price[:, None], 12, axis=1),
-                       ly_vol, np.repeat(region_share[:, None], 12, axis=1), revenue=revenue))
+    parts.append(_rows(node_cat, nodes.level, months, mon * unit, revenue, ly_vol,
+                       np.repeat(region_share[:, None], 12, axis=1)))
 
     # -- 3. breakdowns, 4. terminals (county level) --------------------------------------
     dense = {}
@@ -1237,10 +1237,9 @@ def _dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regio
     region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nv), categories=nodes.categories)
     part = _rows(region, np.repeat(nodes.level, nv), months,
                  np.moveaxis(cells, 2, 1).reshape(-1, 12) * unit,
-                 np.zeros((nodes.n * nv, 12)),
+                 np.moveaxis(revenue, 2, 1).reshape(-1, 12),
                  np.moveaxis(vol, 2, 1).reshape(-1, 12),
                  np.repeat(share.reshape(-1, 1), 12, axis=1),
-                 revenue=np.moveaxis(revenue, 2, 1).reshape(-1, 12),
                  **{dim: pd.Categorical.from_codes(np.tile(np.arange(nv), nodes.n),
                                                    categories=pd.Index(vals, dtype=object))})
     return part, (vals, cells, revenue)
@@ -1268,8 +1267,8 @@ def _lines_of_skus(sku, sku_lines: pd.Series, frame, nodes, annual, unit, months
     vol = unit_cells * unit
     region = pd.Categorical.from_codes(np.repeat(np.arange(nodes.n), nl), categories=nodes.categories)
     part = _rows(region, np.repeat(nodes.level, nl), months, np.moveaxis(vol, 2, 1).reshape(-1, 12),
-                 np.zeros((nodes.n * nl, 12)), np.moveaxis(ly, 2, 1).reshape(-1, 12),
-                 np.repeat(share.reshape(-1, 1), 12, axis=1), revenue=np.moveaxis(rev, 2, 1).reshape(-1, 12),
+                 np.moveaxis(rev, 2, 1).reshape(-1, 12), np.moveaxis(ly, 2, 1).reshape(-1, 12),
+                 np.repeat(share.reshape(-1, 1), 12, axis=1),
                  product_line=pd.Categorical.from_codes(np.tile(np.arange(nl), nodes.n),
                                                         categories=pd.Index(lines, dtype=object)))
     return part, (lines, unit_cells, rev)
@@ -1377,8 +1376,8 @@ def _sparse_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, regi
     a = cells.sum(axis=1)
     share = np.divide(a, annual[pnode], out=np.zeros(len(all_pairs)), where=annual[pnode] > 0)
     region = pd.Categorical.from_codes(pnode, categories=nodes.categories)
-    return _rows(region, nodes.level[pnode], months, cells * unit, np.zeros((len(all_pairs), 12)), ly,
-                 np.repeat(share[:, None], 12, axis=1), revenue=revenue,
+    return _rows(region, nodes.level[pnode], months, cells * unit, revenue, ly,
+                 np.repeat(share[:, None], 12, axis=1),
                  **{dim: pd.Categorical.from_codes(pval, categories=pd.Index(vals, dtype=object))})
 
 
@@ -1394,11 +1393,8 @@ def _as_cat(values) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
 
 
-def _rows(region_ids, level, months, volume, price, last_year, share, revenue=None, **keys) -> dict:
-    """
-    Columns (line x 12 months, text as categoricals) of the targets table from line x month
-    arrays; revenue is volume x price in cents unless given.
-    """
+def _rows(region_ids, level, months, volume, revenue, last_year, share, **keys) -> dict:
+    """Columns (line x 12 months, text as categoricals) of the targets table from line x month arrays."""
     region = _as_cat(region_ids)
     n = len(region)
     vol = np.asarray(volume, dtype=np.int64).ravel()
@@ -1411,8 +1407,7 @@ def _rows(region_ids, level, months, volume, price, last_year, share, revenue=No
             out[col] = pd.Categorical.from_codes(np.repeat(c.codes, 12), categories=c.categories)
     out["month"] = np.tile(months.to_numpy(), n)
     out["target_volume"] = vol
-    out["target_revenue"] = (np.round(vol * np.asarray(price, dtype=float).ravel(), 2) if revenue is None
-                             else np.asarray(revenue, dtype=float).ravel())
+    out["target_revenue"] = np.asarray(revenue, dtype=float).ravel()
     out["last_year_volume"] = np.asarray(last_year, dtype=float).ravel()
     out["share"] = np.asarray(share, dtype=float).ravel()
     return out
@@ -1500,7 +1495,8 @@ def _terminal_rows(history, tree, nodes, annual, mon, unit, months, groups, regi
     level = level_of[region_cat.codes]
     ann = annual[counties][cpos]
     share = np.divide(a, ann, out=np.zeros(nl), where=ann > 0)
-    return _rows(region_cat, level, months, cells * unit, price, vol, np.repeat(share[:, None], 12, axis=1),
+    return _rows(region_cat, level, months, cells * unit, np.round(cells * unit * price, 2), vol,
+                 np.repeat(share[:, None], 12, axis=1),
                  terminal_class=cls, terminal_id=line_tid[keep])
 
 
