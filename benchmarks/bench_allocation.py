@@ -39,8 +39,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planlib.allocation import allocate_plan, breakdown_of, load_allocation_history, validate_targets  # noqa: E402
-from planlib.archive import connect, load_tree  # noqa: E402
+from planlib.targets.allocate import allocate_plan, breakdown_of, load_allocation_history, validate_targets
+from planlib.archive.store import connect, load_tree
 from planlib.demo import build_demo  # noqa: E402
 
 

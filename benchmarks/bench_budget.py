@@ -24,7 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planlib import archive, budget, costing, demo, params, targets  # noqa: E402
+from planlib.archive import store as archive
+from planlib.budget import methods as budget
+from planlib.budget import plan as costing
+from planlib import demo
+from planlib.params import model as params
+from planlib.targets import plan as targets
 
 
 def main() -> None:
@@ -57,7 +62,7 @@ def main() -> None:
           f"{(pb.regions['flag'] == 'sales met, profit missed').sum()}")
 
     # the straightforward way: one objective_task call per county
-    from planlib.allocation import breakdown_of
+    from planlib.targets.allocate import breakdown_of
 
     kind = breakdown_of(table)
     lines = costing._terminal_lines(table, kind, {r: tree.ancestor_at(r, "county") if tree.level(r) != "county" else r

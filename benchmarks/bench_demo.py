@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from planlib import demo, quality
+from planlib import demo
+from planlib.archive import quality
 
 
 def _peak_rss_mb() -> float:

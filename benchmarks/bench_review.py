@@ -23,7 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planlib import archive, demo, quality, review  # noqa: E402
+from planlib.archive import store as archive
+from planlib import demo
+from planlib.archive import quality
+from planlib.review import region as review
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

@@ -23,9 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from planlib import archive as archive_mod
-from planlib import costing, demo, params, plots, review, targets, widgets
-from planlib.workbook import open_workbook
+from planlib.archive import store as archive_mod
+from planlib.budget import plan as costing
+from planlib import demo
+from planlib.params import model as params
+from planlib.present import plots
+from planlib.review import region as review
+from planlib.targets import plan as targets
+from planlib.present import widgets
+from planlib.present.workbook import open_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARCHIVE = ROOT / "data" / "demo.duckdb"

@@ -17,10 +17,10 @@ import pandas as pd
 from lunardate import LunarDate
 
 from planlib.errors import ParamsError
+from planlib.labels import HOLIDAY_NAMES
 
 __all__ = [
     "HOLIDAYS",
-    "HOLIDAY_NAMES_ZH",
     "HOLIDAY_WINDOWS",
     "spring_festival",
     "mid_autumn",
@@ -32,11 +32,6 @@ __all__ = [
 #: Holidays known to the calendar, in calendar order within a year.
 HOLIDAYS: tuple[str, ...] = ("spring_festival", "mid_autumn", "national_day")
 
-HOLIDAY_NAMES_ZH: dict[str, str] = {
-    "spring_festival": "春节",
-    "mid_autumn": "中秋节",
-    "national_day": "国庆节",
-}
 
 #: Sales window of each holiday: (days before the holiday, days after it), both inclusive.
 #: National Day's window is Oct 1–7 plus the 7 days before.
@@ -163,7 +158,7 @@ def holiday_windows(years: Iterable[int]) -> pd.DataFrame:
             rows.append(
                 {
                     "holiday": holiday,
-                    "name_zh": HOLIDAY_NAMES_ZH[holiday],
+                    "name_zh": HOLIDAY_NAMES[holiday],
                     "year": year,
                     "date": day,
                     "start": day - dt.timedelta(days=before),

@@ -64,14 +64,14 @@ def _cmd_archive_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_archive_check(args: argparse.Namespace) -> int:
-    from planlib import archive, quality
+    from planlib import archive
 
     con = archive.connect(Path(args.archive))
     try:
-        findings = quality.check_archive(con, region_id=args.region)
+        findings = archive.check_archive(con, region_id=args.region)
     finally:
         con.close()
-    print(quality.format_findings(findings, limit=args.limit))
+    print(archive.format_findings(findings, limit=args.limit))
     if args.out:
         out = Path(args.out)
         findings.to_csv(out, index=False, encoding="utf-8-sig")
@@ -80,7 +80,7 @@ def _cmd_archive_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from planlib import batch
+    from planlib.run import batch
 
     if args.executor == "dask":
         _err("--executor dask is not available in this version; use the local executor (the default)")

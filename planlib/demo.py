@@ -88,7 +88,9 @@ import pandas as pd
 import pyarrow as pa
 
 from planlib import calendar as cal
+from planlib.archive import refresh_summaries
 from planlib.errors import ParamsError
+from planlib.labels import HOLIDAY_NAMES
 from planlib.schemas import CHANNELS, TABLE_ORDER, TABLES, table_ddl
 
 __all__ = [
@@ -775,7 +777,7 @@ class _Builder:
         rows = []
         for year in range(y, y + co.years):
             for h in cal.HOLIDAYS:
-                rows.append((cal.holiday_date(h, year), "HQ", "holiday", f"{cal.HOLIDAY_NAMES_ZH[h]}（{year}）"))
+                rows.append((cal.holiday_date(h, year), "HQ", "holiday", f"{HOLIDAY_NAMES[h]}（{year}）"))
         rows.append((dt.date(y + 1, 3, 1), co.province_ids[self.policy_prov], "policy",
                      "出台公务接待禁酒规定（限酒令），团购渠道需求明显下滑"))
         rows.append((dt.date(y + 1, 7, 1), "HQ", "economy", "宏观经济增速放缓，居民消费意愿下降"))
@@ -1252,7 +1254,6 @@ def build_demo(
             finally:
                 bar.close()
             builder.finish()
-            from planlib.archive import refresh_summaries
 
             refresh_summaries(con)
             counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLE_ORDER}

@@ -9,14 +9,18 @@ fact, dates as the first day of their period, money in the plan currency.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from planlib.errors import ParamsError
+from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES
 
 __all__ = [
     "LEVELS",
     "LEVEL_DEPTH",
     "GRAINS",
     "CATEGORIES",
-    "CATEGORY_NAMES_ZH",
     "TERMINAL_CLASSES",
     "CHANNELS",
     "ACTIVITY_KINDS",
@@ -29,6 +33,8 @@ __all__ = [
     "TABLE_ORDER",
     "HEADER_ALIASES",
     "table_ddl",
+    "ITEM_CATALOGUE",
+    "catalogue",
 ]
 
 #: Region levels from the top of the pyramid down.
@@ -40,25 +46,12 @@ GRAINS: tuple[str, ...] = ("day", "week", "month")
 
 #: The five expense categories (DOMAIN.md §6).
 CATEGORIES: tuple[str, ...] = ("labour", "office", "media", "channel", "promotion")
-CATEGORY_NAMES_ZH: dict[str, str] = {
-    "labour": "人力成本",
-    "office": "办公管理",
-    "media": "媒体投放",
-    "channel": "渠道费用",
-    "promotion": "推广费用",
-}
 
 TERMINAL_CLASSES: tuple[str, ...] = ("A", "B", "C", "D")
 
-#: Channels known to the suite; imports accept others (a company's own channel names),
-#: these are the ones the demo uses and the reports label.
-CHANNELS: dict[str, str] = {
-    "supermarket": "商超",
-    "restaurant": "餐饮",
-    "tobacco_liquor": "烟酒店",
-    "convenience": "便利店",
-    "group_purchase": "团购",
-}
+#: Channel codes known to the suite (labels in :data:`planlib.labels.CHANNEL_NAMES`); imports
+#: accept others (a company's own channel names).
+CHANNELS: tuple[str, ...] = tuple(CHANNEL_NAMES)
 
 ACTIVITY_KINDS: tuple[str, ...] = ("promotion", "media", "tasting", "display")
 EVENT_KINDS: tuple[str, ...] = ("policy", "economy", "disaster", "holiday")
@@ -327,3 +320,158 @@ def table_ddl(name: str) -> str:
     if len(spec.key) == 1:
         cols.append(f"    PRIMARY KEY ({spec.key[0]})")
     return f"CREATE TABLE IF NOT EXISTS {name} (\n" + ",\n".join(cols) + "\n)"
+
+
+# -- the expense item catalogue (DOMAIN.md §6) ---------------------------------------------
+def _category(category: str, controllability: str, items: dict[str, str]) -> Mapping:
+    return MappingProxyType(
+        {
+            "name_zh": CATEGORY_NAMES[category],
+            "controllability": controllability,
+            "items": MappingProxyType(dict(items)),
+        }
+    )
+
+
+ITEM_CATALOGUE: Mapping[str, Mapping] = MappingProxyType(
+    {
+        "labour": _category(
+            "labour",
+            "strong",
+            {
+                "wages": "工资",
+                "welfare": "福利",
+                "social_insurance": "社保",
+                "training": "培训",
+                "recruiting": "招聘",
+            },
+        ),
+        "office": _category(
+            "office",
+            "strong",
+            {
+                "rent": "房租",
+                "utilities": "水电",
+                "office": "办公",
+                "telecom": "通讯",
+                "meetings": "会议",
+                "hospitality": "招待",
+                "depreciation": "折旧",
+                "bad_debt": "坏账",
+                "consumables": "低值易耗品",
+                "travel": "差旅",
+                "vehicles": "车辆",
+                "freight": "运费",
+                "taxes": "税金",
+            },
+        ),
+        "media": _category(
+            "media",
+            "strong",
+            {
+                "tv": "电视",
+                "radio": "电台",
+                "newspaper": "报纸",
+                "magazine": "杂志",
+                "dm": "DM",
+                "vehicle_body": "车体",
+                "outdoor": "户外",
+            },
+        ),
+        "channel": _category(
+            "channel",
+            "weak",
+            {
+                "slotting": "进场费",
+                "display": "陈列费",
+                "promoter_wages": "促销员工资",
+                "event_gifts": "消费者活动赠品",
+                "year_end_rebate": "经销商年终返利",
+            },
+        ),
+        "promotion": _category(
+            "promotion",
+            "weak",
+            {
+                "promo_materials": "促销物料",
+                "temp_promoters": "临时促销员",
+                "premiums": "赠品",
+            },
+        ),
+    }
+)
+"""
+The five expense categories of DOMAIN.md §6, in ``schemas.CATEGORIES`` order.
+
+``ITEM_CATALOGUE[category]`` has ``name_zh`` (the category's Chinese name),
+``controllability`` (``"strong"``: predictable and controllable — labour, office, media;
+``"weak"``: channel and promotion, which follow the terminals and the promotion strategy)
+and ``items``, a mapping from the item's snake_case code to its Chinese label. Item codes
+are unique across categories and are the codes of the archive's ``expenses.item`` column
+(``slotting``, ``display``, ``dm``, ``office`` …). Read-only: a company's extensions belong
+in its params and are merged by :func:`catalogue`.
+"""
+
+
+_ITEM_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def catalogue(extra: Mapping | None = None) -> Mapping[str, Mapping]:
+    """
+    The item catalogue merged with a company's extension.
+
+    Parameters
+    ----------
+    extra : mapping, optional
+        ``{category: {item_code: label_zh}}`` from the company's params: items the company
+        books beyond :data:`ITEM_CATALOGUE` (e.g. ``{"channel": {"shelf_end": "端架费"}}``).
+        Naming an item the category already has relabels it.
+
+    Returns
+    -------
+    Mapping
+        Read-only, shaped as :data:`ITEM_CATALOGUE`: per category ``name_zh``,
+        ``controllability`` and ``items``, the built-in items first, then the extension's
+        in its order. ``ITEM_CATALOGUE`` itself when ``extra`` is None or empty.
+
+    Raises
+    ------
+    ParamsError
+        If a category is unknown (the valid ones are listed), an item code is not
+        snake_case, a label is empty, or an item code is used in two categories (the
+        code and both categories are named).
+    """
+    if extra is None or (isinstance(extra, Mapping) and not extra):
+        return ITEM_CATALOGUE
+    if not isinstance(extra, Mapping):
+        raise ParamsError(
+            f"the catalogue extension must map category -> {{item_code: label_zh}}, got {type(extra).__name__}"
+        )
+    unknown = [str(c) for c in extra if c not in ITEM_CATALOGUE]
+    if unknown:
+        raise ParamsError(
+            f"unknown expense categories in the catalogue extension: {', '.join(unknown)}; "
+            f"valid categories: {', '.join(ITEM_CATALOGUE)}"
+        )
+    owner = {code: cat for cat, entry in ITEM_CATALOGUE.items() for code in entry["items"]}
+    items = {cat: dict(entry["items"]) for cat, entry in ITEM_CATALOGUE.items()}
+    reused = []
+    for cat, new in extra.items():
+        if new is None:
+            continue
+        if not isinstance(new, Mapping):
+            raise ParamsError(f"catalogue extension of {cat} must map item_code -> label_zh, got {type(new).__name__}")
+        for code, label in new.items():
+            if not isinstance(code, str) or not _ITEM_CODE.fullmatch(code):
+                raise ParamsError(f"item code {code!r} in {cat} must be snake_case (a-z, 0-9, _; a letter first)")
+            if not isinstance(label, str) or not label.strip():
+                raise ParamsError(f"item {cat}.{code} needs a label, got {label!r}")
+            if owner.setdefault(code, cat) != cat:
+                reused.append(f"{code} (in {owner[code]} and {cat})")
+                continue
+            items[cat][code] = label
+    if reused:
+        raise ParamsError("item codes must be unique across categories; used twice: " + ", ".join(reused))
+    return MappingProxyType(
+        {cat: _category(cat, entry["controllability"], items[cat]) for cat, entry in ITEM_CATALOGUE.items()}
+    )

@@ -235,7 +235,7 @@ def test_build_demo_expenses_in_all_categories_near_a_fifth_of_revenue(built):
 
 
 def test_build_demo_expense_items_are_the_budget_catalogues(built):
-    from planlib.budget import ITEM_CATALOGUE
+    from planlib.schemas import ITEM_CATALOGUE
 
     _, con = built
     pairs = set(map(tuple, _q(con, "SELECT DISTINCT category, item FROM expenses").to_numpy().tolist()))

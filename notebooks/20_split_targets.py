@@ -1,0 +1,141 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 销售与利润目标：定多少、怎么分？
+#
+# **The question for leadership:** what sales *and profit* target can this region reach with a stretch, and how does it split — exactly — by month, child area, product line, channel and named terminal?
+
+# %% tags=["parameters"]
+region = "HQ"                      # region id from the archive's regions table
+scenario = "base"                  # params/scenarios/<scenario>.yaml, or "base"
+params_file = "../params/demo.yaml"  # the batch passes the run's params.resolved.yaml
+run_dir = None                     # the batch passes the output folder; None writes nothing
+interactive = True                 # the batch passes False: no widgets
+
+# %%
+from IPython.display import display
+from planlib import archive, labels, targets
+from planlib.present import plots, tables
+from planlib.present.workbook import assumptions_table, open_workbook
+from planlib.run import folder
+
+wb = open_workbook(region, scenario, params_file, run_dir, interactive)
+plots.set_style()
+con = archive.connect(wb.archive)
+table = folder.load_targets(run_dir) if run_dir else targets.plan_targets(wb.plan_params(), wb.tree, con).table
+econ = targets.region_economics(con, wb.tree, region, wb.params.year)
+potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
+baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
+view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)
+
+# %%
+display(tables.heading(wb.title, 1))
+kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region))
+display(tables.key_figures(targets.key_figures(kinds, wb.params.year)))
+
+# %% [markdown]
+# ## 使用的假设 Assumptions used
+
+# %%
+tables.show_table(assumptions_table(wb, sections=("year", "scope", "targets", "split")), labels=labels.LABELS)
+
+# %% [markdown]
+# ## 1. 目标与依据 Targets and their basis
+#
+# Sales and profit together: the volume target priced with the region's own price, unit cost and last year's expense ratio gives the profit target; beside it, the same target with the run's expense budget for the region — the profit the budgeted plan makes (the budget report's dual check). The flat "+20% for pressure" habit is shown too, not used.
+
+# %%
+display(tables.show_table(kinds.replace({"kind": labels.KIND_NAMES}), caption="目标种类 Targets by kind", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.note(targets.kinds_reading(kinds)))
+
+# %% [markdown]
+# ### 1a. 基线与历年增长 The baseline beside past growth, the market and the share
+
+# %%
+base = targets.region_baseline(econ, wb.params.year)
+history = targets.baseline_history(econ, base, wb.params.year, target=float(view.months["target_volume"].sum()))
+display(tables.show_table(history, caption="历年销量、市场与份额 Past years, the baseline and the target", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.note(targets.baseline_reading(base, history, target=float(view.months["target_volume"].sum()))))
+
+# %% [markdown]
+# ## 2. 月度分解 Months
+
+# %%
+if view.months.empty:
+    display(tables.note("该区域不在计划范围内 — this region has no targets in the plan's scope."))
+else:
+    display(plots.target_months(view.months, title="月度目标与去年 Monthly target against last year"))
+    display(tables.show_table(view.months, caption="月度目标 Monthly targets", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(view.quarters, caption="季度目标 Quarterly targets", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.note("月度分解按计划年春节日期对齐的季节曲线；各月合计恰等于全年目标。"))
+
+# %% [markdown]
+# ## 3. 下级分解 Children
+
+# %%
+if view.children.empty:
+    display(tables.note("没有下级计划单位 — no planned children below this region."))
+else:
+    display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力 Children: target, last year, potential"))
+    display(tables.show_table(view.children, caption="下级目标、隐含增长、自身趋势与潜力 Children: target, implied growth, own trend and potential", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.note(targets.fairness_reading(view.children)))
+
+# %% [markdown]
+# ## 3a. 上下结合 Top-down against the children's own proposals
+#
+# 分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal, the gap, and the reconciliation the plan chose.
+
+# %%
+if view.children.empty:
+    display(tables.note("没有下级计划单位 — no planned children to compare with."))
+else:
+    proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals, baselines=baselines)
+    gap = targets.bottom_up_gap(view.children, proposals, method=wb.params.split.reconcile, weight=wb.params.split.reconcile_weight, unit=wb.params.targets.unit)
+    display(tables.show_table(gap, caption=f"上下差距（协调方式：{wb.params.split.reconcile}）Gap to bottom-up", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.note(targets.gap_reading(gap, source)))
+
+# %% tags=["remove_cell"]
+if interactive:
+    from planlib.present import widgets
+    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years)
+    display(widgets.split_panel(wb, inputs))
+
+# %% [markdown]
+# ## 4. 结构 Product lines, channels, terminal classes
+
+# %%
+for dim, frame in view.breakdowns.items():
+    display(tables.show_table(frame, caption=f"按{labels.LABELS.get(dim, dim)}分解 By {dim}", labels=labels.LABELS, formats=labels.FORMATS))
+
+# %% [markdown]
+# ## 5. 终端 Named terminals
+
+# %%
+if view.terminals.empty:
+    display(tables.note("终端目标在县级分解 — terminal targets are split at county level; see the county reports and the Excel workbook."))
+else:
+    display(tables.show_table(view.terminals, caption="A/B 类终端逐月目标（C/D 类按乡镇合并）Monthly targets by terminal", labels=labels.LABELS, formats=labels.FORMATS, max_rows=60))
+
+# %% [markdown]
+# ## 6. 阶段目标 Staged distribution goals
+
+# %%
+tables.show_table(targets.milestones(view.key_terminals, [(m.date, m.coverage) for m in wb.params.targets.milestones]) if wb.params.targets.milestones else view.months.iloc[0:0], caption=f"重点终端铺货阶段目标（共 {view.key_terminals} 家 A/B 终端）", labels=labels.LABELS, formats=labels.FORMATS)
+
+# %% tags=["remove_cell"]
+con.close()
+folder.mark_complete(run_dir, region, "20_split_targets")

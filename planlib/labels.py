@@ -1,0 +1,125 @@
+"""
+Every Chinese label and number format a report, figure or workbook shows, in one place.
+
+Codes stay in the data (``group_purchase``, ``wages``); what a reader sees comes from
+these tables, so one plan speaks one language.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
+           "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label"]
+
+CATEGORY_NAMES: dict[str, str] = {
+    "labour": "人力成本",
+    "office": "办公管理",
+    "media": "媒体投放",
+    "channel": "渠道费用",
+    "promotion": "推广费用",
+}
+
+
+HOLIDAY_NAMES: dict[str, str] = {
+    "spring_festival": "春节",
+    "mid_autumn": "中秋节",
+    "national_day": "国庆节",
+}
+
+
+#: Chinese names of the factor-substitution effects, in substitution order.
+EFFECT_NAMES: dict[str, str] = {"volume": "销量效应", "mix": "结构效应", "price": "价格效应", "total": "合计"}
+
+
+#: Channels known to the suite; imports accept others (a company's own channel names),
+#: these are the ones the demo uses and the reports label.
+CHANNEL_NAMES: dict[str, str] = {
+    "supermarket": "商超",
+    "restaurant": "餐饮",
+    "tobacco_liquor": "烟酒店",
+    "convenience": "便利店",
+    "group_purchase": "团购",
+}
+
+#: ``schemas.OWN_BRAND`` (the schemas import this module, so it is not imported here).
+_OWN_BRAND = "own"
+
+
+def channel_label(channel: str) -> str:
+    """Chinese label of a channel code (the code itself if unknown)."""
+    return CHANNEL_NAMES.get(channel, channel)
+
+
+def brand_label(brand: str) -> str:
+    """``own`` becomes 本品; competitor brands keep their names."""
+    return "本品" if brand == _OWN_BRAND else brand
+
+
+LEVEL_NAMES: dict[str, str] = {"hq": "总部", "province": "省区", "city": "城市", "county": "区县", "township": "乡镇"}
+
+
+#: Chinese column headers for report tables (the column name shows where none is set).
+LABELS: dict[str, str] = {
+    "key": "参数", "value": "取值", "year": "年份", "month": "月", "quarter": "季度", "volume": "销量",
+    "revenue": "销售额", "gross_margin": "毛利", "gross_margin_rate": "毛利率", "volume_growth": "销量增长",
+    "revenue_growth": "销售额增长", "revenue_yoy": "同比", "fixed_base": "定基指数", "chain": "环比指数",
+    "dimension": "维度", "share_first": "首年占比", "share_last": "末年占比", "change": "变动",
+    "expenses": "费用", "terminals": "终端数", "distributors": "经销商数", "expense_ratio": "费用率",
+    "revenue_per_terminal": "单终端销售额", "revenue_per_distributor": "单经销商销售额",
+    "holiday": "节日", "window_weeks": "窗口周数", "window_avg": "窗口周均", "baseline_avg": "平日周均",
+    "uplift": "提升", "group": "区域/分组", "own_volume": "本品销量", "competitor_volume": "竞品销量",
+    "market_volume": "品类容量", "own_share": "本品份额", "competitor_share": "竞品份额",
+    "share_change": "份额变动", "brand": "品牌", "volume_share": "销量份额", "kind": "类型",
+    "start_date": "开始", "end_date": "结束", "cost": "费用", "description": "说明",
+    "distributor_id": "经销商编码", "name": "名称", "tier": "级别", "own_volume_prev": "上年本品销量",
+    "own_growth": "本品增长", "trend": "趋势", "measure": "指标", "terminal_class": "终端等级",
+    "active": "有进货", "coverage": "覆盖率", "terminal_id": "终端编码", "channel": "渠道",
+    "recorded_class": "档案等级", "spec": "规格", "share": "占比", "cum_share": "累计占比", "computed_class": "ABC 类",
+    "mismatch": "不一致", "unit_id": "单元", "capacity": "容量", "headroom": "空间",
+    "competitor_growth": "竞品增长", "momentum": "势头", "attainable": "可争取增量", "rank": "排名",
+    "effect": "效应", "amount": "金额", "share_of_change": "占变动", "category": "费用类别",
+    "ratio": "费用率", "activity_id": "活动", "region_id": "区域编码", "window_revenue": "活动期销售额",
+    "baseline_revenue": "基线销售额", "lift": "提升", "extra_margin": "新增毛利", "roi": "回报率",
+    "paid": "有回报", "last_year": "去年", "baseline": "趋势预测", "target": "目标", "flat20": "一律+20%",
+    "target_volume": "目标销量", "target_revenue": "目标销售额", "last_year_volume": "去年销量", "growth": "增长",
+    "line": "终端/乡镇", "stage": "阶段", "terminals_needed": "终端数", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
+    "sku": "产品编码", "date": "日期", "message": "说明 message",
+    "potential": "潜力", "beyond_potential": "超潜力", "top_down": "分配目标", "bottom_up": "下级提案",
+    "gap": "差距", "gap_pct": "差距%", "reconciled": "协调后",
+    "method": "方法", "chosen": "选定方法", "item": "项目", "percent_of_sales": "销售百分比法", "benchmark": "竞争对手参照法",
+    "objective_task": "目标任务法", "marginal": "边际收益法", "zero_based": "零基预算法", "input_output": "投入产出法",
+    "budget": "费用预算", "profit_at_target": "目标下利润", "profit_target": "利润目标", "flag": "双重检查",
+    "price_change": "价格变动", "volume_change": "销量变动", "profit": "利润", "profit_change": "利润变动",
+    "activities": "活动数", "measured": "可测", "measured_cost": "可测费用", "lift_revenue": "提升销售额",
+    "return_per_cost": "每元回报", "not_paid": "无回报数", "not_paid_cost": "无回报费用", "reason": "原因",
+    "全部": "全部", "consolidated": "下级汇总", "own": "本级自有", "basis": "依据 basis",
+    "with_budget": "按本次预算", "market_growth": "市场增长", "vs_baseline": "比趋势预测",
+}  # fmt: skip
+
+
+_PCT, _PP = "{:.1%}", "{:+.1%}"
+
+
+#: Number formats by column for report tables.
+FORMATS: dict[str, str] = {
+    "year": "{}", "quarter": "{}", "gross_margin_rate": _PCT, "volume_growth": _PP, "revenue_growth": _PP,
+    "revenue_yoy": _PP, "fixed_base": "{:.3f}", "chain": "{:.3f}", "share_first": _PCT, "share_last": _PCT,
+    "change": _PP, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
+    "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
+    "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
+    "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
+    "gap_pct": _PP, "return_per_cost": "{:.2f}", "price_change": _PP, "volume_change": _PP,
+    "market_growth": _PP, "vs_baseline": _PP,
+    # volumes of the gap table: whole units, however small
+    "top_down": "{:,.0f}", "bottom_up": "{:,.0f}", "gap": "{:+,.0f}", "reconciled": "{:,.0f}",
+}  # fmt: skip
+
+
+#: Labels of the target kinds.
+KIND_NAMES: dict[str, str] = {
+    "volume": "销量 volume", "revenue": "销售额 revenue", "gross_margin": "毛利 gross margin",
+    "expenses": "费用 expenses", "profit": "利润 profit", "market_share": "市场份额 share",
+}  # fmt: skip
+
+
+#: Labels of growth-point units.
+UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}

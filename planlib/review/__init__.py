@@ -1,0 +1,85 @@
+"""
+The environment analysis: sales, competition, terminals, growth points, spend ROI, a region's review.
+"""
+
+from planlib.review.competition import (
+    brand_growth,
+    concentration,
+    distributor_review,
+    market_share,
+)
+from planlib.review.growth import (
+    channel_capacity,
+    rank_growth_points,
+    swot,
+    terminal_capacity,
+)
+from planlib.review.region import (
+    RegionData,
+    RegionReview,
+    distributor_reading,
+    key_figures,
+    load_region_data,
+    review_region,
+    spend_reading,
+)
+from planlib.review.sales import (
+    abc_classes,
+    brand_volumes,
+    cagr,
+    composition,
+    factor_substitution,
+    factor_substitution_by,
+    indices,
+    monthly_profile,
+    monthly_sales,
+    seasonal_profile,
+    yearly_summary,
+)
+from planlib.review.spend import (
+    activity_lift,
+    expense_ratios,
+    subtree_months,
+)
+from planlib.review.terminals import (
+    core_weekly,
+    coverage,
+    holiday_uplift,
+    terminal_classes,
+)
+
+__all__ = [
+    "market_share",
+    "brand_growth",
+    "distributor_review",
+    "concentration",
+    "rank_growth_points",
+    "channel_capacity",
+    "terminal_capacity",
+    "swot",
+    "RegionData",
+    "RegionReview",
+    "load_region_data",
+    "review_region",
+    "distributor_reading",
+    "key_figures",
+    "spend_reading",
+    "monthly_sales",
+    "yearly_summary",
+    "monthly_profile",
+    "composition",
+    "brand_volumes",
+    "indices",
+    "cagr",
+    "factor_substitution",
+    "factor_substitution_by",
+    "abc_classes",
+    "seasonal_profile",
+    "expense_ratios",
+    "activity_lift",
+    "subtree_months",
+    "terminal_classes",
+    "coverage",
+    "core_weekly",
+    "holiday_uplift",
+]

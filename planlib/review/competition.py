@@ -1,0 +1,203 @@
+"""
+Market and competition: own share of the category, own against each competitor,
+and the distributors both sell through.
+
+Inputs are the archive's tidy tables for one region's subtree; monthly figures use
+``grain == 'month'`` rows only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planlib.frames import at_grain
+from planlib.frames import group_sums as _group_sums
+from planlib.frames import key_codes as _codes
+from planlib.frames import mapped_key_codes as _mapped_codes
+from planlib.frames import previous_values as _previous
+from planlib.frames import safe_ratio as _ratio
+from planlib.frames import sum_weights as _weights
+from planlib.schemas import OWN_BRAND
+
+__all__ = ["market_share", "brand_growth", "distributor_review", "concentration"]
+
+
+def _month_rows(sales: pd.DataFrame) -> pd.DataFrame:
+    rows = at_grain(sales)
+    return rows if "year" in rows else rows.assign(year=pd.to_datetime(rows["date"]).dt.year.astype("int64"))
+
+
+def market_share(
+    sales: pd.DataFrame,
+    market: pd.DataFrame,
+    products: pd.DataFrame,
+    *,
+    by: str = "product_line",
+    group_map: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """
+    Own share of category volume by year and group.
+
+    Parameters
+    ----------
+    sales, market, products : DataFrame
+        Archive rows for one region's subtree.
+    by : {"product_line", "region"}
+        Group by product line, or by region mapped through ``group_map``.
+    group_map : dict, optional
+        region_id -> group (e.g. :meth:`RegionTree.child_map`); rows outside it are dropped.
+
+    Returns
+    -------
+    DataFrame
+        year, group, own_volume, competitor_volume, market_volume, own_share,
+        competitor_share, share_change (percentage points against the year before).
+
+    Notes
+    -----
+    own_share = own volume / market volume; a zero or missing market gives NaN.
+    """
+    rows = _month_rows(sales)
+    mkt_year = pd.to_datetime(market["date"]).dt.year.astype("int64")
+    if by == "region":
+        if group_map is None:
+            raise ValueError("by='region' needs group_map")
+        kg_s, g_s, dtype_s = _mapped_codes(rows["region_id"], group_map)
+        kg_m, g_m, dtype_m = _mapped_codes(market["region_id"], group_map)
+    elif by == "product_line":
+        if "product_line" in rows:
+            kg_s, g_s = _codes(rows["product_line"])
+            dtype_s = g_s.dtype
+        else:
+            kg_s, g_s, dtype_s = _mapped_codes(rows["sku"], products.set_index("sku")["product_line"])
+        kg_m, g_m = _codes(market["product_line"])
+        dtype_m = g_m.dtype
+    else:
+        raise ValueError(f"by must be 'product_line' or 'region', got {by!r}")
+    # the sales rows and the market rows share one key space: (year, group) cells of either side
+    groups = g_s.union(g_m) if len(g_s) and len(g_m) else (g_s if len(g_s) else g_m)
+    kg = np.concatenate([_recode(kg_s, groups.get_indexer(g_s)), _recode(kg_m, groups.get_indexer(g_m))])
+    ky, years = _codes(np.concatenate([rows["year"].to_numpy(), mkt_year.to_numpy()]))
+    n = len(rows)
+    volume, _ = _weights(rows["volume"])
+    mvol, _ = _weights(market["market_volume"])
+    own = (rows["brand"] == OWN_BRAND).to_numpy()
+    zeros_s, zeros_m = np.zeros(n), np.zeros(len(market))
+    (cy, cg), (own_v, comp_v, cap), _ = _group_sums(
+        [ky, kg], [len(years), len(groups)],
+        [np.concatenate([np.where(own, volume, 0.0), zeros_m]),
+         np.concatenate([np.where(own, 0.0, volume), zeros_m]),
+         np.concatenate([zeros_s, mvol])],
+    )  # fmt: skip
+    if not len(cy):  # nothing on either side: the labels keep the type of the side that has some
+        groups = groups[:0].astype(dtype_s if (kg_s >= 0).any() or not (kg_m >= 0).any() else dtype_m)
+    own_share, comp_share = _ratio(own_v, cap), _ratio(comp_v, cap)
+    return pd.DataFrame({
+        "year": years.take(cy), "group": groups.take(cg), "own_volume": own_v, "competitor_volume": comp_v,
+        "market_volume": cap, "own_share": own_share, "competitor_share": comp_share,
+        # the change against the group's previous year on record
+        "share_change": own_share - _previous(own_share, cg, cy),
+    })  # fmt: skip
+
+
+def _recode(codes: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Codes into one label set mapped to another (``new[code]``); −1 stays −1."""
+    return np.append(new, -1)[codes]  # code −1 reads the appended −1
+
+
+def brand_growth(sales: pd.DataFrame) -> pd.DataFrame:
+    """
+    Volume by year and brand with each brand's year-on-year growth.
+
+    Returns
+    -------
+    DataFrame
+        year, brand, volume, revenue, volume_share, volume_growth.
+    """
+    rows = _month_rows(sales)
+    ky, years = _codes(rows["year"])
+    kb, brands = _codes(rows["brand"])
+    (cy, cb), (volume, revenue), _ = _group_sums([ky, kb], [len(years), len(brands)], [rows["volume"], rows["revenue"]])
+    total = np.bincount(cy, weights=volume, minlength=len(years))[cy]
+    return pd.DataFrame({
+        "year": years.take(cy), "brand": brands.take(cb), "volume": volume, "revenue": revenue,
+        "volume_share": volume / np.where(total != 0, total, np.nan),
+        # growth against the brand's previous year on record
+        "volume_growth": _ratio(volume, _previous(volume, cb, cy)) - 1.0,
+    })  # fmt: skip
+
+
+def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year: int) -> pd.DataFrame:
+    """
+    Own and competitor volume through each distributor in ``year``, with own growth.
+
+    Returns
+    -------
+    DataFrame
+        distributor_id, name, tier, own_volume, competitor_volume, own_share (of the
+        distributor's known volume), own_volume_prev, own_growth, trend
+        ('growing' / 'shrinking' / 'steady' / 'new' / 'lost'), sorted by own volume.
+
+    Notes
+    -----
+    trend: growth > +5% growing, < −5% shrinking, else steady; no sales the year
+    before is 'new'; none this year but some before is 'lost'.
+    """
+    rows = _month_rows(sales)
+    years = rows["year"].to_numpy()
+    cur, prev = years == year, years == year - 1
+    kd, ids = _codes(rows["distributor_id"])
+    kd = np.where(cur | prev, kd, -1)
+    # one pass: the column a row adds to, by brand side and year
+    own = (rows["brand"] == OWN_BRAND).to_numpy()
+    volume, _ = _weights(rows["volume"])
+    (cd,), (own_v, comp_v, own_prev), _ = _group_sums(
+        [kd], [len(ids)],
+        [np.where(own & cur, volume, 0.0), np.where(~own & cur, volume, 0.0), np.where(own & prev, volume, 0.0)],
+    )  # fmt: skip
+    ids = ids.take(cd)
+    t = pd.DataFrame({"distributor_id": ids.to_numpy(), "own_volume": own_v, "competitor_volume": comp_v,
+                      "own_volume_prev": own_prev})  # fmt: skip
+    d = distributors[["distributor_id", "name", "tier"]]
+    if d["distributor_id"].is_unique:  # the names and tiers by lookup (a left merge when ids repeat)
+        info = d.set_index("distributor_id").reindex(ids)
+        t.insert(1, "name", info["name"].array)
+        t.insert(2, "tier", info["tier"].array)
+    else:
+        t = t.merge(d, on="distributor_id", how="left")
+        t = t[["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_volume_prev"]]
+    own_v, comp_v, own_prev = (t[c].to_numpy() for c in ("own_volume", "competitor_volume", "own_volume_prev"))
+    growth = _ratio(own_v, own_prev) - 1.0
+    t.insert(5, "own_share", _ratio(own_v, own_v + comp_v))
+    t["own_growth"] = growth
+    t["trend"] = np.select(
+        [(own_prev <= 0) & (own_v > 0), (own_prev > 0) & (own_v <= 0), growth > 0.05, growth < -0.05],
+        ["new", "lost", "growing", "shrinking"],
+        default="steady",
+    )
+    rank, _ = _codes(t["distributor_id"])
+    order = np.lexsort((rank, -t["own_volume"].to_numpy(dtype="float64")))
+    return t.take(order).reset_index(drop=True)
+
+
+def concentration(values: pd.Series, *, tops: tuple[int, ...] = (1, 3, 5)) -> pd.DataFrame:
+    """
+    How concentrated sales are: the share of the top n units, and the HHI.
+
+    Returns
+    -------
+    DataFrame
+        measure ('top1', 'top3', …, 'hhi'), value.
+
+    Notes
+    -----
+    top_n = Σ of the n largest / Σ all; HHI = Σ s_i² with s_i each unit's share (1 = one unit).
+    """
+    v = np.clip(values.to_numpy(dtype="float64"), 0.0, None)
+    missing = np.isnan(v)
+    v = np.concatenate([-np.sort(-v[~missing]), np.zeros(int(missing.sum()))])  # largest first; missing last, as 0
+    total = float(v.sum())
+    rows = [(f"top{n}", float(v[:n].sum() / total) if total > 0 else np.nan) for n in tops]
+    rows.append(("hhi", float(((v / total) ** 2).sum()) if total > 0 else np.nan))
+    return pd.DataFrame(rows, columns=["measure", "value"])

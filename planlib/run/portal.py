@@ -1,0 +1,107 @@
+"""
+The run's front page, ``index.html``: every region with its status and report links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["render_portal"]
+
+
+_PORTAL = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Zen Hei","Microsoft YaHei",sans-serif;margin:24px;color:#1f2328}
+h1{font-size:22px;margin-bottom:4px} .sub{color:#555;margin-bottom:16px}
+table{border-collapse:collapse;font-size:14px} th,td{border:1px solid #d0d7de;padding:4px 10px;text-align:left}
+th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;font-weight:600}
+.skipped{color:#6e7781} .err{font-family:monospace;font-size:12px;color:#6e1a1a;max-width:520px}
+.lvl-province td:first-child{padding-left:22px}.lvl-city td:first-child{padding-left:40px}
+.lvl-county td:first-child{padding-left:58px}.lvl-township td:first-child{padding-left:76px}
+.summary span{margin-right:18px} .warn{color:#9a6700;font-weight:600}
+</style></head><body>
+<h1>{{ title }}</h1>
+<div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {{ finished }}</div>
+<div class="summary"><span>区域 regions: {{ n_regions }}</span>
+<span class="ok">成功 succeeded: {{ n_ok }}</span><span class="failed">失败 failed: {{ n_failed }}</span></div>
+{% for s in steps %}<div class="sub">{% if s.status == "succeeded" %}全计划步骤 {{ s.step }}:
+{% for o in s.outputs %}<a href="{{ o }}">{{ o }}</a> {% endfor %}{% else %}<span class="failed">{{ s.step }} 失败 failed</span>
+<span class="err">{{ s.error }}</span>{% endif %}</div>{% endfor %}
+{% if n_profit_missed %}<div class="sub"><span class="warn">销量达成、利润未达 sales met, profit missed: {{ n_profit_missed }} 个区域 regions</span>
+— 见各区域 30_build_budget 报告的双重检查 (see the dual check in each region's budget report).</div>{% endif %}
+<table><thead><tr><th>区域 region</th><th>编码 id</th><th>层级 level</th>
+{% if has_flags %}<th>双重检查 dual check</th>{% endif %}
+{% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
+{% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
+{% if has_flags %}<td>{% if r.flag == "sales met, profit missed" %}<span class="warn">销量达成、利润未达</span>{% elif r.flag == "both met" %}<span class="ok">双达成</span>{% elif r.flag %}{{ r.flag }}{% endif %}</td>{% endif %}
+{% for c in r.cells %}<td>{% if c.status == "succeeded" %}<a class="ok" href="{{ c.href }}">报告 report</a>
+<span class="skipped">{{ c.seconds }}</span>{% elif c.status == "failed" %}<span class="failed">失败 failed</span>
+{% if c.href %} · <a href="{{ c.href }}">上次成功 last good</a>{% endif %}
+{% if c.failed_href %} · <a href="{{ c.failed_href }}">notebook</a>{% endif %}<div class="err">{{ c.error }}</div>
+{% else %}<span class="skipped">{{ c.status }}</span>{% endif %}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+</body></html>
+"""
+
+
+def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str, Any]]) -> str:
+    """
+    The run's ``index.html``: every region with its status and report links.
+
+    Parameters
+    ----------
+    manifest : mapping
+        The run manifest (plan_id, run_id, title, notebooks, entries).
+    region_rows : sequence of mapping
+        One mapping per region in display order: region_id, name, level.
+
+    Returns
+    -------
+    str
+        HTML rendered by Jinja2 with autoescaping on, so names from data are escaped.
+    """
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+    entries = {(e["region_id"], e["notebook"]): e for e in manifest.get("entries", [])}
+    notebooks = list(manifest.get("notebooks", []))
+    rows = []
+    for r in region_rows:
+        cells = []
+        for nb in notebooks:
+            e = entries.get((r["region_id"], nb), {"status": "not run"})
+            err = e.get("error") or {}
+            cells.append(
+                {
+                    "status": e.get("status", "not run"),
+                    "href": e.get("html"),
+                    "failed_href": e.get("failed_notebook"),
+                    "seconds": f"{e['seconds']:.1f}s" if e.get("seconds") is not None else "",
+                    "error": " ".join(str(err.get(k, "")) for k in ("cell", "ename", "evalue") if err.get(k) is not None)[:400],
+                }
+            )
+        rows.append({**r, "cells": cells})
+    statuses = [e.get("status") for e in manifest.get("entries", [])]
+    failed_regions = {e["region_id"] for e in manifest.get("entries", []) if e.get("status") == "failed"}
+    return env.from_string(_PORTAL).render(
+        title=manifest.get("title") or manifest.get("plan_id", "planlib"),
+        plan_id=manifest.get("plan_id", ""),
+        run_id=manifest.get("run_id", ""),
+        finished=manifest.get("finished", ""),
+        notebooks=notebooks,
+        rows=rows,
+        n_regions=len(region_rows),
+        n_ok=len(region_rows) - len(failed_regions),
+        n_failed=len(failed_regions),
+        statuses=statuses,
+        has_flags=any(r.get("flag") for r in region_rows),
+        n_profit_missed=sum(1 for r in region_rows if r.get("flag") == "sales met, profit missed"),
+        steps=[
+            {"step": s.get("step"), "status": s.get("status"), "outputs": s.get("outputs", []),
+             "error": " ".join(str(v) for v in (s.get("error") or {}).values())[:400]}
+            for s in manifest.get("plan_steps", [])
+        ],
+    )

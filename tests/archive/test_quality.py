@@ -1,0 +1,284 @@
+"""Tests of planlib.quality: data-quality findings on the archive."""
+
+from __future__ import annotations
+
+import warnings
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from planlib import demo
+from planlib.archive import quality
+from planlib.errors import DataError, HierarchyError
+from planlib.hierarchy import RegionTree
+from planlib.schemas import TABLE_ORDER, table_ddl
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("quality") / "demo.duckdb"
+    summary = demo.build_demo(path, start_year=2023)
+    findings = quality.check_archive(path)
+    return summary, findings
+
+
+def _empty_archive(path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    for t in TABLE_ORDER:
+        con.execute(table_ddl(t))
+    return con
+
+
+def _mini(path, *, faults: tuple[str, ...] = ()) -> None:
+    """
+    A clean hand-built archive: HQ > P1 > C1 > K1, K2; two SKUs of one line; four
+    terminals (two per county) buying both SKUs for 24 months with a January peak and
+    a mild trend; a competitor in each county and month; every row priced at list.
+    ``faults`` adds one named fault.
+    """
+    con = _empty_archive(path)
+    con.execute("""INSERT INTO regions VALUES ('HQ', '总部', 'hq', NULL), ('P1', '甲省', 'province', 'HQ'),
+                   ('C1', '甲市', 'city', 'P1'), ('K1', '甲县', 'county', 'C1'), ('K2', '乙县', 'county', 'C1')""")
+    con.execute("INSERT INTO distributors VALUES ('D1', '甲商贸', 'K1', 2), ('D2', '乙商贸', 'K2', 2)")
+    con.execute("""INSERT INTO products VALUES ('S1', '一号', '白酒', NULL, 100, 50), ('S2', '二号', '白酒', NULL, 50, 20),
+                   ('X1', '对手', '白酒', NULL, 80, NULL)""")
+    terms = [("T1", "K1", "D1"), ("T2", "K1", "D1"), ("T3", "K2", "D2"), ("T4", "K2", "D2")]
+    con.executemany("INSERT INTO terminals VALUES (?, ?, ?, 'B', 'supermarket', ?)",
+                    [(t, f"店{t}", r, d) for t, r, d in terms])
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    rows = []
+    rng = np.random.default_rng(1)
+    for k, (t, r, d) in enumerate(terms):
+        for sku, price in (("S1", 100.0), ("S2", 50.0)):
+            for i, m in enumerate(months):
+                v = round((20 + 5 * k) * (1.8 if m.month == 1 else 1.0) * (1 + 0.005 * i) * rng.uniform(0.95, 1.05))
+                rows.append((m.date(), "month", r, sku, "supermarket", "own", t, d, float(v), v * price * 0.97))
+    for r, d in (("K1", "D1"), ("K2", "D2")):
+        for m in months:
+            rows.append((m.date(), "month", r, "X1", "supermarket", "对手", None, d, 60.0, 60 * 80.0))
+    sales = pd.DataFrame(rows, columns=["date", "grain", "region_id", "sku", "channel", "brand",
+                                        "terminal_id", "distributor_id", "volume", "revenue"])
+    if "zero_revenue" in faults:
+        sales.loc[5, "revenue"] = 0.0
+    if "price" in faults:
+        sales.loc[6, "revenue"] *= 100
+    if "duplicate_row" in faults:
+        sales = pd.concat([sales, sales.iloc[[7]]], ignore_index=True)
+    con.register("df", sales)
+    con.execute("INSERT INTO sales SELECT * FROM df")
+    con.close()
+
+
+def _county(tree: RegionTree, region_id: str) -> str:
+    return tree.ancestor_at(region_id, "county") or region_id
+
+
+def test_check_archive_columns_and_order(small):
+    _, f = small
+    assert tuple(f.columns) == quality.FINDING_COLUMNS
+    assert set(f["severity"]) <= set(quality.SEVERITIES)
+    assert set(f["check"]) <= set(quality.CHECKS)
+    rank = f["severity"].map({s: i for i, s in enumerate(quality.SEVERITIES)})
+    assert rank.is_monotonic_increasing
+    assert f["message"].map(lambda m: m.isascii()).all()
+
+
+def test_check_archive_finds_every_planted_defect(small):
+    summary, f = small
+    con = duckdb.connect(str(summary.path), read_only=True)
+    tree = RegionTree(con.execute("SELECT * FROM regions").df())
+    con.close()
+    f = f.assign(county=[_county(tree, r) if r in tree else r for r in f["region_id"]])
+    for d in summary.planted_defects:
+        hit = f[(f["check"] == d["check"]) & (f["county"] == d["region_id"])
+                & (f["date"] == pd.Timestamp(d["date"]))]
+        if d["sku"] is not None:
+            hit = hit[hit["sku"] == d["sku"]]
+        if d["terminal_id"] is not None:
+            hit = hit[hit["terminal_id"] == d["terminal_id"]]
+        if d["product_line"] is not None and d["check"] == "missing_month":
+            hit = hit[hit["product_line"] == d["product_line"]]
+        assert len(hit) >= 1, d
+
+
+def test_check_archive_errors_are_only_the_planted_ones(small):
+    summary, f = small
+    errors = f[f["severity"] == "error"]
+    planted = {(d["check"], d["date"]) for d in summary.planted_defects}
+    assert {(c, d.date()) for c, d in zip(errors["check"], errors["date"])} <= planted
+    assert (f["check"] == "outlier").sum() <= 3  # the season is not an outlier
+
+
+def test_check_archive_no_false_errors_on_a_clean_archive(tmp_path):
+    _mini(tmp_path / "mini.duckdb")
+    f = quality.check_archive(tmp_path / "mini.duckdb")
+    assert f[f["severity"] != "info"].empty, f
+
+
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [("zero_revenue", "volume_without_revenue"), ("price", "unit_price"), ("duplicate_row", "duplicate_rows")],
+)
+def test_check_archive_finds_row_faults(tmp_path, fault, check):
+    _mini(tmp_path / "mini.duckdb", faults=(fault,))
+    f = quality.check_archive(tmp_path / "mini.duckdb")
+    errors = f[f["severity"] == "error"]
+    assert list(errors["check"]) == [check]
+    assert errors["region_id"].iat[0] == "K1"
+
+
+def test_check_archive_region_filter_keeps_the_subtree(small):
+    summary, full = small
+    con = duckdb.connect(str(summary.path), read_only=True)
+    try:
+        tree = RegionTree(con.execute("SELECT * FROM regions").df())
+        part = quality.check_archive(con, region_id="P02", tree=tree)
+        # the connection is still usable and has no leftovers
+        names = con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"]
+        assert not names.str.startswith("_planlib").any()
+    finally:
+        con.close()
+    sub = set(tree.subtree("P02"))
+    assert len(part) and part["region_id"].isin(sub).all()
+    expected = full[full["region_id"].isin(sub)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part, expected)
+
+
+def test_check_archive_unknown_region_raises(small):
+    summary, _ = small
+    with pytest.raises(HierarchyError, match="NOPE"):
+        quality.check_archive(summary.path, region_id="NOPE")
+
+
+def test_check_archive_empty_archive_gives_an_info_finding(tmp_path):
+    _empty_archive(tmp_path / "empty.duckdb").close()
+    f = quality.check_archive(tmp_path / "empty.duckdb")
+    assert list(f["check"]) == ["no_sales"] and list(f["severity"]) == ["info"]
+    assert quality.format_findings(f).startswith("data quality: 0 error, 0 warning, 1 info")
+
+
+def test_check_archive_not_an_archive(tmp_path):
+    duckdb.connect(str(tmp_path / "other.duckdb")).close()
+    with pytest.raises(DataError, match="sales"):
+        quality.check_archive(tmp_path / "other.duckdb")
+    with pytest.raises(DataError, match="does not exist"):
+        quality.check_archive(tmp_path / "missing.duckdb")
+
+
+def test_summarise_findings_counts_by_check_and_severity(small):
+    _, f = small
+    s = quality.summarise_findings(f)
+    assert list(s.columns) == ["check", "severity", "findings"]
+    assert s["findings"].sum() == len(f)
+    assert s["severity"].iloc[0] == "error"
+    empty = quality.summarise_findings(f.iloc[0:0])
+    assert empty.empty and list(empty.columns) == ["check", "severity", "findings"]
+
+
+def test_format_findings_lists_errors_first_and_counts_the_rest(small):
+    _, f = small
+    text = quality.format_findings(f, limit=3)
+    lines = text.splitlines()
+    assert lines[0].startswith("data quality: 4 error")
+    body = [ln for ln in lines if ln.lstrip().startswith(("error", "warning", "info"))]
+    assert body[-3:] and all(ln.lstrip().startswith("error") for ln in body[-3:])
+    assert lines[-1] == f"... and {len(f) - 3} more"
+    assert quality.format_findings(f.iloc[0:0]) == "data quality: no findings"
+
+
+def test_check_archive_does_not_change_the_archive(small):
+    summary, f = small
+    again = quality.check_archive(summary.path)
+    pd.testing.assert_frame_equal(f, again)
+
+
+def _restricted(full: pd.DataFrame, tree: RegionTree, region_id: str) -> pd.DataFrame:
+    return full[full["region_id"].isin(set(tree.subtree(region_id)))].reset_index(drop=True)
+
+
+def test_check_archive_region_filter_matches_the_full_report_for_counties_and_cities(small):
+    summary, full = small
+    con = duckdb.connect(str(summary.path), read_only=True)
+    try:
+        tree = RegionTree(con.execute("SELECT * FROM regions").df())
+        counties = sorted({_county(tree, d["region_id"]) for d in summary.planted_defects if d["region_id"] in tree})
+        regions = counties[:4] + sorted({tree.parent(c) for c in counties[:4]}) + [tree.root]
+        for rid in regions:
+            part = quality.check_archive(con, region_id=rid, tree=tree)
+            expected = _restricted(full, tree, rid)
+            if len(expected):
+                pd.testing.assert_frame_equal(part, expected, obj=rid)
+            else:
+                assert part.empty, rid
+    finally:
+        con.close()
+
+
+def test_check_archive_region_scope_reads_only_the_subtree_but_keeps_archive_wide_facts(tmp_path):
+    path = tmp_path / "mini.duckdb"
+    _mini(path, faults=("zero_revenue", "price", "duplicate_row"))
+    con = duckdb.connect(str(path))
+    # D3 is registered in K1 but sells only in K2; D4 in K1 sells nowhere
+    con.execute("INSERT INTO distributors VALUES ('D3', '丙商贸', 'K1', 2), ('D4', '丁商贸', 'K1', 2)")
+    con.execute("UPDATE sales SET distributor_id = 'D3' WHERE region_id = 'K2' AND brand <> 'own' AND month(date) = 3")
+    # K1 has no competitor sales in 2024; the archive still has some (K2)
+    con.execute("DELETE FROM sales WHERE region_id = 'K1' AND brand <> 'own' AND year(date) = 2024")
+    con.close()
+    tree = RegionTree(duckdb.connect(str(path), read_only=True).execute("SELECT * FROM regions").df())
+    full = quality.check_archive(path, tree=tree)
+    for rid in ("K1", "K2", "C1"):
+        part = quality.check_archive(path, region_id=rid, tree=tree)
+        pd.testing.assert_frame_equal(part, _restricted(full, tree, rid), obj=rid)
+    k1 = quality.check_archive(path, region_id="K1", tree=tree)
+    assert set(k1.loc[k1["check"] == "distributor_without_sales", "region_id"]) == {"K1"}
+    assert list(k1.loc[k1["check"] == "distributor_without_sales", "message"]) == ["distributor D4 has no sales rows"]
+    cov = k1[k1["check"] == "competitor_coverage"]
+    assert list(cov["severity"]) == ["warning"] and cov["date"].iat[0] == pd.Timestamp("2024-01-01")
+    errors = k1[k1["severity"] == "error"]
+    assert sorted(errors["check"]) == ["duplicate_rows", "unit_price", "volume_without_revenue"]
+    k2 = quality.check_archive(path, region_id="K2", tree=tree)
+    assert k2[k2["severity"] == "error"].empty
+
+
+def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
+    months = pd.date_range("2024-01-01", periods=8, freq="MS")
+    frame = pd.DataFrame({
+        "county_id": ["K2", "K1", "K1", "K2", "K1", "K1"],
+        "product_line": ["白酒", "白酒", "保健酒", "白酒", "白酒", "保健酒"],
+        "date": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01", "2024-08-01", "2024-05-01", "2024-07-01"]),
+        "volume": [3.0, 4.0, np.nan, 6.0, 2.0, 9.0],
+    })  # fmt: skip
+    keys, grid = quality._grid(frame, ["county_id", "product_line"], "volume", months)
+    ref = frame.pivot_table(index=["county_id", "product_line"], columns="date", values="volume", aggfunc="sum")
+    ref = ref.reindex(columns=months)
+    np.testing.assert_array_equal(grid, ref.to_numpy())
+    assert list(keys.itertuples(index=False, name=None)) == ref.index.tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN suffixes give NaN
+        expected = np.stack([np.nanmedian(grid[:, k:], axis=1) for k in range(1, 7)], axis=1)
+        np.testing.assert_array_equal(quality._suffix_nanmedian(grid, np.arange(1, 7)), expected)
+
+
+def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_path):
+    """The summary kept by the import is only a shortcut: findings are identical, and a stale one is ignored."""
+    import duckdb
+
+    from planlib.archive import store as archive
+    from planlib import demo
+    from planlib.archive import quality
+
+    path = tmp_path / "d.duckdb"
+    demo.build_demo(path, start_year=2023)
+    con = duckdb.connect(str(path))
+    assert archive.sku_months_fresh(con)
+    with_summary = quality.check_archive(con, region_id="P01C01K01")
+    con.execute(f"DROP TABLE {archive.SKU_MONTHS_TABLE}")
+    assert not archive.sku_months_fresh(con)
+    without = quality.check_archive(con, region_id="P01C01K01")
+    pd.testing.assert_frame_equal(with_summary, without)
+    archive.refresh_summaries(con)
+    con.execute("DELETE FROM sales WHERE rowid IN (SELECT rowid FROM sales LIMIT 5)")
+    assert not archive.sku_months_fresh(con)  # rows removed outside planlib: not trusted
+    con.close()

@@ -1,0 +1,381 @@
+"""Pricing the plan: every unit's budget by the params' methods, capped, phased exactly, consolidated; CVP and the dual check."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from planlib.archive import store as archive
+from planlib.budget import plan as costing
+from planlib.run import folder as run_folder
+from planlib.run import steps
+from planlib.params import model as params
+from planlib.run import portal
+from planlib.targets import plan as targets
+from planlib.demo import build_demo
+from planlib.errors import BudgetError
+
+PLAN_YAML = """\
+plan_id: demo-2026
+title: 康源酒业 2026
+year: 2026
+archive: d.duckdb
+scope:
+  root: HQ
+  levels: [hq, province, city, county]
+notebooks: [30_build_budget]
+budget:
+  methods: {labour: marginal, office: percent_of_sales, media: input_output, channel: objective_task, promotion: zero_based}
+  cap_ratio: 0.25
+  activities:
+    - {name: 品鉴会, category: promotion, item: premiums, cost: 60000, expected_return: 150000}
+    - {name: 堆头, category: promotion, item: promo_materials, cost: 80000, expected_return: 160000}
+"""
+
+
+@pytest.fixture(scope="module")
+def priced(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("costing")
+    build_demo(folder / "d.duckdb", start_year=2023)
+    (folder / "plan.yaml").write_text(PLAN_YAML, encoding="utf-8")
+    con = archive.connect(folder / "d.duckdb")
+    tree = archive.load_tree(con)
+    plan = params.load_plan(folder / "plan.yaml", tree=tree)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = targets.plan_targets(plan, tree, con).table
+        pb = costing.plan_budget(plan, tree, con, table)
+    yield {"pb": pb, "tree": tree, "plan": plan, "con": con, "targets": table, "folder": folder}
+    con.close()
+
+
+def test_plan_budget_table_has_the_design_columns_and_plan_months(priced):
+    t = priced["pb"].table
+    assert tuple(t.columns) == costing.BUDGET_COLUMNS
+    assert set(pd.DatetimeIndex(t["month"]).year) == {2026}
+    assert (t["amount"] >= 0).all()
+    assert set(t["category"]) <= {"labour", "office", "media", "channel", "promotion"}
+
+
+def test_plan_budget_parent_equals_children_plus_own_items(priced):
+    t, tree = priced["pb"].table, priced["tree"]
+    cents = t.assign(c=np.rint(t["amount"] * 100).astype(np.int64))
+    for parent in ("HQ", "P01", "P01C01"):
+        kids = list(tree.children(parent))
+        mine = cents[(cents["region_id"] == parent) & (cents["method"] == "consolidated")]
+        got = mine.groupby(["month", "category", "item"])["c"].sum()
+        exp = cents[cents["region_id"].isin(kids)].groupby(["month", "category", "item"])["c"].sum()
+        exp = exp[exp != 0]
+        pd.testing.assert_series_equal(got.sort_index(), exp.sort_index().astype(got.dtype), check_names=False)
+        # the region's whole budget: its children's and its own offices' items, nothing else
+        own = cents[(cents["region_id"] == parent) & (cents["method"] == "own")]["c"].sum()
+        whole = cents[cents["region_id"] == parent]["c"].sum()
+        assert whole == exp.sum() + own
+        assert own > 0  # the demo's HQ, provinces and cities book their own offices' costs
+
+
+def test_plan_budget_never_exceeds_the_cap_of_any_unit(priced):
+    r = priced["pb"].regions
+    units = r[r["level"] == "county"]
+    assert (units["budget"] <= units["cap"] + 1e-6).all()
+    assert np.allclose(units["cap"], 0.25 * units["target_revenue"], rtol=0, atol=0.01)  # floored to the cent
+
+
+def test_plan_budget_phasing_fixed_straight_variable_seasonal(priced):
+    t = priced["pb"].table
+    unit = priced["pb"].regions.query("level == 'county'")["region_id"].iloc[0]
+    mine = t[(t["region_id"] == unit) & t["terminal_id"].isna()]
+    lab = mine[mine["category"] == "labour"].groupby("month")["amount"].sum()
+    assert lab.max() - lab.min() <= 0.01 * mine[mine["category"] == "labour"]["item"].nunique() + 1e-9  # straight-line
+    ch = t[(t["region_id"] == unit) & (t["category"] == "channel")].groupby("month")["amount"].sum()
+    tg = priced["targets"]
+    tot = tg[(tg["region_id"] == unit) & tg[["product_line", "channel", "terminal_class", "terminal_id"]].isna().all(axis=1)]
+    vol = tot.groupby("month")["target_volume"].sum()
+    # variable items follow the target's months: the channel's busiest month is the target's busiest
+    assert pd.Timestamp(ch.idxmax()) == pd.Timestamp(vol.idxmax())
+
+
+def test_plan_budget_channel_fees_are_built_terminal_by_terminal(priced):
+    t, tg = priced["pb"].table, priced["targets"]
+    terms = t[t["terminal_id"].notna()]
+    rates = priced["plan"].budget.channel
+    named = tg[tg["terminal_id"].notna()].groupby("terminal_id", observed=True)["terminal_class"].first().astype(str)
+    display = terms[terms["item"] == "display"].groupby("terminal_id")["amount"].sum()
+    assert set(display.index) == set(named.index.astype(str))
+    # every terminal gets its class's rate, except in a unit scaled down to its cap
+    r = priced["pb"].regions
+    capped = set(r.loc[(r["level"] == "county") & (r["budget"] >= r["cap"] - 0.01), "region_id"])
+    unit_of = terms.drop_duplicates("terminal_id").set_index("terminal_id")["region_id"]
+    free = display[~unit_of.reindex(display.index).isin(capped)]
+    assert len(free) > 0.8 * len(display)
+    assert np.allclose(free, named.reindex(free.index).map(rates.display))
+
+
+def test_plan_budget_methods_compared_and_chosen(priced):
+    m = priced["pb"].methods
+    one = m[m["region_id"] == "P01C01K01"]
+    chosen = dict(zip(one.loc[one["chosen"], "category"], one.loc[one["chosen"], "method"]))
+    assert chosen == {"labour": "marginal", "office": "percent_of_sales", "media": "input_output",
+                      "channel": "objective_task", "promotion": "zero_based"}
+    # zero-based funds whole activities: 140,000 fits under any county's promotion amount here, or fewer
+    zb = one[(one["category"] == "promotion") & (one["method"] == "zero_based")]["amount"].item()
+    assert zb in (0.0, 60000.0, 80000.0, 140000.0)
+    # marginal labour = last year's labour + one salesperson (150,000 > 96,000 but 90,000 is not)
+    pos = one[(one["category"] == "labour") & (one["method"] == "percent_of_sales")]
+    assert len(pos) == 1
+
+
+def test_plan_budget_method_that_does_not_apply_is_an_error(priced):
+    plan = priced["plan"].model_copy(update={"budget": priced["plan"].budget.model_copy(
+        update={"methods": {**priced["plan"].budget.methods, "labour": "objective_task"}})})
+    with pytest.raises(BudgetError, match=r"budget.methods.labour: objective_task does not apply to labour"):
+        costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
+
+
+def test_plan_budget_region_override_that_overspends_flags_sales_met_profit_missed(priced):
+    bp = priced["plan"].budget
+    heavy = bp.model_copy(update={"channel": bp.channel.model_copy(update={
+        "display": {"A": 90000.0, "B": 60000.0}}), "cap_ratio": 0.9})
+    pb = costing.plan_budget(priced["plan"], priced["tree"], priced["con"], priced["targets"],
+                             region_params={"P01C01K01": heavy})
+    row = pb.regions.set_index("region_id").loc["P01C01K01"]
+    assert bool(row["sales_reachable"]) and not bool(row["profit_reachable"])
+    assert row["flag"] == "sales met, profit missed"
+    assert row["profit_at_target"] == pytest.approx(
+        row["target_revenue"] - row["ly_variable_cost"] / row["ly_volume"] * row["target_volume"] - row["budget"])
+
+
+def test_plan_budget_bep_matches_the_formula(priced):
+    r = priced["pb"].regions.dropna(subset=["bep_units"])
+    bep = r["cvp_fixed_cost"] / (r["cvp_price"] - r["cvp_unit_variable_cost"])
+    assert np.allclose(r["bep_units"], bep)
+
+
+def test_write_results_and_excel(priced, tmp_path):
+    names = {r: priced["tree"].name(r) for r in priced["tree"].ids}
+    written = steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
+    t, regions, methods = run_folder.load_budget(tmp_path)
+    assert len(t) == len(priced["pb"].table) and t["amount"].sum() == pytest.approx(priced["pb"].table["amount"].sum())
+    wb = openpyxl.load_workbook(written[-1], read_only=True)
+    assert wb.sheetnames == ["费用 区域×月份", "终端渠道费用", "本量利与双重检查"]
+    assert written[-1].name == "demo-2026-targets.xlsx"
+    # into the plan's workbook beside the targets' sheets, twice without duplicating
+    from planlib.run.export import export_targets_excel
+
+    export_targets_excel(priced["targets"], written[-1], names=names)
+    steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
+    steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
+    sheets = openpyxl.load_workbook(written[-1], read_only=True).sheetnames
+    assert sheets.count("终端渠道费用") == 1 and "费用 区域×月份" in sheets and len(sheets) > 3
+
+
+def test_region_budget_view_and_children(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01")
+    assert rb.by_category["amount"].sum() == pytest.approx(pb.regions.set_index("region_id").loc["P01C01", "budget"])
+    assert set(rb.children["region_id"]) == set(priced["tree"].children("P01C01"))
+    assert rb.months.drop(columns="month").to_numpy().sum() == pytest.approx(rb.by_category["amount"].sum())
+    assert "本级预算" in costing.children_reading(rb)
+
+
+# -- tuning, by hand -------------------------------------------------------------------------
+SUMMARY = pd.Series({"target_revenue": 1_000_000.0, "target_volume": 10_000.0, "ly_variable_cost": 400_000.0,
+                     "ly_volume": 8_000.0, "profit_target": 300_000.0, "reachable_volume": 12_000.0})
+METHODS = pd.DataFrame({
+    "category": ["labour", "office", "media", "channel", "promotion", "promotion"],
+    "method": ["percent_of_sales", "percent_of_sales", "percent_of_sales", "objective_task", "percent_of_sales",
+               "zero_based"],
+    "amount": [60_000.0, 40_000.0, 20_000.0, 50_000.0, 30_000.0, 10_000.0],
+    "chosen": [True, True, True, True, True, False],
+})
+
+
+def test_tune_budget_by_hand():
+    table, res = costing.tune_budget(SUMMARY, METHODS)
+    # B = 200,000; fixed 100,000; VC = 50/unit; variable budget 100,000 = 10/unit; P = 100
+    assert res["budget"] == 200_000 and res["fixed_cost"] == 100_000
+    assert res["unit_variable_cost"] == pytest.approx(60.0)
+    assert res["bep_units"] == pytest.approx(100_000 / 40)
+    assert res["profit"] == pytest.approx(10_000 * 40 - 100_000)  # 300,000: exactly the target
+    assert res["flag"] == "both met"
+    _, res2 = costing.tune_budget(SUMMARY, METHODS, choices={"promotion": "zero_based"})
+    assert res2["budget"] == 180_000
+    _, res3 = costing.tune_budget(SUMMARY, METHODS, ratios={"channel": 0.1})
+    assert res3["budget"] == 250_000 and res3["flag"] == "sales met, profit missed"
+
+
+def test_tune_budget_cap_and_sensitivity():
+    table, res = costing.tune_budget(SUMMARY, METHODS, cap_ratio=0.15)
+    assert res["capped"] and table["amount"].sum() == pytest.approx(150_000)
+    _, res = costing.tune_budget(SUMMARY, METHODS, price_change=-0.05, volume_change=-0.10)
+    # P' 95, V' 9,000, variable budget 100,000 × 0.95 × 0.9 = 85,500 → 9.5/unit; profit = 9,000 × (95 − 59.5) − 100,000
+    assert res["profit"] == pytest.approx(9_000 * (95 - 59.5) - 100_000)
+
+
+def test_tune_budget_price_below_cost_is_an_error():
+    with pytest.raises(BudgetError, match="does not exceed the unit variable cost"):
+        costing.tune_budget(SUMMARY, METHODS, price_change=-0.5)
+
+
+def test_portal_flags_sales_met_profit_missed_and_escapes():
+    manifest = {"plan_id": "p", "run_id": "r", "notebooks": ["30_build_budget"], "entries": []}
+    rows = [{"region_id": "K1", "name": "<b>县</b>", "level": "county", "flag": "sales met, profit missed"},
+            {"region_id": "K2", "name": "章丘", "level": "county", "flag": "both met"}]
+    page = portal.render_portal(manifest, rows)
+    assert "销量达成、利润未达 sales met, profit missed: 1" in page
+    assert "&lt;b&gt;县&lt;/b&gt;" in page and "<b>县</b>" not in page
+
+
+def test_plan_budget_consolidation_equals_the_reference_consolidate(priced):
+    """The dense fast path adds up exactly as budget.consolidate does, region by region."""
+    from planlib.budget import methods as bm
+
+    t = priced["pb"].table.assign(month=lambda f: pd.DatetimeIndex(f["month"]).month)
+    units = t[~t["method"].isin(["consolidated", "own"])]
+    own = t[t["method"] == "own"]
+    ref = bm.consolidate(units, priced["tree"], own_items=own, root="HQ")
+    key = ["region_id", "month", "category", "item"]
+    ref_tot = ref.assign(c=np.rint(ref["amount"] * 100)).groupby(key)["c"].sum()
+    got_tot = t.assign(c=np.rint(t["amount"] * 100)).groupby(key)["c"].sum()
+    pd.testing.assert_series_equal(got_tot.sort_index(), ref_tot.sort_index(), check_names=False, check_index_type=False)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.3, 0.6, 0.9])
+def test_headcount_closed_form_equals_marginal_headcount(decay):
+    from planlib.budget import methods as bm
+
+    firsts = np.array([0.0, 50_000.0, 96_000.0, 96_000.01, 160_000.0, 160_000.0 / 0.6, 1e6, 96_000.0 / 0.6])
+    got = costing._headcount(firsts, 96_000.0, decay)
+    want = [bm.marginal_headcount([f * decay ** k for k in range(200)], 96_000.0) for f in firsts]
+    assert got.tolist() == want
+
+
+def test_plan_budget_parents_stay_within_their_caps_by_squeezing_their_own_items(priced):
+    bp = priced["plan"].budget
+    plan = priced["plan"].model_copy(update={"budget": bp.model_copy(update={"cap_ratio": 0.16})})
+    pb = costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
+    r = pb.regions
+    assert (r["budget"] <= r["cap"] + 0.01).all()  # every level, not just the counties
+    assert any("own items scaled down" in n for n in pb.notes)
+    # still exact: a parent = its children + its own items
+    t = pb.table
+    hq = t[t["region_id"] == "HQ"]["amount"].sum()
+    kids = t[t["region_id"].isin(priced["tree"].children("HQ"))]["amount"].sum()
+    own = t[(t["region_id"] == "HQ") & (t["method"] == "own")]["amount"].sum()
+    assert hq == pytest.approx(kids + own, abs=0.01)
+
+
+def test_plan_budget_cap_amount_below_the_childrens_sum_names_the_region(priced):
+    bp = priced["plan"].budget
+    plan = priced["plan"].model_copy(update={"budget": bp.model_copy(update={"cap_amount": 1_000_000.0})})
+    with pytest.raises(BudgetError, match=r"budget cap of HQ \(.*\): its children's budgets .* exceed its cap 1,000,000.00"):
+        costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
+
+
+def test_plan_budget_price_below_variable_cost_flags_the_region_not_the_plan(priced):
+    bp = priced["plan"].budget
+    heavy = bp.model_copy(update={"channel": bp.channel.model_copy(update={"display": {"A": 9e6, "B": 9e6}}),
+                                  "cap_ratio": 1.0})
+    loose = bp.model_copy(update={"cap_ratio": 1.0})  # the parents' caps must allow it too
+    pb = costing.plan_budget(priced["plan"], priced["tree"], priced["con"], priced["targets"],
+                             region_params={"HQ": loose, "P01C01K01": heavy})
+    r = pb.regions.set_index("region_id")
+    assert r.loc["P01C01K01", "flag"] == "no break-even"
+    assert np.isnan(r.loc["P01C01K01", "bep_units"])
+    assert r.loc["P01C01K02", "flag"] in ("both met", "sales met, profit missed")  # the others are priced as usual
+    assert any("no break-even" in n for n in pb.notes)
+
+
+def test_zero_based_books_each_funded_activity_to_its_item(priced):
+    t = priced["pb"].table
+    units = priced["pb"].regions.query("level == 'county'")["region_id"]
+    promo = t[t["region_id"].isin(units) & (t["category"] == "promotion")]
+    assert set(promo["item"]) <= {"premiums", "promo_materials"}
+    per_unit = promo.groupby("region_id")["amount"].sum().round(2)
+    # the ranked list (premiums 2.5 per yuan, then promo materials 2.0) funded whole, as a prefix
+    assert set(per_unit.unique()) <= {60_000.0, 140_000.0}
+
+
+@pytest.mark.parametrize("region", ["P01C01", "P01C01K01", "HQ"])
+def test_budget_panel_starts_at_the_reports_numbers_and_shows_the_override(priced, region):
+    import html as html_mod
+
+    import yaml
+
+    from planlib.present import plots
+    from planlib.present import widgets
+    from planlib.params.model import StrictLoader
+    from planlib.present.workbook import open_workbook
+
+    plots.set_style()
+    pb = priced["pb"]
+    wb = open_workbook(region, "base", priced["folder"] / "plan.yaml", None, True)
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], region)
+    before = set(priced["folder"].iterdir())
+    panel = widgets.budget_panel(wb, rb)
+    _, res = costing.tune_budget(rb.summary, costing.methods_long(rb), cap_ratio=0.25)
+    assert res["budget"] == pytest.approx(rb.summary["budget"], abs=0.05)  # own items included at parents
+    assert "nothing to override" in panel.override.value
+    panel.cap.value = 0.2
+    text = html_mod.unescape(panel.override.value)
+    assert yaml.load(text[text.index("<pre>") + 5:text.index("</pre>")], Loader=StrictLoader) == {
+        "budget": {"cap_ratio": 0.2}}
+    assert "双重检查" in panel.output.outputs[0]["data"]["text/html"]
+    assert set(priced["folder"].iterdir()) == before
+
+
+def test_sensitivity_view_matches_the_panel(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01K02")
+    sv = costing.sensitivity_view(rb).set_index("scenario")
+    _, both = costing.tune_budget(rb.summary, costing.methods_long(rb), price_change=-0.05, volume_change=-0.10)
+    assert sv.loc["price_and_volume", "profit"] == pytest.approx(both["profit"])
+    assert sv.loc["base", "profit_change"] == 0 and sv.loc["price", "profit_change"] < 0
+
+
+def test_workbook_plan_params_is_the_plan_without_the_region_override(priced):
+    from planlib.present.workbook import open_workbook
+
+    wb = open_workbook("P01C01K01", "base", priced["folder"] / "plan.yaml", None, True)
+    assert wb.plan_params().region is None and wb.plan_params().budget == wb.params.budget
+
+
+def test_assumptions_table_lists_records_one_row_each_without_trailing_zeros(priced):
+    from planlib.present.workbook import assumptions_table, open_workbook
+
+    wb = open_workbook("P01C01K01", "base", priced["folder"] / "plan.yaml", None, True)
+    rows = dict(assumptions_table(wb, sections=("year", "budget")).to_numpy().tolist())
+    assert rows["budget.activities[0]"] == "name: 品鉴会; category: promotion; item: premiums; cost: 60000; expected_return: 150000"
+    assert rows["budget.channel.display.A"] == "2400"
+    assert rows["budget.cap_amount"] == "—"
+    assert rows["year"] == "2026"
+
+
+def test_region_kinds_with_the_runs_budget_agrees_with_the_dual_check(priced, tmp_path):
+    # the targets report's profit target and its profit with the run's budget are the
+    # budget report's profit target and profit at target (R - VC x V - B), for every
+    # region, parents too (a parent's revenue is its children's sum in both)
+    pb, tree, con, table = priced["pb"], priced["tree"], priced["con"], priced["targets"]
+    (tmp_path / "results").mkdir()
+    pb.regions.to_parquet(tmp_path / "results" / run_folder.RESULTS_REGIONS)
+    regs = pb.regions.set_index("region_id")
+    checked = 0
+    for region in [tree.root, *tree.children(tree.root)[:2], tree.at_level("county")[0]]:
+        b = run_folder.region_expenses(tmp_path, region)
+        assert b == pytest.approx(regs.loc[region, "budget"])
+        econ = targets.region_economics(con, tree, region, priced["plan"].year)
+        kinds = targets.region_kinds(econ, table, plan_year=priced["plan"].year, budget=b).set_index("kind")
+        assert kinds.loc["revenue", "target"] == pytest.approx(regs.loc[region, "target_revenue"], rel=1e-12)
+        assert kinds.loc["profit", "target"] == pytest.approx(regs.loc[region, "profit_target"], rel=1e-9)
+        assert kinds.loc["expenses", "with_budget"] == pytest.approx(b)
+        assert kinds.loc["profit", "with_budget"] == pytest.approx(regs.loc[region, "profit_at_target"], rel=1e-9)
+        checked += 1
+    assert checked == 4
+    # no budget for the region, no run folder, no budget file: None
+    assert run_folder.region_expenses(tmp_path, "NOPE") is None
+    assert run_folder.region_expenses(None, tree.root) is None
+    assert run_folder.region_expenses(tmp_path / "elsewhere", tree.root) is None

@@ -1,0 +1,86 @@
+"""Report helpers: every data-derived string escaped, atomic writes, the portal."""
+
+import numpy as np
+import pandas as pd
+
+from planlib.run import folder
+from planlib.present import tables as report
+from planlib.run import portal
+
+HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+
+
+def test_table_html_escapes_cells_headers_and_caption():
+    frame = pd.DataFrame({HOSTILE: [HOSTILE], "销量": [1234.5]})
+    out = report.table_html(frame, caption=HOSTILE, labels={"销量": HOSTILE})
+    assert "<script>" not in out and "<img" not in out
+    assert out.count("&lt;script&gt;") == 4  # caption, two headers, one cell
+    assert "1,234" in out
+
+
+def test_table_html_formats_and_cuts_long_tables():
+    frame = pd.DataFrame({"share": [0.25, 0.5, 0.25], "n": [1, 2, 3]})
+    out = report.table_html(frame, formats={"share": "{:.1%}"}, max_rows=2)
+    assert "25.0%" in out and "50.0%" in out
+    assert "1 more rows not shown" in out
+
+
+def test_heading_and_note_escape():
+    assert "<script>" not in report.heading(HOSTILE).data
+    assert "&lt;img src=x onerror=alert(1)&gt;" in report.note(HOSTILE).data
+
+
+def test_write_atomic_keeps_old_content_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "a.html"
+    folder.write_atomic(target, "old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(folder.os, "replace", boom)
+    try:
+        folder.write_atomic(target, "new")
+    except OSError:
+        pass
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.html"]  # no temp file left behind
+
+
+def test_render_portal_escapes_names_and_errors():
+    manifest = {
+        "plan_id": "p1",
+        "run_id": "r1",
+        "title": HOSTILE,
+        "notebooks": ["10_review_archive"],
+        "entries": [
+            {"region_id": "K1", "notebook": "10_review_archive", "status": "succeeded", "seconds": 1.0,
+             "html": "regions/K1/10_review_archive.html"},
+            {"region_id": "K2", "notebook": "10_review_archive", "status": "failed", "seconds": 1.0,
+             "error": {"cell": 3, "ename": "ValueError", "evalue": HOSTILE}, "html": None},
+        ],
+    }
+    rows = [{"region_id": "K1", "name": HOSTILE, "level": "county"},
+            {"region_id": "K2", "name": "章丘区", "level": "county"}]
+    manifest["plan_steps"] = [{"step": "targets", "status": "succeeded", "outputs": ["p1-targets.xlsx"]}]
+    page = portal.render_portal(manifest, rows)
+    assert 'href="p1-targets.xlsx"' in page
+    assert "<script>" not in page and "<img" not in page
+    assert 'href="regions/K1/10_review_archive.html"' in page
+    assert "章丘区" in page and "失败 failed" in page
+    assert "成功 succeeded: 1" in page and "失败 failed: 1" in page
+
+
+def test_mark_complete_writes_marker_only_in_a_run(tmp_path):
+    assert folder.mark_complete(None, "K1", "nb") is None
+    marker = folder.mark_complete(tmp_path, "K1", "nb")
+    assert marker == folder.completion_marker(tmp_path, "K1", "nb") and marker.exists()
+
+
+def test_cells_read_as_a_manager_expects_yes_no_and_whole_unit_gaps():
+    from planlib.labels import FORMATS
+    from planlib.present.tables import _format_cell
+
+    assert _format_cell(True, None) == ("是", False) and _format_cell(np.bool_(False), None) == ("否", False)
+    # the gap table's volumes are whole units, signed for the gap, however small
+    assert _format_cell(54.0, FORMATS["gap"])[0] == "+54" and _format_cell(-339.0, FORMATS["gap"])[0] == "-339"
+    assert _format_cell(3307.4, FORMATS["bottom_up"])[0] == "3,307"

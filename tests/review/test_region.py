@@ -1,0 +1,123 @@
+"""The environment analysis of a region, end to end on the demo archive (no notebook)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planlib.review import sales as analysis
+from planlib.archive import store as archive
+from planlib.review import competition
+from planlib import demo
+from planlib.review import region as review
+from planlib.review import spend
+from planlib.review import terminals
+from tests.conftest import write_tiny_archive
+
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    summary = demo.build_demo(path, start_year=2023)
+    return path, summary
+
+
+@pytest.fixture(scope="module")
+def reviews(demo_archive):
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    city = tree.at_level("city")[0]
+    out = {r: review.review_region(review.load_region_data(path, tree, r), tree) for r in (city, *tree.children(city))}
+    return tree, city, out
+
+
+def test_parent_figures_equal_the_sum_of_its_children(reviews):
+    tree, city, rv = reviews
+    parent = rv[city].yearly.set_index("year")[["volume", "revenue", "gross_margin"]]
+    children = sum(rv[c].yearly.set_index("year")[["volume", "revenue", "gross_margin"]] for c in tree.children(city))
+    pd.testing.assert_frame_equal(parent, children, rtol=1e-9)
+    # the parent's share table splits into its children, whose volumes add up to the parent's
+    by_child = rv[city].share_by_child.groupby("year")["own_volume"].sum()
+    by_line = rv[city].share_by_line.groupby("year")["own_volume"].sum()
+    pd.testing.assert_series_equal(by_child, by_line, check_names=False)
+
+
+def test_review_invariants_hold(reviews):
+    _, city, rv = reviews
+    r = rv[city]
+    for dim, comp in r.composition.items():
+        sums = comp.groupby("year")["share"].sum()
+        assert np.allclose(sums, 1.0), dim
+    for _, g in r.factor_effects.groupby("group"):
+        a = g.set_index("effect")["amount"]
+        assert a[["volume", "mix", "price"]].sum() == pytest.approx(a["total"], rel=1e-9, abs=1e-6)
+    total = r.factor_effects.query("group == '全部' and effect == 'total'")["amount"].item()
+    assert total == pytest.approx(r.yearly["revenue"].iloc[-1] - r.yearly["revenue"].iloc[-2])
+    idx = r.revenue_indices
+    assert np.prod(idx["chain"].iloc[1:]) == pytest.approx(idx["fixed_base"].iloc[-1])
+    assert r.growth_points["rank"].tolist() == list(range(1, len(r.growth_points) + 1))
+    assert set(r.growth_points["kind"]) == {"region", "channel", "terminal"}
+    assert set(r.swot["box"]) <= {"strengths", "weaknesses", "opportunities", "threats"} and len(r.swot) > 0
+    assert r.seasonal_festival.groupby("year")["share"].sum().round(9).eq(1.0).all()
+
+
+def test_review_measures_past_activities(reviews):
+    _, city, rv = reviews
+    lift = rv[city].activity_lift
+    assert len(lift) > 0 and lift["paid"].any() and (~lift["paid"]).any()
+    assert (lift["baseline_revenue"].dropna() > 0).all()
+
+
+def test_key_figures_and_readings(reviews):
+    _, city, rv = reviews
+    labels = [k for k, _ in review.key_figures(rv[city])]
+    assert any("销售额" in k for k in labels) and any("毛利" in k for k in labels)
+    assert "经销商" in review.distributor_reading(rv[city])
+    assert "项" in review.spend_reading(rv[city])
+
+
+def test_region_without_history_gets_an_empty_review(tmp_path):
+    path = write_tiny_archive(tmp_path / "t.duckdb")
+    tree = archive.load_tree(path)
+    rv = review.review_region(review.load_region_data(path, tree, "K3"), tree)
+    assert not rv.has_history and rv.yearly.empty and rv.growth_points.empty
+    assert review.key_figures(rv)[0][1] == "—"
+
+
+def test_load_region_data_keeps_the_analysis_window(demo_archive):
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    county = tree.at_level("county")[0]
+    data = review.load_region_data(path, tree, county, years=(2024, 2025))
+    for frame in (data.sales, data.market, data.expenses):
+        assert sorted(frame["date"].dt.year.unique()) == [2024, 2025]
+    rv = review.review_region(data, tree)
+    assert rv.years == (2024, 2025)
+
+
+def test_review_sections_equal_the_functions_on_the_text_rows(demo_archive):
+    """The review groups categorical copies of the rows; its tables are the functions' on the rows as read."""
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    data = review.load_region_data(path, tree, tree.at_level("city")[0])
+    rv = review.review_region(data, tree)
+    rows = data.sales[data.sales["grain"] == "month"]
+    rows = rows.assign(
+        year=rows["date"].dt.year.astype("int64"),
+        product_line=rows["sku"].map(data.products.set_index("sku")["product_line"]),
+    )
+    monthly = analysis.monthly_sales(rows, data.products)
+    last = rv.years[-1]
+    pairs = {
+        "monthly": (rv.monthly, monthly),
+        "yearly": (rv.yearly, analysis.yearly_summary(monthly)),
+        "composition": (rv.composition["product_line"], analysis.composition(monthly, "product_line")),
+        "factor_effects": (rv.factor_effects, analysis.factor_substitution_by(monthly, rv.years[-2], last)),
+        "share_by_line": (rv.share_by_line, competition.market_share(rows, data.market, data.products)),
+        "brands": (rv.brands, competition.brand_growth(rows)),
+        "distributors": (rv.distributors, competition.distributor_review(rows, data.distributors, year=last)),
+        "coverage": (rv.coverage, terminals.coverage(monthly, data.terminals)),
+        "core_weekly": (rv.core_weekly, terminals.core_weekly(data.sales[data.sales["grain"] == "week"], data.terminals)),
+        "expense_ratios": (rv.expense_ratios, spend.expense_ratios(data.expenses, monthly)),
+    }
+    for name, (got, expected) in pairs.items():
+        pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=name)

@@ -1,0 +1,190 @@
+"""Batch runs through real papermill kernels: failures isolated, success proven, reports escaped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from planlib.run import batch
+from planlib.errors import ParamsError, RunError
+from tests.conftest import HOSTILE_NAME
+
+pytestmark = pytest.mark.slow
+
+PARAMS_CELL = (
+    'region = "HQ"\nscenario = "base"\nparams_file = None\nrun_dir = None\ninteractive = True'
+)
+
+# fails, dies or exits early for the regions named in environment variables
+PROBE = """\
+import os, sys
+from planlib.run import folder
+if region in os.environ.get("PLANLIB_TEST_FAIL", "").split(","):
+    raise ValueError(f"planned failure in {region}")
+if region in os.environ.get("PLANLIB_TEST_DIE", "").split(","):
+    os._exit(1)
+if region in os.environ.get("PLANLIB_TEST_EXIT", "").split(","):
+    sys.exit(0)
+print("probe ran for", region)
+"""
+
+
+def write_probe(folder: Path, *, name: str = "90_probe", extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    params = new_code_cell(PARAMS_CELL)
+    params.metadata["tags"] = ["parameters"]
+    done = new_code_cell(f'folder.mark_complete(run_dir, region, "{name}")')
+    done.metadata["tags"] = ["remove_cell"]
+    nb = new_notebook(cells=[params, new_code_cell(PROBE + extra), done])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _entries(result):
+    return {e["region_id"]: e for e in result.manifest["entries"]}
+
+
+def test_run_plan_review_archive_end_to_end(tiny_plan, tmp_path):
+    result = batch.run_plan(
+        tiny_plan, regions=["K1", "K2", "K3", "C1"], runs_root=tmp_path / "runs", run_id="r1", progress=False, workers=2
+    )
+    entries = _entries(result)
+    assert result.exit_code == 0, {k: v["error"] for k, v in entries.items()}
+    assert set(entries) == {"K1", "K2", "K3", "C1"}
+    assert all(e["status"] == "succeeded" for e in entries.values())
+    run_dir = result.run_dir
+    assert run_dir == tmp_path / "runs" / "tiny-2026" / "r1"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["data_fingerprint"] and manifest["params_hash"] and manifest["code_version"]
+    for region in ("K1", "K2", "K3", "C1"):
+        assert (run_dir / "regions" / region / "params.resolved.yaml").exists()
+    # only the five declared scalars were injected
+    executed = nbformat.read(run_dir / "regions" / "K1" / "10_review_archive.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    names = [line.split("=")[0].strip() for line in injected[0].source.splitlines() if "=" in line]
+    assert names == list(batch.INJECTED_PARAMETERS)
+    # hostile names are escaped everywhere they are shown, and no code reaches the HTML
+    pages = [run_dir / "index.html"] + sorted(run_dir.glob("regions/*/10_review_archive.html"))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert '<script>alert("planlib")' not in text and "<img src=x onerror" not in text, page
+    k2 = (run_dir / "regions" / "K2" / "10_review_archive.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in k2
+    assert "open_workbook" not in k2 and "mark_complete" not in k2
+    assert "济南市" in (run_dir / "index.html").read_text(encoding="utf-8")
+    # a region with no sales history still gets a report that says so
+    k3 = (run_dir / "regions" / "K3" / "10_review_archive.html").read_text(encoding="utf-8")
+    assert "没有销售记录" in k3
+    # the parent's figures include its children's: C1's revenue table shows K1 + K2
+    k1 = (run_dir / "regions" / "K1" / "10_review_archive.html").read_text(encoding="utf-8")
+    assert "<img" in k1 and "data:image/png;base64" in k1  # figures embedded
+
+
+def test_run_plan_one_failing_region_others_complete(tiny_plan, tmp_path, monkeypatch):
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir)
+    monkeypatch.setenv("PLANLIB_TEST_FAIL", "K2")
+    monkeypatch.setenv("PLANLIB_TEST_DIE", "K3")
+    monkeypatch.setenv("PLANLIB_TEST_EXIT", "P1")
+    result = batch.run_plan(
+        tiny_plan, notebooks=["90_probe"], notebooks_dir=nb_dir, runs_root=tmp_path / "runs",
+        run_id="r1", progress=False, workers=2,
+    )
+    e = _entries(result)
+    assert result.exit_code == 1
+    assert {r for r, v in e.items() if v["status"] == "succeeded"} == {"HQ", "C1", "K1"}
+    assert e["K2"]["error"]["ename"] == "ValueError" and "planned failure in K2" in e["K2"]["error"]["evalue"]
+    # a kernel that dies mid-notebook is a failure, whatever papermill's metadata says
+    assert e["K3"]["status"] == "failed"
+    # sys.exit(0) skips the rest of the notebook: not a success either
+    assert e["P1"]["status"] == "failed" and e["P1"]["error"]["ename"] in {"IncompleteRun", "SystemExit"}
+    for region in ("K2", "K3", "P1"):
+        assert (result.run_dir / "regions" / region / "90_probe.failed.ipynb").exists()
+        assert not (result.run_dir / "regions" / region / "90_probe.html").exists()
+    portal = (result.run_dir / "index.html").read_text(encoding="utf-8")
+    assert "planned failure in K2" in portal and "失败 failed: 3" in portal
+
+
+def test_failed_rerun_keeps_last_good_report(tiny_plan, tmp_path, monkeypatch):
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir)
+    kwargs = dict(notebooks=["90_probe"], notebooks_dir=nb_dir, runs_root=tmp_path / "runs", progress=False,
+                  regions=["K1", "K2"])
+    first = batch.run_plan(tiny_plan, run_id="r1", **kwargs)
+    assert first.exit_code == 0
+    good = (first.run_dir / "regions" / "K1" / "90_probe.html").read_bytes()
+    # same inputs: resume skips everything
+    again = batch.run_plan(tiny_plan, resume=True, **kwargs)
+    assert again.run_dir == first.run_dir and all(e.get("resumed") for e in again.manifest["entries"])
+    # a changed notebook reruns; K1 now fails and keeps its last good report
+    write_probe(nb_dir, extra="x = 1\n")
+    monkeypatch.setenv("PLANLIB_TEST_FAIL", "K1")
+    rerun = batch.run_plan(tiny_plan, resume=True, **kwargs)
+    e = _entries(rerun)
+    assert e["K1"]["status"] == "failed" and e["K2"]["status"] == "succeeded"
+    assert (rerun.run_dir / "regions" / "K1" / "90_probe.html").read_bytes() == good
+    assert e["K1"]["html"] == "regions/K1/90_probe.html"
+
+
+def test_check_notebook_parameters_requires_the_five_names(tmp_path):
+    path = write_probe(tmp_path)
+    batch.check_notebook_parameters(path)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = 'region = "HQ"'
+    nbformat.write(nb, path)
+    with pytest.raises(RunError, match="lacks"):
+        batch.check_notebook_parameters(path)
+
+
+def test_run_plan_rejects_unknown_regions_and_notebooks(tiny_plan, tmp_path):
+    with pytest.raises(ParamsError, match="unknown region ids"):
+        batch.run_plan(tiny_plan, regions=["NOPE"], runs_root=tmp_path / "runs", progress=False)
+    with pytest.raises(ParamsError, match="not a notebook"):
+        batch.run_plan(tiny_plan, notebooks=["../../etc/passwd"], runs_root=tmp_path / "runs", progress=False)
+
+
+def test_select_regions_scope_and_level(tiny_plan):
+    from planlib.archive import store as archive
+    from planlib.params import model as params
+
+    plan = params.load_plan(tiny_plan)
+    tree = archive.load_tree(plan.archive)
+    assert batch.select_regions(plan, tree, level="county") == ["K3", "K2", "K1"]
+    order = batch.select_regions(plan, tree)
+    assert order[-1] == "HQ" and order.index("C1") > order.index("K1")
+
+
+def test_run_plan_writes_exact_targets_and_reports(tiny_plan, tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    from planlib.targets import allocate as allocation
+    from planlib.archive import store as archive
+
+    result = batch.run_plan(
+        tiny_plan, notebooks=["20_split_targets"], regions=["HQ", "C1", "K1", "K2", "K3"],
+        runs_root=tmp_path / "runs", run_id="r1", progress=False,
+    )
+    entries = _entries(result)
+    assert result.exit_code == 0, {k: v["error"] for k, v in entries.items()}
+    (step,) = result.manifest["plan_steps"]
+    assert step["status"] == "succeeded" and "results/targets.parquet" in step["outputs"]
+    table = pd.read_parquet(result.run_dir / "results" / "targets.parquet")
+    tree = archive.load_tree(tiny_plan.parent / "tiny.duckdb")
+    allocation.validate_targets(table, tree)  # raises unless every split re-aggregates exactly
+    totals = table[allocation.breakdown_of(table) == "total"]
+    by_region = totals.groupby("region_id")["target_volume"].sum()
+    assert by_region["C1"] == by_region["K1"] + by_region["K2"] + by_region["K3"]
+    assert by_region["HQ"] == by_region["P1"] == by_region["C1"]
+    book = openpyxl.load_workbook(result.run_dir / "tiny-2026-targets.xlsx", read_only=True)
+    assert len(book.sheetnames) >= 2
+    k2 = (result.run_dir / "regions" / "K2" / "20_split_targets.html").read_text(encoding="utf-8")
+    assert '<script>alert("planlib")' not in k2 and "&lt;img src=x onerror=alert(1)&gt;" in k2
+    hq = (result.run_dir / "regions" / "HQ" / "20_split_targets.html").read_text(encoding="utf-8")
+    assert "利润 profit" in hq and "一律+20%" in hq

@@ -1,0 +1,489 @@
+"""Targets: baseline, festival-aligned month shares, target kinds, milestones, reconciliation, diagnostics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planlib import calendar
+from planlib.targets import plan as targets
+from planlib.errors import ParamsError, PlanWarning
+
+# a clean seasonal pattern (sums to 0 over the year) on top of a linear trend
+SEASON = np.array([30, 20, -5, -10, -10, -5, 0, 0, 10, 5, -10, -25], dtype=float)
+
+
+def _monthly(start: str, values, column: str = "volume") -> pd.DataFrame:
+    """Monthly rows from ``start`` with the given values."""
+    dates = pd.date_range(start, periods=len(values), freq="MS")
+    return pd.DataFrame({"date": dates, column: np.asarray(values, dtype=float)})
+
+
+def _trend_seasonal(n: int) -> pd.DataFrame:
+    """100 + 2t + season, t = 0.. from 2022-01."""
+    t = np.arange(n)
+    return _monthly("2022-01-01", 100 + 2 * t + np.tile(SEASON, n // 12 + 1)[:n])
+
+
+def _festival_spike_history() -> pd.DataFrame:
+    """2018–2024: 1 a day, 10 a day in the 21 days before each Spring Festival, summed by month."""
+    days = pd.date_range("2018-01-01", "2024-12-31", freq="D")
+    daily = pd.Series(1.0, index=days)
+    for year in range(2018, 2026):
+        sf = pd.Timestamp(calendar.spring_festival(year))
+        daily[(daily.index >= sf - pd.Timedelta(days=21)) & (daily.index < sf)] = 10.0
+    m = daily.groupby(daily.index.to_period("M")).sum()
+    return pd.DataFrame({"date": m.index.to_timestamp(), "volume": m.to_numpy()})
+
+
+# -- baseline ------------------------------------------------------------------------------
+def test_baseline_forecasts_trend_and_season_within_3pct():
+    history = _trend_seasonal(36)  # 2022-01 .. 2024-12
+    before = history.copy()
+    b = targets.baseline(history, 2025)
+    true_2025 = float((100 + 2 * np.arange(36, 48) + SEASON).sum())  # 2196
+    assert b.method == "holt_winters_damped"
+    assert abs(b.annual / true_2025 - 1) < 0.03
+    assert b.monthly.index.tolist() == list(range(1, 13))
+    assert b.monthly.sum() == pytest.approx(b.annual)
+    pd.testing.assert_frame_equal(history, before)
+
+
+def test_baseline_history_years_and_cagr():
+    b = targets.baseline(_trend_seasonal(36), 2025)
+    # year totals: 1200 + 2 Σt  ->  1332, 1620, 1908
+    expected = pd.DataFrame(
+        {"year": [2022, 2023, 2024], "value": [1332.0, 1620.0, 1908.0], "growth": [np.nan, 1620 / 1332 - 1, 1908 / 1620 - 1]}
+    )
+    pd.testing.assert_frame_equal(b.history_years, expected)
+    assert b.cagr == pytest.approx((1908 / 1332) ** 0.5 - 1)
+
+
+def test_baseline_short_history_uses_last12_growth():
+    # 2023-07..2024-12: 10 a month, then 12 a month in 2024 H2 -> g = 72/60 − 1 = 20%
+    history = _monthly("2023-07-01", [10.0] * 12 + [12.0] * 6)
+    with pytest.warns(PlanWarning, match="calendar-month profile"):  # no complete festival year
+        b = targets.baseline(history, 2025)
+    assert b.method == "last12_growth"
+    assert b.annual == pytest.approx(132 * 1.2)
+    assert b.monthly.sum() == pytest.approx(b.annual)
+
+
+def test_baseline_short_history_growth_is_clipped_at_30pct():
+    history = _monthly("2023-07-01", [10.0] * 12 + [20.0] * 6)  # g = 120/60 − 1 = 100% -> 30%
+    with pytest.warns(PlanWarning):
+        b = targets.baseline(history, 2025)
+    assert b.annual == pytest.approx(180 * 1.3)
+
+
+def test_baseline_run_rate_below_12_months_warns():
+    history = _monthly("2024-07-01", [8.0, 10.0, 12.0, 10.0, 10.0, 10.0])
+    with pytest.warns(PlanWarning, match="run rate.*even by days"):
+        b = targets.baseline(history, 2025)
+    assert b.method == "run_rate"
+    assert b.annual == pytest.approx(120.0)
+    assert b.monthly.sum() == pytest.approx(120.0)
+    assert math.isnan(b.cagr)
+
+
+def test_baseline_zero_history_warns_and_is_zero():
+    with pytest.warns(PlanWarning, match="baseline is 0"):
+        b = targets.baseline(_monthly("2023-01-01", [0.0] * 24), 2025)
+    assert b.method == "zero"
+    assert b.annual == 0.0
+    pd.testing.assert_series_equal(b.monthly, pd.Series(0.0, index=pd.RangeIndex(1, 13, name="month"), name="volume"))
+    # a region without a single row (new this year): the same, and its history table is empty
+    with pytest.warns(PlanWarning, match="baseline is 0"):
+        none = targets.baseline(pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "volume": []}), 2025)
+    assert none.method == "zero" and none.history_years.empty and math.isnan(none.cagr)
+    econ = targets.RegionEconomics("K3", pd.DataFrame({"date": [], "volume": [], "revenue": []}), 0.0, 0.0, 0.0,
+                                   float("nan"))
+    h = targets.baseline_history(econ, none, 2025, target=50.0)
+    assert list(h["year"]) == ["2025 趋势预测", "2025 目标"] and h["growth"].isna().all()
+    assert targets.baseline_reading(none, h, target=50.0) == "基线方法：无历史，基线为 0。趋势预测 0；目标 50。"
+
+
+def test_baseline_falls_back_when_holt_winters_does_not_converge(monkeypatch):
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    original = ExponentialSmoothing.fit
+
+    def fit_that_warns(self, *args, **kwargs):
+        import warnings
+
+        warnings.warn("optimizer failed", ConvergenceWarning)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExponentialSmoothing, "fit", fit_that_warns)
+    history = _monthly("2023-01-01", [10.0] * 12 + [11.0] * 12)  # g = 132/120 − 1 = 10%
+    with pytest.warns(PlanWarning, match="Holt-Winters did not fit.*did not converge"):
+        b = targets.baseline(history, 2025)
+    assert b.method == "last12_growth"
+    assert b.annual == pytest.approx(132 * 1.1)
+
+
+def test_baseline_history_inside_plan_year_raises():
+    with pytest.raises(ParamsError, match="inside the plan year"):
+        targets.baseline(_trend_seasonal(30), 2024)  # runs to 2024-06
+
+
+# -- festival month shares -------------------------------------------------------------------
+def test_festival_month_shares_peak_follows_spring_festival_date():
+    history = _festival_spike_history()
+    feb = targets.festival_month_shares(history, 2026)  # Spring Festival 2026-02-17
+    jan = targets.festival_month_shares(history, 2025)  # Spring Festival 2025-01-29
+    assert feb.idxmax() == 2
+    assert jan.idxmax() == 1
+    assert feb.sum() == pytest.approx(1.0)
+    assert jan.sum() == pytest.approx(1.0)
+    assert feb.index.tolist() == list(range(1, 13))
+
+
+def test_festival_month_shares_flat_history_is_nearly_even_by_days():
+    days_in = pd.date_range("2020-01-01", periods=60, freq="MS").days_in_month.astype(float)
+    shares = targets.festival_month_shares(_monthly("2020-01-01", days_in), 2025)  # one a day, 2020–2024
+    days = pd.date_range("2025-01-01", periods=12, freq="MS").days_in_month.to_numpy() / 365
+    # festival years last 354 or 384 days, so equal slot shares land on days a little unevenly
+    np.testing.assert_allclose(shares.to_numpy(), days, rtol=0.03)
+    assert shares.sum() == pytest.approx(1.0)
+
+
+def test_festival_month_shares_falls_back_to_calendar_profile():
+    values = [2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0]  # one calendar year, total 16
+    with pytest.warns(PlanWarning, match="calendar-month profile"):
+        shares = targets.festival_month_shares(_monthly("2024-01-01", values), 2026)
+    np.testing.assert_allclose(shares.to_numpy(), np.array(values) / 16)
+
+
+# -- set_targets -----------------------------------------------------------------------------
+def _thousand_a_year() -> pd.DataFrame:
+    """2025: 11 months of 80 and a December of 120 -> 1000 units; the 12-month baseline is 1000."""
+    return _monthly("2025-01-01", [80.0] * 11 + [120.0])
+
+
+def test_set_targets_hand_computed_kinds():
+    with pytest.warns(PlanWarning, match="calendar"):
+        t = targets.set_targets(
+            _thousand_a_year(), 2026, stretch=0.05, unit_price=50, unit_cost=30, expense_ratio=0.15, market_volume=10_000
+        )
+    assert t["kind"].tolist() == list(targets.TARGET_KINDS)
+    got = t.set_index("kind")[["baseline", "target", "flat20"]]
+    expected = pd.DataFrame(
+        {
+            # baseline 1000: revenue 50,000, margin 20,000, expenses 7,500, profit 12,500
+            "baseline": [1000.0, 50_000.0, 20_000.0, 7_500.0, 12_500.0, 0.1],
+            # target 1050 = 1000 × 1.05
+            "target": [1050.0, 52_500.0, 21_000.0, 7_875.0, 13_125.0, 0.105],
+            # flat20 = last year's 1000 × 1.2
+            "flat20": [1200.0, 60_000.0, 24_000.0, 9_000.0, 15_000.0, 0.12],
+        },
+        index=pd.Index(list(targets.TARGET_KINDS), name="kind"),
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    assert t["basis"].str.len().gt(0).all()
+
+
+def test_set_targets_budget_expenses_and_unknown_market():
+    with pytest.warns(PlanWarning):
+        t = targets.set_targets(_thousand_a_year(), 2026, stretch=0.0, unit_price=50, unit_cost=30, expenses=9_000)
+    row = t.set_index("kind")
+    assert row.loc["expenses", ["baseline", "target", "flat20"]].tolist() == [9_000.0, 9_000.0, 9_000.0]
+    assert row.loc["profit", "target"] == pytest.approx(20_000 - 9_000)
+    assert row.loc["market_share"].drop(["basis"]).isna().all()
+
+
+def test_set_targets_needs_an_expense_basis():
+    with pytest.raises(ParamsError, match="expense"):
+        targets.set_targets(_thousand_a_year(), 2026, unit_price=50, unit_cost=30)
+
+
+# -- milestones ------------------------------------------------------------------------------
+def test_milestones_ceil_of_coverage():
+    m = targets.milestones(7, [("2026-06-30", 0.4), ("2026-12-31", 0.6)])
+    expected = pd.DataFrame(
+        {
+            "stage": np.array([1, 2], dtype="int64"),
+            "date": pd.DatetimeIndex(["2026-06-30", "2026-12-31"]),
+            "coverage": [0.4, 0.6],
+            "terminals": np.array([3, 5], dtype="int64"),  # ceil(2.8), ceil(4.2)
+        }
+    )
+    pd.testing.assert_frame_equal(m, expected)
+
+
+def test_milestones_exact_products_do_not_round_up():
+    m = targets.milestones(5, [("2026-06-30", 0.6)])  # 0.6 × 5 is 3.0000000000000004 in floats
+    assert m["terminals"].tolist() == [3]
+
+
+def test_milestones_coverage_must_rise():
+    with pytest.raises(ParamsError, match="must rise"):
+        targets.milestones(10, [("2026-06-30", 0.6), ("2026-12-31", 0.4)])
+
+
+# -- reconcile -------------------------------------------------------------------------------
+# top-down names A, B, C (1000); bottom-up names A, B, D (1050); C has no proposal, D no allocation
+TOP_DOWN = pd.Series({"A": 500, "B": 300, "C": 200})
+BOTTOM_UP = pd.Series({"A": 600, "B": 300, "D": 150})
+
+
+def test_reconcile_gap_table_by_hand():
+    r = targets.reconcile(TOP_DOWN, BOTTOM_UP, method="top_down")
+    expected = pd.DataFrame(
+        {
+            "child": ["A", "B", "C", "D"],
+            "top_down": [500.0, 300.0, 200.0, 0.0],
+            "bottom_up": [600.0, 300.0, 0.0, 150.0],
+            "gap": [100.0, 0.0, -200.0, 150.0],
+            "gap_pct": [0.2, 0.0, -1.0, np.nan],
+            "reconciled": np.array([500, 300, 200, 0], dtype="int64"),
+        }
+    )
+    pd.testing.assert_frame_equal(r, expected)
+
+
+def test_reconcile_scale_bottom_up_sums_to_top_down_total():
+    r = targets.reconcile(TOP_DOWN, BOTTOM_UP)  # default scale_bottom_up
+    # 600, 300, 0, 150 × 1000/1050 = 571.43, 285.71, 0, 142.86 -> the 2 spare units go to D, B
+    assert r["reconciled"].tolist() == [571, 286, 0, 143]
+    assert r["reconciled"].sum() == 1000
+
+
+def test_reconcile_scale_bottom_up_at_unit_100():
+    r = targets.reconcile(TOP_DOWN, BOTTOM_UP, unit=100)
+    # quotas 5.71, 2.86, 0, 1.43 units: floors 5, 2, 0, 1 and two spare units to B then A
+    assert r["reconciled"].tolist() == [600, 300, 0, 100]
+
+
+def test_reconcile_bottom_up_and_blend():
+    bu = targets.reconcile(TOP_DOWN, BOTTOM_UP, method="bottom_up")
+    assert bu["reconciled"].tolist() == [600, 300, 0, 150]
+    blend = targets.reconcile(TOP_DOWN, BOTTOM_UP, method="blend", weight=0.5)
+    assert blend["reconciled"].tolist() == [550, 300, 100, 75]
+    assert blend["reconciled"].sum() == 1025
+    heavy = targets.reconcile(TOP_DOWN, BOTTOM_UP, method="blend", weight=0.4, unit=10)
+    # 0.4 TD + 0.6 BU = 560, 300, 80, 90 -> 1030
+    assert heavy["reconciled"].tolist() == [560, 300, 80, 90]
+
+
+def test_reconcile_scale_with_no_proposals_takes_top_down():
+    with pytest.warns(PlanWarning, match="top-down split is taken"):
+        r = targets.reconcile(TOP_DOWN, pd.Series({"A": 0, "B": 0}))
+    assert r["reconciled"].tolist() == [500, 300, 200]
+
+
+def test_reconcile_unknown_method_lists_valid_ones():
+    with pytest.raises(ParamsError, match="top_down, bottom_up, blend, scale_bottom_up"):
+        targets.reconcile(TOP_DOWN, BOTTOM_UP, method="average")
+
+
+def test_reconcile_summary_totals():
+    s = targets.reconcile_summary(targets.reconcile(TOP_DOWN, BOTTOM_UP))
+    assert s == {
+        "top_down": 1000.0,
+        "bottom_up": 1050.0,
+        "gap": 50.0,
+        "gap_pct": 0.05,
+        "reconciled": 1000,
+        "children": 4,
+        "children_above": 2,
+        "children_below": 1,
+    }
+
+
+def test_reconcile_does_not_mutate_inputs():
+    td, bu = TOP_DOWN.copy(), BOTTOM_UP.copy()
+    targets.reconcile(td, bu, method="blend")
+    pd.testing.assert_series_equal(td, TOP_DOWN)
+    pd.testing.assert_series_equal(bu, BOTTOM_UP)
+
+
+# -- diagnostics -----------------------------------------------------------------------------
+# A grows 10% (trend 5%), B 50% beyond its potential, C flat with unknown potential, D is new
+DIAG = dict(
+    targets=pd.Series({"A": 110.0, "B": 150.0, "C": 50.0, "D": 30.0}),
+    last_year=pd.Series({"A": 100.0, "B": 100.0, "C": 50.0}),
+    trend=pd.Series({"A": 0.05, "B": 0.1, "C": 0.0}),
+    potential=pd.Series({"A": 200.0, "B": 140.0}),
+)
+
+
+def test_diagnostics_flags_beyond_potential():
+    d = targets.diagnostics(**DIAG)
+    expected = pd.DataFrame(
+        {
+            "child": ["A", "B", "C", "D"],
+            "target": [110.0, 150.0, 50.0, 30.0],
+            "last_year": [100.0, 100.0, 50.0, 0.0],
+            "implied_growth": [0.1, 0.5, 0.0, np.nan],
+            "trend_growth": [0.05, 0.1, 0.0, np.nan],
+            "growth_vs_trend": [0.05, 0.4, 0.0, np.nan],
+            "potential": [200.0, 140.0, np.nan, np.nan],
+            "beyond_potential": [False, True, False, False],
+        }
+    )
+    pd.testing.assert_frame_equal(d, expected)
+
+
+def test_diagnostics_without_potential_flags_nobody():
+    d = targets.diagnostics(**{**DIAG, "potential": None})
+    assert not d["beyond_potential"].any()
+
+
+def test_fairness_numbers_by_hand():
+    f = targets.fairness(targets.diagnostics(**DIAG))
+    # growths 0.1, 0.5, 0.0: mean 0.2, squared deviations 0.01 + 0.09 + 0.04 = 0.14 over 2
+    assert f["std"] == pytest.approx(math.sqrt(0.07))
+    assert f["iqr"] == pytest.approx(0.3 - 0.05)  # Q3 = 0.3, Q1 = 0.05 (linear)
+    assert (f["min_child"], f["max_child"]) == ("C", "B")
+    assert (f["min_growth"], f["max_growth"]) == (0.0, 0.5)
+    assert (f["children"], f["beyond_potential"]) == (3, 1)
+
+
+# -- the plan as a whole: region kinds and the region view -----------------------------------
+
+
+def _plan_table():
+    """K1 and K2 under C1, two months; K1 has one named terminal and a township C/D line."""
+    import numpy as np
+
+    rows = []
+    for region, vols, last in (("C1", (30, 70), (20, 60)), ("K1", (10, 30), (5, 25)), ("K2", (20, 40), (15, 35))):
+        for m, v, ly in zip((1, 2), vols, last):
+            rows.append((region, pd.Timestamp(2027, m, 1), None, None, None, v, v * 10.0, ly))
+    for m, v in zip((1, 2), (4, 12)):
+        rows.append(("K1", pd.Timestamp(2027, m, 1), "A", "T1", None, v, v * 10.0, 0))
+        rows.append(("K1T1", pd.Timestamp(2027, m, 1), "CD", None, None, 10 - v if m == 1 else 30 - v, 0.0, 0))
+    t = pd.DataFrame(rows, columns=["region_id", "month", "terminal_class", "terminal_id", "channel",
+                                    "target_volume", "target_revenue", "last_year_volume"])
+    return t.assign(product_line=np.nan, sku=np.nan, level="county", share=np.nan)
+
+
+def _with_distributor_lines(t: pd.DataFrame) -> pd.DataFrame:
+    """C1's months also broken down by a distributor and the direct bucket (breakdown rows, not totals)."""
+    dist = pd.DataFrame({"region_id": "C1", "month": [pd.Timestamp(2027, m, 1) for m in (1, 2, 1, 2)],
+                         "distributor_id": ["D1", "D1", "直供", "直供"], "target_volume": [20, 50, 10, 20],
+                         "target_revenue": [200.0, 500.0, 100.0, 200.0], "last_year_volume": [15.0, 40.0, 5.0, 20.0],
+                         "level": "city", "share": np.nan})
+    return pd.concat([t.assign(distributor_id=np.nan), dist], ignore_index=True)
+
+
+def _tree():
+    from planlib.hierarchy import RegionTree
+
+    return RegionTree(pd.DataFrame({"region_id": ["C1", "K1", "K2", "K1T1"], "name": ["济南市", "历城区", "章丘区", "港沟镇"],
+                                    "level": ["city", "county", "county", "township"],
+                                    "parent_id": [None, "C1", "C1", "K1"]}))
+
+
+def test_region_kinds_prices_the_allocated_volume():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": months, "volume": 10.0, "revenue": 100.0})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15, market_volume=400.0)
+    kinds = targets.region_kinds(econ, _with_distributor_lines(_plan_table()), plan_year=2027).set_index("kind")
+    # target volume 100, revenue 1,000 (the distributor lines are a breakdown, not counted again);
+    # margin 1,000 - 600 = 400; expenses 150; profit 250; share 0.25
+    assert kinds.loc["volume", "target"] == 100 and kinds.loc["revenue", "target"] == 1000
+    assert kinds.loc["gross_margin", "target"] == pytest.approx(400.0)
+    assert kinds.loc["expenses", "target"] == pytest.approx(150.0)
+    assert kinds.loc["profit", "target"] == pytest.approx(250.0)
+    assert kinds.loc["market_share", "target"] == pytest.approx(0.25)
+    # last year 120 units / 1,200; flat +20% asks 144
+    assert kinds.loc["volume", "last_year"] == 120 and kinds.loc["volume", "flat20"] == pytest.approx(144.0)
+    assert kinds.loc["expenses", "basis"].startswith("去年费用率 15.0%")
+
+
+def test_region_kinds_prices_the_target_with_the_runs_budget_beside_the_profit_target():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": months, "volume": 10.0, "revenue": 100.0})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15, market_volume=400.0)
+    kinds = targets.region_kinds(econ, _plan_table(), plan_year=2027, budget=220.0).set_index("kind")
+    # the profit target stays at last year's ratio: 400 - 150 = 250; with the budget 220: 180
+    assert kinds.loc["profit", "target"] == pytest.approx(250.0)
+    assert kinds.loc["expenses", "with_budget"] == pytest.approx(220.0)
+    assert kinds.loc["profit", "with_budget"] == pytest.approx(180.0)
+    assert kinds.loc["volume", "with_budget"] == kinds.loc["volume", "target"] == 100
+    reading = targets.kinds_reading(kinds.reset_index())
+    assert "利润目标 250" in reading and "费用预算 220" in reading and "目标下利润 180，比利润目标少 70" in reading
+    figures = dict(targets.key_figures(kinds.reset_index(), 2027))
+    assert figures["目标下利润（按预算）profit at target with the budget"] == "180"
+    # without a budget the column is empty and the sentence says the budget comes later
+    plain = targets.region_kinds(econ, _plan_table(), plan_year=2027)
+    assert plain["with_budget"].isna().all() and "尚无费用预算" in targets.kinds_reading(plain)
+    for bad in (-1.0, float("nan"), "220"):
+        with pytest.raises(ParamsError, match="budget for C1"):
+            targets.region_kinds(econ, _plan_table(), plan_year=2027, budget=bad)
+
+
+def test_region_view_children_and_terminal_lines():
+    view = targets.region_view(_plan_table(), _tree(), "C1")
+    kids = view.children.set_index("region_id")
+    assert kids["target_volume"].to_dict() == {"K1": 40, "K2": 60}
+    assert kids["target_volume"].sum() == view.months["target_volume"].sum() == 100
+    assert kids.loc["K1", "growth"] == pytest.approx(40 / 30 - 1)
+    k1 = targets.region_view(_plan_table(), _tree(), "K1")
+    lines = k1.terminals.set_index("terminal_class")["全年"]
+    assert lines.sum() == k1.months["target_volume"].sum() == 40  # terminal lines add up to the county
+
+
+def test_region_view_sets_each_child_beside_its_own_trend_and_potential():
+    baselines = pd.Series({"K1": 32.0, "K2": 80.0})
+    view = targets.region_view(_plan_table(), _tree(), "C1", baselines=baselines,
+                               potential=pd.Series({"K1": 35.0, "K2": 100.0}))
+    kids = view.children.set_index("region_id")
+    # K1: target 40 against its own trend 32 (+25%), above its potential 35; K2: 60 / 80 - 1 = -25%
+    assert kids["vs_baseline"].to_dict() == pytest.approx({"K1": 0.25, "K2": -0.25})
+    assert kids["beyond_potential"].to_dict() == {"K1": True, "K2": False}
+    reading = targets.fairness_reading(view.children)
+    assert "比自身趋势预测要求最多的是 历城区（+25.0%）" in reading
+    assert "1 个下级目标超出潜力：历城区" in reading and reading.endswith("各下级合计恰等于本级目标。")
+
+
+def test_baseline_history_sets_past_growth_market_and_share_beside_the_baseline():
+    months = pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+    # 10, 11, 12 a month: 120, 132, 144 a year (+10%, +9.1%)
+    vol = np.repeat([10.0, 11.0, 12.0], 12)
+    monthly = pd.DataFrame({"date": months, "volume": vol, "revenue": vol * 10})
+    market = pd.DataFrame({"year": [2024, 2025, 2026], "market_volume": [400.0, 500.0, 600.0]})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=10.0, unit_cost=6.0, expense_ratio=0.15,
+                                   market_volume=600.0, market_years=market)
+    base = targets.region_baseline(econ, 2027)
+    h = targets.baseline_history(econ, base, 2027, target=180.0).set_index("year")
+    assert list(h.index) == ["2024", "2025", "2026", "2027 趋势预测", "2027 目标"]
+    assert h.loc["2025", "growth"] == pytest.approx(0.10) and h.loc["2026", "growth"] == pytest.approx(144 / 132 - 1)
+    assert h.loc["2025", "market_growth"] == pytest.approx(0.25) and h.loc["2026", "market_growth"] == pytest.approx(0.20)
+    assert h.loc["2024", "own_share"] == pytest.approx(0.30) and h.loc["2026", "own_share"] == pytest.approx(0.24)
+    # the plan year against the last complete year, its share of last year's market
+    assert h.loc["2027 目标", "growth"] == pytest.approx(180 / 144 - 1)
+    assert h.loc["2027 目标", "own_share"] == pytest.approx(0.30)
+    assert h.loc["2027 趋势预测", "volume"] == pytest.approx(base.annual)
+    reading = targets.baseline_reading(base, h.reset_index(), target=180.0)
+    assert reading.startswith("基线方法：") and "2024–2026 年复合增长 +9.5%" in reading
+    assert f"比趋势预测 {180 / base.annual - 1:+.1%}" in reading
+    # no market records: the market columns are empty, nothing fails
+    bare = targets.baseline_history(targets.RegionEconomics("C1", monthly, 10.0, 6.0, 0.15, float("nan")), base, 2027,
+                                    target=180.0)
+    assert bare["market_volume"].isna().all() and bare["own_share"].isna().all()
+
+
+def test_region_view_breakdowns_include_sku_and_distributor():
+    # C1's two months broken down by one SKU and by a distributor plus the direct bucket
+    t = _plan_table().assign(distributor_id=np.nan)
+    extra = pd.DataFrame({
+        "region_id": "C1", "month": [pd.Timestamp(2027, 1, 1), pd.Timestamp(2027, 2, 1)] * 3,
+        "sku": ["KY-BJ-01"] * 2 + [np.nan] * 4, "distributor_id": [np.nan] * 2 + ["D1", "D1", "直供", "直供"],
+        "target_volume": [30, 70, 20, 50, 10, 20], "target_revenue": 0.0, "last_year_volume": 0.0,
+        "level": "city", "share": np.nan})
+    t = pd.concat([t, extra], ignore_index=True)
+    view = targets.region_view(t, _tree(), "C1")
+    assert list(view.breakdowns) == ["product_line", "sku", "channel", "terminal_class", "distributor_id"]
+    assert view.breakdowns["sku"].set_index("sku")["target_volume"].to_dict() == {"KY-BJ-01": 100}
+    assert view.breakdowns["distributor_id"].set_index("distributor_id")["target_volume"].to_dict() == {
+        "D1": 70, "直供": 30}
+    # a table written before the distributor breakdown: the key is there, empty
+    old = targets.region_view(_plan_table(), _tree(), "C1")
+    assert "distributor_id" in old.breakdowns and old.breakdowns["distributor_id"].empty
