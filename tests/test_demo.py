@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from planlib import demo
+from planlib.demo.history import HistoryBuilder
 from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import CHANNELS, TABLE_ORDER
@@ -329,7 +330,7 @@ def test_build_demo_interrupted_leaves_nothing(tmp_path, monkeypatch):
     def boom(self):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(demo._Builder, "finish", boom)
+    monkeypatch.setattr(HistoryBuilder, "finish", boom)
     with pytest.raises(KeyboardInterrupt):
         demo.build_demo(target, start_year=START, years=2)
     assert target.read_bytes() == b"previous archive"
