@@ -28,7 +28,7 @@ from planlib.archive import store as archive
 from planlib.budget import methods as budget
 from planlib.budget import plan as costing
 from planlib import demo
-from planlib.params import model as params
+from planlib import params
 from planlib.targets import plan as targets
 
 

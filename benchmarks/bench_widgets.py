@@ -26,7 +26,7 @@ import numpy as np
 from planlib.archive import store as archive_mod
 from planlib.budget import plan as costing
 from planlib import demo
-from planlib.params import model as params
+from planlib import params
 from planlib.present import plots
 from planlib.review import region as review
 from planlib.targets import plan as targets

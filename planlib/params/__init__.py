@@ -1,10 +1,19 @@
 """
 Plan parameters: YAML assumptions -> strict loader -> typed model -> merge -> snapshot.
+
+Rooms, in import order:
+
+    strict_yaml   StrictLoader: safe YAML 1.2 core scalars, no duplicates, aliases or tags
+    model         the typed, frozen sections and PlanParams
+    problems      every problem as ``<file>:<line>: <dotted.key>: …; expected …``
+    resolve       load_plan: plan -> region override -> scenario, merged and validated
+    snapshot      write_snapshot / load_snapshot, override_yaml / overrides_yaml
+
+The format is documented in docs/params.md.
 """
 
 from planlib.params.model import (
     Analysis,
-    BASE_SCENARIO,
     Budget,
     Milestone,
     OVERRIDABLE,
@@ -12,26 +21,30 @@ from planlib.params.model import (
     PlanParams,
     RUNTIME_KEYS,
     RunSettings,
-    SNAPSHOT_NAME,
     Scope,
     Split,
-    StrictLoader,
     Swot,
     Targets,
+)
+from planlib.params.resolve import (
+    BASE_SCENARIO,
     load_plan,
+)
+from planlib.params.snapshot import (
+    SNAPSHOT_NAME,
     load_snapshot,
     override_yaml,
     overrides_yaml,
     write_snapshot,
 )
+from planlib.params.strict_yaml import (
+    StrictLoader,
+)
 
 __all__ = [
-    "BASE_SCENARIO",
-    "SNAPSHOT_NAME",
     "PLAN_KEYS",
     "RUNTIME_KEYS",
     "OVERRIDABLE",
-    "StrictLoader",
     "Scope",
     "RunSettings",
     "Analysis",
@@ -41,9 +54,12 @@ __all__ = [
     "Split",
     "Budget",
     "PlanParams",
+    "BASE_SCENARIO",
     "load_plan",
-    "load_snapshot",
+    "SNAPSHOT_NAME",
     "write_snapshot",
+    "load_snapshot",
     "override_yaml",
     "overrides_yaml",
+    "StrictLoader",
 ]

@@ -13,7 +13,7 @@ from planlib.archive import store as archive
 from planlib.budget import plan as costing
 from planlib.run import folder as run_folder
 from planlib.run import steps
-from planlib.params import model as params
+from planlib import params
 from planlib.run import portal
 from planlib.targets import plan as targets
 from planlib.demo import build_demo
@@ -308,7 +308,7 @@ def test_budget_panel_starts_at_the_reports_numbers_and_shows_the_override(price
 
     from planlib.present import plots
     from planlib.present import widgets
-    from planlib.params.model import StrictLoader
+    from planlib.params import StrictLoader
     from planlib.present.workbook import open_workbook
 
     plots.set_style()

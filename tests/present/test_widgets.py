@@ -11,7 +11,7 @@ import pytest
 
 from planlib.review import sales as analysis
 from planlib import demo
-from planlib.params import model as params
+from planlib import params
 from planlib.present import plots
 from planlib import review
 from planlib.present import widgets

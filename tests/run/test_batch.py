@@ -151,7 +151,7 @@ def test_run_plan_rejects_unknown_regions_and_notebooks(tiny_plan, tmp_path):
 
 def test_select_regions_scope_and_level(tiny_plan):
     from planlib.archive import store as archive
-    from planlib.params import model as params
+    from planlib import params
 
     plan = params.load_plan(tiny_plan)
     tree = archive.load_tree(plan.archive)

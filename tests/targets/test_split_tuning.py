@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from planlib.archive import store as archive
-from planlib.params import model as params
+from planlib import params
 from planlib.present import plots
 from planlib import errors
 from planlib.targets import plan as targets
@@ -161,7 +161,7 @@ def test_split_panel_redraws_exactly_and_shows_the_yaml_override(tiny):
     panel.hold_volume.value = 2000
     text = html.unescape(panel.override.value)
     snippet = text[text.index("<pre>") + 5:text.index("</pre>")]
-    from planlib.params.model import StrictLoader
+    from planlib.params import StrictLoader
     import yaml
 
     assert yaml.load(snippet, Loader=StrictLoader) == {"split": {"floor": 0.1, "holds": {"K1": 2000}}}
