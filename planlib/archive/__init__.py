@@ -2,6 +2,11 @@
 The archive: the DuckDB file, its import, its data-quality checks and every query on it.
 """
 
+from planlib.archive.importer import (
+    FileImport,
+    ImportReport,
+    import_files,
+)
 from planlib.archive.quality import (
     CHECKS,
     FINDING_COLUMNS,
@@ -12,14 +17,11 @@ from planlib.archive.quality import (
 )
 from planlib.archive.store import (
     FORMAT_VERSION,
-    FileImport,
-    ImportReport,
     META_TABLE,
     OpenArchive,
     SKU_MONTHS_TABLE,
     connect,
     fingerprint,
-    import_files,
     init_archive,
     load_table,
     load_tree,
@@ -28,6 +30,9 @@ from planlib.archive.store import (
 )
 
 __all__ = [
+    "FileImport",
+    "ImportReport",
+    "import_files",
     "CHECKS",
     "SEVERITIES",
     "FINDING_COLUMNS",
@@ -36,14 +41,11 @@ __all__ = [
     "format_findings",
     "FORMAT_VERSION",
     "META_TABLE",
-    "FileImport",
-    "ImportReport",
     "init_archive",
     "connect",
     "load_table",
     "load_tree",
     "fingerprint",
-    "import_files",
     "OpenArchive",
     "refresh_summaries",
     "sku_months_fresh",

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from planlib import demo
-from planlib.archive import quality
+from planlib.archive import quality, sales_checks
+from planlib.archive import store as archive
 from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import TABLE_ORDER, table_ddl
@@ -250,7 +251,7 @@ def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
         "date": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-02-01", "2024-08-01", "2024-05-01", "2024-07-01"]),
         "volume": [3.0, 4.0, np.nan, 6.0, 2.0, 9.0],
     })  # fmt: skip
-    keys, grid = quality._grid(frame, ["county_id", "product_line"], "volume", months)
+    keys, grid = sales_checks._grid(frame, ["county_id", "product_line"], "volume", months)
     ref = frame.pivot_table(index=["county_id", "product_line"], columns="date", values="volume", aggfunc="sum")
     ref = ref.reindex(columns=months)
     np.testing.assert_array_equal(grid, ref.to_numpy())
@@ -258,17 +259,11 @@ def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN suffixes give NaN
         expected = np.stack([np.nanmedian(grid[:, k:], axis=1) for k in range(1, 7)], axis=1)
-        np.testing.assert_array_equal(quality._suffix_nanmedian(grid, np.arange(1, 7)), expected)
+        np.testing.assert_array_equal(sales_checks._suffix_nanmedian(grid, np.arange(1, 7)), expected)
 
 
 def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_path):
     """The summary kept by the import is only a shortcut: findings are identical, and a stale one is ignored."""
-    import duckdb
-
-    from planlib.archive import store as archive
-    from planlib import demo
-    from planlib.archive import quality
-
     path = tmp_path / "d.duckdb"
     demo.build_demo(path, start_year=2023)
     con = duckdb.connect(str(path))

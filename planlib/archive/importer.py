@@ -1,0 +1,491 @@
+"""
+Real data into the archive: :func:`import_files` and its report.
+
+Public: :func:`import_files`, :class:`ImportReport` (per-file counts that add up,
+rejects files, exit code) and :class:`FileImport` (one file's part of it).
+
+Pipeline, per file (all vectorised, no Python loop per row)::
+
+    read as text ─ map headers ─ normalise (dates, numbers, names) ─ field checks
+    (pandera) ─ duplicates in the file ─ keys already in the archive ─ references
+    (DuckDB) ─ insert
+
+Reading and normalising are in :mod:`planlib.archive.parsing`; the checks against the
+archive and the insert are here. Every data row ends up imported, unchanged (already
+in the archive, or an exact repeat within the file) or rejected with a reason; the
+whole import of all files is one transaction, and the rejects files are put in place
+only after it commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from planlib.archive.parsing import NO_ISSUES, ParsedFile, issue_rows, parse_file
+from planlib.archive.store import OpenArchive, refresh_summaries, validate_table
+from planlib.errors import DataError
+from planlib.schemas import LEVEL_DEPTH, TABLES
+
+__all__ = [
+    "FileImport",
+    "ImportReport",
+    "import_files",
+]
+
+@dataclass(frozen=True)
+class FileImport:
+    """
+    What happened to one input file.
+
+    Attributes
+    ----------
+    source : Path
+        The input file.
+    read : int
+        Data rows read (blank rows are not counted).
+    imported, unchanged, rejected : int
+        ``read == imported + unchanged + rejected``. Unchanged rows were already in the
+        archive with identical values, or repeat an identical row earlier in the file.
+    rejects_path : Path or None
+        The rejects file, None if nothing was rejected.
+    ignored_columns : tuple of str
+        Headers that map to no column of the table (as written in the file).
+    normalised : tuple of (str, int)
+        Per column, how many values were rewritten (dates to the first day of their
+        period, numbers with separators / full-width digits / 万, names to codes).
+    blank_rows : int
+        Completely empty rows skipped.
+    """
+
+    source: Path
+    read: int
+    imported: int
+    unchanged: int
+    rejected: int
+    rejects_path: Path | None = None
+    ignored_columns: tuple[str, ...] = ()
+    normalised: tuple[tuple[str, int], ...] = ()
+    blank_rows: int = 0
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """
+    The outcome of :func:`import_files`: per-file counts and their totals.
+
+    Attributes
+    ----------
+    table : str
+        The archive table imported into.
+    archive : Path or None
+        The archive file.
+    files : tuple of FileImport
+        One entry per input file, in the order given.
+    """
+
+    table: str
+    archive: Path | None
+    files: tuple[FileImport, ...] = field(default_factory=tuple)
+
+    @property
+    def read(self) -> int:
+        """Data rows read over all files."""
+        return sum(f.read for f in self.files)
+
+    @property
+    def imported(self) -> int:
+        """Rows added to the archive."""
+        return sum(f.imported for f in self.files)
+
+    @property
+    def unchanged(self) -> int:
+        """Rows identical to rows already in the archive (or earlier in the file)."""
+        return sum(f.unchanged for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        """Rows written to rejects files."""
+        return sum(f.rejected for f in self.files)
+
+    @property
+    def rejects_paths(self) -> tuple[Path, ...]:
+        """All rejects files written, one per input file with rejects."""
+        return tuple(f.rejects_path for f in self.files if f.rejects_path is not None)
+
+    @property
+    def rejects_path(self) -> Path | None:
+        """The (first) rejects file, None if nothing was rejected."""
+        paths = self.rejects_paths
+        return paths[0] if paths else None
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows accepted (imported or unchanged), 3 some rejected, 2 nothing usable."""
+        if self.rejected == 0:
+            return 0
+        if self.imported + self.unchanged == 0:
+            return 2
+        return 3
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines; the counts printed add up."""
+        out = []
+        where = f" into {self.archive}" if self.archive is not None else ""
+        out.append(f"import {self.table}{where}: {len(self.files)} file(s)")
+        for f in self.files:
+            out.append(
+                f"  {f.source.name}: read {f.read} = imported {f.imported} + unchanged {f.unchanged}"
+                f" + rejected {f.rejected}"
+            )
+            if f.blank_rows:
+                out.append(f"    skipped {f.blank_rows} blank row(s)")
+            if f.ignored_columns:
+                out.append(f"    ignored columns: {', '.join(f.ignored_columns)}")
+            if f.normalised:
+                out.append("    normalised values: " + ", ".join(f"{c} {n}" for c, n in f.normalised))
+            if f.rejects_path is not None:
+                out.append(f"    rejects: {f.rejects_path}")
+        if len(self.files) > 1:
+            out.append(
+                f"  total: read {self.read} = imported {self.imported} + unchanged {self.unchanged}"
+                f" + rejected {self.rejected}"
+            )
+        verdict = {0: "all rows accepted", 3: "some rows rejected: see the rejects file(s)",
+                   2: "nothing usable: every row was rejected"}[self.exit_code]
+        out.append(f"  {verdict}")
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# archive checks (DuckDB) and insert
+# ---------------------------------------------------------------------------------------
+def _sql_list(cols: Iterable[str]) -> str:
+    return ", ".join(cols)
+
+
+def _sql_cast(col: str, typ: str) -> str:
+    return f"CAST({col} AS {typ}) AS {col}" if typ in ("DATE", "INTEGER") else col
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert normalised, checked rows (archive columns, typed) into ``table``."""
+    spec = TABLES[table]
+    con.register("_planlib_new", frame)
+    try:
+        cols = list(spec.columns)
+        select = ", ".join(_sql_cast(c, spec.columns[c]) for c in cols)
+        con.execute(f"INSERT INTO {table} ({_sql_list(cols)}) SELECT {select} FROM _planlib_new")
+    finally:
+        con.unregister("_planlib_new")
+
+
+def _check_against_archive(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """
+    Key and reference checks of field-valid rows.
+
+    Returns
+    -------
+    issues : DataFrame (row, field, reason)
+    unchanged : array of row numbers already in the archive or repeated in the file
+    """
+    spec = TABLES[table]
+    cols = list(spec.columns)
+    key, vals = list(spec.key), list(spec.values)
+    cand = frame.rename_axis("_row").reset_index()
+    con.register("_planlib_in", cand)
+    issues: list[pd.DataFrame] = []
+    unchanged: list[np.ndarray] = []
+    try:
+        casted = ", ".join(_sql_cast(c, spec.columns[c]) for c in cols)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _planlib_cand AS SELECT _row, {casted} FROM _planlib_in")
+        # 1. within the file: exact repeats count once, one key with different values is rejected
+        dup = _rows(
+            con,
+            f"""
+            SELECT _row, variants > 1 AS conflict FROM (
+                SELECT _row,
+                       _row <> min(_row) OVER (PARTITION BY {_sql_list(cols)}) AS repeat,
+                       count(DISTINCT struct_pack({_sql_list(vals)})) OVER (PARTITION BY {_sql_list(key)}) AS variants
+                FROM _planlib_cand)
+            WHERE variants > 1 OR repeat
+            """,
+        )
+        conflict = _rows(
+            con,
+            f"SELECT _row, list(_row) OVER (PARTITION BY {_sql_list(key)}) AS rows FROM _planlib_cand "
+            "WHERE _row IN (SELECT unnest(?::BIGINT[]))",
+            [dup.loc[dup["conflict"], "_row"].tolist()],
+        )
+        if len(conflict):
+            others = [
+                ", ".join(str(r) for r in sorted(rs) if r != me)
+                for me, rs in zip(conflict["_row"], conflict["rows"])
+            ]
+            issues.append(
+                issue_rows(conflict["_row"].to_numpy(), "+".join(key),
+                        pd.Series(["same key as row(s) " + o + " in this file, with different values" for o in others],
+                                  dtype="str"))
+            )
+        repeats = dup.loc[~dup["conflict"], "_row"].to_numpy()
+        unchanged.append(repeats)
+        drop = np.concatenate([conflict["_row"].to_numpy(), repeats])
+        con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [drop.tolist()])
+        # 2. against the archive: identical rows are unchanged, a key with other values is rejected
+        on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM a.{k}" for k in key)
+        diffs = ", ".join(
+            f"CASE WHEN c.{v} IS DISTINCT FROM a.{v} THEN '{v}=' || coalesce(CAST(a.{v} AS VARCHAR), 'empty') END"
+            for v in vals
+        )
+        same = " AND ".join(f"c.{v} IS NOT DISTINCT FROM a.{v}" for v in vals)
+        found = _rows(
+            con,
+            f"SELECT _row, same, CASE WHEN NOT same THEN diff END AS diff FROM ("
+            f"SELECT c._row, ({same}) AS same, concat_ws(', ', {diffs}) AS diff "
+            f"FROM _planlib_cand c JOIN {table} a ON {on})",
+        )
+        unchanged.append(found.loc[found["same"], "_row"].to_numpy())
+        clash = found[~found["same"]]
+        if len(clash):
+            issues.append(
+                issue_rows(clash["_row"].to_numpy(), "+".join(key),
+                        ("key already in the archive with different values: archive has " + clash["diff"]).reset_index(
+                            drop=True))
+            )
+        con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [found["_row"].tolist()])
+        # 3. references to other tables (or, for regions.parent_id, to this file as well)
+        for col, (ref_table, ref_col) in spec.references.items():
+            if ref_table == table:
+                continue
+            bad = _rows(
+                con,
+                f"SELECT _row, {col} AS value FROM _planlib_cand c WHERE {col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {ref_table} r WHERE r.{ref_col} = c.{col})",
+            )
+            if len(bad):
+                issues.append(
+                    issue_rows(bad["_row"].to_numpy(), col,
+                            ("unknown " + col + " " + bad["value"].astype(str)
+                             + f": not in the archive's {ref_table} table").reset_index(drop=True))
+                )
+                con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))",
+                            [bad["_row"].tolist()])
+        if table == "regions":
+            issues.extend(_check_region_parents(con))
+    finally:
+        con.unregister("_planlib_in")
+    kept_issues = pd.concat([NO_ISSUES, *issues], ignore_index=True)
+    return kept_issues, np.concatenate(unchanged) if unchanged else np.array([], dtype="int64")
+
+
+def _check_region_parents(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
+    """
+    Regions: a parent must exist (archive or this file) and sit on a higher level; only
+    ``hq`` has no parent, and there is one root. Repeats until no more rows drop, so a
+    child of a rejected region is rejected too.
+    """
+    depth = "CASE {c} " + " ".join(f"WHEN '{lv}' THEN {d}" for lv, d in LEVEL_DEPTH.items()) + " END"
+    issues: list[pd.DataFrame] = []
+    while True:
+        bad = _rows(
+            con,
+            f"""
+            WITH known AS (SELECT region_id, level, parent_id FROM regions
+                           UNION ALL SELECT region_id, level, parent_id FROM _planlib_cand),
+                 roots AS (SELECT region_id FROM known WHERE parent_id IS NULL AND level = 'hq')
+            SELECT c._row, c.parent_id, c.level, p.level AS parent_level,
+                   (SELECT string_agg(region_id, ', ') FROM roots WHERE roots.region_id <> c.region_id) AS other_roots
+            FROM _planlib_cand c LEFT JOIN known p ON p.region_id = c.parent_id
+            WHERE (c.parent_id IS NOT NULL AND p.region_id IS NULL)
+               OR (c.parent_id IS NOT NULL AND {depth.format(c='p.level')} >= {depth.format(c='c.level')})
+               OR (c.parent_id IS NULL AND c.level <> 'hq')
+               OR (c.parent_id IS NULL AND EXISTS
+                   (SELECT 1 FROM roots r WHERE r.region_id <> c.region_id))
+            """,
+        )
+        if bad.empty:
+            return issues
+        reason = np.select(
+            [
+                bad["parent_id"].notna() & bad["parent_level"].isna(),
+                bad["parent_id"].notna(),
+                bad["level"] != "hq",
+            ],
+            [
+                "unknown parent_id " + bad["parent_id"].astype(str)
+                + ": not in the archive's regions table nor in this file",
+                "level " + bad["level"].astype(str) + " is not below its parent's level "
+                + bad["parent_level"].astype(str),
+                "only the hq region may have no parent_id",
+            ],
+            "a second hq root: the tree has one root, found also " + bad["other_roots"].astype(str),
+        )
+        fields = np.where(bad["parent_id"].notna() & bad["parent_level"].isna(), "parent_id",
+                          np.where(bad["parent_id"].notna(), "level", "parent_id"))
+        issues.append(pd.DataFrame({"row": bad["_row"].to_numpy(), "field": fields, "reason": reason}))
+        con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [bad["_row"].tolist()])
+
+
+def _rejects_frame(parsed: ParsedFile, issues: pd.DataFrame) -> pd.DataFrame:
+    """One line per rejected row: source_file, row, field, reason, then the original values."""
+    issues = issues.sort_values("row", kind="stable")
+    several = issues["row"].duplicated(keep=False)
+    single = issues[~several].set_index("row")
+    summary = single[["field", "reason"]]
+    if several.any():
+        multi = issues[several]
+        labelled = multi.assign(reason=multi["field"] + ": " + multi["reason"])
+        grouped = labelled.groupby("row", sort=True)
+        joined = pd.DataFrame({"field": grouped["field"].agg("; ".join), "reason": grouped["reason"].agg("; ".join)})
+        summary = pd.concat([summary, joined]).sort_index()
+    original = parsed.raw.loc[summary.index]
+    head = pd.DataFrame({"source_file": parsed.source.name, "row": summary.index.to_numpy()}, index=summary.index)
+    return pd.concat([head, summary, original], axis=1).reset_index(drop=True)
+
+
+def _rejects_target(folder: Path, table: str, stamp: str, stem: str, taken: set[Path]) -> Path:
+    safe_stem = re.sub(r"[^\w.-]+", "_", stem) or "input"
+    path = folder / f"{table}-{stamp}-{safe_stem}.csv"
+    n = 2
+    while path in taken or path.exists():
+        path = folder / f"{table}-{stamp}-{safe_stem}-{n}.csv"
+        n += 1
+    taken.add(path)
+    return path
+
+
+def _archive_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]) if row and row[0] else None
+
+
+def import_files(
+    archive: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    table: str,
+    files: Iterable[str | os.PathLike[str]],
+    *,
+    rejects_dir: str | os.PathLike[str] | None = None,
+) -> ImportReport:
+    """
+    Import CSV / XLSX / Parquet files into an archive table, in one transaction.
+
+    Parameters
+    ----------
+    archive : str, path-like or DuckDBPyConnection
+        The archive file (opened read-write here), or an open read-write connection
+        with no transaction in progress.
+    table : str
+        The target table (``schemas.TABLE_ORDER``).
+    files : iterable of str or path-like
+        Input files: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), XLSX (first sheet) or
+        Parquet. All cells are read as text, so codes like ``0755`` and ``NA`` survive.
+    rejects_dir : str or path-like, optional
+        Where rejects files go; default ``<archive folder>/rejects``.
+
+    Returns
+    -------
+    ImportReport
+        Per-file counts (read = imported + unchanged + rejected), rejects files,
+        ignored columns and how many values were normalised.
+
+    Raises
+    ------
+    DataError
+        A whole-file problem (unreadable, unsupported type, empty, required columns
+        missing after header mapping, two headers for one column), naming the file and
+        what is expected. Nothing is imported then.
+
+    Notes
+    -----
+    Headers map through ``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased; a
+    trailing unit in brackets such as ``销售额（元）`` is dropped). Values are normalised:
+    periods to the first day of the month (sales by grain: week -> Monday, day kept;
+    ``market`` and ``expenses`` are monthly), numbers by explicit rules (separators,
+    full-width digits, 万/亿), Chinese category/channel/level/grain names to codes,
+    ``本品``/``自有``/``own`` to ``own``. A sales file without a grain column is monthly,
+    without a brand column is the own brand.
+
+    Rows are rejected with a reason for: a missing required value, a value that is not
+    a number or date, a negative amount, a date before 2000-01-01 or more than two
+    years ahead, an invalid region id, a value outside the allowed set, an unknown
+    reference, a key repeated in the file with different values (all such rows), or a
+    key already in the archive with different values. Exact repeats in the file and
+    rows identical to archive rows are counted as unchanged, so a re-import adds
+    nothing. Keys compare empty parts as equal.
+
+    The rejects file ``<rejects_dir>/<table>-<YYYYmmdd-HHMMSS>-<input stem>.csv`` (UTF-8
+    with BOM) has the columns source_file, row (the spreadsheet row: header = 1), field,
+    reason, then the row's original values under their original headers. It appears
+    only after the transaction commits.
+    """
+    validate_table(table)
+    sources = [Path(f) for f in ([files] if isinstance(files, (str, os.PathLike)) else files)]
+    if not sources:
+        raise DataError(f"no input files given for {table}")
+    today = dt.date.today()
+    parsed = [parse_file(src, table, today) for src in sources]  # whole-file errors before any write
+
+    with OpenArchive(archive, read_only=False) as con:
+        archive_path = Path(archive) if not isinstance(archive, duckdb.DuckDBPyConnection) else _archive_path(con)
+        if rejects_dir is not None:
+            folder = Path(rejects_dir)
+        elif archive_path is not None:
+            folder = archive_path.parent / "rejects"
+        else:
+            folder = Path("rejects")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        results: list[tuple[ParsedFile, int, int, int, Path | None]] = []
+        pending: list[tuple[Path, Path]] = []  # (temporary, final)
+        taken: set[Path] = set()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for p in parsed:
+                field_bad = p.issues["row"].unique()
+                ok = p.typed[~p.typed.index.isin(field_bad)]
+                archive_issues, unchanged = _check_against_archive(con, table, ok)
+                issues = pd.concat([p.issues, archive_issues], ignore_index=True)
+                rejected_rows = issues["row"].unique()
+                new = ok[~ok.index.isin(rejected_rows) & ~ok.index.isin(unchanged)]
+                _insert_rows(con, table, new)
+                final = None
+                if len(rejected_rows):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    final = _rejects_target(folder, table, stamp, p.source.stem, taken)
+                    tmp = final.with_name("." + final.name + ".tmp")
+                    pending.append((tmp, final))
+                    _rejects_frame(p, issues).to_csv(tmp, index=False, encoding="utf-8-sig")
+                results.append((p, len(new), len(unchanged), len(rejected_rows), final))
+            if table in ("sales", "products"):
+                refresh_summaries(con)  # in the same transaction: never stale after an import
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            for tmp, _ in pending:
+                tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            con.execute("DROP TABLE IF EXISTS _planlib_cand")
+    for tmp, final in pending:
+        os.replace(tmp, final)
+    reports = tuple(
+        FileImport(
+            source=p.source, read=len(p.typed), imported=imported, unchanged=unchanged, rejected=rejected,
+            rejects_path=final, ignored_columns=p.ignored, normalised=p.normalised, blank_rows=p.blank_rows,
+        )
+        for p, imported, unchanged, rejected, final in results
+    )
+    return ImportReport(table=table, archive=archive_path, files=reports)

@@ -1,0 +1,479 @@
+"""
+An input file's rows made archive rows: headers mapped, values normalised, fields checked.
+
+Public: :func:`parse_file` (one file -> a :class:`ParsedFile`: original text, typed
+archive columns and the field issues, with no archive access), :func:`issue_rows`
+and :data:`NO_ISSUES` (the row / field / reason frame every check returns).
+
+Per file (all vectorised, no Python loop per row)::
+
+    read as text ─ map headers ─ normalise (dates, numbers, names) ─ field checks (pandera)
+
+The checks against the archive (keys, references) are in :mod:`planlib.archive.importer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from planlib.archive.sources import read_text_grid, xlsx_formula_cells
+from planlib.errors import DataError
+from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES
+from planlib.schemas import (
+    CATEGORIES,
+    EVENT_KINDS,
+    GRAINS,
+    HEADER_ALIASES,
+    LEVELS,
+    OWN_BRAND,
+    TABLES,
+    TERMINAL_CLASSES,
+    is_valid_region_id,
+)
+
+__all__: list[str] = []
+
+#: Tables whose dates are months (the first day of the month); sales follow their grain,
+#: the other tables hold calendar days.
+MONTHLY_TABLES = frozenset({"market", "expenses"})
+#: Earliest date an import accepts; the latest is today + :data:`MAX_YEARS_AHEAD` years.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+MAX_YEARS_AHEAD = 2
+#: Values used when a file lacks a non-required column entirely.
+COLUMN_DEFAULTS: dict[str, dict[str, str]] = {"sales": {"grain": "month", "brand": OWN_BRAND}}
+
+_BLANKS = " \t\r\n\v\f\u3000\u00a0\ufeff\u200b"
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+#: A number: plain, or with groups of three (1,234.5); an exponent or a unit 万/亿, not both.
+_NUMBER_RE = (
+    r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)"
+    r"(?:[eE][+-]?[0-9]+|万|亿)?"
+)
+_PLAIN_NUMBER_RE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_DATE_RE = (
+    r"^(?:([0-9]{4})[-/.]([0-9]{1,2})(?:[-/.]([0-9]{1,2}))?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]*)?)?)?"
+    r"|([0-9]{4})年([0-9]{1,2})月(?:([0-9]{1,2})[日号])?"
+    r"|([0-9]{4})([0-9]{2})([0-9]{2})?)$"
+)
+
+#: Spellings accepted for enumerated values (compared lower-cased) -> archive code.
+_ENUM_SPELLINGS: dict[str, dict[str, str]] = {
+    "grain": {**{g: g for g in GRAINS}, "日": "day", "天": "day", "周": "week", "月": "month"},
+    "level": {
+        **{lv: lv for lv in LEVELS},
+        "总部": "hq", "全国": "hq", "省": "province", "省区": "province", "市": "city",
+        "地级市": "city", "县": "county", "区县": "county", "乡镇": "township", "镇": "township",
+    },
+    "category": {**{c: c for c in CATEGORIES}, **{zh: c for c, zh in CATEGORY_NAMES.items()}},
+    "terminal_class": {c.lower(): c for c in TERMINAL_CLASSES},
+}
+_EVENT_KIND_SPELLINGS = {
+    **{k: k for k in EVENT_KINDS}, "政策": "policy", "经济": "economy", "灾害": "disaster",
+    "节假日": "holiday", "节日": "holiday", "假日": "holiday",
+}
+#: Spellings rewritten when recognised, other values kept as written (open value sets).
+_OPEN_SPELLINGS: dict[str, dict[str, str]] = {
+    "brand": {"本品": OWN_BRAND, "自有": OWN_BRAND, "自有品牌": OWN_BRAND, OWN_BRAND: OWN_BRAND},
+    "channel": {**{c: c for c in CHANNEL_NAMES}, **{zh: c for c, zh in CHANNEL_NAMES.items()}},
+}
+
+
+# ---------------------------------------------------------------------------------------
+# normalising
+# ---------------------------------------------------------------------------------------
+def _clean_header(name: object) -> str:
+    return str(name).strip(_BLANKS).lower()
+
+
+def _column_for(header: str, table: str) -> str | None:
+    key = _clean_header(header)
+    spec = TABLES[table]
+    col = HEADER_ALIASES.get(key, key if key in spec.columns else None)
+    if col is None:
+        # "销售额（元）", "volume (cases)": drop a trailing unit in brackets
+        bare = re.sub(r"[（(][^）)]*[）)]$", "", key).strip(_BLANKS)
+        col = HEADER_ALIASES.get(bare, bare if bare in spec.columns else None)
+    return col if col in spec.columns else None
+
+
+def _map_headers(headers: list[str], table: str, source: Path) -> tuple[dict[int, str], tuple[str, ...]]:
+    """Header positions -> archive columns, and the ignored headers."""
+    spec = TABLES[table]
+    mapping: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    ignored: list[str] = []
+    for pos, header in enumerate(headers):
+        if header.strip(_BLANKS) == "":
+            continue
+        col = _column_for(header, table)
+        if col is None:
+            ignored.append(header.strip(_BLANKS))
+            continue
+        if col in seen:
+            raise DataError(
+                f"{source}: headers {seen[col]!r} and {header.strip(_BLANKS)!r} both mean column {col!r} "
+                f"of {table}; keep one of them"
+            )
+        seen[col] = header.strip(_BLANKS)
+        mapping[pos] = col
+    missing = [c for c in spec.required if c not in seen]
+    if missing:
+        hints = []
+        for c in missing:
+            names = [a for a, t in HEADER_ALIASES.items() if t == c][:4]
+            hints.append(f"{c} (e.g. {' / '.join(names)})")
+        raise DataError(
+            f"{source}: missing required column(s) for {table}: {', '.join(hints)}; "
+            f"found headers {[h for h in headers if h.strip(_BLANKS)]}"
+        )
+    return mapping, tuple(ignored)
+
+
+def _strip(s: pd.Series) -> pd.Series:
+    """Strip blanks (also full-width space U+3000); empty -> NA."""
+    out = s.str.strip(_BLANKS)
+    return out.where(out != "", None).astype("str")
+
+
+def _half_width(text: pd.Series) -> pd.Series:
+    """Full-width digits and signs to ASCII; only rows with non-ASCII text are touched."""
+    wide = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+    if not wide.any():
+        return text
+    out = text.copy()
+    out[wide] = text[wide].str.translate(_FULL_WIDTH)
+    return out
+
+
+def _parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """
+    Parse number text by explicit rules.
+
+    Returns
+    -------
+    values : Series of float64 (NaN for empty or bad)
+    bad : Series of bool, non-empty text that is not a number
+    rewritten : Series of bool, numbers written with separators, full-width digits or 万/亿
+
+    Notes
+    -----
+    Accepted: ``1234``, ``-1.5``, ``1e3``, ``1,234.5`` (groups of three), full-width
+    digits ``１２３``, ``1.2万`` (x 10 000) and ``3亿`` (x 10^8). The unit becomes a
+    decimal exponent before conversion, so ``1.23456万`` is exactly ``12345.6``.
+    """
+    present = text.notna()
+    half = _half_width(text)
+    ok = half.str.fullmatch(_NUMBER_RE).fillna(False).astype(bool) & present
+    bad = present & ~ok
+    plain = text.str.fullmatch(_PLAIN_NUMBER_RE).fillna(False).astype(bool) & ok
+    values = pd.Series(np.nan, index=text.index, dtype="float64")
+    if plain.any():
+        values[plain] = text[plain].astype("float64")
+    fancy = ok & ~plain
+    if fancy.any():
+        t = half[fancy]
+        body = t.str.replace(r"[,万亿]", "", regex=True)
+        body = body.where(~t.str.endswith("万"), body + "e4")
+        body = body.where(~t.str.endswith("亿"), body + "e8")
+        values[fancy] = body.astype("float64")
+    return values, bad, fancy
+
+
+def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """
+    Parse date and period text.
+
+    Returns
+    -------
+    dates : Series of datetime64 (the day given, or the first day of a month-only period)
+    bad : Series of bool, non-empty text that is not a valid date or period
+    month_only : Series of bool, a period without a day (``2024-03``, ``2024年3月``, ``202403``)
+
+    Notes
+    -----
+    Accepted: ``2024-03-05``, ``2024/3/5``, ``2024.03.05``, ``2024年3月5日``, ``20240305``,
+    with an optional time (``2024-03-05 00:00:00`` from Excel), and month periods
+    ``2024-03``, ``2024/3``, ``2024.03``, ``2024年3月``, ``202403``.
+    """
+    codes, uniques = pd.factorize(text)  # dates repeat: parse each distinct text once
+    if len(uniques) < len(text):
+        d, b, m = _parse_dates(pd.Series(uniques, dtype="str"))
+        take = np.where(codes < 0, len(uniques), codes)
+        pad = lambda s, fill: np.append(s.to_numpy(), fill)[take]  # noqa: E731
+        return (
+            pd.Series(pad(d, np.datetime64("NaT", "us")), index=text.index, dtype="datetime64[us]"),
+            pd.Series(pad(b, False), index=text.index, dtype=bool),
+            pd.Series(pad(m, False), index=text.index, dtype=bool),
+        )
+    present = text.notna()
+    g = _half_width(text).str.extract(_DATE_RE)
+    year = g[0].fillna(g[3]).fillna(g[6])
+    month = g[1].fillna(g[4]).fillna(g[7])
+    day = g[2].fillna(g[5]).fillna(g[8])
+    matched = year.notna() & present
+    month_only = matched & day.isna()
+    parts = pd.DataFrame(
+        {
+            "year": year.where(matched, "2000").astype("int64"),
+            "month": month.where(matched, "1").astype("int64"),
+            "day": day.where(matched & day.notna(), "1").astype("int64"),
+        }
+    )
+    valid = parts["month"].between(1, 12) & parts["day"].between(1, 31)
+    parts = parts.where(valid, 1)
+    dates = pd.to_datetime(parts, errors="coerce").astype("datetime64[us]")
+    dates = dates.where(matched & valid)
+    bad = present & dates.isna()
+    return dates, bad, month_only & ~bad
+
+
+def _month_start(d: pd.Series) -> pd.Series:
+    return (d - pd.to_timedelta(d.dt.day - 1, unit="D")).astype("datetime64[us]")
+
+
+def _week_start(d: pd.Series) -> pd.Series:
+    return (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).astype("datetime64[us]")
+
+
+def _spell(text: pd.Series, spellings: dict[str, str]) -> pd.Series:
+    """Rewrite recognised spellings (compared lower-cased) to codes; keep other values."""
+    return text.str.lower().map(spellings).fillna(text).astype("str")
+
+
+@dataclass
+class ParsedFile:
+    """
+    One file after reading and normalising, before any archive query.
+
+    Attributes
+    ----------
+    source : Path
+        The input file.
+    raw : DataFrame
+        The original text under the original headers, indexed by file row number.
+    typed : DataFrame
+        The archive columns, typed, indexed by file row number.
+    issues : DataFrame
+        row, field, reason: the rows that fail a field check.
+    ignored : tuple of str
+        Headers that map to no column.
+    normalised : tuple of (str, int)
+        Per column, how many values were rewritten.
+    blank_rows : int
+        Completely empty rows skipped.
+    """
+
+    source: Path
+    raw: pd.DataFrame  # original text and headers, index = file row number
+    typed: pd.DataFrame  # archive columns, typed, index = file row number
+    issues: pd.DataFrame  # row, field, reason
+    ignored: tuple[str, ...]
+    normalised: tuple[tuple[str, int], ...]
+    blank_rows: int
+
+
+#: An empty issues frame: one row per problem found in a row's field (row, field, reason).
+NO_ISSUES = pd.DataFrame(
+    {"row": pd.Series(dtype="int64"), "field": pd.Series(dtype="str"), "reason": pd.Series(dtype="str")}
+)
+
+
+def issue_rows(rows: pd.Index | np.ndarray, column: str, reasons: pd.Series | str) -> pd.DataFrame:
+    """
+    Issues (row, field, reason) for ``rows`` of a file, all on ``column``.
+
+    Parameters
+    ----------
+    rows : Index or array of int
+        File row numbers (the spreadsheet row: header = 1).
+    column : str
+        The archive column (or key, ``a+b``) at fault.
+    reasons : Series or str
+        One reason per row (aligned by position), or one reason for all.
+    """
+    rows = pd.Index(rows)
+    reason = reasons if isinstance(reasons, pd.Series) else pd.Series(reasons, index=rows, dtype="str")
+    return pd.DataFrame({"row": rows.to_numpy(), "field": column, "reason": reason.to_numpy()})
+
+
+def _latest_date(today: dt.date) -> dt.date:
+    try:
+        return today.replace(year=today.year + MAX_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + MAX_YEARS_AHEAD, day=28)
+
+
+def _valid_region_ids(ids: pd.Series) -> pd.Series:
+    """Vectorised ``schemas.is_valid_region_id``: each distinct id is checked once."""
+    good = [i for i in ids.dropna().unique() if is_valid_region_id(i)]
+    return ids.isin(good) | ids.isna()
+
+
+def _field_schema(table: str, latest: dt.date) -> pa.DataFrameSchema:
+    """Per-field checks of a normalised frame: required values, ranges, allowed values."""
+    spec = TABLES[table]
+    columns = {}
+    for col, typ in spec.columns.items():
+        checks: list[pa.Check] = []
+        if typ == "DOUBLE":
+            checks.append(pa.Check.ge(0, error="must not be negative"))
+        elif typ == "DATE":
+            checks.append(
+                pa.Check.in_range(
+                    pd.Timestamp(EARLIEST_DATE), pd.Timestamp(latest),
+                    error=f"outside the accepted range {EARLIEST_DATE} … {latest}",
+                )
+            )
+        if col in ("region_id", "parent_id"):
+            checks.append(
+                pa.Check(
+                    _valid_region_ids, name="region_id",
+                    error="not a valid region id (letters, digits, '_', '.', '-'; at most 64)",
+                )
+            )
+        allowed = spec.allowed.get(col)
+        if col == "tier":
+            checks.append(pa.Check.isin([1, 2], error="must be 1 (distributor) or 2 (sub-distributor)"))
+        elif allowed is not None:
+            checks.append(pa.Check.isin(list(allowed), error=f"must be one of {', '.join(allowed)}"))
+        columns[col] = pa.Column(nullable=col in spec.nullable, checks=checks, required=True)
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+def _pandera_issues(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna() & fc["column"].notna()]
+        reason = fc["check"].astype(str).where(fc["check"] != "not_nullable", "missing value (required)")
+        shown = fc["failure_case"].astype(str)
+        reason = reason.where(fc["check"] == "not_nullable", reason + " (" + shown + ")")
+        return pd.DataFrame(
+            {"row": fc["index"].astype("int64").to_numpy(), "field": fc["column"].astype(str).to_numpy(),
+             "reason": reason.to_numpy()}
+        )
+    return NO_ISSUES
+
+
+def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
+    """
+    Read one file and normalise it: no archive access, so it runs before the transaction.
+
+    Raises
+    ------
+    DataError
+        A whole-file problem: unreadable, empty, required columns missing after header
+        mapping, two headers for one column.
+    """
+    grid = read_text_grid(source)
+    if grid.shape[0] == 0:
+        raise DataError(f"{source}: the file is empty; expected a header row and data rows")
+    headers = grid.iloc[0].tolist()
+    body = grid.iloc[1:]
+    body.index = pd.RangeIndex(2, 2 + len(body), name="row")  # spreadsheet row numbers
+    blank = (body.apply(lambda c: c.str.strip(_BLANKS) == "")).all(axis=1)
+    body = body[~blank]
+    if body.empty:
+        raise DataError(f"{source}: no data rows under the header; expected one row per fact")
+    mapping, ignored = _map_headers([str(h) for h in headers], table, source)
+    issues = []
+    if source.suffix.lower() in (".xlsx", ".xlsm"):
+        # a formula Excel never calculated has no saved value: reading gives an empty cell
+        lost = [
+            (r + 1, mapping[c]) for r, c in xlsx_formula_cells(source)
+            if r >= 1 and c in mapping and r < grid.shape[0] and grid.iat[r, c].strip(_BLANKS) == ""
+        ]
+        if lost:
+            issues.append(pd.DataFrame(
+                {"row": [r for r, _ in lost], "field": [c for _, c in lost],
+                 "reason": "a formula without a saved value: open the file in Excel, save it, import again"}
+            ))
+    spec = TABLES[table]
+    latest = _latest_date(today)
+    raw = body.copy()
+    raw.columns = [str(h).strip(_BLANKS) or f"column_{i + 1}" for i, h in enumerate(headers)]
+
+    text: dict[str, pd.Series] = {}
+    for pos, col in mapping.items():
+        text[col] = _strip(body[pos])
+    defaults = COLUMN_DEFAULTS.get(table, {})
+    for col in spec.columns:
+        if col not in text:
+            fill = defaults.get(col)
+            text[col] = pd.Series(fill, index=body.index, dtype="str")
+
+    rewritten: dict[str, int] = {}
+    typed: dict[str, pd.Series] = {}
+    # enumerations and known spellings
+    for col in spec.columns:
+        if spec.columns[col] != "VARCHAR":
+            continue
+        s = text[col]
+        if (table, col) == ("events", "kind"):
+            spellings = _EVENT_KIND_SPELLINGS
+        else:
+            spellings = _ENUM_SPELLINGS.get(col) or _OPEN_SPELLINGS.get(col)
+        new = s if spellings is None else _spell(s, spellings)
+        changed = int((new.notna() & (new != s)).sum())
+        if changed:
+            rewritten[col] = changed
+        typed[col] = new
+    # numbers
+    for col, typ in spec.columns.items():
+        if typ not in ("DOUBLE", "INTEGER"):
+            continue
+        values, bad, rew = _parse_numbers(text[col])
+        if bad.any():
+            issues.append(issue_rows(bad.index[bad], col, "not a number (" + text[col][bad] + ")"))
+        if typ == "INTEGER":
+            frac = values.notna() & (values != values.round())
+            if frac.any():
+                issues.append(issue_rows(frac.index[frac], col, "not a whole number (" + text[col][frac] + ")"))
+        if int(rew.sum()):
+            rewritten[col] = int(rew.sum())
+        typed[col] = values
+    # dates
+    grain = typed.get("grain")
+    for col, typ in spec.columns.items():
+        if typ != "DATE":
+            continue
+        dates, bad, month_only = _parse_dates(text[col])
+        if bad.any():
+            issues.append(issue_rows(bad.index[bad], col, "not a date or month (" + text[col][bad] + ")"))
+        if table in MONTHLY_TABLES:
+            out = _month_start(dates)
+            needs_day = pd.Series(False, index=dates.index)
+        elif table == "sales" and grain is not None:
+            out = dates.where(grain != "month", _month_start(dates))
+            out = out.where(grain != "week", _week_start(dates))
+            needs_day = month_only & grain.isin(["day", "week"]).fillna(False).astype(bool)
+        else:
+            out = dates
+            needs_day = month_only
+        if needs_day.any():
+            issues.append(
+                issue_rows(needs_day.index[needs_day], col,
+                        "a month where a full date is needed (" + text[col][needs_day] + ")")
+            )
+            out = out.where(~needs_day)
+        iso = text[col].str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fillna(False).astype(bool)
+        changed = int((out.notna() & (~iso | (out != dates))).sum())
+        if changed:
+            rewritten[col] = changed
+        typed[col] = out
+    frame = pd.DataFrame({c: typed[c] for c in spec.columns}, index=body.index)
+    issues.append(_pandera_issues(_field_schema(table, latest), frame))
+    all_issues = pd.concat([NO_ISSUES, *(i for i in issues if len(i))], ignore_index=True)
+    # a cell that failed to parse is reported once, with the parse reason
+    all_issues = all_issues.drop_duplicates(["row", "field"], keep="first")
+    normalised = tuple((c, rewritten[c]) for c in spec.columns if c in rewritten)
+    return ParsedFile(source, raw, frame, all_issues, ignored, normalised, int(blank.sum()))
+

@@ -1,0 +1,564 @@
+"""
+The sales checks behind :func:`planlib.archive.quality.check_archive`, computed in DuckDB and
+vectorised numpy.
+
+Public: :class:`SalesChecks` (the checks on one archive, whole or one region's subtree; a
+list of findings frames) and :data:`FINDING_COLUMNS` (the columns of a findings frame).
+Thresholds and formulas are in ``check_archive``'s Notes.
+"""
+
+from __future__ import annotations
+
+import uuid
+import warnings
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from planlib.archive.store import SKU_MONTHS_TABLE, sku_months_fresh
+from planlib.frames import group_sums as _group_sums
+from planlib.frames import key_codes as _codes
+from planlib.hierarchy import RegionTree
+from planlib.schemas import OWN_BRAND
+
+__all__ = ["FINDING_COLUMNS"]
+
+FINDING_COLUMNS: tuple[str, ...] = (
+    "check",
+    "severity",
+    "region_id",
+    "product_line",
+    "sku",
+    "terminal_id",
+    "brand",
+    "date",
+    "value",
+    "expected",
+    "message",
+)
+
+# thresholds (see planlib.archive.quality.check_archive, Notes)
+_STOP_MONTHS = 3
+_OUTLIER_Z = 8.0
+_OUTLIER_RATIO = 5.0
+_OUTLIER_MIN_MONTHS = 6
+_SHIFT_WINDOW = 6
+_SHIFT_FALL = 0.40
+_DUP_RATIO = 1.6
+_DUP_MIN_ROWS = 3
+_PRICE_RANGE = (0.3, 3.0)
+
+
+def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
+    """Findings frame with all columns, from ``rows`` plus constant columns."""
+    n = 0 if rows is None else len(rows)
+    data = {}
+    for col in FINDING_COLUMNS:
+        if col in const:
+            data[col] = const[col]
+        elif rows is not None and col in rows:
+            data[col] = rows[col].to_numpy()
+        else:
+            data[col] = None
+    return pd.DataFrame(data, index=range(n))  # one construction: column-wise inserts are slow
+
+
+def _grid(
+    frame: pd.DataFrame, keys: list[str], value: str, months: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """
+    ``frame`` (one row per key and month) as a grid: one row per key combination (sorted),
+    one column per month of ``months``; NaN where a month has no row, a missing value 0.
+
+    The same as ``pivot_table(index=keys, columns="date", values=value, aggfunc="sum")``
+    reindexed to ``months``, without pandas' reshaping.
+    """
+    codes = [_codes(frame[k]) for k in keys]
+    cells, _, _ = _group_sums([c for c, _ in codes], [len(u) for _, u in codes])
+    dims = [max(len(u), 1) for _, u in codes]
+    cell_key = np.ravel_multi_index(cells, dims) if len(frame) else np.zeros(0, dtype=np.int64)
+    row = np.searchsorted(cell_key, np.ravel_multi_index([c for c, _ in codes], dims)) if len(frame) else cell_key
+    month = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[M]").astype(np.int64)
+    col = month - (np.datetime64(months[0], "M").astype(np.int64) if len(months) else 0)
+    grid = np.full((len(cell_key), len(months)), np.nan)
+    x = frame[value].to_numpy(dtype="float64")
+    grid[row, col] = np.where(np.isnan(x), 0.0, x)  # a sum of nothing is 0, as pivot_table adds
+    labels = pd.DataFrame({k: u.take(c).to_numpy() for k, (_, u), c in zip(keys, codes, cells)})
+    return labels, grid
+
+
+def _suffix_nanmedian(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(values[:, k:], axis=1)`` for every k in ``starts``, in one call (rows × starts)."""
+    n = values.shape[1]
+    cut = np.arange(n)[None, :] >= np.asarray(starts)[:, None]  # (starts, months)
+    stacked = np.where(cut[None, :, :], values[:, None, :], np.nan)
+    return np.nanmedian(stacked, axis=2)
+
+
+class SalesChecks:
+    """
+    The data-quality checks on one archive's sales, as findings frames.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive; only temporary tables (dropped by :meth:`close`) are written.
+    tree : RegionTree or None
+        The region tree; None when the archive has no regions (every sales region is then
+        taken for a county).
+    region_id : str or None
+        Check only this region's subtree; None checks the whole archive.
+
+    Notes
+    -----
+    Build it, call :meth:`run` (one frame per check, columns :data:`FINDING_COLUMNS`),
+    then :meth:`close` in a ``finally``.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tree: RegionTree | None, region_id: str | None) -> None:
+        self.con = con
+        self.tree = tree
+        self.region_id = region_id
+        tag = uuid.uuid4().hex[:8]
+        self.rmap_name = f"_planlib_quality_rmap_{tag}"
+        self.own_name = f"_planlib_quality_own_{tag}"
+        self.stats_name = f"_planlib_quality_stats_{tag}"
+        self.season_name = f"_planlib_quality_season_{tag}"
+        self.sales_name = f"_planlib_quality_sales_{tag}"
+        self.sales_created = False
+        self.season_registered = False
+        self.own = self.own_name
+        if tree is not None and region_id is not None:
+            # only the region's subtree (and, below county level, the rest of its county, which
+            # the county-level checks group by) is mapped: nothing outside it is read row by row
+            scope = tree.subtree(region_id)
+            county_of = tree.ancestor_at(region_id, "county")
+            closure = tree.subtree(county_of) if county_of is not None and county_of != region_id else scope
+            ids = list(closure)
+            county = [tree.ancestor_at(r, "county") or r for r in ids]
+            regions = pd.DataFrame({"region_id": ids, "level": [tree.level(r) for r in ids]})
+        elif tree is not None:
+            regions = tree.to_frame()
+            county = [tree.ancestor_at(r, "county") or r for r in regions["region_id"]]
+            scope = regions["region_id"]
+        else:
+            extra = con.execute("SELECT DISTINCT region_id FROM sales").df()["region_id"].astype(str)
+            regions = pd.DataFrame({"region_id": extra, "level": "county"})
+            county = list(regions["region_id"])
+            scope = county
+        scope = set(scope)
+        self.regions = regions
+        self.rmap = pd.DataFrame(
+            {
+                "region_id": regions["region_id"].astype(str).to_numpy(dtype=object),
+                "county_id": np.array(county, dtype=object),
+                "in_scope": regions["region_id"].isin(scope).to_numpy(),
+            }
+        )
+        self.scope = scope
+        con.register(self.rmap_name, self.rmap)
+        # the product lines' monthly totals over the WHOLE archive (the season and the level
+        # shift's denominator are national), aggregated by SKU first: one cheap scan
+        # (the archive keeps them by SKU in planlib_sku_months, refreshed by every import)
+
+        stored = sku_months_fresh(con)
+        src_a = (f"SELECT sku, date, volume FROM {SKU_MONTHS_TABLE}" if stored else
+                 f"SELECT sku, date, sum(volume) AS volume FROM sales WHERE grain = 'month' "
+                 f"AND brand = '{OWN_BRAND}' GROUP BY sku, date")
+        self.line_total = self.q(f"""
+            WITH a AS ({src_a})
+            SELECT coalesce(p.product_line, '?') AS product_line, a.date, sum(a.volume) AS volume
+            FROM a LEFT JOIN products p ON p.sku = a.sku GROUP BY ALL""")
+        self.line_total["date"] = pd.to_datetime(self.line_total["date"])
+        if self.line_total.empty:
+            self.span = (None, None)
+        else:
+            self.span = (self.line_total["date"].min().date(), self.line_total["date"].max().date())
+        first = "DATE '1900-01-01'" if self.span[0] is None else f"DATE '{self.span[0]:%Y-%m-%d}'"
+        if region_id is None:
+            self.scoped_sales = "sales"
+            self.closure_sales = "sales"
+            src, scoped = "sales", ""
+        else:
+            # the subtree's sales rows, read once; the id range lets DuckDB skip row groups
+            ids = sorted(self.rmap["region_id"])
+            con.execute(f"""
+                CREATE TEMP TABLE {self.sales_name} AS
+                SELECT * FROM sales
+                WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))""",
+                        [ids[0], ids[-1], ids])
+            self.sales_created = True
+            self.closure_sales = self.sales_name
+            self.scoped_sales = self.sales_name if len(closure) == len(scope) else (
+                f"(SELECT * FROM {self.sales_name} WHERE region_id IN "
+                f"(SELECT region_id FROM {self.rmap_name} WHERE in_scope))")
+            src, scoped = self.sales_name, "AND m.in_scope"
+        # the monthly own sales in scope, once: sid identifies a series by its key minus the date
+        con.execute(f"""
+            CREATE TEMP TABLE {self.own_name} AS
+            SELECT hash(s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id) AS sid,
+                   date_diff('month', {first}, s.date) AS m,
+                   s.date, s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id,
+                   s.volume, s.revenue, m.county_id, coalesce(p.product_line, '?') AS product_line
+            FROM {src} s
+            JOIN {self.rmap_name} m ON s.region_id = m.region_id
+            LEFT JOIN products p ON p.sku = s.sku
+            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}
+        """)
+
+    def close(self) -> None:
+        """Drop the temporary tables and views made by the constructor."""
+        self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
+        if self.sales_created:
+            self.con.execute(f"DROP TABLE IF EXISTS {self.sales_name}")
+        self.con.unregister(self.rmap_name)
+        if self.season_registered:
+            self.con.unregister(self.season_name)
+
+    def q(self, sql: str) -> pd.DataFrame:
+        """Run a query on the archive and return its rows as a frame."""
+        return self.con.execute(sql).df()
+
+    # -- the checks ------------------------------------------------------------------
+    def run(self) -> list[pd.DataFrame]:
+        """Run every check; one findings frame per check (an empty archive gives ``no_sales``)."""
+        span = self.span
+        county_line = self.q(f"""
+            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
+            FROM {self.own} GROUP BY ALL""")
+        out: list[pd.DataFrame] = []
+        if span[0] is None or county_line.empty:
+            out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",
+                              message="no monthly own sales to check" + ("" if span[0] is None else " in this region")))
+            out.append(self.distributor_without_sales())
+            return out
+        self.first, self.last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
+        self.months = pd.date_range(self.first, self.last, freq="MS")
+        county_line["date"] = pd.to_datetime(county_line["date"])
+        line_total = self.line_total
+        self.series_stats(line_total)
+        out += [
+            self.missing_and_shift(county_line, line_total),
+            self.stops_and_starts(),
+            self.outliers(),
+            self.duplicate_upload(),
+            self.duplicate_rows(),
+            self.volume_revenue(),
+            self.unit_price(),
+            self.competitor_coverage(county_line),
+            self.distributor_missing(),
+            self.distributor_without_sales(),
+        ]
+        return out
+
+    def missing_and_shift(self, county_line: pd.DataFrame, line_total: pd.DataFrame) -> pd.DataFrame:
+        n_m = len(self.months)
+        keys, vol = _grid(county_line, ["county_id", "product_line"], "volume", self.months)
+        vol[vol <= 0] = np.nan
+        present = ~np.isnan(vol)
+        first = present.argmax(axis=1)
+        last = n_m - 1 - present[:, ::-1].argmax(axis=1)
+        idx = np.arange(n_m)[None, :]
+        gap = (~present) & (idx > first[:, None]) & (idx < last[:, None])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(vol, axis=1)
+        s_i, m_i = np.nonzero(gap)
+        missing = _frame(
+            pd.DataFrame({
+                "region_id": keys["county_id"].to_numpy()[s_i],
+                "product_line": keys["product_line"].to_numpy()[s_i],
+                "date": self.months[m_i],
+                "value": 0.0,
+                "expected": med[s_i],
+            }),
+            check="missing_month", severity="error",
+        )
+        missing["message"] = [
+            f"no own sales of this product line in {d:%Y-%m}, inside the series' span" for d in missing["date"]
+        ]
+        # level shift on the county's share of the line's total (removes season and common shocks)
+        lines, tot = _grid(line_total, ["product_line"], "volume", self.months)
+        at = pd.Index(lines["product_line"]).get_indexer(keys["product_line"])
+        tot = np.where((at >= 0)[:, None], tot[np.maximum(at, 0)] if len(tot) else np.nan, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(tot > 0, vol / tot, np.nan)
+        w = _SHIFT_WINDOW
+        shifts = []
+        if n_m >= 2 * w:
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            win = sliding_window_view(share, w, axis=1)  # (n, n_m - w + 1, w); window j = months j..j+w-1
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med_w = np.nanmedian(win, axis=2)
+                mean_w = np.nanmean(win, axis=2)
+                ks = np.arange(w, n_m - w + 1)
+                before_med, after_med = med_w[:, ks - w], med_w[:, ks]
+                before_mean, after_mean = mean_w[:, ks - w], mean_w[:, ks]
+                rest = _suffix_nanmedian(share, ks)
+            limit = (1 - _SHIFT_FALL) * before_med
+            hit = (after_med < limit) & (rest < limit) & (before_med > 0)
+            score = np.where(hit, 1 - after_mean / before_mean, -np.inf)
+            best = score.argmax(axis=1)
+            rows = np.flatnonzero(np.isfinite(score[np.arange(len(score)), best]))
+            for r in rows:
+                j = best[r]
+                k = ks[j]
+                before_v = np.nanmedian(vol[r, k - w:k])
+                after_v = np.nanmedian(vol[r, k:k + w])
+                shifts.append({
+                    "region_id": keys["county_id"].iat[r],
+                    "product_line": keys["product_line"].iat[r],
+                    "date": self.months[k],
+                    "value": float(after_v),
+                    "expected": float(before_v),
+                    "message": f"share of the product line fell {1 - after_med[r, j] / before_med[r, j]:.0%} "
+                               f"from {self.months[k]:%Y-%m} and stayed down (median volume "
+                               f"{before_v:,.0f} -> {after_v:,.0f})",
+                })
+        shift = _frame(pd.DataFrame(shifts), check="level_shift", severity="warning")
+        return pd.concat([missing, shift], ignore_index=True)
+
+    def stops_and_starts(self) -> pd.DataFrame:
+        first_i = self.first.year * 12 + self.first.month - 1
+        last_i = self.last.year * 12 + self.last.month - 1
+        n_m = last_i - first_i
+        # only series or terminals that stop or start late come back from the database
+        series = self.q(f"""
+            WITH s AS (
+                SELECT terminal_id, sku, max(region_id) AS region_id, max(product_line) AS product_line,
+                       min(m) AS first_m, max(m) AS last_m
+                FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku),
+            t AS (SELECT *, min(first_m) OVER (PARTITION BY terminal_id) AS t_first,
+                            max(last_m) OVER (PARTITION BY terminal_id) AS t_last,
+                            count(*) OVER (PARTITION BY terminal_id) AS n
+                  FROM s)
+            SELECT terminal_id, sku, region_id, product_line, first_m, last_m, t_first, t_last, n FROM t
+            WHERE last_m <= {n_m - _STOP_MONTHS} OR first_m >= {_STOP_MONTHS}""")
+        if series.empty:
+            return _frame()
+        series["first_i"] = series["first_m"] + first_i
+        series["last_i"] = series["last_m"] + first_i
+        term = series[(series["t_last"] <= n_m - _STOP_MONTHS) | (series["t_first"] >= _STOP_MONTHS)]
+        term = term.groupby("terminal_id", sort=True).agg(
+            region_id=("region_id", "max"), first_i=("t_first", "min"), last_i=("t_last", "max"), n=("n", "max"))
+        term["first_i"] += first_i
+        term["last_i"] += first_i
+        term = term.reset_index()
+        to_date = lambda i: pd.to_datetime({"year": np.asarray(i) // 12, "month": np.asarray(i) % 12 + 1, "day": 1})
+        out = []
+        for kind, sev in (("stop", "warning"), ("start", "info")):
+            if kind == "stop":
+                t_hit = term[term["last_i"] <= last_i - _STOP_MONTHS]
+                s_hit = series[(series["last_i"] <= last_i - _STOP_MONTHS) & ~series["terminal_id"].isin(t_hit["terminal_id"])]
+                t_i, s_i = t_hit["last_i"].to_numpy() + 1, s_hit["last_i"].to_numpy() + 1
+                t_val, s_val = last_i - t_i + 1, last_i - s_i + 1  # months without sales
+            else:
+                t_hit = term[term["first_i"] >= first_i + _STOP_MONTHS]
+                s_hit = series[(series["first_i"] >= first_i + _STOP_MONTHS) & ~series["terminal_id"].isin(t_hit["terminal_id"])]
+                t_i, s_i = t_hit["first_i"].to_numpy(), s_hit["first_i"].to_numpy()
+                t_val, s_val = t_i - first_i, s_i - first_i  # months before the first sale
+            tf = _frame(pd.DataFrame({
+                "region_id": t_hit["region_id"].to_numpy(), "terminal_id": t_hit["terminal_id"].to_numpy(),
+                "date": to_date(t_i) if len(t_i) else pd.Series([], dtype="datetime64[ns]"),
+                "value": np.asarray(t_val, dtype=float), "expected": 0.0,
+            }), check=f"series_{kind}", severity=sev)
+            tf["message"] = [
+                (f"terminal stopped buying all {n} SKUs from {d:%Y-%m}" if kind == "stop"
+                 else f"terminal started buying in {d:%Y-%m}, after the archive's start")
+                for n, d in zip(t_hit["n"], tf["date"])
+            ]
+            sf = _frame(pd.DataFrame({
+                "region_id": s_hit["region_id"].to_numpy(), "terminal_id": s_hit["terminal_id"].to_numpy(),
+                "sku": s_hit["sku"].to_numpy(), "product_line": s_hit["product_line"].to_numpy(),
+                "date": to_date(s_i) if len(s_i) else pd.Series([], dtype="datetime64[ns]"),
+                "value": np.asarray(s_val, dtype=float), "expected": 0.0,
+            }), check=f"series_{kind}", severity=sev)
+            sf["message"] = [
+                (f"SKU series stopped from {d:%Y-%m} while the terminal still buys" if kind == "stop"
+                 else f"SKU series started in {d:%Y-%m}") for d in sf["date"]
+            ]
+            out += [tf, sf]
+        res = pd.concat([o for o in out if len(o)] or [_frame()], ignore_index=True)
+        res["brand"] = OWN_BRAND
+        return res
+
+    def series_stats(self, line_total: pd.DataFrame) -> None:
+        """Season per line and month, and each series' robust level on deseasonalised volume."""
+        season = line_total.copy()
+        season["f"] = season["volume"] / season.groupby("product_line")["volume"].transform("median")
+        season = season.loc[season["f"] > 0, ["product_line", "date", "f"]].reset_index(drop=True)
+        self.con.register(self.season_name, season)
+        self.season_registered = True
+        self.adj = f"""
+            SELECT o.*, o.volume / coalesce(f.f, 1.0) AS adj
+            FROM {self.own} o LEFT JOIN {self.season_name} f
+            ON f.product_line = o.product_line AND f.date = o.date"""
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.stats_name} AS
+            SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM ({self.adj}) GROUP BY sid""")
+
+    def outliers(self) -> pd.DataFrame:
+        z = "(o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9)"
+        rows = self.q(f"""
+            SELECT o.region_id, o.product_line, o.sku, o.terminal_id, o.date, o.volume AS value,
+                   st.med * o.volume / o.adj AS expected, {z} AS z
+            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            WHERE st.n >= {_OUTLIER_MIN_MONTHS} AND o.adj >= {_OUTLIER_RATIO} * st.med AND {z} > {_OUTLIER_Z}""")
+        out = _frame(rows, check="outlier", severity="warning", brand=OWN_BRAND)
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["message"] = [
+            f"volume {v:,.0f} is {v / e:.0f}x the series' seasonal median {e:,.0f} (robust z {z:.0f})"
+            for v, e, z in zip(rows["value"], rows["expected"], rows["z"])
+        ]
+        return out
+
+    def duplicate_upload(self) -> pd.DataFrame:
+        rows = self.q(f"""
+            SELECT o.county_id, o.date, median(o.adj / st.med) AS q, count(*) AS n
+            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            WHERE st.med > 0 AND st.n >= 3 GROUP BY ALL""")
+        if rows.empty:
+            return _frame()
+        counties, qv = _grid(rows, ["county_id"], "q", self.months)
+        _, nv = _grid(rows, ["county_id"], "n", self.months)
+        pad = np.full((len(qv), 1), np.nan)
+        prev = np.concatenate([pad, qv[:, :-1]], axis=1)
+        nxt = np.concatenate([qv[:, 1:], pad], axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            neigh = np.nanmean(np.stack([prev, nxt]), axis=0)
+            ratio = qv / neigh
+        hit = (ratio >= _DUP_RATIO) & (nv >= _DUP_MIN_ROWS)
+        c_i, m_i = np.nonzero(np.nan_to_num(hit, nan=0.0).astype(bool))
+        out = _frame(pd.DataFrame({
+            "region_id": counties["county_id"].to_numpy()[c_i], "date": self.months[m_i], "value": ratio[c_i, m_i],
+            "expected": 1.0,
+        }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
+        out["message"] = [
+            f"the typical row of {d:%Y-%m} is {x:.1f}x its level in the neighbouring months "
+            f"({int(k)} rows): uploaded twice?" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
+        ]
+        return out
+
+    def duplicate_rows(self) -> pd.DataFrame:
+        key = "date, grain, region_id, sku, channel, brand, terminal_id, distributor_id"
+        rows = self.q(f"""
+            WITH h AS (SELECT hash({key}) AS h FROM {self.scoped_sales}),
+            d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
+            SELECT {key}, count(*) AS n, sum(volume) AS volume
+            FROM {self.scoped_sales} s WHERE hash({key}) IN (SELECT h FROM d)
+            GROUP BY {key} HAVING count(*) > 1""")
+        out = _frame(rows, check="duplicate_rows", severity="error")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["value"] = rows["n"].to_numpy(dtype=float) if len(rows) else []
+        out["expected"] = 1.0
+        out["message"] = [f"{n} {g} rows share the same key" for n, g in zip(rows["n"], rows["grain"])]
+        return out
+
+    def volume_revenue(self) -> pd.DataFrame:
+        rows = self.q(f"""
+            SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
+                   s.volume, s.revenue, p.unit_price
+            FROM {self.scoped_sales} s
+            LEFT JOIN products p ON p.sku = s.sku
+            WHERE ((coalesce(s.volume, 0) > 0 AND coalesce(s.revenue, 0) = 0)
+                                  OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))""")
+        if rows.empty:
+            return _frame()
+        vwr = rows["volume"].fillna(0) > 0
+        out = _frame(rows, check=None, severity="error")
+        out["check"] = np.where(vwr, "volume_without_revenue", "revenue_without_volume")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy()
+        out["value"] = np.where(vwr, rows["revenue"].fillna(0), rows["volume"].fillna(0))
+        out["expected"] = np.where(vwr, rows["volume"] * rows["unit_price"], np.nan)
+        out["message"] = [
+            f"{g} row has volume {v:,.0f} but no revenue" if w else f"{g} row has revenue {r:,.2f} but no volume"
+            for g, v, r, w in zip(rows["grain"], rows["volume"].fillna(0), rows["revenue"].fillna(0), vwr)
+        ]
+        return out
+
+    def unit_price(self) -> pd.DataFrame:
+        lo, hi = _PRICE_RANGE
+        rows = self.q(f"""
+            SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
+                   s.revenue / s.volume AS value, p.unit_price AS expected
+            FROM {self.scoped_sales} s
+            JOIN products p ON p.sku = s.sku
+            WHERE s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
+              AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price)""")
+        out = _frame(rows, check="unit_price", severity="error")
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
+        out["message"] = [
+            f"{g} row: revenue/volume {v:,.2f} is {v / e:.2g}x the list price {e:,.2f}"
+            for g, v, e in zip(rows["grain"], rows["value"], rows["expected"])
+        ]
+        return out
+
+    def competitor_coverage(self, county_line: pd.DataFrame) -> pd.DataFrame:
+        comp = self.q(f"""
+            SELECT m.county_id, year(s.date) AS year, count(*) AS n
+            FROM {self.closure_sales} s JOIN {self.rmap_name} m ON s.region_id = m.region_id
+            WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
+        own = county_line.assign(year=county_line["date"].dt.year)[["county_id", "year"]].drop_duplicates()
+        if comp.empty and self.region_id is not None:
+            # none in the region's counties: does the archive hold any at all?
+            comp_any = self.con.execute(
+                f"SELECT 1 FROM sales s JOIN (SELECT region_id FROM regions) r ON s.region_id = r.region_id "
+                f"WHERE s.brand <> '{OWN_BRAND}' LIMIT 1").fetchone()
+        else:
+            comp_any = None if comp.empty else (1,)
+        if comp_any is None:
+            root = self.tree.root if self.tree is not None else None
+            return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
+                          region_id=root, value=0.0, expected=np.nan,
+                          message="the archive holds no competitor sales")
+        merged = own.merge(comp, on=["county_id", "year"], how="left")
+        miss = merged[merged["n"].isna()].sort_values(["county_id", "year"]).reset_index(drop=True)
+        out = _frame(pd.DataFrame({
+            "region_id": miss["county_id"], "date": pd.to_datetime(miss["year"].astype(str) + "-01-01"),
+            "value": 0.0,
+        }), check="competitor_coverage", severity="warning")
+        out["message"] = [f"no competitor sales recorded in {y} while own sales exist" for y in miss["year"]]
+        return out
+
+    def distributor_missing(self) -> pd.DataFrame:
+        rows = self.q(f"""
+            SELECT county_id AS region_id, count(*) AS value
+            FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
+        out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
+        out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
+        out["message"] = [f"{int(n)} own monthly rows have no distributor" for n in rows["value"]]
+        return out
+
+    def distributor_without_sales(self) -> pd.DataFrame:
+        try:
+            if self.region_id is None:
+                rows = self.q(f"""
+                    SELECT d.distributor_id, d.region_id
+                    FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
+                    WHERE m.in_scope AND d.distributor_id NOT IN (
+                        SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IS NOT NULL)
+                    ORDER BY 1""")
+            else:
+                # the region's distributors; most sell inside the region, so only the others
+                # are looked up in the whole archive
+                rows = self.q(f"""
+                    SELECT d.distributor_id, d.region_id
+                    FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
+                    WHERE m.in_scope AND d.distributor_id IS NOT NULL AND d.distributor_id NOT IN (
+                        SELECT DISTINCT distributor_id FROM {self.closure_sales} WHERE distributor_id IS NOT NULL)
+                    ORDER BY 1""")
+                if len(rows):
+                    sold = self.con.execute(
+                        "SELECT DISTINCT distributor_id FROM sales WHERE distributor_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [list(rows["distributor_id"].astype(str))]).df()["distributor_id"]
+                    rows = rows[~rows["distributor_id"].isin(sold)].reset_index(drop=True)
+        except duckdb.CatalogException:
+            return _frame()
+        out = _frame(rows, check="distributor_without_sales", severity="info", value=0.0)
+        out["message"] = [f"distributor {d} has no sales rows" for d in rows["distributor_id"]]
+        return out
