@@ -8,7 +8,8 @@ these tables, so one plan speaks one language.
 from __future__ import annotations
 
 __all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
-           "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label"]
+           "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES",
+           "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS"]
 
 CATEGORY_NAMES: dict[str, str] = {
     "labour": "人力成本",
@@ -123,3 +124,40 @@ KIND_NAMES: dict[str, str] = {
 
 #: Labels of growth-point units.
 UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}
+
+
+#: Number formats of the JupyterLab panels' tables: the report formats, amounts in whole units.
+PANEL_FORMATS: dict[str, str] = {
+    **FORMATS, "volume": "{:,.0f}", "revenue": "{:,.0f}", "gross_margin": "{:,.0f}", "headroom": "{:,.0f}",
+    "attainable": "{:,.0f}",
+}  # fmt: skip
+
+
+#: Seasonal alignments of the review panel (``planlib.review.seasonal_profile``'s ``align``).
+ALIGNMENT_NAMES: dict[str, str] = {
+    "spring_festival": "春节对齐 Spring Festival aligned",
+    "calendar": "公历月份 Calendar months",
+}
+
+
+#: Share methods a split blend can weigh (``split.weights``), as the targets panel labels them.
+SPLIT_WEIGHT_NAMES: dict[str, str] = {
+    "proportion_averages": "历史占比 PA",
+    "average_proportions": "月均占比 AP",
+    "potential": "潜力 potential",
+    "equal": "平均 equal",
+}
+
+
+#: Column headers of a split's diagnostics (a child's target against last year, trend and potential).
+SPLIT_LABELS: dict[str, str] = {
+    **LABELS, "child": "编码", "name": "名称", "target": "目标", "last_year": "去年", "implied_growth": "隐含增长",
+    "trend_growth": "自身趋势", "growth_vs_trend": "高于趋势", "potential": "潜力", "beyond_potential": "超潜力",
+    "share": "占比",
+}  # fmt: skip
+
+#: Number formats of a split's diagnostics.
+SPLIT_FORMATS: dict[str, str] = {
+    **FORMATS, "target": "{:,.0f}", "last_year": "{:,.0f}", "implied_growth": "{:+.1%}", "trend_growth": "{:+.1%}",
+    "growth_vs_trend": "{:+.1%}", "potential": "{:,.0f}", "share": "{:.1%}",
+}  # fmt: skip

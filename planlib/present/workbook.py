@@ -38,10 +38,6 @@ class Workbook:
         return Path(self.params.archive)
 
     @property
-    def region_name(self) -> str:
-        return self.tree.name(self.region)
-
-    @property
     def level(self) -> str:
         return self.tree.level(self.region)
 

@@ -1,5 +1,11 @@
 """
 The environment analysis: sales, competition, terminals, growth points, spend ROI, a region's review.
+
+:func:`review_region` (over :func:`load_region_data`) computes every table the review
+notebook shows. The other functions are its sections, public for analysts working in
+JupyterLab; :func:`factor_substitution` (因素替代法 on any two periods of one region) is
+public API with no caller in the library: :func:`factor_substitution_by` is its
+vectorised form over groups.
 """
 
 from planlib.review.competition import (
@@ -25,7 +31,6 @@ from planlib.review.region import (
 )
 from planlib.review.sales import (
     abc_classes,
-    brand_volumes,
     cagr,
     composition,
     factor_substitution,
@@ -68,7 +73,6 @@ __all__ = [
     "yearly_summary",
     "monthly_profile",
     "composition",
-    "brand_volumes",
     "indices",
     "cagr",
     "factor_substitution",

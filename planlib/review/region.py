@@ -1,22 +1,21 @@
 """
 The environment analysis of one region, all sections at once.
 
-:func:`load_region_data` reads what a region's analysis needs from the archive (its
-subtree's facts); :func:`review_region` turns it into every table the review notebook
-shows. The notebook and the benchmark call the same two functions, so the numbers
+:func:`load_region_data` (:mod:`planlib.archive.queries.review`, re-exported here) reads
+what a region's analysis needs from the archive (its subtree's facts);
+:func:`review_region` turns it into every table the review notebook shows. The notebook and the benchmark call the same two functions, so the numbers
 leadership reads are the numbers that are tested and timed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from planlib import frames, labels
-from planlib.archive import connect, load_table
+from planlib.archive.queries.review import RegionData, load_region_data
 from planlib.hierarchy import RegionTree
 from planlib.labels import channel_label
 from planlib.review import competition, growth, spend, terminals
@@ -32,78 +31,6 @@ __all__ = [
     "key_figures",
     "spend_reading",
 ]
-
-
-@dataclass(frozen=True)
-class RegionData:
-    """The archive's facts for one region's subtree (plus the catalogue tables)."""
-
-    region: str
-    sales: pd.DataFrame
-    products: pd.DataFrame
-    market: pd.DataFrame
-    expenses: pd.DataFrame
-    activities: pd.DataFrame
-    events: pd.DataFrame
-    terminals: pd.DataFrame
-    distributors: pd.DataFrame
-    control: pd.Series | None = None
-
-
-def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int, int] | None = None) -> RegionData:
-    """
-    Read one region's facts: every table filtered to its subtree.
-
-    ``years`` (first, last) limits the facts to the analysis window, e.g. the plan's
-    ``analysis.history_years`` before the plan year. Activities and events of the
-    region's ancestors are included too (a province's
-    media campaign or policy reaches its counties); distributors are all those located
-    in the subtree or selling into it. ``control`` is the comparison market for
-    measuring activity lift (:func:`planlib.spend.activity_lift`): the own monthly
-    revenue of the parent's subtree, read only when the region has own activities of
-    its own; otherwise (activities all in its children) the region's own total serves.
-    """
-
-    ids = tree.subtree(region)
-    con = connect(archive) if isinstance(archive, (str, Path)) else archive
-    try:
-        load = load_table
-        sales = load(con, "sales", region_ids=ids, years=years)
-        upward = (*ids, *tree.ancestors(region))
-        distributors = load(con, "distributors")
-        used = sales["distributor_id"].dropna().unique()
-        distributors = distributors[distributors["region_id"].isin(ids) | distributors["distributor_id"].isin(used)]
-        activities = load(con, "activities", region_ids=upward)
-        parent = tree.parent(region)
-        at_region = bool(((activities["brand"] == OWN_BRAND) & (activities["region_id"] == region)).any())
-        return RegionData(
-            region=region,
-            sales=sales,
-            products=load(con, "products"),
-            market=load(con, "market", region_ids=ids, years=years),
-            expenses=load(con, "expenses", region_ids=ids, years=years),
-            activities=activities,
-            events=load(con, "events", region_ids=upward),
-            terminals=load(con, "terminals", region_ids=ids),
-            distributors=distributors.reset_index(drop=True),
-            control=_control_series(con, tree.subtree(parent)) if at_region and parent else None,
-        )
-    finally:
-        if con is not archive:
-            con.close()
-
-
-def _control_series(con, ids) -> pd.Series:
-    cur = con.cursor()
-    try:
-        frame = cur.sql(
-            "SELECT date, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand = ? "
-            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY date ORDER BY date",
-            params=[OWN_BRAND, list(ids)],
-        ).to_arrow_table().to_pandas(date_as_object=False)
-    finally:
-        cur.close()
-    return pd.Series(frame["revenue"].to_numpy(), index=pd.DatetimeIndex(frame["date"]), name="revenue")
 
 
 @dataclass(frozen=True)

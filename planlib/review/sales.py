@@ -29,7 +29,6 @@ __all__ = [
     "yearly_summary",
     "monthly_profile",
     "composition",
-    "brand_volumes",
     "indices",
     "cagr",
     "factor_substitution",
@@ -135,16 +134,6 @@ def composition(monthly: pd.DataFrame, by: str, *, value: str = "revenue") -> pd
     total = np.bincount(cy, weights=sums, minlength=len(years))[cy]
     share = np.asarray(sums, dtype="float64") / np.where(total != 0, total, np.nan)
     return pd.DataFrame({"year": years.take(cy), by: values.take(cb), value: sums, "share": share})
-
-
-def brand_volumes(sales: pd.DataFrame) -> pd.DataFrame:
-    """Monthly-grain volume and revenue by year and brand (own and each competitor)."""
-    rows = at_grain(sales)
-    years = pd.to_datetime(rows["date"]).dt.year.astype("int64")
-    g = rows.assign(year=years).groupby(["year", "brand"], as_index=False)[["volume", "revenue"]].sum()
-    total = g.groupby("year")["volume"].transform("sum")
-    g["volume_share"] = g["volume"] / total.where(total != 0)
-    return g
 
 
 # -- dynamic ratios ----------------------------------------------------------------------

@@ -49,17 +49,6 @@ def test_composition_shares_sum_to_one_each_year():
     assert row["share"].item() == pytest.approx(0.5)
 
 
-def test_brand_volumes_counts_month_grain_only():
-    b = analysis.brand_volumes(_sales())
-    own_2024 = b[(b["year"] == 2024) & (b["brand"] == "own")]["volume"].item()
-    assert own_2024 == 18.0  # the weekly row is not added
-    assert b[b["year"] == 2024]["volume_share"].sum() == pytest.approx(1.0)
-    assert labels.brand_label("own") == "本品" and labels.channel_label("group_purchase") == "团购"
-
-
-# -- dynamic ratios -------------------------------------------------------------------------
-
-
 def test_indices_chain_multiplies_to_fixed_base():
     x = pd.Series([100.0, 110.0, 99.0, 120.0], index=[2022, 2023, 2024, 2025])
     idx = analysis.indices(x)
@@ -201,3 +190,7 @@ def test_lookup_equals_map_for_text_and_categorical_keys():
     for mapping in ({"S1": "白酒", "S2": "保健酒"}, pd.Series({"S1": 1.5, "S2": 2.0}), {}):
         for k in (keys, frames.sorted_categorical(keys)):
             pd.testing.assert_series_equal(frames.map_distinct(k, mapping), keys.map(mapping))
+
+
+def test_brand_and_channel_labels():
+    assert labels.brand_label("own") == "本品" and labels.channel_label("group_purchase") == "团购"
