@@ -39,7 +39,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planlib.targets.allocate import allocate_plan, breakdown_of, load_allocation_history, validate_targets
+from planlib.targets import allocate_plan, breakdown_of, load_allocation_history, validate_targets
 from planlib.archive.store import connect, load_tree
 from planlib.demo import build_demo  # noqa: E402
 

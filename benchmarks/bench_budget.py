@@ -29,7 +29,7 @@ from planlib.budget import methods as budget
 from planlib.budget import plan as costing
 from planlib import demo
 from planlib import params
-from planlib.targets import plan as targets
+from planlib import targets
 
 
 def main() -> None:
@@ -62,7 +62,7 @@ def main() -> None:
           f"{(pb.regions['flag'] == 'sales met, profit missed').sum()}")
 
     # the straightforward way: one objective_task call per county
-    from planlib.targets.allocate import breakdown_of
+    from planlib.targets import breakdown_of
 
     kind = breakdown_of(table)
     lines = costing._terminal_lines(table, kind, {r: tree.ancestor_at(r, "county") if tree.level(r) != "county" else r

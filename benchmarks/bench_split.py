@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from planlib.hierarchy import RegionTree  # noqa: E402
-from planlib.targets.split import fit_table, round_table, split_down, split_target
+from planlib.targets import fit_table, round_table, split_down, split_target
 
 SEASON = np.array([1.6, 1.3, 0.8, 0.8, 0.9, 0.9, 0.8, 0.8, 1.1, 1.2, 0.9, 0.9])
 MONTHS = [f"2027-{m:02d}" for m in range(1, 13)]

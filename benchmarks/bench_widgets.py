@@ -29,7 +29,7 @@ from planlib import demo
 from planlib import params
 from planlib.present import plots
 from planlib.review import region as review
-from planlib.targets import plan as targets
+from planlib import targets
 from planlib.present import widgets
 from planlib.present.workbook import open_workbook
 

@@ -1,111 +1,143 @@
 """
-Targets: baseline, target kinds, split methods, the plan-wide allocation, reconciliation, validation.
+Targets: baseline, target kinds, shares and splits, the plan-wide allocation, breakdowns,
+reconciliation, validation, and one region's view of them.
+
+Rooms (one concept each)
+------------------------
+baseline     Holt-Winters baseline, festival-aligned month shares, the baseline's reading
+kinds        target kinds priced with a region's economics, milestones
+shares       share methods (SPLIT_METHODS, shares_for)
+split        exact splits: split_target, constrain_split, split_down
+fitting      tables with two exact margins: fit_table, round_table
+table        the targets table's columns, breakdown_of
+history      the allocation's aggregated history (load_allocation_history)
+allocate     allocate_plan, the plan-wide split (nodes, breakdowns: its parts)
+validate     validate_targets
+reconcile    top-down vs bottom-up: reconcile, children_proposals, bottom_up_gap
+plan         plan_targets, region_potential
+region       region_view, readings, split_inputs / tune_split for the tuning panel
 """
 
 from planlib.targets.allocate import (
+    allocate_plan,
+)
+from planlib.targets.baseline import (
+    BASELINE_METHODS_ZH,
+    Baseline,
+    baseline,
+    baseline_reading,
+    festival_month_shares,
+)
+from planlib.targets.fitting import (
+    fit_table,
+    round_table,
+)
+from planlib.targets.history import (
     AllocationHistory,
+    load_allocation_history,
+)
+from planlib.targets.kinds import (
+    RegionEconomics,
+    TARGET_KINDS,
+    baseline_history,
+    milestones,
+    region_baseline,
+    region_economics,
+    region_kinds,
+    set_targets,
+)
+from planlib.targets.plan import (
+    PlanTargets,
+    plan_targets,
+    region_potential,
+)
+from planlib.targets.reconcile import (
+    RECONCILE_METHODS,
+    bottom_up_gap,
+    children_baselines,
+    children_proposals,
+    gap_reading,
+    reconcile,
+)
+from planlib.targets.region import (
+    RegionTargetView,
+    SplitInputs,
+    diagnostics,
+    fairness,
+    fairness_reading,
+    key_figures,
+    kinds_reading,
+    region_view,
+    split_inputs,
+    tune_split,
+)
+from planlib.targets.shares import (
+    SPLIT_METHODS,
+    shares_for,
+)
+from planlib.targets.split import (
+    constrain_split,
+    split_down,
+    split_target,
+)
+from planlib.targets.table import (
     BREAKDOWNS,
     BREAKDOWN_COLUMNS,
     TARGET_COLUMNS,
     TERMINAL_SHEET,
-    allocate_plan,
     breakdown_of,
-    load_allocation_history,
+)
+from planlib.targets.validate import (
     validate_targets,
-)
-from planlib.targets.plan import (
-    BASELINE_METHODS_ZH,
-    Baseline,
-    PlanTargets,
-    RECONCILE_METHODS,
-    RegionEconomics,
-    RegionTargetView,
-    SplitInputs,
-    TARGET_KINDS,
-    baseline,
-    baseline_history,
-    baseline_reading,
-    bottom_up_gap,
-    children_baselines,
-    children_proposals,
-    diagnostics,
-    fairness,
-    fairness_reading,
-    festival_month_shares,
-    gap_reading,
-    key_figures,
-    kinds_reading,
-    milestones,
-    plan_targets,
-    reconcile,
-    reconcile_summary,
-    region_baseline,
-    region_economics,
-    region_kinds,
-    region_potential,
-    region_view,
-    set_targets,
-    split_inputs,
-    tune_split,
-)
-from planlib.targets.split import (
-    SPLIT_METHODS,
-    constrain_split,
-    fit_table,
-    round_table,
-    shares_for,
-    split_down,
-    split_target,
 )
 
 __all__ = [
-    "TARGET_COLUMNS",
-    "BREAKDOWNS",
-    "AllocationHistory",
-    "load_allocation_history",
     "allocate_plan",
-    "validate_targets",
-    "breakdown_of",
-    "BREAKDOWN_COLUMNS",
-    "TERMINAL_SHEET",
-    "SplitInputs",
-    "split_inputs",
-    "tune_split",
     "Baseline",
-    "RECONCILE_METHODS",
-    "TARGET_KINDS",
     "baseline",
     "festival_month_shares",
+    "baseline_reading",
+    "BASELINE_METHODS_ZH",
+    "fit_table",
+    "round_table",
+    "AllocationHistory",
+    "load_allocation_history",
+    "TARGET_KINDS",
     "set_targets",
     "milestones",
-    "reconcile",
-    "reconcile_summary",
-    "diagnostics",
-    "fairness",
     "RegionEconomics",
     "region_economics",
-    "PlanTargets",
-    "plan_targets",
     "region_kinds",
     "region_baseline",
     "baseline_history",
-    "baseline_reading",
-    "BASELINE_METHODS_ZH",
-    "children_baselines",
-    "region_view",
-    "RegionTargetView",
-    "key_figures",
-    "kinds_reading",
-    "fairness_reading",
+    "PlanTargets",
+    "plan_targets",
     "region_potential",
+    "RECONCILE_METHODS",
+    "reconcile",
+    "children_baselines",
     "children_proposals",
     "bottom_up_gap",
     "gap_reading",
+    "RegionTargetView",
+    "region_view",
+    "key_figures",
+    "kinds_reading",
+    "fairness_reading",
+    "diagnostics",
+    "fairness",
+    "SplitInputs",
+    "split_inputs",
+    "tune_split",
     "SPLIT_METHODS",
-    "split_target",
     "shares_for",
+    "split_target",
     "constrain_split",
-    "fit_table",
-    "round_table",
     "split_down",
+    "TARGET_COLUMNS",
+    "BREAKDOWNS",
+    "BREAKDOWN_COLUMNS",
+    "TERMINAL_SHEET",
+    "breakdown_of",
+    "validate_targets",
 ]

@@ -164,7 +164,7 @@ def test_run_plan_writes_exact_targets_and_reports(tiny_plan, tmp_path):
     import openpyxl
     import pandas as pd
 
-    from planlib.targets import allocate as allocation
+    from planlib import targets as allocation
     from planlib.archive import store as archive
 
     result = batch.run_plan(

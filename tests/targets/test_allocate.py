@@ -7,13 +7,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from planlib.targets.allocate import AllocationHistory, TARGET_COLUMNS, _fit_cells, _round_cells, allocate_plan, breakdown_of, load_allocation_history, validate_targets
+from planlib.targets import AllocationHistory, TARGET_COLUMNS, allocate_plan, breakdown_of, load_allocation_history, validate_targets
+from planlib.targets.fitting import fit_cells, round_cells
 from planlib.run.export import export_targets_excel
 from planlib.archive.store import load_tree
 from planlib.demo import build_demo
 from planlib.errors import ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
-from planlib.targets.split import fit_table
+from planlib.targets import fit_table
 
 PLAN_YEAR = 2026
 # a liquor season: Spring Festival and autumn peaks
@@ -133,7 +134,7 @@ def test_load_allocation_history_puts_sales_without_distributor_in_the_direct_bu
     import shutil
 
     import duckdb
-    from planlib.targets.allocate import DIRECT
+    from planlib.targets.table import DIRECT
     from planlib.schemas import OWN_BRAND
     path = tmp_path / "direct.duckdb"
     shutil.copy(demo["path"], path)
@@ -209,7 +210,7 @@ def test_allocate_plan_floor_must_be_a_fraction(demo, floor):
 def test_allocate_plan_floored_split_of_each_parent_is_constrain_splits(demo):
     # the constrained path runs constrain_split's core on arrays per parent: for HQ's
     # provinces it must give what the public function gives on the same shares and bounds
-    from planlib.targets.split import constrain_split, shares_for
+    from planlib.targets import constrain_split, shares_for
 
     tree, history = demo["tree"], demo["history"]
     ly = history.monthly[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1]
@@ -531,7 +532,7 @@ def test_fit_cells_matches_fit_table_and_rounding_keeps_margins():
     c.iloc[0] += r.sum() - c.sum()
     expected = fit_table(seed, r, c)
     row, col = np.repeat(np.arange(6), 12), np.tile(np.arange(12), 6)
-    x, ok_r, ok_c = _fit_cells(row, col, seed.to_numpy().ravel(), r.to_numpy(), c.to_numpy())
+    x, ok_r, ok_c = fit_cells(row, col, seed.to_numpy().ravel(), r.to_numpy(), c.to_numpy())
     assert ok_r.all() and ok_c.all()
     np.testing.assert_allclose(x.reshape(6, 12), expected.to_numpy(), rtol=1e-9)
     del round_parts
@@ -539,8 +540,8 @@ def test_fit_cells_matches_fit_table_and_rounding_keeps_margins():
     ri = r.to_numpy(dtype=np.int64)
     ci = np.full(12, ri.sum() // 12)
     ci[: ri.sum() - ci.sum()] += 1
-    x, _, _ = _fit_cells(row, col, seed.to_numpy().ravel(), ri.astype(float), ci.astype(float))
-    k = _round_cells(row, col, x, ri, ci)
+    x, _, _ = fit_cells(row, col, seed.to_numpy().ravel(), ri.astype(float), ci.astype(float))
+    k = round_cells(row, col, x, ri, ci)
     assert (np.bincount(row, k) == ri).all() and (np.bincount(col, k) == ci).all()
     assert (np.abs(k - x) < 1).all()
 

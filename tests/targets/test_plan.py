@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from planlib import calendar
-from planlib.targets import plan as targets
+from planlib import targets
 from planlib.errors import ParamsError, PlanWarning
 
 # a clean seasonal pattern (sums to 0 over the year) on top of a linear trend
@@ -279,20 +279,6 @@ def test_reconcile_scale_with_no_proposals_takes_top_down():
 def test_reconcile_unknown_method_lists_valid_ones():
     with pytest.raises(ParamsError, match="top_down, bottom_up, blend, scale_bottom_up"):
         targets.reconcile(TOP_DOWN, BOTTOM_UP, method="average")
-
-
-def test_reconcile_summary_totals():
-    s = targets.reconcile_summary(targets.reconcile(TOP_DOWN, BOTTOM_UP))
-    assert s == {
-        "top_down": 1000.0,
-        "bottom_up": 1050.0,
-        "gap": 50.0,
-        "gap_pct": 0.05,
-        "reconciled": 1000,
-        "children": 4,
-        "children_above": 2,
-        "children_below": 1,
-    }
 
 
 def test_reconcile_does_not_mutate_inputs():

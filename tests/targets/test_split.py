@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 from planlib.errors import DataError, HierarchyError, ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
-from planlib.targets.split import SPLIT_METHODS, constrain_split, fit_table, round_table, shares_for, split_down, split_target
+from planlib.targets import SPLIT_METHODS, constrain_split, fit_table, round_table, shares_for, split_down, split_target
 from planlib.rounding import round_to_total
 
 

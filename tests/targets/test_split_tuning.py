@@ -12,7 +12,7 @@ from planlib.archive import store as archive
 from planlib import params
 from planlib.present import plots
 from planlib import errors
-from planlib.targets import plan as targets
+from planlib import targets
 from planlib.present import widgets
 from planlib.errors import DataError, ParamsError, SplitError
 from planlib.present.workbook import open_workbook

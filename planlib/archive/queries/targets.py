@@ -1,0 +1,226 @@
+"""
+The queries of the targets stage: each takes an open connection (or a cursor it closes)
+and returns frames (pandas, or Arrow tables where the allocation builds codes from them).
+
+Public functions
+----------------
+region_sales_figures          a subtree's own monthly sales, last year's volume, revenue,
+                              variable cost and expenses, and its market by year
+market_volume_by_region       each region's category market volume in one year
+children_monthly_volume       own monthly volume per recorded region in a window
+allocation_catalogue          the products and terminals an allocation codes its history with
+last_year_allocation_sales    last year's own sales in four grouping sets (GROUPING_* below)
+first_year_allocation_sales   the first history year's own sales by home region and month
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "GROUPING_LINES",
+    "GROUPING_CHANNELS",
+    "GROUPING_DISTRIBUTORS",
+    "GROUPING_SKUS",
+    "region_sales_figures",
+    "market_volume_by_region",
+    "children_monthly_volume",
+    "allocation_catalogue",
+    "last_year_allocation_sales",
+    "first_year_allocation_sales",
+]
+
+
+def region_sales_figures(con, region_ids: list, plan_year: int):
+    """
+    A subtree's own sales history and last year's price, cost, expense and market figures.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive.
+    region_ids : list of str
+        The regions summed (a region's subtree).
+    plan_year : int
+        History ends before it; "last year" is ``plan_year - 1``.
+
+    Returns
+    -------
+    (DataFrame, tuple, object, DataFrame)
+        ``monthly``: date, volume, revenue — own monthly sales (``grain = 'month'``) before
+        the plan year, by date; ``(volume, revenue, variable_cost)`` of last year's own
+        monthly sales (variable cost = Σ volume × the SKU's ``unit_variable_cost``, missing
+        costs as 0), each None without rows; last year's ``expenses`` total (None without
+        rows); ``market_years``: year, market_volume of every year before the plan year.
+    """
+    last = plan_year - 1
+    cur = con.cursor()
+    try:
+        monthly = cur.sql(
+            "SELECT date, sum(volume) AS volume, sum(revenue) AS revenue FROM sales "
+            "WHERE grain = 'month' AND brand = 'own' AND date < ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY date ORDER BY date",
+            params=[pd.Timestamp(plan_year, 1, 1).date(), region_ids],
+        ).to_arrow_table().to_pandas(date_as_object=False)
+        row = cur.sql(
+            "SELECT sum(s.volume), sum(s.revenue), sum(s.volume * coalesce(p.unit_variable_cost, 0)) "
+            "FROM sales s JOIN products p USING (sku) WHERE s.grain = 'month' AND s.brand = 'own' "
+            "AND year(s.date) = ? AND s.region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[last, region_ids],
+        ).fetchall()[0]
+        expenses = cur.sql(
+            "SELECT sum(amount) FROM expenses WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[last, region_ids],
+        ).fetchall()[0][0]
+        market_years = cur.sql(
+            "SELECT year(date) AS year, sum(market_volume) AS market_volume FROM market WHERE year(date) < ? "
+            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY year ORDER BY year",
+            params=[plan_year, region_ids],
+        ).df()
+    finally:
+        cur.close()
+    return monthly, tuple(row), expenses, market_years
+
+
+def market_volume_by_region(con, region_ids: list, year: int) -> list[tuple]:
+    """
+    Each recorded region's category market volume in ``year``.
+
+    Returns
+    -------
+    list of (region_id, market_volume)
+        One pair per region of ``region_ids`` with market records that year (the volume
+        None when every record's volume is missing), in DuckDB's group order.
+    """
+    return con.cursor().sql(
+        "SELECT region_id, sum(market_volume) FROM market WHERE year(date) = ? "
+        "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id",
+        params=[year, region_ids],
+    ).fetchall()
+
+
+def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: int) -> pd.DataFrame:
+    """
+    Own monthly volume per recorded region from ``first_year`` up to the plan year.
+
+    Returns
+    -------
+    DataFrame
+        region_id, month (a ``datetime.date``), value — one row per region and month
+        with own monthly sales (``grain = 'month'``) in [first_year-01-01, plan_year-01-01).
+    """
+    rows = con.cursor().sql(
+        "SELECT region_id, date, sum(volume) FROM sales WHERE grain = 'month' AND brand = 'own' "
+        "AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
+        params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
+    ).fetchall()
+    return pd.DataFrame(rows, columns=["region_id", "month", "value"])
+
+
+def allocation_catalogue(con) -> tuple[pd.DataFrame, pa.Table]:
+    """
+    The products (sku, product_line, unit_price, unit_variable_cost) as a frame and the
+    terminals (terminal_id, name, region_id, terminal_class; by terminal_id) as Arrow.
+    """
+    cur = con.cursor()
+    try:
+        prod = cur.sql("SELECT sku, product_line, unit_price, unit_variable_cost FROM products").df()
+        terms = cur.sql(
+            "SELECT terminal_id, name, region_id, terminal_class FROM terminals ORDER BY terminal_id"
+        ).to_arrow_table()
+    finally:
+        cur.close()
+    return prod, terms
+
+
+# last year's own monthly sales in one scan (SKUs of a known product line), four groupings
+# told apart by ``gs`` (GROUPING(channel, dist, si)): 7, by recorded region ``ri``, month
+# ``m`` (0-11) and terminal line ``li`` (an A/B terminal's code; -2 - class code: a terminal
+# of another class; -1 none); 3, by the region at the plan's deepest level ``hi``, month and channel;
+# 5, by ``hi``, month and distributor (DIRECT where none); 6, by ``hi``, month and SKU ``si``
+_LAST_YEAR_SQL = """
+    WITH rows AS (
+        SELECT r.ri, r.hi, month(s.date) - 1 AS m, s.channel, coalesce(t.li, -1) AS li,
+               coalesce(s.distributor_id, $direct) AS dist, k.si, s.volume, s.revenue
+        FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+             JOIN _alloc_skus k ON k.sku = s.sku
+             LEFT JOIN _alloc_terms t ON t.terminal_id = s.terminal_id
+        WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $ly AND s.date < $end
+    )
+    SELECT GROUPING(channel, dist, si) AS gs, ri, hi, m, li, channel, dist, si,
+           sum(volume) AS v, sum(revenue) AS r
+    FROM rows
+    GROUP BY GROUPING SETS ((ri, m, li), (hi, m, channel), (hi, m, dist), (hi, m, si))
+"""
+#: ``gs`` of each grouping set of :func:`last_year_allocation_sales`: by recorded region,
+#: month and terminal line; by home region, month and channel / distributor / SKU.
+GROUPING_LINES, GROUPING_CHANNELS, GROUPING_DISTRIBUTORS, GROUPING_SKUS = 7, 3, 5, 6
+# the first year's own monthly sales by the region at the plan's deepest level and month (the same SKUs)
+_FIRST_YEAR_SQL = """
+    SELECT r.hi, month(s.date) - 1 AS m, sum(s.volume) AS v, sum(s.revenue) AS r
+    FROM sales s JOIN _alloc_regions r ON r.region_id = s.region_id
+         JOIN _alloc_skus k ON k.sku = s.sku
+    WHERE s.grain = 'month' AND s.brand = $own AND s.date >= $start AND s.date < $ly
+    GROUP BY ALL
+"""
+
+
+def _query_with(cur, tables: dict[str, pa.Table], sql: str, params: dict) -> pa.Table:
+    """Run ``sql`` on the cursor with Arrow code tables registered under their names, then close it."""
+    try:
+        for name, table in tables.items():
+            cur.register(name, table)
+        return cur.sql(sql, params=params).to_arrow_table()
+    finally:
+        for name in tables:
+            try:
+                cur.unregister(name)
+            except Exception:  # pragma: no cover - not registered after an early failure
+                pass
+        cur.close()
+
+
+def last_year_allocation_sales(cur, regions: pa.Table, skus: pa.Table, terminals: pa.Table, *, own: str,
+                               direct: str, plan_year: int) -> pa.Table:
+    """
+    Last year's own monthly sales in four grouping sets, in one scan.
+
+    Parameters
+    ----------
+    cur : DuckDBPyConnection
+        A cursor of the archive; closed after.
+    regions : Arrow table
+        region_id, ri (its code), hi (the code of its home at the plan's deepest level).
+    skus : Arrow table
+        sku, si: the SKUs of a known product line and their codes (others are left out).
+    terminals : Arrow table
+        terminal_id, li: an A/B terminal's line code, -2 - class code for another class.
+    own : str
+        The own brand.
+    direct : str
+        The distributor bucket of sales without a distributor.
+    plan_year : int
+
+    Returns
+    -------
+    Arrow table
+        gs, ri, hi, m (month 0-11), li, channel, dist, si, v, r: rows of the grouping sets
+        ``gs`` = :data:`GROUPING_LINES` (ri, m, li), :data:`GROUPING_CHANNELS` (hi, m,
+        channel), :data:`GROUPING_DISTRIBUTORS` (hi, m, dist), :data:`GROUPING_SKUS` (hi, m, si).
+    """
+    params = {"own": own, "ly": dt.date(plan_year - 1, 1, 1), "end": dt.date(plan_year, 1, 1), "direct": direct}
+    return _query_with(cur, {"_alloc_regions": regions, "_alloc_skus": skus, "_alloc_terms": terminals},
+                       _LAST_YEAR_SQL, params)
+
+
+def first_year_allocation_sales(cur, regions: pa.Table, skus: pa.Table, *, own: str, plan_year: int) -> pa.Table:
+    """
+    The first history year's (``plan_year - 2``) own monthly sales: hi, m, v, r by home
+    region code and month (the codes as in :func:`last_year_allocation_sales`); ``cur``
+    is a cursor of the archive, closed after (it may run on a worker thread).
+    """
+    params = {"own": own, "start": dt.date(plan_year - 2, 1, 1), "ly": dt.date(plan_year - 1, 1, 1)}
+    return _query_with(cur, {"_alloc_regions": regions, "_alloc_skus": skus}, _FIRST_YEAR_SQL, params)

@@ -1,0 +1,354 @@
+"""
+A region's baseline: next year's volume from its history, and its months.
+
+The seed asks for targets the team can "jump and touch" (跳一跳,摸得着): history's
+trend and seasonality first, the stretch on top (:mod:`planlib.targets.kinds`).
+
+Public names
+------------
+Baseline                 a region's baseline for the plan year (frozen)
+baseline                 next year's volume from history (damped Holt-Winters, or fallbacks)
+festival_month_shares    the plan year's month shares, Spring Festival aligned to its real date
+baseline_reading         one sentence: the method, past growth and the stretch asked on top
+BASELINE_METHODS_ZH      how each baseline method reads in a report
+month_series             monthly totals on a gap-free month index, leading zeros trimmed
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planlib import calendar, review
+from planlib.errors import ParamsError, PlanWarning
+
+__all__ = ["Baseline", "baseline", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH"]
+
+#: Growth clip of the short-history baseline (12–23 months).
+GROWTH_CLIP = 0.30
+
+_SF_LEAD_DAYS = calendar.HOLIDAY_WINDOWS["spring_festival"][0]  # slot 1 starts 21 days before SF
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """
+    A region's baseline for the plan year.
+
+    Attributes
+    ----------
+    annual : float
+        The plan year's baseline total (≥ 0).
+    monthly : Series
+        Index 1–12 (calendar month of the plan year), summing to ``annual``; the split
+        follows :func:`festival_month_shares`.
+    method : str
+        ``holt_winters_damped``, ``last12_growth``, ``run_rate`` or ``zero``.
+    history_years : DataFrame
+        year, value, growth — complete calendar years of history; growth is
+        value_t / value_{t−1} − 1 (NaN for the first year or a zero base).
+    cagr : float
+        Compound growth from the first to the last complete year (NaN with fewer than two).
+    """
+
+    annual: float
+    monthly: pd.Series
+    method: str
+    history_years: pd.DataFrame
+    cagr: float
+
+
+def month_series(monthly: pd.DataFrame, value: str) -> pd.Series:
+    """
+    Monthly totals of ``value`` on a gap-free month-start index (absent months are 0),
+    leading zeros trimmed.
+
+    Raises
+    ------
+    ParamsError
+        A missing column, or a value that is missing or not numeric.
+    """
+    missing = [c for c in ("date", value) if c not in monthly.columns]
+    if missing:
+        raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+    if monthly.empty:
+        return pd.Series(dtype="float64", index=pd.DatetimeIndex([]))
+    dates = pd.to_datetime(monthly["date"]).dt.to_period("M").dt.to_timestamp()
+    values = pd.to_numeric(monthly[value], errors="coerce").astype("float64")
+    if values.isna().any():
+        raise ParamsError(f"monthly {value} has missing or non-numeric values; fix them before planning")
+    s = values.groupby(dates.to_numpy()).sum().sort_index()
+    full = pd.date_range(s.index.min(), s.index.max(), freq="MS")
+    s = s.reindex(full, fill_value=0.0)
+    nonzero = np.flatnonzero(s.to_numpy() != 0)
+    return s.iloc[nonzero[0] :] if len(nonzero) else s.iloc[0:0]
+
+
+def _history_years(s: pd.Series) -> tuple[pd.DataFrame, float]:
+    years = s.groupby(s.index.year).agg(["sum", "count"])
+    years = years[years["count"] == 12]
+    out = pd.DataFrame({"year": years.index.astype("int64"), "value": years["sum"].to_numpy(dtype="float64")})
+    prev = out["value"].shift(1)
+    consecutive = out["year"].diff() == 1
+    out["growth"] = (out["value"] / prev.where((prev > 0) & consecutive)) - 1.0
+    if len(out) >= 2:
+        rate = review.cagr(out["value"].iloc[0], out["value"].iloc[-1], int(out["year"].iloc[-1] - out["year"].iloc[0]))
+    else:
+        rate = float("nan")
+    return out, rate
+
+
+def _growth_annual(s: pd.Series, horizon: int) -> float:
+    """Last 12 months × (1 + g)^(horizon / 12), g the recent growth clipped to ±30%."""
+    last12 = float(s.iloc[-12:].sum())
+    m = min(len(s) - 12, 12)
+    g = 0.0
+    if m >= 1:
+        recent = float(s.iloc[-m:].sum())
+        year_before = float(s.iloc[-12 - m : -12].sum())
+        if year_before > 0:
+            g = float(np.clip(recent / year_before - 1.0, -GROWTH_CLIP, GROWTH_CLIP))
+    return last12 * (1.0 + g) ** (horizon / 12.0)
+
+
+def _ets_annual(s: pd.Series, horizon: int) -> tuple[float | None, str]:
+    """The plan year's total from damped additive Holt-Winters, or (None, why the fit is not usable)."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = ExponentialSmoothing(
+                s.to_numpy(dtype="float64"),
+                trend="add",
+                damped_trend=True,
+                seasonal="add",
+                seasonal_periods=12,
+                initialization_method="estimated",
+            )
+            path = np.asarray(model.fit().forecast(horizon), dtype="float64")
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            return None, f"the fit failed ({exc})"
+    # a fit that did not converge is not trusted; other numeric warnings raised during the
+    # optimiser's trial steps are harmless as long as the forecast itself is finite
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return None, "the optimiser did not converge"
+    plan = path[-12:]
+    if not np.isfinite(plan).all():
+        return None, "the forecast is not finite"
+    return float(plan.sum()), ""
+
+
+def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> Baseline:
+    """
+    Forecast a region's plan-year total from its monthly history.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        One region's monthly rows: ``date`` (any day of the month) and ``value``;
+        rows of the same month are summed, absent months count as 0 and months
+        before the first sale are dropped.
+    plan_year : int
+        The year being planned; history must end before it.
+    value : str, default "volume"
+        The column to forecast.
+
+    Returns
+    -------
+    Baseline
+
+    Raises
+    ------
+    ParamsError
+        If a column is missing, a value is not numeric, or history reaches into the plan year.
+
+    Warns
+    -----
+    PlanWarning
+        One per call, naming every fallback taken: fewer than 12 months or all zeros
+        (run rate / zero), a Holt-Winters fit that fails (the 12-month method is used),
+        a month split without a complete festival year (see :func:`festival_month_shares`).
+
+    Notes
+    -----
+    With n months of history ending h months before the end of the plan year:
+
+    - n ≥ 24 — ``holt_winters_damped``: statsmodels ``ExponentialSmoothing`` with
+      additive damped trend and additive seasonality (period 12), parameters by
+      maximum likelihood; annual = Σ of the last 12 of the h forecast months.
+      A fit that raises, warns of non-convergence or forecasts non-finite values
+      falls back to ``last12_growth`` with a PlanWarning.
+    - 12 ≤ n < 24 — ``last12_growth``: annual = L12 · (1 + g)^(h/12), L12 the last
+      12 months' total and g = Σ last m months / Σ the same m months a year earlier − 1,
+      m = min(n − 12, 12) (g = 0 when m = 0 or the base is 0), clipped to ±30%.
+    - 0 < n < 12 — ``run_rate``: annual = 12 · mean of the months.
+    - all zeros or no history — ``zero``: annual = 0.
+
+    The annual total is clipped at ≥ 0. Its months are annual × the plan year's
+    :func:`festival_month_shares`, never the calendar-month seasonality of the
+    forecast, because Spring Festival moves between January and February.
+    """
+    s = month_series(monthly, value)
+    history_years, rate = _history_years(s)
+    months = pd.RangeIndex(1, 13, name="month")
+    if s.empty:
+        warnings.warn(
+            f"no {value} history (all zeros or no rows): the {plan_year} baseline is 0",
+            PlanWarning,
+            stacklevel=2,
+        )
+        return Baseline(0.0, pd.Series(0.0, index=months, name=value), "zero", history_years, rate)
+    end = pd.Timestamp(plan_year, 12, 1)
+    last = s.index[-1]
+    horizon = (end.year - last.year) * 12 + (end.month - last.month)
+    if horizon < 12:
+        raise ParamsError(
+            f"history runs to {last:%Y-%m}, inside the plan year {plan_year}; pass history before {plan_year}"
+        )
+    n = len(s)
+    notes = []  # one PlanWarning per call, however many fallbacks were taken
+    if n >= 24:
+        annual, why = _ets_annual(s, horizon)
+        method = "holt_winters_damped"
+        if annual is None:
+            notes.append(
+                f"Holt-Winters did not fit the {n} months of {value} ({why}): the baseline is "
+                "the last 12 months × recent growth"
+            )
+            annual, method = _growth_annual(s, horizon), "last12_growth"
+    elif n >= 12:
+        annual, method = _growth_annual(s, horizon), "last12_growth"
+    else:
+        notes.append(f"only {n} months of {value} history: the {plan_year} baseline is 12 × their mean (run rate)")
+        annual, method = 12.0 * float(s.mean()), "run_rate"
+    annual = max(float(annual), 0.0)
+    shares, share_note = _festival_shares(pd.DataFrame({"date": s.index, value: s.to_numpy()}), plan_year, value)
+    if share_note:
+        notes.append(share_note)
+    if notes:
+        warnings.warn("; ".join(notes), PlanWarning, stacklevel=2)
+    return Baseline(annual, (shares * annual).rename(value), method, history_years, rate)
+
+
+def _festival_year_days(fy: int, slot_shares: np.ndarray) -> pd.Series:
+    """Per-day share of festival year ``fy``: each slot's share spread evenly over its days."""
+    sf0 = pd.Timestamp(calendar.spring_festival(fy))
+    sf1 = pd.Timestamp(calendar.spring_festival(fy + 1))
+    lead = pd.Timedelta(days=_SF_LEAD_DAYS)
+    start, length = sf0 - lead, (sf1 - sf0) / 12
+    days = pd.date_range(start, sf1 - lead - pd.Timedelta(days=1), freq="D")
+    edges = np.array([start + k * length for k in range(1, 13)], dtype="datetime64[ns]")
+    slot = np.minimum(np.searchsorted(edges, days.to_numpy(), side="right"), 11)
+    per_slot_days = np.bincount(slot, minlength=12)
+    per_day = slot_shares[slot] / np.where(per_slot_days[slot] > 0, per_slot_days[slot], 1)
+    return pd.Series(per_day, index=days)
+
+
+def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str]:
+    """Shares (index 1–12) and the fallback message ('' when the festival profile was used)."""
+    months = pd.RangeIndex(1, 13, name="month")
+    frame = monthly[["date", value]].copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
+    frame = frame.groupby("date", as_index=False)[value].sum()
+    profile = review.seasonal_profile(frame, value=value, align="spring_festival")
+    profile = profile[profile["share"].notna()]
+    if not profile.empty:
+        avg = profile.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
+        if avg.sum() > 0:
+            avg = (avg / avg.sum()).to_numpy(dtype="float64")
+            days = pd.concat([_festival_year_days(plan_year - 1, avg), _festival_year_days(plan_year, avg)])
+            days = days[days.index.year == plan_year]
+            by_month = days.groupby(days.index.month).sum().reindex(range(1, 13), fill_value=0.0)
+            return pd.Series(by_month.to_numpy() / by_month.sum(), index=months, name="share"), ""
+    dates = frame["date"]
+    cal = review.seasonal_profile(
+        frame.assign(year=dates.dt.year, month=dates.dt.month), value=value, align="calendar"
+    )
+    cal = cal[cal["share"].notna()]
+    if not cal.empty:
+        avg = cal.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
+        if avg.sum() > 0:
+            msg = (
+                f"no complete festival year of {value} history: the {plan_year} month split uses the "
+                "calendar-month profile, so it does not follow the Spring Festival date"
+            )
+            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share"), msg
+    days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
+    msg = f"no complete year of {value} history: the {plan_year} month split is even by days"
+    return pd.Series(days_in / days_in.sum(), index=months, name="share"), msg
+
+
+def festival_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.Series:
+    """
+    The plan year's calendar-month shares from the festival-aligned seasonal profile.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        ``date`` (month start) and ``value`` for one region; rows of a month are summed.
+    plan_year : int
+    value : str, default "volume"
+
+    Returns
+    -------
+    Series
+        Index 1–12 (``month``), named ``share``, summing to 1.
+
+    Warns
+    -----
+    PlanWarning
+        When no complete festival year exists (the calendar-month profile averaged over
+        complete calendar years is used) or no complete year at all (even by days).
+
+    Notes
+    -----
+    1. Profile: for every complete festival year Y of history,
+       :func:`planlib.review.seasonal_profile` (``align="spring_festival"``) gives
+       slot shares s_{Y,k}; the profile is s̄_k = mean_Y s_{Y,k}, renormalised.
+    2. Mapping: with SF_p the plan year's Spring Festival and L_p = (SF_{p+1} − SF_p)/12,
+       slot k of festival year p covers [SF_p − 21d + (k−1)L_p, SF_p − 21d + k·L_p);
+       each of its n_k days gets s̄_k / n_k (a day belongs to the slot holding its
+       midnight, as in the profile). Days of the plan year before SF_p − 21d belong to
+       festival year p − 1 and get the same profile on that year's slots.
+    3. share_m = Σ_{days d in month m of the plan year} w_d / Σ_{days of the plan year} w_d.
+
+    Examples
+    --------
+    A Spring Festival in February (2026-02-17) puts the festival season in February,
+    one in January (2025-01-29) in January.
+    """
+    missing = [c for c in ("date", value) if c not in monthly.columns]
+    if missing:
+        raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+    shares, msg = _festival_shares(monthly, plan_year, value)
+    if msg:
+        warnings.warn(msg, PlanWarning, stacklevel=2)
+    return shares
+
+
+#: How each baseline method reads in a report.
+BASELINE_METHODS_ZH: dict[str, str] = {
+    "holt_winters_damped": "阻尼趋势 Holt-Winters（statsmodels，含季节）",
+    "last12_growth": "近 12 个月 × 近期增长",
+    "run_rate": "月均 × 12（不足一年历史）",
+    "zero": "无历史，基线为 0",
+}
+
+
+def baseline_reading(base: Baseline, history: pd.DataFrame, *, target: float) -> str:
+    """One sentence: the baseline's method, past growth, and the stretch the target asks on top of it."""
+    method = BASELINE_METHODS_ZH.get(base.method, base.method)
+    years = base.history_years
+    past = ""
+    if len(years) >= 2:
+        past = (f"{int(years['year'].iloc[0])}–{int(years['year'].iloc[-1])} 年复合增长 {base.cagr:+.1%}，"
+                f"去年 {years['growth'].iloc[-1]:+.1%}；")
+    share = history["own_share"].iloc[-1]
+    share_txt = f"，占去年品类市场 {share:.1%}" if pd.notna(share) else ""
+    stretch = f"，比趋势预测 {target / base.annual - 1:+.1%}" if base.annual > 0 else ""
+    return (f"基线方法：{method}。{past}趋势预测 {base.annual:,.0f}；目标 {target:,.0f}{stretch}{share_txt}。")

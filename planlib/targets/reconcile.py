@@ -1,0 +1,312 @@
+"""
+Top-down (分配方式) against bottom-up (上行方式): the children's own proposals, the gap
+and a reconciled number.
+
+Public names
+------------
+RECONCILE_METHODS     the reconciliation choices by name
+reconcile             top-down and bottom-up side by side, the gap and the reconciled number
+children_baselines    each child's own trend forecast for the plan year
+children_proposals    the children's own proposals: a proposals file, else their own trend
+bottom_up_gap         top-down beside bottom-up per child, the gap and the reconciled number
+gap_reading           one sentence on the gap
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planlib.errors import DataError, ParamsError, PlanWarning
+from planlib.rounding import round_to_total
+from planlib.targets.baseline import baseline
+from planlib.targets.kinds import finite_number, region_economics
+
+__all__ = [
+    "RECONCILE_METHODS",
+    "reconcile",
+    "children_baselines",
+    "children_proposals",
+    "bottom_up_gap",
+    "gap_reading",
+]
+
+
+def _round_total(total: float, unit: float) -> float:
+    return round(total / unit) * unit
+
+
+def _take_top_down(td, bu, weight, unit):
+    return round_to_total(td, td.sum(), unit=unit)
+
+
+def _take_bottom_up(td, bu, weight, unit):
+    return round_to_total(bu, _round_total(bu.sum(), unit), unit=unit)
+
+
+def _blend(td, bu, weight, unit):
+    mixed = weight * td + (1.0 - weight) * bu
+    return round_to_total(mixed, _round_total(mixed.sum(), unit), unit=unit)
+
+
+def _scale_bottom_up(td, bu, weight, unit):
+    if bu.sum() == 0 and td.sum() != 0:
+        warnings.warn(
+            "no bottom-up proposals to scale (all zero): the top-down split is taken",
+            PlanWarning,
+            stacklevel=4,
+        )
+        return round_to_total(td, td.sum(), unit=unit)
+    return round_to_total(bu, td.sum(), unit=unit)
+
+
+#: Reconciliation choices between top-down (分配方式) and bottom-up (上行方式) numbers.
+RECONCILE_METHODS = {
+    "top_down": _take_top_down,
+    "bottom_up": _take_bottom_up,
+    "blend": _blend,
+    "scale_bottom_up": _scale_bottom_up,
+}
+
+
+def reconcile(
+    top_down: pd.Series,
+    bottom_up: pd.Series,
+    *,
+    method: str = "scale_bottom_up",
+    weight: float = 0.5,
+    unit=1,
+) -> pd.DataFrame:
+    """
+    Set top-down and bottom-up numbers side by side, with the gap and a reconciled number.
+
+    Parameters
+    ----------
+    top_down : Series
+        The allocated target per child (分配方式).
+    bottom_up : Series
+        The children's own proposals (上行方式); a child missing on either side counts 0.
+    method : {"scale_bottom_up", "top_down", "bottom_up", "blend"}
+        How the reconciled number is chosen (:data:`RECONCILE_METHODS`).
+    weight : float, default 0.5
+        Weight on top-down for ``blend``, in [0, 1].
+    unit : int or float, default 1
+        Rounding unit of the reconciled column.
+
+    Returns
+    -------
+    DataFrame
+        One row per child (top-down's order, then children only bottom-up names):
+        child, top_down, bottom_up, gap, gap_pct, reconciled.
+
+    Raises
+    ------
+    ParamsError
+        If ``method`` is unknown (the valid ones are listed) or ``weight`` is outside [0, 1].
+    SplitError
+        If an amount is negative or NaN, or the top-down total is not a multiple of ``unit``.
+
+    Warns
+    -----
+    PlanWarning
+        ``scale_bottom_up`` with all proposals zero: the top-down split is taken.
+
+    Notes
+    -----
+    gap_i = BU_i − TD_i; gap_pct_i = gap_i / TD_i (NaN when TD_i = 0). Reconciled, rounded
+    by largest remainder (:func:`planlib.rounding.round_to_total`) to an exact total:
+
+    - top_down: TD_i, total Σ TD
+    - bottom_up: BU_i, total Σ BU rounded to the unit
+    - blend: w · TD_i + (1 − w) · BU_i, total Σ of the blend rounded to the unit
+    - scale_bottom_up: BU_i · Σ TD / Σ BU, total Σ TD
+    """
+    try:
+        func = RECONCILE_METHODS[method]
+    except (KeyError, TypeError):
+        raise ParamsError(f"unknown reconcile method {method!r}; valid: {', '.join(RECONCILE_METHODS)}") from None
+    w = finite_number(weight, "weight")
+    if not 0 <= w <= 1:
+        raise ParamsError(f"weight must be in [0, 1], got {weight!r}")
+    children = top_down.index.append(bottom_up.index[~bottom_up.index.isin(top_down.index)])
+    td = pd.Series(top_down.to_numpy(dtype="float64", na_value=np.nan), index=top_down.index).reindex(children, fill_value=0.0)
+    bu = pd.Series(bottom_up.to_numpy(dtype="float64", na_value=np.nan), index=bottom_up.index).reindex(children, fill_value=0.0)
+    reconciled = func(td, bu, w, unit)
+    gap = bu - td
+    return pd.DataFrame(
+        {
+            "child": children.to_numpy(),
+            "top_down": td.to_numpy(),
+            "bottom_up": bu.to_numpy(),
+            "gap": gap.to_numpy(),
+            "gap_pct": (gap / td.where(td != 0)).to_numpy(),
+            "reconciled": reconciled.to_numpy(),
+        }
+    )
+
+
+def children_baselines(con, tree, region: str, plan_year: int, *, table: pd.DataFrame | None = None) -> pd.Series:
+    """
+    Each child's own baseline for the plan year: its damped trend forecast (:func:`baseline`).
+
+    Children without own sales are left out, and with ``table`` (a targets table) those
+    the plan does not split to. Fallback warnings are not raised here: a child's method
+    shows in its own report.
+    """
+    kids = list(tree.children(region))
+    if table is not None:
+        planned = set(pd.unique(table["region_id"].astype(str)))
+        kids = [k for k in kids if k in planned]
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        for kid in kids:
+            econ = region_economics(con, tree, kid, plan_year)
+            if not econ.monthly.empty:
+                out[kid] = float(baseline(econ.monthly, plan_year).annual)
+    return pd.Series(out, dtype="float64", name="baseline")
+
+
+def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit: int = 1,
+                       path=None, baselines: pd.Series | None = None) -> tuple[pd.Series, str]:
+    """
+    The children's own proposals (上行方式): from a proposals file, else their own trend.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    region : str
+        The parent; proposals are read for its children.
+    plan_year : int
+    stretch : float or mapping
+        Added to each child's own baseline when no file is given: one value, or child id ->
+        its own stretch (its override file's ``targets.stretch``; missing children take
+        the mapping's ``None`` key, else 0).
+    unit : int, default 1
+        Proposals from the trend are rounded to this unit.
+    path : path-like, optional
+        A CSV with columns ``region_id`` and ``volume`` (``split.proposals``); rows of
+        regions that are not children of ``region`` are ignored.
+    baselines : Series, optional
+        The children's baselines if already computed (:func:`children_baselines`).
+
+    Returns
+    -------
+    (Series, str)
+        Proposed annual volume per child (children without a proposal are missing) and
+        where the numbers come from (for the report).
+
+    Raises
+    ------
+    DataError
+        The file is missing, lacks a column, or a row's volume is not a non-negative number
+        (the message names the file, the row and the field).
+
+    Notes
+    -----
+    Without a file: proposal_c = round_unit(baseline_c × (1 + stretch)), each child's own
+    damped trend forecast (:func:`baseline`), as the child would propose from its own runs.
+    """
+
+    kids = list(tree.children(region))
+    if path is not None:
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise DataError(f"{path}: the proposals file (split.proposals) does not exist") from None
+        missing = [c for c in ("region_id", "volume") if c not in raw.columns]
+        if missing:
+            raise DataError(f"{path}: missing column(s) {', '.join(missing)}; expected region_id, volume")
+        vol = pd.to_numeric(raw["volume"].str.replace(",", "").str.strip(), errors="coerce")
+        bad = raw.index[vol.isna() | (vol < 0)]
+        if len(bad):
+            i = int(bad[0])
+            raise DataError(f"{path}: row {i + 2}: volume: got {raw.loc[i, 'volume']!r}; expected a non-negative number"
+                            + (f" ({len(bad)} rows like this)" if len(bad) > 1 else ""))
+        mine = raw["region_id"].str.strip().isin(kids)
+        got = pd.Series(vol[mine].to_numpy(dtype=float), index=raw.loc[mine, "region_id"].str.strip().to_numpy())
+        got = got.groupby(level=0).sum()
+        return got.reindex([k for k in kids if k in got.index]).rename("bottom_up"), f"提案文件 {Path(path).name}"
+    base = children_baselines(con, tree, region, plan_year) if baselines is None else baselines
+    out = {}
+    for kid in kids:
+        if kid not in base.index or pd.isna(base[kid]):
+            continue
+        own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
+        out[kid] = float(round(float(base[kid]) * (1.0 + float(own)) / unit) * unit)
+    return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
+
+
+def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str = "scale_bottom_up",
+                  weight: float = 0.5, unit=1) -> pd.DataFrame:
+    """
+    The children's top-down targets beside their own proposals: the gap and a reconciliation.
+
+    Parameters
+    ----------
+    children : DataFrame
+        ``region_id, name, target_volume`` (:attr:`RegionTargetView.children`).
+    proposals : Series
+        Proposed volume per child (:func:`children_proposals`).
+    method, weight, unit
+        As :func:`reconcile` (``split.reconcile``, ``split.reconcile_weight``, ``targets.unit``).
+
+    Returns
+    -------
+    DataFrame
+        region_id, name, top_down, bottom_up, gap, gap_pct, reconciled — one row per
+        child, then a total row (``region_id`` "合计").
+
+    Warns
+    -----
+    PlanWarning
+        Children without a proposal: they keep their top-down target (bottom_up, gap NaN)
+        and only the proposers are reconciled, within their own top-down total.
+
+    Notes
+    -----
+    As :func:`reconcile` over the children that proposed; the total row holds Σ top_down
+    and Σ reconciled over all children (equal under scale_bottom_up and top_down) and the
+    gap over the proposers: gap = Σ BU − Σ TD of them, gap_pct = gap / Σ TD of them.
+    """
+    td = pd.Series(children["target_volume"].to_numpy(dtype=float), index=children["region_id"].to_numpy())
+    bu = proposals.astype(float).dropna()
+    silent = [c for c in td.index if c not in bu.index]
+    if silent:
+        warnings.warn(f"no proposal from {', '.join(map(str, silent))}: they keep their top-down targets and the "
+                      "others are reconciled among themselves", PlanWarning, stacklevel=2)
+    with_td = td.drop(silent)
+    rec = reconcile(with_td, bu, method=method, weight=weight, unit=unit) if len(bu) or len(with_td) else \
+        pd.DataFrame(columns=["child", "top_down", "bottom_up", "gap", "gap_pct", "reconciled"])
+    if silent:
+        keep = pd.DataFrame({"child": silent, "top_down": td[silent].to_numpy(), "bottom_up": np.nan, "gap": np.nan,
+                             "gap_pct": np.nan, "reconciled": td[silent].to_numpy()})
+        rec = pd.concat([rec, keep], ignore_index=True) if len(rec) else keep
+        order = {c: i for i, c in enumerate(td.index)}
+        rec = rec.assign(_o=rec["child"].map(order).fillna(len(order))).sort_values("_o", kind="stable") \
+            .drop(columns="_o").reset_index(drop=True)
+    names = dict(zip(children["region_id"], children["name"]))
+    rec.insert(1, "name", rec["child"].map(names).fillna(rec["child"]))
+    rec = rec.rename(columns={"child": "region_id"})
+    proposed = rec[rec["bottom_up"].notna()]
+    td_p, bu_p = float(proposed["top_down"].sum()), float(proposed["bottom_up"].sum())
+    total = {"region_id": "合计", "name": "合计 total", "top_down": float(rec["top_down"].sum()),
+             "bottom_up": bu_p if len(proposed) else np.nan, "gap": bu_p - td_p if len(proposed) else np.nan,
+             "gap_pct": (bu_p - td_p) / td_p if td_p > 0 else np.nan, "reconciled": float(rec["reconciled"].sum())}
+    return pd.concat([rec, pd.DataFrame([total])], ignore_index=True)
+
+
+def gap_reading(gap: pd.DataFrame, source: str) -> str:
+    """One sentence on the bottom-up gap: in total, and the child furthest below top-down."""
+    kids, tot = gap.iloc[:-1], gap.iloc[-1]
+    kids = kids[kids["gap"].notna()]
+    if kids.empty:
+        return "没有下级提案 — no proposals from the children."
+    low = kids.loc[kids["gap"].abs().idxmax()]
+    pct = f"{tot['gap_pct']:+.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
+    return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
+            f"差 {tot['gap']:+,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+,.0f}）。")
