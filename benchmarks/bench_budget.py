@@ -65,9 +65,9 @@ def main() -> None:
     from planlib.targets import breakdown_of
 
     kind = breakdown_of(table)
-    lines = costing._terminal_lines(table, kind, {r: tree.ancestor_at(r, "county") if tree.level(r) != "county" else r
+    lines = budget.terminal_lines(table, kind, {r: tree.ancestor_at(r, "county") if tree.level(r) != "county" else r
                                                   for r in set(table.loc[kind == "terminal", "region_id"].astype(str))})
-    rates = costing._rates(plan.budget)
+    rates = budget.channel_rates(plan.budget)
     t0 = time.perf_counter()
     for unit, g in lines.groupby("unit"):
         budget.objective_task(g.drop(columns=["target_revenue"]).assign(region_id=unit), rates=rates)

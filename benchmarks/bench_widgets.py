@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from planlib.archive import store as archive_mod
-from planlib.budget import plan as costing
+from planlib import budget as costing
 from planlib import demo
 from planlib import params
 from planlib.present import plots

@@ -69,7 +69,7 @@ tables.show_table(rb.methods.replace({"category": labels.CATEGORY_NAMES, "chosen
 # %%
 display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别 By category", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.show_table(rb.by_item.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目 By item", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40))
-display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变（budget.check_tolerance 检查）。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变（budget.check_tolerance 检查）。"))
+display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。"))
 
 # %% [markdown]
 # ## 3. 月度分解 Phasing

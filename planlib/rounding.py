@@ -60,17 +60,17 @@ def unit_decimals(unit: float) -> int:
     return max(0, -int(exponent))
 
 
-def to_units(amount, unit: float, what: str) -> int:
-    """``amount / unit`` as an exact integer; SplitError if it is not a whole number of units."""
+def to_units(amount, unit: float, what: str, *, error: type[Exception] = SplitError) -> int:
+    """``amount / unit`` as an exact integer; ``error`` (SplitError) if it is not a whole number of units."""
     try:
         q = float(amount) / unit
     except (TypeError, ValueError):
-        raise SplitError(f"{what} must be a number, got {amount!r}") from None
+        raise error(f"{what} must be a number, got {amount!r}") from None
     if not math.isfinite(q):
-        raise SplitError(f"{what} must be finite, got {amount!r}")
+        raise error(f"{what} must be finite, got {amount!r}")
     k = round(q)
     if abs(q - k) > SNAP * max(1.0, abs(q)):
-        raise SplitError(f"{what} {format_amount(float(amount))} is not a multiple of the unit {unit:g}")
+        raise error(f"{what} {format_amount(float(amount))} is not a multiple of the unit {unit:g}")
     return int(k)
 
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from planlib.archive import store as archive
-from planlib.budget import plan as costing
+from planlib import budget as costing
 from planlib.run import folder as run_folder
 from planlib.run import steps
 from planlib import params
 from planlib.run import portal
-from planlib.targets import plan as targets
+from planlib import targets
 from planlib.demo import build_demo
 from planlib.errors import BudgetError
 
@@ -230,28 +230,20 @@ def test_portal_flags_sales_met_profit_missed_and_escapes():
     assert "&lt;b&gt;县&lt;/b&gt;" in page and "<b>县</b>" not in page
 
 
-def test_plan_budget_consolidation_equals_the_reference_consolidate(priced):
-    """The dense fast path adds up exactly as budget.consolidate does, region by region."""
-    from planlib.budget import methods as bm
-
-    t = priced["pb"].table.assign(month=lambda f: pd.DatetimeIndex(f["month"]).month)
-    units = t[~t["method"].isin(["consolidated", "own"])]
-    own = t[t["method"] == "own"]
-    ref = bm.consolidate(units, priced["tree"], own_items=own, root="HQ")
-    key = ["region_id", "month", "category", "item"]
-    ref_tot = ref.assign(c=np.rint(ref["amount"] * 100)).groupby(key)["c"].sum()
-    got_tot = t.assign(c=np.rint(t["amount"] * 100)).groupby(key)["c"].sum()
-    pd.testing.assert_series_equal(got_tot.sort_index(), ref_tot.sort_index(), check_names=False, check_index_type=False)
-
-
-@pytest.mark.parametrize("decay", [0.0, 0.3, 0.6, 0.9])
-def test_headcount_closed_form_equals_marginal_headcount(decay):
-    from planlib.budget import methods as bm
-
-    firsts = np.array([0.0, 50_000.0, 96_000.0, 96_000.01, 160_000.0, 160_000.0 / 0.6, 1e6, 96_000.0 / 0.6])
-    got = costing._headcount(firsts, 96_000.0, decay)
-    want = [bm.marginal_headcount([f * decay ** k for k in range(200)], 96_000.0) for f in firsts]
-    assert got.tolist() == want
+def test_plan_budget_every_parent_is_its_units_plus_the_own_items_below_it(priced):
+    """Each parent's consolidated rows: its planning units' rows and the own items of the parents below it."""
+    t, tree = priced["pb"].table, priced["tree"]
+    cents = t.assign(c=np.rint(t["amount"] * 100).astype(np.int64))
+    key = ["month", "category", "item"]
+    parents = pd.unique(cents.loc[cents["method"] == "consolidated", "region_id"])
+    units = cents[~cents["method"].isin(["consolidated", "own"])]
+    own = cents[cents["method"] == "own"]
+    for parent in parents:
+        below = set(tree.subtree(parent)) - {parent}
+        want = pd.concat([units[units["region_id"].isin(below)], own[own["region_id"].isin(below)]])
+        want = want.groupby(key)["c"].sum()
+        got = cents[(cents["region_id"] == parent) & (cents["method"] == "consolidated")].groupby(key)["c"].sum()
+        pd.testing.assert_series_equal(got.sort_index(), want[want != 0].sort_index(), check_names=False)
 
 
 def test_plan_budget_parents_stay_within_their_caps_by_squeezing_their_own_items(priced):

@@ -1,0 +1,179 @@
+"""
+Caps and phasing: a budget scaled down exactly to its cap, a region's cap, the months.
+
+DOMAIN.md §6 (Art. 11). Amounts are in yuan with whole cents; every scaling and every
+split into months keeps the cents exact (largest remainder).
+
+Public names
+------------
+apply_cap     scale a budget down to its cap, summing exactly to it
+
+Used by the plan's pricing (:mod:`planlib.budget.plan`)
+--------------------------------------------------------
+CENT          the budget's rounding unit, 0.01 yuan
+cap_for       a region's cap: cap_ratio × its target revenue, and its own cap_amount
+cap_units     the planning units above their cap scaled down to it
+cap_parents   a parent's own items squeezed so its children plus its own stay within its cap
+phase_rows    each budget row's annual amount over the twelve months, exact in cents
+to_cents, split_cents   amounts as whole cents; a row-wise split of cents by weights
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from planlib.budget.inputs import SLACK, amount_series, number, positive_unit
+from planlib.errors import BudgetError
+from planlib.rounding import from_units, round_to_total
+
+__all__ = ["apply_cap"]
+
+CENT = 0.01
+
+
+def apply_cap(budget: pd.Series, cap, *, unit=0.01) -> pd.Series:
+    """
+    Scale a budget down proportionally so that its total equals the cap exactly.
+
+    Parameters
+    ----------
+    budget : Series
+        Non-negative amounts indexed by item.
+    cap : float
+        The most the total may be (non-negative).
+    unit : float, default 0.01
+        Rounding unit of the scaled amounts (cents).
+
+    Returns
+    -------
+    Series
+        A new Series, same index and name. Unchanged if the total is within the cap;
+        else amounts in whole units summing exactly to the cap (to floor(cap / unit)
+        units when the cap is not itself a multiple of the unit).
+
+    Raises
+    ------
+    ParamsError
+        If an amount is negative or not a number, or the cap or unit is invalid.
+
+    Notes
+    -----
+    With total T > cap C: b'_i = b_i x C / T, rounded in units by largest remainder
+    (:func:`planlib.rounding.round_to_total` on integer units), so sum(b') = C exactly and
+    each item moves by less than one unit from its exact proportional value; ties in
+    the remainder go to the lower item label.
+    """
+    b = amount_series(budget)
+    c = number(cap, "cap", minimum=0.0)
+    u = positive_unit(unit)
+    if float(b.sum()) <= c:
+        return b.copy()
+    k_cap = math.floor(c / u + SLACK * max(1.0, c / u))
+    k = round_to_total(b / u, k_cap, unit=1)  # a Series: remainder ties go to the lower label
+    return pd.Series(from_units(k.to_numpy(), u), index=b.index, name=b.name)
+
+
+
+def to_cents(x) -> np.ndarray:
+    """Amounts in yuan as whole cents (int64), rounded to the nearest cent."""
+    return np.rint(np.asarray(x, dtype=float) / CENT).astype(np.int64)
+
+
+def split_cents(total_cents: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise split of whole cents by weights (n × k), each row summing exactly; ties to the first column."""
+    w = np.asarray(weights, dtype=float)
+    s = w.sum(axis=1, keepdims=True)
+    k = w.shape[1]
+    even = np.full_like(w, 1.0 / k)
+    share = np.where(s > 0, w / np.where(s > 0, s, 1.0), even)
+    quota = share * total_cents[:, None]
+    base = np.floor(quota).astype(np.int64)
+    short = total_cents - base.sum(axis=1)
+    rem = quota - base
+    order = np.argsort(-rem, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(k)[None, :].repeat(len(w), axis=0), axis=1)
+    return base + (rank < short[:, None])
+
+
+
+
+def cap_for(region, p, plan_bp, region_params, root, target_revenue) -> float | None:
+    """
+    A region's cap: cap_ratio × its target revenue, and cap_amount where it is set for it.
+
+    ``cap_amount`` caps the region whose file sets it: the plan file's the root, a region
+    file's that region (it is not inherited, since an amount fits one region's size).
+    """
+    c = []
+    if p.cap_ratio is not None:
+        c.append(p.cap_ratio * float(target_revenue.get(region, 0.0)))
+    own_amount = region_params.get(region).cap_amount if region in region_params else (
+        plan_bp.cap_amount if region == root else None)
+    if own_amount is not None:
+        c.append(float(own_amount))
+    return math.floor(min(c) * 100) / 100 if c else None
+
+
+def cap_parents(own_rows, unit_rows, tree, parents, units, cap_of) -> tuple[pd.DataFrame, list[str]]:
+    """Scale a parent's own items so that its children plus its own stay within its cap (deepest parents first)."""
+    if not parents:
+        return own_rows, []
+    unit_tot = unit_rows.groupby("region_id")["amount"].sum()
+    own_tot = own_rows.groupby("region_id")["amount"].sum() if len(own_rows) else pd.Series(dtype=float)
+    total = {u: float(unit_tot.get(u, 0.0)) for u in units}
+    squeezed, rows = [], own_rows.copy()
+    planned = set(units) | set(parents)
+    for r in sorted(parents, key=lambda x: -len(tree.ancestors(x))):
+        kids = [k for k in tree.children(r) if k in planned]
+        kids_total = sum(total.get(k, 0.0) for k in kids)
+        own = float(own_tot.get(r, 0.0))
+        cap = cap_of.get(r)
+        if cap is not None and kids_total > cap + 0.005:
+            raise BudgetError(f"budget cap of {r} ({tree.name(r)}): its children's budgets {kids_total:,.2f} already "
+                              f"exceed its cap {cap:,.2f} by {kids_total - cap:,.2f}; raise its cap or lower theirs")
+        if cap is not None and kids_total + own > cap + 0.005:
+            room = math.floor((cap - kids_total) * 100) / 100
+            idx = np.flatnonzero((rows["region_id"] == r).to_numpy())
+            scaled = apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), max(room, 0.0),
+                                  unit=CENT)
+            rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+            own = float(scaled.sum())
+            squeezed.append(r)
+        total[r] = kids_total + own
+    return rows, squeezed
+
+
+
+
+def cap_units(rows: pd.DataFrame, units, cap_of: dict) -> tuple[pd.DataFrame, list[str]]:
+    """Scale a unit whose budget is above its cap down exactly to it (:func:`apply_cap`)."""
+    tot = rows.groupby("region_id")["amount"].sum()
+    over = [u for u in units if cap_of.get(u) is not None and float(tot.get(u, 0.0)) > cap_of[u] + 1e-9]
+    if not over:
+        return rows, []
+    rows = rows.copy()
+    for u in over:
+        idx = np.flatnonzero((rows["region_id"] == u).to_numpy())
+        scaled = apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), cap_of[u], unit=CENT)
+        rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+    return rows, over
+
+
+
+
+def phase_rows(rows: pd.DataFrame, month_share: pd.DataFrame, fixed) -> pd.DataFrame:
+    """Each row's annual amount over the twelve months, exact in cents."""
+    if rows.empty:
+        return rows.assign(month=pd.Series(dtype="int64"))
+    shares = month_share.reindex(rows["region_id"]).fillna(1.0 / 12).to_numpy(copy=True)
+    straight = rows["category"].isin(list(fixed)).to_numpy()
+    shares[straight] = 1.0 / 12
+    cents = split_cents(to_cents(rows["amount"].to_numpy()), shares)
+    rep = rows.loc[rows.index.repeat(12)].reset_index(drop=True)
+    rep["month"] = np.tile(np.arange(1, 13), len(rows))  # 1..12 here; the plan year's dates at the end
+    rep["amount"] = cents.ravel() * CENT
+    return rep[rep["amount"] != 0].reset_index(drop=True)

@@ -1,0 +1,378 @@
+"""
+One region's budget for its report and the notebook's panel: views, readings, tuning.
+
+Works on the plan's results (:class:`planlib.budget.plan.PlanBudget`'s tables or the run's
+results files), never on the archive.
+
+Public names
+------------
+RegionBudget          one region's budget, shaped for its report
+region_budget         a region's rows: by category and item, by month, methods compared, children, terminals
+region_budget_params  each region override file's own budget section, for plan_budget
+tune_budget           one region's budget re-priced with tuned methods, ratios, cap, price and volume
+methods_long          a region's methods table in long form, for tune_budget
+sensitivity_view      profit at the target and under a price and a volume change
+key_figures           a region's headline budget figures
+has_cvp               whether a region has a CVP to show
+cvp_view              a region's CVP at the target as a two-column table
+dual_reading          its dual check in one sentence; children_reading: its children in one sentence
+FLAG_NAMES            the dual check's flags in the reports' words
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planlib import params, schemas
+from planlib.budget.caps import apply_cap
+from planlib.budget.profit import DUAL_FLAGS, cvp
+from planlib.errors import BudgetError, PlanlibError
+from planlib.labels import CATEGORY_NAMES
+from planlib.schemas import CATEGORIES
+
+__all__ = [
+    "RegionBudget",
+    "region_budget",
+    "region_budget_params",
+    "tune_budget",
+    "methods_long",
+    "sensitivity_view",
+    "key_figures",
+    "has_cvp",
+    "cvp_view",
+    "dual_reading",
+    "children_reading",
+    "FLAG_NAMES",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class RegionBudget:
+    """One region's budget, shaped for its report."""
+
+    region: str
+    summary: pd.Series
+    by_category: pd.DataFrame
+    by_item: pd.DataFrame
+    months: pd.DataFrame
+    methods: pd.DataFrame
+    children: pd.DataFrame
+    terminals: pd.DataFrame
+
+
+def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.DataFrame, tree, region: str,
+                  *, names=None) -> RegionBudget:
+    """
+    A region's budget by category and item, by month, its methods compared, its children and terminal fees.
+
+    Parameters
+    ----------
+    pb_table, regions, methods : DataFrame
+        :attr:`PlanBudget.table`, ``.regions``, ``.methods`` (or the run's results).
+    tree : RegionTree
+    region : str
+    names : mapping, optional
+        Terminal id -> name for the terminal fee list.
+
+    Returns
+    -------
+    RegionBudget
+        ``by_category``: category, name, amount, share, ratio (of target revenue);
+        ``months``: month × category amounts; ``methods``: category × method amounts;
+        ``children``: the children's budget, revenue, expense ratio and flag side by side;
+        ``terminals``: the terminal-level channel fees (units only).
+    """
+    mine = pb_table[pb_table["region_id"] == region]
+    info = regions.set_index("region_id")
+    summary = info.loc[region] if region in info.index else pd.Series(dtype=object)
+    rev = float(summary.get("target_revenue", np.nan)) if len(summary) else np.nan
+    cat = mine.groupby("category")["amount"].sum().reindex(list(CATEGORIES), fill_value=0.0)
+    by_category = pd.DataFrame({"category": cat.index, "name": [CATEGORY_NAMES[c] for c in cat.index],
+                                "amount": cat.to_numpy()})
+    total = by_category["amount"].sum()
+    by_category["share"] = by_category["amount"] / total if total > 0 else np.nan
+    by_category["ratio"] = by_category["amount"] / rev if rev and rev > 0 else np.nan
+    by_item = mine.groupby(["category", "item", "method"], as_index=False)["amount"].sum()
+    labels = {i: lab for c in schemas.ITEM_CATALOGUE.values() for i, lab in c["items"].items()}
+    by_item.insert(2, "name", by_item["item"].map(labels).fillna(by_item["item"]))
+    months = mine.assign(m=pd.DatetimeIndex(mine["month"]).month).pivot_table(
+        index="m", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+    months = months.reindex(index=range(1, 13), columns=list(CATEGORIES), fill_value=0.0)
+    months.index.name = "month"
+    m = methods[methods["region_id"] == region]
+    comp = m.pivot_table(index="category", columns="method", values="amount", aggfunc="sum")
+    comp = comp.reindex([c for c in CATEGORIES if c in comp.index])
+    chosen = m[m["chosen"]].drop_duplicates("category").set_index("category")["method"]
+    comp.insert(0, "chosen", chosen.reindex(comp.index))
+    comp = comp.reset_index()
+    kids = list(tree.children(region))
+    ch = info.reindex([k for k in kids if k in info.index])
+    children = ch.reset_index()[["region_id", "target_revenue", "budget", "expense_ratio", "profit_at_target",
+                                 "profit_target", "flag"]] if len(ch) else pd.DataFrame()
+    if len(children):
+        children.insert(1, "name", children["region_id"].map(tree.name))
+    term = mine[mine["terminal_id"].notna()]
+    if len(term):
+        terms = term.groupby(["terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(
+            index="terminal_id", columns="item", values="amount", fill_value=0.0)
+        terms["合计"] = terms.sum(axis=1)
+        terms = terms.sort_values("合计", ascending=False).reset_index()
+        if names:
+            terms.insert(1, "name", terms["terminal_id"].map(dict(names)))
+    else:
+        terms = pd.DataFrame()
+    return RegionBudget(region, summary, by_category, by_item, months.reset_index(), comp, children, terms)
+
+
+def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | None = None,
+                ratios: dict | None = None, cap_ratio: float | None = None, fixed_categories=("labour", "office"),
+                price_change: float = 0.0, volume_change: float = 0.0) -> tuple[pd.DataFrame, dict]:
+    """
+    Re-price one region's budget with tuned methods, ratios and cap, and its CVP under a price/volume change.
+
+    Parameters
+    ----------
+    summary : Series
+        The region's row of :attr:`PlanBudget.regions` (target_volume, target_revenue,
+        ly_revenue, ly_variable_cost, ly_volume, profit_target, reachable_volume, …).
+    methods : DataFrame
+        The region's rows of :attr:`PlanBudget.methods` (category, method, amount, chosen).
+    choices : dict, optional
+        Category -> method (default: the chosen ones).
+    ratios : dict, optional
+        Category -> a set expense ratio: that category becomes ratio × target revenue.
+    cap_ratio : float, optional
+        Cap as a fraction of the target revenue; the budget is scaled down to it exactly.
+    fixed_categories : sequence
+        Categories that are fixed cost in the CVP.
+    price_change, volume_change : float
+        Sensitivity: P × (1 + price_change), V × (1 + volume_change); the budget's
+        variable categories move with revenue, fixed ones stay.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        category, method, amount (after the cap) per category; and budget, cap, capped,
+        expense_ratio, fixed_cost, unit_variable_cost, price, volume, bep_units,
+        margin_of_safety, profit, profit_target, flag.
+
+    Raises
+    ------
+    BudgetError
+        The tuned price does not exceed the unit variable cost (no break-even).
+
+    Notes
+    -----
+    profit = V'(P' − VC) − B_var' − B_fixed with V' = V(1+dv), P' = P(1+dp),
+    B_var' = B_var (1+dp)(1+dv); BEP = B_fixed / (P' − VC − B_var'/V').
+    """
+    m = methods.copy()
+    chosen = dict(zip(m.loc[m["chosen"], "category"], m.loc[m["chosen"], "method"]))
+    chosen.update(choices or {})
+    R = float(summary["target_revenue"])
+    V = float(summary["target_volume"])
+    rows = []
+    for cat in CATEGORIES:
+        method = chosen.get(cat, "percent_of_sales")
+        if ratios and cat in ratios:
+            amount, method = float(ratios[cat]) * R, "percent_of_sales"
+        else:
+            hit = m[(m["category"] == cat) & (m["method"] == method)]
+            if hit.empty:
+                hit = m[(m["category"] == cat) & m["chosen"]]
+            amount = float(hit["amount"].sum())
+        rows.append((cat, method, round(amount, 2)))
+    table = pd.DataFrame(rows, columns=["category", "method", "amount"])
+    total = float(table["amount"].sum())
+    cap = math.floor(cap_ratio * R * 100) / 100 if cap_ratio is not None else None
+    capped = cap is not None and total > cap + 1e-9
+    if capped:
+        table["amount"] = apply_cap(table.set_index("category")["amount"], cap).to_numpy()
+    B = float(table["amount"].sum())
+    fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
+    var_b = B - fixed
+    if "unit_product_cost" in summary.index and pd.notna(summary["unit_product_cost"]):
+        vc = float(summary["unit_product_cost"])
+    else:
+        vc = float(summary["ly_variable_cost"]) / float(summary["ly_volume"]) if summary["ly_volume"] > 0 else 0.0
+    P = R / V if V > 0 else 0.0
+    P2, V2 = P * (1 + price_change), V * (1 + volume_change)
+    var_b2 = var_b * (1 + price_change) * (1 + volume_change)
+    uvc = vc + (var_b2 / V2 if V2 > 0 else 0.0)
+    if V2 > 0 and P2 <= uvc:
+        raise BudgetError(f"price {P2:,.2f} does not exceed the unit variable cost {uvc:,.2f} "
+                          f"(product {vc:,.2f} + variable expenses {uvc - vc:,.2f} per unit): no break-even volume")
+    c = cvp(V2, P2, uvc, fixed) if V2 > 0 else {"bep_units": float("nan"), "margin_of_safety": float("nan"),
+                                                 "profit": -fixed}
+    sales_ok = V2 <= float(summary.get("reachable_volume", np.inf))
+    profit_ok = c["profit"] >= float(summary["profit_target"])
+    flag = DUAL_FLAGS[(sales_ok, profit_ok)]
+    return table, {"budget": B, "cap": cap, "capped": capped, "expense_ratio": B / R if R > 0 else float("nan"),
+                   "fixed_cost": fixed, "unit_variable_cost": uvc, "price": P2, "volume": V2,
+                   "bep_units": c["bep_units"], "margin_of_safety": c["margin_of_safety"], "profit": c["profit"],
+                   "profit_target": float(summary["profit_target"]), "flag": flag}
+
+
+def _num(x, fmt: str = "{:,.0f}") -> str:
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    return fmt.format(x) if math.isfinite(x) else "—"
+
+
+def has_cvp(rb: RegionBudget) -> bool:
+    """Whether a region has a CVP to show: it is planned, has a positive target and a break-even."""
+    s = rb.summary
+    return bool(len(s)) and isinstance(s.get("flag"), str) and s.get("flag") != "no break-even" \
+        and _num(s.get("bep_units")) != "—"
+
+
+def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
+    """Headline figures of a region's budget: total, expense ratio, profit against target, BEP, the dual check."""
+    if summary is None or not len(summary):
+        return [("费用预算 budget", "—")]
+    flag = FLAG_NAMES.get(summary.get("flag"), "—")
+    return [
+        ("费用预算 budget", _num(summary.get("budget"))),
+        ("费用率 expense ratio", _num(summary.get("expense_ratio"), "{:.1%}")),
+        ("目标下利润 profit at target", _num(summary.get("profit_at_target"))),
+        ("利润目标 profit target", _num(summary.get("profit_target"))),
+        ("保本销量 break-even volume", _num(summary.get("bep_units"))),
+        ("双重检查 dual check", flag),
+    ]
+
+
+#: The dual check's flags in the reports' words.
+FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
+              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
+              "no break-even": "无保本点 no break-even (P ≤ VC)"}
+
+
+def dual_reading(summary: pd.Series, threshold: float) -> str:
+    """One sentence of the dual check: can the sales target be reached, and does the profit hold at it."""
+    if summary is None or not len(summary):
+        return "该区域不在方案的预算层级内 — this region is not planned (outside scope.levels): no budget of its own."
+    if not isinstance(summary.get("flag"), str):
+        return "该区域的目标为零，没有本量利可算 — the region's target is zero: no CVP to compute."
+    if summary["flag"] == "no break-even":
+        return (f"单价 {_num(summary.get('cvp_price'), '{:,.2f}')} 不高于单位变动成本 "
+                f"{_num(summary.get('cvp_unit_variable_cost'), '{:,.2f}')}（产品成本 + 单位变动费用）：没有保本点，"
+                "须压缩渠道/推广费用或提高价格 — no break-even: the price does not cover the variable cost per unit.")
+    gap = summary["profit_at_target"] - summary["profit_target"]
+    ratio = summary["expense_ratio"]
+    over = "高于" if ratio > threshold else "不高于"
+    base = (f"按预算 {summary['budget']:,.0f}（费用率 {ratio:.1%}，{over}阈值 {threshold:.0%}），目标销量下利润 "
+            f"{summary['profit_at_target']:,.0f}，比利润目标 {'多' if gap >= 0 else '少'} {abs(gap):,.0f}；")
+    if summary["flag"] == "sales met, profit missed":
+        return base + (f"销量目标可达但利润目标不可达：预算最多 {summary['budget_limit']:,.0f} 才能守住利润，"
+                       "须压缩可控费用或提高价格。")
+    return base + f"结论：{FLAG_NAMES.get(summary['flag'], summary['flag'])}。"
+
+
+def cvp_view(summary: pd.Series) -> pd.DataFrame:
+    """A region's CVP at the target as a two-column table (measure, value) for its report."""
+    rows = [
+        ("目标销量 target volume", summary["target_volume"]),
+        ("单价 P", summary["cvp_price"]),
+        ("单位变动成本 VC（产品 + 变动费用）", summary["cvp_unit_variable_cost"]),
+        ("单位边际贡献 P − VC", summary["cvp_unit_contribution"]),
+        ("固定费用 FC", summary["cvp_fixed_cost"]),
+        ("保本销量 BEP = FC / (P − VC)", summary["bep_units"]),
+        ("保本销售额 BEP revenue", summary["bep_revenue"]),
+        ("安全边际 margin of safety", summary["margin_of_safety"]),
+        ("目标下利润 profit at target", summary["cvp_profit"]),
+        ("利润目标所需销量 volume for the profit target", summary["cvp_required_volume"]),
+    ]
+    return pd.DataFrame({"measure": [r[0] for r in rows],
+                         "value": [f"{v:.1%}" if "安全边际" in r[0] else f"{v:,.2f}" if "P" in r[0] and "BEP" not in r[0]
+                                   else f"{v:,.0f}" for r, v in zip(rows, [r[1] for r in rows])]})
+
+
+def children_reading(rb: RegionBudget) -> str:
+    """One sentence on the children: how many miss profit at their sales target, and the parent's own items."""
+    ch = rb.children
+    missed = ch[ch["flag"] == "sales met, profit missed"]
+    own = float(rb.summary.get("budget", 0.0)) - float(ch["budget"].sum())
+    head = f"本级预算 = 下级之和 {ch['budget'].sum():,.0f} + 本级自有费用 {own:,.0f}。"
+    if missed.empty:
+        return head + "没有下级出现销量达成而利润未达。"
+    names = "、".join(missed["name"].astype(str).tolist()[:6])
+    return head + f"{len(missed)} 个下级销量可达而利润不可达：{names}。"
+
+
+def region_budget_params(plan, tree) -> tuple[dict, list[str]]:
+    """
+    Each region override file's own budget section, for :func:`plan_budget`'s ``region_params``.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan resolved without a region (``load_plan(path)``).
+    tree : RegionTree
+
+    Returns
+    -------
+    (dict, list of str)
+        Region id -> its :class:`planlib.params.Budget` (only those that differ from the
+        plan's), and one line per override file that could not be read (that region then
+        takes the plan's budget params; its own notebooks report the file's error).
+    """
+
+    folder = plan.region_overrides
+    out: dict = {}
+    problems: list[str] = []
+    if folder is None or not Path(folder).is_dir():
+        return out, problems
+    for file in sorted(Path(folder).glob("*.yaml")):
+        if file.stem not in tree:
+            continue
+        try:
+            p = params.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
+        except PlanlibError as exc:
+            problems.append(f"{file.name}: {str(exc).splitlines()[0]}")
+            continue
+        if p.budget != plan.budget:
+            out[file.stem] = p.budget
+    return out, problems
+
+
+def methods_long(rb: RegionBudget) -> pd.DataFrame:
+    """A region's methods table in long form (category, method, amount, chosen) for :func:`tune_budget`."""
+    m = rb.methods
+    if m.empty:
+        return pd.DataFrame(columns=["category", "method", "amount", "chosen"])
+    long = m.melt(id_vars=["category", "chosen"], var_name="method", value_name="amount").dropna(subset=["amount"])
+    long["chosen"] = long["method"] == long["chosen"]
+    return long[["category", "method", "amount", "chosen"]].reset_index(drop=True)
+
+
+def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"), price_change: float = -0.05,
+                     volume_change: float = -0.10) -> pd.DataFrame:
+    """
+    Profit at the target and under a price and a volume change, priced as the tuning panel prices it.
+
+    Returns
+    -------
+    DataFrame
+        scenario, price_change, volume_change, volume, price, budget, profit, profit_change,
+        bep_units — base, price, volume, both (:func:`tune_budget` with each change; the
+        variable expenses move with revenue, the fixed ones stay).
+    """
+    long = methods_long(rb)
+    rows = []
+    for name, dp, dv in (("base", 0.0, 0.0), ("price", price_change, 0.0), ("volume", 0.0, volume_change),
+                         ("price_and_volume", price_change, volume_change)):
+        _, r = tune_budget(rb.summary, long, fixed_categories=fixed_categories, price_change=dp, volume_change=dv)
+        rows.append((name, dp, dv, r["volume"], r["price"], r["budget"], r["profit"], r["bep_units"]))
+    out = pd.DataFrame(rows, columns=["scenario", "price_change", "volume_change", "volume", "price", "budget", "profit",
+                                      "bep_units"])
+    out.insert(7, "profit_change", out["profit"] - out["profit"].iloc[0])
+    return out
+
+

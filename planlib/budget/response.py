@@ -1,0 +1,548 @@
+"""
+Input-output budgeting: response curves from past activities, the spend where it returns most,
+and what past spend returned.
+
+DOMAIN.md §6. Every function is pure: it takes tidy frames and returns new ones.
+
+Public names
+------------
+fit_response     a diminishing-returns response curve per activity kind, from past lift
+allocate_spend   a total spread over activity kinds where the marginal return is highest
+spend_roi        past spend: expense ratio by category, ROI by activity kind, spend that did not pay
+
+Used by the plan's pricing
+--------------------------
+response_curves  the plan's curves: own past activities measured and fitted
+spend_mix        a category's best mix over the items its activity kinds are booked to
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import OptimizeWarning, curve_fit, minimize
+
+from planlib import review
+from planlib.budget.inputs import (
+    amount_series,
+    float_column,
+    id_array,
+    listing,
+    number,
+    positive_unit,
+    require_columns,
+)
+from planlib.errors import BudgetError, DataError, ParamsError, PlanWarning
+from planlib.rounding import format_amount, from_units, round_to_total, to_units
+from planlib.schemas import ACTIVITY_KINDS, OWN_BRAND
+
+__all__ = ["fit_response", "allocate_spend", "spend_roi"]
+
+
+_CURVES = ("exponential", "linear", "zero")
+_CURVE_COLUMNS = ("kind", "curve", "a", "b", "slope", "n_points", "n_excluded", "fallback", "note")
+_B_BOUNDS = (0.1, 100.0)  # b within [0.1 x smallest, 100 x largest] observed cost
+
+
+def _exp_curve(x, a, b):
+    return a * -np.expm1(-x / b)
+
+
+def _lift_revenue(history: pd.DataFrame) -> np.ndarray:
+    """``lift_revenue``, or ``window_revenue - baseline_revenue`` as :func:`planlib.review.activity_lift` has it."""
+    if "lift_revenue" in history.columns:
+        cols = ["lift_revenue"]
+    elif {"window_revenue", "baseline_revenue"} <= set(history.columns):
+        cols = ["window_revenue", "baseline_revenue"]
+    else:
+        raise DataError(
+            "history needs lift_revenue, or window_revenue and baseline_revenue "
+            "(planlib.review.activity_lift's columns)"
+        )
+    try:
+        values = [history[c].to_numpy(dtype=float, na_value=np.nan) for c in cols]
+    except (TypeError, ValueError):
+        raise DataError(f"history: {', '.join(cols)} must hold numbers") from None
+    return values[0] if len(values) == 1 else values[0] - values[1]
+
+
+def fit_response(history: pd.DataFrame, *, min_points: int = 3) -> pd.DataFrame:
+    """
+    Fit a diminishing-returns response curve per activity kind to past spend and lift.
+
+    Parameters
+    ----------
+    history : DataFrame
+        One row per past activity: ``kind``, ``cost`` and ``lift_revenue`` (extra
+        revenue against the baseline) — or :func:`planlib.review.activity_lift`'s output
+        as is, whose ``window_revenue - baseline_revenue`` is the lift. Rows whose lift
+        could not be measured (NaN) or whose cost is not positive are left out and
+        counted.
+    min_points : int, default 3
+        The fewest measured activities (with at least two different costs) a kind needs
+        for a curve to be fitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per kind, sorted: ``kind``, ``curve`` (``exponential``, ``linear`` or
+        ``zero``), ``a``, ``b`` (the exponential's ceiling and spend scale; 0 for the
+        others), ``slope`` (the return of the first yuan: a / b, or the linear slope),
+        ``n_points`` (activities used), ``n_excluded`` (left out: unmeasured or no
+        cost), ``fallback`` (bool) and ``note`` (why a fallback was used; empty
+        otherwise). No value is NaN.
+
+    Raises
+    ------
+    DataError
+        If ``kind`` or ``cost`` or the lift columns are missing or not numbers.
+    ParamsError
+        If ``min_points`` is below 2.
+
+    Notes
+    -----
+    The curve is exponential saturation, lift(s) = a (1 - exp(-s / b)) with a >= 0 the
+    lift that unlimited spend approaches and b > 0 the spend that reaches 63% of it;
+    the marginal return is lift'(s) = (a / b) exp(-s / b), falling with every yuan.
+    It is fitted by least squares with ``scipy.optimize.curve_fit`` (trust-region
+    reflective, bounds a >= 0 and 0.1 min(cost) <= b <= 100 max(cost)) on costs and
+    lifts scaled by their maxima.
+
+    Fallbacks, flagged: a kind with fewer than ``min_points`` measured activities,
+    fewer than two distinct costs, a fit that fails or gives no response, or a fit
+    with b at its lower bound (the lift does not grow with spend where spend was
+    observed) gets the line through the origin lift(s) = m s with
+    m = sum(lift) / sum(cost), the mean return per yuan — or the zero curve when
+    m <= 0 or nothing was measured. A kind whose measured lifts are all <= 0 gets the
+    zero curve. A fit with b at its upper bound shows no diminishing return over the
+    observed spend (within 0.5%): it becomes the line of slope a / b, flagged.
+    """
+    require_columns(history, ["kind", "cost"], "history")
+    if isinstance(min_points, bool) or not isinstance(min_points, int | np.integer) or min_points < 2:
+        raise ParamsError(
+            f"min_points must be an integer of at least 2 (two parameters are fitted), got {min_points!r}"
+        )
+    kinds = id_array(history, "kind", "history")
+    try:
+        cost = history["cost"].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        raise DataError("history: cost must hold numbers") from None
+    lift = _lift_revenue(history)
+    usable = np.isfinite(cost) & (cost > 0) & np.isfinite(lift)
+    rows = []
+    for kind in sorted(set(kinds)):
+        mine = kinds == kind
+        x, y = cost[mine & usable], lift[mine & usable]
+        n, excluded = len(x), int((mine & ~usable).sum())
+
+        def fallback(why: str, x=x, y=y, n=n, excluded=excluded, kind=kind):
+            m = float(y.sum() / x.sum()) if n else 0.0
+            if m > 0:
+                return (kind, "linear", 0.0, 0.0, m, n, excluded, True,
+                        f"{why}: line through the origin at the mean return {m:.4g} per yuan")  # fmt: skip
+            return (kind, "zero", 0.0, 0.0, 0.0, n, excluded, True, f"{why}: no response assumed")
+
+        if n == 0:
+            rows.append(fallback("no measured activity"))
+            continue
+        if (y <= 0).all():
+            rows.append(fallback(f"no positive lift in {n} measured activities"))
+            continue
+        if n < min_points or len(np.unique(x)) < 2:
+            rows.append(fallback(f"too few to fit a curve: {n} measured activities at {len(np.unique(x))} "
+                                 f"distinct costs (needs {min_points} at 2 or more)"))  # fmt: skip
+            continue
+        sx, sy = float(x.max()), float(np.abs(y).max())
+        X, Y = x / sx, y / sy
+        lo, hi = _B_BOUNDS[0] * float(X.min()), _B_BOUNDS[1]
+        p0 = (max(float(Y.max()), 1e-3) * 1.5, min(max(float(np.median(X)), 2 * lo), hi / 2))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", OptimizeWarning)  # covariance only; not used
+                popt, _ = curve_fit(_exp_curve, X, Y, p0=p0, bounds=([0.0, lo], [np.inf, hi]), maxfev=20_000)
+        except (RuntimeError, ValueError) as err:
+            rows.append(fallback(f"the fit failed ({err})"))
+            continue
+        a, b = float(popt[0]) * sy, float(popt[1]) * sx
+        if not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b <= 0:
+            rows.append(fallback("the fit gave no response"))
+        elif popt[1] <= lo * 1.01:
+            rows.append(fallback("lift does not rise with spend over the observed range (the curve would "
+                                 "saturate below the smallest spend)"))  # fmt: skip
+        elif popt[1] >= hi * 0.99:
+            rows.append((kind, "linear", 0.0, 0.0, a / b, n, excluded, True,
+                         "no diminishing return visible over the observed spend: the fitted curve is a line "
+                         f"with return {a / b:.4g} per yuan"))  # fmt: skip
+        else:
+            rows.append((kind, "exponential", a, b, a / b, n, excluded, False, ""))
+    out = pd.DataFrame(rows, columns=list(_CURVE_COLUMNS))
+    return out.astype({"a": float, "b": float, "slope": float, "n_points": np.int64, "n_excluded": np.int64,
+                       "fallback": bool})  # fmt: skip
+
+
+def _curves(curves: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validated (kind, curve, a, b, slope) arrays of a :func:`fit_response` frame."""
+    what = "curves"
+    require_columns(curves, ["kind", "curve", "a", "b", "slope"], what)
+    kinds = id_array(curves, "kind", what)
+    dup = pd.Index(kinds)[pd.Index(kinds).duplicated()].unique()
+    if len(dup):
+        raise ParamsError(f"{what}: kinds named more than once: {listing(dup)}")
+    shape = id_array(curves, "curve", what)
+    bad = ~np.isin(shape, _CURVES)
+    if bad.any():
+        raise ParamsError(f"{what}: unknown curve for {listing(kinds[bad])}; valid curves: {', '.join(_CURVES)}")
+    a = float_column(curves, "a", what, kinds, minimum=0.0)
+    b = float_column(curves, "b", what, kinds, minimum=0.0)
+    slope = float_column(curves, "slope", what, kinds, minimum=0.0)
+    bad = (shape == "exponential") & (b <= 0)
+    if bad.any():
+        raise ParamsError(f"{what}: an exponential curve needs b > 0; not so for {listing(kinds[bad])}")
+    return kinds, shape, a, b, slope
+
+
+def _lift_and_marginal(shape, a, b, slope, s):
+    """Lift and marginal return of each curve at spend ``s`` (arrays of equal length)."""
+    expo = shape == "exponential"
+    linear = shape == "linear"
+    bb = np.where(expo, b, 1.0)
+    lift = np.where(expo, a * -np.expm1(-s / bb), np.where(linear, slope * s, 0.0))
+    marginal = np.where(expo, a / bb * np.exp(-s / bb), np.where(linear, slope, 0.0))
+    return lift, marginal
+
+
+
+
+def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series | None = None) -> pd.DataFrame:
+    """
+    Spread a total over activity kinds where the predicted lift is largest (input-output).
+
+    Parameters
+    ----------
+    curves : DataFrame
+        :func:`fit_response` output (``kind, curve, a, b, slope``).
+    total : float
+        The money to spread (non-negative, a whole number of units).
+    unit : float, default 0.01
+        Rounding unit of the spends; largest-remainder rounding keeps the sum equal to
+        ``total``.
+    limits : Series, optional
+        The most each kind may get, indexed by kind (kinds not in it are unlimited) —
+        e.g. a multiple of the largest spend ever observed, so that a curve is not
+        trusted far beyond its data. Rounded down to whole units.
+
+    Returns
+    -------
+    DataFrame
+        ``kind, spend, lift, marginal_return, return_per_cost`` in the curves' order:
+        the spend per kind (summing exactly to ``total``), its predicted lift, the
+        marginal return of the last yuan there and lift / spend (0 where nothing is
+        spent). At the optimum the funded kinds below their limit share one marginal
+        return, every unfunded kind's is no higher and every kind at its limit's no lower.
+
+    Raises
+    ------
+    BudgetError
+        If ``total`` > 0 and no kind responds to spend (all curves zero), the responding
+        kinds' limits add up to less than the total (by how much is given), or the
+        optimiser does not converge (its message is given).
+    ParamsError
+        If the total, unit or a limit is invalid, the total is not a whole number of
+        units, or a curve is invalid.
+
+    Notes
+    -----
+    Maximises sum_i lift_i(s_i) subject to sum_i s_i = T and 0 <= s_i <= L_i with
+    ``scipy.optimize.minimize`` (SLSQP, analytic gradients) on the shares s_i / T. Each
+    lift_i is concave, so the optimum is global and satisfies the Kuhn-Tucker
+    conditions: lift_i'(s_i) = lambda where 0 < s_i < L_i, lift_i'(0) <= lambda where
+    s_i = 0 and lift_i'(L_i) >= lambda where s_i = L_i. For exponential curves a kind
+    funded below its limit gets s_i = b_i ln(a_i / (b_i lambda)); with two such kinds
+    and no limit binding, s_1 = (T / b_2 + ln(a_1 b_2 / (a_2 b_1))) / (1 / b_1 + 1 / b_2).
+    Kinds with the zero curve are given nothing. The optimum is rounded to the unit by
+    largest remainder (:func:`planlib.rounding.round_to_total`), so the spends sum to T
+    exactly and none exceeds its limit; lift and marginal return are reported at the
+    rounded spends.
+    """
+    kinds, shape, a, b, slope = _curves(curves)
+    t = number(total, "total", minimum=0.0)
+    u = positive_unit(unit)
+    k_total = to_units(t, u, "total", error=ParamsError)
+    cap = np.full(len(kinds), np.inf)
+    if limits is not None:
+        lim = amount_series(limits, "limits")
+        unknown = [str(k) for k in lim.index if k not in set(kinds)]
+        if unknown:
+            raise ParamsError(f"limits name kinds without a curve: {', '.join(unknown)}")
+        cap = np.floor(lim.reindex(kinds).fillna(np.inf).to_numpy(dtype=float) / u + 1e-9)  # in units
+    k = np.zeros(len(kinds), dtype=np.int64)
+    if k_total > 0:
+        live = (((shape == "exponential") & (a > 0)) | ((shape == "linear") & (slope > 0))) & (cap > 0)
+        if not live.any():
+            raise BudgetError(
+                f"input-output cannot place {format_amount(t)}: no activity kind responds to spend"
+                f"{' within its limit' if limits is not None else ''} ({listing(kinds) or 'no kinds'})"
+            )
+        room = float(cap[live].sum())
+        if room < k_total:
+            raise BudgetError(
+                f"input-output cannot place {format_amount(t)}: the responding kinds' limits add up to "
+                f"{format_amount(room * u)}, {format_amount((k_total - room) * u)} short of the total"
+            )
+        sh, aa, bb, mm = shape[live], a[live], b[live], slope[live]
+        upper = np.minimum(1.0, cap[live] / k_total)
+        _, m0 = _lift_and_marginal(sh, aa, bb, mm, np.zeros(live.sum()))
+        scale = float(m0.max()) * t  # objective in units of the best first-yuan return on T
+
+        def negative_lift(x):
+            lift, marginal = _lift_and_marginal(sh, aa, bb, mm, x * t)
+            return -lift.sum() / scale, -marginal * t / scale
+
+        x0 = upper / upper.sum()
+        res = minimize(
+            negative_lift,
+            np.minimum(x0, upper),
+            jac=True,
+            method="SLSQP",
+            bounds=list(zip(np.zeros(len(upper)), upper)),
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0, "jac": lambda x: np.ones_like(x)}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
+        if not res.success:
+            raise BudgetError(f"input-output: the optimiser did not converge placing {format_amount(t)} ({res.message})")
+        x = np.clip(res.x, 0.0, upper)
+        x[x < 1e-9] = 0.0
+        units = np.zeros(len(kinds))
+        units[live] = np.minimum(x * k_total, cap[live])
+        full = units >= cap - 1e-6  # at the limit: exactly the limit, the rest rounded around it
+        k[full] = cap[full]
+        rest = k_total - int(k.sum())
+        if rest > 0:
+            k[~full] = round_to_total(units[~full], rest, unit=1)
+    spent = from_units(k, u)
+    s = np.asarray(spent, dtype=float)
+    lift, marginal = _lift_and_marginal(shape, a, b, slope, s)
+    return pd.DataFrame(
+        {
+            "kind": kinds,
+            "spend": spent,
+            "lift": lift,
+            "marginal_return": marginal,
+            "return_per_cost": np.divide(lift, s, out=np.zeros(len(s)), where=s > 0),
+        }
+    )
+
+
+
+_NOT_PAID = ("no lift", "lift below cost", "not measurable")
+
+
+def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: pd.DataFrame) -> dict:
+    """
+    Past spend in the tables a budget report shows: what it was, and what it returned.
+
+    The answer to a request for "a higher expense ratio" (DOMAIN.md §6, symptom 3):
+    the expense ratio by category as it was, the return of each activity kind, and the
+    activities whose spend did not pay.
+
+    Parameters
+    ----------
+    expenses : DataFrame
+        Archive expense rows of the region's subtree (``date, category, amount``).
+    activity_lifts : DataFrame
+        :func:`planlib.review.activity_lift` output for the same regions (``activity_id,
+        region_id, kind, start_date, end_date, cost, window_revenue, baseline_revenue,
+        extra_margin, roi``).
+    monthly : DataFrame
+        Own sales by month of the same subtree (``year, revenue``;
+        :func:`planlib.review.monthly_sales` rows).
+
+    Returns
+    -------
+    dict of DataFrame
+        ``by_category``: :func:`planlib.review.expense_ratios` (``year, category, amount,
+        revenue, ratio``, a ``全部`` row per year) plus ``share``, the category's share
+        of the year's spend.
+
+        ``by_kind``: one row per activity kind (schema order, others after) and a
+        ``全部`` row: ``kind, activities, measured, cost, measured_cost, lift_revenue,
+        extra_margin, return_per_cost, roi, not_paid, not_paid_cost``.
+
+        ``did_not_pay``: the activities with ``roi <= 0`` or no measurable lift —
+        ``activity_id, region_id, kind, start_date, end_date, cost, lift_revenue,
+        extra_margin, roi, reason`` with reason ``no lift`` (window <= baseline),
+        ``lift below cost`` (a lift whose margin did not cover the cost) or ``not
+        measurable`` (the activity's months are not all in the history; its lift
+        columns are NaN); largest cost first.
+
+    Raises
+    ------
+    DataError
+        If a column is missing or a cost is not a number.
+
+    Notes
+    -----
+    ratio = sum amount / own revenue of the year (NaN when the revenue is zero);
+    share = amount / the year's total spend (0 when that is zero).
+    For a kind, over its measured activities M (finite extra margin):
+    lift_revenue = sum_M (window - baseline); return_per_cost = sum_M extra_margin /
+    sum_M cost, the margin each yuan brought back; roi = return_per_cost - 1, the
+    definition of :func:`planlib.review.activity_lift` (> 0: the spend paid). Both are NaN
+    when nothing was measured (``measured`` is then 0). not_paid counts the activities
+    with roi <= 0 or unmeasured, not_paid_cost their cost.
+    """
+    require_columns(expenses, ["date", "category", "amount"], "expenses")
+    require_columns(monthly, ["year", "revenue"], "monthly")
+    what = "activity_lifts"
+    require_columns(activity_lifts, ["activity_id", "region_id", "kind", "start_date", "end_date", "cost",
+                            "window_revenue", "baseline_revenue", "extra_margin", "roi"], what)  # fmt: skip
+
+    by_category = review.expense_ratios(expenses, monthly)
+    year_total = by_category.loc[by_category["category"] == "全部"].set_index("year")["amount"]
+    denominator = by_category["year"].map(year_total).to_numpy(dtype=float)
+    amount = by_category["amount"].to_numpy(dtype=float)
+    by_category = by_category.assign(
+        share=np.divide(amount, denominator, out=np.zeros(len(amount)), where=denominator > 0)
+    )
+
+    lifts = activity_lifts
+    ids = lifts["activity_id"].to_numpy(dtype=object)
+    cost = float_column(lifts, "cost", what, ids, minimum=0.0)
+    try:
+        window, base, extra, roi = (
+            lifts[c].to_numpy(dtype=float, na_value=np.nan)
+            for c in ("window_revenue", "baseline_revenue", "extra_margin", "roi")
+        )
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: window_revenue, baseline_revenue, extra_margin and roi must hold numbers") from None
+    kinds = id_array(lifts, "kind", what) if len(lifts) else np.array([], dtype=object)
+    measured = np.isfinite(extra) & np.isfinite(roi) & np.isfinite(window) & np.isfinite(base)
+    lift_rev = np.where(measured, window - base, np.nan)
+    paid = measured & (roi > 0)
+
+    known = {k: n for n, k in enumerate(ACTIVITY_KINDS)}
+    order = sorted(set(kinds), key=lambda k: (known.get(k, len(known)), k))
+
+    def summary(mask, kind):
+        m = mask & measured
+        mc = float(cost[m].sum())
+        em = float(extra[m].sum())
+        rpc = em / mc if mc > 0 else np.nan
+        return {
+            "kind": kind,
+            "activities": int(mask.sum()),
+            "measured": int(m.sum()),
+            "cost": float(cost[mask].sum()),
+            "measured_cost": mc,
+            "lift_revenue": float(lift_rev[m].sum()),
+            "extra_margin": em,
+            "return_per_cost": rpc,
+            "roi": rpc - 1.0,
+            "not_paid": int((mask & ~paid).sum()),
+            "not_paid_cost": float(cost[mask & ~paid].sum()),
+        }
+
+    rows = [summary(kinds == k, k) for k in order] + [summary(np.ones(len(kinds), dtype=bool), "全部")]
+    by_kind = pd.DataFrame(rows)
+
+    reason = np.where(~measured, _NOT_PAID[2], np.where(lift_rev <= 0, _NOT_PAID[0], _NOT_PAID[1]))
+    dnp = pd.DataFrame(
+        {
+            "activity_id": ids,
+            "region_id": lifts["region_id"].to_numpy(dtype=object),
+            "kind": kinds,
+            "start_date": lifts["start_date"].to_numpy(),
+            "end_date": lifts["end_date"].to_numpy(),
+            "cost": cost,
+            "lift_revenue": lift_rev,
+            "extra_margin": np.where(measured, extra, np.nan),
+            "roi": np.where(measured, roi, np.nan),
+            "reason": reason,
+        }
+    )[~paid]
+    dnp = dnp.assign(_id=dnp["activity_id"].astype(str)).sort_values(
+        ["cost", "_id"], ascending=[False, True], kind="mergesort"
+    )
+    return {
+        "by_category": by_category,
+        "by_kind": by_kind,
+        "did_not_pay": dnp.drop(columns="_id").reset_index(drop=True),
+    }
+
+
+
+_KIND_ITEMS = {  # activity kinds (input_output) -> the item their spend is booked to
+    "media": ("media", "tv"),
+    "promotion": ("promotion", "premiums"),
+    "tasting": ("promotion", "temp_promoters"),
+    "display": ("channel", "display"),
+}
+
+
+def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFrame:
+    """
+    Response curves per own activity kind, fitted on the whole plan's past activities.
+
+    Parameters
+    ----------
+    tree : RegionTree
+    activities : DataFrame
+        The archive's activities of the plan (``activity_id, region_id, brand, kind,
+        start_date, end_date, cost``); the own brand's with a cost are measured.
+    sales : DataFrame
+        Last year's own sales per region (``revenue, variable_cost``): the margin rate.
+    monthly : DataFrame
+        Own sales per region and month (``region_id, date, revenue``).
+
+    Returns
+    -------
+    DataFrame
+        :func:`fit_response` on :func:`planlib.review.activity_lift` of the activities,
+        each measured against its subtree's months with the whole plan as control;
+        empty when nothing can be measured.
+    """
+    own = activities[(activities["brand"] == OWN_BRAND) & activities["cost"].notna()]
+    if own.empty or monthly.empty:
+        return pd.DataFrame()
+    months = monthly[["region_id", "date", "revenue"]]
+    link = pd.DataFrame([(m, r) for r in sorted(set(own["region_id"])) for m in tree.subtree(r)],
+                        columns=["region_id", "activity_region"])
+    sub_months = months.merge(link, on="region_id").groupby(["activity_region", "date"])["revenue"].sum()
+    region_months = sub_months.unstack("date", fill_value=0.0)
+    region_months.index.name = "region_id"
+    region_months.columns = pd.DatetimeIndex(region_months.columns)
+    control = months.groupby("date")["revenue"].sum()  # the whole plan moves with the same seasons
+    control.index = pd.DatetimeIndex(control.index)
+    rev, var = float(sales["revenue"].sum()), float(sales["variable_cost"].sum())
+    margin = 1.0 - var / rev if rev > 0 else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        lifts = review.activity_lift(own, region_months, control, margin_rate=margin)
+    if lifts.empty:
+        return pd.DataFrame()
+    return fit_response(lifts)
+
+
+
+
+def spend_mix(response: pd.DataFrame, cat: str) -> tuple[list[str], np.ndarray] | None:
+    """
+    The plan's best mix of a category's spend over the activity kinds booked to it.
+
+    Returns the items the kinds are booked to (sorted) and their weights, from
+    :func:`allocate_spend` of a probe amount over the category's responding curves;
+    None when no kind of the category responds.
+    """
+    kinds = [k for k in response["kind"] if _KIND_ITEMS.get(k, (None,))[0] == cat]
+    curves = response[response["kind"].isin(kinds) & (response["curve"] != "zero")]
+    if curves.empty:
+        return None
+    probe = 1_000_000.0  # the mix at a typical county budget's scale
+    alloc = allocate_spend(curves, probe, unit=1.0)
+    items = [_KIND_ITEMS[k][1] for k in alloc["kind"]]
+    w = alloc["spend"].to_numpy(dtype=float)
+    frame = pd.DataFrame({"item": items, "w": w}).groupby("item", sort=True)["w"].sum()
+    return list(frame.index), frame.to_numpy()
