@@ -102,19 +102,39 @@ def check_amounts(values: np.ndarray, labels, what: str) -> None:
         raise SplitError(f"{what} negative for {child_labels(np.asarray(labels, dtype=object)[neg])}")
 
 
-def largest_remainder(quotas: np.ndarray, k_total: int, rank: np.ndarray) -> np.ndarray:
-    """Integers, each floor or ceil of its quota, summing to ``k_total`` (quotas sum to it)."""
-    near = np.rint(quotas)
-    x = np.where(np.abs(quotas - near) <= SNAP * np.maximum(1.0, np.abs(quotas)), near, quotas)
+def largest_remainder(quotas: np.ndarray, k_total, rank: np.ndarray, *, snap: bool = True) -> np.ndarray:
+    """
+    Integers, each floor or ceil of its quota, summing to ``k_total`` (quotas sum to it).
+
+    ``quotas`` is one row (``k_total`` an int) or a matrix of rows, each with its own total
+    (``k_total`` an array, one per row); ``rank`` orders the columns for ties (0 first).
+    With ``snap`` (the default), quotas within :data:`SNAP` (relative) of a whole number
+    count as whole and remainders equal to nine decimals are ties; without it the quotas
+    and their remainders are taken exactly as they are (amounts in cents, whose totals
+    reach 1e9 units and more, where a relative snap would swallow real remainders).
+    Ties go to the lower rank.
+    """
+    q = np.asarray(quotas, dtype=float)
+    if snap:
+        near = np.rint(q)
+        x = np.where(np.abs(q - near) <= SNAP * np.maximum(1.0, np.abs(q)), near, q)
+    else:
+        x = q
     base = np.floor(x)
-    short = k_total - int(base.sum())
-    if short < 0 or short > len(x):  # pragma: no cover - quotas are scaled to k_total
+    short = np.asarray(k_total, dtype=np.int64) - base.sum(axis=-1).astype(np.int64)
+    if (short < 0).any() or (short > x.shape[-1]).any():  # pragma: no cover - quotas are scaled to k_total
         raise SplitError(f"internal: quotas do not add up to {k_total} units")
-    remainder = np.round(x - base, 9)  # equal remainders up to float noise count as ties
-    order = np.lexsort((rank, -remainder))  # larger remainder first, then lower label
+    # with snap, equal remainders up to float noise count as ties
+    remainder = np.round(x - base, 9) if snap else x - base
     k = base.astype(np.int64)
-    k[order[:short]] += 1
-    return k
+    if q.ndim == 1:
+        order = np.lexsort((rank, -remainder))  # larger remainder first, then lower label
+        k[order[:int(short)]] += 1
+        return k
+    order = np.lexsort((np.broadcast_to(rank, x.shape), -remainder), axis=-1)
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.broadcast_to(np.arange(x.shape[-1]), x.shape), axis=-1)
+    return k + (position < short[:, None])
 
 
 def round_to_total(values, total, *, unit=1):

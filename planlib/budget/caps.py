@@ -27,7 +27,7 @@ import pandas as pd
 
 from planlib.budget.inputs import SLACK, amount_series, number, positive_unit
 from planlib.errors import BudgetError
-from planlib.rounding import from_units, round_to_total
+from planlib.rounding import from_units, largest_remainder, round_to_total
 
 __all__ = ["apply_cap"]
 
@@ -83,22 +83,18 @@ def to_cents(x) -> np.ndarray:
 
 
 def split_cents(total_cents: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Row-wise split of whole cents by weights (n × k), each row summing exactly; ties to the first column."""
+    """
+    Row-wise split of whole cents by weights (n × k), each row summing exactly.
+
+    Largest remainder (:func:`planlib.rounding.largest_remainder`), ties to the first
+    column; a row whose weights are all zero splits evenly.
+    """
     w = np.asarray(weights, dtype=float)
     s = w.sum(axis=1, keepdims=True)
     k = w.shape[1]
-    even = np.full_like(w, 1.0 / k)
-    share = np.where(s > 0, w / np.where(s > 0, s, 1.0), even)
-    quota = share * total_cents[:, None]
-    base = np.floor(quota).astype(np.int64)
-    short = total_cents - base.sum(axis=1)
-    rem = quota - base
-    order = np.argsort(-rem, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(k)[None, :].repeat(len(w), axis=0), axis=1)
-    return base + (rank < short[:, None])
-
-
+    share = np.where(s > 0, w / np.where(s > 0, s, 1.0), np.full_like(w, 1.0 / k))
+    # no snapping to whole cents: quotas of 1e9 cents and more are usual here
+    return largest_remainder(share * total_cents[:, None], total_cents, np.arange(k), snap=False)
 
 
 def cap_for(region, p, plan_bp, region_params, root, target_revenue) -> float | None:

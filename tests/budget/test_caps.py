@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planlib.budget.caps import apply_cap
+from planlib.budget.caps import apply_cap, split_cents
 
 
 def _cents(values) -> np.ndarray:
@@ -39,3 +39,15 @@ def test_apply_cap_leaves_a_budget_within_the_cap_unchanged():
     out = apply_cap(budget, 1000)
     pd.testing.assert_series_equal(out, budget)
     assert out is not budget
+
+
+def test_split_cents_rows_sum_exactly_ties_to_the_first_column_zero_weights_evenly():
+    out = split_cents(np.array([100, 7, 5]), np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 0.0]]))
+    assert out.tolist() == [[34, 33, 33], [3, 2, 2], [3, 2, 0]]
+
+
+def test_split_cents_keeps_real_remainders_of_large_totals():
+    # 1e10 cents: a relative snap of 1e-9 would take the 0.4 remainder of the first column for whole
+    total = np.array([10_000_000_001])
+    out = split_cents(total, np.array([[4.0, 6.0]]))  # quotas 4,000,000,000.4 and 6,000,000,000.6
+    assert out.tolist() == [[4_000_000_000, 6_000_000_001]]
