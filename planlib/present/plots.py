@@ -4,21 +4,45 @@ Figures in the house style: seaborn on matplotlib, Chinese labels as real glyphs
 :func:`set_style` picks an installed CJK font and turns matplotlib's
 ``Glyph … missing from font`` warning into an error, so a report can never ship
 boxes instead of characters (HAZARDS.md).
+
+Names are data: a brand or region name may hold an emoji or a ``$…$``. Every figure
+function here shows them as plain text (mathtext off), with any character that none
+of the style's fonts can draw replaced by :data:`REPLACEMENT_MARK` before drawing
+(:func:`figure_text`, decided per character from the fonts' charmaps), and a figure
+never fails a report: one that cannot be built or rendered becomes a short note
+(:func:`safe_figure`, :func:`figure_png`).
+
+Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
+:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png`, and
+the figures :func:`monthly_lines`, :func:`stacked_shares`, :func:`grouped_bars`,
+:func:`weekly_lines`, :func:`seasonal_compare`, :func:`share_bars`,
+:func:`growth_points`, :func:`effects_bars`, :func:`expense_ratio_lines`,
+:func:`target_months`, :func:`children_targets`, :func:`budget_months`.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import unicodedata
 import warnings
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 from planlib.errors import PlanlibError
-from planlib.labels import CATEGORY_NAMES, EFFECT_NAMES
+from planlib.labels import CATEGORY_NAMES, EFFECT_NAMES, UNIT_KINDS
 
 __all__ = [
     "CJK_FONTS",
+    "REPLACEMENT_MARK",
     "find_cjk_font",
     "set_style",
+    "style_fonts",
+    "figure_text",
+    "note_figure",
+    "safe_figure",
+    "figure_png",
     "monthly_lines",
     "stacked_shares",
     "grouped_bars",
@@ -45,6 +69,12 @@ CJK_FONTS: tuple[str, ...] = (
     "PingFang SC",
 )
 
+#: What a character none of the style's fonts can draw (an emoji, say) becomes in a figure.
+REPLACEMENT_MARK = "□"
+
+#: The font every style falls back to last (matplotlib's own, always present).
+_LAST_FONT = "DejaVu Sans"
+
 
 def find_cjk_font() -> str:
     """
@@ -67,34 +97,232 @@ def find_cjk_font() -> str:
     )
 
 
+def style_fonts() -> tuple[str, ...]:
+    """
+    The fonts figures draw with, in fallback order: every installed font of
+    :data:`CJK_FONTS`, then DejaVu Sans.
+
+    Raises
+    ------
+    PlanlibError
+        If no CJK font is installed (:func:`find_cjk_font`).
+    """
+    from matplotlib import font_manager
+
+    first = find_cjk_font()
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return (first, *(f for f in CJK_FONTS if f in installed and f != first), _LAST_FONT)
+
+
 def set_style() -> str:
     """
     Apply the house style for figures and return the CJK font in use.
 
-    Sets seaborn's whitegrid theme with the CJK font first in the sans-serif list,
-    keeps the minus sign renderable, and makes missing-glyph warnings errors.
+    Sets seaborn's whitegrid theme with the CJK font first in the sans-serif list
+    (:func:`style_fonts`: a glyph missing from one font is drawn from the next), keeps
+    the minus sign renderable, shows text as plain text (``text.parse_math`` off: a
+    ``$`` in a name is a dollar sign, not mathtext) and makes missing-glyph warnings
+    errors.
     """
     import matplotlib
     import seaborn as sns
 
-    font = find_cjk_font()
-    sns.set_theme(style="whitegrid", context="notebook", font=font)
-    matplotlib.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    fonts = style_fonts()
+    sns.set_theme(style="whitegrid", context="notebook", font=fonts[0])
+    # the fonts themselves as the family: matplotlib falls back glyph by glyph along
+    # font.family only (a generic "sans-serif" resolves to one font)
+    matplotlib.rcParams["font.family"] = list(fonts)
+    matplotlib.rcParams["font.sans-serif"] = list(fonts)
     matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["text.parse_math"] = False
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 100
     warnings.filterwarnings("error", message=r"Glyph .* missing from font")
     warnings.filterwarnings("error", message=r".*missing from current font")
     _register_png_display()
-    return font
+    return fonts[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _drawable(fonts: tuple[str, ...]) -> frozenset[int]:
+    """The code points at least one of ``fonts`` has a glyph for (their charmaps' union)."""
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
+    points: set[int] = set()
+    for name in fonts:
+        try:
+            path = font_manager.findfont(FontProperties(family=name), fallback_to_default=False)
+        except ValueError:
+            continue
+        points.update(font_manager.get_font(path).get_charmap())
+    return frozenset(points)
+
+
+def figure_text(text: object) -> str:
+    """
+    ``text`` as a figure draws it: each character none of :func:`style_fonts` has a
+    glyph for becomes :data:`REPLACEMENT_MARK`.
+
+    Invisible format characters without a glyph (zero-width joiners, variation
+    selectors) are dropped rather than marked; line breaks and tabs stay. The result is
+    meant for plain text (``text.parse_math`` off): a ``$`` stays a ``$``.
+
+    Examples
+    --------
+    >>> figure_text("金潭\U0001F376")
+    '金潭□'
+    """
+    text = str(text)
+    drawable = _drawable(style_fonts())
+    if all(ord(c) in drawable or c in "\n\t" for c in text):
+        return text
+    out = []
+    for c in text:
+        if ord(c) in drawable or c in "\n\t":
+            out.append(c)
+        elif unicodedata.category(c) in ("Cf", "Mn", "Cc") and not 0xD800 <= ord(c) <= 0xDFFF:
+            continue  # invisible: a joiner, a variation selector, a control character
+        else:
+            out.append(REPLACEMENT_MARK)
+    return "".join(out)
+
+
+def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text value (object, string or categorical column) passed through :func:`figure_text`."""
+    out = None
+    for i, column in enumerate(frame.columns):
+        values = frame.iloc[:, i]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            categories = [figure_text(c) if isinstance(c, str) else c for c in values.cat.categories]
+            if categories == list(values.cat.categories):
+                continue
+            if len(set(categories)) == len(categories):
+                plain = values.cat.rename_categories(categories)
+            else:  # two names differing only in undrawable characters: keep both rows, as text
+                plain = values.astype(object).map(lambda v: figure_text(v) if isinstance(v, str) else v)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            texts = {v: figure_text(v) for v in pd.unique(values.dropna()) if isinstance(v, str)}
+            texts = {k: v for k, v in texts.items() if k != v}
+            if not texts:
+                continue
+            plain = values.map(lambda v: texts.get(v, v) if isinstance(v, str) else v)
+        else:
+            continue
+        if out is None:
+            out = frame.copy()
+        out.isetitem(i, plain)
+    return frame if out is None else out
+
+
+def _plain_argument(name: str, value: object) -> object:
+    if isinstance(value, pd.DataFrame):
+        return _plain_frame(value)
+    if isinstance(value, Mapping):
+        return {k: figure_text(v) if isinstance(v, str) else v for k, v in value.items()}
+    if isinstance(value, str) and name in _TEXT_ARGUMENTS:
+        return figure_text(value)
+    return value
+
+
+#: The keyword arguments of the figure functions that are shown as text (the others name columns).
+_TEXT_ARGUMENTS = frozenset({"title", "ylabel"})
+
+
+def _plain_artists(fig) -> None:
+    """Every text of ``fig`` as plain text of drawable characters, fixed tick labels too."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter
+
+    for artist in fig.findobj(Text):
+        artist.set_parse_math(False)
+        text = artist.get_text()
+        plain = figure_text(text)
+        if plain != text:
+            artist.set_text(plain)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [figure_text(t) for t in formatter.seq]
+
+
+def note_figure(text: str, *, title: str = "", width: float = 9.0, height: float = 3.8):
+    """
+    A figure that only says ``text`` (centred, no axes), for a figure that has nothing
+    to show or could not be drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A bare Figure; ``title`` and ``text`` are plain text of drawable characters.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        fig = Figure(figsize=(width, height))
+        ax = fig.subplots()
+        ax.set_axis_off()
+        if title:
+            ax.set_title(figure_text(title))
+        ax.text(0.5, 0.5, figure_text(text), ha="center", va="center", wrap=True)
+    return fig
+
+
+def _failure_note(exc: BaseException) -> str:
+    reason = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"图表无法绘制 The figure could not be drawn: {type(exc).__name__}" + (f" ({reason})" if reason else "")
+
+
+def safe_figure(build: Callable) -> Callable:
+    """
+    Make a figure function safe for names that are data.
+
+    The wrapped function gets its frames' text values, its ``title``/``ylabel`` and
+    its mappings' texts through :func:`figure_text`, builds with mathtext off, leaves
+    every text of the figure plain, and returns :func:`note_figure` saying what failed
+    instead of raising.
+    """
+
+    @functools.wraps(build)
+    def draw(*args, **kwargs):
+        import matplotlib
+
+        args = tuple(_plain_argument("", a) for a in args)
+        kwargs = {k: _plain_argument(k, v) for k, v in kwargs.items()}
+        try:
+            with matplotlib.rc_context({"text.parse_math": False}):
+                fig = build(*args, **kwargs)
+                _plain_artists(fig)
+        except Exception as exc:  # a figure never fails a report: it says why instead
+            return note_figure(_failure_note(exc), title=kwargs.get("title", ""))
+        return fig
+
+    return draw
+
+
+def figure_png(fig, **savefig: object) -> bytes:
+    """
+    The figure as PNG bytes (``savefig`` keywords passed on), drawn with mathtext off.
+
+    A figure that cannot be rendered gives the PNG of a :func:`note_figure` saying
+    why, so a report shows a note where the figure would be, never an error.
+    """
+    import matplotlib
+
+    buf = io.BytesIO()
+    try:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            fig.savefig(buf, format="png", **savefig)
+    except Exception as exc:  # a figure never fails a report
+        buf = io.BytesIO()
+        note_figure(_failure_note(exc)).savefig(buf, format="png", **savefig)
+    return buf.getvalue()
 
 
 def _figure_png(fig) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
+    return figure_png(fig, bbox_inches="tight")
 
 
 def _register_png_display() -> None:
@@ -120,6 +348,7 @@ def _new_axes(width: float = 9.0, height: float = 3.8):
     return fig, ax
 
 
+@safe_figure
 def monthly_lines(frame: pd.DataFrame, *, value: str, title: str, ylabel: str):
     """
     One line per year across the twelve months (month on the x axis).
@@ -156,6 +385,7 @@ def monthly_lines(frame: pd.DataFrame, *, value: str, title: str, ylabel: str):
     return fig
 
 
+@safe_figure
 def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str, title: str):
     """
     A 100% stacked bar per ``index`` value, split by ``columns``.
@@ -182,6 +412,7 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
     return fig
 
 
+@safe_figure
 def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, ylabel: str):
     """Grouped bars of ``y`` by ``x`` and ``hue`` (e.g. volume by year and brand)."""
     import seaborn as sns
@@ -196,6 +427,7 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, y
     return fig
 
 
+@safe_figure
 def weekly_lines(weekly: pd.DataFrame, *, title: str):
     """Weekly volume of core terminals, one line per terminal class (date, terminal_class, volume)."""
     import seaborn as sns
@@ -211,6 +443,7 @@ def weekly_lines(weekly: pd.DataFrame, *, title: str):
     return fig
 
 
+@safe_figure
 def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFrame):
     """
     Two panels side by side: the profile by calendar month and aligned on Spring Festival.
@@ -241,6 +474,7 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
     return fig
 
 
+@safe_figure
 def share_bars(share: pd.DataFrame, *, title: str):
     """Own share by group and year (year, group, own_share) as grouped horizontal bars."""
     import seaborn as sns
@@ -258,6 +492,7 @@ def share_bars(share: pd.DataFrame, *, title: str):
     return fig
 
 
+@safe_figure
 def growth_points(points: pd.DataFrame, *, title: str):
     """Attainable increase of the top growth points (name, kind, attainable), largest on top."""
     fig, ax = _new_axes(8.0, max(2.5, 0.38 * len(points) + 1))
@@ -268,11 +503,12 @@ def growth_points(points: pd.DataFrame, *, title: str):
     ax.set_xlabel("可争取增量（销量）")
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(color=c, label=l) for l, c in zip(("区域", "渠道", "终端"), colours.values())], fontsize=8)
+    ax.legend(handles=[Patch(color=c, label=l) for l, c in zip((UNIT_KINDS[k] for k in colours), colours.values())], fontsize=8)
     fig.tight_layout()
     return fig
 
 
+@safe_figure
 def effects_bars(effects: pd.DataFrame, *, title: str):
     """Volume, mix and price effects and the total per group (group, effect, amount)."""
     import seaborn as sns
@@ -289,6 +525,7 @@ def effects_bars(effects: pd.DataFrame, *, title: str):
     return fig
 
 
+@safe_figure
 def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     """Expense ratio by category over the years (year, category, ratio)."""
     import seaborn as sns
@@ -307,6 +544,7 @@ def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     return fig
 
 
+@safe_figure
 def target_months(months: pd.DataFrame, *, title: str):
     """Monthly target bars against last year's line (month, target_volume, last_year_volume)."""
     fig, ax = _new_axes(9.0, 3.6)
@@ -322,6 +560,7 @@ def target_months(months: pd.DataFrame, *, title: str):
     return fig
 
 
+@safe_figure
 def children_targets(frame, *, title: str):
     """
     Each child's target beside last year (bars) and its potential (a tick), one group per child.
@@ -345,6 +584,7 @@ def children_targets(frame, *, title: str):
     return fig
 
 
+@safe_figure
 def budget_months(months, *, title: str, names=None):
     """Monthly budget stacked by category (``months``: month and one column per category)."""
     import numpy as np

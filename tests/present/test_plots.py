@@ -22,8 +22,113 @@ def test_set_style_picks_a_cjk_font_and_figures_render_chinese():
 
 
 def test_missing_glyph_is_an_error_after_set_style():
+    """Text drawn around planlib (not through figure_text) still fails loudly on a missing glyph."""
+    from matplotlib.figure import Figure
+
     plots.set_style()
+    fig = Figure()
+    fig.subplots().set_title("\U0001D518")  # a glyph no installed font has
     with pytest.raises(UserWarning, match="missing from"):
-        fig = plots.grouped_bars(pd.DataFrame({"x": [1], "y": [1.0], "h": ["a"]}), x="x", y="y", hue="h",
-                                 title="\U0001D518", ylabel="")  # a glyph no installed font has
         fig.savefig(io.BytesIO(), format="png")
+
+
+# -- names are data ----------------------------------------------------------------------
+
+EMOJI_BRAND = "金潭\U0001F376"
+EMOJI_COUNTY = "历城区\U0001F600"
+MATH_COUNTY = "平阴县$\\undefinedcommand$"
+SCRIPT = "<script>alert(1)</script>"
+HOSTILE = [EMOJI_BRAND, EMOJI_COUNTY, MATH_COUNTY, SCRIPT]
+
+
+def _texts(fig) -> list[str]:
+    """Every text of the figure after drawing it (tick labels exist only then)."""
+    from matplotlib.text import Text
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(io.BytesIO(), format="png")  # raises on a missing glyph or bad mathtext
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def _assert_plain(texts: list[str]) -> None:
+    joined = "\n".join(texts)
+    assert "could not be drawn" not in joined
+    assert "\U0001F376" not in joined
+    assert "金潭□" in joined  # no installed font has the sake bottle
+    assert plots.figure_text(EMOJI_COUNTY) in joined  # DejaVu Sans has the grin: drawn from it
+    assert MATH_COUNTY in joined and SCRIPT in joined  # verbatim: no mathtext, nothing lost
+
+
+def test_figure_text_replaces_what_no_font_draws():
+    plots.set_style()
+    assert plots.figure_text(EMOJI_BRAND) == "金潭□"
+    assert "□" not in plots.figure_text("康源\u200d酒业\ufe0f")  # joiners a font has are drawn (as nothing)
+    assert plots.figure_text(MATH_COUNTY) == MATH_COUNTY
+    assert plots.figure_text("月度销售额 春节 -12.5%") == "月度销售额 春节 -12.5%"
+
+
+def _title() -> str:
+    return " · ".join(HOSTILE)
+
+
+def _years_by(column: str, value: str) -> pd.DataFrame:
+    rows = [(y, name, float(i + 1)) for y in (2024, 2025) for i, name in enumerate(HOSTILE)]
+    return pd.DataFrame(rows, columns=["year", column, value])
+
+
+def test_every_figure_shows_hostile_names_as_plain_text():
+    plots.set_style()
+    months = pd.DataFrame({"year": [2024] * 12 + [2025] * 12, "month": list(range(1, 13)) * 2,
+                           "revenue": [float(i) for i in range(24)]})
+    weekly = pd.DataFrame({"date": pd.date_range("2025-01-06", periods=8, freq="7D").repeat(2),
+                           "terminal_class": HOSTILE[:2] * 8, "volume": [float(i) for i in range(16)]})
+    seasonal = pd.DataFrame({"year": [2025] * 12, "slot": range(1, 13),
+                             "label": [HOSTILE[i % 4] + str(i) for i in range(12)], "share": [1 / 12] * 12})
+    shares = _years_by("channel", "share")
+    points = pd.DataFrame({"name": HOSTILE, "kind": ["region", "channel", "terminal", "region"],
+                           "attainable": [4.0, 3.0, 2.0, 1.0]})
+    effects = pd.DataFrame([(g, e, 1.0) for g in HOSTILE for e in ("volume", "mix", "price", "total")],
+                           columns=["group", "effect", "amount"])
+    targets = pd.DataFrame({"month": pd.date_range("2027-01-01", periods=12, freq="MS"),
+                            "target_volume": [10.0] * 12, "last_year_volume": [9.0] * 12})
+    children = pd.DataFrame({"name": HOSTILE, "last_year": [1.0] * 4, "target": [2.0] * 4, "potential": [3.0] * 4})
+    budget = pd.DataFrame({"month": range(1, 13), "media": [1e4] * 12, "own": [2e4] * 12})
+    figures = {
+        "monthly_lines": plots.monthly_lines(months, value="revenue", title=_title(), ylabel=EMOJI_BRAND),
+        "stacked_shares": plots.stacked_shares(shares, index="year", columns="channel", value="share", title=_title()),
+        "grouped_bars": plots.grouped_bars(_years_by("brand", "volume"), x="year", y="volume", hue="brand",
+                                           title=_title(), ylabel=""),
+        "weekly_lines": plots.weekly_lines(weekly, title=_title()),
+        "seasonal_compare": plots.seasonal_compare(seasonal, seasonal),
+        "share_bars": plots.share_bars(_years_by("group", "own_share"), title=_title()),
+        "growth_points": plots.growth_points(points, title=_title()),
+        "effects_bars": plots.effects_bars(effects, title=_title()),
+        "expense_ratio_lines": plots.expense_ratio_lines(_years_by("category", "ratio"), title=_title()),
+        "target_months": plots.target_months(targets, title=_title()),
+        "children_targets": plots.children_targets(children, title=_title()),
+        "budget_months": plots.budget_months(budget, title=_title(), names={"media": EMOJI_BRAND, "own": SCRIPT}),
+    }
+    for name, fig in figures.items():
+        texts = _texts(fig)
+        if name == "seasonal_compare":  # its names are the period labels
+            assert "金潭□0" in texts and MATH_COUNTY + "2" in texts and "could not be drawn" not in "".join(texts)
+        else:
+            _assert_plain(texts)
+
+
+def test_a_figure_that_cannot_be_built_becomes_a_note():
+    plots.set_style()
+    fig = plots.grouped_bars(pd.DataFrame({"x": [1]}), x="x", y="missing", hue="x", title=EMOJI_BRAND, ylabel="")
+    texts = _texts(fig)
+    assert any("could not be drawn" in t for t in texts) and "金潭□" in texts
+
+
+def test_figure_png_of_a_figure_that_cannot_be_rendered_is_a_note():
+    from matplotlib.figure import Figure
+
+    plots.set_style()
+    fig = Figure()
+    fig.subplots().set_title("\U0001D518")  # drawn around figure_text: the glyph is missing
+    png = plots.figure_png(fig)
+    assert png.startswith(b"\x89PNG")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import Any
+
+from planlib.present.plots import figure_png
 
 __all__ = ["html_bundle", "figure_bundle", "note", "side_by_side"]
 
@@ -21,10 +22,8 @@ def html_bundle(markup: str) -> dict[str, Any]:
 
 
 def figure_bundle(fig) -> dict[str, Any]:
-    """A display_data bundle of the figure as a PNG at screen resolution."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)  # screen resolution: the redraw budget is 200 ms
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    """A display_data bundle of the figure as a PNG at screen resolution (a note if it cannot be drawn)."""
+    png = base64.b64encode(figure_png(fig, dpi=80)).decode("ascii")  # screen resolution: the redraw budget is 200 ms
     return {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}, "metadata": {}}
 
 

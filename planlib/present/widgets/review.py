@@ -164,6 +164,7 @@ def review_view(
     return out
 
 
+@plots.safe_figure
 def seasonal_figure(seasonal: pd.DataFrame, *, align: str, title: str):
     """
     One line per year across the twelve seasonal periods, as shares of the year.
@@ -181,20 +182,13 @@ def seasonal_figure(seasonal: pd.DataFrame, *, align: str, title: str):
     -------
     matplotlib.figure.Figure
         A bare Figure (not pyplot); call :func:`planlib.plots.set_style` first for
-        Chinese glyphs. With no complete year, the figure says so.
+        Chinese glyphs. With no complete year, the figure says so; names in the
+        title and labels are plain text (:func:`planlib.present.plots.safe_figure`).
     """
     from matplotlib.ticker import PercentFormatter
 
-    title = title.replace("$", r"\$")
     if seasonal.empty:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(9.0, 3.8))
-        ax = fig.subplots()
-        ax.set_axis_off()
-        ax.set_title(title)
-        ax.text(0.5, 0.5, "所选期间没有完整的年份 No complete year in the period", ha="center", va="center")
-        return fig
+        return plots.note_figure("所选期间没有完整的年份 No complete year in the period", title=title)
     frame = seasonal.rename(columns={"slot": "month"})
     fig = plots.monthly_lines(frame, value="share", title=title, ylabel="占全年比例 share of year")
     ax = fig.axes[0]
