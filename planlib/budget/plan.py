@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from planlib.archive.queries.budget import budget_history
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, phase_rows, to_cents
@@ -36,7 +37,7 @@ __all__ = ["PlanBudget", "plan_budget", "BUDGET_COLUMNS"]
 
 #: Columns of results/budget.parquet (DESIGN.md §4).
 BUDGET_COLUMNS = ("region_id", "month", "category", "item", "terminal_id", "amount", "method")
-#: The cap's growth ceiling on what a region can sell: last year × (1 + this) when no potential is known.
+#: The dual check's ceiling on what a region can sell: last year × (1 + this), or its potential when lower.
 REACH_GROWTH = 0.30
 
 
@@ -60,8 +61,13 @@ class PlanBudget:
         region_id, category, method, amount: every applicable method's amount per
         category and region, for the side-by-side comparison (the chosen one marked).
     response : DataFrame
-        The input-output response curves per activity kind (:func:`budget.fit_response`)
-        and the plan's spend mix (:func:`budget.allocate_spend`).
+        The input-output response curves per activity kind (:func:`fit_response` on the
+        plan's own past activities; empty when none could be measured).
+    root, plan_year : str, int
+        The plan's root region and year.
+    notes : tuple of str
+        What the pricing decided on its own: units without sales last year, regions
+        scaled down to their cap, parents' own items squeezed, regions without break-even.
     """
 
     root: str
@@ -102,35 +108,40 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     Raises
     ------
     BudgetError
-        A category's method does not apply to it (``objective_task`` is for channel,
-        ``marginal`` for labour), or a region's price does not exceed its unit variable
-        cost (break-even is undefined; the regions are named).
+        A category's method does not apply to it (:func:`price_category`: ``objective_task``
+        is for channel, ``marginal`` for labour, …), ``objective_task`` is chosen while the
+        plan stops above county level, or a parent's children already exceed its cap (the
+        region is named). A region whose price does not exceed its unit variable cost is
+        not an error: it is flagged ``no break-even`` and listed in the notes.
 
     Notes
     -----
-    For a planning unit u with target revenue R_u and last year's revenue R⁰_u:
+    Every category of a group of units sharing params is priced by every method of
+    :data:`BUDGET_METHODS` that applies (the comparison in ``methods``) and booked by the
+    chosen one. For a planning unit u with target revenue R_u and last year's revenue R⁰_u:
 
     - percent_of_sales: B_{u,c} = ρ_c R_u, ρ_c the set ratio or last year's E⁰_{u,c} / R⁰_u;
     - benchmark: for promotion, ρ = the competitors' activity spend / their revenue last
       year (the plan's whole scope, the spend the archive records of them); for any
       category, the set ratio ``budget.ratios``;
-    - objective_task (channel): :func:`budget.objective_task` terminal by terminal over the
+    - objective_task (channel): :func:`objective_task` terminal by terminal over the
       unit's A/B terminal lines (a terminal without sales last year pays the entry fee) plus
       the rebate on R_u;
     - marginal (labour): last year's labour + n × cost per head, n from
-      :func:`budget.marginal_headcount` on contributions c₁ d^k, where the first extra
+      :func:`marginal_headcount` on contributions c₁ d^k, where the first extra
       salesperson wins c₁ = headroom_capture × (potential − target volume) × unit margin;
-    - zero_based: :func:`budget.zero_based` on the params' activity list, capped at the
+    - zero_based: :func:`zero_based` on the params' activity list, capped at the
       category's percent-of-sales amount;
     - input_output: the category's percent-of-sales amount, spread over activity kinds
-      by the plan-wide mix of :func:`budget.allocate_spend` on the fitted response curves.
+      by the plan-wide mix of :func:`allocate_spend` on the fitted response curves.
 
     Items split a category by last year's item mix (largest remainder in cents). The cap
     min(cap_ratio × R_u, cap_amount) scales a unit over it down exactly to it
-    (:func:`budget.apply_cap`). Months: fixed categories straight-line, the others by the
+    (:func:`apply_cap`). Months: fixed categories straight-line, the others by the
     unit's target months, each row exact in cents. A parent's budget is its children's
     plus its own items (its own offices' last-year ratio to its subtree's revenue ×
-    its subtree's target revenue), :func:`budget.consolidate`.
+    its subtree's target revenue), squeezed where children plus own items would pass
+    the parent's cap.
     """
 
     bp = plan.budget
@@ -290,9 +301,8 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
     """
     Units' rows as they are, then each parent's children summed (``consolidated``) and its own items (``own``).
 
-    The same sums as :func:`planlib.budget.consolidate` (which the tests hold this to), on
-    dense region × month × item arrays of whole cents, so a national plan adds up in
-    a fraction of a second; a parent's consolidated rows are its children's totals and its
+    Sums of whole cents on dense region × month × item arrays (a sparse parent × unit
+    matrix times them), so a national plan adds up in a fraction of a second; a parent's consolidated rows are its children's totals and its
     own offices' items stay on rows of their own.
     """
     cols = list(BUDGET_COLUMNS)
@@ -318,8 +328,6 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
 
     A = dense(unit_rows, u_index, len(units))
     O = dense(own_rows, p_index, len(parents))
-    from scipy import sparse
-
     pu = [(p_index[a], u_index[u]) for u in units for a in tree.ancestors(u) if a in p_index]
     pp = [(p_index[a], p_index[q]) for q in parents for a in tree.ancestors(q) if a in p_index]
     M = sparse.csr_matrix((np.ones(len(pu), dtype=np.int64), ([a for a, _ in pu], [b for _, b in pu])),

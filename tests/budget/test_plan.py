@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from planlib.archive import store as archive
 from planlib import budget as costing
 from planlib.run import folder as run_folder
 from planlib.run import steps
-from planlib import params
 from planlib.run import portal
 from planlib import targets
-from planlib.demo import build_demo
 from planlib.errors import BudgetError
-
-PLAN_YAML = """\
-plan_id: demo-2026
-title: 康源酒业 2026
-year: 2026
-archive: d.duckdb
-scope:
-  root: HQ
-  levels: [hq, province, city, county]
-notebooks: [30_build_budget]
-budget:
-  methods: {labour: marginal, office: percent_of_sales, media: input_output, channel: objective_task, promotion: zero_based}
-  cap_ratio: 0.25
-  activities:
-    - {name: 品鉴会, category: promotion, item: premiums, cost: 60000, expected_return: 150000}
-    - {name: 堆头, category: promotion, item: promo_materials, cost: 80000, expected_return: 160000}
-"""
-
-
-@pytest.fixture(scope="module")
-def priced(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("costing")
-    build_demo(folder / "d.duckdb", start_year=2023)
-    (folder / "plan.yaml").write_text(PLAN_YAML, encoding="utf-8")
-    con = archive.connect(folder / "d.duckdb")
-    tree = archive.load_tree(con)
-    plan = params.load_plan(folder / "plan.yaml", tree=tree)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = targets.plan_targets(plan, tree, con).table
-        pb = costing.plan_budget(plan, tree, con, table)
-    yield {"pb": pb, "tree": tree, "plan": plan, "con": con, "targets": table, "folder": folder}
-    con.close()
-
 
 def test_plan_budget_table_has_the_design_columns_and_plan_months(priced):
     t = priced["pb"].table
@@ -173,54 +135,6 @@ def test_write_results_and_excel(priced, tmp_path):
     assert sheets.count("终端渠道费用") == 1 and "费用 区域×月份" in sheets and len(sheets) > 3
 
 
-def test_region_budget_view_and_children(priced):
-    pb = priced["pb"]
-    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01")
-    assert rb.by_category["amount"].sum() == pytest.approx(pb.regions.set_index("region_id").loc["P01C01", "budget"])
-    assert set(rb.children["region_id"]) == set(priced["tree"].children("P01C01"))
-    assert rb.months.drop(columns="month").to_numpy().sum() == pytest.approx(rb.by_category["amount"].sum())
-    assert "本级预算" in costing.children_reading(rb)
-
-
-# -- tuning, by hand -------------------------------------------------------------------------
-SUMMARY = pd.Series({"target_revenue": 1_000_000.0, "target_volume": 10_000.0, "ly_variable_cost": 400_000.0,
-                     "ly_volume": 8_000.0, "profit_target": 300_000.0, "reachable_volume": 12_000.0})
-METHODS = pd.DataFrame({
-    "category": ["labour", "office", "media", "channel", "promotion", "promotion"],
-    "method": ["percent_of_sales", "percent_of_sales", "percent_of_sales", "objective_task", "percent_of_sales",
-               "zero_based"],
-    "amount": [60_000.0, 40_000.0, 20_000.0, 50_000.0, 30_000.0, 10_000.0],
-    "chosen": [True, True, True, True, True, False],
-})
-
-
-def test_tune_budget_by_hand():
-    table, res = costing.tune_budget(SUMMARY, METHODS)
-    # B = 200,000; fixed 100,000; VC = 50/unit; variable budget 100,000 = 10/unit; P = 100
-    assert res["budget"] == 200_000 and res["fixed_cost"] == 100_000
-    assert res["unit_variable_cost"] == pytest.approx(60.0)
-    assert res["bep_units"] == pytest.approx(100_000 / 40)
-    assert res["profit"] == pytest.approx(10_000 * 40 - 100_000)  # 300,000: exactly the target
-    assert res["flag"] == "both met"
-    _, res2 = costing.tune_budget(SUMMARY, METHODS, choices={"promotion": "zero_based"})
-    assert res2["budget"] == 180_000
-    _, res3 = costing.tune_budget(SUMMARY, METHODS, ratios={"channel": 0.1})
-    assert res3["budget"] == 250_000 and res3["flag"] == "sales met, profit missed"
-
-
-def test_tune_budget_cap_and_sensitivity():
-    table, res = costing.tune_budget(SUMMARY, METHODS, cap_ratio=0.15)
-    assert res["capped"] and table["amount"].sum() == pytest.approx(150_000)
-    _, res = costing.tune_budget(SUMMARY, METHODS, price_change=-0.05, volume_change=-0.10)
-    # P' 95, V' 9,000, variable budget 100,000 × 0.95 × 0.9 = 85,500 → 9.5/unit; profit = 9,000 × (95 − 59.5) − 100,000
-    assert res["profit"] == pytest.approx(9_000 * (95 - 59.5) - 100_000)
-
-
-def test_tune_budget_price_below_cost_is_an_error():
-    with pytest.raises(BudgetError, match="does not exceed the unit variable cost"):
-        costing.tune_budget(SUMMARY, METHODS, price_change=-0.5)
-
-
 def test_portal_flags_sales_met_profit_missed_and_escapes():
     manifest = {"plan_id": "p", "run_id": "r", "notebooks": ["30_build_budget"], "entries": []}
     rows = [{"region_id": "K1", "name": "<b>县</b>", "level": "county", "flag": "sales met, profit missed"},
@@ -318,15 +232,6 @@ def test_budget_panel_starts_at_the_reports_numbers_and_shows_the_override(price
         "budget": {"cap_ratio": 0.2}}
     assert "双重检查" in panel.output.outputs[0]["data"]["text/html"]
     assert set(priced["folder"].iterdir()) == before
-
-
-def test_sensitivity_view_matches_the_panel(priced):
-    pb = priced["pb"]
-    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01K02")
-    sv = costing.sensitivity_view(rb).set_index("scenario")
-    _, both = costing.tune_budget(rb.summary, costing.methods_long(rb), price_change=-0.05, volume_change=-0.10)
-    assert sv.loc["price_and_volume", "profit"] == pytest.approx(both["profit"])
-    assert sv.loc["base", "profit_change"] == 0 and sv.loc["price", "profit_change"] < 0
 
 
 def test_workbook_plan_params_is_the_plan_without_the_region_override(priced):

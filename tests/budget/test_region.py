@@ -1,0 +1,66 @@
+"""One region's budget: its report's views, the tuning panel's re-pricing, the sensitivity."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from planlib import budget as costing
+from planlib.errors import BudgetError
+
+
+def test_region_budget_view_and_children(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01")
+    assert rb.by_category["amount"].sum() == pytest.approx(pb.regions.set_index("region_id").loc["P01C01", "budget"])
+    assert set(rb.children["region_id"]) == set(priced["tree"].children("P01C01"))
+    assert rb.months.drop(columns="month").to_numpy().sum() == pytest.approx(rb.by_category["amount"].sum())
+    assert "本级预算" in costing.children_reading(rb)
+
+
+# -- tuning, by hand -------------------------------------------------------------------------
+SUMMARY = pd.Series({"target_revenue": 1_000_000.0, "target_volume": 10_000.0, "ly_variable_cost": 400_000.0,
+                     "ly_volume": 8_000.0, "profit_target": 300_000.0, "reachable_volume": 12_000.0})
+METHODS = pd.DataFrame({
+    "category": ["labour", "office", "media", "channel", "promotion", "promotion"],
+    "method": ["percent_of_sales", "percent_of_sales", "percent_of_sales", "objective_task", "percent_of_sales",
+               "zero_based"],
+    "amount": [60_000.0, 40_000.0, 20_000.0, 50_000.0, 30_000.0, 10_000.0],
+    "chosen": [True, True, True, True, True, False],
+})
+
+
+def test_tune_budget_by_hand():
+    table, res = costing.tune_budget(SUMMARY, METHODS)
+    # B = 200,000; fixed 100,000; VC = 50/unit; variable budget 100,000 = 10/unit; P = 100
+    assert res["budget"] == 200_000 and res["fixed_cost"] == 100_000
+    assert res["unit_variable_cost"] == pytest.approx(60.0)
+    assert res["bep_units"] == pytest.approx(100_000 / 40)
+    assert res["profit"] == pytest.approx(10_000 * 40 - 100_000)  # 300,000: exactly the target
+    assert res["flag"] == "both met"
+    _, res2 = costing.tune_budget(SUMMARY, METHODS, choices={"promotion": "zero_based"})
+    assert res2["budget"] == 180_000
+    _, res3 = costing.tune_budget(SUMMARY, METHODS, ratios={"channel": 0.1})
+    assert res3["budget"] == 250_000 and res3["flag"] == "sales met, profit missed"
+
+
+def test_tune_budget_cap_and_sensitivity():
+    table, res = costing.tune_budget(SUMMARY, METHODS, cap_ratio=0.15)
+    assert res["capped"] and table["amount"].sum() == pytest.approx(150_000)
+    _, res = costing.tune_budget(SUMMARY, METHODS, price_change=-0.05, volume_change=-0.10)
+    # P' 95, V' 9,000, variable budget 100,000 × 0.95 × 0.9 = 85,500 → 9.5/unit; profit = 9,000 × (95 − 59.5) − 100,000
+    assert res["profit"] == pytest.approx(9_000 * (95 - 59.5) - 100_000)
+
+
+def test_tune_budget_price_below_cost_is_an_error():
+    with pytest.raises(BudgetError, match="does not exceed the unit variable cost"):
+        costing.tune_budget(SUMMARY, METHODS, price_change=-0.5)
+
+
+def test_sensitivity_view_matches_the_panel(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], "P01C01K02")
+    sv = costing.sensitivity_view(rb).set_index("scenario")
+    _, both = costing.tune_budget(rb.summary, costing.methods_long(rb), price_change=-0.05, volume_change=-0.10)
+    assert sv.loc["price_and_volume", "profit"] == pytest.approx(both["profit"])
+    assert sv.loc["base", "profit_change"] == 0 and sv.loc["price", "profit_change"] < 0
