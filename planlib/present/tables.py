@@ -1,10 +1,15 @@
 """
-What leadership reads: escaped display helpers, HTML export without code, the run portal.
+What leadership reads: escaped tables, headings, notes, key figures and the SWOT boxes.
 
 Reports never build HTML from data by string formatting. Every data-derived string
 (region names, table cells, captions, index names) goes through :func:`html.escape`
 here, because nbconvert's HTML exporter does not sanitize and ``DataFrame.style``
-leaves captions and index names raw (HAZARDS.md).
+leaves captions and index names raw (HAZARDS.md). Names are data: each block carries
+:data:`PLAIN_TEXT_CLASS`, so MathJax in the exported report and in JupyterLab leaves a
+``$…$`` in a name as the text it is.
+
+Public functions: :func:`table_html`, :func:`show_table`, :func:`heading`, :func:`note`,
+:func:`key_figures`, :func:`swot_boxes`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "PLAIN_TEXT_CLASS",
     "swot_boxes",
     "heading",
     "note",
@@ -25,6 +31,9 @@ __all__ = [
     "key_figures",
 ]
 
+#: HTML classes MathJax skips (``tex2jax_ignore`` for MathJax 2 in nbconvert's HTML,
+#: ``mathjax_ignore`` for MathJax 3 in JupyterLab): every block here carries them.
+PLAIN_TEXT_CLASS = "tex2jax_ignore mathjax_ignore"
 
 _STYLE = """
 <style>
@@ -62,12 +71,12 @@ def heading(text: str, level: int = 2):
     Returns an ``IPython.display.HTML`` object; Markdown would pass raw HTML through.
     """
     level = min(max(int(level), 1), 6)
-    return _html(f"<h{level}>{_e(text)}</h{level}>")
+    return _html(f'<h{level} class="{PLAIN_TEXT_CLASS}">{_e(text)}</h{level}>')
 
 
 def note(text: str):
     """A sentence of reading under a table or figure, escaped."""
-    return _html(f'<p class="planlib-note">{_e(text)}</p>')
+    return _html(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{_e(text)}</p>')
 
 
 def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple[str, bool]:
@@ -127,9 +136,9 @@ def table_html(
     shown = frame.reset_index() if index else frame
     if shown.empty:
         head = f"<b>{_e(caption)}</b>: " if caption else ""
-        return _STYLE + f'<p class="planlib-note">{head}无记录 — nothing to show.</p>'
+        return _STYLE + f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{head}无记录 — nothing to show.</p>'
     cols = list(shown.columns)
-    parts = [_STYLE, '<table class="planlib-table">']
+    parts = [_STYLE, f'<table class="planlib-table {PLAIN_TEXT_CLASS}">']
     if caption:
         parts.append(f"<caption>{_e(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{_e(labels.get(c, c))}</th>" for c in cols) + "</tr></thead>")
@@ -157,7 +166,7 @@ def key_figures(items: Sequence[tuple[str, str]]):
     boxes = "".join(
         f'<div class="planlib-kpi"><div class="v">{_e(v)}</div><div class="l">{_e(k)}</div></div>' for k, v in items
     )
-    return _html(_STYLE + f'<div class="planlib-kpis">{boxes}</div>')
+    return _html(_STYLE + f'<div class="planlib-kpis {PLAIN_TEXT_CLASS}">{boxes}</div>')
 
 
 def swot_boxes(swot: "pd.DataFrame"):
@@ -177,14 +186,6 @@ def swot_boxes(swot: "pd.DataFrame"):
         return f'<td style="vertical-align:top;width:50%"><b>{_e(titles[name])}</b><ul>{items}</ul></td>'
 
     return _html(
-        _STYLE + '<table class="planlib-table" style="width:100%">'
+        _STYLE + f'<table class="planlib-table {PLAIN_TEXT_CLASS}" style="width:100%">'
         f"<tr>{box('strengths')}{box('weaknesses')}</tr><tr>{box('opportunities')}{box('threats')}</tr></table>"
     )
-
-
-# -- files ---------------------------------------------------------------------------
-
-
-# -- portal ----------------------------------------------------------------------------
-
-

@@ -84,3 +84,14 @@ def test_cells_read_as_a_manager_expects_yes_no_and_whole_unit_gaps():
     # the gap table's volumes are whole units, signed for the gap, however small
     assert _format_cell(54.0, FORMATS["gap"])[0] == "+54" and _format_cell(-339.0, FORMATS["gap"])[0] == "-339"
     assert _format_cell(3307.4, FORMATS["bottom_up"])[0] == "3,307"
+
+
+def test_every_block_is_left_alone_by_mathjax():
+    """A ``$…$`` in a name is text: each block carries the classes MathJax 2 and 3 skip."""
+    name = "平阴县$\\undefinedcommand$"
+    blocks = [report.table_html(pd.DataFrame({"name": [name]})), report.heading(name).data, report.note(name).data,
+              report.key_figures([(name, "1")]).data,
+              report.swot_boxes(pd.DataFrame({"box": ["strengths"], "line": [name], "source": ["archive"]})).data]
+    for block in blocks:
+        assert name in block and f'{report.PLAIN_TEXT_CLASS}' in block
+    assert "tex2jax_ignore" in report.PLAIN_TEXT_CLASS and "mathjax_ignore" in report.PLAIN_TEXT_CLASS

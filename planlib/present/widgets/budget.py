@@ -150,7 +150,7 @@ class BudgetPanel(ipywidgets.VBox):
                    ("双重检查", flag)]
         kpis = "".join(f'<div class="planlib-kpi"><div>{html.escape(k)}</div><b>{html.escape(v)}</b></div>'
                        for k, v in figures)
-        markup = (f'<div class="planlib-kpis" style="display:flex;gap:10px;flex-wrap:wrap">{kpis}</div>'
+        markup = (f'<div class="planlib-kpis {tables.PLAIN_TEXT_CLASS}" style="display:flex;gap:10px;flex-wrap:wrap">{kpis}</div>'
                   + tables.table_html(table, caption="调整后的预算 Tuned budget", labels=labels.LABELS,
                                       formats={"amount": "{:,.0f}"}))
         self.output.outputs = (html_bundle(markup),)

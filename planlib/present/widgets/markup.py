@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from planlib.present.plots import figure_png
+from planlib.present.tables import PLAIN_TEXT_CLASS
 
 __all__ = ["html_bundle", "figure_bundle", "note", "side_by_side"]
 
@@ -29,10 +30,10 @@ def figure_bundle(fig) -> dict[str, Any]:
 
 def note(text: str) -> str:
     """One escaped sentence as a note paragraph."""
-    return f'<p class="planlib-note">{html.escape(text)}</p>'
+    return f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{html.escape(text)}</p>'
 
 
 def side_by_side(*parts: str) -> str:
     """Ready HTML parts in a wrapping row."""
     cells = "".join(f'<div style="flex:0 1 auto">{t}</div>' for t in parts)
-    return f'<div style="display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start">{cells}</div>'
+    return f'<div class="{PLAIN_TEXT_CLASS}" style="display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start">{cells}</div>'
