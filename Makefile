@@ -36,8 +36,9 @@ test: sysdeps $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_archive.py
+# the national allocation's speed, timed on the demo archive (pass ARCHIVE=... for a national one)
+bench: $(STAMP) $(ARCHIVE)
+	$(BIN)/python benchmarks/bench_allocation.py $(ARCHIVE)
 
 clean:
 	rm -rf $(VENV) runs/* data/*.duckdb

@@ -23,23 +23,21 @@ import hashlib
 import json
 import multiprocessing
 import os
-import re
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planlib import __version__, archive, budget, params, targets
-from planlib.errors import ParamsError, PlanWarning, RunError
-from planlib.run import steps as plan_steps
+from planlib import __version__, archive, params
+from planlib.errors import ParamsError, RunError
+from planlib.run import folder, steps
 from planlib.run.export import export_html
-from planlib.run.folder import completion_marker, write_atomic
+from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import render_portal
-from planlib.schemas import LEVEL_DEPTH, is_valid_region_id
+from planlib.schemas import LEVEL_DEPTH
 
 __all__ = [
     "INJECTED_PARAMETERS",
@@ -110,10 +108,6 @@ def select_regions(plan, tree, *, regions: Sequence[str] | None = None, level: s
     return tree.bottom_up(chosen)
 
 
-#: A product notebook's name: two digits, an underscore, then lower-case words (``20_split_targets``).
-NOTEBOOK_NAME = re.compile(r"[0-9]{2}_[a-z0-9_]{1,60}")
-
-
 def notebook_source(nb_dir: Path, name: str) -> Path:
     """
     The source of a notebook: its jupytext percent script ``<name>.py``, else ``<name>.ipynb``.
@@ -153,7 +147,7 @@ def materialize_notebook(source: Path, dest: Path) -> Path:
     import nbformat
 
     nb = read_notebook(source)
-    return write_atomic(dest, nbformat.writes(nb))
+    return folder.write_atomic(dest, nbformat.writes(nb))
 
 
 def check_notebook_parameters(notebook: Path) -> None:
@@ -177,13 +171,6 @@ def check_notebook_parameters(notebook: Path) -> None:
 
 
 # -- one task (runs in a worker process) -------------------------------------------------
-
-
-def _inside(path: Path, root: Path) -> Path:
-    path = path.resolve()
-    if not path.is_relative_to(root.resolve()):
-        raise RunError(f"refusing to write {path}: outside the run folder {root}")
-    return path
 
 
 def _executed_any(nb_path: Path) -> bool:
@@ -221,13 +208,12 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     instead of the terminal, where the batch shows only its progress; the notebook's
     outputs and errors are in the notebook as always.
     """
-    run_dir = Path(task["run_dir"])
-    log_dir = _inside(run_dir / "regions" / task["region_id"], run_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = folder.kernel_log_path(task["run_dir"], task["region_id"], task["notebook"])
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
     saved = os.dup(2)
     try:
-        with open(log_dir / f"{task['notebook']}.kernel.log", "ab") as log:
+        with open(log_path, "ab") as log:
             os.dup2(log.fileno(), 2)  # the kernel subprocess inherits fd 2
             return _execute_task_logged(task)
     finally:
@@ -243,12 +229,9 @@ def _execute_task_logged(task: dict[str, Any]) -> dict[str, Any]:
 
     run_dir = Path(task["run_dir"])
     region, nb = task["region_id"], task["notebook"]
-    region_dir = _inside(run_dir / "regions" / region, run_dir)
-    region_dir.mkdir(parents=True, exist_ok=True)
-    good_nb, good_html = region_dir / f"{nb}.ipynb", region_dir / f"{nb}.html"
-    failed_nb = region_dir / f"{nb}.failed.ipynb"
-    running = region_dir / f".{nb}.running.ipynb"
-    marker = completion_marker(run_dir, region, nb)
+    out = folder.notebook_outputs(run_dir, region, nb)
+    out.notebook.parent.mkdir(parents=True, exist_ok=True)
+    good_nb, good_html, failed_nb, running, marker = out.notebook, out.html, out.failed, out.running, out.marker
     marker.unlink(missing_ok=True)
     entry: dict[str, Any] = {
         "region_id": region,
@@ -316,9 +299,9 @@ def _execute_task_logged(task: dict[str, Any]) -> dict[str, Any]:
         entry["error"] = error
         if running.exists():
             os.replace(running, failed_nb)
-            entry["failed_notebook"] = f"regions/{region}/{failed_nb.name}"
+            entry["failed_notebook"] = folder.run_relative(run_dir, failed_nb)
     if good_html.exists():
-        entry["html"] = f"regions/{region}/{good_html.name}"
+        entry["html"] = folder.run_relative(run_dir, good_html)
     return entry
 
 
@@ -345,89 +328,9 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def _latest_run(plan_dir: Path) -> Path | None:
-    runs = sorted(p for p in plan_dir.glob("*") if (p / "manifest.json").exists())
-    return runs[-1] if runs else None
-
-
 def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
-
-    write_atomic(run_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    write_atomic(run_dir / "index.html", render_portal(manifest, region_rows))
-
-
-#: Notebooks that read the run's results tables, and the plan-wide step that writes them.
-_NEEDS_TARGETS = ("20_split_targets", "30_build_budget")
-_NEEDS_BUDGET = ("30_build_budget",)
-
-
-def _plan_steps(plan, tree, run_dir: Path, nb_names: list[str], waves) -> list[dict[str, Any]]:
-    """
-    Compute what is computed once for the whole plan before the notebooks run.
-
-    The targets are set at the root and split top-down, so they are one computation for
-    the plan, written to ``results/``; each region's 20_split_targets notebook reads its
-    rows. A failure here is recorded; the notebooks that need the results then fail with
-    a clear message, the others run as usual.
-    """
-    if not waves or not any(n in _NEEDS_TARGETS for n in nb_names):
-        return []
-
-    names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
-    pt = None
-
-    def set_targets(con, step):
-        nonlocal pt
-        pt = targets.plan_targets(plan, tree, con)
-        return plan_steps.write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
-
-    steps = [_run_step("targets", plan, run_dir, set_targets)]
-    if steps[0]["status"] == "succeeded" and any(n in _NEEDS_BUDGET for n in nb_names):
-        steps.append(_budget_step(plan, tree, run_dir, pt, names))
-    return steps
-
-
-def _run_step(name: str, plan, run_dir: Path, compute) -> dict[str, Any]:
-    """
-    Run one plan-wide step on an open archive and record it: status, seconds, outputs, warnings.
-
-    ``compute(con, step)`` returns the files it wrote (it may add keys to ``step``). Never
-    raises: a failure is recorded, and the notebooks needing the step fail with it.
-    """
-
-    t0 = time.perf_counter()
-    step: dict[str, Any] = {"step": name, "status": "failed", "seconds": None, "error": None, "outputs": []}
-    try:
-        con = archive.connect(plan.archive)
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", PlanWarning)
-                written = compute(con, step)
-            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)] + \
-                step.pop("extra_warnings", [])
-        finally:
-            con.close()
-        step["outputs"] = [str(Path(p).relative_to(run_dir)) for p in written]
-        step["status"] = "succeeded"
-    except Exception as exc:  # recorded; the notebooks needing it fail with it
-        step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
-        step.pop("extra_warnings", None)
-    step["seconds"] = round(time.perf_counter() - t0, 2)
-    return step
-
-
-def _budget_step(plan, tree, run_dir: Path, pt, names) -> dict[str, Any]:
-    """Price the plan's targets once for the whole plan: results/budget.parquet and the workbook's budget sheets."""
-
-    def price(con, step):
-        region_params, problems = budget.region_budget_params(plan, tree)
-        pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params)
-        step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
-        step["notes"] = list(pb.notes)
-        step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
-        return plan_steps.write_budget(pb, run_dir, plan_id=plan.plan_id, names=names)
-
-    return _run_step("budget", plan, run_dir, price)
+    folder.write_atomic(folder.manifest_path(run_dir), json.dumps(manifest, ensure_ascii=False, indent=2))
+    folder.write_atomic(folder.portal_path(run_dir), render_portal(manifest, region_rows))
 
 
 def run_plan(
@@ -492,27 +395,24 @@ def run_plan(
     nb_names = list(notebooks or base.notebooks)
     nb_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     sources = {name: notebook_source(nb_dir, name) for name in nb_names}
-    if not is_valid_region_id(base.plan_id):
-        raise ParamsError(f"plan_id {base.plan_id!r} cannot name a folder")
 
     root = Path(runs_root) if runs_root else Path.cwd() / "runs"
-    plan_dir = root / base.plan_id
+    plan_dir = folder.plan_dir(root, base.plan_id)
     previous: dict[tuple[str, str], dict[str, Any]] = {}
     run_dir = None
     if resume:
-        run_dir = _latest_run(plan_dir)
+        run_dir = folder.latest_run(plan_dir)
         if run_dir is not None:
-            old = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+            old = folder.read_manifest(run_dir)
             previous = {(e["region_id"], e["notebook"]): e for e in old.get("entries", [])}
     if run_dir is None:
         run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        if not is_valid_region_id(run_id):
-            raise ParamsError(f"run id {run_id!r} cannot name a folder")
-        run_dir = plan_dir / run_id
-    run_dir = _inside(run_dir, root)
+        run_dir = folder.run_path(root, base.plan_id, run_id)
+    run_dir = folder.inside(run_dir, root)
     run_dir.mkdir(parents=True, exist_ok=True)
     # the notebooks exactly as they run: built from their scripts into the run folder
-    executed = {name: materialize_notebook(sources[name], run_dir / "notebooks" / f"{name}.ipynb") for name in nb_names}
+    executed = {name: materialize_notebook(sources[name], folder.executed_notebook_path(run_dir, name))
+                for name in nb_names}
 
     fingerprint = archive.fingerprint(base.archive)
     code_version = _code_version()
@@ -541,7 +441,7 @@ def run_plan(
     entries: dict[tuple[str, str], dict[str, Any]] = {}
     waves: dict[int, list[dict[str, Any]]] = {}
     for region in chosen:
-        region_dir = _inside(run_dir / "regions" / region, run_dir)
+        region_dir = folder.region_dir(run_dir, region)
         region_dir.mkdir(parents=True, exist_ok=True)
         try:
             rp = params.load_plan(plan_path, region=region, scenario=scenario, tree=tree)
@@ -587,9 +487,9 @@ def run_plan(
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
     manifest["entries"] = ordered_entries()
-    manifest["plan_steps"] = _plan_steps(base, tree, run_dir, nb_names, waves)
+    manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
     flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
-    saved = run_dir / "results" / "budget_regions.parquet"
+    saved = folder.results_path(run_dir, folder.RESULTS_REGIONS)
     if not flags and saved.exists():  # a resumed run whose plan steps were already done
         import pandas as pd
 
@@ -646,6 +546,6 @@ def run_plan(
         run_dir=run_dir,
         manifest=manifest,
         exit_code=1 if failed else 0,
-        portal=run_dir / "index.html",
+        portal=folder.portal_path(run_dir),
         failed=failed,
     )

@@ -4,9 +4,7 @@ What a run hands to people: HTML reports without code, and the plan's Excel work
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planlib.labels import CATEGORY_NAMES, LEVEL_NAMES
-from planlib.run.folder import write_atomic
+from planlib.run.folder import atomic_path, write_atomic
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets import TERMINAL_SHEET, breakdown_of
 
@@ -131,15 +129,8 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
             rows.append(["" if cd else k, name, rid, names.get(rid, rid), row_info["terminal_class"], *vals, sum(vals)])
         sheet(TERMINAL_SHEET, ["终端编号", "终端名称", "所在地区", "地区名称", "类别", *month_heads, "全年"], rows, 5)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -151,15 +142,20 @@ def export_budget_excel(pb, path, *, names: dict) -> Path:
     ``path`` when it exists (the plan's targets workbook; sheets of the same name are
     replaced), else a workbook is created. Written to a copy, then moved into place.
     """
-
     path = Path(path)
-    tmp = path.with_name(path.stem + ".tmp.xlsx")
+    with atomic_path(path) as tmp:
+        if path.exists():
+            shutil.copyfile(path, tmp)
+            writer = pd.ExcelWriter(tmp, engine="openpyxl", mode="a", if_sheet_exists="replace")
+        else:
+            writer = pd.ExcelWriter(tmp, engine="openpyxl")
+        _write_budget_sheets(writer, pb, names)
+    return path
+
+
+def _write_budget_sheets(writer, pb, names) -> None:
+    """The budget's three sheets, written through an open ``pd.ExcelWriter`` (closed here)."""
     t = pb.table
-    if path.exists():
-        shutil.copyfile(path, tmp)
-        writer = pd.ExcelWriter(tmp, engine="openpyxl", mode="a", if_sheet_exists="replace")
-    else:
-        writer = pd.ExcelWriter(tmp, engine="openpyxl")
     with writer as xw:
         wide = t.assign(月=pd.DatetimeIndex(t["month"]).month).pivot_table(
             index=["region_id", "category"], columns="月", values="amount", aggfunc="sum", fill_value=0.0)
@@ -183,5 +179,3 @@ def export_budget_excel(pb, path, *, names: dict) -> Path:
             "budget": "费用预算", "cap": "预算上限", "expense_ratio": "费用率", "profit_target": "利润目标",
             "profit_at_target": "目标下利润", "bep_units": "保本销量", "margin_of_safety": "安全边际", "flag": "双重检查",
         }).to_excel(xw, sheet_name="本量利与双重检查", index=False)
-    tmp.replace(path)
-    return path

@@ -1,56 +1,245 @@
 """
 The run folder: where each output lives, how it is written, and reading it back.
 
-``runs/<plan_id>/<run_id>/`` holds ``manifest.json``, ``index.html``, ``regions/<id>/``
-and ``results/`` (DESIGN.md §4). Every path of a run is built here from validated
-region ids, and every file is written atomically (readers see the old or the new
-content, never a partial one).
+``runs/<plan_id>/<run_id>/`` holds (DESIGN.md §4)::
+
+    manifest.json               manifest_path
+    index.html                  portal_path
+    <plan_id>-targets.xlsx      workbook_path
+    notebooks/<nb>.ipynb        executed_notebook_path (the notebooks exactly as they ran)
+    regions/<region_id>/        region_dir, notebook_outputs, completion_marker
+    results/<table>.parquet     results_dir, results_path
+
+Every path of a run is built here from validated ids (region ids, notebook names, the plan
+and run ids) and checked to stay inside the run folder. Every file a run writes goes
+through :func:`write_atomic` or :func:`atomic_path`: readers see the old or the new
+content, never a partial one.
+
+Public functions: write_atomic, atomic_path, inside, plan_dir, run_path, region_dir, results_dir,
+results_path, manifest_path, portal_path, workbook_path, executed_notebook_path,
+notebook_outputs, kernel_log_path, completion_marker, mark_complete, run_relative,
+latest_run, read_manifest, step_failure, load_targets, load_budget, region_expenses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from planlib.errors import ParamsError
+from planlib.errors import ParamsError, RunError
+from planlib.schemas import is_valid_region_id
 
-__all__ = ["write_atomic", "completion_marker", "mark_complete", "step_failure", "load_targets", "load_budget",
-           "region_expenses", "RESULTS_TARGETS", "RESULTS_BUDGET", "RESULTS_REGIONS"]
+__all__ = [
+    "RESULTS_TARGETS",
+    "RESULTS_BUDGET",
+    "RESULTS_REGIONS",
+    "RESULTS_METHODS",
+    "NOTEBOOK_NAME",
+    "NotebookOutputs",
+    "write_atomic",
+    "atomic_path",
+    "inside",
+    "plan_dir",
+    "run_path",
+    "region_dir",
+    "results_dir",
+    "results_path",
+    "manifest_path",
+    "portal_path",
+    "workbook_path",
+    "executed_notebook_path",
+    "notebook_outputs",
+    "kernel_log_path",
+    "completion_marker",
+    "mark_complete",
+    "run_relative",
+    "latest_run",
+    "read_manifest",
+    "step_failure",
+    "load_targets",
+    "load_budget",
+    "region_expenses",
+]
+
+#: The results tables of a run (``results/<name>``).
+RESULTS_TARGETS = "targets.parquet"
+RESULTS_BUDGET = "budget.parquet"
+RESULTS_REGIONS = "budget_regions.parquet"
+RESULTS_METHODS = "budget_methods.parquet"
+
+#: A product notebook's name: two digits, an underscore, then lower-case words (``20_split_targets``).
+NOTEBOOK_NAME = re.compile(r"[0-9]{2}_[a-z0-9_]{1,60}")
 
 
-def write_atomic(path: Path, data: str | bytes) -> Path:
-    """
-    Write a file so that readers see the old or the new content, never a partial one.
+# -- writing ------------------------------------------------------------------------------
 
-    The data goes to a temporary file in the same folder, then ``os.replace``.
-    """
-    path = Path(path)
+
+def _temporary_beside(path: Path) -> Path:
+    """An empty, ordinary (umask-permission) hidden temporary file in ``path``'s folder, same suffix."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # an ordinary file, readable like any other report
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """
+    A temporary path to write ``path`` through, moved into place when the block succeeds.
+
+    For writers that need a file name (``DataFrame.to_parquet``, openpyxl's ``save``): the
+    temporary file is in the same folder (so the final ``os.replace`` is atomic) and
+    exists, empty, when the block starts. If the block raises, the temporary file is
+    removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> with atomic_path(run / "results" / "targets.parquet") as tmp:  # doctest: +SKIP
+    ...     table.to_parquet(tmp, index=False)
+    """
+    path = Path(path)
+    tmp = _temporary_beside(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """
+    Write a file so that readers see the old or the new content, never a partial one.
+
+    The data (text as UTF-8) goes to a temporary file in the same folder, then ``os.replace``.
+    Returns ``path``.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
 
 
-def completion_marker(run_dir: str | Path, region: str, notebook: str) -> Path:
+# -- where things are ---------------------------------------------------------------------
+
+
+def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> Path:
+    """
+    ``path`` resolved, checked to lie inside ``root``.
+
+    Raises
+    ------
+    RunError
+        If the resolved path leaves ``root`` (a ``..`` or a symlink pointing out).
+    """
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(Path(root).resolve()):
+        raise RunError(f"refusing to write {resolved}: outside the run folder {root}")
+    return resolved
+
+
+def _checked_id(kind: str, value: str) -> str:
+    if not is_valid_region_id(value):
+        raise ParamsError(f"{kind} {value!r} cannot name a folder: use letters, digits, '_', '.', '-' "
+                          "(starting with a letter or digit, at most 64)")
+    return value
+
+
+def plan_dir(runs_root: str | os.PathLike[str], plan_id: str) -> Path:
+    """``<runs_root>/<plan_id>``: where a plan's runs live (the plan id is checked to name a folder)."""
+    return inside(Path(runs_root) / _checked_id("plan_id", plan_id), runs_root)
+
+
+def run_path(runs_root: str | os.PathLike[str], plan_id: str, run_id: str) -> Path:
+    """``<runs_root>/<plan_id>/<run_id>``: one run's folder (both ids checked to name a folder)."""
+    return inside(plan_dir(runs_root, plan_id) / _checked_id("run id", run_id), runs_root)
+
+
+def region_dir(run_dir: str | os.PathLike[str], region: str) -> Path:
+    """``regions/<region_id>/`` of a run: the region's snapshot, notebooks and reports."""
+    return inside(Path(run_dir) / "regions" / _checked_id("region id", region), run_dir)
+
+
+def results_dir(run_dir: str | os.PathLike[str]) -> Path:
+    """``results/`` of a run: the machine-readable tables, all regions."""
+    return Path(run_dir) / "results"
+
+
+def results_path(run_dir: str | os.PathLike[str], name: str) -> Path:
+    """``results/<name>`` of a run (``name`` one of the ``RESULTS_*`` file names)."""
+    return inside(results_dir(run_dir) / name, run_dir)
+
+
+def manifest_path(run_dir: str | os.PathLike[str]) -> Path:
+    """The run's ``manifest.json``."""
+    return Path(run_dir) / "manifest.json"
+
+
+def portal_path(run_dir: str | os.PathLike[str]) -> Path:
+    """The run's front page, ``index.html``."""
+    return Path(run_dir) / "index.html"
+
+
+def workbook_path(run_dir: str | os.PathLike[str], plan_id: str) -> Path:
+    """The plan's workbook, ``<plan_id>-targets.xlsx`` (the targets' and the budget's sheets)."""
+    return inside(Path(run_dir) / f"{_checked_id('plan_id', plan_id)}-targets.xlsx", run_dir)
+
+
+def executed_notebook_path(run_dir: str | os.PathLike[str], notebook: str) -> Path:
+    """``notebooks/<notebook>.ipynb``: the notebook exactly as the run executes it."""
+    return inside(Path(run_dir) / "notebooks" / f"{_checked_id('notebook', notebook)}.ipynb", run_dir)
+
+
+@dataclass(frozen=True)
+class NotebookOutputs:
+    """The files of one (region, notebook) in ``regions/<region_id>/``."""
+
+    notebook: Path  #: the last good executed notebook, ``<nb>.ipynb``
+    html: Path  #: its report, ``<nb>.html``
+    failed: Path  #: the failed notebook of the last run, ``<nb>.failed.ipynb``
+    running: Path  #: where papermill writes while executing, ``.<nb>.running.ipynb``
+    log: Path  #: the kernel's stderr, ``<nb>.kernel.log``
+    marker: Path  #: written by the notebook's last cell, ``.<nb>.complete``
+
+
+def notebook_outputs(run_dir: str | os.PathLike[str], region: str, notebook: str) -> NotebookOutputs:
+    """Where one region's notebook, report, failed notebook, log and completion marker go."""
+    folder = region_dir(run_dir, region)
+    nb = _checked_id("notebook", notebook)
+    return NotebookOutputs(
+        notebook=folder / f"{nb}.ipynb",
+        html=folder / f"{nb}.html",
+        failed=folder / f"{nb}.failed.ipynb",
+        running=folder / f".{nb}.running.ipynb",
+        log=folder / f"{nb}.kernel.log",
+        marker=folder / f".{nb}.complete",
+    )
+
+
+def kernel_log_path(run_dir: str | os.PathLike[str], region: str, notebook: str) -> Path:
+    """``regions/<region_id>/<notebook>.kernel.log``: the kernel's own stderr."""
+    return notebook_outputs(run_dir, region, notebook).log
+
+
+def completion_marker(run_dir: str | os.PathLike[str], region: str, notebook: str) -> Path:
     """Where a notebook's final cell records that it ran to the end."""
-    return Path(run_dir) / "regions" / region / f".{notebook}.complete"
+    return notebook_outputs(run_dir, region, notebook).marker
 
 
-def mark_complete(run_dir: str | Path | None, region: str, notebook: str) -> Path | None:
+def mark_complete(run_dir: str | os.PathLike[str] | None, region: str, notebook: str) -> Path | None:
     """
     Record that a notebook reached its last cell (called by that cell).
 
@@ -61,26 +250,59 @@ def mark_complete(run_dir: str | Path | None, region: str, notebook: str) -> Pat
     if run_dir is None:
         return None
     marker = completion_marker(run_dir, region, notebook)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({"region": region, "notebook": notebook}), encoding="utf-8")
-    return marker
+    return write_atomic(marker, json.dumps({"region": region, "notebook": notebook}))
 
 
-RESULTS_BUDGET = "budget.parquet"
+def run_relative(run_dir: str | os.PathLike[str], path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the run folder, with forward slashes (as links and the manifest use it)."""
+    return Path(path).resolve().relative_to(Path(run_dir).resolve()).as_posix()
 
 
-RESULTS_REGIONS = "budget_regions.parquet"
+# -- reading a run back -------------------------------------------------------------------
+
+
+def latest_run(plan_folder: str | os.PathLike[str]) -> Path | None:
+    """The plan's latest run folder that has a manifest (run ids sort by time), or None."""
+    runs = sorted(p for p in Path(plan_folder).glob("*") if manifest_path(p).exists())
+    return runs[-1] if runs else None
+
+
+def read_manifest(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The run's manifest as a dict (raises ``OSError``/``ValueError`` if missing or unreadable)."""
+    return json.loads(manifest_path(run_dir).read_text(encoding="utf-8"))
+
+
+def step_failure(run_dir, step: str) -> str:
+    """', because the <step> step failed: <error>' from the run's manifest, or ''."""
+    try:
+        manifest = read_manifest(run_dir)
+    except (OSError, ValueError):
+        return ""
+    for s in manifest.get("plan_steps", []):
+        if s.get("step") == step and s.get("status") == "failed" and s.get("error"):
+            e = s["error"]
+            return f", because the plan's {step} step failed: {e.get('ename', '')}: {e.get('evalue', '')}"
+    return ""
+
+
+def load_targets(run_dir) -> pd.DataFrame:
+    """Read a run's ``results/targets.parquet`` (written by the batch before the notebooks)."""
+    path = results_dir(run_dir) / RESULTS_TARGETS
+    if not path.exists():
+        raise ParamsError(f"{path}: no targets in this run{step_failure(run_dir, 'targets')}; the batch writes them "
+                          "before the notebooks run")
+    return pd.read_parquet(path)
 
 
 def load_budget(run_dir) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The run's budget table, regions and methods (written by the batch before 30_build_budget runs)."""
-    res = Path(run_dir) / "results"
+    res = results_dir(run_dir)
     path = res / RESULTS_BUDGET
     if not path.exists():
         raise ParamsError(f"{path}: no budget in this run{step_failure(run_dir, 'budget')}; the batch writes it "
                           "before 30_build_budget runs")
     return (pd.read_parquet(path), pd.read_parquet(res / RESULTS_REGIONS),
-            pd.read_parquet(res / "budget_methods.parquet"))
+            pd.read_parquet(res / RESULTS_METHODS))
 
 
 def region_expenses(run_dir, region: str) -> float | None:
@@ -93,40 +315,9 @@ def region_expenses(run_dir, region: str) -> float | None:
     """
     if run_dir is None:
         return None
-    path = Path(run_dir) / "results" / RESULTS_REGIONS
+    path = results_dir(run_dir) / RESULTS_REGIONS
     if not path.exists():
         return None
     rows = pd.read_parquet(path, columns=["region_id", "budget"])
     hit = rows.loc[rows["region_id"].astype(str) == str(region), "budget"]
     return float(hit.iloc[0]) if len(hit) and np.isfinite(hit.iloc[0]) else None
-
-
-def step_failure(run_dir, step: str) -> str:
-    """', because the <step> step failed: <error>' from the run's manifest, or ''."""
-    import json
-
-    try:
-        manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    for s in manifest.get("plan_steps", []):
-        if s.get("step") == step and s.get("status") == "failed" and s.get("error"):
-            e = s["error"]
-            return f", because the plan's {step} step failed: {e.get('ename', '')}: {e.get('evalue', '')}"
-    return ""
-
-
-RESULTS_TARGETS = "targets.parquet"
-
-
-def load_targets(run_dir) -> pd.DataFrame:
-    """Read a run's ``results/targets.parquet`` (written by the batch before the notebooks)."""
-    from pathlib import Path
-
-    path = Path(run_dir) / "results" / RESULTS_TARGETS
-    if not path.exists():
-        
-
-        raise ParamsError(f"{path}: no targets in this run{step_failure(run_dir, 'targets')}; the batch writes them "
-                          "before the notebooks run")
-    return pd.read_parquet(path)

@@ -1,63 +1,167 @@
 """
 The plan-wide steps: what is computed once for the whole plan before the notebooks run.
+
+The targets are set at the root and split top-down, so they are one computation for the
+plan; the budget prices them once. Both are written to the run's ``results/`` and the
+plan's workbook, and each region's notebook reads its rows.
+
+Public functions: plan_steps, run_step, budget_step, write_targets, write_budget.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from planlib.run import export
-from planlib.run.export import export_budget_excel
-from planlib.run.folder import (
-    RESULTS_BUDGET,
-    RESULTS_REGIONS,
-    RESULTS_TARGETS,
-)
+from planlib import archive, budget, targets
+from planlib.errors import PlanWarning
+from planlib.run import folder
+from planlib.run.export import export_budget_excel, export_targets_excel
 
-__all__ = ["write_targets", "write_budget"]
+__all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
+           "write_budget"]
+
+#: Notebooks that read the run's targets (written by the targets step).
+NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget")
+#: Notebooks that read the run's budget (written by the budget step).
+NEEDS_BUDGET: tuple[str, ...] = ("30_build_budget",)
 
 
-def write_targets(pt, run_dir, *, plan_id: str, names: dict[str, str]) -> list:
+def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mapping) -> list[dict[str, Any]]:
+    """
+    Compute what is computed once for the whole plan before the notebooks run.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan's base params.
+    tree : RegionTree
+        The archive's region tree.
+    run_dir : Path
+        The run folder; the steps write ``results/`` and the plan's workbook there.
+    nb_names : sequence of str
+        The notebooks of the run: the targets step runs if one of them needs the targets
+        (:data:`NEEDS_TARGETS`), the budget step if one needs the budget.
+    waves : mapping
+        The run's pending tasks by level; nothing is computed when none is pending (a
+        resumed run with nothing left to do).
+
+    Returns
+    -------
+    list of dict
+        One manifest record per step run (see :func:`run_step`). A failure is recorded,
+        never raised; the notebooks that need the results then fail with a clear message,
+        the others run as usual.
+    """
+    if not waves or not any(n in NEEDS_TARGETS for n in nb_names):
+        return []
+
+    names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
+    pt = None
+
+    def set_targets(con, step):
+        nonlocal pt
+        pt = targets.plan_targets(plan, tree, con)
+        return write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
+
+    steps = [run_step("targets", plan, run_dir, set_targets)]
+    if steps[0]["status"] == "succeeded" and any(n in NEEDS_BUDGET for n in nb_names):
+        steps.append(budget_step(plan, tree, run_dir, pt, names))
+    return steps
+
+
+def run_step(name: str, plan, run_dir: Path, compute: Callable[[Any, dict], list]) -> dict[str, Any]:
+    """
+    Run one plan-wide step on an open archive and record it: status, seconds, outputs, warnings.
+
+    Parameters
+    ----------
+    name : str
+        The step's name in the manifest (``targets``, ``budget``).
+    plan : PlanParams
+        The plan (its ``archive`` is opened for the step and closed after).
+    run_dir : Path
+        The run folder; outputs are recorded relative to it.
+    compute : callable
+        ``compute(con, step)`` returns the files it wrote; it may add keys to ``step``
+        (``extra_warnings`` is merged into ``warnings``).
+
+    Returns
+    -------
+    dict
+        ``step, status, seconds, error, outputs, warnings`` (and what ``compute`` added).
+        Never raises: a failure is recorded, and the notebooks needing the step fail with it.
+    """
+    t0 = time.perf_counter()
+    step: dict[str, Any] = {"step": name, "status": "failed", "seconds": None, "error": None, "outputs": []}
+    try:
+        con = archive.connect(plan.archive)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PlanWarning)
+                written = compute(con, step)
+            step["warnings"] = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)] + \
+                step.pop("extra_warnings", [])
+        finally:
+            con.close()
+        step["outputs"] = [folder.run_relative(run_dir, p) for p in written]
+        step["status"] = "succeeded"
+    except Exception as exc:  # recorded; the notebooks needing it fail with it
+        step["error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+        step.pop("extra_warnings", None)
+    step["seconds"] = round(time.perf_counter() - t0, 2)
+    return step
+
+
+def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str]) -> dict[str, Any]:
+    """
+    Price the plan's targets once for the whole plan: ``results/budget*.parquet`` and the workbook's budget sheets.
+
+    ``pt`` is the plan's targets (from the targets step). The manifest record (see
+    :func:`run_step`) also carries the budget's ``notes`` and each region's dual-check
+    ``flags``; region overrides the budget cannot use are listed among its warnings.
+    """
+
+    def price(con, step):
+        region_params, problems = budget.region_budget_params(plan, tree)
+        pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params)
+        step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
+        step["notes"] = list(pb.notes)
+        step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
+        return write_budget(pb, run_dir, plan_id=plan.plan_id, names=names)
+
+    return run_step("budget", plan, run_dir, price)
+
+
+def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list[Path]:
     """
     Write ``results/targets.parquet`` and ``<plan_id>-targets.xlsx`` into a run folder, atomically.
 
     Returns the paths written.
     """
-    from pathlib import Path
-
-
-    run_dir = Path(run_dir)
-    results = run_dir / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    target = results / RESULTS_TARGETS
-    fd, tmp = tempfile.mkstemp(prefix=".targets.", suffix=".parquet", dir=results)
-    os.close(fd)
-    try:
+    target = folder.results_path(run_dir, folder.RESULTS_TARGETS)
+    with folder.atomic_path(target) as tmp:
         pt.table.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    excel = export.export_targets_excel(pt.table, run_dir / f"{plan_id}-targets.xlsx", names=names)
+    excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id), names=names)
     return [target, excel]
 
 
-def write_budget(pb, run_dir, *, plan_id: str, names: dict) -> list:
-    """Write results/budget.parquet, results/budget_regions.parquet and the budget workbook, atomically."""
+def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list[Path]:
+    """
+    Write ``results/budget.parquet``, ``budget_regions.parquet``, ``budget_methods.parquet`` and the budget's sheets.
 
-    run_dir = Path(run_dir)
-    res = run_dir / "results"
-    res.mkdir(parents=True, exist_ok=True)
+    The sheets go into the plan's workbook beside the targets' sheets. Every file is
+    written atomically; returns the paths written.
+    """
     out = []
-    for name, frame in ((RESULTS_BUDGET, pb.table), (RESULTS_REGIONS, pb.regions),
-                        ("budget_methods.parquet", pb.methods)):
-        path = res / name
-        tmp = path.with_suffix(".tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
+    for name, frame in ((folder.RESULTS_BUDGET, pb.table), (folder.RESULTS_REGIONS, pb.regions),
+                        (folder.RESULTS_METHODS, pb.methods)):
+        path = folder.results_path(run_dir, name)
+        with folder.atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
         out.append(path)
-    # the budget's sheets go into the plan's workbook beside the targets' sheets
-    xlsx = run_dir / f"{plan_id}-targets.xlsx"
-    out.append(export_budget_excel(pb, xlsx, names=names))
+    out.append(export_budget_excel(pb, folder.workbook_path(run_dir, plan_id), names=names))
     return out

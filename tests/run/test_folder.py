@@ -1,0 +1,65 @@
+"""The run folder: one atomic write, every path built from checked ids and kept inside the run."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from planlib.errors import ParamsError, RunError
+from planlib.run import folder
+
+
+def test_atomic_path_moves_the_file_into_place_only_on_success(tmp_path):
+    target = tmp_path / "results" / "t.parquet"
+    frame = pd.DataFrame({"a": [1, 2]})
+    with folder.atomic_path(target) as tmp:
+        assert tmp.parent == target.parent and tmp.name.startswith(".") and tmp.suffix == ".parquet"
+        frame.to_parquet(tmp, index=False)
+        assert not target.exists()
+    pd.testing.assert_frame_equal(pd.read_parquet(target), frame)
+    with pytest.raises(ZeroDivisionError), folder.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half a file")
+        1 / 0  # noqa: B018 - the writer fails midway
+    pd.testing.assert_frame_equal(pd.read_parquet(target), frame)  # the old content, untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]  # no temporary left
+
+
+def test_write_atomic_writes_text_and_bytes(tmp_path):
+    assert folder.write_atomic(tmp_path / "a" / "x.txt", "中文").read_text(encoding="utf-8") == "中文"
+    assert folder.write_atomic(tmp_path / "a" / "x.txt", b"\x00\x01").read_bytes() == b"\x00\x01"
+
+
+def test_paths_are_built_from_checked_ids(tmp_path):
+    run = tmp_path / "runs" / "p" / "r1"
+    assert folder.region_dir(run, "P01C01") == (run / "regions" / "P01C01").resolve()
+    assert folder.workbook_path(run, "demo-2027") == (run / "demo-2027-targets.xlsx").resolve()
+    assert folder.results_path(run, folder.RESULTS_TARGETS) == (run / "results" / "targets.parquet").resolve()
+    out = folder.notebook_outputs(run, "K1", "20_split_targets")
+    assert out.html == (run / "regions" / "K1" / "20_split_targets.html").resolve()
+    assert out.marker == folder.completion_marker(run, "K1", "20_split_targets")
+    assert folder.run_relative(run, out.failed) == "regions/K1/20_split_targets.failed.ipynb"
+    for bad in ("..", "../x", "/etc", "a/b", ".hidden", ""):
+        with pytest.raises(ParamsError, match="cannot name a folder"):
+            folder.region_dir(run, bad)
+        with pytest.raises(ParamsError, match="cannot name a folder"):
+            folder.run_path(tmp_path / "runs", "p", bad)
+        with pytest.raises(ParamsError, match="cannot name a folder"):
+            folder.executed_notebook_path(run, bad)
+
+
+def test_inside_refuses_a_symlink_out_of_the_run(tmp_path):
+    run = tmp_path / "run"
+    (run / "regions").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (run / "regions" / "K1").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(RunError, match="outside the run folder"):
+        folder.region_dir(run, "K1")
+
+
+def test_latest_run_is_the_last_with_a_manifest(tmp_path):
+    assert folder.latest_run(tmp_path) is None
+    for run_id in ("20260101-000000", "20260102-000000"):
+        folder.write_atomic(folder.manifest_path(tmp_path / run_id), "{}")
+    (tmp_path / "20260103-000000").mkdir()  # no manifest: not a run
+    assert folder.latest_run(tmp_path) == tmp_path / "20260102-000000"
+    assert folder.read_manifest(tmp_path / "20260102-000000") == {}
