@@ -60,15 +60,27 @@ EVENT_KINDS: tuple[str, ...] = ("policy", "economy", "disaster", "holiday")
 OWN_BRAND = "own"
 
 REGION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: Device names Windows reserves in every folder, with any extension and in any case.
+_RESERVED_NAMES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                            *(f"LPT{i}" for i in range(1, 10))})
 
 
 def is_valid_region_id(value: object) -> bool:
-    """Return True if ``value`` is a region id that may become a file or folder name."""
+    """
+    Return True if ``value`` is a region id that may become a file or folder name.
+
+    A region id matches ``[A-Za-z0-9][A-Za-z0-9_.-]{0,63}``, holds no ``..``, does not
+    end in ``.`` (Windows drops a trailing dot, so ``A.`` would be folder ``A``) and is
+    not a reserved device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9), with or without an
+    extension, in any case (``con``, ``Nul.txt``). Ids that differ only in case are
+    distinct here but name one folder on Windows and macOS; the importer refuses them.
+    """
     return (
         isinstance(value, str)
         and REGION_ID_PATTERN.fullmatch(value) is not None
-        and value not in {".", ".."}
         and ".." not in value
+        and not value.endswith(".")
+        and value.split(".", 1)[0].upper() not in _RESERVED_NAMES
     )
 
 

@@ -25,6 +25,7 @@ from planlib.archive.store import (
     init_archive,
     load_table,
     load_tree,
+    reading,
     refresh_summaries,
     sku_months_fresh,
 )
@@ -50,4 +51,5 @@ __all__ = [
     "refresh_summaries",
     "sku_months_fresh",
     "SKU_MONTHS_TABLE",
+    "reading",
 ]

@@ -31,7 +31,12 @@ import numpy as np
 import pandas as pd
 
 from planlib.archive.parsing import NO_ISSUES, ParsedFile, issue_rows, parse_file
-from planlib.archive.store import OpenArchive, refresh_summaries, validate_table
+from planlib.archive.store import (
+    OpenArchive,
+    refresh_summaries,
+    validate_table,
+    writing,
+)
 from planlib.errors import DataError
 from planlib.schemas import LEVEL_DEPTH, TABLES
 
@@ -64,6 +69,14 @@ class FileImport:
         period, numbers with separators / full-width digits / 万, names to codes).
     blank_rows : int
         Completely empty rows skipped.
+    units : tuple of (str, str, float)
+        Measure columns whose header carried a unit: the column, the header as written and
+        the factor every value was multiplied by (``("revenue", "销售额（万元）", 10000.0)``;
+        1.0 for 元 or 箱).
+    hidden_rows : tuple of int
+        Rows hidden in the workbook (spreadsheet row numbers). They are data in the file,
+        as Excel's own "Save as CSV" keeps them: read, checked and imported like the
+        others, and listed here so a filtered-out row is not taken in unnoticed.
     """
 
     source: Path
@@ -75,6 +88,8 @@ class FileImport:
     ignored_columns: tuple[str, ...] = ()
     normalised: tuple[tuple[str, int], ...] = ()
     blank_rows: int = 0
+    units: tuple[tuple[str, str, float], ...] = ()
+    hidden_rows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,12 @@ class ImportReport:
                 out.append(f"    ignored columns: {', '.join(f.ignored_columns)}")
             if f.normalised:
                 out.append("    normalised values: " + ", ".join(f"{c} {n}" for c, n in f.normalised))
+            if f.units:
+                out.append("    units from headers: " + ", ".join(
+                    f"{h} -> {c} x{factor:,.0f}" for c, h, factor in f.units))
+            if f.hidden_rows:
+                shown = ", ".join(str(r) for r in f.hidden_rows[:20]) + (", …" if len(f.hidden_rows) > 20 else "")
+                out.append(f"    hidden in the workbook, read as data: {len(f.hidden_rows)} row(s) ({shown})")
             if f.rejects_path is not None:
                 out.append(f"    rejects: {f.rejects_path}")
         if len(self.files) > 1:
@@ -285,11 +306,46 @@ def _check_against_archive(
                 con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))",
                             [bad["_row"].tolist()])
         if table == "regions":
+            issues.extend(_check_region_ids_ignoring_case(con))
             issues.extend(_check_region_parents(con))
     finally:
         con.unregister("_planlib_in")
     kept_issues = pd.concat([NO_ISSUES, *issues], ignore_index=True)
     return kept_issues, np.concatenate(unchanged) if unchanged else np.array([], dtype="int64")
+
+
+def _check_region_ids_ignoring_case(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
+    """
+    Regions: an id equal to another ignoring case (``p01c01k01`` beside ``P01C01K01``), in the
+    archive or in this file, is rejected (every such row of the file): region ids become
+    folder names, and Windows and macOS do not tell them apart.
+    """
+    bad = _rows(
+        con,
+        """
+        SELECT c._row, c.region_id,
+               (SELECT string_agg(a.region_id, ', ' ORDER BY a.region_id) FROM regions a
+                WHERE lower(a.region_id) = lower(c.region_id) AND a.region_id <> c.region_id) AS archived,
+               (SELECT string_agg(CAST(d._row AS VARCHAR), ', ' ORDER BY d._row) FROM _planlib_cand d
+                WHERE lower(d.region_id) = lower(c.region_id) AND d.region_id <> c.region_id) AS in_file
+        FROM _planlib_cand c
+        WHERE EXISTS (SELECT 1 FROM regions a WHERE lower(a.region_id) = lower(c.region_id)
+                      AND a.region_id <> c.region_id)
+           OR EXISTS (SELECT 1 FROM _planlib_cand d WHERE lower(d.region_id) = lower(c.region_id)
+                      AND d.region_id <> c.region_id)
+        """,
+    )
+    if bad.empty:
+        return []
+    tail = ": region ids become folder names, which Windows and macOS do not tell apart by case"
+    reason = np.where(
+        bad["archived"].notna(),
+        "region id " + bad["region_id"] + " equals the archive's " + bad["archived"].fillna("") + " ignoring case" + tail,
+        "region id " + bad["region_id"] + " equals row(s) " + bad["in_file"].fillna("") + " of this file ignoring case"
+        + tail,
+    )
+    con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [bad["_row"].tolist()])
+    return [pd.DataFrame({"row": bad["_row"].to_numpy(), "field": "region_id", "reason": reason})]
 
 
 def _check_region_parents(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
@@ -391,8 +447,9 @@ def import_files(
     table : str
         The target table (``schemas.TABLE_ORDER``).
     files : iterable of str or path-like
-        Input files: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), XLSX (first sheet) or
-        Parquet. All cells are read as text, so codes like ``0755`` and ``NA`` survive.
+        Input files: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK: one encoding per file),
+        XLSX (first sheet) or Parquet. All cells are read as text, so codes like ``0755``
+        and ``NA`` survive.
     rejects_dir : str or path-like, optional
         Where rejects files go; default ``<archive folder>/rejects``.
 
@@ -400,19 +457,26 @@ def import_files(
     -------
     ImportReport
         Per-file counts (read = imported + unchanged + rejected), rejects files,
-        ignored columns and how many values were normalised.
+        ignored columns, how many values were normalised, the units applied from
+        headers and the hidden workbook rows read.
 
     Raises
     ------
     DataError
-        A whole-file problem (unreadable, unsupported type, empty, required columns
-        missing after header mapping, two headers for one column), naming the file and
-        what is expected. Nothing is imported then.
+        A whole-file problem (unreadable, unsupported type, a CSV mixing text encodings
+        (the first line of each named), empty, required columns missing after header
+        mapping, two headers for one column, a unit that does not apply to its column),
+        naming the file and what is expected; or a run is reading the archive
+        (:func:`planlib.archive.reading`; its pid named where the system tells): retry
+        after it. Nothing is imported then (the CLI exits 2).
 
     Notes
     -----
-    Headers map through ``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased; a
-    trailing unit in brackets such as ``销售额（元）`` is dropped). Values are normalised:
+    Headers map through ``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased). A unit
+    in a measure's header is applied exactly (``销售额（万元）`` multiplies by 10,000,
+    ``销量（千箱）`` by 1,000) or the file is refused (bottles on a volume counted in cases,
+    money on a volume, an unknown unit): the rules are in :mod:`planlib.archive.headers`.
+    Values are normalised:
     periods to the first day of the month (sales by grain: week -> Monday, day kept;
     ``market`` and ``expenses`` are monthly), numbers by explicit rules (separators,
     full-width digits, 万/亿), Chinese category/channel/level/grain names to codes,
@@ -420,8 +484,12 @@ def import_files(
     without a brand column is the own brand.
 
     Rows are rejected with a reason for: a missing required value, a value that is not
-    a number or date, a negative amount, a date before 2000-01-01 or more than two
-    years ahead, an invalid region id, a value outside the allowed set, an unknown
+    a number or date, a number beyond 2^53 or infinite (``1e400``), an impossible time
+    of day (``2024-03-05 99:99``; a possible time is dropped, the day kept), a date
+    before 1900-01-01 (the holiday calendar's first year) or more than two years after
+    today, a negative amount, an invalid region id (``schemas.is_valid_region_id``:
+    also no device names such as CON or com1), a region id equal to another ignoring
+    case (in the archive or the file), a value outside the allowed set, an unknown
     reference, a key repeated in the file with different values (all such rows), or a
     key already in the archive with different values. Exact repeats in the file and
     rows identical to archive rows are counted as unchanged, so a re-import adds
@@ -431,6 +499,9 @@ def import_files(
     with BOM) has the columns source_file, row (the spreadsheet row: header = 1), field,
     reason, then the row's original values under their original headers. It appears
     only after the transaction commits.
+
+    Rows hidden in a workbook are read as data (as Excel's "Save as CSV" does) and listed
+    in the report.
     """
     validate_table(table)
     sources = [Path(f) for f in ([files] if isinstance(files, (str, os.PathLike)) else files)]
@@ -439,8 +510,9 @@ def import_files(
     today = dt.date.today()
     parsed = [parse_file(src, table, today) for src in sources]  # whole-file errors before any write
 
-    with OpenArchive(archive, read_only=False) as con:
-        archive_path = Path(archive) if not isinstance(archive, duckdb.DuckDBPyConnection) else _archive_path(con)
+    given = isinstance(archive, duckdb.DuckDBPyConnection)
+    archive_path = _archive_path(archive) if given else Path(archive)  # type: ignore[arg-type]
+    with writing(archive_path), OpenArchive(archive, read_only=False) as con:
         if rejects_dir is not None:
             folder = Path(rejects_dir)
         elif archive_path is not None:
@@ -485,6 +557,7 @@ def import_files(
         FileImport(
             source=p.source, read=len(p.typed), imported=imported, unchanged=unchanged, rejected=rejected,
             rejects_path=final, ignored_columns=p.ignored, normalised=p.normalised, blank_rows=p.blank_rows,
+            units=tuple((c, h, float(10**k)) for c, h, k in p.units), hidden_rows=p.hidden_rows,
         )
         for p, imported, unchanged, rejected, final in results
     )

@@ -15,22 +15,22 @@ The checks against the archive (keys, references) are in :mod:`planlib.archive.i
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from planlib.archive.sources import read_text_grid, xlsx_formula_cells
+from planlib.archive.headers import BLANKS, map_headers
+from planlib.archive.sources import read_text_grid, xlsx_formula_cells, xlsx_hidden_rows
 from planlib.errors import DataError
 from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES
 from planlib.schemas import (
     CATEGORIES,
     EVENT_KINDS,
     GRAINS,
-    HEADER_ALIASES,
     LEVELS,
     OWN_BRAND,
     TABLES,
@@ -43,13 +43,15 @@ __all__: list[str] = []
 #: Tables whose dates are months (the first day of the month); sales follow their grain,
 #: the other tables hold calendar days.
 MONTHLY_TABLES = frozenset({"market", "expenses"})
-#: Earliest date an import accepts; the latest is today + :data:`MAX_YEARS_AHEAD` years.
-EARLIEST_DATE = dt.date(2000, 1, 1)
+#: Earliest date an import accepts: the first the holiday calendar knows (planlib.calendar,
+#: 1900-2099); the latest is today + :data:`MAX_YEARS_AHEAD` years.
+EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_YEARS_AHEAD = 2
+#: Largest magnitude a number may have: 2**53, the largest whole number a DOUBLE holds exactly.
+LARGEST_NUMBER = float(2**53)
 #: Values used when a file lacks a non-required column entirely.
 COLUMN_DEFAULTS: dict[str, dict[str, str]] = {"sales": {"grain": "month", "brand": OWN_BRAND}}
 
-_BLANKS = " \t\r\n\v\f\u3000\u00a0\ufeff\u200b"
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
 #: A number: plain, or with groups of three (1,234.5); an exponent or a unit 万/亿, not both.
 _NUMBER_RE = (
@@ -58,9 +60,10 @@ _NUMBER_RE = (
 )
 _PLAIN_NUMBER_RE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _DATE_RE = (
-    r"^(?:([0-9]{4})[-/.]([0-9]{1,2})(?:[-/.]([0-9]{1,2}))?(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]*)?)?)?"
-    r"|([0-9]{4})年([0-9]{1,2})月(?:([0-9]{1,2})[日号])?"
-    r"|([0-9]{4})([0-9]{2})([0-9]{2})?)$"
+    r"^(?:(?P<y1>[0-9]{4})[-/.](?P<m1>[0-9]{1,2})(?:[-/.](?P<d1>[0-9]{1,2}))?"
+    r"(?:[ T](?P<hh>[0-9]{1,2}):(?P<mm>[0-9]{2})(?::(?P<ss>[0-9]{2})(?:\.[0-9]*)?)?)?"
+    r"|(?P<y2>[0-9]{4})年(?P<m2>[0-9]{1,2})月(?:(?P<d2>[0-9]{1,2})[日号])?"
+    r"|(?P<y3>[0-9]{4})(?P<m3>[0-9]{2})(?P<d3>[0-9]{2})?)$"
 )
 
 #: Spellings accepted for enumerated values (compared lower-cased) -> archive code.
@@ -88,57 +91,9 @@ _OPEN_SPELLINGS: dict[str, dict[str, str]] = {
 # ---------------------------------------------------------------------------------------
 # normalising
 # ---------------------------------------------------------------------------------------
-def _clean_header(name: object) -> str:
-    return str(name).strip(_BLANKS).lower()
-
-
-def _column_for(header: str, table: str) -> str | None:
-    key = _clean_header(header)
-    spec = TABLES[table]
-    col = HEADER_ALIASES.get(key, key if key in spec.columns else None)
-    if col is None:
-        # "销售额（元）", "volume (cases)": drop a trailing unit in brackets
-        bare = re.sub(r"[（(][^）)]*[）)]$", "", key).strip(_BLANKS)
-        col = HEADER_ALIASES.get(bare, bare if bare in spec.columns else None)
-    return col if col in spec.columns else None
-
-
-def _map_headers(headers: list[str], table: str, source: Path) -> tuple[dict[int, str], tuple[str, ...]]:
-    """Header positions -> archive columns, and the ignored headers."""
-    spec = TABLES[table]
-    mapping: dict[int, str] = {}
-    seen: dict[str, str] = {}
-    ignored: list[str] = []
-    for pos, header in enumerate(headers):
-        if header.strip(_BLANKS) == "":
-            continue
-        col = _column_for(header, table)
-        if col is None:
-            ignored.append(header.strip(_BLANKS))
-            continue
-        if col in seen:
-            raise DataError(
-                f"{source}: headers {seen[col]!r} and {header.strip(_BLANKS)!r} both mean column {col!r} "
-                f"of {table}; keep one of them"
-            )
-        seen[col] = header.strip(_BLANKS)
-        mapping[pos] = col
-    missing = [c for c in spec.required if c not in seen]
-    if missing:
-        hints = []
-        for c in missing:
-            names = [a for a, t in HEADER_ALIASES.items() if t == c][:4]
-            hints.append(f"{c} (e.g. {' / '.join(names)})")
-        raise DataError(
-            f"{source}: missing required column(s) for {table}: {', '.join(hints)}; "
-            f"found headers {[h for h in headers if h.strip(_BLANKS)]}"
-        )
-    return mapping, tuple(ignored)
-
-
 def _strip(s: pd.Series) -> pd.Series:
     """Strip blanks (also full-width space U+3000); empty -> NA."""
-    out = s.str.strip(_BLANKS)
+    out = s.str.strip(BLANKS)
     return out.where(out != "", None).astype("str")
 
 
@@ -186,7 +141,16 @@ def _parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     return values, bad, fancy
 
 
-def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _scaled(values: pd.Series, exponent: int) -> pd.Series:
+    """``values`` x 10**exponent, exactly as written: 0.29 x 10**3 is 290, not 289.99999999999994."""
+    if exponent == 0:
+        return values
+    codes, uniques = pd.factorize(values)  # each distinct value once; NaN -> -1
+    moved = np.array([float(Decimal(repr(float(v))).scaleb(exponent)) for v in uniques] + [np.nan])
+    return pd.Series(moved[np.where(codes < 0, len(uniques), codes)], index=values.index, dtype="float64")
+
+
+def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """
     Parse date and period text.
 
@@ -195,43 +159,48 @@ def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     dates : Series of datetime64 (the day given, or the first day of a month-only period)
     bad : Series of bool, non-empty text that is not a valid date or period
     month_only : Series of bool, a period without a day (``2024-03``, ``2024年3月``, ``202403``)
+    bad_time : Series of bool, a date whose time of day is impossible (``2024-03-05 99:99``)
 
     Notes
     -----
     Accepted: ``2024-03-05``, ``2024/3/5``, ``2024.03.05``, ``2024年3月5日``, ``20240305``,
-    with an optional time (``2024-03-05 00:00:00`` from Excel), and month periods
-    ``2024-03``, ``2024/3``, ``2024.03``, ``2024年3月``, ``202403``.
+    with an optional time (``2024-03-05 14:30`` or ``00:00:00`` from Excel: the day is kept,
+    the time dropped; hours 0-23, minutes and seconds 0-59), and month periods ``2024-03``,
+    ``2024/3``, ``2024.03``, ``2024年3月``, ``202403``. Any calendar date from year 1 on
+    parses; the accepted range is checked afterwards.
     """
     codes, uniques = pd.factorize(text)  # dates repeat: parse each distinct text once
     if len(uniques) < len(text):
-        d, b, m = _parse_dates(pd.Series(uniques, dtype="str"))
+        d, b, m, t = _parse_dates(pd.Series(uniques, dtype="str"))
         take = np.where(codes < 0, len(uniques), codes)
-        pad = lambda s, fill: np.append(s.to_numpy(), fill)[take]  # noqa: E731
+        pad = lambda s, fill: np.append(s.to_numpy(), fill)[take]
         return (
             pd.Series(pad(d, np.datetime64("NaT", "us")), index=text.index, dtype="datetime64[us]"),
             pd.Series(pad(b, False), index=text.index, dtype=bool),
             pd.Series(pad(m, False), index=text.index, dtype=bool),
+            pd.Series(pad(t, False), index=text.index, dtype=bool),
         )
     present = text.notna()
     g = _half_width(text).str.extract(_DATE_RE)
-    year = g[0].fillna(g[3]).fillna(g[6])
-    month = g[1].fillna(g[4]).fillna(g[7])
-    day = g[2].fillna(g[5]).fillna(g[8])
+    year = g["y1"].fillna(g["y2"]).fillna(g["y3"])
+    month = g["m1"].fillna(g["m2"]).fillna(g["m3"])
+    day = g["d1"].fillna(g["d2"]).fillna(g["d3"])
     matched = year.notna() & present
     month_only = matched & day.isna()
-    parts = pd.DataFrame(
-        {
-            "year": year.where(matched, "2000").astype("int64"),
-            "month": month.where(matched, "1").astype("int64"),
-            "day": day.where(matched & day.notna(), "1").astype("int64"),
-        }
-    )
-    valid = parts["month"].between(1, 12) & parts["day"].between(1, 31)
-    parts = parts.where(valid, 1)
-    dates = pd.to_datetime(parts, errors="coerce").astype("datetime64[us]")
-    dates = dates.where(matched & valid)
-    bad = present & dates.isna()
-    return dates, bad, month_only & ~bad
+    y = year.where(matched, "2000").astype("int64").to_numpy()
+    m = month.where(matched, "1").astype("int64").to_numpy()
+    d = day.where(matched & day.notna(), "1").astype("int64").to_numpy()
+    valid = matched.to_numpy() & (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
+    first = ((np.where(valid, y, 2000) - 1970) * 12 + np.where(valid, m, 1) - 1).astype("datetime64[M]")
+    days = first.astype("datetime64[D]") + (np.where(valid, d, 1) - 1).astype("timedelta64[D]")
+    valid &= days.astype("datetime64[M]") == first  # 2024-02-30 is no day of February
+    dates = pd.Series(np.where(valid, days, np.datetime64("NaT")).astype("datetime64[us]"), index=text.index)
+    clock = g[["hh", "mm", "ss"]].fillna("0").astype("int64")
+    bad_time = pd.Series(valid, index=text.index) & (
+        (clock["hh"] > 23) | (clock["mm"] > 59) | (clock["ss"] > 59))
+    dates = dates.where(~bad_time)
+    bad = present & dates.isna() & ~bad_time
+    return dates, bad, month_only & ~bad & ~bad_time, bad_time
 
 
 def _month_start(d: pd.Series) -> pd.Series:
@@ -268,6 +237,10 @@ class ParsedFile:
         Per column, how many values were rewritten.
     blank_rows : int
         Completely empty rows skipped.
+    units : tuple of (str, str, int)
+        Measure columns whose header gave a unit: column, header, power of ten applied.
+    hidden_rows : tuple of int
+        Data rows hidden in the workbook (file row numbers), read like the others.
     """
 
     source: Path
@@ -277,6 +250,8 @@ class ParsedFile:
     ignored: tuple[str, ...]
     normalised: tuple[tuple[str, int], ...]
     blank_rows: int
+    units: tuple[tuple[str, str, int], ...] = ()
+    hidden_rows: tuple[int, ...] = ()
 
 
 #: An empty issues frame: one row per problem found in a row's field (row, field, reason).
@@ -325,17 +300,16 @@ def _field_schema(table: str, latest: dt.date) -> pa.DataFrameSchema:
         if typ == "DOUBLE":
             checks.append(pa.Check.ge(0, error="must not be negative"))
         elif typ == "DATE":
-            checks.append(
-                pa.Check.in_range(
-                    pd.Timestamp(EARLIEST_DATE), pd.Timestamp(latest),
-                    error=f"outside the accepted range {EARLIEST_DATE} … {latest}",
-                )
-            )
+            checks.append(pa.Check.ge(pd.Timestamp(EARLIEST_DATE),
+                                      error=f"before {EARLIEST_DATE}, the first year the holiday calendar covers"))
+            checks.append(pa.Check.le(pd.Timestamp(latest),
+                                      error=f"after the latest accepted date {latest} (today + {MAX_YEARS_AHEAD} years)"))
         if col in ("region_id", "parent_id"):
             checks.append(
                 pa.Check(
                     _valid_region_ids, name="region_id",
-                    error="not a valid region id (letters, digits, '_', '.', '-'; at most 64)",
+                    error="not a valid region id (letters, digits, '_', '.', '-'; at most 64; not ending in '.'; "
+                          "not a device name CON, PRN, AUX, NUL, COM1-9, LPT1-9 in any case or with an extension)",
                 )
             )
         allowed = spec.allowed.get(col)
@@ -370,8 +344,9 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     Raises
     ------
     DataError
-        A whole-file problem: unreadable, empty, required columns missing after header
-        mapping, two headers for one column.
+        A whole-file problem: unreadable, mixed text encodings, empty, required columns
+        missing after header mapping, two headers for one column, a unit in a header that
+        does not apply to its column.
     """
     grid = read_text_grid(source)
     if grid.shape[0] == 0:
@@ -379,17 +354,21 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     headers = grid.iloc[0].tolist()
     body = grid.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")  # spreadsheet row numbers
-    blank = (body.apply(lambda c: c.str.strip(_BLANKS) == "")).all(axis=1)
+    blank = (body.apply(lambda c: c.str.strip(BLANKS) == "")).all(axis=1)
     body = body[~blank]
     if body.empty:
         raise DataError(f"{source}: no data rows under the header; expected one row per fact")
-    mapping, ignored = _map_headers([str(h) for h in headers], table, source)
+    header_map = map_headers([str(h) for h in headers], table, source)
+    mapping = header_map.columns
+    exponents = {col: k for col, _, k in header_map.units}
     issues = []
+    hidden: tuple[int, ...] = ()
     if source.suffix.lower() in (".xlsx", ".xlsm"):
+        hidden = tuple(r for r in xlsx_hidden_rows(source) if r in body.index)
         # a formula Excel never calculated has no saved value: reading gives an empty cell
         lost = [
             (r + 1, mapping[c]) for r, c in xlsx_formula_cells(source)
-            if r >= 1 and c in mapping and r < grid.shape[0] and grid.iat[r, c].strip(_BLANKS) == ""
+            if r >= 1 and c in mapping and r < grid.shape[0] and grid.iat[r, c].strip(BLANKS) == ""
         ]
         if lost:
             issues.append(pd.DataFrame(
@@ -399,7 +378,7 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     spec = TABLES[table]
     latest = _latest_date(today)
     raw = body.copy()
-    raw.columns = [str(h).strip(_BLANKS) or f"column_{i + 1}" for i, h in enumerate(headers)]
+    raw.columns = [str(h).strip(BLANKS) or f"column_{i + 1}" for i, h in enumerate(headers)]
 
     text: dict[str, pd.Series] = {}
     for pos, col in mapping.items():
@@ -433,6 +412,14 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
         values, bad, rew = _parse_numbers(text[col])
         if bad.any():
             issues.append(issue_rows(bad.index[bad], col, "not a number (" + text[col][bad] + ")"))
+        values = _scaled(values, exponents.get(col, 0))
+        huge = values.notna() & ~(values.abs() <= LARGEST_NUMBER)  # inf, 1e400, 400 digits
+        if huge.any():
+            shown = text[col][huge].str.slice(0, 40).where(text[col][huge].str.len() <= 40,
+                                                           text[col][huge].str.slice(0, 40) + "…")
+            issues.append(issue_rows(huge.index[huge], col, "out of range (" + shown + "): a number must be finite"
+                                     f" and at most {LARGEST_NUMBER:,.0f} (2^53) after its unit"))
+            values = values.where(~huge)
         if typ == "INTEGER":
             frac = values.notna() & (values != values.round())
             if frac.any():
@@ -445,9 +432,12 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     for col, typ in spec.columns.items():
         if typ != "DATE":
             continue
-        dates, bad, month_only = _parse_dates(text[col])
+        dates, bad, month_only, bad_time = _parse_dates(text[col])
         if bad.any():
             issues.append(issue_rows(bad.index[bad], col, "not a date or month (" + text[col][bad] + ")"))
+        if bad_time.any():
+            issues.append(issue_rows(bad_time.index[bad_time], col, "impossible time of day ("
+                                     + text[col][bad_time] + "): hours 0-23, minutes and seconds 0-59"))
         if table in MONTHLY_TABLES:
             out = _month_start(dates)
             needs_day = pd.Series(False, index=dates.index)
@@ -475,5 +465,6 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     # a cell that failed to parse is reported once, with the parse reason
     all_issues = all_issues.drop_duplicates(["row", "field"], keep="first")
     normalised = tuple((c, rewritten[c]) for c in spec.columns if c in rewritten)
-    return ParsedFile(source, raw, frame, all_issues, ignored, normalised, int(blank.sum()))
+    return ParsedFile(source, raw, frame, all_issues, header_map.ignored, normalised, int(blank.sum()),
+                      header_map.units, hidden)
 

@@ -2,8 +2,9 @@
 Input files read as grids of text, before any header or value is interpreted.
 
 Public functions: :func:`read_text_grid` (CSV, XLSX, Parquet -> a grid of strings,
-the header row included) and :func:`xlsx_formula_cells` (where a workbook holds
-formulas, to spot those without a saved value).
+the header row included), :func:`xlsx_formula_cells` (where a workbook holds
+formulas, to spot those without a saved value) and :func:`xlsx_hidden_rows` (rows a
+filter or a hand hid, which are read like the others and listed in the report).
 
 Every cell is read as text, so codes like ``0755`` and ``NA`` survive; the parsing
 rules live in :mod:`planlib.archive.parsing`.
@@ -12,7 +13,9 @@ rules live in :mod:`planlib.archive.parsing`.
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import charset_normalizer
 import openpyxl
@@ -25,8 +28,51 @@ from planlib.errors import DataError
 
 __all__: list[str] = []
 
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _refuse_mixed_encodings(data: bytes, source: Path) -> None:
+    """
+    Refuse bytes that are not UTF-8 as a whole but hold UTF-8 lines: a file of two encodings.
+
+    A line counts as UTF-8 when it decodes as UTF-8, is not plain ASCII, and does not also
+    read as GB2312 (a short GBK line can be valid UTF-8 by chance; its characters are then
+    GB2312's). A UTF-8 byte-order mark counts as a UTF-8 line.
+    """
+    utf8_line = 1 if data.startswith(b"\xef\xbb\xbf") else None
+    other_line = None
+    for n, line in enumerate(data.split(b"\n"), 1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError:
+            other_line = other_line or n
+        else:
+            if utf8_line is None:
+                try:
+                    line.decode("gb2312")
+                except UnicodeDecodeError:
+                    utf8_line = n
+        if other_line is not None and utf8_line is not None:
+            break
+    if other_line is not None and utf8_line is not None:
+        raise DataError(
+            f"{source}: line {other_line} is not UTF-8 but line {utf8_line} is: the file mixes text encodings "
+            "(UTF-8 and probably GBK) and reading it as either would garble part of it; nothing was imported. "
+            "Save the whole file in one encoding (Excel: 'CSV UTF-8') and import again"
+        )
+
+
 def _decode(data: bytes, source: Path) -> str:
-    """Decode CSV bytes: strict UTF-8 (BOM optional), UTF-16 with BOM, GB18030, never latin-1."""
+    """
+    Decode CSV bytes: strict UTF-8 (BOM optional), UTF-16 with BOM, GB18030, never latin-1.
+
+    The whole file is one encoding: a file with UTF-8 lines and lines in another encoding
+    is refused, naming the first of each.
+    """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -36,6 +82,7 @@ def _decode(data: bytes, source: Path) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
+    _refuse_mixed_encodings(data, source)
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
@@ -110,6 +157,39 @@ def xlsx_formula_cells(source: Path) -> list[tuple[int, int]]:
         ]
     finally:
         book.close()
+
+
+def xlsx_hidden_rows(source: Path) -> tuple[int, ...]:
+    """
+    Rows hidden on a workbook's first sheet (by a filter, an outline or by hand), 1-based.
+
+    Read from the sheet's XML, which the value reader does not expose; a workbook laid out
+    otherwise gives no rows.
+    """
+    try:
+        with zipfile.ZipFile(source) as book:
+            first = ElementTree.fromstring(book.read("xl/workbook.xml")).find(f"{_MAIN_NS}sheets/{_MAIN_NS}sheet")
+            rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            if first is None:
+                return ()
+            rid = first.get(f"{_REL_NS}id")
+            target = next((r.get("Target") for r in rels.iter(f"{_PACKAGE_REL_NS}Relationship")
+                           if r.get("Id") == rid), None)
+            if not target:
+                return ()
+            name = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            hidden = []
+            with book.open(name) as sheet:
+                n = 0
+                for _, el in ElementTree.iterparse(sheet):
+                    if el.tag == f"{_MAIN_NS}row":
+                        n = int(el.get("r", n + 1))
+                        if el.get("hidden") in ("1", "true"):
+                            hidden.append(n)
+                        el.clear()
+            return tuple(hidden)
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+        return ()
 
 
 def read_text_grid(source: Path) -> pd.DataFrame:

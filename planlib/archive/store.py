@@ -7,17 +7,25 @@ Creating, opening and reading the archive file lives here; bringing data in live
 Public functions: :func:`init_archive` (create), :func:`connect` and :class:`OpenArchive`
 (open), :func:`load_table` and :func:`load_tree` (read), :func:`fingerprint` (a hash
 for run manifests), :func:`refresh_summaries` and :func:`sku_months_fresh` (the small
-summary kept beside the sales), :func:`validate_table` (a table name or a DataError).
+summary kept beside the sales), :func:`validate_table` (a table name or a DataError),
+:func:`reading` (held by a run for its whole length: the archive does not change under
+it) and :func:`writing` (taken by an import: refused while a run reads).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs and imports are not kept apart there
+    fcntl = None  # type: ignore[assignment]
 
 import duckdb
 import numpy as np
@@ -39,6 +47,7 @@ __all__ = [
     "refresh_summaries",
     "sku_months_fresh",
     "SKU_MONTHS_TABLE",
+    "reading",
 ]
 
 #: Version of the archive layout, stored in :data:`META_TABLE`.
@@ -144,6 +153,11 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.D
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
+        if "lock" in str(exc).lower():
+            raise DataError(
+                f"{path}: in use by another process, which holds it {'open for writing' if read_only else 'open'} "
+                f"({exc}); retry after it finishes"
+            ) from exc
         raise _not_an_archive(path, f"cannot be opened as a DuckDB archive ({exc})") from exc
     try:
         ok = _is_planlib(con)
@@ -367,3 +381,107 @@ def sku_months_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     stored = con.execute(f"SELECT value FROM {META_TABLE} WHERE key = ?", [_SKU_MONTHS_KEY]).fetchone()
     rows = con.execute("SELECT count(*) FROM sales").fetchone()[0]
     return stored is not None and stored[0] == str(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# Runs read a consistent archive: a shared lock while reading, an exclusive one to import
+# ---------------------------------------------------------------------------------------
+def lock_path(archive: str | os.PathLike[str]) -> Path:
+    """The lock file beside an archive: ``<archive>.lock`` (``demo.duckdb.lock``)."""
+    path = Path(archive)
+    return path.with_name(path.name + ".lock")
+
+
+def _lock_holders(fd: int) -> list[int]:
+    """Pids holding a lock on the open file ``fd``, from /proc/locks (Linux); [] elsewhere."""
+    st = os.fstat(fd)
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    held = [(p[-3], int(p[-4])) for p in (line.split() for line in lines) if len(p) >= 6 and p[-4].isdigit()]
+    pids = {pid for dev, pid in held if dev == device}
+    if not pids:  # overlay file systems report another device: the inode alone then
+        pids = {pid for dev, pid in held if dev.rsplit(":", 1)[-1] == str(st.st_ino)}
+    return sorted(pids)
+
+
+@contextlib.contextmanager
+def _locked(archive: str | os.PathLike[str], exclusive: bool) -> Iterator[int | None]:
+    """Hold ``<archive>.lock`` shared or (non-blocking) exclusive; yields the descriptor."""
+    if fcntl is None:
+        yield None
+        return
+    try:
+        fd = os.open(lock_path(archive), os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:  # a read-only folder: nobody can import there either
+        yield None
+        return
+    try:
+        if exclusive:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pids = _lock_holders(fd)
+                who = f" (pid {', '.join(map(str, pids))})" if pids else ""
+                raise DataError(
+                    f"{archive}: a run is reading the archive{who}, and an import now would change its data "
+                    "mid-run; nothing was imported: retry after the run finishes"
+                ) from None
+        else:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # waits for an import in progress (one transaction)
+        yield fd
+    finally:
+        os.close(fd)  # releases the lock; so does the process's death
+
+
+@contextlib.contextmanager
+def reading(archive: str | os.PathLike[str]) -> Iterator[Path]:
+    """
+    Hold the archive for reading: imports are refused until the block ends.
+
+    A run holds it for its whole length so every region reads the same archive; any
+    number of runs may read at once. Taking it waits for an import in progress.
+
+    Parameters
+    ----------
+    archive : str or path-like
+        The archive file.
+
+    Yields
+    ------
+    Path
+        The archive's path.
+
+    Notes
+    -----
+    A shared ``flock`` on ``<archive>.lock`` beside the archive, released on exit or when
+    the process dies (no stale lock). Where locks are unavailable (Windows, a read-only
+    folder) the block runs unlocked.
+
+    Examples
+    --------
+    >>> with reading("data/demo.duckdb"):  # doctest: +SKIP
+    ...     run_the_plan()
+    """
+    with _locked(archive, exclusive=False):
+        yield Path(archive)
+
+
+@contextlib.contextmanager
+def writing(archive: str | os.PathLike[str] | None) -> Iterator[None]:
+    """
+    Hold the archive for an import: exclusive, never waiting.
+
+    Raises
+    ------
+    DataError
+        A run is reading the archive (:func:`reading`): the message names its pid where
+        the system tells, and says to retry after the run.
+    """
+    if archive is None:
+        yield
+        return
+    with _locked(archive, exclusive=True):
+        yield

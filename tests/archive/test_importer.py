@@ -16,6 +16,7 @@ from planlib.archive import (
     importer,
     load_table,
     load_tree,
+    reading,
 )
 from planlib.errors import DataError
 from planlib.schemas import TABLE_ORDER
@@ -211,17 +212,6 @@ def test_import_files_rejects_negative_values(arc):
     got = rejects(report)
     assert got[["row", "field", "reason"]].values.tolist() == [["2", "volume", "must not be negative (-1.0)"]]
     assert sales(arc)[["volume", "revenue"]].values.tolist() == [[0.0, 5.0]]  # revenue with zero volume is kept
-
-
-def test_import_files_rejects_dates_outside_the_range(arc):
-    late = (dt.date.today() + dt.timedelta(days=3 * 366)).strftime("%Y-%m")
-    report = imp(arc, "sales", SALES_HEADER + f"1999-12,NS,0755,a,1,1\n{late},NS,0755,b,1,1\n2024-02-30,NS,0755,c,1,1\n"
-                                             "2024-03,NS,0755,d,1,1\n")
-    got = rejects(report)
-    assert got["field"].tolist() == ["date"] * 3
-    assert got["reason"].str.startswith("outside the accepted range 2000-01-01").tolist() == [True, True, False]
-    assert got["reason"].iloc[2] == "not a date or month (2024-02-30)"
-    assert report.imported == 1
 
 
 def test_import_files_rejects_missing_required_values(arc):
@@ -434,3 +424,153 @@ def test_import_files_rejects_xlsx_formulas_without_saved_values(arc, tmp_path):
     assert got[["row", "field"]].values.tolist() == [["2", "revenue"]]
     assert got["reason"].iloc[0].startswith("a formula without a saved value")
     assert sales(arc)["sku"].tolist() == ["NA"]
+
+
+# ---------------------------------------------------------------------------------------
+# #12: an import never changes data silently (#11: old history is welcome)
+# ---------------------------------------------------------------------------------------
+def test_import_files_refuses_a_utf8_file_with_one_gbk_line(arc, tmp_path):
+    # line 1 header, line 2 UTF-8 Chinese, line 3 the same row typed in GBK (pasted from an old file)
+    src = tmp_path / "mixed.csv"
+    src.write_bytes(
+        (SALES_HEADER + "2024-03,NS,0755,商超,10,65\n").encode("utf-8")
+        + "2024-04,NS,0755,商超,10,65\n".encode("gbk")
+    )
+    with pytest.raises(DataError, match=r"mixed\.csv: line 3 is not UTF-8.*line 2 is") as err:
+        import_files(arc, "sales", [src])
+    assert "one encoding" in str(err.value)
+    assert sales(arc).empty
+
+
+def test_import_files_still_reads_whole_gb18030_files_with_many_lines(arc, tmp_path):
+    names = ["南山超市", "粤海餐厅", "深圳经销商", "青岛啤酒", "矿泉水", "商超", "福田", "罗湖"]
+    rows = "".join(f"2024-{m:02d},NS,0755,{names[m % 8]},{m},1\n" for m in range(1, 13))
+    report = imp(arc, "sales", SALES_HEADER + rows, encoding="gb18030")
+    assert report.imported == 12
+    assert sorted(set(sales(arc)["channel"])) == sorted({names[m % 8] for m in range(1, 13)} - {"商超"} | {"supermarket"})
+
+
+@pytest.mark.parametrize("number", ["1e400", "9" * 400, "-1e400", "1e20", "1,000,000,000,000万"])
+def test_import_files_rejects_infinite_and_out_of_range_numbers(arc, number):
+    report = imp(arc, "sales", SALES_HEADER + f"2024-03,NS,0755,supermarket,\"{number}\",1\n2024-03,NS,NA,a,1,1\n")
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "volume"]]
+    assert got["reason"].iloc[0].startswith("out of range")
+    assert number[:20] in got["reason"].iloc[0]
+    assert report.imported == 1 and np.isfinite(sales(arc)["volume"]).all()
+
+
+def test_import_files_applies_money_and_count_units_from_headers(arc):
+    text = "日期,区域编码,产品编码,渠道,销量（千箱）,销售额（万元）\n2024-03,NS,0755,商超,0.29,0.72\n"
+    report = imp(arc, "sales", text)
+    assert report.imported == 1
+    got = sales(arc)
+    assert got["volume"].tolist() == [290.0]  # exactly, not 289.99999999999994
+    assert got["revenue"].tolist() == [7200.0]
+    assert report.files[0].units == (("volume", "销量（千箱）", 1000.0), ("revenue", "销售额（万元）", 10000.0))
+    assert any("销售额（万元）" in line and "10,000" in line for line in report.lines())
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("revenue (10k yuan)", 10_000.0), ("revenue(yuan)", 1.0), ("销售额(元)", 1.0), ("销售额【亿元】", 1e8),
+        ("销售额/百万元", 1e6), ("销售额千元", 1000.0),
+    ],
+)
+def test_import_files_reads_money_units_in_several_spellings(arc, header, expected):
+    report = imp(arc, "sales", f"date,region_id,sku,channel,volume,{header}\n2024-03,NS,0755,a,1,3\n")
+    assert report.imported == 1
+    assert sales(arc)["revenue"].tolist() == [3 * expected]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("销量（瓶）", r"bottles.*volume.*cases"),
+        ("销量（万元）", r"money unit.*volume"),
+        ("销售额（箱）", r"count unit.*revenue"),
+        ("销售额（美元）", r"unknown unit '美元'.*万元"),
+    ],
+)
+def test_import_files_refuses_units_it_cannot_apply(arc, tmp_path, header, message):
+    src = write(tmp_path / "u.csv", "date,region_id,sku,channel,volume,revenue\n2024-03,NS,0755,a,1,3\n".replace(
+        "volume" if header.startswith("销量") else "revenue", header, 1))
+    with pytest.raises(DataError, match=r"u\.csv: header '" + header[:2] + ".*" + message):
+        import_files(arc, "sales", [src])
+    assert sales(arc).empty
+
+
+def test_import_files_lists_hidden_xlsx_rows_it_read(arc, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["date", "region_id", "sku", "channel", "volume", "revenue"])
+    for m in range(3, 7):
+        sheet.append([f"2024-{m:02d}", "NS", "0755", "supermarket", m, m])
+    sheet.row_dimensions[3].hidden = True  # the 2024-04 row, hidden by a filter
+    sheet.row_dimensions[5].hidden = True
+    src = tmp_path / "hidden.xlsx"
+    book.save(src)
+    report = import_files(arc, "sales", [src])
+    assert report.imported == 4
+    assert report.files[0].hidden_rows == (3, 5)
+    assert any("hidden" in line and "3, 5" in line for line in report.lines())
+
+
+def test_import_files_rejects_impossible_times_of_day(arc):
+    report = imp(arc, "sales", "date,grain,region_id,sku,channel,volume,revenue\n"
+                               "2024-03-05 99:99,day,NS,0755,a,1,1\n2024-03-05 14:30,day,NS,0755,b,1,1\n"
+                               "2024-03-05 23:59:60,day,NS,0755,c,1,1\n")
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "date"], ["4", "date"]]
+    assert got["reason"].str.startswith("impossible time of day").all()
+    assert report.imported == 1
+
+
+@pytest.mark.parametrize("bad", ["CON", "con", "Nul.txt", "com1", "LPT9.x.y", "aux", "PRN", "A."])
+def test_import_files_rejects_reserved_device_names_as_region_ids(arc, bad):
+    report = imp(arc, "regions", f"region_id,name,level,parent_id\n{bad},坏,county,SZ\nOK1,好,county,SZ\n")
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "region_id"]]
+    assert got["reason"].iloc[0].startswith("not a valid region id")
+    assert report.imported == 1
+
+
+def test_import_files_rejects_region_ids_equal_ignoring_case(arc):
+    # NS is in the archive; ns would be the same folder on Windows and macOS
+    report = imp(arc, "regions", "region_id,name,level,parent_id\nns,南山2,county,SZ\nK1,甲,county,SZ\n"
+                                 "k1,乙,county,SZ\nK2,丙,county,SZ\n")
+    got = rejects(report).set_index("row")
+    assert list(got.index) == ["2", "3", "4"]
+    assert set(got["field"]) == {"region_id"}
+    assert "NS" in got.loc["2", "reason"] and "ignoring case" in got.loc["2", "reason"]
+    assert "row(s) 4" in got.loc["3", "reason"] and "row(s) 3" in got.loc["4", "reason"]
+    assert report.imported == 1
+    assert "ns" not in set(load_table(arc, "regions")["region_id"])
+
+
+def test_import_files_accepts_old_history_and_rejects_only_the_far_future(arc):
+    late = (dt.date.today() + dt.timedelta(days=3 * 366)).strftime("%Y-%m")
+    report = imp(arc, "sales", SALES_HEADER + f"1985-12,NS,0755,a,1,1\n{late},NS,0755,b,1,1\n2024-02-30,NS,0755,c,1,1\n"
+                                             "1999-01,NS,0755,d,1,1\n1899-12,NS,0755,e,1,1\n")
+    got = rejects(report)
+    assert got["row"].tolist() == ["3", "4", "6"]
+    assert got["reason"].iloc[0].startswith("after the latest accepted date")
+    assert got["reason"].iloc[1] == "not a date or month (2024-02-30)"
+    assert got["reason"].iloc[2].startswith("before 1900-01-01")
+    assert sorted(sales(arc)["date"].dt.year) == [1985, 1999]
+
+
+def test_import_files_refuses_while_a_run_reads_the_archive(arc, tmp_path):
+    import os
+
+    src = write(tmp_path / "s.csv", SALES_HEADER + "2024-03,NS,0755,supermarket,1,1\n")
+    with reading(arc):
+        with pytest.raises(DataError, match=rf"a run is reading.*pid {os.getpid()}.*retry after") as err:
+            import_files(arc, "sales", [src])
+        assert "archive init" not in str(err.value)
+        with reading(arc):  # runs read side by side
+            pass
+    assert import_files(arc, "sales", [src]).imported == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import duckdb
 import pandas as pd
@@ -120,3 +122,20 @@ def test_import_files_refreshes_the_sku_months_summary(arc, tmp_path):
         assert got == [("0755", dt.date(2024, 3, 1), 10.0), ("NA", dt.date(2024, 3, 1), 4.0)]
     finally:
         con.close()
+
+
+def test_reading_lock_names_the_run_and_dies_with_it(arc, tmp_path):
+    # a run in another process holds the archive, then is killed: its lock goes with it
+    script = (f"import time\nfrom planlib.archive import reading\nwith reading({str(arc)!r}):\n"
+              "    print('holding', flush=True)\n    time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        src = write(tmp_path / "s.csv", SALES_HEADER + "2024-03,NS,0755,supermarket,1,1\n")
+        with pytest.raises(DataError, match=rf"a run is reading the archive \(pid {holder.pid}\)"):
+            import_files(arc, "sales", [src])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert import_files(arc, "sales", [src]).imported == 1
+    assert store.lock_path(arc) == arc.with_name("acme.duckdb.lock")
