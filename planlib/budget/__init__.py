@@ -1,5 +1,7 @@
 """
-The expense budget: the methods, cost-volume-profit, response curves, caps, the plan's budget.
+The expense budget: the methods and their one dispatch (``methods``), cost-volume-profit and
+the dual check (``profit``), response curves (``response``), caps and phasing (``caps``), the
+plan's budget (``plan``) and one region's views and tuning (``region``).
 """
 
 from planlib.budget.caps import (

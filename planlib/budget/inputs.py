@@ -65,6 +65,7 @@ def amount_series(budget, what: str = "budget") -> pd.Series:
 
 
 def positive_unit(unit) -> float:
+    """A rounding unit as a float greater than 0; ParamsError otherwise."""
     return number(unit, "unit", minimum=0.0, strict=True)
 
 
@@ -84,15 +85,8 @@ def require_columns(frame, required: Sequence[str], what: str) -> None:
         raise DataError(f"{what} needs columns {', '.join(required)}; missing {', '.join(missing)}")
 
 
-def _labels_at(labels, bad: np.ndarray) -> list:
-    """The labels of the rows flagged in ``bad``; ``labels`` is a sequence or a function of the mask."""
-    if callable(labels):
-        return list(labels(bad))
-    return list(np.asarray(labels, dtype=object)[bad])
-
-
 def float_column(frame: pd.DataFrame, col: str, what: str, labels, *, minimum=None, strict=False) -> np.ndarray:
-    """A column as finite floats; DataError naming the rows' labels where it is not."""
+    """A column as finite floats (above ``minimum``); DataError naming the rows' ``labels`` where it is not."""
     try:
         x = frame[col].to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
@@ -103,7 +97,7 @@ def float_column(frame: pd.DataFrame, col: str, what: str, labels, *, minimum=No
         bad |= (x <= minimum) if strict else (x < minimum)
         cond = f"a number {'greater than' if strict else 'at least'} {minimum:g}"
     if bad.any():
-        raise DataError(f"{what}: {col} must be {cond}; not so for {listing(_labels_at(labels, bad))}")
+        raise DataError(f"{what}: {col} must be {cond}; not so for {listing(np.asarray(labels, dtype=object)[bad])}")
     return x
 
 

@@ -123,7 +123,7 @@ def benchmark(revenue_target, competitor_ratio=None, default_ratio=None) -> np.n
     return percent_of_sales(revenue_target, number(default_ratio, "default_ratio", minimum=0.0))
 
 
-def zero_based(activities: pd.DataFrame, cap) -> pd.DataFrame:
+def zero_based(activities: pd.DataFrame, cap=None) -> pd.DataFrame:
     """
     Zero-based budget: activities ranked by expected return per cost, funded down to the cap.
 
@@ -132,15 +132,16 @@ def zero_based(activities: pd.DataFrame, cap) -> pd.DataFrame:
     activities : DataFrame
         One row per activity: ``activity`` (unique name), ``cost`` (positive) and
         ``expected_return`` (the contribution it is expected to bring).
-    cap : float
-        The money available (non-negative).
+    cap : float, optional
+        The money available (non-negative); without it the activities are only ranked
+        (the plan cuts one ranked list at every unit's own cap).
 
     Returns
     -------
     DataFrame
         ``rank`` (1 = best), ``activity``, ``cost``, ``expected_return``,
-        ``return_per_cost``, ``cumulative_cost`` and ``funded`` (bool), best first,
-        on a fresh 0..n-1 index.
+        ``return_per_cost``, ``cumulative_cost`` and, with a cap, ``funded`` (bool); best
+        first, on a fresh 0..n-1 index.
 
     Raises
     ------
@@ -162,7 +163,7 @@ def zero_based(activities: pd.DataFrame, cap) -> pd.DataFrame:
     missing = [c for c in ("activity", "cost", "expected_return") if c not in activities.columns]
     if missing:
         raise DataError(f"activities need columns activity, cost, expected_return; missing {', '.join(missing)}")
-    c = number(cap, "cap", minimum=0.0)
+    c = None if cap is None else number(cap, "cap", minimum=0.0)
     names = activities["activity"].to_numpy(dtype=object)
     dup = pd.Index(names)[pd.Index(names).duplicated()].unique()
     if len(dup):
@@ -186,8 +187,16 @@ def zero_based(activities: pd.DataFrame, cap) -> pd.DataFrame:
     ).drop(columns="_name").reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     out["cumulative_cost"] = out["cost"].cumsum()
-    out["funded"] = out["cumulative_cost"].to_numpy() <= c + SLACK * max(1.0, c)
+    if c is not None:
+        out["funded"] = np.arange(len(out)) < _funded(out, np.array([c]))[0]
     return out
+
+
+def _funded(ranked: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
+    """How many of the ranked activities each cap funds: those with cumulative cost <= cap (float slack)."""
+    caps = np.asarray(caps, dtype=float)
+    return np.searchsorted(ranked["cumulative_cost"].to_numpy(dtype=float), caps + SLACK * np.maximum(1.0, caps),
+                           side="right")
 
 def marginal_headcount(first_contribution, cost_per_head: float, decay: float) -> np.ndarray:
     """
@@ -500,16 +509,9 @@ def _activities(case: CategoryInputs) -> list:
 
 
 def _ranked(case: CategoryInputs) -> pd.DataFrame:
-    """The category's activities ranked by :func:`zero_based` (the ranking does not depend on the cap)."""
+    """The category's activities ranked by :func:`zero_based`."""
     return zero_based(pd.DataFrame([{"activity": a.name, "cost": a.cost, "expected_return": a.expected_return}
-                                    for a in _activities(case)]), 0.0)
-
-
-def _funded(ranked: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
-    """How many of the ranked activities each cap funds: cumulative cost <= cap, as :func:`zero_based`."""
-    caps = np.asarray(caps, dtype=float)
-    return np.searchsorted(ranked["cumulative_cost"].to_numpy(dtype=float), caps + 1e-9 * np.maximum(1.0, caps),
-                           side="right")
+                                    for a in _activities(case)]))
 
 
 def _by_percent_of_sales(case: CategoryInputs) -> np.ndarray:

@@ -53,7 +53,17 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class RegionBudget:
-    """One region's budget, shaped for its report."""
+    """
+    One region's budget, shaped for its report (:func:`region_budget`).
+
+    Attributes
+    ----------
+    region : str
+    summary : Series
+        The region's row of :attr:`PlanBudget.regions` (empty when it is not planned).
+    by_category, by_item, months, methods, children, terminals : DataFrame
+        As :func:`region_budget` returns them.
+    """
 
     region: str
     summary: pd.Series
