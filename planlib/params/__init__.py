@@ -3,10 +3,13 @@ Plan parameters: YAML assumptions -> strict loader -> typed model -> merge -> sn
 
 Rooms, in import order:
 
-    strict_yaml   StrictLoader: safe YAML 1.2 core scalars, no duplicates, aliases or tags
+    limits        how large files, texts, lists and numbers may be; where named files lie
+    strict_yaml   StrictLoader: safe YAML 1.2 core scalars, no duplicates, aliases or tags;
+                  a params file checked (size, characters, lines) and read with its key lines
     model         the typed, frozen sections and PlanParams
     problems      every problem as ``<file>:<line>: <dotted.key>: …; expected …``
-    resolve       load_plan: plan -> region override -> scenario, merged and validated
+    resolve       load_plan: plan -> region override -> scenario, merged and validated;
+                  validate_plan: the plan and every region's params, one error for all
     snapshot      write_snapshot / load_snapshot, override_yaml / overrides_yaml
 
 The format is documented in docs/params.md.
@@ -29,6 +32,7 @@ from planlib.params.model import (
 from planlib.params.resolve import (
     BASE_SCENARIO,
     load_plan,
+    validate_plan,
 )
 from planlib.params.snapshot import (
     SNAPSHOT_NAME,
@@ -56,6 +60,7 @@ __all__ = [
     "PlanParams",
     "BASE_SCENARIO",
     "load_plan",
+    "validate_plan",
     "SNAPSHOT_NAME",
     "write_snapshot",
     "load_snapshot",

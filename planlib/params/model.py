@@ -23,6 +23,7 @@ REGION_ID_EXPECTED
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -42,6 +43,15 @@ from pydantic import (
 )
 
 from planlib.errors import PlanlibError
+from planlib.params.limits import (
+    MAX_MONEY,
+    MAX_PROPOSALS_BYTES,
+    MAX_TIMEOUT_SECONDS,
+    MAX_UNIT,
+    MAX_VOLUME,
+    MAX_WEIGHT,
+    check_file_inside,
+)
 from planlib.params.strict_yaml import shorten
 from planlib.schemas import LEVEL_DEPTH, LEVELS, catalogue, is_valid_region_id
 
@@ -89,6 +99,25 @@ NotebookName = Annotated[
     Field(pattern=_NOTEBOOK_RE.pattern, json_schema_extra=_says("a notebook name like 10_review_archive (no .ipynb)")),
 ]
 Line = Annotated[str, annotated_types.MinLen(1)]
+
+def _check_plan_date(value: str, info: ValidationInfo) -> str:
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date ({exc})") from None
+    year = (info.context or {}).get("plan_year")
+    if type(year) is int and day.year != year:
+        raise ValueError(f"{value!r} is outside the plan year {year}")
+    return value
+
+
+#: A date of the plan: an ISO date (YYYY-MM-DD) that exists, in the plan year (checked
+#: when the plan's ``year`` is in the validation context as ``plan_year``).
+PlanDate = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra=_says("an ISO date such as 2027-06-30, in the plan year")),
+    AfterValidator(_check_plan_date),
+]
 
 
 class Section(BaseModel):
@@ -147,7 +176,7 @@ class RunSettings(Section):
         Notebooks executed in parallel.
     """
 
-    timeout_seconds: int = Field(600, gt=0)
+    timeout_seconds: int = Field(600, gt=0, le=MAX_TIMEOUT_SECONDS)
     workers: int = Field(2, ge=1, le=256)
 
 
@@ -196,7 +225,7 @@ class Milestone(Section):
     """A staged distribution goal: by ``date``, ``coverage`` of the key (A/B) terminals buy."""
 
     stage: Line
-    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra=_says("an ISO date such as 2027-06-30"))
+    date: PlanDate
     coverage: float = Field(gt=0, le=1)
 
 
@@ -215,7 +244,7 @@ class Targets(Section):
     """
 
     stretch: float = Field(0.05, ge=-0.5, le=1.0)
-    unit: int = Field(1, ge=1)
+    unit: int = Field(1, ge=1, le=MAX_UNIT)
     milestones: tuple[Milestone, ...] = ()
 
 
@@ -243,8 +272,10 @@ class Split(Section):
         Region id -> annual volume fixed by a manager; its siblings share the rest.
     proposals : Path or None, default None
         A CSV of the children's own proposals (上行方式), columns ``region_id`` and
-        ``volume``, relative to the plan file. None: each child's own trend forecast
-        × (1 + its stretch) is its proposal.
+        ``volume``, relative to the plan file; a regular file of at most
+        :data:`MAX_PROPOSALS_BYTES` inside the plan's params folder
+        (:func:`params_root`). None: each child's own trend forecast × (1 + its
+        stretch) is its proposal.
     reconcile : str, default "scale_bottom_up"
         How the report reconciles top-down with bottom-up: scale_bottom_up, top_down,
         bottom_up or blend (``reconcile_weight`` on top-down).
@@ -254,27 +285,37 @@ class Split(Section):
 
     method: Literal["proportion_averages", "average_proportions", "potential", "equal", "blend"] = "proportion_averages"
     weights: dict[Literal["proportion_averages", "average_proportions", "potential", "equal"],
-                  Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+                  Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(default_factory=dict)
     floor: float | None = Field(0.2, ge=0, le=1)
     history_years: int = Field(2, ge=1, le=10)
     potential_share: float = Field(0.5, gt=0, le=1)
     cap: float | None = Field(None, gt=0, le=10)
-    holds: dict[RegionId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    holds: dict[RegionId, Annotated[int, Field(ge=0, le=MAX_VOLUME)]] = Field(default_factory=dict)
     proposals: Path | None = Field(
-        None, strict=False, json_schema_extra=_says("a CSV file path (region_id, volume), relative to the plan file")
+        None,
+        strict=False,
+        json_schema_extra=_says(
+            "a CSV file (region_id, volume) inside the plan's params folder, relative to the plan file"
+        ),
     )
     reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] = "scale_bottom_up"
     reconcile_weight: float = Field(0.5, ge=0, le=1)
 
     @field_validator("proposals")
     @classmethod
-    def _proposals_beside_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is None or value.is_absolute():
-            return value
-        base = (info.context or {}).get("base_dir")
-        if base is None:
-            raise ValueError(f"the relative path '{value}' has no plan folder to start from")
-        return Path(os.path.normpath(Path(base) / value))
+    def _proposals_inside_params(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        context = info.context or {}
+        if not value.is_absolute():
+            base = context.get("base_dir")
+            if base is None:
+                raise ValueError(f"the relative path '{value}' has no plan folder to start from")
+            value = Path(os.path.normpath(Path(base) / value))
+        root = context.get("params_root")
+        if root is not None:
+            check_file_inside(value, Path(root), max_bytes=MAX_PROPOSALS_BYTES)
+        return value
 
     @model_validator(mode="after")
     def _blend_has_weights(self) -> "Split":
@@ -285,7 +326,7 @@ class Split(Section):
 
 BudgetMethod = Literal["percent_of_sales", "benchmark", "marginal", "zero_based", "objective_task", "input_output"]
 Category = Literal["labour", "office", "media", "channel", "promotion"]
-Amount = Annotated[float, Field(ge=0)]
+Amount = Annotated[float, Field(ge=0, le=MAX_MONEY)]
 
 
 class Activity(Section):
@@ -294,8 +335,8 @@ class Activity(Section):
     name: Line
     category: Category
     item: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", json_schema_extra=_says("an item code such as tv"))]
-    cost: float = Field(gt=0)
-    expected_return: float = Field(ge=0)
+    cost: float = Field(gt=0, le=MAX_MONEY)
+    expected_return: float = Field(ge=0, le=MAX_MONEY)
 
 
 class ChannelRates(Section):
@@ -336,7 +377,7 @@ class Headcount(Section):
         Each further one adds this fraction of the previous one's contribution.
     """
 
-    cost_per_head: float = Field(96000.0, gt=0)
+    cost_per_head: float = Field(96000.0, gt=0, le=MAX_MONEY)
     headroom_capture: float = Field(0.02, ge=0, le=1)
     decay: float = Field(0.6, ge=0, lt=1)
 
@@ -380,7 +421,7 @@ class Budget(Section):
     )
     ratios: dict[Category, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
     cap_ratio: float | None = Field(0.25, gt=0, le=1)
-    cap_amount: float | None = Field(None, gt=0)
+    cap_amount: float | None = Field(None, gt=0, le=MAX_MONEY)
     tolerance: float = Field(0.1, ge=0, le=1)
     expense_ratio_threshold: float = Field(0.2, gt=0, le=1)
     fixed_categories: tuple[Category, ...] = ("labour", "office")

@@ -115,17 +115,24 @@ def field_at(loc: tuple) -> tuple[Any, list[Any], type[BaseModel] | None]:
     return ann, meta, owner
 
 
+def _bound(value: Any) -> str:
+    """A bound as people write it: 1,000,000,000,000 rather than 1000000000000.0."""
+    if isinstance(value, (int, float)) and abs(value) >= 10_000 and float(value).is_integer():
+        return f"{int(value):,}"
+    return str(value)
+
+
 def _constraints(meta: list[Any]) -> str:
     bits = []
     for m in [x for m in meta for x in (m.metadata if isinstance(m, FieldInfo) else [m])]:
         if isinstance(m, annotated_types.Ge):
-            bits.append(f">= {m.ge}")
+            bits.append(f">= {_bound(m.ge)}")
         elif isinstance(m, annotated_types.Gt):
-            bits.append(f"> {m.gt}")
+            bits.append(f"> {_bound(m.gt)}")
         elif isinstance(m, annotated_types.Le):
-            bits.append(f"<= {m.le}")
+            bits.append(f"<= {_bound(m.le)}")
         elif isinstance(m, annotated_types.Lt):
-            bits.append(f"< {m.lt}")
+            bits.append(f"< {_bound(m.lt)}")
     bits = list(dict.fromkeys(bits))  # a bound may arrive both bare and inside its FieldInfo
     return (" " + " and ".join(bits)) if bits else ""
 

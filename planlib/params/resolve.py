@@ -16,6 +16,9 @@ Public names
 ------------
 load_plan
     One region's (or the whole plan's) params, validated; every problem in one ParamsError.
+validate_plan
+    The whole plan checked before a run: the plan and every region's merged params,
+    every problem in one ParamsError.
 BASE_SCENARIO
     The scenario name that means "no scenario file".
 SourceFile, read_source_file
@@ -36,15 +39,16 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
+from planlib.params.limits import MAX_FILE_BYTES, params_root
 from planlib.params.model import (
     OVERRIDABLE,
     PLAN_KEYS,
@@ -54,18 +58,19 @@ from planlib.params.model import (
 )
 from planlib.params.problems import Problem, error_text, raise_problems
 from planlib.params.strict_yaml import (
-    StrictLoader,
     describe_value,
     dotted_key,
-    index_nodes,
+    read_yaml_file,
     shorten,
 )
 from planlib.schemas import is_valid_region_id
 
-__all__ = ["BASE_SCENARIO", "load_plan"]
+__all__ = ["BASE_SCENARIO", "load_plan", "validate_plan"]
 
 #: The scenario name that means "no scenario file".
 BASE_SCENARIO = "base"
+#: A snapshot holds the plan merged with a region and a scenario file: up to three files' worth.
+MAX_SNAPSHOT_BYTES = 3 * MAX_FILE_BYTES
 
 _ORDER = {"plan": 0, "snapshot": 0, "region": 1, "scenario": 2}
 
@@ -82,50 +87,16 @@ class SourceFile:
 
 
 def read_source_file(path: Path, shown: str, kind: str, problems: list[Problem]) -> SourceFile:
-    """Read one YAML file strictly; syntax errors raise, key problems are collected."""
-    order = _ORDER[kind]
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ParamsError(f"{shown}: no such file; expected a params YAML file") from None
-    except OSError as exc:
-        raise ParamsError(f"{shown}: cannot be read ({exc.strerror}); expected a readable file") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ParamsError(f"{shown}:{line}: not UTF-8 text; expected a UTF-8 file") from None
-    loader = StrictLoader(text)
-    loader.problems = []
-    lines: dict[tuple, int] = {}
-    try:
-        node = loader.get_single_node()
-        data = None
-        if node is not None:
-            lines[()] = node.start_mark.line + 1
-            index_nodes(node, (), lines, loader.node_paths)
-            data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ParamsError(f"{shown}:{line}: invalid YAML: {what}; expected well-formed YAML") from None
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{shown}: invalid YAML: {exc}; expected well-formed YAML") from None
-    except RecursionError:
-        raise ParamsError(f"{shown}: nested too deeply; expected a few levels of mappings") from None
-    finally:
-        loader.dispose()
-    for line, key_path, text_ in loader.problems:
-        problems.append(Problem(order, shown, line, dotted_key(key_path), text_))
-    if data is None and kind in ("region", "scenario"):
-        data = {}
+    """Read one params file strictly (:func:`read_yaml_file`); its key problems join ``problems``."""
+    doc = read_yaml_file(path, shown, max_bytes=MAX_SNAPSHOT_BYTES if kind == "snapshot" else MAX_FILE_BYTES)
+    problems.extend(Problem(_ORDER[kind], shown, line, dotted_key(key_path), text) for line, key_path, text in doc.problems)
+    data = {} if doc.data is None and kind in ("region", "scenario") else doc.data
     if not isinstance(data, dict):
         raise ParamsError(
             f"{shown}:1: (top level): got {describe_value(data)}; expected a mapping of "
             + ("plan keys (plan_id, title, year, …)" if kind in ("plan", "snapshot") else "sections to override")
         )
-    return SourceFile(Path(os.path.abspath(path)), shown, kind, data, lines)
+    return SourceFile(Path(os.path.abspath(path)), shown, kind, data, doc.lines)
 
 
 def freeze_data(value: Any) -> Any:
@@ -160,8 +131,31 @@ def validate_sources(
     *,
     base_dir: Path,
     tree: RegionTree | None,
+    root: Path | None,
 ) -> PlanParams:
-    """Merge the sources, validate once, and raise every problem found in one ParamsError."""
+    """
+    Merge the sources in order, validate once, and raise every problem found in one ParamsError.
+
+    Parameters
+    ----------
+    sources : list of SourceFile
+        Plan, region, scenario (or one snapshot), in merge order.
+    runtime : dict
+        The loader's keys (``source_files``, ``region``, ``scenario``).
+    problems : list of Problem
+        Problems found so far (reported with the rest).
+    base_dir : Path
+        Relative paths start here (the plan file's folder).
+    tree : RegionTree or None
+        Region ids are checked against it when given.
+    root : Path or None
+        Files named in the params must lie inside (:func:`~planlib.params.model.params_root`);
+        None: not checked.
+
+    Returns
+    -------
+    PlanParams
+    """
     first = sources[0]
     merged: dict[str, Any] = {}
     origin: dict[tuple, tuple[SourceFile, int | None]] = {(): (first, 1)}
@@ -186,8 +180,11 @@ def validate_sources(
         _merge(merged, data, (), origin, src)
     merged.update(runtime)
     try:
-        params = PlanParams.model_validate(freeze_data(merged), context={"base_dir": base_dir, "tree": tree})
+        params = PlanParams.model_validate(
+            freeze_data(merged), context={"base_dir": base_dir, "tree": tree, "plan_year": merged.get("year"), "params_root": root}
+        )
     except ValidationError as exc:
+        read = {(p.file, p.key) for p in problems}  # a key already reported while reading: one message
         for err in exc.errors():
             loc = tuple(err["loc"])
             src, line = first, 1
@@ -199,51 +196,71 @@ def validate_sources(
                 # an argument of load_plan, not a line of a file
                 problems.append(Problem(0, first.shown, None, dotted_key(loc), error_text(err, "plan")))
                 continue
-            problems.append(
-                Problem(_ORDER[src.kind], src.shown, line or 1, dotted_key(loc), error_text(err, src.kind))
-            )
+            if (src.shown, dotted_key(loc)) not in read:
+                problems.append(
+                    Problem(_ORDER[src.kind], src.shown, line or 1, dotted_key(loc), error_text(err, src.kind))
+                )
         raise_problems(problems)
         raise  # unreachable: raise_problems always raises on a non-empty list
     raise_problems(problems)
     return params
 
 
-def _folder(plan: SourceFile, key: str, problems: list[Problem]) -> tuple[Path, Path] | None:
-    """The (absolute, shown) folder a plan key names, if it is a string naming a folder."""
+def _folder(plan: SourceFile, key: str, root: Path, problems: list[Problem]) -> tuple[Path, Path] | None:
+    """The (absolute, shown) folder a plan key names, if it is a string naming a folder inside ``root``."""
     raw = plan.data.get(key)
     if not isinstance(raw, str) or not raw.strip():
         return None  # absent, or a type error the model reports
     absolute = Path(os.path.normpath(plan.path.parent / raw))
     shown = Path(plan.shown).parent / raw
+    text = None
     if not absolute.is_dir():
-        problems.append(
-            Problem(0, plan.shown, plan.lines.get((key,)), key,
-                     f"the folder {shown} does not exist; expected an existing folder (relative to the plan file)")
-        )  # fmt: skip
+        text = f"the folder {shown} does not exist; expected an existing folder (relative to the plan file)"
+    elif not Path(os.path.realpath(absolute)).is_relative_to(root):
+        text = f"the folder {shown} is outside the plan's params folder {root}; expected a folder inside it"
+    if text is not None:
+        problems.append(Problem(0, plan.shown, plan.lines.get((key,)), key, text))
         return None
     return absolute, shown
 
 
-def _check_override_names(
-    folder: Path, folder_shown: Path, tree: RegionTree | None, problems: list[Problem]
-) -> None:
-    """Every ``<region_id>.yaml`` in the folder must name a region (in the tree, when given)."""
+def _override_files(
+    folder: Path, folder_shown: Path, kind: str, root: Path, tree: RegionTree | None, problems: list[Problem]
+) -> dict[str, Path]:
+    """
+    Name -> file of every ``<name>.yaml`` in a region or scenario folder.
+
+    Every other entry is a problem naming it (hidden files, starting with '.', are
+    skipped): a wrong extension or case (``HQ.YAML``, ``HQ.yml``), another file, a
+    folder, a name that is no id, a link out of the params folder, and for regions
+    with the tree given, a name not in the archive's regions table.
+    """
+    what = "<region_id>.yaml" if kind == "region" else "<scenario>.yaml"
+    found: dict[str, Path] = {}
     for file in sorted(folder.iterdir()):
-        shown = str(folder_shown / file.name)
-        text = None
-        if file.suffix == ".yml":
-            text = f"{file.name!r} is not read; expected the extension .yaml"
-        elif file.suffix != ".yaml" or not file.is_file():
+        if file.name.startswith("."):
             continue
-        elif not is_valid_region_id(file.stem):
-            text = f"{shorten(file.stem)!r} is not a region id; expected <region_id>.yaml"
-        elif tree is not None and file.stem not in tree:
-            text = (
-                f"{file.stem!r} is not in the archive's regions table; "
-                "expected <region_id>.yaml for an existing region"
-            )
-        if text is not None:
-            problems.append(Problem(1, shown, 1, "(file name)", text))
+        stem, _, suffix = file.name.rpartition(".")
+        text = None
+        if suffix.lower() in ("yaml", "yml") and suffix != "yaml":
+            text = f"{shorten(file.name)!r} is not read; expected the extension .yaml, lower case ({stem}.yaml)"
+        elif suffix != "yaml" or not stem:
+            text = f"{shorten(file.name)!r} is not a params file; expected only {what} files in this folder"
+        elif not file.is_file():
+            text = f"{shorten(file.name)!r} is not a regular file; expected a {what} file"
+        elif not Path(os.path.realpath(file)).is_relative_to(root):
+            text = f"{file.name!r} links outside the plan's params folder {root}; expected a file inside it"
+        elif not is_valid_region_id(stem):
+            text = f"{shorten(stem)!r} is not {'a region id' if kind == 'region' else 'a scenario name'}; expected {what}"
+        elif kind == "region" and tree is not None and stem not in tree:
+            text = f"{stem!r} is not in the archive's regions table; expected {what} for an existing region"
+        elif kind == "scenario" and stem == BASE_SCENARIO:
+            text = f"'{BASE_SCENARIO}' is the plan itself; expected the file renamed"
+        else:
+            found[stem] = file
+            continue
+        problems.append(Problem(_ORDER[kind], str(folder_shown / file.name), 1, "(file name)", text))
+    return found
 
 
 def load_plan(
@@ -296,30 +313,25 @@ def load_plan(
     problems: list[Problem] = []
     plan = read_source_file(plan_path, shown, "plan", problems)
     sources = [plan]
+    root = params_root(plan.path.parent)
 
-    regions_dir = _folder(plan, "region_overrides", problems)
+    regions_dir = _folder(plan, "region_overrides", root, problems)
     if regions_dir is not None:
         folder, folder_shown = regions_dir
-        _check_override_names(folder, folder_shown, tree, problems)
-        file = folder / f"{region}.yaml"
-        if region is not None and file.is_file():
-            sources.append(read_source_file(file, str(folder_shown / file.name), "region", problems))
+        files = _override_files(folder, folder_shown, "region", root, tree, problems)
+        if region in files:
+            sources.append(read_source_file(files[region], str(folder_shown / f"{region}.yaml"), "region", problems))
 
-    scenarios_dir = _folder(plan, "scenarios", problems)
+    scenarios_dir = _folder(plan, "scenarios", root, problems)
     if scenarios_dir is not None:
         folder, folder_shown = scenarios_dir
-        names = sorted(f.stem for f in folder.glob("*.yaml") if f.is_file())
-        if BASE_SCENARIO in names:
-            text = f"'{BASE_SCENARIO}' is the plan itself; expected the file renamed"
-            problems.append(Problem(2, str(folder_shown / "base.yaml"), 1, "(file name)", text))
-        if scenario != BASE_SCENARIO:
-            file = folder / f"{scenario}.yaml"
-            if file.is_file():
-                sources.append(read_source_file(file, str(folder_shown / file.name), "scenario", problems))
-            else:
-                choices = ", ".join([BASE_SCENARIO, *[n for n in names if n != BASE_SCENARIO]])
-                text = f"no file {folder_shown / file.name}; expected one of {choices}"
-                problems.append(Problem(0, shown, None, "scenario", text))
+        files = _override_files(folder, folder_shown, "scenario", root, tree, problems)
+        if scenario in files:
+            sources.append(read_source_file(files[scenario], str(folder_shown / f"{scenario}.yaml"), "scenario", problems))
+        elif scenario != BASE_SCENARIO:
+            choices = ", ".join([BASE_SCENARIO, *sorted(files)])
+            text = f"no file {folder_shown / f'{scenario}.yaml'}; expected one of {choices}"
+            problems.append(Problem(0, shown, None, "scenario", text))
     elif scenario != BASE_SCENARIO and "scenarios" not in plan.data:
         text = (
             f"{scenario!r} asked for, but the plan names no scenarios folder; "
@@ -332,5 +344,81 @@ def load_plan(
         "region": region,
         "scenario": scenario,
     }
-    return validate_sources(sources, runtime, problems, base_dir=plan.path.parent, tree=tree)
+    return validate_sources(sources, runtime, problems, base_dir=plan.path.parent, tree=tree, root=root)
 
+
+
+def validate_plan(
+    path: str | os.PathLike[str],
+    tree: RegionTree | None = None,
+    *,
+    scenario: str = BASE_SCENARIO,
+    regions: Iterable[str] | None = None,
+) -> PlanParams:
+    """
+    Check a whole plan before anything runs: the plan and every region's merged params.
+
+    Parameters
+    ----------
+    path : path
+        The plan YAML.
+    tree : RegionTree, optional
+        The archive's region tree (as for :func:`load_plan`).
+    scenario : str, default "base"
+        The scenario merged last for every region.
+    regions : iterable of str, optional
+        Regions to resolve besides those with an override file (the regions a run
+        covers); every override file for a region in the plan's scope is always
+        resolved.
+
+    Returns
+    -------
+    PlanParams
+        The plan as a whole (``region`` None), as :func:`load_plan` gives it.
+
+    Raises
+    ------
+    ParamsError
+        One error listing every problem in the plan, the scenario and every region
+        file, each once, a line each: ``<file>:<line>: <dotted.key>: <what is wrong>;
+        expected <what>``.
+
+    Notes
+    -----
+    A region without an override file resolves to the plan with the scenario, so
+    resolving the plan and each region with a file covers every region's params.
+    """
+    plan_path = Path(path)
+    messages: list[str] = []
+    base = None
+    try:
+        base = load_plan(plan_path, scenario=scenario, tree=tree)
+    except ParamsError as exc:
+        messages += str(exc).splitlines()
+    for region in dict.fromkeys([*(regions or ()), *_regions_with_files(plan_path, tree)]):
+        try:
+            load_plan(plan_path, region=region, scenario=scenario, tree=tree)
+        except ParamsError as exc:
+            messages += str(exc).splitlines()
+    if messages or base is None:
+        raise ParamsError("\n".join(dict.fromkeys(messages)))
+    return base
+
+
+def _regions_with_files(plan_path: Path, tree: RegionTree | None) -> list[str]:
+    """The regions with an override file (in the plan's scope, with the tree), read leniently: [] if unreadable."""
+    try:
+        plan = read_source_file(plan_path, str(plan_path), "plan", [])
+    except ParamsError:
+        return []
+    root = params_root(plan.path.parent)
+    found = _folder(plan, "region_overrides", root, [])
+    if found is None:
+        return []
+    names = sorted(_override_files(*found, "region", root, tree, []))
+    scope = plan.data.get("scope")
+    scope_root = scope.get("root") if isinstance(scope, dict) else None
+    if tree is not None and isinstance(scope_root, str) and scope_root in tree:
+        inside = set(tree.subtree(scope_root))
+        names = [n for n in names if n in inside]
+    return names

@@ -36,6 +36,7 @@ from pydantic.fields import FieldInfo
 
 from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
+from planlib.params.limits import params_root
 from planlib.params.model import OVERRIDABLE, PlanParams
 from planlib.params.problems import Problem, error_text, field_at, is_model, yaml_keys
 from planlib.params.resolve import freeze_data, read_source_file, validate_sources
@@ -125,7 +126,10 @@ def load_snapshot(path: str | os.PathLike[str], *, tree: RegionTree | None = Non
     snap_path = Path(path)
     problems: list[Problem] = []
     src = read_source_file(snap_path, str(snap_path), "snapshot", problems)
-    return validate_sources([src], {}, problems, base_dir=src.path.parent, tree=tree)
+    # files the params name must still lie in the plan's params folder, as when resolved
+    plan_file = (src.data.get("source_files") or [None])[0]
+    root = params_root(Path(plan_file).parent) if isinstance(plan_file, str) and plan_file else None
+    return validate_sources([src], {}, problems, base_dir=src.path.parent, tree=tree, root=root)
 
 
 def _plain(value: Any) -> Any:

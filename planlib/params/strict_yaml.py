@@ -5,10 +5,20 @@ YAML is read by :class:`StrictLoader`: safe construction only, YAML 1.2 core sca
 (``true``/``false`` are the only booleans; ``NO``, ``on``, ``0755`` and ``12:30`` stay
 strings; ``1e3`` is a float), no duplicate keys, no aliases, no tags.
 
+A params file is read by :func:`read_yaml_file`, which first checks the file itself:
+a regular file of at most :data:`MAX_FILE_BYTES`, UTF-8, no control character but tab
+and newline (U+2028, U+2029 and U+0085 are refused: YAML would take them for line
+breaks, moving every later line number or silently folding a value), no line longer
+than :data:`MAX_LINE_CHARS`; then the YAML: no tag, no text longer than
+:data:`MAX_TEXT_CHARS`, no list longer than :data:`MAX_LIST_ITEMS`, no mapping with
+more than :data:`MAX_MAPPING_KEYS` keys (the limits are in :mod:`planlib.params.limits`).
+
 Public names
 ------------
 StrictLoader
     The loader (``yaml.load(text, Loader=StrictLoader)``).
+read_yaml_file, YamlDocument
+    One params file checked and read: its data, the line of every key, its problems.
 StrictDumper
     Writes YAML that :class:`StrictLoader` reads back to the same values.
 index_nodes
@@ -21,14 +31,30 @@ shorten, describe_value
 
 from __future__ import annotations
 
+import bisect
+import os
 import re
+import stat
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from planlib.errors import ParamsError
+from planlib.params.limits import (
+    MAX_FILE_BYTES,
+    MAX_LINE_CHARS,
+    MAX_LIST_ITEMS,
+    MAX_MAPPING_KEYS,
+    MAX_TEXT_CHARS,
+)
+
 __all__ = ["StrictLoader"]
+
+# Lines reported one by one for refused characters and long lines; the rest are counted.
+_SHOWN_LINES = 20
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -39,10 +65,12 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 # YAML 1.2 core schema, narrowed: decimal integers without leading zeros (so codes
-# such as 0755 stay text), floats need a '.' or an exponent, no .inf/.nan.
+# such as 0755 stay text) and of at most 18 digits (a longer run of digits stays text,
+# so no integer beyond int64 reaches a computation), floats need a '.' or an exponent,
+# no .inf/.nan.
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL_RE = re.compile(r"^(?:~|null|Null|NULL|)$")
-_INT_RE = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_INT_RE = re.compile(r"^[-+]?(?:0|[1-9][0-9]{0,17})$")
 _FLOAT_RE = re.compile(
     r"""^[-+]?(?:
           (?:0|[1-9][0-9]*)\.[0-9]*(?:[eE][-+]?[0-9]+)?
@@ -68,12 +96,13 @@ class StrictLoader(yaml.SafeLoader):
     - integers are decimal without a leading zero; ``0755``, ``0x1F`` and the
       YAML 1.1 sexagesimal ``12:30`` stay strings; ``1e3`` and ``1.0e3`` are floats;
       no timestamps (dates are ISO strings);
-    - a duplicate key, a non-string key, an alias (``*name``), a merge key (``<<``
-      stays a plain string) or any other tag is an error.
+    - a duplicate key, a non-string key, an alias (``*name``) or any explicit tag
+      (``!!str``, ``!!int``, ``!!python/…``, ``!x``) is an error; a merge key (``<<``)
+      stays a plain string.
 
     Used through ``yaml.load(text, Loader=StrictLoader)`` it raises on the first
-    duplicate key; :func:`load_plan` runs it in a collecting mode that reports all
-    duplicates with their dotted keys.
+    problem; :func:`read_yaml_file` runs it in a collecting mode that reports all of
+    them with their dotted keys.
     """
 
     yaml_implicit_resolvers: dict = {}
@@ -85,6 +114,8 @@ class StrictLoader(yaml.SafeLoader):
         self.problems: list[tuple[int, tuple, str]] | None = None
         #: id(node) -> key path, filled by the caller before construction.
         self.node_paths: dict[int, tuple] = {}
+        #: (node, what is wrong) of every explicitly tagged node, in collecting mode.
+        self.tagged: list[tuple[Any, str]] = []
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
         if self.check_event(yaml.AliasEvent):
@@ -95,7 +126,16 @@ class StrictLoader(yaml.SafeLoader):
                 f"the alias *{event.anchor} is not allowed in params files; write the value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        event = self.peek_event()
+        tag = getattr(event, "tag", None)
+        node = super().compose_node(parent, index)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            text = f"the tag {shown} is not allowed in params files; expected a plain value (quote it to make it text)"
+            if self.problems is None:
+                raise yaml.composer.ComposerError(None, None, text, event.start_mark)
+            self.tagged.append((node, text))
+        return node
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict:  # noqa: D102
         if not isinstance(node, yaml.MappingNode):
@@ -137,46 +177,22 @@ def _construct_str(loader: StrictLoader, node: Any) -> str:
     return loader.construct_scalar(node)
 
 
+# Only implicitly resolved scalars reach these (every explicit tag is refused), so the
+# text already matches the resolver's pattern.
 def _construct_null(loader: StrictLoader, node: Any) -> None:
-    value = loader.construct_scalar(node)
-    if not _NULL_RE.match(value):
-        raise yaml.constructor.ConstructorError(None, None, f"{value!r} is not null", node.start_mark)
     return None
 
 
 def _construct_bool(loader: StrictLoader, node: Any) -> bool:
-    value = loader.construct_scalar(node)
-    if not _BOOL_RE.match(value):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{value!r} is not a boolean; expected true or false", node.start_mark
-        )
-    return value.lower() == "true"
+    return loader.construct_scalar(node).lower() == "true"
 
 
 def _construct_int(loader: StrictLoader, node: Any) -> int:
-    value = loader.construct_scalar(node)
-    if not _INT_RE.match(value):
-        raise yaml.constructor.ConstructorError(
-            None, None, f"{value!r} is not a decimal integer", node.start_mark
-        )
-    return int(value)
+    return int(loader.construct_scalar(node))
 
 
 def _construct_float(loader: StrictLoader, node: Any) -> float:
-    value = loader.construct_scalar(node)
-    if not (_FLOAT_RE.match(value) or _INT_RE.match(value)):
-        raise yaml.constructor.ConstructorError(None, None, f"{value!r} is not a number", node.start_mark)
-    return float(value)
-
-
-def _construct_other(loader: StrictLoader, node: Any) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None,
-        None,
-        f"the tag {node.tag!r} is not allowed in params files; "
-        "expected plain strings, numbers, true/false, lists and mappings",
-        node.start_mark,
-    )
+    return float(loader.construct_scalar(node))
 
 
 for _tag, _regexp, _first in _IMPLICIT:
@@ -188,7 +204,6 @@ StrictLoader.add_constructor(_INT, _construct_int)
 StrictLoader.add_constructor(_FLOAT, _construct_float)
 StrictLoader.add_constructor(_SEQ, yaml.SafeLoader.construct_yaml_seq)
 StrictLoader.add_constructor(_MAP, yaml.SafeLoader.construct_yaml_map)
-StrictLoader.add_constructor(None, _construct_other)
 
 
 class StrictDumper(yaml.SafeDumper):
@@ -257,6 +272,8 @@ def describe_value(value: Any) -> str:
         hint = ""
         if re.fullmatch(r"[-+]?0[0-9_]+", value):
             hint = " (a leading zero keeps a code as text)"
+        elif re.fullmatch(r"[-+]?[0-9]{19,}", value):
+            hint = " (more than 18 digits stay text)"
         elif value.lower() in {"yes", "no", "on", "off", "y", "n"}:
             hint = " (only true and false are booleans)"
         return f"the string {shorten(value)!r}{hint}"
@@ -268,3 +285,214 @@ def describe_value(value: Any) -> str:
         return f"the path '{value}'"
     return f"a {type(value).__name__}"
 
+
+
+# ---------------------------------------------------------------------------------
+# Reading one params file
+# ---------------------------------------------------------------------------------
+# Tab and newline are the only control characters; a carriage return only before a
+# newline (Windows line ends). NEL, LINE and PARAGRAPH SEPARATOR are line breaks to
+# YAML but not to an editor; a BOM inside the text is invisible; U+FFFE/U+FFFF are
+# not characters.
+_REFUSED_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)")
+_CHAR_NAMES = {
+    "\x00": "NUL", "\x1b": "ESC", "\x7f": "DEL", "\r": "CARRIAGE RETURN without a newline",
+    "\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR",
+    "\ufeff": "ZERO WIDTH NO-BREAK SPACE",
+}  # fmt: skip
+
+
+@dataclass
+class YamlDocument:
+    """
+    One params file as read by :func:`read_yaml_file`.
+
+    Attributes
+    ----------
+    data : object
+        The plain data (mappings, lists, str, int, float, bool, None).
+    lines : dict
+        Key path (``('swot', 'threats', 0)``) -> the line it starts on.
+    problems : list of (int, tuple, str)
+        (line, key path, "<what is wrong>; expected <what>") found while reading:
+        duplicate or non-text keys, texts, lists and mappings over their limits.
+    """
+
+    data: Any
+    lines: dict[tuple, int] = field(default_factory=dict)
+    problems: list[tuple[int, tuple, str]] = field(default_factory=list)
+
+
+def read_yaml_file(path: Path, shown: str, *, max_bytes: int = MAX_FILE_BYTES) -> YamlDocument:
+    """
+    Check and read one params file strictly.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    shown : str
+        The file as the user named it, for messages.
+    max_bytes : int, default MAX_FILE_BYTES
+        The largest file read (never more than this many bytes are read).
+
+    Returns
+    -------
+    YamlDocument
+        The data, the line of every key and the problems to report with the others.
+
+    Raises
+    ------
+    ParamsError
+        At once, when the file cannot be taken as YAML text: missing, not a regular
+        file (a folder, ``/dev/zero``, a pipe), too large, not UTF-8, a refused
+        character or a too long line (every such line, with its key), an explicit
+        tag, a syntax error, nesting too deep.
+    """
+    raw = _read_bounded(path, shown, max_bytes)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParamsError(f"{shown}:{line}: not UTF-8 text; expected a UTF-8 file") from None
+    bad_lines = _text_problems(text)
+    if bad_lines:
+        # name each line's key from the text read without the refused characters: each
+        # replaced by a space, else each line cut before its first one
+        lines = _lines_of_keys(_REFUSED_CHAR.sub(" ", text)) or _lines_of_keys(
+            re.sub(f"(?:{_REFUSED_CHAR.pattern})[^\n]*", "", text)
+        )
+        messages = [f"{shown}:{line}: {_key_at(lines, line)}: {what}" for line, what in bad_lines[:_SHOWN_LINES]]
+        if len(bad_lines) > _SHOWN_LINES:
+            messages.append(f"{shown}: … and {len(bad_lines) - _SHOWN_LINES:,} more lines like these")
+        raise ParamsError("\n".join(messages))
+    loader = StrictLoader(text)
+    loader.problems = []
+    doc = YamlDocument(None)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            doc.lines[()] = node.start_mark.line + 1
+            index_nodes(node, (), doc.lines, loader.node_paths)
+            if loader.tagged:
+                raise ParamsError("\n".join(
+                    f"{shown}:{tagged.start_mark.line + 1}: "
+                    f"{_key_at(doc.lines, tagged.start_mark.line + 1, loader.node_paths.get(id(tagged)))}: {what}"
+                    for tagged, what in loader.tagged
+                ))  # fmt: skip
+            loader.problems.extend(_oversized(node, loader.node_paths, doc.lines))
+            doc.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        raise ParamsError(f"{shown}:{line}: invalid YAML: {what}; expected well-formed YAML") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{shown}: invalid YAML: {exc}; expected well-formed YAML") from None
+    except RecursionError:
+        raise ParamsError(f"{shown}: nested too deeply; expected a few levels of mappings") from None
+    finally:
+        loader.dispose()
+    doc.problems = sorted(loader.problems, key=lambda p: p[0])
+    return doc
+
+
+def _read_bounded(path: Path, shown: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; never reads more."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ParamsError(f"{shown}: not a regular file; expected a params YAML file")
+        if info.st_size > max_bytes:
+            raise ParamsError(f"{shown}:1: (whole file): {info.st_size:,} bytes; expected at most {max_bytes:,} bytes")
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise ParamsError(f"{shown}: no such file; expected a params YAML file") from None
+    except OSError as exc:
+        raise ParamsError(f"{shown}: cannot be read ({exc.strerror}); expected a readable file") from None
+    if len(raw) > max_bytes:  # grew since the check
+        raise ParamsError(f"{shown}:1: (whole file): more than {max_bytes:,} bytes; expected at most {max_bytes:,} bytes")
+    return raw
+
+
+def _char_name(ch: str) -> str:
+    return f"U+{ord(ch):04X} ({_CHAR_NAMES.get(ch, 'a control character')})"
+
+
+def _text_problems(text: str) -> list[tuple[int, str]]:
+    """(line, what is wrong) for every line holding a refused character or too many characters."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    found: dict[int, list[tuple[int, str]]] = {}
+    for m in _REFUSED_CHAR.finditer(text):
+        before = bisect.bisect_left(newlines, m.start())  # newlines before the character
+        column = m.start() - (newlines[before - 1] if before else -1)
+        found.setdefault(before + 1, []).append((column, m.group()))
+    out = []
+    for line, hits in found.items():
+        column, ch = hits[0]
+        more = f" (and {len(hits) - 1} more on the line)" if len(hits) > 1 else ""
+        out.append((line, f"the character {_char_name(ch)} at column {column}{more}; expected printable text "
+                          "(tab and newline are the only control characters; U+2028, U+2029 and U+0085 are "
+                          "not line breaks in a params file)"))  # fmt: skip
+    starts = [-1, *newlines]
+    ends = [*newlines, len(text)]
+    for line, (a, b) in enumerate(zip(starts, ends, strict=True), 1):
+        length = b - a - 1 - (text[b - 1 : b] == "\r")
+        if length > MAX_LINE_CHARS and line not in found:
+            out.append((line, f"a line of {length:,} characters; expected at most {MAX_LINE_CHARS:,} per line"))
+    return sorted(out)
+
+
+def _lines_of_keys(text: str) -> dict[tuple, int]:
+    """Key path -> line of a text read leniently (for naming the key of a bad line); {} if unreadable."""
+    loader = StrictLoader(text)
+    lines: dict[tuple, int] = {}
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            index_nodes(node, (), lines, {})
+    except (yaml.YAMLError, RecursionError):
+        return {}
+    finally:
+        loader.dispose()
+    return lines
+
+
+def _key_at(lines: dict[tuple, int], line: int, path: tuple | None = None) -> str:
+    """The dotted key of ``path``, else of the last key starting on or before ``line``."""
+    if path is None:
+        started = [(at, len(p), p) for p, at in lines.items() if at <= line]
+        if not started:
+            return "(top level)" if lines else "(text)"
+        path = max(started, key=lambda s: (s[0], s[1]))[2]
+    return dotted_key(path)
+
+
+def _oversized(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> list[tuple[int, tuple, str]]:
+    """(line, key path, what is wrong) for every text, list and mapping over its limit."""
+    out = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        path = paths.get(id(node), ())
+        line = lines.get(path, node.start_mark.line + 1)  # a key's line, not its value's
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_TEXT_CHARS:
+                out.append((line, path, f"a text of {len(node.value):,} characters; "
+                                        f"expected at most {MAX_TEXT_CHARS:,}"))  # fmt: skip
+        elif isinstance(node, yaml.SequenceNode):
+            if len(node.value) > MAX_LIST_ITEMS:
+                out.append((line, path, f"a list of {len(node.value):,} items; expected at most {MAX_LIST_ITEMS:,}"))
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            if len(node.value) > MAX_MAPPING_KEYS:
+                out.append((line, path, f"a mapping of {len(node.value):,} keys; "
+                                        f"expected at most {MAX_MAPPING_KEYS:,}"))  # fmt: skip
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and len(key_node.value) > MAX_TEXT_CHARS:
+                    out.append((key_node.start_mark.line + 1, path,
+                                f"a key of {len(key_node.value):,} characters; expected at most {MAX_TEXT_CHARS:,}"))
+                    continue  # its value is not looked at
+                stack.append(value_node)
+    return out

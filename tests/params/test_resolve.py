@@ -8,7 +8,7 @@ import pytest
 
 from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
-from planlib.params import load_plan
+from planlib.params import load_plan, validate_plan
 from tests.params.conftest import PLAN, REPO, errors_of, write
 
 
@@ -152,7 +152,8 @@ def test_load_plan_invalid_override_file_name(plan: Path):
     lines = errors_of(exc)
     assert len(lines) == 2
     assert any(line.endswith("(file name): 'bad name' is not a region id; expected <region_id>.yaml") for line in lines)
-    assert any(line.endswith("(file name): 'K1.yml' is not read; expected the extension .yaml") for line in lines)
+    assert any(line.endswith("(file name): 'K1.yml' is not read; expected the extension .yaml, lower case (K1.yaml)")
+               for line in lines)
 
 
 def test_load_plan_ignores_override_files_outside_the_scope(plan: Path, tree: RegionTree):
@@ -205,3 +206,77 @@ def test_load_plan_unknown_split_method_lists_the_valid_ones(tmp_path):
         load_plan(plan)
     (line,) = errors_of(exc)
     assert "split.method" in line and "gut_feeling" in line and "proportion_averages" in line
+
+
+# -- override files: nothing silently ignored (issue #12) -------------------------------
+def test_load_plan_wrong_case_or_suffix_of_an_override_file_is_an_error(plan: Path):
+    write(plan.parent, "regions/HQ.YAML", "analysis:\n  history_years: 2\n")
+    write(plan.parent, "regions/notes.txt", "a note\n")
+    (plan.parent / "regions" / "old").mkdir()
+    write(plan.parent, "regions/.gitkeep", "")  # hidden: skipped
+    write(plan.parent, "scenarios/Low.Yml", "{}\n")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan, region="HQ")
+    regions, scenarios = plan.parent / "regions", plan.parent / "scenarios"
+    assert errors_of(exc) == [
+        f"{regions / 'HQ.YAML'}:1: (file name): 'HQ.YAML' is not read; expected the extension .yaml, lower case (HQ.yaml)",
+        f"{regions / 'notes.txt'}:1: (file name): 'notes.txt' is not a params file; "
+        "expected only <region_id>.yaml files in this folder",
+        f"{regions / 'old'}:1: (file name): 'old' is not a params file; expected only <region_id>.yaml files in this folder",
+        f"{scenarios / 'Low.Yml'}:1: (file name): 'Low.Yml' is not read; expected the extension .yaml, lower case (Low.yaml)",
+    ]
+
+
+def test_load_plan_override_folder_and_files_stay_in_the_params_folder(plan: Path, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    write(elsewhere, "K1.yaml", "analysis:\n  history_years: 2\n")
+    (plan.parent / "regions" / "K2.yaml").symlink_to(elsewhere / "K1.yaml")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan, region="K2")
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan.parent / 'regions' / 'K2.yaml'}:1: (file name): 'K2.yaml' links outside")
+    (plan.parent / "regions" / "K2.yaml").unlink()
+    plan.write_text(PLAN.replace("region_overrides: regions", f"region_overrides: {elsewhere}"), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan, region="K1")
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan}:13: region_overrides: the folder {elsewhere} is outside the plan's params folder")
+
+
+def test_load_plan_region_file_through_dev_zero_is_refused(plan: Path):
+    (plan.parent / "regions" / "K1.yaml").symlink_to("/dev/zero")
+    with pytest.raises(ParamsError, match=r"K1\.yaml:1: \(file name\): 'K1\.yaml' is not a regular file"):
+        load_plan(plan, region="K1")
+
+
+# -- validate_plan: the whole plan before a run (issue #12) -----------------------------
+def test_validate_plan_reports_every_region_file_and_the_plan_at_once(plan: Path, tree: RegionTree):
+    plan.write_text(PLAN.replace("history_years: 3", "history_years: 0"), encoding="utf-8")
+    k1 = write(plan.parent, "regions/K1.yaml", "analysis:\n  capture_rat: 0.2\n")
+    k2 = write(plan.parent, "regions/K2.yaml", "swot:\n  threats: [1]\n")
+    with pytest.raises(ParamsError) as exc:
+        validate_plan(plan, tree)
+    assert errors_of(exc) == [
+        f"{plan}:10: analysis.history_years: got the integer 0; expected an integer >= 1 and <= 30",
+        f"{k1}:2: analysis.capture_rat: unknown key; expected one of history_years, capture_rate, abc_thresholds",
+        f"{k2}:2: swot.threats[0]: got the integer 1; expected a string (not empty)",
+    ]
+
+
+def test_validate_plan_returns_the_plan_and_checks_the_regions_asked_for(plan: Path, tree: RegionTree):
+    write(plan.parent, "regions/K1.yaml", "analysis:\n  history_years: 2\n")
+    p = validate_plan(plan, tree, scenario="base", regions=["K2"])
+    assert (p.plan_id, p.region, p.analysis.history_years) == ("t-2027", None, 3)
+    with pytest.raises(ParamsError, match=r"region: 'QQ' is not in the archive's regions table"):
+        validate_plan(plan, tree, regions=["QQ"])
+
+
+def test_validate_plan_skips_region_files_outside_the_scope(plan: Path, tree: RegionTree):
+    plan.write_text(PLAN.replace("root: HQ", "root: P1").replace("hq, province, county", "province, county"),
+                    encoding="utf-8")  # fmt: skip
+    write(plan.parent, "regions/P2.yaml", "analysis:\n  history_yearz: 2\n")
+    assert validate_plan(plan, tree).scope.root == "P1"
+
+
+def test_validate_plan_demo_is_valid():
+    assert validate_plan(REPO / "params" / "demo.yaml", scenario="cautious").plan_id == "demo-2027"

@@ -18,7 +18,7 @@ from planlib.params import (
     override_yaml,
     write_snapshot,
 )
-from tests.params.conftest import write
+from tests.params.conftest import PLAN, write
 
 
 def test_write_snapshot_round_trips(plan: Path, tmp_path: Path):
@@ -80,3 +80,15 @@ def test_override_yaml_rejects_unknown_plan_level_and_wrong_type():
         override_yaml("year", 2028)
     with pytest.raises(ParamsError, match=r"analysis\.history_years: got the string '2'; expected an integer"):
         override_yaml("analysis.history_years", "2")
+
+
+def test_load_snapshot_keeps_a_proposals_file_of_the_plan(plan: Path, tmp_path_factory):
+    # the snapshot lives in the run folder; its proposals file is checked against the plan's params folder
+    (plan.parent / "proposals.csv").write_text("region_id,volume\nK1,100\n", encoding="utf-8")
+    plan.write_text(PLAN + "split:\n  proposals: proposals.csv\n", encoding="utf-8")
+    original = load_plan(plan, region="K1")
+    snap = write_snapshot(original, tmp_path_factory.mktemp("run") / params.SNAPSHOT_NAME)
+    assert load_snapshot(snap) == original
+    (plan.parent / "proposals.csv").unlink()
+    with pytest.raises(ParamsError, match=r"split\.proposals: '.*proposals\.csv' does not exist"):
+        load_snapshot(snap)

@@ -103,3 +103,120 @@ def test_load_plan_yaml_syntax_error_names_the_line(plan: Path):
     plan.write_text(PLAN.replace("  history_years: 3", "  history_years: [3"), encoding="utf-8")
     with pytest.raises(ParamsError, match=rf"^{re.escape(str(plan))}:1\d: invalid YAML"):
         load_plan(plan)
+
+
+# -- characters, sizes and tags (issue #12) ---------------------------------------------
+REFUSED = "expected printable text (tab and newline are the only control characters"
+
+
+def test_load_plan_nul_byte_is_a_params_error_with_line_and_key(plan: Path):
+    plan.write_text(PLAN.replace("title: 测试方案", "title: 测试\x00方案"), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [
+        f"{plan}:2: title: the character U+0000 (NUL) at column 10; {REFUSED}; "
+        "U+2028, U+2029 and U+0085 are not line breaks in a params file)"
+    ]
+
+
+def test_load_plan_line_separator_reports_the_line_it_is_on(plan: Path):
+    # YAML takes U+2028 for a line break, so every later line number moved by one
+    plan.write_text(PLAN.replace("  history_years: 3", "  history_years: 3\u2028  history_yearz: 4"), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan}:10: analysis.history_years: the character U+2028 (LINE SEPARATOR) at column 19;")
+
+
+def test_load_plan_next_line_in_a_title_is_refused_not_folded(plan: Path):
+    # in a quoted title U+0085 was folded to a space: the title changed silently
+    plan.write_text(PLAN.replace("title: 测试方案", 'title: "测试\x85方案"'), encoding="utf-8")
+    with pytest.raises(ParamsError, match=rf"^{re.escape(str(plan))}:2: title: the character U\+0085 \(NEXT LINE\) at column 11;"):
+        load_plan(plan)
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x7f", "\x9b", "\u2029", "\ufeff", "\r"])
+def test_load_plan_refuses_every_other_control_character(plan: Path, char: str):
+    plan.write_text(PLAN.replace("[品牌强]", f"[品牌{char}强]"), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan}:12: swot.strengths[0]: the character U+{ord(char):04X}")
+
+
+def test_load_plan_reads_tabs_and_windows_line_ends(plan: Path):
+    plan.write_bytes(PLAN.replace("[品牌强]", "['品牌\t强']").replace("\n", "\r\n").encode("utf-8"))
+    assert load_plan(plan).swot.strengths == ("品牌\t强",)
+
+
+def test_load_plan_control_characters_on_many_lines_are_counted(plan: Path):
+    plan.write_text(PLAN + "".join(f"# \x01 {i}\n" for i in range(30)), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    lines = errors_of(exc)
+    assert len(lines) == 21 and lines[-1] == f"{plan}: … and 10 more lines like these"
+
+
+def test_strict_loader_refuses_str_and_int_tags():
+    for text in ("a: !!str 1\n", "a: !!int '5'\n", "a: !local x\n", "!!map {a: 1}\n", "a: !!binary aGk=\n"):
+        with pytest.raises(yaml.YAMLError, match="is not allowed in params files"):
+            yaml.load(text, Loader=StrictLoader)
+
+
+def test_load_plan_tag_names_file_line_and_key(plan: Path):
+    plan.write_text(PLAN.replace("history_years: 3", "history_years: !!int 3").replace("title: 测试方案", "title: !!str 测试方案"),
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [
+        f"{plan}:2: title: the tag !!str is not allowed in params files; expected a plain value (quote it to make it text)",
+        f"{plan}:10: analysis.history_years: the tag !!int is not allowed in params files; "
+        "expected a plain value (quote it to make it text)",
+    ]
+
+
+def test_load_plan_refuses_a_file_over_the_size_limit(plan: Path):
+    plan.write_text(PLAN.replace("title: 测试方案", "title: " + "长" * 400_000), encoding="utf-8")  # 1.2 MB
+    with pytest.raises(ParamsError, match=rf"^{re.escape(str(plan))}:1: \(whole file\): 1,200,\d+ bytes; expected at most "
+                                          "1,000,000 bytes$"):  # fmt: skip
+        load_plan(plan)
+
+
+def test_load_plan_refuses_a_long_line_and_a_long_text(plan: Path):
+    plan.write_text(PLAN.replace("title: 测试方案", "title: " + "x" * 20_000), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [f"{plan}:2: title: a line of 20,007 characters; expected at most 10,000 per line"]
+    plan.write_text(PLAN.replace("title: 测试方案", "title: " + "x" * 1_001), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [f"{plan}:2: title: a text of 1,001 characters; expected at most 1,000"]
+
+
+def test_load_plan_refuses_a_long_list_and_a_large_mapping(plan: Path):
+    lines = "".join(f"    - 第{i}条\n" for i in range(1_001))
+    plan.write_text(PLAN.replace("  strengths: [品牌强]\n", "  strengths:\n" + lines), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [f"{plan}:12: swot.strengths: a list of 1,001 items; expected at most 1,000"]
+    holds = "".join(f"    R{i}: 1\n" for i in range(10_001))
+    plan.write_text(PLAN + "split:\n  holds:\n" + holds, encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    assert errors_of(exc) == [f"{plan}:16: split.holds: a mapping of 10,001 keys; expected at most 10,000"]
+
+
+def test_load_plan_long_integer_stays_text_not_a_crash(plan: Path):
+    plan.write_text(PLAN + "targets:\n  unit: " + "9" * 999 + "\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan}:16: targets.unit: got the string '999")
+    assert line.endswith("(more than 18 digits stay text); expected an integer >= 1 and <= 1,000,000")
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "folder"])
+def test_load_plan_refuses_what_is_not_a_regular_file(tmp_path: Path, special: str):
+    path = Path(special) if special.startswith("/") else tmp_path
+    with pytest.raises(ParamsError, match=rf"^{re.escape(str(path))}: not a regular file; expected a params YAML file$"):
+        load_plan(path)
