@@ -72,7 +72,7 @@ nationally):
 (f) ``level_shift`` 丰县 ``P04C01K01``: volume halves from 2024-05 on.
 (g) ``volume_without_revenue`` in 涿州市 ``P03C02K01``, ``KY-DD-01``, 2024-02: revenue 0.
 
-Each entry's ``check`` names the :mod:`planlib.quality` check that should find it.
+Each entry's ``check`` names the :mod:`planlib.archive.quality` check that should find it.
 
 Modules: :mod:`~planlib.demo.company` (the structure), :mod:`~planlib.demo.history`
 (the tables over time), :mod:`~planlib.demo.defects` (the planted faults),

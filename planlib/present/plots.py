@@ -448,7 +448,7 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
     """
     Two panels side by side: the profile by calendar month and aligned on Spring Festival.
 
-    Both frames come from :func:`planlib.analysis.seasonal_profile` (year, slot, label, share).
+    Both frames come from :func:`planlib.review.seasonal_profile` (year, slot, label, share).
     """
     import seaborn as sns
     from matplotlib.figure import Figure

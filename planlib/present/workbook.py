@@ -4,6 +4,8 @@ The notebooks' setup: one call that resolves params the same way in JupyterLab a
 The batch passes the run's resolved snapshot (``params.resolved.yaml``); interactive
 use passes the plan file and resolves base -> region -> scenario with the same code,
 so both give the same numbers.
+
+Public names: :class:`Workbook`, :func:`open_workbook`, :func:`assumptions_table`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ and the distributors both sell through.
 
 Inputs are the archive's tidy tables for one region's subtree; monthly figures use
 ``grain == 'month'`` rows only.
+
+Public names: :func:`market_share`, :func:`brand_growth`, :func:`distributor_review`,
+:func:`concentration`.
 """
 
 from __future__ import annotations

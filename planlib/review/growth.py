@@ -5,6 +5,9 @@ The seed's first symptom of a failed plan is "no clear thinking": nobody can say
 where the increase comes from. Growth points compare, unit by unit (child area,
 channel, core terminal), the category's capacity with own sales, own momentum and
 competitor strength, and rank the attainable increase.
+
+Public names: :func:`rank_growth_points`, :func:`channel_capacity`,
+:func:`terminal_capacity`, :func:`swot`.
 """
 
 from __future__ import annotations
@@ -211,11 +214,11 @@ def swot(
     Parameters
     ----------
     share_by_child : DataFrame
-        :func:`planlib.competition.market_share` with ``by='region'`` (year, group, own_share, …).
+        :func:`planlib.review.market_share` with ``by='region'`` (year, group, own_share, …).
     brands : DataFrame
-        :func:`planlib.competition.brand_growth`.
+        :func:`planlib.review.brand_growth`.
     yearly : DataFrame
-        :func:`planlib.analysis.yearly_summary`.
+        :func:`planlib.review.yearly_summary`.
     growth_points : DataFrame
         :func:`rank_growth_points` output.
     coverage_rate : float or None

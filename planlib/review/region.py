@@ -3,8 +3,13 @@ The environment analysis of one region, all sections at once.
 
 :func:`load_region_data` (:mod:`planlib.archive.queries.review`, re-exported here) reads
 what a region's analysis needs from the archive (its subtree's facts);
-:func:`review_region` turns it into every table the review notebook shows. The notebook and the benchmark call the same two functions, so the numbers
-leadership reads are the numbers that are tested and timed.
+:func:`review_region` turns it into every table the review notebook shows. The notebook
+and the benchmark call the same two functions, so the numbers leadership reads are the
+numbers that are tested and timed.
+
+Public names: :class:`RegionData`, :class:`RegionReview`, :func:`load_region_data`,
+:func:`review_region`, :func:`distributor_reading`, :func:`key_figures`,
+:func:`spend_reading`.
 """
 
 from __future__ import annotations
@@ -157,7 +162,7 @@ def review_region(
         From :func:`load_region_data`.
     tree : RegionTree
     capture_rate : float, default 0.1
-        Share of headroom a growth point can win in a year (:func:`planlib.growth.rank_growth_points`).
+        Share of headroom a growth point can win in a year (:func:`planlib.review.rank_growth_points`).
     abc_thresholds : tuple
         Cumulative-share limits of A, B, C terminals.
     swot_lines : dict, optional

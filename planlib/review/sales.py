@@ -5,6 +5,10 @@ All functions take the archive's tidy ``sales`` rows (as loaded by
 :func:`planlib.archive.load_table`) and return new frames. Only ``grain == 'month'``
 rows enter monthly and yearly figures, so weekly rows of core terminals never
 double-count.
+
+Public names: :func:`monthly_sales`, :func:`yearly_summary`, :func:`monthly_profile`,
+:func:`composition`, :func:`indices`, :func:`cagr`, :func:`factor_substitution`,
+:func:`factor_substitution_by`, :func:`abc_classes`, :func:`seasonal_profile`.
 """
 
 from __future__ import annotations

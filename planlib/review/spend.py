@@ -4,6 +4,8 @@ Past spend: what the expense ratio was, and which promotions and media paid.
 The seed's symptom 3 — "our expense ratio is too low" — is answered with history:
 expense/sales by category, and the sales lift measured during each past activity
 against a trend-adjusted baseline.
+
+Public names: :func:`expense_ratios`, :func:`activity_lift`, :func:`subtree_months`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def expense_ratios(expenses: pd.DataFrame, monthly: pd.DataFrame) -> pd.DataFram
     expenses : DataFrame
         Archive expense rows for the region's subtree.
     monthly : DataFrame
-        :func:`planlib.analysis.monthly_sales` rows for the same subtree (own brand).
+        :func:`planlib.review.monthly_sales` rows for the same subtree (own brand).
 
     Returns
     -------

@@ -1,6 +1,9 @@
 """
 Terminals (outlets): ABC classes from sales against the recorded class, coverage, and
 the weekly sales of core (A/B) terminals.
+
+Public names: :func:`terminal_classes`, :func:`coverage`, :func:`core_weekly`,
+:func:`holiday_uplift`.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def terminal_classes(
     year : int
         The year whose revenue sets the classes.
     thresholds : tuple
-        Cumulative-share limits of A, B and C (see :func:`planlib.analysis.abc_classes`).
+        Cumulative-share limits of A, B and C (see :func:`planlib.review.abc_classes`).
     groups : Series, optional
         terminal_id -> market; default one market for all.
 

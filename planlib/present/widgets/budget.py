@@ -98,7 +98,7 @@ class BudgetPanel(ipywidgets.VBox):
         self.redraw()
 
     def tuned(self) -> dict[str, Any]:
-        """The controls' values as :func:`planlib.costing.tune_budget` arguments."""
+        """The controls' values as :func:`planlib.budget.tune_budget` arguments."""
         return {
             "choices": {c: w.value for c, w in self.method.items()},
             "ratios": {c: round(float(self.ratio[c].value), 4) for c in self.ratio if self.use_ratio[c].value},
@@ -164,12 +164,12 @@ def budget_panel(wb, rb) -> BudgetPanel:
     ----------
     wb : Workbook
     rb : RegionBudget
-        The region's budget (:func:`planlib.costing.region_budget`).
+        The region's budget (:func:`planlib.budget.region_budget`).
 
     Returns
     -------
     BudgetPanel
-        Each redraw re-prices with :func:`planlib.costing.tune_budget` (budget, BEP,
+        Each redraw re-prices with :func:`planlib.budget.tune_budget` (budget, BEP,
         profit and the dual check) and shows the YAML override; it writes no file.
     """
     return BudgetPanel(wb, rb)

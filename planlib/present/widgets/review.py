@@ -93,7 +93,7 @@ def review_view(
     The frames the review panel shows for one choice of its controls.
 
     Pure and fast: ``rv.monthly`` is filtered and summed by month once, and every
-    frame is computed from that small frame with the same :mod:`planlib.analysis`
+    frame is computed from that small frame with the same :mod:`planlib.review`
     functions the review notebook uses.
 
     Parameters
@@ -107,7 +107,7 @@ def review_view(
     align : {"spring_festival", "calendar"}
         Seasonal periods aligned on the Spring Festival or calendar months.
     comparison : DataFrame or RegionReview, optional
-        Another region's monthly rows (:func:`planlib.analysis.monthly_sales`) or its
+        Another region's monthly rows (:func:`planlib.review.monthly_sales`) or its
         review, summarised over the same period and product line.
     capture_rate : float, optional
         When given, ``rv``'s growth points are ranked again at this rate.
@@ -120,7 +120,7 @@ def review_view(
         ``yearly``: year, volume, revenue, gross_margin, gross_margin_rate,
         volume_growth, revenue_growth for the period.
         ``comparison_yearly``: the same for ``comparison`` (no rows without one).
-        ``growth_points`` (only with ``capture_rate``): :func:`planlib.growth.rank_growth_points`.
+        ``growth_points`` (only with ``capture_rate``): :func:`planlib.review.rank_growth_points`.
 
     Raises
     ------
@@ -133,7 +133,7 @@ def review_view(
     The first selected year's growth is measured against the year before it whenever
     the history holds it (g_t = x_t / x_{t−1} − 1), as in the full review. A festival
     year Y starts shortly before Spring Festival Y and ends shortly before Spring
-    Festival Y + 1 (:func:`planlib.analysis.seasonal_profile`), so it may reach a few
+    Festival Y + 1 (:func:`planlib.review.seasonal_profile`), so it may reach a few
     weeks into calendar years Y − 1 and Y + 1; it is shown when Y is in the period and
     the history covers it whole. Both views equal the analysis functions applied to
     ``rv.monthly`` filtered to the product line, restricted to the period's years.
@@ -181,7 +181,7 @@ def seasonal_figure(seasonal: pd.DataFrame, *, align: str, title: str):
     Returns
     -------
     matplotlib.figure.Figure
-        A bare Figure (not pyplot); call :func:`planlib.plots.set_style` first for
+        A bare Figure (not pyplot); call :func:`planlib.present.plots.set_style` first for
         Chinese glyphs. With no complete year, the figure says so; names in the
         title and labels are plain text (:func:`planlib.present.plots.safe_figure`).
     """
@@ -351,7 +351,7 @@ def review_panel(wb, rv: review.RegionReview, data: review.RegionData) -> Review
     Parameters
     ----------
     wb : Workbook
-        From :func:`planlib.workbook.open_workbook` (params, tree, archive).
+        From :func:`planlib.present.workbook.open_workbook` (params, tree, archive).
     rv : RegionReview
         The region's review (:func:`planlib.review.review_region`).
     data : RegionData

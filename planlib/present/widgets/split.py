@@ -175,7 +175,7 @@ def split_panel(wb, inputs: targets.SplitInputs) -> SplitPanel:
     Parameters
     ----------
     wb : Workbook
-        From :func:`planlib.workbook.open_workbook`.
+        From :func:`planlib.present.workbook.open_workbook`.
     inputs : SplitInputs
         The region's children's history (:func:`planlib.targets.split_inputs`), read once.
 

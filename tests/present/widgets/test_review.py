@@ -1,4 +1,4 @@
-"""The review panel: its pure view equals the analysis functions, and the panel redraws, escapes and writes nothing."""
+"""The review panel (planlib.present.widgets.review): its pure view equals the analysis functions, and the panel redraws, escapes and writes nothing."""
 
 from __future__ import annotations
 
