@@ -15,6 +15,7 @@ cap_for       a region's cap: cap_ratio × its target revenue, and its own cap_a
 cap_units     the planning units above their cap scaled down to it
 cap_parents   a parent's own items squeezed so its children plus its own stay within its cap
 phase_rows    each budget row's annual amount over the twelve months, exact in cents
+floor_cents   an amount rounded down to the cent
 to_cents, split_cents   amounts as whole cents; a row-wise split of cents by weights
 """
 
@@ -76,7 +77,6 @@ def apply_cap(budget: pd.Series, cap, *, unit=0.01) -> pd.Series:
     return pd.Series(from_units(k.to_numpy(), u), index=b.index, name=b.name)
 
 
-
 def to_cents(x) -> np.ndarray:
     """Amounts in yuan as whole cents (int64), rounded to the nearest cent."""
     return np.rint(np.asarray(x, dtype=float) / CENT).astype(np.int64)
@@ -111,11 +111,29 @@ def cap_for(region, p, plan_bp, region_params, root, target_revenue) -> float | 
         plan_bp.cap_amount if region == root else None)
     if own_amount is not None:
         c.append(float(own_amount))
-    return math.floor(min(c) * 100) / 100 if c else None
+    return floor_cents(min(c)) if c else None
+
+
+def floor_cents(amount: float) -> float:
+    """An amount rounded down to the cent: a cap is never rounded up."""
+    return math.floor(amount * 100) / 100
+
+
+def _scale_region(rows: pd.DataFrame, region: str, cap: float) -> float:
+    """Scale the region's amounts in ``rows`` down to ``cap`` in place (:func:`apply_cap`); their new total."""
+    idx = np.flatnonzero((rows["region_id"] == region).to_numpy())
+    scaled = apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), cap, unit=CENT)
+    rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+    return float(scaled.sum())
 
 
 def cap_parents(own_rows, unit_rows, tree, parents, units, cap_of) -> tuple[pd.DataFrame, list[str]]:
-    """Scale a parent's own items so that its children plus its own stay within its cap (deepest parents first)."""
+    """
+    Scale a parent's own items so that its children plus its own stay within its cap (deepest parents first).
+
+    Returns the own rows (a copy) and the parents squeezed; BudgetError naming the parent
+    when its children's budgets alone already exceed its cap.
+    """
     if not parents:
         return own_rows, []
     unit_tot = unit_rows.groupby("region_id")["amount"].sum()
@@ -132,17 +150,10 @@ def cap_parents(own_rows, unit_rows, tree, parents, units, cap_of) -> tuple[pd.D
             raise BudgetError(f"budget cap of {r} ({tree.name(r)}): its children's budgets {kids_total:,.2f} already "
                               f"exceed its cap {cap:,.2f} by {kids_total - cap:,.2f}; raise its cap or lower theirs")
         if cap is not None and kids_total + own > cap + 0.005:
-            room = math.floor((cap - kids_total) * 100) / 100
-            idx = np.flatnonzero((rows["region_id"] == r).to_numpy())
-            scaled = apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), max(room, 0.0),
-                                  unit=CENT)
-            rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
-            own = float(scaled.sum())
+            own = _scale_region(rows, r, max(floor_cents(cap - kids_total), 0.0))
             squeezed.append(r)
         total[r] = kids_total + own
     return rows, squeezed
-
-
 
 
 def cap_units(rows: pd.DataFrame, units, cap_of: dict) -> tuple[pd.DataFrame, list[str]]:
@@ -153,16 +164,20 @@ def cap_units(rows: pd.DataFrame, units, cap_of: dict) -> tuple[pd.DataFrame, li
         return rows, []
     rows = rows.copy()
     for u in over:
-        idx = np.flatnonzero((rows["region_id"] == u).to_numpy())
-        scaled = apply_cap(pd.Series(rows["amount"].to_numpy()[idx], index=range(len(idx))), cap_of[u], unit=CENT)
-        rows.iloc[idx, rows.columns.get_loc("amount")] = scaled.to_numpy()
+        _scale_region(rows, u, cap_of[u])
     return rows, over
 
 
-
-
 def phase_rows(rows: pd.DataFrame, month_share: pd.DataFrame, fixed) -> pd.DataFrame:
-    """Each row's annual amount over the twelve months, exact in cents."""
+    """
+    Each budget row's annual amount over the twelve months, exact in cents.
+
+    Rows of the ``fixed`` categories go straight-line; the others follow their region's
+    ``month_share`` (region × months 1..12, each row summing to 1; a region missing there
+    goes straight-line). Returns the rows repeated per month with ``month`` 1..12 and
+    the month's amount (largest remainder in cents, ties to the earlier month); months
+    with nothing are left out.
+    """
     if rows.empty:
         return rows.assign(month=pd.Series(dtype="int64"))
     shares = month_share.reindex(rows["region_id"]).fillna(1.0 / 12).to_numpy(copy=True)

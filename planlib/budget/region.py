@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from planlib import params, schemas
-from planlib.budget.caps import apply_cap
+from planlib.budget.caps import apply_cap, floor_cents
 from planlib.budget.profit import DUAL_FLAGS, cvp
 from planlib.errors import BudgetError, PlanlibError
 from planlib.labels import CATEGORY_NAMES
@@ -199,7 +199,7 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
         rows.append((cat, method, round(amount, 2)))
     table = pd.DataFrame(rows, columns=["category", "method", "amount"])
     total = float(table["amount"].sum())
-    cap = math.floor(cap_ratio * R * 100) / 100 if cap_ratio is not None else None
+    cap = floor_cents(cap_ratio * R) if cap_ratio is not None else None
     capped = cap is not None and total > cap + 1e-9
     if capped:
         table["amount"] = apply_cap(table.set_index("category")["amount"], cap).to_numpy()
