@@ -410,7 +410,7 @@ def _lock_holders(fd: int) -> list[int]:
 @contextlib.contextmanager
 def _locked(archive: str | os.PathLike[str], exclusive: bool) -> Iterator[int | None]:
     """Hold ``<archive>.lock`` shared or (non-blocking) exclusive; yields the descriptor."""
-    if fcntl is None:
+    if fcntl is None or not Path(archive).is_file():  # no archive: nothing to keep consistent, no stray lock file
         yield None
         return
     try:
