@@ -1,14 +1,14 @@
 """
 Exact rounding: amounts in whole multiples of the plan's unit that add up to their total.
 
-Largest-remainder rounding (one dimension) with a deterministic tie-break, and the unit
+Largest-remainder rounding (one total, or one per row) with a deterministic tie-break, and the unit
 helpers every split and budget uses. Plain ``round`` loses units (HAZARDS.md: splitting
 1,000,000.00 three ways sums to 999,999.99); nothing here does.
 
 Public functions
 ----------------
 round_to_total     largest-remainder rounding to an exact total
-largest_remainder  the integer core: units per cell summing to a whole total
+largest_remainder  the integer core: units per cell summing to a whole total (per row of a matrix too)
 to_units, from_units, check_unit, unit_decimals, is_integral   the plan's unit
 """
 
