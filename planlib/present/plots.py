@@ -76,6 +76,21 @@ REPLACEMENT_MARK = "□"
 _LAST_FONT = "DejaVu Sans"
 
 
+def _installed_fonts() -> frozenset[str]:
+    """The family names of matplotlib's font list (read again when the list changes)."""
+    from matplotlib import font_manager
+
+    fonts = font_manager.fontManager.ttflist
+    return _font_names(id(fonts), len(fonts))
+
+
+@functools.lru_cache(maxsize=2)
+def _font_names(list_id: int, count: int) -> frozenset[str]:
+    from matplotlib import font_manager
+
+    return frozenset(f.name for f in font_manager.fontManager.ttflist)
+
+
 def find_cjk_font() -> str:
     """
     Name of the first installed font from :data:`CJK_FONTS`.
@@ -85,9 +100,7 @@ def find_cjk_font() -> str:
     PlanlibError
         If none is installed (``make`` installs Debian's fonts-noto-cjk).
     """
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    installed = _installed_fonts()
     for name in CJK_FONTS:
         if name in installed:
             return name
@@ -107,10 +120,8 @@ def style_fonts() -> tuple[str, ...]:
     PlanlibError
         If no CJK font is installed (:func:`find_cjk_font`).
     """
-    from matplotlib import font_manager
-
     first = find_cjk_font()
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    installed = _installed_fonts()
     return (first, *(f for f in CJK_FONTS if f in installed and f != first), _LAST_FONT)
 
 
