@@ -9,7 +9,8 @@ Public functions: :func:`init_archive` (create), :func:`connect` and :class:`Ope
 for run manifests), :func:`refresh_summaries` and :func:`sku_months_fresh` (the small
 summary kept beside the sales), :func:`validate_table` (a table name or a DataError),
 :func:`reading` (held by a run for its whole length: the archive does not change under
-it) and :func:`writing` (taken by an import: refused while a run reads).
+it), :func:`writing` (taken by an import: refused while a run reads) and :func:`lock_path`
+(the ``<archive>.lock`` file they share).
 """
 
 from __future__ import annotations
