@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planlib import frames
+from planlib import frames, labels
 from planlib.review import sales as analysis
-from planlib import labels
 
 # two SKUs in two lines; 2023 and 2024, two months each; one weekly row that must not count
 PRODUCTS = pd.DataFrame(

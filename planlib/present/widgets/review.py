@@ -21,7 +21,12 @@ import pandas as pd
 from planlib import labels, params, review
 from planlib.errors import ParamsError, PlanlibError
 from planlib.present import plots, tables
-from planlib.present.widgets.markup import figure_bundle, html_bundle, note, side_by_side
+from planlib.present.widgets.markup import (
+    figure_bundle,
+    html_bundle,
+    note,
+    side_by_side,
+)
 
 __all__ = [
     "ALL_LINES",
