@@ -79,8 +79,6 @@ class PlanBudget:
     notes: tuple = field(default_factory=tuple)
 
 
-
-
 # ---------------------------------------------------------------------------------------
 # the plan's budget
 # ---------------------------------------------------------------------------------------
@@ -295,8 +293,6 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     return PlanBudget(root, year, table, regions, methods, response, tuple(notes))
 
 
-
-
 def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, parents) -> pd.DataFrame:
     """
     Units' rows as they are, then each parent's children summed (``consolidated``) and its own items (``own``).
@@ -326,15 +322,16 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
         arr = np.bincount(flat, weights=to_cents(rows["amount"]).astype(np.float64), minlength=n * 12 * nj)
         return np.rint(arr).astype(np.int64).reshape(n, 12 * nj)
 
-    A = dense(unit_rows, u_index, len(units))
-    O = dense(own_rows, p_index, len(parents))
+    unit_cents = dense(unit_rows, u_index, len(units))
+    own_cents = dense(own_rows, p_index, len(parents))
     pu = [(p_index[a], u_index[u]) for u in units for a in tree.ancestors(u) if a in p_index]
     pp = [(p_index[a], p_index[q]) for q in parents for a in tree.ancestors(q) if a in p_index]
-    M = sparse.csr_matrix((np.ones(len(pu), dtype=np.int64), ([a for a, _ in pu], [b for _, b in pu])),
+    above_units = sparse.csr_matrix((np.ones(len(pu), dtype=np.int64), ([a for a, _ in pu], [b for _, b in pu])),
                           shape=(len(parents), len(units)))
-    N = sparse.csr_matrix((np.ones(len(pp), dtype=np.int64), ([a for a, _ in pp], [b for _, b in pp])),
+    above_parents = sparse.csr_matrix((np.ones(len(pp), dtype=np.int64), ([a for a, _ in pp], [b for _, b in pp])),
                           shape=(len(parents), len(parents)))
-    children_sum = np.asarray(M @ A) + np.asarray(N @ O)  # every unit and every lower parent's own items
+    # every unit below and every lower parent's own items
+    children_sum = np.asarray(above_units @ unit_cents) + np.asarray(above_parents @ own_cents)
 
     def long(arr, method):
         r, flat = np.nonzero(arr)
@@ -345,13 +342,11 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
             "terminal_id": None, "amount": arr[r, flat] * CENT, "method": method,
         })
 
-    up = pd.concat([long(children_sum, "consolidated"), long(O, "own")], ignore_index=True)
+    up = pd.concat([long(children_sum, "consolidated"), long(own_cents, "own")], ignore_index=True)
     order = {r: k for k, r in enumerate(tree.ids)}
     up = up.assign(_o=up["region_id"].map(order)).sort_values(["_o", "month", "category", "item", "method"],
                                                               kind="stable").drop(columns="_o")
     return pd.concat([unit_rows, up[cols]], ignore_index=True)
-
-
 
 
 def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.DataFrame:
@@ -373,8 +368,6 @@ def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.Da
                         "category": mine["category"].to_numpy(), "item": mine["item"].to_numpy(), "amount": amt,
                         "method": "own"})
     return out[ok & (amt > 0)].reset_index(drop=True)
-
-
 
 
 def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) -> pd.DataFrame:
@@ -405,6 +398,10 @@ def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) ->
 
 
 def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot, cap_of) -> pd.DataFrame:
+    """
+    One row per planned region (:attr:`PlanBudget.regions`): last year's facts of its subtree,
+    its targets, budget by category and cap, the profit target, the dual check and the CVP.
+    """
     annual = table.groupby(["region_id", "category"])["amount"].sum().unstack("category", fill_value=0.0)
     annual = annual.reindex(index=list(planned), columns=list(CATEGORIES), fill_value=0.0)
     rev_ly = sales.set_index("region_id")

@@ -128,8 +128,6 @@ def cvp(volume, price, unit_variable_cost, fixed_cost) -> dict:
     }
 
 
-
-
 _CVP_COLUMNS = (
     "region_id", "price", "unit_variable_cost", "volume", "revenue", "variable_cost", "contribution",
     "fixed_cost", "profit", "unit_contribution", "contribution_margin_ratio", "bep_units", "bep_revenue",
@@ -223,7 +221,6 @@ def cvp_table(regions_frame: pd.DataFrame) -> pd.DataFrame:
         out["max_fixed_cost"] = q * uc - pt
         out["min_price"] = vc + (fc + pt) / q
     return out
-
 
 
 #: The dual check's four outcomes by (sales reachable, profit reachable).

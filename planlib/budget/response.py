@@ -214,8 +214,6 @@ def _lift_and_marginal(shape, a, b, slope, s):
     return lift, marginal
 
 
-
-
 def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series | None = None) -> pd.DataFrame:
     """
     Spread a total over activity kinds where the predicted lift is largest (input-output).
@@ -334,7 +332,6 @@ def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series 
             "return_per_cost": np.divide(lift, s, out=np.zeros(len(s)), where=s > 0),
         }
     )
-
 
 
 _NOT_PAID = ("no lift", "lift below cost", "not measurable")
@@ -473,7 +470,6 @@ def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: 
     }
 
 
-
 _KIND_ITEMS = {  # activity kinds (input_output) -> the item their spend is booked to
     "media": ("media", "tv"),
     "promotion": ("promotion", "premiums"),
@@ -524,8 +520,6 @@ def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly
     if lifts.empty:
         return pd.DataFrame()
     return fit_response(lifts)
-
-
 
 
 def spend_mix(response: pd.DataFrame, cat: str) -> tuple[list[str], np.ndarray] | None:
