@@ -19,6 +19,7 @@ def test_set_style_picks_a_cjk_font_and_figures_render_chinese():
         warnings.simplefilter("error")
         fig.savefig(io.BytesIO(), format="png")  # would raise on "Glyph … missing"
     assert fig.axes[0].get_title() == "月度销售额 春节"
+    assert not fig.axes[0].texts  # the figure itself, not a note saying it could not be drawn
 
 
 def test_missing_glyph_is_an_error_after_set_style():
