@@ -108,20 +108,35 @@ def freeze_data(value: Any) -> Any:
     return value
 
 
-def _merge(target: dict, overlay: dict, path: tuple, origin: dict, src: SourceFile) -> None:
-    """Deep-merge ``overlay`` into ``target``; record where every value now comes from."""
+def _under(lines: dict[tuple, int]) -> dict[tuple, list[tuple]]:
+    """Key path -> itself and every key path below it, for each path of a file."""
+    out: dict[tuple, list[tuple]] = {}
+    for path in lines:
+        for k in range(len(path) + 1):
+            out.setdefault(path[:k], []).append(path)
+    return out
+
+
+def _merge(target: dict, overlay: dict, path: tuple, origin: dict, src: SourceFile, under: list[dict]) -> None:
+    """
+    Deep-merge ``overlay`` into ``target``; record where every value now comes from.
+
+    ``under`` holds :func:`_under` of each file merged so far, ``src``'s last: a
+    replaced value forgets the origins of what it replaces and takes ``src``'s.
+    """
     for key, value in overlay.items():
         sub = path + (key,)
         if isinstance(value, dict) and isinstance(target.get(key), dict):
             origin[sub] = (src, src.lines.get(sub))
-            _merge(target[key], value, sub, origin, src)
+            _merge(target[key], value, sub, origin, src, under)
             continue
+        if key in target:
+            for earlier in under[:-1]:
+                for old in earlier.get(sub, ()):
+                    origin.pop(old, None)
         target[key] = copy.deepcopy(value)
-        for old in [p for p in origin if p[: len(sub)] == sub]:
-            del origin[old]
-        for p, line in src.lines.items():
-            if p[: len(sub)] == sub:
-                origin[p] = (src, line)
+        for new in under[-1].get(sub, ()):
+            origin[new] = (src, src.lines[new])
 
 
 def validate_sources(
@@ -149,7 +164,7 @@ def validate_sources(
     tree : RegionTree or None
         Region ids are checked against it when given.
     root : Path or None
-        Files named in the params must lie inside (:func:`~planlib.params.model.params_root`);
+        Files named in the params must lie inside (:func:`~planlib.params.limits.params_root`);
         None: not checked.
 
     Returns
@@ -159,6 +174,7 @@ def validate_sources(
     first = sources[0]
     merged: dict[str, Any] = {}
     origin: dict[tuple, tuple[SourceFile, int | None]] = {(): (first, 1)}
+    under: list[dict[tuple, list[tuple]]] = []
     for src in sources:
         data = dict(src.data)
         for key in list(data):
@@ -177,11 +193,13 @@ def validate_sources(
                              f"in a {src.kind} file")
                 )  # fmt: skip
                 del data[key]
-        _merge(merged, data, (), origin, src)
+        under.append(_under(src.lines))
+        _merge(merged, data, (), origin, src, under)
     merged.update(runtime)
     try:
         params = PlanParams.model_validate(
-            freeze_data(merged), context={"base_dir": base_dir, "tree": tree, "plan_year": merged.get("year"), "params_root": root}
+            freeze_data(merged),
+            context={"base_dir": base_dir, "tree": tree, "plan_year": merged.get("year"), "params_root": root},
         )
     except ValidationError as exc:
         read = {(p.file, p.key) for p in problems}  # a key already reported while reading: one message

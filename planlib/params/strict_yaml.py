@@ -416,6 +416,12 @@ def _read_bounded(path: Path, shown: str, max_bytes: int) -> bytes:
     return raw
 
 
+_PRINTABLE = (
+    "expected printable text (tab and newline are the only control characters; "
+    "U+2028, U+2029 and U+0085 are not line breaks in a params file)"
+)
+
+
 def _char_name(ch: str) -> str:
     return f"U+{ord(ch):04X} ({_CHAR_NAMES.get(ch, 'a control character')})"
 
@@ -432,9 +438,7 @@ def _text_problems(text: str) -> list[tuple[int, str]]:
     for line, hits in found.items():
         column, ch = hits[0]
         more = f" (and {len(hits) - 1} more on the line)" if len(hits) > 1 else ""
-        out.append((line, f"the character {_char_name(ch)} at column {column}{more}; expected printable text "
-                          "(tab and newline are the only control characters; U+2028, U+2029 and U+0085 are "
-                          "not line breaks in a params file)"))  # fmt: skip
+        out.append((line, f"the character {_char_name(ch)} at column {column}{more}; {_PRINTABLE}"))
     starts = [-1, *newlines]
     ends = [*newlines, len(text)]
     for line, (a, b) in enumerate(zip(starts, ends, strict=True), 1):
@@ -479,16 +483,16 @@ def _oversized(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> l
         line = lines.get(path, node.start_mark.line + 1)  # a key's line, not its value's
         if isinstance(node, yaml.ScalarNode):
             if len(node.value) > MAX_TEXT_CHARS:
-                out.append((line, path, f"a text of {len(node.value):,} characters; "
-                                        f"expected at most {MAX_TEXT_CHARS:,}"))  # fmt: skip
+                text = f"a text of {len(node.value):,} characters; expected at most {MAX_TEXT_CHARS:,}"
+                out.append((line, path, text))
         elif isinstance(node, yaml.SequenceNode):
             if len(node.value) > MAX_LIST_ITEMS:
                 out.append((line, path, f"a list of {len(node.value):,} items; expected at most {MAX_LIST_ITEMS:,}"))
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             if len(node.value) > MAX_MAPPING_KEYS:
-                out.append((line, path, f"a mapping of {len(node.value):,} keys; "
-                                        f"expected at most {MAX_MAPPING_KEYS:,}"))  # fmt: skip
+                text = f"a mapping of {len(node.value):,} keys; expected at most {MAX_MAPPING_KEYS:,}"
+                out.append((line, path, text))
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode) and len(key_node.value) > MAX_TEXT_CHARS:
                     out.append((key_node.start_mark.line + 1, path,

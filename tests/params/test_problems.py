@@ -109,3 +109,12 @@ def test_load_plan_missing_file(tmp_path: Path):
 def test_load_plan_empty_file(tmp_path: Path):
     with pytest.raises(ParamsError, match=r"empty\.yaml:1: \(top level\): got nothing"):
         load_plan(write(tmp_path, "empty.yaml", ""))
+
+
+def test_load_plan_problem_in_a_replaced_list_names_the_file_that_replaced_it(plan: Path):
+    # the region's list replaces the plan's, the scenario's replaces the region's: its bad item is the scenario's
+    write(plan.parent, "regions/K1.yaml", "swot:\n  strengths: [a, b, c]\n  threats: [x]\n")
+    low = write(plan.parent, "scenarios/low.yaml", "analysis:\n  history_years: 2\nswot:\n  strengths:\n    - d\n    - 7\n")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan, region="K1", scenario="low")
+    assert errors_of(exc) == [f"{low}:6: swot.strengths[1]: got the integer 7; expected a string (not empty)"]
