@@ -40,7 +40,7 @@ from planlib.params.limits import params_root
 from planlib.params.model import OVERRIDABLE, PlanParams
 from planlib.params.problems import Problem, error_text, field_at, is_model, yaml_keys
 from planlib.params.resolve import freeze_data, read_source_file, validate_sources
-from planlib.params.strict_yaml import StrictDumper, dotted_key
+from planlib.params.strict_yaml import REFUSED_CHARACTER, StrictDumper, dotted_key
 
 __all__ = ["SNAPSHOT_NAME", "write_snapshot", "load_snapshot", "override_yaml", "overrides_yaml"]
 
@@ -49,7 +49,8 @@ SNAPSHOT_NAME = "params.resolved.yaml"
 
 
 def _comment_safe(text: str) -> str:
-    return "".join(ch if ch >= " " else "?" for ch in text)
+    """``text`` on one comment line that the loader accepts: control and refused characters become '?'."""
+    return "".join("?" if ch < " " or REFUSED_CHARACTER.match(ch) else ch for ch in text)
 
 
 def write_snapshot(params: PlanParams, path: str | os.PathLike[str]) -> Path:

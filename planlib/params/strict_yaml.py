@@ -19,6 +19,8 @@ StrictLoader
     The loader (``yaml.load(text, Loader=StrictLoader)``).
 read_yaml_file, YamlDocument
     One params file checked and read: its data, the line of every key, its problems.
+REFUSED_CHARACTER
+    A character a params file may not hold (control characters but tab and newline …).
 StrictDumper
     Writes YAML that :class:`StrictLoader` reads back to the same values.
 index_nodes
@@ -294,7 +296,8 @@ def describe_value(value: Any) -> str:
 # newline (Windows line ends). NEL, LINE and PARAGRAPH SEPARATOR are line breaks to
 # YAML but not to an editor; a BOM inside the text is invisible; U+FFFE/U+FFFF are
 # not characters.
-_REFUSED_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)")
+#: A character refused in a params file and in its values (written raw or as an escape).
+REFUSED_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|\r(?!\n)")
 _CHAR_NAMES = {
     "\x00": "NUL", "\x1b": "ESC", "\x7f": "DEL", "\r": "CARRIAGE RETURN without a newline",
     "\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR",
@@ -359,8 +362,8 @@ def read_yaml_file(path: Path, shown: str, *, max_bytes: int = MAX_FILE_BYTES) -
     if bad_lines:
         # name each line's key from the text read without the refused characters: each
         # replaced by a space, else each line cut before its first one
-        lines = _lines_of_keys(_REFUSED_CHAR.sub(" ", text)) or _lines_of_keys(
-            re.sub(f"(?:{_REFUSED_CHAR.pattern})[^\n]*", "", text)
+        lines = _lines_of_keys(REFUSED_CHARACTER.sub(" ", text)) or _lines_of_keys(
+            re.sub(f"(?:{REFUSED_CHARACTER.pattern})[^\n]*", "", text)
         )
         messages = [f"{shown}:{line}: {_key_at(lines, line)}: {what}" for line, what in bad_lines[:_SHOWN_LINES]]
         if len(bad_lines) > _SHOWN_LINES:
@@ -380,7 +383,7 @@ def read_yaml_file(path: Path, shown: str, *, max_bytes: int = MAX_FILE_BYTES) -
                     f"{_key_at(doc.lines, tagged.start_mark.line + 1, loader.node_paths.get(id(tagged)))}: {what}"
                     for tagged, what in loader.tagged
                 ))  # fmt: skip
-            loader.problems.extend(_oversized(node, loader.node_paths, doc.lines))
+            loader.problems.extend(_value_problems(node, loader.node_paths, doc.lines))
             doc.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -398,19 +401,25 @@ def read_yaml_file(path: Path, shown: str, *, max_bytes: int = MAX_FILE_BYTES) -
 
 
 def _read_bounded(path: Path, shown: str, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; never reads more."""
+    """The bytes of a regular file of at most ``max_bytes``; never reads more, never waits on a pipe."""
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ParamsError(f"{shown}: not a regular file; expected a params YAML file")
-        if info.st_size > max_bytes:
-            raise ParamsError(f"{shown}:1: (whole file): {info.st_size:,} bytes; expected at most {max_bytes:,} bytes")
-        with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a named pipe does not block the open
     except FileNotFoundError:
         raise ParamsError(f"{shown}: no such file; expected a params YAML file") from None
     except OSError as exc:
         raise ParamsError(f"{shown}: cannot be read ({exc.strerror}); expected a readable file") from None
+    info = os.fstat(fd)  # the file opened, not whatever the name points to now
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ParamsError(f"{shown}: not a regular file; expected a params YAML file")
+    if info.st_size > max_bytes:
+        os.close(fd)
+        raise ParamsError(f"{shown}:1: (whole file): {info.st_size:,} bytes; expected at most {max_bytes:,} bytes")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            raw = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise ParamsError(f"{shown}: cannot be read ({exc.strerror}); expected a readable file") from None
     if len(raw) > max_bytes:  # grew since the check
         raise ParamsError(f"{shown}:1: (whole file): more than {max_bytes:,} bytes; expected at most {max_bytes:,} bytes")
     return raw
@@ -430,7 +439,7 @@ def _text_problems(text: str) -> list[tuple[int, str]]:
     """(line, what is wrong) for every line holding a refused character or too many characters."""
     newlines = [m.start() for m in re.finditer("\n", text)]
     found: dict[int, list[tuple[int, str]]] = {}
-    for m in _REFUSED_CHAR.finditer(text):
+    for m in REFUSED_CHARACTER.finditer(text):
         before = bisect.bisect_left(newlines, m.start())  # newlines before the character
         column = m.start() - (newlines[before - 1] if before else -1)
         found.setdefault(before + 1, []).append((column, m.group()))
@@ -473,8 +482,11 @@ def _key_at(lines: dict[tuple, int], line: int, path: tuple | None = None) -> st
     return dotted_key(path)
 
 
-def _oversized(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> list[tuple[int, tuple, str]]:
-    """(line, key path, what is wrong) for every text, list and mapping over its limit."""
+def _value_problems(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> list[tuple[int, tuple, str]]:
+    """
+    (line, key path, what is wrong) for every text, list and mapping over its limit,
+    and every text or key holding a refused character written as an escape (``"\\0"``).
+    """
     out = []
     stack = [root]
     while stack:
@@ -482,6 +494,10 @@ def _oversized(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> l
         path = paths.get(id(node), ())
         line = lines.get(path, node.start_mark.line + 1)  # a key's line, not its value's
         if isinstance(node, yaml.ScalarNode):
+            escaped = REFUSED_CHARACTER.search(node.value)
+            if escaped:
+                text = f"the character {_char_name(escaped.group())} (written as an escape) in the text; {_PRINTABLE}"
+                out.append((line, path, text))
             if len(node.value) > MAX_TEXT_CHARS:
                 text = f"a text of {len(node.value):,} characters; expected at most {MAX_TEXT_CHARS:,}"
                 out.append((line, path, text))
@@ -494,6 +510,11 @@ def _oversized(root: Any, paths: dict[int, tuple], lines: dict[tuple, int]) -> l
                 text = f"a mapping of {len(node.value):,} keys; expected at most {MAX_MAPPING_KEYS:,}"
                 out.append((line, path, text))
             for key_node, value_node in node.value:
+                escaped = REFUSED_CHARACTER.search(key_node.value) if isinstance(key_node, yaml.ScalarNode) else None
+                if escaped:
+                    text = f"the character {_char_name(escaped.group())} (written as an escape) in a key; {_PRINTABLE}"
+                    out.append((key_node.start_mark.line + 1, path, text))
+                    continue  # its value is not looked at
                 if isinstance(key_node, yaml.ScalarNode) and len(key_node.value) > MAX_TEXT_CHARS:
                     out.append((key_node.start_mark.line + 1, path,
                                 f"a key of {len(key_node.value):,} characters; expected at most {MAX_TEXT_CHARS:,}"))

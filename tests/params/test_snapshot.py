@@ -92,3 +92,15 @@ def test_load_snapshot_keeps_a_proposals_file_of_the_plan(plan: Path, tmp_path_f
     (plan.parent / "proposals.csv").unlink()
     with pytest.raises(ParamsError, match=r"split\.proposals: '.*proposals\.csv' does not exist"):
         load_snapshot(snap)
+
+
+def test_write_snapshot_header_stays_readable_with_odd_characters_in_the_paths(tmp_path: Path):
+    # a folder name with a newline and a tab: the header's comment lines must not break
+    folder = tmp_path / "计划\n\t2027"
+    (folder / "regions").mkdir(parents=True)
+    (folder / "scenarios").mkdir()
+    plan = write(folder, "plan.yaml", PLAN)
+    original = load_plan(plan)
+    snap = write_snapshot(original, tmp_path / "run" / params.SNAPSHOT_NAME)
+    assert "计划??2027" in snap.read_text(encoding="utf-8")
+    assert load_snapshot(snap) == original

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -220,3 +221,20 @@ def test_load_plan_refuses_what_is_not_a_regular_file(tmp_path: Path, special: s
     path = Path(special) if special.startswith("/") else tmp_path
     with pytest.raises(ParamsError, match=rf"^{re.escape(str(path))}: not a regular file; expected a params YAML file$"):
         load_plan(path)
+
+
+@pytest.mark.parametrize(("escape", "code"), [("\\0", "U+0000"), ("\\u2028", "U+2028"), ("\\N", "U+0085"), ("\\e", "U+001B")])
+def test_load_plan_refuses_control_characters_written_as_escapes(plan: Path, escape: str, code: str):
+    plan.write_text(PLAN.replace("title: 测试方案", f'title: "测试{escape}方案"'), encoding="utf-8")
+    with pytest.raises(ParamsError) as exc:
+        load_plan(plan)
+    (line,) = errors_of(exc)
+    assert line.startswith(f"{plan}:2: title: the character {code} (")
+    assert "(written as an escape) in the text; expected printable text" in line
+
+
+def test_load_plan_named_pipe_is_refused_without_waiting(tmp_path: Path):
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ParamsError, match=r"plan\.yaml: not a regular file; expected a params YAML file$"):
+        load_plan(fifo)
