@@ -319,8 +319,13 @@ def load_plan(
     Notes
     -----
     Merge order: plan -> region -> scenario. Mappings merge key by key; lists and
-    scalars replace. Region and scenario files may hold only :data:`OVERRIDABLE`
-    sections.
+    scalars replace. Region and scenario files may hold only
+    :data:`~planlib.params.model.OVERRIDABLE` sections. The region and scenario
+    folders hold only ``<name>.yaml`` files (hidden files aside): any other entry
+    (``HQ.YAML``, ``HQ.yml``, ``notes.txt``) is a problem naming it, as is every file
+    or folder outside the plan's params folder
+    (:func:`~planlib.params.limits.params_root`). Each file is checked and read by
+    :func:`~planlib.params.strict_yaml.read_yaml_file` (characters, sizes, tags).
     """
     plan_path = Path(path)
     shown = str(plan_path)
