@@ -85,17 +85,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.executor == "dask":
         _err("--executor dask is not available in this version; use the local executor (the default)")
         return 2
-    result = batch.run_plan(
-        Path(args.plan),
-        regions=args.regions,
-        level=args.level,
-        notebooks=args.notebooks,
-        workers=args.workers,
-        resume=args.resume,
-        scenario=args.scenario,
-        runs_root=args.runs_dir,
-        progress=not args.quiet,
-    )
+    try:
+        result = batch.run_plan(
+            Path(args.plan),
+            regions=args.regions,
+            level=args.level,
+            notebooks=args.notebooks,
+            workers=args.workers,
+            resume=args.resume,
+            scenario=args.scenario,
+            runs_root=args.runs_dir,
+            progress=not args.quiet,
+        )
+    except batch.RunInterrupted as stop:
+        where = f" {stop.run_dir}" if stop.run_dir else ""
+        _err(f"run interrupted ({stop}); its workers were stopped and the run{where} is marked interrupted; "
+             f"`planlib run {args.plan} --resume` continues it")
+        return 128 + stop.signum
     n = len(result.manifest["entries"])
     ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
     print(f"{ok}/{n} reports succeeded")
@@ -109,44 +115,65 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    p = argparse.ArgumentParser(prog="planlib", description="Annual marketing-plan workbooks: archive, analysis, runs.")
+    p = argparse.ArgumentParser(
+        prog="planlib", description="Annual marketing-plan workbooks: archive, analysis, runs.",
+        epilog="Exit codes: 0 success; 1 some regions failed (run) or error findings (check); 2 invalid input, "
+               "nothing done; 3 import with some rows rejected; 128+N stopped by signal N.")
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="build the deterministic demo archive")
-    d.add_argument("archive", nargs="?", default="data/demo.duckdb")
-    d.add_argument("--seed", type=int, default=20261127)
-    d.add_argument("--scale", choices=["small", "national"], default="small")
+    d.add_argument("archive", nargs="?", default="data/demo.duckdb",
+                   help="the archive file to build (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=20261127,
+                   help="random seed: the same seed builds the same archive (default: %(default)s)")
+    d.add_argument("--scale", choices=["small", "national"], default="small",
+                   help="small: a province's worth, seconds; national: ~2,800 counties, minutes (default: %(default)s)")
     d.add_argument("--force", action="store_true", help="rebuild an existing archive")
     d.set_defaults(func=_cmd_demo)
 
     a = sub.add_parser("archive", help="the information archive (DuckDB file)")
     asub = a.add_subparsers(dest="archive_command", required=True)
     ai = asub.add_parser("init", help="create an empty archive")
-    ai.add_argument("archive")
+    ai.add_argument("archive", help="the archive file (a DuckDB file) to create")
     ai.set_defaults(func=_cmd_archive_init)
     am = asub.add_parser("import", help="import CSV/XLSX/Parquet files into a table")
-    am.add_argument("archive")
-    am.add_argument("table", choices=TABLE_ORDER)
-    am.add_argument("files", nargs="+")
+    am.add_argument("archive", help="the archive file")
+    am.add_argument("table", choices=TABLE_ORDER, help="the table the rows go to")
+    am.add_argument("files", nargs="+",
+                    help="CSV (UTF-8, GB18030/GBK), XLSX or Parquet files; rejected rows go to a rejects file")
     am.set_defaults(func=_cmd_archive_import)
     ac = asub.add_parser("check", help="data-quality report")
-    ac.add_argument("archive")
+    ac.add_argument("archive", help="the archive file")
     ac.add_argument("--region", default=None, help="only this region's subtree")
     ac.add_argument("--out", default=None, help="also write all findings to this CSV")
     ac.add_argument("--limit", type=int, default=30, help="findings listed on the terminal")
     ac.set_defaults(func=_cmd_archive_check)
 
-    r = sub.add_parser("run", help="run a plan's notebooks per region")
-    r.add_argument("plan")
-    r.add_argument("--regions", nargs="+", default=None)
-    r.add_argument("--level", choices=LEVELS, default=None)
-    r.add_argument("--notebooks", nargs="+", default=None)
-    r.add_argument("--workers", type=int, default=None)
-    r.add_argument("--executor", choices=["local", "dask"], default="local")
+    r = sub.add_parser(
+        "run", help="run a plan's notebooks per region",
+        description="Run a plan's notebooks for every region in its scope, children before parents, into "
+                    "runs/<plan_id>/<run_id>/. Each run gets its own folder, even when runs of the same plan "
+                    "start together; --resume continues the latest run and is refused while that run is still "
+                    "going. SIGTERM or Ctrl-C stops the workers and marks the run interrupted. "
+                    "Exit 0 all succeeded, 1 some region failed, 2 invalid plan or params (nothing runs).")
+    r.add_argument("plan", help="the plan YAML (params/<plan>.yaml)")
+    r.add_argument("--regions", nargs="+", default=None, metavar="ID",
+                   help="only these region ids (in the plan's scope); default every region of the plan's levels")
+    r.add_argument("--level", choices=LEVELS, default=None, help="only the regions of this level")
+    r.add_argument("--notebooks", nargs="+", default=None, metavar="N",
+                   help="notebook names such as 20_split_targets (no path, no suffix); default the plan's notebooks")
+    r.add_argument("--workers", type=int, default=None,
+                   help="notebooks run in parallel; default the plan's run.workers")
+    r.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local worker processes (default); dask is not available in this version")
     r.add_argument("--scheduler", default=None, help="Dask scheduler address (with --executor dask)")
-    r.add_argument("--resume", action="store_true", help="continue the latest run, skipping what succeeded")
-    r.add_argument("--scenario", default="base")
-    r.add_argument("--runs-dir", default=None, help="default: runs/ in the current folder")
+    r.add_argument("--resume", action="store_true",
+                   help="continue the plan's latest run, skipping what succeeded with the same inputs; refused "
+                        "while another process is still running it")
+    r.add_argument("--scenario", default="base",
+                   help="params/scenarios/<NAME>.yaml merged over the plan and region params (default: base)")
+    r.add_argument("--runs-dir", default=None, metavar="DIR",
+                   help="where runs/<plan_id>/<run_id>/ go (default: runs/ in the current folder)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     return p

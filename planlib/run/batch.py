@@ -1,40 +1,46 @@
 """
 Run a plan: every selected region's notebooks through papermill, children before parents.
 
-The batch owns order, executors, kernels, HTML export, the manifest and resume; the
-notebooks own the content. What it guarantees (HAZARDS.md):
+The batch owns order, executors, the manifest and resume; one task (a region's
+notebook: kernel, HTML export) is :mod:`planlib.run.task`; the notebooks own the content.
+What it guarantees (HAZARDS.md):
 
+- the plan and every region's params are checked before anything runs (exit 2);
 - only the five declared scalar parameters are injected, checked against each
   notebook's ``parameters`` cell;
-- a region counts as succeeded only when its notebook wrote the completion marker in
-  its last cell (papermill marks cells "completed" even after a kernel death);
-- a failed run keeps the last good ``.ipynb``/``.html`` and saves the failed notebook
-  beside them as ``<notebook>.failed.ipynb``, the bug report;
-- output paths are built from validated region ids and checked to stay in the run;
+- the archive is held for reading for the whole run (imports wait or are refused),
+  so every region reads the same data;
+- every run has its own folder, created exclusively; a ``--resume`` of a run still in
+  progress is refused;
 - one failing region never stops the others; the manifest is rewritten after every
-  task, so an interrupted run shows what finished.
+  task, so an interrupted run shows what finished; SIGTERM or Ctrl-C stops the workers
+  and their kernels and marks the run ``interrupted``; a killed run's workers die with it.
+
+Public functions: select_regions, notebook_source, available_notebooks, read_notebook,
+materialize_notebook, check_notebook_parameters, run_plan.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
-import time
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
-from planlib.run import folder, steps
-from planlib.run.export import export_html
+from planlib.run import folder, steps, task
 from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import render_portal
 from planlib.schemas import LEVEL_DEPTH
@@ -43,6 +49,7 @@ __all__ = [
     "INJECTED_PARAMETERS",
     "NOTEBOOKS_DIR",
     "RunResult",
+    "RunInterrupted",
     "select_regions",
     "check_notebook_parameters",
     "run_plan",
@@ -54,9 +61,6 @@ INJECTED_PARAMETERS: tuple[str, ...] = ("region", "scenario", "params_file", "ru
 #: The product notebooks shipped with the suite.
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
-_KERNEL_START_RETRIES = 2
-
-
 @dataclass(frozen=True)
 class RunResult:
     """What a run produced: its folder, the manifest and the exit code (0 ok, 1 some failed)."""
@@ -66,6 +70,20 @@ class RunResult:
     exit_code: int
     portal: Path
     failed: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """
+    A run stopped by a signal (SIGTERM, or SIGINT: Ctrl-C) before it finished.
+
+    Its workers and kernels have been stopped and its manifest says ``interrupted``;
+    ``--resume`` continues it. ``signum`` is the signal, ``run_dir`` the run's folder.
+    """
+
+    def __init__(self, signum: int, run_dir: Path | None = None):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.run_dir = run_dir
 
 
 # -- selection and checks ----------------------------------------------------------------
@@ -170,141 +188,6 @@ def check_notebook_parameters(notebook: Path) -> None:
         )
 
 
-# -- one task (runs in a worker process) -------------------------------------------------
-
-
-def _executed_any(nb_path: Path) -> bool:
-    try:
-        nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return any(c.get("execution_count") for c in nb.get("cells", []) if c.get("cell_type") == "code")
-
-
-def _failed_cell(nb_path: Path) -> int | None:
-    """Index of the first cell papermill marked as failed, or the last executed one."""
-    try:
-        nb = json.loads(nb_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    last = None
-    for i, c in enumerate(nb.get("cells", [])):
-        if c.get("cell_type") != "code":
-            continue
-        status = c.get("metadata", {}).get("papermill", {}).get("status")
-        if any(o.get("output_type") == "error" for o in c.get("outputs", [])) or status == "failed":
-            return i
-        if c.get("execution_count"):
-            last = i
-    return last
-
-
-def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
-    """
-    Execute one (region, notebook) and return its manifest entry. Never raises.
-
-    The kernel's own stderr (its log lines, e.g. the "KeyboardInterrupt caught in kernel"
-    jupyter_client's shutdown provokes) goes to ``regions/<region>/<notebook>.kernel.log``
-    instead of the terminal, where the batch shows only its progress; the notebook's
-    outputs and errors are in the notebook as always.
-    """
-    log_path = folder.kernel_log_path(task["run_dir"], task["region_id"], task["notebook"])
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(log_path, "ab") as log:
-            os.dup2(log.fileno(), 2)  # the kernel subprocess inherits fd 2
-            return _execute_task_logged(task)
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _execute_task_logged(task: dict[str, Any]) -> dict[str, Any]:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-
-    run_dir = Path(task["run_dir"])
-    region, nb = task["region_id"], task["notebook"]
-    out = folder.notebook_outputs(run_dir, region, nb)
-    out.notebook.parent.mkdir(parents=True, exist_ok=True)
-    good_nb, good_html, failed_nb, running, marker = out.notebook, out.html, out.failed, out.running, out.marker
-    marker.unlink(missing_ok=True)
-    entry: dict[str, Any] = {
-        "region_id": region,
-        "notebook": nb,
-        "status": "failed",
-        "seconds": None,
-        "error": None,
-        "retries": 0,
-        "inputs_hash": task["inputs_hash"],
-        "html": None,
-        "failed_notebook": None,
-    }
-    parameters = {
-        "region": region,
-        "scenario": task["scenario"],
-        "params_file": task["params_file"],
-        "run_dir": str(run_dir),
-        "interactive": False,
-    }
-    t0 = time.perf_counter()
-    error = None
-    for attempt in range(_KERNEL_START_RETRIES + 1):
-        running.unlink(missing_ok=True)
-        try:
-            papermill.execute_notebook(
-                task["source"],
-                str(running),
-                parameters=parameters,
-                kernel_name=task.get("kernel_name") or "python3",
-                progress_bar=False,
-                log_output=False,
-                start_timeout=120,
-                execution_timeout=task["timeout"],
-                cwd=task["cwd"],
-                # the kernel's own start-up chatter (TCP notice) is not the user's business
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            )
-            error = None
-            break
-        except PapermillExecutionError as exc:
-            error = {"cell": exc.cell_index, "ename": exc.ename, "evalue": str(exc.evalue)[:2000]}
-            break
-        except Exception as exc:  # kernel death, timeout, kernel start failure
-            error = {"cell": _failed_cell(running), "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
-            if _executed_any(running) or attempt == _KERNEL_START_RETRIES:
-                break
-            entry["retries"] += 1  # the kernel never ran a cell: a start failure, retry
-    entry["seconds"] = round(time.perf_counter() - t0, 2)
-    if error is None and not marker.exists():
-        error = {
-            "cell": _failed_cell(running),
-            "ename": "IncompleteRun",
-            "evalue": "the notebook did not reach its last cell (kernel died or the run stopped early)",
-        }
-    if error is None:
-        try:
-            export_html(running, good_html, title=f"{nb} · {region}")
-        except Exception as exc:  # keep the previous good report
-            error = {"cell": None, "ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}"[:2000]}
-    if error is None:
-        os.replace(running, good_nb)
-        failed_nb.unlink(missing_ok=True)
-        entry["status"] = "succeeded"
-    else:
-        entry["error"] = error
-        if running.exists():
-            os.replace(running, failed_nb)
-            entry["failed_notebook"] = folder.run_relative(run_dir, failed_nb)
-    if good_html.exists():
-        entry["html"] = folder.run_relative(run_dir, good_html)
-    return entry
-
-
 # -- the run -------------------------------------------------------------------------------
 
 
@@ -328,9 +211,58 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
 def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
     folder.write_atomic(folder.manifest_path(run_dir), json.dumps(manifest, ensure_ascii=False, indent=2))
     folder.write_atomic(folder.portal_path(run_dir), render_portal(manifest, region_rows))
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGTERM raises :class:`RunInterrupted` in the main thread while the block runs (SIGINT already raises)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise RunInterrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: contextlib.ExitStack):
+    """
+    The run folder, held (:func:`folder.hold_run`), and the previous attempt's manifest when resuming.
+
+    ``--resume`` continues the plan's latest run; if another process is still running it,
+    :class:`RunError` says so (nothing runs twice at once in one folder). Otherwise, and
+    without ``--resume``, a new folder is created exclusively, so runs of the same plan
+    started together each get their own.
+    """
+    if resume:
+        latest = folder.latest_run(folder.plan_dir(root, plan_id))
+        if latest is not None:
+            old = folder.read_manifest(latest)
+            old["status"] = folder.run_status(latest, old)  # a killed run reads "interrupted" here
+            hold.enter_context(folder.hold_run(latest))  # refused if it is still running
+            return latest, old
+    run_dir = folder.create_run(root, plan_id, run_id)
+    hold.enter_context(folder.hold_run(run_dir))
+    return run_dir, None
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor, before: set) -> None:
+    """Kill the pool's worker processes (their kernels exit with them) and drop its queue."""
+    for proc in set(multiprocessing.active_children()) - before:
+        proc.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_plan(
@@ -363,6 +295,7 @@ def run_plan(
         Parallel kernels; default the plan's ``run.workers``.
     resume : bool, default False
         Continue the plan's latest run, skipping tasks that succeeded with the same inputs.
+        Refused while another process is still running that folder.
     scenario : str, default "base"
         Scenario applied on top of base and region params.
     runs_root : path, optional
@@ -370,7 +303,8 @@ def run_plan(
     notebooks_dir : path, optional
         Folder of the notebooks; default the suite's ``notebooks/``.
     run_id : str, optional
-        Name of the run folder; default a timestamp.
+        Name of the run folder; default the start time (``YYYYMMDD-HHMMSS``, with ``-2``, …
+        when runs of the plan start in the same second: each run gets its own folder).
     progress : bool, default True
         Show a progress bar on stderr.
     kernel_name : str, optional
@@ -384,36 +318,44 @@ def run_plan(
     Raises
     ------
     ParamsError
-        If the plan file is invalid (nothing runs).
-    """
+        If the plan file or a region's params are invalid (nothing runs).
+    RunError
+        If ``run_id`` names an existing folder, or ``resume`` finds its run still in progress.
+    RunInterrupted
+        On SIGTERM or SIGINT: the workers and kernels are stopped and the manifest says
+        ``interrupted`` (a ``KeyboardInterrupt``).
 
+    Notes
+    -----
+    Concurrent runs of one plan do not collide: each new run creates its own folder; a
+    ``--resume`` of a run that is still going is refused. The archive is held for reading
+    (:func:`planlib.archive.reading`) from the plan's check to the last notebook, so an
+    import cannot change the data mid-run.
+    """
     plan_path = Path(plan_path)
     base = params.load_plan(plan_path, scenario=scenario)
-    tree = archive.load_tree(base.archive)
-    base = params.load_plan(plan_path, scenario=scenario, tree=tree)
-    chosen = select_regions(base, tree, regions=regions, level=level)
     nb_names = list(notebooks or base.notebooks)
     nb_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     sources = {name: notebook_source(nb_dir, name) for name in nb_names}
+    with contextlib.ExitStack() as hold:
+        hold.enter_context(archive.reading(base.archive))
+        tree = archive.load_tree(base.archive)
+        base = params.load_plan(plan_path, scenario=scenario, tree=tree)
+        chosen = select_regions(base, tree, regions=regions, level=level)
+        params.validate_plan(plan_path, tree, scenario=scenario, regions=chosen)  # exit 2 before anything runs
+        root = Path(runs_root) if runs_root else Path.cwd() / "runs"
+        run_dir, old = _open_run(root, base.plan_id, run_id, resume, hold)
+        return _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir, old,
+                    scenario=scenario, workers=workers, progress=progress, kernel_name=kernel_name)
 
-    root = Path(runs_root) if runs_root else Path.cwd() / "runs"
-    plan_dir = folder.plan_dir(root, base.plan_id)
-    previous: dict[tuple[str, str], dict[str, Any]] = {}
-    run_dir = None
-    if resume:
-        run_dir = folder.latest_run(plan_dir)
-        if run_dir is not None:
-            old = folder.read_manifest(run_dir)
-            previous = {(e["region_id"], e["notebook"]): e for e in old.get("entries", [])}
-    if run_dir is None:
-        run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_dir = folder.run_path(root, base.plan_id, run_id)
-    run_dir = folder.inside(run_dir, root)
-    run_dir.mkdir(parents=True, exist_ok=True)
+
+def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path, old, *, scenario, workers,
+         progress, kernel_name) -> RunResult:
+    """The run proper, in its held folder: snapshots, plan-wide steps, the notebooks by level, the manifest."""
+    previous = {(e["region_id"], e["notebook"]): e for e in (old or {}).get("entries", [])}
     # the notebooks exactly as they run: built from their scripts into the run folder
     executed = {name: materialize_notebook(sources[name], folder.executed_notebook_path(run_dir, name))
                 for name in nb_names}
-
     fingerprint = archive.fingerprint(base.archive)
     code_version = _code_version()
     chosen_set = set(chosen)
@@ -432,10 +374,14 @@ def run_plan(
         "archive": str(base.archive),
         "notebooks": nb_names,
         "regions": chosen,
-        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "status": "running",
+        "pid": os.getpid(),
+        "started": _now(),
         "finished": None,
         "entries": [],
     }
+    if old is not None:
+        manifest["attempts"] = [*old.get("attempts", []), {k: old.get(k) for k in ("started", "finished", "status")}]
 
     # snapshots and tasks, deepest level first
     entries: dict[tuple[str, str], dict[str, Any]] = {}
@@ -447,19 +393,10 @@ def run_plan(
             rp = params.load_plan(plan_path, region=region, scenario=scenario, tree=tree)
             snapshot = region_dir / params.SNAPSHOT_NAME
             params.write_snapshot(rp, snapshot)
-        except Exception as exc:  # one region's bad override must not stop the others
+        except Exception as exc:  # checked before the run; kept so one region never stops the others
             for name in nb_names:
-                entries[(region, name)] = {
-                    "region_id": region,
-                    "notebook": name,
-                    "status": "failed",
-                    "seconds": 0.0,
-                    "error": {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]},
-                    "retries": 0,
-                    "inputs_hash": None,
-                    "html": None,
-                    "failed_notebook": None,
-                }
+                entries[(region, name)] = {**task.failed_entry({"region_id": region, "notebook": name}, exc),
+                                           "seconds": 0.0}
             continue
         for name in nb_names:
             inputs_hash = hashlib.sha256(
@@ -469,7 +406,7 @@ def run_plan(
             if prev and prev.get("status") == "succeeded" and prev.get("inputs_hash") == inputs_hash:
                 entries[(region, name)] = {**prev, "resumed": True}
                 continue
-            task = {
+            waves.setdefault(LEVEL_DEPTH[tree.level(region)], []).append({
                 "run_dir": str(run_dir),
                 "region_id": region,
                 "notebook": name,
@@ -480,64 +417,58 @@ def run_plan(
                 "timeout": base.run.timeout_seconds,
                 "inputs_hash": inputs_hash,
                 "kernel_name": kernel_name,
-            }
-            waves.setdefault(LEVEL_DEPTH[tree.level(region)], []).append(task)
+            })
 
     def ordered_entries() -> list[dict[str, Any]]:
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
     manifest["entries"] = ordered_entries()
-    manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
-    flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
-    saved = folder.results_path(run_dir, folder.RESULTS_REGIONS)
-    if not flags and saved.exists():  # a resumed run whose plan steps were already done
-        import pandas as pd
-
-        r = pd.read_parquet(saved, columns=["region_id", "flag"])
-        flags = {k: v for k, v in zip(r["region_id"], r["flag"]) if isinstance(v, str)}
-    for row in region_rows:
-        if row["region_id"] in flags:
-            row["flag"] = flags[row["region_id"]]
     _write_manifest(run_dir, manifest, region_rows)
-
     n_workers = max(1, int(workers or base.run.workers))
     total = sum(len(w) for w in waves.values())
     bar = None
-    if progress and total:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc=f"{base.plan_id}", unit="report", file=sys.stderr, dynamic_ncols=True)
     try:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            for depth in sorted(waves, reverse=True):  # children before parents
-                futures = {pool.submit(_execute_task, t): t for t in waves[depth]}
-                for fut in cf.as_completed(futures):
-                    t = futures[fut]
-                    try:
-                        entry = fut.result()
-                    except Exception as exc:  # the worker itself died
-                        entry = {
-                            "region_id": t["region_id"],
-                            "notebook": t["notebook"],
-                            "status": "failed",
-                            "seconds": None,
-                            "error": {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]},
-                            "retries": 0,
-                            "inputs_hash": t["inputs_hash"],
-                            "html": None,
-                            "failed_notebook": None,
-                        }
-                    entries[(t["region_id"], t["notebook"])] = entry
-                    manifest["entries"] = ordered_entries()
-                    _write_manifest(run_dir, manifest, region_rows)
-                    if bar is not None:
-                        bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
-                        bar.update(1)
+        with _stopped_by_signals():
+            manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
+            _flag_regions(run_dir, manifest, region_rows)
+            _write_manifest(run_dir, manifest, region_rows)
+            if progress and total:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=total, desc=f"{base.plan_id}", unit="report", file=sys.stderr, dynamic_ncols=True)
+            before = set(multiprocessing.active_children())
+            pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=task.join_run, initargs=(os.getpid(),))
+            try:
+                for depth in sorted(waves, reverse=True):  # children before parents
+                    futures = {pool.submit(task.execute_task, t): t for t in waves[depth]}
+                    for fut in cf.as_completed(futures):
+                        t = futures[fut]
+                        try:
+                            entry = fut.result()
+                        except Exception as exc:  # the worker itself died
+                            entry = task.failed_entry(t, exc)
+                        entries[(t["region_id"], t["notebook"])] = entry
+                        manifest["entries"] = ordered_entries()
+                        _write_manifest(run_dir, manifest, region_rows)
+                        if bar is not None:
+                            bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
+                            bar.update(1)
+            except BaseException:
+                _stop_workers(pool, before)
+                raise
+            pool.shutdown(wait=True)
+        manifest["status"] = "finished"
+        manifest["finished"] = _now()
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through _stopped_by_signals
+        stop = exc if isinstance(exc, RunInterrupted) else RunInterrupted(signal.SIGINT)
+        stop.run_dir = run_dir
+        manifest["status"] = "interrupted"
+        manifest["interrupted"] = {"at": _now(), "signal": signal.Signals(stop.signum).name}
+        raise stop from None
     finally:
         if bar is not None:
             bar.close()
-        manifest["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         manifest["entries"] = ordered_entries()
         _write_manifest(run_dir, manifest, region_rows)
 
@@ -549,3 +480,17 @@ def run_plan(
         portal=folder.portal_path(run_dir),
         failed=failed,
     )
+
+
+def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
+    """Put each region's dual-check flag (from the budget step, or a resumed run's results) on its portal row."""
+    flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
+    saved = folder.results_path(run_dir, folder.RESULTS_REGIONS)
+    if not flags and saved.exists():  # a resumed run whose plan steps were already done
+        import pandas as pd
+
+        r = pd.read_parquet(saved, columns=["region_id", "flag"])
+        flags = {k: v for k, v in zip(r["region_id"], r["flag"]) if isinstance(v, str)}
+    for row in region_rows:
+        if row["region_id"] in flags:
+            row["flag"] = flags[row["region_id"]]

@@ -1,5 +1,11 @@
 """
 What a run hands to people: HTML reports without code, and the plan's Excel workbook.
+
+Every text planlib writes to Excel is stored as text, never as a formula
+(:func:`store_text_as_text`): a region or terminal name such as
+``=HYPERLINK("http://…","点我")`` from the archive shows as written and runs nothing.
+
+Public functions: export_html, export_targets_excel, export_budget_excel, store_text_as_text.
 """
 
 from __future__ import annotations
@@ -16,11 +22,34 @@ from planlib.run.folder import atomic_path, write_atomic
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets import TERMINAL_SHEET, breakdown_of
 
-__all__ = ["REMOVE_TAG", "export_html", "export_targets_excel", "export_budget_excel"]
+__all__ = ["REMOVE_TAG", "FORMULA_TRIGGERS", "export_html", "export_targets_excel", "export_budget_excel",
+           "store_text_as_text"]
 
 
 #: Cells with this tag (widgets, setup) are removed from the exported HTML.
 REMOVE_TAG = "remove_cell"
+
+
+#: A text starting with one of these is read as a formula by a spreadsheet (OWASP, CSV injection).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def store_text_as_text(book) -> None:
+    """
+    Store every text cell of an openpyxl workbook that a spreadsheet would take for a formula as text.
+
+    A string starting with one of :data:`FORMULA_TRIGGERS` becomes a string cell
+    (``data_type "s"``) with Excel's quote prefix, so Excel shows it as written, neither
+    evaluating it nor turning it into a formula when the cell is edited. The visible text
+    is unchanged. planlib writes no formulas, so every such cell is data. Changes ``book``
+    in place (call it just before saving).
+    """
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def export_html(notebook_path: Path, html_path: Path, *, title: str | None = None) -> Path:
@@ -72,7 +101,8 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
     One sheet per level (总部, 省区, 城市, 区县, 乡镇 as present): a region x month matrix of
     the region totals with the name and an annual total column. Sheet 终端: every named
     A/B terminal x 12 months with its county and class, plus the townships' C/D lines.
-    Bold header, frozen panes, thousands-separated number formats.
+    Bold header, frozen panes, thousands-separated number formats. Names are stored as
+    text, never as formulas (:func:`store_text_as_text`).
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -129,6 +159,7 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
             rows.append(["" if cd else k, name, rid, names.get(rid, rid), row_info["terminal_class"], *vals, sum(vals)])
         sheet(TERMINAL_SHEET, ["终端编号", "终端名称", "所在地区", "地区名称", "类别", *month_heads, "全年"], rows, 5)
 
+    store_text_as_text(wb)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -140,7 +171,8 @@ def export_budget_excel(pb, path, *, names: dict) -> Path:
 
     The three sheets (区域×月份 费用, 终端渠道费用, 本量利与双重检查) are added to the workbook at
     ``path`` when it exists (the plan's targets workbook; sheets of the same name are
-    replaced), else a workbook is created. Written to a copy, then moved into place.
+    replaced), else a workbook is created. Written to a copy, then moved into place; names
+    are stored as text, never as formulas (:func:`store_text_as_text`).
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -179,3 +211,4 @@ def _write_budget_sheets(writer, pb, names) -> None:
             "budget": "费用预算", "cap": "预算上限", "expense_ratio": "费用率", "profit_target": "利润目标",
             "profit_at_target": "目标下利润", "bep_units": "保本销量", "margin_of_safety": "安全边际", "flag": "双重检查",
         }).to_excel(xw, sheet_name="本量利与双重检查", index=False)
+        store_text_as_text(xw.book)

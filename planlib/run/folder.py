@@ -3,8 +3,9 @@ The run folder: where each output lives, how it is written, and reading it back.
 
 ``runs/<plan_id>/<run_id>/`` holds (DESIGN.md §4)::
 
-    manifest.json               manifest_path
+    manifest.json               manifest_path (status running/finished/interrupted)
     index.html                  portal_path
+    .run.lock                   hold_run: held by the process running it
     <plan_id>-targets.xlsx      workbook_path
     notebooks/<nb>.ipynb        executed_notebook_path (the notebooks exactly as they ran)
     regions/<region_id>/        region_dir, notebook_outputs, completion_marker
@@ -15,7 +16,8 @@ and run ids) and checked to stay inside the run folder. Every file a run writes 
 through :func:`write_atomic` or :func:`atomic_path`: readers see the old or the new
 content, never a partial one.
 
-Public functions: write_atomic, atomic_path, inside, plan_dir, run_path, region_dir, results_dir,
+Public functions: write_atomic, atomic_path, inside, plan_dir, run_path, create_run, hold_run,
+run_is_live, run_status, region_dir, results_dir,
 results_path, manifest_path, portal_path, workbook_path, executed_notebook_path,
 notebook_outputs, kernel_log_path, completion_marker, mark_complete, run_relative,
 latest_run, read_manifest, step_failure, load_targets, load_budget, region_expenses.
@@ -24,6 +26,7 @@ latest_run, read_manifest, step_failure, load_targets, load_budget, region_expen
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -39,6 +42,11 @@ import pandas as pd
 from planlib.errors import ParamsError, RunError
 from planlib.schemas import is_valid_region_id
 
+try:  # POSIX; elsewhere runs are not locked
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
 __all__ = [
     "RESULTS_TARGETS",
     "RESULTS_BUDGET",
@@ -51,6 +59,10 @@ __all__ = [
     "inside",
     "plan_dir",
     "run_path",
+    "create_run",
+    "hold_run",
+    "run_is_live",
+    "run_status",
     "region_dir",
     "results_dir",
     "results_path",
@@ -168,6 +180,118 @@ def run_path(runs_root: str | os.PathLike[str], plan_id: str, run_id: str) -> Pa
     return inside(plan_dir(runs_root, plan_id) / _checked_id("run id", run_id), runs_root)
 
 
+def create_run(runs_root: str | os.PathLike[str], plan_id: str, run_id: str | None = None, *,
+               now: dt.datetime | None = None) -> Path:
+    """
+    Create a new run folder, exclusively: two runs never share one.
+
+    Parameters
+    ----------
+    runs_root : path
+        The runs folder (``runs/``).
+    plan_id : str
+        The plan's id: the runs go to ``<runs_root>/<plan_id>/``.
+    run_id : str, optional
+        The run folder's name; default the start time, ``YYYYMMDD-HHMMSS``, with ``-2``,
+        ``-3`` … appended when a run of the same plan started in the same second.
+    now : datetime, optional
+        The start time (default now).
+
+    Raises
+    ------
+    RunError
+        If an explicit ``run_id`` names a folder that exists.
+    """
+    base = plan_dir(runs_root, plan_id)
+    base.mkdir(parents=True, exist_ok=True)
+    if run_id is not None:
+        path = run_path(runs_root, plan_id, run_id)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise RunError(f"run folder {path} exists: choose another run id, or continue it with --resume") from None
+        return path
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        path = run_path(runs_root, plan_id, stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise RunError(f"{base}: no free run folder for {stamp}")  # pragma: no cover
+
+
+def _lock_file(run_dir: str | os.PathLike[str]) -> Path:
+    return Path(run_dir) / ".run.lock"
+
+
+@contextlib.contextmanager
+def hold_run(run_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """
+    Hold a run folder for writing while the block runs: a second process is refused.
+
+    An exclusive ``flock`` on ``<run>/.run.lock`` (holding the owner's pid), released
+    when the block ends or the process dies, however it dies: a killed run leaves no
+    stale lock, and :func:`run_is_live` tells a running run from an interrupted one.
+
+    Raises
+    ------
+    RunError
+        If another process holds the run (a ``--resume`` of a run still in progress):
+        the message names its pid and says to wait or start a new run.
+    """
+    lock = _lock_file(run_dir)
+    if fcntl is None:  # pragma: no cover
+        yield lock
+        return
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            raise RunError(f"{run_dir} is being run by another planlib process (pid {pid or '?'}): wait for it "
+                           "to finish, or start a new run (without --resume)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield lock
+    finally:
+        os.close(fd)
+
+
+def run_is_live(run_dir: str | os.PathLike[str]) -> bool:
+    """True while a process holds the run (:func:`hold_run`)."""
+    lock = _lock_file(run_dir)
+    if fcntl is None or not lock.exists():
+        return False
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def run_status(run_dir: str | os.PathLike[str], manifest: dict[str, Any] | None = None) -> str:
+    """
+    ``finished``, ``interrupted`` or ``running``: what became of a run.
+
+    A run that was stopped by SIGTERM or Ctrl-C says ``interrupted`` in its manifest; one
+    that was killed outright (SIGKILL, a crash, the machine going down) never wrote it,
+    but its ``finished`` is empty and no live process holds it: also ``interrupted``.
+    """
+    manifest = read_manifest(run_dir) if manifest is None else manifest
+    status = manifest.get("status")
+    if status in ("finished", "interrupted"):
+        return status
+    if manifest.get("finished"):
+        return "finished"  # a manifest from before the status was recorded
+    return "running" if run_is_live(run_dir) else "interrupted"
+
+
 def region_dir(run_dir: str | os.PathLike[str], region: str) -> Path:
     """``regions/<region_id>/`` of a run: the region's snapshot, notebooks and reports."""
     return inside(Path(run_dir) / "regions" / _checked_id("region id", region), run_dir)
@@ -261,9 +385,18 @@ def run_relative(run_dir: str | os.PathLike[str], path: str | os.PathLike[str]) 
 # -- reading a run back -------------------------------------------------------------------
 
 
+_STAMPED = re.compile(r"(.*?)(?:-([0-9]{1,4}))?")
+
+
+def _run_order(path: Path) -> tuple[str, int]:
+    """Run ids sort by time; ``…-2`` (a second run started in the same second) after ``…``."""
+    stem, n = _STAMPED.fullmatch(path.name).groups()
+    return (stem, int(n)) if n and re.fullmatch(r"[0-9]{8}-[0-9]{6}", stem) else (path.name, 1)
+
+
 def latest_run(plan_folder: str | os.PathLike[str]) -> Path | None:
     """The plan's latest run folder that has a manifest (run ids sort by time), or None."""
-    runs = sorted(p for p in Path(plan_folder).glob("*") if manifest_path(p).exists())
+    runs = sorted((p for p in Path(plan_folder).glob("*") if manifest_path(p).exists()), key=_run_order)
     return runs[-1] if runs else None
 
 

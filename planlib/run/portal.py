@@ -1,5 +1,7 @@
 """
 The run's front page, ``index.html``: every region with its status and report links.
+
+Public functions: region_counts, render_portal.
 """
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["render_portal"]
+__all__ = ["region_counts", "render_portal"]
 
 
 _PORTAL = """<!DOCTYPE html>
@@ -24,9 +26,11 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 .summary span{margin-right:18px} .warn{color:#9a6700;font-weight:600}
 </style></head><body>
 <h1>{{ title }}</h1>
-<div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {{ finished }}</div>
+<div class="sub">{{ plan_id }} · 运行 {{ run_id }} · {% if status == "interrupted" %}<span class="failed">已中断 interrupted{% if stopped %} {{ stopped }}{% endif %}</span>
+{% elif status == "running" %}<span class="warn">运行中 running</span>{% else %}{{ finished }}{% endif %}</div>
 <div class="summary"><span>区域 regions: {{ n_regions }}</span>
-<span class="ok">成功 succeeded: {{ n_ok }}</span><span class="failed">失败 failed: {{ n_failed }}</span></div>
+<span class="ok">成功 succeeded: {{ n_ok }}</span><span class="failed">失败 failed: {{ n_failed }}</span>
+<span class="skipped">未运行 not run: {{ n_not_run }}</span></div>
 {% for s in steps %}<div class="sub">{% if s.status == "succeeded" %}全计划步骤 {{ s.step }}:
 {% for o in s.outputs %}<a href="{{ o }}">{{ o }}</a> {% endfor %}{% else %}<span class="failed">{{ s.step }} 失败 failed</span>
 <span class="err">{{ s.error }}</span>{% endif %}</div>{% endfor %}
@@ -45,6 +49,28 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 {% endfor %}</tbody></table>
 </body></html>
 """
+
+
+def region_counts(manifest: Mapping[str, Any], regions: Sequence[str]) -> dict[str, int]:
+    """
+    How many of ``regions`` succeeded, failed or were not run, from the manifest's entries.
+
+    A region succeeded when every notebook of the run succeeded for it; it failed when one
+    failed; otherwise (a notebook with no entry: the run was interrupted before it, or is
+    still going) it was not run. A region is never counted as succeeded for lack of a failure.
+    """
+    notebooks = list(manifest.get("notebooks", []))
+    status = {(e["region_id"], e["notebook"]): e.get("status") for e in manifest.get("entries", [])}
+    counts = {"succeeded": 0, "failed": 0, "not run": 0}
+    for region in regions:
+        mine = [status.get((region, nb)) for nb in notebooks]
+        if "failed" in mine:
+            counts["failed"] += 1
+        elif mine and all(s == "succeeded" for s in mine):
+            counts["succeeded"] += 1
+        else:
+            counts["not run"] += 1
+    return counts
 
 
 def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str, Any]]) -> str:
@@ -84,19 +110,21 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
                 }
             )
         rows.append({**r, "cells": cells})
-    statuses = [e.get("status") for e in manifest.get("entries", [])]
-    failed_regions = {e["region_id"] for e in manifest.get("entries", []) if e.get("status") == "failed"}
+    counts = region_counts(manifest, [r["region_id"] for r in region_rows])
+    status = manifest.get("status") or ("finished" if manifest.get("finished") else "running")
     return env.from_string(_PORTAL).render(
         title=manifest.get("title") or manifest.get("plan_id", "planlib"),
         plan_id=manifest.get("plan_id", ""),
         run_id=manifest.get("run_id", ""),
-        finished=manifest.get("finished", ""),
+        finished=manifest.get("finished") or "",
+        status=status,
+        stopped=(manifest.get("interrupted") or {}).get("at", ""),
         notebooks=notebooks,
         rows=rows,
         n_regions=len(region_rows),
-        n_ok=len(region_rows) - len(failed_regions),
-        n_failed=len(failed_regions),
-        statuses=statuses,
+        n_ok=counts["succeeded"],
+        n_failed=counts["failed"],
+        n_not_run=counts["not run"],
         has_flags=any(r.get("flag") for r in region_rows),
         n_profit_missed=sum(1 for r in region_rows if r.get("flag") == "sales met, profit missed"),
         steps=[

@@ -19,10 +19,12 @@ PARAMS_CELL = (
     'region = "HQ"\nscenario = "base"\nparams_file = None\nrun_dir = None\ninteractive = True'
 )
 
-# fails, dies or exits early for the regions named in environment variables
+# fails, dies, exits early or sleeps for the regions named in environment variables
 PROBE = """\
-import os, sys
+import os, sys, time
 from planlib.run import folder
+if region in os.environ.get("PLANLIB_TEST_SLOW", "").split(","):
+    time.sleep(float(os.environ.get("PLANLIB_TEST_SLEEP", "60")))
 if region in os.environ.get("PLANLIB_TEST_FAIL", "").split(","):
     raise ValueError(f"planned failure in {region}")
 if region in os.environ.get("PLANLIB_TEST_DIE", "").split(","):
@@ -33,13 +35,13 @@ print("probe ran for", region)
 """
 
 
-def write_probe(folder: Path, *, name: str = "90_probe", extra: str = "") -> Path:
+def write_probe(folder: Path, *, name: str = "90_probe", extra: str = "", cells: tuple[str, ...] = ()) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     params = new_code_cell(PARAMS_CELL)
     params.metadata["tags"] = ["parameters"]
     done = new_code_cell(f'folder.mark_complete(run_dir, region, "{name}")')
     done.metadata["tags"] = ["remove_cell"]
-    nb = new_notebook(cells=[params, new_code_cell(PROBE + extra), done])
+    nb = new_notebook(cells=[params, new_code_cell(PROBE + extra), *map(new_code_cell, cells), done])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
@@ -188,3 +190,159 @@ def test_run_plan_writes_exact_targets_and_reports(tiny_plan, tmp_path):
     assert '<script>alert("planlib")' not in k2 and "&lt;img src=x onerror=alert(1)&gt;" in k2
     hq = (result.run_dir / "regions" / "HQ" / "20_split_targets.html").read_text(encoding="utf-8")
     assert "利润 profit" in hq and "一律+20%" in hq
+
+
+# -- runs that die or collide (#12) ---------------------------------------------------------
+
+RUN_SCRIPT = """\
+import sys
+from planlib.run import batch
+result = batch.run_plan(sys.argv[1], notebooks=["90_probe"], notebooks_dir=sys.argv[2], runs_root=sys.argv[3],
+                        regions=sys.argv[4].split(","), workers=2, progress=False)
+print(result.run_dir, flush=True)
+sys.exit(result.exit_code)
+"""
+
+
+def _start_run(tiny_plan, nb_dir, runs, regions, env):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(tiny_plan), str(nb_dir), str(runs), regions],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _descendants_once_kernels_run(proc, n_kernels: int, timeout: float = 120.0):
+    """The run's worker, kernel and resource-tracker processes, once ``n_kernels`` kernels run."""
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        kids = parent.children(recursive=True)
+        kernels = [k for k in kids if "ipykernel" in " ".join(_cmdline(k))]
+        if len(kernels) >= n_kernels:
+            time.sleep(1.0)  # the kernels are executing their sleeping cell now
+            return parent.children(recursive=True)
+        time.sleep(0.3)
+    raise AssertionError("the run's kernels never started")
+
+
+def _cmdline(proc):
+    try:
+        return proc.cmdline()
+    except Exception:  # gone already
+        return []
+
+
+def _all_gone(procs, timeout: float = 15.0) -> list:
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in procs if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive:
+            return []
+        time.sleep(0.3)
+    return [(p.pid, _cmdline(p)) for p in alive]
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_stopped_run_stops_its_workers_and_says_interrupted(tiny_plan, tmp_path, signum):
+    import signal
+
+    from planlib.archive import store
+    from planlib.errors import DataError
+    from planlib.run import folder
+
+    nb_dir, runs = tmp_path / "nbs", tmp_path / "runs"
+    write_probe(nb_dir)
+    proc = _start_run(tiny_plan, nb_dir, runs, "K1,K2,K3,C1,P1,HQ", {"PLANLIB_TEST_SLOW": "K1,K2,K3"})
+    try:
+        procs = _descendants_once_kernels_run(proc, 2)
+        # the run holds the archive for reading: an import now is refused
+        with pytest.raises(DataError, match="a run is reading the archive"), \
+                store.writing(tiny_plan.parent / "tiny.duckdb"):
+            pass
+        proc.send_signal(getattr(signal, signum))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0
+    assert _all_gone(procs) == []  # no worker, kernel or resource tracker left executing
+    (run_dir,) = (runs / "tiny-2026").iterdir()
+    manifest = folder.read_manifest(run_dir)
+    assert manifest["status"] == "interrupted" and manifest["interrupted"]["signal"] == signum
+    assert manifest["finished"] is None and manifest["entries"] == []
+    page = folder.portal_path(run_dir).read_text(encoding="utf-8")
+    assert "已中断 interrupted" in page and "成功 succeeded: 0" in page and "未运行 not run: 6" in page
+    # nothing was written after the stop: no report of a region the run never recorded
+    assert list(run_dir.glob("regions/*/90_probe.html")) == []
+
+
+def test_a_killed_run_takes_its_workers_along_and_resume_finds_it_interrupted(tiny_plan, tmp_path):
+    from planlib.run import folder
+
+    nb_dir, runs = tmp_path / "nbs", tmp_path / "runs"
+    write_probe(nb_dir)
+    proc = _start_run(tiny_plan, nb_dir, runs, "K1,K2,K3", {"PLANLIB_TEST_SLOW": "K1,K2,K3"})
+    try:
+        procs = _descendants_once_kernels_run(proc, 2)
+        proc.kill()  # SIGKILL: no handler runs
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert _all_gone(procs) == []
+    (run_dir,) = (runs / "tiny-2026").iterdir()
+    assert folder.read_manifest(run_dir)["finished"] is None
+    assert folder.run_status(run_dir) == "interrupted"
+    resumed = batch.run_plan(tiny_plan, notebooks=["90_probe"], notebooks_dir=nb_dir, runs_root=runs,
+                             regions=["K1", "K2", "K3"], resume=True, progress=False)
+    assert resumed.run_dir == run_dir and resumed.exit_code == 0
+    assert resumed.manifest["status"] == "finished"
+    assert [a["status"] for a in resumed.manifest["attempts"]] == ["interrupted"]
+
+
+def test_two_runs_of_a_plan_started_together_each_get_their_own_folder(tiny_plan, tmp_path):
+    nb_dir, runs = tmp_path / "nbs", tmp_path / "runs"
+    write_probe(nb_dir)
+    procs = [_start_run(tiny_plan, nb_dir, runs, "K1", {}) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-2000:] for _, err in outs]
+    folders = {out.strip() for out, _ in outs}
+    assert len(folders) == 2 and {Path(f).parent for f in folders} == {runs / "tiny-2026"}
+
+
+@pytest.mark.parametrize("name", ["../x", "../../etc/passwd", "/abs/path", "10_review_archive.ipynb", "x"])
+def test_notebook_names_are_names_not_paths(tiny_plan, tmp_path, name):
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(ParamsError, match="not a notebook name"):
+        batch.run_plan(tiny_plan, notebooks=[name], runs_root=tmp_path / "runs", progress=False)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written (no folder, no log), inside the run or out
+    assert not (tmp_path.parent / "x.kernel.log").exists()
+
+
+def test_timeout_bounds_the_whole_notebook_not_each_cell(tiny_plan, tmp_path):
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir, cells=("time.sleep(1.5)", "time.sleep(1.5)"))
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8").replace("timeout_seconds: 300", "timeout_seconds: 2"),
+                         encoding="utf-8")
+    result = batch.run_plan(tiny_plan, notebooks=["90_probe"], notebooks_dir=nb_dir, regions=["K1"],
+                            runs_root=tmp_path / "runs", progress=False)
+    (entry,) = result.manifest["entries"]
+    assert entry["status"] == "failed" and entry["error"]["ename"] == "Timeout", entry
+    assert "2 s" in entry["error"]["evalue"]
+    assert entry["seconds"] < 30
+
+
+def test_a_bad_region_file_stops_the_run_before_any_notebook(tiny_plan, tmp_path):
+    (tmp_path / "regions").mkdir()
+    (tmp_path / "regions" / "K2.yaml").write_text("analysis:\n  history_years: many\n", encoding="utf-8")
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8") + "region_overrides: regions\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"K2\.yaml:2: analysis\.history_years"):
+        batch.run_plan(tiny_plan, runs_root=tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()

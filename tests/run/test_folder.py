@@ -63,3 +63,48 @@ def test_latest_run_is_the_last_with_a_manifest(tmp_path):
     (tmp_path / "20260103-000000").mkdir()  # no manifest: not a run
     assert folder.latest_run(tmp_path) == tmp_path / "20260102-000000"
     assert folder.read_manifest(tmp_path / "20260102-000000") == {}
+
+
+def test_create_run_gives_runs_started_in_the_same_second_their_own_folders(tmp_path):
+    import datetime as dt
+
+    now = dt.datetime(2027, 1, 5, 9, 30, 0)
+    first = folder.create_run(tmp_path, "p", now=now)
+    second = folder.create_run(tmp_path, "p", now=now)
+    assert (first.name, second.name) == ("20270105-093000", "20270105-093000-2")
+    for run in (first, second):
+        folder.write_atomic(folder.manifest_path(run), "{}")
+    assert folder.latest_run(tmp_path / "p") == second
+    folder.create_run(tmp_path, "p", "r1")
+    with pytest.raises(RunError, match="exists"):
+        folder.create_run(tmp_path, "p", "r1")
+
+
+def test_hold_run_refuses_a_second_holder_and_tells_a_killed_run(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    run = folder.create_run(tmp_path, "p", "r1")
+    manifest = {"status": "running", "finished": None}
+    assert folder.run_status(run, manifest) == "interrupted"  # nobody holds it: killed
+    with folder.hold_run(run):
+        assert folder.run_is_live(run)
+    assert not folder.run_is_live(run)
+    # another process holds it: a second holder is refused, naming the pid
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from planlib.run import folder\n"
+        f"with folder.hold_run({str(run)!r}):\n    print('held', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert folder.run_status(run, manifest) == "running"
+        with pytest.raises(RunError, match=f"pid {holder.pid}"), folder.hold_run(run):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert folder.run_status(run, manifest) == "interrupted"  # killed: the lock went with it
+    assert folder.run_status(run, {"status": "interrupted"}) == "interrupted"
+    assert folder.run_status(run, {"finished": "2027-01-05T09:30:00"}) == "finished"

@@ -1,0 +1,258 @@
+"""
+One task of a run, (region, notebook), executed in a worker process.
+
+The batch (:mod:`planlib.run.batch`) submits tasks to a pool of worker processes; this
+module is what runs there: papermill executes the notebook into the region's folder, the
+HTML report is exported, and a manifest entry comes back. It guarantees (HAZARDS.md):
+
+- a task succeeds only when the notebook wrote its completion marker in its last cell
+  (papermill marks cells "completed" even after a kernel death);
+- a failed task keeps the last good ``.ipynb``/``.html`` and saves the failed notebook
+  beside them as ``<notebook>.failed.ipynb``, the bug report;
+- ``run.timeout_seconds`` bounds the whole notebook, not each cell: every cell gets
+  what is left of the notebook's time (:class:`NotebookDeadline`), and a notebook out of
+  time fails with ename ``Timeout``;
+- a worker dies with the run that started it (:func:`join_run`), and its kernel with
+  the worker (ipykernel's parent poller), so a killed run leaves nothing executing.
+
+Public functions: join_run, execute_task, failed_entry; class NotebookDeadline.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from planlib.run import folder
+from planlib.run.export import export_html
+
+__all__ = ["NotebookDeadline", "join_run", "execute_task", "failed_entry"]
+
+#: How often a kernel that never started is retried (a start failure, not a notebook's).
+KERNEL_START_RETRIES = 2
+
+#: ``prctl(PR_SET_PDEATHSIG, sig)``: Linux sends ``sig`` to this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+# -- a worker belongs to its run -----------------------------------------------------------
+
+
+def join_run(run_pid: int) -> None:
+    """
+    Make this worker process die with the run (the process ``run_pid``); the pool's initializer.
+
+    - On Linux, ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker the
+      moment its parent dies, however it died (SIGKILL included).
+    - Elsewhere too, a daemon thread checks every second that the parent is still
+      ``run_pid`` and ends the worker when it is not.
+    - SIGINT is ignored: a Ctrl-C in the terminal reaches the whole process group, and
+      the run (the parent) decides what stops; it kills its workers itself.
+
+    The notebook kernels run in their own sessions (jupyter_client) and exit when their
+    worker goes (ipykernel polls its parent), so nothing of a killed run keeps executing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the thread below still watches
+            pass
+    if os.getppid() != run_pid:  # the run died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == run_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="planlib-run-watch", daemon=True).start()
+
+
+# -- the notebook's time ---------------------------------------------------------------------
+
+
+class NotebookDeadline:
+    """
+    The time left of a notebook's budget, handed to nbclient as each cell's timeout.
+
+    The clock starts when the first cell starts (the kernel's start-up has its own
+    timeout), so a notebook gets ``seconds`` in all, however its cells share them.
+    Passed as ``timeout_func`` (nbclient calls it with the cell before executing it).
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+        self.started: float | None = None
+
+    def __call__(self, cell=None) -> float:
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        return max(self.started + self.seconds - now, 0.001)  # 0 would mean "no timeout" to nbclient
+
+    @property
+    def expired(self) -> bool:
+        """True once the notebook has used its time."""
+        return self.started is not None and time.monotonic() - self.started >= self.seconds
+
+
+# -- one task ----------------------------------------------------------------------------------
+
+
+def _entry(task: dict[str, Any], status: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "region_id": task["region_id"],
+        "notebook": task["notebook"],
+        "status": status,
+        "seconds": None,
+        "error": error,
+        "retries": 0,
+        "inputs_hash": task.get("inputs_hash"),
+        "html": None,
+        "failed_notebook": None,
+    }
+
+
+def failed_entry(task: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    """The manifest entry of a task that failed before or outside its notebook (``exc``)."""
+    return _entry(task, "failed", {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)[:2000]})
+
+
+def _read_cells(nb_path: Path) -> list[dict[str, Any]]:
+    try:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return nb.get("cells", [])
+
+
+def _executed_any(nb_path: Path) -> bool:
+    return any(c.get("execution_count") for c in _read_cells(nb_path) if c.get("cell_type") == "code")
+
+
+def _failed_cell(nb_path: Path) -> int | None:
+    """Index of the first cell papermill marked as failed, or the last executed one."""
+    last = None
+    for i, c in enumerate(_read_cells(nb_path)):
+        if c.get("cell_type") != "code":
+            continue
+        status = c.get("metadata", {}).get("papermill", {}).get("status")
+        if any(o.get("output_type") == "error" for o in c.get("outputs", [])) or status == "failed":
+            return i
+        if c.get("execution_count"):
+            last = i
+    return last
+
+
+def execute_task(task: dict[str, Any]) -> dict[str, Any]:
+    """
+    Execute one (region, notebook) and return its manifest entry. Never raises.
+
+    ``task`` carries ``run_dir, region_id, notebook, source, cwd, scenario, params_file,
+    timeout, inputs_hash, kernel_name`` (built by the batch). The kernel's own stderr (its
+    log lines, e.g. the "KeyboardInterrupt caught in kernel" jupyter_client's shutdown
+    provokes) goes to ``regions/<region>/<notebook>.kernel.log`` instead of the terminal,
+    where the batch shows only its progress; the notebook's outputs and errors are in the
+    notebook as always.
+    """
+    try:
+        log_path = folder.kernel_log_path(task["run_dir"], task["region_id"], task["notebook"])
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    except Exception as exc:  # a bad id or a path out of the run: nothing written
+        return failed_entry(task, exc)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(log_path, "ab") as log:
+            os.dup2(log.fileno(), 2)  # the kernel subprocess inherits fd 2
+            return _execute_logged(task)
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    run_dir = Path(task["run_dir"])
+    region, nb = task["region_id"], task["notebook"]
+    out = folder.notebook_outputs(run_dir, region, nb)
+    out.notebook.parent.mkdir(parents=True, exist_ok=True)
+    out.marker.unlink(missing_ok=True)
+    entry = _entry(task, "failed", None)
+    parameters = {
+        "region": region,
+        "scenario": task["scenario"],
+        "params_file": task["params_file"],
+        "run_dir": str(run_dir),
+        "interactive": False,
+    }
+    t0 = time.perf_counter()
+    error = None
+    for attempt in range(KERNEL_START_RETRIES + 1):
+        out.running.unlink(missing_ok=True)
+        deadline = NotebookDeadline(task["timeout"])
+        try:
+            papermill.execute_notebook(
+                task["source"],
+                str(out.running),
+                parameters=parameters,
+                kernel_name=task.get("kernel_name") or "python3",
+                progress_bar=False,
+                log_output=False,
+                start_timeout=120,
+                timeout_func=deadline,  # the notebook's time, not each cell's
+                cwd=task["cwd"],
+                # the kernel's own start-up chatter (TCP notice) is not the user's business
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+            error = None
+            break
+        except PapermillExecutionError as exc:
+            error = {"cell": exc.cell_index, "ename": exc.ename, "evalue": str(exc.evalue)[:2000]}
+            break
+        except Exception as exc:  # kernel death, timeout, kernel start failure
+            error = {"cell": _failed_cell(out.running), "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+            if deadline.expired and isinstance(exc, TimeoutError):
+                error.update(ename="Timeout", evalue=f"the notebook ran out of its {task['timeout']:g} s "
+                                                     "(run.timeout_seconds, for the whole notebook)")
+                break
+            if _executed_any(out.running) or attempt == KERNEL_START_RETRIES:
+                break
+            entry["retries"] += 1  # the kernel never ran a cell: a start failure, retry
+    entry["seconds"] = round(time.perf_counter() - t0, 2)
+    if error is None and not out.marker.exists():
+        error = {
+            "cell": _failed_cell(out.running),
+            "ename": "IncompleteRun",
+            "evalue": "the notebook did not reach its last cell (kernel died or the run stopped early)",
+        }
+    if error is None:
+        try:
+            export_html(out.running, out.html, title=f"{nb} · {region}")
+        except Exception as exc:  # keep the previous good report
+            error = {"cell": None, "ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}"[:2000]}
+    if error is None:
+        os.replace(out.running, out.notebook)
+        out.failed.unlink(missing_ok=True)
+        entry["status"] = "succeeded"
+    else:
+        entry["error"] = error
+        if out.running.exists():
+            os.replace(out.running, out.failed)
+            entry["failed_notebook"] = folder.run_relative(run_dir, out.failed)
+    if out.html.exists():
+        entry["html"] = folder.run_relative(run_dir, out.html)
+    return entry

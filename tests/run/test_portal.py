@@ -1,0 +1,35 @@
+"""The portal counts regions honestly: a region that never ran is not a success."""
+
+from __future__ import annotations
+
+from planlib.run import portal
+
+NOTEBOOKS = ["10_review_archive", "20_split_targets"]
+REGIONS = ["K1", "K2", "K3", "K4", "C1", "HQ"]
+
+
+def _manifest(entries, **extra):
+    return {"plan_id": "p", "run_id": "r1", "notebooks": NOTEBOOKS, "finished": None, "entries": entries, **extra}
+
+
+def _entry(region, nb, status):
+    return {"region_id": region, "notebook": nb, "status": status, "seconds": 1.0, "error": None, "html": None}
+
+
+def test_region_counts_succeeded_failed_and_not_run_separately():
+    # four counties ran both notebooks (K2 failed one), C1 ran one of two, HQ none: the run was killed
+    entries = [_entry(r, nb, "failed" if (r, nb) == ("K2", NOTEBOOKS[1]) else "succeeded")
+               for r in REGIONS[:4] for nb in NOTEBOOKS] + [_entry("C1", NOTEBOOKS[0], "succeeded")]
+    counts = portal.region_counts(_manifest(entries), REGIONS)
+    assert counts == {"succeeded": 3, "failed": 1, "not run": 2}
+
+
+def test_portal_of_an_interrupted_run_says_so_and_counts_only_what_ran():
+    entries = [_entry(r, nb, "succeeded") for r in REGIONS[:4] for nb in NOTEBOOKS]
+    rows = [{"region_id": r, "name": r, "level": "county"} for r in REGIONS]
+    page = portal.render_portal(_manifest(entries, status="interrupted",
+                                          interrupted={"at": "2027-01-05T09:30:00", "signal": "SIGTERM"}), rows)
+    assert "成功 succeeded: 4" in page and "失败 failed: 0" in page and "未运行 not run: 2" in page
+    assert "已中断 interrupted" in page
+    running = portal.render_portal(_manifest([], status="running"), rows)
+    assert "运行中 running" in running and "成功 succeeded: 0" in running and "未运行 not run: 6" in running
