@@ -99,8 +99,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     except batch.RunInterrupted as stop:
         where = f" {stop.run_dir}" if stop.run_dir else ""
+        runs_dir = f" --runs-dir {args.runs_dir}" if args.runs_dir else ""
         _err(f"run interrupted ({stop}); its workers were stopped and the run{where} is marked interrupted; "
-             f"`planlib run {args.plan} --resume` continues it")
+             f"`planlib run {args.plan}{runs_dir} --resume` (with the same options) continues it")
         return 128 + stop.signum
     n = len(result.manifest["entries"])
     ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
