@@ -28,8 +28,7 @@ interactive = True                 # the batch passes False: no widgets
 
 # %%
 from IPython.display import display
-from planlib import labels, review
-from planlib.archive import quality
+from planlib import archive, labels, review
 from planlib.present import plots, tables, widgets
 from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import folder
@@ -57,10 +56,10 @@ tables.show_table(assumptions_table(wb, sections=("plan_id", "year", "scope", "a
 # Distorted data is the plan's fatal killer: these are the archive's faults inside this region, found before any number below is read.
 
 # %%
-findings = quality.check_archive(wb.archive, region_id=region, tree=wb.tree)
-display(tables.show_table(quality.summarise_findings(findings), caption="检查结果汇总 Findings by check", labels=labels.LABELS))
-display(tables.show_table(quality.findings_to_resolve(findings), caption="需要处理的问题 Findings to resolve", labels=labels.LABELS, max_rows=25))
-display(tables.note(quality.reading(findings)))
+findings = archive.check_archive(wb.archive, region_id=region, tree=wb.tree)
+display(tables.show_table(archive.summarise_findings(findings), caption="检查结果汇总 Findings by check", labels=labels.LABELS))
+display(tables.show_table(archive.findings_to_resolve(findings), caption="需要处理的问题 Findings to resolve", labels=labels.LABELS, max_rows=25))
+display(tables.note(archive.findings_reading(findings)))
 
 # %% [markdown]
 # ## 2. 销售回顾 Sales review

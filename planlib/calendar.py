@@ -27,6 +27,8 @@ __all__ = [
     "national_day",
     "holiday_date",
     "holiday_windows",
+    "FIRST_YEAR",
+    "LAST_YEAR",
 ]
 
 #: Holidays known to the calendar, in calendar order within a year.
@@ -41,14 +43,15 @@ HOLIDAY_WINDOWS: dict[str, tuple[int, int]] = {
     "national_day": (7, 6),
 }
 
-_MIN_YEAR, _MAX_YEAR = 1900, 2099
+#: The years the lunar calendar (``lunardate``) covers.
+FIRST_YEAR, LAST_YEAR = 1900, 2099
 
 
 def _check_year(year: int) -> int:
     if isinstance(year, bool) or not isinstance(year, int):
         raise ParamsError(f"year must be an integer, got {year!r}")
-    if not _MIN_YEAR <= year <= _MAX_YEAR:
-        raise ParamsError(f"year {year} is outside the lunar calendar's range {_MIN_YEAR}–{_MAX_YEAR}")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ParamsError(f"year {year} is outside the lunar calendar's range {FIRST_YEAR}–{LAST_YEAR}")
     return year
 
 

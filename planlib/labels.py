@@ -161,3 +161,9 @@ SPLIT_FORMATS: dict[str, str] = {
     **FORMATS, "target": "{:,.0f}", "last_year": "{:,.0f}", "implied_growth": "{:+.1%}", "trend_growth": "{:+.1%}",
     "growth_vs_trend": "{:+.1%}", "potential": "{:,.0f}", "share": "{:.1%}",
 }  # fmt: skip
+
+
+#: The dual check's flags in the reports' words.
+FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
+              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
+              "no break-even": "无保本点 no break-even (P ≤ VC)"}

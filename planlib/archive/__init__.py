@@ -12,6 +12,8 @@ from planlib.archive.quality import (
     FINDING_COLUMNS,
     SEVERITIES,
     check_archive,
+    findings_reading,
+    findings_to_resolve,
     format_findings,
     summarise_findings,
 )
@@ -40,6 +42,8 @@ __all__ = [
     "check_archive",
     "summarise_findings",
     "format_findings",
+    "findings_to_resolve",
+    "findings_reading",
     "FORMAT_VERSION",
     "META_TABLE",
     "init_archive",

@@ -41,9 +41,8 @@ Messages are plain English; reports localise the labels.
 
 Public functions: :func:`check_archive` (the findings), :func:`summarise_findings`
 (counts by check), :func:`format_findings` (a terminal table), and for reports
-:func:`findings_to_resolve` (errors and warnings) and :func:`reading` (one sentence;
-reached as ``quality.reading``, not re-exported: ``planlib.archive.reading`` is the
-archive's read lock). The checks themselves are in :mod:`planlib.archive.sales_checks`.
+:func:`findings_to_resolve` (errors and warnings) and :func:`findings_reading` (one sentence).
+The checks themselves are in :mod:`planlib.archive.sales_checks`.
 """
 
 from __future__ import annotations
@@ -65,6 +64,8 @@ __all__ = [
     "check_archive",
     "summarise_findings",
     "format_findings",
+    "findings_to_resolve",
+    "findings_reading",
 ]
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -271,7 +272,7 @@ def findings_to_resolve(findings: pd.DataFrame) -> pd.DataFrame:
     return findings.loc[findings["severity"].isin(["error", "warning"]), cols].reset_index(drop=True)
 
 
-def reading(findings: pd.DataFrame) -> str:
+def findings_reading(findings: pd.DataFrame) -> str:
     """
     One sentence for the report: how many faults, and what the analysis cannot be trusted on.
 

@@ -32,7 +32,7 @@ from planlib import params, schemas
 from planlib.budget.caps import apply_cap, floor_cents
 from planlib.budget.profit import DUAL_FLAGS, cvp
 from planlib.errors import BudgetError, PlanlibError
-from planlib.labels import CATEGORY_NAMES
+from planlib.labels import FLAG_NAMES, CATEGORY_NAMES
 from planlib.schemas import CATEGORIES
 
 __all__ = [
@@ -256,12 +256,6 @@ def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
         ("保本销量 break-even volume", _num(summary.get("bep_units"))),
         ("双重检查 dual check", flag),
     ]
-
-
-#: The dual check's flags in the reports' words.
-FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
-              "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
-              "no break-even": "无保本点 no break-even (P ≤ VC)"}
 
 
 def dual_reading(summary: pd.Series, threshold: float) -> str:

@@ -434,7 +434,8 @@ def seasonal_profile(monthly: pd.DataFrame, *, value: str = "volume", align: str
         first, last = daily.index.min(), daily.index.max()
         days, per_day = daily.index.to_numpy(), daily.to_numpy()
         rows = []
-        for y in range(first.year - 1, last.year + 1):
+        # a festival year the lunar calendar cannot place is no complete year either
+        for y in range(max(first.year - 1, calendar.FIRST_YEAR), min(last.year, calendar.LAST_YEAR - 1) + 1):
             sf0 = pd.Timestamp(calendar.spring_festival(y))
             sf1 = pd.Timestamp(calendar.spring_festival(y + 1))
             length = (sf1 - sf0) / 12

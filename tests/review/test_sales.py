@@ -141,6 +141,15 @@ def test_seasonal_profile_puts_spring_festival_in_the_same_slot_each_year():
         assert frame.groupby("year")["share"].sum().tolist() == pytest.approx([1.0] * frame["year"].nunique())
 
 
+def test_seasonal_profile_of_history_at_the_calendars_edge_does_not_fail():
+    """Sales from January 1900 (the import's earliest date): 1899 has no lunar date, so no year there."""
+    m = pd.date_range("1900-01-01", "1902-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": m, "volume": 10.0, "year": m.year, "month": m.month})
+    aligned = analysis.seasonal_profile(monthly, align="spring_festival")
+    assert sorted(aligned["year"].unique()) == [1900, 1901]  # festival years whose 12 periods are all in the data
+    assert aligned.groupby("year")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
+
+
 def test_factor_substitution_by_matches_the_item_by_item_chain():
     rng = np.random.default_rng(11)
     rows = []
