@@ -119,6 +119,9 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
     comp = comp.reindex([c for c in CATEGORIES if c in comp.index])
     chosen = m[m["chosen"]].drop_duplicates("category").set_index("category")["method"]
     comp.insert(0, "chosen", chosen.reindex(comp.index))
+    # what the budget books per category (after the caps and with a parent's own items): the one
+    # amount every view of the region reads (headline, sensitivity, panel)
+    comp.insert(1, "booked", cat.reindex(comp.index).to_numpy())
     comp = comp.reset_index()
     kids = list(tree.children(region))
     ch = info.reindex([k for k in kids if k in info.index])
@@ -347,12 +350,21 @@ def region_budget_params(plan, tree) -> tuple[dict, list[str]]:
 
 
 def methods_long(rb: RegionBudget) -> pd.DataFrame:
-    """A region's methods table in long form (category, method, amount, chosen) for :func:`tune_budget`."""
+    """
+    A region's methods table in long form (category, method, amount, chosen) for :func:`tune_budget`.
+
+    The chosen method's amount is what the budget books for the category (``booked``: after
+    the caps, with a parent's own items), so that every view priced from this table starts
+    from the region's one budget; the other methods keep their amounts for comparison.
+    """
     m = rb.methods
     if m.empty:
         return pd.DataFrame(columns=["category", "method", "amount", "chosen"])
-    long = m.melt(id_vars=["category", "chosen"], var_name="method", value_name="amount").dropna(subset=["amount"])
+    ids = ["category", "chosen"] + (["booked"] if "booked" in m.columns else [])
+    long = m.melt(id_vars=ids, var_name="method", value_name="amount").dropna(subset=["amount"])
     long["chosen"] = long["method"] == long["chosen"]
+    if "booked" in long.columns:
+        long["amount"] = long["amount"].where(~long["chosen"], long["booked"])
     return long[["category", "method", "amount", "chosen"]].reset_index(drop=True)
 
 

@@ -64,3 +64,49 @@ def test_sensitivity_view_matches_the_panel(priced):
     _, both = costing.tune_budget(rb.summary, costing.methods_long(rb), price_change=-0.05, volume_change=-0.10)
     assert sv.loc["price_and_volume", "profit"] == pytest.approx(both["profit"])
     assert sv.loc["base", "profit_change"] == 0 and sv.loc["price", "profit_change"] < 0
+
+
+# -- one budget per page ---------------------------------------------------------------------
+def _capped_region() -> costing.RegionBudget:
+    """A hand-made county whose methods ask 200,000 and whose cap (15% of 1,000,000) books 150,000."""
+    summary = pd.Series({"target_revenue": 1_000_000.0, "target_volume": 10_000.0, "unit_product_cost": 50.0,
+                         "ly_variable_cost": 400_000.0, "ly_volume": 8_000.0, "budget": 150_000.0,
+                         "expense_ratio": 0.15, "profit_at_target": 350_000.0, "profit_target": 300_000.0,
+                         "reachable_volume": 12_000.0, "flag": "both met", "bep_units": 2_000.0})
+    booked = {"labour": 45_000.0, "office": 30_000.0, "media": 15_000.0, "channel": 37_500.0, "promotion": 22_500.0}
+    methods = pd.DataFrame({
+        "category": list(booked), "chosen": ["percent_of_sales"] * 3 + ["objective_task", "percent_of_sales"],
+        "booked": list(booked.values()),
+        "percent_of_sales": [60_000.0, 40_000.0, 20_000.0, None, 30_000.0],
+        "objective_task": [None, None, None, 50_000.0, None],
+    })
+    by_category = pd.DataFrame({"category": list(booked), "amount": list(booked.values())})
+    empty = pd.DataFrame()
+    return costing.RegionBudget("K1", summary, by_category, empty, empty, methods, empty, empty)
+
+
+def test_sensitivity_base_row_and_panel_start_from_the_booked_budget():
+    # the cap cut 50,000 off the methods' 200,000: every view shows 150,000 and profit 350,000
+    from types import SimpleNamespace
+
+    from planlib import params
+    from planlib.present import widgets
+
+    rb = _capped_region()
+    base = costing.sensitivity_view(rb).set_index("scenario").loc["base"]
+    assert base["budget"] == pytest.approx(150_000.0)
+    assert base["profit"] == pytest.approx(rb.summary["profit_at_target"])
+    wb = SimpleNamespace(params=SimpleNamespace(budget=params.Budget(cap_ratio=0.25)))
+    panel = widgets.budget_panel(wb, rb)
+    shown = panel.output.outputs[0]["data"]["text/html"]
+    assert "150,000" in shown and "350,000" in shown and "200,000" not in shown
+
+
+@pytest.mark.parametrize("region", ["HQ", "P01", "P01C01", "P01C01K01", "P01C01K02"])
+def test_headline_equals_sensitivity_base_row_at_every_level(priced, region):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], region)
+    base = costing.sensitivity_view(rb, fixed_categories=priced["plan"].budget.fixed_categories)
+    base = base.set_index("scenario").loc["base"]
+    assert base["budget"] == pytest.approx(rb.summary["budget"], abs=0.01)
+    assert base["profit"] == pytest.approx(rb.summary["profit_at_target"], abs=0.01)

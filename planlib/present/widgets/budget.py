@@ -53,7 +53,7 @@ class BudgetPanel(ipywidgets.VBox):
         self.method, self.ratio, self.use_ratio = {}, {}, {}
         rows = []
         for cat in CATEGORIES:
-            options = [c for c in m.columns if c not in ("category", "chosen") and cat in set(m["category"])
+            options = [c for c in m.columns if c not in ("category", "chosen", "booked") and cat in set(m["category"])
                        and pd.notna(m.loc[m["category"] == cat, c]).any()]
             current = bp.methods.get(cat, "percent_of_sales")
             self.method[cat] = ipywidgets.Dropdown(
