@@ -254,8 +254,12 @@ class Split(Section):
 
     Attributes
     ----------
-    method : str, default "proportion_averages"
-        One of proportion_averages, average_proportions, potential, equal, blend.
+    method : str, default "auto"
+        One of auto, forecast_proportions, proportion_averages, average_proportions,
+        potential, equal, blend. ``forecast_proportions``: each child's share is its own
+        trend forecast over its siblings'; ``auto``: the one of forecast_proportions,
+        proportion_averages and average_proportions that best split last year's actual
+        totals from the years before (a back-test; the report says which won and by how much).
     weights : mapping, default {}
         For ``blend``: method -> weight.
     floor : float or None, default 0.2
@@ -283,8 +287,9 @@ class Split(Section):
         The top-down weight of ``reconcile: blend``.
     """
 
-    method: Literal["proportion_averages", "average_proportions", "potential", "equal", "blend"] = "proportion_averages"
-    weights: dict[Literal["proportion_averages", "average_proportions", "potential", "equal"],
+    method: Literal["auto", "forecast_proportions", "proportion_averages", "average_proportions", "potential", "equal",
+                    "blend"] = "auto"
+    weights: dict[Literal["forecast_proportions", "proportion_averages", "average_proportions", "potential", "equal"],
                   Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(default_factory=dict)
     floor: float | None = Field(0.2, ge=0, le=1)
     history_years: int = Field(2, ge=1, le=10)
@@ -382,6 +387,28 @@ class Headcount(Section):
     decay: float = Field(0.6, ge=0, lt=1)
 
 
+class ProfitTarget(Section):
+    """
+    The dual check's profit target, set instead of derived from last year.
+
+    Attributes
+    ----------
+    amount : float or None
+        The profit the region must make, in the plan currency (the region whose file sets it).
+    margin : float or None
+        The profit as a share of each region's target revenue (0.25 for 25%).
+    """
+
+    amount: float | None = Field(None, ge=-MAX_MONEY, le=MAX_MONEY)
+    margin: float | None = Field(None, gt=-1, lt=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "ProfitTarget":
+        if (self.amount is None) == (self.margin is None):
+            raise ValueError("profit_target: set exactly one of amount or margin")
+        return self
+
+
 class Budget(Section):
     """
     Assumptions of the expense budget.
@@ -412,6 +439,21 @@ class Budget(Section):
         The zero-based list (name, category, item, cost, expected_return).
     items : mapping
         Category -> {item code: label}: a company's items beyond the catalogue.
+    level_activities : mapping
+        Level -> the zero-based list of a region of that level without a list of its own
+        (a region file's ``activities`` is that region's own list).
+    profit_target : ProfitTarget or None
+        The dual check's profit target: ``{amount: …}`` for the region whose file sets it
+        (the plan file's: the root), or ``{margin: …}`` on each region's target revenue;
+        None: target revenue less product cost and last year's expense ratio.
+    materiality : float
+        A profit miss smaller than this share of the profit target is not flagged.
+    reach_growth : float
+        The dual check's ceiling on what a region can sell: last year × (1 + this), or
+        its potential when lower.
+    io_limit : float
+        ``input_output`` trusts a response curve up to this multiple of the largest spend
+        per activity observed for its kind.
     """
 
     methods: dict[Category, BudgetMethod] = Field(
@@ -429,6 +471,11 @@ class Budget(Section):
     headcount: Headcount = Headcount()
     activities: tuple[Activity, ...] = ()
     items: dict[Category, dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Line]] = Field(default_factory=dict)
+    level_activities: dict[Level, tuple[Activity, ...]] = Field(default_factory=dict)
+    profit_target: ProfitTarget | None = None
+    materiality: float = Field(0.005, ge=0, le=1)
+    reach_growth: float = Field(0.30, ge=0, le=10)
+    io_limit: float = Field(2.0, gt=0, le=100)
 
     @model_validator(mode="after")
     def _methods_fit_their_categories(self) -> "Budget":
@@ -443,7 +490,11 @@ class Budget(Section):
         bad += [f"activities: {a.name} books to {a.category}.{a.item}, not an item of {a.category} "
                 f"(items: {', '.join(items[a.category]['items'])})"
                 for a in self.activities if a.item not in items[a.category]["items"]]
-        listed = {a.category for a in self.activities}
+        listed = {a.category for a in self.activities} | {
+            a.category for acts in self.level_activities.values() for a in acts}
+        bad += [f"level_activities.{lv}: {a.name} books to {a.category}.{a.item}, not an item of {a.category}"
+                for lv, acts in self.level_activities.items() for a in acts
+                if a.item not in items[a.category]["items"]]
         bad += [f"methods.{c}: zero_based needs activities of category {c} in budget.activities"
                 for c, m in self.methods.items() if m == "zero_based" and c not in listed]
         if bad:

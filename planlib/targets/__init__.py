@@ -48,8 +48,10 @@ from planlib.targets.kinds import (
 )
 from planlib.targets.plan import (
     PlanTargets,
+    SplitChoice,
     plan_targets,
     region_potential,
+    split_choice,
 )
 from planlib.targets.reconcile import (
     RECONCILE_METHODS,
@@ -72,8 +74,13 @@ from planlib.targets.region import (
     tune_split,
 )
 from planlib.targets.shares import (
+    BACKTEST_METHODS,
+    FORECAST_GROWTH_CLIP,
     SPLIT_METHODS,
+    best_split_method,
+    child_forecasts,
     shares_for,
+    split_backtest,
 )
 from planlib.targets.split import (
     constrain_split,
@@ -113,6 +120,8 @@ __all__ = [
     "PlanTargets",
     "plan_targets",
     "region_potential",
+    "split_choice",
+    "SplitChoice",
     "RECONCILE_METHODS",
     "reconcile",
     "children_baselines",
@@ -131,6 +140,11 @@ __all__ = [
     "tune_split",
     "SPLIT_METHODS",
     "shares_for",
+    "split_backtest",
+    "best_split_method",
+    "child_forecasts",
+    "BACKTEST_METHODS",
+    "FORECAST_GROWTH_CLIP",
     "split_target",
     "constrain_split",
     "split_down",

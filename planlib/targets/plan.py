@@ -6,6 +6,8 @@ Public names
 PlanTargets         the plan's targets (frozen): the root's kinds and the targets table
 plan_targets        set the root's targets and split its volume exactly down the plan's scope
 region_potential    each region's potential volume (a share of its category market)
+split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
+SplitChoice         that method, how it was chosen and the back-test behind it (frozen)
 """
 
 from __future__ import annotations
@@ -20,9 +22,46 @@ from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, baseline, festival_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
+from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
-__all__ = ["PlanTargets", "plan_targets", "region_potential"]
+__all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice"]
+
+
+@dataclass(frozen=True, eq=False)
+class SplitChoice:
+    """
+    The share method a plan splits by and why.
+
+    Attributes
+    ----------
+    method : str
+        The method used (a key of :data:`~planlib.targets.shares.SPLIT_METHODS` or ``blend``).
+    asked : str
+        ``split.method`` as written (``auto`` when the back-test chose).
+    backtest : DataFrame
+        :func:`~planlib.targets.shares.split_backtest` (empty unless ``auto``).
+    """
+
+    method: str
+    asked: str
+    backtest: pd.DataFrame
+
+    @property
+    def reading(self) -> str:
+        """One sentence: the method and, for ``auto``, which won the back-test and by how much."""
+        if self.asked != "auto":
+            return f"份额方法 split method: {self.method} (set in split.method)"
+        if self.backtest.empty:
+            return (f"份额方法 split method: {self.method} (auto; too little history for a back-test on last year, "
+                    "so the method that follows each child's own trend)")
+        b = self.backtest
+        runner = (f"; next {b['method'].iloc[1]} at {b['wmape'].iloc[1]:.1%} "
+                  f"({b['wmape'].iloc[1] - b['wmape'].iloc[0]:+.1%} points)") if len(b) > 1 else ""
+        return (f"份额方法 split method: {self.method} (auto: splitting last year's actual totals with each method's "
+                f"shares from the years before, it missed the children's actuals by {b['wmape'].iloc[0]:.1%} "
+                f"(weighted MAPE over {int(b['children'].iloc[0])} children of {int(b['parents'].iloc[0])} parents)"
+                f"{runner})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +75,7 @@ class PlanTargets:
     month_shares: pd.Series
     total_volume: int
     table: pd.DataFrame
+    split: SplitChoice | None = None
 
 
 def plan_targets(plan, tree, con) -> PlanTargets:
@@ -83,6 +123,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = load_allocation_history(con, tree, root, year, level=deepest)
     sp = plan.split
+    choice = split_choice(plan, tree, con)
     potential = region_potential(con, tree, root, year, share=sp.potential_share)
     table = allocate_plan(
         history,
@@ -91,7 +132,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         total_volume=total,
         month_shares=shares,
         plan_year=year,
-        method=plan.split.method,
+        method=choice.method,
         levels=levels or ("county",),
         unit=unit,
         floor=sp.floor,
@@ -102,7 +143,52 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
-    return PlanTargets(root, year, base, kinds, shares, total, table)
+    kinds.loc[kinds["kind"] == "volume", "basis"] = kinds.loc[kinds["kind"] == "volume", "basis"] + "; " + choice.reading
+    return PlanTargets(root, year, base, kinds, shares, total, table, choice)
+
+
+def split_choice(plan, tree, con) -> SplitChoice:
+    """
+    The share method the plan splits by: ``split.method``, or with ``auto`` the winner of
+    :func:`~planlib.targets.shares.split_backtest` on the plan's own history.
+
+    Parameters
+    ----------
+    plan : PlanParams
+    tree : RegionTree
+    con : DuckDBPyConnection
+
+    Returns
+    -------
+    SplitChoice
+
+    Notes
+    -----
+    The back-test reads own monthly sales from ``year - 1 - split.history_years`` to last
+    year, sums them to every planned level below the root, and splits each planned
+    parent's actual last year by each method of :data:`~planlib.targets.shares.BACKTEST_METHODS`
+    with shares from the ``history_years`` before it. Without a year to test, ``auto`` is
+    ``forecast_proportions`` (each child's own trend).
+    """
+    sp = plan.split
+    if sp.method != "auto":
+        return SplitChoice(sp.method, sp.method, pd.DataFrame(columns=["method", "wmape", "children", "parents"]))
+    root, year = plan.scope.root, plan.year
+    levels = [lv for lv in plan.scope.levels if lv != "hq"] or ["county"]
+    deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    root_depth = LEVEL_DEPTH[tree.level(root)]
+    planned = {r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest}
+    raw = queries.children_monthly_volume(con, list(tree.subtree(root)), year - 1 - sp.history_years, year)
+    parts, parents = [], {}
+    if len(raw):
+        raw["month"] = pd.to_datetime(raw["month"])
+        chains = {rid: [a for a in (rid, *tree.ancestors(rid)) if a in planned] for rid in pd.unique(raw["region_id"])}
+        link = pd.DataFrame([(rid, a) for rid, ch in chains.items() for a in ch], columns=["region_id", "child"])
+        parts.append(raw.merge(link, on="region_id").groupby(["child", "month"], as_index=False)["value"].sum())
+        parents = {r: tree.parent(r) for r in planned}
+    hist = parts[0] if parts else pd.DataFrame(columns=["child", "month", "value"])
+    bt = split_backtest(hist, parents, year, window=12 * sp.history_years)
+    return SplitChoice(best_split_method(bt), "auto", bt)
 
 
 def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> pd.Series:

@@ -7,6 +7,10 @@ shares_for                  child shares by a named method (``SPLIT_METHODS``) o
 SPLIT_METHODS               the share methods by name
 proportion_averages_core    proportion_averages on a children x months array
 average_proportions_core    average_proportions on a children x months array
+forecast_proportions_core   forecast_proportions on a children x months array
+child_forecasts             each child's own trend forecast of the next 12 months (and whether usable)
+split_backtest              the share methods back-tested on last year (weighted MAPE per method)
+best_split_method           the back-test's winner (``split.method: auto``)
 checked_shares              shares as a float Series, checked (no NaN, negative or duplicate child)
 checked_history             a tidy child, month, value history, checked
 window_months               the history months a split uses
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -28,7 +32,8 @@ import pandas as pd
 from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
 from planlib.rounding import check_amounts, child_labels
 
-__all__ = ["SPLIT_METHODS", "shares_for"]
+__all__ = ["SPLIT_METHODS", "shares_for", "split_backtest", "best_split_method", "child_forecasts",
+           "BACKTEST_METHODS", "FORECAST_GROWTH_CLIP"]
 
 DEFAULT_WINDOW_MONTHS = 24  # the seed's minimum: two years of history
 
@@ -36,6 +41,13 @@ DEFAULT_WINDOW_MONTHS = 24  # the seed's minimum: two years of history
 #: without any opened during the window (a region added last year): its share is taken
 #: over the months since (see :func:`shares_for`).
 NEW_CHILD_MONTHS = 3
+
+#: Growth clip of a child's own forecast in ``forecast_proportions`` (the baseline's
+#: ``last12_growth`` rule, :data:`planlib.targets.baseline.GROWTH_CLIP`).
+FORECAST_GROWTH_CLIP = 0.30
+
+#: The share methods ``split.method: auto`` back-tests, in order of preference on a tie.
+BACKTEST_METHODS = ("forecast_proportions", "proportion_averages", "average_proportions")
 
 
 def checked_shares(shares, what: str = "share") -> pd.Series:
@@ -228,6 +240,68 @@ def average_proportions_core(y: np.ndarray, labels=None, months=None) -> np.ndar
     return _with_opened(y, _ap_plain, "average_proportions", labels, months)
 
 
+def child_forecasts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Each child's own trend forecast of the next 12 months from a children x months array.
+
+    Parameters
+    ----------
+    y : ndarray
+        Children x months history (non-negative), the last column the latest month.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The forecasts f_i and whether each is usable (a child with a year-earlier base).
+
+    Notes
+    -----
+    The baseline's ``last12_growth`` rule per child: f_i = L_i (1 + g_i), L_i the last 12
+    months' total, g_i = Σ last m months / Σ the same m months a year earlier − 1 with
+    m = min(n − 12, 12), clipped to ±:data:`FORECAST_GROWTH_CLIP`. A child without a
+    positive year-earlier base (fewer than 13 months, or opened within the last year) has
+    no usable forecast (f_i = L_i, ``usable`` False).
+    """
+    y = np.asarray(y, dtype=float)
+    n_kids, n = y.shape if y.ndim == 2 else (0, 0)
+    last12 = y[:, -12:].sum(axis=1) if n else np.zeros(n_kids)
+    m = min(n - 12, 12)
+    if m < 1:
+        return last12, np.zeros(n_kids, dtype=bool)
+    recent = y[:, n - m:].sum(axis=1)
+    before = y[:, n - 12 - m: n - 12].sum(axis=1)
+    usable = before > 0
+    g = np.clip(np.divide(recent, before, out=np.ones(n_kids), where=usable) - 1.0,
+                -FORECAST_GROWTH_CLIP, FORECAST_GROWTH_CLIP)
+    return last12 * (1.0 + np.where(usable, g, 0.0)), usable
+
+
+def forecast_proportions_core(y: np.ndarray, labels=None, months=None) -> np.ndarray:
+    """
+    ``forecast_proportions`` shares on a children x months array (:func:`shares_for`'s Notes):
+    each child's own forecast over the sum of its siblings' (:func:`child_forecasts`); a child
+    without a usable forecast keeps its last-12-months share and the others share the rest.
+    Arguments and result as :func:`proportion_averages_core`.
+    """
+    y = np.asarray(y, dtype=float)
+    if y.size == 0:
+        return np.zeros(len(y))
+    f, usable = child_forecasts(y)
+    last12 = y[:, -12:].sum(axis=1)
+    total_ly = float(last12.sum())
+    if total_ly <= 0:
+        return np.zeros(len(y))
+    out = np.zeros(len(y))
+    out[~usable] = last12[~usable] / total_ly
+    rest = 1.0 - float(out.sum())
+    f_sum = float(f[usable].sum())
+    if f_sum > 0:
+        out[usable] = rest * f[usable] / f_sum
+    else:  # no usable forecast with volume: last year's shares
+        out = last12 / total_ly
+    return out
+
+
 def _proportion_averages(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
     return pd.Series(proportion_averages_core(y.to_numpy(), y.index, y.columns), index=y.index, name="share")
@@ -236,6 +310,11 @@ def _proportion_averages(history, *, window=None, children=None, potential=None)
 def _average_proportions(history, *, window=None, children=None, potential=None) -> pd.Series:
     y = _child_month_matrix(history, window, children)
     return pd.Series(average_proportions_core(y.to_numpy(), y.index, y.columns), index=y.index, name="share")
+
+
+def _forecast_proportions(history, *, window=None, children=None, potential=None) -> pd.Series:
+    y = _child_month_matrix(history, window, children)
+    return pd.Series(forecast_proportions_core(y.to_numpy()), index=y.index, name="share")
 
 
 def _potential(history=None, *, window=None, children=None, potential=None) -> pd.Series:
@@ -261,6 +340,7 @@ def _equal(history=None, *, window=None, children=None, potential=None) -> pd.Se
 SPLIT_METHODS: dict[str, Callable[..., pd.Series]] = {
     "proportion_averages": _proportion_averages,
     "average_proportions": _average_proportions,
+    "forecast_proportions": _forecast_proportions,
     "potential": _potential,
     "equal": _equal,
 }
@@ -280,8 +360,8 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
     Parameters
     ----------
     method : str
-        ``proportion_averages``, ``average_proportions``, ``potential``, ``equal``
-        (the keys of ``SPLIT_METHODS``) or ``blend``.
+        ``proportion_averages``, ``average_proportions``, ``forecast_proportions``,
+        ``potential``, ``equal`` (the keys of ``SPLIT_METHODS``) or ``blend``.
     history : DataFrame, optional
         Tidy history of the children: columns ``child``, ``month`` (Timestamp),
         ``value`` (non-negative; several rows per child and month are summed). The
@@ -319,6 +399,12 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
     - ``proportion_averages``: p_i = sum_{t in W} y_{i,t} / sum_{t in W} Y_t
     - ``average_proportions``: p_i = mean over {t in W : Y_t > 0} of y_{i,t} / Y_t;
       months with a zero parent are skipped.
+    - ``forecast_proportions``: p_i = f_i / sum_j f_j, f_i the child's own trend forecast of
+      the next 12 months (:func:`child_forecasts`: last 12 months x (1 + its own growth,
+      clipped to ±30%)); a child without a usable forecast (no sales a year earlier) keeps
+      its last-12-months share and the others share the rest by their forecasts. The
+      top-down method of hierarchicalforecast's ``TopDown(method="forecast_proportions")``
+      (Athanasopoulos et al., 2009), each child's forecast here from its own history.
     - ``potential``: p_i = pot_i / sum_j pot_j
     - ``equal``: p_i = 1 / n
     - ``blend``: p_i = sum_m w_m p_i^(m) / sum_m w_m; a component with no basis (all
@@ -367,7 +453,8 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
             raise ParamsError("blend weights are all zero: give at least one method a positive weight")
         if children is None:
             kids: list = []
-            if history is not None and any(m in w for m in ("proportion_averages", "average_proportions", "equal")):
+            if history is not None and any(m in w for m in ("proportion_averages", "average_proportions",
+                                                            "forecast_proportions", "equal")):
                 kids += _sorted_unique(checked_history(history)["child"])
             if potential is not None and "potential" in w:
                 kids += [k for k in pd.Series(potential).index if k not in set(kids)]
@@ -381,6 +468,86 @@ def shares_for(method: str, history=None, *, potential=None, weights=None, windo
         return (out / total if total > 0 else out).rename("share")
     if method not in SPLIT_METHODS:
         raise unknown_split_method(method)
-    if method in ("proportion_averages", "average_proportions") and history is None:
+    if method in ("proportion_averages", "average_proportions", "forecast_proportions") and history is None:
         raise ParamsError(f"method {method!r} needs a history frame (child, month, value)")
     return SPLIT_METHODS[method](history, window=window, children=children, potential=potential)
+
+
+def split_backtest(history: pd.DataFrame, parents: Mapping, plan_year: int, *, window: int = 24,
+                   methods=BACKTEST_METHODS) -> pd.DataFrame:
+    """
+    Back-test the share methods on last year: split each parent's actual last-year total
+    with shares from the history before it, and measure the error against its children.
+
+    Parameters
+    ----------
+    history : DataFrame
+        ``child, month, value``: monthly history of every child to test, through the year
+        before ``plan_year`` (last year) and at least a year before it.
+    parents : mapping
+        Child -> parent: the families to split (a parent with one child is skipped).
+    plan_year : int
+        Last year (``plan_year - 1``) is the test year; the shares use the ``window``
+        months before it.
+    window : int, default 24
+        History months behind the shares (``split.history_years`` × 12).
+    methods : sequence of str, default :data:`BACKTEST_METHODS`
+
+    Returns
+    -------
+    DataFrame
+        method, wmape, children, parents — one row per method, the best first (a tie
+        keeps the order of ``methods``); empty when no parent has both a test year and
+        history before it.
+
+    Notes
+    -----
+    For each parent P with children c: T_P = Σ_c A_c (the children's actual last year),
+    p_c = the method's shares from the ``window`` months before last year, and
+    wmape = Σ |p_c T_P − A_c| / Σ A_c over every child of every parent (each level's
+    children add up to the same root total, so every level counts alike).
+    """
+    h = checked_history(history)
+    test_start, test_end = pd.Timestamp(plan_year - 1, 1, 1), pd.Timestamp(plan_year, 1, 1)
+    train_months = pd.date_range(test_start - pd.DateOffset(months=int(window)), periods=int(window), freq="MS")
+    wide = h.groupby(["child", "month"])["value"].sum().unstack("month", fill_value=0.0)
+    train = wide.reindex(columns=train_months, fill_value=0.0)
+    test_cols = [c for c in wide.columns if test_start <= c < test_end]
+    actual = wide[test_cols].sum(axis=1) if test_cols else pd.Series(0.0, index=wide.index)
+    families: dict = {}
+    for child, parent in parents.items():
+        families.setdefault(parent, []).append(child)
+    err = dict.fromkeys(methods, 0.0)
+    denom, n_children, n_parents = 0.0, 0, 0
+    cores = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core,
+             "forecast_proportions": forecast_proportions_core}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)  # openings in the past window: the shares say so at plan time
+        for kids in families.values():
+            if len(kids) < 2:
+                continue
+            a = actual.reindex(kids).fillna(0.0).to_numpy()
+            y = train.reindex(kids).fillna(0.0).to_numpy()
+            if a.sum() <= 0 or y[:, -12:].sum() <= 0:
+                continue
+            for m in methods:
+                p = cores[m](y) if m in cores else SPLIT_METHODS[m](
+                    pd.DataFrame({"child": np.repeat(np.asarray(kids, dtype=object), len(train_months)),
+                                  "month": np.tile(train_months.to_numpy(), len(kids)), "value": y.ravel()}),
+                    children=kids).to_numpy()
+                p = p / p.sum() if p.sum() > 0 else np.full(len(kids), 1.0 / len(kids))
+                err[m] += float(np.abs(p * a.sum() - a).sum())
+            denom += float(a.sum())
+            n_children += len(kids)
+            n_parents += 1
+    if denom <= 0:
+        return pd.DataFrame({"method": pd.Series([], dtype=object), "wmape": pd.Series([], dtype=float),
+                             "children": pd.Series([], dtype="int64"), "parents": pd.Series([], dtype="int64")})
+    out = pd.DataFrame({"method": list(methods), "wmape": [err[m] / denom for m in methods],
+                        "children": n_children, "parents": n_parents})
+    return out.sort_values("wmape", kind="stable").reset_index(drop=True)
+
+
+def best_split_method(backtest: pd.DataFrame, default: str = "forecast_proportions") -> str:
+    """The back-test's winner (its first row), or ``default`` when nothing could be tested."""
+    return str(backtest["method"].iloc[0]) if len(backtest) else default

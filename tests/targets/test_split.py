@@ -220,7 +220,7 @@ def test_shares_for_potential_equal_and_blend():
 
 
 def test_shares_for_unknown_method_lists_the_valid_ones():
-    with pytest.raises(ParamsError, match="proportion_averages, average_proportions, potential, equal, blend"):
+    with pytest.raises(ParamsError, match="proportion_averages, average_proportions, forecast_proportions, potential, equal, blend"):
         shares_for("proportional", TWO_MONTHS)
     with pytest.raises(ParamsError, match="'top_down'.*valid: proportion_averages"):
         shares_for("blend", TWO_MONTHS, weights={"top_down": 1.0})
@@ -228,7 +228,7 @@ def test_shares_for_unknown_method_lists_the_valid_ones():
         shares_for("blend", TWO_MONTHS, weights={"equal": -1.0})
     with pytest.raises(ParamsError, match="needs a potential"):
         shares_for("potential", TWO_MONTHS)
-    assert set(SPLIT_METHODS) == {"proportion_averages", "average_proportions", "potential", "equal"}
+    assert set(SPLIT_METHODS) == {"proportion_averages", "average_proportions", "forecast_proportions", "potential", "equal"}
 
 
 def test_shares_for_rejects_negative_history_naming_children():
