@@ -80,7 +80,7 @@ LABELS: dict[str, str] = {
     "effect": "效应", "amount": "金额", "share_of_change": "占变动", "category": "费用类别",
     "ratio": "费用率", "activity_id": "活动", "region_id": "区域编码", "window_revenue": "活动期销售额",
     "baseline_revenue": "基线销售额", "lift": "提升", "extra_margin": "新增毛利", "roi": "回报率",
-    "paid": "有回报", "last_year": "去年", "baseline": "趋势预测", "target": "目标", "flat20": "一律+20%",
+    "paid": "有回报", "last_year": "去年", "baseline": "趋势预测", "target": "目标", "flat20": "目标一律+20%",
     "target_volume": "目标销量", "target_revenue": "目标销售额", "last_year_volume": "去年销量", "growth": "增长",
     "line": "终端/乡镇", "stage": "阶段", "terminals_needed": "终端数", "check": "检查", "severity": "严重度", "findings": "数量", "product_line": "产品线",
     "sku": "产品编码", "date": "日期", "message": "说明 message",
@@ -112,6 +112,9 @@ FORMATS: dict[str, str] = {
     "market_growth": _PP, "vs_baseline": _PP,
     # volumes of the gap table: whole units, however small
     "top_down": "{:,.0f}", "bottom_up": "{:,.0f}", "gap": "{:+,.0f}", "reconciled": "{:,.0f}",
+    # volumes (cases): whole units, however small (487, not 487.00)
+    "volume": "{:,.0f}", "target_volume": "{:,.0f}", "last_year_volume": "{:,.0f}", "market_volume": "{:,.0f}",
+    "potential": "{:,.0f}",
 }  # fmt: skip
 
 

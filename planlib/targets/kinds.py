@@ -44,7 +44,8 @@ __all__ = [
 #: Target kinds of :func:`set_targets`, in row order.
 TARGET_KINDS: tuple[str, ...] = ("volume", "revenue", "gross_margin", "expenses", "profit", "market_share")
 
-#: The "+20% for pressure" habit, shown as a comparison only.
+#: The "+20% for pressure" habit (DOMAIN.md §5: 20% added on top of the target the company
+#: actually needs), shown as a comparison only: flat20 = target × (1 + FLAT_PRESSURE).
 FLAT_PRESSURE = 0.20
 
 
@@ -116,9 +117,8 @@ def set_targets(
     Notes
     -----
     For each column the volume V is: baseline B (:func:`baseline` of ``volume``),
-    target T = B · (1 + stretch), flat20 F = 1.2 · V_ly, with V_ly the last 12 months
-    of actuals (the previous year when history ends in December; 12 × their mean
-    when shorter). Then, with P the unit price and C the unit cost:
+    target T = B · (1 + stretch), flat20 F = 1.2 · T (the source text's habit: 20% on top
+    of the target actually needed, not on last year's actuals). Then, with P the unit price and C the unit cost:
 
     - revenue R = V · P
     - gross margin GM = R − V · C
@@ -140,15 +140,14 @@ def set_targets(
     base = baseline(monthly_own, plan_year, value="volume")
     s = month_series(monthly_own, "volume")
     last = s.iloc[-12:]
-    v_ly = float(last.sum()) if len(last) == 12 else 12.0 * float(last.mean()) if len(last) else 0.0
     ly_label = (
         f"{last.index[0]:%Y-%m}–{last.index[-1]:%Y-%m}" if len(last) else "no history"
     )
-    volumes = {"baseline": base.annual, "target": base.annual * (1.0 + stretch), "flat20": v_ly * (1.0 + FLAT_PRESSURE)}
+    volumes = {"baseline": base.annual, "target": base.annual * (1.0 + stretch), "flat20": base.annual * (1.0 + stretch) * (1.0 + FLAT_PRESSURE)}
     cols = {k: _kinds(v, price, cost, spend, ratio, market) for k, v in volumes.items()}
     exp_basis = f"budget figure {spend:,.0f}" if spend is not None else f"expense ratio {ratio:.1%} × revenue"
     basis = [
-        f"baseline {base.method} × (1 + stretch {stretch:.1%}); flat20 = 1.2 × actual {ly_label}",
+        f"baseline {base.method} × (1 + stretch {stretch:.1%}); flat20 = 1.2 × target (last year: actual {ly_label})",
         f"volume × unit price {price:g}",
         f"revenue − volume × unit cost {cost:g}",
         exp_basis,
@@ -351,7 +350,7 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
             "last_year": derived(ly_vol, ly_rev),
             "baseline": derived(base_vol, base_vol * price),
             "target": derived(volume, revenue),
-            "flat20": derived(ly_vol * (1 + FLAT_PRESSURE), ly_rev * (1 + FLAT_PRESSURE)),
+            "flat20": derived(volume * (1 + FLAT_PRESSURE), revenue * (1 + FLAT_PRESSURE)),
             "with_budget": derived(volume, revenue, budget) if budget is not None else [float("nan")] * 6,
             "basis": [
                 "分配到本区的销量 the allocated volume",

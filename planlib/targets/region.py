@@ -170,7 +170,7 @@ def key_figures(kinds: pd.DataFrame, plan_year: int) -> list[tuple[str, str]]:
 def kinds_reading(kinds: pd.DataFrame) -> str:
     """
     One sentence: the stretch asked for, the profit target and (with the run's budget) the
-    profit the budgeted plan makes against it, and what the flat +20% would have asked.
+    profit the budgeted plan makes against it, and what 20% on top of the target (the flat-pressure habit) would ask.
     """
     k = kinds.set_index("kind")
     vol = k.loc["volume"]
@@ -190,7 +190,8 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
                  f"目标下利润 {with_budget:,.0f}，比利润目标{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
     else:
         head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"
-    return head + (f"。\"一律加 20%\" 将要求 {vol['flat20']:,.0f}，比本方案多 {vol['flat20'] - vol['target']:,.0f}。")
+    return head + (f"。若在目标上\"一律再加 20%\"（施压的习惯，不采用），将要求 {vol['flat20']:,.0f}，"
+                   f"比本方案多 {vol['flat20'] - vol['target']:,.0f}。")
 
 
 def fairness_reading(children: pd.DataFrame) -> str:

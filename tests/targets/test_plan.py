@@ -178,8 +178,8 @@ def test_set_targets_hand_computed_kinds():
             "baseline": [1000.0, 50_000.0, 20_000.0, 7_500.0, 12_500.0, 0.1],
             # target 1050 = 1000 × 1.05
             "target": [1050.0, 52_500.0, 21_000.0, 7_875.0, 13_125.0, 0.105],
-            # flat20 = last year's 1000 × 1.2
-            "flat20": [1200.0, 60_000.0, 24_000.0, 9_000.0, 15_000.0, 0.12],
+            # flat20 = 20% on top of the target (the source text's habit), not 1.2 × last year's 1000
+            "flat20": [1260.0, 63_000.0, 25_200.0, 9_450.0, 15_750.0, 0.126],
         },
         index=pd.Index(list(targets.TARGET_KINDS), name="kind"),
     )
@@ -378,8 +378,9 @@ def test_region_kinds_prices_the_allocated_volume():
     assert kinds.loc["expenses", "target"] == pytest.approx(150.0)
     assert kinds.loc["profit", "target"] == pytest.approx(250.0)
     assert kinds.loc["market_share", "target"] == pytest.approx(0.25)
-    # last year 120 units / 1,200; flat +20% asks 144
-    assert kinds.loc["volume", "last_year"] == 120 and kinds.loc["volume", "flat20"] == pytest.approx(144.0)
+    # last year 120 units / 1,200; +20% on top of the target 100 asks 120 (not 1.2 × last year = 144)
+    assert kinds.loc["volume", "last_year"] == 120 and kinds.loc["volume", "flat20"] == pytest.approx(120.0)
+    assert kinds.loc["revenue", "flat20"] == pytest.approx(1200.0)
     assert kinds.loc["expenses", "basis"].startswith("去年费用率 15.0%")
 
 
