@@ -79,8 +79,9 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         ``potential`` and ``beyond_potential`` (target above it) columns.
     baselines : Series, optional
         Each child's own trend forecast (:func:`children_baselines`): adds the children's
-        ``baseline`` and ``vs_baseline`` (target / baseline − 1: the stretch each child is
-        asked for on top of its own trend) columns.
+        ``baseline``, ``vs_baseline`` (target / baseline − 1: the stretch each child is
+        asked for on top of its own trend), ``trend_growth`` (baseline / last year − 1) and
+        ``shrinks_against_trend`` (asked below last year while its own trend grows) columns.
 
     Returns
     -------
@@ -112,6 +113,9 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     if baselines is not None:
         children["baseline"] = baselines.reindex(children["region_id"]).to_numpy(dtype=float)
         children["vs_baseline"] = _growth(children["target_volume"], children["baseline"])
+        children["trend_growth"] = _growth(children["baseline"], children["last_year_volume"])
+        children["shrinks_against_trend"] = ((children["target_volume"] < children["last_year_volume"])
+                                             & (children["trend_growth"] > 0)).to_numpy(dtype=bool)
     breakdowns = {}
     for dim in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
         if dim not in table:  # a table written before this breakdown existed: no rows
@@ -208,6 +212,11 @@ def fairness_reading(children: pd.DataFrame) -> str:
         v = children["vs_baseline"].dropna()
         top = children.loc[v.idxmax()]
         out += f"比自身趋势预测要求最多的是 {top['name']}（{top['vs_baseline']:+.1%}）。"
+    if "shrinks_against_trend" in children:
+        bad = children[children["shrinks_against_trend"]]
+        out += (f"注意：{len(bad)} 个下级自身趋势向上却被要求低于去年 (asked below last year while their own "
+                f"trend grows)：{'、'.join(f'{r.name}（去年 {r.last_year_volume:,.0f}，目标 {r.target_volume:,.0f}，趋势 {r.trend_growth:+.1%}）' for r in bad.itertuples())}。"
+                if len(bad) else "没有自身趋势向上却被要求低于去年的下级。")
     if "beyond_potential" in children:
         n = int(children["beyond_potential"].sum())
         out += (f"{n} 个下级目标超出潜力：{'、'.join(children.loc[children['beyond_potential'], 'name'].astype(str))}。"
@@ -240,12 +249,14 @@ def diagnostics(
     -------
     DataFrame
         child, target, last_year, implied_growth, trend_growth, growth_vs_trend,
-        potential, beyond_potential (bool).
+        shrinks_against_trend (bool), potential, beyond_potential (bool).
 
     Notes
     -----
     implied_growth = target / last_year − 1 (NaN when last_year ≤ 0, e.g. a new child);
     growth_vs_trend = implied_growth − trend_growth;
+    shrinks_against_trend = target < last_year while trend_growth > 0 (a growing child asked
+    to shrink: the fairness flag);
     beyond_potential = target > potential (False when the potential is unknown).
     """
     children = targets.index
@@ -262,6 +273,7 @@ def diagnostics(
             "implied_growth": implied.to_numpy(),
             "trend_growth": tr.to_numpy(),
             "growth_vs_trend": (implied - tr).to_numpy(),
+            "shrinks_against_trend": ((t < ly) & (tr > 0)).to_numpy(dtype=bool),
             "potential": pot.to_numpy(),
             "beyond_potential": (pot.notna() & (t > pot)).to_numpy(dtype=bool),
         }
@@ -276,7 +288,8 @@ def fairness(frame: pd.DataFrame) -> dict:
     -------
     dict
         children (with a defined implied growth), std, iqr, min_child, min_growth,
-        max_child, max_growth, beyond_potential (count).
+        max_child, max_growth, beyond_potential (count), shrinks_against_trend (the
+        children asked below last year while their own trend grows, by id).
 
     Notes
     -----
@@ -300,6 +313,8 @@ def fairness(frame: pd.DataFrame) -> dict:
         "max_child": max_child,
         "max_growth": hi,
         "beyond_potential": int(frame["beyond_potential"].sum()),
+        "shrinks_against_trend": (frame.loc[frame["shrinks_against_trend"], "child"].tolist()
+                                  if "shrinks_against_trend" in frame else []),
     }
 
 

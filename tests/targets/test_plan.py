@@ -308,6 +308,7 @@ def test_diagnostics_flags_beyond_potential():
             "implied_growth": [0.1, 0.5, 0.0, np.nan],
             "trend_growth": [0.05, 0.1, 0.0, np.nan],
             "growth_vs_trend": [0.05, 0.4, 0.0, np.nan],
+            "shrinks_against_trend": [False, False, False, False],
             "potential": [200.0, 140.0, np.nan, np.nan],
             "beyond_potential": [False, True, False, False],
         }
@@ -328,6 +329,22 @@ def test_fairness_numbers_by_hand():
     assert (f["min_child"], f["max_child"]) == ("C", "B")
     assert (f["min_growth"], f["max_growth"]) == (0.0, 0.5)
     assert (f["children"], f["beyond_potential"]) == (3, 1)
+    assert f["shrinks_against_trend"] == []
+
+
+def test_a_growing_child_asked_below_last_year_is_flagged_by_name():
+    # E's own trend grows 12% but it is asked 4% below last year; F shrinks with its trend
+    d = targets.diagnostics(targets=pd.Series({"E": 96.0, "F": 80.0}), last_year=pd.Series({"E": 100.0, "F": 100.0}),
+                            trend=pd.Series({"E": 0.12, "F": -0.25}), potential=None)
+    assert d["shrinks_against_trend"].tolist() == [True, False]
+    assert targets.fairness(d)["shrinks_against_trend"] == ["E"]
+    children = pd.DataFrame({"region_id": ["E", "F"], "name": ["章丘区", "丰县"], "last_year_volume": [100.0, 100.0],
+                             "target_volume": [96.0, 80.0], "growth": [-0.04, -0.2], "baseline": [112.0, 75.0],
+                             "vs_baseline": [96 / 112 - 1, 80 / 75 - 1], "trend_growth": [0.12, -0.25],
+                             "shrinks_against_trend": [True, False]})
+    text = targets.fairness_reading(children)
+    assert "1 个下级自身趋势向上却被要求低于去年" in text and "章丘区" in text.split("注意")[1]
+    assert "丰县" not in text.split("注意")[1]
 
 
 # -- the plan as a whole: region kinds and the region view -----------------------------------
