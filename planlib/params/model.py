@@ -235,17 +235,43 @@ class Targets(Section):
 
     Attributes
     ----------
+    root : str, default "forecast"
+        How the root's (the company's) volume target is set: ``forecast`` — the baseline
+        forecast × (1 + stretch); ``growth`` — last year's volume × (1 + ``growth``);
+        ``volume`` — a fixed number of units (``volume``, "HQ must reach 1.35 M cases");
+        ``revenue`` — a fixed amount (``revenue``) converted to units at last year's
+        realised price.
     stretch : float, default 0.05
-        "Jump and touch" (跳一跳,摸得着): the target is the baseline forecast × (1 + stretch).
+        "Jump and touch" (跳一跳,摸得着): the target is the baseline forecast × (1 + stretch)
+        (``root: forecast``).
+    growth : float or None
+        The growth on last year for ``root: growth`` (0.12 for +12%), −0.5 to 1.
+    volume : int or None
+        The root's volume target for ``root: volume``.
+    revenue : float or None
+        The root's revenue target for ``root: revenue``.
     unit : int, default 1
         The plan's volume unit; every split is rounded to multiples of it, exactly.
     milestones : tuple of Milestone
         Staged coverage goals of the key terminals (e.g. 40% by mid-year, 60% by year end).
     """
 
+    root: Literal["forecast", "growth", "volume", "revenue"] = "forecast"
     stretch: float = Field(0.05, ge=-0.5, le=1.0)
+    growth: float | None = Field(None, ge=-0.5, le=1.0)
+    volume: int | None = Field(None, gt=0, le=MAX_VOLUME)
+    revenue: float | None = Field(None, gt=0, le=MAX_MONEY)
     unit: int = Field(1, ge=1, le=MAX_UNIT)
     milestones: tuple[Milestone, ...] = ()
+
+    @model_validator(mode="after")
+    def _root_has_its_number(self) -> "Targets":
+        needs = {"growth": "growth", "volume": "volume", "revenue": "revenue"}.get(self.root)
+        if needs and getattr(self, needs) is None:
+            example = {"growth": "0.12 for +12% on last year", "volume": "1350000 (units)",
+                       "revenue": "250000000 (plan currency)"}[needs]
+            raise ValueError(f"root: {self.root} needs targets.{needs}, e.g. {example}")
+        return self
 
 
 class Split(Section):

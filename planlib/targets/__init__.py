@@ -51,6 +51,7 @@ from planlib.targets.plan import (
     SplitChoice,
     plan_targets,
     region_potential,
+    root_target,
     split_choice,
 )
 from planlib.targets.reconcile import (
@@ -122,6 +123,7 @@ __all__ = [
     "region_potential",
     "split_choice",
     "SplitChoice",
+    "root_target",
     "RECONCILE_METHODS",
     "reconcile",
     "children_baselines",

@@ -79,6 +79,8 @@ def set_targets(
     expenses: float | None = None,
     expense_ratio: float | None = None,
     market_volume: float | None = None,
+    target_volume: float | None = None,
+    target_basis: str | None = None,
 ) -> pd.DataFrame:
     """
     Sales and profit targets together: volume, revenue, gross margin, expenses, profit, share.
@@ -98,6 +100,11 @@ def set_targets(
         Expenses / revenue from history, used when no budget figure is given.
     market_volume : float, optional
         The category's volume in the plan year; market share is NaN without it.
+    target_volume : float, optional
+        The target volume when the plan sets it otherwise (``targets.root``: growth on last
+        year, a fixed volume or revenue); default baseline × (1 + stretch).
+    target_basis : str, optional
+        How ``target_volume`` was set, for the basis column.
 
     Returns
     -------
@@ -143,11 +150,14 @@ def set_targets(
     ly_label = (
         f"{last.index[0]:%Y-%m}–{last.index[-1]:%Y-%m}" if len(last) else "no history"
     )
-    volumes = {"baseline": base.annual, "target": base.annual * (1.0 + stretch), "flat20": base.annual * (1.0 + stretch) * (1.0 + FLAT_PRESSURE)}
+    target = base.annual * (1.0 + stretch) if target_volume is None else finite_number(target_volume, "target_volume",
+                                                                                        low=0.0)
+    volumes = {"baseline": base.annual, "target": target, "flat20": target * (1.0 + FLAT_PRESSURE)}
     cols = {k: _kinds(v, price, cost, spend, ratio, market) for k, v in volumes.items()}
     exp_basis = f"budget figure {spend:,.0f}" if spend is not None else f"expense ratio {ratio:.1%} × revenue"
     basis = [
-        f"baseline {base.method} × (1 + stretch {stretch:.1%}); flat20 = 1.2 × target (last year: actual {ly_label})",
+        (f"baseline {base.method} × (1 + stretch {stretch:.1%})" if target_volume is None
+         else (target_basis or f"set by the plan: {target:,.0f}")) + f"; flat20 = 1.2 × target (last year: actual {ly_label})",
         f"volume × unit price {price:g}",
         f"revenue − volume × unit cost {cost:g}",
         exp_basis,

@@ -6,6 +6,7 @@ Public names
 PlanTargets         the plan's targets (frozen): the root's kinds and the targets table
 plan_targets        set the root's targets and split its volume exactly down the plan's scope
 region_potential    each region's potential volume (a share of its category market)
+root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
 SplitChoice         that method, how it was chosen and the back-test behind it (frozen)
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planlib.archive.queries import targets as queries
+from planlib.errors import DataError, ParamsError
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, baseline, festival_month_shares
@@ -25,7 +27,7 @@ from planlib.targets.kinds import region_economics, set_targets
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
-__all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice"]
+__all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,7 +99,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
 
     Notes
     -----
-    target volume = round_unit(baseline × (1 + targets.stretch)); months follow the
+    target volume = :func:`root_target` (default round_unit(baseline × (1 + targets.stretch))); months follow the
     plan year's festival-aligned profile (:func:`festival_month_shares`); regions, months,
     product lines, channels, terminal classes and A/B terminals are split by
     :func:`~planlib.targets.allocate.allocate_plan`, every child summing exactly to its parent
@@ -108,7 +110,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     econ = region_economics(con, tree, root, year)
     base = baseline(econ.monthly, year)
     unit = plan.targets.unit
-    total = int(round(base.annual * (1.0 + plan.targets.stretch) / unit)) * unit
+    total, how = root_target(plan.targets, base, econ, year)
     kinds = set_targets(
         econ.monthly,
         year,
@@ -117,6 +119,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         unit_cost=econ.unit_cost,
         expense_ratio=econ.expense_ratio,
         market_volume=econ.market_volume,
+        target_volume=None if plan.targets.root == "forecast" else total,
+        target_basis=how,
     )
     shares = festival_month_shares(econ.monthly, year)
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
@@ -226,3 +230,63 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
     order = [r for r in ids if r in rolled]
     return pd.Series([share * rolled[r] for r in order], index=pd.Index(order, name="region_id"),
                      name="potential", dtype="float64")
+
+
+def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str]:
+    """
+    The root's volume target, set as ``targets.root`` says.
+
+    Parameters
+    ----------
+    targets : Targets
+        The plan's ``targets`` section (``root``, ``stretch``, ``growth``, ``volume``,
+        ``revenue``, ``unit``).
+    base : Baseline
+        The root's baseline (:func:`~planlib.targets.baseline.baseline`).
+    econ : RegionEconomics
+        The root's history (last year's volume and realised price).
+    plan_year : int
+
+    Returns
+    -------
+    (int, str)
+        The volume target (a multiple of ``unit``) and how it was set.
+
+    Raises
+    ------
+    DataError
+        ``root: growth`` without sales last year, or ``root: revenue`` without a realised
+        price last year.
+
+    Notes
+    -----
+    - ``forecast``: V = baseline × (1 + stretch)
+    - ``growth``: V = last year's volume × (1 + growth)
+    - ``volume``: V = volume
+    - ``revenue``: V = revenue / last year's realised price (revenue / volume)
+
+    rounded to the nearest multiple of ``unit``.
+    """
+    unit = targets.unit
+    mode = getattr(targets, "root", "forecast")
+    if mode == "forecast":
+        v, how = base.annual * (1.0 + targets.stretch), f"baseline {base.method} × (1 + stretch {targets.stretch:.1%})"
+    elif mode == "growth":
+        m = econ.monthly
+        ly = float(m.loc[pd.to_datetime(m["date"]).dt.year == plan_year - 1, "volume"].sum()) if len(m) else 0.0
+        if not ly > 0:
+            raise DataError(f"targets.root: growth needs sales in {plan_year - 1} for {econ.region}; "
+                            "set targets.root: volume (or forecast) instead")
+        v, how = ly * (1.0 + targets.growth), f"last year {ly:,.0f} × (1 + growth {targets.growth:.1%}) (targets.root: growth)"
+    elif mode == "volume":
+        v, how = float(targets.volume), f"fixed volume {targets.volume:,} (targets.root: volume)"
+    elif mode == "revenue":
+        if not econ.unit_price > 0:
+            raise DataError(f"targets.root: revenue needs last year's realised price for {econ.region} "
+                            f"(no sales revenue in {plan_year - 1}); set targets.root: volume instead")
+        v = float(targets.revenue) / econ.unit_price
+        how = (f"fixed revenue {targets.revenue:,.0f} / last year's realised price {econ.unit_price:,.2f} "
+               "(targets.root: revenue)")
+    else:
+        raise ParamsError(f"targets.root must be forecast, growth, volume or revenue, got {mode!r}")
+    return int(round(v / unit)) * unit, how

@@ -491,3 +491,55 @@ def test_region_view_breakdowns_include_sku_and_distributor():
     # a table written before the distributor breakdown: the key is there, empty
     old = targets.region_view(_plan_table(), _tree(), "C1")
     assert "distributor_id" in old.breakdowns and old.breakdowns["distributor_id"].empty
+
+
+# -- the root target (#11): forecast × stretch, growth on last year, a fixed volume or revenue --
+def _root_inputs():
+    months = pd.date_range("2025-01-01", "2026-12-01", freq="MS")
+    monthly = pd.DataFrame({"date": months, "volume": np.repeat([90.0, 100.0], 12), "revenue": np.repeat([900.0, 1250.0], 12)})
+    econ = targets.RegionEconomics("HQ", monthly, unit_price=12.5, unit_cost=6.0, expense_ratio=0.15,
+                                   market_volume=float("nan"))
+    base = targets.Baseline(1300.0, pd.Series(1300.0 / 12, index=range(1, 13)), "last12_growth", pd.DataFrame(), float("nan"))
+    return base, econ
+
+
+@pytest.mark.parametrize(("section", "volume", "says"), [
+    ({}, 1365, "stretch 5.0%"),                                         # 1,300 × 1.05
+    ({"root": "growth", "growth": 0.12}, 1344, "last year 1,200"),      # last year 1,200 × 1.12
+    ({"root": "volume", "volume": 1_350_000}, 1_350_000, "fixed volume"),
+    ({"root": "revenue", "revenue": 20_000.0}, 1600, "realised price 12.50"),  # 20,000 / 12.5
+])
+def test_root_target_by_mode(section, volume, says):
+    from planlib.params.model import Targets
+
+    base, econ = _root_inputs()
+    got, how = targets.root_target(Targets(**section), base, econ, 2027)
+    assert got == volume and says in how
+
+
+def test_root_target_rounds_to_the_unit_and_set_targets_prices_it():
+    from planlib.params.model import Targets
+
+    base, econ = _root_inputs()
+    got, how = targets.root_target(Targets(root="growth", growth=0.12, unit=100), base, econ, 2027)
+    assert got == 1300  # 1,344 to the nearest 100
+    kinds = targets.set_targets(econ.monthly, 2027, unit_price=12.5, unit_cost=6.0, expense_ratio=0.15,
+                                target_volume=got, target_basis=how).set_index("kind")
+    assert kinds.loc["volume", "target"] == 1300 and kinds.loc["revenue", "target"] == pytest.approx(16_250.0)
+    assert kinds.loc["volume", "flat20"] == pytest.approx(1560.0) and "growth 12.0%" in kinds.loc["volume", "basis"]
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"root": "growth"}, "root: growth needs targets.growth"),
+    ({"root": "volume"}, "root: volume needs targets.volume"),
+    ({"root": "revenue"}, "root: revenue needs targets.revenue"),
+    ({"root": "volume", "volume": -5}, "greater than 0"),
+    ({"root": "guess"}, "forecast"),
+])
+def test_root_target_params_are_checked(section, message):
+    from pydantic import ValidationError
+
+    from planlib.params.model import Targets
+
+    with pytest.raises(ValidationError, match=message):
+        Targets(**section)
