@@ -25,10 +25,12 @@ from planlib.budget.plan import (
 )
 from planlib.budget.profit import (
     DUAL_FLAGS,
+    OVER_THRESHOLD,
     break_even,
     cvp,
     cvp_table,
     dual_check,
+    dual_verdict,
 )
 from planlib.budget.region import (
     FLAG_NAMES,
@@ -69,6 +71,8 @@ __all__ = [
     "cvp_table",
     "dual_check",
     "DUAL_FLAGS",
+    "OVER_THRESHOLD",
+    "dual_verdict",
     "RegionBudget",
     "region_budget",
     "region_budget_params",

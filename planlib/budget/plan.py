@@ -37,8 +37,6 @@ __all__ = ["PlanBudget", "plan_budget", "BUDGET_COLUMNS"]
 
 #: Columns of results/budget.parquet (DESIGN.md §4).
 BUDGET_COLUMNS = ("region_id", "month", "category", "item", "terminal_id", "amount", "method")
-#: The dual check's ceiling on what a region can sell: last year × (1 + this), or its potential when lower.
-REACH_GROWTH = 0.30
 
 
 @dataclass(frozen=True, eq=False)
@@ -283,7 +281,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     table["month"] = months[table["month"].to_numpy(dtype=int) - 1]
 
     # -- regions: targets, budget, CVP, dual check ---------------------------------------------
-    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, potential, cap_of)
+    regions = _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, potential, cap_of,
+                       params_of=params_of, region_params=region_params, root=root)
     no_bep = regions.loc[regions["flag"] == "no break-even", "region_id"].tolist()
     if no_bep:
         notes.append(f"{len(no_bep)} region(s) where the price does not exceed the unit variable cost (no break-even): "
@@ -397,10 +396,34 @@ def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) ->
     return pd.concat([methods, up], ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
 
 
-def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot, cap_of) -> pd.DataFrame:
+def _profit_targets(derived: pd.Series, revenue: pd.Series, params_of, region_params: dict, plan_bp, root: str):
+    """
+    Each region's profit target and where it comes from (``budget.profit_target``).
+
+    ``amount``: the region whose file sets it (the plan file's: the root) must make that
+    amount; ``margin``: margin × the region's target revenue, wherever it applies (inherited);
+    otherwise ``derived`` (target revenue less product cost and last year's expense ratio).
+    Returns (targets, basis) with basis ``amount``, ``margin`` or ``last_year``.
+    """
+    target, basis = derived.astype(float).copy(), pd.Series("last_year", index=derived.index, dtype=object)
+    for r in derived.index:
+        own = region_params[r].profit_target if r in region_params else (
+            plan_bp.profit_target if r == root else None)
+        inherited = params_of(r).profit_target
+        if own is not None and own.amount is not None:
+            target[r], basis[r] = float(own.amount), "amount"
+        elif inherited is not None and inherited.margin is not None:
+            target[r], basis[r] = float(inherited.margin) * float(revenue.get(r, 0.0)), "margin"
+    return target, basis
+
+
+def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot, cap_of, *,
+             params_of, region_params, root) -> pd.DataFrame:
     """
     One row per planned region (:attr:`PlanBudget.regions`): last year's facts of its subtree,
     its targets, budget by category and cap, the profit target, the dual check and the CVP.
+    Each region's own params (``params_of``) set its threshold, materiality, reach growth and
+    profit target.
     """
     annual = table.groupby(["region_id", "category"])["amount"].sum().unstack("category", fill_value=0.0)
     annual = annual.reindex(index=list(planned), columns=list(CATEGORIES), fill_value=0.0)
@@ -444,9 +467,13 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     out["expense_ratio"] = B / R.where(R > 0)
     out["ly_expense_ratio"] = ly_ratio
     out["unit_product_cost"] = vc
-    # the profit target: target revenue less variable cost and last year's expense ratio (targets.region_kinds)
-    out["profit_target"] = R - vc * V - ly_ratio * R
-    reach = h["ly_volume"] * (1 + REACH_GROWTH)
+    # the profit target: set in params (an amount or a margin), else target revenue less variable cost and
+    # last year's expense ratio (as targets.region_kinds derives it)
+    own_bp = {r: params_of(r) for r in h.index}
+    out["profit_target"], out["profit_target_basis"] = _profit_targets(R - vc * V - ly_ratio * R, R, params_of,
+                                                                      region_params, bp, root)
+    out["reach_growth"] = [own_bp[r].reach_growth for r in h.index]
+    reach = h["ly_volume"] * (1 + out["reach_growth"])
     pr = pot.reindex(h.index)
     out["reachable_volume"] = np.where(pr.notna(), np.minimum(pr.fillna(np.inf), reach), reach)
     ok = (V > 0) & (R > 0)
@@ -454,9 +481,12 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
                                      "target_revenue": R[ok].to_numpy(),
                                      "reachable_volume": out.loc[ok, "reachable_volume"].to_numpy(),
                                      "budget": B[ok].to_numpy(), "unit_variable_cost": vc[ok].to_numpy(),
-                                     "profit_target": out.loc[ok, "profit_target"].to_numpy()}),
+                                     "profit_target": out.loc[ok, "profit_target"].to_numpy(),
+                                     "expense_ratio_threshold": [own_bp[r].expense_ratio_threshold for r in h.index[ok]],
+                                     "materiality": [own_bp[r].materiality for r in h.index[ok]]}),
                        expense_ratio_threshold=bp.expense_ratio_threshold).set_index("region_id")
-    for col in ("sales_reachable", "profit_at_target", "profit_reachable", "budget_limit", "over_threshold", "flag"):
+    for col in ("sales_reachable", "profit_at_target", "profit_gap", "profit_tolerance", "profit_reachable",
+                "budget_limit", "expense_ratio_threshold", "over_threshold", "flag"):
         out[col] = dc[col].reindex(h.index)
     # CVP: fixed = fixed categories; unit variable = product cost + variable categories per unit
     price = R / V.where(V > 0)

@@ -8,8 +8,11 @@ Public names
 break_even   break-even volume and revenue, BEP = FC / (P - VC)
 cvp          cost-volume-profit at a volume: profit, margin of safety
 cvp_table    the same for many regions at once; BudgetError naming regions with P <= VC
-dual_check   per region: is the sales target reachable, and does the profit target hold at it
+dual_check   per region: is the sales target reachable, does the profit target hold at it, is the
+             expense ratio within its threshold
 DUAL_FLAGS   the dual check's four outcomes by (sales reachable, profit reachable)
+OVER_THRESHOLD  the fifth: sales and profit met, but the expense ratio above its threshold
+dual_verdict the flag of one region from its three tests
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from planlib.budget.inputs import SLACK, float_column, id_array, listing, number
 from planlib.errors import BudgetError, DataError
 from planlib.rounding import format_amount
 
-__all__ = ["break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS"]
+__all__ = ["break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict"]
 
 
 def break_even(fixed_cost, price, unit_variable_cost) -> dict:
@@ -230,9 +233,25 @@ DUAL_FLAGS = {
     (False, True): "sales missed, profit met",
     (False, False): "both missed",
 }
+#: The dual check's outcome when sales and profit hold but the budget is above the expense-ratio threshold.
+OVER_THRESHOLD = "expense ratio over threshold"
 
 
-def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold) -> pd.DataFrame:
+def dual_verdict(sales_reachable: bool, profit_reachable: bool, over_threshold: bool) -> str:
+    """
+    One region's dual-check flag from its three tests.
+
+    A region is green (``both met``) only when its sales target is reachable, its profit
+    holds within the materiality and its expense ratio is within the threshold; a region
+    that meets both targets above the threshold is :data:`OVER_THRESHOLD`; otherwise the
+    flag of :data:`DUAL_FLAGS` (the expense ratio is then a further reason, shown beside it).
+    """
+    if sales_reachable and profit_reachable and over_threshold:
+        return OVER_THRESHOLD
+    return DUAL_FLAGS[(bool(sales_reachable), bool(profit_reachable))]
+
+
+def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold, materiality=0.0) -> pd.DataFrame:
     """
     The dual check per region: is the sales target reachable, and does the profit target hold at it.
 
@@ -249,16 +268,22 @@ def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold) -> pd.DataFrame:
         ``unit_variable_cost`` and ``profit_target``; optional ``fixed_cost`` (fixed
         costs outside the budget, default 0).
     expense_ratio_threshold : float
-        The highest acceptable budget / target revenue (0.25 for 25%).
+        The highest acceptable budget / target revenue (0.25 for 25%); a frame column of
+        the same name sets it per region.
+    materiality : float, default 0
+        A profit miss no larger than this share of |profit target| is not a miss; a
+        frame column of the same name sets it per region.
 
     Returns
     -------
     DataFrame
         One row per region, in the input's order: ``region_id, target_volume,
         reachable_volume, sales_reachable, target_revenue, variable_cost, fixed_cost,
-        budget, profit_at_target, profit_target, profit_reachable, budget_limit,
-        expense_ratio, over_threshold, flag``; flag is ``both met``, ``sales met, profit
-        missed``, ``sales missed, profit met`` or ``both missed``.
+        budget, profit_at_target, profit_target, profit_gap, profit_tolerance,
+        profit_reachable, budget_limit, expense_ratio, expense_ratio_threshold,
+        over_threshold, flag``; flag is :func:`dual_verdict`: ``both met``,
+        ``expense ratio over threshold``, ``sales met, profit missed``, ``sales missed,
+        profit met`` or ``both missed``.
 
     Raises
     ------
@@ -275,15 +300,24 @@ def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold) -> pd.DataFrame:
 
     - sales_reachable = V <= reachable_volume;
     - variable_cost = VC x V; profit_at_target = R - VC x V - FC - B;
-    - profit_reachable = profit_at_target >= PT;
+    - profit_gap = profit_at_target - PT; profit_tolerance = materiality x |PT|;
+    - profit_reachable = profit_gap >= -profit_tolerance (a miss within it is immaterial);
     - budget_limit = R - VC x V - FC - PT, the most the budget may be for PT to hold;
-    - expense_ratio = B / R; over_threshold = expense_ratio > threshold.
+    - expense_ratio = B / R; over_threshold = expense_ratio > threshold;
+    - flag = :func:`dual_verdict` of the three.
     """
     what = "dual_check frame"
     require_columns(frame, ["region_id", "target_volume", "target_revenue", "reachable_volume", "budget",
                    "unit_variable_cost", "profit_target"], what)  # fmt: skip
-    thr = number(expense_ratio_threshold, "expense_ratio_threshold", minimum=0.0)
     ids = id_array(frame, "region_id", what)
+    if "expense_ratio_threshold" in frame.columns:
+        thr = float_column(frame, "expense_ratio_threshold", what, ids, minimum=0.0)
+    else:
+        thr = np.full(len(ids), number(expense_ratio_threshold, "expense_ratio_threshold", minimum=0.0))
+    if "materiality" in frame.columns:
+        mat = float_column(frame, "materiality", what, ids, minimum=0.0)
+    else:
+        mat = np.full(len(ids), number(materiality, "materiality", minimum=0.0))
     dup = pd.Index(ids)[pd.Index(ids).duplicated()].unique()
     if len(dup):
         raise DataError(f"{what}: regions named more than once: {listing(dup)}")
@@ -299,8 +333,10 @@ def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold) -> pd.DataFrame:
     variable = vc * v
     profit = rev - variable - fc - b
     sales_ok = v <= reach + SLACK * np.maximum(1.0, reach)
-    profit_ok = profit - pt >= -SLACK * np.maximum(1.0, rev)
+    tolerance = mat * np.abs(pt)
+    profit_ok = profit - pt >= -np.maximum(tolerance, SLACK * np.maximum(1.0, rev))
     ratio = b / rev
+    over = ratio > thr + SLACK
     return pd.DataFrame(
         {
             "region_id": ids,
@@ -313,10 +349,13 @@ def dual_check(frame: pd.DataFrame, *, expense_ratio_threshold) -> pd.DataFrame:
             "budget": b,
             "profit_at_target": profit,
             "profit_target": pt,
+            "profit_gap": profit - pt,
+            "profit_tolerance": tolerance,
             "profit_reachable": profit_ok,
             "budget_limit": rev - variable - fc - pt,
             "expense_ratio": ratio,
-            "over_threshold": ratio > thr + SLACK,
-            "flag": [DUAL_FLAGS[(bool(s), bool(p))] for s, p in zip(sales_ok, profit_ok)],
+            "expense_ratio_threshold": thr,
+            "over_threshold": over,
+            "flag": [dual_verdict(s, p, o) for s, p, o in zip(sales_ok, profit_ok, over)],
         }
     )

@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planlib import params, schemas
+from planlib import labels, params, schemas
 from planlib.budget.caps import apply_cap, floor_cents
-from planlib.budget.profit import DUAL_FLAGS, cvp
+from planlib.budget.profit import OVER_THRESHOLD, cvp, dual_verdict
 from planlib.errors import BudgetError, PlanlibError
-from planlib.labels import FLAG_NAMES, CATEGORY_NAMES
+from planlib.labels import CATEGORY_NAMES
 from planlib.schemas import CATEGORIES
 
 __all__ = [
@@ -49,6 +49,10 @@ __all__ = [
     "children_reading",
     "FLAG_NAMES",
 ]
+
+
+#: The dual check's flags in the reports' words (:data:`planlib.labels.FLAG_NAMES` and the expense-ratio verdict).
+FLAG_NAMES = {**labels.FLAG_NAMES, OVER_THRESHOLD: "费用率超阈值 expense ratio over threshold"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,8 +227,12 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     c = cvp(V2, P2, uvc, fixed) if V2 > 0 else {"bep_units": float("nan"), "margin_of_safety": float("nan"),
                                                  "profit": -fixed}
     sales_ok = V2 <= float(summary.get("reachable_volume", np.inf))
-    profit_ok = c["profit"] >= float(summary["profit_target"])
-    flag = DUAL_FLAGS[(sales_ok, profit_ok)]
+    # the dual check's tests as the plan applies them: a miss within the materiality is no miss
+    tolerance = float(summary.get("profit_tolerance", 0.0)) if pd.notna(summary.get("profit_tolerance")) else 0.0
+    profit_ok = c["profit"] - float(summary["profit_target"]) >= -max(tolerance, 1e-6)
+    threshold = summary.get("expense_ratio_threshold")
+    over = R > 0 and threshold is not None and pd.notna(threshold) and B / R > float(threshold) + 1e-9
+    flag = dual_verdict(sales_ok, profit_ok, bool(over))
     return table, {"budget": B, "cap": cap, "capped": capped, "expense_ratio": B / R if R > 0 else float("nan"),
                    "fixed_cost": fixed, "unit_variable_cost": uvc, "price": P2, "volume": V2,
                    "bep_units": c["bep_units"], "margin_of_safety": c["margin_of_safety"], "profit": c["profit"],
@@ -261,8 +269,21 @@ def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
     ]
 
 
+_PROFIT_BASIS = {
+    "amount": "方案设定的利润额",
+    "margin": "方案设定的利润率 × 目标销售额",
+    "last_year": "目标销售额 − 产品成本 − 去年费用率 × 目标销售额",
+}
+
+
 def dual_reading(summary: pd.Series, threshold: float) -> str:
-    """One sentence of the dual check: can the sales target be reached, and does the profit hold at it."""
+    """
+    One sentence of the dual check: can the sales target be reached, does the profit hold at it,
+    and is the expense ratio within its threshold — and the verdict those three give.
+
+    ``threshold`` is used when the summary carries no ``expense_ratio_threshold`` of its own.
+    A profit miss within ``profit_tolerance`` (the materiality) is said to be immaterial.
+    """
     if summary is None or not len(summary):
         return "该区域不在方案的预算层级内 — this region is not planned (outside scope.levels): no budget of its own."
     if not isinstance(summary.get("flag"), str):
@@ -271,15 +292,29 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
         return (f"单价 {_num(summary.get('cvp_price'), '{:,.2f}')} 不高于单位变动成本 "
                 f"{_num(summary.get('cvp_unit_variable_cost'), '{:,.2f}')}（产品成本 + 单位变动费用）：没有保本点，"
                 "须压缩渠道/推广费用或提高价格 — no break-even: the price does not cover the variable cost per unit.")
-    gap = summary["profit_at_target"] - summary["profit_target"]
-    ratio = summary["expense_ratio"]
-    over = "高于" if ratio > threshold else "不高于"
-    base = (f"按预算 {summary['budget']:,.0f}（费用率 {ratio:.1%}，{over}阈值 {threshold:.0%}），目标销量下利润 "
-            f"{summary['profit_at_target']:,.0f}，比利润目标 {'多' if gap >= 0 else '少'} {abs(gap):,.0f}；")
-    if summary["flag"] == "sales met, profit missed":
-        return base + (f"销量目标可达但利润目标不可达：预算最多 {summary['budget_limit']:,.0f} 才能守住利润，"
-                       "须压缩可控费用或提高价格。")
-    return base + f"结论：{FLAG_NAMES.get(summary['flag'], summary['flag'])}。"
+    thr = summary.get("expense_ratio_threshold")
+    thr = float(thr) if thr is not None and pd.notna(thr) else float(threshold)
+    gap = float(summary["profit_at_target"]) - float(summary["profit_target"])
+    tol = summary.get("profit_tolerance")
+    tol = float(tol) if tol is not None and pd.notna(tol) else 0.0
+    ratio = float(summary["expense_ratio"])
+    basis = _PROFIT_BASIS.get(summary.get("profit_target_basis"), "")
+    text = (f"按预算 {summary['budget']:,.0f}，目标销量下利润 {summary['profit_at_target']:,.0f}，"
+            f"利润目标 {summary['profit_target']:,.0f}{f'（{basis}）' if basis else ''}，"
+            f"{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
+    if gap < 0 and -gap <= tol:
+        text += f"，在重要性阈值 {tol:,.0f} 以内，不算未达"
+    text += (f"；费用率 {ratio:.1%}，{'高于' if ratio > thr + 1e-9 else '不高于'}阈值 {thr:.0%}"
+             f"；销量目标{'可达' if summary.get('sales_reachable', True) else '超出可达销量'}。")
+    flag = summary["flag"]
+    text += f"结论：{FLAG_NAMES.get(flag, flag)}。"
+    if flag in ("sales met, profit missed", "both missed"):
+        text += f"预算最多 {summary['budget_limit']:,.0f} 才能守住利润，须压缩可控费用或提高价格。"
+    elif flag == OVER_THRESHOLD:
+        text += f"利润守住了，但费用率超过阈值：按阈值预算最多 {thr * float(summary['target_revenue']):,.0f}。"
+    elif ratio > thr + 1e-9:
+        text += "费用率也高于阈值。"
+    return text
 
 
 def cvp_view(summary: pd.Series) -> pd.DataFrame:

@@ -148,7 +148,7 @@ def test_budget_package_api_is_pinned():
         "percent_of_sales", "benchmark", "zero_based", "marginal_headcount", "objective_task",
         "CategoryInputs", "BUDGET_METHODS", "price_category", "book_items",
         "PlanBudget", "plan_budget", "BUDGET_COLUMNS",
-        "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS",
+        "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict",
         "RegionBudget", "region_budget", "region_budget_params", "tune_budget", "methods_long",
         "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "children_reading", "FLAG_NAMES",
         "fit_response", "allocate_spend", "spend_roi",

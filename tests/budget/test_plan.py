@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import warnings
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -12,7 +14,7 @@ from planlib import budget as costing
 from planlib.run import folder as run_folder
 from planlib.run import steps
 from planlib.run import portal
-from planlib import targets
+from planlib import params, targets
 from planlib.errors import BudgetError
 
 def test_plan_budget_table_has_the_design_columns_and_plan_months(priced):
@@ -201,7 +203,9 @@ def test_zero_based_books_each_funded_activity_to_its_item(priced):
     units = priced["pb"].regions.query("level == 'county'")["region_id"]
     promo = t[t["region_id"].isin(units) & (t["category"] == "promotion")]
     assert set(promo["item"]) <= {"premiums", "promo_materials"}
-    per_unit = promo.groupby("region_id")["amount"].sum().round(2)
+    regs = priced["pb"].regions.set_index("region_id")
+    uncapped = regs.index[regs["budget"] < regs["cap"] - 0.01]  # a capped unit's rows are scaled down to its cap
+    per_unit = promo[promo["region_id"].isin(uncapped)].groupby("region_id")["amount"].sum().round(2)
     # the ranked list (premiums 2.5 per yuan, then promo materials 2.0) funded whole, as a prefix
     assert set(per_unit.unique()) <= {60_000.0, 140_000.0}
 
@@ -276,3 +280,26 @@ def test_region_kinds_with_the_runs_budget_agrees_with_the_dual_check(priced, tm
     assert run_folder.region_expenses(tmp_path, "NOPE") is None
     assert run_folder.region_expenses(None, tree.root) is None
     assert run_folder.region_expenses(tmp_path / "elsewhere", tree.root) is None
+
+
+def test_profit_target_and_reach_growth_come_from_params(priced):
+    # budget.profit_target {margin: 0.3}: every region's profit target is 30% of its target revenue;
+    # {amount: …} in the plan file sets the root's own; reach_growth 0 caps what a region can sell at last year
+    plan = priced["plan"]
+    bp = plan.budget.model_copy(update={"profit_target": params.model.ProfitTarget(margin=0.3), "reach_growth": 0.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pb = costing.plan_budget(plan.model_copy(update={"budget": bp}), priced["tree"], priced["con"],
+                                 priced["targets"])
+    r = pb.regions.set_index("region_id")
+    assert r["profit_target"].to_numpy() == pytest.approx(0.3 * r["target_revenue"].to_numpy())
+    assert set(r["profit_target_basis"]) == {"margin"}
+    assert (r["reachable_volume"] <= r["ly_volume"] + 1e-9).all()
+    bp = plan.budget.model_copy(update={"profit_target": params.model.ProfitTarget(amount=123_456_789.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pb = costing.plan_budget(plan.model_copy(update={"budget": bp}), priced["tree"], priced["con"],
+                                 priced["targets"])
+    r = pb.regions.set_index("region_id")
+    assert r.loc["HQ", "profit_target"] == 123_456_789.0 and r.loc["HQ", "profit_target_basis"] == "amount"
+    assert (r.drop(index="HQ")["profit_target_basis"] == "last_year").all()  # an amount fits one region

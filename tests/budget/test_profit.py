@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from planlib.budget.profit import break_even, cvp, cvp_table, dual_check
+from planlib.budget.profit import OVER_THRESHOLD, break_even, cvp, cvp_table, dual_check, dual_verdict
 from planlib.errors import BudgetError, DataError, ParamsError
 
 
@@ -85,15 +85,43 @@ def test_dual_check_hand_case():
             # 50,000 - 30,000 - 15,000; 25,000 - 15,000 - 2,000; 10,000 - 5,000 - 1,000; 8,000 - 6,000 - 2,000
             "profit_at_target": [5_000.0, 8_000.0, 4_000.0, 0.0],
             "profit_target": [10_000.0, 5_000.0, 4_000.0, 3_000.0],
+            "profit_gap": [-5_000.0, 3_000.0, 0.0, -3_000.0],
+            "profit_tolerance": [0.0, 0.0, 0.0, 0.0],
             "profit_reachable": [False, True, True, False],  # K3 exactly at its target
             "budget_limit": [10_000.0, 5_000.0, 1_000.0, -1_000.0],
             "expense_ratio": [0.3, 0.08, 0.1, 0.25],
+            "expense_ratio_threshold": [0.2, 0.2, 0.2, 0.2],
             "over_threshold": [True, False, False, True],
             "flag": ["sales met, profit missed", "sales missed, profit met", "both met", "both missed"],
         }
     )
     pd.testing.assert_frame_equal(out, expected)
     pd.testing.assert_frame_equal(DUAL, before)
+
+
+def test_dual_check_materiality_and_the_expense_ratio_are_part_of_the_verdict():
+    # K1 misses its 100,000 profit target by 400 (0.4%), K2 by 600 (0.6%); K3 meets both targets
+    # at a 30% expense ratio; materiality 0.5% of the profit target, threshold 25%
+    frame = pd.DataFrame({
+        "region_id": ["K1", "K2", "K3"], "target_volume": [1000.0] * 3, "target_revenue": [500_000.0] * 3,
+        "reachable_volume": [1000.0] * 3, "budget": [100_400.0, 100_600.0, 150_000.0],
+        "unit_variable_cost": [300.0] * 3, "profit_target": [100_000.0, 100_000.0, 50_000.0],
+    })
+    out = dual_check(frame, expense_ratio_threshold=0.25, materiality=0.005).set_index("region_id")
+    assert out["profit_tolerance"].tolist() == [500.0, 500.0, 250.0]
+    assert out["profit_gap"].tolist() == [-400.0, -600.0, 0.0]
+    assert out["flag"].tolist() == ["both met", "sales met, profit missed", OVER_THRESHOLD]
+    # per-region thresholds from the frame
+    out = dual_check(frame.assign(expense_ratio_threshold=[0.25, 0.25, 0.35], materiality=[0.0, 0.01, 0.0]),
+                     expense_ratio_threshold=0.25).set_index("region_id")
+    assert out["flag"].tolist() == ["sales met, profit missed", "both met", "both met"]
+
+
+def test_dual_verdict():
+    assert dual_verdict(True, True, False) == "both met"
+    assert dual_verdict(True, True, True) == OVER_THRESHOLD
+    assert dual_verdict(True, False, True) == "sales met, profit missed"
+    assert dual_verdict(False, False, False) == "both missed"
 
 
 def test_dual_check_fixed_cost_outside_the_budget_lowers_the_profit():

@@ -110,3 +110,33 @@ def test_headline_equals_sensitivity_base_row_at_every_level(priced, region):
     base = base.set_index("scenario").loc["base"]
     assert base["budget"] == pytest.approx(rb.summary["budget"], abs=0.01)
     assert base["profit"] == pytest.approx(rb.summary["profit_at_target"], abs=0.01)
+
+
+def test_dual_reading_a_headline_over_the_threshold_is_not_green():
+    # HQ's old headline: 费用率 20.9%, above the 20% threshold, yet 结论：双达成
+    s = pd.Series({"budget": 209_000.0, "target_revenue": 1_000_000.0, "expense_ratio": 0.209,
+                   "profit_at_target": 300_000.0, "profit_target": 280_000.0, "profit_tolerance": 1_400.0,
+                   "profit_target_basis": "margin", "expense_ratio_threshold": 0.2, "sales_reachable": True,
+                   "budget_limit": 229_000.0, "flag": costing.OVER_THRESHOLD})
+    text = costing.dual_reading(s, 0.2)
+    assert "高于阈值 20%" in text and "双达成" not in text and "费用率超阈值" in text
+    assert "200,000" in text  # the budget the threshold allows
+    # a miss within the materiality is said to be immaterial, and stays green
+    s2 = s.copy()
+    s2.update({"expense_ratio": 0.15, "budget": 150_000.0, "profit_at_target": 278_768.0, "flag": "both met"})
+    text = costing.dual_reading(s2, 0.2)
+    assert "少 1,232" in text and "重要性阈值 1,400 以内" in text and "双达成" in text
+
+
+def test_tune_budget_uses_the_materiality_and_the_threshold():
+    # profit 300,000 against a target of 300,500: a miss of 500 within a tolerance of 1,500
+    s = SUMMARY.copy()
+    s.update({"profit_target": 300_500.0})
+    _, res = costing.tune_budget(s, METHODS)
+    assert res["flag"] == "sales met, profit missed"
+    s["profit_tolerance"] = 1_500.0
+    _, res = costing.tune_budget(s, METHODS)
+    assert res["flag"] == "both met"
+    s["expense_ratio_threshold"] = 0.15  # budget 200,000 on 1,000,000
+    _, res = costing.tune_budget(s, METHODS)
+    assert res["flag"] == costing.OVER_THRESHOLD
