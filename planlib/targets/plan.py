@@ -13,12 +13,14 @@ SplitChoice         that method, how it was chosen and the back-test behind it (
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
 
 from planlib.archive.queries import targets as queries
-from planlib.errors import DataError, ParamsError
+from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, baseline, festival_month_shares
@@ -118,7 +120,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         unit_price=econ.unit_price,
         unit_cost=econ.unit_cost,
         expense_ratio=econ.expense_ratio,
-        market_volume=econ.market_volume,
+        market_volume=econ.market_volume if math.isfinite(econ.market_volume) else None,
         target_volume=None if plan.targets.root == "forecast" else total,
         target_basis=how,
     )
@@ -127,8 +129,22 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = load_allocation_history(con, tree, root, year, level=deepest)
     sp = plan.split
-    choice = split_choice(plan, tree, con)
     potential = region_potential(con, tree, root, year, share=sp.potential_share)
+    cap, weights, method_asked = sp.cap, dict(sp.weights), sp.method
+    if potential.empty and (cap is not None or sp.method == "potential" or weights.get("potential")):
+        # optional data stays optional: without market records the potential is unknown
+        dropped = [what for what, on in (("the cap (split.cap)", cap is not None),
+                                         ("method potential (split.method)", sp.method == "potential"),
+                                         ("the potential weight of the blend", bool(weights.get("potential"))))
+                   if on]
+        warnings.warn(f"no market records for {root} in {year - 1}: regional potential is unknown, so "
+                      f"{', '.join(dropped)} is not applied and market-share targets are not set; "
+                      "import the market table to use them", PlanWarning, stacklevel=2)
+        cap = None
+        weights.pop("potential", None)
+        if sp.method == "potential" or (sp.method == "blend" and not any(w > 0 for w in weights.values())):
+            method_asked = "auto"
+    choice = split_choice(plan, tree, con, method=method_asked)
     table = allocate_plan(
         history,
         tree,
@@ -141,9 +157,9 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         unit=unit,
         floor=sp.floor,
         holds=dict(sp.holds) or None,
-        weights=dict(sp.weights) or None,
-        potential=potential if (sp.cap is not None or sp.method == "potential" or sp.weights.get("potential")) else None,
-        cap=sp.cap,
+        weights=weights or None,
+        potential=potential if (cap is not None or choice.method == "potential" or weights.get("potential")) else None,
+        cap=cap,
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
@@ -151,7 +167,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     return PlanTargets(root, year, base, kinds, shares, total, table, choice)
 
 
-def split_choice(plan, tree, con) -> SplitChoice:
+def split_choice(plan, tree, con, *, method: str | None = None) -> SplitChoice:
     """
     The share method the plan splits by: ``split.method``, or with ``auto`` the winner of
     :func:`~planlib.targets.shares.split_backtest` on the plan's own history.
@@ -161,6 +177,9 @@ def split_choice(plan, tree, con) -> SplitChoice:
     plan : PlanParams
     tree : RegionTree
     con : DuckDBPyConnection
+    method : str, optional
+        The method asked for instead of ``split.method`` (the plan's fallback to ``auto``
+        when a method needs market data the archive does not have).
 
     Returns
     -------
@@ -175,8 +194,9 @@ def split_choice(plan, tree, con) -> SplitChoice:
     ``forecast_proportions`` (each child's own trend).
     """
     sp = plan.split
-    if sp.method != "auto":
-        return SplitChoice(sp.method, sp.method, pd.DataFrame(columns=["method", "wmape", "children", "parents"]))
+    asked = sp.method if method is None else method
+    if asked != "auto":
+        return SplitChoice(asked, asked, pd.DataFrame(columns=["method", "wmape", "children", "parents"]))
     root, year = plan.scope.root, plan.year
     levels = [lv for lv in plan.scope.levels if lv != "hq"] or ["county"]
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -543,3 +544,32 @@ def test_root_target_params_are_checked(section, message):
 
     with pytest.raises(ValidationError, match=message):
         Targets(**section)
+
+
+# -- optional data stays optional (#11): no market records -----------------------------------
+def test_plan_targets_without_market_records_runs_without_caps_and_says_so(tiny_plan):
+    import duckdb
+
+    from planlib import archive, params
+
+    con = duckdb.connect(str(tiny_plan.parent / "tiny.duckdb"))
+    con.execute("DELETE FROM market")
+    con.close()
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8") + "split:\n  cap: 1.0\n  method: potential\n",
+                         encoding="utf-8")
+    plan = params.load_plan(tiny_plan)
+    con = archive.connect(plan.archive)
+    try:
+        tree = archive.load_tree(con)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pt = targets.plan_targets(plan, tree, con)
+    finally:
+        con.close()
+    said = [str(w.message) for w in caught if "no market records" in str(w.message)]
+    assert len(said) == 1 and "the cap (split.cap), method potential (split.method) is not applied" in said[0]
+    kinds = pt.kinds.set_index("kind")
+    assert np.isnan(kinds.loc["market_share", "target"]) and kinds.loc["market_share", "basis"] == "market volume unknown"
+    assert pt.split.method in ("forecast_proportions", "proportion_averages", "average_proportions")
+    tot = pt.table[pt.table["region_id"] == "C1"]
+    assert tot["target_volume"].sum() > 0
