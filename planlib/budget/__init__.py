@@ -49,6 +49,7 @@ from planlib.budget.region import (
 from planlib.budget.response import (
     allocate_spend,
     fit_response,
+    input_output_spend,
     spend_roi,
 )
 
@@ -87,5 +88,6 @@ __all__ = [
     "FLAG_NAMES",
     "fit_response",
     "allocate_spend",
+    "input_output_spend",
     "spend_roi",
 ]

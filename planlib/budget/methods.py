@@ -20,6 +20,7 @@ book_items          a category's amount per unit booked to its items (the chosen
 
 Used by the plan's pricing
 --------------------------
+input_output_case   a category's input-output spend per unit and kind, and why each kind stopped
 terminal_lines      the plan's A/B terminal target lines, the objective task's input
 channel_rates       the params' per-terminal channel rates as :func:`objective_task` takes them
 channel_fees        a group's terminal fees plus each unit's year-end rebate
@@ -45,7 +46,7 @@ from planlib.budget.inputs import (
     positive_unit,
     require_columns,
 )
-from planlib.budget.response import spend_mix
+from planlib.budget.response import KIND_ITEMS, input_output_spend
 from planlib.errors import BudgetError, DataError, ParamsError
 from planlib.rounding import from_units
 from planlib.schemas import ITEM_CATALOGUE, catalogue
@@ -489,6 +490,16 @@ class CategoryInputs:
         For channel: :func:`channel_fees` of the members (terminal rows and rebates).
     response : DataFrame
         The plan's response curves (:func:`planlib.budget.response.response_curves`).
+    activity_counts : DataFrame or None
+        Units × activity kinds: the activities each unit runs (last year's; a higher
+        region's shared out by revenue), for ``input_output``.
+    margin_rate : float
+        The contribution of a yuan of revenue (1 − variable cost / revenue, last year).
+    room : ndarray or None
+        Each unit's cap (inf where none): ``input_output`` never spends past it.
+    io_limits : Series or None
+        Activity kind -> the most one activity may spend (``budget.io_limit`` × the
+        largest observed).
     """
 
     category: str
@@ -502,6 +513,10 @@ class CategoryInputs:
     first_contribution: np.ndarray
     channel_fees: pd.DataFrame | None
     response: pd.DataFrame
+    activity_counts: pd.DataFrame | None = None
+    margin_rate: float = 0.0
+    room: np.ndarray | None = None
+    io_limits: pd.Series | None = None
 
 
 def _activities(case: CategoryInputs) -> list:
@@ -551,11 +566,26 @@ def _by_marginal(case: CategoryInputs) -> np.ndarray | None:
     return case.last_year + heads * hc.cost_per_head
 
 
-def _by_input_output(case: CategoryInputs) -> np.ndarray | None:
-    # the percent-of-sales amount, spread over activity kinds by the response curves (book_items)
-    if case.category not in ("media", "promotion") or not len(case.response):
+def input_output_case(case: CategoryInputs) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """
+    :func:`input_output_spend` of a category's units: spend per unit and activity kind, and
+    the per-kind detail (per-activity spend, marginal return, why it stopped); None when the
+    category has no fitted kind (only media and promotion are bought by activities).
+    """
+    if case.category not in ("media", "promotion") or not len(case.response) or case.activity_counts is None:
         return None
-    return _by_percent_of_sales(case)
+    kinds = [k for k in case.response["kind"] if KIND_ITEMS.get(k, (None,))[0] == case.category]
+    if not kinds:
+        return None
+    curves = case.response[case.response["kind"].isin(kinds)]
+    counts = case.activity_counts.reindex(index=case.members, columns=kinds).fillna(0.0)
+    return input_output_spend(curves, case.margin_rate, counts, per_activity_limit=case.io_limits, room=case.room)
+
+
+def _by_input_output(case: CategoryInputs) -> np.ndarray | None:
+    # each activity kind funded while a yuan returns a yuan of contribution, within the unit's cap
+    io = input_output_case(case)
+    return None if io is None else io[0].sum(axis=1).to_numpy()
 
 
 BUDGET_METHODS: Mapping[str, Callable[[CategoryInputs], np.ndarray | None]] = MappingProxyType({
@@ -574,7 +604,7 @@ _DOES_NOT_APPLY = {
     "zero_based": "zero_based needs budget.activities of category {category}",
     "objective_task": "objective_task does not apply to {category} (objective_task is for channel)",
     "marginal": "marginal does not apply to {category} (marginal is for labour)",
-    "input_output": "input_output needs past activities to fit responses",
+    "input_output": "input_output needs past activities of {category}'s kinds to fit responses",
 }
 
 
@@ -620,10 +650,10 @@ def book_items(case: CategoryInputs, method: str, amount: np.ndarray) -> pd.Data
     A category's amount per unit booked to its items: the chosen method's own rows.
 
     ``objective_task``: the terminal fees and rebates; ``zero_based``: each funded
-    activity on its own item; ``input_output``: the plan's spend mix over the items its
-    activity kinds are booked to; otherwise (and for ``input_output`` without a
-    responding kind) last year's item mix of the unit, largest remainder in cents (the
-    category's first catalogue item when nothing was spent on it).
+    activity on its own item; ``input_output``: each activity kind's spend on the item
+    it is booked to (:data:`planlib.budget.response.KIND_ITEMS`); otherwise last year's
+    item mix of the unit, largest remainder in cents (the category's first catalogue item
+    when nothing was spent on it).
 
     Returns
     -------
@@ -645,12 +675,12 @@ def book_items(case: CategoryInputs, method: str, amount: np.ndarray) -> pd.Data
                              "amount": ranked["cost"].to_numpy(dtype=float)[k], "method": "zero_based"}) \
             .groupby(["region_id", "terminal_id", "category", "item", "method"], dropna=False, as_index=False,
                      sort=False)["amount"].sum()[["region_id", "terminal_id", "category", "item", "amount", "method"]]
-    if method == "input_output" and len(case.response):
-        mix = spend_mix(case.response, cat)
-        if mix is not None:
-            items, weights = mix
-            cents = split_cents(to_cents(amount), np.repeat(weights[None, :], len(members), axis=0))
-            return _long(members, cat, items, cents, "input_output")
+    if method == "input_output":
+        # each kind's spend booked to its item, in cents
+        spend = input_output_case(case)[0]
+        items = sorted({KIND_ITEMS[k][1] for k in spend.columns})
+        by_item = spend.T.groupby([KIND_ITEMS[k][1] for k in spend.columns]).sum().T.reindex(columns=items)
+        return _long(members, cat, items, to_cents(by_item.to_numpy()), "input_output")
     ly = case.last_items
     items = sorted(pd.unique(ly["item"])) or [next(iter(ITEM_CATALOGUE[cat]["items"]))]
     w = ly.pivot_table(index="unit", columns="item", values="amount", aggfunc="sum", fill_value=0.0)

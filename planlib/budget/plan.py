@@ -210,6 +210,12 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
 
     # -- response curves (input_output): plan-wide, own activities ------------------------
     response = response_curves(tree, acts, sales, monthly)
+    counts = _activity_counts(acts, year, units, unit_of, tree, su["revenue"])
+    own_acts = acts[(acts["brand"] == OWN_BRAND) & (acts["cost"] > 0)]
+    io_limits = own_acts.groupby("kind")["cost"].max() * bp.io_limit
+    plan_sales_rev = float(sales["revenue"].sum())
+    margin_rate = 1.0 - float(sales["variable_cost"].sum()) / plan_sales_rev if plan_sales_rev > 0 else 0.0
+    cap_of = {r: cap_for(r, params_of(r), bp, region_params, root, target_revenue) for r in planned}
 
     # -- category budgets per unit ---------------------------------------------------------
     rows, method_rows, notes = [], [], []
@@ -248,7 +254,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                 * unit_margin.reindex(members).fillna(0.0).to_numpy(),
                 # built once: the comparison's total and, when chosen, the rows
                 channel_fees=channel_fees(terminals, members, p, target_revenue) if cat == "channel" else None,
-                response=response,
+                response=response, activity_counts=counts, margin_rate=margin_rate, io_limits=io_limits,
+                room=np.array([np.inf if cap_of.get(u) is None else cap_of[u] for u in members]),
             )
             amounts = price_category(case, chosen)
             for m, a in amounts.items():
@@ -259,7 +266,6 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     unit_rows = pd.concat(rows, ignore_index=True)
 
     # -- caps: each unit, then each parent's own items ----------------------------------------
-    cap_of = {r: cap_for(r, params_of(r), bp, region_params, root, target_revenue) for r in planned}
     unit_rows, capped = cap_units(unit_rows, units, cap_of)
     if capped:
         notes.append(f"{len(capped)} region(s) budgeted above their cap and scaled down to it: "
@@ -290,6 +296,31 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     methods = pd.concat(method_rows, ignore_index=True)
     methods = _methods_up(methods, tree, planned, own_rows)
     return PlanBudget(root, year, table, regions, methods, response, tuple(notes))
+
+
+def _activity_counts(acts: pd.DataFrame, year: int, units, unit_of: dict, tree, revenue: pd.Series) -> pd.DataFrame:
+    """
+    Units × activity kinds: the own activities each unit ran last year (input_output's count).
+
+    An activity of a unit's region or below counts for that unit; one of a region above the
+    units (a province's media campaign) is shared out over the units below it by last year's
+    revenue (equally when they sold nothing).
+    """
+    last = acts[(acts["brand"] == OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)]
+    kinds = sorted(pd.unique(acts.loc[acts["brand"] == OWN_BRAND, "kind"]))
+    out = pd.DataFrame(0.0, index=list(units), columns=kinds)
+    unit_set = set(units)
+    for region, kind in zip(last["region_id"], last["kind"]):
+        if region in unit_of:
+            out.loc[unit_of[region], kind] += 1.0
+            continue
+        below = [r for r in tree.subtree(region) if r in unit_set]
+        if not below:
+            continue
+        w = revenue.reindex(below).fillna(0.0).to_numpy(dtype=float)
+        w = w / w.sum() if w.sum() > 0 else np.full(len(below), 1.0 / len(below))
+        out.loc[below, kind] += w
+    return out
 
 
 def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, parents) -> pd.DataFrame:

@@ -8,12 +8,14 @@ Public names
 ------------
 fit_response     a diminishing-returns response curve per activity kind, from past lift
 allocate_spend   a total spread over activity kinds where the marginal return is highest
+input_output_spend  each unit's spend per activity kind: funded while a yuan returns more than a
+                 yuan of contribution, within the curve's trusted range and the unit's room
 spend_roi        past spend: expense ratio by category, ROI by activity kind, spend that did not pay
 
 Used by the plan's pricing
 --------------------------
 response_curves  the plan's curves: own past activities measured and fitted
-spend_mix        a category's best mix over the items its activity kinds are booked to
+KIND_ITEMS       activity kind -> (category, item) its spend is booked to
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from planlib.errors import BudgetError, DataError, ParamsError, PlanWarning
 from planlib.rounding import format_amount, from_units, round_to_total, to_units
 from planlib.schemas import ACTIVITY_KINDS, OWN_BRAND
 
-__all__ = ["fit_response", "allocate_spend", "spend_roi"]
+__all__ = ["fit_response", "allocate_spend", "input_output_spend", "spend_roi"]
 
 
 _CURVES = ("exponential", "linear", "zero")
@@ -334,6 +336,83 @@ def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series 
     )
 
 
+def input_output_spend(curves: pd.DataFrame, margin_rate: float, counts: pd.DataFrame, *,
+                       per_activity_limit: pd.Series | None = None, room=None) -> tuple[np.ndarray, pd.DataFrame]:
+    """
+    Input-output: each unit's spend per activity kind, funded while a yuan returns more than a yuan.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        :func:`fit_response` rows of the kinds to fund (``kind, curve, a, b, slope``): the
+        revenue lift of one activity as a function of its spend.
+    margin_rate : float
+        The contribution a yuan of revenue brings (1 − variable cost / revenue): the lift's
+        return in money is margin_rate × lift.
+    counts : DataFrame
+        Units (index) × kinds (columns): how many activities of each kind a unit runs
+        (last year's, fractional where a higher region's activities are shared out).
+    per_activity_limit : Series, optional
+        Kind -> the most one activity may spend (the curve is not trusted beyond it);
+        unlimited where missing.
+    room : array, optional
+        Per unit, the most the kinds together may get (e.g. the unit's cap); unlimited
+        where missing or infinite.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The spend per unit and kind (``counts``' index, the curves' kinds as columns; a
+        unit's budget is its row sum), and per kind: ``kind, curve,
+        first_return`` (margin × lift'(0), the return of the first yuan), ``spend``
+        (per activity), ``marginal_return`` (margin × lift' there), ``return_per_cost``
+        (margin × lift / spend), ``stop`` — ``marginal`` (the next yuan returns less than a
+        yuan), ``limit`` (the trusted range ends first) or ``does not pay`` (not even the
+        first yuan returns one).
+
+    Notes
+    -----
+    With the exponential lift a (1 − e^{−x/b}) of one activity and margin m, the x-th
+    yuan returns m (a / b) e^{−x/b}; it is funded while that is at least 1, so
+    x* = b ln(m a / b) when m a / b > 1, else 0. A line of slope s pays every yuan when
+    m s > 1 (then only the limit stops it) and none otherwise. The spend per activity is
+    x = min(x*, limit); a unit running n activities of the kind spends n x. Where a unit's
+    total passes its room, the room is spread over its kinds by :func:`allocate_spend` on
+    the unit's curves (n activities: a' = n a, b' = n b), which equalises their marginal
+    returns: the yuan go where the response per yuan is highest.
+    """
+    kinds, shape, a, b, slope = _curves(curves)
+    m = number(margin_rate, "margin_rate", minimum=0.0)
+    limit = np.full(len(kinds), np.inf)
+    if per_activity_limit is not None:
+        limit = per_activity_limit.reindex(kinds).fillna(np.inf).to_numpy(dtype=float)
+    expo, linear = shape == "exponential", shape == "linear"
+    first = np.where(expo, m * a / np.where(expo, b, 1.0), np.where(linear, m * slope, 0.0))
+    pays = first > 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        best = np.where(expo & pays, b * np.log(np.where(pays, first, 1.0)), np.where(linear & pays, np.inf, 0.0))
+    x = np.minimum(best, limit)
+    x = np.where(np.isfinite(x), x, 0.0)  # a paying line without a limit: nothing it can be trusted for
+    stop = np.where(~pays, "does not pay", np.where(best > limit, "limit", "marginal"))
+    lift, marginal = _lift_and_marginal(shape, a, b, slope, x)
+    detail = pd.DataFrame({"kind": kinds, "curve": shape, "first_return": first, "spend": np.round(x, 2),
+                           "marginal_return": m * marginal,
+                           "return_per_cost": np.divide(m * lift, x, out=np.zeros(len(x)), where=x > 0),
+                           "stop": stop})
+    n = counts.reindex(columns=kinds).fillna(0.0).to_numpy(dtype=float)
+    spend = n * np.round(x, 2)[None, :]
+    total = spend.sum(axis=1)
+    rooms = np.full(len(n), np.inf) if room is None else np.asarray(room, dtype=float)
+    for i in np.flatnonzero(total > rooms + 0.005):
+        live = n[i] > 0
+        unit_curves = pd.DataFrame({"kind": kinds[live], "curve": shape[live], "a": a[live] * n[i, live],
+                                    "b": b[live] * n[i, live], "slope": slope[live]})
+        alloc = allocate_spend(unit_curves, math.floor(max(rooms[i], 0.0) * 100) / 100,
+                               limits=pd.Series(spend[i, live], index=kinds[live]))
+        spend[i, live] = alloc["spend"].to_numpy(dtype=float)
+    return pd.DataFrame(np.round(spend, 2), index=counts.index, columns=kinds), detail
+
+
 _NOT_PAID = ("no lift", "lift below cost", "not measurable")
 
 
@@ -470,7 +549,7 @@ def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: 
     }
 
 
-_KIND_ITEMS = {  # activity kinds (input_output) -> the item their spend is booked to
+KIND_ITEMS = {  # activity kinds -> the category and item their spend is booked to
     "media": ("media", "tv"),
     "promotion": ("promotion", "premiums"),
     "tasting": ("promotion", "temp_promoters"),
@@ -520,23 +599,3 @@ def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly
     if lifts.empty:
         return pd.DataFrame()
     return fit_response(lifts)
-
-
-def spend_mix(response: pd.DataFrame, cat: str) -> tuple[list[str], np.ndarray] | None:
-    """
-    The plan's best mix of a category's spend over the activity kinds booked to it.
-
-    Returns the items the kinds are booked to (sorted) and their weights, from
-    :func:`allocate_spend` of a probe amount over the category's responding curves;
-    None when no kind of the category responds.
-    """
-    kinds = [k for k in response["kind"] if _KIND_ITEMS.get(k, (None,))[0] == cat]
-    curves = response[response["kind"].isin(kinds) & (response["curve"] != "zero")]
-    if curves.empty:
-        return None
-    probe = 1_000_000.0  # the mix at a typical county budget's scale
-    alloc = allocate_spend(curves, probe, unit=1.0)
-    items = [_KIND_ITEMS[k][1] for k in alloc["kind"]]
-    w = alloc["spend"].to_numpy(dtype=float)
-    frame = pd.DataFrame({"item": items, "w": w}).groupby("item", sort=True)["w"].sum()
-    return list(frame.index), frame.to_numpy()

@@ -303,3 +303,12 @@ def test_profit_target_and_reach_growth_come_from_params(priced):
     r = pb.regions.set_index("region_id")
     assert r.loc["HQ", "profit_target"] == 123_456_789.0 and r.loc["HQ", "profit_target_basis"] == "amount"
     assert (r.drop(index="HQ")["profit_target_basis"] == "last_year").all()  # an amount fits one region
+
+
+def test_input_output_is_not_the_percent_of_sales_amount(priced):
+    # before #11 input_output copied percent_of_sales (83,152 = 83,152 in every county)
+    m = priced["pb"].methods
+    counties = priced["pb"].regions.query("level == 'county'")["region_id"]
+    wide = m[m["region_id"].isin(counties) & (m["category"] == "media")].pivot_table(
+        index="region_id", columns="method", values="amount")
+    assert (wide["input_output"] - wide["percent_of_sales"]).abs().max() > 1.0

@@ -1,9 +1,12 @@
 """Input-output: response curves, the spend where it returns most, what past spend returned."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from planlib.budget import response
 from planlib.budget.response import allocate_spend, fit_response, spend_roi
 from planlib.errors import BudgetError, DataError, ParamsError
 from planlib.review.spend import activity_lift
@@ -230,3 +233,37 @@ def test_spend_roi_takes_activity_lift_output_as_is():
     assert dict(zip(out["did_not_pay"]["activity_id"], out["did_not_pay"]["reason"])) == {
         "A1": "no lift", "A2": "lift below cost", "A3": "not measurable"
     }  # fmt: skip
+
+
+# -- input_output_spend ----------------------------------------------------------------------
+IO_CURVES = pd.DataFrame({"kind": ["media", "tasting", "promotion"], "curve": ["exponential", "linear", "exponential"],
+                          "a": [300_000.0, 0.0, 50_000.0], "b": [100_000.0, 0.0, 40_000.0],
+                          "slope": [3.0, 2.5, 1.25]})
+
+
+def test_input_output_spend_funds_each_kind_until_a_yuan_returns_a_yuan():
+    # margin 0.5: media's first yuan returns 0.5 × 3 = 1.5, so x* = 100,000 ln 1.5 = 40,546.51 per activity;
+    # tasting's line returns 1.25 a yuan: only its limit (10,000) stops it; promotion's first yuan 0.625: nothing
+    counts = pd.DataFrame({"media": [2.0, 0.5], "tasting": [1.0, 0.0], "promotion": [3.0, 3.0]}, index=["K1", "K2"])
+    spend, detail = response.input_output_spend(IO_CURVES, 0.5, counts,
+                                                per_activity_limit=pd.Series({"tasting": 10_000.0}))
+    total = spend.sum(axis=1)
+    d = detail.set_index("kind")
+    assert d.loc["media", "spend"] == pytest.approx(100_000 * math.log(1.5), abs=0.01)
+    assert d.loc["media", "marginal_return"] == pytest.approx(1.0, abs=1e-6)
+    assert d.loc["media", "stop"] == "marginal"
+    assert d.loc["tasting", "stop"] == "limit" and d.loc["tasting", "spend"] == 10_000.0
+    assert d.loc["promotion", "stop"] == "does not pay" and d.loc["promotion", "spend"] == 0.0
+    assert total.tolist() == pytest.approx([2 * 40_546.51 + 10_000.0, 0.5 * 40_546.51], abs=0.01)
+    # the answer is not a percent of sales: it does not depend on any revenue
+
+
+def test_input_output_spend_within_a_room_equalises_marginal_returns():
+    counts = pd.DataFrame({"media": [1.0], "promotion": [1.0]}, index=["K1"])
+    curves = IO_CURVES.iloc[[0, 2]].assign(a=[300_000.0, 200_000.0])  # promotion: first yuan 0.5 × 5 = 2.5
+    free, detail = response.input_output_spend(curves, 0.5, counts)
+    assert free.sum(axis=1).iloc[0] == pytest.approx(100_000 * math.log(1.5) + 40_000 * math.log(2.5), abs=0.02)
+    spend, _ = response.input_output_spend(curves, 0.5, counts, room=[30_000.0])
+    assert spend.sum(axis=1).iloc[0] == pytest.approx(30_000.0)
+    s = spend.iloc[0]  # both funded below their own optimum, at one marginal return: 1.5 e^{-x/b1} = 2.5 e^{-y/b2}
+    assert 1.5 * math.exp(-s["media"] / 100_000) == pytest.approx(2.5 * math.exp(-s["promotion"] / 40_000), rel=1e-4)
