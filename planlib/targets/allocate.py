@@ -40,7 +40,7 @@ import pandas as pd
 from planlib.errors import ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
 from planlib.labels import LEVEL_NAMES
-from planlib.rounding import round_to_total
+from planlib.rounding import round_to_total, to_units
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.breakdowns import (
     dense_breakdown,
@@ -66,6 +66,7 @@ from planlib.targets.shares import (
 from planlib.targets.split import (
     constrain_split,
     constrain_units,
+    relax_bounds,
     split_down,
     unit_bounds,
 )
@@ -163,6 +164,7 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
 
     cores = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core}
     target = {root: int(total)}
+    relaxed: list[str] = []  # the bounds that gave way, one note per parent and kind
     for rid in order:
         frame_ids.append((rid, parents[rid], levels[rid], target[rid]))
         kids = [k for k in tree.children(rid) if LEVEL_DEPTH[levels[k]] <= start_level]
@@ -193,20 +195,31 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         try:
             s = shares.reindex(kid_idx).to_numpy(dtype=float)
             hi = np.full(len(kids), np.inf) if kid_cap is None else kid_cap.reindex(kid_idx).fillna(np.inf).to_numpy()
-            if kid_holds or not (np.isfinite(s).all() and (s >= 0).all() and (hi >= 0).all()):
-                # holds (each checked against its own bounds), or bad inputs: the checked public path
+            if not (np.isfinite(s).all() and (s >= 0).all() and (hi >= 0).all()):
+                # bad inputs: the checked public path names them
                 split = constrain_split(target[rid], shares, last_year=pd.Series(ly, index=kid_idx)
                                         if floor is not None else None, floor=floor, cap=kid_cap,
                                         holds=kid_holds or None, unit=unit)
                 target.update({k: int(v) for k, v in split.items()})
-            else:  # floors and caps only: constrain_split's core on arrays (no pandas per parent)
+            else:  # constrain_split's core on arrays (no pandas per parent), its bounds made feasible
                 lo_k, hi_k = unit_bounds((1.0 - floor) * ly if floor is not None else np.zeros(len(kids)), hi, unit)
-                k = constrain_units(target[rid] // unit, s, lo_k, hi_k, np.zeros(len(kids), dtype=bool),
-                                     np.zeros(len(kids), dtype=np.int64), kid_idx, unit)
+                held = kid_idx.isin(list(kid_holds))
+                hold_k = np.array([to_units(kid_holds[k], unit, f"hold {k}:") if k in kid_holds else 0 for k in kids],
+                                  dtype=np.int64)
+                if (hold_k < 0).any():
+                    raise SplitError(f"holds must not be negative: {kid_holds}")
+                lo_k, hi_k, notes = relax_bounds(target[rid] // unit, lo_k, hi_k, held, hold_k, kid_idx, unit)
+                relaxed.extend(f"{rid}: {n}" for n in notes)
+                hold_txt = "{" + ", ".join(f"{c}: {kid_holds[c]:,}" for c in kid_holds) + "}" if kid_holds else ""
+                k = constrain_units(target[rid] // unit, s, lo_k, hi_k, held, hold_k, kid_idx, unit, hold_txt)
                 target.update(zip(kids, (k * unit).tolist()))
         except SplitError as exc:
             raise SplitError(f"splitting {rid} ({tree.name(rid)}, target {target[rid]:,}) over its children: {exc}; "
                              "loosen split.floor / split.cap / split.holds for it") from None
+    if relaxed:
+        warnings.warn("the floors and caps read from history and potential did not fit some targets and gave way: "
+                      + "; ".join(relaxed[:10]) + (f" (and {len(relaxed) - 10} more)" if len(relaxed) > 10 else ""),
+                      PlanWarning, stacklevel=3)
     out = pd.DataFrame(frame_ids, columns=["region_id", "parent_id", "level", "target"])
     out["target"] = out["target"].astype(np.int64)
     return out
@@ -289,8 +302,8 @@ def allocate_plan(
         Unknown method or level, a hold on a region that is not planned, a bad unit or
         month_shares index.
     SplitError
-        Infeasible floors/holds (the message names them and by how much); a month_shares
-        that does not sum to 1.
+        Holds that do not fit their parent's target (the message names them and by how
+        much); a month_shares that does not sum to 1.
     HierarchyError
         Unknown root.
 
@@ -299,12 +312,16 @@ def allocate_plan(
     PlanWarning
         A parent (or planned unit, for a breakdown) with a target but no history: split
         evenly; a breakdown's history recorded above the planned units that cannot be
-        handed down (distributors); a child opened during the history window.
+        handed down (distributors); a child opened during the history window; floors and
+        caps that cannot all hold and give way (:func:`~planlib.targets.split.relax_bounds`:
+        a floor above its cap, floors above the parent's target, caps below it, each said).
 
     Notes
     -----
     *Regions.* T_c = split of T_parent by shares p_c (method over the two-year window);
-    with ``floor``/``holds`` by ``constrain_split`` per parent.
+    with ``floor``/``cap``/``holds`` by ``constrain_split``'s core per parent, the floors and
+    caps (read from history and potential, rounded to the unit child by child) relaxed where
+    they cannot all hold, so no record of the history can make the split infeasible.
 
     *Months.* Root: M_m = round_to_total(T x s_m). For each parent P and its children C the
     table x_cm is fitted (IPF) to rows T_c and columns M_{P,m} from the seed

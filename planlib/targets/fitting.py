@@ -245,6 +245,11 @@ def fit_cells(row, col, seed, r_tot, c_tot, *, tol=1e-9, max_iter=2000):
     The same iteration as :func:`fit_table` (x_ij = a_i s_ij b_j), on many
     independent tables at once: rows and columns are global ids, and a table is any set
     of rows and columns linked by cells. Returns (x, converged_rows, converged_cols).
+
+    A table whose seed zeros leave its margins unreachable (a value sold only in a month
+    whose target is 0) drives its factors to 0 and infinity and its cells to NaN: its rows
+    and columns are reported not converged (:func:`fit_and_round_cells` refits it), the
+    other tables are unaffected, and no floating-point warning is raised on the way.
     """
     nr, nc = len(r_tot), len(c_tot)
     b = np.ones(nc)
@@ -253,16 +258,17 @@ def fit_cells(row, col, seed, r_tot, c_tot, *, tol=1e-9, max_iter=2000):
     r_tol = tol * np.maximum(1.0, np.abs(r_tot))
     c_tol = tol * np.maximum(1.0, np.abs(c_tot))
     ok_r = ok_c = None
-    for _ in range(max_iter):
-        rs = np.bincount(row, seed * b[col], nr)
-        a = np.divide(r_tot, rs, out=np.zeros(nr), where=rs > 0)
-        cs = np.bincount(col, seed * a[row], nc)
-        b = np.divide(c_tot, cs, out=np.zeros(nc), where=cs > 0)
-        x = seed * a[row] * b[col]
-        ok_r = np.abs(np.bincount(row, x, nr) - r_tot) <= r_tol
-        ok_c = np.abs(np.bincount(col, x, nc) - c_tot) <= c_tol
-        if ok_r.all() and ok_c.all():
-            break
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            rs = np.bincount(row, seed * b[col], nr)
+            a = np.divide(r_tot, rs, out=np.zeros(nr), where=rs > 0)
+            cs = np.bincount(col, seed * a[row], nc)
+            b = np.divide(c_tot, cs, out=np.zeros(nc), where=cs > 0)
+            x = seed * a[row] * b[col]
+            ok_r = np.abs(np.bincount(row, x, nr) - r_tot) <= r_tol
+            ok_c = np.abs(np.bincount(col, x, nc) - c_tot) <= c_tol
+            if ok_r.all() and ok_c.all():
+                break
     return x, ok_r, ok_c
 
 

@@ -10,6 +10,7 @@ split_target        a parent's target over its children by shares (even split on
 constrain_split     a split that respects floors against last year, caps and holds
 split_down          top-down split through the region tree, level by level
 unit_bounds         floors and caps in whole units (the array core of constrain_split)
+relax_bounds        floors and caps from history and potential made feasible for one split
 constrain_units     constrain_split on checked arrays, in units (the allocation's per-parent core)
 
 Amounts are returned as ``int64`` when the unit is a whole number, else as floats
@@ -262,6 +263,85 @@ def constrain_units(k_total: int, shares: np.ndarray, lo_k: np.ndarray, hi_k, he
         x = _spread_within(float(rest_k), sf, lo_f, hi_f)
         out_k[free] = _round_within(x, rest_k, lo_f, hi_f, label_rank(idx[free]))
     return out_k
+
+
+def relax_bounds(k_total: int, lo_k: np.ndarray, hi_k: np.ndarray, held: np.ndarray, hold_k: np.ndarray,
+                 idx: pd.Index, u: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """
+    Floors and caps read from history and potential, made feasible for one split.
+
+    Such bounds are guidelines (``split.floor`` against last year, ``split.cap`` against
+    a potential read from the market table), each rounded to whole units on its own: they
+    need not fit a parent's exact target. A parent held at its cap can hold one unit more
+    than its children's caps rounded down (138,388.7 + 188,565.3 = 326,954.0 but
+    138,388 + 188,565 = 326,953), a child can have sold above its potential, and a plan's
+    total can sit below the floors. Rather than break the plan on such a record, the
+    bounds give way, least first, and each relaxation is said.
+
+    Parameters
+    ----------
+    k_total : int
+        The parent's target in units.
+    lo_k, hi_k : ndarray
+        Floors and caps per child in units (:func:`unit_bounds`; inf: no cap).
+    held, hold_k : ndarray
+        Which children are held (their bounds are not used), and their holds in units.
+    idx : Index
+        The children's labels, for the notes.
+    u : float
+        The unit, for the amounts in the notes.
+
+    Returns
+    -------
+    (ndarray, ndarray, list of str)
+        The floors and caps to split within, and one note per relaxation (empty: none).
+
+    Notes
+    -----
+    With F the free children and R = k_total − Σ holds (R < 0 is the holds' own error,
+    left to :func:`constrain_units`), in this order:
+
+    0. a hold outside its child's own floor or cap (a manager's number) is kept;
+    1. a floor above its own cap (the child sold last year above its potential): the cap
+       is raised to the floor;
+    2. Σ_F lo > R: every floor is scaled by R / Σ_F lo, rounded down (Σ ≤ R after);
+    3. Σ_F hi < R: every cap is scaled by R / Σ_F hi, rounded up (Σ ≥ R after); caps
+       that are all zero are dropped.
+
+    After 1, lo ≤ hi child by child, so 2 and 3 never both apply and neither breaks 1:
+    :func:`constrain_units` then always finds a split.
+    """
+    lo_k = np.asarray(lo_k, dtype=np.int64).copy()
+    hi_k = np.asarray(hi_k, dtype=float).copy()
+    free = ~np.asarray(held, dtype=bool)
+    notes: list[str] = []
+    outside = ~free & ((hold_k < lo_k) | (hold_k > hi_k))
+    if outside.any():
+        notes.append(f"holds outside their own floor or cap kept: {child_labels([str(x) for x in idx[outside]])}")
+    clash = free & (lo_k > hi_k)
+    if clash.any():
+        notes.append(f"floor above the cap for {child_labels([str(x) for x in idx[clash]])}: cap raised to the floor")
+        hi_k[clash] = lo_k[clash]
+    rest_k = int(k_total) - int(np.asarray(hold_k, dtype=np.int64).sum())
+    if rest_k < 0 or not free.any():
+        return lo_k, hi_k, notes
+    need = int(lo_k[free].sum())
+    if need > rest_k:
+        notes.append(f"floors need {format_amount(need * u)} but {format_amount(rest_k * u)} is to split: "
+                     f"each lowered to {rest_k / need:.4%} of itself")
+        lo_k[free] = lo_k[free] * rest_k // need
+    room = float(hi_k[free].sum())
+    if room < rest_k:
+        if room <= 0:
+            notes.append(f"caps of {child_labels([str(x) for x in idx[free]])} are all zero but "
+                         f"{format_amount(rest_k * u)} is to split: no caps")
+            hi_k[free] = np.inf
+        else:
+            room_k = int(room)
+            notes.append(f"caps allow {format_amount(room_k * u)} but {format_amount(rest_k * u)} is to split: "
+                         f"each raised to {rest_k / room_k:.4%} of itself")
+            hi_k[free] = (hi_k[free].astype(np.int64) * rest_k + room_k - 1) // room_k
+    return lo_k, hi_k, notes
 
 
 def constrain_split(total, shares, *, last_year=None, floor=None, cap=None, holds=None, unit=1) -> pd.Series:

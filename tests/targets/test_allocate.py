@@ -602,12 +602,14 @@ def test_allocate_plan_cap_without_potential_is_a_params_error(demo):
                       month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, cap=1.0)
 
 
-def test_allocate_plan_infeasible_cap_names_the_shortfall(demo):
+def test_allocate_plan_caps_below_the_target_give_way_and_say_so(demo):
     tree = demo["tree"]
-    potential = pd.Series(1.0, index=list(tree.subtree(tree.root)))  # nobody can take anything
-    with pytest.raises(SplitError, match="cap"):
-        allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES,
-                      plan_year=PLAN_YEAR, potential=potential, cap=1.0)
+    potential = pd.Series(1.0, index=list(tree.subtree(tree.root)))  # a market table that says nobody can take anything
+    with pytest.warns(PlanWarning, match=r"caps allow \d+ but [\d,]+ is to split: each raised"):
+        t = allocate_plan(demo["history"], tree, root=tree.root, total_volume=demo["total"],
+                          month_shares=MONTH_SHARES, plan_year=PLAN_YEAR, potential=potential, cap=1.0)
+    assert _wide(_totals(t), "region_id")[tree.root] == demo["total"]
+    validate_targets(t, tree)
 
 
 def test_allocate_plan_blend_with_weights_is_exact(demo):
