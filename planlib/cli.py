@@ -82,8 +82,8 @@ def _cmd_archive_check(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from planlib.run import batch
 
-    if args.executor == "dask":
-        _err("--executor dask is not available in this version; use the local executor (the default)")
+    if args.scheduler and args.executor != "dask":
+        _err(f"--scheduler {args.scheduler}: a scheduler is for --executor dask")
         return 2
     try:
         result = batch.run_plan(
@@ -96,6 +96,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             scenario=args.scenario,
             runs_root=args.runs_dir,
             progress=not args.quiet,
+            executor=args.executor,
+            scheduler=args.scheduler,
         )
     except batch.RunInterrupted as stop:
         where = f" {stop.run_dir}" if stop.run_dir else ""
@@ -156,7 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "runs/<plan_id>/<run_id>/. Each run gets its own folder, even when runs of the same plan "
                     "start together; --resume continues the latest run and is refused while that run is still "
                     "going. SIGTERM or Ctrl-C stops the workers and marks the run interrupted. "
-                    "Exit 0 all succeeded, 1 some region failed, 2 invalid plan or params (nothing runs).")
+                    "With --executor dask the same tasks run on a Dask distributed cluster: the run folder "
+                    "(--runs-dir) and the archive must be on a filesystem every worker shares, at the same paths, "
+                    "with the same Python environment. "
+                    "Exit 0 all succeeded, 1 some region failed, 2 invalid plan or params, or no scheduler "
+                    "(nothing runs).")
     r.add_argument("plan", help="the plan YAML (params/<plan>.yaml)")
     r.add_argument("--regions", nargs="+", default=None, metavar="ID",
                    help="only these region ids (in the plan's scope); default every region of the plan's levels")
@@ -164,10 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", nargs="+", default=None, metavar="N",
                    help="notebook names such as 20_split_targets (no path, no suffix); default the plan's notebooks")
     r.add_argument("--workers", type=int, default=None,
-                   help="notebooks run in parallel; default the plan's run.workers")
+                   help="notebooks run in parallel (local processes, or the Dask LocalCluster's workers); "
+                        "default the plan's run.workers")
     r.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="local worker processes (default); dask is not available in this version")
-    r.add_argument("--scheduler", default=None, help="Dask scheduler address (with --executor dask)")
+                   help="local: worker processes on this machine (default); dask: a Dask distributed cluster, the "
+                        "one at --scheduler or a LocalCluster started for the run. Same tasks, order, manifest, "
+                        "resume and outputs; a lost Dask worker's tasks are rerun on another")
+    r.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="the Dask scheduler, e.g. tcp://HOST:8786 (with --executor dask; default a LocalCluster). "
+                        "Its workers must see the run folder and the archive at the same paths (shared storage) "
+                        "and run one thread each (dask worker ADDRESS --nthreads 1)")
     r.add_argument("--resume", action="store_true",
                    help="continue the plan's latest run, skipping what succeeded with the same inputs; refused "
                         "while another process is still running it")

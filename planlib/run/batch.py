@@ -1,8 +1,9 @@
 """
 Run a plan: every selected region's notebooks through papermill, children before parents.
 
-The batch owns order, executors, the manifest and resume; one task (a region's
-notebook: kernel, HTML export) is :mod:`planlib.run.task`; the notebooks own the content.
+The batch owns order, the manifest and resume; where tasks execute (local processes or a
+Dask cluster) is :mod:`planlib.run.executors`; one task (a region's notebook: kernel, HTML
+export) is :mod:`planlib.run.task`; the notebooks own the content.
 What it guarantees (HAZARDS.md):
 
 - the plan and every region's params are checked before anything runs (exit 2);
@@ -22,12 +23,10 @@ materialize_notebook, check_notebook_parameters, run_plan.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -40,7 +39,7 @@ from typing import Any
 
 from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
-from planlib.run import folder, steps, task
+from planlib.run import executors, folder, steps, task
 from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import render_portal
 from planlib.schemas import LEVEL_DEPTH
@@ -258,13 +257,6 @@ def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: 
     return run_dir, None
 
 
-def _stop_workers(pool: cf.ProcessPoolExecutor, before: set) -> None:
-    """Kill the pool's worker processes (their kernels exit with them) and drop its queue."""
-    for proc in set(multiprocessing.active_children()) - before:
-        proc.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
 def run_plan(
     plan_path: str | Path,
     *,
@@ -279,6 +271,8 @@ def run_plan(
     run_id: str | None = None,
     progress: bool = True,
     kernel_name: str | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> RunResult:
     """
     Execute a plan's notebooks for every selected region and write the run folder.
@@ -292,7 +286,8 @@ def run_plan(
     notebooks : sequence of str, optional
         Notebook names without ``.ipynb``; default the plan's ``notebooks``.
     workers : int, optional
-        Parallel kernels; default the plan's ``run.workers``.
+        Parallel kernels; default the plan's ``run.workers`` (with ``executor="dask"``, the
+        LocalCluster's workers; a cluster at ``scheduler`` has its own).
     resume : bool, default False
         Continue the plan's latest run, skipping tasks that succeeded with the same inputs.
         Refused while another process is still running that folder.
@@ -309,6 +304,13 @@ def run_plan(
         Show a progress bar on stderr.
     kernel_name : str, optional
         Jupyter kernel; default ``python3`` (the running interpreter's).
+    executor : {"local", "dask"}, default "local"
+        Where the notebooks run (``--executor``): local worker processes, or a Dask
+        distributed cluster (:mod:`planlib.run.executors`). Both run the same tasks in the
+        same order and write the same manifest and outputs.
+    scheduler : str, optional
+        The Dask scheduler's address (``--scheduler tcp://HOST:8786``); with
+        ``executor="dask"`` and no address, a LocalCluster is started for the run.
 
     Returns
     -------
@@ -320,7 +322,8 @@ def run_plan(
     ParamsError
         If the plan file or a region's params are invalid (nothing runs).
     RunError
-        If ``run_id`` names an existing folder, or ``resume`` finds its run still in progress.
+        If ``run_id`` names an existing folder, ``resume`` finds its run still in progress, or
+        the Dask scheduler cannot be reached (nothing runs, no run folder is created).
     RunInterrupted
         On SIGTERM or SIGINT: the workers and kernels are stopped and the manifest says
         ``interrupted`` (a ``KeyboardInterrupt``).
@@ -331,6 +334,13 @@ def run_plan(
     ``--resume`` of a run that is still going is refused. The archive is held for reading
     (:func:`planlib.archive.reading`) from the plan's check to the last notebook, so an
     import cannot change the data mid-run.
+
+    On a Dask cluster the run folder must be on storage every worker shares: the tasks
+    carry absolute paths (run folder, notebooks, params snapshots, and the archive those
+    name), so each worker must see them at the same paths, with the same environment
+    (planlib and the ``python3`` kernel). Workers write the reports into the run folder
+    (temporary file, then rename); only the run writes the manifest. A worker lost
+    mid-notebook has its task rerun on another worker; the rerun overwrites the same files.
     """
     plan_path = Path(plan_path)
     base = params.load_plan(plan_path, scenario=scenario)
@@ -343,13 +353,15 @@ def run_plan(
         base = params.load_plan(plan_path, scenario=scenario, tree=tree)
         chosen = select_regions(base, tree, regions=regions, level=level)
         params.validate_plan(plan_path, tree, scenario=scenario, regions=chosen)  # exit 2 before anything runs
+        pool = hold.enter_context(executors.open_executor(
+            executor, workers=max(1, int(workers or base.run.workers)), scheduler=scheduler))  # refused: exit 2
         root = Path(runs_root) if runs_root else Path.cwd() / "runs"
         run_dir, old = _open_run(root, base.plan_id, run_id, resume, hold)
         return _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir, old,
-                    scenario=scenario, workers=workers, progress=progress, kernel_name=kernel_name)
+                    scenario=scenario, pool=pool, progress=progress, kernel_name=kernel_name)
 
 
-def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path, old, *, scenario, workers,
+def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path, old, *, scenario, pool,
          progress, kernel_name) -> RunResult:
     """The run proper, in its held folder: snapshots, plan-wide steps, the notebooks by level, the manifest."""
     previous = {(e["region_id"], e["notebook"]): e for e in (old or {}).get("entries", [])}
@@ -376,6 +388,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         "regions": chosen,
         "status": "running",
         "pid": os.getpid(),
+        "executor": pool.name,
         "started": _now(),
         "finished": None,
         "entries": [],
@@ -424,7 +437,6 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
 
     manifest["entries"] = ordered_entries()
     _write_manifest(run_dir, manifest, region_rows)
-    n_workers = max(1, int(workers or base.run.workers))
     total = sum(len(w) for w in waves.values())
     bar = None
     try:
@@ -436,18 +448,9 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=total, desc=f"{base.plan_id}", unit="report", file=sys.stderr, dynamic_ncols=True)
-            before = set(multiprocessing.active_children())
-            pool = cf.ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=task.join_run, initargs=(os.getpid(),))
             try:
                 for depth in sorted(waves, reverse=True):  # children before parents
-                    futures = {pool.submit(task.execute_task, t): t for t in waves[depth]}
-                    for fut in cf.as_completed(futures):
-                        t = futures[fut]
-                        try:
-                            entry = fut.result()
-                        except Exception as exc:  # the worker itself died
-                            entry = task.failed_entry(t, exc)
+                    for t, entry in pool.run_wave(waves[depth]):
                         entries[(t["region_id"], t["notebook"])] = entry
                         manifest["entries"] = ordered_entries()
                         _write_manifest(run_dir, manifest, region_rows)
@@ -455,9 +458,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                             bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
                             bar.update(1)
             except BaseException:
-                _stop_workers(pool, before)
+                pool.stop()  # before the manifest says interrupted: nothing is written after it
                 raise
-            pool.shutdown(wait=True)
         manifest["status"] = "finished"
         manifest["finished"] = _now()
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through _stopped_by_signals

@@ -19,10 +19,13 @@ PARAMS_CELL = (
     'region = "HQ"\nscenario = "base"\nparams_file = None\nrun_dir = None\ninteractive = True'
 )
 
-# fails, dies, exits early or sleeps for the regions named in environment variables
+# fails, dies, exits early or sleeps for the regions named in environment variables; notes its worker's pid
 PROBE = """\
 import os, sys, time
 from planlib.run import folder
+if os.environ.get("PLANLIB_TEST_PIDS"):  # which worker process started this region's kernel
+    with open(os.environ["PLANLIB_TEST_PIDS"], "a", encoding="utf-8") as pids:
+        print(region, os.getppid(), file=pids, flush=True)
 if region in os.environ.get("PLANLIB_TEST_SLOW", "").split(","):
     time.sleep(float(os.environ.get("PLANLIB_TEST_SLEEP", "60")))
 if region in os.environ.get("PLANLIB_TEST_FAIL", "").split(","):
