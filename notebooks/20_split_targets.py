@@ -36,7 +36,9 @@ from planlib.run import folder
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
 con = archive.connect(wb.archive)
-table = folder.load_targets(run_dir) if run_dir else targets.plan_targets(wb.plan_params(), wb.tree, con).table
+plan = wb.plan_params()
+table = folder.load_targets(run_dir) if run_dir else targets.plan_targets(plan, wb.tree, con).table
+choice = targets.split_choice(plan, wb.tree, con)  # the share method the plan split by (auto: by back-test)
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
 baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
@@ -85,8 +87,16 @@ else:
 
 # %% [markdown]
 # ## 3. 下级分解 Children
+#
+# Which method produced the children's targets: the share method (``split.method``; with ``auto`` the one that best split last year's actual totals from the years before, in a back-test on the company's own history) and, with ``split.reconcile`` set, the reconciliation with the children's own proposals — then the reconciled numbers are the targets.
 
 # %%
+if not choice.backtest.empty:
+    display(tables.show_table(choice.backtest, caption="份额方法回测（去年）Share methods back-tested on last year: weighted MAPE over the children", labels=labels.LABELS, formats={"wmape": "{:.1%}", "children": "{:,}", "parents": "{:,}"}))
+display(tables.note(choice.reading))
+display(tables.note(targets.target_source(plan, choice)))
+if potential.empty:
+    display(tables.note("档案中没有去年的品类市场数据 (no market records)：潜力上限 (split.cap) 与市场份额目标不可用，其余照常计算。"))
 if view.children.empty:
     display(tables.note("没有下级计划单位 — no planned children below this region."))
 else:
@@ -97,15 +107,19 @@ else:
 # %% [markdown]
 # ## 3a. 上下结合 Top-down against the children's own proposals
 #
-# 分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal, the gap, and the reconciliation the plan chose.
+# 分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal and the gap. With ``split.reconcile`` set the reconciled column is the plan's target (the same numbers as the table above); without it the top-down targets are the plan and the proposals are shown for comparison.
 
 # %%
 if view.children.empty:
     display(tables.note("没有下级计划单位 — no planned children to compare with."))
+elif plan.split.reconcile is not None:
+    gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]))
+    display(tables.show_table(gap, caption=f"上下结合（协调方式：{plan.split.reconcile}；协调后即目标）Reconciled: the plan's targets", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.note(targets.gap_reading(gap, "下级自身趋势预测 × (1 + 冲刺)" if plan.split.proposals is None else f"提案文件 {plan.split.proposals.name}")))
 else:
     proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals, baselines=baselines)
-    gap = targets.bottom_up_gap(view.children, proposals, method=wb.params.split.reconcile, weight=wb.params.split.reconcile_weight, unit=wb.params.targets.unit)
-    display(tables.show_table(gap, caption=f"上下差距（协调方式：{wb.params.split.reconcile}）Gap to bottom-up", labels=labels.LABELS, formats=labels.FORMATS))
+    gap = targets.bottom_up_gap(view.children, proposals, method="top_down", unit=wb.params.targets.unit)
+    display(tables.show_table(gap, caption="上下差距（目标为分配数，提案仅作对照）Gap to bottom-up; the targets are top-down", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, source)))
 
 # %% tags=["remove_cell"]

@@ -306,9 +306,12 @@ class Split(Section):
         :data:`MAX_PROPOSALS_BYTES` inside the plan's params folder
         (:func:`params_root`). None: each child's own trend forecast × (1 + its
         stretch) is its proposal.
-    reconcile : str, default "scale_bottom_up"
-        How the report reconciles top-down with bottom-up: scale_bottom_up, top_down,
-        bottom_up or blend (``reconcile_weight`` on top-down).
+    reconcile : str or None, default None
+        None: the plan is top-down and the report shows the children's proposals beside it.
+        Set (scale_bottom_up, top_down, bottom_up or blend with ``reconcile_weight`` on
+        top-down): each parent's children are reconciled with their proposals, top-down from
+        the root, and the reconciled numbers are the plan's targets, split further
+        (bottom_up and blend scaled to the parent's target so every level adds up).
     reconcile_weight : float, default 0.5
         The top-down weight of ``reconcile: blend``.
     """
@@ -329,7 +332,7 @@ class Split(Section):
             "a CSV file (region_id, volume) inside the plan's params folder, relative to the plan file"
         ),
     )
-    reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] = "scale_bottom_up"
+    reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] | None = None
     reconcile_weight: float = Field(0.5, ge=0, le=1)
 
     @field_validator("proposals")

@@ -50,9 +50,11 @@ from planlib.targets.plan import (
     PlanTargets,
     SplitChoice,
     plan_targets,
+    reconciled_holds,
     region_potential,
     root_target,
     split_choice,
+    target_source,
 )
 from planlib.targets.reconcile import (
     RECONCILE_METHODS,
@@ -61,6 +63,7 @@ from planlib.targets.reconcile import (
     children_proposals,
     gap_reading,
     reconcile,
+    reconciled_children,
 )
 from planlib.targets.region import (
     RegionTargetView,
@@ -124,12 +127,15 @@ __all__ = [
     "split_choice",
     "SplitChoice",
     "root_target",
+    "reconciled_holds",
+    "target_source",
     "RECONCILE_METHODS",
     "reconcile",
     "children_baselines",
     "children_proposals",
     "bottom_up_gap",
     "gap_reading",
+    "reconciled_children",
     "RegionTargetView",
     "region_view",
     "key_figures",

@@ -6,6 +6,8 @@ Public names
 PlanTargets         the plan's targets (frozen): the root's kinds and the targets table
 plan_targets        set the root's targets and split its volume exactly down the plan's scope
 region_potential    each region's potential volume (a share of its category market)
+reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
+target_source       where a region's children's targets came from (top-down, reconciled), one sentence
 root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
 SplitChoice         that method, how it was chosen and the back-test behind it (frozen)
@@ -26,10 +28,12 @@ from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, baseline, festival_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
+from planlib.targets.reconcile import reconciled_children
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
-__all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target"]
+__all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target", "reconciled_holds",
+           "target_source"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +149,10 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         if sp.method == "potential" or (sp.method == "blend" and not any(w > 0 for w in weights.values())):
             method_asked = "auto"
     choice = split_choice(plan, tree, con, method=method_asked)
+    holds = dict(sp.holds)
+    if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
+        holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
+                                 potential=None if potential.empty else potential, weights=weights)
     table = allocate_plan(
         history,
         tree,
@@ -156,7 +164,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         levels=levels or ("county",),
         unit=unit,
         floor=sp.floor,
-        holds=dict(sp.holds) or None,
+        holds=holds or None,
         weights=weights or None,
         potential=potential if (cap is not None or choice.method == "potential" or weights.get("potential")) else None,
         cap=cap,
@@ -310,3 +318,62 @@ def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str
     else:
         raise ParamsError(f"targets.root must be forecast, growth, volume or revenue, got {mode!r}")
     return int(round(v / unit)) * unit, how
+
+
+def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potential=None, weights=None) -> dict:
+    """
+    The reconciled target of every planned region below the root (``split.reconcile`` set).
+
+    Parameters
+    ----------
+    plan : PlanParams
+    tree : RegionTree
+    con : DuckDBPyConnection
+    total : int
+        The root's target.
+    method : str
+        The top-down share method (:func:`split_choice`).
+    levels : sequence of str
+        The planned levels (the deepest is the last split).
+    potential, weights : optional
+        For the ``potential`` and ``blend`` methods.
+
+    Returns
+    -------
+    dict
+        Region id -> target: each parent's children by
+        :func:`~planlib.targets.reconcile.reconciled_children` on the parent's reconciled
+        target, top-down from the root; held by the allocation, so every child sums exactly
+        to its parent and these are the targets split further (months, breakdowns, terminals).
+    """
+    root, year, unit = plan.scope.root, plan.year, plan.targets.unit
+    deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    target = {root: int(total)}
+    for rid in tree.subtree(root):
+        if rid not in target:
+            continue
+        kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= deepest]
+        if not kids:
+            continue
+        gap = reconciled_children(con, tree, rid, year, target=target[rid], split=plan.split, method=method,
+                                  stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
+                                  children=kids)
+        body = gap.iloc[:-1]
+        target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
+    target.pop(root)
+    return target
+
+
+def target_source(plan, choice: SplitChoice) -> str:
+    """One sentence: where the children's targets come from (top-down by which method, or reconciled)."""
+    sp = plan.split
+    if sp.reconcile is None:
+        return (f"目标来源 source: 分配方式 top-down — 上级目标按 {choice.method} 份额分到下级"
+                f"（{'自动回测选出 chosen by back-test' if choice.asked == 'auto' else 'split.method'}）；"
+                "下级提案只作对照 (the children's proposals are shown for comparison only).")
+    how = {"scale_bottom_up": "下级提案按上级目标等比缩放 the children's proposals scaled to the parent's target",
+           "top_down": "取分配数 the top-down numbers",
+           "bottom_up": "取下级提案，再缩放到上级目标 the proposals, scaled to the parent's target",
+           "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:.0%}），再缩放到上级目标 a blend scaled to the parent's target"}
+    return (f"目标来源 source: 上下结合 reconciled ({sp.reconcile}) — {how[sp.reconcile]}；分配数按 {choice.method} 份额。"
+            "下表“协调后”即本方案的目标，各下级合计恰等于本级目标 (the reconciled figures are the plan's targets).")

@@ -10,6 +10,8 @@ children_baselines    each child's own trend forecast for the plan year
 children_proposals    the children's own proposals: a proposals file, else their own trend
 bottom_up_gap         top-down beside bottom-up per child, the gap and the reconciled number
 gap_reading           one sentence on the gap
+reconciled_children   a parent's children: top-down by the split method, bottom-up, and the reconciled
+                      targets the plan splits further (``split.reconcile``)
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.rounding import round_to_total
 from planlib.targets.baseline import baseline
 from planlib.targets.kinds import finite_number, region_economics
+from planlib.targets.shares import shares_for
+from planlib.targets.split import split_target
 
 __all__ = [
     "RECONCILE_METHODS",
@@ -32,6 +37,7 @@ __all__ = [
     "children_proposals",
     "bottom_up_gap",
     "gap_reading",
+    "reconciled_children",
 ]
 
 
@@ -310,3 +316,96 @@ def gap_reading(gap: pd.DataFrame, source: str) -> str:
     pct = f"{tot['gap_pct']:+.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
     return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
             f"差 {tot['gap']:+,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+,.0f}）。")
+
+
+#: The first year :func:`reconciled_children` reads a child's own history from (all of it).
+ALL_HISTORY_FROM = 1900
+
+
+def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, split, method: str, stretch: float,
+                        unit: int = 1, potential: pd.Series | None = None, weights=None,
+                        children=None) -> pd.DataFrame:
+    """
+    A parent's children top-down and bottom-up, and the reconciled targets the plan splits further.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    region : str
+        The parent.
+    plan_year : int
+    target : int
+        The parent's target (a multiple of ``unit``).
+    split : Split
+        The plan's ``split`` section (``reconcile``, ``reconcile_weight``, ``proposals``,
+        ``history_years``, ``holds``).
+    method : str
+        The share method of the top-down split (the plan's :func:`split_choice`).
+    stretch : float
+        The plan's stretch on the children's own trend (their proposals without a file).
+    unit : int, default 1
+    potential, weights : optional
+        For the ``potential`` and ``blend`` share methods.
+    children : sequence, optional
+        The planned children (default all of the region's children).
+
+    Returns
+    -------
+    DataFrame
+        :func:`bottom_up_gap`'s columns (region_id, name, top_down, bottom_up, gap, gap_pct,
+        reconciled, then a total row), ``reconciled`` summing exactly to ``target``.
+
+    Notes
+    -----
+    top_down = the parent's target split by ``method``'s shares over the children's own
+    history (``history_years``); bottom_up = :func:`children_proposals`; reconciled =
+    :func:`reconcile` by ``split.reconcile``, then (``bottom_up``, ``blend``, whose totals
+    need not be the parent's) scaled to the parent's target by largest remainder. A child
+    held by a manager (``split.holds``) keeps its number and the others are reconciled
+    within the rest. The plan holds these numbers: floors and caps do not move them.
+    """
+    kids = list(tree.children(region) if children is None else children)
+    owner = {r: k for k in kids for r in tree.subtree(k)}
+    raw = queries.children_monthly_volume(con, list(owner), ALL_HISTORY_FROM, plan_year)
+    raw["child"] = raw["region_id"].map(owner)
+    full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
+    full["month"] = pd.to_datetime(full["month"])
+    hist = full[full["month"] >= pd.Timestamp(plan_year - split.history_years, 1, 1)]
+    held = {k: int(split.holds[k]) for k in kids if k in split.holds}
+    free = [k for k in kids if k not in held]
+    rest = int(target) - sum(held.values())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
+        pot = potential.reindex(free).fillna(0.0) if potential is not None else None
+        shares = shares_for(method, hist if len(hist) else None, children=free, potential=pot,
+                            weights=dict(weights or {}) or None)
+        if float(shares.sum()) <= 0:
+            shares = pd.Series(1.0, index=pd.Index(free, dtype=object))
+        td = split_target(max(rest, 0), shares, unit=unit).astype(float) if free else pd.Series(dtype=float)
+        base = {}  # each child's own baseline from the history read above (as children_baselines)
+        for kid, rows in full.groupby("child"):
+            base[kid] = float(baseline(pd.DataFrame({"date": rows["month"], "volume": rows["value"]}), plan_year).annual)
+        proposals, _ = children_proposals(con, tree, region, plan_year, stretch=stretch, unit=unit,
+                                          path=split.proposals, baselines=pd.Series(base, dtype="float64"))
+    names = {k: tree.name(k) for k in kids}
+    frame = pd.DataFrame({"region_id": free, "name": [names[k] for k in free], "target_volume": td.to_numpy()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)  # a child without a proposal keeps its top-down number
+        gap = bottom_up_gap(frame, proposals.reindex([k for k in free if k in proposals.index]),
+                            method=split.reconcile, weight=split.reconcile_weight, unit=unit)
+    body = gap.iloc[:-1].copy()
+    if len(body) and float(body["reconciled"].sum()) != float(max(rest, 0)):
+        body["reconciled"] = round_to_total(body["reconciled"].to_numpy(dtype=float), max(rest, 0), unit=unit)
+    if held:
+        body = pd.concat([body, pd.DataFrame({"region_id": list(held), "name": [names[k] for k in held],
+                                              "top_down": [float(v) for v in held.values()], "bottom_up": np.nan,
+                                              "gap": np.nan, "gap_pct": np.nan,
+                                              "reconciled": [float(v) for v in held.values()]})], ignore_index=True)
+        body = body.set_index("region_id").reindex(kids).reset_index()
+    prop = body[body["bottom_up"].notna()]
+    td_p, bu_p = float(prop["top_down"].sum()), float(prop["bottom_up"].sum())
+    total = {"region_id": "合计", "name": "合计 total", "top_down": float(body["top_down"].sum()),
+             "bottom_up": bu_p if len(prop) else np.nan, "gap": bu_p - td_p if len(prop) else np.nan,
+             "gap_pct": (bu_p - td_p) / td_p if td_p > 0 else np.nan, "reconciled": float(body["reconciled"].sum())}
+    return pd.concat([body, pd.DataFrame([total])], ignore_index=True)

@@ -573,3 +573,48 @@ def test_plan_targets_without_market_records_runs_without_caps_and_says_so(tiny_
     assert pt.split.method in ("forecast_proportions", "proportion_averages", "average_proportions")
     tot = pt.table[pt.table["region_id"] == "C1"]
     assert tot["target_volume"].sum() > 0
+
+
+# -- bottom-up becomes the plan (#11): split.reconcile set -----------------------------------
+def test_reconciled_targets_are_the_plan_and_are_split_further(tiny_plan):
+    from planlib import archive, params
+
+    # K1 sells more than K2, but the proposals say K2 will sell three times K1
+    (tiny_plan.parent / "proposals.csv").write_text("region_id,volume\nK1,1000\nK2,3000\nP1,5000\nC1,5000\n",
+                                                    encoding="utf-8")
+    base_text = tiny_plan.read_text(encoding="utf-8")
+
+    def plan_with(split_yaml):
+        tiny_plan.write_text(base_text + split_yaml, encoding="utf-8")
+        return params.load_plan(tiny_plan)
+
+    def totals(pt):
+        t = pt.table
+        rows = t[t[["product_line", "sku", "channel", "terminal_class", "terminal_id"]].isna().all(axis=1)]
+        if "distributor_id" in rows:
+            rows = rows[rows["distributor_id"].isna()]
+        return rows.groupby("region_id")["target_volume"].sum()
+
+    con = archive.connect(tiny_plan.parent / "tiny.duckdb")
+    try:
+        tree = archive.load_tree(con)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            top_down = totals(targets.plan_targets(plan_with("split:\n  proposals: proposals.csv\n  floor: null\n"),
+                                                   tree, con))
+            plan = plan_with("split:\n  proposals: proposals.csv\n  reconcile: scale_bottom_up\n  floor: null\n")
+            pt = targets.plan_targets(plan, tree, con)
+            got = totals(pt)
+            gap = targets.reconciled_children(con, tree, "C1", plan.year, target=int(got["C1"]), split=plan.split,
+                                              method=pt.split.method, stretch=plan.targets.stretch)
+    finally:
+        con.close()
+    assert top_down["K1"] > top_down["K2"]  # top-down follows their history
+    # reconciled: C1's target scaled to the proposals 1 : 3 (K3 proposed nothing and sold nothing: 0)
+    assert got["K1"] + got["K2"] + got.get("K3", 0) == got["C1"]
+    assert got["K2"] == pytest.approx(3 * got["K1"], abs=2)
+    # the page's reconciliation is the plan's number, child by child
+    body = gap.iloc[:-1].set_index("region_id")
+    assert body.loc["K1", "reconciled"] == got["K1"] and body.loc["K2", "reconciled"] == got["K2"]
+    src = targets.target_source(plan, pt.split)
+    assert "上下结合 reconciled (scale_bottom_up)" in src
