@@ -31,3 +31,14 @@ def test_run_takes_the_runs_folder_and_a_scenario(capsys):
         cli.build_parser().parse_args(["run", "--help"])
     text = capsys.readouterr().out
     assert "--runs-dir" in text and "--scenario" in text and "own folder" in text
+
+
+def test_run_names_its_executors_and_the_shared_storage_they_need(capsys):
+    run = dict(_parsers(cli.build_parser()))[("run",)]
+    args = run.parse_args(["params/demo.yaml", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert (args.executor, args.scheduler) == ("dask", "tcp://127.0.0.1:8786")
+    assert run.parse_args(["params/demo.yaml"]).executor == "local"
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "LocalCluster" in text and "shares" in text and "same paths" in text
