@@ -314,6 +314,10 @@ class Split(Section):
         (bottom_up and blend scaled to the parent's target so every level adds up).
     reconcile_weight : float, default 0.5
         The top-down weight of ``reconcile: blend``.
+    growth_weight : float, default 0
+        The weight of the review's growth points (each child's attainable increase,
+        :func:`planlib.review.rank_growth_points`) in each parent's shares, 0 to 1:
+        share = (1 − w) × the method's share + w × the child's share of the attainable increase.
     """
 
     method: Literal["auto", "forecast_proportions", "proportion_averages", "average_proportions", "potential", "equal",
@@ -332,6 +336,7 @@ class Split(Section):
             "a CSV file (region_id, volume) inside the plan's params folder, relative to the plan file"
         ),
     )
+    growth_weight: float = Field(0.0, ge=0, le=1)
     reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] | None = None
     reconcile_weight: float = Field(0.5, ge=0, le=1)
 

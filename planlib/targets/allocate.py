@@ -119,7 +119,7 @@ def _history_at(monthly: pd.DataFrame, tree: RegionTree, root: str, depth: int) 
 
 
 def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, floor, holds,
-                   last_year_start, weights=None, potential=None, cap=None):
+                   last_year_start, weights=None, potential=None, cap=None, growth=None, growth_weight=0.0):
     """Annual totals per planned region: split_down, or constrain_split level by level."""
     h = history_frame
     extra = {}
@@ -127,7 +127,7 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         extra["weights"] = dict(weights)
     if potential is not None:
         extra["potential"] = potential
-    if floor is None and not holds and cap is None:
+    if floor is None and not holds and cap is None and not growth_weight:
         return split_down(tree, total, h, method=method, unit=unit, levels=deepest, root=root, **extra)
     # the constrained path: shares by method per parent, then floors, caps and holds
     frame_ids = []
@@ -182,6 +182,13 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
             shares = shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot,
                                 window=(months[0], months[-1]) if len(months) else None)
         kid_idx = pd.Index(kids, dtype=object)
+        if growth_weight and growth is not None:
+            # the review's growth points pull the split toward the children that can add most
+            g = growth.reindex(kid_idx).fillna(0.0).clip(lower=0.0).to_numpy(dtype=float)
+            base_s = shares.reindex(kid_idx).to_numpy(dtype=float)
+            if g.sum() > 0 and base_s.sum() > 0:
+                shares = pd.Series((1.0 - growth_weight) * base_s / base_s.sum() + growth_weight * g / g.sum(),
+                                   index=kid_idx, name="share")
         ly = y[:, last_cols].sum(axis=1)
         kid_holds = {k: holds[k] for k in kids if k in holds}
         if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
@@ -241,6 +248,8 @@ def allocate_plan(
     weights: Mapping[str, float] | None = None,
     potential: pd.Series | None = None,
     cap: float | None = None,
+    growth: pd.Series | None = None,
+    growth_weight: float = 0.0,
 ) -> pd.DataFrame:
     """
     Allocate a volume target down the pyramid to regions, months, breakdowns and terminals.
@@ -281,6 +290,13 @@ def allocate_plan(
         No region is asked for more than ``cap`` × its potential (1.0: not beyond it),
         applied per parent's children by :func:`~planlib.targets.split.constrain_split`; the excess is
         re-spread over the siblings below their caps.
+    growth : Series, optional
+        Each region's attainable increase (region id -> volume), the review's growth points
+        (:func:`planlib.review.rank_growth_points`); regions missing from it count 0.
+    growth_weight : float, default 0
+        The weight of ``growth`` in each parent's shares, in [0, 1]:
+        p_c = (1 − w) p_c^method + w g_c / Σ g (a parent whose children have no growth
+        points keeps the method's shares).
 
     Returns
     -------
@@ -356,6 +372,8 @@ def allocate_plan(
                           if potential is None else f"cap must be a positive fraction of potential, got {cap!r}")
     if method == "potential" and potential is None:
         raise ParamsError("method 'potential' needs each region's potential (the market table gives it)")
+    if not (isinstance(growth_weight, (int, float)) and 0.0 <= float(growth_weight) <= 1.0):
+        raise ParamsError(f"growth_weight must be a fraction between 0 and 1, got {growth_weight!r}")
     unit = int(unit)
     tree.check(root)
     plan_year = int(plan_year)
@@ -386,7 +404,7 @@ def allocate_plan(
     hist = _history_at(history.monthly, tree, root, LEVEL_DEPTH[deepest])
     plan = _region_totals(tree, hist, root=root, total=total, method=method, unit=unit, deepest=deepest,
                           floor=floor, holds=holds, last_year_start=ly_start, weights=weights,
-                          potential=potential, cap=cap)
+                          potential=potential, cap=cap, growth=growth, growth_weight=float(growth_weight))
     nodes = PlannedNodes(tree, plan, root, deepest)
     annual = plan["target"].to_numpy(dtype=np.int64) // unit  # in units from here on
 

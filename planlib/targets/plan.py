@@ -7,6 +7,7 @@ PlanTargets         the plan's targets (frozen): the root's kinds and the target
 plan_targets        set the root's targets and split its volume exactly down the plan's scope
 region_potential    each region's potential volume (a share of its category market)
 reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
+region_growth_points each region's attainable increase (the review's growth points), for ``split.growth_weight``
 target_source       where a region's children's targets came from (top-down, reconciled), one sentence
 root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from planlib import review
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.schemas import LEVEL_DEPTH
@@ -33,7 +35,7 @@ from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
 __all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target", "reconciled_holds",
-           "target_source"]
+           "target_source", "region_growth_points"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,6 +151,14 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         if sp.method == "potential" or (sp.method == "blend" and not any(w > 0 for w in weights.values())):
             method_asked = "auto"
     choice = split_choice(plan, tree, con, method=method_asked)
+    growth = None
+    if sp.growth_weight > 0:
+        growth = region_growth_points(con, tree, root, year, history.monthly, capture_rate=plan.analysis.capture_rate)
+        if growth.empty:
+            warnings.warn(f"split.growth_weight {sp.growth_weight:g} is not applied: no market records for {root} in "
+                          f"{year - 1}, so the review's growth points (headroom in the category) are unknown",
+                          PlanWarning, stacklevel=2)
+            growth = None
     holds = dict(sp.holds)
     if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
         holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
@@ -168,6 +178,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         weights=weights or None,
         potential=potential if (cap is not None or choice.method == "potential" or weights.get("potential")) else None,
         cap=cap,
+        growth=growth,
+        growth_weight=sp.growth_weight if growth is not None else 0.0,
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
@@ -377,3 +389,52 @@ def target_source(plan, choice: SplitChoice) -> str:
            "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:.0%}），再缩放到上级目标 a blend scaled to the parent's target"}
     return (f"目标来源 source: 上下结合 reconciled ({sp.reconcile}) — {how[sp.reconcile]}；分配数按 {choice.method} 份额。"
             "下表“协调后”即本方案的目标，各下级合计恰等于本级目标 (the reconciled figures are the plan's targets).")
+
+
+def region_growth_points(con, tree, root: str, plan_year: int, monthly: pd.DataFrame, *,
+                         capture_rate: float = 0.1) -> pd.Series:
+    """
+    Each region's attainable increase next year: the review's growth points
+    (:func:`planlib.review.rank_growth_points`) of every region of the root's subtree.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    root : str
+    plan_year : int
+    monthly : DataFrame
+        Own monthly sales by recorded region: region_id, month, volume (the allocation
+        history's ``monthly``: last year and the year before).
+    capture_rate : float, default 0.1
+        ``analysis.capture_rate``.
+
+    Returns
+    -------
+    Series
+        ``attainable`` by region id, for the regions with market records last year (empty
+        without any).
+
+    Notes
+    -----
+    Per region r (its subtree summed): capacity = last year's category market volume, own
+    volume and own growth from its own sales; competitor growth is not read (counted 0), so
+    attainable = max(capacity − own, 0) × capture_rate × clip(1 + own growth, 0.5, 1.5).
+    """
+    market = region_potential(con, tree, root, plan_year, share=1.0)
+    if market.empty:
+        return pd.Series(dtype="float64", name="attainable")
+    m = monthly.assign(year=pd.DatetimeIndex(monthly["month"]).year)
+    own = {plan_year - 1: {}, plan_year - 2: {}}
+    for (rid, yr), vol in m.groupby(["region_id", "year"], observed=True)["volume"].sum().items():
+        if yr in own:
+            for a in (rid, *tree.ancestors(rid)):
+                own[yr][a] = own[yr].get(a, 0.0) + float(vol)
+    ly = pd.Series(own[plan_year - 1], dtype="float64").reindex(market.index).fillna(0.0)
+    prev = pd.Series(own[plan_year - 2], dtype="float64").reindex(market.index)
+    units = pd.DataFrame({"kind": "region", "unit_id": market.index.astype(str), "name": [tree.name(r) for r in market.index],
+                          "capacity": market.to_numpy(), "own_volume": ly.to_numpy(),
+                          "own_growth": (ly / prev.where(prev > 0) - 1.0).to_numpy(), "competitor_growth": float("nan")})
+    points = review.rank_growth_points(units, capture_rate=capture_rate)
+    return pd.Series(points["attainable"].to_numpy(dtype=float), index=pd.Index(points["unit_id"], name="region_id"),
+                     name="attainable")

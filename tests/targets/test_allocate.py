@@ -641,3 +641,22 @@ def test_validate_targets_names_each_fault(demo):
     a_cent.loc[tot & jan & (t["region_id"] == tree.root), "target_revenue"] += 0.01
     with pytest.raises(SplitError, match="children's revenue does not sum to their parent's"):
         validate_targets(a_cent, tree)
+
+
+# -- growth points weight the split (#11) ----------------------------------------------------
+def test_allocate_plan_growth_weight_blends_the_growth_points_into_the_shares(demo):
+    tree, history, total = demo["tree"], demo["history"], demo["total"]
+    provinces = list(tree.children(tree.root))
+    first = provinces[0]
+    growth = pd.Series({first: 1000.0, **{p: 0.0 for p in provinces[1:]}})  # only the first can grow
+    plain = _wide(_totals(demo["targets"]).query("level == 'province'"), "region_id")
+    for w in (0.5, 1.0):
+        t = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                          plan_year=PLAN_YEAR, growth=growth, growth_weight=w)
+        got = _wide(_totals(t).query("level == 'province'"), "region_id")
+        # p = (1 - w) p_method + w * g / sum g: the first province gets w of the total on top of (1 - w) of its share
+        assert got[first] == pytest.approx((1 - w) * plain[first] + w * total, abs=len(provinces))
+        assert got.sum() == total
+    with pytest.raises(ParamsError, match="growth_weight"):
+        allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, growth=growth, growth_weight=1.5)
