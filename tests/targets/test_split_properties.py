@@ -18,18 +18,22 @@ import os
 import re
 import warnings
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planlib import params
+from planlib.archive import store
 from planlib.errors import PlanWarning
 from planlib.hierarchy import RegionTree
 from planlib.targets import (
     AllocationHistory,
     allocate_plan,
     breakdown_of,
+    plan_targets,
     shares_for,
     split_down,
     validate_targets,
@@ -38,6 +42,7 @@ from planlib.targets.fitting import fit_and_round_cells
 from planlib.targets.shares import average_proportions_core, proportion_averages_core
 from planlib.targets.split import constrain_units, relax_bounds, unit_bounds
 from planlib.targets.table import DIRECT
+from tests.conftest import PLAN_YAML, write_tiny_archive
 
 settings.register_profile("ci", max_examples=30, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -280,6 +285,42 @@ def test_fit_and_round_cells_refits_a_table_whose_zeros_leave_its_margins_unreac
         x = fit_and_round_cells(np.zeros(4, dtype=np.int64), row, col, np.array([1.0, 0.0, 0.0, 1.0]),
                                 np.array([10, 0]), np.array([5, 5]), "a table")
     assert x.tolist() == [5, 5, 0, 0]
+
+
+#: one record added to the tiny archive (tests/conftest.py); more single records (a sale at the
+#: city itself, of an unknown SKU, a county's only sale, a market record at the city alone) were
+#: run by hand: each plan_targets takes seconds, so two stand for them here
+ONE_RECORD = {
+    "a sale long before the history window": "INSERT INTO sales VALUES "
+    "('2020-06-01', 'month', 'K1', 'S1', 'supermarket', 'own', NULL, NULL, 1.0, 50.0)",
+    # K3 sold 1 last year (floor 0.8, rounded up to 1) and its market says 1 (cap 0.42, down to 0)
+    "a county's one sale and its tiny market": "INSERT INTO sales VALUES "
+    "('2025-06-01', 'month', 'K3', 'S1', 'supermarket', 'own', NULL, NULL, 1.0, 50.0); "
+    "INSERT INTO market VALUES ('2025-06-01', 'K3', '白酒', 1.0, 1.0)",
+}
+
+
+@pytest.mark.parametrize("record", list(ONE_RECORD), ids=list(ONE_RECORD))
+def test_plan_targets_does_not_break_on_one_record(tmp_path, record):
+    # once: "floor of K3 (1) is above its cap (0) by 1" for the county's one sale and tiny market
+    write_tiny_archive(tmp_path / "tiny.duckdb")
+    con = duckdb.connect(str(tmp_path / "tiny.duckdb"))
+    for sql in ONE_RECORD[record].split("; "):
+        con.execute(sql)
+    con.close()
+    (tmp_path / "tiny.yaml").write_text(PLAN_YAML + "split:\n  floor: 0.2\n  cap: 1.0\n  potential_share: 0.42\n",
+                                        encoding="utf-8")
+    plan = params.load_plan(tmp_path / "tiny.yaml")
+    tree = store.load_tree(tmp_path / "tiny.duckdb")
+    con = store.connect(tmp_path / "tiny.duckdb")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlanWarning)
+            pt = plan_targets(plan, tree, con)
+    finally:
+        con.close()
+    totals = pt.table[breakdown_of(pt.table) == "total"]
+    assert int(totals.loc[totals["region_id"] == "HQ", "target_volume"].sum()) == pt.total_volume
 
 
 # -- the splits -------------------------------------------------------------------------------
