@@ -22,6 +22,7 @@ from planlib.budget.plan import (
     BUDGET_COLUMNS,
     PlanBudget,
     plan_budget,
+    plan_response,
 )
 from planlib.budget.profit import (
     DUAL_FLAGS,
@@ -66,6 +67,7 @@ __all__ = [
     "book_items",
     "PlanBudget",
     "plan_budget",
+    "plan_response",
     "BUDGET_COLUMNS",
     "break_even",
     "cvp",

@@ -9,8 +9,8 @@ applies, for the side-by-side comparison, and the chosen one, which must apply.
 Public names
 ------------
 percent_of_sales    budget = revenue target x ratio
-benchmark           budget = revenue target x a competitor's spend ratio (else a set ratio)
-zero_based          activities ranked by return per cost, funded down to the cap
+benchmark           budget = the main competitor's spend / its revenue x revenue target
+zero_based          every activity from zero: ranked by return per cost, those that pay funded within the cap
 marginal_headcount  salespeople added while each one's contribution exceeds their cost
 objective_task      channel fees built terminal by terminal from the split targets
 CategoryInputs      what the methods price one category of a group of units from
@@ -21,6 +21,7 @@ book_items          a category's amount per unit booked to its items (the chosen
 Used by the plan's pricing
 --------------------------
 input_output_case   a category's input-output spend per unit and kind, and why each kind stopped
+method_basis        per unit, the sentence that says how a method arrived at its amount
 terminal_lines      the plan's A/B terminal target lines, the objective task's input
 channel_rates       the params' per-terminal channel rates as :func:`objective_task` takes them
 channel_fees        a group's terminal fees plus each unit's year-end rebate
@@ -87,18 +88,18 @@ def percent_of_sales(revenue_target, ratio) -> np.ndarray:
     return np.asarray(ratio, dtype=float) * np.asarray(revenue_target, dtype=float)
 
 
-def benchmark(revenue_target, competitor_ratio=None, default_ratio=None) -> np.ndarray:
+def benchmark(revenue_target, competitor_spend, competitor_revenue) -> np.ndarray:
     """
-    A budget matching the competitors' spend ratio, or a set ratio where it is unknown.
+    A budget based on the main competitor's sales expense: the same spend per yuan of sales.
 
     Parameters
     ----------
     revenue_target : float or array
         The target revenue of each unit.
-    competitor_ratio : float, optional
-        The competitors' spend / revenue where the archive has it; None or NaN when not.
-    default_ratio : float, optional
-        The ratio used when ``competitor_ratio`` is missing (``budget.ratios``).
+    competitor_spend : float or array
+        The main competitor's spend on the category last year, where it is recorded.
+    competitor_revenue : float or array
+        The main competitor's revenue last year over the same regions (positive).
 
     Returns
     -------
@@ -108,20 +109,21 @@ def benchmark(revenue_target, competitor_ratio=None, default_ratio=None) -> np.n
     Raises
     ------
     ParamsError
-        If both ratios are missing, or a given one is negative or not finite.
+        If a spend is negative or not finite, or a revenue is not positive: without the
+        competitor's spend the method does not apply (there is no set ratio to fall back on).
 
     Notes
     -----
-    budget = (competitor_ratio if known else default_ratio) x revenue_target.
+    budget = competitor_spend / competitor_revenue x revenue_target (the seed's 标杆法:
+    the main competitor's sales expense is the base, scaled to this unit's sales).
     """
-    missing = competitor_ratio is None or (
-        isinstance(competitor_ratio, float | np.floating) and math.isnan(competitor_ratio)
-    )
-    if not missing:
-        return percent_of_sales(revenue_target, number(competitor_ratio, "competitor_ratio", minimum=0.0))
-    if default_ratio is None:
-        raise ParamsError("benchmark needs a competitor_ratio or a default_ratio; neither was given")
-    return percent_of_sales(revenue_target, number(default_ratio, "default_ratio", minimum=0.0))
+    spend = np.asarray(competitor_spend, dtype=float)
+    rev = np.asarray(competitor_revenue, dtype=float)
+    if not np.isfinite(spend).all() or (spend < 0).any():
+        raise ParamsError("benchmark: the competitor's spend must be a finite number >= 0 for every unit")
+    if not np.isfinite(rev).all() or (rev <= 0).any():
+        raise ParamsError("benchmark: the competitor's revenue must be a positive number for every unit")
+    return percent_of_sales(revenue_target, spend / rev)
 
 
 def zero_based(activities: pd.DataFrame, cap=None) -> pd.DataFrame:
@@ -141,8 +143,8 @@ def zero_based(activities: pd.DataFrame, cap=None) -> pd.DataFrame:
     -------
     DataFrame
         ``rank`` (1 = best), ``activity``, ``cost``, ``expected_return``,
-        ``return_per_cost``, ``cumulative_cost`` and, with a cap, ``funded`` (bool); best
-        first, on a fresh 0..n-1 index.
+        ``return_per_cost``, ``cumulative_cost`` and ``funded`` (bool); best first, on a
+        fresh 0..n-1 index.
 
     Raises
     ------
@@ -156,9 +158,11 @@ def zero_based(activities: pd.DataFrame, cap=None) -> pd.DataFrame:
     -----
     return_per_cost_i = expected_return_i / cost_i; activities are sorted by it,
     descending (ties: larger expected return, then activity name).
-    cumulative_cost_k = sum of cost over ranks 1..k, and an activity is funded iff
-    cumulative_cost_k <= cap. Each activity is funded whole or not at all, and funding
-    stops at the first that does not fit (a cut-off line: a cheaper, lower-ranked
+    Every activity starts from zero and is funded only when it returns more than it
+    costs (return_per_cost > 1): cumulative_cost_k = sum of cost over ranks 1..k, and an
+    activity is funded iff return_per_cost_k > 1 and cumulative_cost_k <= cap (no cap:
+    unlimited). Each activity is funded whole or not at all, and funding stops at the
+    first that does not pay or does not fit (a cut-off line: a cheaper, lower-ranked
     activity is never funded ahead of a better one), so part of the cap may stay unspent.
     """
     missing = [c for c in ("activity", "cost", "expected_return") if c not in activities.columns]
@@ -188,16 +192,20 @@ def zero_based(activities: pd.DataFrame, cap=None) -> pd.DataFrame:
     ).drop(columns="_name").reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1, dtype=np.int64))
     out["cumulative_cost"] = out["cost"].cumsum()
-    if c is not None:
-        out["funded"] = np.arange(len(out)) < _funded(out, np.array([c]))[0]
+    out["funded"] = np.arange(len(out)) < _funded(out, np.array([np.inf if c is None else c]))[0]
     return out
 
 
 def _funded(ranked: pd.DataFrame, caps: np.ndarray) -> np.ndarray:
-    """How many of the ranked activities each cap funds: those with cumulative cost <= cap (float slack)."""
+    """
+    How many of the ranked activities each cap funds: the prefix that pays (return per cost
+    above 1) and whose cumulative cost is within the cap (float slack).
+    """
     caps = np.asarray(caps, dtype=float)
-    return np.searchsorted(ranked["cumulative_cost"].to_numpy(dtype=float), caps + SLACK * np.maximum(1.0, caps),
-                           side="right")
+    paying = int((ranked["return_per_cost"].to_numpy(dtype=float) > 1.0).sum())  # a prefix: sorted descending
+    room = np.where(np.isfinite(caps), caps + SLACK * np.maximum(1.0, np.where(np.isfinite(caps), caps, 1.0)), np.inf)
+    fits = np.searchsorted(ranked["cumulative_cost"].to_numpy(dtype=float), room, side="right")
+    return np.minimum(fits, paying)
 
 def marginal_headcount(first_contribution, cost_per_head: float, decay: float) -> np.ndarray:
     """
@@ -477,8 +485,9 @@ class CategoryInputs:
     ratio : ndarray
         The percent-of-sales ratio: ``budget.ratios[category]`` where set, else the unit's
         last-year expense ratio (the plan's where the unit sold nothing).
-    competitor_ratio : float or None
-        The competitors' activity spend / their revenue last year (the plan's scope).
+    competitor : DataFrame or None
+        :func:`planlib.budget.plan.competitor_spend` rows (``unit, category, brand, spend,
+        revenue, ratio, source``): each unit's main competitor's spend, for ``benchmark``.
     last_year : ndarray
         Each unit's spend on the category last year.
     last_items : DataFrame
@@ -500,6 +509,11 @@ class CategoryInputs:
     io_limits : Series or None
         Activity kind -> the most one activity may spend (``budget.io_limit`` × the
         largest observed).
+    activities : tuple or None
+        The units' zero-based list (their own, else their level's, else the plan's);
+        None: ``params.activities``.
+    has_history : bool
+        Whether the archive has last year's expenses (else percent_of_sales needs a set ratio).
     """
 
     category: str
@@ -507,7 +521,7 @@ class CategoryInputs:
     params: object
     revenue_target: np.ndarray
     ratio: np.ndarray
-    competitor_ratio: float | None
+    competitor: pd.DataFrame | None
     last_year: np.ndarray
     last_items: pd.DataFrame
     first_contribution: np.ndarray
@@ -517,10 +531,13 @@ class CategoryInputs:
     margin_rate: float = 0.0
     room: np.ndarray | None = None
     io_limits: pd.Series | None = None
+    activities: tuple | None = None
+    has_history: bool = True
 
 
 def _activities(case: CategoryInputs) -> list:
-    return [a for a in case.params.activities if a.category == case.category]
+    own = case.params.activities if case.activities is None else case.activities
+    return [a for a in own if a.category == case.category]
 
 
 def _ranked(case: CategoryInputs) -> pd.DataFrame:
@@ -529,26 +546,32 @@ def _ranked(case: CategoryInputs) -> pd.DataFrame:
                                     for a in _activities(case)]))
 
 
-def _by_percent_of_sales(case: CategoryInputs) -> np.ndarray:
+def _by_percent_of_sales(case: CategoryInputs) -> np.ndarray | None:
+    # without any expense history a ratio must be set
+    if not case.has_history and case.category not in case.params.ratios:
+        return None
     return percent_of_sales(case.revenue_target, case.ratio)
 
 
 def _by_benchmark(case: CategoryInputs) -> np.ndarray | None:
-    # the competitors' promotion spend ratio (their activities / their revenue), else a set ratio
-    competitor = case.competitor_ratio if case.category == "promotion" else None
-    default = case.params.ratios.get(case.category)
-    if competitor is None and default is None:
+    # the main competitor's spend ratio on the category, per unit (its own record or its nearest ancestor's)
+    if case.competitor is None:
         return None
-    return benchmark(case.revenue_target, competitor, default)
+    mine = case.competitor[case.competitor["category"] == case.category].set_index("unit")
+    if mine.empty or not set(case.members) <= set(mine.index):
+        return None
+    mine = mine.reindex(case.members)
+    return benchmark(case.revenue_target, mine["spend"].to_numpy(dtype=float), mine["revenue"].to_numpy(dtype=float))
 
 
 def _by_zero_based(case: CategoryInputs) -> np.ndarray | None:
-    # each unit's funded cost: the ranked list cut at the category's percent-of-sales amount
+    # each unit's funded cost: its own list from zero, the activities that pay, within the unit's cap
     if not _activities(case):
         return None
     ranked = _ranked(case)
     cum = np.concatenate([[0.0], ranked["cumulative_cost"].to_numpy(dtype=float)])
-    return cum[_funded(ranked, _by_percent_of_sales(case))]
+    room = np.full(len(case.members), np.inf) if case.room is None else np.asarray(case.room, dtype=float)
+    return cum[_funded(ranked, room)]
 
 
 def _by_objective_task(case: CategoryInputs) -> np.ndarray | None:
@@ -600,12 +623,82 @@ BUDGET_METHODS: Mapping[str, Callable[[CategoryInputs], np.ndarray | None]] = Ma
 :class:`CategoryInputs` and returns the amount per unit, or None where it does not apply."""
 
 _DOES_NOT_APPLY = {
-    "benchmark": "benchmark needs competitor spend in the archive or budget.ratios.{category}",
-    "zero_based": "zero_based needs budget.activities of category {category}",
+    "percent_of_sales": "percent_of_sales needs last year's expenses in the archive or budget.ratios.{category}",
+    "benchmark": "benchmark needs the main competitor's {category} spend in the archive (activities of another "
+                 "brand whose kind is booked to {category}); the archive records none in the plan's scope",
+    "zero_based": "zero_based needs budget.activities (or budget.level_activities) of category {category}",
     "objective_task": "objective_task does not apply to {category} (objective_task is for channel)",
     "marginal": "marginal does not apply to {category} (marginal is for labour)",
     "input_output": "input_output needs past activities of {category}'s kinds to fit responses",
 }
+
+
+_ACTIVITY_KINDS = {"media": "媒体活动", "promotion": "促销活动", "tasting": "品鉴活动", "display": "陈列活动"}
+_STOPS = {"marginal": "再多投一元回报不足一元", "limit": "已到曲线可信范围的上限",
+          "does not pay": "第一元的回报就不足一元，不投"}
+
+
+def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[str]:
+    """
+    One sentence per unit saying how ``method`` arrived at its ``amount`` for the category:
+    the ratio and where it comes from, the competitor and its spend, the funded activities,
+    the activity kinds' spend per activity and why it stopped, the terminals and rebate, the
+    salespeople added. The report shows it beside the amount.
+    """
+    n, cat = len(case.members), case.category
+    money = lambda x: f"{x:,.0f}"  # noqa: E731
+    if method == "percent_of_sales":
+        src = "方案设定" if cat in case.params.ratios else "本区域去年"
+        return [f"费用率 {r:.2%}（{src}）× 目标销售额 {money(t)}" for r, t in zip(case.ratio, case.revenue_target)]
+    if method == "benchmark":
+        rows = case.competitor[case.competitor["category"] == cat].set_index("unit").reindex(case.members)
+        out = []
+        for u, t, (_, c) in zip(case.members, case.revenue_target, rows.iterrows()):
+            where = "本区域" if c["source"] == u else f"上级区域 {c['source']}（本区域没有该竞品的记录）"
+            out.append(f"主要竞品 {c['brand']} 去年在{where}的费用 {money(c['spend'])}，占其销售额 "
+                       f"{money(c['revenue'])} 的 {c['ratio']:.2%}；同样的费用率 × 我方目标销售额 {money(t)}")
+        return out
+    if method == "zero_based":
+        ranked = _ranked(case)
+        funded = _funded(ranked, np.full(n, np.inf) if case.room is None else case.room)
+        paying = int((ranked["return_per_cost"] > 1.0).sum())
+        out = []
+        for k in funded:
+            names = "、".join(ranked["activity"].astype(str).tolist()[:k]) or "无"
+            why = "" if k == paying else "；其余回报高于成本的活动超出本区域费用上限"
+            out.append(f"从零开始：{len(ranked)} 项活动中 {k} 项获资助（{names}），按回报/成本排序，"
+                       f"只资助回报高于成本的活动{why}")
+        return out
+    if method == "input_output":
+        spend, detail = input_output_case(case)
+        d = detail.set_index("kind")
+        out = []
+        for u in case.members:
+            parts = []
+            for k in spend.columns:
+                cnt = float(case.activity_counts.reindex(index=[u], columns=[k]).fillna(0.0).iloc[0, 0])
+                name = _ACTIVITY_KINDS.get(k, k)
+                if d.loc[k, "stop"] == "does not pay":
+                    parts.append(f"{name}：每元第一笔回报 {d.loc[k, 'first_return']:.2f} 元毛利，不足 1 元，不投")
+                else:
+                    parts.append(f"{name}：{cnt:.1f} 次 × 每次 {money(d.loc[k, 'spend'])}（{_STOPS[d.loc[k, 'stop']]}）"
+                                 f" = {money(spend.loc[u, k])}")
+            out.append("；".join(parts))
+        return out
+    if method == "objective_task":
+        fees = case.channel_fees.assign(rebate=case.channel_fees["terminal_id"].isna())
+        out = []
+        for u in case.members:
+            f = fees[fees["region_id"] == u]
+            out.append(f"A/B 终端 {f.loc[~f['rebate'], 'terminal_id'].nunique()} 家逐家计费 "
+                       f"{money(f.loc[~f['rebate'], 'amount'].sum())} + 年终返利 {money(f.loc[f['rebate'], 'amount'].sum())}")
+        return out
+    if method == "marginal":
+        hc = case.params.headcount
+        heads = marginal_headcount(case.first_contribution, hc.cost_per_head, hc.decay)
+        return [f"去年人力费用 {money(ly)} + 新增 {h} 人 × {money(hc.cost_per_head)}（每人带来的毛利高于其成本）"
+                for ly, h in zip(case.last_year, heads)]
+    return [""] * n
 
 
 def price_category(case: CategoryInputs, chosen: str) -> dict[str, np.ndarray]:

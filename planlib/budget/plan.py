@@ -12,11 +12,17 @@ Public names
 ------------
 PlanBudget      the plan's budget table (DESIGN.md §4), per-region CVP and dual check, methods compared
 plan_budget     price a plan's targets: every unit's budget by the params' methods, capped, phased, consolidated
+plan_response   the plan's response curves and each activity kind's input-output spend per activity
+
+Used by the plan's pricing
+--------------------------
+competitor_spend  each unit's main competitor and its spend per category last year (the benchmark's base)
 BUDGET_COLUMNS  the columns of results/budget.parquet
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,14 +32,22 @@ from scipy import sparse
 from planlib.archive.queries.budget import budget_history
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, phase_rows, to_cents
 from planlib.budget.profit import cvp_table, dual_check
-from planlib.budget.methods import CategoryInputs, book_items, channel_fees, price_category, terminal_lines
-from planlib.budget.response import response_curves
-from planlib.errors import BudgetError
+from planlib.budget.methods import (
+    BUDGET_METHODS,
+    CategoryInputs,
+    book_items,
+    channel_fees,
+    method_basis,
+    price_category,
+    terminal_lines,
+)
+from planlib.budget.response import KIND_ITEMS, input_output_spend, response_curves
+from planlib.errors import BudgetError, PlanWarning
 from planlib.hierarchy import LEVEL_DEPTH
 from planlib.schemas import CATEGORIES, OWN_BRAND
 from planlib.targets import breakdown_of, region_potential
 
-__all__ = ["PlanBudget", "plan_budget", "BUDGET_COLUMNS"]
+__all__ = ["PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS"]
 
 #: Columns of results/budget.parquet (DESIGN.md §4).
 BUDGET_COLUMNS = ("region_id", "month", "category", "item", "terminal_id", "amount", "method")
@@ -56,8 +70,9 @@ class PlanBudget:
         cap, CVP (fixed/variable, BEP, margin of safety, profit) and the dual check
         (sales_reachable, profit_reachable, flag) with the implied expense ratio.
     methods : DataFrame
-        region_id, category, method, amount: every applicable method's amount per
-        category and region, for the side-by-side comparison (the chosen one marked).
+        region_id, category, method, amount, chosen, basis: every applicable method's
+        amount per category and region, for the side-by-side comparison (the chosen one
+        marked), with the sentence that says how it was arrived at.
     response : DataFrame
         The input-output response curves per activity kind (:func:`fit_response` on the
         plan's own past activities; empty when none could be measured).
@@ -117,19 +132,21 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     chosen one. For a planning unit u with target revenue R_u and last year's revenue R⁰_u:
 
     - percent_of_sales: B_{u,c} = ρ_c R_u, ρ_c the set ratio or last year's E⁰_{u,c} / R⁰_u;
-    - benchmark: for promotion, ρ = the competitors' activity spend / their revenue last
-      year (the plan's whole scope, the spend the archive records of them); for any
-      category, the set ratio ``budget.ratios``;
+    - benchmark: the unit's main competitor's spend on the category last year over its
+      revenue there (:func:`competitor_spend`; the nearest ancestor's where the unit has no
+      record, said in the basis) × R_u; no competitor spend recorded: not applicable;
     - objective_task (channel): :func:`objective_task` terminal by terminal over the
       unit's A/B terminal lines (a terminal without sales last year pays the entry fee) plus
       the rebate on R_u;
     - marginal (labour): last year's labour + n × cost per head, n from
       :func:`marginal_headcount` on contributions c₁ d^k, where the first extra
       salesperson wins c₁ = headroom_capture × (potential − target volume) × unit margin;
-    - zero_based: :func:`zero_based` on the params' activity list, capped at the
-      category's percent-of-sales amount;
-    - input_output: the category's percent-of-sales amount, spread over activity kinds
-      by the plan-wide mix of :func:`allocate_spend` on the fitted response curves.
+    - zero_based: :func:`zero_based` on the unit's own list (its region file's, else
+      ``level_activities`` of its level, else ``activities``): each activity from zero,
+      those returning more than they cost funded in order of return per cost, within the
+      unit's cap (not the percent-of-sales amount);
+    - input_output: :func:`input_output_spend`: each activity kind funded while a yuan
+      returns a yuan of contribution, within the unit's cap.
 
     Items split a category by last year's item mix (largest remainder in cents). The cap
     min(cap_ratio × R_u, cap_amount) scales a unit over it down exactly to it
@@ -219,9 +236,11 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
 
     # -- category budgets per unit ---------------------------------------------------------
     rows, method_rows, notes = [], [], []
-    comp_cost = float(acts.loc[(acts["brand"] != OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1),
-                               "cost"].fillna(0).sum())
-    comp_ratio = comp_cost / comp_revenue if comp_revenue > 0 else None
+    competitor = competitor_spend(acts, comp_revenue, year, tree, units)
+    missing = {name for name, frame in (("expenses", expenses), ("activities", acts)) if frame.empty}
+    if missing:
+        notes.append(f"the archive has no {' and no '.join(sorted(missing))} rows for {year - 1}: "
+                     + "; ".join(_MISSING_SAYS[m] for m in sorted(missing)))
     terminals = terminal_lines(targets_table, kind, unit_of)
     if unit_level != "county" and any(unit_bp[u].methods.get("channel") == "objective_task" for u in units):
         raise BudgetError(f"budget.methods.channel: objective_task builds channel fees terminal by terminal from the "
@@ -248,7 +267,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
             ratio = np.full(len(members), p.ratios[cat]) if cat in p.ratios else ratio_hist
             case = CategoryInputs(
                 category=cat, members=members, params=p, revenue_target=r_target, ratio=ratio,
-                competitor_ratio=comp_ratio, last_year=ly_cat[cat].to_numpy(),
+                competitor=competitor, last_year=ly_cat[cat].to_numpy(),
                 last_items=eu[(eu["category"] == cat) & eu["unit"].isin(members)],
                 first_contribution=p.headcount.headroom_capture * headroom.reindex(members).fillna(0.0).to_numpy()
                 * unit_margin.reindex(members).fillna(0.0).to_numpy(),
@@ -256,12 +275,31 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                 channel_fees=channel_fees(terminals, members, p, target_revenue) if cat == "channel" else None,
                 response=response, activity_counts=counts, margin_rate=margin_rate, io_limits=io_limits,
                 room=np.array([np.inf if cap_of.get(u) is None else cap_of[u] for u in members]),
+                activities=_activity_list(p, bp, unit_level), has_history=not expenses.empty,
             )
-            amounts = price_category(case, chosen)
+            try:
+                amounts = price_category(case, chosen)
+            except BudgetError as exc:
+                if chosen not in _NEEDS or not missing & _NEEDS[chosen]:
+                    raise
+                # the chosen method needs a table the archive lacks: the category is priced by what remains
+                amounts = {m: a for m, f in BUDGET_METHODS.items() if (a := f(case)) is not None}
+                fallback = next((m for m in _FALLBACKS if m in amounts), None)
+                lacking = " and ".join(sorted(missing & _NEEDS[chosen]))
+                say = (f"budget.methods.{cat}: {chosen} is unavailable, the archive has no {lacking} rows "
+                       f"({exc}); {cat} is priced by {fallback}" if fallback else
+                       f"budget.methods.{cat}: {chosen} is unavailable, the archive has no {lacking} rows, and no "
+                       f"other method applies (set budget.ratios.{cat}): {cat} is not budgeted")
+                if say not in notes:
+                    warnings.warn(say, PlanWarning, stacklevel=2)
+                    notes.append(say)
+                if fallback is None:
+                    continue
+                chosen = fallback
             for m, a in amounts.items():
                 method_rows.append(pd.DataFrame({"region_id": members, "category": cat, "method": m,
                                                  "amount": np.round(np.asarray(a, dtype=float), 2),
-                                                 "chosen": m == chosen}))
+                                                 "chosen": m == chosen, "basis": method_basis(case, m, a)}))
             rows.append(book_items(case, chosen, np.asarray(amounts[chosen], dtype=float)))
     unit_rows = pd.concat(rows, ignore_index=True)
 
@@ -296,6 +334,115 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     methods = pd.concat(method_rows, ignore_index=True)
     methods = _methods_up(methods, tree, planned, own_rows)
     return PlanBudget(root, year, table, regions, methods, response, tuple(notes))
+
+
+def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, tree, units) -> pd.DataFrame:
+    """
+    Each unit's main competitor and what it spent last year, per expense category (the benchmark's base).
+
+    Parameters
+    ----------
+    acts : DataFrame
+        The archive's activities (``region_id, brand, kind, start_date, cost``).
+    comp_revenue : DataFrame
+        The other brands' revenue last year by ``region_id, brand``.
+    year : int
+        The plan year.
+    tree : RegionTree
+    units : list of str
+
+    Returns
+    -------
+    DataFrame
+        ``unit, category, brand, spend, revenue, ratio, source``: for each unit and each
+        category the competitors' activities are booked to (:data:`KIND_ITEMS`), the main
+        competitor (the brand with the most revenue) of ``source`` — the unit itself, or its
+        nearest ancestor where that competitor's spend on the category is recorded — its
+        spend there last year, its revenue there and spend / revenue. A unit and category
+        with no record up to the plan's root has no row.
+    """
+    cols = ["unit", "category", "brand", "spend", "revenue", "ratio", "source"]
+    last = acts[(acts["brand"] != OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)
+                & acts["cost"].notna()]
+    last = last.assign(category=last["kind"].map(lambda k: KIND_ITEMS.get(k, (None,))[0])).dropna(
+        subset=["category"])
+    if last.empty or comp_revenue.empty:
+        return pd.DataFrame(columns=cols)
+    regions = set(comp_revenue["region_id"]) | set(last["region_id"])
+    link = pd.DataFrame([(r, a) for r in regions for a in (r, *tree.ancestors(r))], columns=["region_id", "node"])
+    rev = comp_revenue.merge(link, on="region_id").groupby(["node", "brand"])["revenue"].sum()
+    spend = last.merge(link, on="region_id").groupby(["node", "brand", "category"])["cost"].sum()
+    # the main competitor of a node: the most revenue there (ties: the brand's name)
+    main = rev.reset_index().sort_values(["node", "revenue", "brand"], ascending=[True, False, True]) \
+        .drop_duplicates("node").set_index("node")
+    rows = []
+    for u in units:
+        for cat in sorted(set(last["category"])):
+            for node in (u, *tree.ancestors(u)):
+                if node not in main.index:
+                    continue
+                brand, revenue = main.loc[node, "brand"], float(main.loc[node, "revenue"])
+                cost = float(spend.get((node, brand, cat), 0.0))
+                if cost > 0 and revenue > 0:
+                    rows.append((u, cat, brand, cost, revenue, cost / revenue, node))
+                    break
+    return pd.DataFrame(rows, columns=cols)
+
+
+_MISSING_SAYS = {
+    "expenses": "percent_of_sales needs a set budget.ratios for each category and the profit target is "
+                "derived without last year's expense ratio",
+    "activities": "benchmark (the competitors' spend) and input_output (response curves) are unavailable",
+}
+_NEEDS = {"percent_of_sales": {"expenses"}, "benchmark": {"activities"}, "input_output": {"activities"}}
+"""The optional archive tables a method is priced from."""
+_FALLBACKS = ("percent_of_sales", "objective_task", "marginal", "zero_based")
+"""The methods a category falls back on, in this order, when its chosen one lacks its data."""
+
+
+def plan_response(plan, tree, con) -> dict:
+    """
+    The plan's input-output picture: the fitted response curves and each kind's spend per activity.
+
+    Parameters
+    ----------
+    plan : PlanParams
+    tree : RegionTree
+    con : DuckDBPyConnection
+
+    Returns
+    -------
+    dict
+        ``curves`` (:func:`fit_response` rows, empty without activities), ``margin_rate``
+        (last year's 1 − variable cost / revenue of the plan) and ``detail``
+        (:func:`input_output_spend`'s per-kind frame: spend per activity, marginal return,
+        why it stopped) and ``limits`` (kind -> the most one activity may spend), as
+        :func:`plan_budget` prices them.
+    """
+    year, root = int(plan.year), plan.scope.root
+    monthly, _, _, acts = budget_history(con, None if root == tree.root else list(tree.subtree(root)), year)
+    last = monthly[monthly["date"].dt.year == year - 1]
+    sales = last.groupby("region_id", as_index=False)[["volume", "revenue", "variable_cost"]].sum()
+    curves = response_curves(tree, acts, sales, monthly)
+    rev = float(sales["revenue"].sum())
+    margin_rate = 1.0 - float(sales["variable_cost"].sum()) / rev if rev > 0 else 0.0
+    if curves.empty:
+        return {"curves": curves, "margin_rate": margin_rate, "detail": pd.DataFrame(), "limits": {}}
+    own = acts[(acts["brand"] == OWN_BRAND) & (acts["cost"] > 0)]
+    limits = own.groupby("kind")["cost"].max() * plan.budget.io_limit
+    one = pd.DataFrame(1.0, index=["one"], columns=list(curves["kind"]))
+    _, detail = input_output_spend(curves, margin_rate, one, per_activity_limit=limits)
+    return {"curves": curves, "margin_rate": margin_rate, "detail": detail, "limits": limits.to_dict()}
+
+
+def _activity_list(p, plan_bp, level: str) -> tuple:
+    """
+    A group of units' zero-based list: the one their region file sets (it differs from the
+    plan's), else ``level_activities`` of their level, else the plan's ``activities``.
+    """
+    if p is not plan_bp and p.activities != plan_bp.activities:
+        return p.activities
+    return p.level_activities.get(level, p.activities)
 
 
 def _activity_counts(acts: pd.DataFrame, year: int, units, unit_of: dict, tree, revenue: pd.Series) -> pd.DataFrame:
@@ -412,10 +559,13 @@ def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) ->
     units = pd.unique(methods["region_id"])
     link = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in planned_set],
                         columns=["region_id", "parent"])
+    cols = ["region_id", "category", "method", "amount", "chosen", "basis"]
     if link.empty:
-        return methods[["region_id", "category", "method", "amount", "chosen"]]
+        return methods[cols]
     up = methods.merge(link, on="region_id").groupby(["parent", "category", "method"], as_index=False).agg(
-        amount=("amount", "sum"), chosen=("chosen", "max")).rename(columns={"parent": "region_id"})
+        amount=("amount", "sum"), chosen=("chosen", "max"), n=("region_id", "nunique")).rename(
+        columns={"parent": "region_id"})
+    up["basis"] = [f"{n} 个下级各按本方法计算之和（依据见各下级报告）" for n in up.pop("n")]
     if len(own_rows):
         own = own_rows.groupby(["region_id", "category"])["amount"].sum().rename("own").reset_index()
         olink = pd.DataFrame([(q, a) for q in pd.unique(own["region_id"]) for a in (q, *tree.ancestors(q))
@@ -423,8 +573,11 @@ def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) ->
         own_up = own.merge(olink, on="region_id").groupby(["parent", "category"], as_index=False)["own"].sum()
         up = up.merge(own_up.rename(columns={"parent": "region_id"}), on=["region_id", "category"], how="left")
         up["amount"] = np.round(up["amount"] + up["own"].fillna(0.0), 2)
+        has_own = up["own"].fillna(0.0) > 0
+        up.loc[has_own, "basis"] = up.loc[has_own, "basis"] + [f" + 本级及以下自有费用 {x:,.0f}"
+                                                               for x in up.loc[has_own, "own"]]
         up = up.drop(columns="own")
-    return pd.concat([methods, up], ignore_index=True)[["region_id", "category", "method", "amount", "chosen"]]
+    return pd.concat([methods, up], ignore_index=True)[cols]
 
 
 def _profit_targets(derived: pd.Series, revenue: pd.Series, params_of, region_params: dict, plan_bp, root: str):

@@ -22,7 +22,7 @@ FLAG_NAMES            the dual check's flags in the reports' words
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,8 @@ class RegionBudget:
         The region's row of :attr:`PlanBudget.regions` (empty when it is not planned).
     by_category, by_item, months, methods, children, terminals : DataFrame
         As :func:`region_budget` returns them.
+    basis : DataFrame
+        category, method, chosen, amount, basis: how each method arrived at its amount.
     """
 
     region: str
@@ -77,6 +79,7 @@ class RegionBudget:
     methods: pd.DataFrame
     children: pd.DataFrame
     terminals: pd.DataFrame
+    basis: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.DataFrame, tree, region: str,
@@ -143,7 +146,13 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
             terms.insert(1, "name", terms["terminal_id"].map(dict(names)))
     else:
         terms = pd.DataFrame()
-    return RegionBudget(region, summary, by_category, by_item, months.reset_index(), comp, children, terms)
+    basis = m[m["basis"].fillna("") != ""][["category", "method", "chosen", "amount", "basis"]] \
+        if "basis" in m.columns else pd.DataFrame(columns=["category", "method", "chosen", "amount", "basis"])
+    order = {c: k for k, c in enumerate(CATEGORIES)}
+    basis = basis.assign(_o=basis["category"].map(order)).sort_values(["_o", "chosen"], ascending=[True, False],
+                                                                      kind="stable").drop(columns="_o")
+    return RegionBudget(region, summary, by_category, by_item, months.reset_index(), comp, children, terms,
+                        basis.reset_index(drop=True))
 
 
 def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | None = None,

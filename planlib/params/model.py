@@ -453,8 +453,9 @@ class Budget(Section):
         Category -> budgeting method (percent_of_sales, benchmark, marginal, zero_based,
         objective_task, input_output).
     ratios : mapping
-        Category -> a set expense ratio for percent_of_sales / benchmark; categories not
-        given use the region's own ratio of last year.
+        Category -> a set expense ratio for percent_of_sales; categories not given use
+        the region's own ratio of last year (benchmark starts from the main competitor's
+        spend in the archive instead).
     cap_ratio : float or None
         The total never exceeds this fraction of the target revenue.
     cap_amount : float or None
@@ -470,7 +471,9 @@ class Budget(Section):
     headcount : Headcount
         The marginal test for labour.
     activities : list of Activity
-        The zero-based list (name, category, item, cost, expected_return).
+        The zero-based list (name, category, item, cost, expected_return): every activity
+        from zero, those returning more than they cost funded by return per cost within
+        the region's cap; a region file's list is that region's own.
     items : mapping
         Category -> {item code: label}: a company's items beyond the catalogue.
     level_activities : mapping

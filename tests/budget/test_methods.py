@@ -14,20 +14,17 @@ def test_percent_of_sales_hand_case():
     np.testing.assert_allclose(percent_of_sales([1_000_000, 0.0], [0.05, 0.1]), [50_000, 0.0])
 
 
-def test_benchmark_uses_competitor_ratio_else_default():
-    assert benchmark(1_000_000, 0.08, default_ratio=0.05) == pytest.approx(80_000)
-    assert benchmark(1_000_000, None, default_ratio=0.05) == pytest.approx(50_000)
-    assert benchmark(1_000_000, float("nan"), default_ratio=0.05) == pytest.approx(50_000)
+def test_benchmark_is_the_main_competitors_spend_per_yuan_of_sales():
+    # the competitor spent 120,000 on 4,000,000 of sales: 3% of our 1,000,000 and 2,000,000 targets
+    np.testing.assert_allclose(benchmark([1_000_000, 2_000_000], [120_000, 120_000], [4_000_000, 4_000_000]),
+                               [30_000, 60_000])
 
 
-def test_benchmark_rejects_a_negative_ratio():
-    with pytest.raises(ParamsError, match="competitor_ratio"):
-        benchmark(1_000_000, -0.01)
-
-
-def test_benchmark_without_any_ratio_is_a_params_error():
-    with pytest.raises(ParamsError, match="competitor_ratio or a default_ratio"):
-        benchmark(1_000_000)
+def test_benchmark_without_the_competitors_numbers_does_not_fall_back():
+    with pytest.raises(ParamsError, match="competitor's spend"):
+        benchmark(1_000_000, float("nan"), 4_000_000)
+    with pytest.raises(ParamsError, match="competitor's revenue"):
+        benchmark(1_000_000, 120_000, 0.0)
 
 
 # Four activities: return per cost A 3.0, B 5.0, C 2.0, D 4.0 -> rank B, D, A, C.
@@ -57,6 +54,16 @@ def test_zero_based_ranks_by_return_per_cost_and_funds_down_to_the_cap():
     )
     pd.testing.assert_frame_equal(out, expected)
     pd.testing.assert_frame_equal(ACTIVITIES, before)  # input unchanged
+
+
+def test_zero_based_funds_only_what_pays_and_without_a_cap_everything_that_pays():
+    # E returns 90 on 100 and F exactly its cost: neither is funded, however much money there is
+    acts = pd.concat([ACTIVITIES, pd.DataFrame({"activity": ["E", "F"], "cost": [100.0, 40.0],
+                                                "expected_return": [90.0, 40.0]})], ignore_index=True)
+    out = zero_based(acts)
+    assert out["activity"].tolist() == ["B", "D", "A", "C", "F", "E"]
+    assert out["funded"].tolist() == [True, True, True, True, False, False]
+    assert zero_based(acts, 10_000)["funded"].sum() == 4
 
 
 def test_zero_based_funds_an_activity_exactly_at_the_cap():
@@ -98,7 +105,10 @@ class _Params:
 
 def _case(category, **kw):
     base = dict(category=category, members=["K1", "K2"], params=_Params(), revenue_target=np.array([1000.0, 2000.0]),
-                ratio=np.array([0.1, 0.05]), competitor_ratio=0.08, last_year=np.array([50.0, 60.0]),
+                ratio=np.array([0.1, 0.05]), last_year=np.array([50.0, 60.0]),
+                competitor=pd.DataFrame({"unit": ["K1", "K2"], "category": "promotion", "brand": "金潭",
+                                         "spend": [800.0, 400.0], "revenue": [10_000.0, 10_000.0],
+                                         "ratio": [0.08, 0.04], "source": ["K1", "P1"]}),
                 last_items=pd.DataFrame(columns=["unit", "item", "amount"]), first_contribution=np.array([400.0, 0.0]),
                 channel_fees=None, response=pd.DataFrame())
     return CategoryInputs(**{**base, **kw})
@@ -116,21 +126,34 @@ def test_price_category_runs_every_method_that_applies():
     np.testing.assert_allclose(labour["percent_of_sales"], [100.0, 100.0])
     np.testing.assert_allclose(labour["marginal"], [50.0 + 2 * 100.0, 60.0])  # 400, 200 pay; 100 breaks even
     promotion = price_category(_case("promotion"), "benchmark")
-    np.testing.assert_allclose(promotion["benchmark"], [80.0, 160.0])  # the competitors' ratio
-    office = price_category(_case("office"), "benchmark")
-    np.testing.assert_allclose(office["benchmark"], [20.0, 40.0])  # the set ratio
+    np.testing.assert_allclose(promotion["benchmark"], [80.0, 80.0])  # each unit's main competitor: 8%, 4%
+    assert "benchmark" not in price_category(_case("office"), "percent_of_sales")  # no competitor office spend
 
 
 @pytest.mark.parametrize("category, method, message", [
     ("labour", "objective_task", "budget.methods.labour: objective_task does not apply to labour"),
     ("office", "marginal", "budget.methods.office: marginal does not apply to office"),
-    ("media", "benchmark", "budget.methods.media: benchmark needs competitor spend"),
-    ("media", "zero_based", "budget.methods.media: zero_based needs budget.activities of category media"),
+    ("office", "benchmark", "budget.methods.office: benchmark needs the main competitor's office spend"),
+    ("media", "zero_based", "budget.methods.media: zero_based needs budget.activities"),
     ("media", "input_output", "budget.methods.media: input_output needs past activities"),
 ])  # fmt: skip
 def test_price_category_chosen_method_that_does_not_apply_names_why(category, method, message):
     with pytest.raises(BudgetError, match=message):
         price_category(_case(category), method)
+
+
+class _Activity:
+    def __init__(self, name, cost, ret):
+        self.name, self.category, self.item, self.cost, self.expected_return = name, "promotion", "premiums", cost, ret
+
+
+def test_zero_based_starts_each_unit_from_zero_within_its_cap_not_the_percent_of_sales_amount():
+    # percent of sales would give K1 100 and K2 100; the list's paying activities cost 30 + 50 = 80 (the third,
+    # returning 10 on 40, is never funded); K2's cap of 60 funds only the first
+    acts = (_Activity("品鉴会", 30.0, 90.0), _Activity("堆头", 50.0, 100.0), _Activity("地推", 40.0, 10.0))
+    out = price_category(_case("promotion", activities=acts, room=np.array([np.inf, 60.0])), "zero_based")
+    np.testing.assert_allclose(out["zero_based"], [80.0, 30.0])
+    np.testing.assert_allclose(out["percent_of_sales"], [100.0, 100.0])
 
 
 def test_price_category_unknown_method_lists_the_valid_ones():
@@ -147,11 +170,11 @@ def test_budget_package_api_is_pinned():
         "apply_cap",
         "percent_of_sales", "benchmark", "zero_based", "marginal_headcount", "objective_task",
         "CategoryInputs", "BUDGET_METHODS", "price_category", "book_items",
-        "PlanBudget", "plan_budget", "BUDGET_COLUMNS",
+        "PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS",
         "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict",
         "RegionBudget", "region_budget", "region_budget_params", "tune_budget", "methods_long",
         "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "children_reading", "FLAG_NAMES",
-        "fit_response", "allocate_spend", "spend_roi",
+        "fit_response", "allocate_spend", "input_output_spend", "spend_roi",
     ]  # fmt: skip
     modules = [budget.caps, budget.profit, budget.methods, budget.plan, budget.region, budget.response]
     for name in budget.__all__:

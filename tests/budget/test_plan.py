@@ -312,3 +312,87 @@ def test_input_output_is_not_the_percent_of_sales_amount(priced):
     wide = m[m["region_id"].isin(counties) & (m["category"] == "media")].pivot_table(
         index="region_id", columns="method", values="amount")
     assert (wide["input_output"] - wide["percent_of_sales"]).abs().max() > 1.0
+
+
+def test_competitor_spend_per_unit_from_the_archive_with_an_explicit_fallback():
+    # K1: 金潭 sells most there and spent 3,000 on promotion (tasting 1,000 + promotion 2,000) on 100,000;
+    # K2: 古泉 sells most but recorded nothing there: the city's main competitor (金潭, 150,000) is used,
+    # its spend in the city 3,000 + 600 (K2's 金潭 display is channel)
+    from planlib.budget.plan import competitor_spend
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({"region_id": ["C1", "K1", "K2"], "name": ["市", "甲县", "乙县"],
+                                    "level": ["city", "county", "county"], "parent_id": [None, "C1", "C1"]}))
+    acts = pd.DataFrame({
+        "region_id": ["K1", "K1", "K2", "K2", "K1"], "brand": ["金潭", "金潭", "金潭", "金潭", "own"],
+        "kind": ["tasting", "promotion", "display", "promotion", "promotion"],
+        "start_date": pd.to_datetime(["2025-03-01", "2025-06-01", "2025-06-01", "2025-09-01", "2025-06-01"]),
+        "cost": [1_000.0, 2_000.0, 700.0, 600.0, 9_999.0]})
+    revenue = pd.DataFrame({"region_id": ["K1", "K1", "K2", "K2"], "brand": ["金潭", "古泉", "金潭", "古泉"],
+                            "revenue": [100_000.0, 20_000.0, 50_000.0, 80_000.0]})
+    out = competitor_spend(acts, revenue, 2026, tree, ["K1", "K2"]).set_index(["unit", "category"])
+    assert out.loc[("K1", "promotion")].to_dict() == {"brand": "金潭", "spend": 3_000.0, "revenue": 100_000.0,
+                                                      "ratio": 0.03, "source": "K1"}
+    k2 = out.loc[("K2", "promotion")]
+    assert (k2["brand"], k2["spend"], k2["revenue"], k2["source"]) == ("金潭", 3_600.0, 150_000.0, "C1")
+    assert out.loc[("K2", "channel"), "source"] == "C1"  # 古泉 has no channel record in K2 either
+    assert competitor_spend(acts[acts["brand"] == "own"], revenue, 2026, tree, ["K1"]).empty
+
+
+def test_benchmark_and_zero_based_per_region_on_the_demo(priced):
+    # benchmark varies with each county's main competitor; zero_based is not capped at percent of sales
+    m = priced["pb"].methods
+    counties = priced["pb"].regions.query("level == 'county'")["region_id"]
+    promo = m[m["region_id"].isin(counties) & (m["category"] == "promotion")].pivot_table(
+        index="region_id", columns="method", values="amount")
+    ratio = promo["benchmark"] / priced["pb"].regions.set_index("region_id")["target_revenue"].reindex(promo.index)
+    assert ratio.round(6).nunique() > 1
+    assert (promo["zero_based"] > promo["percent_of_sales"]).any()
+
+
+def test_zero_based_takes_the_level_list_and_a_region_files_own(priced):
+    plan = priced["plan"]
+    Activity = type(plan.budget.activities[0])
+    county = (Activity(name="县级品鉴", category="promotion", item="premiums", cost=10_000.0, expected_return=30_000.0),)
+    own = (Activity(name="县里的大活动", category="promotion", item="premiums", cost=25_000.0, expected_return=40_000.0),)
+    bp = plan.budget.model_copy(update={"level_activities": {"county": county}})
+    region_params = {"P01C01K01": bp.model_copy(update={"activities": own})}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pb = costing.plan_budget(plan.model_copy(update={"budget": bp}), priced["tree"], priced["con"],
+                                 priced["targets"], region_params=region_params)
+    m = pb.methods[(pb.methods["category"] == "promotion") & (pb.methods["method"] == "zero_based")]
+    amount = m.set_index("region_id")["amount"]
+    assert amount["P01C01K01"] == 25_000.0
+    assert amount["P01C01K02"] == 10_000.0
+
+
+@pytest.mark.parametrize("how", ["dropped", "emptied"])
+def test_an_archive_without_expenses_or_activities_still_prices_the_plan(priced, tmp_path, how):
+    # the methods that need them are unavailable with a PlanWarning and a note; the rest runs
+    import shutil
+
+    import duckdb
+
+    from planlib.archive import store as archive
+    from planlib.errors import PlanWarning
+
+    shutil.copy(priced["folder"] / "d.duckdb", tmp_path / "d.duckdb")
+    with duckdb.connect(str(tmp_path / "d.duckdb")) as raw:
+        for table in ("expenses", "activities"):
+            raw.execute(f"DROP TABLE {table}" if how == "dropped" else f"DELETE FROM {table}")
+    con = archive.connect(tmp_path / "d.duckdb")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pb = costing.plan_budget(priced["plan"], priced["tree"], con, priced["targets"])
+    finally:
+        con.close()
+    said = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
+    assert any("input_output is unavailable, the archive has no activities rows" in m for m in said)
+    assert any("percent_of_sales is unavailable, the archive has no expenses rows" in m for m in said)
+    assert any("the archive has no activities and no expenses rows" in n for n in pb.notes)
+    r = pb.regions.set_index("region_id")
+    assert r.loc["HQ", "budget"] > 0 and (r["budget_channel"] > 0).any()  # objective_task needs neither table
+    assert r.loc["HQ", "budget_media"] == 0  # media's input_output has no fallback without a set ratio
+    assert "benchmark" not in set(pb.methods["method"]) and "input_output" not in set(pb.methods["method"])

@@ -33,12 +33,15 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
 
     Returns
     -------
-    (DataFrame, float, DataFrame, DataFrame)
+    (DataFrame, DataFrame, DataFrame, DataFrame)
         ``monthly``: own sales before the plan year by region and month (``region_id,
         date`` (Timestamp), ``volume, revenue, variable_cost``, variable cost at each
-        product's unit variable cost); the competitors' revenue last year (0 when none);
+        product's unit variable cost); ``competitor_revenue``: the other brands' revenue
+        last year by ``region_id, brand`` (``revenue``);
         ``expenses``: last year's by ``region_id, category, item`` (``amount``);
         ``activities``: ``activity_id, region_id, brand, kind, start_date, end_date, cost``.
+        An archive without an ``expenses`` or ``activities`` table gives empty frames of
+        those columns (both tables are optional).
     """
     where = "" if region_ids is None else " AND region_id IN (SELECT unnest(?::VARCHAR[]))"
     extra = [] if region_ids is None else [region_ids]
@@ -55,19 +58,33 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
         ).to_arrow_table().to_pandas()
         monthly["date"] = pd.to_datetime(monthly["date"])
         competitor_revenue = cur.sql(
-            f"SELECT sum(revenue) FROM sales WHERE grain = 'month' AND brand <> ? AND year(date) = ?{where}",
+            "SELECT region_id, brand, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand <> ? "
+            f"AND year(date) = ?{where} GROUP BY ALL",
             params=[OWN_BRAND, ly, *extra],
-        ).fetchall()[0][0]
-        expenses = cur.sql(
-            f"SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ?{where} "
-            "GROUP BY ALL",
-            params=[ly, *extra],
         ).df()
-        activities = cur.sql(
-            "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
-            f"WHERE true{where}",
-            params=extra,
-        ).df()
+        # expenses and activities are optional tables: an archive without them prices what it can
+        tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "expenses" in tables:
+            expenses = cur.sql(
+                f"SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ?{where} "
+                "GROUP BY ALL",
+                params=[ly, *extra],
+            ).df()
+        else:
+            expenses = pd.DataFrame({"region_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
+                                     "item": pd.Series(dtype=object), "amount": pd.Series(dtype=float)})
+        if "activities" in tables:
+            activities = cur.sql(
+                "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
+                f"WHERE true{where}",
+                params=extra,
+            ).df()
+        else:
+            activities = pd.DataFrame({
+                "activity_id": pd.Series(dtype=object), "region_id": pd.Series(dtype=object),
+                "brand": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
+                "start_date": pd.Series(dtype="datetime64[ns]"), "end_date": pd.Series(dtype="datetime64[ns]"),
+                "cost": pd.Series(dtype=float)})
     finally:
         cur.close()
-    return monthly, float(competitor_revenue or 0.0), expenses, activities
+    return monthly, competitor_revenue, expenses, activities
