@@ -39,6 +39,7 @@ con = archive.connect(wb.archive)
 plan = wb.plan_params()
 table = folder.load_targets(run_dir) if run_dir else targets.plan_targets(plan, wb.tree, con).table
 choice = targets.split_choice(plan, wb.tree, con)  # the share method the plan split by (auto: by back-test)
+season = targets.plan_month_shares(targets.region_economics(con, wb.tree, plan.scope.root, plan.year).monthly, plan.year, plan.split.seasonality)  # the plan's month profile
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
 baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
@@ -83,7 +84,9 @@ else:
     display(plots.target_months(view.months, title="月度目标与去年 Monthly target against last year"))
     display(tables.show_table(view.months, caption="月度目标 Monthly targets", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(view.quarters, caption="季度目标 Quarterly targets", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.note("月度分解按计划年春节日期对齐的季节曲线；各月合计恰等于全年目标。"))
+    if not season.backtest.empty:
+        display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）Month profiles back-tested on last year", labels=labels.LABELS, formats={"error": "{:.1%}"}))
+    display(tables.note(season.reading))
 
 # %% [markdown]
 # ## 3. 下级分解 Children

@@ -318,6 +318,11 @@ class Split(Section):
         The weight of the review's growth points (each child's attainable increase,
         :func:`planlib.review.rank_growth_points`) in each parent's shares, 0 to 1:
         share = (1 − w) × the method's share + w × the child's share of the attainable increase.
+    seasonality : str, default "auto"
+        The month profile: ``spring_festival`` (aligned on the plan year's Spring Festival),
+        ``calendar`` (calendar months: summer drinks, school terms, the southern
+        hemisphere), or ``auto`` — the one that predicted last year's months better from the
+        history before it (the report says which won and by how much).
     """
 
     method: Literal["auto", "forecast_proportions", "proportion_averages", "average_proportions", "potential", "equal",
@@ -337,6 +342,7 @@ class Split(Section):
         ),
     )
     growth_weight: float = Field(0.0, ge=0, le=1)
+    seasonality: Literal["auto", "spring_festival", "calendar"] = "auto"
     reconcile: Literal["scale_bottom_up", "top_down", "bottom_up", "blend"] | None = None
     reconcile_weight: float = Field(0.5, ge=0, le=1)
 

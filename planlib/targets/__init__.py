@@ -24,9 +24,13 @@ from planlib.targets.allocate import (
 from planlib.targets.baseline import (
     BASELINE_METHODS_ZH,
     Baseline,
+    SeasonalityChoice,
     baseline,
     baseline_reading,
+    calendar_month_shares,
     festival_month_shares,
+    plan_month_shares,
+    seasonality_backtest,
 )
 from planlib.targets.fitting import (
     fit_table,
@@ -110,6 +114,10 @@ __all__ = [
     "festival_month_shares",
     "baseline_reading",
     "BASELINE_METHODS_ZH",
+    "calendar_month_shares",
+    "seasonality_backtest",
+    "plan_month_shares",
+    "SeasonalityChoice",
     "fit_table",
     "round_table",
     "AllocationHistory",

@@ -250,6 +250,7 @@ def allocate_plan(
     cap: float | None = None,
     growth: pd.Series | None = None,
     growth_weight: float = 0.0,
+    seasonality: str = "spring_festival",
 ) -> pd.DataFrame:
     """
     Allocate a volume target down the pyramid to regions, months, breakdowns and terminals.
@@ -297,6 +298,10 @@ def allocate_plan(
         The weight of ``growth`` in each parent's shares, in [0, 1]:
         p_c = (1 − w) p_c^method + w g_c / Σ g (a parent whose children have no growth
         points keeps the method's shares).
+    seasonality : {"spring_festival", "calendar"}, default "spring_festival"
+        The month profile ``month_shares`` follows: with ``spring_festival`` the months the
+        moving holidays touch are pooled in the children's seeds (below); with ``calendar``
+        last year's months are the seeds as they are.
 
     Returns
     -------
@@ -396,7 +401,9 @@ def allocate_plan(
     if int(total_volume) != total_volume or int(total_volume) % unit or total_volume < 0:
         raise SplitError(f"total_volume {total_volume!r} must be a non-negative whole multiple of the unit {unit}")
     total = int(total_volume)
-    groups = festival_groups(plan_year)
+    if seasonality not in ("spring_festival", "calendar"):
+        raise ParamsError(f"seasonality must be spring_festival or calendar, got {seasonality!r}")
+    groups = festival_groups(plan_year) if seasonality == "spring_festival" else []
     months = pd.DatetimeIndex([pd.Timestamp(plan_year, m, 1) for m in range(1, 13)])
     ly_start = pd.Timestamp(plan_year - 1, 1, 1)
 

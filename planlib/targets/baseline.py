@@ -9,6 +9,10 @@ Public names
 Baseline                 a region's baseline for the plan year (frozen)
 baseline                 next year's volume from history (damped Holt-Winters, or fallbacks)
 festival_month_shares    the plan year's month shares, Spring Festival aligned to its real date
+calendar_month_shares    the plan year's month shares from the calendar-month profile
+seasonality_backtest     which month profile (calendar or Spring Festival) predicted last year's months better
+plan_month_shares        the plan year's month shares by ``split.seasonality`` (auto: by back-test)
+SeasonalityChoice        that profile, how it was chosen and the back-test behind it (frozen)
 baseline_reading         one sentence: the method, past growth and the stretch asked on top
 BASELINE_METHODS_ZH      how each baseline method reads in a report
 month_series             monthly totals on a gap-free month index, leading zeros trimmed
@@ -25,7 +29,8 @@ import pandas as pd
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
 
-__all__ = ["Baseline", "baseline", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH"]
+__all__ = ["Baseline", "baseline", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
+           "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
 
 #: Growth clip of the short-history baseline (12–23 months).
 GROWTH_CLIP = 0.30
@@ -352,3 +357,140 @@ def baseline_reading(base: Baseline, history: pd.DataFrame, *, target: float) ->
     share_txt = f"，占去年品类市场 {share:.1%}" if pd.notna(share) else ""
     stretch = f"，比趋势预测 {target / base.annual - 1:+.1%}" if base.annual > 0 else ""
     return (f"基线方法：{method}。{past}趋势预测 {base.annual:,.0f}；目标 {target:,.0f}{stretch}{share_txt}。")
+
+
+def _month_frame(monthly: pd.DataFrame, value: str) -> pd.DataFrame:
+    missing = [c for c in ("date", value) if c not in monthly.columns]
+    if missing:
+        raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+    frame = monthly[["date", value]].copy()
+    frame["date"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
+    return frame.groupby("date", as_index=False)[value].sum()
+
+
+def calendar_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.Series:
+    """
+    The plan year's month shares from the calendar-month profile: each month's share of
+    its year, averaged over the complete calendar years of history (even by days without one).
+
+    Parameters and result as :func:`festival_month_shares`; no festival alignment, for a
+    business whose seasons follow the calendar (summer drinks, school terms).
+    """
+    frame = _month_frame(monthly, value)
+    months = pd.RangeIndex(1, 13, name="month")
+    frame = frame[frame["date"].dt.year < plan_year]
+    dates = frame["date"]
+    cal = review.seasonal_profile(frame.assign(year=dates.dt.year, month=dates.dt.month), value=value,
+                                  align="calendar") if len(frame) else pd.DataFrame(columns=["slot", "share"])
+    cal = cal[cal["share"].notna()]
+    if not cal.empty:
+        avg = cal.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
+        if avg.sum() > 0:
+            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share")
+    days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
+    return pd.Series(days_in / days_in.sum(), index=months, name="share")
+
+
+def seasonality_backtest(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.DataFrame:
+    """
+    Which month profile predicted last year's months better, from the history before it.
+
+    Returns
+    -------
+    DataFrame
+        seasonality (``calendar``, ``spring_festival``), error — the best first (a tie
+        keeps ``spring_festival`` first); empty without a complete last year and a complete
+        year before it.
+
+    Notes
+    -----
+    With a_m last year's month m share of its year and p_m a profile's share for last year
+    from the history before it: error = Σ_m |p_m − a_m| / 1 (the weighted MAPE of the
+    months, as the months' volumes over the year's).
+    """
+    frame = _month_frame(monthly, value)
+    last = plan_year - 1
+    actual = frame[frame["date"].dt.year == last].set_index(frame["date"][frame["date"].dt.year == last].dt.month)[value]
+    before = frame[frame["date"].dt.year < last]
+    complete_before = before.groupby(before["date"].dt.year)[value].count()
+    if len(actual) < 12 or actual.sum() <= 0 or not (complete_before == 12).any():
+        return pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
+    a = actual.reindex(range(1, 13), fill_value=0.0).to_numpy(dtype=float)
+    a = a / a.sum()
+    hist = before.rename(columns={"date": "date"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        prof = {"spring_festival": festival_month_shares(hist, last, value=value).to_numpy(),
+                "calendar": calendar_month_shares(hist, last, value=value).to_numpy()}
+    out = pd.DataFrame({"seasonality": list(prof), "error": [float(np.abs(p - a).sum()) for p in prof.values()]})
+    return out.sort_values("error", kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class SeasonalityChoice:
+    """
+    The month profile of the plan year and why.
+
+    Attributes
+    ----------
+    seasonality : str
+        ``calendar`` or ``spring_festival``.
+    asked : str
+        ``split.seasonality`` as written (``auto`` when the back-test chose).
+    backtest : DataFrame
+        :func:`seasonality_backtest` (empty unless ``auto``).
+    shares : Series
+        The plan year's month shares (index 1–12, summing to 1).
+    """
+
+    seasonality: str
+    asked: str
+    backtest: pd.DataFrame
+    shares: pd.Series
+
+    @property
+    def reading(self) -> str:
+        """One sentence: the profile and, for ``auto``, which won the back-test and by how much."""
+        name = {"calendar": "按日历月的季节曲线 calendar months",
+                "spring_festival": "按计划年春节日期对齐的季节曲线 aligned on the Spring Festival"}[self.seasonality]
+        if self.asked != "auto":
+            return f"月度分解：{name}（split.seasonality）；各月合计恰等于全年目标。"
+        if self.backtest.empty:
+            return f"月度分解：{name}（auto：历史不足以回测，沿用春节对齐）；各月合计恰等于全年目标。"
+        b = self.backtest
+        other = f"，{b['seasonality'].iloc[1]} 为 {b['error'].iloc[1]:.1%}" if len(b) > 1 else ""
+        return (f"月度分解：{name}（auto：用此前历史预测去年各月，误差 {b['error'].iloc[0]:.1%}{other}）；"
+                "各月合计恰等于全年目标。")
+
+
+def plan_month_shares(monthly: pd.DataFrame, plan_year: int, seasonality: str = "spring_festival", *,
+                      value: str = "volume") -> SeasonalityChoice:
+    """
+    The plan year's month shares by ``split.seasonality``.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        The root's own monthly sales (``date``, ``value``).
+    plan_year : int
+    seasonality : {"spring_festival", "calendar", "auto"}
+        ``auto``: the one with the lower :func:`seasonality_backtest` error
+        (``spring_festival`` without a back-test).
+
+    Returns
+    -------
+    SeasonalityChoice
+
+    Warns
+    -----
+    PlanWarning
+        As :func:`festival_month_shares` (its fallbacks).
+    """
+    if seasonality not in ("spring_festival", "calendar", "auto"):
+        raise ParamsError(f"seasonality must be spring_festival, calendar or auto, got {seasonality!r}")
+    bt = seasonality_backtest(monthly, plan_year, value=value) if seasonality == "auto" else \
+        pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
+    chosen = seasonality if seasonality != "auto" else (str(bt["seasonality"].iloc[0]) if len(bt) else "spring_festival")
+    shares = festival_month_shares(monthly, plan_year, value=value) if chosen == "spring_festival" else \
+        calendar_month_shares(monthly, plan_year, value=value)
+    return SeasonalityChoice(chosen, seasonality, bt, shares)

@@ -27,7 +27,7 @@ from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
-from planlib.targets.baseline import Baseline, baseline, festival_month_shares
+from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
 from planlib.targets.reconcile import reconciled_children
@@ -86,6 +86,7 @@ class PlanTargets:
     total_volume: int
     table: pd.DataFrame
     split: SplitChoice | None = None
+    seasonality: SeasonalityChoice | None = None
 
 
 def plan_targets(plan, tree, con) -> PlanTargets:
@@ -108,7 +109,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     Notes
     -----
     target volume = :func:`root_target` (default round_unit(baseline × (1 + targets.stretch))); months follow the
-    plan year's festival-aligned profile (:func:`festival_month_shares`); regions, months,
+    plan year's profile by ``split.seasonality`` (:func:`plan_month_shares`: festival-aligned,
+    calendar, or the one that predicted last year's months better); regions, months,
     product lines, channels, terminal classes and A/B terminals are split by
     :func:`~planlib.targets.allocate.allocate_plan`, every child summing exactly to its parent
     (checked by :func:`~planlib.targets.validate.validate_targets` before the table is returned).
@@ -130,7 +132,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         target_volume=None if plan.targets.root == "forecast" else total,
         target_basis=how,
     )
-    shares = festival_month_shares(econ.monthly, year)
+    season = plan_month_shares(econ.monthly, year, plan.split.seasonality)
+    shares = season.shares
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = load_allocation_history(con, tree, root, year, level=deepest)
@@ -180,11 +183,12 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         cap=cap,
         growth=growth,
         growth_weight=sp.growth_weight if growth is not None else 0.0,
+        seasonality=season.seasonality,
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
     kinds.loc[kinds["kind"] == "volume", "basis"] = kinds.loc[kinds["kind"] == "volume", "basis"] + "; " + choice.reading
-    return PlanTargets(root, year, base, kinds, shares, total, table, choice)
+    return PlanTargets(root, year, base, kinds, shares, total, table, choice, season)
 
 
 def split_choice(plan, tree, con, *, method: str | None = None) -> SplitChoice:

@@ -660,3 +660,14 @@ def test_allocate_plan_growth_weight_blends_the_growth_points_into_the_shares(de
     with pytest.raises(ParamsError, match="growth_weight"):
         allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
                       plan_year=PLAN_YEAR, growth=growth, growth_weight=1.5)
+
+
+def test_allocate_plan_calendar_seasonality_runs_exact_and_unknown_is_refused(demo):
+    tree, history, total = demo["tree"], demo["history"], demo["total"]
+    t = allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, seasonality="calendar")
+    validate_targets(t, tree, sku_lines=history.sku_lines)
+    assert _wide(_totals(t).query("region_id == @tree.root"), "month").sum() == total
+    with pytest.raises(ParamsError, match="seasonality"):
+        allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
+                      plan_year=PLAN_YEAR, seasonality="lunar")

@@ -618,3 +618,31 @@ def test_reconciled_targets_are_the_plan_and_are_split_further(tiny_plan):
     assert body.loc["K1", "reconciled"] == got["K1"] and body.loc["K2", "reconciled"] == got["K2"]
     src = targets.target_source(plan, pt.split)
     assert "上下结合 reconciled (scale_bottom_up)" in src
+
+
+# -- seasonality is a choice (#11) ------------------------------------------------------------
+def _summer_drinks(years=(2023, 2024, 2025, 2026)):
+    """A calendar-seasonal business: July and August twice the other months, no festival effect."""
+    months = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-01", freq="MS")
+    vol = np.where(np.isin(months.month, [7, 8]), 200.0, 100.0)
+    return pd.DataFrame({"date": months, "volume": vol, "revenue": vol * 5})
+
+
+def test_auto_seasonality_picks_calendar_for_a_summer_business():
+    choice = targets.plan_month_shares(_summer_drinks(), 2027, "auto")
+    assert choice.seasonality == "calendar" and choice.asked == "auto"
+    bt = choice.backtest.set_index("seasonality")["error"]
+    assert bt["calendar"] == pytest.approx(0.0, abs=1e-12) and bt["spring_festival"] > 0.01
+    # the calendar profile keeps the summer where it is: 200 / 1,400 in July and August
+    assert choice.shares[7] == pytest.approx(200 / 1400) and choice.shares[1] == pytest.approx(100 / 1400)
+    assert "calendar" in choice.reading and "误差 0.0%" in choice.reading
+
+
+def test_seasonality_can_be_set_and_auto_without_history_keeps_the_festival():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert targets.plan_month_shares(_summer_drinks(), 2027, "spring_festival").seasonality == "spring_festival"
+        short = targets.plan_month_shares(_summer_drinks(years=(2026,)), 2027, "auto")
+    assert short.seasonality == "spring_festival" and short.backtest.empty
+    with pytest.raises(ParamsError, match="seasonality"):
+        targets.plan_month_shares(_summer_drinks(), 2027, "lunar")
