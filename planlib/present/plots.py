@@ -17,7 +17,8 @@ Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
 the figures :func:`monthly_lines`, :func:`stacked_shares`, :func:`grouped_bars`,
 :func:`weekly_lines`, :func:`seasonal_compare`, :func:`share_bars`,
 :func:`growth_points`, :func:`effects_bars`, :func:`expense_ratio_lines`,
-:func:`target_months`, :func:`children_targets`, :func:`budget_months`.
+:func:`target_months`, :func:`children_targets`, :func:`budget_months`,
+:func:`response_points`.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "target_months",
     "children_targets",
     "budget_months",
+    "response_points",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -613,5 +615,53 @@ def budget_months(months, *, title: str, names=None):
     ax.set_ylabel("费用")
     ax.legend(loc="upper right", fontsize=8, ncol=5)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v / 10000:,.0f}万")
+    fig.tight_layout()
+    return fig
+
+
+@safe_figure
+def response_points(curves: pd.DataFrame, detail: pd.DataFrame, *, margin_rate: float, title: str, names=None,
+                    limits=None):
+    """
+    Input-output: per activity kind, the contribution one activity brings against its spend,
+    the break-even line (a yuan back for every yuan) and the spend the budget chose.
+
+    ``curves``: :func:`planlib.budget.fit_response` rows; ``detail``: the kinds' ``spend``
+    (per activity), ``marginal_return`` and ``stop`` (:func:`planlib.budget.input_output_spend`);
+    ``limits``: kind -> the most one activity may spend (the x axis reaches it).
+    """
+    import numpy as np
+
+    d = detail.set_index("kind")
+    kinds = [k for k in curves["kind"] if k in d.index]
+    from matplotlib.figure import Figure  # a bare Figure (not pyplot): shown once, as the cell's value
+
+    fig = Figure(figsize=(4.2 * max(len(kinds), 1), 3.6))
+    axes = np.atleast_1d(fig.subplots(1, max(len(kinds), 1)))
+    c = curves.set_index("kind")
+    for ax, k in zip(axes, kinds):
+        x_star = float(d.loc[k, "spend"])
+        limit = float((limits or {}).get(k, 0.0)) if limits is not None else 0.0
+        top = max(3.0 * x_star, 4.0 * float(c.loc[k, "b"]) if c.loc[k, "curve"] == "exponential" else 0.0,
+                  limit, 1000.0)
+        x = np.linspace(0.0, top, 200)
+        if c.loc[k, "curve"] == "exponential":
+            lift = c.loc[k, "a"] * -np.expm1(-x / c.loc[k, "b"])
+        else:
+            lift = c.loc[k, "slope"] * x
+        ax.plot(x, margin_rate * lift, label="毛利回报 contribution")
+        ax.plot(x, x, linestyle="--", color="grey", label="投入 = 回报 break-even")
+        if c.loc[k, "curve"] == "exponential":
+            y_star = margin_rate * c.loc[k, "a"] * -np.expm1(-x_star / c.loc[k, "b"])
+        else:
+            y_star = margin_rate * c.loc[k, "slope"] * x_star
+        ax.scatter([x_star], [y_star], color="C3", zorder=3, label=f"选定 {x_star:,.0f}")
+        ax.set_title(f"{(names or {}).get(k, k)}（边际回报 {float(d.loc[k, 'marginal_return']):.2f}）")
+        ax.set_xlabel("每次活动投入 spend per activity")
+        money = (lambda v, _: f"{v / 10000:,.0f}万") if top >= 100_000 else (lambda v, _: f"{v:,.0f}")
+        ax.xaxis.set_major_formatter(money)
+        ax.yaxis.set_major_formatter(money)
+        ax.legend(loc="upper left", fontsize=7)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
