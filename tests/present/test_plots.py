@@ -133,3 +133,15 @@ def test_figure_png_of_a_figure_that_cannot_be_rendered_is_a_note():
     fig.subplots().set_title("\U0001D518")  # drawn around figure_text: the glyph is missing
     png = plots.figure_png(fig)
     assert png.startswith(b"\x89PNG")
+
+
+def test_response_points_marks_the_chosen_spend_on_each_curve():
+    plots.set_style()
+    curves = pd.DataFrame({"kind": ["media", "promotion"], "curve": ["linear", "exponential"],
+                           "a": [0.0, 300_000.0], "b": [0.0, 100_000.0], "slope": [0.6, 3.0]})
+    detail = pd.DataFrame({"kind": ["media", "promotion"], "spend": [0.0, 40_546.51], "marginal_return": [0.3, 1.0],
+                           "stop": ["does not pay", "marginal"]})
+    fig = plots.response_points(curves, detail, margin_rate=0.5, title="投入产出", names={"promotion": "促销活动"},
+                                limits={"media": 2_000_000.0})
+    texts = _texts(fig)
+    assert "促销活动（边际回报 1.00）" in texts and "选定 40,547" in texts and "选定 0" in texts
