@@ -492,9 +492,9 @@ def split_down(
     root : str, optional
         Start here instead of the tree's root.
     **method_kwargs
-        ``potential`` (Series by region id), ``weights``, ``window`` for
-        :func:`shares_for`. The window is resolved once over the whole history (default
-        its last 24 months), so every parent uses the same months.
+        ``potential`` (Series by region id; a region missing from it has potential 0),
+        ``weights``, ``window`` for :func:`shares_for`. The window is resolved once over the
+        whole history (default its last 24 months), so every parent uses the same months.
 
     Returns
     -------
@@ -571,7 +571,9 @@ def split_down(
             {"child": np.repeat(np.asarray(kids, dtype=object), n_months),
              "month": np.tile(node.columns.to_numpy(), len(kids)), "value": y.ravel()}
         )
-        sub_potential = potential.reindex(list(kids)) if isinstance(potential, pd.Series) else potential
+        # a region missing from the potential (no market records) has none, as in allocate_plan
+        sub_potential = potential.reindex(list(kids), fill_value=0.0) if isinstance(potential, pd.Series) \
+            else potential
         return shares_for(method, tidy, potential=sub_potential, weights=weights, window=win, children=kids)
 
     base_depth = len(tree.ancestors(start))

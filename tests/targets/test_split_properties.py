@@ -277,6 +277,15 @@ def _two_cities():
     return tree, history
 
 
+def test_split_down_by_potential_gives_a_region_missing_from_it_none():
+    # P1 has no market records, so no potential: once "potential missing (NaN) or infinite for P1"
+    tree = RegionTree(pd.DataFrame([("HQ", "总部", "hq", None), ("P0", "甲省", "province", "HQ"),
+                                    ("P1", "乙省", "province", "HQ")], columns=["region_id", "name", "level", "parent_id"]))
+    history = pd.DataFrame({"region_id": ["P0", "P1"], "month": pd.Timestamp(2025, 1, 1), "value": [5.0, 5.0]})
+    out = split_down(tree, 100, history, method="potential", potential=pd.Series({"P0": 138_388.74}))
+    assert dict(zip(out["region_id"], out["target"])) == {"HQ": 100, "P0": 100, "P1": 0}
+
+
 def test_fit_and_round_cells_refits_a_table_whose_zeros_leave_its_margins_unreachable_quietly():
     # value 1 sold only in month 2, whose target is 0: the fit diverges (once with an overflow
     # warning from numpy), the table is refitted with the even prior, both margins exact
