@@ -104,7 +104,7 @@ if view.children.empty:
     display(tables.note("没有下级计划单位 — no planned children below this region."))
 else:
     display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力 Children: target, last year, potential"))
-    display(tables.show_table(view.children, caption="下级目标、隐含增长、自身趋势与潜力 Children: target, implied growth, own trend and potential", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(view.children, caption="下级目标、隐含增长、自身趋势与潜力 Children: target, implied growth, own trend and potential", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+.1%}"}))
     display(tables.note(targets.fairness_reading(view.children)))
 
 # %% [markdown]

@@ -187,7 +187,10 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
-    kinds.loc[kinds["kind"] == "volume", "basis"] = kinds.loc[kinds["kind"] == "volume", "basis"] + "; " + choice.reading
+    kinds.loc[kinds["kind"] == "volume", "basis"] = (kinds.loc[kinds["kind"] == "volume", "basis"] + "; " + choice.reading
+                                                     + f"; months: {season.seasonality} (split.seasonality {season.asked})"
+                                                     + (f"; children reconciled with their proposals ({sp.reconcile})"
+                                                        if sp.reconcile is not None else ""))
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season)
 
 
