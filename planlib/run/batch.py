@@ -160,10 +160,18 @@ def read_notebook(source: Path):
 
 
 def materialize_notebook(source: Path, dest: Path) -> Path:
-    """Write the notebook of ``source`` (script or notebook) to ``dest``, atomically; returns ``dest``."""
+    """
+    Write the notebook of ``source`` (script or notebook) to ``dest``, atomically; returns ``dest``.
+
+    A script has no cell ids (jupytext draws random ones), so every cell gets an id from its
+    position and source: the same source gives the same notebook and the same HTML report
+    (``id="cell-id=…"``), whichever run or executor builds it.
+    """
     import nbformat
 
     nb = read_notebook(source)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = hashlib.sha256(f"{i}\n{cell.source}".encode()).hexdigest()[:8]
     return folder.write_atomic(dest, nbformat.writes(nb))
 
 
