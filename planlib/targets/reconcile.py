@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from planlib.archive.queries import targets as queries
-from planlib.errors import DataError, ParamsError, PlanWarning
+from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
 from planlib.rounding import round_to_total
 from planlib.targets.baseline import baseline
 from planlib.targets.kinds import finite_number, region_economics
 from planlib.targets.shares import shares_for
-from planlib.targets.split import split_target
+from planlib.targets.split import constrain_split, split_target
 
 __all__ = [
     "RECONCILE_METHODS",
@@ -363,7 +363,9 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
     :func:`reconcile` by ``split.reconcile``, then (``bottom_up``, ``blend``, whose totals
     need not be the parent's) scaled to the parent's target by largest remainder. A child
     held by a manager (``split.holds``) keeps its number and the others are reconciled
-    within the rest. The plan holds these numbers: floors and caps do not move them.
+    within the rest. The plan's ``split.floor`` and ``split.cap`` bound the reconciled numbers
+    as they bound top-down ones (:func:`~planlib.targets.split.constrain_split` with the
+    reconciled numbers as weights); the plan then holds them.
     """
     kids = list(tree.children(region) if children is None else children)
     owner = {r: k for k in kids for r in tree.subtree(k)}
@@ -397,6 +399,22 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
     body = gap.iloc[:-1].copy()
     if len(body) and float(body["reconciled"].sum()) != float(max(rest, 0)):
         body["reconciled"] = round_to_total(body["reconciled"].to_numpy(dtype=float), max(rest, 0), unit=unit)
+    if len(body) and (split.floor is not None or (split.cap is not None and potential is not None)):
+        # the plan's floor and cap hold for reconciled numbers too: re-spread within them
+        ly = full[full["month"].dt.year == plan_year - 1].groupby("child")["value"].sum()
+        kid_cap = None
+        if split.cap is not None and potential is not None:
+            known = potential.reindex(list(body["region_id"])).dropna()
+            kid_cap = (known * split.cap // unit * unit) if len(known) else None
+        try:
+            bounded = constrain_split(max(rest, 0), pd.Series(body["reconciled"].to_numpy(dtype=float),
+                                                              index=body["region_id"].to_numpy()),
+                                      last_year=ly.reindex(list(body["region_id"])).fillna(0.0),
+                                      floor=split.floor, cap=kid_cap, unit=unit)
+            body["reconciled"] = bounded.to_numpy(dtype=float)
+        except SplitError as exc:
+            warnings.warn(f"the reconciled targets of {region}'s children cannot keep split.floor / split.cap "
+                          f"({exc}): taken as reconciled", PlanWarning, stacklevel=2)
     if held:
         body = pd.concat([body, pd.DataFrame({"region_id": list(held), "name": [names[k] for k in held],
                                               "top_down": [float(v) for v in held.values()], "bottom_up": np.nan,

@@ -646,3 +646,27 @@ def test_seasonality_can_be_set_and_auto_without_history_keeps_the_festival():
     assert short.seasonality == "spring_festival" and short.backtest.empty
     with pytest.raises(ParamsError, match="seasonality"):
         targets.plan_month_shares(_summer_drinks(), 2027, "lunar")
+
+
+def test_reconciled_targets_keep_the_floor(tiny_plan):
+    from planlib import archive, params
+
+    # K2 proposes a collapse to 10; the floor (at most 20% below last year) keeps it up
+    (tiny_plan.parent / "proposals.csv").write_text("region_id,volume\nK1,100000\nK2,10\nP1,5000\nC1,5000\n",
+                                                    encoding="utf-8")
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8")
+                         + "split:\n  proposals: proposals.csv\n  reconcile: scale_bottom_up\n  floor: 0.2\n",
+                         encoding="utf-8")
+    plan = params.load_plan(tiny_plan)
+    con = archive.connect(plan.archive)
+    try:
+        tree = archive.load_tree(con)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pt = targets.plan_targets(plan, tree, con)
+    finally:
+        con.close()
+    t = pt.table
+    tot = t[targets.breakdown_of(t) == "total"].groupby("region_id")[["target_volume", "last_year_volume"]].sum()
+    assert tot.loc["K2", "target_volume"] >= 0.8 * tot.loc["K2", "last_year_volume"] - 1
+    assert tot.loc[["K1", "K2", "K3"], "target_volume"].sum() == tot.loc["C1", "target_volume"]
