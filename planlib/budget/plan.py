@@ -396,8 +396,9 @@ _MISSING_SAYS = {
 }
 _NEEDS = {"percent_of_sales": {"expenses"}, "benchmark": {"activities"}, "input_output": {"activities"}}
 """The optional archive tables a method is priced from."""
-_FALLBACKS = ("percent_of_sales", "objective_task", "marginal", "zero_based")
-"""The methods a category falls back on, in this order, when its chosen one lacks its data."""
+_FALLBACKS = ("percent_of_sales", "objective_task", "zero_based")
+"""The methods a category falls back on, in this order, when its chosen one lacks its data (not
+marginal: it adds salespeople to last year's labour, which is what is missing)."""
 
 
 def plan_response(plan, tree, con) -> dict:
@@ -656,6 +657,8 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     own_bp = {r: params_of(r) for r in h.index}
     out["profit_target"], out["profit_target_basis"] = _profit_targets(R - vc * V - ly_ratio * R, R, params_of,
                                                                       region_params, bp, root)
+    if expenses.empty:  # derived without any expense: say so (the report asks for budget.profit_target)
+        out.loc[out["profit_target_basis"] == "last_year", "profit_target_basis"] = "no_expense_history"
     out["reach_growth"] = [own_bp[r].reach_growth for r in h.index]
     reach = h["ly_volume"] * (1 + out["reach_growth"])
     pr = pot.reindex(h.index)

@@ -282,6 +282,8 @@ _PROFIT_BASIS = {
     "amount": "方案设定的利润额",
     "margin": "方案设定的利润率 × 目标销售额",
     "last_year": "目标销售额 − 产品成本 − 去年费用率 × 目标销售额",
+    "no_expense_history": "档案中没有去年费用，利润目标只扣除了产品成本，任何预算都会使其未达；"
+                          "请在 budget.profit_target 中设定",
 }
 
 

@@ -396,3 +396,8 @@ def test_an_archive_without_expenses_or_activities_still_prices_the_plan(priced,
     assert r.loc["HQ", "budget"] > 0 and (r["budget_channel"] > 0).any()  # objective_task needs neither table
     assert r.loc["HQ", "budget_media"] == 0  # media's input_output has no fallback without a set ratio
     assert "benchmark" not in set(pb.methods["method"]) and "input_output" not in set(pb.methods["method"])
+    assert r.loc["HQ", "budget_office"] == 0  # percent_of_sales lacks its history; nothing else applies to office
+    assert any("office is not budgeted" in m for m in said)
+    assert r.loc["HQ", "budget_labour"] > 0  # the chosen marginal needs neither table
+    assert set(r["profit_target_basis"]) == {"no_expense_history"}  # the report asks for budget.profit_target
+    assert "budget.profit_target" in costing.dual_reading(r.loc["HQ"].rename("HQ"), 0.2)
