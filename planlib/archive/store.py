@@ -49,6 +49,8 @@ __all__ = [
     "sku_months_fresh",
     "SKU_MONTHS_TABLE",
     "reading",
+    "missing_tables",
+    "add_missing_tables",
 ]
 
 #: Version of the archive layout, stored in :data:`META_TABLE`.
@@ -167,7 +169,45 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.D
     if not ok:
         con.close()
         raise _not_an_archive(path, f"is not a planlib archive (no {META_TABLE} table)")
+    missing = missing_tables(con)
+    if missing:  # an older or foreign archive: the optional tables it lacks are added, empty
+        con.close()
+        add_missing_tables(path)
+        con = duckdb.connect(str(path), read_only=read_only)
     return con
+
+
+def missing_tables(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """The archive tables (``TABLE_ORDER``) the open archive lacks."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = 'main'").fetchall()}
+    return tuple(name for name in TABLE_ORDER if name not in present)
+
+
+def add_missing_tables(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """
+    Add, empty, the tables an archive lacks; returns their names.
+
+    An archive written by another tool, or an older one, may have no ``market``,
+    ``expenses`` or ``activities`` table at all. Every stage treats such data as optional
+    (the methods that need it say they are unavailable), so a missing table is made the
+    same as an empty one, once, when the archive is opened: the only change to the file.
+
+    Raises
+    ------
+    DataError
+        If the archive is open elsewhere, so the tables cannot be added now.
+    """
+    try:
+        with duckdb.connect(str(path)) as con:
+            missing = missing_tables(con)
+            for name in missing:
+                con.execute(table_ddl(name))
+    except duckdb.Error as exc:
+        raise DataError(f"{path}: lacks archive tables and is open elsewhere, so they cannot be added empty "
+                        f"({exc}); close the other process and retry") from exc
+    return missing
 
 
 class OpenArchive:

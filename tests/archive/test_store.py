@@ -139,3 +139,19 @@ def test_reading_lock_names_the_run_and_dies_with_it(arc, tmp_path):
         holder.wait()
     assert import_files(arc, "sales", [src]).imported == 1
     assert store.lock_path(arc) == arc.with_name("acme.duckdb.lock")
+
+
+def test_a_missing_optional_table_reads_as_empty(tmp_path):
+    """An archive without market, expenses and activities tables (another tool wrote it): they read as empty."""
+    path = write_tiny_archive(tmp_path / "t.duckdb")
+    con = duckdb.connect(str(path))
+    for name in ("market", "expenses", "activities"):
+        con.execute(f"DROP TABLE {name}")
+    con.close()
+    with store.connect(path) as con:
+        assert store.missing_tables(con) == ()
+        market = load_table(con, "market")
+        assert market.empty and list(market.columns)[:3] == ["date", "region_id", "product_line"]
+        assert load_table(con, "expenses").empty and load_table(con, "activities").empty
+        assert len(load_table(con, "sales")) > 0
+    assert len(store.fingerprint(path)) == 16
