@@ -108,10 +108,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     n = len(result.manifest["entries"])
     ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
     print(f"{ok}/{n} reports succeeded")
+    blocked = [e for e in result.manifest["entries"] if (e.get("error") or {}).get("ename") == "PlanStepFailed"]
+    for step in result.manifest.get("plan_steps", []):
+        if step.get("status") == "failed":
+            err = step.get("error") or {}
+            _err(f"the plan's {step['step']} step failed: {err.get('ename')}: {str(err.get('evalue', ''))[:400]}; "
+                 f"{len(blocked)} reports that need it were not run")
     for region, nb in result.failed:
         entry = next(e for e in result.manifest["entries"] if (e["region_id"], e["notebook"]) == (region, nb))
         err = entry.get("error") or {}
-        print(f"  FAILED {region} {nb}: {err.get('ename')}: {str(err.get('evalue', ''))[:200]}", file=sys.stderr)
+        if err.get("ename") != "PlanStepFailed":
+            print(f"  FAILED {region} {nb}: {err.get('ename')}: {str(err.get('evalue', ''))[:200]}", file=sys.stderr)
     print(f"portal: {result.portal}")
     return result.exit_code
 

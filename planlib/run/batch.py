@@ -450,6 +450,10 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
     try:
         with _stopped_by_signals():
             manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
+            for t, entry in blocked_tasks(manifest["plan_steps"], waves):  # they would only fail one by one
+                entries[(t["region_id"], t["notebook"])] = entry
+            manifest["entries"] = ordered_entries()
+            total = sum(len(w) for w in waves.values())
             _flag_regions(run_dir, manifest, region_rows)
             _write_manifest(run_dir, manifest, region_rows)
             if progress and total:
@@ -490,6 +494,38 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         portal=folder.portal_path(run_dir),
         failed=failed,
     )
+
+
+def blocked_tasks(plan_steps: list[dict[str, Any]], waves: dict[int, list[dict[str, Any]]]):
+    """
+    Take out of ``waves`` the tasks whose notebook needs a plan-wide step that failed.
+
+    Their notebooks would each start a kernel only to fail on the missing results; instead
+    each gets a failed entry naming the step and its error (ename ``PlanStepFailed``),
+    and the step's error is said once (the manifest's ``plan_steps``, the CLI's summary).
+
+    Yields
+    ------
+    (task, entry)
+        Each removed task with its manifest entry.
+    """
+    failed = {s["step"]: s for s in plan_steps if s.get("status") == "failed"}
+    if not failed:
+        return
+    needs = {"targets": steps.NEEDS_TARGETS, "budget": steps.NEEDS_BUDGET}
+    for depth in list(waves):
+        kept = []
+        for t in waves[depth]:
+            step = next((name for name in ("targets", "budget") if name in failed and t["notebook"] in needs[name]), None)
+            if step is None:
+                kept.append(t)
+                continue
+            err = failed[step].get("error") or {}
+            why = f"the plan's {step} step failed: {err.get('ename')}: {err.get('evalue')}"[:2000]
+            entry = task.failed_entry(t, RunError(why))
+            entry.update(seconds=0.0, error={"cell": None, "ename": "PlanStepFailed", "evalue": why})
+            yield t, entry
+        waves[depth] = kept
 
 
 def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:

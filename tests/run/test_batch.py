@@ -349,3 +349,34 @@ def test_a_bad_region_file_stops_the_run_before_any_notebook(tiny_plan, tmp_path
     with pytest.raises(ParamsError, match=r"K2\.yaml:2: analysis\.history_years"):
         batch.run_plan(tiny_plan, runs_root=tmp_path / "runs", progress=False)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_failed_plan_step_stops_the_notebooks_that_need_it_before_they_start(tiny_plan, tmp_path, monkeypatch,
+                                                                             capsys):
+    """The targets step fails once: its notebooks are not started one by one; the others run; the CLI says why once."""
+    from planlib import cli, targets
+    from planlib.errors import SplitError
+
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir, name="20_split_targets")
+    write_probe(nb_dir, name="90_probe")
+
+    def broken(*args, **kwargs):
+        raise SplitError("splitting P1 over by 1")
+
+    monkeypatch.setattr(targets, "plan_targets", broken)
+    monkeypatch.setattr(batch, "NOTEBOOKS_DIR", nb_dir)
+    code = cli.main(["run", str(tiny_plan), "--notebooks", "20_split_targets", "90_probe", "--regions", "K1", "K2",
+                     "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("the plan's targets step failed: SplitError: splitting P1 over by 1") == 1
+    assert "2 reports that need it were not run" in err and "FAILED" not in err
+    run_dir = next((tmp_path / "runs").glob("*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    by = {(e["region_id"], e["notebook"]): e for e in manifest["entries"]}
+    for region in ("K1", "K2"):
+        blocked = by[(region, "20_split_targets")]
+        assert blocked["status"] == "failed" and blocked["error"]["ename"] == "PlanStepFailed"
+        assert not (run_dir / "regions" / region / "20_split_targets.failed.ipynb").exists()  # no kernel started
+        assert by[(region, "90_probe")]["status"] == "succeeded"
