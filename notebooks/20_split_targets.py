@@ -47,7 +47,8 @@ view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(
 
 # %%
 display(tables.heading(wb.title, 1))
-kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region))
+kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region),
+                             profit_target=folder.region_profit_target(run_dir, region))
 display(tables.key_figures(targets.key_figures(kinds, wb.params.year)))
 
 # %% [markdown]

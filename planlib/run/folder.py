@@ -81,6 +81,7 @@ __all__ = [
     "load_targets",
     "load_budget",
     "region_expenses",
+    "region_profit_target",
 ]
 
 #: The results tables of a run (``results/<name>``).
@@ -451,6 +452,29 @@ def region_expenses(run_dir, region: str) -> float | None:
     path = results_dir(run_dir) / RESULTS_REGIONS
     if not path.exists():
         return None
-    rows = pd.read_parquet(path, columns=["region_id", "budget"])
-    hit = rows.loc[rows["region_id"].astype(str) == str(region), "budget"]
+    return _region_figure(path, region, "budget")
+
+
+def region_profit_target(run_dir, region: str) -> float | None:
+    """
+    The region's profit target as the run's budget set it, or None when the run has none.
+
+    The budget's profit target follows ``budget.profit_target`` when the params give one;
+    the targets report shows this number (:func:`planlib.targets.region_kinds`), so both
+    pages show one profit target. None as for :func:`region_expenses`.
+    """
+    if run_dir is None:
+        return None
+    path = results_dir(run_dir) / RESULTS_REGIONS
+    if not path.exists():
+        return None
+    return _region_figure(path, region, "profit_target")
+
+
+def _region_figure(path: Path, region: str, column: str) -> float | None:
+    """One region's finite figure from the run's budget regions table, else None."""
+    rows = pd.read_parquet(path)
+    if column not in rows.columns:
+        return None
+    hit = rows.loc[rows["region_id"].astype(str) == str(region), column]
     return float(hit.iloc[0]) if len(hit) and np.isfinite(hit.iloc[0]) else None

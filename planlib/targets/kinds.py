@@ -292,7 +292,7 @@ def _is_total(table: pd.DataFrame) -> pd.Series:
 
 
 def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
-                 budget: float | None = None) -> pd.DataFrame:
+                 budget: float | None = None, profit_target: float | None = None) -> pd.DataFrame:
     """
     A region's targets of every kind: its allocated volume priced with its own history and costs.
 
@@ -307,6 +307,12 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
         The region's expense budget for the plan year (the run's budget,
         :func:`planlib.run.folder.region_expenses`): the ``with_budget`` column prices the
         target with it.
+    profit_target : float, optional
+        The region's profit target as the run's budget set it
+        (:func:`planlib.run.folder.region_profit_target`: ``budget.profit_target`` when the
+        params give one, else derived as below). Given, the target's profit is this number
+        and its expenses the limit it leaves (gross margin − profit target), so the targets
+        and the budget pages show one profit target.
 
     Returns
     -------
@@ -335,6 +341,9 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     if budget is not None and not (isinstance(budget, (int, float, np.integer, np.floating))
                                    and not isinstance(budget, bool) and math.isfinite(budget) and budget >= 0):
         raise ParamsError(f"budget for {econ.region} must be a non-negative number, got {budget!r}")
+    if profit_target is not None and not (isinstance(profit_target, (int, float, np.integer, np.floating))
+                                          and not isinstance(profit_target, bool) and math.isfinite(profit_target)):
+        raise ParamsError(f"profit target for {econ.region} must be a finite number, got {profit_target!r}")
     rows = table[(table["region_id"] == econ.region) & _is_total(table)]
     volume = float(rows["target_volume"].sum())
     revenue = float(rows["target_revenue"].sum())
@@ -354,19 +363,24 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
         return [vol, rev, margin, expenses, margin - expenses, share]
 
     base_vol = base.annual if base is not None else 0.0
+    target = derived(volume, revenue)
+    expense_basis = f"去年费用率 {econ.expense_ratio:.1%} × 销售额 last year's expense ratio × revenue"
+    if profit_target is not None:  # the budget's profit target: the expenses are the limit it leaves
+        target = derived(volume, revenue, target[2] - float(profit_target))
+        expense_basis = "毛利 − 利润目标（预算设定）gross margin − the budget's profit target: the expense limit"
     return pd.DataFrame(
         {
             "kind": list(TARGET_KINDS),
             "last_year": derived(ly_vol, ly_rev),
             "baseline": derived(base_vol, base_vol * price),
-            "target": derived(volume, revenue),
+            "target": target,
             "flat20": derived(volume * (1 + FLAT_PRESSURE), revenue * (1 + FLAT_PRESSURE)),
             "with_budget": derived(volume, revenue, budget) if budget is not None else [float("nan")] * 6,
             "basis": [
                 "分配到本区的销量 the allocated volume",
                 "销量 × 去年实现价格 volume × last year's realised price",
                 f"销售额 − 销量 × 单位成本 {econ.unit_cost:,.2f} revenue − volume × unit cost",
-                f"去年费用率 {econ.expense_ratio:.1%} × 销售额 last year's expense ratio × revenue",
+                expense_basis,
                 "毛利 − 费用 gross margin − expenses",
                 "销量 / 去年品类市场量 volume / last year's category market",
             ],

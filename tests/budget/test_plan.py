@@ -305,6 +305,28 @@ def test_profit_target_and_reach_growth_come_from_params(priced):
     assert (r.drop(index="HQ")["profit_target_basis"] == "last_year").all()  # an amount fits one region
 
 
+def test_a_profit_target_set_in_params_is_the_one_the_targets_page_shows(priced, tmp_path):
+    # budget.profit_target {margin: 0.3}: the targets report's profit target is the budget's, not last year's
+    # ratio's, and its expenses are the limit that target leaves (one profit target on both pages)
+    plan = priced["plan"]
+    bp = plan.budget.model_copy(update={"profit_target": params.model.ProfitTarget(margin=0.3)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pb = costing.plan_budget(plan.model_copy(update={"budget": bp}), priced["tree"], priced["con"],
+                                 priced["targets"])
+    (tmp_path / "results").mkdir()
+    pb.regions.to_parquet(tmp_path / "results" / run_folder.RESULTS_REGIONS)
+    regs = pb.regions.set_index("region_id")
+    for region in (priced["tree"].root, priced["tree"].at_level("county")[0]):
+        pt = run_folder.region_profit_target(tmp_path, region)
+        assert pt == pytest.approx(0.3 * regs.loc[region, "target_revenue"])
+        econ = targets.region_economics(priced["con"], priced["tree"], region, plan.year)
+        kinds = targets.region_kinds(econ, priced["targets"], plan_year=plan.year, profit_target=pt).set_index("kind")
+        assert kinds.loc["profit", "target"] == pytest.approx(pt, rel=1e-12)
+        assert kinds.loc["expenses", "target"] == pytest.approx(kinds.loc["gross_margin", "target"] - pt, rel=1e-12)
+    assert run_folder.region_profit_target(tmp_path, "NOPE") is None and run_folder.region_profit_target(None, "HQ") is None
+
+
 def test_input_output_is_not_the_percent_of_sales_amount(priced):
     # before #11 input_output copied percent_of_sales (83,152 = 83,152 in every county)
     m = priced["pb"].methods
