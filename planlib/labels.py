@@ -169,4 +169,5 @@ SPLIT_FORMATS: dict[str, str] = {
 #: The dual check's flags in the reports' words.
 FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销量达成、利润未达 sales met, profit missed",
               "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
-              "no break-even": "无保本点 no break-even (P ≤ VC)"}
+              "no break-even": "无保本点 no break-even (P ≤ VC)",
+              "expense ratio over threshold": "费用率超阈值 expense ratio over threshold"}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from planlib.labels import FLAG_NAMES
+
 __all__ = ["region_counts", "render_portal"]
 
 
@@ -40,7 +42,7 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 {% if has_flags %}<th>双重检查 dual check</th>{% endif %}
 {% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
-{% if has_flags %}<td>{% if r.flag == "sales met, profit missed" %}<span class="warn">销量达成、利润未达</span>{% elif r.flag == "both met" %}<span class="ok">双达成</span>{% elif r.flag %}{{ r.flag }}{% endif %}</td>{% endif %}
+{% if has_flags %}<td>{% if r.flag == "both met" %}<span class="ok">{{ r.flag_label }}</span>{% elif r.flag %}<span class="warn">{{ r.flag_label }}</span>{% endif %}</td>{% endif %}
 {% for c in r.cells %}<td>{% if c.status == "succeeded" %}<a class="ok" href="{{ c.href }}">报告 report</a>
 <span class="skipped">{{ c.seconds }}</span>{% elif c.status == "failed" %}<span class="failed">失败 failed</span>
 {% if c.href %} · <a href="{{ c.href }}">上次成功 last good</a>{% endif %}
@@ -109,7 +111,8 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
                     "error": " ".join(str(err.get(k, "")) for k in ("cell", "ename", "evalue") if err.get(k) is not None)[:400],
                 }
             )
-        rows.append({**r, "cells": cells})
+        flag = r.get("flag")  # the dual check's outcome, in the reports' words (the Chinese part)
+        rows.append({**r, "cells": cells, "flag_label": FLAG_NAMES.get(flag, str(flag)).split(" ")[0] if flag else ""})
     counts = region_counts(manifest, [r["region_id"] for r in region_rows])
     status = manifest.get("status") or ("finished" if manifest.get("finished") else "running")
     return env.from_string(_PORTAL).render(

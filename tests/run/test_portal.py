@@ -33,3 +33,16 @@ def test_portal_of_an_interrupted_run_says_so_and_counts_only_what_ran():
     assert "已中断 interrupted" in page
     running = portal.render_portal(_manifest([], status="running"), rows)
     assert "运行中 running" in running and "成功 succeeded: 0" in running and "未运行 not run: 6" in running
+
+
+def test_portal_shows_every_dual_check_flag_in_chinese():
+    """Each of the dual check's outcomes shows in the plan's words, never as its English code."""
+    from planlib.labels import FLAG_NAMES
+    from planlib.run.portal import render_portal
+
+    flags = list(FLAG_NAMES)
+    rows = [{"region_id": f"R{i}", "name": f"区域{i}", "level": "county", "flag": f} for i, f in enumerate(flags)]
+    html = render_portal({"plan_id": "p", "run_id": "r", "notebooks": [], "entries": []}, rows)
+    for flag in flags:
+        assert FLAG_NAMES[flag].split(" ")[0] in html
+    assert "expense ratio over threshold" not in html and "sales met, profit missed</span>" not in html
