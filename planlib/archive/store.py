@@ -128,7 +128,7 @@ def init_archive(path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def connect(path: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(path: str | os.PathLike[str], *, read_only: bool = True, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """
     Open an existing planlib archive.
 
@@ -138,6 +138,9 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.D
         The archive file.
     read_only : bool, default True
         Open read-only (several processes may read at once).
+    threads : int, optional
+        DuckDB's worker threads for this connection; ``1`` sums in storage order, so sums of
+        doubles come out the same on every run (the plan-wide steps use it).
 
     Returns
     -------
@@ -174,6 +177,8 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True) -> duckdb.D
         con.close()
         add_missing_tables(path)
         con = duckdb.connect(str(path), read_only=read_only)
+    if threads is not None:
+        con.execute(f"SET threads = {int(threads)}")
     return con
 
 

@@ -98,10 +98,9 @@ def run_step(name: str, plan, run_dir: Path, compute: Callable[[Any, dict], list
     t0 = time.perf_counter()
     step: dict[str, Any] = {"step": name, "status": "failed", "seconds": None, "error": None, "outputs": []}
     try:
-        con = archive.connect(plan.archive)
         # one thread: DuckDB's parallel SUM of doubles adds in a different order each time, so the
         # same plan's budget differed in its last bits between two runs; summed in storage order it does not
-        con.execute("SET threads = 1")
+        con = archive.connect(plan.archive, threads=1)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", PlanWarning)
