@@ -31,7 +31,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,11 @@ __all__ = [
     "RESULTS_BUDGET",
     "RESULTS_REGIONS",
     "RESULTS_METHODS",
+    "RESULTS_TRACKING",
+    "RESULTS_KPI",
+    "RUN_PLAN",
+    "RUN_TRACKING",
+    "run_kind",
     "NOTEBOOK_NAME",
     "NotebookOutputs",
     "write_atomic",
@@ -89,6 +94,14 @@ RESULTS_TARGETS = "targets.parquet"
 RESULTS_BUDGET = "budget.parquet"
 RESULTS_REGIONS = "budget_regions.parquet"
 RESULTS_METHODS = "budget_methods.parquet"
+#: A tracking run's tables: the tracked figures (region or person, month, measure) and the KPI scores.
+RESULTS_TRACKING = "tracking.parquet"
+RESULTS_KPI = "kpi.parquet"
+
+#: The kinds of run (the manifest's ``kind``): a plan run sets targets and budget, a tracking run
+#: follows a signed plan run against the actuals.
+RUN_PLAN = "plan"
+RUN_TRACKING = "tracking"
 
 #: A product notebook's name: two digits, an underscore, then lower-case words (``20_split_targets``).
 NOTEBOOK_NAME = re.compile(r"[0-9]{2}_[a-z0-9_]{1,60}")
@@ -395,10 +408,31 @@ def _run_order(path: Path) -> tuple[str, int]:
     return (stem, int(n)) if n and re.fullmatch(r"[0-9]{8}-[0-9]{6}", stem) else (path.name, 1)
 
 
-def latest_run(plan_folder: str | os.PathLike[str]) -> Path | None:
-    """The plan's latest run folder that has a manifest (run ids sort by time), or None."""
+def run_kind(manifest: dict[str, Any]) -> str:
+    """A run's kind from its manifest: ``plan`` (targets, budget and their reports) or ``tracking``."""
+    return str(manifest.get("kind") or RUN_PLAN)
+
+
+def latest_run(plan_folder: str | os.PathLike[str], kind: str | None = None,
+               where: Callable[[Path, dict[str, Any]], bool] | None = None) -> Path | None:
+    """
+    The plan's latest run folder that has a manifest (run ids sort by time), or None.
+
+    With ``kind`` (``plan`` or ``tracking``), the latest run of that kind: a ``--resume`` of
+    a plan run never continues a tracking run, nor the other way round. ``where(run_dir,
+    manifest)`` narrows further (e.g. runs whose targets and budget succeeded).
+    """
     runs = sorted((p for p in Path(plan_folder).glob("*") if manifest_path(p).exists()), key=_run_order)
-    return runs[-1] if runs else None
+    if kind is None and where is None:
+        return runs[-1] if runs else None
+    for p in reversed(runs):
+        try:
+            m = read_manifest(p)
+        except (OSError, ValueError):
+            continue
+        if (kind is None or run_kind(m) == kind) and (where is None or where(p, m)):
+            return p
+    return None
 
 
 def read_manifest(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
