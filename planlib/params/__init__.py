@@ -6,6 +6,7 @@ Rooms, in import order:
     limits        how large files, texts, lists and numbers may be; where named files lie
     strict_yaml   StrictLoader: safe YAML 1.2 core scalars, no duplicates, aliases or tags;
                   a params file checked (size, characters, lines) and read with its key lines
+    tracking      the tracking section: rollover, over-budget severity, KPI rule sets
     model         the typed, frozen sections and PlanParams
     problems      every problem as ``<file>:<line>: <dotted.key>: …; expected …``
     resolve       load_plan: plan -> region override -> scenario, merged and validated;
@@ -28,6 +29,11 @@ from planlib.params.model import (
     Split,
     Swot,
     Targets,
+)
+from planlib.params.tracking import (
+    Kpi,
+    RuleSet,
+    Tracking,
 )
 from planlib.params.resolve import (
     BASE_SCENARIO,
@@ -57,6 +63,9 @@ __all__ = [
     "Targets",
     "Split",
     "Budget",
+    "Tracking",
+    "Kpi",
+    "RuleSet",
     "PlanParams",
     "BASE_SCENARIO",
     "load_plan",

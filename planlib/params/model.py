@@ -53,6 +53,7 @@ from planlib.params.limits import (
     check_file_inside,
 )
 from planlib.params.strict_yaml import shorten
+from planlib.params.tracking import Tracking
 from planlib.schemas import LEVEL_DEPTH, LEVELS, catalogue, is_valid_region_id
 
 __all__ = [
@@ -588,6 +589,8 @@ class PlanParams(Section):
         Split method, weights, floor, cap, holds, proposals (overridable).
     budget : Budget
         Budget methods, ratios, cap, tolerance, channel rates, headcount, activities (overridable).
+    tracking : Tracking
+        Rollover, over-budget severity, KPI rule sets (overridable; planlib.params.tracking).
     region_overrides, scenarios : Path or None
         Absolute folders of the region override and scenario files.
     source_files : tuple of Path
@@ -616,6 +619,7 @@ class PlanParams(Section):
     targets: Targets = Targets()
     split: Split = Split()
     budget: Budget = Budget()
+    tracking: Tracking = Tracking()
     region_overrides: Path | None = Field(
         None, strict=False, json_schema_extra=_says("a folder beside the plan holding <region_id>.yaml files")
     )
