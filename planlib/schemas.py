@@ -2,8 +2,11 @@
 The archive's tables: names, columns, types, keys and header aliases, in one place.
 
 Every other module takes column names and allowed values from here. The archive is
-a DuckDB file with the nine tables below (DESIGN.md §3): long, tidy, one row per
-fact, dates as the first day of their period, money in the plan currency.
+a DuckDB file with the eleven tables below (DESIGN.md §3): long, tidy, one row per
+fact, dates as the first day of their period, money in the plan currency. The nine of the
+history (regions … events) and, for tracking a signed plan through its year (#13), the
+people who carry it (``people``) and the counted facts their scores are made of
+(``person_events``).
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ __all__ = [
     "ACTIVITY_KINDS",
     "EVENT_KINDS",
     "OWN_BRAND",
+    "PERSON_ROLES",
+    "PERSON_EVENT_KINDS",
+    "CODE_PATTERN",
     "REGION_ID_PATTERN",
     "is_valid_region_id",
     "TableSpec",
     "TABLES",
     "TABLE_ORDER",
     "HEADER_ALIASES",
+    "TABLE_HEADER_ALIASES",
     "table_ddl",
     "ITEM_CATALOGUE",
     "catalogue",
@@ -58,6 +65,23 @@ EVENT_KINDS: tuple[str, ...] = ("policy", "economy", "disaster", "holiday")
 
 #: ``sales.brand`` for the company's own products; anything else is a competitor brand.
 OWN_BRAND = "own"
+
+#: A code of the suite's open vocabularies (expense items, ``person_events.kind``): snake_case,
+#: a letter first.
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+#: ``people.role`` codes known to the suite (labels and Chinese spellings in the importer);
+#: imports accept other roles as written.
+PERSON_ROLES: tuple[str, ...] = ("salesperson", "manager", "promoter", "clerk")
+
+#: ``person_events.kind`` codes known to the suite: counted facts for KPI scoring. Any code
+#: matching :data:`CODE_PATTERN` is accepted. ``collection``: money collected in the month;
+#: ``collection_due``: money planned (due) to be collected in the month; ``missing_report``:
+#: reports not handed in; ``lost_customer`` / ``new_customer``: customers lost / won;
+#: ``late_days``: days payments came in later than agreed.
+PERSON_EVENT_KINDS: tuple[str, ...] = (
+    "collection", "collection_due", "missing_report", "lost_customer", "new_customer", "late_days",
+)
 
 REGION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: Device names Windows reserves in every folder, with any extension and in any case.
@@ -106,6 +130,8 @@ class TableSpec:
         Column -> (table, column) it must match when not NULL.
     allowed : dict
         Column -> allowed values.
+    patterns : dict
+        Column -> the pattern (:class:`re.Pattern`) every value must match in full.
     """
 
     name: str
@@ -115,6 +141,7 @@ class TableSpec:
     nullable: tuple[str, ...] = ()
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
     allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    patterns: dict[str, re.Pattern] = field(default_factory=dict)
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -251,6 +278,31 @@ TABLES: dict[str, TableSpec] = {
         references={"region_id": ("regions", "region_id")},
         allowed={"kind": EVENT_KINDS},
     ),
+    # one row per terminal a person serves, or one row without a terminal when the person
+    # carries the region as a whole (a city manager); a person's rows share name, role, region
+    "people": TableSpec(
+        name="people",
+        columns={
+            "person_id": "VARCHAR",
+            "name": "VARCHAR",
+            "role": "VARCHAR",
+            "region_id": "VARCHAR",
+            "terminal_id": "VARCHAR",
+        },
+        key=("person_id", "terminal_id"),
+        required=("person_id", "name", "role", "region_id"),
+        nullable=("terminal_id",),
+        references={"region_id": ("regions", "region_id"), "terminal_id": ("terminals", "terminal_id")},
+    ),
+    # counted facts per person and month: money collected, reports missed, customers lost …
+    "person_events": TableSpec(
+        name="person_events",
+        columns={"date": "DATE", "person_id": "VARCHAR", "kind": "VARCHAR", "value": "DOUBLE"},
+        key=("date", "person_id", "kind"),
+        required=("date", "person_id", "kind", "value"),
+        references={"person_id": ("people", "person_id")},
+        patterns={"kind": CODE_PATTERN},
+    ),
 }
 
 #: Tables in dependency order (a table's references come before it).
@@ -264,6 +316,8 @@ TABLE_ORDER: tuple[str, ...] = (
     "expenses",
     "activities",
     "events",
+    "people",
+    "person_events",
 )
 
 #: Header aliases (compared after stripping blanks and lower-casing) -> archive column.
@@ -313,6 +367,27 @@ HEADER_ALIASES: dict[str, str] = {
     "kind": "kind", "类型": "kind", "活动类型": "kind", "事件类型": "kind",
     "cost": "cost", "活动费用": "cost", "成本": "cost",
     "description": "description", "说明": "description", "描述": "description", "备注": "description",
+    # people and their counted facts
+    "person_id": "person_id", "person": "person_id", "employee_id": "person_id", "staff_id": "person_id",
+    "人员编号": "person_id", "人员编码": "person_id", "工号": "person_id", "员工编号": "person_id",
+    "员工编码": "person_id", "业务员编号": "person_id", "业务员编码": "person_id",
+    "姓名": "name", "员工姓名": "name", "业务员姓名": "name", "人员姓名": "name",
+    "role": "role", "岗位": "role", "职位": "role", "角色": "role", "职务": "role",
+    "value": "value", "数值": "value", "值": "value", "次数": "value", "天数": "value",
+    "指标": "kind", "事项": "kind", "考核项目": "kind",
+    # codes written 编号 rather than 编码
+    "区域编号": "region_id", "终端编号": "terminal_id", "门店编号": "terminal_id", "产品编号": "sku",
+    "经销商编号": "distributor_id", "上级区域编号": "parent_id",
+}
+
+#: Per-table header aliases, read before :data:`HEADER_ALIASES` (a header that means one
+#: column in most tables and another in this one): ``数量`` is a volume in sales, a count in
+#: ``person_events``; ``金额`` revenue in sales, money collected there.
+TABLE_HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "person_events": {
+        "数量": "value", "金额": "value", "回款金额": "value", "amount": "value", "count": "value",
+        "quantity": "value", "qty": "value", "类别": "kind", "考核月份": "date",
+    },
 }
 
 
@@ -425,7 +500,7 @@ in its params and are merged by :func:`catalogue`.
 """
 
 
-_ITEM_CODE = re.compile(r"[a-z][a-z0-9_]*")
+_ITEM_CODE = CODE_PATTERN
 
 
 def catalogue(extra: Mapping | None = None) -> Mapping[str, Mapping]:

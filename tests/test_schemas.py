@@ -83,3 +83,36 @@ def test_catalogue_item_code_reused_across_categories_names_both():
 def test_catalogue_rejects_codes_that_are_not_snake_case():
     with pytest.raises(ParamsError, match="'Shelf End' in channel must be snake_case"):
         catalogue({"channel": {"Shelf End": "端架费"}})
+
+
+# -- the tables of tracking (#13) ------------------------------------------------------------
+def test_people_and_person_events_come_last_after_what_they_reference():
+    from planlib.schemas import TABLE_ORDER, TABLES
+
+    assert TABLE_ORDER[-2:] == ("people", "person_events")
+    for name in TABLE_ORDER:
+        for ref_table, _ in TABLES[name].references.values():
+            assert TABLE_ORDER.index(ref_table) <= TABLE_ORDER.index(name), (name, ref_table)
+
+
+def test_people_key_has_a_nullable_terminal_and_person_events_a_code_kind():
+    from planlib.schemas import CODE_PATTERN, TABLES, table_ddl
+
+    people, events = TABLES["people"], TABLES["person_events"]
+    assert people.key == ("person_id", "terminal_id") and people.nullable == ("terminal_id",)
+    assert people.references == {"region_id": ("regions", "region_id"), "terminal_id": ("terminals", "terminal_id")}
+    assert events.key == ("date", "person_id", "kind") and events.references == {"person_id": ("people", "person_id")}
+    assert events.patterns["kind"] is CODE_PATTERN
+    assert [CODE_PATTERN.fullmatch(k) is not None for k in ("late_days", "x1", "Late", "1x", "a-b")] == [
+        True, True, False, False, False]
+    ddl = table_ddl("people")
+    assert "terminal_id VARCHAR\n" in ddl and "person_id VARCHAR NOT NULL" in ddl and "PRIMARY KEY" not in ddl
+
+
+def test_header_aliases_of_one_table_come_before_the_common_ones():
+    from planlib.archive.headers import map_headers
+    from pathlib import Path
+
+    got = map_headers(["月份", "工号", "指标", "数量"], "person_events", Path("x.csv")).columns
+    assert got == {0: "date", 1: "person_id", 2: "kind", 3: "value"}
+    assert map_headers(["月份", "区域编号", "产品编号", "渠道", "数量", "金额"], "sales", Path("x.csv")).columns[4] == "volume"

@@ -5,7 +5,8 @@ Public: :func:`map_headers` (headers -> a :class:`HeaderMap`: column positions, 
 headers, and each measure column's unit as a power of ten) and :data:`BLANKS` (what an
 import strips around text).
 
-Headers map through ``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased). A unit
+Headers map through ``schemas.TABLE_HEADER_ALIASES`` of the table, then
+``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased). A unit
 may follow the name in brackets (``销售额（万元）``, ``revenue (10k yuan)``, ``销量【千箱】``),
 after a slash (``销售额/万元``) or directly (``销售额万元``). It is never dropped:
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planlib.errors import DataError
-from planlib.schemas import HEADER_ALIASES, TABLES
+from planlib.schemas import HEADER_ALIASES, TABLE_HEADER_ALIASES, TABLES
 
 __all__: list[str] = []
 
@@ -94,7 +95,8 @@ def _clean_header(name: object) -> str:
 
 def _column(name: str, table: str) -> str | None:
     spec = TABLES[table]
-    col = HEADER_ALIASES.get(name, name if name in spec.columns else None)
+    col = TABLE_HEADER_ALIASES.get(table, {}).get(name) or HEADER_ALIASES.get(
+        name, name if name in spec.columns else None)
     return col if col in spec.columns else None
 
 

@@ -308,6 +308,8 @@ def _check_against_archive(
         if table == "regions":
             issues.extend(_check_region_ids_ignoring_case(con))
             issues.extend(_check_region_parents(con))
+        if table == "people":
+            issues.extend(_check_people(con))
     finally:
         con.unregister("_planlib_in")
     kept_issues = pd.concat([NO_ISSUES, *issues], ignore_index=True)
@@ -394,6 +396,79 @@ def _check_region_parents(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
                           np.where(bad["parent_id"].notna(), "level", "parent_id"))
         issues.append(pd.DataFrame({"row": bad["_row"].to_numpy(), "field": fields, "reason": reason}))
         con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [bad["_row"].tolist()])
+
+
+def _check_people(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
+    """
+    People: one person is one name, role and region, and either carries the region as a whole
+    (one row without a terminal) or serves terminals, each inside that region.
+
+    A row whose person is archived with another name, role or region_id, or the other way of
+    carrying (a row without terminal beside terminal rows), is rejected; within the file, a
+    person whose rows disagree so is rejected whole (which row is right is not known); a
+    terminal outside the person's region (not in its subtree) is rejected.
+    """
+    issues: list[pd.DataFrame] = []
+    who = ["name", "role", "region_id"]
+
+    def drop(rows: np.ndarray, field: str | np.ndarray, reasons: pd.Series | np.ndarray) -> None:
+        issues.append(pd.DataFrame({"row": rows, "field": field, "reason": np.asarray(reasons, dtype=object)}))
+        con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [rows.tolist()])
+
+    # 1. against the archive's rows of the same person
+    cand = _rows(con, "SELECT _row, person_id, name, role, region_id, terminal_id FROM _planlib_cand")
+    arch = _rows(con, "SELECT person_id, any_value(name) AS a_name, any_value(role) AS a_role, "
+                      "any_value(region_id) AS a_region, bool_or(terminal_id IS NULL) AS a_whole FROM people "
+                      "WHERE person_id IN (SELECT person_id FROM _planlib_cand) GROUP BY person_id")
+    m = cand.merge(arch, on="person_id", how="inner")
+    if len(m):
+        other = (m["name"] != m["a_name"]) | (m["role"] != m["a_role"]) | (m["region_id"] != m["a_region"])
+        whole = m["terminal_id"].isna()
+        mixed = ~other & (whole != m["a_whole"])
+        if other.any():
+            o = m[other]
+            drop(o["_row"].to_numpy(), "person_id", "person " + o["person_id"] + " is in the archive as "
+                 + o["a_name"] + ", " + o["a_role"] + ", region " + o["a_region"]
+                 + ": a person's rows share name, role and region_id")
+        if mixed.any():
+            o = m[mixed]
+            drop(o["_row"].to_numpy(), "terminal_id", np.where(
+                o["a_whole"], "person " + o["person_id"] + " carries region " + o["a_region"]
+                + " as a whole in the archive (a row without terminal_id), so serves no single terminal",
+                "person " + o["person_id"] + " serves terminals in the archive, so cannot also carry region "
+                + o["a_region"] + " as a whole (a row without terminal_id)"))
+    # 2. within the file: a person's rows disagree on who they are or how they carry the region
+    cand = _rows(con, "SELECT _row, person_id, name, role, region_id, terminal_id FROM _planlib_cand")
+    if len(cand):
+        g = cand.assign(_who=cand[who].astype(str).agg("\x1f".join, axis=1), _whole=cand["terminal_id"].isna())
+        per = g.groupby("person_id").agg(n_who=("_who", "nunique"), n_whole=("_whole", "nunique"),
+                                         rows=("_row", lambda r: ", ".join(str(x) for x in sorted(r))))
+        bad = per[(per["n_who"] > 1) | (per["n_whole"] > 1)]
+        if len(bad):
+            b = g[g["person_id"].isin(bad.index)].join(bad, on="person_id")
+            reason = np.where(
+                b["n_who"] > 1,
+                "rows " + b["rows"] + " of this file give person " + b["person_id"]
+                + " different name, role or region_id: a person's rows share them",
+                "rows " + b["rows"] + " of this file give person " + b["person_id"]
+                + " a row without terminal_id (carries the region as a whole) and rows with terminals: "
+                "give one or the other")
+            drop(b["_row"].to_numpy(), np.where(b["n_who"] > 1, "person_id", "terminal_id"), reason)
+    # 3. a served terminal lies in the person's region (the region itself or below it)
+    out = _rows(con, """
+        WITH RECURSIVE up(region_id, anc) AS (
+            SELECT DISTINCT t.region_id, t.region_id FROM _planlib_cand c JOIN terminals t USING (terminal_id)
+            UNION ALL
+            SELECT up.region_id, r.parent_id FROM up JOIN regions r ON r.region_id = up.anc
+            WHERE r.parent_id IS NOT NULL)
+        SELECT c._row, c.person_id, c.terminal_id, c.region_id, t.region_id AS terminal_region
+        FROM _planlib_cand c JOIN terminals t USING (terminal_id)
+        WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.region_id = t.region_id AND up.anc = c.region_id)
+        ORDER BY c._row""")
+    if len(out):
+        drop(out["_row"].to_numpy(), "terminal_id", "terminal " + out["terminal_id"] + " lies in region "
+             + out["terminal_region"] + ", outside person " + out["person_id"] + "'s region " + out["region_id"])
+    return issues
 
 
 def _rejects_frame(parsed: ParsedFile, issues: pd.DataFrame) -> pd.DataFrame:

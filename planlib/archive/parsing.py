@@ -33,6 +33,8 @@ from planlib.schemas import (
     GRAINS,
     LEVELS,
     OWN_BRAND,
+    PERSON_EVENT_KINDS,
+    PERSON_ROLES,
     TABLES,
     TERMINAL_CLASSES,
     is_valid_region_id,
@@ -42,7 +44,7 @@ __all__: list[str] = []
 
 #: Tables whose dates are months (the first day of the month); sales follow their grain,
 #: the other tables hold calendar days.
-MONTHLY_TABLES = frozenset({"market", "expenses"})
+MONTHLY_TABLES = frozenset({"market", "expenses", "person_events"})
 #: Earliest date an import accepts: the first the holiday calendar knows (planlib.calendar,
 #: 1900-2099); the latest is today + :data:`MAX_YEARS_AHEAD` years.
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -85,6 +87,22 @@ _EVENT_KIND_SPELLINGS = {
 _OPEN_SPELLINGS: dict[str, dict[str, str]] = {
     "brand": {"本品": OWN_BRAND, "自有": OWN_BRAND, "自有品牌": OWN_BRAND, OWN_BRAND: OWN_BRAND},
     "channel": {**{c: c for c in CHANNEL_NAMES}, **{zh: c for c, zh in CHANNEL_NAMES.items()}},
+    "role": {
+        **{r: r for r in PERSON_ROLES}, "业务员": "salesperson", "销售员": "salesperson",
+        "销售代表": "salesperson", "业务代表": "salesperson", "客户经理": "salesperson", "sales": "salesperson",
+        "经理": "manager", "城市经理": "manager", "区域经理": "manager", "主管": "manager", "片区经理": "manager",
+        "促销员": "promoter", "导购": "promoter", "导购员": "promoter", "内勤": "clerk", "文员": "clerk",
+        "跟单员": "clerk",
+    },
+}
+#: ``person_events.kind``: Chinese names of the known kinds; other values must be codes.
+_PERSON_EVENT_SPELLINGS = {
+    **{k: k for k in PERSON_EVENT_KINDS}, "回款": "collection", "回款额": "collection",
+    "回款金额": "collection", "实际回款": "collection", "计划回款": "collection_due", "应收": "collection_due",
+    "应收款": "collection_due", "应回款": "collection_due", "漏报": "missing_report", "缺报": "missing_report",
+    "未交报表": "missing_report", "流失客户": "lost_customer", "客户流失": "lost_customer",
+    "新客户": "new_customer", "新增客户": "new_customer", "新开客户": "new_customer",
+    "逾期天数": "late_days", "超期天数": "late_days", "回款逾期天数": "late_days",
 }
 
 
@@ -312,6 +330,11 @@ def _field_schema(table: str, latest: dt.date) -> pa.DataFrameSchema:
                           "not a device name CON, PRN, AUX, NUL, COM1-9, LPT1-9 in any case or with an extension)",
                 )
             )
+        pattern = spec.patterns.get(col)
+        if pattern is not None:
+            checks.append(pa.Check.str_matches(f"^(?:{pattern.pattern})$",
+                                               error=f"must be a code matching {pattern.pattern} (lower-case "
+                                                     "letters, digits and _, a letter first)"))
         allowed = spec.allowed.get(col)
         if col == "tier":
             checks.append(pa.Check.isin([1, 2], error="must be 1 (distributor) or 2 (sub-distributor)"))
@@ -398,6 +421,8 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
         s = text[col]
         if (table, col) == ("events", "kind"):
             spellings = _EVENT_KIND_SPELLINGS
+        elif (table, col) == ("person_events", "kind"):
+            spellings = _PERSON_EVENT_SPELLINGS
         else:
             spellings = _ENUM_SPELLINGS.get(col) or _OPEN_SPELLINGS.get(col)
         new = s if spellings is None else _spell(s, spellings)

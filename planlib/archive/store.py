@@ -1,5 +1,5 @@
 """
-The information archive: one DuckDB file holding the nine tables of DESIGN.md §3.
+The information archive: one DuckDB file holding the tables of DESIGN.md §3 (``schemas.TABLE_ORDER``).
 
 Creating, opening and reading the archive file lives here; bringing data in lives in
 :mod:`planlib.archive.importer`, its data-quality checks in :mod:`planlib.archive.quality`.
@@ -51,6 +51,7 @@ __all__ = [
     "reading",
     "missing_tables",
     "add_missing_tables",
+    "empty_frame",
 ]
 
 #: Version of the archive layout, stored in :data:`META_TABLE`.
@@ -81,7 +82,7 @@ def _is_planlib(con: duckdb.DuckDBPyConnection) -> bool:
 
 def init_archive(path: str | os.PathLike[str]) -> Path:
     """
-    Create an archive file with the nine tables and the ``planlib_meta`` table.
+    Create an archive file with the tables of ``schemas.TABLE_ORDER`` and the ``planlib_meta`` table.
 
     Parameters
     ----------
@@ -151,7 +152,16 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True, threads: in
     ------
     DataError
         If the file is missing or is not a planlib archive; the message names the path
-        and says how to create one.
+        and says how to create one. Opened for writing, also if it lacks tables
+        (:func:`add_missing_tables`) while another process holds it.
+
+    Notes
+    -----
+    An archive that lacks tables of ``schemas.TABLE_ORDER`` (an older one, from before
+    ``people`` and ``person_events``, or one another tool wrote) gets them added, empty
+    (:func:`add_missing_tables`). When it is open in another process, so that the file
+    cannot be changed now, a read-only connection opens it as it is: :func:`load_table`
+    and the queries that read those tables read a missing table as an empty one.
     """
     path = Path(path)
     if not path.is_file():
@@ -175,7 +185,12 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = True, threads: in
     missing = missing_tables(con)
     if missing:  # an older or foreign archive: the optional tables it lacks are added, empty
         con.close()
-        add_missing_tables(path)
+        try:
+            add_missing_tables(path)
+        except DataError:
+            if not read_only:
+                raise
+            # open elsewhere: read it as it is; load_table and the queries read a missing table as empty
         con = duckdb.connect(str(path), read_only=read_only)
     if threads is not None:
         con.execute(f"SET threads = {int(threads)}")
@@ -312,10 +327,22 @@ def load_table(
         cur = con.cursor()  # its own result state: earlier fetchone() calls leave none pending here
         try:
             table_data = cur.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.CatalogException:
+            if table in missing_tables(con):  # an old archive open elsewhere (see connect): it reads empty
+                return empty_frame(table, cols)
+            raise
         finally:
             cur.close()
     frame = table_data.to_pandas(date_as_object=False)
     return _typed(frame, table)
+
+
+def empty_frame(table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """An archive table without rows, in :func:`load_table`'s dtypes (``columns`` default all)."""
+    types = TABLES[table].columns
+    dtypes = {"VARCHAR": _TEXT, "DATE": "datetime64[us]", "INTEGER": "int64", "DOUBLE": "float64"}
+    cols = list(types) if columns is None else list(columns)
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[types[c]]) for c in cols})
 
 
 def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
