@@ -5,6 +5,11 @@ milestones (``milestones``), budget control and the dual check on actuals (``con
 core terminals (``weekly``) and the plan-wide assembly of every region's tracking (``plan``).
 """
 
+from planlib.tracking.landing import (
+    LANDING_COLUMNS,
+    LANDING_METHODS,
+    landing,
+)
 from planlib.tracking.progress import (
     PROGRESS_COLUMNS,
     check_as_of,
@@ -21,6 +26,9 @@ from planlib.tracking.rollover import (
 )
 
 __all__ = [
+    "LANDING_COLUMNS",
+    "LANDING_METHODS",
+    "landing",
     "PROGRESS_COLUMNS",
     "check_as_of",
     "closed_months",
