@@ -79,8 +79,9 @@ class Indicator(_Section):
         its weight; None: no limit.
     rollover : str, default "none"
         ``next_month``: the unmet part of each closed month is added to the next month's
-        target before scoring (the source's 当月未完成回款额滚动加入下月计划); ``spread``:
-        the shortfall to date is spread over the remaining months; ``none``: the plan.
+        target before scoring (the source's 当月未完成回款额滚动加入下月计划); ``none``: the
+        plan's target. (``spread`` is a plan-wide revision, ``tracking.rollover``; a month
+        is scored against what it was asked.)
     """
 
     measure: Code
@@ -92,7 +93,7 @@ class Indicator(_Section):
     per_point_below: Points = 1.0
     cap: Points | None = None
     floor: Annotated[float, Field(ge=-MAX_POINTS, le=0)] | None = None
-    rollover: Literal["none", "next_month", "spread"] = "none"
+    rollover: Literal["none", "next_month"] = "none"
 
 
 class Deduction(_Section):

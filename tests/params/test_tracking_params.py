@@ -168,5 +168,6 @@ def test_demo_plan_holds_both_worked_rule_sets():
     pay = kpi.rule_sets["promoter"].pay
     assert (pay.target, pay.below_factor, pay.step, pay.per_step, pay.deductions) == (
         80000, 0.9, 10000, 300, {"missing_report": 50})
-    assert kpi.rule_set_of("person", "外贸业务员") == "export_clerk"
-    assert kpi.rule_set_of("person", "业务员") == "standard"
+    assert kpi.rule_set_of("person", "clerk") == "export_clerk"
+    assert kpi.rule_set_of("person", "promoter") == "promoter"
+    assert kpi.rule_set_of("person", "salesperson") == "standard" and kpi.rule_set_of("region") == "standard"
