@@ -227,7 +227,8 @@ class Kpi(_Section):
     Attributes
     ----------
     rule_sets : mapping
-        Name -> :class:`RuleSet`; default: ``standard`` (:data:`STANDARD_RULE_SET`).
+        Name -> :class:`RuleSet`, beside the built-in ``standard``
+        (:data:`STANDARD_RULE_SET`), which a set of that name replaces.
     regions : str or None, default "standard"
         The rule set that scores every region; None: regions are not scored.
     people : str or None, default "standard"
@@ -236,21 +237,24 @@ class Kpi(_Section):
         A person's role (the ``people.role`` column, as written there) -> rule set.
     """
 
-    rule_sets: dict[Code, RuleSet] = Field(default_factory=lambda: {"standard": STANDARD_RULE_SET})
+    rule_sets: dict[Code, RuleSet] = Field(default_factory=dict)
     regions: Code | None = "standard"
     people: Code | None = "standard"
     roles: dict[Annotated[str, Field(min_length=1, max_length=64)], Code] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _rule_sets_exist(self) -> "Kpi":
-        known = ", ".join(self.rule_sets) or "(none defined)"
+        known = self.all_rule_sets()
         named = [("regions", self.regions), ("people", self.people),
                  *((f"roles.{role}", name) for role, name in self.roles.items())]
-        bad = [f"{key}: {name!r} is not a rule set" for key, name in named
-               if name is not None and name not in self.rule_sets]
+        bad = [f"{key}: {name!r} is not a rule set" for key, name in named if name is not None and name not in known]
         if bad:
-            raise ValueError(f"{'; '.join(bad)}; expected one of the rule_sets: {known}")
+            raise ValueError(f"{'; '.join(bad)}; expected one of the rule sets: {', '.join(known)}")
         return self
+
+    def all_rule_sets(self) -> dict[str, RuleSet]:
+        """The rule sets by name: ``standard`` (built in, unless ``rule_sets`` replaces it), then ``rule_sets``."""
+        return {"standard": STANDARD_RULE_SET, **self.rule_sets}
 
     def rule_set_of(self, entity_kind: str, role: str | None = None) -> str | None:
         """

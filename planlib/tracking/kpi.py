@@ -439,14 +439,14 @@ def score(facts: pd.DataFrame, events: pd.DataFrame, rules: Kpi, *, as_of: dt.da
                                for k, r in zip(ent["entity_kind"], role)])
     em_all = f[_KEY].drop_duplicates().merge(ent, on=["entity_kind", "entity_id"])
 
-    used = {k for rs in rules.rule_sets.values() for k in [*rs.deductions, *(rs.pay.deductions if rs.pay else ())]}
+    used = {k for rs in rules.all_rule_sets().values() for k in [*rs.deductions, *(rs.pay.deductions if rs.pay else ())]}
     lost = ev.loc[ev["kind"].isin(used) & ~ev["person_id"].isin(set(f.loc[f["entity_kind"] == "person", "entity_id"]))]
     if len(lost):
         warnings.warn(f"person_events: {len(lost)} event(s) of people without facts are not scored "
                       f"({', '.join(sorted(set(lost['person_id']))[:5])})", PlanWarning, stacklevel=2)
 
     parts = []
-    for name, rs in rules.rule_sets.items():
+    for name, rs in rules.all_rule_sets().items():
         em = em_all.loc[em_all["rule_set"] == name]
         if em.empty:
             continue

@@ -40,7 +40,7 @@ def with_tracking(plan: Path, section: str = SECTION) -> None:
 def test_tracking_defaults_score_everyone_with_the_standard_rule_set(plan: Path):
     t = load_plan(plan).tracking
     assert (t.rollover, t.over_budget) == ("next_month", "warn")
-    assert t.kpi.rule_sets == {"standard": STANDARD_RULE_SET}
+    assert t.kpi.rule_sets == {} and t.kpi.all_rule_sets() == {"standard": STANDARD_RULE_SET}
     assert t.kpi.rule_set_of("region") == "standard" and t.kpi.rule_set_of("person", "anyone") == "standard"
     assert [i.measure for i in STANDARD_RULE_SET.indicators] == [
         "volume", "revenue", "collection", "new_terminals", "coverage", "expense_ratio"]
@@ -110,14 +110,17 @@ def test_tracking_unknown_rule_set_named(plan: Path):
         load_plan(plan)
     assert errors_of(exc) == [
         f"{plan}:17: tracking.kpi: people: 'sales' is not a rule set; roles.经理: 'boss' is not a rule set; "
-        "expected one of the rule_sets: clerk"
+        "expected one of the rule sets: standard, clerk"
     ]
 
 
-def test_tracking_rule_sets_without_standard_need_regions_and_people_set(plan: Path):
+def test_tracking_standard_stays_beside_a_plan_s_own_rule_sets_and_a_set_of_its_name_replaces_it(plan: Path):
     with_tracking(plan, VALID.replace("    regions: clerk\n    people: clerk\n", ""))
-    with pytest.raises(ParamsError, match="regions: 'standard' is not a rule set; people: 'standard' is not a rule set"):
-        load_plan(plan)
+    kpi = load_plan(plan).tracking.kpi
+    assert list(kpi.all_rule_sets()) == ["standard", "clerk"] and kpi.rule_set_of("region") == "standard"
+    with_tracking(plan, VALID.replace("clerk", "standard"))
+    kpi = load_plan(plan).tracking.kpi
+    assert list(kpi.all_rule_sets()) == ["standard"] and kpi.all_rule_sets()["standard"].label == "业务员考核"
 
 
 def test_tracking_region_file_overrides_rollover_and_a_weight(plan: Path):
@@ -158,7 +161,8 @@ def test_rule_set_built_in_python_checks_the_same():
 
 def test_demo_plan_holds_both_worked_rule_sets():
     kpi = load_plan(REPO / "params" / "demo.yaml").tracking.kpi
-    assert set(kpi.rule_sets) == {"standard", "export_clerk", "promoter"}
+    assert list(kpi.all_rule_sets()) == ["standard", "export_clerk", "promoter"]
+    assert kpi.all_rule_sets()["standard"] == STANDARD_RULE_SET  # the plan writes the built-in set out
     clerk = kpi.rule_sets["export_clerk"]
     (collection,) = clerk.indicators
     assert (collection.measure, collection.weight, collection.per_point_above, collection.per_point_below,
