@@ -243,7 +243,7 @@ class Kpi(_Section):
     roles: dict[Annotated[str, Field(min_length=1, max_length=64)], Code] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _rule_sets_exist(self) -> "Kpi":
+    def _rule_sets_exist(self) -> Kpi:
         known = self.all_rule_sets()
         named = [("regions", self.regions), ("people", self.people),
                  *((f"roles.{role}", name) for role, name in self.roles.items())]

@@ -14,6 +14,9 @@ score
     in words, then the entity's total, rank and payout.
 ranking
     One row per entity and month: rule set, total, rank, payout.
+region_facts
+    The regions' facts from the tracking frame (their total lines' closed months), plus any
+    further measures (coverage, expense ratio, new terminals).
 SCORE_COLUMNS, LINE_KINDS
     The lines' columns; the kinds of line (base, indicator, shortfall, deduction, pay,
     pay_deduction).
@@ -34,10 +37,15 @@ import pandas as pd
 from planlib.errors import DataError, PlanWarning
 from planlib.params.tracking import Deduction, Indicator, Kpi, Pay, RuleSet
 from planlib.rounding import format_amount
-from planlib.tracking.progress import check_as_of, plan_year_of
+from planlib.tracking.progress import (
+    check_as_of,
+    closed_months,
+    month_starts,
+    plan_year_of,
+)
 from planlib.tracking.rollover import revise_matrix
 
-__all__ = ["score", "ranking", "SCORE_COLUMNS", "LINE_KINDS", "MEASURE_NAMES", "EVENT_NAMES"]
+__all__ = ["score", "ranking", "region_facts", "SCORE_COLUMNS", "LINE_KINDS", "MEASURE_NAMES", "EVENT_NAMES"]
 
 #: Measure -> (name, unit of one count; None for money, volumes and ratios).
 MEASURE_NAMES: dict[str, tuple[str, str | None]] = {
@@ -513,3 +521,57 @@ def ranking(scores: pd.DataFrame) -> pd.DataFrame:
     out = scores.drop_duplicates(_KEY)[cols]
     return out.sort_values(["entity_kind", "month", "rule_set", "rank", "entity_id"], kind="stable").reset_index(
         drop=True)
+
+
+def region_facts(tracking: pd.DataFrame, as_of: dt.date, *, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """
+    The regions' facts for :func:`score`: each region's total line, month by closed month.
+
+    Parameters
+    ----------
+    tracking : DataFrame
+        The tracking frame (:data:`planlib.tracking.lines.TRACKING_COLUMNS`): region_id,
+        level, breakdown, key, month, measure, target, actual, …; its ``total`` lines are read.
+    as_of : date
+        The months closed by then are scored.
+    extra : DataFrame, optional
+        Further measures: region_id, month, measure, target, actual (coverage against its
+        milestone goal, expense ratio against the budget's, new terminals against plan …).
+
+    Returns
+    -------
+    DataFrame
+        entity_kind ("region"), entity_id, level, month, measure, target, actual (float64);
+        an actual missing in a closed month counts as 0.
+
+    Raises
+    ------
+    DataError
+        A missing column, or ``extra`` rows of a region the tracking frame does not have.
+    """
+    _require(tracking, ("region_id", "level", "breakdown", "month", "measure", "target", "actual"), "tracking")
+    t = tracking.loc[tracking["breakdown"].astype(str) == "total"]
+    year = plan_year_of(t["month"], "tracking.month") if len(t) else pd.Timestamp(as_of).year
+    months = month_starts(year)[: closed_months(check_as_of(as_of, year))]
+    t = t.loc[pd.to_datetime(t["month"]).isin(months)]
+    parts = [pd.DataFrame({"region_id": t["region_id"].astype(str).to_numpy(), "month": pd.to_datetime(t["month"]).to_numpy(),
+                           "measure": t["measure"].astype(str).to_numpy(),
+                           "target": pd.to_numeric(t["target"]).to_numpy(dtype="float64", na_value=0.0),
+                           "actual": pd.to_numeric(t["actual"]).to_numpy(dtype="float64", na_value=0.0)})]
+    levels = dict(zip(tracking["region_id"].astype(str), tracking["level"].astype(str)))
+    if extra is not None and len(extra):
+        _require(extra, ("region_id", "month", "measure", "target", "actual"), "extra")
+        e = extra.loc[pd.to_datetime(extra["month"]).isin(months)]
+        unknown = sorted(set(e["region_id"].astype(str)) - set(levels))
+        if unknown:
+            raise DataError(f"extra facts: region(s) {', '.join(unknown[:10])} not in the tracking frame; "
+                            "expected regions of the plan")
+        parts.append(pd.DataFrame({"region_id": e["region_id"].astype(str).to_numpy(),
+                                   "month": pd.to_datetime(e["month"]).to_numpy(),
+                                   "measure": e["measure"].astype(str).to_numpy(),
+                                   "target": e["target"].to_numpy(dtype="float64"),
+                                   "actual": e["actual"].to_numpy(dtype="float64")}))
+    f = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame({"entity_kind": "region", "entity_id": f["region_id"], "level": f["region_id"].map(levels),
+                        "month": f["month"], "measure": f["measure"], "target": f["target"], "actual": f["actual"]})
+    return out.sort_values(["entity_id", "month", "measure"], kind="stable").reset_index(drop=True)

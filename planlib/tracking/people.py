@@ -28,7 +28,12 @@ import pandas as pd
 
 from planlib.errors import DataError, PlanWarning
 from planlib.hierarchy import RegionTree
-from planlib.tracking.progress import check_as_of, closed_months, month_starts, plan_year_of
+from planlib.tracking.progress import (
+    check_as_of,
+    closed_months,
+    month_starts,
+    plan_year_of,
+)
 
 __all__ = ["person_facts", "FACT_COLUMNS", "TARGET_EVENT_SUFFIXES"]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.params import Kpi, load_plan
 from planlib.params.tracking import Indicator, RuleSet
-from planlib.tracking.kpi import SCORE_COLUMNS, ranking, score
+from planlib.tracking.kpi import SCORE_COLUMNS, ranking, region_facts, score
 from tests.params.conftest import REPO
 
 M = pd.date_range("2027-01-01", periods=5, freq="MS")
@@ -266,3 +266,26 @@ def test_score_lines_add_up_to_the_total_and_ranks_follow_it(demo_kpi: Kpi, rows
         better = g.total.to_numpy()[:, None] > g.total.to_numpy()[None, :]
         assert not (better & (g["rank"].to_numpy()[:, None] >= g["rank"].to_numpy()[None, :])).any()
         assert g["rank"].min() == 1
+
+
+def test_region_facts_read_the_total_lines_of_closed_months_and_score(demo_kpi: Kpi):
+    # a tracking frame as planlib.tracking.lines writes it: K1's total and one product line, Jan-Mar, as of 28 Feb
+    rows = []
+    for i, m in enumerate(M[:3]):
+        for measure, t, a in (("volume", 100, 90 + 20 * i), ("revenue", 10_000.0, 9_000.0 + 2_000 * i)):
+            rows.append(("K1", "county", "total", None, m, measure, t, a if i < 2 else None))
+            rows.append(("K1", "county", "product_line", "白酒", m, measure, t, 1.0))
+    tracking = pd.DataFrame(rows, columns=["region_id", "level", "breakdown", "key", "month", "measure", "target",
+                                           "actual"])
+    extra = pd.DataFrame({"region_id": ["K1"], "month": [M[0]], "measure": ["expense_ratio"], "target": [0.2],
+                          "actual": [0.19]})
+    f = region_facts(tracking, dt.date(2027, 2, 28), extra=extra)
+    assert f[["entity_id", "level", "month", "measure", "target", "actual"]].values.tolist() == [
+        ["K1", "county", M[0], "expense_ratio", 0.2, 0.19], ["K1", "county", M[0], "revenue", 10_000.0, 9_000.0],
+        ["K1", "county", M[0], "volume", 100.0, 90.0], ["K1", "county", M[1], "revenue", 10_000.0, 11_000.0],
+        ["K1", "county", M[1], "volume", 100.0, 110.0]]
+    r = ranking(score(f, NO_EVENTS, demo_kpi))
+    # Jan: 90% × 0.3 = −3, 90% × 0.25 = −2.5, 1 point under the ratio: +2 × 0.05 = +0.1; Feb: +3 + 2.5
+    assert r.total.tolist() == [94.6, 105.5]
+    with pytest.raises(DataError, match="extra facts: region\\(s\\) K9 not in the tracking frame"):
+        region_facts(tracking, dt.date(2027, 2, 28), extra=extra.assign(region_id="K9"))
