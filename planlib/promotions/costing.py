@@ -88,7 +88,8 @@ def _check_units(units: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     out = units[keep].copy()
     ids = out["unit_id"]
     if ids.isna().any():
-        raise DataError(f"units: unit_id empty in rows {_rows(ids.isna().to_numpy(), out)}; expected an id in every row")
+        empty = _rows(ids.isna().to_numpy(), out)
+        raise DataError(f"units: unit_id empty in rows {empty}; expected an id in every row")
     out["unit_id"] = ids.astype(str)
     for col in scheme.measures():
         try:
@@ -212,10 +213,11 @@ def _apply_rule(rule: Rule, m: pd.DataFrame, items: Sequence[str]) -> tuple[np.n
         for j, item in enumerate(items):
             qty[:, j] = np.where(qualified, _round_quantity(value * rule.gives.get(item, 0.0), rule.rounding), 0)
     else:
-        for i, t in enumerate(rule.tiers):
+        for i, t in enumerate(rule.tiers):  # a tier without below runs up to the next tier's threshold
+            upper = t.below if t.below is not None else rule.tiers[i + 1].at_least if i + 1 < len(rule.tiers) else None
             inside = v >= _cents(t.at_least)
-            if t.below is not None:
-                inside &= v < _cents(t.below)
+            if upper is not None:
+                inside &= v < _cents(upper)
             tier = np.where(inside & qualified, i, tier)
         qualified &= tier >= 0
         for i, t in enumerate(rule.tiers):
@@ -308,8 +310,8 @@ def cost_scheme(scheme: Scheme, units: pd.DataFrame, *, tree: RegionTree | None 
     - per_step: k = floor(x / s) whole steps (``round``: floor(x / s + 1/2); ``ceil``:
       ceil(x / s)) for x >= minimum (default s); quantity = k * g.
     - per_unit: quantity = floor(x * g) (or as rounded) for x >= minimum.
-    - tiered: the last listed tier with at_least <= x (< below when set); its gives, and a
-      discount of d * x (money, to the cent).
+    - tiered: the tier with at_least <= x < its upper bound (``below``, else the next
+      tier's at_least, the last none); its gives, and a discount of d * x (money, to the cent).
 
     Every quantity is multiplied by ``copies``, then cut to the rule's ``cap``; a discount
     is cut to ``discount_cap``. A unit whose measure over the scheme's dates is below a

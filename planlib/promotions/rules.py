@@ -92,8 +92,9 @@ Measure = Annotated[
 ]
 Item = Annotated[str, Field(min_length=1, max_length=40, json_schema_extra=_says("an item name (1-40 characters)"))]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+Quantity = Annotated[float, Field(ge=0, le=MAX_MONEY, json_schema_extra=_says("a quantity >= 0"))]
 Quantities = Annotated[
-    dict[Item, Annotated[float, Field(ge=0, le=MAX_MONEY)]],
+    dict[Item, Quantity],
     Field(json_schema_extra=_says("a mapping of item -> quantity >= 0")),
 ]
 
@@ -276,7 +277,7 @@ class Scheme(_Section):
     source: str = Field("", max_length=400)
     eligible: Eligibility = Eligibility()
     items: dict[Item, Money] = Field(default_factory=dict)
-    rules: tuple[Rule, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = Field(min_length=1, json_schema_extra=_says("a list of rules (at least one)"))
     pool: dict[Item, Annotated[int, Field(ge=0, le=10**12)]] = Field(default_factory=dict)
     forfeits: tuple[Forfeit, ...] = ()
     labels: dict[Measure, Text] = Field(default_factory=dict)
@@ -334,14 +335,16 @@ def rule_problems(rule: Rule) -> list[tuple[tuple, str]]:
     used_by = {"step": "per_step rules", "tiers": "tiered rules", "gives": "per_step and per_unit rules (a tier "
                "has its own gives)", "minimum": "per_step and per_unit rules (a tier has its own at_least)",
                "rounding": "per_step and per_unit rules"}  # fmt: skip
-    out += [((key,), f"not used by a {m} rule; expected it only in {used_by[key]}") for key, bad in unused.items() if bad]
+    out += [((key,), f"not used by a {m} rule; expected it only in {used_by[key]}")
+            for key, bad in unused.items() if bad]
     if m == "per_step":
         if rule.step is None:
             out.append(((), f"{_NO_THRESHOLD}: a per_step rule needs step; expected step: the amount (or count) "
-                            f"that earns one reward, e.g. step: 30000"))
+                            "that earns one reward, e.g. step: 30000"))
         elif rule.minimum is not None and rule.minimum < rule.step and rule.rounding == "floor":
-            out.append((("minimum",), f"{rule.minimum:,} is below one step ({rule.step:,}), which floor rounding "
-                                      f"never rewards; expected minimum >= step (or leave it out)"))
+            text = (f"{_num(rule.minimum)} is below one step ({_num(rule.step)}), which floor rounding never "
+                    "rewards; expected minimum >= step (or leave it out)")
+            out.append((("minimum",), text))
         if not rule.gives:
             out.append((("gives",), "nothing given; expected a mapping of item -> quantity per step"))
         out += [(("gives", k), f"{q:g} is not a whole number; expected whole items per step")
@@ -349,7 +352,7 @@ def rule_problems(rule: Rule) -> list[tuple[tuple, str]]:
     elif m == "per_unit":
         if rule.minimum is None:
             out.append(((), f"{_NO_THRESHOLD}: a per_unit rule needs minimum; expected minimum: the amount (or "
-                            f"count) from which a unit earns, e.g. minimum: 3 (0 rewards from the first)"))
+                            "count) from which a unit earns, e.g. minimum: 3 (0 rewards from the first)"))
         if not rule.gives:
             out.append((("gives",), "nothing given; expected a mapping of item -> quantity per unit of the measure"))
     else:
@@ -381,17 +384,20 @@ def _tier_problems(rule: Rule) -> list[tuple[tuple, str]]:
         out += [((*at, "gives", k), f"{q:g} is not a whole number; expected whole items per tier")
                 for k, q in t.gives.items() if not _whole(q)]
         if t.below is not None and t.below <= t.at_least:
-            out.append(((*at, "below"), f"{t.below:,} is not above at_least {t.at_least:,}; expected below > at_least"))
+            text = f"{_num(t.below)} is not above at_least {_num(t.at_least)}; expected below > at_least"
+            out.append(((*at, "below"), text))
             continue
         if last is not None:
             j, prev_at, prev_below = last
             if t.at_least == prev_at or (prev_below is not None and t.at_least < prev_below):
-                upper = f"{prev_below:,}" if prev_below is not None else "the next tier"
-                out.append(((*at, "at_least"), f"tiers[{i}] ({t.at_least:,}) overlaps tiers[{j}] ({prev_at:,} up to "
-                                               f"{upper}); expected tiers that do not overlap"))
+                upper = _num(prev_below) if prev_below is not None else "the next tier"
+                text = (f"tiers[{i}] ({_num(t.at_least)}) overlaps tiers[{j}] ({_num(prev_at)} up to {upper}); "
+                        "expected tiers that do not overlap")
+                out.append(((*at, "at_least"), text))
             elif t.at_least < prev_at:
-                out.append(((*at, "at_least"), f"{t.at_least:,} is below tiers[{j}]'s {prev_at:,}; expected tiers "
-                                               f"listed by rising at_least"))
+                text = (f"{_num(t.at_least)} is below tiers[{j}]'s {_num(prev_at)}; "
+                        "expected tiers listed by rising at_least")
+                out.append(((*at, "at_least"), text))
         last = (i, t.at_least, t.below)
     return out
 
@@ -428,25 +434,27 @@ def scheme_problems(scheme: Scheme) -> list[tuple[tuple, str]]:
                                                      for k in t.gives]
         for (path,) in where:
             if path[-1] not in priced:
-                out.append(((*at, *path), f"{path[-1]!r} has no cost; expected an item listed in items "
-                                          f"({', '.join(priced) or 'none listed'}) with its cost each"))
+                out.append(((*at, *path), (f"{path[-1]!r} has no cost; expected an item listed in items "
+                                          f"({', '.join(priced) or 'none listed'}) with its cost each")))
         start, end = scheme.eligible.start, scheme.eligible.end
         if r.eligible.start and start and r.eligible.start < start:
-            out.append(((*at, "eligible", "start"), f"{r.eligible.start} is before the scheme's start {start}; "
-                                                    f"expected dates inside the scheme's"))
+            out.append(((*at, "eligible", "start"), (f"{r.eligible.start} is before the scheme's start {start}; "
+                                                    f"expected dates inside the scheme's")))
         if r.eligible.end and end and r.eligible.end > end:
-            out.append(((*at, "eligible", "end"), f"{r.eligible.end} is after the scheme's end {end}; "
-                                                  f"expected dates inside the scheme's"))
+            out.append(((*at, "eligible", "end"), (f"{r.eligible.end} is after the scheme's end {end}; "
+                                                  f"expected dates inside the scheme's")))
         both = set(r.eligible.customers) & set(scheme.eligible.customers)
         if not both:
-            out.append(((*at, "eligible", "customers"), f"no customer is eligible (the scheme admits only "
-                        f"{', '.join(scheme.eligible.customers)}); expected customers the scheme admits"))
-        if r.eligible.channels and scheme.eligible.channels and not set(r.eligible.channels) & set(scheme.eligible.channels):
-            out.append(((*at, "eligible", "channels"), "no channel is eligible (none is among the scheme's); "
-                                                       "expected channels the scheme admits"))
-    out += [(("labels", k), f"the scheme reads no {k!r}; expected labels of the measures it reads "
-                            f"({', '.join(scheme.measures())})") for k in scheme.labels if k not in scheme.measures()]
-    out += [(("pool", k), f"{k!r} has no cost; expected an item listed in items") for k in scheme.pool if k not in priced]
+            out.append(((*at, "eligible", "customers"), (f"no customer is eligible (the scheme admits only "
+                        f"{', '.join(scheme.eligible.customers)}); expected customers the scheme admits")))
+        channels = set(r.eligible.channels), set(scheme.eligible.channels)
+        if all(channels) and not channels[0] & channels[1]:
+            out.append(((*at, "eligible", "channels"), ("no channel is eligible (none is among the scheme's); "
+                                                       "expected channels the scheme admits")))
+    out += [(("labels", k), (f"the scheme reads no {k!r}; expected labels of the measures it reads "
+                            f"({', '.join(scheme.measures())})")) for k in scheme.labels if k not in scheme.measures()]
+    out += [(("pool", k), f"{k!r} has no cost; expected an item listed in items")
+            for k in scheme.pool if k not in priced]
     out += [(("pool", k), f"no rule gives {k!r}; expected a pool of an item the rules give")
             for k in scheme.pool if k in priced and not any(k in _given(r) for r in scheme.rules)]
     return out
@@ -584,8 +592,12 @@ def load_scheme(path: str | Path, *, plan_year: int | None = None, shown: str | 
     try:
         scheme = Scheme.model_validate(freeze_data(doc.data), context={"plan_year": plan_year})
     except ValidationError as exc:
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        for err in errors:
             loc = tuple(err["loc"])
+            if err["type"] == "too_short" and any(len(e["loc"]) > len(loc) and tuple(e["loc"][:len(loc)]) == loc
+                                                  for e in errors):
+                continue  # a list short only of the items that failed: those errors say why
             found = err["ctx"]["problems"] if err["type"] == "scheme_rules" else [((), _error_text(err))]
             for sub, text in found:
                 where = loc + tuple(sub)
@@ -652,8 +664,10 @@ def describe_scheme(scheme: Scheme) -> list[str]:
     --------
     >>> s = Scheme(name="洗车票", unit="customer", items={"洗车票": 5},
     ...            rules=(Rule(name="存款", method="per_step", step=30000, gives={"洗车票": 1}),))
-    >>> describe_scheme(s)
-    ['洗车票：全部客户参加，全年。', '存款：金额每满30,000送洗车票1份（不足一档不计）。']
+    >>> for line in describe_scheme(s):
+    ...     print(line)
+    洗车票：全部客户参加，全年。
+    存款：金额每满30,000送洗车票1份（不足一档不计）。
     """
     unit = _UNIT_WORDS[scheme.unit]
     customers = scheme.eligible.customers

@@ -62,13 +62,18 @@ def tier_table(scheme: Scheme, rule: str | None = None) -> pd.DataFrame:
     Raises
     ------
     ParamsError
-        If the scheme has no tiered rule (of that name).
+        If the scheme has no tiered rule (of that name), or a tier but the last ends
+        before the next begins (``below``: a gap a tier table cannot hold).
     """
     rules = [scheme.rule(rule)] if rule is not None else [r for r in scheme.rules if r.method == "tiered"]
     if not rules or rules[0].method != "tiered":
         raise ParamsError(f"{scheme.name}: no tiered rule{' ' + repr(rule) if rule else ''}; expected a rule with "
                           f"method: tiered")
     tiers = rules[0].tiers
+    gaps = [t.label() for t in tiers[:-1] if t.below is not None]
+    if gaps:
+        raise ParamsError(f"{scheme.name}: tier {', '.join(gaps)} ends below the next tier (below); expected a tier "
+                          f"table whose tiers run up to the next one")
     return pd.DataFrame({"tier": [t.label() for t in tiers], "at_least": [float(t.at_least or 0) for t in tiers],
                          "discount": [float(t.discount or 0.0) for t in tiers]})
 
@@ -257,9 +262,9 @@ def propose_tiers(units: pd.DataFrame, *, shares: Sequence[float] = (0.25, 0.55,
     if not (0 <= comfort < 1) or not (0 <= uplift <= 1) or not (np.isfinite(step) and step > 0):
         raise ParamsError(f"comfort must be in [0, 1), uplift in [0, 1] and step > 0; got {comfort!r}, {uplift!r}, "
                           f"{step!r}")
-    ids, s = _spend(units, measure)
+    _, s = _spend(units, measure)
     if len(s) < len(w):
-        raise DataError(f"units: {len(s)} members cannot form {len(w)} groups; expected at least one a group")
+        raise DataError(f"units: {len(s)} members cannot form {len(w)} groups; expected at least one member a group")
     order = np.lexsort((np.arange(len(s)), s))  # ids are sorted: ties by unit_id
     sizes = np.floor(w * len(s)).astype(int)
     short = len(s) - sizes.sum()

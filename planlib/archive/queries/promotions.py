@@ -10,6 +10,7 @@ promotion_units   own sales of last year per terminal (or per region) and month:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from planlib.errors import ParamsError
@@ -92,10 +93,10 @@ def promotion_units(con, plan_year: int, *, by: str = "terminal", region_ids: li
         channel = pd.Series("", index=latest.index)
     ids = rows["unit_id"]
     out = pd.DataFrame({
-        "unit_id": ids.astype(object).to_numpy(),
-        "region_id": ids.map(region).astype(object).to_numpy(),
-        "channel": ids.map(channel).astype(object).to_numpy(),
-        "customer": ids.isin(set(before["unit_id"])).map({True: "existing", False: "new"}).astype(object).to_numpy(),
+        "unit_id": ids.to_numpy(),
+        "region_id": ids.map(region).to_numpy(),
+        "channel": ids.map(channel).to_numpy(),
+        "customer": np.where(ids.isin(set(before["unit_id"])), "existing", "new"),
         "month": rows["month"].astype("int64").to_numpy(),
         "amount": rows["amount"].astype(float).to_numpy(),
         "volume": rows["volume"].astype(float).to_numpy(),
