@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from planlib.errors import ParamsError
-from planlib.params import Kpi, RuleSet, Tracking, load_plan
+from planlib.params import Kpi, RuleSet, Tracking, load_plan, load_snapshot, write_snapshot
 from planlib.params.tracking import STANDARD_RULE_SET, Indicator
 from tests.params.conftest import MESSAGE, PLAN, REPO, errors_of, write
 
@@ -175,3 +175,9 @@ def test_demo_plan_holds_both_worked_rule_sets():
     assert kpi.rule_set_of("person", "clerk") == "export_clerk"
     assert kpi.rule_set_of("person", "promoter") == "promoter"
     assert kpi.rule_set_of("person", "salesperson") == "standard" and kpi.rule_set_of("region") == "standard"
+
+
+def test_demo_tracking_survives_the_snapshot(tmp_path: Path):
+    p = load_plan(REPO / "params" / "demo.yaml")
+    q = load_snapshot(write_snapshot(p, tmp_path / "params.resolved.yaml"))
+    assert q.tracking == p.tracking and q.params_hash() == p.params_hash()
