@@ -14,6 +14,7 @@ from planlib.promotions.costing import (
     cost_scheme,
     expected_lift,
     month_profile,
+    scheme_activities,
     scheme_economics,
 )
 from planlib.promotions.rules import (
@@ -65,6 +66,7 @@ __all__ = [
     "break_even_lift",
     "scheme_economics",
     "month_profile",
+    "scheme_activities",
     "NO_TIER",
     "tier_table",
     "assign_tiers",

@@ -15,6 +15,8 @@ expected_lift     the lift a spend buys, on the budget's response curve of the s
 break_even_lift   the lift that pays a cost back: cost / contribution margin
 scheme_economics  cost, expected lift, break-even lift and whether it pays, in one row
 month_profile     how a scheme's weight falls on the plan's months (for phasing its cost)
+scheme_activities costed schemes as a zero-based activity list (activity, category, item,
+                  cost, expected_return)
 UNIT_COLUMNS      the distribution's columns
 """
 
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from planlib.budget import allocate_spend
+from planlib.budget.response import KIND_ITEMS
 from planlib.errors import BudgetError, DataError, ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.promotions.rules import CUSTOMERS, DISCOUNT, Eligibility, Rule, Scheme
@@ -43,6 +46,7 @@ __all__ = [
     "break_even_lift",
     "scheme_economics",
     "month_profile",
+    "scheme_activities",
 ]
 
 #: The distribution's columns: ``unit_id`` (required); ``region_id``, ``channel``,
@@ -611,3 +615,38 @@ def month_profile(scheme: Scheme, units: pd.DataFrame, *, measure: str | None = 
         np.add.at(x, mine["month"].to_numpy() - 1, mine[col].to_numpy())
     weight = w * x if (w * x).sum() > 0 else w
     return pd.DataFrame({"month": np.arange(1, 13), "share": weight / weight.sum()})
+
+
+def scheme_activities(results: Sequence[SchemeCost], curves: pd.DataFrame, *, margin_rate: float) -> pd.DataFrame:
+    """
+    Costed schemes as activities of a zero-based list (:func:`planlib.budget.zero_based`).
+
+    Parameters
+    ----------
+    results : sequence of SchemeCost
+        One per scheme a region runs (scheme names unique).
+    curves : DataFrame
+        The budget's response curves (may be empty).
+    margin_rate : float
+        Contribution per yuan of revenue.
+
+    Returns
+    -------
+    DataFrame
+        ``activity`` (the scheme's name), ``kind``, ``category``, ``item`` (where its spend
+        is booked: the budget's item of its activity kind), ``cost`` (net cost),
+        ``expected_return`` (expected contribution, :func:`scheme_economics`). A scheme
+        that costs nothing is left out (zero_based funds positive costs only).
+    """
+    names = [r.scheme.name for r in results]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParamsError(f"schemes named more than once: {', '.join(twice)}; expected each scheme once")
+    rows = []
+    for r in results:
+        e = scheme_economics(r, curves, margin_rate=margin_rate).iloc[0]
+        if e["net_cost"] > 0:
+            category, item = KIND_ITEMS[r.scheme.kind]
+            rows.append((r.scheme.name, r.scheme.kind, category, item, float(e["net_cost"]),
+                         float(e["expected_contribution"])))
+    return pd.DataFrame(rows, columns=["activity", "kind", "category", "item", "cost", "expected_return"])

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planlib.budget import zero_based
 from planlib.errors import BudgetError, DataError, ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.promotions import (
@@ -21,6 +22,7 @@ from planlib.promotions import (
     cost_scheme,
     expected_lift,
     month_profile,
+    scheme_activities,
     scheme_economics,
 )
 from tests.promotions.conftest import source_scheme
@@ -333,3 +335,23 @@ def test_caps_and_pools_are_never_exceeded(values, pool, cap):
     assert result.summary["cost"] == pytest.approx(5.0 * result.summary["quantity"])
     assert result.units.loc[result.units["rewarded"], "eligible"].all()
     assert result.units["cost"].sum() == pytest.approx(result.totals["cost"].sum())
+
+
+def test_scheme_activities_feed_the_zero_based_list():
+    deposits = cost_scheme(source_scheme("deposit_tickets"), DEPOSITORS)  # 275, promotion: lift 825
+    orders = cost_scheme(source_scheme("demo_order_reward"),
+                         people([("t1", 12), ("t2", 9)], ("unit_id", "count")))  # 12 x 50 = 600, display: no lift
+    nothing = cost_scheme(source_scheme("deposit_tickets"), people([("n", "new", 100.0)]))
+    acts = scheme_activities([deposits, orders], CURVES, margin_rate=0.4)
+    assert acts.to_dict("records") == [
+        {"activity": "开门红定期存款洗车票", "kind": "promotion", "category": "promotion", "item": "premiums",
+         "cost": 275.0, "expected_return": pytest.approx(330.0)},
+        {"activity": "中秋订货陈列补贴", "kind": "display", "category": "channel", "item": "display",
+         "cost": 600.0, "expected_return": 0.0},
+    ]
+    ranked = zero_based(acts, cap=1000.0)
+    assert ranked.set_index("activity")["funded"].to_dict() == {"开门红定期存款洗车票": True, "中秋订货陈列补贴": False}
+    with pytest.raises(ParamsError, match="schemes named more than once"):
+        scheme_activities([deposits, nothing], CURVES, margin_rate=0.4)
+    idle = cost_scheme(source_scheme("demo_order_reward"), people([("t2", 9)], ("unit_id", "count")))  # costs 0
+    assert scheme_activities([idle], CURVES, margin_rate=0.4).empty
