@@ -1,19 +1,28 @@
 """
-Promotion and membership schemes (DOMAIN.md §9, issue #17): rule tables read strictly
-from ``params/promotions/<name>.yaml`` (``rules``), applied to a distribution of units for
-uptake, cost, a sensitivity range, expected and break-even lift (``costing``), and
-membership tiers proposed, assigned, shaped and compared (``tiers``). The format is
-documented in docs/promotions.md.
+Promotion and membership schemes (DOMAIN.md §9, issue #17). Rooms, in import order:
+
+    rules       the rule table: frozen models, cross-key checks, the strict loader of
+                ``params/promotions/<name>.yaml``
+    costing     a scheme on a distribution of units: rewards, uptake, cost, a ±x% range,
+                the month profile
+    economics   expected lift (the budget's response curves), break-even lift, the scheme
+                as a zero-based activity
+    tiers       membership tiers proposed, assigned, shaped and compared
+    wording     a scheme's rules in words, for the report
+
+The format is documented in docs/promotions.md.
 """
 
 from planlib.promotions.costing import (
     UNIT_COLUMNS,
     SchemeCost,
-    break_even_lift,
     cost_range,
     cost_scheme,
-    expected_lift,
     month_profile,
+)
+from planlib.promotions.economics import (
+    break_even_lift,
+    expected_lift,
     scheme_activities,
     scheme_economics,
 )
@@ -28,7 +37,6 @@ from planlib.promotions.rules import (
     Rule,
     Scheme,
     Tier,
-    describe_scheme,
     load_scheme,
     load_schemes,
     scheme_problems,
@@ -41,6 +49,9 @@ from planlib.promotions.tiers import (
     propose_tiers,
     tier_shape,
     tier_table,
+)
+from planlib.promotions.wording import (
+    describe_scheme,
 )
 
 __all__ = [

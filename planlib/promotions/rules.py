@@ -15,11 +15,11 @@ Scheme, Rule, Tier, Eligibility, Forfeit
     (per_unit, per_step, tiered; capped), prize pool and forfeits.
 load_scheme, load_schemes
     One rule table read strictly; every table of a folder by file stem.
+num_text
+    A number as messages and reports write it.
 rule_problems, scheme_problems
     The cross-key checks of a rule and of a scheme, as (key path, text) pairs (the
     models run them; the loader reports them with their lines).
-describe_scheme
-    The rules in words, one sentence a rule, for the report.
 METHODS, ROUNDINGS, CUSTOMERS, UNIT_KINDS, DISCOUNT
     The valid names.
 """
@@ -56,11 +56,11 @@ __all__ = [
     "Rule",
     "Forfeit",
     "Scheme",
+    "num_text",
     "rule_problems",
     "scheme_problems",
     "load_scheme",
     "load_schemes",
-    "describe_scheme",
 ]
 
 #: How a rule turns a unit's measure into a reward.
@@ -214,14 +214,6 @@ class Rule(_Section):
             raise PydanticCustomError("scheme_rules", "{text}", {"text": found[0][1], "problems": found})
         return self
 
-    def threshold(self) -> float:
-        """The least measure that earns anything (the first tier, one step, the minimum)."""
-        if self.method == "tiered":
-            return min((t.at_least or 0.0) for t in self.tiers) if self.tiers else 0.0
-        if self.method == "per_step":
-            return self.minimum if self.minimum is not None else (self.step or 0.0)
-        return self.minimum or 0.0
-
 
 class Forfeit(_Section):
     """
@@ -317,6 +309,11 @@ class Scheme(_Section):
 _NO_THRESHOLD = "a reward without a threshold"
 
 
+def num_text(x: float) -> str:
+    """A threshold or quantity as people write it: ``30,000``, ``2.5``."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
+
+
 def _whole(q: float) -> bool:
     return float(q).is_integer()
 
@@ -339,10 +336,10 @@ def rule_problems(rule: Rule) -> list[tuple[tuple, str]]:
             for key, bad in unused.items() if bad]
     if m == "per_step":
         if rule.step is None:
-            out.append(((), f"{_NO_THRESHOLD}: a per_step rule needs step; expected step: the amount (or count) "
-                            "that earns one reward, e.g. step: 30000"))
+            out.append(((), (f"{_NO_THRESHOLD}: a per_step rule needs step; expected step: the amount (or count) "
+                            "that earns one reward, e.g. step: 30000")))
         elif rule.minimum is not None and rule.minimum < rule.step and rule.rounding == "floor":
-            text = (f"{_num(rule.minimum)} is below one step ({_num(rule.step)}), which floor rounding never "
+            text = (f"{num_text(rule.minimum)} is below one step ({num_text(rule.step)}), which floor rounding never "
                     "rewards; expected minimum >= step (or leave it out)")
             out.append((("minimum",), text))
         if not rule.gives:
@@ -351,8 +348,8 @@ def rule_problems(rule: Rule) -> list[tuple[tuple, str]]:
                 for k, q in rule.gives.items() if not _whole(q)]
     elif m == "per_unit":
         if rule.minimum is None:
-            out.append(((), f"{_NO_THRESHOLD}: a per_unit rule needs minimum; expected minimum: the amount (or "
-                            "count) from which a unit earns, e.g. minimum: 3 (0 rewards from the first)"))
+            out.append(((), (f"{_NO_THRESHOLD}: a per_unit rule needs minimum; expected minimum: the amount (or "
+                            "count) from which a unit earns, e.g. minimum: 3 (0 rewards from the first)")))
         if not rule.gives:
             out.append((("gives",), "nothing given; expected a mapping of item -> quantity per unit of the measure"))
     else:
@@ -384,18 +381,18 @@ def _tier_problems(rule: Rule) -> list[tuple[tuple, str]]:
         out += [((*at, "gives", k), f"{q:g} is not a whole number; expected whole items per tier")
                 for k, q in t.gives.items() if not _whole(q)]
         if t.below is not None and t.below <= t.at_least:
-            text = f"{_num(t.below)} is not above at_least {_num(t.at_least)}; expected below > at_least"
+            text = f"{num_text(t.below)} is not above at_least {num_text(t.at_least)}; expected below > at_least"
             out.append(((*at, "below"), text))
             continue
         if last is not None:
             j, prev_at, prev_below = last
             if t.at_least == prev_at or (prev_below is not None and t.at_least < prev_below):
-                upper = _num(prev_below) if prev_below is not None else "the next tier"
-                text = (f"tiers[{i}] ({_num(t.at_least)}) overlaps tiers[{j}] ({_num(prev_at)} up to {upper}); "
+                upper = num_text(prev_below) if prev_below is not None else "the next tier"
+                text = (f"tiers[{i}] ({num_text(t.at_least)}) overlaps tiers[{j}] ({num_text(prev_at)} up to {upper}); "
                         "expected tiers that do not overlap")
                 out.append(((*at, "at_least"), text))
             elif t.at_least < prev_at:
-                text = (f"{_num(t.at_least)} is below tiers[{j}]'s {_num(prev_at)}; "
+                text = (f"{num_text(t.at_least)} is below tiers[{j}]'s {num_text(prev_at)}; "
                         "expected tiers listed by rising at_least")
                 out.append(((*at, "at_least"), text))
         last = (i, t.at_least, t.below)
@@ -634,76 +631,4 @@ def load_schemes(folder: str | Path, *, plan_year: int | None = None) -> dict[st
             messages.append(str(exc))
     if messages:
         raise ParamsError("\n".join(messages))
-    return out
-
-
-# ---------------------------------------------------------------------------------
-# In words
-# ---------------------------------------------------------------------------------
-_UNIT_WORDS = {"customer": "客户", "terminal": "终端", "branch": "网点", "region": "区域", "member": "会员",
-               "salesperson": "营销员"}  # fmt: skip
-_CUSTOMER_WORDS = {"new": "新客户", "existing": "老客户"}
-_MEASURE_WORDS = {"amount": "金额", "count": "笔数", "volume": "销量"}
-_ROUNDING_WORDS = {"floor": "不足一档不计", "round": "满半档按一档计", "ceil": "不足一档按一档计"}
-
-
-def _num(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
-
-
-def _things(gives: Mapping[str, float]) -> str:
-    return "、".join(f"{k}{_num(q)}份" for k, q in gives.items())
-
-
-def describe_scheme(scheme: Scheme) -> list[str]:
-    """
-    The scheme in words, for the report: a first sentence on who and when, then one a rule,
-    then one a forfeit and the pool.
-
-    Examples
-    --------
-    >>> s = Scheme(name="洗车票", unit="customer", items={"洗车票": 5},
-    ...            rules=(Rule(name="存款", method="per_step", step=30000, gives={"洗车票": 1}),))
-    >>> for line in describe_scheme(s):
-    ...     print(line)
-    洗车票：全部客户参加，全年。
-    存款：金额每满30,000送洗车票1份（不足一档不计）。
-    """
-    unit = _UNIT_WORDS[scheme.unit]
-    customers = scheme.eligible.customers
-    who = f"全部{unit}" if len(customers) == len(CUSTOMERS) else "、".join(_CUSTOMER_WORDS[c] for c in customers)
-    if scheme.eligible.channels:
-        who += f"（渠道：{'、'.join(scheme.eligible.channels)}）"
-    if scheme.eligible.regions:
-        who += f"（区域：{'、'.join(scheme.eligible.regions)}）"
-    start, end = scheme.window()
-    when = f"{start or '年初'}至{end or '年末'}" if (start or end) else "全年"
-    out = [f"{scheme.name}：{who}参加，{when}。"]
-    words = {**_MEASURE_WORDS, **scheme.labels}
-    for r in scheme.rules:
-        what = words.get(r.measure, r.measure)
-        only = "、".join(_CUSTOMER_WORDS[c] for c in r.eligible.customers) if len(r.eligible.customers) == 1 else ""
-        lead = f"{r.name}（{only}）" if only else r.name
-        if r.method == "per_step":
-            text = f"{lead}：{what}每满{_num(r.step or 0)}送{_things(r.gives)}（{_ROUNDING_WORDS[r.rounding]}）"
-        elif r.method == "per_unit":
-            text = f"{lead}：{what}达到{_num(r.minimum or 0)}起，{what}每1送{_things(r.gives)}"
-        else:
-            steps = []
-            for t in r.tiers:
-                gift = _things(t.gives) if t.gives else ""
-                off = f"享{t.name}" if t.discount and t.name else f"让利{t.discount:.0%}" if t.discount else ""
-                steps.append(f"满{_num(t.at_least or 0)}{'、'.join(filter(None, (gift, off)))}")
-            text = f"{lead}：按{what}分档，" + "；".join(steps)
-        text += "".join(f"，且{words.get(k, k)}不少于{_num(v)}" for k, v in r.requires.items())
-        text += f"，每份奖品奖给{r.copies}人" if r.copies > 1 else ""
-        text += "".join(f"，{k}每{unit}至多{_num(v)}份" for k, v in r.cap.items())
-        text += f"，让利每{unit}至多{_num(r.discount_cap)}元" if r.discount_cap is not None else ""
-        out.append(text + "。")
-    for f in scheme.forfeits:
-        fine = f"，并罚{_num(f.penalty)}元" if f.penalty else ""
-        out.append(f"{words.get(f.measure, f.measure)}不足{_num(f.below)}的放弃全部奖励{fine}"
-                   f"{'（' + f.reason + '）' if f.reason else ''}。")
-    if scheme.pool:
-        out.append("奖品总数以" + "、".join(f"{k}{_num(v)}份" for k, v in scheme.pool.items()) + "为限。")
     return out

@@ -9,11 +9,10 @@ from planlib.promotions import (
     Rule,
     Scheme,
     Tier,
-    describe_scheme,
     load_scheme,
     load_schemes,
 )
-from tests.promotions.conftest import PARAMS, messages, source_scheme
+from tests.promotions.conftest import PARAMS, messages
 
 GOOD = """
 name: 洗车票
@@ -270,15 +269,3 @@ def test_models_check_when_built_in_python():
     rule = Rule(name="r", method="per_step", step=10, gives={"x": 1})
     with pytest.raises(ValueError, match="'x' has no cost"):
         Scheme(name="s", unit="customer", rules=(rule,))
-
-
-def test_describe_scheme_says_each_rule():
-    lines = describe_scheme(source_scheme("deposit_tickets"))
-    assert lines == [
-        "开门红定期存款洗车票：全部客户参加，2027-01-01至2027-03-31。",
-        "新客户一年期定存（新客户）：定期存款金额每满30,000送洗车票1份（不足一档不计）。",
-        "老客户定存或转存（老客户）：定期存款金额每满20,000送洗车票1份（不足一档不计）。",
-    ]
-    contest = describe_scheme(source_scheme("lead_contest"))
-    assert contest[-1] == "有效客户资料份数不足40的放弃全部奖励（累计客户资料不足40份视为自动放弃奖励）。"
-    assert "每份奖品奖给2人" in describe_scheme(source_scheme("prize_draw"))[1]
