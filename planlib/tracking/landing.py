@@ -30,7 +30,7 @@ from planlib.tracking.progress import (
     year_of_lines,
 )
 
-__all__ = ["LANDING_METHODS", "LANDING_COLUMNS", "landing", "landing_matrix"]
+__all__ = ["LANDING_COLUMNS", "LANDING_METHODS", "landing", "landing_matrix"]
 
 #: Columns of :func:`landing`.
 LANDING_COLUMNS = ("year_target", "actual_to_date", "pace", "reforecast", "landing", "gap", "shortfall",

@@ -31,9 +31,24 @@ import pandas as pd
 
 from planlib.errors import DataError, ParamsError
 
-__all__ = ["check_as_of", "plan_year_of", "month_starts", "elapsed_fractions", "closed_months", "month_matrix",
-           "completion", "time_progress", "progress", "progress_matrix", "PROGRESS_COLUMNS", "STATUS",
-           "year_of_lines", "align_rows", "nullable", "check_no_actuals_after"]
+__all__ = [
+    "PROGRESS_COLUMNS",
+    "STATUS",
+    "align_rows",
+    "check_as_of",
+    "check_no_actuals_after",
+    "closed_months",
+    "completion",
+    "elapsed_fractions",
+    "month_matrix",
+    "month_starts",
+    "nullable",
+    "plan_year_of",
+    "progress",
+    "progress_matrix",
+    "time_progress",
+    "year_of_lines",
+]
 
 #: Columns of :func:`progress` (after the line's index).
 PROGRESS_COLUMNS = ("year_target", "target_to_date", "actual_to_date", "completion_to_date", "time_progress",
@@ -201,13 +216,22 @@ def completion(actual, target):
         a, t = float(actual), float(target)
         return a / t if t > 0 and np.isfinite(a) else None
     index = actual.index if isinstance(actual, pd.Series) else target.index if isinstance(target, pd.Series) else None
-    a = np.asarray(pd.array(actual, dtype="Float64").to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
-    t = np.asarray(pd.array(target, dtype="Float64").to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+    a = _floats(actual)
+    t = _floats(target)
     ok = (t > 0) & np.isfinite(a)
     values = np.divide(a, t, out=np.zeros(np.broadcast(a, t).shape), where=ok)
-    out = pd.array(values, dtype="Float64")
-    out[~np.broadcast_to(ok, values.shape)] = pd.NA
+    out = pd.arrays.FloatingArray(values, ~np.broadcast_to(ok, values.shape))
     return pd.Series(out, index=index) if index is not None else out
+
+
+def _floats(values) -> np.ndarray:
+    """Values as float64, missing (None, NA) as NaN."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if isinstance(values, pd.api.extensions.ExtensionArray):
+        return np.asarray(values.to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
+    return np.asarray(pd.array(np.asarray(values, dtype=object) if np.asarray(values).dtype == object else values,
+                               dtype="Float64").to_numpy(dtype="float64", na_value=np.nan), dtype="float64")
 
 
 def _calendar_share(ts: pd.Timestamp) -> float:
@@ -393,7 +417,5 @@ def align_rows(values: np.ndarray, index, to_index) -> np.ndarray:
 def nullable(values) -> pd.arrays.FloatingArray:
     """A float array as nullable Float64, NaN as <NA>."""
     values = np.asarray(values, dtype="float64")
-    out = pd.array(np.nan_to_num(values), dtype="Float64")
-    out[np.isnan(values)] = pd.NA
-    return out
-
+    nan = np.isnan(values)
+    return pd.arrays.FloatingArray(np.where(nan, 0.0, values), nan)

@@ -33,7 +33,7 @@ from planlib.tracking.progress import (
     year_of_lines,
 )
 
-__all__ = ["ROLLOVER_MODES", "revise_targets", "rollover_table", "revise_matrix"]
+__all__ = ["ROLLOVER_MODES", "revise_matrix", "revise_targets", "rollover_table"]
 
 _RANK = np.arange(12)
 
@@ -53,9 +53,9 @@ def _whole_units(values: np.ndarray, unit: float, what: str) -> np.ndarray:
 
 
 def _floor_units(values: np.ndarray, unit: float) -> np.ndarray:
-    """Whole units done: floor(actual / unit), a hair below a whole unit counting as that unit."""
-    q = values / unit
-    return np.floor(q + SNAP * np.maximum(1.0, np.abs(q))).astype(np.int64)
+    """Whole units done: floor(actual / unit), float noise (below 1e-6 of a unit) counting as the whole unit."""
+    q = np.nan_to_num(values / unit)
+    return np.floor(np.round(q, 6)).astype(np.int64)
 
 
 def _keep_plan(T: np.ndarray, A: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

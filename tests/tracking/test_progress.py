@@ -28,7 +28,7 @@ def plan(values) -> pd.Series:
     return pd.Series(values, index=MONTHS, dtype="float64")
 
 
-@pytest.mark.parametrize("name", ["progress", "rollover", "landing"])
+@pytest.mark.parametrize("name", ["progress", "rollover", "landing", "milestones", "control", "weekly"])
 def test_doctests_of_the_tracking_modules_pass(name):
     module = importlib.import_module(f"planlib.tracking.{name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

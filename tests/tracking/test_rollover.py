@@ -9,7 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planlib.errors import DataError, ParamsError
-from planlib.tracking.rollover import ROLLOVER_MODES, revise_matrix, revise_targets, rollover_table
+from planlib.tracking.rollover import (
+    ROLLOVER_MODES,
+    revise_matrix,
+    revise_targets,
+    rollover_table,
+)
 
 MONTHS = pd.date_range("2027-01-01", periods=12, freq="MS")
 PLAN = pd.Series([100] * 12, index=MONTHS)  # 1,200 a year

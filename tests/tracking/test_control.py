@@ -1,0 +1,84 @@
+"""Budget control and the dual check on actuals, by hand (the tiny plan of conftest)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from planlib.errors import DataError, ParamsError
+from planlib.tracking.control import (
+    ITEM_COLUMNS,
+    TOTAL_COLUMNS,
+    budget_control,
+    dual_check_actuals,
+)
+
+
+def control(budget, expenses, tree, as_of="2027-03-31", **kw):
+    return budget_control(budget, expenses, tree, as_of, **{"tolerance": 0.1, "over_budget": "stop", **kw})
+
+
+def test_items_against_the_phased_budget(budget, expenses, tree):
+    items, totals = control(budget, expenses, tree)
+    assert tuple(items.columns) == ITEM_COLUMNS and tuple(totals.columns) == TOTAL_COLUMNS
+    i = items.set_index(["region_id", "category", "item"])
+    # K1 wages 330 against 300: exactly 10% over is within tolerance; rent 180 against 150 is not
+    assert i.loc[("K1", "labour", "wages"), ["budget_year", "budget_to_date", "spend_to_date", "flag"]].tolist() == [
+        1200.0, 300.0, 330.0, "within budget"]
+    assert i.loc[("K1", "office", "rent"), ["deviation", "flag"]].tolist() == [30.0, "item_over_tolerance"]
+    assert i.loc[("K1", "office", "rent"), "deviation_share"] == pytest.approx(0.2)
+    # the township's display is counted in its county, and an item without budget is flagged
+    assert i.loc[("K1", "channel", "display"), ["budget_to_date", "spend_to_date", "flag"]].tolist() == [
+        0.0, 15.0, "item_over_tolerance"]
+    assert pd.isna(i.loc[("K1", "channel", "display"), "deviation_share"])
+    # a parent: its units' items and its own (consolidated rows are not counted twice)
+    assert i.loc[("C1", "office", "rent"), ["budget_year", "budget_to_date", "spend_to_date"]].tolist() == [
+        960.0, 240.0, 270.0]
+
+
+def test_totals_flags_and_severity(budget, expenses, tree):
+    _, totals = control(budget, expenses, tree)
+    t = totals.set_index("region_id")
+    assert t.loc["K1", ["budget_to_date", "spend_to_date", "items_over", "flag", "severity"]].tolist() == [
+        450.0, 525.0, 2, "over_budget", "stop"]
+    # K2 holds its total (170 of 180) but its unbudgeted travel moved
+    assert t.loc["K2", ["spend_to_date", "items_over", "flag", "severity"]].tolist() == [
+        170.0, 1, "item_over_tolerance", "warn"]
+    assert t.loc["HQ", ["budget_year", "budget_to_date", "spend_to_date"]].tolist() == [2880.0, 720.0, 785.0]
+    warn = control(budget, expenses, tree, over_budget="warn")[1].set_index("region_id")
+    assert warn.loc["K1", "severity"] == "warn"
+
+
+def test_a_partial_month_is_pro_rated(budget, tree):
+    _, totals = control(budget, None, tree, as_of="2027-02-14")
+    t = totals.set_index("region_id")
+    # K1: 150 in January + 150 x 14/28
+    assert t.loc["K1", "budget_to_date"] == 225.0
+    assert t.loc["K1", "flag"] == "within budget" and pd.isna(t.loc["K1", "severity"])
+
+
+def test_bad_params_and_data(budget, expenses, tree):
+    with pytest.raises(ParamsError, match="stop, warn"):
+        control(budget, expenses, tree, over_budget="halt")
+    with pytest.raises(ParamsError, match="tolerance"):
+        control(budget, expenses, tree, tolerance=-0.1)
+    with pytest.raises(DataError, match=r"actual_expenses: regions not in the archive's regions table: X1 \(1 rows\)"):
+        control(budget, pd.concat([expenses, expenses.iloc[[0]].assign(region_id="X1")]), tree)
+    with pytest.raises(DataError, match="after as_of"):
+        control(budget, expenses, tree, as_of="2027-02-28")
+    with pytest.raises(ParamsError, match="outside the plan year 2027"):
+        control(budget, expenses, tree, as_of="2028-01-31")
+
+
+def test_dual_check_verdicts_by_hand():
+    f = pd.DataFrame({
+        "region_id": ["a", "b", "c", "d"], "target_revenue_to_date": [500.0, 500.0, 500.0, 0.0],
+        "target_revenue_year": [1000.0, 1000.0, 1000.0, 0.0], "actual_revenue": [520.0, 480.0, 450.0, 10.0],
+        "actual_variable_cost": [300.0, 200.0, 400.0, 5.0], "actual_expenses": [100.0, 100.0, 100.0, 1.0],
+        "profit_target": [200.0, 200.0, 200.0, 50.0]})
+    out = dual_check_actuals(f)
+    assert out["profit_target_to_date"].tolist() == [100.0, 100.0, 100.0, 0.0]
+    assert out["actual_profit"].tolist() == [120.0, 180.0, -50.0, 4.0]
+    assert out["verdict"].tolist() == ["both met", "sales missed, profit met", "both missed", "both met"]
+    with pytest.raises(DataError, match="no profit_target for b"):
+        dual_check_actuals(f.assign(profit_target=[1.0, None, 1.0, 1.0]))
