@@ -7,6 +7,12 @@ from planlib.archive.importer import (
     ImportReport,
     import_files,
 )
+from planlib.archive.queries.tracking import (
+    ActualsExtent,
+    TrackingActuals,
+    actuals_extent,
+    tracking_actuals,
+)
 from planlib.archive.quality import (
     CHECKS,
     FINDING_COLUMNS,
@@ -24,6 +30,7 @@ from planlib.archive.store import (
     SKU_MONTHS_TABLE,
     add_missing_tables,
     connect,
+    empty_frame,
     fingerprint,
     init_archive,
     load_table,
@@ -60,4 +67,9 @@ __all__ = [
     "reading",
     "missing_tables",
     "add_missing_tables",
+    "empty_frame",
+    "ActualsExtent",
+    "TrackingActuals",
+    "actuals_extent",
+    "tracking_actuals",
 ]
