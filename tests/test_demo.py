@@ -348,3 +348,251 @@ def test_build_demo_two_years_from_any_start_with_another_seed(built, tmp_path):
         con.close()
     assert (first, last) == (dt.date(2024, 1, 1), dt.date(2025, 12, 1))
     assert s.planted_defects[0]["date"] == dt.date(2025, 3, 1)
+
+
+# -- the plan year's actuals (#13) ---------------------------------------------------------------
+PLAN_YEAR = 2027  # the default history is 2024-2026
+HISTORY = ("regions", "distributors", "terminals", "products", "sales", "market", "expenses", "activities", "events")
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory):
+    """The default demo with the plan year's actuals through 30 June, and without them (``plain``)."""
+    folder = tmp_path_factory.mktemp("tracked")
+    plain = demo.build_demo(folder / "plain.duckdb")
+    summary = demo.build_demo(folder / "tracked.duckdb", actuals=True)
+    con = duckdb.connect(str(summary.path), read_only=True)
+    con.execute(f"ATTACH '{plain.path}' AS plain (READ_ONLY)")
+    yield summary, con
+    con.close()
+
+
+def _county_h1(con, where: str = "", measure: str = "volume", db: str = "") -> pd.DataFrame:
+    """Own monthly H1 volume (or another measure) per county and year, 2026 and 2027."""
+    return _q(con, f"""
+        SELECT CASE WHEN r.level = 'township' THEN r.parent_id ELSE r.region_id END AS county,
+               year(s.date) AS y, sum({measure}) AS v
+        FROM {db}sales s JOIN {db}regions r USING (region_id) JOIN {db}products p USING (sku)
+        WHERE s.grain = 'month' AND s.brand = 'own' AND month(s.date) <= 6 AND year(s.date) >= 2026 {where}
+        GROUP BY ALL""").pivot(index="county", columns="y", values="v")
+
+
+def test_build_demo_actuals_leave_every_history_row_as_it_was(tracked):
+    summary, con = tracked
+    assert (summary.plan_year, summary.actuals_until) == (PLAN_YEAR, dt.date(PLAN_YEAR, 6, 30))
+    for t in HISTORY:
+        where = f" WHERE date < DATE '{PLAN_YEAR}-01-01'" if t in ("sales", "market", "expenses") else ""
+        diff = con.execute(f"""SELECT (SELECT count(*) FROM (SELECT * FROM {t}{where} EXCEPT ALL SELECT * FROM plain.{t}{where})),
+                                      (SELECT count(*) FROM (SELECT * FROM plain.{t}{where} EXCEPT ALL SELECT * FROM {t}{where}))
+                            """).fetchone()
+        assert diff == (0, 0), t
+    assert con.execute("SELECT count(*) FROM plain.sales WHERE date >= DATE '2027-01-01'").fetchone()[0] == 0
+    # the people are written either way, the same
+    assert con.execute("SELECT count(*) FROM (SELECT * FROM people EXCEPT ALL SELECT * FROM plain.people)").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM plain.person_events").fetchone()[0] == 0
+
+
+def test_build_demo_actuals_are_the_same_for_the_same_seed(tracked, tmp_path):
+    summary, _ = tracked
+    again = demo.build_demo(tmp_path / "again.duckdb", actuals=True)
+    assert _fingerprint(again.path) == _fingerprint(summary.path)
+    assert again.tracking_patterns == summary.tracking_patterns
+
+
+def test_build_demo_actuals_run_through_june_in_every_table_they_touch(tracked):
+    _, con = tracked
+    months = lambda sql: [d.month for d in _q(con, sql)["d"].dt.date]  # noqa: E731
+    assert months("SELECT DISTINCT date AS d FROM sales WHERE grain = 'month' AND brand = 'own' "
+                  "AND year(date) = 2027 ORDER BY 1") == [1, 2, 3, 4, 5, 6]
+    assert months("SELECT DISTINCT date AS d FROM sales WHERE brand <> 'own' AND year(date) = 2027 ORDER BY 1") == [
+        1, 2, 3, 4, 5, 6]
+    assert months("SELECT DISTINCT date AS d FROM expenses WHERE year(date) = 2027 ORDER BY 1") == [1, 2, 3, 4, 5, 6]
+    assert months("SELECT DISTINCT date AS d FROM person_events ORDER BY 1") == [1, 2, 3, 4, 5, 6]
+    weeks = _q(con, "SELECT DISTINCT date FROM sales WHERE grain = 'week' AND year(date) = 2027 ORDER BY 1")["date"]
+    assert (weeks.iat[0].date(), weeks.iat[-1].date(), len(weeks)) == (dt.date(2027, 1, 4), dt.date(2027, 6, 21), 25)
+    # no market, activity or event rows in the plan year: a plan reads those without a date limit
+    for sql in ("SELECT count(*) FROM market WHERE year(date) >= 2027",
+                "SELECT count(*) FROM activities WHERE end_date >= DATE '2027-01-01'",
+                "SELECT count(*) FROM events WHERE year(date) >= 2027"):
+        assert con.execute(sql).fetchone()[0] == 0
+
+
+def test_build_demo_actuals_follow_the_plan_years_spring_festival(tracked):
+    _, con = tracked
+    y26, y27 = _monthly_own(con, 2026), _monthly_own(con, 2027)
+    assert y26.idxmax() == 2 and y26[2] > y26[1]  # 2026-02-17: the run-up falls in February
+    assert y27.idxmax() == 1 and y27[1] > 1.2 * y27[2]  # 2027-02-06: mostly in January
+
+
+def test_build_demo_weekly_rows_of_core_terminals_match_their_monthly(tracked):
+    _, con = tracked
+    both = _q(con, """
+        SELECT grain, sum(volume) AS v FROM sales
+        WHERE brand = 'own' AND year(date) = 2027 AND date <= DATE '2027-06-27'
+          AND terminal_id IN (SELECT terminal_id FROM sales WHERE grain = 'week' AND year(date) = 2027)
+        GROUP BY ALL""").set_index("grain")["v"]
+    assert both["week"] == pytest.approx(both["month"], rel=0.06)  # without 1-3 Jan and 28-30 June
+    cls = set(_q(con, """SELECT DISTINCT t.terminal_class FROM sales s JOIN terminals t USING (terminal_id)
+                        WHERE grain = 'week' AND year(date) = 2027""")["terminal_class"])
+    assert cls == {"A", "B"}
+
+
+def test_build_demo_counties_ahead_and_behind_last_year(tracked):
+    summary, con = tracked
+    h1 = _county_h1(con)
+    growth = h1[2027] / h1[2026] - 1
+    p = summary.tracking_patterns
+    ahead, behind = p["ahead"]["region_ids"], p["behind"]["region_ids"]
+    assert len(ahead) == len(behind) == 3
+    assert growth[list(ahead)].between(0.12, 0.20).all() and growth[list(behind)].between(-0.20, -0.10).all()
+    assert growth[list(ahead)].round(3).to_dict() == p["ahead"]["volume_vs_last_year"]
+    planted = {r for k in ("ahead", "behind", "bad_month", "missed_coverage", "profit_miss") for r in p[k]["region_ids"]}
+    defects = {d["region_id"] for d in summary.planted_defects}
+    calm = growth.drop(list(planted | defects))
+    assert calm.median() == pytest.approx(0.03, abs=0.025)
+    assert growth[list(ahead)].min() > calm.quantile(0.9) and growth[list(behind)].max() < calm.min()
+
+
+def test_build_demo_one_county_loses_march(tracked):
+    summary, con = tracked
+    (county,) = summary.tracking_patterns["bad_month"]["region_ids"]
+    assert summary.tracking_patterns["bad_month"]["month"] == dt.date(2027, 3, 1)
+    m = _q(con, f"""SELECT year(date) AS y, month(date) AS m, sum(volume) AS v FROM sales
+                    WHERE grain = 'month' AND brand = 'own' AND region_id LIKE '{county}%' AND month(date) <= 6
+                      AND year(date) >= 2026 GROUP BY ALL""").pivot(index="m", columns="y", values="v")
+    m = m.rename(index={2: 1}).groupby(level=0).sum()  # January and February pooled: the festival moves
+    ratio = m[2027] / m[2026]
+    assert ratio[3] < 0.7 * ratio.drop(3).mean()
+    assert ratio.drop(3).between(0.9, 1.2).all()
+
+
+def test_build_demo_one_county_misses_the_coverage_milestone(tracked):
+    summary, con = tracked
+    p = summary.tracking_patterns["missed_coverage"]
+    (county,) = p["region_ids"]
+    cov = _q(con, """
+        SELECT CASE WHEN r.level = 'township' THEN r.parent_id ELSE r.region_id END AS county, t.terminal_id,
+               count(s.terminal_id) > 0 AS bought
+        FROM terminals t JOIN regions r USING (region_id)
+        LEFT JOIN sales s ON s.terminal_id = t.terminal_id AND s.grain = 'month' AND year(s.date) = 2027
+        WHERE t.terminal_class IN ('A', 'B') GROUP BY ALL""")
+    share = cov.groupby("county")["bought"].mean()
+    assert share[county] < 0.4 and share[county] == pytest.approx(p["coverage"], abs=1e-3)
+    assert share.drop(county).min() > 0.85  # elsewhere the key terminals buy (but the stopped one of a defect)
+    quiet = cov[(cov["county"] == county) & ~cov["bought"]]["terminal_id"]
+    assert tuple(sorted(quiet)) == p["terminal_ids"] and p["key_terminals"] == (cov["county"] == county).sum()
+
+
+def test_build_demo_one_county_overspends_an_item(tracked):
+    summary, con = tracked
+    p = summary.tracking_patterns["item_over"]
+    e = _q(con, f"""SELECT region_id, year(date) AS y, sum(amount) AS a FROM expenses
+                    WHERE item = '{p["item"]}' AND month(date) <= 6 AND year(date) >= 2026 GROUP BY ALL""")
+    e = e.pivot(index="region_id", columns="y", values="a").dropna()
+    pace = e[2027] / e[2026]
+    (county,) = p["region_ids"]
+    assert pace[county] == pytest.approx(1.5, abs=0.01)
+    assert pace.drop(county).max() < 1.3
+
+
+def test_build_demo_one_county_meets_sales_and_misses_profit(tracked):
+    summary, con = tracked
+    p = summary.tracking_patterns["profit_miss"]
+    (county,) = p["region_ids"]
+    rev = _county_h1(con, measure="revenue")
+    vc = _county_h1(con, measure="s.volume * p.unit_variable_cost")
+    ex = _q(con, """SELECT CASE WHEN r.level = 'township' THEN r.parent_id ELSE r.region_id END AS county,
+                           year(e.date) AS y, sum(amount) AS v
+                    FROM expenses e JOIN regions r USING (region_id)
+                    WHERE r.level IN ('county', 'township') AND month(e.date) <= 6 AND year(e.date) >= 2026
+                    GROUP BY ALL""").pivot(index="county", columns="y", values="v")
+    margin = (rev - vc - ex) / rev
+    growth = rev[2027] / rev[2026] - 1
+    assert growth[county] > 0.05 and growth[county] == pytest.approx(p["revenue_vs_last_year"], abs=1e-3)
+    fall = margin[2026] - margin[2027]
+    assert fall[county] > 0.07 and fall.drop(county).max() < 0.05
+
+
+def test_build_demo_people_cover_every_terminal_and_city(tracked):
+    _, con = tracked
+    people = _q(con, "SELECT * FROM people")
+    terminals = _q(con, "SELECT terminal_id FROM terminals")
+    served = people.dropna(subset=["terminal_id"])
+    assert set(served["role"]) == {"salesperson"} and served["terminal_id"].is_unique
+    assert set(served["terminal_id"]) == set(terminals["terminal_id"])  # every terminal, once
+    per_county = served.groupby("region_id")["person_id"].nunique()
+    assert len(per_county) == 42 and per_county.between(2, 3).all()
+    managers = people[people["terminal_id"].isna()]
+    cities = set(_q(con, "SELECT region_id FROM regions WHERE level = 'city'")["region_id"])
+    assert set(managers["role"]) == {"manager"} and set(managers["region_id"]) == cities and managers["person_id"].is_unique
+    # a person's rows share name, role and region (the importer's rule)
+    assert (people.groupby("person_id")[["name", "role", "region_id"]].nunique() == 1).all().all()
+    outside = con.execute("""SELECT count(*) FROM people p JOIN terminals t USING (terminal_id) JOIN regions r
+                             ON r.region_id = t.region_id
+                             WHERE p.region_id <> t.region_id AND p.region_id <> r.parent_id""").fetchone()[0]
+    assert outside == 0
+
+
+def test_build_demo_salespeople_with_high_and_low_scores(tracked):
+    from planlib.schemas import PERSON_EVENT_KINDS
+
+    summary, con = tracked
+    ev = _q(con, "SELECT person_id, kind, sum(value) AS v FROM person_events GROUP BY ALL").pivot(
+        index="person_id", columns="kind", values="v").fillna(0.0)
+    assert set(ev.columns) <= set(PERSON_EVENT_KINDS)
+    rate = ev["collection"] / ev["collection_due"]
+    top, bottom = summary.tracking_patterns["top_people"]["person_ids"], summary.tracking_patterns["bottom_people"]["person_ids"]
+    assert len(top) == len(bottom) == 3
+    assert rate[list(top)].between(1.04, 1.10).all() and rate[list(bottom)].between(0.70, 0.76).all()
+    assert rate.between(0.70, 1.10).all() and rate.drop(list(top + bottom)).between(0.86, 1.01).all()
+    assert (ev.loc[list(top), "missing_report"] == 0).all() and (ev.loc[list(top), "new_customer"] >= 3).all()
+    assert (ev.loc[list(bottom), "missing_report"] >= 6).all() and (ev.loc[list(bottom), "late_days"] >= 60).all()
+    # whoever served the terminals that stopped lost them as customers
+    quiet = summary.tracking_patterns["missed_coverage"]["terminal_ids"]
+    lost = con.execute("SELECT person_id, count(*) FROM people WHERE terminal_id IN (SELECT unnest(?::VARCHAR[])) "
+                       "GROUP BY 1", [list(quiet)]).fetchall()
+    assert lost and all(ev.loc[p, "lost_customer"] >= n for p, n in lost)
+
+
+def test_build_demo_actuals_add_no_quality_finding_but_the_stopped_key_terminals(tracked):
+    from planlib.archive import check_archive
+
+    summary, con = tracked
+    new = check_archive(summary.path)
+    old = check_archive(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'plain'").fetchone()[0])
+    key = ["check", "severity", "region_id", "sku", "terminal_id", "date"]
+    both = new[key].astype(str).merge(old[key].astype(str), how="outer", indicator=True)
+    assert (both["_merge"] != "right_only").all()  # every finding of the history (the seven defects) stays
+    added = new.merge(old[key], how="left", on=key, indicator=True)
+    added = added[added["_merge"] == "left_only"]
+    assert set(added["check"]) == {"series_stop"} and set(added["date"].dt.date) == {dt.date(2027, 1, 1)}
+    assert tuple(sorted(added["terminal_id"])) == summary.tracking_patterns["missed_coverage"]["terminal_ids"]
+
+
+def test_build_demo_actuals_read_back_through_the_tracking_queries(tracked):
+    from planlib.archive.queries import tracking as q
+
+    summary, con = tracked
+    tree = RegionTree(_q(con, "SELECT * FROM regions"))
+    as_of = dt.date(2027, 6, 30)
+    whole = q.tracking_actuals(con, None, PLAN_YEAR, as_of)
+    p01 = q.tracking_actuals(con, tree.subtree("P01"), PLAN_YEAR, as_of)
+    ids = set(tree.subtree("P01"))
+    for name in ("sales", "weekly", "expenses"):
+        part, all_ = getattr(p01, name), getattr(whole, name)
+        assert part["region_id"].isin(ids).all()
+        assert part.select_dtypes("number").sum().to_dict() == pytest.approx(
+            all_[all_["region_id"].isin(ids)].select_dtypes("number").sum().to_dict())
+    own = con.execute("SELECT sum(volume), sum(revenue) FROM sales WHERE grain = 'month' AND brand = 'own' "
+                      "AND year(date) = 2027").fetchone()
+    assert (whole.sales["volume"].sum(), whole.sales["revenue"].sum()) == pytest.approx(own)
+    assert set(whole.people["person_id"]) == set(_q(con, "SELECT person_id FROM people")["person_id"])
+    assert q.actuals_extent(con, PLAN_YEAR).through == as_of and q.actuals_extent(con, PLAN_YEAR).rows > 50_000
+    assert q.actuals_extent(con, PLAN_YEAR + 1).rows == 0
+
+
+@pytest.mark.parametrize("until", [dt.date(2026, 6, 30), dt.date(2027, 1, 15), "2027-06-30"])
+def test_build_demo_rejects_actuals_outside_the_plan_year(tmp_path, until):
+    with pytest.raises(ParamsError, match="actuals_until must be a date of the plan year 2027"):
+        demo.build_demo(tmp_path / "x.duckdb", actuals=True, actuals_until=until)
+    assert list(tmp_path.iterdir()) == []

@@ -1,10 +1,10 @@
 """
 A deterministic synthetic company: 康源酒业, a liquor and health-wine maker.
 
-:func:`build_demo` writes a complete information archive (the nine tables of
+:func:`build_demo` writes a complete information archive (the tables of
 DESIGN.md §3 plus ``planlib_meta``) to one DuckDB file, so that every notebook,
-the batch and the quality report can be shown end to end without real data.
-The same seed always gives the same tables.
+the batch, the quality report and the tracking of a signed plan can be shown end
+to end without real data. The same seed always gives the same tables.
 
 The company
 -----------
@@ -56,6 +56,23 @@ taken from today, so the same seed always builds the same archive), monthly:
   45 %, an economic slowdown (−5 %, July of year 2 to March of year 3) and a flood
   in one county (July of year 1, −40 % that month).
 
+The plan year
+-------------
+With ``actuals=True`` (``planlib demo``), the year after the history (2027 by default)
+gets its actuals through 30 June (``actuals_until``): monthly own sales from the same
+model continued (trend, the plan year's real Spring Festival, 6 Feb 2027, noise), weekly
+rows of the core terminals, competitor sales, expenses of every level and the people's
+counted facts (``person_events``). The ``people`` table (2–3 salespeople per county, each
+serving a share of its terminals; a manager per city carrying the city) is written either
+way. Not one row of the history changes: the plan year draws from random streams of its
+own. Patterns for a tracker are planted and listed in
+:attr:`DemoSummary.tracking_patterns` (:data:`planlib.demo.actuals.PATTERNS`): counties
+ahead (+12–20 % on last year) and behind (−10–20 %), a county whose March falls 40 %, one
+whose key terminals mostly stop buying (the 40 %-by-June coverage milestone missed; the
+quality report lists them as stopped series), one whose hospitality spend runs 50 % above
+last year's pace, one that meets sales and misses profit (deep discounts, twice the
+promotion spend), and salespeople with high and low scores.
+
 Planted defects
 ---------------
 Seven small, deterministic faults in the monthly own sales (:data:`PLANTED_DEFECTS`,
@@ -75,10 +92,12 @@ nationally):
 Each entry's ``check`` names the :mod:`planlib.archive.quality` check that should find it.
 
 Modules: :mod:`~planlib.demo.company` (the structure), :mod:`~planlib.demo.history`
-(the tables over time), :mod:`~planlib.demo.defects` (the planted faults),
-:mod:`~planlib.demo.builder` (:func:`build_demo`).
+(the tables over time), :mod:`~planlib.demo.actuals` (the plan year, the people),
+:mod:`~planlib.demo.defects` (the planted faults), :mod:`~planlib.demo.builder`
+(:func:`build_demo`).
 """
 
+from planlib.demo.actuals import PATTERNS
 from planlib.demo.builder import (
     DEFAULT_SEED,
     DEFAULT_START_YEAR,
@@ -90,6 +109,7 @@ from planlib.demo.defects import PLANTED_DEFECTS, planted_defects
 
 __all__ = [
     "SCALES",
+    "PATTERNS",
     "PLANTED_DEFECTS",
     "DemoSummary",
     "build_demo",

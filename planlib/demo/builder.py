@@ -7,6 +7,7 @@ Public names: :data:`DEFAULT_SEED`, :data:`DEFAULT_START_YEAR`, :class:`DemoSumm
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import duckdb
 import numpy as np
 
 from planlib.archive import refresh_summaries
+from planlib.demo.actuals import PlanYearBuilder
 from planlib.demo.company import SCALES, Company
 from planlib.demo.defects import resolve_defects
 from planlib.demo.history import HistoryBuilder
@@ -43,12 +45,22 @@ class DemoSummary:
     years : tuple of int
         The calendar years of history.
     counts : dict
-        Table name -> row count (the nine archive tables).
+        Table name -> row count (every archive table).
     planted_defects : tuple of dict
         :data:`PLANTED_DEFECTS` resolved for this build (dates, region ids, and the
         ``terminal_id`` where a terminal is involved).
     ineffective_activities : tuple of str
         Own activity ids that were given no sales effect.
+    plan_year : int
+        The year after the history, which the demo plans and tracks.
+    actuals_until : datetime.date or None
+        The last day of the plan year's actuals (complete months and weeks up to it); None
+        when the build has none.
+    tracking_patterns : dict
+        Pattern name (:data:`planlib.demo.actuals.PATTERNS`) -> what this build planted for a
+        tracker: ``description``, ``region_ids``, and per pattern ``terminal_ids``,
+        ``person_ids`` and the figures that show it (``volume_vs_last_year`` …). Empty
+        without actuals.
     """
 
     path: Path
@@ -58,6 +70,21 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
     planted_defects: tuple[dict, ...] = ()
     ineffective_activities: tuple[str, ...] = ()
+    plan_year: int = 0
+    actuals_until: dt.date | None = None
+    tracking_patterns: dict[str, dict] = field(default_factory=dict)
+
+
+def _validate_until(actuals: bool, until, plan_year: int) -> dt.date | None:
+    if not actuals:
+        return None
+    if until is None:
+        return dt.date(plan_year, 6, 30)
+    if isinstance(until, dt.datetime) or not isinstance(until, dt.date) or until.year != plan_year \
+            or until < dt.date(plan_year, 1, 31):
+        raise ParamsError(f"actuals_until must be a date of the plan year {plan_year} from {plan_year}-01-31 "
+                          f"(at least one complete month), got {until!r}")
+    return until
 
 
 def _validate(seed, scale, start_year, years) -> tuple[int, str, int, int]:
@@ -81,6 +108,8 @@ def build_demo(
     scale: str = "small",
     start_year: int | None = None,
     years: int = 3,
+    actuals: bool = False,
+    actuals_until: dt.date | None = None,
     progress: bool = False,
 ) -> DemoSummary:
     """
@@ -100,6 +129,13 @@ def build_demo(
         First year of history; default :data:`DEFAULT_START_YEAR` (2024).
     years : int, default 3
         Calendar years of monthly history, 2–10.
+    actuals : bool, default False
+        Add the plan year's actuals (the year after the history): own, weekly and
+        competitor sales, expenses and the people's facts of its complete months up to
+        ``actuals_until`` (:mod:`planlib.demo.actuals`). The ``people`` table is written
+        either way. The history is the same with or without them.
+    actuals_until : datetime.date, optional
+        The last day of actuals; default 30 June of the plan year.
     progress : bool, default False
         Show a tqdm progress bar (one step per province) on stderr.
 
@@ -128,6 +164,7 @@ def build_demo(
     market ≥ 1.02 · (own + competitor) on the clean data.
     """
     seed, scale, start_year, years = _validate(seed, scale, start_year, years)
+    until = _validate_until(actuals, actuals_until, start_year + years)
     path = Path(path)
     if not path.parent.exists():
         raise ParamsError(f"folder {path.parent} does not exist")
@@ -161,6 +198,7 @@ def build_demo(
             finally:
                 bar.close()
             builder.finish()
+            patterns = PlanYearBuilder(con, company, builder, seed, defects, until).build()
 
             refresh_summaries(con)
             counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in TABLE_ORDER}
@@ -183,4 +221,7 @@ def build_demo(
         counts=counts,
         planted_defects=resolved,
         ineffective_activities=tuple(sorted(builder.ineffective)),
+        plan_year=start_year + years,
+        actuals_until=until,
+        tracking_patterns=patterns,
     )

@@ -2,11 +2,14 @@
 The demo's history: monthly and weekly sales, market, expenses, activities and events.
 
 :class:`HistoryBuilder` writes one province at a time into an open DuckDB connection
-(its nine tables already created), from the :class:`~planlib.demo.company.Company`
+(its tables already created), from the :class:`~planlib.demo.company.Company`
 and the resolved planted defects; :meth:`HistoryBuilder.finish` adds the HQ items and
 the events. The formulas are in :func:`planlib.demo.build_demo`'s Notes.
 
-Public names: :class:`HistoryBuilder`.
+Public names: :class:`HistoryBuilder`; the expense items per level (:data:`COUNTY_ITEMS`,
+:data:`CITY_ITEMS`, :data:`PROVINCE_ITEMS`, :data:`HQ_ITEMS`) and the pieces of the model the
+plan year's actuals (:mod:`planlib.demo.actuals`) reuse: :func:`daily_intensity`,
+:func:`item_amounts`, :func:`dict_array`, :func:`date_array`, :func:`insert_rows`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,18 @@ from planlib.demo.company import (
 from planlib.labels import HOLIDAY_NAMES
 from planlib.schemas import TABLE_ORDER, TABLES
 
-__all__ = ["HistoryBuilder"]
+__all__ = [
+    "HistoryBuilder",
+    "COUNTY_ITEMS",
+    "CITY_ITEMS",
+    "PROVINCE_ITEMS",
+    "HQ_ITEMS",
+    "daily_intensity",
+    "item_amounts",
+    "dict_array",
+    "date_array",
+    "insert_rows",
+]
 
 _COMP_SHARE = [(0.10, 0.25), (0.08, 0.20)]  # market share range per competitor brand
 
@@ -45,7 +59,7 @@ _SEASON = {
 # Expense items per level: (category, item, basis, rate, pattern)
 # basis: "fixed" = rate × mean monthly revenue of the region × 1.03^year; "revenue" =
 # rate × that month's revenue. pattern: monthly, quarterly, sporadic, dec, jan, holiday.
-_COUNTY_ITEMS = [
+COUNTY_ITEMS = [
     ("labour", "wages", "fixed", 0.040, "monthly"),
     ("labour", "welfare", "fixed", 0.005, "monthly"),
     ("labour", "social_insurance", "fixed", 0.010, "monthly"),
@@ -73,13 +87,13 @@ _COUNTY_ITEMS = [
     ("promotion", "temp_promoters", "revenue", 0.006, "holiday"),
     ("promotion", "premiums", "revenue", 0.008, "monthly"),
 ]
-_CITY_ITEMS = [
+CITY_ITEMS = [
     ("labour", "wages", "fixed", 0.008, "monthly"),
     ("labour", "social_insurance", "fixed", 0.002, "monthly"),
     ("office", "rent", "fixed", 0.002, "monthly"),
     ("office", "travel", "revenue", 0.001, "monthly"),
 ]
-_PROVINCE_ITEMS = [
+PROVINCE_ITEMS = [
     ("labour", "wages", "fixed", 0.005, "monthly"),
     ("office", "rent", "fixed", 0.001, "monthly"),
     ("media", "tv", "fixed", 0.008, "monthly"),
@@ -87,7 +101,7 @@ _PROVINCE_ITEMS = [
     ("media", "newspaper", "fixed", 0.001, "monthly"),
     ("media", "magazine", "fixed", 0.0005, "quarterly"),
 ]
-_HQ_ITEMS = [
+HQ_ITEMS = [
     ("labour", "wages", "fixed", 0.006, "monthly"),
     ("labour", "training", "fixed", 0.0005, "quarterly"),
     ("office", "rent", "fixed", 0.001, "monthly"),
@@ -110,7 +124,7 @@ _ACTIVITY_TEXT = {
 _INEFFECTIVE_SHARE = 0.12
 
 
-def _daily_intensity(start_year: int, years: int) -> tuple[np.ndarray, np.ndarray]:
+def daily_intensity(start_year: int, years: int) -> tuple[np.ndarray, np.ndarray]:
     """Daily demand per line (3 × n_days) and the days (datetime64[D])."""
     days = np.arange(f"{start_year}-01-01", f"{start_year + years}-01-01", dtype="datetime64[D]")
     n = len(days)
@@ -157,12 +171,45 @@ def _daily_intensity(start_year: int, years: int) -> tuple[np.ndarray, np.ndarra
     return out, days
 
 
-def _dict_array(indices: np.ndarray, dictionary: pa.Array, mask: np.ndarray | None = None) -> pa.DictionaryArray:
+def item_amounts(rng, items, revenue: np.ndarray, base: np.ndarray, moy: np.ndarray,
+                 holiday_months: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """
+    Expense amounts per item (n_regions × n_months) of regions with monthly ``revenue``.
+
+    ``items`` are (category, item, basis, rate, pattern) rows (:data:`COUNTY_ITEMS` …): a
+    "fixed" item is rate × ``base`` (a region's mean monthly revenue grown 3 % a year), a
+    "revenue" one rate × that month's revenue, each with lognormal noise (σ 0.03 fixed, 0.08
+    revenue); the pattern books it monthly, quarterly (×3 in the quarter's last month),
+    sporadic (×3 in 30 % of months), in December or January (×12) or around holidays
+    (×2.5 in ``holiday_months``, ×0.3 otherwise). ``moy`` is each column's month of year (0-11).
+    """
+    n_r, n_m = revenue.shape
+    out = []
+    for cat, item, basis, rate, pattern in items:
+        amt = rate * (base if basis == "fixed" else revenue)
+        amt = amt * rng.lognormal(0.0, 0.03 if basis == "fixed" else 0.08, (n_r, n_m))
+        if pattern == "quarterly":
+            amt = np.where(moy[None, :] % 3 == 2, amt * 3, 0.0)
+        elif pattern == "sporadic":
+            amt = np.where(rng.random((n_r, n_m)) < 0.3, amt * 3, 0.0)
+        elif pattern == "dec":
+            amt = np.where(moy[None, :] == 11, amt * 12, 0.0)
+        elif pattern == "jan":
+            amt = np.where(moy[None, :] == 0, amt * 12, 0.0)
+        elif pattern == "holiday":
+            amt = np.where(holiday_months[None, :], amt * 2.5, amt * 0.3)
+        out.append((cat, item, np.round(amt, 2)))
+    return out
+
+
+def dict_array(indices: np.ndarray, dictionary: pa.Array, mask: np.ndarray | None = None) -> pa.DictionaryArray:
+    """Codes ``indices`` into ``dictionary`` as an Arrow dictionary column (``mask`` True: null)."""
     idx = pa.array(indices.astype(np.int32), mask=mask)
     return pa.DictionaryArray.from_arrays(idx, dictionary)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """Append an Arrow table holding an archive table's columns to that table."""
     if data.num_rows == 0:
         return
     cols = ", ".join(TABLES[table].columns)
@@ -173,7 +220,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
         con.unregister("_demo_chunk")
 
 
-def _date_array(days: np.ndarray) -> pa.Array:
+def date_array(days: np.ndarray) -> pa.Array:
+    """Days (datetime64) as an Arrow date32 column."""
     return pa.array(days.astype("datetime64[D]").astype(np.int32), type=pa.date32())
 
 
@@ -193,8 +241,8 @@ class HistoryBuilder:
         self.m_start = co.months.astype("datetime64[D]")
         self.m_end = (co.months + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
         self.m_days = (self.m_end - self.m_start).astype(int) + 1
-        self.m_dates = _date_array(co.months)
-        intensity, days = _daily_intensity(co.start_year, co.years)
+        self.m_dates = date_array(co.months)
+        intensity, days = daily_intensity(co.start_year, co.years)
         day_month = (days.astype("datetime64[M]") - co.months[0]).astype(int)
         # monthly season factor per line (3 × n_m): summed daily demand / average month
         self.season = np.stack([np.bincount(day_month, weights=intensity[l], minlength=co.n_m) for l in range(3)]) / 30.44
@@ -204,7 +252,7 @@ class HistoryBuilder:
         week_of_day = (np.arange(len(days)) - first_monday) // 7
         n_w = int(week_of_day.max()) + 1
         valid = week_of_day >= 0
-        self.week_dates = _date_array(days[first_monday::7])
+        self.week_dates = date_array(days[first_monday::7])
         self.weekly = []
         for l in range(3):
             month_tot = np.bincount(day_month, weights=intensity[l], minlength=co.n_m)
@@ -228,6 +276,11 @@ class HistoryBuilder:
         self.events = self._events(y)
         self.ineffective: list[str] = []
         self.revenue_by_county = np.zeros((len(co.county_ids), co.n_m))
+        # what the plan year's actuals continue from (planlib.demo.actuals), recorded per county:
+        # the trend's growth rate, last year's mean activity lift and the own volume as archived
+        self.growth = np.zeros(len(co.county_ids))
+        self.last_lift = np.ones(len(co.county_ids))
+        self.own_volume = np.zeros((len(co.county_ids), co.n_m))
         self.counts: dict[str, int] = dict.fromkeys(TABLE_ORDER, 0)
 
     def _events(self, y: int) -> pd.DataFrame:
@@ -342,6 +395,8 @@ class HistoryBuilder:
         # county factors: trend × activity lift × economy × flood
         prov_mu = [0.08, 0.03, 0.12, -0.01][p] if co.scale == "small" else rng.normal(0.05, 0.04)
         growth = prov_mu + rng.normal(0.0, 0.05, n_c)
+        self.growth[counties] = growth
+        self.last_lift[counties] = own_lift[:, -12:].mean(axis=1)
         trend = (1.0 + growth[:, None]) ** (self.month_idx[None, :] / 12.0)
         county_f = trend * own_lift * self.econ[None, :]
         if local[self.flood_county] >= 0:
@@ -408,6 +463,7 @@ class HistoryBuilder:
                 elif kind == "volume_without_revenue":
                     rev[r, m] = 0.0
         self._insert_own(st, ss, vol, rev, keep_row)
+        np.add.at(self.own_volume, counties[rows_c], np.where(keep_row, vol, 0.0))
 
         # competitors and market
         self._competitors_market(rng, p, counties, own_line_vol, comp_lift, chan_f)
@@ -423,16 +479,16 @@ class HistoryBuilder:
         data = pa.table({
             "date": self.m_dates.take(pa.array(m_idx)),
             "grain": pa.array(np.full(n, "month")),
-            "region_id": _dict_array(co.t_rix[t], co.region_dict),
-            "sku": _dict_array(ss[r_idx], co.sku_dict),
-            "channel": _dict_array(co.t_channel[t], pa.array(CHANNEL_CODES)),
+            "region_id": dict_array(co.t_rix[t], co.region_dict),
+            "sku": dict_array(ss[r_idx], co.sku_dict),
+            "channel": dict_array(co.t_channel[t], pa.array(CHANNEL_CODES)),
             "brand": pa.array(np.full(n, "own")),
-            "terminal_id": _dict_array(t, co.t_dict),
-            "distributor_id": _dict_array(co.t_dist[t], co.dist_dict),
+            "terminal_id": dict_array(t, co.t_dict),
+            "distributor_id": dict_array(co.t_dist[t], co.dist_dict),
             "volume": pa.array(vol[keep]),
             "revenue": pa.array(rev[keep]),
         })
-        _insert(self.con, "sales", data)
+        insert_rows(self.con, "sales", data)
         self.counts["sales"] += n
 
     def _weekly(self, rng, st, ss, mean, line) -> None:
@@ -461,16 +517,16 @@ class HistoryBuilder:
             data = pa.table({
                 "date": self.week_dates.take(pa.array(w_idx)),
                 "grain": pa.array(np.full(n, "week")),
-                "region_id": _dict_array(co.t_rix[t], co.region_dict),
-                "sku": _dict_array(s_l[r_idx], co.sku_dict),
-                "channel": _dict_array(co.t_channel[t], pa.array(CHANNEL_CODES)),
+                "region_id": dict_array(co.t_rix[t], co.region_dict),
+                "sku": dict_array(s_l[r_idx], co.sku_dict),
+                "channel": dict_array(co.t_channel[t], pa.array(CHANNEL_CODES)),
                 "brand": pa.array(np.full(n, "own")),
-                "terminal_id": _dict_array(t, co.t_dict),
-                "distributor_id": _dict_array(co.t_dist[t], co.dist_dict),
+                "terminal_id": dict_array(t, co.t_dict),
+                "distributor_id": dict_array(co.t_dist[t], co.dist_dict),
                 "volume": pa.array(v),
                 "revenue": pa.array(np.round(v * co.own_price[s_l[r_idx]] * (1.0 - disc), 2)),
             })
-            _insert(self.con, "sales", data)
+            insert_rows(self.con, "sales", data)
             self.counts["sales"] += n
 
     def _competitors_market(self, rng, p, counties, own_line_vol, comp_lift, chan_f) -> None:
@@ -520,16 +576,16 @@ class HistoryBuilder:
         data = pa.table({
             "date": self.m_dates.take(pa.array(m_i)),
             "grain": pa.array(np.full(n, "month")),
-            "region_id": _dict_array(co.county_rix[counties[c_i]], co.region_dict),
-            "sku": _dict_array(len(OWN_PRODUCTS) + k_i, co.sku_dict),
-            "channel": _dict_array(ch_i, pa.array(CHANNEL_CODES)),
-            "brand": _dict_array(kb[k_i], pa.array(COMPETITORS)),
+            "region_id": dict_array(co.county_rix[counties[c_i]], co.region_dict),
+            "sku": dict_array(len(OWN_PRODUCTS) + k_i, co.sku_dict),
+            "channel": dict_array(ch_i, pa.array(CHANNEL_CODES)),
+            "brand": dict_array(kb[k_i], pa.array(COMPETITORS)),
             "terminal_id": pa.nulls(n, pa.string()),
-            "distributor_id": _dict_array(co.tier2_of_county[counties[c_i]], co.dist_dict, mask=dist_mask),
+            "distributor_id": dict_array(co.tier2_of_county[counties[c_i]], co.dist_dict, mask=dist_mask),
             "volume": pa.array(v),
             "revenue": pa.array(np.round(v * co.comp_price[k_i] * (1.0 - disc), 2)),
         })
-        _insert(self.con, "sales", data)
+        insert_rows(self.con, "sales", data)
         self.counts["sales"] += n
         # market
         mk = np.maximum(np.rint(market_true * rng.lognormal(0.0, 0.05, market_true.shape)),
@@ -538,35 +594,18 @@ class HistoryBuilder:
         mv = mk.ravel()
         data = pa.table({
             "date": self.m_dates.take(pa.array(m_i)),
-            "region_id": _dict_array(co.county_rix[counties[c_i]], co.region_dict),
-            "product_line": _dict_array(l_i, pa.array(PRODUCT_LINES)),
+            "region_id": dict_array(co.county_rix[counties[c_i]], co.region_dict),
+            "product_line": dict_array(l_i, pa.array(PRODUCT_LINES)),
             "market_volume": pa.array(mv),
             "market_revenue": pa.array(np.round(mv * co.line_price[l_i] * rng.uniform(0.85, 1.0, len(mv)), 2)),
         })
-        _insert(self.con, "market", data)
+        insert_rows(self.con, "market", data)
         self.counts["market"] += len(mv)
 
     def _item_amounts(self, rng, items, revenue: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
         """Amounts (n_regions × n_m) per item for regions with monthly revenue ``revenue``."""
-        n_r, n_m = revenue.shape
         base = revenue.mean(axis=1, keepdims=True) * 1.03 ** (self.month_idx[None, :] // 12)
-        moy = self.month_idx % 12
-        out = []
-        for cat, item, basis, rate, pattern in items:
-            amt = rate * (base if basis == "fixed" else revenue)
-            amt = amt * rng.lognormal(0.0, 0.03 if basis == "fixed" else 0.08, (n_r, n_m))
-            if pattern == "quarterly":
-                amt = np.where(moy[None, :] % 3 == 2, amt * 3, 0.0)
-            elif pattern == "sporadic":
-                amt = np.where(rng.random((n_r, n_m)) < 0.3, amt * 3, 0.0)
-            elif pattern == "dec":
-                amt = np.where(moy[None, :] == 11, amt * 12, 0.0)
-            elif pattern == "jan":
-                amt = np.where(moy[None, :] == 0, amt * 12, 0.0)
-            elif pattern == "holiday":
-                amt = np.where(self.holiday_months[None, :], amt * 2.5, amt * 0.3)
-            out.append((cat, item, np.round(amt, 2)))
-        return out
+        return item_amounts(rng, items, revenue, base, self.month_idx % 12, self.holiday_months)
 
     def _insert_expenses(self, region_rix: np.ndarray, items, terminal: np.ndarray | None = None) -> None:
         co = self.co
@@ -577,19 +616,19 @@ class HistoryBuilder:
                 continue
             data = pa.table({
                 "date": self.m_dates.take(pa.array(m_i)),
-                "region_id": _dict_array(region_rix[r_i], co.region_dict),
+                "region_id": dict_array(region_rix[r_i], co.region_dict),
                 "category": pa.array(np.full(n, cat)),
                 "item": pa.array(np.full(n, item)),
                 "terminal_id": (pa.nulls(n, pa.string()) if terminal is None
-                                else _dict_array(terminal[r_i], co.t_dict)),
+                                else dict_array(terminal[r_i], co.t_dict)),
                 "amount": pa.array(amt[r_i, m_i]),
             })
-            _insert(self.con, "expenses", data)
+            insert_rows(self.con, "expenses", data)
             self.counts["expenses"] += n
 
     def _expenses(self, rng, counties, county_rev, term_rev, terms) -> None:
         co = self.co
-        self._insert_expenses(co.county_rix[counties], self._item_amounts(rng, _COUNTY_ITEMS, county_rev))
+        self._insert_expenses(co.county_rix[counties], self._item_amounts(rng, COUNTY_ITEMS, county_rev))
         # terminal-level channel fees for core terminals
         ab = terms[co.t_class[terms] <= 1]
         rev = term_rev[ab]
@@ -609,15 +648,15 @@ class HistoryBuilder:
         pos = np.searchsorted(p_cities, co.county_city[counties])
         np.add.at(city_rev, pos, county_rev)
         city_rix = np.array([co.region_index[co.city_ids[c]] for c in p_cities])
-        self._insert_expenses(city_rix, self._item_amounts(rng, _CITY_ITEMS, city_rev))
+        self._insert_expenses(city_rix, self._item_amounts(rng, CITY_ITEMS, city_rev))
         prov_rix = np.array([co.region_index[co.province_ids[co.county_prov[counties[0]]]]])
-        self._insert_expenses(prov_rix, self._item_amounts(rng, _PROVINCE_ITEMS, county_rev.sum(axis=0, keepdims=True)))
+        self._insert_expenses(prov_rix, self._item_amounts(rng, PROVINCE_ITEMS, county_rev.sum(axis=0, keepdims=True)))
 
     def finish(self) -> None:
         co = self.co
         rng = np.random.default_rng([self.seed, 2])
         total = self.revenue_by_county.sum(axis=0, keepdims=True)
-        self._insert_expenses(np.array([co.region_index["HQ"]]), self._item_amounts(rng, _HQ_ITEMS, total))
+        self._insert_expenses(np.array([co.region_index["HQ"]]), self._item_amounts(rng, HQ_ITEMS, total))
         self.con.register("_demo_df", self.events)
         self.con.execute("INSERT INTO events SELECT date::DATE, region_id, kind, description FROM _demo_df")
         self.con.unregister("_demo_df")
