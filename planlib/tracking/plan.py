@@ -182,7 +182,7 @@ def plan_tracking(targets: pd.DataFrame, budget: pd.DataFrame, budget_regions: p
         The run's ``results/targets.parquet`` (DESIGN.md §4).
     budget, budget_regions : DataFrame
         The run's ``results/budget.parquet`` and ``results/budget_regions.parquet`` (one
-        row per budgeted region, with ``profit_target``).
+        row per budgeted region, with ``profit_target``; None: no dual check).
     actual_sales : DataFrame
         region_id (as recorded: county or township), month, sku, product_line, channel,
         terminal_id, terminal_class, volume, revenue, variable_cost — own monthly sales
@@ -260,7 +260,8 @@ def plan_tracking(targets: pd.DataFrame, budget: pd.DataFrame, budget_regions: p
         budget_regions) else pd.unique(budget["region_id"].astype(object))
     control_items, control = budget_control(budget, actual_expenses, tree, ts, tolerance=tolerance,
                                             over_budget=over_budget, regions=plan_regions(tree, budget_ids))
-    dual = _dual(summary, facts, regions, control, budget_regions)
+    dual = _dual(summary, facts, regions, control, budget_regions) if budget_regions is not None else \
+        pd.DataFrame({c: pd.Series(dtype=object) for c in DUAL_INPUT_COLUMNS})
     weekly = weekly_tracking(targets, actual_weekly, ts) if actual_weekly is not None else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in WEEKLY_COLUMNS})
     return PlanTracking(tracking[list(TRACKING_COLUMNS)], summary, stages, control_items, control, dual, weekly, ts,

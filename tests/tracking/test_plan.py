@@ -408,3 +408,8 @@ def test_real_shapes_of_the_demo_run():
     # spending exactly the phased budget: every total within budget, nothing flagged
     assert set(pt.control["flag"]) == {"within budget"}
     assert pt.milestones.loc[pt.milestones["region_id"] == "HQ", "status"].eq("met").all()
+
+
+def test_without_budget_regions_there_is_no_dual_check(targets, sales, tree):
+    pt = plan_tracking(targets, build_budget(), None, sales, build_expenses(), tree, AS_OF)
+    assert pt.dual.empty and len(pt.control) == 5
