@@ -409,7 +409,6 @@ def _check_people(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
     terminal outside the person's region (not in its subtree) is rejected.
     """
     issues: list[pd.DataFrame] = []
-    who = ["name", "role", "region_id"]
 
     def drop(rows: np.ndarray, field: str | np.ndarray, reasons: pd.Series | np.ndarray) -> None:
         issues.append(pd.DataFrame({"row": rows, "field": field, "reason": np.asarray(reasons, dtype=object)}))
@@ -440,12 +439,14 @@ def _check_people(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
     # 2. within the file: a person's rows disagree on who they are or how they carry the region
     cand = _rows(con, "SELECT _row, person_id, name, role, region_id, terminal_id FROM _planlib_cand")
     if len(cand):
-        g = cand.assign(_who=cand[who].astype(str).agg("\x1f".join, axis=1), _whole=cand["terminal_id"].isna())
-        per = g.groupby("person_id").agg(n_who=("_who", "nunique"), n_whole=("_whole", "nunique"),
-                                         rows=("_row", lambda r: ", ".join(str(x) for x in sorted(r))))
-        bad = per[(per["n_who"] > 1) | (per["n_whole"] > 1)]
-        if len(bad):
-            b = g[g["person_id"].isin(bad.index)].join(bad, on="person_id")
+        person = cand["person_id"]
+        n_who = (cand["name"] + "\x1f" + cand["role"] + "\x1f" + cand["region_id"]).groupby(person).transform("nunique")
+        n_whole = cand["terminal_id"].isna().groupby(person).transform("nunique")
+        bad = (n_who > 1) | (n_whole > 1)
+        if bad.any():
+            b = cand[bad].assign(n_who=n_who[bad])
+            rows = b.groupby("person_id")["_row"].agg(lambda r: ", ".join(str(x) for x in sorted(r)))
+            b = b.assign(rows=b["person_id"].map(rows))
             reason = np.where(
                 b["n_who"] > 1,
                 "rows " + b["rows"] + " of this file give person " + b["person_id"]

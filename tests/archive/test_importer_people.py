@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -162,3 +163,25 @@ def test_an_old_archive_open_elsewhere_reads_the_new_tables_as_empty_and_is_not_
             connect(path, read_only=False)
     finally:
         holder.close()
+
+
+def test_import_people_rejects_a_person_who_carries_the_region_and_serves_terminals_in_one_file(arc):
+    text = "person_id,name,role,region_id,terminal_id\nE1,甲,salesperson,NS,\nE1,甲,salesperson,NS,T1\n"
+    report = imp(arc, "people", text)
+    assert (report.imported, report.rejected) == (0, 2)
+    bad = rejects(report)
+    assert bad["field"].tolist() == ["terminal_id", "terminal_id"]
+    assert bad["reason"].iat[0] == ("rows 2, 3 of this file give person E1 a row without terminal_id (carries the "
+                                    "region as a whole) and rows with terminals: give one or the other")
+
+
+def test_import_people_is_vectorised_on_many_rows(arc, tmp_path):
+    # 40k people rows, 20k persons each serving T1 and T2 (a per-row Python pass took a minute for 100k)
+    n = 20_000
+    ids = [f"E{i:05d}" for i in range(n)]
+    frame = pd.DataFrame({"人员编号": np.repeat(ids, 2), "姓名": "王芳", "岗位": "业务员", "区域编号": "NS",
+                          "终端编号": np.tile(["T1", "T2"], n)})
+    src = tmp_path / "people.csv"
+    frame.to_csv(src, index=False)
+    report = import_files(arc, "people", [src])
+    assert (report.imported, report.rejected) == (2 * n, 0)
