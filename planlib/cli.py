@@ -3,12 +3,13 @@ The ``planlib`` command.
 
 ::
 
-    planlib demo [ARCHIVE] [--seed N] [--scale small|national] [--force]
+    planlib demo [ARCHIVE] [--seed N] [--scale small|national] [--force] [--no-actuals]
     planlib archive init ARCHIVE
     planlib archive import ARCHIVE TABLE FILE...
     planlib archive check ARCHIVE [--region ID] [--out FILE.csv] [--limit N]
     planlib run PLAN.yaml [--regions ID...] [--level LEVEL] [--notebooks N...] [--workers N]
                           [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]
+                          [--as-of DATE [--plan-run RUN_ID]]
 
 Exit codes: 0 success; 1 some regions failed (run) or error findings (check);
 2 invalid input, nothing done; 3 import with some rows rejected.
@@ -30,6 +31,15 @@ def _err(message: str) -> None:
     print(f"planlib: error: {message}", file=sys.stderr)
 
 
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; expected YYYY-MM-DD, e.g. 2027-06-30") from None
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from planlib import demo
 
@@ -38,7 +48,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         _err(f"{path} exists; pass --force to rebuild it")
         return 2
     path.parent.mkdir(parents=True, exist_ok=True)
-    summary = demo.build_demo(path, seed=args.seed, scale=args.scale, progress=True)
+    summary = demo.build_demo(path, seed=args.seed, scale=args.scale, progress=True, actuals=not args.no_actuals)
     print(f"demo archive: {summary.path}")
     for table, n in summary.counts.items():
         print(f"  {table:<12} {n:>12,} rows")
@@ -82,6 +92,9 @@ def _cmd_archive_check(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from planlib.run import batch
 
+    if args.plan_run and args.as_of is None:
+        _err(f"--plan-run {args.plan_run}: a signed plan run is followed by a tracking run; add --as-of DATE")
+        return 2
     if args.scheduler and args.executor != "dask":
         _err(f"--scheduler {args.scheduler}: a scheduler is for --executor dask")
         return 2
@@ -98,6 +111,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             executor=args.executor,
             scheduler=args.scheduler,
+            as_of=args.as_of,
+            plan_run=args.plan_run,
         )
     except batch.RunInterrupted as stop:
         where = f" {stop.run_dir}" if stop.run_dir else ""
@@ -139,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--scale", choices=["small", "national"], default="small",
                    help="small: a province's worth, seconds; national: ~2,800 counties, minutes (default: %(default)s)")
     d.add_argument("--force", action="store_true", help="rebuild an existing archive")
+    d.add_argument("--no-actuals", action="store_true",
+                   help="history only (2024-2026): without the plan year's actuals to 30 June 2027 that tracking reads")
     d.set_defaults(func=_cmd_demo)
 
     a = sub.add_parser("archive", help="the information archive (DuckDB file)")
@@ -194,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="params/scenarios/<NAME>.yaml merged over the plan and region params (default: base)")
     r.add_argument("--runs-dir", default=None, metavar="DIR",
                    help="where runs/<plan_id>/<run_id>/ go (default: runs/ in the current folder)")
+    r.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="track the signed plan against the archive's actuals up to this date (a tracking run of "
+                        "40_track_results, the default notebook then); exit 2 when the plan year has no actuals")
+    r.add_argument("--plan-run", default=None, metavar="RUN_ID",
+                   help="with --as-of: the plan run to follow (its targets and budget are read, never recomputed); "
+                        "default the plan's latest run whose targets and budget succeeded")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     return p

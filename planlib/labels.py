@@ -171,3 +171,68 @@ FLAG_NAMES = {"both met": "双达成 both met", "sales met, profit missed": "销
               "sales missed, profit met": "销量未达、利润达成", "both missed": "双未达 both missed",
               "no break-even": "无保本点 no break-even (P ≤ VC)",
               "expense ratio over threshold": "费用率超阈值 expense ratio over threshold"}
+
+
+#: Tracking (40_track_results): column headers, formats and the words of its codes.
+TRACKING_LABELS: dict[str, str] = {
+    "year_target": "全年目标", "target_to_date": "序时目标", "actual_to_date": "实际完成",
+    "completion_to_date": "序时完成率", "time_progress": "序时进度", "task_progress": "任务进度（占全年）",
+    "status": "状态", "landing": "预计全年", "landing_gap": "预计全年比目标", "run_rate_needed": "余下每月须完成",
+    "months_remaining": "余下月数", "revised_target": "调整后目标", "revised_open_month": "本月调整后目标",
+    "completion": "完成率", "actual": "实际", "target": "目标", "key": "项目", "gap": "比序时",
+    "gap_points": "比序时（百分点）", "budget_year": "全年预算", "budget_to_date": "序时预算",
+    "spend_to_date": "实际费用", "deviation": "偏差", "deviation_share": "偏差率", "items_over": "超容差项目数",
+    "goal": "目标覆盖率", "key_terminals": "重点终端数", "covered": "已进货", "coverage": "覆盖率",
+    "to_win": "尚差家数", "missed_names": "未进货的重点终端", "verdict": "双重检查",
+    "actual_revenue": "实际销售额", "actual_profit": "实际利润", "profit_target_to_date": "序时利润目标",
+    "actual_expenses": "实际费用", "actual_variable_cost": "实际变动成本", "target_revenue_to_date": "序时销售额目标",
+    "points": "得分", "total": "总分", "rank": "排名", "payout": "薪酬（元）", "rule": "计分规则",
+    "label": "指标", "entity_id": "编码", "name": "姓名/名称", "role": "岗位", "week": "周",
+    "terminal_id": "终端编码", "stage": "阶段", "date": "日期", "category": "费用类别", "item": "项目",
+    "flag": "标记", "region_id": "区域编码", "measure": "指标", "month": "月份", "rule_set": "规则集",
+    "amount": "金额（元）", "weight": "权重", "value": "取值",
+}  # fmt: skip
+
+_WHOLE = "{:,.0f}"
+TRACKING_FORMATS: dict[str, str] = {
+    "year_target": _WHOLE, "target_to_date": _WHOLE, "actual_to_date": _WHOLE, "completion_to_date": _PCT,
+    "time_progress": _PCT, "task_progress": _PCT, "landing": _WHOLE, "landing_gap": "{:+,.0f}",
+    "run_rate_needed": _WHOLE, "revised_target": _WHOLE, "revised_open_month": _WHOLE, "completion": _PCT,
+    "actual": _WHOLE, "target": _WHOLE, "gap": "{:+,.0f}", "gap_points": "{:+.1%}", "budget_year": _WHOLE,
+    "budget_to_date": _WHOLE, "spend_to_date": _WHOLE, "deviation": "{:+,.0f}", "deviation_share": _PP,
+    "goal": _PCT, "coverage": _PCT, "actual_revenue": _WHOLE, "actual_profit": _WHOLE,
+    "profit_target_to_date": _WHOLE, "actual_expenses": _WHOLE, "actual_variable_cost": _WHOLE,
+    "target_revenue_to_date": _WHOLE, "points": "{:+.1f}", "total": "{:.1f}", "payout": "{:,.0f}",
+    "amount": "{:,.2f}", "weight": "{:.0%}", "months_remaining": "{}", "rank": "{}",
+}  # fmt: skip
+
+#: The words of tracking's codes: progress status, milestone status, budget-control flags.
+TRACKING_CODES: dict[str, str] = {
+    "ahead": "超前序时", "behind": "落后序时", "on plan": "与序时持平",
+    "met": "已达成", "missed": "未达成", "not yet due": "未到期", "due": "到期",
+    "within budget": "预算内", "item_over_tolerance": "有项目超出容差", "over_budget": "超预算",
+    "stop": "停止支出", "warn": "警告", "volume": "销量（箱）", "revenue": "销售额（元）",
+    "total": "合计", "product_line": "产品线", "channel": "渠道", "terminal_class": "终端等级",
+    "terminal": "重点终端", "sku": "产品",
+    "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
+    "both missed": "双未达",
+}  # fmt: skip
+
+#: The product notebooks in the plan's words (portal links).
+NOTEBOOK_NAMES: dict[str, str] = {"10_review_archive": "市场分析", "20_split_targets": "目标分解",
+                                  "30_build_budget": "费用预算", "40_track_results": "执行跟踪",
+                                  "50_consolidate": "汇总审批"}
+TRACKING_LABELS.update({
+    "severity": "处理", "target_volume": "目标销量", "actual_volume": "实际销量", "completion_volume": "销量完成率",
+    "revised_target_volume": "调整后目标销量", "target_revenue": "目标销售额", "actual_revenue": "实际销售额",
+    "completion_revenue": "销售额完成率", "revised_target_revenue": "调整后目标销售额", "level": "层级",
+})
+TRACKING_FORMATS.update({
+    "target_volume": _WHOLE, "actual_volume": _WHOLE, "completion_volume": _PCT, "revised_target_volume": _WHOLE,
+    "target_revenue": _WHOLE, "actual_revenue": _WHOLE, "completion_revenue": _PCT, "revised_target_revenue": _WHOLE,
+})
+TRACKING_LABELS.update({
+    "target_revenue_year": "全年销售额目标", "profit_target": "全年利润目标", "sales_met": "销售达成",
+    "profit_met": "利润达成", "missed": "未进货的重点终端编码", "days": "天数", "complete": "整周",
+})
+TRACKING_FORMATS.update({"target_revenue_year": _WHOLE, "profit_target": _WHOLE})

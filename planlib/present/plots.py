@@ -665,3 +665,37 @@ def response_points(curves: pd.DataFrame, detail: pd.DataFrame, *, margin_rate: 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+@safe_figure
+def tracking_months(monthly: pd.DataFrame, *, title: str, ylabel: str = "销量（箱）"):
+    """
+    A measure's months: the plan's target (bars), the actual (bars beside) and the revised target (line).
+
+    ``monthly`` has month, target, actual (null after the as-of date) and revised_target.
+    """
+    import numpy as np
+
+    fig, ax = _new_axes(9.0, 3.6)
+    m = pd.to_datetime(monthly["month"]).dt.month.to_numpy()
+    ax.bar(m - 0.2, monthly["target"].to_numpy(dtype=float), width=0.4, color="#9aa5b1", label="计划目标")
+    actual = pd.to_numeric(monthly["actual"]).to_numpy(dtype=float, na_value=np.nan).copy()
+    ax.bar(m + 0.2, np.nan_to_num(actual), width=0.4, color="#1f6feb", label="实际")
+    if "revised_target" in monthly:  # the months still open: what they are asked now
+        revised = pd.to_numeric(monthly["revised_target"]).to_numpy(dtype=float, na_value=np.nan).copy()
+        revised[~np.isnan(actual)] = np.nan
+        ax.plot(m, revised, color="#d1242f", marker="o", linewidth=1.4, label="调整后目标（未完月份）")
+    ax.set_xticks(range(1, 13))
+    ax.set_xticklabels([f"{k}月" for k in range(1, 13)])
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(_thousands())
+    ax.legend(fontsize=8)
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.12)
+    return fig
+
+
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:,.0f}")

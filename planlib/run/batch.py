@@ -39,9 +39,10 @@ from typing import Any
 
 from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
-from planlib.run import executors, folder, steps, task
+from planlib.run import executors, folder, steps, task, track
 from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import render_portal
+from planlib.labels import NOTEBOOK_NAMES
 from planlib.schemas import LEVEL_DEPTH
 
 __all__ = [
@@ -244,7 +245,8 @@ def _stopped_by_signals() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: contextlib.ExitStack):
+def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: contextlib.ExitStack,
+              kind: str = folder.RUN_PLAN):
     """
     The run folder, held (:func:`folder.hold_run`), and the previous attempt's manifest when resuming.
 
@@ -254,7 +256,7 @@ def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: 
     started together each get their own.
     """
     if resume:
-        latest = folder.latest_run(folder.plan_dir(root, plan_id))
+        latest = folder.latest_run(folder.plan_dir(root, plan_id), kind=kind)
         if latest is not None:
             old = folder.read_manifest(latest)
             old["status"] = folder.run_status(latest, old)  # a killed run reads "interrupted" here
@@ -281,6 +283,8 @@ def run_plan(
     kernel_name: str | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    as_of: dt.date | None = None,
+    plan_run: str | None = None,
 ) -> RunResult:
     """
     Execute a plan's notebooks for every selected region and write the run folder.
@@ -319,6 +323,12 @@ def run_plan(
     scheduler : str, optional
         The Dask scheduler's address (``--scheduler tcp://HOST:8786``); with
         ``executor="dask"`` and no address, a LocalCluster is started for the run.
+    as_of : datetime.date, optional
+        A tracking run (``--as-of``): the tracking notebooks (default ``40_track_results``)
+        follow a signed plan run against the actuals up to this date (:mod:`planlib.run.track`).
+    plan_run : str, optional
+        The plan run a tracking run follows (``--plan-run``); default the plan's latest run
+        whose targets and budget succeeded.
 
     Returns
     -------
@@ -328,7 +338,8 @@ def run_plan(
     Raises
     ------
     ParamsError
-        If the plan file or a region's params are invalid (nothing runs).
+        If the plan file or a region's params are invalid, or a tracking run has no signed plan
+        run, an as-of date outside the plan year or no actuals (nothing runs).
     RunError
         If ``run_id`` names an existing folder, ``resume`` finds its run still in progress, or
         the Dask scheduler cannot be reached (nothing runs, no run folder is created).
@@ -352,7 +363,9 @@ def run_plan(
     """
     plan_path = Path(plan_path)
     base = params.load_plan(plan_path, scenario=scenario)
-    nb_names = list(notebooks or base.notebooks)
+    nb_names = list(notebooks or (track.TRACKING_NOTEBOOKS if as_of is not None else base.notebooks))
+    track.check_tracking_options(nb_names, as_of, base.year)
+    tracking = track.is_tracking_run(nb_names)
     nb_dir = Path(notebooks_dir) if notebooks_dir else NOTEBOOKS_DIR
     sources = {name: notebook_source(nb_dir, name) for name in nb_names}
     with contextlib.ExitStack() as hold:
@@ -361,16 +374,37 @@ def run_plan(
         base = params.load_plan(plan_path, scenario=scenario, tree=tree)
         chosen = select_regions(base, tree, regions=regions, level=level)
         params.validate_plan(plan_path, tree, scenario=scenario, regions=chosen)  # exit 2 before anything runs
+        root = Path(runs_root) if runs_root else Path.cwd() / "runs"
+        signed, through = _signed_plan(base, root, plan_run, as_of) if tracking else (None, None)
         pool = hold.enter_context(executors.open_executor(
             executor, workers=max(1, int(workers or base.run.workers)), scheduler=scheduler))  # refused: exit 2
-        root = Path(runs_root) if runs_root else Path.cwd() / "runs"
-        run_dir, old = _open_run(root, base.plan_id, run_id, resume, hold)
+        kind = folder.RUN_TRACKING if tracking else folder.RUN_PLAN
+        run_dir, old = _open_run(root, base.plan_id, run_id, resume, hold, kind=kind)
         return _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir, old,
-                    scenario=scenario, pool=pool, progress=progress, kernel_name=kernel_name)
+                    scenario=scenario, pool=pool, progress=progress, kernel_name=kernel_name,
+                    tracking=(signed, as_of, through) if tracking else None)
+
+
+def _signed_plan(base, root: Path, plan_run: str | None, as_of: dt.date) -> tuple[Path, dt.date | None]:
+    """
+    The plan run a tracking run follows, and the last day the archive's actuals cover.
+
+    Refused (ParamsError, exit 2) when the archive has no actuals in the plan year.
+    """
+    signed = track.signed_plan_run(root, base.plan_id, plan_run)
+    con = archive.connect(base.archive)
+    try:
+        extent = archive.actuals_extent(con, base.year)
+    finally:
+        con.close()
+    if not extent.rows:
+        raise ParamsError(f"{base.archive}: no actuals for the plan year {base.year} up to {as_of} (own sales "
+                          f"in the sales table); import them first: planlib archive import {base.archive} sales FILE")
+    return signed, extent.through
 
 
 def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path, old, *, scenario, pool,
-         progress, kernel_name) -> RunResult:
+         progress, kernel_name, tracking=None) -> RunResult:
     """The run proper, in its held folder: snapshots, plan-wide steps, the notebooks by level, the manifest."""
     previous = {(e["region_id"], e["notebook"]): e for e in (old or {}).get("entries", [])}
     # the notebooks exactly as they run: built from their scripts into the run folder
@@ -401,6 +435,13 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         "finished": None,
         "entries": [],
     }
+    followed = ""
+    if tracking is not None:
+        signed, as_of, through = tracking
+        hashes = track.signed_hashes(signed)
+        manifest.update(kind=folder.RUN_TRACKING, as_of=as_of.isoformat(), plan_run=signed.name, signed=hashes,
+                        actuals_through=through.isoformat() if through else None)
+        followed = "|".join([as_of.isoformat(), signed.name, *hashes.values()])
     if old is not None:
         manifest["attempts"] = [*old.get("attempts", []), {k: old.get(k) for k in ("started", "finished", "status")}]
 
@@ -421,7 +462,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
             continue
         for name in nb_names:
             inputs_hash = hashlib.sha256(
-                "|".join([rp.params_hash(), fingerprint, _file_hash(sources[name]), code_version]).encode()
+                "|".join([rp.params_hash(), fingerprint, _file_hash(sources[name]), code_version, followed]).encode()
             ).hexdigest()[:16]
             prev = previous.get((region, name))
             if prev and prev.get("status") == "succeeded" and prev.get("inputs_hash") == inputs_hash:
@@ -449,7 +490,12 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
     bar = None
     try:
         with _stopped_by_signals():
-            manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
+            if tracking is None:
+                manifest["plan_steps"] = steps.plan_steps(base, tree, run_dir, nb_names, waves)
+            else:
+                names = {r: tree.name(r) for r in tree.subtree(base.scope.root)}
+                manifest["plan_steps"] = [track.tracking_step(base, tree, run_dir, tracking[0], tracking[1], names)] \
+                    if waves else []
             for t, entry in blocked_tasks(manifest["plan_steps"], waves):  # they would only fail one by one
                 entries[(t["region_id"], t["notebook"])] = entry
             manifest["entries"] = ordered_entries()
@@ -512,11 +558,11 @@ def blocked_tasks(plan_steps: list[dict[str, Any]], waves: dict[int, list[dict[s
     failed = {s["step"]: s for s in plan_steps if s.get("status") == "failed"}
     if not failed:
         return
-    needs = {"targets": steps.NEEDS_TARGETS, "budget": steps.NEEDS_BUDGET}
+    needs = {"targets": steps.NEEDS_TARGETS, "budget": steps.NEEDS_BUDGET, "tracking": track.TRACKING_NOTEBOOKS}
     for depth in list(waves):
         kept = []
         for t in waves[depth]:
-            step = next((name for name in ("targets", "budget") if name in failed and t["notebook"] in needs[name]), None)
+            step = next((name for name in needs if name in failed and t["notebook"] in needs[name]), None)
             if step is None:
                 kept.append(t)
                 continue
@@ -530,6 +576,22 @@ def blocked_tasks(plan_steps: list[dict[str, Any]], waves: dict[int, list[dict[s
 
 def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
     """Put each region's dual-check flag (from the budget step, or a resumed run's results) on its portal row."""
+    tracked = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "tracking"), {})
+    links: dict[str, list[dict[str, str]]] = {}
+    if manifest.get("plan_run"):  # a tracking run links the signed plan's reports
+        try:
+            signed = folder.read_manifest(run_dir.parent / manifest["plan_run"])
+        except (OSError, ValueError):
+            signed = {}
+        for e in signed.get("entries", []):
+            if e.get("status") == "succeeded" and e.get("html"):
+                links.setdefault(e["region_id"], []).append(
+                    {"href": f"../{manifest['plan_run']}/{e['html']}", "label": NOTEBOOK_NAMES.get(e["notebook"], e["notebook"])})
+    for row in region_rows:
+        if row["region_id"] in tracked:
+            row["tracking"] = tracked[row["region_id"]]
+        if row["region_id"] in links:
+            row["plan_links"] = links[row["region_id"]]
     flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
     saved = folder.results_path(run_dir, folder.RESULTS_REGIONS)
     if not flags and saved.exists():  # a resumed run whose plan steps were already done

@@ -1,7 +1,7 @@
 """
 The run's front page, ``index.html``: every region with its status and report links.
 
-Public functions: region_counts, render_portal.
+Public functions: region_counts, render_portal, tracking_cells.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from planlib.labels import FLAG_NAMES
+from planlib.labels import FLAG_NAMES, TRACKING_CODES
 
-__all__ = ["region_counts", "render_portal"]
+__all__ = ["region_counts", "render_portal", "tracking_cells"]
 
 
 _PORTAL = """<!DOCTYPE html>
@@ -36,13 +36,22 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 {% for s in steps %}<div class="sub">{% if s.status == "succeeded" %}全计划步骤 {{ s.step }}:
 {% for o in s.outputs %}<a href="{{ o }}">{{ o }}</a> {% endfor %}{% else %}<span class="failed">{{ s.step }} 失败 failed</span>
 <span class="err">{{ s.error }}</span>{% endif %}</div>{% endfor %}
+{% if as_of %}<div class="sub">执行跟踪 截至 {{ as_of }} · 跟踪的方案运行 <a href="../{{ plan_run }}/index.html">{{ plan_run }}</a>
+{% if plan_links %}（各区域的分析、目标与预算报告见该运行）{% endif %}</div>{% endif %}
 {% if n_profit_missed %}<div class="sub"><span class="warn">销量达成、利润未达 sales met, profit missed: {{ n_profit_missed }} 个区域 regions</span>
 — 见各区域 30_build_budget 报告的双重检查 (see the dual check in each region's budget report).</div>{% endif %}
 <table><thead><tr><th>区域 region</th><th>编码 id</th><th>层级 level</th>
 {% if has_flags %}<th>双重检查 dual check</th>{% endif %}
+{% if has_tracking %}<th>序时完成率</th><th>任务进度 / 序时进度</th><th>预计全年比目标（箱）</th><th>实际双重检查</th><th>阶段目标 · 费用</th>{% endif %}
+{% if plan_links %}<th>方案报告</th>{% endif %}
 {% for nb in notebooks %}<th>{{ nb }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in rows %}<tr class="lvl-{{ r.level }}"><td>{{ r.name }}</td><td>{{ r.region_id }}</td><td>{{ r.level }}</td>
 {% if has_flags %}<td>{% if r.flag == "both met" %}<span class="ok">{{ r.flag_label }}</span>{% elif r.flag %}<span class="warn">{{ r.flag_label }}</span>{% endif %}</td>{% endif %}
+{% if has_tracking %}{% set t = r.tracking or {} %}<td class="{{ 'ok' if t.status == 'ahead' else ('warn' if t.status == 'behind' else '') }}">{{ t.completion_text }}</td>
+<td>{{ t.progress_text }}</td><td>{{ t.landing_text }}</td>
+<td>{% if t.verdict == "both met" %}<span class="ok">{{ t.verdict_text }}</span>{% elif t.verdict %}<span class="warn">{{ t.verdict_text }}</span>{% endif %}</td>
+<td>{% for m in t.milestones_missed or [] %}<span class="warn">未达阶段目标 {{ m }}</span> {% endfor %}{% if t.budget_flag %}<span class="warn">{{ t.budget_text }}</span>{% endif %}</td>{% endif %}
+{% if plan_links %}<td>{% for l in r.plan_links %}<a href="{{ l.href }}">{{ l.label }}</a> {% endfor %}</td>{% endif %}
 {% for c in r.cells %}<td>{% if c.status == "succeeded" %}<a class="ok" href="{{ c.href }}">报告 report</a>
 <span class="skipped">{{ c.seconds }}</span>{% elif c.status == "failed" %}<span class="failed">失败 failed</span>
 {% if c.href %} · <a href="{{ c.href }}">上次成功 last good</a>{% endif %}
@@ -51,6 +60,21 @@ th{background:#f3f5f7} .ok{color:#1a7f37;font-weight:600} .failed{color:#cf222e;
 {% endfor %}</tbody></table>
 </body></html>
 """
+
+
+def _pct(x) -> str:
+    return "—" if x is None else f"{100 * float(x):.1f}%"
+
+
+def tracking_cells(t: Mapping[str, Any]) -> dict[str, Any]:
+    """A region's tracking figures (:func:`planlib.run.track.region_flags`) as the portal shows them, in words."""
+    gap = t.get("landing_gap")
+    return {**t,
+            "completion_text": _pct(t.get("completion")),
+            "progress_text": f"{_pct(t.get('task_progress'))} / {_pct(t.get('time_progress'))}",
+            "landing_text": "—" if gap is None else f"{gap:+,.0f}",
+            "verdict_text": TRACKING_CODES.get(t.get("verdict") or "", t.get("verdict") or ""),
+            "budget_text": TRACKING_CODES.get(t.get("budget_flag") or "", t.get("budget_flag") or "")}
 
 
 def region_counts(manifest: Mapping[str, Any], regions: Sequence[str]) -> dict[str, int]:
@@ -112,7 +136,10 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
                 }
             )
         flag = r.get("flag")  # the dual check's outcome, in the reports' words (the Chinese part)
-        rows.append({**r, "cells": cells, "flag_label": FLAG_NAMES.get(flag, str(flag)).split(" ")[0] if flag else ""})
+        row = {**r, "cells": cells, "flag_label": FLAG_NAMES.get(flag, str(flag)).split(" ")[0] if flag else ""}
+        if r.get("tracking"):
+            row["tracking"] = tracking_cells(r["tracking"])
+        rows.append(row)
     counts = region_counts(manifest, [r["region_id"] for r in region_rows])
     status = manifest.get("status") or ("finished" if manifest.get("finished") else "running")
     return env.from_string(_PORTAL).render(
@@ -129,6 +156,10 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
         n_failed=counts["failed"],
         n_not_run=counts["not run"],
         has_flags=any(r.get("flag") for r in region_rows),
+        has_tracking=any(r.get("tracking") for r in region_rows),
+        plan_links=any(r.get("plan_links") for r in region_rows),
+        as_of=manifest.get("as_of"),
+        plan_run=manifest.get("plan_run", ""),
         n_profit_missed=sum(1 for r in region_rows if r.get("flag") == "sales met, profit missed"),
         steps=[
             {"step": s.get("step"), "status": s.get("status"), "outputs": s.get("outputs", []),

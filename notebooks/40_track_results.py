@@ -1,0 +1,151 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 执行跟踪：截至核算日，本区域的计划完成得怎么样、全年能落在哪里？
+#
+# **The question for leadership:** against the signed plan, how far has this region come by the as-of date — ahead of or behind its seasonal pace (序时进度), where will the year land, are the staged goals and the budget holding, and who is carrying it?
+
+# %% tags=["parameters"]
+region = "HQ"                      # region id from the archive's regions table
+scenario = "base"                  # params/scenarios/<scenario>.yaml, or "base"
+params_file = "../params/demo.yaml"  # the batch passes the run's params.resolved.yaml
+run_dir = None                     # the batch passes the tracking run's folder; None reads the latest tracking run
+interactive = True                 # the batch passes False: no widgets
+
+# %%
+import pandas as pd
+from IPython.display import display
+from planlib import archive, labels, tracking
+from planlib.present import plots, tables
+from planlib.present.workbook import assumptions_table, open_workbook
+from planlib.run import folder, track
+
+wb = open_workbook(region, scenario, params_file, run_dir, interactive)
+plots.set_style()
+tr = track.load_tracking(run_dir or track.latest_tracking_run(wb.params.plan_id))
+con = archive.connect(wb.archive)
+terminal_names = archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict()
+con.close()
+rt = tracking.region_tracking(tr.tables, wb.tree, region, tr.as_of, terminal_names=terminal_names)
+L, F, C = labels.TRACKING_LABELS, labels.TRACKING_FORMATS, labels.TRACKING_CODES
+
+# %%
+display(tables.heading(f"{wb.title} · 截至 {tr.as_of:%Y年%m月%d日}（方案运行 {tr.plan_run}）", 1))
+vol = rt.summary.loc[rt.summary["measure"] == "volume"].iloc[0]
+rev = rt.summary.loc[rt.summary["measure"] == "revenue"].iloc[0]
+display(tables.key_figures([
+    ("序时完成率（销量）", f"{vol['completion_to_date']:.1%}" if pd.notna(vol["completion_to_date"]) else "—"),
+    ("任务进度 / 序时进度", f"{vol['task_progress']:.1%} / {vol['time_progress']:.1%}"),
+    ("实际销量（箱）", f"{vol['actual_to_date']:,.0f}"),
+    ("实际销售额（元）", f"{rev['actual_to_date']:,.0f}"),
+    ("预计全年销量（箱）", f"{vol['landing']:,.0f}"),
+    ("预计全年比目标（箱）", f"{vol['landing_gap']:+,.0f}"),
+]))
+display(tables.note(" ".join(rt.readings)))
+
+# %% [markdown]
+# ## 1. 按月：计划、实际与滚动调整后的目标
+#
+# Each month's target beside what was sold; under the plan's rollover rule the unmet part of a closed month is added to the months still open (the red line), and the revised months still add up exactly to the year's target.
+
+# %%
+months = rt.monthly.loc[rt.monthly["measure"] == "volume"]
+display(plots.tracking_months(months, title=f"{rt.name} 月度销量：目标、实际与调整后目标"))
+display(tables.show_table(tracking.monthly_table(rt.monthly), caption="月度完成（销量：箱；销售额：元）", labels=L, formats=F))
+
+# %% [markdown]
+# ## 2. 按产品线、渠道、终端等级：哪里超前，哪里落后
+#
+# Volume to date against the target to date (the year's target phased by the plan's months), per line. The named key terminals follow.
+
+# %%
+for part in ("product_line", "channel", "terminal_class"):
+    frame = rt.breakdowns[part].replace({"key": {**labels.CHANNEL_NAMES}})
+    display(tables.show_table(frame, caption=f"按{C[part]}（销量：箱）", labels=L, formats=F, max_rows=30))
+display(tables.show_table(rt.breakdowns["terminal"].sort_values("completion_to_date").head(30), caption="重点终端：序时完成最差的 30 家（销量：箱）", labels=L, formats=F, max_rows=30))
+
+# %% [markdown]
+# ## 3. 下级区域对比
+
+# %%
+if len(rt.children):
+    display(tables.show_table(rt.children[["name", "region_id", "year_target", "target_to_date", "actual_to_date", "completion_to_date", "time_progress", "task_progress", "status", "landing", "landing_gap"]].replace({"status": C}).sort_values("completion_to_date"), caption="下级区域（销量：箱）", labels=L, formats=F, max_rows=60))
+else:
+    display(tables.note("本区域没有下级区域。"))
+
+# %% [markdown]
+# ## 4. 全年预测：按目前节奏全年落在哪里
+#
+# The landing forecast is the actual to date plus the remaining months of the plan's own profile at the pace to date; the run-rate is what each remaining month must sell to close the gap.
+
+# %%
+display(tables.show_table(rt.summary[["measure", "year_target", "actual_to_date", "landing", "landing_gap", "months_remaining", "run_rate_needed", "revised_open_month"]].replace({"measure": C}), caption=f"全年预测（方法：{vol['landing_method']}；滚动方式：{vol['rollover']}）", labels=L, formats=F))
+
+# %% [markdown]
+# ## 5. 阶段目标：重点终端覆盖
+
+# %%
+if len(rt.milestones):
+    display(tables.show_table(rt.milestones[["stage", "date", "goal", "key_terminals", "covered", "coverage", "to_win", "status", "missed_names"]].replace({"status": C}), caption="阶段目标（重点 A/B 终端进货覆盖）", labels=L, formats=F))
+else:
+    display(tables.note("方案没有阶段目标，或本区域没有重点终端。"))
+
+# %% [markdown]
+# ## 6. 费用控制与实际的双重检查
+#
+# Spend to date against the budget phased by month; an item beyond the plan's tolerance is flagged even while the total holds. The dual check asks again on actuals: sales met, profit met?
+
+# %%
+if len(rt.control):
+    display(tables.show_table(rt.control.replace({"flag": C, "severity": C}).drop(columns=["region_id", "level"]), caption="费用合计（元）", labels=L, formats=F))
+    items = rt.control_items.replace({"category": labels.CATEGORY_NAMES, "flag": C}).sort_values("deviation_share", ascending=False)
+    display(tables.show_table(items.drop(columns=["region_id", "level"]), caption="费用项目（元，偏差率最大的在前）", labels=L, formats=F, max_rows=15))
+    display(tables.show_table(rt.dual.replace({"verdict": C}).drop(columns=["region_id", "level"]), caption="实际数据的双重检查（元）", labels=L, formats=F))
+else:
+    display(tables.note("本区域没有费用预算。"))
+
+# %% [markdown]
+# ## 7. 核心终端周进度
+
+# %%
+if len(rt.weekly):
+    display(tables.show_table(rt.weekly.loc[rt.weekly["week"] == rt.weekly["week"].max()].sort_values("completion").head(20), caption=f"核心终端最近一整周（{rt.weekly['week'].max():%m月%d日}起）完成最差的 20 家（销量：箱）", labels=L, formats=F, max_rows=20))
+else:
+    display(tables.note("没有核心终端的周数据。"))
+
+# %% [markdown]
+# ## 8. 考核得分：区域与人员
+#
+# Each indicator's points with the rule that gave them, for the last closed month; the total and the rank among peers.
+
+# %%
+if len(rt.kpi_board):
+    board = rt.kpi_board.drop(columns=["entity_kind"]).replace({"level": labels.LEVEL_NAMES})
+    display(tables.show_table(pd.concat([board.head(11), board.tail(10)]).drop_duplicates(), caption=f"{rt.kpi_board['month'].max():%Y年%m月} 总分与排名（本区域与得分最高、最低的人员）", labels=L, formats=F, max_rows=30))
+    worst = list(rt.kpi_board["entity_id"].tail(3)) + [region]
+    display(tables.show_table(rt.kpi.loc[rt.kpi["entity_id"].isin(worst), ["entity_id", "name", "label", "points", "amount", "rule"]], caption="计分明细（本区域与得分最低的 3 人）", labels=L, formats=F, max_rows=60))
+else:
+    display(tables.note("档案中没有人员与考核数据。"))
+
+# %% [markdown]
+# ## 使用的假设
+
+# %%
+display(tables.show_table(assumptions_table(wb, sections=("tracking",)), labels=labels.LABELS, max_rows=40))
+
+# %% tags=["remove_cell"]
+folder.mark_complete(run_dir, region, "40_track_results")

@@ -1,0 +1,315 @@
+"""
+A tracking run: a signed plan run followed against the archive's actuals up to a date.
+
+``planlib run PLAN.yaml --as-of DATE --notebooks 40_track_results [--plan-run RUN_ID]``
+(DESIGN.md §4b). The signed plan is a finished plan run of the same plan: by default the
+latest whose targets and budget steps succeeded, or the one ``--plan-run`` names. Its
+targets and budget are copied into the tracking run's ``results/`` (with their hashes in the
+manifest) and never recomputed; the tracking step reads the plan year's actuals up to the
+as-of date once for the whole plan and writes ``results/tracking*.parquet`` and
+``results/kpi.parquet``; each region's 40_track_results report reads its rows.
+
+Public functions: is_tracking_run, check_tracking_options, signed_plan_run, signed_hashes, tracking_step,
+compute_tracking, write_tracking, region_flags, load_tracking, latest_tracking_run; FollowedPlan, TrackingResults.
+
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planlib import archive, tracking
+from planlib.errors import ParamsError
+from planlib.run import folder
+from planlib.run.steps import run_step
+
+__all__ = [
+    "TRACKING_NOTEBOOKS",
+    "SIGNED_TABLES",
+    "FollowedPlan",
+    "TrackingResults",
+    "is_tracking_run",
+    "check_tracking_options",
+    "signed_plan_run",
+    "signed_hashes",
+    "tracking_step",
+    "compute_tracking",
+    "write_tracking",
+    "region_flags",
+    "load_tracking",
+    "latest_tracking_run",
+]
+
+#: Notebooks that follow a signed plan against the actuals; they run in a tracking run of their own.
+TRACKING_NOTEBOOKS: tuple[str, ...] = ("40_track_results",)
+
+#: The signed plan's tables a tracking run copies (and never recomputes).
+SIGNED_TABLES: tuple[str, ...] = (folder.RESULTS_TARGETS, folder.RESULTS_BUDGET, folder.RESULTS_REGIONS,
+                                  folder.RESULTS_METHODS)
+
+
+def is_tracking_run(nb_names: Sequence[str]) -> bool:
+    """Whether a run's notebooks are tracking notebooks (then they must all be)."""
+    return any(n in TRACKING_NOTEBOOKS for n in nb_names)
+
+
+def check_tracking_options(nb_names: Sequence[str], as_of: dt.date | None, plan_year: int) -> None:
+    """
+    Check a run's tracking options before anything runs.
+
+    Raises
+    ------
+    ParamsError
+        A tracking notebook without ``--as-of``, ``--as-of`` without one, tracking and plan
+        notebooks in one run, or an as-of date outside the plan year.
+    """
+    track = [n for n in nb_names if n in TRACKING_NOTEBOOKS]
+    other = [n for n in nb_names if n not in TRACKING_NOTEBOOKS]
+    if track and other:
+        raise ParamsError(f"--notebooks: {', '.join(track)} follow a signed plan and run on their own; run "
+                          f"{', '.join(other)} in a plan run first, then `--as-of DATE --notebooks {' '.join(track)}`")
+    if track and as_of is None:
+        raise ParamsError(f"{', '.join(track)} needs --as-of DATE (the last day of actuals to count, in the plan year)")
+    if as_of is not None and not track:
+        raise ParamsError(f"--as-of {as_of}: only tracking notebooks ({', '.join(TRACKING_NOTEBOOKS)}) use it")
+    if as_of is not None and as_of.year != plan_year:
+        raise ParamsError(f"--as-of {as_of}: outside the plan year {plan_year}; give a date from "
+                          f"{plan_year}-01-01 to {plan_year}-12-31")
+
+
+def signed_plan_run(runs_root: Path, plan_id: str, plan_run: str | None = None) -> Path:
+    """
+    The plan run a tracking run follows.
+
+    Parameters
+    ----------
+    runs_root : Path
+        The runs folder (``runs/``); plan runs are ``<runs_root>/<plan_id>/<run_id>``.
+    plan_id : str
+        The plan.
+    plan_run : str, optional
+        The run id (``--plan-run``); default the latest plan run whose targets and budget
+        steps succeeded.
+
+    Raises
+    ------
+    ParamsError
+        No such run, a tracking run named, or a run without targets and budget; the message
+        lists the plan's runs that can be tracked.
+    """
+    plan_folder = folder.plan_dir(runs_root, plan_id)
+    if plan_run is None:
+        run = folder.latest_run(plan_folder, kind=folder.RUN_PLAN, where=_trackable)
+        if run is None:
+            raise ParamsError(f"no plan run of {plan_id} under {plan_folder} has its targets and budget; run "
+                              f"`planlib run PLAN.yaml` first, or name one with --plan-run RUN_ID")
+        return run
+    run = folder.run_path(runs_root, plan_id, plan_run)
+    try:
+        ok = _trackable(run, folder.read_manifest(run))
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        why = "does not exist" if not run.exists() else "is not a plan run whose targets and budget succeeded"
+        latest = folder.latest_run(plan_folder, kind=folder.RUN_PLAN, where=_trackable)
+        hint = f"the latest that can be tracked is {latest.name}" if latest else "no run of this plan can be tracked yet"
+        raise ParamsError(f"--plan-run {plan_run}: {run} {why}; {hint}")
+    return run
+
+
+def _trackable(run_dir: Path, manifest: Mapping[str, Any]) -> bool:
+    """A finished plan run whose targets and budget steps succeeded and whose tables are there."""
+    done = {s.get("step") for s in manifest.get("plan_steps", []) if s.get("status") == "succeeded"}
+    return (folder.run_kind(manifest) == folder.RUN_PLAN and {"targets", "budget"} <= done
+            and all(folder.results_path(run_dir, t).exists() for t in SIGNED_TABLES))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def signed_hashes(signed_dir: Path) -> dict[str, str]:
+    """The signed plan's results files and their hashes (the tracking run's record of what it followed)."""
+    return {t: _sha(folder.results_path(signed_dir, t)) for t in SIGNED_TABLES}
+
+
+def tracking_step(plan, tree, run_dir: Path, signed_dir: Path, as_of: dt.date, names: Mapping[str, str]) -> dict:
+    """
+    Follow the signed plan against the actuals once for the whole plan; the manifest record of the step.
+
+    Copies the signed plan's targets and budget into ``run_dir/results``, reads the plan year's
+    actuals up to ``as_of`` and writes ``tracking.parquet``, ``kpi.parquet`` and the other
+    tracking tables (``tracking_<part>.parquet``). Never raises: a failure is recorded (see
+    :func:`planlib.run.steps.run_step`) and the reports that need it are not run.
+    """
+
+    def follow(con, step):
+        written = []
+        for t in SIGNED_TABLES:
+            dest = folder.results_path(run_dir, t)
+            with folder.atomic_path(dest) as tmp:
+                shutil.copyfile(folder.results_path(signed_dir, t), tmp)
+            written.append(dest)
+        step["plan_run"] = signed_dir.name
+        step["signed"] = signed_hashes(signed_dir)
+        pt = compute_tracking(plan, tree, con, run_dir, as_of, names=names)
+        written += write_tracking(pt, run_dir)
+        step["flags"] = region_flags(pt)
+        return written
+
+    return run_step("tracking", plan, run_dir, follow)
+
+
+@dataclass(frozen=True)
+class FollowedPlan:
+    """A plan's tracking (:class:`planlib.tracking.PlanTracking`'s tables) with the KPI scores and the people."""
+
+    tracking: pd.DataFrame
+    summary: pd.DataFrame
+    milestones: pd.DataFrame
+    control_items: pd.DataFrame
+    control: pd.DataFrame
+    dual: pd.DataFrame
+    weekly: pd.DataFrame
+    kpi: pd.DataFrame
+    people: pd.DataFrame
+    landing_method: str
+    rollover: str
+
+
+def compute_tracking(plan, tree, con, run_dir: Path, as_of: dt.date, *, names: Mapping[str, str] | None = None):
+    """
+    The plan's tracking from a run's signed tables and the archive's actuals up to ``as_of``.
+
+    Reads the actuals once (:func:`planlib.archive.tracking_actuals`), tracks every region
+    (:func:`planlib.tracking.plan_tracking`) and scores the regions and the people by the
+    plan's KPI rules (:func:`planlib.tracking.score`). Returns a :class:`FollowedPlan`.
+    """
+    res = folder.results_dir(run_dir)
+    targets = pd.read_parquet(res / folder.RESULTS_TARGETS)
+    budget = pd.read_parquet(res / folder.RESULTS_BUDGET)
+    regions = pd.read_parquet(res / folder.RESULTS_REGIONS)
+    ids = list(tree.subtree(plan.scope.root))
+    acts = archive.tracking_actuals(con, ids, plan.year, as_of)
+    terminals = archive.load_table(con, "terminals", region_ids=ids)
+    products = archive.load_table(con, "products")
+    pt = tracking.plan_tracking(
+        targets, budget, regions, acts.sales, acts.expenses, tree, as_of,
+        rollover=plan.tracking.rollover, tolerance=plan.budget.tolerance, over_budget=plan.tracking.over_budget,
+        milestones=plan.targets.milestones, unit=plan.targets.unit,
+        names=dict(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str))),
+        actual_weekly=acts.weekly, terminals=terminals, skus=products["sku"].astype(str))
+    facts = [tracking.region_facts(pt.tracking, as_of)]
+    people = acts.people
+    if len(people):
+        facts.append(tracking.person_facts(people, targets, acts.sales, acts.person_events, as_of, tree=tree))
+    facts = pd.concat([f for f in facts if len(f)], ignore_index=True) if any(len(f) for f in facts) else facts[0]
+    scores = tracking.score(facts, acts.person_events, plan.tracking.kpi, as_of=as_of)
+    carried = people.drop_duplicates("person_id")[["person_id", "name", "role", "region_id"]].reset_index(drop=True) \
+        if len(people) else pd.DataFrame(columns=["person_id", "name", "role", "region_id"])
+    return FollowedPlan(tracking=pt.tracking, summary=pt.summary, milestones=pt.milestones,
+                        control_items=pt.control_items, control=pt.control, dual=pt.dual, weekly=pt.weekly,
+                        kpi=scores, people=carried, landing_method=pt.landing_method, rollover=pt.rollover)
+
+
+def write_tracking(pt, run_dir: Path) -> list[Path]:
+    """Write each table of a plan's tracking to ``results/``, atomically; returns the paths."""
+    out = []
+    for f in fields(pt):
+        frame = getattr(pt, f.name)
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        name = {"tracking": folder.RESULTS_TRACKING, "kpi": folder.RESULTS_KPI}.get(f.name, f"tracking_{f.name}.parquet")
+        frame = frame.copy()
+        for col in frame.columns:  # parquet keeps text, not mixed objects
+            if frame[col].dtype == object and frame[col].map(lambda v: isinstance(v, (list, tuple))).any():
+                frame[col] = frame[col].map(lambda v: "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        path = folder.results_path(run_dir, name)
+        with folder.atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        out.append(path)
+    return out
+
+
+def region_flags(pt: FollowedPlan) -> dict[str, dict[str, Any]]:
+    """
+    Per region, what the portal shows: volume completion to date, time and task progress, the
+    landing forecast's gap, the dual check on actuals, missed milestones and budget flags.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    vol = pt.summary.loc[pt.summary["measure"].astype(str) == "volume"]
+    for r in vol.itertuples(index=False):
+        out[str(r.region_id)] = {
+            "completion": _num(r.completion_to_date), "time_progress": _num(r.time_progress),
+            "task_progress": _num(r.task_progress), "status": str(r.status), "landing_gap": _num(r.landing_gap)}
+    for r in pt.dual.itertuples(index=False):
+        out.setdefault(str(r.region_id), {})["verdict"] = str(r.verdict)
+    if len(pt.milestones):
+        missed = pt.milestones.loc[pt.milestones["status"].astype(str) == "missed"]
+        for rid, g in missed.groupby(missed["region_id"].astype(str)):
+            out.setdefault(rid, {})["milestones_missed"] = [str(s) for s in g["stage"]]
+    for r in pt.control.itertuples(index=False):
+        if str(r.flag) not in ("ok", "", "None", "nan"):
+            out.setdefault(str(r.region_id), {})["budget_flag"] = str(r.flag)
+    return out
+
+
+def _num(x) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), 6)
+
+
+@dataclass(frozen=True)
+class TrackingResults:
+    """A tracking run read back: as-of date, the signed plan run, and its tables by name."""
+
+    as_of: dt.date
+    plan_run: str
+    tables: dict[str, pd.DataFrame]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def load_tracking(run_dir) -> TrackingResults:
+    """
+    Read a tracking run's tables and its as-of date (written by the batch before 40_track_results runs).
+
+    Raises
+    ------
+    ParamsError
+        If the run is not a tracking run or its tracking step did not succeed (the step's error is named).
+    """
+    manifest = folder.read_manifest(run_dir)
+    res = folder.results_dir(run_dir)
+    if folder.run_kind(manifest) != folder.RUN_TRACKING or not (res / folder.RESULTS_TRACKING).exists():
+        raise ParamsError(f"{run_dir}: no tracking in this run{folder.step_failure(run_dir, 'tracking')}; "
+                          "`planlib run PLAN.yaml --as-of DATE --notebooks 40_track_results` writes it")
+    tables = {}
+    for p in sorted(res.glob("*.parquet")):
+        tables[p.stem.removeprefix("tracking_") if p.stem != "tracking" else "tracking"] = pd.read_parquet(p)
+    return TrackingResults(as_of=dt.date.fromisoformat(manifest["as_of"]), plan_run=manifest.get("plan_run", ""),
+                           tables=tables)
+
+
+def latest_tracking_run(plan_id: str, runs_root: str | Path | None = None) -> Path:
+    """
+    The plan's latest tracking run (for a 40_track_results opened in JupyterLab without a run).
+
+    ``runs_root`` defaults to the suite's ``runs/`` folder. Raises ParamsError saying how to
+    make one when there is none.
+    """
+    root = Path(runs_root) if runs_root else Path(__file__).resolve().parents[2] / "runs"
+    run = folder.latest_run(folder.plan_dir(root, plan_id), kind=folder.RUN_TRACKING,
+                            where=lambda p, m: folder.results_path(p, folder.RESULTS_TRACKING).exists())
+    if run is None:
+        raise ParamsError(f"no tracking run of {plan_id} under {root}; make one with "
+                          f"`planlib run PLAN.yaml --as-of YYYY-MM-DD` (after a plan run of the plan)")
+    return run

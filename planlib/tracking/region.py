@@ -1,0 +1,291 @@
+"""
+One region's tracking, as its 40_track_results report shows it.
+
+:func:`region_tracking` slices a tracked plan's tables (:class:`planlib.tracking.PlanTracking`
+written to a tracking run's ``results/``) for one region: its year-to-date figures, its months,
+its breakdowns, its children, its milestones, budget control, weekly core terminals and KPI
+scores, and says in sentences what they mean.
+
+Public names: RegionTracking, region_tracking, year_to_date, monthly_table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planlib.errors import ParamsError
+from planlib.hierarchy import RegionTree
+from planlib.labels import TRACKING_CODES
+from planlib.tracking.kpi import ranking
+from planlib.tracking.progress import elapsed_fractions
+
+__all__ = ["RegionTracking", "region_tracking", "year_to_date", "monthly_table"]
+
+#: The breakdowns a report shows, in order (the tracking frame's ``breakdown`` values).
+REPORT_BREAKDOWNS: tuple[str, ...] = ("product_line", "channel", "terminal_class", "terminal")
+
+
+@dataclass(frozen=True)
+class RegionTracking:
+    """
+    A region's tracking to an as-of date.
+
+    Attributes
+    ----------
+    region_id, name, level : str
+    as_of : datetime.date
+    summary : DataFrame
+        The region's rows of the plan's summary (one per measure: volume, revenue).
+    monthly : DataFrame
+        month, measure, target, actual, completion, revised_target of the region's total line.
+    breakdowns : dict of str to DataFrame
+        Per breakdown (product line, channel, terminal class, named terminal): key, year_target,
+        target_to_date, actual_to_date, completion_to_date for volume, largest first.
+    children : DataFrame
+        The children's volume summary rows (region_id, name, …), for the ranking of siblings.
+    milestones, control_items, control, dual : DataFrame
+        The region's rows.
+    weekly : DataFrame
+        The volume of the subtree's core terminals in complete weeks: terminal, name, week,
+        target, actual, completion.
+    kpi : DataFrame
+        The KPI lines of the last closed month for the region itself and the people of its
+        subtree (scored lines only).
+    kpi_board : DataFrame
+        That month's totals, ranks and payouts (the region first, then its people by rank).
+    readings : list of str
+        What the figures say, in the plan's words.
+    """
+
+    region_id: str
+    name: str
+    level: str
+    as_of: dt.date
+    summary: pd.DataFrame
+    monthly: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+    children: pd.DataFrame
+    milestones: pd.DataFrame
+    control_items: pd.DataFrame
+    control: pd.DataFrame
+    dual: pd.DataFrame
+    weekly: pd.DataFrame
+    kpi: pd.DataFrame
+    kpi_board: pd.DataFrame
+    readings: list[str] = field(default_factory=list)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain text, so a report can relabel their values."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: object for c in cats}) if cats else frame
+
+
+def _rows(frame: pd.DataFrame | None, column: str, values) -> pd.DataFrame:
+    if frame is None or column not in frame.columns:
+        return pd.DataFrame()
+    return _plain(frame.loc[frame[column].astype(str).isin([str(v) for v in values])].reset_index(drop=True))
+
+
+def year_to_date(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """
+    Sum a set of tracking lines to the year and to date, per key.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        Tracking rows of one region, one breakdown and one measure: key, month, target, actual.
+    as_of : date
+        The as-of date (inside the lines' year).
+
+    Returns
+    -------
+    DataFrame
+        key, year_target, target_to_date, actual_to_date, completion_to_date (null without a
+        target to date), sorted by year_target descending.
+
+    Notes
+    -----
+    target_to_date = Σ_m target_m × e_m, where e_m is the elapsed share of month m by the
+    as-of date (1 for closed months, days elapsed / days in month for the open one, 0 after);
+    actual_to_date = Σ_m actual_m (actuals exist only up to the as-of date).
+    """
+    if lines.empty:
+        return pd.DataFrame(columns=["key", "year_target", "target_to_date", "actual_to_date", "completion_to_date"])
+    months = pd.to_datetime(lines["month"])
+    year = int(months.dt.year.iloc[0])
+    frac = elapsed_fractions(as_of, year)
+    e = frac[months.dt.month.to_numpy() - 1]
+    t = pd.to_numeric(lines["target"]).to_numpy(dtype="float64", na_value=0.0)
+    a = pd.to_numeric(lines["actual"]).to_numpy(dtype="float64", na_value=0.0)
+    frame = pd.DataFrame({"key": lines["key"].astype(str).to_numpy(), "year_target": t, "target_to_date": t * e,
+                          "actual_to_date": a})
+    out = frame.groupby("key", sort=False).sum().reset_index()
+    ttd = out["target_to_date"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comp = np.where(ttd > 0, out["actual_to_date"].to_numpy() / np.where(ttd > 0, ttd, 1.0), np.nan)
+    out["completion_to_date"] = pd.array(np.where(np.isfinite(comp), comp, np.nan), dtype="Float64")
+    out.loc[~np.isfinite(comp), "completion_to_date"] = pd.NA
+    return out.sort_values("year_target", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
+    """
+    A region's months side by side: volume and revenue target, actual, completion and revised target.
+
+    ``monthly`` is the tracking frame's total line of a region (month, measure, target,
+    actual, completion, revised_target); returns one row per month labelled ``1月`` … ``12月``.
+    """
+    wide = monthly.pivot_table(index="month", columns="measure", values=["target", "actual", "completion", "revised_target"],
+                               aggfunc="first", dropna=False)
+    out = pd.DataFrame({"month": [f"{m.month}月" for m in pd.to_datetime(wide.index)]})
+    for measure in ("volume", "revenue"):
+        for col in ("target", "actual", "completion", "revised_target"):
+            if (col, measure) in wide.columns:
+                out[f"{col}_{measure}"] = wide[(col, measure)].to_numpy()
+    return out
+
+
+def _pct(x) -> str:
+    return "—" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
+
+
+def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, milestones: pd.DataFrame,
+              control: pd.DataFrame, children: pd.DataFrame, unit_label: str) -> list[str]:
+    out = []
+    vol = summary.loc[summary["measure"] == "volume"]
+    if len(vol):
+        s = vol.iloc[0]
+        gap = float(s["actual_to_date"]) - float(s["target_to_date"])
+        state = "超前" if gap > 0 else "落后"
+        out.append(
+            f"{region_name}截至核算日完成销量 {float(s['actual_to_date']):,.0f} {unit_label}，为序时目标的 "
+            f"{_pct(s['completion_to_date'])}；全年任务完成 {_pct(s['task_progress'])}，序时进度 {_pct(s['time_progress'])}，"
+            f"{state}序时 {abs(gap):,.0f} {unit_label}。")
+        if pd.notna(s["landing"]):
+            lg = float(s["landing_gap"]) if pd.notna(s["landing_gap"]) else 0.0
+            if lg < 0:
+                out.append(f"按目前节奏全年预计落在 {float(s['landing']):,.0f} {unit_label}，比全年目标少 {-lg:,.0f} {unit_label}；"
+                           f"余下 {int(s['months_remaining'])} 个月每月须完成 {float(s['run_rate_needed']):,.0f} {unit_label} 才能补上。")
+            else:
+                out.append(f"按目前节奏全年预计落在 {float(s['landing']):,.0f} {unit_label}，比全年目标多 {lg:,.0f} {unit_label}。")
+    if len(dual) and "verdict" in dual.columns:
+        d = dual.iloc[0]
+        out.append(f"实际数据的双重检查：{TRACKING_CODES.get(str(d['verdict']), str(d['verdict']))}"
+                   f"（实际销售额 {float(d['actual_revenue']):,.0f} 元，实际利润 {float(d['actual_profit']):,.0f} 元，"
+                   f"序时利润目标 {float(d['profit_target_to_date']):,.0f} 元）。")
+    missed = milestones.loc[milestones["status"].astype(str) == "missed"] if "status" in milestones else milestones.iloc[0:0]
+    for _, m in missed.iterrows():
+        out.append(f"阶段目标“{m['stage']}”未达成：重点终端覆盖 {_pct(m['coverage'])}，目标 {_pct(m['goal'])}，"
+                   f"还差 {int(m['to_win'])} 家。")
+    if len(control):
+        c = control.iloc[0]
+        if str(c.get("flag", "")) not in ("", "nan", "None", "ok"):
+            out.append(f"费用控制：截至核算日花费 {float(c['spend_to_date']):,.0f} 元，分月预算 {float(c['budget_to_date']):,.0f} 元"
+                       f"（{_pct(c['deviation_share'])}），超出容差的费用项目 {int(c['items_over'])} 个。")
+    if len(children) > 1 and "completion_to_date" in children:
+        ranked = children.dropna(subset=["completion_to_date"]).sort_values("completion_to_date")
+        if len(ranked) > 1:
+            lo, hi = ranked.iloc[0], ranked.iloc[-1]
+            out.append(f"下级区域中完成最好的是{hi['name']}（{_pct(hi['completion_to_date'])}），"
+                       f"最差的是{lo['name']}（{_pct(lo['completion_to_date'])}）。")
+    return out
+
+
+def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region: str, as_of: dt.date, *,
+                    terminal_names: Mapping[str, str] | None = None, unit_label: str = "箱") -> RegionTracking:
+    """
+    One region's tracking from a tracked plan's tables.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        A tracking run's tables by name (:func:`planlib.run.track.load_tracking`): tracking,
+        summary, milestones, control_items, control, dual, weekly, kpi.
+    tree : RegionTree
+        The archive's regions (names, children, subtree).
+    region : str
+        The region id.
+    as_of : date
+        The tracking date.
+    terminal_names : mapping, optional
+        terminal_id -> name: the named terminals' lines and the weekly rows carry their names.
+    unit_label : str, default "箱"
+        The volume unit in the sentences.
+
+    Raises
+    ------
+    ParamsError
+        If the region is not tracked in these tables.
+    """
+    lines = tables["tracking"]
+    mine = _plain(lines.loc[lines["region_id"].astype(str) == region])
+    if mine.empty:
+        raise ParamsError(f"region {region!r} is not in this tracking run (its plan run has no targets for it)")
+    summary = _rows(tables.get("summary"), "region_id", [region])
+    total = mine.loc[mine["breakdown"].astype(str) == "total"]
+    monthly = total[["month", "measure", "target", "actual", "completion", "revised_target"]].reset_index(drop=True)
+    vol = mine.loc[mine["measure"].astype(str) == "volume"]
+    breakdowns = {b: year_to_date(vol.loc[vol["breakdown"].astype(str) == b], as_of) for b in REPORT_BREAKDOWNS}
+    kids = [c for c in tree.children(region)]
+    s = tables.get("summary")
+    children = _rows(s, "region_id", kids)
+    if len(children):
+        children = children.loc[children["measure"].astype(str) == "volume"].reset_index(drop=True)
+        children.insert(1, "name", [tree.name(r) for r in children["region_id"].astype(str)])
+    subtree = set(tree.subtree(region))
+    kpi, board = _kpi(tables, subtree, region, tree)
+    names = dict(terminal_names or {})
+    term = breakdowns["terminal"]
+    term.insert(1, "name", [names.get(k, "其余 C/D 终端" if k == "CD" else k) for k in term["key"]])
+    milestones = _rows(tables.get("milestones"), "region_id", [region])
+    control = _rows(tables.get("control"), "region_id", [region])
+    dual = _rows(tables.get("dual"), "region_id", [region])
+    weekly = _rows(tables.get("weekly"), "region_id", sorted(subtree))
+    if len(weekly):
+        weekly = weekly.loc[(weekly["measure"] == "volume") & weekly["complete"].astype(bool)]
+        weekly = weekly.assign(name=[names.get(t, t) for t in weekly["terminal_id"]])[
+            ["terminal_id", "name", "region_id", "week", "target", "actual", "completion"]].reset_index(drop=True)
+    name = tree.name(region)
+    return RegionTracking(
+        region_id=region, name=name, level=tree.level(region), as_of=as_of, summary=summary, monthly=monthly,
+        breakdowns=breakdowns, children=children, milestones=milestones,
+        control_items=_rows(tables.get("control_items"), "region_id", [region]), control=control, dual=dual,
+        weekly=weekly, kpi=kpi, kpi_board=board,
+        readings=_readings(name, summary, dual, milestones, control, children, unit_label),
+    )
+
+
+def _kpi(tables: Mapping[str, pd.DataFrame], subtree: set, region: str,
+         tree: RegionTree) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """
+    The last closed month's scored KPI lines and board for the region and the people of its subtree.
+
+    Both carry ``name`` and ``role`` (a region's name from the tree; no role).
+    """
+    kpi = tables.get("kpi")
+    if kpi is None or kpi.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    people = tables.get("people")
+    persons = set(people.loc[people["region_id"].astype(str).isin(subtree), "person_id"].astype(str)) \
+        if people is not None and len(people) else set()
+    ids, kind = kpi["entity_id"].astype(str), kpi["entity_kind"].astype(str)
+    mine = kpi.loc[((kind == "region") & (ids == region)) | ((kind == "person") & ids.isin(persons))]
+    if mine.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    mine = _plain(mine.loc[mine["month"] == mine["month"].max()].reset_index(drop=True))
+    regional = mine["entity_kind"].astype(str) == "region"
+    names = mine["name"].astype(object) if "name" in mine else pd.Series(None, index=mine.index, dtype=object)
+    region_names = [tree.name(r) if is_region else None for r, is_region in zip(mine["entity_id"].astype(str), regional)]
+    mine = mine.assign(name=names.where(~regional, region_names),
+                       role=mine["role"] if "role" in mine else None)
+    board = ranking(mine)
+    board = pd.concat([board.loc[board["entity_kind"] == "region"],
+                       board.loc[board["entity_kind"] == "person"].sort_values(["rank", "entity_id"])], ignore_index=True)
+    lines = mine.loc[mine["scored"].astype(bool) & (mine["line_kind"] != "base")].reset_index(drop=True)
+    return lines, board
