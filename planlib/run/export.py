@@ -5,12 +5,16 @@ Every text planlib writes to Excel is stored as text, never as a formula
 (:func:`store_text_as_text`): a region or terminal name such as
 ``=HYPERLINK("http://…","点我")`` from the archive shows as written and runs nothing.
 
-Public functions: export_html, export_targets_excel, export_budget_excel, store_text_as_text.
+Reports are exported in the worker's process, offline: JupyterLab's template without the
+scripts it would load from a CDN (:data:`OFFLINE_TEMPLATE`).
+
+Public functions: html_config, html_exporter, export_html, export_targets_excel, export_budget_excel, store_text_as_text.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,7 +26,8 @@ from planlib.run.folder import atomic_path, write_atomic
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets import TERMINAL_SHEET, breakdown_of
 
-__all__ = ["REMOVE_TAG", "FORMULA_TRIGGERS", "export_html", "export_targets_excel", "export_budget_excel",
+__all__ = ["REMOVE_TAG", "FORMULA_TRIGGERS", "OFFLINE_TEMPLATE", "TEMPLATE_FILE", "html_config", "html_exporter",
+           "export_html", "export_targets_excel", "export_budget_excel",
            "store_text_as_text"]
 
 
@@ -52,16 +57,33 @@ def store_text_as_text(book) -> None:
                     cell.quotePrefix = True
 
 
-def export_html(notebook_path: Path, html_path: Path, *, title: str | None = None) -> Path:
-    """
-    Export an executed notebook to HTML without code, prompts or removed cells.
+#: The report template: JupyterLab's (``lab``) with every script it would fetch from a CDN
+#: left out (require.js, MathJax, mermaid, the widget manager), so a report opens offline,
+#: from a mail or an intranet, and makes no request. Figures are embedded PNGs already.
+#: Without MathJax a ``$…$`` in a markdown cell shows as typed; reports write no formulas
+#: in TeX.
+OFFLINE_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
 
-    Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters``
-    are dropped; inputs are excluded. Written atomically.
+#: The template's name for nbconvert (``template_file``).
+TEMPLATE_FILE = "planlib_report.html.j2"
+
+
+def html_config():
     """
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    The nbconvert configuration of a report: no code, no prompts, removed cells dropped, offline.
+
+    Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters`` are
+    dropped; inputs and prompts are excluded; the template is :data:`OFFLINE_TEMPLATE`
+    (given to the exporter as an extra loader, :func:`html_exporter`). The same
+    configuration in a ``jupyter nbconvert --config`` file gives the same bytes
+    (``benchmarks/bench_kernels.py``).
+    """
     from traitlets.config import Config
 
     cfg = Config()
@@ -70,11 +92,50 @@ def export_html(notebook_path: Path, html_path: Path, *, title: str | None = Non
     cfg.HTMLExporter.exclude_input = True
     cfg.HTMLExporter.exclude_input_prompt = True
     cfg.HTMLExporter.exclude_output_prompt = True
-    exporter = HTMLExporter(config=cfg)
+    cfg.HTMLExporter.template_name = "lab"
+    cfg.HTMLExporter.template_file = TEMPLATE_FILE
+    return cfg
+
+
+_EXPORTERS = threading.local()
+
+
+def html_exporter():
+    """
+    The report exporter, made once per thread (its templates are read and compiled once).
+
+    An ``HTMLExporter`` with :func:`html_config`, :data:`OFFLINE_TEMPLATE` as an extra
+    loader and the tag-removing preprocessor. It holds no report's data between calls;
+    an exporter is not thread-safe, hence one per thread (a Dask worker's threads).
+    """
+    exporter = getattr(_EXPORTERS, "exporter", None)
+    if exporter is not None:
+        return exporter
+    import jinja2
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    cfg = html_config()
+    exporter = HTMLExporter(config=cfg, extra_loaders=[jinja2.DictLoader({TEMPLATE_FILE: OFFLINE_TEMPLATE})])
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    _EXPORTERS.exporter = exporter
+    return exporter
+
+
+def export_html(notebook_path: Path, html_path: Path, *, title: str | None = None) -> Path:
+    """
+    Export an executed notebook to an offline HTML report without code, prompts or removed cells.
+
+    In this process (no ``jupyter nbconvert`` subprocess), with :func:`html_exporter`.
+    Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters`` are
+    dropped; inputs are excluded; nothing is loaded from the network
+    (:data:`OFFLINE_TEMPLATE`). Written atomically.
+    """
+    import nbformat
+
     nb = nbformat.read(str(notebook_path), as_version=4)
     resources = {"metadata": {"name": title or Path(notebook_path).stem}}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
     return write_atomic(Path(html_path), body)
 
 

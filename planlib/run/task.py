@@ -13,7 +13,11 @@ HTML report is exported, and a manifest entry comes back. It guarantees (HAZARDS
   what is left of the notebook's time (:class:`NotebookDeadline`), and a notebook out of
   time fails with ename ``Timeout``;
 - a worker dies with the run that started it (:func:`join_run`), and its kernel with
-  the worker (ipykernel's parent poller), so a killed run leaves nothing executing.
+  the worker (ipykernel's parent poller), so a killed run leaves nothing executing;
+- the notebook runs in the worker's warm kernel (:mod:`planlib.run.kernels`: started and
+  pre-imported once, put back to a fresh kernel's state before each notebook), still through
+  papermill (the injected parameters cell, a failed notebook saved with the error marked); a
+  kernel whose notebook failed, timed out or died is replaced by a fresh one.
 
 Public functions: join_run, execute_task, failed_entry; class NotebookDeadline.
 """
@@ -31,13 +35,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from planlib.run import folder
+from planlib.run import folder, kernels
 from planlib.run.export import export_html
 
 __all__ = ["NotebookDeadline", "join_run", "execute_task", "failed_entry"]
 
 #: How often a kernel that never started is retried (a start failure, not a notebook's).
 KERNEL_START_RETRIES = 2
+
+#: How long a kernel may take to start (and, warm, to import the stack).
+START_TIMEOUT = 120
 
 #: ``prctl(PR_SET_PDEATHSIG, sig)``: Linux sends ``sig`` to this process when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -159,11 +166,13 @@ def execute_task(task: dict[str, Any]) -> dict[str, Any]:
     Execute one (region, notebook) and return its manifest entry. Never raises.
 
     ``task`` carries ``run_dir, region_id, notebook, source, cwd, scenario, params_file,
-    timeout, inputs_hash, kernel_name`` (built by the batch). The kernel's own stderr (its
-    log lines, e.g. the "KeyboardInterrupt caught in kernel" jupyter_client's shutdown
-    provokes) goes to ``regions/<region>/<notebook>.kernel.log`` instead of the terminal,
-    where the batch shows only its progress; the notebook's outputs and errors are in the
-    notebook as always.
+    timeout, inputs_hash, kernel_name`` (built by the batch), and optionally ``kernels``:
+    ``"warm"`` (the default: this worker's warm kernel, reset for the notebook,
+    :mod:`planlib.run.kernels`) or ``"cold"`` (a fresh kernel for this notebook alone, as
+    stock papermill does). The kernel's own stderr (its log lines, e.g. the
+    "KeyboardInterrupt caught in kernel" jupyter_client's shutdown provokes) goes to
+    ``regions/<region>/<notebook>.kernel.log`` instead of the terminal, where the batch
+    shows only its progress; the notebook's outputs and errors are in the notebook as always.
     """
     try:
         log_path = folder.kernel_log_path(task["run_dir"], task["region_id"], task["notebook"])
@@ -174,15 +183,15 @@ def execute_task(task: dict[str, Any]) -> dict[str, Any]:
     saved = os.dup(2)
     try:
         with open(log_path, "ab") as log:
-            os.dup2(log.fileno(), 2)  # the kernel subprocess inherits fd 2
-            return _execute_logged(task)
+            os.dup2(log.fileno(), 2)  # a cold kernel's subprocess inherits fd 2
+            return _execute_logged(task, log_path)
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
 
 
-def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
+def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -199,24 +208,32 @@ def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
         "run_dir": str(run_dir),
         "interactive": False,
     }
+    kernel_name = task.get("kernel_name") or "python3"
+    warm = task.get("kernels", "warm") != "cold"
+    # a warm kernel imports what every notebook of the run imports, once
+    imports = kernels.notebook_imports(sorted(Path(task["source"]).parent.glob("*.ipynb"))) if warm else ""
+    kernel = None
     t0 = time.perf_counter()
     error = None
     for attempt in range(KERNEL_START_RETRIES + 1):
         out.running.unlink(missing_ok=True)
         deadline = NotebookDeadline(task["timeout"])
         try:
+            if warm:
+                kernel = kernels.acquire(kernel_name, cwd=task["cwd"], imports=imports, start_timeout=START_TIMEOUT)
             papermill.execute_notebook(
                 task["source"],
                 str(out.running),
                 parameters=parameters,
-                kernel_name=task.get("kernel_name") or "python3",
+                kernel_name=kernel_name,
                 progress_bar=False,
                 log_output=False,
-                start_timeout=120,
+                start_timeout=START_TIMEOUT,
                 timeout_func=deadline,  # the notebook's time, not each cell's
                 cwd=task["cwd"],
                 # the kernel's own start-up chatter (TCP notice) is not the user's business
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                km=kernel.manager if kernel else None,
             )
             error = None
             break
@@ -232,6 +249,7 @@ def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
             if _executed_any(out.running) or attempt == KERNEL_START_RETRIES:
                 break
             entry["retries"] += 1  # the kernel never ran a cell: a start failure, retry
+            kernel = _release(kernel, log_path, reuse=False)
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     if error is None and not out.marker.exists():
         error = {
@@ -239,6 +257,8 @@ def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
             "ename": "IncompleteRun",
             "evalue": "the notebook did not reach its last cell (kernel died or the run stopped early)",
         }
+    # a kernel whose notebook failed, timed out or died is replaced; its reset runs during the export
+    _release(kernel, log_path, reuse=error is None)
     if error is None:
         try:
             export_html(out.running, out.html, title=f"{nb} · {region}")
@@ -256,3 +276,11 @@ def _execute_logged(task: dict[str, Any]) -> dict[str, Any]:
     if out.html.exists():
         entry["html"] = folder.run_relative(run_dir, out.html)
     return entry
+
+
+def _release(kernel: kernels.WarmKernel | None, log_path: Path, *, reuse: bool) -> None:
+    """Hand a warm kernel back (kept if ``reuse``, else replaced) after copying its stderr to the task's log."""
+    if kernel is not None:
+        kernel.copy_log(log_path)
+        kernels.release(kernel, reuse=reuse)
+    return None

@@ -1,0 +1,765 @@
+"""
+Warm kernels: a pre-started, pre-imported Jupyter kernel per worker, reused across regions.
+
+A stock papermill run starts a kernel for every notebook and imports the whole stack in it
+(pandas, matplotlib, DuckDB, planlib): on a busy machine most of a small report's time.
+Here a worker keeps its kernel between notebooks. A new kernel runs the import statements
+of the run's notebooks (:func:`notebook_imports`), then takes its baseline
+(:class:`KernelBaseline`) and warms the font caches; after every notebook it is put back
+to that baseline, so each notebook starts as in a fresh kernel that has already imported
+what the run's notebooks import:
+
+- the user namespace is emptied (``InteractiveShell.reset``: ``In``/``Out``, ``_``, the
+  execution count back to 1) and a fresh kernel's names put back;
+- planlib's modules are put back whole: every module-level name, the attributes of the
+  classes they define, the contents of their module-level dicts, lists and sets; a planlib
+  module first imported by a notebook is dropped (imported afresh when asked for);
+- in every other module, the functions, classes and submodules a notebook replaced
+  (monkeypatched), in the module or in its classes; ``sys.modules`` holds the same modules;
+- matplotlib's rcParams (pyplot figures closed), pandas' options, numpy's error and print
+  options, the warning filters and every record of a warning shown once, the working
+  directory (the task's), the environment, ``sys.path``/``sys.argv``, builtins,
+  ``sys.stdout``/``stderr`` and hooks, signal handlers, IPython's display formatters, event
+  callbacks, AST and input transformers and the inline backend's settings;
+- garbage is collected (what the warm-up loaded is frozen out of collections).
+
+Then it checks the working directory, the user namespace, planlib's modules, rcParams, the
+environment and threads against the baseline: a notebook that left a thread running, or
+anything else the reset could not put back, gets its kernel replaced. So does a notebook
+that failed, timed out or killed its kernel (:func:`release`), and a kernel that imported
+another version of planlib (:func:`code_stamp`: a long-lived Dask worker never runs a
+notebook on stale code). Not restored, and untouched by product notebooks (no ``def`` or
+``class``): the data attributes of third-party modules (their caches), random generator
+states, open files, child processes.
+
+The kernel side (:class:`KernelBaseline`, :func:`prepare_kernel`) runs inside the kernel;
+the worker side (:class:`WarmKernel`, :func:`acquire`, :func:`release`) in the worker. The
+worker sends the reset when a notebook ends and waits for it when the next one starts, so
+it runs while the worker exports the report. Kernels are shut down when the worker exits.
+
+Public functions: code_stamp, notebook_imports, prepare_kernel, acquire, release, idle_kernels,
+shutdown_all; classes KernelBaseline, WarmKernel.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import builtins
+import contextlib
+import copy
+import functools
+import gc
+import hashlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import types
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from planlib.errors import RunError
+
+__all__ = ["WARM_UP_CODE", "KERNEL_ARGUMENTS", "code_stamp", "notebook_imports", "KernelBaseline", "prepare_kernel",
+           "WarmKernel", "acquire", "release", "idle_kernels", "shutdown_all"]
+
+#: Run in a scratch namespace after the baseline is taken, then undone by the first reset,
+#: when the notebooks import planlib's plots: it fills the caches that outlive a notebook and
+#: depend only on their keys (fonts found, glyph maps, loaded font files, text layout), so
+#: the first figure of a report is not also the first of its kernel.
+WARM_UP_CODE = """\
+import io, sys
+plots = sys.modules.get("planlib.present.plots")
+if plots is not None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    plots.set_style()
+    plots.figure_text("康源酒业 2027 年度营销方案 ¥ 1,234 万元 箱")
+    fig = Figure(figsize=(4, 3))
+    ax = fig.subplots()
+    ax.bar(["总部", "省区"], [1.5, 2.5])
+    ax.set_title("销售额（万元）Revenue")
+    ax.legend(["本品"])
+    FigureCanvasAgg(fig).print_png(io.BytesIO())
+"""
+
+#: The kernel's arguments, as nbclient starts it under papermill (its history in memory).
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:")
+
+#: How long a reset may take before the kernel counts as hung.
+RESET_TIMEOUT = 60.0
+
+_OWN = "planlib"
+
+#: Where Python records the warnings a module has shown; cleared by the reset, never compared.
+REGISTRY = "__warningregistry__"
+
+
+def _own(name: str) -> bool:
+    return name == _OWN or name.startswith(_OWN + ".")
+
+
+def code_stamp(root: Path | None = None) -> str:
+    """
+    A fingerprint of planlib's source files (path, size, modification time).
+
+    A warm kernel imported planlib once; when the source changes (a new checkout on a
+    long-lived Dask worker), its stamp no longer matches and the kernel is replaced.
+    """
+    root = Path(root) if root else Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        st = path.stat()
+        h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def notebook_imports(notebooks: Iterable[str | os.PathLike[str]]) -> str:
+    """
+    The top-level import statements of the notebooks' code cells, one a line, each once.
+
+    What a warm kernel imports before its baseline (:func:`prepare_kernel`): the batch
+    passes every notebook of the run, so one kernel serves them all. A cell that is not
+    plain Python (a ``%magic``) is skipped.
+    """
+    lines: dict[str, None] = {}
+    for path in notebooks:
+        st = os.stat(path)
+        lines.update(dict.fromkeys(_imports_of(str(path), st.st_mtime_ns, st.st_size)))
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _imports_of(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """One notebook's import lines (cached by path, modification time and size)."""
+    with open(path, encoding="utf-8") as f:
+        cells = json.load(f).get("cells", [])
+    out = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse(source if isinstance(source, str) else "".join(source))
+        except SyntaxError:
+            continue
+        out += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return tuple(out)
+
+
+# -- kernel side -----------------------------------------------------------------------------
+
+_DESCRIPTORS = (types.FunctionType, types.BuiltinFunctionType, staticmethod, classmethod, property, type,
+                types.ModuleType)
+
+
+def _is_code(value: Any) -> bool:
+    """A function, class, module or descriptor: what a monkeypatch replaces (not a cache's data)."""
+    return isinstance(value, _DESCRIPTORS) or callable(value)
+
+
+def _holds(namespace, saved: dict) -> bool:
+    """True if ``namespace`` holds every item of ``saved`` (the same objects); a fast C-level check."""
+    try:
+        return saved.items() <= namespace.items()
+    except Exception:  # a changed value whose == raised (an array): not the same
+        return False
+
+
+#: Packages whose threads are the kernel's own machinery (pyzmq starts its garbage collector lazily).
+MACHINERY = frozenset({"zmq", "ipykernel", "jupyter_client", "tornado", "comm", "debugpy"})
+
+
+def _machinery(thread: threading.Thread) -> bool:
+    """True for a thread the kernel's messaging runs (not one a notebook left behind)."""
+    target = getattr(thread, "_target", None)
+    where = getattr(target, "__module__", None) or type(thread).__module__
+    return where.split(".")[0] in MACHINERY
+
+
+def _classes(module: types.ModuleType) -> list[type]:
+    name = module.__name__
+    return [v for v in list(vars(module).values()) if isinstance(v, type) and getattr(v, "__module__", None) == name]
+
+
+def _pandas_options() -> dict[str, Any]:
+    """Every pandas option by its dotted name (``display.max_rows``: 60, …)."""
+    import pandas as pd
+
+    out: dict[str, Any] = {}
+
+    def walk(node, prefix: str) -> None:
+        for key in dir(node):
+            value = getattr(node, key)
+            if type(value).__name__ == "DictWrapper":  # an option group
+                walk(value, f"{prefix}{key}.")
+            else:
+                out[prefix + key] = value
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        walk(pd.options, "")
+    return out
+
+
+class KernelBaseline:
+    """
+    Kernel side: the state of a kernel after its warm-up imports, and putting it back.
+
+    Taken once per kernel by :func:`prepare_kernel`; :meth:`restore` runs before every
+    notebook. Everything is compared by identity or equality against this snapshot and
+    only what differs is put back, so a reset costs tens of milliseconds.
+    """
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.user_ns = dict(shell.user_ns)
+        self.user_ns_hidden = dict(shell.user_ns_hidden)
+        self.modules = {k: v for k, v in sys.modules.items() if isinstance(v, types.ModuleType)}
+        self.own_dicts = {k: dict(vars(m)) for k, m in self.modules.items() if _own(k)}
+        self.own_containers: dict[tuple[str, str], Any] = {}
+        for name, namespace in self.own_dicts.items():
+            for key, value in namespace.items():
+                if type(value) in (dict, list, set):
+                    with contextlib.suppress(Exception):
+                        saved = copy.deepcopy(value)
+                        if saved == value:
+                            self.own_containers[(name, key)] = saved
+        self.code = {k: {n: v for n, v in vars(m).items() if _is_code(v)}
+                     for k, m in self.modules.items() if not _own(k)}
+        self.classes = {c: (len(vars(c)), {n: v for n, v in vars(c).items() if _own(k) or _is_code(v)})
+                        for k, m in self.modules.items() for c in _classes(m)}
+        self.restored: list[str] = []
+        mpl, np = sys.modules.get("matplotlib"), sys.modules.get("numpy")  # what is there once imported
+        self.rc = None if mpl is None else dict(mpl.rcParams)
+        self.pandas = _pandas_options() if "pandas" in sys.modules else None
+        self.numpy = None if np is None else (np.geterr(), np.get_printoptions())
+        self.filters = list(warnings.filters)
+        self.once = dict(warnings.onceregistry)
+        self.environ = dict(os.environ)
+        self.path, self.argv = list(sys.path), list(sys.argv)
+        self.builtins = dict(vars(builtins))
+        self.hooks = (sys.stdout, sys.stderr, sys.displayhook, sys.excepthook)
+        self.formatters = {k: (f.enabled, dict(f.type_printers), dict(f.deferred_printers), dict(f.singleton_printers))
+                           for k, f in shell.display_formatter.formatters.items()}
+        self.events = {k: list(v) for k, v in shell.events.callbacks.items()}
+        self.transformers = (list(shell.ast_transformers), list(shell.input_transformers_post),
+                             list(shell.input_transformer_manager.cleanup_transforms),
+                             list(shell.input_transformer_manager.line_transforms))
+        self.inline = self._inline()
+        self.signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        self.recursion = sys.getrecursionlimit()
+        self.threads = {t.ident for t in threading.enumerate()}
+
+    @staticmethod
+    def _inline():
+        config = sys.modules.get("matplotlib_inline.config")
+        if config is None or not config.InlineBackend.initialized():
+            return None
+        return {k: copy.copy(v) for k, v in config.InlineBackend.instance().trait_values().items() if k[0] != "_"}
+
+    def reset(self, cwd: str | None = None) -> None:
+        """
+        :meth:`restore`, then raise RuntimeError naming what could not be put back (the
+        worker replaces the kernel). What was put back is noted on the kernel's stderr.
+        """
+        left = self.restore(cwd)
+        if self.restored:
+            print(f"planlib kernel reset: put back {', '.join(self.restored[:20])}", file=sys.__stderr__, flush=True)
+        if left:
+            raise RuntimeError(f"state left by the previous notebook: {'; '.join(left)}")
+
+    def restore(self, cwd: str | None = None) -> list[str]:
+        """
+        Put the kernel back to the baseline, with ``cwd`` as its working directory.
+
+        Returns the differences the restore could not undo (empty: the kernel is as fresh);
+        the worker replaces a kernel that reports any.
+        """
+        shell = self.shell
+        self.restored = []
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+        if cwd is not None:
+            os.chdir(cwd)
+        shell.reset(new_session=True)
+        ns = shell.user_ns
+        for key in [k for k in ns if k not in self.user_ns]:
+            del ns[key]
+        ns.update({k: v for k, v in self.user_ns.items() if ns.get(k, ns) is not v})
+        shell.user_ns_hidden.clear()
+        shell.user_ns_hidden.update(self.user_ns_hidden)
+        self._restore_modules()
+        self._restore_settings()
+        self._restore_shell()
+        gc.collect()
+        return self.differences(cwd)
+
+    def _restore_modules(self) -> None:
+        restored = self.restored
+        for name in [k for k in sys.modules if _own(k) and k not in self.modules]:
+            del sys.modules[name]  # imported afresh when asked for
+            restored.append(f"-{name}")
+        for name, module in self.modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                restored.append(name)
+        for name, saved in self.own_dicts.items():
+            namespace = vars(self.modules[name])
+            if len(namespace) - (REGISTRY in namespace) == len(saved) - (REGISTRY in saved) \
+                    and _holds(namespace, saved):
+                continue
+            for key in [k for k in namespace if k not in saved and k != REGISTRY]:
+                del namespace[key]
+                restored.append(f"-{name}.{key}")
+            for key, value in saved.items():
+                if namespace.get(key, namespace) is not value:
+                    namespace[key] = value
+                    restored.append(f"{name}.{key}")
+        for (name, key), saved in self.own_containers.items():
+            value = self.own_dicts[name][key]
+            if value != saved:
+                value.clear()
+                value.update(copy.deepcopy(saved)) if isinstance(value, (dict, set)) else value.extend(copy.deepcopy(saved))
+                restored.append(f"{name}.{key}[…]")
+        for name, saved in self.code.items():
+            namespace = vars(self.modules[name])
+            if _holds(namespace, saved):
+                continue
+            for key, value in saved.items():
+                if namespace.get(key, namespace) is not value:
+                    namespace[key] = value
+                    restored.append(f"{name}.{key}")
+        for cls, (size, saved) in self.classes.items():
+            current = cls.__dict__
+            if len(current) == size and _holds(current, saved):
+                continue
+            own = _own(cls.__module__)
+            for key in [k for k in current if k not in saved and (own or _is_code(current[k]))]:
+                with contextlib.suppress(AttributeError, TypeError):
+                    delattr(cls, key)
+                    restored.append(f"-{cls.__module__}.{cls.__qualname__}.{key}")
+            for key, value in saved.items():
+                if current.get(key, current) is not value:
+                    with contextlib.suppress(AttributeError, TypeError):
+                        setattr(cls, key, value)
+                        restored.append(f"{cls.__module__}.{cls.__qualname__}.{key}")
+
+    def _restore_settings(self) -> None:
+        mpl = sys.modules.get("matplotlib")
+        if mpl is not None and self.rc is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mpl.rcParams.update({k: v for k, v in self.rc.items() if mpl.rcParams.get(k) != v})
+        if self.pandas is not None:
+            import pandas as pd
+
+            now = _pandas_options()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for key, value in self.pandas.items():
+                    if now.get(key) != value:
+                        pd.set_option(key, value)
+        if self.numpy is not None:
+            np = sys.modules["numpy"]
+            np.seterr(**self.numpy[0])
+            np.set_printoptions(**self.numpy[1])
+        # any change to the filters invalidates every module's record of warnings shown once
+        # (a fresh kernel has shown none since its imports); then the filters as they were
+        warnings.filterwarnings("ignore", message="planlib kernel reset")
+        warnings.filters[:] = self.filters
+        warnings.onceregistry.clear()
+        warnings.onceregistry.update(self.once)
+        for key in [k for k in os.environ if k not in self.environ]:
+            del os.environ[key]
+        os.environ.update({k: v for k, v in self.environ.items() if os.environ.get(k) != v})
+        sys.path[:] = self.path
+        sys.argv[:] = self.argv
+        namespace = vars(builtins)
+        for key in [k for k in namespace if k not in self.builtins]:
+            del namespace[key]
+        namespace.update({k: v for k, v in self.builtins.items() if namespace.get(k, namespace) is not v})
+        sys.stdout, sys.stderr, sys.displayhook, sys.excepthook = self.hooks
+        for sig, handler in self.signals.items():
+            if signal.getsignal(sig) is not handler and handler is not None:
+                signal.signal(sig, handler)
+        sys.setrecursionlimit(self.recursion)
+
+    def _restore_shell(self) -> None:
+        shell = self.shell
+        for key, (enabled, types_, deferred, singletons) in self.formatters.items():
+            f = shell.display_formatter.formatters.get(key)
+            if f is None:
+                continue
+            f.enabled = enabled
+            for attr, saved in (("type_printers", types_), ("deferred_printers", deferred),
+                                ("singleton_printers", singletons)):
+                current = getattr(f, attr)
+                if current != saved:
+                    current.clear()
+                    current.update(saved)
+        for key, saved in self.events.items():
+            shell.events.callbacks[key][:] = saved
+        ast, post, cleanup, line = self.transformers
+        shell.ast_transformers[:] = ast
+        shell.input_transformers_post[:] = post
+        shell.input_transformer_manager.cleanup_transforms[:] = cleanup
+        shell.input_transformer_manager.line_transforms[:] = line
+        config = sys.modules.get("matplotlib_inline.config")
+        if config is not None and config.InlineBackend.initialized():
+            inline = config.InlineBackend.instance()
+            saved = self.inline or {}
+            for key, value in saved.items():
+                if getattr(inline, key) != value:
+                    setattr(inline, key, copy.copy(value))
+
+    def differences(self, cwd: str | None = None) -> list[str]:
+        """What still differs from the baseline (see :meth:`restore`)."""
+        out = []
+        if cwd is not None and os.path.realpath(os.getcwd()) != os.path.realpath(cwd):
+            out.append(f"working directory {os.getcwd()} (expected {cwd})")
+        if set(self.shell.user_ns) != set(self.user_ns):
+            out.append(f"user namespace names {sorted(set(self.shell.user_ns) ^ set(self.user_ns))[:10]}")
+        for name, saved in self.own_dicts.items():
+            if sys.modules.get(name) is not self.modules[name]:
+                out.append(f"module {name} replaced in sys.modules")
+                continue
+            namespace = vars(self.modules[name])
+            changed = [k for k, v in saved.items() if namespace.get(k, namespace) is not v]
+            changed += [f"+{k}" for k in namespace if k not in saved and k != REGISTRY]
+            if changed:
+                out.append(f"module {name}: {sorted(changed)[:5]}")
+        for (name, key), saved in self.own_containers.items():
+            if self.own_dicts[name][key] != saved:
+                out.append(f"{name}.{key} changed in place")
+        mpl = sys.modules.get("matplotlib")
+        if mpl is not None and self.rc is not None and dict(mpl.rcParams) != self.rc:
+            diff = [k for k, v in self.rc.items() if mpl.rcParams.get(k) != v]
+            out.append(f"matplotlib rcParams {diff[:5]}")
+        if dict(os.environ) != self.environ:
+            out.append("environment variables")
+        threads = [t.name for t in threading.enumerate()
+                   if t.ident not in self.threads and t.is_alive() and not _machinery(t)]
+        if threads:
+            out.append(f"threads left running {threads[:5]}")
+        return out
+
+
+def prepare_kernel(shell, imports: str, warm_up: str = WARM_UP_CODE) -> None:
+    """
+    Kernel side: run the notebooks' imports, take the baseline, warm the caches.
+
+    ``imports`` (:func:`notebook_imports`) run in a scratch namespace, so the modules the
+    notebooks need are loaded once; an import that fails is left to the notebook, which
+    fails on it as in a fresh kernel. The :class:`KernelBaseline` is stored on ``shell``
+    (``shell.planlib_baseline``); then ``warm_up`` runs and the baseline is restored.
+
+    Raises
+    ------
+    RuntimeError
+        If the warm-up left state the restore cannot put back.
+    """
+    for line in imports.splitlines():
+        with contextlib.suppress(Exception):
+            exec(compile(line, "<planlib imports>", "exec"), {"__name__": "__planlib_imports__"})
+    baseline = KernelBaseline(shell)
+    shell.planlib_baseline = baseline
+    with contextlib.suppress(Exception):
+        exec(compile(warm_up, "<planlib warm-up>", "exec"), {"__name__": "__planlib_warm_up__"})
+    left = baseline.restore(None)
+    if left:
+        raise RuntimeError(f"the warm-up left state behind: {'; '.join(left)}")
+    gc.freeze()  # what the kernel holds now stays out of every later collection
+
+
+# -- worker side ---------------------------------------------------------------------------------
+
+#: The code the worker sends: prepare a new kernel, and reset one for the next notebook. Both are
+#: one expression, so they bind no name in the user namespace.
+PREPARE_CODE = "__import__('planlib.run.kernels', fromlist=['_']).prepare_kernel(__import__('IPython').get_ipython(), {imports!r})"
+RESET_CODE = "__import__('IPython').get_ipython().planlib_baseline.reset({cwd!r})"
+
+
+class _Manager:
+    """
+    The kernel's manager as nbclient sees it: jupyter_client's, keeping every client it hands
+    out so the worker closes their channels after the notebook (nbclient leaves the client of
+    a kernel it does not own open).
+    """
+
+    def __init__(self, km):
+        self.km = km
+        self.clients: list = []
+
+    @property
+    def has_kernel(self) -> bool:
+        return self.km.has_kernel
+
+    def client(self, **kwargs):
+        kc = self.km.client(**kwargs)
+        self.clients.append(kc)
+        return kc
+
+    def __getattr__(self, name):
+        return getattr(self.km, name)
+
+
+class WarmKernel:
+    """
+    Worker side: a started, prepared kernel; use :func:`acquire` and :func:`release`.
+
+    ``manager`` is what papermill takes as ``km``; ``uses`` counts the notebooks it ran.
+    The worker talks to it on a shell channel of its own (prepare, reset); the reset after a
+    notebook is sent when the notebook ends and awaited when the next one starts, so it runs
+    while the worker exports the report. The kernel's stderr goes to a file of its own, whose
+    new lines each task copies into its ``.kernel.log`` (:meth:`copy_log`).
+    """
+
+    def __init__(self, kernel_name: str, stamp: str, imports: str = ""):
+        self.kernel_name, self.stamp, self.imports = kernel_name, stamp, imports
+        self.uses = 0
+        self.cwd: str | None = None
+        self.km = None
+        self.manager: _Manager | None = None
+        self._shell = None
+        self._pending: str | None = None
+        self._log_path: Path | None = None
+        self._log_offset = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id."""
+        return getattr(getattr(self.km, "provisioner", None), "pid", None)
+
+    def serves(self, kernel_name: str, stamp: str, imports: str) -> bool:
+        """True if this kernel can run a notebook of ``kernel_name`` needing ``imports`` on code ``stamp``."""
+        return (self.kernel_name, self.stamp) == (kernel_name, stamp) and \
+            set(imports.splitlines()) <= set(self.imports.splitlines())
+
+    def start(self, *, cwd: str | None, timeout: float) -> WarmKernel:
+        """Start the kernel in ``cwd`` and prepare it (:func:`prepare_kernel`); RunError if it cannot."""
+        from jupyter_client.blocking import BlockingKernelClient
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        fd, log = tempfile.mkstemp(prefix=f"planlib-kernel-{os.getpid()}-", suffix=".log")
+        self._log_path, self.cwd = Path(log), cwd
+        try:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+            with os.fdopen(fd, "ab") as stderr:
+                run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=cwd, stderr=stderr)
+            self.manager = _Manager(self.km)
+            self._shell = BlockingKernelClient()
+            self._shell.load_connection_info(self.km.get_connection_info())
+            self._shell.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            reply = self._wait(self._send(PREPARE_CODE.format(imports=self.imports)), timeout)
+            if reply["status"] != "ok":
+                raise RunError(f"kernel {self.kernel_name}: its warm-up failed: {reply.get('ename')}: "
+                               f"{reply.get('evalue')}")
+        except BaseException as exc:
+            self.shutdown()
+            if isinstance(exc, RunError):
+                raise
+            raise RunError(f"kernel {self.kernel_name}: did not start ({type(exc).__name__}: {exc})") from exc
+        return self
+
+    def _send(self, code: str) -> str:
+        """Send ``code`` as a silent execute_request on the worker's shell channel; its message id."""
+        msg = self._shell.session.msg("execute_request", {
+            "code": code, "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False,
+            "stop_on_error": True})
+        self._shell.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def _wait(self, msg_id: str, timeout: float) -> dict[str, Any]:
+        """The content of the execute_reply to ``msg_id``; RunError if the kernel dies or hangs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RunError(f"kernel {self.kernel_name}: no answer within {timeout:g} s")
+            try:
+                msg = self._shell.get_shell_msg(timeout=min(left, 1.0))
+            except Exception:  # queue.Empty: is the kernel still there?
+                if not self.alive():
+                    raise RunError(f"kernel {self.kernel_name}: died") from None
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg["content"]
+
+    def begin_reset(self, cwd: str | None) -> None:
+        """Send the reset (:meth:`KernelBaseline.reset`) without waiting for it."""
+        self._pending, self.cwd = self._send(RESET_CODE.format(cwd=cwd)), cwd
+
+    def finish_reset(self, timeout: float = RESET_TIMEOUT) -> None:
+        """Wait for the reset sent last; RunError if it failed (the kernel is then replaced)."""
+        msg_id, self._pending = self._pending, None
+        if msg_id is None:
+            return
+        reply = self._wait(msg_id, timeout)
+        if reply["status"] != "ok":
+            raise RunError(f"kernel {self.kernel_name}: not reusable: {reply.get('ename')}: {reply.get('evalue')}")
+
+    def reset(self, cwd: str | None, timeout: float = RESET_TIMEOUT) -> None:
+        """Reset the kernel for a notebook run in ``cwd`` and wait for it."""
+        self.begin_reset(cwd)
+        self.finish_reset(timeout)
+
+    def alive(self) -> bool:
+        """True while the kernel process runs."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            return self.km is not None and bool(run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def close_clients(self) -> None:
+        """Close the channels of the clients nbclient opened for the last notebook."""
+        while self.manager is not None and self.manager.clients:
+            with contextlib.suppress(Exception):
+                self.manager.clients.pop().stop_channels()
+
+    def copy_log(self, path: str | os.PathLike[str]) -> None:
+        """Append what the kernel wrote to stderr since the last copy to ``path``."""
+        if self._log_path is None or not self._log_path.exists():
+            return
+        with open(self._log_path, "rb") as src:
+            src.seek(self._log_offset)
+            data = src.read()
+        self._log_offset += len(data)
+        if data:
+            with open(path, "ab") as dst:
+                dst.write(data)
+
+    def shutdown(self) -> None:
+        """Stop the kernel now and remove its files; never raises."""
+        from jupyter_core.utils import run_sync
+
+        self.close_clients()
+        if self._shell is not None:
+            with contextlib.suppress(Exception):
+                self._shell.stop_channels()
+            self._shell = None
+        if self.km is not None:
+            with contextlib.suppress(Exception):
+                run_sync(self.km.shutdown_kernel)(now=True)
+            with contextlib.suppress(Exception):
+                run_sync(self.km.cleanup_resources)()
+            self.km = None
+        if self._log_path is not None:
+            self._log_path.unlink(missing_ok=True)
+            self._log_path = None
+
+
+_LOCK = threading.Lock()
+_IDLE: list[WarmKernel] = []
+_BUSY: list[WarmKernel] = []
+_AT_EXIT: list[bool] = []
+
+
+def _shut_down_at_exit() -> None:
+    """Once per process: shut the kernels down when it exits (atexit, or a multiprocessing worker's end)."""
+    import multiprocessing.util
+
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(shutdown_all)
+        multiprocessing.util.Finalize(None, shutdown_all, exitpriority=100)
+
+
+def _note(line: str) -> None:
+    """A line on this process's stderr (file descriptor 2: a task's kernel log while it runs)."""
+    sys.stderr.flush()
+    os.write(2, f"{line}\n".encode())
+
+
+def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: str = "",
+            start_timeout: float = 120.0) -> WarmKernel:
+    """
+    A warm kernel of ``kernel_name``, reset for the next notebook, with ``cwd`` as its directory.
+
+    Takes this worker's idle kernel if it serves the notebook (same kernel, same planlib
+    source, :func:`code_stamp`, and ``imports`` among those it was prepared with), else
+    starts and prepares one with ``imports`` (:func:`notebook_imports`) and shuts the idle
+    ones down: a worker holds one kernel per notebook it runs at a time. A kernel whose
+    reset failed (state it could not put back) or that died is replaced. Hand it back with
+    :func:`release`.
+
+    Raises
+    ------
+    RunError
+        If no kernel could be started and prepared (a start failure: the task may retry).
+    """
+    stamp = code_stamp()
+    _shut_down_at_exit()
+    with _LOCK:
+        mine = [k for k in _IDLE if k.serves(kernel_name, stamp, imports)][:1]
+        others = [k for k in _IDLE if k not in mine]
+        _IDLE.clear()
+    for k in others:
+        k.shutdown()
+    kernel = mine[0] if mine else None
+    if kernel is not None:
+        try:
+            kernel.finish_reset()
+            if kernel.cwd != cwd:
+                kernel.reset(cwd)
+        except RunError as exc:
+            _note(f"planlib: replacing kernel {kernel.pid}: {exc}")
+            kernel.shutdown()
+            kernel = None
+    if kernel is None:
+        kernel = WarmKernel(kernel_name, stamp, imports).start(cwd=cwd, timeout=start_timeout)
+        kernel.reset(cwd)
+    with _LOCK:
+        _BUSY.append(kernel)
+    return kernel
+
+
+def release(kernel: WarmKernel, *, reuse: bool) -> None:
+    """
+    Hand a kernel back after its notebook.
+
+    With ``reuse`` (the notebook succeeded) its reset is sent now and the kernel kept for
+    the next notebook; otherwise (a failure, a timeout, a dead kernel) it is shut down and
+    the next notebook gets a fresh one.
+    """
+    kernel.close_clients()
+    kernel.uses += 1
+    with _LOCK:
+        if kernel in _BUSY:
+            _BUSY.remove(kernel)
+    if reuse and kernel.km is not None:
+        try:
+            kernel.begin_reset(kernel.cwd)
+        except Exception:  # the channel is gone: the kernel with it
+            reuse = False
+    if not (reuse and kernel.km is not None):
+        kernel.shutdown()
+        return
+    with _LOCK:
+        _IDLE.append(kernel)
+
+
+def idle_kernels() -> tuple[WarmKernel, ...]:
+    """The kernels this worker process holds for its next notebooks."""
+    with _LOCK:
+        return tuple(_IDLE)
+
+
+def shutdown_all() -> None:
+    """Shut down every kernel of this worker process."""
+    with _LOCK:
+        kernels = _IDLE + _BUSY
+        _IDLE.clear()
+        _BUSY.clear()
+    for k in kernels:
+        k.shutdown()

@@ -1,0 +1,74 @@
+"""HTML reports: exported in-process, offline (nothing fetched from a CDN), figures embedded, no code."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from planlib.run import export
+
+# a 1x1 PNG
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5c8b8a5"
+    "0000000049454e44ae426082")).decode()
+
+# what a browser would fetch: a script, stylesheet, image, frame or module loaded from a URL
+LOADS = re.compile(r"""<(?:script|link|img|iframe|source|embed)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//"""
+                   r"""|import\(\s*["'](?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import\s+["'](?:https?:)?//""",
+                   re.IGNORECASE)
+
+
+def _executed(tmp_path):
+    params = new_code_cell('region = "K1"')
+    params.metadata["tags"] = ["parameters"]
+    figure = new_code_cell("display(fig)", execution_count=2, outputs=[
+        new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})])
+    table = new_code_cell("show_table(df)", execution_count=3, outputs=[
+        new_output("display_data", data={"text/html": "<table><tr><td>康源 12,345 箱</td></tr></table>",
+                                         "text/plain": "table"})])
+    widget = new_code_cell("if interactive: panel()", execution_count=4)
+    widget.metadata["tags"] = ["remove_cell"]
+    nb = new_notebook(cells=[new_markdown_cell("# 目标 The plan\n\nSee [the plan's page](https://example.com/plan)."),
+                             params, figure, table, widget])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2,
+                                                                           "version_minor": 0}}
+    path = tmp_path / "10_review.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_report_loads_nothing_from_the_network(tmp_path):
+    html = export.export_html(_executed(tmp_path), tmp_path / "r.html", title="10_review · K1").read_text(
+        encoding="utf-8")
+    assert LOADS.findall(html) == []
+    for cdn in ("require.js", "mathjax", "mermaid.esm", "html-manager", "cdnjs", "jsdelivr", "unpkg"):
+        assert cdn not in html.lower(), cdn
+    assert '<a href="https://example.com/plan">' in html  # a plain link stays a link
+    assert f"data:image/png;base64,{PNG}" in html  # the figure is in the page
+    assert "康源 12,345 箱" in html and "<title>10_review · K1</title>" in html
+    assert 'region = "K1"' not in html and "show_table(df)" not in html and "panel()" not in html  # no code
+
+
+def test_the_stock_lab_template_would_load_scripts_the_offline_one_leaves_out(tmp_path):
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(_executed(tmp_path), as_version=4)
+    stock, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    assert len(LOADS.findall(stock)) >= 2  # require.js and MathJax at least: what the template must remove
+
+
+def test_every_thread_exports_the_same_bytes(tmp_path):
+    path = _executed(tmp_path)
+    first = export.export_html(path, tmp_path / "a.html").read_bytes()
+    again = export.export_html(path, tmp_path / "b.html").read_bytes()  # the exporter made once is reused
+    other = threading.Thread(target=export.export_html, args=(path, tmp_path / "c.html"))
+    other.start()
+    other.join()
+    assert first == again == (tmp_path / "c.html").read_bytes()
+    assert export.html_exporter() is export.html_exporter()

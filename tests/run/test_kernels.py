@@ -1,0 +1,215 @@
+"""Warm kernels: reused across regions, yet each notebook runs as in a fresh kernel; a bad one is replaced."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from planlib import archive, params
+from planlib.run import batch, kernels, task
+from tests.run.test_batch import PARAMS_CELL
+
+pytestmark = pytest.mark.slow
+
+# what a notebook can see of the kernel's state, printed so a cold and a warm run can be compared
+STATE = """\
+import os, sys, warnings
+import matplotlib, pandas as pd
+from planlib import labels, review
+from planlib.present import plots
+print("names", sorted(k for k in globals() if not k.startswith("_") and k not in ("In", "Out")))
+print("review_region", review.review_region.__module__, review.review_region.__name__)
+print("set_style", plots.set_style.__module__, plots.set_style.__name__)
+print("labels", sum(v == "HACKED" for v in labels.LABELS.values()), len(labels.LABELS))
+print("rc", matplotlib.rcParams["figure.dpi"], matplotlib.rcParams["font.family"], matplotlib.rcParams["lines.linewidth"])
+print("pandas", pd.get_option("display.max_rows"), pd.DataFrame.__repr__.__module__)
+print("cwd", os.getcwd())
+print("env", os.environ.get("PLANLIB_HOSTILE"), sys.path[0] == "/nonexistent", warnings.filters[0][0])
+print("pyplot", "matplotlib.pyplot" in sys.modules and len(sys.modules["matplotlib.pyplot"].get_fignums()))
+print("display", get_ipython().display_formatter.formatters["text/html"].lookup_by_type(pd.DataFrame).__module__
+      if pd.DataFrame in get_ipython().display_formatter.formatters["text/html"].type_printers else "default")
+display(pd.DataFrame({"a": range(3)}))
+"""
+
+# everything a careless notebook changes that the next region's notebook could see
+HOSTILE = """\
+import os, sys, tempfile, warnings
+import matplotlib, matplotlib.pyplot as plt, pandas as pd, seaborn as sns
+from planlib import labels, review
+from planlib.present import plots
+global_leak = "HOSTILE"
+review.review_region = lambda *args, **kwargs: 1 / 0
+plots.set_style = lambda: "hostile"
+labels.LABELS.update({k: "HACKED" for k in list(labels.LABELS)})
+sns.set_theme(style="dark", font="serif")
+matplotlib.rcParams["figure.dpi"] = 33
+matplotlib.rcParams["lines.linewidth"] = 9
+plt.figure(); plt.plot([1, 2])
+pd.set_option("display.max_rows", 2)
+pd.DataFrame.__repr__ = lambda self: "HACKED"
+get_ipython().display_formatter.formatters["text/html"].for_type(pd.DataFrame, lambda df: "<b>HACKED</b>")
+os.chdir(tempfile.gettempdir())
+os.environ["PLANLIB_HOSTILE"] = "1"
+sys.path.insert(0, "/nonexistent")
+warnings.simplefilter("error")
+"""
+
+
+def _notebook(folder: Path, name: str, *cells: str) -> None:
+    params_cell = new_code_cell(PARAMS_CELL)
+    params_cell.metadata["tags"] = ["parameters"]
+    done = new_code_cell(f'from planlib.run import folder\nfolder.mark_complete(run_dir, region, "{name}")')
+    done.metadata["tags"] = ["remove_cell"]
+    nb = new_notebook(cells=[new_markdown_cell(f"# {name}"), params_cell, *map(new_code_cell, cells), done])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.fixture()
+def run(tiny_plan, tmp_path, monkeypatch):
+    """A run folder as the batch lays it out (snapshots, the notebooks as they run), and a task maker."""
+    monkeypatch.setattr(kernels, "code_stamp", lambda root=None: "fixed")  # edits elsewhere in the tree don't count
+    run_dir = tmp_path / "run"
+    nb_dir = run_dir / "notebooks"
+    batch.materialize_notebook(batch.NOTEBOOKS_DIR / "10_review_archive.py", nb_dir / "10_review_archive.ipynb")
+    _notebook(nb_dir, "91_state", STATE)
+    _notebook(nb_dir, "92_hostile", HOSTILE)
+    _notebook(nb_dir, "93_fails", "raise ValueError('planned failure')")
+    _notebook(nb_dir, "94_dies", "import os\nos._exit(1)")
+    _notebook(nb_dir, "95_sleeps", "import time\ntime.sleep(30)")
+    _notebook(nb_dir, "96_thread", "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()")
+    _notebook(nb_dir, "97_pid", "import os\nx_from_before = 'x_from_before' in globals()\nprint(os.getpid(), x_from_before)\n"
+                                "x = 1")
+    tree = archive.load_tree(tiny_plan.parent / "tiny.duckdb")
+    for region in ("K1", "K2", "C1"):
+        (run_dir / "regions" / region).mkdir(parents=True)
+        params.write_snapshot(params.load_plan(tiny_plan, region=region, tree=tree),
+                              run_dir / "regions" / region / params.SNAPSHOT_NAME)
+
+    def execute(region: str, notebook: str, mode: str = "warm", timeout: float = 300) -> dict:
+        entry = task.execute_task({
+            "run_dir": str(run_dir), "region_id": region, "notebook": notebook,
+            "source": str(nb_dir / f"{notebook}.ipynb"), "cwd": str(batch.NOTEBOOKS_DIR), "scenario": "base",
+            "params_file": str(run_dir / "regions" / region / params.SNAPSHOT_NAME), "timeout": timeout,
+            "inputs_hash": None, "kernel_name": None, "kernels": mode,
+        })
+        entry["html_bytes"] = (run_dir / entry["html"]).read_bytes() if entry["html"] else None
+        return entry
+
+    kernels.shutdown_all()  # each test starts from no kernel
+    yield run_dir, execute
+    kernels.shutdown_all()
+
+
+def _outputs(run_dir: Path, region: str, notebook: str) -> list:
+    nb = json.loads((run_dir / "regions" / region / f"{notebook}.ipynb").read_text(encoding="utf-8"))
+    return [(c["execution_count"], c["outputs"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _kernel() -> tuple[int, int]:
+    (k,) = kernels.idle_kernels()
+    return k.pid, k.uses
+
+
+def test_a_region_after_a_hostile_notebook_runs_as_in_a_fresh_kernel(run):
+    """
+    The hostile notebook changes globals, planlib functions and tables, rcParams, pandas,
+    the display, cwd, environment, sys.path and warnings; the same kernel then runs K1's
+    notebooks: the state a notebook sees is the fresh warm kernel's (which has imported
+    what the run's notebooks import), and the report is the cold, stock papermill one's.
+    """
+    run_dir, execute = run
+    cold = execute("K1", "10_review_archive", mode="cold")
+    assert cold["status"] == "succeeded", cold["error"]
+    cold_outputs = _outputs(run_dir, "K1", "10_review_archive")
+    assert kernels.idle_kernels() == ()  # a cold run keeps no kernel
+    assert execute("K1", "91_state")["status"] == "succeeded"  # the first notebook of a new kernel
+    fresh = _outputs(run_dir, "K1", "91_state")
+    pid, _ = _kernel()
+
+    hostile = execute("K2", "92_hostile")
+    assert hostile["status"] == "succeeded", hostile["error"]
+    assert execute("K1", "91_state")["status"] == "succeeded"
+    assert _outputs(run_dir, "K1", "91_state") == fresh  # every output and execution count
+    warm = execute("K1", "10_review_archive")
+    assert warm["status"] == "succeeded", warm["error"]
+    assert _outputs(run_dir, "K1", "10_review_archive") == cold_outputs
+    assert warm["html_bytes"] == cold["html_bytes"]  # the report, byte for byte
+    assert _kernel() == (pid, 4)  # one kernel ran the four notebooks
+    state = "".join("".join(o.get("text", "")) for _, outs in fresh for o in outs)
+    assert "review_region planlib.review.region review_region" in state and "labels 0" in state
+    assert "pandas 60 pandas.core.frame" in state and f"cwd {batch.NOTEBOOKS_DIR}" in state
+    assert "env None False" in state and "pyplot 0" in state and "display default" in state
+    assert "rc 100.0 ['sans-serif'] 1.5" in state
+
+
+def test_a_warm_kernel_serves_regions_and_notebooks_in_turn_with_fresh_namespaces(run):
+    run_dir, execute = run
+    pids = set()
+    for region in ("K1", "K2", "C1"):
+        entry = execute(region, "97_pid")
+        assert entry["status"] == "succeeded", entry["error"]
+        count, outputs = _outputs(run_dir, region, "97_pid")[2]  # parameters, injected parameters, the probe
+        pid, leaked = "".join(outputs[0]["text"]).split()
+        pids.add(int(pid))
+        assert leaked == "False"  # x of the region before is gone
+        assert count == 3  # parameters, injected parameters, this cell: counted from 1 again
+    assert pids == {_kernel()[0]} and _kernel()[1] == 3
+
+
+@pytest.mark.parametrize("notebook, ename", [("93_fails", "ValueError"), ("94_dies", "DeadKernelError"),
+                                             ("95_sleeps", "Timeout"), ("96_thread", None)])
+def test_a_failed_dead_timed_out_or_leaking_notebook_gets_its_kernel_replaced(run, notebook, ename):
+    run_dir, execute = run
+    assert execute("K1", "97_pid")["status"] == "succeeded"
+    before, _ = _kernel()
+    entry = execute("K2", notebook, timeout=3 if notebook == "95_sleeps" else 300)
+    if ename is None:  # it succeeded, but left a thread running: found at the reset
+        assert entry["status"] == "succeeded", entry["error"]
+    else:
+        assert entry["status"] == "failed" and entry["error"]["ename"] == ename, entry["error"]
+        assert kernels.idle_kernels() == ()  # shut down, not kept
+        failed = nbformat.read(run_dir / entry["failed_notebook"], as_version=4)
+        tags = [t for c in failed.cells for t in c.metadata.get("tags", [])]
+        assert "injected-parameters" in tags  # papermill's notebook, as always
+        if ename == "ValueError":  # papermill marks the failing cell
+            assert "papermill-error-cell-tag" in tags and "An Exception was encountered" in failed.cells[0].source
+    after = execute("C1", "97_pid")
+    assert after["status"] == "succeeded", after["error"]
+    assert _kernel()[0] != before  # a fresh kernel
+    if ename is None:
+        log = (run_dir / "regions" / "C1" / "97_pid.kernel.log").read_text(encoding="utf-8")
+        assert "threads left running" in log
+
+
+def test_new_planlib_code_gets_a_new_kernel(run, monkeypatch):
+    _, execute = run
+    assert execute("K1", "97_pid")["status"] == "succeeded"
+    before, _ = _kernel()
+    assert execute("K2", "97_pid")["status"] == "succeeded" and _kernel()[0] == before
+    monkeypatch.setattr(kernels, "code_stamp", lambda root=None: "changed")
+    assert execute("C1", "97_pid")["status"] == "succeeded"
+    assert _kernel()[0] != before
+
+
+def test_code_stamp_changes_with_the_source(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    first = kernels.code_stamp(tmp_path)
+    assert kernels.code_stamp(tmp_path) == first
+    (tmp_path / "a.py").write_text("x = 22\n", encoding="utf-8")
+    assert kernels.code_stamp(tmp_path) != first
+
+
+def test_notebook_imports_are_the_top_level_imports_of_every_code_cell_once(tmp_path):
+    cells = [new_markdown_cell("import nothing"), new_code_cell("import os\nfrom planlib import labels as L, review\n"
+                                                                "if True:\n    import json\nx = 1"),
+             new_code_cell("%matplotlib inline\nimport sys"), new_code_cell("import os")]
+    nbformat.write(new_notebook(cells=cells), tmp_path / "a.ipynb")
+    nbformat.write(new_notebook(cells=[new_code_cell("import pandas as pd")]), tmp_path / "b.ipynb")
+    lines = kernels.notebook_imports([tmp_path / "a.ipynb", tmp_path / "b.ipynb"]).splitlines()
+    assert lines == ["import os", "from planlib import labels as L, review", "import pandas as pd"]
