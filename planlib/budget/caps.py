@@ -14,6 +14,7 @@ CENT          the budget's rounding unit, 0.01 yuan
 cap_for       a region's cap: cap_ratio × its target revenue, and its own cap_amount
 cap_units     the planning units above their cap scaled down to it
 cap_parents   a parent's own items squeezed so its children plus its own stay within its cap
+payment_calendar  the items paid in a few months last year, with their month shares
 phase_rows    each budget row's annual amount over the twelve months, exact in cents
 floor_cents   an amount rounded down to the cent
 to_cents, split_cents   amounts as whole cents; a row-wise split of cents by weights
@@ -168,21 +169,67 @@ def cap_units(rows: pd.DataFrame, units, cap_of: dict) -> tuple[pd.DataFrame, li
     return rows, over
 
 
-def phase_rows(rows: pd.DataFrame, month_share: pd.DataFrame, fixed) -> pd.DataFrame:
+def payment_calendar(calendar: pd.DataFrame, *, max_months: int = 6, peak_share: float = 0.4) -> pd.DataFrame:
+    """
+    The items paid on a calendar of their own: their shares of last year's spend by month.
+
+    Parameters
+    ----------
+    calendar : DataFrame
+        category, item, month (1-12), amount: last year's spend of the plan's regions
+        (:func:`planlib.archive.queries.budget.expense_calendar`).
+    max_months : int, default 6
+        An item paid in at most this many months follows its calendar (a year-end rebate
+        paid in January, slotting fees at the start of the year).
+    peak_share : float, default 0.4
+        So does an item whose largest month holds at least this share of its year (festival
+        promoters in the Spring Festival month).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (category, item), columns 1..12: each row's month shares, summing to 1.
+        Items spent evenly or with the sales (the rest) are not in it.
+
+    Notes
+    -----
+    share_{i,m} = amount_{i,m} / Σ_m amount_{i,m}; item i is kept when |{m : amount_{i,m} > 0}|
+    ≤ max_months or max_m share_{i,m} ≥ peak_share. Negative months (refunds) count as 0.
+    """
+    if calendar.empty:
+        return pd.DataFrame(columns=range(1, 13), index=pd.MultiIndex.from_tuples([], names=["category", "item"]))
+    wide = calendar.assign(amount=calendar["amount"].clip(lower=0)).pivot_table(
+        index=["category", "item"], columns="month", values="amount", aggfunc="sum", fill_value=0.0)
+    wide = wide.reindex(columns=range(1, 13), fill_value=0.0)
+    total = wide.sum(axis=1)
+    wide = wide.loc[total > 0]
+    shares = wide.div(wide.sum(axis=1), axis=0)
+    lumpy = ((wide > 0).sum(axis=1) <= max_months) | (shares.max(axis=1) >= peak_share)
+    return shares.loc[lumpy]
+
+
+def phase_rows(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, calendar: pd.DataFrame | None = None) -> pd.DataFrame:
     """
     Each budget row's annual amount over the twelve months, exact in cents.
 
-    Rows of the ``fixed`` categories go straight-line; the others follow their region's
-    ``month_share`` (region × months 1..12, each row summing to 1; a region missing there
-    goes straight-line). Returns the rows repeated per month with ``month`` 1..12 and
-    the month's amount (largest remainder in cents, ties to the earlier month); months
-    with nothing are left out.
+    Rows of the ``fixed`` categories go straight-line; an item of another category on
+    ``calendar`` (:func:`payment_calendar`: paid in a few months last year) is phased like
+    last year's payments; the
+    others follow their region's ``month_share`` (region × months 1..12, each row summing to 1;
+    a region missing there goes straight-line). Returns the rows repeated per month with
+    ``month`` 1..12 and the month's amount (largest remainder in cents, ties to the earlier
+    month); months with nothing are left out.
     """
     if rows.empty:
         return rows.assign(month=pd.Series(dtype="int64"))
     shares = month_share.reindex(rows["region_id"]).fillna(1.0 / 12).to_numpy(copy=True)
     straight = rows["category"].isin(list(fixed)).to_numpy()
     shares[straight] = 1.0 / 12
+    if calendar is not None and len(calendar):
+        keys = pd.MultiIndex.from_arrays([rows["category"].astype(str), rows["item"].astype(str)])
+        paid = calendar.reindex(keys)
+        on = paid.notna().all(axis=1).to_numpy() & ~straight  # the params' fixed categories stay straight-line
+        shares[on] = paid.to_numpy(dtype=float)[on]
     cents = split_cents(to_cents(rows["amount"].to_numpy()), shares)
     rep = rows.loc[rows.index.repeat(12)].reset_index(drop=True)
     rep["month"] = np.tile(np.arange(1, 13), len(rows))  # 1..12 here; the plan year's dates at the end

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from planlib.archive.queries.budget import budget_history
-from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, phase_rows, to_cents
+from planlib.archive.queries.budget import budget_history, expense_calendar
+from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, payment_calendar, phase_rows, to_cents
 from planlib.budget.profit import cvp_table, dual_check
 from planlib.budget.methods import (
     BUDGET_METHODS,
@@ -318,8 +318,12 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
 
     # -- months ------------------------------------------------------------------------------
     month_share = vol_m.div(vol_m.sum(axis=1).where(lambda x: x > 0), axis=0).fillna(1.0 / 12)
-    phased_units = phase_rows(unit_rows, month_share, bp.fixed_categories)
-    phased_own = phase_rows(own_rows, month_share, bp.fixed_categories) if len(own_rows) else own_rows
+    # items paid in a few months last year (a rebate in January, festival promoters) keep their calendar
+    paid = payment_calendar(expense_calendar(con, None if root == tree.root else sub, year))
+    if len(paid):
+        notes.append("phased like last year's payments: " + ", ".join(f"{c}.{i}" for c, i in paid.index[:12]))
+    phased_units = phase_rows(unit_rows, month_share, bp.fixed_categories, paid)
+    phased_own = phase_rows(own_rows, month_share, bp.fixed_categories, paid) if len(own_rows) else own_rows
     table = _consolidate(phased_units, phased_own, tree, units, parents)
     months = pd.DatetimeIndex([pd.Timestamp(year, m, 1) for m in range(1, 13)])
     table["month"] = months[table["month"].to_numpy(dtype=int) - 1]

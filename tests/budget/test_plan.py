@@ -55,12 +55,15 @@ def test_plan_budget_phasing_fixed_straight_variable_seasonal(priced):
     mine = t[(t["region_id"] == unit) & t["terminal_id"].isna()]
     lab = mine[mine["category"] == "labour"].groupby("month")["amount"].sum()
     assert lab.max() - lab.min() <= 0.01 * mine[mine["category"] == "labour"]["item"].nunique() + 1e-9  # straight-line
-    ch = t[(t["region_id"] == unit) & (t["category"] == "channel")].groupby("month")["amount"].sum()
+    paid = {"year_end_rebate", "slotting"}  # paid in January last year: they keep that calendar
+    ch = t[(t["region_id"] == unit) & (t["category"] == "channel") & ~t["item"].isin(paid)].groupby("month")["amount"].sum()
     tg = priced["targets"]
     tot = tg[(tg["region_id"] == unit) & tg[["product_line", "channel", "terminal_class", "terminal_id"]].isna().all(axis=1)]
     vol = tot.groupby("month")["target_volume"].sum()
     # variable items follow the target's months: the channel's busiest month is the target's busiest
     assert pd.Timestamp(ch.idxmax()) == pd.Timestamp(vol.idxmax())
+    rebate = t[(t["region_id"] == unit) & (t["item"] == "year_end_rebate")]
+    assert pd.DatetimeIndex(rebate["month"]).month.tolist() == [1]
 
 
 def test_plan_budget_channel_fees_are_built_terminal_by_terminal(priced):

@@ -6,6 +6,7 @@ Public functions
 ----------------
 budget_history   own sales by region and month, the competitors' revenue, last year's
                  expenses by item, and the activities, of a plan's regions
+expense_calendar last year's expenses by category, item and month: when each item is paid
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["budget_history"]
+__all__ = ["budget_history", "expense_calendar"]
 
 
 def budget_history(con, region_ids: list[str] | None, plan_year: int):
@@ -88,3 +89,38 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
     finally:
         cur.close()
     return monthly, competitor_revenue, expenses, activities
+
+
+def expense_calendar(con, region_ids: list[str] | None, plan_year: int) -> pd.DataFrame:
+    """
+    Last year's expenses of a plan's regions by category, item and calendar month, summed.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    region_ids : list of str or None
+        The plan's regions; None: the whole archive.
+    plan_year : int
+        "Last year" is ``plan_year - 1``.
+
+    Returns
+    -------
+    DataFrame
+        category, item, month (1-12), amount; months without spend have no row. Empty (with
+        those columns) when the archive has no expenses that year.
+    """
+    where = "" if region_ids is None else " AND region_id IN (SELECT unnest(?::VARCHAR[]))"
+    extra = [] if region_ids is None else [region_ids]
+    cur = con.cursor()
+    try:
+        tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "expenses" not in tables:  # an optional table
+            return pd.DataFrame({"category": pd.Series(dtype=object), "item": pd.Series(dtype=object),
+                                 "month": pd.Series(dtype="int64"), "amount": pd.Series(dtype="float64")})
+        return cur.sql(
+            "SELECT category, item, CAST(month(date) AS BIGINT) AS month, sum(amount) AS amount FROM expenses "
+            f"WHERE year(date) = ?{where} GROUP BY ALL HAVING sum(amount) <> 0 ORDER BY category, item, month",
+            params=[plan_year - 1, *extra],
+        ).to_arrow_table().to_pandas()
+    finally:
+        cur.close()
