@@ -207,7 +207,8 @@ def compute_tracking(plan, tree, con, run_dir: Path, as_of: dt.date, *, names: M
         milestones=plan.targets.milestones, unit=plan.targets.unit,
         names=dict(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str))),
         actual_weekly=acts.weekly, terminals=terminals, skus=products["sku"].astype(str))
-    facts = [tracking.region_facts(pt.tracking, as_of)]
+    extra = tracking.region_extra_facts(pt.milestones, pt.control, pt.dual, as_of)
+    facts = [tracking.region_facts(pt.tracking, as_of, extra=extra)]
     people = acts.people
     if len(people):
         facts.append(tracking.person_facts(people, targets, acts.sales, acts.person_events, as_of, tree=tree))

@@ -17,6 +17,8 @@ ranking
 region_facts
     The regions' facts from the tracking frame (their total lines' closed months), plus any
     further measures (coverage, expense ratio, new terminals).
+region_extra_facts
+    The regions' coverage and expense-ratio facts of the last closed month, from a tracked plan.
 SCORE_COLUMNS, LINE_KINDS
     The lines' columns; the kinds of line (base, indicator, shortfall, deduction, pay,
     pay_deduction).
@@ -45,7 +47,7 @@ from planlib.tracking.progress import (
 )
 from planlib.tracking.rollover import revise_matrix
 
-__all__ = ["score", "ranking", "region_facts", "SCORE_COLUMNS", "LINE_KINDS", "MEASURE_NAMES", "EVENT_NAMES"]
+__all__ = ["score", "ranking", "region_facts", "region_extra_facts", "SCORE_COLUMNS", "LINE_KINDS", "MEASURE_NAMES", "EVENT_NAMES"]
 
 #: Measure -> (name, unit of one count; None for money, volumes and ratios).
 MEASURE_NAMES: dict[str, tuple[str, str | None]] = {
@@ -575,3 +577,66 @@ def region_facts(tracking: pd.DataFrame, as_of: dt.date, *, extra: pd.DataFrame 
     out = pd.DataFrame({"entity_kind": "region", "entity_id": f["region_id"], "level": f["region_id"].map(levels),
                         "month": f["month"], "measure": f["measure"], "target": f["target"], "actual": f["actual"]})
     return out.sort_values(["entity_id", "month", "measure"], kind="stable").reset_index(drop=True)
+
+
+def region_extra_facts(milestones: pd.DataFrame, control: pd.DataFrame, dual: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """
+    The regions' coverage and expense-ratio facts for the last closed month, from a tracked plan.
+
+    Parameters
+    ----------
+    milestones : DataFrame
+        :func:`planlib.tracking.milestone_coverage`: region_id, stage, date, goal, coverage.
+    control, dual : DataFrame
+        :func:`planlib.tracking.budget_control`'s totals (region_id, budget_to_date,
+        spend_to_date) and the dual check on actuals (region_id, target_revenue_to_date,
+        actual_revenue).
+    as_of : date
+        The tracking date; the facts are dated to the last month closed by then (none when
+        no month is closed).
+
+    Returns
+    -------
+    DataFrame
+        region_id, month, measure, target, actual for :func:`region_facts`'s ``extra``:
+
+        - ``coverage``: the key terminals' coverage to date against the goal of the stage in
+          force (the first milestone dated on or after the closed month's end, else the last);
+        - ``expense_ratio``: spend to date / actual revenue against the phased budget / the
+          target revenue to date (lower is better in the rule set).
+
+    Notes
+    -----
+    expense ratio actual = spend_to_date / actual_revenue; target = budget_to_date /
+    target_revenue_to_date; a region without revenue to date has no expense-ratio fact.
+    """
+    columns = ["region_id", "month", "measure", "target", "actual"]
+    k = closed_months(pd.Timestamp(as_of))
+    if k == 0:
+        return pd.DataFrame(columns=columns)
+    month = month_starts(pd.Timestamp(as_of).year)[k - 1]
+    month_end = month + pd.offsets.MonthEnd(0)
+    parts = []
+    if len(milestones):
+        m = milestones.assign(date=pd.to_datetime(milestones["date"]), region_id=milestones["region_id"].astype(str))
+        m = m.loc[m["key_terminals"] > 0].sort_values(["region_id", "date"], kind="stable")
+        due = m.loc[m["date"] >= month_end].groupby("region_id", sort=False).head(1)
+        rest = m.loc[~m["region_id"].isin(due["region_id"])].groupby("region_id", sort=False).tail(1)
+        stage = pd.concat([due, rest], ignore_index=True)
+        parts.append(pd.DataFrame({"region_id": stage["region_id"], "month": month, "measure": "coverage",
+                                   "target": stage["goal"].astype("float64"),
+                                   "actual": stage["coverage"].astype("float64")}))
+    if len(control) and len(dual):
+        c = control.assign(region_id=control["region_id"].astype(str)).set_index("region_id")
+        d = dual.assign(region_id=dual["region_id"].astype(str)).set_index("region_id")
+        ids = [r for r in d.index if r in c.index]
+        rev = d.loc[ids, "actual_revenue"].to_numpy(dtype="float64")
+        trev = d.loc[ids, "target_revenue_to_date"].to_numpy(dtype="float64")
+        ok = (rev > 0) & (trev > 0)
+        parts.append(pd.DataFrame({
+            "region_id": np.asarray(ids, dtype=object)[ok], "month": month, "measure": "expense_ratio",
+            "target": c.loc[ids, "budget_to_date"].to_numpy(dtype="float64")[ok] / trev[ok],
+            "actual": c.loc[ids, "spend_to_date"].to_numpy(dtype="float64")[ok] / rev[ok]}))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
