@@ -4,7 +4,7 @@ reconciliation, validation, and one region's view of them.
 
 Rooms (one concept each)
 ------------------------
-baseline     Holt-Winters baseline, festival-aligned month shares, the baseline's reading
+baseline     Holt-Winters baseline (one region, or many at once), festival-aligned month shares, the reading
 kinds        target kinds priced with a region's economics, milestones
 shares       share methods (SPLIT_METHODS, shares_for)
 split        exact splits: split_target, constrain_split, split_down
@@ -13,7 +13,7 @@ table        the targets table's columns, breakdown_of
 history      the allocation's aggregated history (load_allocation_history)
 allocate     allocate_plan, the plan-wide split (nodes, breakdowns: its parts)
 validate     validate_targets
-reconcile    top-down vs bottom-up: reconcile, children_proposals, bottom_up_gap
+reconcile    top-down vs bottom-up: reconcile, children_proposals, bottom_up_gap, reconcile_children
 plan         plan_targets, region_potential
 region       region_view, readings, split_inputs / tune_split for the tuning panel
 """
@@ -27,6 +27,7 @@ from planlib.targets.baseline import (
     SeasonalityChoice,
     baseline,
     baseline_reading,
+    baselines,
     calendar_month_shares,
     festival_month_shares,
     plan_month_shares,
@@ -65,9 +66,11 @@ from planlib.targets.reconcile import (
     RECONCILE_METHODS,
     bottom_up_gap,
     children_baselines,
+    children_history,
     children_proposals,
     gap_reading,
     reconcile,
+    reconcile_children,
     reconciled_children,
 )
 from planlib.targets.region import (
@@ -111,6 +114,7 @@ __all__ = [
     "allocate_plan",
     "Baseline",
     "baseline",
+    "baselines",
     "festival_month_shares",
     "baseline_reading",
     "BASELINE_METHODS_ZH",
@@ -146,6 +150,8 @@ __all__ = [
     "bottom_up_gap",
     "gap_reading",
     "reconciled_children",
+    "reconcile_children",
+    "children_history",
     "RegionTargetView",
     "region_view",
     "key_figures",

@@ -27,10 +27,10 @@ from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
-from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, plan_month_shares
+from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
-from planlib.targets.reconcile import reconciled_children
+from planlib.targets.reconcile import ALL_HISTORY_FROM, children_history, reconcile_children
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
@@ -367,16 +367,31 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     """
     root, year, unit = plan.scope.root, plan.year, plan.targets.unit
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    parents = [r for r in tree.subtree(root)
+               if any(LEVEL_DEPTH[tree.level(k)] <= deepest for k in tree.children(r))]
+    # one read of every recorded region's history, each planned region's own months summed from it
+    raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
+    planned: dict[str, list] = {}  # the planned regions below the root by level: their subtrees do not overlap
+    for r in tree.subtree(root):
+        if r != root and LEVEL_DEPTH[tree.level(r)] <= deepest:
+            planned.setdefault(tree.level(r), []).append(r)
+    full = pd.concat([children_history(raw, tree, kids) for kids in planned.values()]
+                     or [pd.DataFrame(columns=["child", "month", "value"])], ignore_index=True)
+    own = None
+    if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
+        fit = baselines(full.rename(columns={"month": "date", "value": "volume"}), year, by="child")
+        own = pd.Series(fit["annual"].to_numpy(), index=fit["child"].to_numpy(), dtype="float64")
+    by_child = dict(tuple(full.groupby("child", sort=False))) if len(full) else {}
+    empty = full.iloc[0:0]
     target = {root: int(total)}
-    for rid in tree.subtree(root):
+    for rid in parents:
         if rid not in target:
             continue
         kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= deepest]
-        if not kids:
-            continue
-        gap = reconciled_children(con, tree, rid, year, target=target[rid], split=plan.split, method=method,
-                                  stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
-                                  children=kids)
+        hist = pd.concat([by_child[k] for k in sorted(kids) if k in by_child] or [empty], ignore_index=True)
+        gap = reconcile_children(hist, tree, rid, year, target=target[rid], split=plan.split, method=method,
+                                 stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
+                                 children=kids, baselines=own)
         body = gap.iloc[:-1]
         target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
     target.pop(root)

@@ -12,6 +12,8 @@ bottom_up_gap         top-down beside bottom-up per child, the gap and the recon
 gap_reading           one sentence on the gap
 reconciled_children   a parent's children: top-down by the split method, bottom-up, and the reconciled
                       targets the plan splits further (``split.reconcile``)
+reconcile_children    the same on the children's history already read (many parents, one read)
+children_history      each child's own monthly volume from the sales recorded in its subtree
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
 from planlib.rounding import round_to_total
 from planlib.targets.baseline import baseline
+from planlib.targets.baseline import baselines as trend_baselines
 from planlib.targets.kinds import finite_number, region_economics
 from planlib.targets.shares import shares_for
 from planlib.targets.split import constrain_split, split_target
@@ -38,6 +41,8 @@ __all__ = [
     "bottom_up_gap",
     "gap_reading",
     "reconciled_children",
+    "reconcile_children",
+    "children_history",
 ]
 
 
@@ -368,11 +373,60 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
     reconciled numbers as weights); the plan then holds them.
     """
     kids = list(tree.children(region) if children is None else children)
-    owner = {r: k for k in kids for r in tree.subtree(k)}
-    raw = queries.children_monthly_volume(con, list(owner), ALL_HISTORY_FROM, plan_year)
-    raw["child"] = raw["region_id"].map(owner)
+    owner = [r for k in kids for r in tree.subtree(k)]
+    raw = queries.children_monthly_volume(con, owner, ALL_HISTORY_FROM, plan_year)
+    return reconcile_children(children_history(raw, tree, kids), tree, region, plan_year, target=target, split=split,
+                              method=method, stretch=stretch, unit=unit, potential=potential, weights=weights,
+                              children=kids)
+
+
+def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
+    """
+    Each child's own monthly volume: the sales recorded in its subtree, summed by month.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        region_id, month, value — own monthly volume by recorded region
+        (:func:`planlib.archive.queries.targets.children_monthly_volume`); rows of other
+        regions are left out.
+    tree : RegionTree
+    children : sequence of str
+        The children (any regions whose subtrees do not overlap).
+
+    Returns
+    -------
+    DataFrame
+        child, month (datetime64), value — one row per child and month with sales rows,
+        by child and month.
+    """
+    owner = {r: k for k in children for r in tree.subtree(k)}
+    raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
     full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
     full["month"] = pd.to_datetime(full["month"])
+    return full
+
+
+def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *, target: int, split, method: str,
+                       stretch: float, unit: int = 1, potential: pd.Series | None = None, weights=None,
+                       children=None, baselines: pd.Series | None = None) -> pd.DataFrame:
+    """
+    :func:`reconciled_children` on the children's history already read.
+
+    Parameters
+    ----------
+    full : DataFrame
+        child, month, value — the children's own monthly volume, all of it
+        (:func:`children_history`).
+    baselines : Series, optional
+        Each child's own baseline (child id -> :func:`~planlib.targets.baseline.baseline`'s
+        annual total on its rows of ``full``), when already computed for many parents
+        at once (:func:`~planlib.targets.baseline.baselines`); computed here otherwise.
+        Not needed with a proposals file (``split.proposals``).
+
+    Other parameters and the result as :func:`reconciled_children`.
+    """
+    kids = list(tree.children(region) if children is None else children)
     hist = full[full["month"] >= pd.Timestamp(plan_year - split.history_years, 1, 1)]
     held = {k: int(split.holds[k]) for k in kids if k in split.holds}
     free = [k for k in kids if k not in held]
@@ -385,11 +439,12 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
         if float(shares.sum()) <= 0:
             shares = pd.Series(1.0, index=pd.Index(free, dtype=object))
         td = split_target(max(rest, 0), shares, unit=unit).astype(float) if free else pd.Series(dtype=float)
-        base = {}  # each child's own baseline from the history read above (as children_baselines)
-        for kid, rows in full.groupby("child"):
-            base[kid] = float(baseline(pd.DataFrame({"date": rows["month"], "volume": rows["value"]}), plan_year).annual)
-        proposals, _ = children_proposals(con, tree, region, plan_year, stretch=stretch, unit=unit,
-                                          path=split.proposals, baselines=pd.Series(base, dtype="float64"))
+        if split.proposals is None and baselines is None:  # each child's own trend (as children_baselines)
+            own = trend_baselines(full.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child")
+            baselines = pd.Series(own["annual"].to_numpy(), index=own["child"].to_numpy(), dtype="float64")
+        proposals, _ = children_proposals(None, tree, region, plan_year, stretch=stretch, unit=unit,
+                                          path=split.proposals,
+                                          baselines=pd.Series(dtype="float64") if baselines is None else baselines)
     names = {k: tree.name(k) for k in kids}
     frame = pd.DataFrame({"region_id": free, "name": [names[k] for k in free], "target_volume": td.to_numpy()})
     with warnings.catch_warnings():

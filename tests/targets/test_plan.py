@@ -670,3 +670,44 @@ def test_reconciled_targets_keep_the_floor(tiny_plan):
     tot = t[targets.breakdown_of(t) == "total"].groupby("region_id")[["target_volume", "last_year_volume"]].sum()
     assert tot.loc["K2", "target_volume"] >= 0.8 * tot.loc["K2", "last_year_volume"] - 1
     assert tot.loc[["K1", "K2", "K3"], "target_volume"].sum() == tot.loc["C1", "target_volume"]
+
+
+def test_reconciled_holds_chain_each_parents_reconciled_children_from_one_read(tiny_plan):
+    from planlib import archive, params
+    from planlib.archive.queries import targets as queries
+
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8") + "split:\n  reconcile: scale_bottom_up\n  floor: 0.2\n",
+                         encoding="utf-8")
+    plan = params.load_plan(tiny_plan)
+    con = archive.connect(plan.archive)
+    try:
+        tree = archive.load_tree(con)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            holds = targets.reconciled_holds(plan, tree, con, total=5000, method="proportion_averages",
+                                             levels=("province", "city", "county"))
+            # the same, parent by parent, each reading its children's history on its own
+            chained, target = {}, {"HQ": 5000}
+            for parent in ("HQ", "P1", "C1"):
+                gap = targets.reconciled_children(con, tree, parent, plan.year, target=target[parent],
+                                                  split=plan.split, method="proportion_averages",
+                                                  stretch=plan.targets.stretch)
+                body = gap.iloc[:-1]
+                target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
+                chained.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
+            raw = queries.children_monthly_volume(con, list(tree.subtree("C1")), 1900, plan.year)
+            full = targets.children_history(raw, tree, ["K1", "K2", "K3"])
+            pure = targets.reconcile_children(full, tree, "C1", plan.year, target=target["C1"], split=plan.split,
+                                              method="proportion_averages", stretch=plan.targets.stretch)
+            read = targets.reconciled_children(con, tree, "C1", plan.year, target=target["C1"], split=plan.split,
+                                               method="proportion_averages", stretch=plan.targets.stretch)
+    finally:
+        con.close()
+    assert holds == chained
+    assert holds["P1"] == 5000 and holds["C1"] == 5000
+    assert holds["K1"] + holds["K2"] + holds["K3"] == 5000 and holds["K3"] == 0  # K3 sold nothing, proposes nothing
+    pd.testing.assert_frame_equal(pure, read)
+    # each child's own months: K1 and K2 from 2024-01, K3 none
+    assert sorted(full["child"].unique()) == ["K1", "K2"] and len(full) == 48
+    k1 = full[(full["child"] == "K1") & (full["month"] == pd.Timestamp("2025-01-01"))]["value"].iloc[0]
+    assert k1 == pytest.approx(round(100 * 0.7 * 1.5 * 1.1, 1) + round(100 * 0.3 * 1.5 * 1.1, 1))

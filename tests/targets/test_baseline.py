@@ -1,0 +1,93 @@
+"""Targets: many regions' baselines at once (baselines) give each region's baseline() to the last bit."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planlib import targets
+from planlib.errors import ParamsError
+
+baseline_module = importlib.import_module("planlib.targets.baseline")
+
+
+def _region(rid: str, start: str, values) -> pd.DataFrame:
+    dates = pd.date_range(start, periods=len(values), freq="MS")
+    return pd.DataFrame({"region_id": rid, "date": dates, "volume": np.asarray(values, dtype=float)})
+
+
+def _regions() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    t = np.arange(36)
+    season = np.tile([30, 20, -5, -10, -10, -5, 0, 0, 10, 5, -10, -25], 3)
+    frames = [
+        _region("HW", "2024-01-01", 500 + 3 * t + season + rng.normal(0, 8, 36).round()),  # Holt-Winters
+        _region("LEAD0", "2024-01-01", np.r_[np.zeros(5), 400 + season[5:] + rng.normal(0, 5, 31).round()]),
+        _region("SHORT", "2025-07-01", [10.0] * 12 + [12.0] * 6),  # 18 months: last 12 × growth
+        _region("RUN", "2026-08-01", [7.0, 9.0, 8.0, 6.0, 10.0]),  # 5 months: run rate
+        _region("ZERO", "2025-01-01", [0.0] * 24),  # all zeros
+        _region("TAIL0", "2024-01-01", np.r_[300 + season[:30], np.zeros(6)]),  # zeros at the end are months
+    ]
+    m = pd.concat(frames, ignore_index=True)
+    # a month recorded in two rows (summed), and the rows in no order
+    extra = m[(m["region_id"] == "HW") & (m["date"] == "2025-03-01")].assign(volume=4.5)
+    return pd.concat([m, extra], ignore_index=True).sample(frac=1.0, random_state=3).reset_index(drop=True)
+
+
+def test_baselines_equal_each_regions_baseline_to_the_last_bit():
+    m = _regions()
+    got = targets.baselines(m, 2027).set_index("region_id")
+    assert list(got.index) == sorted(m["region_id"].unique())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rid, rows in m.groupby("region_id"):
+            one = targets.baseline(rows[["date", "volume"]], 2027)
+            assert got.loc[rid, "annual"] == one.annual, rid  # exact, not approx
+            assert got.loc[rid, "method"] == one.method, rid
+    assert got.loc["HW", "method"] == "holt_winters_damped"
+    assert got.loc["SHORT", "method"] == "last12_growth"
+    assert got.loc["SHORT", "annual"] == pytest.approx(132 * 1.2)  # g = 72 / 60 − 1 over a 12-month horizon
+    assert got.loc["RUN", "annual"] == pytest.approx(12 * 8.0)
+    assert got.loc["ZERO", "annual"] == 0.0 and got.loc["ZERO", "method"] == "zero"
+
+
+def test_baselines_say_their_fallbacks_in_the_note_and_warn_nothing():
+    m = _regions()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is warned
+        got = targets.baselines(m, 2027).set_index("region_id")
+    assert "only 5 months of volume history" in got.loc["RUN", "note"]
+    assert "baseline is 0" in got.loc["ZERO", "note"]
+    assert got.loc["HW", "note"] == ""
+
+
+def test_baselines_of_no_rows_is_an_empty_table():
+    none = targets.baselines(pd.DataFrame({"region_id": [], "date": pd.Series([], dtype="datetime64[ns]"),
+                                           "volume": []}), 2027)
+    assert none.empty and list(none.columns) == ["region_id", "annual", "method", "note"]
+
+
+def test_baselines_name_the_region_whose_history_reaches_into_the_plan_year():
+    m = pd.concat([_region("OK", "2025-01-01", [5.0] * 12), _region("LATE", "2026-06-01", [5.0] * 12)])
+    with pytest.raises(ParamsError, match=r"region_id LATE: history runs to 2027-05, inside the plan year 2027"):
+        targets.baselines(m, 2027)
+
+
+def test_baselines_check_their_columns_and_values():
+    with pytest.raises(ParamsError, match="missing volume"):
+        targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"]}), 2027)
+    with pytest.raises(ParamsError, match="missing or non-numeric"):
+        targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"], "volume": ["x"]}), 2027)
+
+
+def test_one_blas_thread_sets_one_thread_and_restores_the_counts():
+    targets.baselines(_regions(), 2027)  # statsmodels and scipy (their OpenBLAS) loaded
+    libs = baseline_module._openblas_libraries()
+    before = [get() for get, _ in libs]
+    with baseline_module._one_blas_thread():
+        assert all(get() == 1 for get, _ in libs)
+    assert [get() for get, _ in libs] == before
