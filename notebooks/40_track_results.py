@@ -31,7 +31,7 @@ import pandas as pd
 from IPython.display import display
 from planlib import archive, labels, tracking
 from planlib.present import plots, tables
-from planlib.present.workbook import assumptions_table, open_workbook
+from planlib.present.workbook import open_workbook
 from planlib.run import folder, track
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
@@ -77,6 +77,7 @@ for part in ("product_line", "channel", "terminal_class"):
     frame = rt.breakdowns[part].replace({"key": {**labels.CHANNEL_NAMES}})
     display(tables.show_table(frame, caption=f"按{C[part]}（销量：箱）", labels=L, formats=F, max_rows=30))
 display(tables.show_table(rt.breakdowns["terminal"].sort_values("completion_to_date").head(30), caption="重点终端：序时完成最差的 30 家（销量：箱）", labels=L, formats=F, max_rows=30))
+display(tables.note(f"重点终端 {len(rt.breakdowns['terminal'])} 家，完整名单见方案工作簿的跟踪表。"))
 
 # %% [markdown]
 # ## 3. 下级区域对比
@@ -135,7 +136,7 @@ else:
 # %%
 if len(rt.kpi_board):
     board = rt.kpi_board.drop(columns=["entity_kind"]).replace({"level": labels.LEVEL_NAMES})
-    display(tables.show_table(pd.concat([board.head(11), board.tail(10)]).drop_duplicates(), caption=f"{rt.kpi_board['month'].max():%Y年%m月} 总分与排名（本区域与得分最高、最低的人员）", labels=L, formats=F, max_rows=30))
+    display(tables.show_table(pd.concat([board.head(11), board.tail(10)]).drop_duplicates(), caption=f"{rt.kpi_board['month'].max()} 总分与排名（本区域与得分最高、最低的人员）", labels=L, formats=F, max_rows=30))
     worst = list(rt.kpi_board["entity_id"].tail(3)) + [region]
     display(tables.show_table(rt.kpi.loc[rt.kpi["entity_id"].isin(worst), ["entity_id", "name", "label", "points", "amount", "rule"]], caption="计分明细（本区域与得分最低的 3 人）", labels=L, formats=F, max_rows=60))
 else:
@@ -145,7 +146,7 @@ else:
 # ## 使用的假设
 
 # %%
-display(tables.show_table(assumptions_table(wb, sections=("tracking",)), labels=labels.LABELS, max_rows=40))
+display(tables.show_table(tracking.tracking_assumptions(wb.params, as_of=tr.as_of, plan_run=tr.plan_run, landing_method=vol["landing_method"]), labels=labels.LABELS))
 
 # %% tags=["remove_cell"]
 folder.mark_complete(run_dir, region, "40_track_results")

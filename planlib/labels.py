@@ -236,3 +236,6 @@ TRACKING_LABELS.update({
     "profit_met": "利润达成", "missed": "未进货的重点终端编码", "days": "天数", "complete": "整周",
 })
 TRACKING_FORMATS.update({"target_revenue_year": _WHOLE, "profit_target": _WHOLE})
+
+#: People's roles (the ``people.role`` codes) in the plan's words.
+ROLE_NAMES: dict[str, str] = {"salesperson": "业务员", "manager": "经理", "promoter": "促销员", "clerk": "内勤"}

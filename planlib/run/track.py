@@ -28,8 +28,12 @@ import pandas as pd
 
 from planlib import archive, tracking
 from planlib.errors import ParamsError
+from planlib.labels import CATEGORY_NAMES, LEVEL_NAMES, ROLE_NAMES, TRACKING_CODES
 from planlib.run import folder
+from planlib.run.export import store_text_as_text
 from planlib.run.steps import run_step
+from planlib.targets.table import CD_LINE
+from planlib.tracking import NO_KEY
 
 __all__ = [
     "TRACKING_NOTEBOOKS",
@@ -46,6 +50,8 @@ __all__ = [
     "region_flags",
     "load_tracking",
     "latest_tracking_run",
+    "tracking_sheets",
+    "export_tracking_excel",
 ]
 
 #: Notebooks that follow a signed plan against the actuals; they run in a tracking run of their own.
@@ -162,6 +168,11 @@ def tracking_step(plan, tree, run_dir: Path, signed_dir: Path, as_of: dt.date, n
         step["signed"] = signed_hashes(signed_dir)
         pt = compute_tracking(plan, tree, con, run_dir, as_of, names=names)
         written += write_tracking(pt, run_dir)
+        terminals = archive.load_table(con, "terminals", region_ids=list(tree.subtree(plan.scope.root)))
+        book = folder.workbook_path(run_dir, plan.plan_id)
+        written.append(export_tracking_excel(pt, folder.workbook_path(signed_dir, plan.plan_id), book, names=names,
+                                             terminal_names=dict(zip(terminals["terminal_id"].astype(str),
+                                                                     terminals["name"].astype(str)))))
         step["flags"] = region_flags(pt)
         return written
 
@@ -314,3 +325,102 @@ def latest_tracking_run(plan_id: str, runs_root: str | Path | None = None) -> Pa
         raise ParamsError(f"no tracking run of {plan_id} under {root}; make one with "
                           f"`planlib run PLAN.yaml --as-of YYYY-MM-DD` (after a plan run of the plan)")
     return run
+
+
+_SHEET_COLUMNS = {
+    "region_id": "区域编码", "name": "区域", "level": "层级", "measure": "指标", "year_target": "全年目标",
+    "target_to_date": "序时目标", "actual_to_date": "实际完成", "completion_to_date": "序时完成率",
+    "time_progress": "序时进度", "task_progress": "任务进度", "status": "状态", "landing": "预计全年",
+    "landing_gap": "预计全年比目标", "run_rate_needed": "余下每月须完成", "verdict": "实际双重检查",
+    "flag": "费用标记", "month": "月份", "target": "目标", "actual": "实际", "completion": "完成率",
+    "revised_target": "调整后目标", "key": "终端编码", "terminal": "终端", "stage": "阶段", "date": "日期",
+    "goal": "目标覆盖率", "key_terminals": "重点终端数", "covered": "已进货", "coverage": "覆盖率", "to_win": "尚差家数",
+    "missed_names": "未进货的重点终端", "category": "费用类别", "item": "项目", "budget_year": "全年预算",
+    "budget_to_date": "序时预算", "spend_to_date": "实际费用", "deviation": "偏差", "deviation_share": "偏差率",
+    "entity_kind": "类别", "entity_id": "编码", "role": "岗位", "rule_set": "规则集", "total": "总分", "rank": "排名", "payout": "薪酬",
+    "label": "指标", "points": "得分", "amount": "金额", "rule": "计分规则",
+}
+_PERCENT = {"序时完成率", "序时进度", "任务进度", "完成率", "目标覆盖率", "覆盖率", "偏差率"}
+
+
+def tracking_sheets(ft: FollowedPlan, names: Mapping[str, str], terminal_names: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """
+    The tracking's sheets for the plan's workbook, with Chinese headers and values in words.
+
+    跟踪汇总 (per region and measure, with the dual check on actuals and the budget flag),
+    月度跟踪 (region × month), 重点终端, 阶段目标, 费用控制, 考核得分.
+    """
+    codes = {**TRACKING_CODES, **ROLE_NAMES, "person": "人员", "region": "区域"}
+    s = ft.summary.copy()
+    s = s.merge(ft.dual[["region_id", "verdict"]].astype({"region_id": str}), how="left",
+                left_on=s["region_id"].astype(str), right_on="region_id", suffixes=("", "_d")) \
+        .drop(columns=["key_0", "region_id_d"], errors="ignore")
+    s = s.merge(ft.control[["region_id", "flag"]].astype({"region_id": str}), how="left",
+                left_on=s["region_id"].astype(str), right_on="region_id", suffixes=("", "_c")) \
+        .drop(columns=["key_0", "region_id_c"], errors="ignore")
+    s.insert(1, "name", s["region_id"].astype(str).map(names))
+    s = s[["region_id", "name", "level", "measure", "year_target", "target_to_date", "actual_to_date",
+           "completion_to_date", "time_progress", "task_progress", "status", "landing", "landing_gap",
+           "run_rate_needed", "verdict", "flag"]]
+    lines = ft.tracking.loc[ft.tracking["breakdown"].astype(str) == "total"]
+    monthly = lines.assign(name=lines["region_id"].astype(str).map(names), month=pd.to_datetime(lines["month"]).dt.strftime("%Y-%m"))[
+        ["region_id", "name", "measure", "month", "target", "actual", "completion", "revised_target"]]
+    term = ft.tracking.loc[(ft.tracking["breakdown"].astype(str) == "terminal") & (ft.tracking["measure"].astype(str) == "volume")
+                           & ~ft.tracking["key"].astype(str).isin([CD_LINE, NO_KEY])]
+    term = term.groupby([term["region_id"].astype(str), term["key"].astype(str)], sort=True)[["target", "actual"]].sum(min_count=1)
+    term = term.reset_index().rename(columns={"target": "year_target", "actual": "actual_to_date"})
+    term.insert(2, "terminal", term["key"].map(terminal_names))
+    board = tracking.ranking(ft.kpi) if len(ft.kpi) else pd.DataFrame()
+    if len(board):
+        board = board.assign(month=pd.to_datetime(board["month"]).dt.strftime("%Y-%m"))
+    sheets = {"跟踪汇总": s, "月度跟踪": monthly, "重点终端": term, "阶段目标": ft.milestones.drop(columns=["missed"], errors="ignore"),
+              "费用控制": ft.control_items, "考核得分": board}
+    out = {}
+    for title, frame in sheets.items():
+        frame = frame.copy()
+        for col in frame.columns:
+            if frame[col].dtype == object or isinstance(frame[col].dtype, pd.CategoricalDtype) or frame[col].dtype == "string":
+                frame[col] = frame[col].astype(object).map(lambda v: codes.get(v, v) if isinstance(v, str) else v)
+        frame["level"] = frame["level"].map(lambda v: LEVEL_NAMES.get(v, v)) if "level" in frame else None
+        frame = frame.drop(columns=[c for c in frame.columns if frame[c] is None or c == "level" and frame[c].isna().all()])
+        if "category" in frame:
+            frame["category"] = frame["category"].map(lambda v: CATEGORY_NAMES.get(v, v))
+        out[title] = frame.rename(columns=_SHEET_COLUMNS)
+    return out
+
+
+def export_tracking_excel(ft: FollowedPlan, signed_workbook: Path, path: Path, *, names: Mapping[str, str],
+                          terminal_names: Mapping[str, str]) -> Path:
+    """
+    The plan's workbook with the tracking's sheets: the signed run's workbook copied, the sheets added.
+
+    Numbers carry formats (thousands, percentages), the header row is frozen; written to a copy
+    and moved into place.
+    """
+    from openpyxl.utils import get_column_letter
+
+    sheets = tracking_sheets(ft, names, terminal_names)
+    with folder.atomic_path(path) as tmp:
+        if Path(signed_workbook).exists():
+            shutil.copyfile(signed_workbook, tmp)
+            writer = pd.ExcelWriter(tmp, engine="openpyxl", mode="a", if_sheet_exists="replace")
+        else:
+            writer = pd.ExcelWriter(tmp, engine="openpyxl")
+        with writer as xw:
+            for title, frame in sheets.items():
+                frame.to_excel(xw, sheet_name=title, index=False)
+                ws = xw.book[title]
+                ws.freeze_panes = "A2"
+                for j, col in enumerate(frame.columns, start=1):
+                    letter = get_column_letter(j)
+                    ws.column_dimensions[letter].width = max(10, min(40, 2 + 2 * len(str(col))))
+                    if col in _PERCENT:
+                        fmt = "0.0%"
+                    elif pd.api.types.is_numeric_dtype(frame[col]) and col not in ("排名",):
+                        fmt = "#,##0" if col not in ("得分", "总分") else "0.0"
+                    else:
+                        continue
+                    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                        row[0].number_format = fmt
+            store_text_as_text(xw.book)
+    return path

@@ -98,10 +98,10 @@ __all__ = [
 from planlib.tracking.kpi import (EVENT_NAMES, LINE_KINDS, MEASURE_NAMES, SCORE_COLUMNS, ranking, region_extra_facts,
                                   region_facts, score)
 from planlib.tracking.people import FACT_COLUMNS, TARGET_EVENT_SUFFIXES, person_facts
-from planlib.tracking.region import RegionTracking, monthly_table, region_tracking, year_to_date
+from planlib.tracking.region import RegionTracking, monthly_table, region_tracking, tracking_assumptions, year_to_date
 
 __all__ += [
     "EVENT_NAMES", "LINE_KINDS", "MEASURE_NAMES", "SCORE_COLUMNS", "ranking", "region_extra_facts", "region_facts", "score",
     "FACT_COLUMNS", "TARGET_EVENT_SUFFIXES", "person_facts",
-    "RegionTracking", "monthly_table", "region_tracking", "year_to_date",
+    "RegionTracking", "monthly_table", "region_tracking", "tracking_assumptions", "year_to_date",
 ]

@@ -6,7 +6,7 @@ written to a tracking run's ``results/``) for one region: its year-to-date figur
 its breakdowns, its children, its milestones, budget control, weekly core terminals and KPI
 scores, and says in sentences what they mean.
 
-Public names: RegionTracking, region_tracking, year_to_date, monthly_table.
+Public names: RegionTracking, region_tracking, year_to_date, monthly_table, tracking_assumptions.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import pandas as pd
 
 from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
-from planlib.labels import TRACKING_CODES
-from planlib.tracking.kpi import ranking
+from planlib.labels import ROLE_NAMES, TRACKING_CODES
+from planlib.targets.table import CD_LINE
+from planlib.tracking.kpi import EVENT_NAMES, MEASURE_NAMES, ranking
+from planlib.tracking.lines import NO_KEY
 from planlib.tracking.progress import elapsed_fractions
 
-__all__ = ["RegionTracking", "region_tracking", "year_to_date", "monthly_table"]
+__all__ = ["RegionTracking", "region_tracking", "year_to_date", "monthly_table", "tracking_assumptions"]
 
 #: The breakdowns a report shows, in order (the tracking frame's ``breakdown`` values).
 REPORT_BREAKDOWNS: tuple[str, ...] = ("product_line", "channel", "terminal_class", "terminal")
@@ -232,6 +234,11 @@ def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region
     monthly = total[["month", "measure", "target", "actual", "completion", "revised_target"]].reset_index(drop=True)
     vol = mine.loc[mine["measure"].astype(str) == "volume"]
     breakdowns = {b: year_to_date(vol.loc[vol["breakdown"].astype(str) == b], as_of) for b in REPORT_BREAKDOWNS}
+    if breakdowns["terminal"].empty:  # a parent: the named terminals of its subtree (they are split at the county)
+        below = lines.loc[lines["region_id"].astype(str).isin(set(tree.subtree(region)))
+                          & (lines["breakdown"].astype(str) == "terminal") & (lines["measure"].astype(str) == "volume")
+                          & ~lines["key"].astype(str).isin([CD_LINE, NO_KEY])]
+        breakdowns["terminal"] = year_to_date(_plain(below), as_of)
     kids = [c for c in tree.children(region)]
     s = tables.get("summary")
     children = _rows(s, "region_id", kids)
@@ -242,7 +249,7 @@ def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region
     kpi, board = _kpi(tables, subtree, region, tree)
     names = dict(terminal_names or {})
     term = breakdowns["terminal"]
-    term.insert(1, "name", [names.get(k, "其余 C/D 终端" if k == "CD" else k) for k in term["key"]])
+    term.insert(1, "name", [names.get(k, "其余 C/D 终端" if k == CD_LINE else k) for k in term["key"]])
     milestones = _rows(tables.get("milestones"), "region_id", [region])
     control = _rows(tables.get("control"), "region_id", [region])
     dual = _rows(tables.get("dual"), "region_id", [region])
@@ -284,8 +291,38 @@ def _kpi(tables: Mapping[str, pd.DataFrame], subtree: set, region: str,
     region_names = [tree.name(r) if is_region else None for r, is_region in zip(mine["entity_id"].astype(str), regional)]
     mine = mine.assign(name=names.where(~regional, region_names),
                        role=mine["role"] if "role" in mine else None)
-    board = ranking(mine)
+    board = ranking(mine).assign(month=lambda b: [f"{m:%Y年%m月}" for m in pd.to_datetime(b["month"])])
+    board["role"] = board["role"].map(lambda r: ROLE_NAMES.get(str(r), r) if isinstance(r, str) else "")
     board = pd.concat([board.loc[board["entity_kind"] == "region"],
                        board.loc[board["entity_kind"] == "person"].sort_values(["rank", "entity_id"])], ignore_index=True)
     lines = mine.loc[mine["scored"].astype(bool) & (mine["line_kind"] != "base")].reset_index(drop=True)
     return lines, board
+
+
+_ROLLOVER_WORDS = {"next_month": "当月未完成部分滚入下月目标（原文：当月按计划未完成回款额滚动加入下月计划）",
+                   "spread": "累计欠额按余下月份的计划比例摊入余下各月", "none": "不滚动，保持原计划"}
+
+
+def tracking_assumptions(plan, *, as_of: dt.date, plan_run: str, landing_method: str = "profile") -> pd.DataFrame:
+    """
+    The assumptions a tracking report rests on, in words: one row per assumption (参数, 取值).
+
+    ``plan`` is the region's params (:class:`planlib.params.PlanParams`); the KPI rule sets are
+    named with their indicators and weights, the deductions and the pay rule.
+    """
+    t, b = plan.tracking, plan.budget
+    rows = [("核算日", f"{as_of:%Y年%m月%d日}，跟踪方案运行 {plan_run}（目标与预算取自该运行，不重算）"),
+            ("序时进度", "全年目标中，方案自身的月度分布排在核算日之前的比例（未完月份按天数折算）"),
+            ("滚动方式", _ROLLOVER_WORDS.get(t.rollover, t.rollover)),
+            ("全年预测", "截至核算日的实际 + 余下月份按方案月度分布、以目前完成节奏推算"
+                       + ("" if landing_method == "profile" else f"（方法 {landing_method}）")),
+            ("费用容差", f"单个费用项目偏离分月预算超过 {b.tolerance:.0%} 即标记；合计超预算时{'停止支出' if t.over_budget == 'stop' else '警告'}"),
+            ("阶段目标", "；".join(f"{m.stage}：{m.date} 前重点终端覆盖 {m.coverage:.0%}" for m in plan.targets.milestones) or "无")]
+    for name, rs in t.kpi.all_rule_sets().items():
+        parts = [f"{i.label or MEASURE_NAMES.get(i.measure, (i.measure,))[0]} 权重 {i.weight:.0%}" for i in rs.indicators]
+        parts += [f"{d.label or EVENT_NAMES.get(k, (k,))[0]} 每{d.unit or EVENT_NAMES.get(k, (k, '次'))[1]}扣 {d.points:g} 分"
+                  for k, d in rs.deductions.items()]
+        if rs.pay is not None:
+            parts.append(f"月目标 {rs.pay.target:,.0f} 元：未达拿 {rs.pay.below_factor:.0%} 底薪，每超 {rs.pay.step:,.0f} 元提成 {rs.pay.per_step:,.0f} 元")
+        rows.append((f"考核规则 {rs.label or name}", "；".join(parts) or "—"))
+    return pd.DataFrame(rows, columns=["key", "value"])
