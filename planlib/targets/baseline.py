@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import warnings
 from dataclasses import dataclass
 
@@ -331,13 +332,22 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     return pd.DataFrame(out)
 
 
-def _openblas_libraries() -> list:
-    """The OpenBLAS libraries loaded in this process (numpy's and scipy's each bring one), via ctypes."""
+@functools.lru_cache(maxsize=1)
+def _openblas_libraries() -> tuple:
+    """
+    (get, set) thread-count functions of the OpenBLAS libraries loaded in this process, via ctypes.
+
+    numpy and scipy each bring one; scipy's is loaded first here (the Holt-Winters fit's
+    L-BFGS-B calls it), so the list, read once from /proc/self/maps, holds both. Empty where
+    that file does not exist (not Linux): the fits then run with OpenBLAS's own thread count.
+    """
+    import scipy.optimize  # noqa: F401  (its OpenBLAS, loaded before the maps are read)
+
     try:
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split(None, 5)[-1].strip() for line in maps if "openblas" in line.lower()})
-    except OSError:  # not Linux: the fits run with OpenBLAS's own thread count
-        return []
+    except OSError:
+        return ()
     libs = []
     for path in paths:
         if ".so" not in path:
@@ -357,7 +367,7 @@ def _openblas_libraries() -> list:
             else:
                 continue
             break
-    return libs
+    return tuple(libs)
 
 
 @contextlib.contextmanager

@@ -81,6 +81,7 @@ def set_targets(
     market_volume: float | None = None,
     target_volume: float | None = None,
     target_basis: str | None = None,
+    base: Baseline | None = None,
 ) -> pd.DataFrame:
     """
     Sales and profit targets together: volume, revenue, gross margin, expenses, profit, share.
@@ -105,6 +106,8 @@ def set_targets(
         year, a fixed volume or revenue); default baseline × (1 + stretch).
     target_basis : str, optional
         How ``target_volume`` was set, for the basis column.
+    base : Baseline, optional
+        ``baseline(monthly_own, plan_year)`` when the caller has it already (it is not fitted again).
 
     Returns
     -------
@@ -144,7 +147,7 @@ def set_targets(
     ratio = finite_number(expense_ratio, "expense_ratio", low=0.0) if expense_ratio is not None else None
     market = finite_number(market_volume, "market_volume", low=0.0) if market_volume is not None else None
 
-    base = baseline(monthly_own, plan_year, value="volume")
+    base = baseline(monthly_own, plan_year, value="volume") if base is None else base
     s = month_series(monthly_own, "volume")
     last = s.iloc[-12:]
     ly_label = (

@@ -8,6 +8,7 @@ plan_targets        set the root's targets and split its volume exactly down the
 region_potential    each region's potential volume (a share of its category market)
 reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
 region_growth_points each region's attainable increase (the review's growth points), for ``split.growth_weight``
+planned_history     every planned region's own monthly volume, from one read of the recorded regions'
 target_source       where a region's children's targets came from (top-down, reconciled), one sentence
 root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
@@ -35,7 +36,7 @@ from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
 __all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target", "reconciled_holds",
-           "target_source", "region_growth_points"]
+           "target_source", "region_growth_points", "planned_history"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +132,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         market_volume=econ.market_volume if math.isfinite(econ.market_volume) else None,
         target_volume=None if plan.targets.root == "forecast" else total,
         target_basis=how,
+        base=base,
     )
     season = plan_month_shares(econ.monthly, year, plan.split.seasonality)
     shares = season.shares
@@ -153,7 +155,11 @@ def plan_targets(plan, tree, con) -> PlanTargets:
         weights.pop("potential", None)
         if sp.method == "potential" or (sp.method == "blend" and not any(w > 0 for w in weights.values())):
             method_asked = "auto"
-    choice = split_choice(plan, tree, con, method=method_asked)
+    own_history = None  # the planned regions' own months, read once for the back-test and the reconciliation
+    if method_asked == "auto" or sp.reconcile is not None:
+        raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
+        own_history = planned_history(raw, tree, root, levels or ("county",))
+    choice = split_choice(plan, tree, con, method=method_asked, history=own_history)
     growth = None
     if sp.growth_weight > 0:
         growth = region_growth_points(con, tree, root, year, history.monthly, capture_rate=plan.analysis.capture_rate)
@@ -165,7 +171,8 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     holds = dict(sp.holds)
     if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
         holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
-                                 potential=None if potential.empty else potential, weights=weights)
+                                 potential=None if potential.empty else potential, weights=weights,
+                                 history=own_history)
     table = allocate_plan(
         history,
         tree,
@@ -194,7 +201,41 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season)
 
 
-def split_choice(plan, tree, con, *, method: str | None = None) -> SplitChoice:
+def planned_history(monthly: pd.DataFrame, tree, root: str, levels) -> pd.DataFrame:
+    """
+    Every planned region's own monthly volume: the sales recorded in its subtree, summed by month.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        region_id, month, value — own monthly volume by recorded region
+        (:func:`planlib.archive.queries.targets.children_monthly_volume` of the root's subtree).
+    tree : RegionTree
+    root : str
+    levels : sequence of str
+        The planned levels; every region below the root down to the deepest of them is a
+        planned region.
+
+    Returns
+    -------
+    DataFrame
+        child, month (datetime64), value — one row per planned region and month with
+        sales rows, by region id and month (each level summed by
+        :func:`~planlib.targets.reconcile.children_history`).
+    """
+    root_depth, deepest = LEVEL_DEPTH[tree.level(root)], LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    by_level: dict[str, list] = {}  # a level's regions: subtrees that do not overlap
+    for r in tree.subtree(root):
+        if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest:
+            by_level.setdefault(tree.level(r), []).append(r)
+    parts = [children_history(monthly, tree, kids) for kids in by_level.values()]
+    if not parts:
+        return pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
+                             "value": pd.Series([], dtype="float64")})
+    return pd.concat(parts, ignore_index=True).sort_values(["child", "month"], kind="stable").reset_index(drop=True)
+
+
+def split_choice(plan, tree, con, *, method: str | None = None, history: pd.DataFrame | None = None) -> SplitChoice:
     """
     The share method the plan splits by: ``split.method``, or with ``auto`` the winner of
     :func:`~planlib.targets.shares.split_backtest` on the plan's own history.
@@ -207,6 +248,9 @@ def split_choice(plan, tree, con, *, method: str | None = None) -> SplitChoice:
     method : str, optional
         The method asked for instead of ``split.method`` (the plan's fallback to ``auto``
         when a method needs market data the archive does not have).
+    history : DataFrame, optional
+        :func:`planned_history` of the plan, when already read (at least the back-test's
+        years); read from ``con`` otherwise.
 
     Returns
     -------
@@ -227,17 +271,14 @@ def split_choice(plan, tree, con, *, method: str | None = None) -> SplitChoice:
     root, year = plan.scope.root, plan.year
     levels = [lv for lv in plan.scope.levels if lv != "hq"] or ["county"]
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    first = year - 1 - sp.history_years
+    if history is None:
+        raw = queries.children_monthly_volume(con, list(tree.subtree(root)), first, year)
+        history = planned_history(raw, tree, root, levels)
+    hist = history[history["month"] >= pd.Timestamp(first, 1, 1)].reset_index(drop=True)
     root_depth = LEVEL_DEPTH[tree.level(root)]
     planned = {r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest}
-    raw = queries.children_monthly_volume(con, list(tree.subtree(root)), year - 1 - sp.history_years, year)
-    parts, parents = [], {}
-    if len(raw):
-        raw["month"] = pd.to_datetime(raw["month"])
-        chains = {rid: [a for a in (rid, *tree.ancestors(rid)) if a in planned] for rid in pd.unique(raw["region_id"])}
-        link = pd.DataFrame([(rid, a) for rid, ch in chains.items() for a in ch], columns=["region_id", "child"])
-        parts.append(raw.merge(link, on="region_id").groupby(["child", "month"], as_index=False)["value"].sum())
-        parents = {r: tree.parent(r) for r in planned}
-    hist = parts[0] if parts else pd.DataFrame(columns=["child", "month", "value"])
+    parents = {r: tree.parent(r) for r in planned} if len(hist) else {}
     bt = split_backtest(hist, parents, year, window=12 * sp.history_years)
     return SplitChoice(best_split_method(bt), "auto", bt)
 
@@ -339,7 +380,8 @@ def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str
     return int(round(v / unit)) * unit, how
 
 
-def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potential=None, weights=None) -> dict:
+def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potential=None, weights=None,
+                     history: pd.DataFrame | None = None) -> dict:
     """
     The reconciled target of every planned region below the root (``split.reconcile`` set).
 
@@ -356,6 +398,9 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
         The planned levels (the deepest is the last split).
     potential, weights : optional
         For the ``potential`` and ``blend`` methods.
+    history : DataFrame, optional
+        :func:`planned_history` of the plan over all its years, when already read; read from
+        ``con`` otherwise.
 
     Returns
     -------
@@ -369,14 +414,10 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
     parents = [r for r in tree.subtree(root)
                if any(LEVEL_DEPTH[tree.level(k)] <= deepest for k in tree.children(r))]
-    # one read of every recorded region's history, each planned region's own months summed from it
-    raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
-    planned: dict[str, list] = {}  # the planned regions below the root by level: their subtrees do not overlap
-    for r in tree.subtree(root):
-        if r != root and LEVEL_DEPTH[tree.level(r)] <= deepest:
-            planned.setdefault(tree.level(r), []).append(r)
-    full = pd.concat([children_history(raw, tree, kids) for kids in planned.values()]
-                     or [pd.DataFrame(columns=["child", "month", "value"])], ignore_index=True)
+    if history is None:  # one read of every recorded region's history, each planned region's months summed from it
+        raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
+        history = planned_history(raw, tree, root, levels)
+    full = history
     own = None
     if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
         fit = baselines(full.rename(columns={"month": "date", "value": "volume"}), year, by="child")
