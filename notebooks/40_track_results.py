@@ -65,7 +65,7 @@ display(tables.note(" ".join(rt.readings)))
 # %%
 months = rt.monthly.loc[rt.monthly["measure"] == "volume"]
 display(plots.tracking_months(months, title=f"{rt.name} 月度销量：目标、实际与调整后目标"))
-display(tables.show_table(tracking.monthly_table(rt.monthly), caption="月度完成（销量：箱；销售额：元）", labels=L, formats=F))
+display(tables.show_table(tracking.monthly_table(rt.monthly, as_of=tr.as_of, mode=vol["rollover"], unit=wb.params.targets.unit), caption="月度完成（销量：箱；销售额：元；应完成 = 计划 + 滚入的未完成部分）", labels=L, formats=F))
 
 # %% [markdown]
 # ## 2. 按产品线、渠道、终端等级：哪里超前，哪里落后

@@ -239,3 +239,5 @@ TRACKING_FORMATS.update({"target_revenue_year": _WHOLE, "profit_target": _WHOLE}
 
 #: People's roles (the ``people.role`` codes) in the plan's words.
 ROLE_NAMES: dict[str, str] = {"salesperson": "业务员", "manager": "经理", "promoter": "促销员", "clerk": "内勤"}
+TRACKING_LABELS.update({"asked_volume": "应完成销量（含滚入）"})
+TRACKING_FORMATS.update({"asked_volume": _WHOLE})

@@ -25,6 +25,7 @@ from planlib.targets.table import CD_LINE
 from planlib.tracking.kpi import EVENT_NAMES, MEASURE_NAMES, ranking
 from planlib.tracking.lines import NO_KEY
 from planlib.tracking.progress import elapsed_fractions
+from planlib.tracking.rollover import rollover_table
 
 __all__ = ["RegionTracking", "region_tracking", "year_to_date", "monthly_table", "tracking_assumptions"]
 
@@ -136,12 +137,16 @@ def year_to_date(lines: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return out.sort_values("year_target", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
+def monthly_table(monthly: pd.DataFrame, *, as_of: dt.date | None = None, mode: str | None = None,
+                  unit=1) -> pd.DataFrame:
     """
     A region's months side by side: volume and revenue target, actual, completion and revised target.
 
     ``monthly`` is the tracking frame's total line of a region (month, measure, target,
     actual, completion, revised_target); returns one row per month labelled ``1月`` … ``12月``.
+    With ``as_of`` and the rollover ``mode``, ``asked_volume`` is what each month was asked
+    when it opened — the plan plus the unmet part rolled into it
+    (:func:`planlib.tracking.rollover_table`) — and ``completion_volume`` is measured against it.
     """
     wide = monthly.pivot_table(index="month", columns="measure", values=["target", "actual", "completion", "revised_target"],
                                aggfunc="first", dropna=False)
@@ -150,6 +155,16 @@ def monthly_table(monthly: pd.DataFrame) -> pd.DataFrame:
         for col in ("target", "actual", "completion", "revised_target"):
             if (col, measure) in wide.columns:
                 out[f"{col}_{measure}"] = wide[(col, measure)].to_numpy()
+    if as_of is not None and mode is not None and "target_volume" in out:
+        months = pd.DatetimeIndex(wide.index)
+        actual = pd.Series(pd.to_numeric(out["actual_volume"]).to_numpy(dtype="float64", na_value=np.nan), index=months)
+        table = rollover_table(pd.Series(out["target_volume"].to_numpy(dtype="float64"), index=months),
+                               actual.dropna(), as_of, mode, unit)
+        asked = table["asked"].to_numpy(dtype="float64")
+        out.insert(out.columns.get_loc("target_volume") + 1, "asked_volume", asked)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            comp = np.where(asked > 0, actual.to_numpy() / np.where(asked > 0, asked, 1.0), np.nan)
+        out["completion_volume"] = pd.array(np.where(np.isfinite(comp), comp, np.nan), dtype="Float64")
     return out
 
 
