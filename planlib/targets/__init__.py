@@ -5,6 +5,7 @@ reconciliation, validation, and one region's view of them.
 Rooms (one concept each)
 ------------------------
 baseline     Holt-Winters baseline (one region, or many at once), festival-aligned month shares, the reading
+holtwinters  the damped Holt-Winters fit itself (statsmodels' numbers, its start-value grid vectorised)
 kinds        target kinds priced with a region's economics, milestones
 shares       share methods (SPLIT_METHODS, shares_for)
 split        exact splits: split_target, constrain_split, split_down

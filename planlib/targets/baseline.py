@@ -21,9 +21,6 @@ month_series             monthly totals on a gap-free month index, leading zeros
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
 import warnings
 from dataclasses import dataclass
 
@@ -32,6 +29,7 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
+from planlib.targets.holtwinters import fit_annual
 
 __all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
            "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
@@ -123,35 +121,6 @@ def _growth_annual(s: pd.Series, horizon: int) -> float:
     return last12 * (1.0 + g) ** (horizon / 12.0)
 
 
-def _ets_annual(s: pd.Series, horizon: int) -> tuple[float | None, str]:
-    """The plan year's total from damped additive Holt-Winters, or (None, why the fit is not usable)."""
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = ExponentialSmoothing(
-                s.to_numpy(dtype="float64"),
-                trend="add",
-                damped_trend=True,
-                seasonal="add",
-                seasonal_periods=12,
-                initialization_method="estimated",
-            )
-            path = np.asarray(model.fit().forecast(horizon), dtype="float64")
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            return None, f"the fit failed ({exc})"
-    # a fit that did not converge is not trusted; other numeric warnings raised during the
-    # optimiser's trial steps are harmless as long as the forecast itself is finite
-    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-        return None, "the optimiser did not converge"
-    plan = path[-12:]
-    if not np.isfinite(plan).all():
-        return None, "the forecast is not finite"
-    return float(plan.sum()), ""
-
-
 def _horizon(last_month: int, plan_year: int) -> int:
     """Months from the last month of history (``year * 12 + month - 1``) to the plan year's December."""
     horizon = plan_year * 12 + 11 - last_month
@@ -168,8 +137,7 @@ def _trend_annual(s: pd.Series, horizon: int, plan_year: int, value: str) -> tup
     n = len(s)
     notes = []  # one PlanWarning per call, however many fallbacks were taken
     if n >= 24:
-        with _one_blas_thread():
-            annual, why = _ets_annual(s, horizon)
+        annual, why = fit_annual(s.to_numpy(dtype="float64"), horizon)
         method = "holt_winters_damped"
         if annual is None:
             notes.append(
@@ -288,9 +256,8 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     Notes
     -----
     The methods of :func:`baseline`, per key; the month shares are not computed. The
-    Holt-Winters fits run with one BLAS thread (:func:`baseline` does too): their BLAS
-    calls are tiny, and OpenBLAS's threads only wait on each other (the same numbers in a
-    fifth of the CPU time on a 2-core machine).
+    Holt-Winters fits are :func:`~planlib.targets.holtwinters.fit_annual`'s, as in
+    :func:`baseline`.
     """
     missing = [c for c in (by, "date", value) if c not in monthly.columns]
     if missing:
@@ -330,58 +297,6 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
         out["method"].append(method)
         out["note"].append("; ".join(notes))
     return pd.DataFrame(out)
-
-
-@functools.lru_cache(maxsize=1)
-def _openblas_libraries() -> tuple:
-    """
-    (get, set) thread-count functions of the OpenBLAS libraries loaded in this process, via ctypes.
-
-    numpy and scipy each bring one; scipy's is loaded first here (the Holt-Winters fit's
-    L-BFGS-B calls it), so the list, read once from /proc/self/maps, holds both. Empty where
-    that file does not exist (not Linux): the fits then run with OpenBLAS's own thread count.
-    """
-    import scipy.optimize  # noqa: F401  (its OpenBLAS, loaded before the maps are read)
-
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split(None, 5)[-1].strip() for line in maps if "openblas" in line.lower()})
-    except OSError:
-        return ()
-    libs = []
-    for path in paths:
-        if ".so" not in path:
-            continue
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype = ctypes.c_int
-                    libs.append((get, put))
-                    break
-            else:
-                continue
-            break
-    return tuple(libs)
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Run the block with every loaded OpenBLAS on one thread, then restore their thread counts."""
-    libs = _openblas_libraries()
-    before = [get() for get, _ in libs]
-    try:
-        for _, put in libs:
-            put(1)
-        yield
-    finally:
-        for (_, put), n in zip(libs, before):
-            put(n)
 
 
 def _festival_year_days(fy: int, slot_shares: np.ndarray) -> pd.Series:

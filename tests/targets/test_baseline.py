@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import numpy as np
@@ -11,8 +10,6 @@ import pytest
 
 from planlib import targets
 from planlib.errors import ParamsError
-
-baseline_module = importlib.import_module("planlib.targets.baseline")
 
 
 def _region(rid: str, start: str, values) -> pd.DataFrame:
@@ -82,12 +79,3 @@ def test_baselines_check_their_columns_and_values():
         targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"]}), 2027)
     with pytest.raises(ParamsError, match="missing or non-numeric"):
         targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"], "volume": ["x"]}), 2027)
-
-
-def test_one_blas_thread_sets_one_thread_and_restores_the_counts():
-    targets.baselines(_regions(), 2027)  # statsmodels and scipy (their OpenBLAS) loaded
-    libs = baseline_module._openblas_libraries()
-    before = [get() for get, _ in libs]
-    with baseline_module._one_blas_thread():
-        assert all(get() == 1 for get, _ in libs)
-    assert [get() for get, _ in libs] == before
