@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planlib import archive, tracking
@@ -225,11 +226,37 @@ def compute_tracking(plan, tree, con, run_dir: Path, as_of: dt.date, *, names: M
         facts.append(tracking.person_facts(people, targets, acts.sales, acts.person_events, as_of, tree=tree))
     facts = pd.concat([f for f in facts if len(f)], ignore_index=True) if any(len(f) for f in facts) else facts[0]
     scores = tracking.score(facts, acts.person_events, plan.tracking.kpi, as_of=as_of)
+    lines = _with_people(pt.tracking, facts, people)
     carried = people.drop_duplicates("person_id")[["person_id", "name", "role", "region_id"]].reset_index(drop=True) \
         if len(people) else pd.DataFrame(columns=["person_id", "name", "role", "region_id"])
-    return FollowedPlan(tracking=pt.tracking, summary=pt.summary, milestones=pt.milestones,
+    return FollowedPlan(tracking=lines, summary=pt.summary, milestones=pt.milestones,
                         control_items=pt.control_items, control=pt.control, dual=pt.dual, weekly=pt.weekly,
                         kpi=scores, people=carried, landing_method=pt.landing_method, rollover=pt.rollover)
+
+
+def _with_people(lines: pd.DataFrame, facts: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """
+    The tracking lines with a ``person_id`` column (null on the regions' lines) and each person's
+    closed months of volume and revenue: their region, level ``person``, breakdown ``total``.
+    """
+    out = lines.assign(person_id=pd.Series(pd.NA, index=lines.index, dtype="string"))
+    mine = facts.loc[(facts["entity_kind"] == "person") & facts["measure"].isin(["volume", "revenue"])]
+    if mine.empty:
+        return out
+    home = people.drop_duplicates("person_id").set_index(people.drop_duplicates("person_id")["person_id"].astype(str))["region_id"]
+    t = mine["target"].to_numpy(dtype="float64")
+    a = mine["actual"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comp = np.where(t > 0, a / np.where(t > 0, t, 1.0), np.nan)
+    rows = pd.DataFrame({
+        "region_id": mine["entity_id"].astype(str).map(home).astype(str).to_numpy(), "level": "person",
+        "breakdown": "total", "key": None, "month": pd.to_datetime(mine["month"]).to_numpy(),
+        "measure": mine["measure"].astype(str).to_numpy(), "target": t, "actual": a,
+        "completion": pd.array(np.where(np.isfinite(comp), comp, np.nan), dtype="Float64"), "revised_target": t,
+        "person_id": pd.array(mine["entity_id"].astype(str).to_numpy(), dtype="string")})
+    plain = out.astype({c: object for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)})
+    return pd.concat([plain, rows.astype({c: plain[c].dtype for c in rows.columns if c in plain and c != "completion"},
+                                         errors="ignore")], ignore_index=True)
 
 
 def write_tracking(pt, run_dir: Path) -> list[Path]:
@@ -269,7 +296,7 @@ def region_flags(pt: FollowedPlan) -> dict[str, dict[str, Any]]:
         for rid, g in missed.groupby(missed["region_id"].astype(str)):
             out.setdefault(rid, {})["milestones_missed"] = [str(s) for s in g["stage"]]
     for r in pt.control.itertuples(index=False):
-        if str(r.flag) not in ("ok", "", "None", "nan"):
+        if str(r.flag) not in (tracking.CONTROL_FLAGS[0], "", "None", "nan"):  # "within budget" is no flag
             out.setdefault(str(r.region_id), {})["budget_flag"] = str(r.flag)
     return out
 

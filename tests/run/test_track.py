@@ -83,6 +83,7 @@ def test_a_tracking_run_follows_the_signed_plan_and_reaggregates(tiny_plan, sign
         assert (run_dir / "results" / t).read_bytes() == (signed / "results" / t).read_bytes()
     assert manifest["signed"] == track.signed_hashes(signed)
     lines = pd.read_parquet(run_dir / "results" / "tracking.parquet")
+    assert lines["person_id"].isna().all()  # no people in the tiny archive: every line is a region's
     total = lines[(lines["breakdown"] == "total") & (lines["measure"] == "volume")]
     by = total.groupby("region_id", observed=True)[["target", "actual"]].sum()
     # a parent's actual and target are its children's sums
@@ -97,6 +98,8 @@ def test_a_tracking_run_follows_the_signed_plan_and_reaggregates(tiny_plan, sign
     vol = summary[summary["measure"] == "volume"].set_index("region_id")
     assert vol.loc["K1", "actual_to_date"] > vol.loc["K2", "actual_to_date"]
     assert (run_dir / "results" / "kpi.parquet").exists()
+    flags = next(s["flags"] for s in manifest["plan_steps"] if s["step"] == "tracking")
+    assert "budget_flag" not in flags["K1"]  # the tiny archive has no expenses and no budget to overspend
     # the reports and the portal: completion per region, links back to the signed plan
     for region in ("K1", "K2", "C1"):
         html = (run_dir / "regions" / region / "40_track_results.html").read_text(encoding="utf-8")
