@@ -671,28 +671,25 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
         return out
     if method == "input_output":
         spend, detail = input_output_case(case)
-        d = detail.set_index("kind")
-        out = []
-        for u in case.members:
+        d, kinds, out = detail.set_index("kind"), list(spend.columns), []
+        cnt = case.activity_counts.reindex(index=list(case.members), columns=kinds).fillna(0.0).to_numpy(dtype=float)
+        for i, u in enumerate(case.members):
             parts = []
-            for k in spend.columns:
-                cnt = float(case.activity_counts.reindex(index=[u], columns=[k]).fillna(0.0).iloc[0, 0])
+            for j, k in enumerate(kinds):
                 name = _ACTIVITY_KINDS.get(k, k)
                 if d.loc[k, "stop"] == "does not pay":
                     parts.append(f"{name}：每元第一笔回报 {d.loc[k, 'first_return']:.2f} 元毛利，不足 1 元，不投")
                 else:
-                    parts.append(f"{name}：{cnt:.1f} 次 × 每次 {money(d.loc[k, 'spend'])}（{_STOPS[d.loc[k, 'stop']]}）"
-                                 f" = {money(spend.loc[u, k])}")
+                    parts.append(f"{name}：{cnt[i, j]:.1f} 次 × 每次 {money(d.loc[k, 'spend'])}"
+                                 f"（{_STOPS[d.loc[k, 'stop']]}） = {money(spend.loc[u, k])}")
             out.append("；".join(parts))
         return out
-    if method == "objective_task":
-        fees = case.channel_fees.assign(rebate=case.channel_fees["terminal_id"].isna())
-        out = []
-        for u in case.members:
-            f = fees[fees["region_id"] == u]
-            out.append(f"A/B 终端 {f.loc[~f['rebate'], 'terminal_id'].nunique()} 家逐家计费 "
-                       f"{money(f.loc[~f['rebate'], 'amount'].sum())} + 年终返利 {money(f.loc[f['rebate'], 'amount'].sum())}")
-        return out
+    if method == "objective_task":  # each unit's rows in order, summed as pandas' Series.sum does (numpy's)
+        fees, rows = case.channel_fees, case.channel_fees.groupby("region_id", sort=False).indices
+        reb, fee, tid = fees["terminal_id"].isna().to_numpy(), fees["amount"].to_numpy(float), fees["terminal_id"].to_numpy()
+        sel = [(i[~reb[i]], i[reb[i]]) for i in (rows.get(u, np.zeros(0, int)) for u in case.members)]
+        return [f"A/B 终端 {len(set(tid[o]))} 家逐家计费 {money(np.nansum(fee[o]))} + 年终返利 {money(np.nansum(fee[r]))}"
+                for o, r in sel]
     if method == "marginal":
         hc = case.params.headcount
         heads = marginal_headcount(case.first_contribution, hc.cost_per_head, hc.decay)

@@ -379,14 +379,18 @@ def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, 
     # the main competitor of a node: the most revenue there (ties: the brand's name)
     main = rev.reset_index().sort_values(["node", "revenue", "brand"], ascending=[True, False, True]) \
         .drop_duplicates("node").set_index("node")
+    main_brand, main_revenue = main["brand"].to_dict(), main["revenue"].to_dict()
+    spent = spend.to_dict()
+    categories = sorted(set(last["category"]))
     rows = []
     for u in units:
-        for cat in sorted(set(last["category"])):
-            for node in (u, *tree.ancestors(u)):
-                if node not in main.index:
+        chain = (u, *tree.ancestors(u))
+        for cat in categories:
+            for node in chain:
+                if node not in main_brand:
                     continue
-                brand, revenue = main.loc[node, "brand"], float(main.loc[node, "revenue"])
-                cost = float(spend.get((node, brand, cat), 0.0))
+                brand, revenue = main_brand[node], float(main_revenue[node])
+                cost = float(spent.get((node, brand, cat), 0.0))
                 if cost > 0 and revenue > 0:
                     rows.append((u, cat, brand, cost, revenue, cost / revenue, node))
                     break
@@ -460,19 +464,24 @@ def _activity_counts(acts: pd.DataFrame, year: int, units, unit_of: dict, tree, 
     """
     last = acts[(acts["brand"] == OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)]
     kinds = sorted(pd.unique(acts.loc[acts["brand"] == OWN_BRAND, "kind"]))
-    out = pd.DataFrame(0.0, index=list(units), columns=kinds)
-    unit_set = set(units)
+    counts = np.zeros((len(units), len(kinds)))
+    row = {u: i for i, u in enumerate(units)}
+    col = {k: j for j, k in enumerate(kinds)}
+    shares: dict = {}  # a region above the units: the rows below it and their revenue shares
     for region, kind in zip(last["region_id"], last["kind"]):
         if region in unit_of:
-            out.loc[unit_of[region], kind] += 1.0
+            counts[row[unit_of[region]], col[kind]] += 1.0
             continue
-        below = [r for r in tree.subtree(region) if r in unit_set]
-        if not below:
-            continue
-        w = revenue.reindex(below).fillna(0.0).to_numpy(dtype=float)
-        w = w / w.sum() if w.sum() > 0 else np.full(len(below), 1.0 / len(below))
-        out.loc[below, kind] += w
-    return out
+        if region not in shares:
+            below = [r for r in tree.subtree(region) if r in row]
+            w = revenue.reindex(below).fillna(0.0).to_numpy(dtype=float)
+            if below:
+                w = w / w.sum() if w.sum() > 0 else np.full(len(below), 1.0 / len(below))
+            shares[region] = (np.array([row[r] for r in below], dtype=int), w)
+        rows_below, w = shares[region]
+        if len(rows_below):
+            counts[rows_below, col[kind]] += w
+    return pd.DataFrame(counts, index=list(units), columns=kinds)
 
 
 def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, parents) -> pd.DataFrame:
