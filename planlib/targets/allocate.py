@@ -60,6 +60,7 @@ from planlib.targets.nodes import (
 from planlib.targets.shares import (
     SPLIT_METHODS,
     average_proportions_core,
+    forecast_proportions_core,
     proportion_averages_core,
     shares_for,
 )
@@ -163,6 +164,8 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         raise ParamsError(f"holds name regions that are not planned below {root}: {', '.join(map(str, unknown))}")
 
     cores = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core}
+    # forecast_proportions on the array too where shares_for's checks would pass (its matrix is y itself)
+    fp_core = method == "forecast_proportions" and len(months) > 0 and bool(np.isfinite(roll).all() and (roll >= 0).all())
     target = {root: int(total)}
     relaxed: list[str] = []  # the bounds that gave way, one note per parent and kind
     for rid in order:
@@ -173,6 +176,8 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         y = roll[[row_of[k] for k in kids]]
         if method in cores:
             shares = pd.Series(cores[method](y, kids, months), index=pd.Index(kids, dtype=object), name="share")
+        elif fp_core:
+            shares = pd.Series(forecast_proportions_core(y), index=pd.Index(kids, dtype=object), name="share")
         elif method == "equal":
             shares = shares_for("equal", children=kids)
         else:  # potential, blend: the general path on this parent's tidy history

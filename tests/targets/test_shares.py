@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from planlib.hierarchy import RegionTree
 from planlib.targets import best_split_method, shares_for, split_backtest, split_down
@@ -74,3 +75,19 @@ def test_backtest_picks_averages_when_shares_revert():
 def test_backtest_without_a_test_year_is_empty_and_defaults_to_the_trend():
     bt = split_backtest(_trending(years=1), {"A": "P", "B": "P", "C": "P"}, 2030)
     assert bt.empty and best_split_method(bt) == "forecast_proportions"
+
+
+def test_forecast_proportions_core_is_shares_for_on_the_same_months():
+    """allocate_plan takes the array core where shares_for's checks pass: the same shares, bit for bit."""
+    from planlib.targets.shares import forecast_proportions_core
+
+    rng = np.random.default_rng(4)
+    months = pd.date_range("2024-01-01", periods=36, freq="MS")
+    for kids in (["A"], ["A", "B", "C"], [f"K{i}" for i in range(9)]):
+        y = np.round(rng.gamma(2.0, 50.0, size=(len(kids), len(months))))
+        y[0, :14] = 0.0  # a child opened within the window: no usable forecast
+        tidy = pd.DataFrame({"child": np.repeat(np.asarray(kids, dtype=object), len(months)),
+                             "month": np.tile(months.to_numpy(), len(kids)), "value": y.ravel()})
+        general = shares_for("forecast_proportions", tidy, children=kids, window=(months[0], months[-1]))
+        np.testing.assert_array_equal(forecast_proportions_core(y), general.to_numpy())
+        assert general.sum() == pytest.approx(1.0)

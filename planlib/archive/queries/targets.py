@@ -109,15 +109,20 @@ def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: i
     Returns
     -------
     DataFrame
-        region_id, month (a ``datetime.date``), value — one row per region and month
-        with own monthly sales (``grain = 'month'``) in [first_year-01-01, plan_year-01-01).
+        region_id (object), month (datetime64), value — one row per region and month
+        with own monthly sales (``grain = 'month'``) in [first_year-01-01, plan_year-01-01),
+        in DuckDB's group order.
     """
-    rows = con.cursor().sql(
-        "SELECT region_id, date, sum(volume) FROM sales WHERE grain = 'month' AND brand = 'own' "
-        "AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
-        params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
-    ).fetchall()
-    return pd.DataFrame(rows, columns=["region_id", "month", "value"])
+    cur = con.cursor()
+    try:
+        frame = cur.sql(
+            "SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' AND brand = 'own' "
+            "AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
+            params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
+        ).to_arrow_table().to_pandas(date_as_object=False)
+    finally:
+        cur.close()
+    return frame.astype({"region_id": object, "value": "float64"})
 
 
 def allocation_catalogue(con) -> tuple[pd.DataFrame, pa.Table]:
