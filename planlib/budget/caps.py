@@ -230,8 +230,9 @@ def phase_rows(rows: pd.DataFrame, month_share: pd.DataFrame, fixed, calendar: p
         paid = calendar.reindex(keys)
         on = paid.notna().all(axis=1).to_numpy() & ~straight  # the params' fixed categories stay straight-line
         shares[on] = paid.to_numpy(dtype=float)[on]
-    cents = split_cents(to_cents(rows["amount"].to_numpy()), shares)
-    rep = rows.loc[rows.index.repeat(12)].reset_index(drop=True)
-    rep["month"] = np.tile(np.arange(1, 13), len(rows))  # 1..12 here; the plan year's dates at the end
-    rep["amount"] = cents.ravel() * CENT
-    return rep[rep["amount"] != 0].reset_index(drop=True)
+    cents = split_cents(to_cents(rows["amount"].to_numpy()), shares).ravel()
+    kept = np.flatnonzero(cents != 0)  # row k's month m at k * 12 + m - 1; months with nothing left out
+    rep = rows.take(kept // 12).reset_index(drop=True)
+    rep["month"] = kept % 12 + 1  # 1..12 here; the plan year's dates at the end
+    rep["amount"] = cents[kept] * CENT
+    return rep

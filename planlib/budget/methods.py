@@ -652,38 +652,29 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
         return [f"费用率 {r:.2%}（{src}）× 目标销售额 {money(t)}" for r, t in zip(case.ratio, case.revenue_target)]
     if method == "benchmark":
         rows = case.competitor[case.competitor["category"] == cat].set_index("unit").reindex(case.members)
-        out = []
-        for u, t, (_, c) in zip(case.members, case.revenue_target, rows.iterrows()):
-            where = "本区域" if c["source"] == u else f"上级区域 {c['source']}（本区域没有该竞品的记录）"
-            out.append(f"主要竞品 {c['brand']} 去年在{where}的费用 {money(c['spend'])}，占其销售额 "
-                       f"{money(c['revenue'])} 的 {c['ratio']:.2%}；同样的费用率 × 我方目标销售额 {money(t)}")
-        return out
+        cols = [rows[c].to_numpy(dtype=object) for c in ("source", "brand", "spend", "revenue", "ratio")]
+        return [f"主要竞品 {b} 去年在{'本区域' if s == u else f'上级区域 {s}（本区域没有该竞品的记录）'}的费用 "
+                f"{money(sp)}，占其销售额 {money(rv)} 的 {ra:.2%}；同样的费用率 × 我方目标销售额 {money(t)}"
+                for u, t, s, b, sp, rv, ra in zip(case.members, case.revenue_target, *cols)]
     if method == "zero_based":
         ranked = _ranked(case)
         funded = _funded(ranked, np.full(n, np.inf) if case.room is None else case.room)
-        paying = int((ranked["return_per_cost"] > 1.0).sum())
-        out = []
-        for k in funded:
-            names = "、".join(ranked["activity"].astype(str).tolist()[:k]) or "无"
-            why = "" if k == paying else "；其余回报高于成本的活动超出本区域费用上限"
-            out.append(f"从零开始：{len(ranked)} 项活动中 {k} 项获资助（{names}），按回报/成本排序，"
-                       f"只资助回报高于成本的活动{why}")
-        return out
+        paying, acts = int((ranked["return_per_cost"] > 1.0).sum()), ranked["activity"].astype(str).tolist()
+        said = {k: f"从零开始：{len(ranked)} 项活动中 {k} 项获资助（{'、'.join(acts[:k]) or '无'}），按回报/成本排序，"
+                   f"只资助回报高于成本的活动{'' if k == paying else '；其余回报高于成本的活动超出本区域费用上限'}"
+                for k in set(funded.tolist())}
+        return [said[k] for k in funded.tolist()]
     if method == "input_output":
         spend, detail = input_output_case(case)
-        d, kinds, out = detail.set_index("kind"), list(spend.columns), []
+        d, kinds = detail.set_index("kind"), list(spend.columns)
         cnt = case.activity_counts.reindex(index=list(case.members), columns=kinds).fillna(0.0).to_numpy(dtype=float)
-        for i, u in enumerate(case.members):
-            parts = []
-            for j, k in enumerate(kinds):
-                name = _ACTIVITY_KINDS.get(k, k)
-                if d.loc[k, "stop"] == "does not pay":
-                    parts.append(f"{name}：每元第一笔回报 {d.loc[k, 'first_return']:.2f} 元毛利，不足 1 元，不投")
-                else:
-                    parts.append(f"{name}：{cnt[i, j]:.1f} 次 × 每次 {money(d.loc[k, 'spend'])}"
-                                 f"（{_STOPS[d.loc[k, 'stop']]}） = {money(spend.loc[u, k])}")
-            out.append("；".join(parts))
-        return out
+        spent = spend.reindex(index=list(case.members), columns=kinds).to_numpy(dtype=float)
+        said = [(f"{_ACTIVITY_KINDS.get(k, k)}：每元第一笔回报 {d.loc[k, 'first_return']:.2f} 元毛利，不足 1 元，不投", None)
+                if d.loc[k, "stop"] == "does not pay" else
+                (f"{_ACTIVITY_KINDS.get(k, k)}：", f" 次 × 每次 {money(d.loc[k, 'spend'])}（{_STOPS[d.loc[k, 'stop']]}） = ")
+                for k in kinds]  # each kind's words; a unit's count and spend go between them
+        return ["；".join(head if tail is None else f"{head}{cnt[i, j]:.1f}{tail}{money(spent[i, j])}"
+                         for j, (head, tail) in enumerate(said)) for i in range(n)]
     if method == "objective_task":  # each unit's rows in order, summed as pandas' Series.sum does (numpy's)
         fees, rows = case.channel_fees, case.channel_fees.groupby("region_id", sort=False).indices
         reb, fee, tid = fees["terminal_id"].isna().to_numpy(), fees["amount"].to_numpy(float), fees["terminal_id"].to_numpy()
