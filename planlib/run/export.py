@@ -105,7 +105,8 @@ def html_exporter():
     The report exporter, made once per thread (its templates are read and compiled once).
 
     An ``HTMLExporter`` with :func:`html_config`, :data:`OFFLINE_TEMPLATE` as an extra
-    loader and the tag-removing preprocessor. It holds no report's data between calls;
+    loader, the tag-removing preprocessor and stream coalescing (consecutive prints of a cell
+    are one output, however the kernel flushed them). It holds no report's data between calls;
     an exporter is not thread-safe, hence one per thread (a Dask worker's threads).
     """
     exporter = getattr(_EXPORTERS, "exporter", None)
@@ -113,28 +114,35 @@ def html_exporter():
         return exporter
     import jinja2
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
 
     cfg = html_config()
     exporter = HTMLExporter(config=cfg, extra_loaders=[jinja2.DictLoader({TEMPLATE_FILE: OFFLINE_TEMPLATE})])
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    # a cell's consecutive prints arrive as one stream output or several, by the kernel's flush timing
+    # (a warm kernel flushes differently from a fresh one): merged, the same notebook gives the same page
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(config=cfg), enabled=True)
     _EXPORTERS.exporter = exporter
     return exporter
 
 
-def export_html(notebook_path: Path, html_path: Path, *, title: str | None = None) -> Path:
+def export_html(notebook, html_path: Path, *, title: str | None = None) -> Path:
     """
     Export an executed notebook to an offline HTML report without code, prompts or removed cells.
 
-    In this process (no ``jupyter nbconvert`` subprocess), with :func:`html_exporter`.
-    Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters`` are
-    dropped; inputs are excluded; nothing is loaded from the network
-    (:data:`OFFLINE_TEMPLATE`). Written atomically.
+    ``notebook`` is the notebook's path, or the notebook itself (papermill's result, not
+    read again). In this process (no ``jupyter nbconvert`` subprocess), with
+    :func:`html_exporter`. Cells tagged ``remove_cell`` (widgets), ``parameters`` and
+    ``injected-parameters`` are dropped; inputs are excluded; nothing is loaded from the
+    network (:data:`OFFLINE_TEMPLATE`). Written atomically.
     """
     import nbformat
 
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    resources = {"metadata": {"name": title or Path(notebook_path).stem}}
+    if isinstance(notebook, (str, Path)):
+        nb, name = nbformat.read(str(notebook), as_version=4), Path(notebook).stem
+    else:
+        nb, name = notebook, "notebook"
+    resources = {"metadata": {"name": title or name}}
     body, _ = html_exporter().from_notebook_node(nb, resources=resources)
     return write_atomic(Path(html_path), body)
 

@@ -304,17 +304,12 @@ def test_no_actuals_at_all(targets, tree):
     assert (pt.milestones["covered"] == 0).all()
 
 
-def test_a_national_plan_is_tracked_in_seconds(tree):
-    """3,000 counties (and their townships) with H1 actuals: under 5 s."""
-    import time
-
+def test_a_national_shaped_plan_is_tracked_and_adds_up(tree):
+    """3,000 counties (and their townships) with H1 actuals: every region tracked, HQ = all sales (speed: benchmarks)."""
     plan, sales, big_tree = national_shaped(3000)
-    start = time.perf_counter()
     pt = plan_tracking(plan, build_budget().iloc[0:0], build_budget_regions().iloc[0:0], sales,
                        build_expenses().iloc[0:0], big_tree, "2027-06-30", rollover="next_month",
                        milestones=MILESTONES, unit=1)
-    seconds = time.perf_counter() - start
-    assert seconds < 5.0, f"{seconds:.1f} s"
     assert pt.summary["region_id"].nunique() == len(big_tree) - 0
     hq = pt.summary[(pt.summary["region_id"] == "HQ") & (pt.summary["measure"] == "volume")].iloc[0]
     assert hq["actual_to_date"] == sales["volume"].sum()
