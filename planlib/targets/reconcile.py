@@ -9,10 +9,12 @@ reconcile             top-down and bottom-up side by side, the gap and the recon
 children_baselines    each child's own trend forecast for the plan year
 children_proposals    the children's own proposals: a proposals file, else their own trend
 bottom_up_gap         top-down beside bottom-up per child, the gap and the reconciled number
+gap_body              bottom_up_gap's rows of the children, from arrays (what the plan-wide reconciliation runs)
 gap_reading           one sentence on the gap
 reconciled_children   a parent's children: top-down by the split method, bottom-up, and the reconciled
                       targets the plan splits further (``split.reconcile``)
 reconcile_children    the same on the children's history already read (many parents, one read)
+children_shares       a parent's children's shares on their history, on the array where the method allows
 children_history      each child's own monthly volume from the sales recorded in its subtree
 """
 
@@ -30,7 +32,13 @@ from planlib.rounding import round_to_total
 from planlib.targets.baseline import baseline
 from planlib.targets.baseline import baselines as trend_baselines
 from planlib.targets.kinds import finite_number, region_economics
-from planlib.targets.shares import shares_for
+from planlib.targets.shares import (
+    average_proportions_core,
+    forecast_proportions_core,
+    proportion_averages_core,
+    shares_for,
+    window_months,
+)
 from planlib.targets.split import constrain_split, split_target
 
 __all__ = [
@@ -39,10 +47,12 @@ __all__ = [
     "children_baselines",
     "children_proposals",
     "bottom_up_gap",
+    "gap_body",
     "gap_reading",
     "reconciled_children",
     "reconcile_children",
     "children_history",
+    "children_shares",
 ]
 
 
@@ -81,6 +91,18 @@ RECONCILE_METHODS = {
     "blend": _blend,
     "scale_bottom_up": _scale_bottom_up,
 }
+
+
+def _reconciled(td: pd.Series, bu: pd.Series, method: str, weight, unit) -> pd.Series:
+    """The reconciled numbers of :func:`reconcile` (``td`` and ``bu`` on the same children)."""
+    try:
+        func = RECONCILE_METHODS[method]
+    except (KeyError, TypeError):
+        raise ParamsError(f"unknown reconcile method {method!r}; valid: {', '.join(RECONCILE_METHODS)}") from None
+    w = finite_number(weight, "weight")
+    if not 0 <= w <= 1:
+        raise ParamsError(f"weight must be in [0, 1], got {weight!r}")
+    return func(td, bu, w, unit)
 
 
 def reconcile(
@@ -135,17 +157,10 @@ def reconcile(
     - blend: w · TD_i + (1 − w) · BU_i, total Σ of the blend rounded to the unit
     - scale_bottom_up: BU_i · Σ TD / Σ BU, total Σ TD
     """
-    try:
-        func = RECONCILE_METHODS[method]
-    except (KeyError, TypeError):
-        raise ParamsError(f"unknown reconcile method {method!r}; valid: {', '.join(RECONCILE_METHODS)}") from None
-    w = finite_number(weight, "weight")
-    if not 0 <= w <= 1:
-        raise ParamsError(f"weight must be in [0, 1], got {weight!r}")
     children = top_down.index.append(bottom_up.index[~bottom_up.index.isin(top_down.index)])
     td = pd.Series(top_down.to_numpy(dtype="float64", na_value=np.nan), index=top_down.index).reindex(children, fill_value=0.0)
     bu = pd.Series(bottom_up.to_numpy(dtype="float64", na_value=np.nan), index=bottom_up.index).reindex(children, fill_value=0.0)
-    reconciled = func(td, bu, w, unit)
+    reconciled = _reconciled(td, bu, method, weight, unit)
     gap = bu - td
     return pd.DataFrame(
         {
@@ -311,6 +326,43 @@ def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str =
     return pd.concat([rec, pd.DataFrame([total])], ignore_index=True)
 
 
+def gap_body(children, names, top_down: np.ndarray, bottom_up: np.ndarray, *, method: str = "scale_bottom_up",
+             weight: float = 0.5, unit=1) -> pd.DataFrame:
+    """
+    :func:`bottom_up_gap`'s rows of the children (its total row aside), from arrays.
+
+    Parameters
+    ----------
+    children, names : sequence
+        The children's ids and names.
+    top_down : ndarray
+        Each child's top-down target.
+    bottom_up : ndarray
+        Each child's proposal; NaN where it proposed nothing.
+    method, weight, unit
+        As :func:`reconcile`.
+
+    Returns
+    -------
+    DataFrame
+        region_id, name, top_down, bottom_up, gap, gap_pct, reconciled — the children's
+        rows of ``bottom_up_gap(children table, proposals)``, value for value; a child
+        without a proposal keeps its top-down number (bottom_up, gap, gap_pct NaN).
+    """
+    ids = pd.Index(list(children), dtype=object)
+    td, bu = np.asarray(top_down, dtype=float), np.asarray(bottom_up, dtype=float)
+    has = ~np.isnan(bu)
+    reconciled, gap, gap_pct = td.copy(), np.full(len(td), np.nan), np.full(len(td), np.nan)
+    if has.any():  # the proposers reconciled among themselves, as reconcile() does
+        tds, bus = pd.Series(td[has], index=ids[has]), pd.Series(bu[has], index=ids[has])
+        reconciled[has] = _reconciled(tds, bus, method, weight, unit).to_numpy(dtype=float)
+        g = bus - tds
+        gap[has], gap_pct[has] = g.to_numpy(), (g / tds.where(tds != 0)).to_numpy()
+    return pd.DataFrame({"region_id": ids.to_numpy(), "name": list(names), "top_down": td,
+                         "bottom_up": np.where(has, bu, np.nan), "gap": gap, "gap_pct": gap_pct,
+                         "reconciled": reconciled})
+
+
 def gap_reading(gap: pd.DataFrame, source: str) -> str:
     """One sentence on the bottom-up gap: in total, and the child furthest below top-down."""
     kids, tot = gap.iloc[:-1], gap.iloc[-1]
@@ -407,6 +459,39 @@ def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
     return full
 
 
+#: The share methods :func:`children_shares` takes on the children x months array.
+ARRAY_SHARES = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core,
+                "forecast_proportions": lambda y, labels, months: forecast_proportions_core(y)}
+
+
+def children_shares(method: str, history: pd.DataFrame, children, *, potential=None, weights=None) -> pd.Series:
+    """
+    :func:`~planlib.targets.shares.shares_for` of a parent's children on their history (default window).
+
+    ``history`` is :func:`children_history`'s frame (one row per child and month). The two
+    averages and ``forecast_proportions`` are taken on the children x months array
+    directly (the matrix ``shares_for`` builds from it, value for value: the last
+    :data:`~planlib.targets.shares.DEFAULT_WINDOW_MONTHS` months present, a child's
+    missing months 0), so a national plan's 366 parents skip the tidy frame's group-by;
+    any other method, no history, or history ``shares_for`` would refuse (NaN, negative)
+    go through ``shares_for`` itself.
+    """
+    kids = list(children)
+    core = ARRAY_SHARES.get(method)
+    values = history["value"].to_numpy(dtype=float, na_value=np.nan) if len(history) else None
+    if core is None or values is None or not (np.isfinite(values).all() and (values >= 0).all()):
+        return shares_for(method, history if len(history) else None, children=kids, potential=potential,
+                          weights=weights)
+    months = window_months(history["month"], None)
+    at = pd.DatetimeIndex(history["month"])
+    row = pd.Index(kids, dtype=object).get_indexer(history["child"].to_numpy(dtype=object))
+    col = months.get_indexer(at)
+    keep = (row >= 0) & (col >= 0)
+    y = np.zeros((len(kids), len(months)))
+    y[row[keep], col[keep]] = values[keep]
+    return pd.Series(core(y, pd.Index(kids, dtype=object), months), index=pd.Index(kids, dtype=object), name="share")
+
+
 def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *, target: int, split, method: str,
                        stretch: float, unit: int = 1, potential: pd.Series | None = None, weights=None,
                        children=None, baselines: pd.Series | None = None) -> pd.DataFrame:
@@ -434,8 +519,7 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
         pot = potential.reindex(free).fillna(0.0) if potential is not None else None
-        shares = shares_for(method, hist if len(hist) else None, children=free, potential=pot,
-                            weights=dict(weights or {}) or None)
+        shares = children_shares(method, hist, free, potential=pot, weights=dict(weights or {}) or None)
         if float(shares.sum()) <= 0:
             shares = pd.Series(1.0, index=pd.Index(free, dtype=object))
         td = split_target(max(rest, 0), shares, unit=unit).astype(float) if free else pd.Series(dtype=float)
@@ -446,12 +530,9 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
                                           path=split.proposals,
                                           baselines=pd.Series(dtype="float64") if baselines is None else baselines)
     names = {k: tree.name(k) for k in kids}
-    frame = pd.DataFrame({"region_id": free, "name": [names[k] for k in free], "target_volume": td.to_numpy()})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PlanWarning)  # a child without a proposal keeps its top-down number
-        gap = bottom_up_gap(frame, proposals.reindex([k for k in free if k in proposals.index]),
-                            method=split.reconcile, weight=split.reconcile_weight, unit=unit)
-    body = gap.iloc[:-1].copy()
+    body = gap_body(free, [names[k] for k in free], td.to_numpy(dtype=float),
+                    proposals.reindex(free).to_numpy(dtype=float, na_value=np.nan),
+                    method=split.reconcile, weight=split.reconcile_weight, unit=unit)
     if len(body) and float(body["reconciled"].sum()) != float(max(rest, 0)):
         body["reconciled"] = round_to_total(body["reconciled"].to_numpy(dtype=float), max(rest, 0), unit=unit)
     if len(body) and (split.floor is not None or (split.cap is not None and potential is not None)):

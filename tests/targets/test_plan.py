@@ -711,3 +711,36 @@ def test_reconciled_holds_chain_each_parents_reconciled_children_from_one_read(t
     assert sorted(full["child"].unique()) == ["K1", "K2"] and len(full) == 48
     k1 = full[(full["child"] == "K1") & (full["month"] == pd.Timestamp("2025-01-01"))]["value"].iloc[0]
     assert k1 == pytest.approx(round(100 * 0.7 * 1.5 * 1.1, 1) + round(100 * 0.3 * 1.5 * 1.1, 1))
+
+
+@pytest.mark.parametrize("method", ["scale_bottom_up", "top_down", "bottom_up", "blend"])
+def test_gap_body_is_bottom_up_gaps_rows(method):
+    """The plan-wide reconciliation's array path gives bottom_up_gap's children rows, value for value."""
+    kids = ["K1", "K2", "K3", "K4", "K5"]
+    td = np.array([400.0, 0.0, 250.0, 350.0, 0.0])
+    bu = np.array([500.0, 120.0, np.nan, 300.0, np.nan])  # K3 and K5 propose nothing: they keep top-down
+    table = pd.DataFrame({"region_id": kids, "name": [f"县{k}" for k in kids], "target_volume": td})
+    proposals = pd.Series(bu, index=kids).dropna()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        want = targets.bottom_up_gap(table, proposals, method=method, weight=0.3, unit=1).iloc[:-1]
+    got = targets.gap_body(kids, table["name"], td, bu, method=method, weight=0.3, unit=1)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+    assert got.loc[2, "reconciled"] == 250.0 and np.isnan(got.loc[2, "gap"])
+    if method == "scale_bottom_up":  # the proposers share their own top-down total 750 by 500 : 120 : 300
+        assert got.loc[[0, 1, 3], "reconciled"].sum() == 750.0
+
+
+def test_children_shares_on_the_array_are_shares_for():
+    rng = np.random.default_rng(9)
+    months = pd.date_range("2023-01-01", periods=40, freq="MS")
+    rows = [(k, m, float(v)) for k in ("A", "B", "C", "D") for m, v in zip(months, rng.poisson(80, len(months)))
+            if not (k == "C" and m < pd.Timestamp("2025-06-01"))]  # C opened late
+    hist = pd.DataFrame(rows, columns=["child", "month", "value"])
+    for method in ("proportion_averages", "average_proportions", "forecast_proportions", "equal"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlanWarning)
+            got = targets.children_shares(method, hist, ["A", "B", "C", "E"])
+            want = targets.shares_for(method, hist, children=["A", "B", "C", "E"])
+        pd.testing.assert_series_equal(got, want, check_exact=True, check_index_type=False)
+        assert got["E"] == (0.25 if method == "equal" else 0.0)  # E has no history
