@@ -39,7 +39,7 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
     if kids:
         t = tot.reset_index()
         t = t[t["region_id"].isin(kids)]
-        t["parent"] = t["region_id"].map(tree.parent)
+        t["parent"] = t["region_id"].map({r: tree.parent(r) for r in kids})
         s = t.groupby(["parent", "month"])["target_volume"].sum()
         diff = s - tot.reindex(s.index)
         if (diff != 0).any():
@@ -54,8 +54,8 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         if not len(part):
             continue
         reg = part["region_id"]
-        if kind == "terminal":
-            reg = reg.map(lambda r: tree.ancestor_at(r, "county") or r)
+        if kind == "terminal":  # each region's county, looked up once per region, not per row
+            reg = reg.map({r: tree.ancestor_at(r, "county") or r for r in pd.unique(reg)})
         s = part.groupby([reg.to_numpy(), part["month"].to_numpy()])["target_volume"].sum()
         diff = s - tot.reindex(s.index)
         if diff.isna().any() or (diff != 0).any():
@@ -69,7 +69,8 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         val = part[kind].astype(object)
         mine = part.groupby([reg.to_numpy(), part["month"].to_numpy(), val.to_numpy()])["target_volume"].sum()
         is_kid = reg.isin(kids).to_numpy()
-        up = part[is_kid].groupby([reg[is_kid].map(tree.parent).to_numpy(), part["month"].to_numpy()[is_kid],
+        up = part[is_kid].groupby([reg[is_kid].map({r: tree.parent(r) for r in kids}).to_numpy(),
+                                   part["month"].to_numpy()[is_kid],
                                    val[is_kid].to_numpy()])["target_volume"].sum()
         parents = set(up.index.get_level_values(0))
         mine = mine[mine.index.get_level_values(0).isin(parents)]
