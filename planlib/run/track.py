@@ -238,6 +238,8 @@ def _with_people(lines: pd.DataFrame, facts: pd.DataFrame, people: pd.DataFrame)
     """
     The tracking lines with a ``person_id`` column (null on the regions' lines) and each person's
     closed months of volume and revenue: their region, level ``person``, breakdown ``total``.
+    Readers of a region's figures take the lines whose ``person_id`` is null (a person's lines
+    carry their home region's id and would otherwise count twice).
     """
     out = lines.assign(person_id=pd.Series(pd.NA, index=lines.index, dtype="string"))
     mine = facts.loc[(facts["entity_kind"] == "person") & facts["measure"].isin(["volume", "revenue"])]
@@ -390,9 +392,12 @@ def tracking_sheets(ft: FollowedPlan, names: Mapping[str, str], terminal_names: 
            "completion_to_date", "time_progress", "task_progress", "status", "landing", "landing_gap",
            "run_rate_needed", "verdict", "flag"]]
     lines = ft.tracking.loc[ft.tracking["breakdown"].astype(str) == "total"]
-    monthly = lines.assign(name=lines["region_id"].astype(str).map(names), month=pd.to_datetime(lines["month"]).dt.strftime("%Y-%m"))[
+    lines = lines.assign(region_id=lines["region_id"].astype(str).where(lines["person_id"].isna(),
+                                                                       lines["person_id"].astype(str)))
+    who = {**dict(names), **dict(zip(ft.people["person_id"].astype(str), ft.people["name"].astype(str)))}
+    monthly = lines.assign(name=lines["region_id"].astype(str).map(who), month=pd.to_datetime(lines["month"]).dt.strftime("%Y-%m"))[
         ["region_id", "name", "measure", "month", "target", "actual", "completion", "revised_target"]]
-    term = ft.tracking.loc[(ft.tracking["breakdown"].astype(str) == "terminal") & (ft.tracking["measure"].astype(str) == "volume")
+    term = ft.tracking.loc[ft.tracking["person_id"].isna() & (ft.tracking["breakdown"].astype(str) == "terminal") & (ft.tracking["measure"].astype(str) == "volume")
                            & ~ft.tracking["key"].astype(str).isin([CD_LINE, NO_KEY])]
     term = term.groupby([term["region_id"].astype(str), term["key"].astype(str)], sort=True)[["target", "actual"]].sum(min_count=1)
     term = term.reset_index().rename(columns={"target": "year_target", "actual": "actual_to_date"})

@@ -241,6 +241,8 @@ def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region
         If the region is not tracked in these tables.
     """
     lines = tables["tracking"]
+    if "person_id" in lines.columns:  # the people's lines sit beside the regions'; a region's view is the regions'
+        lines = lines.loc[lines["person_id"].isna()]
     mine = _plain(lines.loc[lines["region_id"].astype(str) == region])
     if mine.empty:
         raise ParamsError(f"region {region!r} is not in this tracking run (its plan run has no targets for it)")
