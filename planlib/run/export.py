@@ -79,7 +79,9 @@ def html_config():
     The nbconvert configuration of a report: no code, no prompts, removed cells dropped, offline.
 
     Cells tagged ``remove_cell`` (widgets), ``parameters`` and ``injected-parameters`` are
-    dropped; inputs and prompts are excluded; the template is :data:`OFFLINE_TEMPLATE`
+    dropped; inputs and prompts are excluded; consecutive stream outputs are merged (a
+    print cut in two by the kernel's output flushes reads as one, so the page does not
+    depend on timing); the template is :data:`OFFLINE_TEMPLATE`
     (given to the exporter as an extra loader, :func:`html_exporter`). The same
     configuration in a ``jupyter nbconvert --config`` file gives the same bytes
     (``benchmarks/bench_kernels.py``).
@@ -89,6 +91,8 @@ def html_config():
     cfg = Config()
     cfg.TagRemovePreprocessor.remove_cell_tags = {REMOVE_TAG, "parameters", "injected-parameters"}
     cfg.TagRemovePreprocessor.enabled = True
+    # one stream output however the kernel's flushes cut it: the same text gives the same page
+    cfg.CoalesceStreamsPreprocessor.enabled = True
     cfg.HTMLExporter.exclude_input = True
     cfg.HTMLExporter.exclude_input_prompt = True
     cfg.HTMLExporter.exclude_output_prompt = True

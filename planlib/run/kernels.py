@@ -1,41 +1,29 @@
 """
 Warm kernels: a pre-started, pre-imported Jupyter kernel per worker, reused across regions.
 
-A stock papermill run starts a kernel for every notebook and imports the whole stack in it
-(pandas, matplotlib, DuckDB, planlib): on a busy machine most of a small report's time.
-Here a worker keeps its kernel between notebooks. A new kernel runs the import statements
-of the run's notebooks (:func:`notebook_imports`), then takes its baseline
-(:class:`KernelBaseline`) and warms the font caches; after every notebook it is put back
-to that baseline, so each notebook starts as in a fresh kernel that has already imported
-what the run's notebooks import:
+Stock papermill starts a kernel per notebook and imports the stack in it (pandas, matplotlib,
+DuckDB, planlib). Here a worker keeps its kernel: a new one runs the import statements of the
+run's notebooks (:func:`notebook_imports`), takes its baseline (:class:`KernelBaseline`) and
+warms the font caches; after every notebook it is put back to that baseline, so each notebook
+starts as in a fresh kernel that has already imported what the run's notebooks import. The
+reset empties the user namespace (execution count back to 1), puts back planlib's modules
+whole (names, class attributes, module-level dicts/lists/sets), any function, class or
+module a notebook replaced in any other module or class, ``sys.modules``, rcParams (pyplot
+figures closed), pandas and numpy options, warning filters and the records of warnings shown
+once, cwd (the task's), environment, ``sys.path``/``argv``, builtins, standard streams and
+hooks, signal handlers, IPython's display formatters, events, transformers and inline
+backend; then it collects garbage and checks cwd, namespace, planlib, rcParams, environment
+and threads against the baseline. A kernel whose reset finds something it cannot put back
+(a thread left running), whose notebook failed, timed out or killed it, that holds too much
+memory, or that imported another version of planlib (:func:`code_stamp`: a long-lived Dask
+worker never runs stale code) is replaced by a fresh one. Not restored, and untouched by
+product notebooks (no ``def`` or ``class``): the data attributes of third-party modules
+(their caches), random generator states, open files, child processes.
 
-- the user namespace is emptied (``InteractiveShell.reset``: ``In``/``Out``, ``_``, the
-  execution count back to 1) and a fresh kernel's names put back;
-- planlib's modules are put back whole: every module-level name, the attributes of the
-  classes they define, the contents of their module-level dicts, lists and sets; a planlib
-  module first imported by a notebook is dropped (imported afresh when asked for);
-- in every other module, the functions, classes and submodules a notebook replaced
-  (monkeypatched), in the module or in its classes; ``sys.modules`` holds the same modules;
-- matplotlib's rcParams (pyplot figures closed), pandas' options, numpy's error and print
-  options, the warning filters and every record of a warning shown once, the working
-  directory (the task's), the environment, ``sys.path``/``sys.argv``, builtins,
-  ``sys.stdout``/``stderr`` and hooks, signal handlers, IPython's display formatters, event
-  callbacks, AST and input transformers and the inline backend's settings;
-- garbage is collected (what the warm-up loaded is frozen out of collections).
-
-Then it checks the working directory, the user namespace, planlib's modules, rcParams, the
-environment and threads against the baseline: a notebook that left a thread running, or
-anything else the reset could not put back, gets its kernel replaced. So does a notebook
-that failed, timed out or killed its kernel (:func:`release`), and a kernel that imported
-another version of planlib (:func:`code_stamp`: a long-lived Dask worker never runs a
-notebook on stale code). Not restored, and untouched by product notebooks (no ``def`` or
-``class``): the data attributes of third-party modules (their caches), random generator
-states, open files, child processes.
-
-The kernel side (:class:`KernelBaseline`, :func:`prepare_kernel`) runs inside the kernel;
-the worker side (:class:`WarmKernel`, :func:`acquire`, :func:`release`) in the worker. The
-worker sends the reset when a notebook ends and waits for it when the next one starts, so
-it runs while the worker exports the report. Kernels are shut down when the worker exits.
+The kernel side (:class:`KernelBaseline`, :func:`prepare_kernel`) runs inside the kernel, the
+worker side (:class:`WarmKernel`, :func:`acquire`, :func:`release`) in the worker, which sends
+the reset when a notebook ends and waits for it when the next starts (it runs during the
+export). Kernels are shut down when the worker exits.
 
 Public functions: code_stamp, notebook_imports, prepare_kernel, acquire, release, idle_kernels,
 shutdown_all; classes KernelBaseline, WarmKernel.
@@ -94,6 +82,13 @@ KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=ERROR", "--History
 
 #: How long a reset may take before the kernel counts as hung.
 RESET_TIMEOUT = 60.0
+
+#: A kernel holding more resident memory than this after its reset is replaced: Python keeps
+#: the high-water mark of a big notebook (the national HQ review peaks near 10 GB).
+MAX_KERNEL_MEMORY = 2 * 2**30
+
+#: Notebooks one kernel runs before it is replaced (IPython's history and library caches grow).
+MAX_USES = 500
 
 _OWN = "planlib"
 
@@ -267,11 +262,11 @@ class KernelBaseline:
     def reset(self, cwd: str | None = None) -> None:
         """
         :meth:`restore`, then raise RuntimeError naming what could not be put back (the
-        worker replaces the kernel). What was put back is noted on the kernel's stderr.
+        worker replaces the kernel). What was put back is in :attr:`restored` (the worker
+        asks for it and notes it in the task's kernel log; printed here, it could land in
+        the next notebook's output through ipykernel's capture of file descriptor 2).
         """
         left = self.restore(cwd)
-        if self.restored:
-            print(f"planlib kernel reset: put back {', '.join(self.restored[:20])}", file=sys.__stderr__, flush=True)
         if left:
             raise RuntimeError(f"state left by the previous notebook: {'; '.join(left)}")
 
@@ -485,6 +480,7 @@ def prepare_kernel(shell, imports: str, warm_up: str = WARM_UP_CODE) -> None:
 #: one expression, so they bind no name in the user namespace.
 PREPARE_CODE = "__import__('planlib.run.kernels', fromlist=['_']).prepare_kernel(__import__('IPython').get_ipython(), {imports!r})"
 RESET_CODE = "__import__('IPython').get_ipython().planlib_baseline.reset({cwd!r})"
+RESTORED = "__import__('IPython').get_ipython().planlib_baseline.restored"
 
 
 class _Manager:
@@ -570,11 +566,11 @@ class WarmKernel:
             raise RunError(f"kernel {self.kernel_name}: did not start ({type(exc).__name__}: {exc})") from exc
         return self
 
-    def _send(self, code: str) -> str:
+    def _send(self, code: str, expressions: dict[str, str] | None = None) -> str:
         """Send ``code`` as a silent execute_request on the worker's shell channel; its message id."""
         msg = self._shell.session.msg("execute_request", {
-            "code": code, "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False,
-            "stop_on_error": True})
+            "code": code, "silent": True, "store_history": False, "user_expressions": expressions or {},
+            "allow_stdin": False, "stop_on_error": True})
         self._shell.shell_channel.send(msg)
         return msg["header"]["msg_id"]
 
@@ -596,7 +592,7 @@ class WarmKernel:
 
     def begin_reset(self, cwd: str | None) -> None:
         """Send the reset (:meth:`KernelBaseline.reset`) without waiting for it."""
-        self._pending, self.cwd = self._send(RESET_CODE.format(cwd=cwd)), cwd
+        self._pending, self.cwd = self._send(RESET_CODE.format(cwd=cwd), {"restored": RESTORED}), cwd
 
     def finish_reset(self, timeout: float = RESET_TIMEOUT) -> None:
         """Wait for the reset sent last; RunError if it failed (the kernel is then replaced)."""
@@ -606,11 +602,23 @@ class WarmKernel:
         reply = self._wait(msg_id, timeout)
         if reply["status"] != "ok":
             raise RunError(f"kernel {self.kernel_name}: not reusable: {reply.get('ename')}: {reply.get('evalue')}")
+        restored = reply.get("user_expressions", {}).get("restored", {}).get("data", {}).get("text/plain", "")
+        if restored.strip("'\"[] "):
+            _note(f"planlib: kernel {self.pid} reset put back {restored[:1000]}")
 
     def reset(self, cwd: str | None, timeout: float = RESET_TIMEOUT) -> None:
         """Reset the kernel for a notebook run in ``cwd`` and wait for it."""
         self.begin_reset(cwd)
         self.finish_reset(timeout)
+
+    def memory(self) -> int:
+        """The kernel process's resident memory in bytes (0 if unknown)."""
+        try:
+            import psutil
+
+            return psutil.Process(self.pid).memory_info().rss
+        except Exception:  # psutil missing (it comes with dask.distributed) or the process gone
+            return 0
 
     def alive(self) -> bool:
         """True while the kernel process runs."""
@@ -688,10 +696,10 @@ def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: st
 
     Takes this worker's idle kernel if it serves the notebook (same kernel, same planlib
     source, :func:`code_stamp`, and ``imports`` among those it was prepared with), else
-    starts and prepares one with ``imports`` (:func:`notebook_imports`) and shuts the idle
-    ones down: a worker holds one kernel per notebook it runs at a time. A kernel whose
-    reset failed (state it could not put back) or that died is replaced. Hand it back with
-    :func:`release`.
+    starts and prepares one with ``imports`` (:func:`notebook_imports`); idle kernels that
+    serve no more (stale code, other imports) are shut down. A kernel whose reset failed
+    (state it could not put back), that died, or that holds more than
+    :data:`MAX_KERNEL_MEMORY` after its reset is replaced. Hand it back with :func:`release`.
 
     Raises
     ------
@@ -701,17 +709,23 @@ def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: st
     stamp = code_stamp()
     _shut_down_at_exit()
     with _LOCK:
-        mine = [k for k in _IDLE if k.serves(kernel_name, stamp, imports)][:1]
-        others = [k for k in _IDLE if k not in mine]
-        _IDLE.clear()
-    for k in others:
+        serving = [k for k in _IDLE if k.serves(kernel_name, stamp, imports)]
+        unfit = [k for k in _IDLE if k not in serving]
+        kernel = serving[0] if serving else None
+        for k in unfit + serving[:1]:
+            _IDLE.remove(k)
+    for k in unfit:
+        why = "planlib's source changed" if k.stamp != stamp else "the notebooks import other modules"
+        _note(f"planlib: replacing kernel {k.pid}: {why}")
         k.shutdown()
-    kernel = mine[0] if mine else None
     if kernel is not None:
         try:
             kernel.finish_reset()
             if kernel.cwd != cwd:
                 kernel.reset(cwd)
+            if kernel.memory() > MAX_KERNEL_MEMORY:
+                raise RunError(f"it holds {kernel.memory() / 2**30:.1f} GB after its reset "
+                               f"(more than {MAX_KERNEL_MEMORY / 2**30:g} GB: a big notebook's high-water mark)")
         except RunError as exc:
             _note(f"planlib: replacing kernel {kernel.pid}: {exc}")
             kernel.shutdown()
@@ -729,14 +743,16 @@ def release(kernel: WarmKernel, *, reuse: bool) -> None:
     Hand a kernel back after its notebook.
 
     With ``reuse`` (the notebook succeeded) its reset is sent now and the kernel kept for
-    the next notebook; otherwise (a failure, a timeout, a dead kernel) it is shut down and
-    the next notebook gets a fresh one.
+    the next notebook; otherwise (a failure, a timeout, a dead kernel), and after
+    :data:`MAX_USES` notebooks, it is shut down and the next notebook gets a fresh one.
     """
     kernel.close_clients()
     kernel.uses += 1
     with _LOCK:
         if kernel in _BUSY:
             _BUSY.remove(kernel)
+    if kernel.uses >= MAX_USES:
+        reuse = False  # a fresh kernel now and then: whatever grows slowly in a kernel does not grow for ever
     if reuse and kernel.km is not None:
         try:
             kernel.begin_reset(kernel.cwd)

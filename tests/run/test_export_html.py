@@ -72,3 +72,17 @@ def test_every_thread_exports_the_same_bytes(tmp_path):
     other.join()
     assert first == again == (tmp_path / "c.html").read_bytes()
     assert export.html_exporter() is export.html_exporter()
+
+
+def test_a_print_cut_by_the_kernels_flushes_gives_the_same_page(tmp_path):
+    path = _executed(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    whole, cut = nb.copy(), nbformat.read(path, as_version=4)
+    whole.cells[2].outputs.insert(0, new_output("stream", name="stdout", text="probe ran for K1\nrows: 3\n"))
+    cut.cells[2].outputs[:0] = [new_output("stream", name="stdout", text="probe ran for K1\n"),
+                                new_output("stream", name="stdout", text="rows: 3\n")]
+    pages = []
+    for name, notebook in (("whole", whole), ("cut", cut)):
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+        pages.append(export.export_html(tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html", title="t").read_bytes())
+    assert pages[0] == pages[1] and b"probe ran for K1\nrows: 3" in pages[0]

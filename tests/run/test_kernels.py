@@ -136,6 +136,8 @@ def test_a_region_after_a_hostile_notebook_runs_as_in_a_fresh_kernel(run):
     assert hostile["status"] == "succeeded", hostile["error"]
     assert execute("K1", "91_state")["status"] == "succeeded"
     assert _outputs(run_dir, "K1", "91_state") == fresh  # every output and execution count
+    log = (run_dir / "regions" / "K1" / "91_state.kernel.log").read_text(encoding="utf-8")
+    assert "reset put back" in log and "planlib.review.review_region" in log  # said where it is read
     warm = execute("K1", "10_review_archive")
     assert warm["status"] == "succeeded", warm["error"]
     assert _outputs(run_dir, "K1", "10_review_archive") == cold_outputs
@@ -195,6 +197,24 @@ def test_new_planlib_code_gets_a_new_kernel(run, monkeypatch):
     monkeypatch.setattr(kernels, "code_stamp", lambda root=None: "changed")
     assert execute("C1", "97_pid")["status"] == "succeeded"
     assert _kernel()[0] != before
+
+
+@pytest.mark.parametrize("limit, value", [("MAX_KERNEL_MEMORY", 1), ("MAX_USES", 2)])
+def test_a_kernel_past_its_memory_or_its_uses_is_replaced(run, monkeypatch, limit, value):
+    run_dir, execute = run
+    assert execute("K1", "97_pid")["status"] == "succeeded"
+    first, _ = _kernel()
+    monkeypatch.setattr(kernels, limit, value)
+    assert execute("K2", "97_pid")["status"] == "succeeded"
+    if limit == "MAX_USES":  # its second notebook: retired when handed back
+        assert kernels.idle_kernels() == ()
+    else:  # every kernel holds more than a byte: replaced when taken
+        second, _ = _kernel()
+        assert second != first
+        log = (run_dir / "regions" / "K2" / "97_pid.kernel.log").read_text(encoding="utf-8")
+        assert f"replacing kernel {first}: it holds" in log and "after its reset (more than" in log
+    assert execute("C1", "97_pid")["status"] == "succeeded"
+    assert _kernel()[0] != first
 
 
 def test_code_stamp_changes_with_the_source(tmp_path):

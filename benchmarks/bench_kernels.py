@@ -1,0 +1,172 @@
+"""
+The same notebook for the same region: stock papermill against planlib's warm path, side by side.
+
+Usage:
+    python benchmarks/bench_kernels.py [--plan PLAN] [--regions ID ...] [--counties N] [--notebooks NB ...]
+                                       [--keep DIR]
+
+First a batch run of the chosen regions (default: the first 2 counties of params/demo.yaml)
+writes a run folder with the plan-wide results and the params snapshots the notebooks need.
+Then, for each region and notebook, in turn:
+
+- stock: ``papermill`` (CLI: a fresh kernel, imports, execute) then ``jupyter nbconvert
+  --to html`` (CLI) with planlib's report configuration (the offline template,
+  :func:`planlib.run.export.html_config`), each in its own process, as one runs them by hand;
+- warm: :func:`planlib.run.task.execute_task` in this process with its warm kernel (reset,
+  execute through papermill, export in-process), the kernel kept across regions and
+  notebooks; the kernel's start and imports happen once, before the timings, and are
+  printed apart.
+
+Prints each pair's seconds and ratio (stock / warm), whether the two HTML reports are
+byte-identical (when not, stock runs again: "var" marks a notebook whose two stock runs
+differ too), where the warm notebook's time goes (its cells, papermill around them, the
+export) and its slowest cells; then the medians and totals. A report holds no timestamp
+(papermill's are in the .ipynb metadata only), so the HTML is compared as bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from planlib import archive, params  # noqa: E402
+from planlib.run import batch, export, folder, kernels, task  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+NBCONVERT_CONFIG = """\
+# planlib's report configuration for `jupyter nbconvert --config` (the stock path of bench_kernels.py);
+# the offline template is written beside this file
+from planlib.run.export import html_config
+c.merge(html_config())
+c.TemplateExporter.extra_template_paths = [{folder!r}]
+"""
+
+
+def stock(run_dir: Path, region: str, nb: str, out: Path, config: Path) -> tuple[float, float, Path]:
+    """papermill CLI then nbconvert CLI; (execute seconds, convert seconds, html path)."""
+    snapshot = folder.region_dir(run_dir, region) / params.SNAPSHOT_NAME
+    executed = out / f"{nb} · {region}.ipynb"  # its stem is the title the batch gives the report
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "papermill"), str(run_dir / "notebooks" / f"{nb}.ipynb"), str(executed),
+                    "-p", "region", region, "-p", "scenario", "base", "-p", "params_file", str(snapshot),
+                    "-p", "run_dir", str(run_dir), "-p", "interactive", "False", "--cwd", str(batch.NOTEBOOKS_DIR),
+                    "-k", "python3", "--no-progress-bar", "--log-level", "ERROR"], check=True, capture_output=True)
+    t1 = time.perf_counter()
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--config", str(config), str(executed),
+                    "--output-dir", str(out), "--log-level", "ERROR"], check=True, capture_output=True)
+    return t1 - t0, time.perf_counter() - t1, executed.with_suffix(".html")
+
+
+def warm(run_dir: Path, region: str, nb: str) -> tuple[float, dict]:
+    """planlib's task on this process's warm kernel; (wall seconds, manifest entry)."""
+    t0 = time.perf_counter()
+    entry = task.execute_task({
+        "run_dir": str(run_dir), "region_id": region, "notebook": nb,
+        "source": str(folder.executed_notebook_path(run_dir, nb)), "cwd": str(batch.NOTEBOOKS_DIR),
+        "scenario": "base", "params_file": str(folder.region_dir(run_dir, region) / params.SNAPSHOT_NAME),
+        "timeout": 3600, "inputs_hash": None, "kernel_name": None, "kernels": "warm",
+    })
+    return time.perf_counter() - t0, entry
+
+
+def cell_times(path: Path) -> tuple[float, list[tuple[float, str]]]:
+    """The executed notebook's cell seconds (papermill's metadata): their sum and the slowest three."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    cells = [(c["metadata"].get("papermill", {}).get("duration") or 0.0, "".join(c["source"]).strip().splitlines()[0][:60])
+             for c in nb["cells"] if c["cell_type"] == "code" and c["source"]]
+    return sum(d for d, _ in cells), sorted(cells, reverse=True)[:3]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--plan", default=str(ROOT / "params" / "demo.yaml"))
+    ap.add_argument("--regions", nargs="*", default=None, help="region ids (default: the first --counties counties)")
+    ap.add_argument("--counties", type=int, default=2)
+    ap.add_argument("--notebooks", nargs="*", default=None, help="default: the plan's notebooks")
+    ap.add_argument("--keep", default=None, help="keep the run and the stock outputs in this folder")
+    args = ap.parse_args(argv)
+    plan = params.load_plan(args.plan)
+    regions = args.regions or archive.load_tree(plan.archive).at_level("county")[:args.counties]
+    nbs = args.notebooks or list(plan.notebooks)
+    with tempfile.TemporaryDirectory(prefix="bench-kernels-") as tmp:
+        work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        config = work / "planlib_nbconvert_config.py"
+        config.write_text(NBCONVERT_CONFIG.format(folder=str(work)), encoding="utf-8")
+        (work / export.TEMPLATE_FILE).write_text(export.OFFLINE_TEMPLATE, encoding="utf-8")
+        print(f"{Path(args.plan).name}: {', '.join(nbs)} for {', '.join(regions)}")
+        t0 = time.perf_counter()
+        run = batch.run_plan(args.plan, regions=regions, notebooks=nbs, runs_root=work / "runs", run_id="bench",
+                             progress=False, workers=1)
+        steps = ", ".join(f"{s['step']} {s.get('seconds', 0):.1f} s" for s in run.manifest.get("plan_steps", []))
+        print(f"setup: a batch run (1 worker, warm kernel) in {time.perf_counter() - t0:.1f} s ({steps}); "
+              f"exit {run.exit_code}")
+        if run.exit_code:
+            print(run.manifest["entries"])
+            return 1
+        t0 = time.perf_counter()
+        warm(run.run_dir, regions[0], nbs[0])
+        print(f"warm kernel start + imports + first notebook: {time.perf_counter() - t0:.1f} s "
+              f"(not counted below)\n")
+        head = (f"{'region':<12} {'notebook':<18} {'stock s':>8} {'(exec':>6} {'html)':>6} {'warm s':>7} {'ratio':>6} "
+                f"{'cells':>6} {'pm':>5} {'html':>5}  same  slowest warm cell")
+        print(head)
+        rows, out, restarts = [], work / "stock", 0
+        out.mkdir(exist_ok=True)
+        for region in regions:
+            for nb in nbs:
+                s_exec, s_conv, s_html = stock(run.run_dir, region, nb, out, config)
+                w_wall, entry = warm(run.run_dir, region, nb)
+                if entry["status"] != "succeeded":
+                    print(region, nb, "warm failed:", entry["error"])
+                    return 1
+                w_html = run.run_dir / entry["html"]
+                same = w_html.read_bytes() == s_html.read_bytes()
+                if not same:  # the notebook itself may not repeat its figures exactly: run stock again
+                    first = s_html.read_bytes()
+                    s_html = stock(run.run_dir, region, nb, out, config)[2]
+                    varies = s_html.read_bytes() != first
+                    same = "varies" if varies else w_html.read_bytes() == s_html.read_bytes()
+                log = folder.kernel_log_path(run.run_dir, region, nb).read_text(encoding="utf-8")
+                restarts += log.count("replacing kernel")
+                cells, slow = cell_times(folder.notebook_outputs(run.run_dir, region, nb).notebook)
+                s_total = s_exec + s_conv
+                rows.append((s_total, w_wall, same))
+                print(f"{region:<12} {nb:<18} {s_total:8.2f} {s_exec:6.2f} {s_conv:6.2f} {w_wall:7.2f} "
+                      f"{s_total / w_wall:6.1f} {cells:6.2f} {entry['seconds'] - cells:5.2f} "
+                      f"{w_wall - entry['seconds']:5.2f}  {_same(same):<4}  {slow[0][0]:.2f} s {slow[0][1]}",
+                      flush=True)
+        kernels.shutdown_all()
+    ratios = [s / w for s, w, _ in rows]
+    if restarts:
+        print(f"\nthe warm kernel was replaced {restarts} time(s) (the kernel logs say why: planlib's source "
+              "changed under the run, or a reset found state it could not put back)")
+    print(f"\nmedian ratio stock / warm: {statistics.median(ratios):.1f} (min {min(ratios):.1f}, max "
+          f"{max(ratios):.1f}); totals: stock {sum(r[0] for r in rows):.1f} s, warm {sum(r[1] for r in rows):.1f} s, "
+          f"ratio {sum(r[0] for r in rows) / sum(r[1] for r in rows):.1f}")
+    print(f"HTML byte-identical: {sum(r[2] is True for r in rows)}/{len(rows)} reports"
+          + (f"; {sum(r[2] == 'varies' for r in rows)} differ between two stock runs too (the notebook does not "
+             "repeat itself exactly)" if any(r[2] == "varies" for r in rows) else ""))
+    print("columns: stock = papermill CLI (exec) + nbconvert CLI (html); warm = planlib's task on a warm kernel: "
+          "cells (papermill's cell durations), pm (papermill, kernel client and reset wait around them), "
+          f"html (export in-process); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0 if all(r[2] for r in rows) else 1
+
+
+def _same(same) -> str:
+    return {True: "yes", False: "NO", "varies": "var"}[same]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""
+The national plan: wall time, per-notebook time by level, peak memory, the ratio to stock papermill.
+
+Usage:
+    python benchmarks/bench_national.py [--plan benchmarks/national.yaml] [--sample N] [--workers 2]
+                                        [--full] [--no-stock] [--keep DIR]
+
+By default a SAMPLE: HQ, and the first N provinces, cities and counties (default 2 each, the
+first of each level in the first province's subtree), run by ``planlib run`` (the batch, warm
+kernels, ``--workers``) with the plan's notebooks; the plan-wide steps (targets, budget) are
+computed for the whole plan as in a full run. From the sample's manifest it extrapolates the
+full plan, labelled as such:
+
+    estimate = plan-wide steps + sum over levels of (regions at the level x the sample's mean
+               seconds of one region's notebooks at that level) x scale / workers
+
+where the manifest's seconds (kernel reset wait and execution) are scaled by ``scale`` =
+(the sample run's wall time - its plan-wide steps) x workers / the sum of its notebook
+seconds, for the exports and the scheduling (a level not sampled has no estimate). ``--full`` runs every region instead (hours on a small machine).
+
+Then, unless ``--no-stock``, the stock path on the first sampled county, notebook by notebook:
+``papermill`` + ``jupyter nbconvert`` CLIs (benchmarks/bench_kernels.py) against the same task
+on a warm kernel in this process, with the ratio and whether the HTML is byte-identical.
+
+Peak memory: the resident memory of this process and all its children (workers, kernels),
+summed, sampled every half second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psutil  # noqa: E402
+
+from bench_kernels import NBCONVERT_CONFIG, stock, warm  # noqa: E402
+from planlib import archive, params  # noqa: E402
+from planlib.run import batch, export, kernels  # noqa: E402
+from planlib.schemas import LEVEL_DEPTH  # noqa: E402
+
+
+class PeakMemory:
+    """The peak of the summed resident memory of this process and its descendants, sampled in a thread."""
+
+    def __init__(self, every: float = 0.5):
+        self.every, self.peak, self._stop = every, 0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def sample_regions(tree, n: int) -> list[str]:
+    """HQ and the first ``n`` provinces, cities and counties under the first province (all when n covers them)."""
+    root = tree.at_level("hq")[0]
+    first = tree.at_level("province")[0]
+    chosen = [root, *tree.at_level("province")[:n]]
+    under = set(tree.subtree(first))
+    for level in ("city", "county"):
+        chosen += [r for r in tree.at_level(level) if r in under][:n]
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--plan", default=str(ROOT / "benchmarks" / "national.yaml"))
+    ap.add_argument("--sample", type=int, default=2, help="regions per level (besides HQ)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--full", action="store_true", help="every region of the plan, no extrapolation")
+    ap.add_argument("--no-stock", action="store_true", help="skip the side-by-side with stock papermill")
+    ap.add_argument("--keep", default=None, help="keep the run in this folder")
+    args = ap.parse_args(argv)
+    plan = params.load_plan(args.plan)
+    tree = archive.load_tree(plan.archive)
+    in_scope = [r for r in tree.subtree(plan.scope.root) if tree.level(r) in plan.scope.levels]
+    counts = defaultdict(int)
+    for r in in_scope:
+        counts[tree.level(r)] += 1
+    regions = None if args.full else sample_regions(tree, args.sample)
+    label = "FULL run" if args.full else f"SAMPLE of {len(regions)} regions, extrapolated"
+    print(f"{Path(args.plan).name}: {sum(counts.values())} regions in scope "
+          f"({', '.join(f'{counts[lv]} {lv}' for lv in sorted(counts, key=LEVEL_DEPTH.get))}); "
+          f"{', '.join(plan.notebooks)}; {args.workers} workers; {label}")
+    with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
+        work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        with PeakMemory() as memory:
+            run = batch.run_plan(args.plan, regions=regions, runs_root=work / "runs", run_id="bench", progress=True,
+                                 workers=args.workers)
+        wall = time.perf_counter() - t0
+        entries = run.manifest["entries"]
+        ok = sum(e["status"] == "succeeded" for e in entries)
+        steps = {s["step"]: s.get("seconds") or 0.0 for s in run.manifest.get("plan_steps", [])}
+        print(f"\nrun: {wall:.1f} s wall, {ok}/{len(entries)} reports succeeded, peak memory "
+              f"{memory.peak / 2**30:.2f} GB; plan-wide steps: "
+              f"{', '.join(f'{k} {v:.1f} s' for k, v in steps.items()) or 'none'}")
+        for e in entries:
+            if e["status"] != "succeeded":
+                print(f"  FAILED {e['region_id']} {e['notebook']}: {e['error']}")
+        per = defaultdict(list)  # (level, notebook) -> seconds (execution; the export adds ~0.3 s)
+        for e in entries:
+            if e["status"] == "succeeded":
+                per[(tree.level(e["region_id"]), e["notebook"])].append(e["seconds"])
+        print(f"\n{'level':<10} {'notebook':<18} {'n':>3} {'mean s':>7} {'max s':>7}")
+        for (level, nb), secs in sorted(per.items(), key=lambda kv: (LEVEL_DEPTH[kv[0][0]], kv[0][1])):
+            print(f"{level:<10} {nb:<18} {len(secs):>3} {statistics.mean(secs):7.2f} {max(secs):7.2f}")
+        if not args.full:
+            region_seconds = defaultdict(float)  # level -> mean seconds of one region's notebooks
+            for (level, _), secs in per.items():
+                region_seconds[level] += statistics.mean(secs)
+            # the manifest's seconds leave out the export and the scheduling: scale them to the run's wall time
+            run_seconds = sum(e["seconds"] or 0.0 for e in entries)
+            scale = max((wall - sum(steps.values())) * args.workers / run_seconds, 1.0) if run_seconds else 1.0
+            notebooks = sum(counts[lv] * region_seconds[lv] for lv in counts if lv in region_seconds) * scale
+            missing = [lv for lv in counts if lv not in region_seconds]
+            estimate = sum(steps.values()) + notebooks / args.workers
+            print(f"\nEXTRAPOLATED full national run (sample means x regions per level, {args.workers} workers): "
+                  f"{estimate / 60:.1f} min = plan-wide steps {sum(steps.values()):.0f} s + notebooks "
+                  f"{notebooks / args.workers / 60:.1f} min (notebook seconds x {scale:.2f}: export and scheduling)"
+                  + (f"; levels not sampled: {missing}" if missing else ""))
+        if not args.no_stock:
+            county = next(r for r in (regions or in_scope) if tree.level(r) == "county")
+            config = work / "planlib_nbconvert_config.py"
+            config.write_text(NBCONVERT_CONFIG.format(folder=str(work)), encoding="utf-8")
+            (work / export.TEMPLATE_FILE).write_text(export.OFFLINE_TEMPLATE, encoding="utf-8")
+            out = work / "stock"
+            out.mkdir(exist_ok=True)
+            warm(run.run_dir, county, plan.notebooks[0])  # the kernel's start and imports, not counted
+            print(f"\nstock papermill vs warm kernel, {county} (seconds; stock = papermill CLI + nbconvert CLI):")
+            for nb in plan.notebooks:
+                s_exec, s_conv, s_html = stock(run.run_dir, county, nb, out, config)
+                w_wall, entry = warm(run.run_dir, county, nb)
+                same = (run.run_dir / entry["html"]).read_bytes() == s_html.read_bytes() if entry["html"] else False
+                print(f"  {nb:<18} stock {s_exec + s_conv:6.1f}  warm {w_wall:6.1f}  ratio "
+                      f"{(s_exec + s_conv) / w_wall:5.1f}  HTML identical: {'yes' if same else 'no'}")
+            kernels.shutdown_all()
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0 if ok == len(entries) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
