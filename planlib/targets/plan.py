@@ -8,7 +8,7 @@ plan_targets        set the root's targets and split its volume exactly down the
 region_potential    each region's potential volume (a share of its category market)
 reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
 region_growth_points each region's attainable increase (the review's growth points), for ``split.growth_weight``
-planned_history     every planned region's own monthly volume, from one read of the recorded regions'
+planned_history     every planned region's own monthly volume, summed from one read of the recorded sales
 target_source       where a region's children's targets came from (top-down, reconciled), one sentence
 root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
