@@ -3,7 +3,7 @@ The same notebook for the same region: stock papermill against planlib's warm pa
 
 Usage:
     python benchmarks/bench_kernels.py [--plan PLAN] [--regions ID ...] [--counties N] [--notebooks NB ...]
-                                       [--keep DIR]
+                                       [--keep DIR] [--batch N]
 
 First a batch run of the chosen regions (default: the first 2 counties of params/demo.yaml)
 writes a run folder with the plan-wide results and the params snapshots the notebooks need.
@@ -20,7 +20,9 @@ Then, for each region and notebook, in turn:
 Prints each pair's seconds and ratio (stock / warm), whether the two HTML reports are
 byte-identical (when not, stock runs again: "var" marks a notebook whose two stock runs
 differ too), where the warm notebook's time goes (its cells, papermill around them, the
-export) and its slowest cells; then the medians and totals. A report holds no timestamp
+export) and its slowest cells; then the medians and totals. With ``--batch N``, instead, the
+batch itself on the first N counties twice, 2 workers: every notebook in a fresh kernel
+(``PLANLIB_KERNELS=cold``), then on warm kernels, with both wall times. A report holds no timestamp
 (papermill's are in the .ipynb metadata only), so the HTML is compared as bytes.
 """
 
@@ -95,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--counties", type=int, default=2)
     ap.add_argument("--notebooks", nargs="*", default=None, help="default: the plan's notebooks")
     ap.add_argument("--keep", default=None, help="keep the run and the stock outputs in this folder")
+    ap.add_argument("--batch", type=int, default=0, metavar="N",
+                    help="instead: the batch on the first N counties (2 workers), cold kernels then warm")
     args = ap.parse_args(argv)
+    if args.batch:
+        return batch_side_by_side(args)
     plan = params.load_plan(args.plan)
     regions = args.regions or archive.load_tree(plan.archive).at_level("county")[:args.counties]
     nbs = args.notebooks or list(plan.notebooks)
@@ -162,6 +168,37 @@ def main(argv: list[str] | None = None) -> int:
           "cells (papermill's cell durations), pm (papermill, kernel client and reset wait around them), "
           f"html (export in-process); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if all(r[2] for r in rows) else 1
+
+
+def batch_side_by_side(args) -> int:
+    """The whole batch twice on the same counties: every notebook in a fresh kernel (PLANLIB_KERNELS=cold), then warm."""
+    plan = params.load_plan(args.plan)
+    counties = archive.load_tree(plan.archive).at_level("county")[:args.batch]
+    nbs = args.notebooks or list(plan.notebooks)
+    walls, pages = {}, {}
+    with tempfile.TemporaryDirectory(prefix="bench-kernels-batch-") as tmp:
+        work = Path(args.keep) if args.keep else Path(tmp)
+        for mode in ("cold", "warm"):
+            os.environ[task.KERNELS_VARIABLE] = mode  # the workers, spawned by the run, inherit it
+            t0 = time.perf_counter()
+            run = batch.run_plan(args.plan, regions=counties, notebooks=nbs, runs_root=work / mode, run_id="bench",
+                                 progress=False, workers=2)
+            walls[mode] = time.perf_counter() - t0
+            steps = sum(s.get("seconds") or 0.0 for s in run.manifest.get("plan_steps", []))
+            ok = sum(e["status"] == "succeeded" for e in run.manifest["entries"])
+            print(f"{mode}: {walls[mode]:.1f} s wall ({steps:.1f} s plan-wide steps), {ok}/"
+                  f"{len(run.manifest['entries'])} reports", flush=True)
+            pages[mode] = {p.relative_to(run.run_dir).as_posix(): p.read_bytes()
+                           for p in sorted(run.run_dir.glob("regions/*/*.html"))}
+        os.environ.pop(task.KERNELS_VARIABLE)
+    same = sum(pages["cold"][k] == pages["warm"].get(k) for k in pages["cold"])
+    differ = [k for k in pages["cold"] if pages["cold"][k] != pages["warm"].get(k)]
+    if differ:
+        print(f"differ: {', '.join(differ)} (see bench_kernels without --batch: a notebook may not repeat itself)")
+    print(f"batch of {len(counties)} counties x {len(nbs)} notebooks, 2 workers: cold {walls['cold']:.1f} s, "
+          f"warm {walls['warm']:.1f} s, ratio {walls['cold'] / walls['warm']:.2f}; "
+          f"HTML byte-identical {same}/{len(pages['cold'])}")
+    return 0
 
 
 def _same(same) -> str:

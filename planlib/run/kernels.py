@@ -518,8 +518,8 @@ class WarmKernel:
     new lines each task copies into its ``.kernel.log`` (:meth:`copy_log`).
     """
 
-    def __init__(self, kernel_name: str, stamp: str, imports: str = ""):
-        self.kernel_name, self.stamp, self.imports = kernel_name, stamp, imports
+    def __init__(self, kernel_name: str, stamp: str, imports: str = "", run: str | None = None):
+        self.kernel_name, self.stamp, self.imports, self.run = kernel_name, stamp, imports, run
         self.uses = 0
         self.cwd: str | None = None
         self.km = None
@@ -534,9 +534,9 @@ class WarmKernel:
         """The kernel's process id."""
         return getattr(getattr(self.km, "provisioner", None), "pid", None)
 
-    def serves(self, kernel_name: str, stamp: str, imports: str) -> bool:
-        """True if this kernel can run a notebook of ``kernel_name`` needing ``imports`` on code ``stamp``."""
-        return (self.kernel_name, self.stamp) == (kernel_name, stamp) and \
+    def serves(self, kernel_name: str, stamp: str, imports: str, run: str | None) -> bool:
+        """True if this kernel can run a notebook of ``kernel_name`` and ``run`` needing ``imports`` on code ``stamp``."""
+        return (self.kernel_name, self.stamp, self.run) == (kernel_name, stamp, run) and \
             set(imports.splitlines()) <= set(self.imports.splitlines())
 
     def start(self, *, cwd: str | None, timeout: float) -> WarmKernel:
@@ -689,13 +689,15 @@ def _note(line: str) -> None:
     os.write(2, f"{line}\n".encode())
 
 
-def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: str = "",
+def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: str = "", run: str | None = None,
             start_timeout: float = 120.0) -> WarmKernel:
     """
     A warm kernel of ``kernel_name``, reset for the next notebook, with ``cwd`` as its directory.
 
-    Takes this worker's idle kernel if it serves the notebook (same kernel, same planlib
-    source, :func:`code_stamp`, and ``imports`` among those it was prepared with), else
+    Takes this worker's idle kernel if it serves the notebook (same kernel, same ``run`` (a
+    kernel serves one run: nothing a run read, its archive included, outlives it in a
+    long-lived Dask worker), same planlib source, :func:`code_stamp`, and ``imports`` among
+    those it was prepared with), else
     starts and prepares one with ``imports`` (:func:`notebook_imports`); idle kernels that
     serve no more (stale code, other imports) are shut down. A kernel whose reset failed
     (state it could not put back), that died, or that holds more than
@@ -709,13 +711,14 @@ def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: st
     stamp = code_stamp()
     _shut_down_at_exit()
     with _LOCK:
-        serving = [k for k in _IDLE if k.serves(kernel_name, stamp, imports)]
+        serving = [k for k in _IDLE if k.serves(kernel_name, stamp, imports, run)]
         unfit = [k for k in _IDLE if k not in serving]
         kernel = serving[0] if serving else None
         for k in unfit + serving[:1]:
             _IDLE.remove(k)
     for k in unfit:
-        why = "planlib's source changed" if k.stamp != stamp else "the notebooks import other modules"
+        why = ("planlib's source changed" if k.stamp != stamp else "another run" if k.run != run
+               else "the notebooks import other modules")
         _note(f"planlib: replacing kernel {k.pid}: {why}")
         k.shutdown()
     if kernel is not None:
@@ -731,8 +734,12 @@ def acquire(kernel_name: str = "python3", *, cwd: str | None = None, imports: st
             kernel.shutdown()
             kernel = None
     if kernel is None:
-        kernel = WarmKernel(kernel_name, stamp, imports).start(cwd=cwd, timeout=start_timeout)
-        kernel.reset(cwd)
+        kernel = WarmKernel(kernel_name, stamp, imports, run).start(cwd=cwd, timeout=start_timeout)
+        try:
+            kernel.reset(cwd)
+        except BaseException:
+            kernel.shutdown()
+            raise
     with _LOCK:
         _BUSY.append(kernel)
     return kernel

@@ -50,6 +50,10 @@ START_TIMEOUT = 120
 #: The papermill engine of the warm path (:func:`papermill_engine`).
 ENGINE = "planlib"
 
+#: The environment variable that, set to ``cold`` where the workers run, gives every notebook
+#: a fresh kernel as stock papermill does (a task's own ``kernels`` key comes first).
+KERNELS_VARIABLE = "PLANLIB_KERNELS"
+
 #: ``prctl(PR_SET_PDEATHSIG, sig)``: Linux sends ``sig`` to this process when its parent dies.
 PR_SET_PDEATHSIG = 1
 
@@ -173,7 +177,7 @@ def execute_task(task: dict[str, Any]) -> dict[str, Any]:
     timeout, inputs_hash, kernel_name`` (built by the batch), and optionally ``kernels``:
     ``"warm"`` (the default: this worker's warm kernel, reset for the notebook,
     :mod:`planlib.run.kernels`) or ``"cold"`` (a fresh kernel for this notebook alone, as
-    stock papermill does). The kernel's own stderr (its log lines, e.g. the
+    stock papermill does; also where the environment has ``PLANLIB_KERNELS=cold``). The kernel's own stderr (its log lines, e.g. the
     "KeyboardInterrupt caught in kernel" jupyter_client's shutdown provokes) goes to
     ``regions/<region>/<notebook>.kernel.log`` instead of the terminal, where the batch
     shows only its progress; the notebook's outputs and errors are in the notebook as always.
@@ -213,7 +217,7 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
         "interactive": False,
     }
     kernel_name = task.get("kernel_name") or "python3"
-    warm = task.get("kernels", "warm") != "cold"
+    warm = (task.get("kernels") or os.environ.get(KERNELS_VARIABLE) or "warm") != "cold"
     # a warm kernel imports what every notebook of the run imports, once
     imports = kernels.notebook_imports(sorted(Path(task["source"]).parent.glob("*.ipynb"))) if warm else ""
     kernel = executed = None
@@ -224,7 +228,8 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
         deadline = NotebookDeadline(task["timeout"])
         try:
             if warm:
-                kernel = kernels.acquire(kernel_name, cwd=task["cwd"], imports=imports, start_timeout=START_TIMEOUT)
+                kernel = kernels.acquire(kernel_name, cwd=task["cwd"], imports=imports, run=str(run_dir),
+                                         start_timeout=START_TIMEOUT)
             executed = papermill.execute_notebook(
                 task["source"],
                 str(out.running),

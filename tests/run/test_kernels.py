@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -91,14 +92,14 @@ def run(tiny_plan, tmp_path, monkeypatch):
         params.write_snapshot(params.load_plan(tiny_plan, region=region, tree=tree),
                               run_dir / "regions" / region / params.SNAPSHOT_NAME)
 
-    def execute(region: str, notebook: str, mode: str = "warm", timeout: float = 300) -> dict:
+    def execute(region: str, notebook: str, mode: str = "warm", timeout: float = 300, run: Path = run_dir) -> dict:
         entry = task.execute_task({
-            "run_dir": str(run_dir), "region_id": region, "notebook": notebook,
-            "source": str(nb_dir / f"{notebook}.ipynb"), "cwd": str(batch.NOTEBOOKS_DIR), "scenario": "base",
-            "params_file": str(run_dir / "regions" / region / params.SNAPSHOT_NAME), "timeout": timeout,
-            "inputs_hash": None, "kernel_name": None, "kernels": mode,
+            "run_dir": str(run), "region_id": region, "notebook": notebook,
+            "source": str(run / "notebooks" / f"{notebook}.ipynb"), "cwd": str(batch.NOTEBOOKS_DIR),
+            "scenario": "base", "params_file": str(run / "regions" / region / params.SNAPSHOT_NAME),
+            "timeout": timeout, "inputs_hash": None, "kernel_name": None, "kernels": mode,
         })
-        entry["html_bytes"] = (run_dir / entry["html"]).read_bytes() if entry["html"] else None
+        entry["html_bytes"] = (run / entry["html"]).read_bytes() if entry["html"] else None
         return entry
 
     kernels.shutdown_all()  # each test starts from no kernel
@@ -189,14 +190,21 @@ def test_a_failed_dead_timed_out_or_leaking_notebook_gets_its_kernel_replaced(ru
         assert "threads left running" in log
 
 
-def test_new_planlib_code_gets_a_new_kernel(run, monkeypatch):
-    _, execute = run
+def test_another_run_or_new_planlib_code_gets_a_new_kernel(run, monkeypatch):
+    run_dir, execute = run
     assert execute("K1", "97_pid")["status"] == "succeeded"
-    before, _ = _kernel()
-    assert execute("K2", "97_pid")["status"] == "succeeded" and _kernel()[0] == before
+    first, _ = _kernel()
+    assert execute("K2", "97_pid")["status"] == "succeeded" and _kernel()[0] == first
+    other = run_dir.parent / "run2"
+    shutil.copytree(run_dir, other)
+    assert execute("K1", "97_pid", run=other)["status"] == "succeeded"
+    second, _ = _kernel()
+    assert second != first  # a kernel serves one run
+    assert "another run" in (other / "regions" / "K1" / "97_pid.kernel.log").read_text(encoding="utf-8")
     monkeypatch.setattr(kernels, "code_stamp", lambda root=None: "changed")
-    assert execute("C1", "97_pid")["status"] == "succeeded"
-    assert _kernel()[0] != before
+    assert execute("C1", "97_pid", run=other)["status"] == "succeeded"
+    assert _kernel()[0] != second
+    assert "planlib's source changed" in (other / "regions" / "C1" / "97_pid.kernel.log").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("limit, value", [("MAX_KERNEL_MEMORY", 1), ("MAX_USES", 2)])
