@@ -426,3 +426,30 @@ def test_an_archive_without_expenses_or_activities_still_prices_the_plan(priced,
     assert r.loc["HQ", "budget_labour"] > 0  # the chosen marginal needs neither table
     assert set(r["profit_target_basis"]) == {"no_expense_history"}  # the report asks for budget.profit_target
     assert "budget.profit_target" in costing.dual_reading(r.loc["HQ"].rename("HQ"), 0.2)
+
+
+def test_budget_history_sums_on_one_thread_whatever_the_connection_and_restores_it(priced):
+    """A notebook's many-threaded connection reads the budget's history as the one-thread plan step does."""
+    from planlib.archive import store as archive
+    from planlib.archive.queries.budget import budget_history
+
+    con = archive.connect(priced["folder"] / "d.duckdb", threads=2)  # (connections to one file share the setting)
+    threads = lambda: con.sql("SELECT current_setting('threads')").fetchall()[0][0]  # noqa: E731
+    try:
+        many = budget_history(con, None, priced["plan"].year)
+        assert threads() == 2  # restored
+        con.execute("SET threads = 1")
+        one = budget_history(con, None, priced["plan"].year)
+        con.execute("SET threads = 2")
+        again = budget_history(con, None, priced["plan"].year)
+        curves = costing.plan_response(priced["plan"], priced["tree"], con)["curves"]
+        assert threads() == 2
+    finally:
+        con.close()
+    for other in (one, again):
+        for x, y in zip(many, other):  # the same rows in the same order, every sum to the last bit
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+    assert len(many[0]) > 0 and many[0]["revenue"].sum() > 0
+    # the curves a notebook draws are the ones the plan's budget priced with
+    pd.testing.assert_frame_equal(curves.reset_index(drop=True), priced["pb"].response.reset_index(drop=True),
+                                  check_exact=True)

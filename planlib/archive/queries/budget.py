@@ -7,15 +7,29 @@ Public functions
 budget_history   own sales by region and month, the competitors' revenue, last year's
                  expenses by item, and the activities, of a plan's regions
 expense_calendar last year's expenses by category, item and month: when each item is paid
+one_thread       run queries on one DuckDB thread (sums of doubles in storage order), then restore
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import pandas as pd
 
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["budget_history", "expense_calendar"]
+__all__ = ["budget_history", "expense_calendar", "one_thread"]
+
+
+@contextlib.contextmanager
+def one_thread(cur):
+    """Run the block's queries on one DuckDB thread (storage order), then restore the thread count."""
+    threads = int(cur.sql("SELECT current_setting('threads')").fetchall()[0][0])
+    cur.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        cur.execute(f"SET threads = {threads}")
 
 
 def budget_history(con, region_ids: list[str] | None, plan_year: int):
@@ -43,49 +57,58 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
         ``activities``: ``activity_id, region_id, brand, kind, start_date, end_date, cost``.
         An archive without an ``expenses`` or ``activities`` table gives empty frames of
         those columns (both tables are optional).
+
+    Notes
+    -----
+    The sums run on one DuckDB thread, whatever the connection's setting (restored after):
+    DuckDB's parallel SUM of doubles adds in a different order each time, so a region's
+    revenue could differ in its last bits between the plan's budget step (one thread) and
+    a notebook's :func:`planlib.budget.plan_response` on a many-threaded connection, or
+    between two runs of that notebook (its response figure moved by a pixel row).
     """
     where = "" if region_ids is None else " AND region_id IN (SELECT unnest(?::VARCHAR[]))"
     extra = [] if region_ids is None else [region_ids]
     ly = plan_year - 1
     cur = con.cursor()
     try:
-        # one scan of own sales: by region and month (the activities' lift needs the months)
-        monthly = cur.sql(
-            "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
-            "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
-            "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? "
-            f"AND date < ?{where} GROUP BY ALL",
-            params=[OWN_BRAND, pd.Timestamp(plan_year, 1, 1).date(), *extra],
-        ).to_arrow_table().to_pandas()
-        monthly["date"] = pd.to_datetime(monthly["date"])
-        competitor_revenue = cur.sql(
-            "SELECT region_id, brand, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand <> ? "
-            f"AND year(date) = ?{where} GROUP BY ALL",
-            params=[OWN_BRAND, ly, *extra],
-        ).df()
-        # expenses and activities are optional tables: an archive without them prices what it can
-        tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "expenses" in tables:
-            expenses = cur.sql(
-                f"SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ?{where} "
-                "GROUP BY ALL",
-                params=[ly, *extra],
+        with one_thread(cur):  # sums in storage order, the same on every call (see Notes)
+            # one scan of own sales: by region and month (the activities' lift needs the months)
+            monthly = cur.sql(
+                "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
+                "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
+                "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? "
+                f"AND date < ?{where} GROUP BY ALL",
+                params=[OWN_BRAND, pd.Timestamp(plan_year, 1, 1).date(), *extra],
+            ).to_arrow_table().to_pandas()
+            monthly["date"] = pd.to_datetime(monthly["date"])
+            competitor_revenue = cur.sql(
+                "SELECT region_id, brand, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand <> ? "
+                f"AND year(date) = ?{where} GROUP BY ALL",
+                params=[OWN_BRAND, ly, *extra],
             ).df()
-        else:
-            expenses = pd.DataFrame({"region_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
-                                     "item": pd.Series(dtype=object), "amount": pd.Series(dtype=float)})
-        if "activities" in tables:
-            activities = cur.sql(
-                "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
-                f"WHERE true{where}",
-                params=extra,
-            ).df()
-        else:
-            activities = pd.DataFrame({
-                "activity_id": pd.Series(dtype=object), "region_id": pd.Series(dtype=object),
-                "brand": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
-                "start_date": pd.Series(dtype="datetime64[ns]"), "end_date": pd.Series(dtype="datetime64[ns]"),
-                "cost": pd.Series(dtype=float)})
+            # expenses and activities are optional tables: an archive without them prices what it can
+            tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "expenses" in tables:
+                expenses = cur.sql(
+                    f"SELECT region_id, category, item, sum(amount) AS amount FROM expenses WHERE year(date) = ?{where} "
+                    "GROUP BY ALL",
+                    params=[ly, *extra],
+                ).df()
+            else:
+                expenses = pd.DataFrame({"region_id": pd.Series(dtype=object), "category": pd.Series(dtype=object),
+                                         "item": pd.Series(dtype=object), "amount": pd.Series(dtype=float)})
+            if "activities" in tables:
+                activities = cur.sql(
+                    "SELECT activity_id, region_id, brand, kind, start_date, end_date, cost FROM activities "
+                    f"WHERE true{where}",
+                    params=extra,
+                ).df()
+            else:
+                activities = pd.DataFrame({
+                    "activity_id": pd.Series(dtype=object), "region_id": pd.Series(dtype=object),
+                    "brand": pd.Series(dtype=object), "kind": pd.Series(dtype=object),
+                    "start_date": pd.Series(dtype="datetime64[ns]"), "end_date": pd.Series(dtype="datetime64[ns]"),
+                    "cost": pd.Series(dtype=float)})
     finally:
         cur.close()
     return monthly, competitor_revenue, expenses, activities
