@@ -42,12 +42,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psutil  # noqa: E402
+import psutil
+from bench_kernels import NBCONVERT_CONFIG, stock, warm
 
-from bench_kernels import NBCONVERT_CONFIG, stock, warm  # noqa: E402
-from planlib import archive, params  # noqa: E402
-from planlib.run import batch, export, kernels  # noqa: E402
-from planlib.schemas import LEVEL_DEPTH  # noqa: E402
+from planlib import archive, params
+from planlib.run import batch, export, kernels
+from planlib.schemas import LEVEL_DEPTH
 
 
 class PeakMemory:

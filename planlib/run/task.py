@@ -259,7 +259,8 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
             if _executed_any(out.running) or attempt == KERNEL_START_RETRIES:
                 break
             entry["retries"] += 1  # the kernel never ran a cell: a start failure, retry
-            kernel = _release(kernel, log_path, reuse=False)
+            _release(kernel, log_path, reuse=False)
+            kernel = None
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     if error is None and not out.marker.exists():
         error = {
@@ -298,7 +299,11 @@ def papermill_engine() -> str:
     instead of twice per cell: the same notebook at the end, without writing a growing
     notebook sixty times (about a second for a report with a dozen figures).
     """
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.engines import (
+        NBClientEngine,
+        NotebookExecutionManager,
+        papermill_engines,
+    )
 
     class SparseSaves(NotebookExecutionManager):
         in_cell = False
@@ -345,4 +350,3 @@ def _release(kernel: kernels.WarmKernel | None, log_path: Path, *, reuse: bool) 
     if kernel is not None:
         kernel.copy_log(log_path)
         kernels.release(kernel, reuse=reuse)
-    return None
