@@ -64,6 +64,17 @@ def _cmd_archive_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archive_templates(args: argparse.Namespace) -> int:
+    from planlib.archive.templates import write_import_templates
+
+    paths = write_import_templates(Path(args.folder), tuple(args.tables or TABLE_ORDER))
+    for path in paths:
+        print(f"template: {path}")
+    print("fill the 数据 sheet (required columns are bold; 说明 says what each column holds), then "
+          "`planlib archive import ARCHIVE TABLE FILE`, tables in the order above")
+    return 0
+
+
 def _cmd_archive_import(args: argparse.Namespace) -> int:
     from planlib import archive
 
@@ -163,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     ai = asub.add_parser("init", help="create an empty archive")
     ai.add_argument("archive", help="the archive file (a DuckDB file) to create")
     ai.set_defaults(func=_cmd_archive_init)
+    at = asub.add_parser("templates", help="write an Excel import template per table (Chinese headers, an example "
+                                           "row, required and optional columns)")
+    at.add_argument("folder", help="the folder the templates go to (<table>.xlsx each)")
+    at.add_argument("--tables", nargs="+", choices=TABLE_ORDER, default=None, metavar="TABLE",
+                    help="only these tables (default all, in import order)")
+    at.set_defaults(func=_cmd_archive_templates)
     am = asub.add_parser("import", help="import CSV/XLSX/Parquet files into a table")
     am.add_argument("archive", help="the archive file")
     am.add_argument("table", choices=TABLE_ORDER, help="the table the rows go to")
