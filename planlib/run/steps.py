@@ -19,7 +19,7 @@ from typing import Any
 from planlib import archive, budget, targets
 from planlib.errors import PlanWarning
 from planlib.run import folder
-from planlib.run.export import export_budget_excel, export_targets_excel
+from planlib.run.excel import export_budget_excel, export_targets_excel
 
 __all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
            "write_budget"]

@@ -31,7 +31,7 @@ from planlib import archive, tracking
 from planlib.errors import ParamsError
 from planlib.labels import CATEGORY_NAMES, LEVEL_NAMES, ROLE_NAMES, TRACKING_CODES
 from planlib.run import folder
-from planlib.run.export import store_text_as_text
+from planlib.run.excel import store_text_as_text
 from planlib.run.steps import run_step
 from planlib.targets.table import CD_LINE
 from planlib.tracking import NO_KEY

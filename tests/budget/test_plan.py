@@ -131,7 +131,7 @@ def test_write_results_and_excel(priced, tmp_path):
     assert wb.sheetnames == ["费用 区域×月份", "终端渠道费用", "本量利与双重检查"]
     assert written[-1].name == "demo-2026-targets.xlsx"
     # into the plan's workbook beside the targets' sheets, twice without duplicating
-    from planlib.run.export import export_targets_excel
+    from planlib.run.excel import export_targets_excel
 
     export_targets_excel(priced["targets"], written[-1], names=names)
     steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)

