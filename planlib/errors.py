@@ -9,7 +9,8 @@ The planlib error tree: every failure says what to fix.
     ├── HierarchyError  orphan, cycle, a node under two parents, unknown region id
     ├── SplitError      negative/NaN shares, infeasible constraints (which, and by how much)
     ├── BudgetError     over a cap or tolerance, unknown method, P <= VC in break-even
-    └── RunError        a notebook failed in a batch (region, notebook, cell, exception, kept .ipynb)
+    ├── RunError        a notebook failed in a batch (region, notebook, cell, exception, kept .ipynb)
+    └── WorkflowError   a submission, approval or lock refused; the audit log or a locked version altered
 
 ``PlanWarning`` marks degenerate cases handled on purpose (e.g. a zero-history split).
 """
@@ -24,6 +25,7 @@ __all__ = [
     "SplitError",
     "BudgetError",
     "RunError",
+    "WorkflowError",
     "PlanWarning",
 ]
 
@@ -54,6 +56,10 @@ class BudgetError(PlanlibError):
 
 class RunError(PlanlibError):
     """A notebook failed in a batch run."""
+
+
+class WorkflowError(PlanlibError):
+    """A workflow step is refused (the message says why and what to do), or its files were altered."""
 
 
 class PlanWarning(UserWarning):
