@@ -241,3 +241,179 @@ TRACKING_FORMATS.update({"target_revenue_year": _WHOLE, "profit_target": _WHOLE}
 ROLE_NAMES: dict[str, str] = {"salesperson": "业务员", "manager": "经理", "promoter": "促销员", "clerk": "内勤"}
 TRACKING_LABELS.update({"asked_volume": "应完成销量（含滚入）"})
 TRACKING_FORMATS.update({"asked_volume": _WHOLE})
+
+
+# -- One language on a page (#15): the words of codes, assumption keys and figure legends ----------------------------
+
+#: Headers the report tables show beyond :data:`LABELS` (sensitivity, budget, back-tests, data quality).
+LABELS.update({
+    "scenario": "情景", "price": "单价（元/箱）", "bep_units": "保本销量（箱）", "children": "下级数", "parents": "上级数",
+    "wmape": "加权误差", "error": "误差", "seasonality": "季节曲线", "booked": "预算（上限后）", "basis": "依据",
+    "message": "说明", "region": "区域", "spend": "每次活动投入（元）", "first_return": "第一元回报",
+    "marginal_return": "边际回报", "stop": "停止原因", "curve": "曲线", "shrinks_against_trend": "趋势向上却低于去年",
+    "trend_growth": "自身趋势增长", "implied_growth": "隐含增长", "growth_vs_trend": "高于趋势", "child": "编码",
+    "terminal_name": "终端名称", "distributor_name": "经销商名称", "distributor": "经销商", "terminal": "终端",
+    "share_prev": "上年占比", "own_share_prev": "上年本品份额", "window_revenue": "活动期销售额",
+    "expected_return": "预期回报", "cvp_price": "单价", "a": "饱和回报", "b": "半衰投入", "slope": "斜率",
+    "r2": "拟合优度", "points": "样本数", "kind_name": "类型", "year_total": "全年",
+})  # fmt: skip
+FORMATS.update({"own_share_prev": _PCT, "share_prev": _PCT, "wmape": _PCT, "error": _PCT, "bep_units": "{:,.0f}",
+                "price": "{:,.2f}"})  # fmt: skip
+
+#: The words of code values a report shows in its cells (channels, kinds, trends, methods, checks …).
+CODE_NAMES: dict[str, str] = {
+    **CHANNEL_NAMES, **CATEGORY_NAMES, **HOLIDAY_NAMES, **LEVEL_NAMES,
+    # activity kinds
+    "promotion": "促销活动", "media": "媒体投放", "tasting": "品鉴活动", "display": "陈列",
+    "policy": "政策", "economy": "经济", "disaster": "灾害", "holiday": "节日",
+    # distributor and series trends
+    "growing": "增长", "shrinking": "下滑", "steady": "平稳", "new": "新增", "lost": "流失",
+    # split, seasonality and reconciliation methods
+    "proportion_averages": "历史占比法", "average_proportions": "月均占比法", "forecast_proportions": "预测占比法",
+    "potential": "潜力", "equal": "平均", "auto": "自动选择", "calendar": "公历月份", "forecast": "预测",
+    "top_down": "分配数", "bottom_up": "下级提案", "blend": "加权协调", "scale_bottom_up": "提案按比例缩放",
+    # budget methods, curves, sensitivity scenarios, stop reasons
+    "percent_of_sales": "销售百分比法", "benchmark": "竞争对手参照法", "objective_task": "目标任务法",
+    "marginal": "边际收益法", "zero_based": "零基预算法", "input_output": "投入产出法",
+    "exponential": "指数饱和", "linear": "线性", "base": "基准", "price": "价格 −5%", "volume": "销量 −10%",
+    "price_and_volume": "价格与销量同时下降", "lift below cost": "提升的毛利不抵费用", "no lift": "没有提升",
+    "not measurable": "无法衡量", "does not pay": "不投：第一元回报不足一元", "limit": "到可信上限",
+    # data quality: severities and checks
+    "error": "错误", "warning": "警告", "info": "提示",
+    "missing_month": "缺月", "series_stop": "序列中断", "series_start": "序列晚开始", "outlier": "异常高值",
+    "level_shift": "份额断崖", "duplicate_upload": "疑似重复上传", "duplicate_rows": "重复行",
+    "volume_without_revenue": "有量无额", "revenue_without_volume": "有额无量", "unit_price": "单价异常",
+    "competitor_coverage": "缺竞品数据", "distributor_missing": "缺经销商", "distributor_without_sales": "经销商无销售",
+    "no_sales": "无销售",
+    # dual check
+    "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
+    "both missed": "双未达", "no break-even": "无保本点", "expense ratio over threshold": "费用率超阈值",
+    "own": "本品", "True": "是", "False": "否",
+}  # fmt: skip
+
+#: Columns whose values are codes (looked up in :data:`CODE_NAMES` and the item catalogue when shown);
+#: a column not named here shows its values as they are (names, ids, numbers).
+CODE_COLUMNS: frozenset[str] = frozenset({
+    "channel", "kind", "trend", "method", "chosen", "category", "item", "severity", "check", "reason", "stop",
+    "curve", "scenario", "flag", "verdict", "dimension", "effect", "holiday", "level", "seasonality", "key_kind",
+    "basis_method", "status", "brand", "source",
+})  # fmt: skip
+
+#: Milestone stages by their number (a plan's stage 1, 2 … in words).
+STAGE_NAMES: dict[int, str] = {1: "第一阶段", 2: "第二阶段", 3: "第三阶段", 4: "第四阶段", 5: "第五阶段", 6: "第六阶段"}
+
+#: Legend titles and axis words of the figures (the frames' column names in the plan's words).
+LEGEND_TITLES: dict[str, str] = {"year": "年份", "brand": "品牌", "effect": "效应", "category": "费用类别",
+                                 "channel": "渠道", "product_line": "产品线", "terminal_class": "终端等级",
+                                 "kind": "类型", "group": "区域"}  # fmt: skip
+
+#: The plan's assumption keys in words (``assumptions_table`` rows); ``*`` stands for any one key part.
+PARAM_NAMES: dict[str, str] = {
+    "plan_id": "方案编号", "year": "计划年度", "scope.root": "计划范围（起点区域）", "scope.levels": "计划层级",
+    "analysis.history_years": "分析历史年数", "analysis.capture_rate": "增量争取率",
+    "analysis.abc_thresholds": "ABC 分类界限（累计占比）", "targets.growth": "目标增长", "targets.stretch": "冲刺系数",
+    "targets.unit": "目标取整单位（箱）", "targets.volume": "总销量目标（箱）", "targets.revenue": "总销售额目标（元）",
+    "targets.root": "目标起点区域", "targets.milestones[*]": "阶段目标", "split.method": "份额方法",
+    "split.cap": "潜力上限", "split.floor": "下限", "split.growth_weight": "增长权重", "split.history_years": "份额历史年数",
+    "split.potential_share": "潜力份额", "split.proposals": "下级提案文件", "split.reconcile": "上下结合协调方式",
+    "split.reconcile_weight": "协调权重", "split.seasonality": "季节曲线", "split.weights.*": "份额方法权重",
+    "budget.activities[*]": "计划活动", "budget.cap_amount": "预算上限（元）", "budget.cap_ratio": "预算上限（占目标销售额）",
+    "budget.channel.*.*": "渠道费用标准", "budget.channel.*": "渠道费用标准",
+    "budget.expense_ratio_threshold": "费用率阈值", "budget.fixed_categories": "固定费用类别",
+    "budget.headcount.cost_per_head": "人均人力成本（元）", "budget.headcount.decay": "人员产出递减",
+    "budget.headcount.headroom_capture": "空间争取率", "budget.io_limit": "投入产出法单次上限（元）",
+    "budget.materiality": "重要性水平", "budget.methods.*": "预算方法", "budget.profit_target": "利润目标依据",
+    "budget.reach_growth": "覆盖增长", "budget.tolerance": "单项调整容差", "budget.expense_ratio": "费用率",
+    "budget.percent_of_sales.*": "销售百分比", "budget.zero_based.*": "零基预算项目",
+}  # fmt: skip
+
+import re as _re  # noqa: E402  (the block's own helpers)
+
+_CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: An English gloss: words of letters joined by spaces and light punctuation.
+_GLOSS = _re.compile(r"(?<![\w.\-/])[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
+_PLAIN_WORD = _re.compile(r"[a-z]{3,}")
+#: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
+KEPT_WORDS = frozenset({"Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
+                        "ROI", "MAPE", "A", "B", "C", "D"})
+
+
+def localize(text: object) -> str:
+    """
+    ``text`` as a Chinese page shows it: codes in words, an English gloss beside Chinese dropped.
+
+    Parameters
+    ----------
+    text : object
+        A heading, caption, note or label; a library sentence may carry an English gloss
+        after its Chinese (``销售额 revenue``, ``… — nothing to show``).
+
+    Returns
+    -------
+    str
+        Text without CJK characters is returned as it is (a formula, a name). Otherwise each
+        code of :data:`CODE_NAMES` written as a snake_case token becomes its words, and each
+        run of English words holding a lowercase word of three or more letters is dropped,
+        with the spaces, dashes and empty brackets it leaves.
+
+    Examples
+    --------
+    >>> localize("检查结果汇总 Findings by check")
+    '检查结果汇总'
+    >>> localize("份额方法：forecast_proportions")
+    '份额方法：预测占比法'
+    >>> localize("BEP = FC / (P − VC)")
+    'BEP = FC / (P − VC)'
+    """
+    s = "" if text is None else str(text)
+    if not _CJK.search(s):
+        return s
+    s = _re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: CODE_NAMES.get(m.group(0), m.group(0)), s)
+
+    def drop(m: "_re.Match[str]") -> str:
+        run = m.group(0)
+        if run in KEPT_WORDS or not _PLAIN_WORD.search(run):
+            return run
+        return CODE_NAMES.get(run, "")
+
+    s = _GLOSS.sub(drop, s)
+    s = _re.sub(r"[(（]\s*[,:;，：；]?\s*[)）]", "", s)  # brackets left empty
+    s = _re.sub(r"\s*[—–]+\s*[.;,:]*\s*(?=$|[。；，,;）)])", "", s)  # a dash whose English tail went
+    s = _re.sub(r"([（(])\s*[，,;；:：]\s*", r"\1", s)
+    s = _re.sub(r"\s+([，。；：:、）)])", r"\1", s)
+    s = _re.sub(r"([（(])\s+", r"\1", s)
+    s = _re.sub(r"\s*[:：]\s*$", "", s)
+    s = _re.sub(r" {2,}", " ", s)
+    return s.strip()
+
+
+def code_label(value: object, column: str | None = None) -> object:
+    """
+    The words of a code value in a column of :data:`CODE_COLUMNS` (or any column when None);
+    other values unchanged.
+    """
+    if not isinstance(value, str) or (column is not None and column not in CODE_COLUMNS):
+        return value
+    return CODE_NAMES.get(value, value)
+
+
+__all__ += ["CODE_NAMES", "CODE_COLUMNS", "STAGE_NAMES", "LEGEND_TITLES", "PARAM_NAMES", "KEPT_WORDS", "localize",
+            "code_label"]
+
+
+#: The workflow (issue #16): region statuses, actions and the submission workbook's words.
+WORKFLOW_STATUS_NAMES: dict[str, str] = {"not_submitted": "未提交", "submitted": "已提交", "returned": "已退回",
+                                         "approved": "已批准", "locked": "已锁定"}
+WORKFLOW_ACTION_NAMES: dict[str, str] = {"template": "下发模板", "submit": "提交", "approve": "批准", "return": "退回",
+                                         "lock": "锁定版本", "refused": "拒绝操作", "tamper_detected": "发现篡改"}
+WORKFLOW_LABELS: dict[str, str] = {
+    "region_id": "区域编码", "name": "区域名称", "status": "状态", "by": "操作人", "at": "时间", "version": "版本",
+    "note": "备注", "submitted_volume": "提报销量（箱）", "top_down_volume": "上级建议（箱）", "gap": "差距（箱）",
+    "gap_share": "差距率", "month": "月份", "product_line": "产品线", "last_year_volume": "去年销量（箱）",
+    "proposal_volume": "上级建议销量（箱）", "volume": "本区提报销量（箱）", "revenue": "本区提报销售额（元）",
+    "category": "费用类别", "item": "费用项目", "top_down_amount": "上级预算（元）", "amount": "申请金额（元）",
+    "action": "事项", "owner": "负责人", "due": "完成日期", "cost": "费用（元）",
+    "target_volume": "目标销量（箱）", "target_revenue": "目标销售额（元）", "budget": "费用预算（元）",
+    "profit": "利润（元）", "key": "假设", "before": "之前", "after": "之后", "measure": "指标",
+}  # fmt: skip
+__all__ += ["WORKFLOW_STATUS_NAMES", "WORKFLOW_ACTION_NAMES", "WORKFLOW_LABELS"]
