@@ -546,6 +546,34 @@ class Budget(Section):
         return self
 
 
+PROMOTIONS_FOLDER = "promotions"
+"""The folder beside the plan file holding the promotion rule tables (``<stem>.yaml``)."""
+
+
+def promotions_folder(source_files) -> Path | None:
+    """The plan's promotions folder: ``promotions/`` beside the plan file (the first source file)."""
+    return Path(source_files[0]).parent / PROMOTIONS_FOLDER if source_files else None
+
+
+def _check_scheme_stem(value: str, info: ValidationInfo) -> str:
+    folder = promotions_folder(info.data.get("source_files") or ())
+    if folder is None:
+        return value
+    stems = sorted(f.stem for f in folder.glob("*.yaml")) if folder.is_dir() else []
+    if value not in stems:
+        raise ValueError(f"{shorten(value)!r} is not a scheme of {folder}; valid schemes: "
+                         f"{', '.join(stems) or '(none: the folder is missing or empty)'}")
+    return value
+
+
+#: A promotion scheme: the stem of a rule table in the plan's ``promotions/`` folder.
+SchemeStem = Annotated[
+    str,
+    AfterValidator(_check_scheme_stem),
+    Field(json_schema_extra=_says("the file stem of a rule table in promotions/ beside the plan file")),
+]
+
+
 def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -591,6 +619,10 @@ class PlanParams(Section):
         Budget methods, ratios, cap, tolerance, channel rates, headcount, activities (overridable).
     tracking : Tracking
         Rollover, over-budget severity, KPI rule sets (overridable; planlib.params.tracking).
+    promotions : mapping
+        Scheme (file stem in ``promotions/`` beside the plan) -> the regions where it runs, each
+        standing for its subtree (overridable: a region or scenario file's entry replaces the
+        scheme's list; docs/params.md#promotion-schemes).
     region_overrides, scenarios : Path or None
         Absolute folders of the region override and scenario files.
     source_files : tuple of Path
@@ -630,6 +662,8 @@ class PlanParams(Section):
     source_files: tuple[Annotated[Path, Field(strict=False)], ...]
     region: RegionId | None
     scenario: str = Field(json_schema_extra=_says("'base' or a scenario file name"))
+    # after source_files: a scheme's stem is checked against the plan's promotions/ folder
+    promotions: dict[SchemeStem, tuple[RegionId, ...]] = Field(default_factory=dict)
 
     @field_validator("plan_id")
     @classmethod
@@ -713,6 +747,8 @@ class PlanParams(Section):
         data = self.resolved_dict()
         for key in _HASH_EXCLUDED:
             data.pop(key, None)
+        if not data.get("promotions"):  # a plan without schemes hashes as before the key existed
+            data.pop("promotions", None)
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

@@ -55,7 +55,7 @@ def test_params_all_is_pinned():
         "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "Budget", "Tracking", "Kpi", "RuleSet", "PlanParams", "load_plan",
         "load_snapshot", "write_snapshot", "override_yaml", "overrides_yaml", "validate_plan",
     ])  # fmt: skip
-    assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split", "budget", "tracking")
+    assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split", "budget", "tracking", "promotions")
     assert set(PlanParams.model_fields) == params.PLAN_KEYS | params.RUNTIME_KEYS | set(params.OVERRIDABLE)
 
 

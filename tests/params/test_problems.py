@@ -25,7 +25,7 @@ def test_load_plan_unknown_key_in_region_file_names_that_file(plan: Path):
     region_file = write(plan.parent, "regions/K1.yaml", "analysis:\n  history_years: 2\nbudgte: {}\n")
     with pytest.raises(ParamsError) as exc:
         load_plan(plan, region="K1")
-    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot, targets, split, budget, tracking"]
+    assert errors_of(exc) == [f"{region_file}:3: budgte: unknown key; expected one of analysis, swot, targets, split, budget, tracking, promotions"]
 
 
 def test_load_plan_wrong_type_in_region_file_names_that_file(plan: Path):
