@@ -41,7 +41,7 @@ from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
 from planlib.run import executors, folder, steps, task, track
 from planlib.run.folder import NOTEBOOK_NAME
-from planlib.run.portal import render_portal
+from planlib.run.portal import read_figures, render_portal
 from planlib.labels import NOTEBOOK_NAMES
 from planlib.schemas import LEVEL_DEPTH
 
@@ -223,9 +223,11 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
+def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]],
+                    shown: dict[str, Any] | None = None) -> None:
+    """The manifest, then the portal (``shown``: the figures and plan root :func:`_flag_regions` read once)."""
     folder.write_atomic(folder.manifest_path(run_dir), json.dumps(manifest, ensure_ascii=False, indent=2))
-    folder.write_atomic(folder.portal_path(run_dir), render_portal(manifest, region_rows))
+    folder.write_atomic(folder.portal_path(run_dir), render_portal(manifest, region_rows, **(shown or {})))
 
 
 @contextlib.contextmanager
@@ -413,9 +415,11 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
     fingerprint = archive.fingerprint(base.archive)
     code_version = _code_version()
     chosen_set = set(chosen)
-    region_rows = [
-        {"region_id": r, "name": tree.name(r), "level": tree.level(r)} for r in tree.ids if r in chosen_set
+    region_rows = [  # the portal's rows; ancestors (nearest first) give its pyramid
+        {"region_id": r, "name": tree.name(r), "level": tree.level(r), "ancestors": list(tree.ancestors(r))}
+        for r in tree.ids if r in chosen_set
     ]
+    shown: dict[str, Any] = {"plan_root": base.scope.root}
     manifest: dict[str, Any] = {
         "plan_id": base.plan_id,
         "title": base.title,
@@ -485,7 +489,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
     manifest["entries"] = ordered_entries()
-    _write_manifest(run_dir, manifest, region_rows)
+    _write_manifest(run_dir, manifest, region_rows, shown)
     total = sum(len(w) for w in waves.values())
     bar = None
     try:
@@ -500,8 +504,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                 entries[(t["region_id"], t["notebook"])] = entry
             manifest["entries"] = ordered_entries()
             total = sum(len(w) for w in waves.values())
-            _flag_regions(run_dir, manifest, region_rows)
-            _write_manifest(run_dir, manifest, region_rows)
+            _flag_regions(run_dir, manifest, region_rows, shown)
+            _write_manifest(run_dir, manifest, region_rows, shown)
             if progress and total:
                 from tqdm.auto import tqdm
 
@@ -511,7 +515,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                     for t, entry in pool.run_wave(waves[depth]):
                         entries[(t["region_id"], t["notebook"])] = entry
                         manifest["entries"] = ordered_entries()
-                        _write_manifest(run_dir, manifest, region_rows)
+                        _write_manifest(run_dir, manifest, region_rows, shown)
                         if bar is not None:
                             bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
                             bar.update(1)
@@ -530,7 +534,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         if bar is not None:
             bar.close()
         manifest["entries"] = ordered_entries()
-        _write_manifest(run_dir, manifest, region_rows)
+        _write_manifest(run_dir, manifest, region_rows, shown)
 
     failed = tuple((e["region_id"], e["notebook"]) for e in manifest["entries"] if e["status"] != "succeeded")
     return RunResult(
@@ -574,8 +578,14 @@ def blocked_tasks(plan_steps: list[dict[str, Any]], waves: dict[int, list[dict[s
         waves[depth] = kept
 
 
-def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]]) -> None:
-    """Put each region's dual-check flag (from the budget step, or a resumed run's results) on its portal row."""
+def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]],
+                  shown: dict[str, Any] | None = None) -> None:
+    """
+    Put each region's dual-check flag and tracking figures on its portal row, and read the figures once.
+
+    ``shown`` receives ``figures`` (:func:`planlib.run.portal.read_figures` of this run, or of
+    the signed plan a tracking run follows), which every later portal rewrite shows.
+    """
     tracked = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "tracking"), {})
     links: dict[str, list[dict[str, str]]] = {}
     if manifest.get("plan_run"):  # a tracking run links the signed plan's reports
@@ -592,13 +602,17 @@ def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dic
             row["tracking"] = tracked[row["region_id"]]
         if row["region_id"] in links:
             row["plan_links"] = links[row["region_id"]]
+    figures_run = run_dir.parent / manifest["plan_run"] if manifest.get("plan_run") else run_dir
+    try:
+        figures = read_figures(folder.results_dir(figures_run))
+    except (OSError, ValueError, KeyError) as exc:  # the portal still lists the regions; the figures say why not
+        figures = None
+        manifest.setdefault("portal_warnings", []).append(f"figures not read from {figures_run}: {exc}")
+    if shown is not None and figures is not None and len(figures):
+        shown["figures"] = figures
     flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
-    saved = folder.results_path(run_dir, folder.RESULTS_REGIONS)
-    if not flags and saved.exists():  # a resumed run whose plan steps were already done
-        import pandas as pd
-
-        r = pd.read_parquet(saved, columns=["region_id", "flag"])
-        flags = {k: v for k, v in zip(r["region_id"], r["flag"]) if isinstance(v, str)}
+    if not flags and figures is not None:  # a resumed run whose plan steps were already done
+        flags = {k: v for k, v in zip(figures["region_id"], figures["flag"]) if isinstance(v, str)}
     for row in region_rows:
         if row["region_id"] in flags:
             row["flag"] = flags[row["region_id"]]

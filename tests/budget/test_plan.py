@@ -145,7 +145,7 @@ def test_portal_flags_sales_met_profit_missed_and_escapes():
     rows = [{"region_id": "K1", "name": "<b>县</b>", "level": "county", "flag": "sales met, profit missed"},
             {"region_id": "K2", "name": "章丘", "level": "county", "flag": "both met"}]
     page = portal.render_portal(manifest, rows)
-    assert "销量达成、利润未达 sales met, profit missed: 1" in page
+    assert "销量达成、利润未达：1" in page
     assert "&lt;b&gt;县&lt;/b&gt;" in page and "<b>县</b>" not in page
 
 

@@ -64,10 +64,10 @@ def test_render_portal_escapes_names_and_errors():
     manifest["plan_steps"] = [{"step": "targets", "status": "succeeded", "outputs": ["p1-targets.xlsx"]}]
     page = portal.render_portal(manifest, rows)
     assert 'href="p1-targets.xlsx"' in page
-    assert "<script>" not in page and "<img" not in page
+    assert '<script>alert("x")' not in page and "<img" not in page
     assert 'href="regions/K1/10_review_archive.html"' in page
-    assert "章丘区" in page and "失败 failed" in page
-    assert "成功 succeeded: 1" in page and "失败 failed: 1" in page
+    assert "章丘区" in page and "市场分析 失败" in page
+    assert "成功：1" in page and "失败：1" in page
 
 
 def test_mark_complete_writes_marker_only_in_a_run(tmp_path):
