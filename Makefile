@@ -17,13 +17,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Chinese labels need a CJK font (figures and pages); installed once, as root, from Debian.
+# Chinese labels need a CJK font (figures and pages), the browser tests headless Chromium;
+# both installed once, as root, from Debian.
 sysdeps:
 	@if fc-list :lang=zh 2>/dev/null | grep -q . ; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "planlib: installing a CJK font (fonts-noto-cjk) so Chinese labels render"; \
 	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-noto-cjk >/dev/null; \
 	else echo "planlib: WARNING no CJK font found; install fonts-noto-cjk so Chinese labels render" >&2; fi
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 ; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "planlib: installing headless Chromium (chromium) for the browser tests of the portal and reports"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "planlib: WARNING no chromium found; the browser tests (tests/browser) will be skipped" >&2; fi
 
 # rebuilt when the demo generator changes (an older archive lacks what the notebooks now show)
 $(ARCHIVE): $(wildcard planlib/demo/*.py) | $(STAMP)
