@@ -331,7 +331,7 @@ import re as _re  # noqa: E402  (the block's own helpers)
 
 _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: An English gloss: words of letters joined by spaces and light punctuation.
-_GLOSS = _re.compile(r"(?<![\w.\-/])[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
+_GLOSS = _re.compile(r"(?:^|(?<=[\s（(：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
 KEPT_WORDS = frozenset({"Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
@@ -374,7 +374,7 @@ def localize(text: object) -> str:
         run = m.group(0)
         if run in KEPT_WORDS or not _PLAIN_WORD.search(run):
             return run
-        return CODE_NAMES.get(run, "")
+        return CODE_NAMES.get(run, "") if " " not in run else ""  # a one-word code in words; a phrase is a gloss
 
     s = _GLOSS.sub(drop, s)
     s = _re.sub(r"[(（]\s*[,:;，：；]?\s*[)）]", "", s)  # brackets left empty

@@ -15,11 +15,19 @@ Public functions: :func:`table_html`, :func:`show_table`, :func:`heading`, :func
 from __future__ import annotations
 
 import html
+import os
+import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+
+from planlib.labels import CODE_COLUMNS, STAGE_NAMES, code_label, localize
+from planlib.run.folder import write_atomic
+from planlib.schemas import ITEM_CATALOGUE
 
 __all__ = [
     "PLAIN_TEXT_CLASS",
@@ -29,7 +37,16 @@ __all__ = [
     "table_html",
     "show_table",
     "key_figures",
+    "display_values",
+    "write_csv",
+    "signed_words",
 ]
+
+#: Item codes of the catalogue in words (``wages`` -> 工资), for the ``item`` column.
+ITEM_NAMES: dict[str, str] = {code: name for entry in ITEM_CATALOGUE.values() for code, name in entry["items"].items()}
+
+#: A download's file name: ASCII id characters only (it sits beside the report).
+_DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}")
 
 #: HTML classes MathJax skips (``tex2jax_ignore`` for MathJax 2 in nbconvert's HTML,
 #: ``mathjax_ignore`` for MathJax 3 in JupyterLab): every block here carries them.
@@ -71,12 +88,72 @@ def heading(text: str, level: int = 2):
     Returns an ``IPython.display.HTML`` object; Markdown would pass raw HTML through.
     """
     level = min(max(int(level), 1), 6)
-    return _html(f'<h{level} class="{PLAIN_TEXT_CLASS}">{_e(text)}</h{level}>')
+    return _html(f'<h{level} class="{PLAIN_TEXT_CLASS}">{_e(localize(text))}</h{level}>')
 
 
 def note(text: str):
-    """A sentence of reading under a table or figure, escaped."""
-    return _html(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{_e(text)}</p>')
+    """A sentence of reading under a table or figure, escaped, in the page's words (:func:`planlib.labels.localize`)."""
+    return _html(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{_e(localize(text))}</p>')
+
+
+def signed_words(value: float, more: str = "多", less: str = "少", fmt: str = "{:,.0f}") -> str:
+    """
+    A difference in words: ``多 645`` or ``少 645``, never ``多 -645``.
+
+    Examples
+    --------
+    >>> signed_words(-645.0)
+    '少 645'
+    """
+    return f"{more if value >= 0 else less} {fmt.format(abs(value))}"
+
+
+#: Columns whose text is the library's prose (shown through :func:`planlib.labels.localize`).
+_PROSE_COLUMNS = frozenset({"basis", "message", "measure", "reason", "value", "key", "line"})
+
+
+def display_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """
+    The frame as a Chinese page shows it: code values in words, prose localized, stages named.
+
+    Columns in :data:`planlib.labels.CODE_COLUMNS` get :func:`planlib.labels.code_label`
+    (``item`` the catalogue's item names), ``stage`` numbers become 第一阶段 …, the library's
+    prose columns (``basis``, ``message`` …) go through :func:`planlib.labels.localize`.
+    Names, ids and numbers are left as they are; the input is not modified.
+    """
+    out = frame
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype) and col != "stage":
+            continue
+        if col == "item":
+            mapped = values.map(lambda v: ITEM_NAMES.get(v, code_label(v)) if isinstance(v, str) else v)
+        elif col in CODE_COLUMNS:
+            mapped = values.map(lambda v, c=col: code_label(v, c))
+        elif col == "stage":
+            mapped = values.map(lambda v: STAGE_NAMES.get(int(v), v) if isinstance(v, (int, np.integer)) else v)
+        elif col in _PROSE_COLUMNS:
+            mapped = values.map(lambda v: localize(v) if isinstance(v, str) else v)
+        else:
+            continue
+        if out is frame:
+            out = frame.copy()
+        out[col] = mapped
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, labels: Mapping[str, str] | None = None) -> Path:
+    """
+    Write a full table as CSV for Excel: UTF-8 with BOM, the page's Chinese headers and words.
+
+    Returns the path written. Values are the frame's own (numbers unrounded), codes in words
+    (:func:`display_values`).
+    """
+    shown = display_values(frame)
+    labels = dict(labels or {})
+    shown = shown.rename(columns={c: localize(labels.get(c, c)) for c in shown.columns})
+    text = shown.to_csv(index=False, lineterminator="\r\n")
+    return write_atomic(Path(path), ("\ufeff" + text).encode("utf-8"))
 
 
 def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple[str, bool]:
@@ -107,6 +184,7 @@ def table_html(
     labels: Mapping[str, str] | None = None,
     index: bool = False,
     max_rows: int = 200,
+    download: str | None = None,
 ) -> str:
     """
     Render a frame as an HTML table with every string escaped.
@@ -125,6 +203,9 @@ def table_html(
         Show the index as leading columns.
     max_rows : int, default 200
         Rows beyond this are cut, with a line saying how many.
+    download : str, optional
+        The file name of the full table beside the report (:func:`show_table` writes it);
+        a cut table links it.
 
     Returns
     -------
@@ -134,16 +215,18 @@ def table_html(
     formats = dict(formats or {})
     labels = dict(labels or {})
     shown = frame.reset_index() if index else frame
+    caption = localize(caption) if caption else caption
     if shown.empty:
-        head = f"<b>{_e(caption)}</b>: " if caption else ""
-        return _STYLE + f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{head}无记录 — nothing to show.</p>'
+        head = f"<b>{_e(caption)}</b>：" if caption else ""
+        return _STYLE + f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{head}无记录。</p>'
     cols = list(shown.columns)
+    shown = display_values(shown.head(max_rows))
     parts = [_STYLE, f'<table class="planlib-table {PLAIN_TEXT_CLASS}">']
     if caption:
         parts.append(f"<caption>{_e(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{_e(labels.get(c, c))}</th>" for c in cols) + "</tr></thead>")
+    parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, c)))}</th>" for c in cols) + "</tr></thead>")
     parts.append("<tbody>")
-    for row in shown.head(max_rows).itertuples(index=False, name=None):
+    for row in shown.itertuples(index=False, name=None):
         cells = []
         for col, value in zip(cols, row):
             text, numeric = _format_cell(value, formats.get(col))
@@ -151,20 +234,39 @@ def table_html(
             cells.append(f"<td{cls}>{_e(text)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
-    if len(shown) > max_rows:
-        parts.append(f'<p class="planlib-note">… {len(shown) - max_rows:,} more rows not shown</p>')
+    total = len(frame)
+    if total > max_rows:
+        more = f"另有 {total - max_rows:,} 行未显示"
+        if download:
+            more += f'；<a href="{_e(quote(download))}" download>下载完整表格（CSV，{total:,} 行）</a>'
+        parts.append(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">… {more}</p>')
     return "".join(parts)
 
 
-def show_table(frame: pd.DataFrame, **kwargs):
-    """:func:`table_html` wrapped for notebook display."""
-    return _html(table_html(frame, **kwargs))
+def show_table(frame: pd.DataFrame, *, download_dir: str | os.PathLike[str] | None = None,
+               download_name: str | None = None, **kwargs):
+    """
+    :func:`table_html` wrapped for notebook display.
+
+    With ``download_dir`` (the report's folder) and ``download_name`` (``10_review_archive-distributors``),
+    a table cut at ``max_rows`` is written whole beside the report as ``<download_name>.csv``
+    (:func:`write_csv`) and linked under the table; outside a run (``download_dir`` None) nothing is written.
+    """
+    href = None
+    if download_dir is not None and download_name and len(frame) > kwargs.get("max_rows", 200):
+        if not _DOWNLOAD_NAME.fullmatch(download_name):
+            raise ValueError(f"download_name {download_name!r}: ASCII letters, digits, '_', '.', '-' only")
+        path = write_csv(frame.reset_index() if kwargs.get("index") else frame, Path(download_dir) / f"{download_name}.csv",
+                         labels=kwargs.get("labels"))
+        href = path.name
+    return _html(table_html(frame, download=href, **kwargs))
 
 
 def key_figures(items: Sequence[tuple[str, str]]):
     """A row of labelled key figures (label, formatted value), escaped."""
     boxes = "".join(
-        f'<div class="planlib-kpi"><div class="v">{_e(v)}</div><div class="l">{_e(k)}</div></div>' for k, v in items
+        f'<div class="planlib-kpi"><div class="v">{_e(localize(v))}</div><div class="l">{_e(localize(k))}</div></div>'
+        for k, v in items
     )
     return _html(_STYLE + f'<div class="planlib-kpis {PLAIN_TEXT_CLASS}">{boxes}</div>')
 
@@ -175,13 +277,12 @@ def swot_boxes(swot: "pd.DataFrame"):
 
     Lines from the analyst are marked with ✎.
     """
-    titles = {"strengths": "优势 Strengths", "weaknesses": "劣势 Weaknesses",
-              "opportunities": "机会 Opportunities", "threats": "威胁 Threats"}  # fmt: skip
+    titles = {"strengths": "优势", "weaknesses": "劣势", "opportunities": "机会", "threats": "威胁"}
 
     def box(name: str) -> str:
         rows = swot[swot["box"] == name] if not swot.empty else swot
         items = "".join(
-            f"<li>{_e(line)}{' ✎' if source == 'analyst' else ''}</li>" for line, source in zip(rows["line"], rows["source"])
+            f"<li>{_e(localize(line))}{' ✎' if source == 'analyst' else ''}</li>" for line, source in zip(rows["line"], rows["source"])
         ) or "<li>—</li>"
         return f'<td style="vertical-align:top;width:50%"><b>{_e(titles[name])}</b><ul>{items}</ul></td>'
 

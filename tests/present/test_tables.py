@@ -22,7 +22,7 @@ def test_table_html_formats_and_cuts_long_tables():
     frame = pd.DataFrame({"share": [0.25, 0.5, 0.25], "n": [1, 2, 3]})
     out = report.table_html(frame, formats={"share": "{:.1%}"}, max_rows=2)
     assert "25.0%" in out and "50.0%" in out
-    assert "1 more rows not shown" in out
+    assert "另有 1 行未显示" in out
 
 
 def test_heading_and_note_escape():
