@@ -417,3 +417,19 @@ WORKFLOW_LABELS: dict[str, str] = {
     "profit": "利润（元）", "key": "假设", "before": "之前", "after": "之后", "measure": "指标",
 }  # fmt: skip
 __all__ += ["WORKFLOW_STATUS_NAMES", "WORKFLOW_ACTION_NAMES", "WORKFLOW_LABELS"]
+
+#: Consolidation (50_consolidate): column headers and formats, the reconciliation's bases.
+CONSOLIDATE_LABELS: dict[str, str] = {
+    **WORKFLOW_LABELS, "top_down": "分配目标（箱）", "submitted": "提报销量（箱）", "gap_pct": "差距率",
+    "top_down_revenue": "分配销售额（元）", "submitted_revenue": "提报销售额（元）", "revenue_gap": "销售额差距（元）",
+    "reconciled": "协调后（箱）", "reconciled_revenue": "协调后销售额（元）", "basis": "依据", "seq": "序号",
+    "actions": "行动数", "action_cost": "行动费用（元）", "cost_share": "占预算", "level": "层级",
+}  # fmt: skip
+CONSOLIDATE_FORMATS: dict[str, str] = {
+    "top_down": "{:,.0f}", "submitted": "{:,.0f}", "gap": "{:+,.0f}", "gap_pct": "{:+.1%}", "top_down_revenue": "{:,.0f}",
+    "submitted_revenue": "{:,.0f}", "revenue_gap": "{:+,.0f}", "reconciled": "{:,.0f}", "reconciled_revenue": "{:,.0f}",
+    "cost": "{:,.0f}", "action_cost": "{:,.0f}", "budget": "{:,.0f}", "cost_share": "{:.1%}", "actions": "{}",
+    "seq": "{}", "target_volume": "{:,.0f}", "target_revenue": "{:,.0f}",
+}  # fmt: skip
+RECONCILE_BASIS_NAMES: dict[str, str] = {"submission": "按提报（已批准）", "top_down": "按分配"}
+__all__ += ["CONSOLIDATE_LABELS", "CONSOLIDATE_FORMATS", "RECONCILE_BASIS_NAMES"]

@@ -58,6 +58,9 @@ __all__ = [
 #: The only names papermill may inject (DESIGN.md §5).
 INJECTED_PARAMETERS: tuple[str, ...] = ("region", "scenario", "params_file", "run_dir", "interactive")
 
+#: Notebooks that run only for regions with children in the plan's levels (a consolidation of them).
+PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
+
 #: The product notebooks shipped with the suite.
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -465,6 +468,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                                            "seconds": 0.0}
             continue
         for name in nb_names:
+            if name in PARENT_NOTEBOOKS and not any(tree.level(c) in base.scope.levels for c in tree.children(region)):
+                continue  # a consolidation needs children in the plan
             inputs_hash = hashlib.sha256(
                 "|".join([rp.params_hash(), fingerprint, _file_hash(sources[name]), code_version, followed]).encode()
             ).hexdigest()[:16]
