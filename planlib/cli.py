@@ -10,6 +10,7 @@ The ``planlib`` command.
     planlib run PLAN.yaml [--regions ID...] [--level LEVEL] [--notebooks N...] [--workers N]
                           [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]
                           [--as-of DATE [--plan-run RUN_ID]]
+    planlib plan templates|submit|status|approve|return|lock|diff|log PLAN.yaml ...   (docs/workflow.md)
 
 Exit codes: 0 success; 1 some regions failed (run) or error findings (check);
 2 invalid input, nothing done; 3 import with some rows rejected.
@@ -149,6 +150,244 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+# -- planlib plan: the workflow (issue #16) ------------------------------------------------------
+
+
+def _plan_context(args: argparse.Namespace):
+    """The plan, its region tree, its workflow regions, runs root and workflow folder."""
+    from planlib import archive, params
+    from planlib.run import batch, workflow_files
+
+    plan = params.load_plan(Path(args.plan))
+    tree = archive.load_tree(plan.archive)
+    regions = sorted(batch.select_regions(plan, tree))
+    root = Path(args.runs_dir) if args.runs_dir else Path.cwd() / "runs"
+    return plan, tree, regions, root, workflow_files.workflow_dir(root, plan.plan_id)
+
+
+def _by(args: argparse.Namespace) -> str:
+    import os
+
+    who = (args.by or os.environ.get("USER") or "").strip()
+    if not who:
+        raise PlanlibError("who is acting is unknown: pass --by NAME (or set $USER)")
+    return who
+
+
+def _cmd_plan_templates(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from planlib.present import templates
+    from planlib.run import batch, folder, workflow_files
+
+    plan, tree, _, root, wdir = _plan_context(args)
+    by = _by(args)
+    chosen = batch.select_regions(plan, tree, regions=args.regions, level=args.level)
+    run_dir = (folder.run_path(root, plan.plan_id, args.run) if args.run
+               else workflow_files.latest_plan_run(root, plan.plan_id))
+    if run_dir is None or not (folder.results_dir(run_dir) / folder.RESULTS_TARGETS).exists():
+        _err(f"no plan run with targets under {folder.plan_dir(root, plan.plan_id)}: `planlib run {args.plan}` first "
+             "(the templates show its top-down numbers)")
+        return 2
+    targets = folder.load_targets(run_dir)
+    budget_path = folder.results_dir(run_dir) / folder.RESULTS_BUDGET
+    budget = pd.read_parquet(budget_path) if budget_path.exists() else None
+    for region in chosen:
+        rows, items = templates.template_rows(targets, budget, region)
+        path = templates.write_template(
+            wdir / "templates" / f"{folder.region_dir(wdir, region).name}.xlsx", region=region, name=tree.name(region),
+            plan_id=plan.plan_id, title=plan.title, year=plan.year, run_id=run_dir.name, targets=rows, budget=items)
+        with workflow_files.holding(wdir):
+            workflow_files.append_event(wdir, by=by, action="template", region_id=region,
+                                        note=f"run {run_dir.name}", after=workflow_files.file_sha256(path))
+        print(f"{region} {tree.name(region)}: {path}")
+    print(f"{len(chosen)} templates from run {run_dir.name}")
+    return 0
+
+
+def _cmd_plan_submit(args: argparse.Namespace) -> int:
+    from planlib.run import workflow_files
+
+    plan, tree, regions, _, wdir = _plan_context(args)
+    record, problems = workflow_files.submit(wdir, tree, regions, args.region, Path(args.file), plan.year,
+                                             by=_by(args))
+    if problems:
+        _err(f"{args.file}: rejected, nothing imported; {len(problems)} cells to fix:")
+        for p in problems:
+            where = f"{p['sheet']}!{p['column']}{p['row']}" if p["row"] else p["sheet"]
+            got = f"got {p['value']!r}" if p["value"] is not None else "empty"
+            print(f"  {where}: {got}; expected {p['expected']}", file=sys.stderr)
+        return 2
+    print(f"{args.region}: submission accepted (audit line {record['seq']}; {record['note']})")
+    return 0
+
+
+def _status_frame(args: argparse.Namespace):
+    from planlib import workflow
+    from planlib.run import folder, workflow_files
+
+    plan, tree, regions, root, wdir = _plan_context(args)
+    log = workflow.read_log(workflow_files.audit_path(wdir))
+    st = workflow.region_status(log, tree, regions)
+    subs = workflow.annual_volumes(workflow_files.load_submissions(wdir, log)["targets"])
+    run_dir = workflow_files.latest_plan_run(root, plan.plan_id)
+    import pandas as pd
+
+    top = workflow_files.top_down_volumes(folder.load_targets(run_dir)) if run_dir else pd.Series(dtype="float64")
+    return workflow.status_table(st, subs, top, {r: tree.name(r) for r in regions})
+
+
+def _cmd_plan_status(args: argparse.Namespace) -> int:
+    from planlib.labels import WORKFLOW_LABELS
+
+    table = _status_frame(args)
+    shown = table.drop(columns=["status"]).rename(columns={**WORKFLOW_LABELS, "label": "状态"})
+    fmt = {"提报销量（箱）": "{:,.0f}", "上级建议（箱）": "{:,.0f}", "差距（箱）": "{:+,.0f}", "差距率": "{:+.1%}"}
+    for col, f in fmt.items():
+        shown[col] = shown[col].map(lambda x, f=f: "" if x != x else f.format(x))
+    shown = shown.fillna("")
+    print(shown.to_string(index=False))
+    if args.csv:
+        table.to_csv(args.csv, index=False, encoding="utf-8-sig")
+        print(f"status written to {args.csv}")
+    return 0
+
+
+def _cmd_plan_decide(args: argparse.Namespace) -> int:
+    from planlib.run import workflow_files
+
+    _, tree, regions, _, wdir = _plan_context(args)
+    action = "approve" if args.plan_command == "approve" else "return"
+    rec = workflow_files.decide(wdir, tree, regions, args.region, action, by=_by(args), note=args.note or "")
+    print(f"{args.region}: {'approved' if action == 'approve' else 'returned'} by {rec['by']} at {rec['at']} "
+          f"(audit line {rec['seq']})")
+    return 0
+
+
+def _cmd_plan_lock(args: argparse.Namespace) -> int:
+    from planlib.run import folder, workflow_files
+
+    plan, _, _, root, wdir = _plan_context(args)
+    run_dir = folder.run_path(root, plan.plan_id, args.run)
+    if not folder.manifest_path(run_dir).exists():
+        _err(f"{run_dir}: no such run of {plan.plan_id}")
+        return 2
+    version, created = workflow_files.lock_version(wdir, run_dir, by=_by(args))
+    if created:
+        print(f"run {args.run} locked as {version}: {workflow_files.version_dir(wdir, version)}")
+    else:
+        print(f"run {args.run} is already locked, unchanged, as {version}; nothing new to lock")
+    return 0
+
+
+def _cmd_plan_diff(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from planlib import workflow
+    from planlib.labels import WORKFLOW_LABELS
+    from planlib.run import workflow_files
+
+    plan, _, _, _, wdir = _plan_context(args)
+    tables = []
+    for v in (args.before, args.after):
+        workflow_files.read_version(wdir, v)
+        res = workflow_files.version_dir(wdir, v) / "results"
+        tables.append({k: pd.read_parquet(res / f) if (res / f).exists() else None
+                       for k, f in (("targets", "targets.parquet"), ("budget", "budget.parquet"),
+                                    ("regions", "budget_regions.parquet"))})
+    moved = workflow.diff_results(*tables)
+    causes = workflow.diff_params(workflow_files.params_of_version(wdir, args.before),
+                                  workflow_files.params_of_version(wdir, args.after))
+    print(f"{plan.plan_id}: {args.before} → {args.after}")
+    print(f"assumptions changed ({len(causes)}):")
+    for row in causes.itertuples(index=False):
+        print(f"  {row.key}: {row.before} → {row.after}   [{row.regions}]")
+    print(f"what moved ({len(moved)} region-month figures):")
+    if len(moved):
+        shown = moved.assign(month=moved["month"].map(lambda d: "全年" if d is None else f"{d:%Y-%m}"),
+                             measure=moved["measure"].map(WORKFLOW_LABELS))
+        print(shown.rename(columns={**WORKFLOW_LABELS, "measure": "指标", "change": "变化"}).to_string(
+            index=False, float_format=lambda x: f"{x:,.2f}"))
+    if args.csv:
+        out = moved.assign(kind="result", key=None, regions=None)
+        cause = causes.assign(kind="assumption", region_id=None, month=None, measure=None, change=None)
+        pd.concat([out, cause], ignore_index=True)[
+            ["kind", "region_id", "month", "measure", "key", "before", "after", "change", "regions"]
+        ].to_csv(args.csv, index=False, encoding="utf-8-sig")
+        print(f"diff written to {args.csv}")
+    return 0
+
+
+def _cmd_plan_log(args: argparse.Namespace) -> int:
+    from planlib.labels import WORKFLOW_ACTION_NAMES
+    from planlib.run import workflow_files
+
+    _, _, _, _, wdir = _plan_context(args)
+    with workflow_files.holding(wdir):
+        records, problems = workflow_files.verify(wdir)
+        for r in records:
+            what = WORKFLOW_ACTION_NAMES.get(r["action"], r["action"])
+            where = " ".join(x for x in (r["region_id"], r["version"]) if x)
+            print(f"{r['seq']:>4} {r['at']} {r['by']} {what} {where} {r['note']}".rstrip())
+        if not problems:
+            print(f"audit log verified: {len(records)} lines, every locked version and submission unchanged")
+            return 0
+        for p in problems:
+            _err(f"tampering: {p}")
+        workflow_files.append_event(wdir, by=_by(args), action="tamper_detected",
+                                    note="; ".join(problems)[:2000])
+    return 2
+
+
+def _add_plan_parser(sub) -> None:
+    """``planlib plan …``: templates, submissions, approvals, locked versions, diff, audit log."""
+    pl = sub.add_parser(
+        "plan", help="the plan's workflow: templates, submissions, approval, locked versions, audit log",
+        description="Everything in files beside the runs: <runs-dir>/<plan_id>/workflow/ (docs/workflow.md). "
+                    "Every step is appended to the audit log with who (--by, default $USER) and when. "
+                    "Exit 0 done; 2 refused or invalid (the reason is printed and logged).")
+    psub = pl.add_subparsers(dest="plan_command", required=True)
+
+    def common(p, by_required: bool = False):
+        p.add_argument("plan", help="the plan YAML (params/<plan>.yaml)")
+        p.add_argument("--runs-dir", default=None, metavar="DIR",
+                       help="where runs/<plan_id>/ is (default: runs/ in the current folder)")
+        p.add_argument("--by", required=by_required, default=None, metavar="NAME",
+                       help="who does it (default $USER)" if not by_required else "who decides")
+        return p
+
+    t = common(psub.add_parser("templates", help="one Excel workbook per region for its manager to fill in"))
+    t.add_argument("--level", choices=LEVELS, default=None, help="only the regions of this level (e.g. county)")
+    t.add_argument("--regions", nargs="+", default=None, metavar="ID", help="only these region ids")
+    t.add_argument("--run", default=None, metavar="RUN_ID",
+                   help="the run whose top-down numbers the templates show (default the latest with targets)")
+    t.set_defaults(func=_cmd_plan_templates)
+    s = common(psub.add_parser("submit", help="check a filled workbook and record it (exit 2: the bad cells)"))
+    s.add_argument("--region", required=True, metavar="ID", help="the region submitting")
+    s.add_argument("file", help="the filled-in workbook (.xlsx)")
+    s.set_defaults(func=_cmd_plan_submit)
+    st = common(psub.add_parser("status", help="every region's status, who, when, and its gap to the top-down"))
+    st.add_argument("--csv", default=None, metavar="FILE", help="also write the table to this CSV")
+    st.set_defaults(func=_cmd_plan_status)
+    for name, helps in (("approve", "approve a region (a parent only after its children); freezes its subtree"),
+                        ("return", "return a region's submission with a note naming what to change")):
+        d = common(psub.add_parser(name, help=helps), by_required=True)
+        d.add_argument("--region", required=True, metavar="ID")
+        d.add_argument("--note", default=None, metavar="TEXT",
+                       help="what to change (required to return)" if name == "return" else "a remark")
+        d.set_defaults(func=_cmd_plan_decide)
+    lk = common(psub.add_parser("lock", help="freeze a run as the next version v1, v2, …"))
+    lk.add_argument("--run", required=True, metavar="RUN_ID", help="the run to lock")
+    lk.set_defaults(func=_cmd_plan_lock)
+    df = common(psub.add_parser("diff", help="what moved between two versions, and which assumptions changed"))
+    df.add_argument("before", metavar="V1")
+    df.add_argument("after", metavar="V2")
+    df.add_argument("--csv", default=None, metavar="FILE", help="also write the differences to this CSV")
+    df.set_defaults(func=_cmd_plan_diff)
+    lg = common(psub.add_parser("log", help="the audit log, verified (exit 2 and logged when altered)"))
+    lg.set_defaults(func=_cmd_plan_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = argparse.ArgumentParser(
@@ -236,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default the plan's latest run whose targets and budget succeeded")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
+    _add_plan_parser(sub)
     return p
 
 

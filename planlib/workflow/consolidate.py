@@ -31,6 +31,8 @@ __all__ = [
     "STATUSES",
     "APPROVED",
     "STATUS_COLUMNS",
+    "planned_children",
+    "named",
     "status_from_log",
     "top_down_split",
     "children_against_split",
@@ -57,6 +59,23 @@ def _check_by(by: str | None) -> tuple[str, ...]:
     if by not in _BY:
         raise ValueError(f"by={by!r}: expected None (annual), 'month' or 'product_line'")
     return _BY[by]
+
+
+def planned_children(tree, region: str, levels: Iterable[str]) -> list[str]:
+    """
+    A region's children that the plan covers (their level is one of the plan's ``scope.levels``).
+
+    A county's townships are not planned units: a county has no children to consolidate.
+    """
+    keep = set(levels)
+    return [c for c in tree.children(region) if tree.level(c) in keep]
+
+
+def named(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
+    """A copy of ``frame`` with a ``name`` column after ``region_id`` (the id itself where no name is known)."""
+    out = frame.drop(columns=["name"], errors="ignore")
+    out.insert(1, "name", [names.get(r, r) for r in out["region_id"].astype(str)])
+    return out
 
 
 def status_from_log(log: Sequence[Mapping[str, Any]], regions: Iterable[str]) -> pd.DataFrame:
