@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from planlib.errors import PlanlibError
-from planlib.labels import CATEGORY_NAMES, EFFECT_NAMES, UNIT_KINDS
+from planlib.labels import CATEGORY_NAMES, CODE_NAMES, EFFECT_NAMES, LEGEND_TITLES, UNIT_KINDS
 
 __all__ = [
     "CJK_FONTS",
@@ -57,6 +57,9 @@ __all__ = [
     "children_targets",
     "budget_months",
     "response_points",
+    "tracking_months",
+    "amount_formatter",
+    "amount_axis",
 ]
 
 #: Fonts tried in order; the first installed one is used.
@@ -352,6 +355,68 @@ def _register_png_display() -> None:
     shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
 
 
+def _tick_text(value: float, scale: float, suffix: str, decimals: int) -> str:
+    text = f"{value / scale:,.{decimals}f}"
+    if decimals:
+        text = text.rstrip("0").rstrip(".")
+    return ("0" if text in ("-0", "") else text) + (suffix if text not in ("0", "-0") else "")
+
+
+def amount_formatter():
+    """
+    A tick formatter for amounts and volumes in the plan's way of writing them: 2.5万, 1.2亿, 8,000.
+
+    Never an offset or a ``1e8`` multiplier: each tick carries its own unit. The decimals are
+    the fewest that tell the ticks apart (a 2.5万 step reads 0, 2.5万, 5万, 7.5万).
+
+    Notes
+    -----
+    Scale: 亿 (1e8) when the largest tick reaches 1e8, 万 (1e4) from 1e4, else whole numbers
+    with thousands separators. Decimals: the fewest (at most 3) that write every tick / scale exactly.
+    """
+    import math
+
+    from matplotlib.ticker import Formatter
+
+    class AmountFormatter(Formatter):
+        def __init__(self):
+            self.scale, self.suffix, self.decimals = 1.0, "", 0
+
+        def _fit(self, values):
+            finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+            top = max((abs(v) for v in finite), default=0.0)
+            self.scale, self.suffix = (1e8, "亿") if top >= 1e8 else (1e4, "万") if top >= 1e4 else (1.0, "")
+            scaled = sorted({round(v / self.scale, 9) for v in finite})
+            self.decimals = 0
+            while self.decimals < 3 and any(abs(round(v, self.decimals) - v) > 1e-9 for v in scaled):
+                self.decimals += 1  # the fewest decimals that write every tick exactly
+
+        def format_ticks(self, values):
+            self._fit(values)
+            return [_tick_text(float(v), self.scale, self.suffix, self.decimals) for v in values]
+
+        def __call__(self, x, pos=None):
+            if pos is None:  # the cursor readout: one value alone
+                self._fit([x])
+            return _tick_text(float(x), self.scale, self.suffix, self.decimals)
+
+    return AmountFormatter()
+
+
+def amount_axis(axis) -> None:
+    """Ticks at round steps (1, 2, 2.5, 5 × 10^k) labelled by :func:`amount_formatter`, without offset."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(amount_formatter())
+
+
+def _legend_title(ax, column: str, **kwargs) -> None:
+    """The axes' legend titled in the plan's words (the column's name otherwise shows: ``brand``, ``year``)."""
+    if ax.get_legend() is not None:
+        ax.legend(title=LEGEND_TITLES.get(column, column), **kwargs)
+
+
 def _new_axes(width: float = 9.0, height: float = 3.8):
     # a bare Figure (not pyplot): the notebook shows it once, as the cell's value
     from matplotlib.figure import Figure
@@ -393,6 +458,7 @@ def monthly_lines(frame: pd.DataFrame, *, value: str, title: str, ylabel: str):
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     ax.legend(title="年份")
+    amount_axis(ax.yaxis)
     # fixed margins, not tight_layout: measuring every label costs more than the drawing
     fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
     return fig
@@ -413,13 +479,14 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
     fig, ax = _new_axes(8.0, 3.6)
     wide = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum", fill_value=0.0)
     wide.index = wide.index.astype(str)
+    wide.columns = [CODE_NAMES.get(c, c) if isinstance(c, str) else c for c in wide.columns]
     wide.plot(kind="bar", stacked=True, ax=ax, width=0.6, colormap="tab20")
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("占比")
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, title=LEGEND_TITLES.get(columns, columns))
     ax.tick_params(axis="x", rotation=0)
     fig.tight_layout()
     return fig
@@ -436,6 +503,8 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, y
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
+    amount_axis(ax.yaxis)
+    _legend_title(ax, hue)
     fig.tight_layout()
     return fig
 
@@ -450,7 +519,8 @@ def weekly_lines(weekly: pd.DataFrame, *, title: str):
     sns.lineplot(data=data, x="date", y="volume", hue="terminal_class", ax=ax, linewidth=1.2)
     ax.set_title(title)
     ax.set_xlabel("")
-    ax.set_ylabel("周销量")
+    ax.set_ylabel("周销量（箱）")
+    amount_axis(ax.yaxis)
     ax.legend(title="等级")
     fig.tight_layout()
     return fig
@@ -470,8 +540,8 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
     fig = Figure(figsize=(11.0, 3.8))
     left, right = fig.subplots(1, 2, sharey=True)
     for ax, frame, title in (
-        (left, calendar_profile, "按公历月份 Calendar months"),
-        (right, festival_profile, "按春节对齐 Aligned on Spring Festival"),
+        (left, calendar_profile, "按公历月份"),
+        (right, festival_profile, "按春节对齐"),
     ):
         data = frame.assign(year=frame["year"].astype(str))
         sns.lineplot(data=data, x="slot", y="share", hue="year", marker="o", ax=ax)
@@ -501,6 +571,7 @@ def share_bars(share: pd.DataFrame, *, title: str):
     ax.set_xlabel("本品份额")
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    _legend_title(ax, "year")
     fig.tight_layout()
     return fig
 
@@ -513,7 +584,8 @@ def growth_points(points: pd.DataFrame, *, title: str):
     data = points.iloc[::-1]
     ax.barh([str(n) for n in data["name"]], data["attainable"], color=[colours.get(k, "#888") for k in data["kind"]])
     ax.set_title(title)
-    ax.set_xlabel("可争取增量（销量）")
+    ax.set_xlabel("可争取增量（箱）")
+    amount_axis(ax.xaxis)
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=c, label=l) for l, c in zip((UNIT_KINDS[k] for k in colours), colours.values())], fontsize=8)
@@ -533,7 +605,9 @@ def effects_bars(effects: pd.DataFrame, *, title: str):
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.set_title(title)
     ax.set_xlabel("")
-    ax.set_ylabel("销售额变动")
+    ax.set_ylabel("销售额变动（元）")
+    amount_axis(ax.yaxis)
+    _legend_title(ax, "effect")
     fig.tight_layout()
     return fig
 
@@ -552,7 +626,7 @@ def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     ax.set_xlabel("")
     ax.set_ylabel("费用率")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title=LEGEND_TITLES["category"])
     fig.tight_layout()
     return fig
 
@@ -562,12 +636,13 @@ def target_months(months: pd.DataFrame, *, title: str):
     """Monthly target bars against last year's line (month, target_volume, last_year_volume)."""
     fig, ax = _new_axes(9.0, 3.6)
     m = pd.to_datetime(months["month"]).dt.month
-    ax.bar(m, months["target_volume"], color="#4c72b0", label="目标 target")
-    ax.plot(m, months["last_year_volume"], color="#dd8452", marker="o", label="去年 last year")
+    ax.bar(m, months["target_volume"], color="#4c72b0", label="目标")
+    ax.plot(m, months["last_year_volume"], color="#dd8452", marker="o", label="去年")
     ax.set_xticks(range(1, 13))
     ax.set_xticklabels([f"{k}月" for k in range(1, 13)])
     ax.set_title(title)
-    ax.set_ylabel("销量")
+    ax.set_ylabel("销量（箱）")
+    amount_axis(ax.yaxis)
     ax.legend()
     fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.12)
     return fig
@@ -584,14 +659,15 @@ def children_targets(frame, *, title: str):
 
     fig, ax = _new_axes(8.0, 3.4)
     x = np.arange(len(frame))
-    ax.bar(x - 0.2, frame["last_year"].to_numpy(dtype=float), width=0.4, label="去年 last year", color="#9aa5b1")
-    ax.bar(x + 0.2, frame["target"].to_numpy(dtype=float), width=0.4, label="目标 target", color="#1f6feb")
+    ax.bar(x - 0.2, frame["last_year"].to_numpy(dtype=float), width=0.4, label="去年", color="#9aa5b1")
+    ax.bar(x + 0.2, frame["target"].to_numpy(dtype=float), width=0.4, label="目标", color="#1f6feb")
     if "potential" in frame and frame["potential"].notna().any():
         ax.scatter(x, frame["potential"].to_numpy(dtype=float), marker="_", s=600, color="#d1242f",
-                   label="潜力 potential", zorder=3)
+                   label="潜力", zorder=3)
     ax.set_xticks(x, frame["name"].astype(str).tolist(), rotation=30 if len(frame) > 6 else 0, ha="right" if len(frame) > 6 else "center")
     ax.set_title(title)
-    ax.set_ylabel("销量")
+    ax.set_ylabel("销量（箱）")
+    amount_axis(ax.yaxis)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
@@ -612,9 +688,9 @@ def budget_months(months, *, title: str, names=None):
         bottom += v
     ax.set_xticks(x, [f"{int(m)}月" for m in x])
     ax.set_title(title)
-    ax.set_ylabel("费用")
+    ax.set_ylabel("费用（元）")
     ax.legend(loc="upper right", fontsize=8, ncol=5)
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v / 10000:,.0f}万")
+    amount_axis(ax.yaxis)
     fig.tight_layout()
     return fig
 
@@ -649,18 +725,17 @@ def response_points(curves: pd.DataFrame, detail: pd.DataFrame, *, margin_rate: 
             lift = c.loc[k, "a"] * -np.expm1(-x / c.loc[k, "b"])
         else:
             lift = c.loc[k, "slope"] * x
-        ax.plot(x, margin_rate * lift, label="毛利回报 contribution")
-        ax.plot(x, x, linestyle="--", color="grey", label="投入 = 回报 break-even")
+        ax.plot(x, margin_rate * lift, label="毛利回报")
+        ax.plot(x, x, linestyle="--", color="grey", label="投入 = 回报")
         if c.loc[k, "curve"] == "exponential":
             y_star = margin_rate * c.loc[k, "a"] * -np.expm1(-x_star / c.loc[k, "b"])
         else:
             y_star = margin_rate * c.loc[k, "slope"] * x_star
         ax.scatter([x_star], [y_star], color="C3", zorder=3, label=f"选定 {x_star:,.0f}")
         ax.set_title(f"{(names or {}).get(k, k)}（边际回报 {float(d.loc[k, 'marginal_return']):.2f}）")
-        ax.set_xlabel("每次活动投入 spend per activity")
-        money = (lambda v, _: f"{v / 10000:,.0f}万") if top >= 100_000 else (lambda v, _: f"{v:,.0f}")
-        ax.xaxis.set_major_formatter(money)
-        ax.yaxis.set_major_formatter(money)
+        ax.set_xlabel("每次活动投入（元）")
+        amount_axis(ax.xaxis)
+        amount_axis(ax.yaxis)
         ax.legend(loc="upper left", fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
@@ -689,13 +764,7 @@ def tracking_months(monthly: pd.DataFrame, *, title: str, ylabel: str = "销量�
     ax.set_xticklabels([f"{k}月" for k in range(1, 13)])
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(_thousands())
+    amount_axis(ax.yaxis)
     ax.legend(fontsize=8)
     fig.subplots_adjust(left=0.1, right=0.98, top=0.9, bottom=0.12)
     return fig
-
-
-def _thousands():
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: f"{v:,.0f}")

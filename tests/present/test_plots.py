@@ -6,7 +6,7 @@ import warnings
 import pandas as pd
 import pytest
 
-from planlib.present import plots
+from planlib.present import plots, profit_plots
 
 
 def test_set_style_picks_a_cjk_font_and_figures_render_chinese():
@@ -145,3 +145,57 @@ def test_response_points_marks_the_chosen_spend_on_each_curve():
                                 limits={"media": 2_000_000.0})
     texts = _texts(fig)
     assert "促销活动（边际回报 1.00）" in texts and "选定 40,547" in texts and "选定 0" in texts
+
+
+# -- units and formats (#15) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ticks", "expected"), [
+    ([0, 25_000, 50_000, 75_000, 100_000, 125_000], ["0", "2.5万", "5万", "7.5万", "10万", "12.5万"]),  # not 0, 2, 5, 8
+    ([0, 200_000_000, 400_000_000], ["0", "2亿", "4亿"]),  # never a 1e8 offset
+    ([0, 500, 1_000, 1_500], ["0", "500", "1,000", "1,500"]),
+    ([-20_000, 0, 20_000], ["-2万", "0", "2万"]),
+    ([0, 12_500, 25_000], ["0", "1.25万", "2.5万"]),
+])
+def test_amount_formatter_labels_round_steps_in_wan_and_yi(ticks, expected):
+    assert plots.amount_formatter().format_ticks(ticks) == expected
+
+
+def _tick_labels(fig, axis="y"):
+    ax = fig.axes[0]
+    fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
+    ticks = getattr(ax, f"get_{axis}ticks")()
+    return getattr(ax, f"{axis}axis").get_major_formatter().format_ticks(ticks), ax
+
+
+def test_figures_show_no_offset_and_chinese_legend_titles():
+    plots.set_style()
+    brands = pd.DataFrame({"year": [2025, 2025, 2026, 2026], "brand": ["本品", "金潭"] * 2,
+                           "volume": [1.2e8, 0.8e8, 1.5e8, 0.9e8]})
+    fig = plots.grouped_bars(brands, x="year", y="volume", hue="brand", title="销量", ylabel="销量（箱）")
+    fig.savefig(io.BytesIO(), format="png")
+    ax = fig.axes[0]
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    assert all(t.get_text().endswith("亿") or t.get_text() == "0" for t in ax.get_yticklabels() if t.get_text())
+    assert ax.get_legend().get_title().get_text() == "品牌"
+    shares = pd.DataFrame({"year": [2025, 2025], "channel": ["tobacco_liquor", "group_purchase"], "share": [0.6, 0.4]})
+    fig = plots.stacked_shares(shares, index="year", columns="channel", value="share", title="渠道结构")
+    legend = fig.axes[0].get_legend()
+    assert legend.get_title().get_text() == "渠道"
+    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(["烟酒店", "团购"])
+
+
+def test_break_even_and_waterfall_draw_their_numbers():
+    plots.set_style()
+    # P 100, VC 60, FC 40,000: BEP = 40,000 / 40 = 1,000 cases; target 1,500 gives 20,000
+    fig = profit_plots.break_even(100.0, 60.0, 40_000.0, target_volume=1_500.0, title="保本分析")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "保本点 1,000 箱" in texts and "目标 1,500 箱，利润 20,000 元" in texts
+    steps = pd.DataFrame({"label": ["销售额", "产品成本", "费用", "利润"], "amount": [100.0, -60.0, -25.0, 15.0],
+                          "kind": ["total", "change", "change", "total"]})
+    fig = profit_plots.waterfall(steps, title="从销售额到利润")
+    bars = fig.axes[0].patches
+    assert [round(b.get_y(), 6) for b in bars] == [0.0, 100.0, 40.0, 0.0]
+    assert [round(b.get_height(), 6) for b in bars] == [100.0, -60.0, -25.0, 15.0]
+    no_bep = profit_plots.break_even(50.0, 60.0, 1.0, target_volume=10.0, title="保本分析")
+    assert "没有保本点" in no_bep.axes[0].texts[0].get_text()
