@@ -313,17 +313,17 @@ PARAM_NAMES: dict[str, str] = {
     "analysis.history_years": "分析历史年数", "analysis.capture_rate": "增量争取率",
     "analysis.abc_thresholds": "ABC 分类界限（累计占比）", "targets.growth": "目标增长", "targets.stretch": "冲刺系数",
     "targets.unit": "目标取整单位（箱）", "targets.volume": "总销量目标（箱）", "targets.revenue": "总销售额目标（元）",
-    "targets.root": "目标起点区域", "targets.milestones[*]": "阶段目标", "split.method": "份额方法",
+    "targets.root": "总目标来源", "targets.milestones[*]": "阶段目标", "split.method": "份额方法",
     "split.cap": "潜力上限", "split.floor": "下限", "split.growth_weight": "增长权重", "split.history_years": "份额历史年数",
     "split.potential_share": "潜力份额", "split.proposals": "下级提案文件", "split.reconcile": "上下结合协调方式",
     "split.reconcile_weight": "协调权重", "split.seasonality": "季节曲线", "split.weights.*": "份额方法权重",
     "budget.activities[*]": "计划活动", "budget.cap_amount": "预算上限（元）", "budget.cap_ratio": "预算上限（占目标销售额）",
     "budget.channel.*.*": "渠道费用标准", "budget.channel.*": "渠道费用标准",
     "budget.expense_ratio_threshold": "费用率阈值", "budget.fixed_categories": "固定费用类别",
-    "budget.headcount.cost_per_head": "人均人力成本（元）", "budget.headcount.decay": "人员产出递减",
-    "budget.headcount.headroom_capture": "空间争取率", "budget.io_limit": "投入产出法单次上限（元）",
+    "budget.headcount.cost_per_head": "人均人力成本（元）", "budget.headcount.decay": "每增一人的产出递减系数",
+    "budget.headcount.headroom_capture": "首位新增业务员争取的空间比例", "budget.io_limit": "投入产出法可信上限（历史最大单次投入的倍数）",
     "budget.materiality": "重要性水平", "budget.methods.*": "预算方法", "budget.profit_target": "利润目标依据",
-    "budget.reach_growth": "覆盖增长", "budget.tolerance": "单项调整容差", "budget.expense_ratio": "费用率",
+    "budget.reach_growth": "可达销量上限（比去年增长）", "budget.tolerance": "单项调整容差", "budget.expense_ratio": "费用率",
     "budget.percent_of_sales.*": "销售百分比", "budget.zero_based.*": "零基预算项目",
 }  # fmt: skip
 
@@ -394,7 +394,8 @@ def code_label(value: object, column: str | None = None) -> object:
     """
     if not isinstance(value, str) or (column is not None and column not in CODE_COLUMNS):
         return value
-    return CODE_NAMES.get(value, value)
+    own = {"category": CATEGORY_NAMES, "level": LEVEL_NAMES}.get(column or "", {})
+    return own.get(value, CODE_NAMES.get(value, value))
 
 
 __all__ += ["CODE_NAMES", "CODE_COLUMNS", "STAGE_NAMES", "LEGEND_TITLES", "PARAM_NAMES", "KEPT_WORDS", "localize",

@@ -1,0 +1,91 @@
+"""The summaries reports open with: hand-computed numbers, words not codes, signs as 多/少."""
+
+import pandas as pd
+import pytest
+
+from planlib.present import summary as S
+
+
+def _budget_row(**over):
+    row = {"target_volume": 1_000.0, "target_revenue": 500_000.0, "unit_product_cost": 200.0, "budget_labour": 60_000.0,
+           "budget_office": 40_000.0, "budget_media": 30_000.0, "budget_channel": 0.0, "budget_promotion": 20_000.0,
+           "budget": 150_000.0, "expense_ratio": 0.3, "profit_at_target": 150_000.0, "profit_target": 160_000.0,
+           "bep_units": 500.0, "flag": "sales met, profit missed", "budget_limit": 140_000.0}
+    row.update(over)
+    return pd.Series(row)
+
+
+def test_profit_bridge_closes_from_revenue_to_profit():
+    bridge = S.profit_bridge(_budget_row())
+    # 500,000 − 200 × 1,000 − (60,000 + 40,000 + 30,000 + 20,000) = 150,000; a zero category is left out
+    assert bridge["label"].tolist() == ["目标销售额", "产品成本", "人力成本", "办公管理", "媒体投放", "推广费用", "目标下利润"]
+    assert bridge["amount"].tolist() == [500_000.0, -200_000.0, -60_000.0, -40_000.0, -30_000.0, -20_000.0, 150_000.0]
+    assert bridge["kind"].tolist() == ["total"] + ["change"] * 5 + ["total"]
+
+
+def test_budget_summary_says_less_not_minus_and_asks_for_decisions():
+    s = S.budget_summary(_budget_row(), threshold=0.2)
+    text = " ".join(s.conclusions)
+    assert "比利润目标少 10,000 元" in text and "-10,000" not in text
+    assert "双重检查：销量达成、利润未达" in text and "sales met" not in text
+    assert s.decisions[0].startswith("批准") and any("14 万元" in d for d in s.decisions)
+
+
+def test_media_warning_when_the_budget_still_funds_media_that_did_not_pay():
+    by_kind = pd.DataFrame({"kind": ["promotion", "media", "全部"], "activities": [10, 22, 32],
+                            "cost": [1e6, 14e6, 15e6], "roi": [0.2, -0.68, -0.5]})
+    note = S.media_warning(by_kind, 3e6)
+    assert "22 次媒体投放花费 1,400 万元，回报率 -68%" in note and "每投 1 元收回毛利 0.32 元" in note
+    assert "300 万元" in note
+    assert S.media_warning(by_kind, 0.0) == ""
+    assert S.media_warning(by_kind.assign(roi=[0.2, 0.1, 0.1]), 3e6) == ""
+    s = S.budget_summary(_budget_row(), threshold=0.2, media_note=note)
+    assert note in s.conclusions and any("媒体" in d for d in s.decisions)
+
+
+def test_targets_summary_against_last_year_and_trend():
+    kinds = pd.DataFrame({"kind": ["volume", "revenue", "profit"], "target": [1_100.0, 550_000.0, 100_000.0],
+                          "last_year": [1_000.0, 500_000.0, 90_000.0], "baseline": [1_050.0, 520_000.0, 95_000.0],
+                          "with_budget": [None, None, 90_000.0]})
+    children = pd.DataFrame({"name": ["甲", "乙"], "growth": [0.05, 0.15], "beyond_potential": [False, True]})
+    s = S.targets_summary(kinds, children=children, plan_year=2027)
+    # 1,100 / 1,000 − 1 = +10.0%; 1,100 / 1,050 − 1 = +4.8%
+    assert s.conclusions[0] == "2027 年目标销量 1,100 箱、销售额 55 万元，比去年 +10.0%，比自身趋势预测 +4.8%。"
+    assert "比利润目标少 10,000 元" in s.conclusions[1]
+    assert "1 个下级的目标超过其市场潜力：乙。" in s.conclusions
+
+
+def test_tracking_summary_behind_pace_asks_for_the_run_rate():
+    rows = pd.DataFrame({"measure": ["volume"], "task_progress": [0.4], "time_progress": [0.5], "landing": [900.0],
+                         "landing_gap": [-100.0], "run_rate_needed": [120.0], "months_remaining": [6],
+                         "completion_to_date": [0.8], "year_target": [1_000.0]})
+    s = S.tracking_summary(rows)
+    assert "慢于序时进度" in s.conclusions[0] and "比全年目标少 100 箱" in s.conclusions[1]
+    assert "余下 6 个月每月须完成 120 箱" in s.decisions[0]
+
+
+def test_review_summary_names_faults_growth_points_and_bad_spend():
+    yearly = pd.DataFrame({"year": [2025, 2026], "revenue": [1e7, 1.2e7], "revenue_growth": [None, 0.2]})
+    findings = pd.DataFrame({"severity": ["error", "warning", "warning"]})
+    points = pd.DataFrame({"name": ["历城区", "团购"], "attainable": [1_200.0, 800.0]})
+    by_kind = pd.DataFrame({"kind": ["media"], "activities": [22], "cost": [14e6], "roi": [-0.68]})
+    s = S.review_summary(yearly, cagr=0.2, findings=findings, growth_points=points, spend_by_kind=by_kind)
+    text = " ".join(s.conclusions)
+    assert "2026 年销售额 1,200 万元，比上年增长 20.0%" in text and "1 个错误、2 个警告" in text
+    assert "历城区（1,200 箱）" in text and "媒体投放 22 次花费 1,400 万元，回报率 -68%" in text
+
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("budget.channel.promoter_wages.B", "渠道费用标准：促销员工资 · B 类终端"),
+    ("budget.methods.media", "预算方法：媒体投放"),
+    ("targets.milestones[1]", "阶段目标 2"),
+    ("split.method", "份额方法"),
+])
+def test_assumptions_in_words(key, words):
+    out = S.assumptions_in_words(pd.DataFrame({"key": [key], "value": ["auto"]}))
+    assert out["key"].tolist() == [words] and out["value"].tolist() == ["自动选择"]
+
+
+def test_summary_html_escapes():
+    html = S.summary_html(S.Summary(["<script>x</script>"], ["批准"]))
+    assert "&lt;script&gt;" in html and "<script>" not in html and "请决定" in html
