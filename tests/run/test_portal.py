@@ -183,3 +183,16 @@ def test_portal_of_a_tracking_run_keeps_its_columns():
                  "超预算", "执行跟踪 截至 2027-03-31", 'href="../plan1/index.html"',
                  '<a href="../plan1/regions/K1/20_split_targets.html">目标分解</a>'):
         assert text in page, text
+
+
+def test_every_label_the_portal_shows_is_chinese():
+    """The label tables the portal draws on: each value has Chinese and no English word (a test over the table)."""
+    from planlib.labels import FLAG_NAMES, LEVEL_NAMES, NOTEBOOK_NAMES
+
+    tables = {"MARK_NAMES": portal.MARK_NAMES, "WORKBOOK_NAMES": portal.WORKBOOK_NAMES, "LEVEL_NAMES": LEVEL_NAMES,
+              "NOTEBOOK_NAMES": NOTEBOOK_NAMES, "DATA_NAMES": portal.DATA_NAMES,
+              "FLAG_NAMES (the part shown)": {k: v.split(" ")[0] for k, v in FLAG_NAMES.items()}}
+    bad = {f"{name}[{k}]": v for name, table in tables.items() for k, v in table.items()
+           if not re.search(r"[\u4e00-\u9fff]", v) or re.search(r"[A-Za-z]{2,}", v)}
+    assert bad == {}
+    assert set(portal.WORKBOOK_NAMES) >= {"targets", "budget"}
