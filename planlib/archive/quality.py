@@ -56,6 +56,7 @@ import pandas as pd
 from planlib.archive.sales_checks import FINDING_COLUMNS, SalesChecks
 from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
+from planlib.labels import CODE_NAMES
 
 __all__ = [
     "CHECKS",
@@ -72,20 +73,20 @@ SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 
 #: Check name -> what it finds.
 CHECKS: dict[str, str] = {
-    "missing_month": "a month without sales inside a county × product line series",
-    "series_stop": "a terminal or terminal × SKU series that stopped",
-    "series_start": "a terminal or terminal × SKU series that started late",
-    "outlier": "a monthly volume far above the series' own history",
-    "level_shift": "a county × product line share that fell and stayed down",
-    "duplicate_upload": "a county-month whose rows look uploaded twice",
-    "duplicate_rows": "rows repeating the same key",
-    "volume_without_revenue": "volume without revenue",
-    "revenue_without_volume": "revenue without volume",
-    "unit_price": "implied unit price far from the list price",
-    "competitor_coverage": "no competitor sales for a county in a year",
-    "distributor_missing": "own sales rows without a distributor",
-    "distributor_without_sales": "a distributor with no sales",
-    "no_sales": "nothing to check",
+    "missing_month": "区县 × 产品线序列中间缺月没有销售",
+    "series_stop": "终端或终端 × 产品序列中断",
+    "series_start": "终端或终端 × 产品序列开始得晚",
+    "outlier": "月销量远高于序列自身历史",
+    "level_shift": "区县 × 产品线份额断崖下降且未恢复",
+    "duplicate_upload": "某区县某月的数据像是上传了两次",
+    "duplicate_rows": "键相同的重复行",
+    "volume_without_revenue": "有销量没有销售额",
+    "revenue_without_volume": "有销售额没有销量",
+    "unit_price": "实际单价远离牌价",
+    "competitor_coverage": "某区县某年没有竞品销售",
+    "distributor_missing": "本品销售行缺经销商",
+    "distributor_without_sales": "经销商没有任何销售",
+    "no_sales": "没有可检查的销售",
 }
 
 
@@ -281,12 +282,12 @@ def findings_reading(findings: pd.DataFrame) -> str:
     """
     serious = findings_to_resolve(findings)
     if serious.empty:
-        return "No errors or warnings: the records of this region can carry the analysis below."
+        return "没有错误或警告：本区域的记录可以支撑下面的分析。"
     n_err = int((serious["severity"] == "error").sum())
     n_warn = int((serious["severity"] == "warning").sum())
     touched = serious.groupby("check")["region_id"].apply(lambda s: ", ".join(sorted({str(x) for x in s.dropna()})[:4]))
-    parts = "; ".join(f"{check} in {regions}" for check, regions in touched.items())
+    parts = "；".join(f"{CODE_NAMES.get(check, check)}：{regions}" for check, regions in touched.items())
     return (
-        f"{n_err} errors and {n_warn} warnings ({parts}): figures that include these series — "
-        "growth, seasonality, outliers in monthly charts, unit prices — should not be trusted until the records are corrected."
+        f"{n_err} 个错误、{n_warn} 个警告（{parts}）：含这些序列的数字——增长、季节性、月度图中的异常值、单价——"
+        "在记录更正之前不可轻信。"
     )

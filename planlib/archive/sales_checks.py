@@ -48,6 +48,8 @@ _SHIFT_FALL = 0.40
 _DUP_RATIO = 1.6
 _DUP_MIN_ROWS = 3
 _PRICE_RANGE = (0.3, 3.0)
+#: The grains of sales rows in the messages' words.
+_GRAIN = {"day": "日", "week": "周", "month": "月度"}
 
 
 def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
@@ -231,7 +233,7 @@ class SalesChecks:
         out: list[pd.DataFrame] = []
         if span[0] is None or county_line.empty:
             out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",
-                              message="no monthly own sales to check" + ("" if span[0] is None else " in this region")))
+                              message=("档案中" if span[0] is None else "本区域") + "没有可检查的本品月度销售"))
             out.append(self.distributor_without_sales())
             return out
         self.first, self.last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
@@ -277,7 +279,7 @@ class SalesChecks:
             check="missing_month", severity="error",
         )
         missing["message"] = [
-            f"no own sales of this product line in {d:%Y-%m}, inside the series' span" for d in missing["date"]
+            f"{d:%Y-%m} 该产品线没有本品销售（在序列起止之间缺月）" for d in missing["date"]
         ]
         # level shift on the county's share of the line's total (removes season and common shocks)
         lines, tot = _grid(line_total, ["product_line"], "volume", self.months)
@@ -315,9 +317,8 @@ class SalesChecks:
                     "date": self.months[k],
                     "value": float(after_v),
                     "expected": float(before_v),
-                    "message": f"share of the product line fell {1 - after_med[r, j] / before_med[r, j]:.0%} "
-                               f"from {self.months[k]:%Y-%m} and stayed down (median volume "
-                               f"{before_v:,.0f} -> {after_v:,.0f})",
+                    "message": f"自 {self.months[k]:%Y-%m} 起该产品线份额下降 {1 - after_med[r, j] / before_med[r, j]:.0%} "
+                               f"且未恢复（月销量中位数 {before_v:,.0f} → {after_v:,.0f} 箱）",
                 })
         shift = _frame(pd.DataFrame(shifts), check="level_shift", severity="warning")
         return pd.concat([missing, shift], ignore_index=True)
@@ -367,8 +368,8 @@ class SalesChecks:
                 "value": np.asarray(t_val, dtype=float), "expected": 0.0,
             }), check=f"series_{kind}", severity=sev)
             tf["message"] = [
-                (f"terminal stopped buying all {n} SKUs from {d:%Y-%m}" if kind == "stop"
-                 else f"terminal started buying in {d:%Y-%m}, after the archive's start")
+                (f"终端自 {d:%Y-%m} 起停止进货（全部 {n} 个产品）" if kind == "stop"
+                 else f"终端自 {d:%Y-%m} 才开始进货（晚于档案起点）")
                 for n, d in zip(t_hit["n"], tf["date"])
             ]
             sf = _frame(pd.DataFrame({
@@ -378,8 +379,8 @@ class SalesChecks:
                 "value": np.asarray(s_val, dtype=float), "expected": 0.0,
             }), check=f"series_{kind}", severity=sev)
             sf["message"] = [
-                (f"SKU series stopped from {d:%Y-%m} while the terminal still buys" if kind == "stop"
-                 else f"SKU series started in {d:%Y-%m}") for d in sf["date"]
+                (f"该产品自 {d:%Y-%m} 起中断，而终端仍在进货" if kind == "stop"
+                 else f"该产品自 {d:%Y-%m} 才开始销售") for d in sf["date"]
             ]
             out += [tf, sf]
         res = pd.concat([o for o in out if len(o)] or [_frame()], ignore_index=True)
@@ -411,7 +412,7 @@ class SalesChecks:
         out = _frame(rows, check="outlier", severity="warning", brand=OWN_BRAND)
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["message"] = [
-            f"volume {v:,.0f} is {v / e:.0f}x the series' seasonal median {e:,.0f} (robust z {z:.0f})"
+            f"销量 {v:,.0f} 箱，是该序列季节中位数 {e:,.0f} 箱的 {v / e:.0f} 倍（稳健 z 值 {z:.0f}）"
             for v, e, z in zip(rows["value"], rows["expected"], rows["z"])
         ]
         return out
@@ -439,8 +440,7 @@ class SalesChecks:
             "expected": 1.0,
         }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
         out["message"] = [
-            f"the typical row of {d:%Y-%m} is {x:.1f}x its level in the neighbouring months "
-            f"({int(k)} rows): uploaded twice?" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
+            f"{d:%Y-%m} 的典型行是相邻月份的 {x:.1f} 倍（{int(k)} 行）：是否重复上传？" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
         ]
         return out
 
@@ -456,7 +456,7 @@ class SalesChecks:
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["value"] = rows["n"].to_numpy(dtype=float) if len(rows) else []
         out["expected"] = 1.0
-        out["message"] = [f"{n} {g} rows share the same key" for n, g in zip(rows["n"], rows["grain"])]
+        out["message"] = [f"{n} 行{_GRAIN.get(g, g)}数据的键相同" for n, g in zip(rows["n"], rows["grain"])]
         return out
 
     def volume_revenue(self) -> pd.DataFrame:
@@ -476,7 +476,7 @@ class SalesChecks:
         out["value"] = np.where(vwr, rows["revenue"].fillna(0), rows["volume"].fillna(0))
         out["expected"] = np.where(vwr, rows["volume"] * rows["unit_price"], np.nan)
         out["message"] = [
-            f"{g} row has volume {v:,.0f} but no revenue" if w else f"{g} row has revenue {r:,.2f} but no volume"
+            f"{_GRAIN.get(g, g)}数据有销量 {v:,.0f} 箱却没有销售额" if w else f"{_GRAIN.get(g, g)}数据有销售额 {r:,.2f} 元却没有销量"
             for g, v, r, w in zip(rows["grain"], rows["volume"].fillna(0), rows["revenue"].fillna(0), vwr)
         ]
         return out
@@ -493,7 +493,7 @@ class SalesChecks:
         out = _frame(rows, check="unit_price", severity="error")
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["message"] = [
-            f"{g} row: revenue/volume {v:,.2f} is {v / e:.2g}x the list price {e:,.2f}"
+            f"{_GRAIN.get(g, g)}数据：销售额/销量 {v:,.2f} 元/箱，是牌价 {e:,.2f} 元的 {v / e:.2g} 倍"
             for g, v, e in zip(rows["grain"], rows["value"], rows["expected"])
         ]
         return out
@@ -515,14 +515,14 @@ class SalesChecks:
             root = self.tree.root if self.tree is not None else None
             return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
                           region_id=root, value=0.0, expected=np.nan,
-                          message="the archive holds no competitor sales")
+                          message="档案中没有竞品销售数据")
         merged = own.merge(comp, on=["county_id", "year"], how="left")
         miss = merged[merged["n"].isna()].sort_values(["county_id", "year"]).reset_index(drop=True)
         out = _frame(pd.DataFrame({
             "region_id": miss["county_id"], "date": pd.to_datetime(miss["year"].astype(str) + "-01-01"),
             "value": 0.0,
         }), check="competitor_coverage", severity="warning")
-        out["message"] = [f"no competitor sales recorded in {y} while own sales exist" for y in miss["year"]]
+        out["message"] = [f"{y} 年有本品销售却没有竞品销售记录" for y in miss["year"]]
         return out
 
     def distributor_missing(self) -> pd.DataFrame:
@@ -531,7 +531,7 @@ class SalesChecks:
             FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
         out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
         out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
-        out["message"] = [f"{int(n)} own monthly rows have no distributor" for n in rows["value"]]
+        out["message"] = [f"{int(n)} 行本品月度销售没有经销商" for n in rows["value"]]
         return out
 
     def distributor_without_sales(self) -> pd.DataFrame:
@@ -560,5 +560,5 @@ class SalesChecks:
         except duckdb.CatalogException:
             return _frame()
         out = _frame(rows, check="distributor_without_sales", severity="info", value=0.0)
-        out["message"] = [f"distributor {d} has no sales rows" for d in rows["distributor_id"]]
+        out["message"] = [f"经销商 {d} 没有任何销售记录" for d in rows["distributor_id"]]
         return out
