@@ -51,6 +51,11 @@ APPROVED: tuple[str, ...] = ("approved", "locked")
 #: Columns of a status table.
 STATUS_COLUMNS: tuple[str, ...] = ("region_id", "status", "by", "at", "version", "note")
 
+def _when(at: Any) -> Any:
+    """An audit time as people read it: ``2026-12-02T10:00:00+00:00`` -> ``2026-12-02 10:00``."""
+    return at[:16].replace("T", " ") if isinstance(at, str) else at
+
+
 _MOVES = {"submit": "submitted", "approve": "approved", "return": "returned", "lock": "locked"}
 _BY = {None: (), "month": ("month",), "product_line": ("product_line",)}
 
@@ -255,6 +260,7 @@ def children_status(status: pd.DataFrame, annual: pd.DataFrame, names: Mapping[s
                         "name": [(names or {}).get(r, r) for r in annual["region_id"]]})
     for c in ("status", "by", "at", "version", "note"):
         out[c] = st[c].to_numpy()
+    out["at"] = [_when(a) for a in out["at"]]
     for c in ("top_down", "submitted", "gap", "gap_pct"):
         out[c] = annual[c].to_numpy()
     return out
@@ -305,11 +311,11 @@ def approval_trail(log: Sequence[Mapping[str, Any]], regions: Iterable[str]) -> 
     Returns
     -------
     DataFrame
-        seq, at, by, action, region_id, version, note (one row per record).
+        seq, at (``YYYY-MM-DD HH:MM``), by, action, region_id, version, note (one row per record).
     """
     keep = set(regions)
     cols = ["seq", "at", "by", "action", "region_id", "version", "note"]
-    rows = [{c: rec.get(c) for c in cols} for rec in log
+    rows = [{c: _when(rec.get(c)) if c == "at" else rec.get(c) for c in cols} for rec in log
             if rec.get("region_id") in keep or rec.get("region_id") is None]
     return pd.DataFrame(rows, columns=cols)
 

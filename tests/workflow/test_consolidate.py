@@ -129,3 +129,20 @@ def test_inputs_unchanged():
     co.children_against_split(t, s, ["K1", "K2"], by="product_line")
     pd.testing.assert_frame_equal(t, t0)
     pd.testing.assert_frame_equal(s, s0)
+
+
+def test_named_and_planned_children():
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({"region_id": ["C", "K1", "K2", "T1"], "name": ["市", "一县", "二县", "镇"],
+                                    "level": ["city", "county", "county", "township"],
+                                    "parent_id": [None, "C", "C", "K1"]}))
+    assert co.planned_children(tree, "C", ["city", "county"]) == ["K1", "K2"]
+    assert co.planned_children(tree, "K1", ["city", "county"]) == []  # townships are not planned units
+    out = co.named(pd.DataFrame({"region_id": ["K1", "K9"], "x": [1, 2]}), {"K1": "一县"})
+    assert out.columns.tolist() == ["region_id", "name", "x"] and out["name"].tolist() == ["一县", "K9"]
+
+
+def test_times_read_as_minutes():
+    log = _log(("submit", "K1", "张三", NA, ""))
+    assert co.approval_trail(log, ["K1"])["at"].tolist() == ["2026-12-01 10:00"]
