@@ -41,6 +41,7 @@ from planlib.budget.methods import (
     price_category,
     terminal_lines,
 )
+from planlib.budget.promotions import add_schemes, phase_with_schemes, scheme_unit_costs
 from planlib.budget.response import KIND_ITEMS, input_output_spend, response_curves
 from planlib.errors import BudgetError, PlanWarning
 from planlib.hierarchy import LEVEL_DEPTH
@@ -95,7 +96,8 @@ class PlanBudget:
 # ---------------------------------------------------------------------------------------
 # the plan's budget
 # ---------------------------------------------------------------------------------------
-def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=None) -> PlanBudget:
+def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=None, scheme_costs=None,
+                scheme_months=None) -> PlanBudget:
     """
     Price a plan's targets: each planning unit's budget by category, capped, phased and consolidated.
 
@@ -111,6 +113,10 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     region_params : mapping, optional
         Region id -> its own :class:`planlib.params.Budget` (from its override file);
         a unit takes its own, else its nearest ancestor's, else the plan's.
+    scheme_costs, scheme_months : DataFrame, optional
+        The plan's promotion schemes costed (:class:`planlib.promotions.plan.PlanSchemes`
+        ``costs`` and ``months``): booked by :func:`planlib.budget.promotions.add_schemes`
+        and phased by their own month profile; None: no schemes (the budget as without them).
 
     Returns
     -------
@@ -302,12 +308,19 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                                                  "chosen": m == chosen, "basis": method_basis(case, m, a)}))
             rows.append(book_items(case, chosen, np.asarray(amounts[chosen], dtype=float)))
     unit_rows = pd.concat(rows, ignore_index=True)
+    if scheme_costs is not None and len(scheme_costs):  # the plan's promotion schemes, by the category's method
+        unit_rows, said = add_schemes(unit_rows, scheme_unit_costs(scheme_costs, unit_of),
+                                      {u: unit_bp[u].methods for u in units},
+                                      {u: _activity_list(unit_bp[u], bp, unit_level) for u in units}, cap_of)
+        notes.extend(said)
 
     # -- caps: each unit, then each parent's own items ----------------------------------------
     unit_rows, capped = cap_units(unit_rows, units, cap_of)
     if capped:
         notes.append(f"{len(capped)} region(s) budgeted above their cap and scaled down to it: "
                      f"{', '.join(capped[:10])}{' …' if len(capped) > 10 else ''}")
+        if "scheme" in unit_rows.columns and unit_rows.loc[unit_rows["region_id"].isin(capped), "scheme"].notna().any():
+            notes.append("promotion schemes cut with the rest of their region's budget to the cap (pro rata)")
 
     # -- own items of the parents, within the parents' caps --------------------------------------
     own_rows = _own_items(own, parents, tree, sales, target_revenue)
@@ -322,7 +335,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     paid = payment_calendar(expense_calendar(con, None if root == tree.root else sub, year))
     if len(paid):
         notes.append("phased like last year's payments: " + ", ".join(f"{c}.{i}" for c, i in paid.index[:12]))
-    phased_units = phase_rows(unit_rows, month_share, bp.fixed_categories, paid)
+    phased_units = (phase_rows(unit_rows, month_share, bp.fixed_categories, paid) if "scheme" not in unit_rows
+                    else phase_with_schemes(unit_rows, month_share, bp.fixed_categories, paid, scheme_months))
     phased_own = phase_rows(own_rows, month_share, bp.fixed_categories, paid) if len(own_rows) else own_rows
     table = _consolidate(phased_units, phased_own, tree, units, parents)
     months = pd.DatetimeIndex([pd.Timestamp(year, m, 1) for m in range(1, 13)])

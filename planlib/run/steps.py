@@ -17,12 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from planlib import archive, budget, targets
+from planlib.archive.queries.promotions import promotion_units
 from planlib.errors import PlanWarning
+from planlib.promotions.plan import load_plan_schemes, plan_schemes, region_promotions, scheme_regions
+from planlib.targets.promotions import shift_for_promotions
 from planlib.run import folder
 from planlib.run.excel import export_budget_excel, export_targets_excel
 
 __all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
-           "write_budget"]
+           "write_budget", "plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS"]
+
+#: The plan's promotion schemes costed per scheme and region, and their month profiles (issue #17).
+RESULTS_PROMOTIONS = "promotions.parquet"
+RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
 
 #: Notebooks that read the run's targets (written by the targets step).
 NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget")
@@ -61,16 +68,39 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
 
     names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
     pt = None
+    schemes = None
 
     def set_targets(con, step):
-        nonlocal pt
+        nonlocal pt, schemes
         pt = targets.plan_targets(plan, tree, con)
+        schemes = plan_promotions(plan, tree, con)
+        if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
+            pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
         return write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
 
     steps = [run_step("targets", plan, run_dir, set_targets)]
     if steps[0]["status"] == "succeeded" and any(n in NEEDS_BUDGET for n in nb_names):
-        steps.append(budget_step(plan, tree, run_dir, pt, names))
+        steps.append(budget_step(plan, tree, run_dir, pt, names, schemes=schemes))
     return steps
+
+
+def plan_promotions(plan, tree, con):
+    """
+    The plan's promotion schemes costed once on last year's terminals (:func:`planlib.promotions.plan.plan_schemes`).
+
+    None when neither the plan nor a region file attaches a scheme (the plan's numbers are
+    then exactly as without the key). The response curves and margin rate are the budget's
+    (:func:`planlib.budget.plan_response`).
+    """
+    region_maps, _ = region_promotions(plan, tree)
+    if not plan.promotions and not any(region_maps.values()):
+        return None
+    stems = set(plan.promotions).union(*(set(m) for m in region_maps.values()))
+    schemes = load_plan_schemes(plan, stems)
+    runs_in = scheme_regions(plan.promotions, tree, plan.scope.root, region_maps=region_maps)
+    units = promotion_units(con, int(plan.year), by="terminal", region_ids=list(tree.subtree(plan.scope.root)))
+    response = budget.plan_response(plan, tree, con)
+    return plan_schemes(schemes, runs_in, units, tree, response["curves"], margin_rate=response["margin_rate"])
 
 
 def run_step(name: str, plan, run_dir: Path, compute: Callable[[Any, dict], list]) -> dict[str, Any]:
@@ -118,22 +148,33 @@ def run_step(name: str, plan, run_dir: Path, compute: Callable[[Any, dict], list
     return step
 
 
-def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str]) -> dict[str, Any]:
+def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, schemes=None) -> dict[str, Any]:
     """
     Price the plan's targets once for the whole plan: ``results/budget*.parquet`` and the workbook's budget sheets.
 
-    ``pt`` is the plan's targets (from the targets step). The manifest record (see
+    ``pt`` is the plan's targets (from the targets step); ``schemes`` the plan's promotion
+    schemes costed (:func:`plan_promotions`), booked into the budget and written to
+    ``results/promotions.parquet`` and ``results/promotion_months.parquet``. The manifest record (see
     :func:`run_step`) also carries the budget's ``notes`` and each region's dual-check
     ``flags``; region overrides the budget cannot use are listed among its warnings.
     """
 
     def price(con, step):
         region_params, problems = budget.region_budget_params(plan, tree)
-        pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params)
+        pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params,
+                                **({} if schemes is None else {"scheme_costs": schemes.costs,
+                                                               "scheme_months": schemes.months}))
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
         step["notes"] = list(pb.notes)
         step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
-        return write_budget(pb, run_dir, plan_id=plan.plan_id, names=names)
+        written = write_budget(pb, run_dir, plan_id=plan.plan_id, names=names)
+        if schemes is not None:
+            for name, frame in ((RESULTS_PROMOTIONS, schemes.costs), (RESULTS_PROMOTION_MONTHS, schemes.months)):
+                path = folder.results_path(run_dir, name)
+                with folder.atomic_path(path) as tmp:
+                    frame.to_parquet(tmp, index=False)
+                written.append(path)
+        return written
 
     return run_step("budget", plan, run_dir, price)
 
