@@ -123,8 +123,8 @@ def diff_params(before: Mapping[str, Mapping], after: Mapping[str, Mapping]) -> 
                 sb = None if key not in b else repr(vb) if not isinstance(vb, str) else vb
                 changes.setdefault((key, sa, sb), []).append(region)
     rows = [(k, sa, sb, ", ".join(sorted(rs))) for (k, sa, sb), rs in changes.items()]
-    return pd.DataFrame(rows, columns=["key", "before", "after", "regions"]).sort_values(
-        ["key", "regions"], ignore_index=True)
+    out = pd.DataFrame(rows, columns=["key", "before", "after", "regions"], dtype=object)
+    return out.sort_values(["key", "regions"], ignore_index=True)  # object: an absent side stays None
 
 
 def _totals(targets: pd.DataFrame | None) -> pd.DataFrame:

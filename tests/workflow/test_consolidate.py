@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from planlib.workflow import consolidate as co
+from planlib.workflow.status import region_status
 
 M1, M2 = pd.Timestamp("2027-01-01"), pd.Timestamp("2027-02-01")
 NA = None
@@ -70,22 +71,12 @@ def test_children_against_split_without_submissions():
     assert out["submitted"].isna().all() and out["top_down"].tolist() == [180.0, 320.0]
 
 
-def test_status_from_log_folds_moves_and_a_plan_wide_lock():
-    log = _log(("template", NA, "王五", NA, ""), ("submit", "K1", "张三", NA, ""), ("submit", "K2", "李四", NA, ""),
-               ("return", "K2", "王五", NA, "春节月份偏低"), ("approve", "K1", "王五", NA, ""),
-               ("lock", NA, "赵六", "v1", ""))
-    st = co.status_from_log(log, ["K1", "K2", "K3"]).set_index("region_id")
-    assert st["status"].tolist() == ["locked", "returned", "not_submitted"]
-    assert st.loc["K1", "version"] == "v1" and st.loc["K1", "by"] == "赵六"
-    assert st.loc["K2", "note"] == "春节月份偏低"
-
-
 def test_reconcile_children_uses_approved_submissions_only():
     annual = co.children_against_split(_targets(), _submitted(), ["K1", "K2"])
-    submitted = co.status_from_log(_log(("submit", "K1", "张三", NA, "")), ["K1", "K2"])
+    submitted = region_status(_log(("submit", "K1", "张三", NA, "")), None, ["K1", "K2"])
     rec = co.reconcile_children(annual, submitted)
     assert rec["reconciled"].sum() == 180.0 + 320.0  # not approved yet: the split stands
-    approved = co.status_from_log(_log(("submit", "K1", "张三", NA, ""), ("approve", "K1", "王五", NA, "")),
+    approved = region_status(_log(("submit", "K1", "张三", NA, ""), ("approve", "K1", "王五", NA, "")), None,
                                   ["K1", "K2"])
     rec = co.reconcile_children(annual, approved)
     assert rec["reconciled"].tolist() == [200.0, 320.0]
@@ -96,7 +87,7 @@ def test_reconcile_children_uses_approved_submissions_only():
 def test_children_status_and_trail():
     log = _log(("submit", "K1", "张三", NA, ""), ("submit", "X9", "外人", NA, ""), ("lock", NA, "赵六", "v1", ""))
     annual = co.children_against_split(_targets(), _submitted(), ["K1", "K2"])
-    st = co.children_status(co.status_from_log(log, ["K1", "K2"]), annual, {"K1": "一县"})
+    st = co.children_status(region_status(log, None, ["K1", "K2"]), annual, {"K1": "一县"})
     assert st["name"].tolist() == ["一县", "K2"] and st["status"].tolist() == ["submitted", "not_submitted"]
     trail = co.approval_trail(log, ["C", "K1", "K2"])
     assert trail["seq"].tolist() == [1, 3]  # X9 is not in this subtree; the plan-wide lock is
@@ -115,8 +106,8 @@ def test_actions_rollup_and_costs_against_budget():
     assert costs["cost_share"].iloc[0] == pytest.approx(0.3)
     assert np.isnan(costs["cost_share"].iloc[1]) and np.isnan(costs["budget"].iloc[2])
     annual = co.children_against_split(_targets(), _submitted(), ["K1", "K2"])
-    rec = co.reconcile_children(annual, co.status_from_log(_log(("submit", "K1", "a", NA, ""),
-                                                                  ("approve", "K1", "b", NA, "")), ["K1", "K2"]))
+    rec = co.reconcile_children(annual, region_status(_log(("submit", "K1", "a", NA, ""),
+                                                                  ("approve", "K1", "b", NA, "")), None, ["K1", "K2"]))
     figures = dict(co.consolidated_figures(rec, costs))
     assert figures["已提交 / 下级数"] == "1 / 2"
     assert figures["协调后合计（箱）"] == "520" and figures["协调后比分配（箱）"] == "+20"
