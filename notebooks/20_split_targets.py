@@ -17,7 +17,11 @@
 # %% [markdown]
 # # 销售与利润目标：定多少、怎么分？
 #
-# **The question for leadership:** what sales *and profit* target can this region reach with a stretch, and how does it split — exactly — by month, child area, product line, channel and named terminal?
+# **本页回答：** 本区域明年冲一冲能达到多少销量、销售额*和利润*目标？目标怎样分解——按月、下级区域、产品线、渠道和重点终端，各部分恰好加总？
+
+# %% [markdown] tags=["remove_cell"]
+# **本笔记本用哪个区域和参数：** 下面参数单元格里的 `region`（区域编码）和 `params_file`（计划文件，或一次运行的 `params.resolved.yaml`）。
+# 更换区域：批量运行 `planlib run params/demo.yaml --regions P01C01`（papermill 参数 `-p region P01C01`）；在 JupyterLab 中改 `region = "P01C01"` 后全部重新运行。设置单元格下面列出可选的区域编码和名称。
 
 # %% tags=["parameters"]
 region = "HQ"                      # region id from the archive's regions table
@@ -29,7 +33,7 @@ interactive = True                 # the batch passes False: no widgets
 # %%
 from IPython.display import display
 from planlib import archive, labels, targets
-from planlib.present import plots, tables
+from planlib.present import navigation, plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import folder
 
@@ -44,86 +48,87 @@ econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
 baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)
-
-# %%
-display(tables.heading(wb.title, 1))
 kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region),
                              profit_target=folder.region_profit_target(run_dir, region))
+dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
+
+# %% tags=["remove_cell"]
+display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
+
+# %%
+display(navigation.page_header(run_dir, region, wb.tree, "20_split_targets", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
+display(tables.heading(wb.title, 1))
+display(summary.show_summary(summary.targets_summary(kinds, children=view.children, plan_year=wb.params.year)))
 display(tables.key_figures(targets.key_figures(kinds, wb.params.year)))
+display(tables.note("销量单位：箱；金额单位：元。"))
 
 # %% [markdown]
-# ## 使用的假设 Assumptions used
-
-# %%
-tables.show_table(assumptions_table(wb, sections=("year", "scope", "targets", "split")), labels=labels.LABELS)
-
-# %% [markdown]
-# ## 1. 目标与依据 Targets and their basis
+# ## 1. 目标与依据
 #
-# Sales and profit together: the volume target priced with the region's own price, unit cost and last year's expense ratio gives the profit target; beside it, the same target with the run's expense budget for the region — the profit the budgeted plan makes (the budget report's dual check). The flat "+20% for pressure" habit is shown too, not used.
+# 销售与利润一起看：销量目标按本区域自身的价格、单位成本和去年费用率折算，得到利润目标；旁边是按本次运行的费用预算计算的同一目标下的利润（即费用预算报告的双重检查）。"一律再加 20%" 的施压习惯也列出作对照，不采用。
 
 # %%
-display(tables.show_table(kinds.replace({"kind": labels.KIND_NAMES}), caption="目标种类 Targets by kind", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.show_table(kinds.replace({"kind": labels.KIND_NAMES}), caption="目标种类（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(targets.kinds_reading(kinds)))
 
 # %% [markdown]
-# ### 1a. 基线与历年增长 The baseline beside past growth, the market and the share
+# ### 1a. 趋势预测与历年增长、市场和份额
 
 # %%
 base = targets.region_baseline(econ, wb.params.year)
 history = targets.baseline_history(econ, base, wb.params.year, target=float(view.months["target_volume"].sum()))
-display(tables.show_table(history, caption="历年销量、市场与份额 Past years, the baseline and the target", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.show_table(history, caption="历年销量、市场与份额（箱）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(targets.baseline_reading(base, history, target=float(view.months["target_volume"].sum()))))
 
 # %% [markdown]
-# ## 2. 月度分解 Months
+# ## 2. 月度分解
 
 # %%
 if view.months.empty:
-    display(tables.note("该区域不在计划范围内 — this region has no targets in the plan's scope."))
+    display(tables.note("该区域不在计划范围内，没有目标。"))
 else:
-    display(plots.target_months(view.months, title="月度目标与去年 Monthly target against last year"))
-    display(tables.show_table(view.months, caption="月度目标 Monthly targets", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.show_table(view.quarters, caption="季度目标 Quarterly targets", labels=labels.LABELS, formats=labels.FORMATS))
+    display(plots.target_months(view.months, title="月度目标与去年（箱）"))
+    display(tables.show_table(view.months, caption="月度目标（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(view.quarters, caption="季度目标（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
     if not season.backtest.empty:
-        display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）Month profiles back-tested on last year", labels=labels.LABELS, formats={"error": "{:.1%}"}))
+        display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）", labels=labels.LABELS, formats={"error": "{:.1%}"}))
     display(tables.note(season.reading))
 
 # %% [markdown]
-# ## 3. 下级分解 Children
+# ## 3. 下级分解
 #
-# Which method produced the children's targets: the share method (``split.method``; with ``auto`` the one that best split last year's actual totals from the years before, in a back-test on the company's own history) and, with ``split.reconcile`` set, the reconciliation with the children's own proposals — then the reconciled numbers are the targets.
+# 下级目标由哪种方法得出：份额方法（参数 `split.method`；设为"自动选择"时，用公司自己的历史回测，选此前各年份额分解去年实际总量最准的方法），以及设定了上下结合（`split.reconcile`）时与下级自身提案的协调——此时协调后的数字就是目标。
 
 # %%
 if not choice.backtest.empty:
-    display(tables.show_table(choice.backtest, caption="份额方法回测（去年）Share methods back-tested on last year: weighted MAPE over the children", labels=labels.LABELS, formats={"wmape": "{:.1%}", "children": "{:,}", "parents": "{:,}"}))
+    display(tables.show_table(choice.backtest, caption="份额方法回测（去年，下级的加权误差）", labels=labels.LABELS, formats={"wmape": "{:.1%}", "children": "{:,}", "parents": "{:,}"}))
 display(tables.note(choice.reading))
 display(tables.note(targets.target_source(plan, choice)))
 if potential.empty:
-    display(tables.note("档案中没有去年的品类市场数据 (no market records)：潜力上限 (split.cap) 与市场份额目标不可用，其余照常计算。"))
+    display(tables.note("档案中没有去年的品类市场数据：潜力上限与市场份额目标不可用，其余照常计算。"))
 if view.children.empty:
-    display(tables.note("没有下级计划单位 — no planned children below this region."))
+    display(tables.note("没有下级计划单位。"))
 else:
-    display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力 Children: target, last year, potential"))
-    display(tables.show_table(view.children, caption="下级目标、隐含增长、自身趋势与潜力 Children: target, implied growth, own trend and potential", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+.1%}"}))
+    display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力（箱）"))
+    display(tables.show_table(view.children, caption="下级目标（箱）、隐含增长、自身趋势与潜力", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+.1%}"}))
     display(tables.note(targets.fairness_reading(view.children)))
 
 # %% [markdown]
-# ## 3a. 上下结合 Top-down against the children's own proposals
+# ## 3a. 上下结合：分配数与下级自身提案
 #
-# 分配方式 (top-down) beside 上行方式 (bottom-up): each child's own proposal and the gap. With ``split.reconcile`` set the reconciled column is the plan's target (the same numbers as the table above); without it the top-down targets are the plan and the proposals are shown for comparison.
+# 分配方式（自上而下）旁边是上行方式（自下而上）：每个下级自己的提案和差距。设定了上下结合时，"协调后"一列就是方案的目标（与上表相同）；未设定时，分配数就是目标，提案仅作对照。
 
 # %%
 if view.children.empty:
-    display(tables.note("没有下级计划单位 — no planned children to compare with."))
+    display(tables.note("没有下级计划单位可以对照。"))
 elif plan.split.reconcile is not None:
     gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]))
-    display(tables.show_table(gap, caption=f"上下结合（协调方式：{plan.split.reconcile}；协调后即目标）Reconciled: the plan's targets", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(gap, caption=f"上下结合（协调方式：{labels.CODE_NAMES.get(plan.split.reconcile, plan.split.reconcile)}；协调后即目标；箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, "下级自身趋势预测 × (1 + 冲刺)" if plan.split.proposals is None else f"提案文件 {plan.split.proposals.name}")))
 else:
     proposals, source = targets.children_proposals(con, wb.tree, region, wb.params.year, stretch=wb.stretches(wb.tree.children(region)), unit=wb.params.targets.unit, path=wb.params.split.proposals, baselines=baselines)
     gap = targets.bottom_up_gap(view.children, proposals, method="top_down", unit=wb.params.targets.unit)
-    display(tables.show_table(gap, caption="上下差距（目标为分配数，提案仅作对照）Gap to bottom-up; the targets are top-down", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(gap, caption="上下差距（目标为分配数，提案仅作对照；箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, source)))
 
 # %% tags=["remove_cell"]
@@ -133,26 +138,32 @@ if interactive:
     display(widgets.split_panel(wb, inputs))
 
 # %% [markdown]
-# ## 4. 结构 Product lines, channels, terminal classes
+# ## 4. 结构：产品线、渠道、终端等级
 
 # %%
 for dim, frame in view.breakdowns.items():
-    display(tables.show_table(frame, caption=f"按{labels.LABELS.get(dim, dim)}分解 By {dim}", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(frame, caption=f"按{labels.LABELS.get(dim, dim)}分解（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
 
 # %% [markdown]
-# ## 5. 终端 Named terminals
+# ## 5. 重点终端
 
 # %%
 if view.terminals.empty:
-    display(tables.note("终端目标在县级分解 — terminal targets are split at county level; see the county reports and the Excel workbook."))
+    display(tables.note("终端目标在县级分解：见各县报告和方案工作簿。"))
 else:
-    display(tables.show_table(view.terminals, caption="A/B 类终端逐月目标（C/D 类按乡镇合并）Monthly targets by terminal", labels=labels.LABELS, formats=labels.FORMATS, max_rows=60))
+    display(tables.show_table(view.terminals, caption="A/B 类终端逐月目标（C/D 类按乡镇合并；箱）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=60, download_dir=dl, download_name="20_split_targets-terminals"))
 
 # %% [markdown]
-# ## 6. 阶段目标 Staged distribution goals
+# ## 6. 阶段目标：重点终端铺货
 
 # %%
 tables.show_table(targets.milestones(view.key_terminals, [(m.date, m.coverage) for m in wb.params.targets.milestones]) if wb.params.targets.milestones else view.months.iloc[0:0], caption=f"重点终端铺货阶段目标（共 {view.key_terminals} 家 A/B 终端）", labels=labels.LABELS, formats=labels.FORMATS)
+
+# %% [markdown]
+# ## 使用的假设
+
+# %%
+tables.show_table(summary.assumptions_in_words(assumptions_table(wb, sections=("year", "scope", "targets", "split"))), labels={"key": "假设", "value": "取值"})
 
 # %% tags=["remove_cell"]
 con.close()

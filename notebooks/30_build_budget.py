@@ -17,7 +17,11 @@
 # %% [markdown]
 # # 费用预算与利润检查：目标要花多少钱、能不能赚钱？
 #
-# **The question for leadership:** what does this region's target cost, by category, item, month and terminal — and at that cost, is the profit target still reachable?
+# **本页回答：** 完成本区域的目标要花多少钱——按费用类别、项目、月份和终端？花了这些钱，利润目标还能不能达到？
+
+# %% [markdown] tags=["remove_cell"]
+# **本笔记本用哪个区域和参数：** 下面参数单元格里的 `region`（区域编码）和 `params_file`（计划文件，或一次运行的 `params.resolved.yaml`）。
+# 更换区域：批量运行 `planlib run params/demo.yaml --regions P01C01`（papermill 参数 `-p region P01C01`）；在 JupyterLab 中改 `region = "P01C01"` 后全部重新运行。设置单元格下面列出可选的区域编码和名称。
 
 # %% tags=["parameters"]
 region = "HQ"                      # region id from the archive's regions table
@@ -29,7 +33,7 @@ interactive = True                 # the batch passes False: no widgets
 # %%
 from IPython.display import display
 from planlib import archive, budget, labels, review, targets
-from planlib.present import plots, tables
+from planlib.present import navigation, plots, profit_plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import folder
 
@@ -43,9 +47,19 @@ else:  # JupyterLab: the whole plan's budget, as the batch computes it
     pb = budget.plan_budget(plan, wb.tree, con, targets.plan_targets(plan, wb.tree, con).table, region_params=budget.region_budget_params(plan, wb.tree)[0])
     table, regions, methods = pb.table, pb.regions, pb.methods
 rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())
+data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)  # past spend and what it returned
+rv = review.review_region(data, wb.tree)
+roi = None if data.expenses.empty and rv.activity_lift.empty else budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly)
+media_note = summary.media_warning(None if roi is None else roi["by_kind"], float(rb.summary.get("budget_media", 0.0)) if len(rb.summary) else 0.0)
+dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
+
+# %% tags=["remove_cell"]
+display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 
 # %%
+display(navigation.page_header(run_dir, region, wb.tree, "30_build_budget", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
+display(summary.show_summary(summary.budget_summary(rb.summary, threshold=wb.params.budget.expense_ratio_threshold, media_note=media_note)))
 display(tables.key_figures(budget.key_figures(rb.summary)))
 display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
 # optional archive tables: what is missing, and what the budget could not do without it
@@ -56,105 +70,115 @@ for optional, needed_by in (("expenses", "销售百分比法须在参数中设�
     except Exception:  # the table is not in the archive
         rows = 0
     if rows == 0:
-        missing.append(f"档案中没有本区域去年的 {optional} 数据：{needed_by}")
+        missing.append(f"档案中没有本区域去年的{ {'expenses': '费用', 'activities': '活动'}[optional] }数据：{needed_by}")
 if missing:
     display(tables.note("；".join(missing) + "。所选方法不可用的类别按其他方法编制（见方法比较）。"))
-BUDGET_LABELS = {**labels.LABELS, "booked": "预算（上限后）booked", "spend": "每次活动投入", "first_return": "第一元回报",
-                 "marginal_return": "边际回报", "stop": "停止原因", "curve": "曲线", "kind": "活动类型"}
+BUDGET_LABELS = {**labels.LABELS, "kind": "活动类型"}
 
 # %% [markdown]
-# ## 使用的假设 Assumptions used
-
-# %%
-tables.show_table(assumptions_table(wb, sections=("year", "budget")), labels=labels.LABELS, max_rows=60)
-
-# %% [markdown]
-# ## 1. 方法比较 The budgeting methods side by side
+# ## 1. 从销售额到利润；保本点
 #
-# Every method that applies to a category, for the same region and target; the plan's choice in the first column. **预算（上限后）** is what the budget books for the category: the chosen method's amount, scaled down where a region's total passed its cap, and at a parent its children's sum plus its own offices' items. Every table below, the sensitivity and the panel start from it. A method missing from a row does not apply there (benchmark needs the main competitor's spend in the archive; input_output the fitted response of the category's activity kinds).
-
-# %%
-display(tables.show_table(rb.methods.replace({"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额 Budget by method", labels=BUDGET_LABELS, formats=labels.FORMATS))
-display(tables.show_table(rb.basis.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据 How each amount was arrived at", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40))
-
-# %% [markdown]
-# ### 投入产出法 Input-output: spend while a yuan returns a yuan
-#
-# The response of one activity to its spend is fitted on the plan's own past activities (extra revenue against the baseline) and turned into contribution at last year's margin. Each kind is funded per activity up to the point where the next yuan brings back less than a yuan (the curve's slope meets the dashed break-even line), or up to the limit the curve can be trusted for; a region runs last year's number of activities of each kind.
-
-# %%
-resp = budget.plan_response(wb.plan_params(), wb.tree, con)
-if resp["detail"].empty:
-    display(tables.note("没有可测量的历史活动，投入产出法不可用 — no past activities could be measured: input_output is unavailable."))
-else:
-    io_kinds = resp["curves"]["kind"].isin(["media", "promotion", "tasting"])
-    io_names = {"media": "媒体活动", "promotion": "促销活动", "tasting": "品鉴活动"}
-    display(plots.response_points(resp["curves"][io_kinds], resp["detail"], margin_rate=resp["margin_rate"], title=f"每次活动的毛利回报（毛利率 {resp['margin_rate']:.1%}）与选定投入", names=io_names, limits=resp["limits"]))
-    display(tables.show_table(resp["detail"][resp["detail"]["kind"].isin(io_names)].replace({"kind": io_names, "stop": {"marginal": "再投一元回报不足一元", "limit": "到可信上限", "does not pay": "不投：第一元回报不足一元"}}), caption="每类活动的选定投入 Spend per activity", labels=BUDGET_LABELS, formats={**labels.FORMATS, "first_return": "{:.2f}", "marginal_return": "{:.2f}", "return_per_cost": "{:.2f}", "spend": "{:,.0f}"}))
-
-# %% [markdown]
-# ## 2. 选定的预算 The chosen budget
-
-# %%
-display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别 By category", labels=labels.LABELS, formats=labels.FORMATS))
-display(tables.show_table(rb.by_item.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目 By item", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40))
-display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。"))
-
-# %% [markdown]
-# ## 3. 月度分解 Phasing
-#
-# 固定费用（人力、办公）按月平均，其他费用随目标的季节曲线；各月合计恰等于全年。
-
-# %%
-display(plots.budget_months(rb.months, title="月度费用预算 Budget by month", names=labels.CATEGORY_NAMES))
-display(tables.show_table(rb.months, caption="月度费用 Budget by month and category", labels={**labels.LABELS, **labels.CATEGORY_NAMES}, formats=labels.FORMATS))
-
-# %% [markdown]
-# ## 4. 本量利 Cost-volume-profit
-#
-# BEP = FC / (P − VC): fixed costs are the fixed categories; VC is the product cost plus the variable expenses per unit.
+# 目标销售额减去产品成本和各类费用，就是目标下的利润；保本图中销售额线与总成本线的交点是保本销量：BEP = 固定费用 / (单价 − 单位变动成本)，单位变动成本含产品成本与随销量变动的费用。
 
 # %%
 if budget.has_cvp(rb):
-    display(tables.show_table(budget.cvp_view(rb.summary), caption="本量利 CVP at the target", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.show_table(budget.sensitivity_view(rb, fixed_categories=wb.params.budget.fixed_categories), caption="敏感性：价格 −5%、销量 −10%（变动费用随销售额变动；基准行即页首的预算与利润）Sensitivity", labels=labels.LABELS, formats=labels.FORMATS))
+    display(profit_plots.waterfall(summary.profit_bridge(rb.summary), title="从目标销售额到目标下利润（元）"))
+    display(profit_plots.break_even(float(rb.summary["cvp_price"]), float(rb.summary["cvp_unit_variable_cost"]), float(rb.summary["cvp_fixed_cost"]), target_volume=float(rb.summary["target_volume"]), title="保本分析"))
 else:
     display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
 
 # %% [markdown]
-# ## 5. 双重检查与下级 The dual check, and the children side by side
+# ## 2. 方法比较
+#
+# 同一区域、同一目标下，每种适用方法的预算额；第一列是方案选定的方法。**预算（上限后）** 是预算为该类别实际安排的金额：选定方法的金额，区域总额超过上限时按比例压缩，上级为下级之和加本级自有费用。下面各表、敏感性分析和调整面板都从它出发。某行缺少的方法在那里不适用（竞争对手参照法需要档案中主要竞品的费用；投入产出法需要该类别活动类型的拟合回报曲线）。
+
+# %%
+display(tables.show_table(rb.methods.replace({"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额（元）", labels=BUDGET_LABELS, formats=labels.FORMATS))
+display(tables.show_table(rb.basis.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-basis"))
+
+# %% [markdown]
+# ### 投入产出法：投到再投一元收不回一元为止
+#
+# 单次活动的回报曲线用本方案自己的历史活动拟合（相对基线的新增销售额），按去年毛利率折成毛利。每类活动的单次投入加到"再投一元收回不到一元"为止（曲线斜率碰到虚线的保本线），或到曲线可信的上限；每个区域按去年各类活动的次数安排。
+
+# %%
+resp = budget.plan_response(wb.plan_params(), wb.tree, con)
+if resp["detail"].empty:
+    display(tables.note("没有可衡量的历史活动，投入产出法不可用。"))
+else:
+    io_kinds = resp["curves"]["kind"].isin(["media", "promotion", "tasting"])
+    io_names = {"media": "媒体活动", "promotion": "促销活动", "tasting": "品鉴活动"}
+    display(plots.response_points(resp["curves"][io_kinds], resp["detail"], margin_rate=resp["margin_rate"], title=f"每次活动的毛利回报（毛利率 {resp['margin_rate']:.1%}）与选定投入", names=io_names, limits=resp["limits"]))
+    display(tables.show_table(resp["detail"][resp["detail"]["kind"].isin(io_names)].replace({"kind": io_names, "stop": {"marginal": "再投一元回报不足一元", "limit": "到可信上限", "does not pay": "不投：第一元回报不足一元"}}), caption="每类活动的选定投入（元）", labels=BUDGET_LABELS, formats={**labels.FORMATS, "first_return": "{:.2f}", "marginal_return": "{:.2f}", "return_per_cost": "{:.2f}", "spend": "{:,.0f}"}))
+
+# %% [markdown]
+# ## 3. 选定的预算
+
+# %%
+display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别（元）", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.show_table(rb.by_item.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
+display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。"))
+
+# %% [markdown]
+# ## 4. 月度分解
+#
+# 固定费用（人力、办公）按月平均；去年集中在某几个月支付的项目（年终返利、进场费、节日促销员）沿用去年的月份；其他费用随目标的季节曲线；各月合计恰等于全年。
+
+# %%
+display(plots.budget_months(rb.months, title="月度费用预算（元）", names=labels.CATEGORY_NAMES))
+display(tables.show_table(rb.months, caption="月度费用（元）", labels={**labels.LABELS, **labels.CATEGORY_NAMES}, formats=labels.FORMATS))
+
+# %% [markdown]
+# ## 5. 本量利与敏感性
+#
+# 保本销量 BEP = FC / (P − VC)：固定费用 FC 是固定类别的费用；单位变动成本 VC 是单位产品成本加上每箱的变动费用。
+
+# %%
+if budget.has_cvp(rb):
+    display(tables.show_table(budget.cvp_view(rb.summary), caption="目标销量下的本量利", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(budget.sensitivity_view(rb, fixed_categories=wb.params.budget.fixed_categories), caption="敏感性：价格 −5%、销量 −10%（变动费用随销售额变动；基准行即页首的预算与利润；元、箱）", labels=labels.LABELS, formats=labels.FORMATS))
+else:
+    display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
+
+# %% [markdown]
+# ## 6. 双重检查与下级对比
 
 # %%
 if rb.children.empty:
     display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
 else:
-    display(tables.show_table(rb.children.replace({"flag": budget.FLAG_NAMES}), caption="下级预算与双重检查（本级 = 下级之和 + 本级自有费用）Children", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(rb.children.replace({"flag": budget.FLAG_NAMES}), caption="下级预算与双重检查（本级 = 下级之和 + 本级自有费用；元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(budget.children_reading(rb)))
 
 # %% [markdown]
-# ## 6. 终端渠道费用 Channel fees, terminal by terminal
+# ## 7. 终端渠道费用
 
 # %%
 if rb.terminals.empty:
-    display(tables.note("终端渠道费用在县级逐终端编制；见各县报告和预算工作簿 — built terminal by terminal at county level; see the county reports and the budget workbook."))
+    display(tables.note("终端渠道费用在县级逐终端编制：见各县报告和方案工作簿。"))
 else:
-    display(tables.show_table(rb.terminals, caption=f"A/B 终端渠道费用（{len(rb.terminals)} 家）Channel fees per terminal", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40))
+    display(tables.show_table(rb.terminals, caption=f"A/B 终端渠道费用（{len(rb.terminals)} 家；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-terminals"))
 
 # %% [markdown]
-# ## 7. 过去的费用有没有回报 Did past spend pay?
+# ## 8. 过去的费用有没有回报
 #
-# The answer to "raise the expense ratio": what each category cost, what each activity kind returned, and the spend that did not pay.
+# 对"提高费用率"的回答：每类费用花了多少，每类活动回报多少，哪些钱没有回报。
 
 # %%
-data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)
-rv = review.review_region(data, wb.tree)
-if data.expenses.empty and rv.activity_lift.empty:
-    display(tables.note("档案中没有费用和活动记录，无法回看过去费用的回报 — no expenses or activities in the archive."))
+if roi is None:
+    display(tables.note("档案中没有费用和活动记录，无法回看过去费用的回报。"))
 else:
-    roi = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly)
-    display(tables.show_table(roi["by_category"].replace({"category": labels.CATEGORY_NAMES}), caption="费用率（按年、类别）Expense ratio by category", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40))
-    display(tables.show_table(roi["by_kind"], caption="活动回报（按类型）Return by activity kind", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.show_table(roi["did_not_pay"], caption="没有回报的活动 Spend that did not pay", labels=labels.LABELS, formats=labels.FORMATS, max_rows=15))
+    if media_note:
+        display(tables.note(media_note))
+    display(tables.show_table(roi["by_category"].replace({"category": labels.CATEGORY_NAMES}), caption="费用率（按年、类别；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-expense-ratios"))
+    display(tables.show_table(roi["by_kind"], caption="活动回报（按类型；元）", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(roi["did_not_pay"].assign(region_name=roi["did_not_pay"]["region_id"].map(wb.tree.name)), caption="没有回报的活动（元）", labels={**labels.LABELS, "region_name": "区域"}, formats=labels.FORMATS, max_rows=15, download_dir=dl, download_name="30_build_budget-did-not-pay"))
+
+# %% [markdown]
+# ## 使用的假设
+
+# %%
+tables.show_table(summary.assumptions_in_words(assumptions_table(wb, sections=("year", "budget"))), labels={"key": "假设", "value": "取值"}, max_rows=60)
 
 # %% tags=["remove_cell"]
 if interactive:

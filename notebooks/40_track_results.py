@@ -17,7 +17,11 @@
 # %% [markdown]
 # # 执行跟踪：截至核算日，本区域的计划完成得怎么样、全年能落在哪里？
 #
-# **The question for leadership:** against the signed plan, how far has this region come by the as-of date — ahead of or behind its seasonal pace (序时进度), where will the year land, are the staged goals and the budget holding, and who is carrying it?
+# **本页回答：** 对照已签署的方案，截至核算日本区域完成了多少——快于还是慢于序时进度？全年会落在哪里？阶段目标和费用预算守住了吗？谁在扛任务？
+
+# %% [markdown] tags=["remove_cell"]
+# **本笔记本用哪个区域和参数：** 下面参数单元格里的 `region`（区域编码）和 `params_file`（计划文件，或一次运行的 `params.resolved.yaml`）；`run_dir` 为空时读取最近一次跟踪运行。
+# 更换区域：批量运行 `planlib run params/demo.yaml --as-of 2027-06-30 --regions P01C01`（papermill 参数 `-p region P01C01`）；在 JupyterLab 中改 `region = "P01C01"` 后全部重新运行。设置单元格下面列出可选的区域编码和名称。
 
 # %% tags=["parameters"]
 region = "HQ"                      # region id from the archive's regions table
@@ -30,7 +34,7 @@ interactive = True                 # the batch passes False: no widgets
 import pandas as pd
 from IPython.display import display
 from planlib import archive, labels, tracking
-from planlib.present import plots, tables
+from planlib.present import navigation, plots, summary, tables
 from planlib.present.workbook import open_workbook
 from planlib.run import folder, track
 
@@ -42,25 +46,31 @@ terminal_names = archive.load_table(con, "terminals", region_ids=wb.tree.subtree
 con.close()
 rt = tracking.region_tracking(tr.tables, wb.tree, region, tr.as_of, terminal_names=terminal_names)
 L, F, C = labels.TRACKING_LABELS, labels.TRACKING_FORMATS, labels.TRACKING_CODES
-
-# %%
-display(tables.heading(f"{wb.title} · 截至 {tr.as_of:%Y年%m月%d日}（方案运行 {tr.plan_run}）", 1))
 vol = rt.summary.loc[rt.summary["measure"] == "volume"].iloc[0]
 rev = rt.summary.loc[rt.summary["measure"] == "revenue"].iloc[0]
+dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
+
+# %% tags=["remove_cell"]
+display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
+
+# %%
+display(navigation.page_header(run_dir, region, wb.tree, "40_track_results", plan_title=wb.params.title, data_note=f"数据：实际销售截至 {tr.as_of:%Y-%m-%d}"))
+display(tables.heading(f"{wb.title} · 截至 {tr.as_of:%Y年%m月%d日}（方案运行 {tr.plan_run}）", 1))
+display(summary.show_summary(summary.tracking_summary(rt.summary)))
 display(tables.key_figures([
     ("序时完成率（销量）", f"{vol['completion_to_date']:.1%}" if pd.notna(vol["completion_to_date"]) else "—"),
     ("任务进度 / 序时进度", f"{vol['task_progress']:.1%} / {vol['time_progress']:.1%}"),
     ("实际销量（箱）", f"{vol['actual_to_date']:,.0f}"),
     ("实际销售额（元）", f"{rev['actual_to_date']:,.0f}"),
     ("预计全年销量（箱）", f"{vol['landing']:,.0f}"),
-    ("预计全年比目标（箱）", f"{vol['landing_gap']:+,.0f}"),
+    ("预计全年比目标（箱）", tables.signed_words(float(vol["landing_gap"]))),
 ]))
 display(tables.note(" ".join(rt.readings)))
 
 # %% [markdown]
 # ## 1. 按月：计划、实际与滚动调整后的目标
 #
-# Each month's target beside what was sold; under the plan's rollover rule the unmet part of a closed month is added to the months still open (the red line), and the revised months still add up exactly to the year's target.
+# 每月目标旁边是实际销量；按方案的滚动规则，已结束月份未完成的部分加到尚未结束的月份（红线），调整后各月合计仍恰好等于全年目标。
 
 # %%
 months = rt.monthly.loc[rt.monthly["measure"] == "volume"]
@@ -70,31 +80,31 @@ display(tables.show_table(tracking.monthly_table(rt.monthly, as_of=tr.as_of, mod
 # %% [markdown]
 # ## 2. 按产品线、渠道、终端等级：哪里超前，哪里落后
 #
-# Volume to date against the target to date (the year's target phased by the plan's months), per line. The named key terminals follow.
+# 各产品线、渠道、终端等级截至目前的销量对照序时目标（全年目标按方案的月度曲线分摊）。随后是重点终端。
 
 # %%
 for part in ("product_line", "channel", "terminal_class"):
     frame = rt.breakdowns[part].replace({"key": {**labels.CHANNEL_NAMES}})
-    display(tables.show_table(frame, caption=f"按{C[part]}（销量：箱）", labels=L, formats=F, max_rows=30))
-display(tables.show_table(rt.breakdowns["terminal"].sort_values("completion_to_date").head(30), caption="重点终端：序时完成最差的 30 家（销量：箱）", labels=L, formats=F, max_rows=30))
-display(tables.note(f"重点终端 {len(rt.breakdowns['terminal'])} 家，完整名单见方案工作簿的跟踪表。"))
+    display(tables.show_table(frame, caption=f"按{C[part]}（销量：箱）", labels=L, formats=F, max_rows=30, download_dir=dl, download_name=f"40_track_results-{part}"))
+display(tables.show_table(rt.breakdowns["terminal"].sort_values("completion_to_date"), caption="重点终端：序时完成最差的在前（销量：箱）", labels=L, formats=F, max_rows=30, download_dir=dl, download_name="40_track_results-terminals"))
+display(tables.note(f"重点终端 {len(rt.breakdowns['terminal'])} 家，完整名单见上面的下载和方案工作簿的跟踪表。"))
 
 # %% [markdown]
 # ## 3. 下级区域对比
 
 # %%
 if len(rt.children):
-    display(tables.show_table(rt.children[["name", "region_id", "year_target", "target_to_date", "actual_to_date", "completion_to_date", "time_progress", "task_progress", "status", "landing", "landing_gap"]].replace({"status": C}).sort_values("completion_to_date"), caption="下级区域（销量：箱）", labels=L, formats=F, max_rows=60))
+    display(tables.show_table(rt.children[["name", "region_id", "year_target", "target_to_date", "actual_to_date", "completion_to_date", "time_progress", "task_progress", "status", "landing", "landing_gap"]].replace({"status": C}).sort_values("completion_to_date"), caption="下级区域（销量：箱）", labels=L, formats=F, max_rows=60, download_dir=dl, download_name="40_track_results-children"))
 else:
     display(tables.note("本区域没有下级区域。"))
 
 # %% [markdown]
 # ## 4. 全年预测：按目前节奏全年落在哪里
 #
-# The landing forecast is the actual to date plus the remaining months of the plan's own profile at the pace to date; the run-rate is what each remaining month must sell to close the gap.
+# 全年预测 = 截至目前的实际 + 余下月份按方案自身的月度曲线、以目前的完成节奏推算；"余下每月须完成"是补上差距每月要卖的量。
 
 # %%
-display(tables.show_table(rt.summary[["measure", "year_target", "actual_to_date", "landing", "landing_gap", "months_remaining", "run_rate_needed", "revised_open_month"]].replace({"measure": C}), caption=f"全年预测（方法：{vol['landing_method']}；滚动方式：{vol['rollover']}）", labels=L, formats=F))
+display(tables.show_table(rt.summary[["measure", "year_target", "actual_to_date", "landing", "landing_gap", "months_remaining", "run_rate_needed", "revised_open_month"]].replace({"measure": C}), caption=f"全年预测（方法：{labels.CODE_NAMES.get(vol['landing_method'], vol['landing_method'])}；滚动方式：{labels.CODE_NAMES.get(vol['rollover'], vol['rollover'])}；销量：箱，销售额：元）", labels=L, formats=F))
 
 # %% [markdown]
 # ## 5. 阶段目标：重点终端覆盖
@@ -108,13 +118,13 @@ else:
 # %% [markdown]
 # ## 6. 费用控制与实际的双重检查
 #
-# Spend to date against the budget phased by month; an item beyond the plan's tolerance is flagged even while the total holds. The dual check asks again on actuals: sales met, profit met?
+# 截至目前的费用对照按月分摊的预算；总额守住时，超出方案容差的单项也会被标出。双重检查用实际数再问一次：销售达成了吗？利润达成了吗？
 
 # %%
 if len(rt.control):
     display(tables.show_table(rt.control.replace({"flag": C, "severity": C}).drop(columns=["region_id", "level"]), caption="费用合计（元）", labels=L, formats=F))
     items = rt.control_items.replace({"category": labels.CATEGORY_NAMES, "flag": C}).sort_values("deviation_share", ascending=False)
-    display(tables.show_table(items.drop(columns=["region_id", "level"]), caption="费用项目（元，偏差率最大的在前）", labels=L, formats=F, max_rows=15))
+    display(tables.show_table(items.drop(columns=["region_id", "level"]), caption="费用项目（元，偏差率最大的在前）", labels=L, formats=F, max_rows=15, download_dir=dl, download_name="40_track_results-budget-items"))
     display(tables.show_table(rt.dual.replace({"verdict": C}).drop(columns=["region_id", "level"]), caption="实际数据的双重检查（元）", labels=L, formats=F))
 else:
     display(tables.note("本区域没有费用预算。"))
@@ -131,7 +141,7 @@ else:
 # %% [markdown]
 # ## 8. 考核得分：区域与人员
 #
-# Each indicator's points with the rule that gave them, for the last closed month; the total and the rank among peers.
+# 最近一个已结束月份，每项指标的得分及其计分规则；总分和在同级中的排名。
 
 # %%
 if len(rt.kpi_board):
@@ -146,7 +156,7 @@ else:
 # ## 使用的假设
 
 # %%
-display(tables.show_table(tracking.tracking_assumptions(wb.params, as_of=tr.as_of, plan_run=tr.plan_run, landing_method=vol["landing_method"]), labels=labels.LABELS))
+display(tables.show_table(tracking.tracking_assumptions(wb.params, as_of=tr.as_of, plan_run=tr.plan_run, landing_method=vol["landing_method"]), labels={"key": "假设", "value": "取值"}))
 
 # %% tags=["remove_cell"]
 folder.mark_complete(run_dir, region, "40_track_results")

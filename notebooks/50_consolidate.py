@@ -30,7 +30,7 @@ interactive = True                 # the batch passes False: no widgets
 
 # %%
 from IPython.display import display
-from planlib import labels
+from planlib import labels, workflow
 from planlib.present import plots, tables
 from planlib.present.workbook import open_workbook
 from planlib.run import document, folder
@@ -41,12 +41,12 @@ plots.set_style()
 run = run_dir or document.latest_plan_run(wb.params.plan_id)
 targets = folder.load_targets(run)
 _, budget_regions, _ = folder.load_budget(run)
-wf = document.read_workflow(document.workflow_dir(run))
+wf = document.read_workflow(document.run_workflow_dir(run))
 kids = consolidate.planned_children(wb.tree, region, wb.params.scope.levels)
 names = {r: wb.tree.name(r) for r in kids}
 L, F = labels.CONSOLIDATE_LABELS, labels.CONSOLIDATE_FORMATS
 log = wf.log if wf is not None else []
-status = consolidate.status_from_log(log, kids)
+status = workflow.region_status(log, wb.tree, kids)
 annual = consolidate.children_against_split(targets, wf.targets if wf is not None else None, kids)
 reconciled = consolidate.reconcile_children(annual, status)
 actions = consolidate.actions_rollup(wf.actions if wf is not None else None, kids, names)
@@ -57,7 +57,7 @@ display(tables.heading(f"{wb.title} · 汇总审批", 1))
 if not kids:
     display(tables.note("本区域在方案的层级内没有下级区域，没有可汇总的提报。"))
 elif wf is None:
-    display(tables.note(f"本方案还没有审批工作目录（{document.workflow_dir(run).name}）：下级尚未提报，下表只列分配给 {len(kids)} 个下级的目标。"))
+    display(tables.note(f"本方案还没有审批工作目录（{document.run_workflow_dir(run).name}）：下级尚未提报，下表只列分配给 {len(kids)} 个下级的目标。"))
     display(tables.show_table(consolidate.named(consolidate.top_down_split(targets, kids), names), caption="分配给各下级的目标", labels=L, formats=F))
 else:
     display(tables.key_figures(consolidate.consolidated_figures(reconciled, costs)))

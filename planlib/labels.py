@@ -289,6 +289,8 @@ CODE_NAMES: dict[str, str] = {
     "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
     "both missed": "双未达", "no break-even": "无保本点", "expense ratio over threshold": "费用率超阈值",
     "own": "本品", "True": "是", "False": "否",
+    # concentration measures
+    "top1": "最大一家占比", "top3": "前三家占比", "top5": "前五家占比", "top10": "前十家占比", "hhi": "HHI 集中度指数",
 }  # fmt: skip
 
 #: Columns whose values are codes (looked up in :data:`CODE_NAMES` and the item catalogue when shown);
@@ -296,7 +298,7 @@ CODE_NAMES: dict[str, str] = {
 CODE_COLUMNS: frozenset[str] = frozenset({
     "channel", "kind", "trend", "method", "chosen", "category", "item", "severity", "check", "reason", "stop",
     "curve", "scenario", "flag", "verdict", "dimension", "effect", "holiday", "level", "seasonality", "key_kind",
-    "basis_method", "status", "brand", "source",
+    "basis_method", "status", "brand", "source", "measure",
 })  # fmt: skip
 
 #: Milestone stages by their number (a plan's stage 1, 2 … in words).
@@ -434,3 +436,21 @@ CONSOLIDATE_FORMATS: dict[str, str] = {
 }  # fmt: skip
 RECONCILE_BASIS_NAMES: dict[str, str] = {"submission": "按提报（已批准）", "top_down": "按分配"}
 __all__ += ["CONSOLIDATE_LABELS", "CONSOLIDATE_FORMATS", "RECONCILE_BASIS_NAMES"]
+
+#: The dual check's verdicts in the plan's words alone (workbooks; the reports use FLAG_NAMES).
+DUAL_CHECK_NAMES: dict[str, str] = {
+    "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
+    "both missed": "双未达", "no break-even": "无保本点（单价不高于单位变动成本）",
+    "expense ratio over threshold": "费用率超阈值",
+}  # fmt: skip
+
+#: Column headers of the plan's Excel workbooks, with their units.
+WORKBOOK_LABELS: dict[str, str] = {
+    "region_id": "区域编码", "region_name": "区域名称", "parent_name": "上级区域", "level": "层级",
+    "terminal_id": "终端编码", "terminal_name": "终端名称", "terminal_class": "终端等级", "category": "费用类别",
+    "year_volume": "全年销量（箱）", "year_revenue": "全年销售额（元）", "year_amount": "全年（元）",
+    "total_amount": "合计（元）", "target_volume": "目标销量（箱）", "target_revenue": "目标销售额（元）",
+    "budget": "费用预算（元）", "cap": "预算上限（元）", "expense_ratio": "费用率", "profit_target": "利润目标（元）",
+    "profit_at_target": "目标下利润（元）", "bep_units": "保本销量（箱）", "margin_of_safety": "安全边际率",
+    "flag": "双重检查",
+}  # fmt: skip

@@ -8,7 +8,7 @@ from the run's own manifest (its regions and notebooks), so a link only points a
 the run writes; every text and address is escaped.
 
 Public functions: :func:`report_links`, :func:`header_html`, :func:`page_header`,
-:func:`download_link`.
+:func:`download_link`, :func:`region_choices`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import quote
 from planlib.labels import LEVEL_NAMES, NOTEBOOK_NAMES
 from planlib.run import folder
 
-__all__ = ["Link", "ReportLinks", "report_links", "header_html", "page_header", "download_link"]
+__all__ = ["Link", "ReportLinks", "report_links", "header_html", "page_header", "download_link", "region_choices"]
 
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -207,3 +207,24 @@ def download_link(path: str | os.PathLike[str] | None, text: str) -> str:
     name = Path(path).name
     return (f'<p class="planlib-note tex2jax_ignore mathjax_ignore">'
             f'<a href="{html.escape(quote(name), quote=True)}" download>{html.escape(text)}</a></p>')
+
+
+def region_choices(tree, region: str, params_file: object, *, limit: int = 40) -> str:
+    """
+    One compact paragraph for a notebook's first cells: which region and params file it uses,
+    the region ids it could use instead (with names) and how to change them.
+
+    Lists the region itself, its parent, its children and then the tree's other regions
+    level by level, ``limit`` at most, ids with names (``P01C01 济南市``).
+    """
+    seen: list[str] = []
+    parent = tree.parent(region)
+    for r in [region, *([parent] if parent else []), *tree.children(region), *tree.ids]:
+        if r not in seen:
+            seen.append(r)
+    shown = "；".join(f"{r} {tree.name(r)}" for r in seen[:limit])
+    more = f"……共 {len(seen)} 个区域" if len(seen) > limit else f"共 {len(seen)} 个区域"
+    return (f"本笔记本：区域 {region}（{tree.name(region)}，{LEVEL_NAMES.get(tree.level(region), tree.level(region))}），"
+            f"参数文件 {params_file}。可选区域编码：{shown}（{more}）。"
+            "更换方法：批量运行用 planlib run 计划文件 --regions 编码（papermill 参数 -p region 编码）；"
+            "在 JupyterLab 中改参数单元格里的 region = \"编码\"，再全部重新运行。")

@@ -150,6 +150,9 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, labels: Mapp
     (:func:`display_values`).
     """
     shown = display_values(frame)
+    for col in shown.columns:
+        if pd.api.types.is_bool_dtype(shown[col].dtype):
+            shown = shown.assign(**{col: shown[col].map({True: "是", False: "否"})})
     labels = dict(labels or {})
     shown = shown.rename(columns={c: localize(labels.get(c, c)) for c in shown.columns})
     text = shown.to_csv(index=False, lineterminator="\r\n")
