@@ -195,7 +195,7 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
     else:
         head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"
     return head + (f"。若在目标上\"一律再加 20%\"（施压的习惯，不采用），将要求 {vol['flat20']:,.0f}，"
-                   f"比本方案多 {vol['flat20'] - vol['target']:,.0f}。")
+                   f"比本方案{'多' if vol['flat20'] >= vol['target'] else '少'} {abs(vol['flat20'] - vol['target']):,.0f}。")
 
 
 def fairness_reading(children: pd.DataFrame) -> str:
