@@ -1,19 +1,18 @@
 """
 What a region's plan document and its consolidation read: a run folder, the archive and the workflow folder.
 
-The workflow folder (``<runs_root>/<plan_id>/workflow/``, the file contract of DESIGN §4b)
-sits beside the plan's runs: ``audit.jsonl`` (one JSON record a line) and
-``submissions/<region_id>/<seq>/{targets,budget,actions}.parquet``, the latest ``seq`` being
-the region's submission in force. :func:`read_workflow` reads it as it stands (None when the
-plan has none yet); :func:`document_inputs` gathers everything the plan document
+The workflow folder (``<runs_root>/<plan_id>/workflow/``, the file contract of DESIGN §4b,
+kept by :mod:`planlib.run.workflow_files`) sits beside the plan's runs. :func:`read_workflow`
+reads its verified audit log and each region's latest submission (None when the plan has
+none yet); :func:`document_inputs` gathers everything the plan document
 (:func:`planlib.workflow.document.plan_document`) is written from.
 
-Public names: WORKFLOW_DIR, WorkflowFiles, workflow_dir, read_workflow, find_run, document_inputs.
+Public names: WorkflowFiles, run_workflow_dir, read_workflow, find_run, latest_plan_run,
+document_inputs.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,19 +20,14 @@ from typing import Any
 import pandas as pd
 
 from planlib import archive, params, review, tracking
-from planlib.errors import DataError, ParamsError
-from planlib.run import folder
-from planlib.workflow.consolidate import actions_rollup, status_from_log
+from planlib.errors import ParamsError
+from planlib.run import folder, workflow_files
+from planlib.workflow.audit import read_log
+from planlib.workflow.consolidate import actions_rollup
 from planlib.workflow.document import DocumentInputs
+from planlib.workflow.status import region_status
 
-__all__ = ["WORKFLOW_DIR", "SUBMISSION_TABLES", "WorkflowFiles", "workflow_dir", "read_workflow", "find_run",
-           "latest_plan_run", "document_inputs"]
-
-#: The workflow folder's name beside a plan's runs.
-WORKFLOW_DIR = "workflow"
-#: The tables of one submission folder.
-SUBMISSION_TABLES: tuple[str, ...] = ("targets", "budget", "actions")
-
+__all__ = ["WorkflowFiles", "run_workflow_dir", "read_workflow", "find_run", "latest_plan_run", "document_inputs"]
 
 @dataclass(frozen=True)
 class WorkflowFiles:
@@ -46,37 +40,19 @@ class WorkflowFiles:
     actions: pd.DataFrame
 
 
-def workflow_dir(run_dir: str | Path) -> Path:
+def run_workflow_dir(run_dir: str | Path) -> Path:
     """The workflow folder of the plan a run belongs to: ``<runs_root>/<plan_id>/workflow``."""
-    return Path(run_dir).resolve().parent / WORKFLOW_DIR
-
-
-def _read_log(path: Path) -> list[dict[str, Any]]:
-    records = []
-    if not path.exists():
-        return records
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError as exc:
-            raise DataError(f"{path}, line {i}: not a JSON record ({exc}); expected one audit record per line") from None
-        if not isinstance(rec, dict) or "action" not in rec:
-            raise DataError(f"{path}, line {i}: field 'action' missing; expected an audit record "
-                            "(seq, at, by, action, region_id, …)")
-        records.append(rec)
-    return records
+    return Path(run_dir).resolve().parent / workflow_files.WORKFLOW_DIR
 
 
 def read_workflow(path: str | Path) -> WorkflowFiles | None:
     """
-    Read a plan's workflow folder: the audit log and the latest submission of every region.
+    Read a plan's workflow folder: the audit log (its chain verified) and every region's latest submission.
 
     Parameters
     ----------
     path : path
-        The workflow folder (:func:`workflow_dir`).
+        The workflow folder (:func:`run_workflow_dir`).
 
     Returns
     -------
@@ -85,32 +61,15 @@ def read_workflow(path: str | Path) -> WorkflowFiles | None:
 
     Raises
     ------
-    DataError
-        If a line of ``audit.jsonl`` is not a JSON audit record (file and line named).
+    WorkflowError
+        If the audit log's chain is broken (the file and first bad line are named).
     """
     path = Path(path)
     if not path.is_dir():
         return None
-    log = _read_log(path / "audit.jsonl")
-    frames: dict[str, list[pd.DataFrame]] = {t: [] for t in SUBMISSION_TABLES}
-    subs = path / "submissions"
-    for region in sorted(p for p in subs.glob("*") if p.is_dir()) if subs.is_dir() else []:
-        seqs = [p for p in region.glob("*") if p.is_dir() and p.name.isdigit()]
-        if not seqs:
-            continue
-        latest = max(seqs, key=lambda p: int(p.name))
-        for t in SUBMISSION_TABLES:
-            f = latest / f"{t}.parquet"
-            if f.exists():
-                frame = pd.read_parquet(f)
-                frame["region_id"] = region.name  # the folder says whose it is
-                frames[t].append(frame)
-    empty = {"targets": ["region_id", "month", "product_line", "volume", "revenue"],
-             "budget": ["region_id", "category", "item", "amount"],
-             "actions": ["region_id", "action", "owner", "due", "cost", "note"]}
-    out = {t: pd.concat(frames[t], ignore_index=True) if frames[t] else pd.DataFrame(columns=empty[t])
-           for t in SUBMISSION_TABLES}
-    return WorkflowFiles(path, log, out["targets"], out["budget"], out["actions"])
+    log = read_log(workflow_files.audit_path(path))
+    subs = workflow_files.load_submissions(path, log)
+    return WorkflowFiles(path, log, subs["targets"], subs["budget"], subs["actions"])
 
 
 def find_run(runs_root: str | Path, plan_id: str, run_id: str) -> Path:
@@ -204,12 +163,12 @@ def document_inputs(run_dir: str | Path, region: str) -> DocumentInputs:
     data = review.load_region_data(plan.archive, tree, region, years=years)
     rv = review.review_region(data, tree, capture_rate=plan.analysis.capture_rate, swot_lines=plan.swot.lines())
 
-    wf = read_workflow(workflow_dir(run_dir))
+    wf = read_workflow(run_workflow_dir(run_dir))
     names = {r: tree.name(r) for r in [region, *kids]}
     actions = status = None
     if wf is not None:
         actions = actions_rollup(wf.actions, [region, *kids], names)
-        status = status_from_log(wf.log, [region, *kids])
+        status = region_status(wf.log, tree, [region, *kids])
     rules = tracking.tracking_assumptions(plan, as_of=pd.Timestamp(plan.year, 12, 31).date(), plan_run=run_dir.name)
     rules = rules.iloc[1:].reset_index(drop=True)  # the as-of line belongs to a tracking run, not the plan
     return DocumentInputs(

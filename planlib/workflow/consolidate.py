@@ -11,7 +11,7 @@ log and the children's action lists rolled up against their budget.
 Everything here is pure: frames and records in, frames out (the workflow folder is read in
 :mod:`planlib.run.document`).
 
-Public names: STATUSES, APPROVED, status_from_log, top_down_split, children_against_split,
+Public names: APPROVED, planned_children, named, top_down_split, children_against_split,
 children_status, reconcile_children, approval_trail, actions_rollup, action_costs,
 consolidated_figures.
 """
@@ -28,12 +28,9 @@ from planlib.errors import DataError
 from planlib.targets import BREAKDOWN_COLUMNS
 
 __all__ = [
-    "STATUSES",
     "APPROVED",
-    "STATUS_COLUMNS",
     "planned_children",
     "named",
-    "status_from_log",
     "top_down_split",
     "children_against_split",
     "children_status",
@@ -44,19 +41,14 @@ __all__ = [
     "consolidated_figures",
 ]
 
-#: A region's states in the workflow, in order (the file contract's fold over audit.jsonl).
-STATUSES: tuple[str, ...] = ("not_submitted", "submitted", "returned", "approved", "locked")
 #: States whose submission counts in the reconciled numbers.
 APPROVED: tuple[str, ...] = ("approved", "locked")
-#: Columns of a status table.
-STATUS_COLUMNS: tuple[str, ...] = ("region_id", "status", "by", "at", "version", "note")
 
 def _when(at: Any) -> Any:
     """An audit time as people read it: ``2026-12-02T10:00:00+00:00`` -> ``2026-12-02 10:00``."""
     return at[:16].replace("T", " ") if isinstance(at, str) else at
 
 
-_MOVES = {"submit": "submitted", "approve": "approved", "return": "returned", "lock": "locked"}
 _BY = {None: (), "month": ("month",), "product_line": ("product_line",)}
 
 
@@ -81,47 +73,6 @@ def named(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     out = frame.drop(columns=["name"], errors="ignore")
     out.insert(1, "name", [names.get(r, r) for r in out["region_id"].astype(str)])
     return out
-
-
-def status_from_log(log: Sequence[Mapping[str, Any]], regions: Iterable[str]) -> pd.DataFrame:
-    """
-    Each region's workflow status: the fold of the audit log's records over the regions.
-
-    Parameters
-    ----------
-    log : sequence of dict
-        The audit log's records in order (``seq, at, by, action, region_id, version, note``).
-    regions : iterable of str
-        The regions to report, in the order wanted.
-
-    Returns
-    -------
-    DataFrame
-        :data:`STATUS_COLUMNS`: the state and who moved it there, when, in which version, with
-        which note; ``not_submitted`` with empty fields for a region the log never names.
-
-    Notes
-    -----
-    ``submit`` → submitted, ``approve`` → approved, ``return`` → returned, ``lock`` →
-    locked. A ``lock`` without a region locks every region approved at that point (a whole
-    version); other actions (``template``, ``refused``, ``tamper_detected``) move nothing.
-    """
-    regions = list(regions)
-    state: dict[str, dict[str, Any]] = {r: {"status": "not_submitted", "by": None, "at": None, "version": None,
-                                            "note": None} for r in regions}
-    for rec in log:
-        to = _MOVES.get(rec.get("action"))
-        if to is None:
-            continue
-        who = rec.get("region_id")
-        if to == "locked" and who is None:
-            hit = [r for r, s in state.items() if s["status"] == "approved"]
-        else:
-            hit = [who] if who in state else []
-        for r in hit:
-            state[r] = {"status": to, "by": rec.get("by"), "at": rec.get("at"), "version": rec.get("version"),
-                        "note": rec.get("note")}
-    return pd.DataFrame([{"region_id": r, **state[r]} for r in regions], columns=list(STATUS_COLUMNS))
 
 
 def top_down_split(targets: pd.DataFrame, children: Sequence[str], *, by: str | None = None) -> pd.DataFrame:
@@ -242,7 +193,7 @@ def children_status(status: pd.DataFrame, annual: pd.DataFrame, names: Mapping[s
     Parameters
     ----------
     status : DataFrame
-        :data:`STATUS_COLUMNS` (:func:`status_from_log`, or the workflow's own status table).
+        region_id, status, by, at, version, note (:func:`planlib.workflow.status.region_status`).
     annual : DataFrame
         :func:`children_against_split` with ``by=None``.
     names : mapping, optional
@@ -275,7 +226,7 @@ def reconcile_children(annual: pd.DataFrame, status: pd.DataFrame) -> pd.DataFra
     annual : DataFrame
         :func:`children_against_split` with ``by=None``.
     status : DataFrame
-        :data:`STATUS_COLUMNS`.
+        region_id, status (:func:`planlib.workflow.status.region_status`).
 
     Returns
     -------
