@@ -489,7 +489,13 @@ def region_workflow(runs_root: str | os.PathLike[str], plan_id: str) -> dict[str
         return {}
     lines = _raw_lines(wdir)
     records, problems = audit.verify_lines(lines, str(audit_path(wdir)))
-    regions = sorted({r["region_id"] for r in records if r.get("region_id")})
+    seen = set()
+    for line in lines:  # a broken log still names its regions (each then shows the problem)
+        try:
+            seen.add(json.loads(line).get("region_id"))
+        except (ValueError, AttributeError):
+            continue
+    regions = sorted(r for r in seen if isinstance(r, str) and r)
     st = status.region_status(records, None, regions)
     out = {}
     for row in st.itertuples(index=False):
