@@ -44,6 +44,7 @@ __all__ = [
 
 #: Item codes of the catalogue in words (``wages`` -> 工资), for the ``item`` column.
 ITEM_NAMES: dict[str, str] = {code: name for entry in ITEM_CATALOGUE.values() for code, name in entry["items"].items()}
+ITEM_NAMES["dm"] = "DM 宣传单"  # the catalogue writes only the Latin letters
 
 #: A download's file name: ASCII id characters only (it sits beside the report).
 _DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}")

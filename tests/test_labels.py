@@ -1,0 +1,146 @@
+"""One language on a page (#15): the label table speaks Chinese, and so do the rendered reports."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from planlib import labels
+from planlib.archive import CHECKS, SEVERITIES
+from planlib.budget.methods import BUDGET_METHODS
+from planlib.present import tables
+from planlib.schemas import ACTIVITY_KINDS, ITEM_CATALOGUE
+from planlib.targets.reconcile import RECONCILE_METHODS
+from planlib.targets.shares import SPLIT_METHODS
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+#: Two or more English words in a row, a lowercase one of three letters or more among them: a gloss or a heading.
+ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?:[ ,:'’-]+[A-Za-z]{2,})+\b")
+
+PAGE_TABLES = {
+    "LABELS": labels.LABELS, "CODE_NAMES": labels.CODE_NAMES, "PARAM_NAMES": labels.PARAM_NAMES,
+    "LEGEND_TITLES": labels.LEGEND_TITLES, "CATEGORY_NAMES": labels.CATEGORY_NAMES,
+    "CHANNEL_NAMES": labels.CHANNEL_NAMES, "TRACKING_LABELS": labels.TRACKING_LABELS,
+    "TRACKING_CODES": labels.TRACKING_CODES, "NOTEBOOK_NAMES": labels.NOTEBOOK_NAMES, "STAGE_NAMES": labels.STAGE_NAMES,
+}
+
+
+def _english_words(text: str) -> list[str]:
+    return [m.group(0) for m in ENGLISH.finditer(text) if re.search(r"[a-z]{3,}", m.group(0))]
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_TABLES))
+def test_label_table_shows_chinese_not_codes(name):
+    """What a reader sees for a code: Chinese, no snake_case identifier, no English gloss once localized."""
+    bad = {}
+    for code, text in PAGE_TABLES[name].items():
+        shown = labels.localize(text)
+        if not CJK.search(shown) or SNAKE.search(shown) or _english_words(shown):
+            bad[code] = text
+    assert bad == {}
+
+
+def test_every_code_a_report_shows_has_words():
+    """Channels, activity kinds, checks, severities, split, reconciliation and budget methods, items."""
+    codes = [*labels.CHANNEL_NAMES, *ACTIVITY_KINDS, *CHECKS, *SEVERITIES, *SPLIT_METHODS, *RECONCILE_METHODS,
+             *BUDGET_METHODS, "growing", "shrinking", "steady", "new", "lost", "base", "price", "volume",
+             "price_and_volume", "auto", "calendar", "spring_festival"]
+    assert [c for c in codes if not CJK.search(str(labels.CODE_NAMES.get(c, "")))] == []
+    items = [code for entry in ITEM_CATALOGUE.values() for code in entry["items"]]
+    assert [c for c in items if not CJK.search(tables.ITEM_NAMES.get(c, ""))] == []
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("检查结果汇总 Findings by check", "检查结果汇总"),
+    ("2026 毛利 gross margin", "2026 毛利"),
+    ("没有下级计划单位 — no planned children below this region.", "没有下级计划单位"),
+    ("销量达成、利润未达 sales met, profit missed", "销量达成、利润未达"),
+    ("份额方法：forecast_proportions", "份额方法：预测占比法"),
+    ("季节曲线（auto：误差 14.6%，calendar 为 15.9%）", "季节曲线（自动选择：误差 14.6%，公历月份 为 15.9%）"),
+    ("保本销量 BEP = FC / (P − VC)", "保本销量 BEP = FC / (P − VC)"),  # a formula's letters stay
+    ("阻尼趋势 Holt-Winters", "阻尼趋势 Holt-Winters"),  # a method's name stays
+    ("平阴县$\\undefinedcommand$", "平阴县$\\undefinedcommand$"),  # a name is data: left as it is
+    ("Only English", "Only English"),  # no Chinese: not a gloss
+])
+def test_localize(text, shown):
+    assert labels.localize(text) == shown
+
+
+def test_table_shows_codes_in_words_and_headers_in_chinese():
+    frame = pd.DataFrame({"channel": ["tobacco_liquor", "group_purchase"], "item": ["wages", "rent"],
+                          "category": ["promotion", "labour"], "kind": ["media", "tasting"], "stage": [1, 2],
+                          "scenario": ["base", "price_and_volume"], "bep_units": [1_000.4, 2_000.0],
+                          "name": ["tobacco_liquor 不是代码", "金潭"]})
+    page = tables.table_html(frame, labels=labels.LABELS, formats=labels.FORMATS)
+    for words in ("烟酒店", "团购", "工资", "推广费用", "人力成本", "媒体投放", "品鉴活动", "第一阶段", "第二阶段", "基准",
+                  "情景", "保本销量（箱）", "1,000"):
+        assert words in page
+    assert "tobacco_liquor 不是代码" in page  # a name column is data, never translated
+    text = _visible_text(page)
+    assert [t for t in text if SNAKE.search(t) and "不是代码" not in t] == []
+
+
+def test_cut_table_is_downloadable_as_csv_with_bom_and_chinese_headers(tmp_path):
+    frame = pd.DataFrame({"terminal_id": [f"T{i:03d}" for i in range(30)], "name": ["终端"] * 30,
+                          "channel": ["supermarket"] * 30, "mismatch": [True] * 30})
+    shown = tables.show_table(frame, labels=labels.LABELS, max_rows=10, download_dir=tmp_path, download_name="10-x")
+    raw = (tmp_path / "10-x.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "终端编码,名称,渠道,不一致" and len(lines) == 31 and lines[1] == "T000,终端,商超,是"
+    assert 'href="10-x.csv"' in shown.data and "另有 20 行未显示" in shown.data
+    assert tables.show_table(frame, max_rows=10, download_dir=None, download_name="10-x").data.count("href") == 0
+    with pytest.raises(ValueError):
+        tables.show_table(frame, max_rows=10, download_dir=tmp_path, download_name="../x")
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.skip, self.tags, self.texts = 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ("script", "style")
+        self.tags.append(tag)
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ("script", "style")
+        if self.tags:
+            self.tags.pop()
+
+    def handle_data(self, data):
+        if not self.skip and data.strip():
+            self.texts.append(data.strip())
+
+
+def _visible_text(page: str) -> list[str]:
+    parser = _Text()
+    parser.feed(page)
+    return parser.texts
+
+
+def code_valued(texts: list[str]) -> list[str]:
+    """The texts of a Chinese page that show a code or an English gloss (ids such as K1, T000012 are fine)."""
+    return [t for t in texts if SNAKE.search(t) or _english_words(t)]
+
+
+@pytest.mark.slow
+def test_rendered_reports_of_a_chinese_plan_show_no_codes_or_english(tiny_plan, tmp_path):
+    """The review, targets and budget pages of a county and its city, as the batch renders them."""
+    from planlib.run import batch
+
+    text = tiny_plan.read_text(encoding="utf-8").replace("notebooks: [10_review_archive]",
+                                                          "notebooks: [10_review_archive, 20_split_targets, 30_build_budget]")
+    tiny_plan.write_text(text, encoding="utf-8")
+    result = batch.run_plan(tiny_plan, regions=["C1", "K1"], runs_root=tmp_path / "runs", run_id="r1", progress=False)
+    assert result.exit_code == 0, [e.get("error") for e in result.manifest["entries"]]
+    found = {}
+    for page in sorted((result.run_dir / "regions").glob("*/*.html")):
+        texts = _visible_text(page.read_text(encoding="utf-8"))
+        found.update({f"{page.parent.name}/{page.name}: {t[:80]}": 1 for t in code_valued(texts)})
+        assert any("返回方案首页" in t for t in texts)
+    assert list(found) == []
