@@ -250,7 +250,7 @@ def _headline(fig: Mapping[str, Any] | None, figures: pd.DataFrame | None, names
         "revenue": _whole(fig.get("target_revenue")), "profit": _whole(fig.get("profit")),
         "profit_target": _whole(fig.get("profit_target")), "budget": _whole(fig.get("budget")),
         "ratio": _pct(fig.get("expense_ratio")), "flag": fig.get("flag"), "flag_label": _flag_label(fig.get("flag")),
-        "flag_counts": sorted(flags.items(), key=lambda kv: -kv[1]),
+        "flag_counts": sorted(flags.items(), key=lambda kv: -kv[1]), "n_flagged": sum(flags.values()),
         "marks": {MARK_NAMES[k]: int(figures[k].sum()) for k in MARK_NAMES} if figures is not None else {},
     }
 
@@ -400,6 +400,7 @@ th,td{border-bottom:1px solid #d8dee4;padding:5px 9px;text-align:left;vertical-a
 th{background:#f3f5f7;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}
 th[aria-sort=ascending]::after{content:" ▲"} th[aria-sort=descending]::after{content:" ▼"}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+#regions td:first-child,#regions td.flag{white-space:nowrap}
 tr.focus td{background:#f6f8fa;font-weight:600}
 a{color:#0969da} a.drill{font-weight:600}
 .reports a{margin-right:8px;white-space:nowrap}
@@ -496,7 +497,7 @@ _PORTAL = """<!DOCTYPE html>
 <div class="card"><div class="k">费用率</div><div class="v">{{ headline.ratio }}</div></div>
 <div class="card"><div class="k">双重检查</div><div class="v {{ 'ok' if headline.flag == 'both met' else 'warn' }}">{{ headline.flag_label or "—" }}</div></div>
 </section>
-<div class="sub">各区域双重检查：{% for label, n in headline.flag_counts %}{{ label }} {{ n }} 个{% if not loop.last %}，{% endif %}{% endfor %}{% for label, n in headline.marks.items() %}{% if n %}；<span class="mark{{ ' bad' if label == '利润未达' else '' }}">{{ label }}</span> {{ n }} 个区域{% endif %}{% endfor %}</div>
+<div class="sub">全计划 {{ headline.n_flagged }} 个区域的双重检查：{% for label, n in headline.flag_counts %}{{ label }} {{ n }} 个{% if not loop.last %}，{% endif %}{% endfor %}{% for label, n in headline.marks.items() %}{% if n %}；<span class="mark{{ ' bad' if label == '利润未达' else '' }}">{{ label }}</span> {{ n }} 个区域{% endif %}{% endfor %}</div>
 {% endif %}
 <div class="sub">区域：{{ n_regions }} · <span class="ok">成功：{{ n_ok }}</span> · <span class="failed">失败：{{ n_failed }}</span> · <span class="muted">未运行：{{ n_not_run }}</span>
 {% for w in workbooks %} · <a href="{{ w.href }}">{{ w.label }}</a>{% endfor %}</div>
@@ -517,7 +518,7 @@ _PORTAL = """<!DOCTYPE html>
 <td>{% if r.drill %}<a class="drill" href="#r-{{ r.region_id }}" title="查看下级区域">{{ r.name }}</a>{% else %}{{ r.name }}{% endif %}</td><td>{{ r.region_id }}</td><td>{{ r.level_label }}</td>
 {% if has_figures %}<td class="n" data-sort="{{ r.volume_key }}">{{ r.volume }}</td><td class="n" data-sort="{{ r.revenue_key }}">{{ r.revenue }}</td>
 <td class="n" data-sort="{{ r.profit_key }}">{{ r.profit }}</td><td class="n" data-sort="{{ r.budget_key }}">{{ r.budget }}</td><td class="n" data-sort="{{ r.ratio_key }}">{{ r.ratio }}</td>{% endif %}
-{% if has_flags %}<td>{% if r.flag == "both met" %}<span class="ok">{{ r.flag_label }}</span>{% elif r.flag %}<span class="warn">{{ r.flag_label }}</span>{% endif %}</td>{% endif %}
+{% if has_flags %}<td class="flag">{% if r.flag == "both met" %}<span class="ok">{{ r.flag_label }}</span>{% elif r.flag %}<span class="warn">{{ r.flag_label }}</span>{% endif %}</td>{% endif %}
 {% if has_figures %}<td>{% for m in r.marks %}<span class="mark{{ ' bad' if m == '利润未达' else '' }}">{{ m }}</span>{% endfor %}</td>{% endif %}
 {% if has_workflow %}<td>{{ r.workflow_text }}</td>{% endif %}
 {% if has_tracking %}{% set t = r.tracking or {} %}<td class="{{ 'ok' if t.status == 'ahead' else ('warn' if t.status == 'behind' else '') }}">{{ t.completion_text }}</td>

@@ -139,6 +139,8 @@ def test_portal_front_page_headline_table_and_marks():
     for text in ("40<span class=\"u\">箱", "400<span class=\"u\">元", "90<span class=\"u\">元", "利润目标 80 元",
                  "60<span class=\"u\">元", "15.0%", "双达成"):
         assert text in cards, text
+    assert "全计划 3 个区域的双重检查：双达成 1 个，销量达成、利润未达 1 个，双未达 1 个" in page
+    assert "利润未达</span> 2 个区域" in page and "超出潜力</span> 1 个区域" in page and "目标低于上年</span> 2 个区域" in page
     # K1's row: its figures, its marks, its reports named in Chinese, its nearest shown ancestor (C1 is not shown)
     k1 = page[page.index('data-id="K1"'):page.index('data-id="K2"')]
     assert 'data-parent="HQ"' in k1 and "&lt;b&gt;章丘区&lt;/b&gt;" in k1 and "<b>章丘区" not in page
