@@ -16,20 +16,27 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from planlib import archive, budget, targets
 from planlib.archive.queries.promotions import promotion_units
+from planlib.archive.queries.tracking import actual_expenses
 from planlib.errors import PlanWarning
 from planlib.promotions.plan import load_plan_schemes, plan_schemes, region_promotions, scheme_regions
 from planlib.targets.promotions import shift_for_promotions
+from planlib.tracking.promotions import track_promotions
 from planlib.run import folder
 from planlib.run.excel import export_budget_excel, export_targets_excel
 
 __all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
-           "write_budget", "plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS"]
+           "write_budget", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
+           "RESULTS_TRACKING_PROMOTIONS"]
 
 #: The plan's promotion schemes costed per scheme and region, and their month profiles (issue #17).
 RESULTS_PROMOTIONS = "promotions.parquet"
 RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
+#: A tracking run's schemes followed: uptake and cost against plan.
+RESULTS_TRACKING_PROMOTIONS = "tracking_promotions.parquet"
 
 #: Notebooks that read the run's targets (written by the targets step).
 NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget")
@@ -146,6 +153,34 @@ def run_step(name: str, plan, run_dir: Path, compute: Callable[[Any, dict], list
         step.pop("extra_warnings", None)
     step["seconds"] = round(time.perf_counter() - t0, 2)
     return step
+
+
+def track_plan_promotions(plan, tree, con, run_dir: Path, signed_dir: Path, as_of) -> list[Path]:
+    """
+    Follow the signed plan's schemes: ``results/tracking_promotions.parquet`` (:func:`planlib.tracking.promotions.track_promotions`).
+
+    Reads the signed run's ``promotions.parquet`` (nothing is written when it has none),
+    the rule tables in the plan year, and the plan year's own sales per terminal and month
+    up to ``as_of`` (:func:`promotion_units`). Returns the paths written.
+    """
+    signed = folder.results_path(signed_dir, RESULTS_PROMOTIONS)
+    if not signed.exists():
+        return []
+    plan_costs = pd.read_parquet(signed)
+    region_maps, _ = region_promotions(plan, tree)
+    schemes = load_plan_schemes(plan, set(plan_costs["scheme"]))
+    runs_in = scheme_regions(plan.promotions, tree, plan.scope.root, region_maps=region_maps)
+    ids = list(tree.subtree(plan.scope.root))
+    units = promotion_units(con, int(plan.year) + 1, by="terminal", region_ids=ids)  # the plan year's own sales
+    units = units[units["month"] <= as_of.month]
+    budget_table = pd.read_parquet(folder.results_path(run_dir, folder.RESULTS_BUDGET))
+    expenses = actual_expenses(con, ids, int(plan.year), as_of)
+    planned = sorted(set(budget_table["region_id"].astype(str)))
+    frame = track_promotions(plan_costs, schemes, runs_in, units, budget_table, expenses, tree, planned, as_of)
+    path = folder.results_path(run_dir, RESULTS_TRACKING_PROMOTIONS)
+    with folder.atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return [path]
 
 
 def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, schemes=None) -> dict[str, Any]:

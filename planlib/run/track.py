@@ -32,7 +32,7 @@ from planlib.errors import ParamsError
 from planlib.labels import CATEGORY_NAMES, LEVEL_NAMES, ROLE_NAMES, TRACKING_CODES
 from planlib.run import folder
 from planlib.run.excel import store_text_as_text
-from planlib.run.steps import run_step
+from planlib.run.steps import run_step, track_plan_promotions
 from planlib.targets.table import CD_LINE
 from planlib.tracking import NO_KEY
 
@@ -169,6 +169,7 @@ def tracking_step(plan, tree, run_dir: Path, signed_dir: Path, as_of: dt.date, n
         step["signed"] = signed_hashes(signed_dir)
         pt = compute_tracking(plan, tree, con, run_dir, as_of, names=names)
         written += write_tracking(pt, run_dir)
+        written += track_plan_promotions(plan, tree, con, run_dir, signed_dir, as_of)  # the schemes (#17)
         terminals = archive.load_table(con, "terminals", region_ids=list(tree.subtree(plan.scope.root)))
         book = folder.workbook_path(run_dir, plan.plan_id)
         written.append(export_tracking_excel(pt, folder.workbook_path(signed_dir, plan.plan_id), book, names=names,
