@@ -130,7 +130,7 @@ def display_values(frame: pd.DataFrame) -> pd.DataFrame:
         if col == "item":
             mapped = values.map(lambda v: ITEM_NAMES.get(v, code_label(v)) if isinstance(v, str) else v)
         elif col in CODE_COLUMNS:
-            mapped = values.map(lambda v, c=col: code_label(v, c))
+            mapped = values.map(lambda v, c=col: localize(code_label(v, c)) if isinstance(v, str) else v)
         elif col == "stage":
             mapped = values.map(lambda v: STAGE_NAMES.get(int(v), v) if isinstance(v, (int, np.integer)) else v)
         elif col in _PROSE_COLUMNS:
