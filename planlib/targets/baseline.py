@@ -29,7 +29,7 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
-from planlib.targets.holtwinters import fit_annual
+from planlib.targets.holtwinters import fit_annual, fit_annual_many
 
 __all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
            "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
@@ -132,12 +132,16 @@ def _horizon(last_month: int, plan_year: int) -> int:
     return horizon
 
 
-def _trend_annual(s: pd.Series, horizon: int, plan_year: int, value: str) -> tuple[float, str, list[str]]:
-    """The plan year's total of a non-empty month series (see :func:`baseline`), its method and fallback notes."""
+def _trend_annual(s: pd.Series, horizon: int, plan_year: int, value: str,
+                  fitted: tuple[float | None, str] | None = None) -> tuple[float, str, list[str]]:
+    """
+    The plan year's total of a non-empty month series (see :func:`baseline`), its method and fallback notes
+    (``fitted``: the Holt-Winters fit of ``s``, when already made).
+    """
     n = len(s)
     notes = []  # one PlanWarning per call, however many fallbacks were taken
     if n >= 24:
-        annual, why = fit_annual(s.to_numpy(dtype="float64"), horizon)
+        annual, why = fitted if fitted is not None else fit_annual(s.to_numpy(dtype="float64"), horizon)
         method = "holt_winters_damped"
         if annual is None:
             notes.append(
@@ -277,22 +281,31 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     vals = summed.to_numpy(dtype="float64")
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
+    todo = []  # (key, series from its first sale, horizon), in key order; None for an all-zero key
     for a, b in zip(starts, ends):
         key, m = keys[a], month[a:b]
         series = np.zeros(m[-1] - m[0] + 1)
         series[m - m[0]] = vals[a:b]
         nonzero = np.flatnonzero(series != 0)
-        out[by].append(key)
         if not len(nonzero):
-            out["annual"].append(0.0)
-            out["method"].append("zero")
-            out["note"].append(f"no {value} history (all zeros or no rows): the {plan_year} baseline is 0")
+            todo.append((key, None, 0))
             continue
         try:
             horizon = _horizon(int(m[-1]), plan_year)
         except ParamsError as exc:
             raise ParamsError(f"{by} {key}: {exc}") from None
-        annual, method, notes = _trend_annual(pd.Series(series[nonzero[0]:]), horizon, plan_year, value)
+        todo.append((key, series[nonzero[0]:], horizon))
+    # every Holt-Winters fit at once (each the fit baseline() makes, to the last bit)
+    long = [k for k, (_, series, _) in enumerate(todo) if series is not None and len(series) >= 24]
+    fits = dict(zip(long, fit_annual_many([todo[k][1] for k in long], [todo[k][2] for k in long])))
+    for k, (key, series, horizon) in enumerate(todo):
+        out[by].append(key)
+        if series is None:
+            out["annual"].append(0.0)
+            out["method"].append("zero")
+            out["note"].append(f"no {value} history (all zeros or no rows): the {plan_year} baseline is 0")
+            continue
+        annual, method, notes = _trend_annual(pd.Series(series), horizon, plan_year, value, fits.get(k))
         out["annual"].append(annual)
         out["method"].append(method)
         out["note"].append("; ".join(notes))
