@@ -8,9 +8,11 @@ The ``planlib`` command.
     planlib archive import ARCHIVE TABLE FILE...
     planlib archive check ARCHIVE [--region ID] [--out FILE.csv] [--limit N]
     planlib run PLAN.yaml [--regions ID...] [--level LEVEL] [--notebooks N...] [--workers N]
-                          [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]
+                          [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]...
                           [--as-of DATE [--plan-run RUN_ID]]
-    planlib plan templates|submit|status|approve|return|lock|diff|log PLAN.yaml ...   (docs/workflow.md)
+    planlib plan templates|submit|status|approve|return|lock|diff|log|demo PLAN.yaml ...   (docs/workflow.md)
+    planlib plan document PLAN.yaml [--run RUN_ID] --region ID [--out DIR] [--runs-dir DIR]
+    planlib compare PLAN.yaml RUN_ID RUN_ID... [--runs-dir DIR]
 
 Exit codes: 0 success; 1 some regions failed (run) or error findings (check);
 2 invalid input, nothing done; 3 import with some rows rejected.
@@ -102,14 +104,41 @@ def _cmd_archive_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from planlib.run import batch
-
     if args.plan_run and args.as_of is None:
         _err(f"--plan-run {args.plan_run}: a signed plan run is followed by a tracking run; add --as-of DATE")
         return 2
     if args.scheduler and args.executor != "dask":
         _err(f"--scheduler {args.scheduler}: a scheduler is for --executor dask")
         return 2
+    scenarios = args.scenario or ["base"]
+    if len(scenarios) == 1:
+        return _run_scenario(args, scenarios[0])[0]
+    if args.resume or args.as_of is not None:
+        _err("--scenario given more than once runs each scenario anew and compares them; "
+             "--resume and --as-of take one scenario")
+        return 2
+    if len(set(scenarios)) < len(scenarios):
+        _err(f"--scenario {' '.join(scenarios)}: a scenario named twice")
+        return 2
+    from planlib import params
+
+    for name in scenarios:  # every scenario's files are checked before the first one runs
+        params.load_plan(Path(args.plan), scenario=name)
+    codes, runs = [], []
+    for name in scenarios:
+        print(f"scenario {name}:")
+        code, run_dir = _run_scenario(args, name)
+        if run_dir is None:  # interrupted
+            return code
+        codes.append(code)
+        runs.append(run_dir)
+    return max(max(codes), _compare(runs))
+
+
+def _run_scenario(args: argparse.Namespace, scenario: str) -> tuple[int, Path | None]:
+    """One scenario's run, as ``planlib run`` does it: (exit code, run folder or None when interrupted)."""
+    from planlib.run import batch
+
     try:
         result = batch.run_plan(
             Path(args.plan),
@@ -118,7 +147,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             notebooks=args.notebooks,
             workers=args.workers,
             resume=args.resume,
-            scenario=args.scenario,
+            scenario=scenario,
             runs_root=args.runs_dir,
             progress=not args.quiet,
             executor=args.executor,
@@ -131,7 +160,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         runs_dir = f" --runs-dir {args.runs_dir}" if args.runs_dir else ""
         _err(f"run interrupted ({stop}); its workers were stopped and the run{where} is marked interrupted; "
              f"`planlib run {args.plan}{runs_dir} --resume` (with the same options) continues it")
-        return 128 + stop.signum
+        return 128 + stop.signum, None
     n = len(result.manifest["entries"])
     ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
     print(f"{ok}/{n} reports succeeded")
@@ -147,7 +176,85 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if err.get("ename") != "PlanStepFailed":
             print(f"  FAILED {region} {nb}: {err.get('ename')}: {str(err.get('evalue', ''))[:200]}", file=sys.stderr)
     print(f"portal: {result.portal}")
-    return result.exit_code
+    return result.exit_code, result.run_dir
+
+
+def _compare(runs: list[Path]) -> int:
+    """Write the comparison page of runs of one plan; 0 written, 1 when fewer than two have a budget."""
+    from planlib.present import compare as page
+    from planlib.run import compare, folder
+
+    priced = [r for r in runs if folder.results_path(r, folder.RESULTS_REGIONS).exists()]
+    if len(priced) < 2:
+        _err(f"no comparison: {len(priced)} of the {len(runs)} runs have a budget (the budget step runs with "
+             "30_build_budget in --notebooks)")
+        return 1
+    c = compare.compare_runs(priced)
+    out = page.write_comparison(c, compare.comparison_dir(priced[0].parent.parent, c.plan_id))
+    print(f"comparison: {out}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from planlib import params
+    from planlib.run import document
+
+    if len(args.runs) < 2:
+        _err(f"compare: {len(args.runs)} run given; give two or more run ids of the plan")
+        return 2
+    plan = params.load_plan(Path(args.plan))
+    root = Path(args.runs_dir) if args.runs_dir else Path.cwd() / "runs"
+    return _compare([document.find_run(root, plan.plan_id, r) for r in args.runs])
+
+
+def _cmd_plan_document(args: argparse.Namespace) -> int:
+    from planlib import params
+    from planlib.present import document as render
+    from planlib.run import document, folder
+    from planlib.workflow import document as written
+
+    plan = params.load_plan(Path(args.plan))
+    root = Path(args.runs_dir) if args.runs_dir else Path.cwd() / "runs"
+    run_dir = document.find_run(root, plan.plan_id, args.run)
+    doc = written.plan_document(document.document_inputs(run_dir, args.region))
+    page, word = render.write_document(doc, Path(args.out) if args.out else folder.region_dir(run_dir, args.region))
+    print(f"plan document: {page}")
+    print(f"plan document: {word}")
+    return 0
+
+
+def _add_document_parser(plan_sub) -> None:
+    """``planlib plan document``: a region's written plan (HTML and Word) from a run."""
+    d = plan_sub.add_parser(
+        "document", help="a region's written plan (方案文本): an HTML page and a Word file to print and sign",
+        description="The five modules of the written plan (market review and SWOT, targets and their split, "
+                    "strategy and actions with owners, budget and the dual check, control schedule) from a run, "
+                    "the archive and the workflow's submissions; written as <region_id>-plan.html and "
+                    "<region_id>-plan.docx, by default into the run's regions/<region_id>/.")
+    d.add_argument("plan", help="the plan YAML (params/<plan>.yaml)")
+    d.add_argument("--run", default="latest", metavar="RUN_ID",
+                   help="the plan run to write from (default: the latest plan run)")
+    d.add_argument("--region", required=True, metavar="ID", help="the region (a region of the plan's levels)")
+    d.add_argument("--out", default=None, metavar="DIR", help="where to write (default: the run's regions/<ID>/)")
+    d.add_argument("--runs-dir", default=None, metavar="DIR",
+                   help="where runs/<plan_id>/ is (default: runs/ in the current folder)")
+    d.set_defaults(func=_cmd_plan_document)
+
+
+def _add_compare_parser(sub) -> None:
+    """``planlib compare``: runs of one plan side by side."""
+    c = sub.add_parser(
+        "compare", help="runs of a plan side by side: each scenario's target, budget, profit and dual check",
+        description="Per region, each run's target volume and revenue, budget, profit at the target and the dual "
+                    "check, the differences to the first run and the assumptions that differ (dotted keys), in "
+                    "runs/<plan_id>/compare-<stamp>/index.html. Exit 0 written; 1 fewer than two runs with a budget; "
+                    "2 unknown runs.")
+    c.add_argument("plan", help="the plan YAML (params/<plan>.yaml)")
+    c.add_argument("runs", nargs="+", metavar="RUN_ID", help="two or more run ids of the plan (the first is the "
+                                                             "reference)")
+    c.add_argument("--runs-dir", default=None, metavar="DIR",
+                   help="where runs/<plan_id>/ is (default: runs/ in the current folder)")
+    c.set_defaults(func=_cmd_compare)
 
 
 # -- planlib plan: the workflow (issue #16) ------------------------------------------------------
@@ -339,6 +446,18 @@ def _cmd_plan_log(args: argparse.Namespace) -> int:
     return 2
 
 
+def _cmd_plan_demo(args: argparse.Namespace) -> int:
+    from planlib.demo import workflow as demo_workflow
+    from planlib.labels import WORKFLOW_STATUS_NAMES
+
+    st = demo_workflow.first_round(Path(args.plan), Path(args.runs_dir) if args.runs_dir else Path.cwd() / "runs",
+                                   city=args.city, by=_by(args))
+    for row in st.itertuples(index=False):
+        print(f"{row.region_id}: {WORKFLOW_STATUS_NAMES[row.status]}")
+    print("the workflow's first round is in the audit log: `planlib plan status` / `planlib plan log`")
+    return 0
+
+
 def _add_plan_parser(sub) -> None:
     """``planlib plan …``: templates, submissions, approvals, locked versions, diff, audit log."""
     pl = sub.add_parser(
@@ -386,6 +505,11 @@ def _add_plan_parser(sub) -> None:
     df.set_defaults(func=_cmd_plan_diff)
     lg = common(psub.add_parser("log", help="the audit log, verified (exit 2 and logged when altered)"))
     lg.set_defaults(func=_cmd_plan_log)
+    dm = common(psub.add_parser("demo", help="the demo's first round: one city's counties get templates, most "
+                                             "submit (filled by the demo generator), one approved, one returned"))
+    dm.add_argument("--city", default=None, metavar="ID", help="the city (default the first with three counties)")
+    dm.set_defaults(func=_cmd_plan_demo)
+    _add_document_parser(psub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -463,8 +587,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true",
                    help="continue the plan's latest run, skipping what succeeded with the same inputs; refused "
                         "while another process is still running it")
-    r.add_argument("--scenario", default="base",
-                   help="params/scenarios/<NAME>.yaml merged over the plan and region params (default: base)")
+    r.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                   help="params/scenarios/<NAME>.yaml merged over the plan and region params (default: base); "
+                        "given more than once, each scenario runs into its own run folder and a comparison page "
+                        "is written to runs/<plan_id>/compare-<stamp>/index.html")
     r.add_argument("--runs-dir", default=None, metavar="DIR",
                    help="where runs/<plan_id>/<run_id>/ go (default: runs/ in the current folder)")
     r.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
@@ -476,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
     _add_plan_parser(sub)
+    _add_compare_parser(sub)
     return p
 
 

@@ -26,7 +26,9 @@ def test_every_option_and_argument_has_a_description():
 def test_run_takes_the_runs_folder_and_a_scenario(capsys):
     run = dict(_parsers(cli.build_parser()))[("run",)]
     args = run.parse_args(["params/demo.yaml", "--runs-dir", "/tmp/r", "--scenario", "low"])
-    assert (args.runs_dir, args.scenario) == ("/tmp/r", "low")
+    assert (args.runs_dir, args.scenario) == ("/tmp/r", ["low"])
+    assert run.parse_args(["params/demo.yaml", "--scenario", "low", "--scenario", "base"]).scenario == ["low", "base"]
+    assert run.parse_args(["params/demo.yaml"]).scenario is None  # the base scenario
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["run", "--help"])
     text = capsys.readouterr().out
