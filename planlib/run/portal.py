@@ -280,7 +280,9 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
         check's code), tracking (:func:`planlib.run.track.region_flags`' row), plan_links.
     figures : DataFrame, optional
         :func:`region_figures` of the run (or of the plan a tracking run follows): the
-        headline is its root's row, each region's row its figures and marks.
+        headline is its root's row, each region's row its figures and marks. A tracking
+        run (``as_of`` in the manifest) shows the plan's headline but, per region, only the
+        targets beside its tracking columns (the page stays readable).
     plan_root : str, optional
         The plan's root region, whose figures are the headline (else the first row of
         ``figures``: the targets table runs top-down).
@@ -509,7 +511,7 @@ _PORTAL = """<!DOCTYPE html>
 <label><input id="all" type="checkbox"> 显示全部区域</label><span class="muted">显示 <span id="shown">{{ rows|length }}</span> 个</span></div>
 <nav class="crumbs" id="crumbs" aria-label="层级导航"></nav>
 <div class="wrap"><table id="regions" data-focus="{{ focus }}"><thead><tr><th>区域</th><th>编码</th><th>层级</th>
-{% if has_figures %}<th>目标销量（箱）</th><th>目标销售额（元）</th><th>预计利润（元）</th><th>费用预算（元）</th><th>费用率</th>{% endif %}
+{% if has_figures %}<th>目标销量（箱）</th><th>目标销售额（元）</th>{% if not as_of %}<th>预计利润（元）</th><th>费用预算（元）</th><th>费用率</th>{% endif %}{% endif %}
 {% if has_flags %}<th>双重检查</th>{% endif %}{% if has_figures %}<th>标记</th>{% endif %}
 {% if has_workflow %}<th>审批状态</th>{% endif %}
 {% if has_tracking %}<th>序时完成率</th><th>任务进度 / 序时进度</th><th>预计全年比目标（箱）</th><th>实际双重检查</th><th>阶段目标 · 费用</th>{% endif %}
@@ -517,7 +519,7 @@ _PORTAL = """<!DOCTYPE html>
 {% for r in rows %}<tr data-id="{{ r.region_id }}" data-parent="{{ r.parent }}" data-name="{{ r.name }}" data-search="{{ r.search }}" class="lvl-{{ r.level }}">
 <td>{% if r.drill %}<a class="drill" href="#r-{{ r.region_id }}" title="查看下级区域">{{ r.name }}</a>{% else %}{{ r.name }}{% endif %}</td><td>{{ r.region_id }}</td><td>{{ r.level_label }}</td>
 {% if has_figures %}<td class="n" data-sort="{{ r.volume_key }}">{{ r.volume }}</td><td class="n" data-sort="{{ r.revenue_key }}">{{ r.revenue }}</td>
-<td class="n" data-sort="{{ r.profit_key }}">{{ r.profit }}</td><td class="n" data-sort="{{ r.budget_key }}">{{ r.budget }}</td><td class="n" data-sort="{{ r.ratio_key }}">{{ r.ratio }}</td>{% endif %}
+{% if not as_of %}<td class="n" data-sort="{{ r.profit_key }}">{{ r.profit }}</td><td class="n" data-sort="{{ r.budget_key }}">{{ r.budget }}</td><td class="n" data-sort="{{ r.ratio_key }}">{{ r.ratio }}</td>{% endif %}{% endif %}
 {% if has_flags %}<td class="flag">{% if r.flag == "both met" %}<span class="ok">{{ r.flag_label }}</span>{% elif r.flag %}<span class="warn">{{ r.flag_label }}</span>{% endif %}</td>{% endif %}
 {% if has_figures %}<td>{% for m in r.marks %}<span class="mark{{ ' bad' if m == '利润未达' else '' }}">{{ m }}</span>{% endfor %}</td>{% endif %}
 {% if has_workflow %}<td>{{ r.workflow_text }}</td>{% endif %}

@@ -185,6 +185,10 @@ def test_portal_of_a_tracking_run_keeps_its_columns():
                  "超预算", "执行跟踪 截至 2027-03-31", 'href="../plan1/index.html"',
                  '<a href="../plan1/regions/K1/20_split_targets.html">目标分解</a>'):
         assert text in page, text
+    with_plan = portal.render_portal(_manifest([], as_of="2027-03-31", plan_run="plan1"), rows,
+                                     figures=portal.region_figures(_targets(), _budget_regions()))
+    assert "<th>目标销量（箱）</th>" in with_plan and "<th>序时完成率</th>" in with_plan
+    assert "<th>费用预算（元）</th>" not in with_plan  # per region: the targets beside the tracking, not the whole budget
 
 
 def test_every_label_the_portal_shows_is_chinese():
