@@ -137,7 +137,7 @@ display(tables.show_table(mismatch, caption=f"按销售计算的 ABC 类与档�
 # ## 7. 增量点
 
 # %%
-points = rv.growth_points.head(10).replace({"name": labels.CHANNEL_NAMES})  # a channel's growth point by its name
+points = rv.growth_points.head(10).replace({"name": labels.CHANNEL_NAMES, "unit_id": labels.CHANNEL_NAMES})  # a channel's growth point by its name
 display(tables.show_table(points.assign(kind=points["kind"].map(labels.UNIT_KINDS)), caption="前十个增量点（箱）", labels=labels.LABELS, formats=labels.FORMATS))
 if not rv.growth_points.empty:
     display(plots.growth_points(points, title="可争取增量"))

@@ -220,7 +220,7 @@ TRACKING_CODES: dict[str, str] = {
 
 #: The product notebooks in the plan's words (portal links).
 NOTEBOOK_NAMES: dict[str, str] = {"10_review_archive": "市场分析", "20_split_targets": "目标分解",
-                                  "30_build_budget": "费用预算", "40_track_results": "执行跟踪",
+                                  "30_build_budget": "费用预算", "35_promotions": "促销方案", "40_track_results": "执行跟踪",
                                   "50_consolidate": "汇总审批"}
 TRACKING_LABELS.update({
     "severity": "处理", "target_volume": "目标销量", "actual_volume": "实际销量", "completion_volume": "销量完成率",
@@ -277,7 +277,7 @@ CODE_NAMES: dict[str, str] = {
     "marginal": "边际收益法", "zero_based": "零基预算法", "input_output": "投入产出法",
     "exponential": "指数饱和", "linear": "线性", "base": "基准", "price": "价格 −5%", "volume": "销量 −10%",
     "price_and_volume": "价格与销量同时下降", "lift below cost": "提升的毛利不抵费用", "no lift": "没有提升",
-    "not measurable": "无法衡量", "does not pay": "不投：第一元回报不足一元", "limit": "到可信上限",
+    "not measurable": "无法衡量", "scheme": "促销方案", "does not pay": "不投：第一元回报不足一元", "limit": "到可信上限",
     # data quality: severities and checks
     "error": "错误", "warning": "警告", "info": "提示",
     "missing_month": "缺月", "series_stop": "序列中断", "series_start": "序列晚开始", "outlier": "异常高值",
@@ -333,7 +333,7 @@ import re as _re  # noqa: E402  (the block's own helpers)
 
 _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: An English gloss: words of letters joined by spaces and light punctuation.
-_GLOSS = _re.compile(r"(?:^|(?<=[\s（(：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
+_GLOSS = _re.compile(r"(?:^|(?<=[\s（(）)：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
 KEPT_WORDS = frozenset({"Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
@@ -446,7 +446,7 @@ DUAL_CHECK_NAMES: dict[str, str] = {
 
 #: Column headers of the plan's Excel workbooks, with their units.
 WORKBOOK_LABELS: dict[str, str] = {
-    "region_id": "区域编码", "region_name": "区域名称", "parent_name": "上级区域", "level": "层级",
+    "region_id": "区域编码", "region_name": "区域名称", "level": "层级",
     "terminal_id": "终端编码", "terminal_name": "终端名称", "terminal_class": "终端等级", "category": "费用类别",
     "year_volume": "全年销量（箱）", "year_revenue": "全年销售额（元）", "year_amount": "全年（元）",
     "total_amount": "合计（元）", "target_volume": "目标销量（箱）", "target_revenue": "目标销售额（元）",
@@ -454,3 +454,24 @@ WORKBOOK_LABELS: dict[str, str] = {
     "profit_at_target": "目标下利润（元）", "bep_units": "保本销量（箱）", "margin_of_safety": "安全边际率",
     "flag": "双重检查",
 }  # fmt: skip
+
+#: The promotions report's and the schemes' tracking columns (issue #17).
+PROMOTION_LABELS: dict[str, str] = {
+    "scheme": "方案", "name": "方案名称", "kind": "活动类型", "rules": "规则", "units": "终端数",
+    "eligible": "符合条件", "rewarded": "得奖终端", "uptake": "参与率", "cost": "预计费用（元）",
+    "cost_low": "金额 −10% 时费用（元）", "cost_high": "金额 +10% 时费用（元）", "expected_lift": "预计拉动销售额（元）",
+    "break_even_lift": "保本拉动销售额（元）", "pays": "能否收回", "tier": "档位", "members": "人数",
+    "region_id": "区域", "status": "状态", "planned_eligible": "计划符合条件", "planned_rewarded": "计划得奖",
+    "planned_uptake": "计划参与率", "planned_cost": "计划费用（元）", "actual_eligible": "实际符合条件",
+    "actual_rewarded": "实际得奖", "actual_uptake": "实际参与率", "actual_cost": "实际应付（元）",
+    "cost_completion": "费用完成率", "item_budget": "该项目预算（元）", "item_spent": "该项目实际支出（元）",
+    "item": "费用项目", "start": "开始", "end": "结束",
+}  # fmt: skip
+PROMOTION_FORMATS: dict[str, str] = {
+    "units": _WHOLE, "eligible": _WHOLE, "rewarded": _WHOLE, "uptake": "{:.1%}", "cost": _WHOLE, "cost_low": _WHOLE,
+    "cost_high": _WHOLE, "expected_lift": _WHOLE, "break_even_lift": _WHOLE, "members": _WHOLE,
+    "planned_eligible": _WHOLE, "planned_rewarded": _WHOLE, "planned_uptake": "{:.1%}", "planned_cost": _WHOLE,
+    "actual_eligible": _WHOLE, "actual_rewarded": _WHOLE, "actual_uptake": "{:.1%}", "actual_cost": _WHOLE,
+    "cost_completion": "{:.1%}", "item_budget": _WHOLE, "item_spent": _WHOLE,
+}  # fmt: skip
+__all__ += ["PROMOTION_LABELS", "PROMOTION_FORMATS"]

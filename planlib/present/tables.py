@@ -125,6 +125,8 @@ def display_values(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for col in frame.columns:
         values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
         if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype) and col != "stage":
             continue
         if col == "item":
@@ -228,7 +230,8 @@ def table_html(
     parts = [_STYLE, f'<table class="planlib-table {PLAIN_TEXT_CLASS}">']
     if caption:
         parts.append(f"<caption>{_e(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, c)))}</th>" for c in cols) + "</tr></thead>")
+    parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, ITEM_NAMES.get(c, c))))}</th>" for c in cols)
+                 + "</tr></thead>")
     parts.append("<tbody>")
     for row in shown.itertuples(index=False, name=None):
         cells = []
