@@ -15,6 +15,12 @@ and the Excel workbook), and the peak RSS after each. ``--profile DIR`` also wri
 of each step (``DIR/targets.prof``, ``DIR/budget.prof``; read with ``python -m pstats``);
 ``--out DIR`` keeps the run folder (``DIR/results/*.parquet``, to compare two versions with
 ``tools/compare_results.py``).
+It then times the targets step's Holt-Winters fits both ways in the same process: the
+batched ``fit_annual_many`` the step ran (all its series, timed inside the step) against
+``fit_annual`` one series at a time on a sample of the same series (``--hw-sample N``,
+default 300; 0: every series), each sample also fitted batched, with the ratio and a check
+that both give the same numbers to the last bit. The per-series total for all series is the
+sample's time scaled up (labelled so).
 Goal (issue 14): each step under 5 s on the national archive.
 """
 
@@ -32,10 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import numpy as np
+
 from planlib import budget, targets
 from planlib.archive.store import load_tree
 from planlib.params import load_plan
 from planlib.run.steps import run_step, write_budget, write_targets
+from planlib.targets import holtwinters
 
 
 def peak_rss_mb() -> float:
@@ -67,11 +76,65 @@ def timed_step(name: str, plan, run_dir: Path, compute, profile_dir: Path | None
     return step, time.perf_counter() - t, time.process_time() - c
 
 
+class FitSpy:
+    """Record the series the targets step fits batched (and the batch's wall and CPU seconds)."""
+
+    def __init__(self, state: dict):
+        import planlib.targets.baseline  # noqa: F401  (the module, not the function targets exports)
+
+        self.module = sys.modules["planlib.targets.baseline"]
+        self.original = self.module.fit_annual_many
+        state["hw"] = []
+
+        def recording(series, horizons):
+            t, c = time.perf_counter(), time.process_time()
+            out = self.original(series, horizons)
+            state["hw"].append((list(series), list(horizons), time.perf_counter() - t, time.process_time() - c))
+            return out
+
+        self.module.fit_annual_many = recording
+
+    def restore(self):
+        self.module.fit_annual_many = self.original
+
+
+def compare_fits(state: dict, sample: int) -> None:
+    """The step's batched fits against fit_annual one series at a time, on the same series, in this process."""
+    series = [s for call in state["hw"] for s in call[0]]
+    horizons = [h for call in state["hw"] for h in call[1]]
+    if not series:
+        print("no Holt-Winters fits in the targets step")
+        return
+    step_wall, step_cpu = sum(c[2] for c in state["hw"]), sum(c[3] for c in state["hw"])
+    take = np.arange(len(series))
+    if 0 < sample < len(series):
+        take = np.random.default_rng(0).choice(len(series), sample, replace=False)
+    ss, hs = [series[k] for k in take], [horizons[k] for k in take]
+    t, c = time.perf_counter(), time.process_time()
+    batched = holtwinters.fit_annual_many(ss, hs)
+    b_wall, b_cpu = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
+    alone = [holtwinters.fit_annual(s, h) for s, h in zip(ss, hs)]
+    a_wall, a_cpu = time.perf_counter() - t, time.process_time() - c
+    same = sum(a == b for a, b in zip(alone, batched))
+    scale = len(series) / len(ss)
+    print(f"Holt-Winters fits: {len(series):,} series in the targets step, batched: {step_wall:.2f} s wall, "
+          f"{step_cpu:.2f} s CPU")
+    print(f"  same {len(ss):,} series, same process: one at a time {a_wall:.2f} s wall / {a_cpu:.2f} s CPU, "
+          f"batched {b_wall:.2f} s wall / {b_cpu:.2f} s CPU: {a_cpu / max(b_cpu, 1e-9):.1f}x less CPU, "
+          f"{a_wall / max(b_wall, 1e-9):.1f}x less wall; identical results: {same}/{len(ss)}")
+    if scale > 1:
+        print(f"  one at a time for all {len(series):,} (the sample scaled up x{scale:.1f}): "
+              f"~{a_cpu * scale:.0f} s CPU against the step's batched {step_cpu:.1f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip())
     ap.add_argument("plan", nargs="?", default=str(ROOT / "benchmarks" / "national.yaml"))
     ap.add_argument("--profile", type=Path, default=None, help="write a cProfile of each step into this folder")
     ap.add_argument("--out", type=Path, default=None, help="keep the run folder here (results/*.parquet)")
+    ap.add_argument("--hw-sample", type=int, default=300,
+                    help="series fitted one at a time against the batch (0: all of them; default 300)")
     args = ap.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -85,6 +148,7 @@ def main() -> None:
 
     clock = Clock()
     state = {}
+    fits = FitSpy(state)
 
     def set_targets(con, step):
         state["pt"] = clock.section("targets: plan_targets", targets.plan_targets, plan, tree, con)
@@ -115,6 +179,8 @@ def main() -> None:
             if part.startswith(name + ":"):
                 print(f"  {part:<28} {w:7.2f} {c:7.2f}")
     print(f"targets table {n_targets:,} rows")
+    compare_fits(state, args.hw_sample)
+    fits.restore()
     if args.profile:
         print(f"profiles: {args.profile}/targets.prof, {args.profile}/budget.prof")
 
