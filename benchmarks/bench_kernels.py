@@ -24,6 +24,13 @@ export) and its slowest cells; then the medians and totals. With ``--batch N``, 
 batch itself on the first N counties twice, 2 workers: every notebook in a fresh kernel
 (``PLANLIB_KERNELS=cold``), then on warm kernels, with both wall times. A report holds no timestamp
 (papermill's are in the .ipynb metadata only), so the HTML is compared as bytes.
+
+Both paths run planlib and the notebooks as committed (``git archive HEAD``, unpacked into a
+temporary folder on ``PYTHONPATH``, before the editable install), unless ``--live``: a warm kernel is replaced
+when planlib's source changes (:func:`planlib.run.kernels.code_stamp`), and on a checkout
+being edited every notebook would otherwise get a fresh kernel. Besides wall seconds it
+prints CPU seconds (user + system; stock: the CLIs and their kernels, warm: this process and
+its kernels), less noisy than wall time on a loaded machine.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,7 +47,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+#: Set (to a folder holding a copy of planlib and notebooks) when the benchmark runs on a snapshot.
+SOURCE_VARIABLE = "PLANLIB_BENCH_SOURCE"
+sys.path.insert(0, os.environ.get(SOURCE_VARIABLE) or str(ROOT))
+
+import psutil
 
 from planlib import archive, params
 from planlib.run import batch, export, folder, kernels, task
@@ -53,6 +65,47 @@ from planlib.run.export import html_config
 c.merge(html_config())
 c.TemplateExporter.extra_template_paths = [{folder!r}]
 """
+
+
+def on_snapshot(argv: list[str] | None, script: str = __file__) -> int | None:
+    """
+    Run ``script`` (this one) again on planlib and the notebooks as committed (on PYTHONPATH); its exit code.
+
+    None when already on a snapshot or ``--live`` is given: go on here.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if os.environ.get(SOURCE_VARIABLE) or "--live" in argv:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-source-") as src:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", "planlib", "notebooks"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", src], input=archive, check=True)
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        env = {**os.environ, SOURCE_VARIABLE: src,
+               "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+        print(f"planlib and notebooks as committed at {head}, in {src} (edits to the checkout neither restart the "
+              "warm kernel nor reach the run)", flush=True)
+        return subprocess.run([sys.executable, script, *argv], check=False, env=env).returncode
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and their waited-for descendants."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def tree_cpu() -> float:
+    """CPU seconds (user + system) of this process and its live descendants (the warm kernels)."""
+    total = 0.0
+    me = psutil.Process()
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def stock(run_dir: Path, region: str, nb: str, out: Path, config: Path) -> tuple[float, float, Path]:
@@ -99,7 +152,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", default=None, help="keep the run and the stock outputs in this folder")
     ap.add_argument("--batch", type=int, default=0, metavar="N",
                     help="instead: the batch on the first N counties (2 workers), cold kernels then warm")
+    ap.add_argument("--live", action="store_true",
+                    help="run the checkout's planlib, not a copy (its edits restart the warm kernel)")
     args = ap.parse_args(argv)
+    code = on_snapshot(argv)
+    if code is not None:
+        return code
     if args.batch:
         return batch_side_by_side(args)
     plan = params.load_plan(args.plan)
@@ -126,14 +184,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warm kernel start + imports + first notebook: {time.perf_counter() - t0:.1f} s "
               f"(not counted below)\n")
         head = (f"{'region':<12} {'notebook':<18} {'stock s':>8} {'(exec':>6} {'html)':>6} {'warm s':>7} {'ratio':>6} "
-                f"{'cells':>6} {'pm':>5} {'html':>5}  same  slowest warm cell")
+                f"{'cells':>6} {'pm':>5} {'html':>5} {'stock cpu':>9} {'warm cpu':>8} {'ratio':>6}  same  "
+                "slowest warm cell")
         print(head)
         rows, out, restarts = [], work / "stock", 0
         out.mkdir(exist_ok=True)
         for region in regions:
             for nb in nbs:
+                c0 = children_cpu()
                 s_exec, s_conv, s_html = stock(run.run_dir, region, nb, out, config)
+                s_cpu, c0 = children_cpu() - c0, tree_cpu()
                 w_wall, entry = warm(run.run_dir, region, nb)
+                w_cpu = tree_cpu() - c0
                 if entry["status"] != "succeeded":
                     print(region, nb, "warm failed:", entry["error"])
                     return 1
@@ -149,25 +211,32 @@ def main(argv: list[str] | None = None) -> int:
                 restarts += log.count("replacing kernel")
                 cells, slow = cell_times(folder.notebook_outputs(run.run_dir, region, nb).notebook)
                 s_total = s_exec + s_conv
-                rows.append((s_total, w_wall, same))
+                rows.append((s_total, w_wall, same, s_cpu, w_cpu))
                 print(f"{region:<12} {nb:<18} {s_total:8.2f} {s_exec:6.2f} {s_conv:6.2f} {w_wall:7.2f} "
                       f"{s_total / w_wall:6.1f} {cells:6.2f} {entry['seconds'] - cells:5.2f} "
-                      f"{w_wall - entry['seconds']:5.2f}  {_same(same):<4}  {slow[0][0]:.2f} s {slow[0][1]}",
-                      flush=True)
+                      f"{w_wall - entry['seconds']:5.2f} {s_cpu:9.2f} {w_cpu:8.2f} {s_cpu / max(w_cpu, 0.01):6.1f}  "
+                      f"{_same(same):<4}  {slow[0][0]:.2f} s {slow[0][1]}", flush=True)
         kernels.shutdown_all()
-    ratios = [s / w for s, w, _ in rows]
+    ratios = [s / w for s, w, *_ in rows]
     if restarts:
         print(f"\nthe warm kernel was replaced {restarts} time(s) (the kernel logs say why: planlib's source "
               "changed under the run, or a reset found state it could not put back)")
     print(f"\nmedian ratio stock / warm: {statistics.median(ratios):.1f} (min {min(ratios):.1f}, max "
           f"{max(ratios):.1f}); totals: stock {sum(r[0] for r in rows):.1f} s, warm {sum(r[1] for r in rows):.1f} s, "
           f"ratio {sum(r[0] for r in rows) / sum(r[1] for r in rows):.1f}")
+    for nb in nbs:
+        mine = [r for (_, n), r in zip(((g, n) for g in regions for n in nbs), rows) if n == nb]
+        print(f"  {nb:<18} wall: stock {sum(r[0] for r in mine):7.1f} s, warm {sum(r[1] for r in mine):6.1f} s, "
+              f"ratio {sum(r[0] for r in mine) / sum(r[1] for r in mine):5.1f};  CPU: stock "
+              f"{sum(r[3] for r in mine):7.1f} s, warm {sum(r[4] for r in mine):6.1f} s, ratio "
+              f"{sum(r[3] for r in mine) / max(sum(r[4] for r in mine), 0.01):5.1f}")
     print(f"HTML byte-identical: {sum(r[2] is True for r in rows)}/{len(rows)} reports"
           + (f"; {sum(r[2] == 'varies' for r in rows)} changed between two runs of the same path (the "
              "notebook does not repeat itself exactly)" if any(r[2] == "varies" for r in rows) else ""))
     print("columns: stock = papermill CLI (exec) + nbconvert CLI (html); warm = planlib's task on a warm kernel: "
           "cells (papermill's cell durations), pm (papermill, kernel client and reset wait around them), "
-          f"html (export in-process); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+          "html (export in-process); cpu = user + system seconds (stock: the CLIs and their kernels; warm: this "
+          f"process and its kernel); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if all(r[2] for r in rows) else 1
 
 

@@ -22,6 +22,8 @@ Then, unless ``--no-stock``, the stock path on the first sampled county, noteboo
 ``papermill`` + ``jupyter nbconvert`` CLIs (benchmarks/bench_kernels.py) against the same task
 on a warm kernel in this process, with the ratio and whether the HTML is byte-identical.
 
+Like bench_kernels.py, it runs planlib and the notebooks as committed, unless ``--live``.
+
 Peak memory: the resident memory of this process and all its children (workers, kernels),
 summed, sampled every half second.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -39,11 +42,10 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil
-from bench_kernels import NBCONVERT_CONFIG, stock, warm
+from bench_kernels import NBCONVERT_CONFIG, on_snapshot, stock, warm
 
 from planlib import archive, params
 from planlib.run import batch, export, kernels
@@ -51,11 +53,17 @@ from planlib.schemas import LEVEL_DEPTH
 
 
 class PeakMemory:
-    """The peak of the summed resident memory of this process and its descendants, sampled in a thread."""
+    """
+    The peak of the summed resident memory of this process and its descendants, sampled in a thread;
+    and their CPU seconds (user + system: each live process's last sample, plus what finished children used).
+    """
 
     def __init__(self, every: float = 0.5):
         self.every, self.peak, self._stop = every, 0, threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._cpu: dict[int, float] = {}
+        self._start = _finished_cpu()
+        self.cpu = 0.0
 
     def _watch(self) -> None:
         me = psutil.Process()
@@ -64,6 +72,8 @@ class PeakMemory:
             for p in [me, *me.children(recursive=True)]:
                 try:
                     total += p.memory_info().rss
+                    t = p.cpu_times()
+                    self._cpu[p.pid] = t.user + t.system
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
@@ -76,16 +86,30 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        # this process, the descendants still alive (their last sample) and the finished ones (waited for)
+        me = psutil.Process()
+        alive = {p.pid for p in me.children(recursive=True)}
+        own = me.cpu_times()
+        self.cpu = (own.user + own.system + sum(v for pid, v in self._cpu.items() if pid in alive)
+                    + _finished_cpu() - self._start)
 
 
-def sample_regions(tree, n: int) -> list[str]:
-    """HQ and the first ``n`` provinces, cities and counties under the first province (all when n covers them)."""
-    root = tree.at_level("hq")[0]
+def _finished_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+LEVELS = ("hq", "province", "city", "county")
+
+
+def sample_regions(tree, n: int, levels=LEVELS) -> list[str]:
+    """HQ and the first ``n`` provinces, cities and counties under the first province (all when n covers them), of ``levels``."""
     first = tree.at_level("province")[0]
-    chosen = [root, *tree.at_level("province")[:n]]
     under = set(tree.subtree(first))
-    for level in ("city", "county"):
-        chosen += [r for r in tree.at_level(level) if r in under][:n]
+    chosen = []
+    for level in levels:
+        found = tree.at_level(level)
+        chosen += found[:1] if level == "hq" else found[:n] if level == "province" else [r for r in found if r in under][:n]
     return chosen
 
 
@@ -97,14 +121,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--full", action="store_true", help="every region of the plan, no extrapolation")
     ap.add_argument("--no-stock", action="store_true", help="skip the side-by-side with stock papermill")
     ap.add_argument("--keep", default=None, help="keep the run in this folder")
+    ap.add_argument("--levels", nargs="*", default=list(LEVELS), choices=LEVELS,
+                    help="the levels to sample (default all; the national HQ's review alone holds over 7 GB)")
+    ap.add_argument("--live", action="store_true",
+                    help="run the checkout's planlib, not the committed one (its edits restart the warm kernels)")
     args = ap.parse_args(argv)
+    code = on_snapshot(argv, __file__)
+    if code is not None:
+        return code
     plan = params.load_plan(args.plan)
     tree = archive.load_tree(plan.archive)
     in_scope = [r for r in tree.subtree(plan.scope.root) if tree.level(r) in plan.scope.levels]
     counts = defaultdict(int)
     for r in in_scope:
         counts[tree.level(r)] += 1
-    regions = None if args.full else sample_regions(tree, args.sample)
+    regions = None if args.full else sample_regions(tree, args.sample, args.levels)
     label = "FULL run" if args.full else f"SAMPLE of {len(regions)} regions, extrapolated"
     print(f"{Path(args.plan).name}: {sum(counts.values())} regions in scope "
           f"({', '.join(f'{counts[lv]} {lv}' for lv in sorted(counts, key=LEVEL_DEPTH.get))}); "
@@ -120,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         entries = run.manifest["entries"]
         ok = sum(e["status"] == "succeeded" for e in entries)
         steps = {s["step"]: s.get("seconds") or 0.0 for s in run.manifest.get("plan_steps", [])}
-        print(f"\nrun: {wall:.1f} s wall, {ok}/{len(entries)} reports succeeded, peak memory "
-              f"{memory.peak / 2**30:.2f} GB; plan-wide steps: "
+        print(f"\nrun: {wall:.1f} s wall, {memory.cpu:.1f} s CPU (process tree, approximate), {ok}/{len(entries)} "
+              f"reports succeeded, peak memory {memory.peak / 2**30:.2f} GB; plan-wide steps: "
               f"{', '.join(f'{k} {v:.1f} s' for k, v in steps.items()) or 'none'}")
         for e in entries:
             if e["status"] != "succeeded":
