@@ -275,8 +275,7 @@ CODE_NAMES: dict[str, str] = {
     # budget methods, curves, sensitivity scenarios, stop reasons
     "percent_of_sales": "销售百分比法", "benchmark": "竞争对手参照法", "objective_task": "目标任务法",
     "marginal": "边际收益法", "zero_based": "零基预算法", "input_output": "投入产出法",
-    "exponential": "指数饱和", "linear": "线性", "base": "基准", "price": "价格 −5%", "volume": "销量 −10%",
-    "price_and_volume": "价格与销量同时下降", "lift below cost": "提升的毛利不抵费用", "no lift": "没有提升",
+    "exponential": "指数饱和", "linear": "线性", "base": "基准", "price_and_volume": "价格与销量同时下降", "lift below cost": "提升的毛利不抵费用", "no lift": "没有提升",
     "not measurable": "无法衡量", "scheme": "促销方案", "does not pay": "不投：第一元回报不足一元", "limit": "到可信上限",
     # data quality: severities and checks
     "error": "错误", "warning": "警告", "info": "提示",
@@ -292,6 +291,13 @@ CODE_NAMES: dict[str, str] = {
     # concentration measures
     "top1": "最大一家占比", "top3": "前三家占比", "top5": "前五家占比", "top10": "前十家占比", "hhi": "HHI 集中度指数",
 }  # fmt: skip
+
+#: The sensitivity's scenarios (``planlib.budget.sensitivity_view``'s ``scenario``).
+SCENARIO_NAMES: dict[str, str] = {"base": "基准", "price": "价格下降", "volume": "销量下降",
+                                  "price_and_volume": "价格与销量同时下降"}
+
+#: The one-word codes :func:`localize` names inside a sentence (other single English words are dropped as glosses).
+SENTENCE_CODES = frozenset({"auto", "calendar", "blend"})
 
 #: Columns whose values are codes (looked up in :data:`CODE_NAMES` and the item catalogue when shown);
 #: a column not named here shows its values as they are (names, ids, numbers).
@@ -376,7 +382,7 @@ def localize(text: object) -> str:
         run = m.group(0)
         if run in KEPT_WORDS or not _PLAIN_WORD.search(run):
             return run
-        return CODE_NAMES.get(run, "") if " " not in run else ""  # a one-word code in words; a phrase is a gloss
+        return CODE_NAMES[run] if run in SENTENCE_CODES else ""  # a known one-word code in words; else a gloss
 
     s = _GLOSS.sub(drop, s)
     s = _re.sub(r"[(（]\s*[,:;，：；]?\s*[)）]", "", s)  # brackets left empty
@@ -396,11 +402,11 @@ def code_label(value: object, column: str | None = None) -> object:
     """
     if not isinstance(value, str) or (column is not None and column not in CODE_COLUMNS):
         return value
-    own = {"category": CATEGORY_NAMES, "level": LEVEL_NAMES}.get(column or "", {})
+    own = {"category": CATEGORY_NAMES, "level": LEVEL_NAMES, "scenario": SCENARIO_NAMES}.get(column or "", {})
     return own.get(value, CODE_NAMES.get(value, value))
 
 
-__all__ += ["CODE_NAMES", "CODE_COLUMNS", "STAGE_NAMES", "LEGEND_TITLES", "PARAM_NAMES", "KEPT_WORDS", "localize",
+__all__ += ["SCENARIO_NAMES", "SENTENCE_CODES", "CODE_NAMES", "CODE_COLUMNS", "STAGE_NAMES", "LEGEND_TITLES", "PARAM_NAMES", "KEPT_WORDS", "localize",
             "code_label"]
 
 
