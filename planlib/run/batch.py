@@ -39,7 +39,7 @@ from typing import Any
 
 from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
-from planlib.run import executors, folder, steps, task, track
+from planlib.run import executors, folder, steps, task, track, workflow_files
 from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import read_figures, render_portal
 from planlib.labels import NOTEBOOK_NAMES
@@ -60,6 +60,26 @@ INJECTED_PARAMETERS: tuple[str, ...] = ("region", "scenario", "params_file", "ru
 
 #: Notebooks that run only for regions with children in the plan's levels (a consolidation of them).
 PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
+#: Notebooks for the regions where a promotion scheme runs (at, above or below them).
+SCHEME_NOTEBOOKS: tuple[str, ...] = ("35_promotions",)
+
+
+def notebook_applies(name: str, region: str, tree, levels, promotions) -> bool:
+    """
+    Whether the batch runs notebook ``name`` for ``region``: the one place a notebook is filtered by region.
+
+    A consolidation (:data:`PARENT_NOTEBOOKS`) needs children at a planned level (``levels``);
+    the promotions report (:data:`SCHEME_NOTEBOOKS`) a scheme of the region's ``promotions``
+    (scheme -> regions) attached to the region, an ancestor or a region below it; every
+    other notebook runs everywhere.
+    """
+    if name in PARENT_NOTEBOOKS:
+        return any(tree.level(c) in levels for c in tree.children(region))
+    if name in SCHEME_NOTEBOOKS:
+        line = {region, *tree.ancestors(region)}
+        return any(r in line or (r in tree and region in tree.ancestors(r)) for rs in promotions.values() for r in rs)
+    return True
+
 
 #: The product notebooks shipped with the suite.
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -468,8 +488,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                                            "seconds": 0.0}
             continue
         for name in nb_names:
-            if name in PARENT_NOTEBOOKS and not any(tree.level(c) in base.scope.levels for c in tree.children(region)):
-                continue  # a consolidation needs children in the plan
+            if not notebook_applies(name, region, tree, base.scope.levels, rp.promotions):
+                continue  # a consolidation needs children in the plan; the promotions report, a scheme
             inputs_hash = hashlib.sha256(
                 "|".join([rp.params_hash(), fingerprint, _file_hash(sources[name]), code_version, followed]).encode()
             ).hexdigest()[:16]
@@ -589,7 +609,9 @@ def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dic
     Put each region's dual-check flag and tracking figures on its portal row, and read the figures once.
 
     ``shown`` receives ``figures`` (:func:`planlib.run.portal.read_figures` of this run, or of
-    the signed plan a tracking run follows), which every later portal rewrite shows.
+    the signed plan a tracking run follows) and, when the plan has a workflow folder, each
+    region's ``workflow`` state (:func:`planlib.run.workflow_files.region_workflow`), which every
+    later portal rewrite shows.
     """
     tracked = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "tracking"), {})
     links: dict[str, list[dict[str, str]]] = {}
@@ -615,6 +637,9 @@ def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dic
         manifest.setdefault("portal_warnings", []).append(f"figures not read from {figures_run}: {exc}")
     if shown is not None and figures is not None and len(figures):
         shown["figures"] = figures
+    flow = workflow_files.region_workflow(run_dir.parent.parent, manifest["plan_id"])
+    if shown is not None and flow:  # the submission and approval state, when the plan has a workflow
+        shown["workflow"] = flow
     flags = next((s.get("flags") or {} for s in manifest["plan_steps"] if s.get("step") == "budget"), {})
     if not flags and figures is not None:  # a resumed run whose plan steps were already done
         flags = {k: v for k, v in zip(figures["region_id"], figures["flag"]) if isinstance(v, str)}

@@ -202,3 +202,26 @@ def test_every_label_the_portal_shows_is_chinese():
            if not re.search(r"[\u4e00-\u9fff]", v) or re.search(r"[A-Za-z]{2,}", v)}
     assert bad == {}
     assert set(portal.WORKBOOK_NAMES) >= {"targets", "budget"}
+
+
+def test_the_batch_reads_the_figures_and_the_workflow_for_the_portal(tmp_path):
+    """The run's results and the plan's workflow folder reach the portal (read once, kept for every rewrite)."""
+    from planlib.run import batch, folder, workflow_files
+
+    run = tmp_path / "p" / "r1"
+    folder.results_dir(run).mkdir(parents=True)
+    _targets().to_parquet(folder.results_path(run, folder.RESULTS_TARGETS), index=False)
+    _budget_regions().to_parquet(folder.results_path(run, folder.RESULTS_REGIONS), index=False)
+    wdir = workflow_files.workflow_dir(tmp_path, "p")
+    wdir.mkdir(parents=True)
+    with workflow_files.holding(wdir):
+        workflow_files.append_event(wdir, by="王经理", action="submit", region_id="K1")
+    manifest = _manifest([], plan_steps=[])
+    rows = [{"region_id": r, "name": r, "level": "county", "ancestors": ["HQ"]} for r in ("K1", "K2")]
+    shown = {"plan_root": "HQ"}
+    batch._flag_regions(run, {**manifest, "plan_id": "p"}, rows, shown)
+    assert shown["workflow"]["K1"] == {"status": "已提交", "version": None}
+    pd.testing.assert_frame_equal(shown["figures"], portal.region_figures(_targets(), _budget_regions()))
+    assert [r.get("flag") for r in rows] == ["sales met, profit missed", "both missed"]  # from the saved results
+    page = portal.render_portal(manifest, rows, **shown)
+    assert "<th>审批状态</th>" in page and "<td>已提交</td>" in page and "利润未达</span>" in page
