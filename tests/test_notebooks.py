@@ -25,8 +25,8 @@ def _comparable(nb):
 
 
 def test_product_notebooks_exist_as_script_and_notebook_pairs():
-    assert [p.stem for p in SCRIPTS] == ["10_review_archive", "20_split_targets", "30_build_budget", "40_track_results",
-                                            "50_consolidate"]
+    assert [p.stem for p in SCRIPTS] == ["10_review_archive", "20_split_targets", "30_build_budget", "35_promotions",
+                                         "40_track_results", "50_consolidate"]
     assert [p.stem for p in PAIRS] == [p.stem for p in SCRIPTS]
 
 

@@ -9,6 +9,10 @@ scheme_regions  scheme -> the regions (every node) where it runs, from the plan'
                 key and the region files' own
 region_promotions  the region files that change ``promotions``: region id -> its resolved map
 load_plan_schemes  the rule tables a plan names, from promotions/ beside the plan, in its year
+region_scheme_view the report's table: per scheme running in a region, uptake, cost, range, lift, break-even
+scheme_reading     the report's sentence on that table
+rules_table        each scheme's rules in words
+tier_shapes        members per tier of the tiered schemes (the tier-shape figure's data)
 plan_schemes    every scheme costed once on the terminals of the regions where it runs
 PlanSchemes     what plan_schemes returns
 PLAN_SCHEME_COLUMNS  the columns of results/promotions.parquet
@@ -27,12 +31,14 @@ from planlib.budget.response import KIND_ITEMS
 from planlib.errors import ParamsError, PlanlibError
 from planlib.hierarchy import RegionTree
 from planlib.params.model import promotions_folder
-from planlib.promotions.costing import SchemeCost, cost_scheme, month_profile
-from planlib.promotions.economics import scheme_economics
+from planlib.promotions.costing import SchemeCost, cost_range, cost_scheme, month_profile
+from planlib.promotions.economics import break_even_lift, scheme_economics
+from planlib.promotions.tiers import assign_tiers, tier_shape, tier_table
+from planlib.promotions.wording import describe_scheme
 from planlib.promotions.rules import Scheme, load_scheme
 
 __all__ = ["PLAN_SCHEME_COLUMNS", "PlanSchemes", "scheme_regions", "region_promotions", "load_plan_schemes",
-           "plan_schemes"]
+           "plan_schemes", "region_scheme_view", "scheme_reading", "rules_table", "tier_shapes"]
 
 #: results/promotions.parquet: one row per scheme and region its terminals are booked to.
 PLAN_SCHEME_COLUMNS = ("scheme", "name", "kind", "category", "item", "region_id", "units", "eligible", "rewarded",
@@ -228,3 +234,95 @@ def plan_schemes(schemes: Mapping[str, Scheme], runs_in: Mapping[str, set], unit
                                        "share": pd.Series(dtype=float)}))
     economics = pd.concat(econ, ignore_index=True) if econ else pd.DataFrame()
     return PlanSchemes(costs, months_frame, economics, results)
+
+
+def region_scheme_view(costs: pd.DataFrame, schemes: Mapping[str, Scheme], units: pd.DataFrame,
+                       runs_in: Mapping[str, set], tree: RegionTree, curves: pd.DataFrame, *,
+                       margin_rate: float) -> pd.DataFrame:
+    """
+    Per scheme running in a region (its subtree): uptake, cost and its ±10% range, expected and break-even lift.
+
+    Parameters
+    ----------
+    costs : DataFrame
+        The plan's :attr:`PlanSchemes.costs` rows of the region's subtree.
+    schemes : mapping
+        Stem -> :class:`Scheme`.
+    units : DataFrame
+        Last year's distribution of the region's terminals (``promotion_units``).
+    runs_in : mapping
+        Stem -> the regions where it runs.
+    tree : RegionTree
+    curves : DataFrame
+        The budget's response curves (may be empty).
+    margin_rate : float
+        Contribution per yuan of revenue.
+
+    Returns
+    -------
+    DataFrame
+        ``scheme, name, kind, units, eligible, rewarded, uptake, cost, cost_low, cost_high,
+        expected_lift, break_even_lift, pays``.
+
+    Notes
+    -----
+    units … cost are the plan's (the scheme costed once on all its terminals, summed over
+    the region's). cost_low/high = cost × C(∓10%) / C(0), C the scheme costed on the
+    region's own terminals with their amounts moved (:func:`cost_range`).
+    expected_lift: the region's share of the scheme's lift; break_even_lift = cost / margin_rate.
+    """
+    cols = ["scheme", "name", "kind", "units", "eligible", "rewarded", "uptake", "cost", "cost_low", "cost_high",
+            "expected_lift", "break_even_lift", "pays"]
+    rows = []
+    for stem, c in costs.groupby("scheme", sort=True):
+        scheme = schemes[stem]
+        cost = float(c["net_cost"].sum())
+        mine = units[units["region_id"].isin(runs_in.get(stem, set()))]
+        rng = cost_range(scheme, mine, tree=tree) if len(mine) else None
+        base = float(rng.loc[rng["change"] == 0.0, "net_cost"].iloc[0]) if rng is not None else 0.0
+        low = float(rng["net_cost"].iloc[0]) / base * cost if base > 0 else cost
+        high = float(rng["net_cost"].iloc[-1]) / base * cost if base > 0 else cost
+        eligible, rewarded = int(c["eligible"].sum()), int(c["rewarded"].sum())
+        lift = float(c["expected_lift"].sum())
+        need = break_even_lift(cost, margin_rate) if margin_rate > 0 else np.nan
+        rows.append((stem, scheme.name, scheme.kind, int(c["units"].sum()), eligible, rewarded,
+                     rewarded / eligible if eligible else 0.0, round(cost, 2), round(low, 2), round(high, 2),
+                     round(lift, 2), round(need, 2), bool(lift * margin_rate >= cost - 1e-9)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def scheme_reading(view: pd.DataFrame) -> str:
+    """One sentence on a region's schemes: how many, what they cost, and which pay back by the expected lift."""
+    pays = view.loc[view["pays"], "name"].tolist()
+    short = view.loc[~view["pays"], "name"].tolist()
+    text = (f"本区域运行 {len(view)} 个促销方案，预计费用合计 {view['cost'].sum():,.0f} 元，"
+            f"预计拉动销售额 {view['expected_lift'].sum():,.0f} 元。")
+    if pays:
+        text += f"按往期同类活动的回报，{'、'.join(pays)} 能收回费用"
+    if short:
+        text += ("；" if pays else "按往期同类活动的回报，") + f"{'、'.join(short)} 收不回费用，须另有理由（如新品铺货、对抗竞品）"
+    return text + "。"
+
+
+def rules_table(schemes: Mapping[str, Scheme]) -> pd.DataFrame:
+    """``scheme, name, rules``: each scheme's rules in words (:func:`describe_scheme`), one line each."""
+    return pd.DataFrame([(stem, s.name, "\n".join(describe_scheme(s))) for stem, s in sorted(schemes.items())],
+                        columns=["scheme", "name", "rules"])
+
+
+def tier_shapes(schemes: Mapping[str, Scheme], units: pd.DataFrame) -> pd.DataFrame:
+    """
+    Members per tier of each tiered scheme on the units' measure (:func:`tier_shape`): ``scheme, name`` and its rows.
+
+    Empty when no scheme has a tiered rule. A unit's measure is its year's sum of the rule's measure.
+    """
+    out = []
+    for stem, s in sorted(schemes.items()):
+        rule = next((r for r in s.rules if r.method == "tiered"), None)
+        if rule is None or rule.measure not in units.columns:
+            continue
+        table = tier_table(s, rule.name)
+        spend = units.groupby("unit_id", as_index=False)[rule.measure].sum().rename(columns={rule.measure: "amount"})
+        shape = tier_shape(assign_tiers(spend, table), table)
+        out.append(shape.assign(scheme=stem, name=s.name))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
