@@ -63,7 +63,9 @@ display(tables.note(f"层级 {labels.LEVEL_NAMES.get(wb.level, wb.level)} · 下
 
 # %%
 display(tables.show_table(archive.summarise_findings(findings), caption="检查结果汇总", labels=labels.LABELS))
-display(tables.show_table(archive.findings_to_resolve(findings), caption="需要处理的问题", labels=labels.LABELS, max_rows=25, download_dir=dl, download_name="10_review_archive-findings"))
+resolve = archive.findings_to_resolve(findings)
+resolve = resolve.assign(region_name=resolve["region_id"].map(wb.tree.to_frame().set_index("region_id")["name"]), terminal_name=resolve["terminal_id"].map(data.terminals.set_index("terminal_id")["name"]))
+display(tables.show_table(resolve, caption="需要处理的问题", labels={**labels.LABELS, "region_name": "区域", "terminal_name": "终端名称"}, max_rows=25, download_dir=dl, download_name="10_review_archive-findings"))
 display(tables.note(archive.findings_reading(findings)))
 
 # %% [markdown]

@@ -141,7 +141,9 @@ if interactive:
 # ## 4. 结构：产品线、渠道、终端等级
 
 # %%
+names = {"distributor_id": archive.load_table(con, "distributors", region_ids=wb.tree.subtree(region)).set_index("distributor_id")["name"], "sku": archive.load_table(con, "products").set_index("sku")["name"]}
 for dim, frame in view.breakdowns.items():
+    frame = frame.assign(name=frame[dim].map(names[dim]))[[dim, "name", *frame.columns.drop(dim)]] if dim in names else frame  # codes with their names
     display(tables.show_table(frame, caption=f"按{labels.LABELS.get(dim, dim)}分解（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
 
 # %% [markdown]
