@@ -153,6 +153,19 @@ else:
     display(tables.note("档案中没有人员与考核数据。"))
 
 # %% [markdown]
+# ## 9. 促销方案：参与与费用对计划
+#
+# 计划按去年终端估算的参与和费用，对照按今年实际进货套用同一规则得出的参与和应付费用，以及该费用项目在方案月份的预算与实际支出。
+
+# %%
+promo = tr.tables.get("promotions", pd.DataFrame())
+promo = promo[promo["region_id"] == region] if len(promo) else promo
+if len(promo):
+    display(tables.show_table(promo.drop(columns=["scheme", "region_id", "category"]), caption="促销方案跟踪（元）", labels=labels.PROMOTION_LABELS, formats=labels.PROMOTION_FORMATS))
+else:
+    display(tables.note("本区域没有运行促销方案。"))
+
+# %% [markdown]
 # ## 使用的假设
 
 # %%
