@@ -158,6 +158,9 @@ class DocumentInputs:
     rules: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["key", "value"]))
 
 
+_CENTS = "{:,.2f}"  # budget amounts to the fen: the document's totals are the budget table's
+
+
 def _n(x: Any, fmt: str = "{:,.0f}") -> str:
     if x is None or (isinstance(x, (float, np.floating)) and not np.isfinite(x)) or x is pd.NA:
         return "—"
@@ -266,11 +269,11 @@ def _budget_section(d: DocumentInputs) -> Section:
     order = [c for c in CATEGORY_NAMES if c in by_cat.index] + [c for c in by_cat.index if c not in CATEGORY_NAMES]
     rev = float(s.get("target_revenue") or 0.0)
     blocks: list[Paragraph | Table] = [
-        Paragraph(f"费用预算合计 {_n(total)} 元，费用率 {_pct(total / rev) if rev > 0 else '—'}（目标销售额 {_n(rev)} 元）；"
+        Paragraph(f"费用预算合计 {_n(total, _CENTS)} 元，费用率 {_pct(total / rev) if rev > 0 else '—'}（目标销售额 {_n(rev)} 元）；"
                   f"目标下利润 {_n(s.get('profit_at_target'))} 元，利润目标 {_n(s.get('profit_target'))} 元。"),
         _table("按费用类别", ["费用类别", "金额（元）", "占比"],
-               [*((CATEGORY_NAMES.get(c, c), _n(by_cat[c]), _pct(by_cat[c] / total) if total > 0 else "—")
-                  for c in order), ("合计", _n(total), "100.0%" if total > 0 else "—")],
+               [*((CATEGORY_NAMES.get(c, c), _n(by_cat[c], _CENTS), _pct(by_cat[c] / total) if total > 0 else "—")
+                  for c in order), ("合计", _n(total, _CENTS), "100.0%" if total > 0 else "—")],
                (False, True, True), total=True),
     ]
     detail = items.groupby(["category", "item"], sort=False)["amount"].sum().reset_index()
@@ -278,7 +281,7 @@ def _budget_section(d: DocumentInputs) -> Section:
     detail = detail.sort_values(["_o", "amount"], ascending=[True, False], kind="stable")
     blocks.append(_table("按费用项目", ["费用类别", "项目", "金额（元）"],
                          [(CATEGORY_NAMES.get(r["category"], r["category"]), _item_name(r["category"], r["item"]),
-                           _n(r["amount"])) for _, r in detail.iterrows()], (False, False, True)))
+                           _n(r["amount"], _CENTS)) for _, r in detail.iterrows()], (False, False, True)))
     flag = s.get("flag")
     blocks.append(_table("双重检查（销量与利润同时检查）", ["项目", "取值"], [
         ("目标销量（箱）", _n(s.get("target_volume"))), ("可达销量（箱）", _n(s.get("reachable_volume"))),
