@@ -6,7 +6,7 @@ The run folder: where each output lives, how it is written, and reading it back.
     manifest.json               manifest_path (status running/finished/interrupted)
     index.html                  portal_path
     .run.lock                   hold_run: held by the process running it
-    <plan_id>-targets.xlsx      workbook_path
+    <plan_id>-targets.xlsx      workbook_path (and -budget.xlsx, -tracking.xlsx)
     notebooks/<nb>.ipynb        executed_notebook_path (the notebooks exactly as they ran)
     regions/<region_id>/        region_dir, notebook_outputs, completion_marker
     results/<table>.parquet     results_dir, results_path
@@ -74,6 +74,7 @@ __all__ = [
     "manifest_path",
     "portal_path",
     "workbook_path",
+    "WORKBOOKS",
     "executed_notebook_path",
     "notebook_outputs",
     "kernel_log_path",
@@ -331,9 +332,21 @@ def portal_path(run_dir: str | os.PathLike[str]) -> Path:
     return Path(run_dir) / "index.html"
 
 
-def workbook_path(run_dir: str | os.PathLike[str], plan_id: str) -> Path:
-    """The plan's workbook, ``<plan_id>-targets.xlsx`` (the targets' and the budget's sheets)."""
-    return inside(Path(run_dir) / f"{_checked_id('plan_id', plan_id)}-targets.xlsx", run_dir)
+#: The plan's workbooks, one per plan-wide step: what each holds names the file.
+WORKBOOKS: tuple[str, ...] = ("targets", "budget", "tracking")
+
+
+def workbook_path(run_dir: str | os.PathLike[str], plan_id: str, kind: str = "targets") -> Path:
+    """
+    One of the plan's workbooks: ``<plan_id>-targets.xlsx``, ``-budget.xlsx`` or ``-tracking.xlsx``.
+
+    ``kind`` is one of :data:`WORKBOOKS`: the targets (by level, month and terminal), the
+    budget (by region, category, month and terminal; CVP and the dual check) or a tracking
+    run's sheets.
+    """
+    if kind not in WORKBOOKS:
+        raise ParamsError(f"unknown workbook {kind!r}; expected one of {', '.join(WORKBOOKS)}")
+    return inside(Path(run_dir) / f"{_checked_id('plan_id', plan_id)}-{kind}.xlsx", run_dir)
 
 
 def executed_notebook_path(run_dir: str | os.PathLike[str], notebook: str) -> Path:

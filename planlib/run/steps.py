@@ -80,6 +80,9 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
     def set_targets(con, step):
         nonlocal pt, schemes
         pt = targets.plan_targets(plan, tree, con)
+        # the workbooks name the terminals too (the archive's names, not their codes)
+        terminals = archive.load_table(con, "terminals", columns=["terminal_id", "name"])
+        names.update(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str)))
         schemes = plan_promotions(plan, tree, con)
         if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
             pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
@@ -185,7 +188,7 @@ def track_plan_promotions(plan, tree, con, run_dir: Path, signed_dir: Path, as_o
 
 def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, schemes=None) -> dict[str, Any]:
     """
-    Price the plan's targets once for the whole plan: ``results/budget*.parquet`` and the workbook's budget sheets.
+    Price the plan's targets once for the whole plan: ``results/budget*.parquet`` and the budget workbook.
 
     ``pt`` is the plan's targets (from the targets step); ``schemes`` the plan's promotion
     schemes costed (:func:`plan_promotions`), booked into the budget and written to
@@ -202,7 +205,7 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
         step["notes"] = list(pb.notes)
         step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
-        written = write_budget(pb, run_dir, plan_id=plan.plan_id, names=names)
+        written = write_budget(pb, run_dir, plan_id=plan.plan_id, names=names, targets=pt.table)
         if schemes is not None:
             for name, frame in ((RESULTS_PROMOTIONS, schemes.costs), (RESULTS_PROMOTION_MONTHS, schemes.months)):
                 path = folder.results_path(run_dir, name)
@@ -218,21 +221,23 @@ def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str]) -> lis
     """
     Write ``results/targets.parquet`` and ``<plan_id>-targets.xlsx`` into a run folder, atomically.
 
-    Returns the paths written.
+    The workbook has no profit column yet: the budget sets the profit targets
+    (:func:`write_budget` writes it again with them). Returns the paths written.
     """
     target = folder.results_path(run_dir, folder.RESULTS_TARGETS)
     with folder.atomic_path(target) as tmp:
         pt.table.to_parquet(tmp, index=False)
-    excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id), names=names)
+    excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
     return [target, excel]
 
 
-def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list[Path]:
+def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets=None) -> list[Path]:
     """
-    Write ``results/budget.parquet``, ``budget_regions.parquet``, ``budget_methods.parquet`` and the budget's sheets.
+    Write ``results/budget.parquet``, ``budget_regions.parquet``, ``budget_methods.parquet`` and ``<plan_id>-budget.xlsx``.
 
-    The sheets go into the plan's workbook beside the targets' sheets. Every file is
-    written atomically; returns the paths written.
+    With ``targets`` (the plan's targets table) the targets workbook is written again with
+    each region's profit target beside its volume and revenue; it stays the targets step's
+    output (not listed here). Every file is written atomically; returns the paths written.
     """
     out = []
     for name, frame in ((folder.RESULTS_BUDGET, pb.table), (folder.RESULTS_REGIONS, pb.regions),
@@ -241,5 +246,8 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list
         with folder.atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
         out.append(path)
-    out.append(export_budget_excel(pb, folder.workbook_path(run_dir, plan_id), names=names))
+    out.append(export_budget_excel(pb, folder.workbook_path(run_dir, plan_id, "budget"), names=names))
+    if targets is not None:
+        profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
+        export_targets_excel(targets, folder.workbook_path(run_dir, plan_id, "targets"), names=names, profit=profit)
     return out

@@ -31,7 +31,7 @@ from planlib import archive, tracking
 from planlib.errors import ParamsError
 from planlib.labels import CATEGORY_NAMES, LEVEL_NAMES, ROLE_NAMES, TRACKING_CODES
 from planlib.run import folder
-from planlib.run.excel import store_text_as_text
+from planlib.run.excel import export_sheets_excel
 from planlib.run.steps import run_step, track_plan_promotions
 from planlib.targets.table import CD_LINE
 from planlib.tracking import NO_KEY
@@ -171,8 +171,7 @@ def tracking_step(plan, tree, run_dir: Path, signed_dir: Path, as_of: dt.date, n
         written += write_tracking(pt, run_dir)
         written += track_plan_promotions(plan, tree, con, run_dir, signed_dir, as_of)  # the schemes (#17)
         terminals = archive.load_table(con, "terminals", region_ids=list(tree.subtree(plan.scope.root)))
-        book = folder.workbook_path(run_dir, plan.plan_id)
-        written.append(export_tracking_excel(pt, folder.workbook_path(signed_dir, plan.plan_id), book, names=names,
+        written.append(export_tracking_excel(pt, folder.workbook_path(run_dir, plan.plan_id, "tracking"), names=names,
                                              terminal_names=dict(zip(terminals["terminal_id"].astype(str),
                                                                      terminals["name"].astype(str)))))
         step["flags"] = region_flags(pt)
@@ -422,38 +421,27 @@ def tracking_sheets(ft: FollowedPlan, names: Mapping[str, str], terminal_names: 
     return out
 
 
-def export_tracking_excel(ft: FollowedPlan, signed_workbook: Path, path: Path, *, names: Mapping[str, str],
+def export_tracking_excel(ft: FollowedPlan, path: Path, *, names: Mapping[str, str],
                           terminal_names: Mapping[str, str]) -> Path:
     """
-    The plan's workbook with the tracking's sheets: the signed run's workbook copied, the sheets added.
+    The tracking's workbook, ``<plan_id>-tracking.xlsx``: the sheets of :func:`tracking_sheets`.
 
-    Numbers carry formats (thousands, percentages), the header row is frozen; written to a copy
-    and moved into place.
+    Numbers carry formats (thousands, percentages, points), the header row and the key
+    columns are frozen, set up for printing (:func:`planlib.run.excel.write_workbook`); the
+    signed plan's targets and budget workbooks stay in its own run folder.
     """
-    from openpyxl.utils import get_column_letter
-
     sheets = tracking_sheets(ft, names, terminal_names)
-    with folder.atomic_path(path) as tmp:
-        if Path(signed_workbook).exists():
-            shutil.copyfile(signed_workbook, tmp)
-            writer = pd.ExcelWriter(tmp, engine="openpyxl", mode="a", if_sheet_exists="replace")
-        else:
-            writer = pd.ExcelWriter(tmp, engine="openpyxl")
-        with writer as xw:
-            for title, frame in sheets.items():
-                frame.to_excel(xw, sheet_name=title, index=False)
-                ws = xw.book[title]
-                ws.freeze_panes = "A2"
-                for j, col in enumerate(frame.columns, start=1):
-                    letter = get_column_letter(j)
-                    ws.column_dimensions[letter].width = max(10, min(40, 2 + 2 * len(str(col))))
-                    if col in _PERCENT:
-                        fmt = "0.0%"
-                    elif pd.api.types.is_numeric_dtype(frame[col]) and col not in ("排名",):
-                        fmt = "#,##0" if col not in ("得分", "总分") else "0.0"
-                    else:
-                        continue
-                    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                        row[0].number_format = fmt
-            store_text_as_text(xw.book)
-    return path
+    formats: dict[str, str] = {}
+    for frame in sheets.values():
+        for col in frame.columns:
+            if col in _PERCENT:
+                formats[col] = "0.0%"
+            elif col in ("得分", "总分"):
+                formats[col] = "0.0"
+            elif col == "排名":
+                formats[col] = "0"
+            elif pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col]):
+                formats.setdefault(col, "#,##0")
+    keys = {title: 2 if len(frame.columns) > 2 and frame.columns[1] in ("区域", "姓名/名称") else 1
+            for title, frame in sheets.items()}
+    return export_sheets_excel(sheets, path, formats=formats, key_columns=keys)

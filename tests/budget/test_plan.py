@@ -129,15 +129,14 @@ def test_write_results_and_excel(priced, tmp_path):
     assert len(t) == len(priced["pb"].table) and t["amount"].sum() == pytest.approx(priced["pb"].table["amount"].sum())
     wb = openpyxl.load_workbook(written[-1], read_only=True)
     assert wb.sheetnames == ["费用 区域×月份", "终端渠道费用", "本量利与双重检查"]
-    assert written[-1].name == "demo-2026-targets.xlsx"
-    # into the plan's workbook beside the targets' sheets, twice without duplicating
-    from planlib.run.excel import export_targets_excel
-
-    export_targets_excel(priced["targets"], written[-1], names=names)
-    steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
-    steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names)
-    sheets = openpyxl.load_workbook(written[-1], read_only=True).sheetnames
-    assert sheets.count("终端渠道费用") == 1 and "费用 区域×月份" in sheets and len(sheets) > 3
+    assert written[-1].name == "demo-2026-budget.xlsx"  # the budget's own workbook
+    # with the targets, the targets workbook is written again with each region's profit target
+    written = steps.write_budget(priced["pb"], tmp_path, plan_id="demo-2026", names=names, targets=priced["targets"])
+    assert [p.name for p in written if p.suffix == ".xlsx"] == ["demo-2026-budget.xlsx"]
+    ws = openpyxl.load_workbook(tmp_path / "demo-2026-targets.xlsx", read_only=True)["总部"]
+    rows = list(ws.values)
+    assert rows[0][4] == "利润目标（元）"
+    assert rows[1][4] == pytest.approx(priced["pb"].regions.set_index("region_id").loc[rows[1][0], "profit_target"])
 
 
 def test_portal_flags_sales_met_profit_missed_and_escapes():

@@ -16,9 +16,10 @@ NAMES = {"HQ": "总部", "K1": EVIL, "K2": "+cmd|' /C calc'!A0", "K3": "@SUM(1+1
 def _targets() -> pd.DataFrame:
     # HQ and four counties' monthly totals, and one named terminal of K1
     months = pd.date_range("2027-01-01", periods=12, freq="MS")
-    rows = [dict(region_id=r, level="hq" if r == "HQ" else "county", month=m, target_volume=10)
+    rows = [dict(region_id=r, level="hq" if r == "HQ" else "county", month=m, target_volume=10, target_revenue=100.0)
             for r in ("HQ", "K1", "K2", "K3", "K4") for m in months]
-    rows += [dict(region_id="K1", level="county", month=m, terminal_id="T1", terminal_class="A", target_volume=1)
+    rows += [dict(region_id="K1", level="county", month=m, terminal_id="T1", terminal_class="A", target_volume=1,
+                  target_revenue=10.0)
              for m in months]
     frame = pd.DataFrame(rows)
     for col in ("product_line", "sku", "channel", "terminal_class", "terminal_id", "distributor_id"):

@@ -107,16 +107,16 @@ def test_a_tracking_run_follows_the_signed_plan_and_reaggregates(tiny_plan, sign
     portal = (run_dir / "index.html").read_text(encoding="utf-8")
     assert "执行跟踪 截至 2026-03-31" in portal and 'href="../plan1/index.html"' in portal
     assert f"{100 * vol.loc['K1', 'completion_to_date']:.1f}%" in portal
-    # the plan's workbook gains the tracking sheets, in words and with number formats
+    # the tracking's own workbook: its sheets in words and with number formats
     import openpyxl
 
-    book = openpyxl.load_workbook(run_dir / "tiny-2026-targets.xlsx")
+    book = openpyxl.load_workbook(run_dir / "tiny-2026-tracking.xlsx")
     assert {"跟踪汇总", "月度跟踪", "阶段目标", "费用控制"} <= set(book.sheetnames)
     ws = book["跟踪汇总"]
     header = [c.value for c in ws[1]]
     k1 = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "K1" and r[header.index("指标")].value == "销量（箱）")
     assert k1[header.index("序时完成率")].number_format == "0.0%"
     assert k1[header.index("实际完成")].value == pytest.approx(vol.loc["K1", "actual_to_date"])
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "C2"  # the header row and the region's id and name
     # --resume of the plan never continues the tracking run
     assert folder.latest_run(tmp_path / "runs" / "tiny-2026", kind=folder.RUN_PLAN) == signed
