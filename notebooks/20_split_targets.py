@@ -68,7 +68,7 @@ display(tables.note("销量单位：箱；金额单位：元。"))
 # 销售与利润一起看：销量目标按本区域自身的价格、单位成本和去年费用率折算，得到利润目标；旁边是按本次运行的费用预算计算的同一目标下的利润（即费用预算报告的双重检查）。"一律再加 20%" 的施压习惯也列出作对照，不采用。
 
 # %%
-display(tables.show_table(kinds.replace({"kind": labels.KIND_NAMES}), caption="目标种类（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.show_table(tables.format_rows(kinds, "kind", ["market_share"]).replace({"kind": labels.KIND_NAMES}), caption="目标种类（销量：箱；金额：元；市场份额：%）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(targets.kinds_reading(kinds)))
 
 # %% [markdown]

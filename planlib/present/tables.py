@@ -40,6 +40,7 @@ __all__ = [
     "display_values",
     "write_csv",
     "signed_words",
+    "format_rows",
 ]
 
 #: Item codes of the catalogue in words (``wages`` -> 工资), for the ``item`` column.
@@ -107,6 +108,35 @@ def signed_words(value: float, more: str = "多", less: str = "少", fmt: str = 
     '少 645'
     """
     return f"{more if value >= 0 else less} {fmt.format(abs(value))}"
+
+
+def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "{:.1%}") -> pd.DataFrame:
+    """
+    The frame with the numbers of some rows written with their own format (a share among amounts).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Not modified.
+    key : str
+        The column naming each row (``kind``).
+    rows : sequence of str
+        The rows to format (``("market_share",)``): their numeric cells become text such as ``24.0%``.
+    fmt : str, default "{:.1%}"
+
+    Examples
+    --------
+    >>> format_rows(pd.DataFrame({"kind": ["volume", "market_share"], "target": [100.0, 0.24]}), "kind", ["market_share"])["target"].tolist()
+    [100.0, '24.0%']
+    """
+    out = frame.copy()
+    mask = out[key].isin(list(rows))
+    for col in out.columns:
+        if col != key and pd.api.types.is_numeric_dtype(out[col].dtype) and mask.any():
+            values = out[col].astype(object)
+            values[mask] = [fmt.format(v) if pd.notna(v) else None for v in out.loc[mask, col]]
+            out[col] = values
+    return out
 
 
 #: Columns whose text is the library's prose (shown through :func:`planlib.labels.localize`).
