@@ -497,22 +497,31 @@ def _sse(err: np.ndarray) -> np.ndarray:
     return np.matmul(err[:, None, :], err[:, :, None])[:, 0, 0]
 
 
-def _errors(params: np.ndarray, y: np.ndarray, transform: bool) -> np.ndarray:
-    """The one-step errors (R, n) of ``holt_win_add_add_dam``, operation for operation."""
+def _errors(params: np.ndarray, y: np.ndarray, transform: bool, each: int = 1) -> np.ndarray:
+    """
+    The one-step errors (R, n) of ``holt_win_add_add_dam``, operation for operation; row r of
+    ``params`` runs on row r // ``each`` of ``y`` (R = len(y) · each).
+    """
     p = np.asarray(params, dtype="float64")
-    yt = np.ascontiguousarray(np.asarray(y, dtype="float64").T)  # (n, R): one contiguous row per month
-    n, m = yt.shape[0], _SEASON
+    y = np.asarray(y, dtype="float64")
+    count, n = y.shape
+    m = _SEASON
+    yt = np.ascontiguousarray(y.T)[:, :, None]  # (n, S, 1): month i of every series, against its rows
+
+    def col(k):
+        return np.ascontiguousarray(p[:, k]).reshape(count, each)
+
     if transform:
         r = _restricted(p[:, :3])
-        alpha, beta, gamma = r[:, 0], r[:, 1], r[:, 2]
+        alpha, beta, gamma = (np.ascontiguousarray(r[:, k]).reshape(count, each) for k in range(3))
     else:
-        alpha, beta, gamma = p[:, 0].copy(), p[:, 1].copy(), p[:, 2].copy()
-    phi = p[:, 5].copy()
+        alpha, beta, gamma = col(0), col(1), col(2)
+    phi = col(5)
     alphac, betac, gammac = 1 - alpha, 1 - beta, 1 - gamma
     betac_phi = betac * phi
-    season = [p[:, 6 + k].copy() for k in range(m)]
-    lvl, trend = p[:, 3].copy(), p[:, 4].copy()
-    err = np.empty((n, len(p)))
+    season = [col(6 + k) for k in range(m)]
+    lvl, trend = col(3), col(4)
+    err = np.empty((n, count, each))
     err[0] = yt[0] - (lvl + phi * trend + season[0])
     for i in range(1, n):
         t = lvl + phi * trend
@@ -521,7 +530,7 @@ def _errors(params: np.ndarray, y: np.ndarray, transform: bool) -> np.ndarray:
         season.append(gamma * yt[i - 1] - (gamma * t) + (gammac * season[i - 1]))
         lvl = new_lvl
         err[i] = yt[i] - (lvl + phi * trend + season[i])
-    return np.ascontiguousarray(err.T)
+    return np.ascontiguousarray(err.reshape(n, count * each).T)
 
 
 def _grid_starts(setups: list[dict]) -> list[np.ndarray | None]:
@@ -648,7 +657,7 @@ def lbfgsb_many(x0: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, np.nd
     x = [np.array(np.clip(row, _LOWER, _UPPER), dtype=np.float64) for row in x0]
     # ScalarFunction: f and g at the start, counted once
     f0, g0 = _value_and_gradient(np.array(x), ys, np.arange(count))
-    last_x = [row.copy() for row in x]
+    last_x = np.array(x).reshape(count, n)
     last_f, last_g = list(f0), list(g0)
     nfev = np.ones(count, dtype=np.int64)
     f: list = [np.array(0.0, dtype=np.float64) for _ in range(count)]
@@ -670,10 +679,7 @@ def lbfgsb_many(x0: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, np.nd
                            lsave[b], isave[b], dsave[b], maxls, ln_task[b])
             state = task[b][0]
             if state == 3:
-                if np.array_equal(x[b], last_x[b]):
-                    f[b], g[b] = last_f[b], last_g[b]
-                else:
-                    asking.append(b)
+                asking.append(b)
                 still.append(b)
             elif state == 1:
                 iterations[b] += 1
@@ -682,10 +688,17 @@ def lbfgsb_many(x0: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, np.nd
                 elif nfev[b] > maxfun:
                     task[b][0], task[b][1] = 5, 502
                 still.append(b)
+        if asking:  # a point equal to the last one is not evaluated again (array_equal, as ScalarFunction)
+            points = np.array([x[b] for b in asking]).reshape(len(asking), n)
+            same = (points == last_x[asking]).all(axis=1)
+            for k in np.flatnonzero(same):
+                b = asking[k]
+                f[b], g[b] = last_f[b], last_g[b]
+            asking = [b for b, s in zip(asking, same) if not s]
         if asking:
             fs, gs = _value_and_gradient(np.array([x[b] for b in asking]), ys, np.array(asking))
             for b, fb, gb in zip(asking, fs, gs):
-                last_x[b] = x[b].copy()
+                last_x[b] = x[b]
                 last_f[b], last_g[b] = fb, gb
                 f[b], g[b] = fb, gb
                 nfev[b] += 1
@@ -722,8 +735,8 @@ def _value_and_gradient(x: np.ndarray, ys: list[np.ndarray], which: np.ndarray):
     for length in np.unique(lengths):
         mine = np.flatnonzero(lengths == length)
         sel = (mine[:, None] * (n + 1) + np.arange(n + 1)[None, :]).ravel()
-        y = np.repeat(np.array([ys[w] for w in which[mine]]), n + 1, axis=0)
-        values[sel] = squared_errors(rows[sel], y, transform=True)
+        y = np.array([ys[w] for w in which[mine]])
+        values[sel] = _sse(_errors(rows[sel], y, True, each=n + 1))
     values = values.reshape(count, n + 1)
     f0 = values[:, 0]
     g = (values[:, 1:] - f0[:, None]) / (stepped - x)
