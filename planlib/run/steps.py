@@ -39,9 +39,9 @@ RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
 RESULTS_TRACKING_PROMOTIONS = "tracking_promotions.parquet"
 
 #: Notebooks that read the run's targets (written by the targets step).
-NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget", "35_promotions")
+NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget", "35_promotions", "50_consolidate")
 #: Notebooks that read the run's budget (written by the budget step).
-NEEDS_BUDGET: tuple[str, ...] = ("30_build_budget", "35_promotions")
+NEEDS_BUDGET: tuple[str, ...] = ("30_build_budget", "35_promotions", "50_consolidate")
 
 
 def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mapping) -> list[dict[str, Any]]:
