@@ -363,9 +363,10 @@ def _cmd_plan_status(args: argparse.Namespace) -> int:
 def _cmd_plan_decide(args: argparse.Namespace) -> int:
     from planlib.run import workflow_files
 
-    _, tree, regions, _, wdir = _plan_context(args)
+    plan, tree, regions, _, wdir = _plan_context(args)
     action = "approve" if args.plan_command == "approve" else "return"
-    rec = workflow_files.decide(wdir, tree, regions, args.region, action, by=_by(args), note=args.note or "")
+    rec = workflow_files.decide(wdir, tree, regions, args.region, action, by=_by(args), note=args.note or "",
+                                mirror=workflow_files.proposals_mirror(Path(args.plan), plan.plan_id))
     print(f"{args.region}: {'approved' if action == 'approve' else 'returned'} by {rec['by']} at {rec['at']} "
           f"(audit line {rec['seq']})")
     return 0

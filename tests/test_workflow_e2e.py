@@ -70,11 +70,14 @@ def test_workflow_end_to_end(tiny_plan, tmp_path, capsys, monkeypatch):
         return code, out.out, out.err
 
     def run(scenario="base"):
-        r = batch.run_plan(tiny_plan, regions=["C1", "K1", "K2", "K3"], notebooks=["20_split_targets"],
+        r = batch.run_plan(tiny_plan, regions=["C1", "K1"], notebooks=["20_split_targets"],
                            notebooks_dir=nbs, runs_root=runs, progress=False, workers=2, scenario=scenario)
         assert r.exit_code == 0, r.manifest
         return r.run_dir
 
+    # the children's proposals are the approved submissions (none yet: their own trend)
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8")
+                         + "split:\n  proposals: workflow\n  reconcile: scale_bottom_up\n", encoding="utf-8")
     first = run()
     code, out, err = plan_cmd("templates", "--regions", "K1", "K2", "--by", "王经理")
     assert code == 0, err
@@ -141,6 +144,8 @@ def test_workflow_end_to_end(tiny_plan, tmp_path, capsys, monkeypatch):
     second = run("stretchy")
     code, out, _ = plan_cmd("lock", "--run", second.name, "--by", "赵总")
     assert code == 0 and "v2" in out
+    shown = workflow_files.region_workflow(runs, "tiny-2026")  # what the portal shows
+    assert shown["C1"] == {"status": "已锁定", "version": "v2"} and shown["K2"]["status"] == "已锁定"
     code, out, _ = plan_cmd("diff", "v1", "v2", "--csv", str(tmp_path / "diff.csv"))
     assert code == 0
     assert "targets.stretch" in out and "0.25" in out
@@ -148,7 +153,13 @@ def test_workflow_end_to_end(tiny_plan, tmp_path, capsys, monkeypatch):
     moved = diff[(diff["kind"] == "result") & (diff["measure"] == "target_volume")]
     assert {"C1", "K1"} <= set(moved["region_id"]) and len(moved) > 0
     cause = diff[diff["kind"] == "assumption"]
-    assert "targets.stretch" in set(cause["key"])
+    assert {"targets.stretch", "split.proposals"} <= set(cause["key"])
+    # the reconciled counties follow their approved submissions (K1 asked 10 % more, K2 10 % less)
+    def annual(run_dir):
+        return workflow_files.top_down_volumes(pd.read_parquet(run_dir / "results" / "targets.parquet"))
+    before, after = annual(first), annual(second)
+    assert after["K1"] / after["K2"] == pytest.approx(1.1 * before["K1"] / (0.9 * before["K2"]), rel=0.01)
+    assert after["K1"] + after["K2"] + after["K3"] == after["C1"]
 
     # the audit log holds every step, verified
     code, out, err = plan_cmd("log")

@@ -160,11 +160,12 @@ def first_round(plan_path: str | os.PathLike[str], runs_root: str | os.PathLike[
         _, problems = workflow_files.submit(wdir, tree, regions, region, filled, plan.year, by=f"{by}·{tree.name(region)}经理")
         if problems:
             raise WorkflowError(f"{filled}: the demo's own submission was rejected: {problems[:3]}")
+    mirror = workflow_files.proposals_mirror(plan_path, plan.plan_id)  # split.proposals: workflow
     if len(counties) > 1:
         workflow_files.decide(wdir, tree, regions, counties[0], "approve", by=f"{by}·{tree.name(city)}经理",
-                              note="与上级建议差距在 10% 以内，同意")
+                              note="与上级建议差距在 10% 以内，同意", mirror=mirror)
     if len(counties) > 2:
         workflow_files.decide(wdir, tree, regions, counties[1], "return", by=f"{by}·{tree.name(city)}经理",
-                              note="一季度目标低于去年同期，请按上级建议调整一、二月销量后重新提交")
+                              note="一季度目标低于去年同期，请按上级建议调整一、二月销量后重新提交", mirror=mirror)
     from_log = audit.read_log(workflow_files.audit_path(wdir))
     return status.region_status(from_log, tree, [city, *counties])

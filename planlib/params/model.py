@@ -306,7 +306,9 @@ class Split(Section):
         ``volume``, relative to the plan file; a regular file of at most
         :data:`MAX_PROPOSALS_BYTES` inside the plan's params folder
         (:func:`params_root`). None: each child's own trend forecast × (1 + its
-        stretch) is its proposal.
+        stretch) is its proposal. ``workflow``: the approved submissions' annual volumes
+        (``<params folder>/workflow/<plan_id>.proposals.csv``, which ``planlib plan approve``
+        writes; until a region is approved, None).
     reconcile : str or None, default None
         None: the plan is top-down and the report shows the children's proposals beside it.
         Set (scale_bottom_up, top_down, bottom_up or blend with ``reconcile_weight`` on
@@ -353,6 +355,13 @@ class Split(Section):
         if value is None:
             return None
         context = info.context or {}
+        if value == Path("workflow"):  # the approved submissions (docs/workflow.md); none yet: the children's trend
+            root, plan_id = context.get("params_root"), context.get("plan_id")
+            if root is None or not isinstance(plan_id, str) or not is_valid_region_id(plan_id):
+                return None
+            value = Path(root) / "workflow" / f"{plan_id}.proposals.csv"
+            if not value.is_file():
+                return None
         if not value.is_absolute():
             base = context.get("base_dir")
             if base is None:

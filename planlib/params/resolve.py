@@ -199,7 +199,8 @@ def validate_sources(
     try:
         params = PlanParams.model_validate(
             freeze_data(merged),
-            context={"base_dir": base_dir, "tree": tree, "plan_year": merged.get("year"), "params_root": root},
+            context={"base_dir": base_dir, "tree": tree, "plan_year": merged.get("year"), "params_root": root,
+                     "plan_id": merged.get("plan_id")},
         )
     except ValidationError as exc:
         read = {(p.file, p.key) for p in problems}  # a key already reported while reading: one message

@@ -16,7 +16,8 @@ a version are written into a hidden temporary folder and renamed into place: a r
 of one or nothing. ``latest_run`` ignores this folder (it has no manifest).
 
 Public functions: WORKFLOW_DIR, workflow_dir, audit_path, holding, append_event, now_iso,
-read_workbook, submit, decide, load_submissions, approved_volumes, write_proposals, top_down_volumes,
+read_workbook, submit, decide, load_submissions, approved_volumes, write_proposals, proposals_mirror,
+top_down_volumes,
 latest_plan_run, lock_version, version_dir, read_version, verify, region_workflow, params_of_version.
 """
 
@@ -26,6 +27,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -38,6 +40,7 @@ import yaml
 
 from planlib.errors import WorkflowError
 from planlib.labels import WORKFLOW_STATUS_NAMES
+from planlib.params.limits import params_root
 from planlib.run import folder
 from planlib.workflow import audit, status, submissions, versions
 
@@ -47,7 +50,7 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 __all__ = ["WORKFLOW_DIR", "PROPOSALS_FILE", "workflow_dir", "audit_path", "holding", "append_event", "now_iso",
-           "read_workbook", "submit", "decide", "load_submissions", "approved_volumes", "write_proposals",
+           "read_workbook", "submit", "decide", "load_submissions", "approved_volumes", "write_proposals", "proposals_mirror",
            "top_down_volumes", "latest_plan_run", "lock_version", "version_dir", "read_version", "verify",
            "region_workflow", "params_of_version", "file_sha256"]
 
@@ -225,13 +228,13 @@ def submit(wdir: str | os.PathLike[str], tree, regions: Sequence[str], region: s
 
 
 def decide(wdir: str | os.PathLike[str], tree, regions: Sequence[str], region: str, action: str, *, by: str,
-           note: str = "") -> dict[str, Any]:
+           note: str = "", mirror: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """
     Approve or return a region's submission (``action`` "approve" or "return").
 
     A refused decision (children not approved, a frozen subtree, a return without a note)
-    is logged as ``refused`` and raised as WorkflowError naming why. An approval rewrites
-    ``proposals.csv`` (:func:`write_proposals`).
+    is logged as ``refused`` and raised as WorkflowError naming why. A decision rewrites
+    ``proposals.csv`` (:func:`write_proposals`, and its ``mirror``).
     """
     wdir = Path(wdir)
     if action not in ("approve", "return"):
@@ -242,7 +245,7 @@ def decide(wdir: str | os.PathLike[str], tree, regions: Sequence[str], region: s
         if reason:
             _refuse(wdir, by, region, reason, action)
         record = append_event(wdir, by=by, action=action, region_id=region, note=note)
-        write_proposals(wdir, audit.read_log(audit_path(wdir)))
+        write_proposals(wdir, audit.read_log(audit_path(wdir)), mirror=mirror)
         return record
 
 
@@ -299,16 +302,40 @@ def approved_volumes(wdir: str | os.PathLike[str], log: Sequence[dict[str, Any]]
     return submissions.annual_volumes(got["targets"])
 
 
-def write_proposals(wdir: str | os.PathLike[str], log: Sequence[dict[str, Any]] | None = None) -> Path:
+def write_proposals(wdir: str | os.PathLike[str], log: Sequence[dict[str, Any]] | None = None, *,
+                    mirror: str | os.PathLike[str] | None = None) -> Path:
     """
     Write ``proposals.csv`` (region_id, volume): the approved submissions' annual volumes.
 
-    It is what ``split.proposals: workflow`` reads in the next ``planlib run``; rewritten at
-    every approval (atomically).
+    Rewritten at every approval (atomically). With ``mirror`` (:func:`proposals_mirror`) the
+    same file is written there too: what ``split.proposals: workflow`` reads in the next
+    ``planlib run``.
     """
     vol = approved_volumes(wdir, log)
     text = "region_id,volume\n" + "".join(f"{r},{int(v)}\n" for r, v in vol.items())
+    if mirror is not None:
+        Path(mirror).parent.mkdir(parents=True, exist_ok=True)
+        folder.write_atomic(mirror, text)
     return folder.write_atomic(Path(wdir) / PROPOSALS_FILE, text)
+
+
+def proposals_mirror(plan_path: str | os.PathLike[str], plan_id: str) -> Path | None:
+    """
+    Where the approved proposals go for ``split.proposals: workflow``, or None when the plan does not ask.
+
+    ``<params folder>/workflow/<plan_id>.proposals.csv`` (the params folder of
+    :func:`planlib.params.limits.params_root`: files a plan names must lie in it) when the
+    plan file's ``split.proposals`` is ``workflow``.
+    """
+    plan_path = Path(plan_path)
+    try:
+        data = yaml.safe_load(plan_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    split = data.get("split") if isinstance(data, dict) else None
+    if not isinstance(split, dict) or split.get("proposals") != "workflow":
+        return None
+    return params_root(plan_path.parent) / "workflow" / f"{plan_id}.proposals.csv"  # plan ids are checked names
 
 
 def latest_plan_run(runs_root: str | os.PathLike[str], plan_id: str) -> Path | None:
@@ -349,7 +376,8 @@ def _version_files(run_dir: Path) -> dict[str, Path]:
 
 def _existing_versions(wdir: Path) -> list[str]:
     vdir = wdir / "versions"
-    return sorted((p.name for p in vdir.glob("v*") if p.is_dir()), key=lambda v: int(v[1:])) if vdir.exists() else []
+    names = [p.name for p in vdir.glob("v*") if p.is_dir() and re.fullmatch(r"v[1-9][0-9]{0,5}", p.name)]
+    return sorted(names, key=lambda v: int(v[1:]))
 
 
 def read_version(wdir: str | os.PathLike[str], version: str) -> dict[str, Any]:

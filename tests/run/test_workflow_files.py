@@ -197,3 +197,30 @@ def test_concurrent_appends_keep_the_chain(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0]
     log = audit.read_log(wf.audit_path(wdir))
     assert len(log) == 30 and [r["seq"] for r in log] == list(range(1, 31))
+
+
+def test_split_proposals_workflow_reads_the_approved_submissions(tiny_plan, tmp_path):
+    from planlib import params
+
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8")
+                         + "split:\n  proposals: workflow\n  reconcile: scale_bottom_up\n", encoding="utf-8")
+    assert params.load_plan(tiny_plan).split.proposals is None  # nothing approved yet: the children's own trend
+    mirror = wf.proposals_mirror(tiny_plan, "tiny-2026")
+    assert mirror == tmp_path / "workflow" / "tiny-2026.proposals.csv"
+    wdir = wf.workflow_dir(tmp_path / "runs", "tiny-2026")
+    tree = RegionTree(pd.DataFrame([("C1", "济南市", "city", None), ("K1", "历城区", "county", "C1")],
+                                   columns=["region_id", "name", "level", "parent_id"]))
+    rows, items = templates.template_rows(_targets(), None, "K1")
+    tpl = templates.write_template(wdir / "templates" / "K1.xlsx", region="K1", name="历城区", plan_id="tiny-2026",
+                                   title="t", year=2027, run_id="r1", targets=rows, budget=items)
+    assert wf.submit(wdir, tree, ["C1", "K1"], "K1", tpl, 2027, by="张三")[1] == []
+    wf.decide(wdir, tree, ["C1", "K1"], "K1", "approve", by="赵总", mirror=mirror)
+    assert mirror.read_text(encoding="utf-8") == "region_id,volume\nK1,220\n"
+    plan = params.load_plan(tiny_plan)
+    assert plan.split.proposals == mirror
+    snap = params.write_snapshot(plan, tmp_path / "snap" / "params.resolved.yaml")
+    assert params.load_snapshot(snap).split.proposals == mirror
+    # a plan that does not ask gets no mirror
+    other = tmp_path / "other.yaml"
+    other.write_text("plan_id: x\n", encoding="utf-8")
+    assert wf.proposals_mirror(other, "x") is None
