@@ -44,7 +44,7 @@ from planlib import budget, targets
 from planlib.archive.store import load_tree
 from planlib.params import load_plan
 from planlib.run.steps import run_step, write_budget, write_targets
-from planlib.targets import holtwinters
+from planlib.targets import holtwinters, holtwinters_many
 
 
 def peak_rss_mb() -> float:
@@ -111,7 +111,7 @@ def compare_fits(state: dict, sample: int) -> None:
         take = np.random.default_rng(0).choice(len(series), sample, replace=False)
     ss, hs = [series[k] for k in take], [horizons[k] for k in take]
     t, c = time.perf_counter(), time.process_time()
-    batched = holtwinters.fit_annual_many(ss, hs)
+    batched = holtwinters_many.fit_annual_many(ss, hs)
     b_wall, b_cpu = time.perf_counter() - t, time.process_time() - c
     t, c = time.perf_counter(), time.process_time()
     alone = [holtwinters.fit_annual(s, h) for s, h in zip(ss, hs)]

@@ -29,7 +29,8 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
-from planlib.targets.holtwinters import fit_annual, fit_annual_many
+from planlib.targets.holtwinters import fit_annual
+from planlib.targets.holtwinters_many import fit_annual_many
 
 __all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
            "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]

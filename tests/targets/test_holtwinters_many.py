@@ -11,7 +11,7 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.holtwinters._exponential_smoothers import HoltWintersArgs
 from statsmodels.tsa.holtwinters.model import SMOOTHERS, opt_wrapper
 
-from planlib.targets import holtwinters
+from planlib.targets import holtwinters, holtwinters_many
 
 verified = pytest.mark.skipif(scipy.__version__ not in holtwinters.FD_VERIFIED,
                               reason=f"the lock-step minimiser is SciPy {holtwinters.FD_VERIFIED}'s")
@@ -49,7 +49,7 @@ def _random_series(seed: int, count: int) -> list[tuple[np.ndarray, int]]:
 def test_the_batched_fit_is_each_series_own_fit_to_the_last_bit():
     cases = _random_series(7, 30)
     alone = [holtwinters.fit_annual(y, h) for y, h in cases]
-    together = holtwinters.fit_annual_many([y for y, _ in cases], [h for _, h in cases])
+    together = holtwinters_many.fit_annual_many([y for y, _ in cases], [h for _, h in cases])
     assert together == alone  # exact floats, the same reasons
     assert sum(a is not None for a, _ in alone) >= 20  # mostly real fits, not fallbacks
 
@@ -57,10 +57,10 @@ def test_the_batched_fit_is_each_series_own_fit_to_the_last_bit():
 @verified
 def test_the_batch_does_not_depend_on_its_company():
     cases = _random_series(8, 6)
-    together = holtwinters.fit_annual_many([y for y, _ in cases], [h for _, h in cases])
+    together = holtwinters_many.fit_annual_many([y for y, _ in cases], [h for _, h in cases])
     for k, (y, h) in enumerate(cases):
-        assert holtwinters.fit_annual_many([y], [h]) == [together[k]]
-    assert holtwinters.fit_annual_many([], []) == []
+        assert holtwinters_many.fit_annual_many([y], [h]) == [together[k]]
+    assert holtwinters_many.fit_annual_many([], []) == []
 
 
 def test_squared_errors_are_statsmodels_objective_bit_for_bit():
@@ -71,7 +71,7 @@ def test_squared_errors_are_statsmodels_objective_bit_for_bit():
         rows = np.c_[rng.uniform(0, 1, (9, 3)), rng.normal(500, 50, 9), rng.normal(0, 5, 9),
                      rng.uniform(0.8, 0.995, 9), rng.normal(0, 80, (9, m))]
         for transform in (True, False):
-            got = holtwinters.squared_errors(rows, np.repeat(y[None, :], len(rows), axis=0), transform=transform)
+            got = holtwinters_many.squared_errors(rows, np.repeat(y[None, :], len(rows), axis=0), transform=transform)
             for row, value in zip(rows, got):
                 args = HoltWintersArgs(np.ones(6 + m, dtype=np.int64), row.copy(), bounds, y, m, n)
                 args.transform = transform
@@ -88,7 +88,7 @@ def test_forecasts_are_statsmodels_forecast_for_the_same_parameters():
         ys.append(y)
         params.append(row)
         horizons.append(h)
-    got = holtwinters.forecasts(np.array(params), ys, horizons)
+    got = holtwinters_many.forecasts(np.array(params), ys, horizons)
     for y, row, h, path in zip(ys, params, horizons, got):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -102,4 +102,4 @@ def test_forecasts_are_statsmodels_forecast_for_the_same_parameters():
 
 def test_fit_annual_many_checks_its_arguments():
     with pytest.raises(ValueError, match="2 series but 1 horizons"):
-        holtwinters.fit_annual_many([np.ones(24), np.ones(24)], [12])
+        holtwinters_many.fit_annual_many([np.ones(24), np.ones(24)], [12])

@@ -1,0 +1,506 @@
+"""
+Many damped Holt-Winters fits at once: each series gets the fit :func:`~planlib.targets.holtwinters.fit_annual` gives it alone, to the last bit.
+
+A national plan fits one per planned region (about 3,200). Fitted one after the other, most
+of the time is Python's: SciPy's L-BFGS-B loop and its finite differences call the objective
+one point at a time. Here every series' optimiser runs in lock-step: each keeps its own SciPy
+L-BFGS-B state, and between steps the objective and its difference steps of every series
+asking for them are evaluated in one pass over arrays (statsmodels' recursion, the same
+operations in the same order), so each series takes exactly the steps it takes alone.
+
+Public names
+------------
+fit_annual_many   fit_annual of many series at once, the same numbers
+squared_errors    statsmodels' objective (Σ e²) of many parameter rows at once, bit for bit
+lbfgsb_many       SciPy's L-BFGS-B on many series' objectives in lock-step, each as minimize runs it alone
+forecasts         statsmodels' forecast paths of many fitted series at once, bit for bit
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from planlib.targets.holtwinters import (
+    FD_ABS_STEP,
+    FD_VERIFIED,
+    GRID_TOLERANCE,
+    LBFGSB_MAXFUN,
+    fit_annual,
+    one_blas_thread,
+)
+
+__all__ = ["fit_annual_many", "forecasts", "lbfgsb_many", "squared_errors"]
+
+#: The scan drops a grid point once its partial sum of squared errors exceeds the series' best full score.
+GRID_PRUNE_EVERY = 4
+
+_SEASON = 12
+_NPARAMS = 6 + _SEASON
+_LOWER = np.array([0.0, 0.0, 0.0, -np.inf, -np.inf, 0.8] + [-np.inf] * _SEASON)
+_UPPER = np.array([1.0, 1.0, 1.0, np.inf, np.inf, 0.995] + [np.inf] * _SEASON)
+
+
+def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
+    """
+    :func:`fit_annual` of many series at once: the same result for each, to the last bit.
+
+    Parameters
+    ----------
+    series : sequence of ndarray
+        Month series as :func:`fit_annual` takes them (each at least 24 months).
+    horizons : sequence of int
+        Each series' months to the plan year's December (≥ 12).
+
+    Returns
+    -------
+    list of (float or None, str)
+        ``fit_annual(series[i], horizons[i])`` for each i.
+
+    Notes
+    -----
+    Each series is fitted as statsmodels fits it (see :func:`fit_annual`): its heuristic
+    start (statsmodels' own), the start-value grid (the best point of statsmodels' grid,
+    found by one scan over every series and grid point that drops a point once its partial
+    sum of squared errors Σ_{t≤i} e_t² exceeds the series' best full score, then scored
+    exactly), then SciPy's L-BFGS-B (its own ``setulb``, one state per series, driven as
+    ``scipy.optimize.minimize`` drives it, with the same stops) whose objective and
+    forward-difference gradient (:func:`forward_gradient`'s steps) are evaluated for every
+    series that asks in one pass over arrays (statsmodels' recursion, the same operations
+    in the same order; Σ e_t² through the same BLAS dot product), and the forecast as
+    statsmodels' ``forecast`` computes it. A series statsmodels cannot set up, or whose grid
+    scores overflow, is fitted by :func:`fit_annual` itself; so are all of them with a SciPy
+    version outside :data:`FD_VERIFIED`.
+    """
+    import scipy
+
+    series = [np.asarray(s, dtype="float64") for s in series]
+    horizons = [int(h) for h in horizons]
+    if len(series) != len(horizons):
+        raise ValueError(f"{len(series)} series but {len(horizons)} horizons")
+    out: list = [None] * len(series)
+    if scipy.__version__ not in FD_VERIFIED:
+        return [fit_annual(s, h) for s, h in zip(series, horizons)]
+    with warnings.catch_warnings(), one_blas_thread():
+        warnings.simplefilter("ignore")
+        setups = _setups(series)
+        for i, setup in enumerate(setups):
+            if setup is None:
+                out[i] = fit_annual(series[i], horizons[i])
+        ready = [i for i, s in enumerate(setups) if s is not None]
+        starts = _grid_starts([setups[i] for i in ready])
+        keep = []
+        for i, start in zip(ready, starts):
+            if start is None:  # a grid score overflows: statsmodels' own scan of every point
+                out[i] = fit_annual(series[i], horizons[i])
+            else:
+                setups[i]["params"][:3] = start
+                keep.append(i)
+        if not keep:
+            return out
+        x0 = np.array([_unrestricted_start(setups[i]) for i in keep]).reshape(len(keep), _NPARAMS)
+        ys = [setups[i]["y"] for i in keep]
+        x, ok = lbfgsb_many(x0, ys)
+        params = _restricted(x)
+        paths = forecasts(params, ys, [horizons[i] for i in keep])
+    for k, i in enumerate(keep):
+        if not ok[k]:
+            out[i] = (None, "the optimiser did not converge")
+            continue
+        plan = paths[k][-12:]
+        if not np.isfinite(plan).all():
+            out[i] = (None, "the forecast is not finite")
+        else:
+            out[i] = (float(plan.sum()), "")
+    return out
+
+
+def _setups(series) -> list[dict | None]:
+    """Per series: statsmodels' data and start (``params`` as ``_optimize_parameters`` builds it), or None."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    m = _SEASON
+    init_alpha = 0.5 / max(m, 1)
+    init_beta = 0.1 * init_alpha
+    init_gamma = 0.05 * (1 - init_alpha)
+    out = []
+    for y in series:
+        try:
+            model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=m,
+                                         initialization_method="estimated")
+        except (ValueError, np.linalg.LinAlgError):
+            out.append(None)
+            continue
+        if not (model._estimate_level and model._estimate_trend and model._estimate_seasonal):
+            out.append(None)
+            continue
+        l0, b0, s0 = model.initial_values()
+        params = np.zeros(6 + m)
+        params[:6] = [init_alpha, init_beta, init_gamma, l0, b0, 0.99]
+        params[-m:] = s0
+        out.append({"y": np.ascontiguousarray(model._y, dtype="float64"), "params": params, "model": model,
+                    "alpha": init_alpha})
+    return out
+
+
+def _unrestricted_start(setup: dict) -> np.ndarray:
+    """The minimiser's start as statsmodels computes it from the grid's best (bounds enforced, a/b/g transformed)."""
+    from statsmodels.tsa.holtwinters._smoothers import to_unrestricted
+
+    params = setup["params"]
+    sel = np.ones(_NPARAMS, dtype=bool)
+    params[sel] = setup["model"]._enforce_bounds(params, sel, _LOWER.copy(), _UPPER.copy())
+    params[:3] = to_unrestricted(params, sel, np.array([[0.0, 1.0]] * 3))
+    return np.clip(params[sel], _LOWER, _UPPER)
+
+
+def _restricted(x: np.ndarray) -> np.ndarray:
+    """statsmodels' ``to_restricted`` on rows of parameters (alpha, beta, gamma from the unit cube), the same operations."""
+    lower = float(np.sqrt(np.finfo(float).eps))
+    a = max(lower, 0.0) + x[:, 0] * (min(1 - lower, 1.0) - max(lower, 0.0))
+    b = 0.0 + x[:, 1] * (np.minimum(a, 1.0) - 0.0)
+    g = 0.0 + x[:, 2] * (np.minimum(1.0 - a, 1.0) - 0.0)
+    out = x.copy()
+    out[:, 0], out[:, 1], out[:, 2] = a, b, g
+    return out
+
+
+def squared_errors(params: np.ndarray, y: np.ndarray, *, transform: bool) -> np.ndarray:
+    """
+    statsmodels' Holt-Winters objective (damped additive trend, additive season) of many parameter rows at once.
+
+    Parameters
+    ----------
+    params : ndarray
+        (R, 18): alpha, beta, gamma, level₀, trend₀, phi, season₀ (12) of each row.
+    y : ndarray
+        (R, n): each row's series (all of one length n).
+    transform : bool
+        alpha, beta, gamma given in the unit cube (statsmodels' ``transform=True``).
+
+    Returns
+    -------
+    ndarray
+        (R,) Σ_t e_t², bit for bit as ``opt_wrapper(holt_win_add_add_dam)(params, hw_args)``
+        with every parameter free (``e`` from the same operations in the same order, Σ e_t²
+        through the same BLAS dot product).
+
+    Notes
+    -----
+    The recursion of :func:`grid_scores`.
+    """
+    return _sse(_errors(params, y, transform))
+
+
+def _sse(err: np.ndarray) -> np.ndarray:
+    """Σ e² per row as ``err.T @ err`` computes it (numpy's vector-vector matmul: one BLAS ddot per row)."""
+    return np.matmul(err[:, None, :], err[:, :, None])[:, 0, 0]
+
+
+def _errors(params: np.ndarray, y: np.ndarray, transform: bool, each: int = 1) -> np.ndarray:
+    """
+    The one-step errors (R, n) of ``holt_win_add_add_dam``, operation for operation; row r of
+    ``params`` runs on row r // ``each`` of ``y`` (R = len(y) · each).
+    """
+    p = np.asarray(params, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    count, n = y.shape
+    m = _SEASON
+    yt = np.ascontiguousarray(y.T)[:, :, None]  # (n, S, 1): month i of every series, against its rows
+
+    def col(k):
+        return np.ascontiguousarray(p[:, k]).reshape(count, each)
+
+    if transform:
+        r = _restricted(p[:, :3])
+        alpha, beta, gamma = (np.ascontiguousarray(r[:, k]).reshape(count, each) for k in range(3))
+    else:
+        alpha, beta, gamma = col(0), col(1), col(2)
+    phi = col(5)
+    alphac, betac, gammac = 1 - alpha, 1 - beta, 1 - gamma
+    betac_phi = betac * phi
+    season = [col(6 + k) for k in range(m)]
+    lvl, trend = col(3), col(4)
+    err = np.empty((n, count, each))
+    err[0] = yt[0] - (lvl + phi * trend + season[0])
+    for i in range(1, n):
+        t = lvl + phi * trend
+        new_lvl = (alpha * yt[i - 1]) - (alpha * season[i - 1]) + (alphac * t)
+        trend = (beta * (new_lvl - lvl)) + (betac_phi * trend)
+        season.append(gamma * yt[i - 1] - (gamma * t) + (gammac * season[i - 1]))
+        lvl = new_lvl
+        err[i] = yt[i] - (lvl + phi * trend + season[i])
+    return np.ascontiguousarray(err.reshape(n, count * each).T)
+
+
+def _grid_starts(setups: list[dict]) -> list[np.ndarray | None]:
+    """
+    Each series' best point of statsmodels' start-value grid (the first strictly lowest exact score), or None.
+
+    Per series, :func:`grid_scores`' recursion over every grid point, dropping a point once
+    its partial score passes a bound (the lowest full score of every 16th point, plus the
+    tolerance the exact rescoring uses): partial sums of squares only grow, so every point
+    within the tolerance of the best is kept; those are scored exactly (:func:`squared_errors`)
+    and the first strictly lowest in the grid's order is kept, as statsmodels keeps it.
+    None where a score overflows (the caller then fits that series as statsmodels does).
+    """
+    out: list = [None] * len(setups)
+    if not setups:
+        return out
+    sv_sel = np.array([True] * 3 + [False] * (3 + _SEASON))
+    points = setups[0]["model"]._setup_brute(sv_sel, np.array([[0.0, 1.0]] * 3), setups[0]["alpha"])
+    sample = points[::16]
+    for k, setup in enumerate(setups):
+        y, base = setup["y"], setup["params"]
+        yy = float(y @ y)
+        bound = float(np.min(_scan(sample, y, base, None)[0], initial=np.inf))
+        if not np.isfinite(bound):
+            continue
+        scores, kept = _scan(points, y, base, bound + GRID_TOLERANCE * (abs(bound) + yy))
+        if not len(scores) or not np.isfinite(scores).all():
+            continue
+        best = float(scores.min())
+        near = np.sort(kept[scores <= best + GRID_TOLERANCE * (abs(best) + yy)])
+        rows = np.repeat(base[None, :], len(near), axis=0)
+        rows[:, :3] = points[near]
+        exact = squared_errors(rows, np.repeat(y[None, :], len(near), axis=0), transform=False)
+        best_val, best_params = np.inf, points[0]
+        for j, val in zip(near, exact):  # grid order: the first strictly lowest, as statsmodels keeps it
+            if val < best_val:
+                best_params, best_val = points[j], val
+        out[k] = best_params
+    return out
+
+
+def _scan(points: np.ndarray, y: np.ndarray, params: np.ndarray, limit: float | None):
+    """
+    :func:`grid_scores` of one series at ``points`` (alpha, beta, gamma), up to rounding, dropping on
+    the way the points whose partial score passes ``limit``; returns (scores, indices into points)
+    of the rest.
+
+    The recursion rearranged to fewer operations (u = y − s − t: l' = t + αu, s' = s + γu),
+    so a score differs from the exact one by rounding only (far below :data:`GRID_TOLERANCE`).
+    """
+    n, m, count = len(y), _SEASON, len(points)
+    alpha, beta, gamma = (np.ascontiguousarray(points[:, k]) for k in range(3))
+    level0, trend0, phi = params[3], params[4], params[5]
+    betac_phi = (1 - beta) * phi
+    season = np.repeat(np.asarray(params[6:6 + m], dtype="float64")[:, None], count, axis=1)  # s_j in row j mod m
+    lvl, trend = np.full(count, level0), np.full(count, trend0)
+    t = lvl + phi * trend
+    err0 = y[0] - (level0 + phi * trend0 + params[6])
+    sse = np.full(count, err0 * err0)
+    kept = np.arange(count)
+    u, e = np.empty(count), np.empty(count)
+    for i in range(1, n):
+        s_prev = season[(i - 1) % m]
+        np.subtract(y[i - 1] - s_prev, t, out=u)
+        new_lvl = t + alpha * u
+        np.subtract(new_lvl, lvl, out=e)
+        e *= beta
+        trend *= betac_phi
+        trend += e
+        s_prev += gamma * u  # now s_{i+m-1}, in s_{i-1}'s row
+        lvl = new_lvl
+        np.multiply(trend, phi, out=t)
+        t += lvl
+        np.add(t, season[i % m], out=e)
+        np.subtract(y[i], e, out=e)
+        e *= e
+        sse += e
+        if limit is not None and i % GRID_PRUNE_EVERY == 0 and i < n - 1:
+            idx = np.flatnonzero(~(sse > limit))
+            if len(idx) < len(sse):
+                alpha, beta, gamma, betac_phi = alpha[idx], beta[idx], gamma[idx], betac_phi[idx]
+                season = season[:, idx]
+                lvl, trend, t, sse, kept = lvl[idx], trend[idx], t[idx], sse[idx], kept[idx]
+                u, e = np.empty(len(idx)), np.empty(len(idx))
+    return sse, kept
+
+
+def lbfgsb_many(x0: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """
+    statsmodels' L-BFGS-B minimisation of each series' objective, all series in lock-step.
+
+    Parameters
+    ----------
+    x0 : ndarray
+        (B, 18) each series' start in the minimiser's space (alpha, beta, gamma in the unit cube).
+    ys : list of ndarray
+        Each series.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        (B, 18) the minimiser's result per series and whether it converged (SciPy's
+        ``success``), each what ``scipy.optimize.minimize(method="L-BFGS-B")`` returns for
+        that series alone with the gradient of :func:`forward_gradient` and maxfun
+        ``LBFGSB_MAXFUN // 19``.
+
+    Notes
+    -----
+    Each series has its own ``setulb`` state (SciPy 1.17's reverse-communication L-BFGS-B:
+    m = 10, factr = 2.22e-9 / eps, pgtol = 1e-5, maxls = 20), called as ``_minimize_lbfgsb``
+    calls it; between calls, every series asking for f and g at a new point gets them from
+    one evaluation of :func:`squared_errors` over all their points and difference steps
+    (a point equal to the last one is not evaluated again, as SciPy's ScalarFunction does not,
+    and is not counted against maxfun). The iteration and maxfun stops are SciPy's.
+    """
+    from scipy.optimize import _lbfgsb
+
+    count, n = x0.shape
+    maxcor, factr, pgtol, maxls, maxiter = 10, 2.2204460492503131e-09 / np.finfo(float).eps, 1e-5, 20, 15000
+    maxfun = LBFGSB_MAXFUN // (n + 1)
+    nbd = np.where(np.isfinite(_LOWER), 2, 0).astype(np.int32)
+    low = np.where(np.isfinite(_LOWER), _LOWER, 0.0)
+    up = np.where(np.isfinite(_UPPER), _UPPER, 0.0)
+    x = [np.array(np.clip(row, _LOWER, _UPPER), dtype=np.float64) for row in x0]
+    # ScalarFunction: f and g at the start, counted once
+    f0, g0 = _value_and_gradient(np.array(x), ys, np.arange(count))
+    last_x = np.array(x).reshape(count, n)
+    last_f, last_g = list(f0), list(g0)
+    nfev = np.ones(count, dtype=np.int64)
+    f: list = [np.array(0.0, dtype=np.float64) for _ in range(count)]
+    g = [np.zeros(n, dtype=np.float64) for _ in range(count)]
+    wa = [np.zeros(2 * maxcor * n + 5 * n + 11 * maxcor * maxcor + 8 * maxcor, np.float64) for _ in range(count)]
+    iwa = [np.zeros(3 * n, np.int32) for _ in range(count)]
+    task = [np.zeros(2, np.int32) for _ in range(count)]
+    ln_task = [np.zeros(2, np.int32) for _ in range(count)]
+    lsave = [np.zeros(4, np.int32) for _ in range(count)]
+    isave = [np.zeros(44, np.int32) for _ in range(count)]
+    dsave = [np.zeros(29, np.float64) for _ in range(count)]
+    iterations = np.zeros(count, dtype=np.int64)
+    active = list(range(count))
+    while active:
+        asking, still = [], []
+        for b in active:
+            g[b] = g[b].astype(np.float64)
+            _lbfgsb.setulb(maxcor, x[b], low, up, nbd, f[b], g[b], factr, pgtol, wa[b], iwa[b], task[b],
+                           lsave[b], isave[b], dsave[b], maxls, ln_task[b])
+            state = task[b][0]
+            if state == 3:
+                asking.append(b)
+                still.append(b)
+            elif state == 1:
+                iterations[b] += 1
+                if iterations[b] >= maxiter:
+                    task[b][0], task[b][1] = 5, 504
+                elif nfev[b] > maxfun:
+                    task[b][0], task[b][1] = 5, 502
+                still.append(b)
+        if asking:  # a point equal to the last one is not evaluated again (array_equal, as ScalarFunction)
+            points = np.array([x[b] for b in asking]).reshape(len(asking), n)
+            same = (points == last_x[asking]).all(axis=1)
+            for k in np.flatnonzero(same):
+                b = asking[k]
+                f[b], g[b] = last_f[b], last_g[b]
+            asking = [b for b, s in zip(asking, same) if not s]
+        if asking:
+            fs, gs = _value_and_gradient(np.array([x[b] for b in asking]), ys, np.array(asking))
+            for b, fb, gb in zip(asking, fs, gs):
+                last_x[b] = x[b]
+                last_f[b], last_g[b] = fb, gb
+                f[b], g[b] = fb, gb
+                nfev[b] += 1
+        active = still
+    ok = np.array([task[b][0] == 4 for b in range(count)], dtype=bool)
+    return np.array(x).reshape(count, n), ok
+
+
+def _value_and_gradient(x: np.ndarray, ys: list[np.ndarray], which: np.ndarray):
+    """f and :func:`forward_gradient`'s g at each row of x (series ``ys[which[k]]``), evaluated in one pass per length."""
+    count, n = x.shape
+    h = FD_ABS_STEP
+    sign = (x >= 0).astype(float) * 2 - 1
+    dx = (x + h) - x
+    h = np.where(dx == 0, np.finfo(np.float64).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), h)
+    adjusted = h.copy()
+    below, above = x - _LOWER, _UPPER - x
+    stepped = x + h
+    violated = (stepped < _LOWER) | (stepped > _UPPER)
+    fitting = np.abs(h) <= np.maximum(below, above)
+    adjusted[violated & fitting] *= -1
+    forward = (above >= below) & ~fitting
+    adjusted[forward] = above[forward] / 1
+    backward = (above < below) & ~fitting
+    adjusted[backward] = -below[backward] / 1
+    h = adjusted
+    stepped = x + h
+    rows = np.repeat(x[:, None, :], n + 1, axis=1)  # (count, n + 1, n): the point, then one step per parameter
+    k = np.arange(n)
+    rows[:, 1 + k, k] = stepped
+    rows = rows.reshape(count * (n + 1), n)
+    values = np.empty(count * (n + 1))
+    lengths = np.array([len(ys[w]) for w in which])
+    for length in np.unique(lengths):
+        mine = np.flatnonzero(lengths == length)
+        sel = (mine[:, None] * (n + 1) + np.arange(n + 1)[None, :]).ravel()
+        y = np.array([ys[w] for w in which[mine]])
+        values[sel] = _sse(_errors(rows[sel], y, True, each=n + 1))
+    values = values.reshape(count, n + 1)
+    f0 = values[:, 0]
+    g = (values[:, 1:] - f0[:, None]) / (stepped - x)
+    return [np.float64(v) for v in f0], [row.copy() for row in g]
+
+
+def forecasts(params: np.ndarray, ys: list[np.ndarray], horizons: list[int]) -> list[np.ndarray]:
+    """
+    What statsmodels' ``fit(...).forecast(horizon)`` returns for fitted parameters, many series at once.
+
+    Parameters
+    ----------
+    params : ndarray
+        (B, 18) the fitted alpha, beta, gamma, level₀, trend₀, phi, season₀ (12).
+    ys : list of ndarray
+    horizons : list of int
+
+    Returns
+    -------
+    list of ndarray
+        Each series' forecast path, bit for bit as statsmodels computes it.
+
+    Notes
+    -----
+    ``fit`` runs ``_predict(h=0)``, whose parameters report the initial trend as
+    (b₀ φ) / φ; ``forecast`` runs ``_predict(h)`` from those: l_i = αy_{i−1} − αs_{i−1} +
+    (1 − α)(l_{i−1} + b_{i−1}φ), b_i = β(l_i − l_{i−1}) + (1 − β)(b_{i−1}φ),
+    s_{i+m−1} = γy_{i−1} − γ(l_{i−1} + b_{i−1}φ) + (1 − γ)s_{i−1}; then
+    ŷ_{n+k} = l_n + b_n Σ_{j≤k} φʲ + s_{n−1+(k mod m)}... as its arrays hold them.
+    """
+    out: list = [None] * len(ys)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k, (y, h) in enumerate(zip(ys, horizons)):
+        groups.setdefault((len(y), int(h)), []).append(k)
+    m = _SEASON
+    for (nobs, h), members in groups.items():
+        p = params[members]
+        y = np.array([ys[k] for k in members])
+        alpha, beta, gamma, phi = p[:, 0], p[:, 1], p[:, 2], p[:, 5]
+        trend0 = p[:, 4] * phi
+        trend0 = np.where(phi > 0, trend0 / phi, 0.0)
+        count = len(members)
+        y_alpha = alpha[:, None] * y
+        y_gamma = gamma[:, None] * y
+        alphac, betac, gammac = 1 - alpha, 1 - beta, 1 - gamma
+        lvls = np.zeros((nobs + h + 1, count))
+        b = np.zeros((nobs + h + 1, count))
+        s = np.zeros((nobs + h + m + 1, count))
+        lvls[0], b[0] = p[:, 3], trend0
+        s[:m] = p[:, 6:].T
+        phi_h = np.cumsum(np.repeat(phi[:, None], h + 1, axis=1) ** np.tile(np.arange(1, h + 2), (count, 1)),
+                          axis=1)
+        for i in range(1, nobs + 1):
+            damped = lvls[i - 1] + b[i - 1] * phi
+            lvls[i] = y_alpha[:, i - 1] - (alpha * s[i - 1]) + (alphac * damped)
+            b[i] = (beta * (lvls[i] - lvls[i - 1])) + (betac * (b[i - 1] * phi))
+            s[i + m - 1] = y_gamma[:, i - 1] - (gamma * damped) + (gammac * s[i - 1])
+        lvls[nobs:] = lvls[nobs]
+        b[:nobs] = b[:nobs] * phi
+        b[nobs:] = b[nobs] * phi_h.T
+        trend = lvls + b
+        s[nobs + m - 1:] = np.array([s[(nobs - 1) + j % m] for j in range(h + 1 + 1)])
+        fitted = (trend + s[:-m]).T
+        for k, row in zip(members, fitted):
+            out[k] = row[nobs:nobs + h].copy()
+    return out
