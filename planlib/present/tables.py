@@ -139,6 +139,9 @@ def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "
     return out
 
 
+#: The total row's bilingual name some library tables carry.
+_TOTAL_NAMES = {"合计 total": "合计", "total": "合计"}
+
 #: Columns whose text is the library's prose (shown through :func:`planlib.labels.localize`).
 _PROSE_COLUMNS = frozenset({"basis", "message", "measure", "reason", "value", "key", "line"})
 
@@ -165,6 +168,8 @@ def display_values(frame: pd.DataFrame) -> pd.DataFrame:
             mapped = values.map(lambda v, c=col: localize(code_label(v, c)) if isinstance(v, str) else v)
         elif col == "stage":
             mapped = values.map(lambda v: STAGE_NAMES.get(int(v), v) if isinstance(v, (int, np.integer)) else v)
+        elif col == "name":  # names are data; only the library's total row is named in words
+            mapped = values.map(lambda v: _TOTAL_NAMES.get(v, v) if isinstance(v, str) else v)
         elif col in _PROSE_COLUMNS:
             mapped = values.map(lambda v: localize(v) if isinstance(v, str) else v)
         else:
