@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets
@@ -27,6 +28,7 @@ from planlib.present.widgets.markup import (
     note,
     side_by_side,
 )
+from planlib.present.widgets.override_file import FileWriter, propose
 
 __all__ = [
     "ALL_LINES",
@@ -46,6 +48,9 @@ ALIGNMENTS: dict[str, str] = labels.ALIGNMENT_NAMES
 
 #: Bounds of the capture-rate slider.
 CAPTURE_RATE_RANGE: tuple[float, float] = (0.02, 0.3)
+
+#: The comparison dropdown's "no comparison" value (a Dropdown whose value is None shows blank).
+NO_COMPARISON = ""
 
 _CAPTURE_RATE_KEY = "analysis.capture_rate"
 _SEASONAL_VALUE = "volume"
@@ -238,7 +243,10 @@ class ReviewPanel(ipywidgets.VBox):
     period, product_line, comparison, align, capture_rate : Widget
         The controls; any change of their ``value`` redraws.
     override : ipywidgets.HTML
-        The YAML override for the tuned capture rate, escaped in ``<pre>``.
+        Empty while the capture rate is the params'; else the region's file with the tuned
+        rate merged in and its diff, escaped.
+    writer : FileWriter
+        Writes that file after the analyst ticks "checked the diff".
     output : ipywidgets.Output
         The figure and tables of the last redraw.
     """
@@ -255,29 +263,33 @@ class ReviewPanel(ipywidgets.VBox):
         parent = tree.parent(region)
         others = [r for r in tree.children(parent) if r != region] + [parent] if parent is not None else []
         style = {"description_width": "initial"}
+        wide = ipywidgets.Layout(width="30em")
 
         self.period = ipywidgets.IntRangeSlider(
             value=(years[0], years[-1]), min=years[0], max=years[-1], step=1,
             description="期间 Period", continuous_update=False, style=style,
-            disabled=len(years) < 2,
+            disabled=len(years) < 2, layout=wide,
         )  # fmt: skip
         self.product_line = ipywidgets.Dropdown(
-            options=[ALL_LINES, *lines], value=ALL_LINES, description="产品线 Line", style=style
-        )
+            options=[ALL_LINES, *lines], value=ALL_LINES, description="产品线 Line", style=style,
+            layout=ipywidgets.Layout(width="20em"),
+        )  # fmt: skip
         self.comparison = ipywidgets.Dropdown(
-            options=[("（无）none", None)] + [(f"{tree.name(r)} · {r}", r) for r in others],
-            value=None, description="对比区域 Compare with", style=style, disabled=not others,
+            options=[("（无）none", NO_COMPARISON)] + [(f"{tree.name(r)} · {r}", r) for r in others],
+            value=NO_COMPARISON, description="对比区域 Compare with", style=style, disabled=not others, layout=wide,
         )  # fmt: skip
         self.align = ipywidgets.ToggleButtons(
             options=[(label, key) for key, label in ALIGNMENTS.items()], value="spring_festival",
-            description="季节 Seasons", style=style,
+            description="季节 Seasons", style={**style, "button_width": "auto"},
         )  # fmt: skip
         lo, hi = CAPTURE_RATE_RANGE
+        self._rate0 = round(min(max(_default_capture_rate(wb), lo), hi), 4)
         self.capture_rate = ipywidgets.FloatSlider(
-            value=min(max(_default_capture_rate(wb), lo), hi), min=lo, max=hi, step=0.01, readout_format=".2f",
-            description="争取率 Capture rate", continuous_update=False, style=style,
+            value=self._rate0, min=lo, max=hi, step=0.01, readout_format=".2f",
+            description="争取率 Capture rate", continuous_update=False, style=style, layout=wide,
         )  # fmt: skip
         self.override = ipywidgets.HTML()
+        self.writer = FileWriter()
         self.output = ipywidgets.Output()
         controls = [
             ipywidgets.HBox([self.period, self.product_line]),
@@ -286,7 +298,7 @@ class ReviewPanel(ipywidgets.VBox):
         ]
         for control in (self.period, self.product_line, self.comparison, self.align, self.capture_rate):
             control.observe(self._on_change, names="value")
-        super().__init__(children=[*controls, self.override, self.output], **kwargs)
+        super().__init__(children=[*controls, self.override, self.writer, self.output], **kwargs)
         self.redraw()
 
     def _on_change(self, change: Mapping[str, Any]) -> None:
@@ -300,16 +312,25 @@ class ReviewPanel(ipywidgets.VBox):
         return self._comparison_monthly[region]
 
     def _override_html(self, rate: float) -> str:
+        """Nothing while the rate is the params'; else the region's file with the rate merged in and its diff."""
+        self.writer.show(None)
+        if round(rate, 4) == self._rate0:
+            return ""
         region = self._rv.region
+        folder = self._wb.params.region_overrides
+        shown = f"params/regions/{region}.yaml"
         try:
-            text = params.override_yaml(_CAPTURE_RATE_KEY, rate)
+            if folder is None:
+                text = params.override_yaml(_CAPTURE_RATE_KEY, rate)
+                return (note("方案没有区域文件夹（region_overrides）：要长期采用该争取率，把以下内容并入区域或情景文件 — "
+                             "the plan names no region folder; merge this into a region or scenario file:")
+                        + f"<pre>{html.escape(text)}</pre>")
+            proposal = propose(Path(folder) / f"{region}.yaml", shown, {_CAPTURE_RATE_KEY: rate})
         except ParamsError as exc:
             return note(f"无法生成覆盖设置 Cannot write the override: {exc}")
-        where = (
-            f"要长期采用该争取率，把以下内容加入 params/regions/{region}.yaml（或情景文件）"
-            "— to keep this rate, add these lines to the region's or a scenario's file; this panel writes none:"
-        )
-        return note(where) + f"<pre>{html.escape(text)}</pre>"
+        self.writer.show(proposal)
+        return proposal.html(f"要长期采用该争取率，{shown} 应为以下全文（可整体粘贴，或核对差异后写入）— the whole region "
+                             "file with this rate merged in; paste it whole, or check the diff and write it:")
 
     def redraw(self) -> None:
         """Recompute the view for the controls' values and replace the output."""
@@ -320,7 +341,7 @@ class ReviewPanel(ipywidgets.VBox):
             self.output.outputs = (html_bundle(note(f"{name(rv.region)} 没有销售记录 — no sales history to tune.")),)
             return
         first, last = self.period.value
-        line, align, other = self.product_line.value, self.align.value, self.comparison.value
+        line, align, other = self.product_line.value, self.align.value, self.comparison.value or None
         try:
             comparison = self._comparison_rows(other) if other is not None else None
             view = review_view(
@@ -368,8 +389,8 @@ def review_panel(wb, rv: review.RegionReview, data: review.RegionData) -> Review
         An ``ipywidgets.VBox``. Each redraw shows :func:`review_view`'s seasonal
         profile as one figure, the yearly table (beside the comparison region's, whose
         data is read once and cached in the panel), the top growth points at the tuned
-        capture rate, and the YAML override for that rate
-        (:func:`planlib.params.override_yaml`). It writes no file.
+        capture rate, and, once the rate differs from the params', the region's file with it
+        merged in and the diff; it writes the file only when the analyst confirms the diff.
     """
     return ReviewPanel(wb, rv, data)
 
