@@ -236,6 +236,13 @@ def _targets_section(d: DocumentInputs) -> Section:
 
 def _strategy_section(d: DocumentInputs) -> Section:
     blocks: list[Paragraph | Table] = []
+    vol = float(d.months["target_volume"].sum())
+    if not d.yearly.empty and float(d.yearly["volume"].iloc[-1]) > 0:
+        last = float(d.yearly["volume"].iloc[-1])
+        blocks.append(Paragraph(f"总体思路：目标销量比 {int(d.yearly['year'].iloc[-1])} 年的 {_n(last)} 箱增长 "
+                                f"{_pct(vol / last - 1, True)}" + (
+                                    "；增量主要来自" + "、".join(str(n) for n in d.growth_points["name"].head(3))
+                                    if not d.growth_points.empty else "") + "。"))
     if d.status is not None and not d.status.empty:
         blocks.append(_table("上报与审批状态", ["区域编码", "状态", "经办人", "时间"],
                              [(r["region_id"], WORKFLOW_STATUS_NAMES.get(r["status"], r["status"]), r.get("by") or "—",
