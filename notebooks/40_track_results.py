@@ -145,7 +145,7 @@ else:
 
 # %%
 if len(rt.kpi_board):
-    board = rt.kpi_board.drop(columns=["entity_kind"]).replace({"level": labels.LEVEL_NAMES})
+    board = rt.kpi_board.drop(columns=["entity_kind"]).replace({"level": labels.LEVEL_NAMES, "rule_set": {name: rs.label for name, rs in wb.params.tracking.kpi.all_rule_sets().items()}})  # rule sets by their labels
     display(tables.show_table(pd.concat([board.head(11), board.tail(10)]).drop_duplicates(), caption=f"{rt.kpi_board['month'].max()} 总分与排名（本区域与得分最高、最低的人员）", labels=L, formats=F, max_rows=30))
     worst = list(rt.kpi_board["entity_id"].tail(3)) + [region]
     display(tables.show_table(rt.kpi.loc[rt.kpi["entity_id"].isin(worst), ["entity_id", "name", "label", "points", "amount", "rule"]], caption="计分明细（本区域与得分最低的 3 人）", labels=L, formats=F, max_rows=60))

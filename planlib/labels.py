@@ -288,6 +288,9 @@ CODE_NAMES: dict[str, str] = {
     "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
     "both missed": "双未达", "no break-even": "无保本点", "expense ratio over threshold": "费用率超阈值",
     "own": "本品", "True": "是", "False": "否",
+    # tracking: landing methods and rollover rules
+    "profile": "按方案月度曲线推算", "recent": "按近期节奏推算", "next_month": "滚入下月", "spread": "摊入余下月份",
+    "none": "不滚动",
     # concentration measures
     "top1": "最大一家占比", "top3": "前三家占比", "top5": "前五家占比", "top10": "前十家占比", "hhi": "HHI 集中度指数",
 }  # fmt: skip
@@ -297,7 +300,7 @@ SCENARIO_NAMES: dict[str, str] = {"base": "基准", "price": "价格下降", "vo
                                   "price_and_volume": "价格与销量同时下降"}
 
 #: The one-word codes :func:`localize` names inside a sentence (other single English words are dropped as glosses).
-SENTENCE_CODES = frozenset({"auto", "calendar", "blend"})
+SENTENCE_CODES = frozenset({"auto", "calendar", "blend", "profile", "recent"})
 
 #: Columns whose values are codes (looked up in :data:`CODE_NAMES` and the item catalogue when shown);
 #: a column not named here shows its values as they are (names, ids, numbers).
