@@ -492,7 +492,7 @@ def _add_plan_parser(sub) -> None:
     for name, helps in (("approve", "approve a region (a parent only after its children); freezes its subtree"),
                         ("return", "return a region's submission with a note naming what to change")):
         d = common(psub.add_parser(name, help=helps), by_required=True)
-        d.add_argument("--region", required=True, metavar="ID")
+        d.add_argument("--region", required=True, metavar="ID", help="the region decided on")
         d.add_argument("--note", default=None, metavar="TEXT",
                        help="what to change (required to return)" if name == "return" else "a remark")
         d.set_defaults(func=_cmd_plan_decide)
@@ -500,8 +500,8 @@ def _add_plan_parser(sub) -> None:
     lk.add_argument("--run", required=True, metavar="RUN_ID", help="the run to lock")
     lk.set_defaults(func=_cmd_plan_lock)
     df = common(psub.add_parser("diff", help="what moved between two versions, and which assumptions changed"))
-    df.add_argument("before", metavar="V1")
-    df.add_argument("after", metavar="V2")
+    df.add_argument("before", metavar="V1", help="the earlier version, e.g. v1")
+    df.add_argument("after", metavar="V2", help="the later version, e.g. v2")
     df.add_argument("--csv", default=None, metavar="FILE", help="also write the differences to this CSV")
     df.set_defaults(func=_cmd_plan_diff)
     lg = common(psub.add_parser("log", help="the audit log, verified (exit 2 and logged when altered)"))
