@@ -257,10 +257,10 @@ def tracking_summary(summary: pd.DataFrame, *, readings: list[str] | None = None
         s.conclusions.append("本区域没有跟踪数据。")
         return s
     v = vol.iloc[0]
-    ahead = _ok(v.get("task_progress")) and _ok(v.get("time_progress")) and v["task_progress"] >= v["time_progress"]
     if _ok(v.get("task_progress")) and _ok(v.get("time_progress")):
-        s.conclusions.append(f"销量完成全年任务的 {v['task_progress']:.1%}，时间过去 {v['time_progress']:.1%}："
-                             f"{'快于' if ahead else '慢于'}序时进度。")
+        gap = float(v["task_progress"]) - float(v["time_progress"])
+        pace = "与序时进度持平" if abs(gap) < 0.0005 else "快于序时进度" if gap > 0 else "慢于序时进度"
+        s.conclusions.append(f"销量完成全年任务的 {v['task_progress']:.1%}，时间过去 {v['time_progress']:.1%}：{pace}。")
     if _ok(v.get("landing")):
         s.conclusions.append(f"按目前节奏全年预计 {v['landing']:,.0f} 箱，比全年目标{_more_less(float(v['landing_gap']))} 箱。")
     if _ok(v.get("landing_gap")) and v["landing_gap"] < 0 and _ok(v.get("run_rate_needed")):

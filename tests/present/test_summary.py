@@ -89,3 +89,11 @@ def test_assumptions_in_words(key, words):
 def test_summary_html_escapes():
     html = S.summary_html(S.Summary(["<script>x</script>"], ["批准"]))
     assert "&lt;script&gt;" in html and "<script>" not in html and "请决定" in html
+
+
+def test_tracking_summary_on_pace_says_so():
+    rows = pd.DataFrame({"measure": ["volume"], "task_progress": [0.5052], "time_progress": [0.5050], "landing": [1_000.0],
+                         "landing_gap": [9.0], "run_rate_needed": [80.0], "months_remaining": [6]})
+    s = S.tracking_summary(rows)
+    assert s.conclusions[0] == "销量完成全年任务的 50.5%，时间过去 50.5%：与序时进度持平。"
+    assert "比全年目标多 9 箱" in s.conclusions[1]
