@@ -35,9 +35,10 @@ sysdeps:
 $(ARCHIVE): $(wildcard planlib/demo/*.py) | $(STAMP)
 	$(BIN)/planlib demo $(ARCHIVE) --force
 
-# the plan (analysis, targets, budget), then its tracking against the demo's actuals to $(AS_OF)
+# the plan (analysis, targets, budget), the workflow's first round (docs/workflow.md), then its tracking against the demo's actuals to $(AS_OF)
 demo: sysdeps $(STAMP) $(ARCHIVE)
 	$(BIN)/planlib run $(PLAN) --workers 2
+	$(BIN)/planlib plan demo $(PLAN) --by 演示
 	$(BIN)/planlib run $(PLAN) --as-of $(AS_OF) --workers 2
 
 test: sysdeps $(STAMP)

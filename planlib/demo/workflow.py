@@ -104,7 +104,9 @@ def first_round(plan_path: str | os.PathLike[str], runs_root: str | os.PathLike[
     Run the workflow's first round on the plan's latest run, for one city's counties.
 
     Templates for the city's counties; every county but the last submits a filled-in
-    workbook; the first is approved, the second returned with a note, the rest wait.
+    workbook; the first is approved, the second returned with a note, the rest wait. When
+    the log already holds a submission of these counties, nothing is done again (a second
+    ``make demo``): their status is returned as it stands.
 
     Parameters
     ----------
@@ -142,6 +144,9 @@ def first_round(plan_path: str | os.PathLike[str], runs_root: str | os.PathLike[
         raise WorkflowError(f"{runs_root}/{plan.plan_id}: no plan run with targets to hand out; "
                                            "run the plan first")
     wdir = workflow_files.workflow_dir(runs_root, plan.plan_id)
+    done = audit.read_log(workflow_files.audit_path(wdir))
+    if any(r["action"] == "submit" and r["region_id"] in counties for r in done):  # a second `make demo`
+        return status.region_status(done, tree, [city, *counties])
     targets = folder.load_targets(run_dir)
     budget_path = folder.results_dir(run_dir) / folder.RESULTS_BUDGET
     budget = pd.read_parquet(budget_path) if budget_path.exists() else None

@@ -62,3 +62,6 @@ def test_first_round_submits_approves_and_returns(tiny_plan, tmp_path):
     assert [r["action"] for r in log] == ["template"] * 3 + ["submit"] * 2 + ["approve", "return"]
     assert "调整" in log[-1]["note"]
     assert workflow_files.region_workflow(runs, "tiny-2026")["K1"] == {"status": "已批准", "version": None}
+    again = demo_workflow.first_round(tiny_plan, runs, by="演示").set_index("region_id")  # a second make demo
+    assert again["status"].to_dict() == st["status"].to_dict()
+    assert len(audit.read_log(workflow_files.audit_path(wdir))) == len(log)
