@@ -51,7 +51,7 @@ def test_load_plan_reads_the_demo_plan():
     assert p.archive.is_absolute()
     assert p.scope.root == "HQ"
     assert p.scope.levels == ("hq", "province", "city", "county")
-    assert p.notebooks == ("10_review_archive", "20_split_targets", "30_build_budget")
+    assert p.notebooks == ("10_review_archive", "20_split_targets", "30_build_budget", "35_promotions", "50_consolidate")
     assert (p.run.timeout_seconds, p.run.workers) == (600, 2)
     assert p.analysis.history_years == 3
     assert p.swot.threats == ()
