@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from planlib.targets.holtwinters import (
     FD_ABS_STEP,
@@ -117,40 +118,56 @@ def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
 
 
 def _setups(series) -> list[dict | None]:
-    """Per series: statsmodels' data and start (``params`` as ``_optimize_parameters`` builds it), or None."""
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+    """
+    Per series: its data and start (``params`` as statsmodels' ``_optimize_parameters`` builds it), or None.
 
+    The start is statsmodels' "estimated" initialisation (``_initialization_heuristic``: the
+    centred 2×12 moving average, the seasons' mean deviation from it, a line through its
+    first 10 values), its moving averages taken for every series of one length at once
+    (pandas' rolling mean, column by column as on each series), the rest per series with the
+    same operations. None for a series statsmodels would not start (under 24 months, or not finite).
+    """
     m = _SEASON
     init_alpha = 0.5 / max(m, 1)
     init_beta = 0.1 * init_alpha
     init_gamma = 0.05 * (1 - init_alpha)
-    out = []
-    for y in series:
-        try:
-            model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=m,
-                                         initialization_method="estimated")
-        except (ValueError, np.linalg.LinAlgError):
-            out.append(None)
-            continue
-        if not (model._estimate_level and model._estimate_trend and model._estimate_seasonal):
-            out.append(None)
-            continue
-        l0, b0, s0 = model.initial_values()
-        params = np.zeros(6 + m)
-        params[:6] = [init_alpha, init_beta, init_gamma, l0, b0, 0.99]
-        params[-m:] = s0
-        out.append({"y": np.ascontiguousarray(model._y, dtype="float64"), "params": params, "model": model,
-                    "alpha": init_alpha})
+    out: list = [None] * len(series)
+    by_len: dict[int, list[int]] = {}
+    for k, y in enumerate(series):
+        if len(y) >= 2 * m and np.isfinite(y).all():
+            by_len.setdefault(len(y), []).append(k)
+    exog = np.c_[np.ones(10), np.arange(10) + 1]
+    solve = np.linalg.pinv(exog)
+    min_obs = 10 + 2 * (m // 2)
+    for n, members in by_len.items():
+        cycles = max(min(5, n // m), int(np.ceil(min_obs / m)))
+        head = np.array([series[k][:m * cycles] for k in members])
+        trends = pd.DataFrame(head.T).rolling(m, center=True).mean()
+        trends = trends.shift(-1).rolling(2).mean().to_numpy()
+        for j, k in enumerate(members):
+            trend = trends[:, j]
+            detrended = head[j] - trend
+            tmp = np.zeros(cycles * m) * np.nan
+            tmp[:len(detrended)] = detrended
+            seasonal = np.nanmean(tmp.reshape(cycles, m).T, axis=1)
+            seasonal -= np.mean(seasonal)
+            level_trend = np.atleast_2d(trend[~np.isnan(trend)]).T
+            beta = np.squeeze(solve.dot(level_trend[:10]))
+            params = np.zeros(6 + m)
+            params[:6] = [init_alpha, init_beta, init_gamma, beta[0], beta[1], 0.99]
+            params[-m:] = list(seasonal)
+            out[k] = {"y": np.ascontiguousarray(series[k], dtype="float64"), "params": params, "alpha": init_alpha}
     return out
 
 
 def _unrestricted_start(setup: dict) -> np.ndarray:
     """The minimiser's start as statsmodels computes it from the grid's best (bounds enforced, a/b/g transformed)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
     from statsmodels.tsa.holtwinters._smoothers import to_unrestricted
 
     params = setup["params"]
     sel = np.ones(_NPARAMS, dtype=bool)
-    params[sel] = setup["model"]._enforce_bounds(params, sel, _LOWER.copy(), _UPPER.copy())
+    params[sel] = ExponentialSmoothing._enforce_bounds(None, params, sel, _LOWER.copy(), _UPPER.copy())
     params[:3] = to_unrestricted(params, sel, np.array([[0.0, 1.0]] * 3))
     return np.clip(params[sel], _LOWER, _UPPER)
 
@@ -249,7 +266,9 @@ def _grid_starts(setups: list[dict]) -> list[np.ndarray | None]:
     if not setups:
         return out
     sv_sel = np.array([True] * 3 + [False] * (3 + _SEASON))
-    points = setups[0]["model"]._setup_brute(sv_sel, np.array([[0.0, 1.0]] * 3), setups[0]["alpha"])
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    points = ExponentialSmoothing._setup_brute(sv_sel, np.array([[0.0, 1.0]] * 3), setups[0]["alpha"])
     sample = points[::16]
     for k, setup in enumerate(setups):
         y, base = setup["y"], setup["params"]

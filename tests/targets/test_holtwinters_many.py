@@ -103,3 +103,16 @@ def test_forecasts_are_statsmodels_forecast_for_the_same_parameters():
 def test_fit_annual_many_checks_its_arguments():
     with pytest.raises(ValueError, match="2 series but 1 horizons"):
         holtwinters_many.fit_annual_many([np.ones(24), np.ones(24)], [12])
+
+
+def test_the_start_is_statsmodels_estimated_initialisation():
+    series = [y for y, _ in _random_series(9, 21)]
+    got = holtwinters_many._setups(series + [np.r_[np.ones(23)], np.r_[np.ones(30), np.inf]])
+    assert got[-2:] == [None, None]  # under 24 months, not finite: left to fit_annual
+    for y, setup in zip(series, got):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=12,
+                                         initialization_method="estimated")
+        level, trend, seasons = model.initial_values()
+        np.testing.assert_array_equal(setup["params"][3:], np.r_[level, trend, 0.99, seasons])
