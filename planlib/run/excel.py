@@ -263,8 +263,9 @@ def _sheet_parts(sheet: Sheet, index: int):
                 '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>')
     cols = "".join(f'<col min="{j}" max="{j}" width="{_width(sheet, c):.1f}" customWidth="1"/>'
                    for j, c in enumerate(frame.columns, start=1))
+    selected = 'tabSelected="1" ' if index == 0 else ""
     yield (f'{_HEAD}<worksheet {_NS} {_NS_R}><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
-           f'<dimension ref="{ref}"/><sheetViews><sheetView {"tabSelected=" + chr(34) + "1" + chr(34) + " " if index == 0 else ""}'
+           f'<dimension ref="{ref}"/><sheetViews><sheetView {selected}'
            f'workbookViewId="0">{pane}</sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
     heads = "".join(f'<c t="inlineStr" s="{_XF_HEADER}"><is><t>{_text(str(c))}</t></is></c>' for c in frame.columns)
