@@ -262,7 +262,8 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     -----
     The methods of :func:`baseline`, per key; the month shares are not computed. The
     Holt-Winters fits are :func:`~planlib.targets.holtwinters.fit_annual`'s, as in
-    :func:`baseline`.
+    :func:`baseline`, all made at once by
+    :func:`~planlib.targets.holtwinters_many.fit_annual_many` (the same numbers).
     """
     missing = [c for c in (by, "date", value) if c not in monthly.columns]
     if missing:
