@@ -302,7 +302,7 @@ def _cmd_plan_templates(args: argparse.Namespace) -> int:
     for region in chosen:
         rows, items = templates.template_rows(targets, budget, region)
         path = templates.write_template(
-            wdir / "templates" / f"{folder.region_dir(wdir, region).name}.xlsx", region=region, name=tree.name(region),
+            wdir / "templates" / f"{region}.xlsx", region=region, name=tree.name(region),
             plan_id=plan.plan_id, title=plan.title, year=plan.year, run_id=run_dir.name, targets=rows, budget=items)
         with workflow_files.holding(wdir):
             workflow_files.append_event(wdir, by=by, action="template", region_id=region,

@@ -210,7 +210,7 @@ def submit(wdir: str | os.PathLike[str], tree, regions: Sequence[str], region: s
                               + "; ".join(f"{p['sheet']}!{p['column']}{p['row']}" for p in problems[:20]))
             return None, problems
         seq = len(log) + 1
-        home = folder.inside(wdir / "submissions" / folder.region_dir(wdir, region).name, wdir)
+        home = folder.inside(wdir / "submissions" / region, wdir)  # a region of the tree: a checked id
         home.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{seq}.", dir=home))
         try:
