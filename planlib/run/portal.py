@@ -465,9 +465,9 @@ _SCRIPT = """
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (o) { o.removeAttribute('aria-sort'); });
       th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
       var sorted = rows.slice().sort(function (a, b) {
-        var x = key(a, i), y = key(b, i), nx = parseFloat(x), ny = parseFloat(y), c;
-        if (x === '' || y === '') { c = (x === '') - (y === ''); return c; }
-        c = (!isNaN(nx) && !isNaN(ny) && String(nx) !== 'NaN') ? nx - ny : x.localeCompare(y, 'zh-CN');
+        var x = key(a, i), y = key(b, i), nx = Number(x), ny = Number(y), c;
+        if (x === '' || y === '') { return (x === '') - (y === ''); }  // no figure: last either way
+        c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y, 'zh-CN');
         return down ? -c : c;
       });
       sorted.forEach(function (r) { body.appendChild(r); });

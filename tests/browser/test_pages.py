@@ -50,7 +50,8 @@ def run_dir(tmp_path_factory) -> Path:
                    timeout=600)
     proc = subprocess.run([planlib, "run", str(root / "params" / "demo.yaml"), "--regions", *REGIONS,
                            "--runs-dir", str(root / "runs")], capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # 1: some report failed; the pages that exist are still tested, the failures named by their own test
+    assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     (run,) = (root / "runs" / "demo-2027").iterdir()
     return run
 
@@ -62,10 +63,20 @@ def browser(chromium):
 
 
 def _reports(run_dir: Path) -> list[Path]:
+    """The reports the run wrote (a failed notebook has none; see test_the_run_wrote_every_report)."""
     manifest = folder.read_manifest(run_dir)
-    pages = [run_dir / e["html"] for e in manifest["entries"] if e.get("html")]
-    assert len(pages) == len(REGIONS) * len(manifest["notebooks"])  # every report of every level
+    pages = [run_dir / e["html"] for e in manifest["entries"] if e.get("status") == "succeeded" and e.get("html")]
+    assert {p.parent.name for p in pages} == set(REGIONS)  # a report at every level
     return pages
+
+
+def test_the_run_wrote_every_report(run_dir):
+    manifest = folder.read_manifest(run_dir)
+    failed = {f"{e['region_id']}/{e['notebook']}": f"{(e.get('error') or {}).get('ename')}: "
+              f"{str((e.get('error') or {}).get('evalue'))[:300]}"
+              for e in manifest["entries"] if e.get("status") != "succeeded"}
+    assert failed == {}
+    assert len(manifest["entries"]) >= len(REGIONS) * 3  # review, targets and budget at every level
 
 
 def _open_portal(browser: Browser, run_dir: Path) -> None:
@@ -155,7 +166,10 @@ def test_region_table_filters_by_chinese_name_id_level_and_status(browser, run_d
     assert [r["id"] for r in county] == ["P01C01K01"]
     shandong = _filter(browser, "山东")
     assert [r["id"] for r in shandong] == ["P01"] and "山东" in shandong[0]["name"]
-    assert {r["id"] for r in _filter(browser, "完成")} == set(REGIONS)  # every region's reports succeeded
+    entries = folder.read_manifest(run_dir)["entries"]
+    done = {r for r in REGIONS if all(e["status"] == "succeeded" for e in entries if e["region_id"] == r)}
+    assert {r["id"] for r in _filter(browser, "完成")} == done  # every report of the region succeeded
+    assert {r["id"] for r in _filter(browser, "失败")} == set(REGIONS) - done
     assert _filter(browser, "没有这个区域") == []
     assert browser.evaluate("document.getElementById('shown').textContent") == "0"
     assert [r["id"] for r in _filter(browser, "")] == ["HQ", "P01"]  # back to the pyramid's top
@@ -193,8 +207,10 @@ def test_every_link_resolves_to_a_file(browser, run_dir):
     # the portal's links: each report, the workbook(s) by name, the data files under 数据文件
     browser.open(run_dir / "index.html")
     texts = browser.evaluate("Array.from(document.querySelectorAll('a[href]')).map(function (a) { return a.textContent; })")
-    for name in ("市场分析", "目标分解", "费用预算"):
-        assert texts.count(name) == len(REGIONS), name
+    manifest = folder.read_manifest(run_dir)
+    for nb in manifest["notebooks"]:  # each report that exists, once, under its Chinese name
+        n = sum(e["notebook"] == nb and e["status"] == "succeeded" for e in manifest["entries"])
+        assert texts.count(NOTEBOOK_NAMES.get(nb, nb)) == n, nb
     books, data = portal.run_files(folder.read_manifest(run_dir))
     assert any("目标分解工作簿" in t for t in texts) and any("费用预算工作簿" in t for t in texts)
     for b in books:
