@@ -61,3 +61,11 @@ def test_headline_reads_the_root_row():
     assert sc.headline(out, "HQ") == [("base：目标销量 / 目标下利润", "1,000 箱 / 500 元"),
                                       ("lean：目标销量 / 目标下利润", "950 箱 / 700 元")]
     assert sc.headline(out, "NOPE") == []
+
+
+@pytest.mark.parametrize("extra, words", [(["--resume"], "take one scenario"), (["--scenario", "base"], "named twice")])
+def test_run_refuses_scenarios_it_cannot_compare(extra, words, capsys):
+    from planlib import cli
+
+    code = cli.main(["run", "params/demo.yaml", "--scenario", "base", "--scenario", "lean", *extra])
+    assert code == 2 and words in capsys.readouterr().err
