@@ -8,8 +8,8 @@ assumptions (resolved params, dotted keys) whose values differ between the scena
 Pure: mappings of frames and dicts in, frames out (the runs are read in
 :mod:`planlib.run.compare`).
 
-Public names: MEASURES, scenario_figures, compare_figures, flatten_params, assumption_diff,
-headline.
+Public names: MEASURES, FIGURE_COLUMNS, scenario_figures, compare_figures, assumption_diff, headline.
+Dotted keys are :func:`planlib.workflow.versions.flatten_params`'s, as the version diff's.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from planlib.errors import DataError
+from planlib.workflow.versions import flatten_params
 
-__all__ = ["MEASURES", "FIGURE_COLUMNS", "scenario_figures", "compare_figures", "flatten_params", "assumption_diff",
+__all__ = ["MEASURES", "FIGURE_COLUMNS", "scenario_figures", "compare_figures", "assumption_diff",
            "headline"]
 
 #: The measures compared per region, in order, with their Chinese names and units.
@@ -114,27 +115,6 @@ def compare_figures(figures: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                     row[f"Δ {lab}"] = float(v) - float(first) if pd.notna(v) and pd.notna(first) else np.nan
             rows.append(row)
     return pd.DataFrame(rows, columns=["region_id", "level", "measure", *labels, *(f"Δ {lab}" for lab in labels[1:])])
-
-
-def flatten_params(data: Any, prefix: str = "") -> dict[str, Any]:
-    """
-    Resolved params as dotted keys (``targets.stretch``); lists and empty mappings stay whole values.
-
-    Examples
-    --------
-    >>> flatten_params({"targets": {"stretch": 0.05, "unit": 1}, "year": 2027})
-    {'targets.stretch': 0.05, 'targets.unit': 1, 'year': 2027}
-    """
-    if isinstance(data, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in data.items():
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if isinstance(v, Mapping) and v:
-                out.update(flatten_params(v, key))
-            else:
-                out[key] = v
-        return out
-    return {prefix: data}
 
 
 def _text(v: Any) -> str:
