@@ -239,8 +239,9 @@ def _strategy_section(d: DocumentInputs) -> Section:
     vol = float(d.months["target_volume"].sum())
     if not d.yearly.empty and float(d.yearly["volume"].iloc[-1]) > 0:
         last = float(d.yearly["volume"].iloc[-1])
-        blocks.append(Paragraph(f"总体思路：目标销量比 {int(d.yearly['year'].iloc[-1])} 年的 {_n(last)} 箱增长 "
-                                f"{_pct(vol / last - 1, True)}" + (
+        g = vol / last - 1
+        blocks.append(Paragraph(f"总体思路：目标销量比 {int(d.yearly['year'].iloc[-1])} 年的 {_n(last)} 箱"
+                                f"{'增长' if g >= 0 else '下降'} {_pct(abs(g))}" + (
                                     "；增量主要来自" + "、".join(str(n) for n in d.growth_points["name"].head(3))
                                     if not d.growth_points.empty else "") + "。"))
     if d.status is not None and not d.status.empty:

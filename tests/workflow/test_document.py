@@ -65,7 +65,7 @@ def test_without_a_workflow_the_strategy_section_says_so():
     doc = wd.plan_document(_inputs())
     text = [b.text for b in doc.sections[2].blocks if isinstance(b, wd.Paragraph)]
     assert any("尚无下级上报" in t for t in text)
-    assert text[0] == "总体思路：目标销量比 2026 年的 1,100 箱增长 +15.1%；增量主要来自餐饮。"  # 1266 / 1100 − 1
+    assert text[0] == "总体思路：目标销量比 2026 年的 1,100 箱增长 15.1%；增量主要来自餐饮。"  # 1266 / 1100 − 1
     actions = pd.DataFrame({"region_id": ["K2"], "name": ["县"], "action": ["堆头"], "owner": ["张三"],
                             "due": [pd.Timestamp("2027-01-20")], "cost": [900.25], "note": [""]})
     doc = wd.plan_document(_inputs(actions=actions))
