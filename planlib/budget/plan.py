@@ -312,6 +312,9 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
         unit_rows, said = add_schemes(unit_rows, scheme_unit_costs(scheme_costs, unit_of),
                                       {u: unit_bp[u].methods for u in units},
                                       {u: _activity_list(unit_bp[u], bp, unit_level) for u in units}, cap_of)
+        booked = unit_rows.loc[unit_rows["scheme"].notna()].groupby("scheme")["amount"].sum()
+        notes.append("promotion schemes booked on their items (beside the methods' comparison): "
+                     + ", ".join(f"{s} {a:,.2f}" for s, a in booked.items()))
         notes.extend(said)
 
     # -- caps: each unit, then each parent's own items ----------------------------------------
