@@ -160,8 +160,12 @@ class Browser:
         metrics = self.send("Page.getLayoutMetrics")
         size = metrics.get("cssContentSize") or metrics["contentSize"]
         width = self.evaluate("document.documentElement.clientWidth")
-        tall = min(size["height"], height) if height else size["height"]
-        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+        tall = int(min(size["height"], height) if height else size["height"])
+        # the viewport as tall as the shot, painted, then captured (beyond the viewport Chromium
+        # may leave tiles unpainted: white boxes over a chart)
+        self.resize(width, tall)
+        self.evaluate("new Promise(function (r) { requestAnimationFrame(function () { setTimeout(r, 300); }); })")
+        data = self.send("Page.captureScreenshot", format="png",
                          clip={"x": 0, "y": 0, "width": width, "height": tall, "scale": 1})["data"]
         out = Path(path)
         out.write_bytes(base64.b64decode(data))

@@ -25,7 +25,7 @@ from tests.browser.chromium import Browser, find_chromium
 
 #: notebook -> the region whose report is shown (one level each: the pyramid from the top down).
 SHOTS = {"10_review_archive": "P01", "20_split_targets": "P01C01", "30_build_budget": "P01C01K01",
-         "40_track_results": "P01"}
+         "35_promotions": "HQ", "40_track_results": "P01"}
 
 
 def shrink(path: Path) -> int:
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(why)
     args.out.mkdir(parents=True, exist_ok=True)
     pages = [("portal", args.plan_run / "index.html", 1000)]
+    if args.tracking is not None:
+        pages.append(("portal_tracking", args.tracking / "index.html", 800))
     for nb, region in SHOTS.items():
         run = args.tracking if nb == "40_track_results" else args.plan_run
         if run is not None and (run / "regions" / region / f"{nb}.html").exists():
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     with Browser(exe, width=args.width, height=900) as b:
         for name, page, height in pages:
             b.open(page)
-            if name == "portal":  # every region of the run, not only the pyramid's top
+            if name.startswith("portal"):  # every region of the run, not only the pyramid's top
                 b.evaluate("document.getElementById('all').click()")
             out = b.screenshot(args.out / f"{name}.png", height=height)
             print(f"{out}: {shrink(out) // 1024} KB")
