@@ -239,3 +239,96 @@ def test_no_schemes_leave_the_budget_rows_as_they_are():
     for empty in (None, scheme_unit_costs(None, UNIT_OF), scheme_unit_costs(COSTS.iloc[3:], UNIT_OF)):
         out, notes = add_schemes(rows, empty, {"K1": {}}, {"K1": ()}, {"K1": None})
         assert out is rows and notes == []  # the same frame: no scheme column, phase_rows as before
+
+
+# -- the batch: the promotions report only where a scheme runs ---------------------------------------
+def test_notebook_applies_runs_the_promotions_report_where_a_scheme_runs():
+    from planlib.run.batch import notebook_applies
+
+    levels = ("hq", "province", "county")
+    runs = {"s": ["K1"]}
+    # K1 itself, the regions above it and below it; not its sibling K2 nor the other province
+    assert [r for r in TREE.ids if notebook_applies("35_promotions", r, TREE, levels, runs)] == \
+        [r for r in TREE.ids if r in {"HQ", "P1", "K1", "T1", "T2"}]
+    assert not notebook_applies("35_promotions", "K2", TREE, levels, {})
+    assert notebook_applies("50_consolidate", "P1", TREE, levels, runs)
+    assert not notebook_applies("50_consolidate", "K1", TREE, levels, runs)  # its townships are not planned
+    assert notebook_applies("30_build_budget", "K2", TREE, levels, {})
+
+
+# -- end to end on a demo archive: the plan steps with and without schemes -----------------------------
+PLAN_2026 = """\
+plan_id: demo-2026
+title: 康源酒业 2026
+year: 2026
+archive: d.duckdb
+scope: {root: HQ, levels: [hq, province, city, county]}
+notebooks: [35_promotions]
+budget:
+  methods: {labour: percent_of_sales, office: percent_of_sales, media: percent_of_sales, channel: percent_of_sales,
+            promotion: percent_of_sales}
+  cap_ratio: 0.25
+"""
+
+
+@pytest.mark.slow
+def test_plan_steps_book_schemes_on_their_items_and_months_and_leave_a_plan_without_them_alone(tmp_path):
+    import warnings
+
+    from planlib.archive import store as archive
+    from planlib.budget import plan_budget
+    from planlib.demo import build_demo
+    from planlib.run import steps
+    from planlib.targets import plan_targets
+
+    build_demo(tmp_path / "d.duckdb", start_year=2023)
+    (tmp_path / "promotions").mkdir()
+    for stem in ("demo_spring_tickets", "demo_order_reward"):  # the demo's schemes in the plan year 2026
+        text = (PLANS / "promotions" / f"{stem}.yaml").read_text(encoding="utf-8").replace('"2027-', '"2026-')
+        (tmp_path / "promotions" / f"{stem}.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "plain.yaml").write_text(PLAN_2026, encoding="utf-8")
+    (tmp_path / "schemes.yaml").write_text(PLAN_2026 + "promotions: {demo_spring_tickets: [HQ], demo_order_reward: [P01]}\n",
+                                           encoding="utf-8")
+    tree = archive.load_tree(tmp_path / "d.duckdb")
+    results = {}
+    for name in ("plain", "schemes"):
+        plan = params.load_plan(tmp_path / f"{name}.yaml", tree=tree)
+        run = tmp_path / f"run-{name}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = steps.plan_steps(plan, tree, run, ["35_promotions"], {"county": [1]})
+        assert [s["status"] for s in got] == ["succeeded", "succeeded"], got
+        results[name] = {f.stem: pd.read_parquet(f) for f in (run / "results").glob("*.parquet")}
+    # without the key: no scheme files, and the plan-wide tables are what the stages give on their own
+    assert "promotions" not in results["plain"]
+    plan = params.load_plan(tmp_path / "plain.yaml", tree=tree)
+    con = archive.connect(tmp_path / "d.duckdb", threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pt = plan_targets(plan, tree, con)
+        pb = plan_budget(plan, tree, con, pt.table)
+    con.close()
+    pd.testing.assert_frame_equal(results["plain"]["targets"], pt.table.reset_index(drop=True), check_dtype=False,
+                                  check_categorical=False)
+    pd.testing.assert_frame_equal(results["plain"]["budget"], pb.table.reset_index(drop=True), check_dtype=False)
+    # with schemes: each on its kind's item, only in its months, its cost exact; caps hold; years unchanged
+    b, costs = results["schemes"]["budget"], results["schemes"]["promotions"]
+    sch = b[b["method"] == "scheme"]
+    assert set(zip(sch["category"], sch["item"])) == {("promotion", "premiums"), ("channel", "display")}
+    months = sch.groupby("item")["month"].agg(lambda m: sorted(set(pd.DatetimeIndex(m).month)))
+    assert set(months["premiums"]) <= {1, 2} and set(months["display"]) <= {9, 10}
+    reg = results["schemes"]["budget_regions"]
+    capped = set(reg.loc[reg["budget"] >= reg["cap"] - 0.01, "region_id"])
+    booked = sch[~sch["region_id"].isin(capped)].groupby("region_id")["amount"].sum().round(2)
+    planned = costs.assign(unit=costs["region_id"].map(lambda r: next(a for a in (r, *tree.ancestors(r))
+                                                                      if tree.level(a) == "county")))
+    planned = planned.groupby("unit")["net_cost"].sum().round(2)
+    assert (booked == planned.reindex(booked.index)).all()  # uncapped units book exactly their scheme cost
+    assert (reg["budget"] <= reg["cap"] + 1e-6).all()
+    t0, t1 = results["plain"]["targets"], results["schemes"]["targets"]
+    k0, k1 = breakdown_of(t0), breakdown_of(t1)
+    y0 = t0[k0 == "total"].groupby("region_id", observed=True)["target_volume"].sum()
+    y1 = t1[k1 == "total"].groupby("region_id", observed=True)["target_volume"].sum()
+    pd.testing.assert_series_equal(y0, y1)  # the months moved, the years did not
+    assert not t0[k0 == "total"]["target_volume"].reset_index(drop=True).equals(
+        t1[k1 == "total"]["target_volume"].reset_index(drop=True))
