@@ -333,7 +333,7 @@ PARAM_NAMES: dict[str, str] = {
     "budget.expense_ratio_threshold": "费用率阈值", "budget.fixed_categories": "固定费用类别",
     "budget.headcount.cost_per_head": "人均人力成本（元）", "budget.headcount.decay": "每增一人的产出递减系数",
     "budget.headcount.headroom_capture": "首位新增业务员争取的空间比例", "budget.io_limit": "投入产出法可信上限（历史最大单次投入的倍数）",
-    "budget.materiality": "重要性水平", "budget.methods.*": "预算方法", "budget.profit_target": "利润目标依据",
+    "budget.materiality": "重要性水平", "budget.methods.*": "预算方法", "budget.profit_target": "利润目标参数",
     "budget.reach_growth": "可达销量上限（比去年增长）", "budget.tolerance": "单项调整容差", "budget.expense_ratio": "费用率",
     "budget.percent_of_sales.*": "销售百分比", "budget.zero_based.*": "零基预算项目",
 }  # fmt: skip
@@ -379,6 +379,7 @@ def localize(text: object) -> str:
     s = "" if text is None else str(text)
     if not _CJK.search(s):
         return s
+    s = _re.sub(r"(?<![\w.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+\b", lambda m: PARAM_NAMES.get(m.group(0), m.group(0)), s)
     s = _re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: CODE_NAMES.get(m.group(0), m.group(0)), s)
 
     def drop(m: "_re.Match[str]") -> str:

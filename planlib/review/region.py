@@ -378,7 +378,7 @@ def distributor_reading(rv: RegionReview) -> str:
     """One sentence on the distributors: concentration, growing and shrinking ones."""
     d = rv.distributors
     if d.empty:
-        return "No distributor sales recorded for this region."
+        return "本区域没有经销商销售记录。"
     conc = rv.distributor_concentration.set_index("measure")["value"]
     grow = d[d["trend"] == "growing"]["name"].head(3).tolist()
     shrink = d[d["trend"].isin(["shrinking", "lost"])]["name"].head(3).tolist()

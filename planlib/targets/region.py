@@ -180,7 +180,7 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
     vol = k.loc["volume"]
     prof = k.loc["profit"]
     if not vol["last_year"] > 0:
-        return "No sales last year: the target rests on the plan's split alone."
+        return "去年没有销售：目标只依据方案的分解。"
     head = (
         f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+.1%}，比自身趋势预测 "
         f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+.1%}；"
@@ -202,7 +202,7 @@ def fairness_reading(children: pd.DataFrame) -> str:
     """One sentence on how evenly the children are asked to grow."""
     g = children["growth"].dropna()
     if g.empty:
-        return "No child has a last year to compare with."
+        return "没有下级有去年的数据可比。"
     lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
     out = (
         f"隐含增长从 {lo['name']} 的 {lo['growth']:+.1%} 到 {hi['name']} 的 {hi['growth']:+.1%}；"
