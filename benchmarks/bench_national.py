@@ -178,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"{estimate / 60:.1f} min = plan-wide steps {sum(steps.values()):.0f} s + notebooks "
                   f"{notebooks / args.workers / 60:.1f} min (notebook seconds x {scale:.2f}: export and scheduling)"
                   + (f"; levels not sampled: {missing}" if missing else ""))
+            # on a loaded machine wall time says little: the CPU a report cost, and what 2 idle cores would take
+            per = memory.cpu / max(len(entries), 1)
+            print(f"CPU per report (the sample's process-tree CPU / its reports, plan-wide steps included, so an "
+                  f"upper bound): {per:.1f} s; the plan's {sum(counts.values()) * len(plan.notebooks):,} reports at "
+                  f"that CPU on {args.workers} idle cores: {per * sum(counts.values()) * len(plan.notebooks) / args.workers / 60:.0f} min "
+                  f"(the goal, 15 min, needs {15 * 60 * args.workers / (sum(counts.values()) * len(plan.notebooks)):.2f} s a report)")
         if not args.no_stock:
             county = next(r for r in (regions or in_scope) if tree.level(r) == "county")
             config = work / "planlib_nbconvert_config.py"
