@@ -21,6 +21,10 @@
 #
 # 上级按下级的提报逐级汇总、论证和审批（正金字塔）：本页把每个下级的提报放在分配给它的目标旁边，列出审批状态和差距、协调后的合计、审批记录，以及各下级的行动计划与费用。
 
+# %% [markdown] tags=["remove_cell"]
+# **本笔记本用哪个区域和参数：** 下面参数单元格里的 `region`（有下级的区域编码）和 `params_file`（计划文件，或一次运行的 `params.resolved.yaml`）。
+# 更换区域：批量运行 `planlib run params/demo.yaml --regions P01C01 --notebooks 50_consolidate`（papermill 参数 `-p region P01C01`）；在 JupyterLab 中改 `region = "P01C01"` 后全部重新运行（读本计划最近一次有预算的运行和它旁边的审批工作目录）。
+
 # %% tags=["parameters"]
 region = "P01C01"                  # region id from the archive's regions table
 scenario = "base"                  # params/scenarios/<scenario>.yaml, or "base"
@@ -31,14 +35,14 @@ interactive = True                 # the batch passes False: no widgets
 # %%
 from IPython.display import display
 from planlib import labels, workflow
-from planlib.present import plots, tables
-from planlib.present.workbook import open_workbook
+from planlib.present import navigation, plots, tables
+from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import document, folder
 from planlib.workflow import consolidate
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
-run = run_dir or document.latest_plan_run(wb.params.plan_id)
+run = document.plan_run(run_dir, wb.params.plan_id)
 targets = folder.load_targets(run)
 _, budget_regions, _ = folder.load_budget(run)
 wf = document.read_workflow(document.run_workflow_dir(run))
@@ -52,7 +56,11 @@ reconciled = consolidate.reconcile_children(annual, status)
 actions = consolidate.actions_rollup(wf.actions if wf is not None else None, kids, names)
 costs = consolidate.action_costs(actions, dict(zip(budget_regions["region_id"].astype(str), budget_regions["budget"])), kids)
 
+# %% tags=["remove_cell"]
+display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
+
 # %%
+display(navigation.page_header(run_dir, region, wb.tree, "50_consolidate", plan_title=wb.params.title, data_note=f"数据：运行 {run.name} 的目标与预算，审批工作目录的提报与审计日志"))
 display(tables.heading(f"{wb.title} · 汇总审批", 1))
 if not kids:
     display(tables.note("本区域在方案的层级内没有下级区域，没有可汇总的提报。"))
@@ -108,6 +116,13 @@ if kids and wf is not None:
 if kids and wf is not None:
     display(tables.show_table(actions, caption="各下级的行动计划（按完成日期）", labels=L, formats=F, max_rows=60) if len(actions) else tables.note("下级尚未提报行动计划。"))
     display(tables.show_table(consolidate.named(costs, names), caption="行动费用与费用预算", labels=L, formats=F))
+
+# %% [markdown]
+# ## 使用的假设
+
+# %%
+display(tables.show_table(assumptions_table(wb, sections=("year", "scope", "split")), labels=labels.LABELS, max_rows=40))
+display(tables.note("协调规则：已批准（含已锁定）的下级按其提报计，其余按分配目标计；下级的提报以各自最后一次被接受的提交为准。"))
 
 # %% tags=["remove_cell"]
 folder.mark_complete(run_dir, region, "50_consolidate")

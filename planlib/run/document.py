@@ -7,7 +7,7 @@ reads its verified audit log and each region's latest submission (None when the 
 none yet); :func:`document_inputs` gathers everything the plan document
 (:func:`planlib.workflow.document.plan_document`) is written from.
 
-Public names: WorkflowFiles, run_workflow_dir, read_workflow, find_run, latest_plan_run,
+Public names: WorkflowFiles, run_workflow_dir, read_workflow, find_run, plan_run, latest_plan_run,
 document_inputs.
 """
 
@@ -27,7 +27,7 @@ from planlib.workflow.consolidate import actions_rollup
 from planlib.workflow.document import DocumentInputs
 from planlib.workflow.status import region_status
 
-__all__ = ["WorkflowFiles", "run_workflow_dir", "read_workflow", "find_run", "latest_plan_run", "document_inputs"]
+__all__ = ["WorkflowFiles", "run_workflow_dir", "read_workflow", "find_run", "plan_run", "latest_plan_run", "document_inputs"]
 
 @dataclass(frozen=True)
 class WorkflowFiles:
@@ -89,6 +89,11 @@ def find_run(runs_root: str | Path, plan_id: str, run_id: str) -> Path:
         raise ParamsError(f"--run {run_id}: no run of plan {plan_id} in {plan_folder}; runs there: "
                           f"{', '.join(have) or 'none'}")
     return run
+
+
+def plan_run(run_dir: str | Path | None, plan_id: str) -> Path:
+    """The run a notebook reads: the batch's run folder, else the plan's latest plan run with a budget."""
+    return Path(run_dir) if run_dir else latest_plan_run(plan_id)
 
 
 def latest_plan_run(plan_id: str, runs_root: str | Path | None = None) -> Path:
