@@ -132,7 +132,13 @@ def report_links(run_dir: str | os.PathLike[str] | None, region: str, tree, note
     regions = set(manifest.get("regions") or [])
     notebooks = [n for n in (manifest.get("notebooks") or []) if folder.NOTEBOOK_NAME.fullmatch(str(n))]
     title = str(manifest.get("title") or plan_title or manifest.get("plan_id") or "")
-    others = [Link(NOTEBOOK_NAMES.get(n, n), _href(f"{n}.html")) for n in notebooks if n != notebook]
+    planned = manifest.get("planned")  # region -> the notebooks it runs (a consolidation only above children)
+
+    def runs(r: str, n: str) -> bool:
+        return not isinstance(planned, dict) or n in (planned.get(r) or [])
+
+    others = [Link(NOTEBOOK_NAMES.get(n, n), _href(f"{n}.html")) for n in notebooks
+              if n != notebook and runs(region, n)]
     plan_run = manifest.get("plan_run")
     if isinstance(plan_run, str) and _RUN_ID.fullmatch(plan_run):
         plan_region = run_dir.parent / plan_run / "regions" / region
@@ -142,9 +148,10 @@ def report_links(run_dir: str | os.PathLike[str] | None, region: str, tree, note
                                    _href("..", "..", "..", plan_run, "regions", region, page.name)))
     parent_id = tree.parent(region)
     parent = None
-    if parent_id is not None and parent_id in regions:
+    if parent_id is not None and parent_id in regions and runs(parent_id, notebook):
         parent = Link(f"上级：{tree.name(parent_id)}", _href("..", parent_id, f"{notebook}.html"))
-    children = [Link(tree.name(c), _href("..", c, f"{notebook}.html")) for c in tree.children(region) if c in regions]
+    children = [Link(tree.name(c), _href("..", c, f"{notebook}.html")) for c in tree.children(region)
+                if c in regions and runs(c, notebook)]
     return ReportLinks(plan_title=title, run_date=_run_date(manifest), data_note=data_note,
                        portal=Link("返回方案首页", PORTAL_FROM_REGION), others=others, parent=parent, children=children)
 

@@ -510,6 +510,11 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                 "kernel_name": kernel_name,
             })
 
+    # the notebooks each region runs (a consolidation only above children, the promotions report only
+    # where a scheme runs): the portal counts a region by them, a report links only to them
+    planned = {(t["region_id"], t["notebook"]) for w in waves.values() for t in w} | set(entries)
+    manifest["planned"] = {r: [n for n in nb_names if (r, n) in planned] for r in chosen}
+
     def ordered_entries() -> list[dict[str, Any]]:
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 

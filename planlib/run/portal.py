@@ -202,15 +202,16 @@ def region_counts(manifest: Mapping[str, Any], regions: Sequence[str]) -> dict[s
     """
     How many of ``regions`` succeeded, failed or were not run, from the manifest's entries.
 
-    A region succeeded when every notebook of the run succeeded for it; it failed when one
-    failed; otherwise (a notebook with no entry: the run was interrupted before it, or is
+    A region succeeded when every notebook it runs (the manifest's ``planned``, else every
+    notebook of the run) succeeded for it; it failed when one failed; otherwise (a notebook with no entry: the run was interrupted before it, or is
     still going) it was not run. A region is never counted as succeeded for lack of a failure.
     """
     notebooks = list(manifest.get("notebooks", []))
+    planned = manifest.get("planned") or {}
     status = {(e["region_id"], e["notebook"]): e.get("status") for e in manifest.get("entries", [])}
     counts = {"succeeded": 0, "failed": 0, "not run": 0}
     for region in regions:
-        counts[_region_status(region, status, notebooks)] += 1
+        counts[_region_status(region, status, planned.get(region, notebooks))] += 1
     return counts
 
 
@@ -273,7 +274,8 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
     ----------
     manifest : mapping
         The run manifest (plan_id, run_id, title, notebooks, entries, plan_steps, started,
-        finished, status; a tracking run's as_of and plan_run).
+        finished, status; planned: region -> the notebooks it runs; a tracking run's as_of
+        and plan_run).
     region_rows : sequence of mapping
         One mapping per region in display order: region_id, name, level; optionally
         parent_id or ancestors (nearest first: the pyramid to drill down), flag (the dual
@@ -303,6 +305,7 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
     entries = {(e["region_id"], e["notebook"]): e for e in manifest.get("entries", [])}
     status_of = {k: e.get("status") for k, e in entries.items()}
     notebooks = list(manifest.get("notebooks", []))
+    planned = manifest.get("planned") or {}
     parents = _shown_parents(region_rows)
     has_kids = set(parents.values())
     by_id = {} if figures is None else {str(r["region_id"]): r for r in figures.to_dict("records")}
@@ -312,7 +315,8 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
     for r in region_rows:
         rid = str(r["region_id"])
         reports = []
-        for nb in notebooks:
+        mine = list(planned.get(rid, notebooks))
+        for nb in mine:
             e = entries.get((rid, nb), {"status": "not run"})
             err = e.get("error") or {}
             reports.append({
@@ -323,7 +327,7 @@ def render_portal(manifest: Mapping[str, Any], region_rows: Sequence[Mapping[str
                                   if err.get(k) is not None)[:400],
             })
         flag = r.get("flag") or (by_id.get(rid) or {}).get("flag")
-        status = _region_status(rid, status_of, notebooks)
+        status = _region_status(rid, status_of, mine)
         cells = _figure_cells(by_id.get(rid))
         level_label = LEVEL_NAMES.get(str(r.get("level")), str(r.get("level", "")))
         wf = workflow.get(rid)

@@ -225,3 +225,39 @@ def test_the_batch_reads_the_figures_and_the_workflow_for_the_portal(tmp_path):
     assert [r.get("flag") for r in rows] == ["sales met, profit missed", "both missed"]  # from the saved results
     page = portal.render_portal(manifest, rows, **shown)
     assert "<th>审批状态</th>" in page and "<td>已提交</td>" in page and "利润未达</span>" in page
+
+
+def test_a_region_is_counted_by_the_notebooks_it_runs():
+    """A consolidation runs only above children: a county without it is complete, not 'not run'."""
+    nbs = ["10_review_archive", "50_consolidate"]
+    entries = [_entry("C1", n, "succeeded") for n in nbs] + [_entry("K1", nbs[0], "succeeded")]
+    manifest = {**_manifest(entries), "notebooks": nbs, "planned": {"C1": nbs, "K1": nbs[:1], "K2": nbs[:1]}}
+    assert portal.region_counts(manifest, ["C1", "K1", "K2"]) == {"succeeded": 2, "failed": 0, "not run": 1}
+    rows = [{"region_id": r, "name": r, "level": "county"} for r in ("C1", "K1", "K2")]
+    page = portal.render_portal(manifest, rows)
+    k1 = page[page.index('data-id="K1"'):page.index('data-id="K2"')]
+    assert "汇总审批" not in k1 and ">完成</td>" in k1  # no 'not run' cell for a report the county never has
+    assert "汇总审批 未运行" not in page and "市场分析 未运行" in page  # K2 has not run yet
+
+
+def test_report_links_follow_the_notebooks_each_region_runs(tmp_path):
+    """The manifest's ``planned`` (written by the batch) keeps a report from linking a page never written."""
+    import json
+
+    from planlib.hierarchy import RegionTree
+    from planlib.present import navigation
+
+    tree = RegionTree(pd.DataFrame({"region_id": ["HQ", "C1", "K1"], "name": ["总部", "济南市", "历城区"],
+                                    "level": ["hq", "city", "county"], "parent_id": [None, "HQ", "C1"]}))
+    run = tmp_path / "p" / "r1"
+    run.mkdir(parents=True)
+    nbs = ["10_review_archive", "50_consolidate"]
+    manifest = {"plan_id": "p", "regions": ["HQ", "C1", "K1"], "notebooks": nbs,
+                "planned": {"HQ": nbs, "C1": nbs, "K1": nbs[:1]}}
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    county = navigation.report_links(run, "K1", tree, "10_review_archive")
+    assert county.others == []  # no 汇总审批 for a county
+    city = navigation.report_links(run, "C1", tree, "50_consolidate")
+    assert city.children == [] and city.parent.href == "../HQ/50_consolidate.html"
+    assert [c.href for c in navigation.report_links(run, "C1", tree, "10_review_archive").children] == \
+        ["../K1/10_review_archive.html"]
