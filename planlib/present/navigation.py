@@ -224,13 +224,17 @@ def region_choices(tree, region: str, params_file: object, *, limit: int = 40) -
     Lists the region itself, its parent, its children and then the tree's other regions
     level by level, ``limit`` at most, ids with names (``P01C01 济南市``).
     """
-    seen: list[str] = []
     parent = tree.parent(region)
-    for r in [region, *([parent] if parent else []), *tree.children(region), *tree.ids]:
+    first = [region, *([parent] if parent else []), *tree.children(region)]
+    seen = list(dict.fromkeys(first))  # an ordered set: a national tree has thousands of ids
+    for r in tree.ids:
+        if len(seen) >= limit:
+            break
         if r not in seen:
             seen.append(r)
+    total = len(tree.ids)
     shown = "；".join(f"{r} {tree.name(r)}" for r in seen[:limit])
-    more = f"……共 {len(seen)} 个区域" if len(seen) > limit else f"共 {len(seen)} 个区域"
+    more = f"……共 {total} 个区域" if total > limit else f"共 {total} 个区域"
     return (f"本笔记本：区域 {region}（{tree.name(region)}，{LEVEL_NAMES.get(tree.level(region), tree.level(region))}），"
             f"参数文件 {params_file}。可选区域编码：{shown}（{more}）。"
             "更换方法：批量运行用 planlib run 计划文件 --regions 编码（papermill 参数 -p region 编码）；"

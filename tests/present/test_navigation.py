@@ -61,3 +61,16 @@ def test_a_tracking_run_links_the_plan_runs_reports_that_exist(tmp_path):
         ("目标分解（方案）", "../../../20261201-1/regions/P01C01/20_split_targets.html")]
     evil = _run(tmp_path / "x", plan_run="../../etc")
     assert navigation.report_links(evil, "P01C01", TREE, "40_track_results").others[-1].text != "目标分解（方案）"
+
+
+def test_region_choices_names_the_region_its_family_first_and_counts_the_whole_tree():
+    n = 120
+    ids = ["HQ", *[f"P{i:03d}" for i in range(n - 1)]]
+    big = RegionTree(pd.DataFrame({"region_id": ids, "name": [f"区{i}" for i in range(n)],
+                                   "level": ["hq", *["province"] * (n - 1)],
+                                   "parent_id": [None, *["HQ"] * (n - 1)]}))
+    text = navigation.region_choices(big, "P050", "params/demo.yaml", limit=5)
+    assert "区域 P050（区51" in text and "参数文件 params/demo.yaml" in text
+    assert "可选区域编码：P050 区51；HQ 区0；P000 区1；P001 区2；P002 区3（……共 120 个区域）" in text
+    small = navigation.region_choices(TREE, "P01C01", "p.yaml")
+    assert "（共 6 个区域）" in small and small.index("P01C01K01") < small.index("P01C02")
