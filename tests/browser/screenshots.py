@@ -25,7 +25,7 @@ from tests.browser.chromium import Browser, find_chromium
 
 #: notebook -> the region whose report is shown (one level each: the pyramid from the top down).
 SHOTS = {"10_review_archive": "P01", "20_split_targets": "P01C01", "30_build_budget": "P01C01K01",
-         "35_promotions": "HQ", "40_track_results": "P01"}
+         "35_promotions": "HQ", "40_track_results": "P01", "50_consolidate": "P01"}
 
 
 def shrink(path: Path) -> int:
