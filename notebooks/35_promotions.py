@@ -73,7 +73,7 @@ display(tables.show_table(rules_table(schemes), caption="方案规则", labels=l
 # 按去年本区域终端的进货额和订货笔数套用规则：符合条件的终端数、得奖终端数、参与率和费用；金额整体上下变动 10% 时费用的范围。
 
 # %%
-display(tables.show_table(view, caption="各方案的参与与费用（元）", labels=labels.PROMOTION_LABELS, formats=labels.PROMOTION_FORMATS))
+display(tables.show_table(view.drop(columns="scheme"), caption="各方案的参与与费用（元）", labels=labels.PROMOTION_LABELS, formats=labels.PROMOTION_FORMATS))
 
 # %% [markdown]
 # ## 3. 拉动与保本

@@ -35,7 +35,7 @@ interactive = True                 # the batch passes False: no widgets
 # %%
 from IPython.display import display
 from planlib import labels, workflow
-from planlib.present import navigation, plots, tables
+from planlib.present import navigation, plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import document, folder
 from planlib.workflow import consolidate
@@ -121,7 +121,7 @@ if kids and wf is not None:
 # ## 使用的假设
 
 # %%
-display(tables.show_table(assumptions_table(wb, sections=("year", "scope", "split")), labels=labels.LABELS, max_rows=40))
+display(tables.show_table(summary.assumptions_in_words(assumptions_table(wb, sections=("year", "scope", "split"))), labels={"key": "假设", "value": "取值"}, max_rows=40))
 display(tables.note("协调规则：已批准（含已锁定）的下级按其提报计，其余按分配目标计；下级的提报以各自最后一次被接受的提交为准。"))
 
 # %% tags=["remove_cell"]

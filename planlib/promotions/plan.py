@@ -305,9 +305,14 @@ def scheme_reading(view: pd.DataFrame) -> str:
 
 
 def rules_table(schemes: Mapping[str, Scheme]) -> pd.DataFrame:
-    """``scheme, name, rules``: each scheme's rules in words (:func:`describe_scheme`), one line each."""
-    return pd.DataFrame([(stem, s.name, "\n".join(describe_scheme(s))) for stem, s in sorted(schemes.items())],
-                        columns=["scheme", "name", "rules"])
+    """
+    ``name, rules``: each scheme's rules in words (:func:`describe_scheme`), one line each.
+
+    A scheme is shown by its rule table's ``name`` (中秋订货陈列补贴), not by its file's stem
+    (``demo_order_reward``): the table is for readers. Rows in the stems' order.
+    """
+    return pd.DataFrame([(s.name, "\n".join(describe_scheme(s))) for _, s in sorted(schemes.items())],
+                        columns=["name", "rules"])
 
 
 def tier_shapes(schemes: Mapping[str, Scheme], units: pd.DataFrame) -> pd.DataFrame:

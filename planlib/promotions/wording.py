@@ -5,13 +5,14 @@ Public names
 ------------
 describe_scheme
     The rules of a scheme as Chinese sentences (the measures named by the scheme's
-    ``labels``).
+    ``labels``, channels by :func:`planlib.labels.channel_label`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from planlib.labels import channel_label
 from planlib.promotions.rules import CUSTOMERS, Scheme, num_text
 
 __all__ = ["describe_scheme"]
@@ -30,7 +31,8 @@ def _things(gives: Mapping[str, float]) -> str:
 def describe_scheme(scheme: Scheme) -> list[str]:
     """
     The scheme in words, for the report: a first sentence on who and when, then one a rule,
-    then one a forfeit and the pool.
+    then one a forfeit and the pool. Channel codes show as their Chinese names
+    (``tobacco_liquor`` 烟酒店; a company's own channel name as it is).
 
     Examples
     --------
@@ -46,7 +48,7 @@ def describe_scheme(scheme: Scheme) -> list[str]:
     customers = scheme.eligible.customers
     who = f"全部{unit}" if len(customers) == len(CUSTOMERS) else "、".join(_CUSTOMER_WORDS[c] for c in customers)
     if scheme.eligible.channels:
-        who += f"（渠道：{'、'.join(scheme.eligible.channels)}）"
+        who += f"（渠道：{'、'.join(channel_label(c) for c in scheme.eligible.channels)}）"
     if scheme.eligible.regions:
         who += f"（区域：{'、'.join(scheme.eligible.regions)}）"
     start, end = scheme.window()

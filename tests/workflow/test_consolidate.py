@@ -137,3 +137,13 @@ def test_named_and_planned_children():
 def test_times_read_as_minutes():
     log = _log(("submit", "K1", "张三", NA, ""))
     assert co.approval_trail(log, ["K1"])["at"].tolist() == ["2026-12-01 10:00"]
+
+
+def test_consolidation_assumptions_read_in_words():
+    """50_consolidate's assumptions (year, scope, split) name levels and the reconcile rule in Chinese."""
+    from planlib.present.summary import assumptions_in_words
+
+    table = pd.DataFrame({"key": ["scope.levels", "split.reconcile", "split.floor"],
+                          "value": ["hq, province, city, county", "scale_bottom_up", "0.2"]})
+    assert assumptions_in_words(table).values.tolist() == [
+        ["计划层级", "总部, 省区, 城市, 区县"], ["上下结合协调方式", "提案按比例缩放"], ["下限", "0.2"]]
