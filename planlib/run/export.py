@@ -62,6 +62,8 @@ def html_config():
     cfg.HTMLExporter.exclude_output_prompt = True
     cfg.HTMLExporter.template_name = "lab"
     cfg.HTMLExporter.template_file = TEMPLATE_FILE
+    # the pages speak Chinese (planlib.labels): <html lang="zh"> for screen readers, fonts and translators
+    cfg.HTMLExporter.language_code = "zh"
     return cfg
 
 

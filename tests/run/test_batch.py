@@ -192,7 +192,7 @@ def test_run_plan_writes_exact_targets_and_reports(tiny_plan, tmp_path):
     k2 = (result.run_dir / "regions" / "K2" / "20_split_targets.html").read_text(encoding="utf-8")
     assert '<script>alert("planlib")' not in k2 and "&lt;img src=x onerror=alert(1)&gt;" in k2
     hq = (result.run_dir / "regions" / "HQ" / "20_split_targets.html").read_text(encoding="utf-8")
-    assert "利润 profit" in hq and "一律+20%" in hq
+    assert "利润" in hq and "一律+20%" in hq and "利润 profit" not in hq  # one language
 
 
 # -- runs that die or collide (#12) ---------------------------------------------------------

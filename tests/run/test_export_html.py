@@ -52,6 +52,7 @@ def test_a_report_loads_nothing_from_the_network(tmp_path):
     assert '<a href="https://example.com/plan">' in html  # a plain link stays a link
     assert f"data:image/png;base64,{PNG}" in html  # the figure is in the page
     assert "康源 12,345 箱" in html and "<title>10_review · K1</title>" in html
+    assert '<html lang="zh">' in html  # a Chinese page says so
     assert 'region = "K1"' not in html and "show_table(df)" not in html and "panel()" not in html  # no code
 
 

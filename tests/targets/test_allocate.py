@@ -557,19 +557,27 @@ def test_export_targets_excel_sheets_match_the_table(demo, tmp_path):
     tot = _totals(t)
     for sheet, level in (("总部", "hq"), ("省区", "province"), ("城市", "city"), ("区县", "county")):
         rows = list(wb[sheet].iter_rows(values_only=True))
-        assert rows[0][:3] == ("地区编号", "地区名称", "1月") and rows[0][-1] == "全年"
+        assert rows[0][:4] == ("区域编码", "区域名称", "全年销量（箱）", "全年销售额（元）")
+        assert rows[0][4:] == tuple(f"{m}月" for m in range(1, 13))
         body = {r[0]: r for r in rows[1:]}
         expected = _wide(tot[tot["level"] == level], ["region_id", "month"]).unstack("month")
+        revenue = tot[tot["level"] == level].groupby("region_id")["target_revenue"].sum()
         assert set(body) == set(expected.index.astype(str))
         for rid, r in body.items():
-            assert list(r[2:14]) == expected.loc[rid].tolist()
-            assert r[14] == sum(r[2:14])
+            assert list(r[4:16]) == expected.loc[rid].tolist()
+            assert r[2] == sum(r[4:16])
+            assert r[3] == pytest.approx(revenue[rid], abs=1e-6)
             assert r[1] == tree.name(rid)
     term = list(wb["终端"].iter_rows(values_only=True))
+    head = term[0]
     lines = t[breakdown_of(t) == "terminal"]
-    assert sum(r[-1] for r in term[1:]) == lines["target_volume"].sum() == demo["total"]
+    year = head.index("全年销量（箱）")
+    assert sum(r[year] for r in term[1:]) == lines["target_volume"].sum() == demo["total"]
+    assert sum(sum(r[year + 2:year + 14]) for r in term[1:]) == demo["total"]
     named = [r for r in term[1:] if r[0]]
     assert len(named) == lines["terminal_id"].nunique()
+    with_names = [r for r in named if r[0] in names]
+    assert with_names and all(r[1] == names[r[0]] != r[0] for r in with_names)  # names, not codes
     wb.close()
     ws = openpyxl.load_workbook(path)["区县"]
     assert ws.freeze_panes == "C2" and ws["A1"].font.bold and ws["C2"].number_format == "#,##0"

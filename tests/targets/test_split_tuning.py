@@ -164,7 +164,10 @@ def test_split_panel_redraws_exactly_and_shows_the_yaml_override(tiny):
     from planlib.params import StrictLoader
     import yaml
 
-    assert yaml.load(snippet, Loader=StrictLoader) == {"split": {"floor": 0.1, "holds": {"K1": 2000}}}
+    merged = yaml.load(snippet, Loader=StrictLoader)  # the whole plan file, pasteable as it is
+    original = yaml.load(plan.read_text(encoding="utf-8"), Loader=StrictLoader)
+    assert merged["split"] == {**(original.get("split") or {}), "floor": 0.1, "holds": {"K1": 2000}}
+    assert {k: v for k, v in merged.items() if k != "split"} == {k: v for k, v in original.items() if k != "split"}
     table = panel.output.outputs[-1]["data"]["text/html"]
     assert "2,000" in table and "5,000" in table  # the hold and the exact total
     assert set(plan.parent.iterdir()) == before  # writes nothing
