@@ -131,12 +131,6 @@ else:
     display(tables.show_table(gap, caption="上下差距（目标为分配数，提案仅作对照；箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, source)))
 
-# %% tags=["remove_cell"]
-if interactive:
-    from planlib.present import widgets
-    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years)
-    display(widgets.split_panel(wb, inputs))
-
 # %% [markdown]
 # ## 4. 结构：产品线、渠道、终端等级
 
@@ -166,6 +160,17 @@ tables.show_table(targets.milestones(view.key_terminals, [(m.date, m.coverage) f
 
 # %%
 tables.show_table(summary.assumptions_in_words(assumptions_table(wb, sections=("year", "scope", "targets", "split"))), labels={"key": "假设", "value": "取值"})
+
+# %% [markdown] tags=["remove_cell"]
+# ## 调整与推演（仅 JupyterLab）
+#
+# 改冲刺、方法、下限、上限或锁定某个下级，面板按同一方法重新精确分解，并显示合并后的参数文件全文和差异；勾选"已核对"后才写入。其"自身趋势"与上面第 3 节的 Holt-Winters 趋势相同。
+
+# %% tags=["remove_cell"]
+if interactive:
+    from planlib.present import widgets
+    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years)
+    display(widgets.split_panel(wb, inputs, trend=None if view.children.empty else view.children.set_index("region_id")["trend_growth"]))
 
 # %% tags=["remove_cell"]
 con.close()
