@@ -136,9 +136,7 @@ def test_reports_have_no_english_only_heading_or_code_label(browser, run_dir):
         found = _untranslated(browser)
         if found:
             failures[page.relative_to(run_dir).as_posix()] = found
-    if failures:
-        pytest.xfail("reports still show English or code labels (the notebooks' wording, issue #15): "
-                     + "; ".join(f"{p}: {f}" for p, f in sorted(failures.items())))
+    assert failures == {}
 
 
 def test_region_table_sorts_by_a_header_click(browser, run_dir):
