@@ -42,7 +42,7 @@ demo: sysdeps $(STAMP) $(ARCHIVE)
 	$(BIN)/planlib run $(PLAN) --as-of $(AS_OF) --workers 2
 
 test: sysdeps $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

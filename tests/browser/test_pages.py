@@ -23,7 +23,7 @@ from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES, FLAG_NAMES, LEVEL_NAME
 from planlib.run import folder, portal
 from tests.browser.chromium import Browser, find_chromium
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one run for the module, on one worker
 
 REPO = Path(__file__).resolve().parents[2]
 REGIONS = ("HQ", "P01", "P01C01", "P01C01K01")  # one per level: hq, province, city, county
@@ -46,7 +46,7 @@ def run_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("browser")
     shutil.copytree(REPO / "params", root / "params")  # demo.yaml's archive is ../data/demo.duckdb
     planlib = str(Path(sys.executable).with_name("planlib"))
-    subprocess.run([planlib, "demo", str(root / "data" / "demo.duckdb")], check=True, capture_output=True,
+    subprocess.run([planlib, "demo", str(root / "data" / "demo.duckdb"), "--no-actuals"], check=True, capture_output=True,
                    timeout=600)
     proc = subprocess.run([planlib, "run", str(root / "params" / "demo.yaml"), "--regions", *REGIONS,
                            "--runs-dir", str(root / "runs")], capture_output=True, text=True, timeout=1800)

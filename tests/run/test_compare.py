@@ -22,7 +22,7 @@ from planlib.run import batch, compare, folder, workflow_files
 from planlib.workflow.document import SECTION_HEADINGS
 from tests.conftest import HOSTILE_NAME, PLAN_YAML, write_tiny_archive
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("compare")]  # its module fixtures run once, on one worker
 
 ROOT = Path(__file__).resolve().parents[2]
 MONTHS = [f"2026-{m:02d}-01" for m in range(1, 13)]
