@@ -208,13 +208,28 @@ def _review_section(d: DocumentInputs) -> Section:
     return Section(SECTION_HEADINGS[0], tuple(blocks))
 
 
+def _or_dash(value) -> str:
+    """A cell's text; an empty or missing value (None, NaN, "") reads —."""
+    return "—" if value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == "" else str(value)
+
+
+def _revenue_note(d: DocumentInputs, total: float) -> str:
+    """Revenue by product line is priced line by line: say by how much its sum differs from the total, if at all."""
+    if d.lines.empty:
+        return ""
+    gap = round(float(d.lines["target_revenue"].sum()) - total)
+    if gap == 0:
+        return "，各产品线销售额之和也等于总额"
+    return f"（销售额按各产品线的价格计，产品线合计比总额{'多' if gap > 0 else '少'} {abs(gap):,} 元）"
+
+
 def _targets_section(d: DocumentInputs) -> Section:
     s = d.summary
     vol, rev = int(d.months["target_volume"].sum()), float(d.months["target_revenue"].sum())
     blocks: list[Paragraph | Table] = [Paragraph(
         f"{d.year} 年{d.name}销售目标 {vol:,} 箱，销售额 {_n(rev)} 元；利润目标 {_n(s.get('profit_target'))} 元。"
         f"目标按月、按产品线分解{('并分到 ' + str(len(d.children)) + ' 个下级区域') if len(d.children) else ''}，"
-        "各项销量分解之和恰等于总目标（销售额按各产品线、各区域的价格计，合计与总额可差几元）。")]
+        "各项销量分解之和恰等于总目标" + _revenue_note(d, rev) + "。")]
     blocks.append(_table("月度目标", ["月份", "目标销量（箱）", "目标销售额（元）"],
                          [*((f"{pd.Timestamp(r['month']):%Y-%m}", _n(r["target_volume"]), _n(r["target_revenue"]))
                             for _, r in d.months.iterrows()), ("合计", f"{vol:,}", _n(rev))],
@@ -244,10 +259,12 @@ def _strategy_section(d: DocumentInputs) -> Section:
                                 f"{'增长' if g >= 0 else '下降'} {_pct(abs(g))}" + (
                                     "；增量主要来自" + "、".join(str(n) for n in d.growth_points["name"].head(3))
                                     if not d.growth_points.empty else "") + "。"))
-    if d.status is not None and not d.status.empty:
+    shown = {d.region_id, *(d.children["region_id"] if not d.children.empty else ())}
+    status = None if d.status is None else d.status[d.status["region_id"].isin(shown)]  # itself and its planned children
+    if status is not None and not status.empty:
         blocks.append(_table("上报与审批状态", ["区域编码", "状态", "经办人", "时间"],
-                             [(r["region_id"], WORKFLOW_STATUS_NAMES.get(r["status"], r["status"]), r.get("by") or "—",
-                               str(r.get("at") or "—")[:16].replace("T", " ")) for _, r in d.status.iterrows()],
+                             [(r["region_id"], WORKFLOW_STATUS_NAMES.get(r["status"], r["status"]), _or_dash(r.get("by")),
+                               _or_dash(r.get("at"))[:16].replace("T", " ")) for _, r in status.iterrows()],
                              (False, False, False, False)))
     if d.actions is None:
         blocks.append(Paragraph("本方案尚无下级上报（没有审批工作目录）：行动计划与负责人待各区域提交后列入。"))

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import docx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,3 +108,26 @@ def test_dual_check_verdict_in_chinese(flag, word):
     doc = wd.plan_document(_inputs(summary={**_inputs().summary, "flag": flag}))
     dual = _cells(doc, "四、费用预算与双重检查")[-1]
     assert dual.rows[-1][0] == "结论" and dual.rows[-1][1].startswith(word)
+
+
+def test_status_rows_of_the_region_and_its_children_only_missing_values_as_dashes():
+    status = pd.DataFrame({"region_id": ["K2", "K2T01"], "status": ["approved", "not_submitted"],
+                           "by": ["李四", np.nan], "at": ["2026-12-02T05:15:10+00:00", np.nan]})
+    doc = wd.plan_document(_inputs(status=status, actions=pd.DataFrame(
+        columns=["region_id", "name", "action", "owner", "due", "cost", "note"])))
+    table = _cells(doc, "三、策略与战术")[0]
+    assert table.rows == (("K2", "已批准", "李四", "2026-12-02 05:15"),)  # the township below the plan is not listed
+    unnamed = wd.plan_document(_inputs(region_id="K9", status=status.assign(region_id=["K9", "K9T01"]).iloc[[0]].assign(
+        by=[np.nan], at=[None]), actions=pd.DataFrame(columns=["region_id", "name", "action", "owner", "due", "cost", "note"])))
+    assert _cells(unnamed, "三、策略与战术")[0].rows == (("K9", "已批准", "—", "—"),)
+
+
+def test_the_targets_paragraph_states_the_product_lines_revenue_gap_exactly():
+    total = sum(v * 10.0 for v in range(100, 112))  # 12,660 元
+    assert total == 12660.0
+    text = wd.plan_document(_inputs()).sections[1].blocks[0].text  # the lines sum to 12,660: no gap
+    assert "各产品线销售额之和也等于总额" in text
+    lines = pd.DataFrame({"product_line": ["白酒", "保健酒"], "target_volume": [900, 366],
+                          "target_revenue": [9259.0, 3660.0]})
+    text = wd.plan_document(_inputs(lines=lines)).sections[1].blocks[0].text
+    assert "产品线合计比总额多 259 元" in text
