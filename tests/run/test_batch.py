@@ -212,8 +212,17 @@ def _start_run(tiny_plan, nb_dir, runs, regions, env):
     import subprocess
     import sys
 
+    import signal
+
+    def interactive_signals() -> None:
+        # a run started at a terminal: SIGINT at its default (Ctrl-C raises KeyboardInterrupt). A child
+        # inherits an ignored SIGINT, and Python then keeps it ignored; the test process may have had it
+        # ignored by code it ran before (a pytest-xdist worker after other tests), so it is reset here
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(tiny_plan), str(nb_dir), str(runs), regions],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interactive_signals)
 
 
 def _descendants_once_kernels_run(proc, n_kernels: int, timeout: float = 120.0):
