@@ -126,6 +126,8 @@ def test_workflow_end_to_end(tiny_plan, tmp_path, capsys, monkeypatch):
 
     code, out, err = plan_cmd("status", "--csv", str(tmp_path / "status.csv"))
     assert code == 0 and "已批准" in out
+    unsubmitted = next(line.split() for line in out.splitlines() if line.split()[:1] == ["HQ"])
+    assert unsubmitted[2] == "未提交" and "—" in unsubmitted  # a blank cell reads —, not its neighbour's figure
     st = pd.read_csv(tmp_path / "status.csv", encoding="utf-8-sig").set_index("region_id")
     assert st.loc["K1", "status"] == "approved" and st.loc["K1", "by"] == "赵总"
     assert st.loc["K1", "gap"] == pytest.approx(st.loc["K1", "submitted_volume"] - st.loc["K1", "top_down_volume"])
