@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["fit_annual", "forward_gradient", "grid_scores", "one_blas_thread"]
+__all__ = ["fit_annual", "forward_gradient", "forward_steps", "grid_scores", "one_blas_thread"]
 
 #: A grid point is scored again exactly when its vectorised score is within this of the best
 #: (relative to the best, plus this times Σy² for a best near zero): rounding differences in
@@ -144,6 +144,34 @@ def grid_scores(points: np.ndarray, y: np.ndarray, params: np.ndarray, free: np.
     return sse
 
 
+def forward_steps(x: np.ndarray, lower, upper) -> np.ndarray:
+    """
+    The forward-difference steps SciPy 1.17's ``approx_derivative`` takes at ``x`` (any shape) within bounds.
+
+    h_i = 1e-8 (:data:`FD_ABS_STEP`), or √eps · max(1, |x_i|) signed as x_i where x_i + 1e-8
+    rounds back to x_i; a step leaving the bounds is reversed when it fits the other way, else
+    set to the larger distance to a bound (SciPy's ``_adjust_scheme_to_bounds``, one-sided).
+    ``lower``/``upper`` broadcast against ``x``; without finite bounds the steps are not adjusted.
+    """
+    h = FD_ABS_STEP
+    sign = (x >= 0).astype(float) * 2 - 1
+    dx = (x + h) - x
+    h = np.where(dx == 0, np.finfo(np.float64).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), h)
+    if np.all((np.asarray(lower) == -np.inf) & (np.asarray(upper) == np.inf)):
+        return h
+    adjusted = h.copy()
+    below, above = x - lower, upper - x
+    stepped = x + h
+    violated = (stepped < lower) | (stepped > upper)
+    fitting = np.abs(h) <= np.maximum(below, above)
+    adjusted[violated & fitting] *= -1
+    forward = (above >= below) & ~fitting
+    adjusted[forward] = above[forward] / 1
+    backward = (above < below) & ~fitting
+    adjusted[backward] = -below[backward] / 1
+    return adjusted
+
+
 def forward_gradient(objective, x, args, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """
     The forward-difference gradient SciPy's L-BFGS-B takes when given none, computed the same way.
@@ -176,22 +204,7 @@ def forward_gradient(objective, x, args, lower: np.ndarray, upper: np.ndarray) -
     """
     x0 = np.asarray(x, dtype=np.float64)
     f0 = objective(np.copy(x0), args)
-    h = FD_ABS_STEP
-    sign = (x0 >= 0).astype(float) * 2 - 1
-    dx = (x0 + h) - x0
-    h = np.where(dx == 0, np.finfo(np.float64).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x0)), h)
-    if not np.all((lower == -np.inf) & (upper == np.inf)):  # SciPy's _adjust_scheme_to_bounds, one-sided
-        adjusted = h.copy()
-        below, above = x0 - lower, upper - x0
-        stepped = x0 + h
-        violated = (stepped < lower) | (stepped > upper)
-        fitting = np.abs(h) <= np.maximum(below, above)
-        adjusted[violated & fitting] *= -1
-        forward = (above >= below) & ~fitting
-        adjusted[forward] = above[forward] / 1
-        backward = (above < below) & ~fitting
-        adjusted[backward] = -below[backward] / 1
-        h = adjusted
+    h = forward_steps(x0, lower, upper)
     stepped = x0 + h
     f = np.empty(len(x0))
     x1 = np.copy(x0)

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from planlib.targets.holtwinters import (
-    FD_ABS_STEP,
     FD_VERIFIED,
     GRID_TOLERANCE,
     LBFGSB_MAXFUN,
     fit_annual,
+    forward_steps,
     one_blas_thread,
 )
 
@@ -430,21 +430,7 @@ def lbfgsb_many(x0: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, np.nd
 def _value_and_gradient(x: np.ndarray, ys: list[np.ndarray], which: np.ndarray):
     """f and :func:`forward_gradient`'s g at each row of x (series ``ys[which[k]]``), evaluated in one pass per length."""
     count, n = x.shape
-    h = FD_ABS_STEP
-    sign = (x >= 0).astype(float) * 2 - 1
-    dx = (x + h) - x
-    h = np.where(dx == 0, np.finfo(np.float64).eps ** 0.5 * sign * np.maximum(1.0, np.abs(x)), h)
-    adjusted = h.copy()
-    below, above = x - _LOWER, _UPPER - x
-    stepped = x + h
-    violated = (stepped < _LOWER) | (stepped > _UPPER)
-    fitting = np.abs(h) <= np.maximum(below, above)
-    adjusted[violated & fitting] *= -1
-    forward = (above >= below) & ~fitting
-    adjusted[forward] = above[forward] / 1
-    backward = (above < below) & ~fitting
-    adjusted[backward] = -below[backward] / 1
-    h = adjusted
+    h = forward_steps(x, _LOWER, _UPPER)
     stepped = x + h
     rows = np.repeat(x[:, None, :], n + 1, axis=1)  # (count, n + 1, n): the point, then one step per parameter
     k = np.arange(n)
