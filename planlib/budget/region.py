@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,7 +30,7 @@ import pandas as pd
 from planlib import labels, params, schemas
 from planlib.budget.caps import apply_cap, floor_cents
 from planlib.budget.profit import OVER_THRESHOLD, cvp, dual_verdict
-from planlib.errors import BudgetError, PlanlibError
+from planlib.errors import BudgetError
 from planlib.labels import CATEGORY_NAMES
 from planlib.schemas import CATEGORIES
 
@@ -375,23 +374,7 @@ def region_budget_params(plan, tree) -> tuple[dict, list[str]]:
         plan's), and one line per override file that could not be read (that region then
         takes the plan's budget params; its own notebooks report the file's error).
     """
-
-    folder = plan.region_overrides
-    out: dict = {}
-    problems: list[str] = []
-    if folder is None or not Path(folder).is_dir():
-        return out, problems
-    for file in sorted(Path(folder).glob("*.yaml")):
-        if file.stem not in tree:
-            continue
-        try:
-            p = params.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
-        except PlanlibError as exc:
-            problems.append(f"{file.name}: {str(exc).splitlines()[0]}")
-            continue
-        if p.budget != plan.budget:
-            out[file.stem] = p.budget
-    return out, problems
+    return params.region_sections(plan, tree, "budget")
 
 
 def methods_long(rb: RegionBudget) -> pd.DataFrame:

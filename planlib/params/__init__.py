@@ -38,6 +38,7 @@ from planlib.params.tracking import (
 from planlib.params.resolve import (
     BASE_SCENARIO,
     load_plan,
+    region_sections,
     validate_plan,
 )
 from planlib.params.snapshot import (
@@ -69,6 +70,7 @@ __all__ = [
     "PlanParams",
     "BASE_SCENARIO",
     "load_plan",
+    "region_sections",
     "validate_plan",
     "SNAPSHOT_NAME",
     "write_snapshot",

@@ -46,7 +46,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from planlib.errors import ParamsError
+from planlib.errors import ParamsError, PlanlibError
 from planlib.hierarchy import RegionTree
 from planlib.params.limits import MAX_FILE_BYTES, params_root
 from planlib.params.model import (
@@ -65,7 +65,7 @@ from planlib.params.strict_yaml import (
 )
 from planlib.schemas import is_valid_region_id
 
-__all__ = ["BASE_SCENARIO", "load_plan", "validate_plan"]
+__all__ = ["BASE_SCENARIO", "load_plan", "region_sections", "validate_plan"]
 
 #: The scenario name that means "no scenario file".
 BASE_SCENARIO = "base"
@@ -446,3 +446,42 @@ def _regions_with_files(plan_path: Path, tree: RegionTree | None) -> list[str]:
         inside = set(tree.subtree(scope_root))
         names = [n for n in names if n in inside]
     return names
+
+
+def region_sections(plan, tree: RegionTree, section: str) -> tuple[dict[str, Any], list[str]]:
+    """
+    The region override files that change one section of the plan: region id -> its resolved section.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan resolved without a region (``load_plan(path)``, with its scenario).
+    tree : RegionTree
+        Files whose stem is not a region of the tree are skipped.
+    section : str
+        A plan key region files may override (e.g. ``budget``, ``promotions``).
+
+    Returns
+    -------
+    (dict, list of str)
+        Region id -> the section as that region resolves it (the plan's merged with its file
+        and the scenario), only where it differs from the plan's; and one line per file that
+        could not be read (that region then takes the plan's section; its own notebooks report
+        the file's error).
+    """
+    folder = plan.region_overrides
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    if folder is None or not Path(folder).is_dir():
+        return out, problems
+    for file in sorted(Path(folder).glob("*.yaml")):
+        if file.stem not in tree:
+            continue
+        try:
+            p = load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
+        except PlanlibError as exc:
+            problems.append(f"{file.name}: {str(exc).splitlines()[0]}")
+            continue
+        if getattr(p, section) != getattr(plan, section):
+            out[file.stem] = getattr(p, section)
+    return out, problems

@@ -131,22 +131,8 @@ def region_promotions(plan, tree: RegionTree) -> tuple[dict, list[str]]:
         differs from the plan's; one line per file that could not be read (that region
         then runs the plan's schemes).
     """
-    folder = plan.region_overrides
-    out: dict = {}
-    problems: list[str] = []
-    if folder is None or not folder.is_dir():
-        return out, problems
-    for file in sorted(folder.glob("*.yaml")):
-        if file.stem not in tree:
-            continue
-        try:
-            p = params.load_plan(plan.source_files[0], region=file.stem, scenario=plan.scenario, tree=tree)
-        except PlanlibError as exc:
-            problems.append(f"{file.name}: {str(exc).splitlines()[0]}")
-            continue
-        if p.promotions != plan.promotions:
-            out[file.stem] = dict(p.promotions)
-    return out, problems
+    sections, problems = params.region_sections(plan, tree, "promotions")
+    return {region: dict(schemes) for region, schemes in sections.items()}, problems
 
 
 def load_plan_schemes(plan, stems) -> dict[str, Scheme]:

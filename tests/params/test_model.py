@@ -52,7 +52,7 @@ def test_plan_params_is_frozen(plan: Path):
 def test_params_all_is_pinned():
     assert sorted(params.__all__) == sorted([
         "BASE_SCENARIO", "SNAPSHOT_NAME", "PLAN_KEYS", "RUNTIME_KEYS", "OVERRIDABLE", "StrictLoader",
-        "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "Budget", "Tracking", "Kpi", "RuleSet", "PlanParams", "load_plan",
+        "Scope", "RunSettings", "Analysis", "Swot", "Milestone", "Targets", "Split", "Budget", "Tracking", "Kpi", "RuleSet", "PlanParams", "load_plan", "region_sections",
         "load_snapshot", "write_snapshot", "override_yaml", "overrides_yaml", "validate_plan",
     ])  # fmt: skip
     assert params.OVERRIDABLE == ("analysis", "swot", "targets", "split", "budget", "tracking", "promotions")
