@@ -9,6 +9,7 @@ region_potential    each region's potential volume (a share of its category mark
 reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
 region_growth_points each region's attainable increase (the review's growth points), for ``split.growth_weight``
 planned_history     every planned region's own monthly volume, summed from one read of the recorded sales
+planned_baselines   every planned region's own trend forecast for the plan year, fitted in one pass
 target_source       where a region's children's targets came from (top-down, reconciled), one sentence
 root_target         the root's volume target by ``targets.root`` (forecast, growth, volume, revenue)
 split_choice        the share method the plan splits by (``split.method``, ``auto`` by back-test)
@@ -36,7 +37,7 @@ from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
 __all__ = ["PlanTargets", "plan_targets", "region_potential", "split_choice", "SplitChoice", "root_target", "reconciled_holds",
-           "target_source", "region_growth_points", "planned_history"]
+           "target_source", "region_growth_points", "planned_history", "planned_baselines"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,7 +78,14 @@ class SplitChoice:
 
 @dataclass(frozen=True, eq=False)
 class PlanTargets:
-    """The plan's targets: the root's target kinds and the exact split of its volume."""
+    """
+    The plan's targets: the root's target kinds and the exact split of its volume.
+
+    ``baselines`` is each planned region's own trend forecast for the plan year (region id ->
+    the annual total :func:`~planlib.targets.reconcile.children_baselines` gives it as a
+    child), for every region below the root the step fitted when the reconciliation takes the
+    children's own trend (``split.reconcile`` set, no ``split.proposals``); None otherwise.
+    """
 
     root: str
     plan_year: int
@@ -88,6 +96,7 @@ class PlanTargets:
     table: pd.DataFrame
     split: SplitChoice | None = None
     seasonality: SeasonalityChoice | None = None
+    baselines: pd.Series | None = None
 
 
 def plan_targets(plan, tree, con) -> PlanTargets:
@@ -169,10 +178,13 @@ def plan_targets(plan, tree, con) -> PlanTargets:
                           PlanWarning, stacklevel=2)
             growth = None
     holds = dict(sp.holds)
+    own_trend = None
     if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
+        if sp.proposals is None:  # the children's own trend: every planned region's baseline in one pass
+            own_trend = planned_baselines(own_history, year)
         holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
                                  potential=None if potential.empty else potential, weights=weights,
-                                 history=own_history)
+                                 history=own_history, baselines=own_trend)
     table = allocate_plan(
         history,
         tree,
@@ -198,7 +210,29 @@ def plan_targets(plan, tree, con) -> PlanTargets:
                                                      + f"; months: {season.seasonality} (split.seasonality {season.asked})"
                                                      + (f"; children reconciled with their proposals ({sp.reconcile})"
                                                         if sp.reconcile is not None else ""))
-    return PlanTargets(root, year, base, kinds, shares, total, table, choice, season)
+    return PlanTargets(root, year, base, kinds, shares, total, table, choice, season, own_trend)
+
+
+def planned_baselines(history: pd.DataFrame, plan_year: int) -> pd.Series:
+    """
+    Every planned region's own trend forecast for the plan year, fitted in one pass.
+
+    Parameters
+    ----------
+    history : DataFrame
+        :func:`planned_history` of the plan (child, month, value), all its years.
+    plan_year : int
+
+    Returns
+    -------
+    Series
+        ``baseline`` by region id: :func:`~planlib.targets.baseline.baselines`' annual total
+        of each region with history (the value :func:`~planlib.targets.reconcile.children_baselines`
+        gives it as its parent's child).
+    """
+    fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child")
+    return pd.Series(fit["annual"].to_numpy(), index=pd.Index(fit["child"].to_numpy(), name="region_id"),
+                     dtype="float64", name="baseline")
 
 
 def planned_history(monthly: pd.DataFrame, tree, root: str, levels) -> pd.DataFrame:
@@ -381,7 +415,7 @@ def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str
 
 
 def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potential=None, weights=None,
-                     history: pd.DataFrame | None = None) -> dict:
+                     history: pd.DataFrame | None = None, baselines: pd.Series | None = None) -> dict:
     """
     The reconciled target of every planned region below the root (``split.reconcile`` set).
 
@@ -401,6 +435,9 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     history : DataFrame, optional
         :func:`planned_history` of the plan over all its years, when already read; read from
         ``con`` otherwise.
+    baselines : Series, optional
+        :func:`planned_baselines` of ``history``, when already fitted; fitted here otherwise
+        (without ``split.proposals``).
 
     Returns
     -------
@@ -420,8 +457,7 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     full = history
     own = None
     if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
-        fit = baselines(full.rename(columns={"month": "date", "value": "volume"}), year, by="child")
-        own = pd.Series(fit["annual"].to_numpy(), index=fit["child"].to_numpy(), dtype="float64")
+        own = planned_baselines(full, year) if baselines is None else baselines
     by_child = dict(tuple(full.groupby("child", sort=False))) if len(full) else {}
     empty = full.iloc[0:0]
     target = {root: int(total)}
