@@ -41,12 +41,16 @@ wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
 con = archive.connect(wb.archive)
 plan = wb.plan_params()
-table = folder.load_targets(run_dir) if run_dir else targets.plan_targets(plan, wb.tree, con).table
-choice = targets.split_choice(plan, wb.tree, con)  # the share method the plan split by (auto: by back-test)
-season = targets.plan_month_shares(targets.region_economics(con, wb.tree, plan.scope.root, plan.year).monthly, plan.year, plan.split.seasonality)  # the plan's month profile
+if run_dir:  # the batch: what the plan-wide targets step wrote, this region's rows only
+    step = folder.load_region_targets(run_dir, wb.tree, region)
+    table, choice, season = step.table, step.split, step.seasonality
+else:  # JupyterLab: the whole plan computed as the batch does
+    table = targets.plan_targets(plan, wb.tree, con).table
+    choice = targets.split_choice(plan, wb.tree, con)  # the share method the plan split by (auto: by back-test)
+    season = targets.plan_month_shares(targets.region_economics(con, wb.tree, plan.scope.root, plan.year).monthly, plan.year, plan.split.seasonality)  # the plan's month profile
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
-baselines = targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
+baselines = step.baselines if run_dir and step.baselines is not None else targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)
 kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region),
                              profit_target=folder.region_profit_target(run_dir, region))

@@ -40,12 +40,14 @@ from planlib.run import folder
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
 con = archive.connect(wb.archive)
-if run_dir:
-    table, regions, methods = folder.load_budget(run_dir)
+if run_dir:  # the batch: what the plan-wide budget step wrote, this region's rows only
+    step = folder.load_region_budget(run_dir, wb.tree, region)
+    table, regions, methods, resp = step.table, step.regions, step.methods, step.response
 else:  # JupyterLab: the whole plan's budget, as the batch computes it
     plan = wb.plan_params()
     pb = budget.plan_budget(plan, wb.tree, con, targets.plan_targets(plan, wb.tree, con).table, region_params=budget.region_budget_params(plan, wb.tree)[0])
     table, regions, methods = pb.table, pb.regions, pb.methods
+    resp = budget.plan_response(plan, wb.tree, con)  # the plan's response curves (section 2)
 rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())
 data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)  # past spend and what it returned
 rv = review.review_region(data, wb.tree)
@@ -102,7 +104,6 @@ display(tables.show_table(rb.basis.replace({"category": labels.CATEGORY_NAMES, "
 # 单次活动的回报曲线用本方案自己的历史活动拟合（相对基线的新增销售额），按去年毛利率折成毛利。每类活动的单次投入加到"再投一元收回不到一元"为止（曲线斜率碰到虚线的保本线），或到曲线可信的上限；每个区域按去年各类活动的次数安排。
 
 # %%
-resp = budget.plan_response(wb.plan_params(), wb.tree, con)
 if resp["detail"].empty:
     display(tables.note("没有可衡量的历史活动，投入产出法不可用。"))
 else:

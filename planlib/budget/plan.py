@@ -82,6 +82,10 @@ class PlanBudget:
     notes : tuple of str
         What the pricing decided on its own: units without sales last year, regions
         scaled down to their cap, parents' own items squeezed, regions without break-even.
+    io : dict, optional
+        The plan's input-output picture exactly as :func:`plan_response` gives it (curves,
+        margin_rate, detail, limits), from the curves priced here: the budget step writes
+        it for the reports (``results/response*``), so they do not fit the curves again.
     """
 
     root: str
@@ -91,6 +95,7 @@ class PlanBudget:
     methods: pd.DataFrame
     response: pd.DataFrame
     notes: tuple = field(default_factory=tuple)
+    io: dict | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,7 +359,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                      f"{', '.join(no_bep[:10])}")
     methods = pd.concat(method_rows, ignore_index=True)
     methods = _methods_up(methods, tree, planned, own_rows)
-    return PlanBudget(root, year, table, regions, methods, response, tuple(notes))
+    return PlanBudget(root, year, table, regions, methods, response, tuple(notes),
+                      io=_response_picture(response, margin_rate, io_limits))
 
 
 def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, tree, units) -> pd.DataFrame:
@@ -452,10 +458,14 @@ def plan_response(plan, tree, con) -> dict:
     curves = response_curves(tree, acts, sales, monthly)
     rev = float(sales["revenue"].sum())
     margin_rate = 1.0 - float(sales["variable_cost"].sum()) / rev if rev > 0 else 0.0
+    own = acts[(acts["brand"] == OWN_BRAND) & (acts["cost"] > 0)]
+    return _response_picture(curves, margin_rate, own.groupby("kind")["cost"].max() * plan.budget.io_limit)
+
+
+def _response_picture(curves: pd.DataFrame, margin_rate: float, limits: pd.Series) -> dict:
+    """:func:`plan_response`'s dict from the fitted curves, the margin rate and each kind's per-activity limit."""
     if curves.empty:
         return {"curves": curves, "margin_rate": margin_rate, "detail": pd.DataFrame(), "limits": {}}
-    own = acts[(acts["brand"] == OWN_BRAND) & (acts["cost"] > 0)]
-    limits = own.groupby("kind")["cost"].max() * plan.budget.io_limit
     one = pd.DataFrame(1.0, index=["one"], columns=list(curves["kind"]))
     _, detail = input_output_spend(curves, margin_rate, one, per_activity_limit=limits)
     return {"curves": curves, "margin_rate": margin_rate, "detail": detail, "limits": limits.to_dict()}

@@ -20,7 +20,9 @@ Public functions: write_atomic, atomic_path, inside, plan_dir, run_path, create_
 run_is_live, run_status, region_dir, results_dir,
 results_path, manifest_path, portal_path, workbook_path, executed_notebook_path,
 notebook_outputs, kernel_log_path, completion_marker, mark_complete, run_relative,
-latest_run, read_manifest, step_failure, load_targets, load_budget, region_expenses.
+latest_run, read_manifest, step_failure, load_targets, load_budget, region_expenses,
+write_by_region, read_by_region, write_choices, load_choices, write_response, load_response,
+load_region_targets, load_region_budget.
 """
 
 from __future__ import annotations
@@ -39,8 +41,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from planlib.errors import ParamsError, RunError
 from planlib.schemas import is_valid_region_id
+from planlib.targets import SeasonalityChoice, SplitChoice
+from planlib.targets.region import view_regions
 
 try:  # POSIX; elsewhere runs are not locked
     import fcntl
@@ -86,6 +94,25 @@ __all__ = [
     "step_failure",
     "load_targets",
     "load_budget",
+    "RESULTS_TARGETS_BY_REGION",
+    "RESULTS_BUDGET_BY_REGION",
+    "RESULTS_CHOICES",
+    "RESULTS_SPLIT_BACKTEST",
+    "RESULTS_SEASONALITY_BACKTEST",
+    "RESULTS_BASELINES",
+    "RESULTS_RESPONSE",
+    "RESULTS_RESPONSE_CURVES",
+    "RESULTS_RESPONSE_DETAIL",
+    "write_by_region",
+    "read_by_region",
+    "write_choices",
+    "load_choices",
+    "write_response",
+    "load_response",
+    "StepTargets",
+    "load_region_targets",
+    "StepBudget",
+    "load_region_budget",
     "region_expenses",
     "region_profit_target",
 ]
@@ -95,6 +122,24 @@ RESULTS_TARGETS = "targets.parquet"
 RESULTS_BUDGET = "budget.parquet"
 RESULTS_REGIONS = "budget_regions.parquet"
 RESULTS_METHODS = "budget_methods.parquet"
+#: The same tables sorted by region id, for reading one region's rows (:func:`read_by_region`).
+RESULTS_TARGETS_BY_REGION = "targets_by_region.parquet"
+RESULTS_BUDGET_BY_REGION = "budget_by_region.parquet"
+#: The targets step's plan-wide choices: the split method and the month profile (JSON), their
+#: back-tests, and each planned region's own trend forecast when the step fitted them.
+RESULTS_CHOICES = "targets_choices.json"
+RESULTS_SPLIT_BACKTEST = "targets_split_backtest.parquet"
+RESULTS_SEASONALITY_BACKTEST = "targets_seasonality_backtest.parquet"
+RESULTS_BASELINES = "targets_baselines.parquet"
+#: The budget step's input-output picture (:func:`planlib.budget.plan_response`): margin rate and
+#: limits (JSON), the response curves and each kind's spend per activity.
+RESULTS_RESPONSE = "budget_response.json"
+RESULTS_RESPONSE_CURVES = "budget_response_curves.parquet"
+RESULTS_RESPONSE_DETAIL = "budget_response_detail.parquet"
+#: Rows per row group of the by-region tables: one region's rows are read from one or two.
+BY_REGION_ROWS = 32_768
+_ROW = "__row"
+
 #: A tracking run's tables: the tracked figures (region or person, month, measure) and the KPI scores.
 RESULTS_TRACKING = "tracking.parquet"
 RESULTS_KPI = "kpi.parquet"
@@ -525,3 +570,209 @@ def _region_figure(path: Path, region: str, column: str) -> float | None:
         return None
     hit = rows.loc[rows["region_id"].astype(str) == str(region), column]
     return float(hit.iloc[0]) if len(hit) and np.isfinite(hit.iloc[0]) else None
+
+
+# -- the plan-wide steps' results, one region's part ----------------------------------------
+
+
+def write_by_region(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """
+    Write a results table sorted by ``region_id`` (row groups of :data:`BY_REGION_ROWS`), atomically.
+
+    The rows of one region are then in one or two row groups, which :func:`read_by_region`
+    finds from the row groups' min/max statistics. Each row's position in ``frame`` is kept
+    in a column of its own, so the rows read come back in ``frame``'s order and dtypes.
+    Returns ``path``.
+    """
+    path = Path(path)
+    ids = frame["region_id"]
+    codes, uniques = pd.factorize(ids.astype(object) if not isinstance(ids.dtype, pd.CategoricalDtype) else ids)
+    uniques = np.asarray(uniques, dtype=object)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(uniques.astype(str), kind="stable")] = np.arange(len(uniques))
+    order = np.argsort(rank[codes], kind="stable") if len(frame) else np.arange(0)
+    out = frame.iloc[order].assign(**{_ROW: order.astype(np.int64)})
+    with atomic_path(path) as tmp:
+        out.to_parquet(tmp, index=False, row_group_size=BY_REGION_ROWS)
+    return path
+
+
+def read_by_region(path: str | os.PathLike[str], region_ids) -> pd.DataFrame:
+    """
+    The rows of ``region_ids`` from a table written by :func:`write_by_region`.
+
+    Only the row groups whose region id range holds one of them are read. The rows come in
+    the order of the table as it was written, with a fresh index and the same columns and
+    dtypes (categories included) as reading the whole table: equal to the whole table
+    filtered on ``region_id``.
+    """
+    ids = sorted({str(r) for r in region_ids})
+    f = pq.ParquetFile(path)
+    col = f.schema_arrow.get_field_index("region_id")
+    groups = []
+    for i in range(f.metadata.num_row_groups):
+        st = f.metadata.row_group(i).column(col).statistics
+        if st is None or not st.has_min_max or any(st.min <= r <= st.max for r in ids):
+            groups.append(i)
+    if not groups and f.metadata.num_row_groups:
+        groups = [0]  # no rows to read, but one row group's dictionaries keep the categories
+    table = f.read_row_groups(groups) if groups else f.schema_arrow.empty_table()
+    keep = pc.is_in(pc.cast(table["region_id"], pa.string()), value_set=pa.array(ids, type=pa.string()))
+    rows = table.filter(keep)
+    frame = (rows if rows.num_rows else table.slice(0, 0)).to_pandas()  # (no chunk left would lose the categories)
+    frame = frame.sort_values(_ROW, kind="stable").drop(columns=_ROW)
+    return frame.reset_index(drop=True)
+
+
+def write_choices(run_dir, split, seasonality, baselines: pd.Series | None = None) -> list[Path]:
+    """
+    Write the targets step's plan-wide choices into ``results/``: what each report shows of them.
+
+    ``split`` (:class:`~planlib.targets.SplitChoice`) and ``seasonality``
+    (:class:`~planlib.targets.SeasonalityChoice`): names and month shares in
+    :data:`RESULTS_CHOICES`, their back-tests as parquet; ``baselines`` (region id -> own trend
+    forecast) in :data:`RESULTS_BASELINES` when given. Returns the paths written.
+    """
+    shares = seasonality.shares
+    doc = {"split": {"method": split.method, "asked": split.asked},
+           "seasonality": {"seasonality": seasonality.seasonality, "asked": seasonality.asked,
+                           "shares": [float(x) for x in shares.to_numpy(dtype="float64")],
+                           "months": [int(m) for m in shares.index], "index_name": shares.index.name,
+                           "name": shares.name}}
+    out = [write_atomic(results_path(run_dir, RESULTS_CHOICES), json.dumps(doc, ensure_ascii=False, indent=1))]
+    for name, frame in ((RESULTS_SPLIT_BACKTEST, split.backtest), (RESULTS_SEASONALITY_BACKTEST, seasonality.backtest)):
+        path = results_path(run_dir, name)
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        out.append(path)
+    if baselines is not None:
+        frame = pd.DataFrame({"region_id": baselines.index.astype(str), "baseline": baselines.to_numpy(dtype="float64")})
+        out.append(write_by_region(frame, results_path(run_dir, RESULTS_BASELINES)))
+    return out
+
+
+def load_choices(run_dir) -> tuple[SplitChoice, SeasonalityChoice]:
+    """
+    The targets step's split and seasonality choices (:func:`write_choices`), as it made them.
+
+    Raises
+    ------
+    ParamsError
+        If the run has none (a run from before they were written, or the step failed).
+    """
+    path = results_path(run_dir, RESULTS_CHOICES)
+    if not path.exists():
+        raise ParamsError(f"{path}: no split choice in this run{step_failure(run_dir, 'targets')}")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    sp, se = doc["split"], doc["seasonality"]
+    split_bt = pd.read_parquet(results_path(run_dir, RESULTS_SPLIT_BACKTEST))
+    if split_bt.empty:  # as split_choice builds it
+        split_bt = pd.DataFrame(columns=["method", "wmape", "children", "parents"])
+    season_bt = pd.read_parquet(results_path(run_dir, RESULTS_SEASONALITY_BACKTEST))
+    if season_bt.empty:  # as plan_month_shares builds it
+        season_bt = pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
+    shares = pd.Series(se["shares"], index=pd.Index(se["months"], dtype="int64", name=se["index_name"]), name=se["name"],
+                       dtype="float64")
+    return (SplitChoice(sp["method"], sp["asked"], split_bt),
+            SeasonalityChoice(se["seasonality"], se["asked"], season_bt, shares))
+
+
+def write_response(run_dir, response: dict) -> list[Path]:
+    """
+    Write the plan's input-output picture (:func:`planlib.budget.plan_response`) into ``results/``.
+
+    ``margin_rate`` and ``limits`` go to :data:`RESULTS_RESPONSE`, the curves and the
+    per-kind detail to parquet. Returns the paths written.
+    """
+    doc = {"margin_rate": float(response["margin_rate"]),
+           "limits": {str(k): float(v) for k, v in response["limits"].items()}}
+    out = [write_atomic(results_path(run_dir, RESULTS_RESPONSE), json.dumps(doc, ensure_ascii=False, indent=1))]
+    for name, frame in ((RESULTS_RESPONSE_CURVES, response["curves"]), (RESULTS_RESPONSE_DETAIL, response["detail"])):
+        path = results_path(run_dir, name)
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, index=False)
+        out.append(path)
+    return out
+
+
+def load_response(run_dir) -> dict:
+    """The plan's input-output picture as the budget step wrote it (:func:`write_response`)."""
+    path = results_path(run_dir, RESULTS_RESPONSE)
+    if not path.exists():
+        raise ParamsError(f"{path}: no response curves in this run{step_failure(run_dir, 'budget')}")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    curves = pd.read_parquet(results_path(run_dir, RESULTS_RESPONSE_CURVES))
+    detail = pd.read_parquet(results_path(run_dir, RESULTS_RESPONSE_DETAIL))
+    return {"curves": curves, "margin_rate": doc["margin_rate"], "detail": detail if len(detail.columns) else pd.DataFrame(),
+            "limits": doc["limits"]}
+
+
+@dataclass(frozen=True, eq=False)
+class StepTargets:
+    """What one region's targets report reads of the targets step (:func:`load_region_targets`)."""
+
+    table: pd.DataFrame  #: the targets table's rows the region's view reads (:func:`planlib.targets.view_regions`)
+    split: SplitChoice  #: the plan's split method and its back-test
+    seasonality: SeasonalityChoice  #: the plan's month profile and its back-test
+    baselines: pd.Series | None  #: the children's own trend forecasts, None when the step did not write them
+
+
+def load_region_targets(run_dir, tree, region: str) -> StepTargets:
+    """
+    One region's part of the targets step's results: its rows, the plan's choices, its children's baselines.
+
+    The rows are those of :func:`planlib.targets.view_regions` (read from
+    :data:`RESULTS_TARGETS_BY_REGION`; a run from before it was written reads the whole
+    table and keeps them). ``baselines`` are the children the plan splits to that have
+    their own sales, in the tree's order, as :func:`planlib.targets.children_baselines`
+    gives them with the table.
+    """
+    ids = view_regions(tree, region)
+    by_region = results_path(run_dir, RESULTS_TARGETS_BY_REGION)
+    if by_region.exists():
+        table = read_by_region(by_region, ids)
+    else:
+        table = load_targets(run_dir)
+        table = table[table["region_id"].isin(ids)].reset_index(drop=True)
+    split, season = load_choices(run_dir)
+    path = results_path(run_dir, RESULTS_BASELINES)
+    baselines = None
+    if path.exists():
+        kids = list(tree.children(region))
+        rows = read_by_region(path, kids)
+        got = dict(zip(rows["region_id"].astype(str), rows["baseline"].astype(float)))
+        planned = set(pd.unique(table["region_id"].astype(str)))
+        baselines = pd.Series({k: got[k] for k in kids if k in planned and k in got}, dtype="float64", name="baseline")
+    return StepTargets(table, split, season, baselines)
+
+
+@dataclass(frozen=True, eq=False)
+class StepBudget:
+    """What one region's budget report reads of the budget step (:func:`load_region_budget`)."""
+
+    table: pd.DataFrame  #: the budget table's rows of the region and its children
+    regions: pd.DataFrame  #: the budget regions' rows of the region and its children
+    methods: pd.DataFrame  #: the methods' rows of the region and its children
+    response: dict  #: the plan's input-output picture (:func:`load_response`)
+
+
+def load_region_budget(run_dir, tree, region: str) -> StepBudget:
+    """
+    One region's part of the budget step's results: what :func:`planlib.budget.region_budget` reads, and the response.
+
+    Each table is the whole one filtered to the region and its children (the budget table
+    from :data:`RESULTS_BUDGET_BY_REGION`; a run from before it was written reads the whole
+    table), in its order.
+    """
+    ids = {region, *tree.children(region)}
+    res = results_dir(run_dir)
+    by_region = res / RESULTS_BUDGET_BY_REGION
+    if by_region.exists():
+        table = read_by_region(by_region, ids)
+        regions, methods = (pd.read_parquet(res / name) for name in (RESULTS_REGIONS, RESULTS_METHODS))
+    else:
+        table, regions, methods = load_budget(run_dir)
+        table = table[table["region_id"].isin(ids)].reset_index(drop=True)
+    regions = regions[regions["region_id"].isin(ids)].reset_index(drop=True)
+    methods = methods[methods["region_id"].isin(ids)].reset_index(drop=True)
+    return StepBudget(table, regions, methods, load_response(run_dir))

@@ -5,7 +5,8 @@ The targets are set at the root and split top-down, so they are one computation 
 plan; the budget prices them once. Both are written to the run's ``results/`` and the
 plan's workbook, and each region's notebook reads its rows.
 
-Public functions: plan_steps, run_step, budget_step, write_targets, write_budget.
+Public functions: plan_steps, run_step, budget_step, write_targets, write_budget, write_report_targets,
+write_report_budget.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from planlib.run import folder
 from planlib.run.excel import export_budget_excel, export_targets_excel
 
 __all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
-           "write_budget", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
+           "write_budget", "write_report_targets", "write_report_budget", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
            "RESULTS_TRACKING_PROMOTIONS"]
 
 #: The plan's promotion schemes costed per scheme and region, and their month profiles (issue #17).
@@ -86,7 +87,9 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
         schemes = plan_promotions(plan, tree, con)
         if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
             pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
-        return write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
+        written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
+        write_report_targets(pt, plan, tree, con, run_dir)
+        return written
 
     steps = [run_step("targets", plan, run_dir, set_targets)]
     if steps[0]["status"] == "succeeded" and any(n in NEEDS_BUDGET for n in nb_names):
@@ -202,6 +205,7 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
         pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params,
                                 **({} if schemes is None else {"scheme_costs": schemes.costs,
                                                                "scheme_months": schemes.months}))
+        write_report_budget(pb, run_dir)
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
         step["notes"] = list(pb.notes)
         step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
@@ -215,6 +219,37 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
         return written
 
     return run_step("budget", plan, run_dir, price)
+
+
+def write_report_targets(pt, plan, tree, con, run_dir) -> list[Path]:
+    """
+    Write what each region's targets report reads of the targets step, so it computes none of it again.
+
+    The targets table sorted by region (:func:`planlib.run.folder.write_by_region`), the
+    split choice and month profile the report shows (:func:`planlib.run.folder.write_choices`)
+    and, when the step fitted them (``pt.baselines``), each planned region's own trend
+    forecast. The report shows the split choice of ``split.method`` as written: the plan's
+    own (``pt.split``) unless the plan fell back from a method that needs market data, then
+    :func:`planlib.targets.split_choice` of the plan (as the report computed it before).
+    These files are for the reports and are not listed among the step's outputs. Returns
+    the paths written.
+    """
+    split = pt.split
+    if split is None or split.asked != plan.split.method:
+        split = targets.split_choice(plan, tree, con)
+    written = [folder.write_by_region(pt.table, folder.results_path(run_dir, folder.RESULTS_TARGETS_BY_REGION))]
+    return written + folder.write_choices(run_dir, split, pt.seasonality, getattr(pt, "baselines", None))
+
+
+def write_report_budget(pb, run_dir) -> list[Path]:
+    """
+    Write what each region's budget report reads of the budget step: the budget table sorted by
+    region and the plan's input-output picture (``pb.io``, :func:`planlib.budget.plan_response`).
+
+    For the reports, not listed among the step's outputs. Returns the paths written.
+    """
+    written = [folder.write_by_region(pb.table, folder.results_path(run_dir, folder.RESULTS_BUDGET_BY_REGION))]
+    return written + (folder.write_response(run_dir, pb.io) if pb.io is not None else [])
 
 
 def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list[Path]:

@@ -5,6 +5,7 @@ Public names
 ------------
 RegionTargetView    one region's rows of the targets table, shaped for its report (frozen)
 region_view         its months, quarters, children, breakdowns and terminal lines
+view_regions        the regions whose rows of the targets table region_view reads
 key_figures         headline figures: volume, revenue, profit and their growth
 kinds_reading       one sentence on the stretch, the profit target and the budget's profit
 fairness_reading    one sentence on how evenly the children are asked to grow
@@ -33,6 +34,7 @@ from planlib.targets.table import breakdown_of
 __all__ = [
     "RegionTargetView",
     "region_view",
+    "view_regions",
     "key_figures",
     "kinds_reading",
     "fairness_reading",
@@ -61,6 +63,17 @@ def _growth(target: pd.Series, last: pd.Series) -> pd.Series:
     return target / last.where(last > 0) - 1.0
 
 
+def view_regions(tree, region: str) -> list[str]:
+    """
+    The regions whose rows of the targets table :func:`region_view` reads: the region, its
+    children and, for a county (whose report lists the terminal lines), its whole subtree.
+    """
+    ids = [region, *tree.children(region)]
+    if tree.level(region) == "county":
+        ids += [r for r in tree.subtree(region) if r not in set(ids)]
+    return ids
+
+
 def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFrame | None = None,
                 potential: pd.Series | None = None, baselines: pd.Series | None = None) -> RegionTargetView:
     """
@@ -69,7 +82,7 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
     Parameters
     ----------
     table : DataFrame
-        The targets table (DESIGN.md §4).
+        The targets table (DESIGN.md §4), or its rows of :func:`view_regions`.
     tree : RegionTree
     region : str
     terminals : DataFrame, optional
@@ -94,6 +107,9 @@ def region_view(table: pd.DataFrame, tree, region: str, *, terminals: pd.DataFra
         line with the twelve months (county level only).
     """
 
+    # the rows of the region, its children and (county) its subtree, before anything else: the
+    # whole plan's table has millions of rows
+    table = table[table["region_id"].isin(view_regions(tree, region))]
     kind = breakdown_of(table)
     mine = table["region_id"] == region
     tot = table[mine & (kind == "total")].sort_values("month")

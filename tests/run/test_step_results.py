@@ -1,0 +1,131 @@
+"""The plan-wide steps' results the reports read: written once, read back equal to computing them, one region's rows at a time."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from planlib import budget, params, targets
+from planlib.archive import store as archive
+from planlib.run import folder, steps
+from planlib.targets.region import view_regions
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PLAN = ROOT / "params" / "demo.yaml"
+REGIONS = ("HQ", "P01", "P01C01", "P01C01K01")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    if not (ROOT / "data" / "demo.duckdb").exists():
+        pytest.skip("the demo archive is not built (make demo)")
+    con = archive.connect(ROOT / "data" / "demo.duckdb")
+    tree = archive.load_tree(con)
+    plan = params.load_plan(DEMO_PLAN, tree=tree)
+    run_dir = tmp_path_factory.mktemp("run")
+    done = steps.plan_steps(plan, tree, run_dir, ["20_split_targets", "30_build_budget"], {"county": ["x"]})
+    assert [s["status"] for s in done] == ["succeeded", "succeeded"], done
+    yield {"plan": plan, "tree": tree, "con": con, "run_dir": run_dir, "steps": done}
+    con.close()
+
+
+def test_report_files_are_written_but_not_listed_as_outputs(run):
+    names = {p.name for p in folder.results_dir(run["run_dir"]).iterdir()}
+    mine = {folder.RESULTS_TARGETS_BY_REGION, folder.RESULTS_BUDGET_BY_REGION, folder.RESULTS_CHOICES,
+            folder.RESULTS_SPLIT_BACKTEST, folder.RESULTS_SEASONALITY_BACKTEST, folder.RESULTS_RESPONSE,
+            folder.RESULTS_RESPONSE_CURVES, folder.RESULTS_RESPONSE_DETAIL}
+    assert mine <= names
+    listed = {o.rsplit("/", 1)[-1] for s in run["steps"] for o in s["outputs"]}
+    assert not mine & listed  # the portal links the outputs; these are the reports' own
+
+
+def test_choices_round_trip_equal_to_computing_them(run):
+    plan, tree, con = run["plan"], run["tree"], run["con"]
+    split, season = folder.load_choices(run["run_dir"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want_split = targets.split_choice(plan, tree, con)
+        econ = targets.region_economics(con, tree, plan.scope.root, plan.year)
+        want_season = targets.plan_month_shares(econ.monthly, plan.year, plan.split.seasonality)
+    assert (split.method, split.asked, split.reading) == (want_split.method, want_split.asked, want_split.reading)
+    pd.testing.assert_frame_equal(split.backtest, want_split.backtest)
+    assert (season.seasonality, season.asked, season.reading) == (want_season.seasonality, want_season.asked,
+                                                                   want_season.reading)
+    pd.testing.assert_frame_equal(season.backtest, want_season.backtest)
+    pd.testing.assert_series_equal(season.shares, want_season.shares)
+
+
+def test_response_round_trips_equal_to_plan_response(run):
+    plan, tree, con = run["plan"], run["tree"], run["con"]
+    got = folder.load_response(run["run_dir"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = budget.plan_response(plan, tree, con)
+    assert not want["curves"].empty  # the demo has activities: the comparison means something
+    assert got["margin_rate"] == want["margin_rate"]
+    assert got["limits"] == want["limits"]
+    pd.testing.assert_frame_equal(got["curves"], want["curves"])
+    pd.testing.assert_frame_equal(got["detail"], want["detail"])
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_region_targets_are_the_whole_table_filtered(run, region):
+    tree, run_dir = run["tree"], run["run_dir"]
+    full = folder.load_targets(run_dir)
+    step = folder.load_region_targets(run_dir, tree, region)
+    ids = view_regions(tree, region)
+    want = full[full["region_id"].isin(ids)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(step.table, want)  # rows, order, dtypes (categories included)
+    # the region's view is the same from its rows as from the whole table
+    a = targets.region_view(full, tree, region)
+    b = targets.region_view(step.table, tree, region)
+    for name in ("months", "quarters", "children", "terminals"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.breakdowns.keys() == b.breakdowns.keys()
+    for dim in a.breakdowns:
+        pd.testing.assert_frame_equal(a.breakdowns[dim], b.breakdowns[dim])
+    # and the children's baselines, when the step wrote them, are those the report fits for its
+    # planned children (a county's townships have no targets of their own: its report shows no children)
+    assert step.baselines is not None  # the demo reconciles with the children's own trend
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want_b = targets.children_baselines(run["con"], tree, region, run["plan"].year, table=full)
+    planned = list(a.children["region_id"])
+    assert set(step.baselines.index) <= set(want_b.index)
+    pd.testing.assert_frame_equal(targets.region_view(full, tree, region, baselines=want_b).children,
+                                  targets.region_view(step.table, tree, region, baselines=step.baselines).children)
+    if planned:
+        pd.testing.assert_series_equal(step.baselines, want_b)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_region_budget_is_the_whole_budget_filtered(run, region):
+    tree, run_dir = run["tree"], run["run_dir"]
+    table, regions, methods = folder.load_budget(run_dir)
+    step = folder.load_region_budget(run_dir, tree, region)
+    ids = {region, *tree.children(region)}
+    for got, whole in ((step.table, table), (step.regions, regions), (step.methods, methods)):
+        pd.testing.assert_frame_equal(got, whole[whole["region_id"].isin(ids)].reset_index(drop=True))
+    a = budget.region_budget(table, regions, methods, tree, region)
+    b = budget.region_budget(step.table, step.regions, step.methods, tree, region)
+    pd.testing.assert_series_equal(a.summary, b.summary)
+    for name in ("by_category", "by_item", "months", "methods", "children", "terminals", "basis"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_read_by_region_prunes_and_keeps_order(tmp_path):
+    n = 100_000
+    rng = np.random.default_rng(0)
+    ids = np.array([f"R{i:04d}" for i in range(500)])
+    frame = pd.DataFrame({"region_id": pd.Categorical(ids[rng.integers(0, 500, n)], categories=ids[::-1]),
+                          "x": np.arange(n, dtype=np.int64), "s": pd.Series(["a", None] * (n // 2), dtype="str")})
+    path = folder.write_by_region(frame, tmp_path / "t.parquet")
+    for want in (["R0007"], ["R0499", "R0000", "R0250"], ["nope"], []):
+        got = folder.read_by_region(path, want)
+        pd.testing.assert_frame_equal(got, frame[frame["region_id"].isin(want)].reset_index(drop=True))
+    assert pq.ParquetFile(path).metadata.num_row_groups > 1
