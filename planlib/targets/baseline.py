@@ -228,7 +228,8 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") ->
     return Baseline(annual, (shares * annual).rename(value), method, history_years, rate)
 
 
-def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", value: str = "volume") -> pd.DataFrame:
+def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", value: str = "volume",
+              cache=None) -> pd.DataFrame:
     """
     Many regions' plan-year baselines at once: the totals :func:`baseline` gives each, months not split.
 
@@ -242,6 +243,9 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     by : str, default "region_id"
         The column naming the region (any key) each row belongs to.
     value : str, default "volume"
+    cache : path-like, optional
+        A folder keeping the Holt-Winters fits between runs (``fit_annual_many``'s ``cache``):
+        the same history fitted again is read from it, the same numbers.
 
     Returns
     -------
@@ -299,7 +303,8 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
         todo.append((key, series[nonzero[0]:], horizon))
     # every Holt-Winters fit at once (each the fit baseline() makes, to the last bit)
     long = [k for k, (_, series, _) in enumerate(todo) if series is not None and len(series) >= 24]
-    fits = dict(zip(long, fit_annual_many([todo[k][1] for k in long], [todo[k][2] for k in long])))
+    fits = dict(zip(long, fit_annual_many([todo[k][1] for k in long], [todo[k][2] for k in long],
+                                        **({} if cache is None else {"cache": cache}))))
     for k, (key, series, horizon) in enumerate(todo):
         out[by].append(key)
         if series is None:

@@ -10,7 +10,8 @@ operations in the same order), so each series takes exactly the steps it takes a
 
 Public names
 ------------
-fit_annual_many   fit_annual of many series at once, the same numbers
+fit_annual_many   fit_annual of many series at once, the same numbers (kept in a cache folder when given one)
+fits_key          the cache key of a batch of fits: its series, horizons and the fitting code's version
 squared_errors    statsmodels' objective (Σ e²) of many parameter rows at once, bit for bit
 lbfgsb_many       SciPy's L-BFGS-B on many series' objectives in lock-step, each as minimize runs it alone
 forecasts         statsmodels' forecast paths of many fitted series at once, bit for bit
@@ -18,11 +19,19 @@ forecasts         statsmodels' forecast paths of many fitted series at once, bit
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from planlib import __version__
+from planlib.targets import holtwinters
 from planlib.targets.holtwinters import (
     FD_VERIFIED,
     GRID_TOLERANCE,
@@ -32,7 +41,7 @@ from planlib.targets.holtwinters import (
     one_blas_thread,
 )
 
-__all__ = ["fit_annual_many", "forecasts", "lbfgsb_many", "squared_errors"]
+__all__ = ["fit_annual_many", "fits_key", "forecasts", "lbfgsb_many", "squared_errors"]
 
 #: The scan drops a grid point once its partial sum of squared errors exceeds the series' best full score.
 GRID_PRUNE_EVERY = 4
@@ -43,7 +52,7 @@ _LOWER = np.array([0.0, 0.0, 0.0, -np.inf, -np.inf, 0.8] + [-np.inf] * _SEASON)
 _UPPER = np.array([1.0, 1.0, 1.0, np.inf, np.inf, 0.995] + [np.inf] * _SEASON)
 
 
-def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
+def fit_annual_many(series, horizons, *, cache=None) -> list[tuple[float | None, str]]:
     """
     :func:`fit_annual` of many series at once: the same result for each, to the last bit.
 
@@ -53,6 +62,11 @@ def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
         Month series as :func:`fit_annual` takes them (each at least 24 months).
     horizons : sequence of int
         Each series' months to the plan year's December (≥ 12).
+    cache : path-like, optional
+        A folder keeping the results: read from ``holtwinters-<key>.json`` there when it
+        holds this batch's results under its key (:func:`fits_key`), else fitted and written
+        there (a stale, unreadable or malformed file is fitted again and replaced; a folder
+        that cannot be written is not used).
 
     Returns
     -------
@@ -80,6 +94,15 @@ def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
     horizons = [int(h) for h in horizons]
     if len(series) != len(horizons):
         raise ValueError(f"{len(series)} series but {len(horizons)} horizons")
+    if cache is not None:
+        key = fits_key(series, horizons)
+        path = Path(cache) / f"holtwinters-{key}.json"
+        kept = _read_fits(path, key, len(series))
+        if kept is not None:
+            return kept
+        fitted = fit_annual_many(series, horizons)
+        _write_fits(path, key, fitted)
+        return fitted
     out: list = [None] * len(series)
     if scipy.__version__ not in FD_VERIFIED:
         return [fit_annual(s, h) for s, h in zip(series, horizons)]
@@ -115,6 +138,68 @@ def fit_annual_many(series, horizons) -> list[tuple[float | None, str]]:
         else:
             out[i] = (float(plan.sum()), "")
     return out
+
+
+def fits_key(series, horizons) -> str:
+    """
+    The cache key of a batch of fits: sha256 of every series (its length and float64 bytes),
+    its horizon, and the fitting code's version (planlib's version, the source of the two
+    Holt-Winters modules, numpy's, SciPy's and statsmodels' versions).
+    """
+    h = hashlib.sha256(_fits_version().encode())
+    h.update(len(series).to_bytes(8, "little"))
+    for values, horizon in zip(series, horizons):
+        a = np.ascontiguousarray(values, dtype="<f8")
+        h.update(len(a).to_bytes(8, "little"))
+        h.update(a.tobytes())
+        h.update(int(horizon).to_bytes(8, "little", signed=True))
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _fits_version() -> str:
+    """planlib's version, the fit modules' source and the numeric libraries' versions: what a fit's numbers depend on."""
+    import scipy
+    import statsmodels
+
+    code = hashlib.sha256()
+    for module in (holtwinters.__file__, __file__):
+        code.update(Path(module).read_bytes())
+    return (f"planlib {__version__}; fit code {code.hexdigest()}; numpy {np.__version__}; "
+            f"scipy {scipy.__version__}; statsmodels {statsmodels.__version__}")
+
+
+def _read_fits(path: Path, key: str, count: int) -> list | None:
+    """The results kept at ``path`` under ``key`` (``count`` of them), or None when missing, stale or malformed."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if kept["key"] != key or kept["version"] != _fits_version() or len(kept["fits"]) != count:
+            return None
+        out = []
+        for annual, why in kept["fits"]:
+            if not (annual is None or type(annual) is float) or type(why) is not str:
+                return None
+            out.append((annual, why))
+        return out
+    except Exception:  # unreadable or not what was written: fitted again
+        return None
+
+
+def _write_fits(path: Path, key: str, fits: list) -> None:
+    """Keep ``fits`` at ``path`` under ``key`` (written whole, then renamed); a folder that cannot be written is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"key": key, "version": _fits_version(), "fits": [[a, w] for a, w in fits]})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
 
 
 def _setups(series) -> list[dict | None]:

@@ -99,7 +99,7 @@ class PlanTargets:
     baselines: pd.Series | None = None
 
 
-def plan_targets(plan, tree, con) -> PlanTargets:
+def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     """
     Set the root's targets and split its volume exactly down the plan's scope.
 
@@ -110,6 +110,9 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     tree : RegionTree
     con : DuckDBPyConnection
         The open archive.
+    cache_dir : path-like, optional
+        A folder keeping the planned regions' Holt-Winters fits between runs of the plan
+        (:func:`planned_baselines`); a rerun on the same history reads them, the same numbers.
 
     Returns
     -------
@@ -181,7 +184,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     own_trend = None
     if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
         if sp.proposals is None:  # the children's own trend: every planned region's baseline in one pass
-            own_trend = planned_baselines(own_history, year)
+            own_trend = planned_baselines(own_history, year, cache=cache_dir)
         holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
                                  potential=None if potential.empty else potential, weights=weights,
                                  history=own_history, baselines=own_trend)
@@ -213,7 +216,7 @@ def plan_targets(plan, tree, con) -> PlanTargets:
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season, own_trend)
 
 
-def planned_baselines(history: pd.DataFrame, plan_year: int) -> pd.Series:
+def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None) -> pd.Series:
     """
     Every planned region's own trend forecast for the plan year, fitted in one pass.
 
@@ -222,6 +225,9 @@ def planned_baselines(history: pd.DataFrame, plan_year: int) -> pd.Series:
     history : DataFrame
         :func:`planned_history` of the plan (child, month, value), all its years.
     plan_year : int
+    cache : path-like, optional
+        A folder keeping the Holt-Winters fits (:func:`~planlib.targets.baseline.baselines`'
+        ``cache``): read back when the same history is fitted again, fitted and kept otherwise.
 
     Returns
     -------
@@ -230,7 +236,7 @@ def planned_baselines(history: pd.DataFrame, plan_year: int) -> pd.Series:
         of each region with history (the value :func:`~planlib.targets.reconcile.children_baselines`
         gives it as its parent's child).
     """
-    fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child")
+    fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child", cache=cache)
     return pd.Series(fit["annual"].to_numpy(), index=pd.Index(fit["child"].to_numpy(), name="region_id"),
                      dtype="float64", name="baseline")
 

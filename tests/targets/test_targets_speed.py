@@ -64,3 +64,88 @@ def test_plan_targets_baselines_none_without_own_trend(tiny_plan):
         con.close()
     assert plan.split.reconcile is None  # top-down only: no child's own trend is fitted
     assert pt.baselines is None
+
+
+# -- the Holt-Winters fits kept between runs -----------------------------------------------------
+def _series(seed: int, count: int = 4, months: int = 36):
+    rng = np.random.default_rng(seed)
+    t = np.arange(months)
+    season = np.tile([30, 20, -5, -10, -10, -5, 0, 0, 10, 5, -10, -25], months // 12 + 1)[:months]
+    return [100 + 2 * t + season + rng.normal(0, 3, months) * (k + 1) for k in range(count)], [12] * count
+
+
+def test_fits_key_changes_with_the_history_and_the_horizon():
+    from planlib.targets.holtwinters_many import fits_key
+
+    series, horizons = _series(0)
+    key = fits_key(series, horizons)
+    assert key == fits_key([s.copy() for s in series], list(horizons))
+    changed = [s.copy() for s in series]
+    changed[2][17] += 1e-9  # one month of one region's history
+    assert fits_key(changed, horizons) != key
+    assert fits_key(series, [12, 12, 12, 24]) != key
+    assert fits_key(series[:3], horizons[:3]) != key
+    assert fits_key([s[1:] for s in series], horizons) != key
+
+
+def test_fit_cache_reads_its_own_file_and_refits_a_stale_or_corrupt_one(tmp_path):
+    import json
+
+    from planlib.targets.holtwinters_many import fit_annual_many, fits_key
+
+    series, horizons = _series(1)
+    fresh = fit_annual_many(series, horizons)
+    assert fit_annual_many(series, horizons, cache=tmp_path) == fresh  # fitted and kept
+    path = tmp_path / f"holtwinters-{fits_key(series, horizons)}.json"
+    assert path.exists() and len(list(tmp_path.iterdir())) == 1
+    assert fit_annual_many(series, horizons, cache=tmp_path) == fresh  # read back
+    # the file is what is read: a number planted under the right key comes back
+    kept = json.loads(path.read_text())
+    kept["fits"][0][0] = 12345.5
+    path.write_text(json.dumps(kept))
+    assert fit_annual_many(series, horizons, cache=tmp_path)[0] == (12345.5, "")
+    # stale (another key inside, another version, too few results) or corrupt: fitted again and replaced
+    for bad in ({**kept, "key": "0" * 64}, {**kept, "version": "planlib 0.0.0"}, {**kept, "fits": kept["fits"][:3]},
+                {**kept, "fits": [["1.0", ""]] * 4}, {"fits": kept["fits"]}):
+        path.write_text(json.dumps(bad))
+        assert fit_annual_many(series, horizons, cache=tmp_path) == fresh
+        assert json.loads(path.read_text())["fits"] == [[a, w] for a, w in fresh]
+    for junk in (b"\x00\xff garbage", b"", b'{"key": '):
+        path.write_bytes(junk)
+        assert fit_annual_many(series, horizons, cache=tmp_path) == fresh
+        assert fit_annual_many(series, horizons, cache=tmp_path) == fresh
+    # other history: its own key, its own file, its own fits
+    other, _ = _series(2)
+    assert fit_annual_many(other, horizons, cache=tmp_path) == fit_annual_many(other, horizons)
+    assert len(list(tmp_path.glob("holtwinters-*.json"))) == 2
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_fit_cache_in_a_folder_that_cannot_be_written_fits_anyway(tmp_path):
+    from planlib.targets.holtwinters_many import fit_annual_many
+
+    series, horizons = _series(3)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert fit_annual_many(series, horizons, cache=blocker / "cache") == fit_annual_many(series, horizons)
+
+
+def test_plan_targets_with_a_fit_cache_gives_the_same_targets(tiny_plan, tmp_path):
+    tiny_plan.write_text(tiny_plan.read_text(encoding="utf-8") + "split:\n  reconcile: scale_bottom_up\n",
+                         encoding="utf-8")
+    plan = params.load_plan(tiny_plan)
+    con = archive.connect(plan.archive, threads=1)
+    try:
+        tree = archive.load_tree(con)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plain = targets.plan_targets(plan, tree, con)
+            first = targets.plan_targets(plan, tree, con, cache_dir=tmp_path / ".cache")
+            again = targets.plan_targets(plan, tree, con, cache_dir=tmp_path / ".cache")
+    finally:
+        con.close()
+    for pt in (first, again):
+        pd.testing.assert_frame_equal(pt.table, plain.table)
+        pd.testing.assert_series_equal(pt.baselines, plain.baselines)
+    assert plain.baselines is not None
+    assert len(list((tmp_path / ".cache").glob("holtwinters-*.json"))) == 1  # the fits were kept, then read
