@@ -80,7 +80,7 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
 
     def set_targets(con, step):
         nonlocal pt, schemes
-        pt = targets.plan_targets(plan, tree, con)
+        pt = targets.plan_targets(plan, tree, con, cache_dir=run_dir.parent / ".cache")  # the fits kept for a rerun
         # the workbooks name the terminals too (the archive's names, not their codes)
         terminals = archive.load_table(con, "terminals", columns=["terminal_id", "name"])
         names.update(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str)))
