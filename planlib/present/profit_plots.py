@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planlib.present.plots import amount_axis, note_figure, safe_figure
+from planlib.present.plots import amount_axis, new_figure, note_figure, safe_figure
 
 __all__ = ["break_even", "waterfall"]
 
@@ -36,9 +36,8 @@ def break_even(price: float, unit_variable_cost: float, fixed_cost: float, *, ta
     and the figure says so.
     """
     import numpy as np
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8.0, 3.8))
+    fig = new_figure(8.0, 3.8)
     ax = fig.subplots()
     if not price > unit_variable_cost:
         return note_figure("单价不高于单位变动成本：没有保本点", title=title)
@@ -72,9 +71,8 @@ def waterfall(steps: pd.DataFrame, *, title: str):
     A ``total`` bar stands on zero, a ``change`` bar floats from the running sum (green up, red down);
     each bar carries its amount.
     """
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8.0, 3.8))
+    fig = new_figure(8.0, 3.8)
     ax = fig.subplots()
     running = 0.0
     for i, (label, amount, kind) in enumerate(zip(steps["label"], steps["amount"], steps["kind"])):

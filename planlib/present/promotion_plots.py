@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planlib.present.plots import amount_axis, figure_text, note_figure, safe_figure
+from planlib.present.plots import amount_axis, figure_text, new_figure, note_figure, safe_figure
 
 __all__ = ["promotion_lift", "tier_shape"]
 
@@ -18,7 +18,6 @@ __all__ = ["promotion_lift", "tier_shape"]
 @safe_figure
 def promotion_lift(view: pd.DataFrame, *, title: str, names=None):
     """Per scheme: its cost, the expected revenue lift and the break-even lift, side by side (元)."""
-    from matplotlib.figure import Figure  # a bare Figure (not pyplot): the notebook shows it once
 
     if view.empty:
         return note_figure("没有运行的促销方案", title=title)
@@ -26,7 +25,7 @@ def promotion_lift(view: pd.DataFrame, *, title: str, names=None):
     cols = [c for c in ("cost", "expected_lift", "break_even_lift") if c in view.columns]
     x = np.arange(len(view))
     width = 0.8 / len(cols)
-    fig = Figure(figsize=(8.5, 3.4))
+    fig = new_figure(8.5, 3.4)
     ax = fig.subplots()
     for k, c in enumerate(cols):
         ax.bar(x + (k - (len(cols) - 1) / 2) * width, view[c].to_numpy(dtype=float), width=width,
@@ -42,12 +41,11 @@ def promotion_lift(view: pd.DataFrame, *, title: str, names=None):
 @safe_figure
 def tier_shape(shapes: pd.DataFrame, *, title: str, names=None):
     """Members per tier, one panel per tiered scheme (``scheme, name, tier, members``)."""
-    from matplotlib.figure import Figure
 
     if shapes.empty:
         return note_figure("没有分档方案", title=title)
     groups = list(shapes.groupby("scheme", sort=True))
-    fig = Figure(figsize=(4.5 * len(groups), 3.4))
+    fig = new_figure(4.5 * len(groups), 3.4)
     axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, (_, g) in zip(axes[0], groups):
         ax.barh([figure_text(str(t)) for t in g["tier"]], g["members"].to_numpy(dtype=float))
