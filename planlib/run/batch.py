@@ -13,9 +13,12 @@ What it guarantees (HAZARDS.md):
   so every region reads the same data;
 - every run has its own folder, created exclusively; a ``--resume`` of a run still in
   progress is refused;
-- one failing region never stops the others; the manifest is rewritten after every
-  task, so an interrupted run shows what finished; SIGTERM or Ctrl-C stops the workers
-  and their kernels and marks the run ``interrupted``; a killed run's workers die with it.
+- one failing region never stops the others; every finished task is appended to the run's
+  journal (``entries.jsonl``, one line a task) at once, and the manifest and portal are
+  rewritten from it (:class:`ManifestWriter`: after every task while that is cheap, at most
+  every few seconds on a national run), so an interrupted or killed run shows, and a resume
+  skips, what finished; SIGTERM or Ctrl-C stops the workers and their kernels and marks the
+  run ``interrupted``; a killed run's workers die with it.
 
 Public functions: select_regions, notebook_source, available_notebooks, read_notebook,
 materialize_notebook, check_notebook_parameters, run_plan.
@@ -50,6 +53,9 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "RunResult",
     "RunInterrupted",
+    "ManifestWriter",
+    "JOURNAL",
+    "read_journal",
     "select_regions",
     "check_notebook_parameters",
     "run_plan",
@@ -57,6 +63,15 @@ __all__ = [
 
 #: The only names papermill may inject (DESIGN.md §5).
 INJECTED_PARAMETERS: tuple[str, ...] = ("region", "scenario", "params_file", "run_dir", "interactive")
+
+#: The run's journal: each finished task's manifest entry, one JSON line, appended as it finishes.
+JOURNAL = "entries.jsonl"
+
+#: The manifest and portal are rewritten at most this often when a rewrite is slow (seconds) ...
+MANIFEST_MIN_INTERVAL = 2.0
+#: ... and never more often than this many times their own writing time (the rewrite's share of
+#: the run's time stays under 1/MANIFEST_COST_FACTOR: a national portal of 3,200 regions takes ~2 s).
+MANIFEST_COST_FACTOR = 20.0
 
 #: Notebooks that run only for regions with children in the plan's levels (a consolidation of them).
 PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
@@ -253,6 +268,64 @@ def _write_manifest(run_dir: Path, manifest: dict[str, Any], region_rows: list[d
     folder.write_atomic(folder.portal_path(run_dir), render_portal(manifest, region_rows, **(shown or {})))
 
 
+def read_journal(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """
+    The entries of the run's journal (:data:`JOURNAL`) by (region, notebook), the latest line winning.
+
+    A line cut short by a kill (the last one) is skipped: that task counts as not finished.
+    """
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    try:
+        lines = (Path(run_dir) / JOURNAL).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        try:
+            e = json.loads(line)
+            out[(str(e["region_id"]), str(e["notebook"]))] = e
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+class ManifestWriter:
+    """
+    Publishes a run's progress: each finished task to the journal at once, the manifest and portal when due.
+
+    Rewriting the manifest and the portal after every task costs O(regions) each time: on the
+    small demo a few milliseconds, on a national plan (3,200 regions, 9,600 reports) about two
+    seconds, hours over the run. So each finished task's entry is appended to the journal
+    (:data:`JOURNAL`, one line, flushed) and the manifest and portal are rewritten only when
+    :data:`MANIFEST_MIN_INTERVAL` seconds and :data:`MANIFEST_COST_FACTOR` times the last
+    rewrite's duration have passed since it, and always by :meth:`flush` (the run's start, its
+    end, an interruption). A resume reads the manifest and the journal (:func:`read_journal`),
+    so a killed run loses no finished task.
+    """
+
+    def __init__(self, run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]],
+                 shown: dict[str, Any] | None, clock=None):
+        import time
+
+        self.run_dir, self.manifest, self.region_rows, self.shown = run_dir, manifest, region_rows, shown
+        self.clock = clock or time.monotonic
+        self.last, self.cost = float("-inf"), 0.0
+
+    def finished(self, entry: dict[str, Any], entries) -> None:
+        """Record one finished task: its journal line now, the manifest (``entries()``) when due."""
+        with open(self.run_dir / JOURNAL, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        if self.clock() - self.last >= max(MANIFEST_MIN_INTERVAL, MANIFEST_COST_FACTOR * self.cost):
+            self.manifest["entries"] = entries()
+            self.flush()
+
+    def flush(self) -> None:
+        """Rewrite the manifest and the portal now."""
+        t0 = self.clock()
+        _write_manifest(self.run_dir, self.manifest, self.region_rows, self.shown)
+        self.last = self.clock()
+        self.cost = self.last - t0
+
+
 @contextlib.contextmanager
 def _stopped_by_signals() -> Iterator[None]:
     """SIGTERM raises :class:`RunInterrupted` in the main thread while the block runs (SIGINT already raises)."""
@@ -284,6 +357,11 @@ def _open_run(root: Path, plan_id: str, run_id: str | None, resume: bool, hold: 
         latest = folder.latest_run(folder.plan_dir(root, plan_id), kind=kind)
         if latest is not None:
             old = folder.read_manifest(latest)
+            done = read_journal(latest)  # tasks finished after the manifest's last rewrite
+            if done:
+                known = {(e["region_id"], e["notebook"]) for e in old.get("entries", [])}
+                old["entries"] = [done.get((e["region_id"], e["notebook"]), e) for e in old.get("entries", [])] + \
+                    [e for k, e in done.items() if k not in known]
             old["status"] = folder.run_status(latest, old)  # a killed run reads "interrupted" here
             hold.enter_context(folder.hold_run(latest))  # refused if it is still running
             return latest, old
@@ -519,7 +597,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
     manifest["entries"] = ordered_entries()
-    _write_manifest(run_dir, manifest, region_rows, shown)
+    writer = ManifestWriter(run_dir, manifest, region_rows, shown)
+    writer.flush()
     total = sum(len(w) for w in waves.values())
     bar = None
     try:
@@ -535,7 +614,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
             manifest["entries"] = ordered_entries()
             total = sum(len(w) for w in waves.values())
             _flag_regions(run_dir, manifest, region_rows, shown)
-            _write_manifest(run_dir, manifest, region_rows, shown)
+            writer.flush()
             if progress and total:
                 from tqdm.auto import tqdm
 
@@ -544,8 +623,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                 for depth in sorted(waves, reverse=True):  # children before parents
                     for t, entry in pool.run_wave(waves[depth]):
                         entries[(t["region_id"], t["notebook"])] = entry
-                        manifest["entries"] = ordered_entries()
-                        _write_manifest(run_dir, manifest, region_rows, shown)
+                        writer.finished(entry, ordered_entries)
                         if bar is not None:
                             bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
                             bar.update(1)
@@ -564,7 +642,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         if bar is not None:
             bar.close()
         manifest["entries"] = ordered_entries()
-        _write_manifest(run_dir, manifest, region_rows, shown)
+        writer.flush()
+        (run_dir / JOURNAL).unlink(missing_ok=True)  # the manifest now holds every entry
 
     failed = tuple((e["region_id"], e["notebook"]) for e in manifest["entries"] if e["status"] != "succeeded")
     return RunResult(
