@@ -93,6 +93,19 @@ def _quarterly(monthly: pd.DataFrame) -> pd.DataFrame:
 _KEYS = ("grain", "region_id", "sku", "channel", "brand", "terminal_id", "distributor_id")
 
 
+def _sorted_keys(values: pd.Series) -> pd.Series:
+    """
+    The column as a categorical of sorted categories that all occur (:func:`frames.sorted_categorical`);
+    such a column itself, uncopied (as :func:`planlib.archive.queries.review.load_sales` reads the keys).
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        codes = np.asarray(values.cat.codes)
+        if cats.is_monotonic_increasing and cats.is_unique and bool(np.bincount(codes[codes >= 0], minlength=len(cats)).all()):
+            return values
+    return frames.sorted_categorical(values)
+
+
 def _as_text(frame: pd.DataFrame, **columns: pd.Series) -> pd.DataFrame:
     """The frame with its categorical columns back as text (their categories' type), or as given."""
     for c in frame.columns:
@@ -175,7 +188,9 @@ def review_region(
     region = data.region
     # the sections read the rows with their text keys as categories: each key is hashed
     # once here rather than in every section's group-by, and filters copy codes, not text
-    sales = data.sales.assign(**{c: frames.sorted_categorical(data.sales[c]) for c in _KEYS if c in data.sales})
+    keyed = {c: _sorted_keys(data.sales[c]) for c in _KEYS if c in data.sales}
+    changed = {c: v for c, v in keyed.items() if v is not data.sales[c]}
+    sales = data.sales.assign(**changed) if changed else data.sales  # load_sales' rows are keyed already
     line_of = data.products.set_index("sku")["product_line"]
     rows = frames.at_grain(sales, "month")
     rows = rows.assign(year=rows["date"].dt.year.astype("int64"), product_line=_relabel(rows["sku"], line_of))

@@ -1,11 +1,14 @@
 """The environment analysis of a region, end to end on the demo archive (no notebook)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from planlib.review import sales as analysis
 from planlib.archive import store as archive
+from planlib.archive.queries.review import load_sales
 from planlib.review import competition
 from planlib import demo
 from planlib.review import region as review
@@ -98,9 +101,11 @@ def test_review_sections_equal_the_functions_on_the_text_rows(demo_archive):
     """The review groups categorical copies of the rows; its tables are the functions' on the rows as read."""
     path, _ = demo_archive
     tree = archive.load_tree(path)
-    data = review.load_region_data(path, tree, tree.at_level("city")[0])
+    city = tree.at_level("city")[0]
+    data = review.load_region_data(path, tree, city)
     rv = review.review_region(data, tree)
-    rows = data.sales[data.sales["grain"] == "month"]
+    text = archive.load_table(path, "sales", region_ids=tree.subtree(city))  # the rows as text, not load_sales' categories
+    rows = text[text["grain"] == "month"]
     rows = rows.assign(
         year=rows["date"].dt.year.astype("int64"),
         product_line=rows["sku"].map(data.products.set_index("sku")["product_line"]),
@@ -116,8 +121,54 @@ def test_review_sections_equal_the_functions_on_the_text_rows(demo_archive):
         "brands": (rv.brands, competition.brand_growth(rows)),
         "distributors": (rv.distributors, competition.distributor_review(rows, data.distributors, year=last)),
         "coverage": (rv.coverage, terminals.coverage(monthly, data.terminals)),
-        "core_weekly": (rv.core_weekly, terminals.core_weekly(data.sales[data.sales["grain"] == "week"], data.terminals)),
+        "core_weekly": (rv.core_weekly, terminals.core_weekly(text[text["grain"] == "week"], data.terminals)),
         "expense_ratios": (rv.expense_ratios, spend.expense_ratios(data.expenses, monthly)),
     }
     for name, (got, expected) in pairs.items():
         pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=name)
+
+
+@pytest.mark.parametrize("years", [None, (2024, 2025), (1990, 1991)])
+def test_load_sales_reads_load_tables_rows_in_its_order(demo_archive, years):
+    """load_sales: the rows, values and order of load_table, the text keys as sorted categoricals of the values present."""
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    con = archive.connect(path)
+    try:
+        for region in (tree.at_level("hq")[0], tree.at_level("city")[0], tree.at_level("county")[0]):
+            ids = tree.subtree(region)
+            got = load_sales(con, ids, years=years)
+            expected = archive.load_table(con, "sales", region_ids=ids, years=years)
+            assert list(got.columns) == list(expected.columns)
+            for c in expected.columns:
+                if isinstance(got[c].dtype, pd.CategoricalDtype):
+                    cats = got[c].cat.categories
+                    assert cats.tolist() == sorted(expected[c].dropna().unique().tolist())
+                    pd.testing.assert_series_equal(got[c].astype(expected[c].dtype), expected[c], check_exact=True)
+                else:
+                    pd.testing.assert_series_equal(got[c], expected[c], check_exact=True)
+    finally:
+        con.close()
+
+
+def test_review_region_takes_text_or_categorical_rows_alike(demo_archive):
+    """The review of load_sales' categorical rows equals the review of the same rows as text, table by table."""
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    county = tree.at_level("county")[0]
+    data = review.load_region_data(path, tree, county)
+    text = dataclasses.replace(data, sales=archive.load_table(path, "sales", region_ids=tree.subtree(county)))
+    a, b = review.review_region(data, tree), review.review_region(text, tree)
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=True, obj=f.name)
+        elif isinstance(x, dict):
+            assert x.keys() == y.keys()
+            for k in x:
+                if isinstance(x[k], pd.DataFrame):
+                    pd.testing.assert_frame_equal(x[k], y[k], check_exact=True, obj=f"{f.name}[{k}]")
+                else:
+                    assert x[k] == y[k]
+        else:
+            assert x == y or (x != x and y != y), f.name
