@@ -10,6 +10,7 @@ DIRECT              the distributor bucket of sales without a distributor
 CD_LINE             the terminal_class of a township's one C/D terminals line
 TERMINAL_SHEET      the Excel sheet name of the terminal lines
 breakdown_of        which breakdown each row of a targets table belongs to
+breakdown_codes     the same as codes (0 total, 1 + the position in BREAKDOWNS)
 target_rows         the columns of one part of the table from line x month arrays
 assemble_targets    one table from its parts
 as_categorical      labels as a pandas Categorical
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-__all__ = ["TARGET_COLUMNS", "BREAKDOWNS", "BREAKDOWN_COLUMNS", "TERMINAL_SHEET", "breakdown_of"]
+__all__ = ["TARGET_COLUMNS", "BREAKDOWNS", "BREAKDOWN_COLUMNS", "TERMINAL_SHEET", "breakdown_of", "breakdown_codes"]
 
 #: Columns of the targets table (DESIGN.md §4), key columns first, then values and basis.
 TARGET_COLUMNS: tuple[str, ...] = (
@@ -92,10 +93,19 @@ def breakdown_of(targets: pd.DataFrame) -> pd.Series:
     township's C/D line). Tables written before the distributor breakdown (no
     ``distributor_id`` column) are read as before.
     """
-    out = pd.Series("total", index=targets.index, dtype=object)
-    for col in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
+    names = np.array(("total", *BREAKDOWNS), dtype=object)
+    return pd.Series(names[breakdown_codes(targets)], index=targets.index, dtype=object, name="breakdown")
+
+
+def breakdown_codes(targets: pd.DataFrame) -> np.ndarray:
+    """
+    :func:`breakdown_of` as codes: 0 for a total row, 1 + the breakdown's position in
+    :data:`BREAKDOWNS` otherwise (int8, one per row; no strings compared row by row).
+    """
+    out = np.zeros(len(targets), dtype=np.int8)
+    for k, col in enumerate(("product_line", "sku", "channel", "terminal_class", "distributor_id"), start=1):
         if col not in targets:
             continue
-        out[targets[col].notna()] = col
-    out[targets["terminal_id"].notna() | (targets["terminal_class"] == CD_LINE)] = "terminal"
-    return out.rename("breakdown")
+        out[targets[col].notna().to_numpy()] = k
+    out[(targets["terminal_id"].notna() | (targets["terminal_class"] == CD_LINE)).to_numpy()] = 1 + BREAKDOWNS.index("terminal")
+    return out

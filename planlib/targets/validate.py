@@ -12,7 +12,7 @@ import pandas as pd
 
 from planlib.errors import SplitError
 from planlib.hierarchy import RegionTree
-from planlib.targets.table import breakdown_of
+from planlib.targets.table import BREAKDOWNS, breakdown_codes
 
 __all__ = ["validate_targets"]
 
@@ -28,8 +28,9 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
     value and month by month; with ``sku_lines`` (SKU -> product line), each product
     line's row is its SKUs' sum in every region and month.
     """
-    b = breakdown_of(targets)
-    totals = targets[b == "total"].set_index(["region_id", "month"])
+    codes = breakdown_codes(targets)  # compared as small integers, not 1.5 M strings per breakdown
+    rows = {kind: codes == 1 + BREAKDOWNS.index(kind) for kind in BREAKDOWNS}
+    totals = targets[codes == 0].set_index(["region_id", "month"])
     tot = totals["target_volume"]
     faults = []
     if tot.index.has_duplicates:
@@ -50,7 +51,7 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         if off.any():
             faults.append(f"children's revenue does not sum to their parent's: {list(off[off].index[:5])}")
     for kind in ("product_line", "sku", "channel", "terminal_class", "distributor_id", "terminal"):
-        part = targets[b == kind]
+        part = targets[rows[kind]]
         if not len(part):
             continue
         reg = part["region_id"]
@@ -62,7 +63,7 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
             faults.append(f"{kind} breakdown off its totals: {list(diff[(diff != 0) | diff.isna()].index[:5])}")
     # a parent's breakdown is its planned children's, value by value and month by month
     for kind in ("product_line", "sku", "channel", "terminal_class", "distributor_id"):
-        part = targets[b == kind]
+        part = targets[rows[kind]]
         if not len(part) or not kids:
             continue
         reg = part["region_id"].astype(object)
@@ -77,11 +78,11 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         diff = up.sub(mine, fill_value=0)
         if (diff != 0).any():
             faults.append(f"children's {kind} lines do not sum to their parent's: {list(diff[diff != 0].index[:5])}")
-    if sku_lines is not None and (b == "sku").any() and (b == "product_line").any():
-        sk = targets[b == "sku"]
+    if sku_lines is not None and rows["sku"].any() and rows["product_line"].any():
+        sk = targets[rows["sku"]]
         line = sk["sku"].astype(object).map(sku_lines)
         s = sk.groupby([sk["region_id"].to_numpy(), sk["month"].to_numpy(), line.to_numpy()])["target_volume"].sum()
-        pl = targets[b == "product_line"]
+        pl = targets[rows["product_line"]]
         own = pl.set_index([pl["region_id"].astype(object), pl["month"], pl["product_line"].astype(object)])[
             "target_volume"]
         own.index.names = s.index.names

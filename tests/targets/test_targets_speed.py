@@ -149,3 +149,25 @@ def test_plan_targets_with_a_fit_cache_gives_the_same_targets(tiny_plan, tmp_pat
         pd.testing.assert_series_equal(pt.baselines, plain.baselines)
     assert plain.baselines is not None
     assert len(list((tmp_path / ".cache").glob("holtwinters-*.json"))) == 1  # the fits were kept, then read
+
+
+def test_breakdown_codes_name_breakdown_of_rows():
+    from planlib.targets.table import BREAKDOWNS, CD_LINE, breakdown_codes, breakdown_of
+
+    na = None
+    t = pd.DataFrame({
+        "region_id": ["A"] * 8,
+        "product_line": [na, "L1", na, na, na, na, na, na],
+        "sku": [na, na, "S1", na, na, na, na, na],
+        "channel": [na, na, na, "C1", na, na, na, na],
+        "terminal_class": [na, na, na, na, "A", na, CD_LINE, "B"],
+        "terminal_id": [na, na, na, na, na, na, na, "T1"],
+        "distributor_id": [na, na, na, na, na, "D1", na, na],
+    }).astype("category")
+    assert breakdown_of(t).tolist() == ["total", "product_line", "sku", "channel", "terminal_class", "distributor_id",
+                                        "terminal", "terminal"]
+    assert breakdown_of(t).dtype == object and breakdown_of(t).name == "breakdown"
+    names = np.array(("total", *BREAKDOWNS), dtype=object)
+    assert names[breakdown_codes(t)].tolist() == breakdown_of(t).tolist()
+    old = t.drop(columns="distributor_id")  # a table written before the distributor breakdown
+    assert breakdown_of(old).tolist()[5] == "total"
