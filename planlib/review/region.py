@@ -196,7 +196,8 @@ def review_region(
     rows = rows.assign(year=rows["date"].dt.year.astype("int64"), product_line=_relabel(rows["sku"], line_of))
     week_rows = frames.at_grain(sales, "week")
     own = sales_figures.monthly_sales(rows, data.products)
-    monthly = _as_text(own, product_line=frames.map_distinct(own["sku"], line_of))
+    # the own rows, keys as categoricals (as text they would be the largest frame of a national review)
+    monthly = own
     years = tuple(sorted(monthly["year"].unique().tolist()))
     last = years[-1] if years else None
     yearly = sales_figures.yearly_summary(own)

@@ -113,7 +113,7 @@ def test_review_sections_equal_the_functions_on_the_text_rows(demo_archive):
     monthly = analysis.monthly_sales(rows, data.products)
     last = rv.years[-1]
     pairs = {
-        "monthly": (rv.monthly, monthly),
+        "monthly": (rv.monthly.astype({c: str for c in rv.monthly.select_dtypes("category").columns}), monthly),
         "yearly": (rv.yearly, analysis.yearly_summary(monthly)),
         "composition": (rv.composition["product_line"], analysis.composition(monthly, "product_line")),
         "factor_effects": (rv.factor_effects, analysis.factor_substitution_by(monthly, rv.years[-2], last)),

@@ -159,7 +159,7 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
                 n = int(mine["n"].sum())
         lookup = {c: pa.array(values[c], type=pa.string()) for c in text}
         days = np.empty(n, dtype=np.int32)
-        codes = {c: np.empty(n, dtype=np.int32) for c in text}
+        codes = {c: np.empty(n, dtype=_code_type(len(values[c]))) for c in text}
         sums = {c: np.empty(n, dtype=np.float64) for c in _SALES_VALUES}
         at = 0
         reader = cur.sql(
@@ -175,7 +175,7 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
             at = end
     finally:
         cur.close()
-    order = np.lexsort([codes[c] for c in reversed(text)] + [days]) if n else np.arange(0)
+    order = _key_order([days, *(codes[c] for c in text)])
     if (order[1:] < order[:-1]).any():
         days = days[order]
         codes = {c: k[order] for c, k in codes.items()}
@@ -185,6 +185,33 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
         columns[c] = pd.Categorical.from_codes(codes[c], categories=pd.Index(values[c], dtype="str"))
     columns.update(sums)
     return pd.DataFrame(columns)
+
+
+def _code_type(size: int) -> np.dtype:
+    """The smallest signed integer type holding codes −1 … size − 1 (a categorical's own codes type)."""
+    return np.dtype(np.int8 if size < 127 else np.int16 if size < 32_767 else np.int32)
+
+
+def _key_order(keys: list[np.ndarray]) -> np.ndarray:
+    """
+    The row order sorting by ``keys`` (most significant first; codes ≥ −1, −1 first), as ``np.lexsort``.
+
+    The keys are packed into as few int64 words as their ranges allow (a national subtree's
+    eight keys fit in one), so one stable argsort of a word does what a lexsort of eight does.
+    """
+    n = len(keys[0])
+    words, word, room = [], np.zeros(n, dtype=np.int64), 1
+    for k in keys:
+        lo = int(k.min()) if n else 0
+        radix = (int(k.max()) - lo + 1) if n else 1
+        if room * radix >= 1 << 62:
+            words.append(word)
+            word, room = np.zeros(n, dtype=np.int64), 1
+        word *= radix
+        word += k.astype(np.int64) - lo
+        room *= radix
+    words.append(word)
+    return np.lexsort(words[::-1]) if len(words) > 1 else np.argsort(words[0], kind="stable")
 
 
 def control_revenue(con, region_ids) -> pd.Series:
