@@ -126,7 +126,7 @@ else:
 if view.children.empty:
     display(tables.note("没有下级计划单位可以对照。"))
 elif plan.split.reconcile is not None:
-    gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]))
+    gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]), baselines=step.baselines if run_dir else None)
     display(tables.show_table(gap, caption=f"上下结合（协调方式：{labels.CODE_NAMES.get(plan.split.reconcile, plan.split.reconcile)}；协调后即目标；箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, "下级自身趋势预测 × (1 + 冲刺)" if plan.split.proposals is None else f"提案文件 {plan.split.proposals.name}")))
 else:

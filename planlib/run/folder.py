@@ -137,7 +137,7 @@ RESULTS_RESPONSE = "budget_response.json"
 RESULTS_RESPONSE_CURVES = "budget_response_curves.parquet"
 RESULTS_RESPONSE_DETAIL = "budget_response_detail.parquet"
 #: Rows per row group of the by-region tables: one region's rows are read from one or two.
-BY_REGION_ROWS = 32_768
+BY_REGION_ROWS = 65_536
 _ROW = "__row"
 
 #: A tracking run's tables: the tracked figures (region or person, month, measure) and the KPI scores.
@@ -591,7 +591,7 @@ def write_by_region(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[np.argsort(uniques.astype(str), kind="stable")] = np.arange(len(uniques))
     order = np.argsort(rank[codes], kind="stable") if len(frame) else np.arange(0)
-    out = frame.iloc[order].assign(**{_ROW: order.astype(np.int64)})
+    out = frame.iloc[order].assign(**{_ROW: order.astype(np.int32 if len(frame) < 2**31 else np.int64)})
     with atomic_path(path) as tmp:
         out.to_parquet(tmp, index=False, row_group_size=BY_REGION_ROWS)
     return path

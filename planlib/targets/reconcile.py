@@ -381,7 +381,7 @@ ALL_HISTORY_FROM = 1900
 
 def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, split, method: str, stretch: float,
                         unit: int = 1, potential: pd.Series | None = None, weights=None,
-                        children=None) -> pd.DataFrame:
+                        children=None, baselines: pd.Series | None = None) -> pd.DataFrame:
     """
     A parent's children top-down and bottom-up, and the reconciled targets the plan splits further.
 
@@ -406,6 +406,9 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
         For the ``potential`` and ``blend`` share methods.
     children : sequence, optional
         The planned children (default all of the region's children).
+    baselines : Series, optional
+        The children's own trend forecasts when already fitted (the plan's targets step
+        writes them: :attr:`~planlib.targets.PlanTargets.baselines`); fitted here otherwise.
 
     Returns
     -------
@@ -429,7 +432,7 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
     raw = queries.children_monthly_volume(con, owner, ALL_HISTORY_FROM, plan_year)
     return reconcile_children(children_history(raw, tree, kids), tree, region, plan_year, target=target, split=split,
                               method=method, stretch=stretch, unit=unit, potential=potential, weights=weights,
-                              children=kids)
+                              children=kids, baselines=baselines)
 
 
 def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:

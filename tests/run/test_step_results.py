@@ -129,3 +129,20 @@ def test_read_by_region_prunes_and_keeps_order(tmp_path):
         got = folder.read_by_region(path, want)
         pd.testing.assert_frame_equal(got, frame[frame["region_id"].isin(want)].reset_index(drop=True))
     assert pq.ParquetFile(path).metadata.num_row_groups > 1
+
+
+@pytest.mark.parametrize("region", ("HQ", "P01", "P01C01"))
+def test_reconciled_children_with_the_steps_baselines_equal_fitting_them(run, region):
+    plan, tree, con = run["plan"], run["tree"], run["con"]
+    step = folder.load_region_targets(run["run_dir"], tree, region)
+    view = targets.region_view(step.table, tree, region)
+    pot = targets.region_potential(con, tree, region, plan.year, share=plan.split.potential_share)
+    kw = dict(target=int(view.children["target_volume"].sum()), split=plan.split, method=step.split.method,
+              stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if pot.empty else pot,
+              weights=dict(plan.split.weights), children=list(view.children["region_id"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = targets.reconciled_children(con, tree, region, plan.year, **kw)
+        got = targets.reconciled_children(con, tree, region, plan.year, baselines=step.baselines, **kw)
+    assert len(want) > 1
+    pd.testing.assert_frame_equal(got, want)
