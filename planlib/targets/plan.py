@@ -237,7 +237,7 @@ def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None) -> p
         gives it as its parent's child).
     """
     fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child", cache=cache)
-    return pd.Series(fit["annual"].to_numpy(), index=pd.Index(fit["child"].to_numpy(), name="region_id"),
+    return pd.Series(fit["annual"].to_numpy(), index=pd.Index(fit["child"].to_numpy(), dtype=object, name="region_id"),
                      dtype="float64", name="baseline")
 
 
@@ -356,7 +356,8 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
             if a not in top:
                 rolled[a] = rolled.get(a, 0.0) + float(vol or 0.0)
     order = [r for r in ids if r in rolled]
-    return pd.Series([share * rolled[r] for r in order], index=pd.Index(order, name="region_id"),
+    # plain strings: reindexed per parent, an Arrow string index would be converted each time
+    return pd.Series([share * rolled[r] for r in order], index=pd.Index(order, dtype=object, name="region_id"),
                      name="potential", dtype="float64")
 
 
@@ -460,7 +461,7 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     if history is None:  # one read of every recorded region's history, each planned region's months summed from it
         raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         history = planned_history(raw, tree, root, levels)
-    full = history
+    full = history.astype({"child": object})  # plain strings: each parent's rows are taken apart and reindexed
     own = None
     if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
         own = planned_baselines(full, year) if baselines is None else baselines
