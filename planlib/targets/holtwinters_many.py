@@ -181,7 +181,7 @@ def _read_fits(path: Path, key: str, count: int) -> list | None:
                 return None
             out.append((annual, why))
         return out
-    except Exception:  # unreadable or not what was written: fitted again
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable or not what was written: fitted again
         return None
 
 
