@@ -2,7 +2,7 @@
 How long do the plan-wide steps (the targets and the budget, computed once per run) take?
 
 Usage:
-    python benchmarks/bench_plan_steps.py [PLAN.yaml] [--profile DIR] [--out DIR]
+    python benchmarks/bench_plan_steps.py [PLAN.yaml] [--profile DIR] [--out DIR] [--cache DIR]
     # default benchmarks/national.yaml (the demo plan on data/national.duckdb)
 
 Runs the two plan-wide steps exactly as ``planlib run`` does (``planlib.run.steps.run_step``:
@@ -12,9 +12,13 @@ per step the wall-clock and CPU seconds (CPU above wall: DuckDB ran on several c
 machine shared with others the wall clock swings with their load, the CPU time much less),
 split into computing (``targets.plan_targets``, ``budget.plan_budget``) and writing (parquet
 and the Excel workbook), and the peak RSS after each. ``--profile DIR`` also writes a cProfile
-of each step (``DIR/targets.prof``, ``DIR/budget.prof``; read with ``python -m pstats``);
+of each step (``DIR/targets.prof``, ``DIR/budget.prof``; read with ``python -m pstats``), timed
+in CPU seconds (``time.process_time``: on a shared machine wall-clock profiles charge other
+processes' load to whatever ran);
 ``--out DIR`` keeps the run folder (``DIR/results/*.parquet``, to compare two versions with
-``tools/compare_results.py``).
+``tools/compare_results.py``). ``--cache DIR`` keeps the targets step's Holt-Winters fits
+in DIR as ``planlib run`` keeps them in ``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``):
+the first run fits and writes them, a second run with the same DIR reads them (a rerun).
 It then times the targets step's Holt-Winters fits both ways in the same process: the
 batched ``fit_annual_many`` the step ran (all its series, timed inside the step) against
 ``fit_annual`` one series at a time on a sample of the same series (``--hw-sample N``,
@@ -65,7 +69,7 @@ class Clock:
 
 
 def timed_step(name: str, plan, run_dir: Path, compute, profile_dir: Path | None) -> tuple[dict, float, float]:
-    prof = cProfile.Profile() if profile_dir else None
+    prof = cProfile.Profile(time.process_time) if profile_dir else None
     t, c = time.perf_counter(), time.process_time()
     if prof:
         prof.enable()
@@ -86,9 +90,9 @@ class FitSpy:
         self.original = self.module.fit_annual_many
         state["hw"] = []
 
-        def recording(series, horizons):
+        def recording(series, horizons, **kwargs):
             t, c = time.perf_counter(), time.process_time()
-            out = self.original(series, horizons)
+            out = self.original(series, horizons, **kwargs)
             state["hw"].append((list(series), list(horizons), time.perf_counter() - t, time.process_time() - c))
             return out
 
@@ -133,6 +137,8 @@ def main() -> None:
     ap.add_argument("plan", nargs="?", default=str(ROOT / "benchmarks" / "national.yaml"))
     ap.add_argument("--profile", type=Path, default=None, help="write a cProfile of each step into this folder")
     ap.add_argument("--out", type=Path, default=None, help="keep the run folder here (results/*.parquet)")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="keep the Holt-Winters fits in this folder (run twice: the second run reads them)")
     ap.add_argument("--hw-sample", type=int, default=300,
                     help="series fitted one at a time against the batch (0: all of them; default 300)")
     args = ap.parse_args()
@@ -151,7 +157,8 @@ def main() -> None:
     fits = FitSpy(state)
 
     def set_targets(con, step):
-        state["pt"] = clock.section("targets: plan_targets", targets.plan_targets, plan, tree, con)
+        state["pt"] = clock.section("targets: plan_targets", targets.plan_targets, plan, tree, con,
+                                    cache_dir=args.cache)
         return clock.section("targets: write", write_targets, state["pt"], run_dir, plan_id=plan.plan_id, names=names)
 
     def price(con, step):
