@@ -80,19 +80,28 @@ def market_share(
         raise ValueError(f"by must be 'product_line' or 'region', got {by!r}")
     # the sales rows and the market rows share one key space: (year, group) cells of either side
     groups = g_s.union(g_m) if len(g_s) and len(g_m) else (g_s if len(g_s) else g_m)
-    kg = np.concatenate([_recode(kg_s, groups.get_indexer(g_s)), _recode(kg_m, groups.get_indexer(g_m))])
-    ky, years = _codes(np.concatenate([rows["year"].to_numpy(), mkt_year.to_numpy()]))
-    n = len(rows)
+    kg_s, kg_m = _recode(kg_s, groups.get_indexer(g_s)), _recode(kg_m, groups.get_indexer(g_m))
+    ky_s, years_s = _codes(rows["year"].to_numpy())
+    ky_m, years_m = _codes(mkt_year.to_numpy())
+    years = years_s.union(years_m) if len(years_s) and len(years_m) else (years_s if len(years_s) else years_m)
+    ky_s, ky_m = _recode(ky_s, years.get_indexer(years_s)), _recode(ky_m, years.get_indexer(years_m))
     volume, _ = _weights(rows["volume"])
     mvol, _ = _weights(market["market_volume"])
     own = (rows["brand"] == OWN_BRAND).to_numpy()
-    zeros_s, zeros_m = np.zeros(n), np.zeros(len(market))
-    (cy, cg), (own_v, comp_v, cap), _ = _group_sums(
-        [ky, kg], [len(years), len(groups)],
-        [np.concatenate([np.where(own, volume, 0.0), zeros_m]),
-         np.concatenate([np.where(own, 0.0, volume), zeros_m]),
-         np.concatenate([zeros_s, mvol])],
-    )  # fmt: skip
+    # each side summed over its own rows (a national subtree's rows are not copied into one long
+    # array with the other side's zeros: adding those zeros changed no sum)
+    width = max(len(groups), 1)
+    size = max(len(years), 1) * width
+    cell_s = np.where((ky_s >= 0) & (kg_s >= 0), ky_s * width + kg_s, -1)
+    cell_m = np.where((ky_m >= 0) & (kg_m >= 0), ky_m * width + kg_m, -1)
+    sums = []
+    for cells, weights, keep in ((cell_s, volume, own), (cell_s, volume, ~own), (cell_m, mvol, None)):
+        at = np.flatnonzero(cells >= 0 if keep is None else (cells >= 0) & keep)
+        sums.append(np.bincount(cells[at], weights=weights[at], minlength=size).astype("float64"))
+    seen = np.bincount(cell_s[cell_s >= 0], minlength=size) + np.bincount(cell_m[cell_m >= 0], minlength=size)
+    slot = np.flatnonzero(seen)  # the cells with rows on either side, by year then group
+    cy, cg = slot // width, slot % width
+    own_v, comp_v, cap = (x[slot] for x in sums)
     if not len(cy):  # nothing on either side: the labels keep the type of the side that has some
         groups = groups[:0].astype(dtype_s if (kg_s >= 0).any() or not (kg_m >= 0).any() else dtype_m)
     own_share, comp_share = _ratio(own_v, cap), _ratio(comp_v, cap)

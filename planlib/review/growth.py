@@ -91,8 +91,16 @@ def channel_capacity(sales: pd.DataFrame, market_volume: float, *, year: int) ->
     kc, channels = _codes(rows["channel"])
     volume, _ = _weights(rows["volume"])
     masks = [own & cur, own & prev, ~own & cur, ~own & prev]
-    (cc,), sums, _ = _group_sums([np.where(cur | prev, kc, -1)], [len(channels)],
-                                 [np.where(m, volume, 0.0) for m in masks] + masks)  # fmt: skip
+    # per channel, each side's volume and rows, summed over that side's rows alone (no full-length
+    # copies of the volume with zeros elsewhere: adding those zeros changed no sum)
+    width = max(len(channels), 1)
+    vols, counts = [], []
+    for m in masks:
+        at = np.flatnonzero(m & (kc >= 0))
+        vols.append(np.bincount(kc[at], weights=volume[at], minlength=width).astype("float64"))
+        counts.append(np.bincount(kc[at], minlength=width))
+    cc = np.flatnonzero(counts[0] + counts[1] + counts[2] + counts[3])  # the channels with rows in either year
+    sums = [v[cc] for v in vols] + [n[cc] for n in counts]
     # the channels in the order the four sums first list them (each sorted), as concat aligns them
     order, seen = [], set()
     for n in sums[4:]:
