@@ -73,7 +73,7 @@ def validate_targets(targets: pd.DataFrame, tree: RegionTree, *, sku_lines: pd.S
         up = part[is_kid].groupby([reg[is_kid].map({r: tree.parent(r) for r in kids}).to_numpy(),
                                    part["month"].to_numpy()[is_kid],
                                    val[is_kid].to_numpy()])["target_volume"].sum()
-        parents = set(up.index.get_level_values(0))
+        parents = set(up.index.unique(level=0))  # each parent once, not once per line and month
         mine = mine[mine.index.get_level_values(0).isin(parents)]
         diff = up.sub(mine, fill_value=0)
         if (diff != 0).any():
