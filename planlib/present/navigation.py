@@ -74,10 +74,13 @@ class ReportLinks:
 
 
 def _read_manifest(run_dir: Path) -> dict:
-    try:
-        return json.loads(folder.manifest_path(run_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The run's outline (:func:`planlib.run.folder.outline_path`), or its manifest when it has none."""
+    for path in (folder.outline_path(run_dir), folder.manifest_path(run_dir)):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return {}
 
 
 def _href(*parts: str) -> str:

@@ -596,6 +596,10 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
     def ordered_entries() -> list[dict[str, Any]]:
         return [entries[(r, n)] for r in chosen for n in nb_names if (r, n) in entries]
 
+    # what every report's header reads (its links), small and written once: not the growing manifest
+    outline = ("plan_id", "title", "run_id", "kind", "plan_run", "started", "notebooks", "regions", "planned")
+    folder.write_atomic(folder.outline_path(run_dir),
+                        json.dumps({k: manifest[k] for k in outline if k in manifest}, ensure_ascii=False))
     manifest["entries"] = ordered_entries()
     writer = ManifestWriter(run_dir, manifest, region_rows, shown)
     writer.flush()

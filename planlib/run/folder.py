@@ -64,6 +64,7 @@ __all__ = [
     "RESULTS_KPI",
     "RUN_PLAN",
     "RUN_TRACKING",
+    "outline_path",
     "run_kind",
     "NOTEBOOK_NAME",
     "NotebookOutputs",
@@ -370,6 +371,17 @@ def results_path(run_dir: str | os.PathLike[str], name: str) -> Path:
 def manifest_path(run_dir: str | os.PathLike[str]) -> Path:
     """The run's ``manifest.json``."""
     return Path(run_dir) / "manifest.json"
+
+
+def outline_path(run_dir: str | os.PathLike[str]) -> Path:
+    """
+    The run's ``outline.json``: its title, start, regions, notebooks and which region runs which.
+
+    Written by the batch before the notebooks run; every report's header reads it
+    (:mod:`planlib.present.navigation`) instead of the manifest, which grows with every
+    finished task (3.4 MB on a national plan, parsed 9,600 times).
+    """
+    return Path(run_dir) / "outline.json"
 
 
 def portal_path(run_dir: str | os.PathLike[str]) -> Path:
