@@ -233,6 +233,7 @@ def review_region(
     related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
 
     weekly = terminals.core_weekly(week_rows, data.terminals)
+    del week_rows  # (a national subtree's rows: each copy let go once read)
     uplift = terminals.holiday_uplift(weekly) if not weekly.empty else pd.DataFrame(
         columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"]
     )
@@ -306,6 +307,7 @@ def review_region(
         )
     )
 
+    del rows
     effects = (
         sales_figures.factor_substitution_by(own, years[-2], years[-1])
         if len(years) >= 2

@@ -266,12 +266,21 @@ def factor_substitution_by(monthly: pd.DataFrame, base_year: int, year: int, *, 
     base, cur = years == base_year, years == year
     kg, groups = key_codes(monthly[by])
     ks, skus = key_codes(monthly["sku"])
-    kg = np.where(base | cur, kg, -1)
     volume, _ = sum_weights(monthly["volume"])
     revenue, _ = sum_weights(monthly["revenue"])
-    # one item per (group, sku): its volume and revenue in the base and the current year
-    sums = [np.where(base, volume, 0.0), np.where(base, revenue, 0.0), np.where(cur, volume, 0.0), np.where(cur, revenue, 0.0)]
-    (cg, _), (q0, r0, q1, r1), _ = group_sums([kg, ks], [len(groups), len(skus)], sums)
+    # one item per (group, sku): its volume and revenue in the base and the current year, each
+    # year summed over its own rows (no full-length copies with zeros elsewhere: adding those
+    # zeros changed no sum), items in (group, sku) order
+    width = max(len(skus), 1)
+    size = max(len(groups), 1) * width
+    cell = np.where((kg >= 0) & (ks >= 0), kg * width + ks, -1)
+    sums = []
+    for year_rows in (base, cur):
+        at = np.flatnonzero(year_rows & (cell >= 0))
+        sums += [np.bincount(cell[at], weights=w[at], minlength=size).astype("float64") for w in (volume, revenue)]
+    slot = np.flatnonzero(np.bincount(cell[(base | cur) & (cell >= 0)], minlength=size))
+    cg = slot // width
+    q0, r0, q1, r1 = (x[slot] for x in sums)
     whole = _effects(np.zeros(len(cg), dtype=np.int64), pd.Index(["全部"]), q0, r0, q1, r1)
     parts = _effects(cg, groups, q0, r0, q1, r1)
     labels, amounts, shares = (np.concatenate([a, b]) for a, b in zip(whole, parts))
