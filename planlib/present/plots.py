@@ -299,6 +299,11 @@ def safe_figure(build: Callable) -> Callable:
     its mappings' texts through :func:`figure_text`, builds with mathtext off, leaves
     every text of the figure plain, and returns :func:`note_figure` saying what failed
     instead of raising.
+
+    Titles are built where matplotlib's automatic placement puts them when nothing is
+    in their way (``axes.titley`` 1.0: it then measures nothing at every draw); a figure
+    with something in a title's way (ticks or a label above an axes, an offset on a y
+    axis, a title that would touch its axes) is built again with the placement on.
     """
 
     @functools.wraps(build)
@@ -308,14 +313,63 @@ def safe_figure(build: Callable) -> Callable:
         args = tuple(_plain_argument("", a) for a in args)
         kwargs = {k: _plain_argument(k, v) for k, v in kwargs.items()}
         try:
-            with matplotlib.rc_context({"text.parse_math": False}):
+            fixed = matplotlib.rcParams["axes.titley"] is None
+            with matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
                 fig = build(*args, **kwargs)
                 _plain_artists(fig)
+            if fixed and not _titles_clear(fig):
+                with matplotlib.rc_context({"text.parse_math": False}):
+                    fig = build(*args, **kwargs)
+                    _plain_artists(fig)
         except Exception as exc:  # a figure never fails a report: it says why instead
             return note_figure(_failure_note(exc), title=kwargs.get("title", ""))
         return fig
 
     return draw
+
+
+def _titles_clear(fig) -> bool:
+    """
+    Whether matplotlib's automatic title placement would leave every title of ``fig`` at the
+    top of its axes (y = 1), where a figure built with ``axes.titley`` 1.0 has it.
+
+    It moves a title up when its bottom is below the top of what is around it: the x axis
+    (tick labels, label) of an axes with x ticks or its label on top (else the axes' box), or
+    a y axis offset (a y formatter that has one: not a fixed, percent, category or amount
+    formatter). The same measures are taken here once, over all the figure's axes (half a
+    point to spare), instead of at every draw.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    from matplotlib.ticker import FixedFormatter, Formatter, FuncFormatter
+
+    if fig.get_layout_engine() is not None and not isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        return False  # an engine lays the figure out again at every draw
+    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]
+    titles = [t for ax in axes for t in _titles(ax)]
+    if not titles:
+        return True
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    top = -float("inf")
+    for ax in axes:
+        formatter = ax.yaxis.get_major_formatter()
+        offset_free = type(formatter).get_offset is Formatter.get_offset or (
+            isinstance(formatter, (FixedFormatter, FuncFormatter)) and not formatter.offset_string)
+        if ax.yaxis.offsetText.get_visible() and not offset_free:
+            return False
+        box = None
+        if ax.xaxis.get_ticks_position() in ("top", "unknown") or ax.xaxis.get_label_position() == "top":
+            box = ax.xaxis.get_tightbbox(renderer)
+        if box is None:
+            box = ax.spines.get("outline", ax).get_window_extent()
+        top = max(top, box.ymax)
+    spare = 0.5 * fig.dpi / 72
+    return all(t.get_window_extent(renderer).ymin >= top + spare for t in titles)
+
+
+def _titles(ax) -> list:
+    """The axes' titles (centre, left, right) that have a text."""
+    return [t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None))
+            if t is not None and t.get_text()]
 
 
 def _rc_fonts() -> tuple:
@@ -471,13 +525,62 @@ def _house_canvas(fig) -> None:
         _canvas_class()(fig)
 
 
+def _tight_bbox(fig, savefig: Mapping) -> object:
+    """
+    The box ``bbox_inches="tight"`` saves, in inches, measured without drawing the figure first.
+
+    Matplotlib's savefig draws the whole figure (without rendering) before measuring its
+    tight box, then draws it again; the measuring itself lays out what the box needs
+    (ticks, labels, titles, legends), so the first draw changes nothing for a figure
+    without a layout engine. Such a figure on the house canvas is measured here and
+    drawn once; any other keeps ``"tight"`` (matplotlib's way).
+    """
+    import matplotlib
+
+    if (fig.get_layout_engine() is not None or not isinstance(fig.canvas, _canvas_class())
+            or savefig.get("bbox_extra_artists") is not None or savefig.get("pad_inches") is not None):
+        return "tight"
+    dpi = savefig.get("dpi")
+    dpi = matplotlib.rcParams["savefig.dpi"] if dpi is None else dpi
+    if dpi == "figure":
+        dpi = getattr(fig, "_original_dpi", fig.dpi)
+    original = fig.dpi
+    try:
+        fig.dpi = dpi
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        fig.dpi = original
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    return box.padded(pad, pad)
+
+
+def _spent_layout(fig) -> object:
+    """
+    The placeholder a finished ``tight_layout`` leaves as the figure's layout engine, if any.
+
+    It does nothing when the figure is drawn, but savefig draws the whole figure once more
+    before printing it for any engine; without one (and with the rcParams that would
+    choose one off) the figure is drawn once.
+    """
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if (type(engine) is PlaceHolderLayoutEngine and not matplotlib.rcParams["figure.autolayout"]
+            and not matplotlib.rcParams["figure.constrained_layout.use"]):
+        return engine
+    return None
+
+
 def figure_png(fig, **savefig: object) -> bytes:
     """
     The figure as PNG bytes (``savefig`` keywords passed on), drawn with mathtext off.
 
-    A bare Figure is drawn on the canvas of :func:`new_figure`. A figure that cannot
-    be rendered gives the PNG of a :func:`note_figure` saying why, so a report shows
-    a note where the figure would be, never an error.
+    A bare Figure is drawn on the canvas of :func:`new_figure`, and drawn once: a tight
+    bounding box is measured without the draw savefig makes first, and the placeholder
+    layout engine a finished ``tight_layout`` leaves is set aside while printing (the same
+    pixels). A figure that cannot be rendered gives the PNG of a :func:`note_figure`
+    saying why, so a report shows a note where the figure would be, never an error.
     """
     import matplotlib
 
@@ -485,7 +588,17 @@ def figure_png(fig, **savefig: object) -> bytes:
     buf = io.BytesIO()
     try:
         with matplotlib.rc_context({"text.parse_math": False}):
-            fig.savefig(buf, format="png", **savefig)
+            spent = _spent_layout(fig)
+            if spent is not None:
+                fig.set_layout_engine(None)
+            try:
+                options = dict(savefig)
+                if options.get("bbox_inches") == "tight":
+                    options["bbox_inches"] = _tight_bbox(fig, options)
+                fig.savefig(buf, format="png", **options)
+            finally:
+                if spent is not None:
+                    fig.set_layout_engine(spent)
     except Exception as exc:  # a figure never fails a report
         buf = io.BytesIO()
         note_figure(_failure_note(exc)).savefig(buf, format="png", **savefig)
