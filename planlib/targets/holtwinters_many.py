@@ -45,6 +45,9 @@ __all__ = ["fit_annual_many", "fits_key", "forecasts", "lbfgsb_many", "squared_e
 
 #: The scan drops a grid point once its partial sum of squared errors exceeds the series' best full score.
 GRID_PRUNE_EVERY = 4
+#: The scan cuts dropped points out of its arrays once fewer than this share of them is left (before,
+#: they are only marked: in the first year's months few are dropped, and a cut copies every array).
+GRID_CUT_SHARE = 0.9
 
 _SEASON = 12
 _NPARAMS = 6 + _SEASON
@@ -396,6 +399,7 @@ def _scan(points: np.ndarray, y: np.ndarray, params: np.ndarray, limit: float | 
     err0 = y[0] - (level0 + phi * trend0 + params[6])
     sse = np.full(count, err0 * err0)
     kept = np.arange(count)
+    alive = None  # points dropped but not yet cut out of the arrays (cutting copies every array: done when it pays)
     u, e = np.empty(count), np.empty(count)
     for i in range(1, n):
         s_prev = season[(i - 1) % m]
@@ -414,12 +418,21 @@ def _scan(points: np.ndarray, y: np.ndarray, params: np.ndarray, limit: float | 
         e *= e
         sse += e
         if limit is not None and i % GRID_PRUNE_EVERY == 0 and i < n - 1:
-            idx = np.flatnonzero(~(sse > limit))
-            if len(idx) < len(sse):
-                alpha, beta, gamma, betac_phi = alpha[idx], beta[idx], gamma[idx], betac_phi[idx]
-                season = season[:, idx]
-                lvl, trend, t, sse, kept = lvl[idx], trend[idx], t[idx], sse[idx], kept[idx]
-                u, e = np.empty(len(idx)), np.empty(len(idx))
+            keep = ~(sse > limit)
+            if alive is not None:
+                keep &= alive
+            left = int(np.count_nonzero(keep))
+            if left >= GRID_CUT_SHARE * len(sse):  # few dropped: marked, still computed, left out at the end
+                alive = None if left == len(sse) else keep
+                continue
+            idx = np.flatnonzero(keep)
+            alpha, beta, gamma, betac_phi = alpha[idx], beta[idx], gamma[idx], betac_phi[idx]
+            season = season[:, idx]
+            lvl, trend, t, sse, kept = lvl[idx], trend[idx], t[idx], sse[idx], kept[idx]
+            u, e = np.empty(len(idx)), np.empty(len(idx))
+            alive = None
+    if alive is not None:
+        return sse[alive], kept[alive]
     return sse, kept
 
 

@@ -171,3 +171,33 @@ def test_breakdown_codes_name_breakdown_of_rows():
     assert names[breakdown_codes(t)].tolist() == breakdown_of(t).tolist()
     old = t.drop(columns="distributor_id")  # a table written before the distributor breakdown
     assert breakdown_of(old).tolist()[5] == "total"
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 0.9, 1.0])
+def test_grid_scan_marking_dropped_points_keeps_what_cutting_keeps(monkeypatch, share):
+    """The scan's kept points and scores do not depend on when dropped points are cut out (GRID_CUT_SHARE)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    from planlib.targets import holtwinters_many as hm
+
+    series, _ = _series(4, count=3, months=40)
+    series.append(np.r_[series[0][:20], 1e200, series[0][21:]])  # scores overflow on the way
+    setups = hm._setups(series)
+    points = ExponentialSmoothing._setup_brute(np.array([True] * 3 + [False] * 15), np.array([[0.0, 1.0]] * 3),
+                                               setups[0]["alpha"])
+    with np.errstate(all="ignore"):
+        _check_scan_cuts(hm, monkeypatch, setups, points, share)
+
+
+def _check_scan_cuts(hm, monkeypatch, setups, points, share):
+    for setup in setups:
+        y, base = setup["y"], setup["params"]
+        bound = float(np.min(hm._scan(points[::16], y, base, None)[0]))
+        limit = bound * 1.5 if np.isfinite(bound) else 1e300
+        monkeypatch.setattr(hm, "GRID_CUT_SHARE", 1.01)  # every drop cut at once (the scan as it was)
+        want = hm._scan(points, y, base, limit)
+        monkeypatch.setattr(hm, "GRID_CUT_SHARE", share)
+        got = hm._scan(points, y, base, limit)
+        np.testing.assert_array_equal(got[1], want[1])
+        np.testing.assert_array_equal(got[0], want[0])
+        assert len(want[1]) < len(points)
