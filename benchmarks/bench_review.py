@@ -2,7 +2,11 @@
 How fast is the environment analysis of one region (all sections' numbers, no notebook)?
 
 Usage:
-    python benchmarks/bench_review.py [ARCHIVE]     # default: builds/reuses data/national.duckdb
+    python benchmarks/bench_review.py [ARCHIVE] [--root]   # default: builds/reuses data/national.duckdb
+
+With ``--root`` it first reviews the archive's root (HQ: every sales row, 15 million on the
+national archive) once and prints the CPU it took and the process's peak RSS (goal: well
+under 4 GB).
 
 Prints, for one province and one county of the archive: reading the region's facts,
 computing every section (planlib.review), and the total — the median of several runs —
@@ -15,6 +19,7 @@ Goals (issue 3): province < 3 s, county < 0.3 s on the national archive.
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import time
@@ -39,7 +44,8 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data" / "national.duckdb"
+    args = [a for a in sys.argv[1:] if a != "--root"]
+    path = Path(args[0]) if args else ROOT / "data" / "national.duckdb"
     if not path.exists():
         print(f"building the national archive at {path} (about a minute) …")
         demo.build_demo(path, scale="national", progress=True)
@@ -49,6 +55,17 @@ def main() -> None:
     county = tree.at_level("county")[0]
     rows = con.sql("SELECT count(*) FROM sales").fetchall()[0][0]
     print(f"archive {path.name}: {len(tree):,} regions, {rows:,} sales rows")
+    if "--root" in sys.argv[1:]:
+        root = tree.at_level("hq")[0]
+        c0 = time.process_time()
+        data = review.load_region_data(con, tree, root)
+        c1 = time.process_time()
+        review.review_region(data, tree)
+        c2 = time.process_time()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+        print(f"root      {root:<12} sales rows {len(data.sales):>9,}   read {c1 - c0:6.1f} s CPU   "
+              f"sections {c2 - c1:6.1f} s CPU   peak RSS {peak:4.2f} GB")
+        del data
     for label, region, repeat in (("province", province, 3), ("county", county, 7)):
         ids = tree.subtree(region)
         t_load, data = timed(lambda: review.load_region_data(con, tree, region), repeat)
