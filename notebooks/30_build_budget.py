@@ -32,7 +32,7 @@ interactive = True                 # the batch passes False: no widgets
 
 # %%
 from IPython.display import display
-from planlib import archive, budget, labels, review, targets
+from planlib import archive, budget, labels, targets
 from planlib.present import navigation, plots, profit_plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
 from planlib.run import folder
@@ -49,9 +49,7 @@ else:  # JupyterLab: the whole plan's budget, as the batch computes it
     table, regions, methods = pb.table, pb.regions, pb.methods
     resp = budget.plan_response(plan, wb.tree, con)  # the plan's response curves (section 2)
 rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())
-data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)  # past spend and what it returned
-rv = review.review_region(data, wb.tree)
-roi = None if data.expenses.empty and rv.activity_lift.empty else budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly)
+roi = budget.region_spend_returns(con, wb.tree, region, years=wb.history)  # past spend and what it returned (None: no record)
 media_note = summary.media_warning(None if roi is None else roi["by_kind"], float(rb.summary.get("budget_media", 0.0)) if len(rb.summary) else 0.0)
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
 

@@ -51,6 +51,7 @@ from planlib.budget.response import (
     allocate_spend,
     fit_response,
     input_output_spend,
+    region_spend_returns,
     spend_roi,
 )
 
@@ -92,4 +93,5 @@ __all__ = [
     "allocate_spend",
     "input_output_spend",
     "spend_roi",
+    "region_spend_returns",
 ]

@@ -2,7 +2,8 @@
 Input-output budgeting: response curves from past activities, the spend where it returns most,
 and what past spend returned.
 
-DOMAIN.md §6. Every function is pure: it takes tidy frames and returns new ones.
+DOMAIN.md §6. Every function but :func:`region_spend_returns` (which reads the archive's
+sums) is pure: it takes tidy frames and returns new ones.
 
 Public names
 ------------
@@ -11,6 +12,7 @@ allocate_spend   a total spread over activity kinds where the marginal return is
 input_output_spend  each unit's spend per activity kind: funded while a yuan returns more than a
                  yuan of contribution, within the curve's trusted range and the unit's room
 spend_roi        past spend: expense ratio by category, ROI by activity kind, spend that did not pay
+region_spend_returns  :func:`spend_roi` of a region's past, from the archive's sums (no sales rows)
 
 Used by the plan's pricing
 --------------------------
@@ -28,6 +30,9 @@ import pandas as pd
 from scipy.optimize import OptimizeWarning, curve_fit, minimize
 
 from planlib import review
+from planlib.archive import load_table
+from planlib.archive.queries.budget import spend_history
+from planlib.archive.queries.review import control_revenue
 from planlib.budget.inputs import (
     amount_series,
     float_column,
@@ -41,7 +46,7 @@ from planlib.errors import BudgetError, DataError, ParamsError, PlanWarning
 from planlib.rounding import format_amount, from_units, round_to_total, to_units
 from planlib.schemas import ACTIVITY_KINDS, OWN_BRAND
 
-__all__ = ["fit_response", "allocate_spend", "input_output_spend", "spend_roi"]
+__all__ = ["fit_response", "allocate_spend", "input_output_spend", "spend_roi", "region_spend_returns"]
 
 
 _CURVES = ("exponential", "linear", "zero")
@@ -547,6 +552,63 @@ def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: 
         "by_kind": by_kind,
         "did_not_pay": dnp.drop(columns="_id").reset_index(drop=True),
     }
+
+
+def region_spend_returns(con, tree, region: str, *, years: tuple[int, int] | None = None) -> dict | None:
+    """
+    What a region's past spend returned (:func:`spend_roi`), from the archive's sums.
+
+    The same tables as :func:`spend_roi` on :func:`planlib.review.load_region_data` and
+    :func:`planlib.review.review_region` (``expenses``, ``activity_lift``, ``monthly``),
+    equal to the bit, without reading the subtree's sales rows: DuckDB sums them by region
+    and month and by year (:func:`planlib.archive.queries.budget.spend_history`) and the
+    review's own functions measure the activities on those sums.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive.
+    tree : RegionTree
+    region : str
+    years : tuple of int, optional
+        (first, last) years of the history, as ``load_region_data(years=)``.
+
+    Returns
+    -------
+    dict of DataFrame or None
+        :func:`spend_roi`'s ``by_category``, ``by_kind`` and ``did_not_pay``; None when the
+        subtree has neither expenses nor a measurable activity in the years.
+
+    Notes
+    -----
+    As the review: the activities measured are the own activities of the subtree
+    (:func:`planlib.review.activity_lift` on :func:`planlib.review.subtree_months`); the
+    control market is the parent's subtree (:func:`planlib.archive.queries.review.control_revenue`)
+    when the region has own activities of its own, else the region's own months; the
+    margin rate is the last year's gross margin rate (:func:`planlib.review.yearly_summary`,
+    0 when not finite). Each sum adds the rows in the table's key order, as the review
+    adds the rows it reads, so every figure has the review's bits.
+    """
+    ids = list(tree.subtree(region))
+    cells, yearly, expenses = spend_history(con, ids, years=years)
+    activities = load_table(con, "activities", region_ids=ids)
+    summary = review.yearly_summary(yearly)
+    margin_rate = float(summary["gross_margin_rate"].iloc[-1]) if not summary.empty else 0.0
+    region_months = review.subtree_months(cells, tree, region)
+    parent = tree.parent(region)
+    at_region = bool(((activities["brand"] == OWN_BRAND) & (activities["region_id"] == region)).any())
+    control = control_revenue(con, tree.subtree(parent)) if at_region and parent else region_months.loc[region]
+    lifts = review.activity_lift(
+        activities, region_months, control, margin_rate=margin_rate if np.isfinite(margin_rate) else 0.0
+    )
+    if expenses.empty and lifts.empty:
+        return None
+    # one row per year and category: expense_ratios adds each cell's single sum (exactly itself)
+    spend = pd.DataFrame({
+        "date": pd.to_datetime(pd.DataFrame({"year": expenses["year"], "month": 1, "day": 1})),
+        "category": expenses["category"], "amount": expenses["amount"],
+    })  # fmt: skip
+    return spend_roi(spend, lifts, monthly=yearly)
 
 
 KIND_ITEMS = {  # activity kinds -> the category and item their spend is booked to

@@ -7,6 +7,9 @@ Public functions
 budget_history   own sales by region and month, the competitors' revenue, last year's
                  expenses by item, and the activities, of a plan's regions
 expense_calendar last year's expenses by category, item and month: when each item is paid
+spend_history    a region's own revenue by region and month and by year, and its expenses by
+                 year and category, each summed in the order of the table's key (what the past
+                 spend's returns need, without the rows)
 one_thread       run queries on one DuckDB thread (sums of doubles in storage order), then restore
 """
 
@@ -14,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["budget_history", "expense_calendar", "one_thread"]
+__all__ = ["budget_history", "expense_calendar", "spend_history", "one_thread"]
 
 
 @contextlib.contextmanager
@@ -147,3 +152,84 @@ def expense_calendar(con, region_ids: list[str] | None, plan_year: int) -> pd.Da
         ).to_arrow_table().to_pandas()
     finally:
         cur.close()
+
+
+def spend_history(con, region_ids, *, years: tuple[int, int] | None = None):
+    """
+    Own revenue by region and month and by year, and expenses by year and category, of ``region_ids``.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive (the queries run on a cursor it closes).
+    region_ids : iterable of str
+    years : tuple of int, optional
+        (first, last) calendar years of ``date``, inclusive.
+
+    Returns
+    -------
+    (DataFrame, DataFrame, DataFrame)
+        ``cells``: own month-grain revenue by ``region_id, date`` (Timestamp) for the
+        cells with rows, in that order; ``yearly``: ``year, volume, revenue,
+        variable_cost`` of the same rows (variable cost at each product's unit variable
+        cost, 0 where unknown), by year; ``expenses``: ``year, category, amount, rows``
+        (empty when the archive has no expenses table).
+
+    Notes
+    -----
+    Every sum adds its rows one after another in the order of the table's key (missing
+    keys first), the order in which :func:`planlib.archive.load_table` returns them: the
+    sums are, to the bit, those of the rows read and added up in pandas
+    (:func:`planlib.review.review_region`), and the same on every call whatever DuckDB's
+    threads. DuckDB lists each region's month's values in key order (``ORDER BY`` inside
+    the aggregate: one sort per cell, where an ordered ``sum`` sorts once per sum and per
+    year) and numpy adds them up; the expenses are few and summed by DuckDB in that order.
+    """
+    ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
+    where, params = "region_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+    if ids:  # the id range lets DuckDB skip the row groups outside it (a subtree's ids are close)
+        where, params = "region_id BETWEEN ? AND ? AND " + where, [min(ids), max(ids), ids]
+    if years is not None:
+        where += " AND date >= ? AND date < ?"
+        params += [pd.Timestamp(int(years[0]), 1, 1).date(), pd.Timestamp(int(years[1]) + 1, 1, 1).date()]
+    in_cell = "sku, channel, terminal_id NULLS FIRST, distributor_id NULLS FIRST"  # the key within a region's month
+    cur = con.cursor()
+    try:
+        # each region's month: its rows' values in key order (one sort per cell, not one per sum)
+        months = cur.sql(
+            "SELECT region_id, date, list({'volume': volume, 'revenue': revenue, "
+            f"'variable_cost': volume * coalesce(unit_variable_cost, 0)}} ORDER BY {in_cell}) AS cell "
+            f"FROM sales LEFT JOIN products USING (sku) WHERE grain = 'month' AND brand = ? AND {where} "
+            "GROUP BY date, region_id ORDER BY date, region_id",
+            params=[OWN_BRAND, *params],
+        ).to_arrow_table()
+        tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "expenses" in tables:  # an optional table
+            expenses = cur.sql(
+                "SELECT CAST(year(date) AS BIGINT) AS year, category, "
+                "coalesce(sum(amount ORDER BY date, region_id, item, terminal_id NULLS FIRST), 0) AS amount, "
+                f"count(*) AS rows FROM expenses WHERE {where} GROUP BY ALL ORDER BY year, category NULLS FIRST",
+                params=params,
+            ).to_arrow_table().to_pandas()
+        else:
+            expenses = pd.DataFrame({"year": pd.Series(dtype="int64"), "category": pd.Series(dtype=object),
+                                     "amount": pd.Series(dtype="float64"), "rows": pd.Series(dtype="int64")})
+    finally:
+        cur.close()
+    # the cells in (date, region) order, each in key order: the rows in the table's key order
+    cell = months.column("cell").combine_chunks() if months.num_rows else pa.array([], type=pa.list_(pa.struct([])))
+    rows = cell.flatten()
+    sizes = cell.value_lengths().to_numpy(zero_copy_only=False) if len(cell) else np.zeros(0, dtype=np.int64)
+    dates = pd.to_datetime(months.column("date").to_pandas())
+    year, at_year = np.unique(dates.dt.year.to_numpy(dtype=np.int64), return_inverse=True)
+    of_cell, of_year = np.repeat(np.arange(len(sizes)), sizes), np.repeat(at_year, sizes)
+    sums = {}
+    for name in ("volume", "revenue", "variable_cost"):
+        w = rows.field(name).to_numpy(zero_copy_only=False).astype(np.float64) if len(rows) else np.zeros(0)
+        w = np.where(np.isnan(w), 0.0, w)  # as pandas sums: a missing value counts as 0
+        sums[name] = (np.bincount(of_cell, weights=w, minlength=len(sizes)),
+                      np.bincount(of_year, weights=w, minlength=len(year)))  # fmt: skip
+    cells = pd.DataFrame({"region_id": months.column("region_id").to_pandas(), "date": dates,
+                          "revenue": sums["revenue"][0]})  # fmt: skip
+    yearly = pd.DataFrame({"year": year, **{k: v[1] for k, v in sums.items()}})
+    return cells, yearly, expenses
