@@ -174,7 +174,7 @@ def test_budget_package_api_is_pinned():
         "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict",
         "RegionBudget", "region_budget", "region_budget_params", "tune_budget", "methods_long",
         "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "children_reading", "FLAG_NAMES",
-        "fit_response", "allocate_spend", "input_output_spend", "spend_roi",
+        "fit_response", "allocate_spend", "input_output_spend", "spend_roi", "region_spend_returns",
     ]  # fmt: skip
     modules = [budget.caps, budget.profit, budget.methods, budget.plan, budget.region, budget.response]
     for name in budget.__all__:
