@@ -26,14 +26,13 @@ import sys
 import time
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 
-import matplotlib
-
 matplotlib.use("agg")
 
-from planlib.present import plots, profit_plots, promotion_plots  # noqa: E402
+from planlib.present import plots, profit_plots, promotion_plots
 
 MODULES = ("plots", "profit_plots", "promotion_plots")
 

@@ -12,8 +12,13 @@ of the style's fonts can draw replaced by :data:`REPLACEMENT_MARK` before drawin
 never fails a report: one that cannot be built or rendered becomes a short note
 (:func:`safe_figure`, :func:`figure_png`).
 
+Figures are bare Figures on the house canvas (:func:`new_figure`, from
+:mod:`planlib.present.canvas`: text measured once per process, each figure drawn once, the
+same pixels as matplotlib's savefig).
+
 Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
-:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png`, and
+:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png`,
+:func:`new_figure` (from :mod:`planlib.present.canvas`), and
 the figures :func:`monthly_lines`, :func:`stacked_shares`, :func:`grouped_bars`,
 :func:`weekly_lines`, :func:`seasonal_compare`, :func:`share_bars`,
 :func:`growth_points`, :func:`effects_bars`, :func:`expense_ratio_lines`,
@@ -32,7 +37,14 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from planlib.errors import PlanlibError
-from planlib.labels import CATEGORY_NAMES, CODE_NAMES, EFFECT_NAMES, LEGEND_TITLES, UNIT_KINDS
+from planlib.labels import (
+    CATEGORY_NAMES,
+    CODE_NAMES,
+    EFFECT_NAMES,
+    LEGEND_TITLES,
+    UNIT_KINDS,
+)
+from planlib.present.canvas import new_figure, png_bytes, titles_clear
 
 __all__ = [
     "CJK_FONTS",
@@ -205,12 +217,20 @@ def figure_text(text: object) -> str:
     return "".join(out)
 
 
+def _all_drawable(texts: list) -> bool:
+    """Whether :func:`figure_text` leaves every one of ``texts`` as it is (each distinct character checked once)."""
+    drawable = _drawable(style_fonts())
+    return all(ord(c) in drawable or c in "\n\t" for c in set("".join(texts)))
+
+
 def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text value (object, string or categorical column) passed through :func:`figure_text`."""
     out = None
     for i, column in enumerate(frame.columns):
         values = frame.iloc[:, i]
         if isinstance(values.dtype, pd.CategoricalDtype):
+            if _all_drawable([c for c in values.cat.categories if isinstance(c, str)]):
+                continue  # a region id categorical holds every region of the plan: checked at once
             categories = [figure_text(c) if isinstance(c, str) else c for c in values.cat.categories]
             if categories == list(values.cat.categories):
                 continue
@@ -219,7 +239,10 @@ def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
             else:  # two names differing only in undrawable characters: keep both rows, as text
                 plain = values.astype(object).map(lambda v: figure_text(v) if isinstance(v, str) else v)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            texts = {v: figure_text(v) for v in pd.unique(values.dropna()) if isinstance(v, str)}
+            distinct = [v for v in pd.unique(values.dropna()) if isinstance(v, str)]
+            if _all_drawable(distinct):
+                continue
+            texts = {v: figure_text(v) for v in distinct}
             texts = {k: v for k, v in texts.items() if k != v}
             if not texts:
                 continue
@@ -317,7 +340,7 @@ def safe_figure(build: Callable) -> Callable:
             with matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
                 fig = build(*args, **kwargs)
                 _plain_artists(fig)
-            if fixed and not _titles_clear(fig):
+            if fixed and not titles_clear(fig):
                 with matplotlib.rc_context({"text.parse_math": False}):
                     fig = build(*args, **kwargs)
                     _plain_artists(fig)
@@ -328,281 +351,24 @@ def safe_figure(build: Callable) -> Callable:
     return draw
 
 
-def _titles_clear(fig) -> bool:
-    """
-    Whether matplotlib's automatic title placement would leave every title of ``fig`` at the
-    top of its axes (y = 1), where a figure built with ``axes.titley`` 1.0 has it.
-
-    It moves a title up when its bottom is below the top of what is around it: the x axis
-    (tick labels, label) of an axes with x ticks or its label on top (else the axes' box), or
-    a y axis offset (a y formatter that has one: not a fixed, percent, category or amount
-    formatter). The same measures are taken here once, over all the figure's axes (half a
-    point to spare), instead of at every draw.
-    """
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-    from matplotlib.ticker import FixedFormatter, Formatter, FuncFormatter
-
-    if fig.get_layout_engine() is not None and not isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
-        return False  # an engine lays the figure out again at every draw
-    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]
-    titles = [t for ax in axes for t in _titles(ax)]
-    if not titles:
-        return True
-    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
-    top = -float("inf")
-    for ax in axes:
-        formatter = ax.yaxis.get_major_formatter()
-        offset_free = type(formatter).get_offset is Formatter.get_offset or (
-            isinstance(formatter, (FixedFormatter, FuncFormatter)) and not formatter.offset_string)
-        if ax.yaxis.offsetText.get_visible() and not offset_free:
-            return False
-        box = None
-        if ax.xaxis.get_ticks_position() in ("top", "unknown") or ax.xaxis.get_label_position() == "top":
-            box = ax.xaxis.get_tightbbox(renderer)
-        if box is None:
-            box = ax.spines.get("outline", ax).get_window_extent()
-        top = max(top, box.ymax)
-    spare = 0.5 * fig.dpi / 72
-    return all(t.get_window_extent(renderer).ymin >= top + spare for t in titles)
-
-
-def _titles(ax) -> list:
-    """The axes' titles (centre, left, right) that have a text."""
-    return [t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None))
-            if t is not None and t.get_text()]
-
-
-def _rc_fonts() -> tuple:
-    """The rcParams a font lookup depends on (as matplotlib's findfont keys its own cache)."""
-    import matplotlib
-
-    rc = matplotlib.rcParams
-    return tuple(tuple(v) if isinstance(v, list) else v for v in (rc[k] for k in _RC_FONT_KEYS))
-
-
-_RC_FONT_KEYS = ("font.family", "font.style", "font.variant", "font.weight", "font.stretch", "font.size",
-                 "font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace",
-                 "text.kerning_factor", "font.enable_last_resort")
-
-
-def _prop_key(prop) -> tuple:
-    """What of a FontProperties a font lookup and a text's size depend on."""
-    return (tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
-            prop.get_size_in_points(), prop.get_file(), prop.get_math_fontfamily())
-
-
-@functools.lru_cache(maxsize=256)
-def _font_paths(prop_key: tuple, rc: tuple, manager_id: int, fonts: int) -> tuple:
-    """The font files matplotlib picks for a FontProperties (its ``_find_fonts_by_props``), as a tuple."""
-    from matplotlib import font_manager
-    from matplotlib.font_manager import FontProperties
-
-    family, style, variant, weight, stretch, size, file, math = prop_key
-    prop = FontProperties(family=list(family), style=style, variant=variant, weight=weight, stretch=stretch,
-                          size=size, fname=file, math_fontfamily=math)
-    return tuple(font_manager.fontManager._find_fonts_by_props(prop))
-
-
-def _paths_for(prop) -> tuple:
-    from matplotlib import font_manager
-
-    manager = font_manager.fontManager
-    return _font_paths(_prop_key(prop), _rc_fonts(), id(manager), len(manager.ttflist))
-
-
-@functools.lru_cache(maxsize=64)
-def _charmap(paths: tuple) -> frozenset[int]:
-    """The code points the fonts ``paths`` have glyphs for."""
-    from matplotlib.font_manager import get_font
-
-    points: set[int] = set()
-    for path in paths:
-        points.update(get_font([path]).get_charmap())
-    return frozenset(points)
-
-
-@functools.lru_cache(maxsize=16384)
-def _text_metrics(text: str, paths: tuple, size: float, dpi: float, flags, rc: tuple) -> tuple[float, float, float]:
-    """Width, height and descent of one line of plain text, as matplotlib's Agg renderer measures it."""
-    from matplotlib.font_manager import get_font
-
-    font = get_font(paths)
-    font.clear()
-    font.set_size(size, dpi)
-    font.set_text(text, 0.0, flags=flags)
-    w, h = font.get_width_height()
-    d = font.get_descent()
-    return w / 64.0, h / 64.0, d / 64.0
-
-
-@functools.lru_cache(maxsize=256)
-def _height_metrics(paths: tuple, size: float, dpi: float, rc: tuple) -> tuple:
-    """A font's ascent, descent and line gap at a size, as :meth:`matplotlib.text.Text._get_layout` reads them."""
-    from matplotlib.font_manager import get_font
-
-    font = get_font(paths)
-    for table_name, linegap_key, ascent_key, descent_key in (
-        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
-        ("hhea", "lineGap", "ascent", "descent"),
-    ):
-        table = font.get_sfnt_table(table_name)
-        if table is None:
-            continue
-        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
-        scale = 1 / units_per_em * size * dpi / 72
-        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
-    return None, None, None
-
-
-@functools.lru_cache(maxsize=1)
-def _canvas_class():
-    """
-    An Agg canvas whose renderer remembers text measurements across figures.
-
-    Matplotlib measures every text again for every renderer (a figure's tight layout,
-    the tight bounding box and the final draw each get a new one) and looks its fonts up
-    for every text; the measurements depend only on the text, the font files, the size,
-    the dpi and the hinting, so they are kept process-wide (the same numbers, so the same
-    pixels). Text with a character none of its fonts has is measured afresh every time
-    (matplotlib's missing-glyph warning stays).
-    """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
-    from matplotlib.font_manager import get_font
-
-    class Renderer(RendererAgg):
-        def get_text_width_height_descent(self, s, prop, ismath):
-            if ismath is not False:
-                return super().get_text_width_height_descent(s, prop, ismath)
-            paths = _paths_for(prop)
-            charmap = _charmap(paths)
-            if not all(ord(c) in charmap for c in s):
-                return super().get_text_width_height_descent(s, prop, ismath)
-            rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
-            return _text_metrics(s, paths, prop.get_size_in_points(), self.dpi, get_hinting_flag(), rc)
-
-        def _prepare_font(self, font_prop):
-            font = get_font(_paths_for(font_prop))
-            font.clear()
-            font.set_size(font_prop.get_size_in_points(), self.dpi)
-            return font
-
-        def _get_font_height_metrics(self, prop):
-            rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
-            return _height_metrics(_paths_for(prop), prop.get_size_in_points(), self.dpi, rc)
-
-    class Canvas(FigureCanvasAgg):
-        def get_renderer(self):
-            w, h = self.get_width_height(physical=True)
-            key = w, h, self.figure.dpi
-            if self._lastKey != key:
-                self.renderer = Renderer(w, h, self.figure.dpi)
-                self._lastKey = key
-            return self.renderer
-
-    return Canvas
-
-
-def new_figure(width: float = 9.0, height: float = 3.8):
-    """
-    A bare Figure (not pyplot) of ``width`` × ``height`` inches on the house canvas.
-
-    The canvas is matplotlib's Agg with text measurements kept across figures (the
-    same pixels, measured once): a figure built on it lays out and renders faster.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    _canvas_class()(fig)
-    return fig
-
-
-def _house_canvas(fig) -> None:
-    """Put a bare Figure (one on matplotlib's base canvas) on the house canvas."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    if type(fig.canvas) is FigureCanvasBase:
-        _canvas_class()(fig)
-
-
-def _tight_bbox(fig, savefig: Mapping) -> object:
-    """
-    The box ``bbox_inches="tight"`` saves, in inches, measured without drawing the figure first.
-
-    Matplotlib's savefig draws the whole figure (without rendering) before measuring its
-    tight box, then draws it again; the measuring itself lays out what the box needs
-    (ticks, labels, titles, legends), so the first draw changes nothing for a figure
-    without a layout engine. Such a figure on the house canvas is measured here and
-    drawn once; any other keeps ``"tight"`` (matplotlib's way).
-    """
-    import matplotlib
-
-    if (fig.get_layout_engine() is not None or not isinstance(fig.canvas, _canvas_class())
-            or savefig.get("bbox_extra_artists") is not None or savefig.get("pad_inches") is not None):
-        return "tight"
-    dpi = savefig.get("dpi")
-    dpi = matplotlib.rcParams["savefig.dpi"] if dpi is None else dpi
-    if dpi == "figure":
-        dpi = getattr(fig, "_original_dpi", fig.dpi)
-    original = fig.dpi
-    try:
-        fig.dpi = dpi
-        box = fig.get_tightbbox(fig.canvas.get_renderer())
-    finally:
-        fig.dpi = original
-    pad = matplotlib.rcParams["savefig.pad_inches"]
-    return box.padded(pad, pad)
-
-
-def _spent_layout(fig) -> object:
-    """
-    The placeholder a finished ``tight_layout`` leaves as the figure's layout engine, if any.
-
-    It does nothing when the figure is drawn, but savefig draws the whole figure once more
-    before printing it for any engine; without one (and with the rcParams that would
-    choose one off) the figure is drawn once.
-    """
-    import matplotlib
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-
-    engine = fig.get_layout_engine()
-    if (type(engine) is PlaceHolderLayoutEngine and not matplotlib.rcParams["figure.autolayout"]
-            and not matplotlib.rcParams["figure.constrained_layout.use"]):
-        return engine
-    return None
-
-
 def figure_png(fig, **savefig: object) -> bytes:
     """
     The figure as PNG bytes (``savefig`` keywords passed on), drawn with mathtext off.
 
-    A bare Figure is drawn on the canvas of :func:`new_figure`, and drawn once: a tight
-    bounding box is measured without the draw savefig makes first, and the placeholder
-    layout engine a finished ``tight_layout`` leaves is set aside while printing (the same
-    pixels). A figure that cannot be rendered gives the PNG of a :func:`note_figure`
-    saying why, so a report shows a note where the figure would be, never an error.
+    A bare Figure is drawn on the house canvas, once (:func:`planlib.present.canvas.png_bytes`:
+    the same pixels as savefig's). A figure that cannot be rendered gives the PNG of a
+    :func:`note_figure` saying why, so a report shows a note where the figure would be,
+    never an error.
     """
     import matplotlib
 
-    _house_canvas(fig)
-    buf = io.BytesIO()
     try:
         with matplotlib.rc_context({"text.parse_math": False}):
-            spent = _spent_layout(fig)
-            if spent is not None:
-                fig.set_layout_engine(None)
-            try:
-                options = dict(savefig)
-                if options.get("bbox_inches") == "tight":
-                    options["bbox_inches"] = _tight_bbox(fig, options)
-                fig.savefig(buf, format="png", **options)
-            finally:
-                if spent is not None:
-                    fig.set_layout_engine(spent)
+            return png_bytes(fig, **savefig)
     except Exception as exc:  # a figure never fails a report
         buf = io.BytesIO()
         note_figure(_failure_note(exc)).savefig(buf, format="png", **savefig)
-    return buf.getvalue()
+        return buf.getvalue()
 
 
 def _figure_png(fig) -> bytes:

@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planlib.present.plots import amount_axis, figure_text, new_figure, note_figure, safe_figure
+from planlib.present.plots import (
+    amount_axis,
+    figure_text,
+    new_figure,
+    note_figure,
+    safe_figure,
+)
 
 __all__ = ["promotion_lift", "tier_shape"]
 

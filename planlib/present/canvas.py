@@ -1,0 +1,300 @@
+"""
+The house canvas: matplotlib's Agg, with text measured once per process and figures drawn once.
+
+Matplotlib measures every text again for every renderer (a figure's tight layout, its tight
+bounding box and its final draw each get one) and looks its fonts up for every text; the
+measurements depend only on the text, the font files, the size, the dpi and the hinting,
+so the canvas of :func:`new_figure` keeps them for the process (the same numbers, so the
+same pixels). :func:`png_bytes` prints a figure as savefig does, without the full draws
+savefig makes before printing (for a tight box, for a layout engine). :func:`titles_clear`
+tells whether matplotlib's automatic title placement would leave every title where a figure
+built with ``axes.titley`` 1.0 has it (then the placement need not measure at every draw).
+
+Nothing here changes a pixel: tests/present/test_plots_speed.py compares the bytes with
+matplotlib's own savefig.
+
+Public functions: :func:`new_figure`, :func:`house_canvas`, :func:`tight_box`,
+:func:`spent_layout`, :func:`png_bytes`, :func:`titles_clear`.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Mapping
+
+__all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "titles_clear"]
+
+
+def _rc_fonts() -> tuple:
+    """The rcParams a font lookup depends on (as matplotlib's findfont keys its own cache)."""
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    get = dict.__getitem__ if isinstance(rc, dict) else type(rc).__getitem__  # the stored values, unvalidated
+    return tuple(tuple(v) if isinstance(v, list) else v for v in (get(rc, k) for k in _RC_FONT_KEYS))
+
+
+_RC_FONT_KEYS = ("font.family", "font.style", "font.variant", "font.weight", "font.stretch", "font.size",
+                 "font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace",
+                 "text.kerning_factor", "font.enable_last_resort")
+
+
+def _prop_key(prop) -> tuple:
+    """What of a FontProperties a font lookup and a text's size depend on."""
+    return (tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
+            prop.get_size_in_points(), prop.get_file(), prop.get_math_fontfamily())
+
+
+@functools.lru_cache(maxsize=256)
+def _font_paths(prop_key: tuple, rc: tuple, manager_id: int, fonts: int) -> tuple:
+    """The font files matplotlib picks for a FontProperties (its ``_find_fonts_by_props``), as a tuple."""
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
+    family, style, variant, weight, stretch, size, file, math = prop_key
+    prop = FontProperties(family=list(family), style=style, variant=variant, weight=weight, stretch=stretch,
+                          size=size, fname=file, math_fontfamily=math)
+    return tuple(font_manager.fontManager._find_fonts_by_props(prop))
+
+
+def _paths_for(prop) -> tuple:
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    return _font_paths(_prop_key(prop), _rc_fonts(), id(manager), len(manager.ttflist))
+
+
+@functools.lru_cache(maxsize=64)
+def _charmap(paths: tuple) -> frozenset[int]:
+    """The code points the fonts ``paths`` have glyphs for."""
+    from matplotlib.font_manager import get_font
+
+    points: set[int] = set()
+    for path in paths:
+        points.update(get_font([path]).get_charmap())
+    return frozenset(points)
+
+
+@functools.lru_cache(maxsize=16384)
+def _text_metrics(text: str, paths: tuple, size: float, dpi: float, flags, rc: tuple) -> tuple[float, float, float]:
+    """Width, height and descent of one line of plain text, as matplotlib's Agg renderer measures it."""
+    from matplotlib.font_manager import get_font
+
+    font = get_font(paths)
+    font.clear()
+    font.set_size(size, dpi)
+    font.set_text(text, 0.0, flags=flags)
+    w, h = font.get_width_height()
+    d = font.get_descent()
+    return w / 64.0, h / 64.0, d / 64.0
+
+
+@functools.lru_cache(maxsize=256)
+def _height_metrics(paths: tuple, size: float, dpi: float, rc: tuple) -> tuple:
+    """A font's ascent, descent and line gap at a size, as :meth:`matplotlib.text.Text._get_layout` reads them."""
+    from matplotlib.font_manager import get_font
+
+    font = get_font(paths)
+    for table_name, linegap_key, ascent_key, descent_key in (
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * size * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
+    return None, None, None
+
+
+@functools.lru_cache(maxsize=1)
+def _canvas_class():
+    """
+    An Agg canvas whose renderer remembers text measurements across figures.
+
+    Matplotlib measures every text again for every renderer (a figure's tight layout,
+    the tight bounding box and the final draw each get a new one) and looks its fonts up
+    for every text; the measurements depend only on the text, the font files, the size,
+    the dpi and the hinting, so they are kept process-wide (the same numbers, so the same
+    pixels). Text with a character none of its fonts has is measured afresh every time
+    (matplotlib's missing-glyph warning stays).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import (
+        FigureCanvasAgg,
+        RendererAgg,
+        get_hinting_flag,
+    )
+    from matplotlib.font_manager import get_font
+
+    class Renderer(RendererAgg):
+        def get_text_width_height_descent(self, s, prop, ismath):
+            if ismath is not False:
+                return super().get_text_width_height_descent(s, prop, ismath)
+            paths = _paths_for(prop)
+            charmap = _charmap(paths)
+            if not all(ord(c) in charmap for c in s):
+                return super().get_text_width_height_descent(s, prop, ismath)
+            rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
+            return _text_metrics(s, paths, prop.get_size_in_points(), self.dpi, get_hinting_flag(), rc)
+
+        def _prepare_font(self, font_prop):
+            font = get_font(_paths_for(font_prop))
+            font.clear()
+            font.set_size(font_prop.get_size_in_points(), self.dpi)
+            return font
+
+        def _get_font_height_metrics(self, prop):
+            rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
+            return _height_metrics(_paths_for(prop), prop.get_size_in_points(), self.dpi, rc)
+
+    class Canvas(FigureCanvasAgg):
+        def get_renderer(self):
+            w, h = self.get_width_height(physical=True)
+            key = w, h, self.figure.dpi
+            if self._lastKey != key:
+                self.renderer = Renderer(w, h, self.figure.dpi)
+                self._lastKey = key
+            return self.renderer
+
+    return Canvas
+
+
+def new_figure(width: float = 9.0, height: float = 3.8):
+    """
+    A bare Figure (not pyplot) of ``width`` × ``height`` inches on the house canvas.
+
+    The canvas is matplotlib's Agg with text measurements kept across figures (the
+    same pixels, measured once): a figure built on it lays out and renders faster.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    _canvas_class()(fig)
+    return fig
+
+
+def house_canvas(fig) -> None:
+    """Put a bare Figure (one on matplotlib's base canvas) on the house canvas."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if type(fig.canvas) is FigureCanvasBase:
+        _canvas_class()(fig)
+
+
+def tight_box(fig, savefig: Mapping) -> object:
+    """
+    The box ``bbox_inches="tight"`` saves, in inches, measured without drawing the figure first.
+
+    Matplotlib's savefig draws the whole figure (without rendering) before measuring its
+    tight box, then draws it again; the measuring itself lays out what the box needs
+    (ticks, labels, titles, legends), so the first draw changes nothing for a figure
+    without a layout engine. Such a figure on the house canvas is measured here and
+    drawn once; any other keeps ``"tight"`` (matplotlib's way).
+    """
+    import matplotlib
+
+    if (fig.get_layout_engine() is not None or not isinstance(fig.canvas, _canvas_class())
+            or savefig.get("bbox_extra_artists") is not None or savefig.get("pad_inches") is not None):
+        return "tight"
+    dpi = savefig.get("dpi")
+    dpi = matplotlib.rcParams["savefig.dpi"] if dpi is None else dpi
+    if dpi == "figure":
+        dpi = getattr(fig, "_original_dpi", fig.dpi)
+    original = fig.dpi
+    try:
+        fig.dpi = dpi
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        fig.dpi = original
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    return box.padded(pad, pad)
+
+
+def spent_layout(fig) -> object:
+    """
+    The placeholder a finished ``tight_layout`` leaves as the figure's layout engine, if any.
+
+    It does nothing when the figure is drawn, but savefig draws the whole figure once more
+    before printing it for any engine; without one (and with the rcParams that would
+    choose one off) the figure is drawn once.
+    """
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if (type(engine) is PlaceHolderLayoutEngine and not matplotlib.rcParams["figure.autolayout"]
+            and not matplotlib.rcParams["figure.constrained_layout.use"]):
+        return engine
+    return None
+
+
+def png_bytes(fig, **savefig: object) -> bytes:
+    """
+    The figure as PNG bytes as ``fig.savefig(format="png", **savefig)`` writes them, drawn once.
+
+    A bare Figure is put on the house canvas (:func:`house_canvas`). A tight bounding box is
+    measured without the full draw savefig makes first (:func:`tight_box`), and the
+    placeholder layout engine a finished ``tight_layout`` leaves, which makes savefig draw
+    the figure once more, is set aside while printing (:func:`spent_layout`).
+    """
+    house_canvas(fig)
+    buf = io.BytesIO()
+    spent = spent_layout(fig)
+    if spent is not None:
+        fig.set_layout_engine(None)
+    try:
+        options = dict(savefig)
+        if options.get("bbox_inches") == "tight":
+            options["bbox_inches"] = tight_box(fig, options)
+        fig.savefig(buf, format="png", **options)
+    finally:
+        if spent is not None:
+            fig.set_layout_engine(spent)
+    return buf.getvalue()
+
+
+def titles_clear(fig) -> bool:
+    """
+    Whether matplotlib's automatic title placement would leave every title of ``fig`` at the
+    top of its axes (y = 1), where a figure built with ``axes.titley`` 1.0 has it.
+
+    It moves a title up when its bottom is below the top of what is around it: the x axis
+    (tick labels, label) of an axes with x ticks or its label on top (else the axes' box), or
+    a y axis offset (a y formatter that has one: not a fixed, percent, category or amount
+    formatter). The same measures are taken here once, over all the figure's axes (half a
+    point to spare), instead of at every draw.
+    """
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    from matplotlib.ticker import FixedFormatter, Formatter, FuncFormatter
+
+    if fig.get_layout_engine() is not None and not isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        return False  # an engine lays the figure out again at every draw
+    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]
+    titles = [t for ax in axes for t in _titles(ax)]
+    if not titles:
+        return True
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    top = -float("inf")
+    for ax in axes:
+        formatter = ax.yaxis.get_major_formatter()
+        offset_free = type(formatter).get_offset is Formatter.get_offset or (
+            isinstance(formatter, (FixedFormatter, FuncFormatter)) and not formatter.offset_string)
+        if ax.yaxis.offsetText.get_visible() and not offset_free:
+            return False
+        box = None
+        if ax.xaxis.get_ticks_position() in ("top", "unknown") or ax.xaxis.get_label_position() == "top":
+            box = ax.xaxis.get_tightbbox(renderer)
+        if box is None:
+            box = ax.spines.get("outline", ax).get_window_extent()
+        top = max(top, box.ymax)
+    spare = 0.5 * fig.dpi / 72
+    return all(t.get_window_extent(renderer).ymin >= top + spare for t in titles)
+
+
+def _titles(ax) -> list:
+    """The axes' titles (centre, left, right) that have a text."""
+    return [t for t in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None))
+            if t is not None and t.get_text()]

@@ -1,0 +1,112 @@
+"""Figures drawn fast draw the same pixels: once, with measurements kept across figures and titles placed once."""
+
+import io
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planlib.present import plots, profit_plots
+
+
+def _months() -> pd.DataFrame:
+    return pd.DataFrame({"year": [2025] * 12 + [2026] * 12, "month": list(range(1, 13)) * 2,
+                         "revenue": [1e6 + 37_000.0 * i for i in range(24)]})
+
+
+def _figures() -> dict:
+    brands = pd.DataFrame({"year": [2025, 2025, 2026, 2026], "brand": ["本品", "金潭"] * 2,
+                           "volume": [1.2e5, 0.8e5, 1.5e5, 0.9e5]})
+    steps = pd.DataFrame({"label": ["销售额", "产品成本", "费用", "利润"], "amount": [100.0, -60.0, -25.0, 15.0],
+                          "kind": ["total", "change", "change", "total"]})
+    shares = pd.DataFrame({"year": [2025, 2025, 2026, 2026], "channel": ["tobacco_liquor", "group_purchase"] * 2,
+                           "share": [0.6, 0.4, 0.55, 0.45]})
+    return {
+        "monthly_lines": lambda: plots.monthly_lines(_months(), value="revenue", title="月度销售额", ylabel="元"),
+        "grouped_bars": lambda: plots.grouped_bars(brands, x="year", y="volume", hue="brand", title="销量",
+                                                   ylabel="销量（箱）"),
+        "stacked_shares": lambda: plots.stacked_shares(shares, index="year", columns="channel", value="share",
+                                                       title="渠道结构"),
+        "waterfall": lambda: profit_plots.waterfall(steps, title="从销售额到利润"),
+    }
+
+
+def _standard_png(fig, **savefig) -> bytes:
+    """The figure as matplotlib prints it on its own Agg canvas (two draws for a tight box, no kept measurements)."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"text.parse_math": False}):
+        fig.savefig(buf, format="png", **savefig)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", ["monthly_lines", "grouped_bars", "stacked_shares", "waterfall"])
+def test_figure_png_is_matplotlibs_own_savefig_byte_for_byte(name):
+    plots.set_style()
+    build = _figures()[name]
+    assert plots.figure_png(build(), bbox_inches="tight") == _standard_png(build(), bbox_inches="tight")
+    assert plots.figure_png(build(), dpi=80) == _standard_png(build(), dpi=80)  # the panels' redraw
+
+
+def test_a_figure_does_not_depend_on_what_was_drawn_before():
+    plots.set_style()
+    figures = _figures()
+    first = plots.figure_png(figures["waterfall"](), bbox_inches="tight")
+    for name in ("monthly_lines", "grouped_bars", "stacked_shares"):
+        plots.figure_png(figures[name](), bbox_inches="tight")
+    assert plots.figure_png(figures["waterfall"](), bbox_inches="tight") == first
+
+
+def test_the_same_bytes_in_a_fresh_process():
+    plots.set_style()
+    here = plots.figure_png(_figures()["grouped_bars"](), bbox_inches="tight")
+    here_dir = str(Path(__file__).parent)
+    code = (
+        "import sys, matplotlib; matplotlib.use('agg')\n"
+        f"sys.path.insert(0, {here_dir!r})\n"
+        "from test_plots_speed import _figures\n"
+        "from planlib.present import plots\n"
+        "plots.set_style()\n"
+        "sys.stdout.buffer.write(plots.figure_png(_figures()['grouped_bars'](), bbox_inches='tight'))\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout
+    assert fresh == here
+
+
+def test_a_title_with_something_in_its_way_is_placed_by_matplotlib():
+    """An offset on the y axis (a plain ScalarFormatter) lets matplotlib place the title, as before."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    plots.set_style()
+
+    def draw(fig):
+        ax = fig.subplots()
+        ax.plot([0, 1, 2], [1e9 + 1, 1e9 + 2, 1e9 + 3])  # ticks read 1, 2, 3 under an offset of 1e9
+        ax.set_title("标题", loc="left")
+        return fig
+
+    fig = plots.safe_figure(lambda: draw(plots.new_figure(6.0, 3.0)))()
+    with matplotlib.rc_context({"text.parse_math": False}):
+        reference = draw(Figure(figsize=(6.0, 3.0)))
+    assert plots.figure_png(fig, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
+
+
+def test_a_missing_glyph_is_still_an_error_after_the_same_text_was_measured():
+    """Measurements are kept only for text whose every character one of its fonts has."""
+    plots.set_style()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig = plots.new_figure()
+        fig.subplots().set_title("\U0001D518")
+        fig.savefig(io.BytesIO(), format="png")
+    fig = plots.new_figure()
+    fig.subplots().set_title("\U0001D518")
+    with pytest.raises(UserWarning, match="missing from"):
+        fig.savefig(io.BytesIO(), format="png")
