@@ -188,14 +188,39 @@ def review_region(
     changed = {c: v for c, v in keyed.items() if v is not data.sales[c]}
     sales = data.sales.assign(**changed) if changed else data.sales  # load_sales' rows are keyed already
     line_of = data.products.set_index("sku")["product_line"]
+    # (a national subtree's rows: each copy is let go once its sections are read from it)
+    week_rows = frames.at_grain(sales, "week")
+    weekly = terminals.core_weekly(week_rows, data.terminals)
+    del week_rows
     rows = frames.at_grain(sales, "month")
     rows = rows.assign(year=rows["date"].dt.year.astype("int64"), product_line=_relabel(rows["sku"], line_of))
-    week_rows = frames.at_grain(sales, "week")
-    own = sales_figures.monthly_sales(rows, data.products)
-    # the own rows, keys as categoricals (as text they would be the largest frame of a national review)
-    monthly = own
-    years = tuple(sorted(monthly["year"].unique().tolist()))
+    years = tuple(sorted(np.unique(rows["year"].to_numpy()[(rows["brand"] == OWN_BRAND).to_numpy()]).tolist()))
     last = years[-1] if years else None
+
+    # the sections of every brand's month rows first
+    child_map = tree.child_map(region)
+    # children without category data (e.g. townships, where the market is recorded by county) have no share
+    if data.market["region_id"].isin(list(child_map)).any():
+        share_child = competition.market_share(
+            rows, data.market, data.products, by="region", group_map=child_map
+        )
+        share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
+    else:
+        share_child = competition.market_share(
+            rows.iloc[0:0], data.market.iloc[0:0], data.products, by="region", group_map={}
+        )
+    share_line = competition.market_share(rows, data.market, data.products, by="product_line")
+    brands = competition.brand_growth(rows)
+    if last is not None:
+        dist = competition.distributor_review(rows, data.distributors, year=last)
+        mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
+        ch = growth.channel_capacity(rows, mvol, year=last)
+        ch["name"] = ch["unit_id"].map(labels.channel_label)
+
+    # then the own rows' (their keys as categoricals: as text they would be the largest frame of a national review)
+    own = sales_figures.monthly_sales(rows, data.products)
+    del rows
+    monthly = own
     yearly = sales_figures.yearly_summary(own)
     cagr = (
         sales_figures.cagr(float(yearly["revenue"].iloc[0]), float(yearly["revenue"].iloc[-1]), len(yearly) - 1)
@@ -228,32 +253,16 @@ def review_region(
     related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
     related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
 
-    weekly = terminals.core_weekly(week_rows, data.terminals)
-    del week_rows  # (a national subtree's rows: each copy let go once read)
     uplift = terminals.holiday_uplift(weekly) if not weekly.empty else pd.DataFrame(
         columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"]
     )
 
-    child_map = tree.child_map(region)
-    # children without category data (e.g. townships, where the market is recorded by county) have no share
-    if data.market["region_id"].isin(list(child_map)).any():
-        share_child = competition.market_share(
-            rows, data.market, data.products, by="region", group_map=child_map
-        )
-        share_child = share_child[share_child["market_volume"] > 0].reset_index(drop=True)
-    else:
-        share_child = competition.market_share(
-            rows.iloc[0:0], data.market.iloc[0:0], data.products, by="region", group_map={}
-        )
-    share_line = competition.market_share(rows, data.market, data.products, by="product_line")
-    brands = competition.brand_growth(rows)
     comp_acts = data.activities[data.activities["brand"] != OWN_BRAND]
     if last is not None:
         comp_acts = comp_acts[pd.to_datetime(comp_acts["end_date"]).dt.year >= last - 1]
     comp_acts = comp_acts.sort_values("start_date", ascending=False).reset_index(drop=True)
 
     if last is not None:
-        dist = competition.distributor_review(rows, data.distributors, year=last)
         conc = competition.concentration(dist.set_index("distributor_id")["own_volume"])
         county = {r: tree.ancestor_at(r, "county") or r for r in set(data.terminals["region_id"])}
         groups = data.terminals.set_index("terminal_id")["region_id"].map(county)
@@ -289,9 +298,6 @@ def review_region(
             ).reset_index(drop=True)
         )
     if last is not None:
-        mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
-        ch = growth.channel_capacity(rows, mvol, year=last)
-        ch["name"] = ch["unit_id"].map(labels.channel_label)
         units.append(ch)
         units.append(growth.terminal_capacity(own, data.terminals, year=last))
     units = [u for u in units if not u.empty]
@@ -303,7 +309,6 @@ def review_region(
         )
     )
 
-    del rows
     effects = (
         sales_figures.factor_substitution_by(own, years[-2], years[-1])
         if len(years) >= 2
