@@ -65,16 +65,15 @@ WARM_UP_CODE = """\
 import io, sys
 plots = sys.modules.get("planlib.present.plots")
 if plots is not None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     plots.set_style()
     plots.figure_text("康源酒业 2027 年度营销方案 ¥ 1,234 万元 箱")
-    fig = Figure(figsize=(4, 3))
+    fig = plots.new_figure(4, 3)  # the house canvas: its text measurements are kept for the reports
     ax = fig.subplots()
     ax.bar(["总部", "省区"], [1.5, 2.5])
     ax.set_title("销售额（万元）Revenue")
     ax.legend(["本品"])
-    FigureCanvasAgg(fig).print_png(io.BytesIO())
+    fig.tight_layout()
+    plots.figure_png(fig)
 """
 
 #: The kernel's arguments, as nbclient starts it under papermill (its history in memory).
