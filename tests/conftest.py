@@ -95,3 +95,23 @@ def tiny_plan(tmp_path) -> Path:
     plan = tmp_path / "tiny.yaml"
     plan.write_text(PLAN_YAML, encoding="utf-8")
     return plan
+
+
+@pytest.fixture(scope="session")
+def demo_plan(tmp_path_factory) -> Path:
+    """
+    params/demo.yaml beside its own demo archive, built here (as ``make demo`` builds data/demo.duckdb).
+
+    The plan folder is copied whole (regions, scenarios, promotions), so the plan reads as in the
+    repository; its ``archive: ../data/demo.duckdb`` names the archive built beside it. Tests that
+    need the demo never depend on a ``make demo`` having run before ``make test``.
+    """
+    import shutil
+
+    from planlib.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "params", root / "params")
+    (root / "data").mkdir()
+    build_demo(root / "data" / "demo.duckdb")
+    return root / "params" / "demo.yaml"

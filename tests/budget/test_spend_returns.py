@@ -34,11 +34,8 @@ def assert_same(old, new):
 
 
 @pytest.fixture(scope="module")
-def demo_con():
-    path = ROOT / "data" / "demo.duckdb"
-    if not path.exists():
-        pytest.skip("the demo archive is not built (make demo)")
-    con = archive.connect(path)
+def demo_con(demo_plan):
+    con = archive.connect(demo_plan.parent.parent / "data" / "demo.duckdb")
     con.execute("SET threads = 1")  # the control market's SUM (control_revenue) adds in a fixed order only on one thread
     yield con, archive.load_tree(con)
     con.close()

@@ -16,17 +16,14 @@ from planlib.run import folder, steps
 from planlib.targets.region import view_regions
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PLAN = ROOT / "params" / "demo.yaml"
 REGIONS = ("HQ", "P01", "P01C01", "P01C01K01")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    if not (ROOT / "data" / "demo.duckdb").exists():
-        pytest.skip("the demo archive is not built (make demo)")
-    con = archive.connect(ROOT / "data" / "demo.duckdb")
+def run(tmp_path_factory, demo_plan):
+    con = archive.connect(demo_plan.parent.parent / "data" / "demo.duckdb")
     tree = archive.load_tree(con)
-    plan = params.load_plan(DEMO_PLAN, tree=tree)
+    plan = params.load_plan(demo_plan, tree=tree)
     run_dir = tmp_path_factory.mktemp("run")
     done = steps.plan_steps(plan, tree, run_dir, ["20_split_targets", "30_build_budget"], {"county": ["x"]})
     assert [s["status"] for s in done] == ["succeeded", "succeeded"], done

@@ -13,15 +13,12 @@ from planlib import archive, params, targets
 from planlib.schemas import LEVEL_DEPTH
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_PLAN = ROOT / "params" / "demo.yaml"
 
 
 @pytest.fixture(scope="module")
-def demo_targets():
-    """The demo plan's plan-wide targets step (data/demo.duckdb; skipped when it is not built)."""
-    plan = params.load_plan(DEMO_PLAN)
-    if not Path(plan.archive).exists():
-        pytest.skip("data/demo.duckdb is not built (make demo)")
+def demo_targets(demo_plan):
+    """The demo plan's plan-wide targets step, on a demo archive built for the tests."""
+    plan = params.load_plan(demo_plan)
     con = archive.connect(plan.archive, threads=1)
     try:
         tree = archive.load_tree(con)
