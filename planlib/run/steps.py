@@ -77,6 +77,10 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
     names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
     pt = None
     schemes = None
+    # the targets workbook is written once: with the budget's profit targets when the budget step follows
+    # (by it), else by the targets step; listed among the targets step's outputs either way
+    budget_follows = any(n in NEEDS_BUDGET for n in nb_names)
+    book = folder.workbook_path(run_dir, plan.plan_id, "targets")
 
     def set_targets(con, step):
         nonlocal pt, schemes
@@ -87,13 +91,19 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
         schemes = plan_promotions(plan, tree, con)
         if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
             pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
-        written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names)
+        written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names, workbook=not budget_follows)
         write_report_targets(pt, plan, tree, con, run_dir)
-        return written
+        return written + ([book] if budget_follows else [])
 
     steps = [run_step("targets", plan, run_dir, set_targets)]
-    if steps[0]["status"] == "succeeded" and any(n in NEEDS_BUDGET for n in nb_names):
+    if steps[0]["status"] == "succeeded" and budget_follows:
         steps.append(budget_step(plan, tree, run_dir, pt, names, schemes=schemes))
+        if steps[1]["status"] != "succeeded":  # no profit targets: the targets step's own workbook
+            try:
+                export_targets_excel(pt.table, book, names=names)
+            except Exception as exc:  # recorded: the run goes on without the workbook
+                steps[0]["outputs"].remove(folder.run_relative(run_dir, book))
+                steps[0]["warnings"].append(f"targets workbook not written: {type(exc).__name__}: {exc}"[:2000])
     return steps
 
 
@@ -252,16 +262,19 @@ def write_report_budget(pb, run_dir) -> list[Path]:
     return written + (folder.write_response(run_dir, pb.io) if pb.io is not None else [])
 
 
-def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str]) -> list[Path]:
+def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str], workbook: bool = True) -> list[Path]:
     """
     Write ``results/targets.parquet`` and ``<plan_id>-targets.xlsx`` into a run folder, atomically.
 
-    The workbook has no profit column yet: the budget sets the profit targets
-    (:func:`write_budget` writes it again with them). Returns the paths written.
+    The workbook has no profit column: the budget sets the profit targets. ``workbook=False``
+    leaves it to the budget step (:func:`write_budget` with ``targets``), which writes it
+    with them: :func:`plan_steps` writes it once. Returns the paths written.
     """
     target = folder.results_path(run_dir, folder.RESULTS_TARGETS)
     with folder.atomic_path(target) as tmp:
         pt.table.to_parquet(tmp, index=False)
+    if not workbook:
+        return [target]
     excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
     return [target, excel]
 
@@ -270,7 +283,7 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
     """
     Write ``results/budget.parquet``, ``budget_regions.parquet``, ``budget_methods.parquet`` and ``<plan_id>-budget.xlsx``.
 
-    With ``targets`` (the plan's targets table) the targets workbook is written again with
+    With ``targets`` (the plan's targets table) the targets workbook is written too, with
     each region's profit target beside its volume and revenue; it stays the targets step's
     output (not listed here). Every file is written atomically; returns the paths written.
     """

@@ -143,3 +143,55 @@ def test_reconciled_children_with_the_steps_baselines_equal_fitting_them(run, re
         got = targets.reconciled_children(con, tree, region, plan.year, baselines=step.baselines, **kw)
     assert len(want) > 1
     pd.testing.assert_frame_equal(got, want)
+
+
+# -- the targets workbook: written once --------------------------------------------------------
+
+
+def _tiny_steps(tiny_plan, tmp_path, monkeypatch, nb_names):
+    """plan_steps on the tiny archive, counting the targets workbooks written (and with what profit)."""
+    import openpyxl
+
+    books = []
+    real = steps.export_targets_excel
+
+    def counted(table, path, *, names, profit=None):
+        books.append(profit)
+        return real(table, path, names=names, profit=profit)
+
+    monkeypatch.setattr(steps, "export_targets_excel", counted)
+    tree = archive.load_tree(tiny_plan.parent / "tiny.duckdb")
+    plan = params.load_plan(tiny_plan, tree=tree)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    done = steps.plan_steps(plan, tree, run_dir, nb_names, {"county": ["x"]})
+    book = folder.workbook_path(run_dir, plan.plan_id, "targets")
+    head = next(openpyxl.load_workbook(book, read_only=True)["总部"].values)
+    return done, books, folder.run_relative(run_dir, book), head
+
+
+def test_targets_workbook_is_written_once_with_the_profit_targets_when_the_budget_follows(tiny_plan, tmp_path,
+                                                                                          monkeypatch):
+    done, books, book, head = _tiny_steps(tiny_plan, tmp_path, monkeypatch, ["20_split_targets", "30_build_budget"])
+    assert [s["status"] for s in done] == ["succeeded", "succeeded"], done
+    assert len(books) == 1 and books[0]  # once, by the budget step, with each region's profit target
+    assert book in done[0]["outputs"] and book not in done[1]["outputs"]  # the targets step's output (the portal)
+    assert "利润目标（元）" in head
+
+
+def test_targets_workbook_is_the_targets_steps_own_without_a_budget_step(tiny_plan, tmp_path, monkeypatch):
+    done, books, book, head = _tiny_steps(tiny_plan, tmp_path, monkeypatch, ["20_split_targets"])
+    assert [s["step"] for s in done] == ["targets"] and done[0]["status"] == "succeeded"
+    assert books == [None] and book in done[0]["outputs"]
+    assert "利润目标（元）" not in head
+
+
+def test_targets_workbook_is_written_without_profit_when_the_budget_step_fails(tiny_plan, tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("no budget today")
+
+    monkeypatch.setattr(budget, "plan_budget", boom)
+    done, books, book, head = _tiny_steps(tiny_plan, tmp_path, monkeypatch, ["20_split_targets", "30_build_budget"])
+    assert [s["status"] for s in done] == ["succeeded", "failed"] and "no budget today" in done[1]["error"]["evalue"]
+    assert books == [None] and book in done[0]["outputs"]
+    assert "利润目标（元）" not in head and head[:4] == ("区域编码", "区域名称", "全年销量（箱）", "全年销售额（元）")
