@@ -87,3 +87,60 @@ def test_a_print_cut_by_the_kernels_flushes_gives_the_same_page(tmp_path):
         nbformat.write(notebook, tmp_path / f"{name}.ipynb")
         pages.append(export.export_html(tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html", title="t").read_bytes())
     assert pages[0] == pages[1] and b"probe ran for K1\nrows: 3" in pages[0]
+
+
+def _stock_exporter():
+    """nbconvert's own HTMLExporter with the report's configuration (what ``jupyter nbconvert`` would do)."""
+    import jinja2
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
+
+    cfg = export.html_config()
+    stock = HTMLExporter(config=cfg, extra_loaders=[jinja2.DictLoader({export.TEMPLATE_FILE: export.OFFLINE_TEMPLATE})])
+    stock.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    stock.register_preprocessor(CoalesceStreamsPreprocessor(config=cfg), enabled=True)
+    return stock
+
+
+def test_the_report_exporter_gives_nbconverts_page_byte_for_byte(tmp_path):
+    nb = nbformat.read(_executed(tmp_path), as_version=4)
+    # images with and without alt text, in outputs and markdown; divs of the classes nbconvert makes focusable,
+    # inside and outside a jp-Notebook, with a tabindex already, with their class names split by tabs
+    html = ('<div class="jp-Notebook\tx"><div class="jp-OutputArea-output" tabindex="7" id="a">in</div>'
+            '<div class="y  jp-Cell-inputWrapper jp-OutputArea-output">both</div><img src="x.png"></div>'
+            '<div class="jp-OutputArea-output">outside</div><img alt="kept" src="y.png"><IMG SRC="z.png">'
+            '<p>unclosed <b>tags<td>stray</i> &amp; &lt;escaped&gt; &#39;quotes&#39; &nbsp;</p>')
+    nb.cells.append(new_code_cell("show(html)", execution_count=5, outputs=[
+        new_output("display_data", data={"text/html": html, "text/plain": "html"})]))
+    nb.cells.append(new_markdown_cell('![a figure](data:image/png;base64,' + PNG + ') and <img src="w.png">'))
+    nb.cells.append(new_code_cell("print(1)", execution_count=6, outputs=[
+        new_output("stream", name="stdout", text="a\n"), new_output("stream", name="stdout", text="b\n")]))
+    before = nbformat.from_dict(nb)
+    resources = {"metadata": {"name": "10_review · K1"}}
+    ours, _ = export.html_exporter().from_notebook_node(nb, resources=dict(resources))
+    theirs, _ = _stock_exporter().from_notebook_node(nb, resources=dict(resources))
+    assert ours == theirs
+    assert nb == before  # the caller's notebook is not touched
+    assert ours.count(export.NO_ALT) == 4 and ours.count('tabindex="0"') >= 3 and 'tabindex="7"' not in ours
+    assert export.html_exporter().optimistic_validation  # validated once, after the preprocessors
+
+
+def test_accessible_marks_what_nbconverts_selectors_find():
+    from bs4 import BeautifulSoup
+
+    page = ('<body><div class="jp-OutputArea-output">outside</div><img src="a.png"><main>'
+            '<div class="jp-Notebook\tx"><div class="jp-OutputArea-output" tabindex="7" id="a">in</div>'
+            '<div class="y  jp-Cell-inputWrapper jp-OutputArea-output">both</div><img src="x.png">'
+            '<span><div class="jp-Cell-inputWrapper">deep</div></span><img alt="kept" src="y.png"><IMG SRC="z.png">'
+            '<p class="jp-Cell-inputWrapper">not a div</p><div class="jp-Notebook"></div></div></main>'
+            '<div class="jp-cell-inputwrapper">other case</div></body>')
+    ours, theirs = BeautifulSoup(page, features="html.parser"), BeautifulSoup(page, features="html.parser")
+    assert export.accessible(ours) == 3
+    for elem in theirs.select("img:not([alt])"):  # what HTMLExporter.from_notebook_node does
+        elem.attrs["alt"] = export.NO_ALT
+    for elem in theirs.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in theirs.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    assert str(ours) == str(theirs)
+    assert str(ours).count('tabindex="0"') == 3 and '<div class="jp-OutputArea-output">outside</div>' in str(ours)
