@@ -32,7 +32,7 @@ from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
-from planlib.targets.reconcile import ALL_HISTORY_FROM, children_history, reconcile_children
+from planlib.targets.reconcile import ALL_HISTORY_FROM, children_history, reconciled_targets
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
@@ -461,25 +461,14 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     if history is None:  # one read of every recorded region's history, each planned region's months summed from it
         raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         history = planned_history(raw, tree, root, levels)
-    full = history.astype({"child": object})  # plain strings: each parent's rows are taken apart and reindexed
+    full = history.astype({"child": object})  # plain strings: each parent's children are looked up by id
     own = None
     if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
         own = planned_baselines(full, year) if baselines is None else baselines
-    by_child = dict(tuple(full.groupby("child", sort=False))) if len(full) else {}
-    empty = full.iloc[0:0]
-    target = {root: int(total)}
-    for rid in parents:
-        if rid not in target:
-            continue
-        kids = [k for k in tree.children(rid) if LEVEL_DEPTH[tree.level(k)] <= deepest]
-        hist = pd.concat([by_child[k] for k in sorted(kids) if k in by_child] or [empty], ignore_index=True)
-        gap = reconcile_children(hist, tree, rid, year, target=target[rid], split=plan.split, method=method,
-                                 stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
-                                 children=kids, baselines=own)
-        body = gap.iloc[:-1]
-        target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
-    target.pop(root)
-    return target
+    children = {r: [k for k in tree.children(r) if LEVEL_DEPTH[tree.level(k)] <= deepest] for r in parents}
+    return reconciled_targets(full, tree, children, year, root=root, total=total, split=plan.split, method=method,
+                              stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
+                              baselines=own)
 
 
 def target_source(plan, choice: SplitChoice) -> str:

@@ -9,11 +9,12 @@ reconcile             top-down and bottom-up side by side, the gap and the recon
 children_baselines    each child's own trend forecast for the plan year
 children_proposals    the children's own proposals: a proposals file, else their own trend
 bottom_up_gap         top-down beside bottom-up per child, the gap and the reconciled number
-gap_body              bottom_up_gap's rows of the children, from arrays (what the plan-wide reconciliation runs)
+gap_body              bottom_up_gap's rows of the children, from arrays
 gap_reading           one sentence on the gap
 reconciled_children   a parent's children: top-down by the split method, bottom-up, and the reconciled
                       targets the plan splits further (``split.reconcile``)
-reconcile_children    the same on the children's history already read (many parents, one read)
+reconcile_children    the same on the children's history already read
+reconciled_targets    the reconciled targets of many parents top-down from one read, on arrays (the plan's step)
 children_shares       a parent's children's shares on their history, on the array where the method allows
 children_history      each child's own monthly volume from the sales recorded in its subtree
 """
@@ -28,18 +29,19 @@ import pandas as pd
 
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
-from planlib.rounding import round_to_total
+from planlib.rounding import check_unit, from_units, round_to_total, to_units
 from planlib.targets.baseline import baseline
 from planlib.targets.baseline import baselines as trend_baselines
 from planlib.targets.kinds import finite_number, region_economics
 from planlib.targets.shares import (
+    DEFAULT_WINDOW_MONTHS,
     average_proportions_core,
     forecast_proportions_core,
     proportion_averages_core,
     shares_for,
     window_months,
 )
-from planlib.targets.split import constrain_split, split_target
+from planlib.targets.split import constrain_split, constrain_units, split_target, unit_bounds
 
 __all__ = [
     "RECONCILE_METHODS",
@@ -51,6 +53,7 @@ __all__ = [
     "gap_reading",
     "reconciled_children",
     "reconcile_children",
+    "reconciled_targets",
     "children_history",
     "children_shares",
 ]
@@ -262,8 +265,7 @@ def children_proposals(con, tree, region: str, plan_year: int, *, stretch, unit:
     for kid in kids:
         if kid not in base.index or pd.isna(base[kid]):
             continue
-        own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
-        out[kid] = float(round(float(base[kid]) * (1.0 + float(own)) / unit) * unit)
+        out[kid] = _trend_proposal(base[kid], stretch, kid, unit)
     return pd.Series(out, dtype="float64", name="bottom_up"), "下级自身趋势预测 × (1 + 冲刺)"
 
 
@@ -495,6 +497,89 @@ def children_shares(method: str, history: pd.DataFrame, children, *, potential=N
     return pd.Series(core(y, pd.Index(kids, dtype=object), months), index=pd.Index(kids, dtype=object), name="share")
 
 
+def _trend_proposal(base: float, stretch, kid, unit) -> float:
+    """A child's proposal from its own trend: round_unit(baseline × (1 + its stretch))."""
+    own = stretch.get(kid, stretch.get(None, 0.0)) if isinstance(stretch, dict) else stretch
+    return float(round(float(base) * (1.0 + float(own)) / unit) * unit)
+
+
+def _bounds_apply(split, potential) -> bool:
+    """Whether the plan's floor or cap bounds the reconciled numbers (:func:`reconcile_children`'s Notes)."""
+    return split.floor is not None or (split.cap is not None and potential is not None)
+
+
+def _kid_caps(pot: np.ndarray, split, unit) -> np.ndarray | None:
+    """Each child's cap from its potential (NaN: unknown, no cap): cap × potential rounded down to the unit."""
+    known = ~np.isnan(pot)
+    if not known.any():
+        return None
+    caps = np.full(len(pot), np.nan)
+    caps[known] = pot[known] * split.cap // unit * unit
+    return caps
+
+
+def _bounded(region: str, rest: int, reconciled: np.ndarray, ids: pd.Index, last_year: np.ndarray,
+             caps: np.ndarray | None, floor, unit) -> np.ndarray:
+    """
+    The reconciled numbers within the plan's floor and cap: :func:`~planlib.targets.split.constrain_split`
+    with them as weights, on the arrays (its checks, :func:`~planlib.targets.split.unit_bounds`,
+    :func:`~planlib.targets.split.constrain_units`); an infeasible split warns and keeps them.
+    """
+    u = check_unit(unit)
+    ok = np.isfinite(reconciled).all() and (reconciled >= 0).all()
+    fl = None if floor is None else np.full(len(ids), float(floor))
+    if fl is not None:
+        ok = ok and np.isfinite(last_year).all() and (last_year >= 0).all() and 0.0 <= float(floor) <= 1.0
+    if caps is not None:
+        ok = ok and not (caps < 0).any()
+    try:
+        if not ok:  # constrain_split says what is wrong (and the same numbers otherwise)
+            cap = None if caps is None else pd.Series(caps, index=ids).dropna()
+            out = constrain_split(rest, pd.Series(reconciled, index=ids), floor=floor, cap=cap, unit=unit,
+                                  last_year=pd.Series(last_year, index=ids))
+            return out.to_numpy(dtype=float)
+        lo = np.zeros(len(ids)) if fl is None else (1.0 - fl) * last_year
+        hi = np.full(len(ids), np.inf) if caps is None else np.where(np.isnan(caps), np.inf, caps)
+        lo_k, hi_k = unit_bounds(lo, hi, u)
+        out_k = constrain_units(to_units(rest, u, "total"), reconciled, lo_k, hi_k, np.zeros(len(ids), dtype=bool),
+                                np.zeros(len(ids), dtype=np.int64), ids, u)
+        return from_units(out_k, u).astype(float)
+    except SplitError as exc:
+        warnings.warn(f"the reconciled targets of {region}'s children cannot keep split.floor / split.cap "
+                      f"({exc}): taken as reconciled", PlanWarning, stacklevel=3)
+        return reconciled
+
+
+def _reconciled_free(region: str, rest: int, ids: pd.Index, shares: pd.Series, bottom_up: np.ndarray, *, split,
+                     unit, last_year=None, caps=None, bounded: bool = False):
+    """
+    The children a manager does not hold (``ids``): top-down, gap and reconciled numbers, on arrays.
+
+    ``shares`` are theirs (:func:`children_shares`), ``bottom_up`` their proposals (NaN:
+    none); ``last_year`` and ``caps`` (NaN: none) are read when ``bounded``. Returns
+    (top_down, reconciled, gap, gap_pct), as :func:`reconcile_children` sets them.
+    """
+    rest = max(int(rest), 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
+        if float(shares.sum()) <= 0:
+            shares = pd.Series(1.0, index=ids)
+        td = split_target(rest, shares, unit=unit).to_numpy(dtype=float) if len(ids) else np.zeros(0)
+    bu = np.asarray(bottom_up, dtype=float)
+    has = ~np.isnan(bu)
+    reconciled, gap, gap_pct = td.copy(), np.full(len(td), np.nan), np.full(len(td), np.nan)
+    if has.any():  # the proposers reconciled among themselves, as reconcile() does
+        tds, bus = pd.Series(td[has], index=ids[has]), pd.Series(bu[has], index=ids[has])
+        reconciled[has] = _reconciled(tds, bus, split.reconcile, split.reconcile_weight, unit).to_numpy(dtype=float)
+        gap[has] = bu[has] - td[has]
+        gap_pct[has] = gap[has] / np.where(td[has] != 0, td[has], np.nan)
+    if len(ids) and float(reconciled.sum()) != float(rest):
+        reconciled = round_to_total(reconciled, rest, unit=unit).astype(float)
+    if len(ids) and bounded:
+        reconciled = _bounded(region, rest, reconciled, ids, last_year, caps, split.floor, unit)
+    return td, reconciled, gap, gap_pct
+
+
 def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *, target: int, split, method: str,
                        stretch: float, unit: int = 1, potential: pd.Series | None = None, weights=None,
                        children=None, baselines: pd.Series | None = None) -> pd.DataFrame:
@@ -523,37 +608,26 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
         warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
         pot = potential.reindex(free).fillna(0.0) if potential is not None else None
         shares = children_shares(method, hist, free, potential=pot, weights=dict(weights or {}) or None)
-        if float(shares.sum()) <= 0:
-            shares = pd.Series(1.0, index=pd.Index(free, dtype=object))
-        td = split_target(max(rest, 0), shares, unit=unit).astype(float) if free else pd.Series(dtype=float)
         if split.proposals is None and baselines is None:  # each child's own trend (as children_baselines)
             own = trend_baselines(full.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child")
             baselines = pd.Series(own["annual"].to_numpy(), index=own["child"].to_numpy(), dtype="float64")
         proposals, _ = children_proposals(None, tree, region, plan_year, stretch=stretch, unit=unit,
                                           path=split.proposals,
                                           baselines=pd.Series(dtype="float64") if baselines is None else baselines)
-    names = {k: tree.name(k) for k in kids}
-    body = gap_body(free, [names[k] for k in free], td.to_numpy(dtype=float),
-                    proposals.reindex(free).to_numpy(dtype=float, na_value=np.nan),
-                    method=split.reconcile, weight=split.reconcile_weight, unit=unit)
-    if len(body) and float(body["reconciled"].sum()) != float(max(rest, 0)):
-        body["reconciled"] = round_to_total(body["reconciled"].to_numpy(dtype=float), max(rest, 0), unit=unit)
-    if len(body) and (split.floor is not None or (split.cap is not None and potential is not None)):
-        # the plan's floor and cap hold for reconciled numbers too: re-spread within them
-        ly = full[full["month"].dt.year == plan_year - 1].groupby("child")["value"].sum()
-        kid_cap = None
+    bounded = bool(free) and _bounds_apply(split, potential)
+    ly = caps = None
+    if bounded:
+        last = full[full["month"].dt.year == plan_year - 1].groupby("child")["value"].sum()
+        ly = last.reindex(free).fillna(0.0).to_numpy(dtype=float)
         if split.cap is not None and potential is not None:
-            known = potential.reindex(list(body["region_id"])).dropna()
-            kid_cap = (known * split.cap // unit * unit) if len(known) else None
-        try:
-            bounded = constrain_split(max(rest, 0), pd.Series(body["reconciled"].to_numpy(dtype=float),
-                                                              index=body["region_id"].to_numpy()),
-                                      last_year=ly.reindex(list(body["region_id"])).fillna(0.0),
-                                      floor=split.floor, cap=kid_cap, unit=unit)
-            body["reconciled"] = bounded.to_numpy(dtype=float)
-        except SplitError as exc:
-            warnings.warn(f"the reconciled targets of {region}'s children cannot keep split.floor / split.cap "
-                          f"({exc}): taken as reconciled", PlanWarning, stacklevel=2)
+            caps = _kid_caps(potential.reindex(free).to_numpy(dtype=float, na_value=np.nan), split, unit)
+    bu = proposals.reindex(free).to_numpy(dtype=float, na_value=np.nan)
+    td, rec, gap, gap_pct = _reconciled_free(region, rest, pd.Index(free, dtype=object), shares, bu, split=split,
+                                             unit=unit, last_year=ly, caps=caps, bounded=bounded)
+    names = {k: tree.name(k) for k in kids}
+    body = pd.DataFrame({"region_id": np.asarray(free, dtype=object), "name": [names[k] for k in free],
+                         "top_down": td, "bottom_up": np.where(np.isnan(bu), np.nan, bu), "gap": gap,
+                         "gap_pct": gap_pct, "reconciled": rec})
     if held:
         body = pd.concat([body, pd.DataFrame({"region_id": list(held), "name": [names[k] for k in held],
                                               "top_down": [float(v) for v in held.values()], "bottom_up": np.nan,
@@ -566,3 +640,111 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
              "bottom_up": bu_p if len(prop) else np.nan, "gap": bu_p - td_p if len(prop) else np.nan,
              "gap_pct": (bu_p - td_p) / td_p if td_p > 0 else np.nan, "reconciled": float(body["reconciled"].sum())}
     return pd.concat([body, pd.DataFrame([total])], ignore_index=True)
+
+
+def reconciled_targets(full: pd.DataFrame, tree, parents, plan_year: int, *, root: str, total: int, split, method: str,
+                       stretch, unit: int = 1, potential: pd.Series | None = None, weights=None,
+                       baselines: pd.Series | None = None) -> dict:
+    """
+    The reconciled targets of many parents, top-down, from one read of their children's history.
+
+    Parameters
+    ----------
+    full : DataFrame
+        child, month, value — the own monthly volume of every child of ``parents``, one row
+        per child and month (:func:`planned_history`), all its years.
+    tree : RegionTree
+    parents : mapping
+        Parent -> its planned children, top-down (a parent after the parent whose child it
+        is); a parent's target is the reconciled number it gets as a child (a parent that
+        gets none is skipped), ``root``'s is ``total``.
+    plan_year : int
+    root : str
+    total : int
+        The root's target.
+    split, method, stretch, unit, potential, weights, baselines
+        As :func:`reconcile_children` (``baselines``: every child's own trend forecast).
+
+    Returns
+    -------
+    dict
+        Child -> reconciled target (int), parent by parent, each parent's children in order
+        (``root`` left out).
+
+    Notes
+    -----
+    Each parent's children are :func:`reconcile_children`'s on their rows of ``full``, value
+    for value: the window of the history (``split.history_years``) is laid out once as a
+    children x months array, last year's volume summed once per child, the proposals taken
+    once per child; a parent then needs a few small arrays, not frames. A parent that needs
+    the tidy frame (a share method other than :data:`ARRAY_SHARES`, no history or NaN or
+    negative volumes in its window, every child held, proposals to fit) goes through
+    :func:`reconcile_children` itself on its children's rows.
+    """
+    order = list(parents.items())
+    target = {root: int(total)}
+    codes, uniq = pd.factorize(full["child"].to_numpy(dtype=object))
+    row_of = {c: i for i, c in enumerate(uniq)}
+    n = len(uniq)  # row n: a child without rows (zeros)
+    win = (full["month"] >= pd.Timestamp(plan_year - split.history_years, 1, 1)).to_numpy()
+    col, months = pd.factorize(pd.DatetimeIndex(full["month"].to_numpy()[win]), sort=True)
+    values = full["value"].to_numpy(dtype=float, na_value=np.nan)[win]
+    at = codes[win]
+    val, present, bad = np.zeros((n + 1, len(months))), np.zeros((n + 1, len(months)), dtype=bool), np.zeros(n + 1, bool)
+    val[at, col], present[at, col] = values, True
+    bad[at[~(np.isfinite(values) & (values >= 0))]] = True
+    has_rows = present.any(axis=1)
+    base = {} if baselines is None else dict(zip(baselines.index, baselines.to_numpy(dtype=float, na_value=np.nan)))
+    core = ARRAY_SHARES.get(method)
+    lean = (core is not None and int(present.sum()) == int(win.sum())  # each child and month once
+            and (split.proposals is not None or (baselines is not None and not baselines.index.has_duplicates))
+            and (potential is None or not potential.index.has_duplicates))
+    bounded = _bounds_apply(split, potential)
+    last = {}
+    if lean and bounded:
+        ly = full[full["month"].dt.year == plan_year - 1].groupby("child")["value"].sum()
+        last = dict(zip(ly.index, ly.to_numpy(dtype=float)))
+    pot = {} if potential is None else dict(zip(potential.index, potential.to_numpy(dtype=float, na_value=np.nan)))
+    by_child = None
+    for rid, kids in order:
+        if rid not in target:
+            continue
+        kids = list(kids)
+        held = {k: int(split.holds[k]) for k in kids if k in split.holds}
+        free = [k for k in kids if k not in held]
+        rows = np.array([row_of.get(k, n) for k in kids], dtype=np.int64)
+        if not (lean and free and has_rows[rows].any() and not bad[rows].any()):
+            if by_child is None:
+                by_child = dict(tuple(full.groupby("child", sort=False))) if len(full) else {}
+            hist = pd.concat([by_child[k] for k in sorted(kids) if k in by_child] or [full.iloc[0:0]],
+                             ignore_index=True)
+            gap = reconcile_children(hist, tree, rid, plan_year, target=target[rid], split=split, method=method,
+                                     stretch=stretch, unit=unit, potential=potential, weights=weights,
+                                     children=kids, baselines=baselines)
+            body = gap.iloc[:-1]
+            target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
+            continue
+        ids = pd.Index(free, dtype=object)
+        cols = np.flatnonzero(present[rows].any(axis=0))[-DEFAULT_WINDOW_MONTHS:]
+        y = val[np.ix_([row_of.get(k, n) for k in free], cols)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
+            shares = pd.Series(core(y, ids, months[cols]), index=ids, name="share")
+            if split.proposals is None:
+                bu = np.array([_trend_proposal(base[k], stretch, k, unit) if k in base and not np.isnan(base[k])
+                               else np.nan for k in free])
+            else:
+                proposals, _ = children_proposals(None, tree, rid, plan_year, stretch=stretch, unit=unit,
+                                                  path=split.proposals, baselines=pd.Series(dtype="float64"))
+                bu = proposals.reindex(free).to_numpy(dtype=float, na_value=np.nan)
+        ly = caps = None
+        if bounded:
+            ly = np.array([last.get(k, 0.0) for k in free])
+            if split.cap is not None and potential is not None:
+                caps = _kid_caps(np.array([pot.get(k, np.nan) for k in free]), split, unit)
+        _, rec, _, _ = _reconciled_free(rid, int(target[rid]) - sum(held.values()), ids, shares, bu, split=split,
+                                        unit=unit, last_year=ly, caps=caps, bounded=bounded)
+        got = dict(zip(free, rec))
+        target.update({k: int(round(float(held[k]))) if k in held else int(round(got[k])) for k in kids})
+    target.pop(root)
+    return target
