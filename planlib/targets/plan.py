@@ -317,7 +317,8 @@ def split_choice(plan, tree, con, *, method: str | None = None, history: pd.Data
         history = planned_history(raw, tree, root, levels)
     hist = history[history["month"] >= pd.Timestamp(first, 1, 1)].reset_index(drop=True)
     root_depth = LEVEL_DEPTH[tree.level(root)]
-    planned = {r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest}
+    # in tree order: the back-test adds its parents' errors in this order (a set's order changed with the hash seed)
+    planned = [r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest]
     parents = {r: tree.parent(r) for r in planned} if len(hist) else {}
     bt = split_backtest(hist, parents, year, window=12 * sp.history_years)
     return SplitChoice(best_split_method(bt), "auto", bt)
