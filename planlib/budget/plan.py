@@ -517,24 +517,35 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
 
     Sums of whole cents on dense region × month × item arrays (a sparse parent × unit
     matrix times them), so a national plan adds up in a fraction of a second; a parent's consolidated rows are its children's totals and its
-    own offices' items stay on rows of their own.
+    own offices' items stay on rows of their own. The parents' rows come in the tree's order,
+    then by month, category, item and method. Rows are placed by integer codes of their
+    columns' distinct values (the strings are hashed once per distinct value, not per row).
     """
     cols = list(BUDGET_COLUMNS)
     unit_rows = unit_rows[cols]
     if not parents:
         return unit_rows.reset_index(drop=True)
-    keys = pd.concat([unit_rows[["category", "item"]], own_rows[["category", "item"]] if len(own_rows) else None])
-    pairs = keys.drop_duplicates().sort_values(["category", "item"]).reset_index(drop=True)
-    pair_index = pd.MultiIndex.from_frame(pairs)
+    coded = [_pair_codes(rows) for rows in (unit_rows, own_rows) if len(rows)]
+    # the (category, item) pairs of both, sorted
+    seen = pd.concat([pd.DataFrame({"category": cats.take(present // len(items)),
+                                    "item": items.take(present % len(items))}) for _, present, cats, items in coded]
+                     or [pd.DataFrame({"category": [], "item": []}, dtype="str")])
+    pairs = seen.drop_duplicates().sort_values(["category", "item"]).reset_index(drop=True)
     nj = len(pairs)
+    at_pair = {pair: j for j, pair in enumerate(zip(pairs["category"].tolist(), pairs["item"].tolist()))}
     u_index = {u: k for k, u in enumerate(units)}
     p_index = {r: k for k, r in enumerate(parents)}
 
     def dense(rows, index, n):
         if not len(rows):
             return np.zeros((n, 12 * nj), dtype=np.int64)
-        j = pair_index.get_indexer(pd.MultiIndex.from_arrays([rows["category"], rows["item"]]))
-        r = pd.Index(list(index)).get_indexer(rows["region_id"])
+        local, present, cats, items = coded[0] if rows is unit_rows else coded[-1]
+        to_j = np.full(len(cats) * len(items), -1, dtype=np.int64)
+        to_j[present] = [at_pair[(c, i)] for c, i in zip(cats.take(present // len(items)).tolist(),
+                                                         items.take(present % len(items)).tolist())]
+        j = to_j[local]
+        codes, regions = pd.factorize(rows["region_id"])
+        r = pd.Index(list(index)).get_indexer(regions)[codes]
         flat = (r * 12 + rows["month"].to_numpy(dtype=np.int64) - 1) * nj + j
         # bincount in float64 is exact for whole cents below 2**53 (9e13 yuan)
         arr = np.bincount(flat, weights=to_cents(rows["amount"]).astype(np.float64), minlength=n * 12 * nj)
@@ -551,20 +562,35 @@ def _consolidate(unit_rows: pd.DataFrame, own_rows: pd.DataFrame, tree, units, p
     # every unit below and every lower parent's own items
     children_sum = np.asarray(above_units @ unit_cents) + np.asarray(above_parents @ own_cents)
 
-    def long(arr, method):
-        r, flat = np.nonzero(arr)
-        m, j = np.divmod(flat, nj)
-        return pd.DataFrame({
-            "region_id": np.asarray(parents, dtype=object)[r], "month": m + 1,
-            "category": pairs["category"].to_numpy(dtype=object)[j], "item": pairs["item"].to_numpy(dtype=object)[j],
-            "terminal_id": None, "amount": arr[r, flat] * CENT, "method": method,
-        })
-
-    up = pd.concat([long(children_sum, "consolidated"), long(own_cents, "own")], ignore_index=True)
-    order = {r: k for k, r in enumerate(tree.ids)}
-    up = up.assign(_o=up["region_id"].map(order)).sort_values(["_o", "month", "category", "item", "method"],
-                                                              kind="stable").drop(columns="_o")
+    # the non-zero cells of both, in the tree's order of the parents, then month, pair, consolidated before own
+    tree_order = {r: k for k, r in enumerate(tree.ids)}
+    rank = np.array([tree_order[r] for r in parents], dtype=np.int64)
+    cells = [np.nonzero(arr) for arr in (children_sum, own_cents)]
+    r = np.concatenate([c[0] for c in cells])
+    flat = np.concatenate([c[1] for c in cells])
+    amount = np.concatenate([arr[c] for arr, c in zip((children_sum, own_cents), cells)])
+    method = np.repeat(np.array(["consolidated", "own"], dtype=object), [len(c[0]) for c in cells])
+    m, j = np.divmod(flat, nj)
+    order = np.lexsort((method == "own", j, m, rank[r]))
+    r, m, j, amount, method = r[order], m[order], j[order], amount[order], method[order]
+    up = pd.DataFrame({
+        "region_id": np.asarray(parents, dtype=object)[r], "month": m + 1,
+        "category": pairs["category"].to_numpy(dtype=object)[j], "item": pairs["item"].to_numpy(dtype=object)[j],
+        "terminal_id": None, "amount": amount * CENT, "method": method,
+    })
     return pd.concat([unit_rows, up[cols]], ignore_index=True)
+
+
+def _pair_codes(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Index]:
+    """
+    Each row's (category, item) as one integer code ``c × len(items) + i``, the codes present
+    (sorted), and the distinct categories and items the codes count in.
+    """
+    c, cats = pd.factorize(rows["category"])
+    i, items = pd.factorize(rows["item"])
+    local = c.astype(np.int64) * len(items) + i
+    present = np.flatnonzero(np.bincount(local, minlength=len(cats) * len(items)))
+    return local, present, pd.Index(cats), pd.Index(items)
 
 
 def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.DataFrame:

@@ -645,12 +645,7 @@ def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly
     if own.empty or monthly.empty:
         return pd.DataFrame()
     months = monthly[["region_id", "date", "revenue"]]
-    link = pd.DataFrame([(m, r) for r in sorted(set(own["region_id"])) for m in tree.subtree(r)],
-                        columns=["region_id", "activity_region"])
-    sub_months = months.merge(link, on="region_id").groupby(["activity_region", "date"])["revenue"].sum()
-    region_months = sub_months.unstack("date", fill_value=0.0)
-    region_months.index.name = "region_id"
-    region_months.columns = pd.DatetimeIndex(region_months.columns)
+    region_months = _subtree_months(months, tree, sorted(set(own["region_id"])))
     control = months.groupby("date")["revenue"].sum()  # the whole plan moves with the same seasons
     control.index = pd.DatetimeIndex(control.index)
     rev, var = float(sales["revenue"].sum()), float(sales["variable_cost"].sum())
@@ -661,3 +656,36 @@ def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly
     if lifts.empty:
         return pd.DataFrame()
     return fit_response(lifts)
+
+
+def _subtree_months(months: pd.DataFrame, tree, regions: list) -> pd.DataFrame:
+    """
+    Revenue by month of each of ``regions``' subtrees (index region_id, columns the months, 0.0 where none).
+
+    Each month row counts once for every one of ``regions`` whose subtree holds it, and each
+    region's month adds up its rows in their order in ``months`` (a group-by's sum of the rows
+    merged with the regions' subtrees, the same sums to the bit), without the merge's frame of
+    strings: the rows are repeated by integer codes and summed by one integer key.
+    """
+    sub = [(m, k) for k, r in enumerate(regions) for m in tree.subtree(r)]
+    # the regions holding each member of a subtree, in the order of ``regions``
+    by_member, members = pd.Index([m for m, _ in sub]).factorize()
+    holder = np.array([k for _, k in sub], dtype=np.int64)[np.argsort(by_member, kind="stable")]
+    n_holders = np.bincount(by_member, minlength=len(members))
+    first = np.cumsum(n_holders) - n_holders
+    ids, uniques = pd.factorize(months["region_id"])
+    code = np.append(members.get_indexer(uniques), -1)[ids]  # a missing id (−1) reads the last slot
+    row = np.flatnonzero(code >= 0)
+    times = n_holders[code[row]]
+    take = np.repeat(row, times)
+    nth = np.arange(len(take)) - np.repeat(np.cumsum(times) - times, times)
+    region = holder[np.repeat(first[code[row]], times) + nth]
+    day, days = pd.factorize(months["date"].to_numpy()[take], sort=True)
+    sums = pd.Series(months["revenue"].to_numpy()[take]).groupby(region * len(days) + day).sum()
+    cell = sums.index.to_numpy()
+    present, at = np.unique(cell // len(days), return_inverse=True)
+    shown, col = np.unique(cell % len(days), return_inverse=True)
+    values = np.zeros((len(present), len(shown)))
+    values[at, col] = sums.to_numpy()
+    return pd.DataFrame(values, index=pd.Index(np.asarray(regions, dtype=object)[present], name="region_id"),
+                        columns=pd.DatetimeIndex(days[shown], name="date"))

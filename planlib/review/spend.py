@@ -114,31 +114,30 @@ def activity_lift(
         return pd.DataFrame(columns=cols)
     months = pd.DatetimeIndex(region_months.columns)
     values = region_months.to_numpy(dtype="float64")
-    ctrl = control.reindex(months).to_numpy(dtype="float64")
-    row_of = {r: i for i, r in enumerate(region_months.index)}
+    ctrl = control.reindex(months).to_numpy(dtype="float64")[None, :]
     # the column of each activity's first and last month (a column that is not a month start never matches)
     exact = months == months.to_period("M").to_timestamp()
-    pos = {m: i for i, (m, ok) in enumerate(zip(_month_number(months.to_numpy()), exact)) if ok}
-    starts = _month_number(pd.to_datetime(own["start_date"]).to_numpy())
-    ends = _month_number(pd.to_datetime(own["end_date"]).to_numpy())
-    rows = []
-    for act_id, region_id, kind, start, end, cost, m0, m1 in zip(
+    numbers = _month_number(months.to_numpy())
+    first = _month_column(numbers, exact, _month_number(pd.to_datetime(own["start_date"]).to_numpy()))
+    last = _month_column(numbers, exact, _month_number(pd.to_datetime(own["end_date"]).to_numpy()))
+    ok = (first >= 3) & (last >= 0)  # both months in the history, and three months before the first
+    row, at = pd.Index(region_months.index).get_indexer(own["region_id"]), np.where(ok, first, 3)
+    span, pre = np.where(ok, np.maximum(last - first + 1, 0), 0), np.where(ok, 3, 0)
+    one = np.zeros(len(row), dtype=np.int64)  # the control's only row
+    w, cw = _window_sums(values, row, at, span), _window_sums(ctrl, one, at, span)
+    pre_r, pre_c = _window_sums(values, row, at - 3, pre), _window_sums(ctrl, one, at - 3, pre)
+    cost = own["cost"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.where(pre_c > 0, cw * pre_r / pre_c, np.nan)
+        lift = np.where(base > 0, w / base - 1.0, np.nan)
+        extra = (w - base) * margin_rate  # NaN where the baseline is
+        roi = (extra - cost) / cost  # every measured cost is > 0
+    w, base, lift, extra, roi = (np.where(ok, x, np.nan) for x in (w, base, lift, extra, roi))
+    rows = list(zip(
         own["activity_id"].tolist(), own["region_id"].tolist(), own["kind"].tolist(), own["start_date"].tolist(),
-        own["end_date"].tolist(), own["cost"].tolist(), starts, ends,
-    ):  # fmt: skip
-        a, b = pos.get(m0), pos.get(m1)
-        r = values[row_of[region_id]]
-        if a is None or b is None or a < 3:
-            w = base = lift = extra = roi = np.nan
-        else:
-            w = float(r[a : b + 1].sum())
-            pre_r, pre_c = float(r[a - 3 : a].sum()), float(ctrl[a - 3 : a].sum())
-            base = float(ctrl[a : b + 1].sum()) * pre_r / pre_c if pre_c > 0 else np.nan
-            lift = w / base - 1.0 if base and base > 0 else np.nan
-            extra = (w - base) * margin_rate if pd.notna(base) else np.nan
-            roi = (extra - cost) / cost if pd.notna(extra) else np.nan
-        rows.append((act_id, region_id, kind, start, end, float(cost), w, base, lift, extra, roi,
-                     bool(pd.notna(roi) and roi > 0)))  # fmt: skip
+        own["end_date"].tolist(), cost.tolist(), w.tolist(), base.tolist(), lift.tolist(), extra.tolist(),
+        roi.tolist(), (roi > 0).tolist(),
+    ))  # fmt: skip
     out = pd.DataFrame(rows, columns=cols)
     # by return, best first (unmeasured last), then id
     ids, _ = _codes(out["activity_id"])
@@ -147,10 +146,41 @@ def activity_lift(
     return out.take(order).reset_index(drop=True)
 
 
-def _month_number(dates: np.ndarray) -> list[int | None]:
-    """Months since 1970 of datetime64 values (None where missing)."""
-    months = dates.astype("datetime64[M]")
-    return [None if np.isnat(m) else int(m.astype(np.int64)) for m in months]
+def _month_number(dates: np.ndarray) -> np.ndarray:
+    """Months since 1970 of datetime64 values (the smallest int64 where missing: it matches no month)."""
+    return np.asarray(dates).astype("datetime64[M]").astype(np.int64)
+
+
+def _month_column(numbers: np.ndarray, exact: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """
+    The column of each wanted month among the columns that are month starts (``exact``), −1 where none is;
+    of two columns of the same month, the later one.
+    """
+    cols = np.flatnonzero(exact)[::-1]  # the later of equal months first: np.unique keeps the first
+    months, first = np.unique(numbers[cols], return_index=True)
+    k = np.minimum(np.searchsorted(months, wanted), max(len(months) - 1, 0))
+    found = (months[k] == wanted) if len(months) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, cols[first[k]] if len(months) else -1, -1)
+
+
+def _window_sums(values: np.ndarray, rows: np.ndarray, start: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """
+    ``values[row, start:start + span].sum()`` for every (row, start, span), to the bit.
+
+    Notes
+    -----
+    numpy adds fewer than eight values one after the other (then adds that to 0.0): a window
+    that short is added up the same way here, a column at a time for all windows at once; a
+    longer one (a campaign of eight months or more) is summed by numpy itself, row by row.
+    """
+    out = np.zeros(len(rows))
+    short = span < 8
+    for k in range(int(span[short].max()) if short.any() else 0):
+        on = short & (span > k)
+        out[on] += values[rows[on], start[on] + k]
+    for i in np.flatnonzero(~short):
+        out[i] = values[rows[i], start[i] : start[i] + span[i]].sum()
+    return out
 
 
 def subtree_months(monthly: pd.DataFrame, tree, region: str) -> pd.DataFrame:

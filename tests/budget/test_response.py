@@ -267,3 +267,68 @@ def test_input_output_spend_within_a_room_equalises_marginal_returns():
     assert spend.sum(axis=1).iloc[0] == pytest.approx(30_000.0)
     s = spend.iloc[0]  # both funded below their own optimum, at one marginal return: 1.5 e^{-x/b1} = 2.5 e^{-y/b2}
     assert 1.5 * math.exp(-s["media"] / 100_000) == pytest.approx(2.5 * math.exp(-s["promotion"] / 40_000), rel=1e-4)
+
+
+# -- the plan's past activities measured at once ------------------------------------------------
+def _lift_by_hand(acts, region_months, control, margin_rate):
+    """activity_lift's definition, one activity at a time with numpy's own sums (the reference)."""
+    months = list(region_months.columns)
+    out = {}
+    for a in acts.itertuples():
+        r = region_months.loc[a.region_id].to_numpy()
+        c = control.reindex(region_months.columns).to_numpy()
+        first, last = pd.Timestamp(a.start_date).to_period("M").to_timestamp(), pd.Timestamp(a.end_date).to_period("M").to_timestamp()
+        if first not in months or last not in months or months.index(first) < 3:
+            out[a.activity_id] = (np.nan, np.nan)
+            continue
+        i, j = months.index(first), months.index(last)
+        w, base = float(r[i : j + 1].sum()), float(c[i : j + 1].sum()) * float(r[i - 3 : i].sum()) / float(c[i - 3 : i].sum())
+        out[a.activity_id] = (w, ((w - base) * margin_rate - a.cost) / a.cost)
+    return out
+
+
+def test_activity_lift_sums_windows_as_numpy_does_short_and_long():
+    # windows of 1 to 14 months (numpy adds eight values or more pairwise, fewer one by one) on
+    # values whose sums depend on the order of the additions: the same bits as numpy's own sums
+    rng = np.random.default_rng(7)
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    region = pd.DataFrame(rng.normal(1e12, 1e11, (3, 24)) + rng.random((3, 24)) * 1e-3,
+                          index=pd.Index(["K1", "K2", "K3"], name="region_id"), columns=months)
+    control = pd.Series(rng.normal(5e12, 1e11, 24), index=months)
+    n = 40
+    start = months[rng.integers(0, 20, n)]
+    acts = pd.DataFrame({"activity_id": [f"A{i:02d}" for i in range(n)], "region_id": rng.choice(["K1", "K2", "K3"], n),
+                         "brand": "own", "kind": "promotion", "start_date": start + pd.Timedelta(days=4),
+                         "end_date": [min(s + pd.DateOffset(months=int(k)), months[-1]) for s, k in
+                                      zip(start, rng.integers(0, 14, n))],
+                         "cost": rng.integers(1, 10_000, n).astype(float)})
+    out = activity_lift(acts, region, control, margin_rate=0.35).set_index("activity_id")
+    by_hand = _lift_by_hand(acts, region, control, 0.35)
+    spans = (pd.DatetimeIndex(acts["end_date"]).to_period("M") - pd.DatetimeIndex(acts["start_date"]).to_period("M"))
+    assert max(s.n for s in spans) >= 8  # some windows take numpy's pairwise path
+    for act, (w, roi) in by_hand.items():
+        got = out.loc[act]
+        assert (np.isnan(w) and np.isnan(got["window_revenue"])) or got["window_revenue"] == w, act
+        assert (np.isnan(roi) and np.isnan(got["roi"])) or got["roi"] == roi, act
+        assert got["paid"] == (not np.isnan(roi) and roi > 0)
+
+
+def test_response_curves_subtree_months_equal_a_merge_and_group_by():
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({
+        "region_id": ["HQ", "P1", "C1", "K1", "K2", "C2", "K3"], "name": list("abcdefg"),
+        "level": ["hq", "province", "city", "county", "county", "city", "county"],
+        "parent_id": [None, "HQ", "P1", "C1", "C1", "P1", "C2"]}))
+    rng = np.random.default_rng(3)
+    n = 400
+    months = pd.DataFrame({"region_id": rng.choice(["K1", "K2", "K3", "C1", "P1", "C2"], n),
+                           "date": pd.date_range("2024-01-01", periods=12, freq="MS")[rng.integers(0, 12, n)],
+                           "revenue": rng.normal(1e9, 1e8, n) + rng.random(n) * 1e-4})
+    regions = ["C1", "K1", "K3", "P1"]
+    link = pd.DataFrame([(m, r) for r in regions for m in tree.subtree(r)], columns=["region_id", "activity_region"])
+    want = months.merge(link, on="region_id").groupby(["activity_region", "date"])["revenue"].sum().unstack(
+        "date", fill_value=0.0)
+    got = response._subtree_months(months, tree, regions)
+    assert got.index.tolist() == want.index.tolist() and got.columns.tolist() == want.columns.tolist()
+    assert np.array_equal(got.to_numpy(), want.to_numpy())  # every sum to the bit
