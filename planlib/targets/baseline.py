@@ -109,14 +109,14 @@ def _history_years(s: pd.Series) -> tuple[pd.DataFrame, float]:
     return out, rate
 
 
-def _growth_annual(s: pd.Series, horizon: int) -> float:
-    """Last 12 months × (1 + g)^(horizon / 12), g the recent growth clipped to ±30%."""
-    last12 = float(s.iloc[-12:].sum())
-    m = min(len(s) - 12, 12)
+def _growth_annual(x: np.ndarray, horizon: int) -> float:
+    """Last 12 months × (1 + g)^(horizon / 12), g the recent growth clipped to ±30% (``x``: the month values)."""
+    last12 = float(x[-12:].sum())
+    m = min(len(x) - 12, 12)
     g = 0.0
     if m >= 1:
-        recent = float(s.iloc[-m:].sum())
-        year_before = float(s.iloc[-12 - m : -12].sum())
+        recent = float(x[-m:].sum())
+        year_before = float(x[-12 - m : -12].sum())
         if year_before > 0:
             g = float(np.clip(recent / year_before - 1.0, -GROWTH_CLIP, GROWTH_CLIP))
     return last12 * (1.0 + g) ** (horizon / 12.0)
@@ -133,32 +133,32 @@ def _horizon(last_month: int, plan_year: int) -> int:
     return horizon
 
 
-def _trend_annual(s: pd.Series, horizon: int, plan_year: int, value: str,
+def _trend_annual(x: np.ndarray, horizon: int, plan_year: int, value: str,
                   fitted: tuple[float | None, str] | None = None) -> tuple[float, str, list[str]]:
     """
-    The plan year's total of a non-empty month series (see :func:`baseline`), its method and fallback notes
-    (``fitted``: the Holt-Winters fit of ``s``, when already made).
+    The plan year's total of a non-empty month series ``x`` (float64 values, see :func:`baseline`),
+    its method and fallback notes (``fitted``: the Holt-Winters fit of ``x``, when already made).
     """
-    n = len(s)
+    n = len(x)
     notes = []  # one PlanWarning per call, however many fallbacks were taken
     if n >= 24:
-        annual, why = fitted if fitted is not None else fit_annual(s.to_numpy(dtype="float64"), horizon)
+        annual, why = fitted if fitted is not None else fit_annual(x, horizon)
         method = "holt_winters_damped"
         if annual is None:
             notes.append(
                 f"Holt-Winters did not fit the {n} months of {value} ({why}): the baseline is "
                 "the last 12 months × recent growth"
             )
-            annual, method = _growth_annual(s, horizon), "last12_growth"
+            annual, method = _growth_annual(x, horizon), "last12_growth"
     elif n >= 12:
-        annual, method = _growth_annual(s, horizon), "last12_growth"
+        annual, method = _growth_annual(x, horizon), "last12_growth"
     else:
         notes.append(f"only {n} months of {value} history: the {plan_year} baseline is 12 × their mean (run rate)")
-        annual, method = 12.0 * float(s.mean()), "run_rate"
+        annual, method = 12.0 * float(x.mean()), "run_rate"
     return max(float(annual), 0.0), method, notes
 
 
-def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> Baseline:
+def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", cache=None) -> Baseline:
     """
     Forecast a region's plan-year total from its monthly history.
 
@@ -172,6 +172,10 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") ->
         The year being planned; history must end before it.
     value : str, default "volume"
         The column to forecast.
+    cache : path-like, optional
+        A folder keeping the Holt-Winters fit between runs (``fit_annual_many``'s ``cache``,
+        as :func:`baselines` keeps its fits): the same history fitted again is read from it,
+        the same number, without loading statsmodels.
 
     Returns
     -------
@@ -219,7 +223,10 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") ->
         )
         return Baseline(0.0, pd.Series(0.0, index=months, name=value), "zero", history_years, rate)
     last = s.index[-1]
-    annual, method, notes = _trend_annual(s, _horizon(last.year * 12 + last.month - 1, plan_year), plan_year, value)
+    x = s.to_numpy(dtype="float64")
+    horizon = _horizon(last.year * 12 + last.month - 1, plan_year)
+    fitted = fit_annual_many([x], [horizon], cache=cache)[0] if cache is not None and len(x) >= 24 else None
+    annual, method, notes = _trend_annual(x, horizon, plan_year, value, fitted)
     shares, share_note = _festival_shares(pd.DataFrame({"date": s.index, value: s.to_numpy()}), plan_year, value)
     if share_note:
         notes.append(share_note)
@@ -312,7 +319,7 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
             out["method"].append("zero")
             out["note"].append(f"no {value} history (all zeros or no rows): the {plan_year} baseline is 0")
             continue
-        annual, method, notes = _trend_annual(pd.Series(series), horizon, plan_year, value, fits.get(k))
+        annual, method, notes = _trend_annual(series, horizon, plan_year, value, fits.get(k))
         out["annual"].append(annual)
         out["method"].append(method)
         out["note"].append("; ".join(notes))

@@ -79,3 +79,32 @@ def test_baselines_check_their_columns_and_values():
         targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"]}), 2027)
     with pytest.raises(ParamsError, match="missing or non-numeric"):
         targets.baselines(pd.DataFrame({"region_id": ["A"], "date": ["2025-01-01"], "volume": ["x"]}), 2027)
+
+
+def test_baseline_with_a_cache_keeps_its_fit_and_reads_it_back(tmp_path):
+    import json
+
+    rows = _regions()
+    hw = rows[rows["region_id"] == "HW"][["date", "volume"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = targets.baseline(hw, 2027)
+        first = targets.baseline(hw, 2027, cache=tmp_path)
+        again = targets.baseline(hw, 2027, cache=tmp_path)
+    assert plain.method == "holt_winters_damped"
+    for got in (first, again):  # the same numbers, to the bit
+        assert got.annual == plain.annual and got.method == plain.method
+        pd.testing.assert_series_equal(got.monthly, plain.monthly, check_exact=True)
+    kept = list(tmp_path.glob("holtwinters-*.json"))
+    assert len(kept) == 1
+    # the kept fit is what a rerun reads (no fit made): a number planted there comes back
+    data = json.loads(kept[0].read_text())
+    data["fits"][0][0] = 12345.5
+    kept[0].write_text(json.dumps(data))
+    assert targets.baseline(hw, 2027, cache=tmp_path).annual == 12345.5
+    # a short history has no fit to keep
+    short = rows[rows["region_id"] == "SHORT"][["date", "volume"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its month split's fallback
+        assert targets.baseline(short, 2027, cache=tmp_path / "short").method == "last12_growth"
+    assert not (tmp_path / "short").exists()
