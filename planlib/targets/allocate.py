@@ -144,8 +144,13 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
     roll = np.zeros((len(order), len(months)))
     if len(by_region):
         # each fact counts for its region and every planned ancestor: expand by the chains
+        # (a region's chain is its row and its parent's chain; the subtree lists parents first)
+        chain_of: dict = {}
+        for r in order:
+            chain_of[r] = [row_of[r], *(chain_of[parents[r]] if parents[r] in row_of else ())]
         code, uniq = pd.factorize(by_region.index.get_level_values(0))
-        chains = [[row_of[a] for a in (r, *tree.ancestors(r)) if a in row_of] for r in uniq]
+        chains = [chain_of[r] if r in chain_of else
+                  [row_of[a] for a in (r, *tree.ancestors(r)) if a in row_of] for r in uniq]
         lens = np.array([len(c) for c in chains], dtype=np.int64)
         flat = np.array([i for c in chains for i in c], dtype=np.int64)
         offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
@@ -159,13 +164,22 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
                            minlength=len(order) * len(months)).reshape(len(order), len(months))
     last_cols = months >= last_year_start
     holds = dict(holds or {})
-    unknown = [k for k in holds if k not in set(order) or k == root]
+    planned = set(order)
+    unknown = [k for k in holds if k not in planned or k == root]
     if unknown:
         raise ParamsError(f"holds name regions that are not planned below {root}: {', '.join(map(str, unknown))}")
 
     cores = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core}
     # forecast_proportions on the array too where shares_for's checks would pass (its matrix is y itself)
     fp_core = method == "forecast_proportions" and len(months) > 0 and bool(np.isfinite(roll).all() and (roll >= 0).all())
+    # the per-region inputs read once for every planned region (row_of's rows), taken per parent by position
+    order_idx = pd.Index(order, dtype=object)
+    with_growth = bool(growth_weight) and growth is not None
+    growth_row = growth.reindex(order_idx).fillna(0.0).clip(lower=0.0).to_numpy(dtype=float) if with_growth else None
+    # each child's potential (NaN: none, so no cap) and its cap in whole units of it
+    capped = cap is not None and potential is not None
+    pot_row = potential.reindex(order_idx).to_numpy(dtype=float, na_value=np.nan) if capped else None
+    cap_row = pot_row * cap // unit * unit if capped else None
     target = {root: int(total)}
     relaxed: list[str] = []  # the bounds that gave way, one note per parent and kind
     for rid in order:
@@ -173,49 +187,52 @@ def _region_totals(tree, history_frame, *, root, total, method, unit, deepest, f
         kids = [k for k in tree.children(rid) if LEVEL_DEPTH[levels[k]] <= start_level]
         if not kids:
             continue
-        y = roll[[row_of[k] for k in kids]]
+        rows_k = np.array([row_of[k] for k in kids], dtype=np.int64)
+        y = roll[rows_k]
+        kid_idx = pd.Index(kids, dtype=object)
+        shares = None  # the general path's Series (potential, blend); the cores give arrays
         if method in cores:
-            shares = pd.Series(cores[method](y, kids, months), index=pd.Index(kids, dtype=object), name="share")
+            s = cores[method](y, kids, months)
         elif fp_core:
-            shares = pd.Series(forecast_proportions_core(y), index=pd.Index(kids, dtype=object), name="share")
+            s = forecast_proportions_core(y)
         elif method == "equal":
-            shares = shares_for("equal", children=kids)
+            s = shares_for("equal", children=kids).to_numpy(dtype=float)
         else:  # potential, blend: the general path on this parent's tidy history
             tidy = pd.DataFrame({"child": np.repeat(np.asarray(kids, dtype=object), len(months)),
                                  "month": np.tile(months.to_numpy(), len(kids)), "value": y.ravel()})
             pot = None if potential is None else potential.reindex(kids).fillna(0.0)
             shares = shares_for(method, tidy, children=kids, weights=extra.get("weights"), potential=pot,
                                 window=(months[0], months[-1]) if len(months) else None)
-        kid_idx = pd.Index(kids, dtype=object)
-        if growth_weight and growth is not None:
+            s = shares.reindex(kid_idx).to_numpy(dtype=float)
+        if with_growth:
             # the review's growth points pull the split toward the children that can add most
-            g = growth.reindex(kid_idx).fillna(0.0).clip(lower=0.0).to_numpy(dtype=float)
-            base_s = shares.reindex(kid_idx).to_numpy(dtype=float)
-            if g.sum() > 0 and base_s.sum() > 0:
-                shares = pd.Series((1.0 - growth_weight) * base_s / base_s.sum() + growth_weight * g / g.sum(),
-                                   index=kid_idx, name="share")
+            g = growth_row[rows_k]
+            if g.sum() > 0 and s.sum() > 0:
+                s, shares = (1.0 - growth_weight) * s / s.sum() + growth_weight * g / g.sum(), None
         ly = y[:, last_cols].sum(axis=1)
         kid_holds = {k: holds[k] for k in kids if k in holds}
-        if float(shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 and not kid_holds:
+        # pandas' sum of the shares (missing values as 0)
+        if float(np.nansum(s) if shares is None else shares.sum()) == 0 and len(kids) > 1 and target[rid] > 0 \
+                and not kid_holds:
             warnings.warn(f"no basis to split {rid} by {method} (no history): split evenly over {len(kids)} children",
                           PlanWarning, stacklevel=3)
-            shares = pd.Series(1.0, index=shares.index)
-        kid_cap = None
-        if cap is not None and potential is not None:
-            known = potential.reindex(kids).dropna()
-            kid_cap = (known * cap // unit * unit) if len(known) else None
+            s, shares = np.ones(len(kids)), None
+        kid_cap = None if cap_row is None else cap_row[rows_k]
         try:
-            s = shares.reindex(kid_idx).to_numpy(dtype=float)
-            hi = np.full(len(kids), np.inf) if kid_cap is None else kid_cap.reindex(kid_idx).fillna(np.inf).to_numpy()
+            hi = np.full(len(kids), np.inf) if kid_cap is None else np.where(np.isnan(kid_cap), np.inf, kid_cap)
             if not (np.isfinite(s).all() and (s >= 0).all() and (hi >= 0).all()):
-                # bad inputs: the checked public path names them
-                split = constrain_split(target[rid], shares, last_year=pd.Series(ly, index=kid_idx)
+                # bad inputs: the checked public path names them (the caps of the children with a potential)
+                if kid_cap is not None:
+                    known = ~np.isnan(pot_row[rows_k])
+                    kid_cap = pd.Series(kid_cap[known], index=kid_idx[known]) if known.any() else None
+                split = constrain_split(target[rid], pd.Series(s, index=kid_idx, name="share") if shares is None
+                                        else shares, last_year=pd.Series(ly, index=kid_idx)
                                         if floor is not None else None, floor=floor, cap=kid_cap,
                                         holds=kid_holds or None, unit=unit)
                 target.update({k: int(v) for k, v in split.items()})
             else:  # constrain_split's core on arrays (no pandas per parent), its bounds made feasible
                 lo_k, hi_k = unit_bounds((1.0 - floor) * ly if floor is not None else np.zeros(len(kids)), hi, unit)
-                held = kid_idx.isin(list(kid_holds))
+                held = np.array([k in kid_holds for k in kids], dtype=bool)
                 hold_k = np.array([to_units(kid_holds[k], unit, f"hold {k}:") if k in kid_holds else 0 for k in kids],
                                   dtype=np.int64)
                 if (hold_k < 0).any():
