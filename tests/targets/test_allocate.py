@@ -679,3 +679,67 @@ def test_allocate_plan_calendar_seasonality_runs_exact_and_unknown_is_refused(de
     with pytest.raises(ParamsError, match="seasonality"):
         allocate_plan(history, tree, root=tree.root, total_volume=total, month_shares=MONTH_SHARES,
                       plan_year=PLAN_YEAR, seasonality="lunar")
+
+
+# -- validate_targets checks on integer codes, names the faults on labels ---------------------------
+def _moved(t: pd.DataFrame, rows, by: int) -> pd.DataFrame:
+    out = t.copy()
+    out.loc[rows[0], "target_volume"] += by
+    out.loc[rows[1], "target_volume"] -= by
+    return out
+
+
+@pytest.mark.parametrize("kind", ["product_line", "sku", "channel", "terminal_class", "distributor_id"])
+def test_validate_targets_catches_each_breakdown_off_its_total_and_its_parent(demo, kind):
+    t, tree = demo["targets"], demo["tree"]
+    b = breakdown_of(t)
+    jan = t["month"] == t["month"].min()
+    county = t.loc[(b == "total") & (t["level"] == "county"), "region_id"].iloc[0]
+    lines = t.index[(b == kind) & (t["region_id"] == county) & jan & (t["target_volume"] > 0)]
+    one_more = t.copy()
+    one_more.loc[lines[0], "target_volume"] += 1
+    with pytest.raises(SplitError, match=f"{kind} breakdown off its totals: \\[\\('{county}'"):
+        validate_targets(one_more, tree)
+    if len(lines) > 1:  # the county adds up, its city's line of those values does not
+        with pytest.raises(SplitError, match=f"children's {kind} lines do not sum to their parent's") as err:
+            validate_targets(_moved(t, lines, 1), tree)
+        assert "breakdown off its totals" not in str(err.value)
+
+
+def test_validate_targets_catches_terminal_lines_off_their_county(demo):
+    t, tree = demo["targets"], demo["tree"]
+    b = breakdown_of(t)
+    line = t.index[(b == "terminal") & (t["month"] == t["month"].min()) & (t["target_volume"] > 0)][0]
+    county = tree.ancestor_at(str(t.loc[line, "region_id"]), "county") or str(t.loc[line, "region_id"])
+    off = t.copy()
+    off.loc[line, "target_volume"] += 2
+    with pytest.raises(SplitError, match=f"terminal breakdown off its totals: \\[\\('{county}'"):
+        validate_targets(off, tree)
+
+
+def test_validate_targets_revenue_bound_is_half_a_cent(demo):
+    t, tree = demo["targets"], demo["tree"]
+    root_jan = (breakdown_of(t) == "total") & (t["month"] == t["month"].min()) & (t["region_id"] == tree.root)
+    for cents, faulty in ((0.004, False), (-0.004, False), (0.006, True), (-0.006, True)):
+        moved = t.copy()
+        moved.loc[root_jan, "target_revenue"] += cents
+        if faulty:
+            with pytest.raises(SplitError, match="children's revenue does not sum to their parent's"):
+                validate_targets(moved, tree)
+        else:
+            validate_targets(moved, tree)
+
+
+def test_validate_targets_catches_skus_off_their_product_line_and_duplicate_totals(demo):
+    t, tree, history = demo["targets"], demo["tree"], demo["history"]
+    lines = history.sku_lines
+    sold = lines[lines.index.isin(t["sku"].dropna().astype(object).unique())]
+    first, other = sold.index[0], sold[sold != sold.iloc[0]].index[0]  # two SKUs of the table, of two lines
+    swapped = lines.copy()
+    swapped[first], swapped[other] = lines[other], lines[first]
+    with pytest.raises(SplitError, match="SKUs do not sum to their product line"):
+        validate_targets(t, tree, sku_lines=swapped)
+    validate_targets(t, tree, sku_lines=lines)
+    total = t[breakdown_of(t) == "total"].iloc[[0]]
+    with pytest.raises((SplitError, ValueError)):
+        validate_targets(pd.concat([t, total], ignore_index=True), tree)
