@@ -428,13 +428,14 @@ def objective_task(terminal_targets: pd.DataFrame, *, rates: Mapping, unit=0.01,
     )
 
 
-def terminal_lines(table: pd.DataFrame, kind: pd.Series, unit_of: dict) -> pd.DataFrame:
+def terminal_lines(table: pd.DataFrame, terminal: np.ndarray, unit_of: dict) -> pd.DataFrame:
     """
     The plan's named terminal lines, one per terminal: its region, class, annual target,
     planning unit (``unit_of``) and ``is_new`` (no volume last year: it pays the entry fee).
-    ``kind`` is :func:`planlib.targets.breakdown_of` of the targets table.
+    ``terminal`` marks the targets table's terminal rows (:func:`planlib.targets.breakdown_of`
+    is ``terminal``), a boolean per row.
     """
-    t = table[kind == "terminal"]
+    t = table[np.asarray(terminal, dtype=bool)]
     named = t[t["terminal_id"].notna()]
     g = named.groupby(["terminal_id"], observed=True).agg(
         region_id=("region_id", "first"), terminal_class=("terminal_class", "first"),
@@ -676,11 +677,23 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
         return ["；".join(head if tail is None else f"{head}{cnt[i, j]:.1f}{tail}{money(spent[i, j])}"
                          for j, (head, tail) in enumerate(said)) for i in range(n)]
     if method == "objective_task":  # each unit's rows in order, summed as pandas' Series.sum does (numpy's)
-        fees, rows = case.channel_fees, case.channel_fees.groupby("region_id", sort=False).indices
-        reb, fee, tid = fees["terminal_id"].isna().to_numpy(), fees["amount"].to_numpy(float), fees["terminal_id"].to_numpy()
-        sel = [(i[~reb[i]], i[reb[i]]) for i in (rows.get(u, np.zeros(0, int)) for u in case.members)]
-        return [f"A/B 终端 {len(set(tid[o]))} 家逐家计费 {money(np.nansum(fee[o]))} + 年终返利 {money(np.nansum(fee[r]))}"
-                for o, r in sel]
+        fees = case.channel_fees
+        reb = fees["terminal_id"].isna().to_numpy()
+        fee = fees["amount"].to_numpy(float)
+        fee = np.where(np.isnan(fee), 0.0, fee)  # as np.nansum: a missing amount counts as 0
+        unit = pd.Index(list(case.members)).get_indexer(fees["region_id"])
+        # each unit's terminal rows, then its rebate rows, each in their order: one slice apiece
+        group = np.where(unit >= 0, unit * 2 + reb, -1)
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(2 * n + 1))
+        fee = fee[order]
+        sums = [fee[bounds[g] : bounds[g + 1]].sum() for g in range(2 * n)]
+        tid, _ = pd.factorize(fees["terminal_id"])
+        on = (unit >= 0) & ~reb
+        pairs = np.unique(unit[on].astype(np.int64) * (int(tid.max()) + 1 if len(tid) else 1) + tid[on])
+        terminals = np.bincount(pairs // (int(tid.max()) + 1 if len(tid) else 1), minlength=n)
+        return [f"A/B 终端 {terminals[i]} 家逐家计费 {money(sums[2 * i])} + 年终返利 {money(sums[2 * i + 1])}"
+                for i in range(n)]
     if method == "marginal":
         hc = case.params.headcount
         heads = marginal_headcount(case.first_contribution, hc.cost_per_head, hc.decay)

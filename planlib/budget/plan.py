@@ -46,7 +46,8 @@ from planlib.budget.response import KIND_ITEMS, input_output_spend, response_cur
 from planlib.errors import BudgetError, PlanWarning
 from planlib.hierarchy import LEVEL_DEPTH
 from planlib.schemas import CATEGORIES, OWN_BRAND
-from planlib.targets import breakdown_of, region_potential
+from planlib.targets import region_potential
+from planlib.targets.table import BREAKDOWNS, breakdown_codes
 
 __all__ = ["PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS"]
 
@@ -171,8 +172,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     bp = plan.budget
     year = int(plan.year)
     root = plan.scope.root
-    kind = breakdown_of(targets_table)
-    totals = targets_table[kind == "total"]
+    kind = breakdown_codes(targets_table)  # 0: a region's total; 1 + BREAKDOWNS' position: a breakdown's row
+    totals = targets_table[kind == 0]
     planned = pd.unique(totals["region_id"].astype(str))
     depth = max(LEVEL_DEPTH[tree.level(r)] for r in planned)
     unit_level = next(lv for lv, d in LEVEL_DEPTH.items() if d == depth)
@@ -197,7 +198,8 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     target_revenue = rev_m.sum(axis=1)
     # a parent's revenue is its units' (each priced at its own realised price), so ratios and
     # caps add up the tree: Σ children's cap ≤ the parent's cap at the same ratio
-    roll = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in set(parents)],
+    parent_set = set(parents)
+    roll = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in parent_set],
                         columns=["unit", "parent"])
     if len(roll):
         up_rev = roll.assign(rev=roll["unit"].map(target_revenue)).groupby("parent")["rev"].sum()
@@ -252,7 +254,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     if missing:
         notes.append(f"the archive has no {' and no '.join(sorted(missing))} rows for {year - 1}: "
                      + "; ".join(_MISSING_SAYS[m] for m in sorted(missing)))
-    terminals = terminal_lines(targets_table, kind, unit_of)
+    terminals = terminal_lines(targets_table, kind == 1 + BREAKDOWNS.index("terminal"), unit_of)
     if unit_level != "county" and any(unit_bp[u].methods.get("channel") == "objective_task" for u in units):
         raise BudgetError(f"budget.methods.channel: objective_task builds channel fees terminal by terminal from the "
                           f"terminal targets, which the plan splits at county level, but the plan stops at "
@@ -260,7 +262,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     # plan-wide ratios: the fallback of a unit without sales last year
     plan_rev = float(su["revenue"].sum())
     plan_ratio = (eu.groupby("category")["amount"].sum() / plan_rev).to_dict() if plan_rev > 0 else {}
-    new_units = [u for u in units if su.loc[u, "revenue"] <= 0]
+    new_units = [u for u, r in zip(units, su["revenue"].to_numpy()) if r <= 0]  # su is in the units' order
     if new_units:
         notes.append(f"{len(new_units)} region(s) without sales last year take the plan's expense ratios: "
                      f"{', '.join(new_units[:10])}{' …' if len(new_units) > 10 else ''}")

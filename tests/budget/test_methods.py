@@ -263,3 +263,22 @@ def test_objective_task_rejects_unknown_items_and_bad_frames():
         objective_task(TERMINAL_TARGETS, rates={"year_end_rebate": 2})
     with pytest.raises(ParamsError, match="rates.display.A"):
         objective_task(TERMINAL_TARGETS, rates={"display": {"A": -1, "B": 0}})
+
+
+def test_method_basis_objective_task_counts_each_units_terminals_and_sums_its_fees_and_rebate():
+    from planlib.budget.methods import method_basis
+
+    # K1: terminals T1 (two items), T2 and a rebate; K2: a rebate only; K3 nothing; a row of another region ignored;
+    # K1's ten fee rows of 0.1 add up as numpy adds them (pairwise from eight rows on)
+    fees = pd.DataFrame({
+        "region_id": ["K1", "K2", "K1", "K1", "X9", "K1"] + ["K1"] * 10,
+        "terminal_id": ["T1", None, "T1", "T2", "T9", None] + ["T3"] * 10,
+        "category": "channel", "item": "display",
+        "amount": [100.4, 30.0, 200.2, 50.0, 999.0, 12.6] + [0.1] * 10, "method": "objective_task"})
+    case = _case("channel", members=["K1", "K2", "K3"], revenue_target=np.array([1.0, 1.0, 1.0]),
+                 ratio=np.zeros(3), last_year=np.zeros(3), first_contribution=np.zeros(3), channel_fees=fees)
+    said = method_basis(case, "objective_task", np.zeros(3))
+    k1 = np.array([100.4, 200.2, 50.0] + [0.1] * 10).sum()
+    assert said == [f"A/B 终端 3 家逐家计费 {k1:,.0f} + 年终返利 13",
+                    "A/B 终端 0 家逐家计费 0 + 年终返利 30",
+                    "A/B 终端 0 家逐家计费 0 + 年终返利 0"]
