@@ -457,8 +457,9 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     """
     root, year, unit = plan.scope.root, plan.year, plan.targets.unit
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
-    parents = [r for r in tree.subtree(root)
-               if any(LEVEL_DEPTH[tree.level(k)] <= deepest for k in tree.children(r))]
+    parents = [r for r in tree.subtree(root)  # a child is below its parent (RegionTree): no township is a parent
+               if LEVEL_DEPTH[tree.level(r)] < deepest
+               and any(LEVEL_DEPTH[tree.level(k)] <= deepest for k in tree.children(r))]
     if history is None:  # one read of every recorded region's history, each planned region's months summed from it
         raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         history = planned_history(raw, tree, root, levels)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
-from planlib.rounding import check_unit, from_units, round_to_total, to_units
+from planlib.rounding import check_unit, from_units, label_rank, largest_remainder, round_to_total, to_units
 from planlib.targets.baseline import baseline
 from planlib.targets.baseline import baselines as trend_baselines
 from planlib.targets.kinds import finite_number, region_economics
@@ -64,16 +64,16 @@ def _round_total(total: float, unit: float) -> float:
 
 
 def _take_top_down(td, bu, weight, unit):
-    return round_to_total(td, td.sum(), unit=unit)
+    return td, td.sum()
 
 
 def _take_bottom_up(td, bu, weight, unit):
-    return round_to_total(bu, _round_total(bu.sum(), unit), unit=unit)
+    return bu, _round_total(bu.sum(), unit)
 
 
 def _blend(td, bu, weight, unit):
     mixed = weight * td + (1.0 - weight) * bu
-    return round_to_total(mixed, _round_total(mixed.sum(), unit), unit=unit)
+    return mixed, _round_total(mixed.sum(), unit)
 
 
 def _scale_bottom_up(td, bu, weight, unit):
@@ -83,11 +83,12 @@ def _scale_bottom_up(td, bu, weight, unit):
             PlanWarning,
             stacklevel=4,
         )
-        return round_to_total(td, td.sum(), unit=unit)
-    return round_to_total(bu, td.sum(), unit=unit)
+        return td, td.sum()
+    return bu, td.sum()
 
 
-#: Reconciliation choices between top-down (分配方式) and bottom-up (上行方式) numbers.
+#: Reconciliation choices between top-down (分配方式) and bottom-up (上行方式) numbers: each gives
+#: the amounts to round (Series or arrays alike) and the exact total they are rounded to.
 RECONCILE_METHODS = {
     "top_down": _take_top_down,
     "bottom_up": _take_bottom_up,
@@ -96,8 +97,8 @@ RECONCILE_METHODS = {
 }
 
 
-def _reconciled(td: pd.Series, bu: pd.Series, method: str, weight, unit) -> pd.Series:
-    """The reconciled numbers of :func:`reconcile` (``td`` and ``bu`` on the same children)."""
+def _reconcile_method(method: str, weight):
+    """The function of ``method`` and the checked weight (ParamsError naming the valid methods)."""
     try:
         func = RECONCILE_METHODS[method]
     except (KeyError, TypeError):
@@ -105,7 +106,30 @@ def _reconciled(td: pd.Series, bu: pd.Series, method: str, weight, unit) -> pd.S
     w = finite_number(weight, "weight")
     if not 0 <= w <= 1:
         raise ParamsError(f"weight must be in [0, 1], got {weight!r}")
-    return func(td, bu, w, unit)
+    return func, w
+
+
+def _reconciled(td: pd.Series, bu: pd.Series, method: str, weight, unit) -> pd.Series:
+    """The reconciled numbers of :func:`reconcile` (``td`` and ``bu`` on the same children)."""
+    func, w = _reconcile_method(method, weight)
+    values, total = func(td, bu, w, unit)
+    return round_to_total(values, total, unit=unit)
+
+
+def _ranked_round(values: np.ndarray, total, unit, rank: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """
+    :func:`~planlib.rounding.round_to_total` of ``values`` as a Series by ``labels``, on the
+    arrays: ``rank`` orders the labels (ties to the lower label, as the Series' own rank).
+    Values or totals it would refuse go to it, to say so.
+    """
+    arr = np.asarray(values, dtype=float)
+    u = check_unit(unit)
+    k_total = to_units(total, u, "total") if np.isfinite(arr).all() and (arr >= 0).all() else -1
+    s = float(arr.sum())
+    if k_total < 0 or (k_total > 0 and s == 0):
+        return round_to_total(pd.Series(arr, index=pd.Index(labels, dtype=object)), total, unit=unit).to_numpy()
+    k = np.zeros(len(arr), dtype=np.int64) if k_total == 0 else largest_remainder(arr * (k_total / s), k_total, rank)
+    return from_units(k, u)
 
 
 def reconcile(
@@ -550,34 +574,50 @@ def _bounded(region: str, rest: int, reconciled: np.ndarray, ids: pd.Index, last
         return reconciled
 
 
-def _reconciled_free(region: str, rest: int, ids: pd.Index, shares: pd.Series, bottom_up: np.ndarray, *, split,
-                     unit, last_year=None, caps=None, bounded: bool = False):
+def _top_down(rest: int, shares: np.ndarray, labels: np.ndarray, rank: np.ndarray, unit) -> np.ndarray:
     """
-    The children a manager does not hold (``ids``): top-down, gap and reconciled numbers, on arrays.
+    The children's top-down numbers: :func:`~planlib.targets.split.split_target` of ``rest``
+    by their shares (all zero: even), on the arrays (``labels`` the children, ``rank`` their order).
+    """
+    if not len(labels):
+        return np.zeros(0)
+    rest, shares = max(int(rest), 0), np.asarray(shares, dtype=float)
+    if float(np.nansum(shares)) <= 0:
+        shares = np.ones(len(labels))
+    if not (np.isfinite(shares).all() and (shares >= 0).all()):  # split_target says what is wrong
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlanWarning)
+            return split_target(rest, pd.Series(shares, index=pd.Index(labels, dtype=object)),
+                                unit=unit).to_numpy(dtype=float)
+    return _ranked_round(shares, rest, unit, rank, labels).astype(float)
 
-    ``shares`` are theirs (:func:`children_shares`), ``bottom_up`` their proposals (NaN:
-    none); ``last_year`` and ``caps`` (NaN: none) are read when ``bounded``. Returns
-    (top_down, reconciled, gap, gap_pct), as :func:`reconcile_children` sets them.
+
+def _reconciled_free(region: str, rest: int, labels: np.ndarray, rank: np.ndarray, td: np.ndarray,
+                     bottom_up: np.ndarray, *, split, unit, last_year=None, caps=None, bounded: bool = False):
+    """
+    The children a manager does not hold (``labels``, ``rank`` their order): gap and
+    reconciled numbers from their top-down numbers ``td``, on arrays.
+
+    ``bottom_up`` are their proposals (NaN: none); ``last_year`` and ``caps`` (NaN: none)
+    are read when ``bounded``. Returns (reconciled, gap, gap_pct), as :func:`reconcile_children`
+    sets them.
     """
     rest = max(int(rest), 0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
-        if float(shares.sum()) <= 0:
-            shares = pd.Series(1.0, index=ids)
-        td = split_target(rest, shares, unit=unit).to_numpy(dtype=float) if len(ids) else np.zeros(0)
     bu = np.asarray(bottom_up, dtype=float)
     has = ~np.isnan(bu)
     reconciled, gap, gap_pct = td.copy(), np.full(len(td), np.nan), np.full(len(td), np.nan)
     if has.any():  # the proposers reconciled among themselves, as reconcile() does
-        tds, bus = pd.Series(td[has], index=ids[has]), pd.Series(bu[has], index=ids[has])
-        reconciled[has] = _reconciled(tds, bus, split.reconcile, split.reconcile_weight, unit).to_numpy(dtype=float)
+        func, w = _reconcile_method(split.reconcile, split.reconcile_weight)
+        values, total = func(td[has], bu[has], w, unit)
+        reconciled[has] = _ranked_round(values, total, unit, rank[has], labels[has]).astype(float)
         gap[has] = bu[has] - td[has]
         gap_pct[has] = gap[has] / np.where(td[has] != 0, td[has], np.nan)
-    if len(ids) and float(reconciled.sum()) != float(rest):
+    if len(td) and float(reconciled.sum()) != float(rest):
         reconciled = round_to_total(reconciled, rest, unit=unit).astype(float)
-    if len(ids) and bounded:
-        reconciled = _bounded(region, rest, reconciled, ids, last_year, caps, split.floor, unit)
-    return td, reconciled, gap, gap_pct
+    if len(td) and bounded:
+        reconciled = _bounded(region, rest, reconciled, pd.Index(labels, dtype=object), last_year, caps, split.floor,
+                              unit)
+    return reconciled, gap, gap_pct
 
 
 def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *, target: int, split, method: str,
@@ -622,8 +662,11 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
         if split.cap is not None and potential is not None:
             caps = _kid_caps(potential.reindex(free).to_numpy(dtype=float, na_value=np.nan), split, unit)
     bu = proposals.reindex(free).to_numpy(dtype=float, na_value=np.nan)
-    td, rec, gap, gap_pct = _reconciled_free(region, rest, pd.Index(free, dtype=object), shares, bu, split=split,
-                                             unit=unit, last_year=ly, caps=caps, bounded=bounded)
+    labels = np.asarray(free, dtype=object)
+    rank = label_rank(pd.Index(labels, dtype=object))
+    td = _top_down(rest, shares.to_numpy(dtype=float, na_value=np.nan), labels, rank, unit)
+    rec, gap, gap_pct = _reconciled_free(region, rest, labels, rank, td, bu, split=split, unit=unit, last_year=ly,
+                                         caps=caps, bounded=bounded)
     names = {k: tree.name(k) for k in kids}
     body = pd.DataFrame({"region_id": np.asarray(free, dtype=object), "name": [names[k] for k in free],
                          "top_down": td, "bottom_up": np.where(np.isnan(bu), np.nan, bu), "gap": gap,
@@ -705,6 +748,9 @@ def reconciled_targets(full: pd.DataFrame, tree, parents, plan_year: int, *, roo
         ly = full[full["month"].dt.year == plan_year - 1].groupby("child")["value"].sum()
         last = dict(zip(ly.index, ly.to_numpy(dtype=float)))
     pot = {} if potential is None else dict(zip(potential.index, potential.to_numpy(dtype=float, na_value=np.nan)))
+    # every child's place in label order (region ids are strings): the ties of the rounding go to the lower id
+    rank_of = {k: i for i, k in enumerate(sorted({k for _, kids in order for k in kids}))}
+    month_list = list(months)
     by_child = None
     for rid, kids in order:
         if rid not in target:
@@ -724,12 +770,13 @@ def reconciled_targets(full: pd.DataFrame, tree, parents, plan_year: int, *, roo
             body = gap.iloc[:-1]
             target.update({k: int(round(v)) for k, v in zip(body["region_id"], body["reconciled"])})
             continue
-        ids = pd.Index(free, dtype=object)
+        labels = np.asarray(free, dtype=object)
+        rank = np.array([rank_of[k] for k in free], dtype=np.int64)
         cols = np.flatnonzero(present[rows].any(axis=0))[-DEFAULT_WINDOW_MONTHS:]
         y = val[np.ix_([row_of.get(k, n) for k in free], cols)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PlanWarning)  # the plan's own split says it once
-            shares = pd.Series(core(y, ids, months[cols]), index=ids, name="share")
+            shares = core(y, labels, [month_list[c] for c in cols])
             if split.proposals is None:
                 bu = np.array([_trend_proposal(base[k], stretch, k, unit) if k in base and not np.isnan(base[k])
                                else np.nan for k in free])
@@ -742,8 +789,10 @@ def reconciled_targets(full: pd.DataFrame, tree, parents, plan_year: int, *, roo
             ly = np.array([last.get(k, 0.0) for k in free])
             if split.cap is not None and potential is not None:
                 caps = _kid_caps(np.array([pot.get(k, np.nan) for k in free]), split, unit)
-        _, rec, _, _ = _reconciled_free(rid, int(target[rid]) - sum(held.values()), ids, shares, bu, split=split,
-                                        unit=unit, last_year=ly, caps=caps, bounded=bounded)
+        rest = int(target[rid]) - sum(held.values())
+        td = _top_down(rest, shares, labels, rank, unit)
+        rec, _, _ = _reconciled_free(rid, rest, labels, rank, td, bu, split=split, unit=unit, last_year=ly, caps=caps,
+                                     bounded=bounded)
         got = dict(zip(free, rec))
         target.update({k: int(round(float(held[k]))) if k in held else int(round(got[k])) for k in kids})
     target.pop(root)

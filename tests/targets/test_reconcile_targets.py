@@ -154,3 +154,21 @@ def test_reconciled_targets_by_hand():
                                     method="proportion_averages", stretch=0.05, baselines=base)
         assert got == want
         assert list(got) == ["K1", "K2"]
+
+
+@pytest.mark.parametrize("how", ["top_down", "scale_bottom_up"])
+def test_reconciled_targets_give_a_tied_unit_to_the_lower_id_whatever_the_childrens_order(how):
+    """1,001 over two counties alike, listed KB before KA: the odd unit goes to KA, as split_target gives it."""
+    tree = RegionTree(pd.DataFrame([("HQ", "总部", "hq", None), ("KB", "乙县", "county", "HQ"),
+                                    ("KA", "甲县", "county", "HQ")], columns=["region_id", "name", "level", "parent_id"]))
+    months = pd.date_range("2025-01-01", "2026-12-01", freq="MS")
+    full = pd.DataFrame({"child": ["KB"] * 24 + ["KA"] * 24, "month": list(months) * 2,
+                         "value": [20.0] * 48}).astype({"child": object})
+    split = Split(floor=None, reconcile=how)
+    got = rc.reconciled_targets(full, tree, {"HQ": ["KB", "KA"]}, YEAR, root="HQ", total=1001, split=split,
+                                method="proportion_averages", stretch=0.0, baselines=pd.Series({"KA": 300.0, "KB": 300.0}))
+    assert got == {"KB": 500, "KA": 501} and list(got) == ["KB", "KA"]
+    assert rc.split_target(1001, pd.Series({"KB": 1.0, "KA": 1.0})).to_dict() == {"KB": 500, "KA": 501}
+    gap = rc.reconcile_children(full, tree, "HQ", YEAR, target=1001, split=split, method="proportion_averages",
+                                stretch=0.0, children=["KB", "KA"], baselines=pd.Series({"KA": 300.0, "KB": 300.0}))
+    assert gap["reconciled"].tolist() == [500.0, 501.0, 1001.0]
