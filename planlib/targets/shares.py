@@ -521,13 +521,18 @@ def split_backtest(history: pd.DataFrame, parents: Mapping, plan_year: int, *, w
     denom, n_children, n_parents = 0.0, 0, 0
     cores = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core,
              "forecast_proportions": forecast_proportions_core}
+    # every child's row as arrays, a last row of zeros for a child without history (taken per family by position)
+    row_of = {c: i for i, c in enumerate(wide.index)}
+    actual_rows = np.append(actual.to_numpy(dtype=float, na_value=np.nan), 0.0)
+    train_rows = np.vstack([train.to_numpy(dtype=float, na_value=np.nan), np.zeros((1, len(train_months)))])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanWarning)  # openings in the past window: the shares say so at plan time
         for kids in families.values():
             if len(kids) < 2:
                 continue
-            a = actual.reindex(kids).fillna(0.0).to_numpy()
-            y = train.reindex(kids).fillna(0.0).to_numpy()
+            at = np.array([row_of.get(k, -1) for k in kids], dtype=np.int64)
+            a = np.nan_to_num(actual_rows[at], nan=0.0, posinf=np.inf, neginf=-np.inf)
+            y = np.nan_to_num(train_rows[at], nan=0.0, posinf=np.inf, neginf=-np.inf)
             if a.sum() <= 0 or y[:, -12:].sum() <= 0:
                 continue
             for m in methods:

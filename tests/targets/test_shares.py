@@ -91,3 +91,17 @@ def test_forecast_proportions_core_is_shares_for_on_the_same_months():
         general = shares_for("forecast_proportions", tidy, children=kids, window=(months[0], months[-1]))
         np.testing.assert_array_equal(forecast_proportions_core(y), general.to_numpy())
         assert general.sum() == pytest.approx(1.0)
+
+
+def test_backtest_counts_a_child_without_rows_as_zeros_in_its_family():
+    """A child named in ``parents`` without history rows is a row of zeros: the same back-test as with zero rows."""
+    rng = np.random.default_rng(11)
+    h = pd.concat([_monthly(k, "2023-01", np.round(rng.gamma(3.0, 40.0, 36))) for k in ("A", "B", "C", "D", "E")],
+                  ignore_index=True)
+    parents = {"A": "P", "B": "P", "Z": "P", "C": "Q", "D": "Q", "E": "Q", "Y": "R", "X": "R"}
+    zeros = pd.concat([h, _monthly("Z", "2023-01", np.zeros(36)), _monthly("Y", "2023-01", np.zeros(36)),
+                       _monthly("X", "2023-01", np.zeros(36))], ignore_index=True)
+    got, want = split_backtest(h, parents, 2026), split_backtest(zeros, parents, 2026)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # R has no sales: not counted; P and Q are, with their three children each
+    assert int(got["parents"].iloc[0]) == 2 and int(got["children"].iloc[0]) == 6
