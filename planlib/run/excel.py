@@ -19,8 +19,10 @@ cell with Excel's quote prefix, :data:`FORMULA_TRIGGERS`).
 
 The workbooks are written by :func:`write_workbook`, a small streaming writer of the Office
 Open XML parts a sheet of values needs (no formulas, no shared strings), column by column
-from the frames: the national plan's workbooks (about two million cells) take seconds
-where openpyxl's cell objects took over half a minute. :func:`store_text_as_text` does the
+from the frames, each column's cells formatted at once in Arrow (each distinct text escaped
+once, the rows joined without Python strings per cell): the national plan's workbooks
+(about two million cells) take under a second each where openpyxl's cell objects took over
+half a minute. :func:`store_text_as_text` does the
 same text-safety for a workbook built with openpyxl.
 
 Public names: FORMULA_TRIGGERS, NUMBER_FORMATS, Sheet, write_workbook, export_targets_excel,
@@ -34,11 +36,15 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from planlib.labels import (
     CATEGORY_NAMES,
@@ -48,7 +54,8 @@ from planlib.labels import (
 )
 from planlib.run.folder import atomic_path
 from planlib.schemas import ITEM_CATALOGUE, LEVEL_DEPTH
-from planlib.targets import TERMINAL_SHEET, breakdown_of
+from planlib.targets import BREAKDOWNS, TERMINAL_SHEET
+from planlib.targets.table import breakdown_codes
 
 __all__ = ["FORMULA_TRIGGERS", "NUMBER_FORMATS", "Sheet", "write_workbook", "export_targets_excel",
            "export_budget_excel", "export_sheets_excel", "store_text_as_text"]
@@ -128,8 +135,13 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 # characters XML 1.0 cannot hold (C0 controls but tab, newline and return); shown as U+FFFD
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PLAIN_TEXT = '<c t="inlineStr"><is><t>{}</t></is></c>'
+# an object column of these only is text (str, at least one) with missing values (None, NA, NaN)
+_TEXT_OR_MISSING = {str, type(None), type(pd.NA), float, np.float64}
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_CHUNK_ROWS = 20_000  # rows of a sheet formatted at a time
 
 
 def _styles_xml() -> str:
@@ -168,52 +180,97 @@ def _text(value: str) -> str:
     return escape(_ILLEGAL.sub("\ufffd", value))
 
 
+def _texts(values: list[str]) -> list[str]:
+    """:func:`_text` of each value, in one pass over them all joined by NUL (itself illegal, so in no value's XML)."""
+    whole = "\x00".join(values)
+    if whole.count("\x00") != max(len(values) - 1, 0):  # a value holds NUL: one at a time
+        return [_text(v) for v in values]
+    return escape(_ILLEGAL_BUT_NUL.sub("\ufffd", whole)).split("\x00") if values else []
+
+
 def _missing(v) -> bool:
     """None, pandas' NA or a float NaN: an empty cell."""
     return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
 
 
-def _text_cells(values: Sequence) -> list[str]:
-    out = []
-    for v in values:
-        if _missing(v) or v == "":
-            out.append("<c/>")
-            continue
-        s = v if isinstance(v, str) else str(v)
+def _text_cells(values: np.ndarray) -> pa.Array:
+    """
+    Text cells of a column's values (an object array), each distinct text formatted once.
+
+    A missing value (:func:`_missing`) or an empty text is an empty cell; any other value
+    shows as ``str(value)``.
+    """
+    codes, uniques = pd.factorize(values)
+    missing = codes < 0
+    if not (set(map(type, uniques)) <= {str} and all(_missing(v) for v in values[missing])):
+        # not only texts (pd.factorize holds 1 == 1.0 == True as one value, and NaT as missing): each as written
+        texts = np.empty(len(values), dtype=object)
+        texts[:] = [None if _missing(v) or v == "" else v if isinstance(v, str) else str(v) for v in values]
+        codes, uniques = pd.factorize(texts)
+        missing = codes < 0
+    codes[missing] = len(uniques)
+    return _distinct_text_cells(list(uniques)).take(pa.array(codes))
+
+
+def _arrow_text_cells(values: pa.Array) -> pa.Array:
+    """Text cells of an Arrow array of strings (a pandas ``str`` column): missing and empty texts are empty cells."""
+    encoded = pc.dictionary_encode(values)
+    return _distinct_text_cells(encoded.dictionary.to_pylist()).take(encoded.indices.fill_null(len(encoded.dictionary)))
+
+
+def _distinct_text_cells(texts: list[str]) -> pa.Array:
+    """The cells of distinct texts, then an empty cell (for the missing values)."""
+    n = len(texts)
+    escaped = _texts(texts)
+    cells = list(map(_PLAIN_TEXT.format, escaped))
+    special = (np.fromiter(map(str.startswith, texts, repeat(FORMULA_TRIGGERS)), bool, n)
+               | np.fromiter(map(str.isspace, map(itemgetter(slice(0, 1)), texts)), bool, n)
+               | np.fromiter(map(str.isspace, map(itemgetter(slice(-1, None)), texts)), bool, n))
+    for k in np.flatnonzero(special).tolist():
+        s = texts[k]
         style = f' s="{_XF_QUOTED}"' if s.startswith(FORMULA_TRIGGERS) else ""
         space = ' xml:space="preserve"' if s[:1].isspace() or s[-1:].isspace() else ""
-        out.append(f'<c t="inlineStr"{style}><is><t{space}>{_text(s)}</t></is></c>')
-    return out
+        cells[k] = f'<c t="inlineStr"{style}><is><t{space}>{escaped[k]}</t></is></c>'
+    if "" in texts:
+        cells[texts.index("")] = "<c/>"
+    cells.append("<c/>")
+    return pa.array(cells, type=pa.string())
 
 
-def _number_cells(values: np.ndarray, xf: int) -> list[str]:
+def _number_cells(values: np.ndarray, xf: int) -> pa.Array:
+    """Number cells: whole numbers below 1e15 without a decimal point (Arrow's digits), others as ``repr``, NaN and infinities empty."""
     style = f' s="{xf}"' if xf else ""
-    empty = f"<c{style}/>"
     finite = np.isfinite(values)
     as_int = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
-    out = []
-    for v, ok, whole in zip(values.tolist(), finite.tolist(), as_int.tolist()):
-        if not ok:
-            out.append(empty)
-        else:
-            out.append(f"<c{style}><v>{int(v) if whole else repr(v)}</v></c>")
-    return out
+    digits = pc.cast(pa.array(np.where(as_int, values, 0).astype(np.int64)), pa.string())
+    other = finite & ~as_int
+    if other.any():
+        digits = pc.replace_with_mask(digits, pa.array(other),
+                                      pa.array(list(map(float.__repr__, values[other].tolist())), type=pa.string()))
+    cells = pc.binary_join_element_wise(f"<c{style}><v>", digits, "</v></c>", "")
+    if not finite.all():
+        cells = pc.if_else(pa.array(finite), cells, pa.scalar(f"<c{style}/>"))
+    return cells
 
 
-def _column_cells(col: pd.Series, fmt: str | None) -> list[str]:
-    """One column's cells, as XML, top to bottom."""
+def _column_cells(col: pd.Series, fmt: str | None) -> pa.Array:
+    """One column's cells, as XML, top to bottom (an Arrow array of strings)."""
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         col = col.astype(object)
         dtype = col.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return [f'<c t="b"><v>{int(v)}</v></c>' for v in col.tolist()]
+        return pa.array([f'<c t="b"><v>{int(v)}</v></c>' for v in col.tolist()], type=pa.string())
     if pd.api.types.is_datetime64_any_dtype(dtype):
         days = (col.to_numpy(dtype="datetime64[ns]") - _EXCEL_EPOCH) / np.timedelta64(1, "D")
         return _number_cells(np.asarray(days, dtype=float), _XF_OF_FORMAT.get(fmt or "yyyy-mm-dd", _XF_DATE))
     if pd.api.types.is_numeric_dtype(dtype):
         return _number_cells(col.to_numpy(dtype=float, na_value=np.nan), _XF_OF_FORMAT[fmt] if fmt else 0)
-    values = col.tolist()
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return _arrow_text_cells(pa.array(col.array))  # its own Arrow strings, not turned into Python's
+    values = col.to_numpy(dtype=object)
+    if str in (seen := set(map(type, values))) and seen <= _TEXT_OR_MISSING:
+        return _text_cells(values)  # texts, perhaps missing: the usual text column, told apart without a loop
     kinds = {type(v) for v in values if not _missing(v)}
     if kinds and all(issubclass(k, (int, float, np.integer, np.floating)) and not issubclass(k, bool)
                      for k in kinds):  # numbers in an object column (a frame built row by row)
@@ -246,8 +303,16 @@ def _quoted(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+def _concatenated(cells: pa.Array) -> pa.Buffer:
+    """The UTF-8 bytes of an Arrow array of strings (none missing), one after the other: its data buffer."""
+    if cells.null_count:
+        raise ValueError("a missing cell")  # every cell is written, an empty one as <c/>
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32, count=len(cells) + 1, offset=4 * cells.offset)
+    return cells.buffers()[2][int(offsets[0]):int(offsets[-1])]
+
+
 def _sheet_parts(sheet: Sheet, index: int):
-    """The sheet's XML in pieces (the rows streamed), and its defined names."""
+    """The sheet's XML in pieces (the rows streamed, as UTF-8 text or Arrow buffers of it)."""
     frame = sheet.frame
     n_rows, n_cols = len(frame), len(frame.columns)
     keys = max(0, min(sheet.key_columns, n_cols - 1))
@@ -270,12 +335,11 @@ def _sheet_parts(sheet: Sheet, index: int):
            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
     heads = "".join(f'<c t="inlineStr" s="{_XF_HEADER}"><is><t>{_text(str(c))}</t></is></c>' for c in frame.columns)
     yield f'<row r="1">{heads}</row>'
-    chunk = 20_000
-    for start in range(0, n_rows, chunk):
-        part = frame.iloc[start:start + chunk]
+    for start in range(0, n_rows if n_cols else 0, _CHUNK_ROWS):
+        part = frame.iloc[start:start + _CHUNK_ROWS]
+        numbers = pc.cast(pa.array(np.arange(start + 2, start + 2 + len(part), dtype=np.int64)), pa.string())
         columns = [_column_cells(part[c], sheet.formats.get(c)) for c in frame.columns]
-        yield "".join(f'<row r="{start + i + 2}">{"".join(cells)}</row>'
-                      for i, cells in enumerate(zip(*columns)))
+        yield _concatenated(pc.binary_join_element_wise('<row r="', numbers, '">', *columns, "</row>", ""))
     yield ("</sheetData>"
            + (f'<autoFilter ref="{ref}"/>' if n_cols else "")
            + '<printOptions horizontalCentered="1"/>'
@@ -376,7 +440,7 @@ def write_workbook(path, sheets: Sequence[Sheet]) -> Path:
         for i, s in enumerate(sheets):
             with zf.open(entry(f"xl/worksheets/sheet{i + 1}.xml"), "w") as out:
                 for piece in _sheet_parts(s, i):
-                    out.write(piece.encode("utf-8"))
+                    out.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
     return path
 
 
@@ -420,17 +484,18 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
     township's C/D line, with the year's volume and revenue and the volume by month.
     Formatted and set up for printing by :func:`write_workbook`.
     """
-    b = breakdown_of(targets)
+    b = breakdown_codes(targets)
     sheets = []
-    tot = targets[b == "total"]
+    tot = targets.loc[b == 0, ["region_id", "level", "month", "target_volume", "target_revenue"]]
     month_no = pd.DatetimeIndex(tot["month"]).month
     keys = tot["region_id"].astype(str).to_numpy()
-    level_of = dict(zip(keys, tot["level"].astype(str)))
+    level_of = dict(zip(keys.tolist(), tot["level"].astype(str).tolist()))  # (lists: Arrow strings iterate slowly)
     vol = pd.DataFrame({"key": keys, "m": month_no, "v": tot["target_volume"].to_numpy()}).pivot_table(
         index="key", columns="m", values="v", aggfunc="sum", sort=False).reindex(columns=range(1, 13), fill_value=0)
     revenue = pd.Series(tot["target_revenue"].to_numpy(dtype=float), index=keys).groupby(level=0, sort=False).sum()
+    in_order = vol.index.tolist()
     for level in sorted(set(level_of.values()), key=lambda lv: LEVEL_DEPTH.get(lv, 99)):
-        ids = [r for r in vol.index if level_of[r] == level]
+        ids = [r for r in in_order if level_of[r] == level]
         part = vol.loc[ids].fillna(0)
         frame = pd.DataFrame({
             _label("region_id"): ids,
@@ -445,33 +510,42 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
         formats = {c: WHOLE for c in frame.columns[2:]}
         sheets.append(Sheet(LEVEL_NAMES.get(level, level), frame, formats, key_columns=2))
 
-    term = targets[b == "terminal"]
+    term = targets.loc[b == 1 + BREAKDOWNS.index("terminal"), ["region_id", "month", "terminal_id", "terminal_class",
+                                                                  "target_volume", "target_revenue"]]
     if len(term):
-        tid = term["terminal_id"].astype(object)
-        rid = term["region_id"].astype(str).to_numpy()
-        named = tid.notna().to_numpy()
-        key = np.where(named, tid.astype(str).to_numpy(), np.char.add("CD:", rid.astype(str)))
-        t = pd.DataFrame({"key": key, "m": pd.DatetimeIndex(term["month"]).month, "v": term["target_volume"].to_numpy(),
-                          "r": term["target_revenue"].to_numpy(dtype=float)})
-        wide = t.pivot_table(index="key", columns="m", values="v", aggfunc="sum", sort=False).reindex(
-            columns=range(1, 13), fill_value=0).fillna(0)
-        rev = t.groupby("key", sort=False)["r"].sum()
-        first = pd.DataFrame({"key": key, "named": named, "region": rid,
-                              "cls": term["terminal_class"].astype(object).to_numpy()}).drop_duplicates("key").set_index("key")
-        first = first.loc[wide.index]
-        is_named = first["named"].to_numpy()
+        # a row's line: its terminal, or its township's C/D line ("CD:" + the township's id), coded in the
+        # order they first appear (the sheet's rows); the texts made once per terminal and township
+        t_code, t_ids = pd.factorize(term["terminal_id"])
+        r_code, r_ids = pd.factorize(term["region_id"])
+        t_text = [str(x) for x in np.asarray(t_ids, dtype=object).tolist()]
+        r_text = np.array([str(x) for x in np.asarray(r_ids, dtype=object).tolist()], dtype=object)
+        named = t_code >= 0
+        pair_code, pairs = pd.factorize(np.where(named, t_code, len(t_text) + r_code))
+        keys = [t_text[k] if k < len(t_text) else "CD:" + r_text[k - len(t_text)] for k in pairs.tolist()]
+        key_of_pair, keys = pd.factorize(np.array(keys, dtype=object))  # (a terminal id may read as a C/D line's)
+        line = key_of_pair[pair_code]
+        n = len(keys)
+        month_no = pd.DatetimeIndex(term["month"]).month.to_numpy()
+        wide = np.bincount(line * 13 + month_no, weights=term["target_volume"].to_numpy(dtype=np.int64),
+                           minlength=13 * n).reshape(n, 13)[:, 1:].astype(np.int64)  # whole cases: exact sums
+        rev = pd.Series(term["target_revenue"].to_numpy(dtype=float)).groupby(line, sort=False).sum().to_numpy()
+        first = np.unique(line, return_index=True)[1]  # each line's first row
+        is_named = named[first]
+        region = r_text[r_code[first]]
+        keys = np.asarray(keys, dtype=object)
         frame = pd.DataFrame({
-            _label("terminal_id"): np.where(is_named, wide.index.to_numpy(dtype=object), None),
-            _label("terminal_name"): [names.get(k, k) if n else f"{names.get(r, r)} C/D类终端"
-                                      for k, n, r in zip(wide.index, is_named, first["region"])],
-            _label("region_id"): first["region"].to_numpy(),
-            _label("region_name"): [names.get(r, r) for r in first["region"]],
-            _label("terminal_class"): ["C/D" if c == "CD" else c for c in first["cls"]],
-            _label("year_volume"): wide.sum(axis=1).to_numpy(dtype=np.int64),
-            _label("year_revenue"): rev.reindex(wide.index).to_numpy(),
+            _label("terminal_id"): np.where(is_named, keys, None),
+            _label("terminal_name"): [names.get(k, k) if nm else f"{names.get(r, r)} C/D类终端"
+                                      for k, nm, r in zip(keys.tolist(), is_named.tolist(), region.tolist())],
+            _label("region_id"): region,
+            _label("region_name"): [names.get(r, r) for r in region.tolist()],
+            _label("terminal_class"): ["C/D" if c == "CD" else c
+                                       for c in term["terminal_class"].iloc[first].astype(object).tolist()],
+            _label("year_volume"): wide.sum(axis=1),
+            _label("year_revenue"): rev,
         })
-        for m, head in zip(range(1, 13), _MONTHS):
-            frame[head] = wide[m].to_numpy(dtype=np.int64)
+        for m, head in enumerate(_MONTHS):
+            frame[head] = wide[:, m]
         formats = {c: WHOLE for c in frame.columns[5:]}
         sheets.append(Sheet(TERMINAL_SHEET, frame, formats, key_columns=2))
     return write_workbook(path, sheets)
@@ -486,6 +560,21 @@ _REGION_COLUMNS: dict[str, str | None] = {
     "budget": WHOLE, "cap": WHOLE, "expense_ratio": PERCENT, "profit_target": WHOLE, "profit_at_target": WHOLE,
     "bep_units": WHOLE, "margin_of_safety": PERCENT, "flag": None,
 }  # fmt: skip
+
+
+def _ranks(table: pd.DataFrame, columns: Sequence[str]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """
+    Each column's values as text, coded by rank: the codes (-1 for a missing value) and the sorted texts.
+
+    A pivot on the codes with ``sort=True`` has the rows of a pivot on the texts, in the
+    same order, with the same sums (each group's values added in the rows' order).
+    """
+    codes, texts = [], []
+    for c in columns:
+        code, uniques = pd.factorize(table[c].astype(str), sort=True)
+        codes.append(code)
+        texts.append(np.asarray(uniques, dtype=object))
+    return codes, texts
 
 
 def budget_sheets(pb, *, names: Mapping[str, str], items: Mapping[str, str] | None = None) -> list[Sheet]:
@@ -511,17 +600,17 @@ def budget_sheets(pb, *, names: Mapping[str, str], items: Mapping[str, str] | No
     """
     item_names = {**_ITEM_NAMES, **dict(items or {})}
     t = pb.table
-    region = t["region_id"].astype(str)
-    cat = t["category"].astype(str)
+    # pivoted on the texts' ranks (pd.factorize sorted), in the rows' order: the same sums as on the texts
+    (r, c), (r_names, c_names) = _ranks(t, ["region_id", "category"])
     month = pd.DatetimeIndex(t["month"]).month
-    wide = pd.DataFrame({"r": region.to_numpy(), "c": cat.to_numpy(), "m": month, "a": t["amount"].to_numpy(dtype=float)}) \
+    wide = pd.DataFrame({"r": r, "c": c, "m": month, "a": t["amount"].to_numpy(dtype=float)})[(r >= 0) & (c >= 0)] \
         .pivot_table(index=["r", "c"], columns="m", values="a", aggfunc="sum", fill_value=0.0, sort=True) \
         .reindex(columns=range(1, 13), fill_value=0.0)
-    rids = wide.index.get_level_values(0)
+    rids = r_names[wide.index.get_level_values(0).to_numpy()]
     frame = pd.DataFrame({
-        _label("region_id"): rids.to_numpy(dtype=object),
-        _label("region_name"): [names.get(r, r) for r in rids],
-        _label("category"): [CATEGORY_NAMES.get(c, c) for c in wide.index.get_level_values(1)],
+        _label("region_id"): rids,
+        _label("region_name"): [names.get(x, x) for x in rids.tolist()],
+        _label("category"): [CATEGORY_NAMES.get(x, x) for x in c_names[wide.index.get_level_values(1).to_numpy()].tolist()],
     })
     for m, head in zip(range(1, 13), _MONTHS):
         frame[head] = wide[m].to_numpy()
@@ -530,26 +619,27 @@ def budget_sheets(pb, *, names: Mapping[str, str], items: Mapping[str, str] | No
 
     term = t[t["terminal_id"].notna()]
     if len(term):
-        tw = pd.DataFrame({"r": term["region_id"].astype(str).to_numpy(), "t": term["terminal_id"].astype(str).to_numpy(),
-                           "i": term["item"].astype(str).to_numpy(), "a": term["amount"].to_numpy(dtype=float)}) \
+        (r, k, i), (r_names, k_names, i_names) = _ranks(term, ["region_id", "terminal_id", "item"])
+        tw = pd.DataFrame({"r": r, "t": k, "i": i, "a": term["amount"].to_numpy(dtype=float)})[(r >= 0) & (k >= 0) & (i >= 0)] \
             .pivot_table(index=["r", "t"], columns="i", values="a", aggfunc="sum", fill_value=0.0, sort=True)
-        r_ids, t_ids = tw.index.get_level_values(0), tw.index.get_level_values(1)
+        r_ids = r_names[tw.index.get_level_values(0).to_numpy()]
+        t_ids = k_names[tw.index.get_level_values(1).to_numpy()]
         frame = pd.DataFrame({
-            _label("region_id"): r_ids.to_numpy(dtype=object),
-            _label("region_name"): [names.get(r, r) for r in r_ids],
-            _label("terminal_id"): t_ids.to_numpy(dtype=object),
-            _label("terminal_name"): [names.get(x, x) for x in t_ids],
+            _label("region_id"): r_ids,
+            _label("region_name"): [names.get(x, x) for x in r_ids.tolist()],
+            _label("terminal_id"): t_ids,
+            _label("terminal_name"): [names.get(x, x) for x in t_ids.tolist()],
         })
-        for code in tw.columns:
-            frame[item_names.get(code, code)] = tw[code].to_numpy()
+        for j, code in enumerate(i_names[tw.columns.to_numpy()].tolist()):
+            frame[item_names.get(code, code)] = tw.iloc[:, j].to_numpy()
         frame[_label("total_amount")] = tw.to_numpy().sum(axis=1)
         sheets.append(Sheet("终端渠道费用", frame, {c: WHOLE for c in frame.columns[4:]}, key_columns=4))
 
     r = pb.regions
     rid = r["region_id"].astype(str)
-    data = {"region_id": rid.to_numpy(dtype=object), "region_name": [names.get(x, x) for x in rid],
-            "level": [LEVEL_NAMES.get(str(v), v) for v in r["level"]],
-            "flag": [DUAL_CHECK_NAMES.get(v, v) if isinstance(v, str) else v for v in r["flag"]]}
+    data = {"region_id": rid.to_numpy(dtype=object), "region_name": [names.get(x, x) for x in rid.tolist()],
+            "level": [LEVEL_NAMES.get(str(v), v) for v in r["level"].tolist()],
+            "flag": [DUAL_CHECK_NAMES.get(v, v) if isinstance(v, str) else v for v in r["flag"].tolist()]}
     frame = pd.DataFrame({_label(c): (data[c] if c in data else r[c].to_numpy(dtype=float))
                           for c in _REGION_COLUMNS})
     sheets.append(Sheet("本量利与双重检查", frame, {_label(c): f for c, f in _REGION_COLUMNS.items() if f},
