@@ -393,8 +393,8 @@ def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, 
     cols = ["unit", "category", "brand", "spend", "revenue", "ratio", "source"]
     last = acts[(acts["brand"] != OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)
                 & acts["cost"].notna()]
-    last = last.assign(category=last["kind"].map(lambda k: KIND_ITEMS.get(k, (None,))[0])).dropna(
-        subset=["category"])
+    booked = {k: KIND_ITEMS.get(k, (None,))[0] for k in pd.unique(last["kind"])}  # each kind looked up once
+    last = last.assign(category=last["kind"].map(booked)).dropna(subset=["category"])
     if last.empty or comp_revenue.empty:
         return pd.DataFrame(columns=cols)
     regions = set(comp_revenue["region_id"]) | set(last["region_id"])
@@ -603,8 +603,9 @@ def _own_items(own: pd.DataFrame, parents, tree, sales, target_revenue) -> pd.Da
         return empty
     wanted = set(mine["region_id"])
     rev = sales.groupby("region_id")["revenue"].sum()
-    link = pd.DataFrame([(r, a) for r in rev.index for a in tree.ancestors(r) if a in wanted] +
-                        [(r, r) for r in rev.index if r in wanted], columns=["region_id", "parent"])
+    ids = rev.index.tolist()  # a list: iterating an Arrow-backed index element by element is slow
+    link = pd.DataFrame([(r, a) for r in ids for a in tree.ancestors(r) if a in wanted] +
+                        [(r, r) for r in ids if r in wanted], columns=["region_id", "parent"])
     sub_rev = rev.rename("rev").to_frame().join(link.set_index("region_id"), how="inner").groupby("parent")["rev"].sum()
     ratio = mine["region_id"].map(sub_rev).to_numpy(dtype=float)
     tgt = mine["region_id"].map(target_revenue).fillna(0.0).to_numpy(dtype=float)
@@ -659,7 +660,7 @@ def _profit_targets(derived: pd.Series, revenue: pd.Series, params_of, region_pa
     Returns (targets, basis) with basis ``amount``, ``margin`` or ``last_year``.
     """
     target, basis = derived.astype(float).copy(), pd.Series("last_year", index=derived.index, dtype=object)
-    for r in derived.index:
+    for r in derived.index.tolist():
         own = region_params[r].profit_target if r in region_params else (
             plan_bp.profit_target if r == root else None)
         inherited = params_of(r).profit_target
@@ -693,12 +694,13 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     facts["node"] = facts.index.map(node_of)
     per_node = facts.dropna(subset=["node"]).groupby("node")[["ly_volume", "ly_revenue", "ly_variable_cost",
                                                               "ly_expenses"]].sum()
-    link = pd.DataFrame([(n, a) for n in per_node.index for a in (n, *tree.ancestors(n)) if a in planned_set],
+    link = pd.DataFrame([(n, a) for n in per_node.index.tolist() for a in (n, *tree.ancestors(n)) if a in planned_set],
                         columns=["node", "region_id"])
     rolled = per_node.join(link.set_index("node"), how="inner").groupby("region_id").sum()
     h = rolled.reindex(list(planned)).fillna(0.0)
-    h.insert(0, "parent_id", [tree.parent(r) for r in h.index])
-    h.insert(0, "level", [tree.level(r) for r in h.index])
+    ids = h.index.tolist()
+    h.insert(0, "parent_id", [tree.parent(r) for r in ids])
+    h.insert(0, "level", [tree.level(r) for r in ids])
     h.index.name = "region_id"
     V = target_volume.reindex(h.index).fillna(0.0)
     R = target_revenue.reindex(h.index).fillna(0.0)
@@ -716,18 +718,18 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     for c in CATEGORIES:
         out[f"budget_{c}"] = annual[c]
     out["budget"] = B
-    out["cap"] = [cap_of.get(r) if cap_of.get(r) is not None else np.nan for r in h.index]
+    out["cap"] = [cap_of.get(r) if cap_of.get(r) is not None else np.nan for r in ids]
     out["expense_ratio"] = B / R.where(R > 0)
     out["ly_expense_ratio"] = ly_ratio
     out["unit_product_cost"] = vc
     # the profit target: set in params (an amount or a margin), else target revenue less variable cost and
     # last year's expense ratio (as targets.region_kinds derives it)
-    own_bp = {r: params_of(r) for r in h.index}
+    own_bp = {r: params_of(r) for r in ids}
     out["profit_target"], out["profit_target_basis"] = _profit_targets(R - vc * V - ly_ratio * R, R, params_of,
                                                                       region_params, bp, root)
     if expenses.empty:  # derived without any expense: say so (the report asks for budget.profit_target)
         out.loc[out["profit_target_basis"] == "last_year", "profit_target_basis"] = "no_expense_history"
-    out["reach_growth"] = [own_bp[r].reach_growth for r in h.index]
+    out["reach_growth"] = [own_bp[r].reach_growth for r in ids]
     reach = h["ly_volume"] * (1 + out["reach_growth"])
     pr = pot.reindex(h.index)
     out["reachable_volume"] = np.where(pr.notna(), np.minimum(pr.fillna(np.inf), reach), reach)

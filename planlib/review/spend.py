@@ -133,17 +133,32 @@ def activity_lift(
         extra = (w - base) * margin_rate  # NaN where the baseline is
         roi = (extra - cost) / cost  # every measured cost is > 0
     w, base, lift, extra, roi = (np.where(ok, x, np.nan) for x in (w, base, lift, extra, roi))
-    rows = list(zip(
-        own["activity_id"].tolist(), own["region_id"].tolist(), own["kind"].tolist(), own["start_date"].tolist(),
-        own["end_date"].tolist(), cost.tolist(), w.tolist(), base.tolist(), lift.tolist(), extra.tolist(),
-        roi.tolist(), (roi > 0).tolist(),
-    ))  # fmt: skip
-    out = pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame({
+        **{c: _as_listed(own[c]) for c in ("activity_id", "region_id", "kind", "start_date", "end_date")},
+        "cost": cost, "window_revenue": w, "baseline_revenue": base, "lift": lift, "extra_margin": extra, "roi": roi,
+        "paid": roi > 0,
+    }, columns=cols)  # fmt: skip
     # by return, best first (unmeasured last), then id
     ids, _ = _codes(out["activity_id"])
     roi = out["roi"].to_numpy(dtype="float64")
     order = np.lexsort((np.where(ids < 0, len(ids), ids), -roi, np.isnan(roi)))
     return out.take(order).reset_index(drop=True)
+
+
+def _as_listed(column: pd.Series):
+    """
+    The column's values as a frame built from them one by one would hold them: a str or
+    datetime column without a missing value as it is (the same dtype, no objects made),
+    any other as a list of its values (the frame infers their dtype, as before).
+    """
+    dtype = column.dtype
+    if column.isna().any():
+        return column.tolist()
+    if dtype == pd.StringDtype(na_value=np.nan):  # the str dtype a list of strings is given
+        return column.array
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":  # Timestamps keep their unit
+        return column.to_numpy()
+    return column.tolist()
 
 
 def _month_number(dates: np.ndarray) -> np.ndarray:
