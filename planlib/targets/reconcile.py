@@ -29,7 +29,14 @@ import pandas as pd
 
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning, SplitError
-from planlib.rounding import check_unit, from_units, label_rank, largest_remainder, round_to_total, to_units
+from planlib.rounding import (
+    check_unit,
+    from_units,
+    label_rank,
+    largest_remainder,
+    round_to_total,
+    to_units,
+)
 from planlib.targets.baseline import baseline
 from planlib.targets.baseline import baselines as trend_baselines
 from planlib.targets.kinds import finite_number, region_economics
@@ -41,7 +48,12 @@ from planlib.targets.shares import (
     shares_for,
     window_months,
 )
-from planlib.targets.split import constrain_split, constrain_units, split_target, unit_bounds
+from planlib.targets.split import (
+    constrain_split,
+    constrain_units,
+    split_target,
+    unit_bounds,
+)
 
 __all__ = [
     "RECONCILE_METHODS",

@@ -18,7 +18,7 @@ rc = importlib.import_module("planlib.targets.reconcile")  # the module (planlib
 YEAR = 2027
 
 
-def _tree() -> RegionTree:
+def three_level_tree() -> RegionTree:
     """HQ -> P1 (C1: K1..K4, C2: K5, K6) and P2 (C3: K7, K8)."""
     rows = [("HQ", "总部", "hq", None), ("P1", "甲省", "province", "HQ"), ("P2", "乙省", "province", "HQ"),
             ("C1", "甲市", "city", "P1"), ("C2", "乙市", "city", "P1"), ("C3", "丙市", "city", "P2")]
@@ -26,7 +26,7 @@ def _tree() -> RegionTree:
     return RegionTree(pd.DataFrame(rows, columns=["region_id", "name", "level", "parent_id"]))
 
 
-def _recorded(negative: bool = False) -> pd.DataFrame:
+def county_sales(negative: bool = False) -> pd.DataFrame:
     """Own monthly volume by county, 2023-01..2026-12, in tenths (sums that are not whole numbers).
 
     K4 opens in 2026-03; K8 never sells; K6 books a return (a negative month) when ``negative``.
@@ -84,8 +84,8 @@ POTENTIAL = pd.Series({"P1": 90000.0, "P2": 40000.0, "C1": 70000.0, "C2": 20000.
 @pytest.mark.parametrize("how", ["scale_bottom_up", "top_down", "bottom_up", "blend"])
 @pytest.mark.parametrize("method", ["forecast_proportions", "proportion_averages", "average_proportions", "equal"])
 def test_reconciled_targets_equal_reconcile_children_parent_by_parent(method, how):
-    tree = _tree()
-    full = planned_history(_recorded(), tree, "HQ", ("province", "city", "county")).astype({"child": object})
+    tree = three_level_tree()
+    full = planned_history(county_sales(), tree, "HQ", ("province", "city", "county")).astype({"child": object})
     split = Split(floor=0.2, cap=1.0, holds={"K2": 20000}, reconcile=how, reconcile_weight=0.3)
     kw = dict(total=100000, split=split, method=method, baselines=BASELINES, potential=POTENTIAL)
     before = full.copy()
@@ -101,8 +101,8 @@ def test_reconciled_targets_equal_reconcile_children_parent_by_parent(method, ho
 
 
 def test_reconciled_targets_take_the_arrays_except_where_the_frame_is_needed(monkeypatch):
-    tree = _tree()
-    full = planned_history(_recorded(), tree, "HQ", ("province", "city", "county")).astype({"child": object})
+    tree = three_level_tree()
+    full = planned_history(county_sales(), tree, "HQ", ("province", "city", "county")).astype({"child": object})
     split = Split(floor=0.2, cap=1.0, holds={"K7": 900, "K8": 100}, reconcile="scale_bottom_up")
     kw = dict(root="HQ", total=100000, split=split, stretch=0.05, baselines=BASELINES, potential=POTENTIAL)
     calls = []
@@ -125,8 +125,8 @@ def test_reconciled_targets_take_the_arrays_except_where_the_frame_is_needed(mon
 
 
 def test_reconciled_targets_refuse_a_negative_history_as_reconcile_children_does():
-    tree = _tree()
-    full = planned_history(_recorded(negative=True), tree, "HQ", ("province", "city", "county"))
+    tree = three_level_tree()
+    full = planned_history(county_sales(negative=True), tree, "HQ", ("province", "city", "county"))
     kw = dict(split=Split(reconcile="scale_bottom_up"), method="forecast_proportions", baselines=BASELINES,
               potential=None)
     with warnings.catch_warnings():

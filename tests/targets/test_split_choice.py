@@ -9,15 +9,14 @@ import pandas as pd
 
 from planlib.params.model import Split
 from planlib.targets import planned_history
-
-from tests.targets.test_reconcile_targets import _recorded, _tree
+from tests.targets.test_reconcile_targets import county_sales, three_level_tree
 
 plan_module = importlib.import_module("planlib.targets.plan")
 
 
 def test_split_choice_backtests_the_parents_in_tree_order(monkeypatch):
-    tree = _tree()
-    history = planned_history(_recorded(), tree, "HQ", ("province", "city", "county"))
+    tree = three_level_tree()
+    history = planned_history(county_sales(), tree, "HQ", ("province", "city", "county"))
     plan = SimpleNamespace(split=Split(method="auto"), year=2027,
                            scope=SimpleNamespace(root="HQ", levels=["hq", "province", "city", "county"]))
     seen = []
