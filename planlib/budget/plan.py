@@ -266,12 +266,14 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     if new_units:
         notes.append(f"{len(new_units)} region(s) without sales last year take the plan's expense ratios: "
                      f"{', '.join(new_units[:10])}{' …' if len(new_units) > 10 else ''}")
+    eu_category = eu["category"].to_numpy(dtype=object)  # compared once per category, not as Arrow strings
     for members in groups.values():
         p = unit_bp[members[0]]
         r_target = target_revenue.reindex(members).fillna(0.0).to_numpy()
         r_last = su.loc[members, "revenue"].to_numpy()
-        ly_cat = eu[eu["unit"].isin(members)].pivot_table(index="unit", columns="category", values="amount",
-                                                         aggfunc="sum", fill_value=0.0)
+        in_group = eu["unit"].isin(members).to_numpy()
+        ly_cat = eu[in_group].pivot_table(index="unit", columns="category", values="amount",
+                                          aggfunc="sum", fill_value=0.0)
         ly_cat = ly_cat.reindex(index=members, columns=list(CATEGORIES), fill_value=0.0)
         for cat in CATEGORIES:
             chosen = p.methods.get(cat, "percent_of_sales")
@@ -281,7 +283,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
             case = CategoryInputs(
                 category=cat, members=members, params=p, revenue_target=r_target, ratio=ratio,
                 competitor=competitor, last_year=ly_cat[cat].to_numpy(),
-                last_items=eu[(eu["category"] == cat) & eu["unit"].isin(members)],
+                last_items=eu[(eu_category == cat) & in_group],
                 first_contribution=p.headcount.headroom_capture * headroom.reindex(members).fillna(0.0).to_numpy()
                 * unit_margin.reindex(members).fillna(0.0).to_numpy(),
                 # built once: the comparison's total and, when chosen, the rows
