@@ -452,3 +452,32 @@ def test_budget_history_sums_on_one_thread_whatever_the_connection_and_restores_
     # the curves a notebook draws are the ones the plan's budget priced with
     pd.testing.assert_frame_equal(curves.reset_index(drop=True), priced["pb"].response.reset_index(drop=True),
                                   check_exact=True)
+
+
+def test_consolidate_sums_children_and_own_items_in_tree_order_month_pair_method():
+    from planlib.budget.plan import _consolidate
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({
+        "region_id": ["HQ", "P2", "P1", "K2", "K1", "K3"], "name": list("abcdef"),
+        "level": ["hq", "province", "province", "county", "county", "county"],
+        "parent_id": [None, "HQ", "HQ", "P1", "P1", "P2"]}))
+    unit_rows = pd.DataFrame({
+        "region_id": ["K1", "K2", "K1", "K3", "K2"], "month": [2, 1, 1, 1, 1],
+        "category": ["media", "media", "office", "media", "media"], "item": ["tv", "tv", "rent", "tv", "print"],
+        "terminal_id": None, "amount": [1.10, 2.20, 3.30, 4.40, 0.01], "method": "percent_of_sales"})
+    own_rows = pd.DataFrame({"region_id": ["P1", "HQ"], "month": [1, 1], "category": ["office", "media"],
+                             "item": ["rent", "tv"], "terminal_id": None, "amount": [5.0, 0.5], "method": "own"})
+    out = _consolidate(unit_rows, own_rows, tree, ["K1", "K2", "K3"], ["HQ", "P1", "P2"])
+    assert out.iloc[:5].reset_index(drop=True).equals(unit_rows)  # the units' rows first, as they are
+    up = out.iloc[5:]
+    got = list(zip(up["region_id"], up["month"], up["category"], up["item"], up["method"], up["amount"].round(2)))
+    assert got == [  # HQ, P1, P2 (the tree's order); month, category, item; consolidated before own
+        ("HQ", 1, "media", "print", "consolidated", 0.01), ("HQ", 1, "media", "tv", "consolidated", 6.6),
+        ("HQ", 1, "media", "tv", "own", 0.5), ("HQ", 1, "office", "rent", "consolidated", 8.3),
+        ("HQ", 2, "media", "tv", "consolidated", 1.1),
+        ("P1", 1, "media", "print", "consolidated", 0.01), ("P1", 1, "media", "tv", "consolidated", 2.2),
+        ("P1", 1, "office", "rent", "consolidated", 3.3), ("P1", 1, "office", "rent", "own", 5.0),
+        ("P1", 2, "media", "tv", "consolidated", 1.1),
+        ("P2", 1, "media", "tv", "consolidated", 4.4)]
+    assert up["terminal_id"].isna().all() and str(up["region_id"].dtype) == "str"
