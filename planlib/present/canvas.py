@@ -5,8 +5,10 @@ Matplotlib measures every text again for every renderer (a figure's tight layout
 bounding box and its final draw each get one) and looks its fonts up for every text; the
 measurements depend only on the text, the font files, the size, the dpi and the hinting,
 so the canvas of :func:`new_figure` keeps them for the process (the same numbers, so the
-same pixels). :func:`png_bytes` prints a figure as savefig does, without the full draws
-savefig makes before printing (for a tight box, for a layout engine). :func:`titles_clear`
+same pixels). It keeps, as well, how a text's glyphs are laid out to draw it and each glyph's
+bitmap at a fraction of a pixel (FreeType moves a glyph by whole pixels exactly).
+:func:`png_bytes` prints a figure as savefig does, without the full draws savefig makes
+before printing (for a tight box, for a layout engine). :func:`titles_clear`
 tells whether matplotlib's automatic title placement would leave every title where a figure
 built with ``axes.titley`` 1.0 has it (then the placement need not measure at every draw).
 
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Mapping
+from itertools import repeat
 
 __all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "titles_clear"]
 
@@ -32,7 +36,8 @@ def _rc_fonts() -> tuple:
 
     rc = matplotlib.rcParams
     get = dict.__getitem__ if isinstance(rc, dict) else type(rc).__getitem__  # the stored values, unvalidated
-    return tuple(tuple(v) if isinstance(v, list) else v for v in (get(rc, k) for k in _RC_FONT_KEYS))
+    # read at C speed: a figure looks its fonts up a few hundred times
+    return tuple([tuple(v) if isinstance(v, list) else v for v in map(get, repeat(rc, len(_RC_FONT_KEYS)), _RC_FONT_KEYS)])
 
 
 _RC_FONT_KEYS = ("font.family", "font.style", "font.variant", "font.weight", "font.stretch", "font.size",
@@ -109,6 +114,39 @@ def _height_metrics(paths: tuple, size: float, dpi: float, rc: tuple) -> tuple:
     return None, None, None
 
 
+@functools.lru_cache(maxsize=16384)
+def _text_layout(text: str, paths: tuple, size: float, dpi: float, flags, features, language, rc: tuple) -> tuple:
+    """
+    The glyphs of one line of plain text as matplotlib's Agg renderer lays them out to draw it:
+    (font, glyph index, x, y) per glyph, the fonts' size set to ``size`` at ``dpi``.
+    """
+    from matplotlib.font_manager import get_font
+
+    font = get_font(paths)
+    font.clear()
+    font.set_size(size, dpi)
+    return tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                 for item in font._layout(text, flags=flags, features=features, language=language))
+
+
+@functools.lru_cache(maxsize=65536)
+def _glyph_bitmap(font, size: float, dpi: float, index: int, matrix: tuple, fx: int, fy: int, flags, mode) -> tuple:
+    """
+    One glyph rendered as matplotlib's Agg renderer renders it at an origin whose fraction of a
+    pixel (in 1/64) is ``fx``, ``fy``: its bitmap, and its left and top for the
+    origin's whole pixels at 0 (FreeType moves an outline by whole pixels exactly).
+    """
+    import numpy as np
+
+    font.set_size(size, dpi)
+    font._set_transform(np.array(matrix).reshape(2, 2), [fx, fy])
+    bitmap = font._render_glyph(index, flags, mode)
+    buffer = np.array(bitmap.buffer)
+    if mode == mode.MONO:
+        buffer *= 0xFF
+    return buffer, bitmap.left, bitmap.top
+
+
 @functools.lru_cache(maxsize=1)
 def _canvas_class():
     """
@@ -122,12 +160,14 @@ def _canvas_class():
     (matplotlib's missing-glyph warning stays).
     """
     import matplotlib
+    import numpy as np
     from matplotlib.backends.backend_agg import (
         FigureCanvasAgg,
         RendererAgg,
         get_hinting_flag,
     )
     from matplotlib.font_manager import get_font
+    from matplotlib.ft2font import RenderMode
 
     class Renderer(RendererAgg):
         def get_text_width_height_descent(self, s, prop, ismath):
@@ -139,6 +179,43 @@ def _canvas_class():
                 return super().get_text_width_height_descent(s, prop, ismath)
             rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
             return _text_metrics(s, paths, prop.get_size_in_points(), self.dpi, get_hinting_flag(), rc)
+
+        def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if ismath:
+                return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            paths = _paths_for(prop)
+            charmap = _charmap(paths)
+            if not all(ord(c) in charmap for c in s):  # laid out afresh (matplotlib's missing-glyph warning stays)
+                return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            features = mtext.get_fontfeatures() if mtext is not None else None
+            language = mtext.get_language() if mtext is not None else None
+            rc = (matplotlib.rcParams["text.kerning_factor"], matplotlib.rcParams["font.enable_last_resort"])
+            size = prop.get_size_in_points()
+            glyphs = _text_layout(s, paths, size, self.dpi, get_hinting_flag(), features, language, rc)
+            self._draw_text_glyphs_and_boxes(gc, x, y, angle,
+                                             ((font, size, index, 0, 1, gx, gy) for font, index, gx, gy in glyphs), [])
+
+        def _draw_text_glyphs_and_boxes(self, gc, x, y, angle, glyphs, boxes):
+            if boxes:
+                return super()._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, boxes)
+            cos = math.cos(math.radians(angle))
+            sin = math.sin(math.radians(angle))
+            flags = get_hinting_flag()
+            mode = RenderMode.NORMAL if gc.get_antialiased() else RenderMode.MONO
+            height = self.height
+            matrices: dict = {}
+            for font, size, index, slant, extend, dx, dy in glyphs:  # dy is upwards
+                matrix = matrices.get((slant, extend))
+                if matrix is None:  # as matplotlib's: rotation by the angle after the slant and the extension
+                    matrix = matrices[(slant, extend)] = tuple(
+                        (0x10000 * np.array([[cos, -sin], [sin, cos]]) @ [[extend, extend * slant], [0, 1]])
+                        .round().astype(int).ravel().tolist())
+                ox = round(0x40 * (x + dx * cos - dy * sin))
+                oy = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
+                buffer, left, top = _glyph_bitmap(font, size, self.dpi, index, matrix, ox & 0x3F, oy & 0x3F, flags, mode)
+                left += ox >> 6
+                top += oy >> 6
+                self._renderer.draw_text_image(buffer, left, int(height) - top + buffer.shape[0], 0, gc)
 
         def _prepare_font(self, font_prop):
             font = get_font(_paths_for(font_prop))

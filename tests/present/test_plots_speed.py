@@ -110,3 +110,32 @@ def test_a_missing_glyph_is_still_an_error_after_the_same_text_was_measured():
     fig.subplots().set_title("\U0001D518")
     with pytest.raises(UserWarning, match="missing from"):
         fig.savefig(io.BytesIO(), format="png")
+
+
+def _texts(fig):
+    """Texts that take every path of the house canvas's text drawing: rotated, at fractional positions,
+    a glyph from the fallback font, without antialiasing, and the same strings at other places."""
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_xticks([0.0, 0.25, 0.5, 0.75, 1.0], ["一月", "二月", "三月", "四月", "五月"], rotation=45, ha="right")
+    ax.set_title("销售额 ₸ ⅓ 2026")
+    for i, angle in enumerate((0, 30, 90, 137.5)):
+        for j in range(3):
+            ax.text(0.1 + 0.2 * i + 0.0137 * j, 0.2 + 0.23 * j + 0.0071 * i, "本品 2026 ǅ", rotation=angle)
+    ax.text(0.5, 0.9, "不抗锯齿 ↯", antialiased=False)
+    ax.text(0.51, 0.81, "不抗锯齿 ↯", antialiased=False, rotation=15)
+    return fig
+
+
+def test_text_drawn_from_kept_layouts_and_glyphs_is_matplotlibs_own_pixels():
+    """Laid-out glyphs and glyph bitmaps are kept across texts and figures: the same bytes as matplotlib's own."""
+    from matplotlib.figure import Figure
+
+    plots.set_style()
+    for _ in range(2):  # the second time every layout and glyph comes from what was kept
+        fig = _texts(plots.new_figure(6.0, 4.0))
+        reference = _texts(Figure(figsize=(6.0, 4.0)))
+        assert plots.figure_png(fig, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
+        fig = _texts(plots.new_figure(6.0, 4.0))
+        reference = _texts(Figure(figsize=(6.0, 4.0)))
+        assert plots.figure_png(fig, dpi=80) == _standard_png(reference, dpi=80)
