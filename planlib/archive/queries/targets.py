@@ -102,6 +102,13 @@ def market_volume_by_region(con, region_ids: list, year: int) -> list[tuple]:
     ).fetchall()
 
 
+#: From this many regions :func:`children_monthly_volume` sums the sales by region and month
+#: before keeping the regions asked for (the same groups and sums): a national plan's list
+#: (11,610 regions) then costs a third less CPU than looking up each of the 12.6 M sales rows'
+#: region in it, while a province's (a few hundred) is cheaper looked up row by row.
+SUM_FIRST_REGIONS = 2000
+
+
 def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: int) -> pd.DataFrame:
     """
     Own monthly volume per recorded region from ``first_year`` up to the plan year.
@@ -111,14 +118,21 @@ def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: i
     DataFrame
         region_id (object), month (datetime64), value — one row per region and month
         with own monthly sales (``grain = 'month'``) in [first_year-01-01, plan_year-01-01),
-        in DuckDB's group order.
+        in DuckDB's group order (with :data:`SUM_FIRST_REGIONS` regions or more, summed
+        by region and month before the regions are kept).
     """
+    if len(region_ids) >= SUM_FIRST_REGIONS:  # summed by region and month first, then the regions kept
+        sql = ("SELECT * FROM (SELECT region_id, date AS month, sum(volume) AS value FROM sales "
+               "WHERE grain = 'month' AND brand = 'own' AND date >= ? AND date < ? GROUP BY region_id, date) "
+               "WHERE region_id IN (SELECT unnest(?::VARCHAR[]))")
+    else:
+        sql = ("SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' "
+               "AND brand = 'own' AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) "
+               "GROUP BY region_id, date")
     cur = con.cursor()
     try:
         frame = cur.sql(
-            "SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' AND brand = 'own' "
-            "AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
-            params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
+            sql, params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
         ).to_arrow_table().to_pandas(date_as_object=False)
     finally:
         cur.close()
