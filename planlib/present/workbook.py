@@ -5,11 +5,13 @@ The batch passes the run's resolved snapshot (``params.resolved.yaml``); interac
 use passes the plan file and resolves base -> region -> scenario with the same code,
 so both give the same numbers.
 
-Public names: :class:`Workbook`, :func:`open_workbook`, :func:`assumptions_table`.
+Public names: :class:`Workbook`, :func:`open_workbook`, :func:`region_tree`, :func:`assumptions_table`.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from planlib import archive, params
 from planlib.errors import ParamsError
 from planlib.params import SNAPSHOT_NAME
 
-__all__ = ["Workbook", "open_workbook", "assumptions_table"]
+__all__ = ["Workbook", "assumptions_table", "open_workbook", "region_tree"]
 
 
 
@@ -81,6 +83,38 @@ class Workbook:
         return f"{self.tree.path_label(self.region)} · {self.params.plan_id}"
 
 
+def _file_stamp(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def region_tree(path: str | os.PathLike[str]):
+    """
+    The archive's region tree (:func:`planlib.archive.load_tree`), read once per process while
+    the archive's file stays the same.
+
+    Opening the archive costs a notebook ~50 ms; the tree is immutable, so every notebook a
+    warm kernel runs on the same archive shares one. The key is the file itself: its resolved
+    path, and the device, inode, size and modification time of it and of its write-ahead log
+    (``.wal``), so a changed or replaced archive is read again.
+
+    Raises
+    ------
+    DataError
+        As :func:`planlib.archive.load_tree` (nothing is kept then).
+    """
+    resolved = Path(path).resolve()
+    return _tree(str(resolved), _file_stamp(resolved), _file_stamp(resolved.with_name(resolved.name + ".wal")))
+
+
+@functools.lru_cache(maxsize=4)
+def _tree(path: str, stamp: tuple | None, wal: tuple | None):
+    return archive.load_tree(path)
+
+
 def open_workbook(
     region: str,
     scenario: str = "base",
@@ -115,7 +149,7 @@ def open_workbook(
     path = Path(params_file)
     snapshot = path.name == SNAPSHOT_NAME
     plan = params.load_snapshot(path) if snapshot else params.load_plan(path, region=None, scenario=scenario)
-    tree = archive.load_tree(plan.archive)
+    tree = region_tree(plan.archive)
     tree.check(region)
     if not snapshot:  # resolve the region's overrides the way the batch does
         plan = params.load_plan(path, region=region, scenario=scenario, tree=tree)
