@@ -48,6 +48,9 @@ _SHIFT_FALL = 0.40
 _DUP_RATIO = 1.6
 _DUP_MIN_ROWS = 3
 _PRICE_RANGE = (0.3, 3.0)
+#: Counties whose sales rows are read and checked together (a national archive: ~6,000 rows a
+#: county, so ~1.5 million rows a chunk and 11 scans of the archive for all 2,800 counties).
+_CHUNK_COUNTIES = 256
 #: The grains of sales rows in the messages' words.
 _GRAIN = {"day": "日", "week": "周", "month": "月度"}
 
@@ -64,6 +67,39 @@ def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
         else:
             data[col] = None
     return pd.DataFrame(data, index=range(n))  # one construction: column-wise inserts are slow
+
+
+def _county_chunks(rmap: pd.DataFrame, size: int) -> list[list[str]]:
+    """
+    The mapped regions in chunks of at most ``size`` whole counties, each chunk's ids sorted.
+
+    Counties are taken in the order of their smallest region id, so with hierarchical ids
+    (a township's id extends its county's) each chunk is a contiguous range of ids.
+    """
+    if rmap.empty:
+        return []
+    ids = rmap["region_id"].to_numpy(dtype=object)
+    county = rmap["county_id"].to_numpy(dtype=object)
+    lowest = pd.Series(ids).groupby(county, sort=False).transform("min").to_numpy(dtype=object)
+    starts = np.sort(pd.unique(lowest))
+    chunk_of = dict(zip(starts, np.arange(len(starts)) // max(int(size), 1)))
+    number = np.array([chunk_of[x] for x in lowest], dtype=np.int64)
+    return [sorted(ids[number == c]) for c in range(int(number.max()) + 1)]
+
+
+def _literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' frames one below the other (the first one when all are empty)."""
+    full = [f for f in frames if len(f)]
+    if not full:
+        return frames[0]
+    if len(full) == 1:
+        return full[0].reset_index(drop=True)
+    return pd.concat(full, ignore_index=True)
 
 
 def _grid(
@@ -116,6 +152,14 @@ class SalesChecks:
     -----
     Build it, call :meth:`run` (one frame per check, columns :data:`FINDING_COLUMNS`),
     then :meth:`close` in a ``finally``.
+
+    Every check but the product lines' totals (read from the archive's summary) groups within
+    a county, so the sales are read in chunks of whole counties (at most
+    ``_CHUNK_COUNTIES``, a contiguous range of region ids, which lets DuckDB skip the other
+    row groups): each chunk's rows are copied once (one scan), checked, and dropped, and only the
+    chunks' findings and small aggregates are kept. A national check thus holds one chunk's
+    rows at a time, never the whole archive's. The series' first and last months (a
+    terminal may buy in several counties) are aggregated per chunk and combined at the end.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tree: RegionTree | None, region_id: str | None) -> None:
@@ -127,9 +171,11 @@ class SalesChecks:
         self.own_name = f"_planlib_quality_own_{tag}"
         self.stats_name = f"_planlib_quality_stats_{tag}"
         self.season_name = f"_planlib_quality_season_{tag}"
+        self.spans_name = f"_planlib_quality_spans_{tag}"
+        self.sold_name = f"_planlib_quality_sold_{tag}"
+        self.ids_name = f"_planlib_quality_ids_{tag}"
         self.sales_name = f"_planlib_quality_sales_{tag}"
-        self.sales_created = False
-        self.season_registered = False
+        self.sales = "sales"
         self.own = self.own_name
         if tree is not None and region_id is not None:
             # only the region's subtree (and, below county level, the rest of its county, which
@@ -159,6 +205,7 @@ class SalesChecks:
             }
         )
         self.scope = scope
+        self.partial = len(self.rmap) > 0 and not bool(self.rmap["in_scope"].all())
         con.register(self.rmap_name, self.rmap)
         # the product lines' monthly totals over the WHOLE archive (the season and the level
         # shift's denominator are national), aggregated by SKU first: one cheap scan
@@ -177,47 +224,16 @@ class SalesChecks:
             self.span = (None, None)
         else:
             self.span = (self.line_total["date"].min().date(), self.line_total["date"].max().date())
-        first = "DATE '1900-01-01'" if self.span[0] is None else f"DATE '{self.span[0]:%Y-%m-%d}'"
-        if region_id is None:
-            self.scoped_sales = "sales"
-            self.closure_sales = "sales"
-            src, scoped = "sales", ""
-        else:
-            # the subtree's sales rows, read once; the id range lets DuckDB skip row groups
-            ids = sorted(self.rmap["region_id"])
-            con.execute(f"""
-                CREATE TEMP TABLE {self.sales_name} AS
-                SELECT * FROM sales
-                WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))""",
-                        [ids[0], ids[-1], ids])
-            self.sales_created = True
-            self.closure_sales = self.sales_name
-            self.scoped_sales = self.sales_name if len(closure) == len(scope) else (
-                f"(SELECT * FROM {self.sales_name} WHERE region_id IN "
-                f"(SELECT region_id FROM {self.rmap_name} WHERE in_scope))")
-            src, scoped = self.sales_name, "AND m.in_scope"
-        # the monthly own sales in scope, once: sid identifies a series by its key minus the date
-        con.execute(f"""
-            CREATE TEMP TABLE {self.own_name} AS
-            SELECT hash(s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id) AS sid,
-                   date_diff('month', {first}, s.date) AS m,
-                   s.date, s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id,
-                   s.volume, s.revenue, m.county_id, coalesce(p.product_line, '?') AS product_line
-            FROM {src} s
-            JOIN {self.rmap_name} m ON s.region_id = m.region_id
-            LEFT JOIN products p ON p.sku = s.sku
-            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}
-        """)
+            self.first, self.last = pd.Timestamp(self.span[0]), pd.Timestamp(self.span[1])
+            self.months = pd.date_range(self.first, self.last, freq="MS")
+        self.chunks = _county_chunks(self.rmap, _CHUNK_COUNTIES)
 
     def close(self) -> None:
-        """Drop the temporary tables and views made by the constructor."""
-        self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
-        self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
-        if self.sales_created:
-            self.con.execute(f"DROP TABLE IF EXISTS {self.sales_name}")
+        """Drop the temporary tables and views made by the constructor and :meth:`run`."""
+        for name in (self.own_name, self.stats_name, self.ids_name, self.sales_name, self.spans_name,
+                     self.sold_name, self.season_name):
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
         self.con.unregister(self.rmap_name)
-        if self.season_registered:
-            self.con.unregister(self.season_name)
 
     def q(self, sql: str) -> pd.DataFrame:
         """Run a query on the archive and return its rows as a frame."""
@@ -226,34 +242,119 @@ class SalesChecks:
     # -- the checks ------------------------------------------------------------------
     def run(self) -> list[pd.DataFrame]:
         """Run every check; one findings frame per check (an empty archive gives ``no_sales``)."""
-        span = self.span
-        county_line = self.q(f"""
-            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
-            FROM {self.own} GROUP BY ALL""")
+        have_months = self.span[0] is not None
+        if have_months:
+            self.series_stats(self.line_total)
+            self.con.execute(f"""
+                CREATE TEMP TABLE {self.spans_name} (terminal_id VARCHAR, sku VARCHAR, region_id VARCHAR,
+                    product_line VARCHAR, first_m BIGINT, last_m BIGINT)""")
+        if self.region_id is not None:
+            self.con.execute(f"CREATE TEMP TABLE {self.sold_name} (distributor_id VARCHAR)")
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for ids in self.chunks:
+            for key, frame in self.chunk_parts(ids, have_months).items():
+                parts.setdefault(key, []).append(frame)
+        if have_months and self.region_id is None and self.tree is not None:
+            # rows of regions outside the tree: only the row-by-row checks see them
+            self.sales = f"(SELECT * FROM sales WHERE region_id NOT IN (SELECT region_id FROM {self.rmap_name}))"
+            for key, frame in self.row_parts().items():
+                parts.setdefault(key, []).append(frame)
+        part = {key: _stack(frames) for key, frames in parts.items()}
+        county_line = part.get("county_line")
         out: list[pd.DataFrame] = []
-        if span[0] is None or county_line.empty:
+        if not have_months or county_line is None or county_line.empty:
             out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",
-                              message=("档案中" if span[0] is None else "本区域") + "没有可检查的本品月度销售"))
+                              message=("档案中" if not have_months else "本区域") + "没有可检查的本品月度销售"))
             out.append(self.distributor_without_sales())
             return out
-        self.first, self.last = pd.Timestamp(span[0]), pd.Timestamp(span[1])
-        self.months = pd.date_range(self.first, self.last, freq="MS")
         county_line["date"] = pd.to_datetime(county_line["date"])
-        line_total = self.line_total
-        self.series_stats(line_total)
         out += [
-            self.missing_and_shift(county_line, line_total),
+            self.missing_and_shift(county_line, self.line_total),
             self.stops_and_starts(),
-            self.outliers(),
-            self.duplicate_upload(),
-            self.duplicate_rows(),
-            self.volume_revenue(),
-            self.unit_price(),
-            self.competitor_coverage(county_line),
-            self.distributor_missing(),
+            self.outliers(part["outliers"]),
+            self.duplicate_upload(part["duplicate_upload"]),
+            self.duplicate_rows(part["duplicate_rows"]),
+            self.volume_revenue(part["volume_revenue"]),
+            self.unit_price(part["unit_price"]),
+            self.competitor_coverage(county_line, part["competitors"]),
+            self.distributor_missing(part["distributor_missing"]),
             self.distributor_without_sales(),
         ]
         return out
+
+    def chunk_parts(self, ids: list[str], have_months: bool) -> dict[str, pd.DataFrame]:
+        """
+        The checks' rows and aggregates on one chunk's sales (its regions ``ids``, sorted), as
+        query results; the series' first and last months go to the spans table.
+        """
+        self.con.execute(f"DROP TABLE IF EXISTS {self.ids_name}")
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.ids_name} AS
+            SELECT m.* FROM {self.rmap_name} m WHERE m.region_id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
+        # the chunk's rows, read once (one scan of the archive however its rows are ordered; the
+        # id range lets DuckDB skip the row groups of other regions), then checked in the copy
+        self.con.execute(f"DROP TABLE IF EXISTS {self.sales_name}")
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.sales_name} AS
+            SELECT * FROM sales WHERE region_id BETWEEN {_literal(ids[0])} AND {_literal(ids[-1])}
+                AND region_id IN (SELECT region_id FROM {self.ids_name})""")
+        chunk = self.sales_name
+        in_scope = f"(SELECT * FROM {chunk} WHERE region_id IN (SELECT region_id FROM {self.ids_name} WHERE in_scope))"
+        self.sales = in_scope if self.partial else chunk
+        got: dict[str, pd.DataFrame] = {}
+        if self.region_id is not None:
+            self.con.execute(f"""
+                INSERT INTO {self.sold_name}
+                SELECT DISTINCT distributor_id FROM {chunk} WHERE distributor_id IS NOT NULL""")
+        if not have_months:
+            return got
+        first = f"DATE '{self.span[0]:%Y-%m-%d}'"
+        scoped = "AND m.in_scope" if self.partial else ""
+        # the monthly own sales in scope, with their deseasonalised volume (adj): sid identifies
+        # a series by its key minus the date
+        self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.own_name} AS
+            SELECT hash(s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id) AS sid,
+                   date_diff('month', {first}, s.date) AS m,
+                   s.date, s.region_id, s.sku, s.terminal_id, s.distributor_id,
+                   s.volume, s.volume / coalesce(f.f, 1.0) AS adj,
+                   m.county_id, coalesce(p.product_line, '?') AS product_line
+            FROM {chunk} s
+            JOIN {self.ids_name} m ON s.region_id = m.region_id
+            LEFT JOIN products p ON p.sku = s.sku
+            LEFT JOIN {self.season_name} f ON f.product_line = coalesce(p.product_line, '?') AND f.date = s.date
+            WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}""")
+        got["county_line"] = self.q(f"""
+            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
+            FROM {self.own} GROUP BY ALL""")
+        self.con.execute(f"""
+            INSERT INTO {self.spans_name}
+            SELECT terminal_id, sku, max(region_id), max(product_line), min(m), max(m)
+            FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku""")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
+        self.con.execute(f"""
+            CREATE TEMP TABLE {self.stats_name} AS
+            SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM {self.own} GROUP BY sid""")
+        got["outliers"] = self.outlier_rows()
+        got["duplicate_upload"] = self.duplicate_upload_rows()
+        got["distributor_missing"] = self.q(f"""
+            SELECT county_id AS region_id, count(*) AS value
+            FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
+        got["competitors"] = self.q(f"""
+            SELECT m.county_id, year(s.date) AS year, count(*) AS n
+            FROM {chunk} s JOIN {self.ids_name} m ON s.region_id = m.region_id
+            WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
+        got.update(self.row_parts())
+        return got
+
+    def row_parts(self) -> dict[str, pd.DataFrame]:
+        """The row-by-row checks on the chunk's sales in scope, :attr:`sales` (every grain and brand)."""
+        return {
+            "duplicate_rows": self.duplicate_row_rows(),
+            "volume_revenue": self.volume_revenue_rows(),
+            "unit_price": self.unit_price_rows(),
+        }
 
     def missing_and_shift(self, county_line: pd.DataFrame, line_total: pd.DataFrame) -> pd.DataFrame:
         n_m = len(self.months)
@@ -331,8 +432,8 @@ class SalesChecks:
         series = self.q(f"""
             WITH s AS (
                 SELECT terminal_id, sku, max(region_id) AS region_id, max(product_line) AS product_line,
-                       min(m) AS first_m, max(m) AS last_m
-                FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku),
+                       min(first_m) AS first_m, max(last_m) AS last_m
+                FROM {self.spans_name} GROUP BY terminal_id, sku),
             t AS (SELECT *, min(first_m) OVER (PARTITION BY terminal_id) AS t_first,
                             max(last_m) OVER (PARTITION BY terminal_id) AS t_last,
                             count(*) OVER (PARTITION BY terminal_id) AS n
@@ -388,27 +489,27 @@ class SalesChecks:
         return res
 
     def series_stats(self, line_total: pd.DataFrame) -> None:
-        """Season per line and month, and each series' robust level on deseasonalised volume."""
+        """Register the season per line and month (f: the line's total over its median month)."""
         season = line_total.copy()
         season["f"] = season["volume"] / season.groupby("product_line")["volume"].transform("median")
         season = season.loc[season["f"] > 0, ["product_line", "date", "f"]].reset_index(drop=True)
-        self.con.register(self.season_name, season)
-        self.season_registered = True
-        self.adj = f"""
-            SELECT o.*, o.volume / coalesce(f.f, 1.0) AS adj
-            FROM {self.own} o LEFT JOIN {self.season_name} f
-            ON f.product_line = o.product_line AND f.date = o.date"""
-        self.con.execute(f"""
-            CREATE TEMP TABLE {self.stats_name} AS
-            SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM ({self.adj}) GROUP BY sid""")
+        # a table of the database's own: joined once a chunk, faster than a registered frame
+        self.con.register(f"{self.season_name}_frame", season)
+        try:
+            self.con.execute(f"CREATE TEMP TABLE {self.season_name} AS SELECT * FROM {self.season_name}_frame")
+        finally:
+            self.con.unregister(f"{self.season_name}_frame")
 
-    def outliers(self) -> pd.DataFrame:
+    def outlier_rows(self) -> pd.DataFrame:
         z = "(o.adj - st.med) / greatest(1.4826 * st.mad, 0.1 * st.med, 1e-9)"
         rows = self.q(f"""
             SELECT o.region_id, o.product_line, o.sku, o.terminal_id, o.date, o.volume AS value,
                    st.med * o.volume / o.adj AS expected, {z} AS z
-            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            FROM {self.own} o JOIN {self.stats_name} st USING (sid)
             WHERE st.n >= {_OUTLIER_MIN_MONTHS} AND o.adj >= {_OUTLIER_RATIO} * st.med AND {z} > {_OUTLIER_Z}""")
+        return rows
+
+    def outliers(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="outlier", severity="warning", brand=OWN_BRAND)
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["message"] = [
@@ -417,11 +518,13 @@ class SalesChecks:
         ]
         return out
 
-    def duplicate_upload(self) -> pd.DataFrame:
-        rows = self.q(f"""
+    def duplicate_upload_rows(self) -> pd.DataFrame:
+        return self.q(f"""
             SELECT o.county_id, o.date, median(o.adj / st.med) AS q, count(*) AS n
-            FROM ({self.adj}) o JOIN {self.stats_name} st USING (sid)
+            FROM {self.own} o JOIN {self.stats_name} st USING (sid)
             WHERE st.med > 0 AND st.n >= 3 GROUP BY ALL""")
+
+    def duplicate_upload(self, rows: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             return _frame()
         counties, qv = _grid(rows, ["county_id"], "q", self.months)
@@ -444,14 +547,16 @@ class SalesChecks:
         ]
         return out
 
-    def duplicate_rows(self) -> pd.DataFrame:
+    def duplicate_row_rows(self) -> pd.DataFrame:
         key = "date, grain, region_id, sku, channel, brand, terminal_id, distributor_id"
-        rows = self.q(f"""
-            WITH h AS (SELECT hash({key}) AS h FROM {self.scoped_sales}),
+        return self.q(f"""
+            WITH h AS (SELECT hash({key}) AS h FROM {self.sales}),
             d AS (SELECT h FROM h GROUP BY h HAVING count(*) > 1)
             SELECT {key}, count(*) AS n, sum(volume) AS volume
-            FROM {self.scoped_sales} s WHERE hash({key}) IN (SELECT h FROM d)
+            FROM {self.sales} s WHERE hash({key}) IN (SELECT h FROM d)
             GROUP BY {key} HAVING count(*) > 1""")
+
+    def duplicate_rows(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="duplicate_rows", severity="error")
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["value"] = rows["n"].to_numpy(dtype=float) if len(rows) else []
@@ -459,14 +564,16 @@ class SalesChecks:
         out["message"] = [f"{n} 行{_GRAIN.get(g, g)}数据的键相同" for n, g in zip(rows["n"], rows["grain"])]
         return out
 
-    def volume_revenue(self) -> pd.DataFrame:
-        rows = self.q(f"""
+    def volume_revenue_rows(self) -> pd.DataFrame:
+        return self.q(f"""
             SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
                    s.volume, s.revenue, p.unit_price
-            FROM {self.scoped_sales} s
+            FROM {self.sales} s
             LEFT JOIN products p ON p.sku = s.sku
             WHERE ((coalesce(s.volume, 0) > 0 AND coalesce(s.revenue, 0) = 0)
                                   OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))""")
+
+    def volume_revenue(self, rows: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             return _frame()
         vwr = rows["volume"].fillna(0) > 0
@@ -481,15 +588,17 @@ class SalesChecks:
         ]
         return out
 
-    def unit_price(self) -> pd.DataFrame:
+    def unit_price_rows(self) -> pd.DataFrame:
         lo, hi = _PRICE_RANGE
-        rows = self.q(f"""
+        return self.q(f"""
             SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
                    s.revenue / s.volume AS value, p.unit_price AS expected
-            FROM {self.scoped_sales} s
+            FROM {self.sales} s
             JOIN products p ON p.sku = s.sku
             WHERE s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
               AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price)""")
+
+    def unit_price(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="unit_price", severity="error")
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["message"] = [
@@ -498,11 +607,7 @@ class SalesChecks:
         ]
         return out
 
-    def competitor_coverage(self, county_line: pd.DataFrame) -> pd.DataFrame:
-        comp = self.q(f"""
-            SELECT m.county_id, year(s.date) AS year, count(*) AS n
-            FROM {self.closure_sales} s JOIN {self.rmap_name} m ON s.region_id = m.region_id
-            WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
+    def competitor_coverage(self, county_line: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
         own = county_line.assign(year=county_line["date"].dt.year)[["county_id", "year"]].drop_duplicates()
         if comp.empty and self.region_id is not None:
             # none in the region's counties: does the archive hold any at all?
@@ -525,10 +630,7 @@ class SalesChecks:
         out["message"] = [f"{y} 年有本品销售却没有竞品销售记录" for y in miss["year"]]
         return out
 
-    def distributor_missing(self) -> pd.DataFrame:
-        rows = self.q(f"""
-            SELECT county_id AS region_id, count(*) AS value
-            FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
+    def distributor_missing(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
         out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
         out["message"] = [f"{int(n)} 行本品月度销售没有经销商" for n in rows["value"]]
@@ -550,7 +652,7 @@ class SalesChecks:
                     SELECT d.distributor_id, d.region_id
                     FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
                     WHERE m.in_scope AND d.distributor_id IS NOT NULL AND d.distributor_id NOT IN (
-                        SELECT DISTINCT distributor_id FROM {self.closure_sales} WHERE distributor_id IS NOT NULL)
+                        SELECT distributor_id FROM {self.sold_name})
                     ORDER BY 1""")
                 if len(rows):
                     sold = self.con.execute(

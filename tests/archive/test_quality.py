@@ -277,3 +277,18 @@ def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_
     con.execute("DELETE FROM sales WHERE rowid IN (SELECT rowid FROM sales LIMIT 5)")
     assert not archive.sku_months_fresh(con)  # rows removed outside planlib: not trusted
     con.close()
+
+
+def test_check_archive_in_chunks_of_one_county_leaves_no_temporary_table_behind(tmp_path, monkeypatch):
+    path = tmp_path / "mini.duckdb"
+    _mini(path, faults=("duplicate_row",))
+    monkeypatch.setattr(sales_checks, "_CHUNK_COUNTIES", 1)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for rid in (None, "HQ", "K1"):
+            f = quality.check_archive(con, region_id=rid)
+            assert list(f.loc[f["severity"] == "error", "check"]) == ["duplicate_rows"], rid
+        names = con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"]
+        assert not names.str.startswith("_planlib").any()
+    finally:
+        con.close()
