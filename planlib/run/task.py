@@ -294,10 +294,14 @@ def papermill_engine() -> str:
     """
     Register (once per process) and name the papermill engine of the warm path.
 
-    nbclient's engine, as papermill's default, except that the notebook is written at its
-    start, on papermill's autosave clock (every 30 s) and at its end (a failure included),
-    instead of twice per cell: the same notebook at the end, without writing a growing
-    notebook sixty times (about a second for a report with a dozen figures).
+    nbclient's engine, as papermill's default, except for when the notebook is written:
+    papermill writes it at its start, twice per cell, at its end, and once more when
+    ``execute_notebook`` returns (a failure included). Here it is written on papermill's
+    autosave clock while a notebook runs long (every 30 s, inside cells and between them),
+    when the engine stops on an exception (a dead kernel, a timeout: the notebook as it
+    stopped, for the failure's report), and by papermill's ``execute_notebook`` at the end:
+    the same notebook, written once instead of sixty times (about a second for a report with
+    a dozen figures) or three times (the start and the end of the engine, then papermill's).
     """
     from papermill.engines import (
         NBClientEngine,
@@ -307,9 +311,11 @@ def papermill_engine() -> str:
 
     class SparseSaves(NotebookExecutionManager):
         in_cell = False
+        quiet = False  # no write at all (the start, and the end papermill writes itself)
 
         def save(self, **kwargs):
-            if self.in_cell and (self.now() - self.last_save_time).total_seconds() < self.autosave_cell_every:
+            if self.quiet or (self.in_cell and
+                              (self.now() - self.last_save_time).total_seconds() < self.autosave_cell_every):
                 return
             super().save(**kwargs)
 
@@ -333,12 +339,18 @@ def papermill_engine() -> str:
                              autosave_cell_every=30, **kwargs):
             nb_man = SparseSaves(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
                                  autosave_cell_every=autosave_cell_every)
+            nb_man.quiet = True
             nb_man.notebook_start()
+            nb_man.quiet = False
             try:
                 cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
-            finally:
+            except BaseException:
                 nb_man.cleanup_pbar()
-                nb_man.notebook_complete()
+                nb_man.notebook_complete()  # written as it stopped: papermill's execute_notebook will not
+                raise
+            nb_man.cleanup_pbar()
+            nb_man.quiet = True  # papermill's execute_notebook writes it next (raise_for_execution_errors, or the end)
+            nb_man.notebook_complete()
             return nb_man.nb
 
     papermill_engines.register(ENGINE, Engine)
