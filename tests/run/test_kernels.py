@@ -27,7 +27,9 @@ print("review_region", review.review_region.__module__, review.review_region.__n
 print("set_style", plots.set_style.__module__, plots.set_style.__name__)
 print("labels", sum(v == "HACKED" for v in labels.LABELS.values()), len(labels.LABELS))
 print("rc", matplotlib.rcParams["figure.dpi"], matplotlib.rcParams["font.family"], matplotlib.rcParams["lines.linewidth"])
-print("pandas", pd.get_option("display.max_rows"), pd.DataFrame.__repr__.__module__)
+print("pandas", pd.get_option("display.max_rows"), pd.DataFrame.__repr__.__module__, hasattr(pd.DataFrame, "hacked"))
+import fractions, statistics
+print("stdlib", statistics.median([1, 2, 4]), fractions.Fraction(1, 3).limit_denominator(10))
 print("cwd", os.getcwd())
 print("env", os.environ.get("PLANLIB_HOSTILE"), sys.path[0] == "/nonexistent", warnings.filters[0][0])
 print("pyplot", "matplotlib.pyplot" in sys.modules and len(sys.modules["matplotlib.pyplot"].get_fignums()))
@@ -52,6 +54,10 @@ matplotlib.rcParams["lines.linewidth"] = 9
 plt.figure(); plt.plot([1, 2])
 pd.set_option("display.max_rows", 2)
 pd.DataFrame.__repr__ = lambda self: "HACKED"
+pd.DataFrame.hacked = lambda self: "HACKED"
+import fractions, statistics
+statistics.median = lambda data: "HACKED"  # a function of a module not planlib's
+fractions.Fraction.limit_denominator = lambda self, n=None: "HACKED"  # a method of a class not planlib's
 get_ipython().display_formatter.formatters["text/html"].for_type(pd.DataFrame, lambda df: "<b>HACKED</b>")
 os.chdir(tempfile.gettempdir())
 os.environ["PLANLIB_HOSTILE"] = "1"
@@ -149,6 +155,9 @@ def test_a_region_after_a_hostile_notebook_runs_as_in_a_fresh_kernel(run):
     assert "pandas 60 pandas.core.frame" in state and f"cwd {batch.NOTEBOOKS_DIR}" in state
     assert "env None False" in state and "pyplot 0" in state and "display default" in state
     assert "rc 100.0 ['sans-serif'] 1.5" in state
+    assert "pandas 60 pandas.core.frame False" in state and "stdlib 2 1/3" in state
+    for put_back in ("statistics.median", "fractions.Fraction.limit_denominator", "-pandas.DataFrame.hacked"):
+        assert put_back in log, put_back
 
 
 def test_a_warm_kernel_serves_regions_and_notebooks_in_turn_with_fresh_namespaces(run):
@@ -241,3 +250,26 @@ def test_notebook_imports_are_the_top_level_imports_of_every_code_cell_once(tmp_
     nbformat.write(new_notebook(cells=[new_code_cell("import pandas as pd")]), tmp_path / "b.ipynb")
     lines = kernels.notebook_imports([tmp_path / "a.ipynb", tmp_path / "b.ipynb"]).splitlines()
     assert lines == ["import os", "from planlib import labels as L, review", "import pandas as pd"]
+
+
+# a reference cycle left behind, watched through a weak reference that outlives the notebook
+CYCLE = """\
+import gc, sys, weakref
+probe = sys.modules.get("__planlib_probe__")
+print("before", "none" if probe is None else f"collected {probe() is None}")
+def holder():
+    pass
+holder.me = holder  # only the garbage collector frees it
+sys.modules["__planlib_probe__"] = weakref.ref(holder)
+"""
+
+
+def test_a_cycle_a_notebook_leaves_is_collected_by_the_reset_not_frozen(run):
+    run_dir, execute = run
+    _notebook(run_dir / "notebooks", "98_cycle", CYCLE)
+    for region in ("K1", "K2"):
+        assert execute(region, "98_cycle")["status"] == "succeeded"
+    printed = ["".join("".join(o.get("text", "")) for _, outs in _outputs(run_dir, region, "98_cycle") for o in outs)
+               for region in ("K1", "K2")]
+    assert printed == ["before none\n", "before collected True\n"]
+    assert _kernel()[1] == 2  # one kernel, reset in between
