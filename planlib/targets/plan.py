@@ -111,7 +111,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     con : DuckDBPyConnection
         The open archive.
     cache_dir : path-like, optional
-        A folder keeping the planned regions' Holt-Winters fits between runs of the plan
+        A folder keeping the root's and the planned regions' Holt-Winters fits between runs of the plan
         (:func:`planned_baselines`); a rerun on the same history reads them, the same numbers.
 
     Returns
@@ -131,7 +131,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
 
     root, year = plan.scope.root, plan.year
     econ = region_economics(con, tree, root, year)
-    base = baseline(econ.monthly, year)
+    base = baseline(econ.monthly, year, cache=cache_dir)  # the root's fit kept with the planned regions'
     unit = plan.targets.unit
     total, how = root_target(plan.targets, base, econ, year)
     kinds = set_targets(
