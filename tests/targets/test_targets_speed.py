@@ -145,7 +145,11 @@ def test_plan_targets_with_a_fit_cache_gives_the_same_targets(tiny_plan, tmp_pat
         pd.testing.assert_frame_equal(pt.table, plain.table)
         pd.testing.assert_series_equal(pt.baselines, plain.baselines)
     assert plain.baselines is not None
-    assert len(list((tmp_path / ".cache").glob("holtwinters-*.json"))) == 1  # the fits were kept, then read
+    # the fits were kept, then read: one file for the planned regions' batch, one for the root's own fit
+    assert len(list((tmp_path / ".cache").glob("holtwinters-*.json"))) == 2
+    for pt in (first, again):
+        assert (pt.baseline.annual, pt.baseline.method) == (plain.baseline.annual, plain.baseline.method)
+        pd.testing.assert_series_equal(pt.baseline.monthly, plain.baseline.monthly)
 
 
 def test_breakdown_codes_name_breakdown_of_rows():
