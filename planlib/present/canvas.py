@@ -8,7 +8,7 @@ so the canvas of :func:`new_figure` keeps them for the process (the same numbers
 same pixels). It keeps, as well, how a text's glyphs are laid out to draw it and each glyph's
 bitmap at a fraction of a pixel (FreeType moves a glyph by whole pixels exactly).
 :func:`png_bytes` prints a figure as savefig does, without the full draws savefig makes
-before printing (for a tight box, for a layout engine). :func:`titles_clear`
+before printing (for a tight box, for a layout engine), each axis laying its ticks out once. :func:`titles_clear`
 tells whether matplotlib's automatic title placement would leave every title where a figure
 built with ``axes.titley`` 1.0 has it (then the placement need not measure at every draw).
 
@@ -322,15 +322,55 @@ def png_bytes(fig, **savefig: object) -> bytes:
     spent = spent_layout(fig)
     if spent is not None:
         fig.set_layout_engine(None)
+    axes = _ticks_once(fig)
     try:
         options = dict(savefig)
         if options.get("bbox_inches") == "tight":
             options["bbox_inches"] = tight_box(fig, options)
         fig.savefig(buf, format="png", **options)
     finally:
+        for axis in axes:
+            del axis._update_ticks
         if spent is not None:
             fig.set_layout_engine(spent)
     return buf.getvalue()
+
+
+def _ticks_once(fig) -> list:
+    """
+    Each axis of ``fig`` lays its ticks out once while nothing about them changes (until
+    the ``_update_ticks`` attribute set here is deleted).
+
+    Measuring a tight box and drawing ask every axis for its ticks a dozen times (its
+    bounding box, its label's and its siblings' placement, the spines, the draw); each time
+    it runs its locator and formatter again for the same view and the same length on screen.
+    The ticks are laid out again when the view interval, the axes' size in pixels, the dpi
+    or a locator or formatter changes.
+    """
+    patched = []
+    for ax in fig.axes:
+        for one in (ax, *ax.child_axes):
+            for axis in one._axis_map.values():
+                if "_update_ticks" in vars(axis):
+                    continue
+                axis._update_ticks = _once(axis, axis._update_ticks)
+                patched.append(axis)
+    return patched
+
+
+def _once(axis, update):
+    kept: list = [None, None]
+
+    def update_ticks():
+        box = axis.axes.bbox
+        key = (tuple(axis.get_view_interval()), box.width, box.height, axis.axes.get_figure(root=True).dpi,
+               axis.major.locator, axis.major.formatter, axis.minor.locator, axis.minor.formatter)
+        if kept[0] is None or kept[0] != key:
+            kept[1] = update()
+            kept[0] = key
+        return kept[1]
+
+    return update_ticks
 
 
 def titles_clear(fig) -> bool:

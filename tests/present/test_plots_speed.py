@@ -139,3 +139,52 @@ def test_text_drawn_from_kept_layouts_and_glyphs_is_matplotlibs_own_pixels():
         fig = _texts(plots.new_figure(6.0, 4.0))
         reference = _texts(Figure(figsize=(6.0, 4.0)))
         assert plots.figure_png(fig, dpi=80) == _standard_png(reference, dpi=80)
+
+
+def _dated(fig):
+    """Two panels sharing y, dates along x (a locator and formatter that keep state between calls)."""
+    left, right = fig.subplots(1, 2, sharey=True)
+    dates = pd.date_range("2025-01-01", periods=60, freq="7D")
+    for ax, scale in ((left, 1.0), (right, 2.5)):
+        ax.plot(dates, [scale * (i % 13) * 1e4 for i in range(60)])
+        ax.set_title("周销量")
+    fig.tight_layout()
+    return fig
+
+
+def test_ticks_laid_out_once_per_print_are_matplotlibs_own_pixels_and_the_figure_is_left_as_it_was():
+    from matplotlib.figure import Figure
+
+    plots.set_style()
+    fig = _dated(plots.new_figure(8.0, 3.0))
+    reference = _dated(Figure(figsize=(8.0, 3.0)))
+    assert plots.figure_png(fig, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
+    assert not any("_update_ticks" in vars(axis) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis))
+    for f in (fig, reference):  # a new view: the ticks are laid out again
+        f.axes[0].set_xlim(pd.Timestamp("2025-03-01"), pd.Timestamp("2025-09-01"))
+        f.axes[1].set_ylim(0, 2e5)
+    assert plots.figure_png(fig, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
+
+
+def test_an_axis_lays_its_ticks_out_once_per_print():
+    from matplotlib.ticker import MaxNLocator
+
+    calls = []
+
+    class Counting(MaxNLocator):
+        def __call__(self):
+            calls.append(1)
+            return super().__call__()
+
+    plots.set_style()
+    fig = plots.new_figure(6.0, 3.0)
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [3, 1, 2])
+    ax.set_title("标题")
+    ax.yaxis.set_major_locator(Counting())
+    fig.tight_layout()
+    calls.clear()
+    png = plots.figure_png(fig, bbox_inches="tight")
+    assert len(calls) == 1  # matplotlib's own savefig asks the locator a dozen times
+    assert png == _standard_png(fig, bbox_inches="tight")
+    assert len(calls) > 3
