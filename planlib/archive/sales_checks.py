@@ -58,6 +58,8 @@ _GRAIN = {"day": "日", "week": "周", "month": "月度"}
 def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
     """Findings frame with all columns, from ``rows`` plus constant columns."""
     n = 0 if rows is None else len(rows)
+    if n == 0:
+        return _EMPTY.copy()  # most checks find nothing: a copy is cheaper than a new frame
     data = {}
     for col in FINDING_COLUMNS:
         if col in const:
@@ -67,6 +69,10 @@ def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
         else:
             data[col] = None
     return pd.DataFrame(data, index=range(n))  # one construction: column-wise inserts are slow
+
+
+#: A findings frame without rows (quality._finish leaves such frames out).
+_EMPTY = pd.DataFrame({col: pd.Series(dtype=object) for col in FINDING_COLUMNS})
 
 
 def _county_chunks(rmap: pd.DataFrame, size: int) -> list[list[str]]:
@@ -80,6 +86,8 @@ def _county_chunks(rmap: pd.DataFrame, size: int) -> list[list[str]]:
         return []
     ids = rmap["region_id"].to_numpy(dtype=object)
     county = rmap["county_id"].to_numpy(dtype=object)
+    if len(set(county)) <= size:  # a region's check: one chunk
+        return [sorted(ids)]
     lowest = pd.Series(ids).groupby(county, sort=False).transform("min").to_numpy(dtype=object)
     starts = np.sort(pd.unique(lowest))
     chunk_of = dict(zip(starts, np.arange(len(starts)) // max(int(size), 1)))
