@@ -27,22 +27,19 @@ worker side (:class:`WarmKernel`, :func:`acquire`, :func:`release`) in the worke
 the reset when a notebook ends and waits for it when the next starts (it runs during the
 export). Kernels are shut down when the worker exits.
 
-Public functions: code_stamp, notebook_imports, prepare_kernel, acquire, release, idle_kernels,
+Public functions: code_stamp, notebook_imports (:mod:`planlib.run.notebook_imports`), prepare_kernel, acquire, release, idle_kernels,
 shutdown_all; classes KernelBaseline, WarmKernel.
 """
 
 from __future__ import annotations
 
-import ast
 import atexit
 import builtins
 import contextlib
 import copy
-import functools
 import gc
 import hashlib
 import itertools
-import json
 import operator
 import os
 import signal
@@ -52,11 +49,11 @@ import threading
 import time
 import types
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from planlib.errors import RunError
+from planlib.run.notebook_imports import notebook_imports
 
 __all__ = ["WARM_UP_CODE", "KERNEL_ARGUMENTS", "code_stamp", "notebook_imports", "KernelBaseline", "prepare_kernel",
            "WarmKernel", "acquire", "release", "idle_kernels", "shutdown_all"]
@@ -124,39 +121,6 @@ def code_stamp(root: Path | None = None) -> str:
         st = os.stat(path)
         h.update(f"{os.sep.join(parts)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
-
-
-def notebook_imports(notebooks: Iterable[str | os.PathLike[str]]) -> str:
-    """
-    The top-level import statements of the notebooks' code cells, one a line, each once.
-
-    What a warm kernel imports before its baseline (:func:`prepare_kernel`): the batch
-    passes every notebook of the run, so one kernel serves them all. A cell that is not
-    plain Python (a ``%magic``) is skipped.
-    """
-    lines: dict[str, None] = {}
-    for path in notebooks:
-        st = os.stat(path)
-        lines.update(dict.fromkeys(_imports_of(str(path), st.st_mtime_ns, st.st_size)))
-    return "\n".join(lines)
-
-
-@functools.lru_cache(maxsize=64)
-def _imports_of(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
-    """One notebook's import lines (cached by path, modification time and size)."""
-    with open(path, encoding="utf-8") as f:
-        cells = json.load(f).get("cells", [])
-    out = []
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        try:
-            tree = ast.parse(source if isinstance(source, str) else "".join(source))
-        except SyntaxError:
-            continue
-        out += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    return tuple(out)
 
 
 # -- kernel side -----------------------------------------------------------------------------

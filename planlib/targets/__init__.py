@@ -11,7 +11,7 @@ shares       share methods (SPLIT_METHODS, shares_for)
 split        exact splits: split_target, constrain_split, split_down
 fitting      tables with two exact margins: fit_table, round_table
 table        the targets table's columns, breakdown_of
-history      the allocation's aggregated history (load_allocation_history)
+history      the allocation's aggregated history (load_allocation_history), a parent's children's months (children_history)
 allocate     allocate_plan, the plan-wide split (nodes, breakdowns: its parts)
 validate     validate_targets
 reconcile    top-down vs bottom-up: reconcile, children_proposals, bottom_up_gap, reconcile_children
@@ -40,6 +40,7 @@ from planlib.targets.fitting import (
 )
 from planlib.targets.history import (
     AllocationHistory,
+    children_history,
     load_allocation_history,
 )
 from planlib.targets.kinds import (
@@ -68,7 +69,6 @@ from planlib.targets.reconcile import (
     RECONCILE_METHODS,
     bottom_up_gap,
     children_baselines,
-    children_history,
     children_proposals,
     children_shares,
     gap_body,

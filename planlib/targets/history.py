@@ -6,6 +6,7 @@ Public names
 AllocationHistory          the aggregated history an allocation needs (frozen)
 load_allocation_history    read it with DuckDB aggregations
                            (:mod:`planlib.archive.queries.targets`)
+children_history           each child's own monthly volume from the sales recorded in its subtree
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from planlib.hierarchy import RegionTree
 from planlib.schemas import LEVEL_DEPTH, OWN_BRAND
 from planlib.targets.table import CD_LINE, DIRECT
 
-__all__ = ["AllocationHistory", "load_allocation_history"]
+__all__ = ["AllocationHistory", "children_history", "load_allocation_history"]
 
 
 @dataclass(frozen=True)
@@ -407,3 +408,30 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
                 f"before the plan year {plan_year}"
             )
         return _history_frames(plan_year, scope, level, prod, terms, codes, skus, home, last_agg, first_agg)
+
+
+def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
+    """
+    Each child's own monthly volume: the sales recorded in its subtree, summed by month.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        region_id, month, value — own monthly volume by recorded region
+        (:func:`planlib.archive.queries.targets.children_monthly_volume`); rows of other
+        regions are left out.
+    tree : RegionTree
+    children : sequence of str
+        The children (any regions whose subtrees do not overlap).
+
+    Returns
+    -------
+    DataFrame
+        child, month (datetime64), value — one row per child and month with sales rows,
+        by child and month.
+    """
+    owner = {r: k for k in children for r in tree.subtree(k)}
+    raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
+    full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
+    full["month"] = pd.to_datetime(full["month"])
+    return full

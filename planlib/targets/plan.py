@@ -32,7 +32,8 @@ from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
-from planlib.targets.reconcile import ALL_HISTORY_FROM, children_history, reconciled_targets
+from planlib.targets.history import children_history
+from planlib.targets.reconcile import ALL_HISTORY_FROM, reconciled_targets
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
 
@@ -261,7 +262,7 @@ def planned_history(monthly: pd.DataFrame, tree, root: str, levels) -> pd.DataFr
     DataFrame
         child, month (datetime64), value — one row per planned region and month with
         sales rows, by region id and month (each level summed by
-        :func:`~planlib.targets.reconcile.children_history`).
+        :func:`~planlib.targets.history.children_history`).
     """
     root_depth, deepest = LEVEL_DEPTH[tree.level(root)], LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
     by_level: dict[str, list] = {}  # a level's regions: subtrees that do not overlap

@@ -16,7 +16,6 @@ reconciled_children   a parent's children: top-down by the split method, bottom-
 reconcile_children    the same on the children's history already read
 reconciled_targets    the reconciled targets of many parents top-down from one read, on arrays (the plan's step)
 children_shares       a parent's children's shares on their history, on the array where the method allows
-children_history      each child's own monthly volume from the sales recorded in its subtree
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from planlib.rounding import (
 )
 from planlib.targets.baseline import baseline
 from planlib.targets.baseline import baselines as trend_baselines
+from planlib.targets.history import children_history
 from planlib.targets.kinds import finite_number, region_economics
 from planlib.targets.shares import (
     DEFAULT_WINDOW_MONTHS,
@@ -66,7 +66,6 @@ __all__ = [
     "reconciled_children",
     "reconcile_children",
     "reconciled_targets",
-    "children_history",
     "children_shares",
 ]
 
@@ -473,33 +472,6 @@ def reconciled_children(con, tree, region: str, plan_year: int, *, target: int, 
                               children=kids, baselines=baselines)
 
 
-def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
-    """
-    Each child's own monthly volume: the sales recorded in its subtree, summed by month.
-
-    Parameters
-    ----------
-    monthly : DataFrame
-        region_id, month, value — own monthly volume by recorded region
-        (:func:`planlib.archive.queries.targets.children_monthly_volume`); rows of other
-        regions are left out.
-    tree : RegionTree
-    children : sequence of str
-        The children (any regions whose subtrees do not overlap).
-
-    Returns
-    -------
-    DataFrame
-        child, month (datetime64), value — one row per child and month with sales rows,
-        by child and month.
-    """
-    owner = {r: k for k in children for r in tree.subtree(k)}
-    raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
-    full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
-    full["month"] = pd.to_datetime(full["month"])
-    return full
-
-
 #: The share methods :func:`children_shares` takes on the children x months array.
 ARRAY_SHARES = {"proportion_averages": proportion_averages_core, "average_proportions": average_proportions_core,
                 "forecast_proportions": lambda y, labels, months: forecast_proportions_core(y)}
@@ -509,7 +481,7 @@ def children_shares(method: str, history: pd.DataFrame, children, *, potential=N
     """
     :func:`~planlib.targets.shares.shares_for` of a parent's children on their history (default window).
 
-    ``history`` is :func:`children_history`'s frame (one row per child and month). The two
+    ``history`` is :func:`~planlib.targets.history.children_history`'s frame (one row per child and month). The two
     averages and ``forecast_proportions`` are taken on the children x months array
     directly (the matrix ``shares_for`` builds from it, value for value: the last
     :data:`~planlib.targets.shares.DEFAULT_WINDOW_MONTHS` months present, a child's
@@ -642,7 +614,7 @@ def reconcile_children(full: pd.DataFrame, tree, region: str, plan_year: int, *,
     ----------
     full : DataFrame
         child, month, value — the children's own monthly volume, all of it
-        (:func:`children_history`).
+        (:func:`~planlib.targets.history.children_history`).
     baselines : Series, optional
         Each child's own baseline (child id -> :func:`~planlib.targets.baseline.baseline`'s
         annual total on its rows of ``full``), when already computed for many parents
