@@ -673,6 +673,29 @@ def _profit_targets(derived: pd.Series, revenue: pd.Series, params_of, region_pa
     return target, basis
 
 
+def _nearest_planned(tree, regions, planned_set) -> dict:
+    """
+    Each of ``regions`` -> itself if planned, else its nearest planned ancestor (None: none above it).
+
+    The same as looking along ``(r, *tree.ancestors(r))`` for each region, but every region
+    passed on the way up is remembered, so the ~11,000 archive regions of a national plan walk
+    their shared ancestry once instead of each up to the root. An id not in the tree raises
+    :class:`planlib.errors.HierarchyError` as :meth:`RegionTree.ancestors` does.
+    """
+    parents = tree.parents
+    found: dict = {}
+    for r in regions:
+        path, a = [], tree.check(r)
+        while a is not None and a not in planned_set and a not in found:
+            path.append(a)
+            a = parents[a]
+        nearest = a if a is None or a in planned_set else found[a]
+        for p in path:
+            found[p] = nearest
+        found[r] = nearest
+    return {r: found[r] for r in regions}
+
+
 def _regions(table, tree, planned, target_volume, target_revenue, sales, expenses, bp, pot, cap_of, *,
              params_of, region_params, root) -> pd.DataFrame:
     """
@@ -687,9 +710,7 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     exp_ly = expenses.groupby("region_id")["amount"].sum()
     # facts per planned node (a unit takes its subtree's), then rolled up its planned ancestors
     planned_set = set(planned)
-    node_of = {}
-    for r in set(rev_ly.index) | set(exp_ly.index):
-        node_of[r] = next((a for a in (r, *tree.ancestors(r)) if a in planned_set), None)
+    node_of = _nearest_planned(tree, set(rev_ly.index.tolist()) | set(exp_ly.index.tolist()), planned_set)
     facts = pd.DataFrame({
         "ly_volume": rev_ly["volume"], "ly_revenue": rev_ly["revenue"], "ly_variable_cost": rev_ly["variable_cost"],
     }).join(exp_ly.rename("ly_expenses"), how="outer").fillna(0.0)

@@ -481,3 +481,53 @@ def test_consolidate_sums_children_and_own_items_in_tree_order_month_pair_method
         ("P1", 2, "media", "tv", "consolidated", 1.1),
         ("P2", 1, "media", "tv", "consolidated", 4.4)]
     assert up["terminal_id"].isna().all() and str(up["region_id"].dtype) == "str"
+
+
+def test_nearest_planned_is_each_region_or_its_nearest_planned_ancestor():
+    from planlib.budget.plan import _nearest_planned
+    from planlib.errors import HierarchyError
+    from planlib.hierarchy import RegionTree
+
+    tree = RegionTree(pd.DataFrame({
+        "region_id": ["HQ", "P1", "P2", "C1", "C2", "K1", "K2", "K3", "T1", "T2"], "name": list("abcdefghij"),
+        "level": ["hq", "province", "province", "city", "city", "county", "county", "county", "township", "township"],
+        "parent_id": [None, "HQ", "HQ", "P1", "P2", "C1", "C1", "C2", "K1", "K3"]}))
+    planned = {"P1", "K1", "K2", "C2"}  # HQ and P2 above every planned region; C1 between P1 and its counties
+    regions = ["T1", "K1", "C1", "T2", "K3", "HQ", "P2", "K2", "C2"]
+    got = _nearest_planned(tree, regions, planned)
+    assert got == {"T1": "K1", "K1": "K1", "C1": "P1", "T2": "C2", "K3": "C2", "HQ": None, "P2": None,
+                   "K2": "K2", "C2": "C2"}
+    assert list(got) == regions
+    # the same as looking along (r, *ancestors) region by region, whatever the order they come in
+    naive = {r: next((a for a in (r, *tree.ancestors(r)) if a in planned), None) for r in tree.ids}
+    assert _nearest_planned(tree, list(reversed(tree.ids)), planned) == naive
+    with pytest.raises(HierarchyError, match="X9"):
+        _nearest_planned(tree, ["T1", "X9"], planned)
+
+
+def test_budget_history_months_are_the_same_without_the_join_filter_and_the_setting_is_restored(priced):
+    """The month query runs with DuckDB's join filter pushdown off: the same rows, order and bits, and the
+    connection's own disabled optimizers are back after it."""
+    from planlib.archive import store as archive
+    from planlib.archive.queries.budget import budget_history
+    from planlib.schemas import OWN_BRAND
+
+    con = archive.connect(priced["folder"] / "d.duckdb", threads=1)
+    setting = lambda: con.sql("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]  # noqa: E731
+    try:
+        con.execute("SET disabled_optimizers = 'top_n'")
+        monthly = budget_history(con, None, priced["plan"].year)[0]
+        assert setting() == "top_n"
+        con.execute("SET disabled_optimizers = ''")
+        pushed = con.sql(  # the query with the optimizer on, as before
+            "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
+            "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
+            "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? AND date < ? GROUP BY ALL",
+            params=[OWN_BRAND, pd.Timestamp(priced["plan"].year, 1, 1).date()],
+        ).to_arrow_table().to_pandas()
+        assert setting() == ""
+    finally:
+        con.close()
+    pushed["date"] = pd.to_datetime(pushed["date"])
+    assert len(monthly) > 100 and monthly["variable_cost"].sum() > 0
+    pd.testing.assert_frame_equal(monthly, pushed, check_exact=True)

@@ -37,6 +37,17 @@ def one_thread(cur):
         cur.execute(f"SET threads = {threads}")
 
 
+@contextlib.contextmanager
+def _without_optimizer(cur, name: str):
+    """Run the block's queries with DuckDB's optimizer ``name`` disabled too, then restore the setting."""
+    before = str(cur.sql("SELECT current_setting('disabled_optimizers')").fetchall()[0][0] or "")
+    cur.execute("SET disabled_optimizers = ?", [",".join(o for o in (before, name) if o)])
+    try:
+        yield
+    finally:
+        cur.execute("SET disabled_optimizers = ?", [before])
+
+
 def budget_history(con, region_ids: list[str] | None, plan_year: int):
     """
     What the plan's budget is priced from, read in one pass over the archive.
@@ -70,6 +81,13 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
     revenue could differ in its last bits between the plan's budget step (one thread) and
     a notebook's :func:`planlib.budget.plan_response` on a many-threaded connection, or
     between two runs of that notebook (its response figure moved by a pixel row).
+
+    The month query joins the sales to the products (each row's unit variable cost) with
+    DuckDB's join filter pushdown off: DuckDB would otherwise test every scanned sales row
+    against the products' skus (an IN list and a Bloom filter) before the join tests it again,
+    ~10% of the query's CPU on the national archive (0.95 s → 0.85 s). The join still drops a
+    sku the products table lacks; the rows reach the sums in the same order, and the months
+    come out the same, rows and bits (national and demo archives).
     """
     where = "" if region_ids is None else " AND region_id IN (SELECT unnest(?::VARCHAR[]))"
     extra = [] if region_ids is None else [region_ids]
@@ -77,14 +95,16 @@ def budget_history(con, region_ids: list[str] | None, plan_year: int):
     cur = con.cursor()
     try:
         with one_thread(cur):  # sums in storage order, the same on every call (see Notes)
-            # one scan of own sales: by region and month (the activities' lift needs the months)
-            monthly = cur.sql(
-                "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
-                "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
-                "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? "
-                f"AND date < ?{where} GROUP BY ALL",
-                params=[OWN_BRAND, pd.Timestamp(plan_year, 1, 1).date(), *extra],
-            ).to_arrow_table().to_pandas()
+            # one scan of own sales: by region and month (the activities' lift needs the months); the
+            # products' few skus are not pushed into the scan as a filter (see Notes)
+            with _without_optimizer(cur, "join_filter_pushdown"):
+                monthly = cur.sql(
+                    "SELECT region_id, date, sum(volume) AS volume, sum(revenue) AS revenue, "
+                    "sum(volume * coalesce(unit_variable_cost, 0)) AS variable_cost "
+                    "FROM sales JOIN products USING (sku) WHERE grain = 'month' AND brand = ? "
+                    f"AND date < ?{where} GROUP BY ALL",
+                    params=[OWN_BRAND, pd.Timestamp(plan_year, 1, 1).date(), *extra],
+                ).to_arrow_table().to_pandas()
             monthly["date"] = pd.to_datetime(monthly["date"])
             competitor_revenue = cur.sql(
                 "SELECT region_id, brand, sum(revenue) AS revenue FROM sales WHERE grain = 'month' AND brand <> ? "
