@@ -115,3 +115,19 @@ def demo_plan(tmp_path_factory) -> Path:
     (root / "data").mkdir()
     build_demo(root / "data" / "demo.duckdb")
     return root / "params" / "demo.yaml"
+
+
+def pytest_collection_finish(session) -> None:
+    """
+    Refuse to run when ``--dist loadgroup`` has lost the ``xdist_group`` marks.
+
+    A grouped module's fixtures (a demo run, a demo archive) are built once because its tests run
+    on one worker; a pytest/pytest-xdist pair that drops the groups (pytest-dev/pytest-xdist#1386)
+    would still pass, only minutes slower, so it is stopped here instead.
+    """
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"--dist loadgroup ignored the xdist_group mark of {len(lost)} tests (e.g. {lost[0]}): "
+                                "this pytest-xdist does not group with this pytest; use the versions pinned in pyproject.toml")

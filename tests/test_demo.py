@@ -15,6 +15,8 @@ from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import CHANNELS, TABLE_ORDER
 
+pytestmark = pytest.mark.xdist_group("demo")  # the module fixtures are built once, on one worker
+
 START = 2023  # Spring Festival 2023-01-22 (January), 2024-02-10 (February), 2025-01-29
 
 

@@ -16,6 +16,8 @@ from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
 from planlib.schemas import TABLE_ORDER, table_ddl
 
+pytestmark = pytest.mark.xdist_group("quality")  # the module fixtures are built once, on one worker
+
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):

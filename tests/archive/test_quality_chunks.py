@@ -10,6 +10,8 @@ from planlib import demo
 from planlib.archive import quality, sales_checks
 from planlib.hierarchy import RegionTree
 
+pytestmark = pytest.mark.xdist_group("quality_chunks")  # the module fixtures are built once, on one worker
+
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):

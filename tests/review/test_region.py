@@ -16,6 +16,8 @@ from planlib.review import spend
 from planlib.review import terminals
 from tests.conftest import write_tiny_archive
 
+pytestmark = pytest.mark.xdist_group("review_region")  # the module fixtures are built once, on one worker
+
 
 @pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory):

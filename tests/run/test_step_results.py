@@ -15,6 +15,8 @@ from planlib.archive import store as archive
 from planlib.run import folder, steps
 from planlib.targets.region import view_regions
 
+pytestmark = pytest.mark.xdist_group("step_results")  # the module fixtures are built once, on one worker
+
 ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ("HQ", "P01", "P01C01", "P01C01K01")
 

@@ -16,6 +16,8 @@ from planlib.errors import ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
 from planlib.targets import fit_table
 
+pytestmark = pytest.mark.xdist_group("allocate")  # the module fixtures are built once, on one worker
+
 PLAN_YEAR = 2026
 # a liquor season: Spring Festival and autumn peaks
 MONTH_SHARES = pd.Series([1.6, 1.3, 0.8, 0.8, 0.9, 0.9, 0.8, 0.8, 1.1, 1.2, 0.9, 0.9], index=range(1, 13)) / 12.0

@@ -12,6 +12,8 @@ import pytest
 from planlib import archive, params, targets
 from planlib.schemas import LEVEL_DEPTH
 
+pytestmark = pytest.mark.xdist_group("targets_speed")  # the module fixtures are built once, on one worker
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

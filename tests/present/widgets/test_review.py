@@ -19,6 +19,8 @@ from planlib.errors import ParamsError
 from planlib.present.widgets.review import NO_COMPARISON
 from planlib.present.workbook import open_workbook
 
+pytestmark = pytest.mark.xdist_group("widgets_review")  # the module fixtures are built once, on one worker
+
 PROVINCE = "P01"
 COUNTY = "P01C01K01"
 LINE = "白酒"
