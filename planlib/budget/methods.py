@@ -777,10 +777,30 @@ def book_items(case: CategoryInputs, method: str, amount: np.ndarray) -> pd.Data
         return _long(members, cat, items, to_cents(by_item.to_numpy()), "input_output")
     ly = case.last_items
     items = sorted(pd.unique(ly["item"])) or [next(iter(ITEM_CATALOGUE[cat]["items"]))]
-    w = ly.pivot_table(index="unit", columns="item", values="amount", aggfunc="sum", fill_value=0.0)
-    w = w.reindex(index=members, columns=items, fill_value=0.0).to_numpy()
-    cents = split_cents(to_cents(amount), w)
+    cents = split_cents(to_cents(amount), _item_mix(ly, members, items))
     return _long(members, cat, items, cents, method)
+
+
+def _item_mix(ly: pd.DataFrame, members, items) -> np.ndarray:
+    """
+    Units (``members``) × ``items``: each unit's spend on each item last year (0.0 where none).
+
+    The rows' sums by unit and item (a pivot table's). The plan's rows (last year's expenses
+    already summed by unit, category and item) name each unit and item once, with a number:
+    each is its own sum, placed by integer positions; other rows (a pair named twice, a
+    missing amount, a negative zero) go through the pivot table.
+    """
+    unit = pd.Index(list(members)).get_indexer(ly["unit"])
+    item = pd.Index(list(items)).get_indexer(ly["item"])
+    amount = ly["amount"].to_numpy(dtype=float)
+    pair = unit.astype(np.int64) * len(items) + item
+    if np.isnan(amount).any() or ((amount == 0) & np.signbit(amount)).any() or len(np.unique(pair)) < len(pair):
+        w = ly.pivot_table(index="unit", columns="item", values="amount", aggfunc="sum", fill_value=0.0)
+        return w.reindex(index=members, columns=items, fill_value=0.0).to_numpy()
+    w = np.zeros((len(members), len(items)))
+    on = unit >= 0  # every item is among ``items``; a unit outside ``members`` is left out, as reindex leaves it
+    w[unit[on], item[on]] = amount[on]
+    return w
 
 
 def _long(members, cat, items, cents, method) -> pd.DataFrame:

@@ -282,3 +282,20 @@ def test_method_basis_objective_task_counts_each_units_terminals_and_sums_its_fe
     assert said == [f"A/B 终端 3 家逐家计费 {k1:,.0f} + 年终返利 13",
                     "A/B 终端 0 家逐家计费 0 + 年终返利 30",
                     "A/B 终端 0 家逐家计费 0 + 年终返利 0"]
+
+
+def test_item_mix_is_the_pivot_table_of_last_years_items():
+    """Each unit's spend per item: placed directly when each pair is named once, else summed as a pivot table."""
+    from planlib.budget.methods import _item_mix
+
+    members, items = ["K2", "K1", "K3"], ["print", "tv"]
+    once = pd.DataFrame({"unit": ["K1", "K2", "K1", "K9"], "item": ["tv", "tv", "print", "tv"],
+                         "amount": [1.5, 0.1 + 0.2, 2.25, 7.0]})  # K9 is not a member: left out
+    assert np.array_equal(_item_mix(once, members, items), [[0.0, 0.1 + 0.2], [2.25, 1.5], [0.0, 0.0]])
+    twice = pd.concat([once, pd.DataFrame({"unit": ["K1", "K3"], "item": ["tv", "print"], "amount": [0.5, np.nan]})])
+    got = _item_mix(twice, members, items)
+    assert np.array_equal(got, [[0.0, 0.1 + 0.2], [2.25, 2.0], [0.0, 0.0]])  # K1's tv summed, K3's missing is 0
+    for ly in (once, twice, once.iloc[:0]):
+        pivot = ly.pivot_table(index="unit", columns="item", values="amount", aggfunc="sum", fill_value=0.0)
+        assert np.array_equal(_item_mix(ly, members, items),
+                              pivot.reindex(index=members, columns=items, fill_value=0.0).to_numpy())
