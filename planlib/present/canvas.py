@@ -16,7 +16,7 @@ Nothing here changes a pixel: tests/present/test_plots_speed.py compares the byt
 matplotlib's own savefig.
 
 Public functions: :func:`new_figure`, :func:`house_canvas`, :func:`tight_box`,
-:func:`spent_layout`, :func:`png_bytes`, :func:`titles_clear`.
+:func:`spent_layout`, :func:`png_bytes`, :func:`tight_layout`, :func:`titles_clear`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from itertools import repeat
 
-__all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "titles_clear"]
+__all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "tight_layout", "titles_clear"]
 
 
 def _rc_fonts() -> tuple:
@@ -334,6 +334,20 @@ def png_bytes(fig, **savefig: object) -> bytes:
         if spent is not None:
             fig.set_layout_engine(spent)
     return buf.getvalue()
+
+
+def tight_layout(fig, **kwargs: object) -> None:
+    """
+    ``fig.tight_layout(**kwargs)``, each axis laying its ticks out once while it measures
+    (as :func:`png_bytes` prints): the same layout, without running every locator and
+    formatter again for each of the dozen measures of the same view at the same size.
+    """
+    axes = _ticks_once(fig)
+    try:
+        fig.tight_layout(**kwargs)
+    finally:
+        for axis in axes:
+            del axis._update_ticks
 
 
 def _ticks_once(fig) -> list:

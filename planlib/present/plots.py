@@ -1,5 +1,9 @@
 """
-Figures in the house style: seaborn on matplotlib, Chinese labels as real glyphs.
+Figures in the house style: seaborn's theme on matplotlib, Chinese labels as real glyphs.
+
+The bar and line figures draw with matplotlib what seaborn's barplot and lineplot drew for
+them (the same PNG bytes: tests/present/test_plots_seaborn.py): seaborn gives the theme and
+the colours, its plotting functions cost more than the figures they draw.
 
 :func:`set_style` picks an installed CJK font and turns matplotlib's
 ``Glyph … missing from font`` warning into an error, so a report can never ship
@@ -44,7 +48,7 @@ from planlib.labels import (
     LEGEND_TITLES,
     UNIT_KINDS,
 )
-from planlib.present.canvas import new_figure, png_bytes, titles_clear
+from planlib.present.canvas import new_figure, png_bytes, tight_layout, titles_clear
 
 __all__ = [
     "CJK_FONTS",
@@ -451,6 +455,112 @@ def _legend_title(ax, column: str, **kwargs) -> None:
         ax.legend(title=LEGEND_TITLES.get(column, column), **kwargs)
 
 
+def _levels(values: pd.Series) -> list:
+    """
+    A column's levels in the order seaborn's categorical plots use: a categorical's categories,
+    else the values in order of first appearance (sorted when numeric); missing values left out.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        order = list(values.cat.categories)
+    else:
+        order = list(pd.unique(values))
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            order = sorted(order)
+    return [v for v in order if pd.notna(v)]
+
+
+def _hue_colours(n: int, saturation: float = 1.0) -> list:
+    """
+    The colours of ``n`` hue levels as seaborn gives them: the style's colour cycle while it
+    has enough colours (husl beyond), each desaturated to ``saturation`` (bars: 0.75).
+    """
+    import seaborn as sns  # colours only: its plotting functions cost more than the figures they draw
+
+    colours = sns.color_palette(None, n) if n <= len(sns.utils.get_color_cycle()) else sns.color_palette("husl", n)
+    return [sns.desaturate(c, saturation) if saturation < 1 else c for c in colours]
+
+
+def _category_axis(ax, levels: list, which: str = "x") -> dict:
+    """Make ``which`` axis a category axis of ``levels`` (as text, in this order); level -> position."""
+    texts = [str(v) for v in levels]
+    getattr(ax, f"{which}axis").update_units(texts)
+    if which == "y":  # the first level on top
+        ax.yaxis.set_inverted(True)
+    return {v: float(i) for i, v in enumerate(levels)}
+
+
+def _category_bars(ax, frame: pd.DataFrame, *, cat: str, value: str, hue: str, horizontal: bool = False) -> None:
+    """
+    Bars of the mean ``value`` per level of ``cat``, side by side per level of ``hue``: what
+    ``seaborn.barplot(errorbar=None)`` draws (its positions, widths, colours desaturated to 0.75,
+    category axis without its grid, limits half a bar beyond the outer levels), with its legend.
+
+    Notes
+    -----
+    With n hue levels a bar is w = 0.8 / n wide; the bar of hue level k at category position p
+    is centred at p + w·k + w/2 − 0.4.
+    """
+    from matplotlib.patches import Rectangle
+
+    data = frame[[cat, hue, value]].dropna()
+    levels, hues = _levels(data[cat]), _levels(data[hue])
+    if not levels or not hues:
+        return
+    position = _category_axis(ax, levels, "y" if horizontal else "x")
+    colours = _hue_colours(len(hues), 0.75)
+    n = len(hues)
+    for k, (level, colour) in enumerate(zip(hues, colours)):
+        one = data[data[hue] == level]
+        means = one.groupby(one[cat].map(position), sort=True)[value].mean()
+        centre = means.index.to_numpy(dtype=float)
+        width = 0.8 / n
+        centre = centre + (width * k + width / 2 - width * n / 2)
+        edge = centre - width / 2
+        widths = (centre + width / 2) - edge
+        if horizontal:
+            ax.barh(y=edge, width=means.to_numpy(), height=widths, align="edge", color=colour, facecolor=colour)
+        else:
+            ax.bar(x=edge, height=means.to_numpy(), width=widths, align="edge", color=colour, facecolor=colour)
+    ticks = len(ax.get_yticks() if horizontal else ax.get_xticks())
+    if horizontal:
+        ax.yaxis.grid(False)
+        ax.set_ylim(ticks - .5, -.5, auto=None)
+    else:
+        ax.xaxis.grid(False)
+        ax.set_xlim(-.5, ticks - .5, auto=None)
+    for level, colour in zip(hues, colours):  # the legend's keys, as seaborn adds them to the axes
+        ax.add_artist(Rectangle((0, 0), 0, 0, facecolor=colour, label=level))
+    ax.legend(title=hue)
+
+
+def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, **line) -> None:
+    """
+    One line per level of ``hue`` through its rows sorted by ``x``: what ``seaborn.lineplot``
+    draws for one value per x and level (white-edged markers, the hue colours), with its legend.
+    A text ``x`` is a category axis in order of appearance; several values at one x and level
+    are drawn at their mean.
+    """
+    from matplotlib.lines import Line2D
+
+    data = frame[[x, y, hue]].dropna()
+    hues = _levels(data[hue])
+    colours = _hue_colours(len(hues))
+    xs = data[x]
+    if xs.dtype == object or pd.api.types.is_string_dtype(xs.dtype):
+        position = _category_axis(ax, _levels(xs))
+        xs = xs.map(position)
+    data = data.assign(**{x: xs})
+    style = {**line, "markeredgewidth": 0.75, "markeredgecolor": "w"}
+    for level, colour in zip(hues, colours):
+        one = data[data[hue] == level].sort_values([x, y])
+        if one[x].duplicated().any():  # more than one value at an x: their mean (seaborn's estimate, without its band)
+            one = one.groupby(x, sort=True, as_index=False)[y].mean()
+        ax.plot(one[x], one[y], color=colour, **style)
+    for level, colour in zip(hues, colours):  # the legend's keys, as seaborn adds them to the axes
+        ax.add_artist(Line2D([], [], color=colour, label=level, **style))
+    ax.legend(title=hue)
+
+
 def _new_axes(width: float = 9.0, height: float = 3.8):
     # a bare Figure (not pyplot): the notebook shows it once, as the cell's value
     fig = new_figure(width, height)
@@ -520,41 +630,36 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, title=LEGEND_TITLES.get(columns, columns))
     ax.tick_params(axis="x", rotation=0)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 @safe_figure
 def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, ylabel: str):
     """Grouped bars of ``y`` by ``x`` and ``hue`` (e.g. volume by year and brand)."""
-    import seaborn as sns
-
     fig, ax = _new_axes(8.0, 3.6)
-    data = frame.assign(**{x: frame[x].astype(str)})
-    sns.barplot(data=data, x=x, y=y, hue=hue, ax=ax, errorbar=None)
+    _category_bars(ax, frame.assign(**{x: frame[x].astype(str)}), cat=x, value=y, hue=hue)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     amount_axis(ax.yaxis)
     _legend_title(ax, hue)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 @safe_figure
 def weekly_lines(weekly: pd.DataFrame, *, title: str):
     """Weekly volume of core terminals, one line per terminal class (date, terminal_class, volume)."""
-    import seaborn as sns
-
     fig, ax = _new_axes(9.0, 3.4)
     data = weekly.assign(date=pd.to_datetime(weekly["date"]))
-    sns.lineplot(data=data, x="date", y="volume", hue="terminal_class", ax=ax, linewidth=1.2)
+    _hue_lines(ax, data, x="date", y="volume", hue="terminal_class", linewidth=1.2)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("周销量（箱）")
     amount_axis(ax.yaxis)
     ax.legend(title="等级")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -565,7 +670,6 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
 
     Both frames come from :func:`planlib.review.seasonal_profile` (year, slot, label, share).
     """
-    import seaborn as sns
     from matplotlib.ticker import PercentFormatter
 
     fig = new_figure(11.0, 3.8)
@@ -575,35 +679,34 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
         (right, festival_profile, "按春节对齐"),
     ):
         data = frame.assign(year=frame["year"].astype(str))
-        sns.lineplot(data=data, x="slot", y="share", hue="year", marker="o", ax=ax)
+        _hue_lines(ax, data, x="slot", y="share", hue="year", marker="o")
         labels = frame.drop_duplicates("slot").sort_values("slot")["label"].tolist()
         ax.set_xticks(range(1, len(labels) + 1))
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
         ax.set_title(title)
         ax.set_xlabel("")
-        ax.set_ylabel("占全年比例")
+        ax.set_ylabel("占全年比例", visible=ax is left)  # the right panel shares the left one's y axis
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.legend(title="年份", fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 @safe_figure
 def share_bars(share: pd.DataFrame, *, title: str):
     """Own share by group and year (year, group, own_share) as grouped horizontal bars."""
-    import seaborn as sns
     from matplotlib.ticker import PercentFormatter
 
     groups = share["group"].nunique()
     fig, ax = _new_axes(8.0, max(2.5, 0.35 * groups * max(1, share["year"].nunique()) / 2 + 1))
     data = share.assign(year=share["year"].astype(str))
-    sns.barplot(data=data, y="group", x="own_share", hue="year", ax=ax, errorbar=None, orient="h")
+    _category_bars(ax, data, cat="group", value="own_share", hue="year", horizontal=True)
     ax.set_title(title)
     ax.set_xlabel("本品份额")
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     _legend_title(ax, "year")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -620,45 +723,40 @@ def growth_points(points: pd.DataFrame, *, title: str):
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=c, label=l) for l, c in zip((UNIT_KINDS[k] for k in colours), colours.values())], fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 @safe_figure
 def effects_bars(effects: pd.DataFrame, *, title: str):
     """Volume, mix and price effects and the total per group (group, effect, amount)."""
-    import seaborn as sns
-
-
     fig, ax = _new_axes(8.0, 3.6)
     data = effects.assign(effect=effects["effect"].map(EFFECT_NAMES))
-    sns.barplot(data=data, x="group", y="amount", hue="effect", ax=ax, errorbar=None)
+    _category_bars(ax, data, cat="group", value="amount", hue="effect")
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("销售额变动（元）")
     amount_axis(ax.yaxis)
     _legend_title(ax, "effect")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
 @safe_figure
 def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     """Expense ratio by category over the years (year, category, ratio)."""
-    import seaborn as sns
     from matplotlib.ticker import PercentFormatter
-
 
     fig, ax = _new_axes(8.0, 3.4)
     data = ratios.assign(category=ratios["category"].map(lambda c: CATEGORY_NAMES.get(c, c)), year=ratios["year"].astype(str))
-    sns.lineplot(data=data, x="year", y="ratio", hue="category", marker="o", ax=ax)
+    _hue_lines(ax, data, x="year", y="ratio", hue="category", marker="o")
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("费用率")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title=LEGEND_TITLES["category"])
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -700,7 +798,7 @@ def children_targets(frame, *, title: str):
     ax.set_ylabel("销量（箱）")
     amount_axis(ax.yaxis)
     ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -722,7 +820,7 @@ def budget_months(months, *, title: str, names=None):
     ax.set_ylabel("费用（元）")
     ax.legend(loc="upper right", fontsize=8, ncol=5)
     amount_axis(ax.yaxis)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -767,7 +865,7 @@ def response_points(curves: pd.DataFrame, detail: pd.DataFrame, *, margin_rate: 
         amount_axis(ax.yaxis)
         ax.legend(loc="upper left", fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
