@@ -399,15 +399,17 @@ def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, 
     last = last.assign(category=last["kind"].map(booked)).dropna(subset=["category"])
     if last.empty or comp_revenue.empty:
         return pd.DataFrame(columns=cols)
-    regions = set(comp_revenue["region_id"]) | set(last["region_id"])
+    # lists, not the Arrow-backed columns element by element (slow); a set's order does not reach the sums
+    regions = set(comp_revenue["region_id"].tolist()) | set(last["region_id"].tolist())
     link = pd.DataFrame([(r, a) for r in regions for a in (r, *tree.ancestors(r))], columns=["region_id", "node"])
     rev = comp_revenue.merge(link, on="region_id").groupby(["node", "brand"])["revenue"].sum()
     spend = last.merge(link, on="region_id").groupby(["node", "brand", "category"])["cost"].sum()
     # the main competitor of a node: the most revenue there (ties: the brand's name)
     main = rev.reset_index().sort_values(["node", "revenue", "brand"], ascending=[True, False, True]) \
         .drop_duplicates("node").set_index("node")
-    main_brand, main_revenue = main["brand"].to_dict(), main["revenue"].to_dict()
-    spent = spend.to_dict()
+    nodes = main.index.tolist()
+    main_brand, main_revenue = dict(zip(nodes, main["brand"].tolist())), dict(zip(nodes, main["revenue"].tolist()))
+    spent = dict(zip(spend.index.tolist(), spend.tolist()))
     categories = sorted(set(last["category"]))
     rows = []
     for u in units:
@@ -499,7 +501,7 @@ def _activity_counts(acts: pd.DataFrame, year: int, units, unit_of: dict, tree, 
     row = {u: i for i, u in enumerate(units)}
     col = {k: j for j, k in enumerate(kinds)}
     shares: dict = {}  # a region above the units: the rows below it and their revenue shares
-    for region, kind in zip(last["region_id"], last["kind"]):
+    for region, kind in zip(last["region_id"].tolist(), last["kind"].tolist()):  # lists: Arrow iterates slowly
         if region in unit_of:
             counts[row[unit_of[region]], col[kind]] += 1.0
             continue

@@ -645,7 +645,7 @@ def response_curves(tree, activities: pd.DataFrame, sales: pd.DataFrame, monthly
     if own.empty or monthly.empty:
         return pd.DataFrame()
     months = monthly[["region_id", "date", "revenue"]]
-    region_months = _subtree_months(months, tree, sorted(set(own["region_id"])))
+    region_months = _subtree_months(months, tree, sorted(set(own["region_id"].tolist())))
     control = months.groupby("date")["revenue"].sum()  # the whole plan moves with the same seasons
     control.index = pd.DatetimeIndex(control.index)
     rev, var = float(sales["revenue"].sum()), float(sales["variable_cost"].sum())
