@@ -431,7 +431,23 @@ def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
         by child and month.
     """
     owner = {r: k for k in children for r in tree.subtree(k)}
-    raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
-    full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
+    # each distinct region looked up once (a national history has ~40 rows per region), not row by row, and
+    # grouped by the child's rank among the sorted children: the groups, their order and each group's rows
+    # (in row order, so the sums) are those of grouping by the child's id
+    codes, regions = pd.factorize(monthly["region_id"])
+    kids = sorted({owner[r] for r in regions if r in owner})
+    if not kids:  # no row of any child: the empty frame as grouping by the child's id gives it (its dtypes)
+        raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
+        full = raw.groupby(["child", "month"], as_index=False)["value"].sum()
+        full["month"] = pd.to_datetime(full["month"])
+        return full
+    rank = {k: i for i, k in enumerate(kids)}
+    of_region = np.array([rank.get(owner.get(r), -1) for r in regions] + [-1], dtype=np.int64)  # last: a missing id
+    child = of_region[codes]
+    keep = child >= 0
+    rows = pd.DataFrame({"child": child[keep], "month": monthly["month"].to_numpy()[keep],
+                         "value": monthly["value"].to_numpy()[keep]})
+    full = rows.groupby(["child", "month"], as_index=False)["value"].sum()
+    full["child"] = np.asarray(kids + [None], dtype=object)[full["child"].to_numpy()]
     full["month"] = pd.to_datetime(full["month"])
     return full

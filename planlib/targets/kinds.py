@@ -264,16 +264,20 @@ class RegionEconomics:
     market_years: pd.DataFrame | None = None
 
 
-def region_economics(con, tree, region: str, plan_year: int) -> RegionEconomics:
+def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_from: int | None = None) -> RegionEconomics:
     """
     Read a region's monthly own sales, last year's price, unit cost, expense ratio and market.
 
     Aggregated in DuckDB over the region's subtree, so a national root reads in well under
     a second. ``con`` is an open archive connection (:func:`planlib.archive.connect`).
+    ``all_recorded_from``: a year from which every region with own monthly sales is known to
+    be in the subtree (:func:`planlib.archive.queries.targets.region_sales_figures`; the same
+    figures, read without looking each sales row's region up).
     """
     ids = list(tree.subtree(region))
     last = plan_year - 1
-    monthly, row, exp, market_years = queries.region_sales_figures(con, ids, plan_year)
+    monthly, row, exp, market_years = queries.region_sales_figures(con, ids, plan_year,
+                                                                   all_recorded_from=all_recorded_from)
     mkt = market_years.loc[market_years["year"] == last, "market_volume"].sum() if len(market_years) else None
     vol, rev, var = (float(x or 0.0) for x in row)
     return RegionEconomics(

@@ -131,7 +131,13 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     """
 
     root, year = plan.scope.root, plan.year
-    econ = region_economics(con, tree, root, year)
+    sp = plan.split
+    raw, everywhere = None, None  # every recorded region's own months, read once for the back-test and the reconciliation
+    if sp.method == "auto" or sp.reconcile is not None:
+        raw, outside = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year, others=True)
+        # no sales outside the root's subtree (a national root): its own sales are read without a lookup per row
+        everywhere = ALL_HISTORY_FROM if outside is False else None
+    econ = region_economics(con, tree, root, year, all_recorded_from=everywhere)
     base = baseline(econ.monthly, year, cache=cache_dir)  # the root's fit kept with the planned regions'
     unit = plan.targets.unit
     total, how = root_target(plan.targets, base, econ, year)
@@ -152,7 +158,6 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = load_allocation_history(con, tree, root, year, level=deepest)
-    sp = plan.split
     potential = region_potential(con, tree, root, year, share=sp.potential_share)
     cap, weights, method_asked = sp.cap, dict(sp.weights), sp.method
     if potential.empty and (cap is not None or sp.method == "potential" or weights.get("potential")):
@@ -170,7 +175,8 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
             method_asked = "auto"
     own_history = None  # the planned regions' own months, read once for the back-test and the reconciliation
     if method_asked == "auto" or sp.reconcile is not None:
-        raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
+        if raw is None:  # the plan fell back to auto (no market records for its method)
+            raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         own_history = planned_history(raw, tree, root, levels or ("county",))
     choice = split_choice(plan, tree, con, method=method_asked, history=own_history)
     growth = None
@@ -266,9 +272,10 @@ def planned_history(monthly: pd.DataFrame, tree, root: str, levels) -> pd.DataFr
     """
     root_depth, deepest = LEVEL_DEPTH[tree.level(root)], LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
     by_level: dict[str, list] = {}  # a level's regions: subtrees that do not overlap
+    lv = tree.levels
     for r in tree.subtree(root):
-        if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest:
-            by_level.setdefault(tree.level(r), []).append(r)
+        if root_depth < LEVEL_DEPTH[lv[r]] <= deepest:
+            by_level.setdefault(lv[r], []).append(r)
     parts = [children_history(monthly, tree, kids) for kids in by_level.values()]
     if not parts:
         return pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
@@ -319,7 +326,8 @@ def split_choice(plan, tree, con, *, method: str | None = None, history: pd.Data
     hist = history[history["month"] >= pd.Timestamp(first, 1, 1)].reset_index(drop=True)
     root_depth = LEVEL_DEPTH[tree.level(root)]
     # in tree order: the back-test adds its parents' errors in this order (a set's order changed with the hash seed)
-    planned = [r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[tree.level(r)] <= deepest]
+    lv = tree.levels
+    planned = [r for r in tree.subtree(root) if root_depth < LEVEL_DEPTH[lv[r]] <= deepest]
     parents = {r: tree.parent(r) for r in planned} if len(hist) else {}
     bt = split_backtest(hist, parents, year, window=12 * sp.history_years)
     return SplitChoice(best_split_method(bt), "auto", bt)
@@ -458,9 +466,10 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     """
     root, year, unit = plan.scope.root, plan.year, plan.targets.unit
     deepest = LEVEL_DEPTH[max(levels, key=LEVEL_DEPTH.get)]
+    lv = tree.levels
     parents = [r for r in tree.subtree(root)  # a child is below its parent (RegionTree): no township is a parent
-               if LEVEL_DEPTH[tree.level(r)] < deepest
-               and any(LEVEL_DEPTH[tree.level(k)] <= deepest for k in tree.children(r))]
+               if LEVEL_DEPTH[lv[r]] < deepest
+               and any(LEVEL_DEPTH[lv[k]] <= deepest for k in tree.children(r))]
     if history is None:  # one read of every recorded region's history, each planned region's months summed from it
         raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         history = planned_history(raw, tree, root, levels)
@@ -468,7 +477,7 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
     own = None
     if plan.split.proposals is None:  # the children's own trend: every planned region's baseline in one pass
         own = planned_baselines(full, year) if baselines is None else baselines
-    children = {r: [k for k in tree.children(r) if LEVEL_DEPTH[tree.level(k)] <= deepest] for r in parents}
+    children = {r: [k for k in tree.children(r) if LEVEL_DEPTH[lv[k]] <= deepest] for r in parents}
     return reconciled_targets(full, tree, children, year, root=root, total=total, split=plan.split, method=method,
                               stretch=plan.targets.stretch, unit=unit, potential=potential, weights=weights,
                               baselines=own)

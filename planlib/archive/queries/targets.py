@@ -19,6 +19,7 @@ import datetime as dt
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "GROUPING_LINES",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-def region_sales_figures(con, region_ids: list, plan_year: int):
+def region_sales_figures(con, region_ids: list, plan_year: int, *, all_recorded_from: int | None = None):
     """
     A subtree's own sales history and last year's price, cost, expense and market figures.
 
@@ -46,6 +47,13 @@ def region_sales_figures(con, region_ids: list, plan_year: int):
         The regions summed (a region's subtree).
     plan_year : int
         History ends before it; "last year" is ``plan_year - 1``.
+    all_recorded_from : int, optional
+        A year (at most last year) from which every region with own monthly sales before the
+        plan year is known to be in ``region_ids`` (:func:`children_monthly_volume` with
+        ``others=True`` found no other): the sales are then summed without looking each row's
+        region up in the list (a third of a national root's read), the same rows in the same
+        order, so the same sums. If some own monthly sales are dated before that year, their
+        regions are unknown and the sales are read with the lookup as without it.
 
     Returns
     -------
@@ -57,19 +65,27 @@ def region_sales_figures(con, region_ids: list, plan_year: int):
         rows); ``market_years``: year, market_volume of every year before the plan year.
     """
     last = plan_year - 1
+    in_list = "AND region_id IN (SELECT unnest(?::VARCHAR[])) "
+    monthly_sql = ("SELECT date, sum(volume) AS volume, sum(revenue) AS revenue FROM sales "
+                   "WHERE grain = 'month' AND brand = 'own' AND date < ? {}GROUP BY date ORDER BY date")
     cur = con.cursor()
     try:
-        monthly = cur.sql(
-            "SELECT date, sum(volume) AS volume, sum(revenue) AS revenue FROM sales "
-            "WHERE grain = 'month' AND brand = 'own' AND date < ? "
-            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY date ORDER BY date",
-            params=[pd.Timestamp(plan_year, 1, 1).date(), region_ids],
-        ).to_arrow_table().to_pandas(date_as_object=False)
+        monthly = None
+        if all_recorded_from is not None and all_recorded_from <= last:
+            # every sales row of the window is in the list: the same rows without the lookup, unless older ones exist
+            monthly = cur.sql(monthly_sql.format(""), params=[pd.Timestamp(plan_year, 1, 1).date()],
+                              ).to_arrow_table().to_pandas(date_as_object=False)
+            if len(monthly) and monthly["date"].min() < pd.Timestamp(all_recorded_from, 1, 1):
+                monthly = None
+        looked_up = monthly is None
+        if looked_up:
+            monthly = cur.sql(monthly_sql.format(in_list), params=[pd.Timestamp(plan_year, 1, 1).date(), region_ids],
+                              ).to_arrow_table().to_pandas(date_as_object=False)
         row = cur.sql(
             "SELECT sum(s.volume), sum(s.revenue), sum(s.volume * coalesce(p.unit_variable_cost, 0)) "
             "FROM sales s JOIN products p USING (sku) WHERE s.grain = 'month' AND s.brand = 'own' "
-            "AND year(s.date) = ? AND s.region_id IN (SELECT unnest(?::VARCHAR[]))",
-            params=[last, region_ids],
+            "AND year(s.date) = ? " + ("AND s.region_id IN (SELECT unnest(?::VARCHAR[]))" if looked_up else ""),
+            params=[last, region_ids] if looked_up else [last],
         ).fetchall()[0]
         expenses = cur.sql(
             "SELECT sum(amount) FROM expenses WHERE year(date) = ? AND region_id IN (SELECT unnest(?::VARCHAR[]))",
@@ -109,34 +125,44 @@ def market_volume_by_region(con, region_ids: list, year: int) -> list[tuple]:
 SUM_FIRST_REGIONS = 2000
 
 
-def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: int) -> pd.DataFrame:
+def children_monthly_volume(con, region_ids: list, first_year: int, plan_year: int, *, others: bool = False):
     """
     Own monthly volume per recorded region from ``first_year`` up to the plan year.
 
+    Parameters
+    ----------
+    others : bool, default False
+        Also say whether regions not in ``region_ids`` have own monthly sales in the window.
+
     Returns
     -------
-    DataFrame
+    DataFrame, or (DataFrame, bool or None) with ``others``
         region_id (object), month (datetime64), value — one row per region and month
         with own monthly sales (``grain = 'month'``) in [first_year-01-01, plan_year-01-01),
         in DuckDB's group order (with :data:`SUM_FIRST_REGIONS` regions or more, summed
-        by region and month before the regions are kept).
+        by region and month before the regions are kept); with ``others``, whether any
+        region outside the list had such sales (known when summed first, None otherwise).
     """
-    if len(region_ids) >= SUM_FIRST_REGIONS:  # summed by region and month first, then the regions kept
-        sql = ("SELECT * FROM (SELECT region_id, date AS month, sum(volume) AS value FROM sales "
-               "WHERE grain = 'month' AND brand = 'own' AND date >= ? AND date < ? GROUP BY region_id, date) "
-               "WHERE region_id IN (SELECT unnest(?::VARCHAR[]))")
-    else:
-        sql = ("SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' "
-               "AND brand = 'own' AND date >= ? AND date < ? AND region_id IN (SELECT unnest(?::VARCHAR[])) "
-               "GROUP BY region_id, date")
+    window = [pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date()]
+    outside = None
     cur = con.cursor()
     try:
-        frame = cur.sql(
-            sql, params=[pd.Timestamp(first_year, 1, 1).date(), pd.Timestamp(plan_year, 1, 1).date(), region_ids],
-        ).to_arrow_table().to_pandas(date_as_object=False)
+        if len(region_ids) >= SUM_FIRST_REGIONS:  # summed by region and month first, then the regions kept
+            table = cur.sql("SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' "
+                            "AND brand = 'own' AND date >= ? AND date < ? GROUP BY region_id, date",
+                            params=window).to_arrow_table()
+            listed = pc.is_in(table.column("region_id"), value_set=pa.array(region_ids, pa.string()))
+            outside = not pc.all(listed).as_py() if table.num_rows else False
+            table = table.filter(listed) if outside else table  # in the group order, as the SQL filter kept them
+        else:
+            table = cur.sql("SELECT region_id, date AS month, sum(volume) AS value FROM sales WHERE grain = 'month' "
+                            "AND brand = 'own' AND date >= ? AND date < ? "
+                            "AND region_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY region_id, date",
+                            params=[*window, region_ids]).to_arrow_table()
     finally:
         cur.close()
-    return frame.astype({"region_id": object, "value": "float64"})
+    frame = table.to_pandas(date_as_object=False).astype({"region_id": object, "value": "float64"})
+    return (frame, outside) if others else frame
 
 
 def allocation_catalogue(con) -> tuple[pd.DataFrame, pa.Table]:
