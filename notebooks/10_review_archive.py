@@ -39,10 +39,11 @@ from planlib.run import folder
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
-data = review.load_region_data(wb.archive, wb.tree, region, years=wb.history)
+with archive.connect(wb.archive) as con:  # one connection for the region's facts and their check
+    data = review.load_region_data(con, wb.tree, region, years=wb.history)
+    findings = archive.check_archive(con, region_id=region, tree=wb.tree)
 rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
 last = rv.years[-1] if rv.years else None
-findings = archive.check_archive(wb.archive, region_id=region, tree=wb.tree)
 spend = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly) if not rv.activity_lift.empty else None
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
 
