@@ -203,7 +203,7 @@ def _read_history(con, tree: RegionTree, scope: list, plan_year: int, level: str
 
 def _grouping(agg: pa.Table, gs: int, columns: list[str]) -> pa.Table:
     """The rows of one grouping set of ``queries.last_year_allocation_sales``, with the columns it groups by and the sums."""
-    return agg.filter(pc.equal(agg.column("gs"), gs)).select([*columns, "v", "r"])
+    return agg.select([*columns, "v", "r"]).filter(pc.equal(agg.column("gs"), gs))  # only its columns copied
 
 
 def _distributor_frame(agg_dist: pa.Table, reg_dtype, months12) -> pd.DataFrame:
