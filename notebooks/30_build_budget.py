@@ -93,8 +93,8 @@ else:
 # 同一区域、同一目标下，每种适用方法的预算额；第一列是方案选定的方法。**预算（上限后）** 是预算为该类别实际安排的金额：选定方法的金额，区域总额超过上限时按比例压缩，上级为下级之和加本级自有费用。下面各表、敏感性分析和调整面板都从它出发。某行缺少的方法在那里不适用（竞争对手参照法需要档案中主要竞品的费用；投入产出法需要该类别活动类型的拟合回报曲线）。
 
 # %%
-display(tables.show_table(rb.methods.replace({"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额（元）", labels=BUDGET_LABELS, formats=labels.FORMATS))
-display(tables.show_table(rb.basis.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-basis"))
+display(tables.show_table(tables.replace_codes(rb.methods, {"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额（元）", labels=BUDGET_LABELS, formats=labels.FORMATS))
+display(tables.show_table(tables.replace_codes(rb.basis, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-basis"))
 
 # %% [markdown]
 # ### 投入产出法：投到再投一元收不回一元为止
@@ -108,14 +108,14 @@ else:
     io_kinds = resp["curves"]["kind"].isin(["media", "promotion", "tasting"])
     io_names = {"media": "媒体活动", "promotion": "促销活动", "tasting": "品鉴活动"}
     display(plots.response_points(resp["curves"][io_kinds], resp["detail"], margin_rate=resp["margin_rate"], title=f"每次活动的毛利回报（毛利率 {resp['margin_rate']:.1%}）与选定投入", names=io_names, limits=resp["limits"]))
-    display(tables.show_table(resp["detail"][resp["detail"]["kind"].isin(io_names)].replace({"kind": io_names, "stop": {"marginal": "再投一元回报不足一元", "limit": "到可信上限", "does not pay": "不投：第一元回报不足一元"}}), caption="每类活动的选定投入（元）", labels=BUDGET_LABELS, formats={**labels.FORMATS, "first_return": "{:.2f}", "marginal_return": "{:.2f}", "return_per_cost": "{:.2f}", "spend": "{:,.0f}"}))
+    display(tables.show_table(tables.replace_codes(resp["detail"][resp["detail"]["kind"].isin(io_names)], {"kind": io_names, "stop": {"marginal": "再投一元回报不足一元", "limit": "到可信上限", "does not pay": "不投：第一元回报不足一元"}}), caption="每类活动的选定投入（元）", labels=BUDGET_LABELS, formats={**labels.FORMATS, "first_return": "{:.2f}", "marginal_return": "{:.2f}", "return_per_cost": "{:.2f}", "spend": "{:,.0f}"}))
 
 # %% [markdown]
 # ## 3. 选定的预算
 
 # %%
 display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别（元）", labels=labels.LABELS, formats=labels.FORMATS))
-display(tables.show_table(rb.by_item.replace({"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
+display(tables.show_table(tables.replace_codes(rb.by_item, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
 display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。"))
 
 # %% [markdown]
@@ -146,7 +146,7 @@ else:
 if rb.children.empty:
     display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
 else:
-    display(tables.show_table(rb.children.replace({"flag": budget.FLAG_NAMES}), caption="下级预算与双重检查（本级 = 下级之和 + 本级自有费用；元）", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(tables.replace_codes(rb.children, {"flag": budget.FLAG_NAMES}), caption="下级预算与双重检查（本级 = 下级之和 + 本级自有费用；元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(budget.children_reading(rb)))
 
 # %% [markdown]
@@ -169,7 +169,7 @@ if roi is None:
 else:
     if media_note:
         display(tables.note(media_note))
-    display(tables.show_table(roi["by_category"].replace({"category": labels.CATEGORY_NAMES}), caption="费用率（按年、类别；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-expense-ratios"))
+    display(tables.show_table(tables.replace_codes(roi["by_category"], {"category": labels.CATEGORY_NAMES}), caption="费用率（按年、类别；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-expense-ratios"))
     display(tables.show_table(roi["by_kind"], caption="活动回报（按类型；元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(roi["did_not_pay"].assign(region_name=roi["did_not_pay"]["region_id"].map(wb.tree.name)), caption="没有回报的活动（元）", labels={**labels.LABELS, "region_name": "区域"}, formats=labels.FORMATS, max_rows=15, download_dir=dl, download_name="30_build_budget-did-not-pay"))
 

@@ -9,7 +9,7 @@ leaves captions and index names raw (HAZARDS.md). Names are data: each block car
 ``$…$`` in a name as the text it is.
 
 Public functions: :func:`table_html`, :func:`show_table`, :func:`heading`, :func:`note`,
-:func:`key_figures`, :func:`swot_boxes`.
+:func:`key_figures`, :func:`swot_boxes`, :func:`replace_codes`.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "write_csv",
     "signed_words",
     "format_rows",
+    "replace_codes",
 ]
 
 #: Item codes of the catalogue in words (``wages`` -> 工资), for the ``item`` column.
@@ -137,6 +138,64 @@ def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "
             values[mask] = [fmt.format(v) if pd.notna(v) else None for v in out.loc[mask, col]]
             out[col] = values
     return out
+
+
+def replace_codes(frame: pd.DataFrame, words: Mapping[str, Mapping[Any, Any]]) -> pd.DataFrame:
+    """
+    ``frame.replace(words)`` for code columns named in words (``{"category": {"labour": "人力成本"}}``).
+
+    The same frame as pandas' ``replace`` with a nested mapping, without comparing every cell
+    of a column with every key of its mapping (``planlib.labels.LABELS`` has ~170): a text
+    column (``str`` dtype) whose mapping replaces texts by texts is looked up value by value;
+    any other column is replaced by pandas with the keys it holds only. A column not in the
+    frame is left out, as ``replace`` does.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Not modified.
+    words : mapping
+        Column -> {value: replacement}.
+
+    Returns
+    -------
+    DataFrame
+        A new frame equal to ``frame.replace(words)`` (values and dtypes).
+
+    Notes
+    -----
+    No chaining: a value is replaced at most once (``{"a": "b", "b": "c"}`` turns ``a`` into
+    ``b``), as ``replace`` does.
+
+    Examples
+    --------
+    >>> replace_codes(pd.DataFrame({"category": ["labour", "other"]}), {"category": {"labour": "人力成本"}})["category"].tolist()
+    ['人力成本', 'other']
+    """
+    if not frame.columns.is_unique:
+        return frame.replace({col: dict(mapping) for col, mapping in words.items()})
+    out = frame.copy()
+    rest: dict[str, dict] = {}
+    for col, mapping in words.items():
+        if col not in frame.columns:
+            continue
+        values = frame[col]
+        texts = all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())
+        if texts and isinstance(values.dtype, pd.StringDtype):
+            out[col] = pd.Series([mapping.get(v, v) if isinstance(v, str) else v for v in values.tolist()],
+                                 index=values.index, dtype=values.dtype, name=values.name)
+            continue
+        try:
+            held = set(values.unique())
+        except TypeError:  # an unhashable value: every key
+            held = None
+        if held is None or not all(isinstance(k, str) for k in mapping):
+            rest[col] = dict(mapping)
+        else:  # a text key matches text values only (str equality)
+            present = {k: v for k, v in mapping.items() if k in held}
+            if present:
+                rest[col] = present
+    return out.replace(rest) if rest else out
 
 
 #: The total row's bilingual name some library tables carry.

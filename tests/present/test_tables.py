@@ -95,3 +95,29 @@ def test_every_block_is_left_alone_by_mathjax():
     for block in blocks:
         assert name in block and f'{report.PLAIN_TEXT_CLASS}' in block
     assert "tex2jax_ignore" in report.PLAIN_TEXT_CLASS and "mathjax_ignore" in report.PLAIN_TEXT_CLASS
+
+
+def test_replace_codes_is_pandas_replace_on_every_kind_of_column():
+    from planlib import labels
+
+    frame = pd.DataFrame({
+        "category": pd.array(["labour", "media", None, "unknown", "labour"], dtype="str"),
+        "chosen": pd.array(["input_output", "percent_of_sales", "a", None, "b"], dtype=pd.StringDtype("python")),
+        "mixed": pd.Series(["a", 1, None, np.nan, "b"], dtype=object),
+        "stop": ["a", "b", "a", "c", "x"],  # a chain: a -> b and b -> c, each value replaced once
+        "amount": [1.0, np.nan, 3.0, -0.0, 5.0],
+        "count": [1, 2, 3, 4, 5],
+    })
+    words = {"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS, "mixed": {"a": "甲", "1": "one"}, "stop": {"a": "b", "b": "c"}, "amount": {"1.0": "x"},
+             "count": {2: 20}, "absent": {"a": "b"}}
+    before = frame.copy()
+    got = report.replace_codes(frame, words)
+    pd.testing.assert_frame_equal(got, frame.replace(words), check_exact=True)
+    pd.testing.assert_frame_equal(frame, before, check_exact=True)  # the input is left as it was
+    assert got["category"].tolist()[:2] == ["人力成本", "媒体投放"] and got["stop"].tolist() == ["b", "c", "b", "c", "x"]
+    assert got["mixed"].tolist()[:2] == ["甲", 1] and got["count"].tolist() == [1, 20, 3, 4, 5]
+    # a text column whose mapping gives a number is pandas' replace too (its dtype changes)
+    pd.testing.assert_frame_equal(report.replace_codes(frame, {"category": {"labour": 1}}),
+                                  frame.replace({"category": {"labour": 1}}), check_exact=True)
+    empty = pd.DataFrame()
+    pd.testing.assert_frame_equal(report.replace_codes(empty, {"flag": {"a": "b"}}), empty.replace({"flag": {"a": "b"}}))
