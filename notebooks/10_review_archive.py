@@ -53,7 +53,7 @@ display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 # %%
 display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
-display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=rv.growth_points.replace({"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"])))
+display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=tables.replace_codes(rv.growth_points, {"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"])))
 display(tables.key_figures(review.key_figures(rv)))
 display(tables.note(f"层级 {labels.LEVEL_NAMES.get(wb.level, wb.level)} · 下级区域 {len(wb.tree.children(region))} 个 · 计划年度 {wb.params.year} · 情景 {labels.CODE_NAMES.get(wb.scenario, wb.scenario)} · 金额单位：元，销量单位：箱"))
 
@@ -88,14 +88,14 @@ if rv.has_history:
 # %%
 if not rv.core_weekly.empty:
     display(plots.weekly_lines(rv.core_weekly, title="A/B 类核心终端周销量"))
-    display(tables.show_table(rv.holiday_uplift.replace({"holiday": labels.HOLIDAY_NAMES}), caption="节日窗口销量与平日对比（箱）", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(tables.replace_codes(rv.holiday_uplift, {"holiday": labels.HOLIDAY_NAMES}), caption="节日窗口销量与平日对比（箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note("节日提升 = 节日窗口周均销量 / 当年平日周均销量 − 1（核心终端周数据）。"))
 
 # %%
 if rv.has_history:
     display(plots.stacked_shares(rv.composition["product_line"], index="year", columns="product_line", value="share", title="产品线结构（销售额占比）"))
     display(plots.stacked_shares(rv.composition["channel"], index="year", columns="channel", value="share", title="渠道结构（含团购，销售额占比）"))
-    display(tables.show_table(rv.composition_shift.replace({"dimension": labels.LABELS}), caption="结构变化：首年与末年", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(tables.replace_codes(rv.composition_shift, {"dimension": labels.LABELS}), caption="结构变化：首年与末年", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(rv.related_ratios, caption="相关比率（金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
 
 # %% [markdown]
@@ -140,7 +140,7 @@ display(tables.show_table(mismatch, caption=f"按销售计算的 ABC 类与档�
 # ## 7. 增量点
 
 # %%
-points = rv.growth_points.head(10).replace({"name": labels.CHANNEL_NAMES, "unit_id": labels.CHANNEL_NAMES})  # a channel's growth point by its name
+points = tables.replace_codes(rv.growth_points.head(10), {"name": labels.CHANNEL_NAMES, "unit_id": labels.CHANNEL_NAMES})  # a channel's growth point by its name
 display(tables.show_table(points.assign(kind=points["kind"].map(labels.UNIT_KINDS)), caption="前十个增量点（箱）", labels=labels.LABELS, formats=labels.FORMATS))
 if not rv.growth_points.empty:
     display(plots.growth_points(points, title="可争取增量"))
@@ -152,7 +152,7 @@ if not rv.growth_points.empty:
 # %%
 if not rv.factor_effects.empty:
     display(plots.effects_bars(rv.factor_effects, title=f"{rv.years[-2]}→{last} 销售额变动分解"))
-    display(tables.show_table(rv.factor_effects.replace({"effect": labels.EFFECT_NAMES}), caption="销量、结构、价格效应（先数量后质量；元）", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(tables.replace_codes(rv.factor_effects, {"effect": labels.EFFECT_NAMES}), caption="销量、结构、价格效应（先数量后质量；元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note("三个效应依次替代，合计恰等于销售额变动。"))
 
 # %% [markdown]
