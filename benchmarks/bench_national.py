@@ -24,8 +24,10 @@ on a warm kernel in this process, with the ratio and whether the HTML is byte-id
 
 Like bench_kernels.py, it runs planlib and the notebooks as committed, unless ``--live``.
 
-Peak memory: the resident memory of this process and all its children (workers, kernels),
-summed, sampled every half second.
+Peak memory: the resident memory of this process and all its descendants (the workers, their
+kernels; a Dask LocalCluster's nannies and workers), summed, sampled every 0.2 s, with the peak's
+parts (main, workers, kernels). Pages shared between processes (libraries) count once per
+process: an upper bound of what the run takes from the machine.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ class PeakMemory:
     and their CPU seconds (user + system: each live process's last sample, plus what finished children used).
     """
 
-    def __init__(self, every: float = 0.5):
+    def __init__(self, every: float = 0.2):
         self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.parts: dict[str, int] = {}  # the peak's resident memory by kind of process
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._cpu: dict[int, float] = {}
         self._start = _finished_cpu()
@@ -68,15 +71,18 @@ class PeakMemory:
     def _watch(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            total, parts = 0, defaultdict(int)
             for p in [me, *me.children(recursive=True)]:
                 try:
-                    total += p.memory_info().rss
+                    rss = p.memory_info().rss
                     t = p.cpu_times()
                     self._cpu[p.pid] = t.user + t.system
+                    parts[_kind(p, me)] += rss
+                    total += rss
                 except psutil.Error:
                     pass
-            self.peak = max(self.peak, total)
+            if total > self.peak:
+                self.peak, self.parts = total, dict(parts)
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -92,6 +98,18 @@ class PeakMemory:
         own = me.cpu_times()
         self.cpu = (own.user + own.system + sum(v for pid, v in self._cpu.items() if pid in alive)
                     + _finished_cpu() - self._start)
+
+
+def _kind(p: psutil.Process, me: psutil.Process) -> str:
+    """main (this process), kernel (a Jupyter kernel), worker (the run's or Dask's) or other."""
+    if p.pid == me.pid:
+        return "main"
+    cmd = " ".join(p.cmdline())
+    if "ipykernel" in cmd or "IPKernelApp" in cmd:
+        return "kernel"
+    if "resource_tracker" in cmd:
+        return "other"
+    return "worker" if "multiprocessing" in cmd or "distributed" in cmd or "dask" in cmd else "other"
 
 
 def _finished_cpu() -> float:
@@ -152,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         ok = sum(e["status"] == "succeeded" for e in entries)
         steps = {s["step"]: s.get("seconds") or 0.0 for s in run.manifest.get("plan_steps", [])}
         print(f"\nrun: {wall:.1f} s wall, {memory.cpu:.1f} s CPU (process tree, approximate), {ok}/{len(entries)} "
-              f"reports succeeded, peak memory {memory.peak / 2**30:.2f} GB; plan-wide steps: "
+              f"reports succeeded, peak memory {memory.peak / 2**30:.2f} GB "
+              f"({', '.join(f'{k} {v / 2**30:.2f}' for k, v in sorted(memory.parts.items()))}); plan-wide steps: "
               f"{', '.join(f'{k} {v:.1f} s' for k, v in steps.items()) or 'none'}")
         for e in entries:
             if e["status"] != "succeeded":

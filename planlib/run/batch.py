@@ -56,6 +56,10 @@ __all__ = [
     "ManifestWriter",
     "JOURNAL",
     "read_journal",
+    "HEAVY_COUNTIES",
+    "heavy_regions",
+    "wave_groups",
+    "run_waves",
     "select_regions",
     "check_notebook_parameters",
     "run_plan",
@@ -72,6 +76,13 @@ MANIFEST_MIN_INTERVAL = 2.0
 #: ... and never more often than this many times their own writing time (the rewrite's share of
 #: the run's time stays under 1/MANIFEST_COST_FACTOR: a national portal of 3,200 regions takes ~2 s).
 MANIFEST_COST_FACTOR = 20.0
+
+#: A region whose subtree holds at least this many counties is heavy: its notebooks run one at a
+#: time while nothing else runs, each on a kernel dropped after it (:func:`heavy_regions`). The
+#: national HQ (2,800 counties, 15 M sales rows) is one: its review's kernel reaches 2.4-2.9 GB,
+#: its budget's 1.7 GB, two at once 5.0 GB with the run and its workers; its provinces (up to
+#: 136 counties) and the whole demo (42) are not.
+HEAVY_COUNTIES = 1000
 
 #: Notebooks that run only for regions with children in the plan's levels (a consolidation of them).
 PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
@@ -162,6 +173,71 @@ def select_regions(plan, tree, *, regions: Sequence[str] | None = None, level: s
     else:
         chosen = [r for r in scope if tree.level(r) in levels]
     return tree.bottom_up(chosen)
+
+
+def heavy_regions(tree, regions: Sequence[str], *, counties: int | None = None) -> frozenset[str]:
+    """
+    The regions of ``regions`` whose notebooks run alone: those whose subtree holds at least ``counties`` counties.
+
+    Parameters
+    ----------
+    tree : RegionTree
+        The archive's region tree.
+    regions : sequence of str
+        The regions a run covers.
+    counties : int, optional
+        The fewest counties (itself included) a heavy region's subtree holds; default :data:`HEAVY_COUNTIES`.
+
+    Notes
+    -----
+    A notebook's memory grows with the rows it reads, the sales of its region's subtree, which
+    an archive spreads over its counties; the tree's counties are known before anything is read,
+    so they stand for the rows. With :math:`K(r)` the counties in the subtree of :math:`r`,
+
+    .. math:: r \\text{ heavy} \\iff K(r) \\ge \\text{counties}.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from planlib.hierarchy import RegionTree
+    >>> tree = RegionTree(pd.DataFrame({"region_id": ["HQ", "P1", "K1", "K2"], "name": ["总部", "省", "甲", "乙"],
+    ...                                 "level": ["hq", "province", "county", "county"],
+    ...                                 "parent_id": [None, "HQ", "P1", "P1"]}))
+    >>> sorted(heavy_regions(tree, ["K1", "P1", "HQ"], counties=2))
+    ['HQ', 'P1']
+    """
+    least = HEAVY_COUNTIES if counties is None else counties
+    held = dict.fromkeys(regions, 0)
+    for r in tree.at_level("county"):
+        for a in (r, *tree.ancestors(r)):
+            if a in held:
+                held[a] += 1
+    return frozenset(r for r, k in held.items() if k >= least)
+
+
+def wave_groups(tasks: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """
+    A wave's tasks as the executor receives them: the light ones at once, then each heavy one alone.
+
+    A task is heavy when its ``heavy`` key is true (its region is one of :func:`heavy_regions`);
+    each group keeps the wave's order, and an executor finishes a group before it gets the next.
+    """
+    light = [t for t in tasks if not t.get("heavy")]
+    return ([light] if light else []) + [[t] for t in tasks if t.get("heavy")]
+
+
+def run_waves(pool, waves: dict[int, list[dict[str, Any]]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """
+    Run ``waves`` (depth -> tasks) on ``pool``, deepest first (children before parents), each in :func:`wave_groups`.
+
+    Yields ``(task, manifest entry)`` as each task finishes. A heavy task runs while nothing else
+    does: its group is the only one submitted, and the one before it has finished (``run_wave``
+    yields a group's every task before this asks for the next); the executor is told so
+    (``alone=True``), and lets the other workers' idle kernels go first.
+    """
+    for depth in sorted(waves, reverse=True):
+        for group in wave_groups(waves[depth]):
+            yield from pool.run_wave(group, alone=any(t.get("heavy") for t in group))
 
 
 def notebook_source(nb_dir: Path, name: str) -> Path:
@@ -553,6 +629,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
     # snapshots and tasks, deepest level first
     entries: dict[tuple[str, str], dict[str, Any]] = {}
     waves: dict[int, list[dict[str, Any]]] = {}
+    heavy = heavy_regions(tree, chosen)  # their notebooks run alone, each on a kernel of its own
     for region in chosen:
         region_dir = folder.region_dir(run_dir, region)
         region_dir.mkdir(parents=True, exist_ok=True)
@@ -586,6 +663,7 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
                 "timeout": base.run.timeout_seconds,
                 "inputs_hash": inputs_hash,
                 "kernel_name": kernel_name,
+                "heavy": region in heavy,
             })
 
     # the notebooks each region runs (a consolidation only above children, the promotions report only
@@ -624,13 +702,12 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
 
                 bar = tqdm(total=total, desc=f"{base.plan_id}", unit="report", file=sys.stderr, dynamic_ncols=True)
             try:
-                for depth in sorted(waves, reverse=True):  # children before parents
-                    for t, entry in pool.run_wave(waves[depth]):
-                        entries[(t["region_id"], t["notebook"])] = entry
-                        writer.finished(entry, ordered_entries)
-                        if bar is not None:
-                            bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
-                            bar.update(1)
+                for t, entry in run_waves(pool, waves):  # children before parents, heavy tasks alone
+                    entries[(t["region_id"], t["notebook"])] = entry
+                    writer.finished(entry, ordered_entries)
+                    if bar is not None:
+                        bar.set_postfix_str(f"{t['region_id']} {entry['status']}")
+                        bar.update(1)
             except BaseException:
                 pool.stop()  # before the manifest says interrupted: nothing is written after it
                 raise

@@ -15,6 +15,12 @@ the same function, :func:`planlib.run.task.execute_task`, so they write the same
   to temporary files and renames them into place, so nothing is half-written, and only the
   run records manifest entries, one per task.
 
+A heavy region's tasks (:func:`planlib.run.batch.wave_groups`) come one at a time with
+``alone=True``: the local executor lets its workers exit first (their warm kernels with them)
+and runs them on one worker of their own; on the run's ``LocalCluster`` every worker first
+shuts down its idle kernels. So a national HQ's notebook (2-3 GB in its kernel) never shares
+the machine with another notebook's kernel.
+
 Shared storage: the task dicts carry absolute paths (the run folder, the notebooks, the
 params snapshots, the archive named in them), so every Dask worker must see the run folder
 and the archive at the same paths as the machine that starts the run (a shared filesystem),
@@ -62,11 +68,25 @@ class LocalExecutor:
     def __init__(self, workers: int):
         self.workers = workers
         self._before = set(multiprocessing.active_children())
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=task.join_run, initargs=(os.getpid(),))
+        self._alone = False  # whether the pool is the one worker of tasks run alone
+        self._pool = self._new_pool(workers)
 
-    def run_wave(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
-        """Submit every task, then yield ``(task, manifest entry)`` as each finishes."""
+    def _new_pool(self, workers: int) -> cf.ProcessPoolExecutor:
+        # spawned workers start as tasks come (at most ``workers``), not with the pool
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=task.join_run, initargs=(os.getpid(),))
+
+    def run_wave(self, tasks: Sequence[Task], *, alone: bool = False) -> Iterator[tuple[Task, dict[str, Any]]]:
+        """
+        Submit every task, then yield ``(task, manifest entry)`` as each finishes.
+
+        With ``alone`` (a heavy region's task, :func:`planlib.run.batch.wave_groups`), the pool's
+        workers exit first, their warm kernels with them, and the tasks run on one worker of their
+        own, kept for the next tasks run alone; the next wave without ``alone`` gets a new pool.
+        """
+        if alone != self._alone:
+            self._pool.shutdown(wait=True)  # the workers and their idle kernels exit
+            self._pool, self._alone = self._new_pool(1 if alone else self.workers), alone
         futures = {self._pool.submit(task.execute_task, t): t for t in tasks}
         for fut in cf.as_completed(futures):
             t = futures[fut]
@@ -126,10 +146,25 @@ class DaskExecutor:
                            "(`dask scheduler`, and `dask worker ADDRESS --nthreads 1` on each machine) or leave out "
                            "--scheduler to run on a LocalCluster") from None
 
-    def run_wave(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
-        """Submit every task as a future, then yield ``(task, manifest entry)`` as each finishes."""
+    def run_wave(self, tasks: Sequence[Task], *, alone: bool = False) -> Iterator[tuple[Task, dict[str, Any]]]:
+        """
+        Submit every task as a future, then yield ``(task, manifest entry)`` as each finishes.
+
+        With ``alone`` (a heavy region's task, :func:`planlib.run.batch.wave_groups`) on the run's
+        ``LocalCluster``, every worker first shuts down its idle warm kernels
+        (:func:`planlib.run.task.drop_kernels`); a remote cluster's workers keep theirs (other runs
+        may be using them), on machines of their own.
+        """
         from distributed import as_completed
 
+        if alone and self._cluster is not None:
+            workers = list(self._client.scheduler_info()["workers"])
+            drops = [self._client.submit(task.drop_kernels, key=f"planlib-drop-kernels-{uuid.uuid4().hex[:12]}",
+                                         workers=[w], allow_other_workers=False, pure=False) for w in workers]
+            for fut in drops:
+                with contextlib.suppress(Exception):  # a worker lost meanwhile holds no kernel
+                    fut.result()
+                fut.release()
         by_key: dict[str, Task] = {}
         futures = []
         for t in tasks:

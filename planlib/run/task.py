@@ -19,7 +19,7 @@ HTML report is exported, and a manifest entry comes back. It guarantees (HAZARDS
   papermill (the injected parameters cell, a failed notebook saved with the error marked); a
   kernel whose notebook failed, timed out or died is replaced by a fresh one.
 
-Public functions: join_run, execute_task, failed_entry, papermill_engine; class NotebookDeadline.
+Public functions: join_run, execute_task, failed_entry, drop_kernels, papermill_engine; class NotebookDeadline.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from typing import Any
 from planlib.run import folder, kernels
 from planlib.run.export import export_html
 
-__all__ = ["NotebookDeadline", "join_run", "execute_task", "failed_entry", "papermill_engine"]
+__all__ = ["NotebookDeadline", "join_run", "execute_task", "failed_entry", "drop_kernels", "papermill_engine"]
 
 #: How often a kernel that never started is retried (a start failure, not a notebook's).
 KERNEL_START_RETRIES = 2
@@ -174,7 +174,9 @@ def execute_task(task: dict[str, Any]) -> dict[str, Any]:
     Execute one (region, notebook) and return its manifest entry. Never raises.
 
     ``task`` carries ``run_dir, region_id, notebook, source, cwd, scenario, params_file,
-    timeout, inputs_hash, kernel_name`` (built by the batch), and optionally ``kernels``:
+    timeout, inputs_hash, kernel_name`` (built by the batch), optionally ``heavy`` (true: a
+    region the batch runs alone, :func:`planlib.run.batch.heavy_regions`, whose warm kernel is
+    shut down after the notebook instead of kept, giving its memory back), and ``kernels``:
     ``"warm"`` (the default: this worker's warm kernel, reset for the notebook,
     :mod:`planlib.run.kernels`) or ``"cold"`` (a fresh kernel for this notebook alone, as
     stock papermill does; also where the environment has ``PLANLIB_KERNELS=cold``). The kernel's own stderr (its log lines, e.g. the
@@ -268,8 +270,10 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
             "ename": "IncompleteRun",
             "evalue": "the notebook did not reach its last cell (kernel died or the run stopped early)",
         }
-    # a kernel whose notebook failed, timed out or died is replaced; its reset runs during the export
-    _release(kernel, log_path, reuse=error is None)
+    # a kernel whose notebook failed, timed out or died is replaced; its reset runs during the export.
+    # A heavy task's kernel is shut down too: it keeps its notebook's high-water mark (1-2 GB), which
+    # would sit idle beside the next heavy notebook on another worker
+    _release(kernel, log_path, reuse=error is None and not task.get("heavy"))
     if error is None:
         try:
             export_html(executed if warm else out.running, out.html, title=f"{nb} · {region}")
@@ -287,6 +291,17 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
     if out.html.exists():
         entry["html"] = folder.run_relative(run_dir, out.html)
     return entry
+
+
+def drop_kernels() -> int:
+    """
+    Shut down this worker's warm kernels (before a heavy task runs on another worker); how many there were.
+
+    Called between tasks, while the worker runs none of the run's: its kernels are all idle.
+    """
+    held = len(kernels.idle_kernels())
+    kernels.shutdown_all()
+    return held
 
 
 @functools.cache
