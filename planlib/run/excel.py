@@ -140,8 +140,12 @@ _PLAIN_TEXT = '<c t="inlineStr"><is><t>{}</t></is></c>'
 # an object column of these only is text (str, at least one) with missing values (None, NA, NaN)
 _TEXT_OR_MISSING = {str, type(None), type(pd.NA), float, np.float64}
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # characters a column shows twice as wide
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _CHUNK_ROWS = 20_000  # rows of a sheet formatted at a time
+#: zlib level of the workbook's parts: 1 deflates the national plan's 19 MB of sheet XML three times as fast
+#: as the default 6, for a file about a fifth larger
+_ZIP_LEVEL = 1
 
 
 def _styles_xml() -> str:
@@ -237,40 +241,71 @@ def _distinct_text_cells(texts: list[str]) -> pa.Array:
     return pa.array(cells, type=pa.string())
 
 
-def _number_cells(values: np.ndarray, xf: int) -> pa.Array:
-    """Number cells: whole numbers below 1e15 without a decimal point (Arrow's digits), others as ``repr``, NaN and infinities empty."""
+def _float_digits(values: np.ndarray) -> pa.Array:
+    """
+    Python's ``repr`` of each float (finite, not a whole number below 1e15), as Arrow strings.
+
+    Arrow's cast writes the same shortest round-trip digits as ``repr``, and in the same
+    plain notation from 1e-4 up to 1e10 (outside it the two write exponents differently):
+    those are Arrow's, the others ``repr``'s.
+    """
+    digits = pc.cast(pa.array(values), pa.string())
+    size = np.abs(values)
+    far = (size < 1e-4) | (size >= 1e10)
+    if far.any():
+        digits = pc.replace_with_mask(digits, pa.array(far),
+                                      pa.array(list(map(float.__repr__, values[far].tolist())), type=pa.string()))
+    return digits
+
+
+def _number_cells(values: np.ndarray, xf: int) -> list[str | pa.Array]:
+    """
+    Number cells (as :func:`_column_cells` gives them): whole numbers below 1e15 without a decimal point
+    (Arrow's digits), others as ``repr`` (:func:`_float_digits`), NaN and infinities empty.
+    """
     style = f' s="{xf}"' if xf else ""
+    if values.dtype.kind in "iu":  # whole numbers: their own digits (below 1e15, as the float's)
+        if not len(values) or (values.min() > -10**15 and values.max() < 10**15):
+            return [f"<c{style}><v>", pc.cast(pa.array(values), pa.string()), "</v></c>"]
+        values = values.astype(float)
     finite = np.isfinite(values)
     as_int = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
     digits = pc.cast(pa.array(np.where(as_int, values, 0).astype(np.int64)), pa.string())
     other = finite & ~as_int
     if other.any():
-        digits = pc.replace_with_mask(digits, pa.array(other),
-                                      pa.array(list(map(float.__repr__, values[other].tolist())), type=pa.string()))
+        digits = pc.replace_with_mask(digits, pa.array(other), _float_digits(values[other]))
+    if finite.all():
+        return [f"<c{style}><v>", digits, "</v></c>"]
     cells = pc.binary_join_element_wise(f"<c{style}><v>", digits, "</v></c>", "")
-    if not finite.all():
-        cells = pc.if_else(pa.array(finite), cells, pa.scalar(f"<c{style}/>"))
-    return cells
+    return [pc.if_else(pa.array(finite), cells, pa.scalar(f"<c{style}/>"))]
 
 
-def _column_cells(col: pd.Series, fmt: str | None) -> pa.Array:
-    """One column's cells, as XML, top to bottom (an Arrow array of strings)."""
+def _column_cells(col: pd.Series, fmt: str | None) -> list[str | pa.Array]:
+    """
+    One column's cells as XML, top to bottom, in pieces: each row's cell is its pieces joined.
+
+    A piece is an Arrow array of strings (a part of each row's cell) or a text (the same
+    part on every row): a column of finite numbers is its style's ``<c><v>``, the digits and
+    ``</v></c>``, joined with the row's other cells at once (:func:`_sheet_parts`).
+    """
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         col = col.astype(object)
         dtype = col.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return pa.array([f'<c t="b"><v>{int(v)}</v></c>' for v in col.tolist()], type=pa.string())
+        return [pa.array([f'<c t="b"><v>{int(v)}</v></c>' for v in col.tolist()], type=pa.string())]
     if pd.api.types.is_datetime64_any_dtype(dtype):
         days = (col.to_numpy(dtype="datetime64[ns]") - _EXCEL_EPOCH) / np.timedelta64(1, "D")
         return _number_cells(np.asarray(days, dtype=float), _XF_OF_FORMAT.get(fmt or "yyyy-mm-dd", _XF_DATE))
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # numpy integers: never missing
+        return _number_cells(col.to_numpy(), _XF_OF_FORMAT[fmt] if fmt else 0)
     if pd.api.types.is_numeric_dtype(dtype):
         return _number_cells(col.to_numpy(dtype=float, na_value=np.nan), _XF_OF_FORMAT[fmt] if fmt else 0)
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        return _arrow_text_cells(pa.array(col.array))  # its own Arrow strings, not turned into Python's
+        return [_arrow_text_cells(pa.array(col.array))]  # its own Arrow strings, not turned into Python's
     values = col.to_numpy(dtype=object)
     if str in (seen := set(map(type, values))) and seen <= _TEXT_OR_MISSING:
-        return _text_cells(values)  # texts, perhaps missing: the usual text column, told apart without a loop
+        return [_text_cells(values)]  # texts, perhaps missing: the usual text column, told apart without a loop
     kinds = {type(v) for v in values if not _missing(v)}
     if kinds and all(issubclass(k, (int, float, np.integer, np.floating)) and not issubclass(k, bool)
                      for k in kinds):  # numbers in an object column (a frame built row by row)
@@ -278,12 +313,13 @@ def _column_cells(col: pd.Series, fmt: str | None) -> pa.Array:
                              _XF_OF_FORMAT[fmt] if fmt else 0)
     if kinds and all(issubclass(k, (dt.date, np.datetime64)) for k in kinds):
         return _column_cells(pd.to_datetime(col), fmt)
-    return _text_cells(values)
+    return [_text_cells(values)]
 
 
 def _display_width(value) -> int:
+    """Characters of ``str(value)``, the wide ones (from U+2E80: CJK) counted twice."""
     s = str(value)
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in s)
+    return len(s) + len(_WIDE.findall(s))
 
 
 def _width(sheet: Sheet, name: str) -> float:
@@ -338,8 +374,17 @@ def _sheet_parts(sheet: Sheet, index: int):
     for start in range(0, n_rows if n_cols else 0, _CHUNK_ROWS):
         part = frame.iloc[start:start + _CHUNK_ROWS]
         numbers = pc.cast(pa.array(np.arange(start + 2, start + 2 + len(part), dtype=np.int64)), pa.string())
-        columns = [_column_cells(part[c], sheet.formats.get(c)) for c in frame.columns]
-        yield _concatenated(pc.binary_join_element_wise('<row r="', numbers, '">', *columns, "</row>", ""))
+        pieces: list[str | pa.Array] = ['<row r="', numbers, '">']
+        for c in frame.columns:
+            pieces += _column_cells(part[c], sheet.formats.get(c))
+        pieces.append("</row>")
+        joined = []  # neighbouring texts as one
+        for piece in pieces:
+            if isinstance(piece, str) and joined and isinstance(joined[-1], str):
+                joined[-1] += piece
+            else:
+                joined.append(piece)
+        yield _concatenated(pc.binary_join_element_wise(*joined, ""))
     yield ("</sheetData>"
            + (f'<autoFilter ref="{ref}"/>' if n_cols else "")
            + '<printOptions horizontalCentered="1"/>'
@@ -429,9 +474,12 @@ def write_workbook(path, sheets: Sequence[Sheet]) -> Path:
     def entry(name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
+        # deflated at level 1: an entry given as a ZipInfo is compressed at its own level, not the
+        # ZipFile's compresslevel, and that is zlib's default 6 unless set (compress_level from Python 3.13)
+        setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", _ZIP_LEVEL)
         return info
 
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compresslevel=1) as zf:
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as zf:
         zf.writestr(entry("[Content_Types].xml"), content_types)
         zf.writestr(entry("_rels/.rels"), root_rels)
         zf.writestr(entry("xl/workbook.xml"), workbook)
@@ -497,16 +545,13 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
     for level in sorted(set(level_of.values()), key=lambda lv: LEVEL_DEPTH.get(lv, 99)):
         ids = [r for r in in_order if level_of[r] == level]
         part = vol.loc[ids].fillna(0)
-        frame = pd.DataFrame({
-            _label("region_id"): ids,
-            _label("region_name"): [names.get(r, r) for r in ids],
-        })
-        frame[_label("year_volume")] = part.sum(axis=1).to_numpy(dtype=np.int64)
-        frame[_label("year_revenue")] = revenue.reindex(ids).to_numpy()
+        data = {_label("region_id"): ids, _label("region_name"): [names.get(r, r) for r in ids],
+                _label("year_volume"): part.sum(axis=1).to_numpy(dtype=np.int64),
+                _label("year_revenue"): revenue.reindex(ids).to_numpy()}
         if profit is not None:
-            frame[_label("profit_target")] = [profit.get(r, np.nan) for r in ids]
-        for m, head in zip(range(1, 13), _MONTHS):
-            frame[head] = part[m].to_numpy(dtype=np.int64)
+            data[_label("profit_target")] = [profit.get(r, np.nan) for r in ids]
+        data.update({head: part[m].to_numpy(dtype=np.int64) for m, head in zip(range(1, 13), _MONTHS)})
+        frame = pd.DataFrame(data)  # (at once: a column set at a time copies the frame's columns each time)
         formats = {c: WHOLE for c in frame.columns[2:]}
         sheets.append(Sheet(LEVEL_NAMES.get(level, level), frame, formats, key_columns=2))
 
@@ -532,20 +577,21 @@ def export_targets_excel(targets: pd.DataFrame, path, *, names: Mapping[str, str
         first = np.unique(line, return_index=True)[1]  # each line's first row
         is_named = named[first]
         region = r_text[r_code[first]]
+        region_name = np.array([names.get(r, r) for r in r_text.tolist()], dtype=object)[r_code[first]]  # once a township
         keys = np.asarray(keys, dtype=object)
-        frame = pd.DataFrame({
+        data = {
             _label("terminal_id"): np.where(is_named, keys, None),
-            _label("terminal_name"): [names.get(k, k) if nm else f"{names.get(r, r)} C/D类终端"
-                                      for k, nm, r in zip(keys.tolist(), is_named.tolist(), region.tolist())],
+            _label("terminal_name"): [names.get(k, k) if nm else f"{r} C/D类终端"
+                                      for k, nm, r in zip(keys.tolist(), is_named.tolist(), region_name.tolist())],
             _label("region_id"): region,
-            _label("region_name"): [names.get(r, r) for r in region.tolist()],
+            _label("region_name"): region_name.tolist(),
             _label("terminal_class"): ["C/D" if c == "CD" else c
                                        for c in term["terminal_class"].iloc[first].astype(object).tolist()],
             _label("year_volume"): wide.sum(axis=1),
             _label("year_revenue"): rev,
-        })
-        for m, head in enumerate(_MONTHS):
-            frame[head] = wide[:, m]
+        }
+        data.update({head: wide[:, m] for m, head in enumerate(_MONTHS)})
+        frame = pd.DataFrame(data)
         formats = {c: WHOLE for c in frame.columns[5:]}
         sheets.append(Sheet(TERMINAL_SHEET, frame, formats, key_columns=2))
     return write_workbook(path, sheets)
@@ -577,6 +623,60 @@ def _ranks(table: pd.DataFrame, columns: Sequence[str]) -> tuple[list[np.ndarray
     return codes, texts
 
 
+def _pivot_sums(index: Sequence[np.ndarray], column: np.ndarray, n_columns: int,
+                values: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """
+    The sums of ``values`` by rows' codes and column's code: ``pivot_table(aggfunc="sum", fill_value=0.0, sort=True)`` on codes.
+
+    Parameters
+    ----------
+    index : sequence of int arrays
+        The rows' codes, each from 0 (none missing), one array per key.
+    column : int array
+        The column's code of each value, from 0 to ``n_columns - 1``.
+    values : float array
+
+    Returns
+    -------
+    index : list of int arrays
+        The keys' codes of each row of the pivot, sorted (the keys present).
+    wide : ndarray
+        ``(rows, n_columns)``, C order as ``DataFrame.to_numpy`` of the pivot gives it; 0.0 where no value.
+    present : int array
+        The columns holding a sum (the pivot's own columns; the others are all 0.0).
+
+    Notes
+    -----
+    The keys are coded as one integer, :math:`((k_1 s_2 + k_2) s_3 + \\dots) n + j` for key
+    codes :math:`k` with sizes :math:`s` and column :math:`j`, and summed by pandas' groupby,
+    whose sum pivot_table takes: each group's values added in the rows' order (compensated),
+    so each cell is the pivot's to the bit. A group whose sum is NaN (inf and -inf) is
+    dropped and its cell 0.0 as pivot_table drops it (``dropna``) and fills it; a row left
+    with no sum at all is no row, as in the pivot.
+    """
+    sizes = [int(codes.max()) + 1 if len(codes) else 1 for codes in index]
+    key = np.zeros(len(values), dtype=np.int64)
+    for codes, size in zip(index, sizes):
+        key = key * size + codes
+    sums = pd.Series(values, dtype=float).groupby(key * n_columns + column, sort=True).sum()
+    sums = sums[sums.notna()]
+    cells = sums.index.to_numpy(dtype=np.int64)
+    rows, row_of = np.unique(cells // n_columns, return_inverse=True)
+    col = cells % n_columns
+    wide = np.zeros((len(rows), n_columns))
+    wide[row_of, col] = sums.to_numpy()
+    out = []
+    for size in reversed(sizes):
+        out.append(rows % size)
+        rows = rows // size
+    return out[::-1], wide, np.unique(col)
+
+
+def _names_of(ids: np.ndarray, codes: np.ndarray, names: Mapping[str, str]) -> np.ndarray:
+    """``names.get(x, x)`` of ``ids[codes]``, each distinct id looked up once (a list, as the frames took them)."""
+    return np.array([names.get(x, x) for x in ids.tolist()], dtype=object)[codes].tolist()
+
+
 def budget_sheets(pb, *, names: Mapping[str, str], items: Mapping[str, str] | None = None) -> list[Sheet]:
     """
     The budget's sheets: category × month per region, the terminals' channel fees, CVP and the dual check.
@@ -597,42 +697,43 @@ def budget_sheets(pb, *, names: Mapping[str, str], items: Mapping[str, str] | No
         terminal, one column per item by its Chinese name, 合计; only when terminals carry
         fees), 本量利与双重检查 (one row per region: targets, budget, cap, expense ratio,
         profit target and profit at target, break-even volume, margin of safety, verdict).
+
+    Notes
+    -----
+    Amounts are summed by :func:`_pivot_sums` on the texts' ranks (pd.factorize sorted):
+    the rows in the texts' order, each sum added in the table's row order. 全年 = Σ 1月…12月
+    of the row, 合计 = Σ of its items (as ``ndarray.sum(axis=1)`` of the row's cells).
     """
     item_names = {**_ITEM_NAMES, **dict(items or {})}
     t = pb.table
-    # pivoted on the texts' ranks (pd.factorize sorted), in the rows' order: the same sums as on the texts
     (r, c), (r_names, c_names) = _ranks(t, ["region_id", "category"])
-    month = pd.DatetimeIndex(t["month"]).month
-    wide = pd.DataFrame({"r": r, "c": c, "m": month, "a": t["amount"].to_numpy(dtype=float)})[(r >= 0) & (c >= 0)] \
-        .pivot_table(index=["r", "c"], columns="m", values="a", aggfunc="sum", fill_value=0.0, sort=True) \
-        .reindex(columns=range(1, 13), fill_value=0.0)
-    rids = r_names[wide.index.get_level_values(0).to_numpy()]
-    frame = pd.DataFrame({
-        _label("region_id"): rids,
-        _label("region_name"): [names.get(x, x) for x in rids.tolist()],
-        _label("category"): [CATEGORY_NAMES.get(x, x) for x in c_names[wide.index.get_level_values(1).to_numpy()].tolist()],
-    })
-    for m, head in zip(range(1, 13), _MONTHS):
-        frame[head] = wide[m].to_numpy()
-    frame[_label("year_amount")] = wide.to_numpy().sum(axis=1)
+    month = pd.DatetimeIndex(t["month"]).month.to_numpy(dtype=float, na_value=np.nan)
+    keep = (r >= 0) & (c >= 0) & ~np.isnan(month)
+    (rr, cc), wide, months = _pivot_sums([r[keep], c[keep]], month[keep].astype(np.int64) - 1, 12,
+                                    t["amount"].to_numpy(dtype=float)[keep])
+    data = {_label("region_id"): r_names[rr], _label("region_name"): _names_of(r_names, rr, names),
+            _label("category"): _names_of(c_names, cc, CATEGORY_NAMES)}
+    data.update({head: wide[:, m] for m, head in enumerate(_MONTHS)})
+    # the year added month by month in the pivot's memory order: rows when every month is in the table, else
+    # (the pivot widened to 12 months) columns; numpy adds the 12 in a different order each way
+    data[_label("year_amount")] = (wide if len(months) == 12 else np.asfortranarray(wide)).sum(axis=1)
+    frame = pd.DataFrame(data)
     sheets = [Sheet("费用 区域×月份", frame, {c: WHOLE for c in frame.columns[3:]}, key_columns=2)]
 
-    term = t[t["terminal_id"].notna()]
-    if len(term):
+    has = t["terminal_id"].notna().to_numpy()
+    if has.any():
+        term = t.loc[has, ["region_id", "terminal_id", "item", "amount"]]
         (r, k, i), (r_names, k_names, i_names) = _ranks(term, ["region_id", "terminal_id", "item"])
-        tw = pd.DataFrame({"r": r, "t": k, "i": i, "a": term["amount"].to_numpy(dtype=float)})[(r >= 0) & (k >= 0) & (i >= 0)] \
-            .pivot_table(index=["r", "t"], columns="i", values="a", aggfunc="sum", fill_value=0.0, sort=True)
-        r_ids = r_names[tw.index.get_level_values(0).to_numpy()]
-        t_ids = k_names[tw.index.get_level_values(1).to_numpy()]
-        frame = pd.DataFrame({
-            _label("region_id"): r_ids,
-            _label("region_name"): [names.get(x, x) for x in r_ids.tolist()],
-            _label("terminal_id"): t_ids,
-            _label("terminal_name"): [names.get(x, x) for x in t_ids.tolist()],
-        })
-        for j, code in enumerate(i_names[tw.columns.to_numpy()].tolist()):
-            frame[item_names.get(code, code)] = tw.iloc[:, j].to_numpy()
-        frame[_label("total_amount")] = tw.to_numpy().sum(axis=1)
+        keep = (r >= 0) & (k >= 0) & (i >= 0)
+        (rr, kk), tw, present = _pivot_sums([r[keep], k[keep]], i[keep], len(i_names),
+                                            term["amount"].to_numpy(dtype=float)[keep])
+        tw = np.ascontiguousarray(tw[:, present])  # C order as the pivot's: numpy adds 8 items and more pairwise along rows
+        data = {_label("region_id"): r_names[rr], _label("region_name"): _names_of(r_names, rr, names),
+                _label("terminal_id"): k_names[kk], _label("terminal_name"): _names_of(k_names, kk, names)}
+        for j, code in enumerate(i_names[present].tolist()):
+            data[item_names.get(code, code)] = tw[:, j]
+        data[_label("total_amount")] = tw.sum(axis=1)
+        frame = pd.DataFrame(data)
         sheets.append(Sheet("终端渠道费用", frame, {c: WHOLE for c in frame.columns[4:]}, key_columns=4))
 
     r = pb.regions

@@ -270,9 +270,7 @@ def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str], workbo
     leaves it to the budget step (:func:`write_budget` with ``targets``), which writes it
     with them: :func:`plan_steps` writes it once. Returns the paths written.
     """
-    target = folder.results_path(run_dir, folder.RESULTS_TARGETS)
-    with folder.atomic_path(target) as tmp:
-        pt.table.to_parquet(tmp, index=False)
+    target = _write_results(pt.table, folder.results_path(run_dir, folder.RESULTS_TARGETS))
     if not workbook:
         return [target]
     excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
@@ -290,12 +288,28 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
     out = []
     for name, frame in ((folder.RESULTS_BUDGET, pb.table), (folder.RESULTS_REGIONS, pb.regions),
                         (folder.RESULTS_METHODS, pb.methods)):
-        path = folder.results_path(run_dir, name)
-        with folder.atomic_path(path) as tmp:
-            frame.to_parquet(tmp, index=False)
-        out.append(path)
+        out.append(_write_results(frame, folder.results_path(run_dir, name)))
     out.append(export_budget_excel(pb, folder.workbook_path(run_dir, plan_id, "budget"), names=names))
     if targets is not None:
         profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
         export_targets_excel(targets, folder.workbook_path(run_dir, plan_id, "targets"), names=names, profit=profit)
     return out
+
+
+def _write_results(frame: pd.DataFrame, path: Path) -> Path:
+    """
+    Write a plan-wide results table as parquet, atomically; returns ``path``.
+
+    Min/max statistics are written for the numbers and dates only, not for the texts: for a
+    text column Arrow compares every value (for a categorical one it first finds the values
+    each page uses), which cost a quarter of the writing of the national targets and budget
+    tables, and no reader of these tables uses them (each is read whole or by columns;
+    :func:`planlib.run.folder.read_by_region` reads the copies sorted by region, written
+    with all their statistics). The encodings are pandas' (what the notebooks read back
+    fastest), and the table reads back the same.
+    """
+    stats = [c for c in frame.columns
+             if pd.api.types.is_numeric_dtype(frame[c].dtype) or pd.api.types.is_datetime64_any_dtype(frame[c].dtype)]
+    with folder.atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False, write_statistics=stats if stats else False)
+    return path
