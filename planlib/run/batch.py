@@ -2,8 +2,11 @@
 Run a plan: every selected region's notebooks through papermill, children before parents.
 
 The batch owns order, the manifest and resume; where tasks execute (local processes or a
-Dask cluster) is :mod:`planlib.run.executors`; one task (a region's notebook: kernel, HTML
-export) is :mod:`planlib.run.task`; the notebooks own the content.
+Dask cluster) is :mod:`planlib.run.executors`; in what groups its tasks reach them (waves by
+depth, heavy regions alone, tasks a failed plan step blocks) is :mod:`planlib.run.schedule`
+(whose HEAVY_COUNTIES, heavy_regions, wave_groups and run_waves this module re-exports);
+one task (a region's notebook: kernel, HTML export) is :mod:`planlib.run.task`; the notebooks
+own the content.
 What it guarantees (HAZARDS.md):
 
 - the plan and every region's params are checked before anything runs (exit 2);
@@ -45,6 +48,7 @@ from planlib.errors import ParamsError, RunError
 from planlib.run import executors, folder, steps, task, track, workflow_files
 from planlib.run.folder import NOTEBOOK_NAME
 from planlib.run.portal import read_figures, render_portal
+from planlib.run.schedule import HEAVY_COUNTIES, blocked_tasks, heavy_regions, run_waves, wave_groups
 from planlib.labels import NOTEBOOK_NAMES
 from planlib.schemas import LEVEL_DEPTH
 
@@ -76,13 +80,6 @@ MANIFEST_MIN_INTERVAL = 2.0
 #: ... and never more often than this many times their own writing time (the rewrite's share of
 #: the run's time stays under 1/MANIFEST_COST_FACTOR: a national portal of 3,200 regions takes ~2 s).
 MANIFEST_COST_FACTOR = 20.0
-
-#: A region whose subtree holds at least this many counties is heavy: its notebooks run one at a
-#: time while nothing else runs, each on a kernel dropped after it (:func:`heavy_regions`). The
-#: national HQ (2,800 counties, 15 M sales rows) is one: its review's kernel reaches 2.4-2.9 GB,
-#: its budget's 1.7 GB, two at once 5.0 GB with the run and its workers; its provinces (up to
-#: 136 counties) and the whole demo (42) are not.
-HEAVY_COUNTIES = 1000
 
 #: Notebooks that run only for regions with children in the plan's levels (a consolidation of them).
 PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
@@ -173,71 +170,6 @@ def select_regions(plan, tree, *, regions: Sequence[str] | None = None, level: s
     else:
         chosen = [r for r in scope if tree.level(r) in levels]
     return tree.bottom_up(chosen)
-
-
-def heavy_regions(tree, regions: Sequence[str], *, counties: int | None = None) -> frozenset[str]:
-    """
-    The regions of ``regions`` whose notebooks run alone: those whose subtree holds at least ``counties`` counties.
-
-    Parameters
-    ----------
-    tree : RegionTree
-        The archive's region tree.
-    regions : sequence of str
-        The regions a run covers.
-    counties : int, optional
-        The fewest counties (itself included) a heavy region's subtree holds; default :data:`HEAVY_COUNTIES`.
-
-    Notes
-    -----
-    A notebook's memory grows with the rows it reads, the sales of its region's subtree, which
-    an archive spreads over its counties; the tree's counties are known before anything is read,
-    so they stand for the rows. With :math:`K(r)` the counties in the subtree of :math:`r`,
-
-    .. math:: r \\text{ heavy} \\iff K(r) \\ge \\text{counties}.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from planlib.hierarchy import RegionTree
-    >>> tree = RegionTree(pd.DataFrame({"region_id": ["HQ", "P1", "K1", "K2"], "name": ["总部", "省", "甲", "乙"],
-    ...                                 "level": ["hq", "province", "county", "county"],
-    ...                                 "parent_id": [None, "HQ", "P1", "P1"]}))
-    >>> sorted(heavy_regions(tree, ["K1", "P1", "HQ"], counties=2))
-    ['HQ', 'P1']
-    """
-    least = HEAVY_COUNTIES if counties is None else counties
-    held = dict.fromkeys(regions, 0)
-    for r in tree.at_level("county"):
-        for a in (r, *tree.ancestors(r)):
-            if a in held:
-                held[a] += 1
-    return frozenset(r for r, k in held.items() if k >= least)
-
-
-def wave_groups(tasks: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """
-    A wave's tasks as the executor receives them: the light ones at once, then each heavy one alone.
-
-    A task is heavy when its ``heavy`` key is true (its region is one of :func:`heavy_regions`);
-    each group keeps the wave's order, and an executor finishes a group before it gets the next.
-    """
-    light = [t for t in tasks if not t.get("heavy")]
-    return ([light] if light else []) + [[t] for t in tasks if t.get("heavy")]
-
-
-def run_waves(pool, waves: dict[int, list[dict[str, Any]]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """
-    Run ``waves`` (depth -> tasks) on ``pool``, deepest first (children before parents), each in :func:`wave_groups`.
-
-    Yields ``(task, manifest entry)`` as each task finishes. A heavy task runs while nothing else
-    does: its group is the only one submitted, and the one before it has finished (``run_wave``
-    yields a group's every task before this asks for the next); the executor is told so
-    (``alone=True``), and lets the other workers' idle kernels go first.
-    """
-    for depth in sorted(waves, reverse=True):
-        for group in wave_groups(waves[depth]):
-            yield from pool.run_wave(group, alone=any(t.get("heavy") for t in group))
 
 
 def notebook_source(nb_dir: Path, name: str) -> Path:
@@ -734,38 +666,6 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
         portal=folder.portal_path(run_dir),
         failed=failed,
     )
-
-
-def blocked_tasks(plan_steps: list[dict[str, Any]], waves: dict[int, list[dict[str, Any]]]):
-    """
-    Take out of ``waves`` the tasks whose notebook needs a plan-wide step that failed.
-
-    Their notebooks would each start a kernel only to fail on the missing results; instead
-    each gets a failed entry naming the step and its error (ename ``PlanStepFailed``),
-    and the step's error is said once (the manifest's ``plan_steps``, the CLI's summary).
-
-    Yields
-    ------
-    (task, entry)
-        Each removed task with its manifest entry.
-    """
-    failed = {s["step"]: s for s in plan_steps if s.get("status") == "failed"}
-    if not failed:
-        return
-    needs = {"targets": steps.NEEDS_TARGETS, "budget": steps.NEEDS_BUDGET, "tracking": track.TRACKING_NOTEBOOKS}
-    for depth in list(waves):
-        kept = []
-        for t in waves[depth]:
-            step = next((name for name in needs if name in failed and t["notebook"] in needs[name]), None)
-            if step is None:
-                kept.append(t)
-                continue
-            err = failed[step].get("error") or {}
-            why = f"the plan's {step} step failed: {err.get('ename')}: {err.get('evalue')}"[:2000]
-            entry = task.failed_entry(t, RunError(why))
-            entry.update(seconds=0.0, error={"cell": None, "ename": "PlanStepFailed", "evalue": why})
-            yield t, entry
-        waves[depth] = kept
 
 
 def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dict[str, Any]],

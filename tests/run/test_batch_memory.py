@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from planlib.hierarchy import RegionTree
-from planlib.run import batch, executors, kernels, task
+from planlib.run import batch, executors, kernels, schedule, task
 from tests.conftest import REGIONS
 from tests.run.test_batch import write_probe
 
@@ -34,15 +34,23 @@ def _national_like() -> RegionTree:
 def test_heavy_regions_hold_many_counties_whatever_their_level():
     tree = _national_like()
     regions = list(tree.subtree("HQ"))
-    assert batch.HEAVY_COUNTIES == 1000
-    assert batch.heavy_regions(tree, regions) == {"HQ", "P1", "P1C1"}  # 1,210, 1,200 and 1,200 counties
-    assert batch.heavy_regions(tree, regions, counties=1201) == {"HQ"}
-    assert batch.heavy_regions(tree, regions, counties=10) == {"HQ", "P1", "P2", "P1C1", "P2C1"}
-    assert batch.heavy_regions(tree, ["P2", "P1C1K0000"], counties=1) == {"P2", "P1C1K0000"}  # a county holds itself
-    assert batch.heavy_regions(tree, ["P2", "P2C1"]) == frozenset()  # only the regions asked about
+    assert schedule.HEAVY_COUNTIES == 1000
+    assert schedule.heavy_regions(tree, regions) == {"HQ", "P1", "P1C1"}  # 1,210, 1,200 and 1,200 counties
+    assert schedule.heavy_regions(tree, regions, counties=1201) == {"HQ"}
+    assert schedule.heavy_regions(tree, regions, counties=10) == {"HQ", "P1", "P2", "P1C1", "P2C1"}
+    assert schedule.heavy_regions(tree, ["P2", "P1C1K0000"], counties=1) == {"P2", "P1C1K0000"}  # a county holds itself
+    assert schedule.heavy_regions(tree, ["P2", "P2C1"]) == frozenset()  # only the regions asked about
     tiny = _tree(REGIONS)  # HQ -> P1 -> C1 -> K1, K2, K3
-    assert batch.heavy_regions(tiny, [r for r, *_ in REGIONS]) == frozenset()
-    assert batch.heavy_regions(tiny, [r for r, *_ in REGIONS], counties=3) == {"HQ", "P1", "C1"}
+    assert schedule.heavy_regions(tiny, [r for r, *_ in REGIONS]) == frozenset()
+    assert schedule.heavy_regions(tiny, [r for r, *_ in REGIONS], counties=3) == {"HQ", "P1", "C1"}
+
+
+def test_the_batch_still_offers_the_schedules_names():
+    """batch re-exports the heavy regions' names from schedule, where they live: the very same objects."""
+    for name in ("HEAVY_COUNTIES", "heavy_regions", "wave_groups", "run_waves"):
+        assert getattr(batch, name) is getattr(schedule, name), name
+        assert name in batch.__all__ and name in schedule.__all__
+    assert batch.blocked_tasks is schedule.blocked_tasks  # what the run calls
 
 
 def _task(region: str, notebook: str, heavy: bool = False) -> dict:
@@ -51,12 +59,12 @@ def _task(region: str, notebook: str, heavy: bool = False) -> dict:
 
 def test_wave_groups_put_light_tasks_together_then_each_heavy_one_alone():
     wave = [_task("HQ", "10", True), _task("X", "10"), _task("HQ", "20", True), _task("Y", "10"), _task("HQ", "30", True)]
-    groups = batch.wave_groups(wave)
+    groups = schedule.wave_groups(wave)
     assert [[(t["region_id"], t["notebook"]) for t in g] for g in groups] == [
         [("X", "10"), ("Y", "10")], [("HQ", "10")], [("HQ", "20")], [("HQ", "30")]]
-    assert batch.wave_groups([_task("K1", "10"), _task("K2", "10")]) == [[_task("K1", "10"), _task("K2", "10")]]
-    assert batch.wave_groups([_task("HQ", "10", True)]) == [[_task("HQ", "10", True)]]
-    assert batch.wave_groups([]) == []
+    assert schedule.wave_groups([_task("K1", "10"), _task("K2", "10")]) == [[_task("K1", "10"), _task("K2", "10")]]
+    assert schedule.wave_groups([_task("HQ", "10", True)]) == [[_task("HQ", "10", True)]]
+    assert schedule.wave_groups([]) == []
 
 
 class ThreadPool:
@@ -88,7 +96,7 @@ def test_heavy_tasks_run_while_nothing_else_runs_and_children_before_parents():
              2: [_task("C1", "10", True), _task("C1", "20", True), _task("C2", "10"), _task("C2", "20")],
              0: [_task("HQ", "10", True), _task("HQ", "20", True)]}
     pool = ThreadPool()
-    done = [(t["region_id"], t["notebook"]) for t, _ in batch.run_waves(pool, waves)]
+    done = [(t["region_id"], t["notebook"]) for t, _ in schedule.run_waves(pool, waves)]
     assert sorted(done) == sorted((t["region_id"], t["notebook"]) for w in waves.values() for t in w)
     assert len(done) == len(set(done)) == 10
     assert pool.groups == [([("K1", "10"), ("K2", "10"), ("K1", "20"), ("K2", "20")], False),
@@ -129,7 +137,7 @@ def test_a_run_marks_the_heavy_regions_tasks_and_runs_each_alone(tiny_plan, tmp_
     write_probe(nb_dir, name="91_probe")
     pool = RecordingPool()
     monkeypatch.setattr(executors, "open_executor", lambda *a, **k: contextlib.nullcontext(pool))
-    monkeypatch.setattr(batch, "HEAVY_COUNTIES", 3)  # C1 and its ancestors hold the tiny tree's 3 counties
+    monkeypatch.setattr(schedule, "HEAVY_COUNTIES", 3)  # C1 and its ancestors hold the tiny tree's 3 counties
     result = batch.run_plan(tiny_plan, notebooks=["90_probe", "91_probe"], notebooks_dir=nb_dir,
                             regions=["K1", "K2", "C1", "P1"], runs_root=tmp_path / "runs", run_id="r1",
                             progress=False, workers=2)
