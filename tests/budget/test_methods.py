@@ -182,6 +182,15 @@ def test_budget_package_api_is_pinned():
 
 
 # -- objective_task --------------------------------------------------------------------------
+def test_channel_fees_live_in_channel_and_keep_their_old_paths():
+    from planlib.budget import channel, methods
+
+    for name in ("objective_task", "terminal_lines", "channel_rates", "channel_fees"):
+        assert name in channel.__all__ and name in channel.__doc__
+        assert getattr(methods, name) is getattr(channel, name)
+    assert budget.objective_task is channel.objective_task
+
+
 # K1: T1 (A, new), T2 (B), T3 (A); K2: T4 (B, new) and a distributor line without a terminal.
 TERMINAL_TARGETS = pd.DataFrame(
     {
