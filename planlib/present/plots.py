@@ -5,42 +5,31 @@ The bar and line figures draw with matplotlib what seaborn's barplot and lineplo
 them (the same PNG bytes: tests/present/test_plots_seaborn.py): seaborn gives the theme and
 the colours, its plotting functions cost more than the figures they draw.
 
-:func:`set_style` picks an installed CJK font and turns matplotlib's
-``Glyph … missing from font`` warning into an error, so a report can never ship
-boxes instead of characters (HAZARDS.md).
-
-Names are data: a brand or region name may hold an emoji or a ``$…$``. Every figure
-function here shows them as plain text (mathtext off), with any character that none
-of the style's fonts can draw replaced by :data:`REPLACEMENT_MARK` before drawing
-(:func:`figure_text`, decided per character from the fonts' charmaps), and a figure
-never fails a report: one that cannot be built or rendered becomes a short note
-(:func:`safe_figure`, :func:`figure_png`).
+The style itself is :mod:`planlib.present.style`: the CJK font (:func:`set_style`), names as
+plain text of drawable characters (:func:`figure_text`), and a figure that never fails a
+report (:func:`safe_figure` wraps every figure here, :func:`figure_png` renders it or a
+:func:`note_figure` saying why). Its public names are re-exported here, the path the
+notebooks use.
 
 Figures are bare Figures on the house canvas (:func:`new_figure`, from
 :mod:`planlib.present.canvas`: text measured once per process, each figure drawn once, the
 same pixels as matplotlib's savefig).
 
 Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
-:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png`,
-:func:`new_figure` (from :mod:`planlib.present.canvas`), and
+:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png` (from
+:mod:`planlib.present.style`), :func:`new_figure` (from :mod:`planlib.present.canvas`),
+the amount axes :func:`amount_formatter`, :func:`amount_axis`, and
 the figures :func:`monthly_lines`, :func:`stacked_shares`, :func:`grouped_bars`,
 :func:`weekly_lines`, :func:`seasonal_compare`, :func:`share_bars`,
 :func:`growth_points`, :func:`effects_bars`, :func:`expense_ratio_lines`,
 :func:`target_months`, :func:`children_targets`, :func:`budget_months`,
-:func:`response_points`.
+:func:`response_points`, :func:`tracking_months`.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import unicodedata
-import warnings
-from collections.abc import Callable, Mapping
-
 import pandas as pd
 
-from planlib.errors import PlanlibError
 from planlib.labels import (
     CATEGORY_NAMES,
     CODE_NAMES,
@@ -48,7 +37,18 @@ from planlib.labels import (
     LEGEND_TITLES,
     UNIT_KINDS,
 )
-from planlib.present.canvas import new_figure, png_bytes, tight_layout, titles_clear
+from planlib.present.canvas import new_figure, tight_layout
+from planlib.present.style import (
+    CJK_FONTS,
+    REPLACEMENT_MARK,
+    figure_png,
+    figure_text,
+    find_cjk_font,
+    note_figure,
+    safe_figure,
+    set_style,
+    style_fonts,
+)
 
 __all__ = [
     "CJK_FONTS",
@@ -78,319 +78,6 @@ __all__ = [
     "amount_formatter",
     "amount_axis",
 ]
-
-#: Fonts tried in order; the first installed one is used.
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "Microsoft YaHei",
-    "SimHei",
-    "PingFang SC",
-)
-
-#: What a character none of the style's fonts can draw (an emoji, say) becomes in a figure.
-REPLACEMENT_MARK = "□"
-
-#: The font every style falls back to last (matplotlib's own, always present).
-_LAST_FONT = "DejaVu Sans"
-
-
-def _installed_fonts() -> frozenset[str]:
-    """The family names of matplotlib's font list (read again when the list changes)."""
-    from matplotlib import font_manager
-
-    fonts = font_manager.fontManager.ttflist
-    return _font_names(id(fonts), len(fonts))
-
-
-@functools.lru_cache(maxsize=2)
-def _font_names(list_id: int, count: int) -> frozenset[str]:
-    from matplotlib import font_manager
-
-    return frozenset(f.name for f in font_manager.fontManager.ttflist)
-
-
-def find_cjk_font() -> str:
-    """
-    Name of the first installed font from :data:`CJK_FONTS`.
-
-    Raises
-    ------
-    PlanlibError
-        If none is installed (``make`` installs Debian's fonts-noto-cjk).
-    """
-    installed = _installed_fonts()
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    raise PlanlibError(
-        "no CJK font installed: Chinese labels would render as boxes; "
-        "install Debian's fonts-noto-cjk (make does this as root) and delete matplotlib's font cache"
-    )
-
-
-def style_fonts() -> tuple[str, ...]:
-    """
-    The fonts figures draw with, in fallback order: every installed font of
-    :data:`CJK_FONTS`, then DejaVu Sans.
-
-    Raises
-    ------
-    PlanlibError
-        If no CJK font is installed (:func:`find_cjk_font`).
-    """
-    first = find_cjk_font()
-    installed = _installed_fonts()
-    return (first, *(f for f in CJK_FONTS if f in installed and f != first), _LAST_FONT)
-
-
-def set_style() -> str:
-    """
-    Apply the house style for figures and return the CJK font in use.
-
-    Sets seaborn's whitegrid theme with the CJK font first in the sans-serif list
-    (:func:`style_fonts`: a glyph missing from one font is drawn from the next), keeps
-    the minus sign renderable, shows text as plain text (``text.parse_math`` off: a
-    ``$`` in a name is a dollar sign, not mathtext) and makes missing-glyph warnings
-    errors.
-    """
-    import matplotlib
-    import seaborn as sns
-
-    fonts = style_fonts()
-    sns.set_theme(style="whitegrid", context="notebook", font=fonts[0])
-    # the fonts themselves as the family: matplotlib falls back glyph by glyph along
-    # font.family only (a generic "sans-serif" resolves to one font)
-    matplotlib.rcParams["font.family"] = list(fonts)
-    matplotlib.rcParams["font.sans-serif"] = list(fonts)
-    matplotlib.rcParams["axes.unicode_minus"] = False
-    matplotlib.rcParams["text.parse_math"] = False
-    matplotlib.rcParams["figure.dpi"] = 100
-    matplotlib.rcParams["savefig.dpi"] = 100
-    warnings.filterwarnings("error", message=r"Glyph .* missing from font")
-    warnings.filterwarnings("error", message=r".*missing from current font")
-    _register_png_display()
-    return fonts[0]
-
-
-@functools.lru_cache(maxsize=4)
-def _drawable(fonts: tuple[str, ...]) -> frozenset[int]:
-    """The code points at least one of ``fonts`` has a glyph for (their charmaps' union)."""
-    from matplotlib import font_manager
-    from matplotlib.font_manager import FontProperties
-
-    points: set[int] = set()
-    for name in fonts:
-        try:
-            path = font_manager.findfont(FontProperties(family=name), fallback_to_default=False)
-        except ValueError:
-            continue
-        points.update(font_manager.get_font(path).get_charmap())
-    return frozenset(points)
-
-
-def figure_text(text: object) -> str:
-    """
-    ``text`` as a figure draws it: each character none of :func:`style_fonts` has a
-    glyph for becomes :data:`REPLACEMENT_MARK`.
-
-    Invisible format characters without a glyph (zero-width joiners, variation
-    selectors) are dropped rather than marked; line breaks and tabs stay. The result is
-    meant for plain text (``text.parse_math`` off): a ``$`` stays a ``$``.
-
-    Examples
-    --------
-    >>> figure_text("金潭\U0001F376")
-    '金潭□'
-    """
-    text = str(text)
-    drawable = _drawable(style_fonts())
-    if all(ord(c) in drawable or c in "\n\t" for c in text):
-        return text
-    out = []
-    for c in text:
-        if ord(c) in drawable or c in "\n\t":
-            out.append(c)
-        elif unicodedata.category(c) in ("Cf", "Mn", "Cc") and not 0xD800 <= ord(c) <= 0xDFFF:
-            continue  # invisible: a joiner, a variation selector, a control character
-        else:
-            out.append(REPLACEMENT_MARK)
-    return "".join(out)
-
-
-def _all_drawable(texts: list) -> bool:
-    """Whether :func:`figure_text` leaves every one of ``texts`` as it is (each distinct character checked once)."""
-    drawable = _drawable(style_fonts())
-    return all(ord(c) in drawable or c in "\n\t" for c in set("".join(texts)))
-
-
-def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with every text value (object, string or categorical column) passed through :func:`figure_text`."""
-    out = None
-    for i, column in enumerate(frame.columns):
-        values = frame.iloc[:, i]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            if _all_drawable([c for c in values.cat.categories if isinstance(c, str)]):
-                continue  # a region id categorical holds every region of the plan: checked at once
-            categories = [figure_text(c) if isinstance(c, str) else c for c in values.cat.categories]
-            if categories == list(values.cat.categories):
-                continue
-            if len(set(categories)) == len(categories):
-                plain = values.cat.rename_categories(categories)
-            else:  # two names differing only in undrawable characters: keep both rows, as text
-                plain = values.astype(object).map(lambda v: figure_text(v) if isinstance(v, str) else v)
-        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            distinct = [v for v in pd.unique(values.dropna()) if isinstance(v, str)]
-            if _all_drawable(distinct):
-                continue
-            texts = {v: figure_text(v) for v in distinct}
-            texts = {k: v for k, v in texts.items() if k != v}
-            if not texts:
-                continue
-            plain = values.map(lambda v: texts.get(v, v) if isinstance(v, str) else v)
-        else:
-            continue
-        if out is None:
-            out = frame.copy()
-        out.isetitem(i, plain)
-    return frame if out is None else out
-
-
-def _plain_argument(name: str, value: object) -> object:
-    if isinstance(value, pd.DataFrame):
-        return _plain_frame(value)
-    if isinstance(value, Mapping):
-        return {k: figure_text(v) if isinstance(v, str) else v for k, v in value.items()}
-    if isinstance(value, str) and name in _TEXT_ARGUMENTS:
-        return figure_text(value)
-    return value
-
-
-#: The keyword arguments of the figure functions that are shown as text (the others name columns).
-_TEXT_ARGUMENTS = frozenset({"title", "ylabel"})
-
-
-def _plain_artists(fig) -> None:
-    """Every text of ``fig`` as plain text of drawable characters, fixed tick labels too."""
-    from matplotlib.text import Text
-    from matplotlib.ticker import FixedFormatter
-
-    for artist in fig.findobj(Text):
-        artist.set_parse_math(False)
-        text = artist.get_text()
-        plain = figure_text(text)
-        if plain != text:
-            artist.set_text(plain)
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            formatter = axis.get_major_formatter()
-            if isinstance(formatter, FixedFormatter):
-                formatter.seq = [figure_text(t) for t in formatter.seq]
-
-
-def note_figure(text: str, *, title: str = "", width: float = 9.0, height: float = 3.8):
-    """
-    A figure that only says ``text`` (centred, no axes), for a figure that has nothing
-    to show or could not be drawn.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        A bare Figure; ``title`` and ``text`` are plain text of drawable characters.
-    """
-    import matplotlib
-
-    with matplotlib.rc_context({"text.parse_math": False}):
-        fig = new_figure(width, height)
-        ax = fig.subplots()
-        ax.set_axis_off()
-        if title:
-            ax.set_title(figure_text(title))
-        ax.text(0.5, 0.5, figure_text(text), ha="center", va="center", wrap=True)
-    return fig
-
-
-def _failure_note(exc: BaseException) -> str:
-    reason = str(exc).splitlines()[0][:120] if str(exc) else ""
-    return f"图表无法绘制 The figure could not be drawn: {type(exc).__name__}" + (f" ({reason})" if reason else "")
-
-
-def safe_figure(build: Callable) -> Callable:
-    """
-    Make a figure function safe for names that are data.
-
-    The wrapped function gets its frames' text values, its ``title``/``ylabel`` and
-    its mappings' texts through :func:`figure_text`, builds with mathtext off, leaves
-    every text of the figure plain, and returns :func:`note_figure` saying what failed
-    instead of raising.
-
-    Titles are built where matplotlib's automatic placement puts them when nothing is
-    in their way (``axes.titley`` 1.0: it then measures nothing at every draw); a figure
-    with something in a title's way (ticks or a label above an axes, an offset on a y
-    axis, a title that would touch its axes) is built again with the placement on.
-    """
-
-    @functools.wraps(build)
-    def draw(*args, **kwargs):
-        import matplotlib
-
-        args = tuple(_plain_argument("", a) for a in args)
-        kwargs = {k: _plain_argument(k, v) for k, v in kwargs.items()}
-        try:
-            fixed = matplotlib.rcParams["axes.titley"] is None
-            with matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
-                fig = build(*args, **kwargs)
-                _plain_artists(fig)
-            if fixed and not titles_clear(fig):
-                with matplotlib.rc_context({"text.parse_math": False}):
-                    fig = build(*args, **kwargs)
-                    _plain_artists(fig)
-        except Exception as exc:  # a figure never fails a report: it says why instead
-            return note_figure(_failure_note(exc), title=kwargs.get("title", ""))
-        return fig
-
-    return draw
-
-
-def figure_png(fig, **savefig: object) -> bytes:
-    """
-    The figure as PNG bytes (``savefig`` keywords passed on), drawn with mathtext off.
-
-    A bare Figure is drawn on the house canvas, once (:func:`planlib.present.canvas.png_bytes`:
-    the same pixels as savefig's). A figure that cannot be rendered gives the PNG of a
-    :func:`note_figure` saying why, so a report shows a note where the figure would be,
-    never an error.
-    """
-    import matplotlib
-
-    try:
-        with matplotlib.rc_context({"text.parse_math": False}):
-            return png_bytes(fig, **savefig)
-    except Exception as exc:  # a figure never fails a report
-        buf = io.BytesIO()
-        note_figure(_failure_note(exc)).savefig(buf, format="png", **savefig)
-        return buf.getvalue()
-
-
-def _figure_png(fig) -> bytes:
-    return figure_png(fig, bbox_inches="tight")
-
-
-def _register_png_display() -> None:
-    """Show bare matplotlib Figures as PNG in IPython (no pyplot, so no double display)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - the library works without IPython
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    from matplotlib.figure import Figure
-
-    shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
 
 
 def _tick_text(value: float, scale: float, suffix: str, decimals: int) -> str:
