@@ -35,14 +35,14 @@ from IPython.display import display
 from planlib import archive, labels, targets
 from planlib.present import navigation, plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
-from planlib.run import folder
+from planlib.run import folder, step_targets
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
 con = archive.connect(wb.archive)
 plan = wb.plan_params()
 if run_dir:  # the batch: what the plan-wide targets step wrote, this region's rows only
-    step = folder.load_region_targets(run_dir, wb.tree, region)
+    step = step_targets.load_region_targets(run_dir, wb.tree, region)
     table, choice, season = step.table, step.split, step.seasonality
 else:  # JupyterLab: the whole plan computed as the batch does
     table = targets.plan_targets(plan, wb.tree, con).table

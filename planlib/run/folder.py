@@ -21,8 +21,8 @@ run_is_live, run_status, region_dir, results_dir,
 results_path, manifest_path, portal_path, workbook_path, executed_notebook_path,
 notebook_outputs, kernel_log_path, completion_marker, mark_complete, run_relative,
 latest_run, read_manifest, step_failure, load_targets, load_budget, region_expenses,
-write_by_region, read_by_region, write_choices, load_choices, write_response, load_response,
-load_region_targets, load_region_budget.
+write_by_region, read_by_region, write_choices, write_response, load_response, load_region_budget
+(a targets report reads the step's choices and rows with :mod:`planlib.run.step_targets`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,8 +47,9 @@ import pyarrow.parquet as pq
 
 from planlib.errors import ParamsError, RunError
 from planlib.schemas import is_valid_region_id
-from planlib.targets import SeasonalityChoice, SplitChoice
-from planlib.targets.region import view_regions
+
+if TYPE_CHECKING:  # every run worker imports this module; the targets package only where a report reads them
+    from planlib.targets import SeasonalityChoice, SplitChoice
 
 try:  # POSIX; elsewhere runs are not locked
     import fcntl
@@ -107,11 +108,8 @@ __all__ = [
     "write_by_region",
     "read_by_region",
     "write_choices",
-    "load_choices",
     "write_response",
     "load_response",
-    "StepTargets",
-    "load_region_targets",
     "StepBudget",
     "load_region_budget",
     "region_expenses",
@@ -663,32 +661,6 @@ def write_choices(run_dir, split, seasonality, baselines: pd.Series | None = Non
     return out
 
 
-def load_choices(run_dir) -> tuple[SplitChoice, SeasonalityChoice]:
-    """
-    The targets step's split and seasonality choices (:func:`write_choices`), as it made them.
-
-    Raises
-    ------
-    ParamsError
-        If the run has none (a run from before they were written, or the step failed).
-    """
-    path = results_path(run_dir, RESULTS_CHOICES)
-    if not path.exists():
-        raise ParamsError(f"{path}: no split choice in this run{step_failure(run_dir, 'targets')}")
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    sp, se = doc["split"], doc["seasonality"]
-    split_bt = pd.read_parquet(results_path(run_dir, RESULTS_SPLIT_BACKTEST))
-    if split_bt.empty:  # as split_choice builds it
-        split_bt = pd.DataFrame(columns=["method", "wmape", "children", "parents"])
-    season_bt = pd.read_parquet(results_path(run_dir, RESULTS_SEASONALITY_BACKTEST))
-    if season_bt.empty:  # as plan_month_shares builds it
-        season_bt = pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
-    shares = pd.Series(se["shares"], index=pd.Index(se["months"], dtype="int64", name=se["index_name"]), name=se["name"],
-                       dtype="float64")
-    return (SplitChoice(sp["method"], sp["asked"], split_bt),
-            SeasonalityChoice(se["seasonality"], se["asked"], season_bt, shares))
-
-
 def write_response(run_dir, response: dict) -> list[Path]:
     """
     Write the plan's input-output picture (:func:`planlib.budget.plan_response`) into ``results/``.
@@ -717,45 +689,6 @@ def load_response(run_dir) -> dict:
     detail = pd.read_parquet(results_path(run_dir, RESULTS_RESPONSE_DETAIL))
     return {"curves": curves, "margin_rate": doc["margin_rate"], "detail": detail if len(detail.columns) else pd.DataFrame(),
             "limits": doc["limits"]}
-
-
-@dataclass(frozen=True, eq=False)
-class StepTargets:
-    """What one region's targets report reads of the targets step (:func:`load_region_targets`)."""
-
-    table: pd.DataFrame  #: the targets table's rows the region's view reads (:func:`planlib.targets.view_regions`)
-    split: SplitChoice  #: the plan's split method and its back-test
-    seasonality: SeasonalityChoice  #: the plan's month profile and its back-test
-    baselines: pd.Series | None  #: the children's own trend forecasts, None when the step did not write them
-
-
-def load_region_targets(run_dir, tree, region: str) -> StepTargets:
-    """
-    One region's part of the targets step's results: its rows, the plan's choices, its children's baselines.
-
-    The rows are those of :func:`planlib.targets.view_regions` (read from
-    :data:`RESULTS_TARGETS_BY_REGION`; a run from before it was written reads the whole
-    table and keeps them). ``baselines`` are the children the plan splits to that have
-    their own sales, in the tree's order, as :func:`planlib.targets.children_baselines`
-    gives them with the table.
-    """
-    ids = view_regions(tree, region)
-    by_region = results_path(run_dir, RESULTS_TARGETS_BY_REGION)
-    if by_region.exists():
-        table = read_by_region(by_region, ids)
-    else:
-        table = load_targets(run_dir)
-        table = table[table["region_id"].isin(ids)].reset_index(drop=True)
-    split, season = load_choices(run_dir)
-    path = results_path(run_dir, RESULTS_BASELINES)
-    baselines = None
-    if path.exists():
-        kids = list(tree.children(region))
-        rows = read_by_region(path, kids)
-        got = dict(zip(rows["region_id"].astype(str), rows["baseline"].astype(float)))
-        planned = set(pd.unique(table["region_id"].astype(str)))
-        baselines = pd.Series({k: got[k] for k in kids if k in planned and k in got}, dtype="float64", name="baseline")
-    return StepTargets(table, split, season, baselines)
 
 
 @dataclass(frozen=True, eq=False)

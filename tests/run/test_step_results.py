@@ -12,7 +12,7 @@ import pytest
 
 from planlib import budget, params, targets
 from planlib.archive import store as archive
-from planlib.run import folder, steps
+from planlib.run import folder, step_targets, steps
 from planlib.targets.region import view_regions
 
 pytestmark = pytest.mark.xdist_group("step_results")  # the module fixtures are built once, on one worker
@@ -45,7 +45,7 @@ def test_report_files_are_written_but_not_listed_as_outputs(run):
 
 def test_choices_round_trip_equal_to_computing_them(run):
     plan, tree, con = run["plan"], run["tree"], run["con"]
-    split, season = folder.load_choices(run["run_dir"])
+    split, season = step_targets.load_choices(run["run_dir"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         want_split = targets.split_choice(plan, tree, con)
@@ -76,7 +76,7 @@ def test_response_round_trips_equal_to_plan_response(run):
 def test_region_targets_are_the_whole_table_filtered(run, region):
     tree, run_dir = run["tree"], run["run_dir"]
     full = folder.load_targets(run_dir)
-    step = folder.load_region_targets(run_dir, tree, region)
+    step = step_targets.load_region_targets(run_dir, tree, region)
     ids = view_regions(tree, region)
     want = full[full["region_id"].isin(ids)].reset_index(drop=True)
     pd.testing.assert_frame_equal(step.table, want)  # rows, order, dtypes (categories included)
@@ -133,7 +133,7 @@ def test_read_by_region_prunes_and_keeps_order(tmp_path):
 @pytest.mark.parametrize("region", ("HQ", "P01", "P01C01"))
 def test_reconciled_children_with_the_steps_baselines_equal_fitting_them(run, region):
     plan, tree, con = run["plan"], run["tree"], run["con"]
-    step = folder.load_region_targets(run["run_dir"], tree, region)
+    step = step_targets.load_region_targets(run["run_dir"], tree, region)
     view = targets.region_view(step.table, tree, region)
     pot = targets.region_potential(con, tree, region, plan.year, share=plan.split.potential_share)
     kw = dict(target=int(view.children["target_volume"].sum()), split=plan.split, method=step.split.method,
