@@ -77,15 +77,21 @@ def _notebook(folder: Path, name: str, *cells: str) -> None:
     nbformat.write(nb, folder / f"{name}.ipynb")
 
 
-@pytest.fixture()
-def run(tiny_plan, tmp_path, monkeypatch):
-    """A run folder as the batch lays it out (snapshots, the notebooks as they run), and a task maker."""
+def _run(tiny_plan, tmp_path, monkeypatch, *, review: bool):
+    """
+    A run folder as the batch lays it out (snapshots, the notebooks as they run), and a task maker.
+
+    With ``review``, the run also holds 10_review_archive and the state and hostile notebooks,
+    whose imports (planlib's review, plots, seaborn) every kernel of the run then loads; without,
+    the run's notebooks import only the standard library, so its kernels start in a second.
+    """
     monkeypatch.setattr(kernels, "code_stamp", lambda root=None: "fixed")  # edits elsewhere in the tree don't count
     run_dir = tmp_path / "run"
     nb_dir = run_dir / "notebooks"
-    batch.materialize_notebook(batch.NOTEBOOKS_DIR / "10_review_archive.py", nb_dir / "10_review_archive.ipynb")
-    _notebook(nb_dir, "91_state", STATE)
-    _notebook(nb_dir, "92_hostile", HOSTILE)
+    if review:
+        batch.materialize_notebook(batch.NOTEBOOKS_DIR / "10_review_archive.py", nb_dir / "10_review_archive.ipynb")
+        _notebook(nb_dir, "91_state", STATE)
+        _notebook(nb_dir, "92_hostile", HOSTILE)
     _notebook(nb_dir, "93_fails", "raise ValueError('planned failure')")
     _notebook(nb_dir, "94_dies", "import os\nos._exit(1)")
     _notebook(nb_dir, "95_sleeps", "import time\ntime.sleep(30)")
@@ -108,8 +114,22 @@ def run(tiny_plan, tmp_path, monkeypatch):
         entry["html_bytes"] = (run / entry["html"]).read_bytes() if entry["html"] else None
         return entry
 
-    kernels.shutdown_all()  # each test starts from no kernel
-    yield run_dir, execute
+    return run_dir, execute
+
+
+@pytest.fixture()
+def run(tiny_plan, tmp_path, monkeypatch):
+    """A run of light notebooks (the probes); each test starts from no kernel."""
+    kernels.shutdown_all()
+    yield _run(tiny_plan, tmp_path, monkeypatch, review=False)
+    kernels.shutdown_all()
+
+
+@pytest.fixture()
+def review_run(tiny_plan, tmp_path, monkeypatch):
+    """A run that also holds 10_review_archive and the state and hostile notebooks."""
+    kernels.shutdown_all()
+    yield _run(tiny_plan, tmp_path, monkeypatch, review=True)
     kernels.shutdown_all()
 
 
@@ -123,14 +143,14 @@ def _kernel() -> tuple[int, int]:
     return k.pid, k.uses
 
 
-def test_a_region_after_a_hostile_notebook_runs_as_in_a_fresh_kernel(run):
+def test_a_region_after_a_hostile_notebook_runs_as_in_a_fresh_kernel(review_run):
     """
     The hostile notebook changes globals, planlib functions and tables, rcParams, pandas,
     the display, cwd, environment, sys.path and warnings; the same kernel then runs K1's
     notebooks: the state a notebook sees is the fresh warm kernel's (which has imported
     what the run's notebooks import), and the report is the cold, stock papermill one's.
     """
-    run_dir, execute = run
+    run_dir, execute = review_run
     cold = execute("K1", "10_review_archive", mode="cold")
     assert cold["status"] == "succeeded", cold["error"]
     cold_outputs = _outputs(run_dir, "K1", "10_review_archive")
