@@ -7,6 +7,7 @@ AllocationHistory          the aggregated history an allocation needs (frozen)
 load_allocation_history    read it with DuckDB aggregations
                            (:mod:`planlib.archive.queries.targets`)
 children_history           each child's own monthly volume from the sales recorded in its subtree
+coded_history              a monthly history's region and month codes, made once for several children_history
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from planlib.hierarchy import RegionTree
 from planlib.schemas import LEVEL_DEPTH, OWN_BRAND
 from planlib.targets.table import CD_LINE, DIRECT
 
-__all__ = ["AllocationHistory", "children_history", "load_allocation_history"]
+__all__ = ["AllocationHistory", "children_history", "coded_history", "load_allocation_history"]
 
 
 @dataclass(frozen=True)
@@ -410,7 +411,29 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
         return _history_frames(plan_year, scope, level, prod, terms, codes, skus, home, last_agg, first_agg)
 
 
-def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
+def coded_history(monthly: pd.DataFrame) -> tuple:
+    """
+    A monthly history's region and month codes, made once for several :func:`children_history` calls.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        region_id, month, value (as :func:`children_history` takes it).
+
+    Returns
+    -------
+    tuple
+        ``(codes, regions, month_codes, months, values)``: each row's code among the distinct
+        region ids (-1: missing) and those ids (``pd.factorize``), its code among the sorted
+        distinct months (-1: missing) and those months, and the values; pass it to
+        :func:`children_history` as ``coded`` with the same ``monthly``.
+    """
+    codes, regions = pd.factorize(monthly["region_id"])
+    month_codes, months = pd.factorize(monthly["month"], sort=True)
+    return codes, list(regions), month_codes, months, monthly["value"].to_numpy()
+
+
+def children_history(monthly: pd.DataFrame, tree, children, *, coded: tuple | None = None) -> pd.DataFrame:
     """
     Each child's own monthly volume: the sales recorded in its subtree, summed by month.
 
@@ -423,18 +446,25 @@ def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
     tree : RegionTree
     children : sequence of str
         The children (any regions whose subtrees do not overlap).
+    coded : tuple, optional
+        :func:`coded_history` of ``monthly``, when several sets of children are summed from it.
 
     Returns
     -------
     DataFrame
         child, month (datetime64), value — one row per child and month with sales rows,
         by child and month.
+
+    Notes
+    -----
+    The sums are pandas' group-by sums of each (child, month)'s rows in row order, as grouping
+    by the child's id and the month gives them: the rows are grouped on one integer key, the
+    child's rank among the sorted children times the number of months plus the month's rank
+    among the sorted months, whose order is that of (child id, month).
     """
     owner = {r: k for k in children for r in tree.subtree(k)}
-    # each distinct region looked up once (a national history has ~40 rows per region), not row by row, and
-    # grouped by the child's rank among the sorted children: the groups, their order and each group's rows
-    # (in row order, so the sums) are those of grouping by the child's id
-    codes, regions = pd.factorize(monthly["region_id"])
+    # each distinct region looked up once (a national history has ~40 rows per region), not row by row
+    codes, regions, month_codes, months, values = coded_history(monthly) if coded is None else coded
     kids = sorted({owner[r] for r in regions if r in owner})
     if not kids:  # no row of any child: the empty frame as grouping by the child's id gives it (its dtypes)
         raw = monthly.assign(child=monthly["region_id"].map(owner)).dropna(subset=["child"])
@@ -444,10 +474,11 @@ def children_history(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
     rank = {k: i for i, k in enumerate(kids)}
     of_region = np.array([rank.get(owner.get(r), -1) for r in regions] + [-1], dtype=np.int64)  # last: a missing id
     child = of_region[codes]
-    keep = child >= 0
-    rows = pd.DataFrame({"child": child[keep], "month": monthly["month"].to_numpy()[keep],
-                         "value": monthly["value"].to_numpy()[keep]})
-    full = rows.groupby(["child", "month"], as_index=False)["value"].sum()
-    full["child"] = np.asarray(kids + [None], dtype=object)[full["child"].to_numpy()]
+    keep = np.flatnonzero((child >= 0) & (month_codes >= 0))  # a missing month is dropped, as grouping drops it
+    span = max(len(months), 1)
+    sums = pd.Series(values[keep]).groupby(child[keep] * span + month_codes[keep]).sum()
+    key = sums.index.to_numpy()
+    full = pd.DataFrame({"child": np.arange(len(key)), "month": months[key % span], "value": sums.to_numpy()})
+    full["child"] = np.asarray(kids, dtype=object)[key // span]
     full["month"] = pd.to_datetime(full["month"])
     return full

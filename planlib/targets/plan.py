@@ -32,7 +32,7 @@ from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
-from planlib.targets.history import children_history
+from planlib.targets.history import children_history, coded_history
 from planlib.targets.reconcile import ALL_HISTORY_FROM, reconciled_targets
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
@@ -276,7 +276,8 @@ def planned_history(monthly: pd.DataFrame, tree, root: str, levels) -> pd.DataFr
     for r in tree.subtree(root):
         if root_depth < LEVEL_DEPTH[lv[r]] <= deepest:
             by_level.setdefault(lv[r], []).append(r)
-    parts = [children_history(monthly, tree, kids) for kids in by_level.values()]
+    coded = coded_history(monthly)  # the regions and months coded once for every level
+    parts = [children_history(monthly, tree, kids, coded=coded) for kids in by_level.values()]
     if not parts:
         return pd.DataFrame({"child": pd.Series([], dtype=object), "month": pd.Series([], dtype="datetime64[ns]"),
                              "value": pd.Series([], dtype="float64")})

@@ -8,7 +8,7 @@ import pytest
 
 from planlib import archive
 from planlib.archive.queries import targets as queries
-from planlib.targets.history import children_history
+from planlib.targets.history import children_history, coded_history
 
 
 def _by_ids(monthly: pd.DataFrame, tree, children) -> pd.DataFrame:
@@ -52,3 +52,18 @@ def test_children_history_missing_unknown_and_no_rows(demo_history):
     assert got["child"].tolist() == [p1, p1] and got["value"].tolist() == [1.0 + 0.1, 4.0]
     for kids in ([p1], [p1_kid, tree.children(tree.root)[1]], [tree.children(tree.root)[1]], []):
         pd.testing.assert_frame_equal(children_history(m, tree, kids), _by_ids(m, tree, kids), check_exact=True)
+
+
+def test_children_history_from_codes_made_once(demo_history):
+    """Several sets of children summed from one coding of the history: the frames of coding it each time."""
+    tree, raw = demo_history
+    rng = np.random.default_rng(11)
+    noisy = raw.assign(value=raw["value"] * (1.0 + rng.random(len(raw)) / 3.0))  # sums that depend on their order
+    noisy.loc[noisy.index[:5], "month"] = pd.NaT  # a missing month is left out, as grouping leaves it
+    coded = coded_history(noisy)
+    assert coded[2][:5].tolist() == [-1] * 5
+    for kids in (tree.children(tree.root), tree.at_level("city"), tree.at_level("county"), []):
+        got = children_history(noisy, tree, kids, coded=coded)
+        pd.testing.assert_frame_equal(got, children_history(noisy, tree, kids), check_exact=True)
+        pd.testing.assert_frame_equal(got, _by_ids(noisy, tree, kids), check_exact=True)
+    assert len(children_history(noisy, tree, tree.at_level("county"), coded=coded)) > 100
