@@ -95,6 +95,8 @@ class RegionTree:
             if p is not None:
                 size[p] += size[n]
         self._pos, self._size = pos, size
+        # each region's ancestors, made on first asking (from its parent's): the tree never changes
+        self._ancestors: dict[str, tuple[str, ...]] = {}
 
     # -- lookups ---------------------------------------------------------------------
     def __contains__(self, region_id: object) -> bool:
@@ -141,13 +143,13 @@ class RegionTree:
         return self._children[self.check(region_id)]
 
     def ancestors(self, region_id: str) -> tuple[str, ...]:
-        """Ancestors from the parent up to the root."""
-        out = []
-        p = self.parent(region_id)
-        while p is not None:
-            out.append(p)
-            p = self._parent[p]
-        return tuple(out)
+        """Ancestors from the parent up to the root (kept once made: plan-wide steps ask for them by the ten thousand)."""
+        chain = self._ancestors.get(region_id)
+        if chain is None:
+            p = self.parent(region_id)  # an unknown id raises HierarchyError
+            chain = () if p is None else (p, *self.ancestors(p))
+            self._ancestors[region_id] = chain
+        return chain
 
     def subtree(self, region_id: str) -> tuple[str, ...]:
         """The region and all its descendants (depth-first)."""

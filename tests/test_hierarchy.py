@@ -74,3 +74,27 @@ def test_region_tree_unknown_id_is_an_error():
     tree = RegionTree(_regions(TREE_ROWS))
     with pytest.raises(HierarchyError, match="unknown region id 'ZZ'"):
         tree.children("ZZ")
+
+
+def test_region_tree_ancestors_are_the_parents_walked_whatever_the_asking_order():
+    """Ancestors kept once made: the parents walked to the root, asked leaf first or root first, again and again."""
+    rows = [*TREE_ROWS, ("K3", "长清区", "county", "C1"), ("T3", "崮云湖", "township", "K3")]
+
+    def walked(tree, r):
+        out, p = [], tree.parents[r]
+        while p is not None:
+            out.append(p)
+            p = tree.parents[p]
+        return tuple(out)
+
+    for order in (lambda ids: ids, lambda ids: ids[::-1]):
+        tree = RegionTree(_regions(rows))
+        ids = list(tree.ids)
+        for r in order(ids) + ids:
+            assert tree.ancestors(r) == walked(tree, r)
+        assert tree.ancestors("T3") == ("K3", "C1", "P1", "HQ") and tree.ancestors("HQ") == ()
+        assert tree.ancestors("T3") is tree.ancestors("T3")
+        with pytest.raises(HierarchyError, match="unknown region id 'ZZ'"):
+            tree.ancestors("ZZ")
+        with pytest.raises(HierarchyError, match="unknown region id 'ZZ'"):  # not kept as known after a failure
+            tree.ancestors("ZZ")
