@@ -98,7 +98,49 @@ def tiny_plan(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_plan(tmp_path_factory) -> Path:
+def demo_copy(tmp_path_factory):
+    """
+    ``demo_copy(path, start_year=None)``: the demo archive built by ``build_demo`` with that
+    start year (its default seed), copied to ``path``; returns ``build_demo``'s summary.
+
+    Each archive is built once per test session, whatever the number of xdist workers: the
+    first worker to ask builds it into the session's shared folder under a file lock (then a
+    rename, so no worker copies half a file); the others wait and copy it. ``build_demo`` is
+    deterministic (tests/test_demo.py checks it), so a copy is the archive the test would have
+    built itself, and the tests that need a demo archive no longer build one each (~5 s each).
+    """
+    import dataclasses
+    import fcntl
+    import pickle
+    import shutil
+
+    from planlib.demo import build_demo
+
+    # under xdist every worker has its own basetemp in one shared folder; alone, it is the basetemp
+    worker = tmp_path_factory.getbasetemp()
+    shared = worker.parent if worker.name.startswith("popen-gw") else worker
+    cache = shared / "demo-archives"
+    cache.mkdir(exist_ok=True)
+
+    def copy(path, start_year: int | None = None):
+        stem = cache / f"demo-{start_year or 'default'}"
+        archive, summary = stem.with_suffix(".duckdb"), stem.with_suffix(".summary.pickle")
+        with open(stem.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not summary.exists():
+                building = stem.with_suffix(".building.duckdb")
+                building.unlink(missing_ok=True)
+                built = build_demo(building, start_year=start_year)
+                building.rename(archive)
+                summary.write_bytes(pickle.dumps(built))
+        shutil.copyfile(archive, path)
+        return dataclasses.replace(pickle.loads(summary.read_bytes()), path=Path(path))
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def demo_plan(tmp_path_factory, demo_copy) -> Path:
     """
     params/demo.yaml beside its own demo archive, built here (as ``make demo`` builds data/demo.duckdb).
 
@@ -108,12 +150,10 @@ def demo_plan(tmp_path_factory) -> Path:
     """
     import shutil
 
-    from planlib.demo import build_demo
-
     root = tmp_path_factory.mktemp("demo")
     shutil.copytree(Path(__file__).resolve().parents[1] / "params", root / "params")
     (root / "data").mkdir()
-    build_demo(root / "data" / "demo.duckdb")
+    demo_copy(root / "data" / "demo.duckdb")
     return root / "params" / "demo.yaml"
 
 

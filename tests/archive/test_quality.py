@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planlib import demo
 from planlib.archive import quality, sales_checks
 from planlib.archive import store as archive
 from planlib.errors import DataError, HierarchyError
@@ -20,9 +19,9 @@ pytestmark = pytest.mark.xdist_group("quality")  # the module fixtures are built
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
+def small(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("quality") / "demo.duckdb"
-    summary = demo.build_demo(path, start_year=2023)
+    summary = demo_copy(path, start_year=2023)
     findings = quality.check_archive(path)
     return summary, findings
 
@@ -264,10 +263,10 @@ def test_month_grid_and_suffix_medians_equal_pivot_table_and_nanmedian():
         np.testing.assert_array_equal(sales_checks._suffix_nanmedian(grid, np.arange(1, 7)), expected)
 
 
-def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_path):
+def test_check_archive_same_findings_with_and_without_the_stored_sku_months(tmp_path, demo_copy):
     """The summary kept by the import is only a shortcut: findings are identical, and a stale one is ignored."""
     path = tmp_path / "d.duckdb"
-    demo.build_demo(path, start_year=2023)
+    demo_copy(path, start_year=2023)
     con = duckdb.connect(str(path))
     assert archive.sku_months_fresh(con)
     with_summary = quality.check_archive(con, region_id="P01C01K01")

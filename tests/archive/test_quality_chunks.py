@@ -6,7 +6,6 @@ import duckdb
 import pandas as pd
 import pytest
 
-from planlib import demo
 from planlib.archive import quality, sales_checks
 from planlib.hierarchy import RegionTree
 
@@ -14,10 +13,10 @@ pytestmark = pytest.mark.xdist_group("quality_chunks")  # the module fixtures ar
 
 
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory):
+def faulty(tmp_path_factory, demo_copy):
     """The demo archive with faults in many counties, a terminal that moves county, and rows outside the tree."""
     path = tmp_path_factory.mktemp("chunks") / "demo.duckdb"
-    demo.build_demo(path, start_year=2023)
+    demo_copy(path, start_year=2023)
     con = duckdb.connect(str(path))
     counties = [r[0] for r in con.execute("SELECT region_id FROM regions WHERE level = 'county' ORDER BY 1").fetchall()]
     con.execute("INSERT INTO sales SELECT * FROM sales WHERE grain = 'month' AND rowid % 20011 = 7")  # duplicates

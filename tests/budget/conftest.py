@@ -8,7 +8,6 @@ import pytest
 
 from planlib import budget, params, targets
 from planlib.archive import store as archive
-from planlib.demo import build_demo
 
 PLAN_YAML = """\
 plan_id: demo-2026
@@ -29,9 +28,9 @@ budget:
 
 
 @pytest.fixture(scope="session")
-def priced(tmp_path_factory):
+def priced(tmp_path_factory, demo_copy):
     folder = tmp_path_factory.mktemp("costing")
-    build_demo(folder / "d.duckdb", start_year=2023)
+    demo_copy(folder / "d.duckdb", start_year=2023)
     (folder / "plan.yaml").write_text(PLAN_YAML, encoding="utf-8")
     con = archive.connect(folder / "d.duckdb")
     tree = archive.load_tree(con)

@@ -6,7 +6,6 @@ import duckdb
 import nbformat
 import pytest
 
-from planlib import demo
 from planlib.archive import refresh_summaries
 from planlib.present import tables
 from planlib.run import batch
@@ -40,10 +39,10 @@ analysis:
 
 
 @pytest.fixture(scope="module")
-def hostile_plan(tmp_path_factory):
+def hostile_plan(tmp_path_factory, demo_copy):
     """The demo archive with three of 济南市's counties and the 金潭 brand renamed."""
     folder = tmp_path_factory.mktemp("names")
-    demo.build_demo(folder / "names.duckdb")
+    demo_copy(folder / "names.duckdb")
     con = duckdb.connect(str(folder / "names.duckdb"))
     try:
         for region_id, name in RENAMED.items():

@@ -6,7 +6,6 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -272,16 +271,15 @@ budget:
 
 
 @pytest.mark.slow
-def test_plan_steps_book_schemes_on_their_items_and_months_and_leave_a_plan_without_them_alone(tmp_path):
+def test_plan_steps_book_schemes_on_their_items_and_months_and_leave_a_plan_without_them_alone(tmp_path, demo_copy):
     import warnings
 
     from planlib.archive import store as archive
     from planlib.budget import plan_budget
-    from planlib.demo import build_demo
     from planlib.run import steps
     from planlib.targets import plan_targets
 
-    build_demo(tmp_path / "d.duckdb", start_year=2023)
+    demo_copy(tmp_path / "d.duckdb", start_year=2023)
     (tmp_path / "promotions").mkdir()
     for stem in ("demo_spring_tickets", "demo_order_reward"):  # the demo's schemes in the plan year 2026
         text = (PLANS / "promotions" / f"{stem}.yaml").read_text(encoding="utf-8").replace('"2027-', '"2026-')

@@ -10,7 +10,6 @@ from planlib.review import sales as analysis
 from planlib.archive import store as archive
 from planlib.archive.queries.review import load_sales
 from planlib.review import competition
-from planlib import demo
 from planlib.review import region as review
 from planlib.review import spend
 from planlib.review import terminals
@@ -20,9 +19,9 @@ pytestmark = pytest.mark.xdist_group("review_region")  # the module fixtures are
 
 
 @pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory):
+def demo_archive(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    summary = demo.build_demo(path, start_year=2023)
+    summary = demo_copy(path, start_year=2023)
     return path, summary
 
 

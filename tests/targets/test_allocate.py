@@ -11,7 +11,6 @@ from planlib.targets import AllocationHistory, TARGET_COLUMNS, allocate_plan, br
 from planlib.targets.fitting import fit_cells, round_cells
 from planlib.run.excel import export_targets_excel
 from planlib.archive.store import load_tree
-from planlib.demo import build_demo
 from planlib.errors import ParamsError, PlanWarning, SplitError
 from planlib.hierarchy import RegionTree
 from planlib.targets import fit_table
@@ -24,10 +23,10 @@ MONTH_SHARES = pd.Series([1.6, 1.3, 0.8, 0.8, 0.9, 0.9, 0.8, 0.8, 1.1, 1.2, 0.9,
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, demo_copy):
     """The small demo archive (2023–2025), its tree, the 2026 history and an HQ allocation."""
     path = tmp_path_factory.mktemp("alloc") / "d.duckdb"
-    build_demo(path, start_year=2023)
+    demo_copy(path, start_year=2023)
     tree = load_tree(path)
     history = load_allocation_history(path, tree, tree.root, PLAN_YEAR)
     ly_total = history.monthly.loc[pd.DatetimeIndex(history.monthly["month"]).year == PLAN_YEAR - 1, "volume"].sum()

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from planlib.review import sales as analysis
-from planlib import demo
 from planlib import params
 from planlib.present import plots
 from planlib import review
@@ -50,10 +49,10 @@ swot:
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory) -> Path:
+def plan(tmp_path_factory, demo_copy) -> Path:
     """The demo company, 2023–2025, in its own folder beside a plan file (built once, ~3 s)."""
     folder = tmp_path_factory.mktemp("demo")
-    demo.build_demo(folder / "d.duckdb", start_year=2023)
+    demo_copy(folder / "d.duckdb", start_year=2023)
     path = folder / "demo.yaml"
     path.write_text(PLAN_YAML, encoding="utf-8")
     plots.set_style()
