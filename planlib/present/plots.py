@@ -176,11 +176,14 @@ def _category_axis(ax, levels: list, which: str = "x") -> dict:
     return {v: float(i) for i, v in enumerate(levels)}
 
 
-def _category_bars(ax, frame: pd.DataFrame, *, cat: str, value: str, hue: str, horizontal: bool = False) -> None:
+def _category_bars(ax, frame: pd.DataFrame, *, cat: str, value: str, hue: str, horizontal: bool = False,
+                   legend: dict | None = None) -> None:
     """
     Bars of the mean ``value`` per level of ``cat``, side by side per level of ``hue``: what
     ``seaborn.barplot(errorbar=None)`` draws (its positions, widths, colours desaturated to 0.75,
-    category axis without its grid, limits half a bar beyond the outer levels), with its legend.
+    category axis without its grid, limits half a bar beyond the outer levels), with its legend
+    (``ax.legend(**legend)``, by default titled ``hue``: a figure gives its final legend here
+    rather than building it twice).
 
     Notes
     -----
@@ -217,13 +220,14 @@ def _category_bars(ax, frame: pd.DataFrame, *, cat: str, value: str, hue: str, h
         ax.set_xlim(-.5, ticks - .5, auto=None)
     for level, colour in zip(hues, colours):  # the legend's keys, as seaborn adds them to the axes
         ax.add_artist(Rectangle((0, 0), 0, 0, facecolor=colour, label=level))
-    ax.legend(title=hue)
+    ax.legend(**({"title": hue} if legend is None else legend))
 
 
-def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, **line) -> None:
+def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, legend: dict | None = None, **line) -> None:
     """
     One line per level of ``hue`` through its rows sorted by ``x``: what ``seaborn.lineplot``
-    draws for one value per x and level (white-edged markers, the hue colours), with its legend.
+    draws for one value per x and level (white-edged markers, the hue colours), with its legend
+    (``ax.legend(**legend)``, by default titled ``hue``).
     A text ``x`` is a category axis in order of appearance; several values at one x and level
     are drawn at their mean.
     """
@@ -245,7 +249,7 @@ def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, **line) -> 
         ax.plot(one[x], one[y], color=colour, **style)
     for level, colour in zip(hues, colours):  # the legend's keys, as seaborn adds them to the axes
         ax.add_artist(Line2D([], [], color=colour, label=level, **style))
-    ax.legend(title=hue)
+    ax.legend(**({"title": hue} if legend is None else legend))
 
 
 def _new_axes(width: float = 9.0, height: float = 3.8):
@@ -325,12 +329,12 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
 def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, ylabel: str):
     """Grouped bars of ``y`` by ``x`` and ``hue`` (e.g. volume by year and brand)."""
     fig, ax = _new_axes(8.0, 3.6)
-    _category_bars(ax, frame.assign(**{x: frame[x].astype(str)}), cat=x, value=y, hue=hue)
+    _category_bars(ax, frame.assign(**{x: frame[x].astype(str)}), cat=x, value=y, hue=hue,
+                   legend={"title": LEGEND_TITLES.get(hue, hue)})
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     amount_axis(ax.yaxis)
-    _legend_title(ax, hue)
     tight_layout(fig)
     return fig
 
@@ -340,12 +344,11 @@ def weekly_lines(weekly: pd.DataFrame, *, title: str):
     """Weekly volume of core terminals, one line per terminal class (date, terminal_class, volume)."""
     fig, ax = _new_axes(9.0, 3.4)
     data = weekly.assign(date=pd.to_datetime(weekly["date"]))
-    _hue_lines(ax, data, x="date", y="volume", hue="terminal_class", linewidth=1.2)
+    _hue_lines(ax, data, x="date", y="volume", hue="terminal_class", legend={"title": "等级"}, linewidth=1.2)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("周销量（箱）")
     amount_axis(ax.yaxis)
-    ax.legend(title="等级")
     tight_layout(fig)
     return fig
 
@@ -366,7 +369,7 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
         (right, festival_profile, "按春节对齐"),
     ):
         data = frame.assign(year=frame["year"].astype(str))
-        _hue_lines(ax, data, x="slot", y="share", hue="year", marker="o")
+        _hue_lines(ax, data, x="slot", y="share", hue="year", legend={"title": "年份", "fontsize": 8}, marker="o")
         labels = frame.drop_duplicates("slot").sort_values("slot")["label"].tolist()
         ax.set_xticks(range(1, len(labels) + 1))
         ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
@@ -374,7 +377,6 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
         ax.set_xlabel("")
         ax.set_ylabel("占全年比例", visible=ax is left)  # the right panel shares the left one's y axis
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.legend(title="年份", fontsize=8)
     tight_layout(fig)
     return fig
 
@@ -387,12 +389,12 @@ def share_bars(share: pd.DataFrame, *, title: str):
     groups = share["group"].nunique()
     fig, ax = _new_axes(8.0, max(2.5, 0.35 * groups * max(1, share["year"].nunique()) / 2 + 1))
     data = share.assign(year=share["year"].astype(str))
-    _category_bars(ax, data, cat="group", value="own_share", hue="year", horizontal=True)
+    _category_bars(ax, data, cat="group", value="own_share", hue="year", horizontal=True,
+                   legend={"title": LEGEND_TITLES.get("year", "year")})
     ax.set_title(title)
     ax.set_xlabel("本品份额")
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    _legend_title(ax, "year")
     tight_layout(fig)
     return fig
 
@@ -419,13 +421,13 @@ def effects_bars(effects: pd.DataFrame, *, title: str):
     """Volume, mix and price effects and the total per group (group, effect, amount)."""
     fig, ax = _new_axes(8.0, 3.6)
     data = effects.assign(effect=effects["effect"].map(EFFECT_NAMES))
-    _category_bars(ax, data, cat="group", value="amount", hue="effect")
+    _category_bars(ax, data, cat="group", value="amount", hue="effect",
+                   legend={"title": LEGEND_TITLES.get("effect", "effect")})
     ax.axhline(0, color="#333", linewidth=0.8)
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("销售额变动（元）")
     amount_axis(ax.yaxis)
-    _legend_title(ax, "effect")
     tight_layout(fig)
     return fig
 
@@ -437,12 +439,12 @@ def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
 
     fig, ax = _new_axes(8.0, 3.4)
     data = ratios.assign(category=ratios["category"].map(lambda c: CATEGORY_NAMES.get(c, c)), year=ratios["year"].astype(str))
-    _hue_lines(ax, data, x="year", y="ratio", hue="category", marker="o")
+    _hue_lines(ax, data, x="year", y="ratio", hue="category", marker="o",
+               legend={"fontsize": 8, "loc": "center left", "bbox_to_anchor": (1.0, 0.5), "title": LEGEND_TITLES["category"]})
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("费用率")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5), title=LEGEND_TITLES["category"])
     tight_layout(fig)
     return fig
 

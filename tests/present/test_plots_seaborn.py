@@ -187,3 +187,24 @@ def test_tight_layout_lays_the_figure_out_as_matplotlibs_own():
     own.tight_layout()
     assert ax.get_position().bounds == own_ax.get_position().bounds
     assert "_update_ticks" not in vars(ax.xaxis)  # the axes are left as they were
+
+
+@pytest.mark.parametrize("name", ["grouped_bars", "share_bars", "effects_bars", "weekly_lines", "seasonal_compare",
+                                  "expense_ratio_lines"])
+def test_each_axes_builds_its_final_legend_once(name, monkeypatch):
+    from matplotlib.axes import Axes
+
+    plots.set_style()
+    built = []
+    legend = Axes.legend
+
+    def counted(ax, *args, **kwargs):
+        built.append((id(ax), kwargs.get("title")))
+        return legend(ax, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "legend", counted)
+    args, kwargs = _cases()[name]
+    fig = getattr(plots, name)(*args, **kwargs)
+    assert sorted(a for a, _ in built) == sorted(id(ax) for ax in fig.axes)  # one legend per axes, built once
+    titles = {ax.get_legend().get_title().get_text() for ax in fig.axes}
+    assert titles == {t for _, t in built} and not titles & {"brand", "year", "effect", "terminal_class", "category"}
