@@ -23,6 +23,7 @@ BUDGET_COLUMNS  the columns of results/budget.parquet
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -180,34 +181,15 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     units = [r for r in planned if tree.level(r) == unit_level]
     parents = [r for r in planned if tree.level(r) != unit_level]
     sub = list(tree.subtree(root))
-    unit_of = {}
-    for u in units:
-        for r in tree.subtree(u):
-            unit_of[r] = u
-    monthly, comp_revenue, expenses, acts = budget_history(con, None if root == tree.root else sub, year)
+    # last year's history is read on a thread of its own while the targets are tabulated below (DuckDB runs
+    # the query without holding the GIL, on one DuckDB thread as always: the same rows, order and sums)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        history = pool.submit(budget_history, con, None if root == tree.root else sub, year)
+        unit_of, vol_m, target_volume, target_revenue, terminals = _targets_by_unit(
+            tree, targets_table, kind, totals, units, parents)
+        monthly, comp_revenue, expenses, acts = history.result()
     last = monthly[monthly["date"].dt.year == year - 1]
     sales = last.groupby("region_id", as_index=False)[["volume", "revenue", "variable_cost"]].sum()
-
-    # -- targets per unit -----------------------------------------------------------------
-    tot = totals.assign(region_id=totals["region_id"].astype(str), m=pd.DatetimeIndex(totals["month"]).month)
-    vol_m = tot.pivot_table(index="region_id", columns="m", values="target_volume", aggfunc="sum", fill_value=0.0)
-    rev_m = tot.pivot_table(index="region_id", columns="m", values="target_revenue", aggfunc="sum", fill_value=0.0)
-    vol_m = vol_m.reindex(columns=range(1, 13), fill_value=0.0)
-    rev_m = rev_m.reindex(columns=range(1, 13), fill_value=0.0)
-    target_volume = vol_m.sum(axis=1)
-    target_revenue = rev_m.sum(axis=1)
-    # a parent's revenue is its units' (each priced at its own realised price), so ratios and
-    # caps add up the tree: Σ children's cap ≤ the parent's cap at the same ratio
-    parent_set = set(parents)
-    roll = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in parent_set],
-                        columns=["unit", "parent"])
-    if len(roll):
-        up_rev = roll.assign(rev=roll["unit"].map(target_revenue)).groupby("parent")["rev"].sum()
-        up_m = rev_m.reindex(roll["unit"]).set_axis(roll["parent"], axis=0).groupby(level=0).sum()
-        target_revenue = target_revenue.copy()
-        target_revenue.loc[up_rev.index] = up_rev
-        rev_m = rev_m.copy()
-        rev_m.loc[up_m.index] = up_m.to_numpy()
 
     # -- last year per unit ---------------------------------------------------------------
     s = sales.assign(unit=sales["region_id"].map(unit_of))
@@ -254,7 +236,6 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     if missing:
         notes.append(f"the archive has no {' and no '.join(sorted(missing))} rows for {year - 1}: "
                      + "; ".join(_MISSING_SAYS[m] for m in sorted(missing)))
-    terminals = terminal_lines(targets_table, kind == 1 + BREAKDOWNS.index("terminal"), unit_of)
     if unit_level != "county" and any(unit_bp[u].methods.get("channel") == "objective_task" for u in units):
         raise BudgetError(f"budget.methods.channel: objective_task builds channel fees terminal by terminal from the "
                           f"terminal targets, which the plan splits at county level, but the plan stops at "
@@ -365,6 +346,36 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     methods = _methods_up(methods, tree, planned, own_rows)
     return PlanBudget(root, year, table, regions, methods, response, tuple(notes),
                       io=_response_picture(response, margin_rate, io_limits))
+
+
+def _targets_by_unit(tree, targets_table, kind, totals, units, parents):
+    """
+    What :func:`plan_budget` reads of the targets alone: each archive region's planning unit
+    (``unit_of``), the planned regions' target volume by month (``vol_m``: region × months
+    1..12), their target volume and revenue for the year (a parent's revenue its units'), and
+    the plan's terminal lines (:func:`terminal_lines`).
+    """
+    unit_of = {}
+    for u in units:
+        for r in tree.subtree(u):
+            unit_of[r] = u
+    tot = totals.assign(region_id=totals["region_id"].astype(str), m=pd.DatetimeIndex(totals["month"]).month)
+    vol_m = tot.pivot_table(index="region_id", columns="m", values="target_volume", aggfunc="sum", fill_value=0.0)
+    rev_m = tot.pivot_table(index="region_id", columns="m", values="target_revenue", aggfunc="sum", fill_value=0.0)
+    vol_m = vol_m.reindex(columns=range(1, 13), fill_value=0.0)
+    target_volume = vol_m.sum(axis=1)
+    target_revenue = rev_m.reindex(columns=range(1, 13), fill_value=0.0).sum(axis=1)
+    # a parent's revenue is its units' (each priced at its own realised price), so ratios and
+    # caps add up the tree: Σ children's cap ≤ the parent's cap at the same ratio
+    parent_set = set(parents)
+    roll = pd.DataFrame([(u, a) for u in units for a in tree.ancestors(u) if a in parent_set],
+                        columns=["unit", "parent"])
+    if len(roll):
+        up_rev = roll.assign(rev=roll["unit"].map(target_revenue)).groupby("parent")["rev"].sum()
+        target_revenue = target_revenue.copy()
+        target_revenue.loc[up_rev.index] = up_rev
+    terminals = terminal_lines(targets_table, kind == 1 + BREAKDOWNS.index("terminal"), unit_of)
+    return unit_of, vol_m, target_volume, target_revenue, terminals
 
 
 def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, tree, units) -> pd.DataFrame:

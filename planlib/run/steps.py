@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -270,11 +271,13 @@ def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str], workbo
     leaves it to the budget step (:func:`write_budget` with ``targets``), which writes it
     with them: :func:`plan_steps` writes it once. Returns the paths written.
     """
-    target = _write_results(pt.table, folder.results_path(run_dir, folder.RESULTS_TARGETS))
+    path = folder.results_path(run_dir, folder.RESULTS_TARGETS)
     if not workbook:
-        return [target]
-    excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
-    return [target, excel]
+        return [_write_results(pt.table, path)]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the table written while the workbook is built (as write_budget)
+        target = pool.submit(_write_results, pt.table, path)
+        excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
+        return [target.result(), excel]
 
 
 def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets=None) -> list[Path]:
@@ -285,15 +288,19 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
     each region's profit target beside its volume and revenue; it stays the targets step's
     output (not listed here). Every file is written atomically; returns the paths written.
     """
-    out = []
-    for name, frame in ((folder.RESULTS_BUDGET, pb.table), (folder.RESULTS_REGIONS, pb.regions),
-                        (folder.RESULTS_METHODS, pb.methods)):
-        out.append(_write_results(frame, folder.results_path(run_dir, name)))
-    out.append(export_budget_excel(pb, folder.workbook_path(run_dir, plan_id, "budget"), names=names))
-    if targets is not None:
-        profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
-        export_targets_excel(targets, folder.workbook_path(run_dir, plan_id, "targets"), names=names, profit=profit)
-    return out
+    tables = ((folder.RESULTS_BUDGET, pb.table), (folder.RESULTS_REGIONS, pb.regions),
+              (folder.RESULTS_METHODS, pb.methods))
+    # the results tables are written beside the workbooks: Arrow encodes and compresses them without
+    # the GIL while the workbooks' sheets are built (each file on its own, the same bytes either way)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(lambda: [_write_results(frame, folder.results_path(run_dir, name))
+                                       for name, frame in tables])
+        book = export_budget_excel(pb, folder.workbook_path(run_dir, plan_id, "budget"), names=names)
+        if targets is not None:
+            profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
+            export_targets_excel(targets, folder.workbook_path(run_dir, plan_id, "targets"), names=names,
+                                 profit=profit)
+        return [*results.result(), book]
 
 
 def _write_results(frame: pd.DataFrame, path: Path) -> Path:
