@@ -252,6 +252,46 @@ def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, legend: dic
     ax.legend(**({"title": hue} if legend is None else legend))
 
 
+def _stacked_bars(ax, wide: pd.DataFrame, *, width: float, colormap: str) -> None:
+    """
+    One stacked bar per row of ``wide``, a segment per column: what pandas'
+    ``wide.plot(kind="bar", stacked=True, ax=ax, width=width, colormap=colormap)`` draws (its
+    positions, colours along the colormap, tick labels, limits and grid), without its
+    plotting machinery; the legend is left to the figure.
+
+    Notes
+    -----
+    Row i's bar is centred at (i − w/2) + w/2 and is w wide, column k's segment starting at
+    the sum of the positive (negative) values of columns before k; the x limits run from
+    −w/2 − 0.25 to (n − 1) − w/2 + 0.25 + w; the colour of column k of m is the colormap at
+    k / (m − 1) (0 for one column).
+    """
+    import matplotlib
+    import numpy as np
+
+    if wide.shape[1] == 0:
+        raise TypeError("no numeric data to plot")  # as pandas says it
+    n = len(wide)
+    tick_pos = np.arange(n)
+    ax_pos = tick_pos - width * 0.5  # as pandas: its tick offset, then half a bar back
+    cmap = matplotlib.colormaps[colormap]
+    colours = [cmap(v) for v in np.linspace(0, 1, num=len(wide.columns))]
+    data = wide.fillna(0)
+    pos_prior = neg_prior = np.zeros(n)
+    for k, column in enumerate(data.columns):
+        y = np.asarray(data.iloc[:, k].to_numpy())
+        mask = y >= 0
+        start = np.where(mask, pos_prior, neg_prior) + 0
+        ax.bar(ax_pos + width / 2, y, width, bottom=start, log=False, color=colours[k],
+               label=str(column), align="center")
+        pos_prior = pos_prior + np.where(mask, y, 0)
+        neg_prior = neg_prior + np.where(mask, 0, y)
+    ax.grid(matplotlib.rcParams["axes.grid"])
+    ax.set_xlim((ax_pos[0] - 0.25, ax_pos[-1] + 0.25 + width))
+    ax.set_xticks(tick_pos)
+    ax.set_xticklabels([str(key) for key in data.index])
+
+
 def _new_axes(width: float = 9.0, height: float = 3.8):
     # a bare Figure (not pyplot): the notebook shows it once, as the cell's value
     fig = new_figure(width, height)
@@ -313,7 +353,7 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
     wide = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum", fill_value=0.0)
     wide.index = wide.index.astype(str)
     wide.columns = [CODE_NAMES.get(c, c) if isinstance(c, str) else c for c in wide.columns]
-    wide.plot(kind="bar", stacked=True, ax=ax, width=0.6, colormap="tab20")
+    _stacked_bars(ax, wide, width=0.6, colormap="tab20")
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("占比")

@@ -188,3 +188,48 @@ def test_an_axis_lays_its_ticks_out_once_per_print():
     assert len(calls) == 1  # matplotlib's own savefig asks the locator a dozen times
     assert png == _standard_png(fig, bbox_inches="tight")
     assert len(calls) > 3
+
+
+def _pandas_stacked_shares(frame, *, index, columns, value, title):
+    """stacked_shares as it was drawn by pandas' DataFrame.plot (bars, ticks, limits and grid; the rest as now)."""
+    from matplotlib.ticker import PercentFormatter
+
+    from planlib.labels import CODE_NAMES, LEGEND_TITLES
+    from planlib.present import canvas
+
+    fig, ax = plots._new_axes(8.0, 3.6)
+    wide = frame.pivot_table(index=index, columns=columns, values=value, aggfunc="sum", fill_value=0.0)
+    wide.index = wide.index.astype(str)
+    wide.columns = [CODE_NAMES.get(c, c) if isinstance(c, str) else c for c in wide.columns]
+    wide.plot(kind="bar", stacked=True, ax=ax, width=0.6, colormap="tab20")
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("占比")
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, title=LEGEND_TITLES.get(columns, columns))
+    ax.tick_params(axis="x", rotation=0)
+    canvas.tight_layout(fig)
+    return fig
+
+
+@pytest.mark.parametrize("case", ["codes", "negative", "missing", "many", "one"])
+def test_stacked_shares_draws_what_pandas_plot_drew_byte_for_byte(case):
+    import numpy as np
+
+    frames = {
+        "codes": pd.DataFrame({"year": [2025, 2025, 2026, 2026], "channel": ["tobacco_liquor", "group_purchase"] * 2,
+                               "share": [0.6, 0.4, 0.55, 0.45]}),
+        "negative": pd.DataFrame({"year": [2025, 2025, 2026, 2026, 2026], "channel": ["a", "b", "a", "b", "c"],
+                                  "share": [0.7, -0.2, 0.5, 0.3, -0.1]}),
+        "missing": pd.DataFrame({"year": [2025, 2025, 2026], "channel": ["a", "b", "a"], "share": [0.7, np.nan, 0.5]}),
+        "many": pd.DataFrame({"year": np.repeat([2022, 2023, 2024, 2025, 2026], 25),
+                              "channel": [f"c{i}" for i in range(25)] * 5, "share": np.linspace(0.01, 0.06, 125)}),
+        "one": pd.DataFrame({"year": [2025], "channel": ["餐饮"], "share": [1.0]}),
+    }
+    plots.set_style()
+    kwargs = {"index": "year", "columns": "channel", "value": "share", "title": "渠道结构"}
+    ours = plots.figure_png(plots.stacked_shares(frames[case], **kwargs), bbox_inches="tight")
+    theirs = plots.figure_png(plots.safe_figure(_pandas_stacked_shares)(frames[case], **kwargs), bbox_inches="tight")
+    assert ours[:8] == b"\x89PNG\r\n\x1a\n" and len(ours) > 10_000  # a drawn figure, not a note
+    assert ours == theirs
