@@ -92,8 +92,12 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
         schemes = plan_promotions(plan, tree, con)
         if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
             pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
-        written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names, workbook=not budget_follows)
-        write_report_targets(pt, plan, tree, con, run_dir)
+        # the reports' copies on a thread beside the step's own table (and workbook): only that thread reads the
+        # archive meanwhile; each file on its own, the same bytes either way
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            report = pool.submit(write_report_targets, pt, plan, tree, con, run_dir)
+            written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names, workbook=not budget_follows)
+            report.result()
         return written + ([book] if budget_follows else [])
 
     steps = [run_step("targets", plan, run_dir, set_targets)]

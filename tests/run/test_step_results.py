@@ -199,14 +199,16 @@ def test_targets_workbook_is_written_without_profit_when_the_budget_step_fails(t
     assert "利润目标（元）" not in head and head[:4] == ("区域编码", "区域名称", "全年销量（箱）", "全年销售额（元）")
 
 
-def test_a_failing_report_copy_fails_the_budget_step_written_beside_it(tiny_plan, tmp_path, monkeypatch):
-    # the reports' copies are written on a thread beside the budget's tables and workbooks: a failure there
-    # is the step's, recorded, and the targets workbook falls back to the targets step's own
-    def boom(pb, run_dir):
+def test_a_failing_report_copy_fails_the_targets_step_written_beside_it(tiny_plan, tmp_path, monkeypatch):
+    # the reports' copies are written on a thread beside the step's own table: a failure there is the step's
+    def boom(pt, plan, tree, con, run_dir):
         raise OSError("no room for the reports")
 
-    monkeypatch.setattr(steps, "write_report_budget", boom)
-    done, books, book, head = _tiny_steps(tiny_plan, tmp_path, monkeypatch, ["20_split_targets", "30_build_budget"])
-    assert [s["status"] for s in done] == ["succeeded", "failed"]
-    assert done[1]["error"] == {"ename": "OSError", "evalue": "no room for the reports"}
-    assert books[-1] is None and "利润目标（元）" not in head  # written again without profit, as the targets step's
+    monkeypatch.setattr(steps, "write_report_targets", boom)
+    tree = archive.load_tree(tiny_plan.parent / "tiny.duckdb")
+    plan = params.load_plan(tiny_plan, tree=tree)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    done = steps.plan_steps(plan, tree, run_dir, ["20_split_targets", "30_build_budget"], {"county": ["x"]})
+    assert [s["status"] for s in done] == ["failed"]
+    assert done[0]["error"] == {"ename": "OSError", "evalue": "no room for the reports"}
