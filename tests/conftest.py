@@ -82,7 +82,7 @@ scope:
 notebooks: [10_review_archive]
 run:
   timeout_seconds: 300
-  workers: 2
+  workers: 1  # one worker, one warm kernel: the tests that are about workers ask for two
 analysis:
   history_years: 2
 """

@@ -71,7 +71,7 @@ def test_workflow_end_to_end(tiny_plan, tmp_path, capsys, monkeypatch):
 
     def run(scenario="base"):
         r = batch.run_plan(tiny_plan, regions=["C1", "K1"], notebooks=["20_split_targets"],
-                           notebooks_dir=nbs, runs_root=runs, progress=False, workers=2, scenario=scenario)
+                           notebooks_dir=nbs, runs_root=runs, progress=False, workers=1, scenario=scenario)
         assert r.exit_code == 0, r.manifest
         return r.run_dir
 

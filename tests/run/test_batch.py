@@ -57,7 +57,7 @@ def _entries(result):
 
 def test_run_plan_review_archive_end_to_end(tiny_plan, tmp_path):
     result = batch.run_plan(
-        tiny_plan, regions=["K1", "K2", "K3", "C1"], runs_root=tmp_path / "runs", run_id="r1", progress=False, workers=2
+        tiny_plan, regions=["K1", "K2", "K3", "C1"], runs_root=tmp_path / "runs", run_id="r1", progress=False
     )
     entries = _entries(result)
     assert result.exit_code == 0, {k: v["error"] for k, v in entries.items()}
@@ -99,7 +99,7 @@ def test_run_plan_one_failing_region_others_complete(tiny_plan, tmp_path, monkey
     monkeypatch.setenv("PLANLIB_TEST_EXIT", "P1")
     result = batch.run_plan(
         tiny_plan, notebooks=["90_probe"], notebooks_dir=nb_dir, runs_root=tmp_path / "runs",
-        run_id="r1", progress=False, workers=2,
+        run_id="r1", progress=False,
     )
     e = _entries(result)
     assert result.exit_code == 1

@@ -63,7 +63,7 @@ def runs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(batch, "NOTEBOOKS_DIR", nb_dir)
         code = cli.main(["run", str(plan), "--regions", "C1", "K1", "--notebooks", "50_consolidate",
-                         "--scenario", "base", "--scenario", "lean", "--runs-dir", str(runs_dir), "--workers", "2",
+                         "--scenario", "base", "--scenario", "lean", "--runs-dir", str(runs_dir), "--workers", "1",
                          "--quiet"])
     plan_dir = runs_dir / "tiny-2026"
     run_dirs = sorted((p for p in plan_dir.iterdir() if (p / "manifest.json").exists()),

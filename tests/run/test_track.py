@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import duckdb
 import pandas as pd
@@ -12,9 +13,10 @@ import pytest
 from planlib import cli
 from planlib.errors import ParamsError
 from planlib.run import batch, folder, track
+from tests.conftest import PLAN_YAML, write_tiny_archive
 from tests.run.test_batch import write_probe
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("track")]  # the signed plan run is made once, on one worker
 
 
 def test_tracking_options_are_checked_before_anything_runs():
@@ -41,15 +43,28 @@ def _add_actuals(archive_path, factors={"K1": 1.2, "K2": 0.8}, months=(1, 2, 3))
     con.close()
 
 
-@pytest.fixture()
-def signed(tiny_plan, tmp_path):
-    """A finished plan run (targets and budget steps; a probe stands in for the budget report)."""
-    nb_dir = tmp_path / "nbs"
-    write_probe(nb_dir, name="30_build_budget")
-    result = batch.run_plan(tiny_plan, notebooks=["30_build_budget"], regions=["K1"], notebooks_dir=nb_dir,
-                            runs_root=tmp_path / "runs", run_id="plan1", progress=False)
+@pytest.fixture(scope="module")
+def signed_runs(tmp_path_factory):
+    """
+    A finished plan run (targets and budget steps; a probe stands in for the budget report) of the
+    tiny plan, made once for the module in its own folder: its runs folder, which tests copy.
+    """
+    base = tmp_path_factory.mktemp("signed")
+    write_tiny_archive(base / "tiny.duckdb")
+    plan = base / "tiny.yaml"
+    plan.write_text(PLAN_YAML, encoding="utf-8")
+    write_probe(base / "nbs", name="30_build_budget")
+    result = batch.run_plan(plan, notebooks=["30_build_budget"], regions=["K1"], notebooks_dir=base / "nbs",
+                            runs_root=base / "runs", run_id="plan1", progress=False)
     assert result.exit_code == 0
-    return result.run_dir
+    return base / "runs"
+
+
+@pytest.fixture()
+def signed(tiny_plan, tmp_path, signed_runs):
+    """That plan run, copied beside this test's tiny plan (the same archive and plan file, written the same way)."""
+    shutil.copytree(signed_runs, tmp_path / "runs")
+    return tmp_path / "runs" / "tiny-2026" / "plan1"
 
 
 def test_a_plan_without_actuals_says_so_and_exits_2(tiny_plan, signed, tmp_path, capsys):
