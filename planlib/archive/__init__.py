@@ -1,12 +1,14 @@
 """
 The archive: the DuckDB file, its import, its data-quality checks and every query on it.
+
+The import (:mod:`planlib.archive.importer`: ``FileImport``, ``ImportReport``,
+``import_files``) is loaded when one of its names is first asked for, not with the package:
+it brings pandera and the file parsers (about 1.5 s of CPU), which a report that only reads
+the archive never needs, and every warm kernel and run worker imports this package.
 """
 
-from planlib.archive.importer import (
-    FileImport,
-    ImportReport,
-    import_files,
-)
+import importlib
+
 from planlib.archive.queries.tracking import (
     ActualsExtent,
     TrackingActuals,
@@ -73,3 +75,20 @@ __all__ = [
     "actuals_extent",
     "tracking_actuals",
 ]
+
+#: Names served from a module loaded on first use (see the module's docstring).
+LAZY_NAMES = {"FileImport": "planlib.archive.importer", "ImportReport": "planlib.archive.importer",
+              "import_files": "planlib.archive.importer"}
+
+
+def __getattr__(name: str):
+    """Load the importer when one of its names is first asked for (PEP 562)."""
+    if name not in LAZY_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(LAZY_NAMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *LAZY_NAMES})

@@ -12,3 +12,13 @@ def test_importing_a_workers_notebook_tools_compiles_no_iri_grammar():
     code = "import sys, nbformat, papermill, nbconvert; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_report_that_reads_the_archive_does_not_load_the_importer():
+    # planlib.archive serves the importer's names on first use: pandera and the file parsers (~1.5 s of
+    # CPU) stay out of every warm kernel and worker that only reads the archive
+    code = ("import sys; from planlib import archive; before = sorted(m for m in ('pandera', 'planlib.archive.importer') "
+            "if m in sys.modules); from planlib.archive import import_files, FileImport; "
+            "print(before, import_files.__module__, archive.ImportReport.__name__, 'import_files' in dir(archive))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["[]", "planlib.archive.importer", "ImportReport", "True"]
