@@ -416,13 +416,36 @@ def titles_clear(fig) -> bool:
         if ax.yaxis.offsetText.get_visible() and not offset_free:
             return False
         box = None
-        if ax.xaxis.get_ticks_position() in ("top", "unknown") or ax.xaxis.get_label_position() == "top":
+        if ((ax.xaxis.get_ticks_position() in ("top", "unknown") or ax.xaxis.get_label_position() == "top")
+                and not _hangs_below(ax.xaxis)):
             box = ax.xaxis.get_tightbbox(renderer)
         if box is None:
             box = ax.spines.get("outline", ax).get_window_extent()
         top = max(top, box.ymax)
     spare = 0.5 * fig.dpi / 72
     return all(t.get_window_extent(renderer).ymin >= top + spare for t in titles)
+
+
+def _hangs_below(axis) -> bool:
+    """
+    Whether everything an x axis's tight box holds hangs below the axes' bottom edge, so
+    that the axes' box bounds it from above without measuring it: its label, its offset
+    text and every tick label at the bottom, top-aligned and not turned about its anchor
+    (a turned text's box then lies below its anchor), no label at the top.
+
+    With the ticks themselves off (seaborn's whitegrid: position "unknown") matplotlib
+    measures the whole axis to place a title; a title clear of the axes' box is clear of it.
+    """
+    hanging = ("default", "xtick")
+    if (axis.get_label_position() != "bottom" or getattr(axis, "_tick_position", "bottom") != "bottom"
+            or axis._major_tick_kw.get("label2On", False) or axis._minor_tick_kw.get("label2On", False)):
+        return False
+    ticks = [*vars(axis).get("majorTicks", ()), *vars(axis).get("minorTicks", ())]
+    if not ticks:  # none made yet: what they will be is not known here
+        return False
+    texts = [axis.label, axis.offsetText, *(t.label1 for t in ticks)]
+    return (not any(t.label2.get_visible() for t in ticks)
+            and all(t.get_verticalalignment() == "top" and t.get_rotation_mode() in hanging for t in texts))
 
 
 def _titles(ax) -> list:

@@ -233,3 +233,41 @@ def test_stacked_shares_draws_what_pandas_plot_drew_byte_for_byte(case):
     theirs = plots.figure_png(plots.safe_figure(_pandas_stacked_shares)(frames[case], **kwargs), bbox_inches="tight")
     assert ours[:8] == b"\x89PNG\r\n\x1a\n" and len(ours) > 10_000  # a drawn figure, not a note
     assert ours == theirs
+
+
+def _labelled(fig, *, top: bool = False, rotation: float = 0.0, mode: str = "default"):
+    """Tick labels along x (on top of the axes, or turned about their anchors), a title above."""
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [3, 1, 2])
+    plots.amount_axis(ax.yaxis)  # no offset on y: only the x axis can be in the title's way
+    ax.set_xticks([0, 1, 2], ["一月", "二月", "三月"], rotation=rotation, rotation_mode=mode)
+    if top:
+        ax.xaxis.set_tick_params(labeltop=True, labelbottom=False, labelsize=40)
+    ax.set_title("标题")
+    return fig
+
+
+@pytest.mark.parametrize("case", ["bottom", "top", "turned"])
+def test_titles_clear_measures_the_x_axis_only_when_it_may_reach_above_the_axes(case, monkeypatch):
+    """Tick labels hanging below the axes are bounded by the axes' box; others are measured, as matplotlib does."""
+    import matplotlib
+    from matplotlib.axis import XAxis
+    from matplotlib.figure import Figure
+
+    from planlib.present import canvas
+
+    plots.set_style()
+    kwargs = {"bottom": {}, "top": {"top": True}, "turned": {"rotation": 30.0, "mode": "anchor"}}[case]
+    with matplotlib.rc_context({"axes.titley": 1.0}):  # as safe_figure builds: the title where nothing is in its way
+        fig = _labelled(plots.new_figure(6.0, 3.0), **kwargs)
+    measured = []
+    tightbbox = XAxis.get_tightbbox
+    monkeypatch.setattr(XAxis, "get_tightbbox", lambda axis, *a, **k: measured.append(axis) or tightbbox(axis, *a, **k))
+    clear = canvas.titles_clear(fig)
+    assert (measured == []) is (case == "bottom")
+    assert clear is (case != "top")  # labels of 40 points on top are in the title's way
+    monkeypatch.undo()
+    built = plots.safe_figure(lambda: _labelled(plots.new_figure(6.0, 3.0), **kwargs))()
+    with matplotlib.rc_context({"text.parse_math": False}):
+        reference = _labelled(Figure(figsize=(6.0, 3.0)), **kwargs)
+    assert plots.figure_png(built, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
