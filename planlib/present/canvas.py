@@ -330,7 +330,7 @@ def png_bytes(fig, **savefig: object) -> bytes:
         fig.savefig(buf, format="png", **options)
     finally:
         for axis in axes:
-            del axis._update_ticks
+            del axis._update_ticks, axis._get_ticklabel_bboxes
         if spent is not None:
             fig.set_layout_engine(spent)
     return buf.getvalue()
@@ -347,7 +347,7 @@ def tight_layout(fig, **kwargs: object) -> None:
         fig.tight_layout(**kwargs)
     finally:
         for axis in axes:
-            del axis._update_ticks
+            del axis._update_ticks, axis._get_ticklabel_bboxes
 
 
 def _ticks_once(fig) -> list:
@@ -368,8 +368,27 @@ def _ticks_once(fig) -> list:
                 if "_update_ticks" in vars(axis):
                     continue
                 axis._update_ticks = _once(axis, axis._update_ticks)
+                axis._get_ticklabel_bboxes = _boxes_once(axis, axis._get_ticklabel_bboxes)
                 patched.append(axis)
     return patched
+
+
+def _boxes_once(axis, boxes):
+    """
+    The axis's tick label boxes measured once while its ticks, the renderer, the axes' box and
+    the dpi stay the same (matplotlib measures them twice in each tight box and each draw: for the
+    axis and for its label's placement among its siblings).
+    """
+    kept: dict = {}
+
+    def ticklabel_bboxes(ticks, renderer):
+        key = (tuple(axis.axes.bbox.bounds), axis.axes.get_figure(root=True).dpi)
+        if kept.get("ticks") is not ticks or kept.get("renderer") is not renderer or kept.get("key") != key:
+            kept.update(ticks=ticks, renderer=renderer, key=key, boxes=boxes(ticks, renderer))
+        tlb1, tlb2 = kept["boxes"]
+        return list(tlb1), list(tlb2)
+
+    return ticklabel_bboxes
 
 
 def _once(axis, update):

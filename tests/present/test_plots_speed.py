@@ -159,7 +159,8 @@ def test_ticks_laid_out_once_per_print_are_matplotlibs_own_pixels_and_the_figure
     fig = _dated(plots.new_figure(8.0, 3.0))
     reference = _dated(Figure(figsize=(8.0, 3.0)))
     assert plots.figure_png(fig, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
-    assert not any("_update_ticks" in vars(axis) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis))
+    assert not any({"_update_ticks", "_get_ticklabel_bboxes"} & set(vars(axis)) for ax in fig.axes
+                   for axis in (ax.xaxis, ax.yaxis))
     for f in (fig, reference):  # a new view: the ticks are laid out again
         f.axes[0].set_xlim(pd.Timestamp("2025-03-01"), pd.Timestamp("2025-09-01"))
         f.axes[1].set_ylim(0, 2e5)
@@ -271,3 +272,21 @@ def test_titles_clear_measures_the_x_axis_only_when_it_may_reach_above_the_axes(
     with matplotlib.rc_context({"text.parse_math": False}):
         reference = _labelled(Figure(figsize=(6.0, 3.0)), **kwargs)
     assert plots.figure_png(built, bbox_inches="tight") == _standard_png(reference, bbox_inches="tight")
+
+
+def test_an_axis_measures_its_tick_labels_once_per_pass(monkeypatch):
+    """The tight box and the draw each measure an axis's tick labels once (matplotlib: for the axis and its label)."""
+    from matplotlib.axis import Axis
+
+    plots.set_style()
+    fig = plots.new_figure(6.0, 3.0)
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [3, 1, 2])
+    ax.set_xlabel("月份")
+    ax.set_title("标题")
+    reference = _standard_png(fig, bbox_inches="tight")
+    measured = []
+    boxes = Axis._get_ticklabel_bboxes
+    monkeypatch.setattr(Axis, "_get_ticklabel_bboxes", lambda axis, *a: measured.append(axis) or boxes(axis, *a))
+    assert plots.figure_png(fig, bbox_inches="tight") == reference
+    assert len(measured) == 4  # x and y, once for the tight box and once for the draw
