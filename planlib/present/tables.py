@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import ArrowStringArray, NumpyExtensionArray
 
 from planlib.labels import CODE_COLUMNS, STAGE_NAMES, code_label, localize
 from planlib.run.folder import write_atomic
@@ -205,6 +206,21 @@ _TOTAL_NAMES = {"合计 total": "合计", "total": "合计"}
 _PROSE_COLUMNS = frozenset({"basis", "message", "measure", "reason", "value", "key", "line"})
 
 
+def _mapper(col: object) -> Callable[[Any], Any] | None:
+    """The function :func:`display_values` maps a column's values with (None: shown as they are)."""
+    if col == "item":
+        return lambda v: ITEM_NAMES.get(v, code_label(v)) if isinstance(v, str) else v
+    if col in CODE_COLUMNS:
+        return lambda v, c=col: localize(code_label(v, c)) if isinstance(v, str) else v
+    if col == "stage":
+        return lambda v: STAGE_NAMES.get(int(v), v) if isinstance(v, (int, np.integer)) else v
+    if col == "name":  # names are data; only the library's total row is named in words
+        return lambda v: _TOTAL_NAMES.get(v, v) if isinstance(v, str) else v
+    if col in _PROSE_COLUMNS:
+        return lambda v: localize(v) if isinstance(v, str) else v
+    return None
+
+
 def display_values(frame: pd.DataFrame) -> pd.DataFrame:
     """
     The frame as a Chinese page shows it: code values in words, prose localized, stages named.
@@ -221,21 +237,60 @@ def display_values(frame: pd.DataFrame) -> pd.DataFrame:
             values = values.astype(object)
         if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype) and col != "stage":
             continue
-        if col == "item":
-            mapped = values.map(lambda v: ITEM_NAMES.get(v, code_label(v)) if isinstance(v, str) else v)
-        elif col in CODE_COLUMNS:
-            mapped = values.map(lambda v, c=col: localize(code_label(v, c)) if isinstance(v, str) else v)
-        elif col == "stage":
-            mapped = values.map(lambda v: STAGE_NAMES.get(int(v), v) if isinstance(v, (int, np.integer)) else v)
-        elif col == "name":  # names are data; only the library's total row is named in words
-            mapped = values.map(lambda v: _TOTAL_NAMES.get(v, v) if isinstance(v, str) else v)
-        elif col in _PROSE_COLUMNS:
-            mapped = values.map(lambda v: localize(v) if isinstance(v, str) else v)
-        else:
+        mapper = _mapper(col)
+        if mapper is None:
             continue
         if out is frame:
             out = frame.copy()
-        out[col] = mapped
+        out[col] = values.map(mapper)
+    return out
+
+
+def _missing(value: object) -> bool:
+    """None, NA, NaT or a float NaN: what :func:`_format_cell` shows as '–'."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _column_values(column: pd.Series) -> list | None:
+    """
+    The column's values as iterating it gives them (as ``DataFrame.itertuples`` does), read at
+    once: a NumPy column's Python scalars (``ndarray.tolist``), an Arrow text column's texts
+    with its missing value; None for any other column (iterated then).
+    """
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiubO" and isinstance(column.array, NumpyExtensionArray):
+        return column.to_numpy().tolist()
+    if isinstance(column.array, ArrowStringArray):
+        na = dtype.na_value
+        return [na if v is None else v for v in column.array.__arrow_array__().to_pylist()]
+    return None
+
+
+def _shown_columns(frame: pd.DataFrame) -> list[list]:
+    """
+    Each column's values as ``display_values(frame).itertuples()`` gives them, column by column.
+
+    A NumPy or Arrow text column is read at once and mapped value by value with the function
+    :func:`display_values` maps it with; when a mapped value is neither text nor missing, or the
+    column is of any other kind, the column goes through :func:`display_values` and is iterated.
+    The cells shown are the same (a missing value may come as another missing marker, all shown
+    as '–' by :func:`_format_cell`).
+    """
+    if not frame.columns.is_unique:
+        shown = display_values(frame)
+        return [list(shown.iloc[:, k]) for k in range(shown.shape[1])]
+    out = []
+    for k, col in enumerate(frame.columns):
+        column = frame.iloc[:, k]
+        values = _column_values(column)
+        mapper = _mapper(col) if column.dtype == object or pd.api.types.is_string_dtype(column.dtype) or col == "stage" \
+            else None
+        if values is not None and mapper is not None:
+            mapped = [mapper(v) for v in values]
+            values = mapped if all(isinstance(v, str) or _missing(v) for v in mapped) else None
+        if values is None:
+            values = list(display_values(frame[[col]]).iloc[:, 0])
+        out.append(values)
     return out
 
 
@@ -320,17 +375,18 @@ def table_html(
         head = f"<b>{_e(caption)}</b>：" if caption else ""
         return _STYLE + f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{head}无记录。</p>'
     cols = list(shown.columns)
-    shown = display_values(shown.head(max_rows))
+    columns = _shown_columns(shown.iloc[:max_rows] if len(shown) > max_rows else shown)
     parts = [_STYLE, f'<table class="planlib-table {PLAIN_TEXT_CLASS}">']
     if caption:
         parts.append(f"<caption>{_e(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, ITEM_NAMES.get(c, c))))}</th>" for c in cols)
                  + "</tr></thead>")
     parts.append("<tbody>")
-    for row in shown.itertuples(index=False, name=None):
+    fmts = [formats.get(col) for col in cols]
+    for row in zip(*columns):
         cells = []
-        for col, value in zip(cols, row):
-            text, numeric = _format_cell(value, formats.get(col))
+        for fmt, value in zip(fmts, row):
+            text, numeric = _format_cell(value, fmt)
             cls = ' class="num"' if numeric else ""
             cells.append(f"<td{cls}>{_e(text)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")

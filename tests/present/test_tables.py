@@ -1,5 +1,7 @@
 """Report helpers: every data-derived string escaped, atomic writes, the portal."""
 
+import html
+
 import numpy as np
 import pandas as pd
 
@@ -121,3 +123,46 @@ def test_replace_codes_is_pandas_replace_on_every_kind_of_column():
                                   frame.replace({"category": {"labour": 1}}), check_exact=True)
     empty = pd.DataFrame()
     pd.testing.assert_frame_equal(report.replace_codes(empty, {"flag": {"a": "b"}}), empty.replace({"flag": {"a": "b"}}))
+
+
+def _rows_as_before(frame, formats=None, max_rows=200):
+    """The table body as table_html built it row by row from display_values(frame).itertuples()."""
+    formats = formats or {}
+    shown = report.display_values(frame.head(max_rows))
+    rows = []
+    for row in shown.itertuples(index=False, name=None):
+        cells = []
+        for col, value in zip(shown.columns, row):
+            text, numeric = report._format_cell(value, formats.get(col))
+            cls = ' class="num"' if numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text, quote=True)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "".join(rows)
+
+
+def _body(markup):
+    return markup[markup.index("<tbody>") + len("<tbody>"):markup.index("</tbody>")]
+
+
+def test_table_html_reads_columns_at_once_with_the_cells_of_itertuples():
+    """Columns read at once (NumPy, Arrow text) and mapped value by value give the cells of the row-by-row way."""
+    frame = pd.DataFrame({
+        "category": pd.Series(["labour", None, "media", "土著"], dtype="str"),
+        "item": pd.Series(["wages", "dm", None, "unknown_item"], dtype=object),
+        "name": pd.Series(["合计 total", "东城", None, "西城"], dtype="string"),
+        "stage": [1, 2, 3, 99],
+        "basis": pd.Categorical(["去年 last year", "a", None, "a"]),
+        "channel": pd.Categorical(["retail", "group_purchase", "retail", None]),
+        "region_id": pd.Series(["P01", "P02", None, "P03"], dtype="str"),
+        "volume": [1.0, 2345.678, np.nan, -0.5],
+        "count": np.array([1, 2, 3, 4], dtype="int64"),
+        "nullable": pd.array([1, None, 3, 4], dtype="Int64"),
+        "flag": [True, False, True, False],
+        "month": pd.to_datetime(["2027-01-01", "2027-02-01", None, "2027-04-01"]),
+        "mixed": pd.Series([1, 2.5, "x", None], dtype=object),
+        "message": pd.Series([1, 2.5, None, 3], dtype=object),  # a prose column holding numbers: pandas' way
+    })
+    formats = {"volume": "{:,.1f}"}
+    for cut in (200, 2):
+        assert _body(report.table_html(frame, formats=formats, max_rows=cut)) == _rows_as_before(frame, formats, cut)
+    assert "土著" in report.table_html(frame) and "1.00" in _rows_as_before(frame[["message"]])
