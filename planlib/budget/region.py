@@ -153,6 +153,27 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
                         basis.reset_index(drop=True))
 
 
+def _amounts(methods: pd.DataFrame) -> tuple[dict, dict]:
+    """
+    The methods table's amounts in its row order, by (category, method) and, for the chosen
+    rows, by category: what :func:`tune_budget` sums, looked up instead of filtered per category.
+    """
+    by_pair: dict = {}
+    by_chosen: dict = {}
+    for cat, method, amount, chosen in zip(methods["category"].tolist(), methods["method"].tolist(),
+                                           methods["amount"].tolist(), methods["chosen"].tolist()):
+        by_pair.setdefault((cat, method), []).append(amount)
+        if chosen:
+            by_chosen.setdefault(cat, []).append(amount)
+    return by_pair, by_chosen
+
+
+def _sum(amounts: list) -> float:
+    """``float(pd.Series(amounts, dtype=float).sum())``: numpy's sum with missing amounts as 0."""
+    values = np.asarray(amounts, dtype=float)
+    return float(np.where(np.isnan(values), 0.0, values).sum())
+
+
 def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | None = None,
                 ratios: dict | None = None, cap_ratio: float | None = None, fixed_categories=("labour", "office"),
                 price_change: float = 0.0, volume_change: float = 0.0) -> tuple[pd.DataFrame, dict]:
@@ -195,8 +216,8 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     profit = V'(P' − VC) − B_var' − B_fixed with V' = V(1+dv), P' = P(1+dp),
     B_var' = B_var (1+dp)(1+dv); BEP = B_fixed / (P' − VC − B_var'/V').
     """
-    m = methods.copy()
-    chosen = dict(zip(m.loc[m["chosen"], "category"], m.loc[m["chosen"], "method"]))
+    by_pair, by_chosen = _amounts(methods)
+    chosen = dict(zip(methods.loc[methods["chosen"], "category"], methods.loc[methods["chosen"], "method"]))
     chosen.update(choices or {})
     R = float(summary["target_revenue"])
     V = float(summary["target_volume"])
@@ -206,10 +227,8 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
         if ratios and cat in ratios:
             amount, method = float(ratios[cat]) * R, "percent_of_sales"
         else:
-            hit = m[(m["category"] == cat) & (m["method"] == method)]
-            if hit.empty:
-                hit = m[(m["category"] == cat) & m["chosen"]]
-            amount = float(hit["amount"].sum())
+            hit = by_pair.get((cat, method)) or by_chosen.get(cat) or []
+            amount = _sum(hit)
         rows.append((cat, method, round(amount, 2)))
     table = pd.DataFrame(rows, columns=["category", "method", "amount"])
     total = float(table["amount"].sum())
