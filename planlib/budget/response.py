@@ -27,7 +27,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import OptimizeWarning, curve_fit, minimize
 
 from planlib import review
 from planlib.archive import load_table
@@ -127,6 +126,8 @@ def fit_response(history: pd.DataFrame, *, min_points: int = 3) -> pd.DataFrame:
     zero curve. A fit with b at its upper bound shows no diminishing return over the
     observed spend (within 0.5%): it becomes the line of slope a / b, flagged.
     """
+    import scipy.optimize  # loaded at the first fit, not with planlib.budget (about 0.8 s of CPU)
+
     require_columns(history, ["kind", "cost"], "history")
     if isinstance(min_points, bool) or not isinstance(min_points, int | np.integer) or min_points < 2:
         raise ParamsError(
@@ -168,8 +169,8 @@ def fit_response(history: pd.DataFrame, *, min_points: int = 3) -> pd.DataFrame:
         p0 = (max(float(Y.max()), 1e-3) * 1.5, min(max(float(np.median(X)), 2 * lo), hi / 2))
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", OptimizeWarning)  # covariance only; not used
-                popt, _ = curve_fit(_exp_curve, X, Y, p0=p0, bounds=([0.0, lo], [np.inf, hi]), maxfev=20_000)
+                warnings.simplefilter("ignore", scipy.optimize.OptimizeWarning)  # covariance only; not used
+                popt, _ = scipy.optimize.curve_fit(_exp_curve, X, Y, p0=p0, bounds=([0.0, lo], [np.inf, hi]), maxfev=20_000)
         except (RuntimeError, ValueError) as err:
             rows.append(fallback(f"the fit failed ({err})"))
             continue
@@ -272,6 +273,8 @@ def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series 
     exactly and none exceeds its limit; lift and marginal return are reported at the
     rounded spends.
     """
+    import scipy.optimize  # loaded at the first fit, not with planlib.budget (about 0.8 s of CPU)
+
     kinds, shape, a, b, slope = _curves(curves)
     t = number(total, "total", minimum=0.0)
     u = positive_unit(unit)
@@ -307,7 +310,7 @@ def allocate_spend(curves: pd.DataFrame, total, *, unit=0.01, limits: pd.Series 
             return -lift.sum() / scale, -marginal * t / scale
 
         x0 = upper / upper.sum()
-        res = minimize(
+        res = scipy.optimize.minimize(
             negative_lift,
             np.minimum(x0, upper),
             jac=True,

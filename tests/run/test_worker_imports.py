@@ -22,3 +22,13 @@ def test_a_report_that_reads_the_archive_does_not_load_the_importer():
             "print(before, import_files.__module__, archive.ImportReport.__name__, 'import_files' in dir(archive))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split() == ["[]", "planlib.archive.importer", "ImportReport", "True"]
+
+
+def test_the_budget_package_loads_scipy_optimize_at_its_first_fit():
+    # planlib.budget's response curves import scipy.optimize inside the fit (~0.8 s of CPU a kernel start)
+    code = ("import sys; import planlib.budget; print('scipy.optimize' in sys.modules); "
+            "import pandas as pd; from planlib.budget.response import fit_response; "
+            "fit_response(pd.DataFrame({'kind': ['a'] * 4, 'cost': [1.0, 2, 3, 4], 'lift_revenue': [1.0, 1.8, 2.4, 2.8]})); "
+            "print('scipy.optimize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "True"]
