@@ -262,7 +262,7 @@ class CategoryInputs:
         The percent-of-sales ratio: ``budget.ratios[category]`` where set, else the unit's
         last-year expense ratio (the plan's where the unit sold nothing).
     competitor : DataFrame or None
-        :func:`planlib.budget.plan.competitor_spend` rows (``unit, category, brand, spend,
+        :func:`planlib.budget.competitors.competitor_spend` rows (``unit, category, brand, spend,
         revenue, ratio, source``): each unit's main competitor's spend, for ``benchmark``.
     last_year : ndarray
         Each unit's spend on the category last year.

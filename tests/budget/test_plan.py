@@ -342,7 +342,7 @@ def test_competitor_spend_per_unit_from_the_archive_with_an_explicit_fallback():
     # K1: 金潭 sells most there and spent 3,000 on promotion (tasting 1,000 + promotion 2,000) on 100,000;
     # K2: 古泉 sells most but recorded nothing there: the city's main competitor (金潭, 150,000) is used,
     # its spend in the city 3,000 + 600 (K2's 金潭 display is channel)
-    from planlib.budget.plan import competitor_spend
+    from planlib.budget.competitors import competitor_spend
     from planlib.hierarchy import RegionTree
 
     tree = RegionTree(pd.DataFrame({"region_id": ["C1", "K1", "K2"], "name": ["市", "甲县", "乙县"],
