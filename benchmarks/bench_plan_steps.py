@@ -17,14 +17,19 @@ in CPU seconds (``time.process_time``: on a shared machine wall-clock profiles c
 processes' load to whatever ran);
 ``--out DIR`` keeps the run folder (``DIR/results/*.parquet``, to compare two versions with
 ``tools/compare_results.py``). ``--cache DIR`` keeps the targets step's Holt-Winters fits
-in DIR as ``planlib run`` keeps them in ``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``):
-the first run fits and writes them, a second run with the same DIR reads them (a rerun).
+and its three big archive reads (``targets.readcache``: the allocation's history, every
+region's months, the root's economics) in DIR as ``planlib run`` keeps them in
+``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``): the first run fits, reads and writes
+them, a second run with the same DIR on the same archive reads them back (a rerun, the
+issue's case: an assumption changed, the archive as it was). What was measured is printed:
+how many of the step's fits were read back from DIR, and how often the queries behind the
+kept reads ran (counted in this process; 0: read back).
 It then times the targets step's Holt-Winters fits both ways in the same process: the
-batched ``fit_annual_many`` the step ran (all its series, timed inside the step) against
-``fit_annual`` one series at a time on a sample of the same series (``--hw-sample N``,
-default 300; 0: every series), each sample also fitted batched, with the ratio and a check
-that both give the same numbers to the last bit. The per-series total for all series is the
-sample's time scaled up (labelled so).
+batched ``fit_annual_many`` the step ran (all its series, timed inside the step; on a rerun
+that is the reading back, not a fit) against ``fit_annual`` one series at a time on a sample
+of the same series (``--hw-sample N``, default 300; 0: every series), each sample also fitted
+batched, with the ratio and a check that both give the same numbers to the last bit. The
+per-series total for all series is the sample's time scaled up (labelled so).
 Goal (issue 14): each step under 5 s on the national archive.
 """
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import os
 import resource
 import sys
@@ -48,7 +54,12 @@ from planlib import budget, targets
 from planlib.archive.store import load_tree
 from planlib.params import load_plan
 from planlib.run.steps import run_step, write_budget, write_targets
+from planlib.archive.queries import targets as target_queries
 from planlib.targets import holtwinters, holtwinters_many
+
+#: The queries behind the targets step's kept reads (``targets.readcache``), counted when they run.
+KEPT_READ_QUERIES = ("children_monthly_volume", "region_sales_figures", "last_year_allocation_sales",
+                     "first_year_allocation_sales")
 
 
 def peak_rss_mb() -> float:
@@ -80,6 +91,25 @@ def timed_step(name: str, plan, run_dir: Path, compute, profile_dir: Path | None
     return step, time.perf_counter() - t, time.process_time() - c
 
 
+class QuerySpy:
+    """Count how often the queries behind the targets step's kept reads run (0 on a rerun: read back)."""
+
+    def __init__(self):
+        self.runs = {name: 0 for name in KEPT_READ_QUERIES}
+        self.originals = {name: getattr(target_queries, name) for name in KEPT_READ_QUERIES}
+        for name, fn in self.originals.items():
+            @functools.wraps(fn)  # the same name and module: the reads' keys are planlib run's
+            def counted(*args, _fn=fn, _name=name, **kwargs):
+                self.runs[_name] += 1
+                return _fn(*args, **kwargs)
+
+            setattr(target_queries, name, counted)
+
+    def restore(self):
+        for name, fn in self.originals.items():
+            setattr(target_queries, name, fn)
+
+
 class FitSpy:
     """Record the series the targets step fits batched (and the batch's wall and CPU seconds)."""
 
@@ -91,9 +121,12 @@ class FitSpy:
         state["hw"] = []
 
         def recording(series, horizons, **kwargs):
+            cache = kwargs.get("cache")  # kept already: this call reads it back instead of fitting
+            kept = cache is not None and (Path(cache) / f"holtwinters-{holtwinters_many.fits_key(series, horizons)}.json"
+                                          ).exists()
             t, c = time.perf_counter(), time.process_time()
             out = self.original(series, horizons, **kwargs)
-            state["hw"].append((list(series), list(horizons), time.perf_counter() - t, time.process_time() - c))
+            state["hw"].append((list(series), list(horizons), time.perf_counter() - t, time.process_time() - c, kept))
             return out
 
         self.module.fit_annual_many = recording
@@ -110,6 +143,7 @@ def compare_fits(state: dict, sample: int) -> None:
         print("no Holt-Winters fits in the targets step")
         return
     step_wall, step_cpu = sum(c[2] for c in state["hw"]), sum(c[3] for c in state["hw"])
+    kept = sum(len(c[0]) for c in state["hw"] if c[4])
     take = np.arange(len(series))
     if 0 < sample < len(series):
         take = np.random.default_rng(0).choice(len(series), sample, replace=False)
@@ -122,14 +156,19 @@ def compare_fits(state: dict, sample: int) -> None:
     a_wall, a_cpu = time.perf_counter() - t, time.process_time() - c
     same = sum(a == b for a, b in zip(alone, batched))
     scale = len(series) / len(ss)
-    print(f"Holt-Winters fits: {len(series):,} series in the targets step, batched: {step_wall:.2f} s wall, "
+    how = ("all read back from the cache, none fitted" if kept == len(series) else
+           "fitted batched" if not kept else f"{kept:,} read back from the cache, the others fitted batched")
+    print(f"Holt-Winters fits: {len(series):,} series in the targets step, {how}: {step_wall:.2f} s wall, "
           f"{step_cpu:.2f} s CPU")
     print(f"  same {len(ss):,} series, same process: one at a time {a_wall:.2f} s wall / {a_cpu:.2f} s CPU, "
           f"batched {b_wall:.2f} s wall / {b_cpu:.2f} s CPU: {a_cpu / max(b_cpu, 1e-9):.1f}x less CPU, "
           f"{a_wall / max(b_wall, 1e-9):.1f}x less wall; identical results: {same}/{len(ss)}")
-    if scale > 1:
+    if scale > 1 and not kept:
         print(f"  one at a time for all {len(series):,} (the sample scaled up x{scale:.1f}): "
               f"~{a_cpu * scale:.0f} s CPU against the step's batched {step_cpu:.1f} s")
+    elif scale > 1:
+        print(f"  one at a time for all {len(series):,} (the sample scaled up x{scale:.1f}): ~{a_cpu * scale:.0f} s CPU "
+              "(this run read the step's fits back: no batched fit of them all to set against it)")
 
 
 def main() -> None:
@@ -155,6 +194,7 @@ def main() -> None:
     clock = Clock()
     state = {}
     fits = FitSpy(state)
+    queries_run = QuerySpy()
 
     def set_targets(con, step):
         state["pt"] = clock.section("targets: plan_targets", targets.plan_targets, plan, tree, con,
@@ -186,6 +226,15 @@ def main() -> None:
             if part.startswith(name + ":"):
                 print(f"  {part:<28} {w:7.2f} {c:7.2f}")
     print(f"targets table {n_targets:,} rows")
+    n_fits, n_kept = sum(len(c[0]) for c in state["hw"]), sum(len(c[0]) for c in state["hw"] if c[4])
+    ran = sum(queries_run.runs.values())
+    fits_how = "fits cached" if n_kept == n_fits else "fits fitted" if not n_kept else "fits partly cached"
+    reads_how = "reads cached" if not ran else "reads from the archive"
+    kind = ("rerun: fits and reads cached" if fits_how == "fits cached" and not ran else
+            f"{fits_how}, {reads_how}" + (" (kept in --cache for a rerun)" if args.cache else " (no --cache)"))
+    print(f"this run of the targets step: {kind} ({n_kept:,} of {n_fits:,} fits read back; queries behind the kept "
+          f"reads run: {', '.join(f'{k} {v}' for k, v in queries_run.runs.items())})")
+    queries_run.restore()
     compare_fits(state, args.hw_sample)
     fits.restore()
     if args.profile:

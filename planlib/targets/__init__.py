@@ -16,6 +16,7 @@ allocate     allocate_plan, the plan-wide split (nodes, breakdowns: its parts)
 validate     validate_targets
 reconcile    top-down vs bottom-up: reconcile, children_proposals, bottom_up_gap, reconcile_children
 plan         plan_targets, region_potential
+readcache    the step's big archive reads kept between runs, keyed by the archive's state (ArchiveReads)
 region       region_view, readings, split_inputs / tune_split for the tuning panel
 """
 

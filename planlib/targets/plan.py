@@ -33,6 +33,7 @@ from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, base
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
 from planlib.targets.history import children_history, coded_history
+from planlib.targets.readcache import ArchiveReads
 from planlib.targets.reconcile import ALL_HISTORY_FROM, reconciled_targets
 from planlib.targets.shares import best_split_method, split_backtest
 from planlib.targets.validate import validate_targets
@@ -113,7 +114,10 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
         The open archive.
     cache_dir : path-like, optional
         A folder keeping the root's and the planned regions' Holt-Winters fits between runs of the plan
-        (:func:`planned_baselines`); a rerun on the same history reads them, the same numbers.
+        (:func:`planned_baselines`), and the step's three big archive reads (the allocation's history,
+        every recorded region's months, the root's economics: :class:`~planlib.targets.readcache.ArchiveReads`,
+        keyed by the archive's files and fingerprint, the reading code and every argument); a rerun on
+        the same archive reads them back, the same objects to the bit.
 
     Returns
     -------
@@ -132,12 +136,14 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
 
     root, year = plan.scope.root, plan.year
     sp = plan.split
+    reads = ArchiveReads(con, cache_dir)  # the big reads kept beside the fits, by the archive's state
     raw, everywhere = None, None  # every recorded region's own months, read once for the back-test and the reconciliation
     if sp.method == "auto" or sp.reconcile is not None:
-        raw, outside = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year, others=True)
+        raw, outside = reads.read(queries.children_monthly_volume, list(tree.subtree(root)), ALL_HISTORY_FROM, year,
+                                  others=True)
         # no sales outside the root's subtree (a national root): its own sales are read without a lookup per row
         everywhere = ALL_HISTORY_FROM if outside is False else None
-    econ = region_economics(con, tree, root, year, all_recorded_from=everywhere)
+    econ = reads.read(region_economics, tree, root, year, all_recorded_from=everywhere)
     base = baseline(econ.monthly, year, cache=cache_dir)  # the root's fit kept with the planned regions'
     unit = plan.targets.unit
     total, how = root_target(plan.targets, base, econ, year)
@@ -157,7 +163,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     shares = season.shares
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
-    history = load_allocation_history(con, tree, root, year, level=deepest)
+    history = reads.read(load_allocation_history, tree, root, year, level=deepest)
     potential = region_potential(con, tree, root, year, share=sp.potential_share)
     cap, weights, method_asked = sp.cap, dict(sp.weights), sp.method
     if potential.empty and (cap is not None or sp.method == "potential" or weights.get("potential")):
@@ -176,7 +182,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     own_history = None  # the planned regions' own months, read once for the back-test and the reconciliation
     if method_asked == "auto" or sp.reconcile is not None:
         if raw is None:  # the plan fell back to auto (no market records for its method)
-            raw = queries.children_monthly_volume(con, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
+            raw = reads.read(queries.children_monthly_volume, list(tree.subtree(root)), ALL_HISTORY_FROM, year)
         own_history = planned_history(raw, tree, root, levels or ("county",))
     choice = split_choice(plan, tree, con, method=method_asked, history=own_history)
     growth = None

@@ -11,6 +11,7 @@ children_monthly_volume       own monthly volume per recorded region in a window
 allocation_catalogue          the products and terminals an allocation codes its history with
 last_year_allocation_sales    last year's own sales in four grouping sets (GROUPING_* below)
 first_year_allocation_sales   the first history year's own sales by home region and month
+archive_file                  the file a connection reads (None in memory) and DuckDB's settings
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "allocation_catalogue",
     "last_year_allocation_sales",
     "first_year_allocation_sales",
+    "archive_file",
 ]
 
 
@@ -269,3 +271,23 @@ def first_year_allocation_sales(cur, regions: pa.Table, skus: pa.Table, *, own: 
     """
     params = {"own": own, "start": dt.date(plan_year - 2, 1, 1), "ly": dt.date(plan_year - 1, 1, 1)}
     return _query_with(cur, {"_alloc_regions": regions, "_alloc_skus": skus}, _FIRST_YEAR_SQL, params)
+
+
+def archive_file(con) -> tuple[str | None, list[tuple[str, str | None]]]:
+    """
+    The file of the connection's database and DuckDB's settings, for keying what is read from it.
+
+    Returns
+    -------
+    (str or None, list of (str, str or None))
+        The database file as DuckDB opened it (None: an in-memory database), and every
+        setting of the connection (``duckdb_settings()``: name, value; sorted by name),
+        among them ``threads``, which decides the order doubles are summed in.
+    """
+    cur = con.cursor()
+    try:
+        path = cur.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        settings = cur.sql("SELECT name, value FROM duckdb_settings() ORDER BY name").fetchall()
+    finally:
+        cur.close()
+    return (path[0][0] if path else None), [(str(n), None if v is None else str(v)) for n, v in settings]
