@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-compile -e '.[test]'  # bytecode written as modules are first imported, not for every file installed
 	touch $(STAMP)
 
 # Chinese labels need a CJK font (figures and pages), the browser tests headless Chromium;
