@@ -48,6 +48,7 @@ from planlib.errors import BudgetError, PlanWarning
 from planlib.hierarchy import LEVEL_DEPTH
 from planlib.schemas import CATEGORIES, OWN_BRAND
 from planlib.targets import region_potential
+from planlib.targets.readcache import ArchiveReads
 from planlib.targets.table import BREAKDOWNS, breakdown_codes
 
 __all__ = ["PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS"]
@@ -104,7 +105,7 @@ class PlanBudget:
 # the plan's budget
 # ---------------------------------------------------------------------------------------
 def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=None, scheme_costs=None,
-                scheme_months=None) -> PlanBudget:
+                scheme_months=None, cache_dir=None) -> PlanBudget:
     """
     Price a plan's targets: each planning unit's budget by category, capped, phased and consolidated.
 
@@ -124,6 +125,12 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
         The plan's promotion schemes costed (:class:`planlib.promotions.plan.PlanSchemes`
         ``costs`` and ``months``): booked by :func:`planlib.budget.promotions.add_schemes`
         and phased by their own month profile; None: no schemes (the budget as without them).
+    cache_dir : path-like, optional
+        The plan's cache folder (``runs/<plan_id>/.cache``): last year's history
+        (:func:`planlib.archive.queries.budget.budget_history`) is kept there and read back
+        by a rerun on the same archive (:class:`planlib.targets.readcache.ArchiveReads`,
+        keyed by the archive's state, the reading code and the arguments). None: read from
+        the archive, on a thread beside the targets' tabulation.
 
     Returns
     -------
@@ -183,11 +190,17 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     sub = list(tree.subtree(root))
     # last year's history is read on a thread of its own while the targets are tabulated below (DuckDB runs
     # the query without holding the GIL, on one DuckDB thread as always: the same rows, order and sums)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        history = pool.submit(budget_history, con, None if root == tree.root else sub, year)
+    if cache_dir is not None:  # a rerun reads it back from the plan's cache, keyed by the archive's state
+        monthly, comp_revenue, expenses, acts = ArchiveReads(con, cache_dir).read(
+            budget_history, None if root == tree.root else sub, year)
         unit_of, vol_m, target_volume, target_revenue, terminals = _targets_by_unit(
             tree, targets_table, kind, totals, units, parents)
-        monthly, comp_revenue, expenses, acts = history.result()
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            history = pool.submit(budget_history, con, None if root == tree.root else sub, year)
+            unit_of, vol_m, target_volume, target_revenue, terminals = _targets_by_unit(
+                tree, targets_table, kind, totals, units, parents)
+            monthly, comp_revenue, expenses, acts = history.result()
     last = monthly[monthly["date"].dt.year == year - 1]
     sales = last.groupby("region_id", as_index=False)[["volume", "revenue", "variable_cost"]].sum()
 

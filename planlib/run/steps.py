@@ -218,6 +218,7 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
     def price(con, step):
         region_params, problems = budget.region_budget_params(plan, tree)
         pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params,
+                                cache_dir=run_dir.parent / ".cache",  # last year's history kept for a rerun
                                 **({} if schemes is None else {"scheme_costs": schemes.costs,
                                                                "scheme_months": schemes.months}))
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]

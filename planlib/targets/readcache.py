@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from planlib import __version__, hierarchy, schemas
 from planlib.archive import fingerprint, store
+from planlib.archive.queries import budget as budget_queries
 from planlib.archive.queries import targets as queries
 from planlib.hierarchy import RegionTree
 from planlib.targets import history, kinds, table
@@ -46,9 +47,10 @@ __all__ = ["ArchiveReads", "archive_files", "reads_version", "tree_digest", "KEE
 KEEP_PER_READ = 4
 #: DuckDB's file header and its two database headers (a checkpoint rewrites one of them, its iteration counted up).
 HEADER_BYTES = 3 * 4096
-#: The modules whose source decides the kept values: the SQL, the frames built from it, their constants,
+#: The modules whose source decides the kept values: the SQL (the targets' and the budget's history), the
+#: frames built from it, their constants,
 #: the region tree's order, the archive's opening and fingerprint, and this module (the key and the format).
-READ_CODE = (queries, history, kinds, table, schemas, hierarchy, store)
+READ_CODE = (queries, budget_queries, history, kinds, table, schemas, hierarchy, store)
 _MAGIC = b"planlib-reads 1\n"
 
 

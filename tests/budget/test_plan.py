@@ -531,3 +531,25 @@ def test_budget_history_months_are_the_same_without_the_join_filter_and_the_sett
     pushed["date"] = pd.to_datetime(pushed["date"])
     assert len(monthly) > 100 and monthly["variable_cost"].sum() > 0
     pd.testing.assert_frame_equal(monthly, pushed, check_exact=True)
+
+
+def test_a_rerun_reads_last_years_history_back_and_prices_the_same_budget(priced, tmp_path, monkeypatch):
+    """plan_budget(cache_dir=): the first run reads the archive and keeps it, the rerun queries nothing; both equal the uncached budget."""
+    from planlib.budget import plan as budget_plan
+
+    pb, args = priced["pb"], (priced["plan"], priced["tree"], priced["con"], priced["targets"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = costing.plan_budget(*args, cache_dir=tmp_path)
+        assert any(p.name.startswith("reads-budget_history-") for p in tmp_path.iterdir())
+
+        def no_query(*a, **k):
+            raise AssertionError("the rerun queried the archive")
+
+        real = budget_plan.budget_history  # the stand-in is keyed as the query it stands in for
+        no_query.__module__, no_query.__name__, no_query.__qualname__ = real.__module__, real.__name__, real.__qualname__
+        monkeypatch.setattr(budget_plan, "budget_history", no_query)
+        rerun = costing.plan_budget(*args, cache_dir=tmp_path)
+    for got in (first, rerun):
+        pd.testing.assert_frame_equal(got.table, pb.table, check_exact=True)
+        pd.testing.assert_frame_equal(got.regions, pb.regions, check_exact=True)
