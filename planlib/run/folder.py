@@ -595,15 +595,17 @@ def write_by_region(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Returns ``path``.
     """
     path = Path(path)
-    ids = frame["region_id"]
-    codes, uniques = pd.factorize(ids.astype(object) if not isinstance(ids.dtype, pd.CategoricalDtype) else ids)
-    uniques = np.asarray(uniques, dtype=object)
+    # factorized as the column is (Arrow strings by Arrow, not as a million Python objects); only the
+    # few thousand distinct ids become texts, ranked by their text
+    codes, uniques = pd.factorize(frame["region_id"])
+    texts = np.array([str(u) for u in uniques], dtype=str)
     rank = np.empty(len(uniques), dtype=np.int64)
-    rank[np.argsort(uniques.astype(str), kind="stable")] = np.arange(len(uniques))
+    rank[np.argsort(texts, kind="stable")] = np.arange(len(uniques))
     order = np.argsort(rank[codes], kind="stable") if len(frame) else np.arange(0)
     out = frame.iloc[order].assign(**{_ROW: order.astype(np.int32 if len(frame) < 2**31 else np.int64)})
     with atomic_path(path) as tmp:
-        out.to_parquet(tmp, index=False, row_group_size=BY_REGION_ROWS)
+        # statistics of region_id only: read_by_region finds row groups by them; the other columns' are never read
+        out.to_parquet(tmp, index=False, row_group_size=BY_REGION_ROWS, write_statistics=["region_id"])
     return path
 
 
