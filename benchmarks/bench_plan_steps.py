@@ -6,8 +6,9 @@ Usage:
     # default benchmarks/national.yaml (the demo plan on data/national.duckdb)
 
 Runs the two plan-wide steps exactly as ``planlib run`` does (``planlib.run.steps.run_step``:
-the archive opened for the step, warnings recorded, ``results/*.parquet`` and the plan's
-workbook written) into a scratch run folder, one after the other in this process, and prints
+the archive opened for the step, warnings recorded, ``results/*.parquet``, the reports'
+copies by region and the plan's workbooks written, on threads as the steps write them) into
+a scratch run folder, one after the other in this process, and prints
 per step the wall-clock and CPU seconds (CPU above wall: DuckDB ran on several cores; on a
 machine shared with others the wall clock swings with their load, the CPU time much less),
 split into computing (``targets.plan_targets``, ``budget.plan_budget``) and writing (parquet
@@ -19,7 +20,8 @@ processes' load to whatever ran);
 ``tools/compare_results.py``). ``--cache DIR`` keeps the targets step's Holt-Winters fits
 and its three big archive reads (``targets.readcache``: the allocation's history, every
 region's months, the root's economics) in DIR as ``planlib run`` keeps them in
-``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``): the first run fits, reads and writes
+``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``), and the budget step's history read
+(``plan_budget(cache_dir=)``): the first run fits, reads and writes
 them, a second run with the same DIR on the same archive reads them back (a rerun, the
 issue's case: an assumption changed, the archive as it was). What was measured is printed:
 how many of the step's fits were read back from DIR, and how often the queries behind the
@@ -43,6 +45,7 @@ import resource
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +56,7 @@ import numpy as np
 from planlib import budget, targets
 from planlib.archive.store import load_tree
 from planlib.params import load_plan
-from planlib.run.steps import run_step, write_budget, write_targets
+from planlib.run.steps import run_step, write_budget, write_report_budget, write_report_targets, write_targets
 from planlib.archive.queries import targets as target_queries
 from planlib.targets import holtwinters, holtwinters_many
 
@@ -196,16 +199,33 @@ def main() -> None:
     fits = FitSpy(state)
     queries_run = QuerySpy()
 
+    def write_targets_as_run(pt, con):
+        # as steps.plan_steps writes them with the budget following: the reports' copies on a thread beside
+        # the step's own table; the targets workbook is written by the budget step, with the budget's
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            report = pool.submit(write_report_targets, pt, plan, tree, con, run_dir)
+            written = write_targets(pt, run_dir, plan_id=plan.plan_id, names=names, workbook=False)
+            report.result()
+        return written
+
+    def write_budget_as_run(pb):
+        # as steps.budget_step writes them: the reports' copies on a thread beside the tables and both workbooks
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            report = pool.submit(write_report_budget, pb, run_dir)
+            written = write_budget(pb, run_dir, plan_id=plan.plan_id, names=names, targets=state["pt"].table)
+            report.result()
+        return written
+
     def set_targets(con, step):
         state["pt"] = clock.section("targets: plan_targets", targets.plan_targets, plan, tree, con,
                                     cache_dir=args.cache)
-        return clock.section("targets: write", write_targets, state["pt"], run_dir, plan_id=plan.plan_id, names=names)
+        return clock.section("targets: write", write_targets_as_run, state["pt"], con)
 
     def price(con, step):
         region_params, _ = clock.section("budget: region_budget_params", budget.region_budget_params, plan, tree)
         pb = clock.section("budget: plan_budget", budget.plan_budget, plan, tree, con, state["pt"].table,
-                           region_params=region_params)
-        return clock.section("budget: write", write_budget, pb, run_dir, plan_id=plan.plan_id, names=names)
+                           region_params=region_params, cache_dir=args.cache)
+        return clock.section("budget: write", write_budget_as_run, pb)
 
     with tempfile.TemporaryDirectory(prefix="bench_plan_steps-") as tmp:
         run_dir = args.out or Path(tmp)
