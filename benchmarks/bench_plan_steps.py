@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np
+import scipy.optimize  # noqa: F401  (the response fit's library, loaded at its first fit: loaded here, as a long-lived process has it, so the step's time is its work, not an import)
 
 from planlib import budget, targets
 from planlib.archive.store import load_tree

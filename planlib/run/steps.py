@@ -301,14 +301,16 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
               (folder.RESULTS_METHODS, pb.methods))
     # the results tables are written beside the workbooks: Arrow encodes and compresses them without
     # the GIL while the workbooks' sheets are built (each file on its own, the same bytes either way)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.submit(lambda: [_write_results(frame, folder.results_path(run_dir, name))
                                        for name, frame in tables])
+        if targets is not None:  # the targets workbook on the second thread, beside the budget's
+            profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
+            other = pool.submit(export_targets_excel, targets, folder.workbook_path(run_dir, plan_id, "targets"),
+                                names=names, profit=profit)
         book = export_budget_excel(pb, folder.workbook_path(run_dir, plan_id, "budget"), names=names)
         if targets is not None:
-            profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
-            export_targets_excel(targets, folder.workbook_path(run_dir, plan_id, "targets"), names=names,
-                                 profit=profit)
+            other.result()
         return [*results.result(), book]
 
 
@@ -321,7 +323,7 @@ def _write_results(frame: pd.DataFrame, path: Path) -> Path:
     each page uses), which cost a quarter of the writing of the national targets and budget
     tables, and no reader of these tables uses them (each is read whole or by columns;
     :func:`planlib.run.folder.read_by_region` reads the copies sorted by region, written
-    with all their statistics). The encodings are pandas' (what the notebooks read back
+    with region_id's statistics). The encodings are pandas' (what the notebooks read back
     fastest), and the table reads back the same.
     """
     stats = [c for c in frame.columns
