@@ -155,3 +155,22 @@ def test_a_missing_optional_table_reads_as_empty(tmp_path):
         assert load_table(con, "expenses").empty and load_table(con, "activities").empty
         assert len(load_table(con, "sales")) > 0
     assert len(store.fingerprint(path)) == 16
+
+
+def test_connect_checks_the_format_version_and_every_table_in_one_query(tmp_path):
+    """A complete archive passes the one-query check; without the version row, or a table, it does not."""
+    path = write_tiny_archive(tmp_path / "t.duckdb")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert store._is_complete(con) is True
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE expenses")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert store._is_complete(con) is False
+    with store.connect(path) as con:  # the slow path adds the table back, empty
+        assert store.missing_tables(con) == () and store._is_complete(con) is True
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"DELETE FROM {store.META_TABLE} WHERE key = 'format_version'")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert store._is_complete(con) is False
+    with pytest.raises(DataError, match="not a planlib archive"):
+        store.connect(path)

@@ -151,12 +151,13 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
             params=params,
         ).to_arrow_table().to_pandas()
         width = len(text)
+        group = distinct["g"].to_numpy()
         values = {}
         for i, c in enumerate(text):
-            mine = distinct[distinct["g"] == (1 << width) - 1 - (1 << (width - 1 - i))]
-            values[c] = np.sort(mine[c].dropna().to_numpy(dtype=str))
+            mine = group == (1 << width) - 1 - (1 << (width - 1 - i))  # the rows of c's grouping set
+            values[c] = np.sort(distinct[c][mine].dropna().to_numpy(dtype=str))  # one column's rows, not the frame's
             if i == 0:
-                n = int(mine["n"].sum())
+                n = int(distinct["n"][mine].sum())
         lookup = {c: pa.array(values[c], type=pa.string()) for c in text}
         days = np.empty(n, dtype=np.int32)
         codes = {c: np.empty(n, dtype=_code_type(len(values[c]))) for c in text}
