@@ -295,15 +295,13 @@ class SalesChecks:
         The checks' rows and aggregates on one chunk's sales (its regions ``ids``, sorted), as
         query results; the series' first and last months go to the spans table.
         """
-        self.con.execute(f"DROP TABLE IF EXISTS {self.ids_name}")
         self.con.execute(f"""
-            CREATE TEMP TABLE {self.ids_name} AS
+            CREATE OR REPLACE TEMP TABLE {self.ids_name} AS
             SELECT m.* FROM {self.rmap_name} m WHERE m.region_id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
         # the chunk's rows, read once (one scan of the archive however its rows are ordered; the
         # id range lets DuckDB skip the row groups of other regions), then checked in the copy
-        self.con.execute(f"DROP TABLE IF EXISTS {self.sales_name}")
         self.con.execute(f"""
-            CREATE TEMP TABLE {self.sales_name} AS
+            CREATE OR REPLACE TEMP TABLE {self.sales_name} AS
             SELECT * FROM sales WHERE region_id BETWEEN {_literal(ids[0])} AND {_literal(ids[-1])}
                 AND region_id IN (SELECT region_id FROM {self.ids_name})""")
         chunk = self.sales_name
@@ -320,9 +318,8 @@ class SalesChecks:
         scoped = "AND m.in_scope" if self.partial else ""
         # the monthly own sales in scope, with their deseasonalised volume (adj): sid identifies
         # a series by its key minus the date
-        self.con.execute(f"DROP TABLE IF EXISTS {self.own_name}")
         self.con.execute(f"""
-            CREATE TEMP TABLE {self.own_name} AS
+            CREATE OR REPLACE TEMP TABLE {self.own_name} AS
             SELECT hash(s.region_id, s.sku, s.channel, s.terminal_id, s.distributor_id) AS sid,
                    date_diff('month', {first}, s.date) AS m,
                    s.date, s.region_id, s.sku, s.terminal_id, s.distributor_id,
@@ -340,9 +337,8 @@ class SalesChecks:
             INSERT INTO {self.spans_name}
             SELECT terminal_id, sku, max(region_id), max(product_line), min(m), max(m)
             FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku""")
-        self.con.execute(f"DROP TABLE IF EXISTS {self.stats_name}")
         self.con.execute(f"""
-            CREATE TEMP TABLE {self.stats_name} AS
+            CREATE OR REPLACE TEMP TABLE {self.stats_name} AS
             SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM {self.own} GROUP BY sid""")
         got["outliers"] = self.outlier_rows()
         got["duplicate_upload"] = self.duplicate_upload_rows()
@@ -358,10 +354,11 @@ class SalesChecks:
 
     def row_parts(self) -> dict[str, pd.DataFrame]:
         """The row-by-row checks on the chunk's sales in scope, :attr:`sales` (every grain and brand)."""
+        volume_revenue, unit_price = self.value_rows()
         return {
             "duplicate_rows": self.duplicate_row_rows(),
-            "volume_revenue": self.volume_revenue_rows(),
-            "unit_price": self.unit_price_rows(),
+            "volume_revenue": volume_revenue,
+            "unit_price": unit_price,
         }
 
     def missing_and_shift(self, county_line: pd.DataFrame, line_total: pd.DataFrame) -> pd.DataFrame:
@@ -572,14 +569,29 @@ class SalesChecks:
         out["message"] = [f"{n} 行{_GRAIN.get(g, g)}数据的键相同" for n, g in zip(rows["n"], rows["grain"])]
         return out
 
-    def volume_revenue_rows(self) -> pd.DataFrame:
-        return self.q(f"""
+    def value_rows(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """
+        The rows with volume but no revenue or the reverse, and the rows priced far from the
+        list price: one scan of :attr:`sales` for both (the two conditions exclude each other),
+        split by ``priced`` (volume and revenue both positive).
+        """
+        lo, hi = _PRICE_RANGE
+        rows = self.q(f"""
             SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
-                   s.volume, s.revenue, p.unit_price
+                   s.volume, s.revenue, p.unit_price, s.volume > 0 AND s.revenue > 0 AS priced,
+                   CASE WHEN s.volume > 0 AND s.revenue > 0 THEN s.revenue / s.volume END AS value
             FROM {self.sales} s
             LEFT JOIN products p ON p.sku = s.sku
             WHERE ((coalesce(s.volume, 0) > 0 AND coalesce(s.revenue, 0) = 0)
-                                  OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))""")
+                                  OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))
+               OR (s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
+                   AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price))""")
+        priced = rows.pop("priced").to_numpy(dtype=bool)
+        value = rows.pop("value")
+        volume_revenue = rows[~priced].reset_index(drop=True)
+        keys = ["date", "grain", "region_id", "sku", "brand", "terminal_id", "product_line"]
+        unit_price = rows.loc[priced, keys].assign(value=value[priced], expected=rows.loc[priced, "unit_price"])
+        return volume_revenue, unit_price.reset_index(drop=True)
 
     def volume_revenue(self, rows: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
@@ -595,16 +607,6 @@ class SalesChecks:
             for g, v, r, w in zip(rows["grain"], rows["volume"].fillna(0), rows["revenue"].fillna(0), vwr)
         ]
         return out
-
-    def unit_price_rows(self) -> pd.DataFrame:
-        lo, hi = _PRICE_RANGE
-        return self.q(f"""
-            SELECT s.date, s.grain, s.region_id, s.sku, s.brand, s.terminal_id, p.product_line,
-                   s.revenue / s.volume AS value, p.unit_price AS expected
-            FROM {self.sales} s
-            JOIN products p ON p.sku = s.sku
-            WHERE s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
-              AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price)""")
 
     def unit_price(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="unit_price", severity="error")
@@ -629,8 +631,9 @@ class SalesChecks:
             return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
                           region_id=root, value=0.0, expected=np.nan,
                           message="档案中没有竞品销售数据")
-        merged = own.merge(comp, on=["county_id", "year"], how="left")
-        miss = merged[merged["n"].isna()].sort_values(["county_id", "year"]).reset_index(drop=True)
+        covered = pd.MultiIndex.from_frame(comp[["county_id", "year"]])
+        have = pd.MultiIndex.from_frame(own).isin(covered)  # own's (county, year) pairs are unique
+        miss = own[~have].sort_values(["county_id", "year"]).reset_index(drop=True)
         out = _frame(pd.DataFrame({
             "region_id": miss["county_id"], "date": pd.to_datetime(miss["year"].astype(str) + "-01-01"),
             "value": 0.0,

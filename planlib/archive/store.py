@@ -470,6 +470,14 @@ def sku_months_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     added or removed outside ``planlib archive import`` make it stale, and readers then
     aggregate the sales table themselves.
     """
+    try:  # one query where both tables are there (binding fails where one is missing)
+        stored, rows, _ = con.execute(
+            f"SELECT (SELECT list(value) FROM {META_TABLE} WHERE key = ?), (SELECT count(*) FROM sales), "
+            f"(SELECT count(*) FROM {SKU_MONTHS_TABLE} WHERE false)", [_SKU_MONTHS_KEY]).fetchone()
+    except duckdb.CatalogException:
+        pass
+    else:
+        return bool(stored) and stored[0] == str(rows)
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if SKU_MONTHS_TABLE not in tables or META_TABLE not in tables:
         return False

@@ -293,3 +293,20 @@ def test_check_archive_in_chunks_of_one_county_leaves_no_temporary_table_behind(
         assert not names.str.startswith("_planlib").any()
     finally:
         con.close()
+
+
+def test_value_and_price_faults_found_in_one_scan_as_each_alone(tmp_path):
+    """Both row faults in one archive: each check reports its own row, with the values a scan of its own gives."""
+    _mini(tmp_path / "mini.duckdb", faults=("zero_revenue", "price"))
+    f = quality.check_archive(tmp_path / "mini.duckdb")
+    vr = f[f["check"] == "volume_without_revenue"]
+    up = f[f["check"] == "unit_price"]
+    assert len(vr) == 1 and len(up) == 1
+    with duckdb.connect(str(tmp_path / "mini.duckdb"), read_only=True) as con:
+        alone = con.execute("""SELECT s.volume, s.revenue / s.volume AS value, p.unit_price
+            FROM sales s JOIN products p USING (sku) WHERE s.revenue = 0 OR s.revenue / s.volume > 3 * p.unit_price
+            ORDER BY s.revenue""").fetchall()
+    (vol0, _, price0), (_, value1, price1) = alone
+    assert vr["value"].iat[0] == 0.0 and vr["expected"].iat[0] == vol0 * price0
+    assert up["value"].iat[0] == value1 and up["expected"].iat[0] == price1
+    assert value1 > 3 * price1
