@@ -173,3 +173,20 @@ def test_review_region_takes_text_or_categorical_rows_alike(demo_archive):
                     assert x[k] == y[k]
         else:
             assert x == y or (np.isnan(x) and np.isnan(y)), f.name
+
+
+def test_load_sales_in_small_batches_equals_one_batch(demo_archive, monkeypatch):
+    """Batches each with their own dictionaries (some keys absent from some batches) give the one-batch rows and codes."""
+    from planlib.archive.queries import review as queries
+
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    city = tree.at_level("city")[0]
+    with archive.connect(path) as con:
+        whole = load_sales(con, tree.subtree(city))
+        monkeypatch.setattr(queries, "_BATCH_ROWS", 997)
+        batched = load_sales(con, tree.subtree(city))
+    assert len(whole) > 5 * 997 and whole["distributor_id"].isna().any()
+    pd.testing.assert_frame_equal(batched, whole, check_exact=True)
+    for c in ("region_id", "terminal_id", "distributor_id"):
+        np.testing.assert_array_equal(batched[c].cat.codes.to_numpy(), whole[c].cat.codes.to_numpy())

@@ -102,6 +102,8 @@ def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int
 _SALES_KEY = TABLES["sales"].key
 _SALES_TEXT = _SALES_KEY[1:]
 _SALES_VALUES = ("volume", "revenue")
+#: Rows per batch streamed by :func:`load_sales`.
+_BATCH_ROWS = 1 << 18
 
 
 def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.DataFrame:
@@ -128,10 +130,11 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
     Notes
     -----
     A national subtree is 15 million rows: read as text and sorted by DuckDB it needs
-    about 6 GB. Here DuckDB lists each key's distinct values (one grouping-sets pass), then
-    streams the rows unsorted while each text value is replaced by its rank among those
-    values; the rows are then put in key order by sorting those integer codes (the
-    table's key is unique, so the order is the one ``ORDER BY`` gives).
+    about 6 GB. Here DuckDB streams the rows unsorted, in one pass, while each batch's text
+    keys are dictionary-encoded (small integer indices into the batch's distinct values);
+    then each key's distinct values over all batches are sorted and every index replaced by
+    its value's rank among them; the rows are then put in key order by sorting those
+    integer codes (the table's key is unique, so the order is the one ``ORDER BY`` gives).
     """
     ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
     where, params = "region_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
@@ -141,41 +144,43 @@ def load_sales(con, region_ids, *, years: tuple[int, int] | None = None) -> pd.D
         where += " AND date >= ? AND date < ?"
         params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
     text = list(_SALES_TEXT)
+    days_parts: list[np.ndarray] = []
+    sum_parts: dict[str, list[np.ndarray]] = {c: [] for c in _SALES_VALUES}
+    # each batch's text as its own dictionary (values in order of appearance) and indices into it
+    local: dict[str, list[tuple[pa.Array, np.ndarray]]] = {c: [] for c in text}
     cur = con.cursor()
     try:
-        # each key's distinct values (the other keys are NULL in its grouping set: grouping_id tells the sets apart)
-        sets = ", ".join(f"({c})" for c in text)
-        distinct = cur.sql(
-            f"SELECT grouping_id({', '.join(text)}) AS g, {', '.join(text)}, count(*) AS n FROM sales "
-            f"WHERE {where} GROUP BY GROUPING SETS ({sets})",
-            params=params,
-        ).to_arrow_table().to_pandas()
-        width = len(text)
-        group = distinct["g"].to_numpy()
-        values = {}
-        for i, c in enumerate(text):
-            mine = group == (1 << width) - 1 - (1 << (width - 1 - i))  # the rows of c's grouping set
-            values[c] = np.sort(distinct[c][mine].dropna().to_numpy(dtype=str))  # one column's rows, not the frame's
-            if i == 0:
-                n = int(distinct["n"][mine].sum())
-        lookup = {c: pa.array(values[c], type=pa.string()) for c in text}
-        days = np.empty(n, dtype=np.int32)
-        codes = {c: np.empty(n, dtype=_code_type(len(values[c]))) for c in text}
-        sums = {c: np.empty(n, dtype=np.float64) for c in _SALES_VALUES}
-        at = 0
         reader = cur.sql(
             f"SELECT date, {', '.join(text)}, {', '.join(_SALES_VALUES)} FROM sales WHERE {where}", params=params
-        ).to_arrow_reader(1 << 18)
+        ).to_arrow_reader(_BATCH_ROWS)
         for batch in reader:
-            end = at + batch.num_rows
-            days[at:end] = batch.column("date").cast(pa.int32()).to_numpy()
+            days_parts.append(batch.column("date").cast(pa.int32()).to_numpy())
             for c in text:
-                codes[c][at:end] = pc.index_in(batch.column(c), value_set=lookup[c]).fill_null(-1).to_numpy()
+                enc = pc.dictionary_encode(batch.column(c))
+                index = enc.indices.fill_null(-1).to_numpy()
+                local[c].append((enc.dictionary, index.astype(_code_type(len(enc.dictionary)))))
             for c in _SALES_VALUES:
-                sums[c][at:end] = batch.column(c).to_numpy(zero_copy_only=False)
-            at = end
+                sum_parts[c].append(batch.column(c).to_numpy(zero_copy_only=False))
     finally:
         cur.close()
+    days = np.concatenate(days_parts) if days_parts else np.empty(0, dtype=np.int32)
+    sums = {c: np.concatenate(v) if v else np.empty(0, dtype=np.float64) for c, v in sum_parts.items()}
+    del days_parts, sum_parts
+    n = len(days)
+    values, codes = {}, {}
+    for c in text:
+        # the key's distinct values, sorted; each batch's indices mapped to their rank among them (−1: null)
+        seen = pc.unique(pa.concat_arrays([d for d, _ in local[c]])) if local[c] else pa.array([], type=pa.string())
+        values[c] = np.sort(np.asarray(seen.to_numpy(zero_copy_only=False), dtype=str))
+        lookup = pa.array(values[c], type=pa.string())
+        out = np.empty(n, dtype=_code_type(len(values[c])))
+        at = 0
+        for dictionary, index in local[c]:
+            rank = np.append(pc.index_in(dictionary, value_set=lookup).to_numpy(), -1).astype(out.dtype)
+            out[at:at + len(index)] = rank[index]  # index −1 takes the appended −1
+            at += len(index)
+        codes[c] = out
+        local[c] = []  # let the batches' indices go
     order = _key_order([days, *(codes[c] for c in text)])
     if (order[1:] < order[:-1]).any():
         days = days[order]
