@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime
 import functools
 import json
 import os
+import queue
 import signal
 import sys
 import threading
@@ -317,12 +319,28 @@ def papermill_engine() -> str:
     stopped, for the failure's report), and by papermill's ``execute_notebook`` at the end:
     the same notebook, written once instead of sixty times (about a second for a report with
     a dozen figures) or three times (the start and the end of the engine, then papermill's).
+
+    Three more things papermill's client does per notebook cost time and give nothing a warm
+    kernel needs: it waits for 0.2 s of silence on IOPub before the first cell (the end of
+    ``wait_for_ready``; here the client waits for its ``kernel_info`` request's idle status,
+    :func:`_wait_for_ready`: IOPub is connected and drained once it arrives, and nbclient
+    ignores any message that answers none of its requests anyway), it validates every output
+    against the notebook schema as it arrives (``nbformat.v4.output_from_msg``; here
+    :func:`_output_node` builds the same node, and the notebook is validated whole when it is
+    written and again by the HTML export, which fails the task on an invalid one), and it
+    parses each cell's start time back with ``dateutil`` (``datetime.fromisoformat``: the same
+    instant, the same duration).
     """
+    from jupyter_core.utils import ensure_async, run_sync
+    from nbclient.util import run_hook
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import (
         NBClientEngine,
         NotebookExecutionManager,
         papermill_engines,
     )
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
 
     class SparseSaves(NotebookExecutionManager):
         in_cell = False
@@ -342,11 +360,67 @@ def papermill_engine() -> str:
                 self.in_cell = False
 
         def cell_complete(self, cell, cell_index=None, **kwargs):
+            # NotebookExecutionManager.cell_complete (papermill 2.7) without dateutil's parse of the start time
+            if kwargs.get("nb"):
+                self.nb = kwargs["nb"]
+            end_time = self.now()
+            if self.log_output:
+                logger.info(f"Ending Cell {cell_index + 1 if cell_index is not None else '':-<43}")
+                sys.stdout.flush()
+                sys.stderr.flush()
+            meta = cell.metadata.papermill
+            meta["end_time"] = end_time.isoformat()
+            if meta.get("start_time"):
+                meta["duration"] = (end_time - datetime.datetime.fromisoformat(meta["start_time"])).total_seconds()
+            if meta["status"] != self.FAILED:
+                meta["status"] = self.COMPLETED
             self.in_cell = True
             try:
-                super().cell_complete(cell, cell_index, **kwargs)
+                self.save()
             finally:
                 self.in_cell = False
+            if self.pbar:
+                self.pbar.update(1)
+
+    class Client(PapermillNotebookClient):
+        async def async_start_new_kernel_client(self):
+            # NotebookClient.async_start_new_kernel_client (nbclient 0.11) with _wait_for_ready
+            try:
+                self.kc = self.km.client()
+                await ensure_async(self.kc.start_channels())
+                await _wait_for_ready(self.kc, self.startup_timeout)
+            except Exception as e:
+                self.log.error(f"Error occurred while starting new kernel client for kernel "
+                               f"{getattr(self.km, 'kernel_id', None)}: {e}")
+                await self._async_cleanup_kernel()
+                raise
+            self.kc.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+        def output(self, outs, msg, display_id, cell_index):
+            # NotebookClient.output (nbclient 0.11) with _output_node for nbformat's output_from_msg
+            parent_msg_id = msg["parent_header"].get("msg_id")
+            if self.output_hook_stack[parent_msg_id]:
+                self.output_hook_stack[parent_msg_id][-1].output(outs, msg, display_id, cell_index)
+                return None
+            try:
+                out = _output_node(msg)
+            except ValueError:
+                self.log.error(f"unhandled iopub msg: {msg['msg_type']}")
+                return None
+            if self.clear_before_next_output:
+                self.log.debug("Executing delayed clear_output")
+                outs[:] = []
+                self.clear_display_id_mapping(cell_index)
+                self.clear_before_next_output = False
+            if display_id:
+                self._display_id_map.setdefault(display_id, {}).setdefault(cell_index, []).append(len(outs))
+            if out:
+                outs.append(out)
+            return out
 
     class Engine(NBClientEngine):
         @classmethod
@@ -368,6 +442,19 @@ def papermill_engine() -> str:
             nb_man.notebook_complete()
             return nb_man.nb
 
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            # NBClientEngine.execute_managed_notebook (papermill 2.7) with Client for PapermillNotebookClient
+            kwargs = remove_args(["input_path"], **kwargs)
+            final_kwargs = merge_kwargs(
+                remove_args(["timeout", "startup_timeout"], **kwargs),
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file)
+            run_cells = Client(nb_man, **final_kwargs).execute  # nbclient's run of the notebook
+            return run_cells()
+
     papermill_engines.register(ENGINE, Engine)
     return ENGINE
 
@@ -377,3 +464,66 @@ def _release(kernel: kernels.WarmKernel | None, log_path: Path, *, reuse: bool) 
     if kernel is not None:
         kernel.copy_log(log_path)
         kernels.release(kernel, reuse=reuse)
+
+
+async def _wait_for_ready(kc, timeout: float) -> None:
+    """
+    Wait until the kernel answers ``kc``'s ``kernel_info`` request on shell and IOPub; RuntimeError if it cannot.
+
+    jupyter_client's ``wait_for_ready`` without its last step, waiting for 0.2 s of silence
+    on IOPub (a fixed 0.2 s per notebook): the request is sent again until its reply comes
+    and IOPub brings its ``idle`` status (an IOPub subscription made too late misses a
+    request's messages), every IOPub message before that status read and dropped.
+    """
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + timeout
+    while True:
+        msg_id, reply = kc.kernel_info(), None
+        try:
+            while reply is None:
+                msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "kernel_info_reply":
+                    reply = msg
+            while True:
+                msg = await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                        and msg["content"].get("execution_state") == "idle":
+                    kc._handle_kernel_info_reply(reply)
+                    return
+        except queue.Empty:  # no reply yet, or IOPub not connected yet: ask again
+            pass
+        if not await kc._async_is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
+def _output_node(msg: dict[str, Any]):
+    """
+    ``nbformat.v4.output_from_msg(msg)`` without the schema validation of each output (ValueError if not an output).
+
+    The same node (``nbformat.v4.new_output``'s defaults, then the message's fields); the
+    notebook is validated whole when written.
+    """
+    from nbformat import NotebookNode
+
+    msg_type, content = msg["header"]["msg_type"], msg["content"]
+    if msg_type in ("execute_result", "display_data"):
+        out = NotebookNode(output_type=msg_type, metadata=NotebookNode(), data=NotebookNode())
+        if msg_type == "execute_result":
+            out.execution_count = None
+            out.update(metadata=content["metadata"], execution_count=content["execution_count"])
+        else:
+            out.update(metadata=content["metadata"])
+        out.data = content["data"]
+        return out
+    if msg_type == "stream":
+        out = NotebookNode(output_type=msg_type, name="stdout", text="")
+        out.update(name=content["name"], text=content["text"])
+        return out
+    if msg_type == "error":
+        out = NotebookNode(output_type=msg_type, ename="NotImplementedError", evalue="", traceback=[])
+        out.update(ename=content["ename"], evalue=content["evalue"], traceback=content["traceback"])
+        return out
+    raise ValueError(f"Unrecognized output msg type: {msg_type!r}")
