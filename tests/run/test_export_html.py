@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import warnings
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from planlib.run import export
@@ -144,3 +146,76 @@ def test_accessible_marks_what_nbconverts_selectors_find():
         elem.attrs["tabindex"] = "0"
     assert str(ours) == str(theirs)
     assert str(ours).count('tabindex="0"') == 3 and '<div class="jp-OutputArea-output">outside</div>' in str(ours)
+
+
+# markup page() must write as Beautiful Soup does: declarations, comments, whitespace, references, scripts,
+# attributes (duplicated, quoted, multi-valued, empty), void and self-closed elements, stray and unclosed tags
+MARKUP = [
+    '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="UTF-8"><meta name="viewport" content="width=device-width">'
+    '<title>计划 · K1</title></head><body></body></html>',
+    '<!doctype html><p>x</p>', '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01//EN">',
+    '<!----><!-- a --><!--\n\n--><pre><!--  --></pre><!ELEMENT br EMPTY>',
+    '<p>  </p>\n\n<div>\t</div> <span> a  b </span>\r\n<pre>  \n </pre><textarea>\n\n</textarea>'
+    '<pre><b>  </b>\n<i> </i></pre>  ',
+    '&amp; &lt; &gt; &quot; &nbsp; &unknown; &copy &#182; &#x4e2d; &#150; &#0; &#xZZ; &#12abc; &#12289; a &b',
+    '<script>if (a < b && c > d) { x = "</p>"; }</script><style>a > b { content: "&amp;" }</style><script>  </script>',
+    '<a href="1" HREF="2" title=\'He said "hi"\' data-x="it\'s &quot;q&quot;" class="  a\u00a0b\tc " rel="x  y" disabled>'
+    'link</a><td headers="a  b" class="">c</td><form accept-charset="a b"></form><p title="&amp;&lt;&gt;">t</p>',
+    '<br><br/><br></br></br><img src=x></img><input disabled><link rel="stylesheet  x" href=a><hr/>text',
+    '<div/><span class="x"/><svg><path d="M0 0"/><circle r="1"></circle></svg><p/>after',
+    '<b><i>x</b>y</i></i><td>stray</table><div><p>open <ul><li>one<li>two',
+    'a < b, a <3 b, 1<2>3 <> </> <a href=x>k</a >',
+    '<template><p>&amp;</p></template><ruby>漢<rt>kan</rt><rp>(</rp></ruby>¶',
+    '<div class="jp-Notebook"><div class="jp-Cell-inputWrapper"></div><div class="jp-OutputArea-output"/>'
+    '<section><div class="x jp-OutputArea-output" tabindex="5">deep</div></section><img src="a"><img alt="" src="b">'
+    '<img/></div><div class="jp-OutputArea-output">outside</div><div class="jp-NotebookX"><div '
+    'class="jp-Cell-inputWrapper">not inside</div></div>',
+    '<?xml version="1.0"?><p>pi</p>', '<p><![CDATA[x < y]]></p>',
+    '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>old charset</p>',
+]
+
+
+def _soup_page(html):
+    """What nbconvert's HTMLExporter does to its template's page: Beautiful Soup, its three selectors, str()."""
+    import warnings
+
+    from bs4 import BeautifulSoup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bs4's guesses that a snippet is XML, or a file name
+        soup = BeautifulSoup(html, features="html.parser")
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = export.NO_ALT
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+    return str(soup)
+
+
+def test_page_writes_what_beautiful_soup_writes():
+    for html in [*MARKUP[:-3], "".join(MARKUP[:-3]), ""]:
+        assert export.page(html) == _soup_page(html), html
+
+
+def test_page_hands_what_it_does_not_write_itself_to_beautiful_soup():
+    for html in MARKUP[-3:]:
+        with pytest.raises(export._Irregular):
+            export._page_parser()().page(html)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert export.page(html) == _soup_page(html)
+    assert export._page_parser()().page(MARKUP[0]).startswith(  # written without Beautiful Soup
+        '<!DOCTYPE html>\n\n<html lang="zh"><head><meta charset="utf-8"/><meta content="width=device-width" name="viewport"/>')
+
+
+def test_page_warns_of_images_without_alt_as_nbconvert_does():
+    class Log:
+        warnings = []
+
+        def warning(self, *args):
+            self.warnings.append(args[0] % args[1:])
+
+    export.page('<img src="a"><img alt="x"><p><IMG SRC="b"/></p>', Log())
+    export.page('<img alt="x">', Log())
+    assert Log.warnings == ["Alternative text is missing on 2 image(s)."]
