@@ -43,17 +43,16 @@ con = archive.connect(wb.archive)
 plan = wb.plan_params()
 if run_dir:  # the batch: what the plan-wide targets step wrote, this region's rows only
     step = step_targets.load_region_targets(run_dir, wb.tree, region)
-    table, choice, season = step.table, step.split, step.seasonality
-else:  # JupyterLab: the whole plan computed as the batch does
-    table = targets.plan_targets(plan, wb.tree, con).table
-    choice = targets.split_choice(plan, wb.tree, con)  # the share method the plan split by (auto: by back-test)
-    season = targets.plan_month_shares(targets.region_economics(con, wb.tree, plan.scope.root, plan.year).monthly, plan.year, plan.split.seasonality)  # the plan's month profile
+else:  # JupyterLab: the whole plan computed as the batch does, its rows, choices and children's trends taken as the batch reads them
+    step = step_targets.plan_region_targets(targets.plan_targets(plan, wb.tree, con), plan, wb.tree, con, region)
+table, choice, season = step.table, step.split, step.seasonality  # the share method the plan split by (auto: by back-test), its month profile
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
+base = targets.region_baseline(econ, wb.params.year)  # the region's own trend forecast, fitted once for the kinds and section 1a
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
-baselines = step.baselines if run_dir and step.baselines is not None else targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
+baselines = step.baselines if step.baselines is not None else targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)
 kinds = targets.region_kinds(econ, table, plan_year=wb.params.year, budget=folder.region_expenses(run_dir, region),
-                             profit_target=folder.region_profit_target(run_dir, region))
+                             profit_target=folder.region_profit_target(run_dir, region), base=base)
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
 
 # %% tags=["remove_cell"]
@@ -79,7 +78,6 @@ display(tables.note(targets.kinds_reading(kinds)))
 # ### 1a. 趋势预测与历年增长、市场和份额
 
 # %%
-base = targets.region_baseline(econ, wb.params.year)
 history = targets.baseline_history(econ, base, wb.params.year, target=float(view.months["target_volume"].sum()))
 display(tables.show_table(history, caption="历年销量、市场与份额（箱）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(targets.baseline_reading(base, history, target=float(view.months["target_volume"].sum()))))
@@ -126,7 +124,7 @@ else:
 if view.children.empty:
     display(tables.note("没有下级计划单位可以对照。"))
 elif plan.split.reconcile is not None:
-    gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]), baselines=step.baselines if run_dir else None)
+    gap = targets.reconciled_children(con, wb.tree, region, plan.year, target=int(view.children["target_volume"].sum()), split=plan.split, method=choice.method, stretch=plan.targets.stretch, unit=plan.targets.unit, potential=None if potential.empty else potential, weights=dict(plan.split.weights), children=list(view.children["region_id"]), baselines=step.baselines)
     display(tables.show_table(gap, caption=f"上下结合（协调方式：{labels.CODE_NAMES.get(plan.split.reconcile, plan.split.reconcile)}；协调后即目标；箱）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note(targets.gap_reading(gap, "下级自身趋势预测 × (1 + 冲刺)" if plan.split.proposals is None else f"提案文件 {plan.split.proposals.name}")))
 else:
@@ -173,7 +171,7 @@ tables.show_table(summary.assumptions_in_words(assumptions_table(wb, sections=("
 # %% tags=["remove_cell"]
 if interactive:
     from planlib.present import widgets
-    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years)
+    inputs = targets.split_inputs(con, wb.tree, region, wb.params.year, total=int(view.months["target_volume"].sum()), stretch=wb.params.targets.stretch, potential_share=wb.params.split.potential_share, history_years=wb.params.split.history_years, potential=potential)
     display(widgets.split_panel(wb, inputs, trend=None if view.children.empty else view.children.set_index("region_id")["trend_growth"]))
 
 # %% tags=["remove_cell"]

@@ -5,7 +5,7 @@ Apart from :mod:`planlib.run.folder` (which writes them) because these read into
 package's types: a run's worker imports ``folder`` for every task and so stays without the targets
 package (pandera, scipy), which only a targets report needs.
 
-Public: StepTargets, load_choices, load_region_targets.
+Public: StepTargets, load_choices, load_region_targets, plan_region_targets.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from planlib.run.folder import (
     results_path,
     step_failure,
 )
-from planlib.targets import SeasonalityChoice, SplitChoice
+from planlib.targets import SeasonalityChoice, SplitChoice, split_choice
 from planlib.targets.region import view_regions
 
-__all__ = ["StepTargets", "load_choices", "load_region_targets"]
+__all__ = ["StepTargets", "load_choices", "load_region_targets", "plan_region_targets"]
 
 
 def load_choices(run_dir) -> tuple[SplitChoice, SeasonalityChoice]:
@@ -92,7 +92,34 @@ def load_region_targets(run_dir, tree, region: str) -> StepTargets:
     if path.exists():
         kids = list(tree.children(region))
         rows = read_by_region(path, kids)
-        got = dict(zip(rows["region_id"].astype(str), rows["baseline"].astype(float)))
-        planned = set(pd.unique(table["region_id"].astype(str)))
-        baselines = pd.Series({k: got[k] for k in kids if k in planned and k in got}, dtype="float64", name="baseline")
+        baselines = _planned_children(dict(zip(rows["region_id"].astype(str), rows["baseline"].astype(float))), kids,
+                                      table)
     return StepTargets(table, split, season, baselines)
+
+
+def plan_region_targets(result, plan, tree, con, region: str) -> StepTargets:
+    """
+    One region's part of a plan's targets computed in this process, as :func:`load_region_targets` reads it from a run.
+
+    ``result`` is :func:`planlib.targets.plan_targets`' :class:`~planlib.targets.PlanTargets` of
+    ``plan`` (a report run outside a batch computes the whole plan): its rows of
+    :func:`planlib.targets.view_regions`, its month profile, its children's baselines (None when
+    the plan fitted none) chosen as from a run's files, and the split choice the targets step
+    writes for the reports: the plan's own, unless the plan fell back from a method that needs
+    market data, then :func:`planlib.targets.split_choice` of the plan (read from ``con``).
+    """
+    table = result.table[result.table["region_id"].isin(view_regions(tree, region))].reset_index(drop=True)
+    split = result.split
+    if split is None or split.asked != plan.split.method:
+        split = split_choice(plan, tree, con)
+    baselines = None
+    if result.baselines is not None:
+        got = dict(zip(result.baselines.index.astype(str), result.baselines.to_numpy(dtype="float64")))
+        baselines = _planned_children(got, list(tree.children(region)), table)
+    return StepTargets(table, split, result.seasonality, baselines)
+
+
+def _planned_children(got: dict, kids: list, table: pd.DataFrame) -> pd.Series:
+    """The baselines ``got`` (region id -> baseline) of the children ``kids`` that the table plans, in their order."""
+    planned = set(pd.unique(table["region_id"].astype(str)))
+    return pd.Series({k: got[k] for k in kids if k in planned and k in got}, dtype="float64", name="baseline")

@@ -299,7 +299,8 @@ def _is_total(table: pd.DataFrame) -> pd.Series:
 
 
 def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
-                 budget: float | None = None, profit_target: float | None = None) -> pd.DataFrame:
+                 budget: float | None = None, profit_target: float | None = None,
+                 base: Baseline | None = None) -> pd.DataFrame:
     """
     A region's targets of every kind: its allocated volume priced with its own history and costs.
 
@@ -320,6 +321,9 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
         params give one, else derived as below). Given, the target's profit is this number
         and its expenses the limit it leaves (gross margin − profit target), so the targets
         and the budget pages show one profit target.
+    base : Baseline, optional
+        ``region_baseline(econ, plan_year)`` when the caller has it already (it is not
+        fitted again). An empty history's baseline is 0 whether given or not.
 
     Returns
     -------
@@ -354,9 +358,10 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     rows = table[(table["region_id"] == econ.region) & _is_total(table)]
     volume = float(rows["target_volume"].sum())
     revenue = float(rows["target_revenue"].sum())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PlanWarning)  # a region's fallback is shown by its method
-        base = baseline(econ.monthly, plan_year) if not econ.monthly.empty else None
+    if econ.monthly.empty:
+        base = None
+    elif base is None:
+        base = region_baseline(econ, plan_year)  # a region's fallback is shown by its method
     monthly = econ.monthly
     last = monthly[pd.to_datetime(monthly["date"]).dt.year == plan_year - 1] if not monthly.empty else monthly
     ly_vol = float(last["volume"].sum()) if len(last) else 0.0

@@ -369,7 +369,8 @@ class SplitInputs:
 
 
 def split_inputs(con, tree, region: str, plan_year: int, *, total: int, stretch: float,
-                 potential_share: float = 0.5, history_years: int = 2) -> SplitInputs:
+                 potential_share: float = 0.5, history_years: int = 2,
+                 potential: pd.Series | None = None) -> SplitInputs:
     """
     Read a region's children's monthly history, last year, trend and potential in one pass.
 
@@ -387,6 +388,9 @@ def split_inputs(con, tree, region: str, plan_year: int, *, total: int, stretch:
         ``split.potential_share``.
     history_years : int, default 2
         ``split.history_years``: the window of the shares.
+    potential : Series, optional
+        ``region_potential(con, tree, region, plan_year, share=potential_share)`` when the
+        caller has it already (it is not read again).
 
     Returns
     -------
@@ -403,7 +407,9 @@ def split_inputs(con, tree, region: str, plan_year: int, *, total: int, stretch:
     ly = hist[year == plan_year - 1].groupby("child")["value"].sum().reindex(kids).fillna(0.0)
     prev = hist[year == plan_year - 2].groupby("child")["value"].sum().reindex(kids)
     trend = ly / prev.where(prev > 0) - 1.0
-    pot = region_potential(con, tree, region, plan_year, share=potential_share).reindex(kids).dropna()
+    if potential is None:
+        potential = region_potential(con, tree, region, plan_year, share=potential_share)
+    pot = potential.reindex(kids).dropna()
     return SplitInputs(region, int(total), float(stretch), hist[["child", "month", "value"]], ly, trend, pot,
                        {k: tree.name(k) for k in kids})
 
