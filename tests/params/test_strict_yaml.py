@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.params import StrictLoader, load_plan
 from planlib.params.model import Section
+from planlib.params.strict_yaml import read_yaml_file
 from tests.params.conftest import PLAN, errors_of
 
 
@@ -238,3 +240,99 @@ def test_load_plan_named_pipe_is_refused_without_waiting(tmp_path: Path):
     os.mkfifo(fifo)
     with pytest.raises(ParamsError, match=r"plan\.yaml: not a regular file; expected a params YAML file$"):
         load_plan(fifo)
+
+
+# -- the YAML of a text composed once per process ----------------------------------------
+@pytest.fixture
+def composed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts StrictLoader composed (one item per composition) while the test runs."""
+    calls: list[str] = []
+    compose = StrictLoader.get_single_node
+
+    def counted(self):
+        calls.append(self.buffer)
+        return compose(self)
+
+    monkeypatch.setattr(StrictLoader, "get_single_node", counted)
+    return calls
+
+
+def _unique(text: str) -> str:
+    """``text`` with a last comment line no other test writes (the cache lives as long as the process)."""
+    return f"{text}# {uuid.uuid4().hex}\n"
+
+
+def test_read_yaml_file_composes_the_same_text_once_and_returns_fresh_copies(tmp_path: Path, composed: list[str]):
+    text = _unique("a: 1\nb:\n  - x\n  - {c: 2.5, d: true}\ne: null\n")
+    first, second = tmp_path / "one" / "params.resolved.yaml", tmp_path / "two" / "params.resolved.yaml"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    expected = {"a": 1, "b": ["x", {"c": 2.5, "d": True}], "e": None}
+    lines = {(): 1, ("a",): 1, ("b",): 2, ("b", 0): 3, ("b", 1): 4, ("b", 1, "c"): 4, ("b", 1, "d"): 4, ("e",): 5}
+    doc = read_yaml_file(first, "one")
+    assert (doc.data, doc.lines, doc.problems) == (expected, lines, [])
+    assert len(composed) == 1
+    doc.data["b"][1]["c"] = 0.0  # a caller's changes stay in its copy
+    doc.data["b"].append("y")
+    doc.lines.clear()
+    doc.problems.append((1, (), "x"))
+    again = read_yaml_file(second, "two")  # another file, the same text: not composed again
+    assert len(composed) == 1
+    assert (again.data, again.lines, again.problems) == (expected, lines, [])
+    assert again.data is not doc.data and again.data["b"] is not doc.data["b"]
+    assert yaml.load(text, Loader=StrictLoader) == expected
+
+
+def test_read_yaml_file_composes_a_changed_text_again(tmp_path: Path, composed: list[str]):
+    path = tmp_path / "plan.yaml"
+    path.write_text(_unique("a: 1\n"), encoding="utf-8")
+    assert read_yaml_file(path, "plan.yaml").data == {"a": 1}
+    path.write_text(path.read_text(encoding="utf-8").replace("a: 1", "a: 2"), encoding="utf-8")  # same size
+    assert read_yaml_file(path, "plan.yaml").data == {"a": 2}
+    assert len(composed) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\nb: [2\n", ":4: invalid YAML: expected ',' or ']', but got '<stream end>'; expected well-formed YAML"),
+        ("a:\n  b: !!int 3\n", ":2: a.b: the tag !!int is not allowed in params files; "
+                               "expected a plain value (quote it to make it text)"),
+        ("a: &x 1\nb: *x\n", ":2: invalid YAML: the alias *x is not allowed in params files; write the value out; "
+                             "expected well-formed YAML"),
+    ],
+)  # fmt: skip
+def test_read_yaml_file_refused_text_names_each_file_on_every_read(tmp_path: Path, composed: list[str],
+                                                                   text: str, message: str):
+    text = _unique(text)
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name in ("a.yaml", "b.yaml", "a.yaml"):
+        with pytest.raises(ParamsError) as exc:
+            read_yaml_file(tmp_path / name, f"params/{name}")
+        assert errors_of(exc) == [f"params/{name}{message}"]
+    assert len(composed) == 1
+
+
+def test_read_yaml_file_problems_are_kept_with_the_text(tmp_path: Path, composed: list[str]):
+    text = _unique("a: 1\nb: 2\na: 3\n")
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    docs = [read_yaml_file(tmp_path / name, name) for name in ("a.yaml", "b.yaml")]
+    for doc in docs:
+        assert doc.data == {"a": 1, "b": 2}
+        assert doc.problems == [(3, ("a",), "duplicate key (first at line 1); expected each key once")]
+    assert docs[0].problems is not docs[1].problems
+    assert len(composed) == 1
+
+
+def test_read_yaml_file_too_deep_is_refused_on_every_read(tmp_path: Path, composed: list[str]):
+    text = _unique(("[" * 100 + "\n") * 10 + "]" * 1000 + "\n")  # 1,000 lists in lists
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name in ("a.yaml", "b.yaml"):
+        with pytest.raises(ParamsError) as exc:
+            read_yaml_file(tmp_path / name, name)
+        assert errors_of(exc) == [f"{name}: nested too deeply; expected a few levels of mappings"]
+    assert len(composed) == 2  # not kept: how deep a text can go depends on the reader's stack
