@@ -131,6 +131,7 @@ def _page_parser():
     entities, charref = EntitySubstitution.HTML_ENTITY_TO_CHARACTER, BeautifulSoupHTMLParser._dereference_numeric_character_reference
     escape, quoted = EntitySubstitution.substitute_xml, EntitySubstitution.quoted_attribute_value
     ascii_spaces = " \n\t\f\r"
+    multi_valued = {tag: universal | frozenset(names) for tag, names in lists.items()}  # else universal
 
     class PageParser(HTMLParser):
         def __init__(self):
@@ -138,7 +139,7 @@ def _page_parser():
             self.out: list[str] = []
             self.text: list[str] = []
             self.stack: list[tuple[str, list[str]]] = []  # the open elements: name, class names
-            self.closed_void: list[str] = []
+            self.closed_void: dict[str, int] = {}  # void elements closed at their start tag: a later end tag is dropped
             self.preserved = 0  # open <pre>/<textarea>: their whitespace is kept
             self.missing = 0
 
@@ -154,11 +155,12 @@ def _page_parser():
                 self.out.append(data if self.stack and self.stack[-1][0] in ("script", "style") else escape(data))
 
         def handle_starttag(self, tag, attrs, closed=False):
-            self.flush()
+            if self.text:
+                self.flush()
             values: dict[str, Any] = {}
             for key, value in attrs:
                 values[key] = "" if value is None else value
-            for key in universal | lists.get(tag, set()):
+            for key in multi_valued.get(tag, universal):
                 if key in values:
                     values[key] = nonwhitespace_re.findall(values[key])
             if tag == "meta" and "charset" in values:
@@ -172,12 +174,18 @@ def _page_parser():
             elif tag == "div" and ("jp-Cell-inputWrapper" in names or "jp-OutputArea-output" in names) \
                     and any("jp-Notebook" in n for _, n in self.stack):
                 values["tabindex"] = "0"
-            attributes = "".join(
-                f" {k}={quoted(escape(' '.join(v) if isinstance(v, list) else v))}" for k, v in sorted(values.items()))
+            attributes = []
+            for k, v in sorted(values.items()):
+                if isinstance(v, list):
+                    v = " ".join(v)
+                if "&" in v or "<" in v or ">" in v:
+                    v = escape(v)
+                attributes.append(f' {k}="{v}"' if '"' not in v else f" {k}={quoted(v)}")
+            attributes = "".join(attributes)
             if tag in void:
                 self.out.append(f"<{tag}{attributes}/>")
                 if not closed:
-                    self.closed_void.append(tag)
+                    self.closed_void[tag] = self.closed_void.get(tag, 0) + 1
             elif closed:
                 self.out.append(f"<{tag}{attributes}></{tag}>")
             else:
@@ -189,8 +197,8 @@ def _page_parser():
             self.handle_starttag(tag, attrs, closed=True)
 
         def handle_endtag(self, tag):
-            if tag in self.closed_void:
-                self.closed_void.remove(tag)
+            if self.closed_void.get(tag):
+                self.closed_void[tag] -= 1
                 return
             self.flush()
             if self.stack and self.stack[-1][0] == tag:

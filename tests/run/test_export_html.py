@@ -162,6 +162,7 @@ MARKUP = [
     '<a href="1" HREF="2" title=\'He said "hi"\' data-x="it\'s &quot;q&quot;" class="  a\u00a0b\tc " rel="x  y" disabled>'
     'link</a><td headers="a  b" class="">c</td><form accept-charset="a b"></form><p title="&amp;&lt;&gt;">t</p>',
     '<br><br/><br></br></br><img src=x></img><input disabled><link rel="stylesheet  x" href=a><hr/>text',
+    '<p><br><br>x</br></br></br>y<hr></hr></p>',
     '<div/><span class="x"/><svg><path d="M0 0"/><circle r="1"></circle></svg><p/>after',
     '<b><i>x</b>y</i></i><td>stray</table><div><p>open <ul><li>one<li>two',
     'a < b, a <3 b, 1<2>3 <> </> <a href=x>k</a >',
