@@ -266,6 +266,8 @@ def _execute_logged(task: dict[str, Any], log_path: Path) -> dict[str, Any]:
             _release(kernel, log_path, reuse=False)
             kernel = None
     entry["seconds"] = round(time.perf_counter() - t0, 2)
+    if error is None and warm:  # its outputs were not validated one by one as they arrived (papermill_engine)
+        error = _invalid_output(executed)
     if error is None and not out.marker.exists():
         error = {
             "cell": _failed_cell(out.running),
@@ -326,8 +328,8 @@ def papermill_engine() -> str:
     :func:`_wait_for_ready`: IOPub is connected and drained once it arrives, and nbclient
     ignores any message that answers none of its requests anyway), it validates every output
     against the notebook schema as it arrives (``nbformat.v4.output_from_msg``; here
-    :func:`_output_node` builds the same node, and the notebook is validated whole when it is
-    written and again by the HTML export, which fails the task on an invalid one), and it
+    :func:`_output_node` builds the same node, and the notebook is validated once, whole, when
+    it has run: :func:`_invalid_output` fails the task on an invalid one), and it
     parses each cell's start time back with ``dateutil`` (``datetime.fromisoformat``: the same
     instant, the same duration).
     """
@@ -499,12 +501,32 @@ async def _wait_for_ready(kc, timeout: float) -> None:
             raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
+def _invalid_output(nb) -> dict[str, Any] | None:
+    """
+    The task's error if the executed notebook ``nb`` breaks the notebook schema (an output), else None.
+
+    The warm path's client takes each output as it comes (:func:`_output_node`); the notebook
+    is validated here, once, whole: an invalid output fails the task (its cell named, the
+    kernel replaced, the notebook kept as the failure's report), as nbformat's validation of
+    each output on arrival did. papermill writes it all the same, logging the error.
+    """
+    import nbformat
+
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        path = list(getattr(exc, "absolute_path", None) or [])
+        cell = path[1] if len(path) > 1 and path[0] == "cells" else None
+        return {"cell": cell, "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
+    return None
+
+
 def _output_node(msg: dict[str, Any]):
     """
     ``nbformat.v4.output_from_msg(msg)`` without the schema validation of each output (ValueError if not an output).
 
     The same node (``nbformat.v4.new_output``'s defaults, then the message's fields); the
-    notebook is validated whole when written.
+    notebook is validated whole when it has run (:func:`_invalid_output`).
     """
     from nbformat import NotebookNode
 

@@ -121,11 +121,18 @@ def test_an_output_is_the_node_nbformat_makes_of_its_message(msg_type, content):
     assert all(type(node[k]) is type(expected[k]) for k in expected)
 
 
-def test_an_output_is_not_validated_on_arrival_but_a_non_output_is_refused():
+def test_an_output_is_validated_with_its_notebook_and_a_non_output_is_refused():
     msg = {"header": {"msg_type": "display_data"}, "content": {"metadata": {}, "data": {"text/plain": 3}}}
     with pytest.raises(nbformat.ValidationError):
         output_from_msg(msg)  # nbformat validates each output as it arrives
-    assert task._output_node(msg).data == {"text/plain": 3}  # here the whole notebook is, when written
+    node = task._output_node(msg)
+    assert node.data == {"text/plain": 3}  # here the whole notebook is, once it has run
+    nb = new_notebook(cells=[new_markdown_cell("# t"), new_code_cell("1", execution_count=1),
+                             new_code_cell("show()", execution_count=2)])
+    assert task._invalid_output(nb) is None
+    nb.cells[2].outputs = [node]
+    error = task._invalid_output(nb)
+    assert error["cell"] == 2 and error["ename"] == "NotebookValidationError" and "3 is not valid" in error["evalue"]
     with pytest.raises(ValueError, match="Unrecognized output msg type: 'status'"):
         task._output_node({"header": {"msg_type": "status"}, "content": {"execution_state": "idle"}})
 
