@@ -16,18 +16,22 @@ Nothing here changes a pixel: tests/present/test_plots_speed.py compares the byt
 matplotlib's own savefig.
 
 Public functions: :func:`new_figure`, :func:`house_canvas`, :func:`tight_box`,
-:func:`spent_layout`, :func:`png_bytes`, :func:`tight_layout`, :func:`titles_clear`.
+:func:`spent_layout`, :func:`png_bytes`, :func:`tight_layout`, :func:`titles_clear`, :func:`building`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import io
 import math
+import operator
 from collections.abc import Mapping
 from itertools import repeat
 
-__all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "tight_layout", "titles_clear"]
+__all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "tight_layout", "titles_clear",
+           "building"]
 
 
 def _rc_fonts() -> tuple:
@@ -250,6 +254,10 @@ def new_figure(width: float = 9.0, height: float = 3.8):
 
     fig = Figure(figsize=(width, height))
     _canvas_class()(fig)
+    kept = _BUILDING.get()
+    if kept is not None:  # inside building(): its axes make their ticks as copies
+        kept["figures"].append((fig, fig._axobservers.connect("_axes_change_event",
+                                                              functools.partial(_copying_ticks, kept))))
     return fig
 
 
@@ -329,8 +337,7 @@ def png_bytes(fig, **savefig: object) -> bytes:
             options["bbox_inches"] = tight_box(fig, options)
         fig.savefig(buf, format="png", **options)
     finally:
-        for axis in axes:
-            del axis._update_ticks, axis._get_ticklabel_bboxes
+        _unpatch(axes)
         if spent is not None:
             fig.set_layout_engine(spent)
     return buf.getvalue()
@@ -346,8 +353,7 @@ def tight_layout(fig, **kwargs: object) -> None:
     try:
         fig.tight_layout(**kwargs)
     finally:
-        for axis in axes:
-            del axis._update_ticks, axis._get_ticklabel_bboxes
+        _unpatch(axes)
 
 
 def _ticks_once(fig) -> list:
@@ -369,8 +375,175 @@ def _ticks_once(fig) -> list:
                     continue
                 axis._update_ticks = _once(axis, axis._update_ticks)
                 axis._get_ticklabel_bboxes = _boxes_once(axis, axis._get_ticklabel_bboxes)
-                patched.append(axis)
+                names = ("_update_ticks", "_get_ticklabel_bboxes")
+                if "get_major_ticks" not in vars(axis):  # not already while the figure is built
+                    axis.get_major_ticks, axis.get_minor_ticks = _ticks_copied(axis)
+                    names += ("get_major_ticks", "get_minor_ticks")
+                patched.append((axis, names))
     return patched
+
+
+def _unpatch(patched: list) -> None:
+    """The axes' own methods back: ``patched`` holds (axis, names of the methods set aside)."""
+    for axis, names in patched:
+        for name in names:
+            vars(axis).pop(name, None)
+
+
+#: While figures are built (:func:`building`): what is set aside, to put back after.
+_BUILDING: contextvars.ContextVar = contextvars.ContextVar("planlib_canvas_building", default=None)
+
+
+@contextlib.contextmanager
+def building():
+    """
+    While inside, every axis of a figure made by :func:`new_figure` makes its new ticks as
+    copies of a new tick (:func:`_ticks_copied`: the same ticks, without building each again);
+    on leaving, the axes have their own methods back and the figures keep nothing of it.
+    """
+    kept: dict = {"figures": [], "axes": []}
+    token = _BUILDING.set(kept)
+    try:
+        yield
+    finally:
+        _BUILDING.reset(token)
+        for fig, cid in kept["figures"]:
+            fig._axobservers.disconnect(cid)
+        _unpatch(kept["axes"])
+
+
+def _copying_ticks(kept: dict, fig) -> None:
+    """The axes of ``fig`` made since the last call make their ticks by :func:`_ticks_copied` (an axes observer)."""
+    for ax in fig.axes:
+        for one in (ax, *ax.child_axes):
+            for axis in one._axis_map.values():
+                if "get_major_ticks" not in vars(axis):
+                    axis.get_major_ticks, axis.get_minor_ticks = _ticks_copied(axis)
+                    kept["axes"].append((axis, ("get_major_ticks", "get_minor_ticks")))
+
+
+#: The attributes of a new tick and of its five parts as matplotlib makes them, by class name: a
+#: tick of any other shape is made by matplotlib (see :func:`_copied_tick`).
+_TICK_STATE = {
+    "Tick": frozenset({
+        "_stale", "stale_callback", "_axes", "_parent_figure", "_transform", "_transformSet", "_visible",
+        "_animated", "_alpha", "clipbox", "_clippath", "_clipon", "_label", "_picker", "_rasterized",
+        "_agg_filter", "_mouseover", "_callbacks", "_remove_method", "_url", "_gid", "_snap", "_sketch",
+        "_path_effects", "_sticky_edges", "_in_layout", "_in_autoscale", "_loc", "_major", "_size", "_width",
+        "_base_pad", "_labelrotation", "_zorder", "tick1line", "tick2line", "gridline", "label1", "label2",
+        "_tickdir"}),
+    "Line2D": frozenset({
+        "_stale", "stale_callback", "_axes", "_parent_figure", "_transform", "_transformSet", "_visible",
+        "_animated", "_alpha", "clipbox", "_clippath", "_clipon", "_label", "_picker", "_rasterized",
+        "_agg_filter", "_mouseover", "_callbacks", "_remove_method", "_url", "_gid", "_snap", "_sketch",
+        "_path_effects", "_sticky_edges", "_in_layout", "_in_autoscale", "_dashcapstyle", "_dashjoinstyle",
+        "_solidjoinstyle", "_solidcapstyle", "_linestyles", "_drawstyle", "_linewidth", "_unscaled_dash_pattern",
+        "_dash_pattern", "_linestyle", "_invalidx", "_color", "_marker", "_gapcolor", "_markevery",
+        "_markersize", "_antialiased", "_markeredgecolor", "_markeredgewidth", "_markerfacecolor",
+        "_markerfacecoloralt", "zorder", "_pickradius", "ind_offset", "_xorig", "_yorig", "_invalidy", "_x",
+        "_y", "_xy", "_path", "_transformed_path", "_subslice", "_x_filled"}),
+    "Text": frozenset({
+        "_stale", "stale_callback", "_axes", "_parent_figure", "_transform", "_transformSet", "_visible",
+        "_animated", "_alpha", "clipbox", "_clippath", "_clipon", "_label", "_picker", "_rasterized",
+        "_agg_filter", "_mouseover", "_callbacks", "_remove_method", "_url", "_gid", "_snap", "_sketch",
+        "_path_effects", "_sticky_edges", "_in_layout", "_in_autoscale", "_x", "_y", "_text", "_features",
+        "_language", "_color", "_fontproperties", "_usetex", "_parse_math", "_wrap", "_verticalalignment",
+        "_horizontalalignment", "_multialignment", "_rotation", "_transform_rotates_text", "_bbox_patch",
+        "_renderer", "_linespacing", "_rotation_mode", "_antialiased"}),
+}
+_TICK_PARTS = ("tick1line", "tick2line", "gridline", "label1", "label2")
+
+
+def _ticks_copied(axis) -> tuple:
+    """
+    ``axis.get_major_ticks`` and ``get_minor_ticks`` as matplotlib's, each new tick a copy of
+    a new tick as matplotlib makes it (the first one made while the tick parameters and the
+    rcParams stay the same) instead of a tick built again: building one runs every artist's
+    constructor and reads the rcParams a hundred times. As matplotlib's, each new tick then
+    takes the first tick's properties (``_copy_tick_props``: its transforms, font, markers, ...).
+    """
+    import matplotlib
+
+    kept: dict = {}
+
+    def new_tick(major: bool):
+        tick_kw = axis._major_tick_kw if major else axis._minor_tick_kw
+        rc = list(dict.values(matplotlib.rcParams))  # the values as stored: setting one stores a new object
+        one = kept.get(major)
+        if one is not None and one[0] == tick_kw and len(one[1]) == len(rc) and all(map(operator.is_, one[1], rc)):
+            return _copied_tick(one[2])
+        tick = axis._get_tick(major=major)
+        template = _copied_tick(tick)
+        if template is not None:
+            kept[major] = (dict(tick_kw), rc, template)
+        return tick
+
+    def get_major_ticks(numticks=None):
+        if numticks is None:
+            numticks = len(axis.get_majorticklocs())
+        while len(axis.majorTicks) < numticks:
+            tick = new_tick(True)
+            axis.majorTicks.append(tick)
+            axis._copy_tick_props(axis.majorTicks[0], tick)
+        return axis.majorTicks[:numticks]
+
+    def get_minor_ticks(numticks=None):
+        if numticks is None:
+            numticks = len(axis.get_minorticklocs())
+        while len(axis.minorTicks) < numticks:
+            tick = new_tick(False)
+            axis.minorTicks.append(tick)
+            axis._copy_tick_props(axis.minorTicks[0], tick)
+        return axis.minorTicks[:numticks]
+
+    return get_major_ticks, get_minor_ticks
+
+
+def _copied_tick(tick):
+    """
+    A copy of a tick just made (nothing set on it since), that ``_copy_tick_props`` then completes,
+    or None for a tick this does not know how to copy (then :func:`_ticks_copied` makes each one).
+
+    What two new ticks share (the axes, the figure, the rcParams' values, strings and numbers)
+    the copy shares; what each has of its own (callbacks, data lists and arrays, paths) it gets
+    afresh. It shares the tick's transforms, font and markers until ``_copy_tick_props`` sets
+    them to the first tick's, as it does for a new tick.
+    """
+    import copy
+
+    import numpy as np
+    from matplotlib.cbook import CallbackRegistry
+    from matplotlib.lines import Line2D
+    from matplotlib.text import Text
+
+    parts = {name: vars(tick).get(name) for name in _TICK_PARTS}
+    if (not _TICK_STATE["Tick"].issuperset(vars(tick))
+            or any(type(p) not in (Line2D, Text) or not _TICK_STATE[type(p).__name__].issuperset(vars(p))
+                   for p in parts.values())
+            or any(p._callbacks.callbacks for p in (tick, *parts.values()))):
+        return None
+    copies = {}
+    for name, part in parts.items():
+        state = dict(vars(part))
+        state["_callbacks"] = CallbackRegistry(signals=["pchanged"])
+        if isinstance(part, Line2D):
+            state["_xorig"], state["_yorig"] = copy.copy(part._xorig), copy.copy(part._yorig)
+            if part._xy is not None:
+                xy = state["_xy"] = np.array(part._xy)
+                state["_x"], state["_y"] = xy[:, 0], xy[:, 1]
+            if part._path is not None:
+                state["_path"] = copy.deepcopy(part._path)
+        copies[name] = _with_state(part, state)
+    state = dict(vars(tick))
+    state["_callbacks"] = CallbackRegistry(signals=["pchanged"])
+    state.update(copies)
+    return _with_state(tick, state)
+
+
+def _with_state(artist, state: dict):
+    new = object.__new__(type(artist))
+    new.__dict__.update(state)
+    return new
 
 
 def _boxes_once(axis, boxes):

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from planlib.errors import PlanlibError
-from planlib.present.canvas import new_figure, png_bytes, titles_clear
+from planlib.present.canvas import building, new_figure, png_bytes, titles_clear
 
 __all__ = [
     "CJK_FONTS",
@@ -306,11 +306,11 @@ def safe_figure(build: Callable) -> Callable:
         kwargs = {k: _plain_argument(k, v) for k, v in kwargs.items()}
         try:
             fixed = matplotlib.rcParams["axes.titley"] is None
-            with matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
+            with building(), matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
                 fig = build(*args, **kwargs)
                 _plain_artists(fig)
             if fixed and not titles_clear(fig):
-                with matplotlib.rc_context({"text.parse_math": False}):
+                with building(), matplotlib.rc_context({"text.parse_math": False}):
                     fig = build(*args, **kwargs)
                     _plain_artists(fig)
         except Exception as exc:  # a figure never fails a report: it says why instead
