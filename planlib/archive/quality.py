@@ -190,6 +190,8 @@ def check_archive(
 
 def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
+    if not parts and _NO_FINDINGS is not None:
+        return _NO_FINDINGS.copy()  # a region without findings: the frame made once below
     if parts:
         out = pd.concat([p[list(FINDING_COLUMNS)].astype(object) for p in parts], ignore_index=True)
     else:
@@ -204,6 +206,11 @@ def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
     order = out.assign(_rank=rank).sort_values(
         ["_rank", "check", "region_id", "date", "sku", "terminal_id"], kind="stable", na_position="first").index
     return out.loc[order].reset_index(drop=True)
+
+
+#: The findings frame of a check that finds nothing (``_finish([])``, with its dtypes).
+_NO_FINDINGS: pd.DataFrame | None = None
+_NO_FINDINGS = _finish([])
 
 
 def summarise_findings(findings: pd.DataFrame) -> pd.DataFrame:

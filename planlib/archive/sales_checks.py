@@ -586,6 +586,9 @@ class SalesChecks:
                                   OR (coalesce(s.volume, 0) = 0 AND coalesce(s.revenue, 0) > 0))
                OR (s.volume > 0 AND s.revenue > 0 AND p.unit_price > 0
                    AND (s.revenue / s.volume < {lo} * p.unit_price OR s.revenue / s.volume > {hi} * p.unit_price))""")
+        if rows.empty:  # the usual case: nothing to split
+            empty = rows.drop(columns=["priced", "value"])
+            return empty, empty.assign(value=[], expected=[])
         priced = rows.pop("priced").to_numpy(dtype=bool)
         value = rows.pop("value")
         volume_revenue = rows[~priced].reset_index(drop=True)
@@ -618,7 +621,11 @@ class SalesChecks:
         return out
 
     def competitor_coverage(self, county_line: pd.DataFrame, comp: pd.DataFrame) -> pd.DataFrame:
-        own = county_line.assign(year=county_line["date"].dt.year)[["county_id", "year"]].drop_duplicates()
+        # the (county, year) pairs with own sales, each once
+        county, names = pd.factorize(county_line["county_id"], sort=False)
+        year = county_line["date"].to_numpy().astype("datetime64[Y]").astype(np.int64) + 1970
+        pair = np.unique(county.astype(np.int64) * 100_000 + year)
+        own = set(zip(names.to_numpy(dtype=object)[pair // 100_000].tolist(), (pair % 100_000).tolist()))
         if comp.empty and self.region_id is not None:
             # none in the region's counties: does the archive hold any at all?
             comp_any = self.con.execute(
@@ -631,9 +638,10 @@ class SalesChecks:
             return _frame(pd.DataFrame({"x": [0]}), check="competitor_coverage", severity="info",
                           region_id=root, value=0.0, expected=np.nan,
                           message="档案中没有竞品销售数据")
-        covered = pd.MultiIndex.from_frame(comp[["county_id", "year"]])
-        have = pd.MultiIndex.from_frame(own).isin(covered)  # own's (county, year) pairs are unique
-        miss = own[~have].sort_values(["county_id", "year"]).reset_index(drop=True)
+        missing = sorted(own.difference(zip(comp["county_id"].tolist(), comp["year"].tolist())))
+        if not missing:
+            return _frame()
+        miss = pd.DataFrame(missing, columns=["county_id", "year"])
         out = _frame(pd.DataFrame({
             "region_id": miss["county_id"], "date": pd.to_datetime(miss["year"].astype(str) + "-01-01"),
             "value": 0.0,

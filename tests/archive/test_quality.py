@@ -310,3 +310,22 @@ def test_value_and_price_faults_found_in_one_scan_as_each_alone(tmp_path):
     assert vr["value"].iat[0] == 0.0 and vr["expected"].iat[0] == vol0 * price0
     assert up["value"].iat[0] == value1 and up["expected"].iat[0] == price1
     assert value1 > 3 * price1
+
+
+def test_a_region_without_findings_gets_a_fresh_empty_frame_each_time(tmp_path):
+    """The empty findings frame is kept once and copied: its dtypes are the built one's, and a caller's edit stays its own."""
+    _mini(tmp_path / "mini.duckdb")
+    with duckdb.connect(str(tmp_path / "mini.duckdb"), read_only=True) as con:
+        tree = RegionTree(con.execute("SELECT * FROM regions").df())
+        first = quality.check_archive(con, region_id="K1", tree=tree)
+        assert first.empty and list(first.columns) == list(quality.FINDING_COLUMNS)
+        assert str(first["date"].dtype) == "datetime64[us]" and str(first["value"].dtype) == "float64"
+        first["extra"] = 1
+        second = quality.check_archive(con, region_id="K1", tree=tree)
+    assert "extra" not in second.columns
+    kept = quality._NO_FINDINGS
+    try:
+        quality._NO_FINDINGS = None  # built again, not copied: the same frame
+        pd.testing.assert_frame_equal(quality._finish([]), second, check_exact=True)
+    finally:
+        quality._NO_FINDINGS = kept
