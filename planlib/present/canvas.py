@@ -8,7 +8,9 @@ so the canvas of :func:`new_figure` keeps them for the process (the same numbers
 same pixels). It keeps, as well, how a text's glyphs are laid out to draw it and each glyph's
 bitmap at a fraction of a pixel (FreeType moves a glyph by whole pixels exactly).
 :func:`png_bytes` prints a figure as savefig does, without the full draws savefig makes
-before printing (for a tight box, for a layout engine), each axis laying its ticks out once. :func:`titles_clear`
+before printing (for a tight box, for a layout engine), each axis laying its ticks out once and
+each legend packing its boxes once per renderer. Figures built inside :func:`building` make
+their new ticks as copies of a new tick. :func:`titles_clear`
 tells whether matplotlib's automatic title placement would leave every title where a figure
 built with ``axes.titley`` 1.0 has it (then the placement need not measure at every draw).
 
@@ -323,14 +325,15 @@ def png_bytes(fig, **savefig: object) -> bytes:
     A bare Figure is put on the house canvas (:func:`house_canvas`). A tight bounding box is
     measured without the full draw savefig makes first (:func:`tight_box`), and the
     placeholder layout engine a finished ``tight_layout`` leaves, which makes savefig draw
-    the figure once more, is set aside while printing (:func:`spent_layout`).
+    the figure once more, is set aside while printing (:func:`spent_layout`). Each legend packs
+    its boxes once per renderer and finds its place once per draw (``_legends_packed_once``).
     """
     house_canvas(fig)
     buf = io.BytesIO()
     spent = spent_layout(fig)
     if spent is not None:
         fig.set_layout_engine(None)
-    axes = _ticks_once(fig)
+    axes = _ticks_once(fig) + _legends_packed_once(fig)
     try:
         options = dict(savefig)
         if options.get("bbox_inches") == "tight":
@@ -388,6 +391,78 @@ def _unpatch(patched: list) -> None:
     for axis, names in patched:
         for name in names:
             vars(axis).pop(name, None)
+
+
+def _legends_packed_once(fig) -> list:
+    """
+    Each legend of ``fig`` packs its boxes once per renderer and finds its place once per draw
+    (until the attributes set here are deleted: the (artist, names) pairs returned).
+
+    Matplotlib's legend packs its boxes (a column of rows of a handle and a text) to measure
+    itself, packs them again to draw, and each box packs what it holds again to draw it; a
+    legend placed "best" tries its places once to measure itself and again to draw. A
+    packing depends only on the boxes, their sizes and spacing and the renderer's dpi (not
+    on where the legend stands); a place, on the legend's size and what the axes hold.
+    """
+    from matplotlib.offsetbox import HPacker, VPacker
+
+    patched = []
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes), *(a.get_legend() for ax in fig.axes
+                                                                      for a in ax.child_axes)]
+    for legend in legends:
+        if legend is None or getattr(legend, "_mode", None) == "expand" or "draw" in vars(legend):
+            continue
+        boxes, stack = [], [legend._legend_box]
+        while stack:
+            box = stack.pop()
+            if type(box) in (HPacker, VPacker):
+                boxes.append(box)
+                stack.extend(box.get_children())
+        for box in boxes:
+            box._get_bbox_and_child_offsets = _packed_once(box, box._get_bbox_and_child_offsets)
+            patched.append((box, ("_get_bbox_and_child_offsets",)))
+        legend.draw = _placed_once(legend, legend.draw)
+        patched.append((legend, ("draw",)))
+    return patched
+
+
+def _packed_once(box, pack):
+    kept: dict = {}
+
+    def packed(renderer):
+        key = (box.width, box.height, box.pad, box.sep, box.mode, box.align, renderer.points_to_pixels(1.0),
+               tuple(map(id, box.get_visible_children())))
+        if kept.get("renderer") is not renderer or kept.get("key") != key:
+            kept.update(renderer=renderer, key=key, packed=pack(renderer))
+        bbox, offsets = kept["packed"]
+        return bbox.frozen(), list(offsets)
+
+    return packed
+
+
+def _placed_once(legend, draw):
+    """The legend's draw, its place (``_findoffset``) found once while it draws."""
+
+    def placed_draw(renderer):
+        box = legend._legend_box
+        find = box._offset
+        if not callable(find):
+            return draw(renderer)
+        kept: dict = {}
+
+        def offset(width, height, xdescent, ydescent, renderer):
+            key = (width, height, xdescent, ydescent, id(renderer))
+            if key not in kept:
+                kept[key] = find(width, height, xdescent, ydescent, renderer)
+            return kept[key]
+
+        box._offset = offset
+        try:
+            return draw(renderer)
+        finally:
+            box._offset = find
+
+    return placed_draw
 
 
 #: While figures are built (:func:`building`): what is set aside, to put back after.
