@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import threading
 import warnings
 
 import nbformat
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from planlib.run import export
@@ -220,3 +223,42 @@ def test_page_warns_of_images_without_alt_as_nbconvert_does():
     export.page('<img src="a"><img alt="x"><p><IMG SRC="b"/></p>', Log())
     export.page('<img alt="x">', Log())
     assert Log.warnings == ["Alternative text is missing on 2 image(s)."]
+
+
+# random markup from the pieces reports and hostile names are made of: page() must write what Beautiful Soup writes
+_TAGS = ["div", "p", "span", "td", "tr", "table", "pre", "textarea", "script", "style", "img", "br", "a", "b", "svg", "path"]
+_TEXT = st.sampled_from(["", " ", "  ", "\n", "\t\n ", "x", "平阴县", "a < b", "1 > 0", "R&D", "&amp;", "&lt;", "&nbsp;",
+                         "&#39;", "&#x4e2d;", "&bogus;", "&", "\"q\"", "'s", "<script>alert(1)</script>", "<!-- c -->",
+                         "</p>", "<br>", "<img src=x>", "$\\frac{1}{2}$", "\u00a0", "\r\n"])
+_VALUES = st.sampled_from(["", "x", "a  b", " jp-Notebook ", "jp-OutputArea-output x", "jp-Cell-inputWrapper",
+                           "say \"hi\"", "it's", "a&b", "<x>", "&amp;", "\t\n", "data:image/png;base64,AAAA"])
+_ATTRS = st.lists(st.tuples(st.sampled_from(["class", "id", "title", "alt", "src", "href", "rel", "tabindex", "data-x"]),
+                            _VALUES), max_size=3)
+
+
+@st.composite
+def _markup(draw, depth=0):
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "element", "element", "void", "stray"] if depth < 3 else ["text", "void"]))
+        if kind == "text":
+            parts.append(draw(_TEXT))
+            continue
+        tag = draw(st.sampled_from(_TAGS))
+        attrs = "".join(f' {k}="{v.replace(chr(34), "&quot;")}"' for k, v in draw(_ATTRS))
+        if kind == "void":
+            parts.append(f"<{tag}{attrs}/>" if draw(st.booleans()) else f"<{tag}{attrs}>")
+        elif kind == "stray":
+            parts.append(f"</{tag}>")
+        else:
+            inner = draw(_markup(depth=depth + 1))
+            parts.append(f"<{tag}{attrs}>{inner}" + (f"</{tag}>" if draw(st.booleans()) else ""))
+    return "".join(parts)
+
+
+@settings(max_examples=int(os.environ.get("PLANLIB_PAGE_EXAMPLES", "200")), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_markup())
+def test_page_writes_what_beautiful_soup_writes_for_any_markup(html):
+    doc = f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8"><title>t</title></head><body>{html}</body></html>'
+    assert export.page(doc) == _soup_page(doc)
+    assert export.page(html) == _soup_page(html)
