@@ -115,12 +115,13 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
     by_item = mine.groupby(["category", "item", "method"], as_index=False)["amount"].sum()
     labels = {i: lab for c in schemas.ITEM_CATALOGUE.values() for i, lab in c["items"].items()}
     by_item.insert(2, "name", by_item["item"].map(labels).fillna(by_item["item"]))
-    months = mine.assign(m=pd.DatetimeIndex(mine["month"]).month).pivot_table(
-        index="m", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+    # sums by (key, column) unstacked: pivot_table's sums without its copies, sorts and fills
+    months = mine["amount"].groupby([pd.DatetimeIndex(mine["month"]).month.rename("m"), mine["category"]]).sum() \
+        .unstack("category", fill_value=0.0)
     months = months.reindex(index=range(1, 13), columns=list(CATEGORIES), fill_value=0.0)
     months.index.name = "month"
     m = methods[methods["region_id"] == region]
-    comp = m.pivot_table(index="category", columns="method", values="amount", aggfunc="sum")
+    comp = m["amount"].groupby([m["category"], m["method"]]).sum().unstack("method")
     comp = comp.reindex([c for c in CATEGORIES if c in comp.index])
     chosen = m[m["chosen"]].drop_duplicates("category").set_index("category")["method"]
     comp.insert(0, "chosen", chosen.reindex(comp.index))
@@ -136,8 +137,7 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
         children.insert(1, "name", children["region_id"].map(tree.name))
     term = mine[mine["terminal_id"].notna()]
     if len(term):
-        terms = term.groupby(["terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(
-            index="terminal_id", columns="item", values="amount", fill_value=0.0)
+        terms = term["amount"].groupby([term["terminal_id"], term["item"]]).sum().unstack("item", fill_value=0.0)
         terms["合计"] = terms.sum(axis=1)
         terms = terms.sort_values("合计", ascending=False).reset_index()
         if names:
@@ -216,11 +216,19 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     profit = V'(P' − VC) − B_var' − B_fixed with V' = V(1+dv), P' = P(1+dp),
     B_var' = B_var (1+dp)(1+dv); BEP = B_fixed / (P' − VC − B_var'/V').
     """
+    table, cap, capped = _tuned_table(summary, methods, choices, ratios, cap_ratio)
+    B = float(table["amount"].sum())
+    fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
+    r = _tuned_cvp(summary, B, fixed, price_change, volume_change)
+    return table, {"budget": B, "cap": cap, "capped": capped, **r}
+
+
+def _tuned_table(summary: pd.Series, methods: pd.DataFrame, choices, ratios, cap_ratio) -> tuple:
+    """:func:`tune_budget`'s table (category, method, amount after the cap), its cap and whether it was capped."""
     by_pair, by_chosen = _amounts(methods)
     chosen = dict(zip(methods.loc[methods["chosen"], "category"], methods.loc[methods["chosen"], "method"]))
     chosen.update(choices or {})
     R = float(summary["target_revenue"])
-    V = float(summary["target_volume"])
     rows = []
     for cat in CATEGORIES:
         method = chosen.get(cat, "percent_of_sales")
@@ -236,8 +244,13 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     capped = cap is not None and total > cap + 1e-9
     if capped:
         table["amount"] = apply_cap(table.set_index("category")["amount"], cap).to_numpy()
-    B = float(table["amount"].sum())
-    fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
+    return table, cap, capped
+
+
+def _tuned_cvp(summary: pd.Series, B: float, fixed: float, price_change: float, volume_change: float) -> dict:
+    """:func:`tune_budget`'s figures after budget and cap, for a budget ``B`` of which ``fixed`` is fixed cost."""
+    R = float(summary["target_revenue"])
+    V = float(summary["target_volume"])
     var_b = B - fixed
     if "unit_product_cost" in summary.index and pd.notna(summary["unit_product_cost"]):
         vc = float(summary["unit_product_cost"])
@@ -259,10 +272,9 @@ def tune_budget(summary: pd.Series, methods: pd.DataFrame, *, choices: dict | No
     threshold = summary.get("expense_ratio_threshold")
     over = R > 0 and threshold is not None and pd.notna(threshold) and B / R > float(threshold) + 1e-9
     flag = dual_verdict(sales_ok, profit_ok, bool(over))
-    return table, {"budget": B, "cap": cap, "capped": capped, "expense_ratio": B / R if R > 0 else float("nan"),
-                   "fixed_cost": fixed, "unit_variable_cost": uvc, "price": P2, "volume": V2,
-                   "bep_units": c["bep_units"], "margin_of_safety": c["margin_of_safety"], "profit": c["profit"],
-                   "profit_target": float(summary["profit_target"]), "flag": flag}
+    return {"expense_ratio": B / R if R > 0 else float("nan"), "fixed_cost": fixed, "unit_variable_cost": uvc,
+            "price": P2, "volume": V2, "bep_units": c["bep_units"], "margin_of_safety": c["margin_of_safety"],
+            "profit": c["profit"], "profit_target": float(summary["profit_target"]), "flag": flag}
 
 
 def _num(x, fmt: str = "{:,.0f}") -> str:
@@ -407,12 +419,20 @@ def methods_long(rb: RegionBudget) -> pd.DataFrame:
     m = rb.methods
     if m.empty:
         return pd.DataFrame(columns=["category", "method", "amount", "chosen"])
+    # melt's long form (each method's column in turn, rows without an amount dropped), built from the arrays
     ids = ["category", "chosen"] + (["booked"] if "booked" in m.columns else [])
-    long = m.melt(id_vars=ids, var_name="method", value_name="amount").dropna(subset=["amount"])
-    long["chosen"] = long["method"] == long["chosen"]
-    if "booked" in long.columns:
-        long["amount"] = long["amount"].where(~long["chosen"], long["booked"])
-    return long[["category", "method", "amount", "chosen"]].reset_index(drop=True)
+    names = [c for c in m.columns if c not in ids]
+    n = len(m)
+    amount = np.concatenate([m[c].to_numpy(dtype=float, na_value=np.nan) for c in names]) if names else np.zeros(0)
+    keep = ~np.isnan(amount)
+    row = np.tile(np.arange(n), len(names))[keep]
+    method = np.repeat(np.asarray(names, dtype=object), n)[keep]
+    chosen = method == m["chosen"].to_numpy(dtype=object, na_value=None)[row]  # a missing choice: False
+    amount = amount[keep]
+    if "booked" in m.columns:
+        amount = np.where(chosen, m["booked"].to_numpy(dtype=float, na_value=np.nan)[row], amount)
+    return pd.DataFrame({"category": m["category"].to_numpy()[row], "method": method, "amount": amount,
+                         "chosen": chosen})
 
 
 def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"), price_change: float = -0.05,
@@ -427,12 +447,15 @@ def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"),
         bep_units — base, price, volume, both (:func:`tune_budget` with each change; the
         variable expenses move with revenue, the fixed ones stay).
     """
-    long = methods_long(rb)
+    # the budget does not depend on the price and volume: priced once, as tune_budget prices it
+    table, _, _ = _tuned_table(rb.summary, methods_long(rb), None, None, None)
+    B = float(table["amount"].sum())
+    fixed = float(table.loc[table["category"].isin(list(fixed_categories)), "amount"].sum())
     rows = []
     for name, dp, dv in (("base", 0.0, 0.0), ("price", price_change, 0.0), ("volume", 0.0, volume_change),
                          ("price_and_volume", price_change, volume_change)):
-        _, r = tune_budget(rb.summary, long, fixed_categories=fixed_categories, price_change=dp, volume_change=dv)
-        rows.append((name, dp, dv, r["volume"], r["price"], r["budget"], r["profit"], r["bep_units"]))
+        r = _tuned_cvp(rb.summary, B, fixed, dp, dv)
+        rows.append((name, dp, dv, r["volume"], r["price"], B, r["profit"], r["bep_units"]))
     out = pd.DataFrame(rows, columns=["scenario", "price_change", "volume_change", "volume", "price", "budget", "profit",
                                       "bep_units"])
     out.insert(7, "profit_change", out["profit"] - out["profit"].iloc[0])

@@ -606,11 +606,14 @@ def region_spend_returns(con, tree, region: str, *, years: tuple[int, int] | Non
     )
     if expenses.empty and lifts.empty:
         return None
-    # one row per year and category: expense_ratios adds each cell's single sum (exactly itself)
-    spend = pd.DataFrame({
-        "date": pd.to_datetime(pd.DataFrame({"year": expenses["year"], "month": 1, "day": 1})),
-        "category": expenses["category"], "amount": expenses["amount"],
-    })  # fmt: skip
+    # one row per year and category: expense_ratios adds each cell's single sum (exactly itself); the
+    # date is the year's first day (expense_ratios reads its year), NaT where the year is missing, made
+    # from the years as numpy's (to_datetime on year, month and day columns: ~3 ms for a few rows)
+    year = expenses["year"].to_numpy(dtype="float64", na_value=np.nan)
+    known = np.isfinite(year)
+    date = np.full(len(year), np.datetime64("NaT"), dtype="datetime64[us]")
+    date[known] = (year[known].astype(np.int64) - 1970).astype("datetime64[Y]")
+    spend = pd.DataFrame({"date": date, "category": expenses["category"], "amount": expenses["amount"]})
     return spend_roi(spend, lifts, monthly=yearly)
 
 

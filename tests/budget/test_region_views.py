@@ -1,0 +1,118 @@
+"""region_budget, methods_long and sensitivity_view build their tables from sums and arrays: the same frames, to the bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planlib import budget as costing
+from planlib.schemas import CATEGORIES
+
+REGIONS = ["HQ", "P01", "P01C01", "P01C01K01", "P01C01K02"]
+
+
+def _pivots(pb_table: pd.DataFrame, methods: pd.DataFrame, region: str):
+    """The months, methods and terminal tables as region_budget built them with pivot_table."""
+    mine = pb_table[pb_table["region_id"] == region]
+    months = mine.assign(m=pd.DatetimeIndex(mine["month"]).month).pivot_table(
+        index="m", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+    months = months.reindex(index=range(1, 13), columns=list(CATEGORIES), fill_value=0.0)
+    months.index.name = "month"
+    m = methods[methods["region_id"] == region]
+    comp = m.pivot_table(index="category", columns="method", values="amount", aggfunc="sum")
+    comp = comp.reindex([c for c in CATEGORIES if c in comp.index])
+    term = mine[mine["terminal_id"].notna()]
+    terms = term.groupby(["terminal_id", "item"], as_index=False)["amount"].sum().pivot_table(
+        index="terminal_id", columns="item", values="amount", fill_value=0.0) if len(term) else None
+    return months.reset_index(), comp, terms
+
+
+def _melted(rb: costing.RegionBudget) -> pd.DataFrame:
+    """methods_long as it was written with melt."""
+    m = rb.methods
+    ids = ["category", "chosen"] + (["booked"] if "booked" in m.columns else [])
+    long = m.melt(id_vars=ids, var_name="method", value_name="amount").dropna(subset=["amount"])
+    long["chosen"] = long["method"] == long["chosen"]
+    if "booked" in long.columns:
+        long["amount"] = long["amount"].where(~long["chosen"], long["booked"])
+    return long[["category", "method", "amount", "chosen"]].reset_index(drop=True)
+
+
+def _jittered(pb) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The plan's budget and methods with amounts of many bits, so that an order of addition shows."""
+    rng = np.random.default_rng(7)
+    table = pb.table.assign(amount=pb.table["amount"] * (1 + rng.uniform(-1e-3, 1e-3, len(pb.table))))
+    methods = pb.methods.assign(amount=pb.methods["amount"] * (1 + rng.uniform(-1e-3, 1e-3, len(pb.methods))))
+    return table, methods
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_region_budget_tables_equal_pivot_tables(priced, region):
+    pb = priced["pb"]
+    table, methods = _jittered(pb)
+    rb = costing.region_budget(table, pb.regions, methods, priced["tree"], region)
+    months, comp, terms = _pivots(table, methods, region)
+    pd.testing.assert_frame_equal(rb.months, months, check_exact=True)
+    pd.testing.assert_frame_equal(rb.methods.drop(columns=["chosen", "booked"]).set_index("category"), comp,
+                                  check_exact=True)
+    if terms is None:
+        assert rb.terminals.empty
+    else:
+        got = rb.terminals.drop(columns="合计").set_index("terminal_id").sort_index()
+        pd.testing.assert_frame_equal(got, terms, check_exact=True)
+        assert (rb.terminals["合计"].to_numpy() == terms.sum(axis=1).loc[rb.terminals["terminal_id"]].to_numpy()).all()
+
+
+def test_region_budget_of_a_region_without_rows(priced):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table.iloc[:0], pb.regions.iloc[:0], pb.methods.iloc[:0], priced["tree"], "P01C01K01")
+    assert rb.months["month"].tolist() == list(range(1, 13))
+    assert (rb.months.drop(columns="month").to_numpy() == 0.0).all()
+    assert rb.methods.empty and rb.terminals.empty and costing.methods_long(rb).empty
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_methods_long_equals_melt(priced, region):
+    pb = priced["pb"]
+    rb = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], region)
+    pd.testing.assert_frame_equal(costing.methods_long(rb), _melted(rb), check_exact=True)
+
+
+def test_methods_long_equals_melt_with_gaps_and_no_booked_column():
+    methods = pd.DataFrame({
+        "category": ["labour", "media", "channel"], "chosen": ["percent_of_sales", np.nan, "objective_task"],
+        "booked": [45_000.25, 15_000.5, np.nan],
+        "objective_task": [np.nan, 1.5, 50_000.125], "percent_of_sales": [60_000.0, np.nan, 7.0],
+    })
+    rb = costing.RegionBudget("K1", pd.Series(dtype=object), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                              methods, pd.DataFrame(), pd.DataFrame())
+    long = costing.methods_long(rb)
+    pd.testing.assert_frame_equal(long, _melted(rb), check_exact=True)
+    # each method's column in turn, rows without an amount dropped; a chosen row books the booked amount
+    assert long["category"].tolist() == ["media", "channel", "labour", "channel"]
+    assert long["method"].tolist() == ["objective_task", "objective_task", "percent_of_sales", "percent_of_sales"]
+    assert long["chosen"].tolist() == [False, True, True, False]
+    np.testing.assert_array_equal(long["amount"].to_numpy(), [1.5, np.nan, 45_000.25, 7.0])
+    plain = costing.RegionBudget("K1", pd.Series(dtype=object), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                 methods.drop(columns="booked"), pd.DataFrame(), pd.DataFrame())
+    pd.testing.assert_frame_equal(costing.methods_long(plain), _melted(plain), check_exact=True)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_sensitivity_view_rows_are_tune_budget(priced, region):
+    """The budget priced once for the four scenarios: each row is tune_budget's own figures."""
+    pb = priced["pb"]
+    fixed = priced["plan"].budget.fixed_categories
+    table, methods = _jittered(pb)
+    rb = costing.region_budget(table, pb.regions, methods, priced["tree"], region)
+    sv = costing.sensitivity_view(rb, fixed_categories=fixed, price_change=-0.07, volume_change=0.03)
+    long = costing.methods_long(rb)
+    for row in sv.itertuples():
+        _, r = costing.tune_budget(rb.summary, long, fixed_categories=fixed, price_change=row.price_change,
+                                   volume_change=row.volume_change)
+        got = (row.volume, row.price, row.budget, row.profit, row.bep_units)
+        want = (r["volume"], r["price"], r["budget"], r["profit"], r["bep_units"])
+        np.testing.assert_array_equal(np.array(got), np.array(want))  # equal to the bit (NaN where tune_budget's is)
+    assert sv["scenario"].tolist() == ["base", "price", "volume", "price_and_volume"]
+    assert sv["price_change"].tolist() == [0.0, -0.07, 0.0, -0.07]
