@@ -553,23 +553,21 @@ def _ticks_copied(axis) -> tuple:
             kept[major] = (dict(tick_kw), rc, template)
         return tick
 
-    def get_major_ticks(numticks=None):
+    def ticks(major, numticks):  # Axis.get_major_ticks / get_minor_ticks (matplotlib 3.10) with new_tick
+        made = axis.majorTicks if major else axis.minorTicks
         if numticks is None:
-            numticks = len(axis.get_majorticklocs())
-        while len(axis.majorTicks) < numticks:
-            tick = new_tick(True)
-            axis.majorTicks.append(tick)
-            axis._copy_tick_props(axis.majorTicks[0], tick)
-        return axis.majorTicks[:numticks]
+            numticks = len(axis.get_majorticklocs() if major else axis.get_minorticklocs())
+        while len(made) < numticks:
+            tick = new_tick(major)
+            made.append(tick)
+            axis._copy_tick_props(made[0], tick)
+        return made[:numticks]
+
+    def get_major_ticks(numticks=None):
+        return ticks(True, numticks)
 
     def get_minor_ticks(numticks=None):
-        if numticks is None:
-            numticks = len(axis.get_minorticklocs())
-        while len(axis.minorTicks) < numticks:
-            tick = new_tick(False)
-            axis.minorTicks.append(tick)
-            axis._copy_tick_props(axis.minorTicks[0], tick)
-        return axis.minorTicks[:numticks]
+        return ticks(False, numticks)
 
     return get_major_ticks, get_minor_ticks
 
