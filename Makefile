@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 PLAN   ?= params/demo.yaml
 ARCHIVE ?= data/demo.duckdb
 AS_OF  ?= 2027-06-30
+# Python writes a module's bytecode when it first imports it (the venv is installed --no-compile);
+# an environment with PYTHONDONTWRITEBYTECODE set (this machine's is) would have every process, each test's
+# kernels and CLIs among them, compile planlib, pandas, matplotlib and nbconvert again (~4 s, not 1.3)
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test install sysdeps clean lab bench
 

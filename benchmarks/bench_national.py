@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil
-from bench_kernels import NBCONVERT_CONFIG, on_snapshot, stock, warm
+from bench_kernels import NBCONVERT_CONFIG, bytecode_on, on_snapshot, stock, warm
 
 from planlib import archive, params
 from planlib.run import batch, export, kernels
@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--live", action="store_true",
                     help="run the checkout's planlib, not the committed one (its edits restart the warm kernels)")
     args = ap.parse_args(argv)
+    note = bytecode_on()
     code = on_snapshot(argv, __file__)
     if code is not None:
         return code
@@ -211,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             out = work / "stock"
             out.mkdir(exist_ok=True)
             warm(run.run_dir, county, plan.notebooks[0])  # the kernel's start and imports, not counted
+            stock(run.run_dir, county, plan.notebooks[0], out, config)  # the CLIs' bytecode, not counted
+            print(note)
             print(f"\nstock papermill vs warm kernel, {county} (seconds; stock = papermill CLI + nbconvert CLI):")
             for nb in plan.notebooks:
                 s_exec, s_conv, s_html = stock(run.run_dir, county, nb, out, config)
