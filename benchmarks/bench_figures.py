@@ -14,6 +14,10 @@ kind over N rounds after one warm-up round, and their sums.
 OLD:planlib/present/plots.py > DIR/plots.py``), imported by path, interleaved with the
 current ones in the same process, and print the ratio. ``--check`` also compares the PNG
 bytes of the two for every figure (the same figures, byte for byte).
+
+``--level L``: also time the current figures written at zlib level L (``pil_kwargs``; figure_png's
+own level is :data:`planlib.present.style._PNG_LEVEL`), interleaved, as the reference; ``--check``
+then compares the figures' pixels (the bytes differ).
 """
 
 from __future__ import annotations
@@ -160,7 +164,15 @@ def _load_ref(folder: Path) -> dict:
 
 def _draw(modules: dict, module: str, function: str, args: tuple, kwargs: dict) -> bytes:
     fig = getattr(modules[module], function)(*args, **kwargs)
-    return modules["plots"].figure_png(fig, bbox_inches="tight")
+    return modules["plots"].figure_png(fig, bbox_inches="tight", **modules.get("savefig", {}))
+
+
+def _pixels(png: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).convert("RGBA").tobytes()
 
 
 def main() -> None:
@@ -168,11 +180,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds (after one warm-up round)")
     parser.add_argument("--ref", type=Path, help="a folder with the reference plots.py, profit_plots.py, promotion_plots.py")
     parser.add_argument("--check", action="store_true", help="compare the PNG bytes with the reference's")
+    parser.add_argument("--level", type=int, help="the reference: the current figures written at this zlib level")
     args = parser.parse_args()
 
     sets = {"new": {"plots": plots, "profit_plots": profit_plots, "promotion_plots": promotion_plots}}
     if args.ref:
         sets = {"ref": _load_ref(args.ref), **sets}
+    elif args.level is not None:
+        sets = {"ref": {**sets["new"], "savefig": {"pil_kwargs": {"compress_level": args.level}}}, **sets}
     figures = _inputs()
     times = {(name, label): [] for name in sets for label, *_ in figures}
     pngs = {}
@@ -200,7 +215,7 @@ def main() -> None:
         for key, value in ms.items():
             totals[key] += value
         print(f"{label:{width}}  " + "  ".join(f"{ms[(n, k)]:10.1f}" for k in ("best", "median") for n in sets)
-              + _ratios(ms, has_ref) + _same(args.check and has_ref, pngs, label))
+              + _ratios(ms, has_ref) + _same(args.check and has_ref, pngs, label, args.level is not None))
     print(f"{'all ' + str(len(figures)) + ' figures':{width}}  "
           + "  ".join(f"{totals[(n, k)]:10.1f}" for k in ("best", "median") for n in sets) + _ratios(totals, has_ref))
 
@@ -211,9 +226,11 @@ def _ratios(ms: dict, has_ref: bool) -> str:
     return "  " + " / ".join(f"{ms[('new', k)] / ms[('ref', k)]:.2f}" for k in ("best", "median"))
 
 
-def _same(check: bool, pngs: dict, label: str) -> str:
+def _same(check: bool, pngs: dict, label: str, pixels: bool = False) -> str:
     if not check:
         return ""
+    if pixels:
+        return "  same pixels" if _pixels(pngs[("ref", label)]) == _pixels(pngs[("new", label)]) else "  PIXELS DIFFER"
     return "  same bytes" if pngs[("ref", label)] == pngs[("new", label)] else "  BYTES DIFFER"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planlib.present import plots, profit_plots
+from planlib.present import plots, profit_plots, style
 
 
 def _months() -> pd.DataFrame:
@@ -34,16 +34,56 @@ def _figures() -> dict:
     }
 
 
-def _standard_png(fig, **savefig) -> bytes:
-    """The figure as matplotlib prints it on its own Agg canvas (two draws for a tight box, no kept measurements)."""
+def _standard_png(fig, level: int | None = style._PNG_LEVEL, **savefig) -> bytes:
+    """
+    The figure as matplotlib prints it on its own Agg canvas (two draws for a tight box, no kept
+    measurements), at the zlib level figure_png writes (None: Pillow's default, 6).
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     with matplotlib.rc_context({"text.parse_math": False}):
-        fig.savefig(buf, format="png", **savefig)
+        fig.savefig(buf, format="png", **savefig, **({} if level is None else {"pil_kwargs": {"compress_level": level}}))
     return buf.getvalue()
+
+
+def _pixels(png: bytes):
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def _idat(png: bytes) -> bytes:
+    """The concatenated IDAT payload (the zlib stream) of a PNG."""
+    import struct
+
+    data, at = b"", 8
+    while at < len(png):
+        (length,), kind = struct.unpack(">I", png[at:at + 4]), png[at + 4:at + 8]
+        if kind == b"IDAT":
+            data += png[at + 8:at + 8 + length]
+        at += 12 + length
+    return data
+
+
+def test_figure_png_is_written_at_the_house_zlib_level_with_level_6s_pixels():
+    import zlib
+
+    plots.set_style()
+    build = _figures()["grouped_bars"]
+    ours = plots.figure_png(build(), bbox_inches="tight")
+    stock = _standard_png(build(), level=None, bbox_inches="tight")  # Pillow's default level, 6
+    assert style._PNG_LEVEL == 2
+    assert ours != stock and len(ours) > len(stock)  # other bytes, a little larger
+    assert (_pixels(ours) == _pixels(stock)).all() and _pixels(ours).shape == _pixels(stock).shape
+    raw = zlib.decompress(_idat(ours))
+    assert raw == zlib.decompress(_idat(stock))  # the same filtered scanlines, deflated otherwise
+    deflate = zlib.compressobj(style._PNG_LEVEL, zlib.DEFLATED, 15, 9)  # as Pillow deflates: memLevel 9
+    assert _idat(ours) == deflate.compress(raw) + deflate.flush()  # deflated at exactly that level
+    assert _idat(ours)[1] >> 6 == 1  # the zlib header's FLEVEL: a fast level (1 = levels 2-5)
 
 
 @pytest.mark.parametrize("name", ["monthly_lines", "grouped_bars", "stacked_shares", "waterfall"])
@@ -290,3 +330,19 @@ def test_an_axis_measures_its_tick_labels_once_per_pass(monkeypatch):
     monkeypatch.setattr(Axis, "_get_ticklabel_bboxes", lambda axis, *a: measured.append(axis) or boxes(axis, *a))
     assert plots.figure_png(fig, bbox_inches="tight") == reference
     assert len(measured) == 4  # x and y, once for the tight box and once for the draw
+
+
+def test_the_note_of_a_figure_that_cannot_be_rendered_is_written_at_the_house_zlib_level_too():
+    import zlib
+
+    from matplotlib.figure import Figure
+
+    plots.set_style()
+    fig = Figure()
+    fig.subplots().set_title("\U0001D518")  # the glyph is missing: figure_png writes a note instead
+    png = plots.figure_png(fig)
+    deflate = zlib.compressobj(style._PNG_LEVEL, zlib.DEFLATED, 15, 9)
+    raw = zlib.decompress(_idat(png))
+    assert _idat(png) == deflate.compress(raw) + deflate.flush()
+    stock = zlib.compressobj(6, zlib.DEFLATED, 15, 9)
+    assert _idat(png) != stock.compress(raw) + stock.flush()
