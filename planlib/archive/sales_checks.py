@@ -75,6 +75,16 @@ def _frame(rows: pd.DataFrame | None = None, **const) -> pd.DataFrame:
 _EMPTY = pd.DataFrame({col: pd.Series(dtype=object) for col in FINDING_COLUMNS})
 
 
+def _without_distributor(county_line: pd.DataFrame) -> pd.DataFrame:
+    """
+    The own monthly rows without a distributor per county (region_id, value; counties with
+    some, sorted), from the county-line-month counts' ``no_distributor``.
+    """
+    rows = county_line[county_line["no_distributor"].to_numpy() > 0]
+    counts = rows.groupby("county_id", sort=True)["no_distributor"].sum()
+    return pd.DataFrame({"region_id": counts.index.to_numpy(dtype=object), "value": counts.to_numpy(dtype=np.int64)})
+
+
 def _county_chunks(rmap: pd.DataFrame, size: int) -> list[list[str]]:
     """
     The mapped regions in chunks of at most ``size`` whole counties, each chunk's ids sorted.
@@ -235,6 +245,9 @@ class SalesChecks:
             self.first, self.last = pd.Timestamp(self.span[0]), pd.Timestamp(self.span[1])
             self.months = pd.date_range(self.first, self.last, freq="MS")
         self.chunks = _county_chunks(self.rmap, _CHUNK_COUNTIES)
+        #: One chunk (a region's check): its tables stay until :meth:`close`, so the series' spans
+        #: and the distributors sold are read from them at the end, not copied per chunk.
+        self.one_chunk = len(self.chunks) == 1
 
     def close(self) -> None:
         """Drop the temporary tables and views made by the constructor and :meth:`run`."""
@@ -253,10 +266,11 @@ class SalesChecks:
         have_months = self.span[0] is not None
         if have_months:
             self.series_stats(self.line_total)
-            self.con.execute(f"""
-                CREATE TEMP TABLE {self.spans_name} (terminal_id VARCHAR, sku VARCHAR, region_id VARCHAR,
-                    product_line VARCHAR, first_m BIGINT, last_m BIGINT)""")
-        if self.region_id is not None:
+            if not self.one_chunk:
+                self.con.execute(f"""
+                    CREATE TEMP TABLE {self.spans_name} (terminal_id VARCHAR, sku VARCHAR, region_id VARCHAR,
+                        product_line VARCHAR, first_m BIGINT, last_m BIGINT)""")
+        if self.region_id is not None and not self.one_chunk:
             self.con.execute(f"CREATE TEMP TABLE {self.sold_name} (distributor_id VARCHAR)")
         parts: dict[str, list[pd.DataFrame]] = {}
         for ids in self.chunks:
@@ -308,7 +322,7 @@ class SalesChecks:
         in_scope = f"(SELECT * FROM {chunk} WHERE region_id IN (SELECT region_id FROM {self.ids_name} WHERE in_scope))"
         self.sales = in_scope if self.partial else chunk
         got: dict[str, pd.DataFrame] = {}
-        if self.region_id is not None:
+        if self.region_id is not None and not self.one_chunk:
             self.con.execute(f"""
                 INSERT INTO {self.sold_name}
                 SELECT DISTINCT distributor_id FROM {chunk} WHERE distributor_id IS NOT NULL""")
@@ -330,27 +344,31 @@ class SalesChecks:
             LEFT JOIN products p ON p.sku = s.sku
             LEFT JOIN {self.season_name} f ON f.product_line = coalesce(p.product_line, '?') AND f.date = s.date
             WHERE s.grain = 'month' AND s.brand = '{OWN_BRAND}' {scoped}""")
+        # with the rows without a distributor counted in the same pass (distributor_missing)
         got["county_line"] = self.q(f"""
-            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n
+            SELECT county_id, product_line, date, sum(volume) AS volume, count(*) AS n,
+                   count(*) FILTER (WHERE distributor_id IS NULL) AS no_distributor
             FROM {self.own} GROUP BY ALL""")
-        self.con.execute(f"""
-            INSERT INTO {self.spans_name}
-            SELECT terminal_id, sku, max(region_id), max(product_line), min(m), max(m)
-            FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku""")
+        if not self.one_chunk:
+            self.con.execute(f"""
+                INSERT INTO {self.spans_name} {self.spans_sql()}""")
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {self.stats_name} AS
             SELECT sid, median(adj) AS med, mad(adj) AS mad, count(*) AS n FROM {self.own} GROUP BY sid""")
         got["outliers"] = self.outlier_rows()
         got["duplicate_upload"] = self.duplicate_upload_rows()
-        got["distributor_missing"] = self.q(f"""
-            SELECT county_id AS region_id, count(*) AS value
-            FROM {self.own} WHERE distributor_id IS NULL GROUP BY ALL ORDER BY 1""")
+        got["distributor_missing"] = _without_distributor(got["county_line"])
         got["competitors"] = self.q(f"""
             SELECT m.county_id, year(s.date) AS year, count(*) AS n
             FROM {chunk} s JOIN {self.ids_name} m ON s.region_id = m.region_id
             WHERE s.brand <> '{OWN_BRAND}' GROUP BY ALL""")
         got.update(self.row_parts())
         return got
+
+    def spans_sql(self) -> str:
+        """The query of the series' first and last months (m) on the chunk's own rows, by terminal and SKU."""
+        return (f"SELECT terminal_id, sku, max(region_id) AS region_id, max(product_line) AS product_line, "
+                f"min(m) AS first_m, max(m) AS last_m FROM {self.own} WHERE terminal_id IS NOT NULL GROUP BY terminal_id, sku")
 
     def row_parts(self) -> dict[str, pd.DataFrame]:
         """The row-by-row checks on the chunk's sales in scope, :attr:`sales` (every grain and brand)."""
@@ -438,7 +456,7 @@ class SalesChecks:
             WITH s AS (
                 SELECT terminal_id, sku, max(region_id) AS region_id, max(product_line) AS product_line,
                        min(first_m) AS first_m, max(last_m) AS last_m
-                FROM {self.spans_name} GROUP BY terminal_id, sku),
+                FROM {f"({self.spans_sql()})" if self.one_chunk else self.spans_name} GROUP BY terminal_id, sku),
             t AS (SELECT *, min(first_m) OVER (PARTITION BY terminal_id) AS t_first,
                             max(last_m) OVER (PARTITION BY terminal_id) AS t_last,
                             count(*) OVER (PARTITION BY terminal_id) AS n
@@ -667,11 +685,13 @@ class SalesChecks:
             else:
                 # the region's distributors; most sell inside the region, so only the others
                 # are looked up in the whole archive
+                sold = (f"(SELECT distributor_id FROM {self.sales_name} WHERE distributor_id IS NOT NULL)"
+                        if self.one_chunk else self.sold_name)
                 rows = self.q(f"""
                     SELECT d.distributor_id, d.region_id
                     FROM distributors d JOIN {self.rmap_name} m ON d.region_id = m.region_id
                     WHERE m.in_scope AND d.distributor_id IS NOT NULL AND d.distributor_id NOT IN (
-                        SELECT distributor_id FROM {self.sold_name})
+                        SELECT distributor_id FROM {sold})
                     ORDER BY 1""")
                 if len(rows):
                     sold = self.con.execute(
