@@ -48,7 +48,7 @@ else:  # JupyterLab: the whole plan's budget, as the batch computes it
     pb = budget.plan_budget(plan, wb.tree, con, targets.plan_targets(plan, wb.tree, con).table, region_params=budget.region_budget_params(plan, wb.tree)[0])
     table, regions, methods = pb.table, pb.regions, pb.methods
     resp = budget.plan_response(plan, wb.tree, con)  # the plan's response curves (section 2)
-rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)).set_index("terminal_id")["name"].to_dict())
+rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region), columns=["terminal_id", "name"]).set_index("terminal_id")["name"].to_dict())
 roi = budget.region_spend_returns(con, wb.tree, region, years=wb.history)  # past spend and what it returned (None: no record)
 media_note = summary.media_warning(None if roi is None else roi["by_kind"], float(rb.summary.get("budget_media", 0.0)) if len(rb.summary) else 0.0)
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
@@ -65,10 +65,7 @@ display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_rat
 # optional archive tables: what is missing, and what the budget could not do without it
 missing = []
 for optional, needed_by in (("expenses", "销售百分比法须在参数中设定费用率，利润目标不含去年费用率"), ("activities", "竞争对手参照法与投入产出法不可用")):
-    try:
-        rows = len(archive.load_table(con, optional, region_ids=wb.tree.subtree(region), years=(wb.params.year - 1, wb.params.year - 1)))
-    except Exception:  # the table is not in the archive
-        rows = 0
+    rows = archive.count_rows(con, optional, region_ids=wb.tree.subtree(region), years=(wb.params.year - 1, wb.params.year - 1))  # 0: not in the archive
     if rows == 0:
         missing.append(f"档案中没有本区域去年的{ {'expenses': '费用', 'activities': '活动'}[optional] }数据：{needed_by}")
 if missing:

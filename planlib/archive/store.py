@@ -5,7 +5,7 @@ Creating, opening and reading the archive file lives here; bringing data in live
 :mod:`planlib.archive.importer`, its data-quality checks in :mod:`planlib.archive.quality`.
 
 Public functions: :func:`init_archive` (create), :func:`connect` and :class:`OpenArchive`
-(open), :func:`load_table` and :func:`load_tree` (read), :func:`fingerprint` (a hash
+(open), :func:`load_table`, :func:`count_rows` and :func:`load_tree` (read), :func:`fingerprint` (a hash
 for run manifests), :func:`refresh_summaries` and :func:`sku_months_fresh` (the small
 summary kept beside the sales), :func:`validate_table` (a table name or a DataError),
 :func:`reading` (held by a run for its whole length: the archive does not change under
@@ -42,6 +42,7 @@ __all__ = [
     "init_archive",
     "connect",
     "load_table",
+    "count_rows",
     "load_tree",
     "fingerprint",
     "OpenArchive",
@@ -330,19 +331,8 @@ def load_table(
     unknown = [c for c in cols if c not in spec.columns]
     if unknown:
         raise DataError(f"table {table} has no column(s) {unknown}: expected some of {list(spec.columns)}")
-    sql = f"SELECT {', '.join(cols)} FROM {table}"
-    params: list[object] = []
-    if region_ids is not None and "region_id" in spec.columns:
-        ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
-        if ids:  # the id range lets DuckDB skip the row groups outside it (a subtree's ids are close)
-            sql += " WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))"
-            params += [min(ids), max(ids), ids]
-        else:
-            sql += " WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(ids)
-    if years is not None and "date" in spec.columns:
-        sql += (" AND" if params else " WHERE") + " date >= ? AND date < ?"
-        params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
+    where, params = _rows_filter(table, region_ids, years)
+    sql = f"SELECT {', '.join(cols)} FROM {table}{where}"
     sql += " ORDER BY " + ", ".join(f"{k} NULLS FIRST" for k in spec.key)
     with OpenArchive(archive) as con:
         # Arrow, not .df(): an order of magnitude faster for text columns
@@ -357,6 +347,76 @@ def load_table(
             cur.close()
     frame = table_data.to_pandas(date_as_object=False)
     return _typed(frame, table)
+
+
+def _rows_filter(table: str, region_ids: Iterable[str] | None, years: tuple[int, int] | None) -> tuple[str, list]:
+    """The ``WHERE`` clause (or "") and its parameters keeping ``region_ids``' rows in ``years`` (see load_table)."""
+    spec = TABLES[table]
+    where, params = "", []
+    if region_ids is not None and "region_id" in spec.columns:
+        ids = [str(r) for r in ([region_ids] if isinstance(region_ids, str) else region_ids)]
+        if ids:  # the id range lets DuckDB skip the row groups outside it (a subtree's ids are close)
+            where = " WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))"
+            params += [min(ids), max(ids), ids]
+        else:
+            where = " WHERE region_id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(ids)
+    if years is not None and "date" in spec.columns:
+        where += (" AND" if params else " WHERE") + " date >= ? AND date < ?"
+        params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
+    return where, params
+
+
+def count_rows(
+    archive: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    region_ids: Iterable[str] | None = None,
+    years: tuple[int, int] | None = None,
+) -> int:
+    """
+    How many rows of an archive table :func:`load_table` would read, without reading them.
+
+    Parameters
+    ----------
+    archive : str, path-like or DuckDBPyConnection
+        The archive file, or an open connection to it (left open).
+    table : str
+        One of ``schemas.TABLE_ORDER``.
+    region_ids : iterable of str, optional
+        Count only rows whose ``region_id`` is one of these (as :func:`load_table`).
+    years : (int, int), optional
+        Count only rows whose ``date`` falls in these calendar years (inclusive).
+
+    Returns
+    -------
+    int
+        ``len(load_table(archive, table, region_ids=region_ids, years=years))``; 0 when the
+        archive lacks the table (an older archive open elsewhere, see :func:`connect`).
+
+    Raises
+    ------
+    DataError
+        Unknown table, or the archive is missing / not a planlib archive.
+
+    Examples
+    --------
+    Whether a region's subtree has last year's expenses (an optional table)::
+
+        count_rows(con, "expenses", region_ids=tree.subtree("P01"), years=(2026, 2026)) > 0
+    """
+    validate_table(table)
+    where, params = _rows_filter(table, region_ids, years)
+    with OpenArchive(archive) as con:
+        cur = con.cursor()  # its own result state, as load_table
+        try:
+            return int(cur.execute(f"SELECT count(*) FROM {table}{where}", params or None).fetchall()[0][0])
+        except duckdb.CatalogException:
+            if table in missing_tables(con):  # read as an empty table, as load_table does
+                return 0
+            raise
+        finally:
+            cur.close()
 
 
 def empty_frame(table: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
