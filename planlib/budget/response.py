@@ -485,9 +485,12 @@ def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: 
                             "window_revenue", "baseline_revenue", "extra_margin", "roi"], what)  # fmt: skip
 
     by_category = review.expense_ratios(expenses, monthly)
-    year_total = by_category.loc[by_category["category"] == "全部"].set_index("year")["amount"]
-    denominator = by_category["year"].map(year_total).to_numpy(dtype=float)
+    # each row's year's total: the amount of the year's 全部 row (one a year), NaN for a year without one
     amount = by_category["amount"].to_numpy(dtype=float)
+    year = by_category["year"].to_numpy()
+    total = (by_category["category"] == "全部").to_numpy(dtype=bool)
+    at = pd.Index(year[total]).get_indexer(year)
+    denominator = np.where(at >= 0, amount[total][np.maximum(at, 0)] if total.any() else np.nan, np.nan)
     by_category = by_category.assign(
         share=np.divide(amount, denominator, out=np.zeros(len(amount)), where=denominator > 0)
     )
@@ -546,15 +549,24 @@ def spend_roi(expenses: pd.DataFrame, activity_lifts: pd.DataFrame, *, monthly: 
             "roi": np.where(measured, roi, np.nan),
             "reason": reason,
         }
-    )[~paid]
-    dnp = dnp.assign(_id=dnp["activity_id"].astype(str)).sort_values(
-        ["cost", "_id"], ascending=[False, True], kind="mergesort"
     )
-    return {
-        "by_category": by_category,
-        "by_kind": by_kind,
-        "did_not_pay": dnp.drop(columns="_id").reset_index(drop=True),
-    }
+    did_not_pay = dnp.take(_largest_cost_first(cost, ids, ~paid)).reset_index(drop=True)
+    return {"by_category": by_category, "by_kind": by_kind, "did_not_pay": did_not_pay}
+
+
+def _largest_cost_first(cost: np.ndarray, ids: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """
+    The positions of the ``keep`` rows, largest cost first (missing costs last), then by id as text.
+
+    The order of a stable sort of those rows on ``cost`` descending and ``str(id)`` ascending
+    (pandas' ``sort_values(kind="mergesort")``), ties in their order, in numpy.
+    """
+    at = np.flatnonzero(keep)
+    c = cost[at]
+    texts = np.array([str(i) for i in ids[at]], dtype=object)
+    _, rank = np.unique(texts, return_inverse=True)  # ranks of the ids as text (Python's order of str)
+    missing = np.isnan(c)
+    return at[np.lexsort((rank.reshape(-1), np.where(missing, 0.0, -c), missing))]
 
 
 def region_spend_returns(con, tree, region: str, *, years: tuple[int, int] | None = None) -> dict | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -223,15 +224,14 @@ def spend_history(con, region_ids, *, years: tuple[int, int] | None = None):
             "GROUP BY date, region_id ORDER BY date, region_id",
             params=[OWN_BRAND, *params],
         ).to_arrow_table()
-        tables = {r[0] for r in cur.sql("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "expenses" in tables:  # an optional table
+        try:  # an optional table: asked for, not looked up in the catalogue first (~1.5 ms a call)
             expenses = cur.sql(
                 "SELECT CAST(year(date) AS BIGINT) AS year, category, "
                 "coalesce(sum(amount ORDER BY date, region_id, item, terminal_id NULLS FIRST), 0) AS amount, "
                 f"count(*) AS rows FROM expenses WHERE {where} GROUP BY ALL ORDER BY year, category NULLS FIRST",
                 params=params,
             ).to_arrow_table().to_pandas()
-        else:
+        except duckdb.CatalogException:  # the archive has no expenses table
             expenses = pd.DataFrame({"year": pd.Series(dtype="int64"), "category": pd.Series(dtype=object),
                                      "amount": pd.Series(dtype="float64"), "rows": pd.Series(dtype="int64")})
     finally:
