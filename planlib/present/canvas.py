@@ -10,7 +10,8 @@ bitmap at a fraction of a pixel (FreeType moves a glyph by whole pixels exactly)
 :func:`png_bytes` prints a figure as savefig does, without the full draws savefig makes
 before printing (for a tight box, for a layout engine), each axis laying its ticks out once and
 each legend packing its boxes once per renderer. Figures built inside :func:`building` make
-their new ticks as copies of a new tick. :func:`titles_clear`
+their new ticks as copies of a new tick and take their bars' data limits once per ``bar()``
+(:mod:`planlib.present.bars`). :func:`titles_clear`
 tells whether matplotlib's automatic title placement would leave every title where a figure
 built with ``axes.titley`` 1.0 has it (then the placement need not measure at every draw).
 
@@ -31,6 +32,8 @@ import math
 import operator
 from collections.abc import Mapping
 from itertools import repeat
+
+from planlib.present.bars import bars_at_once
 
 __all__ = ["new_figure", "house_canvas", "tight_box", "spent_layout", "png_bytes", "tight_layout", "titles_clear",
            "building"]
@@ -473,7 +476,9 @@ _BUILDING: contextvars.ContextVar = contextvars.ContextVar("planlib_canvas_build
 def building():
     """
     While inside, every axis of a figure made by :func:`new_figure` makes its new ticks as
-    copies of a new tick (:func:`_ticks_copied`: the same ticks, without building each again);
+    copies of a new tick (:func:`_ticks_copied`: the same ticks, without building each again)
+    and every axes' ``bar`` takes its rectangles' data limits at once
+    (:func:`planlib.present.bars.bars_at_once`: the same limits, bit for bit);
     on leaving, the axes have their own methods back and the figures keep nothing of it.
     """
     kept: dict = {"figures": [], "axes": []}
@@ -488,9 +493,15 @@ def building():
 
 
 def _copying_ticks(kept: dict, fig) -> None:
-    """The axes of ``fig`` made since the last call make their ticks by :func:`_ticks_copied` (an axes observer)."""
+    """
+    The axes of ``fig`` made since the last call make their ticks by :func:`_ticks_copied` and
+    their bars by :func:`planlib.present.bars.bars_at_once` (an axes observer).
+    """
     for ax in fig.axes:
         for one in (ax, *ax.child_axes):
+            if "bar" not in vars(one):
+                one.bar = bars_at_once(one)
+                kept["axes"].append((one, ("bar",)))
             for axis in one._axis_map.values():
                 if "get_major_ticks" not in vars(axis):
                     axis.get_major_ticks, axis.get_minor_ticks = _ticks_copied(axis)
