@@ -9,8 +9,8 @@ corners are known without that: :func:`bars_at_once` gives an axes a ``bar`` tha
 per-rectangle update aside while matplotlib's own ``bar`` runs and then extends the limits by
 every rectangle's corners at once, computed by the same arithmetic (the same bits).
 
-Why the same bits (matplotlib 3.10-3.11): a rectangle with no angle, its aspect correction 1
-and its rotation point ``"xy"`` has the patch transform ``BboxTransformTo(bbox) + A`` where
+Why the same bits (matplotlib 3.11, read in its source): a rectangle with no angle, its aspect
+correction 1 and its rotation point ``"xy"`` has the patch transform ``BboxTransformTo(bbox) + A`` where
 ``A`` is translate(-x0, -y0), scale(1, 1), rotate(0), scale(1, 1), translate(x0, y0): exactly
 the identity for a finite corner (``-x0 + x0`` is ``+0.0``). The composite's matrix is
 ``A · B`` with ``B = [[w, 0, x0], [0, h, y0], [0, 0, 1]]`` (``w = x1 - x0``, ``h = y1 - y0``,
