@@ -130,6 +130,14 @@ def _grid(
     The same as ``pivot_table(index=keys, columns="date", values=value, aggfunc="sum")``
     reindexed to ``months``, without pandas' reshaping.
     """
+    labels, (grid,) = _grids(frame, keys, [value], months)
+    return labels, grid
+
+
+def _grids(
+    frame: pd.DataFrame, keys: list[str], values: list[str], months: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """:func:`_grid` of several value columns of the same rows: the keys coded and placed once."""
     codes = [_codes(frame[k]) for k in keys]
     cells, _, _ = _group_sums([c for c, _ in codes], [len(u) for _, u in codes])
     dims = [max(len(u), 1) for _, u in codes]
@@ -137,11 +145,14 @@ def _grid(
     row = np.searchsorted(cell_key, np.ravel_multi_index([c for c, _ in codes], dims)) if len(frame) else cell_key
     month = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[M]").astype(np.int64)
     col = month - (np.datetime64(months[0], "M").astype(np.int64) if len(months) else 0)
-    grid = np.full((len(cell_key), len(months)), np.nan)
-    x = frame[value].to_numpy(dtype="float64")
-    grid[row, col] = np.where(np.isnan(x), 0.0, x)  # a sum of nothing is 0, as pivot_table adds
+    grids = []
+    for value in values:
+        grid = np.full((len(cell_key), len(months)), np.nan)
+        x = frame[value].to_numpy(dtype="float64")
+        grid[row, col] = np.where(np.isnan(x), 0.0, x)  # a sum of nothing is 0, as pivot_table adds
+        grids.append(grid)
     labels = pd.DataFrame({k: u.take(c).to_numpy() for k, (_, u), c in zip(keys, codes, cells)})
-    return labels, grid
+    return labels, grids
 
 
 def _suffix_nanmedian(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -550,8 +561,7 @@ class SalesChecks:
     def duplicate_upload(self, rows: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             return _frame()
-        counties, qv = _grid(rows, ["county_id"], "q", self.months)
-        _, nv = _grid(rows, ["county_id"], "n", self.months)
+        counties, (qv, nv) = _grids(rows, ["county_id"], ["q", "n"], self.months)
         pad = np.full((len(qv), 1), np.nan)
         prev = np.concatenate([pad, qv[:, :-1]], axis=1)
         nxt = np.concatenate([qv[:, 1:], pad], axis=1)

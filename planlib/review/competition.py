@@ -169,25 +169,25 @@ def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year:
         [np.where(own & cur, volume, 0.0), np.where(~own & cur, volume, 0.0), np.where(own & prev, volume, 0.0)],
     )  # fmt: skip
     ids = ids.take(cd)
-    t = pd.DataFrame({"distributor_id": ids.to_numpy(), "own_volume": own_v, "competitor_volume": comp_v,
-                      "own_volume_prev": own_prev})  # fmt: skip
     d = distributors[["distributor_id", "name", "tier"]]
-    if d["distributor_id"].is_unique:  # the names and tiers by lookup (a left merge when ids repeat)
+    if d["distributor_id"].is_unique:  # the names and tiers by lookup
         info = d.set_index("distributor_id").reindex(ids)
-        t.insert(1, "name", info["name"].array)
-        t.insert(2, "tier", info["tier"].array)
-    else:
-        t = t.merge(d, on="distributor_id", how="left")
-        t = t[["distributor_id", "name", "tier", "own_volume", "competitor_volume", "own_volume_prev"]]
-    own_v, comp_v, own_prev = (t[c].to_numpy() for c in ("own_volume", "competitor_volume", "own_volume_prev"))
+        dist_id, name, tier = ids.to_numpy(), info["name"].array, info["tier"].array
+    else:  # a left merge when ids repeat
+        t = pd.DataFrame({"distributor_id": ids.to_numpy(), "own_volume": own_v, "competitor_volume": comp_v,
+                          "own_volume_prev": own_prev}).merge(d, on="distributor_id", how="left")  # fmt: skip
+        dist_id, name, tier = (t[c].array for c in ("distributor_id", "name", "tier"))
+        own_v, comp_v, own_prev = (t[c].to_numpy() for c in ("own_volume", "competitor_volume", "own_volume_prev"))
     growth = _ratio(own_v, own_prev) - 1.0
-    t.insert(5, "own_share", _ratio(own_v, own_v + comp_v))
-    t["own_growth"] = growth
-    t["trend"] = np.select(
+    trend = np.select(
         [(own_prev <= 0) & (own_v > 0), (own_prev > 0) & (own_v <= 0), growth > 0.05, growth < -0.05],
         ["new", "lost", "growing", "shrinking"],
         default="steady",
     )
+    t = pd.DataFrame({
+        "distributor_id": dist_id, "name": name, "tier": tier, "own_volume": own_v, "competitor_volume": comp_v,
+        "own_share": _ratio(own_v, own_v + comp_v), "own_volume_prev": own_prev, "own_growth": growth, "trend": trend,
+    })  # one construction: inserted columns cost more  # fmt: skip
     rank, _ = _codes(t["distributor_id"])
     order = np.lexsort((rank, -t["own_volume"].to_numpy(dtype="float64")))
     return t.take(order).reset_index(drop=True)

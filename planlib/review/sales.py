@@ -74,9 +74,11 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
     line = rows["product_line"] if "product_line" in rows else map_distinct(rows["sku"], prod["product_line"])
     unit_cost = map_distinct(rows["sku"], prod["unit_variable_cost"]).astype("float64").fillna(0.0)
     dates = pd.to_datetime(rows["date"])
+    # rows that carry the date's year already (review_region's month rows) keep it: the same values
+    year = rows["year"] if "year" in rows and rows["year"].dtype == np.int64 else dates.dt.year.astype("int64")
     return rows.assign(
         product_line=line,
-        year=dates.dt.year.astype("int64"),
+        year=year,
         month=dates.dt.month.astype("int64"),
         variable_cost=(rows["volume"] * unit_cost).astype("float64"),
     )

@@ -60,7 +60,8 @@ def terminal_classes(
         terminal_id, name, channel, recorded_class, revenue, share, cum_share,
         computed_class, mismatch — every terminal of the region, sorted by revenue.
     """
-    keep = _own_mask(sales, "month") & (pd.to_datetime(sales["date"]).dt.year == year).to_numpy()
+    years = sales["year"] if "year" in sales else pd.to_datetime(sales["date"]).dt.year  # monthly_sales' rows have it
+    keep = _own_mask(sales, "month") & (years == year).to_numpy()
     kt, ids = _codes(sales["terminal_id"])
     (ct,), (sums,), _ = _group_sums([np.where(keep, kt, -1)], [len(ids)], [sales["revenue"]])
     revenue = pd.Series(sums, index=ids.take(ct)).reindex(terminals["terminal_id"], fill_value=0.0)
