@@ -170,7 +170,10 @@ def distributor_review(sales: pd.DataFrame, distributors: pd.DataFrame, *, year:
     )  # fmt: skip
     ids = ids.take(cd)
     d = distributors[["distributor_id", "name", "tier"]]
-    if d["distributor_id"].is_unique:  # the names and tiers by lookup
+    at = pd.Index(d["distributor_id"]).get_indexer(ids) if d["distributor_id"].is_unique else None
+    if at is not None and (at >= 0).all():  # the names and tiers by position: every id is listed
+        dist_id, name, tier = ids.to_numpy(), d["name"].array.take(at), d["tier"].array.take(at)
+    elif at is not None:  # by lookup: an id not listed gets no name
         info = d.set_index("distributor_id").reindex(ids)
         dist_id, name, tier = ids.to_numpy(), info["name"].array, info["tier"].array
     else:  # a left merge when ids repeat

@@ -130,6 +130,34 @@ def _active_by_year(monthly: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(np.bincount(cy, minlength=len(years)), index=years)
 
 
+def _related_ratios(yearly: pd.DataFrame, expenses: pd.Series, terminals: pd.Series, distributors: pd.Series) -> pd.DataFrame:
+    """
+    Each year's revenue with its expenses, active terminals and distributors (by year), and
+    the ratios: expense / revenue, revenue per terminal and per distributor (NaN over 0).
+    """
+    if yearly.empty:  # no year: the columns as the look-ups of nothing type them
+        related = yearly[["year", "revenue"]].assign(
+            expenses=lambda f: f["year"].map(expenses).fillna(0.0),
+            terminals=lambda f: f["year"].map(terminals).fillna(0).astype("int64"),
+            distributors=lambda f: f["year"].map(distributors).fillna(0).astype("int64"),
+        )
+        related["expense_ratio"] = related["expenses"] / related["revenue"].where(related["revenue"] > 0)
+        related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
+        related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
+        return related
+    years = yearly["year"].to_numpy()
+    revenue = yearly["revenue"].to_numpy()
+    spent = expenses.reindex(years).fillna(0.0).to_numpy()  # a year without expenses spent 0
+    n_terminals, n_distributors = (s.reindex(years, fill_value=0).to_numpy().astype("int64") for s in (terminals, distributors))
+    return pd.DataFrame({
+        "year": yearly["year"].array, "revenue": yearly["revenue"].array, "expenses": spent,
+        "terminals": n_terminals, "distributors": n_distributors,
+        "expense_ratio": spent / np.where(revenue > 0, revenue, np.nan),
+        "revenue_per_terminal": revenue / np.where(n_terminals > 0, n_terminals, np.nan),
+        "revenue_per_distributor": revenue / np.where(n_distributors > 0, n_distributors, np.nan),
+    })  # fmt: skip
+
+
 def _composition_shift(comp: dict[str, pd.DataFrame], years: tuple[int, ...]) -> pd.DataFrame:
     """Share in the first and last year per dimension value, and the move in points."""
     cols = ["dimension", "value", "share_first", "share_last", "change"]
@@ -187,7 +215,9 @@ def review_region(
     keyed = {c: _sorted_keys(data.sales[c]) for c in _KEYS if c in data.sales}
     changed = {c: v for c, v in keyed.items() if v is not data.sales[c]}
     sales = data.sales.assign(**changed) if changed else data.sales  # load_sales' rows are keyed already
-    line_of = data.products.set_index("sku")["product_line"]
+    by_sku = data.products.set_index("sku")  # the catalogue and the terminals indexed once for every lookup
+    by_terminal = data.terminals.set_index("terminal_id")
+    line_of = by_sku["product_line"]
     # (a national subtree's rows: each copy is let go once its sections are read from it)
     week_rows = frames.at_grain(sales, "week")
     weekly = terminals.core_weekly(week_rows, data.terminals)
@@ -228,8 +258,8 @@ def review_region(
         else float("nan")
     )
     idx = sales_figures.indices(yearly.set_index("year")["revenue"]) if not yearly.empty else pd.DataFrame()
-    terminal_class = data.terminals.set_index("terminal_id")["terminal_class"]
-    spec = data.products.set_index("sku")["spec"]
+    terminal_class = by_terminal["terminal_class"]
+    spec = by_sku["spec"]
     dims = own.assign(
         channel=_relabel(own["channel"], channel_label),
         spec=_relabel(own["sku"], spec, default="—"),
@@ -244,14 +274,7 @@ def review_region(
     (ce,), (amount,), _ = frames.group_sums([ke], [len(exp_years)], [data.expenses["amount"]])
     exp_year = pd.Series(amount, index=exp_years.take(ce))
     active_t, active_d = (_active_by_year(own, col) for col in ("terminal_id", "distributor_id"))
-    related = yearly[["year", "revenue"]].assign(
-        expenses=lambda f: f["year"].map(exp_year).fillna(0.0),
-        terminals=lambda f: f["year"].map(active_t).fillna(0).astype("int64"),
-        distributors=lambda f: f["year"].map(active_d).fillna(0).astype("int64"),
-    )
-    related["expense_ratio"] = related["expenses"] / related["revenue"].where(related["revenue"] > 0)
-    related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
-    related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
+    related = _related_ratios(yearly, exp_year, active_t, active_d)
 
     uplift = terminals.holiday_uplift(weekly) if not weekly.empty else pd.DataFrame(
         columns=["year", "holiday", "window_weeks", "window_avg", "baseline_avg", "uplift"]
@@ -265,7 +288,7 @@ def review_region(
     if last is not None:
         conc = competition.concentration(dist.set_index("distributor_id")["own_volume"])
         county = {r: tree.ancestor_at(r, "county") or r for r in set(data.terminals["region_id"])}
-        groups = data.terminals.set_index("terminal_id")["region_id"].map(county)
+        groups = by_terminal["region_id"].map(county)
         classes = terminals.terminal_classes(
             own, data.terminals, year=last, thresholds=abc_thresholds, groups=groups
         )

@@ -71,8 +71,20 @@ def terminal_classes(
     rank, _ = _codes(ids)
     order = np.lexsort((np.where(rank < 0, len(rank), rank), -abc["value"].to_numpy()))  # revenue descending, then id
     abc, ids = abc.take(order), ids.take(order)
+    cols = ["terminal_id", "name", "channel", "recorded_class", "revenue", "share", "cum_share", "computed_class", "mismatch"]
+    # name, channel and class by position: the ids are the terminals' own (a left merge when ids repeat)
+    at = pd.Index(terminals["terminal_id"]).get_indexer(ids) if terminals["terminal_id"].is_unique else None
+    if at is not None and (at >= 0).all():
+        out = pd.DataFrame({
+            "terminal_id": ids.array, "name": terminals["name"].array.take(at),
+            "channel": terminals["channel"].array.take(at), "recorded_class": terminals["terminal_class"].array.take(at),
+            "revenue": abc["value"].array, "share": abc["share"].array, "cum_share": abc["cum_share"].array,
+            "computed_class": abc["abc_class"].array,
+        })  # fmt: skip
+        out["mismatch"] = (out["recorded_class"] != out["computed_class"]).to_numpy()
+        return out  # the columns in order already
     recorded = terminals[["terminal_id", "name", "channel", "terminal_class"]]
-    if recorded["terminal_id"].is_unique:  # name, channel and class by lookup (a left merge when ids repeat)
+    if recorded["terminal_id"].is_unique:
         info = recorded.set_index("terminal_id").reindex(ids)
         out = pd.DataFrame({
             "terminal_id": ids.array, "name": info["name"].array, "channel": info["channel"].array,
@@ -84,7 +96,6 @@ def terminal_classes(
             recorded.rename(columns={"terminal_class": "recorded_class"}), on="terminal_id", how="left"
         ).rename(columns={"value": "revenue", "abc_class": "computed_class"})
     out["mismatch"] = (out["recorded_class"] != out["computed_class"]).to_numpy()
-    cols = ["terminal_id", "name", "channel", "recorded_class", "revenue", "share", "cum_share", "computed_class", "mismatch"]
     return out[cols]
 
 
@@ -113,13 +124,13 @@ def coverage(sales: pd.DataFrame, terminals: pd.DataFrame, *, months: int = 3) -
         active = bought.get_indexer(terminals["terminal_id"]) >= 0
     kc, classes = _codes(terminals["terminal_class"])
     (cc,), (n_active,), counts = _group_sums([kc], [len(classes)], [active])
-    g = pd.DataFrame({
+    n_terminals = np.append(counts, len(terminals)).astype("int64")
+    n_active = np.append(n_active, active.sum()).astype("int64")
+    return pd.DataFrame({
         "terminal_class": pd.Index(classes.take(cc)).append(pd.Index(["全部"])),
-        "terminals": np.append(counts, len(terminals)).astype("int64"),
-        "active": np.append(n_active, active.sum()).astype("int64"),
+        "terminals": n_terminals, "active": n_active,
+        "coverage": n_active / np.where(n_terminals > 0, n_terminals, np.nan),  # NaN for a class without terminals
     })  # fmt: skip
-    g["coverage"] = g["active"] / g["terminals"].where(g["terminals"] > 0)
-    return g
 
 
 def core_weekly(sales: pd.DataFrame, terminals: pd.DataFrame, *, classes: tuple[str, ...] = ("A", "B")) -> pd.DataFrame:
