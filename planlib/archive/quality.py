@@ -225,12 +225,21 @@ def _finish(parts: list[pd.DataFrame]) -> pd.DataFrame:
         out = pd.concat([p[list(FINDING_COLUMNS)].astype(object) for p in parts], ignore_index=True)
     else:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in FINDING_COLUMNS})
-    # one resolution whichever checks contributed (a region's findings equal the full report's)
-    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[us]")
-    for col in ("value", "expected"):
-        out[col] = pd.to_numeric(out[col]).astype("float64")
-    for col in ("check", "severity", "region_id", "product_line", "sku", "terminal_id", "brand", "message"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    # one resolution whichever checks contributed (a region's findings equal the full report's),
+    # a missing text None; the frame built once from its columns
+    columns = {}
+    for col in FINDING_COLUMNS:
+        if col == "date":
+            columns[col] = pd.to_datetime(out["date"]).astype("datetime64[us]")
+        elif col in ("value", "expected"):
+            columns[col] = pd.to_numeric(out[col]).astype("float64")
+        else:
+            values = out[col].to_numpy(dtype=object, copy=True)
+            values[pd.isna(values)] = None
+            columns[col] = pd.Series(values, index=out.index, dtype=object)
+    out = pd.DataFrame(columns)
+    if len(out) < 2:  # nothing to order
+        return out
     rank = out["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     order = out.assign(_rank=rank).sort_values(
         ["_rank", "check", "region_id", "date", "sku", "terminal_id"], kind="stable", na_position="first").index
