@@ -73,3 +73,34 @@ def test_a_region_in_one_chunk_and_in_chunks_of_one_county_gives_the_same_findin
             assert set(one["check"]) >= {"distributor_missing", "distributor_without_sales"}
         names = con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"]
         assert not names.str.startswith("_planlib").any()
+
+
+def _finished_column_by_column(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The findings frame as quality._finish made it before it was built at once."""
+    out = pd.concat([p[list(quality.FINDING_COLUMNS)].astype(object) for p in parts if len(p)], ignore_index=True)
+    out["date"] = pd.to_datetime(out["date"]).astype("datetime64[us]")
+    for col in ("value", "expected"):
+        out[col] = pd.to_numeric(out[col]).astype("float64")
+    for col in ("check", "severity", "region_id", "product_line", "sku", "terminal_id", "brand", "message"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    rank = out["severity"].map({s: i for i, s in enumerate(quality.SEVERITIES)})
+    order = out.assign(_rank=rank).sort_values(
+        ["_rank", "check", "region_id", "date", "sku", "terminal_id"], kind="stable", na_position="first").index
+    return out.loc[order].reset_index(drop=True)
+
+
+def test_findings_frame_built_at_once_equals_the_column_by_column_frame():
+    parts = pd.DataFrame({
+        "check": ["outlier", "missing_month", "outlier"], "severity": ["warning", "error", "warning"],
+        "region_id": ["K2", None, np.nan], "product_line": [np.nan, "白酒", None], "sku": [None, None, "S1"],
+        "terminal_id": [pd.NA, "T1", None], "brand": "own", "date": [pd.Timestamp("2024-03-01"), None, pd.NaT],
+        "value": [1.0, None, 3], "expected": [np.nan, 2, None], "message": ["甲", None, "乙"],
+    })  # fmt: skip
+    for case in ([parts], [parts.iloc[[0]]], [parts.iloc[[1]], parts.iloc[0:0], parts.iloc[[2, 0]]]):
+        built = quality._finish([p.copy() for p in case])
+        expected = _finished_column_by_column(case)
+        pd.testing.assert_frame_equal(built, expected, check_exact=True)
+        assert [[type(v) for v in row] for row in built.values] == [[type(v) for v in row] for row in expected.values]
+    built = quality._finish([parts])
+    assert built["check"].tolist() == ["missing_month", "outlier", "outlier"]  # errors first
+    assert built["region_id"].tolist() == [None, None, "K2"] and built["sku"].tolist() == [None, "S1", None]
