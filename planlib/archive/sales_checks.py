@@ -524,9 +524,10 @@ class SalesChecks:
 
     def series_stats(self, line_total: pd.DataFrame) -> None:
         """Register the season per line and month (f: the line's total over its median month)."""
-        season = line_total.copy()
-        season["f"] = season["volume"] / season.groupby("product_line")["volume"].transform("median")
-        season = season.loc[season["f"] > 0, ["product_line", "date", "f"]].reset_index(drop=True)
+        f = line_total["volume"] / line_total.groupby("product_line")["volume"].transform("median")
+        keep = (f > 0).to_numpy()  # the frame built once from the kept rows
+        season = pd.DataFrame({"product_line": line_total["product_line"].array[keep],
+                               "date": line_total["date"].array[keep], "f": f.array[keep]})
         # a table of the database's own: joined once a chunk, faster than a registered frame
         self.con.register(f"{self.season_name}_frame", season)
         try:
