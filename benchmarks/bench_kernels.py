@@ -100,8 +100,9 @@ def bytecode_on() -> str:
     again (~4 s a process, not 1.3): stock would pay for a setting, not for its work. The variable
     is dropped and one uncounted stock run (:func:`stock`) writes the bytecode before the timings.
     """
-    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is None:
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is None and not os.environ.get("PLANLIB_BENCH_BYTECODE"):
         return "bytecode: written and read as usual"
+    os.environ["PLANLIB_BENCH_BYTECODE"] = "dropped"  # the run on the snapshot (a child) says it too
     return ("bytecode: PYTHONDONTWRITEBYTECODE was set; dropped here, so the stock CLIs and kernels read bytecode "
             "(written by an uncounted stock run) instead of compiling every module each time")
 
