@@ -35,7 +35,7 @@ from IPython.display import display
 from planlib import archive, labels, targets
 from planlib.present import navigation, plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
-from planlib.run import folder, step_targets
+from planlib.run import folder, step_targets, steps
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
@@ -44,7 +44,7 @@ plan = wb.plan_params()
 if run_dir:  # the batch: what the plan-wide targets step wrote, this region's rows only
     step = step_targets.load_region_targets(run_dir, wb.tree, region)
 else:  # JupyterLab: the whole plan computed as the batch does, its rows, choices and children's trends taken as the batch reads them
-    step = step_targets.plan_region_targets(targets.plan_targets(plan, wb.tree, con), plan, wb.tree, con, region)
+    step = step_targets.plan_region_targets(steps.plan_targets_with_schemes(plan, wb.tree, con)[0], plan, wb.tree, con, region)
 table, choice, season = step.table, step.split, step.seasonality  # the share method the plan split by (auto: by back-test), its month profile
 econ = targets.region_economics(con, wb.tree, region, wb.params.year)
 base = targets.region_baseline(econ, wb.params.year)  # the region's own trend forecast, fitted once for the kinds and section 1a

@@ -32,10 +32,10 @@ interactive = True                 # the batch passes False: no widgets
 
 # %%
 from IPython.display import display
-from planlib import archive, budget, labels, targets
+from planlib import archive, budget, labels
 from planlib.present import navigation, plots, profit_plots, summary, tables
 from planlib.present.workbook import assumptions_table, open_workbook
-from planlib.run import folder
+from planlib.run import folder, steps
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
@@ -45,7 +45,7 @@ if run_dir:  # the batch: what the plan-wide budget step wrote, this region's ro
     table, regions, methods, resp = step.table, step.regions, step.methods, step.response
 else:  # JupyterLab: the whole plan's budget, as the batch computes it
     plan = wb.plan_params()
-    pb = budget.plan_budget(plan, wb.tree, con, targets.plan_targets(plan, wb.tree, con).table, region_params=budget.region_budget_params(plan, wb.tree)[0])
+    pb = steps.price_plan(plan, wb.tree, con, *steps.plan_targets_with_schemes(plan, wb.tree, con))[0]  # promotion schemes booked as in the batch
     table, regions, methods = pb.table, pb.regions, pb.methods
     resp = budget.plan_response(plan, wb.tree, con)  # the plan's response curves (section 2)
 rb = budget.region_budget(table, regions, methods, wb.tree, region, names=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region), columns=["terminal_id", "name"]).set_index("terminal_id")["name"].to_dict())

@@ -5,7 +5,7 @@ The targets are set at the root and split top-down, so they are one computation 
 plan; the budget prices them once. Both are written to the run's ``results/`` and the
 plan's workbook, and each region's notebook reads its rows.
 
-Public functions: plan_steps, run_step, budget_step, write_targets, write_budget, write_report_targets,
+Public functions: plan_steps, plan_targets_with_schemes, price_plan, run_step, budget_step, write_targets, write_budget, write_report_targets,
 write_report_budget.
 """
 
@@ -30,7 +30,7 @@ from planlib.tracking.promotions import track_promotions
 from planlib.run import folder
 from planlib.run.excel import export_budget_excel, export_targets_excel
 
-__all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "run_step", "budget_step", "write_targets",
+__all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "plan_targets_with_schemes", "price_plan", "run_step", "budget_step", "write_targets",
            "write_budget", "write_report_targets", "write_report_budget", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
            "RESULTS_TRACKING_PROMOTIONS"]
 
@@ -85,13 +85,10 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
 
     def set_targets(con, step):
         nonlocal pt, schemes
-        pt = targets.plan_targets(plan, tree, con, cache_dir=run_dir.parent / ".cache")  # the fits kept for a rerun
+        pt, schemes = plan_targets_with_schemes(plan, tree, con, cache_dir=run_dir.parent / ".cache")
         # the workbooks name the terminals too (the archive's names, not their codes)
         terminals = archive.load_table(con, "terminals", columns=["terminal_id", "name"])
         names.update(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str)))
-        schemes = plan_promotions(plan, tree, con)
-        if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
-            pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
         # the reports' copies on a thread beside the step's own table (and workbook): only that thread reads the
         # archive meanwhile; each file on its own, the same bytes either way
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -110,6 +107,38 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
                 steps[0]["outputs"].remove(folder.run_relative(run_dir, book))
                 steps[0]["warnings"].append(f"targets workbook not written: {type(exc).__name__}: {exc}"[:2000])
     return steps
+
+
+def plan_targets_with_schemes(plan, tree, con, *, cache_dir=None):
+    """
+    The plan's targets as the targets step sets them: (:class:`~planlib.targets.PlanTargets`, schemes).
+
+    :func:`planlib.targets.plan_targets`, then the plan's promotion schemes costed
+    (:func:`plan_promotions`, None without any) shifting the months of the regions they run
+    in. A report run outside a batch (JupyterLab) calls it to show the batch's numbers;
+    ``cache_dir`` keeps the fits for a rerun (the batch's ``runs/<plan_id>/.cache``).
+    """
+    pt = targets.plan_targets(plan, tree, con, cache_dir=cache_dir)
+    schemes = plan_promotions(plan, tree, con)
+    if schemes is not None:  # the schemes' expected lift shifts the months of the regions they run in
+        pt = shift_for_promotions(pt, tree, schemes.costs, schemes.months, unit=plan.targets.unit)
+    return pt, schemes
+
+
+def price_plan(plan, tree, con, pt, schemes=None, *, cache_dir=None):
+    """
+    The plan's budget as the budget step prices it: (:class:`~planlib.budget.PlanBudget`, unused overrides).
+
+    :func:`planlib.budget.plan_budget` of the targets ``pt`` with the regions' budget params
+    and the promotion schemes booked on their items (``schemes`` from
+    :func:`plan_targets_with_schemes`); the second item lists the region overrides the budget
+    cannot use. ``cache_dir`` keeps last year's history for a rerun.
+    """
+    region_params, problems = budget.region_budget_params(plan, tree)
+    pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params, cache_dir=cache_dir,
+                            **({} if schemes is None else {"scheme_costs": schemes.costs,
+                                                           "scheme_months": schemes.months}))
+    return pb, problems
 
 
 def plan_promotions(plan, tree, con):
@@ -216,11 +245,8 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
     """
 
     def price(con, step):
-        region_params, problems = budget.region_budget_params(plan, tree)
-        pb = budget.plan_budget(plan, tree, con, pt.table, region_params=region_params,
-                                cache_dir=run_dir.parent / ".cache",  # last year's history kept for a rerun
-                                **({} if schemes is None else {"scheme_costs": schemes.costs,
-                                                               "scheme_months": schemes.months}))
+        # last year's history kept for a rerun
+        pb, problems = price_plan(plan, tree, con, pt, schemes, cache_dir=run_dir.parent / ".cache")
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
         step["notes"] = list(pb.notes)
         step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}
