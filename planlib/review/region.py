@@ -135,16 +135,6 @@ def _related_ratios(yearly: pd.DataFrame, expenses: pd.Series, terminals: pd.Ser
     Each year's revenue with its expenses, active terminals and distributors (by year), and
     the ratios: expense / revenue, revenue per terminal and per distributor (NaN over 0).
     """
-    if yearly.empty:  # no year: the columns as the look-ups of nothing type them
-        related = yearly[["year", "revenue"]].assign(
-            expenses=lambda f: f["year"].map(expenses).fillna(0.0),
-            terminals=lambda f: f["year"].map(terminals).fillna(0).astype("int64"),
-            distributors=lambda f: f["year"].map(distributors).fillna(0).astype("int64"),
-        )
-        related["expense_ratio"] = related["expenses"] / related["revenue"].where(related["revenue"] > 0)
-        related["revenue_per_terminal"] = related["revenue"] / related["terminals"].where(related["terminals"] > 0)
-        related["revenue_per_distributor"] = related["revenue"] / related["distributors"].where(related["distributors"] > 0)
-        return related
     years = yearly["year"].to_numpy()
     revenue = yearly["revenue"].to_numpy()
     spent = expenses.reindex(years).fillna(0.0).to_numpy()  # a year without expenses spent 0
