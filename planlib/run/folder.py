@@ -629,9 +629,7 @@ def read_by_region(path: str | os.PathLike[str], region_ids) -> pd.DataFrame:
     if not groups and f.metadata.num_row_groups:
         groups = [0]  # no rows to read, but one row group's dictionaries keep the categories
     table = f.read_row_groups(groups) if groups else f.schema_arrow.empty_table()
-    keep = pc.is_in(pc.cast(table["region_id"], pa.string()), value_set=pa.array(ids, type=pa.string()))
-    rows = table.filter(keep)
-    rows = rows if rows.num_rows else table.slice(0, 0)  # (no chunk left would lose the categories)
+    rows = _rows_of(table, ids)
     # back in the frame's order, in Arrow (a stable sort of the positions, then one take), before pandas
     at = rows.column(_ROW).to_numpy()
     if len(at) > 1 and not (at[1:] >= at[:-1]).all():
@@ -736,7 +734,11 @@ def _region_rows(path: Path, region_ids) -> pd.DataFrame:
     are kept in Arrow and only they become pandas (the pandas frame of a whole table
     of 40 columns, then filtered, cost twice as much).
     """
-    table = pq.ParquetFile(path).read()
-    keep = pc.is_in(pc.cast(table["region_id"], pa.string()), value_set=pa.array(sorted(region_ids), type=pa.string()))
+    return _rows_of(pq.ParquetFile(path).read(), sorted(region_ids)).to_pandas()
+
+
+def _rows_of(table: pa.Table, region_ids: list[str]) -> pa.Table:
+    """The rows of an Arrow table whose ``region_id`` is one of ``region_ids`` (the table's first 0 rows when none)."""
+    keep = pc.is_in(pc.cast(table["region_id"], pa.string()), value_set=pa.array(region_ids, type=pa.string()))
     rows = table.filter(keep)
-    return (rows if rows.num_rows else table.slice(0, 0)).to_pandas()
+    return rows if rows.num_rows else table.slice(0, 0)  # (no chunk left would lose the categories)
