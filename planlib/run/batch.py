@@ -629,6 +629,8 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
             total = sum(len(w) for w in waves.values())
             _flag_regions(run_dir, manifest, region_rows, shown)
             writer.flush()
+            if progress and total and getattr(pool, "dashboard_link", None):
+                sys.stderr.write(f"Dask dashboard: {pool.dashboard_link}\n")  # the cluster's own progress view
             if progress and total:
                 from tqdm.auto import tqdm
 

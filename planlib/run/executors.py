@@ -115,7 +115,9 @@ class DaskExecutor:
     ----------
     scheduler : str, optional
         The scheduler's address (``tcp://HOST:8786``); default a ``LocalCluster`` of
-        ``workers`` processes, one thread each, on the loopback interface, closed with the run.
+        ``workers`` processes, one thread each, on the loopback interface, closed with the run;
+        its scheduler and dashboard take free ports, so another cluster on 8786/8787 does not
+        stop the run.
     workers : int
         Worker processes of the ``LocalCluster`` (a remote cluster has its own).
 
@@ -135,7 +137,7 @@ class DaskExecutor:
         self._futures: list = []
         if scheduler is None:
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                         scheduler_port=0, dashboard_address=None)
+                                         scheduler_port=0, dashboard_address="127.0.0.1:0")
             self._client = Client(self._cluster, set_as_default=False)
             return
         try:
@@ -181,6 +183,11 @@ class DaskExecutor:
             fut.release()
             yield t, entry
         self._futures = []
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The Dask dashboard of the run's cluster (``None`` when it has none)."""
+        return getattr(self._client, "dashboard_link", None)
 
     def stop(self) -> None:
         """Cancel what has not finished and close the client (and the LocalCluster with its workers)."""

@@ -32,7 +32,7 @@ print(rows[rows["region_id"] == region].to_string())
 
 def _local_cluster():
     return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    scheduler_port=0, dashboard_address=None)
+                                    scheduler_port=0, dashboard_address="127.0.0.1:0")
 
 
 def _statuses(result) -> list[tuple[str, str, str]]:
@@ -106,6 +106,27 @@ def test_a_worker_killed_mid_notebook_has_its_task_rerun_elsewhere(tiny_plan, tm
                                                      "90_probe.kernel.log", "params.resolved.yaml"]
     assert b"probe ran for K1" in (k1 / "90_probe.html").read_bytes()
     assert list(result.run_dir.rglob("*.tmp*")) == [] and list(result.run_dir.rglob("*.failed.ipynb")) == []
+
+
+def test_a_run_cluster_starts_beside_a_cluster_that_holds_the_dashboard_port(tmp_path):
+    import socket
+    import warnings
+
+    with socket.socket() as taken:
+        try:
+            taken.bind(("127.0.0.1", 8787))  # another Dask dashboard's default port
+        except OSError:
+            pass  # already taken by someone else: the case under test either way
+        else:
+            taken.listen()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Port 8787 is already in use" failed the cluster's start
+            dask_executor = executors.DaskExecutor(None, 1)
+        try:
+            link = dask_executor.dashboard_link
+            assert link.startswith("http://127.0.0.1:") and ":8787/" not in link
+        finally:
+            dask_executor.close()
 
 
 def test_an_unreachable_scheduler_refuses_the_run_quickly(tiny_plan, tmp_path, capsys):
