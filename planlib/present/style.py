@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from planlib.errors import PlanlibError
+from planlib.present import drawn
 from planlib.present.canvas import building, new_figure, png_bytes, titles_clear
 
 __all__ = [
@@ -303,14 +304,28 @@ def safe_figure(build: Callable) -> Callable:
     in their way (``axes.titley`` 1.0: it then measures nothing at every draw); a figure
     with something in a title's way (ticks or a label above an axes, an offset on a y
     axis, a title that would touch its axes) is built again with the placement on.
+
+    In a warm batch kernel (:func:`planlib.present.drawn.memo_on`) the figure is rendered at
+    once and returned as a :class:`~planlib.present.drawn.DrawnFigure`; the same inputs
+    again return its PNG without drawing (the plan-wide figures every region shows).
     """
 
     @functools.wraps(build)
     def draw(*args, **kwargs):
-        import matplotlib
-
         args = tuple(_plain_argument("", a) for a in args)
         kwargs = {k: _plain_argument(k, v) for k, v in kwargs.items()}
+        key = drawn.memo_key(build, args, kwargs) if drawn.memo_on() else None
+        if key is None:
+            return make(args, kwargs)
+
+        def rebuild():
+            return make(args, kwargs)
+
+        return drawn.recall(key, rebuild) or drawn.remember(key, _figure_png(fig := make(args, kwargs)), repr(fig), rebuild)
+
+    def make(args: tuple, kwargs: dict):
+        import matplotlib
+
         try:
             fixed = matplotlib.rcParams["axes.titley"] is None
             with building(), matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
@@ -339,6 +354,8 @@ def figure_png(fig, **savefig: object) -> bytes:
     """
     import matplotlib
 
+    if isinstance(fig, drawn.DrawnFigure):  # drawn for a report: its PNG, or the figure again for other options
+        return fig.png if savefig == {"bbox_inches": "tight"} else figure_png(fig.figure(), **savefig)
     savefig = {**savefig, "pil_kwargs": {"compress_level": _PNG_LEVEL, **(savefig.get("pil_kwargs") or {})}}
     try:
         with matplotlib.rc_context({"text.parse_math": False}):

@@ -558,7 +558,8 @@ class WarmKernel:
         try:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
             with os.fdopen(fd, "ab") as stderr:
-                run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=cwd, stderr=stderr)
+                run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_ARGUMENTS), cwd=cwd, stderr=stderr,  # figures
+                                               env={**os.environ, "PLANLIB_FIGURE_MEMO": "1"})  # drawn once per input (present.drawn)
             self.manager = _Manager(self.km)
             self._shell = BlockingKernelClient()
             self._shell.load_connection_info(self.km.get_connection_info())
