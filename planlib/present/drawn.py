@@ -18,7 +18,9 @@ The memo is on in planlib's warm kernels only (the environment variable
 starts); in JupyterLab and stock papermill a figure function returns a Figure, to be changed
 before it is shown. It holds the last :data:`MEMO_SIZE` figures.
 
-Public: :data:`MEMO_VARIABLE`, :data:`MEMO_SIZE`, :func:`memo_on`, :func:`memo_key`,
+Code that changes a figure after it is built takes it through :func:`as_figure`.
+
+Public: :data:`MEMO_VARIABLE`, :data:`MEMO_SIZE`, :func:`as_figure`, :func:`memo_on`, :func:`memo_key`,
 :func:`recall`, :func:`remember`, :func:`forget_all`; class :class:`DrawnFigure`.
 """
 
@@ -31,7 +33,8 @@ import pickle
 import warnings
 from collections.abc import Callable
 
-__all__ = ["MEMO_VARIABLE", "MEMO_SIZE", "DrawnFigure", "memo_on", "memo_key", "recall", "remember", "forget_all"]
+__all__ = ["MEMO_VARIABLE", "MEMO_SIZE", "DrawnFigure", "as_figure", "memo_on", "memo_key", "recall", "remember",
+           "forget_all"]
 
 #: The environment variable that turns the memo on ("1").
 MEMO_VARIABLE = "PLANLIB_FIGURE_MEMO"
@@ -69,6 +72,11 @@ class DrawnFigure:
     def figure(self):
         """The matplotlib Figure, built again from the same inputs."""
         return self.rebuild()
+
+
+def as_figure(fig):
+    """``fig`` as a matplotlib Figure to change: a :class:`DrawnFigure` built again, a Figure as it is."""
+    return fig.figure() if isinstance(fig, DrawnFigure) else fig
 
 
 #: key -> (png, text), the most recently used last; an OrderedDict, which a warm kernel's reset keeps

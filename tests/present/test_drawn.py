@@ -136,3 +136,19 @@ def test_a_report_figure_is_the_same_png_drawn_or_remembered(memo):
     fig = plots.response_points(curves, detail, **kwargs)
     assert remembered[0].png == remembered[1].png == style.figure_png(fig, bbox_inches="tight")
     assert repr(remembered[1]) == repr(fig)
+
+
+def test_code_that_changes_a_figure_gets_a_figure_with_the_memo_on(memo):
+    from planlib.present import widgets
+
+    seasonal = pd.DataFrame({"slot": list(range(1, 13)) * 2, "year": [2025] * 12 + [2026] * 12,
+                             "share": [1 / 12] * 24, "label": [f"{m}月" for m in range(1, 13)] * 2})
+    first = plots.monthly_lines(seasonal.rename(columns={"slot": "month"}), value="share", title="季节性",
+                                ylabel="占全年比例")
+    assert isinstance(first, drawn.DrawnFigure)  # remembered: the widget's call below is a hit
+    shown = widgets.seasonal_figure(seasonal, align="calendar", title="季节性")  # changes the line figure: no error
+    assert isinstance(shown, drawn.DrawnFigure)  # itself a figure function, remembered
+    fig = drawn.as_figure(shown)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert fig.axes[0].yaxis.get_major_formatter().__class__.__name__ == "PercentFormatter"
+    assert drawn.as_figure(fig) is fig

@@ -21,7 +21,7 @@ import pandas as pd
 
 from planlib import labels, params, review
 from planlib.errors import ParamsError, PlanlibError
-from planlib.present import plots, tables
+from planlib.present import drawn, plots, tables
 from planlib.present.widgets.markup import (
     figure_bundle,
     html_bundle,
@@ -200,7 +200,7 @@ def seasonal_figure(seasonal: pd.DataFrame, *, align: str, title: str):
     if seasonal.empty:
         return plots.note_figure("所选期间没有完整的年份 No complete year in the period", title=title)
     frame = seasonal.rename(columns={"slot": "month"})
-    fig = plots.monthly_lines(frame, value="share", title=title, ylabel="占全年比例 share of year")
+    fig = drawn.as_figure(plots.monthly_lines(frame, value="share", title=title, ylabel="占全年比例 share of year"))
     ax = fig.axes[0]
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     if align == "spring_festival":
