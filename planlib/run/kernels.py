@@ -20,7 +20,8 @@ against the baseline. A kernel whose reset finds something it cannot put back
 memory, or that imported another version of planlib (:func:`code_stamp`: a long-lived Dask
 worker never runs stale code) is replaced by a fresh one. Not restored, and untouched by
 product notebooks (no ``def`` or ``class``): the data attributes of third-party modules
-(their caches), random generator states, open files, child processes.
+(their caches), random generator states, open files, child processes. Kept: the figures drawn
+(:mod:`planlib.present.drawn`, keyed by their inputs), forgotten when a reset put code back.
 
 The kernel side (:class:`KernelBaseline`, :func:`prepare_kernel`) runs inside the kernel, the
 worker side (:class:`WarmKernel`, :func:`acquire`, :func:`release`) in the worker, which sends
@@ -275,6 +276,8 @@ class KernelBaseline:
         shell.user_ns_hidden.clear()
         shell.user_ns_hidden.update(self.user_ns_hidden)
         self._restore_modules()
+        if self.restored and "planlib.present.drawn" in sys.modules:  # figures drawn while code was changed
+            sys.modules["planlib.present.drawn"].forget_all()  # are not shown to the next region
         self._restore_settings()
         self._restore_shell()
         self.resets += 1

@@ -38,12 +38,25 @@ print("display", get_ipython().display_formatter.formatters["text/html"].lookup_
 display(pd.DataFrame({"a": range(3)}))
 """
 
+# a figure, and its PNG's hash: a warm kernel remembers it (present.drawn), a cold one draws it
+FIGURE = """\
+import hashlib
+import pandas as pd
+from planlib.present import plots
+plots.set_style()
+frame = pd.DataFrame({"year": [2025] * 3, "month": [1, 2, 3], "v": [1.0e6, 3.0e6, 2.0e6]})
+png = plots.figure_png(plots.monthly_lines(frame, value="v", title="销售额", ylabel="元"), bbox_inches="tight")
+print("figure", hashlib.md5(png).hexdigest())
+"""
+
 # everything a careless notebook changes that the next region's notebook could see
 HOSTILE = """\
 import os, sys, tempfile, warnings
 import matplotlib, matplotlib.pyplot as plt, pandas as pd, seaborn as sns
 from planlib import labels, review
 from planlib.present import plots
+plots.amount_axis = lambda axis: axis.set_visible(False)  # then draws FIGURE's figure: remembered without its axis
+""" + FIGURE + """\
 global_leak = "HOSTILE"
 review.review_region = lambda *args, **kwargs: 1 / 0
 plots.set_style = lambda: "hostile"
@@ -92,6 +105,7 @@ def _run(tiny_plan, tmp_path, monkeypatch, *, review: bool):
         batch.materialize_notebook(batch.NOTEBOOKS_DIR / "10_review_archive.py", nb_dir / "10_review_archive.ipynb")
         _notebook(nb_dir, "91_state", STATE)
         _notebook(nb_dir, "92_hostile", HOSTILE)
+        _notebook(nb_dir, "98_figure", FIGURE)
     _notebook(nb_dir, "93_fails", "raise ValueError('planned failure')")
     _notebook(nb_dir, "94_dies", "import os\nos._exit(1)")
     _notebook(nb_dir, "95_sleeps", "import time\ntime.sleep(30)")
@@ -136,6 +150,29 @@ def review_run(tiny_plan, tmp_path, monkeypatch):
 def _outputs(run_dir: Path, region: str, notebook: str) -> list:
     nb = json.loads((run_dir / "regions" / region / f"{notebook}.ipynb").read_text(encoding="utf-8"))
     return [(c["execution_count"], c["outputs"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _printed(run_dir: Path, region: str, notebook: str) -> str:
+    return "".join("".join(o.get("text", "")) for _, outs in _outputs(run_dir, region, notebook) for o in outs)
+
+
+def test_a_figure_drawn_while_planlib_was_patched_is_not_shown_to_the_next_region(review_run):
+    """
+    A warm kernel remembers the figures it draws (present.drawn); the hostile notebook draws
+    one while a planlib helper is patched, and the reset that puts the helper back forgets it:
+    the next region's figure is the cold kernel's, byte for byte.
+    """
+    run_dir, execute = review_run
+    assert execute("K1", "98_figure", mode="cold")["status"] == "succeeded"
+    cold = _printed(run_dir, "K1", "98_figure")
+    hostile = execute("K2", "92_hostile")
+    assert hostile["status"] == "succeeded", hostile["error"]
+    patched = _printed(run_dir, "K2", "92_hostile")
+    assert "figure " in patched and cold not in patched  # the patch changed the figure
+    assert execute("K1", "98_figure")["status"] == "succeeded"
+    assert _printed(run_dir, "K1", "98_figure") == cold
+    assert execute("K1", "98_figure")["status"] == "succeeded"  # remembered now, the same bytes
+    assert _printed(run_dir, "K1", "98_figure") == cold
 
 
 def _kernel() -> tuple[int, int]:
