@@ -17,7 +17,9 @@ Then, for each region and notebook, in turn:
   notebooks; the kernel's start and imports happen once, before the timings, and are
   printed apart, as does one run of each notebook for another county: in a batch a kernel
   serves region after region, so all but its first region find the caches a notebook fills
-  on its first run (text layout, glyphs, lazily loaded modules) already filled.
+  on its first run (text layout, glyphs, lazily loaded modules) already filled, and the
+  figures it drew from the same inputs (:mod:`planlib.present.drawn`: 30_build_budget's
+  plan-wide response curves) already drawn.
 
 Prints each pair's seconds and ratio (stock / warm), whether the two HTML reports are
 byte-identical (when not, each path runs once more; "var" marks a notebook whose page changed
