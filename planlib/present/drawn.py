@@ -11,7 +11,8 @@ The key (:func:`memo_key`) is a hash of everything the pixels come from: the fun
 arguments as pickled (values, index, columns and dtypes of every frame), matplotlib's
 rcParams and the warning filters (a missing glyph is an error under the house style).
 Arguments that cannot be pickled, and functions that are closures, are not remembered: the
-figure is drawn and returned as a Figure. Equal pickles mean equal inputs, so a hit is the figure the same call would draw.
+figure is drawn and returned as a Figure. Equal pickles mean equal inputs, so a hit is the
+figure the same call would draw.
 
 The memo is on in planlib's warm kernels only (the environment variable
 :data:`MEMO_VARIABLE` is ``"1"``; :mod:`planlib.run.kernels` sets it in the kernels it

@@ -317,11 +317,12 @@ def safe_figure(build: Callable) -> Callable:
         key = drawn.memo_key(build, args, kwargs) if drawn.memo_on() else None
         if key is None:
             return make(args, kwargs)
-
-        def rebuild():
-            return make(args, kwargs)
-
-        return drawn.recall(key, rebuild) or drawn.remember(key, _figure_png(fig := make(args, kwargs)), repr(fig), rebuild)
+        rebuild = functools.partial(make, args, kwargs)
+        hit = drawn.recall(key, rebuild)
+        if hit is not None:
+            return hit
+        fig = rebuild()
+        return drawn.remember(key, _figure_png(fig), repr(fig), rebuild)
 
     def make(args: tuple, kwargs: dict):
         import matplotlib
