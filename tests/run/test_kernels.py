@@ -148,8 +148,21 @@ def review_run(tiny_plan, tmp_path, monkeypatch):
 
 
 def _outputs(run_dir: Path, region: str, notebook: str) -> list:
+    """Each code cell's execution count and outputs, a stream's consecutive pieces joined into one."""
     nb = json.loads((run_dir / "regions" / region / f"{notebook}.ipynb").read_text(encoding="utf-8"))
-    return [(c["execution_count"], c["outputs"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return [(c["execution_count"], _joined(c["outputs"])) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _joined(outputs: list) -> list:
+    # a loaded kernel may send one print's text in two stream messages ("names", then the rest)
+    out: list = []
+    for o in outputs:
+        if o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream" \
+                and out[-1]["name"] == o["name"]:
+            out[-1] = {**out[-1], "text": "".join(out[-1]["text"]) + "".join(o["text"])}
+        else:
+            out.append(o if o.get("output_type") != "stream" else {**o, "text": "".join(o["text"])})
+    return out
 
 
 def _printed(run_dir: Path, region: str, notebook: str) -> str:
