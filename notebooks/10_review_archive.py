@@ -35,13 +35,15 @@ from IPython.display import display
 from planlib import archive, budget, labels, review
 from planlib.present import navigation, plots, summary, tables, widgets
 from planlib.present.workbook import assumptions_table, open_workbook
-from planlib.run import folder
+from planlib.run import folder, step_findings
 
 wb = open_workbook(region, scenario, params_file, run_dir, interactive)
 plots.set_style()
-with archive.connect(wb.archive) as con:  # one connection for the region's facts and their check
+findings = step_findings.load_region_findings(run_dir, wb.tree, region)  # the batch: this region's rows of the plan's one check
+with archive.connect(wb.archive) as con:  # one connection for the region's facts (and their check)
     data = review.load_region_data(con, wb.tree, region, years=wb.history)
-    findings = archive.check_archive(con, region_id=region, tree=wb.tree)
+    if findings is None:  # JupyterLab, or a region the plan's check does not cover: the same findings, checked here
+        findings = archive.check_archive(con, region_id=region, tree=wb.tree)
 rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
 last = rv.years[-1] if rv.years else None
 spend = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly) if not rv.activity_lift.empty else None

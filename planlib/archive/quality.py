@@ -39,7 +39,9 @@ no_sales [info]             nothing to check (empty archive or region)
 
 Messages are plain English; reports localise the labels.
 
-Public functions: :func:`check_archive` (the findings), :func:`summarise_findings`
+Public functions: :func:`check_archive` (the findings), :func:`check_plan` and
+:func:`region_findings` (a plan's whole tree checked once, each region's findings its rows of
+it), :func:`as_findings` (findings read back from a file), :func:`summarise_findings`
 (counts by check), :func:`format_findings` (a terminal table), and for reports
 :func:`findings_to_resolve` (errors and warnings) and :func:`findings_reading` (one sentence).
 The checks themselves are in :mod:`planlib.archive.sales_checks`.
@@ -48,6 +50,7 @@ The checks themselves are in :mod:`planlib.archive.sales_checks`.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -63,6 +66,10 @@ __all__ = [
     "SEVERITIES",
     "FINDING_COLUMNS",
     "check_archive",
+    "PlanFindings",
+    "check_plan",
+    "region_findings",
+    "as_findings",
     "summarise_findings",
     "format_findings",
     "findings_to_resolve",
@@ -150,6 +157,122 @@ def check_archive(
       Q_c,t / mean(Q_c,t−1, Q_c,t+1) ≥ 1.6 over ≥ 3 rows. Outliers use the same a_t.
     - unit_price: revenue / volume outside [0.3, 3] × products.unit_price (all rows).
     """
+    return _check(archive, region_id, tree)[0]
+
+
+@dataclass(frozen=True)
+class PlanFindings:
+    """
+    The findings of a plan's whole region tree, checked once, and the regions they answer for.
+
+    Attributes
+    ----------
+    root : str
+        The region checked (the plan's root).
+    findings : DataFrame
+        ``check_archive(archive, region_id=root)``.
+    covered : frozenset of str
+        The regions of ``root``'s subtree whose own check equals the rows of ``findings`` in
+        their subtree (:func:`region_findings`).
+    """
+
+    root: str
+    findings: pd.DataFrame
+    covered: frozenset[str]
+
+
+def check_plan(
+    archive: str | os.PathLike | duckdb.DuckDBPyConnection,
+    *,
+    tree: RegionTree,
+    root: str | None = None,
+) -> PlanFindings:
+    """
+    Check the data quality of a plan's whole region tree once, for every region's report.
+
+    Parameters
+    ----------
+    archive : path or DuckDB connection
+        As for :func:`check_archive`.
+    tree : RegionTree
+        The region tree.
+    root : str, optional
+        The plan's root region; default the tree's root.
+
+    Returns
+    -------
+    PlanFindings
+        The root's findings and the regions whose findings are their slice of them.
+
+    Raises
+    ------
+    DataError, HierarchyError
+        As :func:`check_archive`.
+
+    Notes
+    -----
+    Every check groups within a county (facts of the whole archive, the season and a line's
+    total, are the same for every region), so a region at or above county level that has own
+    monthly sales finds exactly the root's findings in its subtree (tested on every demo
+    region). Not covered, and checked on their own by :func:`region_findings`' caller:
+    a region below a county (its county's series are checked with it) and a region without
+    own monthly sales (its check reports that instead of the row checks).
+    """
+    root = tree.root if root is None else root
+    findings, sold, _ = _check(archive, root, tree)
+    covered = set()
+    for rid in tree.subtree(root):
+        county = tree.ancestor_at(rid, "county")
+        if county is not None and county != rid:
+            continue
+        if rid in sold or any(r in sold for r in tree.subtree(rid)):
+            covered.add(rid)
+    return PlanFindings(root=root, findings=findings, covered=frozenset(covered))
+
+
+def region_findings(plan: PlanFindings, tree: RegionTree, region_id: str) -> pd.DataFrame | None:
+    """
+    A region's findings from its plan's check (:func:`check_plan`): ``check_archive`` of the
+    region, the same frame; None for a region the plan's check does not cover (check it alone).
+
+    Parameters
+    ----------
+    plan : PlanFindings
+        The plan's check.
+    tree : RegionTree
+        The region tree it was checked on.
+    region_id : str
+        The region.
+
+    Returns
+    -------
+    DataFrame or None
+        The rows of ``plan.findings`` in the region's subtree, in their order (columns
+        :data:`FINDING_COLUMNS`, index from 0), or None.
+    """
+    if region_id not in plan.covered:
+        return None
+    findings = plan.findings
+    if region_id == plan.root:
+        return findings.copy()
+    inside = findings["region_id"].isin(set(tree.subtree(region_id)))
+    if not inside.any():
+        return _NO_FINDINGS.copy()
+    return findings[inside.to_numpy()].reset_index(drop=True)
+
+
+
+def as_findings(frame: pd.DataFrame) -> pd.DataFrame:
+    """
+    A findings table read back (a run's ``results/findings.parquet``) as :func:`check_archive`
+    returns it: columns :data:`FINDING_COLUMNS` with its dtypes (texts as objects, a missing
+    one None; ``date`` datetime64[us]; ``value``, ``expected`` float64), in its order.
+    """
+    return _finish([frame])
+
+
+def _check(archive, region_id: str | None, tree: RegionTree | None) -> tuple[pd.DataFrame, frozenset, RegionTree | None]:
+    """check_archive's findings, the counties with own monthly sales in scope, and the tree used."""
     close = False
     if isinstance(archive, duckdb.DuckDBPyConnection):
         con = archive
@@ -182,6 +305,7 @@ def check_archive(
             checker = SalesChecks(con, tree, region_id)
             try:
                 parts = checker.run()
+                sold = checker.counties_sold
             finally:
                 checker.close()
         finally:
@@ -190,7 +314,7 @@ def check_archive(
     finally:
         if close:
             con.close()
-    return _finish(parts)
+    return _finish(parts), sold, tree
 
 
 #: A region with at most this many counties is checked by DuckDB on one thread.

@@ -195,6 +195,9 @@ class SalesChecks:
         self.con = con
         self.tree = tree
         self.region_id = region_id
+        #: The counties (a region's own id where it has no county above it) with own monthly sales
+        #: in scope; set by :meth:`run`.
+        self.counties_sold: frozenset[str] = frozenset()
         tag = uuid.uuid4().hex[:8]
         self.rmap_name = f"_planlib_quality_rmap_{tag}"
         self.own_name = f"_planlib_quality_own_{tag}"
@@ -294,6 +297,7 @@ class SalesChecks:
                 parts.setdefault(key, []).append(frame)
         part = {key: _stack(frames) for key, frames in parts.items()}
         county_line = part.get("county_line")
+        self.counties_sold = frozenset() if county_line is None else frozenset(county_line["county_id"].astype(str))
         out: list[pd.DataFrame] = []
         if not have_months or county_line is None or county_line.empty:
             out.append(_frame(pd.DataFrame({"x": [0]}), check="no_sales", severity="info",

@@ -63,6 +63,8 @@ __all__ = [
     "RESULTS_METHODS",
     "RESULTS_TRACKING",
     "RESULTS_KPI",
+    "RESULTS_FINDINGS",
+    "RESULTS_FINDINGS_REGIONS",
     "RUN_PLAN",
     "RUN_TRACKING",
     "outline_path",
@@ -135,6 +137,10 @@ RESULTS_BASELINES = "targets_baselines.parquet"
 RESULTS_RESPONSE = "budget_response.json"
 RESULTS_RESPONSE_CURVES = "budget_response_curves.parquet"
 RESULTS_RESPONSE_DETAIL = "budget_response_detail.parquet"
+#: The plan-wide quality check (:mod:`planlib.run.step_findings`): the plan's findings, and the
+#: regions whose reviews read their rows of it (``region_id``).
+RESULTS_FINDINGS = "findings.parquet"
+RESULTS_FINDINGS_REGIONS = "findings_regions.parquet"
 #: Rows per row group of the by-region tables: one region's rows are read from one or two.
 BY_REGION_ROWS = 65_536
 _ROW = "__row"

@@ -2,11 +2,12 @@
 The plan-wide steps: what is computed once for the whole plan before the notebooks run.
 
 The targets are set at the root and split top-down, so they are one computation for the
-plan; the budget prices them once. Both are written to the run's ``results/`` and the
+plan; the budget prices them once. The archive's quality is checked once for every region's
+review (:func:`findings_step`). Both are written to the run's ``results/`` and the
 plan's workbook, and each region's notebook reads its rows.
 
-Public functions: plan_steps, plan_targets_with_schemes, price_plan, run_step, budget_step, write_targets, write_budget, write_report_targets,
-write_report_budget.
+Public functions: plan_steps, findings_step, plan_targets_with_schemes, price_plan, run_step, budget_step, write_targets, write_budget, write_report_targets,
+write_report_budget, write_results.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from planlib.archive.queries.promotions import promotion_units
 from planlib.archive.queries.tracking import actual_expenses
 from planlib.errors import PlanWarning
 from planlib.promotions.plan import load_plan_schemes, plan_schemes, region_promotions, scheme_regions
+from planlib.targets import readcache
 from planlib.targets.promotions import shift_for_promotions
 from planlib.tracking.promotions import track_promotions
 from planlib.run import folder
 from planlib.run.excel import export_budget_excel, export_targets_excel
 
-__all__ = ["NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "plan_targets_with_schemes", "price_plan", "run_step", "budget_step", "write_targets",
-           "write_budget", "write_report_targets", "write_report_budget", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
+__all__ = ["NEEDS_FINDINGS", "NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "findings_step", "plan_targets_with_schemes", "price_plan", "run_step", "budget_step", "write_targets",
+           "write_budget", "write_report_targets", "write_report_budget", "write_results", "plan_promotions", "track_plan_promotions", "RESULTS_PROMOTIONS", "RESULTS_PROMOTION_MONTHS",
            "RESULTS_TRACKING_PROMOTIONS"]
 
 #: The plan's promotion schemes costed per scheme and region, and their month profiles (issue #17).
@@ -40,6 +42,9 @@ RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
 #: A tracking run's schemes followed: uptake and cost against plan.
 RESULTS_TRACKING_PROMOTIONS = "tracking_promotions.parquet"
 
+#: Notebooks that show their region's data-quality findings (read from the findings step's results when the
+#: run has them, else checked by the notebook: the step never blocks them).
+NEEDS_FINDINGS: tuple[str, ...] = ("10_review_archive",)
 #: Notebooks that read the run's targets (written by the targets step).
 NEEDS_TARGETS: tuple[str, ...] = ("20_split_targets", "30_build_budget", "35_promotions", "50_consolidate")
 #: Notebooks that read the run's budget (written by the budget step).
@@ -72,8 +77,9 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
         never raised; the notebooks that need the results then fail with a clear message,
         the others run as usual.
     """
+    found = [findings_step(plan, tree, run_dir)] if waves and any(n in NEEDS_FINDINGS for n in nb_names) else []
     if not waves or not any(n in NEEDS_TARGETS for n in nb_names):
-        return []
+        return found
 
     names = {r: tree.name(r) for r in tree.subtree(plan.scope.root)}
     pt = None
@@ -106,7 +112,48 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
             except Exception as exc:  # recorded: the run goes on without the workbook
                 steps[0]["outputs"].remove(folder.run_relative(run_dir, book))
                 steps[0]["warnings"].append(f"targets workbook not written: {type(exc).__name__}: {exc}"[:2000])
-    return steps
+    return found + steps
+
+
+def findings_step(plan, tree, run_dir: Path) -> dict[str, Any]:
+    """
+    Check the plan's archive once for every region's review and write the results.
+
+    Parameters
+    ----------
+    plan : PlanParams
+        The plan (its archive and ``scope.root``).
+    tree : RegionTree
+        The archive's region tree.
+    run_dir : Path
+        The run folder: ``results/findings.parquet`` (:func:`planlib.archive.check_plan`'s
+        findings of the root) and ``results/findings_regions.parquet`` (the regions whose
+        findings are their rows of it, ``region_id``) are written there.
+
+    Returns
+    -------
+    dict
+        The step's manifest record (:func:`run_step`, step ``findings``, with ``covered``: how
+        many regions read their findings from it). A failure is recorded, never raised, and
+        blocks nothing: each review then checks its own region
+        (:func:`planlib.run.step_findings.load_region_findings` gives None).
+
+    Notes
+    -----
+    The check is kept in the plan's cache folder (``runs/<plan_id>/.cache``,
+    :class:`planlib.targets.readcache.ArchiveReads`: keyed by the archive's state, the tree
+    and the checks' code), so a rerun on the same archive reads it back.
+    """
+
+    def check(con, step):
+        kept = readcache.ArchiveReads(con, cache=run_dir.parent / ".cache")
+        found = kept.read(archive.check_plan, tree=tree, root=plan.scope.root)
+        step["covered"] = len(found.covered)
+        covered = pd.DataFrame({"region_id": pd.Series(sorted(found.covered), dtype=object)})
+        return [write_results(found.findings, folder.results_path(run_dir, folder.RESULTS_FINDINGS)),
+                write_results(covered, folder.results_path(run_dir, folder.RESULTS_FINDINGS_REGIONS))]
+
+    return run_step("findings", plan, run_dir, check)
 
 
 def plan_targets_with_schemes(plan, tree, con, *, cache_dir=None):
@@ -308,9 +355,9 @@ def write_targets(pt, run_dir, *, plan_id: str, names: Mapping[str, str], workbo
     """
     path = folder.results_path(run_dir, folder.RESULTS_TARGETS)
     if not workbook:
-        return [_write_results(pt.table, path)]
+        return [write_results(pt.table, path)]
     with ThreadPoolExecutor(max_workers=1) as pool:  # the table written while the workbook is built (as write_budget)
-        target = pool.submit(_write_results, pt.table, path)
+        target = pool.submit(write_results, pt.table, path)
         excel = export_targets_excel(pt.table, folder.workbook_path(run_dir, plan_id, "targets"), names=names)
         return [target.result(), excel]
 
@@ -328,7 +375,7 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
     # the results tables are written beside the workbooks: Arrow encodes and compresses them without
     # the GIL while the workbooks' sheets are built (each file on its own, the same bytes either way)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.submit(lambda: [_write_results(frame, folder.results_path(run_dir, name))
+        results = pool.submit(lambda: [write_results(frame, folder.results_path(run_dir, name))
                                        for name, frame in tables])
         if targets is not None:  # the targets workbook on the second thread, beside the budget's
             profit = dict(zip(pb.regions["region_id"].astype(str), pb.regions["profit_target"].astype(float)))
@@ -340,7 +387,7 @@ def write_budget(pb, run_dir, *, plan_id: str, names: Mapping[str, str], targets
         return [*results.result(), book]
 
 
-def _write_results(frame: pd.DataFrame, path: Path) -> Path:
+def write_results(frame: pd.DataFrame, path: Path) -> Path:
     """
     Write a plan-wide results table as parquet, atomically; returns ``path``.
 

@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from planlib import __version__, hierarchy, schemas
-from planlib.archive import fingerprint, store
+from planlib.archive import fingerprint, quality, sales_checks, store
 from planlib.archive.queries import budget as budget_queries
 from planlib.archive.queries import targets as queries
 from planlib.hierarchy import RegionTree
@@ -49,8 +49,9 @@ KEEP_PER_READ = 4
 HEADER_BYTES = 3 * 4096
 #: The modules whose source decides the kept values: the SQL (the targets' and the budget's history), the
 #: frames built from it, their constants,
-#: the region tree's order, the archive's opening and fingerprint, and this module (the key and the format).
-READ_CODE = (queries, budget_queries, history, kinds, table, schemas, hierarchy, store)
+#: the region tree's order, the archive's opening and fingerprint, the quality checks (the plan-wide check,
+#: :mod:`planlib.run.step_findings`), and this module (the key and the format).
+READ_CODE = (queries, budget_queries, history, kinds, table, schemas, hierarchy, store, quality, sales_checks)
 _MAGIC = b"planlib-reads 1\n"
 
 

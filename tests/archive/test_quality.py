@@ -329,3 +329,58 @@ def test_a_region_without_findings_gets_a_fresh_empty_frame_each_time(tmp_path):
         pd.testing.assert_frame_equal(quality._finish([]), second, check_exact=True)
     finally:
         quality._NO_FINDINGS = kept
+
+
+def test_check_plan_gives_every_covered_region_exactly_its_own_check(small):
+    summary, full = small
+    con = duckdb.connect(str(summary.path), read_only=True)
+    try:
+        tree = RegionTree(con.execute("SELECT * FROM regions").df())
+        plan = quality.check_plan(con, tree=tree)
+        pd.testing.assert_frame_equal(plan.findings, quality.check_archive(con, region_id=tree.root, tree=tree))
+        reported = [r for r in tree.ids if tree.ancestor_at(r, "county") in (None, r)]
+        assert set(plan.covered) == set(reported)  # every demo region at or above a county has own sales
+        assert len(plan.covered) > 50
+        found = 0
+        for rid in tree.ids:
+            got = quality.region_findings(plan, tree, rid)
+            if rid not in plan.covered:
+                assert got is None and tree.level(rid) == "township", rid
+                continue
+            pd.testing.assert_frame_equal(got, quality.check_archive(con, region_id=rid, tree=tree), obj=rid)
+            found += len(got)
+        assert found > len(plan.findings)  # the slices overlap level by level: each finding shown in every report above it
+    finally:
+        con.close()
+
+
+def test_check_plan_leaves_a_county_without_own_monthly_sales_and_a_township_to_their_own_check(tmp_path):
+    path = tmp_path / "mini.duckdb"
+    _mini(path, faults=("price",))
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO regions VALUES ('K3', '丙县', 'county', 'C1'), ('K1T1', '甲镇', 'township', 'K1')")
+    con.execute("INSERT INTO sales SELECT date, grain, 'K3', sku, channel, brand, NULL, distributor_id, volume, revenue "
+                "FROM sales WHERE region_id = 'K2' AND brand <> 'own'")  # K3: competitors only
+    con.execute("INSERT INTO sales SELECT date, 'week', 'K3', sku, channel, brand, NULL, distributor_id, volume, revenue * 9 "
+                "FROM sales WHERE region_id = 'K2' AND brand = 'own' LIMIT 3")  # and own weekly rows, mispriced
+    con.close()
+    tree = RegionTree(duckdb.connect(str(path), read_only=True).execute("SELECT * FROM regions").df())
+    plan = quality.check_plan(path, tree=tree)
+    assert set(plan.covered) == {"HQ", "P1", "C1", "K1", "K2"}
+    assert quality.region_findings(plan, tree, "K3") is None and quality.region_findings(plan, tree, "K1T1") is None
+    k3 = quality.check_archive(path, region_id="K3", tree=tree)
+    assert list(k3["check"]) == ["no_sales"]  # what its own check says, and no slice of the plan's would
+    assert "K3" in set(plan.findings["region_id"])  # the plan's row checks did look at its weekly rows
+    for rid in sorted(plan.covered):
+        pd.testing.assert_frame_equal(quality.region_findings(plan, tree, rid),
+                                      quality.check_archive(path, region_id=rid, tree=tree), obj=rid)
+
+
+def test_findings_read_back_from_parquet_equal_the_check(small, tmp_path):
+    _, full = small
+    assert full["terminal_id"].isna().any() and len(full) > 5  # missing texts and several checks to read back
+    full.to_parquet(tmp_path / "f.parquet", index=False)
+    pd.testing.assert_frame_equal(quality.as_findings(pd.read_parquet(tmp_path / "f.parquet")), full)
+    full.iloc[:0].to_parquet(tmp_path / "e.parquet", index=False)
+    none = quality.as_findings(pd.read_parquet(tmp_path / "e.parquet"))
+    pd.testing.assert_frame_equal(none, full.iloc[:0].reset_index(drop=True))
