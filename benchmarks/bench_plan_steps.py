@@ -1,14 +1,15 @@
 """
-How long do the plan-wide steps (the targets and the budget, computed once per run) take?
+How long do the plan-wide steps (the quality check, the targets and the budget, computed once per run) take?
 
 Usage:
     python benchmarks/bench_plan_steps.py [PLAN.yaml] [--profile DIR] [--out DIR] [--cache DIR]
     # default benchmarks/national.yaml (the demo plan on data/national.duckdb)
 
-Runs the two plan-wide steps exactly as ``planlib run`` does (``planlib.run.steps.run_step``:
+Runs the plan-wide steps exactly as ``planlib run`` does (``planlib.run.steps.run_step``:
 the archive opened for the step, warnings recorded, ``results/*.parquet``, the reports'
 copies by region and the plan's workbooks written, on threads as the steps write them) into
-a scratch run folder, one after the other in this process, and prints
+a scratch run folder, one after the other in this process (the quality check first:
+``steps.findings_step``, as a run with the review notebook has it), and prints
 per step the wall-clock and CPU seconds (CPU above wall: DuckDB ran on several cores; on a
 machine shared with others the wall clock swings with their load, the CPU time much less),
 split into computing (``targets.plan_targets``, ``budget.plan_budget``) and writing (parquet
@@ -21,7 +22,7 @@ processes' load to whatever ran);
 and its three big archive reads (``targets.readcache``: the allocation's history, every
 region's months, the root's economics) in DIR as ``planlib run`` keeps them in
 ``runs/<plan_id>/.cache`` (``plan_targets(cache_dir=)``), and the budget step's history read
-(``plan_budget(cache_dir=)``): the first run fits, reads and writes
+(``plan_budget(cache_dir=)``), and the findings step's check (``findings_step(cache_dir=)``): the first run fits, reads and writes
 them, a second run with the same DIR on the same archive reads them back (a rerun, the
 issue's case: an assumption changed, the archive as it was). What was measured is printed:
 how many of the step's fits were read back from DIR, and how often the queries behind the
@@ -57,6 +58,8 @@ import scipy.optimize  # noqa: F401  (the response fit's library, loaded at its 
 from planlib import budget, targets
 from planlib.archive.store import load_tree
 from planlib.params import load_plan
+from planlib.archive.sales_checks import SalesChecks
+from planlib.run import steps
 from planlib.run.steps import run_step, write_budget, write_report_budget, write_report_targets, write_targets
 from planlib.archive.queries import targets as target_queries
 from planlib.targets import holtwinters, holtwinters_many
@@ -112,6 +115,23 @@ class QuerySpy:
     def restore(self):
         for name, fn in self.originals.items():
             setattr(target_queries, name, fn)
+
+
+class ChecksSpy:
+    """Count the archive checks the findings step runs (0 on a rerun: the kept check read back)."""
+
+    def __init__(self):
+        self.runs = 0
+        self.original = SalesChecks.run
+
+        def counted(checker, _fn=self.original):
+            self.runs += 1
+            return _fn(checker)
+
+        SalesChecks.run = counted
+
+    def restore(self):
+        SalesChecks.run = self.original
 
 
 class FitSpy:
@@ -232,6 +252,14 @@ def main() -> None:
         run_dir = args.out or Path(tmp)
         run_dir.mkdir(parents=True, exist_ok=True)
         rows = []
+        checks = ChecksSpy()
+        t, c = time.perf_counter(), time.process_time()
+        step = steps.findings_step(plan, tree, run_dir, cache_dir=args.cache)
+        if step["status"] != "succeeded":
+            print(f"findings step failed: {step['error']}")
+            return
+        rows.append(("findings", time.perf_counter() - t, time.process_time() - c, peak_rss_mb()))
+        checks.restore()
         for name, compute in (("targets", set_targets), ("budget", price)):
             step, wall, cpu = timed_step(name, plan, run_dir, compute, args.profile)
             if step["status"] != "succeeded":
@@ -246,6 +274,8 @@ def main() -> None:
         for part, (w, c) in clock.parts.items():
             if part.startswith(name + ":"):
                 print(f"  {part:<28} {w:7.2f} {c:7.2f}")
+    print(f"this run of the findings step: {'checked the archive' if checks.runs else 'read back the kept check'} "
+          f"({checks.runs} check{'s' if checks.runs != 1 else ''} run)")
     print(f"targets table {n_targets:,} rows")
     n_fits, n_kept = sum(len(c[0]) for c in state["hw"]), sum(len(c[0]) for c in state["hw"] if c[4])
     ran = sum(queries_run.runs.values())

@@ -115,7 +115,7 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
     return found + steps
 
 
-def findings_step(plan, tree, run_dir: Path) -> dict[str, Any]:
+def findings_step(plan, tree, run_dir: Path, *, cache_dir: Path | None = None) -> dict[str, Any]:
     """
     Check the plan's archive once for every region's review and write the results.
 
@@ -129,6 +129,9 @@ def findings_step(plan, tree, run_dir: Path) -> dict[str, Any]:
         The run folder: ``results/findings.parquet`` (:func:`planlib.archive.check_plan`'s
         findings of the root) and ``results/findings_regions.parquet`` (the regions whose
         findings are their rows of it, ``region_id``) are written there.
+    cache_dir : Path, optional
+        Where the check is kept; default the plan's ``runs/<plan_id>/.cache`` (``run_dir``'s
+        parent's ``.cache``).
 
     Returns
     -------
@@ -146,7 +149,7 @@ def findings_step(plan, tree, run_dir: Path) -> dict[str, Any]:
     """
 
     def check(con, step):
-        kept = readcache.ArchiveReads(con, cache=run_dir.parent / ".cache")
+        kept = readcache.ArchiveReads(con, cache=run_dir.parent / ".cache" if cache_dir is None else cache_dir)
         found = kept.read(archive.check_plan, tree=tree, root=plan.scope.root)
         step["covered"] = len(found.covered)
         covered = pd.DataFrame({"region_id": pd.Series(sorted(found.covered), dtype=object)})
