@@ -7,7 +7,7 @@ Usage:
 
 By default a SAMPLE: HQ, and the first N provinces, cities and counties (default 2 each, the
 first of each level in the first province's subtree), run by ``planlib run`` (the batch, warm
-kernels, ``--workers``) with the plan's notebooks; the plan-wide steps (targets, budget) are
+kernels, ``--workers``) with the plan's notebooks; the plan-wide steps (findings, targets, budget) are
 computed for the whole plan as in a full run. From the sample's manifest it extrapolates the
 full plan, labelled as such:
 
