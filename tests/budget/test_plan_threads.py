@@ -91,7 +91,7 @@ def test_a_failing_results_table_fails_the_write(priced, tmp_path, monkeypatch, 
     def failing(frame, path):
         raise OSError(f"disk full: {path.name}")
 
-    monkeypatch.setattr(steps, "_write_results", failing)
+    monkeypatch.setattr(steps, "write_results", failing)
     with pytest.raises(OSError, match="disk full"):
         if write == "budget":
             steps.write_budget(priced["pb"], tmp_path, plan_id="p", names=_names(priced))

@@ -100,7 +100,7 @@ def test_results_tables_keep_statistics_for_numbers_and_dates_only(tmp_path):
         "terminal_id": pd.Series(["T1", None, "T2"], dtype=object), "month": pd.to_datetime(["2027-01-01"] * 3),
         "amount": [1.5, np.nan, -0.0], "volume": np.array([3, 4, 5], dtype=np.int64), "chosen": [True, False, True],
     })
-    path = steps._write_results(frame, tmp_path / "t.parquet")
+    path = steps.write_results(frame, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(_plain(frame, tmp_path)), check_exact=True)
     group = pq.ParquetFile(path).metadata.row_group(0)
     with_stats = {group.column(j).path_in_schema for j in range(group.num_columns) if group.column(j).is_stats_set}
