@@ -5,8 +5,8 @@ Usage:
     python benchmarks/bench_national.py [--plan benchmarks/national.yaml] [--sample N] [--workers 2]
                                         [--full] [--no-stock] [--keep DIR]
 
-By default a SAMPLE: HQ, and the first N provinces, cities and counties (default 2 each, the
-first of each level in the first province's subtree), run by ``planlib run`` (the batch, warm
+By default a SAMPLE: HQ, and N provinces, cities and counties (default 2 each, spread evenly
+over each level's regions in id order), run by ``planlib run`` (the batch, warm
 kernels, ``--workers``) with the plan's notebooks; the plan-wide steps (findings, targets, budget) are
 computed for the whole plan as in a full run. From the sample's manifest it extrapolates the
 full plan, labelled as such:
@@ -16,7 +16,12 @@ full plan, labelled as such:
 
 where the manifest's seconds (kernel reset wait and execution) are scaled by ``scale`` =
 (the sample run's wall time - its plan-wide steps) x workers / the sum of its notebook
-seconds, for the exports and the scheduling (a level not sampled has no estimate). ``--full`` runs every region instead (hours on a small machine).
+seconds, for the exports and the scheduling (a level not sampled has no estimate). A second,
+steady-state estimate leaves out each level's largest sample (when it has 5 or more: a notebook's
+first use in a kernel, paid once per kernel in a full run) and takes the root's notebooks as a
+fixed tail (they run last, alone): plan-wide steps + sum over the levels below the root of
+(regions x trimmed mean) x scale' / workers + the root's longest notebook, scale' computed
+without the root. ``--full`` runs every region instead (hours on a small machine).
 
 Then, unless ``--no-stock``, the stock path on the first sampled county, notebook by notebook:
 ``papermill`` + ``jupyter nbconvert`` CLIs (benchmarks/bench_kernels.py) against the same task
@@ -121,14 +126,27 @@ LEVELS = ("hq", "province", "city", "county")
 
 
 def sample_regions(tree, n: int, levels=LEVELS) -> list[str]:
-    """HQ and the first ``n`` provinces, cities and counties under the first province (all when n covers them), of ``levels``."""
-    first = tree.at_level("province")[0]
-    under = set(tree.subtree(first))
+    """
+    HQ and ``n`` provinces, cities and counties of ``levels``, each level's spread evenly over its
+    regions in id order (the first, the last and evenly between; all when n covers them), so a
+    sample's counties come from every part of the country, not one province.
+    """
     chosen = []
     for level in levels:
         found = tree.at_level(level)
-        chosen += found[:1] if level == "hq" else found[:n] if level == "province" else [r for r in found if r in under][:n]
+        if level == "hq" or len(found) <= n:
+            chosen += found[:1] if level == "hq" else found
+            continue
+        picks = sorted({round(i * (len(found) - 1) / max(n - 1, 1)) for i in range(n)})
+        chosen += [found[i] for i in picks]
     return chosen
+
+
+def trimmed_mean(seconds: list[float]) -> float:
+    """The mean without the largest value when there are at least 5 (a notebook's first use in a kernel: its lazy imports and caches, paid once per kernel in a full run)."""
+    if len(seconds) < 5:
+        return statistics.mean(seconds)
+    return (sum(seconds) - max(seconds)) / (len(seconds) - 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +216,22 @@ def main(argv: list[str] | None = None) -> int:
                   f"{estimate / 60:.1f} min = plan-wide steps {sum(steps.values()):.0f} s + notebooks "
                   f"{notebooks / args.workers / 60:.1f} min (notebook seconds x {scale:.2f}: export and scheduling)"
                   + (f"; levels not sampled: {missing}" if missing else ""))
+            # the same with each level's first-use outlier left out, and the scale without the root's tail (its
+            # notebooks run last, the other workers idle meanwhile: a fixed cost of any run, not one per region)
+            root_level = tree.level(plan.scope.root)
+            steady = defaultdict(float)
+            for (level, _), secs in per.items():
+                steady[level] += trimmed_mean(secs)
+            tail = max((max(secs) for (level, _), secs in per.items() if level == root_level), default=0.0)
+            root_seconds = sum(sum(secs) for (level, _), secs in per.items() if level == root_level)
+            below = run_seconds - root_seconds
+            scale2 = max((wall - sum(steps.values()) - tail) * args.workers / below, 1.0) if below > 0 else scale
+            rest = sum(counts[lv] * steady[lv] for lv in counts if lv in steady and lv != root_level) * scale2
+            estimate2 = sum(steps.values()) + rest / args.workers + tail
+            print(f"STEADY-STATE estimate (each level's largest sample left out when it has 5 or more: a notebook's "
+                  f"first use in a kernel; the root's notebooks as the sample ran them, {tail:.0f} s): "
+                  f"{estimate2 / 60:.1f} min = plan-wide steps {sum(steps.values()):.0f} s + regions below the root "
+                  f"{rest / args.workers / 60:.1f} min (x {scale2:.2f}: export and scheduling) + the root {tail:.0f} s")
             # on a loaded machine wall time says little: the CPU a report cost, and what 2 idle cores would take
             per = memory.cpu / max(len(entries), 1)
             print(f"CPU per report (the sample's process-tree CPU / its reports, plan-wide steps included, so an "
