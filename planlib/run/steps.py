@@ -148,13 +148,16 @@ def findings_step(plan, tree, run_dir: Path, *, cache_dir: Path | None = None) -
     and the checks' code), so a rerun on the same archive reads it back.
     """
 
+    paths = [folder.results_path(run_dir, name) for name in (folder.RESULTS_FINDINGS, folder.RESULTS_FINDINGS_REGIONS)]
+    for path in paths:  # a resumed run's earlier results: gone before the check, so a failure leaves none to read
+        path.unlink(missing_ok=True)
+
     def check(con, step):
         kept = readcache.ArchiveReads(con, cache=run_dir.parent / ".cache" if cache_dir is None else cache_dir)
         found = kept.read(archive.check_plan, tree=tree, root=plan.scope.root)
         step["covered"] = len(found.covered)
         covered = pd.DataFrame({"region_id": pd.Series(sorted(found.covered), dtype=object)})
-        return [write_results(found.findings, folder.results_path(run_dir, folder.RESULTS_FINDINGS)),
-                write_results(covered, folder.results_path(run_dir, folder.RESULTS_FINDINGS_REGIONS))]
+        return [write_results(found.findings, paths[0]), write_results(covered, paths[1])]
 
     return run_step("findings", plan, run_dir, check)
 

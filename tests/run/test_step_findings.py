@@ -72,6 +72,24 @@ def test_a_rerun_on_the_same_archive_reads_the_kept_check(run, tmp_path, monkeyp
     elsewhere.mkdir(parents=True)
     (step,) = steps.plan_steps(run["plan"], run["tree"], elsewhere, ["10_review_archive"], {"county": ["x"]})
     assert step["status"] == "failed" and "checked again" in step["error"]["evalue"]
+    assert step_findings.load_region_findings(elsewhere, run["tree"], "HQ") is None
+
+
+def test_a_resumed_run_whose_check_fails_keeps_no_earlier_findings(run, tmp_path, monkeypatch):
+    import shutil
+
+    resumed = tmp_path / "plan" / "r1"
+    shutil.copytree(run["run_dir"], resumed)  # the first attempt's results, then the archive changed
+    assert step_findings.load_region_findings(resumed, run["tree"], "HQ") is not None
+
+    def fail(self):
+        raise RuntimeError("the archive cannot be read")
+
+    monkeypatch.setattr(quality.SalesChecks, "run", fail)
+    (step,) = steps.plan_steps(run["plan"], run["tree"], resumed, ["10_review_archive"], {"county": ["x"]})
+    assert step["status"] == "failed"
+    assert step_findings.load_region_findings(resumed, run["tree"], "HQ") is None  # the review checks itself
+    assert not folder.results_path(resumed, folder.RESULTS_FINDINGS).exists()
 
 
 def test_a_failed_check_blocks_no_review(run):
