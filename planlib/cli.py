@@ -168,8 +168,9 @@ def _run_scenario(args: argparse.Namespace, scenario: str) -> tuple[int, Path | 
     for step in result.manifest.get("plan_steps", []):
         if step.get("status") == "failed":
             err = step.get("error") or {}
-            _err(f"the plan's {step['step']} step failed: {err.get('ename')}: {str(err.get('evalue', ''))[:400]}; "
-                 f"{len(blocked)} reports that need it were not run")
+            then = ("each review checked its own region instead" if step["step"] == "findings" else
+                    f"{len(blocked)} reports that need it were not run")
+            _err(f"the plan's {step['step']} step failed: {err.get('ename')}: {str(err.get('evalue', ''))[:400]}; {then}")
     for region, nb in result.failed:
         entry = next(e for e in result.manifest["entries"] if (e["region_id"], e["notebook"]) == (region, nb))
         err = entry.get("error") or {}

@@ -360,6 +360,32 @@ def test_a_bad_region_file_stops_the_run_before_any_notebook(tiny_plan, tmp_path
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_failed_findings_step_blocks_no_review(tiny_plan, tmp_path, monkeypatch, capsys):
+    """The plan-wide quality check fails: every review still runs (it checks its own region); the CLI says so once."""
+    from planlib import cli
+    from planlib.archive import sales_checks
+
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir, name="10_review_archive")
+
+    def broken(self):
+        raise RuntimeError("the check cannot read the archive")
+
+    monkeypatch.setattr(sales_checks.SalesChecks, "run", broken)  # in this process only: the step, not the kernels
+    monkeypatch.setattr(batch, "NOTEBOOKS_DIR", nb_dir)
+    code = cli.main(["run", str(tiny_plan), "--notebooks", "10_review_archive", "--regions", "K1", "K2",
+                     "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err.count("the plan's findings step failed: RuntimeError: the check cannot read the archive; "
+                     "each review checked its own region instead") == 1
+    run_dir = next((tmp_path / "runs").glob("*/*"))
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert [(s["step"], s["status"]) for s in manifest["plan_steps"]] == [("findings", "failed")]
+    assert sorted((e["region_id"], e["status"]) for e in manifest["entries"]) == [("K1", "succeeded"), ("K2", "succeeded")]
+    assert not (run_dir / "results" / "findings.parquet").exists()
+
+
 def test_a_failed_plan_step_stops_the_notebooks_that_need_it_before_they_start(tiny_plan, tmp_path, monkeypatch,
                                                                              capsys):
     """The targets step fails once: its notebooks are not started one by one; the others run; the CLI says why once."""
