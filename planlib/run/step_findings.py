@@ -6,9 +6,9 @@ region, every county reads its rows again and every level above reads its whole 
 (a national archive: ~0.12 s a county, ~0.8 s a province, ~17 s the head office). The run
 checks the plan's root once instead (:func:`planlib.run.steps.findings_step`:
 :func:`planlib.archive.check_plan`, kept in the plan's cache folder while the archive is
-unchanged, so a rerun after an assumption changed reads it back), writes ``results/findings.parquet`` (the plan's findings) and
-``results/findings_regions.parquet`` (the regions whose findings are their rows of it), and
-each review reads its rows (:func:`load_region_findings`). A region the check does not cover
+unchanged, so a rerun after an assumption changed reads it back), writes
+``results/findings.parquet`` (the plan's findings) and ``results/findings_regions.parquet``
+(the regions whose findings are their rows of it), and each review reads its rows (:func:`load_region_findings`). A region the check does not cover
 (below a county, or without own monthly sales), or a run whose check failed, is checked on
 its own by the notebook, as in JupyterLab: the report is the same either way.
 
@@ -18,13 +18,13 @@ package. Public: load_region_findings.
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from planlib import archive
 from planlib.run import folder
 
 __all__ = ["load_region_findings"]
+
 
 def load_region_findings(run_dir, tree, region: str) -> pd.DataFrame | None:
     """

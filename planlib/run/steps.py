@@ -147,7 +147,6 @@ def findings_step(plan, tree, run_dir: Path, *, cache_dir: Path | None = None) -
     :class:`planlib.targets.readcache.ArchiveReads`: keyed by the archive's state, the tree
     and the checks' code), so a rerun on the same archive reads it back.
     """
-
     paths = [folder.results_path(run_dir, name) for name in (folder.RESULTS_FINDINGS, folder.RESULTS_FINDINGS_REGIONS)]
     for path in paths:  # a resumed run's earlier results: gone before the check, so a failure leaves none to read
         path.unlink(missing_ok=True)
