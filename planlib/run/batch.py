@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from planlib import __version__, archive, params
 from planlib.errors import ParamsError, RunError
 from planlib.run import executors, folder, steps, task, track, workflow_files
@@ -702,6 +704,8 @@ def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dic
     except (OSError, ValueError, KeyError) as exc:  # the portal still lists the regions; the figures say why not
         figures = None
         manifest.setdefault("portal_warnings", []).append(f"figures not read from {figures_run}: {exc}")
+    finally:  # the plan's targets read for a few thousand rows: Arrow's pool keeps ~0.2 GB (national) unless told
+        pa.default_memory_pool().release_unused()
     if shown is not None and figures is not None and len(figures):
         shown["figures"] = figures
     flow = workflow_files.region_workflow(run_dir.parent.parent, manifest["plan_id"])
