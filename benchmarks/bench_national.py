@@ -62,7 +62,9 @@ from planlib.schemas import LEVEL_DEPTH
 class PeakMemory:
     """
     The peak of the summed resident memory of this process and its descendants, sampled in a thread;
-    and their CPU seconds (user + system: each live process's last sample, plus what finished children used).
+    and their CPU seconds (user + system: each live process's last sample, plus what finished children used),
+    also by kind of process (``cpu_parts``: main, worker, kernel, other; each process's last sample, so a
+    process that ended between two samples loses up to ``every`` seconds there).
     """
 
     def __init__(self, every: float = 0.2):
@@ -70,6 +72,8 @@ class PeakMemory:
         self.parts: dict[str, int] = {}  # the peak's resident memory by kind of process
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._cpu: dict[int, float] = {}
+        self._kinds: dict[int, str] = {}
+        self.cpu_parts: dict[str, float] = {}
         self._start = _finished_cpu()
         self.cpu = 0.0
 
@@ -82,7 +86,8 @@ class PeakMemory:
                     rss = p.memory_info().rss
                     t = p.cpu_times()
                     self._cpu[p.pid] = t.user + t.system
-                    parts[_kind(p, me)] += rss
+                    kind = self._kinds.setdefault(p.pid, _kind(p, me))
+                    parts[kind] += rss
                     total += rss
                 except psutil.Error:
                     pass
@@ -103,6 +108,11 @@ class PeakMemory:
         own = me.cpu_times()
         self.cpu = (own.user + own.system + sum(v for pid, v in self._cpu.items() if pid in alive)
                     + _finished_cpu() - self._start)
+        self._cpu[me.pid] = own.user + own.system
+        parts = defaultdict(float)
+        for pid, seconds in self._cpu.items():
+            parts[self._kinds.get(pid, "other")] += seconds
+        self.cpu_parts = dict(parts)
 
 
 def _kind(p: psutil.Process, me: psutil.Process) -> str:
@@ -192,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
               f"reports succeeded, peak memory {memory.peak / 2**30:.2f} GB "
               f"({', '.join(f'{k} {v / 2**30:.2f}' for k, v in sorted(memory.parts.items()))}); plan-wide steps: "
               f"{', '.join(f'{k} {v:.1f} s' for k, v in steps.items()) or 'none'}")
+        print(f"CPU by kind of process (each one's last sample; main includes the plan-wide steps): "
+              f"{', '.join(f'{k} {v:.1f} s' for k, v in sorted(memory.cpu_parts.items()))}")
         for e in entries:
             if e["status"] != "succeeded":
                 print(f"  FAILED {e['region_id']} {e['notebook']}: {e['error']}")
