@@ -630,6 +630,9 @@ def _run(plan_path, base, tree, chosen, nb_names, nb_dir, sources, run_dir: Path
             manifest["entries"] = ordered_entries()
             total = sum(len(w) for w in waves.values())
             _flag_regions(run_dir, manifest, region_rows, shown)
+            # the steps and the portal's figures read through Arrow, whose pool keeps what they freed for reuse
+            # (~0.6 GB on the national plan): handed back, so this process does not hold it while the notebooks run
+            pa.default_memory_pool().release_unused()
             writer.flush()
             if progress and total and getattr(pool, "dashboard_link", None):
                 sys.stderr.write(f"Dask dashboard: {pool.dashboard_link}\n")  # the cluster's own progress view
@@ -704,8 +707,6 @@ def _flag_regions(run_dir: Path, manifest: dict[str, Any], region_rows: list[dic
     except (OSError, ValueError, KeyError) as exc:  # the portal still lists the regions; the figures say why not
         figures = None
         manifest.setdefault("portal_warnings", []).append(f"figures not read from {figures_run}: {exc}")
-    finally:  # the plan's targets read for a few thousand rows: Arrow's pool keeps ~0.2 GB (national) unless told
-        pa.default_memory_pool().release_unused()
     if shown is not None and figures is not None and len(figures):
         shown["figures"] = figures
     flow = workflow_files.region_workflow(run_dir.parent.parent, manifest["plan_id"])

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from planlib import archive, budget, targets
 from planlib.archive.queries.promotions import promotion_units
@@ -77,21 +76,7 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
         One manifest record per step run (see :func:`run_step`). A failure is recorded,
         never raised; the notebooks that need the results then fail with a clear message,
         the others run as usual.
-
-    Notes
-    -----
-    The steps read the archive through Arrow, whose memory pool keeps what they freed for
-    reuse (about 0.5 GB on the national archive); it is handed back to the system when they
-    end, so the batch process does not hold it while the notebooks run.
     """
-    try:
-        return _run_steps(plan, tree, run_dir, nb_names, waves)
-    finally:
-        pa.default_memory_pool().release_unused()
-
-
-def _run_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mapping) -> list[dict[str, Any]]:
-    """:func:`plan_steps`' work: each step that one of ``nb_names`` needs, in order."""
     found = [findings_step(plan, tree, run_dir)] if waves and any(n in NEEDS_FINDINGS for n in nb_names) else []
     if not waves or not any(n in NEEDS_TARGETS for n in nb_names):
         return found

@@ -386,6 +386,27 @@ def test_a_failed_findings_step_blocks_no_review(tiny_plan, tmp_path, monkeypatc
     assert not (run_dir / "results" / "findings.parquet").exists()
 
 
+class _Pool:
+    """Arrow's memory pool as the batch sees it: when its unused memory was handed back, which reports existed."""
+
+    def __init__(self, runs: Path):
+        self.runs, self.reports_then = runs, []
+
+    def release_unused(self):
+        self.reports_then.append(sorted(p.name for p in self.runs.rglob("regions/*/*.html")))
+
+
+def test_the_batch_hands_back_the_memory_its_steps_read_before_the_notebooks_run(tiny_plan, tmp_path, monkeypatch):
+    """The plan-wide steps and the portal's figures read through Arrow; its pool keeps the memory unless told."""
+    pool = _Pool(tmp_path / "runs")
+    monkeypatch.setattr(batch.pa, "default_memory_pool", lambda: pool)
+    result = batch.run_plan(tiny_plan, regions=["K1"], notebooks=["20_split_targets"], runs_root=tmp_path / "runs",
+                            progress=False)
+    assert [(s["step"], s["status"]) for s in result.manifest["plan_steps"]] == [("targets", "succeeded")]
+    assert [e["status"] for e in result.manifest["entries"]] == ["succeeded"]
+    assert pool.reports_then == [[]]  # once, after the steps, before any report
+
+
 def test_a_failed_plan_step_stops_the_notebooks_that_need_it_before_they_start(tiny_plan, tmp_path, monkeypatch,
                                                                              capsys):
     """The targets step fails once: its notebooks are not started one by one; the others run; the CLI says why once."""

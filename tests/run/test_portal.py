@@ -227,37 +227,6 @@ def test_the_batch_reads_the_figures_and_the_workflow_for_the_portal(tmp_path):
     assert "<th>审批状态</th>" in page and "<td>已提交</td>" in page and "利润未达</span>" in page
 
 
-class _Pool:
-    """Arrow's memory pool as the batch sees it, counting the times its unused memory is handed back."""
-
-    def __init__(self):
-        self.released = 0
-
-    def release_unused(self):
-        self.released += 1
-
-
-@pytest.mark.parametrize("results", [True, False])
-def test_the_batch_hands_back_the_memory_reading_the_figures_took(tmp_path, monkeypatch, results):
-    """The plan's targets are read for the portal's few thousand rows; Arrow's pool keeps the rest unless told."""
-    from planlib.run import batch, folder
-
-    pool = _Pool()
-    monkeypatch.setattr(batch.pa, "default_memory_pool", lambda: pool)
-    run = tmp_path / "p" / "r1"
-    folder.results_dir(run).mkdir(parents=True)
-    if results:
-        _targets().to_parquet(folder.results_path(run, folder.RESULTS_TARGETS), index=False)
-        _budget_regions().to_parquet(folder.results_path(run, folder.RESULTS_REGIONS), index=False)
-    else:  # unreadable results: the portal says why, and the memory goes back all the same
-        folder.results_path(run, folder.RESULTS_TARGETS).write_bytes(b"not parquet")
-    manifest = {**_manifest([], plan_steps=[]), "plan_id": "p"}
-    shown = {"plan_root": "HQ"}
-    batch._flag_regions(run, manifest, [{"region_id": "K1", "name": "K1", "level": "county"}], shown)
-    assert pool.released == 1
-    assert ("figures" in shown) is results and bool(manifest.get("portal_warnings")) is not results
-
-
 def test_a_region_is_counted_by_the_notebooks_it_runs():
     """A consolidation runs only above children: a county without it is complete, not 'not run'."""
     nbs = ["10_review_archive", "50_consolidate"]

@@ -104,28 +104,3 @@ def test_no_review_no_check(run, tmp_path):
     done = steps.plan_steps(run["plan"], run["tree"], tmp_path, ["40_track_results"], {"county": ["x"]})
     assert done == []
     assert steps.plan_steps(run["plan"], run["tree"], tmp_path, ["10_review_archive"], {}) == []
-
-
-class _Pool:
-    """Arrow's memory pool as the steps see it, counting the times its unused memory is handed back."""
-
-    def __init__(self):
-        self.released = 0
-
-    def release_unused(self):
-        self.released += 1
-
-
-def test_the_steps_hand_the_memory_their_reads_left_back_to_the_system(run, tmp_path, monkeypatch):
-    pool = _Pool()
-    monkeypatch.setattr(steps.pa, "default_memory_pool", lambda: pool)
-    (step,) = steps.plan_steps(run["plan"], run["tree"], tmp_path, ["10_review_archive"], {"county": ["x"]})
-    assert step["status"] == "succeeded" and pool.released == 1  # once, after the last step
-
-    def broken(*args, **kwargs):
-        raise MemoryError("the archive does not fit")
-
-    monkeypatch.setattr(steps, "findings_step", broken)
-    with pytest.raises(MemoryError):
-        steps.plan_steps(run["plan"], run["tree"], tmp_path, ["10_review_archive"], {"county": ["x"]})
-    assert pool.released == 2  # handed back even when a step raised
