@@ -78,7 +78,7 @@ display(tables.note(archive.findings_reading(findings)))
 if rv.has_history:
     display(tables.show_table(rv.yearly, caption="本品历年销售与毛利（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(rv.revenue_indices.reset_index(), caption="销售额定基与环比指数", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.note(f"{rv.years[0]}–{last} 年销售额复合增长率 {rv.cagr:+.1%}；环比指数连乘等于定基指数。"))
+    display(tables.note(f"{rv.years[0]}–{last} 年销售额复合增长率 {rv.cagr:+z.1%}；环比指数连乘等于定基指数。"))
 else:
     display(tables.note("该区域在档案中没有销售记录，计划不能以自身历史为依据。"))
 

@@ -93,7 +93,7 @@ else:
     display(tables.show_table(view.months, caption="月度目标（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(view.quarters, caption="季度目标（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
     if not season.backtest.empty:
-        display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）", labels=labels.LABELS, formats={"error": "{:.1%}"}))
+        display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）", labels=labels.LABELS, formats={"error": "{:z.1%}"}))
     display(tables.note(season.reading))
 
 # %% [markdown]
@@ -103,7 +103,7 @@ else:
 
 # %%
 if not choice.backtest.empty:
-    display(tables.show_table(choice.backtest, caption="份额方法回测（去年，下级的加权误差）", labels=labels.LABELS, formats={"wmape": "{:.1%}", "children": "{:,}", "parents": "{:,}"}))
+    display(tables.show_table(choice.backtest, caption="份额方法回测（去年，下级的加权误差）", labels=labels.LABELS, formats={"wmape": "{:z.1%}", "children": "{:,}", "parents": "{:,}"}))
 display(tables.note(choice.reading))
 display(tables.note(targets.target_source(plan, choice)))
 if potential.empty:
@@ -112,7 +112,7 @@ if view.children.empty:
     display(tables.note("没有下级计划单位。"))
 else:
     display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力（箱）"))
-    display(tables.show_table(view.children, caption="下级目标（箱）、隐含增长、自身趋势与潜力", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+.1%}"}))
+    display(tables.show_table(view.children, caption="下级目标（箱）、隐含增长、自身趋势与潜力", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+z.1%}"}))
     display(tables.note(targets.fairness_reading(view.children)))
 
 # %% [markdown]

@@ -104,7 +104,7 @@ if resp["detail"].empty:
 else:
     io_kinds = resp["curves"]["kind"].isin(["media", "promotion", "tasting"])
     io_names = {"media": "媒体活动", "promotion": "促销活动", "tasting": "品鉴活动"}
-    display(plots.response_points(resp["curves"][io_kinds], resp["detail"], margin_rate=resp["margin_rate"], title=f"每次活动的毛利回报（毛利率 {resp['margin_rate']:.1%}）与选定投入", names=io_names, limits=resp["limits"]))
+    display(plots.response_points(resp["curves"][io_kinds], resp["detail"], margin_rate=resp["margin_rate"], title=f"每次活动的毛利回报（毛利率 {resp['margin_rate']:z.1%}）与选定投入", names=io_names, limits=resp["limits"]))
     display(tables.show_table(tables.replace_codes(resp["detail"][resp["detail"]["kind"].isin(io_names)], {"kind": io_names, "stop": {"marginal": "再投一元回报不足一元", "limit": "到可信上限", "does not pay": "不投：第一元回报不足一元"}}), caption="每类活动的选定投入（元）", labels=BUDGET_LABELS, formats={**labels.FORMATS, "first_return": "{:.2f}", "marginal_return": "{:.2f}", "return_per_cost": "{:.2f}", "spend": "{:,.0f}"}))
 
 # %% [markdown]
@@ -113,7 +113,7 @@ else:
 # %%
 display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别（元）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.show_table(tables.replace_codes(rb.by_item, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
-display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:.0%}）；年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:.0%} 内调整而总额不变。"))
+display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:z.0%}）；年内单项可在 ±{wb.params.budget.tolerance:z.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:z.0%} 内调整而总额不变。"))
 
 # %% [markdown]
 # ## 4. 月度分解

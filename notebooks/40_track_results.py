@@ -58,8 +58,8 @@ display(navigation.page_header(run_dir, region, wb.tree, "40_track_results", pla
 display(tables.heading(f"{wb.title} · 截至 {tr.as_of:%Y年%m月%d日}（方案运行 {tr.plan_run}）", 1))
 display(summary.show_summary(summary.tracking_summary(rt.summary)))
 display(tables.key_figures([
-    ("序时完成率（销量）", f"{vol['completion_to_date']:.1%}" if pd.notna(vol["completion_to_date"]) else "—"),
-    ("任务进度 / 序时进度", f"{vol['task_progress']:.1%} / {vol['time_progress']:.1%}"),
+    ("序时完成率（销量）", f"{vol['completion_to_date']:z.1%}" if pd.notna(vol["completion_to_date"]) else "—"),
+    ("任务进度 / 序时进度", f"{vol['task_progress']:z.1%} / {vol['time_progress']:z.1%}"),
     ("实际销量（箱）", f"{vol['actual_to_date']:,.0f}"),
     ("实际销售额（元）", f"{rev['actual_to_date']:,.0f}"),
     ("预计全年销量（箱）", f"{vol['landing']:,.0f}"),

@@ -350,7 +350,7 @@ def _cmd_plan_status(args: argparse.Namespace) -> int:
 
     table = _status_frame(args)
     shown = table.drop(columns=["status"]).rename(columns={**WORKFLOW_LABELS, "label": "状态"})
-    fmt = {"提报销量（箱）": "{:,.0f}", "上级建议（箱）": "{:,.0f}", "差距（箱）": "{:+,.0f}", "差距率": "{:+.1%}"}
+    fmt = {"提报销量（箱）": "{:,.0f}", "上级建议（箱）": "{:,.0f}", "差距（箱）": "{:+z,.0f}", "差距率": "{:+z.1%}"}
     for col, f in fmt.items():
         shown[col] = shown[col].map(lambda x, f=f: "—" if x != x else f.format(x))
     shown = shown.fillna("—").replace("", "—")  # a blank cell right-aligned would read as its neighbour's

@@ -97,24 +97,24 @@ LABELS: dict[str, str] = {
 }  # fmt: skip
 
 
-_PCT, _PP = "{:.1%}", "{:+.1%}"
+_PCT, _PP = "{:z.1%}", "{:+z.1%}"
 
 
 #: Number formats by column for report tables.
 FORMATS: dict[str, str] = {
     "year": "{}", "quarter": "{}", "gross_margin_rate": _PCT, "volume_growth": _PP, "revenue_growth": _PP,
-    "revenue_yoy": _PP, "fixed_base": "{:.3f}", "chain": "{:.3f}", "share_first": _PCT, "share_last": _PCT,
+    "revenue_yoy": _PP, "fixed_base": "{:z.3f}", "chain": "{:z.3f}", "share_first": _PCT, "share_last": _PCT,
     "change": _PP, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
     "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
-    "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:.2f}", "share_of_change": _PCT,
+    "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:z.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
-    "gap_pct": _PP, "return_per_cost": "{:.2f}", "price_change": _PP, "volume_change": _PP,
+    "gap_pct": _PP, "return_per_cost": "{:z.2f}", "price_change": _PP, "volume_change": _PP,
     "market_growth": _PP, "vs_baseline": _PP,
     # volumes of the gap table: whole units, however small
-    "top_down": "{:,.0f}", "bottom_up": "{:,.0f}", "gap": "{:+,.0f}", "reconciled": "{:,.0f}",
+    "top_down": "{:z,.0f}", "bottom_up": "{:z,.0f}", "gap": "{:+z,.0f}", "reconciled": "{:z,.0f}",
     # volumes (cases): whole units, however small (487, not 487.00)
-    "volume": "{:,.0f}", "target_volume": "{:,.0f}", "last_year_volume": "{:,.0f}", "market_volume": "{:,.0f}",
-    "potential": "{:,.0f}",
+    "volume": "{:z,.0f}", "target_volume": "{:z,.0f}", "last_year_volume": "{:z,.0f}", "market_volume": "{:z,.0f}",
+    "potential": "{:z,.0f}",
 }  # fmt: skip
 
 
@@ -131,8 +131,8 @@ UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal
 
 #: Number formats of the JupyterLab panels' tables: the report formats, amounts in whole units.
 PANEL_FORMATS: dict[str, str] = {
-    **FORMATS, "volume": "{:,.0f}", "revenue": "{:,.0f}", "gross_margin": "{:,.0f}", "headroom": "{:,.0f}",
-    "attainable": "{:,.0f}",
+    **FORMATS, "volume": "{:z,.0f}", "revenue": "{:z,.0f}", "gross_margin": "{:z,.0f}", "headroom": "{:z,.0f}",
+    "attainable": "{:z,.0f}",
 }  # fmt: skip
 
 
@@ -161,8 +161,8 @@ SPLIT_LABELS: dict[str, str] = {
 
 #: Number formats of a split's diagnostics.
 SPLIT_FORMATS: dict[str, str] = {
-    **FORMATS, "target": "{:,.0f}", "last_year": "{:,.0f}", "implied_growth": "{:+.1%}", "trend_growth": "{:+.1%}",
-    "growth_vs_trend": "{:+.1%}", "potential": "{:,.0f}", "share": "{:.1%}",
+    **FORMATS, "target": "{:z,.0f}", "last_year": "{:z,.0f}", "implied_growth": "{:+z.1%}", "trend_growth": "{:+z.1%}",
+    "growth_vs_trend": "{:+z.1%}", "potential": "{:z,.0f}", "share": "{:z.1%}",
 }  # fmt: skip
 
 
@@ -193,17 +193,17 @@ TRACKING_LABELS: dict[str, str] = {
     "amount": "金额（元）", "weight": "权重", "value": "取值",
 }  # fmt: skip
 
-_WHOLE = "{:,.0f}"
+_WHOLE = "{:z,.0f}"
 TRACKING_FORMATS: dict[str, str] = {
     "year_target": _WHOLE, "target_to_date": _WHOLE, "actual_to_date": _WHOLE, "completion_to_date": _PCT,
-    "time_progress": _PCT, "task_progress": _PCT, "landing": _WHOLE, "landing_gap": "{:+,.0f}",
+    "time_progress": _PCT, "task_progress": _PCT, "landing": _WHOLE, "landing_gap": "{:+z,.0f}",
     "run_rate_needed": _WHOLE, "revised_target": _WHOLE, "revised_open_month": _WHOLE, "completion": _PCT,
-    "actual": _WHOLE, "target": _WHOLE, "gap": "{:+,.0f}", "gap_points": "{:+.1%}", "budget_year": _WHOLE,
-    "budget_to_date": _WHOLE, "spend_to_date": _WHOLE, "deviation": "{:+,.0f}", "deviation_share": _PP,
+    "actual": _WHOLE, "target": _WHOLE, "gap": "{:+z,.0f}", "gap_points": "{:+z.1%}", "budget_year": _WHOLE,
+    "budget_to_date": _WHOLE, "spend_to_date": _WHOLE, "deviation": "{:+z,.0f}", "deviation_share": _PP,
     "goal": _PCT, "coverage": _PCT, "actual_revenue": _WHOLE, "actual_profit": _WHOLE,
     "profit_target_to_date": _WHOLE, "actual_expenses": _WHOLE, "actual_variable_cost": _WHOLE,
-    "target_revenue_to_date": _WHOLE, "points": "{:+.1f}", "total": "{:.1f}", "payout": "{:,.0f}",
-    "amount": "{:,.2f}", "weight": "{:.0%}", "months_remaining": "{}", "rank": "{}",
+    "target_revenue_to_date": _WHOLE, "points": "{:+z.1f}", "total": "{:z.1f}", "payout": "{:z,.0f}",
+    "amount": "{:z,.2f}", "weight": "{:z.0%}", "months_remaining": "{}", "rank": "{}",
 }  # fmt: skip
 
 #: The words of tracking's codes: progress status, milestone status, budget-control flags.
@@ -257,8 +257,8 @@ LABELS.update({
     "expected_return": "预期回报", "cvp_price": "单价", "a": "饱和回报", "b": "半衰投入", "slope": "斜率",
     "r2": "拟合优度", "points": "样本数", "kind_name": "类型", "year_total": "全年",
 })  # fmt: skip
-FORMATS.update({"own_share_prev": _PCT, "share_prev": _PCT, "wmape": _PCT, "error": _PCT, "bep_units": "{:,.0f}",
-                "price": "{:,.2f}"})  # fmt: skip
+FORMATS.update({"own_share_prev": _PCT, "share_prev": _PCT, "wmape": _PCT, "error": _PCT, "bep_units": "{:z,.0f}",
+                "price": "{:z,.2f}"})  # fmt: skip
 
 #: The words of code values a report shows in its cells (channels, kinds, trends, methods, checks …).
 CODE_NAMES: dict[str, str] = {
@@ -439,10 +439,10 @@ CONSOLIDATE_LABELS: dict[str, str] = {
     "actions": "行动数", "action_cost": "行动费用（元）", "cost_share": "占预算", "level": "层级",
 }  # fmt: skip
 CONSOLIDATE_FORMATS: dict[str, str] = {
-    "top_down": "{:,.0f}", "submitted": "{:,.0f}", "gap": "{:+,.0f}", "gap_pct": "{:+.1%}", "top_down_revenue": "{:,.0f}",
-    "submitted_revenue": "{:,.0f}", "revenue_gap": "{:+,.0f}", "reconciled": "{:,.0f}", "reconciled_revenue": "{:,.0f}",
-    "cost": "{:,.0f}", "action_cost": "{:,.0f}", "budget": "{:,.0f}", "cost_share": "{:.1%}", "actions": "{}",
-    "seq": "{}", "target_volume": "{:,.0f}", "target_revenue": "{:,.0f}",
+    "top_down": "{:z,.0f}", "submitted": "{:z,.0f}", "gap": "{:+z,.0f}", "gap_pct": "{:+z.1%}", "top_down_revenue": "{:z,.0f}",
+    "submitted_revenue": "{:z,.0f}", "revenue_gap": "{:+z,.0f}", "reconciled": "{:z,.0f}", "reconciled_revenue": "{:z,.0f}",
+    "cost": "{:z,.0f}", "action_cost": "{:z,.0f}", "budget": "{:z,.0f}", "cost_share": "{:z.1%}", "actions": "{}",
+    "seq": "{}", "target_volume": "{:z,.0f}", "target_revenue": "{:z,.0f}",
 }  # fmt: skip
 RECONCILE_BASIS_NAMES: dict[str, str] = {"submission": "按提报（已批准）", "top_down": "按分配"}
 __all__ += ["CONSOLIDATE_LABELS", "CONSOLIDATE_FORMATS", "RECONCILE_BASIS_NAMES"]
@@ -478,10 +478,10 @@ PROMOTION_LABELS: dict[str, str] = {
     "item": "费用项目", "start": "开始", "end": "结束",
 }  # fmt: skip
 PROMOTION_FORMATS: dict[str, str] = {
-    "units": _WHOLE, "eligible": _WHOLE, "rewarded": _WHOLE, "uptake": "{:.1%}", "cost": _WHOLE, "cost_low": _WHOLE,
+    "units": _WHOLE, "eligible": _WHOLE, "rewarded": _WHOLE, "uptake": "{:z.1%}", "cost": _WHOLE, "cost_low": _WHOLE,
     "cost_high": _WHOLE, "expected_lift": _WHOLE, "break_even_lift": _WHOLE, "members": _WHOLE,
-    "planned_eligible": _WHOLE, "planned_rewarded": _WHOLE, "planned_uptake": "{:.1%}", "planned_cost": _WHOLE,
-    "actual_eligible": _WHOLE, "actual_rewarded": _WHOLE, "actual_uptake": "{:.1%}", "actual_cost": _WHOLE,
-    "cost_completion": "{:.1%}", "item_budget": _WHOLE, "item_spent": _WHOLE,
+    "planned_eligible": _WHOLE, "planned_rewarded": _WHOLE, "planned_uptake": "{:z.1%}", "planned_cost": _WHOLE,
+    "actual_eligible": _WHOLE, "actual_rewarded": _WHOLE, "actual_uptake": "{:z.1%}", "actual_cost": _WHOLE,
+    "cost_completion": "{:z.1%}", "item_budget": _WHOLE, "item_spent": _WHOLE,
 }  # fmt: skip
 __all__ += ["PROMOTION_LABELS", "PROMOTION_FORMATS"]

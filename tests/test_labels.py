@@ -150,3 +150,15 @@ def test_rendered_reports_of_a_chinese_plan_show_no_codes_or_english(tiny_plan, 
         found.update({f"{page.parent.name}/{page.name}: {t[:80]}": 1 for t in code_valued(texts) if t not in names})
         assert any("返回方案首页" in t for t in texts)
     assert list(found) == [], "\n".join(found)
+
+
+FORMAT_TABLES = {name: getattr(labels, name) for name in dir(labels) if name.endswith("FORMATS")
+                 and isinstance(getattr(labels, name), dict) and name != "NUMBER_FORMATS"}
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT_TABLES))
+@pytest.mark.parametrize("value", [-0.0004, -0.0, -0.3e-9])
+def test_a_value_that_rounds_to_zero_shows_no_minus_sign(name, value):
+    """A change of -0.03% reads "+0.0%", not "-0.0%" (noise to a manager), in every number format of a page."""
+    shown = {col: fmt.format(value) for col, fmt in FORMAT_TABLES[name].items() if fmt != "{}"}
+    assert shown and not {col: text for col, text in shown.items() if text.startswith("-")}

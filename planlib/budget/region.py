@@ -299,7 +299,7 @@ def key_figures(summary: pd.Series) -> list[tuple[str, str]]:
     flag = FLAG_NAMES.get(summary.get("flag"), "—")
     return [
         ("费用预算 budget", _num(summary.get("budget"))),
-        ("费用率 expense ratio", _num(summary.get("expense_ratio"), "{:.1%}")),
+        ("费用率 expense ratio", _num(summary.get("expense_ratio"), "{:z.1%}")),
         ("目标下利润 profit at target", _num(summary.get("profit_at_target"))),
         ("利润目标 profit target", _num(summary.get("profit_target"))),
         ("保本销量 break-even volume", _num(summary.get("bep_units"))),
@@ -344,7 +344,7 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
             f"{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
     if gap < 0 and -gap <= tol:
         text += f"，在重要性阈值 {tol:,.0f} 以内，不算未达"
-    text += (f"；费用率 {ratio:.1%}，{'高于' if ratio > thr + 1e-9 else '不高于'}阈值 {thr:.0%}"
+    text += (f"；费用率 {ratio:z.1%}，{'高于' if ratio > thr + 1e-9 else '不高于'}阈值 {thr:z.0%}"
              f"；销量目标{'可达' if summary.get('sales_reachable', True) else '超出可达销量'}。")
     flag = summary["flag"]
     text += f"结论：{FLAG_NAMES.get(flag, flag)}。"
@@ -372,7 +372,7 @@ def cvp_view(summary: pd.Series) -> pd.DataFrame:
         ("利润目标所需销量 volume for the profit target", summary["cvp_required_volume"]),
     ]
     return pd.DataFrame({"measure": [r[0] for r in rows],
-                         "value": [f"{v:.1%}" if "安全边际" in r[0] else f"{v:,.2f}" if "P" in r[0] and "BEP" not in r[0]
+                         "value": [f"{v:z.1%}" if "安全边际" in r[0] else f"{v:,.2f}" if "P" in r[0] and "BEP" not in r[0]
                                    else f"{v:,.0f}" for r, v in zip(rows, [r[1] for r in rows])]})
 
 

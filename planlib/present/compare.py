@@ -55,7 +55,7 @@ def _cell(measure: str, value: object, delta: bool = False) -> str:
     x = float(value)
     if delta:
         cls = "up" if x > 0 else "down" if x < 0 else ""
-        return f'<td class="num {cls}">{x:+,.0f}</td>'
+        return f'<td class="num {cls}">{x:+z,.0f}</td>'
     return f'<td class="num">{x:,.0f}</td>'
 
 

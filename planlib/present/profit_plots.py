@@ -86,7 +86,7 @@ def waterfall(steps: pd.DataFrame, *, title: str):
             colour = "#2da44e" if amount >= 0 else "#d1242f"
             running += amount
         ax.bar(i, height, bottom=bottom, color=colour, width=0.6)
-        ax.annotate(f"{amount:+,.0f}" if kind != "total" else f"{amount:,.0f}", (i, max(bottom, bottom + height)),
+        ax.annotate(f"{amount:+z,.0f}" if kind != "total" else f"{amount:,.0f}", (i, max(bottom, bottom + height)),
                     textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
     ax.set_xticks(range(len(steps)), [str(x) for x in steps["label"]])
     ax.axhline(0, color="#333", linewidth=0.8)

@@ -109,8 +109,8 @@ def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame,
     last = yearly.iloc[-1]
     growth = last.get("revenue_growth")
     s.conclusions.append(f"{int(last['year'])} 年销售额 {_yuan(last['revenue'])}"
-                         + (f"，比上年{'增长' if growth >= 0 else '下降'} {abs(growth):.1%}" if _ok(growth) else "")
-                         + (f"；{int(yearly['year'].iloc[0])}–{int(last['year'])} 年复合增长 {cagr:+.1%}。" if _ok(cagr) else "。"))
+                         + (f"，比上年{'增长' if growth >= 0 else '下降'} {abs(growth):z.1%}" if _ok(growth) else "")
+                         + (f"；{int(yearly['year'].iloc[0])}–{int(last['year'])} 年复合增长 {cagr:+z.1%}。" if _ok(cagr) else "。"))
     n_err = int((findings["severity"] == "error").sum()) if len(findings) else 0
     n_warn = int((findings["severity"] == "warning").sum()) if len(findings) else 0
     if n_err or n_warn:
@@ -137,7 +137,7 @@ def _bad_kinds(spend_by_kind: pd.DataFrame | None) -> str:
     rows = spend_by_kind[(spend_by_kind["kind"] != "全部") & spend_by_kind["roi"].notna() & (spend_by_kind["roi"] < 0)]
     if rows.empty:
         return ""
-    parts = [f"{CODE_NAMES.get(k, k)} {int(n)} 次花费 {_yuan(c)}，回报率 {r:+.0%}"
+    parts = [f"{CODE_NAMES.get(k, k)} {int(n)} 次花费 {_yuan(c)}，回报率 {r:+z.0%}"
              for k, n, c, r in zip(rows["kind"], rows["activities"], rows["cost"], rows["roi"])]
     return "过去回报为负的活动：" + "；".join(parts) + "。"
 
@@ -169,7 +169,7 @@ def media_warning(spend_by_kind: pd.DataFrame | None, media_budget: float) -> st
     if media.empty or not _ok(media["roi"].iloc[0]) or media["roi"].iloc[0] >= 0:
         return ""
     m = media.iloc[0]
-    return (f"注意：过去 {int(m['activities'])} 次媒体投放花费 {_yuan(m['cost'])}，回报率 {m['roi']:+.0%}"
+    return (f"注意：过去 {int(m['activities'])} 次媒体投放花费 {_yuan(m['cost'])}，回报率 {m['roi']:+z.0%}"
             f"（每投 1 元收回毛利 {1 + m['roi']:.2f} 元），本预算仍安排媒体投放 {_yuan(media_budget)}。")
 
 
@@ -185,9 +185,9 @@ def targets_summary(kinds: pd.DataFrame, *, children: pd.DataFrame | None = None
     vol, rev = k.loc["volume"], k.loc["revenue"]
     line = f"{plan_year} 年目标销量 {vol['target']:,.0f} 箱、销售额 {_yuan(rev['target'])}"
     if _ok(vol.get("last_year")) and vol["last_year"] > 0:
-        line += f"，比去年 {vol['target'] / vol['last_year'] - 1:+.1%}"
+        line += f"，比去年 {vol['target'] / vol['last_year'] - 1:+z.1%}"
     if _ok(vol.get("baseline")) and vol["baseline"] > 0:
-        line += f"，比自身趋势预测 {vol['target'] / vol['baseline'] - 1:+.1%}"
+        line += f"，比自身趋势预测 {vol['target'] / vol['baseline'] - 1:+z.1%}"
     s.conclusions.append(line + "。")
     if "profit" in k.index:
         prof = k.loc["profit"]
@@ -206,7 +206,7 @@ def targets_summary(kinds: pd.DataFrame, *, children: pd.DataFrame | None = None
             s.decisions.append("对超潜力的下级，确认目标或把部分任务移给有空间的区域。")
         g = children["growth"].dropna() if "growth" in children else pd.Series(dtype=float)
         if len(g):
-            s.conclusions.append(f"下级目标增长从 {g.min():+.1%} 到 {g.max():+.1%}。")
+            s.conclusions.append(f"下级目标增长从 {g.min():+z.1%} 到 {g.max():+z.1%}。")
     s.decisions.insert(0, "批准本区域的销量、销售额与利润目标及其月度、下级分解。")
     return s
 
@@ -222,8 +222,8 @@ def budget_summary(summary: pd.Series, *, threshold: float, media_note: str = ""
     if summary is None or not len(summary) or not isinstance(summary.get("flag"), str):
         s.conclusions.append("本区域没有自己的预算（不在预算层级内，或目标为零）。")
         return s
-    s.conclusions.append(f"费用预算 {_yuan(summary['budget'])}，费用率 {summary['expense_ratio']:.1%}"
-                         f"（阈值 {threshold:.0%}）。")
+    s.conclusions.append(f"费用预算 {_yuan(summary['budget'])}，费用率 {summary['expense_ratio']:z.1%}"
+                         f"（阈值 {threshold:z.0%}）。")
     gap = float(summary["profit_at_target"]) - float(summary["profit_target"])
     s.conclusions.append(f"目标销量下利润 {_yuan(summary['profit_at_target'])}，比利润目标{_more_less(gap)} 元；"
                          f"保本销量 {summary['bep_units']:,.0f} 箱（目标 {summary['target_volume']:,.0f} 箱）。"
@@ -260,7 +260,7 @@ def tracking_summary(summary: pd.DataFrame, *, readings: list[str] | None = None
     if _ok(v.get("task_progress")) and _ok(v.get("time_progress")):
         gap = float(v["task_progress"]) - float(v["time_progress"])
         pace = "与序时进度持平" if abs(gap) < 0.0005 else "快于序时进度" if gap > 0 else "慢于序时进度"
-        s.conclusions.append(f"销量完成全年任务的 {v['task_progress']:.1%}，时间过去 {v['time_progress']:.1%}：{pace}。")
+        s.conclusions.append(f"销量完成全年任务的 {v['task_progress']:z.1%}，时间过去 {v['time_progress']:z.1%}：{pace}。")
     if _ok(v.get("landing")):
         s.conclusions.append(f"按目前节奏全年预计 {v['landing']:,.0f} 箱，比全年目标{_more_less(float(v['landing_gap']))} 箱。")
     if _ok(v.get("landing_gap")) and v["landing_gap"] < 0 and _ok(v.get("run_rate_needed")):

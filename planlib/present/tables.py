@@ -112,7 +112,7 @@ def signed_words(value: float, more: str = "多", less: str = "少", fmt: str = 
     return f"{more if value >= 0 else less} {fmt.format(abs(value))}"
 
 
-def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "{:.1%}") -> pd.DataFrame:
+def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "{:z.1%}") -> pd.DataFrame:
     """
     The frame with the numbers of some rows written with their own format (a share among amounts).
 
@@ -124,7 +124,7 @@ def format_rows(frame: pd.DataFrame, key: str, rows: Sequence[str], fmt: str = "
         The column naming each row (``kind``).
     rows : sequence of str
         The rows to format (``("market_share",)``): their numeric cells become text such as ``24.0%``.
-    fmt : str, default "{:.1%}"
+    fmt : str, default "{:z.1%}"
 
     Examples
     --------
@@ -351,7 +351,7 @@ def table_html(
     caption : str, optional
         Caption above the table (escaped).
     formats : mapping, optional
-        Column -> format string (``"{:.1%}"``) or callable.
+        Column -> format string (``"{:z.1%}"``) or callable.
     labels : mapping, optional
         Column -> display label (e.g. Chinese headers).
     index : bool, default False

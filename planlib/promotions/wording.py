@@ -67,7 +67,7 @@ def describe_scheme(scheme: Scheme) -> list[str]:
             steps = []
             for t in r.tiers:
                 gift = _things(t.gives) if t.gives else ""
-                off = f"享{t.name}" if t.discount and t.name else f"让利{t.discount:.0%}" if t.discount else ""
+                off = f"享{t.name}" if t.discount and t.name else f"让利{t.discount:z.0%}" if t.discount else ""
                 steps.append(f"满{num_text(t.at_least or 0)}{'、'.join(filter(None, (gift, off)))}")
             text = f"{lead}：按{what}分档，" + "；".join(steps)
         text += "".join(f"，且{words.get(k, k)}不少于{num_text(v)}" for k, v in r.requires.items())

@@ -258,28 +258,28 @@ def swot(
             label = names.get(group, group)
             if pd.notna(share) and pd.notna(total_share):
                 if share > total_share:
-                    lines.append(("strengths", f"{label} 份额 {share:.1%}，高于平均 {total_share:.1%}", "data"))
+                    lines.append(("strengths", f"{label} 份额 {share:z.1%}，高于平均 {total_share:z.1%}", "data"))
                 elif share < 0.8 * total_share:
-                    lines.append(("weaknesses", f"{label} 份额 {share:.1%}，低于平均 {total_share:.1%}", "data"))
+                    lines.append(("weaknesses", f"{label} 份额 {share:z.1%}，低于平均 {total_share:z.1%}", "data"))
         cap = share_by_child.groupby("year")["market_volume"].sum().to_numpy()
         if len(cap) >= 2 and cap[-2] > 0 and cap[-1] > cap[-2]:
-            lines.append(("opportunities", f"品类容量增长 {cap[-1] / cap[-2] - 1:+.1%}", "data"))
+            lines.append(("opportunities", f"品类容量增长 {cap[-1] / cap[-2] - 1:+z.1%}", "data"))
     if not brands.empty:
         latest = (brands["year"] == brands["year"].max()).to_numpy()
         names_b, growth_b = brands["brand"].to_numpy()[latest].tolist(), brands["volume_growth"].to_numpy()[latest]
         own_g = next((g for b, g in zip(names_b, growth_b) if b == OWN_BRAND), np.nan)
         for brand, g in zip(names_b, growth_b):
             if brand != OWN_BRAND and pd.notna(g) and (pd.isna(own_g) or g > own_g):
-                lines.append(("threats", f"竞品 {brand} 增长 {g:+.1%}，快于本品 {own_g:+.1%}", "data"))
+                lines.append(("threats", f"竞品 {brand} 增长 {g:+z.1%}，快于本品 {own_g:+z.1%}", "data"))
     if len(yearly) >= 2:
         rate, growth = yearly["gross_margin_rate"].to_numpy(), yearly["revenue_growth"].to_numpy()
         r0, r1 = rate[-2], rate[-1]
         if pd.notna(r0) and pd.notna(r1) and r1 < r0:
-            lines.append(("weaknesses", f"毛利率由 {r0:.1%} 降至 {r1:.1%}", "data"))
+            lines.append(("weaknesses", f"毛利率由 {r0:z.1%} 降至 {r1:z.1%}", "data"))
         if pd.notna(growth[-1]) and growth[-1] > 0:
-            lines.append(("strengths", f"销售额增长 {growth[-1]:+.1%}", "data"))
+            lines.append(("strengths", f"销售额增长 {growth[-1]:+z.1%}", "data"))
     if coverage_rate is not None and pd.notna(coverage_rate) and coverage_rate < 0.6:
-        lines.append(("weaknesses", f"终端覆盖率仅 {coverage_rate:.0%}", "data"))
+        lines.append(("weaknesses", f"终端覆盖率仅 {coverage_rate:z.0%}", "data"))
     top = growth_points.head(3)
     for unit, name, attainable in zip(top["unit_id"].tolist(), top["name"].tolist(), top["attainable"].tolist()):
         lines.append(("opportunities", f"增量点 {names.get(unit, name)}：可争取 {attainable:,.0f}", "data"))

@@ -393,16 +393,16 @@ def key_figures(rv: RegionReview) -> list[tuple[str, str]]:
     year = int(last["year"])
     items = [
         (f"{year} 销售额 revenue", f"{last['revenue']:,.0f}"),
-        ("销售额增长 growth", f"{last['revenue_growth']:+.1%}" if pd.notna(last["revenue_growth"]) else "—"),
+        ("销售额增长 growth", f"{last['revenue_growth']:+z.1%}" if pd.notna(last["revenue_growth"]) else "—"),
         (f"{year} 毛利 gross margin", f"{last['gross_margin']:,.0f}"),
-        ("毛利率 margin rate", f"{last['gross_margin_rate']:.1%}" if pd.notna(last["gross_margin_rate"]) else "—"),
+        ("毛利率 margin rate", f"{last['gross_margin_rate']:z.1%}" if pd.notna(last["gross_margin_rate"]) else "—"),
     ]
     line = rv.share_by_line[rv.share_by_line["year"] == year]
     if not line.empty and line["market_volume"].sum() > 0:
-        items.append(("市场份额 share", f"{line['own_volume'].sum() / line['market_volume'].sum():.1%}"))
+        items.append(("市场份额 share", f"{line['own_volume'].sum() / line['market_volume'].sum():z.1%}"))
     ratio = rv.related_ratios[rv.related_ratios["year"] == year]["expense_ratio"]
     if not ratio.empty and pd.notna(ratio.iloc[0]):
-        items.append(("费用率 expense ratio", f"{ratio.iloc[0]:.1%}"))
+        items.append(("费用率 expense ratio", f"{ratio.iloc[0]:z.1%}"))
     return items
 
 

@@ -185,7 +185,7 @@ def tracking_cells(t: Mapping[str, Any]) -> dict[str, Any]:
     return {**t,
             "completion_text": _pct(t.get("completion")),
             "progress_text": f"{_pct(t.get('task_progress'))} / {_pct(t.get('time_progress'))}",
-            "landing_text": "—" if gap is None else f"{gap:+,.0f}",
+            "landing_text": "—" if gap is None else f"{gap:+z,.0f}",
             "verdict_text": TRACKING_CODES.get(t.get("verdict") or "", t.get("verdict") or ""),
             "budget_text": TRACKING_CODES.get(t.get("budget_flag") or "", t.get("budget_flag") or "")}
 

@@ -437,11 +437,11 @@ def baseline_reading(base: Baseline, history: pd.DataFrame, *, target: float) ->
     years = base.history_years
     past = ""
     if len(years) >= 2:
-        past = (f"{int(years['year'].iloc[0])}–{int(years['year'].iloc[-1])} 年复合增长 {base.cagr:+.1%}，"
-                f"去年 {years['growth'].iloc[-1]:+.1%}；")
+        past = (f"{int(years['year'].iloc[0])}–{int(years['year'].iloc[-1])} 年复合增长 {base.cagr:+z.1%}，"
+                f"去年 {years['growth'].iloc[-1]:+z.1%}；")
     share = history["own_share"].iloc[-1]
-    share_txt = f"，占去年品类市场 {share:.1%}" if pd.notna(share) else ""
-    stretch = f"，比趋势预测 {target / base.annual - 1:+.1%}" if base.annual > 0 else ""
+    share_txt = f"，占去年品类市场 {share:z.1%}" if pd.notna(share) else ""
+    stretch = f"，比趋势预测 {target / base.annual - 1:+z.1%}" if base.annual > 0 else ""
     return (f"基线方法：{method}。{past}趋势预测 {base.annual:,.0f}；目标 {target:,.0f}{stretch}{share_txt}。")
 
 
@@ -544,8 +544,8 @@ class SeasonalityChoice:
         if self.backtest.empty:
             return f"月度分解：{name}（auto：历史不足以回测，沿用春节对齐）；各月合计恰等于全年目标。"
         b = self.backtest
-        other = f"，{b['seasonality'].iloc[1]} 为 {b['error'].iloc[1]:.1%}" if len(b) > 1 else ""
-        return (f"月度分解：{name}（auto：用此前历史预测去年各月，误差 {b['error'].iloc[0]:.1%}{other}）；"
+        other = f"，{b['seasonality'].iloc[1]} 为 {b['error'].iloc[1]:z.1%}" if len(b) > 1 else ""
+        return (f"月度分解：{name}（auto：用此前历史预测去年各月，误差 {b['error'].iloc[0]:z.1%}{other}）；"
                 "各月合计恰等于全年目标。")
 
 

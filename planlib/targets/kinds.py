@@ -157,9 +157,9 @@ def set_targets(
                                                                                         low=0.0)
     volumes = {"baseline": base.annual, "target": target, "flat20": target * (1.0 + FLAT_PRESSURE)}
     cols = {k: _kinds(v, price, cost, spend, ratio, market) for k, v in volumes.items()}
-    exp_basis = f"budget figure {spend:,.0f}" if spend is not None else f"expense ratio {ratio:.1%} × revenue"
+    exp_basis = f"budget figure {spend:,.0f}" if spend is not None else f"expense ratio {ratio:z.1%} × revenue"
     basis = [
-        (f"baseline {base.method} × (1 + stretch {stretch:.1%})" if target_volume is None
+        (f"baseline {base.method} × (1 + stretch {stretch:z.1%})" if target_volume is None
          else (target_basis or f"set by the plan: {target:,.0f}")) + f"; flat20 = 1.2 × target (last year: actual {ly_label})",
         f"volume × unit price {price:g}",
         f"revenue − volume × unit cost {cost:g}",
@@ -219,8 +219,8 @@ def milestones(key_terminals: int, stages: Sequence[tuple[str, float]]) -> pd.Da
     for i in range(1, len(stages)):
         if coverages[i] <= coverages[i - 1]:
             raise ParamsError(
-                f"coverages must rise stage by stage: stage {i + 1} ({coverages[i]:.0%}) is not above "
-                f"stage {i} ({coverages[i - 1]:.0%})"
+                f"coverages must rise stage by stage: stage {i + 1} ({coverages[i]:z.0%}) is not above "
+                f"stage {i} ({coverages[i - 1]:z.0%})"
             )
         if dates[i] <= dates[i - 1]:
             raise ParamsError(f"stage dates must rise: stage {i + 1} ({dates[i]:%Y-%m-%d}) is not after stage {i}")
@@ -376,7 +376,7 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
 
     base_vol = base.annual if base is not None else 0.0
     target = derived(volume, revenue)
-    expense_basis = f"去年费用率 {econ.expense_ratio:.1%} × 销售额 last year's expense ratio × revenue"
+    expense_basis = f"去年费用率 {econ.expense_ratio:z.1%} × 销售额 last year's expense ratio × revenue"
     if profit_target is not None:  # the budget's profit target: the expenses are the limit it leaves
         target = derived(volume, revenue, target[2] - float(profit_target))
         expense_basis = "毛利 − 利润目标（预算设定）gross margin − the budget's profit target: the expense limit"

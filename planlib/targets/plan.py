@@ -70,10 +70,10 @@ class SplitChoice:
             return (f"份额方法 split method: {self.method} (auto; too little history for a back-test on last year, "
                     "so the method that follows each child's own trend)")
         b = self.backtest
-        runner = (f"; next {b['method'].iloc[1]} at {b['wmape'].iloc[1]:.1%} "
-                  f"({b['wmape'].iloc[1] - b['wmape'].iloc[0]:+.1%} points)") if len(b) > 1 else ""
+        runner = (f"; next {b['method'].iloc[1]} at {b['wmape'].iloc[1]:z.1%} "
+                  f"({b['wmape'].iloc[1] - b['wmape'].iloc[0]:+z.1%} points)") if len(b) > 1 else ""
         return (f"份额方法 split method: {self.method} (auto: splitting last year's actual totals with each method's "
-                f"shares from the years before, it missed the children's actuals by {b['wmape'].iloc[0]:.1%} "
+                f"shares from the years before, it missed the children's actuals by {b['wmape'].iloc[0]:z.1%} "
                 f"(weighted MAPE over {int(b['children'].iloc[0])} children of {int(b['parents'].iloc[0])} parents)"
                 f"{runner})")
 
@@ -416,14 +416,14 @@ def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str
     unit = targets.unit
     mode = getattr(targets, "root", "forecast")
     if mode == "forecast":
-        v, how = base.annual * (1.0 + targets.stretch), f"baseline {base.method} × (1 + stretch {targets.stretch:.1%})"
+        v, how = base.annual * (1.0 + targets.stretch), f"baseline {base.method} × (1 + stretch {targets.stretch:z.1%})"
     elif mode == "growth":
         m = econ.monthly
         ly = float(m.loc[pd.to_datetime(m["date"]).dt.year == plan_year - 1, "volume"].sum()) if len(m) else 0.0
         if not ly > 0:
             raise DataError(f"targets.root: growth needs sales in {plan_year - 1} for {econ.region}; "
                             "set targets.root: volume (or forecast) instead")
-        v, how = ly * (1.0 + targets.growth), f"last year {ly:,.0f} × (1 + growth {targets.growth:.1%}) (targets.root: growth)"
+        v, how = ly * (1.0 + targets.growth), f"last year {ly:,.0f} × (1 + growth {targets.growth:z.1%}) (targets.root: growth)"
     elif mode == "volume":
         v, how = float(targets.volume), f"fixed volume {targets.volume:,} (targets.root: volume)"
     elif mode == "revenue":
@@ -500,7 +500,7 @@ def target_source(plan, choice: SplitChoice) -> str:
     how = {"scale_bottom_up": "下级提案按上级目标等比缩放 the children's proposals scaled to the parent's target",
            "top_down": "取分配数 the top-down numbers",
            "bottom_up": "取下级提案，再缩放到上级目标 the proposals, scaled to the parent's target",
-           "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:.0%}），再缩放到上级目标 a blend scaled to the parent's target"}
+           "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:z.0%}），再缩放到上级目标 a blend scaled to the parent's target"}
     return (f"目标来源 source: 上下结合 reconciled ({sp.reconcile}) — {how[sp.reconcile]}；分配数按 {choice.method} 份额。"
             "下表“协调后”即本方案的目标，各下级合计恰等于本级目标 (the reconciled figures are the plan's targets).")
 

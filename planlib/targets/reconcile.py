@@ -407,9 +407,9 @@ def gap_reading(gap: pd.DataFrame, source: str) -> str:
     if kids.empty:
         return "没有下级提案 — no proposals from the children."
     low = kids.loc[kids["gap"].abs().idxmax()]
-    pct = f"{tot['gap_pct']:+.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
+    pct = f"{tot['gap_pct']:+z.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
     return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
-            f"差 {tot['gap']:+,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+,.0f}）。")
+            f"差 {tot['gap']:+z,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+z,.0f}）。")
 
 
 #: The first year :func:`reconciled_children` reads a child's own history from (all of it).

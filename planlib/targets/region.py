@@ -181,7 +181,7 @@ def key_figures(kinds: pd.DataFrame, plan_year: int) -> list[tuple[str, str]]:
         target, last = k.loc[kind, "target"], k.loc[kind, "last_year"]
         out.append((f"{plan_year} {label}", f"{target:,.0f}"))
         if last and last > 0:
-            out.append((f"{label.split()[0]} 增长", f"{target / last - 1:+.1%}"))
+            out.append((f"{label.split()[0]} 增长", f"{target / last - 1:+z.1%}"))
     if "with_budget" in k.columns and pd.notna(k.loc["profit", "with_budget"]):
         out.append(("目标下利润（按预算）profit at target with the budget", f"{k.loc['profit', 'with_budget']:,.0f}"))
     return out
@@ -198,8 +198,8 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
     if not vol["last_year"] > 0:
         return "去年没有销售：目标只依据方案的分解。"
     head = (
-        f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+.1%}，比自身趋势预测 "
-        f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+.1%}；"
+        f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+z.1%}，比自身趋势预测 "
+        f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+z.1%}；"
         f"利润目标 {prof['target']:,.0f}（按去年费用率）"
     )
     with_budget = prof.get("with_budget", float("nan"))
@@ -221,17 +221,17 @@ def fairness_reading(children: pd.DataFrame) -> str:
         return "没有下级有去年的数据可比。"
     lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
     out = (
-        f"隐含增长从 {lo['name']} 的 {lo['growth']:+.1%} 到 {hi['name']} 的 {hi['growth']:+.1%}；"
+        f"隐含增长从 {lo['name']} 的 {lo['growth']:+z.1%} 到 {hi['name']} 的 {hi['growth']:+z.1%}；"
         f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。"
     )
     if "vs_baseline" in children and children["vs_baseline"].notna().any():
         v = children["vs_baseline"].dropna()
         top = children.loc[v.idxmax()]
-        out += f"比自身趋势预测要求最多的是 {top['name']}（{top['vs_baseline']:+.1%}）。"
+        out += f"比自身趋势预测要求最多的是 {top['name']}（{top['vs_baseline']:+z.1%}）。"
     if "shrinks_against_trend" in children:
         bad = children[children["shrinks_against_trend"]]
         out += (f"注意：{len(bad)} 个下级自身趋势向上却被要求低于去年 (asked below last year while their own "
-                f"trend grows)：{'、'.join(f'{r.name}（去年 {r.last_year_volume:,.0f}，目标 {r.target_volume:,.0f}，趋势 {r.trend_growth:+.1%}）' for r in bad.itertuples())}。"
+                f"trend grows)：{'、'.join(f'{r.name}（去年 {r.last_year_volume:,.0f}，目标 {r.target_volume:,.0f}，趋势 {r.trend_growth:+z.1%}）' for r in bad.itertuples())}。"
                 if len(bad) else "没有自身趋势向上却被要求低于去年的下级。")
     if "beyond_potential" in children:
         n = int(children["beyond_potential"].sum())

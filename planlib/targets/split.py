@@ -328,7 +328,7 @@ def relax_bounds(k_total: int, lo_k: np.ndarray, hi_k: np.ndarray, held: np.ndar
     need = int(lo_k[free].sum())
     if need > rest_k:
         notes.append(f"floors need {format_amount(need * u)} but {format_amount(rest_k * u)} is to split: "
-                     f"each lowered to {rest_k / need:.4%} of itself")
+                     f"each lowered to {rest_k / need:z.4%} of itself")
         lo_k[free] = lo_k[free] * rest_k // need
     room = float(hi_k[free].sum())
     if room < rest_k:
@@ -339,7 +339,7 @@ def relax_bounds(k_total: int, lo_k: np.ndarray, hi_k: np.ndarray, held: np.ndar
         else:
             room_k = int(room)
             notes.append(f"caps allow {format_amount(room_k * u)} but {format_amount(rest_k * u)} is to split: "
-                         f"each raised to {rest_k / room_k:.4%} of itself")
+                         f"each raised to {rest_k / room_k:z.4%} of itself")
             hi_k[free] = (hi_k[free].astype(np.int64) * rest_k + room_k - 1) // room_k
     return lo_k, hi_k, notes
 

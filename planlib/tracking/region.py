@@ -333,13 +333,13 @@ def tracking_assumptions(plan, *, as_of: dt.date, plan_run: str, landing_method:
             ("滚动方式", _ROLLOVER_WORDS.get(t.rollover, t.rollover)),
             ("全年预测", "截至核算日的实际 + 余下月份按方案月度分布、以目前完成节奏推算"
                        + ("" if landing_method == "profile" else f"（方法 {landing_method}）")),
-            ("费用容差", f"单个费用项目偏离分月预算超过 {b.tolerance:.0%} 即标记；合计超预算时{'停止支出' if t.over_budget == 'stop' else '警告'}"),
-            ("阶段目标", "；".join(f"{m.stage}：{m.date} 前重点终端覆盖 {m.coverage:.0%}" for m in plan.targets.milestones) or "无")]
+            ("费用容差", f"单个费用项目偏离分月预算超过 {b.tolerance:z.0%} 即标记；合计超预算时{'停止支出' if t.over_budget == 'stop' else '警告'}"),
+            ("阶段目标", "；".join(f"{m.stage}：{m.date} 前重点终端覆盖 {m.coverage:z.0%}" for m in plan.targets.milestones) or "无")]
     for name, rs in t.kpi.all_rule_sets().items():
-        parts = [f"{i.label or MEASURE_NAMES.get(i.measure, (i.measure,))[0]} 权重 {i.weight:.0%}" for i in rs.indicators]
+        parts = [f"{i.label or MEASURE_NAMES.get(i.measure, (i.measure,))[0]} 权重 {i.weight:z.0%}" for i in rs.indicators]
         parts += [f"{d.label or EVENT_NAMES.get(k, (k,))[0]} 每{d.unit or EVENT_NAMES.get(k, (k, '次'))[1]}扣 {d.points:g} 分"
                   for k, d in rs.deductions.items()]
         if rs.pay is not None:
-            parts.append(f"月目标 {rs.pay.target:,.0f} 元：未达拿 {rs.pay.below_factor:.0%} 底薪，每超 {rs.pay.step:,.0f} 元提成 {rs.pay.per_step:,.0f} 元")
+            parts.append(f"月目标 {rs.pay.target:,.0f} 元：未达拿 {rs.pay.below_factor:z.0%} 底薪，每超 {rs.pay.step:,.0f} 元提成 {rs.pay.per_step:,.0f} 元")
         rows.append((f"考核规则 {rs.label or name}", "；".join(parts) or "—"))
     return pd.DataFrame(rows, columns=["key", "value"])

@@ -366,9 +366,9 @@ def consolidated_figures(reconciled: pd.DataFrame, costs: pd.DataFrame) -> list[
         ("已提交 / 下级数", f"{int(sent.sum())} / {n}"),
         ("已批准（含锁定）", f"{int(approved.sum())} / {n}"),
         ("分配目标合计（箱）", f"{top:,.0f}"),
-        ("已提交下级的差距（箱）", f"{gap:+,.0f}" if sent.any() else "—"),
+        ("已提交下级的差距（箱）", f"{gap:+z,.0f}" if sent.any() else "—"),
         ("协调后合计（箱）", f"{rec:,.0f}"),
-        ("协调后比分配（箱）", f"{rec - top:+,.0f}"),
+        ("协调后比分配（箱）", f"{rec - top:+z,.0f}"),
         ("行动计划费用（元）", f"{cost:,.0f}"),
-        ("占下级费用预算", f"{cost / bud:.1%}" if bud and np.isfinite(bud) and bud > 0 else "—"),
+        ("占下级费用预算", f"{cost / bud:z.1%}" if bud and np.isfinite(bud) and bud > 0 else "—"),
     ]

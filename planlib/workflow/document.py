@@ -168,7 +168,7 @@ def _n(x: Any, fmt: str = "{:,.0f}") -> str:
 
 
 def _pct(x: Any, signed: bool = False) -> str:
-    return _n(x, "{:+.1%}" if signed else "{:.1%}")
+    return _n(x, "{:+z.1%}" if signed else "{:z.1%}")
 
 
 def _table(caption, columns, rows, numeric, total=False) -> Table:
@@ -349,7 +349,7 @@ def control_schedule(year: int, milestones: Sequence[tuple[str, str, float]] = (
         rows.append((dt.date(year + (q == 4), month, 10).isoformat(), f"第 {q} 季度评估：完成率、费用率、利润与纠偏措施"))
     rows.append((dt.date(year, 7, 15).isoformat(), "半年总结：计划执行、产品结构、份额、终端与客户档案，未达原因与下半年调整"))
     for stage, date, coverage in milestones:
-        rows.append((str(date), f"阶段目标 {stage}：重点终端进货覆盖率达到 {coverage:.0%}"))
+        rows.append((str(date), f"阶段目标 {stage}：重点终端进货覆盖率达到 {coverage:z.0%}"))
     return pd.DataFrame(sorted(rows), columns=["date", "what"])
 
 

@@ -97,3 +97,13 @@ def test_tracking_summary_on_pace_says_so():
     s = S.tracking_summary(rows)
     assert s.conclusions[0] == "销量完成全年任务的 50.5%，时间过去 50.5%：与序时进度持平。"
     assert "比全年目标多 9 箱" in s.conclusions[1]
+
+
+def test_targets_summary_shows_a_child_that_rounds_to_no_change_without_a_minus_sign():
+    kinds = pd.DataFrame({"kind": ["volume", "revenue"], "target": [9_997.0, 5e6], "last_year": [10_000.0, 5e6],
+                          "baseline": [10_000.0, 5e6]})
+    children = pd.DataFrame({"name": ["甲", "乙"], "growth": [-0.0003, 0.058]})
+    s = S.targets_summary(kinds, children=children, plan_year=2027)
+    # 9,997 / 10,000 − 1 = −0.03%: rounds to no change at one decimal, so "+0.0%"
+    assert s.conclusions[0] == "2027 年目标销量 9,997 箱、销售额 500 万元，比去年 +0.0%，比自身趋势预测 +0.0%。"
+    assert "下级目标增长从 +0.0% 到 +5.8%。" in s.conclusions

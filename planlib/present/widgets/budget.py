@@ -193,7 +193,7 @@ class BudgetPanel(ipywidgets.VBox):
                              method=table["method"].map(lambda x: labels.LABELS.get(x, x)))
         flag = self._costing.FLAG_NAMES.get(res["flag"], res["flag"])
         figures = [("费用预算 budget", f"{res['budget']:,.0f}" + ("（已按上限压缩）" if res["capped"] else "")),
-                   ("费用率", f"{res['expense_ratio']:.1%}"), ("保本销量 BEP", f"{res['bep_units']:,.0f}"),
+                   ("费用率", f"{res['expense_ratio']:z.1%}"), ("保本销量 BEP", f"{res['bep_units']:,.0f}"),
                    ("利润 profit", f"{res['profit']:,.0f}"), ("利润目标", f"{res['profit_target']:,.0f}"),
                    ("双重检查", flag)]
         kpis = "".join(f'<div class="planlib-kpi"><div>{html.escape(k)}</div><b>{html.escape(v)}</b></div>'

@@ -222,7 +222,7 @@ def _growth_points_html(points: pd.DataFrame, rate: float) -> str:
     top = top.assign(kind=top["kind"].map(lambda k: labels.UNIT_KINDS.get(k, k)))
     return tables.table_html(
         top[["rank", "kind", "name", "headroom", "momentum", "attainable"]],
-        caption=f"争取率 {rate:.0%} 下的前十个增量点 Top ten growth points at this capture rate",
+        caption=f"争取率 {rate:z.0%} 下的前十个增量点 Top ten growth points at this capture rate",
         labels=labels.LABELS,
         formats=labels.PANEL_FORMATS,
     )

@@ -214,7 +214,7 @@ class SplitPanel(ipywidgets.VBox):
         name = self._wb.tree.name(self._inputs.region)
         fig = plots.children_targets(diag, title=f"{name} 下级目标（合计 {fair['total']:,.0f}）")
         beyond = int(diag["beyond_potential"].sum())
-        std = f"{fair['std']:.1%}" if fair["std"] == fair["std"] else "n/a"
+        std = f"{fair['std']:z.1%}" if fair["std"] == fair["std"] else "n/a"
         reading = (f"合计 {fair['total']:,.0f}，恰等于各下级之和 {diag['target'].sum():,.0f}；隐含增长标准差 {std}"
                    + (f"；{beyond} 个下级超出潜力" if beyond else "") + "。")
         table = tables.table_html(diag.drop(columns=["beyond_potential"]), caption="调整后的下级分解与诊断",
