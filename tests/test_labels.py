@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -162,3 +163,18 @@ def test_a_value_that_rounds_to_zero_shows_no_minus_sign(name, value):
     """A change of -0.03% reads "+0.0%", not "-0.0%" (noise to a manager), in every number format of a page."""
     shown = {col: fmt.format(value) for col, fmt in FORMAT_TABLES[name].items() if fmt != "{}"}
     assert shown and not {col: text for col, text in shown.items() if text.startswith("-")}
+
+
+#: A format spec that can show a minus sign on a value that rounds to zero: signed (``:+.1%``,
+#: ``:+,.0f``) or a percentage (``:.1%``) without Python's ``z`` (PEP 682).
+SIGNED_OR_PERCENT_WITHOUT_Z = re.compile(r":\+(?=[,.]\d|,\.)|(?<=[\w)\]'\"{]):(?=\.\d+%)")
+
+
+def test_every_signed_or_percentage_format_in_the_code_coerces_negative_zero():
+    """The sweep above covers the label tables; this keeps every f-string and format in planlib and the notebooks so."""
+    root = Path(__file__).resolve().parent.parent
+    found = [f"{p.relative_to(root)}:{i}: {line.strip()[:90]}"
+             for folder in ("planlib", "notebooks") for p in sorted((root / folder).rglob("*.py"))
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if SIGNED_OR_PERCENT_WITHOUT_Z.search(line)]
+    assert not found, "write {:+z.1%} / {:z.1%} so a value that rounds to zero shows no minus sign:\n" + "\n".join(found)

@@ -456,7 +456,7 @@ class SalesChecks:
                     "date": self.months[k],
                     "value": float(after_v),
                     "expected": float(before_v),
-                    "message": f"自 {self.months[k]:%Y-%m} 起该产品线份额下降 {1 - after_med[r, j] / before_med[r, j]:.0%} "
+                    "message": f"自 {self.months[k]:%Y-%m} 起该产品线份额下降 {1 - after_med[r, j] / before_med[r, j]:z.0%} "
                                f"且未恢复（月销量中位数 {before_v:,.0f} → {after_v:,.0f} 箱）",
                 })
         shift = _frame(pd.DataFrame(shifts), check="level_shift", severity="warning")

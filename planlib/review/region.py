@@ -414,7 +414,7 @@ def distributor_reading(rv: RegionReview) -> str:
     conc = rv.distributor_concentration.set_index("measure")["value"]
     grow = d[d["trend"] == "growing"]["name"].head(3).tolist()
     shrink = d[d["trend"].isin(["shrinking", "lost"])]["name"].head(3).tolist()
-    text = f"前三家经销商占本品销量 {conc.get('top3', float('nan')):.0%}。"
+    text = f"前三家经销商占本品销量 {conc.get('top3', float('nan')):z.0%}。"
     if grow:
         text += f" 增长：{'、'.join(map(str, grow))}。"
     if shrink:

@@ -206,7 +206,7 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
     if pd.notna(with_budget):
         exp, rev = k.loc["expenses", "with_budget"], k.loc["revenue", "target"]
         gap = with_budget - prof["target"]
-        head += (f"；按本次费用预算 {exp:,.0f}（费用率 {exp / rev if rev > 0 else float('nan'):.1%}），"
+        head += (f"；按本次费用预算 {exp:,.0f}（费用率 {exp / rev if rev > 0 else float('nan'):z.1%}），"
                  f"目标下利润 {with_budget:,.0f}，比利润目标{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
     else:
         head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"
@@ -222,7 +222,7 @@ def fairness_reading(children: pd.DataFrame) -> str:
     lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
     out = (
         f"隐含增长从 {lo['name']} 的 {lo['growth']:+z.1%} 到 {hi['name']} 的 {hi['growth']:+z.1%}；"
-        f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:.1%}。"
+        f"标准差 {g.std(ddof=1) if len(g) > 1 else 0.0:z.1%}。"
     )
     if "vs_baseline" in children and children["vs_baseline"].notna().any():
         v = children["vs_baseline"].dropna()
