@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from planlib.archive.queries import targets as target_queries
 from planlib.archive.queries.budget import budget_history, expense_calendar
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, payment_calendar, phase_rows, to_cents
 from planlib.budget.competitors import competitor_spend
@@ -227,7 +228,9 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
         groups.setdefault(id(unit_bp[u]), []).append(u)
 
     # -- headroom and unit margin per unit (the marginal headcount test) -------------------
-    potential = region_potential(con, tree, root, year, share=plan.split.potential_share)
+    # the potential's floor, last year's own sales, read as the targets step reads them (kept for a rerun)
+    sold = ArchiveReads(con, cache_dir).read(target_queries.children_monthly_volume, sub, year - 1, year)
+    potential = region_potential(con, tree, root, year, share=plan.split.potential_share, sold=sold)
     headroom = (potential.reindex(units) - target_volume.reindex(units)).clip(lower=0.0).fillna(0.0)
     unit_vc = su["variable_cost"] / su["volume"].where(su["volume"] > 0)
     unit_margin = (target_revenue.reindex(units) / target_volume.reindex(units).where(lambda v: v > 0)

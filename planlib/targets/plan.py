@@ -5,7 +5,7 @@ Public names
 ------------
 PlanTargets         the plan's targets (frozen): the root's kinds and the targets table
 plan_targets        set the root's targets and split its volume exactly down the plan's scope
-region_potential    each region's potential volume (a share of its category market)
+region_potential    each region's potential volume (a share of its category market, at least its own sales)
 reconciled_holds    the reconciled targets of every planned region (``split.reconcile``), to be held
 region_growth_points each region's attainable increase (the review's growth points), for ``split.growth_weight``
 planned_history     every planned region's own monthly volume, summed from one read of the recorded sales
@@ -164,7 +164,10 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = reads.read(load_allocation_history, tree, root, year, level=deepest)
-    potential = region_potential(con, tree, root, year, share=sp.potential_share)
+    # the own sales of last year, the potential's floor: from the months read above, or read (and kept) here
+    sold = raw if raw is not None else reads.read(queries.children_monthly_volume, list(tree.subtree(root)),
+                                                  year - 1, year)
+    potential = region_potential(con, tree, root, year, share=sp.potential_share, sold=sold)
     cap, weights, method_asked = sp.cap, dict(sp.weights), sp.method
     if potential.empty and (cap is not None or sp.method == "potential" or weights.get("potential")):
         # optional data stays optional: without market records the potential is unknown
@@ -340,9 +343,22 @@ def split_choice(plan, tree, con, *, method: str | None = None, history: pd.Data
     return SplitChoice(best_split_method(bt), "auto", bt)
 
 
-def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> pd.Series:
+def _rolled_up(tree, root: str, rows) -> dict[str, float]:
+    """(region id, amount) pairs summed into each region of ``root``'s subtree and its ancestors there (missing: 0)."""
+    top = set(tree.ancestors(root))
+    out: dict[str, float] = {}
+    for rid, amount in rows:
+        amount = 0.0 if amount is None or amount != amount else float(amount)
+        for a in (rid, *tree.ancestors(rid)):
+            if a not in top:
+                out[a] = out.get(a, 0.0) + amount
+    return out
+
+
+def region_potential(con, tree, root: str, plan_year: int, *, share: float, sold: pd.DataFrame | None = None) -> pd.Series:
     """
-    Each region's potential volume: a share of its category market last year.
+    Each region's potential volume: a share of its category market last year, and never
+    less than what the region itself sold last year.
 
     Parameters
     ----------
@@ -353,6 +369,10 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
     plan_year : int
     share : float
         The largest share of the category market thought attainable (``split.potential_share``).
+    sold : DataFrame, optional
+        The own monthly sales already read (``region_id, month, value`` as
+        ``queries.children_monthly_volume`` gives them, covering at least the subtree's
+        last year; other months are ignored); read from the archive when not given.
 
     Returns
     -------
@@ -362,20 +382,27 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float) -> p
 
     Notes
     -----
-    potential_r = share × Σ_{l ∈ subtree(r)} market_volume_{l, last year}.
+    potential_r = max(share × Σ_{l ∈ subtree(r)} market_volume_{l, last year},
+    Σ_{l ∈ subtree(r)} own_volume_{l, last year}).
+
+    The floor is the region's own sales (monthly records, as the split's last year): a
+    region that already sells more than ``share`` of its market has shown that volume to
+    be attainable. Without it, ``split.cap`` would hold such a region below last year
+    whatever its trend, and hand the difference to the siblings with room left (on the
+    national demo plan, 228 children of 128 parents were asked to shrink against a rising
+    trend, and one county to grow 28.5% for its capped siblings).
     """
     ids = list(tree.subtree(root))
-    rows = queries.market_volume_by_region(con, ids, plan_year - 1)
-    top = set(tree.ancestors(root))
-    rolled: dict[str, float] = {}
-    for rid, vol in rows:
-        for a in (rid, *tree.ancestors(rid)):
-            if a not in top:
-                rolled[a] = rolled.get(a, 0.0) + float(vol or 0.0)
-    order = [r for r in ids if r in rolled]
+    market = _rolled_up(tree, root, queries.market_volume_by_region(con, ids, plan_year - 1))
+    if sold is None:
+        sold = queries.children_monthly_volume(con, ids, plan_year - 1, plan_year)
+    else:
+        sold = sold[pd.to_datetime(sold["month"]).dt.year == plan_year - 1]
+    own = _rolled_up(tree, root, sold.groupby("region_id", sort=False)["value"].sum().items()) if len(sold) else {}
+    order = [r for r in ids if r in market]
     # plain strings: reindexed per parent, an Arrow string index would be converted each time
-    return pd.Series([share * rolled[r] for r in order], index=pd.Index(order, dtype=object, name="region_id"),
-                     name="potential", dtype="float64")
+    return pd.Series([max(share * market[r], own.get(r, 0.0)) for r in order],
+                     index=pd.Index(order, dtype=object, name="region_id"), name="potential", dtype="float64")
 
 
 def root_target(targets, base: Baseline, econ, plan_year: int) -> tuple[int, str]:

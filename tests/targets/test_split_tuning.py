@@ -42,6 +42,18 @@ def test_region_potential_is_a_share_of_the_market_rolled_up(tiny):
     assert "K3" not in pot.index  # no market records: unknown, not zero
 
 
+def test_region_potential_is_never_below_what_the_region_sold_last_year(tiny):
+    """A region already selling more than the share of its market has shown that volume attainable."""
+    con, tree, _ = tiny
+    pot = targets.region_potential(con, tree, "HQ", PLAN_YEAR, share=0.1)
+    # 0.1 × market: K1 0.1 × 3 × 190 = 57, K2 0.1 × 3 × 114 = 34.2, C1 91.2 (× Σlift), each below its own
+    # 2025 sales: K1 110, K2 66 (× Σlift), C1 their sum 176; so the own sales are the potential
+    assert pot["K1"] == pytest.approx(110 * LIFT_SUM, rel=1e-9)
+    assert pot["K2"] == pytest.approx(66 * LIFT_SUM, rel=1e-9)
+    assert pot["C1"] == pytest.approx(176 * LIFT_SUM, rel=1e-9) and pot["HQ"] == pytest.approx(pot["C1"])
+    assert "K3" not in pot.index  # still no market records: unknown
+
+
 # -- bottom-up ----------------------------------------------------------------------------------
 def test_children_proposals_from_a_file_keep_only_the_children(tiny, tmp_path):
     con, tree, _ = tiny
