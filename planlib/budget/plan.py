@@ -189,11 +189,11 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
     units = [r for r in planned if tree.level(r) == unit_level]
     parents = [r for r in planned if tree.level(r) != unit_level]
     sub = list(tree.subtree(root))
+    reads = ArchiveReads(con, cache_dir)  # one for both kept reads: the archive's state is taken once
     # last year's history is read on a thread of its own while the targets are tabulated below (DuckDB runs
     # the query without holding the GIL, on one DuckDB thread as always: the same rows, order and sums)
     if cache_dir is not None:  # a rerun reads it back from the plan's cache, keyed by the archive's state
-        monthly, comp_revenue, expenses, acts = ArchiveReads(con, cache_dir).read(
-            budget_history, None if root == tree.root else sub, year)
+        monthly, comp_revenue, expenses, acts = reads.read(budget_history, None if root == tree.root else sub, year)
         unit_of, vol_m, target_volume, target_revenue, terminals = _targets_by_unit(
             tree, targets_table, kind, totals, units, parents)
     else:
@@ -229,7 +229,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
 
     # -- headroom and unit margin per unit (the marginal headcount test) -------------------
     # the potential's floor, last year's own sales, read as the targets step reads them (kept for a rerun)
-    sold = ArchiveReads(con, cache_dir).read(target_queries.children_monthly_volume, sub, year - 1, year)
+    sold = reads.read(target_queries.children_monthly_volume, sub, year - 1, year)
     potential = region_potential(con, tree, root, year, share=plan.split.potential_share, sold=sold)
     headroom = (potential.reindex(units) - target_volume.reindex(units)).clip(lower=0.0).fillna(0.0)
     unit_vc = su["variable_cost"] / su["volume"].where(su["volume"] > 0)

@@ -394,6 +394,8 @@ def region_potential(con, tree, root: str, plan_year: int, *, share: float, sold
     """
     ids = list(tree.subtree(root))
     market = _rolled_up(tree, root, queries.market_volume_by_region(con, ids, plan_year - 1))
+    if not market:  # no market records: the potential is unknown, whatever was sold
+        return pd.Series([], index=pd.Index([], dtype=object, name="region_id"), name="potential", dtype="float64")
     if sold is None:
         sold = queries.children_monthly_volume(con, ids, plan_year - 1, plan_year)
     else:
