@@ -106,7 +106,10 @@ def region_figures(targets: pd.DataFrame | None, regions: pd.DataFrame | None) -
         out[col] = out[col].astype("float64")
     rev = out["target_revenue"]
     out["expense_ratio"] = (out["budget"] / rev.where(rev > 0)).astype("float64")
-    out["flag"] = out["flag"].where(out["flag"].map(lambda v: isinstance(v, str)), None) if "flag" in out else None
+    # object, not pandas' string dtype: a region without a dual check (no target) has None, which
+    # a string column would turn into NaN, a truthy float the page would print as "nan"
+    flags = out["flag"] if "flag" in out else pd.Series(None, index=out.index, dtype=object)
+    out["flag"] = pd.Series([v if isinstance(v, str) and v else None for v in flags], index=out.index, dtype=object)
     for col, src in (("profit_missed", "profit_reachable"), ("beyond_potential", "sales_reachable")):
         known = out[src] if src in out else pd.Series(None, index=out.index, dtype=object)
         out[col] = known.map(lambda v: v is not None and not pd.isna(v) and not bool(v)).astype(bool)

@@ -97,6 +97,22 @@ def test_region_figures_without_a_budget_or_without_revenue():
     assert portal.region_figures(None, None).empty
 
 
+def test_a_region_without_a_dual_check_has_no_flag_and_no_nan_on_the_page(tmp_path):
+    """A county with no sales has no target, so no dual check: its flag is None, never a NaN printed as "nan"."""
+    k3 = pd.DataFrame({"region_id": ["K3"], "budget": [0.0], "profit_at_target": [np.nan], "profit_target": [0.0],
+                       "flag": [None], "sales_reachable": [None], "profit_reachable": [None], "ly_volume": [0.0]})
+    budget = pd.concat([_budget_regions().astype({"sales_reachable": object, "profit_reachable": object}), k3],
+                       ignore_index=True)
+    budget.to_parquet(tmp_path / "budget_regions.parquet", index=False)  # as the budget step writes it
+    f = portal.read_figures(tmp_path).set_index("region_id")
+    assert f.loc["K3", "flag"] is None and f.loc["K1", "flag"] == "sales met, profit missed"
+    rows = [{"region_id": r, "name": r, "level": "county"} for r in ("K1", "K3")]
+    page = portal.render_portal(_manifest([]), rows, figures=f.reset_index())
+    k3 = page[page.index('data-id="K3"'):]
+    k3 = k3[:k3.index("</tr>")]
+    assert "nan" not in k3.lower() and 'class="warn"' not in k3
+
+
 def test_read_figures_reads_the_results_folder(tmp_path):
     _targets().to_parquet(tmp_path / "targets.parquet", index=False)
     _budget_regions().to_parquet(tmp_path / "budget_regions.parquet", index=False)
