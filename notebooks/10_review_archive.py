@@ -53,7 +53,7 @@ dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables besi
 display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 
 # %%
-display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
+display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=f"分析期 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
 display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=tables.replace_codes(rv.growth_points, {"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"])))
 display(tables.key_figures(review.key_figures(rv)))
@@ -78,7 +78,7 @@ display(tables.note(archive.findings_reading(findings)))
 if rv.has_history:
     display(tables.show_table(rv.yearly, caption="本品历年销售与毛利（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.show_table(rv.revenue_indices.reset_index(), caption="销售额定基与环比指数", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.note(f"{rv.years[0]}–{last} 年销售额复合增长率 {rv.cagr:+z.1%}；环比指数连乘等于定基指数。"))
+    display(tables.note(review.growth_reading(rv)))
 else:
     display(tables.note("该区域在档案中没有销售记录，计划不能以自身历史为依据。"))
 
@@ -107,6 +107,10 @@ if rv.has_history:
 if not rv.seasonal_festival.empty:
     display(plots.seasonal_compare(rv.seasonal_calendar, rv.seasonal_festival))
     display(tables.note("左：按公历月份，春节旺季在一月与二月之间移动；右：按春节对齐（农历），节前旺季每年落在同一位置。"))
+elif not rv.seasonal_calendar.empty:
+    display(tables.note("按春节对齐需要从一个春节档到下一个春节档的完整记录，本区域的记录不够；按公历月份的季节见上面的月度销售额图。"))
+else:
+    display(tables.note("本区域没有完整一年的月度销售，看不出季节性。"))
 
 # %% [markdown]
 # ## 4. 市场与竞争
@@ -156,13 +160,17 @@ if not rv.factor_effects.empty:
     display(plots.effects_bars(rv.factor_effects, title=f"{rv.years[-2]}→{last} 销售额变动分解"))
     display(tables.show_table(tables.replace_codes(rv.factor_effects, {"effect": labels.EFFECT_NAMES}), caption="销量、结构、价格效应（先数量后质量；元）", labels=labels.LABELS, formats=labels.FORMATS))
     display(tables.note("三个效应依次替代，合计恰等于销售额变动。"))
+else:
+    display(tables.note("销售额变动分解需要相邻两年的销售记录，本区域不足两年。"))
 
 # %% [markdown]
 # ## 9. 费用回顾：过去的钱花在哪里、有没有回报
 
 # %%
-if not rv.expense_ratios.empty:
+if rv.expense_ratios["ratio"].notna().any():
     display(plots.expense_ratio_lines(rv.expense_ratios, title="各类费用率"))
+elif not rv.expense_ratios.empty:
+    display(tables.note("本区域没有销售额，费用率无从计算。"))
 if spend is not None:
     display(tables.show_table(spend["by_kind"], caption="活动回报（按类型；费用：元）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.show_table(rv.activity_lift.assign(region_name=rv.activity_lift["region_id"].map(wb.tree.name) if not rv.activity_lift.empty else None), caption="过往活动的销售提升与回报（元）", labels={**labels.LABELS, "region_name": "区域"}, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-activities"))

@@ -249,7 +249,8 @@ def _hue_lines(ax, frame: pd.DataFrame, *, x: str, y: str, hue: str, legend: dic
         ax.plot(one[x], one[y], color=colour, **style)
     for level, colour in zip(hues, colours):  # the legend's keys, as seaborn adds them to the axes
         ax.add_artist(Line2D([], [], color=colour, label=level, **style))
-    ax.legend(**({"title": hue} if legend is None else legend))
+    if hues:  # no lines, no legend (matplotlib would warn on the page that it found none)
+        ax.legend(**({"title": hue} if legend is None else legend))
 
 
 def _stacked_bars(ax, wide: pd.DataFrame, *, width: float, colormap: str) -> None:

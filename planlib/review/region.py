@@ -406,6 +406,26 @@ def key_figures(rv: RegionReview) -> list[tuple[str, str]]:
     return items
 
 
+def growth_reading(rv: RegionReview) -> str:
+    """
+    One sentence on the revenue's growth over the history: its CAGR, or why there is none.
+
+    Notes
+    -----
+    CAGR = (R_last / R_first)^(1 / (n − 1)) − 1 over the n years with own sales
+    (:func:`planlib.review.cagr`). With one such year, or a first year without revenue,
+    there is no rate to give, and the sentence says which.
+    """
+    years = rv.yearly["year"].tolist()
+    if not years:
+        return "本区域没有销售记录，没有增长率可言。"
+    if len(years) == 1:
+        return f"档案中只有 {years[0]} 年一年的销售，复合增长率至少需要两年的记录。"
+    if not np.isfinite(rv.cagr):
+        return f"{years[0]} 年销售额为零，{years[0]}–{years[-1]} 年的复合增长率无从计算。"
+    return f"{years[0]}–{years[-1]} 年销售额复合增长率 {rv.cagr:+z.1%}；环比指数连乘等于定基指数。"
+
+
 def distributor_reading(rv: RegionReview) -> str:
     """One sentence on the distributors: concentration, growing and shrinking ones."""
     d = rv.distributors

@@ -3,6 +3,7 @@
 import io
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -199,3 +200,14 @@ def test_break_even_and_waterfall_draw_their_numbers():
     assert [round(b.get_height(), 6) for b in bars] == [100.0, -60.0, -25.0, 15.0]
     no_bep = profit_plots.break_even(50.0, 60.0, 1.0, target_volume=10.0, title="保本分析")
     assert "没有保本点" in no_bep.axes[0].texts[0].get_text()
+
+
+def test_line_figures_without_lines_draw_no_legend_and_warn_nothing():
+    """A county without revenue has expense amounts but no ratios: the figure has no legend and no warning
+    (matplotlib's "No artists with labels found" would be printed on the page)."""
+    ratios = pd.DataFrame({"year": [2025, 2026], "category": ["labour", "labour"], "ratio": [np.nan, np.nan]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.expense_ratio_lines(ratios, title="各类费用率")
+    assert not [w for w in caught if "No artists with labels" in str(w.message)]
+    assert fig.axes[0].get_title() == "各类费用率" and fig.axes[0].get_legend() is None  # the figure, not a note

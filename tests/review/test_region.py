@@ -190,3 +190,19 @@ def test_load_sales_in_small_batches_equals_one_batch(demo_archive, monkeypatch)
     pd.testing.assert_frame_equal(batched, whole, check_exact=True)
     for c in ("region_id", "terminal_id", "distributor_id"):
         np.testing.assert_array_equal(batched[c].cat.codes.to_numpy(), whole[c].cat.codes.to_numpy())
+
+
+@pytest.mark.parametrize(("years", "revenue", "cagr", "expected"), [
+    ((2024, 2025, 2026), (100.0, 110.0, 121.0), 0.1, "2024–2026 年销售额复合增长率 +10.0%"),
+    ((2024, 2025, 2026), (121.0, 110.0, 100.0), 10 / 11 - 1, "复合增长率 -9.1%"),
+    ((2026,), (514.0,), float("nan"), "只有 2026 年一年的销售，复合增长率至少需要两年"),
+    ((2025, 2026), (0.0, 80.0), float("nan"), "2025 年销售额为零，2025–2026 年的复合增长率无从计算"),
+    ((), (), float("nan"), "没有销售记录"),
+])
+def test_growth_reading_gives_the_rate_or_says_why_there_is_none(years, revenue, cagr, expected):
+    """One year of history, or a first year without revenue, has no CAGR: the sentence says so, never "+nan%"."""
+    rv = type("Review", (), {"yearly": pd.DataFrame({"year": list(years), "revenue": list(revenue)}), "cagr": cagr})()
+    text = review.growth_reading(rv)
+    assert expected in text and "nan" not in text
+    if len(years) > 1 and revenue[0] > 0:
+        assert cagr == pytest.approx(analysis.cagr(revenue[0], revenue[-1], len(years) - 1))
