@@ -57,7 +57,7 @@ dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables besi
 display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 
 # %%
-display(navigation.page_header(run_dir, region, wb.tree, "30_build_budget", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
+display(navigation.page_header(run_dir, region, wb.tree, "30_build_budget", plan_title=wb.params.title, data_note=f"分析期 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
 display(summary.show_summary(summary.budget_summary(rb.summary, threshold=wb.params.budget.expense_ratio_threshold, media_note=media_note)))
 display(tables.key_figures(budget.key_figures(rb.summary)))

@@ -54,7 +54,7 @@ units = promotion_units(con, int(plan.year), by="terminal", region_ids=sorted(be
 response = budget.plan_response(plan, wb.tree, con)
 
 # %%
-display(navigation.page_header(run_dir, region, wb.tree, "35_promotions", plan_title=wb.params.title, data_note=f"数据：档案 {wb.history[0]}–{wb.history[1]} 年"))
+display(navigation.page_header(run_dir, region, wb.tree, "35_promotions", plan_title=wb.params.title, data_note=f"分析期 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
 view = region_scheme_view(mine, schemes, units, runs_in, wb.tree, response["curves"], margin_rate=response["margin_rate"])
 display(tables.note(scheme_reading(view) if len(view) else "本区域没有运行促销方案。"))
