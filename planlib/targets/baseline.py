@@ -29,6 +29,7 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
+from planlib.labels import CODE_NAMES
 from planlib.targets.holtwinters import fit_annual
 from planlib.targets.holtwinters_many import fit_annual_many
 
@@ -537,15 +538,15 @@ class SeasonalityChoice:
     @property
     def reading(self) -> str:
         """One sentence: the profile and, for ``auto``, which won the back-test and by how much."""
-        name = {"calendar": "按日历月的季节曲线 calendar months",
-                "spring_festival": "按计划年春节日期对齐的季节曲线 aligned on the Spring Festival"}[self.seasonality]
+        name = {"calendar": "按公历月份的季节曲线", "spring_festival": "按计划年春节日期对齐的季节曲线"}[self.seasonality]
         if self.asked != "auto":
-            return f"月度分解：{name}（split.seasonality）；各月合计恰等于全年目标。"
+            return f"月度分解：{name}（按方案参数设定）；各月合计恰等于全年目标。"
         if self.backtest.empty:
-            return f"月度分解：{name}（auto：历史不足以回测，沿用春节对齐）；各月合计恰等于全年目标。"
+            return f"月度分解：{name}（自动选择：历史不足以回测，沿用春节对齐）；各月合计恰等于全年目标。"
         b = self.backtest
-        other = f"，{b['seasonality'].iloc[1]} 为 {b['error'].iloc[1]:z.1%}" if len(b) > 1 else ""
-        return (f"月度分解：{name}（auto：用此前历史预测去年各月，误差 {b['error'].iloc[0]:z.1%}{other}）；"
+        other = (f"，{CODE_NAMES.get(b['seasonality'].iloc[1], b['seasonality'].iloc[1])}为 {b['error'].iloc[1]:z.1%}"
+                 if len(b) > 1 else "")
+        return (f"月度分解：{name}（自动选择：用此前历史预测去年各月，误差 {b['error'].iloc[0]:z.1%}{other}）；"
                 "各月合计恰等于全年目标。")
 
 

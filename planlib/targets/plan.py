@@ -27,6 +27,7 @@ import pandas as pd
 from planlib import review
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
+from planlib.labels import CODE_NAMES
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
 from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
@@ -64,18 +65,16 @@ class SplitChoice:
     @property
     def reading(self) -> str:
         """One sentence: the method and, for ``auto``, which won the back-test and by how much."""
+        name = CODE_NAMES.get(self.method, self.method)
         if self.asked != "auto":
-            return f"份额方法 split method: {self.method} (set in split.method)"
+            return f"份额方法：{name}（按方案参数设定，未回测）。"
         if self.backtest.empty:
-            return (f"份额方法 split method: {self.method} (auto; too little history for a back-test on last year, "
-                    "so the method that follows each child's own trend)")
+            return f"份额方法：{name}（自动选择：历史不足以回测去年，沿用按各下级自身趋势分配的方法）。"
         b = self.backtest
-        runner = (f"; next {b['method'].iloc[1]} at {b['wmape'].iloc[1]:z.1%} "
-                  f"({b['wmape'].iloc[1] - b['wmape'].iloc[0]:+z.1%} points)") if len(b) > 1 else ""
-        return (f"份额方法 split method: {self.method} (auto: splitting last year's actual totals with each method's "
-                f"shares from the years before, it missed the children's actuals by {b['wmape'].iloc[0]:z.1%} "
-                f"(weighted MAPE over {int(b['children'].iloc[0])} children of {int(b['parents'].iloc[0])} parents)"
-                f"{runner})")
+        runner = (f"；次优的{CODE_NAMES.get(b['method'].iloc[1], b['method'].iloc[1])}误差 {b['wmape'].iloc[1]:z.1%}，"
+                  f"高 {100 * (b['wmape'].iloc[1] - b['wmape'].iloc[0]):z.1f} 个百分点") if len(b) > 1 else ""
+        return (f"份额方法：{name}（自动选择：用此前各年的份额分解去年的实际总量，{int(b['parents'].iloc[0]):,} 个上级的 "
+                f"{int(b['children'].iloc[0]):,} 个下级加权误差 {b['wmape'].iloc[0]:z.1%}{runner}）。")
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,10 +224,11 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     )
     # a safety net before anything is written: every level, month and breakdown adds up
     validate_targets(table, tree, sku_lines=history.sku_lines)
-    kinds.loc[kinds["kind"] == "volume", "basis"] = (kinds.loc[kinds["kind"] == "volume", "basis"] + "; " + choice.reading
-                                                     + f"; months: {season.seasonality} (split.seasonality {season.asked})"
-                                                     + (f"; children reconciled with their proposals ({sp.reconcile})"
-                                                        if sp.reconcile is not None else ""))
+    kinds.loc[kinds["kind"] == "volume", "basis"] = (
+        kinds.loc[kinds["kind"] == "volume", "basis"] + "；" + choice.reading
+        + f"月度：{CODE_NAMES.get(season.seasonality, season.seasonality)}（split.seasonality "
+          f"{CODE_NAMES.get(season.asked, season.asked)}）"
+        + (f"；下级与其提案上下结合（{CODE_NAMES.get(sp.reconcile, sp.reconcile)}）" if sp.reconcile is not None else ""))
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season, own_trend)
 
 
@@ -522,16 +522,16 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
 def target_source(plan, choice: SplitChoice) -> str:
     """One sentence: where the children's targets come from (top-down by which method, or reconciled)."""
     sp = plan.split
+    method = CODE_NAMES.get(choice.method, choice.method)
     if sp.reconcile is None:
-        return (f"目标来源 source: 分配方式 top-down — 上级目标按 {choice.method} 份额分到下级"
-                f"（{'自动回测选出 chosen by back-test' if choice.asked == 'auto' else 'split.method'}）；"
-                "下级提案只作对照 (the children's proposals are shown for comparison only).")
-    how = {"scale_bottom_up": "下级提案按上级目标等比缩放 the children's proposals scaled to the parent's target",
-           "top_down": "取分配数 the top-down numbers",
-           "bottom_up": "取下级提案，再缩放到上级目标 the proposals, scaled to the parent's target",
-           "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:z.0%}），再缩放到上级目标 a blend scaled to the parent's target"}
-    return (f"目标来源 source: 上下结合 reconciled ({sp.reconcile}) — {how[sp.reconcile]}；分配数按 {choice.method} 份额。"
-            "下表“协调后”即本方案的目标，各下级合计恰等于本级目标 (the reconciled figures are the plan's targets).")
+        return (f"目标来源：分配方式——上级目标按{method}的份额分到下级"
+                f"（{'自动回测选出' if choice.asked == 'auto' else '按方案参数设定'}）；下级提案只作对照。")
+    how = {"scale_bottom_up": "下级提案按上级目标等比缩放",
+           "top_down": "取分配数",
+           "bottom_up": "取下级提案，再缩放到上级目标",
+           "blend": f"分配与提案加权（分配权重 {sp.reconcile_weight:z.0%}），再缩放到上级目标"}
+    return (f"目标来源：上下结合（{CODE_NAMES.get(sp.reconcile, sp.reconcile)}）——{how[sp.reconcile]}；"
+            f"分配数按{method}的份额。下表“协调后”即本方案的目标，各下级合计恰等于本级目标。")
 
 
 def region_growth_points(con, tree, root: str, plan_year: int, monthly: pd.DataFrame, *,

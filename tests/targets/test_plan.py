@@ -617,7 +617,7 @@ def test_reconciled_targets_are_the_plan_and_are_split_further(tiny_plan):
     body = gap.iloc[:-1].set_index("region_id")
     assert body.loc["K1", "reconciled"] == got["K1"] and body.loc["K2", "reconciled"] == got["K2"]
     src = targets.target_source(plan, pt.split)
-    assert "上下结合 reconciled (scale_bottom_up)" in src
+    assert "上下结合（提案按比例缩放）——下级提案按上级目标等比缩放" in src
 
 
 # -- seasonality is a choice (#11) ------------------------------------------------------------
@@ -635,7 +635,7 @@ def test_auto_seasonality_picks_calendar_for_a_summer_business():
     assert bt["calendar"] == pytest.approx(0.0, abs=1e-12) and bt["spring_festival"] > 0.01
     # the calendar profile keeps the summer where it is: 200 / 1,400 in July and August
     assert choice.shares[7] == pytest.approx(200 / 1400) and choice.shares[1] == pytest.approx(100 / 1400)
-    assert "calendar" in choice.reading and "误差 0.0%" in choice.reading
+    assert "月度分解：按公历月份的季节曲线（自动选择：用此前历史预测去年各月，误差 0.0%，春节为 " in choice.reading
 
 
 def test_seasonality_can_be_set_and_auto_without_history_keeps_the_festival():
@@ -744,3 +744,26 @@ def test_children_shares_on_the_array_are_shares_for():
             want = targets.shares_for(method, hist, children=["A", "B", "C", "E"])
         pd.testing.assert_series_equal(got, want, check_exact=True, check_index_type=False)
         assert got["E"] == (0.25 if method == "equal" else 0.0)  # E has no history
+
+
+def test_the_split_choice_and_target_source_read_as_chinese_sentences():
+    """The page says which split method won the back-test and by how much, in words a manager reads
+    (the sentence went through the English-gloss filter and came out as "月均占比法 at 6.2% (56 15)")."""
+    from planlib.labels import localize
+    from planlib.targets.plan import SplitChoice
+
+    bt = pd.DataFrame({"method": ["forecast_proportions", "average_proportions", "proportion_averages"],
+                       "wmape": [0.037, 0.062, 0.064], "children": [56, 56, 56], "parents": [15, 15, 15]})
+    auto = SplitChoice("forecast_proportions", "auto", bt)
+    assert auto.reading == ("份额方法：预测占比法（自动选择：用此前各年的份额分解去年的实际总量，15 个上级的 56 个下级"
+                            "加权误差 3.7%；次优的月均占比法误差 6.2%，高 2.5 个百分点）。")
+    short = SplitChoice("forecast_proportions", "auto", bt.iloc[0:0])
+    fixed = SplitChoice("potential", "potential", bt.iloc[0:0])
+    assert "历史不足以回测" in short.reading and fixed.reading == "份额方法：潜力（按方案参数设定，未回测）。"
+    for reading in (auto.reading, short.reading, fixed.reading):
+        assert localize(reading) == reading.replace("split.method", "份额方法")  # nothing dropped as a gloss
+    plan = type("Plan", (), {"split": type("Split", (), {"reconcile": "scale_bottom_up", "reconcile_weight": 0.5})()})()
+    src = targets.target_source(plan, auto)
+    assert src == ("目标来源：上下结合（提案按比例缩放）——下级提案按上级目标等比缩放；分配数按预测占比法的份额。"
+                   "下表“协调后”即本方案的目标，各下级合计恰等于本级目标。")
+    assert localize(src) == src
