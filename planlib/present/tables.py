@@ -321,6 +321,8 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
     if isinstance(value, int):
         return f"{value:,}", True
     if isinstance(value, float):
+        if value == 0:  # an exact zero (a region without a budget): "0", not "0.00" beside "752,491"
+            return "0", True
         return (f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"), True
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d"), False
@@ -329,6 +331,27 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
     if isinstance(value, np.floating):
         return _format_cell(float(value), None)
     return str(value), False
+
+
+def _column_format(values) -> str | None:
+    """
+    A column's default format: whole numbers when any of its amounts reaches 1,000.
+
+    Without a format a float shows two decimals below 1,000 and none from 1,000 on; in one
+    column of amounts that read "752.30" beside "752,491". A column holding an amount of
+    1,000 or more shows every float without decimals; any other column keeps the cell's rule.
+    """
+    floats = [v for v in values if isinstance(v, (float, np.floating)) and np.isfinite(v)]
+    if floats and max(abs(v) for v in floats) >= 1000:
+        return _whole
+    return None
+
+
+def _whole(value: object) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "0" if value == 0 else f"{float(value):,.0f}"
+    return _format_cell(value, None)[0]
+
 
 
 def table_html(
@@ -382,7 +405,7 @@ def table_html(
     parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, ITEM_NAMES.get(c, c))))}</th>" for c in cols)
                  + "</tr></thead>")
     parts.append("<tbody>")
-    fmts = [formats.get(col) for col in cols]
+    fmts = [formats.get(col, _column_format(values)) for col, values in zip(cols, columns)]
     for row in zip(*columns):
         cells = []
         for fmt, value in zip(fmts, row):

@@ -1,6 +1,7 @@
 """Report helpers: every data-derived string escaped, atomic writes, the portal."""
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
@@ -166,3 +167,11 @@ def test_table_html_reads_columns_at_once_with_the_cells_of_itertuples():
     for cut in (200, 2):
         assert _body(report.table_html(frame, formats=formats, max_rows=cut)) == _rows_as_before(frame, formats, cut)
     assert "土著" in report.table_html(frame) and "1.00" in _rows_as_before(frame[["message"]])
+
+
+def test_a_column_of_amounts_shows_whole_numbers_and_an_exact_zero_shows_0():
+    """A budget column read "0.00", "752.30" beside "752,491"; ratios below 1,000 keep their two decimals."""
+    frame = pd.DataFrame({"amount": [0.0, 752.3, 752491.0], "ratio": [0.0, 0.13, 1.0], "set": [0.5, 2.0, 3000.0]})
+    body = _body(report.table_html(frame, formats={"set": "{:.1f}"}))
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", body)
+    assert cells == ["0", "0", "0.5", "752", "0.13", "2.0", "752,491", "1.00", "3000.0"]
