@@ -191,17 +191,23 @@ def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, miles
                            f"余下 {int(s['months_remaining'])} 个月每月须完成 {float(s['run_rate_needed']):,.0f} {unit_label} 才能补上。")
             else:
                 out.append(f"按目前节奏全年预计落在 {float(s['landing']):,.0f} {unit_label}，比全年目标多 {lg:,.0f} {unit_label}。")
+    c = control.iloc[0] if len(control) else None
+    # budgeted spend but no expense recorded to date (no expenses table, or not yet entered): nothing to control
+    unrecorded = c is not None and float(c["spend_to_date"]) == 0 and float(c["budget_to_date"]) > 0
     if len(dual) and "verdict" in dual.columns:
         d = dual.iloc[0]
         out.append(f"实际数据的双重检查：{TRACKING_CODES.get(str(d['verdict']), str(d['verdict']))}"
-                   f"（实际销售额 {float(d['actual_revenue']):,.0f} 元，实际利润 {float(d['actual_profit']):,.0f} 元，"
+                   f"（实际销售额 {float(d['actual_revenue']):,.0f} 元，实际利润{'（未扣费用）' if unrecorded else ''} "
+                   f"{float(d['actual_profit']):,.0f} 元，"
                    f"序时利润目标 {float(d['profit_target_to_date']):,.0f} 元）。")
     missed = milestones.loc[milestones["status"].astype(str) == "missed"] if "status" in milestones else milestones.iloc[0:0]
     for _, m in missed.iterrows():
         out.append(f"阶段目标“{m['stage']}”未达成：重点终端覆盖 {_pct(m['coverage'])}，目标 {_pct(m['goal'])}，"
                    f"还差 {int(m['to_win'])} 家。")
-    if len(control):
-        c = control.iloc[0]
+    if unrecorded:
+        out.append(f"费用控制：截至核算日档案中没有本区域的费用记录（分月预算 {float(c['budget_to_date']):,.0f} 元），"
+                   "费用控制无从核对，实际利润也未扣费用——先补录费用。")
+    elif c is not None:
         if str(c.get("flag", "")) not in ("", "nan", "None", "ok"):
             out.append(f"费用控制：截至核算日花费 {float(c['spend_to_date']):,.0f} 元，分月预算 {float(c['budget_to_date']):,.0f} 元"
                        f"（{_pct(c['deviation_share'])}），超出容差的费用项目 {int(c['items_over'])} 个。")

@@ -82,3 +82,21 @@ def test_dual_check_verdicts_by_hand():
     assert out["verdict"].tolist() == ["both met", "sales missed, profit met", "both missed", "both met"]
     with pytest.raises(DataError, match="no profit_target for b"):
         dual_check_actuals(f.assign(profit_target=[1.0, None, 1.0, 1.0]))
+
+
+def test_a_region_without_expense_records_is_told_so_not_that_it_spent_nothing():
+    """No expenses table, or none entered yet: the page said "花费 0 元 … (-100.0%)" and a profit without expenses."""
+    from planlib.tracking.region import _readings
+
+    summary = pd.DataFrame(columns=["measure"])
+    milestones = pd.DataFrame(columns=["status"])
+    dual = pd.DataFrame({"verdict": ["both met"], "actual_revenue": [5_975_277.0], "actual_profit": [2_923_867.0],
+                         "profit_target_to_date": [2_717_609.0]})
+    none = pd.DataFrame({"spend_to_date": [0.0], "budget_to_date": [355_532.0], "deviation_share": [-1.0],
+                         "items_over": [0], "flag": ["within budget"]})
+    text = " ".join(_readings("历城区", summary, dual, milestones, none, pd.DataFrame(), "箱"))
+    assert "实际利润（未扣费用） 2,923,867 元" in text
+    assert "截至核算日档案中没有本区域的费用记录（分月预算 355,532 元）" in text and "-100.0%" not in text
+    spent = none.assign(spend_to_date=[300_000.0], deviation_share=[-0.156])
+    text = " ".join(_readings("历城区", summary, dual, milestones, spent, pd.DataFrame(), "箱"))
+    assert "未扣费用" not in text and "花费 300,000 元，分月预算 355,532 元（-15.6%）" in text
