@@ -141,6 +141,9 @@ RESULTS_RESPONSE_DETAIL = "budget_response_detail.parquet"
 #: regions whose reviews read their rows of it (``region_id``).
 RESULTS_FINDINGS = "findings.parquet"
 RESULTS_FINDINGS_REGIONS = "findings_regions.parquet"
+#: The promotions step's schemes: each scheme's cost and lift per region, and their months.
+RESULTS_PROMOTIONS = "promotions.parquet"
+RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
 #: Rows per row group of the by-region tables: one region's rows are read from one or two.
 BY_REGION_ROWS = 65_536
 _ROW = "__row"

@@ -47,7 +47,8 @@ WORKBOOK_NAMES: dict[str, str] = {"targets": "目标分解工作簿", "budget": 
 DATA_NAMES: dict[str, str] = {folder.RESULTS_TARGETS: "目标明细", folder.RESULTS_BUDGET: "预算明细",
                               folder.RESULTS_REGIONS: "各区域预算与双重检查", folder.RESULTS_METHODS: "预算方法",
                               folder.RESULTS_TRACKING: "跟踪明细", folder.RESULTS_KPI: "考核得分",
-                              folder.RESULTS_FINDINGS: "数据质量检查结果", folder.RESULTS_FINDINGS_REGIONS: "数据质量检查覆盖的区域"}
+                              folder.RESULTS_FINDINGS: "数据质量检查结果", folder.RESULTS_FINDINGS_REGIONS: "数据质量检查覆盖的区域",
+                              folder.RESULTS_PROMOTIONS: "促销方案费用与拉动", folder.RESULTS_PROMOTION_MONTHS: "促销方案分月费用"}
 
 _STATUS_NAMES = {"succeeded": "完成", "failed": "失败", "not run": "未运行"}
 

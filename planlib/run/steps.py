@@ -37,8 +37,8 @@ __all__ = ["NEEDS_FINDINGS", "NEEDS_TARGETS", "NEEDS_BUDGET", "plan_steps", "fin
            "RESULTS_TRACKING_PROMOTIONS"]
 
 #: The plan's promotion schemes costed per scheme and region, and their month profiles (issue #17).
-RESULTS_PROMOTIONS = "promotions.parquet"
-RESULTS_PROMOTION_MONTHS = "promotion_months.parquet"
+RESULTS_PROMOTIONS = folder.RESULTS_PROMOTIONS
+RESULTS_PROMOTION_MONTHS = folder.RESULTS_PROMOTION_MONTHS
 #: A tracking run's schemes followed: uptake and cost against plan.
 RESULTS_TRACKING_PROMOTIONS = "tracking_promotions.parquet"
 

@@ -135,6 +135,20 @@ def test_run_files_names_workbooks_by_step_and_keeps_data_files_apart():
     assert portal.run_files({"plan_steps": steps})[0] == [{"href": "p-targets.xlsx", "label": "目标分解工作簿"}]
 
 
+def test_every_data_file_a_plan_step_writes_is_named_in_words():
+    """The promotions step's two tables were listed by their bare file names among the named ones."""
+    from planlib.run import folder
+
+    outputs = [f"results/{name}" for name in (
+        folder.RESULTS_TARGETS, folder.RESULTS_BUDGET, folder.RESULTS_REGIONS, folder.RESULTS_METHODS,
+        folder.RESULTS_FINDINGS, folder.RESULTS_FINDINGS_REGIONS, folder.RESULTS_PROMOTIONS,
+        folder.RESULTS_PROMOTION_MONTHS, folder.RESULTS_TRACKING, folder.RESULTS_KPI)]
+    _, data = portal.run_files({"plan_steps": [{"step": "all", "status": "succeeded", "outputs": outputs}]})
+    assert len(data) == len(outputs)
+    for d in data:
+        assert re.match(r"[\u4e00-\u9fff]+（[a-z_]+\.parquet）$", d["label"]), d["label"]
+
+
 def _front_page(**kw):
     entries = [{**_entry(r, nb, "succeeded"), "html": f"regions/{r}/{nb}.html"} for r in ("HQ", "K1") for nb in NOTEBOOKS]
     manifest = _manifest(entries, title="康源 2027 年度方案", started="2026-12-02T03:00:00",
