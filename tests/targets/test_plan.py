@@ -444,7 +444,10 @@ def test_region_view_sets_each_child_beside_its_own_trend_and_potential():
     assert kids["vs_baseline"].to_dict() == pytest.approx({"K1": 0.25, "K2": -0.25})
     assert kids["beyond_potential"].to_dict() == {"K1": True, "K2": False}
     reading = targets.fairness_reading(view.children)
-    assert "比自身趋势预测要求最多的是 历城区（+25.0%）" in reading
+    assert "比自身趋势预测要求最多的是 历城区（+25.0%），最少的是 章丘区（-25.0%）。" in reading
+    # every child at one ratio of its own trend (the proposals scaled to the parent): said once, no "most"
+    same = targets.fairness_reading(view.children.assign(vs_baseline=[-0.0381, -0.0383]))
+    assert "各下级目标都比自身趋势预测 -3.8%。" in same and "最多" not in same
     assert "1 个下级目标超出潜力：历城区" in reading and reading.endswith("各下级合计恰等于本级目标。")
 
 
