@@ -87,10 +87,12 @@ else:
 # %% [markdown]
 # ## 2. 方法比较
 #
-# 同一区域、同一目标下，每种适用方法的预算额；第一列是方案选定的方法。**预算（上限后）** 是预算为该类别实际安排的金额：选定方法的金额，区域总额超过上限时按比例压缩，上级为下级之和加本级自有费用。下面各表、敏感性分析和调整面板都从它出发。某行缺少的方法在那里不适用（竞争对手参照法需要档案中主要竞品的费用；投入产出法需要该类别活动类型的拟合回报曲线）。
+# 同一区域、同一目标下，每种适用方法的预算额；第一列是方案选定的方法。**预算（上限后）** 是预算为该类别实际安排的金额：选定方法的金额加上计入该类别的促销方案费用，区域总额超过上限时按比例压缩，上级为下级之和加本级自有费用。下面各表、敏感性分析和调整面板都从它出发。某行缺少的方法在那里不适用（竞争对手参照法需要档案中主要竞品的费用；投入产出法需要该类别活动类型的拟合回报曲线）。
 
 # %%
 display(tables.show_table(tables.replace_codes(rb.methods, {"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额（元）", labels=BUDGET_LABELS, formats=labels.FORMATS))
+if not rb.schemes.empty:
+    display(tables.note(budget.booked_reading(rb)))
 display(tables.show_table(tables.replace_codes(rb.basis, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-basis"))
 
 # %% [markdown]

@@ -36,6 +36,7 @@ from planlib.budget.profit import (
 from planlib.budget.region import (
     FLAG_NAMES,
     RegionBudget,
+    booked_reading,
     children_reading,
     cvp_view,
     dual_reading,
@@ -87,6 +88,7 @@ __all__ = [
     "has_cvp",
     "cvp_view",
     "dual_reading",
+    "booked_reading",
     "children_reading",
     "FLAG_NAMES",
     "fit_response",

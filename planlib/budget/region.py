@@ -38,6 +38,7 @@ __all__ = [
     "RegionBudget",
     "region_budget",
     "region_budget_params",
+    "booked_reading",
     "tune_budget",
     "methods_long",
     "sensitivity_view",
@@ -67,6 +68,9 @@ class RegionBudget:
         As :func:`region_budget` returns them.
     basis : DataFrame
         category, method, chosen, amount, basis: how each method arrived at its amount.
+    schemes : Series
+        By category, what the plan's promotion schemes book on the region's own items (after
+        the cap; nonzero only, in catalogue order): why ``booked`` exceeds the chosen method.
     """
 
     region: str
@@ -78,6 +82,7 @@ class RegionBudget:
     children: pd.DataFrame
     terminals: pd.DataFrame
     basis: pd.DataFrame = field(default_factory=pd.DataFrame)
+    schemes: pd.Series = field(default_factory=lambda: pd.Series(dtype="float64"))
 
 
 def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.DataFrame, tree, region: str,
@@ -149,8 +154,23 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
     order = {c: k for k, c in enumerate(CATEGORIES)}
     basis = basis.assign(_o=basis["category"].map(order)).sort_values(["_o", "chosen"], ascending=[True, False],
                                                                       kind="stable").drop(columns="_o")
+    scheme_rows = mine[mine["method"] == "scheme"] if "method" in mine.columns else mine.iloc[0:0]
+    schemes = scheme_rows.groupby("category")["amount"].sum().reindex(list(CATEGORIES)).dropna()
     return RegionBudget(region, summary, by_category, by_item, months.reset_index(), comp, children, terms,
-                        basis.reset_index(drop=True))
+                        basis.reset_index(drop=True), schemes[schemes != 0].astype("float64"))
+
+
+def booked_reading(rb: RegionBudget) -> str:
+    """
+    One sentence on what the budget books beyond the chosen methods: the promotion schemes' cost.
+
+    Empty when the region books no scheme on its own items (a parent's booked amounts are its
+    children's sums, said in the report's text).
+    """
+    if rb.schemes.empty:
+        return ""
+    parts = "、".join(f"{CATEGORY_NAMES[c]} {a:,.0f} 元" for c, a in rb.schemes.items())
+    return f"预算（上限后）含促销方案的费用：{parts}（见促销方案页），所以高于选定方法的金额。"
 
 
 def _amounts(methods: pd.DataFrame) -> tuple[dict, dict]:

@@ -116,3 +116,24 @@ def test_sensitivity_view_rows_are_tune_budget(priced, region):
         np.testing.assert_array_equal(np.array(got), np.array(want))  # equal to the bit (NaN where tune_budget's is)
     assert sv["scenario"].tolist() == ["base", "price", "volume", "price_and_volume"]
     assert sv["price_change"].tolist() == [0.0, -0.07, 0.0, -0.07]
+
+
+def test_the_promotion_schemes_a_region_books_are_said_beside_its_methods(priced):
+    """A county's 渠道费用 read 534,986 by its chosen method and 542,986 booked, with nothing saying why:
+    the 8,000 of a promotion scheme booked on its items. region_budget keeps it by category and says so."""
+    pb = priced["pb"]
+    region = "P01C01K01"
+    mine = pb.table[pb.table["region_id"] == region]
+    extra = pd.concat([mine.iloc[:2].assign(category="channel", item="display", method="scheme", amount=[5000.0, 3000.0],
+                                            terminal_id=None),
+                       mine.iloc[:1].assign(category="promotion", item="premiums", method="scheme", amount=3000.0,
+                                            terminal_id=None)], ignore_index=True)
+    rb = costing.region_budget(pd.concat([pb.table, extra], ignore_index=True), pb.regions, pb.methods,
+                               priced["tree"], region)
+    assert rb.schemes.to_dict() == {"channel": 8000.0, "promotion": 3000.0}
+    before = costing.region_budget(pb.table, pb.regions, pb.methods, priced["tree"], region)
+    booked = rb.methods.set_index("category")["booked"] - before.methods.set_index("category")["booked"]
+    assert booked.round(6).to_dict() == {c: {"channel": 8000.0, "promotion": 3000.0}.get(c, 0.0) for c in booked.index}
+    assert costing.booked_reading(rb) == ("预算（上限后）含促销方案的费用：渠道费用 8,000 元、推广费用 3,000 元"
+                                          "（见促销方案页），所以高于选定方法的金额。")
+    assert before.schemes.empty and costing.booked_reading(before) == ""
