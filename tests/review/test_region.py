@@ -1,6 +1,7 @@
 """The environment analysis of a region, end to end on the demo archive (no notebook)."""
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,8 @@ def test_key_figures_and_readings(reviews):
     assert any("销售额" in k for k in labels) and any("毛利" in k for k in labels)
     assert "经销商" in review.distributor_reading(rv[city])
     assert "项" in review.spend_reading(rv[city])
+    if "未见回报" in review.spend_reading(rv[city]):  # an amount with its unit
+        assert re.search(r"花费 [\d,]+ 元——", review.spend_reading(rv[city]))
 
 
 def test_region_without_history_gets_an_empty_review(tmp_path):
