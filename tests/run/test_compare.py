@@ -110,6 +110,7 @@ def test_consolidation_runs_for_the_parent_only_and_shows_the_workflow(runs):
     page = (folder.region_dir(base, "C1") / "50_consolidate.html").read_text(encoding="utf-8")
     for words in ("已批准", "已退回", "春节月份偏低", "赵经理", "春节堆头", "3,000", "按提报"):
         assert words in page
+    assert "本节暂无内容" not in page  # said only when no child has submitted
     assert "<script>x</script>" not in page and HOSTILE_NAME not in page
 
 
