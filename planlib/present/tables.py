@@ -333,7 +333,7 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
     return str(value), False
 
 
-def _column_format(values) -> str | None:
+def _column_format(values) -> Callable[[Any], str] | None:
     """
     A column's default format: whole numbers when any of its amounts reaches 1,000.
 
@@ -351,7 +351,6 @@ def _whole(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         return "0" if value == 0 else f"{float(value):,.0f}"
     return _format_cell(value, None)[0]
-
 
 
 def table_html(
@@ -405,7 +404,7 @@ def table_html(
     parts.append("<thead><tr>" + "".join(f"<th>{_e(localize(labels.get(c, ITEM_NAMES.get(c, c))))}</th>" for c in cols)
                  + "</tr></thead>")
     parts.append("<tbody>")
-    fmts = [formats.get(col, _column_format(values)) for col, values in zip(cols, columns)]
+    fmts = [formats[col] if col in formats else _column_format(values) for col, values in zip(cols, columns)]
     for row in zip(*columns):
         cells = []
         for fmt, value in zip(fmts, row):
