@@ -31,6 +31,16 @@ def test_budget_summary_says_less_not_minus_and_asks_for_decisions():
     assert s.decisions[0].startswith("批准") and any("14 万元" in d for d in s.decisions)
 
 
+def test_budget_summary_without_expense_history_asks_for_the_profit_target_first():
+    """No expenses in the archive: the profit target deducts product cost only, so "预算最多 0 元" was the advice."""
+    row = _budget_row()
+    row["profit_target_basis"], row["budget_limit"] = "no_expense_history", 0.0
+    s = S.budget_summary(row, threshold=0.2)
+    assert s.decisions[0].startswith("先定利润目标：档案中没有去年的费用") and s.decisions[1].startswith("批准")
+    assert not any("预算最多" in d for d in s.decisions)
+    assert any("预算最多" in d for d in S.budget_summary(_budget_row(), threshold=0.2).decisions)
+
+
 def test_media_warning_when_the_budget_still_funds_media_that_did_not_pay():
     by_kind = pd.DataFrame({"kind": ["promotion", "media", "全部"], "activities": [10, 22, 32],
                             "cost": [1e6, 14e6, 15e6], "roi": [0.2, -0.68, -0.5]})
