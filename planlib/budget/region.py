@@ -16,6 +16,7 @@ key_figures           a region's headline budget figures
 has_cvp               whether a region has a CVP to show
 cvp_view              a region's CVP at the target as a two-column table
 dual_reading          its dual check in one sentence; children_reading: its children in one sentence
+booked_reading        what the promotion schemes book beyond the chosen methods, in one sentence
 FLAG_NAMES            the dual check's flags in the reports' words
 """
 
