@@ -173,7 +173,9 @@ def _pct(x) -> str:
 
 
 def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, milestones: pd.DataFrame,
-              control: pd.DataFrame, children: pd.DataFrame, unit_label: str) -> list[str]:
+              control: pd.DataFrame, children: pd.DataFrame, unit_label: str, *,
+              expenses_recorded: bool = True) -> list[str]:
+    """The page's sentences; ``expenses_recorded``: the plan records any expense to date (else none can be controlled)."""
     out = []
     vol = summary.loc[summary["measure"] == "volume"]
     if len(vol):
@@ -192,8 +194,8 @@ def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, miles
             else:
                 out.append(f"按目前节奏全年预计落在 {float(s['landing']):,.0f} {unit_label}，比全年目标多 {lg:,.0f} {unit_label}。")
     c = control.iloc[0] if len(control) else None
-    # budgeted spend but no expense recorded to date (no expenses table, or not yet entered): nothing to control
-    unrecorded = c is not None and float(c["spend_to_date"]) == 0 and float(c["budget_to_date"]) > 0
+    # the plan records no expense to date (no expenses table, or none entered yet): nothing to control against
+    unrecorded = not expenses_recorded and c is not None and float(c["budget_to_date"]) > 0
     if len(dual) and "verdict" in dual.columns:
         d = dual.iloc[0]
         out.append(f"实际数据的双重检查：{TRACKING_CODES.get(str(d['verdict']), str(d['verdict']))}"
@@ -287,8 +289,16 @@ def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region
         breakdowns=breakdowns, children=children, milestones=milestones,
         control_items=_rows(tables.get("control_items"), "region_id", [region]), control=control, dual=dual,
         weekly=weekly, kpi=kpi, kpi_board=board,
-        readings=_readings(name, summary, dual, milestones, control, children, unit_label),
+        readings=_readings(name, summary, dual, milestones, control, children, unit_label,
+                           expenses_recorded=_expenses_recorded(tables.get("control"))),
     )
+
+
+def _expenses_recorded(control: pd.DataFrame | None) -> bool:
+    """Whether the plan's expense control (every region's row) records any spend to date."""
+    if control is None or control.empty or "spend_to_date" not in control.columns:
+        return True  # nothing to tell: the control's own sentences stand
+    return bool(pd.to_numeric(control["spend_to_date"], errors="coerce").fillna(0.0).abs().sum() > 0)
 
 
 def _kpi(tables: Mapping[str, pd.DataFrame], subtree: set, region: str,

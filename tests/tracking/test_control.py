@@ -86,7 +86,7 @@ def test_dual_check_verdicts_by_hand():
 
 def test_a_region_without_expense_records_is_told_so_not_that_it_spent_nothing():
     """No expenses table, or none entered yet: the page said "花费 0 元 … (-100.0%)" and a profit without expenses."""
-    from planlib.tracking.region import _readings
+    from planlib.tracking.region import _expenses_recorded, _readings
 
     summary = pd.DataFrame(columns=["measure"])
     milestones = pd.DataFrame(columns=["status"])
@@ -94,9 +94,15 @@ def test_a_region_without_expense_records_is_told_so_not_that_it_spent_nothing()
                          "profit_target_to_date": [2_717_609.0]})
     none = pd.DataFrame({"spend_to_date": [0.0], "budget_to_date": [355_532.0], "deviation_share": [-1.0],
                          "items_over": [0], "flag": ["within budget"]})
-    text = " ".join(_readings("历城区", summary, dual, milestones, none, pd.DataFrame(), "箱"))
+    plan = pd.concat([none, none.assign(spend_to_date=[0.0])], ignore_index=True)  # every region's row: no spend
+    assert not _expenses_recorded(plan)
+    text = " ".join(_readings("历城区", summary, dual, milestones, none, pd.DataFrame(), "箱",
+                              expenses_recorded=_expenses_recorded(plan)))
     assert "实际利润（未扣费用） 2,923,867 元" in text
     assert "截至核算日档案中没有本区域的费用记录（分月预算 355,532 元）" in text and "-100.0%" not in text
-    spent = none.assign(spend_to_date=[300_000.0], deviation_share=[-0.156])
-    text = " ".join(_readings("历城区", summary, dual, milestones, spent, pd.DataFrame(), "箱"))
-    assert "未扣费用" not in text and "花费 300,000 元，分月预算 355,532 元（-15.6%）" in text
+    # another region of the plan spent: this one really spent nothing, and the page says so as before
+    spent = pd.concat([none, none.assign(spend_to_date=[300_000.0])], ignore_index=True)
+    assert _expenses_recorded(spent)
+    text = " ".join(_readings("历城区", summary, dual, milestones, none, pd.DataFrame(), "箱",
+                              expenses_recorded=_expenses_recorded(spent)))
+    assert "未扣费用" not in text and "花费 0 元，分月预算 355,532 元（-100.0%）" in text
