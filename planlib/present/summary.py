@@ -234,18 +234,17 @@ def budget_summary(summary: pd.Series, *, threshold: float, media_note: str = ""
     if media_note:
         s.conclusions.append(media_note)
         s.decisions.append("重新审视媒体投放：除非有新的证据，按过去的回报削减或改投有回报的活动。")
-    if summary.get("profit_target_basis") == "no_expense_history":  # a profit target before any expense
-        s.decisions.append("先定利润目标：档案中没有去年的费用，现在的利润目标只扣除了产品成本，任何预算都达不到"
-                           "（在 budget.profit_target 中设定，或补录去年的费用）。")
-    elif flag == "sales met, profit missed" and _ok(summary.get("budget_limit")):
+    no_history = summary.get("profit_target_basis") == "no_expense_history"  # a profit target before any expense
+    if flag == "sales met, profit missed" and _ok(summary.get("budget_limit")) and not no_history:
         s.decisions.append(f"要守住利润，预算最多 {_yuan(summary['budget_limit'])}：压缩可控费用、提价，或接受较低的利润目标。")
     elif flag == "no break-even":
         s.decisions.append("单价不高于单位变动成本：先调整价格或渠道、推广费用标准。")
     elif flag == "expense ratio over threshold":
         s.decisions.append("费用率超过阈值：压缩预算到阈值以内。")
-    # the budget is approved first, unless its profit target has to be set before anything can be judged
-    s.decisions.insert(int(summary.get("profit_target_basis") == "no_expense_history"),
-                       "批准本区域的费用预算（按类别、项目和月份）。")
+    s.decisions.insert(0, "批准本区域的费用预算（按类别、项目和月份）。")
+    if no_history:  # first of all: the profit target, which no budget can meet as it stands
+        s.decisions.insert(0, "先定利润目标：档案中没有去年的费用，现在的利润目标只扣除了产品成本，任何预算都达不到"
+                              "（在 budget.profit_target 中设定，或补录去年的费用）。")
     return s
 
 
