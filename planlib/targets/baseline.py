@@ -14,6 +14,7 @@ calendar_month_shares    the plan year's month shares from the calendar-month pr
 seasonality_backtest     which month profile (calendar or Spring Festival) predicted last year's months better
 plan_month_shares        the plan year's month shares by ``split.seasonality`` (auto: by back-test)
 SeasonalityChoice        that profile, how it was chosen and the back-test behind it (frozen)
+SEASONALITY_NAMES        the two profiles as the pages name them
 baseline_reading         one sentence: the method, past growth and the stretch asked on top
 BASELINE_METHODS_ZH      how each baseline method reads in a report
 month_series             monthly totals on a gap-free month index, leading zeros trimmed
@@ -29,12 +30,11 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
-from planlib.labels import CODE_NAMES
 from planlib.targets.holtwinters import fit_annual
 from planlib.targets.holtwinters_many import fit_annual_many
 
 __all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
-           "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
+           "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice", "SEASONALITY_NAMES"]
 
 #: Growth clip of the short-history baseline (12–23 months).
 GROWTH_CLIP = 0.30
@@ -513,6 +513,10 @@ def seasonality_backtest(monthly: pd.DataFrame, plan_year: int, *, value: str = 
     return out.sort_values("error", kind="stable").reset_index(drop=True)
 
 
+#: The month profiles as the pages name them (split.seasonality's two values).
+SEASONALITY_NAMES = {"calendar": "按公历月份", "spring_festival": "按春节对齐"}
+
+
 @dataclass(frozen=True, eq=False)
 class SeasonalityChoice:
     """
@@ -539,12 +543,13 @@ class SeasonalityChoice:
     def reading(self) -> str:
         """One sentence: the profile and, for ``auto``, which won the back-test and by how much."""
         name = {"calendar": "按公历月份的季节曲线", "spring_festival": "按计划年春节日期对齐的季节曲线"}[self.seasonality]
+        # the runner-up by its page name: "春节" alone would name the holiday, not the profile
         if self.asked != "auto":
             return f"月度分解：{name}（按方案参数设定）；各月合计恰等于全年目标。"
         if self.backtest.empty:
             return f"月度分解：{name}（自动选择：历史不足以回测，沿用春节对齐）；各月合计恰等于全年目标。"
         b = self.backtest
-        other = (f"，{CODE_NAMES.get(b['seasonality'].iloc[1], b['seasonality'].iloc[1])}为 {b['error'].iloc[1]:z.1%}"
+        other = (f"，{SEASONALITY_NAMES.get(b['seasonality'].iloc[1], b['seasonality'].iloc[1])}为 {b['error'].iloc[1]:z.1%}"
                  if len(b) > 1 else "")
         return (f"月度分解：{name}（自动选择：用此前历史预测去年各月，误差 {b['error'].iloc[0]:z.1%}{other}）；"
                 "各月合计恰等于全年目标。")

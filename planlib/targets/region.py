@@ -227,13 +227,14 @@ def fairness_reading(children: pd.DataFrame) -> str:
     if "vs_baseline" in children and children["vs_baseline"].notna().any():
         v = children["vs_baseline"].dropna()
         top, low = children.loc[v.idxmax()], children.loc[v.idxmin()]
-        if len(v) > 1 and v.max() - v.min() < 0.0005:  # one ratio for all (the proposals scaled): no "most"
-            out += f"各下级目标都比自身趋势预测 {v.mean():+z.1%}。"
-        elif len(v) > 1:
+        shown = {f"{x:+z.1%}" for x in v}
+        if len(v) == 1:
+            out += f"{top['name']} 比自身趋势预测 {top['vs_baseline']:+z.1%}。"
+        elif len(shown) == 1:  # one ratio for all as the page shows it (the proposals scaled): no "most"
+            out += f"各下级目标都比自身趋势预测 {shown.pop()}。"
+        else:
             out += (f"比自身趋势预测要求最多的是 {top['name']}（{top['vs_baseline']:+z.1%}），"
                     f"最少的是 {low['name']}（{low['vs_baseline']:+z.1%}）。")
-        else:
-            out += f"比自身趋势预测 {top['vs_baseline']:+z.1%}。"
     if "shrinks_against_trend" in children:
         bad = children[children["shrinks_against_trend"]]
         out += (f"注意：{len(bad)} 个下级自身趋势向上却被要求低于去年 (asked below last year while their own "
