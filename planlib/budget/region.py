@@ -71,7 +71,7 @@ class RegionBudget:
         category, method, chosen, amount, basis: how each method arrived at its amount.
     schemes : Series
         By category, what the plan's promotion schemes book on the region's own items (after
-        the cap; nonzero only, in catalogue order): why ``booked`` exceeds the chosen method.
+        the cap; nonzero only, in catalogue order): part of ``booked``, beside the chosen method.
     """
 
     region: str
@@ -163,7 +163,11 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
 
 def booked_reading(rb: RegionBudget) -> str:
     """
-    One sentence on what the budget books beyond the chosen methods: the promotion schemes' cost.
+    One sentence on what the budget books for the promotion schemes, by category.
+
+    Under most methods a scheme's cost comes on top of the method's amount; under input-output
+    and zero-based budgeting it is placed within it (:func:`planlib.budget.promotions.add_schemes`);
+    either way ``booked`` holds it, and the sentence says how much.
 
     Empty when the region books no scheme on its own items (a parent's booked amounts are its
     children's sums, said in the report's text).
@@ -171,7 +175,7 @@ def booked_reading(rb: RegionBudget) -> str:
     if rb.schemes.empty:
         return ""
     parts = "、".join(f"{CATEGORY_NAMES[c]} {a:,.0f} 元" for c, a in rb.schemes.items())
-    return f"预算（上限后）含促销方案的费用：{parts}（见促销方案页），所以高于选定方法的金额。"
+    return f"预算（上限后）含促销方案的费用：{parts}（见促销方案页）。"
 
 
 def _amounts(methods: pd.DataFrame) -> tuple[dict, dict]:

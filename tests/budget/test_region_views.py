@@ -135,5 +135,5 @@ def test_the_promotion_schemes_a_region_books_are_said_beside_its_methods(priced
     booked = rb.methods.set_index("category")["booked"] - before.methods.set_index("category")["booked"]
     assert booked.round(6).to_dict() == {c: {"channel": 8000.0, "promotion": 3000.0}.get(c, 0.0) for c in booked.index}
     assert costing.booked_reading(rb) == ("预算（上限后）含促销方案的费用：渠道费用 8,000 元、推广费用 3,000 元"
-                                          "（见促销方案页），所以高于选定方法的金额。")
+                                          "（见促销方案页）。")
     assert before.schemes.empty and costing.booked_reading(before) == ""
