@@ -8,8 +8,8 @@ and the benchmark call the same two functions, so the numbers leadership reads a
 numbers that are tested and timed.
 
 Public names: :class:`RegionData`, :class:`RegionReview`, :func:`load_region_data`,
-:func:`review_region`, :func:`distributor_reading`, :func:`key_figures`,
-:func:`spend_reading`.
+:func:`review_region`, :func:`growth_reading`, :func:`distributor_reading`,
+:func:`key_figures`, :func:`spend_reading`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
     "RegionReview",
     "load_region_data",
     "review_region",
+    "growth_reading",
     "distributor_reading",
     "key_figures",
     "spend_reading",
@@ -422,7 +423,9 @@ def growth_reading(rv: RegionReview) -> str:
     if len(years) == 1:
         return f"档案中只有 {years[0]} 年一年的销售，复合增长率至少需要两年的记录。"
     if not np.isfinite(rv.cagr):
-        return f"{years[0]} 年销售额为零，{years[0]}–{years[-1]} 年的复合增长率无从计算。"
+        first = float(rv.yearly["revenue"].iloc[0])
+        why = f"{years[0]} 年销售额为零" if first == 0 else f"{years[0]}–{years[-1]} 年的销售额有负数（退货多于销售）"
+        return f"{why}，{years[0]}–{years[-1]} 年的复合增长率无从计算。"
     return f"{years[0]}–{years[-1]} 年销售额复合增长率 {rv.cagr:+z.1%}；环比指数连乘等于定基指数。"
 
 

@@ -78,8 +78,10 @@ def test_key_figures_and_readings(reviews):
     assert any("销售额" in k for k in labels) and any("毛利" in k for k in labels)
     assert "经销商" in review.distributor_reading(rv[city])
     assert "项" in review.spend_reading(rv[city])
-    if "未见回报" in review.spend_reading(rv[city]):  # an amount with its unit
-        assert re.search(r"花费 [\d,]+ 元——", review.spend_reading(rv[city]))
+    lift = pd.DataFrame({"roi": [0.5, -0.2, -1.0], "paid": [True, False, False], "cost": [1000.0, 95_100.0, 200_000.0]})
+    hand = type("Review", (), {"activity_lift": lift})()
+    assert review.spend_reading(hand) == ("3 项可衡量活动中 1 项回报为正；2 项未见回报，花费 295,100 元——"
+                                          "提高费用率之前，先看清这些钱花在了哪里。")
 
 
 def test_region_without_history_gets_an_empty_review(tmp_path):
@@ -200,6 +202,7 @@ def test_load_sales_in_small_batches_equals_one_batch(demo_archive, monkeypatch)
     ((2024, 2025, 2026), (121.0, 110.0, 100.0), 10 / 11 - 1, "复合增长率 -9.1%"),
     ((2026,), (514.0,), float("nan"), "只有 2026 年一年的销售，复合增长率至少需要两年"),
     ((2025, 2026), (0.0, 80.0), float("nan"), "2025 年销售额为零，2025–2026 年的复合增长率无从计算"),
+    ((2025, 2026), (-5.0, 80.0), float("nan"), "2025–2026 年的销售额有负数（退货多于销售），2025–2026 年的复合增长率无从计算"),
     ((), (), float("nan"), "没有销售记录"),
 ])
 def test_growth_reading_gives_the_rate_or_says_why_there_is_none(years, revenue, cagr, expected):
