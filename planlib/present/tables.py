@@ -335,22 +335,28 @@ def _format_cell(value: object, fmt: str | Callable[[Any], str] | None) -> tuple
 
 def _column_format(values) -> Callable[[Any], str] | None:
     """
-    A column's default format: whole numbers when any of its amounts reaches 1,000.
+    A column's default format: whole numbers for a column of amounts.
 
     Without a format a float shows two decimals below 1,000 and none from 1,000 on; in one
-    column of amounts that read "752.30" beside "752,491". A column holding an amount of
-    1,000 or more shows every float without decimals; any other column keeps the cell's rule.
+    column of amounts that read "752.30" beside "752,491". A column of floats only, with an
+    amount of 1,000 or more and no nonzero value below 1 in size (a share or a rate beside
+    amounts keeps its decimals), shows every value without decimals; any other column keeps
+    the cell's rule.
     """
-    floats = [v for v in values if isinstance(v, (float, np.floating)) and np.isfinite(v)]
-    if floats and max(abs(v) for v in floats) >= 1000:
+    floats = []
+    for v in values:
+        if isinstance(v, (float, np.floating)):
+            if np.isfinite(v):
+                floats.append(abs(float(v)))
+        elif not _missing(v):  # text, a flag, an integer: the cells keep their own rule
+            return None
+    if floats and max(floats) >= 1000 and all(v == 0 or v >= 1 for v in floats):
         return _whole
     return None
 
 
 def _whole(value: object) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "0" if value == 0 else f"{float(value):,.0f}"
-    return _format_cell(value, None)[0]
+    return "0" if value == 0 else f"{float(value):z,.0f}"
 
 
 def table_html(

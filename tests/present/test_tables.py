@@ -171,7 +171,12 @@ def test_table_html_reads_columns_at_once_with_the_cells_of_itertuples():
 
 def test_a_column_of_amounts_shows_whole_numbers_and_an_exact_zero_shows_0():
     """A budget column read "0.00", "752.30" beside "752,491"; ratios below 1,000 keep their two decimals."""
-    frame = pd.DataFrame({"amount": [0.0, 752.3, 752491.0], "ratio": [0.0, 0.13, 1.0], "set": [0.5, 2.0, 3000.0]})
+    frame = pd.DataFrame({"amount": [-0.0, 752.3, 752491.0], "ratio": [0.0, 0.13, 1.0], "set": [0.5, 2.0, 3000.0],
+                          # a share beside an index, a row of text: the cells keep their own rule
+                          "value": [0.73, 2345.0, 12.5], "mixed": ["甲", 5000.0, 12.5]})
     body = _body(report.table_html(frame, formats={"set": "{:.1f}"}))
-    cells = re.findall(r"<td[^>]*>([^<]*)</td>", body)
-    assert cells == ["0", "0", "0.5", "752", "0.13", "2.0", "752,491", "1.00", "3000.0"]
+    rows = [re.findall(r"<td([^>]*)>([^<]*)</td>", r) for r in body.split("</tr>")[:-1]]
+    assert [[text for _, text in r] for r in rows] == [["0", "0", "0.5", "0.73", "甲"],
+                                                       ["752", "0.13", "2.0", "2,345", "5,000"],
+                                                       ["752,491", "1.00", "3000.0", "12.50", "12.50"]]
+    assert rows[0][4][0] == ""  # text is not set as a number
