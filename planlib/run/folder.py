@@ -65,6 +65,8 @@ __all__ = [
     "RESULTS_KPI",
     "RESULTS_FINDINGS",
     "RESULTS_FINDINGS_REGIONS",
+    "RESULTS_PROMOTIONS",
+    "RESULTS_PROMOTION_MONTHS",
     "RUN_PLAN",
     "RUN_TRACKING",
     "outline_path",

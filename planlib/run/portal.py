@@ -48,7 +48,12 @@ DATA_NAMES: dict[str, str] = {folder.RESULTS_TARGETS: "目标明细", folder.RES
                               folder.RESULTS_REGIONS: "各区域预算与双重检查", folder.RESULTS_METHODS: "预算方法",
                               folder.RESULTS_TRACKING: "跟踪明细", folder.RESULTS_KPI: "考核得分",
                               folder.RESULTS_FINDINGS: "数据质量检查结果", folder.RESULTS_FINDINGS_REGIONS: "数据质量检查覆盖的区域",
-                              folder.RESULTS_PROMOTIONS: "促销方案费用与拉动", folder.RESULTS_PROMOTION_MONTHS: "促销方案分月费用"}
+                              folder.RESULTS_PROMOTIONS: "促销方案费用与拉动", folder.RESULTS_PROMOTION_MONTHS: "促销方案分月费用",
+                              # a tracking run's further tables (planlib.run.track.write_tracking: tracking_<table>.parquet)
+                              "tracking_summary.parquet": "各区域完成进度", "tracking_milestones.parquet": "阶段目标",
+                              "tracking_control.parquet": "费用控制", "tracking_control_items.parquet": "费用项目控制",
+                              "tracking_dual.parquet": "实际数据的双重检查", "tracking_weekly.parquet": "重点终端周完成",
+                              "tracking_people.parquet": "人员完成", "tracking_promotions.parquet": "促销方案执行"}
 
 _STATUS_NAMES = {"succeeded": "完成", "failed": "失败", "not run": "未运行"}
 

@@ -135,14 +135,25 @@ def test_run_files_names_workbooks_by_step_and_keeps_data_files_apart():
     assert portal.run_files({"plan_steps": steps})[0] == [{"href": "p-targets.xlsx", "label": "目标分解工作簿"}]
 
 
+def _tracking_tables() -> list[str]:
+    """The tables a tracking run writes as tracking_<name>.parquet (planlib.run.track.write_tracking)."""
+    import dataclasses
+
+    from planlib.run.track import FollowedPlan
+
+    frames = [f.name for f in dataclasses.fields(FollowedPlan) if f.type in ("pd.DataFrame", pd.DataFrame)]
+    return [name for name in frames if name not in ("tracking", "kpi")] + ["promotions"]  # + the promotions step's
+
+
 def test_every_data_file_a_plan_step_writes_is_named_in_words():
-    """The promotions step's two tables were listed by their bare file names among the named ones."""
+    """The promotions step's and a tracking run's tables were listed by their bare file names among the named ones."""
     from planlib.run import folder
 
     outputs = [f"results/{name}" for name in (
         folder.RESULTS_TARGETS, folder.RESULTS_BUDGET, folder.RESULTS_REGIONS, folder.RESULTS_METHODS,
         folder.RESULTS_FINDINGS, folder.RESULTS_FINDINGS_REGIONS, folder.RESULTS_PROMOTIONS,
         folder.RESULTS_PROMOTION_MONTHS, folder.RESULTS_TRACKING, folder.RESULTS_KPI)]
+    outputs += [f"results/tracking_{t}.parquet" for t in _tracking_tables()]
     _, data = portal.run_files({"plan_steps": [{"step": "all", "status": "succeeded", "outputs": outputs}]})
     assert len(data) == len(outputs)
     for d in data:
