@@ -80,8 +80,8 @@ if kids and wf is not None:
     display(tables.show_table(consolidate.children_status(status, annual, names).replace({"status": labels.WORKFLOW_STATUS_NAMES}), caption="各下级的提报、状态与差距（全年）", labels=L, formats=F))
     display(plots.grouped_bars(consolidate.named(annual, names).melt(id_vars="name", value_vars=["top_down", "submitted"], var_name="kind", value_name="volume").replace({"kind": {"top_down": "分配目标", "submitted": "提报"}}), x="name", y="volume", hue="kind", title="分配目标与下级提报（箱）", ylabel="销量（箱）"))
     display(tables.note("未提报的下级没有差距可算，协调时按分配目标计。"))
-elif kids:
-    display(tables.note("下级尚未提报（还没有审批工作目录），本节暂无内容。"))
+else:
+    display(tables.note(consolidate.empty_section(kids)))
 
 # %% [markdown]
 # ## 2. 按月与按产品线
@@ -90,8 +90,8 @@ elif kids:
 if kids and wf is not None:
     display(tables.show_table(consolidate.named(consolidate.children_against_split(targets, wf.targets, kids, by="month"), names).dropna(subset=["submitted"]), caption="已提报下级按月的提报与分配目标", labels=L, formats=F, max_rows=60))
     display(tables.show_table(consolidate.named(consolidate.children_against_split(targets, wf.targets, kids, by="product_line"), names), caption="各下级按产品线的提报与分配目标", labels=L, formats=F, max_rows=60))
-elif kids:
-    display(tables.note("下级尚未提报（还没有审批工作目录），本节暂无内容。"))
+else:
+    display(tables.note(consolidate.empty_section(kids)))
 
 # %% [markdown]
 # ## 3. 协调后的合计
@@ -102,8 +102,8 @@ elif kids:
 if kids and wf is not None:
     display(tables.show_table(consolidate.named(reconciled, names).replace({"status": labels.WORKFLOW_STATUS_NAMES, "basis": labels.RECONCILE_BASIS_NAMES}), caption="协调后的下级目标", labels=L, formats=F))
     display(tables.note("协调后合计与它比分配目标的差见页首的要点；审批通过的提报才改变合计。"))
-elif kids:
-    display(tables.note("下级尚未提报（还没有审批工作目录），本节暂无内容。"))
+else:
+    display(tables.note(consolidate.empty_section(kids)))
 
 # %% [markdown]
 # ## 4. 审批记录
@@ -112,8 +112,8 @@ elif kids:
 if kids and wf is not None:
     trail = consolidate.approval_trail(log, [region, *kids])
     display(tables.show_table(trail.replace({"action": labels.WORKFLOW_ACTION_NAMES}), caption="审批记录（审计日志）", labels=L, formats=F, max_rows=60) if len(trail) else tables.note("审计日志中还没有本区域及其下级的记录。"))
-elif kids:
-    display(tables.note("下级尚未提报（还没有审批工作目录），本节暂无内容。"))
+else:
+    display(tables.note(consolidate.empty_section(kids)))
 
 # %% [markdown]
 # ## 5. 行动计划汇总
@@ -124,8 +124,8 @@ elif kids:
 if kids and wf is not None:
     display(tables.show_table(actions, caption="各下级的行动计划（按完成日期）", labels=L, formats=F, max_rows=60) if len(actions) else tables.note("下级尚未提报行动计划。"))
     display(tables.show_table(consolidate.named(costs, names), caption="行动费用与费用预算", labels=L, formats=F))
-elif kids:
-    display(tables.note("下级尚未提报（还没有审批工作目录），本节暂无内容。"))
+else:
+    display(tables.note(consolidate.empty_section(kids)))
 
 # %% [markdown]
 # ## 使用的假设

@@ -13,7 +13,7 @@ Everything here is pure: frames and records in, frames out (the workflow folder 
 
 Public names: APPROVED, planned_children, named, top_down_split, children_against_split,
 children_status, reconcile_children, approval_trail, actions_rollup, action_costs,
-consolidated_figures.
+consolidated_figures, empty_section.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "actions_rollup",
     "action_costs",
     "consolidated_figures",
+    "empty_section",
 ]
 
 #: States whose submission counts in the reconciled numbers.
@@ -372,3 +373,13 @@ def consolidated_figures(reconciled: pd.DataFrame, costs: pd.DataFrame) -> list[
         ("行动计划费用（元）", f"{cost:,.0f}"),
         ("占下级费用预算", f"{cost / bud:z.1%}" if bud and np.isfinite(bud) and bud > 0 else "—"),
     ]
+
+
+def empty_section(children: Sequence[str]) -> str:
+    """
+    What a consolidation section says when it has nothing to show: no children in the plan's
+    levels, or children that have not submitted (no workflow folder yet).
+    """
+    if not children:
+        return "本区域在方案的层级内没有下级区域，本节不适用。"
+    return "下级尚未提报（还没有审批工作目录），本节暂无内容。"

@@ -147,3 +147,9 @@ def test_consolidation_assumptions_read_in_words():
                           "value": ["hq, province, city, county", "scale_bottom_up", "0.2"]})
     assert assumptions_in_words(table).values.tolist() == [
         ["计划层级", "总部, 省区, 城市, 区县"], ["上下结合协调方式", "提案按比例缩放"], ["下限", "0.2"]]
+
+
+def test_an_empty_section_says_why():
+    """Before any submission each section said nothing under its heading; without children, that it does not apply."""
+    assert co.empty_section(["K1", "K2"]) == "下级尚未提报（还没有审批工作目录），本节暂无内容。"
+    assert co.empty_section([]) == "本区域在方案的层级内没有下级区域，本节不适用。"
