@@ -86,6 +86,9 @@ def test_run_plan_review_archive_end_to_end(tiny_plan, tmp_path):
     # a region with no sales history still gets a report that says so
     k3 = (run_dir / "regions" / "K3" / "10_review_archive.html").read_text(encoding="utf-8")
     assert "没有销售记录" in k3
+    for said in ("看不出季节性", "销售额变动分解需要相邻两年的销售记录"):  # not an empty section
+        assert said in k3, said
+    assert "Warning" not in k3 and "nan%" not in k3
     # the parent's figures include its children's: C1's revenue table shows K1 + K2
     k1 = (run_dir / "regions" / "K1" / "10_review_archive.html").read_text(encoding="utf-8")
     assert "<img" in k1 and "data:image/png;base64" in k1  # figures embedded
