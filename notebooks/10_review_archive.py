@@ -140,7 +140,7 @@ display(tables.note(review.distributor_reading(rv)))
 # %%
 display(tables.show_table(rv.coverage, caption="近一季度终端覆盖率", labels=labels.LABELS, formats=labels.FORMATS))
 mismatch = rv.terminal_classes[rv.terminal_classes["mismatch"]]
-display(tables.show_table(mismatch, caption=f"按销售计算的 ABC 类与档案等级不一致的终端（{len(mismatch)} 家）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-terminal-classes"))
+display(tables.show_table(mismatch, caption=f"按销售计算的 ABC 类与档案等级不一致的终端（{len(mismatch):,} 家）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-terminal-classes"))
 
 # %% [markdown]
 # ## 7. 增量点

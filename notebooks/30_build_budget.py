@@ -155,7 +155,7 @@ else:
 if rb.terminals.empty:
     display(tables.note("终端渠道费用在县级逐终端编制：见各县报告和方案工作簿。"))
 else:
-    display(tables.show_table(rb.terminals, caption=f"A/B 终端渠道费用（{len(rb.terminals)} 家；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-terminals"))
+    display(tables.show_table(rb.terminals, caption=f"A/B 终端渠道费用（{len(rb.terminals):,} 家；元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-terminals"))
 
 # %% [markdown]
 # ## 8. 过去的费用有没有回报

@@ -87,7 +87,7 @@ for part in ("product_line", "channel", "terminal_class"):
     frame = rt.breakdowns[part].replace({"key": {**labels.CHANNEL_NAMES}})
     display(tables.show_table(frame, caption=f"按{C[part]}（销量：箱）", labels=L, formats=F, max_rows=30, download_dir=dl, download_name=f"40_track_results-{part}"))
 display(tables.show_table(rt.breakdowns["terminal"].sort_values("completion_to_date"), caption="重点终端：序时完成最差的在前（销量：箱）", labels=L, formats=F, max_rows=30, download_dir=dl, download_name="40_track_results-terminals"))
-display(tables.note(f"重点终端 {len(rt.breakdowns['terminal'])} 家，完整名单见上面的下载和方案工作簿的跟踪表。"))
+display(tables.note(f"重点终端 {len(rt.breakdowns['terminal']):,} 家，完整名单见上面的下载和方案工作簿的跟踪表。"))
 
 # %% [markdown]
 # ## 3. 下级区域对比

@@ -462,6 +462,6 @@ def findings_reading(findings: pd.DataFrame) -> str:
     touched = serious.groupby("check")["region_id"].apply(lambda s: ", ".join(sorted({str(x) for x in s.dropna()})[:4]))
     parts = "；".join(f"{CODE_NAMES.get(check, check)}：{regions}" for check, regions in touched.items())
     return (
-        f"{n_err} 个错误、{n_warn} 个警告（{parts}）：含这些序列的数字——增长、季节性、月度图中的异常值、单价——"
+        f"{n_err:,} 个错误、{n_warn:,} 个警告（{parts}）：含这些序列的数字——增长、季节性、月度图中的异常值、单价——"
         "在记录更正之前不可轻信。"
     )

@@ -581,7 +581,7 @@ class SalesChecks:
             "expected": 1.0,
         }), check="duplicate_upload", severity="error", brand=OWN_BRAND)
         out["message"] = [
-            f"{d:%Y-%m} 的典型行是相邻月份的 {x:.1f} 倍（{int(k)} 行）：是否重复上传？" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
+            f"{d:%Y-%m} 的典型行是相邻月份的 {x:.1f} 倍（{int(k):,} 行）：是否重复上传？" for d, x, k in zip(out["date"], out["value"], nv[c_i, m_i])
         ]
         return out
 
@@ -599,7 +599,7 @@ class SalesChecks:
         out["date"] = pd.to_datetime(rows["date"]).to_numpy() if len(rows) else []
         out["value"] = rows["n"].to_numpy(dtype=float) if len(rows) else []
         out["expected"] = 1.0
-        out["message"] = [f"{n} 行{_GRAIN.get(g, g)}数据的键相同" for n, g in zip(rows["n"], rows["grain"])]
+        out["message"] = [f"{n:,} 行{_GRAIN.get(g, g)}数据的键相同" for n, g in zip(rows["n"], rows["grain"])]
         return out
 
     def value_rows(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -685,7 +685,7 @@ class SalesChecks:
     def distributor_missing(self, rows: pd.DataFrame) -> pd.DataFrame:
         out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
         out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
-        out["message"] = [f"{int(n)} 行本品月度销售没有经销商" for n in rows["value"]]
+        out["message"] = [f"{int(n):,} 行本品月度销售没有经销商" for n in rows["value"]]
         return out
 
     def distributor_without_sales(self) -> pd.DataFrame:

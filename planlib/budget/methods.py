@@ -436,7 +436,7 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
         ranked = _ranked(case)
         funded = _funded(ranked, np.full(n, np.inf) if case.room is None else case.room)
         paying, acts = int((ranked["return_per_cost"] > 1.0).sum()), ranked["activity"].astype(str).tolist()
-        said = {k: f"从零开始：{len(ranked)} 项活动中 {k} 项获资助（{'、'.join(acts[:k]) or '无'}），按回报/成本排序，"
+        said = {k: f"从零开始：{len(ranked):,} 项活动中 {k:,} 项获资助（{'、'.join(acts[:k]) or '无'}），按回报/成本排序，"
                    f"只资助回报高于成本的活动{'' if k == paying else '；其余回报高于成本的活动超出本区域费用上限'}"
                 for k in set(funded.tolist())}
         return [said[k] for k in funded.tolist()]

@@ -607,7 +607,7 @@ def _methods_up(methods: pd.DataFrame, tree, planned, own_rows: pd.DataFrame) ->
     up = methods.merge(link, on="region_id").groupby(["parent", "category", "method"], as_index=False).agg(
         amount=("amount", "sum"), chosen=("chosen", "max"), n=("region_id", "nunique")).rename(
         columns={"parent": "region_id"})
-    up["basis"] = [f"{n} 个下级各按本方法计算之和（依据见各下级报告）" for n in up.pop("n")]
+    up["basis"] = [f"{n:,} 个下级各按本方法计算之和（依据见各下级报告）" for n in up.pop("n")]
     if len(own_rows):
         own = own_rows.groupby(["region_id", "category"])["amount"].sum().rename("own").reset_index()
         olink = pd.DataFrame([(q, a) for q in pd.unique(own["region_id"]) for a in (q, *tree.ancestors(q))

@@ -114,7 +114,7 @@ def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame,
     n_err = int((findings["severity"] == "error").sum()) if len(findings) else 0
     n_warn = int((findings["severity"] == "warning").sum()) if len(findings) else 0
     if n_err or n_warn:
-        s.conclusions.append(f"档案有 {n_err} 个错误、{n_warn} 个警告，相关的增长与季节数字须谨慎使用。")
+        s.conclusions.append(f"档案有 {n_err:,} 个错误、{n_warn:,} 个警告，相关的增长与季节数字须谨慎使用。")
         s.decisions.append(f"指定人员在定目标前更正这 {n_err + n_warn} 处数据问题（见第 1 节）。")
     else:
         s.conclusions.append("数据质量检查没有发现错误或警告。")
@@ -137,7 +137,7 @@ def _bad_kinds(spend_by_kind: pd.DataFrame | None) -> str:
     rows = spend_by_kind[(spend_by_kind["kind"] != "全部") & spend_by_kind["roi"].notna() & (spend_by_kind["roi"] < 0)]
     if rows.empty:
         return ""
-    parts = [f"{CODE_NAMES.get(k, k)} {int(n)} 次花费 {_yuan(c)}，回报率 {r:+z.0%}"
+    parts = [f"{CODE_NAMES.get(k, k)} {int(n):,} 次花费 {_yuan(c)}，回报率 {r:+z.0%}"
              for k, n, c, r in zip(rows["kind"], rows["activities"], rows["cost"], rows["roi"])]
     return "过去回报为负的活动：" + "；".join(parts) + "。"
 
@@ -169,7 +169,7 @@ def media_warning(spend_by_kind: pd.DataFrame | None, media_budget: float) -> st
     if media.empty or not _ok(media["roi"].iloc[0]) or media["roi"].iloc[0] >= 0:
         return ""
     m = media.iloc[0]
-    return (f"注意：过去 {int(m['activities'])} 次媒体投放花费 {_yuan(m['cost'])}，回报率 {m['roi']:+z.0%}"
+    return (f"注意：过去 {int(m['activities']):,} 次媒体投放花费 {_yuan(m['cost'])}，回报率 {m['roi']:+z.0%}"
             f"（每投 1 元收回毛利 {1 + m['roi']:.2f} 元），本预算仍安排媒体投放 {_yuan(media_budget)}。")
 
 
@@ -202,7 +202,7 @@ def targets_summary(kinds: pd.DataFrame, *, children: pd.DataFrame | None = None
         beyond = children[children.get("beyond_potential", pd.Series(False, index=children.index)).fillna(False).astype(bool)] \
             if "beyond_potential" in children else children.iloc[0:0]
         if len(beyond):
-            s.conclusions.append(f"{len(beyond)} 个下级的目标超过其市场潜力：" + "、".join(beyond["name"].astype(str).head(5)) + "。")
+            s.conclusions.append(f"{len(beyond):,} 个下级的目标超过其市场潜力：" + "、".join(beyond["name"].astype(str).head(5)) + "。")
             s.decisions.append("对超潜力的下级，确认目标或把部分任务移给有空间的区域。")
         g = children["growth"].dropna() if "growth" in children else pd.Series(dtype=float)
         if len(g):

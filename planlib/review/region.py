@@ -454,6 +454,6 @@ def spend_reading(rv: RegionReview) -> str:
     paid = measured[measured["paid"].astype(bool)]
     unpaid = measured[~measured["paid"].astype(bool)]
     return (
-        f"{len(measured)} 项可衡量活动中 {len(paid)} 项回报为正；"
-        f"{len(unpaid)} 项未见回报，花费 {unpaid['cost'].sum():,.0f} 元——提高费用率之前，先看清这些钱花在了哪里。"
+        f"{len(measured):,} 项可衡量活动中 {len(paid):,} 项回报为正；"
+        f"{len(unpaid):,} 项未见回报，花费 {unpaid['cost'].sum():,.0f} 元——提高费用率之前，先看清这些钱花在了哪里。"
     )
