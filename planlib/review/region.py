@@ -135,10 +135,13 @@ def _related_ratios(yearly: pd.DataFrame, expenses: pd.Series, terminals: pd.Ser
     """
     Each year's revenue with its expenses, active terminals and distributors (by year), and
     the ratios: expense / revenue, revenue per terminal and per distributor (NaN over 0).
+    Without any expense record (no expenses table, or none for the region) the expenses and
+    their ratio are unknown (NaN), not 0.
     """
     years = yearly["year"].to_numpy()
     revenue = yearly["revenue"].to_numpy()
-    spent = expenses.reindex(years).fillna(0.0).to_numpy()  # a year without expenses spent 0
+    # a year without expenses beside years with them spent 0; no record at all says nothing
+    spent = expenses.reindex(years).fillna(0.0).to_numpy() if len(expenses) else np.full(len(years), np.nan)
     n_terminals, n_distributors = (s.reindex(years, fill_value=0).to_numpy().astype("int64") for s in (terminals, distributors))
     return pd.DataFrame({
         "year": yearly["year"].array, "revenue": yearly["revenue"].array, "expenses": spent,

@@ -212,3 +212,13 @@ def test_growth_reading_gives_the_rate_or_says_why_there_is_none(years, revenue,
     assert expected in text and "nan" not in text
     if len(years) > 1 and revenue[0] > 0:
         assert cagr == pytest.approx(analysis.cagr(revenue[0], revenue[-1], len(years) - 1))
+
+
+def test_related_ratios_without_any_expense_record_leave_the_ratio_unknown():
+    """An archive without expenses read "费用率 0.0%" in the key figures and the plan document."""
+    yearly = pd.DataFrame({"year": [2025, 2026], "revenue": [1_000.0, 1_200.0]})
+    counts = pd.Series([4, 5], index=[2025, 2026])
+    none = review._related_ratios(yearly, pd.Series(dtype="float64"), counts, counts)
+    assert none["expenses"].isna().all() and none["expense_ratio"].isna().all()
+    some = review._related_ratios(yearly, pd.Series([150.0], index=[2026]), counts, counts)
+    assert some["expenses"].tolist() == [0.0, 150.0] and some["expense_ratio"].tolist() == [0.0, 0.125]
