@@ -8,7 +8,7 @@ these tables, so one plan speaks one language.
 from __future__ import annotations
 
 __all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
-           "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES",
+           "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES", "SEASONALITY_NAMES",
            "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS"]
 
 CATEGORY_NAMES: dict[str, str] = {
@@ -141,6 +141,9 @@ ALIGNMENT_NAMES: dict[str, str] = {
     "spring_festival": "春节对齐 Spring Festival aligned",
     "calendar": "公历月份 Calendar months",
 }
+
+#: The plan's month profiles (``split.seasonality``) as the targets page's sentences name them.
+SEASONALITY_NAMES: dict[str, str] = {"calendar": "按公历月份", "spring_festival": "按春节对齐"}
 
 
 #: Share methods a split blend can weigh (``split.weights``), as the targets panel labels them.

@@ -14,7 +14,6 @@ calendar_month_shares    the plan year's month shares from the calendar-month pr
 seasonality_backtest     which month profile (calendar or Spring Festival) predicted last year's months better
 plan_month_shares        the plan year's month shares by ``split.seasonality`` (auto: by back-test)
 SeasonalityChoice        that profile, how it was chosen and the back-test behind it (frozen)
-SEASONALITY_NAMES        the two profiles as the pages name them
 baseline_reading         one sentence: the method, past growth and the stretch asked on top
 BASELINE_METHODS_ZH      how each baseline method reads in a report
 month_series             monthly totals on a gap-free month index, leading zeros trimmed
@@ -30,11 +29,12 @@ import pandas as pd
 
 from planlib import calendar, review
 from planlib.errors import ParamsError, PlanWarning
+from planlib.labels import SEASONALITY_NAMES
 from planlib.targets.holtwinters import fit_annual
 from planlib.targets.holtwinters_many import fit_annual_many
 
 __all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
-           "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice", "SEASONALITY_NAMES"]
+           "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
 
 #: Growth clip of the short-history baseline (12–23 months).
 GROWTH_CLIP = 0.30
@@ -511,10 +511,6 @@ def seasonality_backtest(monthly: pd.DataFrame, plan_year: int, *, value: str = 
                 "calendar": calendar_month_shares(hist, last, value=value).to_numpy()}
     out = pd.DataFrame({"seasonality": list(prof), "error": [float(np.abs(p - a).sum()) for p in prof.values()]})
     return out.sort_values("error", kind="stable").reset_index(drop=True)
-
-
-#: The month profiles as the pages name them (split.seasonality's two values).
-SEASONALITY_NAMES = {"calendar": "按公历月份", "spring_festival": "按春节对齐"}
 
 
 @dataclass(frozen=True, eq=False)

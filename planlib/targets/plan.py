@@ -27,11 +27,10 @@ import pandas as pd
 from planlib import review
 from planlib.archive.queries import targets as queries
 from planlib.errors import DataError, ParamsError, PlanWarning
-from planlib.labels import CODE_NAMES
+from planlib.labels import CODE_NAMES, SEASONALITY_NAMES
 from planlib.schemas import LEVEL_DEPTH
 from planlib.targets.allocate import allocate_plan
-from planlib.targets.baseline import (SEASONALITY_NAMES, Baseline, SeasonalityChoice, baseline, baselines,
-                                      plan_month_shares)
+from planlib.targets.baseline import Baseline, SeasonalityChoice, baseline, baselines, plan_month_shares
 from planlib.targets.history import load_allocation_history
 from planlib.targets.kinds import region_economics, set_targets
 from planlib.targets.history import children_history, coded_history
