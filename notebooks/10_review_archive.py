@@ -47,6 +47,7 @@ with archive.connect(wb.archive) as con:  # one connection for the region's fact
 rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
 last = rv.years[-1] if rv.years else None
 spend = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly) if not rv.activity_lift.empty else None
+coverage = review.data_coverage(data)  # what the archive holds for the region, kind by kind
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
 
 # %% tags=["remove_cell"]
@@ -55,16 +56,18 @@ display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 # %%
 display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=f"分析期 {wb.history[0]}–{wb.history[1]} 年"))
 display(tables.heading(wb.title, 1))
-display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=tables.replace_codes(rv.growth_points, {"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"])))
+display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=tables.replace_codes(rv.growth_points, {"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"], missing=review.missing_sources(coverage, review.PLAN_SOURCES))))
 display(tables.key_figures(review.key_figures(rv)))
 display(tables.note(f"层级 {labels.LEVEL_NAMES.get(wb.level, wb.level)} · 下级区域 {len(wb.tree.children(region))} 个 · 计划年度 {wb.params.year} · 情景 {labels.CODE_NAMES.get(wb.scenario, wb.scenario)} · 金额单位：元，销量单位：箱"))
 
 # %% [markdown]
 # ## 1. 先看数据质量
 #
-# 失真的数据是计划的致命伤：下面是档案中本区域的数据问题，在读后面任何数字之前先找出来。
+# 失真的数据是计划的致命伤：下面是档案中本区域有哪些记录、有哪些问题，在读后面任何数字之前先找出来。
 
 # %%
+display(tables.show_table(tables.replace_codes(coverage, {"source": labels.COVERAGE_NAMES}), caption="本区域的档案记录（销售、容量与费用限于分析期）", labels=labels.COVERAGE_LABELS))
+display(tables.note(review.coverage_reading(coverage, wb.history)))
 display(tables.show_table(archive.summarise_findings(findings), caption="检查结果汇总", labels=labels.LABELS))
 resolve = archive.findings_to_resolve(findings)
 resolve = resolve.assign(region_name=resolve["region_id"].map(wb.tree.to_frame().set_index("region_id")["name"]), terminal_name=resolve["terminal_id"].map(data.terminals.set_index("terminal_id")["name"]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
            "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES", "SEASONALITY_NAMES",
-           "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS"]
+           "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS", "COVERAGE_NAMES", "COVERAGE_GAPS", "COVERAGE_LABELS"]
 
 CATEGORY_NAMES: dict[str, str] = {
     "labour": "人力成本",
@@ -127,6 +127,25 @@ KIND_NAMES: dict[str, str] = {
 
 #: Labels of growth-point units.
 UNIT_KINDS: dict[str, str] = {"region": "区域", "channel": "渠道", "terminal": "终端"}
+
+#: The kinds of record a region's review stands on (:func:`planlib.review.data_coverage`).
+COVERAGE_NAMES: dict[str, str] = {
+    "sales": "本品销售", "competitor_sales": "竞品销售", "market": "品类容量（市场）", "expenses": "费用",
+    "activities": "本品活动", "competitor_activities": "竞品活动", "events": "市场事件", "terminals": "终端",
+    "distributors": "经销商",
+}  # fmt: skip
+
+#: What a missing kind of record leaves undone (:func:`planlib.review.coverage_reading`).
+COVERAGE_GAPS: dict[str, str] = {
+    "sales": "计划不能以自身历史为依据", "competitor_sales": "品牌对比无从计算",
+    "market": "份额与可争取增量无从计算", "expenses": "费用率与费用回顾无从计算",
+    "activities": "活动回报无从计算", "competitor_activities": "看不到竞品的促销与媒体",
+    "events": "看不到政策、断货等市场事件", "terminals": "终端覆盖与 ABC 分类无从计算",
+    "distributors": "经销商分析无从计算",
+}  # fmt: skip
+
+#: Column headers of the coverage table.
+COVERAGE_LABELS: dict[str, str] = {"source": "数据", "rows": "记录数", "first": "最早日期", "last": "最晚日期"}
 
 
 #: Number formats of the JupyterLab panels' tables: the report formats, amounts in whole units.

@@ -74,6 +74,7 @@ __all__ = [
     "format_findings",
     "findings_to_resolve",
     "findings_reading",
+    "counts_in_words",
 ]
 
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -447,6 +448,12 @@ def findings_to_resolve(findings: pd.DataFrame) -> pd.DataFrame:
     return findings.loc[findings["severity"].isin(["error", "warning"]), cols].reset_index(drop=True)
 
 
+def counts_in_words(errors: int, warnings: int) -> str:
+    """"1 个错误、2 个警告", naming only the kinds there are ("6 个警告", not "0 个错误、6 个警告")."""
+    parts = [f"{n:,} 个{word}" for n, word in ((errors, "错误"), (warnings, "警告")) if n]
+    return "、".join(parts) or "没有错误或警告"
+
+
 def findings_reading(findings: pd.DataFrame) -> str:
     """
     One sentence for the report: how many faults, and what the analysis cannot be trusted on.
@@ -456,12 +463,12 @@ def findings_reading(findings: pd.DataFrame) -> str:
     """
     serious = findings_to_resolve(findings)
     if serious.empty:
-        return "没有错误或警告：本区域的记录可以支撑下面的分析。"
+        return "销售记录没有错误或警告：以销售为依据的分析可以放心使用。"
     n_err = int((serious["severity"] == "error").sum())
     n_warn = int((serious["severity"] == "warning").sum())
     touched = serious.groupby("check")["region_id"].apply(lambda s: ", ".join(sorted({str(x) for x in s.dropna()})[:4]))
     parts = "；".join(f"{CODE_NAMES.get(check, check)}：{regions}" for check, regions in touched.items())
     return (
-        f"{n_err:,} 个错误、{n_warn:,} 个警告（{parts}）：含这些序列的数字——增长、季节性、月度图中的异常值、单价——"
+        f"{counts_in_words(n_err, n_warn)}（{parts}）：含这些序列的数字——增长、季节性、月度图中的异常值、单价——"
         "在记录更正之前不可轻信。"
     )

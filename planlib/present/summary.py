@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from planlib.labels import CATEGORY_NAMES, CODE_NAMES, LABELS, PARAM_NAMES, localize
+from planlib.archive import counts_in_words
+from planlib.labels import CATEGORY_NAMES, CODE_NAMES, COVERAGE_NAMES, LABELS, PARAM_NAMES, localize
 from planlib.present.tables import ITEM_NAMES
 
 __all__ = [
@@ -84,9 +85,9 @@ def show_summary(summary: Summary, **kwargs):
 
 
 def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame, growth_points: pd.DataFrame,
-                   spend_by_kind: pd.DataFrame | None = None) -> Summary:
+                   spend_by_kind: pd.DataFrame | None = None, missing: tuple[str, ...] | list[str] = ()) -> Summary:
     """
-    The review page's summary: last year's sales, the records' faults, where the increase is, what spend paid.
+    The review page's summary: last year's sales, the records' faults and gaps, where the increase is, what spend paid.
 
     Parameters
     ----------
@@ -100,6 +101,10 @@ def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame,
         ``name, attainable`` largest first (箱).
     spend_by_kind : DataFrame, optional
         ``kind, activities, cost, roi`` per activity kind (``planlib.budget.spend_roi``'s ``by_kind``).
+    missing : sequence of str, optional
+        Kinds of record (:data:`planlib.labels.COVERAGE_NAMES` codes) the archive has none of
+        for the region, e.g. ``planlib.review.missing_sources(coverage, PLAN_SOURCES)``: the
+        quality check reads the records there are, so the summary names the ones there are not.
     """
     s = Summary()
     if yearly.empty:
@@ -114,10 +119,15 @@ def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame,
     n_err = int((findings["severity"] == "error").sum()) if len(findings) else 0
     n_warn = int((findings["severity"] == "warning").sum()) if len(findings) else 0
     if n_err or n_warn:
-        s.conclusions.append(f"档案有 {n_err:,} 个错误、{n_warn:,} 个警告，相关的增长与季节数字须谨慎使用。")
-        s.decisions.append(f"指定人员在定目标前更正这 {n_err + n_warn} 处数据问题（见第 1 节）。")
+        s.conclusions.append(f"销售记录有 {counts_in_words(n_err, n_warn)}，相关的增长与季节数字须谨慎使用。")
+        s.decisions.append(f"指定人员在定目标前更正这 {n_err + n_warn:,} 处数据问题（见第 1 节）。")
     else:
-        s.conclusions.append("数据质量检查没有发现错误或警告。")
+        s.conclusions.append("销售记录的质量检查没有发现错误或警告。")
+    gaps = [m for m in missing if m != "sales"]
+    if gaps:
+        names = "、".join(COVERAGE_NAMES.get(m, m) for m in gaps)
+        s.conclusions.append(f"档案中本区域没有{names}的记录，依赖它们的分析无从计算（见第 1 节）。")
+        s.decisions.append(f"补齐{names}的记录后重新运行本页。")
     if len(growth_points):
         top = growth_points.head(3)
         s.conclusions.append("可争取增量最大的是" + "、".join(

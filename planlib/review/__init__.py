@@ -14,6 +14,13 @@ from planlib.review.competition import (
     distributor_review,
     market_share,
 )
+from planlib.review.coverage import (
+    COVERAGE_SOURCES,
+    PLAN_SOURCES,
+    coverage_reading,
+    data_coverage,
+    missing_sources,
+)
 from planlib.review.growth import (
     channel_capacity,
     rank_growth_points,
@@ -55,6 +62,11 @@ from planlib.review.terminals import (
 )
 
 __all__ = [
+    "COVERAGE_SOURCES",
+    "PLAN_SOURCES",
+    "data_coverage",
+    "missing_sources",
+    "coverage_reading",
     "market_share",
     "brand_growth",
     "distributor_review",

@@ -384,3 +384,19 @@ def test_findings_read_back_from_parquet_equal_the_check(small, tmp_path):
     full.iloc[:0].to_parquet(tmp_path / "e.parquet", index=False)
     none = quality.as_findings(pd.read_parquet(tmp_path / "e.parquet"))
     pd.testing.assert_frame_equal(none, full.iloc[:0].reset_index(drop=True))
+
+
+@pytest.mark.parametrize(("errors", "warnings", "words"), [
+    (1, 2, "1 个错误、2 个警告"), (0, 1_149, "1,149 个警告"), (3, 0, "3 个错误"), (0, 0, "没有错误或警告"),
+])
+def test_counts_in_words_names_only_the_kinds_there_are(errors, warnings, words):
+    assert quality.counts_in_words(errors, warnings) == words
+
+
+def test_findings_reading_counts_the_findings_and_says_a_clean_check_is_of_the_sales():
+    cols = {c: [None] for c in ("product_line", "sku", "terminal_id", "date", "message")}
+    clean = pd.DataFrame({"check": ["outlier"], "severity": ["info"], "region_id": ["K1"], **cols})
+    assert quality.findings_reading(clean) == "销售记录没有错误或警告：以销售为依据的分析可以放心使用。"
+    found = pd.DataFrame({"check": ["outlier", "unit_price"], "severity": ["warning", "warning"], "region_id": ["K1", "K2"],
+                          **{c: v * 2 for c, v in cols.items()}})
+    assert quality.findings_reading(found).startswith("2 个警告（")

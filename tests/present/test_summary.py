@@ -81,13 +81,13 @@ def test_review_summary_names_faults_growth_points_and_bad_spend():
     by_kind = pd.DataFrame({"kind": ["media"], "activities": [22], "cost": [14e6], "roi": [-0.68]})
     s = S.review_summary(yearly, cagr=0.2, findings=findings, growth_points=points, spend_by_kind=by_kind)
     text = " ".join(s.conclusions)
-    assert "2026 年销售额 1,200 万元，比上年增长 20.0%" in text and "1 个错误、2 个警告" in text
+    assert "2026 年销售额 1,200 万元，比上年增长 20.0%" in text and "销售记录有 1 个错误、2 个警告" in text
     assert "历城区（1,200 箱）" in text and "媒体投放 22 次花费 1,400 万元，回报率 -68%" in text
     # a national plan's counts carry their thousands separator ("促销活动 10388 次" read on the HQ page)
     many = S.review_summary(yearly, cagr=0.2, findings=pd.DataFrame({"severity": ["warning"] * 1_149}),
                             growth_points=points, spend_by_kind=by_kind.assign(kind="promotion", activities=10_388))
     text = " ".join(many.conclusions)
-    assert "促销活动 10,388 次花费" in text and "0 个错误、1,149 个警告" in text
+    assert "促销活动 10,388 次花费" in text and "销售记录有 1,149 个警告，" in text
 
 
 @pytest.mark.parametrize(("key", "words"), [

@@ -1,0 +1,113 @@
+"""
+What the archive holds for one region: each kind of record, how many rows and over which dates.
+
+A plan read from an archive that lacks a table (no market records, no expenses) or whose
+history starts late looks the same as a plan read from a full one until a section comes out
+empty. :func:`data_coverage` counts each kind of record the review stands on, and
+:func:`coverage_reading` says in one sentence what is missing and what therefore cannot be
+computed, before the manager reads any number.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from planlib import labels
+from planlib.archive.queries.review import RegionData
+from planlib.schemas import OWN_BRAND
+
+__all__ = ["COVERAGE_SOURCES", "PLAN_SOURCES", "data_coverage", "missing_sources", "coverage_reading"]
+
+#: The kinds of record :func:`data_coverage` counts, in the order the review uses them.
+COVERAGE_SOURCES = ("sales", "competitor_sales", "market", "expenses", "activities", "competitor_activities",
+                    "events", "terminals", "distributors")
+
+#: The kinds without which a section of the plan cannot be computed at all (a region may well
+#: have had no activity or event in its history; it always has a market, terminals, spend).
+PLAN_SOURCES = ("sales", "competitor_sales", "market", "expenses", "terminals", "distributors")
+
+
+def data_coverage(data: RegionData) -> pd.DataFrame:
+    """
+    Each kind of record the archive holds for a region: its rows and its first and last date.
+
+    Parameters
+    ----------
+    data : RegionData
+        The region's facts (:func:`planlib.review.load_region_data`), already limited to
+        the analysis window where the loader limits them.
+
+    Returns
+    -------
+    DataFrame
+        One row per kind in :data:`COVERAGE_SOURCES` order: ``source`` (the kind's code),
+        ``rows`` (int) and ``first``, ``last`` (Timestamps; NaT for a kind without dates
+        or without rows). Own and competitors' sales and activities are counted apart
+        (``brand`` is the own brand or not); an activity spans its start to its end date.
+    """
+    own_sales = data.sales["brand"] == OWN_BRAND
+    own_acts = data.activities["brand"] == OWN_BRAND
+    dated = {
+        "sales": (data.sales.loc[own_sales, "date"],) * 2,
+        "competitor_sales": (data.sales.loc[~own_sales, "date"],) * 2,
+        "market": (data.market["date"],) * 2,
+        "expenses": (data.expenses["date"],) * 2,
+        "activities": (data.activities.loc[own_acts, "start_date"], data.activities.loc[own_acts, "end_date"]),
+        "competitor_activities": (data.activities.loc[~own_acts, "start_date"],
+                                  data.activities.loc[~own_acts, "end_date"]),
+        "events": (data.events["date"],) * 2,
+    }
+    undated = {"terminals": len(data.terminals), "distributors": len(data.distributors)}
+    rows = []
+    for source in COVERAGE_SOURCES:
+        if source in undated:
+            rows.append((source, int(undated[source]), pd.NaT, pd.NaT))
+            continue
+        starts, ends = dated[source]
+        rows.append((source, int(len(starts)), _timestamp(starts.min()), _timestamp(ends.max())))
+    return pd.DataFrame(rows, columns=["source", "rows", "first", "last"])
+
+
+def missing_sources(coverage: pd.DataFrame, sources: tuple[str, ...] = COVERAGE_SOURCES) -> list[str]:
+    """The kinds among ``sources`` with no row in :func:`data_coverage`'s frame, in its order."""
+    return [s for s, n in zip(coverage["source"], coverage["rows"]) if n == 0 and s in sources]
+
+
+def _timestamp(value) -> pd.Timestamp:
+    """A column's min or max as a Timestamp (NaT for an empty column)."""
+    return pd.NaT if pd.isna(value) else pd.Timestamp(value)
+
+
+def coverage_reading(coverage: pd.DataFrame, years: tuple[int, int]) -> str:
+    """
+    One sentence on what the region's records cover: the kinds missing and what they stop,
+    and own sales that start after or end before the analysis window.
+
+    Parameters
+    ----------
+    coverage : DataFrame
+        :func:`data_coverage`'s frame.
+    years : tuple of int
+        The analysis window (first, last), calendar years inclusive.
+
+    Returns
+    -------
+    str
+        Chinese: "分析期内各类记录齐全。" when nothing is missing and own sales run from the
+        window's first January to its last December; otherwise what is missing, each with
+        the sections it leaves empty (:data:`planlib.labels.COVERAGE_GAPS`).
+    """
+    counted = coverage.set_index("source")
+    missing = missing_sources(coverage)
+    parts = []
+    if missing:
+        names = "、".join(labels.COVERAGE_NAMES[s] for s in missing)
+        gaps = "；".join(f"没有{labels.COVERAGE_NAMES[s]}，{labels.COVERAGE_GAPS[s]}" for s in missing)
+        parts.append(f"档案中本区域没有{names}的记录：{gaps}。")
+    if "sales" not in missing:
+        first, last = counted.at["sales", "first"], counted.at["sales", "last"]
+        if (first.year, first.month) > (years[0], 1):
+            parts.append(f"本品销售记录从 {first.year} 年 {first.month} 月开始，分析期从 {years[0]} 年 1 月开始。")
+        if (last.year, last.month) < (years[1], 12):
+            parts.append(f"本品销售记录到 {last.year} 年 {last.month} 月为止，分析期到 {years[1]} 年 12 月。")
+    return "".join(parts) or "分析期内各类记录齐全。"
