@@ -367,7 +367,12 @@ _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _GLOSS = _re.compile(r"(?:^|(?<=[\s（(）)：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
-KEPT_WORDS = frozenset({"Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
+#: A span of code in backticks: never a gloss (a command an analyst types).
+_CODE_SPAN = _re.compile(r"`[^`\n]+`")
+#: Private-use code points standing for code spans while the glosses are dropped.
+_PLACEHOLDER = 0xF0000
+
+KEPT_WORDS = frozenset({"JupyterLab", "Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
                         "ROI", "MAPE", "A", "B", "C", "D"})
 
 
@@ -384,7 +389,8 @@ def localize(text: object) -> str:
     Returns
     -------
     str
-        Text without CJK characters is returned as it is (a formula, a name). Otherwise each
+        Text without CJK characters is returned as it is (a formula, a name), and so is a
+        span of code in backticks (`planlib run …`). Otherwise each
         code of :data:`CODE_NAMES` written as a snake_case token becomes its words, and each
         run of English words holding a lowercase word of three or more letters is dropped,
         with the spaces, dashes and empty brackets it leaves.
@@ -401,6 +407,8 @@ def localize(text: object) -> str:
     s = "" if text is None else str(text)
     if not _CJK.search(s):
         return s
+    code = _CODE_SPAN.findall(s)  # `a command` is shown as it is: each span set aside as one placeholder
+    s = _CODE_SPAN.sub(lambda m, n=iter(range(len(code))): chr(_PLACEHOLDER + next(n)), s)
     s = _re.sub(r"(?<![\w.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+\b", lambda m: PARAM_NAMES.get(m.group(0), m.group(0)), s)
     s = _re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: CODE_NAMES.get(m.group(0), m.group(0)), s)
 
@@ -418,6 +426,8 @@ def localize(text: object) -> str:
     s = _re.sub(r"([（(])\s+", r"\1", s)
     s = _re.sub(r"\s*[:：]\s*$", "", s)
     s = _re.sub(r" {2,}", " ", s)
+    for i, span in enumerate(code):
+        s = s.replace(chr(_PLACEHOLDER + i), span)
     return s.strip()
 
 

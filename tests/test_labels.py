@@ -70,6 +70,8 @@ def test_every_code_a_report_shows_has_words():
     ("请在 budget.profit_target 中设定", "请在 利润目标参数 中设定"),  # a params key in words
     ("2027 销量目标 volume", "2027 销量目标"),  # a plain word is a gloss, not a code
     ("销量 volume", "销量"),
+    ("批量运行用 `planlib run plan.yaml`（参数 `-p region P01`）", "批量运行用 `planlib run plan.yaml`（参数 `-p region P01`）"),
+    ("运行 `planlib run` to run it", "运行 `planlib run`"),  # code kept, the gloss after it dropped
 ])
 def test_localize(text, shown):
     assert labels.localize(text) == shown

@@ -87,17 +87,25 @@ def _html(markup: str):
 
 def heading(text: str, level: int = 2):
     """
-    A heading whose text comes from data (a region name), escaped.
+    A heading whose text comes from data (a region name, the plan's id), escaped, shown as it is.
+
+    No English gloss is dropped (:func:`planlib.labels.localize`): a name in Latin letters
+    (``总部 / Macau · acme``) is a name; the page's own words in a heading are Chinese.
 
     Returns an ``IPython.display.HTML`` object; Markdown would pass raw HTML through.
     """
     level = min(max(int(level), 1), 6)
-    return _html(f'<h{level} class="{PLAIN_TEXT_CLASS}">{_e(localize(text))}</h{level}>')
+    return _html(f'<h{level} class="{PLAIN_TEXT_CLASS}">{_e(text)}</h{level}>')
 
 
 def note(text: str):
-    """A sentence of reading under a table or figure, escaped, in the page's words (:func:`planlib.labels.localize`)."""
-    return _html(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{_e(localize(text))}</p>')
+    """
+    A sentence of reading under a table or figure, escaped, in the page's words (:func:`planlib.labels.localize`).
+
+    A span in backticks is code an analyst types: shown as it is, in ``<code>``.
+    """
+    shown = re.sub(r"`([^`\n]+)`", r"<code>\1</code>", _e(localize(text)))
+    return _html(f'<p class="planlib-note {PLAIN_TEXT_CLASS}">{shown}</p>')
 
 
 def signed_words(value: float, more: str = "多", less: str = "少", fmt: str = "{:,.0f}") -> str:

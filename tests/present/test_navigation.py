@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from planlib.hierarchy import RegionTree
-from planlib.present import navigation
+from planlib.present import navigation, tables
 
 # HQ -> P01 (province) -> P01C01 (city) -> two counties; a second city the run leaves out
 TREE = RegionTree(pd.DataFrame({
@@ -74,3 +74,7 @@ def test_region_choices_names_the_region_its_family_first_and_counts_the_whole_t
     assert "可选区域编码：P050 区51；HQ 区0；P000 区1；P001 区2；P002 区3（……共 120 个区域）" in text
     small = navigation.region_choices(TREE, "P01C01", "p.yaml")
     assert "（共 6 个区域）" in small and small.index("P01C01K01") < small.index("P01C02")
+    # the note as JupyterLab shows it: the commands an analyst types survive the English-gloss filter
+    shown = tables.note(small).data
+    assert "<code>planlib run 计划文件 --regions 编码</code>" in shown and "<code>-p region 编码</code>" in shown
+    assert "在 JupyterLab 中改参数单元格里的 <code>region = &quot;编码&quot;</code>" in shown

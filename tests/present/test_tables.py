@@ -31,6 +31,12 @@ def test_table_html_formats_and_cuts_long_tables():
 def test_heading_and_note_escape():
     assert "<script>" not in report.heading(HOSTILE).data
     assert "&lt;img src=x onerror=alert(1)&gt;" in report.note(HOSTILE).data
+    assert "&lt;b&gt;" in report.note("见 `<b>`").data and "<b>" not in report.note("见 `<b>`").data
+
+
+def test_heading_shows_names_in_latin_letters_as_they_are():
+    # a heading is data: the region's path and the plan's id; the English-gloss filter would drop them
+    assert ">总部 / 山东省 / Macau · acme</h1>" in report.heading("总部 / 山东省 / Macau · acme", 1).data
 
 
 def test_write_atomic_keeps_old_content_on_failure(tmp_path, monkeypatch):
