@@ -80,7 +80,7 @@ display(tables.note(archive.findings_reading(findings)))
 # %%
 if rv.has_history:
     display(tables.show_table(rv.yearly, caption="本品历年销售与毛利（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
-    display(tables.show_table(rv.revenue_indices.reset_index(), caption="销售额定基与环比指数", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(rv.revenue_indices.reset_index(), caption="销售额定基与环比指数（金额：元）", labels={**labels.LABELS, "value": "销售额"}, formats=labels.FORMATS))
     display(tables.note(review.growth_reading(rv)))
 else:
     display(tables.note("该区域在档案中没有销售记录，计划不能以自身历史为依据。"))
@@ -100,7 +100,7 @@ if not rv.core_weekly.empty:
 if rv.has_history:
     display(plots.stacked_shares(rv.composition["product_line"], index="year", columns="product_line", value="share", title="产品线结构（销售额占比）"))
     display(plots.stacked_shares(rv.composition["channel"], index="year", columns="channel", value="share", title="渠道结构（含团购，销售额占比）"))
-    display(tables.show_table(tables.replace_codes(rv.composition_shift, {"dimension": labels.LABELS}), caption="结构变化：首年与末年", labels=labels.LABELS, formats=labels.FORMATS))
+    display(tables.show_table(tables.replace_codes(rv.composition_shift, {"dimension": labels.LABELS}), caption="结构变化：首年与末年", labels={**labels.LABELS, "value": "项目"}, formats=labels.FORMATS))
     display(tables.show_table(rv.related_ratios, caption="相关比率（金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
 
 # %% [markdown]
