@@ -254,8 +254,9 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                      + "; ".join(_MISSING_SAYS[m] for m in sorted(missing)))
     if unit_level != "county" and any(unit_bp[u].methods.get("channel") == "objective_task" for u in units):
         raise BudgetError(f"budget.methods.channel: objective_task builds channel fees terminal by terminal from the "
-                          f"terminal targets, which the plan splits at county level, but the plan stops at "
-                          f"{unit_level}; add county to scope.levels or choose another method for channel")
+                          f"terminal targets, which the plan splits within each county, but the budget's units are the "
+                          f"plan's deepest level, here {unit_level}; end scope.levels at county (what lies below rolls "
+                          f"up into its county) or choose another method for channel, e.g. percent_of_sales")
     # plan-wide ratios: the fallback of a unit without sales last year
     plan_rev = float(su["revenue"].sum())
     plan_ratio = (eu.groupby("category")["amount"].sum() / plan_rev).to_dict() if plan_rev > 0 else {}

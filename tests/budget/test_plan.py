@@ -103,6 +103,18 @@ def test_plan_budget_method_that_does_not_apply_is_an_error(priced):
         costing.plan_budget(plan, priced["tree"], priced["con"], priced["targets"])
 
 
+def test_plan_budget_channel_objective_task_below_county_says_how_to_fix_the_plan(priced):
+    # a plan down to townships: the budget's units are townships, the terminal targets are split per county
+    plan = priced["plan"].model_copy(update={"scope": priced["plan"].scope.model_copy(
+        update={"levels": ("hq", "province", "city", "county", "township")})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the targets' warnings on lines recorded above the units
+        table = targets.plan_targets(plan, priced["tree"], priced["con"]).table
+    with pytest.raises(BudgetError, match=r"budget's units are the plan's deepest level, here township; end "
+                                          r"scope.levels at county .* or choose another method for channel"):
+        costing.plan_budget(plan, priced["tree"], priced["con"], table)
+
+
 def test_plan_budget_region_override_that_overspends_flags_sales_met_profit_missed(priced):
     bp = priced["plan"].budget
     heavy = bp.model_copy(update={"channel": bp.channel.model_copy(update={
