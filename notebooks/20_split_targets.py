@@ -113,7 +113,7 @@ if view.children.empty:
 else:
     display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力（箱）"))
     display(tables.show_table(view.children, caption="下级目标（箱）、隐含增长、自身趋势与潜力", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+z.1%}"}))
-    display(tables.note(targets.fairness_reading(view.children)))
+    display(tables.note(targets.fairness_reading(view.children, parent_last_year=view.months["last_year_volume"].sum())))
 
 # %% [markdown]
 # ## 3a. 上下结合：分配数与下级自身提案

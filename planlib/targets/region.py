@@ -214,8 +214,24 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
                    f"比本方案{'多' if vol['flat20'] >= vol['target'] else '少'} {abs(vol['flat20'] - vol['target']):,.0f}。")
 
 
-def fairness_reading(children: pd.DataFrame) -> str:
-    """One sentence on how evenly the children are asked to grow."""
+def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = None) -> str:
+    """
+    One sentence on how evenly the children are asked to grow, and on sales the split gave them that were not theirs.
+
+    Parameters
+    ----------
+    children : DataFrame
+        :attr:`RegionTargetView.children`.
+    parent_last_year : float, optional
+        The region's own volume last year (its months' ``last_year_volume``). When it exceeds
+        its children's by more than 0.5% (and a case), the rest was recorded at the region
+        itself, in no child (a county's direct terminals, above its townships): the split
+        handed it to the children, and the sentence says so and how much.
+
+    Notes
+    -----
+    direct = V_parent − Σ V_child (last year's volumes); shown with its share direct / V_parent.
+    """
     g = children["growth"].dropna()
     if g.empty:
         return "没有下级有去年的数据可比。"
@@ -244,7 +260,13 @@ def fairness_reading(children: pd.DataFrame) -> str:
         n = int(children["beyond_potential"].sum())
         out += (f"{n} 个下级目标超出潜力：{'、'.join(children.loc[children['beyond_potential'], 'name'].astype(str))}。"
                 if n else "没有下级目标超出潜力。")
-    return out + "各下级合计恰等于本级目标。"
+    out += "各下级合计恰等于本级目标。"
+    direct = 0.0 if parent_last_year is None else float(parent_last_year) - float(children["last_year_volume"].sum())
+    if parent_last_year and direct >= 1.0 and direct > 0.005 * float(parent_last_year):
+        out += (f"注意：去年有 {direct:,.0f} 箱（本级销量的 {direct / float(parent_last_year):z.1%}）记在本级、不属于任何下级，"
+                "分解把这部分也分给了各下级，下级目标因此高于各自的趋势。若这是本级直属的生意，"
+                "计划层级宜到本级为止，下级与终端在本级页面的结构分解中分。")
+    return out
 
 
 def diagnostics(

@@ -346,6 +346,11 @@ def test_a_growing_child_asked_below_last_year_is_flagged_by_name():
     text = targets.fairness_reading(children)
     assert "1 个下级自身趋势向上却被要求低于去年" in text and "章丘区" in text.split("注意")[1]
     assert "丰县" not in text.split("注意")[1]
+    assert "记在本级" not in text  # no parent's volume given: nothing said of sales outside the children
+    # the parent sold 300 last year, its children 200: 100 (33.3%) was recorded at the parent, in no child
+    direct = targets.fairness_reading(children, parent_last_year=300.0)
+    assert "注意：去年有 100 箱（本级销量的 33.3%）记在本级、不属于任何下级，分解把这部分也分给了各下级" in direct
+    assert "记在本级" not in targets.fairness_reading(children, parent_last_year=200.5)  # within 0.5%: rounding, not sales
 
 
 # -- the plan as a whole: region kinds and the region view -----------------------------------
