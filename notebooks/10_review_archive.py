@@ -47,7 +47,7 @@ with archive.connect(wb.archive) as con:  # one connection for the region's fact
 rv = review.review_region(data, wb.tree, capture_rate=wb.params.analysis.capture_rate, swot_lines=wb.params.swot.lines())
 last = rv.years[-1] if rv.years else None
 spend = budget.spend_roi(data.expenses, rv.activity_lift, monthly=rv.monthly) if not rv.activity_lift.empty else None
-coverage = review.data_coverage(data)  # what the archive holds for the region, kind by kind
+coverage = review.data_coverage(data, wb.tree)  # what the archive holds for the region, kind by kind
 dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables beside the report
 
 # %% tags=["remove_cell"]
@@ -66,7 +66,8 @@ display(tables.note(f"层级 {labels.LEVEL_NAMES.get(wb.level, wb.level)} · 下
 # 失真的数据是计划的致命伤：下面是档案中本区域有哪些记录、有哪些问题，在读后面任何数字之前先找出来。
 
 # %%
-display(tables.show_table(tables.replace_codes(coverage, {"source": labels.COVERAGE_NAMES}), caption="本区域的档案记录（销售、容量与费用限于分析期）", labels=labels.COVERAGE_LABELS))
+shown = coverage if coverage["recorded_at"].notna().any() else coverage.drop(columns="recorded_at")  # the column only where a kind is kept above
+display(tables.show_table(tables.replace_codes(shown, {"source": labels.COVERAGE_NAMES}), caption="本区域的档案记录（销售、容量与费用限于分析期）", labels=labels.COVERAGE_LABELS))
 display(tables.note(review.coverage_reading(coverage, wb.history)))
 display(tables.show_table(archive.summarise_findings(findings), caption="检查结果汇总", labels=labels.LABELS))
 resolve = archive.findings_to_resolve(findings)

@@ -145,7 +145,8 @@ COVERAGE_GAPS: dict[str, str] = {
 }  # fmt: skip
 
 #: Column headers of the coverage table.
-COVERAGE_LABELS: dict[str, str] = {"source": "数据", "rows": "记录数", "first": "最早日期", "last": "最晚日期"}
+COVERAGE_LABELS: dict[str, str] = {"source": "数据", "rows": "记录数", "first": "最早日期", "last": "最晚日期",
+                                   "recorded_at": "记在上级"}
 
 
 #: Number formats of the JupyterLab panels' tables: the report formats, amounts in whole units.

@@ -128,8 +128,9 @@ def review_summary(yearly: pd.DataFrame, *, cagr: float, findings: pd.DataFrame,
         names = "、".join(COVERAGE_NAMES.get(m, m) for m in gaps)
         s.conclusions.append(f"档案中本区域没有{names}的记录，依赖它们的分析无从计算（见第 1 节）。")
         s.decisions.append(f"补齐{names}的记录后重新运行本页。")
-    if len(growth_points):
-        top = growth_points.head(3)
+    worth = growth_points[growth_points["attainable"] >= 0.5] if len(growth_points) else growth_points  # "0 箱" is no point
+    if len(worth):
+        top = worth.head(3)
         s.conclusions.append("可争取增量最大的是" + "、".join(
             f"{n}（{a:,.0f} 箱）" for n, a in zip(top["name"], top["attainable"])) + "。")
         s.decisions.append("把明年的增量任务和费用优先投向这些增量点。")

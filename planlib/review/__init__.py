@@ -14,7 +14,7 @@ from planlib.review.competition import (
     distributor_review,
     market_share,
 )
-from planlib.review.coverage import (
+from planlib.review.records import (
     COVERAGE_SOURCES,
     PLAN_SOURCES,
     coverage_reading,

@@ -122,3 +122,12 @@ def test_targets_summary_shows_a_child_that_rounds_to_no_change_without_a_minus_
     # 9,997 / 10,000 − 1 = −0.03%: rounds to no change at one decimal, so "+0.0%"
     assert s.conclusions[0] == "2027 年目标销量 9,997 箱、销售额 500 万元，比去年 +0.0%，比自身趋势预测 +0.0%。"
     assert "下级目标增长从 +0.0% 到 +5.8%。" in s.conclusions
+
+
+def test_review_summary_names_only_growth_points_worth_a_case():
+    yearly = pd.DataFrame({"year": [2025, 2026], "revenue": [1e7, 1.2e7], "revenue_growth": [None, 0.2]})
+    points = pd.DataFrame({"name": ["富春小卖部", "富春便民店", "便利店"], "attainable": [40.0, 0.2, 0.0]})
+    s = S.review_summary(yearly, cagr=0.2, findings=pd.DataFrame({"severity": []}), growth_points=points)
+    assert "可争取增量最大的是富春小卖部（40 箱）。" in s.conclusions
+    none = S.review_summary(yearly, cagr=0.2, findings=pd.DataFrame({"severity": []}), growth_points=points.iloc[1:])
+    assert not any("可争取增量" in c for c in none.conclusions) and none.decisions == []

@@ -13,7 +13,7 @@ from planlib.archive.queries.review import load_sales
 from planlib.review import competition
 from planlib.review import region as review
 from planlib.review import spend
-from planlib.review import terminals
+from planlib.review import records, terminals
 from tests.conftest import write_tiny_archive
 
 pytestmark = pytest.mark.xdist_group("review_region")  # the module fixtures are built once, on one worker
@@ -222,3 +222,18 @@ def test_related_ratios_without_any_expense_record_leave_the_ratio_unknown():
     assert none["expenses"].isna().all() and none["expense_ratio"].isna().all()
     some = review._related_ratios(yearly, pd.Series([150.0], index=[2026]), counts, counts)
     assert some["expenses"].tolist() == [0.0, 150.0] and some["expense_ratio"].tolist() == [0.0, 0.125]
+
+
+def test_load_region_data_names_where_a_township_finds_the_records_it_has_none_of(demo_archive):
+    # the demo keeps the category market and competitors' sales by county: a township has none of its own
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    town = tree.children("P01C01K01")[0]
+    data = review.load_region_data(path, tree, town, years=(2024, 2026))
+    assert data.market.empty and not (data.sales["brand"] != "own").any()
+    assert data.recorded_above == {"competitor_sales": "P01C01K01", "market": "P01C01K01"}
+    assert review.load_region_data(path, tree, "P01C01K01", years=(2024, 2026)).recorded_above == {}
+    cov = records.data_coverage(data, tree)
+    assert cov.set_index("source")["recorded_at"].dropna().to_dict() == {"competitor_sales": "历城区", "market": "历城区"}
+    assert records.missing_sources(cov) == []
+    assert records.coverage_reading(cov, (2024, 2026)).startswith("竞品销售、品类容量（市场）记在上级 历城区，不细分到本区域。")

@@ -8,12 +8,13 @@ load_region_data   every table filtered to a region's subtree (:class:`RegionDat
 load_sales         the sales rows of a set of regions, as ``load_table`` reads them, with
                    the text keys as categoricals (a national subtree in a fraction of the memory)
 control_revenue    own monthly revenue of a set of regions (month grain), by date
+recorded_above     for kinds of record a region has none of, the nearest ancestor that has some
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from planlib.archive.store import connect, load_table
 from planlib.hierarchy import RegionTree
 from planlib.schemas import OWN_BRAND, TABLES
 
-__all__ = ["RegionData", "load_region_data", "load_sales", "control_revenue"]
+__all__ = ["RegionData", "load_region_data", "load_sales", "control_revenue", "recorded_above"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class RegionData:
     terminals: pd.DataFrame
     distributors: pd.DataFrame
     control: pd.Series | None = None
+    #: For each kind of record the region has none of, the nearest ancestor holding some (:func:`recorded_above`).
+    recorded_above: dict = field(default_factory=dict)
 
 
 def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int, int] | None = None) -> RegionData:
@@ -67,7 +70,9 @@ def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int
         for measuring activity lift (:func:`planlib.review.activity_lift`): the own
         monthly revenue of the parent's subtree (:func:`control_revenue`), read only when
         the region has own activities of its own; otherwise (activities all in its
-        children) None, and the region's own total serves.
+        children) None, and the region's own total serves. ``recorded_above`` names, for
+        each kind of record the subtree has none of, the nearest ancestor holding some
+        (:func:`recorded_above`: a township's market kept by its county).
     """
     ids = tree.subtree(region)
     con = connect(archive) if isinstance(archive, (str, Path)) else archive
@@ -81,21 +86,83 @@ def load_region_data(archive, tree: RegionTree, region: str, *, years: tuple[int
         activities = load(con, "activities", region_ids=upward)
         parent = tree.parent(region)
         at_region = bool(((activities["brand"] == OWN_BRAND) & (activities["region_id"] == region)).any())
+        market = load(con, "market", region_ids=ids, years=years)
+        expenses = load(con, "expenses", region_ids=ids, years=years)
+        terminals = load(con, "terminals", region_ids=ids)
+        own = (sales["brand"] == OWN_BRAND).to_numpy()
+        held = {"sales": own.any(), "competitor_sales": (~own).any(), "market": len(market) > 0,
+                "expenses": len(expenses) > 0, "terminals": len(terminals) > 0, "distributors": len(distributors) > 0}
+        lacking = [kind for kind, has in held.items() if not has]
         return RegionData(
             region=region,
             sales=sales,
             products=load(con, "products"),
-            market=load(con, "market", region_ids=ids, years=years),
-            expenses=load(con, "expenses", region_ids=ids, years=years),
+            market=market,
+            expenses=expenses,
             activities=activities,
             events=load(con, "events", region_ids=upward),
-            terminals=load(con, "terminals", region_ids=ids),
+            terminals=terminals,
             distributors=distributors.reset_index(drop=True),
             control=control_revenue(con, tree.subtree(parent)) if at_region and parent else None,
+            recorded_above=recorded_above(con, tree, region, lacking, years=years) if lacking else {},
         )
     finally:
         if con is not archive:
             con.close()
+
+
+#: What each kind of record :func:`recorded_above` looks for: its table and a condition on its rows.
+_KIND_ROWS = {
+    "sales": ("sales", "brand = ?", True), "competitor_sales": ("sales", "brand <> ?", True),
+    "market": ("market", "TRUE", False), "expenses": ("expenses", "TRUE", False),
+    "terminals": ("terminals", "TRUE", False), "distributors": ("distributors", "TRUE", False),
+}
+
+
+def recorded_above(con, tree: RegionTree, region: str, kinds, *, years: tuple[int, int] | None = None) -> dict[str, str]:
+    """
+    For each of ``kinds`` the nearest ancestor of ``region`` whose own rows hold that kind.
+
+    An archive may keep a kind of record at a coarser level than a region: the category
+    market and competitors' sales by county, say, for a township. Such a region has none of
+    its own, yet nothing is missing: the records are its ancestor's.
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+    tree : RegionTree
+    region : str
+    kinds : iterable of str
+        Kinds as :data:`planlib.review.COVERAGE_SOURCES` names them; those not held in a
+        regional table (activities and events, already read with the ancestors') are skipped.
+    years : tuple of int, optional
+        (first, last) calendar years of the dated kinds' rows, inclusive.
+
+    Returns
+    -------
+    dict
+        kind -> the nearest ancestor's id, for each kind an ancestor holds rows of; a
+        kind no ancestor holds is absent. One query per kind, over the ancestors' own rows.
+    """
+    ancestors = list(tree.ancestors(region))
+    found: dict[str, str] = {}
+    if not ancestors:
+        return found
+    for kind in kinds:
+        if kind not in _KIND_ROWS:
+            continue
+        table, condition, branded = _KIND_ROWS[kind]
+        where, params = f"region_id IN (SELECT unnest(?::VARCHAR[])) AND {condition}", [ancestors]
+        if branded:
+            params.append(OWN_BRAND)
+        if years is not None and table in ("sales", "market", "expenses"):
+            where += " AND date >= ? AND date < ?"
+            params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
+        held = {r for (r,) in con.execute(f"SELECT DISTINCT region_id FROM {table} WHERE {where}", params).fetchall()}
+        nearest = next((a for a in ancestors if a in held), None)
+        if nearest is not None:
+            found[kind] = nearest
+    return found
 
 
 #: The sales table's key: rows are returned in this order, text keys (all but the date) as categoricals.

@@ -3,9 +3,10 @@ What the archive holds for one region: each kind of record, how many rows and ov
 
 A plan read from an archive that lacks a table (no market records, no expenses) or whose
 history starts late looks the same as a plan read from a full one until a section comes out
-empty. :func:`data_coverage` counts each kind of record the review stands on, and
-:func:`coverage_reading` says in one sentence what is missing and what therefore cannot be
-computed, before the manager reads any number.
+empty. :func:`data_coverage` counts each kind of record the review stands on (and names
+the ancestor that keeps a kind the region has none of: a township's market kept by its
+county is not missing), and :func:`coverage_reading` says in one sentence what is missing
+and what therefore cannot be computed, before the manager reads any number.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ COVERAGE_SOURCES = ("sales", "competitor_sales", "market", "expenses", "activiti
 PLAN_SOURCES = ("sales", "competitor_sales", "market", "expenses", "terminals", "distributors")
 
 
-def data_coverage(data: RegionData) -> pd.DataFrame:
+def data_coverage(data: RegionData, tree=None) -> pd.DataFrame:
     """
     Each kind of record the archive holds for a region: its rows and its first and last date.
 
@@ -36,14 +37,18 @@ def data_coverage(data: RegionData) -> pd.DataFrame:
     data : RegionData
         The region's facts (:func:`planlib.review.load_region_data`), already limited to
         the analysis window where the loader limits them.
+    tree : RegionTree, optional
+        Names the ancestors in ``recorded_at`` (their ids without it).
 
     Returns
     -------
     DataFrame
         One row per kind in :data:`COVERAGE_SOURCES` order: ``source`` (the kind's code),
-        ``rows`` (int) and ``first``, ``last`` (Timestamps; NaT for a kind without dates
-        or without rows). Own and competitors' sales and activities are counted apart
-        (``brand`` is the own brand or not); an activity spans its start to its end date.
+        ``rows`` (int), ``first``, ``last`` (Timestamps; NaT for a kind without dates
+        or without rows) and ``recorded_at``: for a kind the region has no row of, the
+        nearest ancestor holding it (``data.recorded_above``: a township's market kept
+        by its county), else None. Own and competitors' sales and activities are counted
+        apart (``brand`` is the own brand or not); an activity spans its start to its end date.
     """
     own_sales = data.sales["brand"] == OWN_BRAND
     own_acts = data.activities["brand"] == OWN_BRAND
@@ -58,19 +63,28 @@ def data_coverage(data: RegionData) -> pd.DataFrame:
         "events": (data.events["date"],) * 2,
     }
     undated = {"terminals": len(data.terminals), "distributors": len(data.distributors)}
+    above = dict(data.recorded_above or {})
     rows = []
     for source in COVERAGE_SOURCES:
+        held = above.get(source)
+        at = None if held is None else (tree.name(held) if tree is not None else held)
         if source in undated:
-            rows.append((source, int(undated[source]), pd.NaT, pd.NaT))
+            n = int(undated[source])
+            rows.append((source, n, pd.NaT, pd.NaT, at if n == 0 else None))
             continue
         starts, ends = dated[source]
-        rows.append((source, int(len(starts)), _timestamp(starts.min()), _timestamp(ends.max())))
-    return pd.DataFrame(rows, columns=["source", "rows", "first", "last"])
+        n = int(len(starts))
+        rows.append((source, n, _timestamp(starts.min()), _timestamp(ends.max()), at if n == 0 else None))
+    return pd.DataFrame(rows, columns=["source", "rows", "first", "last", "recorded_at"])
 
 
 def missing_sources(coverage: pd.DataFrame, sources: tuple[str, ...] = COVERAGE_SOURCES) -> list[str]:
-    """The kinds among ``sources`` with no row in :func:`data_coverage`'s frame, in its order."""
-    return [s for s, n in zip(coverage["source"], coverage["rows"]) if n == 0 and s in sources]
+    """
+    The kinds among ``sources`` with no row in :func:`data_coverage`'s frame, in its order,
+    and none at an ancestor either (a kind kept at a coarser level is not missing).
+    """
+    at = coverage["recorded_at"] if "recorded_at" in coverage else pd.Series(None, index=coverage.index)
+    return [s for s, n, a in zip(coverage["source"], coverage["rows"], at) if n == 0 and pd.isna(a) and s in sources]
 
 
 def _timestamp(value) -> pd.Timestamp:
@@ -93,21 +107,29 @@ def coverage_reading(coverage: pd.DataFrame, years: tuple[int, int]) -> str:
     Returns
     -------
     str
-        Chinese: "分析期内各类记录齐全。" when nothing is missing and own sales run from the
+        Chinese: the kinds kept at an ancestor ("品类容量（市场）记在上级 历城区，不细分到本区域。"),
+        then "分析期内各类记录齐全。" when nothing is missing and own sales run from the
         window's first January to its last December; otherwise what is missing, each with
         the sections it leaves empty (:data:`planlib.labels.COVERAGE_GAPS`).
     """
     counted = coverage.set_index("source")
     missing = missing_sources(coverage)
     parts = []
+    if "recorded_at" in coverage:
+        above = coverage[coverage["rows"].eq(0) & coverage["recorded_at"].notna()]
+        for at, kinds in above.groupby("recorded_at", sort=False)["source"]:
+            names = "、".join(labels.COVERAGE_NAMES[k] for k in kinds)
+            parts.append(f"{names}记在上级 {at}，不细分到本区域。")
     if missing:
         names = "、".join(labels.COVERAGE_NAMES[s] for s in missing)
         gaps = "；".join(f"没有{labels.COVERAGE_NAMES[s]}，{labels.COVERAGE_GAPS[s]}" for s in missing)
         parts.append(f"档案中本区域没有{names}的记录：{gaps}。")
-    if "sales" not in missing:
+    if counted.at["sales", "rows"] > 0:
         first, last = counted.at["sales", "first"], counted.at["sales", "last"]
         if (first.year, first.month) > (years[0], 1):
             parts.append(f"本品销售记录从 {first.year} 年 {first.month} 月开始，分析期从 {years[0]} 年 1 月开始。")
         if (last.year, last.month) < (years[1], 12):
             parts.append(f"本品销售记录到 {last.year} 年 {last.month} 月为止，分析期到 {years[1]} 年 12 月。")
-    return "".join(parts) or "分析期内各类记录齐全。"
+    if not missing and not any(p.startswith("本品销售记录") for p in parts):
+        parts.append("分析期内各类记录齐全。" if not parts else "其余各类记录齐全。")
+    return "".join(parts)

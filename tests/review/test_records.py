@@ -77,3 +77,15 @@ def test_review_summary_names_the_kinds_of_record_missing():
     assert s.decisions == ["补齐品类容量（市场）、费用的记录后重新运行本页。"]
     full = summary.review_summary(yearly, cagr=0.2, findings=pd.DataFrame({"severity": []}), growth_points=pd.DataFrame())
     assert not any("档案中本区域没有" in c for c in full.conclusions) and full.decisions == []
+
+
+def test_a_kind_kept_at_an_ancestor_is_not_missing():
+    import dataclasses
+    data = dataclasses.replace(_data(market=False), recorded_above={"market": "K0"})
+    cov = review.data_coverage(data)
+    assert cov.set_index("source")["recorded_at"].dropna().to_dict() == {"market": "K0"}  # an id without a tree
+    assert review.missing_sources(cov) == ["events"] and review.missing_sources(cov, review.PLAN_SOURCES) == []
+    text = review.coverage_reading(cov, (2024, 2026))
+    assert text.startswith("品类容量（市场）记在上级 K0，不细分到本区域。档案中本区域没有市场事件的记录")
+    held = review.coverage_reading(cov.query("source != 'events'"), (2024, 2026))
+    assert held == "品类容量（市场）记在上级 K0，不细分到本区域。其余各类记录齐全。"
