@@ -115,6 +115,9 @@ FORMATS: dict[str, str] = {
     # volumes (cases): whole units, however small (487, not 487.00)
     "volume": "{:z,.0f}", "target_volume": "{:z,.0f}", "last_year_volume": "{:z,.0f}", "market_volume": "{:z,.0f}",
     "potential": "{:z,.0f}",
+    # growth points (cases): whole units beside the whole volumes (344, not 344.25)
+    "capacity": "{:z,.0f}", "headroom": "{:z,.0f}", "attainable": "{:z,.0f}", "own_volume": "{:z,.0f}",
+    "competitor_volume": "{:z,.0f}", "own_volume_prev": "{:z,.0f}",
 }  # fmt: skip
 
 

@@ -235,8 +235,15 @@ def review_region(
         )
     share_line = competition.market_share(rows, data.market, data.products, by="product_line")
     brands = competition.brand_growth(rows)
+    # competitors' sales kept at an ancestor (a county's, for its townships): here the own brand is all
+    # there is, and a share of 100% would be read as a monopoly; the share is unknown
+    rivals_above = "competitor_sales" in (data.recorded_above or {})
+    if rivals_above:
+        brands = brands.assign(volume_share=np.nan)
     if last is not None:
         dist = competition.distributor_review(rows, data.distributors, year=last)
+        if rivals_above:
+            dist = dist.assign(competitor_volume=np.nan, own_share=np.nan)
         mvol = float(data.market[pd.to_datetime(data.market["date"]).dt.year == last]["market_volume"].sum())
         ch = growth.channel_capacity(rows, mvol, year=last)
         ch["name"] = ch["unit_id"].map(labels.channel_label)

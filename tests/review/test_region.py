@@ -237,3 +237,15 @@ def test_load_region_data_names_where_a_township_finds_the_records_it_has_none_o
     assert cov.set_index("source")["recorded_at"].dropna().to_dict() == {"competitor_sales": "历城区", "market": "历城区"}
     assert records.missing_sources(cov) == []
     assert records.coverage_reading(cov, (2024, 2026)).startswith("竞品销售、品类容量（市场）记在上级 历城区，不细分到本区域。")
+
+
+def test_a_townships_brand_shares_are_unknown_when_its_county_keeps_the_competitors_sales(demo_archive):
+    path, _ = demo_archive
+    tree = archive.load_tree(path)
+    town = tree.children("P01C01K01")[0]
+    rv = review.review_region(review.load_region_data(path, tree, town, years=(2024, 2026)), tree)
+    assert set(rv.brands["brand"]) == {"own"} and rv.brands["volume_share"].isna().all()  # not a 100% monopoly
+    assert rv.distributors["own_share"].isna().all() and rv.distributors["competitor_volume"].isna().all()
+    assert (rv.distributors["own_volume"] > 0).any()
+    county = review.review_region(review.load_region_data(path, tree, "P01C01K01", years=(2024, 2026)), tree)
+    assert county.brands["volume_share"].notna().all() and county.brands["volume_share"].lt(1).all()
