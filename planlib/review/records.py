@@ -78,6 +78,14 @@ def data_coverage(data: RegionData, tree=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source", "rows", "first", "last", "recorded_at"])
 
 
+#: The kinds kept month by month over the whole window (activities and events come when they happen).
+_MONTHLY = ("sales", "competitor_sales", "market", "expenses")
+
+
+def _names(kinds: list[str]) -> str:
+    return "、".join(labels.COVERAGE_NAMES[k] for k in kinds)
+
+
 def missing_sources(coverage: pd.DataFrame, sources: tuple[str, ...] = COVERAGE_SOURCES) -> list[str]:
     """
     The kinds among ``sources`` with no row in :func:`data_coverage`'s frame, in its order,
@@ -108,9 +116,11 @@ def coverage_reading(coverage: pd.DataFrame, years: tuple[int, int]) -> str:
     -------
     str
         Chinese: the kinds kept at an ancestor ("品类容量（市场）记在上级 历城区，不细分到本区域。"),
-        then "分析期内各类记录齐全。" when nothing is missing and own sales run from the
-        window's first January to its last December; otherwise what is missing, each with
-        the sections it leaves empty (:data:`planlib.labels.COVERAGE_GAPS`).
+        then "分析期内各类记录齐全。" when nothing is missing and the kinds kept month by
+        month (own and competitors' sales, market, expenses) run from the window's first
+        January to its last December; otherwise what is missing, each with the sections it
+        leaves empty (:data:`planlib.labels.COVERAGE_GAPS`), and which of those kinds start
+        late or stop early.
     """
     counted = coverage.set_index("source")
     missing = missing_sources(coverage)
@@ -118,18 +128,24 @@ def coverage_reading(coverage: pd.DataFrame, years: tuple[int, int]) -> str:
     if "recorded_at" in coverage:
         above = coverage[coverage["rows"].eq(0) & coverage["recorded_at"].notna()]
         for at, kinds in above.groupby("recorded_at", sort=False)["source"]:
-            names = "、".join(labels.COVERAGE_NAMES[k] for k in kinds)
-            parts.append(f"{names}记在上级 {at}，不细分到本区域。")
+            parts.append(f"{_names(list(kinds))}记在上级 {at}，不细分到本区域。")
     if missing:
-        names = "、".join(labels.COVERAGE_NAMES[s] for s in missing)
+        names = _names(missing)
         gaps = "；".join(f"没有{labels.COVERAGE_NAMES[s]}，{labels.COVERAGE_GAPS[s]}" for s in missing)
         parts.append(f"档案中本区域没有{names}的记录：{gaps}。")
-    if counted.at["sales", "rows"] > 0:
-        first, last = counted.at["sales", "first"], counted.at["sales", "last"]
+    late: dict[tuple[int, int], list[str]] = {}
+    early: dict[tuple[int, int], list[str]] = {}
+    for kind in _MONTHLY:  # kept month by month: a span shorter than the window is a gap, not a quiet month
+        if counted.at[kind, "rows"] == 0:
+            continue
+        first, last = counted.at[kind, "first"], counted.at[kind, "last"]
         if (first.year, first.month) > (years[0], 1):
-            parts.append(f"本品销售记录从 {first.year} 年 {first.month} 月开始，分析期从 {years[0]} 年 1 月开始。")
+            late.setdefault((first.year, first.month), []).append(kind)
         if (last.year, last.month) < (years[1], 12):
-            parts.append(f"本品销售记录到 {last.year} 年 {last.month} 月为止，分析期到 {years[1]} 年 12 月。")
-    if not missing and not any(p.startswith("本品销售记录") for p in parts):
+            early.setdefault((last.year, last.month), []).append(kind)
+    spans = [f"{_names(kinds)}记录从 {y} 年 {m} 月开始，分析期从 {years[0]} 年 1 月开始。" for (y, m), kinds in late.items()]
+    spans += [f"{_names(kinds)}记录到 {y} 年 {m} 月为止，分析期到 {years[1]} 年 12 月。" for (y, m), kinds in early.items()]
+    if not missing and not spans:
         parts.append("分析期内各类记录齐全。" if not parts else "其余各类记录齐全。")
+    parts += spans
     return "".join(parts)

@@ -8,7 +8,7 @@ from planlib.archive.queries.review import RegionData
 from planlib.present import summary
 
 
-def _data(*, sales_dates=("2024-01-01", "2026-12-28"), competitor_dates=("2025-03-01",), market=True,
+def _data(*, sales_dates=("2024-01-01", "2026-12-28"), competitor_dates=("2024-01-01", "2026-12-01"), market=True,
           expenses=True) -> RegionData:
     ts = pd.to_datetime
     sales = pd.DataFrame({"date": ts([*sales_dates, *competitor_dates]),
@@ -20,7 +20,7 @@ def _data(*, sales_dates=("2024-01-01", "2026-12-28"), competitor_dates=("2025-0
     return RegionData(
         region="K1", sales=sales, products=pd.DataFrame(),
         market=pd.DataFrame({"date": ts(["2024-01-01", "2026-12-01"])}) if market else empty_dates,
-        expenses=pd.DataFrame({"date": ts(["2024-02-01"] * 3)}) if expenses else empty_dates,
+        expenses=pd.DataFrame({"date": ts(["2024-01-01", "2025-06-01", "2026-12-01"])}) if expenses else empty_dates,
         activities=activities, events=empty_dates,
         terminals=pd.DataFrame({"terminal_id": ["T1", "T2", "T3"]}), distributors=pd.DataFrame({"distributor_id": ["D1"]}),
     )
@@ -29,11 +29,12 @@ def _data(*, sales_dates=("2024-01-01", "2026-12-28"), competitor_dates=("2025-0
 def test_data_coverage_counts_each_kind_with_its_dates():
     cov = review.data_coverage(_data()).set_index("source")
     assert list(cov.index) == list(review.COVERAGE_SOURCES)
-    assert cov["rows"].to_dict() == {"sales": 2, "competitor_sales": 1, "market": 2, "expenses": 3, "activities": 2,
+    assert cov["rows"].to_dict() == {"sales": 2, "competitor_sales": 2, "market": 2, "expenses": 3, "activities": 2,
                                      "competitor_activities": 1, "events": 0, "terminals": 3, "distributors": 1}
     # own and competitors' rows apart; an activity spans its start to its end date
     assert cov.at["sales", "first"] == pd.Timestamp("2024-01-01") and cov.at["sales", "last"] == pd.Timestamp("2026-12-28")
-    assert cov.at["competitor_sales", "first"] == cov.at["competitor_sales", "last"] == pd.Timestamp("2025-03-01")
+    assert cov.at["competitor_sales", "first"] == pd.Timestamp("2024-01-01")
+    assert cov.at["competitor_sales", "last"] == pd.Timestamp("2026-12-01")
     assert cov.at["activities", "first"] == pd.Timestamp("2023-11-20")
     assert cov.at["activities", "last"] == pd.Timestamp("2024-05-31")
     # no dates where there is no row, or none kept
@@ -60,6 +61,12 @@ def test_coverage_reading_says_what_is_missing_and_what_it_stops():
 def test_coverage_reading_says_when_own_sales_start_late_or_stop_early(dates, expected):
     cov = review.data_coverage(_data(sales_dates=dates)).query("source != 'events'")
     assert review.coverage_reading(cov, (2024, 2026)) == expected
+
+
+def test_coverage_reading_groups_the_kinds_that_start_late_in_the_same_month():
+    data = _data(sales_dates=("2025-01-01", "2026-12-28"), competitor_dates=("2025-01-01", "2026-12-01"))
+    cov = review.data_coverage(data).query("source != 'events'")
+    assert review.coverage_reading(cov, (2024, 2026)) == "本品销售、竞品销售记录从 2025 年 1 月开始，分析期从 2024 年 1 月开始。"
 
 
 def test_coverage_reading_of_a_region_without_sales_gives_no_dates():
