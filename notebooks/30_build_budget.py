@@ -62,14 +62,9 @@ display(tables.heading(wb.title, 1))
 display(summary.show_summary(summary.budget_summary(rb.summary, threshold=wb.params.budget.expense_ratio_threshold, media_note=media_note)))
 display(tables.key_figures(budget.key_figures(rb.summary)))
 display(tables.note(budget.dual_reading(rb.summary, wb.params.budget.expense_ratio_threshold)))
-# optional archive tables: what is missing, and what the budget could not do without it
-missing = []
-for optional, needed_by in (("expenses", "销售百分比法须在参数中设定费用率，利润目标不含去年费用率"), ("activities", "竞争对手参照法与投入产出法不可用")):
-    rows = archive.count_rows(con, optional, region_ids=wb.tree.subtree(region), years=(wb.params.year - 1, wb.params.year - 1))  # 0: not in the archive
-    if rows == 0:
-        missing.append(f"档案中没有本区域去年的{ {'expenses': '费用', 'activities': '活动'}[optional] }数据：{needed_by}")
-if missing:
-    display(tables.note("；".join(missing) + "。所选方法不可用的类别按其他方法编制（见方法比较）。"))
+gaps = budget.history_gaps(con, wb.tree, region, year=wb.params.year, root=wb.params.scope.root)  # what the budget could not do without some records
+if gaps:
+    display(tables.note(gaps))
 BUDGET_LABELS = {**labels.LABELS, "kind": "活动类型"}
 
 # %% [markdown]

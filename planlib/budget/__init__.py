@@ -22,6 +22,7 @@ from planlib.budget.plan import (
     BUDGET_COLUMNS,
     PlanBudget,
     plan_budget,
+    history_gaps,
     plan_response,
 )
 from planlib.budget.profit import (
@@ -70,6 +71,7 @@ __all__ = [
     "PlanBudget",
     "plan_budget",
     "plan_response",
+    "history_gaps",
     "BUDGET_COLUMNS",
     "break_even",
     "cvp",

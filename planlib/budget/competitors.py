@@ -32,14 +32,15 @@ def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, 
     Returns
     -------
     DataFrame
-        ``unit, category, brand, spend, revenue, ratio, source``: for each unit and each
+        ``unit, category, brand, spend, revenue, ratio, source, source_name``: for each unit and each
         category the competitors' activities are booked to (:data:`KIND_ITEMS`), the main
         competitor (the brand with the most revenue) of ``source`` — the unit itself, or its
         nearest ancestor where that competitor's spend on the category is recorded — its
-        spend there last year, its revenue there and spend / revenue. A unit and category
+        spend there last year, its revenue there and spend / revenue; ``source_name`` is
+        ``source``'s name, as the budget page says it. A unit and category
         with no record up to the plan's root has no row.
     """
-    cols = ["unit", "category", "brand", "spend", "revenue", "ratio", "source"]
+    cols = ["unit", "category", "brand", "spend", "revenue", "ratio", "source", "source_name"]
     last = acts[(acts["brand"] != OWN_BRAND) & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)
                 & acts["cost"].notna()]
     booked = {k: KIND_ITEMS.get(k, (None,))[0] for k in pd.unique(last["kind"])}  # each kind looked up once
@@ -68,6 +69,6 @@ def competitor_spend(acts: pd.DataFrame, comp_revenue: pd.DataFrame, year: int, 
                 brand, revenue = main_brand[node], float(main_revenue[node])
                 cost = float(spent.get((node, brand, cat), 0.0))
                 if cost > 0 and revenue > 0:
-                    rows.append((u, cat, brand, cost, revenue, cost / revenue, node))
+                    rows.append((u, cat, brand, cost, revenue, cost / revenue, node, tree.name(node)))
                     break
     return pd.DataFrame(rows, columns=cols)

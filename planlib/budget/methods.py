@@ -428,10 +428,11 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
         return [f"费用率 {r:z.2%}（{src}）× 目标销售额 {money(t)}" for r, t in zip(case.ratio, case.revenue_target)]
     if method == "benchmark":
         rows = case.competitor[case.competitor["category"] == cat].set_index("unit").reindex(case.members)
+        named = rows["source_name"] if "source_name" in rows else rows["source"]
         cols = [rows[c].to_numpy(dtype=object) for c in ("source", "brand", "spend", "revenue", "ratio")]
-        return [f"主要竞品 {b} 去年在{'本区域' if s == u else f'上级区域 {s}（本区域没有该竞品的记录）'}的费用 "
+        return [f"主要竞品 {b} 去年在{'本区域' if s == u else f'上级区域 {name}（本区域没有该竞品的记录）'}的费用 "
                 f"{money(sp)}，占其销售额 {money(rv)} 的 {ra:z.2%}；同样的费用率 × 我方目标销售额 {money(t)}"
-                for u, t, s, b, sp, rv, ra in zip(case.members, case.revenue_target, *cols)]
+                for u, t, name, s, b, sp, rv, ra in zip(case.members, case.revenue_target, named.to_numpy(dtype=object), *cols)]
     if method == "zero_based":
         ranked = _ranked(case)
         funded = _funded(ranked, np.full(n, np.inf) if case.room is None else case.room)

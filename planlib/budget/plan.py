@@ -13,6 +13,7 @@ Public names
 PlanBudget      the plan's budget table (DESIGN.md §4), per-region CVP and dual check, methods compared
 plan_budget     price a plan's targets: every unit's budget by the params' methods, capped, phased, consolidated
 plan_response   the plan's response curves and each activity kind's input-output spend per activity
+history_gaps    what a region's budget could not do for want of records, in one sentence
 
 Used by the plan's pricing
 --------------------------
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from planlib.archive import count_rows
 from planlib.archive.queries import targets as target_queries
 from planlib.archive.queries.budget import budget_history, expense_calendar
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, payment_calendar, phase_rows, to_cents
@@ -52,7 +54,7 @@ from planlib.targets import region_potential
 from planlib.targets.readcache import ArchiveReads
 from planlib.targets.table import BREAKDOWNS, breakdown_codes
 
-__all__ = ["PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS"]
+__all__ = ["PlanBudget", "plan_budget", "plan_response", "history_gaps", "BUDGET_COLUMNS"]
 
 #: Columns of results/budget.parquet (DESIGN.md §4).
 BUDGET_COLUMNS = ("region_id", "month", "category", "item", "terminal_id", "amount", "method")
@@ -760,3 +762,32 @@ def _regions(table, tree, planned, target_volume, target_revenue, sales, expense
     return out.reset_index()
 
 
+def history_gaps(con, tree, region: str, *, year: int, root: str) -> str:
+    """
+    What the budget could not do for want of records, in one sentence ("" when nothing is missing).
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive.
+    tree : RegionTree
+    region : str
+    year : int
+        The plan year: expenses are last year's.
+    root : str
+        The plan's root (``scope.root``).
+
+    Notes
+    -----
+    Expenses are the region's own: without last year's, percent of sales has no ratio of its
+    own and the profit target deducts no expense ratio. Activities are the plan's: benchmark
+    borrows the nearest ancestor's competitor record and input_output fits its response
+    curves over the whole plan, so a region with no activity of its own (a township whose
+    county runs them) still has both; only a plan without any activity loses them.
+    """
+    parts = []
+    if count_rows(con, "expenses", region_ids=tree.subtree(region), years=(year - 1, year - 1)) == 0:
+        parts.append("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率")
+    if count_rows(con, "activities", region_ids=(*tree.subtree(root), *tree.ancestors(root))) == 0:
+        parts.append("档案中没有本方案的活动数据：竞争对手参照法与投入产出法不可用")
+    return "；".join(parts) + "。所选方法不可用的类别按其他方法编制（见方法比较）。" if parts else ""

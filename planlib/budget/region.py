@@ -373,7 +373,9 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
              f"；销量目标{'可达' if summary.get('sales_reachable', True) else '超出可达销量'}。")
     flag = summary["flag"]
     text += f"结论：{FLAG_NAMES.get(flag, flag)}。"
-    if flag in ("sales met, profit missed", "both missed"):
+    if flag in ("sales met, profit missed", "both missed") and summary.get("profit_target_basis") == "no_expense_history":
+        text += "先定利润目标：它没有扣除任何费用，再少的预算也守不住。"  # "预算最多 0" would be no advice
+    elif flag in ("sales met, profit missed", "both missed"):
         text += f"预算最多 {summary['budget_limit']:,.0f} 才能守住利润，须压缩可控费用或提高价格。"
     elif flag == OVER_THRESHOLD:
         text += f"利润守住了，但费用率超过阈值：按阈值预算最多 {thr * float(summary['target_revenue']):,.0f}。"
@@ -485,5 +487,4 @@ def sensitivity_view(rb: RegionBudget, *, fixed_categories=("labour", "office"),
                                       "bep_units"])
     out.insert(7, "profit_change", out["profit"] - out["profit"].iloc[0])
     return out
-
 

@@ -170,10 +170,11 @@ def test_budget_package_api_is_pinned():
         "apply_cap",
         "percent_of_sales", "benchmark", "zero_based", "marginal_headcount", "objective_task",
         "CategoryInputs", "BUDGET_METHODS", "price_category", "book_items",
-        "PlanBudget", "plan_budget", "plan_response", "BUDGET_COLUMNS",
+        "PlanBudget", "plan_budget", "plan_response", "history_gaps", "BUDGET_COLUMNS",
         "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict",
         "RegionBudget", "region_budget", "region_budget_params", "tune_budget", "methods_long",
-        "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "booked_reading", "children_reading",
+        "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "booked_reading",
+        "children_reading",
         "FLAG_NAMES",
         "fit_response", "allocate_spend", "input_output_spend", "spend_roi", "region_spend_returns",
     ]  # fmt: skip
@@ -292,6 +293,19 @@ def test_method_basis_objective_task_counts_each_units_terminals_and_sums_its_fe
     assert said == [f"A/B 终端 3 家逐家计费 {k1:,.0f} + 年终返利 13",
                     "A/B 终端 0 家逐家计费 0 + 年终返利 30",
                     "A/B 终端 0 家逐家计费 0 + 年终返利 0"]
+
+
+def test_method_basis_benchmark_names_the_region_whose_record_it_borrows():
+    from planlib.budget.methods import method_basis
+
+    competitor = pd.DataFrame({"unit": ["K1", "K2"], "category": "promotion", "brand": "金潭",
+                               "spend": [3_000.0, 3_600.0], "revenue": [100_000.0, 150_000.0], "ratio": [0.03, 0.024],
+                               "source": ["K1", "C1"], "source_name": ["甲县", "市"]})
+    case = _case("promotion", members=["K1", "K2"], revenue_target=np.array([200_000.0, 50_000.0]),
+                 ratio=np.zeros(2), last_year=np.zeros(2), first_contribution=np.zeros(2), competitor=competitor)
+    said = method_basis(case, "benchmark", np.zeros(2))
+    assert said[0].startswith("主要竞品 金潭 去年在本区域的费用 3,000，占其销售额 100,000 的 3.00%")
+    assert said[1].startswith("主要竞品 金潭 去年在上级区域 市（本区域没有该竞品的记录）的费用 3,600")
 
 
 def test_item_mix_is_the_pivot_table_of_last_years_items():

@@ -15,6 +15,7 @@ from planlib.run import folder as run_folder
 from planlib.run import steps
 from planlib.run import portal
 from planlib import params, targets
+from planlib.archive import store as archive
 from planlib.errors import BudgetError
 
 def test_plan_budget_table_has_the_design_columns_and_plan_months(priced):
@@ -368,10 +369,11 @@ def test_competitor_spend_per_unit_from_the_archive_with_an_explicit_fallback():
                             "revenue": [100_000.0, 20_000.0, 50_000.0, 80_000.0]})
     out = competitor_spend(acts, revenue, 2026, tree, ["K1", "K2"]).set_index(["unit", "category"])
     assert out.loc[("K1", "promotion")].to_dict() == {"brand": "金潭", "spend": 3_000.0, "revenue": 100_000.0,
-                                                      "ratio": 0.03, "source": "K1"}
+                                                      "ratio": 0.03, "source": "K1", "source_name": "甲县"}
     k2 = out.loc[("K2", "promotion")]
     assert (k2["brand"], k2["spend"], k2["revenue"], k2["source"]) == ("金潭", 3_600.0, 150_000.0, "C1")
     assert out.loc[("K2", "channel"), "source"] == "C1"  # 古泉 has no channel record in K2 either
+    assert out.loc[("K2", "promotion"), "source_name"] == "市"  # the page names the region, not its id
     assert competitor_spend(acts[acts["brand"] == "own"], revenue, 2026, tree, ["K1"]).empty
 
 
@@ -565,3 +567,25 @@ def test_a_rerun_reads_last_years_history_back_and_prices_the_same_budget(priced
     for got in (first, rerun):
         pd.testing.assert_frame_equal(got.table, pb.table, check_exact=True)
         pd.testing.assert_frame_equal(got.regions, pb.regions, check_exact=True)
+
+
+def test_history_gaps_names_what_the_budget_lacks_where_it_lacks_it(tmp_path, demo_copy):
+    import duckdb
+
+    demo_copy(tmp_path / "g.duckdb", start_year=2023)
+    con = duckdb.connect(str(tmp_path / "g.duckdb"))
+    try:
+        tree = archive.load_tree(con)
+        town = tree.children("P01C01K01")[0]
+        assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="HQ") == ""
+        # a township without activities of its own: its county's and the plan's serve, nothing is lost
+        con.execute("DELETE FROM activities WHERE region_id = ?", [town])
+        con.execute("DELETE FROM expenses WHERE region_id = ? AND year(date) = 2025", [town])
+        said = costing.history_gaps(con, tree, town, year=2026, root="HQ")
+        assert said == ("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率。"
+                        "所选方法不可用的类别按其他方法编制（见方法比较）。")
+        con.execute("DELETE FROM activities")
+        assert "档案中没有本方案的活动数据：竞争对手参照法与投入产出法不可用" in costing.history_gaps(
+            con, tree, "P01C01K01", year=2026, root="HQ")
+    finally:
+        con.close()

@@ -131,3 +131,13 @@ def test_review_summary_names_only_growth_points_worth_a_case():
     assert "可争取增量最大的是富春小卖部（40 箱）。" in s.conclusions
     none = S.review_summary(yearly, cagr=0.2, findings=pd.DataFrame({"severity": []}), growth_points=points.iloc[1:])
     assert not any("可争取增量" in c for c in none.conclusions) and none.decisions == []
+
+
+def test_dual_reading_without_expense_history_asks_for_the_profit_target_not_a_zero_budget():
+    from planlib.budget import dual_reading
+
+    row = _budget_row()
+    assert "预算最多" in dual_reading(row, 0.2)
+    row["profit_target_basis"], row["budget_limit"] = "no_expense_history", 0.0
+    text = dual_reading(row, 0.2)
+    assert "预算最多" not in text and text.endswith("先定利润目标：它没有扣除任何费用，再少的预算也守不住。")
