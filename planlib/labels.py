@@ -371,6 +371,10 @@ _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _GLOSS = _re.compile(r"(?:^|(?<=[\s（(）)：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
+#: Words each capitalised, as names are written (Macau, Hong Kong, Jack Daniel's): data, never a gloss
+#: (the library's English glosses run in lower case after their first word: "Spring Festival aligned").
+_TITLE_CASE = _re.compile(r"[A-Z][A-Za-z'’]*(?:[ \-][A-Z][A-Za-z'’]*)*")
+
 #: A span of code in backticks: never a gloss (a command an analyst types).
 _CODE_SPAN = _re.compile(r"`[^`\n]+`")
 #: Private-use code points standing for code spans while the glosses are dropped.
@@ -397,7 +401,8 @@ def localize(text: object) -> str:
         span of code in backticks (`planlib run …`). Otherwise each
         code of :data:`CODE_NAMES` written as a snake_case token becomes its words, and each
         run of English words holding a lowercase word of three or more letters is dropped,
-        with the spaces, dashes and empty brackets it leaves.
+        with the spaces, dashes and empty brackets it leaves, unless every word of it is
+        capitalised: that is a name (a region, a brand), which is data.
 
     Examples
     --------
@@ -418,8 +423,8 @@ def localize(text: object) -> str:
 
     def drop(m: "_re.Match[str]") -> str:
         run = m.group(0)
-        if run in KEPT_WORDS or not _PLAIN_WORD.search(run):
-            return run
+        if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or _TITLE_CASE.fullmatch(run):
+            return run  # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong)
         return CODE_NAMES[run] if run in SENTENCE_CODES else ""  # a known one-word code in words; else a gloss
 
     s = _GLOSS.sub(drop, s)

@@ -72,6 +72,12 @@ def test_every_code_a_report_shows_has_words():
     ("销量 volume", "销量"),
     ("批量运行用 `planlib run plan.yaml`（参数 `-p region P01`）", "批量运行用 `planlib run plan.yaml`（参数 `-p region P01`）"),
     ("运行 `planlib run` to run it", "运行 `planlib run`"),  # code kept, the gloss after it dropped
+    # names in Latin letters are data: a capitalised word, or words each capitalised, stay
+    ("比自身趋势预测要求最多的是 Macau（-3.8%），最少的是 Hong Kong（-1.0%）。",
+     "比自身趋势预测要求最多的是 Macau（-3.8%），最少的是 Hong Kong（-1.0%）。"),
+    ("竞品 Heineken 增长；Jack Daniel's 下滑", "竞品 Heineken 增长；Jack Daniel's 下滑"),
+    ("按春节对齐 Spring Festival aligned", "按春节对齐"),  # a gloss in sentence case goes
+    ("检查结果汇总 Findings by check", "检查结果汇总"),
 ])
 def test_localize(text, shown):
     assert labels.localize(text) == shown
