@@ -17,6 +17,7 @@ RENAMED = {
     "P01C01K01": "历城区\U0001F600",  # an emoji DejaVu Sans draws
     "P01C01K02": "平阴县$\\undefinedcommand$",  # mathtext that would fail
     "P01C01K03": "<script>alert('章丘')</script>",
+    "P01C01": "Jinan City",  # a name in Latin letters: data, not an English gloss to drop
 }
 BRAND, RENAMED_BRAND = "金潭", "金潭\U0001F376"  # an emoji no installed font has
 
@@ -68,4 +69,5 @@ def test_review_report_with_hostile_names_succeeds_and_escapes_them(hostile_plan
     page = (result.run_dir / "regions" / CITY / "10_review_archive.html").read_text(encoding="utf-8")
     assert "<script>alert('章丘')" not in page and "&lt;script&gt;alert(" in page
     assert RENAMED_BRAND in page  # the brand table shows the name as it is
+    assert "总部 / 山东省 / Jinan City · names-2027</h1>" in page  # the heading keeps the Latin name
     assert f'class="planlib-table {tables.PLAIN_TEXT_CLASS}"' in page  # MathJax leaves names alone
