@@ -30,6 +30,9 @@ from planlib.schemas import LEVELS, TABLE_ORDER
 __all__ = ["main", "build_parser"]
 
 
+#: The plan steps' warnings printed after a run (all of them are in the run's manifest).
+_WARNINGS_SHOWN = 5
+
 def _err(message: str) -> None:
     print(f"planlib: error: {message}", file=sys.stderr)
 
@@ -171,6 +174,12 @@ def _run_scenario(args: argparse.Namespace, scenario: str) -> tuple[int, Path | 
             then = ("each review checked its own region instead" if step["step"] == "findings" else
                     f"{len(blocked)} reports that need it were not run")
             _err(f"the plan's {step['step']} step failed: {err.get('ename')}: {str(err.get('evalue', ''))[:400]}; {then}")
+        said = step.get("warnings") or []
+        for text in said[:_WARNINGS_SHOWN]:  # what the step did on purpose but the planner should know
+            print(f"  the plan's {step['step']} step warns: {str(text)[:400]}", file=sys.stderr)
+        if len(said) > _WARNINGS_SHOWN:
+            print(f"  … and {len(said) - _WARNINGS_SHOWN} more warnings of the {step['step']} step in "
+                  f"{result.run_dir / 'manifest.json'}", file=sys.stderr)
     for region, nb in result.failed:
         entry = next(e for e in result.manifest["entries"] if (e["region_id"], e["notebook"]) == (region, nb))
         err = entry.get("error") or {}

@@ -446,6 +446,8 @@ def allocate_plan(
                            .reshape(nodes.n, 12))
     ly_rev = nodes.roll_up(np.bincount(key, ly_rows["revenue"].to_numpy(dtype=float)[keep], nodes.n * 12)
                            .reshape(nodes.n, 12))
+    _warn_own_sales_above_units(nodes, np.bincount(ni[keep], ly_rows["volume"].to_numpy(dtype=float)[keep], nodes.n),
+                                ly_vol.sum(axis=1))
 
     # -- 2. region x month ----------------------------------------------------------------
     mon = np.zeros((nodes.n, 12), dtype=np.int64)
@@ -504,3 +506,23 @@ def allocate_plan(
         if term_part is not None:
             parts.append(term_part)
     return assemble_targets(parts)
+
+
+def _warn_own_sales_above_units(nodes: PlannedNodes, own: np.ndarray, total: np.ndarray) -> None:
+    """
+    A PlanWarning naming the planned parents that sold last year in their own name, in no child.
+
+    A county with terminals of its own above its townships, planned down to the townships:
+    the region split hands those sales to the children by their shares, so each child's
+    target carries a part of business it never had (its report then reads far above its
+    trend). More than 0.5% of the parent's volume (and a case) is named.
+    """
+    held = np.flatnonzero(~nodes.leaf & (own >= 1.0) & (own > 0.005 * total))
+    if not len(held):
+        return
+    said = [f"{nodes.ids[i]} {own[i] / total[i]:.0%}" for i in held[:5]]
+    more = f" and {len(held) - 5} more" if len(held) > 5 else ""
+    warnings.warn(f"{len(held)} planned region(s) sold last year in their own name, in none of their children "
+                  f"({', '.join(said)}{more} of their volume): the split hands those sales to the children by their "
+                  "shares, so the children's targets carry them; end scope.levels at those regions' level to plan "
+                  "that business where it is", PlanWarning, stacklevel=3)

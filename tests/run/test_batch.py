@@ -439,3 +439,33 @@ def test_a_failed_plan_step_stops_the_notebooks_that_need_it_before_they_start(t
         assert blocked["status"] == "failed" and blocked["error"]["ename"] == "PlanStepFailed"
         assert not (run_dir / "regions" / region / "20_split_targets.failed.ipynb").exists()  # no kernel started
         assert by[(region, "90_probe")]["status"] == "succeeded"
+
+
+def test_the_cli_prints_the_plan_steps_warnings_after_the_run(tiny_plan, tmp_path, monkeypatch, capsys):
+    """A step's warnings (split on purpose, but the planner should know) were only in the manifest."""
+    import warnings
+
+    from planlib import cli, targets
+    from planlib.errors import PlanWarning
+
+    nb_dir = tmp_path / "nbs"
+    write_probe(nb_dir, name="20_split_targets")
+    original = targets.plan_targets
+
+    def warned(*args, **kwargs):
+        for i in range(7):
+            warnings.warn(f"warning number {i}", PlanWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(targets, "plan_targets", warned)
+    monkeypatch.setattr(batch, "NOTEBOOKS_DIR", nb_dir)
+    code = cli.main(["run", str(tiny_plan), "--notebooks", "20_split_targets", "--regions", "K1",
+                     "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert [line for line in err.splitlines() if "step warns" in line] == [
+        f"  the plan's targets step warns: warning number {i}" for i in range(5)]
+    run_dir = next(p for p in (tmp_path / "runs").glob("*/*") if (p / "manifest.json").exists())
+    said = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["plan_steps"][0]["warnings"]
+    assert said[:7] == [f"warning number {i}" for i in range(7)]  # and the tiny plan's own
+    assert f"  … and {len(said) - 5} more warnings of the targets step in {run_dir / 'manifest.json'}" in err

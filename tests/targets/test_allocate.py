@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import openpyxl
 import pandas as pd
+import warnings
+
 import pytest
 
 from planlib.targets import AllocationHistory, TARGET_COLUMNS, allocate_plan, breakdown_of, load_allocation_history, validate_targets
@@ -479,6 +481,23 @@ def test_allocate_plan_hands_a_parents_own_channel_sales_down_to_its_counties():
     assert ch[("K1", "KA")] / ch[("C1", "KA")] == pytest.approx(0.6, abs=0.01)
     # 360 of 1,560 units last year were KA (23%): the plan keeps about that share
     assert ch[("C1", "KA")] / 1300 == pytest.approx(360 / 1560, abs=0.01)
+
+
+def test_allocate_plan_warns_of_a_parent_selling_in_its_own_name_above_its_counties():
+    # 甲市 (C1) sold 30 a month itself last year, in neither county: the split hands it to K1 and K2
+    tree, history = _tiny()
+    own = pd.DataFrame({"region_id": "C1", "month": [pd.Timestamp(2025, m, 1) for m in range(1, 13)],
+                        "volume": 30.0, "revenue": 300.0})
+    history = AllocationHistory(**{**history.__dict__, "monthly": pd.concat([history.monthly, own], ignore_index=True)})
+    even = pd.Series(1 / 12, index=range(1, 13))
+    with pytest.warns(PlanWarning, match=r"1 planned region\(s\) sold last year in their own name, in none of their "
+                                         r"children \(C1 23% of their volume\)"):
+        t = allocate_plan(history, tree, root="P1", total_volume=1560, month_shares=even, plan_year=2026)
+    annual = _wide(_totals(t), "region_id")
+    assert annual["K1"] + annual["K2"] == 1560  # the counties carry the city's own 360 between them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlanWarning)  # without the city's own sales: no warning
+        allocate_plan(_tiny()[1], tree, root="P1", total_volume=1200, month_shares=even, plan_year=2026)
 
 
 def test_allocate_plan_sibling_without_history_gets_nothing_unless_held():
