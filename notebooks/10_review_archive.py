@@ -67,7 +67,7 @@ display(tables.note(f"层级 {labels.LEVEL_NAMES.get(wb.level, wb.level)} · 下
 
 # %%
 shown = coverage if coverage["recorded_at"].notna().any() else coverage.drop(columns="recorded_at")  # the column only where a kind is kept above
-display(tables.show_table(tables.replace_codes(shown, {"source": labels.COVERAGE_NAMES}), caption="本区域的档案记录（销售、容量与费用限于分析期）", labels=labels.COVERAGE_LABELS))
+display(tables.show_table(tables.replace_codes(shown, {"source": labels.COVERAGE_NAMES}), caption="本区域的档案记录（销售、容量与费用限于分析期；活动与事件含上级区域的）", labels=labels.COVERAGE_LABELS))
 display(tables.note(review.coverage_reading(coverage, wb.history)))
 display(tables.show_table(archive.summarise_findings(findings), caption="检查结果汇总", labels=labels.LABELS))
 resolve = archive.findings_to_resolve(findings)
@@ -134,7 +134,7 @@ display(tables.show_table(rv.competitor_activities[["brand", "kind", "start_date
 # ## 5. 经销商
 
 # %%
-display(tables.show_table(rv.distributors, caption=f"{last} 年经销商本品与竞品销量（箱）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-distributors"))
+display(tables.show_table(rv.distributors, caption=f"{last} 年经销商本品与竞品销量（箱）" if last else "经销商本品与竞品销量（箱）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-distributors"))
 display(tables.show_table(rv.distributor_concentration, caption="集中度", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(review.distributor_reading(rv)))
 

@@ -375,12 +375,15 @@ _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 #: (the library's English glosses run in lower case after their first word: "Spring Festival aligned").
 _TITLE_CASE = _re.compile(r"[A-Z][A-Za-z'’]*(?:[ \-][A-Z][A-Za-z'’]*)*")
 
+#: Python's words for nothing and truth, capitalised like names but never one: dropped as before.
+_NOT_NAMES = frozenset({"None", "True", "False", "NaN", "NaT", "Inf"})
+
 #: A span of code in backticks: never a gloss (a command an analyst types).
 _CODE_SPAN = _re.compile(r"`[^`\n]+`")
 #: Private-use code points standing for code spans while the glosses are dropped.
 _PLACEHOLDER = 0xF0000
 
-KEPT_WORDS = frozenset({"JupyterLab", "Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
+KEPT_WORDS = frozenset({"Holt-Winters", "CAGR", "ABC", "BEP", "SKU", "SWOT", "KPI", "HHI", "CVP", "FC", "VC", "P",
                         "ROI", "MAPE", "A", "B", "C", "D"})
 
 
@@ -423,7 +426,7 @@ def localize(text: object) -> str:
 
     def drop(m: "_re.Match[str]") -> str:
         run = m.group(0)
-        if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or _TITLE_CASE.fullmatch(run):
+        if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or (_TITLE_CASE.fullmatch(run) and run not in _NOT_NAMES):
             return run  # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong)
         return CODE_NAMES[run] if run in SENTENCE_CODES else ""  # a known one-word code in words; else a gloss
 

@@ -78,6 +78,7 @@ def test_every_code_a_report_shows_has_words():
     ("竞品 Heineken 增长；Jack Daniel's 下滑", "竞品 Heineken 增长；Jack Daniel's 下滑"),
     ("按春节对齐 Spring Festival aligned", "按春节对齐"),  # a gloss in sentence case goes
     ("检查结果汇总 Findings by check", "检查结果汇总"),
+    ("截至 None 年", "截至 年"),  # Python's None is no name (a caption built from a missing year)
 ])
 def test_localize(text, shown):
     assert labels.localize(text) == shown

@@ -462,8 +462,10 @@ def findings_reading(findings: pd.DataFrame) -> str:
     figures that follow carry a distortion until the records are corrected.
     """
     serious = findings_to_resolve(findings)
+    if serious.empty and (findings["check"] == "no_sales").any():
+        return "没有可检查的销售记录。"
     if serious.empty:
-        return "销售记录没有错误或警告：以销售为依据的分析可以放心使用。"
+        return "销售记录的检查没有发现错误或警告。"
     n_err = int((serious["severity"] == "error").sum())
     n_warn = int((serious["severity"] == "warning").sum())
     touched = serious.groupby("check")["region_id"].apply(lambda s: ", ".join(sorted({str(x) for x in s.dropna()})[:4]))

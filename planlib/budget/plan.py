@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from planlib.archive import count_rows
+from planlib.archive import count_rows, load_table
 from planlib.archive.queries import targets as target_queries
 from planlib.archive.queries.budget import budget_history, expense_calendar
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, payment_calendar, phase_rows, to_cents
@@ -773,21 +773,28 @@ def history_gaps(con, tree, region: str, *, year: int, root: str) -> str:
     tree : RegionTree
     region : str
     year : int
-        The plan year: expenses are last year's.
+        The plan year: expenses and competitors' activities are last year's.
     root : str
-        The plan's root (``scope.root``).
+        The plan's root (``scope.root``): the activities the plan reads are its subtree's.
 
     Notes
     -----
     Expenses are the region's own: without last year's, percent of sales has no ratio of its
     own and the profit target deducts no expense ratio. Activities are the plan's: benchmark
-    borrows the nearest ancestor's competitor record and input_output fits its response
-    curves over the whole plan, so a region with no activity of its own (a township whose
-    county runs them) still has both; only a plan without any activity loses them.
+    borrows the nearest ancestor's record of a competitor's spend last year, and input_output
+    fits its response curves to the plan's own past activities, so a region with no activity
+    of its own (a township whose county runs them) still has both; a plan without
+    competitors' activities last year loses benchmark, one without own activities input_output.
     """
     parts = []
     if count_rows(con, "expenses", region_ids=tree.subtree(region), years=(year - 1, year - 1)) == 0:
         parts.append("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率")
-    if count_rows(con, "activities", region_ids=(*tree.subtree(root), *tree.ancestors(root))) == 0:
-        parts.append("档案中没有本方案的活动数据：竞争对手参照法与投入产出法不可用")
+    acts = load_table(con, "activities", region_ids=tree.subtree(root), columns=["brand", "start_date"])
+    own = (acts["brand"] == OWN_BRAND).to_numpy()
+    rivals_last_year = (~own & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)).any()
+    lost = [name for name, lacking in (("竞争对手参照法", not rivals_last_year), ("投入产出法", not own.any())) if lacking]
+    if lost:
+        what = {2: "档案中没有本方案去年竞品的活动和本品的历史活动", 1: ("档案中没有本方案去年竞品的活动" if not rivals_last_year
+                                                                else "档案中没有本方案本品的历史活动")}[len(lost)]
+        parts.append(f"{what}：{'与'.join(lost)}不可用")
     return "；".join(parts) + "。所选方法不可用的类别按其他方法编制（见方法比较）。" if parts else ""

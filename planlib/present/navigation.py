@@ -240,5 +240,5 @@ def region_choices(tree, region: str, params_file: object, *, limit: int = 40) -
     more = f"……共 {total} 个区域" if total > limit else f"共 {total} 个区域"
     return (f"本笔记本：区域 {region}（{tree.name(region)}，{LEVEL_NAMES.get(tree.level(region), tree.level(region))}），"
             f"参数文件 {params_file}。可选区域编码：{shown}（{more}）。"
-            "更换方法：批量运行用 `planlib run 计划文件 --regions 编码`（papermill 参数 `-p region 编码`）；"
+            "更换方法：批量运行用 `planlib run 计划文件 --regions 编码`（单个笔记本用 `papermill -p region 编码`）；"
             "在 JupyterLab 中改参数单元格里的 `region = \"编码\"`，再全部重新运行。")

@@ -280,9 +280,9 @@ def swot(
             lines.append(("strengths", f"销售额增长 {growth[-1]:+z.1%}", "data"))
     if coverage_rate is not None and pd.notna(coverage_rate) and coverage_rate < 0.6:
         lines.append(("weaknesses", f"终端覆盖率仅 {coverage_rate:z.0%}", "data"))
-    top = growth_points.head(3)
+    top = growth_points[growth_points["attainable"] >= 0.5].head(3)  # "可争取 0" is no opportunity
     for unit, name, attainable in zip(top["unit_id"].tolist(), top["name"].tolist(), top["attainable"].tolist()):
-        lines.append(("opportunities", f"增量点 {names.get(unit, name)}：可争取 {attainable:,.0f}", "data"))
+        lines.append(("opportunities", f"增量点 {names.get(unit, name)}：可争取 {attainable:,.0f} 箱", "data"))
     for box, items in (analyst or {}).items():
         for item in items:
             lines.append((box, str(item), "analyst"))

@@ -46,8 +46,8 @@ def data_coverage(data: RegionData, tree=None) -> pd.DataFrame:
         One row per kind in :data:`COVERAGE_SOURCES` order: ``source`` (the kind's code),
         ``rows`` (int), ``first``, ``last`` (Timestamps; NaT for a kind without dates
         or without rows) and ``recorded_at``: for a kind the region has no row of, the
-        nearest ancestor holding it (``data.recorded_above``: a township's market kept
-        by its county), else None. Own and competitors' sales and activities are counted
+        ancestor keeping it for its whole subtree (``data.recorded_above``: a township's
+        market kept by its county), else missing (NaN: the column is text). Own and competitors' sales and activities are counted
         apart (``brand`` is the own brand or not); an activity spans its start to its end date.
     """
     own_sales = data.sales["brand"] == OWN_BRAND

@@ -520,7 +520,7 @@ def _warn_own_sales_above_units(nodes: PlannedNodes, own: np.ndarray, total: np.
     held = np.flatnonzero(~nodes.leaf & (own >= 1.0) & (own > 0.005 * total))
     if not len(held):
         return
-    said = [f"{nodes.ids[i]} {own[i] / total[i]:.0%}" for i in held[:5]]
+    said = [f"{nodes.ids[i]} {own[i] / total[i]:z.0%}" for i in held[:5]]
     more = f" and {len(held) - 5} more" if len(held) > 5 else ""
     warnings.warn(f"{len(held)} planned region(s) sold last year in their own name, in none of their children "
                   f"({', '.join(said)}{more} of their volume): the split hands those sales to the children by their "

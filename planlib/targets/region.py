@@ -232,9 +232,10 @@ def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = No
     -----
     direct = V_parent − Σ V_child (last year's volumes); shown with its share direct / V_parent.
     """
+    direct = _direct_sales(children, parent_last_year)
     g = children["growth"].dropna()
     if g.empty:
-        return "没有下级有去年的数据可比。"
+        return "没有下级有去年的数据可比。" + direct
     lo, hi = children.loc[g.idxmin()], children.loc[g.idxmax()]
     out = (
         f"隐含增长从 {lo['name']} 的 {lo['growth']:+z.1%} 到 {hi['name']} 的 {hi['growth']:+z.1%}；"
@@ -260,13 +261,20 @@ def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = No
         n = int(children["beyond_potential"].sum())
         out += (f"{n} 个下级目标超出潜力：{'、'.join(children.loc[children['beyond_potential'], 'name'].astype(str))}。"
                 if n else "没有下级目标超出潜力。")
-    out += "各下级合计恰等于本级目标。"
-    direct = 0.0 if parent_last_year is None else float(parent_last_year) - float(children["last_year_volume"].sum())
-    if parent_last_year and direct >= 1.0 and direct > 0.005 * float(parent_last_year):
-        out += (f"注意：去年有 {direct:,.0f} 箱（本级销量的 {direct / float(parent_last_year):z.1%}）记在本级、不属于任何下级，"
-                "分解把这部分也分给了各下级，下级目标因此高于各自的趋势。若这是本级直属的生意，"
-                "计划层级宜到本级为止，下级与终端在本级页面的结构分解中分。")
-    return out
+    return out + "各下级合计恰等于本级目标。" + direct
+
+
+def _direct_sales(children: pd.DataFrame, parent_last_year: float | None) -> str:
+    """The sentence on last year's sales recorded at the region itself, in no child ("" when none to speak of)."""
+    if not parent_last_year or not np.isfinite(float(parent_last_year)):
+        return ""
+    total = float(parent_last_year)
+    direct = total - float(children["last_year_volume"].sum())
+    if direct < 1.0 or direct <= 0.005 * total:
+        return ""
+    return (f"注意：去年有 {direct:,.0f} 箱（本级销量的 {direct / total:z.1%}）记在本级、不属于任何下级，"
+            "分解把这部分也分给了各下级，下级目标因此高于各自的趋势。若这是本级直属的生意，"
+            "计划层级宜到本级为止，下级与终端在本级页面的结构分解中分。")
 
 
 def diagnostics(

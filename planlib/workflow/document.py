@@ -198,14 +198,20 @@ def _review_section(d: DocumentInputs) -> Section:
                              [("本品" if r["brand"] == "own" else r["brand"], _n(r["volume"]), _pct(r["volume_share"]),
                                _pct(r.get("volume_growth"), True)) for _, r in last.iterrows()],
                              (False, True, True, True)))
-    if not d.growth_points.empty:
-        top = d.growth_points.head(3)
+    worth = _worth(d.growth_points)
+    if not worth.empty:
+        top = worth.head(3)
         blocks.append(Paragraph("增量来源：" + "；".join(f"{r['name']} 可争取 {_n(r['attainable'])} 箱"
                                                         for _, r in top.iterrows()) + "。"))
     for box, label in _SWOT_BOXES:
         lines = d.swot.loc[d.swot["box"] == box, "line"].astype(str).tolist() if not d.swot.empty else []
         blocks.append(Paragraph(f"{label}：" + ("；".join(lines) if lines else "无") + "。"))
     return Section(SECTION_HEADINGS[0], tuple(blocks))
+
+
+def _worth(points: pd.DataFrame) -> pd.DataFrame:
+    """The growth points worth a case (a point of 0 cases is none), in their order."""
+    return points[points["attainable"] >= 0.5] if not points.empty else points
 
 
 def _or_dash(value) -> str:
@@ -257,8 +263,8 @@ def _strategy_section(d: DocumentInputs) -> Section:
         g = vol / last - 1
         blocks.append(Paragraph(f"总体思路：目标销量比 {int(d.yearly['year'].iloc[-1])} 年的 {_n(last)} 箱"
                                 f"{'增长' if g >= 0 else '下降'} {_pct(abs(g))}" + (
-                                    "；增量主要来自" + "、".join(str(n) for n in d.growth_points["name"].head(3))
-                                    if not d.growth_points.empty else "") + "。"))
+                                    "；增量主要来自" + "、".join(str(n) for n in _worth(d.growth_points)["name"].head(3))
+                                    if not _worth(d.growth_points).empty else "") + "。"))
     shown = {d.region_id, *(d.children["region_id"] if not d.children.empty else ())}
     status = None if d.status is None else d.status[d.status["region_id"].isin(shown)]  # itself and its planned children
     if status is not None and not status.empty:

@@ -396,7 +396,9 @@ def test_counts_in_words_names_only_the_kinds_there_are(errors, warnings, words)
 def test_findings_reading_counts_the_findings_and_says_a_clean_check_is_of_the_sales():
     cols = {c: [None] for c in ("product_line", "sku", "terminal_id", "date", "message")}
     clean = pd.DataFrame({"check": ["outlier"], "severity": ["info"], "region_id": ["K1"], **cols})
-    assert quality.findings_reading(clean) == "销售记录没有错误或警告：以销售为依据的分析可以放心使用。"
+    assert quality.findings_reading(clean) == "销售记录的检查没有发现错误或警告。"
+    nothing = clean.assign(check="no_sales")  # a region without sales: nothing was checked, nothing is clean
+    assert quality.findings_reading(nothing) == "没有可检查的销售记录。"
     found = pd.DataFrame({"check": ["outlier", "unit_price"], "severity": ["warning", "warning"], "region_id": ["K1", "K2"],
                           **{c: v * 2 for c, v in cols.items()}})
     assert quality.findings_reading(found).startswith("2 个警告（")

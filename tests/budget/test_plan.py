@@ -578,14 +578,18 @@ def test_history_gaps_names_what_the_budget_lacks_where_it_lacks_it(tmp_path, de
         tree = archive.load_tree(con)
         town = tree.children("P01C01K01")[0]
         assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="HQ") == ""
-        # a township without activities of its own: its county's and the plan's serve, nothing is lost
-        con.execute("DELETE FROM activities WHERE region_id = ?", [town])
+        # a township: no activity of its own (its county's and the plan's serve), and here no expense last year
+        assert not con.execute("SELECT count(*) FROM activities WHERE region_id = ?", [town]).fetchone()[0]
         con.execute("DELETE FROM expenses WHERE region_id = ? AND year(date) = 2025", [town])
         said = costing.history_gaps(con, tree, town, year=2026, root="HQ")
         assert said == ("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率。"
                         "所选方法不可用的类别按其他方法编制（见方法比较）。")
+        # no competitor's activity last year: benchmark has nothing to borrow; input_output still fits
+        con.execute("DELETE FROM activities WHERE brand <> 'own' AND year(start_date) = 2025")
+        assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="HQ") == (
+            "档案中没有本方案去年竞品的活动：竞争对手参照法不可用。所选方法不可用的类别按其他方法编制（见方法比较）。")
         con.execute("DELETE FROM activities")
-        assert "档案中没有本方案的活动数据：竞争对手参照法与投入产出法不可用" in costing.history_gaps(
+        assert "档案中没有本方案去年竞品的活动和本品的历史活动：竞争对手参照法与投入产出法不可用" in costing.history_gaps(
             con, tree, "P01C01K01", year=2026, root="HQ")
     finally:
         con.close()

@@ -76,5 +76,5 @@ def test_region_choices_names_the_region_its_family_first_and_counts_the_whole_t
     assert "（共 6 个区域）" in small and small.index("P01C01K01") < small.index("P01C02")
     # the note as JupyterLab shows it: the commands an analyst types survive the English-gloss filter
     shown = tables.note(small).data
-    assert "<code>planlib run 计划文件 --regions 编码</code>" in shown and "<code>-p region 编码</code>" in shown
+    assert "<code>planlib run 计划文件 --regions 编码</code>" in shown and "<code>papermill -p region 编码</code>" in shown
     assert "在 JupyterLab 中改参数单元格里的 <code>region = &quot;编码&quot;</code>" in shown

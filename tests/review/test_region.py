@@ -249,3 +249,31 @@ def test_a_townships_brand_shares_are_unknown_when_its_county_keeps_the_competit
     assert (rv.distributors["own_volume"] > 0).any()
     county = review.review_region(review.load_region_data(path, tree, "P01C01K01", years=(2024, 2026)), tree)
     assert county.brands["volume_share"].notna().all() and county.brands["volume_share"].lt(1).all()
+
+
+def test_a_region_without_rows_lacks_what_its_siblings_record_and_has_what_only_its_parent_keeps(tmp_path, demo_copy):
+    import duckdb
+
+    demo_copy(tmp_path / "e.duckdb", start_year=2023)
+    con = duckdb.connect(str(tmp_path / "e.duckdb"))
+    try:
+        tree = archive.load_tree(con)
+        town = tree.children("P01C01K01")[0]
+        for table in ("sales", "expenses", "terminals"):
+            con.execute(f"DELETE FROM {table} WHERE region_id = ?", [town])
+        con.execute("DELETE FROM distributors WHERE region_id = ?", [town])
+        data = review.load_region_data(con, tree, town, years=(2024, 2026))
+        # the market, competitors' sales and (once this township's own is gone) distributors are the county's
+        # alone: kept there; own sales, expenses and terminals are recorded in the sibling townships (and
+        # expenses at the city too): this one lacks them
+        assert data.recorded_above == {"competitor_sales": "P01C01K01", "market": "P01C01K01",
+                                       "distributors": "P01C01K01"}
+        cov = records.data_coverage(data, tree)
+        assert records.missing_sources(cov, records.PLAN_SOURCES) == ["sales", "expenses", "terminals"]
+        text = records.coverage_reading(cov, (2024, 2026))
+        assert text.startswith("竞品销售、品类容量（市场）、经销商记在上级 历城区，不细分到本区域。档案中本区域没有本品销售、费用、终端的记录")
+        # a county without expenses: the city books its own office costs, the sibling counties theirs: missing
+        con.execute("DELETE FROM expenses WHERE region_id IN (SELECT unnest(?::VARCHAR[]))", [list(tree.subtree("P01C01K02"))])
+        assert "expenses" not in review.load_region_data(con, tree, "P01C01K02", years=(2024, 2026)).recorded_above
+    finally:
+        con.close()

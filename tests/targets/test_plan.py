@@ -350,7 +350,12 @@ def test_a_growing_child_asked_below_last_year_is_flagged_by_name():
     # the parent sold 300 last year, its children 200: 100 (33.3%) was recorded at the parent, in no child
     direct = targets.fairness_reading(children, parent_last_year=300.0)
     assert "注意：去年有 100 箱（本级销量的 33.3%）记在本级、不属于任何下级，分解把这部分也分给了各下级" in direct
-    assert "记在本级" not in targets.fairness_reading(children, parent_last_year=200.5)  # within 0.5%: rounding, not sales
+    big = children.assign(last_year_volume=[100_000.0, 99_500.0])
+    assert "记在本级" not in targets.fairness_reading(big, parent_last_year=200_000.0)  # 500 = 0.25%: not spoken of
+    assert "记在本级" in targets.fairness_reading(big, parent_last_year=201_500.0)  # 2,000 = 0.99%
+    # children without last year's sales: all of it was the parent's own, said all the same
+    none = targets.fairness_reading(children.assign(last_year_volume=0.0, growth=None), parent_last_year=300.0)
+    assert none.startswith("没有下级有去年的数据可比。注意：去年有 300 箱（本级销量的 100.0%）记在本级")
 
 
 # -- the plan as a whole: region kinds and the region view -----------------------------------

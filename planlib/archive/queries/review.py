@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from planlib.archive.store import connect, load_table
+from planlib.archive.store import connect, load_table, missing_tables
 from planlib.hierarchy import RegionTree
 from planlib.schemas import OWN_BRAND, TABLES
 
@@ -121,11 +121,15 @@ _KIND_ROWS = {
 
 def recorded_above(con, tree: RegionTree, region: str, kinds, *, years: tuple[int, int] | None = None) -> dict[str, str]:
     """
-    For each of ``kinds`` the nearest ancestor of ``region`` whose own rows hold that kind.
+    For each of ``kinds`` the ancestor of ``region`` that keeps that kind for its whole subtree.
 
     An archive may keep a kind of record at a coarser level than a region: the category
     market and competitors' sales by county, say, for a township. Such a region has none of
-    its own, yet nothing is missing: the records are its ancestor's.
+    its own, yet nothing is missing: the records are its ancestor's. The ancestor is the
+    nearest one holding rows of the kind, and it counts only when no region below it holds
+    any (the kind is simply not recorded below that level); when some region below it does
+    (a city's own office costs above counties that book their channel fees), a region
+    without rows lacks them.
 
     Parameters
     ----------
@@ -141,27 +145,38 @@ def recorded_above(con, tree: RegionTree, region: str, kinds, *, years: tuple[in
     Returns
     -------
     dict
-        kind -> the nearest ancestor's id, for each kind an ancestor holds rows of; a
-        kind no ancestor holds is absent. One query per kind, over the ancestors' own rows.
+        kind -> the ancestor's id, for each kind an ancestor keeps so; any other kind is
+        absent. At most two queries per kind (the ancestors' rows, then one row below the
+        nearest); a table the archive lacks holds no rows.
     """
     ancestors = list(tree.ancestors(region))
     found: dict[str, str] = {}
     if not ancestors:
         return found
-    for kind in kinds:
-        if kind not in _KIND_ROWS:
-            continue
-        table, condition, branded = _KIND_ROWS[kind]
-        where, params = f"region_id IN (SELECT unnest(?::VARCHAR[])) AND {condition}", [ancestors]
-        if branded:
-            params.append(OWN_BRAND)
-        if years is not None and table in ("sales", "market", "expenses"):
-            where += " AND date >= ? AND date < ?"
-            params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
-        held = {r for (r,) in con.execute(f"SELECT DISTINCT region_id FROM {table} WHERE {where}", params).fetchall()}
-        nearest = next((a for a in ancestors if a in held), None)
-        if nearest is not None:
+    absent = set(missing_tables(con))
+    cur = con.cursor()
+    try:
+        for kind in kinds:
+            if kind not in _KIND_ROWS or _KIND_ROWS[kind][0] in absent:
+                continue
+            table, condition, branded = _KIND_ROWS[kind]
+            extra, params = condition, [OWN_BRAND] if branded else []
+            if years is not None and table in ("sales", "market", "expenses"):
+                extra += " AND date >= ? AND date < ?"
+                params += [dt.date(int(years[0]), 1, 1), dt.date(int(years[1]) + 1, 1, 1)]
+            held = {r for (r,) in cur.execute(
+                f"SELECT DISTINCT region_id FROM {table} WHERE region_id IN (SELECT unnest(?::VARCHAR[])) AND {extra}",
+                [ancestors, *params]).fetchall()}
+            nearest = next((a for a in ancestors if a in held), None)
+            if nearest is None:
+                continue
+            below = [r for r in tree.subtree(nearest) if r != nearest]
+            if cur.execute(f"SELECT 1 FROM {table} WHERE region_id IN (SELECT unnest(?::VARCHAR[])) AND {extra} LIMIT 1",
+                           [below, *params]).fetchall():
+                continue  # recorded below the ancestor too: this region lacks it
             found[kind] = nearest
+    finally:
+        cur.close()
     return found
 
 
