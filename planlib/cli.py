@@ -174,7 +174,7 @@ def _run_scenario(args: argparse.Namespace, scenario: str) -> tuple[int, Path | 
             then = ("each review checked its own region instead" if step["step"] == "findings" else
                     f"{len(blocked)} reports that need it were not run")
             _err(f"the plan's {step['step']} step failed: {err.get('ename')}: {str(err.get('evalue', ''))[:400]}; {then}")
-        said = step.get("warnings") or []
+        said = list(dict.fromkeys(step.get("warnings") or []))  # each once (a step may warn of one thing twice)
         for text in said[:_WARNINGS_SHOWN]:  # what the step did on purpose but the planner should know
             print(f"  the plan's {step['step']} step warns: {str(text)[:400]}", file=sys.stderr)
         if len(said) > _WARNINGS_SHOWN:

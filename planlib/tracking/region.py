@@ -182,11 +182,17 @@ def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, miles
         s = vol.iloc[0]
         gap = float(s["actual_to_date"]) - float(s["target_to_date"])
         state = "超前" if gap > 0 else "落后"
-        out.append(
-            f"{region_name}截至核算日完成销量 {float(s['actual_to_date']):,.0f} {unit_label}，为序时目标的 "
-            f"{_pct(s['completion_to_date'])}；全年任务完成 {_pct(s['task_progress'])}，序时进度 {_pct(s['time_progress'])}，"
-            f"{state}序时 {abs(gap):,.0f} {unit_label}。")
-        if pd.notna(s["landing"]):
+        done = f"{region_name}截至核算日完成销量 {float(s['actual_to_date']):,.0f} {unit_label}"
+        no_target = pd.isna(s["task_progress"])  # no annual target: no completion, no pace to keep
+        if no_target:
+            out.append(f"{done}；本区域本年没有销量目标。")
+        else:
+            out.append(
+                done + (f"，为序时目标的 {_pct(s['completion_to_date'])}" if pd.notna(s["completion_to_date"])
+                        else "（序时目标为 0，完成率无从计算）")
+                + f"；全年任务完成 {_pct(s['task_progress'])}，序时进度 {_pct(s['time_progress'])}，"
+                f"{state}序时 {abs(gap):,.0f} {unit_label}。")
+        if pd.notna(s["landing"]) and not no_target:
             lg = float(s["landing_gap"]) if pd.notna(s["landing_gap"]) else 0.0
             if lg < 0:
                 out.append(f"按目前节奏全年预计落在 {float(s['landing']):,.0f} {unit_label}，比全年目标少 {-lg:,.0f} {unit_label}；"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,3 +107,21 @@ def test_a_region_without_expense_records_is_told_so_not_that_it_spent_nothing()
     text = " ".join(_readings("历城区", summary, dual, milestones, none, pd.DataFrame(), "箱",
                               expenses_recorded=_expenses_recorded(spent)))
     assert "未扣费用" not in text and "花费 0 元，分月预算 355,532 元（-100.0%）" in text
+
+
+def test_a_region_without_a_target_is_told_so_not_given_blank_rates():
+    """中牟县 (no sales, target 0) read "为序时目标的；全年任务完成，…比全年目标多 0 箱": its unknown rates were dropped."""
+    from planlib.tracking.region import _readings
+
+    row = {"measure": "volume", "actual_to_date": 0.0, "target_to_date": 0.0, "completion_to_date": np.nan,
+           "task_progress": np.nan, "time_progress": 0.496, "landing": 0.0, "landing_gap": 0.0,
+           "months_remaining": 6, "run_rate_needed": 0.0}
+    empty = pd.DataFrame()
+    text = " ".join(_readings("中牟县", pd.DataFrame([row]), empty, pd.DataFrame(columns=["status"]), empty, empty, "箱"))
+    assert text == "中牟县截至核算日完成销量 0 箱；本区域本年没有销量目标。"
+    # a target for the year but none yet to date (a season that starts later): no rate, the rest as usual
+    later = {**row, "target_to_date": 0.0, "task_progress": 0.0, "landing": 800.0, "landing_gap": -200.0,
+             "run_rate_needed": 166.7}
+    text = " ".join(_readings("中牟县", pd.DataFrame([later]), empty, pd.DataFrame(columns=["status"]), empty, empty, "箱"))
+    assert text.startswith("中牟县截至核算日完成销量 0 箱（序时目标为 0，完成率无从计算）；全年任务完成 0.0%，序时进度 49.6%")
+    assert "比全年目标少 200 箱" in text
