@@ -169,7 +169,8 @@ def monthly_table(monthly: pd.DataFrame, *, as_of: dt.date | None = None, mode: 
 
 
 def _pct(x) -> str:
-    return "—" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
+    """A rate in a sentence; an unknown one in words (a dash there would read as a gloss's and be dropped)."""
+    return "无从计算" if x is None or pd.isna(x) else f"{100 * float(x):z.1f}%"
 
 
 def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, milestones: pd.DataFrame,
