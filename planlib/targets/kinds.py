@@ -262,9 +262,12 @@ class RegionEconomics:
     expense_ratio: float
     market_volume: float
     market_years: pd.DataFrame | None = None
+    #: The region whose price, unit cost and expense ratio stand in (the plan's root: this one sold nothing last year).
+    borrowed_from: str | None = None
 
 
-def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_from: int | None = None) -> RegionEconomics:
+def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_from: int | None = None,
+                     plan_root: str | None = None) -> RegionEconomics:
     """
     Read a region's monthly own sales, last year's price, unit cost, expense ratio and market.
 
@@ -273,6 +276,11 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
     ``all_recorded_from``: a year from which every region with own monthly sales is known to
     be in the subtree (:func:`planlib.archive.queries.targets.region_sales_figures`; the same
     figures, read without looking each sales row's region up).
+
+    A region that sold nothing last year has no price, unit cost or expense ratio of its own:
+    with ``plan_root`` it takes the plan's (``borrowed_from`` names the root), as the budget
+    step does (:func:`planlib.budget.plan_budget`); without, they are 0 (a gross margin as
+    large as the revenue).
     """
     ids = list(tree.subtree(region))
     last = plan_year - 1
@@ -280,6 +288,11 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
                                                                    all_recorded_from=all_recorded_from)
     mkt = market_years.loc[market_years["year"] == last, "market_volume"].sum() if len(market_years) else None
     vol, rev, var = (float(x or 0.0) for x in row)
+    borrowed = None
+    if vol <= 0 and plan_root is not None and plan_root != region:
+        _, row, exp, _ = queries.region_sales_figures(con, list(tree.subtree(plan_root)), plan_year)
+        vol, rev, var = (float(x or 0.0) for x in row)
+        borrowed = plan_root
     return RegionEconomics(
         region=region,
         monthly=monthly,
@@ -288,6 +301,7 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
         expense_ratio=float(exp or 0.0) / rev if rev > 0 else 0.0,
         market_volume=float(mkt) if mkt else float("nan"),
         market_years=market_years.astype({"year": "int64", "market_volume": "float64"}),
+        borrowed_from=borrowed,
     )
 
 
@@ -376,7 +390,7 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
 
     base_vol = base.annual if base is not None else 0.0
     target = derived(volume, revenue)
-    expense_basis = f"去年费用率 {econ.expense_ratio:z.1%} × 销售额 last year's expense ratio × revenue"
+    expense_basis = f"去年费用率 {econ.expense_ratio:z.1%}{_borrowed(econ)} × 销售额 last year's expense ratio × revenue"
     if profit_target is not None:  # the budget's profit target: the expenses are the limit it leaves
         target = derived(volume, revenue, target[2] - float(profit_target))
         expense_basis = "毛利 − 利润目标（预算设定）gross margin − the budget's profit target: the expense limit"
@@ -391,13 +405,18 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
             "basis": [
                 "分配到本区的销量 the allocated volume",
                 "销量 × 去年实现价格 volume × last year's realised price",
-                f"销售额 − 销量 × 单位成本 {econ.unit_cost:,.2f} revenue − volume × unit cost",
+                f"销售额 − 销量 × 单位成本 {econ.unit_cost:,.2f}{_borrowed(econ)} revenue − volume × unit cost",
                 expense_basis,
                 "毛利 − 费用 gross margin − expenses",
                 "销量 / 去年品类市场量 volume / last year's category market",
             ],
         }
     )
+
+
+def _borrowed(econ: RegionEconomics) -> str:
+    """"（全方案的，本区域去年无销售）" after a figure taken from the plan's root, else ""."""
+    return "（全方案的，本区域去年无销售）" if econ.borrowed_from else ""
 
 
 def region_baseline(econ: RegionEconomics, plan_year: int) -> Baseline:

@@ -167,3 +167,35 @@ def test_split_inputs_takes_the_callers_potential(monkeypatch):
     assert given.potential.to_dict() == {"K2": 80.0}  # the caller's, the region's children only
     pd.testing.assert_series_equal(given.last_year, own.last_year, check_exact=True)
     assert own.last_year.to_dict() == {"K1": 12.0, "K2": 24.0, "K3": 0.0}
+
+
+def test_a_region_without_sales_last_year_is_priced_with_the_plans_cost_and_expense_ratio(tmp_path, demo_copy):
+    """平阴县 sold nothing last year: its unit cost read 0, so its gross margin was its revenue (335 万 beside 106 万)."""
+    import duckdb
+
+    from planlib.archive import store as archive
+
+    demo_copy(tmp_path / "k.duckdb", start_year=2023)  # history 2023–2025, planning 2026
+    con = duckdb.connect(str(tmp_path / "k.duckdb"))
+    try:
+        tree = archive.load_tree(con)
+        county = "P01C01K02"
+        con.execute("DELETE FROM sales WHERE region_id IN (SELECT unnest(?::VARCHAR[])) AND year(date) = 2025",
+                    [list(tree.subtree(county))])
+        plan = targets.region_economics(con, tree, "HQ", 2026)
+        alone = targets.region_economics(con, tree, county, 2026)
+        assert alone.unit_cost == 0.0 and alone.borrowed_from is None  # nothing to price with: a margin of 100%
+        econ = targets.region_economics(con, tree, county, 2026, plan_root="HQ")
+        assert econ.borrowed_from == "HQ" and plan.unit_cost > 0
+        assert (econ.unit_price, econ.unit_cost, econ.expense_ratio) == pytest.approx(
+            (plan.unit_price, plan.unit_cost, plan.expense_ratio), rel=1e-12)  # DuckDB's parallel sums: the last bits
+        assert econ.monthly.equals(alone.monthly)  # its own history stays its own
+        table = pd.DataFrame({"region_id": county, "month": pd.date_range("2026-01-01", periods=12, freq="MS"),
+                              "target_volume": 100.0, "target_revenue": 100.0 * plan.unit_price})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlanWarning)
+            kinds = targets.region_kinds(econ, table, plan_year=2026).set_index("kind")
+        assert kinds.at["gross_margin", "target"] == pytest.approx(1_200 * (plan.unit_price - plan.unit_cost))
+        assert "（全方案的，本区域去年无销售）" in kinds.at["gross_margin", "basis"]
+    finally:
+        con.close()
