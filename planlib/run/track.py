@@ -223,7 +223,8 @@ def compute_tracking(plan, tree, con, run_dir: Path, as_of: dt.date, *, names: M
     facts = [tracking.region_facts(pt.tracking, as_of, extra=extra)]
     people = acts.people
     if len(people):
-        facts.append(tracking.person_facts(people, targets, acts.sales, acts.person_events, as_of, tree=tree))
+        facts.append(tracking.person_facts(people, targets, acts.sales, acts.person_events, as_of, tree=tree,
+                                           terminals=terminals))
     facts = pd.concat([f for f in facts if len(f)], ignore_index=True) if any(len(f) for f in facts) else facts[0]
     scores = tracking.score(facts, acts.person_events, plan.tracking.kpi, as_of=as_of)
     lines = _with_people(pt.tracking, facts, people)

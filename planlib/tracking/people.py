@@ -3,7 +3,9 @@ People's targets and actuals: a salesperson carries regions or terminals, and th
 
 A person's rows in the ``people`` table name what they carry (DESIGN.md §4b): one row
 with ``terminal_id`` null carries the region as a whole (a city manager); one row per
-terminal carries those terminals (a salesperson serving named A/B terminals). Their
+terminal carries those terminals (a salesperson serving named A/B terminals; the C/D
+terminals they serve have no target of their own, the split planning them as one line per
+township, so they count in neither the person's target nor actual). Their
 targets are the signed plan's rows of what they carry, their actuals the sales recorded
 there, month by month; the counted facts of ``person_events`` with a planned counterpart
 (``collection`` against ``collection_due``) become measures too. The result is the
@@ -50,6 +52,8 @@ _EVENT_COLUMNS = ("month", "person_id", "kind", "value")
 _TARGET_COLUMNS = ("region_id", "level", "month", "terminal_id", "target_volume", "target_revenue")
 _BREAKDOWN = ("product_line", "sku", "channel", "terminal_class", "terminal_id", "distributor_id")
 _MEASURES = ("volume", "revenue")
+#: Terminal classes the split plans as one line per township, not terminal by terminal.
+_LINED_CLASSES = ("C", "D")
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -176,6 +180,7 @@ def person_facts(
     as_of: dt.date,
     *,
     tree: RegionTree | None = None,
+    terminals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """
     Every person's monthly targets and actuals: what they carry, summed.
@@ -201,6 +206,11 @@ def person_facts(
         actuals are its subtree's (sales recorded at its counties and townships). Without
         it, a region's actuals are the rows recorded at its own id (a PlanWarning for a
         carried region above county).
+    terminals : DataFrame, optional
+        terminal_id, terminal_class: the archive's terminals. A carried C or D terminal has
+        no target of its own by design (the split plans a township's C/D terminals as one
+        line, :data:`planlib.targets.table.CD_LINE`); with ``terminals`` given, such
+        terminals are left out without a warning.
 
     Returns
     -------
@@ -225,8 +235,9 @@ def person_facts(
     Warns
     -----
     PlanWarning
-        A carried terminal no target row carries: it is left out of that person's target
-        and actual alike (like for like).
+        A carried terminal no target row carries (other than a C/D terminal, when
+        ``terminals`` tells the classes): it is left out of that person's target and actual
+        alike (like for like).
 
     Notes
     -----
@@ -287,6 +298,11 @@ def person_facts(
     term_ids = set(term["terminal_id"].astype(str))
     term_carriers = p.loc[p["terminal_id"].notna(), ["terminal_id", "person_id"]].rename(columns={"terminal_id": "unit"})
     orphan = ~term_carriers["unit"].isin(term_ids)
+    if terminals is not None and orphan.any():
+        lined = terminals.loc[terminals["terminal_class"].astype(str).isin(_LINED_CLASSES), "terminal_id"]
+        by_design = orphan & term_carriers["unit"].isin(set(lined.astype(str)))
+        term_carriers = term_carriers.loc[~by_design]
+        orphan = orphan.loc[~by_design]
     if orphan.any():
         pairs_txt = ", ".join(f"{r.person_id}/{r.unit}" for r in term_carriers.loc[orphan].head(10).itertuples())
         warnings.warn(f"people: {int(orphan.sum())} terminal(s) carried that no target carries ({pairs_txt}); "

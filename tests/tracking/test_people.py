@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -200,6 +201,25 @@ def test_person_facts_terminal_without_target_warns_and_is_left_out():
     with pytest.warns(PlanWarning, match=r"1 terminal\(s\) carried that no target carries \(S3/T9\)"):
         f = person_facts(p, targets(), s, events(), AS_OF, tree=tree())
     assert facts_of(f, "volume")["S3"] == [(10, 12), (10, 0)]  # T3 only: T9's 7 cases are left out
+
+
+def test_person_facts_c_d_terminals_are_left_out_quietly_when_the_classes_are_known():
+    p = pd.concat([people(), pd.DataFrame({"person_id": ["S3", "S3"], "name": ["赵五"] * 2, "role": ["clerk"] * 2,
+                                           "region_id": ["K2"] * 2, "terminal_id": ["T8", "T9"]})])
+    s = pd.concat([sales(), pd.DataFrame({"region_id": ["K2", "K2"], "month": [MONTHS[0]] * 2,
+                                          "terminal_id": ["T8", "T9"], "volume": [5.0, 7.0],
+                                          "revenue": [500.0, 700.0]})])
+    classes = pd.DataFrame({"terminal_id": ["T1", "T2", "T3", "T8", "T9"], "terminal_class": ["A", "B", "A", "C", "A"]})
+    # T8 is a C terminal (planned in its township's C/D line): no warning; T9 is an A terminal
+    # the plan has no target for: warned
+    with pytest.warns(PlanWarning, match=r"1 terminal\(s\) carried that no target carries \(S3/T9\)"):
+        f = person_facts(p, targets(), s, events(), AS_OF, tree=tree(), terminals=classes)
+    assert facts_of(f, "volume")["S3"] == [(10, 12), (10, 0)]  # T3 only: T8's 5 and T9's 7 cases are left out
+    classes.loc[4, "terminal_class"] = "D"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet = person_facts(p, targets(), s, events(), AS_OF, tree=tree(), terminals=classes)
+    pd.testing.assert_frame_equal(quiet, f)
 
 
 def test_person_facts_without_a_tree_count_own_rows_and_warn_above_county():
