@@ -135,7 +135,7 @@ display(tables.show_table(rv.competitor_activities[["brand", "kind", "start_date
 
 # %%
 display(tables.show_table(rv.distributors, caption=f"{last} 年经销商本品与竞品销量（箱）" if last else "经销商本品与竞品销量（箱）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=20, download_dir=dl, download_name="10_review_archive-distributors"))
-display(tables.show_table(rv.distributor_concentration, caption="集中度", labels=labels.LABELS, formats=labels.FORMATS))
+display(tables.show_table(review.concentration_row(rv.distributor_concentration), caption="经销商集中度（按本品销量；HHI 0–10,000，越大越集中）", labels=labels.LABELS, formats=labels.FORMATS))
 display(tables.note(review.distributor_reading(rv)))
 
 # %% [markdown]

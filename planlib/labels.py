@@ -7,7 +7,9 @@ these tables, so one plan speaks one language.
 
 from __future__ import annotations
 
-__all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
+from collections.abc import Callable
+
+__all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "percentage_points", "hhi_points", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
            "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES", "SEASONALITY_NAMES",
            "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS", "COVERAGE_NAMES", "COVERAGE_GAPS", "COVERAGE_LABELS"]
 
@@ -100,16 +102,38 @@ LABELS: dict[str, str] = {
 _PCT, _PP = "{:z.1%}", "{:+z.1%}"
 
 
+def percentage_points(value: float) -> str:
+    """
+    A difference of two shares in percentage points: 0.0012 → "+0.1 个百分点".
+
+    A share going from 20.0 % to 20.1 % moved 0.1 points, not 0.1 % (that would be a
+    relative change); the tables' share-change columns read so.
+    """
+    return f"{float(value) * 100:+z.1f} 个百分点"
+
+
+def hhi_points(value: float) -> str:
+    """
+    The Herfindahl-Hirschman index on its usual 0–10,000 scale: Σ s_i² with shares in percent.
+
+    ``value`` is Σ s_i² with shares as fractions (1 = one unit holds all): 0.2134 → "2,134".
+    """
+    return f"{max(float(value), 0.0) * 10000:z,.0f}"  # a sum of squares: below 0 only by float noise
+
+
+
+
 #: Number formats by column for report tables.
-FORMATS: dict[str, str] = {
+FORMATS: dict[str, str | Callable[[float], str]] = {
     "year": "{}", "quarter": "{}", "gross_margin_rate": _PCT, "volume_growth": _PP, "revenue_growth": _PP,
     "revenue_yoy": _PP, "fixed_base": "{:z.3f}", "chain": "{:z.3f}", "share_first": _PCT, "share_last": _PCT,
-    "change": _PP, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
-    "share_change": _PP, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
+    "change": percentage_points, "expense_ratio": _PCT, "uplift": _PP, "own_share": _PCT, "competitor_share": _PCT,
+    "share_change": percentage_points, "volume_share": _PCT, "own_share_prev": _PCT, "own_growth": _PP, "coverage": _PCT,
     "share": _PCT, "cum_share": _PCT, "competitor_growth": _PP, "momentum": "{:z.2f}", "share_of_change": _PCT,
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
     "gap_pct": _PP, "return_per_cost": "{:z.2f}", "price_change": _PP, "volume_change": _PP,
     "market_growth": _PP, "vs_baseline": _PP,
+    "top1": _PCT, "top3": _PCT, "top5": _PCT, "top10": _PCT, "hhi": hhi_points,
     # volumes of the gap table: whole units, however small
     "top_down": "{:z,.0f}", "bottom_up": "{:z,.0f}", "gap": "{:+z,.0f}", "reconciled": "{:z,.0f}",
     # volumes (cases): whole units, however small (487, not 487.00)
@@ -282,6 +306,7 @@ LABELS.update({
     "share_prev": "上年占比", "own_share_prev": "上年本品份额", "window_revenue": "活动期销售额",
     "expected_return": "预期回报", "cvp_price": "单价", "a": "饱和回报", "b": "半衰投入", "slope": "斜率",
     "r2": "拟合优度", "points": "样本数", "kind_name": "类型", "year_total": "全年",
+    "top1": "最大一家占比", "top3": "前三家占比", "top5": "前五家占比", "top10": "前十家占比", "hhi": "HHI 集中度指数",
 })  # fmt: skip
 FORMATS.update({"own_share_prev": _PCT, "share_prev": _PCT, "wmape": _PCT, "error": _PCT, "bep_units": "{:z,.0f}",
                 "price": "{:z,.2f}"})  # fmt: skip

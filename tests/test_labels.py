@@ -162,6 +162,16 @@ def test_rendered_reports_of_a_chinese_plan_show_no_codes_or_english(tiny_plan, 
     assert list(found) == [], "\n".join(found)
 
 
+def test_a_share_change_reads_in_percentage_points():
+    """20.0 % → 20.1 % is +0.1 points, not +0.1 % (a relative change); the tables say 个百分点."""
+    assert labels.percentage_points(0.201 - 0.200) == "+0.1 个百分点"
+    assert labels.percentage_points(-0.0523) == "-5.2 个百分点"
+    assert labels.FORMATS["share_change"] is labels.percentage_points
+    assert labels.FORMATS["change"] is labels.percentage_points  # the structure table's share change
+    page = tables.table_html(pd.DataFrame({"share_change": [0.0123]}), labels=labels.LABELS, formats=labels.FORMATS)
+    assert "+1.2 个百分点" in page
+
+
 FORMAT_TABLES = {name: getattr(labels, name) for name in dir(labels) if name.endswith("FORMATS")
                  and isinstance(getattr(labels, name), dict) and name != "NUMBER_FORMATS"}
 
@@ -170,7 +180,8 @@ FORMAT_TABLES = {name: getattr(labels, name) for name in dir(labels) if name.end
 @pytest.mark.parametrize("value", [-0.0004, -0.0, -0.3e-9])
 def test_a_value_that_rounds_to_zero_shows_no_minus_sign(name, value):
     """A change of -0.03% reads "+0.0%", not "-0.0%" (noise to a manager), in every number format of a page."""
-    shown = {col: fmt.format(value) for col, fmt in FORMAT_TABLES[name].items() if fmt != "{}"}
+    shown = {col: (fmt(value) if callable(fmt) else fmt.format(value)) for col, fmt in FORMAT_TABLES[name].items()
+             if fmt != "{}"}
     assert shown and not {col: text for col, text in shown.items() if text.startswith("-")}
 
 

@@ -11,6 +11,7 @@ vectorised form over groups.
 from planlib.review.competition import (
     brand_growth,
     concentration,
+    concentration_row,
     distributor_review,
     market_share,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "brand_growth",
     "distributor_review",
     "concentration",
+    "concentration_row",
     "rank_growth_points",
     "channel_capacity",
     "terminal_capacity",

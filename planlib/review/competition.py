@@ -6,7 +6,7 @@ Inputs are the archive's tidy tables for one region's subtree; monthly figures u
 ``grain == 'month'`` rows only.
 
 Public names: :func:`market_share`, :func:`brand_growth`, :func:`distributor_review`,
-:func:`concentration`.
+:func:`concentration` (:func:`concentration_row`: the same as one row, a table's shape).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from planlib.frames import safe_ratio as _ratio
 from planlib.frames import sum_weights as _weights
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["market_share", "brand_growth", "distributor_review", "concentration"]
+__all__ = ["market_share", "brand_growth", "distributor_review", "concentration", "concentration_row"]
 
 
 def _month_rows(sales: pd.DataFrame) -> pd.DataFrame:
@@ -216,3 +216,13 @@ def concentration(values: pd.Series, *, tops: tuple[int, ...] = (1, 3, 5)) -> pd
     rows = [(f"top{n}", float(v[:n].sum() / total) if total > 0 else np.nan) for n in tops]
     rows.append(("hhi", float(((v / total) ** 2).sum()) if total > 0 else np.nan))
     return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def concentration_row(conc: pd.DataFrame) -> pd.DataFrame:
+    """
+    :func:`concentration`'s measures as one row: a column per measure (top1, top3, …, hhi).
+
+    A report shows it as one line, each share as a percentage and the HHI on its usual
+    0–10,000 scale (:func:`planlib.labels.hhi_points`).
+    """
+    return pd.DataFrame([dict(zip(conc["measure"].astype(str), conc["value"].astype("float64")))])

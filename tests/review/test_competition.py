@@ -65,3 +65,14 @@ def test_concentration_top_n_and_hhi():
     assert out["top1"] == pytest.approx(0.5) and out["top3"] == pytest.approx(1.0)
     assert out["hhi"] == pytest.approx(0.25 + 0.09 + 0.04)
     assert np.isnan(competition.concentration(pd.Series([0.0])).set_index("measure")["value"]["hhi"])
+
+
+def test_concentration_row_is_one_line_shown_as_percentages_and_the_hhi_scale():
+    from planlib import labels
+    from planlib.present import tables
+
+    row = competition.concentration_row(competition.concentration(pd.Series([50.0, 30.0, 20.0])))
+    assert list(row.columns) == ["top1", "top3", "top5", "hhi"] and len(row) == 1
+    assert row.loc[0, "hhi"] == pytest.approx(0.38)
+    page = tables.table_html(row, labels=labels.LABELS, formats=labels.FORMATS)
+    assert "50.0%" in page and "100.0%" in page and ">3,800<" in page  # 50² + 30² + 20²
