@@ -385,22 +385,26 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
 
 
 def cvp_view(summary: pd.Series) -> pd.DataFrame:
-    """A region's CVP at the target as a two-column table (measure, value) for its report."""
+    """
+    A region's CVP at the target as a two-column table (measure, value) for its report.
+
+    Per-case figures (P, VC, P − VC) in yuan and fen, the margin of safety as a percentage,
+    the rest in whole cases or yuan.
+    """
     rows = [
-        ("目标销量 target volume", summary["target_volume"]),
-        ("单价 P", summary["cvp_price"]),
-        ("单位变动成本 VC（产品 + 变动费用）", summary["cvp_unit_variable_cost"]),
-        ("单位边际贡献 P − VC", summary["cvp_unit_contribution"]),
-        ("固定费用 FC", summary["cvp_fixed_cost"]),
-        ("保本销量 BEP = FC / (P − VC)", summary["bep_units"]),
-        ("保本销售额 BEP revenue", summary["bep_revenue"]),
-        ("安全边际 margin of safety", summary["margin_of_safety"]),
-        ("目标下利润 profit at target", summary["cvp_profit"]),
-        ("利润目标所需销量 volume for the profit target", summary["cvp_required_volume"]),
+        ("目标销量 target volume", summary["target_volume"], "whole"),
+        ("单价 P", summary["cvp_price"], "per_case"),
+        ("单位变动成本 VC（产品 + 变动费用）", summary["cvp_unit_variable_cost"], "per_case"),
+        ("单位边际贡献 P − VC", summary["cvp_unit_contribution"], "per_case"),
+        ("固定费用 FC", summary["cvp_fixed_cost"], "whole"),
+        ("保本销量 BEP = FC / (P − VC)", summary["bep_units"], "whole"),
+        ("保本销售额 BEP revenue", summary["bep_revenue"], "whole"),
+        ("安全边际 margin of safety", summary["margin_of_safety"], "share"),
+        ("目标下利润 profit at target", summary["cvp_profit"], "whole"),
+        ("利润目标所需销量 volume for the profit target", summary["cvp_required_volume"], "whole"),
     ]
-    return pd.DataFrame({"measure": [r[0] for r in rows],
-                         "value": [f"{v:z.1%}" if "安全边际" in r[0] else f"{v:,.2f}" if "P" in r[0] and "BEP" not in r[0]
-                                   else f"{v:,.0f}" for r, v in zip(rows, [r[1] for r in rows])]})
+    shown = {"whole": "{:z,.0f}", "per_case": "{:z,.2f}", "share": "{:z.1%}"}
+    return pd.DataFrame({"measure": [r[0] for r in rows], "value": [shown[kind].format(v) for _, v, kind in rows]})
 
 
 def children_reading(rb: RegionBudget) -> str:

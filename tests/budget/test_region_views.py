@@ -137,3 +137,16 @@ def test_the_promotion_schemes_a_region_books_are_said_beside_its_methods(priced
     assert costing.booked_reading(rb) == ("预算（上限后）含促销方案的费用：渠道费用 8,000 元、推广费用 3,000 元"
                                           "（见促销方案页）。")
     assert before.schemes.empty and costing.booked_reading(before) == ""
+
+
+def test_cvp_view_shows_per_case_figures_in_fen_and_the_rest_whole():
+    """VC of 265.42 read "265" beside P 462.65 and P − VC 197.23: every per-case figure keeps its fen."""
+    summary = pd.Series({"target_volume": 25291.0, "cvp_price": 462.65, "cvp_unit_variable_cost": 265.42,
+                         "cvp_unit_contribution": 197.23, "cvp_fixed_cost": 0.0, "bep_units": 0.0, "bep_revenue": 0.0,
+                         "margin_of_safety": 1.0, "cvp_profit": 4988200.4, "cvp_required_volume": 29016.2})
+    shown = dict(costing.cvp_view(summary).itertuples(index=False))
+    assert shown["单价 P"] == "462.65"
+    assert shown["单位变动成本 VC（产品 + 变动费用）"] == "265.42"
+    assert shown["单位边际贡献 P − VC"] == "197.23"
+    assert shown["目标销量 target volume"] == "25,291" and shown["目标下利润 profit at target"] == "4,988,200"
+    assert shown["安全边际 margin of safety"] == "100.0%" and shown["保本销量 BEP = FC / (P − VC)"] == "0"
