@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-__all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "percentage_points", "hhi_points", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
+__all__ = ["LABELS", "CATEGORY_NAMES", "FORMATS", "percentage_points", "hhi_points", "month_label", "EFFECT_NAMES", "HOLIDAY_NAMES", "KIND_NAMES", "UNIT_KINDS",
            "LEVEL_NAMES", "CHANNEL_NAMES", "channel_label", "brand_label", "PANEL_FORMATS", "ALIGNMENT_NAMES", "SEASONALITY_NAMES",
            "SPLIT_WEIGHT_NAMES", "SPLIT_LABELS", "SPLIT_FORMATS", "COVERAGE_NAMES", "COVERAGE_GAPS", "COVERAGE_LABELS"]
 
@@ -112,6 +112,18 @@ def percentage_points(value: float) -> str:
     return f"{float(value) * 100:+z.1f} 个百分点"
 
 
+def month_label(value) -> str:
+    """
+    A month as a table shows it: a month start (Timestamp, date) as "2027-01", not "2027-01-01";
+    a month number (1–12) as itself.
+    """
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return f"{value.year}-{value.month:02d}"
+    if isinstance(value, (int, float)) or hasattr(value, "dtype"):
+        return f"{float(value):z.0f}"
+    return f"{value}"
+
+
 def hhi_points(value: float) -> str:
     """
     The Herfindahl-Hirschman index on its usual 0–10,000 scale: Σ s_i² with shares in percent.
@@ -133,7 +145,7 @@ FORMATS: dict[str, str | Callable[[float], str]] = {
     "ratio": _PCT, "lift": _PP, "roi": _PP, "growth": _PP, "tier": "{}", "rank": "{}", "window_weeks": "{}",
     "gap_pct": _PP, "return_per_cost": "{:z.2f}", "price_change": _PP, "volume_change": _PP,
     "market_growth": _PP, "vs_baseline": _PP,
-    "top1": _PCT, "top3": _PCT, "top5": _PCT, "top10": _PCT, "hhi": hhi_points,
+    "top1": _PCT, "top3": _PCT, "top5": _PCT, "top10": _PCT, "hhi": hhi_points, "month": month_label,
     # volumes of the gap table: whole units, however small
     "top_down": "{:z,.0f}", "bottom_up": "{:z,.0f}", "gap": "{:+z,.0f}", "reconciled": "{:z,.0f}",
     # volumes (cases): whole units, however small (487, not 487.00)
@@ -190,7 +202,7 @@ ALIGNMENT_NAMES: dict[str, str] = {
 }
 
 #: The plan's month profiles (``split.seasonality``) as the targets page's sentences name them.
-SEASONALITY_NAMES: dict[str, str] = {"calendar": "按公历月份", "spring_festival": "按春节对齐"}
+SEASONALITY_NAMES: dict[str, str] = {"calendar": "按公历月份", "spring_festival": "按春节对齐", "even_days": "按各月天数平均"}
 
 
 #: Share methods a split blend can weigh (``split.weights``), as the targets panel labels them.

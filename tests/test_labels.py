@@ -172,6 +172,13 @@ def test_a_share_change_reads_in_percentage_points():
     assert "+1.2 个百分点" in page
 
 
+def test_a_month_start_reads_as_its_month():
+    assert labels.month_label(pd.Timestamp("2027-01-01")) == "2027-01" and labels.month_label(3) == "3"
+    page = tables.table_html(pd.DataFrame({"month": pd.date_range("2027-01-01", periods=2, freq="MS"), "volume": [1.0, 2.0]}),
+                             labels=labels.LABELS, formats=labels.FORMATS)
+    assert ">2027-02<" in page and "2027-02-01" not in page
+
+
 FORMAT_TABLES = {name: getattr(labels, name) for name in dir(labels) if name.endswith("FORMATS")
                  and isinstance(getattr(labels, name), dict) and name != "NUMBER_FORMATS"}
 

@@ -659,7 +659,7 @@ def write_choices(run_dir, split, seasonality, baselines: pd.Series | None = Non
     """
     shares = seasonality.shares
     doc = {"split": {"method": split.method, "asked": split.asked},
-           "seasonality": {"seasonality": seasonality.seasonality, "asked": seasonality.asked,
+           "seasonality": {"seasonality": seasonality.seasonality, "asked": seasonality.asked, "used": seasonality.used,
                            "shares": [float(x) for x in shares.to_numpy(dtype="float64")],
                            "months": [int(m) for m in shares.index], "index_name": shares.index.name,
                            "name": shares.name}}

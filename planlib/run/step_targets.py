@@ -56,7 +56,7 @@ def load_choices(run_dir) -> tuple[SplitChoice, SeasonalityChoice]:
     shares = pd.Series(se["shares"], index=pd.Index(se["months"], dtype="int64", name=se["index_name"]), name=se["name"],
                        dtype="float64")
     return (SplitChoice(sp["method"], sp["asked"], split_bt),
-            SeasonalityChoice(se["seasonality"], se["asked"], season_bt, shares))
+            SeasonalityChoice(se["seasonality"], se["asked"], season_bt, shares, se.get("used")))
 
 
 @dataclass(frozen=True, eq=False)

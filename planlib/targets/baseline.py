@@ -228,7 +228,7 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", ca
     horizon = _horizon(last.year * 12 + last.month - 1, plan_year)
     fitted = fit_annual_many([x], [horizon], cache=cache)[0] if cache is not None and len(x) >= 24 else None
     annual, method, notes = _trend_annual(x, horizon, plan_year, value, fitted)
-    shares, share_note = _festival_shares(pd.DataFrame({"date": s.index, value: s.to_numpy()}), plan_year, value)
+    shares, share_note, _ = _festival_shares(pd.DataFrame({"date": s.index, value: s.to_numpy()}), plan_year, value)
     if share_note:
         notes.append(share_note)
     if notes:
@@ -341,8 +341,11 @@ def _festival_year_days(fy: int, slot_shares: np.ndarray) -> pd.Series:
     return pd.Series(per_day, index=days)
 
 
-def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str]:
-    """Shares (index 1–12) and the fallback message ('' when the festival profile was used)."""
+def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str, str | None]:
+    """
+    Shares (index 1–12), the fallback message ('' when the festival profile was used) and the
+    profile fallen back to (None, ``calendar`` or ``even_days``).
+    """
     months = pd.RangeIndex(1, 13, name="month")
     frame = monthly[["date", value]].copy()
     frame["date"] = pd.to_datetime(frame["date"]).dt.to_period("M").dt.to_timestamp()
@@ -356,7 +359,7 @@ def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple
             days = pd.concat([_festival_year_days(plan_year - 1, avg), _festival_year_days(plan_year, avg)])
             days = days[days.index.year == plan_year]
             by_month = days.groupby(days.index.month).sum().reindex(range(1, 13), fill_value=0.0)
-            return pd.Series(by_month.to_numpy() / by_month.sum(), index=months, name="share"), ""
+            return pd.Series(by_month.to_numpy() / by_month.sum(), index=months, name="share"), "", None
     dates = frame["date"]
     cal = review.seasonal_profile(
         frame.assign(year=dates.dt.year, month=dates.dt.month), value=value, align="calendar"
@@ -369,10 +372,10 @@ def _festival_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple
                 f"no complete festival year of {value} history: the {plan_year} month split uses the "
                 "calendar-month profile, so it does not follow the Spring Festival date"
             )
-            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share"), msg
+            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share"), msg, "calendar"
     days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
     msg = f"no complete year of {value} history: the {plan_year} month split is even by days"
-    return pd.Series(days_in / days_in.sum(), index=months, name="share"), msg
+    return pd.Series(days_in / days_in.sum(), index=months, name="share"), msg, "even_days"
 
 
 def festival_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.Series:
@@ -417,7 +420,7 @@ def festival_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str =
     missing = [c for c in ("date", value) if c not in monthly.columns]
     if missing:
         raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
-    shares, msg = _festival_shares(monthly, plan_year, value)
+    shares, msg, _ = _festival_shares(monthly, plan_year, value)
     if msg:
         warnings.warn(msg, PlanWarning, stacklevel=2)
     return shares
@@ -528,17 +531,33 @@ class SeasonalityChoice:
         :func:`seasonality_backtest` (empty unless ``auto``).
     shares : Series
         The plan year's month shares (index 1–12, summing to 1).
+    used : str, optional
+        The profile the shares follow when the history could not give the chosen one:
+        ``calendar`` (no complete festival year, :func:`festival_month_shares`' fallback) or
+        ``even_days`` (no complete year at all); None when it is ``seasonality``.
     """
 
     seasonality: str
     asked: str
     backtest: pd.DataFrame
     shares: pd.Series
+    used: str | None = None
+
+    @property
+    def profile(self) -> str:
+        """The profile the plan year's month shares follow: ``used`` when set, else ``seasonality``."""
+        return self.used or self.seasonality
 
     @property
     def reading(self) -> str:
         """One sentence: the profile and, for ``auto``, which won the back-test and by how much."""
-        name = {"calendar": "按公历月份的季节曲线", "spring_festival": "按计划年春节日期对齐的季节曲线"}[self.seasonality]
+        names = {"calendar": "按公历月份的季节曲线", "spring_festival": "按计划年春节日期对齐的季节曲线",
+                 "even_days": "按各月天数平均"}
+        name = names[self.profile]
+        if self.used and self.used != self.seasonality:  # the history could not give the chosen profile
+            why = ("档案中没有一个完整的春节年度，春节对齐不可用" if self.used == "calendar"
+                   else "档案中没有完整一年的销量，季节曲线不可用")
+            return f"月度分解：{name}（{why}）；各月合计恰等于全年目标。"
         # the runner-up by its page name: "春节" alone would name the holiday, not the profile
         if self.asked != "auto":
             return f"月度分解：{name}（按方案参数设定）；各月合计恰等于全年目标。"
@@ -579,6 +598,15 @@ def plan_month_shares(monthly: pd.DataFrame, plan_year: int, seasonality: str = 
     bt = seasonality_backtest(monthly, plan_year, value=value) if seasonality == "auto" else \
         pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
     chosen = seasonality if seasonality != "auto" else (str(bt["seasonality"].iloc[0]) if len(bt) else "spring_festival")
-    shares = festival_month_shares(monthly, plan_year, value=value) if chosen == "spring_festival" else \
-        calendar_month_shares(monthly, plan_year, value=value)
-    return SeasonalityChoice(chosen, seasonality, bt, shares)
+    if chosen == "spring_festival":
+        missing = [c for c in ("date", value) if c not in monthly.columns]
+        if missing:
+            raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
+        shares, msg, used = _festival_shares(monthly, plan_year, value)
+        if msg:
+            warnings.warn(msg, PlanWarning, stacklevel=2)
+    else:
+        shares = calendar_month_shares(monthly, plan_year, value=value)
+        days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
+        used = "even_days" if np.allclose(shares.to_numpy(), days_in / days_in.sum(), rtol=0, atol=1e-15) else None
+    return SeasonalityChoice(chosen, seasonality, bt, shares, used)

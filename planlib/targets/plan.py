@@ -228,7 +228,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     validate_targets(table, tree, sku_lines=history.sku_lines)
     kinds.loc[kinds["kind"] == "volume", "basis"] = (
         kinds.loc[kinds["kind"] == "volume", "basis"] + "；" + choice.reading
-        + f"月度：{SEASONALITY_NAMES[season.seasonality]}（{'自动选择' if season.asked == 'auto' else '按方案参数设定'}）"
+        + f"月度：{SEASONALITY_NAMES[season.profile]}（{_season_source(season)}）"
         + (f"；下级与其提案上下结合（{CODE_NAMES.get(sp.reconcile, sp.reconcile)}）" if sp.reconcile is not None else ""))
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season, own_trend)
 
@@ -582,3 +582,10 @@ def region_growth_points(con, tree, root: str, plan_year: int, monthly: pd.DataF
     points = review.rank_growth_points(units, capture_rate=capture_rate)
     return pd.Series(points["attainable"].to_numpy(dtype=float), index=pd.Index(points["unit_id"], name="region_id"),
                      name="attainable")
+
+
+def _season_source(season) -> str:
+    """Why the month profile is the one it is, in a few words for a basis."""
+    if season.used and season.used != season.seasonality:
+        return "历史不足，" + ("没有完整的春节年度" if season.used == "calendar" else "没有完整一年的销量")
+    return "自动选择" if season.asked == "auto" else "按方案参数设定"

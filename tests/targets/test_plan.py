@@ -663,6 +663,25 @@ def test_seasonality_can_be_set_and_auto_without_history_keeps_the_festival():
         targets.plan_month_shares(_summer_drinks(), 2027, "lunar")
 
 
+def test_a_profile_the_history_cannot_give_is_named_as_the_one_used():
+    """One calendar year of history holds no complete festival year: the shares are the calendar
+    profile's, and the page says so (it said 'Spring Festival aligned' beside the step's warning)."""
+    with pytest.warns(PlanWarning, match="no complete festival year"):
+        short = targets.plan_month_shares(_summer_drinks(years=(2026,)), 2027, "auto")
+    assert short.seasonality == "spring_festival" and short.used == "calendar" and short.profile == "calendar"
+    assert short.shares[7] == pytest.approx(200 / 1400)  # the calendar profile's July
+    assert short.reading == "月度分解：按公历月份的季节曲线（档案中没有一个完整的春节年度，春节对齐不可用）；各月合计恰等于全年目标。"
+    half = _summer_drinks(years=(2026,)).iloc[6:]  # July to December: no complete year at all
+    with pytest.warns(PlanWarning, match="even by days"):
+        even = targets.plan_month_shares(half, 2027, "spring_festival")
+    assert even.used == "even_days" and even.shares[1] == pytest.approx(31 / 365)
+    assert "按各月天数平均（档案中没有完整一年的销量，季节曲线不可用）" in even.reading
+    cal = targets.plan_month_shares(half, 2027, "calendar")
+    assert cal.used == "even_days" and cal.shares[2] == pytest.approx(28 / 365)
+    full = targets.plan_month_shares(_summer_drinks(), 2027, "calendar")
+    assert full.used is None and full.profile == "calendar"
+
+
 def test_reconciled_targets_keep_the_floor(tiny_plan):
     from planlib import archive, params
 
