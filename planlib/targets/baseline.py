@@ -417,13 +417,18 @@ def festival_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str =
     A Spring Festival in February (2026-02-17) puts the festival season in February,
     one in January (2025-01-29) in January.
     """
+    return _festival_shares_said(monthly, plan_year, value)[0]
+
+
+def _festival_shares_said(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str | None]:
+    """:func:`_festival_shares` of checked columns, its fallback warned (at the public function's caller)."""
     missing = [c for c in ("date", value) if c not in monthly.columns]
     if missing:
         raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
-    shares, msg, _ = _festival_shares(monthly, plan_year, value)
+    shares, msg, used = _festival_shares(monthly, plan_year, value)
     if msg:
-        warnings.warn(msg, PlanWarning, stacklevel=2)
-    return shares
+        warnings.warn(msg, PlanWarning, stacklevel=3)
+    return shares, used
 
 
 #: How each baseline method reads in a report.
@@ -466,6 +471,11 @@ def calendar_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str =
     Parameters and result as :func:`festival_month_shares`; no festival alignment, for a
     business whose seasons follow the calendar (summer drinks, school terms).
     """
+    return _calendar_shares(monthly, plan_year, value)[0]
+
+
+def _calendar_shares(monthly: pd.DataFrame, plan_year: int, value: str) -> tuple[pd.Series, str | None]:
+    """:func:`calendar_month_shares` and the profile fallen back to (None, or ``even_days``)."""
     frame = _month_frame(monthly, value)
     months = pd.RangeIndex(1, 13, name="month")
     frame = frame[frame["date"].dt.year < plan_year]
@@ -476,9 +486,9 @@ def calendar_month_shares(monthly: pd.DataFrame, plan_year: int, *, value: str =
     if not cal.empty:
         avg = cal.groupby("slot")["share"].mean().reindex(range(1, 13), fill_value=0.0).clip(lower=0.0)
         if avg.sum() > 0:
-            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share")
+            return pd.Series(avg.to_numpy() / avg.sum(), index=months, name="share"), None
     days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
-    return pd.Series(days_in / days_in.sum(), index=months, name="share")
+    return pd.Series(days_in / days_in.sum(), index=months, name="share"), "even_days"
 
 
 def seasonality_backtest(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume") -> pd.DataFrame:
@@ -599,14 +609,7 @@ def plan_month_shares(monthly: pd.DataFrame, plan_year: int, seasonality: str = 
         pd.DataFrame({"seasonality": pd.Series([], dtype=object), "error": pd.Series([], dtype=float)})
     chosen = seasonality if seasonality != "auto" else (str(bt["seasonality"].iloc[0]) if len(bt) else "spring_festival")
     if chosen == "spring_festival":
-        missing = [c for c in ("date", value) if c not in monthly.columns]
-        if missing:
-            raise ParamsError(f"monthly needs columns date and {value}; missing {', '.join(missing)}")
-        shares, msg, used = _festival_shares(monthly, plan_year, value)
-        if msg:
-            warnings.warn(msg, PlanWarning, stacklevel=2)
+        shares, used = _festival_shares_said(monthly, plan_year, value)
     else:
-        shares = calendar_month_shares(monthly, plan_year, value=value)
-        days_in = pd.date_range(f"{plan_year}-01-01", periods=12, freq="MS").days_in_month.to_numpy(dtype="float64")
-        used = "even_days" if np.allclose(shares.to_numpy(), days_in / days_in.sum(), rtol=0, atol=1e-15) else None
+        shares, used = _calendar_shares(monthly, plan_year, value)
     return SeasonalityChoice(chosen, seasonality, bt, shares, used)
