@@ -189,3 +189,29 @@ def test_an_old_archive_held_elsewhere_reads_no_people(tmp_path):
             assert q.actual_sales(c, None, 2027, AS_OF).empty
     finally:
         holder.close()
+
+
+def test_actual_weekly_reads_a_week_dated_by_another_day_in_the_week_holding_it(tmp_path):
+    """An archive written by another tool dates weeks by their Sunday: each row counts in its Monday's week
+    (the tracking step refused the whole plan's tracking: 'week is not a Monday')."""
+    path = init_archive(tmp_path / "sundays.duckdb")
+    with duckdb.connect(str(path)) as c:
+        for table, rows in (("regions", REGIONS), ("terminals", TERMINALS), ("products", PRODUCTS)):
+            c.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        c.executemany("INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (D(2027, 1, 3), "week", "NS", "S1", "supermarket", "own", "T1", None, 1, 10),  # week of 2026-12-28: out
+            (D(2027, 1, 10), "week", "NS", "S1", "supermarket", "own", "T1", None, 2, 20),  # week of 2027-01-04
+            (D(2027, 1, 6), "week", "NS", "S2", "supermarket", "own", "T1", None, 1, 20),  # a Wednesday, same week
+            (D(2027, 3, 21), "week", "YH", "S2", "restaurant", "own", "T2", None, 1, 19),  # week of 3-15 = as_of: in
+        ])
+    c = connect(path)
+    try:
+        got = q.actual_weekly(c, None, 2027, AS_OF)
+    finally:
+        c.close()
+    assert _plain(got) == [
+        {"week": pd.Timestamp("2027-01-04"), "region_id": "NS", "terminal_id": "T1", "terminal_class": "A",
+         "volume": 3.0, "revenue": 40.0},
+        {"week": pd.Timestamp("2027-03-15"), "region_id": "YH", "terminal_id": "T2", "terminal_class": "B",
+         "volume": 1.0, "revenue": 19.0},
+    ]

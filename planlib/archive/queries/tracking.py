@@ -263,17 +263,19 @@ def actual_weekly(con, region_ids: Iterable[str] | None, plan_year: int, as_of: 
 
     Notes
     -----
-    Rows: ``grain = 'week'``, ``brand = 'own'``, a terminal given, plan_year-01-01 ≤ date ≤
+    Rows: ``grain = 'week'``, ``brand = 'own'``, a terminal given, plan_year-01-01 ≤ week ≤
     as_of. The core terminals are those the archive records weekly (A and B in the demo).
+    A row counts in the week (its Monday) holding its date: the importer dates a week by its
+    Monday, and an archive written otherwise (weeks dated by their last day) reads the same.
     """
     first, last = _window(plan_year, as_of)
     where, params = _regions(region_ids, "s.region_id")
     sql = f"""
-        SELECT s.date AS week, s.region_id, s.terminal_id, t.terminal_class,
+        SELECT CAST(date_trunc('week', s.date) AS DATE) AS week, s.region_id, s.terminal_id, t.terminal_class,
                sum(s.volume) AS volume, sum(s.revenue) AS revenue
         FROM sales s LEFT JOIN terminals t ON t.terminal_id = s.terminal_id
         WHERE s.grain = 'week' AND s.brand = ? AND s.terminal_id IS NOT NULL
-          AND s.date >= ? AND s.date <= ?{where}
+          AND date_trunc('week', s.date) >= ? AND date_trunc('week', s.date) <= ?{where}
         GROUP BY ALL"""
     return _read(con, sql, [OWN_BRAND, first, last, *params], WEEKLY_COLUMNS, ("week", "region_id", "terminal_id"))
 
