@@ -407,6 +407,7 @@ _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: An English gloss: words of letters joined by spaces and light punctuation.
 _GLOSS = _re.compile(r"(?:^|(?<=[\s（(）)：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
+_CJK_NEXT = _re.compile(r" *[\u3400-\u9fff\uf900-\ufaff]")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
 #: Words each capitalised, as names are written (Macau, Hong Kong, Jack Daniel's): data, never a gloss
 #: (the library's English glosses run in lower case after their first word: "Spring Festival aligned").
@@ -465,7 +466,11 @@ def localize(text: object) -> str:
         run = m.group(0)
         if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or (_TITLE_CASE.fullmatch(run) and run not in _NOT_NAMES):
             return run  # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong)
-        return CODE_NAMES[run] if run in SENTENCE_CODES else ""  # a known one-word code in words; else a gloss
+        if run in SENTENCE_CODES:
+            return CODE_NAMES[run]  # a known one-word code in words
+        if run not in _NOT_NAMES and _CJK_NEXT.match(m.string, m.end()):
+            return run  # Chinese goes on after it: part of a name or phrase (hello kitty 便利店), not a trailing gloss
+        return ""  # a gloss
 
     s = _GLOSS.sub(drop, s)
     s = _re.sub(r"[(（]\s*[,:;，：；]?\s*[)）]", "", s)  # brackets left empty

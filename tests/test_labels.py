@@ -79,6 +79,9 @@ def test_every_code_a_report_shows_has_words():
     ("按春节对齐 Spring Festival aligned", "按春节对齐"),  # a gloss in sentence case goes
     ("检查结果汇总 Findings by check", "检查结果汇总"),
     ("截至 None 年", "截至 年"),  # Python's None is no name (a caption built from a missing year)
+    # a lower-case Latin name with Chinese going on after it is data too, not a trailing gloss
+    ("完成最差的是 hello kitty 便利店（96.8%）", "完成最差的是 hello kitty 便利店（96.8%）"),
+    ("竞品 wuliangye 五粮液 增长", "竞品 wuliangye 五粮液 增长"),
 ])
 def test_localize(text, shown):
     assert labels.localize(text) == shown
