@@ -404,6 +404,13 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
     with OpenArchive(archive) as con, ThreadPoolExecutor(max_workers=1) as pool:
         prod, terms, codes, skus, home, last_agg, first_agg = _read_history(con, tree, scope, plan_year, level, pool)
         if last_agg.num_rows == 0 and first_agg.result().num_rows == 0:
+            total, unknown, skus = queries.own_skus_without_product(con, plan_year - 2, plan_year - 1)
+            if unknown:  # the sales are there; the products table does not know their SKUs
+                raise DataError(
+                    f"{unknown:,} of {total:,} own monthly sales rows of {plan_year - 2}–{plan_year - 1} name a SKU "
+                    f"the products table lacks ({', '.join(skus)}): import products (sku, product_line, unit "
+                    "price and cost) for them; the split reads sales by product line"
+                )
             raise DataError(
                 f"no own monthly sales for {root} in {plan_year - 2}–{plan_year - 1}: import sales for the two years "
                 f"before the plan year {plan_year}"

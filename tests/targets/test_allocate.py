@@ -167,6 +167,26 @@ def test_load_allocation_history_puts_sales_without_distributor_in_the_direct_bu
         lines["distributor_id"] == DIRECT, "target_volume"].sum() > 0
 
 
+def test_sales_whose_skus_the_products_table_lacks_are_named_not_called_missing(demo, tmp_path):
+    """An archive with sales but an empty products table: the error says which SKUs to import, not 'no sales'."""
+    import shutil
+
+    import duckdb
+
+    from planlib.errors import DataError
+
+    path = tmp_path / "no_products.duckdb"
+    shutil.copy(demo["path"], path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("DELETE FROM products")
+        own = con.execute("SELECT count(*) FROM sales WHERE grain = 'month' AND brand = 'own' "
+                          "AND year(date) BETWEEN 2024 AND 2025").fetchone()[0]
+        first = con.execute("SELECT min(sku) FROM sales WHERE brand = 'own'").fetchone()[0]
+    with pytest.raises(DataError, match=rf"{own:,} of {own:,} own monthly sales rows of 2024–2025 name a SKU "
+                                        rf"the products table lacks \({first}, .*import products"):
+        load_allocation_history(path, demo["tree"], demo["tree"].root, PLAN_YEAR)
+
+
 def test_load_allocation_history_sums_the_recorded_regions_into_the_plan_level(demo):
     # read by township (where most sales are recorded) and by county (the default): the
     # county frames are the township frames with each township replaced by its county

@@ -12,6 +12,7 @@ allocation_catalogue          the products and terminals an allocation codes its
 last_year_allocation_sales    last year's own sales in four grouping sets (GROUPING_* below)
 first_year_allocation_sales   the first history year's own sales by home region and month
 archive_file                  the file a connection reads (None in memory) and DuckDB's settings
+own_skus_without_product      own monthly sales rows in a window whose SKU the products table lacks
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "last_year_allocation_sales",
     "first_year_allocation_sales",
     "archive_file",
+    "own_skus_without_product",
 ]
 
 
@@ -291,3 +293,24 @@ def archive_file(con) -> tuple[str | None, list[tuple[str, str | None]]]:
     finally:
         cur.close()
     return (path[0][0] if path else None), [(str(n), None if v is None else str(v)) for n, v in settings]
+
+
+def own_skus_without_product(con, first_year: int, last_year: int) -> tuple[int, int, list[str]]:
+    """
+    Own monthly sales rows of ``first_year``–``last_year``: how many, how many name a SKU the
+    products table lacks, and the first 5 such SKUs (sorted): why a history read through the
+    products comes back empty.
+    """
+    cur = con.cursor()
+    try:
+        total, unknown = cur.sql(
+            "SELECT count(*), count(*) FILTER (WHERE p.sku IS NULL) FROM sales s LEFT JOIN products p USING (sku) "
+            "WHERE s.grain = 'month' AND s.brand = 'own' AND year(s.date) BETWEEN ? AND ?",
+            params=[first_year, last_year]).fetchall()[0]
+        skus = [r[0] for r in cur.sql(
+            "SELECT DISTINCT s.sku FROM sales s ANTI JOIN products p USING (sku) WHERE s.grain = 'month' "
+            "AND s.brand = 'own' AND year(s.date) BETWEEN ? AND ? ORDER BY 1 LIMIT 5",
+            params=[first_year, last_year]).fetchall()]
+    finally:
+        cur.close()
+    return int(total), int(unknown), skus
