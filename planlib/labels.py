@@ -177,7 +177,7 @@ COVERAGE_NAMES: dict[str, str] = {
 #: What a missing kind of record leaves undone (:func:`planlib.review.coverage_reading`).
 COVERAGE_GAPS: dict[str, str] = {
     "sales": "计划不能以自身历史为依据", "competitor_sales": "品牌对比无从计算",
-    "market": "份额与可争取增量无从计算", "expenses": "费用率与费用回顾无从计算",
+    "market": "市场份额无从计算，渠道的可争取增量只按已知品牌的销量估计", "expenses": "费用率与费用回顾无从计算",
     "activities": "活动回报无从计算", "competitor_activities": "看不到竞品的促销与媒体",
     "events": "看不到政策、断货等市场事件", "terminals": "终端覆盖与 ABC 分类无从计算",
     "distributors": "经销商分析无从计算",

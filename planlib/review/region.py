@@ -405,7 +405,7 @@ def key_figures(rv: RegionReview) -> list[tuple[str, str]]:
     items = [
         (f"{year} 销售额 revenue", f"{last['revenue']:,.0f}"),
         ("销售额增长 growth", f"{last['revenue_growth']:+z.1%}" if pd.notna(last["revenue_growth"]) else "—"),
-        (f"{year} 毛利 gross margin", f"{last['gross_margin']:,.0f}"),
+        (f"{year} 毛利 gross margin", f"{last['gross_margin']:,.0f}" if pd.notna(last["gross_margin"]) else "—"),
         ("毛利率 margin rate", f"{last['gross_margin_rate']:z.1%}" if pd.notna(last["gross_margin_rate"]) else "—"),
     ]
     line = rv.share_by_line[rv.share_by_line["year"] == year]

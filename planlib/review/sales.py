@@ -64,15 +64,18 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
     Returns
     -------
     DataFrame
-        The kept rows plus ``product_line``, ``year``, ``month`` and ``variable_cost``
-        (volume × unit_variable_cost, 0 where the cost is unknown).
+        The kept rows plus ``product_line``, ``year``, ``month``, ``variable_cost``
+        (volume × unit_variable_cost, 0 where the cost is unknown) and ``cost_known``
+        (the SKU has a unit_variable_cost).
     """
     rows = at_grain(sales)
     if brand is not None:
         rows = rows[rows["brand"] == brand]
     prod = products.set_index("sku")
     line = rows["product_line"] if "product_line" in rows else map_distinct(rows["sku"], prod["product_line"])
-    unit_cost = map_distinct(rows["sku"], prod["unit_variable_cost"]).astype("float64").fillna(0.0)
+    unit_cost = map_distinct(rows["sku"], prod["unit_variable_cost"]).astype("float64")
+    known = unit_cost.notna()
+    unit_cost = unit_cost.fillna(0.0)
     dates = pd.to_datetime(rows["date"])
     # rows that carry the date's year already (review_region's month rows) keep it: the same values
     year = rows["year"] if "year" in rows and rows["year"].dtype == np.int64 else dates.dt.year.astype("int64")
@@ -81,6 +84,7 @@ def monthly_sales(sales: pd.DataFrame, products: pd.DataFrame, *, brand: str | N
         year=year,
         month=dates.dt.month.astype("int64"),
         variable_cost=(rows["volume"] * unit_cost).astype("float64"),
+        cost_known=known.to_numpy(dtype=bool),
     )
 
 
@@ -100,13 +104,16 @@ def yearly_summary(monthly: pd.DataFrame) -> pd.DataFrame:
 
     Notes
     -----
-    gross_margin = revenue − Σ volume × unit_variable_cost;
+    gross_margin = revenue − Σ volume × unit_variable_cost; NaN for a year none of whose rows'
+    SKUs has a unit cost (``cost_known``: a products table without costs would read a
+    margin as large as the revenue);
     growth_t = x_t / x_{t−1} − 1 (NaN for the first year or a zero base).
     """
     k, years = key_codes(monthly["year"])
-    sums = [monthly[c] for c in ("volume", "revenue", "variable_cost")]
-    (ky,), (volume, revenue, cost), _ = group_sums([k], [len(years)], sums)
-    margin = revenue - cost
+    known = monthly["cost_known"].astype("float64") if "cost_known" in monthly else pd.Series(1.0, index=monthly.index)
+    sums = [monthly[c] for c in ("volume", "revenue", "variable_cost")] + [known]
+    (ky,), (volume, revenue, cost, costed), _ = group_sums([k], [len(years)], sums)
+    margin = np.where(costed > 0, revenue - cost, np.nan)
     return pd.DataFrame({
         "year": years.take(ky), "volume": volume, "revenue": revenue, "gross_margin": margin,
         "gross_margin_rate": safe_ratio(margin, revenue),

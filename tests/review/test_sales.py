@@ -40,6 +40,20 @@ def test_yearly_summary_hand_computed():
     assert np.isnan(years["revenue_growth"].iloc[0])
 
 
+def test_a_year_without_any_unit_cost_has_no_gross_margin():
+    """Products without costs (or no products table) read a 100% margin before; now the margin is unknown."""
+    no_costs = PRODUCTS.assign(unit_variable_cost=np.nan)
+    years = analysis.yearly_summary(analysis.monthly_sales(_sales(), no_costs))
+    assert years["revenue"].tolist() == [200.0, 260.0]
+    assert years["gross_margin"].isna().all() and years["gross_margin_rate"].isna().all()
+    # 2024's S2 has a cost, 2023's does not: only 2023 is unknown; a partly costed year counts unknown costs as 0
+    part = PRODUCTS.assign(unit_variable_cost=[np.nan, 10.0, np.nan])
+    sales = _sales()
+    sales = sales[~((sales["sku"] == "S2") & (sales["date"].dt.year == 2023))]
+    years = analysis.yearly_summary(analysis.monthly_sales(sales, part))
+    assert np.isnan(years["gross_margin"].iloc[0]) and years["gross_margin"].iloc[1] == 260.0 - 6 * 10
+
+
 def test_composition_shares_sum_to_one_each_year():
     comp = analysis.composition(analysis.monthly_sales(_sales(), PRODUCTS), "channel")
     sums = comp.groupby("year")["share"].sum()

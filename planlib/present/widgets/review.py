@@ -54,7 +54,7 @@ NO_COMPARISON = ""
 
 _CAPTURE_RATE_KEY = "analysis.capture_rate"
 _SEASONAL_VALUE = "volume"
-_MONTHLY_COLUMNS = ["date", "year", "month", "volume", "revenue", "variable_cost"]
+_MONTHLY_COLUMNS = ["date", "year", "month", "volume", "revenue", "variable_cost", "cost_known"]
 _YEARLY_COLUMNS = [
     "year", "volume", "revenue", "gross_margin", "gross_margin_rate", "volume_growth", "revenue_growth",
 ]  # fmt: skip
