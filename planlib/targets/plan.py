@@ -165,6 +165,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     levels = tuple(lvl for lvl in plan.scope.levels if lvl not in ("hq",))
     deepest = max(levels or ("county",), key=LEVEL_DEPTH.get)
     history = reads.read(load_allocation_history, tree, root, year, level=deepest)
+    _warn_sales_without_product(econ.monthly, history.monthly, root, year)
     # the own sales of last year, the potential's floor: from the months read above, or read (and kept) here
     sold = raw if raw is not None else reads.read(queries.children_monthly_volume, list(tree.subtree(root)),
                                                   year - 1, year)
@@ -589,3 +590,19 @@ def _season_source(season) -> str:
     if season.used and season.used != season.seasonality:
         return "历史不足，" + ("没有完整的春节年度" if season.used == "calendar" else "没有完整一年的销量")
     return "自动选择" if season.asked == "auto" else "按方案参数设定"
+
+
+def _warn_sales_without_product(root_months: pd.DataFrame, split_months: pd.DataFrame, root: str, year: int) -> None:
+    """
+    A PlanWarning when last year's own sales the split reads (through the products table) fall
+    short of the root's own sales: rows whose SKU the products table lacks are left out of the
+    split's history, so every share is taken from part of the business.
+    """
+    last = year - 1
+    sold = float(root_months.loc[pd.to_datetime(root_months["date"]).dt.year == last, "volume"].sum())
+    split = float(split_months.loc[pd.DatetimeIndex(split_months["month"]).year == last, "volume"].sum())
+    gap = sold - split
+    if gap >= 1.0 and gap > 0.0005 * sold:
+        warnings.warn(f"{gap:,.0f} of {root}'s {sold:,.0f} cases of own monthly sales in {last} name a SKU the "
+                      "products table lacks: the split's history leaves them out; import those products",
+                      PlanWarning, stacklevel=3)

@@ -635,6 +635,29 @@ def test_reconciled_targets_are_the_plan_and_are_split_further(tiny_plan):
     assert "上下结合（提案按比例缩放）——下级提案按上级目标等比缩放" in src
 
 
+def test_sales_of_a_sku_the_products_table_lacks_are_warned_as_left_out_of_the_split(tiny_plan):
+    import duckdb
+
+    from planlib import archive, params
+
+    path = tiny_plan.parent / "tiny.duckdb"
+    with duckdb.connect(str(path)) as c:
+        sku, vol = c.execute("SELECT sku, sum(volume) FROM sales WHERE brand = 'own' AND grain = 'month' "
+                             "AND year(date) = 2025 GROUP BY sku ORDER BY sum(volume) LIMIT 1").fetchone()
+        c.execute("DELETE FROM products WHERE sku = ?", [sku])
+    plan = params.load_plan(tiny_plan)
+    con = archive.connect(path)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            targets.plan_targets(plan, archive.load_tree(con), con)
+    finally:
+        con.close()
+    said = [str(w.message) for w in caught if issubclass(w.category, PlanWarning)]
+    assert any(t.startswith(f"{vol:,.0f} of HQ's ") and "cases of own monthly sales in 2025 name a SKU the products "
+               "table lacks" in t for t in said), said
+
+
 # -- seasonality is a choice (#11) ------------------------------------------------------------
 def _summer_drinks(years=(2023, 2024, 2025, 2026)):
     """A calendar-seasonal business: July and August twice the other months, no festival effect."""
