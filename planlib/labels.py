@@ -346,7 +346,7 @@ CODE_NAMES: dict[str, str] = {
     "level_shift": "份额断崖", "duplicate_upload": "疑似重复上传", "duplicate_rows": "重复行",
     "volume_without_revenue": "有量无额", "revenue_without_volume": "有额无量", "unit_price": "单价异常",
     "competitor_coverage": "缺竞品数据", "distributor_missing": "缺经销商", "distributor_without_sales": "经销商无销售",
-    "no_sales": "无销售",
+    "unknown_product": "产品表缺编码", "no_sales": "无销售",
     # dual check
     "both met": "双达成", "sales met, profit missed": "销量达成、利润未达", "sales missed, profit met": "销量未达、利润达成",
     "both missed": "双未达", "no break-even": "无保本点", "expense ratio over threshold": "费用率超阈值",

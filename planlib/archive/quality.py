@@ -34,6 +34,8 @@ distributor_missing         own monthly rows without a distributor
   [warning]
 distributor_without_sales   a distributor with no sales rows at all
   [info]
+unknown_product [error]     own monthly rows whose SKU the products table lacks (the
+                            split reads sales by product line: they are left out)
 no_sales [info]             nothing to check (empty archive or region)
 ==========================  =====================================================
 
@@ -94,6 +96,7 @@ CHECKS: dict[str, str] = {
     "competitor_coverage": "某区县某年没有竞品销售",
     "distributor_missing": "本品销售行缺经销商",
     "distributor_without_sales": "经销商没有任何销售",
+    "unknown_product": "本品销售的产品编码不在产品表中",
     "no_sales": "没有可检查的销售",
 }
 

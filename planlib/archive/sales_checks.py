@@ -316,6 +316,7 @@ class SalesChecks:
             self.competitor_coverage(county_line, part["competitors"]),
             self.distributor_missing(part["distributor_missing"]),
             self.distributor_without_sales(),
+            self.unknown_product(part["unknown_product"]),
         ]
         return out
 
@@ -373,6 +374,11 @@ class SalesChecks:
         got["outliers"] = self.outlier_rows()
         got["duplicate_upload"] = self.duplicate_upload_rows()
         got["distributor_missing"] = _without_distributor(got["county_line"])
+        # own monthly rows whose SKU the products table lacks (product line '?'): the split leaves them out
+        got["unknown_product"] = self.q(f"""
+            SELECT county_id AS region_id, min(date) AS date, count(*) AS n, sum(volume) AS value,
+                   list_slice(list_sort(list_distinct(list(sku))), 1, 3) AS skus
+            FROM {self.own} WHERE product_line = '?' GROUP BY ALL""")
         got["competitors"] = self.q(f"""
             SELECT m.county_id, year(s.date) AS year, count(*) AS n
             FROM {chunk} s JOIN {self.ids_name} m ON s.region_id = m.region_id
@@ -686,6 +692,19 @@ class SalesChecks:
         out = _frame(rows, check="distributor_missing", severity="warning", brand=OWN_BRAND, expected=0.0)
         out["value"] = rows["value"].to_numpy(dtype=float) if len(rows) else []
         out["message"] = [f"{int(n):,} 行本品月度销售没有经销商" for n in rows["value"]]
+        return out
+
+    def unknown_product(self, rows: pd.DataFrame) -> pd.DataFrame:
+        if rows.empty:
+            return _frame()
+        rows = rows.groupby("region_id", as_index=False).agg(
+            date=("date", "min"), n=("n", "sum"), value=("value", "sum"),
+            skus=("skus", lambda x: sorted({k for ks in x for k in ks})[:3]))  # a county across chunks: once
+        out = _frame(rows, check="unknown_product", severity="error", brand=OWN_BRAND, expected=np.nan)
+        out["date"] = pd.to_datetime(rows["date"]).to_numpy()
+        out["message"] = [f"{int(n):,} 行本品月度销售（{v:,.0f} 箱）的产品编码不在产品表中（{'、'.join(k)}）："
+                          "目标分解不计这些销售，请补录这些产品"
+                          for n, v, k in zip(rows["n"], rows["value"], rows["skus"])]
         return out
 
     def distributor_without_sales(self) -> pd.DataFrame:

@@ -68,6 +68,8 @@ def _mini(path, *, faults: tuple[str, ...] = ()) -> None:
         sales.loc[6, "revenue"] *= 100
     if "duplicate_row" in faults:
         sales = pd.concat([sales, sales.iloc[[7]]], ignore_index=True)
+    if "unknown_product" in faults:
+        con.execute("DELETE FROM products WHERE sku = 'S2'")
     con.register("df", sales)
     con.execute("INSERT INTO sales SELECT * FROM df")
     con.close()
@@ -111,6 +113,24 @@ def test_check_archive_errors_are_only_the_planted_ones(small):
     planted = {(d["check"], d["date"]) for d in summary.planted_defects}
     assert {(c, d.date()) for c, d in zip(errors["check"], errors["date"])} <= planted
     assert (f["check"] == "outlier").sum() <= 3  # the season is not an outlier
+
+
+def test_own_sales_of_a_sku_the_products_table_lacks_are_an_error_per_county(tmp_path):
+    """The split reads sales by product line: rows of an unknown SKU drop out of it, so the check says so."""
+    _mini(tmp_path / "mini.duckdb", faults=("unknown_product",))
+    f = quality.check_archive(tmp_path / "mini.duckdb")
+    hit = f[f["check"] == "unknown_product"].sort_values("region_id")
+    assert list(hit["region_id"]) == ["K1", "K2"] and set(hit["severity"]) == {"error"}
+    con = duckdb.connect(str(tmp_path / "mini.duckdb"), read_only=True)
+    want = con.execute("SELECT region_id, count(*), sum(volume) FROM sales WHERE sku = 'S2' GROUP BY 1 ORDER BY 1").fetchall()
+    tree = RegionTree(con.execute("SELECT * FROM regions").df())
+    con.close()
+    assert [(r, float(v)) for r, _, v in want] == list(zip(hit["region_id"], hit["value"]))
+    n, v = want[0][1], want[0][2]
+    assert hit["message"].iat[0] == f"{n:,} 行本品月度销售（{v:,.0f} 箱）的产品编码不在产品表中（S2）：目标分解不计这些销售，请补录这些产品"
+    assert list(hit["date"]) == [pd.Timestamp("2023-01-01")] * 2
+    k1 = quality.check_archive(tmp_path / "mini.duckdb", region_id="K1", tree=tree)
+    assert list(k1.loc[k1["check"] == "unknown_product", "region_id"]) == ["K1"]
 
 
 def test_check_archive_no_false_errors_on_a_clean_archive(tmp_path):
