@@ -30,6 +30,7 @@ import pandas as pd
 
 from planlib.errors import DataError, PlanWarning
 from planlib.hierarchy import RegionTree
+from planlib.tracking.milestones import KEY_CLASSES
 from planlib.tracking.progress import (
     check_as_of,
     closed_months,
@@ -52,8 +53,6 @@ _EVENT_COLUMNS = ("month", "person_id", "kind", "value")
 _TARGET_COLUMNS = ("region_id", "level", "month", "terminal_id", "target_volume", "target_revenue")
 _BREAKDOWN = ("product_line", "sku", "channel", "terminal_class", "terminal_id", "distributor_id")
 _MEASURES = ("volume", "revenue")
-#: Terminal classes the split plans as one line per township, not terminal by terminal.
-_LINED_CLASSES = ("C", "D")
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -299,7 +298,8 @@ def person_facts(
     term_carriers = p.loc[p["terminal_id"].notna(), ["terminal_id", "person_id"]].rename(columns={"terminal_id": "unit"})
     orphan = ~term_carriers["unit"].isin(term_ids)
     if terminals is not None and orphan.any():
-        lined = terminals.loc[terminals["terminal_class"].astype(str).isin(_LINED_CLASSES), "terminal_id"]
+        # every class but the key ones (A, B) is planned as one township line, not terminal by terminal
+        lined = terminals.loc[~terminals["terminal_class"].astype(str).isin(KEY_CLASSES), "terminal_id"]
         by_design = orphan & term_carriers["unit"].isin(set(lined.astype(str)))
         term_carriers = term_carriers.loc[~by_design]
         orphan = orphan.loc[~by_design]
