@@ -408,6 +408,8 @@ _CJK = _re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _GLOSS = _re.compile(r"(?:^|(?<=[\s（(）)：:，,；;。、\u3400-\u9fff]))[A-Za-z][A-Za-z'’\-]*(?:[ ,:;/'’\-−×+=]+[A-Za-z][A-Za-z'’\-]*)*(?![\w\-])")
 _PLAIN_WORD = _re.compile(r"[a-z]{3,}")
 _CJK_NEXT = _re.compile(r" *[\u3400-\u9fff\uf900-\ufaff]")
+#: What follows a name inside a Chinese sentence, never a gloss: its figure in brackets, or the sentence's own punctuation.
+_NAME_NEXT = _re.compile(r" *(?:[（(][-+−]?[0-9]|[。，；、])")
 #: Words kept inside Chinese text: names of methods and measures the field writes in Latin letters.
 #: Words each capitalised, as names are written (Macau, Hong Kong, Jack Daniel's): data, never a gloss
 #: (the library's English glosses run in lower case after their first word: "Spring Festival aligned").
@@ -443,7 +445,8 @@ def localize(text: object) -> str:
         code of :data:`CODE_NAMES` written as a snake_case token becomes its words, and each
         run of English words holding a lowercase word of three or more letters is dropped,
         with the spaces, dashes and empty brackets it leaves, unless every word of it is
-        capitalised: that is a name (a region, a brand), which is data.
+        capitalised, or Chinese, a bracketed figure or Chinese punctuation (。，；、) follows
+        it: that is a name (a region, a brand, a terminal), which is data.
 
     Examples
     --------
@@ -468,8 +471,10 @@ def localize(text: object) -> str:
             return run  # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong)
         if run in SENTENCE_CODES:
             return CODE_NAMES[run]  # a known one-word code in words
-        if run not in _NOT_NAMES and _CJK_NEXT.match(m.string, m.end()):
-            return run  # Chinese goes on after it: part of a name or phrase (hello kitty 便利店), not a trailing gloss
+        if run not in _NOT_NAMES and (_CJK_NEXT.match(m.string, m.end()) or _NAME_NEXT.match(m.string, m.end())):
+            # Chinese goes on after it (hello kitty 便利店), its figure follows (hello kitty（96.8%）) or the
+            # sentence's punctuation: part of the sentence, a name, not a trailing gloss
+            return run
         return ""  # a gloss
 
     s = _GLOSS.sub(drop, s)

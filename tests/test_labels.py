@@ -82,6 +82,12 @@ def test_every_code_a_report_shows_has_words():
     # a lower-case Latin name with Chinese going on after it is data too, not a trailing gloss
     ("完成最差的是 hello kitty 便利店（96.8%）", "完成最差的是 hello kitty 便利店（96.8%）"),
     ("竞品 wuliangye 五粮液 增长", "竞品 wuliangye 五粮液 增长"),
+    # ... and so is one its figure follows in brackets, or the sentence's punctuation
+    ("完成最差的是 hello kitty（96.8%）。", "完成最差的是 hello kitty（96.8%）。"),
+    ("最少的是 ma's bar (-1.0%)", "最少的是 ma's bar (-1.0%)"),
+    ("终端 hello kitty、金潭", "终端 hello kitty、金潭"),
+    ("完成最差的是 hello kitty。", "完成最差的是 hello kitty。"),
+    ("本方案还没有审批工作目录（workflow）：下级尚未提报", "本方案还没有审批工作目录：下级尚未提报"),  # a gloss in brackets goes
 ])
 def test_localize(text, shown):
     assert labels.localize(text) == shown

@@ -372,7 +372,7 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
     text += (f"；费用率 {ratio:z.1%}，{'高于' if ratio > thr + 1e-9 else '不高于'}阈值 {thr:z.0%}"
              f"；销量目标{'可达' if summary.get('sales_reachable', True) else '超出可达销量'}。")
     flag = summary["flag"]
-    text += f"结论：{FLAG_NAMES.get(flag, flag)}。"
+    text += f"结论：{labels.DUAL_CHECK_NAMES.get(flag, flag)}。"  # a sentence: the verdict's words alone
     if flag in ("sales met, profit missed", "both missed") and summary.get("profit_target_basis") == "no_expense_history":
         text += "先定利润目标：它没有扣除任何费用，再少的预算也守不住。"  # "预算最多 0" would be no advice
     elif flag in ("sales met, profit missed", "both missed"):

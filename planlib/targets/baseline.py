@@ -433,7 +433,7 @@ def _festival_shares_said(monthly: pd.DataFrame, plan_year: int, value: str) -> 
 
 #: How each baseline method reads in a report.
 BASELINE_METHODS_ZH: dict[str, str] = {
-    "holt_winters_damped": "阻尼趋势 Holt-Winters（statsmodels，含季节）",
+    "holt_winters_damped": "阻尼趋势 Holt-Winters（含季节）",
     "last12_growth": "近 12 个月 × 近期增长",
     "run_rate": "月均 × 12（不足一年历史）",
     "zero": "无历史，基线为 0",
