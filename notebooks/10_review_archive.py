@@ -54,7 +54,7 @@ dl = folder.region_dir(run_dir, region) if run_dir else None  # full tables besi
 display(tables.note(navigation.region_choices(wb.tree, region, params_file)))
 
 # %%
-display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=f"分析期 {wb.history[0]}–{wb.history[1]} 年"))
+display(navigation.page_header(run_dir, region, wb.tree, "10_review_archive", plan_title=wb.params.title, data_note=review.period_note(wb.history, rv.years)))
 display(tables.heading(wb.title, 1))
 display(summary.show_summary(summary.review_summary(rv.yearly, cagr=rv.cagr, findings=archive.findings_to_resolve(findings), growth_points=tables.replace_codes(rv.growth_points, {"name": labels.CHANNEL_NAMES}), spend_by_kind=None if spend is None else spend["by_kind"], missing=review.missing_sources(coverage, review.PLAN_SOURCES))))
 display(tables.key_figures(review.key_figures(rv)))

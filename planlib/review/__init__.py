@@ -21,6 +21,7 @@ from planlib.review.records import (
     coverage_reading,
     data_coverage,
     missing_sources,
+    period_note,
 )
 from planlib.review.growth import (
     channel_capacity,
@@ -67,6 +68,7 @@ __all__ = [
     "PLAN_SOURCES",
     "data_coverage",
     "missing_sources",
+    "period_note",
     "coverage_reading",
     "market_share",
     "brand_growth",

@@ -6,7 +6,9 @@ history starts late looks the same as a plan read from a full one until a sectio
 empty. :func:`data_coverage` counts each kind of record the review stands on (and names
 the ancestor that keeps a kind the region has none of: a township's market kept by its
 county is not missing), and :func:`coverage_reading` says in one sentence what is missing
-and what therefore cannot be computed, before the manager reads any number.
+and what therefore cannot be computed, before the manager reads any number;
+:func:`period_note` puts the years the region has sales in beside the plan's analysis window
+in the page's header.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from planlib import labels
 from planlib.archive.queries.review import RegionData
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["COVERAGE_SOURCES", "PLAN_SOURCES", "data_coverage", "missing_sources", "coverage_reading"]
+__all__ = ["COVERAGE_SOURCES", "PLAN_SOURCES", "data_coverage", "missing_sources", "coverage_reading", "period_note"]
 
 #: The kinds of record :func:`data_coverage` counts, in the order the review uses them.
 COVERAGE_SOURCES = ("sales", "competitor_sales", "market", "expenses", "activities", "competitor_activities",
@@ -149,3 +151,46 @@ def coverage_reading(coverage: pd.DataFrame, years: tuple[int, int]) -> str:
         parts.append("分析期内各类记录齐全。" if not parts else "其余各类记录齐全。")
     parts += spans
     return "".join(parts)
+
+
+def _years_text(years: list[int]) -> str:
+    """2024–2026 for a run of years, 2024、2026 otherwise."""
+    if len(years) > 1 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}"
+    return "、".join(str(y) for y in years)
+
+
+def period_note(window: tuple[int, int], sold: tuple[int, ...]) -> str:
+    """
+    The page header's analysis period: the plan's window, and the years the region's own sales fill of it.
+
+    Parameters
+    ----------
+    window : tuple of int
+        The analysis window (first, last), calendar years inclusive (``analysis.history_years``).
+    sold : tuple of int
+        The years of the window with own sales for the region (:class:`RegionReview`'s ``years``).
+
+    Returns
+    -------
+    str
+        ``分析期 2024–2026 年`` when every year of the window has sales; otherwise the window
+        and, in brackets, the years that have them (``分析期 2024–2026 年（本区域的销售只有
+        2026 年）``), or that none has: a header that says three years over one year of
+        history would read as three years of evidence.
+
+    Examples
+    --------
+    >>> period_note((2024, 2026), (2024, 2025, 2026))
+    '分析期 2024–2026 年'
+    >>> period_note((2024, 2026), (2026,))
+    '分析期 2024–2026 年（本区域的销售只有 2026 年）'
+    """
+    first, last = window
+    shown = f"分析期 {_years_text(list(range(first, last + 1)))} 年"
+    inside = sorted({int(y) for y in sold if first <= int(y) <= last})
+    if len(inside) == last - first + 1:
+        return shown
+    if not inside:
+        return f"{shown}（本区域在分析期内没有销售记录）"
+    return f"{shown}（本区域的销售只有 {_years_text(inside)} 年）"

@@ -96,3 +96,16 @@ def test_a_kind_kept_at_an_ancestor_is_not_missing():
     assert text.startswith("品类容量（市场）记在上级 K0，不细分到本区域。档案中本区域没有市场事件的记录")
     held = review.coverage_reading(cov.query("source != 'events'"), (2024, 2026))
     assert held == "品类容量（市场）记在上级 K0，不细分到本区域。其余各类记录齐全。"
+
+
+@pytest.mark.parametrize(("window", "sold", "note"), [
+    ((2024, 2026), (2024, 2025, 2026), "分析期 2024–2026 年"),
+    ((2024, 2026), (2026,), "分析期 2024–2026 年（本区域的销售只有 2026 年）"),
+    ((2024, 2026), (2025, 2026), "分析期 2024–2026 年（本区域的销售只有 2025–2026 年）"),
+    ((2024, 2026), (2024, 2026), "分析期 2024–2026 年（本区域的销售只有 2024、2026 年）"),
+    ((2024, 2026), (), "分析期 2024–2026 年（本区域在分析期内没有销售记录）"),
+    ((2026, 2026), (2026,), "分析期 2026 年"),
+    ((2024, 2026), (2023, 2026), "分析期 2024–2026 年（本区域的销售只有 2026 年）"),  # a year outside the window says nothing
+])
+def test_period_note_says_which_years_of_the_window_have_sales(window, sold, note):
+    assert review.period_note(window, sold) == note
