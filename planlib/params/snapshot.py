@@ -40,7 +40,7 @@ from planlib.params.limits import params_root
 from planlib.params.model import OVERRIDABLE, PlanParams
 from planlib.params.problems import Problem, error_text, field_at, is_model, yaml_keys
 from planlib.params.resolve import freeze_data, read_source_file, validate_sources
-from planlib.params.strict_yaml import REFUSED_CHARACTER, StrictDumper, dotted_key
+from planlib.params.strict_yaml import REFUSED_CHARACTER, CStrictDumper, StrictDumper, dotted_key
 
 __all__ = ["SNAPSHOT_NAME", "write_snapshot", "load_snapshot", "override_yaml", "overrides_yaml"]
 
@@ -81,7 +81,7 @@ def write_snapshot(params: PlanParams, path: str | os.PathLike[str]) -> Path:
     ]
     body = yaml.dump(
         params.resolved_dict(),
-        Dumper=StrictDumper,
+        Dumper=CStrictDumper,  # StrictDumper's text, by libyaml (a national run writes 3,000 snapshots)
         sort_keys=True,
         allow_unicode=True,
         default_flow_style=False,

@@ -18,14 +18,16 @@ whole text, as a fresh copy, its messages naming the file just read.
 
 Public names
 ------------
-StrictLoader
-    The loader (``yaml.load(text, Loader=StrictLoader)``).
+StrictLoader, CStrictLoader
+    The loader (``yaml.load(text, Loader=StrictLoader)``); CStrictLoader composes with
+    libyaml (None without it) and is given only texts without aliases and tags.
 read_yaml_file, YamlDocument
     One params file checked and read: its data, the line of every key, its problems.
 REFUSED_CHARACTER
     A character a params file may not hold (control characters but tab and newline …).
-StrictDumper
-    Writes YAML that :class:`StrictLoader` reads back to the same values.
+StrictDumper, CStrictDumper
+    Writes YAML that :class:`StrictLoader` reads back to the same values (CStrictDumper:
+    the same text, by libyaml).
 index_nodes
     The line of every key and list item of a composed document (for messages).
 dotted_key
@@ -225,6 +227,81 @@ for _tag, _regexp, _first in _IMPLICIT:
     StrictDumper.add_implicit_resolver(_tag, _regexp, _first)
 
 
+try:  # libyaml, when PyYAML was built with it: the same YAML read and written at C speed
+    from yaml._yaml import CEmitter, CParser
+except ImportError:  # pragma: no cover - PyYAML's wheels carry libyaml
+    CEmitter = CParser = None
+
+#: Deepest nesting the C composer is given (it recurses in C); deeper texts take the Python one.
+_C_DEPTH = 64
+
+
+if CParser is not None:
+
+    class CStrictLoader(CParser, StrictLoader):
+        """:class:`StrictLoader` with libyaml's parser and composer: the same nodes, for texts without aliases or tags."""
+
+        def __init__(self, stream: Any) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self.problems = None
+            self.node_paths = {}
+            self.tagged = []
+
+    class CStrictDumper(CEmitter, yaml.representer.SafeRepresenter, yaml.resolver.Resolver):
+        """:class:`StrictDumper` with libyaml's emitter: the same text, written faster."""
+
+        yaml_implicit_resolvers = StrictDumper.yaml_implicit_resolvers
+        yaml_representers = StrictDumper.yaml_representers
+        yaml_multi_representers = StrictDumper.yaml_multi_representers
+
+        def __init__(self, stream: Any, default_style: Any = None, default_flow_style: Any = False,
+                     canonical: Any = None, indent: Any = None, width: Any = None, allow_unicode: Any = None,
+                     line_break: Any = None, encoding: Any = None, explicit_start: Any = None,
+                     explicit_end: Any = None, version: Any = None, tags: Any = None, sort_keys: bool = True) -> None:
+            CEmitter.__init__(self, stream, canonical=canonical, indent=indent, width=width, encoding=encoding,
+                              allow_unicode=allow_unicode, line_break=line_break, explicit_start=explicit_start,
+                              explicit_end=explicit_end, version=version, tags=tags)
+            yaml.representer.SafeRepresenter.__init__(self, default_style=default_style,
+                                                      default_flow_style=default_flow_style, sort_keys=sort_keys)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover
+    CStrictLoader = None
+    CStrictDumper = StrictDumper
+
+
+def _c_loader(text: str) -> Any:
+    """
+    A :class:`StrictLoader` on libyaml for ``text``, or None when the text needs the Python one.
+
+    The C composer neither refuses aliases nor says which node carried a tag, and recurses
+    without Python's limit, so the text's events are read first (in C): any alias, any
+    explicit tag, nesting deeper than :data:`_C_DEPTH` or any error, and the Python loader
+    reads it, with its messages, as before.
+    """
+    if CStrictLoader is None:
+        return None
+    scan = CParser(text)
+    depth = 0
+    try:
+        while scan.check_event():
+            event = scan.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "tag", None) is not None:
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > _C_DEPTH:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        scan.dispose()
+    return CStrictLoader(text)
+
+
 def index_nodes(node: Any, path: tuple, lines: dict[tuple, int], paths: dict[int, tuple]) -> None:
     """Record the line of every key and list item (first occurrence wins) and each node's path."""
     paths[id(node)] = path
@@ -416,8 +493,12 @@ def _parse_text(text: str) -> bytes:
     6 kB snapshot). The value is bytes, so the cache cannot be changed through a
     result; each reader unpickles a fresh copy to mutate, and names its own file in
     the messages.
+
+    A text without aliases and tags is parsed and composed by libyaml (:func:`_c_loader`:
+    the same nodes, about ten times faster), the rest by PyYAML's Python parser, whose
+    messages name the alias or the tag.
     """
-    loader = StrictLoader(text)
+    loader = _c_loader(text) or StrictLoader(text)
     loader.problems = []
     data, lines = None, {}
     try:

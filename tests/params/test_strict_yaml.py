@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from planlib.errors import ParamsError
 from planlib.hierarchy import RegionTree
 from planlib.params import StrictLoader, load_plan
 from planlib.params.model import Section
+from planlib.params import strict_yaml
 from planlib.params.strict_yaml import read_yaml_file
 from tests.params.conftest import PLAN, errors_of
 
@@ -245,15 +247,16 @@ def test_load_plan_named_pipe_is_refused_without_waiting(tmp_path: Path):
 # -- the YAML of a text composed once per process ----------------------------------------
 @pytest.fixture
 def composed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts StrictLoader composed (one item per composition) while the test runs."""
+    """The loaders that composed a text (one item per composition) while the test runs: Python's or libyaml's."""
     calls: list[str] = []
-    compose = StrictLoader.get_single_node
+    for cls in {StrictLoader, strict_yaml.CStrictLoader} - {None}:
+        compose = cls.get_single_node
 
-    def counted(self):
-        calls.append(self.buffer)
-        return compose(self)
+        def counted(self, compose=compose, name=cls.__name__):
+            calls.append(name)
+            return compose(self)
 
-    monkeypatch.setattr(StrictLoader, "get_single_node", counted)
+        monkeypatch.setattr(cls, "get_single_node", counted)
     return calls
 
 
@@ -336,3 +339,46 @@ def test_read_yaml_file_too_deep_is_refused_on_every_read(tmp_path: Path, compos
             read_yaml_file(tmp_path / name, name)
         assert errors_of(exc) == [f"{name}: nested too deeply; expected a few levels of mappings"]
     assert len(composed) == 2  # not kept: how deep a text can go depends on the reader's stack
+
+
+# -- libyaml and Python read a text the same ---------------------------------------------
+_TEXTS = [
+    "a: 1\nb:\n  - x\n  - {c: 2.5, d: true}\ne: null\n",
+    "year: 2027\ncode: 0755\nflag: NO\nt: 12:30\nf: 1e3\ng: .5\nbig: 1234567890123456789\n",
+    "a: 1\na: 2\nb: {1: x, [1]: y}\n",  # a duplicate key and keys that are no text: problems with their lines
+    "name: \"引号里的 中文\"\nother: '单引号'\nblock: |\n  第一行\n  第二行\nfolded: >\n  a\n  b\n",
+    "a: &x 1\nb: *x\n",  # an alias: refused
+    "a: !!str 1\n",  # a tag: refused
+    "a: [1, 2\n",  # a syntax error
+    "- 1\n- 2\n",
+    "",
+    "a: " + "[" * 80 + "]" * 80 + "\n",  # deeper than the C composer is given
+    "<<: {a: 1}\nb: ~\nc: True\nd: FALSE\n",
+]
+
+
+@pytest.mark.skipif(strict_yaml.CStrictLoader is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("text", _TEXTS)
+def test_libyaml_reads_a_text_as_python_yaml_does(text: str, monkeypatch: pytest.MonkeyPatch):
+    fast = strict_yaml._parse_text.__wrapped__(text)
+    monkeypatch.setattr(strict_yaml, "_c_loader", lambda text: None)
+    assert pickle.loads(fast) == pickle.loads(strict_yaml._parse_text.__wrapped__(text))
+
+
+@pytest.mark.skipif(strict_yaml.CStrictLoader is None, reason="PyYAML without libyaml")
+def test_libyaml_takes_only_texts_without_aliases_tags_or_deep_nesting():
+    assert strict_yaml._c_loader("a: 1\n") is not None
+    for text in ("a: &x 1\nb: *x\n", "a: !!str 1\n", "a: [1, 2\n", "a: " + "[" * 80 + "]" * 80):
+        assert strict_yaml._c_loader(text) is None
+
+
+@pytest.mark.skipif(strict_yaml.CStrictLoader is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("data", [
+    {"b": ["0755", "NO", "12:30", "1e3", "true", "", None, 1.5, 10**17, "引号 '\"", "a\tb", "x" * 300]},
+    {"z": {"y": [1, {"x": "第一行\n第二行"}]}, "a": "hello kitty（96.8%）"},
+])
+def test_libyaml_writes_what_python_yaml_writes(data):
+    kw = {"sort_keys": True, "allow_unicode": True, "default_flow_style": False, "width": 100}
+    text = yaml.dump(data, Dumper=strict_yaml.CStrictDumper, **kw)
+    assert text == yaml.dump(data, Dumper=strict_yaml.StrictDumper, **kw)
+    assert yaml.load(text, Loader=StrictLoader) == data
