@@ -95,6 +95,9 @@ else:
     if not season.backtest.empty:
         display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）", labels=labels.LABELS, formats={"error": "{:z.1%}"}))
     display(tables.note(season.reading))
+    shift = targets.festival_shift_reading(view.months, wb.params.year, season.profile)  # January and February as the festival moves
+    if shift:
+        display(tables.note(shift))
 
 # %% [markdown]
 # ## 3. 下级分解

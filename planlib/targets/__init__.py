@@ -32,6 +32,7 @@ from planlib.targets.baseline import (
     baselines,
     calendar_month_shares,
     festival_month_shares,
+    festival_shift_reading,
     plan_month_shares,
     seasonality_backtest,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "baseline",
     "baselines",
     "festival_month_shares",
+    "festival_shift_reading",
     "baseline_reading",
     "BASELINE_METHODS_ZH",
     "calendar_month_shares",

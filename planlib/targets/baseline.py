@@ -14,6 +14,7 @@ calendar_month_shares    the plan year's month shares from the calendar-month pr
 seasonality_backtest     which month profile (calendar or Spring Festival) predicted last year's months better
 plan_month_shares        the plan year's month shares by ``split.seasonality`` (auto: by back-test)
 SeasonalityChoice        that profile, how it was chosen and the back-test behind it (frozen)
+festival_shift_reading   one sentence: the Spring Festival's move and January and February against last year
 baseline_reading         one sentence: the method, past growth and the stretch asked on top
 BASELINE_METHODS_ZH      how each baseline method reads in a report
 month_series             monthly totals on a gap-free month index, leading zeros trimmed
@@ -21,6 +22,7 @@ month_series             monthly totals on a gap-free month index, leading zeros
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass
 
@@ -33,7 +35,7 @@ from planlib.labels import SEASONALITY_NAMES
 from planlib.targets.holtwinters import fit_annual
 from planlib.targets.holtwinters_many import fit_annual_many
 
-__all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "baseline_reading", "BASELINE_METHODS_ZH",
+__all__ = ["Baseline", "baseline", "baselines", "festival_month_shares", "festival_shift_reading", "baseline_reading", "BASELINE_METHODS_ZH",
            "calendar_month_shares", "seasonality_backtest", "plan_month_shares", "SeasonalityChoice"]
 
 #: Growth clip of the short-history baseline (12–23 months).
@@ -578,6 +580,51 @@ class SeasonalityChoice:
                  if len(b) > 1 else "")
         return (f"月度分解：{name}（自动选择：用此前历史预测去年各月，误差 {b['error'].iloc[0]:z.1%}{other}）；"
                 "各月合计恰等于全年目标。")
+
+
+def festival_shift_reading(months: pd.DataFrame, plan_year: int, profile: str) -> str:
+    """
+    One sentence on January and February against last year when the months follow the Spring Festival.
+
+    Parameters
+    ----------
+    months : DataFrame
+        The region's months (:func:`planlib.targets.region_view`'s ``months``): ``month``,
+        ``target_volume``, ``last_year_volume``.
+    plan_year : int
+        The plan year.
+    profile : str
+        The profile the month shares follow (:attr:`SeasonalityChoice.profile`).
+
+    Returns
+    -------
+    str
+        Chinese: the festival's date in the plan year and last year, how far the pre-festival
+        peak moves, each month's growth and the two months' together
+        ("2027 年春节在 2 月 6 日，2026 年在 2 月 17 日：节前旺季随之提前 11 天，一月比去年
+        +65.4%、二月 −34.7%，一、二月合计 +0.7%。"); "" for another profile, or without last
+        year's January and February sales to compare with.
+
+    Notes
+    -----
+    A festival-aligned split moves volume between January and February as the festival
+    moves; each month against last year then swings by tens of percent although the two
+    months together grow as the year does. Growth = target / last year − 1.
+    """
+    if profile != "spring_festival" or months.empty:
+        return ""
+    month = pd.DatetimeIndex(months["month"]).month
+    first = months[month <= 2]
+    target, last = first["target_volume"].to_numpy(float), first["last_year_volume"].to_numpy(float)
+    if len(first) != 2 or not (last > 0).all():
+        return ""
+    now, before = calendar.spring_festival(plan_year), calendar.spring_festival(plan_year - 1)
+    days = (dt.date(plan_year - 1, now.month, now.day) - before).days
+    moved = f"提前 {-days} 天" if days < 0 else f"推后 {days} 天" if days > 0 else "不动"
+    each = target / last - 1
+    both = target.sum() / last.sum() - 1
+    return (f"{plan_year} 年春节在 {now.month} 月 {now.day} 日，{plan_year - 1} 年在 {before.month} 月 {before.day} 日："
+            f"节前旺季随之{moved}，一月比去年 {each[0]:+z.1%}、二月 {each[1]:+z.1%}，一、二月合计 {both:+z.1%}。")
 
 
 def plan_month_shares(monthly: pd.DataFrame, plan_year: int, seasonality: str = "spring_festival", *,

@@ -108,3 +108,29 @@ def test_baseline_with_a_cache_keeps_its_fit_and_reads_it_back(tmp_path):
         warnings.simplefilter("ignore")  # its month split's fallback
         assert targets.baseline(short, 2027, cache=tmp_path / "short").method == "last12_growth"
     assert not (tmp_path / "short").exists()
+
+
+def _months(target, last):
+    return pd.DataFrame({"month": pd.date_range("2027-01-01", periods=12, freq="MS"),
+                         "target_volume": target, "last_year_volume": last})
+
+
+def test_festival_shift_reading_says_the_move_and_the_two_months_together():
+    # 2027's festival on 6 February, 2026's on 17 February: 11 days earlier
+    target = [2_814, 2_452, *[100] * 10]
+    last = [1_701, 3_753, *[100] * 10]
+    text = targets.festival_shift_reading(_months(target, last), 2027, "spring_festival")
+    both = (2_814 + 2_452) / (1_701 + 3_753) - 1  # hand-computed: 5,266 / 5,454 − 1 = −3.4%
+    assert text == ("2027 年春节在 2 月 6 日，2026 年在 2 月 17 日：节前旺季随之提前 11 天，"
+                    f"一月比去年 +65.4%、二月 -34.7%，一、二月合计 {both:+.1%}。")
+    assert f"{both:+.1%}" == "-3.4%"
+    # 2026's festival (17 February) against 2025's (29 January): 19 days later
+    assert "节前旺季随之推后 19 天" in targets.festival_shift_reading(_months(target, last), 2026, "spring_festival")
+
+
+def test_festival_shift_reading_is_silent_for_the_calendar_profile_or_without_last_year():
+    months = _months([10] * 12, [10] * 12)
+    assert targets.festival_shift_reading(months, 2027, "calendar") == ""
+    assert targets.festival_shift_reading(months, 2027, "even_days") == ""
+    assert targets.festival_shift_reading(_months([10] * 12, [0, 10, *[10] * 10]), 2027, "spring_festival") == ""
+    assert targets.festival_shift_reading(months.iloc[0:0], 2027, "spring_festival") == ""
