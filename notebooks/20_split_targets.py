@@ -95,7 +95,7 @@ else:
     if not season.backtest.empty:
         display(tables.show_table(season.backtest, caption="季节曲线回测（去年各月）", labels=labels.LABELS, formats={"error": "{:z.1%}"}))
     display(tables.note(season.reading))
-    shift = targets.festival_shift_reading(view.months, wb.params.year, season.profile)  # January and February as the festival moves
+    shift = targets.festival_shift_reading(view.months, wb.params.year, season.profile)  # the months around the festivals as they move
     if shift:
         display(tables.note(shift))
 

@@ -14,7 +14,7 @@ calendar_month_shares    the plan year's month shares from the calendar-month pr
 seasonality_backtest     which month profile (calendar or Spring Festival) predicted last year's months better
 plan_month_shares        the plan year's month shares by ``split.seasonality`` (auto: by back-test)
 SeasonalityChoice        that profile, how it was chosen and the back-test behind it (frozen)
-festival_shift_reading   one sentence: the Spring Festival's move and January and February against last year
+festival_shift_reading   one sentence: the months around the Spring Festival and Mid-Autumn against last year
 baseline_reading         one sentence: the method, past growth and the stretch asked on top
 BASELINE_METHODS_ZH      how each baseline method reads in a report
 month_series             monthly totals on a gap-free month index, leading zeros trimmed
@@ -582,9 +582,25 @@ class SeasonalityChoice:
                 "各月合计恰等于全年目标。")
 
 
+_MONTH_NAMES = ("一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月", "十一月", "十二月")
+
+
+def _festival_months(months: pd.DataFrame, now: dt.date, before: dt.date) -> tuple[str, str] | None:
+    """Each month around a festival against last year, and the months together; None without last year's sales."""
+    touched = sorted({m for d in (now, before) for m in (d.month - 1, d.month) if 1 <= m <= 12})
+    month = pd.DatetimeIndex(months["month"]).month
+    rows = months[month.isin(touched)]
+    target, last = rows["target_volume"].to_numpy(float), rows["last_year_volume"].to_numpy(float)
+    if len(rows) != len(touched) or not (last > 0).all():
+        return None
+    each = "、".join(f"{_MONTH_NAMES[m - 1]} {g:+z.1%}" for m, g in zip(touched, target / last - 1, strict=True))
+    together = "、".join(_MONTH_NAMES[m - 1].removesuffix("月") for m in touched) + "月合计"
+    return each, f"{together} {target.sum() / last.sum() - 1:+z.1%}"
+
+
 def festival_shift_reading(months: pd.DataFrame, plan_year: int, profile: str) -> str:
     """
-    One sentence on January and February against last year when the months follow the Spring Festival.
+    One sentence on the months around the Spring Festival and Mid-Autumn against last year, when the months follow the festivals.
 
     Parameters
     ----------
@@ -599,32 +615,35 @@ def festival_shift_reading(months: pd.DataFrame, plan_year: int, profile: str) -
     Returns
     -------
     str
-        Chinese: the festival's date in the plan year and last year, how far the pre-festival
-        peak moves, each month's growth and the two months' together
-        ("2027 年春节在 2 月 6 日，2026 年在 2 月 17 日：节前旺季随之提前 11 天，一月比去年
-        +65.4%、二月 −34.7%，一、二月合计 +0.7%。"); "" for another profile, or without last
-        year's January and February sales to compare with.
+        Chinese: each festival's date in the plan year and last year, how far the Spring
+        Festival's pre-festival season moves, the growth of each month holding or preceding
+        either date and of those months together ("2027 年春节在 2 月 6 日，2026 年在 2 月 17 日：
+        节前旺季随之提前 11 天，一月比去年 +65.4%、二月 -34.7%，一、二月合计 -3.4%。"); ""
+        for another profile, or without last year's sales in those months.
 
     Notes
     -----
-    A festival-aligned split moves volume between January and February as the festival
-    moves; each month against last year then swings by tens of percent although the two
-    months together grow as the year does. Growth = target / last year − 1.
+    A festival-aligned split moves volume between the months around a festival as the
+    festival moves (the profile follows the lunar year, which holds Mid-Autumn too); each
+    month against last year then swings by tens of percent although the months together
+    grow as the year does. Growth = target / last year − 1.
     """
     if profile != "spring_festival" or months.empty:
         return ""
-    month = pd.DatetimeIndex(months["month"]).month
-    first = months[month <= 2]
-    target, last = first["target_volume"].to_numpy(float), first["last_year_volume"].to_numpy(float)
-    if len(first) != 2 or not (last > 0).all():
-        return ""
+    parts = []
     now, before = calendar.spring_festival(plan_year), calendar.spring_festival(plan_year - 1)
-    days = (dt.date(plan_year - 1, now.month, now.day) - before).days
-    moved = f"提前 {-days} 天" if days < 0 else f"推后 {days} 天" if days > 0 else "不动"
-    each = target / last - 1
-    both = target.sum() / last.sum() - 1
-    return (f"{plan_year} 年春节在 {now.month} 月 {now.day} 日，{plan_year - 1} 年在 {before.month} 月 {before.day} 日："
-            f"节前旺季随之{moved}，一月比去年 {each[0]:+z.1%}、二月 {each[1]:+z.1%}，一、二月合计 {both:+z.1%}。")
+    got = _festival_months(months, now, before)
+    if got is not None:
+        days = (dt.date(plan_year - 1, now.month, now.day) - before).days
+        moved = f"提前 {-days} 天" if days < 0 else f"推后 {days} 天" if days > 0 else "不动"
+        parts.append(f"{plan_year} 年春节在 {now.month} 月 {now.day} 日，{plan_year - 1} 年在 {before.month} 月 "
+                     f"{before.day} 日：节前旺季随之{moved}，{got[0].replace(' ', '比去年 ', 1)}，{got[1]}")
+    now, before = calendar.mid_autumn(plan_year), calendar.mid_autumn(plan_year - 1)
+    got = _festival_months(months, now, before)
+    if got is not None:
+        parts.append(f"中秋 {plan_year} 年在 {now.month} 月 {now.day} 日，{plan_year - 1} 年在 {before.month} 月 "
+                     f"{before.day} 日，{got[0].replace(' ', '比去年 ', 1)}，{got[1]}")
+    return "；".join(parts) + "。" if parts else ""
 
 
 def plan_month_shares(monthly: pd.DataFrame, plan_year: int, seasonality: str = "spring_festival", *,

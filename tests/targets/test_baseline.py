@@ -115,22 +115,26 @@ def _months(target, last):
                          "target_volume": target, "last_year_volume": last})
 
 
-def test_festival_shift_reading_says_the_move_and_the_two_months_together():
-    # 2027's festival on 6 February, 2026's on 17 February: 11 days earlier
-    target = [2_814, 2_452, *[100] * 10]
-    last = [1_701, 3_753, *[100] * 10]
+def test_festival_shift_reading_says_the_move_and_the_months_together():
+    # 2027's festival on 6 February, 2026's on 17 February: 11 days earlier; Mid-Autumn 15 and 25 September
+    target = [2_814, 2_452, 100, 100, 100, 100, 100, 1_807, 2_306, 100, 100, 100]
+    last = [1_701, 3_753, 100, 100, 100, 100, 100, 1_554, 2_831, 100, 100, 100]
     text = targets.festival_shift_reading(_months(target, last), 2027, "spring_festival")
-    both = (2_814 + 2_452) / (1_701 + 3_753) - 1  # hand-computed: 5,266 / 5,454 − 1 = −3.4%
+    # hand-computed: (2,814 + 2,452) / (1,701 + 3,753) − 1 = −3.4%; (1,807 + 2,306) / (1,554 + 2,831) − 1 = −6.2%
     assert text == ("2027 年春节在 2 月 6 日，2026 年在 2 月 17 日：节前旺季随之提前 11 天，"
-                    f"一月比去年 +65.4%、二月 -34.7%，一、二月合计 {both:+.1%}。")
-    assert f"{both:+.1%}" == "-3.4%"
-    # 2026's festival (17 February) against 2025's (29 January): 19 days later
-    assert "节前旺季随之推后 19 天" in targets.festival_shift_reading(_months(target, last), 2026, "spring_festival")
+                    "一月比去年 +65.4%、二月 -34.7%，一、二月合计 -3.4%；"
+                    "中秋 2027 年在 9 月 15 日，2026 年在 9 月 25 日，八月比去年 +16.3%、九月 -18.5%，八、九月合计 -6.2%。")
+    # 2026's festival (17 February) against 2025's (29 January): 19 days later; Mid-Autumn in October 2025: three months
+    later = targets.festival_shift_reading(_months(target, last), 2026, "spring_festival")
+    assert "节前旺季随之推后 19 天" in later
+    assert "中秋 2026 年在 9 月 25 日，2025 年在 10 月 6 日，八月比去年 +16.3%、九月 -18.5%、十月 +0.0%，八、九、十月合计" in later
 
 
 def test_festival_shift_reading_is_silent_for_the_calendar_profile_or_without_last_year():
     months = _months([10] * 12, [10] * 12)
     assert targets.festival_shift_reading(months, 2027, "calendar") == ""
     assert targets.festival_shift_reading(months, 2027, "even_days") == ""
-    assert targets.festival_shift_reading(_months([10] * 12, [0, 10, *[10] * 10]), 2027, "spring_festival") == ""
+    no_january = targets.festival_shift_reading(_months([10] * 12, [0, 10, *[10] * 10]), 2027, "spring_festival")
+    assert no_january.startswith("中秋 2027 年") and "春节" not in no_january  # only the festival with last year's months
+    assert targets.festival_shift_reading(_months([10] * 12, [0] * 12), 2027, "spring_festival") == ""
     assert targets.festival_shift_reading(months.iloc[0:0], 2027, "spring_festival") == ""
