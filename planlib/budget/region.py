@@ -17,6 +17,7 @@ has_cvp               whether a region has a CVP to show
 cvp_view              a region's CVP at the target as a two-column table
 dual_reading          its dual check in one sentence; children_reading: its children in one sentence
 booked_reading        what the promotion schemes book beyond the chosen methods, in one sentence
+children_gap_reading  why a parent's booked amounts differ from its chosen methods' sums, in one sentence
 FLAG_NAMES            the dual check's flags in the reports' words
 """
 
@@ -40,6 +41,7 @@ __all__ = [
     "region_budget",
     "region_budget_params",
     "booked_reading",
+    "children_gap_reading",
     "tune_budget",
     "methods_long",
     "sensitivity_view",
@@ -176,6 +178,44 @@ def booked_reading(rb: RegionBudget) -> str:
         return ""
     parts = "、".join(f"{CATEGORY_NAMES[c]} {a:,.0f} 元" for c, a in rb.schemes.items())
     return f"预算（上限后）含促销方案的费用：{parts}（见促销方案页）。"
+
+
+def children_gap_reading(rb: RegionBudget) -> str:
+    """
+    One sentence on a parent's categories whose booked amount differs from its chosen method's.
+
+    A parent's method columns are each method run on every child and summed (with the parent's
+    own items); what it books is its children's budgets as they stand, summed: children with
+    methods of their own, promotion schemes booked on their items, caps. The page showed the
+    two side by side without a word on the difference.
+
+    Returns
+    -------
+    str
+        Chinese, the differences by category (``渠道费用 +32,500 元``) and where they come from;
+        "" for a region without children, or when every category books its chosen method's
+        amount (to the yuan).
+
+    Notes
+    -----
+    difference_c = booked_c − amount_c(chosen method_c), per category c of the methods table.
+    """
+    if rb.children.empty or rb.methods.empty:
+        return ""
+    parts = []
+    for row in rb.methods.itertuples(index=False):
+        row = row._asdict()
+        chosen = row.get("chosen")
+        amount = row.get(chosen) if isinstance(chosen, str) else None
+        if amount is None or pd.isna(amount) or pd.isna(row.get("booked")):
+            continue
+        gap = float(row["booked"]) - float(amount)
+        if abs(gap) >= 0.5:
+            parts.append(f"{CATEGORY_NAMES.get(row['category'], row['category'])} {gap:+,.0f} 元")
+    if not parts:
+        return ""
+    return ("预算（上限后）是各下级实际预算之和加本级自有费用，与按选定方法逐个下级计算之和不同："
+            f"{'、'.join(parts)}——下级可能选用了别的方法、计入了促销方案费用或按上限压缩（见各下级的费用预算页）。")
 
 
 def _amounts(methods: pd.DataFrame) -> tuple[dict, dict]:

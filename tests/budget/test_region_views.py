@@ -150,3 +150,27 @@ def test_cvp_view_shows_per_case_figures_in_fen_and_the_rest_whole():
     assert shown["单位边际贡献 P − VC"] == "197.23"
     assert shown["目标销量 target volume"] == "25,291" and shown["目标下利润 profit at target"] == "4,988,200"
     assert shown["安全边际 margin of safety"] == "100.0%" and shown["保本销量 BEP = FC / (P − VC)"] == "0"
+
+
+def test_a_parents_booked_amounts_against_its_methods_sums_are_said():
+    """济南市's 渠道费用 read 1,978,886 by its chosen method and 2,011,386 booked (its counties' budgets as they
+    stand), with nothing saying why; labour books its method's amount and goes unsaid."""
+    nan = float("nan")
+    methods = pd.DataFrame({"category": ["labour", "channel", "promotion"],
+                            "chosen": ["percent_of_sales", "target_task", "percent_of_sales"],
+                            "booked": [2_951_620.0, 2_011_386.0, 808_382.0],
+                            "target_task": [nan, 1_978_886.0, nan],
+                            "percent_of_sales": [2_951_620.0, 1_844_149.0, 795_122.0]})
+    empty = pd.DataFrame()
+    parent = costing.RegionBudget("P01C01", pd.Series(dtype=object), empty, empty, empty, methods,
+                                  pd.DataFrame({"region_id": ["P01C01K01"]}), empty)
+    # hand-computed: 2,011,386 − 1,978,886 = +32,500; 808,382 − 795,122 = +13,260
+    assert costing.children_gap_reading(parent) == (
+        "预算（上限后）是各下级实际预算之和加本级自有费用，与按选定方法逐个下级计算之和不同：渠道费用 +32,500 元、推广费用 +13,260 元"
+        "——下级可能选用了别的方法、计入了促销方案费用或按上限压缩（见各下级的费用预算页）。")
+    leaf = costing.RegionBudget("P01C01K01", pd.Series(dtype=object), empty, empty, empty, methods, empty, empty)
+    assert costing.children_gap_reading(leaf) == ""  # a leaf's own schemes are booked_reading's
+    level = methods.assign(booked=[2_951_620.0, 1_978_886.2, 795_122.0])
+    same = costing.RegionBudget("P01C01", pd.Series(dtype=object), empty, empty, empty, level,
+                                pd.DataFrame({"region_id": ["P01C01K01"]}), empty)
+    assert costing.children_gap_reading(same) == ""  # within half a yuan: nothing to say
