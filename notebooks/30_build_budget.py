@@ -88,6 +88,9 @@ else:
 display(tables.show_table(tables.replace_codes(rb.methods, {"category": labels.CATEGORY_NAMES, "chosen": labels.LABELS}), caption="各方法预算额（元）", labels=BUDGET_LABELS, formats=labels.FORMATS))
 if not rb.schemes.empty:
     display(tables.note(budget.booked_reading(rb)))
+gap = budget.children_gap_reading(rb)  # a parent's booked amounts against its methods' sums
+if gap:
+    display(tables.note(gap))
 display(tables.show_table(tables.replace_codes(rb.basis, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="每个金额的依据", labels=BUDGET_LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-basis"))
 
 # %% [markdown]
@@ -109,7 +112,7 @@ else:
 
 # %%
 display(tables.show_table(rb.by_category.drop(columns=["category"]), caption="按费用类别（元）", labels=labels.LABELS, formats=labels.FORMATS))
-display(tables.show_table(tables.replace_codes(rb.by_item, {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels=labels.LABELS, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
+display(tables.show_table(tables.replace_codes(rb.by_item.drop(columns="item"), {"category": labels.CATEGORY_NAMES, "method": labels.LABELS}), caption="按费用项目（元）", labels={**labels.LABELS, "name": "项目"}, formats=labels.FORMATS, max_rows=40, download_dir=dl, download_name="30_build_budget-items"))
 display(tables.note(f"总额不超过上限（目标销售额的 {wb.params.budget.cap_ratio:z.0%}）；年内单项可在 ±{wb.params.budget.tolerance:z.0%} 内调整而总额不变。" if wb.params.budget.cap_ratio else f"年内单项可在 ±{wb.params.budget.tolerance:z.0%} 内调整而总额不变。"))
 
 # %% [markdown]
