@@ -122,6 +122,11 @@ def region_budget(pb_table: pd.DataFrame, regions: pd.DataFrame, methods: pd.Dat
     by_category["ratio"] = by_category["amount"] / rev if rev and rev > 0 else np.nan
     by_item = mine.groupby(["category", "item", "method"], as_index=False)["amount"].sum()
     labels = {i: lab for c in schemas.ITEM_CATALOGUE.values() for i, lab in c["items"].items()}
+    # in the catalogue's order (categories as by_category, items as the catalogue lists them), not by code
+    place = {i: k for k, i in enumerate(labels)}
+    order = np.lexsort((by_item["item"].map(place).fillna(len(place)).to_numpy(),
+                        by_item["category"].map({c: k for k, c in enumerate(CATEGORIES)}).fillna(len(CATEGORIES)).to_numpy()))
+    by_item = by_item.take(order).reset_index(drop=True)
     by_item.insert(2, "name", by_item["item"].map(labels).fillna(by_item["item"]))
     # sums by (key, column) unstacked: pivot_table's sums without its copies, sorts and fills
     months = mine["amount"].groupby([pd.DatetimeIndex(mine["month"]).month.rename("m"), mine["category"]]).sum() \

@@ -173,7 +173,7 @@ def test_budget_package_api_is_pinned():
         "PlanBudget", "plan_budget", "plan_response", "history_gaps", "BUDGET_COLUMNS",
         "break_even", "cvp", "cvp_table", "dual_check", "DUAL_FLAGS", "OVER_THRESHOLD", "dual_verdict",
         "RegionBudget", "region_budget", "region_budget_params", "tune_budget", "methods_long",
-        "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "booked_reading",
+        "sensitivity_view", "key_figures", "has_cvp", "cvp_view", "dual_reading", "booked_reading", "children_gap_reading",
         "children_reading",
         "FLAG_NAMES",
         "fit_response", "allocate_spend", "input_output_spend", "spend_roi", "region_spend_returns",
