@@ -123,8 +123,8 @@ else:
 # %%
 if len(rt.control):
     display(tables.show_table(rt.control.replace({"flag": C, "severity": C}).drop(columns=["region_id", "level"]), caption="费用合计（元）", labels=L, formats=F))
-    items = rt.control_items.replace({"category": labels.CATEGORY_NAMES, "flag": C}).sort_values("deviation_share", ascending=False)
-    display(tables.show_table(items.drop(columns=["region_id", "level"]), caption="费用项目（元，偏差率最大的在前）", labels=L, formats=F, max_rows=15, download_dir=dl, download_name="40_track_results-budget-items"))
+    items = tracking.items_worst_first(rt.control_items).replace({"category": labels.CATEGORY_NAMES, "flag": {**C, "item_over_tolerance": "超出容差"}})
+    display(tables.show_table(items.drop(columns=["region_id", "level"]), caption="费用项目（元；超出容差的在前，其中没有预算的支出最先，然后按偏差率）", labels=L, formats=F, max_rows=15, download_dir=dl, download_name="40_track_results-budget-items"))
     display(tables.show_table(rt.dual.replace({"verdict": C}).drop(columns=["region_id", "level"]), caption="实际数据的双重检查（元）", labels=L, formats=F))
 else:
     display(tables.note("本区域没有费用预算。"))

@@ -11,6 +11,7 @@ from planlib.tracking.control import (
     OVER_BUDGET,
     budget_control,
     dual_check_actuals,
+    items_worst_first,
 )
 from planlib.tracking.landing import (
     LANDING_COLUMNS,
@@ -80,6 +81,7 @@ __all__ = [
     "closed_months",
     "completion",
     "dual_check_actuals",
+    "items_worst_first",
     "elapsed_fractions",
     "key_terminals",
     "landing",

@@ -13,6 +13,7 @@ Public names
 CONTROL_FLAGS        within budget, item_over_tolerance, over_budget
 OVER_BUDGET          the severities of a total over budget (stop, warn)
 budget_control       per region: items and totals, budget to date against spend to date, flagged
+items_worst_first    a region's items as a page lists them: flagged first, spend without a budget at the top
 dual_check_actuals   sales met and profit met on actuals to date, with the plan's verdicts
 """
 
@@ -47,6 +48,7 @@ __all__ = [
     "TOTAL_COLUMNS",
     "budget_control",
     "dual_check_actuals",
+    "items_worst_first",
 ]
 
 #: A region's or item's flag: within its budget to date, an item beyond tolerance, the total over budget.
@@ -187,6 +189,31 @@ def budget_control(budget: pd.DataFrame, actual_expenses: pd.DataFrame, tree: Re
         "items_over": n_over.astype(np.int64), "flag": flag.astype(object), "severity": severity.astype(object),
     })
     return items[list(ITEM_COLUMNS)], totals[list(TOTAL_COLUMNS)]
+
+
+def items_worst_first(items: pd.DataFrame) -> pd.DataFrame:
+    """
+    :func:`budget_control`'s items, the ones to act on first: flagged items, then the rest.
+
+    Parameters
+    ----------
+    items : DataFrame
+        :data:`ITEM_COLUMNS` rows (one region's, or several).
+
+    Returns
+    -------
+    DataFrame
+        The same rows, reordered: flagged items first, among them spend without a budget to
+        date (no deviation share: it is infinite) by its amount, then by deviation share; then
+        the items within tolerance by deviation share, largest first. A page that lists items
+        by deviation share alone put spend without any budget (a share of nothing) last, below
+        the rows it shows.
+    """
+    flagged = (items["flag"] == CONTROL_FLAGS[1]).to_numpy()
+    share = items["deviation_share"].astype("float64").to_numpy()
+    unbudgeted = np.isnan(share) & (items["spend_to_date"].to_numpy(dtype="float64") > 0)
+    keys = (-items["deviation"].to_numpy(dtype="float64"), -np.nan_to_num(share, nan=-np.inf), ~unbudgeted, ~flagged)
+    return items.take(np.lexsort(keys)).reset_index(drop=True)
 
 
 def _share(spend: np.ndarray, budget: np.ndarray):

@@ -175,8 +175,11 @@ def _pct(x) -> str:
 
 def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, milestones: pd.DataFrame,
               control: pd.DataFrame, children: pd.DataFrame, unit_label: str, *,
-              expenses_recorded: bool = True) -> list[str]:
-    """The page's sentences; ``expenses_recorded``: the plan records any expense to date (else none can be controlled)."""
+              expenses_recorded: bool = True, items: pd.DataFrame | None = None) -> list[str]:
+    """
+    The page's sentences; ``expenses_recorded``: the plan records any expense to date (else none can be
+    controlled); ``items``: the region's control items (the items spent without a budget are named).
+    """
     out = []
     vol = summary.loc[summary["measure"] == "volume"]
     if len(vol):
@@ -218,8 +221,14 @@ def _readings(region_name: str, summary: pd.DataFrame, dual: pd.DataFrame, miles
                    "费用控制无从核对，实际利润也未扣费用——先补录费用。")
     elif c is not None:
         if str(c.get("flag", "")) not in ("", "nan", "None", "ok"):
+            none = ""
+            if items is not None and len(items):  # spend on items the year's budget holds nothing for
+                unbudgeted = items.loc[(items["budget_year"].to_numpy(dtype="float64") == 0)
+                                       & (items["spend_to_date"].to_numpy(dtype="float64") > 0)]
+                if len(unbudgeted):
+                    none = f"，其中 {len(unbudgeted)} 个全年没有预算却已支出 {unbudgeted['spend_to_date'].sum():,.0f} 元"
             out.append(f"费用控制：截至核算日花费 {float(c['spend_to_date']):,.0f} 元，分月预算 {float(c['budget_to_date']):,.0f} 元"
-                       f"（{_pct(c['deviation_share'])}），超出容差的费用项目 {int(c['items_over'])} 个。")
+                       f"（{_pct(c['deviation_share'])}），超出容差的费用项目 {int(c['items_over'])} 个{none}。")
     if len(children) > 1 and "completion_to_date" in children:
         ranked = children.dropna(subset=["completion_to_date"]).sort_values("completion_to_date")
         if len(ranked) > 1:
@@ -291,13 +300,14 @@ def region_tracking(tables: Mapping[str, pd.DataFrame], tree: RegionTree, region
         weekly = weekly.assign(name=[names.get(t, t) for t in weekly["terminal_id"]])[
             ["terminal_id", "name", "region_id", "week", "target", "actual", "completion"]].reset_index(drop=True)
     name = tree.name(region)
+    items = _rows(tables.get("control_items"), "region_id", [region])
     return RegionTracking(
         region_id=region, name=name, level=tree.level(region), as_of=as_of, summary=summary, monthly=monthly,
         breakdowns=breakdowns, children=children, milestones=milestones,
-        control_items=_rows(tables.get("control_items"), "region_id", [region]), control=control, dual=dual,
+        control_items=items, control=control, dual=dual,
         weekly=weekly, kpi=kpi, kpi_board=board,
         readings=_readings(name, summary, dual, milestones, control, children, unit_label,
-                           expenses_recorded=_expenses_recorded(tables.get("control"))),
+                           expenses_recorded=_expenses_recorded(tables.get("control")), items=items),
     )
 
 

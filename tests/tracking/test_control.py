@@ -8,10 +8,12 @@ import pytest
 
 from planlib.errors import DataError, ParamsError
 from planlib.tracking.control import (
+    CONTROL_FLAGS,
     ITEM_COLUMNS,
     TOTAL_COLUMNS,
     budget_control,
     dual_check_actuals,
+    items_worst_first,
 )
 
 
@@ -125,3 +127,40 @@ def test_a_region_without_a_target_is_told_so_not_given_blank_rates():
     text = " ".join(_readings("中牟县", pd.DataFrame([later]), empty, pd.DataFrame(columns=["status"]), empty, empty, "箱"))
     assert text.startswith("中牟县截至核算日完成销量 0 箱（序时目标为 0，完成率无从计算）；全年任务完成 0.0%，序时进度 49.6%")
     assert "比全年目标少 200 箱" in text
+
+
+def test_items_worst_first_lists_spend_without_a_budget_at_the_top():
+    """历城区's page listed its items by deviation share alone: 51,599 元 of media spend without any budget (a share
+    of nothing) came last, below the 15 rows it shows, under a total saying six items were over tolerance."""
+    over, within = CONTROL_FLAGS[1], CONTROL_FLAGS[0]
+    items = pd.DataFrame({
+        "item": ["promoter_wages", "outdoor", "temp_promoters", "travel", "bad_debt", "dm", "idle"],
+        "budget_to_date": [82_694.68, 0.0, 34_189.56, 19_803.46, 8_765.40, 0.0, 0.0],
+        "spend_to_date": [39_449.70, 21_695.15, 45_549.52, 21_252.35, 0.0, 21_879.05, 0.0],
+        "deviation": [-43_244.98, 21_695.15, 11_359.96, 1_448.89, -8_765.40, 21_879.05, 0.0],
+        "deviation_share": [-0.522948, np.nan, 0.332264, 0.073163, -1.0, np.nan, np.nan],
+        "flag": [within, over, over, within, within, over, within],
+    })
+    ordered = items_worst_first(items)
+    assert ordered["item"].tolist() == ["dm", "outdoor", "temp_promoters", "travel", "promoter_wages", "bad_debt", "idle"]
+    assert len(ordered) == len(items) and items["item"].iloc[0] == "promoter_wages"  # a new frame; the input as it was
+
+
+def test_the_control_sentence_names_the_items_spent_without_a_budget():
+    """历城区 read "超出容差的费用项目 6 个" while four of them had no budget for the year at all (51,599 元 of media)."""
+    from planlib.tracking.region import _readings
+
+    empty = pd.DataFrame()
+    total = pd.DataFrame({"spend_to_date": [1_023_357.0], "budget_to_date": [1_050_464.0], "deviation_share": [-0.026],
+                          "items_over": [6], "flag": ["item_over_tolerance"]})
+    items = pd.DataFrame({"item": ["dm", "outdoor", "entry_fee", "temp_promoters", "travel"],
+                          "budget_year": [0.0, 0.0, 0.0, 61_497.64, 39_606.88],
+                          "spend_to_date": [21_879.05, 21_695.15, 3_325.11, 45_549.52, 21_252.35]})
+    text = " ".join(_readings("历城区", pd.DataFrame(columns=["measure"]), empty, pd.DataFrame(columns=["status"]), total, empty,
+                              "箱", items=items))
+    # hand-computed: 21,879.05 + 21,695.15 + 3,325.11 = 46,899.31
+    assert text == ("费用控制：截至核算日花费 1,023,357 元，分月预算 1,050,464 元（-2.6%），超出容差的费用项目 6 个，"
+                    "其中 3 个全年没有预算却已支出 46,899 元。")
+    plain = " ".join(_readings("历城区", pd.DataFrame(columns=["measure"]), empty, pd.DataFrame(columns=["status"]), total, empty, "箱",
+                               items=items.iloc[3:]))
+    assert plain.endswith("超出容差的费用项目 6 个。")
