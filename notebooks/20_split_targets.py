@@ -47,7 +47,7 @@ else:  # JupyterLab: the whole plan computed as the batch does, its rows, choice
     step = step_targets.plan_region_targets(steps.plan_targets_with_schemes(plan, wb.tree, con)[0], plan, wb.tree, con, region)
 table, choice, season = step.table, step.split, step.seasonality  # the share method the plan split by (auto: by back-test), its month profile
 econ = targets.region_economics(con, wb.tree, region, wb.params.year, plan_root=wb.params.scope.root)
-base = targets.region_baseline(econ, wb.params.year)  # the region's own trend forecast, fitted once for the kinds and section 1a
+base = targets.region_baseline(econ, wb.params.year, cache=folder.plan_cache_dir(run_dir) if run_dir else None)  # the region's own trend forecast (the batch: as the targets step fitted it), once for the kinds and section 1a
 potential = targets.region_potential(con, wb.tree, region, wb.params.year, share=wb.params.split.potential_share)
 baselines = step.baselines if step.baselines is not None else targets.children_baselines(con, wb.tree, region, wb.params.year, table=table)
 view = targets.region_view(table, wb.tree, region, terminals=archive.load_table(con, "terminals", region_ids=wb.tree.subtree(region)), potential=potential, baselines=baselines)

@@ -11,12 +11,15 @@ The run folder: where each output lives, how it is written, and reading it back.
     regions/<region_id>/        region_dir, notebook_outputs, completion_marker
     results/<table>.parquet     results_dir, results_path
 
+and beside the plan's runs, ``runs/<plan_id>/.cache/`` (plan_cache_dir): what the plan-wide
+steps keep between runs, keyed by their inputs (archive reads, Holt-Winters fits, the check).
+
 Every path of a run is built here from validated ids (region ids, notebook names, the plan
 and run ids) and checked to stay inside the run folder. Every file a run writes goes
 through :func:`write_atomic` or :func:`atomic_path`: readers see the old or the new
 content, never a partial one.
 
-Public functions: write_atomic, atomic_path, inside, plan_dir, run_path, create_run, hold_run,
+Public functions: write_atomic, atomic_path, inside, plan_dir, plan_cache_dir, run_path, create_run, hold_run,
 run_is_live, run_status, region_dir, results_dir,
 results_path, manifest_path, portal_path, workbook_path, executed_notebook_path,
 notebook_outputs, kernel_log_path, completion_marker, mark_complete, run_relative,
@@ -70,6 +73,7 @@ __all__ = [
     "RUN_PLAN",
     "RUN_TRACKING",
     "outline_path",
+    "plan_cache_dir",
     "run_kind",
     "NOTEBOOK_NAME",
     "NotebookOutputs",
@@ -243,6 +247,11 @@ def _checked_id(kind: str, value: str) -> str:
 def plan_dir(runs_root: str | os.PathLike[str], plan_id: str) -> Path:
     """``<runs_root>/<plan_id>``: where a plan's runs live (the plan id is checked to name a folder)."""
     return inside(Path(runs_root) / _checked_id("plan_id", plan_id), runs_root)
+
+
+def plan_cache_dir(run_dir: str | os.PathLike[str]) -> Path:
+    """``<runs_root>/<plan_id>/.cache``: what a plan's runs keep for the next one (keyed by their inputs), beside ``run_dir``."""
+    return Path(run_dir).parent / ".cache"
 
 
 def run_path(runs_root: str | os.PathLike[str], plan_id: str, run_id: str) -> Path:

@@ -91,7 +91,7 @@ def plan_steps(plan, tree, run_dir: Path, nb_names: Sequence[str], waves: Mappin
 
     def set_targets(con, step):
         nonlocal pt, schemes
-        pt, schemes = plan_targets_with_schemes(plan, tree, con, cache_dir=run_dir.parent / ".cache")
+        pt, schemes = plan_targets_with_schemes(plan, tree, con, cache_dir=folder.plan_cache_dir(run_dir))
         # the workbooks name the terminals too (the archive's names, not their codes)
         terminals = archive.load_table(con, "terminals", columns=["terminal_id", "name"])
         names.update(zip(terminals["terminal_id"].astype(str), terminals["name"].astype(str)))
@@ -152,7 +152,7 @@ def findings_step(plan, tree, run_dir: Path, *, cache_dir: Path | None = None) -
         path.unlink(missing_ok=True)
 
     def check(con, step):
-        kept = readcache.ArchiveReads(con, cache=run_dir.parent / ".cache" if cache_dir is None else cache_dir)
+        kept = readcache.ArchiveReads(con, cache=folder.plan_cache_dir(run_dir) if cache_dir is None else cache_dir)
         found = kept.read(archive.check_plan, tree=tree, root=plan.scope.root)
         step["covered"] = len(found.covered)
         covered = pd.DataFrame({"region_id": pd.Series(sorted(found.covered), dtype=object)})
@@ -298,7 +298,7 @@ def budget_step(plan, tree, run_dir: Path, pt, names: Mapping[str, str], *, sche
 
     def price(con, step):
         # last year's history kept for a rerun
-        pb, problems = price_plan(plan, tree, con, pt, schemes, cache_dir=run_dir.parent / ".cache")
+        pb, problems = price_plan(plan, tree, con, pt, schemes, cache_dir=folder.plan_cache_dir(run_dir))
         step["extra_warnings"] = [f"region override not used for the budget: {p}" for p in problems]
         step["notes"] = list(pb.notes)
         step["flags"] = {r: f for r, f in zip(pb.regions["region_id"], pb.regions["flag"]) if isinstance(f, str)}

@@ -10,7 +10,8 @@ operations in the same order), so each series takes exactly the steps it takes a
 
 Public names
 ------------
-fit_annual_many   fit_annual of many series at once, the same numbers (kept in a cache folder when given one)
+fit_annual_many   fit_annual of many series at once, the same numbers (kept in a cache folder when given one;
+                  a batch's series each found there again when fitted alone)
 fits_key          the cache key of a batch of fits: its series, horizons and the fitting code's version
 squared_errors    statsmodels' objective (Σ e²) of many parameter rows at once, bit for bit
 lbfgsb_many       SciPy's L-BFGS-B on many series' objectives in lock-step, each as minimize runs it alone
@@ -69,7 +70,9 @@ def fit_annual_many(series, horizons, *, cache=None) -> list[tuple[float | None,
         A folder keeping the results: read from ``holtwinters-<key>.json`` there when it
         holds this batch's results under its key (:func:`fits_key`), else fitted and written
         there (a stale, unreadable or malformed file is fitted again and replaced; a folder
-        that cannot be written is not used).
+        that cannot be written is not used). A batch of several series also keeps each
+        series' result under that series' own key (``hwindex-<key>.json``): one series fitted
+        alone later (a report's region) is read from there when a recent batch held it.
 
     Returns
     -------
@@ -103,8 +106,14 @@ def fit_annual_many(series, horizons, *, cache=None) -> list[tuple[float | None,
         kept = _read_fits(path, key, len(series))
         if kept is not None:
             return kept
+        if len(series) == 1:  # one series (a report's region): fitted already in a batch of the plan's?
+            found = _indexed_fit(Path(cache), key)
+            if found is not None:
+                return [found]
         fitted = fit_annual_many(series, horizons)
         _write_fits(path, key, fitted)
+        if len(series) > 1:
+            _write_index(Path(cache), key, [fits_key([s], [h]) for s, h in zip(series, horizons)], fitted)
         return fitted
     out: list = [None] * len(series)
     if scipy.__version__ not in FD_VERIFIED:
@@ -189,10 +198,15 @@ def _read_fits(path: Path, key: str, count: int) -> list | None:
 
 
 def _write_fits(path: Path, key: str, fits: list) -> None:
-    """Keep ``fits`` at ``path`` under ``key`` (written whole, then renamed); a folder that cannot be written is skipped."""
+    """Keep ``fits`` at ``path`` under ``key`` (:func:`_write_json`)."""
+    _write_json(path, {"key": key, "version": _fits_version(), "fits": [[a, w] for a, w in fits]})
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """``data`` as JSON at ``path``, written whole, then renamed; a folder that cannot be written is skipped."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"key": key, "version": _fits_version(), "fits": [[a, w] for a, w in fits]})
+        text = json.dumps(data)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")  # the umask's permissions
         try:
             with open(tmp, "x", encoding="utf-8") as f:
@@ -203,6 +217,41 @@ def _write_fits(path: Path, key: str, fits: list) -> None:
             raise
     except OSError:
         pass
+
+
+#: Batch indexes a single series' lookup reads (the newest first): a plan's cache holds one per archive state.
+INDEXES_READ = 8
+
+
+def _write_index(cache: Path, batch: str, keys: list[str], fits: list) -> None:
+    """
+    Keep each series' fit of a batch under its own key (``hwindex-<batch key>.json``), for one series fitted alone.
+
+    A report fits its own region's series, one of the plan-wide batch's: :func:`fit_annual_many`
+    of that one series finds it here by :func:`fits_key` of the series alone, the same result
+    (a batch gives each series what it gets alone, to the last bit).
+    """
+    _write_json(cache / f"hwindex-{batch}.json",
+                {"version": _fits_version(), "series": {k: [a, w] for k, (a, w) in zip(keys, fits)}})
+
+
+def _indexed_fit(cache: Path, key: str) -> tuple[float | None, str] | None:
+    """The fit kept under ``key`` in the newest :data:`INDEXES_READ` batch indexes of ``cache``, or None."""
+    try:
+        indexes = sorted(cache.glob("hwindex-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:INDEXES_READ]
+    except OSError:
+        return None
+    for path in indexes:
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if kept["version"] != _fits_version() or key not in kept["series"]:
+                continue
+            annual, why = kept["series"][key]
+            if (annual is None or type(annual) is float) and type(why) is str:
+                return annual, why
+        except (OSError, ValueError, KeyError, TypeError):  # unreadable or not what was written: not used
+            continue
+    return None
 
 
 def _setups(series) -> list[dict | None]:

@@ -419,14 +419,17 @@ def _borrowed(econ: RegionEconomics) -> str:
     return "（全方案的，本区域去年无销售）" if econ.borrowed_from else ""
 
 
-def region_baseline(econ: RegionEconomics, plan_year: int) -> Baseline:
+def region_baseline(econ: RegionEconomics, plan_year: int, *, cache=None) -> Baseline:
     """
     The region's baseline (:func:`baseline` of its own monthly volume), without the
     fallback warning: a report states the method taken (:data:`BASELINE_METHODS_ZH`).
+
+    ``cache``: the plan's cache folder (``runs/<plan_id>/.cache``), where the targets step
+    kept its Holt-Winters fits; the region's series fitted there is read back, the same number.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanWarning)
-        return baseline(econ.monthly, plan_year)
+        return baseline(econ.monthly, plan_year, cache=cache)
 
 
 def baseline_history(econ: RegionEconomics, base: Baseline, plan_year: int, *, target: float) -> pd.DataFrame:

@@ -96,7 +96,8 @@ def test_fit_cache_reads_its_own_file_and_refits_a_stale_or_corrupt_one(tmp_path
     fresh = fit_annual_many(series, horizons)
     assert fit_annual_many(series, horizons, cache=tmp_path) == fresh  # fitted and kept
     path = tmp_path / f"holtwinters-{fits_key(series, horizons)}.json"
-    assert path.exists() and len(list(tmp_path.iterdir())) == 1
+    assert path.exists() and len(list(tmp_path.glob("holtwinters-*.json"))) == 1
+    assert [p.name for p in tmp_path.glob("hwindex-*.json")] == [f"hwindex-{fits_key(series, horizons)}.json"]
     assert fit_annual_many(series, horizons, cache=tmp_path) == fresh  # read back
     # the file is what is read: a number planted under the right key comes back
     kept = json.loads(path.read_text())
@@ -118,6 +119,43 @@ def test_fit_cache_reads_its_own_file_and_refits_a_stale_or_corrupt_one(tmp_path
     assert fit_annual_many(other, horizons, cache=tmp_path) == fit_annual_many(other, horizons)
     assert len(list(tmp_path.glob("holtwinters-*.json"))) == 2
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_one_series_of_a_kept_batch_is_read_back_when_fitted_alone(tmp_path, monkeypatch):
+    """A report fits its region's series alone: the plan's targets step fitted it in its batch, the same number."""
+    import json
+
+    from planlib.targets import holtwinters_many as hm
+
+    series, horizons = _series(4)
+    batch = hm.fit_annual_many(series, horizons, cache=tmp_path)
+    alone = [hm.fit_annual_many([s], [h]) for s, h in zip(series, horizons)]
+    assert [a[0] for a in alone] == batch  # a batch gives each series what it gets alone
+    index = tmp_path / f"hwindex-{hm.fits_key(series, horizons)}.json"
+    kept = json.loads(index.read_text())
+    assert sorted(kept["series"]) == sorted(hm.fits_key([s], [h]) for s, h in zip(series, horizons))
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted again")
+
+    with monkeypatch.context() as m:  # read from the index: nothing fitted, nothing written
+        m.setattr(hm, "_setups", no_fit)
+        m.setattr(hm, "fit_annual", no_fit)
+        for s, h, want in zip(series, horizons, batch):
+            assert hm.fit_annual_many([s], [h], cache=tmp_path) == [want]
+    assert len(list(tmp_path.glob("holtwinters-*.json"))) == 1
+    # the index is what is read: a number planted under a series' key comes back
+    key = hm.fits_key([series[0]], [horizons[0]])
+    index.write_text(json.dumps({**kept, "series": {**kept["series"], key: [12345.5, ""]}}))
+    assert hm.fit_annual_many([series[0]], [horizons[0]], cache=tmp_path) == [(12345.5, "")]
+    # a stale or corrupt index is not read: the series is fitted alone (and kept under its own key)
+    for bad in ({**kept, "version": "planlib 0.0.0"}, {**kept, "series": {key: ["1.0", ""]}}, {"series": kept["series"]}):
+        index.write_text(json.dumps(bad))
+        (tmp_path / f"holtwinters-{key}.json").unlink(missing_ok=True)
+        assert hm.fit_annual_many([series[0]], [horizons[0]], cache=tmp_path) == alone[0]
+    index.write_bytes(b"\x00 garbage")
+    (tmp_path / f"holtwinters-{key}.json").unlink()
+    assert hm.fit_annual_many([series[0]], [horizons[0]], cache=tmp_path) == alone[0]
 
 
 def test_fit_cache_in_a_folder_that_cannot_be_written_fits_anyway(tmp_path):
