@@ -216,7 +216,7 @@ def children_gap_reading(rb: RegionBudget) -> str:
             continue
         gap = float(row["booked"]) - float(amount)
         if abs(gap) >= 0.5:
-            parts.append(f"{CATEGORY_NAMES.get(row['category'], row['category'])} {gap:+,.0f} 元")
+            parts.append(f"{CATEGORY_NAMES.get(row['category'], row['category'])} {gap:+z,.0f} 元")
     if not parts:
         return ""
     return ("预算（上限后）是各下级实际预算之和加本级自有费用，与按选定方法逐个下级计算之和不同："
