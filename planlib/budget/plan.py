@@ -32,7 +32,7 @@ from scipy import sparse
 
 from planlib.archive import count_rows, load_table
 from planlib.archive.queries import targets as target_queries
-from planlib.archive.queries.budget import budget_history, expense_calendar
+from planlib.archive.queries.budget import activities_present, budget_history, expense_calendar
 from planlib.budget.caps import CENT, cap_for, cap_parents, cap_units, payment_calendar, phase_rows, to_cents
 from planlib.budget.competitors import competitor_spend
 from planlib.budget.profit import cvp_table, dual_check
@@ -789,10 +789,9 @@ def history_gaps(con, tree, region: str, *, year: int, root: str) -> str:
     parts = []
     if count_rows(con, "expenses", region_ids=tree.subtree(region), years=(year - 1, year - 1)) == 0:
         parts.append("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率")
-    acts = load_table(con, "activities", region_ids=tree.subtree(root), columns=["brand", "start_date"])
-    own = (acts["brand"] == OWN_BRAND).to_numpy()
-    rivals_last_year = (~own & (pd.DatetimeIndex(acts["start_date"]).year == year - 1)).any()
-    lost = [name for name, lacking in (("竞争对手参照法", not rivals_last_year), ("投入产出法", not own.any())) if lacking]
+    plan = tree.subtree(root)  # the plan's every region: the whole table when the root is the tree's
+    own_any, rivals_last_year = activities_present(con, None if len(plan) == len(tree.ids) else list(plan), year - 1)
+    lost = [name for name, lacking in (("竞争对手参照法", not rivals_last_year), ("投入产出法", not own_any)) if lacking]
     if lost:
         what = {2: "档案中没有本方案去年竞品的活动和本品的历史活动", 1: ("档案中没有本方案去年竞品的活动" if not rivals_last_year
                                                                 else "档案中没有本方案本品的历史活动")}[len(lost)]

@@ -584,6 +584,11 @@ def test_history_gaps_names_what_the_budget_lacks_where_it_lacks_it(tmp_path, de
         said = costing.history_gaps(con, tree, town, year=2026, root="HQ")
         assert said == ("档案中没有本区域去年的费用数据：销售百分比法须在参数中设定费用率，利润目标不含去年费用率。"
                         "所选方法不可用的类别按其他方法编制（见方法比较）。")
+        # none last year in a province's regions, some elsewhere: a plan rooted there lacks them, the whole plan not
+        con.execute("DELETE FROM activities WHERE brand <> 'own' AND year(start_date) = 2025 AND region_id LIKE 'P01%'")
+        assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="HQ") == ""
+        assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="P01") == (
+            "档案中没有本方案去年竞品的活动：竞争对手参照法不可用。所选方法不可用的类别按其他方法编制（见方法比较）。")
         # no competitor's activity last year: benchmark has nothing to borrow; input_output still fits
         con.execute("DELETE FROM activities WHERE brand <> 'own' AND year(start_date) = 2025")
         assert costing.history_gaps(con, tree, "P01C01K01", year=2026, root="HQ") == (

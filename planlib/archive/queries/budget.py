@@ -10,6 +10,7 @@ expense_calendar last year's expenses by category, item and month: when each ite
 spend_history    a region's own revenue by region and month and by year, and its expenses by
                  year and category, each summed in the order of the table's key (what the past
                  spend's returns need, without the rows)
+activities_present  whether a plan's regions hold own activities, and competitors' in a year
 one_thread       run queries on one DuckDB thread (sums of doubles in storage order), then restore
 """
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 
 from planlib.schemas import OWN_BRAND
 
-__all__ = ["budget_history", "expense_calendar", "spend_history", "one_thread"]
+__all__ = ["budget_history", "expense_calendar", "spend_history", "activities_present", "one_thread"]
 
 
 @contextlib.contextmanager
@@ -253,3 +254,30 @@ def spend_history(con, region_ids, *, years: tuple[int, int] | None = None):
                           "revenue": sums["revenue"][0]})  # fmt: skip
     yearly = pd.DataFrame({"year": year, **{k: v[1] for k, v in sums.items()}})
     return cells, yearly, expenses
+
+
+def activities_present(con, region_ids: list[str] | None, year: int) -> tuple[bool, bool]:
+    """
+    Whether the activities of ``region_ids`` (None: every region) hold any own activity, and any
+    competitor's activity starting in ``year``: two answers, counted in the archive.
+
+    A plan's every region (the tree's root as the plan's root) reads the table's rows of the
+    regions table's regions: no list of thousands of ids bound to the query for each report.
+    """
+    where, params = " WHERE region_id IN (SELECT region_id FROM regions)", [OWN_BRAND, OWN_BRAND, int(year)]
+    if region_ids is not None:
+        ids = [str(r) for r in region_ids]
+        if not ids:
+            return False, False
+        where = " WHERE region_id BETWEEN ? AND ? AND region_id IN (SELECT unnest(?::VARCHAR[]))"
+        params += [min(ids), max(ids), ids]
+    cur = con.cursor()
+    try:
+        own, rivals = cur.execute(
+            "SELECT coalesce(bool_or(brand = ?), false), coalesce(bool_or(brand <> ? AND year(start_date) = ?), false) "
+            f"FROM activities{where}", params).fetchone()
+    except duckdb.CatalogException:  # an old archive without the table: none
+        return False, False
+    finally:
+        cur.close()
+    return bool(own), bool(rivals)
