@@ -105,15 +105,17 @@ else:
 # 下级目标由哪种方法得出：份额方法（参数 `split.method`；设为"自动选择"时，用公司自己的历史回测，选此前各年份额分解去年实际总量最准的方法），以及设定了上下结合（`split.reconcile`）时与下级自身提案的协调——此时协调后的数字就是目标。
 
 # %%
-if not choice.backtest.empty:
+leaf = view.children.empty and wb.tree.parent(region) is not None  # its own target is its parent's split: the back-test is on the parent's page
+if not choice.backtest.empty and not leaf:
     display(tables.show_table(choice.backtest, caption="份额方法回测（去年，下级的加权误差）", labels=labels.LABELS, formats={"wmape": "{:z.1%}", "children": "{:,}", "parents": "{:,}"}))
-display(tables.note(choice.reading))
-display(tables.note(targets.target_source(plan, choice)))
+if not leaf:
+    display(tables.note(choice.reading))
+display(tables.note(targets.target_source(plan, choice, parent=wb.tree.name(wb.tree.parent(region)) if leaf else None)))
 if potential.empty:
     display(tables.note("档案中没有去年的品类市场数据：潜力上限与市场份额目标不可用，其余照常计算。"))
-if view.children.empty:
+if view.children.empty and not leaf:
     display(tables.note("没有下级计划单位。"))
-else:
+elif not leaf:
     display(plots.children_targets(view.children.rename(columns={"target_volume": "target", "last_year_volume": "last_year"}), title="下级目标、去年与潜力（箱）"))
     display(tables.show_table(view.children, caption="下级目标（箱）、隐含增长、自身趋势与潜力", labels={**labels.LABELS, "trend_growth": "自身趋势增长", "shrinks_against_trend": "趋势向上却低于去年"}, formats={**labels.FORMATS, "trend_growth": "{:+z.1%}"}))
     display(tables.note(targets.fairness_reading(view.children, parent_last_year=view.months["last_year_volume"].sum())))

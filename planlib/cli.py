@@ -167,6 +167,12 @@ def _run_scenario(args: argparse.Namespace, scenario: str) -> tuple[int, Path | 
     n = len(result.manifest["entries"])
     ok = sum(e["status"] == "succeeded" for e in result.manifest["entries"])
     print(f"{ok}/{n} reports succeeded")
+    asked = [nb for nb in result.manifest.get("notebooks", []) if nb in batch.PLANNED_NOTEBOOKS]
+    below = [r for r, nbs in (result.manifest.get("planned") or {}).items() if any(nb not in nbs for nb in asked)]
+    if below:  # asked for by id, below the plan's levels: no target or budget of their own to report
+        print(f"  {', '.join(asked)} not run for {len(below)} region(s) below the plan's levels (scope.levels), "
+              f"which have no target or budget of their own: {', '.join(below[:5])}{' …' if len(below) > 5 else ''}",
+              file=sys.stderr)
     blocked = [e for e in result.manifest["entries"] if (e.get("error") or {}).get("ename") == "PlanStepFailed"]
     for step in result.manifest.get("plan_steps", []):
         if step.get("status") == "failed":

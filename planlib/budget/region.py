@@ -395,9 +395,9 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
     A profit miss within ``profit_tolerance`` (the materiality) is said to be immaterial.
     """
     if summary is None or not len(summary):
-        return "该区域不在方案的预算层级内 — this region is not planned (outside scope.levels): no budget of its own."
+        return "该区域不在方案的计划层级内，没有自己的预算（它的费用计入所属的上级区域）。"
     if not isinstance(summary.get("flag"), str):
-        return "该区域的目标为零，没有本量利可算 — the region's target is zero: no CVP to compute."
+        return "该区域的目标为零，没有本量利可算。"
     if summary["flag"] == "no break-even":
         return (f"单价 {_num(summary.get('cvp_price'), '{:,.2f}')} 不高于单位变动成本 "
                 f"{_num(summary.get('cvp_unit_variable_cost'), '{:,.2f}')}（产品成本 + 单位变动费用）：没有保本点，"

@@ -87,6 +87,8 @@ MANIFEST_COST_FACTOR = 20.0
 PARENT_NOTEBOOKS: tuple[str, ...] = ("50_consolidate",)
 #: Notebooks for the regions where a promotion scheme runs (at, above or below them).
 SCHEME_NOTEBOOKS: tuple[str, ...] = ("35_promotions",)
+#: Notebooks of a planned region (at one of the plan's levels): below them a region has no target or budget of its own.
+PLANNED_NOTEBOOKS: tuple[str, ...] = ("20_split_targets", "30_build_budget")
 
 
 def notebook_applies(name: str, region: str, tree, levels, promotions) -> bool:
@@ -95,9 +97,13 @@ def notebook_applies(name: str, region: str, tree, levels, promotions) -> bool:
 
     A consolidation (:data:`PARENT_NOTEBOOKS`) needs children at a planned level (``levels``);
     the promotions report (:data:`SCHEME_NOTEBOOKS`) a scheme of the region's ``promotions``
-    (scheme -> regions) attached to the region, an ancestor or a region below it; every
-    other notebook runs everywhere.
+    (scheme -> regions) attached to the region, an ancestor or a region below it; the targets
+    and budget reports (:data:`PLANNED_NOTEBOOKS`) a region at a planned level (a township
+    below a plan that ends at counties has neither: its page read a target of 0, -100% on last
+    year); every other notebook runs everywhere.
     """
+    if name in PLANNED_NOTEBOOKS:
+        return tree.level(region) in levels
     if name in PARENT_NOTEBOOKS:
         return any(tree.level(c) in levels for c in tree.children(region))
     if name in SCHEME_NOTEBOOKS:

@@ -521,13 +521,25 @@ def reconciled_holds(plan, tree, con, *, total: int, method: str, levels, potent
                               baselines=own)
 
 
-def target_source(plan, choice: SplitChoice) -> str:
-    """One sentence: where the children's targets come from (top-down by which method, or reconciled)."""
+def target_source(plan, choice: SplitChoice, *, parent: str | None = None) -> str:
+    """
+    One sentence: where the children's targets come from (top-down by which method, or reconciled).
+
+    ``parent``: the name of the parent of a region without children in the plan (a county when
+    the plan ends there, a township); the sentence then says where the region's own target came
+    from, its parent's split, whose back-test and siblings its parent's page shows.
+    """
     sp = plan.split
     method = CODE_NAMES.get(choice.method, choice.method)
+    how_chosen = "自动回测选出" if choice.asked == "auto" else "按方案参数设定"
+    if parent is not None:
+        if sp.reconcile is None:
+            return (f"本区域没有下级计划单位。它的目标是上级{parent}的目标按{method}（{how_chosen}）分到本区域的份额；"
+                    f"方法的回测和各兄弟区域的对照见{parent}的目标分解页。")
+        return (f"本区域没有下级计划单位。它的目标来自上级{parent}的上下结合（{CODE_NAMES.get(sp.reconcile, sp.reconcile)}）："
+                f"本区域的提案与按{method}（{how_chosen}）得出的分配数协调后的数；方法的回测和各兄弟区域的对照见{parent}的目标分解页。")
     if sp.reconcile is None:
-        return (f"目标来源：分配方式——上级目标按{method}的份额分到下级"
-                f"（{'自动回测选出' if choice.asked == 'auto' else '按方案参数设定'}）；下级提案只作对照。")
+        return f"目标来源：分配方式——上级目标按{method}的份额分到下级（{how_chosen}）；下级提案只作对照。"
     how = {"scale_bottom_up": "下级提案按上级目标等比缩放",
            "top_down": "取分配数",
            "bottom_up": "取下级提案，再缩放到上级目标",

@@ -253,6 +253,12 @@ def test_notebook_applies_runs_the_promotions_report_where_a_scheme_runs():
     assert notebook_applies("50_consolidate", "P1", TREE, levels, runs)
     assert not notebook_applies("50_consolidate", "K1", TREE, levels, runs)  # its townships are not planned
     assert notebook_applies("30_build_budget", "K2", TREE, levels, {})
+    # the targets and budget reports only at the plan's levels: a township has neither target nor budget
+    for name in ("20_split_targets", "30_build_budget"):
+        assert [r for r in TREE.ids if notebook_applies(name, r, TREE, levels, {})] == \
+            [r for r in TREE.ids if TREE.level(r) in levels]
+        assert not notebook_applies(name, "T1", TREE, levels, runs)
+    assert notebook_applies("10_review_archive", "T1", TREE, levels, {})  # the archive's review runs anywhere
 
 
 # -- end to end on a demo archive: the plan steps with and without schemes -----------------------------

@@ -469,3 +469,22 @@ def test_the_cli_prints_the_plan_steps_warnings_after_the_run(tiny_plan, tmp_pat
     said = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["plan_steps"][0]["warnings"]
     assert said[:7] == [f"warning number {i}" for i in range(7)]  # and the tiny plan's own
     assert f"  … and {len(set(said)) - 5} more warnings of the targets step in {run_dir / 'manifest.json'}" in err
+
+
+def test_a_region_below_the_plans_levels_gets_no_targets_or_budget_report_and_is_told_why(tiny_plan, tmp_path, capsys):
+    """A township asked for by id read "2027 年目标销量 0 箱 … 比去年 -100.0%" and a budget page of broken sentences:
+    below the plan's levels a region has neither; the run says so instead of writing those pages."""
+    from planlib import cli
+    from planlib.run import folder
+
+    text = tiny_plan.read_text(encoding="utf-8").replace("levels: [hq, province, city, county]", "levels: [hq, province, city]")
+    tiny_plan.write_text(text, encoding="utf-8")
+    code = cli.main(["run", str(tiny_plan), "--regions", "K1", "--notebooks", "20_split_targets", "30_build_budget",
+                     "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "0/0 reports succeeded" in out.out
+    assert ("20_split_targets, 30_build_budget not run for 1 region(s) below the plan's levels (scope.levels), which have "
+            "no target or budget of their own: K1") in out.err
+    run_dir = next((tmp_path / "runs" / "tiny-2026").glob("2*"))
+    assert folder.read_manifest(run_dir)["planned"] == {"K1": []}

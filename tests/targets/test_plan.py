@@ -827,3 +827,24 @@ def test_the_split_choice_and_target_source_read_as_chinese_sentences():
     assert src == ("目标来源：上下结合（提案按比例缩放）——下级提案按上级目标等比缩放；分配数按预测占比法的份额。"
                    "下表“协调后”即本方案的目标，各下级合计恰等于本级目标。")
     assert localize(src) == src
+
+
+def test_a_region_without_children_is_told_where_its_own_target_came_from():
+    """A township's page showed the plan-wide back-test of 3,165 children and "下表“协调后”即本方案的目标" over no table."""
+    from planlib.labels import localize
+    from planlib.targets.plan import SplitChoice
+
+    bt = pd.DataFrame({"method": ["forecast_proportions"], "wmape": [0.037], "children": [56], "parents": [15]})
+    auto = SplitChoice("forecast_proportions", "auto", bt)
+    split = type("Split", (), {"reconcile": "scale_bottom_up", "reconcile_weight": 0.5})()
+    plan = type("Plan", (), {"split": split})()
+    src = targets.target_source(plan, auto, parent="历城区")
+    assert src == ("本区域没有下级计划单位。它的目标来自上级历城区的上下结合（提案按比例缩放）：本区域的提案与按预测占比法"
+                   "（自动回测选出）得出的分配数协调后的数；方法的回测和各兄弟区域的对照见历城区的目标分解页。")
+    split.reconcile = None
+    fixed = SplitChoice("potential", "potential", bt.iloc[0:0])
+    assert targets.target_source(plan, fixed, parent="历城区") == (
+        "本区域没有下级计划单位。它的目标是上级历城区的目标按潜力（按方案参数设定）分到本区域的份额；"
+        "方法的回测和各兄弟区域的对照见历城区的目标分解页。")
+    for text in (src, targets.target_source(plan, fixed, parent="历城区")):
+        assert localize(text) == text
