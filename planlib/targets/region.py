@@ -231,6 +231,8 @@ def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = No
     Notes
     -----
     direct = V_parent − Σ V_child (last year's volumes); shown with its share direct / V_parent.
+    With a ``potential`` column, the children whose target is their potential (within half a
+    case: held by the cap) are named, up to five.
     """
     direct = _direct_sales(children, parent_last_year)
     g = children["growth"].dropna()
@@ -261,7 +263,18 @@ def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = No
         n = int(children["beyond_potential"].sum())
         out += (f"{n} 个下级目标超出潜力：{'、'.join(children.loc[children['beyond_potential'], 'name'].astype(str))}。"
                 if n else "没有下级目标超出潜力。")
+    if "potential" in children:  # held at the cap: the rest of the total went to the others
+        gap = children["target_volume"].to_numpy(dtype=float) - children["potential"].to_numpy(dtype=float)
+        at = children.loc[np.abs(gap) < 0.5]
+        if len(at):
+            names = "、".join(at["name"].astype(str).head(_NAMED))
+            out += (f"{len(at)} 个下级的目标正好等于其潜力（潜力上限封顶，它们分不到的量分给了其他下级）："
+                    f"{names}{'等' if len(at) > _NAMED else ''}。")
     return out + "各下级合计恰等于本级目标。" + direct
+
+
+#: Children named in a sentence before "等".
+_NAMED = 5
 
 
 def _direct_sales(children: pd.DataFrame, parent_last_year: float | None) -> str:

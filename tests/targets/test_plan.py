@@ -358,6 +358,22 @@ def test_a_growing_child_asked_below_last_year_is_flagged_by_name():
     assert none.startswith("没有下级有去年的数据可比。注意：去年有 300 箱（本级销量的 100.0%）记在本级")
 
 
+
+def test_children_held_at_their_potential_are_named():
+    """安徽省's page listed seven cities whose target equals their potential and said only "没有下级目标超出潜力"."""
+    names = ["金水市", "白河市", "西营市", "丰安市", "西山市", "华川市", "柳河市", "兴沟市"]
+    target = [212_768.0, 163_859.0, 114_247.0, 64_639.0, 109_040.0, 72_237.0, 77_416.0, 128_762.0]
+    potential = [212_768.0, 163_859.0, 114_247.0, 64_639.0, 109_040.0, 72_237.0, 77_416.0, 128_773.0]
+    children = pd.DataFrame({"region_id": [f"C{i}" for i in range(8)], "name": names, "last_year_volume": [100.0] * 8,
+                             "target_volume": target, "growth": [0.05] * 8, "potential": potential,
+                             "beyond_potential": [False] * 8})
+    text = targets.fairness_reading(children)
+    assert ("7 个下级的目标正好等于其潜力（潜力上限封顶，它们分不到的量分给了其他下级）：金水市、白河市、西营市、丰安市、西山市等。"
+            in text)
+    assert "兴沟市" not in text  # 11 boxes below its potential: not held
+    assert "正好等于其潜力" not in targets.fairness_reading(children.iloc[7:])
+
+
 # -- the plan as a whole: region kinds and the region view -----------------------------------
 
 
