@@ -72,10 +72,15 @@ class Baseline:
     cagr: float
 
 
-def month_series(monthly: pd.DataFrame, value: str) -> pd.Series:
+def month_series(monthly: pd.DataFrame, value: str, *, end=None) -> pd.Series:
     """
     Monthly totals of ``value`` on a gap-free month-start index (absent months are 0),
     leading zeros trimmed.
+
+    ``end`` (any day of a month): where the history ends, when later than the last row's
+    month: the months up to it are 0 (the region sold nothing in them). A region whose
+    sales stopped before the archive's last month (:func:`planlib.archive.queries.targets.own_sales_end`)
+    is forecast from its zeros, not from its last sale as if it were last month.
 
     Raises
     ------
@@ -92,10 +97,21 @@ def month_series(monthly: pd.DataFrame, value: str) -> pd.Series:
     if values.isna().any():
         raise ParamsError(f"monthly {value} has missing or non-numeric values; fix them before planning")
     s = values.groupby(dates.to_numpy()).sum().sort_index()
-    full = pd.date_range(s.index.min(), s.index.max(), freq="MS")
+    full = pd.date_range(s.index.min(), max(s.index.max(), _month_start(end, s.index.max())), freq="MS")
     s = s.reindex(full, fill_value=0.0)
     nonzero = np.flatnonzero(s.to_numpy() != 0)
     return s.iloc[nonzero[0] :] if len(nonzero) else s.iloc[0:0]
+
+
+def _month_start(end, default: pd.Timestamp) -> pd.Timestamp:
+    """``end``'s month (its first day), or ``default`` when ``end`` is None."""
+    return default if end is None else pd.Timestamp(end).to_period("M").to_timestamp()
+
+
+def _month_index(end) -> int:
+    """``year * 12 + month - 1`` of ``end``'s month."""
+    stamp = pd.Timestamp(end)
+    return stamp.year * 12 + stamp.month - 1
 
 
 def _history_years(s: pd.Series) -> tuple[pd.DataFrame, float]:
@@ -161,7 +177,7 @@ def _trend_annual(x: np.ndarray, horizon: int, plan_year: int, value: str,
     return max(float(annual), 0.0), method, notes
 
 
-def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", cache=None) -> Baseline:
+def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", cache=None, end=None) -> Baseline:
     """
     Forecast a region's plan-year total from its monthly history.
 
@@ -179,6 +195,10 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", ca
         A folder keeping the Holt-Winters fit between runs (``fit_annual_many``'s ``cache``,
         as :func:`baselines` keeps its fits): the same history fitted again is read from it,
         the same number, without loading statsmodels.
+    end : date-like, optional
+        Where the history ends (any day of its last month; default the last row's month):
+        the archive's last month of own sales (:func:`planlib.archive.queries.targets.own_sales_end`),
+        so that months after the region's last sale count as 0 (:func:`month_series`).
 
     Returns
     -------
@@ -215,7 +235,7 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", ca
     :func:`festival_month_shares`, never the calendar-month seasonality of the
     forecast, because Spring Festival moves between January and February.
     """
-    s = month_series(monthly, value)
+    s = month_series(monthly, value, end=end)
     history_years, rate = _history_years(s)
     months = pd.RangeIndex(1, 13, name="month")
     if s.empty:
@@ -239,7 +259,7 @@ def baseline(monthly: pd.DataFrame, plan_year: int, *, value: str = "volume", ca
 
 
 def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", value: str = "volume",
-              cache=None) -> pd.DataFrame:
+              cache=None, end=None) -> pd.DataFrame:
     """
     Many regions' plan-year baselines at once: the totals :func:`baseline` gives each, months not split.
 
@@ -256,13 +276,16 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     cache : path-like, optional
         A folder keeping the Holt-Winters fits between runs (``fit_annual_many``'s ``cache``):
         the same history fitted again is read from it, the same numbers.
+    end : date-like, optional
+        Where every key's history ends (any day of its last month); default the last month
+        of ``monthly``, any key's: a key whose rows stop earlier sold nothing since.
 
     Returns
     -------
     DataFrame
         ``by``, annual, method, note — one row per key, in key order: ``annual`` and
-        ``method`` equal to ``baseline(rows of the key, plan_year).annual`` and ``.method``
-        to the last bit; ``note`` the fallbacks taken ('' when none), which :func:`baseline`
+        ``method`` equal to ``baseline(rows of the key, plan_year, end=end).annual`` and ``.method``
+        to the last bit (``end`` as here, its default included); ``note`` the fallbacks taken ('' when none), which :func:`baseline`
         would warn of (its month-split notes aside). Nothing is warned here: the caller
         says what it uses.
 
@@ -297,19 +320,22 @@ def baselines(monthly: pd.DataFrame, plan_year: int, *, by: str = "region_id", v
     vals = summed.to_numpy(dtype="float64")
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
-    todo = []  # (key, series from its first sale, horizon), in key order; None for an all-zero key
+    for a, b in zip(starts, ends):  # a key whose rows reach into the plan year is named
+        try:
+            _horizon(int(month[b - 1]), plan_year)
+        except ParamsError as exc:
+            raise ParamsError(f"{by} {keys[a]}: {exc}") from None
+    stop = int(month.max()) if end is None else max(int(month.max()), _month_index(end))
+    horizon = _horizon(stop, plan_year)
+    todo = []  # (key, series from its first sale to the end, horizon), in key order; None for an all-zero key
     for a, b in zip(starts, ends):
         key, m = keys[a], month[a:b]
-        series = np.zeros(m[-1] - m[0] + 1)
+        series = np.zeros(stop - m[0] + 1)  # the months after a key's last row up to the end: 0
         series[m - m[0]] = vals[a:b]
         nonzero = np.flatnonzero(series != 0)
         if not len(nonzero):
             todo.append((key, None, 0))
             continue
-        try:
-            horizon = _horizon(int(m[-1]), plan_year)
-        except ParamsError as exc:
-            raise ParamsError(f"{by} {key}: {exc}") from None
         todo.append((key, series[nonzero[0]:], horizon))
     # every Holt-Winters fit at once (each the fit baseline() makes, to the last bit)
     long = [k for k, (_, series, _) in enumerate(todo) if series is not None and len(series) >= 24]

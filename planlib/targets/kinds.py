@@ -82,6 +82,7 @@ def set_targets(
     target_volume: float | None = None,
     target_basis: str | None = None,
     base: Baseline | None = None,
+    end=None,
 ) -> pd.DataFrame:
     """
     Sales and profit targets together: volume, revenue, gross margin, expenses, profit, share.
@@ -107,7 +108,10 @@ def set_targets(
     target_basis : str, optional
         How ``target_volume`` was set, for the basis column.
     base : Baseline, optional
-        ``baseline(monthly_own, plan_year)`` when the caller has it already (it is not fitted again).
+        ``baseline(monthly_own, plan_year, end=end)`` when the caller has it already (it is not fitted again).
+    end : date-like, optional
+        Where the history ends (:func:`baseline`'s ``end``): last year's actual columns read
+        the 12 months up to it.
 
     Returns
     -------
@@ -147,8 +151,8 @@ def set_targets(
     ratio = finite_number(expense_ratio, "expense_ratio", low=0.0) if expense_ratio is not None else None
     market = finite_number(market_volume, "market_volume", low=0.0) if market_volume is not None else None
 
-    base = baseline(monthly_own, plan_year, value="volume") if base is None else base
-    s = month_series(monthly_own, "volume")
+    base = baseline(monthly_own, plan_year, value="volume", end=end) if base is None else base
+    s = month_series(monthly_own, "volume", end=end)
     last = s.iloc[-12:]
     ly_label = (
         f"{last.index[0]:%Y-%m}–{last.index[-1]:%Y-%m}" if len(last) else "no history"
@@ -264,6 +268,10 @@ class RegionEconomics:
     market_years: pd.DataFrame | None = None
     #: The region whose price, unit cost and expense ratio stand in (the plan's root: this one sold nothing last year).
     borrowed_from: str | None = None
+    #: Where the history ends (the first day of the archive's last month of own sales before the plan year,
+    #: any region's: :func:`planlib.archive.queries.targets.own_sales_end`); the months after the region's
+    #: last sale up to it count as 0 in its baseline. None: the region's own last month.
+    history_end: pd.Timestamp | None = None
 
 
 def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_from: int | None = None,
@@ -302,6 +310,7 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
         market_volume=float(mkt) if mkt else float("nan"),
         market_years=market_years.astype({"year": "int64", "market_volume": "float64"}),
         borrowed_from=borrowed,
+        history_end=queries.own_sales_end(con, plan_year),
     )
 
 
@@ -429,7 +438,7 @@ def region_baseline(econ: RegionEconomics, plan_year: int, *, cache=None) -> Bas
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PlanWarning)
-        return baseline(econ.monthly, plan_year, cache=cache)
+        return baseline(econ.monthly, plan_year, cache=cache, end=econ.history_end)
 
 
 def baseline_history(econ: RegionEconomics, base: Baseline, plan_year: int, *, target: float) -> pd.DataFrame:

@@ -145,7 +145,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
         # no sales outside the root's subtree (a national root): its own sales are read without a lookup per row
         everywhere = ALL_HISTORY_FROM if outside is False else None
     econ = reads.read(region_economics, tree, root, year, all_recorded_from=everywhere)
-    base = baseline(econ.monthly, year, cache=cache_dir)  # the root's fit kept with the planned regions'
+    base = baseline(econ.monthly, year, cache=cache_dir, end=econ.history_end)  # the root's fit kept with the planned regions'
     unit = plan.targets.unit
     total, how = root_target(plan.targets, base, econ, year)
     kinds = set_targets(
@@ -159,6 +159,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
         target_volume=None if plan.targets.root == "forecast" else total,
         target_basis=how,
         base=base,
+        end=econ.history_end,
     )
     season = plan_month_shares(econ.monthly, year, plan.split.seasonality)
     shares = season.shares
@@ -202,7 +203,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     own_trend = None
     if sp.reconcile is not None:  # bottom-up becomes the plan: the reconciled numbers are held
         if sp.proposals is None:  # the children's own trend: every planned region's baseline in one pass
-            own_trend = planned_baselines(own_history, year, cache=cache_dir)
+            own_trend = planned_baselines(own_history, year, cache=cache_dir, end=econ.history_end)
         holds = reconciled_holds(plan, tree, con, total=total, method=choice.method, levels=levels or ("county",),
                                  potential=None if potential.empty else potential, weights=weights,
                                  history=own_history, baselines=own_trend)
@@ -234,7 +235,7 @@ def plan_targets(plan, tree, con, *, cache_dir=None) -> PlanTargets:
     return PlanTargets(root, year, base, kinds, shares, total, table, choice, season, own_trend)
 
 
-def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None) -> pd.Series:
+def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None, end=None) -> pd.Series:
     """
     Every planned region's own trend forecast for the plan year, fitted in one pass.
 
@@ -246,6 +247,10 @@ def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None) -> p
     cache : path-like, optional
         A folder keeping the Holt-Winters fits (:func:`~planlib.targets.baseline.baselines`'
         ``cache``): read back when the same history is fitted again, fitted and kept otherwise.
+    end : date-like, optional
+        Where every region's history ends (:func:`~planlib.targets.baseline.baselines`' ``end``):
+        the archive's last month of own sales (``RegionEconomics.history_end``); default
+        the last month of ``history``.
 
     Returns
     -------
@@ -254,7 +259,8 @@ def planned_baselines(history: pd.DataFrame, plan_year: int, *, cache=None) -> p
         of each region with history (the value :func:`~planlib.targets.reconcile.children_baselines`
         gives it as its parent's child).
     """
-    fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child", cache=cache)
+    fit = baselines(history.rename(columns={"month": "date", "value": "volume"}), plan_year, by="child", cache=cache,
+                    end=end)
     return pd.Series(fit["annual"].to_numpy(), index=pd.Index(fit["child"].to_numpy(), dtype=object, name="region_id"),
                      dtype="float64", name="baseline")
 

@@ -230,7 +230,7 @@ def children_baselines(con, tree, region: str, plan_year: int, *, table: pd.Data
         for kid in kids:
             econ = region_economics(con, tree, kid, plan_year)
             if not econ.monthly.empty:
-                out[kid] = float(baseline(econ.monthly, plan_year).annual)
+                out[kid] = float(baseline(econ.monthly, plan_year, end=econ.history_end).annual)
     return pd.Series(out, dtype="float64", name="baseline")
 
 

@@ -138,3 +138,49 @@ def test_festival_shift_reading_is_silent_for_the_calendar_profile_or_without_la
     assert no_january.startswith("中秋 2027 年") and "春节" not in no_january  # only the festival with last year's months
     assert targets.festival_shift_reading(_months([10] * 12, [0] * 12), 2027, "spring_festival") == ""
     assert targets.festival_shift_reading(months.iloc[0:0], 2027, "spring_festival") == ""
+
+
+def _stopped() -> pd.DataFrame:
+    """36 months of a growing, seasonal line, 2023-01 to 2025-12; nothing sold in 2026."""
+    t = np.arange(36)
+    season = np.tile([30, 20, -5, -10, -10, -5, 0, 0, 10, 5, -10, -25], 3)
+    values = 500 + 3 * t + season + np.random.default_rng(7).normal(0, 8, 36).round()
+    return pd.DataFrame({"date": pd.date_range("2023-01-01", periods=36, freq="MS"), "volume": values})
+
+
+def test_a_region_whose_sales_stopped_is_forecast_from_the_months_it_sold_nothing():
+    rows = _stopped()
+    zeros = pd.DataFrame({"date": pd.date_range("2026-01-01", periods=12, freq="MS"), "volume": 0.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ended = targets.baseline(rows, 2027, end="2026-12-15")  # any day of the archive's last month
+        padded = targets.baseline(pd.concat([rows, zeros], ignore_index=True), 2027)
+        as_if_last_month = targets.baseline(rows, 2027)
+    assert ended.annual == padded.annual and ended.method == padded.method  # the months up to the end are 0
+    assert ended.annual == 0.0 and as_if_last_month.annual > 7000  # not 24 months ahead of its last sale
+    years = ended.history_years.set_index("year")
+    assert list(years.index) == [2023, 2024, 2025, 2026]
+    assert years.loc[2026, "value"] == 0.0 and years.loc[2026, "growth"] == -1.0  # last year: -100%, not 2025's +6.8%
+    assert years.loc[2025, "value"] == rows["volume"].iloc[24:].sum()
+    # an end before the last row changes nothing; an end in the plan year is refused
+    assert targets.baseline(rows, 2027, end="2024-06-01").annual == as_if_last_month.annual
+    with pytest.raises(ParamsError, match="inside the plan year 2027"):
+        targets.baseline(rows, 2027, end="2027-02-01")
+
+
+def test_baselines_end_every_region_at_the_last_month_of_any():
+    stopped = _stopped().assign(region_id="STOP")
+    m = pd.concat([stopped, _region("HW", "2024-01-01", 500 + np.arange(36) * 2.0)], ignore_index=True)
+    got = targets.baselines(m, 2027).set_index("region_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rid, rows in m.groupby("region_id"):
+            one = targets.baseline(rows[["date", "volume"]], 2027, end="2026-12-01")
+            assert got.loc[rid, "annual"] == one.annual and got.loc[rid, "method"] == one.method, rid
+    assert got.loc["STOP", "annual"] == 0.0
+    # a later end given: every region's months up to it are 0 (HW then stopped in 2026-12 too)
+    later = targets.baselines(m, 2028, end="2027-06-30").set_index("region_id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hw = targets.baseline(m.loc[m["region_id"] == "HW", ["date", "volume"]], 2028, end="2027-06-01")
+    assert later.loc["HW", "annual"] == hw.annual

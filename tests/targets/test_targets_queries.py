@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planlib import archive, params
+from planlib import archive, params, targets
 from planlib.archive.queries import targets as queries
 
 
@@ -76,5 +76,21 @@ def test_region_sales_figures_without_the_lookup_are_the_same(demo_plan):
         said = queries.region_sales_figures(con, province, plan.year, all_recorded_from=plan.year - 1)
         pd.testing.assert_frame_equal(said[0], own[0], check_exact=True)
         assert said[1] == own[1] and said[1][0] < looked_up[1][0]
+    finally:
+        con.close()
+
+
+def test_own_sales_end_is_the_archives_last_month_of_own_sales_before_the_plan_year(demo_plan):
+    plan = params.load_plan(demo_plan)
+    con = archive.connect(plan.archive)
+    try:
+        last = con.execute("SELECT max(date) FROM sales WHERE grain = 'month' AND brand = 'own' AND year(date) < ?",
+                           [plan.year]).fetchall()[0][0]
+        assert queries.own_sales_end(con, plan.year) == pd.Timestamp(last.year, last.month, 1)
+        assert queries.own_sales_end(con, plan.year) == pd.Timestamp(plan.year - 1, 12, 1)  # the demo's history is whole
+        assert queries.own_sales_end(con, 1990) is None  # no sales before
+        tree = archive.load_tree(con)
+        econ = targets.region_economics(con, tree, tree.children(tree.root)[0], plan.year)
+        assert econ.history_end == pd.Timestamp(plan.year - 1, 12, 1)
     finally:
         con.close()

@@ -6,6 +6,7 @@ Public functions
 ----------------
 region_sales_figures          a subtree's own monthly sales, last year's volume, revenue,
                               variable cost and expenses, and its market by year
+own_sales_end                 the last month of the archive's own monthly sales before the plan year
 market_volume_by_region       each region's category market volume in one year
 children_monthly_volume       own monthly volume per recorded region in a window
 allocation_catalogue          the products and terminals an allocation codes its history with
@@ -29,6 +30,7 @@ __all__ = [
     "GROUPING_DISTRIBUTORS",
     "GROUPING_SKUS",
     "region_sales_figures",
+    "own_sales_end",
     "market_volume_by_region",
     "children_monthly_volume",
     "allocation_catalogue",
@@ -103,6 +105,23 @@ def region_sales_figures(con, region_ids: list, plan_year: int, *, all_recorded_
     finally:
         cur.close()
     return monthly, tuple(row), expenses, market_years
+
+
+def own_sales_end(con, plan_year: int) -> pd.Timestamp | None:
+    """
+    The last month (its first day) of the archive's own monthly sales before ``plan_year``, any region's.
+
+    Where every region's history ends: a region whose own sales stop earlier sold nothing in
+    the months between (:func:`planlib.targets.baseline.month_series`' ``end``). None without
+    such sales.
+    """
+    cur = con.cursor()
+    try:
+        last = cur.sql("SELECT max(date) FROM sales WHERE grain = 'month' AND brand = 'own' AND date < ?",
+                       params=[pd.Timestamp(plan_year, 1, 1).date()]).fetchall()[0][0]
+    finally:
+        cur.close()
+    return None if last is None else pd.Timestamp(last).to_period("M").to_timestamp()
 
 
 def market_volume_by_region(con, region_ids: list, year: int) -> list[tuple]:
