@@ -16,6 +16,7 @@ machine, a thirteenth of what it takes with OpenBLAS's default threads).
 Public names
 ------------
 fit_annual        the plan year's total from damped additive Holt-Winters, or why the fit is not usable
+fit_scale         the factor a series is divided by before it is fitted (its units do not move the forecast)
 grid_scores       the one-step squared error of many smoothing parameter sets at once (the start-value grid)
 forward_gradient  L-BFGS-B's finite-difference gradient as SciPy takes it, without SciPy's overhead
 one_blas_thread   run a block with every loaded OpenBLAS on one thread (the same numbers, less CPU)
@@ -32,7 +33,16 @@ import warnings
 
 import numpy as np
 
-__all__ = ["fit_annual", "forward_gradient", "forward_steps", "grid_scores", "one_blas_thread"]
+__all__ = ["FIT_LEVEL", "fit_annual", "fit_scale", "forward_gradient", "forward_steps", "grid_scores",
+           "one_blas_thread"]
+
+#: The mean monthly level every series is fitted at (:func:`fit_scale`). The optimiser's steps and
+#: stopping tests are absolute, so statsmodels' fit of the same history in 箱 and in 千箱 differed
+#: (a national forecast by up to 4%); fitted at one level, a forecast no longer depends on the units.
+#: 10,000 back-tested best among 1 to 1,000,000 (and the series as recorded) on the demo's 172 regions
+#: (2026 forecast from 2023–2025: MAPE 7.7% against 8.6% as recorded) and equal within noise on the
+#: national archive's (300 regions: 5.6% against 5.6%).
+FIT_LEVEL = 1e4
 
 #: A grid point is scored again exactly when its vectorised score is within this of the best
 #: (relative to the best, plus this times Σy² for a best near zero): rounding differences in
@@ -44,6 +54,18 @@ GRID_TOLERANCE = 1e-9
 FD_VERIFIED = ("1.17.1",)
 #: L-BFGS-B's absolute finite-difference step and its limit on function evaluations (SciPy's defaults).
 FD_ABS_STEP, LBFGSB_MAXFUN = 1e-8, 15000
+
+
+def fit_scale(values: np.ndarray) -> float:
+    """
+    The factor a month series is divided by before it is fitted, and its forecast multiplied by.
+
+    mean(|values|) / :data:`FIT_LEVEL` (1 for a series of zeros): the series is fitted at a mean
+    level of ``FIT_LEVEL`` whatever its units, so ``fit_annual(k · x) = k · fit_annual(x)`` up to
+    rounding.
+    """
+    level = float(np.mean(np.abs(np.asarray(values, dtype="float64")))) if len(values) else 0.0
+    return level / FIT_LEVEL if level > 0 and np.isfinite(level) else 1.0
 
 
 def fit_annual(values: np.ndarray, horizon: int) -> tuple[float | None, str]:
@@ -66,16 +88,19 @@ def fit_annual(values: np.ndarray, horizon: int) -> tuple[float | None, str]:
     Notes
     -----
     statsmodels ``ExponentialSmoothing(trend="add", damped_trend=True, seasonal="add",
-    seasonal_periods=12, initialization_method="estimated").fit()``: its numbers exactly
-    (see the module's docstring), with one OpenBLAS thread.
+    seasonal_periods=12, initialization_method="estimated").fit()`` of ``values / c``, its
+    forecast times ``c`` (c = :func:`fit_scale`): its numbers exactly (see the module's
+    docstring), with one OpenBLAS thread.
     """
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    scale = fit_scale(values)
 
     with warnings.catch_warnings(record=True) as caught, one_blas_thread():
         warnings.simplefilter("always")
         try:
             model = _model_class()(
-                np.asarray(values, dtype="float64"),
+                np.asarray(values, dtype="float64") / scale,
                 trend="add",
                 damped_trend=True,
                 seasonal="add",
@@ -92,7 +117,7 @@ def fit_annual(values: np.ndarray, horizon: int) -> tuple[float | None, str]:
     plan = path[-12:]
     if not np.isfinite(plan).all():
         return None, "the forecast is not finite"
-    return float(plan.sum()), ""
+    return float(plan.sum()) * scale, ""
 
 
 def grid_scores(points: np.ndarray, y: np.ndarray, params: np.ndarray, free: np.ndarray, m: int) -> np.ndarray:

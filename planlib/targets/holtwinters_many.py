@@ -38,6 +38,7 @@ from planlib.targets.holtwinters import (
     GRID_TOLERANCE,
     LBFGSB_MAXFUN,
     fit_annual,
+    fit_scale,
     forward_steps,
     one_blas_thread,
 )
@@ -118,18 +119,20 @@ def fit_annual_many(series, horizons, *, cache=None) -> list[tuple[float | None,
     out: list = [None] * len(series)
     if scipy.__version__ not in FD_VERIFIED:
         return [fit_annual(s, h) for s, h in zip(series, horizons)]
+    recorded, scales = series, [fit_scale(s) for s in series]
+    series = [s / c for s, c in zip(recorded, scales)]  # fitted at one level, as fit_annual fits them
     with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore")
         setups = _setups(series)
         for i, setup in enumerate(setups):
             if setup is None:
-                out[i] = fit_annual(series[i], horizons[i])
+                out[i] = fit_annual(recorded[i], horizons[i])
         ready = [i for i, s in enumerate(setups) if s is not None]
         starts = _grid_starts([setups[i] for i in ready])
         keep = []
         for i, start in zip(ready, starts):
             if start is None:  # a grid score overflows: statsmodels' own scan of every point
-                out[i] = fit_annual(series[i], horizons[i])
+                out[i] = fit_annual(recorded[i], horizons[i])
             else:
                 setups[i]["params"][:3] = start
                 keep.append(i)
@@ -148,7 +151,7 @@ def fit_annual_many(series, horizons, *, cache=None) -> list[tuple[float | None,
         if not np.isfinite(plan).all():
             out[i] = (None, "the forecast is not finite")
         else:
-            out[i] = (float(plan.sum()), "")
+            out[i] = (float(plan.sum()) * scales[i], "")
     return out
 
 
