@@ -380,7 +380,10 @@ def allocate_plan(
     themselves, handed down by the targets' shares); then its months x values table is
     fitted to rows M_um and columns A_uv from the pooled last-year seed and rounded with
     both margins exact. A parent's lines are its children's sums, so every level adds up
-    in every month and value; product lines are their SKUs' sums.
+    in every month and value; product lines are their SKUs' sums. A SKU first sold during
+    last year (``history.sku_launch``) has its months before the launch filled at its share
+    of the unit's months since (:func:`~planlib.targets.breakdowns.launched_months`), so its
+    mix and its months are a whole year's.
 
     *Revenue* = volume x the line's realised price last year (revenue / volume of the same
     unit and value; a terminal's own; else the catalogue's ``unit_price`` for a SKU, else
@@ -493,7 +496,7 @@ def allocate_plan(
         else:
             dense[dim] = dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price,
                                           {"product_line": history.unit_prices, "sku": history.sku_prices}.get(dim),
-                                          fallback_price)
+                                          fallback_price, launch=history.sku_launch if dim == "sku" else None)
     parts.extend(dense[d][0] for d in ("product_line", "sku", "channel", "terminal_class") if dense.get(d) is not None)
     if history.distributors is not None:
         # thousands nationally, each in a few regions -- sparse (region, distributor) lines

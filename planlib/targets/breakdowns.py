@@ -5,6 +5,7 @@ distributors and terminal lines, each exact to its region's months and annual ta
 Public functions (called by :func:`planlib.targets.allocate.allocate_plan`)
 -------------------------------------------------------------------------
 dense_breakdown      a dimension with few values (SKUs, channels, terminal classes)
+launched_months      last year's months of the SKUs launched during it, filled before their launch
 lines_of_skus        the product lines as their SKUs' sums
 sparse_breakdown     a dimension with many values, each in few regions (distributors)
 terminal_breakdown   one line per A/B terminal and per township's C/D terminals
@@ -73,8 +74,46 @@ def _pushed_down(own: np.ndarray, nodes: PlannedNodes, annual: np.ndarray) -> np
     return out
 
 
+def launched_months(vol: np.ndarray, rev: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Last year's node x month x value cube with each launched value's months before its launch filled.
+
+    Parameters
+    ----------
+    vol, rev : ndarray
+        (nodes, 12, values): volume and revenue by month.
+    first : ndarray of int
+        (values,): the month (1–12) each value was first sold; 1 for values sold all year.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        New cubes (the inputs are not changed).
+
+    Notes
+    -----
+    For a value v launched in month L and a node n, each month m < L gets
+    vol[n, m, v] = T[n, m] · Σ_{k≥L} vol[n, k, v] / Σ_{k≥L} T[n, k], with T[n, m] the node's
+    volume of every value in month m: the value's share of the node's months since its launch,
+    held over the months before (so they follow the node's own season), and
+    rev[n, m, v] = vol[n, m, v] · (Σ_{k≥L} rev[n, k, v] / Σ_{k≥L} vol[n, k, v]), its realised
+    price since the launch. A node that sold nothing since the launch keeps zeros.
+    """
+    vol, rev = vol.astype(float), rev.astype(float)
+    total = vol.sum(axis=2)  # node x month, every value
+    for v in np.flatnonzero(first > 1):
+        after = slice(int(first[v]) - 1, 12)
+        sold, base = vol[:, after, v].sum(axis=1), total[:, after].sum(axis=1)
+        share = np.divide(sold, base, out=np.zeros_like(sold), where=base > 0)
+        price = np.divide(rev[:, after, v].sum(axis=1), sold, out=np.zeros_like(sold), where=sold > 0)
+        before = slice(0, int(first[v]) - 1)
+        vol[:, before, v] = total[:, before] * share[:, None]
+        rev[:, before, v] = vol[:, before, v] * price[:, None]
+    return vol, rev
+
+
 def dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region_price, catalogue,
-                     fallback_price):
+                     fallback_price, launch=None):
     """
     One line per (region, value) of a dimension with few values (product lines, SKUs,
     channels, terminal classes): (the rows, (values, cells, revenue)) with the node x month
@@ -84,6 +123,11 @@ def dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region
     Each planned unit (a region without planned children) is split by its own last-year
     mix, exact to its months and to its annual split; a parent's lines are its children's
     sums, so every level adds up in every month and value, like the region totals.
+
+    ``launch`` (value -> month 2–12, :attr:`AllocationHistory.sku_launch`): values first sold
+    in that month of last year. Their months before it are filled as if they had sold all
+    year (:func:`launched_months`), so a SKU launched in July is not planned at half a year
+    with nothing before July; the last-year columns stay as sold.
     """
     vals, own_vol, own_rev = _dim_cube(frame, dim, nodes, rolled=False)
     if len(vals) == 0:
@@ -94,6 +138,9 @@ def dense_breakdown(frame, dim, nodes, annual, mon, unit, months, groups, region
     # the units' seeds: their own history, plus what their ancestors recorded themselves
     # handed down by the targets' shares (so a city's own key accounts keep their channel)
     unit_vol, unit_rev = _pushed_down(own_vol, nodes, annual), _pushed_down(own_rev, nodes, annual)
+    if launch is not None and len(launch):
+        first = pd.Series(launch).reindex(pd.Index(vals, dtype=object)).fillna(1).to_numpy(dtype=np.int64)
+        unit_vol, unit_rev = launched_months(unit_vol, unit_rev, first)
     units = np.flatnonzero(nodes.leaf)
     nu = len(units)
     mix = unit_vol[units].sum(axis=1)  # unit x value

@@ -12,6 +12,7 @@ coded_history              a monthly history's region and month codes, made once
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +69,10 @@ class AllocationHistory:
     sku_lines : Series or None
         The product line of each SKU of ``skus``: with it, the product-line targets are
         their SKUs' sums (None: split by their own mix).
+    sku_launch : Series or None
+        SKU -> the month (2–12) of last year in which it was first sold, for the SKUs first
+        sold then (:func:`planlib.archive.queries.targets.sku_launches`): their months
+        before it are filled when the SKUs are split (None or empty: no such SKU).
     level : str or None
         The level the months and breakdowns were summed to (their ``region_id`` is a
         region at that level, or above it where sales are recorded there; the terminal
@@ -88,6 +93,7 @@ class AllocationHistory:
     sku_prices: pd.Series | None = None
     level: str | None = None
     sku_lines: pd.Series | None = None
+    sku_launch: pd.Series | None = None
 
 
 def _cat_dtype(categories) -> pd.CategoricalDtype:
@@ -415,7 +421,9 @@ def load_allocation_history(archive, tree: RegionTree, root: str, plan_year: int
                 f"no own monthly sales for {root} in {plan_year - 2}–{plan_year - 1}: import sales for the two years "
                 f"before the plan year {plan_year}"
             )
-        return _history_frames(plan_year, scope, level, prod, terms, codes, skus, home, last_agg, first_agg)
+        frames = _history_frames(plan_year, scope, level, prod, terms, codes, skus, home, last_agg, first_agg)
+        launches = queries.sku_launches(con, plan_year)
+    return dataclasses.replace(frames, sku_launch=pd.Series(launches, dtype="int64", name="month").rename_axis("sku"))
 
 
 def coded_history(monthly: pd.DataFrame) -> tuple:

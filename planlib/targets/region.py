@@ -9,6 +9,7 @@ view_regions        the regions whose rows of the targets table region_view read
 key_figures         headline figures: volume, revenue, profit and their growth
 kinds_reading       one sentence on the stretch, the profit target and the budget's profit
 fairness_reading    one sentence on how evenly the children are asked to grow
+launch_reading      one sentence on the SKUs first sold during last year (planned for a whole year)
 diagnostics         implied growth per child against its trend and potential
 fairness            spread of implied growth across children
 SplitInputs         what one region's children split rests on, read once (frozen)
@@ -38,6 +39,7 @@ __all__ = [
     "key_figures",
     "kinds_reading",
     "fairness_reading",
+    "launch_reading",
     "diagnostics",
     "fairness",
     "SplitInputs",
@@ -212,6 +214,47 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
         head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"
     return head + (f"。若在目标上\"一律再加 20%\"（施压的习惯，不采用），将要求 {vol['flat20']:,.0f}，"
                    f"比本方案{'多' if vol['flat20'] >= vol['target'] else '少'} {abs(vol['flat20'] - vol['target']):,.0f}。")
+
+
+def launch_reading(con, skus: pd.DataFrame | None, plan_year: int, names=None) -> str:
+    """
+    One sentence on the SKUs of a region's SKU table first sold during last year ('' when none).
+
+    Parameters
+    ----------
+    con : DuckDBPyConnection
+        The open archive (:func:`planlib.archive.queries.targets.sku_launches`: first sales of
+        the whole archive).
+    skus : DataFrame or None
+        :attr:`RegionTargetView.breakdowns` ``["sku"]`` (sku, last_year_volume, target_volume).
+    plan_year : int
+    names : Mapping, optional
+        SKU -> its product name.
+
+    Notes
+    -----
+    Such a SKU sold for part of last year only; the allocation planned it for a whole year
+    at its share of the region's months since its launch
+    (:func:`planlib.targets.breakdowns.launched_months`), so its growth on last year is not
+    a stretch: the sentence says so, SKU by SKU (at most five named).
+    """
+    if skus is None or skus.empty:
+        return ""
+    launches = queries.sku_launches(con, plan_year)
+    rows = skus[skus["sku"].astype(str).isin(launches)]
+    if rows.empty:
+        return ""
+    names = {} if names is None else names
+    said = []
+    for sku, ly, target in rows[["sku", "last_year_volume", "target_volume"]].itertuples(index=False):
+        month = launches[str(sku)]
+        name = names.get(sku) if hasattr(names, "get") else None
+        label = f"{sku}（{name}）" if isinstance(name, str) and name else str(sku)
+        said.append(f"{label} {plan_year - 1} 年 {month} 月起才有销售，去年 {13 - month} 个月 {ly:,.0f} 箱，"
+                    f"{plan_year} 年按上市以来的份额计全年 {target:,.0f} 箱")
+    more = f"；另有 {len(said) - 5} 个新品同样处理" if len(said) > 5 else ""
+    return ("新品：" + "；".join(said[:5]) + more +
+            "。其增长是补足上市前的月份，不是冲刺；各月随本区域的季节分配。")
 
 
 def fairness_reading(children: pd.DataFrame, parent_last_year: float | None = None) -> str:

@@ -783,3 +783,49 @@ def test_validate_targets_catches_skus_off_their_product_line_and_duplicate_tota
     total = t[breakdown_of(t) == "total"].iloc[[0]]
     with pytest.raises((SplitError, ValueError)):
         validate_targets(pd.concat([t, total], ignore_index=True), tree)
+
+
+def test_launched_months_fill_a_skus_months_before_its_launch_at_its_share_since():
+    from planlib.targets.breakdowns import launched_months
+
+    vol = np.zeros((1, 12, 2))
+    vol[0, :, 0] = 100.0  # A: all year
+    vol[0, 6:, 1] = 50.0  # B: first sold in July
+    rev = vol * np.array([10.0, 20.0])
+    got_vol, got_rev = launched_months(vol, rev, np.array([1, 7]))
+    # B's share of the node's months since July: 300 / 900 = 1/3, held over January–June (100 a month then)
+    np.testing.assert_allclose(got_vol[0, :6, 1], 100.0 / 3)
+    np.testing.assert_allclose(got_vol[0, 6:, 1], 50.0)
+    np.testing.assert_array_equal(got_vol[0, :, 0], vol[0, :, 0])  # A as sold
+    np.testing.assert_allclose(got_rev[0, :6, 1], 20.0 * 100.0 / 3)  # at B's own price
+    assert vol[0, :6, 1].sum() == 0.0  # the inputs are not changed
+    # a node that sold nothing of B since its launch keeps zeros
+    idle = np.zeros((1, 12, 2))
+    idle[0, :, 0] = 5.0
+    assert launched_months(idle, idle, np.array([1, 7]))[0][0, :, 1].sum() == 0.0
+
+
+def test_a_sku_launched_during_last_year_is_planned_for_the_whole_plan_year(demo):
+    history, tree = demo["history"], demo["tree"]
+    skus = history.skus
+    sku = skus.groupby(skus["sku"].astype(str))["volume"].sum().idxmax()
+    h1 = (skus["sku"].astype(str) == sku) & (pd.DatetimeIndex(skus["month"]).month < 7)
+    launched = AllocationHistory(**{**history.__dict__, "skus": skus[~h1]})  # as if first sold in July
+    kw = dict(root=tree.root, total_volume=demo["total"], month_shares=MONTH_SHARES, plan_year=PLAN_YEAR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlanWarning)
+        half = allocate_plan(launched, tree, **kw)
+        whole = allocate_plan(AllocationHistory(**{**launched.__dict__, "sku_launch": pd.Series({sku: 7})}), tree, **kw)
+
+    def hq_months(t):
+        rows = t[(breakdown_of(t) == "sku") & (t["region_id"] == tree.root) & (t["sku"].astype(str) == sku)]
+        return rows.set_index(pd.DatetimeIndex(rows["month"]).month)["target_volume"].sort_index()
+
+    before, after = hq_months(half), hq_months(whole)
+    assert before.loc[1:6].sum() < 0.02 * before.sum()  # without the launch known: next to nothing before July
+    assert (after.loc[1:6] > 0).all()
+    # its year is a whole year's, near the plan of the same SKU sold all year (the demo's SKU did), not half of it
+    sold_all_year = hq_months(demo["targets"]).sum()
+    assert after.sum() == pytest.approx(sold_all_year, rel=0.15)  # the SKU's share since July held over its first half
+    assert before.sum() < 0.6 * sold_all_year
+    validate_targets(whole, tree, sku_lines=history.sku_lines)  # still exact at every level, month and line

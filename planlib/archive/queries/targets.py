@@ -7,6 +7,7 @@ Public functions
 region_sales_figures          a subtree's own monthly sales, last year's volume, revenue,
                               variable cost and expenses, and its market by year
 own_sales_end                 the last month of the archive's own monthly sales before the plan year
+sku_launches                  the SKUs first sold (own monthly sales) during last year, after its January
 market_volume_by_region       each region's category market volume in one year
 children_monthly_volume       own monthly volume per recorded region in a window
 allocation_catalogue          the products and terminals an allocation codes its history with
@@ -31,6 +32,7 @@ __all__ = [
     "GROUPING_SKUS",
     "region_sales_figures",
     "own_sales_end",
+    "sku_launches",
     "market_volume_by_region",
     "children_monthly_volume",
     "allocation_catalogue",
@@ -122,6 +124,24 @@ def own_sales_end(con, plan_year: int) -> pd.Timestamp | None:
     finally:
         cur.close()
     return None if last is None else pd.Timestamp(last).to_period("M").to_timestamp()
+
+
+def sku_launches(con, plan_year: int) -> dict[str, int]:
+    """
+    The SKUs whose first own monthly sale in the archive, any region's, falls in last year
+    (``plan_year - 1``) after January: SKU -> the month (2–12) of that first sale.
+
+    Last year shows such a SKU for part of the year only: its months before are not a
+    season without sales (:func:`planlib.targets.breakdowns.dense_breakdown` fills them).
+    """
+    cur = con.cursor()
+    try:
+        rows = cur.sql("SELECT sku, min(date) AS first FROM sales WHERE grain = 'month' AND brand = 'own' AND date < ? "
+                       "GROUP BY sku HAVING year(first) = ? AND month(first) > 1 ORDER BY sku",
+                       params=[pd.Timestamp(plan_year, 1, 1).date(), plan_year - 1]).fetchall()
+    finally:
+        cur.close()
+    return {str(sku): int(first.month) for sku, first in rows}
 
 
 def market_volume_by_region(con, region_ids: list, year: int) -> list[tuple]:
