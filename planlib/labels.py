@@ -3,6 +3,14 @@ Every Chinese label and number format a report, figure or workbook shows, in one
 
 Codes stay in the data (``group_purchase``, ``wages``); what a reader sees comes from
 these tables, so one plan speaks one language.
+
+Text safe to write: :data:`FORMULA_TRIGGERS` and :func:`reads_as_formula` (a text a
+spreadsheet would run as a formula), :func:`spreadsheet_text` (such a text with Excel's quote
+prefix, for CSV downloads; the xlsx writer sets the prefix as a cell style instead).
+
+Public functions: :func:`channel_label`, :func:`brand_label`, :func:`percentage_points`,
+:func:`month_label`, :func:`hhi_points`, :func:`localize`, :func:`code_label`,
+:func:`reads_as_formula`, :func:`spreadsheet_text`.
 """
 
 from __future__ import annotations
@@ -576,3 +584,40 @@ PROMOTION_FORMATS: dict[str, str] = {
     "cost_completion": "{:z.1%}", "item_budget": _WHOLE, "item_spent": _WHOLE,
 }  # fmt: skip
 __all__ += ["PROMOTION_LABELS", "PROMOTION_FORMATS"]
+
+
+# -- text safe to write ----------------------------------------------------------------------
+
+#: A text starting with one of these is read as a formula by a spreadsheet (OWASP, CSV injection).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def reads_as_formula(value: object) -> bool:
+    """
+    Whether a spreadsheet would take ``value`` for a formula: a text starting with one of :data:`FORMULA_TRIGGERS`.
+
+    Numbers are never formulas (a negative amount is a number, not a text starting with "-").
+
+    Examples
+    --------
+    >>> reads_as_formula("=cmd|' /C calc'!A0"), reads_as_formula("-2+3"), reads_as_formula(-2), reads_as_formula("山东省")
+    (True, True, False, False)
+    """
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+
+
+def spreadsheet_text(value: object) -> object:
+    """
+    ``value`` as a CSV for a spreadsheet holds it: a text a spreadsheet would run as a formula
+    (:func:`reads_as_formula`) behind a single quote, so it shows and stays as text; anything
+    else (numbers, dates, missing values, other texts) unchanged.
+
+    Examples
+    --------
+    >>> spreadsheet_text("=1+2"), spreadsheet_text(-5.5), spreadsheet_text("金潭")
+    ("'=1+2", -5.5, '金潭')
+    """
+    return "'" + value if reads_as_formula(value) else value
+
+
+__all__ += ["FORMULA_TRIGGERS", "reads_as_formula", "spreadsheet_text"]

@@ -13,6 +13,7 @@ from planlib import labels
 from planlib.archive import CHECKS, SEVERITIES
 from planlib.budget.methods import BUDGET_METHODS
 from planlib.present import tables
+from planlib.run import excel
 from planlib.schemas import ACTIVITY_KINDS, ITEM_CATALOGUE
 from planlib.targets.reconcile import RECONCILE_METHODS
 from planlib.targets.shares import SPLIT_METHODS
@@ -214,3 +215,15 @@ def test_every_signed_or_percentage_format_in_the_code_coerces_negative_zero():
              for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
              if SIGNED_OR_PERCENT_WITHOUT_Z.search(line)]
     assert not found, "write {:+z.1%} / {:z.1%} so a value that rounds to zero shows no minus sign:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("value, formula, written", [
+    ("=cmd|' /C calc'!A0", True, "'=cmd|' /C calc'!A0"), ("+1", True, "'+1"), ("-2+3", True, "'-2+3"),
+    ("@SUM(A1)", True, "'@SUM(A1)"), ("\t=1", True, "'\t=1"), ("\r=1", True, "'\r=1"),
+    ("山东省", False, "山东省"), ("a=b", False, "a=b"), ("", False, ""), (None, False, None),
+    (-5, False, -5), (-5.5, False, -5.5),  # a negative number is a number, not a text
+])
+def test_one_formula_guard_for_csv_and_xlsx(value, formula, written):
+    assert labels.reads_as_formula(value) is formula
+    assert labels.spreadsheet_text(value) == written
+    assert excel.FORMULA_TRIGGERS is labels.FORMULA_TRIGGERS  # the workbooks use the same rule

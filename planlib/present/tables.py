@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import ArrowStringArray, NumpyExtensionArray
 
-from planlib.labels import CODE_COLUMNS, STAGE_NAMES, code_label, localize
+from planlib.labels import CODE_COLUMNS, STAGE_NAMES, code_label, localize, reads_as_formula, spreadsheet_text
 from planlib.run.folder import write_atomic
 from planlib.schemas import ITEM_CATALOGUE
 
@@ -307,14 +307,27 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, labels: Mapp
     Write a full table as CSV for Excel: UTF-8 with BOM, the page's Chinese headers and words.
 
     Returns the path written. Values are the frame's own (numbers unrounded), codes in words
-    (:func:`display_values`).
+    (:func:`display_values`). A text a spreadsheet would run as a formula (a region named
+    ``=cmd|' /C calc'!A0``), in a cell or a header, is written behind a single quote
+    (:func:`planlib.labels.spreadsheet_text`, the rule the xlsx exports follow); numbers are
+    written as numbers, a negative one too.
     """
     shown = display_values(frame)
-    for col in shown.columns:
-        if pd.api.types.is_bool_dtype(shown[col].dtype):
-            shown = shown.assign(**{col: shown[col].map({True: "是", False: "否"})})
+    for k in range(shown.shape[1]):
+        column = shown.iloc[:, k]
+        if pd.api.types.is_bool_dtype(column.dtype):
+            column = column.map({True: "是", False: "否"})
+        elif isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            values = column.tolist()
+            if any(map(reads_as_formula, values)):
+                column = pd.Series(list(map(spreadsheet_text, values)), index=column.index, dtype=object)
+        if column is not shown.iloc[:, k]:
+            shown = shown.copy() if shown is frame else shown
+            shown.isetitem(k, column)
     labels = dict(labels or {})
-    shown = shown.rename(columns={c: localize(labels.get(c, c)) for c in shown.columns})
+    shown = shown.set_axis([spreadsheet_text(localize(labels.get(c, c))) for c in shown.columns], axis=1)
     text = shown.to_csv(index=False, lineterminator="\r\n")
     return write_atomic(Path(path), ("\ufeff" + text).encode("utf-8"))
 

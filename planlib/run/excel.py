@@ -15,7 +15,9 @@ page, the sheet name and page number in the margins).
 
 Every text is stored as text, never as a formula: a region or terminal name such as
 ``=HYPERLINK("http://…","点我")`` from the archive shows as written and runs nothing (a text
-cell with Excel's quote prefix, :data:`FORMULA_TRIGGERS`).
+cell with Excel's quote prefix). Which texts those are is decided in one place,
+:func:`planlib.labels.reads_as_formula` (:data:`FORMULA_TRIGGERS`, re-exported here), which
+the reports' CSV downloads use too.
 
 The workbooks are written by :func:`write_workbook`, a small streaming writer of the Office
 Open XML parts a sheet of values needs (no formulas, no shared strings), column by column
@@ -36,7 +38,6 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -49,8 +50,10 @@ import pyarrow.compute as pc
 from planlib.labels import (
     CATEGORY_NAMES,
     DUAL_CHECK_NAMES,
+    FORMULA_TRIGGERS,
     LEVEL_NAMES,
     WORKBOOK_LABELS,
+    reads_as_formula,
 )
 from planlib.run.folder import atomic_path
 from planlib.schemas import ITEM_CATALOGUE, LEVEL_DEPTH
@@ -60,9 +63,6 @@ from planlib.targets.table import breakdown_codes
 __all__ = ["FORMULA_TRIGGERS", "NUMBER_FORMATS", "Sheet", "write_workbook", "export_targets_excel",
            "export_budget_excel", "export_sheets_excel", "store_text_as_text"]
 
-
-#: A text starting with one of these is read as a formula by a spreadsheet (OWASP, CSV injection).
-FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 #: Number formats a sheet may use, with their Excel ids (below 164: Excel's built-in formats).
 NUMBER_FORMATS: dict[str, int] = {
@@ -80,8 +80,8 @@ def store_text_as_text(book) -> None:
     """
     Store every text cell of an openpyxl workbook that a spreadsheet would take for a formula as text.
 
-    A string starting with one of :data:`FORMULA_TRIGGERS` becomes a string cell
-    (``data_type "s"``) with Excel's quote prefix, so Excel shows it as written, neither
+    A string a spreadsheet would take for a formula (:func:`planlib.labels.reads_as_formula`)
+    becomes a string cell (``data_type "s"``) with Excel's quote prefix, so Excel shows it as written, neither
     evaluating it nor turning it into a formula when the cell is edited. The visible text
     is unchanged. planlib writes no formulas, so every such cell is data. Changes ``book``
     in place (call it just before saving). :func:`write_workbook` does the same as it writes.
@@ -89,7 +89,7 @@ def store_text_as_text(book) -> None:
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
+                if reads_as_formula(cell.value):
                     cell.data_type = "s"
                     cell.quotePrefix = True
 
@@ -227,12 +227,12 @@ def _distinct_text_cells(texts: list[str]) -> pa.Array:
     n = len(texts)
     escaped = _texts(texts)
     cells = list(map(_PLAIN_TEXT.format, escaped))
-    special = (np.fromiter(map(str.startswith, texts, repeat(FORMULA_TRIGGERS)), bool, n)
+    special = (np.fromiter(map(reads_as_formula, texts), bool, n)
                | np.fromiter(map(str.isspace, map(itemgetter(slice(0, 1)), texts)), bool, n)
                | np.fromiter(map(str.isspace, map(itemgetter(slice(-1, None)), texts)), bool, n))
     for k in np.flatnonzero(special).tolist():
         s = texts[k]
-        style = f' s="{_XF_QUOTED}"' if s.startswith(FORMULA_TRIGGERS) else ""
+        style = f' s="{_XF_QUOTED}"' if reads_as_formula(s) else ""
         space = ' xml:space="preserve"' if s[:1].isspace() or s[-1:].isspace() else ""
         cells[k] = f'<c t="inlineStr"{style}><is><t{space}>{escaped[k]}</t></is></c>'
     if "" in texts:

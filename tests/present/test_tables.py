@@ -186,3 +186,30 @@ def test_a_column_of_amounts_shows_whole_numbers_and_an_exact_zero_shows_0():
                                                        ["752", "0.13", "2.0", "2,345", "5,000"],
                                                        ["752,491", "1.00", "3000.0", "12.50", "12.50"]]
     assert rows[0][4][0] == ""  # text is not set as a number
+
+
+def test_write_csv_stores_text_that_looks_like_a_formula_as_text(tmp_path):
+    # names from the archive a spreadsheet would run; amounts, a negative one among them, stay numbers
+    frame = pd.DataFrame({
+        "name": ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "金潭", None],
+        "amount": [-5.5, 1.0, -2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+        "volume": [-3, 1, 2, 3, 4, 5, 6, 7],
+        "mixed": ["-1", -1, "=A1", 2.5, "a-b", "", None, "@x"],
+    })
+    before = frame.copy()
+    raw = report.write_csv(frame, tmp_path / "x.csv", labels={"name": "名称"}).read_bytes()
+    pd.testing.assert_frame_equal(frame, before)  # the input is not modified
+    back = pd.read_csv(tmp_path / "x.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    assert list(back.columns) == ["名称", "amount", "volume", "mixed"]
+    assert back["名称"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-2+3", "'@SUM(A1)", "'\t=1", "'\r=1", "金潭", ""]
+    assert back["amount"].tolist() == ["-5.5", "1.0", "-2.0", "3.0", "4.0", "5.0", "6.0", "7.0"]
+    assert back["volume"].tolist() == ["-3", "1", "2", "3", "4", "5", "6", "7"]
+    assert back["mixed"].tolist() == ["'-1", "-1", "'=A1", "2.5", "a-b", "", "", "'@x"]
+    assert raw.decode("utf-8-sig").splitlines()[1] == "'=cmd|' /C calc'!A0,-5.5,-3,'-1"
+
+
+def test_write_csv_guards_a_header_that_looks_like_a_formula(tmp_path):
+    # a pivot's columns are region names from the archive
+    frame = pd.DataFrame({"=1+1": [1], "山东省": [2]})
+    report.write_csv(frame, tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_text(encoding="utf-8-sig").splitlines() == ["'=1+1,山东省", "1,2"]
