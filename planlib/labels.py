@@ -6,11 +6,14 @@ these tables, so one plan speaks one language.
 
 Text safe to write: :data:`FORMULA_TRIGGERS` and :func:`reads_as_formula` (a text a
 spreadsheet would run as a formula), :func:`spreadsheet_text` (such a text with Excel's quote
-prefix, for CSV downloads; the xlsx writer sets the prefix as a cell style instead).
+prefix, for CSV downloads; the xlsx writer sets the prefix as a cell style instead);
+:data:`CONTROL_CHARACTERS` and :func:`without_control_characters` (the C0 control characters
+no XML text, a Word file's or a workbook's, may hold: the importer refuses them, the
+document writer drops them).
 
 Public functions: :func:`channel_label`, :func:`brand_label`, :func:`percentage_points`,
 :func:`month_label`, :func:`hhi_points`, :func:`localize`, :func:`code_label`,
-:func:`reads_as_formula`, :func:`spreadsheet_text`.
+:func:`reads_as_formula`, :func:`spreadsheet_text`, :func:`without_control_characters`.
 """
 
 from __future__ import annotations
@@ -620,4 +623,26 @@ def spreadsheet_text(value: object) -> object:
     return "'" + value if reads_as_formula(value) else value
 
 
-__all__ += ["FORMULA_TRIGGERS", "reads_as_formula", "spreadsheet_text"]
+#: A regular expression matching one C0 control character other than tab, line feed and carriage
+#: return (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F): XML 1.0 text, and so a Word file or a
+#: workbook, cannot hold them.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL = _re.compile(CONTROL_CHARACTERS)
+
+
+def without_control_characters(text: object) -> object:
+    r"""
+    ``text`` without its :data:`CONTROL_CHARACTERS`; anything but a text unchanged.
+
+    Tab and line breaks stay. An archive written by another tool may hold a name such as
+    ``"山东\x0b省"``; a document shows it as 山东省 instead of failing to be written.
+
+    Examples
+    --------
+    >>> without_control_characters("山东\x0b省\x01"), without_control_characters("甲\t乙\n"), without_control_characters(3)
+    ('山东省', '甲\t乙\n', 3)
+    """
+    return _CONTROL.sub("", text) if isinstance(text, str) else text
+
+
+__all__ += ["FORMULA_TRIGGERS", "reads_as_formula", "spreadsheet_text", "CONTROL_CHARACTERS", "without_control_characters"]

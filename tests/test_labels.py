@@ -227,3 +227,10 @@ def test_one_formula_guard_for_csv_and_xlsx(value, formula, written):
     assert labels.reads_as_formula(value) is formula
     assert labels.spreadsheet_text(value) == written
     assert excel.FORMULA_TRIGGERS is labels.FORMULA_TRIGGERS  # the workbooks use the same rule
+
+
+def test_without_control_characters_keeps_tabs_and_line_breaks():
+    assert labels.without_control_characters("山东\x0b省\x00\x01\x08\x0c\x0e\x1f") == "山东省"
+    assert labels.without_control_characters("甲\t乙\n丙\r\n") == "甲\t乙\n丙\r\n"
+    assert labels.without_control_characters("\x7f不是 C0") == "\x7f不是 C0"  # DEL is allowed in XML
+    assert labels.without_control_characters(None) is None and labels.without_control_characters(3.5) == 3.5

@@ -5,18 +5,22 @@ Both show the same :class:`planlib.workflow.document.PlanDocument`: its title, f
 sections of paragraphs and tables, and the signature block (编制 / 审核 / 批准, each with a
 date line). Every string in the HTML is escaped (names are data); nothing loads from the
 network. File names carry the region id, never its name: ``<region_id>-plan.html`` and
-``<region_id>-plan.docx``.
+``<region_id>-plan.docx``. Control characters a name may hold (an archive written by
+another tool: ``山东\x0b省``) are left out of both (:func:`planlib.labels.without_control_characters`):
+Word's XML cannot hold them.
 
 Public functions: document_html, write_docx, write_document.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
+from planlib.labels import without_control_characters
 from planlib.run.folder import write_atomic
-from planlib.workflow.document import PlanDocument, Table
+from planlib.workflow.document import Paragraph, PlanDocument, Section, Table
 
 __all__ = ["document_html", "write_docx", "write_document"]
 
@@ -40,7 +44,22 @@ table.sign td{border:none;padding:18px 8px;width:33%}
 
 
 def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    return html.escape(without_control_characters("" if text is None else str(text)), quote=True)
+
+
+def _writable(doc: PlanDocument) -> PlanDocument:
+    """The document with every text stripped of its control characters (tab and line breaks stay)."""
+    clean = without_control_characters
+
+    def block(b: Paragraph | Table) -> Paragraph | Table:
+        if isinstance(b, Table):
+            return dataclasses.replace(b, caption=clean(b.caption), columns=tuple(map(clean, b.columns)),
+                                       rows=tuple(tuple(map(clean, row)) for row in b.rows))
+        return dataclasses.replace(b, text=clean(b.text))
+
+    sections = tuple(Section(clean(s.heading), tuple(map(block, s.blocks))) for s in doc.sections)
+    return dataclasses.replace(doc, title=clean(doc.title), subtitle=clean(doc.subtitle), sections=sections,
+                               signature=tuple(map(clean, doc.signature)), footer=clean(doc.footer))
 
 
 def _table_html(t: Table) -> str:
@@ -88,6 +107,8 @@ def write_docx(doc: PlanDocument, path: str | Path) -> Path:
 
     Headings use Word's heading styles (a navigable outline); tables the "Table Grid" style
     with numbers right-aligned; the signature block is a borderless three-column table.
+    Control characters in any text are left out (Word's XML cannot hold them); tab and
+    line breaks stay.
     """
     import io
 
@@ -95,6 +116,7 @@ def write_docx(doc: PlanDocument, path: str | Path) -> Path:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
+    doc = _writable(doc)
     d = docx.Document()
     for name in ("Normal", "Title", "Heading 1", "Heading 2", "Caption"):
         _east_asian(d.styles[name], "SimHei" if name != "Normal" else "SimSun")

@@ -131,3 +131,22 @@ def test_the_targets_paragraph_states_the_product_lines_revenue_gap_exactly():
                           "target_revenue": [9259.0, 3660.0]})
     text = wd.plan_document(_inputs(lines=lines)).sections[1].blocks[0].text
     assert "产品线合计比总额多 259 元" in text
+
+
+def test_names_with_control_characters_are_written_without_them(tmp_path):
+    # an archive written by another tool: a county, a competitor, a product line and a SWOT line holding C0 controls
+    name = "历城\x0b区\x01"
+    inputs = _inputs(name=name, path_label=f"总部 / {name}",
+                     brands=pd.DataFrame({"year": [2026, 2026], "brand": ["own", "金\x1a潭"], "volume": [1100.0, 900.0],
+                                          "volume_share": [0.55, 0.45], "volume_growth": [0.1, -0.02]}),
+                     lines=pd.DataFrame({"product_line": ["白\x0c酒", "保健酒"], "target_volume": [900, 366],
+                                         "target_revenue": [9000.0, 3660.0]}),
+                     swot=pd.DataFrame({"box": ["strengths"], "line": ["份额\x07高于平均\t（甲）"], "source": ["data"]}))
+    page, word = write_document(wd.plan_document(inputs), tmp_path)
+    d = docx.Document(str(word))
+    texts = [p.text for p in d.paragraphs] + [c.text for t in d.tables for row in t.rows for c in row.cells]
+    everything = "".join(texts)
+    assert not any(ch in everything for ch in "\x00\x01\x07\x0b\x0c\x1a")
+    assert any("历城区" in t for t in texts) and "白酒" in texts and "份额高于平均\t（甲）" in everything  # tab kept
+    html_text = page.read_text(encoding="utf-8")
+    assert "历城区" in html_text and "白酒" in html_text and not any(ch in html_text for ch in "\x01\x07\x0b\x0c\x1a")
