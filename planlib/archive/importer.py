@@ -565,7 +565,8 @@ def import_files(
     before 1900-01-01 (the holiday calendar's first year) or more than two years after
     today, a negative amount, an invalid region id (``schemas.is_valid_region_id``:
     also no device names such as CON or com1), a region id equal to another ignoring
-    case (in the archive or the file), a value outside the allowed set, an unknown
+    case (in the archive or the file), a control character other than tab and line breaks
+    in a text (``U+000B`` in a name), a value outside the allowed set, an unknown
     reference, a key repeated in the file with different values (all such rows), or a
     key already in the archive with different values. Exact repeats in the file and
     rows identical to archive rows are counted as unchanged, so a re-import adds

@@ -26,7 +26,7 @@ import pandera.pandas as pa
 from planlib.archive.headers import BLANKS, map_headers
 from planlib.archive.sources import read_text_grid, xlsx_formula_cells, xlsx_hidden_rows
 from planlib.errors import DataError
-from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES
+from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES, CONTROL_CHARACTERS
 from planlib.schemas import (
     CATEGORIES,
     EVENT_KINDS,
@@ -229,6 +229,24 @@ def _week_start(d: pd.Series) -> pd.Series:
     return (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).astype("datetime64[us]")
 
 
+def _control_character_issues(text: pd.Series, column: str) -> pd.DataFrame:
+    """
+    Issues for the values of a text column holding a control character (:data:`CONTROL_CHARACTERS`).
+
+    The reason names the column and the first such character (``U+000B``), and shows the value
+    with each control character written as ``<U+000B>`` (cut to 60 characters).
+    """
+    first = text.str.extract(f"({CONTROL_CHARACTERS})", expand=False)
+    bad = first.notna()
+    if not bad.any():
+        return NO_ISSUES
+    shown = text[bad].str.replace(CONTROL_CHARACTERS, lambda m: f"<U+{ord(m.group(0)):04X}>", regex=True)
+    shown = shown.where(shown.str.len() <= 60, shown.str.slice(0, 60) + "…")
+    code = first[bad].map(lambda ch: f"U+{ord(ch):04X}")
+    return issue_rows(bad.index[bad], column, column + " holds the control character " + code + " (" + shown
+                      + "): remove it; a text may hold tabs and line breaks, no other control character")
+
+
 def _spell(text: pd.Series, spellings: dict[str, str]) -> pd.Series:
     """Rewrite recognised spellings (compared lower-cased) to codes; keep other values."""
     return text.str.lower().map(spellings).fillna(text).astype("str")
@@ -414,6 +432,10 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
 
     rewritten: dict[str, int] = {}
     typed: dict[str, pd.Series] = {}
+    # control characters in a text (a vertical tab pasted into a name): no XML text, no report can hold them
+    for col, typ in spec.columns.items():
+        if typ == "VARCHAR" and col in mapping.values():
+            issues.append(_control_character_issues(text[col], col))
     # enumerations and known spellings
     for col in spec.columns:
         if spec.columns[col] != "VARCHAR":

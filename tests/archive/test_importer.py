@@ -574,3 +574,36 @@ def test_import_files_refuses_while_a_run_reads_the_archive(arc, tmp_path):
         with reading(arc):  # runs read side by side
             pass
     assert import_files(arc, "sales", [src]).imported == 1
+
+
+def test_import_files_rejects_text_with_control_characters(arc):
+    # two names holding C0 controls (U+000B vertical tab, U+0001), one with a tab and one with a line break: kept
+    text = ("region_id,name,level,parent_id\n"
+            "SD,山东\x0b省,county,SZ\nHN,河南\x01省,county,SZ\nBA,宝\t安,county,SZ\nXA,\"西\n乡\",county,SZ\n")
+    report = imp(arc, "regions", text)
+    assert (report.read, report.imported, report.rejected) == (4, 2, 2)
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "name"], ["3", "name"]]
+    assert got["reason"].tolist() == [
+        "name holds the control character U+000B (山东<U+000B>省): remove it; a text may hold tabs and line breaks, "
+        "no other control character",
+        "name holds the control character U+0001 (河南<U+0001>省): remove it; a text may hold tabs and line breaks, "
+        "no other control character",
+    ]
+    names = load_table(arc, "regions").set_index("region_id")["name"]
+    assert names[["BA", "XA"]].tolist() == ["宝\t安", "西\n乡"]
+
+
+def test_import_files_rejects_a_control_character_in_any_text_field(arc):
+    # the channel (an open code) and the brand of a sale; the row's other fields are fine
+    report = imp(arc, "sales", "date,region_id,sku,channel,volume,revenue,brand\n"
+                               "2024-03,NS,0755,super\x1fmarket,1,1,own\n2024-03,NS,NA,supermarket,1,1,青\x07岛\n")
+    got = rejects(report)
+    assert got[["row", "field"]].values.tolist() == [["2", "channel"], ["3", "brand"]]
+    assert got["reason"].tolist() == [
+        "channel holds the control character U+001F (super<U+001F>market): remove it; a text may hold tabs and "
+        "line breaks, no other control character",
+        "brand holds the control character U+0007 (青<U+0007>岛): remove it; a text may hold tabs and line breaks, "
+        "no other control character",
+    ]
+    assert report.imported == 0
