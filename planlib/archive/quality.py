@@ -52,6 +52,7 @@ The checks themselves are in :mod:`planlib.archive.sales_checks`.
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,7 @@ from planlib.archive.sales_checks import FINDING_COLUMNS, SalesChecks
 from planlib.errors import DataError, HierarchyError
 from planlib.hierarchy import RegionTree
 from planlib.labels import CODE_NAMES
+from planlib.schemas import OWN_BRAND
 
 __all__ = [
     "CHECKS",
@@ -398,6 +400,23 @@ def summarise_findings(findings: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: two for a wide (CJK) character, one for others."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _text_table(table: pd.DataFrame) -> list[str]:
+    """
+    A frame of texts as terminal lines: every column left-aligned, padded to its widest text
+    in terminal columns (a Chinese character takes two), two spaces between columns, no
+    trailing blanks.
+    """
+    columns = [[str(c), *map(str, table[c])] for c in table.columns]
+    widths = [max(map(_width, col)) for col in columns]
+    rows = zip(*columns)
+    return ["  ".join(text + " " * (w - _width(text)) for text, w in zip(row, widths)).rstrip() for row in rows]
+
+
 def format_findings(findings: pd.DataFrame, *, limit: int = 20) -> str:
     """
     Render findings as a plain-text table for the terminal, errors first.
@@ -412,6 +431,11 @@ def format_findings(findings: pd.DataFrame, *, limit: int = 20) -> str:
     Returns
     -------
     str
+        A head line with the counts by severity, the counts by check, then one line per
+        finding: severity, check, region, product line, date, sku and terminal, message
+        (a brand column too when a listed finding is about a competitor's brand), sorted by
+        severity, check, region, product line and date; columns left-aligned to the
+        terminal width of their texts (a Chinese character takes two columns).
     """
     if findings.empty:
         return "data quality: no findings"
@@ -419,20 +443,24 @@ def format_findings(findings: pd.DataFrame, *, limit: int = 20) -> str:
     head = "data quality: " + ", ".join(f"{int(counts.get(s, 0))} {s}" for s in SEVERITIES) + \
         f" ({len(findings)} findings)"
     rank = findings["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    shown = findings.assign(_rank=rank).sort_values(["_rank", "check", "region_id", "date"], kind="stable",
-                                                   na_position="first").head(max(int(limit), 0))
+    shown = findings.assign(_rank=rank).sort_values(["_rank", "check", "region_id", "product_line", "date"],
+                                                   kind="stable", na_position="first").head(max(int(limit), 0))
     table = pd.DataFrame({
         "severity": shown["severity"],
         "check": shown["check"],
         "region": shown["region_id"].fillna(""),
+        "product line": shown["product_line"].fillna(""),
         "date": [f"{d:%Y-%m}" if pd.notna(d) else "" for d in shown["date"]],
         "sku/terminal": [" ".join(x for x in (s, t) if isinstance(x, str)) for s, t in
                          zip(shown["sku"], shown["terminal_id"])],
         "message": shown["message"].fillna(""),
     })
-    lines = [head, summarise_findings(findings).to_string(index=False), ""]
+    brands = shown["brand"].where(shown["brand"] != OWN_BRAND).fillna("") if "brand" in shown else None
+    if brands is not None and (brands != "").any():
+        table.insert(table.columns.get_loc("sku/terminal"), "brand", brands)
+    lines = [head, *_text_table(summarise_findings(findings).astype(str)), ""]
     if len(table):
-        lines.append(table.to_string(index=False, justify="left"))
+        lines.extend(_text_table(table))
     if len(findings) > len(table):
         lines.append(f"... and {len(findings) - len(table)} more")
     return "\n".join(lines)

@@ -422,3 +422,48 @@ def test_findings_reading_counts_the_findings_and_says_a_clean_check_is_of_the_s
     found = pd.DataFrame({"check": ["outlier", "unit_price"], "severity": ["warning", "warning"], "region_id": ["K1", "K2"],
                           **{c: v * 2 for c, v in cols.items()}})
     assert quality.findings_reading(found).startswith("2 个警告（")
+
+
+def test_format_findings_shows_the_product_line_so_no_two_lines_read_the_same():
+    # one county missing February in three product lines (the lines differed only there), a terminal's stop, and a
+    # competitor's finding: every printed line is different and names its product line
+    def finding(check, severity, line, sku=None, terminal=None, brand="own", msg="2025-02 该产品线没有本品销售"):
+        return {"check": check, "severity": severity, "region_id": "P01C01K01", "product_line": line, "sku": sku,
+                "terminal_id": terminal, "brand": brand, "date": pd.Timestamp("2025-02-01"), "value": np.nan,
+                "expected": np.nan, "message": msg}
+
+    findings = pd.DataFrame([
+        finding("missing_month", "error", "白酒"), finding("missing_month", "error", "低度酒"),
+        finding("missing_month", "error", "保健酒"),
+        finding("series_stop", "warning", "保健酒", "KY-YS-04", "T000003", msg="该产品自 2026-01 起中断"),
+        finding("series_start", "info", None, msg="竞品自 2025-02 起有销售"),
+    ])
+    lines = quality.format_findings(findings).splitlines()
+    assert lines[:8] == [
+        "data quality: 3 error, 1 warning, 1 info (5 findings)",
+        "check          severity  findings",
+        "missing_month  error     3",
+        "series_stop    warning   1",
+        "series_start   info      1",
+        "",
+        "severity  check          region     product line  date     sku/terminal      message",
+        "error     missing_month  P01C01K01  低度酒        2025-02                    2025-02 该产品线没有本品销售",
+    ]
+    assert lines[8:] == [
+        "error     missing_month  P01C01K01  保健酒        2025-02                    2025-02 该产品线没有本品销售",
+        "error     missing_month  P01C01K01  白酒          2025-02                    2025-02 该产品线没有本品销售",
+        "warning   series_stop    P01C01K01  保健酒        2025-02  KY-YS-04 T000003  该产品自 2026-01 起中断",
+        "info      series_start   P01C01K01                2025-02                    竞品自 2025-02 起有销售",
+    ]
+
+
+def test_format_findings_shows_a_competitors_brand_when_a_listed_finding_has_one():
+    base = {"check": "series_start", "severity": "info", "region_id": "K1", "product_line": "白酒", "sku": None,
+            "terminal_id": None, "date": pd.Timestamp("2025-02-01"), "value": np.nan, "expected": np.nan,
+            "message": "起有销售"}
+    findings = pd.DataFrame([{**base, "brand": "own"}, {**base, "brand": "金潭"}])
+    assert quality.format_findings(findings).splitlines()[-3:] == [
+        "severity  check         region  product line  date     brand  sku/terminal  message",
+        "info      series_start  K1      白酒          2025-02                       起有销售",
+        "info      series_start  K1      白酒          2025-02  金潭                 起有销售",
+    ]
