@@ -5,7 +5,7 @@ The ``planlib`` command.
 
     planlib demo [ARCHIVE] [--seed N] [--scale small|national] [--force] [--no-actuals]
     planlib archive init ARCHIVE
-    planlib archive import ARCHIVE TABLE FILE...
+    planlib archive import ARCHIVE TABLE FILE... [--sheet NAME]
     planlib archive check ARCHIVE [--region ID] [--out FILE.csv] [--limit N]
     planlib run PLAN.yaml [--regions ID...] [--level LEVEL] [--notebooks N...] [--workers N]
                           [--executor local|dask] [--scheduler ADDRESS] [--resume] [--scenario NAME]...
@@ -84,7 +84,7 @@ def _cmd_archive_templates(args: argparse.Namespace) -> int:
 def _cmd_archive_import(args: argparse.Namespace) -> int:
     from planlib import archive
 
-    report = archive.import_files(Path(args.archive), args.table, [Path(f) for f in args.files])
+    report = archive.import_files(Path(args.archive), args.table, [Path(f) for f in args.files], sheet=args.sheet)
     for line in report.lines():
         print(line)
     return report.exit_code
@@ -565,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     am.add_argument("table", choices=TABLE_ORDER, help="the table the rows go to")
     am.add_argument("files", nargs="+",
                     help="CSV (UTF-8, GB18030/GBK), XLSX or Parquet files; rejected rows go to a rejects file")
+    am.add_argument("--sheet", default=None, metavar="NAME",
+                    help="the sheet to read of each workbook, when several hold the table's headers (by default "
+                         "the one sheet whose first row holds them)")
     am.set_defaults(func=_cmd_archive_import)
     ac = asub.add_parser("check", help="data-quality report")
     ac.add_argument("archive", help="the archive file")

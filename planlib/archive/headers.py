@@ -2,8 +2,9 @@
 An input file's header row read as archive columns and the units they are written in.
 
 Public: :func:`map_headers` (headers -> a :class:`HeaderMap`: column positions, ignored
-headers, and each measure column's unit as a power of ten) and :data:`BLANKS` (what an
-import strips around text).
+headers, and each measure column's unit as a power of ten), :func:`header_columns` (the
+columns a row of headers names, never raising: to tell a workbook's data sheet) and
+:data:`BLANKS` (what an import strips around text).
 
 Headers map through ``schemas.TABLE_HEADER_ALIASES`` of the table, then
 ``schemas.HEADER_ALIASES`` (blanks stripped, lower-cased). A unit
@@ -119,7 +120,18 @@ def _split_unit(key: str, table: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _unit_exponent(column: str, unit: str, header: str, source: Path) -> int:
+def header_columns(headers: list[str] | tuple[str, ...], table: str) -> set[str]:
+    """
+    The columns of ``table`` a row of headers names (units aside), without checking the row.
+
+    Used to tell which sheet of a workbook holds a table's data; :func:`map_headers` then
+    reads that sheet's headers strictly.
+    """
+    cleaned = (_clean_header(h) for h in headers if str(h).strip(BLANKS))
+    return {col for col in (_split_unit(h, table)[0] for h in cleaned) if col is not None}
+
+
+def _unit_exponent(column: str, unit: str, header: str, source: Path | str) -> int:
     """The power of ten of ``unit`` on ``column``; DataError if it does not apply."""
     u = re.sub(r"\s+", "", _UNIT_PREFIX.sub("", unit.lower().strip(BLANKS)))
     where = f"{source}: header {header!r}"
@@ -153,9 +165,11 @@ def _unit_exponent(column: str, unit: str, header: str, source: Path) -> int:
                     "(or write the values in 元 and cases without a unit)")
 
 
-def map_headers(headers: list[str], table: str, source: Path) -> HeaderMap:
+def map_headers(headers: list[str], table: str, source: Path | str) -> HeaderMap:
     """
     Read a header row as archive columns and units (rules in the module docstring).
+
+    ``source`` names the file (and a workbook's sheet) in messages.
 
     Raises
     ------

@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from planlib.archive.parsing import NO_ISSUES, ParsedFile, issue_rows, parse_file
+from planlib.archive.parsing import NO_ISSUES, ParsedFile, file_label, issue_rows, parse_file
 from planlib.archive.store import (
     OpenArchive,
     refresh_summaries,
@@ -77,6 +77,8 @@ class FileImport:
         Rows hidden in the workbook (spreadsheet row numbers). They are data in the file,
         as Excel's own "Save as CSV" keeps them: read, checked and imported like the
         others, and listed here so a filtered-out row is not taken in unnoticed.
+    sheet : str or None
+        The workbook's sheet read (None for CSV and Parquet).
     """
 
     source: Path
@@ -90,6 +92,7 @@ class FileImport:
     blank_rows: int = 0
     units: tuple[tuple[str, str, float], ...] = ()
     hidden_rows: tuple[int, ...] = ()
+    sheet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class ImportReport:
         out.append(f"import {self.table}{where}: {len(self.files)} file(s)")
         for f in self.files:
             out.append(
-                f"  {f.source.name}: read {f.read} = imported {f.imported} + unchanged {f.unchanged}"
+                f"  {file_label(f.source.name, f.sheet)}: read {f.read} = imported {f.imported} + unchanged {f.unchanged}"
                 f" + rejected {f.rejected}"
             )
             if f.blank_rows:
@@ -473,7 +476,10 @@ def _check_people(con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
 
 
 def _rejects_frame(parsed: ParsedFile, issues: pd.DataFrame) -> pd.DataFrame:
-    """One line per rejected row: source_file, row, field, reason, then the original values."""
+    """
+    One line per rejected row: source_file (a workbook's with its sheet), row, field, reason,
+    then the original values.
+    """
     issues = issues.sort_values("row", kind="stable")
     several = issues["row"].duplicated(keep=False)
     single = issues[~several].set_index("row")
@@ -485,7 +491,7 @@ def _rejects_frame(parsed: ParsedFile, issues: pd.DataFrame) -> pd.DataFrame:
         joined = pd.DataFrame({"field": grouped["field"].agg("; ".join), "reason": grouped["reason"].agg("; ".join)})
         summary = pd.concat([summary, joined]).sort_index()
     original = parsed.raw.loc[summary.index]
-    head = pd.DataFrame({"source_file": parsed.source.name, "row": summary.index.to_numpy()}, index=summary.index)
+    head = pd.DataFrame({"source_file": file_label(parsed.source.name, parsed.sheet), "row": summary.index.to_numpy()}, index=summary.index)
     return pd.concat([head, summary, original], axis=1).reset_index(drop=True)
 
 
@@ -511,6 +517,7 @@ def import_files(
     files: Iterable[str | os.PathLike[str]],
     *,
     rejects_dir: str | os.PathLike[str] | None = None,
+    sheet: str | None = None,
 ) -> ImportReport:
     """
     Import CSV / XLSX / Parquet files into an archive table, in one transaction.
@@ -524,10 +531,15 @@ def import_files(
         The target table (``schemas.TABLE_ORDER``).
     files : iterable of str or path-like
         Input files: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK: one encoding per file),
-        XLSX (first sheet) or Parquet. All cells are read as text, so codes like ``0755``
-        and ``NA`` survive.
+        XLSX or Parquet. All cells are read as text, so codes like ``0755`` and ``NA``
+        survive. Of a workbook, the one sheet whose first row holds the table's headers is
+        read (a cover sheet before it is passed over;
+        :func:`planlib.archive.parsing.data_sheet`).
     rejects_dir : str or path-like, optional
         Where rejects files go; default ``<archive folder>/rejects``.
+    sheet : str, optional
+        The sheet to read of each workbook, by name, when several hold the table's headers;
+        CSV and Parquet files have none and ignore it.
 
     Returns
     -------
@@ -541,8 +553,9 @@ def import_files(
     DataError
         A whole-file problem (unreadable, unsupported type, a CSV mixing text encodings
         (the first line of each named), empty, required columns missing after header
-        mapping, two headers for one column, a unit that does not apply to its column),
-        naming the file and what is expected; or a run is reading the archive
+        mapping, two headers for one column, a unit that does not apply to its column, a
+        workbook with no sheet or several sheets holding the table's headers), naming the
+        file (a workbook's sheet too) and what is expected; or a run is reading the archive
         (:func:`planlib.archive.reading`; its pid named where the system tells): retry
         after it. Nothing is imported then (the CLI exits 2).
 
@@ -573,7 +586,8 @@ def import_files(
     nothing. Keys compare empty parts as equal.
 
     The rejects file ``<rejects_dir>/<table>-<YYYYmmdd-HHMMSS>-<input stem>.csv`` (UTF-8
-    with BOM) has the columns source_file, row (the spreadsheet row: header = 1), field,
+    with BOM) has the columns source_file (a workbook's as ``x.xlsx (sheet '数据')``), row
+    (the spreadsheet row: header = 1), field,
     reason, then the row's original values under their original headers. It appears
     only after the transaction commits.
 
@@ -585,7 +599,7 @@ def import_files(
     if not sources:
         raise DataError(f"no input files given for {table}")
     today = dt.date.today()
-    parsed = [parse_file(src, table, today) for src in sources]  # whole-file errors before any write
+    parsed = [parse_file(src, table, today, sheet=sheet) for src in sources]  # whole-file errors before any write
 
     given = isinstance(archive, duckdb.DuckDBPyConnection)
     archive_path = _archive_path(archive) if given else Path(archive)  # type: ignore[arg-type]
@@ -634,7 +648,7 @@ def import_files(
         FileImport(
             source=p.source, read=len(p.typed), imported=imported, unchanged=unchanged, rejected=rejected,
             rejects_path=final, ignored_columns=p.ignored, normalised=p.normalised, blank_rows=p.blank_rows,
-            units=tuple((c, h, float(10**k)) for c, h, k in p.units), hidden_rows=p.hidden_rows,
+            units=tuple((c, h, float(10**k)) for c, h, k in p.units), hidden_rows=p.hidden_rows, sheet=p.sheet,
         )
         for p, imported, unchanged, rejected, final in results
     )

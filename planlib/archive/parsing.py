@@ -2,8 +2,10 @@
 An input file's rows made archive rows: headers mapped, values normalised, fields checked.
 
 Public: :func:`parse_file` (one file -> a :class:`ParsedFile`: original text, typed
-archive columns and the field issues, with no archive access), :func:`issue_rows`
-and :data:`NO_ISSUES` (the row / field / reason frame every check returns).
+archive columns and the field issues, with no archive access), :func:`data_sheet` (which
+sheet of a workbook holds the table), :func:`file_label` (a file, and its sheet, as
+messages name it), :func:`issue_rows` and :data:`NO_ISSUES` (the row / field / reason
+frame every check returns).
 
 Per file (all vectorised, no Python loop per row)::
 
@@ -23,8 +25,14 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from planlib.archive.headers import BLANKS, map_headers
-from planlib.archive.sources import read_text_grid, xlsx_formula_cells, xlsx_hidden_rows
+from planlib.archive.headers import BLANKS, header_columns, map_headers
+from planlib.archive.sources import (
+    XLSX_SUFFIXES,
+    read_text_grid,
+    xlsx_formula_cells,
+    xlsx_hidden_rows,
+    xlsx_sheet_heads,
+)
 from planlib.errors import DataError
 from planlib.labels import CATEGORY_NAMES, CHANNEL_NAMES, CONTROL_CHARACTERS
 from planlib.schemas import (
@@ -277,6 +285,8 @@ class ParsedFile:
         Measure columns whose header gave a unit: column, header, power of ten applied.
     hidden_rows : tuple of int
         Data rows hidden in the workbook (file row numbers), read like the others.
+    sheet : str or None
+        The workbook's sheet read; None for a file that is not a workbook.
     """
 
     source: Path
@@ -288,6 +298,72 @@ class ParsedFile:
     blank_rows: int
     units: tuple[tuple[str, str, int], ...] = ()
     hidden_rows: tuple[int, ...] = ()
+    sheet: str | None = None
+
+
+def file_label(source: Path | str, sheet: str | None = None) -> str:
+    """
+    A file as messages name it: the path, and for a workbook the sheet read.
+
+    >>> file_label("x3.xlsx", "数据")
+    "x3.xlsx (sheet '数据')"
+    """
+    return f"{source}" if sheet is None else f"{source} (sheet '{sheet}')"
+
+
+def _quoted(names) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def data_sheet(source: Path, table: str, sheet: str | None = None) -> str | None:
+    """
+    The sheet of a workbook that holds ``table``'s rows; None for a file that is not a workbook.
+
+    A workbook of one sheet is read as it is. Of several, the one sheet whose first row
+    names every required column of the table (:func:`planlib.archive.headers.header_columns`)
+    is read: a cover or notes sheet before the data is passed over.
+
+    Parameters
+    ----------
+    source : Path
+        The input file.
+    table : str
+        The archive table.
+    sheet : str, optional
+        The sheet to read, by name, when the person importing says which.
+
+    Raises
+    ------
+    DataError
+        No sheet of that name (the sheets are listed); several sheets with the table's
+        header row (named: say which to read); none (each sheet named with its first row).
+    """
+    if source.suffix.lower() not in XLSX_SUFFIXES or not source.is_file():
+        return None  # not a workbook; a missing file is told by the reader
+    heads = xlsx_sheet_heads(source)
+    names = [name for name, _ in heads]
+    if sheet is not None:
+        if sheet not in names:
+            raise DataError(f"{source}: no sheet named '{sheet}'; its sheets are {_quoted(names)}")
+        return sheet
+    if len(heads) == 1:
+        return names[0]
+    required = TABLES[table].required
+    fits = [name for name, head in heads if set(required) <= header_columns(head, table)]
+    if len(fits) == 1:
+        return fits[0]
+    if fits:
+        raise DataError(f"{source}: sheets {_quoted(fits)} each have a header row for {table}; say which one to read "
+                        "(planlib archive import … --sheet NAME), or keep one data sheet per file")
+
+    def first_row(head: tuple[str, ...]) -> str:
+        cells = [c.strip(BLANKS) for c in head if c.strip(BLANKS)]
+        shown = ", ".join(cells[:8]) + (", …" if len(cells) > 8 else "")
+        return f"first row: {shown}" if cells else "empty"
+
+    listing = ", ".join(f"'{name}' ({first_row(head)})" for name, head in heads)
+    raise DataError(f"{source}: no sheet has a header row for {table} in its first row (required columns: "
+                    f"{', '.join(required)}); sheets: {listing}; put the headers in the first row of the data sheet")
 
 
 #: An empty issues frame: one row per problem found in a row's field (row, field, reason).
@@ -378,37 +454,44 @@ def _pandera_issues(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataF
     return NO_ISSUES
 
 
-def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
+def parse_file(source: Path, table: str, today: dt.date, *, sheet: str | None = None) -> ParsedFile:
     """
     Read one file and normalise it: no archive access, so it runs before the transaction.
+
+    A workbook's data sheet is found by :func:`data_sheet` (``sheet`` names it when
+    several hold the table); every message names the sheet read.
 
     Raises
     ------
     DataError
         A whole-file problem: unreadable, mixed text encodings, empty, required columns
         missing after header mapping, two headers for one column, a unit in a header that
-        does not apply to its column.
+        does not apply to its column, no sheet or several sheets of a workbook with the
+        table's headers.
     """
-    grid = read_text_grid(source)
+    sheet = data_sheet(source, table, sheet)
+    where = file_label(source, sheet)
+    grid = read_text_grid(source, sheet)
     if grid.shape[0] == 0:
-        raise DataError(f"{source}: the file is empty; expected a header row and data rows")
+        raise DataError(f"{where}: the {'file' if sheet is None else 'sheet'} is empty; "
+                        "expected a header row and data rows")
     headers = grid.iloc[0].tolist()
     body = grid.iloc[1:]
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")  # spreadsheet row numbers
     blank = (body.apply(lambda c: c.str.strip(BLANKS) == "")).all(axis=1)
     body = body[~blank]
     if body.empty:
-        raise DataError(f"{source}: no data rows under the header; expected one row per fact")
-    header_map = map_headers([str(h) for h in headers], table, source)
+        raise DataError(f"{where}: no data rows under the header; expected one row per fact")
+    header_map = map_headers([str(h) for h in headers], table, where)
     mapping = header_map.columns
     exponents = {col: k for col, _, k in header_map.units}
     issues = []
     hidden: tuple[int, ...] = ()
-    if source.suffix.lower() in (".xlsx", ".xlsm"):
-        hidden = tuple(r for r in xlsx_hidden_rows(source) if r in body.index)
+    if sheet is not None:
+        hidden = tuple(r for r in xlsx_hidden_rows(source, sheet) if r in body.index)
         # a formula Excel never calculated has no saved value: reading gives an empty cell
         lost = [
-            (r + 1, mapping[c]) for r, c in xlsx_formula_cells(source)
+            (r + 1, mapping[c]) for r, c in xlsx_formula_cells(source, sheet)
             if r >= 1 and c in mapping and r < grid.shape[0] and grid.iat[r, c].strip(BLANKS) == ""
         ]
         if lost:
@@ -513,5 +596,5 @@ def parse_file(source: Path, table: str, today: dt.date) -> ParsedFile:
     all_issues = all_issues.drop_duplicates(["row", "field"], keep="first")
     normalised = tuple((c, rewritten[c]) for c in spec.columns if c in rewritten)
     return ParsedFile(source, raw, frame, all_issues, header_map.ignored, normalised, int(blank.sum()),
-                      header_map.units, hidden)
+                      header_map.units, hidden, sheet)
 

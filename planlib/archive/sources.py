@@ -2,9 +2,11 @@
 Input files read as grids of text, before any header or value is interpreted.
 
 Public functions: :func:`read_text_grid` (CSV, XLSX, Parquet -> a grid of strings,
-the header row included), :func:`xlsx_formula_cells` (where a workbook holds
-formulas, to spot those without a saved value) and :func:`xlsx_hidden_rows` (rows a
-filter or a hand hid, which are read like the others and listed in the report).
+the header row included; a workbook's sheet by name), :func:`xlsx_sheet_heads` (each
+sheet's name and first row, to find the data sheet), :func:`xlsx_formula_cells` (where
+a sheet holds formulas, to spot those without a saved value) and
+:func:`xlsx_hidden_rows` (rows a filter or a hand hid, which are read like the others
+and listed in the report). :data:`XLSX_SUFFIXES` names the workbook files.
 
 Every cell is read as text, so codes like ``0755`` and ``NA`` survive; the parsing
 rules live in :mod:`planlib.archive.parsing`.
@@ -27,6 +29,9 @@ import pyarrow.parquet as pq
 from planlib.errors import DataError
 
 __all__: list[str] = []
+
+#: File name endings read as Excel workbooks.
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -115,13 +120,40 @@ def _read_csv(source: Path) -> pd.DataFrame:
         raise DataError(f"{source}: cannot be read as CSV ({exc}); expected one header row, then one row per fact") from exc
 
 
-def _read_xlsx(source: Path) -> pd.DataFrame:
+def _read_xlsx(source: Path, sheet: str | None) -> pd.DataFrame:
     try:
         return pd.read_excel(
-            source, sheet_name=0, header=None, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl"
+            source, sheet_name=0 if sheet is None else sheet, header=None, dtype=str, keep_default_na=False,
+            na_filter=False, engine="openpyxl",
         )
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise DataError(f"{source}: cannot be read as an Excel workbook ({exc}); expected an .xlsx file") from exc
+
+
+def xlsx_sheet_heads(source: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """
+    Each worksheet of a workbook, in the workbook's order: its name and its first row's cells as text.
+
+    A cell without a value is ``""``; a sheet without rows has an empty first row. Chart
+    sheets hold no cells and are not listed.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read as a workbook.
+    """
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise DataError(f"{source}: cannot be read as an Excel workbook ({exc}); expected an .xlsx file") from exc
+    try:
+        heads = []
+        for ws in book.worksheets:
+            first = next(ws.iter_rows(max_row=1, values_only=True), ())
+            heads.append((ws.title, tuple("" if v is None else str(v) for v in first)))
+        return heads
+    finally:
+        book.close()
 
 
 def _read_parquet(source: Path) -> pd.DataFrame:
@@ -141,47 +173,50 @@ def _read_parquet(source: Path) -> pd.DataFrame:
     return pd.concat([header, body], ignore_index=True)
 
 
-def xlsx_formula_cells(source: Path) -> list[tuple[int, int]]:
-    """(row, column) positions, 0-based, of formula cells on the first sheet."""
+def xlsx_formula_cells(source: Path, sheet: str | None = None) -> list[tuple[int, int]]:
+    """(row, column) positions, 0-based, of formula cells on a sheet (by name; the first when None)."""
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=False)
     except Exception:  # the value read has succeeded; no formula information then
         return []
     try:
-        sheet = book.worksheets[0]
+        ws = book.worksheets[0] if sheet is None else book[sheet]
         return [
             (r, c)
-            for r, row in enumerate(sheet.iter_rows(values_only=True))
+            for r, row in enumerate(ws.iter_rows(values_only=True))
             for c, value in enumerate(row)
             if isinstance(value, str) and value.startswith("=")
         ]
+    except KeyError:
+        return []
     finally:
         book.close()
 
 
-def xlsx_hidden_rows(source: Path) -> tuple[int, ...]:
+def xlsx_hidden_rows(source: Path, sheet: str | None = None) -> tuple[int, ...]:
     """
-    Rows hidden on a workbook's first sheet (by a filter, an outline or by hand), 1-based.
+    Rows hidden on a workbook's sheet (by name; the first when None) by a filter, an outline or by hand, 1-based.
 
     Read from the sheet's XML, which the value reader does not expose; a workbook laid out
     otherwise gives no rows.
     """
     try:
         with zipfile.ZipFile(source) as book:
-            first = ElementTree.fromstring(book.read("xl/workbook.xml")).find(f"{_MAIN_NS}sheets/{_MAIN_NS}sheet")
+            sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).findall(f"{_MAIN_NS}sheets/{_MAIN_NS}sheet")
             rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-            if first is None:
+            chosen = next((el for el in sheets if sheet is None or el.get("name") == sheet), None)
+            if chosen is None:
                 return ()
-            rid = first.get(f"{_REL_NS}id")
+            rid = chosen.get(f"{_REL_NS}id")
             target = next((r.get("Target") for r in rels.iter(f"{_PACKAGE_REL_NS}Relationship")
                            if r.get("Id") == rid), None)
             if not target:
                 return ()
             name = target.lstrip("/") if target.startswith("/") else "xl/" + target
             hidden = []
-            with book.open(name) as sheet:
+            with book.open(name) as part:
                 n = 0
-                for _, el in ElementTree.iterparse(sheet):
+                for _, el in ElementTree.iterparse(part):
                     if el.tag == f"{_MAIN_NS}row":
                         n = int(el.get("r", n + 1))
                         if el.get("hidden") in ("1", "true"):
@@ -192,15 +227,19 @@ def xlsx_hidden_rows(source: Path) -> tuple[int, ...]:
         return ()
 
 
-def read_text_grid(source: Path) -> pd.DataFrame:
-    """Read a file as a grid of strings, the header row included (row 0 = file row 1)."""
+def read_text_grid(source: Path, sheet: str | None = None) -> pd.DataFrame:
+    """
+    Read a file as a grid of strings, the header row included (row 0 = file row 1).
+
+    ``sheet`` names the sheet of a workbook to read (the first when None); other files have none.
+    """
     if not source.is_file():
         raise DataError(f"{source}: no such file")
     suffix = source.suffix.lower()
     if suffix in (".csv", ".txt"):
         grid = _read_csv(source)
-    elif suffix in (".xlsx", ".xlsm"):
-        grid = _read_xlsx(source)
+    elif suffix in XLSX_SUFFIXES:
+        grid = _read_xlsx(source, sheet)
     elif suffix in (".parquet", ".pq"):
         grid = _read_parquet(source)
     else:

@@ -607,3 +607,84 @@ def test_import_files_rejects_a_control_character_in_any_text_field(arc):
         "no other control character",
     ]
     assert report.imported == 0
+
+
+# ---------------------------------------------------------------------------------------
+# a workbook's sheets: the data sheet is found, and named in every message
+# ---------------------------------------------------------------------------------------
+def _workbook(path, sheets: dict):
+    """A workbook with the given sheets in order (name -> rows), as someone saved it in Excel."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    book.save(path)
+    return path
+
+
+HEAD = ["日期", "区域编码", "产品编码", "渠道", "销量", "销售额"]
+
+
+def test_import_files_reads_the_data_sheet_after_a_cover_sheet(arc, tmp_path):
+    # /tmp/rob/var/imp/x3.xlsx: a cover sheet 封面 first, the data on 数据 with a formula and a hidden row there
+    import openpyxl
+
+    src = _workbook(tmp_path / "x3.xlsx", {"封面": [["康源酒业"], [], ["2026 年销售"]],
+                                           "数据": [HEAD, ["2024-03", "NS", "0755", "supermarket", 2, "=E2*6.5"],
+                                                    ["2024-03", "NS", "NA", "supermarket", 2, 13],
+                                                    ["2024-04", "NS", "NA", "supermarket", 1, "x"]]})
+    book = openpyxl.load_workbook(src)
+    book["数据"].row_dimensions[3].hidden = True
+    book.save(src)
+    report = import_files(arc, "sales", [src])
+    assert (report.read, report.imported, report.rejected) == (3, 1, 2)
+    assert report.files[0].sheet == "数据" and report.files[0].hidden_rows == (3,)
+    assert report.lines()[1] == "  x3.xlsx (sheet '数据'): read 3 = imported 1 + unchanged 0 + rejected 2"
+    got = rejects(report)
+    assert got[["source_file", "row", "field"]].values.tolist() == [["x3.xlsx (sheet '数据')", "2", "revenue"],
+                                                                    ["x3.xlsx (sheet '数据')", "4", "revenue"]]
+    assert got["reason"].iloc[0].startswith("a formula without a saved value")
+    assert sales(arc)["sku"].tolist() == ["NA"]
+
+
+def test_import_files_asks_which_sheet_when_several_have_the_tables_headers(arc, tmp_path):
+    src = _workbook(tmp_path / "two.xlsx", {"说明": [["说明"]], "2024": [HEAD, ["2024-03", "NS", "0755", "商超", 1, 1]],
+                                            "2025": [HEAD, ["2025-03", "NS", "0755", "商超", 2, 2]]})
+    with pytest.raises(DataError) as err:
+        import_files(arc, "sales", [src])
+    assert str(err.value) == (
+        f"{src}: sheets '2024', '2025' each have a header row for sales; say which one to read "
+        "(planlib archive import … --sheet NAME), or keep one data sheet per file"
+    )
+    report = import_files(arc, "sales", [src], sheet="2025")
+    assert report.imported == 1 and sales(arc)["volume"].tolist() == [2.0]
+    with pytest.raises(DataError) as err:
+        import_files(arc, "sales", [src], sheet="2026")
+    assert str(err.value) == f"{src}: no sheet named '2026'; its sheets are '说明', '2024', '2025'"
+
+
+def test_import_files_names_every_sheet_when_none_has_the_tables_headers(arc, tmp_path):
+    src = _workbook(tmp_path / "none.xlsx", {"封面": [["康源酒业"]], "空白": [], "明细": [["月份", "区域", "数量"]]})
+    with pytest.raises(DataError) as err:
+        import_files(arc, "sales", [src])
+    assert str(err.value) == (
+        f"{src}: no sheet has a header row for sales in its first row (required columns: date, region_id, sku, "
+        "channel, volume, revenue); sheets: '封面' (first row: 康源酒业), '空白' (empty), '明细' (first row: 月份, 区域, "
+        "数量); put the headers in the first row of the data sheet"
+    )
+
+
+def test_import_files_names_the_sheet_in_a_whole_file_error(arc, tmp_path):
+    # one sheet: read as before, and its messages say which sheet they are about
+    src = _workbook(tmp_path / "one.xlsx", {"明细": [HEAD]})
+    with pytest.raises(DataError) as err:
+        import_files(arc, "sales", [src])
+    assert str(err.value) == f"{src} (sheet '明细'): no data rows under the header; expected one row per fact"
+    src = _workbook(tmp_path / "unit.xlsx", {"明细": [["日期", "区域编码", "产品编码", "渠道", "销量（瓶）", "销售额"],
+                                                      ["2024-03", "NS", "0755", "商超", 1, 1]]})
+    with pytest.raises(DataError, match=r"unit\.xlsx \(sheet '明细'\): header '销量（瓶）': bottles"):
+        import_files(arc, "sales", [src])
