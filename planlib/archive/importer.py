@@ -572,7 +572,8 @@ def import_files(
     ``本品``/``自有``/``own`` to ``own``. A sales file without a grain column is monthly,
     without a brand column is the own brand.
 
-    Rows are rejected with a reason for: a missing required value, a value that is not
+    Rows are rejected with a reason for: more fields than the header on a CSV line (an
+    unquoted comma in a name), a missing required value, a value that is not
     a number or date, a number beyond 2^53 or infinite (``1e400``), an impossible time
     of day (``2024-03-05 99:99``; a possible time is dropped, the day kept), a date
     before 1900-01-01 (the holiday calendar's first year) or more than two years after
@@ -587,7 +588,9 @@ def import_files(
 
     The rejects file ``<rejects_dir>/<table>-<YYYYmmdd-HHMMSS>-<input stem>.csv`` (UTF-8
     with BOM) has the columns source_file (a workbook's as ``x.xlsx (sheet '数据')``), row
-    (the spreadsheet row: header = 1), field,
+    (the spreadsheet row: header = 1; of a CSV the line the row starts on, a quoted field
+    may span lines), field (``(whole row)`` for a CSV line with more fields than the
+    header: it is rejected alone, its surplus fields under ``column_8`` …),
     reason, then the row's original values under their original headers. It appears
     only after the transaction commits.
 

@@ -255,6 +255,30 @@ def _control_character_issues(text: pd.Series, column: str) -> pd.DataFrame:
                       + "): remove it; a text may hold tabs and line breaks, no other control character")
 
 
+#: The field of an issue about a row as a whole (its number of fields), not one of its values.
+WHOLE_ROW = "(whole row)"
+
+
+def _long_row_issues(body: pd.DataFrame, long_rows: dict[int, int], width: int) -> pd.DataFrame:
+    """
+    One issue per CSV row with more fields than the header: how many, and the likely cause.
+
+    Surplus fields that hold something mean a separator inside a value shifted the row;
+    empty ones, a separator too many at its end.
+    """
+    rows = sorted(long_rows)
+    reasons = []
+    for r in rows:
+        n = long_rows[r]
+        extra = body.loc[r].iloc[width:n]
+        if (extra.str.strip(BLANKS) == "").all():
+            reasons.append(f"{n} fields where the header has {width} (the last {n - width} empty: "
+                           "a comma too many at the end?)")
+        else:
+            reasons.append(f"{n} fields where the header has {width}; a comma inside a name needs quotes")
+    return issue_rows(rows, WHOLE_ROW, pd.Series(reasons, index=rows, dtype="str"))
+
+
 def _spell(text: pd.Series, spellings: dict[str, str]) -> pd.Series:
     """Rewrite recognised spellings (compared lower-cased) to codes; keep other values."""
     return text.str.lower().map(spellings).fillna(text).astype("str")
@@ -471,13 +495,14 @@ def parse_file(source: Path, table: str, today: dt.date, *, sheet: str | None = 
     """
     sheet = data_sheet(source, table, sheet)
     where = file_label(source, sheet)
-    grid = read_text_grid(source, sheet)
+    text_grid = read_text_grid(source, sheet)
+    grid = text_grid.cells
     if grid.shape[0] == 0:
         raise DataError(f"{where}: the {'file' if sheet is None else 'sheet'} is empty; "
                         "expected a header row and data rows")
     headers = grid.iloc[0].tolist()
     body = grid.iloc[1:]
-    body.index = pd.RangeIndex(2, 2 + len(body), name="row")  # spreadsheet row numbers
+    body.index = pd.Index(grid.index[1:], name="row")  # the spreadsheet row; a CSV row's first line
     blank = (body.apply(lambda c: c.str.strip(BLANKS) == "")).all(axis=1)
     body = body[~blank]
     if body.empty:
@@ -594,6 +619,10 @@ def parse_file(source: Path, table: str, today: dt.date, *, sheet: str | None = 
     all_issues = pd.concat([NO_ISSUES, *(i for i in issues if len(i))], ignore_index=True)
     # a cell that failed to parse is reported once, with the parse reason
     all_issues = all_issues.drop_duplicates(["row", "field"], keep="first")
+    long_rows = {r: n for r, n in text_grid.long_rows.items() if r in body.index}
+    if long_rows:  # its values sit under the wrong headers: the one reason is the row's shape
+        all_issues = pd.concat([all_issues[~all_issues["row"].isin(list(long_rows))],
+                                _long_row_issues(body, long_rows, text_grid.header_fields)], ignore_index=True)
     normalised = tuple((c, rewritten[c]) for c in spec.columns if c in rewritten)
     return ParsedFile(source, raw, frame, all_issues, header_map.ignored, normalised, int(blank.sum()),
                       header_map.units, hidden, sheet)

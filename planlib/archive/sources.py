@@ -1,8 +1,9 @@
 """
 Input files read as grids of text, before any header or value is interpreted.
 
-Public functions: :func:`read_text_grid` (CSV, XLSX, Parquet -> a grid of strings,
-the header row included; a workbook's sheet by name), :func:`xlsx_sheet_heads` (each
+Public: :func:`read_text_grid` (CSV, XLSX, Parquet -> a :class:`TextGrid` of strings,
+the header row included, indexed by the file's row numbers; a workbook's sheet by name;
+a CSV line with more fields than its header kept and noted, never refusing the file), :func:`xlsx_sheet_heads` (each
 sheet's name and first row, to find the data sheet), :func:`xlsx_formula_cells` (where
 a sheet holds formulas, to spot those without a saved value) and
 :func:`xlsx_hidden_rows` (rows a filter or a hand hid, which are read like the others
@@ -14,8 +15,10 @@ rules live in :mod:`planlib.archive.parsing`.
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -105,19 +108,73 @@ def _decode(data: bytes, source: Path) -> str:
     )
 
 
-def _read_csv(source: Path) -> pd.DataFrame:
+def _csv_records(text: str, sep: str, source: Path) -> tuple[list[list[str]], list[int]]:
+    """
+    The CSV's records and the line each starts on (1-based), read by the ``csv`` module.
+
+    A quoted field may run over several lines; the next record then starts further down.
+
+    Raises
+    ------
+    DataError
+        A quote opening a field that no quote closes (the line it opens on named).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    records, starts = [], []
+    line = 1
+    try:
+        for record in reader:
+            records.append(record)
+            starts.append(line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            raise DataError(
+                f"{source}: line {line}: a quote (\") opens a field that no quote closes before the end of the file; "
+                "nothing was imported. Close the quote (or remove it) and import again"
+            ) from exc
+        raise DataError(f"{source}: line {line}: cannot be read as CSV ({exc}); expected one header row, then one "
+                        "row per fact, a field holding the separator, a quote or a line break in quotes") from exc
+    return records, starts
+
+
+def _read_csv(source: Path) -> tuple[pd.DataFrame, dict[int, int], int]:
+    """
+    The CSV as a grid indexed by the line each row starts on, the lines with more fields than
+    the header (line -> fields) and the header's fields.
+
+    Pandas' C reader takes a well-formed file; a file it refuses (a line with more fields
+    than the header) or whose quoted fields hold line breaks (rows then start further down
+    than their count) is read record by record instead.
+    """
     text = _decode(source.read_bytes(), source)
     first = text.split("\n", 1)[0]
     sep = "\t" if first.count("\t") > first.count(",") else ","
     try:
-        return pd.read_csv(
+        grid = pd.read_csv(
             io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
             na_filter=False, skip_blank_lines=False, engine="c",
         )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{source}: the file is empty; expected a header row and data rows") from exc
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{source}: cannot be read as CSV ({exc}); expected one header row, then one row per fact") from exc
+    except (pd.errors.ParserError, ValueError):
+        grid = None
+    if grid is not None:
+        broken = '"' in text and any(
+            bool((grid[c].str.contains("\n", regex=False) | grid[c].str.contains("\r", regex=False)).any())
+            for c in grid.columns if grid[c].dtype == object or pd.api.types.is_string_dtype(grid[c].dtype)
+        )
+        if not broken:
+            grid.index = pd.RangeIndex(1, 1 + len(grid))
+            return grid, {}, grid.shape[1]
+    records, starts = _csv_records(text, sep, source)
+    if not records:
+        raise DataError(f"{source}: the file is empty; expected a header row and data rows")
+    width = len(records[0])
+    surplus = {line: len(r) for line, r in zip(starts, records) if len(r) > width}
+    columns = max(len(r) for r in records)
+    grid = pd.DataFrame([r + [""] * (columns - len(r)) for r in records], index=pd.Index(starts), dtype=str)
+    return grid, surplus, width
 
 
 def _read_xlsx(source: Path, sheet: str | None) -> pd.DataFrame:
@@ -227,24 +284,49 @@ def xlsx_hidden_rows(source: Path, sheet: str | None = None) -> tuple[int, ...]:
         return ()
 
 
-def read_text_grid(source: Path, sheet: str | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TextGrid:
     """
-    Read a file as a grid of strings, the header row included (row 0 = file row 1).
+    A file read as text, before any header or value is interpreted.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        Strings ("" for an empty cell), the header row first; columns numbered from 0;
+        the index is each row's number in the file (1 for the header): the spreadsheet row
+        of a workbook, the line a CSV row starts on (a quoted field may span lines).
+    long_rows : dict of int -> int
+        CSV rows holding more fields than the header (an unquoted separator in a name): row
+        number -> fields written. Their fields are in ``cells``, the surplus in extra columns.
+    header_fields : int
+        Fields the header row holds (fewer than ``cells``' columns when a row is longer).
+    """
+
+    cells: pd.DataFrame
+    long_rows: dict[int, int] = field(default_factory=dict)
+    header_fields: int = 0
+
+
+def read_text_grid(source: Path, sheet: str | None = None) -> TextGrid:
+    """
+    Read a file as a grid of strings, the header row included (:class:`TextGrid`).
 
     ``sheet`` names the sheet of a workbook to read (the first when None); other files have none.
     """
     if not source.is_file():
         raise DataError(f"{source}: no such file")
     suffix = source.suffix.lower()
+    long_rows: dict[int, int] = {}
     if suffix in (".csv", ".txt"):
-        grid = _read_csv(source)
+        grid, long_rows, header_fields = _read_csv(source)
     elif suffix in XLSX_SUFFIXES:
         grid = _read_xlsx(source, sheet)
+        grid.index, header_fields = pd.RangeIndex(1, 1 + len(grid)), grid.shape[1]
     elif suffix in (".parquet", ".pq"):
         grid = _read_parquet(source)
+        grid.index, header_fields = pd.RangeIndex(1, 1 + len(grid)), grid.shape[1]
     else:
         raise DataError(f"{source}: unsupported file type {suffix or '(none)'}; expected CSV, XLSX or Parquet")
     grid = grid.fillna("").astype(str)
     grid.columns = range(grid.shape[1])
-    return grid
-
+    return TextGrid(grid, long_rows, header_fields)

@@ -688,3 +688,58 @@ def test_import_files_names_the_sheet_in_a_whole_file_error(arc, tmp_path):
                                                       ["2024-03", "NS", "0755", "商超", 1, 1]]})
     with pytest.raises(DataError, match=r"unit\.xlsx \(sheet '明细'\): header '销量（瓶）': bottles"):
         import_files(arc, "sales", [src])
+
+
+# ---------------------------------------------------------------------------------------
+# a CSV line with more fields than the header is rejected alone, by its line number
+# ---------------------------------------------------------------------------------------
+def test_import_files_rejects_a_line_with_extra_fields_alone(arc):
+    # line 3: an unquoted comma in the brand shifts the row (8 fields under 7 headers); the other rows import
+    text = ("date,region_id,sku,channel,volume,revenue,brand\n"
+            "2024-03,NS,0755,supermarket,1,10,own\n"
+            "2024-03,NS,0755,supermarket,2,20,青岛,啤酒\n"
+            "2024-03,NS,NA,supermarket,3,30,own\n")
+    report = imp(arc, "sales", text)
+    assert (report.read, report.imported, report.rejected) == (3, 2, 1)
+    got = rejects(report)
+    assert got[["row", "field", "reason"]].values.tolist() == [
+        ["3", "(whole row)", "8 fields where the header has 7; a comma inside a name needs quotes"]]
+    assert got.loc[0, ["brand", "column_8"]].tolist() == ["青岛", "啤酒"]  # the row as written, its surplus field too
+    assert sales(arc)["volume"].tolist() == [1.0, 3.0]
+
+
+def test_import_files_counts_lines_of_quoted_line_breaks_for_the_line_number(arc):
+    # a name quoted over three lines (lines 2-4); the bad rows start on lines 5 and 7
+    text = ("region_id,name,level,parent_id\n"
+            'BA,"宝\n安\n区",county,SZ\n'
+            "QQ,某,地,county,SZ\n"
+            'XA,"西\n乡",county,SZ\n'
+            "LH,龙华,county,SZ,,\n"
+            "ZZ,坏,county,NOPE\n")
+    report = imp(arc, "regions", text)
+    assert (report.read, report.imported, report.rejected) == (5, 2, 3)
+    got = rejects(report)
+    assert got[["row", "field", "reason"]].values.tolist() == [
+        ["5", "(whole row)", "5 fields where the header has 4; a comma inside a name needs quotes"],
+        ["8", "(whole row)", "6 fields where the header has 4 (the last 2 empty: a comma too many at the end?)"],
+        ["9", "parent_id", "unknown parent_id NOPE: not in the archive's regions table nor in this file"],
+    ]
+    names = load_table(arc, "regions").set_index("region_id")["name"]
+    assert names[["BA", "XA"]].tolist() == ["宝\n安\n区", "西\n乡"]
+
+
+def test_import_files_names_the_line_of_a_quote_never_closed(arc, tmp_path):
+    src = write(tmp_path / "open.csv", SALES_HEADER + "2024-03,NS,0755,supermarket,1,1\n"
+                                                      '2024-03,NS,"0755,supermarket,1,1\n2024-04,NS,NA,supermarket,1,1\n')
+    with pytest.raises(DataError) as err:
+        import_files(arc, "sales", [src])
+    assert str(err.value) == (f"{src}: line 3: a quote (\") opens a field that no quote closes before the end of the "
+                              "file; nothing was imported. Close the quote (or remove it) and import again")
+
+
+def test_import_files_numbers_rows_by_their_first_line_after_a_quoted_line_break(arc):
+    # a well-formed file: the address on lines 2-3 is quoted; the orphan starts on line 4 (its third record)
+    report = imp(arc, "regions", 'region_id,name,level,parent_id\nBA,"宝\r\n安",county,SZ\nZZ,坏,county,NOPE\n')
+    assert (report.imported, report.rejected) == (1, 1)
+    assert rejects(report)[["row", "field"]].values.tolist() == [["4", "parent_id"]]
+    assert load_table(arc, "regions").set_index("region_id").loc["BA", "name"] == "宝\r\n安"
