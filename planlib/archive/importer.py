@@ -216,6 +216,40 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_planlib_new")
 
 
+def _conflict_reasons(conflict: pd.DataFrame) -> pd.Series:
+    """
+    Why each row of a key given twice in a file with different values is rejected.
+
+    ``conflict`` holds _row, key_first (the first row of its key) and same_first (the first
+    row identical to it). The rows named are those with other values; a row repeating an
+    earlier one exactly says which.
+    """
+    reasons = []
+    groups = conflict.groupby("key_first")
+    for row, key_first, same_first in zip(conflict["_row"], conflict["key_first"], conflict["same_first"]):
+        group = groups.get_group(key_first)
+        others = ", ".join(str(r) for r in group.loc[group["same_first"] != same_first, "_row"])
+        reason = f"same key as row(s) {others} in this file, with different values"
+        reasons.append(reason if same_first == row else f"an identical repeat of row {same_first}; {reason}")
+    return pd.Series(reasons, dtype="str")
+
+
+#: Rows of the files before this one in the same import (key, file, row): a clash names them.
+_EARLIER = "_planlib_earlier"
+
+
+def _remember_rows(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, label: str) -> None:
+    """Note the keys of rows just inserted from one file (``label``), for the files after it."""
+    spec = TABLES[table]
+    key = list(spec.key)
+    con.register("_planlib_new", frame.rename_axis("_row").reset_index())
+    try:
+        select = ", ".join(_sql_cast(c, spec.columns[c]) for c in key)
+        con.execute(f"INSERT INTO {_EARLIER} SELECT {select}, ? AS _file, _row FROM _planlib_new", [label])
+    finally:
+        con.unregister("_planlib_new")
+
+
 def _check_against_archive(
     con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -251,20 +285,13 @@ def _check_against_archive(
         )
         conflict = _rows(
             con,
-            f"SELECT _row, list(_row) OVER (PARTITION BY {_sql_list(key)}) AS rows FROM _planlib_cand "
-            "WHERE _row IN (SELECT unnest(?::BIGINT[]))",
+            f"SELECT _row, min(_row) OVER (PARTITION BY {_sql_list(key)}) AS key_first, "
+            f"min(_row) OVER (PARTITION BY {_sql_list(cols)}) AS same_first FROM _planlib_cand "
+            "WHERE _row IN (SELECT unnest(?::BIGINT[])) ORDER BY _row",
             [dup.loc[dup["conflict"], "_row"].tolist()],
         )
         if len(conflict):
-            others = [
-                ", ".join(str(r) for r in sorted(rs) if r != me)
-                for me, rs in zip(conflict["_row"], conflict["rows"])
-            ]
-            issues.append(
-                issue_rows(conflict["_row"].to_numpy(), "+".join(key),
-                        pd.Series(["same key as row(s) " + o + " in this file, with different values" for o in others],
-                                  dtype="str"))
-            )
+            issues.append(issue_rows(conflict["_row"].to_numpy(), "+".join(key), _conflict_reasons(conflict)))
         repeats = dup.loc[~dup["conflict"], "_row"].to_numpy()
         unchanged.append(repeats)
         drop = np.concatenate([conflict["_row"].to_numpy(), repeats])
@@ -276,20 +303,24 @@ def _check_against_archive(
             for v in vals
         )
         same = " AND ".join(f"c.{v} IS NOT DISTINCT FROM a.{v}" for v in vals)
+        on_earlier = " AND ".join(f"c.{k} IS NOT DISTINCT FROM e.{k}" for k in key)
         found = _rows(
             con,
-            f"SELECT _row, same, CASE WHEN NOT same THEN diff END AS diff FROM ("
-            f"SELECT c._row, ({same}) AS same, concat_ws(', ', {diffs}) AS diff "
-            f"FROM _planlib_cand c JOIN {table} a ON {on})",
+            f"SELECT _row, same, CASE WHEN NOT same THEN diff END AS diff, earlier_file, earlier_row FROM ("
+            f"SELECT c._row, ({same}) AS same, concat_ws(', ', {diffs}) AS diff, "
+            f"e._file AS earlier_file, e._row AS earlier_row "
+            f"FROM _planlib_cand c JOIN {table} a ON {on} LEFT JOIN {_EARLIER} e ON {on_earlier})",
         )
         unchanged.append(found.loc[found["same"], "_row"].to_numpy())
-        clash = found[~found["same"]]
+        clash = found[~found["same"]].reset_index(drop=True)
         if len(clash):
-            issues.append(
-                issue_rows(clash["_row"].to_numpy(), "+".join(key),
-                        ("key already in the archive with different values: archive has " + clash["diff"]).reset_index(
-                            drop=True))
-            )
+            this_import = clash["earlier_file"].notna()
+            diff = clash["diff"].astype("str")
+            reasons = ("key already in the archive with different values: archive has " + diff).where(
+                ~this_import, "same key as " + clash["earlier_file"].astype("str") + " row "
+                + clash["earlier_row"].astype("Int64").astype("str") + " of this import, with different values: it has "
+                + diff)
+            issues.append(issue_rows(clash["_row"].to_numpy(), "+".join(key), reasons.astype("str")))
         con.execute("DELETE FROM _planlib_cand WHERE _row IN (SELECT unnest(?::BIGINT[]))", [found["_row"].tolist()])
         # 3. references to other tables (or, for regions.parent_id, to this file as well)
         for col, (ref_table, ref_col) in spec.references.items():
@@ -581,8 +612,9 @@ def import_files(
     also no device names such as CON or com1), a region id equal to another ignoring
     case (in the archive or the file), a control character other than tab and line breaks
     in a text (``U+000B`` in a name), a value outside the allowed set, an unknown
-    reference, a key repeated in the file with different values (all such rows), or a
-    key already in the archive with different values. Exact repeats in the file and
+    reference, a key repeated in the file with different values (all such rows; a row
+    repeating one of them exactly says so), or a key already in the archive with
+    different values (from an earlier file of the same import: that file and row named). Exact repeats in the file and
     rows identical to archive rows are counted as unchanged, so a re-import adds
     nothing. Keys compare empty parts as equal.
 
@@ -619,7 +651,10 @@ def import_files(
         taken: set[Path] = set()
         con.execute("BEGIN TRANSACTION")
         try:
-            for p in parsed:
+            key = list(TABLES[table].key)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_EARLIER} AS SELECT {_sql_list(key)}, ''::VARCHAR AS _file, "
+                        f"0::BIGINT AS _row FROM {table} WHERE false")
+            for i, p in enumerate(parsed):
                 field_bad = p.issues["row"].unique()
                 ok = p.typed[~p.typed.index.isin(field_bad)]
                 archive_issues, unchanged = _check_against_archive(con, table, ok)
@@ -627,6 +662,8 @@ def import_files(
                 rejected_rows = issues["row"].unique()
                 new = ok[~ok.index.isin(rejected_rows) & ~ok.index.isin(unchanged)]
                 _insert_rows(con, table, new)
+                if i < len(parsed) - 1:  # the files after it are told which file a clashing key came from
+                    _remember_rows(con, table, new, file_label(p.source.name, p.sheet))
                 final = None
                 if len(rejected_rows):
                     folder.mkdir(parents=True, exist_ok=True)
@@ -645,6 +682,7 @@ def import_files(
             raise
         finally:
             con.execute("DROP TABLE IF EXISTS _planlib_cand")
+            con.execute(f"DROP TABLE IF EXISTS {_EARLIER}")
     for tmp, final in pending:
         os.replace(tmp, final)
     reports = tuple(

@@ -743,3 +743,37 @@ def test_import_files_numbers_rows_by_their_first_line_after_a_quoted_line_break
     assert (report.imported, report.rejected) == (1, 1)
     assert rejects(report)[["row", "field"]].values.tolist() == [["4", "parent_id"]]
     assert load_table(arc, "regions").set_index("region_id").loc["BA", "name"] == "宝\r\n安"
+
+
+# ---------------------------------------------------------------------------------------
+# repeated keys: an identical repeat says so, a clash with another file of the import names it
+# ---------------------------------------------------------------------------------------
+def test_import_files_says_a_rejected_row_is_an_identical_repeat(arc):
+    # rows 2 and 3 identical (2024/3 is 2024-03), row 4 the same key with other values, row 5 repeats row 4, row 6 fine
+    text = SALES_HEADER + ("2024-03,NS,0755,supermarket,1,1\n2024/3,NS,0755,supermarket,1,1\n"
+                           "2024-03,NS,0755,supermarket,2,2\n2024-03,NS,0755,supermarket,2,2\n"
+                           "2024-03,NS,NA,supermarket,1,1\n")
+    report = imp(arc, "sales", text)
+    assert (report.imported, report.unchanged, report.rejected) == (1, 0, 4)
+    got = rejects(report)
+    assert got[["row", "reason"]].values.tolist() == [
+        ["2", "same key as row(s) 4, 5 in this file, with different values"],
+        ["3", "an identical repeat of row 2; same key as row(s) 4, 5 in this file, with different values"],
+        ["4", "same key as row(s) 2, 3 in this file, with different values"],
+        ["5", "an identical repeat of row 4; same key as row(s) 2, 3 in this file, with different values"],
+    ]
+
+
+def test_import_files_names_the_other_file_of_the_import_a_key_clashes_with(arc, tmp_path):
+    # f1.csv row 3 and f2.csv row 2: one key, other values; f2.csv row 3 repeats f1.csv row 2 (unchanged)
+    f1 = write(tmp_path / "f1.csv", SALES_HEADER + "2024-02,NS,0755,supermarket,1,1\n2024-03,NS,0755,supermarket,1,1\n")
+    f2 = write(tmp_path / "f2.csv", SALES_HEADER + "2024-03,NS,0755,supermarket,2,2\n2024-02,NS,0755,supermarket,1,1\n")
+    imp(arc, "sales", SALES_HEADER + "2024-01,NS,0755,supermarket,5,5\n", name="old.csv")
+    f3 = write(tmp_path / "f3.csv", SALES_HEADER + "2024-01,NS,0755,supermarket,6,6\n")
+    report = import_files(arc, "sales", [f1, f2, f3])
+    assert [(f.imported, f.unchanged, f.rejected) for f in report.files] == [(2, 0, 0), (0, 1, 1), (0, 0, 1)]
+    got = pd.concat([rejects(report), pd.read_csv(report.rejects_paths[1], dtype=str, encoding="utf-8-sig")])
+    assert got[["source_file", "row", "reason"]].values.tolist() == [
+        ["f2.csv", "2", "same key as f1.csv row 3 of this import, with different values: it has volume=1.0, revenue=1.0"],
+        ["f3.csv", "2", "key already in the archive with different values: archive has volume=5.0, revenue=5.0"],
+    ]
