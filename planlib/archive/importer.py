@@ -30,7 +30,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from planlib.archive.parsing import NO_ISSUES, ParsedFile, file_label, issue_rows, parse_file
+from planlib.archive.parsing import (
+    NO_ISSUES,
+    ParsedFile,
+    file_label,
+    issue_rows,
+    parse_file,
+)
 from planlib.archive.store import (
     OpenArchive,
     refresh_summaries,

@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 from pandas.arrays import ArrowStringArray, NumpyExtensionArray
 
-from planlib.labels import CODE_COLUMNS, STAGE_NAMES, code_label, localize, reads_as_formula, spreadsheet_text
+from planlib.labels import (
+    CODE_COLUMNS,
+    STAGE_NAMES,
+    code_label,
+    localize,
+    reads_as_formula,
+    spreadsheet_text,
+)
 from planlib.run.folder import write_atomic
 from planlib.schemas import ITEM_CATALOGUE
 
