@@ -426,8 +426,9 @@ _NAME_NEXT = _re.compile(r" *(?:[（(][-+−]?[0-9]|[。，；、])")
 #: (the library's English glosses run in lower case after their first word: "Spring Festival aligned").
 _TITLE_CASE = _re.compile(r"[A-Z][A-Za-z'’]*(?:[ \-][A-Z][A-Za-z'’]*)*")
 
-#: Python's words for nothing and truth, capitalised like names but never one: dropped as before.
-_NOT_NAMES = frozenset({"None", "True", "False", "NaN", "NaT", "Inf"})
+#: Python's words for a missing or broken number (and for truth): never a name, never a gloss either. Left where
+#: they stand, so that a page's scans catch the number that broke ("毛利率 None，增长 inf%" read "毛利率，增长 %").
+_PYTHON_WORD = _re.compile(r"(?<![A-Za-z])(?:None|True|False|nan|NaN|NaT|inf|Inf)(?![A-Za-z])")
 
 #: A span of code in backticks: never a gloss (a command an analyst types).
 _CODE_SPAN = _re.compile(r"`[^`\n]+`")
@@ -457,7 +458,9 @@ def localize(text: object) -> str:
         run of English words holding a lowercase word of three or more letters is dropped,
         with the spaces, dashes and empty brackets it leaves, unless every word of it is
         capitalised, or Chinese, a bracketed figure or Chinese punctuation (。，；、) follows
-        it: that is a name (a region, a brand, a terminal), which is data.
+        it: that is a name (a region, a brand, a terminal), which is data. Python's words for a
+        missing or broken number (``None``, ``nan``, ``inf``, ``NaT``; ``True``, ``False``) are
+        never dropped: they stay for the reader and the page's tests to see.
 
     Examples
     --------
@@ -467,6 +470,8 @@ def localize(text: object) -> str:
     '份额方法：预测占比法'
     >>> localize("BEP = FC / (P − VC)")
     'BEP = FC / (P − VC)'
+    >>> localize("毛利率 None，增长 inf%")
+    '毛利率 None，增长 inf%'
     """
     s = "" if text is None else str(text)
     if not _CJK.search(s):
@@ -478,11 +483,13 @@ def localize(text: object) -> str:
 
     def drop(m: "_re.Match[str]") -> str:
         run = m.group(0)
-        if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or (_TITLE_CASE.fullmatch(run) and run not in _NOT_NAMES):
-            return run  # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong)
+        if run in KEPT_WORDS or not _PLAIN_WORD.search(run) or _TITLE_CASE.fullmatch(run) or _PYTHON_WORD.search(run):
+            # a kept word, a formula's letters, a name in Latin letters (Macau, Hong Kong), or a broken number
+            # (None, nan, inf): shown, for a reader and a test to see it, never silently dropped
+            return run
         if run in SENTENCE_CODES:
             return CODE_NAMES[run]  # a known one-word code in words
-        if run not in _NOT_NAMES and (_CJK_NEXT.match(m.string, m.end()) or _NAME_NEXT.match(m.string, m.end())):
+        if _CJK_NEXT.match(m.string, m.end()) or _NAME_NEXT.match(m.string, m.end()):
             # Chinese goes on after it (hello kitty 便利店), its figure follows (hello kitty（96.8%）) or the
             # sentence's punctuation: part of the sentence, a name, not a trailing gloss
             return run

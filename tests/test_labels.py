@@ -79,7 +79,13 @@ def test_every_code_a_report_shows_has_words():
     ("竞品 Heineken 增长；Jack Daniel's 下滑", "竞品 Heineken 增长；Jack Daniel's 下滑"),
     ("按春节对齐 Spring Festival aligned", "按春节对齐"),  # a gloss in sentence case goes
     ("检查结果汇总 Findings by check", "检查结果汇总"),
-    ("截至 None 年", "截至 年"),  # Python's None is no name (a caption built from a missing year)
+    # Python's words for a broken number are neither a name nor a gloss: left for the reader and the scans to see
+    ("截至 None 年", "截至 None 年"),  # a caption built from a missing year
+    ("毛利率 None，增长 inf%", "毛利率 None，增长 inf%"),
+    ("按本次费用预算 0（费用率 nan%），目标下利润 1", "按本次费用预算 0（费用率 nan%），目标下利润 1"),
+    ("比自身趋势预测 +nan%；日期 NaT，上限 -inf", "比自身趋势预测 +nan%；日期 NaT，上限 -inf"),
+    ("是否达成：True", "是否达成：True"),
+    ("销量 NaN 箱 sales volume", "销量 NaN 箱"),  # the gloss after it still goes
     # a lower-case Latin name with Chinese going on after it is data too, not a trailing gloss
     ("完成最差的是 hello kitty 便利店（96.8%）", "完成最差的是 hello kitty 便利店（96.8%）"),
     ("竞品 wuliangye 五粮液 增长", "竞品 wuliangye 五粮液 增长"),
@@ -147,9 +153,22 @@ def _visible_text(page: str) -> list[str]:
     return parser.texts
 
 
+#: Python's words for a missing or broken number, printed where a figure should be ("费用率 nan%", "毛利率 None").
+BROKEN = re.compile(r"(?<![A-Za-z])(?:None|nan|NaN|NaT|inf|Inf|True|False)(?![A-Za-z])")
+
+
 def code_valued(texts: list[str]) -> list[str]:
-    """The texts of a Chinese page that show a code or an English gloss (ids such as K1, T000012 are fine)."""
-    return [t for t in texts if SNAKE.search(t) or _english_words(t)]
+    """
+    The texts of a Chinese page that show a code, an English gloss or a broken number such as
+    ``nan%`` or ``None`` (ids such as K1, T000012 are fine).
+    """
+    return [t for t in texts if SNAKE.search(t) or _english_words(t) or BROKEN.search(t)]
+
+
+def test_code_valued_catches_a_broken_number_localize_leaves_in_place():
+    """localize no longer drops None, nan and inf as English words: the page scan sees them."""
+    shown = [labels.localize(t) for t in ("毛利率 None，增长 inf%", "费用率 nan%", "2027 销量目标 12,000 箱", "Nanjing 南京")]
+    assert code_valued(shown) == ["毛利率 None，增长 inf%", "费用率 nan%"]
 
 
 @pytest.mark.slow
