@@ -396,8 +396,11 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
     """
     if summary is None or not len(summary):
         return "该区域不在方案的计划层级内，没有自己的预算（它的费用计入所属的上级区域）。"
-    if not isinstance(summary.get("flag"), str):
-        return "该区域的目标为零，没有本量利可算。"
+    if not isinstance(summary.get("flag"), str):  # no dual check: the volume or the revenue target is zero
+        if not float(summary.get("target_volume") or 0.0) > 0:
+            return "该区域的销量目标为零，没有本量利可算。"
+        return (f"该区域的销售额目标为零（销量目标 {float(summary['target_volume']):,.0f} 箱，单价为零），"
+                "没有本量利可算：费用率、保本点与双重检查都以销售额为分母。")
     if summary["flag"] == "no break-even":
         return (f"单价 {_num(summary.get('cvp_price'), '{:,.2f}')} 不高于单位变动成本 "
                 f"{_num(summary.get('cvp_unit_variable_cost'), '{:,.2f}')}（产品成本 + 单位变动费用）：没有保本点，"

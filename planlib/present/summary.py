@@ -230,8 +230,13 @@ def budget_summary(summary: pd.Series, *, threshold: float, media_note: str = ""
     profit_at_target, profit_target, bep_units, target_volume, flag, budget_limit).
     """
     s = Summary()
-    if summary is None or not len(summary) or not isinstance(summary.get("flag"), str):
-        s.conclusions.append("本区域没有自己的预算（不在预算层级内，或目标为零）。")
+    if summary is None or not len(summary):
+        s.conclusions.append("本区域不在方案的计划层级内，没有自己的预算（它的费用计入所属的上级区域）。")
+        return s
+    if not isinstance(summary.get("flag"), str):  # no dual check: a target of zero volume or zero revenue
+        s.conclusions.append(_zero_target(summary))
+        if _ok(summary.get("ly_volume")) and summary["ly_volume"] > 0 and not summary.get("ly_revenue", 0) > 0:
+            s.decisions.append("核实本区域去年的销售额（有销量而没有销售额：赠酒还是漏记），再定价格与销售额目标。")
         return s
     s.conclusions.append(f"费用预算 {_yuan(summary['budget'])}，费用率 {summary['expense_ratio']:z.1%}"
                          f"（阈值 {threshold:z.0%}）。")
@@ -257,6 +262,18 @@ def budget_summary(summary: pd.Series, *, threshold: float, media_note: str = ""
         s.decisions.insert(0, "先定利润目标：档案中没有去年的费用，现在的利润目标只扣除了产品成本，任何预算都达不到"
                               "（在 budget.profit_target 中设定，或补录去年的费用）。")
     return s
+
+
+def _zero_target(summary: pd.Series) -> str:
+    """What a region's budget row without a dual check says: which of its targets is zero, and what that leaves."""
+    volume = float(summary.get("target_volume") or 0.0)
+    if not volume > 0:
+        return "本区域的销量目标为零：没有费用率、目标下利润与双重检查可算。"
+    ly_vol, ly_rev = summary.get("ly_volume"), summary.get("ly_revenue")
+    why = ("：去年有销量而没有销售额，按去年实现价格折算为零" if _ok(ly_vol) and ly_vol > 0 and not (_ok(ly_rev) and ly_rev > 0)
+           else "")
+    return (f"本区域销量目标 {volume:,.0f} 箱，销售额目标为零{why}；费用率、目标下利润与双重检查无从计算"
+            f"（费用预算 {_yuan(summary.get('budget') or 0.0)}）。")
 
 
 def tracking_summary(summary: pd.DataFrame, *, readings: list[str] | None = None) -> Summary:

@@ -251,7 +251,7 @@ class RegionEconomics:
     unit_price, unit_cost : float
         Last year's realised price per unit and variable cost per unit (SKU mix weighted).
     expense_ratio : float
-        Last year's expenses / revenue.
+        Last year's expenses / revenue (0 when last year's cases brought no revenue).
     market_volume : float
         Last year's category volume (NaN when the archive has none).
     market_years : DataFrame or None
@@ -399,7 +399,10 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
 
     base_vol = base.annual if base is not None else 0.0
     target = derived(volume, revenue)
-    expense_basis = f"去年费用率 {econ.expense_ratio:z.1%}{_borrowed(econ)} × 销售额 last year's expense ratio × revenue"
+    if econ.borrowed_from is None and ly_rev <= 0 < ly_vol:  # cases shipped without revenue: no ratio of its own
+        expense_basis = "去年有销量而没有销售额，费用率无从计算：按 0 × 销售额"
+    else:
+        expense_basis = f"去年费用率 {econ.expense_ratio:z.1%}{_borrowed(econ)} × 销售额 last year's expense ratio × revenue"
     if profit_target is not None:  # the budget's profit target: the expenses are the limit it leaves
         target = derived(volume, revenue, target[2] - float(profit_target))
         expense_basis = "毛利 − 利润目标（预算设定）gross margin − the budget's profit target: the expense limit"

@@ -193,22 +193,30 @@ def kinds_reading(kinds: pd.DataFrame) -> str:
     """
     One sentence: the stretch asked for, the profit target and (with the run's budget) the
     profit the budgeted plan makes against it, and what 20% on top of the target (the flat-pressure habit) would ask.
+
+    A ratio without a denominator is said in words, never printed as ``nan%``: a region that
+    sold nothing last year has no growth on it, one without a trend forecast no stretch on
+    that, one whose cases last year brought no revenue no expense ratio of its own, and a
+    revenue target of zero no expense ratio of the budget.
     """
     k = kinds.set_index("kind")
     vol = k.loc["volume"]
     prof = k.loc["profit"]
-    if not vol["last_year"] > 0:
-        return "去年没有销售：目标只依据方案的分解。"
-    head = (
-        f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+z.1%}，比自身趋势预测 "
-        f"{vol['target'] / vol['baseline'] - 1 if vol['baseline'] > 0 else float('nan'):+z.1%}；"
-        f"利润目标 {prof['target']:,.0f}（按去年费用率）"
-    )
+    sold, earned = vol["last_year"] > 0, k.loc["revenue", "last_year"] > 0
+    head = f"目标销量比去年 {vol['target'] / vol['last_year'] - 1:+z.1%}" if sold else "去年没有销售：目标依据方案的分解"
+    if vol["baseline"] > 0:
+        head += f"，比自身趋势预测 {vol['target'] / vol['baseline'] - 1:+z.1%}"
+    head += f"；利润目标 {prof['target']:,.0f}"
+    if earned:
+        head += "（按去年费用率）"
+    elif sold:  # cases shipped without revenue (free goods, or a data error): no expense ratio to take
+        head += "（去年有销量而没有销售额，费用率无从计算）"
     with_budget = prof.get("with_budget", float("nan"))
     if pd.notna(with_budget):
         exp, rev = k.loc["expenses", "with_budget"], k.loc["revenue", "target"]
         gap = with_budget - prof["target"]
-        head += (f"；按本次费用预算 {exp:,.0f}（费用率 {exp / rev if rev > 0 else float('nan'):z.1%}），"
+        ratio = f"费用率 {exp / rev:z.1%}" if rev > 0 else "销售额目标为零，费用率无从计算"
+        head += (f"；按本次费用预算 {exp:,.0f}（{ratio}），"
                  f"目标下利润 {with_budget:,.0f}，比利润目标{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")
     else:
         head += "；本次运行尚无费用预算，按预算的利润在预算步骤后给出"

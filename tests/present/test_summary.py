@@ -141,3 +141,25 @@ def test_dual_reading_without_expense_history_asks_for_the_profit_target_not_a_z
     row["profit_target_basis"], row["budget_limit"] = "no_expense_history", 0.0
     text = dual_reading(row, 0.2)
     assert "预算最多" not in text and text.endswith("先定利润目标：它没有扣除任何费用，再少的预算也守不住。")
+
+
+def test_a_region_whose_revenue_target_is_zero_is_told_so_not_that_its_target_is_zero():
+    """章丘区 shipped 22,612,000 cases last year for no revenue: its volume target was 23,890,972 箱, yet the budget
+    page read "本区域没有自己的预算（不在预算层级内，或目标为零）" and "该区域的目标为零，没有本量利可算"."""
+    from planlib.budget import dual_reading
+
+    row = _budget_row(target_volume=23_890_972.0, target_revenue=0.0, budget=0.0, expense_ratio=float("nan"),
+                      profit_at_target=float("nan"), bep_units=float("nan"), flag=float("nan"),
+                      ly_volume=22_612_000.0, ly_revenue=0.0)
+    s = S.budget_summary(row, threshold=0.2)
+    assert s.conclusions == ["本区域销量目标 23,890,972 箱，销售额目标为零：去年有销量而没有销售额，按去年实现价格折算为零；"
+                             "费用率、目标下利润与双重检查无从计算（费用预算 0 元）。"]
+    assert s.decisions == ["核实本区域去年的销售额（有销量而没有销售额：赠酒还是漏记），再定价格与销售额目标。"]
+    assert dual_reading(row, 0.2) == ("该区域的销售额目标为零（销量目标 23,890,972 箱，单价为零），没有本量利可算："
+                                      "费用率、保本点与双重检查都以销售额为分母。")
+    # a target of no cases at all, and a region outside the plan's levels, each said as what it is
+    none = _budget_row(target_volume=0.0, target_revenue=0.0, flag=None, ly_volume=0.0, ly_revenue=0.0)
+    assert S.budget_summary(none, threshold=0.2).conclusions == ["本区域的销量目标为零：没有费用率、目标下利润与双重检查可算。"]
+    assert dual_reading(none, 0.2) == "该区域的销量目标为零，没有本量利可算。"
+    assert S.budget_summary(pd.Series(dtype=object), threshold=0.2).conclusions == [
+        "本区域不在方案的计划层级内，没有自己的预算（它的费用计入所属的上级区域）。"]

@@ -450,6 +450,25 @@ def test_region_kinds_prices_the_target_with_the_runs_budget_beside_the_profit_t
             targets.region_kinds(econ, _plan_table(), plan_year=2027, budget=bad)
 
 
+def test_kinds_reading_says_a_ratio_without_a_denominator_in_words_never_nan():
+    """章丘区 sold 120 cases for no revenue last year: "按本次费用预算 0（费用率 nan%）" lost its nan to localize and read
+    "（费用率 %）"; a region without a trend forecast read "比自身趋势预测 +nan%"."""
+    monthly = pd.DataFrame({"date": pd.date_range("2024-01-01", "2026-12-01", freq="MS"), "volume": 10.0, "revenue": 0.0})
+    econ = targets.RegionEconomics("C1", monthly, unit_price=0.0, unit_cost=6.0, expense_ratio=0.0, market_volume=400.0)
+    table = _plan_table().assign(target_revenue=0.0)
+    kinds = targets.region_kinds(econ, table, plan_year=2027, budget=0.0, profit_target=-600.0)
+    reading = targets.kinds_reading(kinds)
+    assert reading.startswith("目标销量比去年 -16.7%，比自身趋势预测 ")  # 100 cases on last year's 120
+    assert "利润目标 -600（去年有销量而没有销售额，费用率无从计算）" in reading
+    assert "按本次费用预算 0（销售额目标为零，费用率无从计算），目标下利润 -600，比利润目标多 0" in reading
+    assert "nan" not in reading and "%）" not in reading
+    plain = targets.region_kinds(econ, table, plan_year=2027).set_index("kind")
+    assert plain.loc["expenses", "basis"] == "去年有销量而没有销售额，费用率无从计算：按 0 × 销售额"
+    # no trend forecast (a forecast of 0) and no sales last year: neither growth is printed
+    flat = kinds.assign(baseline=0.0, last_year=0.0)
+    assert targets.kinds_reading(flat).startswith("去年没有销售：目标依据方案的分解；利润目标 -600；按本次费用预算 0")
+
+
 def test_region_view_children_and_terminal_lines():
     view = targets.region_view(_plan_table(), _tree(), "C1")
     kids = view.children.set_index("region_id")
