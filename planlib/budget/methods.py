@@ -290,6 +290,9 @@ class CategoryInputs:
         None: ``params.activities``.
     has_history : bool
         Whether the archive has last year's expenses (else percent_of_sales needs a set ratio).
+    own_ratio : ndarray or None
+        Per unit, whether ``ratio`` (where not set) is the unit's own last-year ratio; False: the
+        unit had no revenue last year and takes the plan's. None: every unit its own.
     """
 
     category: str
@@ -309,6 +312,7 @@ class CategoryInputs:
     io_limits: pd.Series | None = None
     activities: tuple | None = None
     has_history: bool = True
+    own_ratio: np.ndarray | None = None
 
 
 def _activities(case: CategoryInputs) -> list:
@@ -424,8 +428,10 @@ def method_basis(case: CategoryInputs, method: str, amount: np.ndarray) -> list[
     n, cat = len(case.members), case.category
     money = lambda x: f"{x:,.0f}"  # noqa: E731
     if method == "percent_of_sales":
-        src = "方案设定" if cat in case.params.ratios else "本区域去年"
-        return [f"费用率 {r:z.2%}（{src}）× 目标销售额 {money(t)}" for r, t in zip(case.ratio, case.revenue_target)]
+        own = np.ones(n, dtype=bool) if case.own_ratio is None else np.asarray(case.own_ratio, dtype=bool)
+        src = (["方案设定"] * n if cat in case.params.ratios else
+               ["本区域去年" if o else "全方案去年；本区域去年没有销售额" for o in own.tolist()])
+        return [f"费用率 {r:z.2%}（{w}）× 目标销售额 {money(t)}" for r, w, t in zip(case.ratio, src, case.revenue_target)]
     if method == "benchmark":
         rows = case.competitor[case.competitor["category"] == cat].set_index("unit").reindex(case.members)
         named = rows["source_name"] if "source_name" in rows else rows["source"]

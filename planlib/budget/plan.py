@@ -290,7 +290,7 @@ def plan_budget(plan, tree, con, targets_table: pd.DataFrame, *, region_params=N
                 channel_fees=channel_fees(terminals, members, p, target_revenue) if cat == "channel" else None,
                 response=response, activity_counts=counts, margin_rate=margin_rate, io_limits=io_limits,
                 room=np.array([np.inf if cap_of.get(u) is None else cap_of[u] for u in members]),
-                activities=_activity_list(p, bp, unit_level), has_history=not expenses.empty,
+                activities=_activity_list(p, bp, unit_level), has_history=not expenses.empty, own_ratio=r_last > 0,
             )
             try:
                 amounts = price_category(case, chosen)

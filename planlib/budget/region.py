@@ -412,6 +412,8 @@ def dual_reading(summary: pd.Series, threshold: float) -> str:
     tol = float(tol) if tol is not None and pd.notna(tol) else 0.0
     ratio = float(summary["expense_ratio"])
     basis = _PROFIT_BASIS.get(summary.get("profit_target_basis"), "")
+    if summary.get("profit_target_basis") == "last_year" and not float(summary.get("ly_revenue", 1.0)) > 0:
+        basis = "目标销售额 − 产品成本 − 全方案去年费用率 × 目标销售额；本区域去年没有销售额"  # the plan's ratio stands in
     text = (f"按预算 {summary['budget']:,.0f}，目标销量下利润 {summary['profit_at_target']:,.0f}，"
             f"利润目标 {summary['profit_target']:,.0f}{f'（{basis}）' if basis else ''}，"
             f"{'多' if gap >= 0 else '少'} {abs(gap):,.0f}")

@@ -272,6 +272,9 @@ class RegionEconomics:
     #: any region's: :func:`planlib.archive.queries.targets.own_sales_end`); the months after the region's
     #: last sale up to it count as 0 in its baseline. None: the region's own last month.
     history_end: pd.Timestamp | None = None
+    #: Last year's expenses of the region's own subtree, whatever stands in for its ratio (None: not read, and
+    #: the last year's expenses are priced at ``expense_ratio`` like the targets').
+    last_year_expenses: float | None = None
 
 
 def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_from: int | None = None,
@@ -288,7 +291,8 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
     A region that sold nothing last year has no price, unit cost or expense ratio of its own:
     with ``plan_root`` it takes the plan's (``borrowed_from`` names the root), as the budget
     step does (:func:`planlib.budget.plan_budget`); without, they are 0 (a gross margin as
-    large as the revenue).
+    large as the revenue). Its own expenses last year are kept (``last_year_expenses``):
+    what it spent, and so its loss, whatever ratio stands in.
     """
     ids = list(tree.subtree(region))
     last = plan_year - 1
@@ -296,6 +300,7 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
                                                                    all_recorded_from=all_recorded_from)
     mkt = market_years.loc[market_years["year"] == last, "market_volume"].sum() if len(market_years) else None
     vol, rev, var = (float(x or 0.0) for x in row)
+    own_expenses = float(exp or 0.0)
     borrowed = None
     if vol <= 0 and plan_root is not None and plan_root != region:
         _, row, exp, _ = queries.region_sales_figures(con, list(tree.subtree(plan_root)), plan_year)
@@ -311,6 +316,7 @@ def region_economics(con, tree, region: str, plan_year: int, *, all_recorded_fro
         market_years=market_years.astype({"year": "int64", "market_volume": "float64"}),
         borrowed_from=borrowed,
         history_end=queries.own_sales_end(con, plan_year),
+        last_year_expenses=own_expenses,
     )
 
 
@@ -365,7 +371,9 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     -----
     target revenue = Σ the region's monthly target_revenue; gross margin = revenue −
     volume × unit cost (last year's variable cost per unit); expenses = last year's
-    expense ratio × revenue; profit = gross margin − expenses: the profit target, set
+    expense ratio × revenue (last year's column: the expenses it recorded,
+    ``econ.last_year_expenses``, so a region that spent without selling shows its loss);
+    profit = gross margin − expenses: the profit target, set
     before the money is (DOMAIN §6: the profit target gives the expense limit). With a
     budget B: expenses = B and profit = gross margin − B, the profit the budgeted plan
     makes at the target (the budget's dual check compares the two). share = volume /
@@ -409,7 +417,7 @@ def region_kinds(econ: RegionEconomics, table: pd.DataFrame, *, plan_year: int,
     return pd.DataFrame(
         {
             "kind": list(TARGET_KINDS),
-            "last_year": derived(ly_vol, ly_rev),
+            "last_year": derived(ly_vol, ly_rev, econ.last_year_expenses),
             "baseline": derived(base_vol, base_vol * price),
             "target": target,
             "flat20": derived(volume * (1 + FLAT_PRESSURE), revenue * (1 + FLAT_PRESSURE)),

@@ -598,3 +598,39 @@ def test_history_gaps_names_what_the_budget_lacks_where_it_lacks_it(tmp_path, de
             con, tree, "P01C01K01", year=2026, root="HQ")
     finally:
         con.close()
+
+
+def test_a_county_without_revenue_last_year_is_priced_at_the_plans_ratio_and_the_basis_says_so(tmp_path, demo_copy):
+    """平阴县 sold nothing last year: its percent-of-sales basis read "费用率 6.52%（本区域去年）", the plan's ratio."""
+    from tests.budget.conftest import PLAN_YAML
+
+    demo_copy(tmp_path / "d.duckdb", start_year=2023)
+    held = "split: {holds: {P01C01K02: 5000}}\n"  # a target of its own: it is not split a share of nothing
+    (tmp_path / "plan.yaml").write_text(PLAN_YAML.replace("labour: marginal", "labour: percent_of_sales") + held,
+                                        encoding="utf-8")
+    con = archive.connect(tmp_path / "d.duckdb", read_only=False)
+    try:
+        tree = archive.load_tree(con)
+        county = "P01C01K02"
+        con.execute("DELETE FROM sales WHERE region_id IN (SELECT unnest(?::VARCHAR[])) AND year(date) = 2025",
+                    [list(tree.subtree(county))])
+        plan = params.load_plan(tmp_path / "plan.yaml", tree=tree)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pb = costing.plan_budget(plan, tree, con, targets.plan_targets(plan, tree, con).table)
+        m = pb.methods[(pb.methods["method"] == "percent_of_sales") & (pb.methods["category"] == "labour")]
+        basis = m.set_index("region_id")["basis"]
+        sold = con.execute("SELECT sum(revenue) FROM sales WHERE grain = 'month' AND brand = 'own' AND year(date) = 2025 "
+                           "AND region_id IN (SELECT unnest(?::VARCHAR[]))", [list(tree.subtree("HQ"))]).fetchone()[0]
+        counties = [r for c in tree.subtree("HQ") if tree.level(c) == "county" for r in tree.subtree(c)]
+        spent = con.execute("SELECT sum(amount) FROM expenses WHERE category = 'labour' AND year(date) = 2025 AND "
+                            "region_id IN (SELECT unnest(?::VARCHAR[]))", [counties]).fetchone()[0]
+        assert basis[county].startswith(f"费用率 {spent / sold:.2%}（全方案去年；本区域去年没有销售额）× 目标销售额 ")
+        assert basis["P01C01K01"].startswith("费用率 ") and "（本区域去年）" in basis["P01C01K01"]
+        row = pb.regions.set_index("region_id").loc[county]
+        assert row["ly_revenue"] == 0.0 and row["profit_target_basis"] == "last_year"
+        assert "（目标销售额 − 产品成本 − 全方案去年费用率 × 目标销售额；本区域去年没有销售额）" in costing.dual_reading(row, 0.2)
+        k01 = pb.regions.set_index("region_id").loc["P01C01K01"]
+        assert "（目标销售额 − 产品成本 − 去年费用率 × 目标销售额）" in costing.dual_reading(k01, 0.2)
+    finally:
+        con.close()

@@ -197,5 +197,11 @@ def test_a_region_without_sales_last_year_is_priced_with_the_plans_cost_and_expe
             kinds = targets.region_kinds(econ, table, plan_year=2026).set_index("kind")
         assert kinds.at["gross_margin", "target"] == pytest.approx(1_200 * (plan.unit_price - plan.unit_cost))
         assert "（全方案的，本区域去年无销售）" in kinds.at["gross_margin", "basis"]
+        # last year it spent without selling: its own expenses and the loss they made, not the plan's ratio × 0
+        spent = con.execute("SELECT sum(amount) FROM expenses WHERE year(date) = 2025 AND region_id IN "
+                            "(SELECT unnest(?::VARCHAR[]))", [list(tree.subtree(county))]).fetchone()[0]
+        assert spent > 0 and econ.last_year_expenses == alone.last_year_expenses == spent
+        assert kinds.at["revenue", "last_year"] == 0.0 and kinds.at["expenses", "last_year"] == spent
+        assert kinds.at["profit", "last_year"] == -spent
     finally:
         con.close()
