@@ -16,8 +16,9 @@ Figures are bare Figures on the house canvas (:func:`new_figure`, from
 same pixels as matplotlib's savefig).
 
 Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
-:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png` (from
-:mod:`planlib.present.style`), :func:`new_figure` (from :mod:`planlib.present.canvas`),
+:func:`figure_text`, :func:`short_label`, :func:`short_labels`, :func:`house_layout`,
+:func:`note_figure`, :func:`safe_figure`, :func:`figure_png` (from :mod:`planlib.present.style`:
+a long name is cut short as a tick label or legend entry, and no warning reaches the page), :func:`new_figure` (from :mod:`planlib.present.canvas`),
 the amount axes :func:`amount_formatter`, :func:`amount_axis`, and
 the figures :func:`monthly_lines`, :func:`stacked_shares`, :func:`grouped_bars`,
 :func:`weekly_lines`, :func:`seasonal_compare`, :func:`share_bars`,
@@ -37,16 +38,20 @@ from planlib.labels import (
     LEGEND_TITLES,
     UNIT_KINDS,
 )
-from planlib.present.canvas import new_figure, tight_layout
+from planlib.present.canvas import new_figure
 from planlib.present.style import (
     CJK_FONTS,
     REPLACEMENT_MARK,
     figure_png,
+    LABEL_CHARS,
     figure_text,
     find_cjk_font,
+    house_layout,
     note_figure,
     safe_figure,
     set_style,
+    short_label,
+    short_labels,
     style_fonts,
 )
 
@@ -57,6 +62,10 @@ __all__ = [
     "set_style",
     "style_fonts",
     "figure_text",
+    "LABEL_CHARS",
+    "short_label",
+    "short_labels",
+    "house_layout",
     "note_figure",
     "safe_figure",
     "figure_png",
@@ -362,7 +371,7 @@ def stacked_shares(frame: pd.DataFrame, *, index: str, columns: str, value: str,
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9, title=LEGEND_TITLES.get(columns, columns))
     ax.tick_params(axis="x", rotation=0)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -376,7 +385,7 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, hue: str, title: str, y
     ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     amount_axis(ax.yaxis)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -390,7 +399,7 @@ def weekly_lines(weekly: pd.DataFrame, *, title: str):
     ax.set_xlabel("")
     ax.set_ylabel("周销量（箱）")
     amount_axis(ax.yaxis)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -418,7 +427,7 @@ def seasonal_compare(calendar_profile: pd.DataFrame, festival_profile: pd.DataFr
         ax.set_xlabel("")
         ax.set_ylabel("占全年比例", visible=ax is left)  # the right panel shares the left one's y axis
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -436,7 +445,7 @@ def share_bars(share: pd.DataFrame, *, title: str):
     ax.set_xlabel("本品份额")
     ax.set_ylabel("")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -453,7 +462,7 @@ def growth_points(points: pd.DataFrame, *, title: str):
     from matplotlib.patches import Patch
 
     ax.legend(handles=[Patch(color=c, label=l) for l, c in zip((UNIT_KINDS[k] for k in colours), colours.values())], fontsize=8)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -469,7 +478,7 @@ def effects_bars(effects: pd.DataFrame, *, title: str):
     ax.set_xlabel("")
     ax.set_ylabel("销售额变动（元）")
     amount_axis(ax.yaxis)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -486,7 +495,7 @@ def expense_ratio_lines(ratios: pd.DataFrame, *, title: str):
     ax.set_xlabel("")
     ax.set_ylabel("费用率")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -528,7 +537,7 @@ def children_targets(frame, *, title: str):
     ax.set_ylabel("销量（箱）")
     amount_axis(ax.yaxis)
     ax.legend(loc="upper right", fontsize=8)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -550,7 +559,7 @@ def budget_months(months, *, title: str, names=None):
     ax.set_ylabel("费用（元）")
     ax.legend(loc="upper right", fontsize=8, ncol=5)
     amount_axis(ax.yaxis)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -595,7 +604,7 @@ def response_points(curves: pd.DataFrame, detail: pd.DataFrame, *, margin_rate: 
         amount_axis(ax.yaxis)
         ax.legend(loc="upper left", fontsize=7)
     fig.suptitle(title)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from planlib.present.canvas import tight_layout
-from planlib.present.plots import amount_axis, new_figure, note_figure, safe_figure
+from planlib.present.plots import amount_axis, house_layout, new_figure, note_figure, safe_figure
 
 __all__ = ["break_even", "waterfall"]
 
@@ -60,7 +59,7 @@ def break_even(price: float, unit_variable_cost: float, fixed_cost: float, *, ta
     amount_axis(ax.xaxis)
     amount_axis(ax.yaxis)
     ax.legend(loc="upper left", fontsize=8)
-    tight_layout(fig)
+    house_layout(fig)
     return fig
 
 
@@ -93,5 +92,5 @@ def waterfall(steps: pd.DataFrame, *, title: str):
     ax.set_title(title)
     ax.set_ylabel("金额（元）")
     amount_axis(ax.yaxis)
-    tight_layout(fig)
+    house_layout(fig)
     return fig

@@ -13,6 +13,7 @@ import pandas as pd
 from planlib.present.plots import (
     amount_axis,
     figure_text,
+    house_layout,
     new_figure,
     note_figure,
     safe_figure,
@@ -40,7 +41,7 @@ def promotion_lift(view: pd.DataFrame, *, title: str, names=None):
     ax.set_title(figure_text(title))
     ax.legend(loc="upper right", fontsize=8)
     amount_axis(ax.yaxis)
-    fig.tight_layout()
+    house_layout(fig)
     return fig
 
 
@@ -58,5 +59,5 @@ def tier_shape(shapes: pd.DataFrame, *, title: str, names=None):
         ax.set_title(figure_text(str(g["name"].iloc[0])))
         ax.set_xlabel(figure_text((names or {}).get("members", "人数")))
     fig.suptitle(figure_text(title))
-    fig.tight_layout()
+    house_layout(fig)
     return fig

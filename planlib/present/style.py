@@ -11,12 +11,18 @@ function of :mod:`planlib.present.plots` (and its siblings) shows them as plain 
 (mathtext off), with any character that none of the style's fonts can draw replaced by
 :data:`REPLACEMENT_MARK` before drawing (:func:`figure_text`, decided per character from
 the fonts' charmaps), and a figure never fails a report: one that cannot be built or
-rendered becomes a short note (:func:`safe_figure`, :func:`figure_png`).
+rendered becomes a short note (:func:`safe_figure`, :func:`figure_png`). A long name is cut
+short where a figure draws it as a category tick label or a legend entry (:func:`short_labels`,
+:data:`LABEL_CHARS` characters and "…": the full names are in the page's tables), and laid
+out with its short names (:func:`house_layout`). No warning of the figure code (matplotlib's
+"Tight layout not applied", say) reaches a report: a kernel's warning is printed on the page
+with the server's path of the file that raised it.
 
 :mod:`planlib.present.plots` re-exports every public name here, the path the notebooks use.
 
 Public functions: :func:`find_cjk_font`, :func:`set_style`, :func:`style_fonts`,
-:func:`figure_text`, :func:`note_figure`, :func:`safe_figure`, :func:`figure_png`.
+:func:`figure_text`, :func:`short_label`, :func:`short_labels`, :func:`house_layout`,
+:func:`note_figure`, :func:`safe_figure`, :func:`figure_png`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import pandas as pd
 
 from planlib.errors import PlanlibError
 from planlib.present import drawn
-from planlib.present.canvas import building, new_figure, png_bytes, titles_clear
+from planlib.present.canvas import building, new_figure, png_bytes, tight_layout, titles_clear
 
 __all__ = [
     "CJK_FONTS",
@@ -40,6 +46,10 @@ __all__ = [
     "set_style",
     "style_fonts",
     "figure_text",
+    "LABEL_CHARS",
+    "short_label",
+    "short_labels",
+    "house_layout",
     "note_figure",
     "safe_figure",
     "figure_png",
@@ -59,6 +69,9 @@ CJK_FONTS: tuple[str, ...] = (
 
 #: What a character none of the style's fonts can draw (an emoji, say) becomes in a figure.
 REPLACEMENT_MARK = "□"
+
+#: The most characters of a name a figure draws as a tick label or a legend entry; a longer one is cut and ends in "…".
+LABEL_CHARS = 16
 
 #: The zlib level figures' PNGs are written at (Pillow's default is 6): the same pixels, cheaper to
 #: write. Re-encoding the 104 figures of a demo run's reports (HQ, P01, P01C01, two counties) with
@@ -194,6 +207,87 @@ def figure_text(text: object) -> str:
     return "".join(out)
 
 
+def short_label(text: object, limit: int = LABEL_CHARS) -> str:
+    """
+    ``text`` as a figure's tick label or legend entry shows it: its first ``limit`` characters
+    and "…" when it is longer (the full name is in the page's tables).
+
+    Examples
+    --------
+    >>> short_label("济南市")
+    '济南市'
+    >>> short_label("超长名称" * 50)
+    '超长名称超长名称超长名称超长名称…'
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
+def _shortened(formatter):
+    """A tick formatter giving ``formatter``'s labels through :func:`short_label`."""
+    return _short_labels_class()(formatter)
+
+
+@functools.lru_cache(maxsize=1)
+def _short_labels_class() -> type:
+    """The formatter class of :func:`_shortened`, made once (matplotlib is imported when a figure is drawn)."""
+    from matplotlib.ticker import Formatter
+
+    class ShortLabels(Formatter):
+        """Another formatter's tick labels, each through :func:`short_label`."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __call__(self, x, pos=None):
+            return short_label(self.inner(x, pos))
+
+        def format_ticks(self, values):
+            return [short_label(t) for t in self.inner.format_ticks(values)]
+
+        def set_locs(self, locs):
+            self.inner.set_locs(locs)
+            self.locs = locs
+
+    return ShortLabels
+
+
+def short_labels(fig):
+    """
+    Cut every long name ``fig`` shows as a tick label of a category or fixed-label axis, or as
+    a legend entry, to :func:`short_label` (``LABEL_CHARS`` characters and "…"); returns ``fig``.
+
+    A 200-character city name drawn in full made its chart 3,000 pixels wide and left matplotlib
+    no room to lay the axes out. Numbers' ticks are left alone; the same figure again changes nothing.
+    """
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                if any(len(str(t)) > LABEL_CHARS for t in formatter.seq):
+                    formatter.seq = [short_label(t) for t in formatter.seq]
+            elif isinstance(formatter, StrCategoryFormatter) or (
+                    isinstance(formatter, FuncFormatter) and not formatter.offset_string):
+                # a category axis, or labels given with their ticks (set_xticks(x, names) labels them by a function)
+                axis.set_major_formatter(_shortened(formatter))
+        legend = ax.get_legend()
+        for text in legend.get_texts() if legend is not None else ():
+            if len(text.get_text()) > LABEL_CHARS:
+                text.set_text(short_label(text.get_text()))
+    return fig
+
+
+def house_layout(fig, **kwargs: object) -> None:
+    """
+    Lay ``fig`` out tight (:func:`planlib.present.canvas.tight_layout`, ``kwargs`` passed on)
+    with its names short (:func:`short_labels`), as every figure of the house does.
+    """
+    tight_layout(short_labels(fig), **kwargs)
+
+
 def _all_drawable(texts: list) -> bool:
     """Whether :func:`figure_text` leaves every one of ``texts`` as it is (each distinct character checked once)."""
     drawable = _drawable(style_fonts())
@@ -297,8 +391,9 @@ def safe_figure(build: Callable) -> Callable:
 
     The wrapped function gets its frames' text values, its ``title``/``ylabel`` and
     its mappings' texts through :func:`figure_text`, builds with mathtext off, leaves
-    every text of the figure plain, and returns :func:`note_figure` saying what failed
-    instead of raising.
+    every text of the figure plain and its long names short (:func:`short_labels`), keeps
+    the warnings raised while building off the page, and returns :func:`note_figure` saying
+    what failed instead of raising.
 
     Titles are built where matplotlib's automatic placement puts them when nothing is
     in their way (``axes.titley`` 1.0: it then measures nothing at every draw); a figure
@@ -328,14 +423,18 @@ def safe_figure(build: Callable) -> Callable:
         import matplotlib
 
         try:
-            fixed = matplotlib.rcParams["axes.titley"] is None
-            with building(), matplotlib.rc_context({"text.parse_math": False, **({"axes.titley": 1.0} if fixed else {})}):
-                fig = build(*args, **kwargs)
-                _plain_artists(fig)
-            if fixed and not titles_clear(fig):
-                with building(), matplotlib.rc_context({"text.parse_math": False}):
+            # a warning printed here would reach the page, with the server's path of the file that raised it;
+            # kept off it (the filters still hold: a missing glyph is an error, and a figure note)
+            with warnings.catch_warnings(record=True):
+                fixed = matplotlib.rcParams["axes.titley"] is None
+                with building(), matplotlib.rc_context({"text.parse_math": False,
+                                                        **({"axes.titley": 1.0} if fixed else {})}):
                     fig = build(*args, **kwargs)
-                    _plain_artists(fig)
+                    _plain_artists(short_labels(fig))
+                if fixed and not titles_clear(fig):
+                    with building(), matplotlib.rc_context({"text.parse_math": False}):
+                        fig = build(*args, **kwargs)
+                        _plain_artists(short_labels(fig))
         except Exception as exc:  # a figure never fails a report: it says why instead
             return note_figure(_failure_note(exc), title=kwargs.get("title", ""))
         return fig
@@ -359,8 +458,8 @@ def figure_png(fig, **savefig: object) -> bytes:
         return fig.png if savefig == {"bbox_inches": "tight"} else figure_png(fig.figure(), **savefig)
     savefig = {**savefig, "pil_kwargs": {"compress_level": _PNG_LEVEL, **(savefig.get("pil_kwargs") or {})}}
     try:
-        with matplotlib.rc_context({"text.parse_math": False}):
-            return png_bytes(fig, **savefig)
+        with warnings.catch_warnings(record=True), matplotlib.rc_context({"text.parse_math": False}):
+            return png_bytes(fig, **savefig)  # a warning of the drawing kept off the page, as while building
     except Exception as exc:  # a figure never fails a report
         buf = io.BytesIO()
         note_figure(_failure_note(exc)).savefig(buf, format="png", **savefig)
