@@ -324,11 +324,9 @@ def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str =
         region_id, name, top_down, bottom_up, gap, gap_pct, reconciled — one row per
         child, then a total row (``region_id`` "合计").
 
-    Warns
-    -----
-    PlanWarning
-        Children without a proposal: they keep their top-down target (bottom_up, gap NaN)
-        and only the proposers are reconciled, within their own top-down total.
+    Children without a proposal keep their top-down target (bottom_up, gap NaN) and only
+    the proposers are reconciled, within their own top-down total; :func:`gap_reading`
+    names them (nothing is warned: the table and its sentence are the report's).
 
     Notes
     -----
@@ -339,9 +337,6 @@ def bottom_up_gap(children: pd.DataFrame, proposals: pd.Series, *, method: str =
     td = pd.Series(children["target_volume"].to_numpy(dtype=float), index=children["region_id"].to_numpy())
     bu = proposals.astype(float).dropna()
     silent = [c for c in td.index if c not in bu.index]
-    if silent:
-        warnings.warn(f"no proposal from {', '.join(map(str, silent))}: they keep their top-down targets and the "
-                      "others are reconciled among themselves", PlanWarning, stacklevel=2)
     with_td = td.drop(silent)
     rec = reconcile(with_td, bu, method=method, weight=weight, unit=unit) if len(bu) or len(with_td) else \
         pd.DataFrame(columns=["child", "top_down", "bottom_up", "gap", "gap_pct", "reconciled"])
@@ -401,15 +396,26 @@ def gap_body(children, names, top_down: np.ndarray, bottom_up: np.ndarray, *, me
 
 
 def gap_reading(gap: pd.DataFrame, source: str) -> str:
-    """One sentence on the bottom-up gap: in total, and the child furthest below top-down."""
-    kids, tot = gap.iloc[:-1], gap.iloc[-1]
-    kids = kids[kids["gap"].notna()]
+    """
+    One sentence on the bottom-up gap: in total, the child furthest from top-down, and the
+    children without a proposal (they keep their top-down targets; at most five named).
+    """
+    all_kids, tot = gap.iloc[:-1], gap.iloc[-1]
+    kids = all_kids[all_kids["gap"].notna()]
+    silent = [str(n) for n in all_kids.loc[all_kids["bottom_up"].isna(), "name"]]
+    without = ""
+    if silent:
+        named = "、".join(silent[:5]) + (f" 等 {len(silent)} 个" if len(silent) > 5 else "")
+        without = f"{named}没有提案，保留分配目标。"
     if kids.empty:
-        return "没有下级提案 — no proposals from the children."
+        return "没有下级提案。" + (f"{without}" if without and len(silent) < len(all_kids) else "")
     low = kids.loc[kids["gap"].abs().idxmax()]
-    pct = f"{tot['gap_pct']:+z.1%}" if np.isfinite(tot["gap_pct"]) else "n/a"
-    return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比分配目标 {tot['top_down']:,.0f} "
-            f"差 {tot['gap']:+z,.0f}（{pct}）；差距最大的是 {low['name']}（{low['gap']:+z,.0f}）。")
+    pct = f"（{tot['gap_pct']:+z.1%}）" if np.isfinite(tot["gap_pct"]) else ""
+    # the gap is over the proposers: beside their own top-down total (the others keep theirs)
+    base = tot["bottom_up"] - tot["gap"]
+    whose = "提案下级的分配目标" if silent else "分配目标"
+    return (f"下级提案（{source}）合计 {tot['bottom_up']:,.0f}，比{whose} {base:,.0f} "
+            f"差 {tot['gap']:+z,.0f}{pct}；差距最大的是 {low['name']}（{low['gap']:+z,.0f}）。{without}")
 
 
 #: The first year :func:`reconciled_children` reads a child's own history from (all of it).
