@@ -146,7 +146,7 @@ names = {"distributor_id": archive.load_table(con, "distributors", region_ids=wb
 for dim, frame in view.breakdowns.items():
     frame = frame.assign(name=frame[dim].map(names[dim]))[[dim, "name", *frame.columns.drop(dim)]] if dim in names else frame  # codes with their names
     display(tables.show_table(frame, caption=f"按{labels.LABELS.get(dim, dim)}分解（销量：箱；金额：元）", labels=labels.LABELS, formats=labels.FORMATS))
-launched = targets.launch_reading(con, view.breakdowns.get("sku"), wb.params.year, names["sku"])  # SKUs first sold last year
+launched = targets.launch_reading(con, view.breakdowns.get("sku"), wb.params.year, names["sku"], cache=folder.plan_cache_dir(run_dir) if run_dir else None)  # SKUs first sold last year
 if launched:
     display(tables.note(launched))
 
